@@ -1,0 +1,34 @@
+//go:build !race
+
+package gateway
+
+import (
+	"testing"
+)
+
+// TestServeAllocs proves that parsing a realistic request of each endpoint
+// into events and handing them on does not allocate.
+func TestServeAllocs(t *testing.T) {
+	f := func(name string, raw []byte, wantStatus, wantEvents int) {
+		t.Helper()
+		h := &countingHandler{}
+		g := New(Settings{Handler: h}, nil)
+		d := newDriver(g, "203.0.113.7")
+		if st := d.do(raw).StatusCode(); st != wantStatus {
+			t.Fatalf("%s: status %d; want %d", name, st, wantStatus)
+		}
+		if h.n != wantEvents {
+			t.Fatalf("%s: %d events; want %d", name, h.n, wantEvents)
+		}
+		n := testing.AllocsPerRun(500, func() { d.do(raw) })
+		if n != 0 {
+			t.Fatalf("%s: %v allocs per request; want 0", name, n)
+		}
+	}
+	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9,en;q=0.8", "Sec-GPC", "1", "Cookie", "euconsent-v2="+realTC), 200, 1)
+	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 204, 1)
+	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
+	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
+	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
+}

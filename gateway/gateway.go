@@ -1,0 +1,224 @@
+package gateway
+
+import (
+	"errors"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// EventHandler receives every event the gateway parses, before the request is
+// answered. It must not keep e, or any slice inside it, after returning: e is
+// reset and reused for the next request. A non-nil error means the event could
+// not be accepted (for example the spool is full); the beacon endpoints then
+// answer 503 and the pixel still gets its GIF.
+type EventHandler interface {
+	HandleEvent(e *event.Event) error
+}
+
+// Discard is an EventHandler that accepts and forgets every event. It writes
+// nothing anywhere; the gateway's event counters still count them.
+type Discard struct{}
+
+// HandleEvent implements EventHandler.
+func (Discard) HandleEvent(*event.Event) error { return nil }
+
+// Limits are the per-request limits. A zero field means the default.
+type Limits struct {
+	MaxBodyBytes           int // default 64 KiB, the browsers' sendBeacon quota
+	MaxEventsPerRequest    int // default 50
+	MaxSightingsPerRequest int // default 200
+}
+
+// Settings is what the gateway reads per request. It is immutable once handed
+// to New or Update; a config reload builds a new one.
+type Settings struct {
+	Limits Limits
+	// TrustedProxies lists the networks whose X-Forwarded-For and Forwarded
+	// headers are believed. Empty: the socket's peer is always the client.
+	TrustedProxies []netip.Prefix
+	// Sites maps a site id to its allowed CORS origins (e.g.
+	// "https://shop.example"). Empty: any site id is accepted and no CORS
+	// headers are sent.
+	Sites map[string][]string
+	// Handler receives every event. Nil means Discard.
+	Handler EventHandler
+}
+
+// compiled is Settings in the form the hot path reads.
+type compiled struct {
+	limits         Limits
+	trustedProxies []netip.Prefix
+	sites          map[string]map[string]struct{} // site → allowed origins
+	anyOrigin      map[string]struct{}            // union of all sites' origins, for preflights
+	handler        EventHandler
+}
+
+func compile(s Settings) *compiled {
+	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler}
+	if c.limits.MaxBodyBytes <= 0 {
+		c.limits.MaxBodyBytes = 64 << 10
+	}
+	if c.limits.MaxEventsPerRequest <= 0 {
+		c.limits.MaxEventsPerRequest = 50
+	}
+	if c.limits.MaxSightingsPerRequest <= 0 {
+		c.limits.MaxSightingsPerRequest = 200
+	}
+	if c.handler == nil {
+		c.handler = Discard{}
+	}
+	if len(s.Sites) > 0 {
+		c.sites = make(map[string]map[string]struct{}, len(s.Sites))
+		c.anyOrigin = make(map[string]struct{})
+		for site, origins := range s.Sites {
+			set := make(map[string]struct{}, len(origins))
+			for _, o := range origins {
+				set[o] = struct{}{}
+				c.anyOrigin[o] = struct{}{}
+			}
+			c.sites[site] = set
+		}
+	}
+	return c
+}
+
+// Gateway serves the collection endpoints. Create it with New.
+type Gateway struct {
+	settings atomic.Pointer[compiled]
+	metrics  *metrics
+}
+
+// New returns a Gateway that registers its metrics on reg (nil: unregistered).
+func New(s Settings, reg prometheus.Registerer) *Gateway {
+	g := &Gateway{metrics: newMetrics(reg)}
+	g.settings.Store(compile(s))
+	return g
+}
+
+// Update swaps in new settings atomically; requests in flight finish with the
+// settings they started with.
+func (g *Gateway) Update(s Settings) { g.settings.Store(compile(s)) }
+
+var (
+	pathPixel  = "/p.gif"
+	pathBeacon = "/b"
+	pathBLE    = "/ble"
+)
+
+// Handle is the fasthttp request handler for all endpoints.
+func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
+	cfg := g.settings.Load()
+	switch b2s(ctx.Path()) {
+	case pathPixel:
+		g.servePixel(ctx, cfg)
+	case pathBeacon:
+		g.servePost(ctx, cfg, endpointBeacon)
+	case pathBLE:
+		g.servePost(ctx, cfg, endpointBLE)
+	default:
+		g.reject(ctx, endpointOther, reasonNotFound)
+	}
+}
+
+// reject answers a request with the reason's fixed status and body, and
+// counts it. The input is never echoed.
+func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
+	g.metrics.rejected[ep][r].Inc()
+	info := &reasons[r]
+	ctx.Response.SetStatusCode(info.status)
+	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
+	ctx.Response.SetBodyRaw(info.body)
+	if r == reasonMethodNotAllowed {
+		ctx.Response.Header.SetCanonical(headerAllow, allowPost)
+	}
+}
+
+var (
+	contentTypeText = []byte("text/plain; charset=utf-8")
+	headerAllow     = []byte("Allow")
+	allowPost       = []byte("POST, OPTIONS")
+)
+
+// ServerOptions are the fasthttp server limits. A zero field means the default.
+type ServerOptions struct {
+	ReadTimeout    time.Duration // default 5s; also bounds slow clients
+	WriteTimeout   time.Duration // default 5s
+	IdleTimeout    time.Duration // default 60s
+	MaxHeaderBytes int           // default 8 KiB
+	MaxBodyBytes   int           // default 64 KiB
+	MaxConnsPerIP  int           // default 100
+}
+
+// NewServer returns a fasthttp server that serves g with the given limits.
+// Requests that fasthttp itself rejects (headers too large, body too large,
+// timeouts) are answered with a small fixed body and counted.
+func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 5 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 5 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 8 << 10
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	if o.MaxConnsPerIP <= 0 {
+		o.MaxConnsPerIP = 100
+	}
+	return &fasthttp.Server{
+		Handler:                       g.Handle,
+		ErrorHandler:                  g.handleServerError,
+		Name:                          "beacongate",
+		ReadTimeout:                   o.ReadTimeout,
+		WriteTimeout:                  o.WriteTimeout,
+		IdleTimeout:                   o.IdleTimeout,
+		ReadBufferSize:                o.MaxHeaderBytes,
+		MaxRequestBodySize:            o.MaxBodyBytes,
+		MaxConnsPerIP:                 o.MaxConnsPerIP,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultServerHeader:         true,
+		NoDefaultDate:                 true,
+		NoDefaultContentType:          true,
+		ReduceMemoryUsage:             false,
+		CloseOnShutdown:               true,
+		Logger:                        silentLogger{},
+	}
+}
+
+// handleServerError answers requests fasthttp could not parse, without
+// echoing any of their content.
+func (g *Gateway) handleServerError(ctx *fasthttp.RequestCtx, err error) {
+	r := reasonMalformedRequest
+	var smallBuf *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		r = reasonBodyTooLarge
+	case errors.As(err, &smallBuf):
+		r = reasonHeaderTooLarge
+	case isTimeout(err):
+		r = reasonTimeout
+	}
+	g.reject(ctx, endpointOther, r)
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// silentLogger drops fasthttp's own log lines: they can quote request data.
+type silentLogger struct{}
+
+func (silentLogger) Printf(string, ...any) {}
