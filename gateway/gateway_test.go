@@ -1,0 +1,303 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+func TestPixelAlwaysAnswersGIF(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "198.51.100.20")
+	f := func(raw []byte, wantEvents int) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		resp := d.do(raw)
+		if resp.StatusCode() != 200 || !bytes.Equal(resp.Body(), transparentGIF) {
+			t.Fatalf("status %d body %q; want 200 and the GIF", resp.StatusCode(), resp.Body())
+		}
+		if ct := string(resp.Header.ContentType()); ct != "image/gif" {
+			t.Fatalf("content type %q", ct)
+		}
+		if cc := string(resp.Header.Peek("Cache-Control")); cc != "no-store, max-age=0" {
+			t.Fatalf("cache control %q", cc)
+		}
+		if len(rec.events) != wantEvents {
+			t.Fatalf("%d events; want %d", len(rec.events), wantEvents)
+		}
+	}
+	f(rawRequest("GET", "/p.gif?site=a", nil), 1)
+	f(rawRequest("GET", "/p.gif", nil), 0)                                // no site: rejected, still a GIF
+	f(rawRequest("GET", "/p.gif?site=a&url=%ff%fe", nil), 0)              // invalid UTF-8
+	f(rawRequest("GET", "/p.gif?site=a&gdpr=maybe", nil), 0)              // invalid flag
+	f(rawRequest("GET", "/p.gif?site="+strings.Repeat("s", 200), nil), 0) // too long
+	f(rawRequest("POST", "/p.gif?site=a", []byte("x")), 0)                // wrong method
+	if len(transparentGIF) != 43 {
+		t.Fatalf("GIF is %d bytes; want 43", len(transparentGIF))
+	}
+}
+
+func TestPixelFields(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "198.51.100.20")
+	d.do(rawRequest("GET", "/p.gif?site=shop&uid=u1&cid=c1&p.plan=pro&gcs=G101&consent=analytics&junk=1", nil,
+		"Referer", "https://shop.example/cart", "User-Agent", "UA/1", "Accept-Language", "fr-FR", "DNT", "1",
+		"Cookie", "euconsent-v2="+realTC))
+	if len(rec.events) != 1 {
+		t.Fatalf("%d events", len(rec.events))
+	}
+	e := rec.events[0]
+	f := func(name, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s = %q; want %q", name, got, want)
+		}
+	}
+	f("site", string(e.Site), "shop")
+	f("name", string(e.Name), "pageview")
+	f("url (from Referer)", string(e.URL), "https://shop.example/cart")
+	f("uid", string(e.UserID), "u1")
+	f("cid", string(e.ClientID), "c1")
+	f("ua", string(e.UserAgent), "UA/1")
+	f("lang", string(e.AcceptLanguage), "fr-FR")
+	f("gcs", string(e.Consent.GCS), "G101")
+	f("tc from cookie", string(e.Consent.TCString), realTC)
+	f("explicit", string(e.Consent.Explicit), "analytics")
+	f("ip", e.ClientIP.String(), "198.51.100.20")
+	if !e.Consent.DNT || e.Consent.GPC {
+		t.Fatalf("DNT %v GPC %v", e.Consent.DNT, e.Consent.GPC)
+	}
+	if len(e.Props) != 1 || string(e.Props[0].Key) != "plan" || string(e.Props[0].Value) != "pro" {
+		t.Fatalf("props %+v", e.Props)
+	}
+	if e.Kind != event.KindPixel {
+		t.Fatalf("kind %v", e.Kind)
+	}
+}
+
+func TestBeacon(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Limits: Limits{MaxEventsPerRequest: 3}}, nil)
+	d := newDriver(g, "2001:db8::7")
+	f := func(ct, body string, wantStatus, wantEvents int) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		resp := d.do(rawRequest("POST", "/b", []byte(body), "Content-Type", ct))
+		if resp.StatusCode() != wantStatus {
+			t.Fatalf("%s %q: status %d; want %d", ct, body, resp.StatusCode(), wantStatus)
+		}
+		if len(rec.events) != wantEvents {
+			t.Fatalf("%q: %d events; want %d", body, len(rec.events), wantEvents)
+		}
+		if wantStatus >= 400 && (len(resp.Body()) == 0 || len(resp.Body()) > 120 || bytes.Contains(resp.Body(), []byte("secret"))) {
+			t.Fatalf("error body %q: want a short fixed message that does not echo input", resp.Body())
+		}
+	}
+	plain := "text/plain;charset=UTF-8"
+	f(plain, `{"site":"s","event":"click","props":{"n":1.5,"b":true,"s":"x"}}`, 204, 1)
+	f("application/json", `[{"site":"s"},{"site":"s"},{"site":"s"}]`, 204, 3)
+	f("application/x-www-form-urlencoded", `site=s&event=e&p.k=v`, 204, 1)
+	f(plain, `[{"site":"s"},{"site":"s"},{"site":"s"},{"site":"s"}]`, 400, 0) // too many
+	f(plain, `{"site":"secret`, 400, 0)                                     // truncated
+	f(plain, "{\"site\":\"\xff\"}", 400, 0)                                  // invalid UTF-8
+	f(plain, `{"site":"s","props":{"deep":{"x":1}}}`, 400, 0)                // nested property
+	f(plain, `{"site":"s","uid":42}`, 400, 0)                                // wrong type
+	f(plain, `[]`, 400, 0)
+	f(plain, `[{"site":"s"},"x"]`, 400, 0)
+	f(plain, `"just a string"`, 400, 0)
+	f(plain, `{"event":"no site"}`, 400, 0)
+	f("application/xml", `<x/>`, 415, 0)
+	f(plain, ``, 400, 0)
+	f(plain, strings.Repeat(" ", 65<<10), 413, 0)
+}
+
+func TestBeaconPropsAndConsentList(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	d.do(rawRequest("POST", "/b", []byte(`{"site":"s","consent":["analytics","ads"],"gdpr":true,"props":{"n":-1.25e3,"ok":false}}`), "Content-Type", "application/json"))
+	e := rec.events[0]
+	if string(e.Consent.Explicit) != "analytics,ads" || e.Consent.GDPR != 1 {
+		t.Fatalf("consent %q gdpr %d", e.Consent.Explicit, e.Consent.GDPR)
+	}
+	if len(e.Props) != 2 || string(e.Props[0].Value) != "-1.25e3" || e.Props[0].Type != event.PropNumber ||
+		string(e.Props[1].Value) != "false" || e.Props[1].Type != event.PropBool {
+		t.Fatalf("props %+v", e.Props)
+	}
+}
+
+func TestBLE(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Limits: Limits{MaxSightingsPerRequest: 40}}, nil)
+	d := newDriver(g, "192.0.2.9")
+	resp := d.do(rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 40 {
+		t.Fatalf("status %d, %d events", resp.StatusCode(), len(rec.events))
+	}
+	e0, e1 := rec.events[0], rec.events[1]
+	if string(e0.Store) != "berlin-01" || string(e0.Sensor) != "gate-3" || string(e0.Site) != "retail.example" {
+		t.Fatalf("shared fields %q %q %q", e0.Store, e0.Sensor, e0.Site)
+	}
+	if string(e0.Sighting.UUID) != "f7826da6-4fa2-4e98-8024-bc5b71e0893e" || e0.Sighting.Major != 100 ||
+		e0.Sighting.DeviceKind != event.DeviceMAC || string(e0.Sighting.DeviceID) != "a4:5e:60:e8:1b:00" || e0.Sighting.RSSI != -40 {
+		t.Fatalf("iBeacon sighting %+v", e0.Sighting)
+	}
+	if string(e1.Sighting.Namespace) != "edd1ebeac04e5defa017" || e1.Sighting.DeviceKind != event.DeviceAdID ||
+		e1.Sighting.SeenAtMS != time.Date(2026, 11, 24, 10, 0, 1, 0, time.UTC).UnixMilli() {
+		t.Fatalf("Eddystone sighting %+v", e1.Sighting)
+	}
+	f := func(body string, want int) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		if resp.StatusCode() != want || (want != 204 && len(rec.events) != 0) {
+			t.Fatalf("%s: status %d, %d events; want %d", body, resp.StatusCode(), len(rec.events), want)
+		}
+	}
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`, 204)
+	f(`{"site":"r","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`, 400) // no store
+	f(`{"site":"r","store":"s1","sightings":[]}`, 400)
+	f(`{"site":"r","store":"s1"}`, 400)
+	f(`{"site":"r","store":"s1","sightings":[{"uuid":"not-a-uuid","major":1,"minor":1,"rssi":-50}]}`, 400)
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab"}]}`, 400)           // no rssi
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-500}]}`, 400) // rssi range
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"mac":"zz"}]}`, 400)
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"ts":5}]}`, 400) // 1970
+	f(`{"site":"r","store":"s1","sightings":[`+strings.Repeat(`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5},`, 40)+`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5}]}`, 400) // 41 > cap
+	rec.events = rec.events[:0]
+	if st := d.do(rawRequest("POST", "/ble", []byte("site=r"), "Content-Type", "application/x-www-form-urlencoded")).StatusCode(); st != 415 {
+		t.Fatalf("form body on /ble: %d; want 415", st)
+	}
+}
+
+func TestMethodsAndRoutes(t *testing.T) {
+	g := New(Settings{}, nil)
+	d := newDriver(g, "192.0.2.1")
+	f := func(method, uri string, want int) {
+		t.Helper()
+		if st := d.do(rawRequest(method, uri, nil)).StatusCode(); st != want {
+			t.Fatalf("%s %s: %d; want %d", method, uri, st, want)
+		}
+	}
+	f("GET", "/b", 405)
+	f("PUT", "/ble", 405)
+	f("GET", "/nope", 404)
+	f("OPTIONS", "/b", 403) // no origins configured
+}
+
+func TestCORS(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Sites: map[string][]string{"shop": {"https://shop.example"}, "blog": {"https://blog.example"}}}, nil)
+	d := newDriver(g, "192.0.2.1")
+	resp := d.do(rawRequest("OPTIONS", "/b", nil, "Origin", "https://shop.example", "Access-Control-Request-Method", "POST"))
+	if resp.StatusCode() != 204 || string(resp.Header.Peek("Access-Control-Allow-Origin")) != "https://shop.example" ||
+		string(resp.Header.Peek("Access-Control-Allow-Methods")) != "POST, OPTIONS" {
+		t.Fatalf("preflight: %d %q", resp.StatusCode(), resp.Header.Peek("Access-Control-Allow-Origin"))
+	}
+	if st := d.do(rawRequest("OPTIONS", "/b", nil, "Origin", "https://evil.example")).StatusCode(); st != 403 {
+		t.Fatalf("preflight from unknown origin: %d", st)
+	}
+	f := func(site, origin string, want int) {
+		t.Helper()
+		resp := d.do(rawRequest("POST", "/b", []byte(`{"site":"`+site+`"}`), "Content-Type", "application/json", "Origin", origin))
+		if resp.StatusCode() != want {
+			t.Fatalf("site %s origin %s: %d; want %d", site, origin, resp.StatusCode(), want)
+		}
+		if want == 204 && string(resp.Header.Peek("Access-Control-Allow-Origin")) != origin {
+			t.Fatalf("no ACAO for %s", origin)
+		}
+	}
+	f("shop", "https://shop.example", 204)
+	f("shop", "https://blog.example", 403) // another site's origin
+	f("nosuch", "https://shop.example", 400)
+}
+
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, TrustedProxies: trusted}, nil)
+	f := func(peer string, want string, headers ...string) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		newDriver(g, peer).do(rawRequest("GET", "/p.gif?site=s", nil, headers...))
+		if got := rec.events[0].ClientIP.String(); got != want {
+			t.Fatalf("peer %s %v: got %s; want %s", peer, headers, got, want)
+		}
+	}
+	f("203.0.113.5", "203.0.113.5", "X-Forwarded-For", "1.2.3.4")              // untrusted peer: header ignored
+	f("10.1.1.1", "1.2.3.4", "X-Forwarded-For", "1.2.3.4")                     // trusted proxy
+	f("10.1.1.1", "5.6.7.8", "X-Forwarded-For", "1.2.3.4, 5.6.7.8, 10.9.9.9") // rightmost untrusted
+	f("10.1.1.1", "10.1.1.1", "X-Forwarded-For", "garbage")                    // malformed: peer
+	f("10.1.1.1", "2001:db8::1", "Forwarded", `for="[2001:db8::1]:4711";proto=https, for=10.2.2.2`)
+	f("10.1.1.1", "192.0.2.60", "Forwarded", "for=192.0.2.60;proto=http")
+	f("::ffff:10.1.1.1", "1.2.3.4", "X-Forwarded-For", "::ffff:1.2.3.4")
+}
+
+func TestHandlerErrorMeans503(t *testing.T) {
+	rec := &recorder{err: errors.New("spool full")}
+	reg := prometheus.NewRegistry()
+	g := New(Settings{Handler: rec}, reg)
+	d := newDriver(g, "192.0.2.1")
+	if st := d.do(rawRequest("POST", "/b", []byte(`{"site":"s"}`), "Content-Type", "application/json")).StatusCode(); st != 503 {
+		t.Fatalf("beacon with a failing handler: %d; want 503", st)
+	}
+	resp := d.do(rawRequest("GET", "/p.gif?site=s", nil))
+	if resp.StatusCode() != 200 || len(resp.Body()) != 43 {
+		t.Fatalf("pixel with a failing handler: %d", resp.StatusCode())
+	}
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointPixel][reasonUnavailable]); n != 1 {
+		t.Fatalf("unavailable pixel count %v; want 1", n)
+	}
+}
+
+// TestServerLimits runs the real fasthttp server on 127.0.0.1 and checks
+// that the limits fasthttp enforces itself answer small fixed errors.
+func TestServerLimits(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := New(Settings{}, reg)
+	srv := g.NewServer(ServerOptions{MaxHeaderBytes: 4096, MaxBodyBytes: 1024, ReadTimeout: 2 * time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	c := &fasthttp.Client{}
+	do := func(method, uri string, body []byte, hdr ...string) *fasthttp.Response {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.Header.SetMethod(method)
+		req.SetRequestURI("http://" + ln.Addr().String() + uri)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		req.SetBody(body)
+		if err := c.DoTimeout(req, resp, 5*time.Second); err != nil {
+			t.Fatalf("%s %s: %v", method, uri, err)
+		}
+		return resp
+	}
+	if resp := do("GET", "/p.gif?site=s", nil); resp.StatusCode() != 200 || len(resp.Body()) != 43 {
+		t.Fatalf("pixel over TCP: %d, %d bytes", resp.StatusCode(), len(resp.Body()))
+	}
+	if st := do("POST", "/b", bytes.Repeat([]byte("x"), 2048), "Content-Type", "text/plain").StatusCode(); st != 413 {
+		t.Fatalf("oversized body: %d; want 413", st)
+	}
+	if st := do("GET", "/p.gif", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
+		t.Fatalf("huge header: %d; want 431", st)
+	}
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonHeaderTooLarge]); n != 1 {
+		t.Fatalf("header_too_large counted %v times", n)
+	}
+}
