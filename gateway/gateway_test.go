@@ -110,10 +110,10 @@ func TestBeacon(t *testing.T) {
 	f("application/json", `[{"site":"s"},{"site":"s"},{"site":"s"}]`, 204, 3)
 	f("application/x-www-form-urlencoded", `site=s&event=e&p.k=v`, 204, 1)
 	f(plain, `[{"site":"s"},{"site":"s"},{"site":"s"},{"site":"s"}]`, 400, 0) // too many
-	f(plain, `{"site":"secret`, 400, 0)                                     // truncated
-	f(plain, "{\"site\":\"\xff\"}", 400, 0)                                  // invalid UTF-8
-	f(plain, `{"site":"s","props":{"deep":{"x":1}}}`, 400, 0)                // nested property
-	f(plain, `{"site":"s","uid":42}`, 400, 0)                                // wrong type
+	f(plain, `{"site":"secret`, 400, 0)                                       // truncated
+	f(plain, "{\"site\":\"\xff\"}", 400, 0)                                   // invalid UTF-8
+	f(plain, `{"site":"s","props":{"deep":{"x":1}}}`, 400, 0)                 // nested property
+	f(plain, `{"site":"s","uid":42}`, 400, 0)                                 // wrong type
 	f(plain, `[]`, 400, 0)
 	f(plain, `[{"site":"s"},"x"]`, 400, 0)
 	f(plain, `"just a string"`, 400, 0)
@@ -171,10 +171,10 @@ func TestBLE(t *testing.T) {
 	f(`{"site":"r","store":"s1","sightings":[]}`, 400)
 	f(`{"site":"r","store":"s1"}`, 400)
 	f(`{"site":"r","store":"s1","sightings":[{"uuid":"not-a-uuid","major":1,"minor":1,"rssi":-50}]}`, 400)
-	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab"}]}`, 400)           // no rssi
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab"}]}`, 400)             // no rssi
 	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-500}]}`, 400) // rssi range
 	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"mac":"zz"}]}`, 400)
-	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"ts":5}]}`, 400) // 1970
+	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"ts":5}]}`, 400)                                                                                             // 1970
 	f(`{"site":"r","store":"s1","sightings":[`+strings.Repeat(`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5},`, 40)+`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5}]}`, 400) // 41 > cap
 	rec.events = rec.events[:0]
 	if st := d.do(rawRequest("POST", "/ble", []byte("site=r"), "Content-Type", "application/x-www-form-urlencoded")).StatusCode(); st != 415 {
@@ -236,10 +236,10 @@ func TestClientIP(t *testing.T) {
 			t.Fatalf("peer %s %v: got %s; want %s", peer, headers, got, want)
 		}
 	}
-	f("203.0.113.5", "203.0.113.5", "X-Forwarded-For", "1.2.3.4")              // untrusted peer: header ignored
-	f("10.1.1.1", "1.2.3.4", "X-Forwarded-For", "1.2.3.4")                     // trusted proxy
+	f("203.0.113.5", "203.0.113.5", "X-Forwarded-For", "1.2.3.4")             // untrusted peer: header ignored
+	f("10.1.1.1", "1.2.3.4", "X-Forwarded-For", "1.2.3.4")                    // trusted proxy
 	f("10.1.1.1", "5.6.7.8", "X-Forwarded-For", "1.2.3.4, 5.6.7.8, 10.9.9.9") // rightmost untrusted
-	f("10.1.1.1", "10.1.1.1", "X-Forwarded-For", "garbage")                    // malformed: peer
+	f("10.1.1.1", "10.1.1.1", "X-Forwarded-For", "garbage")                   // malformed: peer
 	f("10.1.1.1", "2001:db8::1", "Forwarded", `for="[2001:db8::1]:4711";proto=https, for=10.2.2.2`)
 	f("10.1.1.1", "192.0.2.60", "Forwarded", "for=192.0.2.60;proto=http")
 	f("::ffff:10.1.1.1", "1.2.3.4", "X-Forwarded-For", "::ffff:1.2.3.4")

@@ -19,3 +19,18 @@ func b2s(b []byte) string {
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
+
+// offsetIn returns the offset of s's first byte within buf, or -1 when s is
+// empty or does not point into buf. It is the inverse of
+// b2s(buf[off:off+len(s)]), used to store a City in the record cache.
+func offsetIn(buf []byte, s string) int {
+	if len(s) == 0 || len(buf) == 0 {
+		return -1
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < base || p-base > uintptr(len(buf)-len(s)) {
+		return -1
+	}
+	return int(p - base)
+}

@@ -37,6 +37,7 @@ type DB struct {
 	buildTime    time.Time
 
 	lookupErrors atomic.Uint64
+	cache        recordCache // decoded records by data-section offset; see cache.go
 }
 
 // Open reads, parses and verifies the MaxMind DB file at path. It accepts
@@ -45,11 +46,11 @@ type DB struct {
 // kind (ASN, Anonymous IP, ISP…), is an error that names the path and the
 // problem; Open never panics on a bad file.
 //
-// Verification walks the whole search tree and data section once
-// (maxminddb's Reader.Verify), so that corruption is reported here, at start
-// or reload, and not discovered request by request. It takes time in
-// proportion to the file: about a millisecond for MaxMind's test files,
-// seconds for a full City database.
+// Open walks the whole search tree and decodes every distinct record once
+// (see check), so that corruption is reported here, at start or reload, and
+// not discovered request by request. That takes time in proportion to the
+// file: about a millisecond for MaxMind's test files, more for a full City
+// database (see BenchmarkOpen).
 func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("geo: no database path given")
@@ -86,9 +87,6 @@ func openBytes(buf []byte) (*DB, error) {
 	if !strings.Contains(t, "City") && !strings.Contains(t, "Country") && !strings.Contains(t, "Enterprise") {
 		return nil, fmt.Errorf("database type %q has no location data; want a City or Country database", t)
 	}
-	if err := r.Verify(); err != nil {
-		return nil, fmt.Errorf("verification failed: %w", err)
-	}
 	// The same bounds OpenBytes has just checked: the data section lies
 	// between the search tree plus its 16-byte separator and the metadata.
 	start := r.Metadata.NodeCount*(r.Metadata.RecordSize/4) + 16
@@ -96,14 +94,45 @@ func openBytes(buf []byte) (*DB, error) {
 	if end < 0 || start > uint(end) {
 		return nil, errors.New("data section out of bounds")
 	}
-	return &DB{
+	db := &DB{
 		reader:       r,
 		dec:          mmdbdata.NewDecoder(buf[start:end], 0),
 		buf:          buf,
 		ipv4Only:     r.Metadata.IPVersion == 4,
 		databaseType: t,
 		buildTime:    r.Metadata.BuildTime(),
-	}, nil
+	}
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// check walks every network in the search tree and decodes each distinct
+// record once with the decoder Lookup uses, so that a corrupt tree or record
+// fails Open instead of failing lookups one by one.
+//
+// maxminddb's Reader.Verify would check more of the file, but it is stricter
+// than the MaxMind DB specification (it rejects a file without the optional
+// "description" metadata, as mmdbwriter writes by default), so it would
+// refuse usable files; this check covers exactly what Lookup reads.
+func (db *DB) check() error {
+	seen := make(map[uintptr]struct{})
+	var loc Location
+	for res := range db.reader.Networks() {
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("search tree is corrupt: %w", err)
+		}
+		off := res.Offset()
+		if _, ok := seen[off]; ok {
+			continue
+		}
+		seen[off] = struct{}{}
+		if err := db.decodeRecord(uint(off), &loc); err != nil {
+			return fmt.Errorf("record for %s is corrupt: %w", res.Prefix(), err)
+		}
+	}
+	return nil
 }
 
 // Path returns the file the DB was opened from.
@@ -146,9 +175,19 @@ func (db *DB) Lookup(addr netip.Addr) (Location, bool) {
 	if !res.Found() {
 		return loc, false
 	}
-	if err := db.decodeRecord(uint(res.Offset()), &loc); err != nil {
+	off := uint(res.Offset())
+	if cached, ok := db.cache.get(off, db.buf); ok {
+		return cached, cached.hasData()
+	}
+	if err := db.decodeRecord(off, &loc); err != nil {
 		db.lookupErrors.Add(1)
 		return Location{}, false
 	}
-	return loc, loc.Continent[0] != 0 || loc.Country[0] != 0 || loc.City != "" || loc.HasCoordinates
+	db.cache.put(off, &loc, offsetIn(db.buf, loc.City))
+	return loc, loc.hasData()
+}
+
+// hasData reports whether l has any field that AppendJSON can write.
+func (l *Location) hasData() bool {
+	return l.Continent[0] != 0 || l.Country[0] != 0 || l.City != "" || l.HasCoordinates
 }

@@ -180,7 +180,7 @@ const maxGridDecimals = 6
 func gridDecimals(grid float64) int {
 	scaled := grid
 	for d := 0; d < maxGridDecimals; d++ {
-		if math.Abs(scaled-math.Round(scaled)) <= 1e-9*math.Max(1, scaled) {
+		if r := math.Round(scaled); r >= 1 && math.Abs(scaled-r) <= 1e-9*scaled {
 			return d
 		}
 		scaled *= 10
