@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binPath is the beacongate binary built once for the tests that run it as a
+// child process, the way a user does.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "beacongate-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "beacongate")
+	out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gatewayProc is a running beacongate child process.
+type gatewayProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	addr   string // collection listener, host:port
+	admin  string // admin listener, host:port
+	mu     sync.Mutex
+	logs   []string
+	exited chan error
+}
+
+// startGateway runs the binary on loopback ports chosen by the kernel and
+// waits for its "listening" log line.
+func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *gatewayProc {
+	t.Helper()
+	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dataDir}
+	if configPath != "" {
+		args = append(args, "-config", configPath)
+	}
+	args = append(args, extra...)
+	cmd := exec.Command(binPath, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &gatewayProc{t: t, cmd: cmd, exited: make(chan error, 1)}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs = append(p.logs, line)
+			p.mu.Unlock()
+			var rec struct{ Msg, Addr, Admin string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				p.mu.Lock()
+				p.addr, p.admin = rec.Addr, rec.Admin
+				p.mu.Unlock()
+				once.Do(func() { close(ready) })
+			}
+		}
+		p.exited <- cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case err := <-p.exited:
+		t.Fatalf("beacongate exited before listening: %v\n%s", err, p.logText())
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("beacongate did not log \"listening\" within 20s\n%s", p.logText())
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+func (p *gatewayProc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.logs, "\n")
+}
+
+// url returns the collection listener's URL for path.
+func (p *gatewayProc) url(path string) string { return "http://" + p.addr + path }
+
+// stop sends SIGTERM and waits for the exit code.
+func (p *gatewayProc) stop() int {
+	p.t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		p.t.Fatalf("beacongate did not stop within 30s of SIGTERM\n%s", p.logText())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *gatewayProc) kill() {
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+func httpGet(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestServeQuickStartAndSIGTERM(t *testing.T) {
+	p := startGateway(t, t.TempDir(), "")
+	st, body := httpGet(t, p.url("/p.gif?site=example.com"))
+	if st != 200 || len(body) != 43 || string(body[:6]) != "GIF89a" {
+		t.Fatalf("pixel: %d, %d bytes", st, len(body))
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if st, _ := httpGet(t, "http://"+p.admin+path); st != 200 {
+			t.Fatalf("admin %s: %d", path, st)
+		}
+	}
+	if _, m := httpGet(t, "http://"+p.admin+"/metrics"); !strings.Contains(string(m), `beacongate_gateway_events_total{endpoint="pixel"} 1`) {
+		t.Fatalf("metrics do not count the pixel event:\n%.2000s", m)
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit code after SIGTERM: %d\n%s", code, p.logText())
+	}
+}
