@@ -46,7 +46,7 @@ func TestLookupKnownAnswers(t *testing.T) {
 	f("198.51.100.7", true, "EU", "", "", "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch", 53.22, -4.2, 0, true)
 	f("2a02:1234:5678::1", true, "EU", "SE", "E", "Linköping", 58.4167, 15.6167, 76, true)
 	f("2001:db8::1", true, "NA", "US", "WA", "Milton", 47.2513, -122.3149, 22, true)
-	f("fe80::1%eth0", false, "", "", "", "", 0, 0, 0, false)           // zone ignored; not in the database
+	f("fe80::1%eth0", false, "", "", "", "", 0, 0, 0, false) // zone ignored; not in the database
 	f("2001:db8::1%eth0", true, "NA", "US", "WA", "Milton", 47.2513, -122.3149, 22, true)
 	f("100.64.1.1", true, "AS", "JP", "", "", 0, 0, 0, false) // latitude 200 is out of range: no coordinates
 	f("192.0.2.1", false, "", "", "", "", 0, 0, 0, false)     // record without any kept field

@@ -1,0 +1,149 @@
+package ipmask
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"testing"
+)
+
+// Vectors from /work/shared/testdata/consent/other-signals.json, "ip_masking"
+// (prebid-server privacy/scrubber_test.go; matomo-org/component-network),
+// copied here so the test runs without the shared folder.
+var sharedVectors = []struct {
+	in       string
+	keepBits int
+	out      string
+}{
+	{"1111:2222:3333:4444:5555:6666:7777:8888", 56, "1111:2222:3333:4400::"},
+	{"1111:2222:3333:4444:5555:6666:7777:8888", 34, "1111:2222::"},
+	{"2001:1db8:0000:0000:0000:ff00:0042:8329", 96, "2001:1db8::ff00:0:0"},
+	{"2001:db8:0:8d3:0:8a2e:70:7344", 64, "2001:db8:0:8d3::"},
+	{"2001:db8:0:8d3:0:8a2e:70:7344", 48, "2001:db8::"},
+	{"2001:db8:0:8d3:0:8a2e:70:7344", 24, "2001:d00::"},
+	{"203.0.113.77", 24, "203.0.113.0"},
+}
+
+func TestSharedVectors(t *testing.T) {
+	for _, v := range sharedVectors {
+		addr := netip.MustParseAddr(v.in)
+		// The vector's keep_bits applies to the address's own family; the
+		// other family's count is set to something that would show if used.
+		v4, v6 := v.keepBits, 1
+		if addr.Is6() {
+			v4, v6 = 1, v.keepBits
+		}
+		got, err := AppendTruncated(nil, addr, v4, v6)
+		if err != nil || string(got) != v.out {
+			t.Fatalf("%s /%d: got %q, %v; want %q", v.in, v.keepBits, got, err, v.out)
+		}
+		if tr := Truncate(addr, v4, v6); tr != netip.MustParseAddr(v.out) {
+			t.Fatalf("Truncate(%s, /%d) = %v; want %s", v.in, v.keepBits, tr, v.out)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	f := func(in string, v4, v6 int, want string) {
+		t.Helper()
+		var addr netip.Addr
+		if in != "" {
+			addr = netip.MustParseAddr(in)
+		}
+		got := Truncate(addr, v4, v6)
+		if want == "invalid" {
+			if got.IsValid() {
+				t.Fatalf("Truncate(%q, %d, %d) = %v; want invalid", in, v4, v6, got)
+			}
+			return
+		}
+		if got != netip.MustParseAddr(want) {
+			t.Fatalf("Truncate(%q, %d, %d) = %v; want %s", in, v4, v6, got, want)
+		}
+	}
+	f("203.0.113.77", 24, 48, "203.0.113.0")
+	f("::ffff:203.0.113.77", 24, 48, "203.0.113.0") // IPv4-mapped: Unmap before masking, v4Bits applies
+	f("::ffff:203.0.113.77", 16, 128, "203.0.0.0")
+	f("2001:db8:1234:5678::1", 24, 48, "2001:db8:1234::")
+	f("fe80::1:2:3:4%eth0", 24, 64, "fe80::") // zone dropped
+	f("203.0.113.77", 0, 0, "0.0.0.0")
+	f("203.0.113.77", 32, 0, "203.0.113.77")
+	f("2001:db8::1", 0, 128, "2001:db8::1")
+	f("10.1.2.3", 23, 48, "10.1.2.0")
+	f("10.1.3.3", 23, 48, "10.1.2.0")
+	f("", 24, 48, "invalid")
+	f("203.0.113.77", 33, 48, "invalid")
+	f("203.0.113.77", -1, 48, "invalid")
+	f("2001:db8::1", 24, 129, "invalid")
+	f("2001:db8::1", 24, -8, "invalid")
+	f("203.0.113.77", 24, 129, "203.0.113.0") // only the address's own family's count matters
+}
+
+func TestAppendTruncatedErrors(t *testing.T) {
+	dst := []byte("prefix:")
+	got, err := AppendTruncated(dst, netip.Addr{}, 24, 48)
+	if err != ErrInvalidAddr || string(got) != "prefix:" {
+		t.Fatalf("invalid addr: %q, %v", got, err)
+	}
+	got, err = AppendTruncated(dst, netip.MustParseAddr("1.2.3.4"), 40, 48)
+	if err != ErrBadBits || string(got) != "prefix:" {
+		t.Fatalf("bad bits: %q, %v", got, err)
+	}
+	got, err = AppendTruncated(dst, netip.MustParseAddr("1.2.3.4"), DefaultIPv4Bits, DefaultIPv6Bits)
+	if err != nil || string(got) != "prefix:1.2.3.0" {
+		t.Fatalf("append: %q, %v", got, err)
+	}
+}
+
+func FuzzTruncate(f *testing.F) {
+	f.Add([]byte{203, 0, 113, 77}, 24, 48)
+	f.Add(netip.MustParseAddr("::ffff:1.2.3.4").AsSlice(), 24, 48)
+	f.Add(netip.MustParseAddr("2001:db8::1").AsSlice(), 0, 129)
+	f.Fuzz(func(t *testing.T, b []byte, v4, v6 int) {
+		addr, _ := netip.AddrFromSlice(b)
+		got := Truncate(addr, v4, v6)
+		if !got.IsValid() {
+			return
+		}
+		u := addr.Unmap()
+		bits := v6
+		if u.Is4() {
+			bits = v4
+		}
+		// The result is the network address of addr's /bits prefix: it
+		// lies in that prefix and truncating it again changes nothing.
+		if !netip.PrefixFrom(got, bits).Contains(u) || Truncate(got, v4, v6) != got || got.Zone() != "" {
+			t.Fatalf("Truncate(%v, %d, %d) = %v", addr, v4, v6, got)
+		}
+	})
+}
+
+// TestSharedVectorsFile checks that the table above still matches the shared
+// file; it skips when the shared folder is absent.
+func TestSharedVectorsFile(t *testing.T) {
+	b, err := os.ReadFile("../../../shared/testdata/consent/other-signals.json")
+	if err != nil {
+		t.Skipf("shared test vectors not available (%v); the copied table still runs", err)
+	}
+	var doc struct {
+		IPMasking struct {
+			Vectors []struct {
+				In       string `json:"in"`
+				KeepBits int    `json:"keep_bits"`
+				Out      string `json:"out"`
+			} `json:"vectors"`
+		} `json:"ip_masking"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	vs := doc.IPMasking.Vectors
+	if len(vs) != len(sharedVectors) {
+		t.Fatalf("shared file has %d vectors; table has %d", len(vs), len(sharedVectors))
+	}
+	for i, v := range vs {
+		if w := sharedVectors[i]; v.In != w.in || v.KeepBits != w.keepBits || v.Out != w.out {
+			t.Fatalf("vector %d: file %+v; table %+v", i, v, w)
+		}
+	}
+}
