@@ -1,0 +1,164 @@
+package anonymize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/ipmask"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/config"
+)
+
+// State is the consent state that selects a policy.
+type State uint8
+
+// The consent states, from the most to the least restrictive.
+const (
+	StateNone      State = iota // analytics not granted
+	StateAnalytics              // analytics granted, ads not
+	StateAds                    // analytics and ads granted
+	numStates
+)
+
+// String returns the state's name, as in the config's policies section.
+func (s State) String() string {
+	switch s {
+	case StateAnalytics:
+		return "analytics"
+	case StateAds:
+		return "ads"
+	}
+	return "none"
+}
+
+// StateOf returns the state that the granted purposes select.
+func StateOf(p consent.Purposes) State {
+	switch {
+	case p.Has(consent.Analytics) && p.Has(consent.Ads):
+		return StateAds
+	case p.Has(consent.Analytics):
+		return StateAnalytics
+	}
+	return StateNone
+}
+
+// Result says what the engine decided for one event.
+type Result struct {
+	State    State
+	Purposes consent.Purposes // granted purposes, limited to the configured ones
+	Decider  consent.Signal   // the signal that decided
+	Drop     bool             // the policy discards the event (a bot under bots: drop)
+	Bot      bool             // the user agent is a known bot or tool
+	Scrubbed scrub.Found      // kinds of personal data removed from free text
+}
+
+// Deps are the long-lived parts an Engine uses and that outlive a config
+// reload: pseudonym keys (an ephemeral key must not change on reload) and
+// the GeoIP database holder.
+type Deps struct {
+	Keys *pseudonym.Keyring // nil: ids that the policy pseudonymizes are dropped
+	Geo  *geo.Reloadable    // nil: no location
+}
+
+// Engine applies the configured privacy policy to events. It is immutable
+// and safe for concurrent use; a config reload builds a new Engine.
+type Engine struct {
+	evaluator    *consent.Evaluator
+	enabled      consent.Purposes
+	policies     [numStates]policy
+	cleaner      *scrub.Cleaner
+	keys         *pseudonym.Keyring
+	geo          *geo.Reloadable
+	geoFromTrunc bool
+	visitorHash  bool
+	allowedProps map[string]struct{}
+	version      string
+	scratch      sync.Pool
+}
+
+// scratch is the per-call working memory: the decoded TC string and a buffer
+// for intermediate encodings. It comes from Engine.scratch.
+type scratch struct {
+	tc  consent.TCString
+	sig consent.Signals
+	buf []byte
+}
+
+// New compiles cfg into an Engine.
+func New(cfg *config.Config, deps Deps) (*Engine, error) {
+	ev, enabled, err := newEvaluator(&cfg.Consent)
+	if err != nil {
+		return nil, err
+	}
+	cleaner, err := scrub.New(scrub.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("url cleaner: %w", err)
+	}
+	en := &Engine{
+		evaluator:    ev,
+		enabled:      enabled,
+		cleaner:      cleaner,
+		keys:         deps.Keys,
+		geo:          deps.Geo,
+		geoFromTrunc: cfg.GeoIP.LookupFrom == config.LookupTruncated,
+		visitorHash:  cfg.Pseudonym.VisitorHash && deps.Keys != nil,
+		allowedProps: make(map[string]struct{}, len(cfg.Properties.Allow)),
+		version:      PolicyVersion(cfg),
+	}
+	for _, name := range cfg.Properties.Allow {
+		en.allowedProps[name] = struct{}{}
+	}
+	en.policies[StateNone] = compilePolicy(&cfg.Policies.None)
+	en.policies[StateAnalytics] = compilePolicy(&cfg.Policies.Analytics)
+	en.policies[StateAds] = compilePolicy(&cfg.Policies.Ads)
+	en.scratch.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
+	return en, nil
+}
+
+// PolicyVersion is a short hash of everything in cfg that decides what a
+// record contains (consent, policies, properties, pseudonym and GeoIP
+// settings), so an auditor can tell which rules produced a record.
+func PolicyVersion(cfg *config.Config) string {
+	b, err := json.Marshal(struct {
+		Consent    config.Consent
+		Policies   config.Policies
+		Properties config.Properties
+		Mode       config.PseudonymMode
+		Period     config.Duration
+		Visitor    bool
+		LookupFrom config.LookupFrom
+	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom})
+	if err != nil {
+		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// Version returns the policy version written into every record.
+func (en *Engine) Version() string { return en.version }
+
+// ipForLookup is the address geo lookups use under the policy.
+func (en *Engine) ipForLookup(addr netip.Addr, p *policy) netip.Addr {
+	if !en.geoFromTrunc {
+		return addr
+	}
+	switch p.ip {
+	case config.IPKeep:
+		return addr
+	case config.IPTruncate:
+		return ipmask.Truncate(addr, p.v4, p.v6)
+	}
+	return netip.Addr{}
+}
+
+// reduceUA parses the user agent once per event.
+func reduceUA(ua []byte) useragent.Info { return useragent.Parse(ua) }

@@ -1,0 +1,455 @@
+package anonymize
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/ipmask"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/event"
+)
+
+// RecordVersion is the "v" field of every output record. It changes only
+// when a field changes meaning or is removed; new fields may be added.
+const RecordVersion = 1
+
+// Visitor hashes use a fixed coarse prefix whatever the policy keeps, so the
+// hash counts visitors the same way under every policy.
+const (
+	visitorV4Bits = 24
+	visitorV6Bits = 48
+)
+
+// policy is a config.Policy compiled for the hot path.
+type policy struct {
+	ip          config.IPAction
+	v4, v6      int
+	geoLevel    geo.Level
+	grid        float64
+	ua          config.UAAction
+	bots        config.BotAction
+	userID      config.IDAction
+	clientID    config.IDAction
+	deviceID    config.IDAction
+	url         config.URLAction
+	referrer    config.ReferrerAction
+	lang        config.LanguageAction
+	props       config.PropertiesAction
+	visitorHash bool
+}
+
+func compilePolicy(p *config.Policy) policy {
+	return policy{
+		ip: p.IP.Action, v4: p.IP.V4Prefix, v6: p.IP.V6Prefix,
+		geoLevel: geoLevel(p.Geo.Level), grid: p.Geo.Grid,
+		ua: p.UserAgent.Action, bots: p.Bots,
+		userID: p.UserID, clientID: p.ClientID, deviceID: p.DeviceID,
+		url: p.URL, referrer: p.Referrer, lang: p.AcceptLanguage,
+		props: p.Properties, visitorHash: p.VisitorHash,
+	}
+}
+
+func geoLevel(l config.GeoLevel) geo.Level {
+	switch l {
+	case config.GeoContinent:
+		return geo.Continent
+	case config.GeoCountry:
+		return geo.Country
+	case config.GeoRegion:
+		return geo.Region
+	case config.GeoCity:
+		return geo.City
+	}
+	return geo.None
+}
+
+// AppendRecord decides consent for e, applies the policy of the resulting
+// state to every field, and appends the output record (one JSON object, no
+// newline) to dst. When res.Drop is set nothing is appended. dst should be
+// a reused buffer: its spare capacity is used as scratch, and with enough of
+// it AppendRecord does not allocate. e is only read.
+func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
+	sc := en.scratch.Get().(*scratch)
+	defer en.scratch.Put(sc)
+
+	var res Result
+	fillSignals(&sc.sig, &e.Consent)
+	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
+	res.Purposes = ans.Purposes & en.enabled
+	res.Decider = ans.Decider
+	res.State = StateOf(res.Purposes)
+	p := &en.policies[res.State]
+
+	ua := reduceUA(e.UserAgent)
+	res.Bot = ua.IsBot()
+	if res.Bot && p.bots == config.BotsDrop {
+		res.Drop = true
+		return dst, res
+	}
+	now := e.ReceivedAt
+	if now.IsZero() {
+		now = time.Now()
+	}
+
+	dst = append(dst, `{"v":1`...)
+	dst = appendKey(dst, "id")
+	dst = append(dst, '"')
+	dst = appendEventID(dst)
+	dst = append(dst, '"')
+	dst = appendTimeField(dst, "received", now)
+	dst = append(appendKey(dst, "kind"), '"')
+	dst = append(dst, e.Kind.String()...)
+	dst = append(dst, '"')
+	dst = appendStringField(dst, "site", e.Site)
+	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed)
+	dst = appendConsent(dst, &res)
+	dst = appendKey(dst, "policy")
+	dst = append(dst, '"')
+	dst = append(dst, en.version...)
+	dst = append(dst, '"')
+
+	dst = en.appendIP(dst, e.ClientIP, p)
+	dst = en.appendGeo(dst, e.ClientIP, p)
+	dst = appendUA(dst, e.UserAgent, ua, p)
+	if res.Bot && p.bots == config.BotsFlag {
+		dst = append(appendKey(dst, "bot"), "true"...)
+	}
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, urlMode(p.url), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, referrerMode(p.referrer), res.Scrubbed)
+	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
+	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
+	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() {
+		sc.buf = ua.AppendJSON(sc.buf[:0])
+		uaEnd := len(sc.buf)
+		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, visitorV4Bits, visitorV6Bits)
+		dst = en.appendQuoted(dst, "visitor", func(d []byte) []byte {
+			return en.keys.AppendVisitorHash(d, e.Site, sc.buf[uaEnd:], sc.buf[:uaEnd], now)
+		})
+	}
+	if p.lang == config.LanguagePrimary {
+		if l := primaryLanguage(e.AcceptLanguage); len(l) > 0 {
+			dst = appendStringField(dst, "lang", l)
+		}
+	}
+	dst, res.Scrubbed = en.appendProps(dst, e.Props, p, res.Scrubbed)
+	if e.Kind == event.KindBLE {
+		dst, res.Scrubbed = en.appendBLE(dst, e, p, now, res.Scrubbed)
+	}
+	if res.Scrubbed != 0 {
+		dst = appendScrubbed(dst, res.Scrubbed)
+	}
+	return append(dst, '}'), res
+}
+
+var (
+	gdprYes = []byte("1")
+	gdprNo  = []byte("0")
+)
+
+// fillSignals points the consent decoder's inputs at the event's buffers.
+func fillSignals(s *consent.Signals, c *event.Consent) {
+	switch c.GDPR {
+	case 0:
+		s.GDPR = gdprNo
+	case 1:
+		s.GDPR = gdprYes
+	default:
+		s.GDPR = nil
+	}
+	s.TCString = c.TCString
+	s.GCS = c.GCS
+	s.GCD = c.GCD
+	s.USPrivacy = c.USPrivacy
+	s.GPP = c.GPP
+	s.GPPSID = c.GPPSID
+	s.Consent = c.Explicit
+	s.GPC = c.GPC
+	s.DNT = c.DNT
+}
+
+func appendConsent(dst []byte, res *Result) []byte {
+	dst = appendKey(dst, "consent")
+	dst = append(dst, `{"state":"`...)
+	dst = append(dst, res.State.String()...)
+	dst = append(dst, `","purposes":[`...)
+	first := true
+	for _, p := range ourPurposes {
+		if !res.Purposes.Has(p) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, p.String()...)
+		dst = append(dst, '"')
+	}
+	dst = append(dst, `],"signal":"`...)
+	dst = append(dst, res.Decider.String()...)
+	return append(dst, `"}`...)
+}
+
+func (en *Engine) appendIP(dst []byte, addr netip.Addr, p *policy) []byte {
+	if !addr.IsValid() {
+		return dst
+	}
+	switch p.ip {
+	case config.IPKeep:
+		dst = append(appendKey(dst, "ip"), '"')
+		dst = addr.AppendTo(dst)
+		return append(dst, '"')
+	case config.IPTruncate:
+		dst = append(appendKey(dst, "ip"), '"')
+		dst = ipmask.Truncate(addr, p.v4, p.v6).AppendTo(dst)
+		return append(dst, '"')
+	}
+	return dst
+}
+
+func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
+	if en.geo == nil || p.geoLevel == geo.None {
+		return dst
+	}
+	lookup := en.ipForLookup(addr, p)
+	if !lookup.IsValid() {
+		return dst
+	}
+	loc, ok := en.geo.Lookup(lookup)
+	if !ok {
+		return dst
+	}
+	mark := len(dst)
+	dst = loc.AppendJSON(appendKey(dst, "geo"), p.geoLevel, p.grid)
+	if dst[len(dst)-2] == '{' && dst[len(dst)-1] == '}' {
+		return dst[:mark] // nothing known at the allowed level
+	}
+	return dst
+}
+
+func appendUA(dst, raw []byte, ua useragent.Info, p *policy) []byte {
+	switch p.ua {
+	case config.UAReduce:
+		return ua.AppendJSON(appendKey(dst, "ua"))
+	case config.UAKeep:
+		dst = ua.AppendJSON(appendKey(dst, "ua"))
+		return appendStringField(dst, "user_agent", raw)
+	}
+	return dst
+}
+
+func urlMode(a config.URLAction) int {
+	switch a {
+	case config.URLPath:
+		return int(scrub.URLPath) + 1
+	case config.URLClean:
+		return int(scrub.URLClean) + 1
+	case config.URLKeep:
+		return keepURL
+	}
+	return dropURL
+}
+
+func referrerMode(a config.ReferrerAction) int {
+	switch a {
+	case config.ReferrerOrigin:
+		return int(scrub.URLOrigin) + 1
+	case config.ReferrerPath:
+		return int(scrub.URLPath) + 1
+	case config.ReferrerClean:
+		return int(scrub.URLClean) + 1
+	case config.ReferrerKeep:
+		return keepURL
+	}
+	return dropURL
+}
+
+// URL field modes: 0 drop, 1..3 a scrub.URLMode plus one, keepURL as sent.
+const (
+	dropURL = 0
+	keepURL = 100
+)
+
+func (en *Engine) appendURLField(dst []byte, key string, raw []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
+	if len(raw) == 0 || mode == dropURL {
+		return dst, found
+	}
+	if mode == keepURL {
+		return appendStringField(dst, key, raw), found
+	}
+	// Clean into the spare capacity first, then quote: the cleaner needs
+	// dst not to overlap its input, and the quoted form must be escaped.
+	mark := len(dst)
+	dst = appendKey(dst, key)
+	valStart := len(dst)
+	dst, f := en.cleaner.AppendURL(dst, raw, scrub.URLMode(mode-1))
+	found |= f
+	if len(dst) == valStart {
+		return dst[:mark], found
+	}
+	return requote(dst, valStart), found
+}
+
+// appendScannedText appends key with text after replacing personal data.
+func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found scrub.Found) ([]byte, scrub.Found) {
+	if len(text) == 0 {
+		return dst, found
+	}
+	return en.appendScannedValue(appendKey(dst, key), text, found)
+}
+
+// appendScannedValue appends text as a JSON string after replacing personal
+// data.
+func (en *Engine) appendScannedValue(dst, text []byte, found scrub.Found) ([]byte, scrub.Found) {
+	valStart := len(dst)
+	dst, f := en.cleaner.AppendText(dst, text)
+	return requote(dst, valStart), found | f
+}
+
+// requote turns the raw bytes dst[from:] into a quoted JSON string in place.
+// When nothing needs escaping the bytes shift by one. Otherwise a copy of
+// the raw bytes is parked past the longest possible escaped form (6 bytes
+// per input byte plus quotes) and encoded back from there: the writer never
+// catches up with the reader, and a reused dst makes this allocation-free.
+func requote(dst []byte, from int) []byte {
+	n := len(dst) - from
+	if !needsEscape(dst[from:]) {
+		dst = append(dst, 0, 0)
+		copy(dst[from+1:], dst[from:from+n])
+		dst[from] = '"'
+		dst[from+n+1] = '"'
+		return dst
+	}
+	off := from + 6*n + 2
+	dst = slices.Grow(dst, off+n-len(dst))
+	dst = dst[:off+n]
+	copy(dst[off:], dst[from:from+n])
+	return appendString(dst[:from], dst[off:off+n])
+}
+
+func needsEscape(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func (en *Engine) appendID(dst []byte, key string, site, id []byte, action config.IDAction, now time.Time) []byte {
+	if len(id) == 0 || action != config.IDPseudonymize || en.keys == nil {
+		return dst
+	}
+	return en.appendQuoted(dst, key, func(d []byte) []byte { return en.keys.AppendPseudonym(d, site, id, now) })
+}
+
+// appendQuoted appends "key":"value" where value is what add appends, or
+// nothing when add appends nothing (e.g. an ephemeral key already forgotten).
+// add only appends URL-safe characters, so no escaping is needed.
+func (en *Engine) appendQuoted(dst []byte, key string, add func([]byte) []byte) []byte {
+	mark := len(dst)
+	dst = append(appendKey(dst, key), '"')
+	valStart := len(dst)
+	dst = add(dst)
+	if len(dst) == valStart {
+		return dst[:mark]
+	}
+	return append(dst, '"')
+}
+
+// primaryLanguage returns the primary subtag of the first language range of
+// an Accept-Language header, lower-cased in place is not possible (the event
+// is read-only), so only a well-formed lower-case-able ASCII tag is returned.
+func primaryLanguage(h []byte) []byte {
+	i := 0
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(h) && ((h[j] >= 'a' && h[j] <= 'z') || (h[j] >= 'A' && h[j] <= 'Z')) {
+		j++
+	}
+	if j-i < 2 || j-i > 3 {
+		return nil
+	}
+	return h[i:j]
+}
+
+func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found scrub.Found) ([]byte, scrub.Found) {
+	if p.props != config.PropertiesAllowlist || len(props) == 0 {
+		return dst, found
+	}
+	mark := len(dst)
+	dst = appendKey(dst, "props")
+	dst = append(dst, '{')
+	n := 0
+	for i := range props {
+		pr := &props[i]
+		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(appendString(dst, pr.Key), ':')
+		if pr.Type == event.PropString {
+			dst, found = en.appendScannedValue(dst, pr.Value, found)
+		} else {
+			dst = append(dst, pr.Value...) // a number or boolean literal checked by the JSON parser
+		}
+	}
+	if n == 0 {
+		return dst[:mark], found
+	}
+	return append(dst, '}'), found
+}
+
+func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time, found scrub.Found) ([]byte, scrub.Found) {
+	s := &e.Sighting
+	dst = appendKey(dst, "ble")
+	dst = append(dst, '{')
+	dst, found = en.appendScannedText(dst, "store", e.Store, found)
+	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found)
+	if len(s.UUID) > 0 {
+		dst = appendStringField(dst, "uuid", s.UUID)
+		dst = appendIntField(dst, "major", int64(s.Major))
+		dst = appendIntField(dst, "minor", int64(s.Minor))
+	} else {
+		dst = appendStringField(dst, "namespace", s.Namespace)
+		dst = appendStringField(dst, "instance", s.Instance)
+	}
+	dst = appendIntField(dst, "rssi", int64(s.RSSI))
+	dst = appendTimeField(dst, "seen", time.UnixMilli(s.SeenAtMS))
+	if len(s.DeviceID) > 0 && p.deviceID == config.IDPseudonymize && en.keys != nil {
+		dst = en.appendQuoted(dst, "device", func(d []byte) []byte { return en.keys.AppendPseudonym(d, e.Site, s.DeviceID, now) })
+		dst = append(appendKey(dst, "device_kind"), '"')
+		dst = append(dst, s.DeviceKind.String()...)
+		dst = append(dst, '"')
+	}
+	return append(dst, '}'), found
+}
+
+func appendScrubbed(dst []byte, f scrub.Found) []byte {
+	dst = appendKey(dst, "scrubbed")
+	dst = append(dst, '[')
+	first := true
+	for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
+		if !f.Has(k) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, '"')
+		dst = append(dst, k.String()...)
+		dst = append(dst, '"')
+	}
+	return append(dst, ']')
+}

@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// Spool is where anonymized records go: upstream.Pipeline in production.
+type Spool interface {
+	Append(record []byte, route upstream.Route) error
+}
+
+// Deliverer is the EventHandler that runs the privacy engine on each event
+// and appends the resulting record to the spool, routed to every destination
+// whose required purposes the event's consent covers. It is immutable; a
+// config reload builds a new one around the same spool and metrics.
+type Deliverer struct {
+	engine  *anonymize.Engine
+	spool   Spool
+	routes  [1 << 8]upstream.Route // granted purposes → destinations
+	metrics *DeliveryMetrics
+}
+
+// NewDeliverer returns a Deliverer. requires[i] lists the purposes
+// destination i needs (empty: every event).
+func NewDeliverer(engine *anonymize.Engine, spool Spool, requires []consent.Purposes, m *DeliveryMetrics) *Deliverer {
+	d := &Deliverer{engine: engine, spool: spool, metrics: m}
+	for granted := range d.routes {
+		for i, req := range requires {
+			if consent.Purposes(granted)&req == req {
+				d.routes[granted] |= upstream.RouteTo(i)
+			}
+		}
+	}
+	return d
+}
+
+// recordBufs holds record buffers. The engine uses a buffer's spare capacity
+// as scratch for URL cleaning, so buffers start large and are kept.
+var recordBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// HandleEvent implements EventHandler.
+func (d *Deliverer) HandleEvent(e *event.Event) error {
+	bp := recordBufs.Get().(*[]byte)
+	defer recordBufs.Put(bp)
+	rec, res := d.engine.AppendRecord((*bp)[:0], e)
+	*bp = rec[:0]
+	m := d.metrics
+	if res.Drop {
+		m.dropped[dropBot].Inc()
+		return nil
+	}
+	m.records[res.State].Inc()
+	if res.Scrubbed != 0 {
+		for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
+			if res.Scrubbed.Has(k) {
+				m.scrubbed[k].Inc()
+			}
+		}
+	}
+	route := d.routes[uint8(res.Purposes)]
+	if route == 0 {
+		m.dropped[dropNoDestination].Inc()
+		return nil
+	}
+	if err := d.spool.Append(rec, route); err != nil {
+		m.dropped[dropSpool].Inc()
+		return err
+	}
+	return nil
+}
+
+const (
+	dropBot = iota
+	dropNoDestination
+	dropSpool
+	numDrops
+)
+
+// DeliveryMetrics counts what the Deliverer decides. Create it once and share
+// it across reloads.
+type DeliveryMetrics struct {
+	records  [3]prometheus.Counter
+	dropped  [numDrops]prometheus.Counter
+	scrubbed [scrub.KindLast + 1]prometheus.Counter
+}
+
+// NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
+func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
+	records := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_records_total",
+		Help: "Records produced, by the consent state whose policy applied.",
+	}, []string{"state"})
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_dropped_total",
+		Help: "Events not delivered, by reason: bot (policy bots: drop), no_destination (no destination accepts the event's consent), spool (the spool refused it; the request was answered 503).",
+	}, []string{"reason"})
+	scrubbed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_scrubbed_total",
+		Help: "Records from which personal data was removed from free text, by kind.",
+	}, []string{"kind"})
+	if reg != nil {
+		reg.MustRegister(records, dropped, scrubbed)
+	}
+	m := &DeliveryMetrics{}
+	for s := anonymize.StateNone; s <= anonymize.StateAds; s++ {
+		m.records[s] = records.WithLabelValues(s.String())
+	}
+	for i, name := range [numDrops]string{"bot", "no_destination", "spool"} {
+		m.dropped[i] = dropped.WithLabelValues(name)
+	}
+	for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
+		m.scrubbed[k] = scrubbed.WithLabelValues(k.String())
+	}
+	return m
+}
