@@ -53,7 +53,12 @@ func newEvaluator(c *config.Consent) (*consent.Evaluator, consent.Purposes, erro
 			errs = append(errs, err)
 			continue
 		}
-		o.Priority = append(o.Priority, sig)
+		switch sig {
+		case consent.SignalExplicit, consent.SignalTCF, consent.SignalGPP, consent.SignalConsentMode:
+			o.Priority = append(o.Priority, sig)
+		}
+		// us_privacy, gpc and dnt only ever withdraw purposes, so their
+		// place in the priority list does not matter.
 	}
 	m := &c.TCF.Mapping
 	for p, rule := range map[consent.Purpose]*config.TCFRule{

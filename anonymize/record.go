@@ -76,13 +76,41 @@ func geoLevel(l config.GeoLevel) geo.Level {
 func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	sc := en.scratch.Get().(*scratch)
 	defer en.scratch.Put(sc)
-
 	var res Result
 	fillSignals(&sc.sig, &e.Consent)
 	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
 	res.State = StateOf(res.Purposes)
+	return en.appendRecord(dst, e, &res, sc)
+}
+
+// AppendRecordAs is AppendRecord with the consent decision forced to state
+// (and the purposes that state implies), for dry runs that show what each
+// policy would produce. It is not used on the request path.
+func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byte, Result) {
+	sc := en.scratch.Get().(*scratch)
+	defer en.scratch.Put(sc)
+	res := Result{State: state, Decider: consent.SignalNone}
+	switch state {
+	case StateAds:
+		res.Purposes = consent.Of(consent.Analytics, consent.Ads)
+	case StateAnalytics:
+		res.Purposes = consent.Of(consent.Analytics)
+	}
+	return en.appendRecord(dst, e, &res, sc)
+}
+
+// Decide returns the consent decision for e without building a record.
+func (en *Engine) Decide(e *event.Event) consent.Answer {
+	sc := en.scratch.Get().(*scratch)
+	defer en.scratch.Put(sc)
+	fillSignals(&sc.sig, &e.Consent)
+	return en.evaluator.Evaluate(&sc.sig, &sc.tc)
+}
+
+func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch) ([]byte, Result) {
+	res := *r
 	p := &en.policies[res.State]
 
 	ua := reduceUA(e.UserAgent)

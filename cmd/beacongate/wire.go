@@ -2,37 +2,253 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/upstream"
 )
 
-// app is the wired gateway: config, anonymizer, delivery.
+// app is the wired gateway: config, privacy engine, delivery pipeline.
 type app struct {
+	configPath      string // "" for the embedded default
 	configName      string
 	listenAddr      string
 	adminAddr       string
+	overrides       config.Overrides
 	gateway         *gateway.Gateway
 	serverOptions   gateway.ServerOptions
 	shutdownTimeout time.Duration
+
+	pipeline *upstream.Pipeline
+	keys     *pseudonym.Keyring
+	geo      *geo.Reloadable
+	delivery *gateway.DeliveryMetrics
+	live     atomic.Pointer[config.Config]
+
+	reloadMu       sync.Mutex
+	reloads        prometheus.Counter
+	reloadFailures prometheus.Counter
+	stopRotation   chan struct{}
+	log            *slog.Logger
 }
 
-func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log *slog.Logger) (*app, error) {
-	a := &app{
-		configName:      "embedded default",
-		listenAddr:      f.listen,
-		adminAddr:       f.admin,
-		shutdownTimeout: 10 * time.Second,
+// loadConfig reads the config file, or the embedded default when path is "".
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
 	}
-	a.gateway = gateway.New(gateway.Settings{}, reg)
+	return config.Load(path)
+}
+
+// startApp loads the config and builds everything the server needs. Flags
+// given explicitly win over the file; without a file the flags' defaults
+// apply.
+func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log *slog.Logger) (*app, error) {
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{configPath: f.config, configName: f.config, shutdownTimeout: 10 * time.Second, log: log, stopRotation: make(chan struct{})}
+	if f.config == "" {
+		a.configName = "embedded default"
+	}
+	if set["data"] || f.config == "" {
+		a.overrides.DataDir = f.data
+	}
+	cfg.Apply(a.overrides)
+	a.listenAddr, a.adminAddr = cfg.Server.Listen, cfg.Server.Admin
+	if set["listen"] || f.config == "" {
+		a.listenAddr = f.listen
+	}
+	if set["admin"] || f.config == "" {
+		a.adminAddr = f.admin
+	}
+	a.serverOptions = gateway.ServerOptions{
+		ReadTimeout:    cfg.Server.ReadTimeout.D(),
+		WriteTimeout:   cfg.Server.WriteTimeout.D(),
+		IdleTimeout:    cfg.Server.IdleTimeout.D(),
+		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes),
+		MaxBodyBytes:   int(cfg.Server.MaxBodyBytes),
+		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
+	}
+	if a.keys, err = newKeyring(&cfg.Pseudonym); err != nil {
+		return nil, err
+	}
+	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
+		return nil, fmt.Errorf("geoip.database: %w", err)
+	}
+	po, err := pipelineOptions(cfg, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.pipeline, err = upstream.Open(po)
+	if err != nil {
+		return nil, err
+	}
+	a.delivery = gateway.NewDeliveryMetrics(reg)
+	settings, err := a.settings(cfg)
+	if err != nil {
+		a.pipeline.Close(context.Background())
+		return nil, err
+	}
+	a.gateway = gateway.New(settings, reg)
+	a.live.Store(cfg)
+	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
+	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
+	reg.MustRegister(a.reloads, a.reloadFailures)
+	go a.rotateKeys()
 	return a, nil
 }
 
-func (a *app) reload(log *slog.Logger) error { return nil }
+// settings compiles cfg into the gateway's per-request settings, with a new
+// privacy engine around the long-lived keys, GeoIP holder and spool.
+func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
+	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo})
+	if err != nil {
+		return gateway.Settings{}, err
+	}
+	requires := make([]consent.Purposes, len(cfg.Destinations))
+	for i, d := range cfg.Destinations {
+		for _, p := range d.Requires {
+			cp, err := consent.ParsePurpose(p.String())
+			if err != nil {
+				return gateway.Settings{}, fmt.Errorf("destinations[%d].requires: %w", i, err)
+			}
+			requires[i] = requires[i].With(cp)
+		}
+	}
+	s := gateway.Settings{
+		Limits: gateway.Limits{
+			MaxBodyBytes:           int(cfg.Server.MaxBodyBytes),
+			MaxEventsPerRequest:    cfg.Server.MaxEventsPerRequest,
+			MaxSightingsPerRequest: cfg.Server.MaxSightingsPerRequest,
+		},
+		Handler: gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
+	}
+	for _, p := range cfg.Server.TrustedProxies {
+		s.TrustedProxies = append(s.TrustedProxies, netip.Prefix(p.Prefix))
+	}
+	if len(cfg.Sites) > 0 {
+		s.Sites = make(map[string][]string, len(cfg.Sites))
+		for _, site := range cfg.Sites {
+			s.Sites[site.ID] = site.Origins
+		}
+	}
+	return s, nil
+}
 
-func (a *app) ready() error { return nil }
+// newKeyring builds the pseudonym keys. In derived mode the secret is read
+// here and handed over; it is never logged.
+func newKeyring(p *config.Pseudonym) (*pseudonym.Keyring, error) {
+	o := pseudonym.Options{Period: p.Period.D(), Mode: pseudonym.Ephemeral}
+	if p.Mode == config.PseudonymDerived {
+		o.Mode = pseudonym.Derived
+		b, err := p.ReadSecret()
+		if err != nil {
+			return nil, fmt.Errorf("pseudonym secret: %w", err)
+		}
+		if o.Secret, err = pseudonym.NewSecret(b); err != nil {
+			return nil, fmt.Errorf("pseudonym secret: %w", err)
+		}
+		clear(b)
+	}
+	return pseudonym.New(o)
+}
 
-func (a *app) close(ctx context.Context) error { return nil }
+// rotateKeys lets the keyring forget ephemeral keys on time even when no
+// request arrives at a period boundary.
+func (a *app) rotateKeys() {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			a.keys.Rotate(now)
+		case <-a.stopRotation:
+			return
+		}
+	}
+}
+
+// reload re-reads the config file and the GeoIP database. A valid config is
+// swapped in atomically; an invalid one is refused and the old one stays
+// live. Listeners, the spool and destinations are fixed at start: changes to
+// them are reported and take effect on the next restart.
+func (a *app) reload(log *slog.Logger) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	err := a.tryReload(log)
+	if err != nil {
+		a.reloadFailures.Inc()
+		log.Error("config reload refused; the previous config stays live", "config", a.configName, "err", err)
+		return err
+	}
+	a.reloads.Inc()
+	log.Info("config reloaded", "config", a.configName, "policy", anonymize.PolicyVersion(a.live.Load()))
+	return nil
+}
+
+func (a *app) tryReload(log *slog.Logger) error {
+	cfg, err := loadConfig(a.configPath)
+	if err != nil {
+		return err
+	}
+	cfg.Apply(a.overrides)
+	old := a.live.Load()
+	if cfg.Pseudonym != old.Pseudonym {
+		return errors.New("pseudonym settings changed: they take effect only on restart, so that pseudonyms stay stable (restart the gateway to apply them)")
+	}
+	if cfg.GeoIP.Database != old.GeoIP.Database || cfg.GeoIP.Database != "" {
+		if err := a.geo.Reload(cfg.GeoIP.Database); err != nil {
+			return fmt.Errorf("geoip.database: %w", err)
+		}
+	}
+	if restartOnlyChanged(old, cfg) {
+		log.Warn("listeners, spool or destinations changed: those apply on the next restart")
+	}
+	settings, err := a.settings(cfg)
+	if err != nil {
+		return err
+	}
+	a.gateway.Update(settings)
+	a.live.Store(cfg)
+	return nil
+}
+
+// restartOnlyChanged reports whether settings that apply only at start
+// differ.
+func restartOnlyChanged(old, cfg *config.Config) bool {
+	if old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool ||
+		len(old.Destinations) != len(cfg.Destinations) {
+		return true
+	}
+	for i := range old.Destinations {
+		if fmt.Sprint(old.Destinations[i]) != fmt.Sprint(cfg.Destinations[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// ready reports whether the spool accepts writes.
+func (a *app) ready() error { return a.pipeline.Ready() }
+
+// close flushes delivery within ctx's deadline; what is not shipped stays in
+// the spool for the next start.
+func (a *app) close(ctx context.Context) error {
+	close(a.stopRotation)
+	return a.pipeline.Close(ctx)
+}

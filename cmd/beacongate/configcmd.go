@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/beacongate/beacongate/config"
+)
+
+const configUsage = `usage:
+  beacongate config check FILE   check FILE; list every problem and exit 1, or print a summary and exit 0
+  beacongate config default      print the built-in default config, with comments
+`
+
+// runConfig implements "beacongate config ...". args are the arguments after
+// "config". It returns the process exit code: 0 ok, 1 invalid config, 2 bad usage.
+func runConfig(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, configUsage)
+		return 2
+	}
+	switch args[0] {
+	case "check":
+		if len(args) != 2 {
+			fmt.Fprint(stderr, configUsage)
+			return 2
+		}
+		return configCheck(args[1], stdout, stderr)
+	case "default":
+		if len(args) != 1 {
+			fmt.Fprint(stderr, configUsage)
+			return 2
+		}
+		if _, err := stdout.Write(config.DefaultYAML()); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, configUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "beacongate config: unknown command %q\n%s", args[0], configUsage)
+	return 2
+}
+
+func configCheck(path string, stdout, stderr io.Writer) int {
+	c, err := config.Load(path)
+	if err != nil {
+		var list config.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintln(stderr, e)
+			}
+			n := "problems"
+			if len(list) == 1 {
+				n = "problem"
+			}
+			fmt.Fprintf(stderr, "%s: %d %s\n", path, len(list), n)
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		}
+		return 1
+	}
+	// Files that are absent here are not errors: secrets and databases are
+	// often only mounted where the gateway runs. Say so, so a typo shows.
+	for _, f := range c.Files() {
+		if _, err := os.Stat(f.Path); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "note: %s: %s: %s does not exist here; it must exist where the gateway runs\n", path, f.Key, f.Path)
+		}
+	}
+	fmt.Fprintf(stdout, "ok: %s: %s\n", path, c.Summary())
+	return 0
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// pipelineOptions maps the config's spool and destinations onto the
+// upstream package's options.
+func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (upstream.Options, error) {
+	sp := &cfg.Spool
+	o := upstream.Options{
+		DataDir: cfg.Server.DataDir,
+		Spool: upstream.SpoolOptions{
+			Dir:           sp.Dir,
+			MaxBytes:      sp.MaxBytes.Int(),
+			SegmentBytes:  sp.SegmentBytes.Int(),
+			Durability:    upstream.DurabilityProcess,
+			FsyncMaxDelay: sp.FsyncMaxDelay.D(),
+			WhenFull:      upstream.FullShed,
+			BlockTimeout:  sp.BlockTimeout.D(),
+		},
+		Registerer: reg,
+		Logger:     log,
+	}
+	if sp.Durability == config.DurabilityFsync {
+		o.Spool.Durability = upstream.DurabilityFsync
+	}
+	if sp.WhenFull == config.WhenFullBlock {
+		o.Spool.WhenFull = upstream.FullBlock
+	}
+	for i := range cfg.Destinations {
+		d := &cfg.Destinations[i]
+		do := upstream.DestinationOptions{
+			Name: d.Name,
+			Batch: upstream.BatchOptions{
+				MaxEvents: d.Batch.MaxEvents,
+				MaxBytes:  int(d.Batch.MaxBytes),
+				MaxAge:    d.Batch.MaxAge.D(),
+			},
+			CompressionLevel: d.Level,
+		}
+		switch d.Compression {
+		case config.CompressionGzip:
+			do.Compression = upstream.CodecGzip
+		case config.CompressionNone:
+			do.Compression = upstream.CodecNone
+		default:
+			do.Compression = upstream.CodecZstd
+		}
+		switch d.Type {
+		case config.DestinationFile:
+			do.File = &upstream.FileOptions{Dir: d.File.Dir, RollBytes: d.File.MaxFileBytes.Int(), RollAge: d.File.MaxFileAge.D()}
+		case config.DestinationHTTP:
+			h := &d.HTTP
+			do.HTTP = &upstream.HTTPOptions{URL: h.URL, Headers: h.Headers, BearerTokenFile: h.BearerTokenFile, Timeout: h.Timeout.D()}
+			do.Retry = upstream.RetryOptions{Initial: h.Retry.InitialBackoff.D(), Max: h.Retry.MaxBackoff.D()}
+			do.SendTimeout = h.Timeout.D()
+		case config.DestinationKafka:
+			k, err := kafkaOptions(&d.Kafka)
+			if err != nil {
+				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
+			}
+			do.Kafka = k
+		}
+		o.Destinations = append(o.Destinations, do)
+	}
+	return o, nil
+}
+
+func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
+	o := &upstream.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic}
+	switch k.Key {
+	case config.KafkaKeySite:
+		o.KeyField = "site"
+	case config.KafkaKeyPseudonym:
+		o.KeyField = "client" // the client id's pseudonym: per-visitor order
+	}
+	if k.TLS.Enabled {
+		t := &tls.Config{ServerName: k.TLS.ServerName, MinVersion: tls.VersionTLS12}
+		if k.TLS.CAFile != "" {
+			pem, err := os.ReadFile(k.TLS.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("tls.ca_file: %w", err)
+			}
+			t.RootCAs = x509.NewCertPool()
+			if !t.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate in it", k.TLS.CAFile)
+			}
+		}
+		if k.TLS.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(k.TLS.CertFile, k.TLS.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("tls.cert_file / key_file: %w", err)
+			}
+			t.Certificates = []tls.Certificate{cert}
+		}
+		o.TLS = t
+	}
+	if k.SASL.Mechanism != config.SASLNone {
+		pw, err := os.ReadFile(k.SASL.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("sasl.password_file: %w", err)
+		}
+		o.SASL = upstream.SASLOptions{
+			Mechanism: strings.ToUpper(k.SASL.Mechanism.String()),
+			User:      k.SASL.Username,
+			Password:  strings.TrimRight(string(pw), "\r\n"),
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,408 @@
+package config
+
+// Config is one beacongate configuration file after parsing: defaults are
+// filled in and every value has been validated. A *Config is immutable once
+// it has been handed to a Holder; build a new one to change anything.
+//
+// The field comments below are written for the people who edit the file.
+// They become the descriptions in config.schema.json and the reference in
+// docs/config.md, so keep them in plain language.
+type Config struct {
+	// Listeners, timeouts and request limits.
+	Server Server `yaml:"server"`
+	// Sites that may send events, each with the web origins allowed to send
+	// from a browser. An empty list accepts any site id and answers no CORS
+	// preflight, which suits server-to-server senders only.
+	Sites []Site `yaml:"sites"`
+	// Custom event properties that may be kept.
+	Properties Properties `yaml:"properties"`
+	// How consent signals are read and merged into the set of granted purposes.
+	Consent Consent `yaml:"consent"`
+	// How pseudonyms for user, client and device ids and the visitor hash are keyed.
+	Pseudonym Pseudonym `yaml:"pseudonym"`
+	// The optional GeoIP database used to derive coarse location.
+	GeoIP GeoIP `yaml:"geoip"`
+	// What is kept of each field, per consent state.
+	Policies Policies `yaml:"policies"`
+	// Where anonymized events are shipped. Each event goes to every destination
+	// whose requires list is covered by the purposes granted for that event.
+	Destinations []Destination `yaml:"destinations"`
+	// The on-disk queue that holds accepted events until every destination
+	// has taken them.
+	Spool Spool `yaml:"spool"`
+
+	source string // file name given to Parse; for messages only
+}
+
+// Server holds the listeners, timeouts and request limits.
+type Server struct {
+	// Address of the public listener for pixels, beacons and BLE pings, as host:port.
+	Listen string `yaml:"listen"`
+	// Address of the admin listener (metrics, health, POST /-/reload), as
+	// host:port. Keep it on loopback or a private network: anyone who can
+	// reach it can trigger a reload.
+	Admin string `yaml:"admin"`
+	// Longest time to read one request, headers and body (100ms..5m).
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// Longest time to write one response (100ms..5m).
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// How long an idle keep-alive connection stays open (1s..1h).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// Largest request header block accepted (1KiB..64KiB).
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// Largest request body accepted (64KiB..1MiB). Browsers cap sendBeacon
+	// bodies at 64KiB, so less would reject legitimate beacons.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// Most concurrent connections from one client IP address (after
+	// trusted_proxies are applied).
+	MaxConnsPerIP int `yaml:"max_conns_per_ip" jsonschema:"minimum=1,maximum=1000000"`
+	// Most events accepted in one beacon request; larger batches are rejected whole.
+	MaxEventsPerRequest int `yaml:"max_events_per_request" jsonschema:"minimum=1,maximum=10000"`
+	// Most BLE sightings accepted in one request from a store; larger batches are rejected whole.
+	MaxSightingsPerRequest int `yaml:"max_sightings_per_request" jsonschema:"minimum=1,maximum=100000"`
+	// Networks of reverse proxies and load balancers whose X-Forwarded-For
+	// header is believed, as CIDRs ("10.0.0.0/8") or single addresses. The
+	// client address is the last one in X-Forwarded-For that is not in these
+	// networks. Empty: X-Forwarded-For is ignored and the peer address is the client.
+	TrustedProxies []CIDR `yaml:"trusted_proxies"`
+	// Directory for the spool and the local file sink unless they name their
+	// own. The -data command-line flag overrides it.
+	DataDir string `yaml:"data_dir"`
+}
+
+// Site is one site (website, app or store) allowed to send events.
+type Site struct {
+	// Site id as sent by the tracker (letters, digits, '.', '_' and '-'; up to 64).
+	ID string `yaml:"id" jsonschema:"required"`
+	// Browser origins allowed to send events for this site, as
+	// scheme://host[:port] with no path, e.g. "https://shop.example.com".
+	// Empty: no CORS, so browsers cannot send cross-origin beacons for it.
+	Origins []string `yaml:"origins"`
+}
+
+// Properties controls custom event properties.
+type Properties struct {
+	// Names of custom properties that may be kept (where the policy says
+	// properties: allowlist). Other properties are dropped. Kept values are
+	// still scanned, and a value that looks like an e-mail address, phone
+	// number, IP address or card number is dropped.
+	Allow []string `yaml:"allow"`
+}
+
+// Consent controls how consent signals become granted purposes.
+type Consent struct {
+	// The purposes this deployment uses. A purpose not listed here is never
+	// granted, whatever a signal says, and no destination may require it.
+	// analytics and ads choose the policy; every purpose can gate destinations.
+	Purposes []Purpose `yaml:"purposes"`
+	// Purposes granted to a request that carries no consent signal at all.
+	// Must be a subset of purposes. Keep it empty unless you have another
+	// legal basis for processing without consent.
+	Default []Purpose `yaml:"default"`
+	// How several signals on one request are combined. most_restrictive: a
+	// purpose is granted only if every signal present grants it. priority: the
+	// first signal present in the priority list decides alone.
+	Merge MergeRule `yaml:"merge"`
+	// Signal order for merge: priority. Signals not listed are ignored in
+	// that mode.
+	Priority []Signal `yaml:"priority"`
+	// Whether Global Privacy Control (Sec-GPC: 1) and Do Not Track (DNT: 1)
+	// withdraw ads and personalization, whatever the other signals say.
+	HonourOptOutSignals bool `yaml:"honour_opt_out_signals"`
+	// IAB TCF v2 settings.
+	TCF TCF `yaml:"tcf"`
+	// What to do with an IAB GPP string. honour: decode it like the other
+	// signals. reject: do not decode it; a request carrying one is treated as
+	// refusing every purpose.
+	GPP GPPMode `yaml:"gpp"`
+}
+
+// TCF holds the IAB Transparency and Consent Framework v2 settings.
+type TCF struct {
+	// Our IAB Global Vendor List id (1..65535). When set, a TC string grants a
+	// purpose only if this vendor also has consent. 0: no vendor check.
+	VendorID int `yaml:"vendor_id" jsonschema:"minimum=0,maximum=65535"`
+	// true: a TC string that cannot be decoded refuses every purpose. false:
+	// such a string is ignored as if it were absent.
+	RequireValid bool `yaml:"require_valid"`
+	// Which TCF purposes and special features must all be granted for each of
+	// our purposes.
+	Mapping TCFMapping `yaml:"mapping"`
+}
+
+// TCFMapping maps each beacongate purpose to TCF purposes and special features.
+type TCFMapping struct {
+	// TCF requirements for analytics.
+	Analytics TCFRule `yaml:"analytics"`
+	// TCF requirements for ads.
+	Ads TCFRule `yaml:"ads"`
+	// TCF requirements for personalization.
+	Personalization TCFRule `yaml:"personalization"`
+	// TCF requirements for precise_geo.
+	PreciseGeo TCFRule `yaml:"precise_geo"`
+	// TCF requirements for device_storage.
+	DeviceStorage TCFRule `yaml:"device_storage"`
+}
+
+// TCFRule lists the TCF purposes and special features that must all be
+// granted for one beacongate purpose.
+type TCFRule struct {
+	// TCF purpose ids (1..11) that must all have consent.
+	Purposes []TCFPurpose `yaml:"purposes"`
+	// TCF special feature ids (1..2) that must all be opted in.
+	SpecialFeatures []TCFFeature `yaml:"special_features"`
+}
+
+// Pseudonym controls pseudonym keys.
+type Pseudonym struct {
+	// How the pseudonym key is made. ephemeral: a random key is made at start
+	// and replaced every period; it is never written down, so no one can
+	// re-identify, but pseudonyms change on restart and differ between
+	// gateway instances. derived: the key for each period is derived from a
+	// secret, so all instances agree and restarts keep pseudonyms; whoever
+	// holds the secret can re-identify.
+	Mode PseudonymMode `yaml:"mode"`
+	// How long one pseudonym key lives (1m..2160h). After that a new key
+	// starts and old pseudonyms cannot be linked to new ones.
+	Period Duration `yaml:"period"`
+	// File holding the secret for mode: derived (at least 32 bytes). It must
+	// not be readable by every user. Relative paths are relative to the
+	// working directory.
+	SecretFile string `yaml:"secret_file"`
+	// Environment variable holding the secret for mode: derived (at least 32
+	// bytes). Checked when the gateway starts.
+	SecretEnv string `yaml:"secret_env"`
+	// Whether the daily visitor hash (a keyed hash of site, address and user
+	// agent that changes every period) is made at all. false turns it off in
+	// every policy.
+	VisitorHash bool `yaml:"visitor_hash"`
+}
+
+// GeoIP controls location lookups.
+type GeoIP struct {
+	// Path of a MaxMind GeoIP2/GeoLite2 City or Country database. Empty: no
+	// location. Re-read on reload.
+	Database string `yaml:"database"`
+	// Which address is looked up. full: the address as received, before the
+	// policy truncates it (more accurate). truncated: the address after the
+	// policy's ip rule, so the full address is never used for anything.
+	LookupFrom LookupFrom `yaml:"lookup_from"`
+}
+
+// Policies holds one policy per consent state. The policy applied to an
+// event is ads when analytics and ads are both granted, else analytics when
+// analytics is granted, else none.
+type Policies struct {
+	// Applied when analytics is not granted. The built-in default keeps
+	// nothing that identifies a person.
+	None Policy `yaml:"none"`
+	// Applied when analytics is granted but ads is not.
+	Analytics Policy `yaml:"analytics"`
+	// Applied when analytics and ads are both granted.
+	Ads Policy `yaml:"ads"`
+}
+
+// Policy says, field by field, what is kept of an event.
+type Policy struct {
+	// Client IP address.
+	IP IPRule `yaml:"ip"`
+	// Location derived from the IP address.
+	Geo GeoRule `yaml:"geo"`
+	// User-Agent header.
+	UserAgent UARule `yaml:"user_agent"`
+	// Requests from known bots and crawlers. keep: treat as people. flag:
+	// keep and mark as bot. drop: discard the event.
+	Bots BotAction `yaml:"bots"`
+	// The site's own user id (e.g. a login). drop or pseudonymize (keyed hash
+	// that changes every pseudonym period).
+	UserID IDAction `yaml:"user_id"`
+	// The tracker's client id (e.g. a first-party cookie value). drop or pseudonymize.
+	ClientID IDAction `yaml:"client_id"`
+	// Device ids: BLE MAC addresses and mobile advertising ids. drop or pseudonymize.
+	DeviceID IDAction `yaml:"device_id"`
+	// Page URL. drop; path: path only; clean: path and query without
+	// parameters known to identify people (click ids, e-mail, tokens) and
+	// without fragment; keep: as sent.
+	URL URLAction `yaml:"url"`
+	// Referrer URL. drop; origin: scheme and host only; path: origin and
+	// path; clean: like url: clean; keep: as sent.
+	Referrer ReferrerAction `yaml:"referrer"`
+	// Accept-Language header. primary: first language only, without region
+	// ("de"); drop.
+	AcceptLanguage LanguageAction `yaml:"accept_language"`
+	// Custom properties. drop: none; allowlist: only those named in
+	// properties.allow.
+	Properties PropertiesAction `yaml:"properties"`
+	// Whether the event carries the daily visitor hash (see pseudonym.visitor_hash).
+	VisitorHash bool `yaml:"visitor_hash"`
+}
+
+// IPRule says what is kept of the client IP address.
+type IPRule struct {
+	// drop: nothing. truncate: the network part only (see v4_prefix and
+	// v6_prefix). keep: the whole address.
+	Action IPAction `yaml:"action"`
+	// Bits of an IPv4 address kept by action: truncate (0..32). 24 keeps
+	// 203.0.113.0 of 203.0.113.77.
+	V4Prefix int `yaml:"v4_prefix" jsonschema:"minimum=0,maximum=32"`
+	// Bits of an IPv6 address kept by action: truncate (0..128). 48 keeps
+	// roughly the site or provider; 64 can still single out one household.
+	V6Prefix int `yaml:"v6_prefix" jsonschema:"minimum=0,maximum=128"`
+}
+
+// GeoRule says how precise the derived location may be.
+type GeoRule struct {
+	// Finest location kept: none, continent, country, region or city.
+	Level GeoLevel `yaml:"level"`
+	// Coordinates are rounded to this grid, in degrees (0.01..10; 0.1° is
+	// about 11 km). 0: no coordinates. Needs level: city.
+	Grid float64 `yaml:"grid" jsonschema:"minimum=0,maximum=10"`
+}
+
+// UARule says what is kept of the User-Agent header.
+type UARule struct {
+	// drop: nothing. reduce: browser family and major version, OS family and
+	// device class only. keep: the header as sent.
+	Action UAAction `yaml:"action"`
+}
+
+// Destination is one place anonymized events are shipped to.
+type Destination struct {
+	// Unique name, used in logs and metrics (lower-case letters, digits, '_'
+	// and '-'; up to 32).
+	Name string `yaml:"name" jsonschema:"required,pattern=^[a-z0-9][a-z0-9_-]*$,maxLength=32"`
+	// Kind of destination: file (local files), http (POST batches to a URL)
+	// or kafka (produce to a topic). Only the block of the same name may be set.
+	Type DestinationType `yaml:"type" jsonschema:"required"`
+	// Purposes that must all be granted for an event to be sent here. Each
+	// must be listed in consent.purposes. Empty: every event.
+	Requires []Purpose `yaml:"requires"`
+	// When a batch is closed and shipped.
+	Batch Batch `yaml:"batch"`
+	// Compression of each batch: zstd, gzip or none.
+	Compression Compression `yaml:"compression"`
+	// Compression level. 0: the codec's default. zstd: 1 (fastest)..4 (best).
+	// gzip: 1..9. none: must be 0.
+	Level int `yaml:"level" jsonschema:"minimum=0,maximum=9"`
+	// Settings for type: file.
+	File FileDestination `yaml:"file"`
+	// Settings for type: http.
+	HTTP HTTPDestination `yaml:"http"`
+	// Settings for type: kafka.
+	Kafka KafkaDestination `yaml:"kafka"`
+}
+
+// Batch says when a batch of events is closed and shipped: when any limit is reached.
+type Batch struct {
+	// Most events in one batch.
+	MaxEvents int `yaml:"max_events" jsonschema:"minimum=1,maximum=1000000"`
+	// Most bytes in one batch before compression (1KiB..256MiB).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// Longest time an event waits in an open batch (1ms..1h).
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// FileDestination holds the settings of a file destination.
+type FileDestination struct {
+	// Directory for the output files. Empty: <data_dir>/out/<name>.
+	Dir string `yaml:"dir"`
+	// A file is closed and a new one started at this size (1MiB..64GiB).
+	MaxFileBytes ByteSize `yaml:"max_file_bytes"`
+	// A file is closed and a new one started at this age (1s..168h).
+	MaxFileAge Duration `yaml:"max_file_age"`
+
+	dirDerived bool // Dir was filled from data_dir, so SetDataDir may change it
+}
+
+// HTTPDestination holds the settings of an http destination.
+type HTTPDestination struct {
+	// URL batches are POSTed to (http or https, no user:password part).
+	URL string `yaml:"url"`
+	// Extra request headers. Credentials do not belong here: use
+	// bearer_token_file. Content-Type, Content-Encoding, Content-Length and
+	// Authorization are set by the gateway.
+	Headers map[string]string `yaml:"headers"`
+	// File holding a bearer token sent as "Authorization: Bearer <token>".
+	// It must not be readable by every user. Empty: no Authorization header.
+	BearerTokenFile string `yaml:"bearer_token_file"`
+	// Longest time for one POST, including reading the response (100ms..5m).
+	Timeout Duration `yaml:"timeout"`
+	// Backoff between failed attempts. A batch is retried until it is
+	// delivered; it stays in the spool meanwhile.
+	Retry Retry `yaml:"retry"`
+}
+
+// Retry holds exponential backoff settings.
+type Retry struct {
+	// Wait after the first failure (1ms..1m). It doubles after each further failure.
+	InitialBackoff Duration `yaml:"initial_backoff"`
+	// Longest wait between attempts (initial_backoff..1h).
+	MaxBackoff Duration `yaml:"max_backoff"`
+}
+
+// KafkaDestination holds the settings of a kafka destination.
+type KafkaDestination struct {
+	// Seed brokers, as host:port.
+	Brokers []string `yaml:"brokers"`
+	// Topic each batch is produced to.
+	Topic string `yaml:"topic"`
+	// Record key, which picks the partition. site: the site id (per-site
+	// order). pseudonym: the event's pseudonymous id (per-visitor order).
+	// none: no key (spread evenly).
+	Key KafkaKey `yaml:"key"`
+	// TLS to the brokers.
+	TLS TLS `yaml:"tls"`
+	// SASL authentication to the brokers.
+	SASL SASL `yaml:"sasl"`
+}
+
+// TLS holds client TLS settings.
+type TLS struct {
+	// Whether to use TLS. The other keys need it.
+	Enabled bool `yaml:"enabled"`
+	// PEM file with the CA certificates that sign the brokers' certificates.
+	// Empty: the system roots.
+	CAFile string `yaml:"ca_file"`
+	// PEM client certificate for mutual TLS; needs key_file.
+	CertFile string `yaml:"cert_file"`
+	// PEM private key of cert_file. It must not be readable by every user.
+	KeyFile string `yaml:"key_file"`
+	// Host name expected in the brokers' certificates. Empty: the broker's host.
+	ServerName string `yaml:"server_name"`
+}
+
+// SASL holds SASL authentication settings.
+type SASL struct {
+	// none, plain, scram-sha-256 or scram-sha-512. plain sends the password
+	// as is and needs tls.
+	Mechanism SASLMechanism `yaml:"mechanism"`
+	// User name.
+	Username string `yaml:"username"`
+	// File holding the password. It must not be readable by every user.
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Spool controls the on-disk queue between acceptance and delivery.
+type Spool struct {
+	// Directory of the spool. Empty: <data_dir>/spool.
+	Dir string `yaml:"dir"`
+	// Most bytes the spool may hold (16MiB..16TiB). When it is full, see when_full.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// Size of one spool segment file (1MiB..1GiB; at most half of max_bytes).
+	SegmentBytes ByteSize `yaml:"segment_bytes"`
+	// When an event counts as accepted. process: once written to the
+	// operating system; survives a gateway crash but not a power loss. fsync:
+	// once flushed to disk; survives a power loss, at some cost in latency.
+	Durability Durability `yaml:"durability"`
+	// With durability: fsync, how long writes are gathered into one flush
+	// (0..1s). 0: flush on every write.
+	FsyncMaxDelay Duration `yaml:"fsync_max_delay"`
+	// What happens to a new request when the spool is full. shed: refuse it
+	// at once (HTTP 503), so nothing is acknowledged that cannot be kept.
+	// block: wait up to block_timeout for space, then refuse.
+	WhenFull WhenFull `yaml:"when_full"`
+	// With when_full: block, the longest wait for space (1ms..1m).
+	BlockTimeout Duration `yaml:"block_timeout"`
+
+	dirDerived bool // Dir was filled from data_dir, so SetDataDir may change it
+}

@@ -1,0 +1,563 @@
+package config
+
+// The enums below are typed small ints; the zero value of each privacy-relevant
+// enum is its strictest choice, so a forgotten field fails closed. In the
+// file they are written by name.
+
+import (
+	"github.com/invopop/jsonschema"
+	"go.yaml.in/yaml/v3"
+)
+
+// Purpose is a consent purpose: a reason for processing that a visitor can grant or refuse.
+type Purpose uint8
+
+// Purpose values.
+const (
+	PurposeAnalytics       Purpose = iota // analytics: audience measurement
+	PurposeAds                            // ads: advertising and retargeting
+	PurposePersonalization                // personalization: content personalization
+	PurposePreciseGeo                     // precise_geo: precise geolocation (TCF special feature 1)
+	PurposeDeviceStorage                  // device_storage: storing or reading identifiers on the device (TCF purpose 1)
+)
+
+var purposeNames = []string{"analytics", "ads", "personalization", "precise_geo", "device_storage"}
+
+// String returns the name of x as written in the file.
+func (x Purpose) String() string { return enumString(purposeNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x Purpose) MarshalText() ([]byte, error) { return enumText(purposeNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of Purpose.
+func (x *Purpose) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, purposeNames, (*uint8)(x))
+}
+
+// JSONSchema describes Purpose as a string enum.
+func (Purpose) JSONSchema() *jsonschema.Schema { return enumSchema(purposeNames) }
+
+// Signal is a kind of consent signal a request can carry.
+type Signal uint8
+
+// Signal values.
+const (
+	SignalExplicit    Signal = iota // explicit: the tracker's own consent field
+	SignalTCF                       // tcf: IAB TCF v2 TC string
+	SignalConsentMode               // consent_mode: Google consent mode parameters
+	SignalUSPrivacy                 // us_privacy: IAB US Privacy (CCPA) string
+	SignalGPP                       // gpp: IAB Global Privacy Platform string
+	SignalGPC                       // gpc: Global Privacy Control header
+	SignalDNT                       // dnt: Do Not Track header
+)
+
+var signalNames = []string{"explicit", "tcf", "consent_mode", "us_privacy", "gpp", "gpc", "dnt"}
+
+// String returns the name of x as written in the file.
+func (x Signal) String() string { return enumString(signalNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x Signal) MarshalText() ([]byte, error) { return enumText(signalNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of Signal.
+func (x *Signal) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, signalNames, (*uint8)(x))
+}
+
+// JSONSchema describes Signal as a string enum.
+func (Signal) JSONSchema() *jsonschema.Schema { return enumSchema(signalNames) }
+
+// MergeRule is how several consent signals on one request are combined.
+type MergeRule uint8
+
+// MergeRule values.
+const (
+	MergeMostRestrictive MergeRule = iota // most_restrictive: granted only if every signal present grants it
+	MergePriority                         // priority: the first signal present in consent.priority decides
+)
+
+var mergeRuleNames = []string{"most_restrictive", "priority"}
+
+// String returns the name of x as written in the file.
+func (x MergeRule) String() string { return enumString(mergeRuleNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x MergeRule) MarshalText() ([]byte, error) { return enumText(mergeRuleNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of MergeRule.
+func (x *MergeRule) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, mergeRuleNames, (*uint8)(x))
+}
+
+// JSONSchema describes MergeRule as a string enum.
+func (MergeRule) JSONSchema() *jsonschema.Schema { return enumSchema(mergeRuleNames) }
+
+// GPPMode is what is done with an IAB GPP string.
+type GPPMode uint8
+
+// GPPMode values.
+const (
+	GPPHonour GPPMode = iota // honour: decode it
+	GPPReject                // reject: refuse every purpose for a request carrying one
+)
+
+var gPPModeNames = []string{"honour", "reject"}
+
+// String returns the name of x as written in the file.
+func (x GPPMode) String() string { return enumString(gPPModeNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x GPPMode) MarshalText() ([]byte, error) { return enumText(gPPModeNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of GPPMode.
+func (x *GPPMode) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, gPPModeNames, (*uint8)(x))
+}
+
+// JSONSchema describes GPPMode as a string enum.
+func (GPPMode) JSONSchema() *jsonschema.Schema { return enumSchema(gPPModeNames) }
+
+// PseudonymMode is how the pseudonym key is made.
+type PseudonymMode uint8
+
+// PseudonymMode values.
+const (
+	PseudonymEphemeral PseudonymMode = iota // ephemeral: random key per period, never stored
+	PseudonymDerived                        // derived: key per period derived from a secret
+)
+
+var pseudonymModeNames = []string{"ephemeral", "derived"}
+
+// String returns the name of x as written in the file.
+func (x PseudonymMode) String() string { return enumString(pseudonymModeNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x PseudonymMode) MarshalText() ([]byte, error) { return enumText(pseudonymModeNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of PseudonymMode.
+func (x *PseudonymMode) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, pseudonymModeNames, (*uint8)(x))
+}
+
+// JSONSchema describes PseudonymMode as a string enum.
+func (PseudonymMode) JSONSchema() *jsonschema.Schema { return enumSchema(pseudonymModeNames) }
+
+// LookupFrom is which address the GeoIP lookup uses.
+type LookupFrom uint8
+
+// LookupFrom values.
+const (
+	LookupFull      LookupFrom = iota // full: the address as received
+	LookupTruncated                   // truncated: the address after the policy's ip rule
+)
+
+var lookupFromNames = []string{"full", "truncated"}
+
+// String returns the name of x as written in the file.
+func (x LookupFrom) String() string { return enumString(lookupFromNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x LookupFrom) MarshalText() ([]byte, error) { return enumText(lookupFromNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of LookupFrom.
+func (x *LookupFrom) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, lookupFromNames, (*uint8)(x))
+}
+
+// JSONSchema describes LookupFrom as a string enum.
+func (LookupFrom) JSONSchema() *jsonschema.Schema { return enumSchema(lookupFromNames) }
+
+// IPAction is what is kept of the client IP address.
+type IPAction uint8
+
+// IPAction values.
+const (
+	IPDrop     IPAction = iota // drop: nothing
+	IPTruncate                 // truncate: the network prefix
+	IPKeep                     // keep: the whole address
+)
+
+var iPActionNames = []string{"drop", "truncate", "keep"}
+
+// String returns the name of x as written in the file.
+func (x IPAction) String() string { return enumString(iPActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x IPAction) MarshalText() ([]byte, error) { return enumText(iPActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of IPAction.
+func (x *IPAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, iPActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes IPAction as a string enum.
+func (IPAction) JSONSchema() *jsonschema.Schema { return enumSchema(iPActionNames) }
+
+// GeoLevel is the finest location kept.
+type GeoLevel uint8
+
+// GeoLevel values.
+const (
+	GeoNone      GeoLevel = iota // none: no location
+	GeoContinent                 // continent: continent code
+	GeoCountry                   // country: country code
+	GeoRegion                    // region: first-level subdivision
+	GeoCity                      // city: city name
+)
+
+var geoLevelNames = []string{"none", "continent", "country", "region", "city"}
+
+// String returns the name of x as written in the file.
+func (x GeoLevel) String() string { return enumString(geoLevelNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x GeoLevel) MarshalText() ([]byte, error) { return enumText(geoLevelNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of GeoLevel.
+func (x *GeoLevel) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, geoLevelNames, (*uint8)(x))
+}
+
+// JSONSchema describes GeoLevel as a string enum.
+func (GeoLevel) JSONSchema() *jsonschema.Schema { return enumSchema(geoLevelNames) }
+
+// UAAction is what is kept of the User-Agent header.
+type UAAction uint8
+
+// UAAction values.
+const (
+	UADrop   UAAction = iota // drop: nothing
+	UAReduce                 // reduce: browser, OS and device class only
+	UAKeep                   // keep: the header as sent
+)
+
+var uAActionNames = []string{"drop", "reduce", "keep"}
+
+// String returns the name of x as written in the file.
+func (x UAAction) String() string { return enumString(uAActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x UAAction) MarshalText() ([]byte, error) { return enumText(uAActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of UAAction.
+func (x *UAAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, uAActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes UAAction as a string enum.
+func (UAAction) JSONSchema() *jsonschema.Schema { return enumSchema(uAActionNames) }
+
+// BotAction is what happens to events from known bots.
+type BotAction uint8
+
+// BotAction values.
+const (
+	BotsDrop BotAction = iota // drop: discard the event
+	BotsFlag                  // flag: keep it, marked as bot
+	BotsKeep                  // keep: treat it like any other
+)
+
+var botActionNames = []string{"drop", "flag", "keep"}
+
+// String returns the name of x as written in the file.
+func (x BotAction) String() string { return enumString(botActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x BotAction) MarshalText() ([]byte, error) { return enumText(botActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of BotAction.
+func (x *BotAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, botActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes BotAction as a string enum.
+func (BotAction) JSONSchema() *jsonschema.Schema { return enumSchema(botActionNames) }
+
+// IDAction is what is kept of an identifier.
+type IDAction uint8
+
+// IDAction values.
+const (
+	IDDrop         IDAction = iota // drop: nothing
+	IDPseudonymize                 // pseudonymize: a keyed hash that changes every pseudonym period
+)
+
+var iDActionNames = []string{"drop", "pseudonymize"}
+
+// String returns the name of x as written in the file.
+func (x IDAction) String() string { return enumString(iDActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x IDAction) MarshalText() ([]byte, error) { return enumText(iDActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of IDAction.
+func (x *IDAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, iDActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes IDAction as a string enum.
+func (IDAction) JSONSchema() *jsonschema.Schema { return enumSchema(iDActionNames) }
+
+// URLAction is what is kept of the page URL.
+type URLAction uint8
+
+// URLAction values.
+const (
+	URLDrop  URLAction = iota // drop: nothing
+	URLPath                   // path: the path only
+	URLClean                  // clean: path and non-identifying query parameters
+	URLKeep                   // keep: the URL as sent
+)
+
+var uRLActionNames = []string{"drop", "path", "clean", "keep"}
+
+// String returns the name of x as written in the file.
+func (x URLAction) String() string { return enumString(uRLActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x URLAction) MarshalText() ([]byte, error) { return enumText(uRLActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of URLAction.
+func (x *URLAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, uRLActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes URLAction as a string enum.
+func (URLAction) JSONSchema() *jsonschema.Schema { return enumSchema(uRLActionNames) }
+
+// ReferrerAction is what is kept of the referrer URL.
+type ReferrerAction uint8
+
+// ReferrerAction values.
+const (
+	ReferrerDrop   ReferrerAction = iota // drop: nothing
+	ReferrerOrigin                       // origin: scheme and host
+	ReferrerPath                         // path: origin and path
+	ReferrerClean                        // clean: like url: clean
+	ReferrerKeep                         // keep: the URL as sent
+)
+
+var referrerActionNames = []string{"drop", "origin", "path", "clean", "keep"}
+
+// String returns the name of x as written in the file.
+func (x ReferrerAction) String() string { return enumString(referrerActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x ReferrerAction) MarshalText() ([]byte, error) { return enumText(referrerActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of ReferrerAction.
+func (x *ReferrerAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, referrerActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes ReferrerAction as a string enum.
+func (ReferrerAction) JSONSchema() *jsonschema.Schema { return enumSchema(referrerActionNames) }
+
+// LanguageAction is what is kept of the Accept-Language header.
+type LanguageAction uint8
+
+// LanguageAction values.
+const (
+	LanguageDrop    LanguageAction = iota // drop: nothing
+	LanguagePrimary                       // primary: the first language, without region
+)
+
+var languageActionNames = []string{"drop", "primary"}
+
+// String returns the name of x as written in the file.
+func (x LanguageAction) String() string { return enumString(languageActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x LanguageAction) MarshalText() ([]byte, error) { return enumText(languageActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of LanguageAction.
+func (x *LanguageAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, languageActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes LanguageAction as a string enum.
+func (LanguageAction) JSONSchema() *jsonschema.Schema { return enumSchema(languageActionNames) }
+
+// PropertiesAction is which custom properties are kept.
+type PropertiesAction uint8
+
+// PropertiesAction values.
+const (
+	PropertiesDrop      PropertiesAction = iota // drop: none
+	PropertiesAllowlist                         // allowlist: those named in properties.allow
+)
+
+var propertiesActionNames = []string{"drop", "allowlist"}
+
+// String returns the name of x as written in the file.
+func (x PropertiesAction) String() string { return enumString(propertiesActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x PropertiesAction) MarshalText() ([]byte, error) {
+	return enumText(propertiesActionNames, uint8(x))
+}
+
+// UnmarshalYAML accepts one of the names of PropertiesAction.
+func (x *PropertiesAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, propertiesActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes PropertiesAction as a string enum.
+func (PropertiesAction) JSONSchema() *jsonschema.Schema { return enumSchema(propertiesActionNames) }
+
+// DestinationType is the kind of a destination.
+type DestinationType uint8
+
+// DestinationType values.
+const (
+	DestinationFile  DestinationType = iota // file: local files
+	DestinationHTTP                         // http: POST to a URL
+	DestinationKafka                        // kafka: produce to a Kafka topic
+)
+
+var destinationTypeNames = []string{"file", "http", "kafka"}
+
+// String returns the name of x as written in the file.
+func (x DestinationType) String() string { return enumString(destinationTypeNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x DestinationType) MarshalText() ([]byte, error) {
+	return enumText(destinationTypeNames, uint8(x))
+}
+
+// UnmarshalYAML accepts one of the names of DestinationType.
+func (x *DestinationType) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, destinationTypeNames, (*uint8)(x))
+}
+
+// JSONSchema describes DestinationType as a string enum.
+func (DestinationType) JSONSchema() *jsonschema.Schema { return enumSchema(destinationTypeNames) }
+
+// Compression is the compression of a batch.
+type Compression uint8
+
+// Compression values.
+const (
+	CompressionZstd Compression = iota // zstd: Zstandard
+	CompressionGzip                    // gzip: gzip
+	CompressionNone                    // none: no compression
+)
+
+var compressionNames = []string{"zstd", "gzip", "none"}
+
+// String returns the name of x as written in the file.
+func (x Compression) String() string { return enumString(compressionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x Compression) MarshalText() ([]byte, error) { return enumText(compressionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of Compression.
+func (x *Compression) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, compressionNames, (*uint8)(x))
+}
+
+// JSONSchema describes Compression as a string enum.
+func (Compression) JSONSchema() *jsonschema.Schema { return enumSchema(compressionNames) }
+
+// KafkaKey is the Kafka record key.
+type KafkaKey uint8
+
+// KafkaKey values.
+const (
+	KafkaKeySite      KafkaKey = iota // site: the site id
+	KafkaKeyPseudonym                 // pseudonym: the event's pseudonymous id
+	KafkaKeyNone                      // none: no key
+)
+
+var kafkaKeyNames = []string{"site", "pseudonym", "none"}
+
+// String returns the name of x as written in the file.
+func (x KafkaKey) String() string { return enumString(kafkaKeyNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x KafkaKey) MarshalText() ([]byte, error) { return enumText(kafkaKeyNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of KafkaKey.
+func (x *KafkaKey) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, kafkaKeyNames, (*uint8)(x))
+}
+
+// JSONSchema describes KafkaKey as a string enum.
+func (KafkaKey) JSONSchema() *jsonschema.Schema { return enumSchema(kafkaKeyNames) }
+
+// SASLMechanism is a SASL mechanism.
+type SASLMechanism uint8
+
+// SASLMechanism values.
+const (
+	SASLNone        SASLMechanism = iota // none: no SASL
+	SASLPlain                            // plain: PLAIN
+	SASLScramSHA256                      // scram-sha-256: SCRAM-SHA-256
+	SASLScramSHA512                      // scram-sha-512: SCRAM-SHA-512
+)
+
+var sASLMechanismNames = []string{"none", "plain", "scram-sha-256", "scram-sha-512"}
+
+// String returns the name of x as written in the file.
+func (x SASLMechanism) String() string { return enumString(sASLMechanismNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x SASLMechanism) MarshalText() ([]byte, error) { return enumText(sASLMechanismNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of SASLMechanism.
+func (x *SASLMechanism) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, sASLMechanismNames, (*uint8)(x))
+}
+
+// JSONSchema describes SASLMechanism as a string enum.
+func (SASLMechanism) JSONSchema() *jsonschema.Schema { return enumSchema(sASLMechanismNames) }
+
+// Durability is when an event counts as accepted.
+type Durability uint8
+
+// Durability values.
+const (
+	DurabilityProcess Durability = iota // process: written to the operating system
+	DurabilityFsync                     // fsync: flushed to disk
+)
+
+var durabilityNames = []string{"process", "fsync"}
+
+// String returns the name of x as written in the file.
+func (x Durability) String() string { return enumString(durabilityNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x Durability) MarshalText() ([]byte, error) { return enumText(durabilityNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of Durability.
+func (x *Durability) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, durabilityNames, (*uint8)(x))
+}
+
+// JSONSchema describes Durability as a string enum.
+func (Durability) JSONSchema() *jsonschema.Schema { return enumSchema(durabilityNames) }
+
+// WhenFull is what happens to a request when the spool is full.
+type WhenFull uint8
+
+// WhenFull values.
+const (
+	WhenFullShed  WhenFull = iota // shed: refuse at once
+	WhenFullBlock                 // block: wait up to block_timeout, then refuse
+)
+
+var whenFullNames = []string{"shed", "block"}
+
+// String returns the name of x as written in the file.
+func (x WhenFull) String() string { return enumString(whenFullNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x WhenFull) MarshalText() ([]byte, error) { return enumText(whenFullNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of WhenFull.
+func (x *WhenFull) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, whenFullNames, (*uint8)(x))
+}
+
+// JSONSchema describes WhenFull as a string enum.
+func (WhenFull) JSONSchema() *jsonschema.Schema { return enumSchema(whenFullNames) }

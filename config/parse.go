@@ -1,0 +1,218 @@
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize is the largest config file Load and Parse accept. A real
+// config is a few KiB; the cap keeps a wrong path (a log file, a database)
+// from being read into memory.
+const MaxFileSize = 1 << 20
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default config file, comments included.
+// The caller may modify the returned slice.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+var defaultOnce = sync.OnceValues(func() (*Config, error) { return Parse("default.yaml", defaultYAML) })
+
+// Default returns the embedded default config: strict (nothing personal
+// without consent) and writing to one local file destination. Each call
+// returns a new Config, which the caller owns.
+func Default() *Config {
+	c, err := defaultOnce()
+	if err != nil {
+		// default.yaml is embedded and tested; this is a build defect.
+		panic("config: embedded default.yaml is invalid: " + err.Error())
+	}
+	return c.clone()
+}
+
+// Load reads and parses the config file at path; see Parse.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config %q: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and checks one config file. name is used in messages only.
+//
+// Parse decodes strictly: unknown keys, wrong types and out-of-range values
+// are errors, as are contradictions between settings. It reports every
+// problem it finds, not just the first, as an ErrorList whose entries read
+// "name:line:column: key.path: what is wrong; what is allowed". Keys the file
+// does not mention get their defaults; the returned Config is complete.
+//
+// Parse reads the secret files the config names, if they exist, to check
+// that they are private; it reads nothing else.
+func Parse(name string, data []byte) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, ErrorList{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes; is this the right file?", MaxFileSize)}}
+	}
+	w := newWalker(name)
+	root, errs := parseDocument(name, data)
+	if errs != nil {
+		return nil, errs
+	}
+	cfgType := reflect.TypeFor[Config]()
+	if root != nil {
+		w.walk(root, cfgType, "", nil)
+	}
+
+	c := new(Config)
+	if len(w.errs) == 0 {
+		// The walker found nothing wrong, so the strict decoder should not
+		// either; if it does, its messages still carry line numbers.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && err != io.EOF {
+			return nil, decodeErrors(name, err)
+		}
+	} else if root != nil {
+		// The walker removed what it could not use; decode the rest so the
+		// semantic checks below can still report their problems too.
+		_ = root.Decode(c)
+	}
+	fillDefaults(reflect.ValueOf(c).Elem(), reflect.ValueOf(builtin()), "", w.idx.has)
+	c.deriveDirs()
+
+	v := &validator{file: name, idx: &w.idx}
+	v.validate(c)
+	all := sortErrors(append(w.errs, v.errs...))
+	if len(all) > 0 {
+		return nil, all
+	}
+	c.source = name
+	return c, nil
+}
+
+// parseDocument returns the root node of the only document in data, or nil
+// for an empty file.
+func parseDocument(name string, data []byte) (*yaml.Node, ErrorList) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, nil
+		}
+		return nil, ErrorList{syntaxError(name, err)}
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, ErrorList{{File: name, Line: extra.Line, Column: extra.Column,
+			Msg: "a second YAML document starts here; a config file holds one (remove the --- line)"}}
+	case err != io.EOF:
+		return nil, ErrorList{syntaxError(name, err)}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if isNull(root) {
+		return nil, nil
+	}
+	return root, nil
+}
+
+var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func syntaxError(name string, err error) *FieldError {
+	msg := err.Error()
+	e := &FieldError{File: name}
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	e.Msg = "syntax error: " + strings.TrimPrefix(msg, "yaml: ")
+	return e
+}
+
+// decodeErrors converts an error of the strict yaml decoder into an
+// ErrorList. The walker checks everything the decoder does, so these are
+// rare (excessive aliasing); the "yaml decoder: " prefix tells them apart.
+func decodeErrors(name string, err error) ErrorList {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		e := syntaxError(name, err)
+		e.Msg = "yaml decoder: " + strings.TrimPrefix(e.Msg, "syntax error: ")
+		return ErrorList{e}
+	}
+	l := make(ErrorList, 0, len(te.Errors))
+	for _, s := range te.Errors {
+		e := &FieldError{File: name, Msg: "yaml decoder: " + s}
+		if m := lineRE.FindStringSubmatch(s); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = "yaml decoder: " + m[2]
+		}
+		l = append(l, e)
+	}
+	return sortErrors(l)
+}
+
+// Source returns the name the config was parsed from.
+func (c *Config) Source() string { return c.source }
+
+// clone returns a deep copy of c, so Default can hand out private copies.
+func (c *Config) clone() *Config {
+	d := new(Config)
+	deepCopy(reflect.ValueOf(d).Elem(), reflect.ValueOf(c).Elem())
+	return d
+}
+
+func deepCopy(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Struct:
+		// Unexported fields are plain values (flags, names): copy them whole,
+		// then replace the exported fields with deep copies.
+		dst.Set(src)
+		for i := range src.NumField() {
+			if src.Type().Field(i).IsExported() {
+				deepCopy(dst.Field(i), src.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			dst.Set(src)
+			return
+		}
+		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		for i := range src.Len() {
+			deepCopy(s.Index(i), src.Index(i))
+		}
+		dst.Set(s)
+	case reflect.Map:
+		if src.IsNil() {
+			dst.Set(src)
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			m.SetMapIndex(it.Key(), it.Value()) // string values: no deeper copy needed
+		}
+		dst.Set(m)
+	default:
+		dst.Set(src)
+	}
+}

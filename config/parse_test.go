@@ -1,0 +1,467 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parseErrs parses src and returns its problems, one string per line.
+func parseErrs(t *testing.T, src string) []string {
+	t.Helper()
+	c, err := Parse("t.yaml", []byte(src))
+	if err == nil {
+		if c == nil {
+			t.Fatalf("Parse returned nil config and nil error")
+		}
+		return nil
+	}
+	if c != nil {
+		t.Fatalf("Parse returned a config and an error")
+	}
+	var l ErrorList
+	if !errors.As(err, &l) {
+		t.Fatalf("error is %T, not ErrorList: %v", err, err)
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+func TestParseErrors(t *testing.T) {
+	f := func(src string, want ...string) {
+		t.Helper()
+		got := parseErrs(t, src)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("errors for\n%s\ngot:\n%s\nwant:\n%s", src, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	// The example from the issue, with its exact position.
+	f("# policy for the shop\n"+strings.Repeat("\n", 9)+"policies:\n  analytics:\n   ip:\n     v4_prefix: 33\n",
+		"t.yaml:14:17: policies.analytics.ip.v4_prefix: 33 is out of range 0..32")
+
+	// Unknown keys, with suggestions.
+	f("server:\n  lisen: \":80\"\n",
+		`t.yaml:2:3: server.lisen: unknown key; did you mean "listen"?`)
+	f("server:\n  readTimeout: 1s\n",
+		`t.yaml:2:3: server.readTimeout: unknown key; did you mean "read_timeout"?`)
+	f("servers: {}\n",
+		`t.yaml:1:1: servers: unknown key; did you mean "server"?`)
+	f("colour: blue\n",
+		"t.yaml:1:1: colour: unknown key; allowed at the top level: server, sites, properties, consent, pseudonym, geoip, policies, destinations, spool")
+	f("policies:\n  ads:\n    v6_prefix: 40\n",
+		"t.yaml:3:5: policies.ads.v6_prefix: unknown key here; did you mean ip.v6_prefix?")
+	f("policies:\n  marketing: {}\n",
+		"t.yaml:2:3: policies.marketing: unknown key; allowed under policies: none, analytics, ads")
+
+	// Wrong types.
+	f("server: [a]\n",
+		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, trusted_proxies, data_dir")
+	f("sites: {id: a}\n",
+		`t.yaml:1:8: sites: a mapping is not allowed here; write a list, e.g. [a, b], or one "- item" per line`)
+	f("consent:\n  honour_opt_out_signals: yes\n",
+		`t.yaml:2:27: consent.honour_opt_out_signals: "yes" is not a boolean; write true or false`)
+	f("server:\n  listen: true\n",
+		`t.yaml:2:11: server.listen: true is a boolean; write text, and quote it ("true") if you mean the word`)
+	f("server:\n  max_conns_per_ip: 2.5\n",
+		`t.yaml:2:21: server.max_conns_per_ip: "2.5" is not a whole number 1..1e+06`)
+	f("server:\n  listen:\n",
+		"t.yaml:2:10: server.listen: has no value; write text, or remove the key to use the default")
+	f("policies:\n  none:\n    geo: {grid: fine}\n",
+		`t.yaml:3:17: policies.none.geo.grid: "fine" is not a number 0..10`)
+
+	// Scalar types say what they accept.
+	f("policies:\n  none:\n    ip: {action: trunc}\n",
+		`t.yaml:3:18: policies.none.ip.action: "trunc" is not one of: drop, truncate, keep; did you mean "truncate"?`)
+	f("policies:\n  none:\n    url: Path\n",
+		`t.yaml:3:10: policies.none.url: "Path" is not one of: drop, path, clean, keep; did you mean "path"?`)
+	f("server:\n  read_timeout: 5\n",
+		"t.yaml:2:17: server.read_timeout: 5 has no unit; write e.g. 5s or 5ms")
+	f("server:\n  read_timeout: soon\n",
+		`t.yaml:2:17: server.read_timeout: "soon" is not a duration such as 250ms, 5s, 1m or 24h`)
+	f("server:\n  max_body_bytes: 1.5MiB\n",
+		`t.yaml:2:19: server.max_body_bytes: "1.5MiB" is not a size such as 65536, 64KiB, 1MiB or 1GiB (whole numbers only)`)
+	f("server:\n  trusted_proxies: [10.1.2.3/8]\n",
+		`t.yaml:2:21: server.trusted_proxies[0]: "10.1.2.3/8" has bits set after the prefix; did you mean 10.0.0.0/8?`)
+	f("consent:\n  tcf:\n    mapping:\n      ads: {purposes: [1, 12]}\n",
+		"t.yaml:4:27: consent.tcf.mapping.ads.purposes[1]: 12 is out of range 1..11")
+
+	// Structure.
+	f("server:\n  listen: \":1\"\n  listen: \":2\"\n",
+		"t.yaml:3:3: server.listen: is set twice; the first is on line 2, remove one")
+	f("destinations:\n  - type: file\n",
+		`t.yaml:2:5: destinations[0]: missing key "name"`)
+	f("destinations:\n  - name: a\n",
+		`t.yaml:2:5: destinations[0]: missing key "type"; set it to one of: file, http, kafka`)
+	f("destinations: []\n",
+		"t.yaml:1:15: destinations: is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
+	f("server:\n  listen: [\n",
+		"t.yaml:2: syntax error: did not find expected node content")
+	f("server: {}\n---\nserver: {}\n",
+		"t.yaml:2:1: a second YAML document starts here; a config file holds one (remove the --- line)")
+	f("server:\n  listen: !secret x\n",
+		"t.yaml:2:11: server.listen: tag !secret is not supported; remove it")
+
+	// Values that make no sense.
+	f("server:\n  listen: \"8080\"\n",
+		`t.yaml:2:11: server.listen: "8080" is not host:port; write e.g. ":8080" or "127.0.0.1:9100"`)
+	f("server:\n  listen: \":9100\"\n  admin: \":9100\"\n",
+		`t.yaml:3:10: server.admin: ":9100" is also server.listen; the admin listener needs its own address`)
+	f("sites:\n  - id: shop\n    origins: [https://Shop.example.com/]\n",
+		`t.yaml:3:15: sites[0].origins[0]: "https://Shop.example.com/" ends with /; browsers send origins without it: "https://Shop.example.com"`)
+	f("sites:\n  - id: shop\n    origins: [\"https://shop.example.com:443\", \"https://*.example.com\", \"https://shop.example.com/cart\"]\n",
+		`t.yaml:3:15: sites[0].origins[0]: "https://shop.example.com:443" names the default port; browsers send the origin without it: "https://shop.example.com"`,
+		`t.yaml:3:47: sites[0].origins[1]: "https://*.example.com": wildcards are not supported; list each origin; an origin is scheme://host[:port], e.g. "https://shop.example.com"`,
+		`t.yaml:3:72: sites[0].origins[2]: "https://shop.example.com/cart" has a path; an origin is scheme://host[:port], e.g. "https://shop.example.com"`)
+	f("sites:\n  - id: a\n  - id: a\n",
+		`t.yaml:3:9: sites[1].id: "a" is also the id of sites[0]; ids must be unique`)
+	f("spool:\n  max_bytes: 100MiB\n  segment_bytes: 64MiB\n",
+		"t.yaml:3:18: spool.segment_bytes: 64MiB is more than half of max_bytes (100MiB); the spool needs room for at least two segments")
+
+	// Contradictions.
+	f("destinations:\n  - name: ads\n    type: file\n    requires: [analytics, ads]\n",
+		"t.yaml:4:27: destinations[0].requires[1]: ads is not in consent.purposes (analytics), so it is never granted and this destination would get nothing; add it there or remove it here")
+	f("consent:\n  default: [ads]\n",
+		"t.yaml:2:13: consent.default[0]: ads is not in consent.purposes (analytics); add it there or remove it here")
+	f("consent:\n  priority: [tcf]\n",
+		"t.yaml:2:13: consent.priority: has no effect with merge: most_restrictive; remove it, or set merge: priority")
+	f("pseudonym:\n  mode: derived\n",
+		"t.yaml:2:9: pseudonym.mode: derived needs a secret; set secret_file or secret_env, or use mode: ephemeral")
+	f("pseudonym:\n  secret_env: X\n",
+		"t.yaml:2:15: pseudonym.secret_env: has no effect with mode: ephemeral; remove it, or set mode: derived")
+	f("destinations:\n  - {name: a, type: file}\n  - {name: a, type: file}\n",
+		`t.yaml:3:12: destinations[1].name: "a" is also the name of destinations[0]; names must be unique`)
+	f("destinations:\n  - name: a\n    type: file\n    http: {url: \"https://x.example\"}\n",
+		"t.yaml:4:11: destinations[0].http: is set but type is file; remove it, or set type: http")
+	f("destinations:\n  - name: k\n    type: kafka\n    kafka:\n      brokers: [\"k:9092\"]\n      topic: t\n      sasl: {mechanism: plain, username: u, password_file: /nonexistent/p}\n",
+		"t.yaml:7:25: destinations[0].kafka.sasl.mechanism: plain sends the password in clear text; set tls.enabled: true, or use scram-sha-512")
+	f("destinations:\n  - name: h\n    type: http\n    http:\n      url: \"https://x.example\"\n      headers: {Authorization: \"Bearer x\"}\n",
+		"t.yaml:6:32: destinations[0].http.headers.Authorization: Authorization is set by the gateway; remove it (for a token use bearer_token_file)")
+	f("policies:\n  none:\n    ip: {action: drop, v4_prefix: 16}\n",
+		"t.yaml:3:35: policies.none.ip.v4_prefix: has no effect unless ip.action is truncate; remove it")
+	f("policies:\n  ads:\n    geo: {level: country, grid: 0.5}\n",
+		"t.yaml:3:33: policies.ads.geo.grid: coordinates need geo.level: city (it is country); set grid: 0 or level: city")
+	f("spool:\n  fsync_max_delay: 1ms\n",
+		"t.yaml:2:20: spool.fsync_max_delay: has no effect with durability: process; remove it, or set durability: fsync")
+	f("destinations:\n  - name: a\n    type: file\n    compression: none\n    level: 3\n",
+		"t.yaml:5:12: destinations[0].level: has no effect with compression: none; remove it")
+}
+
+// TestAllErrorsAtOnce checks that one file with several problems reports
+// all of them, in file order, structural and semantic ones together.
+func TestAllErrorsAtOnce(t *testing.T) {
+	src := `server:
+  lisen: ":8080"
+  max_body_bytes: 10MiB
+policies:
+  analytics:
+    ip:
+      action: truncate
+      v4_prefix: 33
+destinations:
+  - name: ads
+    type: http
+    requires: [ads]
+    http: {url: "https://ads.example"}
+spool:
+  durability: fsnc
+`
+	got := parseErrs(t, src)
+	want := []string{
+		`t.yaml:2:3: server.lisen: unknown key; did you mean "listen"?`,
+		"t.yaml:3:19: server.max_body_bytes: 10MiB is out of range 64KiB..1MiB",
+		"t.yaml:8:18: policies.analytics.ip.v4_prefix: 33 is out of range 0..32",
+		"t.yaml:12:16: destinations[0].requires[0]: ads is not in consent.purposes (analytics), so it is never granted and this destination would get nothing; add it there or remove it here",
+		`t.yaml:15:15: spool.durability: "fsnc" is not one of: process, fsync; did you mean "fsync"?`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestFieldErrorFormat(t *testing.T) {
+	f := func(e FieldError, want string) {
+		t.Helper()
+		if got := e.Error(); got != want {
+			t.Fatalf("got %q; want %q", got, want)
+		}
+	}
+	f(FieldError{File: "a.yaml", Line: 3, Column: 7, Path: "server.listen", Msg: "bad"}, "a.yaml:3:7: server.listen: bad")
+	f(FieldError{File: "a.yaml", Line: 3, Msg: "syntax error: x"}, "a.yaml:3: syntax error: x")
+	f(FieldError{File: "a.yaml", Path: "destinations", Msg: "is empty"}, "a.yaml: destinations: is empty")
+}
+
+// TestDefaultIsBuiltin checks that default.yaml spells out the built-in
+// defaults exactly: an empty file and the embedded default parse the same.
+func TestDefaultIsBuiltin(t *testing.T) {
+	empty, err := Parse("empty.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	empty.source, d.source = "", ""
+	if !reflect.DeepEqual(empty, d) {
+		t.Fatalf("default.yaml and builtin() differ:\nempty file: %+v\ndefault.yaml: %+v", empty, d)
+	}
+	for _, src := range []string{"", "# only a comment\n", "~\n", "{}\n", "---\n"} {
+		c, err := Parse("x.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		c.source = ""
+		if !reflect.DeepEqual(c, d) {
+			t.Fatalf("%q does not give the defaults", src)
+		}
+	}
+}
+
+// TestDefaultIsStrict pins the privacy promises of the default config.
+func TestDefaultIsStrict(t *testing.T) {
+	c := Default()
+	n := c.Policies.None
+	if n.IP.Action != IPDrop || n.UserID != IDDrop || n.ClientID != IDDrop || n.DeviceID != IDDrop ||
+		n.URL != URLPath || n.Referrer != ReferrerOrigin || n.Properties != PropertiesDrop ||
+		n.UserAgent.Action != UAReduce || n.Geo.Level > GeoCountry || n.Geo.Grid != 0 {
+		t.Fatalf("none policy keeps personal data: %+v", n)
+	}
+	if len(c.Consent.Default) != 0 {
+		t.Fatalf("default grants %v without a signal", c.Consent.Default)
+	}
+	if got := NewPurposeSet(c.Consent.Purposes...); got != NewPurposeSet(PurposeAnalytics) {
+		t.Fatalf("purposes = %v; want analytics only", got)
+	}
+	if len(c.Destinations) != 1 || c.Destinations[0].Name != "local" || c.Destinations[0].Type != DestinationFile {
+		t.Fatalf("destinations = %+v; want one local file destination", c.Destinations)
+	}
+	if want := filepath.Join("beacongate-data", "out", "local"); c.Destinations[0].File.Dir != want {
+		t.Fatalf("local dir = %q; want %q", c.Destinations[0].File.Dir, want)
+	}
+	if c.Pseudonym.Mode != PseudonymEphemeral || !c.Consent.HonourOptOutSignals || !c.Consent.TCF.RequireValid {
+		t.Fatalf("pseudonym/consent defaults not strict: %+v %+v", c.Pseudonym, c.Consent)
+	}
+	// Each call gives a private copy.
+	c.Consent.Purposes[0] = PurposeAds
+	c.Destinations[0].HTTP.Headers["x"] = "y"
+	if d := Default(); d.Consent.Purposes[0] != PurposeAnalytics || len(d.Destinations[0].HTTP.Headers) != 0 {
+		t.Fatal("Default shares memory between calls")
+	}
+}
+
+// TestPresenceDefaults checks that absent keys get defaults and present keys
+// are taken as written, also when they are zero or false.
+func TestPresenceDefaults(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+server:
+consent:
+  honour_opt_out_signals: false
+  purposes: [analytics, ads]
+policies:
+  analytics:
+    ip: {v4_prefix: 0}
+    visitor_hash: false
+destinations:
+  - name: a
+    type: http
+    requires:
+    http: {url: "https://x.example/in"}
+  - name: b
+    type: file
+    file: {dir: /tmp/b}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := builtin()
+	if !reflect.DeepEqual(c.Server, def.Server) {
+		t.Fatalf("empty server section: %+v", c.Server)
+	}
+	if c.Consent.HonourOptOutSignals {
+		t.Fatal("honour_opt_out_signals: false was replaced by the default")
+	}
+	if c.Consent.Merge != MergeMostRestrictive || !c.Consent.TCF.RequireValid {
+		t.Fatalf("absent consent keys lost their defaults: %+v", c.Consent)
+	}
+	a := c.Policies.Analytics
+	if a.IP.V4Prefix != 0 || a.IP.V6Prefix != 48 || a.IP.Action != IPTruncate || a.VisitorHash || a.UserID != IDPseudonymize {
+		t.Fatalf("analytics policy = %+v", a)
+	}
+	if c.Policies.None != def.Policies.None || c.Policies.Ads != def.Policies.Ads {
+		t.Fatal("untouched policies changed")
+	}
+	d := c.Destinations[0]
+	if d.Requires == nil || len(d.Requires) != 0 {
+		t.Fatalf("requires with no value = %#v; want empty, non-nil", d.Requires)
+	}
+	if d.Batch.MaxEvents != 1000 || d.HTTP.Timeout.D() != 10*time.Second || d.HTTP.Retry.MaxBackoff.D() != 30*time.Second ||
+		d.Compression != CompressionZstd || d.HTTP.Headers == nil || d.File.Dir != "" {
+		t.Fatalf("destination defaults not filled: %+v", d)
+	}
+	if c.Destinations[1].File.Dir != "/tmp/b" || c.Destinations[1].File.MaxFileBytes != 64<<20 {
+		t.Fatalf("file destination = %+v", c.Destinations[1].File)
+	}
+}
+
+func TestSetDataDir(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+server: {data_dir: /srv/a}
+destinations:
+  - {name: derived, type: file}
+  - {name: fixed, type: file, file: {dir: /fixed}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Spool.Dir != "/srv/a/spool" || c.Destinations[0].File.Dir != "/srv/a/out/derived" {
+		t.Fatalf("derived dirs: %q %q", c.Spool.Dir, c.Destinations[0].File.Dir)
+	}
+	c.Apply(Overrides{DataDir: "/data"})
+	if c.Server.DataDir != "/data" || c.Spool.Dir != "/data/spool" || c.Destinations[0].File.Dir != "/data/out/derived" || c.Destinations[1].File.Dir != "/fixed" {
+		t.Fatalf("after override: %q %q %q %q", c.Server.DataDir, c.Spool.Dir, c.Destinations[0].File.Dir, c.Destinations[1].File.Dir)
+	}
+}
+
+func TestMergeKeysAndAliases(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+consent:
+  purposes: [analytics, ads]
+policies:
+  analytics: &base
+    ip: {action: truncate, v4_prefix: 16}
+    url: path
+  ads:
+    <<: *base
+    url: keep
+destinations:
+  - &dest {name: a, type: file}
+  - <<: *dest
+    name: b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Policies.Ads.IP.V4Prefix != 16 || c.Policies.Ads.URL != URLKeep || c.Policies.Analytics.URL != URLPath {
+		t.Fatalf("merge: %+v", c.Policies.Ads)
+	}
+	// Keys neither policy mentions keep the defaults of their own policy.
+	if c.Policies.Ads.UserAgent.Action != UAKeep || c.Policies.Analytics.UserAgent.Action != UAReduce {
+		t.Fatal("merged policy lost its own defaults")
+	}
+	if c.Destinations[1].Name != "b" || c.Destinations[1].Type != DestinationFile {
+		t.Fatalf("merged destination: %+v", c.Destinations[1])
+	}
+	// An error inside an anchor is reported where the anchor is.
+	got := parseErrs(t, "policies:\n  analytics: &b\n    url: paht\n  ads: *b\n")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "t.yaml:3:10: policies.analytics.url:") {
+		t.Fatalf("alias error: %q", got)
+	}
+}
+
+// TestAliasBomb checks that a small file whose aliases expand to a huge
+// tree is refused instead of being walked: 1000 aliases of a destination
+// with 1000 brokers would be a million values.
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("destinations:\n  - &d {name: k, type: kafka, kafka: {topic: t, brokers: [&h \"k:9092\"")
+	b.WriteString(strings.Repeat(", *h", 999))
+	b.WriteString("]}}\n")
+	b.WriteString(strings.Repeat("  - *d\n", 999))
+	got := parseErrs(t, b.String())
+	want := "the file is too complex (more than 100000 values after expanding aliases)"
+	if len(got) != 1 || !strings.HasSuffix(got[0], want) {
+		t.Fatalf("got %q; want one error ending in %q", got, want)
+	}
+}
+
+func TestSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // umask may have changed it
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", strings.Repeat("k", 40)+"\n", 0o600)
+	open := write("open", strings.Repeat("k", 40), 0o644)
+	short := write("short", "tooshort\n", 0o600)
+	f := func(path string, want string) {
+		t.Helper()
+		got := parseErrs(t, "pseudonym:\n  mode: derived\n  secret_file: "+path+"\n")
+		if strings.Join(got, "\n") != want {
+			t.Fatalf("%s: got %q; want %q", path, got, want)
+		}
+	}
+	f(good, "")
+	f(filepath.Join(dir, "missing"), "") // checked where the gateway runs
+	f(open, "t.yaml:3:16: pseudonym.secret_file: "+open+" is readable by every user (mode 0644); run chmod o-rwx "+open)
+	f(short, "t.yaml:3:16: pseudonym.secret_file: "+short+" holds 8 bytes; a secret needs at least 32 (e.g. head -c 48 /dev/urandom | base64 > "+short+")")
+
+	c, err := Parse("t.yaml", []byte("pseudonym:\n  mode: derived\n  secret_file: "+good+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Pseudonym.ReadSecret()
+	if err != nil || string(s) != strings.Repeat("k", 40) {
+		t.Fatalf("ReadSecret = %q, %v", s, err)
+	}
+	t.Setenv("BG_TEST_SECRET", "")
+	c, err = Parse("t.yaml", []byte("pseudonym:\n  mode: derived\n  secret_env: BG_TEST_SECRET\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Pseudonym.ReadSecret(); !errors.Is(err, ErrNoSecret) {
+		t.Fatalf("unset env: err = %v; want ErrNoSecret", err)
+	}
+	t.Setenv("BG_TEST_SECRET", strings.Repeat("e", 32))
+	if s, err := c.Pseudonym.ReadSecret(); err != nil || len(s) != 32 {
+		t.Fatalf("env secret = %q, %v", s, err)
+	}
+	if s, err := Default().Pseudonym.ReadSecret(); s != nil || err != nil {
+		t.Fatalf("ephemeral ReadSecret = %q, %v; want nil, nil", s, err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(p, make([]byte, MaxFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("big file: %v", err)
+	}
+}
+
+func TestPolicyFor(t *testing.T) {
+	f := func(granted PurposeSet, want PolicyName) {
+		t.Helper()
+		if got := PolicyFor(granted); got != want {
+			t.Fatalf("PolicyFor(%v) = %v; want %v", granted, got, want)
+		}
+	}
+	f(0, PolicyNone)
+	f(NewPurposeSet(PurposeAds), PolicyNone) // ads without analytics: strictest
+	f(NewPurposeSet(PurposeAnalytics), PolicyAnalytics)
+	f(NewPurposeSet(PurposeAnalytics, PurposePreciseGeo), PolicyAnalytics)
+	f(NewPurposeSet(PurposeAnalytics, PurposeAds), PolicyAds)
+
+	c := Default()
+	if c.Policies.Get(PolicyAds) != &c.Policies.Ads || c.Policies.Get(PolicyName(9)) != &c.Policies.None {
+		t.Fatal("Policies.Get")
+	}
+	s := NewPurposeSet(PurposeAnalytics, PurposeAds)
+	if !s.Covers(NewPurposeSet(PurposeAds)) || s.Covers(NewPurposeSet(PurposeDeviceStorage)) || !s.Covers(0) {
+		t.Fatal("Covers")
+	}
+	if s.String() != "analytics, ads" || PurposeSet(0).String() != "none" {
+		t.Fatalf("String = %q", s.String())
+	}
+}

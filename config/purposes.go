@@ -1,0 +1,198 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// PurposeSet is a set of purposes as a bit mask. The zero value is the empty
+// set. It is a plain value: comparing, copying and testing never allocate.
+type PurposeSet uint8
+
+// NewPurposeSet returns the set of ps.
+func NewPurposeSet(ps ...Purpose) PurposeSet {
+	var s PurposeSet
+	for _, p := range ps {
+		s = s.With(p)
+	}
+	return s
+}
+
+// Has reports whether p is in s.
+func (s PurposeSet) Has(p Purpose) bool { return p < 8 && s&(1<<p) != 0 }
+
+// With returns s with p added.
+func (s PurposeSet) With(p Purpose) PurposeSet {
+	if p >= 8 {
+		return s
+	}
+	return s | 1<<p
+}
+
+// Covers reports whether every purpose in t is also in s. A destination
+// with requires t receives an event whose granted purposes s cover t.
+func (s PurposeSet) Covers(t PurposeSet) bool { return s&t == t }
+
+// String lists the purposes as in the file, e.g. "analytics, ads", or "none".
+func (s PurposeSet) String() string {
+	var names []string
+	for i := range purposeNames {
+		if s.Has(Purpose(i)) {
+			names = append(names, purposeNames[i])
+		}
+	}
+	if names == nil {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// PolicyName names one of the three policies.
+type PolicyName uint8
+
+// PolicyName values.
+const (
+	PolicyNone      PolicyName = iota // analytics not granted
+	PolicyAnalytics                   // analytics granted, ads not
+	PolicyAds                         // analytics and ads granted
+)
+
+var policyNames = []string{"none", "analytics", "ads"}
+
+// String returns the key of the policy under policies.
+func (n PolicyName) String() string { return enumString(policyNames, uint8(n)) }
+
+// PolicyFor returns which policy applies to an event whose granted purposes
+// are granted: ads when analytics and ads are both granted, else analytics
+// when analytics is granted, else none.
+func PolicyFor(granted PurposeSet) PolicyName {
+	switch {
+	case granted.Has(PurposeAnalytics) && granted.Has(PurposeAds):
+		return PolicyAds
+	case granted.Has(PurposeAnalytics):
+		return PolicyAnalytics
+	}
+	return PolicyNone
+}
+
+// Get returns the policy named n; an unknown name gets the none policy, so a
+// mistake fails closed.
+func (p *Policies) Get(n PolicyName) *Policy {
+	switch n {
+	case PolicyAnalytics:
+		return &p.Analytics
+	case PolicyAds:
+		return &p.Ads
+	}
+	return &p.None
+}
+
+// FileRef is a file named in a config.
+type FileRef struct {
+	Key    string // key path, e.g. "pseudonym.secret_file"
+	Path   string // as written in the file
+	Secret bool   // holds a secret, so it must not be readable by every user
+}
+
+// Files lists every file the config names, for a check that they exist
+// where the gateway runs. Parse already refused secret files that exist but
+// are readable by every user.
+func (c *Config) Files() []FileRef {
+	var fs []FileRef
+	add := func(key, path string, secret bool) {
+		if path != "" {
+			fs = append(fs, FileRef{Key: key, Path: path, Secret: secret})
+		}
+	}
+	add("geoip.database", c.GeoIP.Database, false)
+	add("pseudonym.secret_file", c.Pseudonym.SecretFile, true)
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		base := itemPath("destinations", i)
+		switch d.Type {
+		case DestinationHTTP:
+			add(base+".http.bearer_token_file", d.HTTP.BearerTokenFile, true)
+		case DestinationKafka:
+			add(base+".kafka.tls.ca_file", d.Kafka.TLS.CAFile, false)
+			add(base+".kafka.tls.cert_file", d.Kafka.TLS.CertFile, false)
+			add(base+".kafka.tls.key_file", d.Kafka.TLS.KeyFile, true)
+			add(base+".kafka.sasl.password_file", d.Kafka.SASL.PasswordFile, true)
+		}
+	}
+	return fs
+}
+
+// ErrNoSecret is returned by ReadSecret when mode is derived but the secret
+// is missing or empty.
+var ErrNoSecret = errors.New("config: pseudonym secret is missing")
+
+// ReadSecret returns the secret for mode: derived from secret_file or
+// secret_env, without surrounding white space; for mode: ephemeral it
+// returns nil, nil. The caller owns the returned slice and should clear it
+// once the keys are derived.
+func (p *Pseudonym) ReadSecret() ([]byte, error) {
+	if p.Mode != PseudonymDerived {
+		return nil, nil
+	}
+	var s string
+	switch {
+	case p.SecretFile != "":
+		fi, err := os.Stat(p.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("pseudonym.secret_file: %w", err)
+		}
+		if fi.Mode().Perm()&0o004 != 0 {
+			return nil, fmt.Errorf("pseudonym.secret_file: %s is readable by every user (mode %04o)", p.SecretFile, fi.Mode().Perm())
+		}
+		b, err := os.ReadFile(p.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("pseudonym.secret_file: %w", err)
+		}
+		s = string(b)
+	case p.SecretEnv != "":
+		s = os.Getenv(p.SecretEnv)
+		if s == "" {
+			return nil, fmt.Errorf("pseudonym.secret_env: environment variable %s is not set: %w", p.SecretEnv, ErrNoSecret)
+		}
+	default:
+		return nil, ErrNoSecret
+	}
+	s = strings.TrimSpace(s)
+	if len(s) < MinSecretLen {
+		return nil, fmt.Errorf("pseudonym secret holds %d bytes; at least %d are needed: %w", len(s), MinSecretLen, ErrNoSecret)
+	}
+	return []byte(s), nil
+}
+
+// Summary describes c in one line, e.g. "2 sites, 3 destinations (local
+// file, ...), durability process".
+func (c *Config) Summary() string {
+	var b strings.Builder
+	sites := "any site"
+	if n := len(c.Sites); n == 1 {
+		sites = "1 site"
+	} else if n > 1 {
+		sites = strconv.Itoa(n) + " sites"
+	}
+	fmt.Fprintf(&b, "%s, %d destination", sites, len(c.Destinations))
+	if len(c.Destinations) != 1 {
+		b.WriteByte('s')
+	}
+	b.WriteString(" (")
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Name + " " + d.Type.String())
+		if len(d.Requires) > 0 {
+			b.WriteString(" needs " + NewPurposeSet(d.Requires...).String())
+		}
+	}
+	fmt.Fprintf(&b, "), purposes %s, pseudonyms %s/%s, durability %s",
+		NewPurposeSet(c.Consent.Purposes...), c.Pseudonym.Mode, c.Pseudonym.Period, c.Spool.Durability)
+	return b.String()
+}

@@ -1,0 +1,502 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// validator runs the checks that need more than one value at a time, or
+// the meaning of a value: ranges of durations and sizes, formats of
+// addresses and names, uniqueness, and contradictions between settings.
+type validator struct {
+	file string
+	idx  *index
+	errs ErrorList
+}
+
+func (v *validator) errf(path, format string, args ...any) {
+	line, col := v.idx.pos(path)
+	v.errs = append(v.errs, &FieldError{File: v.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) duration(path string, d Duration, lo, hi time.Duration) {
+	if d.D() < lo || d.D() > hi {
+		v.errf(path, "%s is out of range %s..%s", d, Duration(lo), Duration(hi))
+	}
+}
+
+func (v *validator) size(path string, b, lo, hi ByteSize) {
+	if b < lo || b > hi {
+		v.errf(path, "%s is out of range %s..%s", b, lo, hi)
+	}
+}
+
+func (v *validator) validate(c *Config) {
+	v.server(&c.Server)
+	v.sites(c.Sites)
+	v.properties(&c.Properties)
+	v.consent(&c.Consent)
+	v.pseudonym(&c.Pseudonym)
+	v.policy("policies.none", &c.Policies.None)
+	v.policy("policies.analytics", &c.Policies.Analytics)
+	v.policy("policies.ads", &c.Policies.Ads)
+	v.destinations(c)
+	v.spool(&c.Spool)
+}
+
+var (
+	siteIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	propertyRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
+	destNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	topicRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+	headerRE   = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// hostPort checks a listen address "host:port"; the host may be empty.
+func (v *validator) hostPort(path, s string, needHost bool) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		v.errf(path, "%q is not host:port; write e.g. \":8080\" or \"127.0.0.1:9100\"", s)
+		return false
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (needHost && n == 0) {
+		v.errf(path, "%q has no valid port; the port is a number 1..65535", s)
+		return false
+	}
+	if needHost && host == "" {
+		v.errf(path, "%q has no host; write host:port, e.g. kafka-1.example.net:9092", s)
+		return false
+	}
+	return true
+}
+
+func (v *validator) server(s *Server) {
+	okListen := v.hostPort("server.listen", s.Listen, false)
+	okAdmin := v.hostPort("server.admin", s.Admin, false)
+	if okListen && okAdmin && s.Listen == s.Admin && !strings.HasSuffix(s.Admin, ":0") {
+		v.errf("server.admin", "%q is also server.listen; the admin listener needs its own address", s.Admin)
+	}
+	v.duration("server.read_timeout", s.ReadTimeout, 100*time.Millisecond, 5*time.Minute)
+	v.duration("server.write_timeout", s.WriteTimeout, 100*time.Millisecond, 5*time.Minute)
+	v.duration("server.idle_timeout", s.IdleTimeout, time.Second, time.Hour)
+	v.size("server.max_header_bytes", s.MaxHeaderBytes, 1<<10, 64<<10)
+	v.size("server.max_body_bytes", s.MaxBodyBytes, 64<<10, 1<<20)
+	seen := map[CIDR]int{}
+	for i, p := range s.TrustedProxies {
+		if j, dup := seen[p]; dup {
+			v.errf(itemPath("server.trusted_proxies", i), "%s is listed twice (also entry %d); remove one", p, j)
+		}
+		seen[p] = i
+	}
+	if strings.TrimSpace(s.DataDir) == "" {
+		v.errf("server.data_dir", "is empty; name a directory, or remove the key for %q", defaultDataDir)
+	}
+}
+
+func (v *validator) sites(sites []Site) {
+	ids := map[string]int{}
+	for i, s := range sites {
+		base := itemPath("sites", i)
+		switch j, dup := ids[s.ID]; {
+		case s.ID == "":
+			// The walker reports a missing id; an empty one is reported here.
+			if v.idx.has(base + ".id") {
+				v.errf(base+".id", "is empty; a site id is 1 to 64 letters, digits, '.', '_' or '-'")
+			}
+		case !siteIDRE.MatchString(s.ID):
+			v.errf(base+".id", "%q is not a valid site id; use 1 to 64 letters, digits, '.', '_' or '-'", s.ID)
+		case dup:
+			v.errf(base+".id", "%q is also the id of sites[%d]; ids must be unique", s.ID, j)
+		}
+		ids[s.ID] = i
+		origins := map[string]bool{}
+		for k, o := range s.Origins {
+			p := itemPath(base+".origins", k)
+			if msg := checkOrigin(o); msg != "" {
+				v.errf(p, "%s", msg)
+			} else if origins[o] {
+				v.errf(p, "%q is listed twice; remove one", o)
+			}
+			origins[o] = true
+		}
+	}
+}
+
+func checkOrigin(o string) string {
+	const want = `an origin is scheme://host[:port], e.g. "https://shop.example.com"`
+	if strings.Contains(o, "*") {
+		return fmt.Sprintf("%q: wildcards are not supported; list each origin; %s", o, want)
+	}
+	u, err := url.Parse(o)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("%q is not an origin; %s", o, want)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("%q: scheme must be https or http; %s", o, want)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(o, "#") || strings.Contains(o, "?"):
+		return fmt.Sprintf("%q has more than scheme, host and port; %s", o, want)
+	case u.Path == "/":
+		return fmt.Sprintf("%q ends with /; browsers send origins without it: %q", o, strings.TrimSuffix(o, "/"))
+	case u.Path != "":
+		return fmt.Sprintf("%q has a path; %s", o, want)
+	case (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80"):
+		return fmt.Sprintf("%q names the default port; browsers send the origin without it: %q", o, u.Scheme+"://"+u.Hostname())
+	case o != strings.ToLower(o):
+		return fmt.Sprintf("%q has capitals; browsers send origins in lower case: %q", o, strings.ToLower(o))
+	}
+	return ""
+}
+
+func (v *validator) properties(p *Properties) {
+	seen := map[string]bool{}
+	for i, name := range p.Allow {
+		path := itemPath("properties.allow", i)
+		switch {
+		case !propertyRE.MatchString(name):
+			v.errf(path, "%q is not a valid property name; use 1 to 64 letters, digits, '_', '.' or '-'", name)
+		case seen[name]:
+			v.errf(path, "%q is listed twice; remove one", name)
+		}
+		seen[name] = true
+	}
+}
+
+// uniquePurposes reports repeated entries of a purpose list.
+func (v *validator) uniquePurposes(path string, ps []Purpose) PurposeSet {
+	var s PurposeSet
+	for i, p := range ps {
+		if s.Has(p) {
+			v.errf(itemPath(path, i), "%s is listed twice; remove one", p)
+		}
+		s = s.With(p)
+	}
+	return s
+}
+
+func (v *validator) consent(c *Consent) {
+	used := v.uniquePurposes("consent.purposes", c.Purposes)
+	v.uniquePurposes("consent.default", c.Default)
+	for i, p := range c.Default {
+		if !used.Has(p) {
+			v.errf(itemPath("consent.default", i), "%s is not in consent.purposes (%s); add it there or remove it here", p, used)
+		}
+	}
+	seen := map[Signal]bool{}
+	for i, s := range c.Priority {
+		if seen[s] {
+			v.errf(itemPath("consent.priority", i), "%s is listed twice; remove one", s)
+		}
+		seen[s] = true
+	}
+	switch {
+	case c.Merge == MergePriority && len(c.Priority) == 0:
+		v.errf("consent.priority", "is empty, so with merge: priority no signal would count; list signals, most trusted first")
+	case c.Merge == MergeMostRestrictive && v.idx.has("consent.priority"):
+		v.errf("consent.priority", "has no effect with merge: most_restrictive; remove it, or set merge: priority")
+	}
+	rules := []struct {
+		p    Purpose
+		rule *TCFRule
+	}{
+		{PurposeAnalytics, &c.TCF.Mapping.Analytics},
+		{PurposeAds, &c.TCF.Mapping.Ads},
+		{PurposePersonalization, &c.TCF.Mapping.Personalization},
+		{PurposePreciseGeo, &c.TCF.Mapping.PreciseGeo},
+		{PurposeDeviceStorage, &c.TCF.Mapping.DeviceStorage},
+	}
+	for _, r := range rules {
+		base := "consent.tcf.mapping." + r.p.String()
+		if used.Has(r.p) && len(r.rule.Purposes) == 0 && len(r.rule.SpecialFeatures) == 0 {
+			v.errf(base, "maps to no TCF purpose or special feature, so any TC string would grant %s; list what it needs", r.p)
+		}
+		var ps [256]bool
+		for i, id := range r.rule.Purposes {
+			if ps[id] {
+				v.errf(itemPath(base+".purposes", i), "%d is listed twice; remove one", id)
+			}
+			ps[id] = true
+		}
+		var fs [256]bool
+		for i, id := range r.rule.SpecialFeatures {
+			if fs[id] {
+				v.errf(itemPath(base+".special_features", i), "%d is listed twice; remove one", id)
+			}
+			fs[id] = true
+		}
+	}
+}
+
+func (v *validator) pseudonym(p *Pseudonym) {
+	v.duration("pseudonym.period", p.Period, time.Minute, 2160*time.Hour)
+	switch p.Mode {
+	case PseudonymDerived:
+		switch {
+		case p.SecretFile != "" && p.SecretEnv != "":
+			v.errf("pseudonym.secret_env", "is set as well as secret_file; set only one")
+		case p.SecretFile == "" && p.SecretEnv == "":
+			v.errf("pseudonym.mode", "derived needs a secret; set secret_file or secret_env, or use mode: ephemeral")
+		}
+	case PseudonymEphemeral:
+		if p.SecretFile != "" {
+			v.errf("pseudonym.secret_file", "has no effect with mode: ephemeral; remove it, or set mode: derived")
+		}
+		if p.SecretEnv != "" {
+			v.errf("pseudonym.secret_env", "has no effect with mode: ephemeral; remove it, or set mode: derived")
+		}
+	}
+	if p.SecretEnv != "" && !envNameRE.MatchString(p.SecretEnv) {
+		v.errf("pseudonym.secret_env", "%q is not an environment variable name; use letters, digits and '_'", p.SecretEnv)
+	}
+	v.secretFile("pseudonym.secret_file", p.SecretFile, MinSecretLen)
+}
+
+// MinSecretLen is the shortest pseudonym secret accepted, in bytes.
+const MinSecretLen = 32
+
+// secretFile checks a file that holds a secret, if it exists here: it must
+// be a regular file that not every user can read. A file that does not exist
+// is not an error here: secrets are often mounted only where the gateway
+// runs; the gateway fails at start if it is still missing.
+func (v *validator) secretFile(path, name string, minLen int) {
+	if name == "" {
+		return
+	}
+	fi, err := os.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		v.errf(path, "cannot check %s: %v", name, err)
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		v.errf(path, "%s is not a regular file", name)
+		return
+	}
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
+		v.errf(path, "%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
+	}
+	if minLen > 0 {
+		if n, err := secretLen(name); err != nil {
+			v.errf(path, "cannot read %s: %v", name, err)
+		} else if n < minLen {
+			v.errf(path, "%s holds %d bytes; a secret needs at least %d (e.g. head -c 48 /dev/urandom | base64 > %s)", name, n, minLen, name)
+		}
+	}
+}
+
+func secretLen(name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	return len(strings.TrimSpace(string(b))), err
+}
+
+func (v *validator) policy(base string, p *Policy) {
+	if p.IP.Action != IPTruncate {
+		for _, k := range []string{".ip.v4_prefix", ".ip.v6_prefix"} {
+			if v.idx.has(base + k) {
+				v.errf(base+k, "has no effect unless ip.action is truncate; remove it")
+			}
+		}
+	} else {
+		if p.IP.V4Prefix == 32 {
+			v.errf(base+".ip.v4_prefix", "32 keeps the whole IPv4 address; lower it, or say action: keep")
+		}
+		if p.IP.V6Prefix == 128 {
+			v.errf(base+".ip.v6_prefix", "128 keeps the whole IPv6 address; lower it, or say action: keep")
+		}
+	}
+	switch g := p.Geo.Grid; {
+	case g > 0 && g < 0.01:
+		v.errf(base+".geo.grid", "%g is finer than 0.01° (about 1 km); allowed 0 (no coordinates) or 0.01..10", g)
+	case g > 0 && p.Geo.Level != GeoCity:
+		v.errf(base+".geo.grid", "coordinates need geo.level: city (it is %s); set grid: 0 or level: city", p.Geo.Level)
+	}
+}
+
+func (v *validator) destinations(c *Config) {
+	if len(c.Destinations) == 0 {
+		v.errf("destinations", "is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
+		return
+	}
+	used := NewPurposeSet(c.Consent.Purposes...)
+	names := map[string]int{}
+	fileDirs := map[string]int{}
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		base := itemPath("destinations", i)
+		switch j, dup := names[d.Name]; {
+		case d.Name == "":
+			if v.idx.has(base + ".name") {
+				v.errf(base+".name", "is empty; name each destination, e.g. local or warehouse")
+			}
+		case !destNameRE.MatchString(d.Name):
+			v.errf(base+".name", "%q is not a valid name; use 1 to 32 lower-case letters, digits, '_' or '-'", d.Name)
+		case dup:
+			v.errf(base+".name", "%q is also the name of destinations[%d]; names must be unique", d.Name, j)
+		}
+		names[d.Name] = i
+		v.uniquePurposes(base+".requires", d.Requires)
+		for k, p := range d.Requires {
+			if !used.Has(p) {
+				v.errf(itemPath(base+".requires", k), "%s is not in consent.purposes (%s), so it is never granted and this destination would get nothing; add it there or remove it here", p, used)
+			}
+		}
+		for _, blk := range []struct {
+			key string
+			t   DestinationType
+		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}} {
+			if d.Type != blk.t && v.idx.has(base+".type") && v.idx.has(base+"."+blk.key) {
+				v.errf(base+"."+blk.key, "is set but type is %s; remove it, or set type: %s", d.Type, blk.key)
+			}
+		}
+		v.size(base+".batch.max_bytes", d.Batch.MaxBytes, 1<<10, 256<<20)
+		v.duration(base+".batch.max_age", d.Batch.MaxAge, time.Millisecond, time.Hour)
+		switch d.Compression {
+		case CompressionZstd:
+			if d.Level > 4 {
+				v.errf(base+".level", "%d is out of range 0..4 for zstd (1 fastest, 4 best, 0 default)", d.Level)
+			}
+		case CompressionNone:
+			if d.Level != 0 {
+				v.errf(base+".level", "has no effect with compression: none; remove it")
+			}
+		}
+		switch d.Type {
+		case DestinationFile:
+			v.fileDest(base+".file", &d.File, c, i, fileDirs)
+		case DestinationHTTP:
+			v.httpDest(base+".http", &d.HTTP)
+		case DestinationKafka:
+			v.kafkaDest(base+".kafka", &d.Kafka)
+		}
+	}
+}
+
+func (v *validator) fileDest(base string, f *FileDestination, c *Config, i int, dirs map[string]int) {
+	v.size(base+".max_file_bytes", f.MaxFileBytes, 1<<20, 64<<30)
+	v.duration(base+".max_file_age", f.MaxFileAge, time.Second, 168*time.Hour)
+	switch j, dup := dirs[f.Dir]; {
+	case dup && !f.dirDerived: // derived dirs only collide when names do, which is reported
+		v.errf(base+".dir", "%q is also the dir of destinations[%d]; give each file destination its own", f.Dir, j)
+	case f.Dir == c.Spool.Dir:
+		v.errf(base+".dir", "%q is also spool.dir; give the output its own directory", f.Dir)
+	}
+	dirs[f.Dir] = i
+}
+
+var reservedHeaders = map[string]bool{
+	"authorization": true, "content-type": true, "content-encoding": true, "content-length": true,
+	"host": true, "transfer-encoding": true, "connection": true,
+}
+
+func (v *validator) httpDest(base string, h *HTTPDestination) {
+	if h.URL == "" {
+		v.errf(base+".url", "is missing; an http destination needs the URL batches are POSTed to")
+	} else if u, err := url.Parse(h.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		v.errf(base+".url", "%q is not an http or https URL", h.URL)
+	} else if u.User != nil {
+		v.errf(base+".url", "holds a user name or password; put credentials in bearer_token_file, not in the config")
+	}
+	for k, val := range h.Headers {
+		p := base + ".headers." + k
+		switch {
+		case !headerRE.MatchString(k):
+			v.errf(p, "%q is not a valid header name", k)
+		case reservedHeaders[strings.ToLower(k)]:
+			v.errf(p, "%s is set by the gateway; remove it (for a token use bearer_token_file)", k)
+		case strings.ContainsAny(val, "\r\n\x00"):
+			v.errf(p, "value holds a line break or NUL")
+		}
+	}
+	v.secretFile(base+".bearer_token_file", h.BearerTokenFile, 1)
+	v.duration(base+".timeout", h.Timeout, 100*time.Millisecond, 5*time.Minute)
+	v.duration(base+".retry.initial_backoff", h.Retry.InitialBackoff, time.Millisecond, time.Minute)
+	if h.Retry.MaxBackoff < h.Retry.InitialBackoff {
+		v.errf(base+".retry.max_backoff", "%s is shorter than initial_backoff (%s)", h.Retry.MaxBackoff, h.Retry.InitialBackoff)
+	} else {
+		v.duration(base+".retry.max_backoff", h.Retry.MaxBackoff, time.Millisecond, time.Hour)
+	}
+}
+
+func (v *validator) kafkaDest(base string, k *KafkaDestination) {
+	if len(k.Brokers) == 0 {
+		v.errf(base+".brokers", "is empty; list at least one broker as host:port")
+	}
+	seen := map[string]bool{}
+	for i, b := range k.Brokers {
+		p := itemPath(base+".brokers", i)
+		if v.hostPort(p, b, true) && seen[b] {
+			v.errf(p, "%q is listed twice; remove one", b)
+		}
+		seen[b] = true
+	}
+	switch {
+	case k.Topic == "":
+		v.errf(base+".topic", "is missing; name the topic to produce to")
+	case !topicRE.MatchString(k.Topic) || k.Topic == "." || k.Topic == "..":
+		v.errf(base+".topic", "%q is not a valid topic name; use up to 249 letters, digits, '.', '_' or '-'", k.Topic)
+	}
+	t := &k.TLS
+	if !t.Enabled {
+		for _, f := range []struct{ key, val string }{{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile}, {"server_name", t.ServerName}} {
+			if f.val != "" {
+				v.errf(base+".tls."+f.key, "is set but tls.enabled is false; set enabled: true, or remove it")
+			}
+		}
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		v.errf(base+".tls", "cert_file and key_file go together; set both for mutual TLS, or neither")
+	}
+	v.secretFile(base+".tls.key_file", t.KeyFile, 1)
+	s := &k.SASL
+	if s.Mechanism == SASLNone {
+		if s.Username != "" || s.PasswordFile != "" {
+			v.errf(base+".sasl.mechanism", "is none but a username or password_file is set; choose plain, scram-sha-256 or scram-sha-512, or remove them")
+		}
+		return
+	}
+	if s.Username == "" {
+		v.errf(base+".sasl.username", "is missing; sasl.mechanism %s needs a username", s.Mechanism)
+	}
+	if s.PasswordFile == "" {
+		v.errf(base+".sasl.password_file", "is missing; sasl.mechanism %s needs a password_file", s.Mechanism)
+	}
+	if s.Mechanism == SASLPlain && !t.Enabled {
+		v.errf(base+".sasl.mechanism", "plain sends the password in clear text; set tls.enabled: true, or use scram-sha-512")
+	}
+	v.secretFile(base+".sasl.password_file", s.PasswordFile, 1)
+}
+
+func (v *validator) spool(s *Spool) {
+	if strings.TrimSpace(s.Dir) == "" {
+		v.errf("spool.dir", "is empty")
+	}
+	v.size("spool.max_bytes", s.MaxBytes, 16<<20, 16<<40)
+	v.size("spool.segment_bytes", s.SegmentBytes, 1<<20, 1<<30)
+	if s.SegmentBytes*2 > s.MaxBytes && s.MaxBytes >= 16<<20 {
+		v.errf("spool.segment_bytes", "%s is more than half of max_bytes (%s); the spool needs room for at least two segments", s.SegmentBytes, s.MaxBytes)
+	}
+	v.duration("spool.fsync_max_delay", s.FsyncMaxDelay, 0, time.Second)
+	if s.Durability == DurabilityProcess && v.idx.has("spool.fsync_max_delay") {
+		v.errf("spool.fsync_max_delay", "has no effect with durability: process; remove it, or set durability: fsync")
+	}
+	v.duration("spool.block_timeout", s.BlockTimeout, time.Millisecond, time.Minute)
+	if s.WhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
+		v.errf("spool.block_timeout", "has no effect with when_full: shed; remove it, or set when_full: block")
+	}
+}
