@@ -1,0 +1,325 @@
+package consent
+
+import "math/bits"
+
+// Answer is the consent decision for one event.
+type Answer struct {
+	// Purposes are the purposes allowed for this event.
+	Purposes Purposes
+	// Decider is the signal that determined the answer: an opt-out signal
+	// that removed purposes, else the grant signal that restricted the merge
+	// (or, if none restricted, the first present one in priority order), else
+	// SignalNone when only Options.Default applied.
+	Decider Signal
+	// Present holds every signal that arrived, used or not.
+	Present SignalSet
+	// Malformed holds present signals that did not decode (or gdpr=1 without
+	// a TC string); each was treated as no consent.
+	Malformed SignalSet
+	// Rejected holds signals that decoded but were not relied on: a TC string
+	// breaking the TCF 2.2 rules, a GPP string in GPPReject mode or with
+	// applicable sections this package cannot read.
+	Rejected SignalSet
+	// GDPR is the gdpr flag.
+	GDPR GDPRApplies
+	// TCFProblems are the TCF 2.2 rules the TC string breaks, if it decoded.
+	TCFProblems Problems
+}
+
+// Allowed reports whether purpose p is allowed.
+func (a *Answer) Allowed(p Purpose) bool { return a.Purposes.Has(p) }
+
+// Purposes each opt-out signal removes.
+const (
+	optOutGPC  = Purposes(1<<(Ads-1) | 1<<(Personalization-1)) // GPC, DNT, the GPP GPC sub-section
+	optOutSale = Purposes(1 << (Ads - 1))                      // US Privacy / MSPA opt-out of sale, sharing, targeted ads
+)
+
+// grants collects what each grant signal (explicit, tcf, gpp, consent_mode)
+// says: which purposes it speaks for (cover) and which of those it allows.
+type grants struct {
+	present SignalSet
+	cover   [numSignals]Purposes
+	allow   [numSignals]Purposes
+}
+
+// add records a reading of sig. A second reading of the same signal (GPP can
+// give several) combines most restrictively.
+func (g *grants) add(sig Signal, cover, allow Purposes) {
+	allow &= cover
+	if !g.present.Has(sig) {
+		g.present = g.present.With(sig)
+		g.cover[sig], g.allow[sig] = cover, allow
+		return
+	}
+	oc, oa := g.cover[sig], g.allow[sig]
+	g.cover[sig] = oc | cover
+	g.allow[sig] = (oc | cover) & (oa | ^oc) & (allow | ^cover)
+}
+
+// Evaluate decodes the signals in s and returns the consent answer. scratch
+// receives the decoded TC string (if any) and may be inspected afterwards;
+// it is overwritten on every call, so give each goroutine its own. Evaluate
+// reads s only during the call and does not allocate.
+func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
+	var a Answer
+	var g grants
+	var removed [numSignals]Purposes
+	a.GDPR = parseGDPR(s.GDPR)
+
+	if len(s.Consent) > 0 {
+		a.Present = a.Present.With(SignalExplicit)
+		if p, err := ParseExplicit(s.Consent); err != nil {
+			a.Malformed = a.Malformed.With(SignalExplicit)
+			g.add(SignalExplicit, AllPurposes, e.def)
+		} else {
+			g.add(SignalExplicit, AllPurposes, p)
+		}
+	}
+
+	var gppTC []byte
+	if len(s.GPP) > 0 {
+		a.Present = a.Present.With(SignalGPP)
+		switch e.gpp {
+		case GPPReject:
+			a.Rejected = a.Rejected.With(SignalGPP)
+			g.add(SignalGPP, AllPurposes, e.def)
+		case GPPHonour:
+			gppTC = e.gppHonour(s, &a, &g, &removed)
+		}
+	}
+
+	// TCF: the standalone TC string wins over a tcfeuv2 section in GPP.
+	src, sig := s.TCString, SignalTCF
+	if len(src) == 0 && len(gppTC) > 0 {
+		src, sig = gppTC, SignalGPP
+	}
+	switch {
+	case len(src) > 0:
+		a.Present = a.Present.With(sig)
+		if err := scratch.Decode(src); err != nil {
+			a.Malformed = a.Malformed.With(sig)
+			g.add(sig, AllPurposes, e.def)
+		} else if a.TCFProblems = scratch.Problems(); a.TCFProblems != 0 {
+			a.Rejected = a.Rejected.With(sig)
+			g.add(sig, AllPurposes, e.def)
+		} else {
+			g.add(sig, AllPurposes, e.tcfPurposes(scratch))
+		}
+	case a.GDPR == GDPRYes:
+		// GDPR applies but no TC string came: no consent was recorded.
+		a.Present = a.Present.With(SignalTCF)
+		a.Malformed = a.Malformed.With(SignalTCF)
+		g.add(SignalTCF, AllPurposes, e.def)
+	}
+
+	if len(s.GCS) > 0 || len(s.GCD) > 0 {
+		a.Present = a.Present.With(SignalConsentMode)
+		var m ConsentMode
+		bad := false
+		if len(s.GCS) > 0 {
+			x, err := ParseGCS(s.GCS)
+			bad = err != nil
+			m = m.Merge(x)
+		}
+		if len(s.GCD) > 0 {
+			x, err := ParseGCD(s.GCD)
+			bad = bad || err != nil
+			m = m.Merge(x)
+		}
+		if bad {
+			a.Malformed = a.Malformed.With(SignalConsentMode)
+			g.add(SignalConsentMode, consentModeCovers, e.def)
+		} else {
+			g.add(SignalConsentMode, consentModeCovers, m.Purposes())
+		}
+	}
+
+	if len(s.USPrivacy) > 0 {
+		a.Present = a.Present.With(SignalUSPrivacy)
+		if u, err := ParseUSPrivacy(s.USPrivacy); err != nil {
+			a.Malformed = a.Malformed.With(SignalUSPrivacy)
+			removed[SignalUSPrivacy] |= optOutSale
+		} else if u.OptedOutOfSale() {
+			removed[SignalUSPrivacy] |= optOutSale
+		}
+	}
+	if s.GPC {
+		a.Present = a.Present.With(SignalGPC)
+		if e.gpc {
+			removed[SignalGPC] |= optOutGPC
+		}
+	}
+	if s.DNT {
+		a.Present = a.Present.With(SignalDNT)
+		if e.dnt {
+			removed[SignalDNT] |= optOutGPC
+		}
+	}
+
+	merged := e.mergeGrants(&g)
+	var rem Purposes
+	for _, r := range removed {
+		rem |= r
+	}
+	a.Purposes = merged &^ rem
+	a.Decider = e.decider(&g, &removed, merged)
+	return a
+}
+
+// mergeGrants combines the grant signals by the configured rule.
+func (e *Evaluator) mergeGrants(g *grants) Purposes {
+	var covered, merged Purposes
+	if e.merge == MergePriority {
+		for _, sig := range e.priority {
+			if g.present.Has(sig) {
+				c := g.cover[sig] &^ covered
+				merged |= g.allow[sig] & c
+				covered |= c
+			}
+		}
+	} else {
+		allow := AllPurposes
+		for _, sig := range e.priority {
+			if g.present.Has(sig) {
+				covered |= g.cover[sig]
+				allow &= g.allow[sig] | ^g.cover[sig]
+			}
+		}
+		merged = covered & allow
+	}
+	return (merged | ^covered&e.def) & AllPurposes
+}
+
+// decider names the signal that determined the answer (see Answer.Decider).
+func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Purposes) Signal {
+	for _, sig := range [...]Signal{SignalGPC, SignalDNT, SignalUSPrivacy, SignalGPP} {
+		if removed[sig]&merged != 0 {
+			return sig
+		}
+	}
+	if g.present == 0 {
+		return SignalNone
+	}
+	if e.merge == MergeMostRestrictive {
+		var anyAllow Purposes
+		for _, sig := range e.priority {
+			if g.present.Has(sig) {
+				anyAllow |= g.allow[sig]
+			}
+		}
+		for _, sig := range e.priority {
+			if g.present.Has(sig) && (g.cover[sig]&^g.allow[sig])&anyAllow != 0 {
+				return sig // it denied what another signal allowed
+			}
+		}
+	}
+	for _, sig := range e.priority {
+		if g.present.Has(sig) {
+			return sig
+		}
+	}
+	return SignalNone
+}
+
+// gppHonour reads the applicable sections of a GPP string. It records
+// opt-outs in removed and grants in g, and returns the tcfeuv2 section (a TC
+// string) if one applies.
+func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte) {
+	malformed := func() {
+		a.Malformed = a.Malformed.With(SignalGPP)
+		g.add(SignalGPP, AllPurposes, e.def)
+	}
+	h, err := ParseGPPHeader(s.GPP)
+	if err != nil {
+		malformed()
+		return nil
+	}
+	applicable := h.Sections
+	if len(s.GPPSID) > 0 {
+		sid, err := ParseGPPSID(s.GPPSID)
+		if err != nil {
+			malformed()
+			return nil
+		}
+		applicable &= sid
+	}
+	if _, err := GPPSection(s.GPP, h, 0); err != nil { // checks the section count
+		malformed()
+		return nil
+	}
+	for rest := uint64(applicable); rest != 0; rest &= rest - 1 {
+		id := bits.TrailingZeros64(rest)
+		sec, _ := GPPSection(s.GPP, h, id)
+		switch {
+		case id == GPPSectionTCFEU:
+			if len(sec) == 0 {
+				malformed()
+			}
+			tc = sec
+		case id == GPPSectionUSP:
+			u, err := ParseUSPrivacy(sec)
+			if err != nil {
+				a.Malformed = a.Malformed.With(SignalGPP)
+				removed[SignalGPP] |= optOutSale
+			} else if u.OptedOutOfSale() {
+				removed[SignalGPP] |= optOutSale
+			}
+		case id == GPPSectionUSNat:
+			u, err := ParseUSNat(sec)
+			switch {
+			case err != nil:
+				a.Malformed = a.Malformed.With(SignalGPP)
+				removed[SignalGPP] |= optOutGPC
+			default:
+				if u.OptedOut() {
+					removed[SignalGPP] |= optOutSale
+				}
+				if u.GPC && e.gpc {
+					removed[SignalGPP] |= optOutGPC
+				}
+			}
+		case id >= GPPSectionUSFirst:
+			// A US state section we cannot read: these are opt-out regimes,
+			// so assume the visitor opted out of everything it covers.
+			a.Rejected = a.Rejected.With(SignalGPP)
+			removed[SignalGPP] |= optOutGPC
+		default:
+			// tcfcav1 or a retired section: a consent regime we cannot read.
+			a.Rejected = a.Rejected.With(SignalGPP)
+			g.add(SignalGPP, AllPurposes, e.def)
+		}
+	}
+	return tc
+}
+
+// tcfPurposes maps a decoded, valid TC string to our purposes.
+func (e *Evaluator) tcfPurposes(t *TCString) Purposes {
+	pc, pli, sf := t.PurposesConsent, t.PurposesLI, t.SpecialFeatureOptIns
+	if e.pubTC {
+		if !t.HasPublisherTC {
+			return 0
+		}
+		pc, pli = t.PubPurposesConsent, t.PubPurposesLI
+	}
+	if e.vendor != 0 {
+		if !t.VendorConsent(e.vendor) {
+			pc, sf = 0, 0
+		}
+		if !t.VendorLI(e.vendor) {
+			pli = 0
+		}
+		if t.nRestrict > 0 {
+			r := t.PubRestrictions(e.vendor)
+			pc &^= r[RestrictNotAllowed] | r[RestrictRequireLI]
+			pli &^= r[RestrictNotAllowed] | r[RestrictRequireConsent]
+		}
+	}
+	var p Purposes
+	for i, r := range e.rules {
+		if r.purposes&^(pc|pli&r.li) == 0 && r.sf&^sf == 0 {
+			p |= 1 << uint(i)
+		}
+	}
+	return p
+}

@@ -1,0 +1,214 @@
+package consent
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Fuzz targets for every decoder. Each asserts that bad input gives an error
+// rather than a panic, checks what can be checked about the result, and,
+// outside the race detector, that decoding does not allocate.
+
+func fuzzNoAllocs(t *testing.T, name string, fn func()) {
+	t.Helper()
+	if raceEnabled {
+		return
+	}
+	// 10 runs: AllocsPerRun divides, so a stray allocation by the fuzzing
+	// engine's own goroutines rounds away while 1 per call does not.
+	if n := testing.AllocsPerRun(10, fn); n != 0 {
+		t.Fatalf("%s: %v allocs per call", name, n)
+	}
+}
+
+func FuzzDecodeTC(f *testing.F) {
+	for _, v := range loadTCFVectors(f) {
+		f.Add(v.TCString)
+	}
+	for _, s := range builtSeeds() {
+		f.Add(s)
+	}
+	f.Add("COwGV")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		tc := new(TCString)
+		b := []byte(s)
+		err := tc.Decode(b)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Reason == ReasonNone || de.Error() == "" || strings.Contains(de.Error(), "\n") {
+				t.Fatalf("bad error %v", err)
+			}
+		} else {
+			_ = tc.Problems()
+			// Lookups agree with the lists (bounded: ranges can span 65535 ids).
+			if tc.MaxVendorConsent() < 5000 {
+				ids := tc.AppendVendorConsents(nil)
+				if !slices.IsSorted(ids) {
+					t.Fatalf("unsorted vendor list %v", ids)
+				}
+				for id := 0; id <= tc.MaxVendorConsent()+1; id++ {
+					if tc.VendorConsent(id) != slices.Contains(ids, id) {
+						t.Fatalf("VendorConsent(%d) disagrees with the list", id)
+					}
+				}
+			}
+			_ = NewReport(tc)
+		}
+		fuzzNoAllocs(t, "Decode", func() {
+			if tc.Decode(b) == nil {
+				_ = tc.Problems()
+				_ = tc.VendorConsent(755)
+				_ = tc.VendorLI(1)
+				_ = tc.PubRestrictions(7)
+			}
+		})
+	})
+}
+
+func FuzzGCS(f *testing.F) {
+	for _, s := range []string{"G100", "G101", "G110", "G111", "G1", "G2xx"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		m, err := ParseGCS(b)
+		if err == nil && (len(s) != 4 || m.AdUserData != ModeAbsent || m.AdStorage == ModeAbsent) {
+			t.Fatalf("%q: %+v", s, m)
+		}
+		fuzzNoAllocs(t, "ParseGCS", func() { _, _ = ParseGCS(b) })
+	})
+}
+
+func FuzzGCD(f *testing.F) {
+	for _, s := range []string{"11p1p1p1p5", "13r3r3r3r5", "13q3q3q3q5", "11t1t1t1t5", "13r3r3r3r5l1", "13k3l3l3l5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		m, err := ParseGCD(b)
+		if err == nil {
+			for _, st := range []ModeState{m.AdStorage, m.AnalyticsStorage, m.AdUserData, m.AdPersonalization} {
+				if st != ModeDenied && st != ModeGranted {
+					t.Fatalf("%q: %+v", s, m)
+				}
+			}
+			_ = m.Purposes()
+		}
+		fuzzNoAllocs(t, "ParseGCD", func() { _, _ = ParseGCD(b) })
+	})
+}
+
+func FuzzUSPrivacy(f *testing.F) {
+	for _, s := range []string{"1YNN", "1NYN", "1-Y-", "1---", "", "2YNN", "1ynn", "1YNNN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		u, err := ParseUSPrivacy(b)
+		if err == nil {
+			// Round trip: the flags spell the input.
+			c := func(fl Flag) byte { return "-YN"[fl] }
+			if got := string([]byte{'1', c(u.Notice), c(u.OptOutSale), c(u.LSPACovered)}); got != s {
+				t.Fatalf("%q decoded as %q", s, got)
+			}
+		}
+		fuzzNoAllocs(t, "ParseUSPrivacy", func() { _, _ = ParseUSPrivacy(b) })
+	})
+}
+
+// FuzzGPP fuzzes the GPP header, section lookup, gpp_sid and usnat decoders,
+// and compares the header and usnat fields with iabconsent.
+func FuzzGPP(f *testing.F) {
+	for _, s := range gppSeeds {
+		f.Add(s, "2,6")
+	}
+	f.Add(gppHeader(2, 6)+"~"+tcAll+"~1YYN", "2")
+	f.Add("DBABRG", "-1")
+	f.Fuzz(func(t *testing.T, s, sid string) {
+		b, sb := []byte(s), []byte(sid)
+		h, err := ParseGPPHeader(b)
+		if err == nil {
+			if h.Version != 1 || h.Sections&1 != 0 {
+				t.Fatalf("%q: %+v", s, h)
+			}
+			for id := 0; id <= 64; id++ {
+				sec, err := GPPSection(b, h, id)
+				if err == nil && sec != nil && !h.Sections.Has(id) {
+					t.Fatalf("%q: section %d found but not listed", s, id)
+				}
+			}
+		}
+		if sids, err := ParseGPPSID(sb); err == nil && sids&1 != 0 {
+			t.Fatalf("gpp_sid %q gave section 0", sid)
+		}
+		if _, _, ok := strings.Cut(s, "~"); !ok {
+			_, _ = ParseUSNat(b)
+		}
+		gppOracleCompare(t, s)
+		fuzzNoAllocs(t, "GPP", func() {
+			if h, err := ParseGPPHeader(b); err == nil {
+				_, _ = GPPSection(b, h, GPPSectionUSNat)
+			}
+			_, _ = ParseGPPSID(sb)
+			_, _ = ParseUSNat(b)
+		})
+	})
+}
+
+func FuzzExplicit(f *testing.F) {
+	for _, s := range []string{"analytics,ads", "none", " ads ", "ads,,x", "precise_geo,device_storage,personalization", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		p, err := ParseExplicit(b)
+		if err == nil {
+			if p&^AllPurposes != 0 {
+				t.Fatalf("%q: %b", s, p)
+			}
+			// Round trip through the canonical text.
+			if q, err := ParseExplicit([]byte(p.String())); err != nil || q != p {
+				t.Fatalf("%q: %v does not round-trip: %v %v", s, p, q, err)
+			}
+		}
+		fuzzNoAllocs(t, "ParseExplicit", func() { _, _ = ParseExplicit(b) })
+	})
+}
+
+// FuzzEvaluate feeds arbitrary signals to the evaluator and checks the
+// answer's invariants: no panic, no allocation, fail-closed opt-outs.
+func FuzzEvaluate(f *testing.F) {
+	f.Add("1", tcAll, "G111", "13r3r3r3r5", "1YYN", "", "", "analytics", true, false, uint8(0))
+	f.Add("", "", "", "", "", gppHeader(2, 6)+"~"+tcAll+"~1YYN", "2,6", "", false, true, uint8(1))
+	f.Add("0", tcRestricted, "G1x", "", "1---", gppHeader(7)+"~CVVVVVVVVVVW.YA", "", "none", false, false, uint8(2))
+	e := [3]*Evaluator{}
+	for i, o := range []Options{{}, {Merge: MergePriority, GPP: GPPReject, Default: Of(Analytics)}, {VendorID: 7, IgnoreGPC: true, IgnoreDNT: true}} {
+		var err error
+		if e[i], err = NewEvaluator(o); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, gdpr, tcs, gcs, gcd, usp, gpp, sid, explicit string, gpc, dnt bool, which uint8) {
+		ev := e[int(which)%len(e)]
+		s := Signals{GDPR: []byte(gdpr), TCString: []byte(tcs), GCS: []byte(gcs), GCD: []byte(gcd), USPrivacy: []byte(usp),
+			GPP: []byte(gpp), GPPSID: []byte(sid), Consent: []byte(explicit), GPC: gpc, DNT: dnt}
+		tc := new(TCString)
+		a := ev.Evaluate(&s, tc)
+		if a.Purposes&^AllPurposes != 0 || a.Malformed&^a.Present != 0 || a.Rejected&^a.Present != 0 {
+			t.Fatalf("inconsistent answer %+v", a)
+		}
+		if a.Decider != SignalNone && !a.Present.Has(a.Decider) {
+			t.Fatalf("decider %v not present in %v", a.Decider, a.Present)
+		}
+		if ev.gpc && gpc && (a.Allowed(Ads) || a.Allowed(Personalization)) {
+			t.Fatalf("GPC did not remove ads and personalization: %v", a.Purposes)
+		}
+		if a.Present == 0 && a.Purposes != ev.def {
+			t.Fatalf("no signal but %v", a.Purposes)
+		}
+		fuzzNoAllocs(t, "Evaluate", func() { _ = ev.Evaluate(&s, tc) })
+	})
+}

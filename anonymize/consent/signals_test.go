@@ -1,0 +1,350 @@
+package consent
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/LiveRamp/iabconsent"
+)
+
+// otherSignals is testdata/other-signals.json, copied from
+// ../shared/testdata/consent (facts from the public specs and test suites).
+type otherSignals struct {
+	GCS struct {
+		Vectors map[string]struct {
+			AdStorage        bool `json:"ad_storage"`
+			AnalyticsStorage bool `json:"analytics_storage"`
+		} `json:"vectors"`
+	} `json:"gcs"`
+	GCD struct {
+		Vectors map[string]string `json:"vectors"`
+	} `json:"gcd"`
+	USPrivacy struct {
+		Vectors map[string]struct {
+			Notice     *bool `json:"notice"`
+			OptOutSale *bool `json:"opt_out_sale"`
+			Applies    *bool `json:"applies"`
+		} `json:"vectors"`
+		Invalid []string `json:"invalid"`
+	} `json:"us_privacy"`
+	GPPHeader struct {
+		Vectors         map[string][]int `json:"vectors"`
+		ExampleURLQuery string           `json:"example_url_query"`
+	} `json:"gpp_header"`
+}
+
+func loadOtherSignals(t testing.TB) otherSignals {
+	t.Helper()
+	b, err := os.ReadFile("testdata/other-signals.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o otherSignals
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func state(granted bool) ModeState {
+	if granted {
+		return ModeGranted
+	}
+	return ModeDenied
+}
+
+func TestGCSVectors(t *testing.T) {
+	o := loadOtherSignals(t)
+	if len(o.GCS.Vectors) != 4 {
+		t.Fatalf("%d gcs vectors", len(o.GCS.Vectors))
+	}
+	for s, v := range o.GCS.Vectors {
+		m, err := ParseGCS([]byte(s))
+		want := ConsentMode{AdStorage: state(v.AdStorage), AnalyticsStorage: state(v.AnalyticsStorage)}
+		if err != nil || m != want {
+			t.Fatalf("ParseGCS(%q) = %+v, %v; want %+v", s, m, err, want)
+		}
+	}
+	for _, s := range []string{"", "G1", "G10", "G1000", "G120", "G2 11", "g111", "G1-1", "H111"} {
+		if _, err := ParseGCS([]byte(s)); err != ErrGCS {
+			t.Fatalf("ParseGCS(%q) err = %v", s, err)
+		}
+	}
+}
+
+func TestGCDVectors(t *testing.T) {
+	o := loadOtherSignals(t)
+	if len(o.GCD.Vectors) != 4 {
+		t.Fatalf("%d gcd vectors", len(o.GCD.Vectors))
+	}
+	for s, desc := range o.GCD.Vectors {
+		m, err := ParseGCD([]byte(s))
+		if err != nil {
+			t.Fatalf("ParseGCD(%q): %v", s, err)
+		}
+		want := ModeDenied
+		if strings.Contains(desc, "granted") {
+			want = ModeGranted
+		}
+		if m != (ConsentMode{want, want, want, want}) {
+			t.Fatalf("ParseGCD(%q) = %+v; want all %v (%s)", s, m, want, desc)
+		}
+	}
+	// Each letter: default (v>>2)&3, update v&3; 1 unset, 2 denied, 3 granted.
+	letters := map[byte]ModeState{'l': ModeDenied, 'm': ModeDenied, 'n': ModeGranted, 'p': ModeDenied, 'q': ModeDenied,
+		'r': ModeGranted, 't': ModeGranted, 'u': ModeDenied, 'v': ModeGranted}
+	for c, want := range letters {
+		s := []byte("13l3l3l3l5")
+		s[6] = c // ad_user_data
+		m, err := ParseGCD(s)
+		if err != nil || m.AdUserData != want || m.AdStorage != ModeDenied {
+			t.Fatalf("ParseGCD(%q) = %+v, %v; want ad_user_data %v", s, m, err, want)
+		}
+	}
+	m, _ := ParseGCD([]byte("13v3q3n3p5l1"))
+	if m != (ConsentMode{ModeGranted, ModeDenied, ModeGranted, ModeDenied}) {
+		t.Fatalf("positions: %+v", m)
+	}
+	for _, s := range []string{"", "13l3l3l3", "13k3l3l3l5", "13l3o3l3l5", "13l3l3s3l5", "13l3l3l3A5", "13l3l3l3h5", "13l3l3l3l5!", "13l3l3l3l5" + strings.Repeat("1", 60)} {
+		if _, err := ParseGCD([]byte(s)); err != ErrGCD {
+			t.Fatalf("ParseGCD(%q) err = %v", s, err)
+		}
+	}
+}
+
+func TestConsentModePurposes(t *testing.T) {
+	f := func(gcs, gcd string, want Purposes) {
+		t.Helper()
+		var m ConsentMode
+		if gcs != "" {
+			x, err := ParseGCS([]byte(gcs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = m.Merge(x)
+		}
+		if gcd != "" {
+			x, err := ParseGCD([]byte(gcd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = m.Merge(x)
+		}
+		if got := m.Purposes(); got != want {
+			t.Fatalf("gcs %q gcd %q: %v; want %v", gcs, gcd, got, want)
+		}
+	}
+	f("G111", "", Of(Analytics, Ads, DeviceStorage))
+	f("G101", "", Of(Analytics))
+	f("G110", "", Of(Ads))
+	f("G100", "", 0)
+	f("", "11t1t1t1t5", Of(Analytics, Ads, DeviceStorage))
+	f("", "13r3r3r3q5", Of(Analytics, DeviceStorage)) // ad_personalization denied: no ads
+	f("", "13r3r3q3r5", Of(Analytics, DeviceStorage)) // ad_user_data denied: no ads
+	f("G111", "13r3q3r3r5", Of(Ads))                  // gcd denies analytics: the more restrictive wins
+	f("G101", "11t1t1t1t5", Of(Analytics))            // gcs denies ad_storage
+}
+
+func TestUSPrivacyVectors(t *testing.T) {
+	o := loadOtherSignals(t)
+	for s, v := range o.USPrivacy.Vectors {
+		u, err := ParseUSPrivacy([]byte(s))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if v.Notice != nil && (u.Notice == FlagYes) != *v.Notice {
+			t.Fatalf("%q notice %v", s, u.Notice)
+		}
+		if v.OptOutSale != nil && u.OptedOutOfSale() != *v.OptOutSale {
+			t.Fatalf("%q opt out %v", s, u.OptOutSale)
+		}
+		if v.Applies != nil && u.Applies() != *v.Applies {
+			t.Fatalf("%q applies %v", s, u.Applies())
+		}
+	}
+	if len(o.USPrivacy.Invalid) < 6 {
+		t.Fatal("invalid vectors missing")
+	}
+	for _, s := range append(o.USPrivacy.Invalid, "1YN ", "0YNN") {
+		if _, err := ParseUSPrivacy([]byte(s)); err != ErrUSPrivacy {
+			t.Fatalf("%q: err %v", s, err)
+		}
+	}
+}
+
+func TestGPPHeaderVectors(t *testing.T) {
+	o := loadOtherSignals(t)
+	if len(o.GPPHeader.Vectors) != 3 {
+		t.Fatal("gpp vectors missing")
+	}
+	for s, ids := range o.GPPHeader.Vectors {
+		h, err := ParseGPPHeader([]byte(s))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var want GPPSections
+		for _, id := range ids {
+			want |= 1 << uint(id)
+		}
+		if h.Sections != want || h.Version != 1 {
+			t.Fatalf("%q: %+v; want sections %v", s, h, ids)
+		}
+	}
+	// The example query: gpp=DBACNYA~<TC string>~1YNN&gpp_sid=2
+	q := o.GPPHeader.ExampleURLQuery
+	gpp := q[len("gpp="):strings.Index(q, "&")]
+	h, err := ParseGPPHeader([]byte(gpp))
+	if err != nil || !h.Sections.Has(2) || !h.Sections.Has(6) || h.Sections.Len() != 2 {
+		t.Fatalf("example header %+v %v", h, err)
+	}
+	tc, err1 := GPPSection([]byte(gpp), h, 2)
+	usp, err2 := GPPSection([]byte(gpp), h, 6)
+	none, err3 := GPPSection([]byte(gpp), h, 7)
+	if err1 != nil || err2 != nil || err3 != nil || string(tc) != "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA" || string(usp) != "1YNN" || none != nil {
+		t.Fatalf("sections %q %q %q %v %v %v", tc, usp, none, err1, err2, err3)
+	}
+	var d TCString
+	if err := d.Decode(tc); err != nil {
+		t.Fatalf("tcfeuv2 section: %v", err)
+	}
+	if _, err := GPPSection([]byte("DBACNYA~x"), h, 2); err != ErrGPPSections {
+		t.Fatalf("count mismatch: %v", err)
+	}
+	if sid, err := ParseGPPSID([]byte(q[strings.Index(q, "gpp_sid=")+8:])); err != nil || sid != 1<<2 {
+		t.Fatalf("gpp_sid %b %v", sid, err)
+	}
+
+	bad := map[string]error{"": ErrGPPHeader, "D": ErrGPPHeader, "DB!BM": ErrGPPHeader, "ABABM": ErrGPPHeader,
+		"DCABM": ErrGPPVersion, "DBAB": ErrGPPHeader, "DBABRG": ErrGPPSection /* section 64 */}
+	if h, err := ParseGPPHeader([]byte("DBABBG")); err != nil || h.Sections != 1<<63 {
+		t.Fatalf("section 63: %b %v", h.Sections, err)
+	}
+	for s, want := range bad {
+		if _, err := ParseGPPHeader([]byte(s)); err != want {
+			t.Fatalf("ParseGPPHeader(%q) = %v; want %v", s, err, want)
+		}
+	}
+}
+
+func TestGPPSID(t *testing.T) {
+	f := func(s string, want GPPSections, wantErr bool) {
+		t.Helper()
+		got, err := ParseGPPSID([]byte(s))
+		if got != want || (err != nil) != wantErr {
+			t.Fatalf("ParseGPPSID(%q) = %b, %v", s, got, err)
+		}
+	}
+	f("2", 1<<2, false)
+	f("2,6,7", 1<<2|1<<6|1<<7, false)
+	f("-1", 0, false)
+	f("63", 1<<63, false)
+	f("", 0, true)
+	f("0", 0, true)
+	f("64", 0, true)
+	f("2,", 0, true)
+	f(",2", 0, true)
+	f("2;6", 0, true)
+	f("1000", 0, true)
+	f("-2", 0, true)
+}
+
+// TestGPPAgainstOracle compares ParseGPPHeader and ParseUSNat with
+// iabconsent on its own fixtures.
+func TestGPPAgainstOracle(t *testing.T) {
+	for _, s := range gppSeeds {
+		gppOracleCompare(t, s)
+	}
+}
+
+var gppSeeds = []string{
+	"DBABM", "DBACNY", "DBABjw", "DBABLA~BVVqAAEABCA", "DBABLA~BVVqAAEABCA.QA", "DBABLA~BVVqAAEABCA.YA",
+	"DBABLA~CVVVVVVVVVVW.YA", "DBABLA~BqqAqqqqqqA", "DBACLMA~BVVqAAEABCA~BVoYYYI", "DBABzw~1YNN~BVVqAAEABCA.QA",
+	"DBABrGA~BVVqAAEABCA~BVoYYZoI~BVoYYYI~BVoYYQg~BVaGGGCA~BVoYYYQg",
+	"DBACNY~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN",
+}
+
+func gppOracleCompare(t *testing.T, s string) {
+	t.Helper()
+	hdr, _, _ := strings.Cut(s, "~")
+	h, err := ParseGPPHeader([]byte(s))
+	oh, oerr := iabconsent.ParseGppHeader(hdr)
+	switch {
+	case err != nil && oerr != nil:
+		return
+	case err == nil && oerr != nil:
+		// iabconsent appends one 'A' and decodes bytes, which fails when
+		// the header length is a multiple of 4.
+		if len(hdr)%4 == 0 {
+			return
+		}
+		t.Fatalf("%q: we decode the header, iabconsent: %v", s, oerr)
+	case err != nil:
+		// iabconsent reads the bits of the padding 'A' as zeros, and
+		// accepts section ids above 63.
+		if errors.Is(err, ErrGPPSection) || errors.Is(err, ErrGPPHeader) {
+			return
+		}
+		t.Fatalf("%q: header %v; iabconsent decodes %v", s, err, oh.Sections)
+	}
+	var want GPPSections
+	for _, id := range oh.Sections {
+		want |= 1 << uint(id)
+	}
+	if h.Sections != want || int(h.Version) != oh.Version {
+		t.Fatalf("%q: sections %b; iabconsent %v", s, h.Sections, oh.Sections)
+	}
+	if !h.Sections.Has(GPPSectionUSNat) {
+		return
+	}
+	sec, err := GPPSection([]byte(s), h, GPPSectionUSNat)
+	if err != nil {
+		return
+	}
+	u, err := ParseUSNat(sec)
+	oc, oerr := iabconsent.NewMspa(GPPSectionUSNat, string(sec)).ParseConsent()
+	if oerr != nil {
+		// iabconsent also demands the exact padded length; we accept a
+		// longer core. Nothing to compare.
+		return
+	}
+	p := oc.(*iabconsent.MspaParsedConsent)
+	if err != nil {
+		if p.SaleOptOut == 3 || p.SharingOptOut == 3 || p.TargetedAdvertisingOptOut == 3 {
+			return // iabconsent keeps the invalid value 3; we reject it
+		}
+		if strings.Contains(string(sec), ".") {
+			return // iabconsent ignores sub-sections of types other than GPC, and only reports the last error
+		}
+		t.Fatalf("%q: usnat %v; iabconsent decodes %+v", s, err, p)
+	}
+	if int(u.Version) != p.Version || int(u.SaleOptOut) != int(p.SaleOptOut) || int(u.SharingOptOut) != int(p.SharingOptOut) ||
+		int(u.TargetedAdsOptOut) != int(p.TargetedAdvertisingOptOut) || u.GPC != p.Gpc {
+		t.Fatalf("%q: usnat %+v; iabconsent %+v", s, u, p)
+	}
+}
+
+func TestUSNat(t *testing.T) {
+	f := func(s string, want USNat, wantErr bool) {
+		t.Helper()
+		got, err := ParseUSNat([]byte(s))
+		if got != want || (err != nil) != wantErr {
+			t.Fatalf("ParseUSNat(%q) = %+v, %v", s, got, err)
+		}
+	}
+	f("BVVqAAEABCA.QA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false)
+	f("BVVqAAEABCA.YA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, GPC: true}, false)
+	f("CVVVVVVVVVVW.YA", USNat{Version: 2, SaleOptOut: OptedOut, SharingOptOut: OptedOut, TargetedAdsOptOut: OptedOut, GPC: true}, false)
+	f("BqqAqqqqqqA", USNat{Version: 1}, false)
+	f("BVVqAAEABC", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false)    // 60 bits: enough for v1
+	f("BVVqAAEAB", USNat{}, true)                                                                                                     // 54 bits
+	f("CVVVVVVVVVV", USNat{}, true)                                                                                                   // v2 needs 70 bits
+	f("DVVqAAEABCA", USNat{}, true)                                                                                                   // version 3
+	f("BVV_AAEABCA", USNat{}, true)                                                                                                   // opt-out value 3
+	f("BVVqAAEABCA.", USNat{}, true)                                                                                                  // empty sub-section
+	f("BVVqAAEABCA.Y!", USNat{}, true)                                                                                                // bad character
+	f("BVVqAAEABCA.Q", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false) // 'Q': GPC type, bit 0
+	f("BVVq!AEABCA", USNat{}, true)
+}

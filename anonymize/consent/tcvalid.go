@@ -1,0 +1,110 @@
+package consent
+
+import (
+	"math/bits"
+	"strings"
+	"time"
+)
+
+// Problems is the set of TCF 2.2 rules a decoded TC string breaks. A string
+// with problems decodes, but is not valid consent: the Evaluator rejects it.
+type Problems uint16
+
+// The rules checked by (*TCString).Problems.
+const (
+	// ProblemNotServiceSpecific: TCF 2.2 has no global scope; IsServiceSpecific must be 1.
+	ProblemNotServiceSpecific Problems = 1 << iota
+	// ProblemPolicyVersion: created on or after 2023-10-01 with a policy version below 4 (pre-TCF 2.2).
+	ProblemPolicyVersion
+	// ProblemLIPurpose1 … ProblemLIPurpose6: legitimate interest signalled for
+	// purpose 1, 3, 4, 5 or 6, which TCF 2.2 allows only on consent.
+	ProblemLIPurpose1
+	ProblemLIPurpose3
+	ProblemLIPurpose4
+	ProblemLIPurpose5
+	ProblemLIPurpose6
+	// ProblemVendorListVersion: vendor list version 0 does not exist.
+	ProblemVendorListVersion
+	// ProblemCMPID: CMP id 0 is never assigned.
+	ProblemCMPID
+	numProblems = iota
+)
+
+var problemTexts = [numProblems]string{
+	"not service-specific: TCF 2.2 strings must have IsServiceSpecific set (global scope was removed)",
+	"TCF policy version below 4 in a string created on or after 2023-10-01: not a TCF 2.2 string",
+	"legitimate interest signalled for purpose 1, which TCF 2.2 allows only with consent",
+	"legitimate interest signalled for purpose 3, which TCF 2.2 allows only with consent",
+	"legitimate interest signalled for purpose 4, which TCF 2.2 allows only with consent",
+	"legitimate interest signalled for purpose 5, which TCF 2.2 allows only with consent",
+	"legitimate interest signalled for purpose 6, which TCF 2.2 allows only with consent",
+	"vendor list version 0 does not exist",
+	"CMP id 0 is not a registered CMP",
+}
+
+// tcf22Since is 2023-10-01T00:00:00Z in deciseconds: strings created from
+// then on must follow TCF 2.2 whatever policy version they claim.
+var tcf22Since = time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC).Unix() * 10
+
+// liForbidden are purposes 1 and 3-6 as a purpose mask.
+const liForbidden = 1<<0 | 1<<2 | 1<<3 | 1<<4 | 1<<5
+
+// Problems checks the decoded string against the TCF 2.2 rules and returns
+// the ones it breaks; 0 means valid. A string is held to TCF 2.2 if it
+// claims policy version 4 or later, or was created on or after 2023-10-01
+// (when it must be a TCF 2.2 string). Older strings (policy version below 4,
+// created before 2023-10-01) were valid TCF 2.0/2.1 consent, where global
+// scope and legitimate interest for purposes 3-6 were allowed, so only the
+// vendor list version and CMP id are checked for them. It does not allocate.
+func (t *TCString) Problems() Problems {
+	var p Problems
+	if t.VendorListVersion == 0 {
+		p |= ProblemVendorListVersion
+	}
+	if t.CMPID == 0 {
+		p |= ProblemCMPID
+	}
+	if t.PolicyVersion < 4 && t.createdDs < tcf22Since {
+		return p
+	}
+	if t.PolicyVersion < 4 {
+		p |= ProblemPolicyVersion
+	}
+	if !t.IsServiceSpecific {
+		p |= ProblemNotServiceSpecific
+	}
+	li := t.PurposesLI & liForbidden
+	if li&1 != 0 {
+		p |= ProblemLIPurpose1
+	}
+	for i := 3; i <= 6; i++ {
+		if li>>uint(i-1)&1 != 0 {
+			p |= ProblemLIPurpose3 << uint(i-3)
+		}
+	}
+	return p
+}
+
+// Valid reports whether the decoded string breaks none of the rules Problems checks.
+func (t *TCString) Valid() bool { return t.Problems() == 0 }
+
+// Len returns the number of problems in p.
+func (p Problems) Len() int { return bits.OnesCount16(uint16(p)) }
+
+// AppendStrings appends one sentence per problem to dst, in a fixed order.
+func (p Problems) AppendStrings(dst []string) []string {
+	for i := 0; i < numProblems; i++ {
+		if p&(1<<uint(i)) != 0 {
+			dst = append(dst, problemTexts[i])
+		}
+	}
+	return dst
+}
+
+// String joins the problems with "; ", or returns "none".
+func (p Problems) String() string {
+	if p == 0 {
+		return "none"
+	}
+	return strings.Join(p.AppendStrings(nil), "; ")
+}

@@ -1,0 +1,297 @@
+package anonymize
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/geo/geotest"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/event"
+)
+
+// testConfig is the default config with ads enabled and two allowlisted
+// properties, so every state and action can be exercised.
+const testConfig = `
+properties:
+  allow: [plan, note, cart_value]
+consent:
+  purposes: [analytics, ads]
+`
+
+var testNetworks = []geotest.Network{
+	{CIDR: "81.2.69.0/24", Continent: "EU", Country: "GB", Region: "ENG", City: "London", Lat: 51.5142, Lon: -0.0931, HasCoordinates: true},
+	{CIDR: "2001:db8::/32", Continent: "NA", Country: "US", Region: "WA", City: "Milton"},
+}
+
+// newTestEngine compiles yaml (on top of the built-in defaults) with a
+// derived-key keyring, so pseudonyms are deterministic, and a GeoIP database
+// built for the test.
+func newTestEngine(t testing.TB, yaml string) *Engine {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	secret, err := pseudonym.NewSecret([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Period: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := geotest.WriteCityDB(path, testNetworks); err != nil {
+		t.Fatal(err)
+	}
+	g, err := geo.NewReloadable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := New(cfg, Deps{Keys: keys, Geo: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+const (
+	plantedEmail = "jane.doe@example.org"
+	plantedGclid = "Cj0KCQiA-secretclick"
+	plantedUID   = "user-8812-private"
+	plantedCID   = "GA1.2.99999.1700000000"
+	plantedPhone = "+49 30 1234567"
+	plantedCard  = "4111 1111 1111 1111"
+	plantedIBAN  = "DE89370400440532013000"
+	plantedMAC   = "a4:5e:60:e8:1b:2c"
+	chromeUA     = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+// plantedEvent is a pixel event full of personal data in every field.
+func plantedEvent(explicit string) *event.Event {
+	e := &event.Event{}
+	e.Reset()
+	e.Kind = event.KindPixel
+	e.ReceivedAt = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	e.ClientIP = netip.MustParseAddr("81.2.69.142")
+	e.Site = []byte("shop.example")
+	e.Name = []byte("signup " + plantedEmail)
+	e.URL = []byte("https://shop.example/account/" + plantedEmail + "/orders?gclid=" + plantedGclid + "&utm_source=news&phone=" + strings.ReplaceAll(plantedPhone, " ", "%20") + "#iban=" + plantedIBAN)
+	e.Referrer = []byte("https://mail.example/inbox?to=" + strings.ReplaceAll(plantedEmail, "@", "%40"))
+	e.UserID = []byte(plantedUID)
+	e.ClientID = []byte(plantedCID)
+	e.UserAgent = []byte(chromeUA)
+	e.AcceptLanguage = []byte("de-DE,de;q=0.9,en;q=0.8")
+	e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+	e.AddProp([]byte("note"), []byte("call me at "+plantedPhone+" or pay with "+plantedCard), event.PropString)
+	e.AddProp([]byte("cart_value"), []byte("129.5"), event.PropNumber)
+	e.AddProp([]byte("secret_field"), []byte(plantedUID), event.PropString)
+	e.Consent.Explicit = []byte(explicit)
+	return e
+}
+
+func record(t testing.TB, en *Engine, e *event.Event) (map[string]any, string, Result) {
+	t.Helper()
+	out, res := en.AppendRecord(nil, e)
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("record is not valid JSON: %v\n%s", err, out)
+	}
+	return m, string(out), res
+}
+
+// TestPlantedPIIAbsentWithoutConsent sends an event full of personal data
+// with no consent and asserts none of it reaches the record.
+func TestPlantedPIIAbsentWithoutConsent(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for _, explicit := range []string{"", "none"} {
+		m, out, res := record(t, en, plantedEvent(explicit))
+		if res.State != StateNone {
+			t.Fatalf("state %v; want none", res.State)
+		}
+		for _, planted := range []string{plantedEmail, "jane.doe", "%40", plantedGclid, plantedUID, plantedCID, "99999",
+			"81.2.69.142", "81.2.69", "1234567", "4111", plantedIBAN, "Windows NT 10.0", "129.5"} {
+			if strings.Contains(out, planted) {
+				t.Errorf("no consent: record contains %q:\n%s", planted, out)
+			}
+		}
+		for _, key := range []string{"ip", "user", "client", "props", "user_agent", "referrer"} {
+			if _, ok := m[key]; ok && key != "referrer" {
+				t.Errorf("no consent: record has %q", key)
+			}
+		}
+		if m["referrer"] != "https://mail.example" {
+			t.Errorf("referrer %v; want the origin only", m["referrer"])
+		}
+		if m["url"] != "https://shop.example/account/[email]/orders" && !strings.HasPrefix(m["url"].(string), "https://shop.example/") {
+			t.Errorf("url %v", m["url"])
+		}
+	}
+}
+
+func TestStatesApplyTheirPolicies(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	f := func(explicit string, want State, check func(m map[string]any, out string)) {
+		t.Helper()
+		m, out, res := record(t, en, plantedEvent(explicit))
+		if res.State != want {
+			t.Fatalf("consent %q: state %v; want %v", explicit, res.State, want)
+		}
+		c := m["consent"].(map[string]any)
+		if c["state"] != want.String() || (explicit != "" && c["signal"] != "explicit") {
+			t.Fatalf("consent block %v", c)
+		}
+		if m["v"] != 1.0 || m["policy"] != en.Version() || len(m["id"].(string)) != 22 || m["received"] != "2026-11-24T10:00:00.000Z" {
+			t.Fatalf("envelope fields wrong: %s", out)
+		}
+		for _, planted := range []string{plantedEmail, plantedGclid, plantedUID, plantedCID, "81.2.69.142", "4111 1111", plantedIBAN} {
+			if strings.Contains(out, planted) {
+				t.Errorf("%v: record contains %q:\n%s", want, planted, out)
+			}
+		}
+		check(m, out)
+	}
+	f("", StateNone, func(m map[string]any, out string) {
+		geo := m["geo"].(map[string]any)
+		if geo["country"] != "GB" || geo["city"] != nil {
+			t.Errorf("none: geo %v; want country only", geo)
+		}
+		if m["lang"] != "de" || m["visitor"] == nil {
+			t.Errorf("none: lang %v visitor %v", m["lang"], m["visitor"])
+		}
+	})
+	f("analytics", StateAnalytics, func(m map[string]any, out string) {
+		if m["ip"] != "81.2.69.0" {
+			t.Errorf("analytics: ip %v; want 81.2.69.0", m["ip"])
+		}
+		if geo := m["geo"].(map[string]any); geo["city"] != "London" || geo["region"] != "ENG" {
+			t.Errorf("analytics: geo %v", geo)
+		}
+		u := m["url"].(string)
+		if !strings.Contains(u, "utm_source=news") || strings.Contains(u, "gclid") || strings.Contains(u, "phone") {
+			t.Errorf("analytics: url %q; want utm kept, gclid and phone removed", u)
+		}
+		if len(m["user"].(string)) != 22 || len(m["client"].(string)) != 22 {
+			t.Errorf("analytics: pseudonyms %v %v", m["user"], m["client"])
+		}
+		props := m["props"].(map[string]any)
+		if props["plan"] != "pro" || props["cart_value"] != 129.5 || props["secret_field"] != nil {
+			t.Errorf("analytics: props %v", props)
+		}
+		if note := props["note"].(string); !strings.Contains(note, "[phone]") || !strings.Contains(note, "[card]") {
+			t.Errorf("analytics: note %q; want phone and card replaced", note)
+		}
+		if m["ua"].(map[string]any)["browser"] != "Chrome" || m["user_agent"] != nil {
+			t.Errorf("analytics: ua %v / %v", m["ua"], m["user_agent"])
+		}
+		scrubbed := strings.Join(toStrings(m["scrubbed"]), ",")
+		for _, k := range []string{"email", "click_id", "card"} {
+			if !strings.Contains(scrubbed, k) {
+				t.Errorf("analytics: scrubbed %q lacks %s", scrubbed, k)
+			}
+		}
+	})
+	f("analytics,ads", StateAds, func(m map[string]any, out string) {
+		if m["user_agent"] != chromeUA {
+			t.Errorf("ads: user_agent %v; want kept", m["user_agent"])
+		}
+	})
+	// Ads without analytics selects the strictest policy.
+	f("ads", StateNone, func(map[string]any, string) {})
+}
+
+func TestPseudonymsScopedBySite(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	a := plantedEvent("analytics")
+	m1, _, _ := record(t, en, a)
+	m2, _, _ := record(t, en, a)
+	b := plantedEvent("analytics")
+	b.Site = []byte("other.example")
+	m3, _, _ := record(t, en, b)
+	if m1["user"] != m2["user"] {
+		t.Errorf("same site and id gave %v and %v", m1["user"], m2["user"])
+	}
+	if m1["user"] == m3["user"] {
+		t.Errorf("two sites share the pseudonym %v", m1["user"])
+	}
+	if m1["id"] == m2["id"] {
+		t.Errorf("two records share the event id %v", m1["id"])
+	}
+}
+
+func TestBotsByPolicy(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	e := plantedEvent("analytics")
+	e.UserAgent = []byte("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	m, _, res := record(t, en, e)
+	if !res.Bot || m["bot"] != true {
+		t.Fatalf("analytics (bots: flag): bot %v, record bot %v", res.Bot, m["bot"])
+	}
+	e.Consent.Explicit = []byte("analytics,ads")
+	out, res := en.AppendRecord(nil, e)
+	if !res.Drop || len(out) != 0 {
+		t.Fatalf("ads (bots: drop): drop %v, %d bytes", res.Drop, len(out))
+	}
+}
+
+func TestBLERecord(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	e := plantedEvent("analytics")
+	e.Kind = event.KindBLE
+	e.Store = []byte("berlin-01")
+	e.Sensor = []byte("gate-3")
+	s := &e.Sighting
+	s.UUID = []byte("f7826da6-4fa2-4e98-8024-bc5b71e0893e")
+	s.Major, s.Minor = 100, 7
+	s.RSSI, s.HasRSSI = -67, true
+	s.SeenAtMS = time.Date(2026, 11, 24, 9, 59, 0, 0, time.UTC).UnixMilli()
+	s.DeviceID = []byte(plantedMAC)
+	s.DeviceKind = event.DeviceMAC
+	m, out, _ := record(t, en, e)
+	ble := m["ble"].(map[string]any)
+	if ble["store"] != "berlin-01" || ble["major"] != 100.0 || ble["rssi"] != -67.0 || ble["seen"] != "2026-11-24T09:59:00.000Z" ||
+		ble["device_kind"] != "mac" || len(ble["device"].(string)) != 22 {
+		t.Fatalf("ble block %v", ble)
+	}
+	if strings.Contains(out, plantedMAC) || strings.Contains(out, "a4:5e") {
+		t.Fatalf("MAC address leaked: %s", out)
+	}
+	e.Consent.Explicit = nil
+	m, out, _ = record(t, en, e)
+	if _, ok := m["ble"].(map[string]any)["device"]; ok {
+		t.Fatalf("no consent: device pseudonym present: %s", out)
+	}
+}
+
+func TestRecordEscapesHostileText(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	e := plantedEvent("analytics")
+	e.Name = []byte("a\"b\\c\n<script>\u2028\xff")
+	e.Props = e.Props[:0]
+	e.AddProp([]byte("plan"), []byte("x\"},\"ip\":\"1.2.3.4"), event.PropString)
+	e.URL = []byte("https://shop.example/\"quoted\"/path?q=\"x\"")
+	m, out, _ := record(t, en, e)
+	if m["ip"] != "81.2.69.0" {
+		t.Fatalf("a property value injected a field: %s", out)
+	}
+	if !strings.Contains(m["event"].(string), "<script>") || bytes.Contains([]byte(out), []byte("<script>")) {
+		t.Fatalf("event name not escaped: %s", out)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	if a, ok := v.([]any); ok {
+		for _, x := range a {
+			out = append(out, x.(string))
+		}
+	}
+	return out
+}

@@ -1,0 +1,48 @@
+package anonymize
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// FuzzAppendRecord fills an event's free-text fields with arbitrary bytes:
+// the record must always be valid JSON with the envelope fields, and a
+// planted e-mail address must never survive, under any consent.
+func FuzzAppendRecord(f *testing.F) {
+	f.Add("https://a.example/p?gclid=x&e=a%40b.com", "https://r.example/", "signup", "note", "analytics", "")
+	f.Add("not a url \xff", "\"quoted\"", "<script>", "\u2028", "analytics,ads", realTC)
+	f.Add("", "", "", "", "", "CO")
+	en := newTestEngine(f, testConfig)
+	f.Fuzz(func(t *testing.T, url, ref, name, prop, explicit, tc string) {
+		e := &event.Event{}
+		e.Reset()
+		e.Kind = event.KindBeacon
+		e.ClientIP = netip.MustParseAddr("81.2.69.142")
+		e.Site = []byte("s")
+		e.URL = []byte(url + "?contact=" + plantedEmail)
+		e.Referrer = []byte(ref)
+		e.Name = []byte(name)
+		e.UserID = []byte(plantedUID)
+		e.AddProp([]byte("note"), []byte(prop+" "+plantedEmail), event.PropString)
+		e.Consent.Explicit = []byte(explicit)
+		e.Consent.TCString = []byte(tc)
+		out, res := en.AppendRecord(nil, e)
+		if res.Drop {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("invalid JSON: %v\n%q", err, out)
+		}
+		if m["v"] != 1.0 || m["id"] == nil || m["consent"] == nil {
+			t.Fatalf("envelope missing: %s", out)
+		}
+		if strings.Contains(string(out), plantedEmail) || strings.Contains(string(out), plantedUID) {
+			t.Fatalf("planted data survived: %s", out)
+		}
+	})
+}

@@ -1,0 +1,29 @@
+//go:build !race
+
+package scrub
+
+import "testing"
+
+
+func TestNoAllocs(t *testing.T) {
+	if len(url400) != 400 {
+		t.Fatalf("url400 is %d bytes", len(url400))
+	}
+	c := MustNew(Options{ExtraClickIDs: []string{"ref"}})
+	text := []byte("Hi, I'm Jane (jane.doe@example.org, +49 151 12345678). Card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, see https://a.example/?gclid=1&x=2 or a%40b.com")
+	in := []byte(url400)
+	dst := make([]byte, 0, 64) // grows during warm-up, then is reused
+	f := func(name string, fn func()) {
+		t.Helper()
+		fn() // warm-up: dst grows to its working size
+		if n := testing.AllocsPerRun(1000, fn); n != 0 {
+			t.Fatalf("%s: %v allocs per run; want 0", name, n)
+		}
+	}
+	for _, mode := range []URLMode{URLOrigin, URLPath, URLClean} {
+		f("AppendURL "+mode.String(), func() { dst, _ = c.AppendURL(dst[:0], in, mode) })
+	}
+	f("AppendText", func() { dst, _ = c.AppendText(dst[:0], text) })
+	out, found := c.AppendURL(nil, in, URLClean)
+	t.Logf("400-byte URL -> %d bytes, found %s: %s", len(out), found, out)
+}

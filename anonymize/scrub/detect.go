@@ -1,0 +1,562 @@
+package scrub
+
+// Character classes, one table lookup per byte.
+const (
+	cDigit     uint8 = 1 << iota
+	cLetter          // ASCII letter
+	cHexLetter       // a-f, A-F
+	cLocal           // e-mail local part: A-Za-z0-9 . _ + - and non-ASCII bytes
+	cDomain          // e-mail domain label: A-Za-z0-9 - and non-ASCII bytes
+	cToken           // token run: A-Za-z0-9 _ -
+	cSpace           // white space between words of free text
+)
+
+const cAlnum = cDigit | cLetter
+
+var class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		var k uint8
+		switch {
+		case c >= '0' && c <= '9':
+			k = cDigit | cLocal | cDomain | cToken
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			k = cLetter | cLocal | cDomain | cToken
+			if c|0x20 <= 'f' {
+				k |= cHexLetter
+			}
+		case c >= 0x80:
+			k = cLocal | cDomain
+		}
+		switch c {
+		case '.', '+':
+			k |= cLocal
+		case '_':
+			k |= cLocal | cToken
+		case '-':
+			k |= cLocal | cDomain | cToken
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			k |= cSpace
+		}
+		t[c] = k
+	}
+	return t
+}()
+
+// scan returns the kinds of all personal-data spans in b.
+func (c *Cleaner) scan(b []byte) Found {
+	if !worthScanning(b) {
+		return 0
+	}
+	var f Found
+	for i := 0; i < len(b); {
+		s, e, k := c.nextSpan(b, i)
+		if s < 0 {
+			break
+		}
+		f |= k.bit()
+		i = e
+	}
+	return f
+}
+
+// worthScanning is a fast pre-check: every detector needs an '@' or a
+// digit, so most path segments ("products", "shoes") are done in one pass.
+func worthScanning(b []byte) bool {
+	for _, ch := range b {
+		if ch == '@' || class[ch]&cDigit != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nextSpan returns the first personal-data span b[start:end] that begins at
+// or after from, or start = -1. from is 0 or the end of the previous span,
+// which will be a marker, so it counts as a word boundary. Each detector
+// starts only at its own word boundary, and each is bounded, so a scan is
+// linear in len(b).
+func (c *Cleaner) nextSpan(b []byte, from int) (start, end int, k Kind) {
+	for i := from; i < len(b); i++ {
+		ch := b[i]
+		cl := class[ch]
+		var prev byte
+		var pcl uint8
+		if i > from {
+			prev = b[i-1]
+			pcl = class[prev]
+		}
+		if cl&cLocal != 0 && pcl&cLocal == 0 {
+			if e := matchEmail(b, i); e > 0 {
+				return i, e, KindEmail
+			}
+		}
+		if pcl&cAlnum != 0 {
+			continue // inside a word
+		}
+		if cl&cLetter != 0 {
+			if e := matchIBAN(b, i); e > 0 {
+				return i, e, KindIBAN
+			}
+		}
+		if cl&cToken != 0 && pcl&cToken == 0 {
+			if e := matchToken(b, i, c.keepUUIDs); e > 0 {
+				return i, e, KindToken
+			}
+		}
+		if cl&cDigit != 0 || ch == '+' || ch == '(' {
+			if prev == '+' && (i-1 == from || class[b[i-2]]&cAlnum == 0) {
+				continue // the number was tried from the '+'
+			}
+			if i-2 >= from && class[b[i-2]]&cAlnum != 0 {
+				switch prev {
+				case '.', ',', '-', '/', '+':
+					if class[b[i-2]]&cDigit != 0 {
+						// Inside a number tried from its start: a decimal
+						// ("3.14159265358"), a date ("2024-01-15") or a
+						// code. Starting again after a space is allowed.
+						continue
+					}
+				}
+				if (prev == '-' || prev == '_') && class[b[i-2]]&cLetter != 0 {
+					continue // identifier: "INV-2024-000123"
+				}
+			}
+			if e, k := matchNumber(b, i); e > 0 {
+				return i, e, k
+			}
+		}
+	}
+	return -1, -1, KindNone
+}
+
+// matchEmail returns the end of an e-mail address whose local part starts
+// at i, or 0.
+func matchEmail(b []byte, i int) int {
+	j := i
+	for j < len(b) && class[b[j]]&cLocal != 0 {
+		j++
+	}
+	if j == i || j >= len(b) || b[j] != '@' {
+		return 0
+	}
+	// Domain: labels separated by single dots; the end is the last label
+	// that can be a TLD with at least two labels before it ending there.
+	best, labels := 0, 0
+	p := j + 1
+	for {
+		q := p
+		for q < len(b) && class[b[q]]&cDomain != 0 {
+			q++
+		}
+		if q == p {
+			break
+		}
+		labels++
+		if labels >= 2 {
+			if isTLD(b[p:q]) {
+				best = q
+			} else if e := letterPrefix(b[p:q]); e >= 2 {
+				// "a@b.com1", "a@b.org-x": the address ends inside the
+				// label; fail closed and take the letters as the TLD.
+				best = p + e
+				break
+			}
+		}
+		if q+1 < len(b) && b[q] == '.' && class[b[q+1]]&cDomain != 0 {
+			p = q + 1
+			continue
+		}
+		break
+	}
+	return best
+}
+
+func letterPrefix(l []byte) int {
+	n := 0
+	for n < len(l) && class[l[n]]&cLetter != 0 {
+		n++
+	}
+	return n
+}
+
+func isTLD(l []byte) bool {
+	if len(l) < 2 {
+		return false
+	}
+	if len(l) > 4 && (l[0]|0x20) == 'x' && (l[1]|0x20) == 'n' && l[2] == '-' && l[3] == '-' {
+		return true
+	}
+	for _, ch := range l {
+		if class[ch]&cLetter == 0 && ch < 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// IBAN lengths per ISO 13616: 15 (Norway) to 34 characters.
+const (
+	minIBAN = 15
+	maxIBAN = 34
+)
+
+// matchIBAN returns the end of an IBAN starting at i, or 0. It accepts the
+// compact form and the print form in groups of four separated by single
+// spaces, and tries the longest candidate first.
+func matchIBAN(b []byte, i int) int {
+	if i+minIBAN > len(b) || class[b[i]]&cLetter == 0 || class[b[i+1]]&cLetter == 0 ||
+		class[b[i+2]]&cDigit == 0 || class[b[i+3]]&cDigit == 0 {
+		return 0
+	}
+	if cd := (b[i+2]-'0')*10 + b[i+3] - '0'; cd < 2 || cd > 98 {
+		return 0
+	}
+	var ends [maxIBAN/4 + 1]int
+	m, n, p := 0, 0, i
+	for m < len(ends) {
+		s := p
+		for p < len(b) && class[b[p]]&cAlnum != 0 {
+			p++
+		}
+		n += p - s
+		if n > maxIBAN {
+			break
+		}
+		ends[m] = p
+		m++
+		if p-s == 4 && p+1 < len(b) && (b[p] == ' ' || b[p] == '+') && class[b[p+1]]&cAlnum != 0 {
+			p++
+			continue
+		}
+		break
+	}
+	for k := m - 1; k >= 0; k-- {
+		if ibanValid(b[i:ends[k]]) {
+			return ends[k]
+		}
+	}
+	return 0
+}
+
+// ibanValid checks length and the mod-97 check of s (alphanumerics and
+// single spaces or '+' from form encoding, the first four characters
+// contiguous).
+func ibanValid(s []byte) bool {
+	r, n := 0, 0
+	for pass := 0; pass < 2; pass++ {
+		part := s[4:]
+		if pass == 1 {
+			part = s[:4]
+		}
+		for _, ch := range part {
+			switch cl := class[ch]; {
+			case ch == ' ' || ch == '+':
+				continue
+			case cl&cDigit != 0:
+				r = (r*10 + int(ch-'0')) % 97
+			case cl&cLetter != 0:
+				r = (r*100 + int(ch|0x20-'a') + 10) % 97
+			default:
+				return false
+			}
+			n++
+		}
+	}
+	return n >= minIBAN && r == 1
+}
+
+// Token thresholds; see the package doc.
+const (
+	minHexToken   = 16 // md5/sha hex, 128-bit trace ids, session ids
+	minTokenRun   = 24 // base64-ish runs
+	minTokenChunk = 12
+	uuidLen       = 36
+)
+
+// matchToken returns the end of the [A-Za-z0-9_-] run starting at i if the
+// run is a token, or 0.
+func matchToken(b []byte, i int, keepUUIDs bool) int {
+	q := i
+	for q < len(b) && class[b[q]]&cToken != 0 {
+		q++
+	}
+	run := b[i:q]
+	if len(run) < minHexToken {
+		return 0
+	}
+	long := len(run) >= minTokenRun
+	for cs := 0; cs < len(run); {
+		ce := cs
+		digits, letters, hexOnly := 0, 0, true
+		for ce < len(run) && run[ce] != '-' && run[ce] != '_' {
+			cl := class[run[ce]]
+			if cl&cDigit != 0 {
+				digits++
+			} else {
+				letters++
+				if cl&cHexLetter == 0 {
+					hexOnly = false
+				}
+			}
+			ce++
+		}
+		n := ce - cs
+		if n >= minHexToken && hexOnly && digits > 0 && letters > 0 {
+			return q
+		}
+		if long && n >= minTokenChunk && digits >= 2 && letters >= 2 {
+			return q
+		}
+		if !keepUUIDs && n == 8 && hexOnly && isUUID(run[cs:]) {
+			return q
+		}
+		cs = ce + 1
+	}
+	return 0
+}
+
+// isUUID reports whether s starts with a UUID (8-4-4-4-12 hex) that ends
+// the run or a chunk.
+func isUUID(s []byte) bool {
+	if len(s) < uuidLen || len(s) > uuidLen && s[uuidLen] != '-' && s[uuidLen] != '_' {
+		return false
+	}
+	for k, ch := range s[:uuidLen] {
+		switch k {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if class[ch]&(cDigit|cHexLetter) == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Separator bits of a number.
+const (
+	sepSpace uint8 = 1 << iota
+	sepDash
+	sepSlash
+	sepPlus
+	sepParen
+	sepDot
+)
+
+// maxNumberRun bounds how far one number is read (a card in groups is 23
+// bytes, "+49 (0) 151 / 1234 5678" is 23), which keeps the scan linear.
+const maxNumberRun = 32
+
+func sepBit(ch byte) uint8 {
+	switch ch {
+	case ' ':
+		return sepSpace
+	case '-':
+		return sepDash
+	case '/':
+		return sepSlash
+	case '+':
+		return sepPlus
+	case '.':
+		return sepDot
+	}
+	return 0
+}
+
+// matchNumber reads a number starting at i ('+', '(' or a digit) and
+// returns the end and kind of its longest prefix, ending at a group end,
+// that is a card or phone number; or 0.
+func matchNumber(b []byte, i int) (int, Kind) {
+	var (
+		digits [maxNumberRun]byte
+		gsize  [maxNumberRun]uint8
+		gend   [maxNumberRun]int
+		gmask  [maxNumberRun]uint8 // separators seen before the end of each group
+		gsep   [maxNumberRun]uint8 // separator after each group
+	)
+	limit := min(len(b), i+maxNumberRun)
+	p := i
+	plus := b[p] == '+'
+	if plus {
+		p++
+	}
+	paren := p < limit && b[p] == '('
+	if paren {
+		p++
+	}
+	n, g := 0, 0
+	var mask uint8
+	for p < limit && class[b[p]]&cDigit != 0 {
+		s := p
+		for p < limit && class[b[p]]&cDigit != 0 {
+			digits[n] = b[p] - '0'
+			n++
+			p++
+		}
+		gsize[g], gend[g], gmask[g] = uint8(p-s), p, mask
+		g++
+		if g == 1 && paren && (p >= limit || b[p] != ')') {
+			return 0, KindNone // "(4111 1111 ...)": the '(' is not an area code's; retried from the digit
+		}
+		// Separator: one of " -/+." optionally after ')' and before '(',
+		// or ')' alone; '.' never mixes with the others.
+		q := p
+		var m uint8
+		if q < limit && b[q] == ')' {
+			m |= sepParen
+			q++
+		}
+		if q < limit {
+			if sb := sepBit(b[q]); sb != 0 {
+				m |= sb
+				q++
+			}
+		}
+		if q < limit && b[q] == '(' {
+			m |= sepParen
+			q++
+		}
+		if m == 0 || q >= limit || class[b[q]]&cDigit == 0 {
+			break
+		}
+		if m&sepDot != 0 && (m != sepDot || mask&^sepDot != 0) || m&sepDot == 0 && mask&sepDot != 0 {
+			break
+		}
+		gsep[g-1] = m
+		mask |= m
+		p = q
+	}
+	// A date at the start ("2024-01-15 0151 1234567") is not the start of
+	// a phone number; the scan retries after it.
+	if !plus && g >= 2 {
+		nd := int(gsize[0] + gsize[1])
+		if gsep[0]&(gsep[0]-1) == 0 && dateLike(digits[:nd], gsize[:2]) {
+			return 0, KindNone
+		}
+		if g >= 3 && gsep[0] == gsep[1] && gsep[0]&(gsep[0]-1) == 0 &&
+			dateLike(digits[:nd+int(gsize[2])], gsize[:3]) {
+			return 0, KindNone
+		}
+	}
+	for k := g - 1; k >= 0; k-- {
+		end := gend[k]
+		if k == g-1 && end < len(b) {
+			ch := b[end]
+			if class[ch]&cAlnum != 0 {
+				continue // glued to a word or cut by the limit
+			}
+			if (ch == '.' || ch == ',') && end+1 < len(b) && class[b[end+1]]&cDigit != 0 {
+				continue // decimal part follows
+			}
+		}
+		nd := 0
+		for _, s := range gsize[:k+1] {
+			nd += int(s)
+		}
+		if kind := classifyNumber(digits[:nd], gsize[:k+1], plus, paren, gmask[k]); kind != KindNone {
+			return end, kind
+		}
+	}
+	return 0, KindNone
+}
+
+// classifyNumber applies the card and phone rules of the package doc.
+func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask uint8) Kind {
+	n := len(d)
+	if n < 7 || n > 19 {
+		return KindNone
+	}
+	same := true
+	for _, x := range d[1:] {
+		if x != d[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return KindNone
+	}
+	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus) == 0 && d[0] != 0 && luhn(d) {
+		return KindCard
+	}
+	if n > 15 {
+		return KindNone
+	}
+	if plus {
+		return KindPhone
+	}
+	if dateLike(d, gs) {
+		return KindNone
+	}
+	if mask&sepDot != 0 {
+		if d[0] != 0 || d[1] == 0 || n < 9 {
+			return KindNone
+		}
+		for _, s := range gs {
+			if s < 2 {
+				return KindNone
+			}
+		}
+		return KindPhone
+	}
+	switch {
+	case n >= 9 && d[0] == 0 && d[1] == 0 && d[2] != 0:
+		return KindPhone // 00 international prefix
+	case n >= 9 && n <= 13 && d[0] == 0 && d[1] != 0:
+		return KindPhone // national trunk prefix
+	case paren && len(gs) >= 2:
+		return KindPhone
+	}
+	g := len(gs)
+	if g < 2 || g > 4 || gs[g-1] != 4 {
+		return KindNone
+	}
+	for _, s := range gs {
+		if s > 4 {
+			return KindNone
+		}
+	}
+	return KindPhone
+}
+
+// dateLike: 2 or 3 groups of 1, 2 or 4 digits with a 4-digit group that is
+// a year in 1900..2099 ("2024-01-15", "15/01/2024", "2019-2024").
+func dateLike(d []byte, gs []uint8) bool {
+	if len(gs) < 2 || len(gs) > 3 {
+		return false
+	}
+	year, off := false, 0
+	for _, s := range gs {
+		switch s {
+		case 1, 2:
+		case 4:
+			v := int(d[off])*1000 + int(d[off+1])*100 + int(d[off+2])*10 + int(d[off+3])
+			if v >= 1900 && v <= 2099 {
+				year = true
+			}
+		default:
+			return false
+		}
+		off += int(s)
+	}
+	return year
+}
+
+func luhn(d []byte) bool {
+	sum, dbl := 0, false
+	for k := len(d) - 1; k >= 0; k-- {
+		x := int(d[k])
+		if dbl {
+			x *= 2
+			if x > 9 {
+				x -= 9
+			}
+		}
+		sum += x
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}

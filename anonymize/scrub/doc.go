@@ -1,0 +1,100 @@
+// Package scrub removes personal data from page URLs, referrers and free
+// text (custom property values) before an event leaves the process.
+//
+// It is byte-level code for the request hot path: no regexp, no fmt, and no
+// allocation once the caller's output buffer has grown to its working size.
+// A [Cleaner] is compiled once from [Options] by [New] and is then read-only,
+// so one Cleaner may be used by any number of goroutines.
+//
+// # What counts as personal data
+//
+// A value is scanned for the kinds below. Percent-escapes are decoded first
+// (up to four nested rounds, so "a%2540b.com" inside a redirect parameter is
+// still "a@b.com"). In query and fragment parameters a '+' is read both
+// ways, literally ("tel=+4915112345678" from a script) and as a space (an
+// HTML form's "c=4111+1111+1111+1111"); in paths and text it is literal.
+//
+//   - [KindEmail]: local part of [A-Za-z0-9._+-] or non-ASCII bytes, '@', at
+//     least two domain labels of [A-Za-z0-9-] or non-ASCII bytes, and a last
+//     label (TLD) of two or more letters (or "xn--..."). A last label that
+//     starts with two letters and goes on ("a@b.com1", "a@b.org-x") ends the
+//     address after its letters, so glued text cannot hide it.
+//     "@handle", "user@localhost" and "a@b" are not addresses.
+//   - [KindCard]: 13 to 19 digits, optionally grouped by single spaces,
+//     dashes or '+' (form encoding), first digit not 0, not all digits the
+//     same, Luhn check passes. A leading '+' or "(...)" means phone, never
+//     card. Luhn-valid long numbers that are not cards (about one in ten)
+//     are replaced too: fail closed.
+//   - [KindIBAN]: two letters, two check digits (02..98), then BBAN characters,
+//     15 to 34 characters in all, compact or in groups of four separated by
+//     single spaces (or '+'), any case; the ISO 13616 mod-97 check must give 1.
+//   - [KindPhone]: 7 to 15 digits (E.164 has at most 15), not all the same,
+//     in groups separated by single ' ', '-', '/', '+' or ')'/'(' (or by '.'
+//     only), and one of:
+//     a leading '+';
+//     a leading "00" international prefix followed by a non-zero digit (9+ digits);
+//     a national trunk prefix: leading '0' then a non-zero digit, 9 to 13 digits
+//     (dot-separated numbers qualify only this way, with groups of 2+ digits);
+//     a leading "(" closed after the first group ("(555) 123-4567");
+//     2 to 4 groups of at most 4 digits whose last group has exactly 4 ("555-123-4567").
+//     Never a phone: dates and year ranges (2 or 3 groups of 1, 2 or 4 digits
+//     with a 4-digit group in 1900..2099: "2024-01-15", "15/01/2024",
+//     "2019-2024"; a run that starts with a date is not a phone, the scan
+//     retries after it), decimals and thousands ("1.234.567", "19.99 29.99"),
+//     plain digit strings without '+' or leading 0 (order numbers, Unix
+//     times: "1700000000"), numbers glued to a word ("INV-2024-000123",
+//     "order1234567") and anything shorter than 7 digits (prices, years).
+//     A number is read at most 32 bytes far, and its longest prefix (ending
+//     at a group) that is a card or phone is taken.
+//   - [KindToken]: a run of [A-Za-z0-9_-] that is, or holds,
+//     a UUID (8-4-4-4-12 hex; identifiers of single objects such as users,
+//     sessions or orders, which the gateway cannot tell apart; turn off
+//     with Options.KeepUUIDs);
+//     a chunk (between '-' or '_') of 16+ hex characters with both digits
+//     and letters (session ids, hashes, trace ids);
+//     or, in a run of 24+ characters, a chunk of 12+ characters with at
+//     least two digits and two letters (API keys, JWT parts, base64url
+//     tokens, click identifiers under other names). Slugs such as
+//     "top-10-products-for-summer-2024" have short chunks and are kept;
+//     long unbroken alphanumeric product codes may be replaced (fail closed).
+//
+// # URLs
+//
+// [Cleaner.AppendURL] writes one of three forms ([URLMode]). Userinfo
+// ("user:pass@") is always removed, scheme and host are lower-cased, and
+// only http, https and scheme-relative ("//host") URLs keep more than their
+// origin. In the path (and the route part of a fragment, "#/route"), a
+// segment holding personal data is replaced by a marker such as "[email]",
+// so "/users/a@b.com/orders" becomes "/users/[email]/orders". In the query
+// and in fragment parameters, a parameter is removed entirely when its name is a click identifier, a sensitive name
+// (see [Options]) or, with Options.DropUTM, a utm_* name, or when its
+// decoded "name=value" holds personal data. utm_* campaign parameters are
+// kept by default and still scanned. A fragment is a route and a parameter
+// list when a '?' comes before any '=' ("#/r?a=b"), a parameter list when it
+// has an '=' ("#access_token=...&state=..."), and a route otherwise
+// ("#section-2", "#/users/1"); "x?gclid=1" inside a fragment list counts
+// as gclid.
+//
+// Malformed input fails closed: opaque or unknown forms ("mailto:a@b.com",
+// "javascript:...", "example.com/x", a bad host) produce nothing, and a
+// control character or space after the host keeps the origin only; both
+// report [KindMalformed].
+//
+// # Free text
+//
+// [Cleaner.AppendText] replaces each personal-data span with its marker and
+// keeps the rest. Words (runs of non-space) that start with http:// or
+// https://, possibly after up to four of ( < [ " ', are cleaned as URLs in
+// [URLClean] mode; other words holding percent-escapes are decoded and, when
+// they hold personal data, replaced whole by one marker. Markers replace
+// spans in free text and whole segments in paths; a removed query or
+// fragment parameter leaves nothing.
+//
+// Both functions return a [Found] bitset of the kinds removed, for metrics.
+// Parts dropped wholesale by the mode (the query in [URLPath]) are not
+// scanned and not reported. Cleaning is idempotent: cleaning the output
+// again changes nothing (checked by the fuzz targets).
+//
+// Scans are linear in the input: every detector starts only at a word
+// boundary and reads a bounded distance or a run it then skips.
+package scrub

@@ -1,0 +1,110 @@
+package scrub
+
+import (
+	"bytes"
+	"net/url"
+	"testing"
+	"unicode/utf8"
+)
+
+const plantedEmail = "jane.doe@example.org"
+
+var plantedForms = [...]string{plantedEmail, "jane.doe%40example.org", "jane.doe%2540example.org"}
+
+// plant inserts a form of the planted e-mail into data at a position
+// chosen by where.
+func plant(data []byte, where uint16) []byte {
+	form := plantedForms[int(where)%len(plantedForms)]
+	at := 0
+	if len(data) > 0 {
+		at = int(where>>2) % (len(data) + 1)
+	}
+	out := make([]byte, 0, len(data)+len(form))
+	out = append(out, data[:at]...)
+	out = append(out, form...)
+	return append(out, data[at:]...)
+}
+
+// emailSurvives reports whether out, decoded as a reader would, holds the
+// planted address.
+func emailSurvives(out []byte) bool {
+	s := string(out)
+	for i := 0; i <= maxDecodeRounds; i++ {
+		if bytes.Contains([]byte(s), []byte(plantedEmail)) {
+			return true
+		}
+		if d, err := url.PathUnescape(s); err == nil {
+			s = d
+		}
+	}
+	return bytes.Contains([]byte(s), []byte(plantedEmail))
+}
+
+func fuzzSeeds(f *testing.F) {
+	for _, s := range []string{
+		"", "/", "//", "https://", "https://a.example/", "http://[::1]:80/x?y#z",
+		"https://User:pw@A.example:8080/users/jane@example.org/x?gclid=1&q=2#frag",
+		"https://a.example/?q=jane.doe%2540example.org&utm_source=x#/r/0151%2012345678?token=abc&z",
+		"https://a.example/pay/4111-1111-1111-1111?i=DE89+3704+0044+0532+0130+00",
+		"https://a.example/#?x?gclid=1", "https://a.example/#a=b?c", "https://a.example/#?a&b=1",
+		"mailto:x@y.z", "javascript:alert(1)", "/rel/a\tb", "https://a.example/%zz%", "android-app://com.x/y",
+		"Call +49 151 12345678, mail jane@example.org, IBAN GB82 WEST 1234 5698 7654 32.",
+		"2024-01-15 0151 1234567 (4111 1111 1111 1111) 550e8400-e29b-41d4-a716-446655440000",
+		"see (https://a.example/?gclid=1) and a%40b.com, 100% sure",
+		"Grüße – jörg@müller.de ☎ 030 12345678",
+	} {
+		f.Add([]byte(s), uint16(len(s)*7))
+	}
+}
+
+func FuzzAppendURL(f *testing.F) {
+	fuzzSeeds(f)
+	c := MustNew(Options{ExtraClickIDs: []string{"ref"}})
+	f.Fuzz(func(t *testing.T, data []byte, where uint16) {
+		for _, mode := range []URLMode{URLOrigin, URLPath, URLClean} {
+			out, _ := c.AppendURL(nil, data, mode)
+			if utf8.Valid(data) && !utf8.Valid(out) {
+				t.Fatalf("%s: invalid UTF-8 out of valid input %q: %q", mode, data, out)
+			}
+			again, _ := c.AppendURL(nil, out, mode)
+			if !bytes.Equal(again, out) {
+				t.Fatalf("%s: not idempotent:\n in   %q\n once %q\n twice %q", mode, data, out, again)
+			}
+			in := plant(data, where)
+			if out, _ := c.AppendURL(nil, in, mode); emailSurvives(out) {
+				t.Fatalf("%s: planted e-mail survived: %q -> %q", mode, in, out)
+			}
+		}
+		if !raceEnabled {
+			dst := make([]byte, 0, 4*len(data)+64)
+			if n := testing.AllocsPerRun(5, func() { dst, _ = c.AppendURL(dst[:0], data, URLClean) }); n != 0 {
+				t.Fatalf("%q: %v allocs per AppendURL with a large enough dst; want 0", data, n)
+			}
+		}
+	})
+}
+
+func FuzzAppendText(f *testing.F) {
+	fuzzSeeds(f)
+	c := MustNew(Options{})
+	f.Fuzz(func(t *testing.T, data []byte, where uint16) {
+		out, _ := c.AppendText(nil, data)
+		if utf8.Valid(data) && !utf8.Valid(out) {
+			t.Fatalf("invalid UTF-8 out of valid input %q: %q", data, out)
+		}
+		again, _ := c.AppendText(nil, out)
+		if !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent:\n in   %q\n once %q\n twice %q", data, out, again)
+		}
+		in := plant(data, where)
+		if out, _ := c.AppendText(nil, in); emailSurvives(out) {
+			t.Fatalf("planted e-mail survived: %q -> %q", in, out)
+		}
+		if !raceEnabled {
+			dst := make([]byte, 0, 4*len(data)+64)
+			if n := testing.AllocsPerRun(5, func() { dst, _ = c.AppendText(dst[:0], data) }); n != 0 {
+				t.Fatalf("%q: %v allocs per AppendText with a large enough dst; want 0", data, n)
+			}
+		}
+	})
+}

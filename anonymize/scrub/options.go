@@ -1,0 +1,149 @@
+package scrub
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Options configures a [Cleaner]. The zero value is the default: built-in
+// click identifiers and sensitive names removed, utm_* kept, UUIDs treated
+// as tokens.
+type Options struct {
+	// ExtraClickIDs are query and fragment parameter names removed in
+	// addition to the built-in click identifiers (see [BuiltinClickIDs]).
+	// Matched case-insensitively after percent-decoding. Reported as
+	// KindClickID.
+	ExtraClickIDs []string
+
+	// DropParams are parameter names removed whatever their value, in
+	// addition to the built-in sensitive names (see [BuiltinDropParams]).
+	// Reported as KindParam.
+	DropParams []string
+
+	// DropUTM removes utm_* campaign parameters too. By default they are
+	// kept (their values are still scanned like any other).
+	DropUTM bool
+
+	// KeepUUIDs stops treating UUIDs as tokens. By default a UUID in a
+	// path segment becomes "[token]" and a parameter holding one is
+	// removed, because a UUID names one object (often a user, session or
+	// order) and the gateway cannot tell which.
+	KeepUUIDs bool
+}
+
+// DefaultOptions returns the default options, which are the zero value.
+func DefaultOptions() Options { return Options{} }
+
+// BuiltinClickIDs are the click and cross-site identifiers always removed
+// from queries and fragments: the ad networks' click ids, e-mail tool
+// recipient ids, and Google Analytics' cross-domain linker (_gl, _ga), which
+// carries the client id.
+var BuiltinClickIDs = []string{
+	"gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid",
+	"twclid", "li_fat_id", "mc_eid", "_hsenc", "_hsmi", "igshid", "yclid",
+	"srsltid", "mkt_tok", "oly_enc_id", "vero_id", "_gl", "_ga",
+}
+
+// BuiltinDropParams are parameter names always removed because of what
+// they name, even when the value does not look like personal data
+// ("password=hunter2").
+var BuiltinDropParams = []string{
+	"email", "e-mail", "mail", "phone", "tel", "mobile",
+	"password", "passwd", "pwd", "secret", "client_secret",
+	"token", "access_token", "id_token", "refresh_token", "auth", "apikey", "api_key",
+	"session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid",
+}
+
+// maxParamName bounds configured names; longer names in a URL cannot match
+// and are not lower-cased (the lookup buffer lives on the stack).
+const maxParamName = 64
+
+// Cleaner removes personal data from URLs and text. It is immutable after
+// [New] and safe for concurrent use.
+type Cleaner struct {
+	params    map[string]Kind // lower-case name → KindClickID or KindParam
+	dropUTM   bool
+	keepUUIDs bool
+}
+
+// OptionError reports one invalid configured name.
+type OptionError struct {
+	Field  string // "ExtraClickIDs" or "DropParams"
+	Index  int    // position in the list
+	Reason string
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	return "scrub: " + e.Field + "[" + strconv.Itoa(e.Index) + "]: " + e.Reason
+}
+
+// New compiles opts into a Cleaner. All invalid names are reported
+// together, joined with errors.Join.
+func New(opts Options) (*Cleaner, error) {
+	c := &Cleaner{
+		params:    make(map[string]Kind, len(BuiltinClickIDs)+len(BuiltinDropParams)+len(opts.ExtraClickIDs)+len(opts.DropParams)),
+		dropUTM:   opts.DropUTM,
+		keepUUIDs: opts.KeepUUIDs,
+	}
+	for _, n := range BuiltinDropParams {
+		c.params[n] = KindParam
+	}
+	for _, n := range BuiltinClickIDs {
+		c.params[n] = KindClickID
+	}
+	var errs []error
+	add := func(field string, names []string, k Kind) {
+		for i, n := range names {
+			if reason := checkName(n); reason != "" {
+				errs = append(errs, &OptionError{Field: field, Index: i, Reason: reason})
+				continue
+			}
+			c.params[lowerString(n)] = k
+		}
+	}
+	add("DropParams", opts.DropParams, KindParam)
+	add("ExtraClickIDs", opts.ExtraClickIDs, KindClickID)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// MustNew is like New but panics on error. It is meant for tests and for
+// options known at compile time.
+func MustNew(opts Options) *Cleaner {
+	c, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func checkName(n string) string {
+	if n == "" {
+		return "empty name"
+	}
+	if len(n) > maxParamName {
+		return "name longer than " + strconv.Itoa(maxParamName) + " bytes"
+	}
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; {
+		case c <= ' ' || c >= 0x7f:
+			return "name must be printable ASCII without spaces"
+		case c == '&' || c == '=' || c == '#' || c == '?' || c == '%':
+			return "name must not contain & = # ? or % (names are matched after decoding)"
+		}
+	}
+	return ""
+}
+
+func lowerString(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

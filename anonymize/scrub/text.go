@@ -1,0 +1,76 @@
+package scrub
+
+import "slices"
+
+// AppendText appends text to dst with each personal-data span replaced by
+// its marker ("[email]", "[phone]", "[card]", "[iban]", "[token]") and
+// returns it, with the kinds found. Words that start with http:// or
+// https:// are cleaned as URLs in [URLClean] mode; other words holding
+// percent-escapes are decoded and replaced whole by one marker when they
+// hold personal data. dst must not overlap text; its spare capacity is used
+// as scratch, as in [Cleaner.AppendURL]. Valid UTF-8 in gives valid UTF-8
+// out: spans start and end at ASCII bytes.
+func (c *Cleaner) AppendText(dst, text []byte) ([]byte, Found) {
+	dst = slices.Grow(dst, len(text)+16)
+	var found Found
+	plain := 0 // start of the text not yet written
+	for i := 0; i < len(text); {
+		for i < len(text) && class[text[i]]&cSpace != 0 {
+			i++
+		}
+		ws := i
+		for i < len(text) && class[text[i]]&cSpace == 0 {
+			i++
+		}
+		word := text[ws:i]
+		// A URL may be quoted or bracketed: "(https://...", "<https://...".
+		lead := 0
+		for lead < len(word) && lead < 4 && isOpener(word[lead]) {
+			lead++
+		}
+		isURL := hasPrefixFold(word[lead:], "http://") || hasPrefixFold(word[lead:], "https://")
+		if len(word) == 0 || !isURL && !hasEscape(word) {
+			continue
+		}
+		var f Found
+		if isURL {
+			dst, found = c.appendPlain(dst, text[plain:ws+lead], found)
+			dst, f = c.AppendURL(dst, word[lead:], URLClean)
+		} else {
+			dst, found = c.appendPlain(dst, text[plain:ws], found)
+			var view []byte
+			dst, view = decodeView(dst, word, false)
+			if f = c.scan(view); f != 0 {
+				dst = append(dst, f.first().Marker()...)
+			} else {
+				dst = append(dst, word...)
+			}
+		}
+		found |= f
+		plain = i
+	}
+	return c.appendPlain(dst, text[plain:], found)
+}
+
+func isOpener(ch byte) bool {
+	return ch == '(' || ch == '<' || ch == '[' || ch == '"' || ch == '\''
+}
+
+// appendPlain appends b with each span replaced by its marker.
+func (c *Cleaner) appendPlain(dst, b []byte, found Found) ([]byte, Found) {
+	if !worthScanning(b) {
+		return append(dst, b...), found
+	}
+	last := 0
+	for i := 0; i < len(b); {
+		s, e, k := c.nextSpan(b, i)
+		if s < 0 {
+			break
+		}
+		dst = append(dst, b[last:s]...)
+		dst = append(dst, k.Marker()...)
+		found |= k.bit()
+		last, i = e, e
+	}
+	return append(dst, b[last:]...), found
+}

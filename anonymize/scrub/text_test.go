@@ -1,0 +1,134 @@
+package scrub
+
+import "testing"
+
+func TestAppendText(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("", "", "none")
+	f("plain words, nothing to see", "plain words, nothing to see", "none")
+	f("Call me at +49 151 12345678 or mail jane.doe@example.org, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00.",
+		"Call me at [phone] or mail [email], card [card], IBAN [iban].", "email|phone|card|iban")
+
+	// E-mail.
+	f("jane@example.org", "[email]", "email")
+	f("<Jane.Doe+news@mail.example.co.uk>", "<[email]>", "email")
+	f("mail: jane@example.org.", "mail: [email].", "email")
+	f("jane@example.org1 and jane@example.org-x", "[email]1 and [email]-x", "email")
+	f("jörg@müller.de", "[email]", "email")
+	f("jane@xn--mller-kva.de", "[email]", "email")
+	f("a%40example.org", "[email]", "email")
+	f("(jane%2540example.org)", "[email]", "email")
+	f("@handle, user@localhost, a@b, x@y.z, 50@ 3 EUR", "@handle, user@localhost, a@b, x@y.z, 50@ 3 EUR", "none")
+
+	// Phone: international, national, separators; and what is not a phone.
+	f("tel:+4930123456", "tel:[phone]", "phone")
+	f("+1-555-123-4567", "[phone]", "phone")
+	f("+44 20 7946 0958", "[phone]", "phone")
+	f("+49 (0)30 1234567", "[phone]", "phone")
+	f("0049 30 1234567", "[phone]", "phone")
+	f("030 12345678", "[phone]", "phone")
+	f("0151/12345678", "[phone]", "phone")
+	f("01511234567", "[phone]", "phone")
+	f("(555) 123-4567", "[phone]", "phone")
+	f("555-123-4567", "[phone]", "phone")
+	f("555 1234", "[phone]", "phone")
+	f("01.23.45.67.89", "[phone]", "phone")
+	f("Ruf an: 0151 1234567!", "Ruf an: [phone]!", "phone")
+	f("2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024", "2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024", "none")
+	f("price 1299.00 or 1.299,00 or 1,299.00 EUR", "price 1299.00 or 1.299,00 or 1,299.00 EUR", "none")
+	f("1.234.567 and 1 234 567 inhabitants", "1.234.567 and 1 234 567 inhabitants", "none")
+	f("19.99 29.99 39.99", "19.99 29.99 39.99", "none")
+	f("order 12345678, ticket 1700000000", "order 12345678, ticket 1700000000", "none")
+	f("INV-2024-000123 SKU_555-1234", "INV-2024-000123 SKU_555-1234", "none")
+	f("1111111 0000000 +1111111", "1111111 0000000 +1111111", "none")
+	f("10 20 30 40 50 60", "10 20 30 40 50 60", "none")
+	f("3.14159265358979", "3.14159265358979", "none")
+	f("0000123456 zero-padded", "0000123456 zero-padded", "none")
+	f("1234567", "1234567", "none")
+	f("0151 1234567.89", "0151 1234567.89", "none")
+
+	// Card: Luhn, 13-19 digits, spaces or dashes.
+	f("4111111111111111", "[card]", "card")
+	f("5500-0000-0000-0004", "[card]", "card")
+	f("3782 822463 10005", "[card]", "card")
+	f("4222222222222", "[card]", "card") // 13 digits
+	f("4111111111111112", "4111111111111112", "none")
+	f("0000 0000 0000 0000", "0000 0000 0000 0000", "none")
+
+	// IBAN: mod 97, compact or grouped, case-insensitive.
+	f("DE89370400440532013000", "[iban]", "iban")
+	f("IBAN: gb82 west 1234 5698 7654 32, thanks", "IBAN: [iban], thanks", "iban")
+	f("NO9386011117947", "[iban]", "iban") // shortest (15)
+	f("MT84MALT011000012345MTLCAST001S", "[iban]", "iban")
+	f("GB82WEST12345698765433", "GB82WEST12345698765433", "none")
+	f("GB00WEST12345698765432", "GB00WEST12345698765432", "none") // check digits 00 are never valid
+
+	// Tokens.
+	f("session 5f2b8a1c9d3e4f6a7b8c9d0e1f2a3b4c ok", "session [token] ok", "token")
+	f("id=550e8400-e29b-41d4-a716-446655440000", "id=[token]", "token")
+	f("user-550E8400-E29B-41D4-A716-446655440000-x", "[token]", "token")
+	f("key sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123", "key [token]", "token")
+	// A JWT: payload and signature go; the short header (the algorithm,
+	// 20 characters) is under the 24-character threshold and stays.
+	f("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"eyJhbGciOiJIUzI1NiJ9.[token].[token]", "token")
+	f("top-10-products-for-summer-2024 internationalization-2024-edition", "top-10-products-for-summer-2024 internationalization-2024-edition", "none")
+	f("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "none")
+
+	// URLs in text are cleaned as URLs; other escaped words whole.
+	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")
+	f("see HTTPS://A.example/u/jane@example.org", "see https://a.example/u/[email]", "email")
+	f("broken https:// link", "broken  link", "malformed")
+	f("100% sure, 50%off", "100% sure, 50%off", "none")
+	f("q=hello%20world", "q=hello%20world", "none")
+	f("x=%2B49%20151%2012345678", "[phone]", "phone")
+
+	// Non-ASCII around spans stays intact.
+	f("Grüße, jane@example.org — Jörg ☎ 0151 1234567", "Grüße, [email] — Jörg ☎ [phone]", "email|phone")
+}
+
+func TestAppendTextKeepsDst(t *testing.T) {
+	got, _ := defaultCleaner.AppendText([]byte("prefix "), []byte("mail a@example.org"))
+	if string(got) != "prefix mail [email]" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestKinds(t *testing.T) {
+	for k := KindEmail; k <= KindLast; k++ {
+		if k.String() == "unknown" || k.String() == "" {
+			t.Fatalf("Kind(%d) has no name", k)
+		}
+		if hasMarker := k.Marker() != ""; hasMarker != (valueKinds.Has(k)) {
+			t.Fatalf("Kind %s: marker %q", k, k.Marker())
+		}
+	}
+	if Kind(200).String() != "unknown" || Kind(200).Marker() != "" || KindNone.String() != "none" {
+		t.Fatal("out of range kinds")
+	}
+	f := KindEmail.bit() | KindMalformed.bit()
+	if f.String() != "email|malformed" || !f.Has(KindEmail) || f.Has(KindPhone) || Found(0).String() != "none" {
+		t.Fatalf("Found.String = %s", f)
+	}
+}
+
+func TestDatesAndPhonesTogether(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		got, _ := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want {
+			t.Fatalf("AppendText(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+	f("2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024", "2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024")
+	f("2024-01-15 0151 1234567", "2024-01-15 [phone]")
+	f("15.01.2024 +49 151 12345678", "15.01.2024 [phone]")
+	f("+49 2024 123456", "[phone]") // a leading '+' is never a date
+	f("12345 0151 1234567", "12345 [phone]")
+}

@@ -1,0 +1,349 @@
+package scrub
+
+import (
+	"bytes"
+	"slices"
+)
+
+// URLMode selects how much of a URL [Cleaner.AppendURL] keeps. The zero
+// value is the strictest.
+type URLMode uint8
+
+// URL modes.
+const (
+	// URLOrigin keeps scheme://host[:port] only.
+	URLOrigin URLMode = iota
+	// URLPath keeps the origin and the path, without query and fragment;
+	// path segments holding personal data are replaced by markers.
+	URLPath
+	// URLClean keeps the origin, the path, the query and the fragment,
+	// with personal data, click identifiers and sensitive parameters
+	// removed.
+	URLClean
+)
+
+// String returns the mode's name as used in configuration.
+func (m URLMode) String() string {
+	switch m {
+	case URLOrigin:
+		return "origin"
+	case URLPath:
+		return "path"
+	case URLClean:
+		return "clean"
+	}
+	return "unknown"
+}
+
+// AppendURL appends the cleaned form of rawURL to dst and returns it, with
+// the kinds of data removed. dst must not overlap rawURL. The spare capacity
+// of dst is used as scratch for percent-decoding and grows with the input,
+// so a dst reused across calls makes AppendURL allocation-free. The result
+// is empty (only KindMalformed reported) when rawURL cannot be parsed
+// safely; see the package doc for the rules.
+func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
+	s := trimSpace(rawURL)
+	if len(s) == 0 {
+		return dst, 0
+	}
+	// Output is at most len(s) plus one byte per marker; scratch is at
+	// most one component. Growing once up front keeps reuse allocation-free.
+	dst = slices.Grow(dst, 2*len(s)+16)
+	start := len(dst)
+	var found Found
+
+	var scheme, rest []byte
+	web, authority := true, false
+	switch {
+	case len(s) > 1 && s[0] == '/' && s[1] == '/':
+		rest, authority = s[2:], true
+	case s[0] == '/':
+		rest = s
+	default:
+		colon := schemeEnd(s)
+		if colon < 0 || !bytes.HasPrefix(s[colon+1:], slashSlash) {
+			return dst, KindMalformed.bit() // opaque ("mailto:", "javascript:") or no scheme
+		}
+		scheme, rest, authority = s[:colon], s[colon+3:], true
+		web = equalFold(scheme, "http") || equalFold(scheme, "https")
+	}
+	if authority {
+		end := indexAny3(rest, '/', '?', '#')
+		auth := rest[:end]
+		if indexBad(s[:len(s)-len(rest)+end]) >= 0 {
+			return dst[:start], found | KindMalformed.bit()
+		}
+		if at := bytes.LastIndexByte(auth, '@'); at >= 0 {
+			auth = auth[at+1:]
+			found |= KindUserinfo.bit()
+		}
+		if !validHost(auth) {
+			return dst[:start], found | KindMalformed.bit()
+		}
+		if scheme != nil {
+			dst = appendLower(dst, scheme)
+			dst = append(dst, "://"...)
+		} else {
+			dst = append(dst, "//"...)
+		}
+		dst = appendLower(dst, auth)
+		rest = rest[end:]
+	}
+	if mode == URLOrigin || !web {
+		return dst, found
+	}
+	if indexBad(rest) >= 0 {
+		return dst, found | KindMalformed.bit() // fail closed: origin only
+	}
+
+	pathEnd := indexAny3(rest, '?', '#', '#')
+	dst, found = c.appendPath(dst, rest[:pathEnd], found)
+	if mode == URLPath {
+		return dst, found
+	}
+	rest = rest[pathEnd:]
+	if len(rest) > 0 && rest[0] == '?' {
+		qEnd := bytes.IndexByte(rest, '#')
+		if qEnd < 0 {
+			qEnd = len(rest)
+		}
+		dst, found = c.appendParams(dst, rest[1:qEnd], '?', found)
+		rest = rest[qEnd:]
+	}
+	if len(rest) > 0 && rest[0] == '#' {
+		dst, found = c.appendFragment(dst, rest[1:], found)
+	}
+	return dst, found
+}
+
+var slashSlash = []byte("//")
+
+// appendPath appends path with each segment that holds personal data
+// replaced by its marker.
+func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
+	for {
+		j := bytes.IndexByte(path, '/')
+		seg := path
+		if j >= 0 {
+			seg = path[:j]
+		}
+		if len(seg) > 0 {
+			var view []byte
+			dst, view = decodeView(dst, seg, false)
+			if f := c.scan(view); f != 0 {
+				found |= f
+				dst = append(dst, f.first().Marker()...)
+			} else {
+				dst = append(dst, seg...)
+			}
+		}
+		if j < 0 {
+			return dst, found
+		}
+		dst = append(dst, '/')
+		path = path[j+1:]
+	}
+}
+
+// appendParams appends the kept parameters of q, separated by '&', with
+// lead before the first one (no lead when lead is 0).
+func (c *Cleaner) appendParams(dst, q []byte, lead byte, found Found) ([]byte, Found) {
+	first := true
+	for len(q) > 0 {
+		param := q
+		if j := bytes.IndexByte(q, '&'); j >= 0 {
+			param, q = q[:j], q[j+1:]
+		} else {
+			q = nil
+		}
+		if len(param) == 0 {
+			continue
+		}
+		var f Found
+		dst, f = c.judgeParam(dst, param)
+		if f != 0 {
+			found |= f
+			continue
+		}
+		if !first {
+			dst = append(dst, '&')
+		} else if lead != 0 {
+			dst = append(dst, lead)
+		}
+		first = false
+		dst = append(dst, param...)
+	}
+	return dst, found
+}
+
+// judgeParam returns why param ("name=value", raw) must be removed, or 0.
+func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
+	name := param
+	if j := bytes.IndexByte(param, '='); j >= 0 {
+		name = param[:j]
+	}
+	var view []byte
+	dst, view = decodeView(dst, name, false)
+	if f := c.lookupName(view); f != 0 {
+		return dst, f
+	}
+	// "x?gclid=1" in a fragment list: the name after a stray '?' counts too.
+	if q := bytes.LastIndexByte(view, '?'); q >= 0 {
+		if f := c.lookupName(view[q+1:]); f != 0 {
+			return dst, f
+		}
+	}
+	// '+' is read both ways: literally ("tel=+4915112345678" from a
+	// script) and as a space (an HTML form's "c=4111+1111+1111+1111").
+	dst, view = decodeView(dst, param, false)
+	if f := c.scan(view); f != 0 || bytes.IndexByte(param, '+') < 0 {
+		return dst, f
+	}
+	dst, view = decodeView(dst, param, true)
+	return dst, c.scan(view)
+}
+
+// lookupName returns the removal kind for a decoded parameter name, or 0.
+func (c *Cleaner) lookupName(name []byte) Found {
+	if len(name) > maxParamName {
+		return 0
+	}
+	var lower [maxParamName]byte
+	ln := lower[:len(name)]
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		ln[i] = ch
+	}
+	if k, ok := c.params[string(ln)]; ok {
+		return k.bit()
+	}
+	if c.dropUTM && bytes.HasPrefix(ln, utmPrefix) {
+		return KindParam.bit()
+	}
+	return 0
+}
+
+var utmPrefix = []byte("utm_")
+
+// appendFragment appends '#' and the cleaned fragment, or nothing when
+// nothing is left. A fragment is a route ("#/users/1", "#section"), a
+// parameter list ("#access_token=...&state=..."), or a route and a
+// parameter list ("#/r?a=b"). It is a route and parameters when a '?' comes
+// before any '='; otherwise a parameter list when it has an '='. The output
+// is read the same way, which keeps cleaning idempotent.
+func (c *Cleaner) appendFragment(dst, frag []byte, found Found) ([]byte, Found) {
+	mark := len(dst)
+	dst = append(dst, '#')
+	q, eq := bytes.IndexByte(frag, '?'), bytes.IndexByte(frag, '=')
+	switch {
+	case q >= 0 && (eq < 0 || eq > q):
+		dst, found = c.appendPath(dst, frag[:q], found)
+		dst, found = c.appendParams(dst, frag[q+1:], '?', found)
+	case eq >= 0:
+		dst, found = c.appendParams(dst, frag, 0, found)
+	default:
+		dst, found = c.appendPath(dst, frag, found)
+	}
+	if len(dst) == mark+1 {
+		dst = dst[:mark]
+	}
+	return dst, found
+}
+
+// trimSpace trims ASCII white space and control bytes at both ends.
+func trimSpace(s []byte) []byte {
+	for len(s) > 0 && s[0] <= ' ' {
+		s = s[1:]
+	}
+	for len(s) > 0 && s[len(s)-1] <= ' ' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// indexBad returns the index of the first byte no browser sends unescaped
+// in a URL (control bytes, space, DEL), or -1.
+func indexBad(s []byte) int {
+	for i, ch := range s {
+		if ch <= ' ' || ch == 0x7f {
+			return i
+		}
+	}
+	return -1
+}
+
+// schemeEnd returns the index of the ':' that ends a valid scheme
+// (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or -1.
+func schemeEnd(s []byte) int {
+	for i, ch := range s {
+		switch {
+		case class[ch]&cLetter != 0:
+		case i > 0 && (class[ch]&cDigit != 0 || ch == '+' || ch == '-' || ch == '.'):
+		case i > 0 && ch == ':':
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// validHost accepts a non-empty reg-name, IPv4 or bracketed IPv6 literal
+// with an optional port, or raw non-ASCII (IDN) bytes.
+func validHost(h []byte) bool {
+	if len(h) == 0 || h[0] == ':' {
+		return false
+	}
+	for _, ch := range h {
+		if class[ch]&(cAlnum|cDomain) != 0 {
+			continue
+		}
+		switch ch {
+		case '.', '_', '~', ':', '[', ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func indexAny3(s []byte, a, b, c byte) int {
+	for i, ch := range s {
+		if ch == a || ch == b || ch == c {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func appendLower(dst, s []byte) []byte {
+	for _, ch := range s {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		dst = append(dst, ch)
+	}
+	return dst
+}
+
+// equalFold compares ASCII case-insensitively with a lower-case literal.
+func equalFold(s []byte, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i, ch := range s {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(s []byte, lower string) bool {
+	return len(s) >= len(lower) && equalFold(s[:len(lower)], lower)
+}

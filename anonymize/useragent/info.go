@@ -1,0 +1,249 @@
+// Package useragent reduces a User-Agent header to a few coarse fields:
+// browser family and major version, OS family, device class and a bot
+// flag. It is a byte-level, allocation-free reducer for the request hot
+// path, tested against github.com/mileusna/useragent as an oracle.
+//
+// Only the first [MaxLen] bytes of a header are read. Reduction is
+// deliberately coarse: the minor version, OS version and device model, which
+// help fingerprinting, are never returned.
+package useragent
+
+import "strconv"
+
+// Browser is a browser family.
+type Browser uint8
+
+// Browser families. Chromium-based browsers that announce themselves
+// (Edge, Opera, Samsung Internet, Yandex, Vivaldi, UC) are their own family;
+// Brave and Android WebView say only "Chrome" and are Chrome.
+const (
+	BrowserUnknown   Browser = iota // nothing recognizable
+	BrowserOther                    // a browser-like agent ("Mozilla/...") of no known family
+	BrowserChrome                   // Chrome, Chromium, Chrome on iOS (CriOS), Android WebView, HeadlessChrome
+	BrowserEdge                     // Edge (Edg, Edge, EdgA, EdgiOS)
+	BrowserFirefox                  // Firefox, Firefox on iOS (FxiOS)
+	BrowserSafari                   // Safari, Mobile Safari
+	BrowserOpera                    // Opera (OPR, OPT, OPiOS), Opera Mini, Presto Opera
+	BrowserSamsung                  // Samsung Internet
+	BrowserIE                       // Internet Explorer (MSIE, Trident)
+	BrowserYandex                   // Yandex Browser
+	BrowserVivaldi                  // Vivaldi
+	BrowserUC                       // UC Browser
+	BrowserAndroid                  // the pre-Chrome stock Android browser
+	BrowserFacebook                 // Facebook in-app browser
+	BrowserInstagram                // Instagram in-app browser
+)
+
+var browserNames = [...]string{
+	BrowserUnknown:   "Unknown",
+	BrowserOther:     "Other",
+	BrowserChrome:    "Chrome",
+	BrowserEdge:      "Edge",
+	BrowserFirefox:   "Firefox",
+	BrowserSafari:    "Safari",
+	BrowserOpera:     "Opera",
+	BrowserSamsung:   "Samsung Internet",
+	BrowserIE:        "Internet Explorer",
+	BrowserYandex:    "Yandex Browser",
+	BrowserVivaldi:   "Vivaldi",
+	BrowserUC:        "UC Browser",
+	BrowserAndroid:   "Android Browser",
+	BrowserFacebook:  "Facebook",
+	BrowserInstagram: "Instagram",
+}
+
+// String returns the family's display name, as written by AppendJSON.
+func (b Browser) String() string {
+	if int(b) < len(browserNames) {
+		return browserNames[b]
+	}
+	return "Unknown"
+}
+
+// OS is an operating system family.
+type OS uint8
+
+// OS families.
+const (
+	OSUnknown  OS = iota // no OS named
+	OSOther              // named but not one below (FreeBSD, Windows Phone, Tizen, KaiOS, BlackBerry, ...)
+	OSWindows            // Windows (NT)
+	OSMacOS              // macOS; also iPads in Safari's default desktop mode, which send a Mac UA
+	OSIOS                // iOS (iPhone, iPod)
+	OSIPadOS             // iPadOS: any UA naming an iPad
+	OSAndroid            // Android
+	OSLinux              // desktop Linux
+	OSChromeOS           // ChromeOS
+)
+
+var osNames = [...]string{
+	OSUnknown:  "Unknown",
+	OSOther:    "Other",
+	OSWindows:  "Windows",
+	OSMacOS:    "macOS",
+	OSIOS:      "iOS",
+	OSIPadOS:   "iPadOS",
+	OSAndroid:  "Android",
+	OSLinux:    "Linux",
+	OSChromeOS: "ChromeOS",
+}
+
+// String returns the family's display name, as written by AppendJSON.
+func (o OS) String() string {
+	if int(o) < len(osNames) {
+		return osNames[o]
+	}
+	return "Unknown"
+}
+
+// Device is a device class.
+type Device uint8
+
+// Device classes.
+const (
+	DeviceUnknown Device = iota
+	DeviceDesktop
+	DeviceMobile
+	DeviceTablet
+	DeviceBot // any crawler or tool; see Info.Bot
+)
+
+var deviceNames = [...]string{
+	DeviceUnknown: "unknown",
+	DeviceDesktop: "desktop",
+	DeviceMobile:  "mobile",
+	DeviceTablet:  "tablet",
+	DeviceBot:     "bot",
+}
+
+// String returns the class name, as written by AppendJSON.
+func (d Device) String() string {
+	if int(d) < len(deviceNames) {
+		return deviceNames[d]
+	}
+	return "unknown"
+}
+
+// Bot names a known crawler or tool, so that policy can route or drop
+// them. Values from BotHeadlessChrome on are tools ([Bot.IsTool]).
+type Bot uint8
+
+// Known bots. BotGeneric is any other agent whose UA says bot, crawler,
+// spider or slurp, or carries a URL (crawlers link their documentation;
+// browsers never do). Each named crawler covers its family: BotGoogle
+// includes Googlebot-Image, AdsBot-Google, Mediapartners-Google,
+// Google-InspectionTool, Storebot-Google and GoogleOther; BotBing includes
+// BingPreview, msnbot and adidxbot; BotYandex includes YandexImages and
+// the other Yandex* robots; BotFacebook includes facebookcatalog and
+// meta-externalagent.
+const (
+	BotNone Bot = iota
+	BotGoogle
+	BotBing
+	BotYandex
+	BotBaidu
+	BotDuckDuckGo
+	BotFacebook
+	BotTwitter
+	BotAhrefs
+	BotSemrush
+	BotApple
+	BotGeneric
+
+	BotHeadlessChrome // first tool
+	BotCurl
+	BotWget
+	BotPythonRequests
+	BotPythonURLLib
+	BotGoHTTPClient
+	BotOkHTTP
+	BotJava
+	BotLibwwwPerl
+	BotPostman
+	BotAxios
+	BotNodeFetch
+	BotApacheHTTPClient
+	BotPhantomJS
+	BotOtherTool // other HTTP libraries: python-httpx, aiohttp, Python, Ruby, GuzzleHttp, Dart, HTTPie, undici, Deno, Bun
+)
+
+var botNames = [...]string{
+	BotNone:             "",
+	BotGoogle:           "Googlebot",
+	BotBing:             "Bingbot",
+	BotYandex:           "YandexBot",
+	BotBaidu:            "Baiduspider",
+	BotDuckDuckGo:       "DuckDuckBot",
+	BotFacebook:         "facebookexternalhit",
+	BotTwitter:          "Twitterbot",
+	BotAhrefs:           "AhrefsBot",
+	BotSemrush:          "SemrushBot",
+	BotApple:            "Applebot",
+	BotGeneric:          "generic",
+	BotHeadlessChrome:   "HeadlessChrome",
+	BotCurl:             "curl",
+	BotWget:             "Wget",
+	BotPythonRequests:   "python-requests",
+	BotPythonURLLib:     "Python-urllib",
+	BotGoHTTPClient:     "Go-http-client",
+	BotOkHTTP:           "okhttp",
+	BotJava:             "Java",
+	BotLibwwwPerl:       "libwww-perl",
+	BotPostman:          "PostmanRuntime",
+	BotAxios:            "axios",
+	BotNodeFetch:        "node-fetch",
+	BotApacheHTTPClient: "Apache-HttpClient",
+	BotPhantomJS:        "PhantomJS",
+	BotOtherTool:        "tool",
+}
+
+// String returns the bot's name ("" for BotNone), as written by AppendJSON.
+func (b Bot) String() string {
+	if int(b) < len(botNames) {
+		return botNames[b]
+	}
+	return "generic"
+}
+
+// IsTool reports whether b is an HTTP tool, library or headless browser
+// rather than a crawler. okhttp, Java and Dart are also what native apps
+// send, so policy may want to treat tools differently from crawlers.
+func (b Bot) IsTool() bool { return b >= BotHeadlessChrome }
+
+// Info is the reduced form of a User-Agent.
+type Info struct {
+	Browser      Browser
+	BrowserMajor uint16 // 0 when unknown; values above 65535 are 0
+	OS           OS
+	Device       Device // DeviceBot whenever Bot != BotNone
+	Bot          Bot
+}
+
+// IsBot reports whether the agent is a known crawler or tool.
+func (i Info) IsBot() bool { return i.Bot != BotNone }
+
+// AppendJSON appends i as a compact JSON object and returns dst:
+//
+//	{"browser":"Chrome","browser_major":120,"os":"Android","device":"mobile","bot":false}
+//
+// Keys, always present and in this order: "browser" (Browser.String),
+// "browser_major" (number, 0 = unknown), "os" (OS.String), "device"
+// (Device.String), "bot" (bool). When bot is true a sixth key "bot_name"
+// (Bot.String, e.g. "Googlebot", "curl", "generic", "tool") follows. All
+// strings are fixed ASCII names that need no escaping.
+func (i Info) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"browser":"`...)
+	dst = append(dst, i.Browser.String()...)
+	dst = append(dst, `","browser_major":`...)
+	dst = strconv.AppendUint(dst, uint64(i.BrowserMajor), 10)
+	dst = append(dst, `,"os":"`...)
+	dst = append(dst, i.OS.String()...)
+	dst = append(dst, `","device":"`...)
+	dst = append(dst, i.Device.String()...)
+	if i.Bot == BotNone {
+		return append(dst, `","bot":false}`...)
+	}
+	dst = append(dst, `","bot":true,"bot_name":"`...)
+	dst = append(dst, i.Bot.String()...)
+	return append(dst, `"}`...)
+}

@@ -1,0 +1,107 @@
+package useragent
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestParseEdgeCases(t *testing.T) {
+	f := func(ua, want string) {
+		t.Helper()
+		got := string(Parse([]byte(ua)).AppendJSON(nil))
+		if got != want {
+			t.Fatalf("Parse(%q)\n got %s\nwant %s", ua, got, want)
+		}
+	}
+	const unknown = `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"unknown","bot":false}`
+	f("", unknown)
+	f("   ;;(()) ", unknown)
+	f("\x00\xff\xfe", unknown)
+	f("-", unknown) // some proxies send a dash
+	// Version numbers that do not fit a uint16 are unknown, not wrapped.
+	f("Mozilla/5.0 (Windows NT 10.0) Chrome/65536.0 Safari/537.36",
+		`{"browser":"Chrome","browser_major":0,"os":"Windows","device":"desktop","bot":false}`)
+	f("Mozilla/5.0 (Windows NT 10.0) Chrome/65535.0 Safari/537.36",
+		`{"browser":"Chrome","browser_major":65535,"os":"Windows","device":"desktop","bot":false}`)
+	f("Mozilla/5.0 (Windows NT 10.0) Chrome/ Safari/537.36",
+		`{"browser":"Chrome","browser_major":0,"os":"Windows","device":"desktop","bot":false}`)
+	// The phone brand Cubot is not a bot; "robot" and "Bot" endings are.
+	f("Mozilla/5.0 (Linux; Android 11; CUBOT X30) AppleWebKit/537.36 Chrome/120.0.0.0 Mobile Safari/537.36",
+		`{"browser":"Chrome","browser_major":120,"os":"Android","device":"mobile","bot":false}`)
+	f("MyRobot/1.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic"}`)
+	f("some-crawler", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic"}`)
+	f("Mozilla/5.0 (compatible; Bottle/1.0)", `{"browser":"Other","browser_major":0,"os":"Unknown","device":"unknown","bot":false}`)
+	// A crawler wins over the headless browser it drives.
+	f("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36 Googlebot/2.1",
+		`{"browser":"Chrome","browser_major":120,"os":"Linux","device":"bot","bot":true,"bot_name":"Googlebot"}`)
+	f("YandexImages/3.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"YandexBot"}`)
+	// Tokens after MaxLen are not read.
+	long := "Mozilla/5.0 (Windows NT 10.0) " + strings.Repeat("x", MaxLen) + " curl/8.0"
+	f(long, `{"browser":"Other","browser_major":0,"os":"Windows","device":"desktop","bot":false}`)
+	// iPadOS in desktop mode sends a Mac UA and is reported as macOS.
+	f("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+		`{"browser":"Safari","browser_major":17,"os":"macOS","device":"desktop","bot":false}`)
+}
+
+func TestAppendJSONIsValid(t *testing.T) {
+	for _, c := range readCorpus(t) {
+		in := Parse([]byte(c.ua))
+		out := in.AppendJSON([]byte("prefix"))
+		if !strings.HasPrefix(string(out), "prefix") {
+			t.Fatalf("AppendJSON dropped dst")
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out[len("prefix"):], &m); err != nil {
+			t.Fatalf("%s: invalid JSON %s: %v", c.ua, out, err)
+		}
+		n := 5
+		if in.IsBot() {
+			n = 6
+			if m["bot_name"] != in.Bot.String() {
+				t.Fatalf("%s: bot_name = %v", c.ua, m["bot_name"])
+			}
+		}
+		if len(m) != n || m["browser"] != in.Browser.String() || m["os"] != in.OS.String() ||
+			m["device"] != in.Device.String() || m["bot"] != in.IsBot() || m["browser_major"] != float64(in.BrowserMajor) {
+			t.Fatalf("%s: JSON %s does not match %+v", c.ua, out, in)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	f := func(name, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: got %q, want %q", name, got, want)
+		}
+	}
+	for b := BrowserUnknown; b <= BrowserInstagram; b++ {
+		if b.String() == "" || b > BrowserUnknown && b.String() == "Unknown" {
+			t.Fatalf("Browser(%d) has no name", b)
+		}
+	}
+	for o := OSUnknown; o <= OSChromeOS; o++ {
+		if o.String() == "" || o > OSUnknown && o.String() == "Unknown" {
+			t.Fatalf("OS(%d) has no name", o)
+		}
+	}
+	for d := DeviceUnknown; d <= DeviceBot; d++ {
+		if d.String() == "" || d > DeviceUnknown && d.String() == "unknown" {
+			t.Fatalf("Device(%d) has no name", d)
+		}
+	}
+	for b := BotGoogle; b <= BotOtherTool; b++ {
+		if b.String() == "" || b != BotGeneric && b.String() == "generic" {
+			t.Fatalf("Bot(%d) has no name", b)
+		}
+	}
+	f("out of range browser", Browser(200).String(), "Unknown")
+	f("out of range os", OS(200).String(), "Unknown")
+	f("out of range device", Device(200).String(), "unknown")
+	f("out of range bot", Bot(200).String(), "generic")
+	f("samsung", BrowserSamsung.String(), "Samsung Internet")
+	if BotGeneric.IsTool() || !BotCurl.IsTool() || !BotHeadlessChrome.IsTool() || BotApple.IsTool() {
+		t.Fatal("IsTool boundaries wrong")
+	}
+}
