@@ -4,6 +4,8 @@ package gateway
 
 import (
 	"testing"
+
+	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -31,4 +33,38 @@ func TestServeAllocs(t *testing.T) {
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
+}
+
+// nullSpool accepts records without keeping them.
+type nullSpool struct{ n int }
+
+func (s *nullSpool) Append([]byte, upstream.Route) error { s.n++; return nil }
+
+// TestServePipelineAllocs adds the privacy engine (consent, geo, UA,
+// scanning, pseudonyms, encoding) behind the handlers: still 0.
+func TestServePipelineAllocs(t *testing.T) {
+	g, _ := newPipelineGateway(t, goldenConfig, "")
+	sp := &nullSpool{}
+	cfg := g.settings.Load()
+	d0 := cfg.handler.(*Deliverer)
+	d := *d0
+	d.spool = sp
+	g.Update(Settings{Handler: &d})
+	f := func(name string, raw []byte, wantRecords int) {
+		t.Helper()
+		drv := newDriver(g, "81.2.69.142")
+		before := sp.n
+		drv.do(raw)
+		if sp.n-before != wantRecords {
+			t.Fatalf("%s: %d records; want %d", name, sp.n-before, wantRecords)
+		}
+		n := testing.AllocsPerRun(300, func() { drv.do(raw) })
+		if n != 0 {
+			t.Fatalf("%s: %v allocs per request through the whole pipeline; want 0", name, n)
+		}
+	}
+	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9"), 1)
+	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
+	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"), 40)
 }

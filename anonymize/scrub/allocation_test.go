@@ -4,7 +4,6 @@ package scrub
 
 import "testing"
 
-
 func TestNoAllocs(t *testing.T) {
 	if len(url400) != 400 {
 		t.Fatalf("url400 is %d bytes", len(url400))
