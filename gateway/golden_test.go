@@ -191,7 +191,6 @@ func routeNames(r upstream.Route) string {
 	return "[" + strings.Join(names, ",") + "]"
 }
 
-
 // TestMaxMindKnownAnswers runs pixel hits from the addresses MaxMind's own
 // test database knows through the whole pipeline. It needs
 // ../shared/testdata/maxmind, which is not part of the project.

@@ -126,3 +126,33 @@ func TestServe(t *testing.T) {
 		})
 	}
 }
+
+func TestListenAndMain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var log bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, "127.0.0.1:0", "127.0.0.1:0", Stdlib, &log) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "ceiling (net/http) listening on 127.0.0.1:") {
+		t.Fatalf("log: %q", log.String())
+	}
+	// A listener that cannot bind is an error, and the other one is closed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := Listen(context.Background(), "127.0.0.1:0", ln.Addr().String(), FastHTTP, io.Discard); err == nil {
+		t.Fatal("Listen on a taken admin address succeeded")
+	}
+	var stderr bytes.Buffer
+	if code := Main([]string{"-listen", ln.Addr().String()}, &stderr); code != 1 || !strings.Contains(stderr.String(), "ceiling:") {
+		t.Fatalf("Main on a taken address: %d %q", code, stderr.String())
+	}
+	if code := Main([]string{"-bogus"}, io.Discard); code != 2 {
+		t.Fatalf("Main with a bad flag: %d", code)
+	}
+}
