@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"context"
+	"testing"
+
+	"github.com/beacongate/beacongate/upstream"
+)
+
+const benchUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+func benchRequests() map[string][]byte {
+	return map[string][]byte{
+		"Pixel":  rawRequest("GET", pixelURI(), nil, "User-Agent", benchUA, "Accept-Language", "de-DE,de;q=0.9", "Cookie", "euconsent-v2="+realTC),
+		"Beacon": rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", benchUA),
+		"BLE40":  rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"),
+	}
+}
+
+func benchServe(b *testing.B, g *Gateway, raw []byte) {
+	d := newDriver(g, "81.2.69.142")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		d.do(raw)
+	}
+}
+
+// BenchmarkServeParse is request parsing only: read the HTTP request, parse
+// it into events, hand them to a handler that discards them.
+func BenchmarkServeParse(b *testing.B) {
+	for name, raw := range benchRequests() {
+		b.Run(name, func(b *testing.B) { benchServe(b, New(Settings{Handler: &countingHandler{}}, nil), raw) })
+	}
+}
+
+// BenchmarkServePipeline adds the whole privacy engine (consent, geo, UA,
+// URL and text scanning, pseudonyms, record encoding) behind the parser, with
+// a spool that discards records.
+func BenchmarkServePipeline(b *testing.B) {
+	for name, raw := range benchRequests() {
+		b.Run(name, func(b *testing.B) {
+			g, _ := newPipelineGateway(b, goldenConfig, "")
+			d := *g.settings.Load().handler.(*Deliverer)
+			d.spool = &nullSpool{}
+			g.Update(Settings{Handler: &d})
+			benchServe(b, g, raw)
+		})
+	}
+}
+
+// BenchmarkServeFull is the whole request path as served: parsing, the
+// privacy engine and the append to the real on-disk spool (durability
+// process), with the file destination shipping zstd batches in the
+// background.
+func BenchmarkServeFull(b *testing.B) {
+	for name, raw := range benchRequests() {
+		b.Run(name, func(b *testing.B) {
+			g, _ := newPipelineGateway(b, goldenConfig, "")
+			dir := b.TempDir()
+			p, err := upstream.Open(upstream.Options{
+				DataDir: dir,
+				Destinations: []upstream.DestinationOptions{
+					{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
+					{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
+				},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(context.Background())
+			d := *g.settings.Load().handler.(*Deliverer)
+			d.spool = p
+			g.Update(Settings{Handler: &d})
+			benchServe(b, g, raw)
+		})
+	}
+}
