@@ -1,12 +1,72 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/beacongate/beacongate/anonymize/ropa"
 )
 
-// runReport implements "beacongate report".
+// runReport implements "beacongate report": it writes the record of
+// processing (see package ropa) for a config, as Markdown or HTML, to
+// stdout or to -o FILE. Exit codes: 0 written, 1 invalid config or write
+// error, 2 bad usage.
 func runReport(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "report: not built yet")
-	return 2
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config `FILE` (default: the embedded default config)")
+	format := fs.String("format", "md", "output format: md (Markdown) or html (one self-contained page)")
+	out := fs.String("o", "", "write to `FILE` instead of stdout")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: beacongate report [-config FILE] [-format md|html] [-o FILE]\n\n"+
+			"Writes the record of processing activities (GDPR Art. 30) generated from the config.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if *format != "md" && *format != "html" {
+		fmt.Fprintf(stderr, "beacongate report: -format %q: want md or html\n", *format)
+		return 2
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		printConfigError(stderr, "beacongate report", *configPath, err)
+		return 1
+	}
+	r := ropa.Build(cfg)
+	write := r.WriteMarkdown
+	if *format == "html" {
+		write = r.WriteHTML
+	}
+	if *out == "" {
+		if err := write(stdout); err != nil {
+			fmt.Fprintf(stderr, "beacongate report: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
+		return 1
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
+		return 1
+	}
+	return 0
 }
