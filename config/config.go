@@ -220,9 +220,11 @@ type Policy struct {
 	ClientID IDAction `yaml:"client_id"`
 	// Device ids: BLE MAC addresses and mobile advertising ids. drop or pseudonymize.
 	DeviceID IDAction `yaml:"device_id"`
-	// Page URL. drop; path: path only; clean: path and query without
-	// parameters known to identify people (click ids, e-mail, tokens) and
-	// without fragment; keep: as sent.
+	// Page URL. drop; path: origin and path, no query or fragment (path
+	// segments holding personal data become markers such as [email]);
+	// clean: origin, path, query and fragment with click ids and every
+	// parameter or segment that looks like personal data (e-mail, phone,
+	// card number, IBAN, token) removed, utm_* kept; keep: as sent.
 	URL URLAction `yaml:"url"`
 	// Referrer URL. drop; origin: scheme and host only; path: origin and
 	// path; clean: like url: clean; keep: as sent.
