@@ -28,6 +28,28 @@ func purposesOf(ps []config.Purpose) (consent.Purposes, error) {
 	return out, nil
 }
 
+// ignoredSignals returns the grant signals a priority list leaves out. The
+// config promises they are ignored, so the engine hands them to the
+// evaluator as absent.
+func ignoredSignals(c *config.Consent) consent.SignalSet {
+	if c.Merge != config.MergePriority {
+		return 0
+	}
+	var listed consent.SignalSet
+	for _, s := range c.Priority {
+		if sig, err := consent.ParseSignal(s.String()); err == nil {
+			listed = listed.With(sig)
+		}
+	}
+	var ignored consent.SignalSet
+	for _, sig := range []consent.Signal{consent.SignalExplicit, consent.SignalTCF, consent.SignalGPP, consent.SignalConsentMode} {
+		if !listed.Has(sig) {
+			ignored = ignored.With(sig)
+		}
+	}
+	return ignored
+}
+
 // newEvaluator compiles the consent section into an Evaluator, and returns
 // the purposes the deployment uses (nothing else is ever granted).
 func newEvaluator(c *config.Consent) (*consent.Evaluator, consent.Purposes, error) {

@@ -71,6 +71,8 @@ type Deps struct {
 // Engine applies the configured privacy policy to events. It is immutable
 // and safe for concurrent use; a config reload builds a new Engine.
 type Engine struct {
+	ignored      consent.SignalSet // grant signals left out of a priority list: treated as absent
+	requireValid bool              // false: an undecodable TC string counts as absent
 	evaluator    *consent.Evaluator
 	enabled      consent.Purposes
 	policies     [numStates]policy
@@ -98,11 +100,13 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cleaner, err := scrub.New(scrub.DefaultOptions())
+	cleaner, err := scrub.New(ScrubOptions(&cfg.Scan))
 	if err != nil {
-		return nil, fmt.Errorf("url cleaner: %w", err)
+		return nil, fmt.Errorf("scan: %w", err)
 	}
 	en := &Engine{
+		ignored:      ignoredSignals(&cfg.Consent),
+		requireValid: cfg.Consent.TCF.RequireValid,
 		evaluator:    ev,
 		enabled:      enabled,
 		cleaner:      cleaner,
@@ -123,6 +127,11 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	return en, nil
 }
 
+// ScrubOptions maps the config's scan section onto the scanner's options.
+func ScrubOptions(s *config.Scan) scrub.Options {
+	return scrub.Options{ExtraClickIDs: s.ExtraClickIDs, DropParams: s.DropParams, DropUTM: s.DropUTM, KeepUUIDs: s.KeepUUIDs}
+}
+
 // PolicyVersion is a short hash of everything in cfg that decides what a
 // record contains (consent, policies, properties, pseudonym and GeoIP
 // settings), so an auditor can tell which rules produced a record.
@@ -131,11 +140,12 @@ func PolicyVersion(cfg *config.Config) string {
 		Consent    config.Consent
 		Policies   config.Policies
 		Properties config.Properties
+		Scan       config.Scan
 		Mode       config.PseudonymMode
 		Period     config.Duration
 		Visitor    bool
 		LookupFrom config.LookupFrom
-	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom})
+	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}

@@ -295,3 +295,46 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// TestPriorityIgnoresUnlistedSignals: with merge: priority, a grant signal
+// left out of the list is treated as absent.
+func TestPriorityIgnoresUnlistedSignals(t *testing.T) {
+	en := newTestEngine(t, testConfig+`  merge: priority
+  priority: [explicit]
+`)
+	e := plantedEvent("")
+	e.Consent.TCString = []byte(realTC) // grants analytics and ads, but tcf is not listed
+	if _, _, res := record(t, en, e); res.State != StateNone {
+		t.Fatalf("unlisted TC string decided: state %v; want none", res.State)
+	}
+	e.Consent.Explicit = []byte("analytics")
+	if _, _, res := record(t, en, e); res.State != StateAnalytics || res.Decider.String() != "explicit" {
+		t.Fatalf("explicit: state %v by %v; want analytics by explicit", res.State, res.Decider)
+	}
+}
+
+// TestRequireValid: an undecodable TC string refuses everything by default;
+// with require_valid: false it counts as absent, so another signal decides.
+func TestRequireValid(t *testing.T) {
+	f := func(yaml string, want State) {
+		t.Helper()
+		en := newTestEngine(t, testConfig+yaml)
+		e := plantedEvent("analytics")
+		e.Consent.TCString = []byte("CO-not-a-tc-string")
+		if _, _, res := record(t, en, e); res.State != want {
+			t.Fatalf("%q: state %v; want %v", yaml, res.State, want)
+		}
+	}
+	f("", StateNone)
+	f("  tcf:\n    require_valid: false\n", StateAnalytics)
+}
+
+func TestScanConfig(t *testing.T) {
+	en := newTestEngine(t, testConfig+"scan:\n  extra_click_ids: [my_click]\n  drop_utm: true\n")
+	e := plantedEvent("analytics")
+	e.URL = []byte("https://shop.example/p?my_click=abc&utm_source=x&q=shoes")
+	m, _, _ := record(t, en, e)
+	if m["url"] != "https://shop.example/p?q=shoes" {
+		t.Fatalf("url %v; want my_click and utm_source removed", m["url"])
+	}
+}

@@ -21,8 +21,8 @@ const RecordVersion = 1
 // Visitor hashes use a fixed coarse prefix whatever the policy keeps, so the
 // hash counts visitors the same way under every policy.
 const (
-	visitorV4Bits = 24
-	visitorV6Bits = 48
+	VisitorIPv4Bits = 24 // bits of an IPv4 address that enter the visitor hash
+	VisitorIPv6Bits = 48 // bits of an IPv6 address that enter the visitor hash
 )
 
 // policy is a config.Policy compiled for the hot path.
@@ -77,8 +77,7 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	sc := en.scratch.Get().(*scratch)
 	defer en.scratch.Put(sc)
 	var res Result
-	fillSignals(&sc.sig, &e.Consent)
-	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
+	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
 	res.State = StateOf(res.Purposes)
@@ -105,8 +104,21 @@ func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byt
 func (en *Engine) Decide(e *event.Event) consent.Answer {
 	sc := en.scratch.Get().(*scratch)
 	defer en.scratch.Put(sc)
-	fillSignals(&sc.sig, &e.Consent)
-	return en.evaluator.Evaluate(&sc.sig, &sc.tc)
+	return en.decide(e, sc)
+}
+
+// decide evaluates e's consent signals, leaving out the ones a priority list
+// ignores, and, unless consent.tcf.require_valid, a TC string that does not
+// decode.
+func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
+	fillSignals(&sc.sig, &e.Consent, en.ignored)
+	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
+	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) {
+		sc.sig.TCString = nil
+		sc.sig.GDPR = nil
+		ans = en.evaluator.Evaluate(&sc.sig, &sc.tc)
+	}
+	return ans
 }
 
 func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch) ([]byte, Result) {
@@ -154,7 +166,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() {
 		sc.buf = ua.AppendJSON(sc.buf[:0])
 		uaEnd := len(sc.buf)
-		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, visitorV4Bits, visitorV6Bits)
+		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, VisitorIPv4Bits, VisitorIPv6Bits)
 		dst = en.appendQuoted(dst, "visitor", func(d []byte) []byte {
 			return en.keys.AppendVisitorHash(d, e.Site, sc.buf[uaEnd:], sc.buf[:uaEnd], now)
 		})
@@ -180,7 +192,7 @@ var (
 )
 
 // fillSignals points the consent decoder's inputs at the event's buffers.
-func fillSignals(s *consent.Signals, c *event.Consent) {
+func fillSignals(s *consent.Signals, c *event.Consent, ignored consent.SignalSet) {
 	switch c.GDPR {
 	case 0:
 		s.GDPR = gdprNo
@@ -198,6 +210,20 @@ func fillSignals(s *consent.Signals, c *event.Consent) {
 	s.Consent = c.Explicit
 	s.GPC = c.GPC
 	s.DNT = c.DNT
+	if ignored != 0 {
+		if ignored.Has(consent.SignalExplicit) {
+			s.Consent = nil
+		}
+		if ignored.Has(consent.SignalTCF) {
+			s.TCString, s.GDPR = nil, nil
+		}
+		if ignored.Has(consent.SignalGPP) {
+			s.GPP, s.GPPSID = nil, nil
+		}
+		if ignored.Has(consent.SignalConsentMode) {
+			s.GCS, s.GCD = nil, nil
+		}
+	}
 }
 
 func appendConsent(dst []byte, res *Result) []byte {
@@ -261,6 +287,9 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
 }
 
 func appendUA(dst, raw []byte, ua useragent.Info, p *policy) []byte {
+	if len(raw) == 0 {
+		return dst
+	}
 	switch p.ua {
 	case config.UAReduce:
 		return ua.AppendJSON(appendKey(dst, "ua"))

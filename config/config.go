@@ -16,6 +16,9 @@ type Config struct {
 	Sites []Site `yaml:"sites"`
 	// Custom event properties that may be kept.
 	Properties Properties `yaml:"properties"`
+	// What the scanner removes from page URLs, referrers and kept free text,
+	// beyond its built-in rules.
+	Scan Scan `yaml:"scan"`
 	// How consent signals are read and merged into the set of granted purposes.
 	Consent Consent `yaml:"consent"`
 	// How pseudonyms for user, client and device ids and the visitor hash are keyed.
@@ -87,6 +90,26 @@ type Properties struct {
 	// still scanned, and a value that looks like an e-mail address, phone
 	// number, IP address or card number is dropped.
 	Allow []string `yaml:"allow"`
+}
+
+// Scan extends the personal-data scanner that cleans URLs, referrers and
+// kept free text. Built in: the click ids gclid, gbraid, wbraid, dclid,
+// fbclid, msclkid, ttclid, twclid, li_fat_id, mc_eid, _hsenc, _hsmi, igshid,
+// yclid, srsltid, mkt_tok, _gl and _ga; parameters named like e-mail,
+// phone, password, token or session; and any value that looks like an
+// e-mail address, phone number, card number, IBAN or long token.
+type Scan struct {
+	// More click-id parameter names to remove from queries and fragments
+	// (matched case-insensitively).
+	ExtraClickIDs []string `yaml:"extra_click_ids"`
+	// More parameter names to remove whatever their value.
+	DropParams []string `yaml:"drop_params"`
+	// Whether utm_* campaign parameters are removed too. By default they are
+	// kept (their values are still scanned).
+	DropUTM bool `yaml:"drop_utm"`
+	// Whether UUIDs are kept. By default a UUID in a URL is treated as a
+	// token and removed, since it often names a user, session or order.
+	KeepUUIDs bool `yaml:"keep_uuids"`
 }
 
 // Consent controls how consent signals become granted purposes.

@@ -39,6 +39,7 @@ func builtin() Config {
 		},
 		Sites:      []Site{},
 		Properties: Properties{Allow: []string{}},
+		Scan:       Scan{ExtraClickIDs: []string{}, DropParams: []string{}},
 		Consent: Consent{
 			Purposes:            []Purpose{PurposeAnalytics},
 			Default:             []Purpose{},

@@ -1,0 +1,517 @@
+package ropa
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/config"
+)
+
+// tcfPurposeNames are the IAB TCF v2.2 purpose names, by id.
+var tcfPurposeNames = [...]string{
+	1:  "Store and/or access information on a device",
+	2:  "Use limited data to select advertising",
+	3:  "Create profiles for personalised advertising",
+	4:  "Use profiles to select personalised advertising",
+	5:  "Create profiles to personalise content",
+	6:  "Use profiles to select personalised content",
+	7:  "Measure advertising performance",
+	8:  "Measure content performance",
+	9:  "Understand audiences through statistics or combinations of data from different sources",
+	10: "Develop and improve services",
+	11: "Use limited data to select content",
+}
+
+// tcfFeatureNames are the IAB TCF v2.2 special feature names, by id.
+var tcfFeatureNames = [...]string{
+	1: "Use precise geolocation data",
+	2: "Actively scan device characteristics for identification",
+}
+
+var purposeMeaning = map[config.Purpose]string{
+	config.PurposeAnalytics:       "measurement and statistics about the use of the site, app or store",
+	config.PurposeAds:             "advertising, ad measurement and retargeting",
+	config.PurposePersonalization: "content personalised from a profile of the visitor",
+	config.PurposePreciseGeo:      "location more precise than city level",
+	config.PurposeDeviceStorage:   "storing or reading an identifier on the visitor's device",
+}
+
+var allPurposes = []config.Purpose{config.PurposeAnalytics, config.PurposeAds, config.PurposePersonalization, config.PurposePreciseGeo, config.PurposeDeviceStorage}
+
+// grantSignals are the signals that can grant purposes, in the engine's
+// default priority order (consent.DefaultOptions).
+var grantSignals = []config.Signal{config.SignalExplicit, config.SignalTCF, config.SignalGPP, config.SignalConsentMode}
+
+// document lays the report out as blocks.
+func (r *Report) document() *doc {
+	d := &doc{}
+	cfg := r.cfg
+	source := r.Source
+	if source == "" {
+		source = "the embedded default config"
+	}
+	d.heading(1, "top", "Record of processing activities: beacongate")
+	d.para("Generated from ", code(source), " on ", r.Generated.UTC().Format("2006-01-02 15:04 MST"),
+		". Policy version ", code(r.PolicyVersion), ".")
+	d.para("This record is generated from the gateway's configuration by ", code("beacongate report"),
+		", so it describes what the gateway does with that configuration. Regenerate it whenever the configuration changes. "+
+			"Every output record carries ", code(`"policy": "`+r.PolicyVersion+`"`),
+		"; records with another policy version were produced under other rules. "+
+			"The controller's identity, contact details, legal bases and the recipients' own processing are not part of the configuration and must be added by the controller.")
+
+	r.overview(d)
+	r.consent(d)
+	r.states(d)
+	r.pseudonyms(d)
+	scanning(d, cfg)
+	r.recipients(d)
+	r.retention(d)
+	return d
+}
+
+func (r *Report) overview(d *doc) {
+	cfg := r.cfg
+	d.heading(2, "overview", "1. Overview")
+	var items []inline
+	items = append(items, line("Processing: collection of usage events from web pages (tracking pixel ", code("GET /p.gif"),
+		", ", code("sendBeacon"), " to ", code("POST /b"), ") and of in-store BLE beacon sightings (", code("POST /ble"),
+		"). Each event is anonymized according to the visitor's consent before it is stored or shipped; fields outside the request vocabulary are ignored."))
+	if len(cfg.Sites) == 0 {
+		items = append(items, line("Sites: any site id is accepted (no ", code("sites"), " are configured); browsers get no CORS permission."))
+	} else {
+		l := line("Sites: ")
+		for i, s := range cfg.Sites {
+			if i > 0 {
+				l = append(l, span{Text: "; "})
+			}
+			l = append(l, span{Text: s.ID, Code: true})
+			if len(s.Origins) > 0 {
+				l = append(l, line(" (browser origins ", codeList(s.Origins), ")")...)
+			} else {
+				l = append(l, line(" (no browser origins: server-to-server only)")...)
+			}
+		}
+		items = append(items, l)
+	}
+	items = append(items, line("Purposes used: ", codeList(names(cfg.Consent.Purposes)), ". A purpose not listed is never granted, whatever a signal says."))
+	def := config.NewPurposeSet(cfg.Consent.Default...)
+	items = append(items, line("Without any consent signal: granted ", code(def.String()), ", so the ", code(config.PolicyFor(def).String()), " policy applies."))
+	var reach []string
+	for _, s := range r.States {
+		if s.Reachable {
+			reach = append(reach, s.Name.String())
+		}
+	}
+	items = append(items, line("Consent states in use: ", codeList(reach), "."))
+	var dests []string
+	for _, ds := range r.Destinations {
+		dests = append(dests, ds.Name)
+	}
+	items = append(items, line("Recipients (destinations): ", codeList(dests), "."))
+	items = append(items, line("Records are queued in ", code(cfg.Spool.Dir), " until every destination that should receive them has taken them."))
+	d.list(items...)
+}
+
+func (r *Report) consent(d *doc) {
+	cfg := r.cfg
+	c := &cfg.Consent
+	enabled := config.NewPurposeSet(c.Purposes...)
+	def := config.NewPurposeSet(c.Default...)
+	d.heading(2, "consent", "2. Consent")
+
+	d.heading(3, "purposes", "2.1 Purposes")
+	var rows [][]inline
+	for _, p := range allPurposes {
+		used, dflt := "no: never granted", "no"
+		if enabled.Has(p) {
+			used = "yes"
+		}
+		if def.Has(p) {
+			dflt = "yes"
+		}
+		rows = append(rows, []inline{line(code(p.String())), line(purposeMeaning[p]), line(used), line(dflt)})
+	}
+	d.table([]string{"Purpose", "Meaning", "Used", "Granted without a signal"}, rows)
+	if def != 0 {
+		d.para("Note: ", code("consent.default"), " grants ", code(def.String()),
+			" to requests that carry no consent signal. This needs a legal basis other than consent.")
+	}
+
+	d.heading(3, "signals", "2.2 Signals honoured")
+	order := effectivePriority(c)
+	listed := map[config.Signal]bool{}
+	for _, s := range c.Priority {
+		listed[s] = true
+	}
+	honour := func(s config.Signal) string {
+		if c.Merge == config.MergePriority {
+			for i, o := range order {
+				if o == s {
+					return "yes, priority " + strconv.Itoa(i+1)
+				}
+			}
+			if !listed[s] {
+				return "no: not listed in consent.priority, so treated as absent"
+			}
+		}
+		return "yes"
+	}
+	gpp := honour(config.SignalGPP)
+	if c.GPP == config.GPPReject {
+		gpp = "refused: a request carrying a GPP string is treated as refusing every purpose"
+	}
+	optOut := "yes"
+	if !c.HonourOptOutSignals {
+		optOut = "no (honour_opt_out_signals: false)"
+	}
+	rows = [][]inline{
+		{line(code("explicit")), line("the ", code("consent"), " field (purpose names, or ", code("none"), ")"),
+			line("grants the purposes it lists and refuses the others"), line(honour(config.SignalExplicit))},
+		{line(code("tcf")), line("IAB TCF v2 TC string: ", code("gdpr_consent"), " parameter or ", code("euconsent-v2"), " cookie, with the ", code("gdpr"), " flag"),
+			line("grants per the TCF mapping below; must be a valid TCF 2.2 string"), line(honour(config.SignalTCF))},
+		{line(code("gpp")), line("IAB GPP string: ", code("gpp"), " and ", code("gpp_sid"), " parameters"),
+			line("its TCF EU section grants like a TC string; US sections opt out of ads (and personalization for GPC); sections that cannot be read refuse every purpose"), line(gpp)},
+		{line(code("consent_mode")), line("Google Consent Mode v2: ", code("gcs"), " and ", code("gcd"), " parameters"),
+			line("analytics from analytics_storage; ads from ad_storage unless ad_user_data or ad_personalization is denied; device_storage from ad_storage and analytics_storage"), line(honour(config.SignalConsentMode))},
+		{line(code("us_privacy")), line("IAB US Privacy string: ", code("us_privacy"), " parameter"),
+			line("opt-out only: an opt-out of sale removes ads"), line("yes")},
+		{line(code("gpc")), line("the ", code("Sec-GPC: 1"), " header (Global Privacy Control)"),
+			line("opt-out only: removes ads and personalization, whatever other signals say"), line(optOut)},
+		{line(code("dnt")), line("the ", code("DNT: 1"), " header (Do Not Track)"),
+			line("opt-out only: removes ads and personalization, whatever other signals say"), line(optOut)},
+	}
+	d.table([]string{"Signal", "Read from", "Effect", "Honoured"}, rows)
+	d.para("A signal that cannot be decoded (malformed) or that breaks its own rules (rejected) counts, for every purpose it speaks for, as the configured default (",
+		code(def.String()), "): it never grants more than no signal at all. "+
+			"A purpose that no present signal speaks for also gets the default.")
+	if !cfg.Consent.TCF.RequireValid {
+		d.para("Exception: ", code("consent.tcf.require_valid"), " is false, so a TC string that cannot be decoded is treated as absent and the other signals decide.")
+	}
+
+	d.heading(3, "merge", "2.3 Merge rule")
+	if c.Merge == config.MergePriority {
+		d.para("Merge rule ", code("priority"), ": for each purpose, the first signal present in this order decides alone: ",
+			codeList(signalNames(order)), ". Opt-out signals (us_privacy, gpc, dnt) are applied afterwards and cannot be overridden.")
+	} else {
+		d.para("Merge rule ", code("most_restrictive"), ": a purpose is granted only if every signal present that speaks for it grants it. "+
+			"Opt-out signals (us_privacy, gpc, dnt) are applied afterwards and cannot be overridden.")
+	}
+	d.para("Which policy applies: ", code("ads"), " when analytics and ads are both granted, else ", code("analytics"),
+		" when analytics is granted, else ", code("none"), ". Other granted purposes only decide which destinations receive the event.")
+
+	d.heading(3, "tcf", "2.4 TCF mapping")
+	m := &c.TCF.Mapping
+	rules := []struct {
+		p config.Purpose
+		r *config.TCFRule
+	}{
+		{config.PurposeAnalytics, &m.Analytics}, {config.PurposeAds, &m.Ads}, {config.PurposePersonalization, &m.Personalization},
+		{config.PurposePreciseGeo, &m.PreciseGeo}, {config.PurposeDeviceStorage, &m.DeviceStorage},
+	}
+	rows = nil
+	for _, x := range rules {
+		var ps, fs []string
+		for _, id := range x.r.Purposes {
+			ps = append(ps, tcfName(int(id), tcfPurposeNames[:]))
+		}
+		for _, id := range x.r.SpecialFeatures {
+			fs = append(fs, tcfName(int(id), tcfFeatureNames[:]))
+		}
+		used := ""
+		if !enabled.Has(x.p) {
+			used = " (purpose not used)"
+		}
+		rows = append(rows, []inline{line(code(x.p.String()), used), line(joinOr(ps, "none")), line(joinOr(fs, "none"))})
+	}
+	d.table([]string{"Our purpose", "TCF purposes that must all have consent", "Special features that must be opted in"}, rows)
+	if c.TCF.VendorID != 0 {
+		d.para("Vendor check: a TC string grants a purpose only if our IAB vendor id ", code(strconv.Itoa(c.TCF.VendorID)),
+			" has consent too, and the publisher's restrictions on our vendor apply.")
+	} else {
+		d.para("Vendor check: none (", code("consent.tcf.vendor_id: 0"), "); the purposes of the TC string's core segment decide.")
+	}
+	d.para("Legitimate interest is not accepted as a basis: every requirement above is on the basis of consent.")
+}
+
+func (r *Report) states(d *doc) {
+	d.heading(2, "states", "3. Data collected per consent state")
+	d.para("Always recorded, in every state: a unique event id (it identifies the record, not the visitor), the time received, the kind of event, the site id, " +
+		"the event name (scanned like free text), the consent state, granted purposes and deciding signal, and the policy version. " +
+		"BLE sightings also carry the store and sensor (scanned like free text), the beacon's identity, the signal strength and the time seen.")
+	for _, s := range r.States {
+		d.heading(3, "state-"+s.Name.String(), "State ", code(s.Name.String()))
+		d.para("Applies when ", s.When, ". Policy ", code("policies."+s.Name.String()), ".")
+		if !s.Reachable {
+			implied, _ := stateBase(s.Name)
+			d.para("This state never applies with this configuration: it needs ", code(implied.String()),
+				", and not all of them are in ", code("consent.purposes"), ". Its policy is listed for completeness.")
+		}
+		var rows [][]inline
+		var dropped []string
+		for _, f := range s.Rules {
+			kept := "no"
+			if f.Kept {
+				kept = "yes"
+			}
+			rows = append(rows, []inline{line(f.Category), line(f.Source), line(code(f.Field + ": " + f.Action)), line(kept), line(f.Treatment)})
+			if !f.Kept {
+				dropped = append(dropped, f.Category)
+			}
+		}
+		d.table([]string{"Category", "Source", "Rule", "Kept", "Treatment"}, rows)
+		d.para("Dropped in this state: ", joinOr(dropped, "nothing"), ".")
+		if !s.Reachable {
+			continue
+		}
+		if len(s.Recipients) == 0 {
+			d.para("Recipients: none. Events in this state are anonymized and then discarded.")
+			continue
+		}
+		var items []inline
+		for _, rc := range s.Recipients {
+			if rc.Condition == "" {
+				items = append(items, line(code(rc.Destination), ": every event in this state"))
+			} else {
+				items = append(items, line(code(rc.Destination), ": only events for which ", code(rc.Condition), " is also granted"))
+			}
+		}
+		d.para("Recipients:")
+		d.list(items...)
+	}
+}
+
+func (r *Report) pseudonyms(d *doc) {
+	p := &r.cfg.Pseudonym
+	d.heading(2, "pseudonyms", "4. Pseudonyms and re-identification")
+	items := []inline{
+		line("Mode ", code(p.Mode.String()), ", period ", code(p.Period.String()), ": ", PseudonymSummary(p), "."),
+		line("A pseudonym is HMAC-SHA256 over the site and the identifier, cut to 128 bits (22 characters of base64url). It cannot be reversed; it can only be confirmed by someone who holds the period's key and guesses the identifier."),
+		line("Periods are counted from the Unix epoch in UTC: a period that divides 24h starts at 00:00 UTC on every gateway instance. An event stamped just before a period ends is still hashed with that period's key for ",
+			code(config.Duration(pseudonym.DefaultGrace).String()), " after the end."),
+	}
+	if p.Mode == config.PseudonymDerived {
+		items = append(items,
+			line("Key source: each period's key is derived with HKDF-SHA256 from the secret in ", secretWhere(p),
+				". Every gateway instance holding the secret computes the same pseudonyms, and restarts keep them."),
+			line("Who can re-identify: whoever holds the secret can recompute the key of every past and future period, link a visitor's pseudonyms across periods, and confirm a guessed identifier. Protect the secret like a password; rotating it starts unlinkable pseudonyms."))
+	} else {
+		items = append(items,
+			line("Key source: a random key for each period, drawn from the operating system's random source, held only in memory and never written, logged or shared. It is forgotten ",
+				code(config.Duration(pseudonym.DefaultGrace).String()), " after its period ends."),
+			line("Who can re-identify: while a period lasts, only the running gateway process; after rotation, nobody. Pseudonyms change when the gateway restarts and differ between gateway instances."))
+	}
+	if p.VisitorHash {
+		items = append(items, line("Visitor hash: where a policy enables it, a keyed hash of the site, the address truncated to /"+strconv.Itoa(visitorV4Bits)+
+			" (IPv4) or /"+strconv.Itoa(visitorV6Bits)+" (IPv6) and the reduced user agent, with its own key, replaced every "+dayWords(pseudonym.DefaultVisitorPeriod)+
+			" whatever the pseudonym period, and made in the same mode as the pseudonyms. It counts unique visitors without any identifier."))
+	} else {
+		items = append(items, line("Visitor hash: off (", code("pseudonym.visitor_hash: false"), ")."))
+	}
+	d.list(items...)
+}
+
+func scanning(d *doc, cfg *config.Config) {
+	o := anonymize.ScrubOptions(&cfg.Scan) // what anonymize.New compiles its cleaner from
+	d.heading(2, "scanning", "5. Free-text and URL scanning")
+	d.para("Page URLs and referrers under the ", code("path"), " and ", code("clean"), " rules, the event name, string values of allowlisted properties, and BLE store and sensor names are scanned. Percent-escapes are decoded first (up to four nested rounds). What is found:")
+	items := []inline{
+		line("e-mail addresses, phone numbers, payment card numbers (Luhn-checked), IBANs (mod-97 checked) and tokens (UUIDs, long hex ids, API keys and other long random strings) are replaced by a marker such as ", code("[email]"), " in text and path segments; a query or fragment parameter holding one is removed whole;"),
+		line("click and cross-site identifiers are removed from queries and fragments: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinClickIDs...), o.ExtraClickIDs...)))),
+		line("parameters removed because of their name, whatever their value: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinDropParams...), o.DropParams...)))),
+		line("user names and passwords in URLs (", code("user:password@"), ") are always removed; URLs that cannot be parsed safely (", code("mailto:"), ", ", code("javascript:"), ", bad hosts) are dropped or cut to their origin."),
+	}
+	if o.DropUTM {
+		items = append(items, line(code("utm_*"), " campaign parameters are removed."))
+	} else {
+		items = append(items, line(code("utm_*"), " campaign parameters are kept, and their values scanned like any other."))
+	}
+	d.list(items...)
+	d.para("Each record lists the kinds removed from it in a ", code("scrubbed"), " field, and the gateway counts them per kind (",
+		code("beacongate_anonymize_scrubbed_total"), ").")
+	var keep []string
+	for _, st := range []config.PolicyName{config.PolicyNone, config.PolicyAnalytics, config.PolicyAds} {
+		p := cfg.Policies.Get(st)
+		if p.URL == config.URLKeep {
+			keep = append(keep, "url in "+st.String())
+		}
+		if p.Referrer == config.ReferrerKeep {
+			keep = append(keep, "referrer in "+st.String())
+		}
+	}
+	if len(keep) > 0 {
+		d.para("Not scanned, because the policy keeps them as sent: ", codeList(keep), ".")
+	}
+}
+
+func (r *Report) recipients(d *doc) {
+	cfg := r.cfg
+	d.heading(2, "recipients", "6. Recipients")
+	var rows [][]inline
+	for i, rd := range r.Destinations {
+		cd := &cfg.Destinations[i]
+		req := "nothing (every event)"
+		if rd.Requires != 0 {
+			req = rd.Requires.String()
+		}
+		rows = append(rows, []inline{line(code(rd.Name)), line(rd.Type.String()), line(code(rd.Address)), line(req),
+			line(joinOr(rd.States, "none")), transport(cd)})
+	}
+	d.table([]string{"Destination", "Type", "Address", "Requires", "Receives states", "Transport"}, rows)
+
+	var head []string
+	head = append(head, "State")
+	for _, rd := range r.Destinations {
+		head = append(head, rd.Name)
+	}
+	rows = nil
+	for _, s := range r.States {
+		row := []inline{line(code(s.Name.String()))}
+		for _, rd := range r.Destinations {
+			cell := "no"
+			if !s.Reachable {
+				cell = "(state not used)"
+			}
+			for _, rc := range s.Recipients {
+				if rc.Destination == rd.Name {
+					cell = "yes"
+					if rc.Condition != "" {
+						cell = "if " + rc.Condition + " granted"
+					}
+				}
+			}
+			row = append(row, line(cell))
+		}
+		rows = append(rows, row)
+	}
+	d.para("Which destination receives which state:")
+	d.table(head, rows)
+}
+
+func transport(d *config.Destination) inline {
+	comp := d.Compression.String()
+	if d.Level != 0 {
+		comp += " level " + strconv.Itoa(d.Level)
+	}
+	batch := "batches of up to " + strconv.Itoa(d.Batch.MaxEvents) + " events, " + d.Batch.MaxBytes.String() + " or " + d.Batch.MaxAge.String()
+	switch d.Type {
+	case config.DestinationHTTP:
+		auth := "no Authorization header"
+		if d.HTTP.BearerTokenFile != "" {
+			auth = "bearer token from "
+		}
+		l := line("HTTP POST of NDJSON, "+comp+", "+batch+"; ", scheme(d.HTTP.URL), "; ", auth)
+		if d.HTTP.BearerTokenFile != "" {
+			l = append(l, span{Text: d.HTTP.BearerTokenFile, Code: true})
+		}
+		if len(d.HTTP.Headers) > 0 {
+			var hs []string
+			for k := range d.HTTP.Headers {
+				hs = append(hs, k)
+			}
+			l = append(l, line("; extra headers ", codeList(sorted(hs)))...)
+		}
+		return l
+	case config.DestinationKafka:
+		tls := "without TLS"
+		if d.Kafka.TLS.Enabled {
+			tls = "over TLS"
+		}
+		key := map[config.KafkaKey]string{config.KafkaKeySite: "the site id", config.KafkaKeyPseudonym: "the event's pseudonym", config.KafkaKeyNone: "none"}[d.Kafka.Key]
+		return line("Kafka records, " + comp + ", " + batch + ", " + tls + ", SASL " + d.Kafka.SASL.Mechanism.String() + "; record key: " + key)
+	}
+	return line("NDJSON files, " + comp + ", " + batch + "; a new file every " + d.File.MaxFileBytes.String() + " or " + d.File.MaxFileAge.String())
+}
+
+func scheme(u string) string {
+	if strings.HasPrefix(strings.ToLower(u), "https://") {
+		return "over TLS (https)"
+	}
+	return "without TLS (http)"
+}
+
+func (r *Report) retention(d *doc) {
+	cfg := r.cfg
+	s := &cfg.Spool
+	d.heading(2, "retention", "7. Storage and retention")
+	dur := "a record is acknowledged once written to the operating system; it survives a crash of the gateway, not a power loss"
+	if s.Durability == config.DurabilityFsync {
+		dur = "a record is acknowledged once flushed to disk; it survives a power loss"
+	}
+	full := "new requests are refused (HTTP 503) while the spool is full, so nothing is acknowledged that cannot be kept"
+	if s.WhenFull == config.WhenFullBlock {
+		full = "new requests wait up to " + s.BlockTimeout.String() + " for space, then are refused (HTTP 503)"
+	}
+	items := []inline{
+		line("Only anonymized records are stored; the raw request is held in memory only while it is processed and is never written, logged or used in a metric label."),
+		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
+			". A record stays there until every destination that should receive it has acknowledged it; a segment file is deleted once all destinations have passed it. While a destination is unreachable its records accumulate, and are retried until delivered."),
+		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
+		line("When the spool is full (", code(s.WhenFull.String()), "): ", full, "."),
+	}
+	for i := range cfg.Destinations {
+		dd := &cfg.Destinations[i]
+		if dd.Type == config.DestinationFile {
+			items = append(items, line("File destination ", code(dd.Name), ": files in ", code(dd.File.Dir),
+				". beacongate never deletes finished files: their retention period must be enforced outside the gateway."))
+		}
+	}
+	items = append(items, line("Retention at HTTP and Kafka destinations is set by their operators, not by beacongate."))
+	d.list(items...)
+}
+
+func names(ps []config.Purpose) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func signalNames(ss []config.Signal) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.String())
+	}
+	return out
+}
+
+// effectivePriority is the order in which the engine consults the grant
+// signals: those listed in consent.priority, then the others in the default
+// order (consent.NewEvaluator appends them; opt-out signals are not ordered).
+func effectivePriority(c *config.Consent) []config.Signal {
+	var out []config.Signal
+	seen := map[config.Signal]bool{}
+	for _, s := range c.Priority {
+		for _, g := range grantSignals {
+			if s == g && !seen[s] {
+				out = append(out, s)
+				seen[s] = true
+			}
+		}
+	}
+	return out // grant signals left out of the list are ignored (anonymize treats them as absent)
+}
+
+func tcfName(id int, names []string) string {
+	if id > 0 && id < len(names) {
+		return strconv.Itoa(id) + " (" + names[id] + ")"
+	}
+	return strconv.Itoa(id)
+}
+
+func joinOr(s []string, empty string) string {
+	if len(s) == 0 {
+		return empty
+	}
+	return strings.Join(s, ", ")
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,311 @@
+package ropa
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/config"
+)
+
+// render returns the Markdown, the HTML and the HTML's text content.
+func render(t *testing.T, r *Report) (md, html, text string) {
+	t.Helper()
+	var mb, hb bytes.Buffer
+	if err := r.WriteMarkdown(&mb); err != nil {
+		t.Fatalf("WriteMarkdown: %v", err)
+	}
+	if err := r.WriteHTML(&hb); err != nil {
+		t.Fatalf("WriteHTML: %v", err)
+	}
+	return mb.String(), hb.String(), htmlText(t, hb.Bytes())
+}
+
+// htmlText checks that the page is well-formed XHTML (every tag closed and
+// nested, every entity known) and returns its text content.
+func htmlText(t *testing.T, page []byte) string {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(page))
+	d.Strict = true
+	var text strings.Builder
+	var stack []string
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("HTML is not well-formed: %v", err)
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, tk.Name.Local)
+			if tk.Name.Local == "script" || tk.Name.Local == "link" || tk.Name.Local == "img" {
+				t.Fatalf("HTML holds a <%s> element: it must be self-contained and script-free", tk.Name.Local)
+			}
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 && stack[len(stack)-1] != "style" {
+				text.Write(tk)
+			}
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("HTML ends with open elements %v", stack)
+	}
+	return text.String()
+}
+
+// checkTables fails when a Markdown table row has a different number of
+// cells than its header (an unescaped '|' in a value would do that).
+func checkTables(t *testing.T, md string) {
+	t.Helper()
+	want := -1
+	for _, l := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(l, "|") {
+			want = -1
+			continue
+		}
+		n := strings.Count(l, "|") - strings.Count(l, `\|`)
+		if want < 0 {
+			want = n
+		} else if n != want {
+			t.Fatalf("table row has %d cell separators, header has %d: %s", n, want, l)
+		}
+	}
+}
+
+func loadExample(t *testing.T, name string) *config.Config {
+	t.Helper()
+	c, err := config.Load(filepath.Join("..", "..", "examples", name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return c
+}
+
+func parse(t *testing.T, yaml string) *config.Config {
+	t.Helper()
+	c, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return c
+}
+
+func TestReportExamples(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(paths) < 3 {
+		t.Fatalf("examples: %v, %d found; want at least 3", err, len(paths))
+	}
+	cfgs := map[string]*config.Config{"default": config.Default()}
+	for _, p := range paths {
+		cfgs[filepath.Base(p)] = loadExample(t, filepath.Base(p))
+	}
+	for name, cfg := range cfgs {
+		t.Run(name, func(t *testing.T) {
+			r := Build(cfg)
+			md, _, text := render(t, r)
+			checkTables(t, md)
+			for _, s := range []string{"# Record of processing activities", "## 1. Overview", "## 2. Consent", "### 2.2 Signals honoured",
+				"### 2.3 Merge rule", "### 2.4 TCF mapping", "## 3. Data collected per consent state", "### State `none`",
+				"### State `analytics`", "### State `ads`", "## 4. Pseudonyms and re-identification",
+				"## 5. Free-text and URL scanning", "## 6. Recipients", "## 7. Storage and retention"} {
+				if !strings.Contains(md, s) {
+					t.Errorf("Markdown lacks %q", s)
+				}
+			}
+			v := anonymize.PolicyVersion(cfg)
+			if r.PolicyVersion != v || !strings.Contains(md, "`"+v+"`") || !strings.Contains(text, v) {
+				t.Errorf("policy version %s missing", v)
+			}
+			for _, d := range cfg.Destinations {
+				if !strings.Contains(md, "`"+d.Name+"`") || !strings.Contains(text, d.Name) {
+					t.Errorf("destination %s missing", d.Name)
+				}
+			}
+			for _, st := range []config.PolicyName{config.PolicyNone, config.PolicyAnalytics, config.PolicyAds} {
+				p := cfg.Policies.Get(st)
+				if p.IP.Action == config.IPTruncate {
+					want := "truncated to /" + strconv.Itoa(p.IP.V4Prefix) + " (IPv4) and /" + strconv.Itoa(p.IP.V6Prefix) + " (IPv6)"
+					if !strings.Contains(text, want) {
+						t.Errorf("%s: lacks %q", st, want)
+					}
+				}
+			}
+			if !strings.Contains(text, "rotates every "+cfg.Pseudonym.Period.String()) {
+				t.Errorf("lacks the pseudonym period %s", cfg.Pseudonym.Period)
+			}
+			if !strings.Contains(text, cfg.Spool.Dir) {
+				t.Errorf("lacks the spool directory %s", cfg.Spool.Dir)
+			}
+		})
+	}
+}
+
+func TestReportFollowsConfig(t *testing.T) {
+	base := parse(t, "")
+	changed := parse(t, `
+pseudonym: {period: 12h}
+policies:
+  analytics:
+    ip: {action: truncate, v4_prefix: 16, v6_prefix: 56}
+`)
+	_, _, baseText := render(t, Build(base))
+	_, _, text := render(t, Build(changed))
+	f := func(text, s string, want bool) {
+		t.Helper()
+		if strings.Contains(text, s) != want {
+			t.Errorf("contains %q = %v; want %v", s, !want, want)
+		}
+	}
+	f(baseText, "truncated to /24 (IPv4) and /48 (IPv6)", true)
+	f(baseText, "/16 (IPv4)", false)
+	f(baseText, "rotates every 24h (1 day)", true)
+	f(text, "truncated to /16 (IPv4) and /56 (IPv6): the last 16 bits of an IPv4 address and the last 72 bits", true)
+	f(text, "rotates every 12h;", true)
+	f(text, "rotates every 24h", false)
+	f(text, "ephemeral: the key is random and never stored", true)
+	if Build(base).PolicyVersion == Build(changed).PolicyVersion {
+		t.Error("policy version did not change with the policy")
+	}
+
+	derived := parse(t, `
+pseudonym: {mode: derived, secret_env: BG_TEST_SECRET, period: 168h}
+geoip: {database: /nonexistent/GeoLite2-City.mmdb}
+policies:
+  analytics:
+    geo: {level: city, grid: 0.1}
+`)
+	_, _, text = render(t, Build(derived))
+	f(text, "rotates every 168h (7 days); derived: whoever holds the secret in the environment variable BG_TEST_SECRET can recompute", true)
+	f(text, "coordinates rounded to a 0.1° grid (about 11.1 km", true)
+	f(text, "nobody can re-identify after rotation", false)
+}
+
+func TestReportRecipients(t *testing.T) {
+	shop := Build(loadExample(t, "shop-retargeting.yaml"))
+	got := map[string][]string{}
+	for _, s := range shop.States {
+		for _, rc := range s.Recipients {
+			got[s.Name.String()] = append(got[s.Name.String()], rc.Destination+"|"+rc.Condition)
+		}
+	}
+	want := map[string][]string{"none": {"warehouse|"}, "analytics": {"warehouse|"}, "ads": {"warehouse|", "retargeting|"}}
+	for st, w := range want {
+		if !slices.Equal(got[st], w) {
+			t.Errorf("state %s recipients = %v; want %v", st, got[st], w)
+		}
+	}
+
+	// A destination that needs device_storage receives every state, but
+	// only when that purpose is granted too; ads is not used, so the ads
+	// state never applies and nobody receives it.
+	c := parse(t, `
+consent: {purposes: [analytics, device_storage]}
+destinations:
+  - {name: local, type: file}
+  - {name: storage, type: file, requires: [device_storage]}
+`)
+	r := Build(c)
+	if r.States[2].Reachable || len(r.States[2].Recipients) != 0 {
+		t.Errorf("ads state: reachable %v, recipients %v; want unreachable, none", r.States[2].Reachable, r.States[2].Recipients)
+	}
+	if rc := r.States[0].Recipients; len(rc) != 2 || rc[1] != (Recipient{Destination: "storage", Condition: "device_storage"}) {
+		t.Errorf("none state recipients = %v", rc)
+	}
+	md, _, _ := render(t, r)
+	if !strings.Contains(md, "`storage`: only events for which `device_storage` is also granted") ||
+		!strings.Contains(md, "This state never applies with this configuration") {
+		t.Errorf("conditions not rendered:\n%s", md)
+	}
+}
+
+func TestReportEscapesHostileValues(t *testing.T) {
+	c := config.Default()
+	const hostile = `<script>alert("x")</script>`
+	c.Destinations[0].Name = hostile
+	c.Properties.Allow = []string{"a" + hostile, "pipe|`tick`"}
+	c.Sites = []config.Site{{ID: "s&<b>", Origins: []string{"https://x.example\n| injected | row |"}}}
+	r := Build(c)
+	r.Generated = time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	md, html, text := render(t, r)
+	if strings.Contains(html, "<script") || strings.Contains(html, "<b>") {
+		t.Error("HTML holds a raw hostile tag")
+	}
+	if !strings.Contains(text, hostile) || !strings.Contains(text, "pipe|`tick`") || !strings.Contains(text, "s&<b>") {
+		t.Error("HTML text lost the hostile values; they must be shown escaped")
+	}
+	if strings.Contains(md, "<script") || strings.Contains(md, "<b>") {
+		t.Error("Markdown holds a raw hostile tag")
+	}
+	if !strings.Contains(md, "&lt;script&gt;") {
+		t.Error("Markdown lacks the escaped destination name")
+	}
+	if strings.Contains(md, "\n| injected") {
+		t.Error("a line break in a value started a new Markdown line")
+	}
+	checkTables(t, md)
+	// Without '<' the property list is a code span; '|' must not split the cell there either.
+	c.Properties.Allow = []string{"pipe|`tick`"}
+	md2, _, _ := render(t, Build(c))
+	checkTables(t, md2)
+	if !strings.Contains(md2, "| `` properties: allowlist: pipe\\|`tick` `` |") {
+		t.Error("property list not rendered as an escaped code span")
+	}
+	if !strings.Contains(text, "2026-01-02 03:04 UTC") {
+		t.Error("Generated time not shown")
+	}
+}
+
+func TestReportRules(t *testing.T) {
+	f := func(cfg *config.Config, st config.PolicyName, field, action string, kept bool) {
+		t.Helper()
+		for _, r := range Rules(cfg, st) {
+			if r.Field == field {
+				if r.Action != action || r.Kept != kept {
+					t.Errorf("%s %s: action %q kept %v; want %q %v", st, field, r.Action, r.Kept, action, kept)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: no rule for %s", st, field)
+	}
+	def := config.Default()
+	f(def, config.PolicyNone, "ip", "drop", false)
+	f(def, config.PolicyAnalytics, "ip", "truncate /24 (IPv4), /48 (IPv6)", true)
+	f(def, config.PolicyNone, "geo", "country (no geoip.database: none)", false)
+	f(def, config.PolicyNone, "user_id", "drop", false)
+	f(def, config.PolicyAnalytics, "user_id", "pseudonymize (ephemeral key, 24h)", true)
+	f(def, config.PolicyAnalytics, "properties", "allowlist (empty)", false)
+	f(def, config.PolicyAds, "bots", "drop", false)
+	f(def, config.PolicyAds, "user_agent", "keep", true)
+	shop := loadExample(t, "shop-retargeting.yaml")
+	f(shop, config.PolicyAds, "geo", "city, grid 0.1°", true)
+	f(shop, config.PolicyAnalytics, "properties", "allowlist: product_id, category, cart_value, currency, step", true)
+	off := parse(t, "pseudonym: {visitor_hash: false}")
+	f(off, config.PolicyNone, "visitor_hash", "off (pseudonym.visitor_hash: false)", false)
+	f(def, config.PolicyNone, "visitor_hash", "daily hash", true)
+}
+
+func TestReportHTMLFile(t *testing.T) {
+	// The HTML must stand alone: no external references of any kind.
+	var b bytes.Buffer
+	if err := Build(config.Default()).WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"src=", "href=", "@import", "url("} {
+		if strings.Contains(b.String(), s) {
+			t.Errorf("HTML references an external asset (%s)", s)
+		}
+	}
+}

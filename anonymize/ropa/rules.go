@@ -1,0 +1,308 @@
+package ropa
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/config"
+)
+
+// The visitor hash always hashes the address truncated to these prefixes,
+// whatever the policy keeps.
+const (
+	visitorV4Bits = anonymize.VisitorIPv4Bits
+	visitorV6Bits = anonymize.VisitorIPv6Bits
+)
+
+// FieldRule is what one policy does with one kind of personal data.
+type FieldRule struct {
+	// Field is the key of the rule under policies.<state> in the config,
+	// e.g. "ip" or "user_id".
+	Field string
+	// Category is the personal data category in words, e.g. "IP address".
+	Category string
+	// Source says where the data comes from in a request.
+	Source string
+	// Action is the rule in the config's own terms, short, e.g.
+	// "truncate /24 (IPv4), /48 (IPv6)".
+	Action string
+	// Treatment says in words what is kept, e.g. "truncated to /24 (IPv4)
+	// and /48 (IPv6)".
+	Treatment string
+	// Kept reports whether anything of the category reaches a record.
+	Kept bool
+}
+
+// Rules returns the field rules of the policy for state, in record order.
+func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
+	p := cfg.Policies.Get(state)
+	return []FieldRule{
+		ipRule(p.IP),
+		geoRule(cfg, p),
+		uaRule(p.UserAgent.Action),
+		botRule(p.Bots),
+		urlRule(p.URL),
+		referrerRule(p.Referrer),
+		idRule(cfg, "user_id", "User ids", "the site's user id (uid), e.g. a login", p.UserID),
+		idRule(cfg, "client_id", "Client ids", "the tracker's client id (cid), e.g. a first-party cookie value", p.ClientID),
+		idRule(cfg, "device_id", "Device ids (BLE MAC addresses, advertising ids, app instance ids)", "BLE sightings: mac, adid or app_instance_id", p.DeviceID),
+		visitorRule(cfg, p),
+		languageRule(p.AcceptLanguage),
+		propertiesRule(cfg, p.Properties),
+	}
+}
+
+func ipRule(r config.IPRule) FieldRule {
+	f := FieldRule{Field: "ip", Category: "IP address", Source: "the client address (X-Forwarded-For or Forwarded only from server.trusted_proxies)", Action: r.Action.String()}
+	switch r.Action {
+	case config.IPTruncate:
+		f.Kept = true
+		f.Action = "truncate /" + strconv.Itoa(r.V4Prefix) + " (IPv4), /" + strconv.Itoa(r.V6Prefix) + " (IPv6)"
+		f.Treatment = "truncated to /" + strconv.Itoa(r.V4Prefix) + " (IPv4) and /" + strconv.Itoa(r.V6Prefix) +
+			" (IPv6): the last " + strconv.Itoa(32-r.V4Prefix) + " bits of an IPv4 address and the last " +
+			strconv.Itoa(128-r.V6Prefix) + " bits of an IPv6 address are set to zero"
+		switch {
+		case r.V4Prefix == 32 || r.V6Prefix == 128:
+			f.Treatment += "; a /32 (IPv4) or /128 (IPv6) prefix keeps the whole address"
+		case r.V4Prefix > 24 || r.V6Prefix > 64:
+			f.Treatment += "; prefixes longer than /24 (IPv4) or /64 (IPv6) can single out one household or device"
+		}
+	case config.IPKeep:
+		f.Kept = true
+		f.Treatment = "recorded in full"
+	default:
+		f.Treatment = "not recorded"
+	}
+	return f
+}
+
+func geoRule(cfg *config.Config, p *config.Policy) FieldRule {
+	f := FieldRule{Field: "geo", Category: "Location", Source: "derived from the IP address with the GeoIP database", Action: p.Geo.Level.String()}
+	if p.Geo.Level != config.GeoNone && p.Geo.Grid > 0 {
+		f.Action += ", grid " + formatFloat(p.Geo.Grid) + "°"
+	}
+	switch {
+	case p.Geo.Level == config.GeoNone:
+		f.Treatment = "not recorded"
+	case cfg.GeoIP.Database == "":
+		f.Action += " (no geoip.database: none)"
+		f.Treatment = "not recorded: no GeoIP database is configured (the policy would allow " + p.Geo.Level.String() + ")"
+	default:
+		f.Kept = true
+		f.Treatment = "kept down to " + geoLevelWords(p.Geo.Level)
+		if p.Geo.Grid > 0 {
+			f.Treatment += ", with coordinates rounded to a " + formatFloat(p.Geo.Grid) + "° grid (about " +
+				formatFloat(roundTo(p.Geo.Grid*111.2, 1)) + " km north-south)"
+		} else {
+			f.Treatment += ", without coordinates"
+		}
+		if cfg.GeoIP.LookupFrom == config.LookupTruncated {
+			f.Treatment += "; looked up from the address after the ip rule, so the full address is not used"
+		} else {
+			f.Treatment += "; looked up from the full address in memory, before it is truncated or dropped"
+		}
+	}
+	return f
+}
+
+func geoLevelWords(l config.GeoLevel) string {
+	switch l {
+	case config.GeoContinent:
+		return "the continent"
+	case config.GeoCountry:
+		return "the continent and country"
+	case config.GeoRegion:
+		return "the continent, country and first-level region"
+	}
+	return "the continent, country, region and city"
+}
+
+func uaRule(a config.UAAction) FieldRule {
+	f := FieldRule{Field: "user_agent", Category: "Device and browser data", Source: "the User-Agent header", Action: a.String()}
+	switch a {
+	case config.UAReduce:
+		f.Kept = true
+		f.Treatment = "reduced to browser family and major version, operating system family, device class (desktop, mobile, ...) and whether it is a known bot; the header itself is not recorded"
+	case config.UAKeep:
+		f.Kept = true
+		f.Treatment = "recorded as sent (the full User-Agent header), plus the reduced form"
+	default:
+		f.Treatment = "not recorded"
+	}
+	return f
+}
+
+func botRule(a config.BotAction) FieldRule {
+	f := FieldRule{Field: "bots", Category: "Bot traffic", Source: "requests whose User-Agent is a known bot, crawler or tool", Action: a.String()}
+	switch a {
+	case config.BotsFlag:
+		f.Kept = true
+		f.Treatment = "kept and marked as bot"
+	case config.BotsKeep:
+		f.Kept = true
+		f.Treatment = "kept like any other event"
+	default:
+		f.Treatment = "the whole event is discarded"
+	}
+	return f
+}
+
+func urlRule(a config.URLAction) FieldRule {
+	f := FieldRule{Field: "url", Category: "Page URL", Source: "the url field (the pixel falls back to the Referer header)", Action: a.String()}
+	switch a {
+	case config.URLPath:
+		f.Kept = true
+		f.Treatment = "scheme, host and path only (no query, no fragment); path segments holding personal data are replaced by markers such as [email]"
+	case config.URLClean:
+		f.Kept = true
+		f.Treatment = "scheme, host, path, query and fragment, with click ids, sensitive parameters and any parameter or path segment holding personal data removed (see Free-text scanning)"
+	case config.URLKeep:
+		f.Kept = true
+		f.Treatment = "recorded as sent, without any scanning"
+	default:
+		f.Treatment = "not recorded"
+	}
+	return f
+}
+
+func referrerRule(a config.ReferrerAction) FieldRule {
+	f := FieldRule{Field: "referrer", Category: "Referrer URL", Source: "the ref field", Action: a.String()}
+	switch a {
+	case config.ReferrerOrigin:
+		f.Kept = true
+		f.Treatment = "scheme and host only"
+	case config.ReferrerPath:
+		f.Kept = true
+		f.Treatment = "scheme, host and path only; path segments holding personal data are replaced by markers"
+	case config.ReferrerClean:
+		f.Kept = true
+		f.Treatment = "like the page URL under clean: click ids, sensitive parameters and personal data removed"
+	case config.ReferrerKeep:
+		f.Kept = true
+		f.Treatment = "recorded as sent, without any scanning"
+	default:
+		f.Treatment = "not recorded"
+	}
+	return f
+}
+
+func idRule(cfg *config.Config, field, category, source string, a config.IDAction) FieldRule {
+	f := FieldRule{Field: field, Category: category, Source: source, Action: a.String()}
+	if a != config.IDPseudonymize {
+		f.Treatment = "not recorded"
+		return f
+	}
+	f.Kept = true
+	f.Action = "pseudonymize (" + cfg.Pseudonym.Mode.String() + " key, " + cfg.Pseudonym.Period.String() + ")"
+	f.Treatment = "replaced by a pseudonym: " + PseudonymSummary(&cfg.Pseudonym)
+	if field == "device_id" {
+		f.Treatment += "; the kind of id (mac, adid, app_instance) is recorded with it"
+	}
+	return f
+}
+
+// PseudonymSummary says in one sentence how pseudonyms are made under p and
+// who can re-identify.
+func PseudonymSummary(p *config.Pseudonym) string {
+	s := "HMAC-SHA256 of the site and the id (so sites cannot join their visitors), with a key that rotates every " + durationWords(p.Period.D())
+	if p.Mode == config.PseudonymDerived {
+		return s + "; derived: whoever holds the secret in " + secretWhere(p) +
+			" can recompute every period's key, link periods and confirm a guessed id"
+	}
+	return s + "; ephemeral: the key is random and never stored, so nobody can re-identify after rotation"
+}
+
+func visitorRule(cfg *config.Config, p *config.Policy) FieldRule {
+	f := FieldRule{Field: "visitor_hash", Category: "Visitor hash", Source: "computed from the site, the IP address and the reduced user agent", Action: "off"}
+	switch {
+	case !cfg.Pseudonym.VisitorHash:
+		f.Action = "off (pseudonym.visitor_hash: false)"
+		f.Treatment = "not computed (pseudonym.visitor_hash is false)"
+	case !p.VisitorHash:
+		f.Treatment = "not computed"
+	default:
+		f.Kept = true
+		f.Action = "daily hash"
+		f.Treatment = "HMAC-SHA256 of the site, the address truncated to /" + strconv.Itoa(visitorV4Bits) + " (IPv4) or /" +
+			strconv.Itoa(visitorV6Bits) + " (IPv6) and the reduced user agent, with a new key every " + dayWords(pseudonym.DefaultVisitorPeriod) +
+			": it counts unique visitors and cannot link one period to the next"
+		if cfg.Pseudonym.Mode == config.PseudonymDerived {
+			f.Treatment += "; derived: whoever holds the secret in " + secretWhere(&cfg.Pseudonym) + " can recompute it"
+		} else {
+			f.Treatment += "; ephemeral: the key is random and never stored"
+		}
+	}
+	return f
+}
+
+func languageRule(a config.LanguageAction) FieldRule {
+	f := FieldRule{Field: "accept_language", Category: "Language", Source: "the Accept-Language header", Action: a.String()}
+	if a == config.LanguagePrimary {
+		f.Kept = true
+		f.Treatment = "the first language only, without region (\"de\" from \"de-DE,de;q=0.9,en;q=0.8\")"
+	} else {
+		f.Treatment = "not recorded"
+	}
+	return f
+}
+
+func propertiesRule(cfg *config.Config, a config.PropertiesAction) FieldRule {
+	f := FieldRule{Field: "properties", Category: "Custom properties", Source: "props (beacons) or p.<name> query parameters (pixel)", Action: a.String()}
+	switch {
+	case a != config.PropertiesAllowlist:
+		f.Treatment = "none recorded"
+	case len(cfg.Properties.Allow) == 0:
+		f.Action = "allowlist (empty)"
+		f.Treatment = "none recorded: properties.allow is empty"
+	default:
+		f.Kept = true
+		f.Action = "allowlist: " + strings.Join(cfg.Properties.Allow, ", ")
+		f.Treatment = "only " + strings.Join(cfg.Properties.Allow, ", ") +
+			"; string values are scanned and e-mail addresses, phone numbers, card numbers, IBANs and tokens are replaced by markers; other properties are dropped"
+	}
+	return f
+}
+
+// secretWhere names where the derived-mode secret comes from.
+func secretWhere(p *config.Pseudonym) string {
+	switch {
+	case p.SecretFile != "":
+		return "the file " + p.SecretFile
+	case p.SecretEnv != "":
+		return "the environment variable " + p.SecretEnv
+	}
+	return "(no secret configured)"
+}
+
+// durationWords writes d as "24h (1 day)" or "168h (7 days)" when it is a
+// whole number of days, else as the config writes it.
+func durationWords(d time.Duration) string {
+	s := config.Duration(d).String()
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		n := int(d / day)
+		if n == 1 {
+			return s + " (1 day)"
+		}
+		return s + " (" + strconv.Itoa(n) + " days)"
+	}
+	return s
+}
+
+// dayWords names a visitor-hash period: "UTC day" for 24h.
+func dayWords(d time.Duration) string {
+	if d == 24*time.Hour {
+		return "UTC day"
+	}
+	return durationWords(d)
+}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func roundTo(f float64, decimals int) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', decimals, 64), 64)
+	return v
+}

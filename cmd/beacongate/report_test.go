@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func reportRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{"report"}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestReportCommand(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	dir := t.TempDir()
+	for _, p := range append(paths, "") {
+		args := []string{}
+		if p != "" {
+			args = append(args, "-config", p)
+		}
+		md, errs, code := reportRun(t, args...)
+		if code != 0 || !strings.HasPrefix(md, "# Record of processing activities") || !strings.Contains(md, "## 7. Storage and retention") {
+			t.Fatalf("%s: exit %d, stderr %s, markdown:\n%.300s", p, code, errs, md)
+		}
+		out := filepath.Join(dir, "report.html")
+		if _, errs, code := reportRun(t, append(args, "-format", "html", "-o", out)...); code != 0 {
+			t.Fatalf("%s: html: exit %d: %s", p, code, errs)
+		}
+		page, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := xml.NewDecoder(bytes.NewReader(page))
+		d.Strict = true
+		for {
+			_, err := d.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: HTML is not well-formed: %v", p, err)
+			}
+		}
+		if !bytes.Contains(page, []byte("<h2 id=\"recipients\">6. Recipients</h2>")) {
+			t.Errorf("%s: HTML lacks the recipients section", p)
+		}
+	}
+
+	// The report follows the config: a different prefix shows up.
+	cfg := filepath.Join(dir, "prefix.yaml")
+	if err := os.WriteFile(cfg, []byte("policies:\n  analytics:\n    ip: {action: truncate, v4_prefix: 20, v6_prefix: 40}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	md, _, _ := reportRun(t, "-config", cfg)
+	if !strings.Contains(md, "truncated to /20 (IPv4) and /40 (IPv6)") || !strings.Contains(md, "truncated to /24 (IPv4) and /48 (IPv6)") {
+		t.Error("report does not show the analytics prefixes /20, /40 next to the ads policy's default /24, /48")
+	}
+
+	f := func(want int, args ...string) {
+		t.Helper()
+		if _, errs, code := reportRun(t, args...); code != want {
+			t.Errorf("report %v: exit %d; want %d (%s)", args, code, want, errs)
+		}
+	}
+	f(2, "-format", "pdf")
+	f(2, "extra")
+	f(1, "-config", "/nonexistent/beacongate.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("policies:\n  analytics:\n    ip: {v4_prefix: 33}\n"), 0o600)
+	f(1, "-config", bad)
+	f(1, "-o", filepath.Join(dir, "no", "such", "dir", "r.md"))
+}
