@@ -1,0 +1,83 @@
+//go:build !race
+
+package upstream
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+)
+
+// parkedSink blocks in Send until released, so that the shipper goroutine
+// is parked and does not allocate while the test counts allocations (the
+// counter is process-wide).
+type parkedSink struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *parkedSink) Send(ctx context.Context, b *Batch) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+func (s *parkedSink) Close() error { return nil }
+
+func TestAllocations(t *testing.T) {
+	f := func(name string, fn func()) {
+		t.Helper()
+		fn()
+		if n := testing.AllocsPerRun(1000, fn); n != 0 {
+			t.Fatalf("%s: %v allocs per run, want 0", name, n)
+		}
+	}
+	rec := testRecord(rand.New(rand.NewPCG(1, 1)), "a", 1)
+
+	for _, d := range []Durability{DurabilityProcess, DurabilityFsync} {
+		sink := &parkedSink{entered: make(chan struct{}, 1), release: make(chan struct{})}
+		p := openP(t, Options{Spool: SpoolOptions{Durability: d},
+			Destinations: []DestinationOptions{{Name: "parked", Sink: sink, Batch: BatchOptions{MaxEvents: 1}}}})
+		if err := p.Append(rec, 1); err != nil {
+			t.Fatal(err)
+		}
+		<-sink.entered
+		f("Pipeline.Append "+d.String(), func() {
+			if err := p.Append(rec, 1); err != nil {
+				t.Fatal(err)
+			}
+		})
+		f("Pipeline.Append unrouted", func() {
+			if err := p.Append(rec, 1<<5); err != nil {
+				t.Fatal(err)
+			}
+		})
+		close(sink.release)
+		closeP(t, p)
+	}
+
+	f("jsonStringField", func() {
+		if len(jsonStringField(rec, "site")) == 0 {
+			t.Fatal("no site")
+		}
+	})
+	data := testBatchData(50)
+	for _, c := range []Codec{CodecZstd, CodecGzip, CodecNone} {
+		e, err := NewEncoder(c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := make([]byte, 0, 2*len(data))
+		f("Encoder.AppendEncoded "+c.String(), func() {
+			if _, err := e.AppendEncoded(dst[:0], data); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

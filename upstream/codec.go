@@ -1,0 +1,153 @@
+package upstream
+
+import (
+	"fmt"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Codec is how a batch is compressed on the wire.
+type Codec uint8
+
+// The codecs.
+const (
+	CodecAuto Codec = iota // the default: zstd
+	CodecNone
+	CodecZstd
+	CodecGzip
+)
+
+// String returns "auto", "none", "zstd" or "gzip".
+func (c Codec) String() string {
+	switch c {
+	case CodecAuto:
+		return "auto"
+	case CodecNone:
+		return "none"
+	case CodecZstd:
+		return "zstd"
+	case CodecGzip:
+		return "gzip"
+	}
+	return "unknown"
+}
+
+// ParseCodec parses the names String returns; "" is CodecAuto.
+func ParseCodec(s string) (Codec, error) {
+	switch s {
+	case "", "auto":
+		return CodecAuto, nil
+	case "none":
+		return CodecNone, nil
+	case "zstd":
+		return CodecZstd, nil
+	case "gzip":
+		return CodecGzip, nil
+	}
+	return CodecAuto, fmt.Errorf("upstream: unknown codec %q (want none, zstd or gzip)", s)
+}
+
+// resolve returns the codec CodecAuto stands for.
+func (c Codec) resolve() Codec {
+	if c == CodecAuto {
+		return CodecZstd
+	}
+	return c
+}
+
+// ContentEncoding returns the HTTP Content-Encoding value, "" for none.
+func (c Codec) ContentEncoding() string {
+	switch c.resolve() {
+	case CodecZstd:
+		return "zstd"
+	case CodecGzip:
+		return "gzip"
+	}
+	return ""
+}
+
+// Ext returns the file name extension of data compressed with c.
+func (c Codec) Ext() string {
+	switch c.resolve() {
+	case CodecZstd:
+		return ".zst"
+	case CodecGzip:
+		return ".gz"
+	}
+	return ""
+}
+
+// Encoder compresses whole batches, reusing its state: a new zstd writer per
+// batch costs about 3 MB and 35 allocations, a reused one with EncodeAll
+// none. An Encoder is not safe for concurrent use.
+type Encoder struct {
+	codec Codec
+	zenc  *zstd.Encoder
+	gz    *gzip.Writer
+	w     sliceWriter
+}
+
+// NewEncoder returns an encoder for c at level: 0 is the codec's default;
+// zstd takes the zstd command's levels (1-22, mapped onto the four speeds
+// of klauspost/compress: 1-2 fastest, 3-5 default, 6-9 better, 10+ best);
+// gzip takes 1-9.
+func NewEncoder(c Codec, level int) (*Encoder, error) {
+	e := &Encoder{codec: c.resolve()}
+	switch e.codec {
+	case CodecNone:
+	case CodecZstd:
+		l := zstd.SpeedDefault
+		if level > 0 {
+			l = zstd.EncoderLevelFromZstd(level)
+		}
+		var err error
+		e.zenc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("upstream: zstd encoder: %w", err)
+		}
+	case CodecGzip:
+		l := gzip.DefaultCompression
+		if level != 0 {
+			l = level
+		}
+		var err error
+		e.gz, err = gzip.NewWriterLevel(&e.w, l)
+		if err != nil {
+			return nil, fmt.Errorf("upstream: gzip level %d: %w", level, err)
+		}
+	default:
+		return nil, fmt.Errorf("upstream: unknown codec %d", c)
+	}
+	return e, nil
+}
+
+// Codec returns the encoder's codec (never CodecAuto).
+func (e *Encoder) Codec() Codec { return e.codec }
+
+// AppendEncoded appends src, compressed as one zstd frame or gzip member
+// (or as is for CodecNone), to dst.
+func (e *Encoder) AppendEncoded(dst, src []byte) ([]byte, error) {
+	switch e.codec {
+	case CodecZstd:
+		return e.zenc.EncodeAll(src, dst), nil
+	case CodecGzip:
+		e.w.b = dst
+		e.gz.Reset(&e.w)
+		if _, err := e.gz.Write(src); err != nil {
+			return dst, err
+		}
+		err := e.gz.Close()
+		dst, e.w.b = e.w.b, nil
+		return dst, err
+	}
+	return append(dst, src...), nil
+}
+
+// sliceWriter is an io.Writer appending to b.
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}

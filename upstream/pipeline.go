@@ -1,0 +1,364 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/beacongate/beacongate/upstream/spool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Route is a set of destinations: bit i means Options.Destinations[i].
+type Route = spool.Route
+
+// RouteTo returns the route holding destination i alone.
+func RouteTo(i int) Route { return spool.RouteTo(i) }
+
+// Durability says when Append returns; see package spool.
+type Durability = spool.Durability
+
+// The durability levels.
+const (
+	DurabilityProcess = spool.DurabilityProcess
+	DurabilityFsync   = spool.DurabilityFsync
+)
+
+// FullPolicy says what Append does when the spool is full.
+type FullPolicy = spool.FullPolicy
+
+// The full policies.
+const (
+	FullShed  = spool.FullShed
+	FullBlock = spool.FullBlock
+)
+
+// Errors of Append, from package spool. Test them with errors.Is.
+var (
+	ErrFull          = spool.ErrFull
+	ErrDisk          = spool.ErrDisk
+	ErrClosed        = spool.ErrClosed
+	ErrInvalidRecord = spool.ErrInvalidRecord
+)
+
+// SpoolOptions configures the spool; zero fields take spool's defaults.
+type SpoolOptions struct {
+	Dir            string // default <DataDir>/spool
+	MaxBytes       int64  // size cap, default 1 GiB
+	SegmentBytes   int64  // default MaxBytes/8, at most 64 MiB
+	MaxRecordBytes int    // default 1 MiB
+	Durability     Durability
+	FsyncMaxDelay  time.Duration
+	WhenFull       FullPolicy
+	BlockTimeout   time.Duration // for FullBlock, default 1 s
+}
+
+// RetryOptions shapes the backoff between attempts of a retryable failure.
+// A batch is retried until it is delivered, it fails permanently, or Close's
+// deadline passes (it then stays in the spool).
+type RetryOptions struct {
+	Initial       time.Duration // first backoff, default 100 ms
+	Max           time.Duration // longest backoff, default 30 s
+	MaxRetryAfter time.Duration // cap on a destination's Retry-After, default 10 min
+}
+
+func (o *RetryOptions) resolve() {
+	if o.Initial <= 0 {
+		o.Initial = 100 * time.Millisecond
+	}
+	if o.Max <= 0 {
+		o.Max = 30 * time.Second
+	}
+	o.Max = max(o.Max, o.Initial)
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = 10 * time.Minute
+	}
+}
+
+// DestinationOptions configures one destination. Exactly one of File, HTTP,
+// Kafka and Sink is set.
+type DestinationOptions struct {
+	// Name labels metrics and names the cursor and dead-letter folder:
+	// 1-64 characters of [A-Za-z0-9_-].
+	Name string
+
+	File  *FileOptions
+	HTTP  *HTTPOptions
+	Kafka *KafkaOptions
+	Sink  Sink // any other sink; closed by Pipeline.Close
+
+	Batch BatchOptions
+
+	// Compression of batches on the wire: the HTTP body, the file
+	// frames (zstd only), or Kafka's record batches. Default zstd.
+	Compression Codec
+	// CompressionLevel: 0 is the codec's default; see NewEncoder.
+	CompressionLevel int
+
+	Retry RetryOptions
+
+	// SendTimeout bounds one Send attempt. Default 30 s.
+	SendTimeout time.Duration
+}
+
+// Options configures a Pipeline.
+type Options struct {
+	// DataDir is the base of the default paths: <DataDir>/spool,
+	// <DataDir>/deadletter and, for file destinations, <DataDir>/out.
+	DataDir string
+
+	Spool        SpoolOptions
+	Destinations []DestinationOptions
+
+	// DeadLetterDir receives batches a destination refused for good, in
+	// <DeadLetterDir>/<destination>/. Default <DataDir>/deadletter.
+	DeadLetterDir string
+
+	// Registerer receives the metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Logger receives operational events; nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+// Pipeline stores records in the spool and ships them to every destination
+// they are routed to, at least once. Append is safe for concurrent use.
+type Pipeline struct {
+	spool    *spool.Spool
+	shippers []*shipper
+	mask     Route
+	log      *slog.Logger
+	m        *pipelineMetrics
+
+	cancel    context.CancelFunc
+	drain     chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the spool (repairing what a crash left), builds the sinks and
+// starts one shipper per destination, each resuming from its cursor.
+func Open(opts Options) (*Pipeline, error) {
+	if len(opts.Destinations) == 0 {
+		return nil, errors.New("upstream: no destinations")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Spool.Dir == "" {
+		if opts.DataDir == "" {
+			return nil, errors.New("upstream: DataDir or Spool.Dir is required")
+		}
+		opts.Spool.Dir = filepath.Join(opts.DataDir, "spool")
+	}
+	if opts.DeadLetterDir == "" {
+		opts.DeadLetterDir = filepath.Join(filepath.Dir(filepath.Clean(opts.Spool.Dir)), "deadletter")
+		if opts.DataDir != "" {
+			opts.DeadLetterDir = filepath.Join(opts.DataDir, "deadletter")
+		}
+	}
+	names := make([]string, len(opts.Destinations))
+	for i, d := range opts.Destinations {
+		names[i] = d.Name
+	}
+	p := &Pipeline{log: log, drain: make(chan struct{})}
+	p.m = newPipelineMetrics()
+	var sinks []Sink
+	fail := func(err error) (*Pipeline, error) {
+		for _, s := range sinks {
+			s.Close()
+		}
+		if p.spool != nil {
+			p.spool.Close()
+		}
+		p.m.unregister()
+		return nil, err
+	}
+	for i := range opts.Destinations {
+		d := &opts.Destinations[i]
+		s, err := buildSink(d, opts.DataDir)
+		if err != nil {
+			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
+		}
+		sinks = append(sinks, s)
+	}
+	sp, err := spool.Open(spool.Options{
+		Dir:            opts.Spool.Dir,
+		Destinations:   names,
+		MaxBytes:       opts.Spool.MaxBytes,
+		SegmentBytes:   opts.Spool.SegmentBytes,
+		MaxRecordBytes: opts.Spool.MaxRecordBytes,
+		Durability:     opts.Spool.Durability,
+		FsyncMaxDelay:  opts.Spool.FsyncMaxDelay,
+		WhenFull:       opts.Spool.WhenFull,
+		BlockTimeout:   opts.Spool.BlockTimeout,
+		Registerer:     opts.Registerer,
+		Logger:         log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	p.spool = sp
+	for i := range opts.Destinations {
+		sh, err := newShipper(p, i, opts.Destinations[i], sinks[i], opts.DeadLetterDir)
+		if err != nil {
+			return fail(fmt.Errorf("upstream: destination %q: %w", names[i], err))
+		}
+		p.shippers = append(p.shippers, sh)
+		p.mask |= RouteTo(i)
+	}
+	if err := p.m.register(opts.Registerer); err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	for _, sh := range p.shippers {
+		go sh.run(ctx)
+	}
+	return p, nil
+}
+
+func buildSink(d *DestinationOptions, dataDir string) (Sink, error) {
+	n := 0
+	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.Sink != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, errors.New("set exactly one of File, HTTP, Kafka and Sink")
+	}
+	switch {
+	case d.File != nil:
+		if c := d.Compression.resolve(); c != CodecZstd {
+			return nil, fmt.Errorf("file destinations write zstd, not %v", c)
+		}
+		o := *d.File
+		if o.Dir == "" {
+			if dataDir == "" {
+				return nil, errors.New("file destination without Dir or DataDir")
+			}
+			o.Dir = filepath.Join(dataDir, "out")
+		}
+		return NewFileSink(o)
+	case d.HTTP != nil:
+		return NewHTTPSink(*d.HTTP)
+	case d.Kafka != nil:
+		o := *d.Kafka
+		if o.Compression == CodecAuto {
+			o.Compression = d.Compression
+		}
+		return NewKafkaSink(o)
+	}
+	return d.Sink, nil
+}
+
+// Append stores record (one JSON object, already anonymized; a final '\n'
+// is optional) for the destinations in route, and returns once it is as
+// durable as SpoolOptions.Durability says. Bits of destinations that do not
+// exist are ignored; a record routed nowhere is counted and not stored.
+// record is copied. Append does not allocate.
+//
+// Errors: ErrFull (the caller answers 503 to beacons, still sends the
+// pixel's GIF), a disk error (errors.Is(err, ErrDisk)), ErrClosed,
+// ErrInvalidRecord. Every refused record is already counted in
+// beacongate_upstream_dropped_records_total.
+func (p *Pipeline) Append(record []byte, route Route) error {
+	route &= p.mask
+	if route == 0 {
+		p.m.unrouted.Inc()
+		return nil
+	}
+	return p.spool.Append(record, route)
+}
+
+// Ready returns nil when Append can take records: not closed, no recent disk
+// error, not full. For /readyz.
+func (p *Pipeline) Ready() error {
+	select {
+	case <-p.drain:
+		return ErrClosed
+	default:
+	}
+	if err := p.spool.Err(); err != nil {
+		return err
+	}
+	if p.spool.Full() {
+		return ErrFull
+	}
+	return nil
+}
+
+// Destinations returns the configured destination names in route-bit order.
+func (p *Pipeline) Destinations() []string {
+	names := make([]string, len(p.shippers))
+	for i, sh := range p.shippers {
+		names[i] = sh.name
+	}
+	return names
+}
+
+// Close stops accepting records, writes what was accepted, and ships what
+// can be shipped before ctx's deadline, sending partial batches at once.
+// What is left stays in the spool and is shipped after the next Open. It
+// returns ctx's error if some destination was not drained.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
+	return p.closeErr
+}
+
+func (p *Pipeline) close(ctx context.Context) error {
+	var errs []error
+	if err := p.spool.CloseAppends(); err != nil {
+		errs = append(errs, err)
+	}
+	close(p.drain)
+	var undrained []string
+	for _, sh := range p.shippers {
+		select {
+		case <-sh.done:
+		case <-ctx.Done():
+		}
+	}
+	p.cancel()
+	// Shippers stop at once when cancelled, unless a Send does not
+	// notice: closing its sink then makes it return.
+	grace := make(chan struct{})
+	t := time.AfterFunc(5*time.Second, func() { close(grace) })
+	defer t.Stop()
+	closed := make([]bool, len(p.shippers))
+	for i, sh := range p.shippers {
+		select {
+		case <-sh.done:
+		case <-grace:
+			p.log.Warn("upstream: a send ignores cancellation; closing its sink", "destination", sh.name)
+			closed[i] = true
+			if err := sh.sink.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("upstream: closing %q: %w", sh.name, err))
+			}
+		}
+	}
+	for i, sh := range p.shippers {
+		<-sh.done
+		if !sh.drained.Load() {
+			undrained = append(undrained, sh.name)
+		}
+		if !closed[i] {
+			if err := sh.sink.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("upstream: closing %q: %w", sh.name, err))
+			}
+		}
+	}
+	if err := p.spool.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	p.m.unregister()
+	if len(undrained) > 0 {
+		errs = append(errs, fmt.Errorf("upstream: %q not drained, the rest stays in the spool: %w", undrained, context.Cause(ctx)))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,332 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/beacongate/beacongate/upstream/spool"
+)
+
+// shipper moves one destination's records from the spool to its sink:
+// read, batch, encode, send with retries, commit the cursor.
+type shipper struct {
+	p       *Pipeline
+	name    string
+	opts    DestinationOptions
+	sink    Sink
+	r       *spool.Reader
+	enc     *Encoder // nil for Unencoded sinks
+	dlDir   string
+	log     *slog.Logger
+	m       destMetrics
+	batch   Batch
+	started time.Time // when the batch got its first record
+
+	oldestMS atomic.Int64  // spool time of the oldest unsent record, 0 if none
+	rawBytes atomic.Uint64 // uncompressed bytes sent, for the ratio gauge
+	encBytes atomic.Uint64 // bytes sent
+	drained  atomic.Bool   // stopped because Close's drain finished
+	done     chan struct{}
+
+	failing   bool // the last attempt failed
+	lastLogAt time.Time
+}
+
+func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterDir string) (*shipper, error) {
+	o.Batch.resolve()
+	o.Retry.resolve()
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	sh := &shipper{
+		p:     p,
+		name:  o.Name,
+		opts:  o,
+		sink:  sink,
+		r:     p.spool.Reader(i),
+		dlDir: filepath.Join(deadLetterDir, o.Name),
+		log:   p.log.With("destination", o.Name),
+		done:  make(chan struct{}),
+	}
+	sh.batch.Destination = o.Name
+	if _, raw := sink.(Unencoded); !raw {
+		enc, err := NewEncoder(o.Compression, o.CompressionLevel)
+		if err != nil {
+			return nil, err
+		}
+		sh.enc = enc
+	}
+	sh.m = p.m.forDestination(sh)
+	return sh, nil
+}
+
+func (sh *shipper) run(ctx context.Context) {
+	defer close(sh.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	draining := false
+	readFailures := 0
+	for ctx.Err() == nil {
+		if !draining {
+			select {
+			case <-sh.p.drain:
+				draining = true
+			default:
+			}
+		}
+		full, err := sh.fill()
+		if err != nil {
+			readFailures++
+			sh.logFailure("cannot read the spool", err)
+			if !sleepCtx(ctx, sh.backoff(readFailures-1, nil)) {
+				return
+			}
+			continue
+		}
+		readFailures = 0
+		b := &sh.batch
+		if b.Len() > 0 && (full || draining || sh.age() >= sh.opts.Batch.MaxAge) {
+			if !sh.ship(ctx) {
+				return
+			}
+			continue
+		}
+		if b.Len() == 0 {
+			sh.oldestMS.Store(0) // caught up
+			// Move past records routed elsewhere, so their segments can go.
+			sh.commit(sh.r.Pos())
+			if draining {
+				sh.drained.Store(true)
+				return
+			}
+		}
+		var wake <-chan time.Time
+		if b.Len() > 0 {
+			timer.Reset(sh.opts.Batch.MaxAge - sh.age())
+			wake = timer.C
+		}
+		drain := sh.p.drain
+		if draining {
+			drain = nil
+		}
+		select {
+		case <-sh.r.Notify():
+		case <-wake:
+		case <-drain:
+			draining = true
+		case <-ctx.Done():
+		}
+		timer.Stop()
+	}
+}
+
+// age returns how long the batch's oldest record has waited: since it was
+// spooled, or since it was read if the clock went backwards.
+func (sh *shipper) age() time.Duration {
+	if sh.batch.Len() == 0 {
+		return 0
+	}
+	spooled := time.Duration(time.Now().UnixMilli()-sh.batch.OldestMS) * time.Millisecond
+	return max(time.Since(sh.started), spooled)
+}
+
+// fill adds available records to the batch until it is full (true) or no
+// record is left (false).
+func (sh *shipper) fill() (bool, error) {
+	b := &sh.batch
+	for b.Len() < sh.opts.Batch.MaxEvents {
+		pos := sh.r.Pos()
+		rec, ms, ok, err := sh.r.Next()
+		if err != nil || !ok {
+			return false, err
+		}
+		if b.Len() > 0 && len(b.Data)+len(rec)+1 > sh.opts.Batch.MaxBytes {
+			sh.r.Unread()
+			return true, nil
+		}
+		if b.Len() == 0 {
+			b.First, b.OldestMS, sh.started = pos, ms, time.Now()
+			sh.oldestMS.Store(ms)
+		}
+		b.add(rec)
+		b.End = sh.r.Pos()
+	}
+	return true, nil
+}
+
+// ship encodes and sends the batch until it is delivered or dead-lettered,
+// then commits it. It returns false if ctx ended first (the batch stays
+// in the spool).
+func (sh *shipper) ship(ctx context.Context) bool {
+	b := &sh.batch
+	b.Codec = CodecNone
+	b.Encoded = b.Encoded[:0]
+	if sh.enc != nil {
+		enc, err := sh.enc.AppendEncoded(b.Encoded, b.Data)
+		if err != nil { // cannot happen with in-memory buffers; send as is
+			sh.log.Error("upstream: cannot compress a batch, sending it uncompressed", "err", err)
+			enc = append(enc[:0], b.Data...)
+		} else {
+			b.Codec = sh.enc.Codec()
+		}
+		b.Encoded = enc
+	}
+	for attempt := 0; ; attempt++ {
+		sctx, cancel := context.WithTimeout(ctx, sh.opts.SendTimeout)
+		t0 := time.Now()
+		err := sh.sink.Send(sctx, b)
+		cancel()
+		sh.m.latency.Observe(time.Since(t0).Seconds())
+		if err == nil {
+			sh.sent(b)
+			break
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if IsPermanent(err) {
+			dlErr := sh.deadLetter(b, err)
+			if dlErr == nil {
+				break
+			}
+			err = fmt.Errorf("%w; and cannot write the dead letter: %w", err, dlErr)
+		}
+		sh.m.retries.Inc()
+		sh.logFailure("send failed, retrying", err)
+		if !sleepCtx(ctx, sh.backoff(attempt, err)) {
+			return false
+		}
+	}
+	if sh.failing {
+		sh.failing = false
+		sh.log.Info("upstream: destination accepts batches again")
+	}
+	sh.commit(b.End)
+	b.reset() // oldestMS stays until fill finds the next record or nothing
+	return true
+}
+
+func (sh *shipper) sent(b *Batch) {
+	wire := len(b.Encoded)
+	if wire == 0 {
+		wire = len(b.Data)
+	}
+	sh.m.batches.Inc()
+	sh.m.records.Add(float64(b.Len()))
+	sh.m.bytes.Add(float64(wire))
+	sh.m.rawBytes.Add(float64(len(b.Data)))
+	sh.rawBytes.Add(uint64(len(b.Data)))
+	sh.encBytes.Add(uint64(wire))
+}
+
+func (sh *shipper) commit(off uint64) {
+	if err := sh.r.Commit(off); err != nil {
+		// The records are delivered; not persisting the cursor only means
+		// they may be sent again after a restart.
+		sh.logFailure("cannot persist the cursor", err)
+	}
+}
+
+// backoff returns the wait before attempt+1: exponential with jitter (half
+// fixed, half random), or what the destination asked for with Retry-After.
+func (sh *shipper) backoff(attempt int, err error) time.Duration {
+	if ra := retryAfterOf(err); ra > 0 {
+		return min(ra, sh.opts.Retry.MaxRetryAfter)
+	}
+	d := sh.opts.Retry.Initial << min(attempt, 30)
+	if d <= 0 || d > sh.opts.Retry.Max {
+		d = sh.opts.Retry.Max
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// logFailure logs the first failure of a streak, then at most every 30 s.
+func (sh *shipper) logFailure(msg string, err error) {
+	if sh.failing && time.Since(sh.lastLogAt) < 30*time.Second {
+		return
+	}
+	sh.failing, sh.lastLogAt = true, time.Now()
+	sh.log.Warn("upstream: "+msg, "err", err)
+}
+
+// deadLetter stores a batch the destination refused for good in
+// <dlDir>/<time>-<first offset>.ndjson[.zst|.gz], with the reason beside it
+// in a .error file. The batch file is written under a temporary name,
+// fsynced and renamed, so it is either whole or absent.
+func (sh *shipper) deadLetter(b *Batch, cause error) error {
+	if err := os.MkdirAll(sh.dlDir, 0o700); err != nil {
+		return err
+	}
+	data, codec := b.Encoded, b.Codec
+	if len(data) == 0 {
+		data, codec = b.Data, CodecNone
+	}
+	base := fmt.Sprintf("%s-%020d", time.Now().UTC().Format("20060102T150405.000Z"), b.First)
+	path := filepath.Join(sh.dlDir, base+".ndjson"+codec.Ext())
+	if err := writeFileAtomic(path, data); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), []byte(cause.Error()+"\n")); err != nil {
+		return err
+	}
+	sh.m.deadBatches.Inc()
+	sh.m.deadRecords.Add(float64(b.Len()))
+	sh.log.Warn("upstream: batch refused for good, moved to the dead-letter folder",
+		"file", path, "records", b.Len(), "err", cause)
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temporary file, fsyncing
+// the file and the directory.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
+}
+
+// sleepCtx waits d; false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

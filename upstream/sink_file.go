@@ -1,0 +1,234 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FileOptions configures a file destination: rolling zstd-compressed NDJSON
+// files, readable with zstdcat.
+//
+// The file being written is named <Prefix>-<UTC start>-<n>.ndjson.zst.part.
+// Each batch is appended to it as one complete zstd frame, written and
+// fsynced before the batch is acknowledged, so even the .part file is
+// readable with zstdcat at any time (concatenated frames form one valid
+// stream). When the file rolls, or at Close, it is renamed without ".part":
+// a file without ".part" is complete and never changes again. A .part file
+// left by a crash is repaired (cut after its last complete frame) and
+// renamed at the next start.
+type FileOptions struct {
+	Dir       string        // default <DataDir>/out
+	Prefix    string        // default "events"
+	RollBytes int64         // roll after this many compressed bytes, default 64 MiB
+	RollAge   time.Duration // roll a file this old, default 10 min
+}
+
+// FileSink writes batches to rolling files. See FileOptions.
+type FileSink struct {
+	o FileOptions
+
+	mu      sync.Mutex
+	f       *os.File
+	path    string // final name; the file is path+".part" while open
+	size    int64
+	opened  time.Time
+	seq     int
+	enc     *Encoder // for batches not already zstd-encoded
+	closed  bool
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+const partSuffix = ".part"
+
+// NewFileSink creates o.Dir if needed and repairs .part files a crash left.
+func NewFileSink(o FileOptions) (*FileSink, error) {
+	if o.Dir == "" {
+		return nil, errors.New("upstream: file sink needs a Dir")
+	}
+	if o.Prefix == "" {
+		o.Prefix = "events"
+	}
+	if strings.ContainsAny(o.Prefix, `/\`) {
+		return nil, fmt.Errorf("upstream: file prefix %q holds a path separator", o.Prefix)
+	}
+	if o.RollBytes <= 0 {
+		o.RollBytes = 64 << 20
+	}
+	if o.RollAge <= 0 {
+		o.RollAge = 10 * time.Minute
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("upstream: cannot create %q: %w", o.Dir, err)
+	}
+	s := &FileSink{o: o, stop: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.repair(); err != nil {
+		return nil, err
+	}
+	go s.roller()
+	return s, nil
+}
+
+// repair finishes the .part files of an earlier run.
+func (s *FileSink) repair() error {
+	parts, err := filepath.Glob(filepath.Join(s.o.Dir, s.o.Prefix+"-*.ndjson.zst"+partSuffix))
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("upstream: cannot read %q: %w", p, err)
+		}
+		n := completeZstdFrames(b)
+		if n == 0 {
+			os.Remove(p)
+			continue
+		}
+		if n < len(b) {
+			if err := os.Truncate(p, int64(n)); err != nil {
+				return fmt.Errorf("upstream: cannot repair %q: %w", p, err)
+			}
+		}
+		if err := os.Rename(p, strings.TrimSuffix(p, partSuffix)); err != nil {
+			return fmt.Errorf("upstream: cannot finish %q: %w", p, err)
+		}
+	}
+	if len(parts) > 0 {
+		return syncDir(s.o.Dir)
+	}
+	return nil
+}
+
+// Send appends the batch as one zstd frame and fsyncs. Errors are retryable.
+func (s *FileSink) Send(_ context.Context, b *Batch) error {
+	data := b.Encoded
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("upstream: file sink closed")
+	}
+	if b.Codec != CodecZstd || len(data) == 0 {
+		if s.enc == nil {
+			enc, err := NewEncoder(CodecZstd, 0)
+			if err != nil {
+				return err
+			}
+			s.enc = enc
+		}
+		var err error
+		if data, err = s.enc.AppendEncoded(nil, b.Data); err != nil {
+			return err
+		}
+	}
+	if s.f != nil && (s.size >= s.o.RollBytes || time.Since(s.opened) >= s.o.RollAge) {
+		if err := s.finish(); err != nil {
+			return err
+		}
+	}
+	if s.f == nil {
+		if err := s.create(); err != nil {
+			return err
+		}
+	}
+	if _, err := s.f.Write(data); err != nil {
+		// Cut the partial frame off, or give up on this file.
+		if s.f.Truncate(s.size) != nil {
+			s.finish()
+		} else {
+			s.f.Seek(s.size, 0)
+		}
+		return fmt.Errorf("upstream: cannot write %q: %w", s.path, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		s.finish() // the file's last frames are in doubt: start a new one
+		return fmt.Errorf("upstream: cannot fsync %q: %w", s.path, err)
+	}
+	s.size += int64(len(data))
+	return nil
+}
+
+func (s *FileSink) create() error {
+	now := time.Now().UTC()
+	for {
+		s.seq++
+		path := filepath.Join(s.o.Dir, fmt.Sprintf("%s-%s-%06d.ndjson.zst", s.o.Prefix, now.Format("20060102T150405Z"), s.seq))
+		f, err := os.OpenFile(path+partSuffix, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("upstream: cannot create %q: %w", path, err)
+		}
+		if _, err := os.Stat(path); err == nil { // finished by an earlier run
+			f.Close()
+			os.Remove(path + partSuffix)
+			continue
+		}
+		if err := syncDir(s.o.Dir); err != nil {
+			f.Close()
+			return fmt.Errorf("upstream: cannot fsync %q: %w", s.o.Dir, err)
+		}
+		s.f, s.path, s.size, s.opened = f, path, 0, time.Now()
+		return nil
+	}
+}
+
+// finish closes the current file and renames it to its final name (or
+// removes it when empty). s.mu is held.
+func (s *FileSink) finish() error {
+	f := s.f
+	if f == nil {
+		return nil
+	}
+	s.f = nil
+	err := f.Close()
+	if s.size == 0 {
+		os.Remove(s.path + partSuffix)
+		return err
+	}
+	if rerr := os.Rename(s.path+partSuffix, s.path); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return errors.Join(err, syncDir(s.o.Dir))
+}
+
+// roller finishes a file that reached RollAge while no batch came.
+func (s *FileSink) roller() {
+	defer close(s.stopped)
+	t := time.NewTicker(max(min(s.o.RollAge/4, time.Second), time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if s.f != nil && time.Since(s.opened) >= s.o.RollAge {
+				s.finish()
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Close finishes the current file.
+func (s *FileSink) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	err := s.finish()
+	s.mu.Unlock()
+	<-s.stopped
+	return err
+}

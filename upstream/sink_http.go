@@ -1,0 +1,189 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTTPOptions configures an HTTP destination: each batch is one POST of
+// compressed NDJSON.
+type HTTPOptions struct {
+	URL string
+
+	// Headers are added to every request (e.g. an API key header).
+	Headers map[string]string
+
+	// BearerToken, or the first line of BearerTokenFile (read once, at
+	// start), is sent as "Authorization: Bearer <token>".
+	BearerToken     string
+	BearerTokenFile string
+
+	// Timeout bounds one request, body included. Default 30 s.
+	Timeout time.Duration
+
+	// TLS configures HTTPS (client certificates, private CAs).
+	TLS *tls.Config
+
+	// Client replaces the default client (Timeout and TLS are then ignored).
+	Client *http.Client
+}
+
+// HTTPSink posts batches. Answers are classified as follows:
+//
+//   - 2xx: delivered;
+//   - 429 and 503: retried, after the Retry-After the server sent (seconds
+//     or an HTTP date) if any, else after the usual backoff;
+//   - 408 and 425, other 5xx, network errors, timeouts: retried with
+//     exponential backoff and jitter;
+//   - any other 4xx (400, 401, 403, 404, 413, 422, ...): the batch is moved
+//     to the dead-letter folder and counted, never retried forever.
+//
+// Requests carry Content-Type: application/x-ndjson, Content-Encoding:
+// zstd or gzip, and Idempotency-Key: <destination>-<first>-<end>, the
+// batch's spool offsets, the same each time the same batch is sent.
+type HTTPSink struct {
+	url    string
+	header http.Header
+	client *http.Client
+}
+
+// NewHTTPSink checks o and reads the token file.
+func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream: bad HTTP URL %q", o.URL)
+	}
+	h := make(http.Header)
+	for k, v := range o.Headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/x-ndjson")
+	if h.Get("User-Agent") == "" {
+		h.Set("User-Agent", "beacongate")
+	}
+	tok := o.BearerToken
+	if o.BearerTokenFile != "" {
+		b, err := os.ReadFile(o.BearerTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("upstream: cannot read the bearer token: %w", err)
+		}
+		tok, _, _ = strings.Cut(string(b), "\n")
+		tok = strings.TrimSpace(tok)
+		if tok == "" {
+			return nil, fmt.Errorf("upstream: bearer token file %q is empty", o.BearerTokenFile)
+		}
+	}
+	if tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	c := o.Client
+	if c == nil {
+		if o.Timeout <= 0 {
+			o.Timeout = 30 * time.Second
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = o.TLS
+		tr.MaxIdleConnsPerHost = 4
+		tr.DisableCompression = true // never ask for gzip answers: we only drain them
+		c = &http.Client{Timeout: o.Timeout, Transport: tr}
+	}
+	return &HTTPSink{url: o.URL, header: h, client: c}, nil
+}
+
+// Send posts b.Encoded (b.Data for sinks without encoding).
+func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
+	body := b.Encoded
+	codec := b.Codec
+	if len(body) == 0 {
+		body, codec = b.Data, CodecNone
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return Permanent(err)
+	}
+	req.Header = s.header.Clone()
+	if ce := codec.ContentEncoding(); ce != "" && codec != CodecNone {
+		req.Header.Set("Content-Encoding", ce)
+	}
+	req.Header.Set("Idempotency-Key", b.Destination+"-"+strconv.FormatUint(b.First, 10)+"-"+strconv.FormatUint(b.End, 10))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err // network error or timeout: retryable
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
+	resp.Body.Close()
+	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), snippet, time.Now())
+}
+
+// classifyHTTP turns an answer into nil, a retryable or a permanent error.
+func classifyHTTP(status int, retryAfter string, body []byte, now time.Time) error {
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	err := &httpStatusError{status: status, body: strings.TrimSpace(string(body))}
+	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		return RetryAfter(err, parseRetryAfter(retryAfter, now))
+	case status == http.StatusRequestTimeout || status == http.StatusTooEarly:
+		return err
+	case status >= 400 && status < 500:
+		return Permanent(err)
+	}
+	return err
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(min(n, 1<<31)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}
+
+type httpStatusError struct {
+	status int
+	body   string
+}
+
+func (e *httpStatusError) Error() string {
+	if e.body == "" {
+		return "HTTP " + strconv.Itoa(e.status)
+	}
+	return "HTTP " + strconv.Itoa(e.status) + ": " + e.body
+}
+
+// HTTPStatus returns the HTTP status in err, or 0.
+func HTTPStatus(err error) int {
+	var he *httpStatusError
+	if errors.As(err, &he) {
+		return he.status
+	}
+	return 0
+}
+
+// Close closes idle connections.
+func (s *HTTPSink) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
+}

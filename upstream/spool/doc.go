@@ -1,0 +1,52 @@
+// Package spool is beacongate's durable on-disk queue: an append-only log of
+// already anonymized records, split into segment files, read independently by
+// one Reader per destination, each with its own persisted cursor.
+//
+// # Writing
+//
+// Append copies a record into a shared in-memory buffer and waits until that
+// buffer has been written by a group commit: whichever appender finds no
+// write in progress becomes the leader, takes the whole buffer (its own
+// record and every record appended meanwhile by other connections) and writes
+// it with one pwrite call, then (in DurabilityFsync mode) one fsync. Appends
+// never allocate in the steady state.
+//
+// Durability says when Append may return:
+//
+//   - DurabilityProcess (default): the record's bytes were handed to the kernel
+//     by write(2). The record survives a crash or kill -9 of the process, but
+//     not a crash of the machine or a power loss (the page cache is lost).
+//   - DurabilityFsync: the record was written and fsync(2)ed. It survives a
+//     power loss too. Appends waiting at the same time share one fsync; an
+//     Append waits at most for the fsync in progress, Options.FsyncMaxDelay
+//     (an optional extra wait to gather larger groups, 0 by default) and its
+//     own group's fsync.
+//
+// # On-disk format
+//
+// Offsets are positions in one logical byte stream that never goes back, even
+// across restarts. A segment file is named after the offset of its first
+// byte, as 20 decimal digits plus ".seg", and holds:
+//
+//	header: "BGSPOOL1" | u32 n | u32 CRC32C(bytes 0..11 and names) | names (n bytes, '\n'-separated)
+//	frames: u32 len | u32 CRC32C(len, route, time, record) | u64 route | i64 unix ms | record (len bytes)
+//
+// All integers are little-endian. The names in the header give the meaning of
+// the route bits of every frame in that segment (bit i = the i-th name), so a
+// change of the configured destinations between runs never sends an old record
+// to the wrong destination. Each run starts a new segment.
+//
+// A cursor file <name>.cursor holds the destination's offset (u64, CRC32C,
+// "CUR1"). It is written after the destination acknowledged the records
+// before it, without fsync: a stale cursor only re-sends records (delivery is
+// at least once); the stream never reuses an offset, so a cursor can never
+// skip records written later. A segment is deleted (and the directory fsynced)
+// once every destination's cursor has passed it.
+//
+// # Damage
+//
+// On Open the newest segment is scanned and a torn tail (a frame cut short by
+// a crash) is truncated and counted. Readers verify every frame's CRC; a bad
+// frame is counted, and the reader resynchronizes on the next frame whose
+// length and CRC are valid. Damaged input never causes a panic.
+package spool

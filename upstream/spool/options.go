@@ -1,0 +1,182 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Durability says when Append may return. See the package doc.
+type Durability uint8
+
+// The durability levels.
+const (
+	DurabilityProcess Durability = iota // written to the kernel: survives kill -9
+	DurabilityFsync                     // written and fsynced: survives power loss
+)
+
+// String returns "process" or "fsync".
+func (d Durability) String() string {
+	switch d {
+	case DurabilityProcess:
+		return "process"
+	case DurabilityFsync:
+		return "fsync"
+	}
+	return "unknown"
+}
+
+// FullPolicy says what Append does when the spool holds MaxBytes.
+type FullPolicy uint8
+
+// The policies.
+const (
+	FullShed  FullPolicy = iota // return ErrFull at once
+	FullBlock                   // wait up to BlockTimeout for space, then ErrFull
+)
+
+// String returns "shed" or "block".
+func (p FullPolicy) String() string {
+	switch p {
+	case FullShed:
+		return "shed"
+	case FullBlock:
+		return "block"
+	}
+	return "unknown"
+}
+
+// Defaults applied by Open to zero Options fields.
+const (
+	DefaultMaxBytes          = 1 << 30
+	DefaultMaxSegmentBytes   = 64 << 20
+	DefaultMaxRecordBytes    = 1 << 20
+	DefaultBufferBytes       = 4 << 20
+	DefaultBlockTimeout      = time.Second
+	DefaultDiskRetryInterval = time.Second
+)
+
+// blockPoll is how often a blocked Append looks for space again. Space only
+// appears when a whole segment is deleted, so a coarse poll costs nothing.
+const blockPoll = 2 * time.Millisecond
+
+// Options configures a Spool. Zero fields take the defaults above.
+type Options struct {
+	// Dir holds the segment and cursor files. It is created if missing.
+	Dir string
+
+	// Destinations names the readers, in route-bit order (bit i = the
+	// i-th name). Names must be unique, at most 64, and made of
+	// [A-Za-z0-9_-]: they become file names.
+	Destinations []string
+
+	// MaxBytes caps the bytes on disk plus the bytes waiting to be
+	// written. Default 1 GiB.
+	MaxBytes int64
+
+	// SegmentBytes is the size at which a new segment file is started.
+	// Space is freed a whole segment at a time. Default MaxBytes/8, at
+	// most 64 MiB.
+	SegmentBytes int64
+
+	// MaxRecordBytes is the longest record Append accepts (default 1 MiB,
+	// at most 16 MiB).
+	MaxRecordBytes int
+
+	// BufferBytes is the capacity of each of the two group-commit buffers
+	// (one filling while the other is written). Default 4 MiB, and at
+	// least twice the largest frame.
+	BufferBytes int
+
+	// Durability says when Append returns. Default DurabilityProcess.
+	Durability Durability
+
+	// FsyncMaxDelay is how long, in DurabilityFsync mode, a group's
+	// leader waits for more appends before it writes and fsyncs. 0 (the
+	// default) does not wait: groups still form while the previous fsync
+	// runs. It is added to each Append's latency.
+	FsyncMaxDelay time.Duration
+
+	// WhenFull is the policy when the spool holds MaxBytes. Default shed.
+	WhenFull FullPolicy
+
+	// BlockTimeout bounds the wait of FullBlock. Default 1 s.
+	BlockTimeout time.Duration
+
+	// DiskRetryInterval is how long Append fails fast with the last disk
+	// error before trying the disk again. Default 1 s.
+	DiskRetryInterval time.Duration
+
+	// Registerer receives the spool's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+
+	// Logger receives rare events (repairs, disk errors); nil discards.
+	Logger *slog.Logger
+}
+
+func resolve(o *Options) error {
+	if o.Dir == "" {
+		return errors.New("spool: Dir is required")
+	}
+	if len(o.Destinations) > maxDestinations {
+		return fmt.Errorf("spool: %d destinations, at most %d", len(o.Destinations), maxDestinations)
+	}
+	seen := make(map[string]bool)
+	for _, n := range o.Destinations {
+		if !validName(n) {
+			return fmt.Errorf("spool: destination name %q: want 1-64 characters of [A-Za-z0-9_-]", n)
+		}
+		if seen[n] {
+			return fmt.Errorf("spool: destination %q named twice", n)
+		}
+		seen[n] = true
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = min(o.MaxBytes/8, DefaultMaxSegmentBytes)
+	}
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if o.MaxRecordBytes > hardMaxRecord {
+		return fmt.Errorf("spool: MaxRecordBytes %d above the limit %d", o.MaxRecordBytes, hardMaxRecord)
+	}
+	if o.BufferBytes <= 0 {
+		o.BufferBytes = DefaultBufferBytes
+	}
+	o.BufferBytes = max(o.BufferBytes, 2*(frameHeaderLen+o.MaxRecordBytes))
+	if o.BlockTimeout <= 0 {
+		o.BlockTimeout = DefaultBlockTimeout
+	}
+	if o.DiskRetryInterval <= 0 {
+		o.DiskRetryInterval = DefaultDiskRetryInterval
+	}
+	if o.Durability > DurabilityFsync {
+		return fmt.Errorf("spool: unknown durability %d", o.Durability)
+	}
+	if o.WhenFull > FullBlock {
+		return fmt.Errorf("spool: unknown full policy %d", o.WhenFull)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+func validName(n string) bool {
+	if len(n) == 0 || len(n) > 64 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,342 @@
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Reader reads, in order, the records routed to one destination, from that
+// destination's position. It is owned by one goroutine (the destination's
+// shipper); only Committed and Pos-free methods of the Spool are shared.
+type Reader struct {
+	s       *Spool
+	name    string
+	cf      *os.File // cursor file
+	cbuf    []byte
+	notify  chan struct{}
+	corrupt prometheus.Counter
+
+	committed atomic.Uint64
+
+	pos       uint64 // next offset to read
+	lastStart uint64 // start of the frame last returned, for Unread
+
+	// The segment being read.
+	f       *os.File
+	haveSeg bool
+	segBase uint64
+	limit   uint64 // read up to here in this segment
+	final   bool   // limit is the segment's end; otherwise the durable end
+	bit     int    // route bit of this destination in this segment
+
+	// Read window: buf[:bufN] holds the bytes at offsets [bufOff, bufOff+bufN).
+	buf    []byte
+	bufOff uint64
+	bufN   int
+}
+
+const (
+	bitUnknown = -2 // header not read yet
+	bitNone    = -1 // the segment has no records for this destination
+)
+
+var errShortRead = errors.New("spool: segment shorter than recorded")
+
+func (s *Spool) openReader(i int, name string) (*Reader, error) {
+	path := filepath.Join(s.dir, name+cursorSuffix)
+	cf, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool: cannot open cursor %q: %w", path, err)
+	}
+	r := &Reader{
+		s:       s,
+		name:    name,
+		cf:      cf,
+		cbuf:    make([]byte, 0, cursorFileLen),
+		notify:  make(chan struct{}, 1),
+		corrupt: s.m.corrupt.WithLabelValues(name),
+		bit:     bitUnknown,
+		// Big enough for a few hundred typical records per read call;
+		// grows on demand for a frame longer than that.
+		buf: make([]byte, min(1<<20, max(64<<10, 2*(frameHeaderLen+s.opts.MaxRecordBytes)))),
+	}
+	var b [cursorFileLen + 1]byte
+	n, err := cf.ReadAt(b[:], 0)
+	if err != nil && err != io.EOF {
+		cf.Close()
+		return nil, fmt.Errorf("spool: cannot read cursor %q: %w", path, err)
+	}
+	if n > 0 {
+		off, ok := parseCursor(b[:n])
+		if ok {
+			r.committed.Store(off)
+		} else {
+			// Start from the oldest segment: records are sent again
+			// rather than skipped.
+			s.opts.Logger.Warn("spool: damaged cursor, reading from the oldest record", "cursor", path)
+		}
+	}
+	return r, nil
+}
+
+// Name returns the destination's name.
+func (r *Reader) Name() string { return r.name }
+
+// Notify returns a channel that receives a value after new records were
+// written. Spurious wake-ups happen; call Next to find out.
+func (r *Reader) Notify() <-chan struct{} { return r.notify }
+
+// Pos returns the offset after the last record returned or skipped.
+func (r *Reader) Pos() uint64 { return r.pos }
+
+// Committed returns the last committed offset.
+func (r *Reader) Committed() uint64 { return r.committed.Load() }
+
+// Lag returns the bytes written after the reader's position.
+func (r *Reader) Lag() uint64 {
+	end := r.s.durable.Load()
+	if p := r.committed.Load(); p < end {
+		return end - p
+	}
+	return 0
+}
+
+// Unread steps back before the record the last Next returned, so the next
+// call returns it again. Call it at most once after a Next that returned ok.
+func (r *Reader) Unread() { r.pos = r.lastStart }
+
+// Commit records that the destination acknowledged every record before off
+// (a value from Pos), persists it, and deletes the segments every
+// destination has passed. Commits that do not move forward are no-ops.
+func (r *Reader) Commit(off uint64) error {
+	if off <= r.committed.Load() {
+		return nil
+	}
+	r.cbuf = appendCursor(r.cbuf[:0], off)
+	if _, err := r.cf.WriteAt(r.cbuf, 0); err != nil {
+		return diskError("write cursor", err)
+	}
+	r.committed.Store(off)
+	return r.s.trim()
+}
+
+// Next returns the next record routed to this destination, with the time it
+// was appended (Unix milliseconds). ok is false when no record is available
+// yet. rec points into the Reader's buffer and is valid until the next call.
+// Damaged frames are counted and skipped. err is an I/O error: retry later.
+func (r *Reader) Next() (rec []byte, unixMS int64, ok bool, err error) {
+	for {
+		if r.pos >= r.limit {
+			if err := r.advance(); err != nil {
+				return nil, 0, false, err
+			}
+			if r.pos >= r.limit {
+				return nil, 0, false, nil
+			}
+		}
+		switch r.bit {
+		case bitUnknown:
+			if err := r.readHeader(); err != nil {
+				return nil, 0, false, err
+			}
+			continue
+		case bitNone:
+			r.pos = r.limit
+			continue
+		}
+		b, err := r.view(r.pos, frameHeaderLen)
+		if err != nil {
+			if r.damaged(err) {
+				continue
+			}
+			return nil, 0, false, err
+		}
+		f, st := parseFrame(b)
+		if st == frameShort && len(b) >= frameHeaderLen {
+			if need := frameHeaderLen + uint64(binary.LittleEndian.Uint32(b)); need <= r.limit-r.pos {
+				if b, err = r.view(r.pos, int(need)); err != nil {
+					if r.damaged(err) {
+						continue
+					}
+					return nil, 0, false, err
+				}
+				f, st = parseFrame(b)
+			}
+		}
+		switch st {
+		case frameOK:
+			start := r.pos
+			r.pos += uint64(f.size)
+			if f.route.Has(r.bit) {
+				r.lastStart = start
+				return f.rec, f.unixMS, true, nil
+			}
+		case frameShort:
+			// The frame runs past the segment's end: a torn tail.
+			// Within the live part of a segment this cannot happen
+			// (the durable end is always a frame boundary).
+			if !r.final {
+				return nil, 0, false, nil
+			}
+			r.corrupt.Inc()
+			r.pos = r.limit
+		case frameBad:
+			r.corrupt.Inc()
+			p, err := r.resync(r.pos + 1)
+			if err != nil && !r.damaged(err) {
+				return nil, 0, false, err
+			}
+			r.pos = max(r.pos, p)
+		}
+	}
+}
+
+// damaged handles a segment file shorter than its recorded size: the rest
+// of the segment is skipped and counted. It reports whether err was that.
+func (r *Reader) damaged(err error) bool {
+	if !errors.Is(err, errShortRead) {
+		return false
+	}
+	r.corrupt.Inc()
+	r.bit = bitNone
+	r.pos = r.limit
+	return true
+}
+
+// readHeader reads the current segment's header and finds this
+// destination's bit in it.
+func (r *Reader) readHeader() error {
+	if r.f == nil {
+		r.bit = bitNone
+		return nil
+	}
+	b, err := r.view(r.segBase, segHeaderFixed+maxSegNamesLen)
+	if err != nil {
+		if r.damaged(err) {
+			return nil
+		}
+		return err
+	}
+	names, size, st := parseSegmentHeader(b)
+	if st != frameOK {
+		r.corrupt.Inc()
+		r.bit = bitNone
+		return nil
+	}
+	r.bit = nameIndex(names, r.name)
+	r.pos = max(r.pos, r.segBase+uint64(size))
+	return nil
+}
+
+// resync returns the offset of the first valid frame at or after from, or
+// the limit.
+func (r *Reader) resync(from uint64) (uint64, error) {
+	for p := from; p+frameHeaderLen <= r.limit; p++ {
+		b, err := r.view(p, frameHeaderLen)
+		if err != nil {
+			return r.limit, err
+		}
+		n := uint64(binary.LittleEndian.Uint32(b))
+		if n == 0 || n > hardMaxRecord || p+frameHeaderLen+n > r.limit {
+			continue
+		}
+		if b, err = r.view(p, frameHeaderLen+int(n)); err != nil {
+			return r.limit, err
+		}
+		if _, st := parseFrame(b); st == frameOK {
+			return p, nil
+		}
+	}
+	return r.limit, nil
+}
+
+// view returns the buffered bytes from off on, at least min(n, limit-off)
+// of them, reading the segment file if needed. off < limit.
+func (r *Reader) view(off uint64, n int) ([]byte, error) {
+	want := int(min(uint64(n), r.limit-off))
+	if off >= r.bufOff && off+uint64(want) <= r.bufOff+uint64(r.bufN) {
+		return r.buf[off-r.bufOff : r.bufN], nil
+	}
+	if want > len(r.buf) {
+		r.buf = make([]byte, want)
+	}
+	m := int(min(uint64(len(r.buf)), r.limit-off))
+	k, err := r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
+	r.bufOff, r.bufN = off, k
+	if k < want {
+		r.bufN = 0
+		if err == nil || err == io.EOF {
+			return nil, errShortRead
+		}
+		return nil, fmt.Errorf("spool: cannot read segment: %w", err)
+	}
+	return r.buf[:k], nil
+}
+
+// advance finds the segment holding pos (moving to the next segment when
+// the current one is done) and how far it may be read.
+func (r *Reader) advance() error {
+	s := r.s
+	durable := s.durable.Load() // before segMu: see writeGroup
+	s.segMu.Lock()
+	segs := s.segs
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > r.pos }) - 1
+	if i < 0 {
+		i = 0
+		r.pos = segs[0].base
+	}
+	var limit uint64
+	var final bool
+	for {
+		end := segs[i].end()
+		if i+1 < len(segs) {
+			end = min(end, segs[i+1].base)
+		}
+		limit = min(end, durable)
+		final = i+1 < len(segs) && end <= durable
+		if r.pos < limit || !final {
+			break
+		}
+		i++
+		r.pos = max(r.pos, segs[i].base)
+	}
+	base := segs[i].base
+	s.segMu.Unlock()
+
+	if !r.haveSeg || base != r.segBase {
+		if r.f != nil {
+			r.f.Close()
+			r.f = nil
+		}
+		r.haveSeg, r.segBase, r.bit, r.bufN = true, base, bitUnknown, 0
+		f, err := os.Open(segmentPath(s.dir, base))
+		switch {
+		case err == nil:
+			r.f = f
+		case errors.Is(err, os.ErrNotExist):
+			r.corrupt.Inc() // removed by someone else; readHeader skips it
+		default:
+			r.haveSeg = false
+			return fmt.Errorf("spool: cannot open segment: %w", err)
+		}
+	}
+	r.limit, r.final = limit, final
+	return nil
+}
+
+func (r *Reader) close() error {
+	var err error
+	if r.f != nil {
+		err = r.f.Close()
+		r.f = nil
+	}
+	return errors.Join(err, r.cf.Close())
+}

@@ -1,0 +1,540 @@
+package spool
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Spool is the durable record log. Its methods are safe for concurrent use.
+type Spool struct {
+	opts   Options
+	dir    string
+	lock   *os.File
+	header []byte // segment header of this run
+	fsync  bool
+
+	mu            sync.Mutex
+	cond          sync.Cond // on mu: a flush finished, or buffer space appeared
+	active        []byte    // frames waiting for the next group write
+	activeRecords int
+	spare         []byte // the other buffer while a flush runs; nil then
+	gen           uint64 // generation of active; a flush of gen g sets doneGen = g
+	doneGen       uint64
+	lastFailGen   uint64 // highest generation whose flush failed
+	lastFailErr   error
+	flushing      bool
+	closed        bool
+	pending       int64 // bytes in active and in the buffer being written
+	diskErr       error // last disk error; nil after a good write
+	diskErrAt     time.Time
+
+	// Owned by the flush leader (flushing == true), and by Open and Close.
+	cur     *os.File
+	curBase uint64
+	curSize int64
+	curBad  bool // a write to cur failed: start a new segment first
+
+	segMu sync.Mutex
+	segs  []segment // oldest first; the last is being written
+
+	durable   atomic.Uint64 // readers may read up to here
+	diskBytes atomic.Int64
+	trimMu    sync.Mutex
+	readers   []*Reader
+	m         metrics
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens or creates the spool in opts.Dir, repairs a torn tail left by a
+// crash, and starts a new segment. It fails if another process has the
+// directory open.
+func Open(opts Options) (*Spool, error) {
+	if err := resolve(&opts); err != nil {
+		return nil, err
+	}
+	s := &Spool{opts: opts, dir: opts.Dir, fsync: opts.Durability == DurabilityFsync}
+	s.cond.L = &s.mu
+	s.gen = 1
+	s.header = appendSegmentHeader(nil, opts.Destinations)
+	s.active = make([]byte, 0, opts.BufferBytes)
+	s.spare = make([]byte, 0, opts.BufferBytes)
+	s.m = newMetrics(s, opts.Destinations)
+
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: cannot create %q: %w", s.dir, err)
+	}
+	lock, err := lockDir(filepath.Join(s.dir, lockFileName))
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
+	if err := s.open(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if err := s.m.register(opts.Registerer); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	return s, nil
+}
+
+// open loads the segments and cursors, repairs the newest segment and
+// starts this run's segment.
+func (s *Spool) open() error {
+	segs, err := listSegments(s.dir)
+	if err != nil {
+		return err
+	}
+	for len(segs) > 0 {
+		last := &segs[len(segs)-1]
+		if err := s.repair(last); err != nil {
+			return err
+		}
+		if last.size > 0 {
+			break
+		}
+		// Nothing valid, not even the header: a crash right after the
+		// file was created. Its base is reused below, and the segment
+		// before it may be the one the crash interrupted: repair it too.
+		if err := os.Remove(segmentPath(s.dir, last.base)); err != nil {
+			return fmt.Errorf("spool: cannot remove empty segment: %w", err)
+		}
+		segs = segs[:len(segs)-1]
+	}
+	var end uint64
+	for _, g := range segs {
+		end = max(end, g.end())
+		s.diskBytes.Add(g.size)
+	}
+	for i, name := range s.opts.Destinations {
+		r, err := s.openReader(i, name)
+		if err != nil {
+			return err
+		}
+		s.readers = append(s.readers, r)
+		end = max(end, r.committed.Load())
+	}
+	// The stream never reuses an offset: start after the last segment and
+	// after every cursor (a cursor can be ahead of the data after a power
+	// loss in process mode).
+	s.segs = segs
+	s.curBase = end
+	if err := s.createSegment(); err != nil {
+		return err
+	}
+	s.durable.Store(s.curBase + uint64(s.curSize))
+	first := s.segs[0].base
+	for _, r := range s.readers {
+		r.pos = max(r.committed.Load(), first)
+	}
+	return s.trim()
+}
+
+// repair truncates the torn or damaged tail of the newest segment, left by a
+// crash in the middle of a write.
+func (s *Spool) repair(g *segment) error {
+	path := segmentPath(s.dir, g.base)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("spool: cannot open %q: %w", path, err)
+	}
+	defer f.Close()
+	res, err := scanSegment(f, g.size)
+	if err != nil {
+		return fmt.Errorf("spool: cannot read %q: %w", path, err)
+	}
+	if res.damaged > 0 {
+		s.opts.Logger.Warn("spool: damaged frames in newest segment; readers will skip them",
+			"segment", path, "regions", res.damaged)
+	}
+	if res.validEnd == g.size {
+		return nil
+	}
+	s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
+		"size", g.size, "valid", res.validEnd, "records", res.records)
+	s.m.tornBytes.Add(float64(g.size - res.validEnd))
+	if err := f.Truncate(res.validEnd); err != nil {
+		return fmt.Errorf("spool: cannot truncate %q: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("spool: cannot fsync %q: %w", path, err)
+	}
+	g.size = res.validEnd
+	return nil
+}
+
+// createSegment starts a segment at s.curBase + s.curSize. If it fails, the
+// current segment stays in use.
+func (s *Spool) createSegment() error {
+	base := s.curBase + uint64(s.curSize)
+	path := segmentPath(s.dir, base)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return diskError("create segment", err)
+	}
+	fail := func(op string, err error) error {
+		f.Close()
+		os.Remove(path)
+		return diskError(op, err)
+	}
+	if _, err := f.WriteAt(s.header, 0); err != nil {
+		return fail("write segment header", err)
+	}
+	if s.fsync {
+		if err := f.Sync(); err != nil {
+			return fail("fsync segment header", err)
+		}
+	}
+	if err := syncDir(s.dir); err != nil {
+		return fail("fsync spool directory", err)
+	}
+	if s.cur != nil {
+		// The old segment's frames were all written (and, in fsync mode,
+		// synced by writeGroup before it asked for a new segment).
+		s.cur.Close()
+	}
+	s.cur, s.curBase, s.curSize = f, base, int64(len(s.header))
+	s.segMu.Lock()
+	s.segs = append(s.segs, segment{base: base, size: s.curSize})
+	s.segMu.Unlock()
+	s.diskBytes.Add(s.curSize)
+	return nil
+}
+
+// Append stores record for the destinations in route and returns once it is
+// as durable as Options.Durability says. record is one line of NDJSON: a
+// final '\n' is dropped, another '\n' is refused. Append copies record and
+// does not keep it. It does not allocate (except, once per SegmentBytes, for
+// the append that starts a new segment file).
+//
+// It returns nil, ErrFull, ErrClosed, ErrInvalidRecord or a *DiskError
+// (errors.Is(err, ErrDisk)); every refusal is counted in
+// beacongate_upstream_dropped_records_total, so callers need not count it.
+func (s *Spool) Append(record []byte, route Route) error {
+	if n := len(record); n > 0 && record[n-1] == '\n' {
+		record = record[:n-1]
+	}
+	if len(record) == 0 || len(record) > s.opts.MaxRecordBytes || bytes.IndexByte(record, '\n') >= 0 {
+		s.m.dropInvalid.Inc()
+		return ErrInvalidRecord
+	}
+	need := frameHeaderLen + len(record)
+	ms := time.Now().UnixMilli()
+	var blockedAt time.Time
+
+	s.mu.Lock()
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			s.m.dropClosed.Inc()
+			return ErrClosed
+		}
+		if err := s.diskErr; err != nil && time.Since(s.diskErrAt) < s.opts.DiskRetryInterval {
+			s.mu.Unlock()
+			s.m.dropDisk.Inc()
+			return err
+		}
+		if s.diskBytes.Load()+s.pending+int64(need) > s.opts.MaxBytes {
+			if s.opts.WhenFull == FullShed {
+				s.mu.Unlock()
+				s.m.dropFull.Inc()
+				return ErrFull
+			}
+			if blockedAt.IsZero() {
+				blockedAt = time.Now()
+			} else if time.Since(blockedAt) >= s.opts.BlockTimeout {
+				s.mu.Unlock()
+				s.m.dropFull.Inc()
+				return ErrFull
+			}
+			s.mu.Unlock()
+			time.Sleep(blockPoll)
+			s.mu.Lock()
+			continue
+		}
+		if len(s.active)+need > cap(s.active) {
+			s.flushOrWait()
+			continue
+		}
+		break
+	}
+	s.active = appendFrame(s.active, record, route, ms)
+	s.activeRecords++
+	s.pending += int64(need)
+	my := s.gen
+	for s.doneGen < my {
+		s.flushOrWait()
+	}
+	var err error
+	if my <= s.lastFailGen {
+		// This generation, or a later one, failed. A later failure makes
+		// us report an error for a record that was written: the record is
+		// still delivered, which at-least-once allows. The reverse (nil
+		// for a lost record) cannot happen.
+		err = s.lastFailErr
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.m.dropDisk.Inc()
+	}
+	return err
+}
+
+// flushOrWait makes the caller the group leader if no flush runs, or waits
+// for the running one. s.mu is held.
+func (s *Spool) flushOrWait() {
+	if s.flushing {
+		s.cond.Wait()
+		return
+	}
+	s.flushLocked()
+}
+
+// flushLocked writes the active buffer as one group. s.mu is held on entry
+// and on return, released while writing.
+func (s *Spool) flushLocked() {
+	s.flushing = true
+	s.mu.Unlock()
+	if s.fsync && s.opts.FsyncMaxDelay > 0 {
+		time.Sleep(s.opts.FsyncMaxDelay)
+	} else {
+		// Let goroutines that are ready to run append first, so that they
+		// join this group rather than each start a write of their own.
+		// When nothing else is runnable this returns at once.
+		runtime.Gosched()
+	}
+	s.mu.Lock()
+	buf, records, g := s.active, s.activeRecords, s.gen
+	s.active, s.activeRecords, s.spare = s.spare[:0], 0, nil
+	s.gen++
+	s.mu.Unlock()
+
+	err := s.writeGroup(buf)
+	if err == nil {
+		s.m.records.Add(float64(records))
+		s.m.bytes.Add(float64(len(buf)))
+	} else {
+		s.opts.Logger.Error("spool: write failed; appends fail until a write succeeds",
+			"err", err, "records", records)
+	}
+	for _, r := range s.readers {
+		select {
+		case r.notify <- struct{}{}:
+		default:
+		}
+	}
+
+	s.mu.Lock()
+	s.spare = buf[:0]
+	s.pending -= int64(len(buf))
+	s.doneGen = g
+	if err != nil {
+		s.lastFailGen, s.lastFailErr = g, err
+		s.diskErr, s.diskErrAt = err, time.Now()
+	} else {
+		s.diskErr = nil
+	}
+	s.flushing = false
+	s.cond.Broadcast()
+}
+
+// writeGroup writes whole frames from buf to the segments, starting new
+// segments as they fill up, then fsyncs in fsync mode. Only the flush
+// leader calls it.
+func (s *Spool) writeGroup(buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	err := s.writeFrames(buf)
+	if err == nil && s.fsync {
+		s.m.fsyncs.Inc()
+		if err = diskError("fsync", s.cur.Sync()); err != nil {
+			s.curBad = true // after a failed fsync, the page cache cannot be trusted
+		}
+	}
+	// Readers may read whatever was written, even by a group that failed
+	// later: a record delivered although its Append failed is harmless.
+	s.durable.Store(s.curBase + uint64(s.curSize))
+	return err
+}
+
+func (s *Spool) writeFrames(buf []byte) error {
+	empty := int64(len(s.header))
+	if s.curBad {
+		// A write to this segment failed; a new file may work (and the
+		// old one keeps its valid frames).
+		if err := s.createSegment(); err != nil {
+			return err
+		}
+		s.curBad = false
+	}
+	for len(buf) > 0 {
+		// Take the whole frames that fit in the current segment (at least
+		// one if the segment holds none, however long it is).
+		n := 0
+		for n < len(buf) {
+			fl := frameHeaderLen + int(binary.LittleEndian.Uint32(buf[n:]))
+			if (n > 0 || s.curSize > empty) && s.curSize+int64(n+fl) > s.opts.SegmentBytes {
+				break
+			}
+			n += fl
+		}
+		if n == 0 {
+			if s.fsync {
+				s.m.fsyncs.Inc()
+				if err := s.cur.Sync(); err != nil {
+					return diskError("fsync", err)
+				}
+			}
+			if err := s.createSegment(); err != nil {
+				return err
+			}
+			if len(s.readers) == 0 {
+				s.trim() // nobody reads: keep only the segment being written
+			}
+			continue
+		}
+		s.m.writes.Inc()
+		if _, err := s.cur.WriteAt(buf[:n], s.curSize); err != nil {
+			// Best effort: drop a partial write so the segment ends on a
+			// frame boundary. Readers and the next Open check anyway.
+			s.cur.Truncate(s.curSize)
+			s.curBad = true
+			return diskError("write", err)
+		}
+		s.curSize += int64(n)
+		s.diskBytes.Add(int64(n))
+		s.segMu.Lock()
+		s.segs[len(s.segs)-1].size = s.curSize
+		s.segMu.Unlock()
+		buf = buf[n:]
+	}
+	return nil
+}
+
+// trim deletes the segments that every reader has committed past.
+func (s *Spool) trim() error {
+	s.trimMu.Lock()
+	defer s.trimMu.Unlock()
+	low := ^uint64(0)
+	for _, r := range s.readers {
+		low = min(low, r.committed.Load())
+	}
+	var del []segment
+	s.segMu.Lock()
+	for len(s.segs) > 1 && min(s.segs[0].end(), s.segs[1].base) <= low {
+		del = append(del, s.segs[0])
+		s.segs = s.segs[1:]
+	}
+	s.segMu.Unlock()
+	if len(del) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, g := range del {
+		err := os.Remove(segmentPath(s.dir, g.base))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+		s.diskBytes.Add(-g.size)
+	}
+	if err := syncDir(s.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return diskError("delete segment", err)
+	}
+	return nil
+}
+
+// CloseAppends stops accepting records (later Appends return ErrClosed) and
+// waits until the records already accepted are written. Readers keep
+// working until Close.
+func (s *Spool) CloseAppends() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for s.flushing || len(s.active) > 0 {
+		s.flushOrWait()
+	}
+	return s.diskErr
+}
+
+// Close calls CloseAppends, then closes every file, the Readers' too, and
+// releases the directory. Readers must not be used after Close.
+func (s *Spool) Close() error {
+	s.closeOnce.Do(func() {
+		err := s.CloseAppends()
+		if e := s.closeFiles(); err == nil {
+			err = e
+		}
+		s.m.unregister()
+		s.closeErr = err
+	})
+	return s.closeErr
+}
+
+func (s *Spool) closeFiles() error {
+	var errs []error
+	if s.cur != nil {
+		if s.fsync {
+			errs = append(errs, s.cur.Sync())
+		}
+		errs = append(errs, s.cur.Close())
+		s.cur = nil
+	}
+	for _, r := range s.readers {
+		errs = append(errs, r.close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+		s.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Err returns the last disk error, or nil if the last write succeeded. For
+// readiness checks.
+func (s *Spool) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.diskErr
+}
+
+// Full reports whether the spool holds at least MaxBytes minus room for one
+// largest record.
+func (s *Spool) Full() bool {
+	s.mu.Lock()
+	p := s.pending
+	s.mu.Unlock()
+	return s.diskBytes.Load()+p+int64(frameHeaderLen+s.opts.MaxRecordBytes) > s.opts.MaxBytes
+}
+
+// Size returns the bytes of all segment files.
+func (s *Spool) Size() int64 { return s.diskBytes.Load() }
+
+// End returns the offset up to which records can be read.
+func (s *Spool) End() uint64 { return s.durable.Load() }
+
+// Reader returns the reader of the i-th destination.
+func (s *Spool) Reader(i int) *Reader { return s.readers[i] }
+
+// Options returns the options in effect, defaults applied.
+func (s *Spool) Options() Options { return s.opts }
+
+func (s *Spool) segmentCount() int {
+	s.segMu.Lock()
+	defer s.segMu.Unlock()
+	return len(s.segs)
+}
