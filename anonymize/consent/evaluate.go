@@ -58,9 +58,10 @@ func (g *grants) add(sig Signal, cover, allow Purposes) {
 }
 
 // Evaluate decodes the signals in s and returns the consent answer. scratch
-// receives the decoded TC string (if any) and may be inspected afterwards;
-// it is overwritten on every call, so give each goroutine its own. Evaluate
-// reads s only during the call and does not allocate.
+// receives the decoded TC string and may be inspected afterwards (it is
+// emptied when the event carried none, or it did not decode); it is
+// overwritten on every call, so give each goroutine its own. Evaluate reads
+// s only during the call and does not allocate.
 func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 	var a Answer
 	var g grants
@@ -108,9 +109,12 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		}
 	case a.GDPR == GDPRYes:
 		// GDPR applies but no TC string came: no consent was recorded.
+		scratch.reset()
 		a.Present = a.Present.With(SignalTCF)
 		a.Malformed = a.Malformed.With(SignalTCF)
 		g.add(SignalTCF, AllPurposes, e.def)
+	default:
+		scratch.reset()
 	}
 
 	if len(s.GCS) > 0 || len(s.GCD) > 0 {

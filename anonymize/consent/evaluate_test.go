@@ -250,6 +250,8 @@ func TestEnumStrings(t *testing.T) {
 	f(GDPRYes.String(), "yes")
 	f(ModeGranted.String(), "granted")
 	f(RestrictRequireLI.String(), "require_li")
+	f(FlagYes.String()+FlagNo.String()+FlagNA.String(), "YN-")
+	f(OptedOut.String(), "opted_out")
 	for s := SignalExplicit; s < numSignals; s++ {
 		if p, err := ParseSignal(s.String()); p != s || err != nil {
 			t.Fatalf("ParseSignal(%v)", s)

@@ -216,6 +216,17 @@ const (
 	NotOptedOut MSPAOptOut = 2
 )
 
+// String returns "n/a", "opted_out" or "not_opted_out".
+func (o MSPAOptOut) String() string {
+	switch o {
+	case OptedOut:
+		return "opted_out"
+	case NotOptedOut:
+		return "not_opted_out"
+	}
+	return "n/a"
+}
+
 // USNat is the part of a GPP usnat section (US national, MSPA; versions 1
 // and 2) that bears on our purposes.
 type USNat struct {
@@ -269,14 +280,14 @@ func ParseUSNat(b []byte) (USNat, error) {
 		o[i] = MSPAOptOut(v)
 	}
 	u := USNat{Version: uint8(ver), SaleOptOut: o[0], SharingOptOut: o[1], TargetedAdsOptOut: o[2]}
-	for len(subs) > 0 || subs != nil {
+	for more := subs != nil; more; {
 		sub := subs
 		if i := bytes.IndexByte(subs, '.'); i >= 0 {
 			sub, subs = subs[:i], subs[i+1:]
 		} else {
-			subs = nil
+			more = false
 		}
-		if !validB64(sub) {
+		if !validB64(sub) { // also rejects an empty sub-section
 			return USNat{}, ErrUSNat
 		}
 		sr := charBits{s: sub}

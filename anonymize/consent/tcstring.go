@@ -129,16 +129,25 @@ func (t *TCString) reset() {
 
 // Decode decodes the TC string s (base64url segments joined by dots, as found
 // in gdpr_consent or the euconsent-v2 cookie) into t, replacing what t held.
-// s is only read during the call. It decodes the whole core segment, checks
-// the range entries of the vendor sections (sorted, non-overlapping, within
-// MaxVendorId), walks the publisher restrictions, and parses the disclosed
-// vendors, allowed vendors and publisher TC segments.
+// s is only read during the call. It decodes the whole core segment, walks
+// the publisher restrictions, and parses the disclosed vendors, allowed
+// vendors and publisher TC segments. The range entries of every vendor list
+// must be sorted, must not overlap and must lie within 1..MaxVendorId.
 //
 // On failure it returns a *DecodeError that says where and why (valid until
-// the next Decode on t), and t holds nothing usable. Decode does not check
-// the TCF 2.2 policy rules: call Problems for that.
+// the next Decode on t), and t is left empty, as after a Decode of nothing:
+// every lookup answers false. Decode does not check the TCF 2.2 policy
+// rules: call Problems for that.
 func (t *TCString) Decode(s []byte) error {
 	t.reset()
+	if err := t.decode(s); err != nil {
+		t.reset() // drop fields and sections read before the failure
+		return err
+	}
+	return nil
+}
+
+func (t *TCString) decode(s []byte) error {
 	if len(s) > MaxTCStringLen {
 		return t.fail(0, MaxTCStringLen, ReasonTooLong, fieldString, len(s), 0)
 	}

@@ -208,3 +208,29 @@ func TestDecodeReasonString(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedDecodeLeavesEmpty: after an error nothing from the partial
+// decode is visible, and lookups stay inside the buffer.
+func TestFailedDecodeLeavesEmpty(t *testing.T) {
+	s := goodSpec()
+	s.restrictions = []restriction{{purpose: 1, typ: 0, ranges: [][2]int{{1, 4095}}}}
+	full := s.encode()
+	var tc TCString
+	if err := tc.Decode([]byte(full)); err != nil || tc.PubRestrictions(12)[0] != 1 {
+		t.Fatalf("full string: %v %v", err, tc.PubRestrictions(12))
+	}
+	// Cut inside the restriction's range entry: the record count was read.
+	if err := tc.Decode([]byte(full[:len(full)-4])); err == nil {
+		t.Fatal("truncated string decoded")
+	}
+	if tc.NumPubRestrictions() != 0 || tc.PubRestrictions(12) != [4]uint32{} || tc.VendorConsent(12) || tc.CMPID != 0 || tc.Version != 0 {
+		t.Fatalf("state after failure: %d restrictions, CMP %d", tc.NumPubRestrictions(), tc.CMPID)
+	}
+	// Evaluate empties the scratch when the event has no TC string.
+	_ = tc.Decode([]byte(full))
+	e, _ := NewEvaluator(Options{})
+	e.Evaluate(&Signals{GCS: []byte("G111")}, &tc)
+	if tc.Version != 0 || tc.VendorConsent(12) {
+		t.Fatal("scratch kept the previous string")
+	}
+}

@@ -12,6 +12,17 @@ const (
 	FlagNo              // 'N'
 )
 
+// String returns "-", "Y" or "N", as in the string.
+func (f Flag) String() string {
+	switch f {
+	case FlagYes:
+		return "Y"
+	case FlagNo:
+		return "N"
+	}
+	return "-"
+}
+
 // USPrivacy is a decoded IAB US Privacy string ("1YNN"), deprecated in favour
 // of GPP since 2024-01-31 but still sent.
 type USPrivacy struct {
