@@ -12,16 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// NewRegistry returns a registry with the collectors the gateway exposes:
-// the standard Go collector (go_memstats_mallocs_total and friends) plus the
-// runtime/metrics GC and scheduler series, and the process collector
-// (process_cpu_seconds_total).
+// NewRegistry returns a registry with the collectors the gateway registers
+// (cmd/beacongate): the default Go collector (go_memstats_mallocs_total, GC
+// and scheduler series from runtime/metrics) and the process collector
+// (process_cpu_seconds_total). Same collectors, same scrape cost, so
+// per-request figures read from /metrics compare like for like.
 func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC, collectors.MetricsScheduler)),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
 }
 

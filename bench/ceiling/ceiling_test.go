@@ -112,7 +112,7 @@ func TestServe(t *testing.T) {
 			}
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
-			for _, name := range []string{"process_cpu_seconds_total ", "go_memstats_mallocs_total ", "go_gc_heap_allocs_objects_total "} {
+			for _, name := range []string{"process_cpu_seconds_total ", "go_memstats_mallocs_total ", "go_goroutines "} {
 				if !bytes.Contains(body, []byte("\n"+name)) {
 					t.Errorf("metrics lack %q", name)
 				}

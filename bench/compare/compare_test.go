@@ -1,0 +1,327 @@
+package compare
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/beacongate/beacongate/bench/ceiling"
+	"github.com/beacongate/beacongate/bench/loadgen"
+)
+
+// The test binary doubles as the servers and the load generator of the
+// end-to-end test: with fakeEnv set, it acts on its arguments and exits.
+const fakeEnv = "BEACONGATE_COMPARE_TEST_FAKE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) == "1" {
+		os.Exit(fake(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func fake(args []string) int {
+	for _, a := range args {
+		if a == "-target" {
+			return loadgen.Main(args, os.Stdout, os.Stderr)
+		}
+	}
+	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
+	listen := fs.String("listen", "", "")
+	admin := fs.String("admin", "", "")
+	stdlib := fs.Bool("stdlib", false, "")
+	data := fs.String("data", "", "")
+	config := fs.String("config", "", "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *config != "" { // acting as the gateway: check what compare wrote
+		b, err := os.ReadFile(*config)
+		var doc struct {
+			Spool struct{ Durability string } `yaml:"spool"`
+		}
+		if err != nil || yaml.Unmarshal(b, &doc) != nil || (doc.Spool.Durability != "process" && doc.Spool.Durability != "fsync") {
+			fmt.Fprintf(os.Stderr, "fake gateway: bad config %q: %v\n", b, err)
+			return 3
+		}
+		if err := os.MkdirAll(*data, 0o755); err != nil {
+			return 3
+		}
+	}
+	v := ceiling.FastHTTP
+	if *stdlib {
+		v = ceiling.Stdlib
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := ceiling.Listen(ctx, *listen, *admin, v, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func quickOptions(t *testing.T) Options {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "1")
+	o := DefaultOptions()
+	o.Root = t.TempDir()
+	o.OutDir = "results"
+	o.CeilingBin, o.LoadgenBin, o.GatewayBin = self, self, self
+	o.Pin = false
+	o.Conns = 4
+	o.MaxDuration, o.MaxWarmup = 300*time.Millisecond, 100*time.Millisecond
+	o.LatDuration, o.LatWarmup = 200*time.Millisecond, 50*time.Millisecond
+	o.Levels = []int{50, 80}
+	o.Command = "go test"
+	return o
+}
+
+// TestRunEndToEnd runs the whole comparison with tiny windows against fake
+// servers (the ceiling, in this test binary) and checks that every target
+// was measured and the report files are written and well-formed.
+func TestRunEndToEnd(t *testing.T) {
+	o := quickOptions(t)
+	var log bytes.Buffer
+	rep, err := Run(context.Background(), o, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	want := []string{"gateway (process)", nameCeiling, nameStdlib, "gateway (fsync)"}
+	if len(rep.Targets) != len(want) {
+		t.Fatalf("%d targets\n%s", len(rep.Targets), log.String())
+	}
+	for i, tr := range rep.Targets {
+		if tr.Name != want[i] || tr.Err != "" || tr.Max == nil || tr.Max.Completed == 0 || tr.Max.Server == nil {
+			t.Fatalf("target %d: %+v\n%s", i, tr, log.String())
+		}
+		if runtime.GOOS == "linux" && tr.MaxWait < 0 {
+			t.Errorf("%s: CPU wait not read from /proc", tr.Name)
+		}
+		if len(tr.Levels) != 2 {
+			t.Fatalf("%s: %d levels", tr.Name, len(tr.Levels))
+		}
+		for _, l := range tr.Levels {
+			if l.Result == nil || l.Result.Sent+l.Result.Unsent == 0 {
+				t.Fatalf("%s at %d %%: %+v", tr.Name, l.Percent, l)
+			}
+		}
+	}
+	// Rates: the reference is the first gateway; fsync uses its own maximum.
+	if rep.RefName != "gateway (process)" || rep.RefMax != rep.Targets[0].Max.Throughput {
+		t.Fatalf("reference %q %v", rep.RefName, rep.RefMax)
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
+	if got, want := rep.Targets[1].Levels[0].Rate, rep.RefMax*0.5; !near(got, want) {
+		t.Fatalf("ceiling rate at 50 %% = %v; want %v", got, want)
+	}
+	if got, want := rep.Targets[3].Levels[1].Rate, rep.Targets[3].Max.Throughput*0.8; !near(got, want) || rep.Targets[3].LevelsOf != "gateway (fsync)" {
+		t.Fatalf("fsync rate at 80 %% = %v (of %s); want %v", got, rep.Targets[3].LevelsOf, want)
+	}
+	if s := rep.Summary(); !s.OK || s.ThroughputRatio <= 0 || s.P99At50 <= 0 || s.P99At80 <= 0 {
+		t.Fatalf("summary %+v", s)
+	}
+
+	md, err := os.ReadFile(filepath.Join(o.Root, "results", "latest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg"} {
+		if !bytes.Contains(md, []byte(s)) {
+			t.Errorf("latest.md lacks %q", s)
+		}
+	}
+	svg, err := os.ReadFile(filepath.Join(o.Root, "results", "latency.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, svg)
+	if n := bytes.Count(svg, []byte("<polyline")); n != 8 {
+		t.Errorf("%d lines in the chart; want 8 (p50 and p99 of 4 servers)", n)
+	}
+}
+
+// TestRunGatewayMissing: a gateway that does not build is skipped with its
+// error; one that does not start is reported failed; the ceiling is still
+// measured either way.
+func TestRunGatewayMissing(t *testing.T) {
+	o := quickOptions(t)
+	o.Stdlib = false
+	o.Levels = []int{50}
+	o.GatewayBin = ""
+	o.GatewayPkg = "./does/not/exist"
+	rep, err := Run(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.GatewaySkipped == "" || len(rep.Targets) != 1 || rep.Targets[0].Name != nameCeiling || rep.Targets[0].Max == nil {
+		t.Fatalf("skipped %q, targets %+v", rep.GatewaySkipped, rep.Targets)
+	}
+	if rep.RefName != nameCeiling || rep.Summary().OK {
+		t.Fatalf("reference %q, summary %+v", rep.RefName, rep.Summary())
+	}
+	if md := string(rep.AppendMarkdown(nil)); !strings.Contains(md, "The gateway was not measured") {
+		t.Errorf("report does not say the gateway was skipped:\n%s", md)
+	}
+
+	o.GatewayBin = filepath.Join(t.TempDir(), "no-such-binary")
+	o.Durabilities = []string{"process"}
+	rep, err = Run(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Targets) != 2 || rep.Targets[0].Err == "" || rep.Targets[1].Max == nil {
+		t.Fatalf("targets %+v", rep.Targets)
+	}
+	if md := string(rep.AppendMarkdown(nil)); !strings.Contains(md, "| gateway (process) | failed |") || !strings.Contains(md, "## Problems") {
+		t.Errorf("report does not show the failed gateway:\n%s", md)
+	}
+}
+
+func checkXML(t *testing.T, doc []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v", err)
+		}
+	}
+}
+
+func TestGatewayConfig(t *testing.T) {
+	parse := func(b []byte) map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		return m
+	}
+	b, err := gatewayConfig("", "fsync", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := parse(b)
+	if m["spool"].(map[string]any)["durability"] != "fsync" || m["server"].(map[string]any)["trusted_proxies"] == nil || m["geoip"] != nil {
+		t.Fatalf("default config:\n%s", b)
+	}
+
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.yaml")
+	os.WriteFile(base, []byte("server:\n  listen: \":9999\"\nspool:\n  durability: process\n  max_bytes: 1GiB\nsites: []\n"), 0o644)
+	b, err = gatewayConfig(base, "fsync", "/data/City.mmdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = parse(b)
+	spool := m["spool"].(map[string]any)
+	if spool["durability"] != "fsync" || spool["max_bytes"] != "1GiB" || m["server"].(map[string]any)["listen"] != ":9999" ||
+		m["geoip"].(map[string]any)["database"] != "/data/City.mmdb" || m["server"].(map[string]any)["trusted_proxies"] != nil {
+		t.Fatalf("merged config:\n%s", b)
+	}
+
+	bad := func(content string) {
+		t.Helper()
+		os.WriteFile(base, []byte(content), 0o644)
+		if b, err := gatewayConfig(base, "fsync", ""); err == nil {
+			t.Fatalf("%q accepted:\n%s", content, b)
+		}
+	}
+	bad("spool: fast\n")
+	bad("spool: [1, 2\n")
+	bad("- a list\n")
+	if _, err := gatewayConfig(filepath.Join(dir, "absent.yaml"), "fsync", ""); err == nil {
+		t.Fatal("absent base accepted")
+	}
+	os.WriteFile(base, nil, 0o644) // an empty base is an empty mapping
+	if b, err := gatewayConfig(base, "process", ""); err != nil || parse(b)["spool"].(map[string]any)["durability"] != "process" {
+		t.Fatalf("empty base: %v\n%s", err, b)
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	f := func(in string, want ...int) {
+		t.Helper()
+		got := parseCPUList(in)
+		if fmt.Sprint(got) != fmt.Sprint(want) || (want == nil) != (got == nil) {
+			t.Fatalf("parseCPUList(%q) = %v; want %v", in, got, want)
+		}
+	}
+	f("0-1", 0, 1)
+	f("0", 0)
+	f("0-2,5,7-8", 0, 1, 2, 5, 7, 8)
+	f("")
+	f("x")
+	f("3-1")
+	if len(cpuSet()) < 1 {
+		t.Fatal("no CPUs")
+	}
+}
+
+func TestPinner(t *testing.T) {
+	p := pinner{taskset: "/usr/bin/taskset", server: 2, client: 3}
+	if got := strings.Join(p.command(roleServer, []string{"srv", "-x"}), " "); got != "/usr/bin/taskset -c 2 srv -x" {
+		t.Fatal(got)
+	}
+	if got := strings.Join(p.command(roleClient, []string{"lg"}), " "); got != "/usr/bin/taskset -c 3 lg" {
+		t.Fatal(got)
+	}
+	if !strings.Contains(p.describe(), "CPU 2") {
+		t.Fatal(p.describe())
+	}
+	var off pinner
+	if got := strings.Join(off.command(roleServer, []string{"srv"}), " "); got != "srv" || off.enabled() || !strings.HasPrefix(off.describe(), "not pinned") {
+		t.Fatal(got, off.describe())
+	}
+	if newPinner(false).enabled() {
+		t.Fatal("pinning when not wanted")
+	}
+}
+
+func TestTail(t *testing.T) {
+	tl := &tail{max: 8}
+	fmt.Fprint(tl, "hello ")
+	fmt.Fprint(tl, "world, again")
+	if got := tl.String(); got != ", again" && got != "d, again" {
+		t.Fatalf("tail = %q", got)
+	}
+	if len(tl.buf) > 8 {
+		t.Fatalf("tail kept %d bytes", len(tl.buf))
+	}
+}
+
+func TestParseInts(t *testing.T) {
+	if v, err := parseInts("10, 25,90"); err != nil || fmt.Sprint(v) != "[10 25 90]" {
+		t.Fatal(v, err)
+	}
+	for _, bad := range []string{"", "x", "0", "10,,20", "2000"} {
+		if _, err := parseInts(bad); err == nil {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+	if joinInts([]int{1, 2}) != "1,2" {
+		t.Fatal("joinInts")
+	}
+}

@@ -1,0 +1,247 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/beacongate/beacongate/bench/promtext"
+)
+
+// Result is what one run measured. Counts cover the whole run, warm-up
+// included; Latency and Throughput cover the measured window only.
+type Result struct {
+	Mode        string  `json:"mode"`
+	Target      string  `json:"target"`
+	Conns       int     `json:"conns"`
+	OfferedRate float64 `json:"offered_rate,omitempty"` // open loop, requests/s
+	Warmup      float64 `json:"warmup_s"`
+	Duration    float64 `json:"duration_s"`
+	MaxRequests int64   `json:"max_requests"`
+	Elapsed     float64 `json:"elapsed_s"` // measured window as it happened
+
+	Sent      int64 `json:"sent"`      // attempts, = Completed + sum(Errors)
+	Completed int64 `json:"completed"` // HTTP responses received
+	Measured  int64 `json:"measured"`  // responses in the measured window
+	Unsent    int64 `json:"unsent"`    // open loop: released too late to send before the hard stop
+	Events    int64 `json:"events"`    // events carried by requests answered 2xx
+	BadBodies int64 `json:"bad_bodies"`
+
+	Throughput float64          `json:"throughput"` // Measured / Elapsed
+	Latency    Latency          `json:"latency_us"`
+	Status     map[string]int64 `json:"status"` // by HTTP status code
+	Errors     map[string]int64 `json:"errors"` // transport errors by kind
+	FirstError string           `json:"first_error,omitempty"`
+
+	ClientCPUSeconds float64 `json:"client_cpu_s"`
+	ClientCPUUtil    float64 `json:"client_cpu_util"` // cores busy, 1 = one full core
+
+	Server      *ServerStats `json:"server,omitempty"`
+	ServerError string       `json:"server_error,omitempty"`
+}
+
+// Latency holds percentiles in microseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99_9"`
+	Max   float64 `json:"max"`
+}
+
+// LatencyOf reads the percentiles of a histogram of nanoseconds.
+func LatencyOf(h *hdrhistogram.Histogram) Latency {
+	if h.TotalCount() == 0 {
+		return Latency{}
+	}
+	us := func(ns int64) float64 { return float64(ns) / 1e3 }
+	return Latency{
+		Count: h.TotalCount(),
+		Mean:  h.Mean() / 1e3,
+		P50:   us(h.ValueAtQuantile(50)),
+		P90:   us(h.ValueAtQuantile(90)),
+		P99:   us(h.ValueAtQuantile(99)),
+		P999:  us(h.ValueAtQuantile(99.9)),
+		Max:   us(h.Max()),
+	}
+}
+
+// ServerStats are the server's own figures over the run, from its /metrics.
+type ServerStats struct {
+	CPUSeconds    float64 `json:"cpu_s"`          // process_cpu_seconds_total delta
+	CPUUtil       float64 `json:"cpu_util"`       // cores busy, 1 = one full core
+	Mallocs       float64 `json:"mallocs"`        // go_memstats_mallocs_total delta, one scrape subtracted
+	ScrapeMallocs float64 `json:"scrape_mallocs"` // what one /metrics scrape allocated
+	// Per response received by the client (Completed), and per event in
+	// requests answered 2xx.
+	CPUMicrosPerRequest float64 `json:"cpu_us_per_request"`
+	AllocsPerRequest    float64 `json:"allocs_per_request"`
+	CPUMicrosPerEvent   float64 `json:"cpu_us_per_event"`
+}
+
+// serverStats compares three scrapes: baseline and before taken back to
+// back before the run, after taken after it. process_cpu_seconds_total
+// ticks in 10 ms steps, so CPU figures need runs of seconds.
+func serverStats(baseline, before, after promtext.Samples, wall time.Duration, completed, events int64) *ServerStats {
+	delta := func(s0, s1 promtext.Samples, name string) float64 {
+		a, ok0 := s0.Get(name)
+		b, ok1 := s1.Get(name)
+		if !ok0 || !ok1 {
+			return 0
+		}
+		return b - a
+	}
+	s := &ServerStats{CPUSeconds: delta(before, after, promtext.CPUSeconds)}
+	s.ScrapeMallocs = delta(baseline, before, promtext.Mallocs)
+	s.Mallocs = max(delta(before, after, promtext.Mallocs)-s.ScrapeMallocs, 0)
+	if wall > 0 {
+		s.CPUUtil = s.CPUSeconds / wall.Seconds()
+	}
+	if completed > 0 {
+		s.CPUMicrosPerRequest = s.CPUSeconds * 1e6 / float64(completed)
+		s.AllocsPerRequest = s.Mallocs / float64(completed)
+	}
+	if events > 0 {
+		s.CPUMicrosPerEvent = s.CPUSeconds * 1e6 / float64(events)
+	}
+	return s
+}
+
+func (r *Result) merge(workers []*worker) {
+	hist := hdrhistogram.New(histMin, histMax, 3)
+	r.Status, r.Errors = map[string]int64{}, map[string]int64{}
+	for _, w := range workers {
+		hist.Merge(w.hist)
+		r.Sent += w.sent
+		r.Completed += w.completed
+		r.Measured += w.measured
+		r.Unsent += w.unsent
+		r.Events += w.events
+		r.BadBodies += w.badBodies
+		for code, n := range w.status {
+			r.Status[strconv.Itoa(code)] += n
+		}
+		for k, n := range w.errs {
+			r.Errors[k] += n
+		}
+		if r.FirstError == "" && w.firstErr != nil {
+			r.FirstError = w.firstErr.Error()
+		}
+	}
+	r.Latency = LatencyOf(hist)
+	if r.Elapsed > 0 {
+		r.Throughput = float64(r.Measured) / r.Elapsed
+	}
+}
+
+// ErrorCount is the number of failed attempts.
+func (r *Result) ErrorCount() int64 {
+	var n int64
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// JSON returns the result as indented JSON.
+func (r *Result) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+
+// WriteText writes the result as an aligned two-column table.
+func (r *Result) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+
+	mode := fmt.Sprintf("closed loop, %d connections", r.Conns)
+	if r.Mode == "open" {
+		mode = fmt.Sprintf("open loop, %s req/s offered, %d senders", Group(r.OfferedRate, 0), r.Conns)
+	}
+	row("mode", mode)
+	row("target", r.Target)
+	row("window", fmt.Sprintf("%.2f s measured after %.2f s warm-up (bounds: %.0f s, %s requests)",
+		r.Elapsed, r.Warmup, r.Warmup+r.Duration, Group(float64(r.MaxRequests), 0)))
+	reqs := fmt.Sprintf("%s sent, %s answered, %s errors", Group(float64(r.Sent), 0), Group(float64(r.Completed), 0), Group(float64(r.ErrorCount()), 0))
+	if r.Unsent > 0 {
+		reqs += fmt.Sprintf(", %s not sent (server too slow for the rate)", Group(float64(r.Unsent), 0))
+	}
+	row("requests", reqs)
+	row("throughput", fmt.Sprintf("%s req/s (%s measured)", Group(r.Throughput, 0), Group(float64(r.Measured), 0)))
+	row("events", fmt.Sprintf("%s in requests answered 2xx", Group(float64(r.Events), 0)))
+	row("latency µs", FormatLatency(r.Latency))
+	row("status", formatCounts(r.Status))
+	row("errors", formatCounts(r.Errors))
+	if r.FirstError != "" {
+		row("first error", r.FirstError)
+	}
+	if r.BadBodies > 0 {
+		row("bad bodies", fmt.Sprintf("%d pixel answers were not a 43-byte GIF", r.BadBodies))
+	}
+	row("client CPU", fmt.Sprintf("%.2f s, %.0f %% of one core", r.ClientCPUSeconds, 100*r.ClientCPUUtil))
+	switch {
+	case r.Server != nil:
+		s := r.Server
+		row("server CPU", fmt.Sprintf("%.2f s, %.0f %% of one core; %.2f µs/request, %.2f µs/event",
+			s.CPUSeconds, 100*s.CPUUtil, s.CPUMicrosPerRequest, s.CPUMicrosPerEvent))
+		row("server allocs", fmt.Sprintf("%.3f allocs/request (%s in the run; one /metrics scrape, %s allocs, subtracted)",
+			s.AllocsPerRequest, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0)))
+	case r.ServerError != "":
+		row("server", "no figures: "+r.ServerError)
+	}
+	return tw.Flush()
+}
+
+// FormatLatency formats percentiles on one line.
+func FormatLatency(l Latency) string {
+	if l.Count == 0 {
+		return "no responses measured"
+	}
+	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s  (n=%s)",
+		Group(l.P50, 0), Group(l.P90, 0), Group(l.P99, 0), Group(l.P999, 0), Group(l.Max, 0), Group(l.Mean, 0), Group(float64(l.Count), 0))
+}
+
+// formatCounts lists a count map as "k: n" sorted by key, or "none".
+func formatCounts(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %s", k, Group(float64(m[k]), 0))
+	}
+	return b.String()
+}
+
+// Group formats v with prec decimals and thousands separated by commas.
+func Group(v float64, prec int) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}

@@ -1,0 +1,210 @@
+package loadgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/bench/promtext"
+)
+
+func TestLatencyOf(t *testing.T) {
+	h := hdrhistogram.New(histMin, histMax, 3)
+	for us := int64(1); us <= 1000; us++ {
+		_ = h.RecordValue(us * 1000)
+	}
+	l := LatencyOf(h)
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if got < want*0.99 || got > want*1.01 {
+			t.Errorf("%s = %v; want %v ±1%%", name, got, want)
+		}
+	}
+	near("p50", l.P50, 500)
+	near("p90", l.P90, 900)
+	near("p99", l.P99, 990)
+	near("p99.9", l.P999, 999)
+	near("max", l.Max, 1000)
+	near("mean", l.Mean, 500.5)
+	if l.Count != 1000 {
+		t.Errorf("count %d", l.Count)
+	}
+	if LatencyOf(hdrhistogram.New(histMin, histMax, 3)) != (Latency{}) {
+		t.Error("empty histogram")
+	}
+}
+
+func TestGroup(t *testing.T) {
+	f := func(v float64, prec int, want string) {
+		t.Helper()
+		if got := Group(v, prec); got != want {
+			t.Fatalf("Group(%v, %d) = %q; want %q", v, prec, got, want)
+		}
+	}
+	f(0, 0, "0")
+	f(999, 0, "999")
+	f(1000, 0, "1,000")
+	f(1234567.891, 2, "1,234,567.89")
+	f(-1234567, 0, "-1,234,567")
+	f(123456, 1, "123,456.0")
+}
+
+func TestServerStats(t *testing.T) {
+	page := func(cpu, mallocs float64) promtext.Samples {
+		s, err := promtext.Parse(fmt.Appendf(nil, "process_cpu_seconds_total %g\ngo_memstats_mallocs_total %g\n", cpu, mallocs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// baseline→before: one scrape = 1,000 allocs; before→after: 2 s CPU and
+	// 1,000 + 50,000 allocs over 100,000 requests carrying 250,000 events.
+	s := serverStats(page(10, 100_000), page(10, 101_000), page(12, 152_000), 4*time.Second, 100_000, 250_000)
+	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1000,
+		CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8}
+	if *s != want {
+		t.Fatalf("got %+v\nwant %+v", *s, want)
+	}
+	// A zero-alloc server with a noisy scrape never shows negative allocs.
+	s = serverStats(page(0, 0), page(0, 1000), page(1, 1900), time.Second, 10, 0)
+	if s.Mallocs != 0 || s.AllocsPerRequest != 0 || s.CPUMicrosPerEvent != 0 {
+		t.Fatalf("got %+v", *s)
+	}
+}
+
+func TestWriteTextAndJSON(t *testing.T) {
+	r := &Result{
+		Mode: "open", Target: "http://127.0.0.1:8080/", Conns: 32, OfferedRate: 20000, Warmup: 1, Duration: 5,
+		MaxRequests: 1000000, Elapsed: 5, Sent: 120000, Completed: 119990, Measured: 100000, Unsent: 7,
+		Events: 150000, Throughput: 20000,
+		Latency: Latency{Count: 100000, Mean: 61, P50: 52, P90: 80, P99: 150, P999: 1210, Max: 4000},
+		Status:  map[string]int64{"200": 110000, "204": 9990},
+		Errors:  map[string]int64{"timeout": 10},
+		Server:  &ServerStats{CPUSeconds: 2.5, CPUUtil: 0.42, CPUMicrosPerRequest: 20.8, AllocsPerRequest: 0, CPUMicrosPerEvent: 16.7, ScrapeMallocs: 1500},
+	}
+	var b bytes.Buffer
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"open loop, 20,000 req/s offered, 32 senders",
+		"120,000 sent, 119,990 answered, 10 errors, 7 not sent",
+		"20,000 req/s (100,000 measured)",
+		"p50 52  p90 80  p99 150  p99.9 1,210  max 4,000  mean 61  (n=100,000)",
+		"200: 110,000, 204: 9,990",
+		"timeout: 10",
+		"20.80 µs/request, 16.70 µs/event",
+		"0.000 allocs/request",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+	j, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(j, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Latency != r.Latency || *back.Server != *r.Server || back.Errors["timeout"] != 10 || back.OfferedRate != 20000 {
+		t.Fatalf("JSON round trip: %+v", back)
+	}
+	// Without server figures the reason is shown.
+	r.Server, r.ServerError = nil, "connection refused"
+	b.Reset()
+	_ = r.WriteText(&b)
+	if !strings.Contains(b.String(), "no figures: connection refused") {
+		t.Errorf("server error missing:\n%s", b.String())
+	}
+}
+
+func TestErrKind(t *testing.T) {
+	f := func(err error, want string) {
+		t.Helper()
+		if got := errKind(err); got != want {
+			t.Fatalf("errKind(%v) = %q; want %q", err, got, want)
+		}
+	}
+	f(fasthttp.ErrTimeout, "timeout")
+	f(fasthttp.ErrDialTimeout, "dial_timeout")
+	f(fasthttp.ErrNoFreeConns, "no_free_conns")
+	f(fasthttp.ErrConnectionClosed, "conn_closed")
+	f(io.EOF, "conn_closed")
+	f(&net.OpError{Op: "dial", Err: &net.AddrError{}}, "other")
+	f(&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "conn_refused")
+	f(fmt.Errorf("read: %w", syscall.ECONNRESET), "conn_reset")
+	f(fmt.Errorf("write: %w", syscall.EPIPE), "broken_pipe")
+	f(errors.New("something else"), "other")
+}
+
+func TestModeAndConfig(t *testing.T) {
+	for _, m := range []Mode{Closed, Open} {
+		if p, err := ParseMode(m.String()); err != nil || p != m {
+			t.Fatalf("ParseMode(%s) = %v, %v", m, p, err)
+		}
+	}
+	if _, err := ParseMode("flood"); err == nil {
+		t.Fatal("ParseMode accepted flood")
+	}
+	traffic, _ := DefaultMix().Generate(10)
+	ok := Config{Target: "http://127.0.0.1:1", Mode: Closed, Conns: 1, Duration: time.Second, MaxRequests: 1, Timeout: time.Second, Traffic: traffic}
+	if _, err := ok.validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := func(name string, mod func(c *Config)) {
+		t.Helper()
+		c := ok
+		mod(&c)
+		if _, err := c.validate(); err == nil {
+			t.Fatalf("%s accepted", name)
+		}
+	}
+	bad("remote target", func(c *Config) { c.Target = "http://10.0.0.1:80" })
+	bad("remote metrics", func(c *Config) { c.Metrics = "http://203.0.113.1:9100/metrics" })
+	bad("no conns", func(c *Config) { c.Conns = 0 })
+	bad("too many conns", func(c *Config) { c.Conns = MaxConns + 1 })
+	bad("no duration", func(c *Config) { c.Duration = 0 })
+	bad("unbounded duration", func(c *Config) { c.Duration = MaxDuration + time.Second })
+	bad("no count bound", func(c *Config) { c.MaxRequests = 0 })
+	bad("count too large", func(c *Config) { c.MaxRequests = MaxRequests + 1 })
+	bad("open without rate", func(c *Config) { c.Mode = Open })
+	bad("open rate too high", func(c *Config) { c.Mode, c.Rate = Open, MaxRate*2 })
+	bad("no traffic", func(c *Config) { c.Traffic = nil })
+	bad("no timeout", func(c *Config) { c.Timeout = 0 })
+}
+
+func TestPacerWait(t *testing.T) {
+	f := func(d, want time.Duration) {
+		t.Helper()
+		if got := pacerWait(d); got != want {
+			t.Fatalf("pacerWait(%v) = %v; want %v", d, got, want)
+		}
+	}
+	f(-time.Second, minWait)
+	f(time.Microsecond, minWait)
+	f(50*time.Microsecond, 50*time.Microsecond)
+	f(time.Second, maxWait)
+}
+
+func TestSleeper(t *testing.T) {
+	s := newSleeper()
+	defer s.stop()
+	for range 3 { // re-arming works; nothing about how long it took
+		if err := s.sleep(30 * time.Microsecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
