@@ -125,7 +125,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	res := *r
 	p := &en.policies[res.State]
 
-	ua := reduceUA(e.UserAgent)
+	ua := sc.reduceUA(e.UserAgent)
 	res.Bot = ua.IsBot()
 	if res.Bot && p.bots == config.BotsDrop {
 		res.Drop = true

@@ -92,12 +92,17 @@ type Encoder struct {
 // zstd takes the zstd command's levels (1-22, mapped onto the four speeds
 // of klauspost/compress: 1-2 fastest, 3-5 default, 6-9 better, 10+ best);
 // gzip takes 1-9.
+//
+// zstd's default here is the fastest speed, not zstd's own level 3: on
+// ~450-byte event records in 1,000-record batches it compresses at ~480 MB/s
+// with ratio 7.6, against ~300 MB/s and 7.8 at level 3, and at the edge the
+// CPU is the scarce resource.
 func NewEncoder(c Codec, level int) (*Encoder, error) {
 	e := &Encoder{codec: c.resolve()}
 	switch e.codec {
 	case CodecNone:
 	case CodecZstd:
-		l := zstd.SpeedDefault
+		l := zstd.SpeedFastest
 		if level > 0 {
 			l = zstd.EncoderLevelFromZstd(level)
 		}

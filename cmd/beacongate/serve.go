@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type serveFlags struct {
 	listen string
 	admin  string
 	data   string
+	pprof  bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bool, error) {
@@ -37,6 +39,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 	fs.StringVar(&f.listen, "listen", ":8080", "address for the collection endpoints")
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:9100", "address for /metrics, /healthz, /readyz and POST /-/reload")
 	fs.StringVar(&f.data, "data", "./beacongate-data", "directory for the spool and the default file output")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin listener")
 	if err := fs.Parse(args); err != nil {
 		return f, nil, err
 	}
@@ -83,7 +86,14 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 
 	var stopping atomic.Bool
-	admin := &http.Server{Handler: a.adminMux(reg, &stopping), ReadHeaderTimeout: 5 * time.Second}
+	mux := a.adminMux(reg, &stopping)
+	if flags.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go admin.Serve(adminLn)
 
 	srv := a.gateway.NewServer(a.serverOptions)
