@@ -89,7 +89,8 @@ func appendTimeField(dst []byte, key string, t time.Time) []byte {
 	year, month, day := t.Date()
 	hour, minute, sec := t.Clock()
 	if year < 0 || year > 9999 {
-		return append(append(appendKey(dst, key), '"'), t.AppendFormat(nil, "2006-01-02T15:04:05.000Z07:00")...)
+		dst = append(appendKey(dst, key), '"')
+		return append(t.AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00"), '"')
 	}
 	dst = append(appendKey(dst, key), '"')
 	dst = appendDigits(dst, year, 4)
