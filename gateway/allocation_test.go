@@ -4,8 +4,6 @@ package gateway
 
 import (
 	"testing"
-
-	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -33,12 +31,11 @@ func TestServeAllocs(t *testing.T) {
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
+	f("rejected-json", rawRequest("POST", "/b", []byte(`{"site":`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-utf8", rawRequest("POST", "/b", []byte("{\"site\":\"\xff\"}"), "Content-Type", "application/json"), 400, 0)
+	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":42}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-pixel", rawRequest("GET", "/p.gif?site=%ff", nil), 200, 0)
 }
-
-// nullSpool accepts records without keeping them.
-type nullSpool struct{ n int }
-
-func (s *nullSpool) Append([]byte, upstream.Route) error { s.n++; return nil }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,
 // scanning, pseudonyms, encoding) behind the handlers: still 0.

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/upstream"
 )
 
 // realTC is a real CMP's TC string (from the public vectors).
@@ -50,6 +51,11 @@ func (r *recorder) HandleEvent(e *event.Event) error {
 type countingHandler struct{ n int }
 
 func (c *countingHandler) HandleEvent(*event.Event) error { c.n++; return nil }
+
+// nullSpool accepts records without keeping them.
+type nullSpool struct{ n int }
+
+func (s *nullSpool) Append([]byte, upstream.Route) error { s.n++; return nil }
 
 // rawRequest builds the bytes of an HTTP/1.1 request.
 func rawRequest(method, uri string, body []byte, headers ...string) []byte {

@@ -107,10 +107,16 @@ func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body 
 	return finishBeaconEvent(ctx, cfg, e)
 }
 
-// parseJSON checks the body's encoding and parses it.
+// parseJSON checks the body's syntax and encoding, then parses it. The
+// allocation-free check first costs about 0.7 ns per byte on good bodies, and
+// keeps junk off fastjson's error path, which formats an error (5-7
+// allocations) for every malformed body.
 func parseJSON(req *request, body []byte) (*fastjson.Value, reason) {
-	if !utf8.Valid(body) {
-		return nil, reasonInvalidUTF8
+	if !validJSON(body) {
+		if !utf8.Valid(body) {
+			return nil, reasonInvalidUTF8
+		}
+		return nil, reasonInvalidJSON
 	}
 	v, err := req.json.ParseBytes(body)
 	if err != nil {

@@ -1,0 +1,341 @@
+package gateway
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// maxJSONDepth is how many objects and arrays validJSON lets nest. Real beacon
+// and BLE bodies nest three levels; 64 fits the open-container kinds in
+// one uint64, so the validator keeps its stack in a register and never
+// recurses.
+const maxJSONDepth = 64
+
+// String byte classes for strClass. Multi-byte UTF-8 leads are encoded as
+// (accept range + 1)<<4 | sequence length, so any class >= 0x10 is a lead.
+const (
+	scPlain  = 0 // printable ASCII other than '"' and '\\'
+	scQuote  = 1 // '"' ends the string
+	scEscape = 2 // '\\' starts an escape
+	scBad    = 3 // control character, continuation byte or impossible lead
+)
+
+// utf8Accept gives the allowed range of the second byte of a multi-byte
+// sequence; the rest must be continuation bytes (0x80..0xBF). The narrow
+// ranges exclude overlong forms (E0, F0), UTF-16 surrogates (ED) and code
+// points above U+10FFFF (F4), as in unicode/utf8.
+var utf8Accept = [5]struct{ lo, hi byte }{
+	{0x80, 0xBF},
+	{0xA0, 0xBF}, // E0: no overlong 3-byte forms
+	{0x80, 0x9F}, // ED: no surrogates D800..DFFF
+	{0x90, 0xBF}, // F0: no overlong 4-byte forms
+	{0x80, 0x8F}, // F4: nothing above U+10FFFF
+}
+
+// strClass classifies each byte inside a JSON string, so the common case
+// (plain ASCII) is one table load and compare per byte.
+var strClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		lead := func(accept, size int) byte { return byte((accept+1)<<4 | size) }
+		switch {
+		case c < 0x20:
+			t[c] = scBad
+		case c == '"':
+			t[c] = scQuote
+		case c == '\\':
+			t[c] = scEscape
+		case c < 0x80:
+			t[c] = scPlain
+		case c < 0xC2: // continuation byte, or overlong 2-byte lead C0/C1
+			t[c] = scBad
+		case c < 0xE0:
+			t[c] = lead(0, 2)
+		case c == 0xE0:
+			t[c] = lead(1, 3)
+		case c == 0xED:
+			t[c] = lead(2, 3)
+		case c < 0xF0:
+			t[c] = lead(0, 3)
+		case c == 0xF0:
+			t[c] = lead(3, 4)
+		case c < 0xF4:
+			t[c] = lead(0, 4)
+		case c == 0xF4:
+			t[c] = lead(4, 4)
+		default: // F5..FF never occur in UTF-8
+			t[c] = scBad
+		}
+	}
+	return t
+}()
+
+// isHex marks the hexadecimal digits allowed in a \uXXXX escape.
+var isHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validJSON reports whether b is exactly one RFC 8259 JSON value, optionally
+// surrounded by whitespace, that is also valid UTF-8 throughout and nests at
+// most maxJSONDepth objects and arrays. It accepts exactly what
+// json.Valid(b) && utf8.Valid(b) accepts up to that depth (lone surrogates in
+// \u escapes included, as RFC 8259 syntax allows them). It reads b once, does
+// not keep it and never allocates, so junk is rejected as cheaply as good
+// bodies are accepted.
+func validJSON(b []byte) bool {
+	var (
+		kinds uint64 // bit 0 is the innermost open container: 1 object, 0 array
+		depth int
+		i     int
+		n     = len(b)
+	)
+	i = skipJSONSpace(b, 0)
+
+value:
+	if i >= n {
+		return false
+	}
+	switch c := b[i]; c {
+	case '"':
+		if i = scanJSONString(b, i+1); i < 0 {
+			return false
+		}
+	case '{':
+		if depth == maxJSONDepth {
+			return false
+		}
+		depth++
+		kinds = kinds<<1 | 1
+		i = skipJSONSpace(b, i+1)
+		if i < n && b[i] == '}' {
+			i++
+			depth--
+			kinds >>= 1
+			goto next
+		}
+		goto key
+	case '[':
+		if depth == maxJSONDepth {
+			return false
+		}
+		depth++
+		kinds <<= 1
+		i = skipJSONSpace(b, i+1)
+		if i < n && b[i] == ']' {
+			i++
+			depth--
+			kinds >>= 1
+			goto next
+		}
+		goto value
+	case 't':
+		if n-i < 4 || string(b[i:i+4]) != "true" {
+			return false
+		}
+		i += 4
+	case 'f':
+		if n-i < 5 || string(b[i:i+5]) != "false" {
+			return false
+		}
+		i += 5
+	case 'n':
+		if n-i < 4 || string(b[i:i+4]) != "null" {
+			return false
+		}
+		i += 4
+	default:
+		if i = scanJSONNumber(b, i); i < 0 {
+			return false
+		}
+	}
+
+next: // a value ended at i: close containers, or go on after a comma
+	i = skipJSONSpace(b, i)
+	if depth == 0 {
+		return i == n
+	}
+	if i >= n {
+		return false
+	}
+	switch b[i] {
+	case ',':
+		i = skipJSONSpace(b, i+1)
+		if kinds&1 == 0 {
+			goto value
+		}
+		goto key
+	case '}':
+		if kinds&1 == 0 {
+			return false
+		}
+	case ']':
+		if kinds&1 != 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	i++
+	depth--
+	kinds >>= 1
+	goto next
+
+key: // an object member: "name" ws ':' ws value
+	if i >= n || b[i] != '"' {
+		return false
+	}
+	if i = scanJSONString(b, i+1); i < 0 {
+		return false
+	}
+	i = skipJSONSpace(b, i)
+	if i >= n || b[i] != ':' {
+		return false
+	}
+	i = skipJSONSpace(b, i+1)
+	goto value
+}
+
+// skipJSONSpace returns the index of the first byte at or after i that is not
+// JSON whitespace, or len(b).
+func skipJSONSpace(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		if c := b[i]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			return i
+		}
+	}
+	return i
+}
+
+// scanJSONString checks a string whose opening quote is just before i and
+// returns the index after its closing quote, or -1 if it is malformed or not
+// valid UTF-8.
+func scanJSONString(b []byte, i int) int {
+	n := len(b)
+	for {
+		// Plain ASCII runs are the common case: test eight bytes at a time
+		// and jump straight to the first byte that is anything else.
+		for i+8 <= n {
+			if m := specialBytes8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			i += 8
+		}
+		for i < n && strClass[b[i]] == scPlain {
+			i++
+		}
+		if i >= n {
+			return -1
+		}
+	special:
+		switch c := strClass[b[i]]; c {
+		case scQuote:
+			return i + 1
+		case scEscape:
+			if i+1 >= n {
+				return -1
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if n-i < 6 || !isHex[b[i+2]] || !isHex[b[i+3]] || !isHex[b[i+4]] || !isHex[b[i+5]] {
+					return -1
+				}
+				i += 6
+			default:
+				return -1
+			}
+		case scBad:
+			return -1
+		default: // UTF-8 lead byte: c>>4-1 is the accept range, c&7 the length
+			size := int(c & 7)
+			if n-i < size {
+				return -1
+			}
+			r := utf8Accept[c>>4-1]
+			if c2 := b[i+1]; c2 < r.lo || c2 > r.hi {
+				return -1
+			}
+			for k := 2; k < size; k++ {
+				if b[i+k]&0xC0 != 0x80 {
+					return -1
+				}
+			}
+			i += size
+		}
+	}
+}
+
+// SWAR constants: a byte of each in every lane of a uint64.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// specialBytes8 flags, with bit 7 of its lane, each byte of x that is not
+// scPlain: a control character (< 0x20), '"', '\\' or a byte >= 0x80. Each
+// term is the classic "has a byte less than k" test
+// ((x - k*lanes01) &^ x & lanes80); '"' and '\\' are found as zero bytes of x
+// XOR the character. A borrow only runs upwards, so lanes above the first
+// flagged one may be false alarms, but the lowest flagged lane is always
+// exact, and the result is zero exactly when all eight bytes are plain.
+func specialBytes8(x uint64) uint64 {
+	ctl := (x - 0x20*lanes01) &^ x
+	q := x ^ '"'*lanes01
+	q = (q - lanes01) &^ q
+	bs := x ^ '\\'*lanes01
+	bs = (bs - lanes01) &^ bs
+	return (ctl | q | bs | x) & lanes80
+}
+
+// scanJSONNumber checks the number starting at i, per the RFC 8259 grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and returns the index after
+// it, or -1. What follows the number is checked by the caller.
+func scanJSONNumber(b []byte, i int) int {
+	n := len(b)
+	if b[i] == '-' {
+		i++
+		if i >= n {
+			return -1
+		}
+	}
+	switch c := b[i]; {
+	case c == '0':
+		i++
+	case c >= '1' && c <= '9':
+		i = skipJSONDigits(b, i+1)
+	default:
+		return -1
+	}
+	if i < n && b[i] == '.' {
+		j := skipJSONDigits(b, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < n && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < n && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipJSONDigits(b, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+// skipJSONDigits returns the index of the first byte at or after i that is
+// not an ASCII digit, or len(b).
+func skipJSONDigits(b []byte, i int) int {
+	for i < len(b) && b[i]-'0' <= 9 {
+		i++
+	}
+	return i
+}

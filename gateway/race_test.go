@@ -1,0 +1,7 @@
+//go:build race
+
+package gateway
+
+// raceEnabled skips allocation checks in fuzz targets: the race detector
+// allocates on its own.
+const raceEnabled = true
