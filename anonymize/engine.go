@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"sync"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
@@ -83,7 +82,6 @@ type Engine struct {
 	visitorHash  bool
 	allowedProps map[string]struct{}
 	version      string
-	scratch      sync.Pool
 }
 
 // scratch is the per-call working memory: the decoded TC string and a buffer
@@ -97,6 +95,28 @@ type scratch struct {
 	// repeat the same header, and a comparison is far cheaper than a parse.
 	lastUA   []byte
 	lastInfo useragent.Info
+}
+
+// scratches keeps scratch values across garbage collections (a sync.Pool
+// would drop them, and a new one costs a 6 KiB TC string buffer). Engines of
+// successive configs share them: nothing in a scratch depends on the config.
+var scratches = make(chan *scratch, 256)
+
+func getScratch() *scratch {
+	select {
+	case sc := <-scratches:
+		return sc
+	default:
+		return &scratch{buf: make([]byte, 0, 1024)}
+	}
+}
+
+func putScratch(sc *scratch) {
+	sc.sig.Reset() // drop references to the caller's request bytes
+	select {
+	case scratches <- sc:
+	default:
+	}
 }
 
 // reduceUA parses ua, or reuses the previous result for the same bytes.
@@ -138,7 +158,6 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	en.policies[StateNone] = compilePolicy(&cfg.Policies.None)
 	en.policies[StateAnalytics] = compilePolicy(&cfg.Policies.Analytics)
 	en.policies[StateAds] = compilePolicy(&cfg.Policies.Ads)
-	en.scratch.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
 	return en, nil
 }
 

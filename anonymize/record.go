@@ -74,8 +74,8 @@ func geoLevel(l config.GeoLevel) geo.Level {
 // a reused buffer: its spare capacity is used as scratch, and with enough of
 // it AppendRecord does not allocate. e is only read.
 func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
-	sc := en.scratch.Get().(*scratch)
-	defer en.scratch.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	var res Result
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
@@ -88,8 +88,8 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 // (and the purposes that state implies), for dry runs that show what each
 // policy would produce. It is not used on the request path.
 func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byte, Result) {
-	sc := en.scratch.Get().(*scratch)
-	defer en.scratch.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	res := Result{State: state, Decider: consent.SignalNone}
 	switch state {
 	case StateAds:
@@ -102,8 +102,8 @@ func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byt
 
 // Decide returns the consent decision for e without building a record.
 func (en *Engine) Decide(e *event.Event) consent.Answer {
-	sc := en.scratch.Get().(*scratch)
-	defer en.scratch.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	return en.decide(e, sc)
 }
 

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
@@ -44,12 +42,12 @@ func NewDeliverer(engine *anonymize.Engine, spool Spool, requires []consent.Purp
 
 // recordBufs holds record buffers. The engine uses a buffer's spare capacity
 // as scratch for URL cleaning, so buffers start large and are kept.
-var recordBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+var recordBufs = newFreeList(1024, func() *[]byte { b := make([]byte, 0, 16<<10); return &b })
 
 // HandleEvent implements EventHandler.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
-	bp := recordBufs.Get().(*[]byte)
-	defer recordBufs.Put(bp)
+	bp := recordBufs.get()
+	defer recordBufs.put(bp)
 	rec, res := d.engine.AppendRecord((*bp)[:0], e)
 	*bp = rec[:0]
 	m := d.metrics

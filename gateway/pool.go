@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"sync"
-
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 
@@ -10,7 +8,7 @@ import (
 )
 
 // request is the reusable per-request state: the events one request makes and
-// the parsers that make them. It comes from requestPool and goes back there
+// the parsers that make them. It comes from requests and goes back there
 // when the handler returns; nothing in it may be kept after that.
 type request struct {
 	events []event.Event
@@ -19,14 +17,16 @@ type request struct {
 	common event.Event // a BLE request's shared fields
 }
 
-var requestPool = sync.Pool{New: func() any { return new(request) }}
+// requests keeps up to 1,024 request states: enough for the requests a
+// server has in flight at once, at some 10-100 KiB each once grown.
+var requests = newFreeList(1024, func() *request { return new(request) })
 
-func acquireRequest() *request { return requestPool.Get().(*request) }
+func acquireRequest() *request { return requests.get() }
 
 func releaseRequest(r *request) {
 	r.events = r.events[:0]
 	r.form.Reset()
-	requestPool.Put(r)
+	requests.put(r)
 }
 
 // next returns a reset event appended to r.events, reusing an old one's

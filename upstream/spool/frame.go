@@ -170,12 +170,16 @@ func nameIndex(names []byte, name string) int {
 }
 
 // appendCursor appends the 16-byte cursor record for off.
+// It writes into dst's own storage: a local array would escape through
+// crc32.Checksum and cost an allocation per commit.
 func appendCursor(dst []byte, off uint64) []byte {
-	var b [cursorFileLen]byte
+	n := len(dst)
+	dst = append(dst, make([]byte, cursorFileLen)...)
+	b := dst[n:]
 	binary.LittleEndian.PutUint64(b[0:], off)
 	binary.LittleEndian.PutUint32(b[8:], crc32.Checksum(b[0:8], castagnoli))
 	copy(b[12:], cursorMagic)
-	return append(dst, b[:]...)
+	return dst
 }
 
 // parseCursor decodes a cursor record; ok is false when it is damaged.
