@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -209,7 +208,11 @@ func (a *app) tryReload(log *slog.Logger) error {
 	cfg.Apply(a.overrides)
 	old := a.live.Load()
 	if cfg.Pseudonym != old.Pseudonym {
-		return errors.New("pseudonym settings changed: they take effect only on restart, so that pseudonyms stay stable (restart the gateway to apply them)")
+		// The keyring lives as long as the process, so that an ephemeral
+		// key is not lost (and pseudonyms do not jump) on reload. Keep the
+		// running settings, so records name the policy actually applied.
+		log.Warn("pseudonym settings changed: they apply on the next restart; the running keys stay")
+		cfg.Pseudonym = old.Pseudonym
 	}
 	if cfg.GeoIP.Database != old.GeoIP.Database || cfg.GeoIP.Database != "" {
 		if err := a.geo.Reload(cfg.GeoIP.Database); err != nil {
