@@ -196,11 +196,44 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	// '+' is read both ways: literally ("tel=+4915112345678" from a
 	// script) and as a space (an HTML form's "c=4111+1111+1111+1111").
 	dst, view = decodeView(dst, param, false)
-	if f := c.scan(view); f != 0 || bytes.IndexByte(param, '+') < 0 {
+	if f := c.scan(view); f != 0 {
 		return dst, f
+	}
+	if bytes.IndexByte(param, '=') < 0 && bytes.IndexByte(param, '/') >= 0 {
+		// A bare name in a fragment reads as a route once the parameters
+		// around it are removed ("#a/b&t=1" becomes "#a/b"), so judge its
+		// segments as a route's too: cleaning twice must change nothing.
+		if f := c.scanSegments(dst, param); f != 0 {
+			return dst, f
+		}
+	}
+	if bytes.IndexByte(param, '+') < 0 {
+		return dst, 0
 	}
 	dst, view = decodeView(dst, param, true)
 	return dst, c.scan(view)
+}
+
+// scanSegments scans each '/'-separated segment of s as appendPath does,
+// using dst's spare capacity as scratch, and returns what it found.
+func (c *Cleaner) scanSegments(dst, s []byte) Found {
+	for len(s) > 0 {
+		seg := s
+		if j := bytes.IndexByte(s, '/'); j >= 0 {
+			seg, s = s[:j], s[j+1:]
+		} else {
+			s = nil
+		}
+		if len(seg) == 0 {
+			continue
+		}
+		var view []byte
+		dst, view = decodeView(dst, seg, false)
+		if f := c.scan(view); f != 0 {
+			return f
+		}
+	}
+	return 0
 }
 
 // lookupName returns the removal kind for a decoded parameter name, or 0.
