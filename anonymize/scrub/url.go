@@ -275,7 +275,15 @@ func (c *Cleaner) appendFragment(dst, frag []byte, found Found) ([]byte, Found) 
 		dst, found = c.appendPath(dst, frag[:q], found)
 		dst, found = c.appendParams(dst, frag[q+1:], '?', found)
 	case eq >= 0:
+		start := len(dst)
 		dst, found = c.appendParams(dst, frag, 0, found)
+		if bytes.IndexByte(dst[start:], '=') < 0 {
+			// Only bare names are left ("#a/b&gclid=1" → "a/b"): the output
+			// would read as a route next time and be judged differently.
+			// Such leftovers carry little; dropping them keeps cleaning
+			// idempotent.
+			dst = dst[:start]
+		}
 	default:
 		dst, found = c.appendPath(dst, frag, found)
 	}
