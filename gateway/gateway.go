@@ -178,22 +178,20 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		o.MaxConnsPerIP = 100
 	}
 	return &fasthttp.Server{
-		Handler:                       g.Handle,
-		ErrorHandler:                  g.handleServerError,
-		Name:                          "beacongate",
-		ReadTimeout:                   o.ReadTimeout,
-		WriteTimeout:                  o.WriteTimeout,
-		IdleTimeout:                   o.IdleTimeout,
-		ReadBufferSize:                o.MaxHeaderBytes,
-		MaxRequestBodySize:            o.MaxBodyBytes,
-		MaxConnsPerIP:                 o.MaxConnsPerIP,
-		DisableHeaderNamesNormalizing: false,
-		NoDefaultServerHeader:         true,
-		NoDefaultDate:                 true,
-		NoDefaultContentType:          true,
-		ReduceMemoryUsage:             false,
-		CloseOnShutdown:               true,
-		Logger:                        silentLogger{},
+		Handler:               g.Handle,
+		ErrorHandler:          g.handleServerError,
+		Name:                  "beacongate",
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		IdleTimeout:           o.IdleTimeout,
+		ReadBufferSize:        o.MaxHeaderBytes,
+		MaxRequestBodySize:    o.MaxBodyBytes,
+		MaxConnsPerIP:         o.MaxConnsPerIP,
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         true,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
+		Logger:                silentLogger{},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,7 +215,9 @@ func (a *app) tryReload(log *slog.Logger) error {
 		log.Warn("pseudonym settings changed: they apply on the next restart; the running keys stay")
 		cfg.Pseudonym = old.Pseudonym
 	}
-	if cfg.GeoIP.Database != old.GeoIP.Database || cfg.GeoIP.Database != "" {
+	// Re-read the database even when its path is unchanged: reload is how a
+	// refreshed file is picked up.
+	if cfg.GeoIP.Database != "" || old.GeoIP.Database != "" {
 		if err := a.geo.Reload(cfg.GeoIP.Database); err != nil {
 			return fmt.Errorf("geoip.database: %w", err)
 		}
@@ -234,16 +237,8 @@ func (a *app) tryReload(log *slog.Logger) error {
 // restartOnlyChanged reports whether settings that apply only at start
 // differ.
 func restartOnlyChanged(old, cfg *config.Config) bool {
-	if old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool ||
-		len(old.Destinations) != len(cfg.Destinations) {
-		return true
-	}
-	for i := range old.Destinations {
-		if fmt.Sprint(old.Destinations[i]) != fmt.Sprint(cfg.Destinations[i]) {
-			return true
-		}
-	}
-	return false
+	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool ||
+		!reflect.DeepEqual(old.Destinations, cfg.Destinations)
 }
 
 // ready reports whether the spool accepts writes.
