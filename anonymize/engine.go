@@ -14,6 +14,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 )
 
@@ -66,6 +67,9 @@ type Result struct {
 type Deps struct {
 	Keys *pseudonym.Keyring // nil: ids that the policy pseudonymizes are dropped
 	Geo  *geo.Reloadable    // nil: no location
+	// Clock stamps events that arrive without a receive time (dry runs);
+	// nil means clock.Real. The gateway stamps every request itself.
+	Clock clock.Clock
 }
 
 // Engine applies the configured privacy policy to events. It is immutable
@@ -79,6 +83,7 @@ type Engine struct {
 	cleaner      *scrub.Cleaner
 	keys         *pseudonym.Keyring
 	geo          *geo.Reloadable
+	clock        clock.Clock
 	geoFromTrunc bool
 	visitorHash  bool
 	allowedProps map[string]struct{}
@@ -161,6 +166,7 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 		cleaner:      cleaner,
 		keys:         deps.Keys,
 		geo:          deps.Geo,
+		clock:        clock.Or(deps.Clock),
 		geoFromTrunc: cfg.GeoIP.LookupFrom == config.LookupTruncated,
 		visitorHash:  cfg.Pseudonym.VisitorHash && deps.Keys != nil,
 		allowedProps: make(map[string]struct{}, len(cfg.Properties.Allow)),

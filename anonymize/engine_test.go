@@ -12,6 +12,8 @@ import (
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
 )
@@ -35,6 +37,13 @@ var testNetworks = []geotest.Network{
 // built for the test.
 func newTestEngine(t testing.TB, yaml string) *Engine {
 	t.Helper()
+	return newTestEngineAt(t, yaml, clocktest.Golden)
+}
+
+// newTestEngineAt is newTestEngine with the keyring's and engine's clock
+// pinned at now.
+func newTestEngineAt(t testing.TB, yaml string, now time.Time) *Engine {
+	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -43,7 +52,7 @@ func newTestEngine(t testing.TB, yaml string) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Period: 24 * time.Hour})
+	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Period: 24 * time.Hour, Clock: clock.Fixed(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +64,7 @@ func newTestEngine(t testing.TB, yaml string) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := New(cfg, Deps{Keys: keys, Geo: g})
+	en, err := New(cfg, Deps{Keys: keys, Geo: g, Clock: clock.Fixed(now)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	}
 	now := e.ReceivedAt
 	if now.IsZero() {
-		now = time.Now()
+		now = en.clock.Now()
 	}
 
 	dst = append(dst, `{"v":1`...)

@@ -4,6 +4,9 @@ package gateway
 
 import (
 	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -38,15 +41,19 @@ func TestServeAllocs(t *testing.T) {
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,
-// scanning, pseudonyms, encoding) behind the handlers: still 0.
+// scanning, pseudonyms, encoding) behind the handlers: still 0, at every
+// clock-shift instant.
 func TestServePipelineAllocs(t *testing.T) {
-	g, _ := newPipelineGateway(t, goldenConfig, "")
+	for _, in := range clocktest.Instants {
+		t.Run(in.Name, func(t *testing.T) { testServePipelineAllocs(t, in.Time) })
+	}
+}
+
+func testServePipelineAllocs(t *testing.T, now time.Time) {
+	p := newPipelineGateway(t, goldenConfig, "", now)
+	g := p.g
 	sp := &nullSpool{}
-	cfg := g.settings.Load()
-	d0 := cfg.handler.(*Deliverer)
-	d := *d0
-	d.spool = sp
-	g.Update(Settings{Handler: &d})
+	p.withSpool(sp)
 	f := func(name string, raw []byte, wantRecords int) {
 		t.Helper()
 		drv := newDriver(g, "81.2.69.142")

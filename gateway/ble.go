@@ -23,7 +23,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	}
 	common := &req.common
 	common.Reset()
-	if r := fillFromRequest(ctx, cfg, common, event.KindBLE); r != reasonNone {
+	if r := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE); r != reasonNone {
 		return r
 	}
 	var sightings *fastjson.Value

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -48,6 +49,9 @@ type Settings struct {
 	Sites map[string][]string
 	// Handler receives every event. Nil means Discard.
 	Handler EventHandler
+	// Clock stamps each event's receive time, which also picks the
+	// pseudonym key period. Nil means clock.Real; tests pin it.
+	Clock clock.Clock
 }
 
 // compiled is Settings in the form the hot path reads.
@@ -57,10 +61,11 @@ type compiled struct {
 	sites          map[string]map[string]struct{} // site → allowed origins
 	anyOrigin      map[string]struct{}            // union of all sites' origins, for preflights
 	handler        EventHandler
+	clock          clock.Clock
 }
 
 func compile(s Settings) *compiled {
-	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler}
+	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler, clock: clock.Or(s.Clock)}
 	if c.limits.MaxBodyBytes <= 0 {
 		c.limits.MaxBodyBytes = 64 << 10
 	}

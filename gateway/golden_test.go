@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,12 +12,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -53,16 +57,26 @@ destinations:
     requires: [analytics, ads]
 `
 
-// newPipelineGateway builds a gateway whose Deliverer runs the real engine
-// with deterministic pseudonym keys and a GeoIP database built for the test.
-func newPipelineGateway(t testing.TB, yaml string, geoPath string) (*Gateway, *memorySpool) {
+// pipeline is a gateway whose Deliverer runs the real engine with
+// deterministic pseudonym keys, a GeoIP database built for the test and a
+// clock that moves only when the test says.
+type pipeline struct {
+	g     *Gateway
+	sp    *memorySpool
+	keys  *pseudonym.Keyring
+	clock *clock.Manual
+}
+
+// newPipelineGateway builds a pipeline whose clock reads now.
+func newPipelineGateway(t testing.TB, yaml string, geoPath string, now time.Time) *pipeline {
 	t.Helper()
 	cfg, err := config.Parse("golden.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
+	clk := clock.NewManual(now)
 	secret, _ := pseudonym.NewSecret([]byte("golden-secret-golden-secret-0123"))
-	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret})
+	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +94,7 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string) (*Gateway, *m
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := anonymize.New(cfg, anonymize.Deps{Keys: keys, Geo: g})
+	en, err := anonymize.New(cfg, anonymize.Deps{Keys: keys, Geo: g, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,73 +108,177 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string) (*Gateway, *m
 		}
 		requires = append(requires, r)
 	}
-	return New(Settings{Handler: NewDeliverer(en, sp, requires, NewDeliveryMetrics(nil))}, nil), sp
+	gw := New(Settings{Handler: NewDeliverer(en, sp, requires, NewDeliveryMetrics(nil)), Clock: clk}, nil)
+	return &pipeline{g: gw, sp: sp, keys: keys, clock: clk}
 }
 
-var (
-	volatileID       = regexp.MustCompile(`"id":"[A-Za-z0-9_-]{22}"`)
-	volatileReceived = regexp.MustCompile(`"received":"[^"]+"`)
+// withSpool swaps the pipeline's record store, keeping engine and clock.
+func (p *pipeline) withSpool(s Spool) {
+	cfg := p.g.settings.Load()
+	d := *cfg.handler.(*Deliverer)
+	d.spool = s
+	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+}
+
+// The event id is random; everything else in a record is fixed by the
+// request and the pinned clock.
+var volatileID = regexp.MustCompile(`"id":"[A-Za-z0-9_-]{22}"`)
+
+func normalize(rec string) string {
+	return volatileID.ReplaceAllString(rec, `"id":"<id>"`)
+}
+
+const (
+	recordMarkerPrefix = "--- records at "
+	recordMarkerSuffix = " (route: destinations) ---"
 )
 
-// normalize replaces the fields that change on every run.
-func normalize(rec string) string {
-	rec = volatileID.ReplaceAllString(rec, `"id":"<id>"`)
-	return volatileReceived.ReplaceAllString(rec, `"received":"<received>"`)
+func recordMarker(in clocktest.Instant) string {
+	return recordMarkerPrefix + in.Name + " " + in.Time.Format(time.RFC3339) + recordMarkerSuffix
 }
 
-const recordMarker = "--- records (route: destinations) ---"
+// goldenCase is one file of testdata/golden: a request, the directives that
+// place it in time, and the expected records at each clock-shift instant.
+type goldenCase struct {
+	request  string            // the request part, comments and directives included
+	received string            // "@received": when the request arrives, relative to the instant
+	keysAt   string            // "@keys-at": an instant the keyring saw before the request
+	want     map[string]string // instant name → expected records
+}
+
+func readGoldenCase(file string) (*goldenCase, error) {
+	content, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	text := string(content)
+	c := &goldenCase{want: map[string]string{}}
+	i := strings.Index(text, recordMarkerPrefix)
+	if i < 0 {
+		i = len(text)
+	}
+	c.request, text = text[:i], text[i:]
+	for _, l := range strings.Split(c.request, "\n") {
+		if v, ok := strings.CutPrefix(l, "@received "); ok {
+			c.received = strings.TrimSpace(v)
+		} else if v, ok := strings.CutPrefix(l, "@keys-at "); ok {
+			c.keysAt = strings.TrimSpace(v)
+		}
+	}
+	for text != "" {
+		header, rest, _ := strings.Cut(text, "\n")
+		name, _, _ := strings.Cut(strings.TrimPrefix(header, recordMarkerPrefix), " ")
+		j := strings.Index(rest, recordMarkerPrefix)
+		if j < 0 {
+			j = len(rest)
+		}
+		c.want[name], text = rest[:j], rest[j:]
+	}
+	return c, nil
+}
+
+// resolveAt turns a directive's time ("midnight", "midnight-100ms",
+// "midnight+5s": the first UTC midnight after the instant's day began,
+// plus or minus a duration) into an instant; "" is the instant itself.
+func resolveAt(spec string, instant time.Time) (time.Time, error) {
+	if spec == "" {
+		return instant, nil
+	}
+	rest, ok := strings.CutPrefix(spec, "midnight")
+	if !ok {
+		return time.Time{}, fmt.Errorf("time %q: want midnight, midnight+DURATION or midnight-DURATION", spec)
+	}
+	midnight := instant.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	if rest == "" {
+		return midnight, nil
+	}
+	d, err := time.ParseDuration(rest)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %v", spec, err)
+	}
+	return midnight.Add(d), nil
+}
 
 // TestGolden runs each request in testdata/golden through the gateway and
-// the real privacy engine, and compares the records (one per line, each
-// prefixed with its route) with the file. Run with -update to rewrite them.
+// the real privacy engine at every clock-shift instant, and compares the
+// records (one per line, each prefixed with its route) with the file's
+// section for that instant. Receive times, pseudonyms and visitor hashes are
+// compared as they are: with the clock pinned they are deterministic, and
+// they prove that keys and scoping are right. Run with -update to rewrite the
+// files.
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/golden/*.txt")
-	if len(files) < 6 {
-		t.Fatalf("found %d golden files; want one per consent state and endpoint", len(files))
+	if len(files) < 8 {
+		t.Fatalf("found %d golden files; want one per consent state and endpoint, and the period boundary cases", len(files))
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			g, sp := newPipelineGateway(t, goldenConfig, "")
-			content, err := os.ReadFile(file)
+			c, err := readGoldenCase(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			reqText, wantText, ok := strings.Cut(string(content), recordMarker+"\n")
-			if !ok {
-				t.Fatalf("%s: no %q line", file, recordMarker)
-			}
-			raw := goldenRequest(reqText)
-			d := newDriver(g, "81.2.69.142")
-			status := d.do(raw).StatusCode()
-			var got strings.Builder
-			for i, rec := range sp.records {
-				if !json.Valid([]byte(rec)) {
-					t.Fatalf("record %d is not valid JSON: %s", i, rec)
+			var updated strings.Builder
+			updated.WriteString(c.request)
+			for _, in := range clocktest.Instants {
+				got := runGolden(t, c, in.Time)
+				updated.WriteString(recordMarker(in) + "\n" + got)
+				if *update {
+					continue
 				}
-				got.WriteString(routeNames(sp.routes[i]) + " " + normalize(rec) + "\n")
-			}
-			if status >= 300 {
-				got.WriteString("status " + strconv.Itoa(status) + "\n")
+				want, ok := c.want[in.Name]
+				if !ok {
+					t.Errorf("%s: no section for instant %s; run go test -run TestGolden -update", file, in.Name)
+				} else if got != want {
+					t.Errorf("%s at %s (%v): records differ\n--- got\n%s--- want\n%s", file, in.Name, in.Time, got, want)
+				}
 			}
 			if *update {
-				if err := os.WriteFile(file, []byte(reqText+recordMarker+"\n"+got.String()), 0o644); err != nil {
+				if err := os.WriteFile(file, []byte(updated.String()), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				return
-			}
-			if got.String() != wantText {
-				t.Errorf("%s: records differ\n--- got\n%s--- want\n%s", file, got.String(), wantText)
 			}
 		})
 	}
 }
 
-// goldenRequest turns the file's request part (comment lines start with #)
-// into raw HTTP/1.1 bytes with CRLF line ends and a Content-Length.
+// runGolden sends c's request through a new pipeline whose clock reads
+// instant, and returns the records it made.
+func runGolden(t *testing.T, c *goldenCase, instant time.Time) string {
+	t.Helper()
+	p := newPipelineGateway(t, goldenConfig, "", instant)
+	if c.keysAt != "" {
+		at, err := resolveAt(c.keysAt, instant)
+		if err != nil {
+			t.Fatalf("@keys-at: %v", err)
+		}
+		p.keys.Rotate(at)
+	}
+	received, err := resolveAt(c.received, instant)
+	if err != nil {
+		t.Fatalf("@received: %v", err)
+	}
+	p.clock.Set(received)
+	status := newDriver(p.g, "81.2.69.142").do(goldenRequest(c.request)).StatusCode()
+	var got strings.Builder
+	for i, rec := range p.sp.records {
+		if !json.Valid([]byte(rec)) {
+			t.Fatalf("record %d is not valid JSON: %s", i, rec)
+		}
+		got.WriteString(routeNames(p.sp.routes[i]) + " " + normalize(rec) + "\n")
+	}
+	if status >= 300 {
+		got.WriteString("status " + strconv.Itoa(status) + "\n")
+	}
+	return got.String()
+}
+
+// goldenRequest turns the file's request part (comment lines start with #,
+// directive lines with @) into raw HTTP/1.1 bytes with CRLF line ends and a
+// Content-Length.
 func goldenRequest(text string) []byte {
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
-		if !strings.HasPrefix(l, "#") {
+		if !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "@") {
 			lines = append(lines, l)
 		}
 	}
@@ -199,11 +317,12 @@ func TestMaxMindKnownAnswers(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("MaxMind test database not available (%v); the mmdbwriter-built databases cover the same path", err)
 	}
-	g, sp := newPipelineGateway(t, goldenConfig, path)
+	p := newPipelineGateway(t, goldenConfig, path, clocktest.Golden)
+	sp := p.sp
 	f := func(addr, country, region, city string) {
 		t.Helper()
 		sp.records = sp.records[:0]
-		newDriver(g, addr).do(rawRequest("GET", "/p.gif?site=s&consent=analytics", nil))
+		newDriver(p.g, addr).do(rawRequest("GET", "/p.gif?site=s&consent=analytics", nil))
 		if len(sp.records) != 1 {
 			t.Fatalf("%s: %d records", addr, len(sp.records))
 		}

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"time"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/event"
@@ -21,10 +23,10 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		g.metrics.rejected[endpointPixel][reasonMethodNotAllowed].Inc()
 		return
 	}
-	req := acquireRequest()
+	req := acquireRequest(cfg)
 	defer releaseRequest(req)
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, e, event.KindPixel); r != reasonNone {
+	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); r != reasonNone {
 		g.metrics.rejected[endpointPixel][r].Inc()
 		return
 	}
@@ -58,9 +60,9 @@ var headerCacheControl = []byte("Cache-Control")
 
 // fillFromRequest sets what every event of a request shares: kind, time,
 // client address, and the headers the event needs.
-func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event, kind event.Kind) reason {
+func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Time, e *event.Event, kind event.Kind) reason {
 	e.Kind = kind
-	e.ReceivedAt = ctx.Time()
+	e.ReceivedAt = receivedAt
 	e.ClientIP = clientIP(ctx, cfg.trustedProxies)
 	h := &ctx.Request.Header
 	if r := setField(&e.UserAgent, h.UserAgent(), maxHeaderCopyLen); r != reasonNone {

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"time"
+
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 
@@ -15,13 +17,21 @@ type request struct {
 	json   fastjson.Parser
 	form   fasthttp.Args
 	common event.Event // a BLE request's shared fields
+	// receivedAt is the request's receive time, read once from the
+	// settings' clock: every event of the request carries it.
+	receivedAt time.Time
 }
 
 // requests keeps up to 1,024 request states: enough for the requests a
 // server has in flight at once, at some 10-100 KiB each once grown.
 var requests = newFreeList(1024, func() *request { return new(request) })
 
-func acquireRequest() *request { return requests.get() }
+// acquireRequest returns a request state stamped with cfg's clock.
+func acquireRequest(cfg *compiled) *request {
+	r := requests.get()
+	r.receivedAt = cfg.clock.Now()
+	return r
+}
 
 func releaseRequest(r *request) {
 	r.events = r.events[:0]

@@ -65,7 +65,7 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		return
 	}
 
-	req := acquireRequest()
+	req := acquireRequest(cfg)
 	defer releaseRequest(req)
 	var r reason
 	switch {
@@ -96,7 +96,7 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) reason {
 	req.form.ParseBytes(body)
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, e, event.KindBeacon); r != reasonNone {
+	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); r != reasonNone {
 		return r
 	}
 	for k, v := range req.form.All() {
@@ -159,7 +159,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 
 func parseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) reason {
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, e, event.KindBeacon); r != reasonNone {
+	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); r != reasonNone {
 		return r
 	}
 	o, _ := v.Object()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -40,11 +41,9 @@ func BenchmarkServeParse(b *testing.B) {
 func BenchmarkServePipeline(b *testing.B) {
 	for name, raw := range benchRequests() {
 		b.Run(name, func(b *testing.B) {
-			g, _ := newPipelineGateway(b, goldenConfig, "")
-			d := *g.settings.Load().handler.(*Deliverer)
-			d.spool = &nullSpool{}
-			g.Update(Settings{Handler: &d})
-			benchServe(b, g, raw)
+			p := newPipelineGateway(b, goldenConfig, "", clocktest.Golden)
+			p.withSpool(&nullSpool{})
+			benchServe(b, p.g, raw)
 		})
 	}
 }
@@ -56,7 +55,7 @@ func BenchmarkServePipeline(b *testing.B) {
 func BenchmarkServeFull(b *testing.B) {
 	for name, raw := range benchRequests() {
 		b.Run(name, func(b *testing.B) {
-			g, _ := newPipelineGateway(b, goldenConfig, "")
+			pl := newPipelineGateway(b, goldenConfig, "", clocktest.Golden)
 			dir := b.TempDir()
 			p, err := upstream.Open(upstream.Options{
 				DataDir: dir,
@@ -69,10 +68,8 @@ func BenchmarkServeFull(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Close(context.Background())
-			d := *g.settings.Load().handler.(*Deliverer)
-			d.spool = p
-			g.Update(Settings{Handler: &d})
-			benchServe(b, g, raw)
+			pl.withSpool(p)
+			benchServe(b, pl.g, raw)
 		})
 	}
 }

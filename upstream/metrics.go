@@ -65,7 +65,7 @@ func (m *pipelineMetrics) forDestination(sh *shipper) destMetrics {
 			if ms == 0 {
 				return 0
 			}
-			return max(0, time.Since(time.UnixMilli(ms)).Seconds())
+			return max(0, sh.p.clock.Now().Sub(time.UnixMilli(ms)).Seconds())
 		})
 	gauge("lag_bytes", "Spool bytes after the destination's committed cursor.",
 		func() float64 { return float64(sh.r.Lag()) })

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/upstream/spool"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -122,11 +123,17 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Logger receives operational events; nil uses slog.Default().
 	Logger *slog.Logger
+
+	// Clock stamps spool records, measures the age of unsent records and
+	// names output and dead-letter files. Nil means clock.Real. File and
+	// HTTP destinations without a Clock of their own use it.
+	Clock clock.Clock
 }
 
 // Pipeline stores records in the spool and ships them to every destination
 // they are routed to, at least once. Append is safe for concurrent use.
 type Pipeline struct {
+	clock    clock.Clock
 	spool    *spool.Spool
 	shippers []*shipper
 	mask     Route
@@ -165,7 +172,8 @@ func Open(opts Options) (*Pipeline, error) {
 	for i, d := range opts.Destinations {
 		names[i] = d.Name
 	}
-	p := &Pipeline{log: log, drain: make(chan struct{})}
+	opts.Clock = clock.Or(opts.Clock)
+	p := &Pipeline{log: log, drain: make(chan struct{}), clock: opts.Clock}
 	p.m = newPipelineMetrics()
 	var sinks []Sink
 	fail := func(err error) (*Pipeline, error) {
@@ -180,7 +188,7 @@ func Open(opts Options) (*Pipeline, error) {
 	}
 	for i := range opts.Destinations {
 		d := &opts.Destinations[i]
-		s, err := buildSink(d, opts.DataDir)
+		s, err := buildSink(d, opts.DataDir, opts.Clock)
 		if err != nil {
 			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
 		}
@@ -198,6 +206,7 @@ func Open(opts Options) (*Pipeline, error) {
 		BlockTimeout:   opts.Spool.BlockTimeout,
 		Registerer:     opts.Registerer,
 		Logger:         log,
+		Clock:          opts.Clock,
 	})
 	if err != nil {
 		return fail(err)
@@ -222,7 +231,7 @@ func Open(opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
-func buildSink(d *DestinationOptions, dataDir string) (Sink, error) {
+func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, error) {
 	n := 0
 	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.Sink != nil} {
 		if set {
@@ -244,9 +253,16 @@ func buildSink(d *DestinationOptions, dataDir string) (Sink, error) {
 			}
 			o.Dir = filepath.Join(dataDir, "out")
 		}
+		if o.Clock == nil {
+			o.Clock = clk
+		}
 		return NewFileSink(o)
 	case d.HTTP != nil:
-		return NewHTTPSink(*d.HTTP)
+		o := *d.HTTP
+		if o.Clock == nil {
+			o.Clock = clk
+		}
+		return NewHTTPSink(o)
 	case d.Kafka != nil:
 		o := *d.Kafka
 		if o.Compression == CodecAuto {

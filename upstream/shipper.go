@@ -133,7 +133,7 @@ func (sh *shipper) age() time.Duration {
 	if sh.batch.Len() == 0 {
 		return 0
 	}
-	spooled := time.Duration(time.Now().UnixMilli()-sh.batch.OldestMS) * time.Millisecond
+	spooled := time.Duration(sh.p.clock.Now().UnixMilli()-sh.batch.OldestMS) * time.Millisecond
 	return max(time.Since(sh.started), spooled)
 }
 
@@ -268,7 +268,7 @@ func (sh *shipper) deadLetter(b *Batch, cause error) error {
 	if len(data) == 0 {
 		data, codec = b.Data, CodecNone
 	}
-	base := fmt.Sprintf("%s-%020d", time.Now().UTC().Format("20060102T150405.000Z"), b.First)
+	base := fmt.Sprintf("%s-%020d", sh.p.clock.Now().UTC().Format("20060102T150405.000Z"), b.First)
 	path := filepath.Join(sh.dlDir, base+".ndjson"+codec.Ext())
 	if err := writeFileAtomic(path, data); err != nil {
 		return err

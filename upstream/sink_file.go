@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // FileOptions configures a file destination: rolling zstd-compressed NDJSON
@@ -27,6 +29,9 @@ type FileOptions struct {
 	Prefix    string        // default "events"
 	RollBytes int64         // roll after this many compressed bytes, default 64 MiB
 	RollAge   time.Duration // roll a file this old, default 10 min
+	// Clock names the files and tells their age. Nil means clock.Real;
+	// a Pipeline passes its own.
+	Clock clock.Clock
 }
 
 // FileSink writes batches to rolling files. See FileOptions.
@@ -55,6 +60,7 @@ func NewFileSink(o FileOptions) (*FileSink, error) {
 	if o.Prefix == "" {
 		o.Prefix = "events"
 	}
+	o.Clock = clock.Or(o.Clock)
 	if strings.ContainsAny(o.Prefix, `/\`) {
 		return nil, fmt.Errorf("upstream: file prefix %q holds a path separator", o.Prefix)
 	}
@@ -127,7 +133,7 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 			return err
 		}
 	}
-	if s.f != nil && (s.size >= s.o.RollBytes || time.Since(s.opened) >= s.o.RollAge) {
+	if s.f != nil && (s.size >= s.o.RollBytes || s.o.Clock.Now().Sub(s.opened) >= s.o.RollAge) {
 		if err := s.finish(); err != nil {
 			return err
 		}
@@ -155,7 +161,7 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 }
 
 func (s *FileSink) create() error {
-	now := time.Now().UTC()
+	now := s.o.Clock.Now().UTC()
 	for {
 		s.seq++
 		path := filepath.Join(s.o.Dir, fmt.Sprintf("%s-%s-%06d.ndjson.zst", s.o.Prefix, now.Format("20060102T150405Z"), s.seq))
@@ -175,7 +181,7 @@ func (s *FileSink) create() error {
 			f.Close()
 			return fmt.Errorf("upstream: cannot fsync %q: %w", s.o.Dir, err)
 		}
-		s.f, s.path, s.size, s.opened = f, path, 0, time.Now()
+		s.f, s.path, s.size, s.opened = f, path, 0, now
 		return nil
 	}
 }
@@ -210,7 +216,7 @@ func (s *FileSink) roller() {
 			return
 		case <-t.C:
 			s.mu.Lock()
-			if s.f != nil && time.Since(s.opened) >= s.o.RollAge {
+			if s.f != nil && s.o.Clock.Now().Sub(s.opened) >= s.o.RollAge {
 				s.finish()
 			}
 			s.mu.Unlock()

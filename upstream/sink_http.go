@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // HTTPOptions configures an HTTP destination: each batch is one POST of
@@ -36,6 +38,10 @@ type HTTPOptions struct {
 
 	// Client replaces the default client (Timeout and TLS are then ignored).
 	Client *http.Client
+
+	// Clock is what a Retry-After date is compared with. Nil means
+	// clock.Real; a Pipeline passes its own.
+	Clock clock.Clock
 }
 
 // HTTPSink posts batches. Answers are classified as follows:
@@ -55,6 +61,7 @@ type HTTPSink struct {
 	url    string
 	header http.Header
 	client *http.Client
+	clock  clock.Clock
 }
 
 // NewHTTPSink checks o and reads the token file.
@@ -97,7 +104,7 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		tr.DisableCompression = true // never ask for gzip answers: we only drain them
 		c = &http.Client{Timeout: o.Timeout, Transport: tr}
 	}
-	return &HTTPSink{url: o.URL, header: h, client: c}, nil
+	return &HTTPSink{url: o.URL, header: h, client: c, clock: clock.Or(o.Clock)}, nil
 }
 
 // Send posts b.Encoded (b.Data for sinks without encoding).
@@ -123,7 +130,7 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	resp.Body.Close()
-	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), snippet, time.Now())
+	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), snippet, s.clock.Now())
 }
 
 // classifyHTTP turns an answer into nil, a retryable or a permanent error.

@@ -5,19 +5,38 @@ package pseudonym
 import (
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
+// olderPeriodAllocs is what a derived-mode lookup for a period before the
+// previous one costs: the key is derived (HKDF) and its two padded hash
+// states are built on every call, as such events are rare (a clock stepped
+// back, a replay) and keeping their keys would grow without bound.
+const olderPeriodAllocs = 23
+
+// TestNoAllocs runs at every clock-shift instant: lookups of the current and
+// the previous period never allocate, whatever the day.
 func TestNoAllocs(t *testing.T) {
-	derived := newKeyring(t, Options{Mode: Derived, Secret: testSecret(t)})
-	ephemeral := newKeyring(t, Options{})
+	for _, in := range clocktest.Instants {
+		t.Run(in.Name, func(t *testing.T) { testNoAllocs(t, in.Time) })
+	}
+}
+
+func testNoAllocs(t *testing.T, now time.Time) {
+	derived := newKeyring(t, Options{Mode: Derived, Secret: testSecret(t), Clock: clock.Fixed(now)})
+	ephemeral := newKeyring(t, Options{Clock: clock.Fixed(now)})
 	site, id := []byte("shop.example"), []byte("user-42")
 	ip, ua := []byte("203.0.113.0"), []byte("Firefox 128/Windows/desktop")
-	now := time.Now()
 	buf := make([]byte, 0, 64)
+	allocs := func(fn func()) float64 {
+		fn() // warm-up: builds what is built once per period
+		return testing.AllocsPerRun(1000, fn)
+	}
 	f := func(name string, fn func()) {
 		t.Helper()
-		fn() // warm-up: builds the period's key state
-		if n := testing.AllocsPerRun(1000, fn); n != 0 {
+		if n := allocs(fn); n != 0 {
 			t.Fatalf("%s: %v allocs per run; want 0", name, n)
 		}
 	}
@@ -28,11 +47,30 @@ func TestNoAllocs(t *testing.T) {
 	long := make([]byte, 1000)
 	f("1000-byte identifier", func() { buf = derived.AppendPseudonym(buf[:0], site, long, now) })
 	f("empty identifier", func() { buf = derived.AppendPseudonym(buf[:0], site, nil, now) })
-	// A late event just after a boundary uses the kept previous state.
-	boundary := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
-	derived.AppendPseudonym(nil, site, id, boundary)
-	f("previous period within grace", func() { buf = derived.AppendPseudonym(buf[:0], site, id, boundary.Add(-time.Second)) })
-	f("forgotten ephemeral period", func() {
-		buf = ephemeral.AppendPseudonym(buf[:0], site, id, now.Add(-48*time.Hour))
+
+	day := 24 * time.Hour
+	start := now.Truncate(day) // the current period's first instant
+	f("derived previous period", func() { buf = derived.AppendPseudonym(buf[:0], site, id, start.Add(-time.Hour)) })
+	f("derived previous period, visitor", func() {
+		buf = derived.AppendVisitorHash(buf[:0], site, ip, ua, start.Add(-time.Hour))
 	})
+	// A late event just after a boundary uses the kept previous state.
+	boundary := start.Add(day)
+	derived.AppendPseudonym(nil, site, id, boundary)
+	ephemeral.AppendPseudonym(nil, site, id, boundary)
+	f("derived previous period within grace", func() {
+		buf = derived.AppendPseudonym(buf[:0], site, id, boundary.Add(-time.Second))
+	})
+	f("ephemeral previous period within grace", func() {
+		buf = ephemeral.AppendPseudonym(buf[:0], site, id, boundary.Add(-time.Second))
+	})
+	f("derived previous period after grace", func() {
+		buf = derived.AppendPseudonym(buf[:0], site, id, boundary.Add(-2*time.Hour))
+	})
+	f("forgotten ephemeral period", func() {
+		buf = ephemeral.AppendPseudonym(buf[:0], site, id, boundary.Add(-48*time.Hour))
+	})
+	if n := allocs(func() { buf = derived.AppendPseudonym(buf[:0], site, id, boundary.Add(-48*time.Hour)) }); n != olderPeriodAllocs {
+		t.Fatalf("derived period before the previous one: %v allocs per run; the documented cost is %d", n, olderPeriodAllocs)
+	}
 }

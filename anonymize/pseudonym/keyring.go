@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // Mode selects where each period's key comes from. See the package
@@ -85,6 +87,10 @@ type Options struct {
 	// Secret is required in Derived mode and must be empty in Ephemeral mode,
 	// so that a forgotten Mode cannot silently ignore a configured secret.
 	Secret Secret
+	// Clock tells New which periods are current, so that their keys are
+	// ready before the first request. Nil means clock.Real. The lookups
+	// themselves take the event's receive time, never a clock reading.
+	Clock clock.Clock
 }
 
 // Keyring computes pseudonyms and visitor hashes with period keys that
@@ -138,7 +144,7 @@ func New(opts Options) (*Keyring, error) {
 	grace := int64(opts.Grace / time.Second)
 	k.ids = schedule{k: k, purpose: "pseudonym", period: int64(opts.Period / time.Second), grace: grace}
 	k.visitor = schedule{k: k, purpose: "visitor", period: int64(opts.VisitorPeriod / time.Second), grace: grace}
-	k.Rotate(time.Now())
+	k.Rotate(clock.Or(opts.Clock).Now())
 	return k, nil
 }
 

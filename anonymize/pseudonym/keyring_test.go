@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 var testSecretBytes = []byte("0123456789abcdef0123456789ABCDEF-test-secret")
@@ -27,8 +30,13 @@ func testSecret(t testing.TB) Secret {
 	return s
 }
 
+// newKeyring builds a keyring whose clock reads day0 unless opts names
+// another, so that no test depends on the day it runs.
 func newKeyring(t testing.TB, opts Options) *Keyring {
 	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = clock.Fixed(day0)
+	}
 	k, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +143,7 @@ func TestSiteScoping(t *testing.T) {
 			opts.Secret = testSecret(t)
 		}
 		k := newKeyring(t, opts)
-		now := time.Now() // ephemeral keys exist only from now on
+		now := day0.Add(10 * time.Hour) // the keyring's clock reads day0
 		p := func(site, id string) string {
 			return string(k.AppendPseudonym(nil, []byte(site), []byte(id), now))
 		}
@@ -183,7 +191,7 @@ func TestEphemeral(t *testing.T) {
 	k1 := newKeyring(t, Options{})
 	k2 := newKeyring(t, Options{})
 	site, id := []byte("shop.example"), []byte("user-42")
-	now := time.Now().Truncate(24 * time.Hour).Add(36 * time.Hour) // noon UTC tomorrow
+	now := day0.Add(36 * time.Hour) // noon UTC the day after the keyring's clock
 	a := k1.AppendPseudonym(nil, site, id, now)
 	if !bytes.Equal(a, k1.AppendPseudonym(nil, site, id, now)) {
 		t.Fatal("ephemeral: not stable within a period")
@@ -210,7 +218,7 @@ func TestEphemeralMatchesCryptoHMAC(t *testing.T) {
 	k := newKeyring(t, Options{})
 	key := bytes.Repeat([]byte{0xA7}, 32)
 	k.rand = bytes.NewReader(append(append([]byte(nil), key...), key...))
-	now := time.Now().Add(72 * time.Hour) // a period not built yet
+	now := day0.Add(72 * time.Hour) // a period not built yet
 	got := string(k.AppendPseudonym(nil, []byte("s"), []byte("id"), now))
 	if want := refPseudonym(key, "s", "id"); got != want {
 		t.Fatalf("%s; want %s", got, want)
@@ -240,16 +248,14 @@ func TestPeriodBoundary(t *testing.T) {
 		f(before, wantBefore)
 		f(after, wantAfter)
 		f(before, wantBefore)              // late event, kept previous state
-		f(after.Add(time.Hour), wantAfter) // previous state dropped
-		f(before, wantBefore)              // rebuilt from the secret
+		f(after.Add(time.Hour), wantAfter) // past the grace: derived mode keeps the previous state
+		f(before, wantBefore)
 		f(day0.AddDate(0, 0, -30), refPseudonym(refKey("pseudonym", 24*time.Hour, day0.AddDate(0, 0, -30)), "s", "u"))
 		f(after.Add(time.Minute), wantAfter) // the old request did not move the current period
 	})
 
 	t.Run("ephemeral", func(t *testing.T) {
-		// Ephemeral keys exist only from the present on: use a future boundary.
-		boundary := time.Now().Truncate(24 * time.Hour).Add(48 * time.Hour)
-		before, after := boundary.Add(-time.Nanosecond), boundary
+		// Ephemeral keys exist only from the keyring's clock on (day0).
 		k := newKeyring(t, Options{Grace: 10 * time.Second})
 		p := func(now time.Time) string { return string(k.AppendPseudonym(nil, site, id, now)) }
 		b1 := p(before)
@@ -281,7 +287,7 @@ func TestPeriodBoundary(t *testing.T) {
 func TestConcurrentRotation(t *testing.T) {
 	k := newKeyring(t, Options{})
 	site, id := []byte("s"), []byte("u")
-	base := time.Now().Truncate(24 * time.Hour).Add(24 * time.Hour) // a future UTC midnight
+	base := day0.Add(24 * time.Hour) // the UTC midnight after the keyring's clock
 	const goroutines, periods = 8, 20
 	results := make([][periods]string, goroutines)
 	var wg sync.WaitGroup
@@ -371,4 +377,50 @@ func TestFloorDiv(t *testing.T) {
 	f(-1, 86400, -1)
 	f(-86400, 86400, -1)
 	f(-86401, 86400, -2)
+}
+
+// TestRotationAtEveryInstant runs key rotation at each clock-shift instant:
+// derived keys match the reference derivation for the instant's period and
+// the next, and ephemeral keys rotate at the next boundary, stay usable for
+// late events within the grace and are forgotten after it.
+func TestRotationAtEveryInstant(t *testing.T) {
+	for _, in := range clocktest.Instants {
+		t.Run(in.Name, func(t *testing.T) {
+			now := in.Time
+			for _, period := range []time.Duration{time.Hour, 24 * time.Hour} {
+				start := now.Truncate(period)
+				boundary := start.Add(period)
+				site, id := []byte("shop.example"), []byte("user-42")
+
+				d := newKeyring(t, Options{Mode: Derived, Secret: testSecret(t), Period: period, Clock: clock.Fixed(now)})
+				for _, at := range []time.Time{now, start, boundary.Add(-time.Nanosecond), boundary, boundary.Add(period / 2), start.Add(-time.Second)} {
+					want := refPseudonym(refKey("pseudonym", period, at), "shop.example", "user-42")
+					if got := string(d.AppendPseudonym(nil, site, id, at)); got != want {
+						t.Fatalf("derived, period %v, at %v: %s; want %s", period, at, got, want)
+					}
+				}
+
+				e := newKeyring(t, Options{Period: period, Clock: clock.Fixed(now)})
+				p := func(at time.Time) string { return string(e.AppendPseudonym(nil, site, id, at)) }
+				cur := p(now)
+				if len(cur) != EncodedLen || p(start) != cur {
+					t.Fatalf("ephemeral, period %v: %q is not one key for the period", period, cur)
+				}
+				next := p(boundary)
+				if len(next) != EncodedLen || next == cur {
+					t.Fatalf("ephemeral, period %v: boundary %v did not rotate (%q, %q)", period, boundary, cur, next)
+				}
+				if got := p(boundary.Add(-time.Second)); got != cur {
+					t.Fatalf("ephemeral, period %v: late event within grace: %q; want %q", period, got, cur)
+				}
+				e.Rotate(boundary.Add(DefaultGrace))
+				if got := p(boundary.Add(-time.Second)); got != "" {
+					t.Fatalf("ephemeral, period %v: late event after grace: %q; want nothing", period, got)
+				}
+				if got := p(boundary.Add(period - time.Nanosecond)); got != next {
+					t.Fatalf("ephemeral, period %v: %q; want %q", period, got, next)
+				}
+			}
+		})
+	}
 }

@@ -60,7 +60,7 @@ func (s *schedule) state(sec int64) *periodState {
 	idx := floorDiv(sec, s.period)
 	st := s.cur.Load()
 	if st != nil && st.index == idx {
-		if st.prev != nil && sec >= st.start+s.grace {
+		if st.prev != nil && s.k.mode == Ephemeral && sec >= st.start+s.grace {
 			s.dropPrev(st)
 		}
 		return st
@@ -71,6 +71,12 @@ func (s *schedule) state(sec int64) *periodState {
 // slow handles a period other than the current one: a new period (build and
 // install), or an earlier one (the kept previous state, a rebuilt derived
 // state, or nothing in ephemeral mode).
+//
+// In derived mode the previous period's state is kept for the whole current
+// period (any node holding the secret can rebuild it, so keeping it forgets
+// nothing that could otherwise be forgotten), and built once if it was
+// missing, so that events of the current and the previous period never pay
+// for key derivation. Older periods are rebuilt on every call.
 func (s *schedule) slow(idx, sec int64) *periodState {
 	for {
 		st := s.cur.Load()
@@ -81,16 +87,25 @@ func (s *schedule) slow(idx, sec int64) *periodState {
 			if st.prev != nil && st.prev.index == idx {
 				return st.prev
 			}
-			if s.k.mode == Derived {
-				return s.build(idx) // not installed: rare, and correct
+			if s.k.mode != Derived {
+				return nil // ephemeral: that key is gone for good
 			}
-			return nil // ephemeral: that key is gone for good
+			prev := s.build(idx)
+			if prev == nil || idx != st.index-1 {
+				return prev // older than the previous period: not kept
+			}
+			with := *st
+			with.prev = prev
+			if s.cur.CompareAndSwap(st, &with) {
+				return prev
+			}
+			continue // the current state changed meanwhile: look again
 		}
 		next := s.build(idx)
 		if next == nil {
 			return nil
 		}
-		if st != nil && st.index == idx-1 && sec < next.start+s.grace {
+		if st != nil && st.index == idx-1 && (s.k.mode == Derived || sec < next.start+s.grace) {
 			p := *st
 			p.prev = nil // keep one period back, never a chain
 			next.prev = &p

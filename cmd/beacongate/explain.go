@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
@@ -23,12 +24,13 @@ import (
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/ropa"
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
 )
 
-const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-json]
+const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-json]
 
 Dry run: reads one sample request and shows, for each consent state (none,
 analytics, ads), every field as it arrived, what the policy does with it,
@@ -60,6 +62,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	requestPath := fs.String("request", "", "sample request `FILE` (default: stdin)")
 	ipFlag := fs.String("ip", "203.0.113.77", "the client's address as the gateway sees it (the TCP peer); X-Forwarded-For in the sample counts only if this is in server.trusted_proxies")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	atFlag := fs.String("at", "", "receive `TIME` of the sample request, RFC 3339 (default: now); it picks the pseudonym key period, so a fixed -at with a derived secret gives the same pseudonyms on every run")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, explainUsage)
 		fs.PrintDefaults()
@@ -78,6 +81,15 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate explain: -ip: %v\n", err)
 		return 2
+	}
+	clk := clock.Real
+	if *atFlag != "" {
+		at, err := time.Parse(time.RFC3339Nano, *atFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate explain: -at: want an RFC 3339 time such as 2026-11-24T12:00:00Z\n")
+			return 2
+		}
+		clk = clock.Fixed(at)
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -107,7 +119,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "beacongate explain: the sample request is empty")
 		return 1
 	}
-	x, err := newExplainer(cfg)
+	x, err := newExplainer(cfg, clk)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate explain: %v\n", err)
 		return 1
@@ -164,17 +176,17 @@ type explainer struct {
 // newExplainer builds the gateway and engine as the server does (see
 // app.settings), with pseudonym keys and GeoIP that never fail: explain only
 // illustrates, so a missing secret or database becomes a note.
-func newExplainer(cfg *config.Config) (*explainer, error) {
+func newExplainer(cfg *config.Config, clk clock.Clock) (*explainer, error) {
 	x := &explainer{cfg: cfg, reg: prometheus.NewRegistry()}
-	a := &app{} // only keys and geo: app.settings builds the gateway settings from them
-	keys, err := newKeyring(&cfg.Pseudonym)
+	a := &app{clock: clk} // only keys, geo and clock: app.settings builds the gateway settings from them
+	keys, err := newKeyring(&cfg.Pseudonym, clk)
 	if err != nil {
 		if cfg.Pseudonym.Mode != config.PseudonymDerived {
 			return nil, err
 		}
 		x.notes = append(x.notes, "pseudonym.mode is derived, but the secret cannot be read here ("+err.Error()+
 			"): an ephemeral key stands in, so the pseudonyms shown differ from the server's")
-		if keys, err = pseudonym.New(pseudonym.Options{Mode: pseudonym.Ephemeral, Period: cfg.Pseudonym.Period.D()}); err != nil {
+		if keys, err = pseudonym.New(pseudonym.Options{Mode: pseudonym.Ephemeral, Period: cfg.Pseudonym.Period.D(), Clock: clk}); err != nil {
 			return nil, err
 		}
 	} else if cfg.Pseudonym.Mode == config.PseudonymEphemeral {
@@ -193,7 +205,7 @@ func newExplainer(cfg *config.Config) (*explainer, error) {
 			a.geo = g
 		}
 	}
-	if x.engine, err = anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo}); err != nil {
+	if x.engine, err = anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk}); err != nil {
 		return nil, err
 	}
 	settings, err := a.settings(cfg)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // analyticsTC is a valid TCF 2.2 TC string (service-specific, policy
@@ -19,10 +22,14 @@ import (
 // special features); `beacongate consent` decodes it as valid.
 const analyticsTC = "CQd_OxAQd_OxAASACCENCNFgAIGAAAAAAAYgF5wAwAGQAOABQBeYAHAAEAA"
 
-// explainRun runs "beacongate explain" in process with sample on stdin.
+// explainRun runs "beacongate explain" in process with sample on stdin,
+// received at the golden instant unless args set -at.
 func explainRun(t *testing.T, sample string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	if !slices.Contains(args, "-at") {
+		args = append([]string{"-at", clocktest.Golden.Format(time.RFC3339)}, args...)
+	}
 	code = run(append([]string{"explain"}, args...), strings.NewReader(sample), &out, &errb)
 	return out.String(), errb.String(), code
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/upstream"
@@ -43,6 +44,7 @@ type app struct {
 	reloadFailures prometheus.Counter
 	stopRotation   chan struct{}
 	log            *slog.Logger
+	clock          clock.Clock // the one clock every part reads; clock.Real when serving
 }
 
 // loadConfig reads the config file, or the embedded default when path is "".
@@ -61,7 +63,8 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
-	a := &app{configPath: f.config, configName: f.config, shutdownTimeout: 10 * time.Second, log: log, stopRotation: make(chan struct{})}
+	a := &app{configPath: f.config, configName: f.config, shutdownTimeout: 10 * time.Second, log: log,
+		stopRotation: make(chan struct{}), clock: clock.Real}
 	if f.config == "" {
 		a.configName = "embedded default"
 	}
@@ -84,7 +87,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxBodyBytes:   int(cfg.Server.MaxBodyBytes),
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 	}
-	if a.keys, err = newKeyring(&cfg.Pseudonym); err != nil {
+	if a.keys, err = newKeyring(&cfg.Pseudonym, a.clock); err != nil {
 		return nil, err
 	}
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
@@ -94,6 +97,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
+	po.Clock = a.clock
 	a.pipeline, err = upstream.Open(po)
 	if err != nil {
 		return nil, err
@@ -116,7 +120,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 // settings compiles cfg into the gateway's per-request settings, with a new
 // privacy engine around the long-lived keys, GeoIP holder and spool.
 func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
-	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo})
+	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: a.clock})
 	if err != nil {
 		return gateway.Settings{}, err
 	}
@@ -137,6 +141,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			MaxSightingsPerRequest: cfg.Server.MaxSightingsPerRequest,
 		},
 		Handler: gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
+		Clock:   a.clock,
 	}
 	for _, p := range cfg.Server.TrustedProxies {
 		s.TrustedProxies = append(s.TrustedProxies, netip.Prefix(p.Prefix))
@@ -152,8 +157,8 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 
 // newKeyring builds the pseudonym keys. In derived mode the secret is read
 // here and handed over; it is never logged.
-func newKeyring(p *config.Pseudonym) (*pseudonym.Keyring, error) {
-	o := pseudonym.Options{Period: p.Period.D(), Mode: pseudonym.Ephemeral}
+func newKeyring(p *config.Pseudonym, clk clock.Clock) (*pseudonym.Keyring, error) {
+	o := pseudonym.Options{Period: p.Period.D(), Mode: pseudonym.Ephemeral, Clock: clk}
 	if p.Mode == config.PseudonymDerived {
 		o.Mode = pseudonym.Derived
 		b, err := p.ReadSecret()
@@ -175,8 +180,8 @@ func (a *app) rotateKeys() {
 	defer t.Stop()
 	for {
 		select {
-		case now := <-t.C:
-			a.keys.Rotate(now)
+		case <-t.C:
+			a.keys.Rotate(a.clock.Now())
 		case <-a.stopRotation:
 			return
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // Durability says when Append may return. See the package doc.
@@ -115,12 +117,18 @@ type Options struct {
 
 	// Logger receives rare events (repairs, disk errors); nil discards.
 	Logger *slog.Logger
+
+	// Clock stamps each record with its append time (the time the
+	// shippers' age metrics and batch ages count from). Nil means
+	// clock.Real.
+	Clock clock.Clock
 }
 
 func resolve(o *Options) error {
 	if o.Dir == "" {
 		return errors.New("spool: Dir is required")
 	}
+	o.Clock = clock.Or(o.Clock)
 	if len(o.Destinations) > maxDestinations {
 		return fmt.Errorf("spool: %d destinations, at most %d", len(o.Destinations), maxDestinations)
 	}

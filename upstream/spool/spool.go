@@ -230,7 +230,7 @@ func (s *Spool) Append(record []byte, route Route) error {
 		return ErrInvalidRecord
 	}
 	need := frameHeaderLen + len(record)
-	ms := time.Now().UnixMilli()
+	ms := s.opts.Clock.Now().UnixMilli()
 	var blockedAt time.Time
 
 	s.mu.Lock()
