@@ -96,7 +96,6 @@ type metrics struct {
 	requests [numEndpoints]prometheus.Counter
 	events   [numEndpoints]prometheus.Counter
 	rejected [numEndpoints][numReasons]prometheus.Counter
-	handled  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

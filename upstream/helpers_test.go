@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -317,17 +316,6 @@ func (m *memSink) Send(ctx context.Context, b *Batch) error {
 }
 
 func (m *memSink) Close() error { m.closed.Store(true); return nil }
-
-// lines splits NDJSON.
-func lines(b []byte) [][]byte {
-	var out [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		out = append(out, bytes.Clone(sc.Bytes()))
-	}
-	return out
-}
 
 func mustTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)

@@ -155,7 +155,8 @@ func TestSiteScoping(t *testing.T) {
 		if p("ab", "c") == p("a", "bc") {
 			t.Fatalf("%v: (ab,c) and (a,bc) collide", mode)
 		}
-		if p("a.example", "u1") != p("a.example", "u1") || p("a.example", "u1") == p("a.example", "u2") {
+		first, again := p("a.example", "u1"), p("a.example", "u1")
+		if first != again || first == p("a.example", "u2") {
 			t.Fatalf("%v: not a function of (site, id)", mode)
 		}
 	}

@@ -64,7 +64,7 @@ func decodeView(dst, s []byte, plusSpace bool) (grown, view []byte) {
 		return dst, s
 	}
 	dst = slices.Grow(dst, len(s))
-	view = appendUnescape(dst[len(dst):len(dst)], s, plusSpace)
+	view = appendUnescape(dst[len(dst):], s, plusSpace)
 	for r := 1; r < maxDecodeRounds && hasEscape(view); r++ {
 		view = appendUnescape(view[:0], view, false)
 	}

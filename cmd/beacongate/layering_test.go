@@ -8,7 +8,8 @@ import (
 
 // TestLayering fails when an import breaks the one-way layering:
 // cmd → gateway → {anonymize, upstream, config}; anonymize and upstream never
-// import gateway or fasthttp; config imports no other package of ours.
+// import gateway or fasthttp; config and clock import no other package of
+// ours.
 func TestLayering(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not on PATH")
@@ -32,6 +33,8 @@ func TestLayering(t *testing.T) {
 			forbidden = []string{mod + "gateway", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "config":
 			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "cmd", mod + "event", "github.com/valyala/fasthttp"}
+		case "clock":
+			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "config", mod + "event", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "event":
 			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "config", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "gateway":
