@@ -178,7 +178,7 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	for _, name := range cfg.Properties.Allow {
 		en.allowedProps[name] = struct{}{}
 	}
-	for _, id := range serverToServerSites(cfg) {
+	for _, id := range ServerToServerSites(cfg) {
 		if en.s2sSites == nil {
 			en.s2sSites = map[string]struct{}{}
 		}
@@ -190,8 +190,9 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	return en, nil
 }
 
-// serverToServerSites lists the ids of the sites that post server-to-server.
-func serverToServerSites(cfg *config.Config) []string {
+// ServerToServerSites lists the ids of the sites declared server_to_server,
+// in config order.
+func ServerToServerSites(cfg *config.Config) []string {
 	var ids []string
 	for _, s := range cfg.Sites {
 		if s.ServerToServer {
@@ -229,9 +230,9 @@ func PolicyVersion(cfg *config.Config) string {
 		Period     config.Duration
 		Visitor    bool
 		LookupFrom config.LookupFrom
-		S2S        []string `json:",omitempty"` // absent when no site is server-to-server, so older hashes hold
+		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
 	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
-		serverToServerSites(cfg)})
+		ServerToServerSites(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}

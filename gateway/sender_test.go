@@ -123,3 +123,24 @@ func TestShopRetargetingSenders(t *testing.T) {
 		t.Fatalf("records{state=ads} = %v; want 25", kept)
 	}
 }
+
+// TestDroppedHTTPClientMetric: an HTTP client dropped by http_clients: drop
+// is counted under its own reason, not as a bot.
+func TestDroppedHTTPClientMetric(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig+"policies: {ads: {http_clients: drop}}\n", "", clocktest.Golden)
+	metrics := NewDeliveryMetrics(prometheus.NewRegistry())
+	cfg := p.g.settings.Load()
+	d := *cfg.handler.(*Deliverer)
+	d.metrics = metrics
+	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+	dr := newDriver(p.g, "81.2.69.142")
+	for _, ua := range []string{"okhttp/4.12.0", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.4.0"} {
+		dr.do(rawRequest("GET", "/p.gif?site=shop.example&consent=analytics,ads", nil, "User-Agent", ua))
+	}
+	if len(p.sp.records) != 0 {
+		t.Fatalf("%d records; want all three dropped", len(p.sp.records))
+	}
+	if b, c := testutil.ToFloat64(metrics.dropped[dropBot]), testutil.ToFloat64(metrics.dropped[dropHTTPClient]); b != 1 || c != 2 {
+		t.Fatalf("dropped{reason=bot} = %v, {reason=http_client} = %v; want 1 and 2", b, c)
+	}
+}

@@ -54,7 +54,7 @@ func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
 		languageRule(p.AcceptLanguage),
 		propertiesRule(cfg, p.Properties),
 	}
-	if s2s := serverToServerSites(cfg); len(s2s) > 0 {
+	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 {
 		for i := range rules {
 			switch f := &rules[i]; f.Field {
 			case "ip", "geo", "visitor_hash":
@@ -66,17 +66,6 @@ func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
 		}
 	}
 	return rules
-}
-
-// serverToServerSites lists the ids of the sites declared server_to_server.
-func serverToServerSites(cfg *config.Config) []string {
-	var ids []string
-	for _, s := range cfg.Sites {
-		if s.ServerToServer {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
 }
 
 func ipRule(r config.IPRule) FieldRule {
@@ -187,7 +176,7 @@ func httpClientRule(cfg *config.Config, a config.BotAction) FieldRule {
 	default:
 		f.Treatment = "the whole event is discarded"
 	}
-	if s2s := serverToServerSites(cfg); len(s2s) > 0 && a != config.BotsKeep {
+	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 && a != config.BotsKeep {
 		f.Treatment += "; always kept, unmarked, for the server-to-server sites " + strings.Join(s2s, ", ")
 	}
 	return f
