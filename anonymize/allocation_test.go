@@ -55,6 +55,35 @@ func testAppendRecordAllocs(t *testing.T, now time.Time) {
 	previous := now.Truncate(24 * time.Hour).Add(-time.Hour)
 	f("analytics, previous period", "analytics", "", false, previous)
 	f("ble, previous period", "analytics", "", true, previous)
+	// Each agent class under each action, and a server-to-server site.
+	agents := newTestEngineAt(t, testConfig+`
+sites:
+  - id: shop.example
+  - id: backend.example
+    server_to_server: true
+policies:
+  none: {http_clients: drop, bots: drop}
+  analytics: {http_clients: flag, bots: flag}
+`, now)
+	for _, c := range []struct{ site, ua, explicit string }{
+		{"shop.example", "python-requests/2.31.0", ""},
+		{"shop.example", "python-requests/2.31.0", "analytics"},
+		{"shop.example", "okhttp/4.12.0", "analytics,ads"},
+		{"shop.example", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ""},
+		{"shop.example", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "analytics"},
+		{"backend.example", "Go-http-client/2.0", ""},
+		{"backend.example", "Dart/3.2 (dart:io)", "analytics,ads"},
+	} {
+		e := plantedEvent(c.explicit)
+		e.ReceivedAt = now
+		e.Site = []byte(c.site)
+		e.UserAgent = []byte(c.ua)
+		buf := make([]byte, 0, 16<<10)
+		buf, _ = agents.AppendRecord(buf[:0], e)
+		if n := testing.AllocsPerRun(500, func() { buf, _ = agents.AppendRecord(buf[:0], e) }); n != 0 {
+			t.Fatalf("%s, %q, %q: %v allocs per record; want 0", c.site, c.ua, c.explicit, n)
+		}
+	}
 	older := now.Add(-72 * time.Hour)
 	if n := allocs("analytics", "", false, older); n != olderPeriodRecordAllocs {
 		t.Fatalf("analytics, period before the previous one: %v allocs per record; the documented cost is %d", n, olderPeriodRecordAllocs)

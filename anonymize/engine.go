@@ -56,9 +56,11 @@ type Result struct {
 	State    State
 	Purposes consent.Purposes // granted purposes, limited to the configured ones
 	Decider  consent.Signal   // the signal that decided
-	Drop     bool             // the policy discards the event (a bot under bots: drop)
-	Bot      bool             // the user agent is a known bot or tool
-	Scrubbed scrub.Found      // kinds of personal data removed from free text
+	Drop     bool             // the policy discards the event (bots: drop or http_clients: drop)
+	Bot      bool             // the user agent is a known crawler
+	// HTTPClient: the user agent is an HTTP client library (not a bot).
+	HTTPClient bool
+	Scrubbed   scrub.Found // kinds of personal data removed from free text
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
@@ -87,6 +89,7 @@ type Engine struct {
 	geoFromTrunc bool
 	visitorHash  bool
 	allowedProps map[string]struct{}
+	s2sSites     map[string]struct{} // sites[].server_to_server; nil when none
 	version      string
 }
 
@@ -175,10 +178,37 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	for _, name := range cfg.Properties.Allow {
 		en.allowedProps[name] = struct{}{}
 	}
+	for _, id := range ServerToServerSites(cfg) {
+		if en.s2sSites == nil {
+			en.s2sSites = map[string]struct{}{}
+		}
+		en.s2sSites[id] = struct{}{}
+	}
 	en.policies[StateNone] = compilePolicy(&cfg.Policies.None)
 	en.policies[StateAnalytics] = compilePolicy(&cfg.Policies.Analytics)
 	en.policies[StateAds] = compilePolicy(&cfg.Policies.Ads)
 	return en, nil
+}
+
+// ServerToServerSites lists the ids of the sites declared server_to_server,
+// in config order.
+func ServerToServerSites(cfg *config.Config) []string {
+	var ids []string
+	for _, s := range cfg.Sites {
+		if s.ServerToServer {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// serverToServer reports whether site posts server-to-server.
+func (en *Engine) serverToServer(site []byte) bool {
+	if en.s2sSites == nil {
+		return false
+	}
+	_, ok := en.s2sSites[string(site)]
+	return ok
 }
 
 // ScrubOptions maps the config's scan section onto the scanner's options.
@@ -188,7 +218,8 @@ func ScrubOptions(s *config.Scan) scrub.Options {
 
 // PolicyVersion is a short hash of everything in cfg that decides what a
 // record contains (consent, policies, properties, pseudonym and GeoIP
-// settings), so an auditor can tell which rules produced a record.
+// settings, server-to-server sites), so an auditor can tell which rules
+// produced a record.
 func PolicyVersion(cfg *config.Config) string {
 	b, err := json.Marshal(struct {
 		Consent    config.Consent
@@ -199,7 +230,9 @@ func PolicyVersion(cfg *config.Config) string {
 		Period     config.Duration
 		Visitor    bool
 		LookupFrom config.LookupFrom
-	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom})
+		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
+	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
+		ServerToServerSites(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}

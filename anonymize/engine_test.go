@@ -48,6 +48,13 @@ func newTestEngineAt(t testing.TB, yaml string, now time.Time) *Engine {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	return newTestEngineFor(t, cfg, now)
+}
+
+// newTestEngineFor compiles cfg with the test keyring, GeoIP database and
+// a clock pinned at now.
+func newTestEngineFor(t testing.TB, cfg *config.Config, now time.Time) *Engine {
+	t.Helper()
 	secret, err := pseudonym.NewSecret([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,8 @@ type policy struct {
 	geoLevel    geo.Level
 	grid        float64
 	ua          config.UAAction
-	bots        config.BotAction
+	bots        config.BotAction // crawlers
+	httpClients config.BotAction
 	userID      config.IDAction
 	clientID    config.IDAction
 	deviceID    config.IDAction
@@ -47,7 +48,7 @@ func compilePolicy(p *config.Policy) policy {
 	return policy{
 		ip: p.IP.Action, v4: p.IP.V4Prefix, v6: p.IP.V6Prefix,
 		geoLevel: geoLevel(p.Geo.Level), grid: p.Geo.Grid,
-		ua: p.UserAgent.Action, bots: p.Bots,
+		ua: p.UserAgent.Action, bots: p.Bots, httpClients: p.HTTPClients,
 		userID: p.UserID, clientID: p.ClientID, deviceID: p.DeviceID,
 		url: p.URL, referrer: p.Referrer, lang: p.AcceptLanguage,
 		props: p.Properties, visitorHash: p.VisitorHash,
@@ -126,8 +127,18 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	p := &en.policies[res.State]
 
 	ua := sc.reduceUA(e.UserAgent)
-	res.Bot = ua.IsBot()
-	if res.Bot && p.bots == config.BotsDrop {
+	s2s := en.serverToServer(e.Site)
+	agent := config.BotsKeep // what the policy does with this user agent's class
+	switch ua.Class() {
+	case useragent.ClassCrawler:
+		res.Bot, agent = true, p.bots
+	case useragent.ClassHTTPClient:
+		res.HTTPClient = true
+		if !s2s {
+			agent = p.httpClients
+		}
+	}
+	if agent == config.BotsDrop {
 		res.Drop = true
 		return dst, res
 	}
@@ -153,17 +164,26 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst = append(dst, en.version...)
 	dst = append(dst, '"')
 
-	dst = en.appendIP(dst, e.ClientIP, p)
-	dst = en.appendGeo(dst, e.ClientIP, p)
+	if s2s {
+		// The address is the sending server's: nothing is taken from it.
+		dst = append(appendKey(dst, "server_to_server"), "true"...)
+	} else {
+		dst = en.appendIP(dst, e.ClientIP, p)
+		dst = en.appendGeo(dst, e.ClientIP, p)
+	}
 	dst = appendUA(dst, e.UserAgent, ua, p)
-	if res.Bot && p.bots == config.BotsFlag {
-		dst = append(appendKey(dst, "bot"), "true"...)
+	if agent == config.BotsFlag {
+		key := "bot"
+		if res.HTTPClient {
+			key = "http_client"
+		}
+		dst = append(appendKey(dst, key), "true"...)
 	}
 	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, urlMode(p.url), res.Scrubbed)
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
-	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() {
+	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() && !s2s {
 		sc.buf = ua.AppendJSON(sc.buf[:0])
 		uaEnd := len(sc.buf)
 		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, VisitorIPv4Bits, VisitorIPv6Bits)

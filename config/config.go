@@ -81,6 +81,14 @@ type Site struct {
 	// scheme://host[:port] with no path, e.g. "https://shop.example.com".
 	// Empty: no CORS, so browsers cannot send cross-origin beacons for it.
 	Origins []string `yaml:"origins"`
+	// Whether this site's events are posted server-to-server (an app
+	// backend, a store's BLE box) rather than by the visitor's browser.
+	// Then the client address is the sending server's, not the visitor's:
+	// its events get no ip, no geo and no visitor hash, and an HTTP client
+	// user agent (python-requests, okhttp, ...) is never dropped or flagged,
+	// whatever http_clients says. Crawlers still follow bots. Records carry
+	// "server_to_server": true. Such a site takes no origins.
+	ServerToServer bool `yaml:"server_to_server"`
 }
 
 // Properties controls custom event properties.
@@ -233,9 +241,18 @@ type Policy struct {
 	Geo GeoRule `yaml:"geo"`
 	// User-Agent header.
 	UserAgent UARule `yaml:"user_agent"`
-	// Requests from known bots and crawlers. keep: treat as people. flag:
-	// keep and mark as bot. drop: discard the event.
+	// Requests from crawlers: search engine and other bots, headless
+	// browsers (HeadlessChrome, PhantomJS) and uptime checkers. keep: treat
+	// as people. flag: keep and mark as bot. drop: discard the event. HTTP
+	// client libraries are not crawlers: see http_clients.
 	Bots BotAction `yaml:"bots"`
+	// Requests whose user agent is an HTTP client library or tool
+	// (python-requests, Go-http-client, okhttp, Java, Dart, curl, ...): what
+	// app backends, store boxes and native apps send with. keep: treat as
+	// people. flag: keep and mark as http_client. drop: discard the event.
+	// Where the user agent is recorded (reduce or keep), the record's ua
+	// says the class either way. Ignored for sites with server_to_server.
+	HTTPClients BotAction `yaml:"http_clients"`
 	// The site's own user id (e.g. a login). drop or pseudonymize (keyed hash
 	// that changes every pseudonym period).
 	UserID IDAction `yaml:"user_id"`

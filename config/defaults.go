@@ -76,6 +76,7 @@ func builtin() Config {
 				Geo:            GeoRule{Level: GeoCountry},
 				UserAgent:      UARule{Action: UAReduce},
 				Bots:           BotsFlag,
+				HTTPClients:    BotsKeep,
 				UserID:         IDDrop,
 				ClientID:       IDDrop,
 				DeviceID:       IDDrop,
@@ -90,6 +91,7 @@ func builtin() Config {
 				Geo:            GeoRule{Level: GeoCity},
 				UserAgent:      UARule{Action: UAReduce},
 				Bots:           BotsFlag,
+				HTTPClients:    BotsKeep,
 				UserID:         IDPseudonymize,
 				ClientID:       IDPseudonymize,
 				DeviceID:       IDPseudonymize,
@@ -103,7 +105,8 @@ func builtin() Config {
 				IP:             IPRule{Action: IPTruncate, V4Prefix: defaultV4Prefix, V6Prefix: defaultV6Prefix},
 				Geo:            GeoRule{Level: GeoCity},
 				UserAgent:      UARule{Action: UAKeep}, // ad partners check the full header for fraud
-				Bots:           BotsDrop,               // bot traffic must not reach ad partners
+				Bots:           BotsDrop,               // crawler traffic must not reach ad partners
+				HTTPClients:    BotsKeep,               // server-to-server senders act for people
 				UserID:         IDPseudonymize,
 				ClientID:       IDPseudonymize,
 				DeviceID:       IDPseudonymize,

@@ -110,6 +110,10 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:2:11: server.listen: "8080" is not host:port; write e.g. ":8080" or "127.0.0.1:9100"`)
 	f("server:\n  listen: \":9100\"\n  admin: \":9100\"\n",
 		`t.yaml:3:10: server.admin: ":9100" is also server.listen; the admin listener needs its own address`)
+	f("sites:\n  - id: app\n    origins: [https://app.example.com]\n    server_to_server: true\n",
+		`t.yaml:4:23: sites[0].server_to_server: a server-to-server site takes no browser origins; remove origins or server_to_server`)
+	f("policies:\n  ads:\n    http_clients: block\n",
+		`t.yaml:3:19: policies.ads.http_clients: "block" is not one of: drop, flag, keep`)
 	f("sites:\n  - id: shop\n    origins: [https://Shop.example.com/]\n",
 		`t.yaml:3:15: sites[0].origins[0]: "https://Shop.example.com/" ends with /; browsers send origins without it: "https://Shop.example.com"`)
 	f("sites:\n  - id: shop\n    origins: [\"https://shop.example.com:443\", \"https://*.example.com\", \"https://shop.example.com/cart\"]\n",
@@ -463,5 +467,24 @@ func TestPolicyFor(t *testing.T) {
 	}
 	if s.String() != "analytics, ads" || PurposeSet(0).String() != "none" {
 		t.Fatalf("String = %q", s.String())
+	}
+}
+
+// TestBotsBackwardCompatible: a file written before http_clients existed
+// keeps its bots setting, now for crawlers, and HTTP clients are kept.
+func TestBotsBackwardCompatible(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("sites:\n  - id: app\n    server_to_server: true\n  - id: web\npolicies:\n  ads: {bots: drop}\n  none: {bots: keep}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policies
+	if p.Ads.Bots != BotsDrop || p.None.Bots != BotsKeep || p.Analytics.Bots != BotsFlag {
+		t.Fatalf("bots: %v %v %v; want keep flag drop as written and by default", p.None.Bots, p.Analytics.Bots, p.Ads.Bots)
+	}
+	if p.None.HTTPClients != BotsKeep || p.Analytics.HTTPClients != BotsKeep || p.Ads.HTTPClients != BotsKeep {
+		t.Fatalf("http_clients: %v %v %v; want keep everywhere", p.None.HTTPClients, p.Analytics.HTTPClients, p.Ads.HTTPClients)
+	}
+	if !c.Sites[0].ServerToServer || c.Sites[1].ServerToServer {
+		t.Fatalf("server_to_server: %v %v; want true false", c.Sites[0].ServerToServer, c.Sites[1].ServerToServer)
 	}
 }

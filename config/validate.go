@@ -129,6 +129,9 @@ func (v *validator) sites(sites []Site) {
 			}
 			origins[o] = true
 		}
+		if s.ServerToServer && len(s.Origins) > 0 {
+			v.errf(base+".server_to_server", "a server-to-server site takes no browser origins; remove origins or server_to_server")
+		}
 	}
 }
 

@@ -52,7 +52,11 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 	*bp = rec[:0]
 	m := d.metrics
 	if res.Drop {
-		m.dropped[dropBot].Inc()
+		if res.HTTPClient {
+			m.dropped[dropHTTPClient].Inc()
+		} else {
+			m.dropped[dropBot].Inc()
+		}
 		return nil
 	}
 	m.records[res.State].Inc()
@@ -79,6 +83,7 @@ const (
 	dropBot = iota
 	dropNoDestination
 	dropSpool
+	dropHTTPClient
 	numDrops
 )
 
@@ -98,7 +103,7 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 	}, []string{"state"})
 	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_dropped_total",
-		Help: "Events not delivered, by reason: bot (policy bots: drop), no_destination (no destination accepts the event's consent), spool (the spool refused it; the request was answered 503).",
+		Help: "Events not delivered, by reason: bot (a crawler under policy bots: drop), http_client (an HTTP client library under policy http_clients: drop), no_destination (no destination accepts the event's consent), spool (the spool refused it; the request was answered 503).",
 	}, []string{"reason"})
 	scrubbed := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_scrubbed_total",
@@ -111,7 +116,7 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 	for s := anonymize.StateNone; s <= anonymize.StateAds; s++ {
 		m.records[s] = records.WithLabelValues(s.String())
 	}
-	for i, name := range [numDrops]string{"bot", "no_destination", "spool"} {
+	for i, name := range [numDrops]string{"bot", "no_destination", "spool", "http_client"} {
 		m.dropped[i] = dropped.WithLabelValues(name)
 	}
 	for k := scrub.KindEmail; k <= scrub.KindLast; k++ {

@@ -89,9 +89,12 @@ func (r *Report) overview(d *doc) {
 				l = append(l, span{Text: "; "})
 			}
 			l = append(l, span{Text: s.ID, Code: true})
-			if len(s.Origins) > 0 {
+			switch {
+			case s.ServerToServer:
+				l = append(l, line(" (", code("server_to_server"), ": its events are posted by its own servers, so no IP address, location or visitor hash is taken from the sending address, and an HTTP client user agent never makes them bot traffic)")...)
+			case len(s.Origins) > 0:
 				l = append(l, line(" (browser origins ", codeList(s.Origins), ")")...)
-			} else {
+			default:
 				l = append(l, line(" (no browser origins: server-to-server only)")...)
 			}
 		}

@@ -288,6 +288,9 @@ func TestReportRules(t *testing.T) {
 	f(def, config.PolicyAnalytics, "user_id", "pseudonymize (ephemeral key, 24h)", true)
 	f(def, config.PolicyAnalytics, "properties", "allowlist (empty)", false)
 	f(def, config.PolicyAds, "bots", "drop", false)
+	f(def, config.PolicyAds, "http_clients", "keep", true)
+	f(def, config.PolicyNone, "http_clients", "keep", true)
+	f(parse(t, "policies: {analytics: {http_clients: drop}}"), config.PolicyAnalytics, "http_clients", "drop", false)
 	f(def, config.PolicyAds, "user_agent", "keep", true)
 	shop := loadExample(t, "shop-retargeting.yaml")
 	f(shop, config.PolicyAds, "geo", "city, grid 0.1°", true)
@@ -306,6 +309,33 @@ func TestReportHTMLFile(t *testing.T) {
 	for _, s := range []string{"src=", "href=", "@import", "url("} {
 		if strings.Contains(b.String(), s) {
 			t.Errorf("HTML references an external asset (%s)", s)
+		}
+	}
+}
+
+// TestReportServerToServer: the report says what a server-to-server site
+// implies, and the HTTP client rule says HTTP clients are not bots.
+func TestReportServerToServer(t *testing.T) {
+	shop := loadExample(t, "shop-retargeting.yaml")
+	var b bytes.Buffer
+	if err := Build(shop).WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"`shop-app` (`server_to_server`: its events are posted by its own servers, so no IP address, location or visitor hash is taken from the sending address",
+		"HTTP client traffic",
+		"kept like any other event; they are not bots",
+		"not for the server-to-server sites shop-app",
+		"Crawler traffic",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, r := range Rules(config.Default(), config.PolicyAnalytics) {
+		if strings.Contains(r.Treatment, "server-to-server") {
+			t.Errorf("%s: %q mentions server-to-server sites, and there are none", r.Field, r.Treatment)
 		}
 	}
 }

@@ -39,11 +39,12 @@ type FieldRule struct {
 // Rules returns the field rules of the policy for state, in record order.
 func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
 	p := cfg.Policies.Get(state)
-	return []FieldRule{
+	rules := []FieldRule{
 		ipRule(p.IP),
 		geoRule(cfg, p),
 		uaRule(p.UserAgent.Action),
 		botRule(p.Bots),
+		httpClientRule(cfg, p.HTTPClients),
 		urlRule(p.URL),
 		referrerRule(p.Referrer),
 		idRule(cfg, "user_id", "User ids", "the site's user id (uid), e.g. a login", p.UserID),
@@ -53,6 +54,18 @@ func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
 		languageRule(p.AcceptLanguage),
 		propertiesRule(cfg, p.Properties),
 	}
+	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 {
+		for i := range rules {
+			switch f := &rules[i]; f.Field {
+			case "ip", "geo", "visitor_hash":
+				if f.Kept {
+					f.Treatment += "; not for the server-to-server sites " + strings.Join(s2s, ", ") +
+						", whose sending address is a server's, not the visitor's"
+				}
+			}
+		}
+	}
+	return rules
 }
 
 func ipRule(r config.IPRule) FieldRule {
@@ -125,7 +138,7 @@ func uaRule(a config.UAAction) FieldRule {
 	switch a {
 	case config.UAReduce:
 		f.Kept = true
-		f.Treatment = "reduced to browser family and major version, operating system family, device class (desktop, mobile, ...) and whether it is a known bot; the header itself is not recorded"
+		f.Treatment = "reduced to browser family and major version, operating system family, device class (desktop, mobile, ...) and whether it is a known crawler or HTTP client library (and which); the header itself is not recorded"
 	case config.UAKeep:
 		f.Kept = true
 		f.Treatment = "recorded as sent (the full User-Agent header), plus the reduced form"
@@ -136,7 +149,7 @@ func uaRule(a config.UAAction) FieldRule {
 }
 
 func botRule(a config.BotAction) FieldRule {
-	f := FieldRule{Field: "bots", Category: "Bot traffic", Source: "requests whose User-Agent is a known bot, crawler or tool", Action: a.String()}
+	f := FieldRule{Field: "bots", Category: "Crawler traffic", Source: "requests whose User-Agent is a known crawler: search engine and other bots, headless browsers, uptime checkers", Action: a.String()}
 	switch a {
 	case config.BotsFlag:
 		f.Kept = true
@@ -146,6 +159,25 @@ func botRule(a config.BotAction) FieldRule {
 		f.Treatment = "kept like any other event"
 	default:
 		f.Treatment = "the whole event is discarded"
+	}
+	return f
+}
+
+func httpClientRule(cfg *config.Config, a config.BotAction) FieldRule {
+	f := FieldRule{Field: "http_clients", Category: "HTTP client traffic",
+		Source: "requests whose User-Agent is an HTTP client library or tool (python-requests, okhttp, Go-http-client, Java, Dart, curl, ...), as app backends, store boxes and native apps send them", Action: a.String()}
+	switch a {
+	case config.BotsFlag:
+		f.Kept = true
+		f.Treatment = "kept and marked as http_client"
+	case config.BotsKeep:
+		f.Kept = true
+		f.Treatment = "kept like any other event; they are not bots"
+	default:
+		f.Treatment = "the whole event is discarded"
+	}
+	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 && a != config.BotsKeep {
+		f.Treatment += "; always kept, unmarked, for the server-to-server sites " + strings.Join(s2s, ", ")
 	}
 	return f
 }

@@ -15,13 +15,25 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("rv:"))
 	f.Add([]byte("Chrome/99999999999999999999"))
 	f.Add([]byte("cubot bot"))
+	// Crawler and HTTP-client precedence: a crawler word or name wins over
+	// the library it uses, a URL alone does not.
+	f.Add([]byte("Dart/3.2 (dart:io)"))
+	f.Add([]byte("okhttp/4.12.0 bot"))
+	f.Add([]byte("python-requests/2.31.0 (+https://example.com)"))
+	f.Add([]byte("HeadlessChrome/120 Googlebot/2.1 curl/8"))
+	f.Add([]byte("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)"))
+	f.Add([]byte("Pingdom"))
+	f.Add([]byte("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)"))
 	f.Fuzz(func(t *testing.T, ua []byte) {
 		in := Parse(ua)
-		if in.Browser > BrowserInstagram || in.OS > OSChromeOS || in.Device > DeviceBot || in.Bot > BotOtherTool {
+		if in.Browser > BrowserInstagram || in.OS > OSChromeOS || in.Device > DeviceBot || in.Bot > BotOtherHTTPClient {
 			t.Fatalf("out of range: %+v", in)
 		}
-		if in.IsBot() != (in.Device == DeviceBot) {
-			t.Fatalf("bot %v but device %v", in.Bot, in.Device)
+		if in.IsBot() != (in.Device == DeviceBot) || in.IsBot() != (in.Class() == ClassCrawler) {
+			t.Fatalf("bot %v (class %q) but device %v", in.Bot, in.Class(), in.Device)
+		}
+		if (in.Bot == BotNone) != (in.Class() == ClassNone) {
+			t.Fatalf("agent %v but class %q", in.Bot, in.Class())
 		}
 		if again := Parse(ua); again != in {
 			t.Fatalf("not deterministic: %+v vs %+v", in, again)

@@ -1,6 +1,8 @@
 // Package useragent reduces a User-Agent header to a few coarse fields:
-// browser family and major version, OS family, device class and a bot
-// flag. It is a byte-level, allocation-free reducer for the request hot
+// browser family and major version, OS family, device class, and the
+// class of automated agent it names: a crawler (search engines, headless
+// browsers, uptime checkers) or an HTTP client library (python-requests,
+// okhttp, ...), which server-to-server senders and native apps use. It is a byte-level, allocation-free reducer for the request hot
 // path, tested against github.com/mileusna/useragent as an oracle.
 //
 // Only the first [MaxLen] bytes of a header are read. Reduction is
@@ -105,7 +107,7 @@ const (
 	DeviceDesktop
 	DeviceMobile
 	DeviceTablet
-	DeviceBot // any crawler or tool; see Info.Bot
+	DeviceBot // a crawler; see Info.Bot. HTTP clients say nothing of the device.
 )
 
 var deviceNames = [...]string{
@@ -124,18 +126,54 @@ func (d Device) String() string {
 	return "unknown"
 }
 
-// Bot names a known crawler or tool, so that policy can route or drop
-// them. Values from BotHeadlessChrome on are tools ([Bot.IsTool]).
+// Class is the kind of automated agent a User-Agent names. Policy acts on
+// each class separately (config policies.*.bots and http_clients).
+type Class uint8
+
+// Agent classes.
+const (
+	// ClassNone: a browser, an app's web view, or nothing recognizable.
+	ClassNone Class = iota
+	// ClassCrawler: crawlers and other robots that fetch pages on their own
+	// (search engines, SEO tools, link previews), headless browsers and
+	// uptime checkers. They are not people.
+	ClassCrawler
+	// ClassHTTPClient: HTTP client libraries and command-line tools
+	// (python-requests, Go-http-client, okhttp, Java, Dart, curl, ...).
+	// They are what store boxes, app backends and native apps send with,
+	// on behalf of people, so they are not bots.
+	ClassHTTPClient
+)
+
+var classNames = [...]string{
+	ClassNone:       "",
+	ClassCrawler:    "crawler",
+	ClassHTTPClient: "http_client",
+}
+
+// String returns the class name ("" for ClassNone), as written by AppendJSON.
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return ""
+}
+
+// Bot names a known automated agent: a crawler or an HTTP client. Values
+// from BotCurl on are HTTP clients ([Bot.Class]); the ones before are
+// crawlers.
 type Bot uint8
 
-// Known bots. BotGeneric is any other agent whose UA says bot, crawler,
+// Known agents. BotGeneric is any other agent whose UA says bot, crawler,
 // spider or slurp, or carries a URL (crawlers link their documentation;
-// browsers never do). Each named crawler covers its family: BotGoogle
-// includes Googlebot-Image, AdsBot-Google, Mediapartners-Google,
-// Google-InspectionTool, Storebot-Google and GoogleOther; BotBing includes
-// BingPreview, msnbot and adidxbot; BotYandex includes YandexImages and
-// the other Yandex* robots; BotFacebook includes facebookcatalog and
-// meta-externalagent.
+// browsers never do), and the crawling frameworks Scrapy and Lighthouse.
+// Each named crawler covers its family: BotGoogle includes Googlebot-Image,
+// AdsBot-Google, Mediapartners-Google, Google-InspectionTool,
+// Storebot-Google and GoogleOther; BotBing includes BingPreview, msnbot and
+// adidxbot; BotYandex includes YandexImages and the other Yandex* robots;
+// BotFacebook includes facebookcatalog and meta-externalagent. BotUptime
+// covers uptime and health checkers (UptimeRobot, Pingdom, StatusCake,
+// Site24x7, Uptime Kuma, Datadog Synthetics, load balancer health checks, ...).
 const (
 	BotNone Bot = iota
 	BotGoogle
@@ -148,23 +186,25 @@ const (
 	BotAhrefs
 	BotSemrush
 	BotApple
+	BotUptime
 	BotGeneric
+	BotHeadlessChrome
+	BotPhantomJS
 
-	BotHeadlessChrome // first tool
-	BotCurl
+	BotCurl // first HTTP client
 	BotWget
 	BotPythonRequests
 	BotPythonURLLib
 	BotGoHTTPClient
 	BotOkHTTP
 	BotJava
+	BotDart
 	BotLibwwwPerl
 	BotPostman
 	BotAxios
 	BotNodeFetch
 	BotApacheHTTPClient
-	BotPhantomJS
-	BotOtherTool // other HTTP libraries: python-httpx, aiohttp, Python, Ruby, GuzzleHttp, Dart, HTTPie, undici, Deno, Bun
+	BotOtherHTTPClient // python-httpx, aiohttp, Python, Ruby, GuzzleHttp, HTTPie, undici, Deno, Bun, ...
 )
 
 var botNames = [...]string{
@@ -179,8 +219,10 @@ var botNames = [...]string{
 	BotAhrefs:           "AhrefsBot",
 	BotSemrush:          "SemrushBot",
 	BotApple:            "Applebot",
+	BotUptime:           "uptime",
 	BotGeneric:          "generic",
 	BotHeadlessChrome:   "HeadlessChrome",
+	BotPhantomJS:        "PhantomJS",
 	BotCurl:             "curl",
 	BotWget:             "Wget",
 	BotPythonRequests:   "python-requests",
@@ -188,16 +230,16 @@ var botNames = [...]string{
 	BotGoHTTPClient:     "Go-http-client",
 	BotOkHTTP:           "okhttp",
 	BotJava:             "Java",
+	BotDart:             "Dart",
 	BotLibwwwPerl:       "libwww-perl",
 	BotPostman:          "PostmanRuntime",
 	BotAxios:            "axios",
 	BotNodeFetch:        "node-fetch",
 	BotApacheHTTPClient: "Apache-HttpClient",
-	BotPhantomJS:        "PhantomJS",
-	BotOtherTool:        "tool",
+	BotOtherHTTPClient:  "other",
 }
 
-// String returns the bot's name ("" for BotNone), as written by AppendJSON.
+// String returns the agent's name ("" for BotNone), as written by AppendJSON.
 func (b Bot) String() string {
 	if int(b) < len(botNames) {
 		return botNames[b]
@@ -205,22 +247,33 @@ func (b Bot) String() string {
 	return "generic"
 }
 
-// IsTool reports whether b is an HTTP tool, library or headless browser
-// rather than a crawler. okhttp, Java and Dart are also what native apps
-// send, so policy may want to treat tools differently from crawlers.
-func (b Bot) IsTool() bool { return b >= BotHeadlessChrome }
+// Class returns the class of b: ClassNone for BotNone, ClassHTTPClient from
+// BotCurl on, ClassCrawler otherwise.
+func (b Bot) Class() Class {
+	switch {
+	case b == BotNone:
+		return ClassNone
+	case b >= BotCurl:
+		return ClassHTTPClient
+	}
+	return ClassCrawler
+}
 
 // Info is the reduced form of a User-Agent.
 type Info struct {
 	Browser      Browser
 	BrowserMajor uint16 // 0 when unknown; values above 65535 are 0
 	OS           OS
-	Device       Device // DeviceBot whenever Bot != BotNone
-	Bot          Bot
+	Device       Device // DeviceBot whenever Bot is a crawler
+	Bot          Bot    // the crawler or HTTP client named; BotNone for browsers
 }
 
-// IsBot reports whether the agent is a known crawler or tool.
-func (i Info) IsBot() bool { return i.Bot != BotNone }
+// Class returns the agent's class, that of i.Bot.
+func (i Info) Class() Class { return i.Bot.Class() }
+
+// IsBot reports whether the agent is a known crawler. HTTP clients are not
+// bots: see [ClassHTTPClient].
+func (i Info) IsBot() bool { return i.Bot.Class() == ClassCrawler }
 
 // AppendJSON appends i as a compact JSON object and returns dst:
 //
@@ -228,9 +281,11 @@ func (i Info) IsBot() bool { return i.Bot != BotNone }
 //
 // Keys, always present and in this order: "browser" (Browser.String),
 // "browser_major" (number, 0 = unknown), "os" (OS.String), "device"
-// (Device.String), "bot" (bool). When bot is true a sixth key "bot_name"
-// (Bot.String, e.g. "Googlebot", "curl", "generic", "tool") follows. All
-// strings are fixed ASCII names that need no escaping.
+// (Device.String), "bot" (bool: a crawler). A crawler adds "bot_name"
+// (Bot.String, e.g. "Googlebot", "uptime", "generic") and "class":"crawler";
+// an HTTP client adds "class":"http_client" and "client_name" (e.g.
+// "python-requests", "other"). All strings are fixed ASCII names that need
+// no escaping.
 func (i Info) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"browser":"`...)
 	dst = append(dst, i.Browser.String()...)
@@ -240,10 +295,15 @@ func (i Info) AppendJSON(dst []byte) []byte {
 	dst = append(dst, i.OS.String()...)
 	dst = append(dst, `","device":"`...)
 	dst = append(dst, i.Device.String()...)
-	if i.Bot == BotNone {
-		return append(dst, `","bot":false}`...)
+	switch i.Class() {
+	case ClassCrawler:
+		dst = append(dst, `","bot":true,"bot_name":"`...)
+		dst = append(dst, i.Bot.String()...)
+		return append(dst, `","class":"crawler"}`...)
+	case ClassHTTPClient:
+		dst = append(dst, `","bot":false,"class":"http_client","client_name":"`...)
+		dst = append(dst, i.Bot.String()...)
+		return append(dst, `"}`...)
 	}
-	dst = append(dst, `","bot":true,"bot_name":"`...)
-	dst = append(dst, i.Bot.String()...)
-	return append(dst, `"}`...)
+	return append(dst, `","bot":false}`...)
 }

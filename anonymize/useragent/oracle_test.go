@@ -112,22 +112,16 @@ var disagreements = []disagreement{
 	{"X11; FreeBSD", "device", "X11 means a desktop"},
 	{"BlackBerry 9900", "major", "BlackBerry's WebKit browser is Other (so is the library's \"BlackBerry\"); Other has no major"},
 	{"Opera Mini/9.80", "os", "J2ME/Symbian: Other (library: none)"},
-	// Tools. The library flags only agents whose UA has a URL or "bot";
-	// we flag the HTTP tools the issue names: they are not people.
-	{"curl/8.4.0", "bot", "tool"},
-	{"Wget/1.21.4", "bot", "tool"},
-	{"python-requests/", "bot", "tool"},
-	{"Python-urllib/", "bot", "tool"},
-	{"Apache-HttpClient/4.5.14", "bot", "tool"},
-	{"Go-http-client/1.1", "bot", "tool"},
-	{"Go-http-client/2.0", "bot", "tool"},
-	{"okhttp/", "bot", "tool"},
-	{"Java/17.0.9", "bot", "tool"},
-	{"libwww-perl/", "bot", "tool"},
-	{"PostmanRuntime/", "bot", "tool"},
-	{"axios/", "bot", "tool"},
-	{"PhantomJS/", "bot", "headless browser: tool"},
-	{"python-httpx/", "bot", "tool"},
+	// Agents. The library flags only agents whose UA has a URL or "bot".
+	// HTTP client libraries are not bots for either of us; crawlers without
+	// a URL or "bot" in their UA are for us.
+	{"node-fetch/", "bot", "an HTTP client library that links its home page is not a crawler"},
+	{"PhantomJS/", "bot", "headless browser: crawler"},
+	{"PingdomTMS/", "bot", "Pingdom's uptime checker: crawler"},
+	{"Uptime-Kuma/", "bot", "uptime checker: crawler"},
+	{"kube-probe/", "bot", "Kubernetes health check: crawler"},
+	{"ELB-HealthChecker/", "bot", "load balancer health check: crawler"},
+	{"Chrome-Lighthouse", "bot", "Lighthouse audits pages in a headless browser: crawler"},
 }
 
 func TestOracle(t *testing.T) {

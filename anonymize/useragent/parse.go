@@ -45,8 +45,9 @@ func Parse(ua []byte) Info {
 	}
 	// A crawler that names no known bot but uses an HTTP library
 	// ("LinkedInBot/1.0 (...; Apache-HttpClient ...)") is a crawler; a URL
-	// alone does not override a tool ("node-fetch/1.0 (+https://...)").
-	if f.botWord && (f.bot == BotNone || f.bot.IsTool()) || f.url && f.bot == BotNone {
+	// alone does not turn an HTTP client into a crawler ("node-fetch/1.0
+	// (+https://...)").
+	if f.botWord && f.bot.Class() != ClassCrawler || f.url && f.bot == BotNone {
 		f.bot = BotGeneric
 	}
 	return f.info()
@@ -171,12 +172,23 @@ func (f *facts) token(tok, prev []byte) {
 	}
 }
 
-// setBot keeps the first crawler named, and lets a crawler win over a tool
-// ("Googlebot ... HeadlessChrome" is Googlebot).
+// setBot keeps the first agent of the highest rank named: a named crawler
+// wins over the headless browser it drives ("Googlebot ... HeadlessChrome"
+// is Googlebot), and any crawler over an HTTP client.
 func (f *facts) setBot(b Bot) {
-	if f.bot == BotNone || f.bot.IsTool() && !b.IsTool() {
+	if f.bot == BotNone || botRank(b) > botRank(f.bot) {
 		f.bot = b
 	}
+}
+
+func botRank(b Bot) int {
+	switch {
+	case b.Class() == ClassHTTPClient:
+		return 1
+	case b == BotHeadlessChrome || b == BotPhantomJS:
+		return 2
+	}
+	return 3
 }
 
 // namedBot maps a token name to a known bot or tool.
@@ -202,6 +214,12 @@ func namedBot(name []byte) Bot {
 		return BotSemrush
 	case "Applebot", "Applebot-Extended":
 		return BotApple
+	case "UptimeRobot", "Uptimebot", "PingdomTMS", "StatusCake", "Site24x7", "Uptime-Kuma", "Datadog",
+		"DatadogSynthetics", "GoogleStackdriverMonitoring-UptimeChecks", "NewRelicPinger", "Freshping",
+		"Checkly", "HetrixTools", "check_http", "kube-probe", "ELB-HealthChecker", "GoogleHC", "updown.io":
+		return BotUptime
+	case "Scrapy", "Chrome-Lighthouse":
+		return BotGeneric
 	case "curl":
 		return BotCurl
 	case "Wget":
@@ -228,12 +246,18 @@ func namedBot(name []byte) Bot {
 		return BotApacheHTTPClient
 	case "PhantomJS":
 		return BotPhantomJS
-	case "python-httpx", "aiohttp", "Python", "Ruby", "GuzzleHttp", "Dart", "HTTPie", "undici",
-		"Deno", "Bun", "Scrapy", "Chrome-Lighthouse", "Go", "reqwest", "insomnia":
-		return BotOtherTool
+	case "Dart":
+		return BotDart
+	case "python-httpx", "aiohttp", "Python", "Ruby", "GuzzleHttp", "HTTPie", "undici",
+		"Deno", "Bun", "Go", "reqwest", "insomnia", "Faraday",
+		"http.rb", "Typhoeus", "RestSharp", "Jersey", "ReactorNetty", "Ktor", "ktor-client":
+		return BotOtherHTTPClient
 	}
 	if len(name) > 6 && string(name[:6]) == "Yandex" { // YandexBot, YandexImages, YandexMetrika, ...
 		return BotYandex
+	}
+	if len(name) > 7 && string(name[:7]) == "Pingdom" { // Pingdom.com_bot_version_1.4_
+		return BotUptime
 	}
 	return BotNone
 }
@@ -373,7 +397,7 @@ func (f *facts) info() Info {
 
 	in.Bot = f.bot
 	switch {
-	case f.bot != BotNone:
+	case f.bot.Class() == ClassCrawler:
 		in.Device = DeviceBot
 	case f.tablet || f.ipad:
 		in.Device = DeviceTablet

@@ -29,13 +29,32 @@ func TestParseEdgeCases(t *testing.T) {
 	// The phone brand Cubot is not a bot; "robot" and "Bot" endings are.
 	f("Mozilla/5.0 (Linux; Android 11; CUBOT X30) AppleWebKit/537.36 Chrome/120.0.0.0 Mobile Safari/537.36",
 		`{"browser":"Chrome","browser_major":120,"os":"Android","device":"mobile","bot":false}`)
-	f("MyRobot/1.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic"}`)
-	f("some-crawler", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic"}`)
+	f("MyRobot/1.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic","class":"crawler"}`)
+	f("some-crawler", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic","class":"crawler"}`)
 	f("Mozilla/5.0 (compatible; Bottle/1.0)", `{"browser":"Other","browser_major":0,"os":"Unknown","device":"unknown","bot":false}`)
 	// A crawler wins over the headless browser it drives.
 	f("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36 Googlebot/2.1",
-		`{"browser":"Chrome","browser_major":120,"os":"Linux","device":"bot","bot":true,"bot_name":"Googlebot"}`)
-	f("YandexImages/3.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"YandexBot"}`)
+		`{"browser":"Chrome","browser_major":120,"os":"Linux","device":"bot","bot":true,"bot_name":"Googlebot","class":"crawler"}`)
+	f("YandexImages/3.0", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"YandexBot","class":"crawler"}`)
+	// HTTP clients are not bots: no device, a class and a client name.
+	f("python-requests/2.31.0",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"unknown","bot":false,"class":"http_client","client_name":"python-requests"}`)
+	f("Dart/3.2 (dart:io)",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"unknown","bot":false,"class":"http_client","client_name":"Dart"}`)
+	// A URL does not make an HTTP client a crawler; a bot word does.
+	f("python-requests/2.31.0 (+https://store.example/box)",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"unknown","bot":false,"class":"http_client","client_name":"python-requests"}`)
+	f("okhttp/4.12.0 MyCrawler",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"generic","class":"crawler"}`)
+	// Headless browsers and uptime checkers are crawlers, and win over the
+	// HTTP client they use.
+	f("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36",
+		`{"browser":"Chrome","browser_major":120,"os":"Linux","device":"bot","bot":true,"bot_name":"HeadlessChrome","class":"crawler"}`)
+	f("Go-http-client/1.1 kube-probe/1.29",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"uptime","class":"crawler"}`)
+	f("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)",
+		`{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"bot","bot":true,"bot_name":"uptime","class":"crawler"}`)
+	f("Pingdom", `{"browser":"Unknown","browser_major":0,"os":"Unknown","device":"unknown","bot":false}`)
 	// Tokens after MaxLen are not read.
 	long := "Mozilla/5.0 (Windows NT 10.0) " + strings.Repeat("x", MaxLen) + " curl/8.0"
 	f(long, `{"browser":"Other","browser_major":0,"os":"Windows","device":"desktop","bot":false}`)
@@ -56,10 +75,16 @@ func TestAppendJSONIsValid(t *testing.T) {
 			t.Fatalf("%s: invalid JSON %s: %v", c.ua, out, err)
 		}
 		n := 5
-		if in.IsBot() {
-			n = 6
-			if m["bot_name"] != in.Bot.String() {
-				t.Fatalf("%s: bot_name = %v", c.ua, m["bot_name"])
+		switch in.Class() {
+		case ClassCrawler:
+			n = 7
+			if m["bot_name"] != in.Bot.String() || m["class"] != "crawler" {
+				t.Fatalf("%s: bot_name = %v, class = %v", c.ua, m["bot_name"], m["class"])
+			}
+		case ClassHTTPClient:
+			n = 7
+			if m["client_name"] != in.Bot.String() || m["class"] != "http_client" {
+				t.Fatalf("%s: client_name = %v, class = %v", c.ua, m["client_name"], m["class"])
 			}
 		}
 		if len(m) != n || m["browser"] != in.Browser.String() || m["os"] != in.OS.String() ||
@@ -91,7 +116,7 @@ func TestStrings(t *testing.T) {
 			t.Fatalf("Device(%d) has no name", d)
 		}
 	}
-	for b := BotGoogle; b <= BotOtherTool; b++ {
+	for b := BotGoogle; b <= BotOtherHTTPClient; b++ {
 		if b.String() == "" || b != BotGeneric && b.String() == "generic" {
 			t.Fatalf("Bot(%d) has no name", b)
 		}
@@ -101,7 +126,23 @@ func TestStrings(t *testing.T) {
 	f("out of range device", Device(200).String(), "unknown")
 	f("out of range bot", Bot(200).String(), "generic")
 	f("samsung", BrowserSamsung.String(), "Samsung Internet")
-	if BotGeneric.IsTool() || !BotCurl.IsTool() || !BotHeadlessChrome.IsTool() || BotApple.IsTool() {
-		t.Fatal("IsTool boundaries wrong")
+	for b := BotNone; b <= BotOtherHTTPClient; b++ {
+		want := ClassCrawler
+		switch {
+		case b == BotNone:
+			want = ClassNone
+		case b >= BotCurl:
+			want = ClassHTTPClient
+		}
+		if b.Class() != want {
+			t.Fatalf("Bot(%d) %s: class %q; want %q", b, b, b.Class(), want)
+		}
 	}
+	if BotPhantomJS.Class() != ClassCrawler || BotCurl.Class() != ClassHTTPClient || BotDart.Class() != ClassHTTPClient {
+		t.Fatal("class boundaries wrong")
+	}
+	f("class none", ClassNone.String(), "")
+	f("class crawler", ClassCrawler.String(), "crawler")
+	f("class http client", ClassHTTPClient.String(), "http_client")
+	f("out of range class", Class(200).String(), "")
 }

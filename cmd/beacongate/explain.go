@@ -525,15 +525,22 @@ func (x *explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	add("geo", "(looked up from ip)", actions["geo"], fields["geo"])
 	add("user_agent", string(e.UserAgent), actions["user_agent"], fields["user_agent"])
 	add("ua (reduced)", "(parsed from user_agent)", actions["user_agent"], fields["ua"])
-	bot := "not a known bot"
+	bot := "not a known crawler"
 	if res.Bot {
-		bot = "known bot"
+		bot = "known crawler"
 	}
 	botResult := fields["bot"]
-	if res.Drop {
+	if res.Drop && res.Bot {
 		botResult, _ = json.Marshal("event dropped")
 	}
 	add("bots", bot, actions["bots"], botResult)
+	if res.HTTPClient {
+		clientResult := fields["http_client"]
+		if res.Drop {
+			clientResult, _ = json.Marshal("event dropped")
+		}
+		add("http_clients", "HTTP client library (not a bot)", actions["http_clients"], clientResult)
+	}
 	add("url", string(e.URL), actions["url"], fields["url"])
 	add("referrer", string(e.Referrer), actions["referrer"], fields["referrer"])
 	add("user_id", string(e.UserID), actions["user_id"], fields["user"])

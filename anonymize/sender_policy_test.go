@@ -1,0 +1,124 @@
+package anonymize
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/beacongate/beacongate/config"
+)
+
+// TestHTTPClientsByPolicy checks each http_clients action and that bots
+// acts on crawlers only.
+func TestHTTPClientsByPolicy(t *testing.T) {
+	en := newTestEngine(t, testConfig+`
+policies:
+  none: {http_clients: drop}
+  analytics: {http_clients: flag, bots: keep}
+  ads: {http_clients: keep, bots: drop}
+`)
+	e := plantedEvent("")
+	e.UserAgent = []byte("python-requests/2.31.0")
+	if out, res := en.AppendRecord(nil, e); !res.Drop || !res.HTTPClient || res.Bot || len(out) != 0 {
+		t.Fatalf("none (http_clients: drop): drop %v, http client %v, bot %v, %d bytes", res.Drop, res.HTTPClient, res.Bot, len(out))
+	}
+	e.Consent.Explicit = []byte("analytics")
+	m, _, res := record(t, en, e)
+	if res.Drop || m["http_client"] != true || m["bot"] != nil {
+		t.Fatalf("analytics (http_clients: flag): drop %v, http_client %v, bot %v", res.Drop, m["http_client"], m["bot"])
+	}
+	e.UserAgent = []byte(crawlerUAs[0])
+	m, _, res = record(t, en, e)
+	if res.Drop || !res.Bot || m["bot"] != nil || m["http_client"] != nil {
+		t.Fatalf("analytics (bots: keep) crawler: drop %v, bot %v, http_client %v", res.Drop, m["bot"], m["http_client"])
+	}
+	e.Consent.Explicit = []byte("analytics,ads")
+	e.UserAgent = []byte("okhttp/4.12.0")
+	m, _, res = record(t, en, e)
+	if res.Drop || m["http_client"] != nil || m["bot"] != nil {
+		t.Fatalf("ads (http_clients: keep): drop %v, http_client %v, bot %v", res.Drop, m["http_client"], m["bot"])
+	}
+	if u := m["ua"].(map[string]any); u["class"] != "http_client" || u["client_name"] != "okhttp" {
+		t.Fatalf("ads: ua %v; want class http_client, client_name okhttp", u)
+	}
+}
+
+// TestServerToServerSite: a declared server-to-server site keeps HTTP-client
+// events whatever http_clients says, and takes nothing from the address.
+func TestServerToServerSite(t *testing.T) {
+	en := newTestEngine(t, testConfig+`
+sites:
+  - id: shop.example
+    origins: [https://shop.example]
+  - id: backend.example
+    server_to_server: true
+policies:
+  analytics: {http_clients: drop}
+`)
+	e := plantedEvent("analytics")
+	e.UserAgent = []byte("Go-http-client/1.1")
+	if _, res := en.AppendRecord(nil, e); !res.Drop {
+		t.Fatal("browser site, http_clients: drop: event kept")
+	}
+	e.Site = []byte("backend.example")
+	m, _, res := record(t, en, e)
+	if res.Drop || m["server_to_server"] != true || m["ip"] != nil || m["geo"] != nil || m["visitor"] != nil {
+		t.Fatalf("server-to-server site: drop %v, record %v", res.Drop, m)
+	}
+	// A crawler stays a crawler on a server-to-server site.
+	e.UserAgent = []byte(crawlerUAs[0])
+	if m, _, _ := record(t, en, e); m["bot"] != true {
+		t.Fatalf("crawler on a server-to-server site: bot %v; want flagged", m["bot"])
+	}
+	// A browser on it too loses ip, geo and visitor: the site said its
+	// addresses are servers'.
+	e.UserAgent = []byte(chromeUA)
+	e.ClientIP = netip.MustParseAddr("81.2.69.142")
+	if m, _, _ := record(t, en, e); m["ip"] != nil || m["visitor"] != nil {
+		t.Fatalf("browser UA on a server-to-server site: ip %v, visitor %v", m["ip"], m["visitor"])
+	}
+}
+
+// TestBLEBoxNotMarkedBot: a store box whose user agent the policy drops
+// leaves no bot mark on its sightings.
+func TestBLEBoxNotMarkedBot(t *testing.T) {
+	en := newTestEngine(t, testConfig+`
+policies:
+  none: {user_agent: {action: drop}}
+`)
+	e := plantedEvent("")
+	makeBLE(e)
+	for _, ua := range httpClientUAs {
+		e.UserAgent = []byte(ua)
+		m, _, res := record(t, en, e)
+		if res.Drop || m["bot"] != nil || m["ua"] != nil {
+			t.Fatalf("%q: drop %v, bot %v, ua %v", ua, res.Drop, m["bot"], m["ua"])
+		}
+	}
+}
+
+// TestPolicyVersionServerToServer: declaring a site server-to-server
+// changes what its records hold, so it changes the policy version; sites
+// that are not server-to-server do not enter it.
+func TestPolicyVersionServerToServer(t *testing.T) {
+	parse := func(yaml string) string {
+		t.Helper()
+		cfg, err := config.Parse("t.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return PolicyVersion(cfg)
+	}
+	plain := parse("")
+	web := parse("sites: [{id: web}, {id: app}]")
+	s2s := parse("sites: [{id: web}, {id: app, server_to_server: true}]")
+	other := parse("sites: [{id: web, server_to_server: true}, {id: app}]")
+	if plain != web {
+		t.Errorf("sites without server_to_server changed the version: %s vs %s", plain, web)
+	}
+	if s2s == web || s2s == other {
+		t.Errorf("server-to-server sites do not enter the version: %s, %s, %s", web, s2s, other)
+	}
+	if parse("policies: {ads: {http_clients: drop}}") == plain {
+		t.Error("http_clients does not enter the version")
+	}
+}
