@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -156,6 +158,9 @@ func TestServeQuickStartAndSIGTERM(t *testing.T) {
 	}
 	if _, m := httpGet(t, "http://"+p.admin+"/metrics"); !strings.Contains(string(m), `beacongate_gateway_events_total{endpoint="pixel"} 1`) {
 		t.Fatalf("metrics do not count the pixel event:\n%.2000s", m)
+	}
+	if _, m := httpGet(t, "http://"+p.admin+"/metrics"); !regexp.MustCompile(`(?m)^beacongate_build_info\{goversion="` + regexp.QuoteMeta(runtime.Version()) + `",revision="[^"]+",version="[^"]+"\} 1$`).Match(m) {
+		t.Fatalf("metrics lack beacongate_build_info:\n%.2000s", m)
 	}
 	if code := p.stop(); code != 0 {
 		t.Fatalf("exit code after SIGTERM: %d\n%s", code, p.logText())

@@ -44,7 +44,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 		return f, nil, err
 	}
 	if fs.NArg() > 0 {
-		return f, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintf(stderr, "beacongate serve: %v\n%s", err, usage)
+		return f, nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -65,6 +67,7 @@ func runServe(args []string, stderr io.Writer) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(reg)
 	a, err := startApp(flags, set, reg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
