@@ -55,12 +55,20 @@ type gatewayProc struct {
 // waits for its "listening" log line.
 func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
+	return startGatewayVia(t, nil, dataDir, configPath, extra...)
+}
+
+// startGatewayVia is startGateway with the binary run by a wrapper command
+// (e.g. prlimit --nofile=128:128).
+func startGatewayVia(t *testing.T, wrapper []string, dataDir, configPath string, extra ...string) *gatewayProc {
+	t.Helper()
 	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dataDir}
 	if configPath != "" {
 		args = append(args, "-config", configPath)
 	}
 	args = append(args, extra...)
-	cmd := exec.Command(binPath, args...)
+	argv := append(append(append([]string(nil), wrapper...), binPath), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
