@@ -58,11 +58,14 @@ func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *ga
 	return startGatewayVia(t, nil, dataDir, configPath, extra...)
 }
 
-// startGatewayVia is startGateway with the binary run by a wrapper command
+// startGatewayVia is startGateway (an empty dataDir: no -data flag) with the binary run by a wrapper command
 // (e.g. prlimit --nofile=128:128).
 func startGatewayVia(t *testing.T, wrapper []string, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
-	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dataDir}
+	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}
+	if dataDir != "" {
+		args = append(args, "-data", dataDir)
+	}
 	if configPath != "" {
 		args = append(args, "-config", configPath)
 	}
