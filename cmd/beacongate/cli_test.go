@@ -58,12 +58,12 @@ func TestCLIVersion(t *testing.T) {
 // since the image is built without .git) is printed and exported.
 func TestCLIVersionBinaryCommit(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "beacongate")
-	out, err := exec.Command("go", "build", "-ldflags", "-X main.commit=0123456789abcdef", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.commit=0123456789abcdef -X main.version=v9.8.7", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out, err = exec.Command(bin, "version").Output()
-	if err != nil || !strings.Contains(string(out), "commit 0123456789abcdef") {
+	if err != nil || !strings.Contains(string(out), "beacongate v9.8.7, commit 0123456789abcdef,") {
 		t.Fatalf("version: %v %q", err, out)
 	}
 }

@@ -14,6 +14,10 @@ import (
 // Go stamped into the build info, if any.
 var commit string
 
+// version is the module version, set at link time where the build has no
+// VCS data (-ldflags "-X main.version=v1.2.0"). Empty: the build info's.
+var version string
+
 // buildInfo is what `beacongate version` prints and beacongate_build_info
 // exports.
 type buildInfo struct {
@@ -40,6 +44,9 @@ func readBuildInfo() buildInfo {
 	}
 	if commit != "" {
 		b.commit = commit
+	}
+	if version != "" {
+		b.version = version
 	}
 	return b
 }
