@@ -1,7 +1,7 @@
 // Command beacongate is a privacy-first edge gateway for tracking pixels,
 // sendBeacon events and retail BLE pings.
 //
-//	beacongate [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR]   serve
+//	beacongate [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR]   serve (-h for all flags)
 //	beacongate config check FILE                                         validate a config file
 //	beacongate consent TC_STRING                                         decode a TCF v2 TC string
 //	beacongate explain -config FILE [-request FILE]                      dry run of the policy
