@@ -68,7 +68,11 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 // 503 for the drain delay, stops accepting, finishes in-flight requests,
 // flushes delivery within the shutdown timeout and exits 0.
 func runServe(args []string, stderr io.Writer) int {
+	// One JSON logger for everything the server logs: it is also the
+	// default, so a part that falls back to slog.Default() or the log
+	// package writes JSON lines too.
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	slog.SetDefault(log)
 	flags, set, err := parseServeFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
