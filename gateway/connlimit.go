@@ -116,11 +116,19 @@ func (l *LimitedListener) Accept() (net.Conn, error) {
 				return nil, err
 			}
 			l.metrics.acceptRetries.Inc()
-			l.shedOldestIdle()
+			// Closing an idle connection frees a descriptor: retry as soon
+			// as its slot is released. Otherwise wait for one to close.
+			var freed <-chan struct{}
+			if l.shedOldestIdle() {
+				freed = l.freed
+			}
 			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
+			case <-freed:
+				t.Stop()
+				backoff = 0
 			case <-l.done:
 				t.Stop()
 				return nil, net.ErrClosed
@@ -189,12 +197,14 @@ func (l *LimitedListener) release() {
 
 // shedOldestIdle closes the connection that has been idle longest, unless a
 // connection closed for room has not released its slot yet. The server's
-// read on it fails and the server closes it, which releases its slot.
-func (l *LimitedListener) shedOldestIdle() {
+// read on it fails and the server closes it, which releases its slot. It
+// reports whether a slot is on its way back (a connection was, or is being,
+// closed for room).
+func (l *LimitedListener) shedOldestIdle() bool {
 	l.mu.Lock()
 	if l.shedding {
 		l.mu.Unlock()
-		return
+		return true
 	}
 	var oldest *limitedConn
 	var oldestSeq uint64
@@ -205,13 +215,14 @@ func (l *LimitedListener) shedOldestIdle() {
 	}
 	if oldest == nil || !oldest.idleSince.CompareAndSwap(oldestSeq, 0) {
 		l.mu.Unlock()
-		return
+		return false
 	}
 	oldest.shed = true
 	l.shedding = true
 	l.mu.Unlock()
 	l.metrics.shed.Inc()
 	oldest.Conn.Close() // the server's pending Read fails; it then calls Close
+	return true
 }
 
 func (l *LimitedListener) remove(c *limitedConn) {
