@@ -8,6 +8,9 @@
 #     -v $PWD/beacongate.yaml:/etc/beacongate/config.yaml:ro \
 #     -v beacongate-data:/var/lib/beacongate beacongate -config /etc/beacongate/config.yaml
 #
+# The health check probes the admin listener on 127.0.0.1:9100: override
+# HEALTHCHECK too if you move it with -admin.
+#
 # The admin listener binds all interfaces so that /metrics, /healthz and
 # /readyz can be scraped; POST /-/reload and /debug/pprof/ answer loopback
 # peers only (docker exec), or anyone with the token of -admin-token-file
@@ -25,14 +28,16 @@ ARG COMMIT=""
 ARG VERSION=""
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.commit=${COMMIT} -X main.version=${VERSION}" \
       -o /out/beacongate ./cmd/beacongate \
- && mkdir -p /out/data
+ && mkdir -p /out/varlib/beacongate
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/beacongate /usr/local/bin/beacongate
 # The data directory exists in the image, owned by the runtime user
 # (nonroot, uid 65532): a new named volume mounted on it starts as a copy,
-# owner included, so the gateway can create its spool there.
-COPY --from=build --chown=65532:65532 /out/data /var/lib/beacongate
+# owner included, so the gateway can create its spool there. The parent's
+# contents are copied so that beacongate/ is a new directory COPY creates,
+# which --chown covers (an existing destination keeps its owner).
+COPY --from=build --chown=65532:65532 /out/varlib/ /var/lib/
 VOLUME ["/var/lib/beacongate"]
 EXPOSE 8080 9100
 USER 65532:65532

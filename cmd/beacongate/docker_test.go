@@ -106,29 +106,44 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("entrypoint flags %q: %v", argv[1:], err)
 	}
 
-	// The data directory: copied into the image owned by the runtime user,
-	// then declared a volume.
+	// The data directory: made in the build stage, and copied into the
+	// image as a new directory (the contents of its parent, so that COPY
+	// creates it and --chown covers it) owned by the runtime user, then
+	// declared a volume.
+	var made []string
+	for _, in := range all {
+		if in.cmd == "RUN" {
+			for _, m := range regexp.MustCompile(`mkdir -p (\S+)`).FindAllStringSubmatch(in.args, -1) {
+				made = append(made, m[1])
+			}
+		}
+	}
 	copied, volume := -1, -1
 	for i, in := range final {
-		switch {
-		case in.cmd == "COPY" && strings.HasSuffix(in.args, " "+flags.data) &&
-			strings.Contains(in.args, "--chown="+uid+":"):
-			copied = i
-		case in.cmd == "VOLUME" && strings.Contains(in.args, `"`+flags.data+`"`):
-			volume = i
+		switch in.cmd {
+		case "COPY":
+			f := strings.Fields(in.args)
+			if len(f) < 2 || !strings.Contains(in.args, "--chown="+uid+":") {
+				continue
+			}
+			src, dst := strings.TrimSuffix(f[len(f)-2], "/"), strings.TrimSuffix(f[len(f)-1], "/")
+			if dst != path.Dir(flags.data) || !strings.HasSuffix(f[len(f)-2], "/") {
+				continue
+			}
+			for _, m := range made {
+				if m == src+"/"+path.Base(flags.data) {
+					copied = i
+				}
+			}
+		case "VOLUME":
+			if strings.Contains(in.args, `"`+flags.data+`"`) {
+				volume = i
+			}
 		}
 	}
 	if copied < 0 || volume < 0 || copied > volume {
-		t.Fatalf("%s must be copied in with --chown=%s before VOLUME (copy at %d, volume at %d)", flags.data, uid, copied, volume)
-	}
-	var built bool
-	for _, in := range all {
-		if in.cmd == "RUN" && regexp.MustCompile(`mkdir -p /out/data\b`).MatchString(in.args) {
-			built = true
-		}
-	}
-	if !built || !strings.Contains(final[copied].args, "/out/data") {
-		t.Fatal("the data directory is not made in the build stage")
+		t.Fatalf("%s must be made in the build stage and copied in (as its parent's contents) with --chown=%s before VOLUME (copy at %d, volume at %d; made %q)",
+			flags.data, uid, copied, volume, made)
 	}
 
 	hcs := get("HEALTHCHECK")
