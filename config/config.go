@@ -41,9 +41,10 @@ type Config struct {
 type Server struct {
 	// Address of the public listener for pixels, beacons and BLE pings, as host:port.
 	Listen string `yaml:"listen"`
-	// Address of the admin listener (metrics, health, POST /-/reload), as
-	// host:port. Keep it on loopback or a private network: anyone who can
-	// reach it can trigger a reload.
+	// Address of the admin listener, as host:port. GET /metrics, /healthz and
+	// /readyz answer anyone who can reach it; POST /-/reload and
+	// /debug/pprof/ answer only loopback peers, or requests carrying
+	// admin_token_file's token as "Authorization: Bearer TOKEN".
 	Admin string `yaml:"admin"`
 	// Longest time to read one request, headers and body (100ms..5m).
 	ReadTimeout Duration `yaml:"read_timeout"`
@@ -71,6 +72,25 @@ type Server struct {
 	// Directory for the spool and the local file sink unless they name their
 	// own. The -data command-line flag overrides it.
 	DataDir string `yaml:"data_dir"`
+	// File holding the bearer token that lets a non-loopback peer use the
+	// admin listener's mutating and sensitive endpoints (POST /-/reload,
+	// /debug/pprof/). Surrounding white space is ignored; at least 16
+	// characters. Empty: those endpoints answer loopback peers only.
+	AdminTokenFile string `yaml:"admin_token_file"`
+	// Most connections open at once on the public listener. More wait in the
+	// kernel's accept queue; at the cap the oldest idle keep-alive connection
+	// is closed to make room. 0: derived from the open-file limit
+	// (RLIMIT_NOFILE), leaving room for the spool, sinks and admin listener.
+	MaxConns int `yaml:"max_conns" jsonschema:"minimum=0,maximum=10000000"`
+	// On SIGTERM or SIGINT, how long /readyz answers 503 while the listener
+	// still serves, so a load balancer stops sending traffic before the
+	// listener closes (0s..5m).
+	DrainDelay Duration `yaml:"drain_delay"`
+	// On SIGTERM or SIGINT, after drain_delay: the longest time to finish
+	// in-flight requests and flush delivery; what is not shipped stays in
+	// the spool (1s..10m). Keep drain_delay + shutdown_timeout below the
+	// orchestrator's kill timeout (Docker: 10s, docker stop -t).
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 }
 
 // Site is one site (website, app or store) allowed to send events.

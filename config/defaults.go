@@ -32,6 +32,7 @@ func builtin() Config {
 			MaxHeaderBytes:         8 << 10,
 			MaxBodyBytes:           64 << 10, // the sendBeacon quota of browsers
 			MaxConnsPerIP:          100,
+			ShutdownTimeout:        Duration(8 * time.Second), // below Docker's 10 s stop timeout
 			MaxEventsPerRequest:    50,
 			MaxSightingsPerRequest: 200,
 			TrustedProxies:         []CIDR{},

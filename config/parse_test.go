@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 
 	// Wrong types.
 	f("server: [a]\n",
-		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, trusted_proxies, data_dir")
+		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, trusted_proxies, data_dir, admin_token_file, max_conns, drain_delay, shutdown_timeout")
 	f("sites: {id: a}\n",
 		`t.yaml:1:8: sites: a mapping is not allowed here; write a list, e.g. [a, b], or one "- item" per line`)
 	f("consent:\n  honour_opt_out_signals: yes\n",

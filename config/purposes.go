@@ -108,6 +108,7 @@ func (c *Config) Files() []FileRef {
 		}
 	}
 	add("geoip.database", c.GeoIP.Database, false)
+	add("server.admin_token_file", c.Server.AdminTokenFile, true)
 	add("pseudonym.secret_file", c.Pseudonym.SecretFile, true)
 	for i := range c.Destinations {
 		d := &c.Destinations[i]

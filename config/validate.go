@@ -90,6 +90,11 @@ func (v *validator) server(s *Server) {
 	v.duration("server.write_timeout", s.WriteTimeout, 100*time.Millisecond, 5*time.Minute)
 	v.duration("server.idle_timeout", s.IdleTimeout, time.Second, time.Hour)
 	v.size("server.max_header_bytes", s.MaxHeaderBytes, 1<<10, 64<<10)
+	v.duration("server.drain_delay", s.DrainDelay, 0, 5*time.Minute)
+	v.duration("server.shutdown_timeout", s.ShutdownTimeout, time.Second, 10*time.Minute)
+	if s.MaxConns < 0 {
+		v.errf("server.max_conns", "is negative; use 0 to derive it from the open-file limit")
+	}
 	v.size("server.max_body_bytes", s.MaxBodyBytes, 64<<10, 1<<20)
 	seen := map[CIDR]int{}
 	for i, p := range s.TrustedProxies {

@@ -158,6 +158,11 @@ type ServerOptions struct {
 	MaxHeaderBytes int           // default 8 KiB
 	MaxBodyBytes   int           // default 64 KiB
 	MaxConnsPerIP  int           // default 100
+	// MaxConns caps the connections served at once (fasthttp's
+	// Concurrency); serve through a LimitedListener of the same cap so that
+	// more connections wait in the accept queue instead of being refused.
+	// Default: fasthttp's DefaultConcurrency.
+	MaxConns int
 }
 
 // NewServer returns a fasthttp server that serves g with the given limits.
@@ -182,6 +187,9 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 	if o.MaxConnsPerIP <= 0 {
 		o.MaxConnsPerIP = 100
 	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = fasthttp.DefaultConcurrency
+	}
 	return &fasthttp.Server{
 		Handler:               g.Handle,
 		ErrorHandler:          g.handleServerError,
@@ -192,6 +200,7 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		ReadBufferSize:        o.MaxHeaderBytes,
 		MaxRequestBodySize:    o.MaxBodyBytes,
 		MaxConnsPerIP:         o.MaxConnsPerIP,
+		Concurrency:           o.MaxConns,
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,
 		NoDefaultContentType:  true,

@@ -43,7 +43,7 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, configUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "beacongate config: unknown command %q\n%s", args[0], configUsage)
+	unknownCommand(stderr, "beacongate config", args[0], []string{"check", "default", "help"}, configUsage)
 	return 2
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,12 +55,23 @@ type gatewayProc struct {
 // waits for its "listening" log line.
 func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
-	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dataDir}
+	return startGatewayVia(t, nil, dataDir, configPath, extra...)
+}
+
+// startGatewayVia is startGateway (an empty dataDir: no -data flag) with the binary run by a wrapper command
+// (e.g. prlimit --nofile=128:128).
+func startGatewayVia(t *testing.T, wrapper []string, dataDir, configPath string, extra ...string) *gatewayProc {
+	t.Helper()
+	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}
+	if dataDir != "" {
+		args = append(args, "-data", dataDir)
+	}
 	if configPath != "" {
 		args = append(args, "-config", configPath)
 	}
 	args = append(args, extra...)
-	cmd := exec.Command(binPath, args...)
+	argv := append(append(append([]string(nil), wrapper...), binPath), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +169,9 @@ func TestServeQuickStartAndSIGTERM(t *testing.T) {
 	}
 	if _, m := httpGet(t, "http://"+p.admin+"/metrics"); !strings.Contains(string(m), `beacongate_gateway_events_total{endpoint="pixel"} 1`) {
 		t.Fatalf("metrics do not count the pixel event:\n%.2000s", m)
+	}
+	if _, m := httpGet(t, "http://"+p.admin+"/metrics"); !regexp.MustCompile(`(?m)^beacongate_build_info\{goversion="` + regexp.QuoteMeta(runtime.Version()) + `",revision="[^"]+",version="[^"]+"\} 1$`).Match(m) {
+		t.Fatalf("metrics lack beacongate_build_info:\n%.2000s", m)
 	}
 	if code := p.stop(); code != 0 {
 		t.Fatalf("exit code after SIGTERM: %d\n%s", code, p.logText())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -19,16 +22,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/beacongate/beacongate/gateway"
 )
 
 // serveFlags are the server's command-line flags. Flags given explicitly win
 // over the config file.
 type serveFlags struct {
-	config string
-	listen string
-	admin  string
-	data   string
-	pprof  bool
+	config          string
+	listen          string
+	admin           string
+	data            string
+	adminTokenFile  string
+	drainDelay      time.Duration
+	shutdownTimeout time.Duration
+	pprof           bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bool, error) {
@@ -37,24 +45,34 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "config file (YAML); empty: the embedded strict default config")
 	fs.StringVar(&f.listen, "listen", ":8080", "address for the collection endpoints")
-	fs.StringVar(&f.admin, "admin", "127.0.0.1:9100", "address for /metrics, /healthz, /readyz and POST /-/reload")
+	fs.StringVar(&f.admin, "admin", "127.0.0.1:9100", "address for GET /metrics, /healthz, /readyz (anyone who reaches it) and POST /-/reload, /debug/pprof/ (loopback, or the admin token)")
 	fs.StringVar(&f.data, "data", "./beacongate-data", "directory for the spool and the default file output")
+	fs.StringVar(&f.adminTokenFile, "admin-token-file", "", "file with the bearer token required for POST /-/reload and /debug/pprof/ (server.admin_token_file)")
+	fs.DurationVar(&f.drainDelay, "drain-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (server.drain_delay)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 8*time.Second, "on SIGTERM, after the drain: longest time to finish requests and flush delivery (server.shutdown_timeout)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin listener")
 	if err := fs.Parse(args); err != nil {
 		return f, nil, err
 	}
 	if fs.NArg() > 0 {
-		return f, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintf(stderr, "beacongate serve: %v\n%s", err, usage)
+		return f, nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	return f, set, nil
 }
 
-// runServe runs the gateway until SIGTERM or SIGINT, then stops accepting,
-// finishes in-flight requests, flushes delivery within a deadline and exits 0.
+// runServe runs the gateway until SIGTERM or SIGINT, then turns /readyz to
+// 503 for the drain delay, stops accepting, finishes in-flight requests,
+// flushes delivery within the shutdown timeout and exits 0.
 func runServe(args []string, stderr io.Writer) int {
+	// One JSON logger for everything the server logs: it is also the
+	// default, so a part that falls back to slog.Default() or the log
+	// package writes JSON lines too.
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	slog.SetDefault(log)
 	flags, set, err := parseServeFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,6 +83,7 @@ func runServe(args []string, stderr io.Writer) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(reg)
 	a, err := startApp(flags, set, reg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -86,20 +105,17 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 
 	var stopping atomic.Bool
-	mux := a.adminMux(reg, &stopping)
-	if flags.pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	mux := a.adminMux(reg, &stopping, flags.pprof)
+	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go admin.Serve(adminLn)
 
+	limited := gateway.NewLimitedListener(ln, a.serverOptions.MaxConns, reg)
 	srv := a.gateway.NewServer(a.serverOptions)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName, "data", flags.data)
+	go func() { served <- srv.Serve(limited) }()
+	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName,
+		"data", a.live.Load().Server.DataDir, "max_conns", limited.Max(), "admin_token", a.adminToken != nil)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -112,7 +128,7 @@ loop:
 				a.reload(log)
 				continue
 			}
-			log.Info("stopping", "signal", s.String())
+			log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
 			break loop
 		case err := <-served:
 			log.Error("server stopped", "err", err)
@@ -120,7 +136,25 @@ loop:
 			break loop
 		}
 	}
+	// Readiness turns 503 first, so a load balancer stops sending traffic
+	// while the listener still serves what is already on its way. A second
+	// SIGTERM or SIGINT ends the drain early.
 	stopping.Store(true)
+	if code == 0 && a.drainDelay > 0 {
+		t := time.NewTimer(a.drainDelay)
+	drain:
+		for {
+			select {
+			case <-t.C:
+				break drain
+			case s := <-sigs:
+				if s != syscall.SIGHUP {
+					t.Stop()
+					break drain
+				}
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
 	defer cancel()
 	if err := srv.ShutdownWithContext(ctx); err != nil {
@@ -134,8 +168,11 @@ loop:
 	return code
 }
 
-// adminMux serves the admin endpoints.
-func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool) *http.ServeMux {
+// adminMux serves the admin endpoints. GET /metrics, /healthz and /readyz
+// are read-only and answer anyone who reaches the admin listener; POST
+// /-/reload and /debug/pprof/ change state or reveal internals, and go
+// through a.guard.
+func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPprof bool) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -152,12 +189,43 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool) *http.Se
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.reload(slog.Default()); err != nil {
+	mux.Handle("POST /-/reload", a.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.reload(a.log); err != nil {
 			http.Error(w, "reload refused, previous config stays live: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		io.WriteString(w, "reloaded\n")
-	})
+	})))
+	if withPprof {
+		mux.Handle("/debug/pprof/", a.guard(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", a.guard(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/symbol", a.guard(http.HandlerFunc(pprof.Symbol)))
+		mux.Handle("/debug/pprof/trace", a.guard(http.HandlerFunc(pprof.Trace)))
+	}
 	return mux
+}
+
+// guard lets a request through to a mutating or sensitive admin endpoint
+// when it carries the admin token ("Authorization: Bearer TOKEN") or, with
+// no token configured, when it comes from a loopback address. With a token
+// configured, loopback peers need it too: a sidecar proxy in the same
+// network namespace forwards outside traffic over loopback.
+func (a *app) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.adminToken != nil {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), a.adminToken) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="beacongate admin"`)
+				http.Error(w, "unauthorized: this endpoint needs the admin token (server.admin_token_file) as \"Authorization: Bearer TOKEN\"", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err != nil || !ap.Addr().Unmap().IsLoopback() {
+			http.Error(w, "forbidden: this endpoint answers loopback peers only; set server.admin_token_file to allow others with a bearer token", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -31,7 +31,9 @@ type app struct {
 	overrides       config.Overrides
 	gateway         *gateway.Gateway
 	serverOptions   gateway.ServerOptions
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
+	adminToken      []byte // nil: mutating admin endpoints answer loopback only
 
 	pipeline *upstream.Pipeline
 	keys     *pseudonym.Keyring
@@ -63,7 +65,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
-	a := &app{configPath: f.config, configName: f.config, shutdownTimeout: 10 * time.Second, log: log,
+	a := &app{configPath: f.config, configName: f.config, log: log,
 		stopRotation: make(chan struct{}), clock: clock.Real}
 	if f.config == "" {
 		a.configName = "embedded default"
@@ -79,6 +81,20 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if set["admin"] || f.config == "" {
 		a.adminAddr = f.admin
 	}
+	a.drainDelay, a.shutdownTimeout = cfg.Server.DrainDelay.D(), cfg.Server.ShutdownTimeout.D()
+	if set["drain-delay"] {
+		a.drainDelay = f.drainDelay
+	}
+	if set["shutdown-timeout"] {
+		a.shutdownTimeout = f.shutdownTimeout
+	}
+	tokenFile, tokenKey := cfg.Server.AdminTokenFile, "server.admin_token_file"
+	if set["admin-token-file"] {
+		tokenFile, tokenKey = f.adminTokenFile, "-admin-token-file"
+	}
+	if a.adminToken, err = readAdminToken(tokenFile); err != nil {
+		return nil, fmt.Errorf("%s: %w", tokenKey, err)
+	}
 	a.serverOptions = gateway.ServerOptions{
 		ReadTimeout:    cfg.Server.ReadTimeout.D(),
 		WriteTimeout:   cfg.Server.WriteTimeout.D(),
@@ -86,6 +102,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes),
 		MaxBodyBytes:   int(cfg.Server.MaxBodyBytes),
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
+		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
 	}
 	if a.keys, err = newKeyring(&cfg.Pseudonym, a.clock); err != nil {
 		return nil, err

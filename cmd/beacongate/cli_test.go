@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestCLIUnknownCommand: a mistyped command prints the usage and a
+// suggestion on stderr and exits 2, instead of exiting 2 silently.
+func TestCLIUnknownCommand(t *testing.T) {
+	f := func(args []string, want ...string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		if code != 2 {
+			t.Fatalf("%q: exit %d; want 2\n%s", args, code, stderr.String())
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr.String(), w) {
+				t.Fatalf("%q: stderr lacks %q:\n%s", args, w, stderr.String())
+			}
+		}
+		if stdout.Len() != 0 {
+			t.Fatalf("%q: wrote to stdout:\n%s", args, stdout.String())
+		}
+	}
+	f([]string{"bogus"}, `unknown command "bogus"`, "Usage:")
+	f([]string{"cofig", "check", "x"}, `unknown command "cofig"`, `did you mean "config"?`, "Usage:")
+	f([]string{"verison"}, `did you mean "version"?`)
+	f([]string{"explian", "-config", "x"}, `did you mean "explain"?`)
+	f([]string{"config", "chek", "x"}, `unknown command "chek"`, `did you mean "check"?`)
+	f([]string{"serve", "extra"}, `unexpected argument "extra"`)
+}
+
+// TestCLIVersion: version and -version print the module version, commit and
+// Go version from the build info.
+func TestCLIVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version", "--version"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{arg}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", arg, code, stderr.String())
+		}
+		out := stdout.String()
+		if !strings.HasPrefix(out, "beacongate ") || !strings.Contains(out, "commit ") ||
+			!strings.Contains(out, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) || strings.Count(out, "\n") != 1 {
+			t.Fatalf("%s: %q", arg, out)
+		}
+	}
+}
+
+// TestCLIVersionBinaryCommit: a commit set at link time (the Dockerfile does,
+// since the image is built without .git) is printed and exported.
+func TestCLIVersionBinaryCommit(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "beacongate")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.commit=0123456789abcdef -X main.version=v9.8.7", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "version").Output()
+	if err != nil || !strings.Contains(string(out), "beacongate v9.8.7, commit 0123456789abcdef,") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+}
+
+// readmeCommands returns the lines of the README's sh blocks that run the
+// command line (go run ./cmd/beacongate SUBCOMMAND ...).
+func readmeCommands(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	inSh := false
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inSh = line == "```sh"
+		case inSh && strings.HasPrefix(line, "go run ./cmd/beacongate "):
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+// TestREADMECommands runs every subcommand the README shows, as written, from
+// a directory laid out like the repository (examples/ beside it), with the
+// built binary for "go run ./cmd/beacongate".
+func TestREADMECommands(t *testing.T) {
+	cmds := readmeCommands(t)
+	if len(cmds) < 5 {
+		t.Fatalf("found only %d commands in the README: %q", len(cmds), cmds)
+	}
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range cmds {
+		args := strings.Fields(strings.TrimPrefix(line, "go run ./cmd/beacongate "))
+		if i := strings.Index(line, "#"); i >= 0 {
+			args = strings.Fields(strings.TrimPrefix(line[:i], "go run ./cmd/beacongate "))
+		}
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			continue // serve: the e2e tests run it
+		}
+		t.Run(args[0], func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Symlink(examples, filepath.Join(dir, "examples")); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binPath, args...)
+			cmd.Dir = dir
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%s: %v\nstdout:\n%.2000s\nstderr:\n%s", line, err, stdout.String(), stderr.String())
+			}
+			if stdout.Len() == 0 {
+				if entries, _ := os.ReadDir(dir); len(entries) < 2 {
+					t.Fatalf("%s: printed nothing and wrote no file", line)
+				}
+			}
+		})
+	}
+}
+
+// TestRepositoryFiles: the license and security policy ship with the code.
+func TestRepositoryFiles(t *testing.T) {
+	lic, err := os.ReadFile("../../LICENSE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"Apache License", "Version 2.0, January 2004", "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION",
+		"9. Accepting Warranty or Additional Liability.", "END OF TERMS AND CONDITIONS", "APPENDIX: How to apply the Apache License to your work."} {
+		if !bytes.Contains(lic, []byte(w)) {
+			t.Fatalf("LICENSE lacks %q", w)
+		}
+	}
+	sec, err := os.ReadFile("../../SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(sec, []byte("Reporting a vulnerability")) {
+		t.Fatal("SECURITY.md does not say how to report a vulnerability")
+	}
+}

@@ -1,0 +1,40 @@
+//go:build !race
+
+package gateway
+
+import (
+	"net"
+	"testing"
+)
+
+// TestConnLimitAllocs: the per-request part of a limited connection (Read
+// and Write bookkeeping) does not allocate.
+func TestConnLimitAllocs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll := NewLimitedListener(ln, 4, nil)
+	defer ll.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sc, err := ll.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	req, resp := []byte("GET / HTTP/1.1\r\n\r\n"), []byte("HTTP/1.1 204 No Content\r\n\r\n")
+	rbuf, cbuf := make([]byte, 64), make([]byte, 64)
+	n := testing.AllocsPerRun(1000, func() {
+		client.Write(req)
+		sc.Read(rbuf)
+		sc.Write(resp)
+		client.Read(cbuf)
+	})
+	if n != 0 {
+		t.Fatalf("allocs per request on a limited connection = %v; want 0", n)
+	}
+}
