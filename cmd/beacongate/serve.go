@@ -110,6 +110,12 @@ func runServe(args []string, stderr io.Writer) int {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go admin.Serve(adminLn)
 
+	// Signals are caught before the "listening" line: a supervisor (or a
+	// test) that stops the process as soon as it reads that line gets a
+	// graceful stop, not the default action of the signal.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+
 	limited := gateway.NewLimitedListener(ln, a.serverOptions.MaxConns, reg)
 	srv := a.gateway.NewServer(a.serverOptions)
 	served := make(chan error, 1)
@@ -117,8 +123,6 @@ func runServe(args []string, stderr io.Writer) int {
 	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName,
 		"data", a.live.Load().Server.DataDir, "max_conns", limited.Max(), "admin_token", a.adminToken != nil)
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	code := 0
 loop:
 	for {
