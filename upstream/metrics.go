@@ -135,6 +135,7 @@ type DestinationStats struct {
 	DeadBatches      uint64
 	DeadRecords      uint64
 	Corrupt          uint64 // damaged spool frames skipped
+	CorruptBytes     uint64 // bytes of damaged spool frames skipped
 	LagBytes         uint64
 }
 
@@ -144,16 +145,17 @@ func (p *Pipeline) Stats() []DestinationStats {
 	st := make([]DestinationStats, len(p.shippers))
 	for i, sh := range p.shippers {
 		st[i] = DestinationStats{
-			Name:        sh.name,
-			Batches:     counterValue(sh.m.batches),
-			Records:     counterValue(sh.m.records),
-			Bytes:       counterValue(sh.m.bytes),
-			RawBytes:    counterValue(sh.m.rawBytes),
-			Retries:     counterValue(sh.m.retries),
-			DeadBatches: counterValue(sh.m.deadBatches),
-			DeadRecords: counterValue(sh.m.deadRecords),
-			Corrupt:     p.spool.Corrupt(i),
-			LagBytes:    sh.r.Lag(),
+			Name:         sh.name,
+			Batches:      counterValue(sh.m.batches),
+			Records:      counterValue(sh.m.records),
+			Bytes:        counterValue(sh.m.bytes),
+			RawBytes:     counterValue(sh.m.rawBytes),
+			Retries:      counterValue(sh.m.retries),
+			DeadBatches:  counterValue(sh.m.deadBatches),
+			DeadRecords:  counterValue(sh.m.deadRecords),
+			Corrupt:      p.spool.Corrupt(i),
+			CorruptBytes: p.spool.CorruptBytes(i),
+			LagBytes:     sh.r.Lag(),
 		}
 	}
 	return st

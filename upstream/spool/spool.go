@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,8 +44,9 @@ type Spool struct {
 	curSize int64
 	curBad  bool // a write to cur failed: start a new segment first
 
-	segMu sync.Mutex
-	segs  []segment // oldest first; the last is being written
+	segMu   sync.Mutex
+	segs    []segment       // oldest first; the last is being written
+	damaged map[uint64]bool // bases of segments with damage: quarantined, not deleted
 
 	durable   atomic.Uint64 // readers may read up to here
 	diskBytes atomic.Int64
@@ -98,18 +100,17 @@ func (s *Spool) open() error {
 	}
 	for len(segs) > 0 {
 		last := &segs[len(segs)-1]
-		if err := s.repair(last); err != nil {
+		keep, err := s.repair(last)
+		if err != nil {
 			return err
 		}
-		if last.size > 0 {
+		if keep {
 			break
 		}
 		// Nothing valid, not even the header: a crash right after the
-		// file was created. Its base is reused below, and the segment
-		// before it may be the one the crash interrupted: repair it too.
-		if err := os.Remove(segmentPath(s.dir, last.base)); err != nil {
-			return fmt.Errorf("spool: cannot remove empty segment: %w", err)
-		}
+		// file was created (or damage, now in quarantine). Its base is
+		// reused below, and the segment before it may be the one the
+		// crash interrupted: repair it too.
 		segs = segs[:len(segs)-1]
 	}
 	var end uint64
@@ -142,36 +143,111 @@ func (s *Spool) open() error {
 }
 
 // repair truncates the torn or damaged tail of the newest segment, left by a
-// crash in the middle of a write.
-func (s *Spool) repair(g *segment) error {
+// crash in the middle of a write, after copying it to the quarantine
+// folder. Frames that verify are never cut: damage in the middle, or in
+// the header, is left for the readers to skip, and the segment is marked
+// for quarantine. keep is false if nothing valid is left: the file was
+// then removed (empty) or quarantined.
+func (s *Spool) repair(g *segment) (keep bool, err error) {
 	path := segmentPath(s.dir, g.base)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("spool: cannot open %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot open %q: %w", path, err)
 	}
 	defer f.Close()
 	res, err := scanSegment(f, g.size)
 	if err != nil {
-		return fmt.Errorf("spool: cannot read %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot read %q: %w", path, err)
 	}
-	if res.damaged > 0 {
-		s.opts.Logger.Warn("spool: damaged frames in newest segment; readers will skip them",
-			"segment", path, "regions", res.damaged)
+	if res.validEnd == 0 {
+		f.Close()
+		if g.size == 0 {
+			if err := os.Remove(path); err != nil {
+				return false, fmt.Errorf("spool: cannot remove empty segment: %w", err)
+			}
+			return false, nil
+		}
+		s.opts.Logger.Warn("spool: newest segment holds no valid frame; moved to quarantine",
+			"segment", path, "size", g.size)
+		s.m.tornBytes.Add(float64(g.size))
+		if err := s.quarantine(segmentName(g.base), path); err != nil {
+			return false, err
+		}
+		return false, syncDir(s.dir)
+	}
+	if res.damaged > 0 || res.headerBad {
+		s.opts.Logger.Warn("spool: damaged newest segment; readers skip the damaged frames, and the segment goes to quarantine once delivered",
+			"segment", path, "regions", res.damaged, "header_damaged", res.headerBad)
+		s.markDamaged(g.base)
 	}
 	if res.validEnd == g.size {
-		return nil
+		return true, nil
 	}
 	s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
 		"size", g.size, "valid", res.validEnd, "records", res.records)
 	s.m.tornBytes.Add(float64(g.size - res.validEnd))
+	if err := s.quarantineTail(f, g, res.validEnd); err != nil {
+		return false, err
+	}
 	if err := f.Truncate(res.validEnd); err != nil {
-		return fmt.Errorf("spool: cannot truncate %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot truncate %q: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("spool: cannot fsync %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot fsync %q: %w", path, err)
 	}
 	g.size = res.validEnd
-	return nil
+	return true, nil
+}
+
+// quarantineDir is where damaged segments and cut tails are kept, inside
+// the spool directory: they are never read again, only kept for a human.
+const quarantineDir = "quarantine"
+
+// quarantine moves the file at path to the quarantine folder as name.
+func (s *Spool) quarantine(name, path string) error {
+	qdir := filepath.Join(s.dir, quarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return diskError("create quarantine folder", err)
+	}
+	if err := os.Rename(path, filepath.Join(qdir, name)); err != nil {
+		return diskError("move to quarantine", err)
+	}
+	s.m.quarantined.Inc()
+	return syncDir(qdir)
+}
+
+// quarantineTail copies the bytes of f after validEnd to the quarantine
+// folder before they are cut, unless they are a torn frame header (less
+// than a frame header: nothing worth keeping).
+func (s *Spool) quarantineTail(f *os.File, g *segment, validEnd int64) error {
+	if g.size-validEnd < frameHeaderLen {
+		return nil
+	}
+	tail := make([]byte, g.size-validEnd)
+	if _, err := f.ReadAt(tail, validEnd); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("spool: cannot read the tail of %q: %w", f.Name(), err)
+	}
+	qdir := filepath.Join(s.dir, quarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return diskError("create quarantine folder", err)
+	}
+	name := fmt.Sprintf("%s.tail-%d", segmentName(g.base), validEnd)
+	if err := os.WriteFile(filepath.Join(qdir, name), tail, 0o600); err != nil {
+		return diskError("write quarantined tail", err)
+	}
+	s.m.quarantined.Inc()
+	return syncDir(qdir)
+}
+
+// markDamaged records that the segment at base holds damage: trim moves it
+// to the quarantine folder instead of deleting it.
+func (s *Spool) markDamaged(base uint64) {
+	s.segMu.Lock()
+	if s.damaged == nil {
+		s.damaged = make(map[uint64]bool)
+	}
+	s.damaged[base] = true
+	s.segMu.Unlock()
 }
 
 // createSegment starts a segment at s.curBase + s.curSize. If it fails, the
@@ -432,9 +508,12 @@ func (s *Spool) trim() error {
 		low = min(low, r.committed.Load())
 	}
 	var del []segment
+	var bad []bool
 	s.segMu.Lock()
 	for len(s.segs) > 1 && min(s.segs[0].end(), s.segs[1].base) <= low {
 		del = append(del, s.segs[0])
+		bad = append(bad, s.damaged[s.segs[0].base])
+		delete(s.damaged, s.segs[0].base)
 		s.segs = s.segs[1:]
 	}
 	s.segMu.Unlock()
@@ -442,8 +521,17 @@ func (s *Spool) trim() error {
 		return nil
 	}
 	var errs []error
-	for _, g := range del {
-		err := os.Remove(segmentPath(s.dir, g.base))
+	for i, g := range del {
+		path := segmentPath(s.dir, g.base)
+		var err error
+		if bad[i] {
+			if err = s.quarantine(segmentName(g.base), path); err == nil {
+				s.opts.Logger.Warn("spool: damaged segment delivered as far as it could be; kept in quarantine",
+					"segment", filepath.Join(s.dir, quarantineDir, segmentName(g.base)))
+			}
+		} else {
+			err = os.Remove(path)
+		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
