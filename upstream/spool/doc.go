@@ -43,6 +43,17 @@
 // skip records written later. A segment is deleted (and the directory fsynced)
 // once every destination's cursor has passed it.
 //
+// # Full disk
+//
+// next-segment.reserve holds the next segment's header, written in advance.
+// When every destination has passed the end of the segment being written
+// while the disk fails (or the spool is at MaxBytes), that segment is rolled
+// into the reserve (a rename, which needs no new space) and deleted. Open on
+// a full disk uses the reserve too; without one it opens without a segment
+// to write: Appends fail with a *DiskError while the readers drain what is
+// spooled, until a write works. Err retries the disk by itself once
+// Options.DiskRetryInterval has passed, for readiness checks.
+//
 // # Damage
 //
 // On Open the newest segment is scanned and a torn tail (bytes after the last

@@ -130,7 +130,9 @@ func (r *Reader) Commit(off uint64) error {
 		return diskError("write cursor", err)
 	}
 	r.committed.Store(off)
-	return r.s.trim()
+	err := r.s.trim()
+	r.s.rollDelivered()
+	return err
 }
 
 // Next returns the next record routed to this destination, with the time it
@@ -362,6 +364,12 @@ func (r *Reader) advance() error {
 	durable := s.durable.Load() // before segMu: see writeGroup
 	s.segMu.Lock()
 	segs := s.segs
+	if len(segs) == 0 {
+		// Draining on a full disk, and everything was delivered.
+		s.segMu.Unlock()
+		r.limit, r.final = r.pos, false
+		return nil
+	}
 	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > r.pos }) - 1
 	if i < 0 {
 		i = 0

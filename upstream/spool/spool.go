@@ -39,14 +39,16 @@ type Spool struct {
 	diskErrAt     time.Time
 
 	// Owned by the flush leader (flushing == true), and by Open and Close.
-	cur     *os.File
-	curBase uint64
-	curSize int64
-	curBad  bool // a write to cur failed: start a new segment first
+	cur        *os.File
+	curBase    uint64
+	curSize    int64
+	curBad     bool  // a write to cur failed, or there is no cur: start a new segment first
+	reserveErr error // the last reserve could not be written: the disk is full
 
-	segMu   sync.Mutex
-	segs    []segment       // oldest first; the last is being written
-	damaged map[uint64]bool // bases of segments with damage: quarantined, not deleted
+	segMu     sync.Mutex
+	segs      []segment       // oldest first; the last is being written if hasActive
+	hasActive bool            // false while a full disk keeps this run's first segment from being created
+	damaged   map[uint64]bool // bases of segments with damage: quarantined, not deleted
 
 	durable   atomic.Uint64 // readers may read up to here
 	diskBytes atomic.Int64
@@ -132,12 +134,27 @@ func (s *Spool) open() error {
 	s.segs = segs
 	s.curBase = end
 	if err := s.createSegment(); err != nil {
-		return err
+		if !errors.Is(err, ErrDisk) {
+			return err
+		}
+		// A full (or failing) disk: start draining. Appends fail (and
+		// /readyz says 503) while the shippers deliver what is spooled;
+		// the first write that works, or a probe by Err, ends it.
+		s.opts.Logger.Error("spool: cannot start a segment; draining what is spooled, refusing new records until the disk has room",
+			"err", err)
+		s.curBad = true
+		s.diskErr, s.diskErrAt = err, time.Now()
 	}
 	s.durable.Store(s.curBase + uint64(s.curSize))
-	first := s.segs[0].base
-	for _, r := range s.readers {
-		r.pos = max(r.committed.Load(), first)
+	if len(s.segs) > 0 {
+		first := s.segs[0].base
+		for _, r := range s.readers {
+			r.pos = max(r.committed.Load(), first)
+		}
+	} else {
+		for _, r := range s.readers {
+			r.pos = max(r.committed.Load(), s.curBase)
+		}
 	}
 	return s.trim()
 }
@@ -250,30 +267,54 @@ func (s *Spool) markDamaged(base uint64) {
 	s.segMu.Unlock()
 }
 
-// createSegment starts a segment at s.curBase + s.curSize. If it fails, the
+// reserveName is a spare segment file holding only this run's header,
+// written in advance: on a full disk, rolling a delivered segment needs no
+// new space, since the reserve is renamed into place (see createSegment).
+const reserveName = "next-segment.reserve"
+
+// checkWrite asks the test hook, if any, whether n more bytes fit.
+func (s *Spool) checkWrite(n int) error {
+	if s.opts.writeCheck == nil {
+		return nil
+	}
+	return s.opts.writeCheck(int64(n))
+}
+
+// createSegment starts a segment at s.curBase + s.curSize, from the reserve
+// file if there is one, and then writes a new reserve. If it fails, the
 // current segment stays in use.
 func (s *Spool) createSegment() error {
 	base := s.curBase + uint64(s.curSize)
 	path := segmentPath(s.dir, base)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return diskError("create segment", err)
-	}
-	fail := func(op string, err error) error {
-		f.Close()
-		os.Remove(path)
-		return diskError(op, err)
-	}
-	if _, err := f.WriteAt(s.header, 0); err != nil {
-		return fail("write segment header", err)
-	}
-	if s.fsync {
-		if err := f.Sync(); err != nil {
-			return fail("fsync segment header", err)
+	f := s.takeReserve(path)
+	if f == nil {
+		var err error
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return diskError("create segment", err)
+		}
+		fail := func(op string, err error) error {
+			f.Close()
+			os.Remove(path)
+			return diskError(op, err)
+		}
+		err = s.checkWrite(len(s.header))
+		if err == nil {
+			_, err = f.WriteAt(s.header, 0)
+		}
+		if err != nil {
+			return fail("write segment header", err)
+		}
+		if s.fsync {
+			if err := f.Sync(); err != nil {
+				return fail("fsync segment header", err)
+			}
 		}
 	}
 	if err := syncDir(s.dir); err != nil {
-		return fail("fsync spool directory", err)
+		f.Close()
+		os.Remove(path)
+		return diskError("fsync spool directory", err)
 	}
 	if s.cur != nil {
 		// The old segment's frames were all written (and, in fsync mode,
@@ -283,8 +324,63 @@ func (s *Spool) createSegment() error {
 	s.cur, s.curBase, s.curSize = f, base, int64(len(s.header))
 	s.segMu.Lock()
 	s.segs = append(s.segs, segment{base: base, size: s.curSize})
+	s.hasActive = true
 	s.segMu.Unlock()
 	s.diskBytes.Add(s.curSize)
+	s.reserveErr = s.makeReserve()
+	return nil
+}
+
+// takeReserve renames the reserve file to path and opens it for writing,
+// if it holds exactly this run's header; nil otherwise.
+func (s *Spool) takeReserve(path string) *os.File {
+	rpath := filepath.Join(s.dir, reserveName)
+	b, err := os.ReadFile(rpath)
+	if err != nil {
+		return nil
+	}
+	if !bytes.Equal(b, s.header) {
+		os.Remove(rpath) // an older run's names
+		return nil
+	}
+	if err := os.Rename(rpath, path); err != nil {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		os.Remove(path)
+		return nil
+	}
+	return f
+}
+
+// makeReserve writes the reserve file for the next segment, fsynced, so
+// that a full disk can still roll a delivered segment. Its error says the
+// disk has no room left for even a header.
+func (s *Spool) makeReserve() error {
+	rpath := filepath.Join(s.dir, reserveName)
+	tmp := rpath + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return diskError("create segment reserve", err)
+	}
+	err = s.checkWrite(len(s.header))
+	if err == nil {
+		_, err = f.Write(s.header)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, rpath)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return diskError("write segment reserve", err)
+	}
 	return nil
 }
 
@@ -454,6 +550,7 @@ func (s *Spool) writeFrames(buf []byte) error {
 			return err
 		}
 		s.curBad = false
+		s.trim() // a delivered segment left behind by the failure can go
 	}
 	for len(buf) > 0 {
 		// Take the whole frames that fit in the current segment (at least
@@ -476,13 +573,15 @@ func (s *Spool) writeFrames(buf []byte) error {
 			if err := s.createSegment(); err != nil {
 				return err
 			}
-			if len(s.readers) == 0 {
-				s.trim() // nobody reads: keep only the segment being written
-			}
+			s.trim() // frees the previous segment if it was delivered
 			continue
 		}
 		s.m.writes.Inc()
-		if _, err := s.cur.WriteAt(buf[:n], s.curSize); err != nil {
+		err := s.checkWrite(n)
+		if err == nil {
+			_, err = s.cur.WriteAt(buf[:n], s.curSize)
+		}
+		if err != nil {
 			// Best effort: drop a partial write so the segment ends on a
 			// frame boundary. Readers and the next Open check anyway.
 			s.cur.Truncate(s.curSize)
@@ -510,7 +609,7 @@ func (s *Spool) trim() error {
 	var del []segment
 	var bad []bool
 	s.segMu.Lock()
-	for len(s.segs) > 1 && min(s.segs[0].end(), s.segs[1].base) <= low {
+	for len(s.segs) > 0 && (len(s.segs) > 1 || !s.hasActive) && s.segEnd(0) <= low {
 		del = append(del, s.segs[0])
 		bad = append(bad, s.damaged[s.segs[0].base])
 		delete(s.damaged, s.segs[0].base)
@@ -544,6 +643,15 @@ func (s *Spool) trim() error {
 		return diskError("delete segment", err)
 	}
 	return nil
+}
+
+// segEnd returns where segment i's records end: its size, or the next
+// segment's base if the file is longer. segMu is held.
+func (s *Spool) segEnd(i int) uint64 {
+	if i+1 < len(s.segs) {
+		return min(s.segs[i].end(), s.segs[i+1].base)
+	}
+	return s.segs[i].end()
 }
 
 // CloseAppends stops accepting records (later Appends return ErrClosed) and
@@ -593,11 +701,82 @@ func (s *Spool) closeFiles() error {
 }
 
 // Err returns the last disk error, or nil if the last write succeeded. For
-// readiness checks.
+// readiness checks: once Options.DiskRetryInterval has passed since the
+// error, Err tries the disk again by itself (it starts a new segment and
+// writes the reserve), so readiness returns when space does, without
+// waiting for an Append.
 func (s *Spool) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.diskErr == nil || s.closed || s.flushing || time.Since(s.diskErrAt) < s.opts.DiskRetryInterval {
+		return s.diskErr
+	}
+	s.flushing = true // lead, so that cur is ours
+	s.mu.Unlock()
+	err := s.probe()
+	s.mu.Lock()
+	s.flushing = false
+	if err == nil {
+		s.diskErr = nil
+	} else {
+		s.diskErr, s.diskErrAt = err, time.Now()
+	}
+	s.cond.Broadcast()
 	return s.diskErr
+}
+
+// probe checks that the disk takes writes again: it starts the segment a
+// failure left missing, and rewrites the reserve. Only the flush leader
+// calls it.
+func (s *Spool) probe() error {
+	if s.curBad {
+		if err := s.createSegment(); err != nil {
+			return err
+		}
+		s.curBad = false
+		s.durable.Store(s.curBase + uint64(s.curSize))
+		s.trim()
+		return s.reserveErr
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, reserveName)); err == nil {
+		return nil
+	}
+	s.reserveErr = s.makeReserve()
+	return s.reserveErr
+}
+
+// rollDelivered starts a new segment when every reader has committed past
+// the end of the segment being written and the disk or the size cap is
+// under pressure, so that trim can free that segment: otherwise a
+// delivered segment would hold its space until it filled up, which on a
+// full disk it never does.
+func (s *Spool) rollDelivered() {
+	low := ^uint64(0)
+	for _, r := range s.readers {
+		low = min(low, r.committed.Load())
+	}
+	s.mu.Lock()
+	if s.flushing || s.closed || len(s.active) > 0 || s.cur == nil || s.curBad ||
+		low < s.curBase+uint64(s.curSize) || s.curSize <= int64(len(s.header)) ||
+		(s.diskErr == nil && s.diskBytes.Load()+int64(frameHeaderLen+s.opts.MaxRecordBytes) <= s.opts.MaxBytes) {
+		s.mu.Unlock()
+		return
+	}
+	s.flushing = true
+	s.mu.Unlock()
+	err := s.createSegment()
+	if err == nil {
+		s.durable.Store(s.curBase + uint64(s.curSize))
+	}
+	s.mu.Lock()
+	s.flushing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if err != nil {
+		s.opts.Logger.Warn("spool: cannot roll the delivered segment", "err", err)
+		return
+	}
+	s.trim()
 }
 
 // Full reports whether the spool holds at least MaxBytes minus room for one
