@@ -182,3 +182,34 @@ func TestErrRechecksDisk(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 }
+
+// TestReserveRewritten: a reserve used up while the disk was full is
+// written again by the first write that works, so the next full disk can
+// roll too.
+func TestReserveRewritten(t *testing.T) {
+	dir := t.TempDir()
+	fs := &smallFS{dir: dir, capacity: 1 << 30}
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, MaxRecordBytes: 4 << 10,
+		DiskRetryInterval: time.Millisecond, writeCheck: fs.check})
+	reserve := filepath.Join(dir, reserveName)
+	if _, err := os.Stat(reserve); err != nil {
+		t.Fatalf("no reserve after Open: %v", err)
+	}
+	fs.ballast.Store(fs.capacity)
+	s.Append(rec(0), 1) // fails
+	time.Sleep(2 * time.Millisecond)
+	if s.Err() == nil { // the probe takes the reserve and cannot rewrite it
+		t.Fatal("Err = nil on a full disk")
+	}
+	if _, err := os.Stat(reserve); err == nil {
+		t.Fatal("reserve still there after a segment started on a full disk")
+	}
+	fs.ballast.Store(0)
+	time.Sleep(2 * time.Millisecond)
+	if err := s.Append(rec(2), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(reserve); err != nil {
+		t.Fatalf("reserve not rewritten once the disk took writes again: %v", err)
+	}
+}

@@ -529,6 +529,11 @@ func (s *Spool) writeGroup(buf []byte) error {
 		return nil
 	}
 	err := s.writeFrames(buf)
+	if err == nil && s.reserveErr != nil {
+		// The disk was full when the reserve was due: retry while it
+		// takes writes again, before it is needed.
+		s.reserveErr = s.makeReserve()
+	}
 	if err == nil && s.fsync {
 		s.m.fsyncs.Inc()
 		if err = diskError("fsync", s.cur.Sync()); err != nil {
