@@ -354,8 +354,8 @@ func (s *Spool) takeReserve(path string) *os.File {
 	return f
 }
 
-// makeReserve writes the reserve file for the next segment, fsynced, so
-// that a full disk can still roll a delivered segment. Its error says the
+// makeReserve writes the reserve file for the next segment (fsynced in
+// fsync mode), so that a full disk can still roll a delivered segment. Its error says the
 // disk has no room left for even a header.
 func (s *Spool) makeReserve() error {
 	rpath := filepath.Join(s.dir, reserveName)
@@ -368,7 +368,9 @@ func (s *Spool) makeReserve() error {
 	if err == nil {
 		_, err = f.Write(s.header)
 	}
-	if err == nil {
+	if err == nil && s.fsync {
+		// As for segment headers: without fsync a power loss may leave
+		// it empty, and takeReserve then ignores it.
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

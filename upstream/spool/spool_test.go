@@ -414,6 +414,15 @@ func TestDamagedLengthResyncs(t *testing.T) {
 	if s.Corrupt(0) != 1 || s.CorruptBytes(0) != uint64(offs[41]-offs[40]) {
 		t.Fatalf("counted %d records and %d bytes, want 1 and %d", s.Corrupt(0), s.CorruptBytes(0), offs[41]-offs[40])
 	}
+	if err := s.Reader(0).Commit(s.Reader(0).Pos()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quarantine", filepath.Base(files[0]))); err != nil {
+		t.Fatalf("delivered damaged segment not kept in quarantine: %v", err)
+	}
+	if _, err := os.Stat(files[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("delivered damaged segment still in the spool: %v", err)
+	}
 }
 
 func TestConcurrentAppends(t *testing.T) {
