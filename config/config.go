@@ -402,6 +402,14 @@ type Retry struct {
 	InitialBackoff Duration `yaml:"initial_backoff"`
 	// Longest wait between attempts (initial_backoff..1h).
 	MaxBackoff Duration `yaml:"max_backoff"`
+	// How long the destination may answer with redirects (3xx, never
+	// followed) before a batch goes to the dead-letter folder; counted from
+	// the first redirect after the last delivery (1s..168h).
+	RedirectDeadLetterAfter Duration `yaml:"redirect_dead_letter_after"`
+	// How long the destination may refuse the credentials (401, 403) before
+	// a batch goes to the dead-letter folder, so a token can be rotated
+	// without losing events (1s..168h).
+	AuthDeadLetterAfter Duration `yaml:"auth_dead_letter_after"`
 }
 
 // KafkaDestination holds the settings of a kafka destination.

@@ -154,6 +154,9 @@ func defaultDestination() Destination {
 			Retry: Retry{
 				InitialBackoff: Duration(100 * time.Millisecond),
 				MaxBackoff:     Duration(30 * time.Second),
+
+				RedirectDeadLetterAfter: Duration(15 * time.Minute),
+				AuthDeadLetterAfter:     Duration(15 * time.Minute),
 			},
 		},
 		Kafka: KafkaDestination{

@@ -88,6 +88,9 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:2:21: server.trusted_proxies[0]: "10.1.2.3/8" has bits set after the prefix; did you mean 10.0.0.0/8?`)
 	f("consent:\n  tcf:\n    mapping:\n      ads: {purposes: [1, 12]}\n",
 		"t.yaml:4:27: consent.tcf.mapping.ads.purposes[1]: 12 is out of range 1..11")
+	f("destinations:\n  - name: api\n    type: http\n    http:\n      url: https://collect.example/in\n      retry: {redirect_dead_letter_after: 100ms, auth_dead_letter_after: 200h}\n",
+		"t.yaml:6:43: destinations[0].http.retry.redirect_dead_letter_after: 100ms is out of range 1s..168h",
+		"t.yaml:6:74: destinations[0].http.retry.auth_dead_letter_after: 200h is out of range 1s..168h")
 
 	// Structure.
 	f("server:\n  listen: \":1\"\n  listen: \":2\"\n",

@@ -439,6 +439,8 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 	} else {
 		v.duration(base+".retry.max_backoff", h.Retry.MaxBackoff, time.Millisecond, time.Hour)
 	}
+	v.duration(base+".retry.redirect_dead_letter_after", h.Retry.RedirectDeadLetterAfter, time.Second, 168*time.Hour)
+	v.duration(base+".retry.auth_dead_letter_after", h.Retry.AuthDeadLetterAfter, time.Second, 168*time.Hour)
 }
 
 func (v *validator) kafkaDest(base string, k *KafkaDestination) {

@@ -143,7 +143,7 @@ func TestClassifyHTTP(t *testing.T) {
 	now := mustTime("2026-01-12T10:00:00Z")
 	f := func(status int, retryAfter string, wantNil, wantPermanent bool, wantWait string) {
 		t.Helper()
-		err := classifyHTTP(status, retryAfter, []byte("nope"), now)
+		err := classifyHTTP(status, retryAfter, "", []byte("nope"), now)
 		if (err == nil) != wantNil || IsPermanent(err) != wantPermanent {
 			t.Fatalf("%d: %v", status, err)
 		}
@@ -157,7 +157,9 @@ func TestClassifyHTTP(t *testing.T) {
 	f(200, "", true, false, "0s")
 	f(204, "", true, false, "0s")
 	f(400, "", false, true, "0s")
-	f(401, "", false, true, "0s")
+	f(401, "", false, false, "0s") // a refusal: retried for Retry.AuthDeadLetterAfter
+	f(302, "", false, false, "0s") // a refusal: retried for Retry.RedirectDeadLetterAfter
+	f(404, "", false, true, "0s")
 	f(413, "", false, true, "0s")
 	f(408, "", false, false, "0s")
 	f(429, "", false, false, "0s")

@@ -15,6 +15,7 @@ const ns = "beacongate_upstream"
 type pipelineMetrics struct {
 	batches, records, bytes, rawBytes *prometheus.CounterVec
 	retries, deadBatches, deadRecords *prometheus.CounterVec
+	redirects, authFailures           *prometheus.CounterVec
 	latency                           *prometheus.HistogramVec
 	unrouted                          prometheus.Counter
 	all                               []prometheus.Collector
@@ -25,6 +26,7 @@ type pipelineMetrics struct {
 type destMetrics struct {
 	batches, records, bytes, rawBytes prometheus.Counter
 	retries, deadBatches, deadRecords prometheus.Counter
+	refusals                          [3]prometheus.Counter // by Refusal; [RefusalNone] is nil
 	latency                           prometheus.Observer
 }
 
@@ -41,6 +43,10 @@ func newPipelineMetrics() *pipelineMetrics {
 		retries:     vec("send_retries_total", "Failed send attempts that will be retried."),
 		deadBatches: vec("dead_letter_batches_total", "Batches refused for good and moved to the dead-letter folder."),
 		deadRecords: vec("dead_letter_records_total", "Records in dead-lettered batches."),
+		redirects: vec("send_redirects_total", "Send attempts answered with a redirect (never followed; retried, "+
+			"dead-lettered after retry.redirect_dead_letter_after)."),
+		authFailures: vec("send_auth_failures_total", "Send attempts whose credentials were refused (HTTP 401/403, "+
+			"Kafka authorization errors; retried, dead-lettered after retry.auth_dead_letter_after)."),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "send_duration_seconds",
 			Help:    "Duration of one send attempt.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 14)}, []string{"destination"}),
@@ -48,7 +54,7 @@ func newPipelineMetrics() *pipelineMetrics {
 			Help: "Records routed to no destination, not stored."}),
 	}
 	m.all = []prometheus.Collector{m.batches, m.records, m.bytes, m.rawBytes, m.retries,
-		m.deadBatches, m.deadRecords, m.latency, m.unrouted}
+		m.deadBatches, m.deadRecords, m.redirects, m.authFailures, m.latency, m.unrouted}
 	return m
 }
 
@@ -77,6 +83,10 @@ func (m *pipelineMetrics) forDestination(sh *shipper) destMetrics {
 			}
 			return float64(sh.rawBytes.Load()) / float64(enc)
 		})
+	gauge("auth_failing_seconds", "How long the destination has refused the credentials (401/403) without a delivery since; 0 when it does not. Alert on it: batches are dead-lettered once it passes retry.auth_dead_letter_after.",
+		func() float64 { return sh.refusedFor(RefusalAuth).Seconds() })
+	gauge("redirect_failing_seconds", "How long the destination has answered with redirects without a delivery since; 0 when it does not.",
+		func() float64 { return sh.refusedFor(RefusalRedirect).Seconds() })
 	return destMetrics{
 		batches:     m.batches.WithLabelValues(n),
 		records:     m.records.WithLabelValues(n),
@@ -85,6 +95,7 @@ func (m *pipelineMetrics) forDestination(sh *shipper) destMetrics {
 		retries:     m.retries.WithLabelValues(n),
 		deadBatches: m.deadBatches.WithLabelValues(n),
 		deadRecords: m.deadRecords.WithLabelValues(n),
+		refusals:    [3]prometheus.Counter{nil, m.redirects.WithLabelValues(n), m.authFailures.WithLabelValues(n)},
 		latency:     m.latency.WithLabelValues(n),
 	}
 }
@@ -124,6 +135,7 @@ type DestinationStats struct {
 	DeadBatches      uint64
 	DeadRecords      uint64
 	Corrupt          uint64 // damaged spool frames skipped
+	CorruptBytes     uint64 // bytes of damaged spool frames skipped
 	LagBytes         uint64
 }
 
@@ -133,16 +145,17 @@ func (p *Pipeline) Stats() []DestinationStats {
 	st := make([]DestinationStats, len(p.shippers))
 	for i, sh := range p.shippers {
 		st[i] = DestinationStats{
-			Name:        sh.name,
-			Batches:     counterValue(sh.m.batches),
-			Records:     counterValue(sh.m.records),
-			Bytes:       counterValue(sh.m.bytes),
-			RawBytes:    counterValue(sh.m.rawBytes),
-			Retries:     counterValue(sh.m.retries),
-			DeadBatches: counterValue(sh.m.deadBatches),
-			DeadRecords: counterValue(sh.m.deadRecords),
-			Corrupt:     p.spool.Corrupt(i),
-			LagBytes:    sh.r.Lag(),
+			Name:         sh.name,
+			Batches:      counterValue(sh.m.batches),
+			Records:      counterValue(sh.m.records),
+			Bytes:        counterValue(sh.m.bytes),
+			RawBytes:     counterValue(sh.m.rawBytes),
+			Retries:      counterValue(sh.m.retries),
+			DeadBatches:  counterValue(sh.m.deadBatches),
+			DeadRecords:  counterValue(sh.m.deadRecords),
+			Corrupt:      p.spool.Corrupt(i),
+			CorruptBytes: p.spool.CorruptBytes(i),
+			LagBytes:     sh.r.Lag(),
 		}
 	}
 	return st

@@ -65,7 +65,21 @@ type RetryOptions struct {
 	Initial       time.Duration // first backoff, default 100 ms
 	Max           time.Duration // longest backoff, default 30 s
 	MaxRetryAfter time.Duration // cap on a destination's Retry-After, default 10 min
+
+	// RedirectDeadLetterAfter is how long a destination may answer with
+	// redirects (never followed) before the batch is dead-lettered; the
+	// window runs from the first redirect after the last delivery.
+	// Default DefaultRefusalWindow.
+	RedirectDeadLetterAfter time.Duration
+	// AuthDeadLetterAfter is the same for refused credentials (HTTP 401
+	// and 403, Kafka authorization errors). Default DefaultRefusalWindow.
+	AuthDeadLetterAfter time.Duration
 }
+
+// DefaultRefusalWindow is the default of RetryOptions.RedirectDeadLetterAfter
+// and AuthDeadLetterAfter: long enough to rotate a token or undo a
+// misconfigured proxy; the spool holds the batches meanwhile.
+const DefaultRefusalWindow = 15 * time.Minute
 
 func (o *RetryOptions) resolve() {
 	if o.Initial <= 0 {
@@ -77,6 +91,12 @@ func (o *RetryOptions) resolve() {
 	o.Max = max(o.Max, o.Initial)
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = 10 * time.Minute
+	}
+	if o.RedirectDeadLetterAfter <= 0 {
+		o.RedirectDeadLetterAfter = DefaultRefusalWindow
+	}
+	if o.AuthDeadLetterAfter <= 0 {
+		o.AuthDeadLetterAfter = DefaultRefusalWindow
 	}
 }
 

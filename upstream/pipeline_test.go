@@ -154,7 +154,9 @@ func TestFullSpool(t *testing.T) {
 				t.Fatalf("Ready() = %v while full", p.Ready())
 			}
 			down.Store(false)
-			waitFor(t, "the spool to drain", 20*time.Second, func() bool { return p.Ready() == nil })
+			// Ready turns nil as soon as one segment is freed; wait for
+			// the whole backlog, so that the next 100 records fit.
+			waitFor(t, "the spool to drain", 20*time.Second, func() bool { return p.Ready() == nil && p.Stats()[0].LagBytes == 0 })
 			var b appender
 			b.run(t, p, "b", 1, 100, RouteTo(0))
 			if len(b.acked) != 100 {

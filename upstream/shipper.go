@@ -37,6 +37,36 @@ type shipper struct {
 
 	failing   bool // the last attempt failed
 	lastLogAt time.Time
+
+	// refusedSince[k] is when the destination started refusing with
+	// kind k (monotonic nanoseconds since monoBase, 0 if it is not):
+	// set by the first refusal after a delivery, cleared by a delivery.
+	// Read by the *_failing_seconds gauges.
+	refusedSince [3]atomic.Int64
+}
+
+// monoBase anchors monotonic timestamps stored in atomics.
+var monoBase = time.Now()
+
+// monoNow returns monotonic nanoseconds since monoBase, at least 1.
+func monoNow() int64 { return max(1, int64(time.Since(monoBase))) }
+
+// refusedFor returns how long the destination has refused with kind k, 0 if
+// it does not.
+func (sh *shipper) refusedFor(k Refusal) time.Duration {
+	since := sh.refusedSince[k].Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Duration(monoNow() - since)
+}
+
+// refusalWindow returns how long refusals of kind k are retried.
+func (sh *shipper) refusalWindow(k Refusal) time.Duration {
+	if k == RefusalRedirect {
+		return sh.opts.Retry.RedirectDeadLetterAfter
+	}
+	return sh.opts.Retry.AuthDeadLetterAfter
 }
 
 func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterDir string) (*shipper, error) {
@@ -191,7 +221,16 @@ func (sh *shipper) ship(ctx context.Context) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		if IsPermanent(err) {
+		permanent := IsPermanent(err)
+		if k := RefusalOf(err); k == RefusalRedirect || k == RefusalAuth {
+			sh.m.refusals[k].Inc()
+			sh.refusedSince[k].CompareAndSwap(0, monoNow())
+			if held := sh.refusedFor(k); held >= sh.refusalWindow(k) {
+				permanent = true
+				err = fmt.Errorf("%w (refused with %v answers for %v)", err, k, held.Round(time.Millisecond))
+			}
+		}
+		if permanent {
 			dlErr := sh.deadLetter(b, err)
 			if dlErr == nil {
 				break
@@ -214,6 +253,9 @@ func (sh *shipper) ship(ctx context.Context) bool {
 }
 
 func (sh *shipper) sent(b *Batch) {
+	for i := range sh.refusedSince {
+		sh.refusedSince[i].Store(0)
+	}
 	wire := len(b.Encoded)
 	if wire == 0 {
 		wire = len(b.Data)

@@ -31,6 +31,50 @@ type SendError struct {
 	Err        error
 	Permanent  bool          // the destination will never accept this batch
 	RetryAfter time.Duration // the destination asked to wait this long
+
+	// Refusal, if set, says the destination refused the batch for a
+	// reason that may clear up by itself (a redirect being undone, a
+	// token being rotated): the batch is retried, and dead-lettered only
+	// once the destination has refused this way for the window
+	// RetryOptions gives the kind.
+	Refusal Refusal
+}
+
+// Refusal is a kind of refusal that is retried for a while before the batch
+// is dead-lettered.
+type Refusal uint8
+
+// The refusal kinds.
+const (
+	RefusalNone     Refusal = iota
+	RefusalRedirect         // HTTP 3xx: the destination moved, or a proxy sends us elsewhere
+	RefusalAuth             // HTTP 401/403, Kafka authorization errors: bad or expired credentials
+)
+
+// String returns "none", "redirect" or "auth".
+func (r Refusal) String() string {
+	switch r {
+	case RefusalNone:
+		return "none"
+	case RefusalRedirect:
+		return "redirect"
+	case RefusalAuth:
+		return "auth"
+	}
+	return "unknown"
+}
+
+// Refused marks err as a refusal of kind r: retried with backoff, and
+// dead-lettered only after the destination refused for the kind's window.
+func Refused(err error, r Refusal) error { return &SendError{Err: err, Refusal: r} }
+
+// RefusalOf returns the refusal kind marked on err, or RefusalNone.
+func RefusalOf(err error) Refusal {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Refusal
+	}
+	return RefusalNone
 }
 
 // Error implements error.

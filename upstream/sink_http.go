@@ -36,7 +36,9 @@ type HTTPOptions struct {
 	// TLS configures HTTPS (client certificates, private CAs).
 	TLS *tls.Config
 
-	// Client replaces the default client (Timeout and TLS are then ignored).
+	// Client replaces the default client (Timeout and TLS are then
+	// ignored). Its CheckRedirect is replaced: redirects are never
+	// followed.
 	Client *http.Client
 
 	// Clock is what a Retry-After date is compared with. Nil means
@@ -47,11 +49,19 @@ type HTTPOptions struct {
 // HTTPSink posts batches. Answers are classified as follows:
 //
 //   - 2xx: delivered;
+//   - 3xx: never followed (a followed 301/302/303 turns the POST into a
+//     GET without body, whose 200 would count the batch as delivered); a
+//     refusal, retried with backoff, logged with the Location's host and
+//     counted, dead-lettered once the destination has redirected for
+//     RetryOptions.RedirectDeadLetterAfter;
+//   - 401 and 403: a refusal (tokens rotate), retried with backoff and
+//     counted, dead-lettered once the destination has refused the
+//     credentials for RetryOptions.AuthDeadLetterAfter;
 //   - 429 and 503: retried, after the Retry-After the server sent (seconds
 //     or an HTTP date) if any, else after the usual backoff;
 //   - 408 and 425, other 5xx, network errors, timeouts: retried with
 //     exponential backoff and jitter;
-//   - any other 4xx (400, 401, 403, 404, 413, 422, ...): the batch is moved
+//   - any other 4xx (400, 404, 413, 422, ...): the batch is moved
 //     to the dead-letter folder and counted, never retried forever.
 //
 // Requests carry Content-Type: application/x-ndjson, Content-Encoding:
@@ -103,7 +113,11 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		tr.MaxIdleConnsPerHost = 4
 		tr.DisableCompression = true // never ask for gzip answers: we only drain them
 		c = &http.Client{Timeout: o.Timeout, Transport: tr}
+	} else {
+		cc := *c
+		c = &cc
 	}
+	c.CheckRedirect = noRedirects
 	return &HTTPSink{url: o.URL, header: h, client: c, clock: clock.Or(o.Clock)}, nil
 }
 
@@ -130,16 +144,29 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	resp.Body.Close()
-	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), snippet, s.clock.Now())
+	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
 }
 
-// classifyHTTP turns an answer into nil, a retryable or a permanent error.
-func classifyHTTP(status int, retryAfter string, body []byte, now time.Time) error {
+// noRedirects makes the client return a 3xx answer as it is.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// classifyHTTP turns an answer into nil, a retryable, a refused or a
+// permanent error. location is the Location header of a 3xx.
+func classifyHTTP(status int, retryAfter, location string, body []byte, now time.Time) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
 	err := &httpStatusError{status: status, body: strings.TrimSpace(string(body))}
 	switch {
+	case status >= 300 && status < 400:
+		// Name the target's host only: a path or query may hold a token.
+		err.body = "redirect not followed"
+		if host := locationHost(location); host != "" {
+			err.body += ", Location host " + host
+		}
+		return Refused(err, RefusalRedirect)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return Refused(err, RefusalAuth)
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		return RetryAfter(err, parseRetryAfter(retryAfter, now))
 	case status == http.StatusRequestTimeout || status == http.StatusTooEarly:
@@ -166,6 +193,16 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return max(0, t.Sub(now))
 	}
 	return 0
+}
+
+// locationHost returns the host[:port] of a Location header, "" for a
+// relative or unparsable one (it then is this destination's host).
+func locationHost(loc string) string {
+	u, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 type httpStatusError struct {

@@ -56,7 +56,10 @@ type SASLOptions struct {
 // record of it is. When some records fail, the whole batch is sent again
 // (the others become duplicates; records carry their event id). Errors that
 // no retry can fix (a record too large, an invalid record or topic) are
-// permanent; everything else, authorization included, is retried.
+// permanent; authorization errors are refusals, retried for
+// RetryOptions.AuthDeadLetterAfter; everything else is retried. The Kafka
+// protocol has no redirects to follow: a broker that moved is found again
+// through the metadata of the seed brokers.
 type KafkaSink struct {
 	client   *kgo.Client
 	topic    string
@@ -150,8 +153,20 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	if err == nil {
 		return nil
 	}
+	return classifyKafka(err)
+}
+
+// classifyKafka marks a produce error permanent, an authorization refusal,
+// or leaves it retryable.
+func classifyKafka(err error) error {
 	if permanentKafka(err) {
 		return Permanent(err)
+	}
+	for _, e := range []error{kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed,
+		kerr.SaslAuthenticationFailed, kerr.TransactionalIDAuthorizationFailed} {
+		if errors.Is(err, e) {
+			return Refused(err, RefusalAuth)
+		}
 	}
 	return err
 }

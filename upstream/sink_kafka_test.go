@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -212,4 +213,18 @@ func TestKafkaSCRAM(t *testing.T) {
 	if err := s.Send(ctx, &b); err != nil {
 		t.Fatalf("Send with SCRAM: %v", err)
 	}
+}
+
+func TestClassifyKafka(t *testing.T) {
+	f := func(err error, permanent bool, refusal Refusal) {
+		t.Helper()
+		got := classifyKafka(err)
+		if IsPermanent(got) != permanent || RefusalOf(got) != refusal {
+			t.Fatalf("%v: permanent %v, refusal %v", err, IsPermanent(got), RefusalOf(got))
+		}
+	}
+	f(kerr.MessageTooLarge, true, RefusalNone)
+	f(kerr.TopicAuthorizationFailed, false, RefusalAuth)
+	f(fmt.Errorf("produce: %w", kerr.SaslAuthenticationFailed), false, RefusalAuth)
+	f(kerr.NotLeaderForPartition, false, RefusalNone)
 }

@@ -63,7 +63,8 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 		case config.DestinationHTTP:
 			h := &d.HTTP
 			do.HTTP = &upstream.HTTPOptions{URL: h.URL, Headers: h.Headers, BearerTokenFile: h.BearerTokenFile, Timeout: h.Timeout.D()}
-			do.Retry = upstream.RetryOptions{Initial: h.Retry.InitialBackoff.D(), Max: h.Retry.MaxBackoff.D()}
+			do.Retry = upstream.RetryOptions{Initial: h.Retry.InitialBackoff.D(), Max: h.Retry.MaxBackoff.D(),
+				RedirectDeadLetterAfter: h.Retry.RedirectDeadLetterAfter.D(), AuthDeadLetterAfter: h.Retry.AuthDeadLetterAfter.D()}
 			do.SendTimeout = h.Timeout.D()
 		case config.DestinationKafka:
 			k, err := kafkaOptions(&d.Kafka)

@@ -43,10 +43,28 @@
 // skip records written later. A segment is deleted (and the directory fsynced)
 // once every destination's cursor has passed it.
 //
+// # Full disk
+//
+// next-segment.reserve holds the next segment's header, written in advance.
+// When every destination has passed the end of the segment being written
+// while the disk fails (or the spool is at MaxBytes), that segment is rolled
+// into the reserve (a rename, which needs no new space) and deleted. Open on
+// a full disk uses the reserve too; without one it opens without a segment
+// to write: Appends fail with a *DiskError while the readers drain what is
+// spooled, until a write works. Err retries the disk by itself once
+// Options.DiskRetryInterval has passed, for readiness checks.
+//
 // # Damage
 //
-// On Open the newest segment is scanned and a torn tail (a frame cut short by
-// a crash) is truncated and counted. Readers verify every frame's CRC; a bad
-// frame is counted, and the reader resynchronizes on the next frame whose
-// length and CRC are valid. Damaged input never causes a panic.
+// On Open the newest segment is scanned and a torn tail (bytes after the last
+// frame that verifies, e.g. a frame cut short by a crash) is copied to the
+// quarantine folder, truncated and counted. Frames that verify are never
+// truncated. Readers verify every frame's CRC; a bad frame (a wrong CRC, or
+// a length out of bounds or running past the segment's end) is skipped up to
+// the next frame start whose length is in bounds and whose CRC verifies, and
+// its bytes are counted exactly. A damaged segment header costs no frame: if
+// only its magic is damaged it is restored, otherwise the frames are read
+// with this run's destination names. A segment that held damage is moved to
+// <dir>/quarantine/ instead of being deleted once every destination has
+// passed it. Damaged input never causes a panic.
 package spool

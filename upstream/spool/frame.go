@@ -152,6 +152,27 @@ func parseSegmentHeader(b []byte) (names []byte, size int, st frameStatus) {
 	return b[segHeaderFixed:size], size, frameOK
 }
 
+// salvageSegmentHeader reads a segment header whose magic alone is
+// damaged: the checksum verifies once the magic is restored. ok is false
+// when the names cannot be trusted.
+func salvageSegmentHeader(b []byte) (names []byte, size int, ok bool) {
+	if len(b) < segHeaderFixed {
+		return nil, 0, false
+	}
+	n := binary.LittleEndian.Uint32(b[8:])
+	if n > maxSegNamesLen || segHeaderFixed+int(n) > len(b) {
+		return nil, 0, false
+	}
+	size = segHeaderFixed + int(n)
+	c := crc32.Update(0, castagnoli, []byte(segMagic))
+	c = crc32.Update(c, castagnoli, b[8:12])
+	c = crc32.Update(c, castagnoli, b[segHeaderFixed:size])
+	if c != binary.LittleEndian.Uint32(b[12:]) {
+		return nil, 0, false
+	}
+	return b[segHeaderFixed:size], size, true
+}
+
 // nameIndex returns the position of name in a '\n'-separated names blob, or -1.
 func nameIndex(names []byte, name string) int {
 	for i := 0; ; i++ {

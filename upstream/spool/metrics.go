@@ -19,6 +19,8 @@ type metrics struct {
 	dropClosed     prometheus.Counter
 	dropInvalid    prometheus.Counter
 	corrupt        *prometheus.CounterVec
+	corruptBytes   *prometheus.CounterVec
+	quarantined    prometheus.Counter
 	all            []prometheus.Collector
 	reg            prometheus.Registerer
 }
@@ -46,7 +48,10 @@ func newMetrics(s *Spool, names []string) metrics {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "dropped_records_total",
 			Help: "Records refused by the spool, by reason: full, disk, closed, invalid."}, []string{"reason"}),
 		corrupt: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "corrupt_records_total",
-			Help: "Damaged spool frames or segments skipped while reading, by destination."}, []string{"destination"}),
+			Help: "Damaged spool frames skipped while reading, by destination: one per damaged frame whose extent its intact neighbours show, at least one per damaged region."}, []string{"destination"}),
+		corruptBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "corrupt_bytes_total",
+			Help: "Bytes of damaged spool frames skipped while reading, by destination (torn tails cut at start are in spool_torn_bytes_total)."}, []string{"destination"}),
+		quarantined: counter("spool_quarantined_files_total", "Damaged spool segments, and damaged tails cut off at start, kept in the spool's quarantine folder instead of being deleted."),
 	}
 	m.dropFull = m.dropped.WithLabelValues(DropFull)
 	m.dropDisk = m.dropped.WithLabelValues(DropDisk)
@@ -54,6 +59,7 @@ func newMetrics(s *Spool, names []string) metrics {
 	m.dropInvalid = m.dropped.WithLabelValues(DropInvalid)
 	for _, n := range names {
 		m.corrupt.WithLabelValues(n)
+		m.corruptBytes.WithLabelValues(n)
 	}
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_size_bytes",
 		Help: "Bytes of all spool segment files."}, func() float64 { return float64(s.Size()) })
@@ -62,7 +68,7 @@ func newMetrics(s *Spool, names []string) metrics {
 	maxBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_max_bytes",
 		Help: "Configured spool size cap."}, func() float64 { return float64(s.opts.MaxBytes) })
 	m.all = []prometheus.Collector{m.records, m.bytes, m.writes, m.fsyncs, m.tornBytes,
-		m.dropped, m.corrupt, size, segs, maxBytes}
+		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, size, segs, maxBytes}
 	return m
 }
 
@@ -104,6 +110,14 @@ func (s *Spool) Dropped(reason string) uint64 {
 func (s *Spool) Corrupt(i int) uint64 {
 	return uint64(counterValue(s.readers[i].corrupt))
 }
+
+// CorruptBytes returns how many bytes of damaged frames destination i skipped.
+func (s *Spool) CorruptBytes(i int) uint64 {
+	return uint64(counterValue(s.readers[i].corruptBytes))
+}
+
+// Quarantined returns how many files were moved to the quarantine folder.
+func (s *Spool) Quarantined() uint64 { return uint64(counterValue(s.m.quarantined)) }
 
 // TornBytes returns the bytes of torn tail truncated by Open.
 func (s *Spool) TornBytes() uint64 { return uint64(counterValue(s.m.tornBytes)) }

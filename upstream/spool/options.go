@@ -122,6 +122,12 @@ type Options struct {
 	// shippers' age metrics and batch ages count from). Nil means
 	// clock.Real.
 	Clock clock.Clock
+
+	// writeCheck, if set, is asked before each write of n new bytes to
+	// the spool directory; an error fails the write as the kernel's
+	// would. Tests use it to model a small filesystem (ENOSPC) without
+	// mount privileges.
+	writeCheck func(n int64) error
 }
 
 func resolve(o *Options) error {

@@ -19,10 +19,13 @@ import (
 type Reader struct {
 	s       *Spool
 	name    string
+	index   int      // route bit in this run's segments
 	cf      *os.File // cursor file
 	cbuf    []byte
 	notify  chan struct{}
 	corrupt prometheus.Counter
+	// corruptBytes counts the bytes of damaged frames skipped.
+	corruptBytes prometheus.Counter
 
 	committed atomic.Uint64
 
@@ -57,13 +60,15 @@ func (s *Spool) openReader(i int, name string) (*Reader, error) {
 		return nil, fmt.Errorf("spool: cannot open cursor %q: %w", path, err)
 	}
 	r := &Reader{
-		s:       s,
-		name:    name,
-		cf:      cf,
-		cbuf:    make([]byte, 0, cursorFileLen),
-		notify:  make(chan struct{}, 1),
-		corrupt: s.m.corrupt.WithLabelValues(name),
-		bit:     bitUnknown,
+		s:            s,
+		name:         name,
+		index:        i,
+		cf:           cf,
+		cbuf:         make([]byte, 0, cursorFileLen),
+		notify:       make(chan struct{}, 1),
+		corrupt:      s.m.corrupt.WithLabelValues(name),
+		corruptBytes: s.m.corruptBytes.WithLabelValues(name),
+		bit:          bitUnknown,
 		// Big enough for a few hundred typical records per read call;
 		// grows on demand for a frame longer than that.
 		buf: make([]byte, min(1<<20, max(64<<10, 2*(frameHeaderLen+s.opts.MaxRecordBytes)))),
@@ -125,7 +130,9 @@ func (r *Reader) Commit(off uint64) error {
 		return diskError("write cursor", err)
 	}
 	r.committed.Store(off)
-	return r.s.trim()
+	err := r.s.trim()
+	r.s.rollDelivered()
+	return err
 }
 
 // Next returns the next record routed to this destination, with the time it
@@ -179,24 +186,63 @@ func (r *Reader) Next() (rec []byte, unixMS int64, ok bool, err error) {
 				r.lastStart = start
 				return f.rec, f.unixMS, true, nil
 			}
+			continue
 		case frameShort:
-			// The frame runs past the segment's end: a torn tail.
-			// Within the live part of a segment this cannot happen
-			// (the durable end is always a frame boundary).
-			if !r.final {
+			// The durable end is always a frame boundary, so a frame
+			// that runs past it is damage (a damaged length), or in a
+			// finished segment a torn tail. Only an incomplete header
+			// in the live segment may still be waiting for its bytes.
+			if !r.final && len(b) < frameHeaderLen {
 				return nil, 0, false, nil
 			}
-			r.corrupt.Inc()
-			r.pos = r.limit
-		case frameBad:
-			r.corrupt.Inc()
-			p, err := r.resync(r.pos + 1)
-			if err != nil && !r.damaged(err) {
-				return nil, 0, false, err
-			}
-			r.pos = max(r.pos, p)
+		}
+		if err := r.skipDamaged(); err != nil {
+			return nil, 0, false, err
 		}
 	}
+}
+
+// skipDamaged moves from the damaged frame at pos to the next valid frame
+// (a frame start whose length is in bounds and whose checksum verifies), or
+// to the limit, and counts what it skipped.
+func (r *Reader) skipDamaged() error {
+	from := r.pos
+	next, err := r.resync(from + 1)
+	if err != nil {
+		if r.damaged(err) {
+			return nil
+		}
+		return err
+	}
+	recs := r.countDamaged(from, next)
+	r.corrupt.Add(float64(recs))
+	r.corruptBytes.Add(float64(next - from))
+	r.s.markDamaged(r.segBase)
+	r.s.opts.Logger.Warn("spool: damaged frames skipped", "destination", r.name,
+		"segment", segmentName(r.segBase), "offset", from-r.segBase, "bytes", next-from, "records", recs)
+	r.pos = next
+	return nil
+}
+
+// countDamaged counts the frames in the damaged region [from, to): when
+// the length fields in it still chain from one frame to the next and end
+// exactly at to (damaged payloads or checksums), each frame counts;
+// otherwise (a damaged length, a zeroed range) the extent of the frames is
+// unknown and the region counts as one.
+func (r *Reader) countDamaged(from, to uint64) int {
+	n := 0
+	for p := from; p < to; n++ {
+		b, err := r.view(p, frameHeaderLen)
+		if err != nil || len(b) < frameHeaderLen {
+			return 1
+		}
+		l := uint64(binary.LittleEndian.Uint32(b))
+		if l == 0 || l > hardMaxRecord || p+frameHeaderLen+l > to {
+			return 1
+		}
+		p += frameHeaderLen + l
+	}
+	return max(n, 1)
 }
 
 // damaged handles a segment file shorter than its recorded size: the rest
@@ -206,6 +252,10 @@ func (r *Reader) damaged(err error) bool {
 		return false
 	}
 	r.corrupt.Inc()
+	if r.pos < r.limit {
+		r.corruptBytes.Add(float64(r.limit - r.pos))
+	}
+	r.s.markDamaged(r.segBase)
 	r.bit = bitNone
 	r.pos = r.limit
 	return true
@@ -226,13 +276,39 @@ func (r *Reader) readHeader() error {
 		return err
 	}
 	names, size, st := parseSegmentHeader(b)
-	if st != frameOK {
-		r.corrupt.Inc()
-		r.bit = bitNone
+	if st == frameOK {
+		r.bit = nameIndex(names, r.name)
+		r.pos = max(r.pos, r.segBase+uint64(size))
 		return nil
 	}
-	r.bit = nameIndex(names, r.name)
-	r.pos = max(r.pos, r.segBase+uint64(size))
+	// A damaged header. Its frames carry their own checksums: read them
+	// with the names the header still shows, or else this run's names
+	// (the same unless the destinations changed since the segment was
+	// written). The segment goes to quarantine once passed.
+	r.s.markDamaged(r.segBase)
+	names, size, ok := salvageSegmentHeader(b)
+	if ok {
+		r.bit = nameIndex(names, r.name)
+	} else {
+		r.bit = r.index
+	}
+	r.s.opts.Logger.Warn("spool: damaged segment header; reading its frames anyway", "destination", r.name,
+		"segment", segmentName(r.segBase), "names_intact", ok)
+	if r.pos > r.segBase {
+		return nil // a cursor inside the segment: a frame boundary
+	}
+	if ok {
+		r.pos = r.segBase + uint64(size)
+		return nil
+	}
+	p, err := r.resync(r.segBase)
+	if err != nil {
+		if r.damaged(err) {
+			return nil
+		}
+		return err
+	}
+	r.pos = p
 	return nil
 }
 
@@ -288,12 +364,18 @@ func (r *Reader) advance() error {
 	durable := s.durable.Load() // before segMu: see writeGroup
 	s.segMu.Lock()
 	segs := s.segs
+	if len(segs) == 0 {
+		// Draining on a full disk, and everything was delivered.
+		s.segMu.Unlock()
+		r.limit, r.final = r.pos, false
+		return nil
+	}
 	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > r.pos }) - 1
 	if i < 0 {
 		i = 0
 		r.pos = segs[0].base
 	}
-	var limit uint64
+	var limit, gap uint64
 	var final bool
 	for {
 		end := segs[i].end()
@@ -306,10 +388,21 @@ func (r *Reader) advance() error {
 			break
 		}
 		i++
-		r.pos = max(r.pos, segs[i].base)
+		if r.pos < segs[i].base {
+			// A segment file shorter than the stream says (cut by
+			// damage): the missing bytes are lost.
+			gap += segs[i].base - r.pos
+			r.pos = segs[i].base
+		}
 	}
 	base := segs[i].base
 	s.segMu.Unlock()
+	if gap > 0 {
+		r.corrupt.Inc()
+		r.corruptBytes.Add(float64(gap))
+		s.opts.Logger.Warn("spool: segment shorter than the stream; its missing end is lost", "destination", r.name,
+			"next_segment", segmentName(base), "bytes", gap)
+	}
 
 	if !r.haveSeg || base != r.segBase {
 		if r.f != nil {

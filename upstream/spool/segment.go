@@ -58,10 +58,10 @@ func listSegments(dir string) ([]segment, error) {
 
 // scanResult is what scanSegment found in one segment file.
 type scanResult struct {
-	validEnd  int64 // bytes up to the end of the last valid frame (or the header)
+	validEnd  int64 // bytes up to the end of the last valid frame (or the intact header); 0 if neither
 	records   int   // valid frames
 	damaged   int   // damaged regions skipped (not counting the tail)
-	headerBad bool  // the header is missing or damaged
+	headerBad bool  // the header is missing or damaged (its frames are still scanned)
 	oldestMS  int64 // time of the first valid frame, 0 if none
 }
 
@@ -81,11 +81,18 @@ func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
 	}
 	_, hlen, st := parseSegmentHeader(buf)
 	if st != frameOK {
+		// Never give up on the frames: they carry their own checksums.
 		res.headerBad = true
-		return res, nil
+		if _, n, ok := salvageSegmentHeader(buf); ok {
+			hlen = n
+		} else if hlen = resync(buf, 0); hlen < 0 {
+			return res, nil
+		}
 	}
 	pos := hlen
-	res.validEnd = int64(hlen)
+	if !res.headerBad {
+		res.validEnd = int64(hlen)
+	}
 	for pos < len(buf) {
 		f, st := parseFrame(buf[pos:])
 		if st == frameOK {

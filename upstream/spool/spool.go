@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,13 +39,16 @@ type Spool struct {
 	diskErrAt     time.Time
 
 	// Owned by the flush leader (flushing == true), and by Open and Close.
-	cur     *os.File
-	curBase uint64
-	curSize int64
-	curBad  bool // a write to cur failed: start a new segment first
+	cur        *os.File
+	curBase    uint64
+	curSize    int64
+	curBad     bool  // a write to cur failed, or there is no cur: start a new segment first
+	reserveErr error // the last reserve could not be written: the disk is full
 
-	segMu sync.Mutex
-	segs  []segment // oldest first; the last is being written
+	segMu     sync.Mutex
+	segs      []segment       // oldest first; the last is being written if hasActive
+	hasActive bool            // false while a full disk keeps this run's first segment from being created
+	damaged   map[uint64]bool // bases of segments with damage: quarantined, not deleted
 
 	durable   atomic.Uint64 // readers may read up to here
 	diskBytes atomic.Int64
@@ -98,18 +102,17 @@ func (s *Spool) open() error {
 	}
 	for len(segs) > 0 {
 		last := &segs[len(segs)-1]
-		if err := s.repair(last); err != nil {
+		keep, err := s.repair(last)
+		if err != nil {
 			return err
 		}
-		if last.size > 0 {
+		if keep {
 			break
 		}
 		// Nothing valid, not even the header: a crash right after the
-		// file was created. Its base is reused below, and the segment
-		// before it may be the one the crash interrupted: repair it too.
-		if err := os.Remove(segmentPath(s.dir, last.base)); err != nil {
-			return fmt.Errorf("spool: cannot remove empty segment: %w", err)
-		}
+		// file was created (or damage, now in quarantine). Its base is
+		// reused below, and the segment before it may be the one the
+		// crash interrupted: repair it too.
 		segs = segs[:len(segs)-1]
 	}
 	var end uint64
@@ -131,73 +134,187 @@ func (s *Spool) open() error {
 	s.segs = segs
 	s.curBase = end
 	if err := s.createSegment(); err != nil {
-		return err
+		if !errors.Is(err, ErrDisk) {
+			return err
+		}
+		// A full (or failing) disk: start draining. Appends fail (and
+		// /readyz says 503) while the shippers deliver what is spooled;
+		// the first write that works, or a probe by Err, ends it.
+		s.opts.Logger.Error("spool: cannot start a segment; draining what is spooled, refusing new records until the disk has room",
+			"err", err)
+		s.curBad = true
+		s.diskErr, s.diskErrAt = err, time.Now()
 	}
 	s.durable.Store(s.curBase + uint64(s.curSize))
-	first := s.segs[0].base
-	for _, r := range s.readers {
-		r.pos = max(r.committed.Load(), first)
+	if len(s.segs) > 0 {
+		first := s.segs[0].base
+		for _, r := range s.readers {
+			r.pos = max(r.committed.Load(), first)
+		}
+	} else {
+		for _, r := range s.readers {
+			r.pos = max(r.committed.Load(), s.curBase)
+		}
 	}
 	return s.trim()
 }
 
 // repair truncates the torn or damaged tail of the newest segment, left by a
-// crash in the middle of a write.
-func (s *Spool) repair(g *segment) error {
+// crash in the middle of a write, after copying it to the quarantine
+// folder. Frames that verify are never cut: damage in the middle, or in
+// the header, is left for the readers to skip, and the segment is marked
+// for quarantine. keep is false if nothing valid is left: the file was
+// then removed (empty) or quarantined.
+func (s *Spool) repair(g *segment) (keep bool, err error) {
 	path := segmentPath(s.dir, g.base)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("spool: cannot open %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot open %q: %w", path, err)
 	}
 	defer f.Close()
 	res, err := scanSegment(f, g.size)
 	if err != nil {
-		return fmt.Errorf("spool: cannot read %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot read %q: %w", path, err)
 	}
-	if res.damaged > 0 {
-		s.opts.Logger.Warn("spool: damaged frames in newest segment; readers will skip them",
-			"segment", path, "regions", res.damaged)
+	if res.validEnd == 0 {
+		f.Close()
+		if g.size == 0 {
+			if err := os.Remove(path); err != nil {
+				return false, fmt.Errorf("spool: cannot remove empty segment: %w", err)
+			}
+			return false, nil
+		}
+		s.opts.Logger.Warn("spool: newest segment holds no valid frame; moved to quarantine",
+			"segment", path, "size", g.size)
+		s.m.tornBytes.Add(float64(g.size))
+		if err := s.quarantine(segmentName(g.base), path); err != nil {
+			return false, err
+		}
+		return false, syncDir(s.dir)
+	}
+	if res.damaged > 0 || res.headerBad {
+		s.opts.Logger.Warn("spool: damaged newest segment; readers skip the damaged frames, and the segment goes to quarantine once delivered",
+			"segment", path, "regions", res.damaged, "header_damaged", res.headerBad)
+		s.markDamaged(g.base)
 	}
 	if res.validEnd == g.size {
-		return nil
+		return true, nil
 	}
 	s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
 		"size", g.size, "valid", res.validEnd, "records", res.records)
 	s.m.tornBytes.Add(float64(g.size - res.validEnd))
+	if err := s.quarantineTail(f, g, res.validEnd); err != nil {
+		return false, err
+	}
 	if err := f.Truncate(res.validEnd); err != nil {
-		return fmt.Errorf("spool: cannot truncate %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot truncate %q: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("spool: cannot fsync %q: %w", path, err)
+		return false, fmt.Errorf("spool: cannot fsync %q: %w", path, err)
 	}
 	g.size = res.validEnd
-	return nil
+	return true, nil
 }
 
-// createSegment starts a segment at s.curBase + s.curSize. If it fails, the
+// quarantineDir is where damaged segments and cut tails are kept, inside
+// the spool directory: they are never read again, only kept for a human.
+const quarantineDir = "quarantine"
+
+// quarantine moves the file at path to the quarantine folder as name.
+func (s *Spool) quarantine(name, path string) error {
+	qdir := filepath.Join(s.dir, quarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return diskError("create quarantine folder", err)
+	}
+	if err := os.Rename(path, filepath.Join(qdir, name)); err != nil {
+		return diskError("move to quarantine", err)
+	}
+	s.m.quarantined.Inc()
+	return syncDir(qdir)
+}
+
+// quarantineTail copies the bytes of f after validEnd to the quarantine
+// folder before they are cut, unless they are a torn frame header (less
+// than a frame header: nothing worth keeping).
+func (s *Spool) quarantineTail(f *os.File, g *segment, validEnd int64) error {
+	if g.size-validEnd < frameHeaderLen {
+		return nil
+	}
+	tail := make([]byte, g.size-validEnd)
+	if _, err := f.ReadAt(tail, validEnd); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("spool: cannot read the tail of %q: %w", f.Name(), err)
+	}
+	qdir := filepath.Join(s.dir, quarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return diskError("create quarantine folder", err)
+	}
+	name := fmt.Sprintf("%s.tail-%d", segmentName(g.base), validEnd)
+	if err := os.WriteFile(filepath.Join(qdir, name), tail, 0o600); err != nil {
+		return diskError("write quarantined tail", err)
+	}
+	s.m.quarantined.Inc()
+	return syncDir(qdir)
+}
+
+// markDamaged records that the segment at base holds damage: trim moves it
+// to the quarantine folder instead of deleting it.
+func (s *Spool) markDamaged(base uint64) {
+	s.segMu.Lock()
+	if s.damaged == nil {
+		s.damaged = make(map[uint64]bool)
+	}
+	s.damaged[base] = true
+	s.segMu.Unlock()
+}
+
+// reserveName is a spare segment file holding only this run's header,
+// written in advance: on a full disk, rolling a delivered segment needs no
+// new space, since the reserve is renamed into place (see createSegment).
+const reserveName = "next-segment.reserve"
+
+// checkWrite asks the test hook, if any, whether n more bytes fit.
+func (s *Spool) checkWrite(n int) error {
+	if s.opts.writeCheck == nil {
+		return nil
+	}
+	return s.opts.writeCheck(int64(n))
+}
+
+// createSegment starts a segment at s.curBase + s.curSize, from the reserve
+// file if there is one, and then writes a new reserve. If it fails, the
 // current segment stays in use.
 func (s *Spool) createSegment() error {
 	base := s.curBase + uint64(s.curSize)
 	path := segmentPath(s.dir, base)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return diskError("create segment", err)
-	}
-	fail := func(op string, err error) error {
-		f.Close()
-		os.Remove(path)
-		return diskError(op, err)
-	}
-	if _, err := f.WriteAt(s.header, 0); err != nil {
-		return fail("write segment header", err)
-	}
-	if s.fsync {
-		if err := f.Sync(); err != nil {
-			return fail("fsync segment header", err)
+	f := s.takeReserve(path)
+	if f == nil {
+		var err error
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return diskError("create segment", err)
+		}
+		fail := func(op string, err error) error {
+			f.Close()
+			os.Remove(path)
+			return diskError(op, err)
+		}
+		err = s.checkWrite(len(s.header))
+		if err == nil {
+			_, err = f.WriteAt(s.header, 0)
+		}
+		if err != nil {
+			return fail("write segment header", err)
+		}
+		if s.fsync {
+			if err := f.Sync(); err != nil {
+				return fail("fsync segment header", err)
+			}
 		}
 	}
 	if err := syncDir(s.dir); err != nil {
-		return fail("fsync spool directory", err)
+		f.Close()
+		os.Remove(path)
+		return diskError("fsync spool directory", err)
 	}
 	if s.cur != nil {
 		// The old segment's frames were all written (and, in fsync mode,
@@ -207,8 +324,65 @@ func (s *Spool) createSegment() error {
 	s.cur, s.curBase, s.curSize = f, base, int64(len(s.header))
 	s.segMu.Lock()
 	s.segs = append(s.segs, segment{base: base, size: s.curSize})
+	s.hasActive = true
 	s.segMu.Unlock()
 	s.diskBytes.Add(s.curSize)
+	s.reserveErr = s.makeReserve()
+	return nil
+}
+
+// takeReserve renames the reserve file to path and opens it for writing,
+// if it holds exactly this run's header; nil otherwise.
+func (s *Spool) takeReserve(path string) *os.File {
+	rpath := filepath.Join(s.dir, reserveName)
+	b, err := os.ReadFile(rpath)
+	if err != nil {
+		return nil
+	}
+	if !bytes.Equal(b, s.header) {
+		os.Remove(rpath) // an older run's names
+		return nil
+	}
+	if err := os.Rename(rpath, path); err != nil {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		os.Remove(path)
+		return nil
+	}
+	return f
+}
+
+// makeReserve writes the reserve file for the next segment (fsynced in
+// fsync mode), so that a full disk can still roll a delivered segment. Its error says the
+// disk has no room left for even a header.
+func (s *Spool) makeReserve() error {
+	rpath := filepath.Join(s.dir, reserveName)
+	tmp := rpath + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return diskError("create segment reserve", err)
+	}
+	err = s.checkWrite(len(s.header))
+	if err == nil {
+		_, err = f.Write(s.header)
+	}
+	if err == nil && s.fsync {
+		// As for segment headers: without fsync a power loss may leave
+		// it empty, and takeReserve then ignores it.
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, rpath)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return diskError("write segment reserve", err)
+	}
 	return nil
 }
 
@@ -357,6 +531,11 @@ func (s *Spool) writeGroup(buf []byte) error {
 		return nil
 	}
 	err := s.writeFrames(buf)
+	if err == nil && s.reserveErr != nil {
+		// The disk was full when the reserve was due: retry while it
+		// takes writes again, before it is needed.
+		s.reserveErr = s.makeReserve()
+	}
 	if err == nil && s.fsync {
 		s.m.fsyncs.Inc()
 		if err = diskError("fsync", s.cur.Sync()); err != nil {
@@ -378,6 +557,7 @@ func (s *Spool) writeFrames(buf []byte) error {
 			return err
 		}
 		s.curBad = false
+		s.trim() // a delivered segment left behind by the failure can go
 	}
 	for len(buf) > 0 {
 		// Take the whole frames that fit in the current segment (at least
@@ -400,13 +580,15 @@ func (s *Spool) writeFrames(buf []byte) error {
 			if err := s.createSegment(); err != nil {
 				return err
 			}
-			if len(s.readers) == 0 {
-				s.trim() // nobody reads: keep only the segment being written
-			}
+			s.trim() // frees the previous segment if it was delivered
 			continue
 		}
 		s.m.writes.Inc()
-		if _, err := s.cur.WriteAt(buf[:n], s.curSize); err != nil {
+		err := s.checkWrite(n)
+		if err == nil {
+			_, err = s.cur.WriteAt(buf[:n], s.curSize)
+		}
+		if err != nil {
 			// Best effort: drop a partial write so the segment ends on a
 			// frame boundary. Readers and the next Open check anyway.
 			s.cur.Truncate(s.curSize)
@@ -432,9 +614,12 @@ func (s *Spool) trim() error {
 		low = min(low, r.committed.Load())
 	}
 	var del []segment
+	var bad []bool
 	s.segMu.Lock()
-	for len(s.segs) > 1 && min(s.segs[0].end(), s.segs[1].base) <= low {
+	for len(s.segs) > 0 && (len(s.segs) > 1 || !s.hasActive) && s.segEnd(0) <= low {
 		del = append(del, s.segs[0])
+		bad = append(bad, s.damaged[s.segs[0].base])
+		delete(s.damaged, s.segs[0].base)
 		s.segs = s.segs[1:]
 	}
 	s.segMu.Unlock()
@@ -442,8 +627,17 @@ func (s *Spool) trim() error {
 		return nil
 	}
 	var errs []error
-	for _, g := range del {
-		err := os.Remove(segmentPath(s.dir, g.base))
+	for i, g := range del {
+		path := segmentPath(s.dir, g.base)
+		var err error
+		if bad[i] {
+			if err = s.quarantine(segmentName(g.base), path); err == nil {
+				s.opts.Logger.Warn("spool: damaged segment delivered as far as it could be; kept in quarantine",
+					"segment", filepath.Join(s.dir, quarantineDir, segmentName(g.base)))
+			}
+		} else {
+			err = os.Remove(path)
+		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -456,6 +650,15 @@ func (s *Spool) trim() error {
 		return diskError("delete segment", err)
 	}
 	return nil
+}
+
+// segEnd returns where segment i's records end: its size, or the next
+// segment's base if the file is longer. segMu is held.
+func (s *Spool) segEnd(i int) uint64 {
+	if i+1 < len(s.segs) {
+		return min(s.segs[i].end(), s.segs[i+1].base)
+	}
+	return s.segs[i].end()
 }
 
 // CloseAppends stops accepting records (later Appends return ErrClosed) and
@@ -505,11 +708,82 @@ func (s *Spool) closeFiles() error {
 }
 
 // Err returns the last disk error, or nil if the last write succeeded. For
-// readiness checks.
+// readiness checks: once Options.DiskRetryInterval has passed since the
+// error, Err tries the disk again by itself (it starts a new segment and
+// writes the reserve), so readiness returns when space does, without
+// waiting for an Append.
 func (s *Spool) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.diskErr == nil || s.closed || s.flushing || time.Since(s.diskErrAt) < s.opts.DiskRetryInterval {
+		return s.diskErr
+	}
+	s.flushing = true // lead, so that cur is ours
+	s.mu.Unlock()
+	err := s.probe()
+	s.mu.Lock()
+	s.flushing = false
+	if err == nil {
+		s.diskErr = nil
+	} else {
+		s.diskErr, s.diskErrAt = err, time.Now()
+	}
+	s.cond.Broadcast()
 	return s.diskErr
+}
+
+// probe checks that the disk takes writes again: it starts the segment a
+// failure left missing, and rewrites the reserve. Only the flush leader
+// calls it.
+func (s *Spool) probe() error {
+	if s.curBad {
+		if err := s.createSegment(); err != nil {
+			return err
+		}
+		s.curBad = false
+		s.durable.Store(s.curBase + uint64(s.curSize))
+		s.trim()
+		return s.reserveErr
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, reserveName)); err == nil {
+		return nil
+	}
+	s.reserveErr = s.makeReserve()
+	return s.reserveErr
+}
+
+// rollDelivered starts a new segment when every reader has committed past
+// the end of the segment being written and the disk or the size cap is
+// under pressure, so that trim can free that segment: otherwise a
+// delivered segment would hold its space until it filled up, which on a
+// full disk it never does.
+func (s *Spool) rollDelivered() {
+	low := ^uint64(0)
+	for _, r := range s.readers {
+		low = min(low, r.committed.Load())
+	}
+	s.mu.Lock()
+	if s.flushing || s.closed || len(s.active) > 0 || s.cur == nil || s.curBad ||
+		low < s.curBase+uint64(s.curSize) || s.curSize <= int64(len(s.header)) ||
+		(s.diskErr == nil && s.diskBytes.Load()+int64(frameHeaderLen+s.opts.MaxRecordBytes) <= s.opts.MaxBytes) {
+		s.mu.Unlock()
+		return
+	}
+	s.flushing = true
+	s.mu.Unlock()
+	err := s.createSegment()
+	if err == nil {
+		s.durable.Store(s.curBase + uint64(s.curSize))
+	}
+	s.mu.Lock()
+	s.flushing = false
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if err != nil {
+		s.opts.Logger.Warn("spool: cannot roll the delivered segment", "err", err)
+		return
+	}
+	s.trim()
 }
 
 // Full reports whether the spool holds at least MaxBytes minus room for one

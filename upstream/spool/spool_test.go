@@ -337,27 +337,91 @@ func TestDamagedMiddle(t *testing.T) {
 	}
 }
 
+// TestDamagedHeader reproduces issue 13 item 3's second loss: one flipped
+// bit in a segment's magic cut the segment to nothing although every frame
+// verified. The frames are delivered now, and the segment is kept aside.
 func TestDamagedHeader(t *testing.T) {
+	f := func(newest bool, damage func(b []byte)) {
+		t.Helper()
+		dir := t.TempDir()
+		o := Options{Dir: dir, Destinations: []string{"a"}}
+		s, _ := Open(o)
+		for i := 0; i < 50; i++ {
+			s.Append(rec(i), 1)
+		}
+		s.Close()
+		if !newest {
+			s, _ = Open(o) // seals the first segment
+			s.Append(rec(50), 1)
+			s.Close()
+		}
+		want := seq(0, 50)
+		if !newest {
+			want = append(want, 50)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+		b, _ := os.ReadFile(files[0])
+		damage(b)
+		os.WriteFile(files[0], b, 0o600)
+		s = openT(t, o)
+		got := drain(t, s, 0)
+		t.Logf("newest %v: acknowledged %d, delivered %d, lost %d", newest, len(want), len(got), len(want)-len(got))
+		if !equalInts(got, want) {
+			t.Fatalf("got %v", got)
+		}
+		if err := s.Reader(0).Commit(s.Reader(0).Pos()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "quarantine", filepath.Base(files[0]))); err != nil || s.Quarantined() != 1 {
+			t.Fatalf("damaged segment not kept in quarantine (%d): %v", s.Quarantined(), err)
+		}
+	}
+	for _, newest := range []bool{false, true} {
+		f(newest, func(b []byte) { b[3] ^= 0x04 })                // the magic
+		f(newest, func(b []byte) { b[13] ^= 0x80 })               // the header checksum
+		f(newest, func(b []byte) { b[9] ^= 0x01 })                // the names length
+		f(newest, func(b []byte) { b[segHeaderFixed] ^= 0x20 })   // the names
+		f(newest, func(b []byte) { clear(b[:segHeaderFixed+1]) }) // all of it
+	}
+}
+
+// TestDamagedLengthResyncs reproduces issue 13 item 3's first loss: one
+// flipped high bit in a mid-segment frame's length made the frame run past
+// the segment's end, and the reader skipped to the end, losing every later
+// frame. Only the damaged frame is lost now, and it is counted exactly.
+func TestDamagedLengthResyncs(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{Dir: dir, Destinations: []string{"a"}}
 	s, _ := Open(o)
-	for i := 0; i < 5; i++ {
+	var offs []int64
+	for i := 0; i < 100; i++ {
+		offs = append(offs, s.curSize)
 		s.Append(rec(i), 1)
 	}
 	s.Close()
 	s, _ = Open(o) // seals the first segment
-	s.Append(rec(5), 1)
 	s.Close()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 	b, _ := os.ReadFile(files[0])
-	b[3] = 'X'
+	b[offs[40]+2] ^= 0x10 // length + 1 MiB: past the segment's end
 	os.WriteFile(files[0], b, 0o600)
 	s = openT(t, o)
-	if got := drain(t, s, 0); !equalInts(got, []int{5}) {
+	got := drain(t, s, 0)
+	t.Logf("acknowledged 100, delivered %d, lost %d; counted %d records, %d bytes", len(got), 100-len(got), s.Corrupt(0), s.CorruptBytes(0))
+	if want := append(seq(0, 40), seq(41, 100)...); !equalInts(got, want) {
 		t.Fatalf("got %v", got)
 	}
-	if c := s.Corrupt(0); c != 1 {
-		t.Fatalf("corrupt = %d, want 1", c)
+	if s.Corrupt(0) != 1 || s.CorruptBytes(0) != uint64(offs[41]-offs[40]) {
+		t.Fatalf("counted %d records and %d bytes, want 1 and %d", s.Corrupt(0), s.CorruptBytes(0), offs[41]-offs[40])
+	}
+	if err := s.Reader(0).Commit(s.Reader(0).Pos()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quarantine", filepath.Base(files[0]))); err != nil {
+		t.Fatalf("delivered damaged segment not kept in quarantine: %v", err)
+	}
+	if _, err := os.Stat(files[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("delivered damaged segment still in the spool: %v", err)
 	}
 }
 
