@@ -6,6 +6,7 @@
 //	beacongate consent TC_STRING                                         decode a TCF v2 TC string
 //	beacongate explain -config FILE [-request FILE]                      dry run of the policy
 //	beacongate report -config FILE [-format md|html]                     record of processing
+//	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
 //
 // main only parses flags and wires the packages together.
 package main
@@ -32,6 +33,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runExplain(args[1:], stdin, stdout, stderr)
 		case "report":
 			return runReport(args[1:], stdout, stderr)
+		case "tag":
+			return runTag(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -50,6 +53,7 @@ Usage:
   beacongate consent TC_STRING
   beacongate explain -config FILE [-request FILE]
   beacongate report -config FILE [-format md|html] [-o FILE]
+  beacongate tag [-url BASE] [-site ID] [-sri]
 
 Run "beacongate serve -h" for the server's flags.
 `
