@@ -47,3 +47,28 @@ func TestEventIDFromPage(t *testing.T) {
 		t.Fatalf("%d events", len(rec.ids))
 	}
 }
+
+// FuzzEventID: setEventID never panics, and what it keeps is 8-64
+// characters of the base64url alphabet.
+func FuzzEventID(f *testing.F) {
+	for _, s := range []string{"Qm9vbXNoYWthbGFrYTEyMw", "", "short", "has space 12345", strings.Repeat("a", 64), strings.Repeat("a", 65), "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var e event.Event
+		e.Reset()
+		r := setEventID(&e, v)
+		if r != reasonNone {
+			if len(e.EventID) != 0 {
+				t.Fatalf("rejected value kept: %q", e.EventID)
+			}
+			return
+		}
+		if len(v) == 0 {
+			return
+		}
+		if len(e.EventID) < 8 || len(e.EventID) > 64 || strings.Trim(string(e.EventID), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			t.Fatalf("kept %q", e.EventID)
+		}
+	})
+}
