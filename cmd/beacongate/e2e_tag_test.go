@@ -382,6 +382,72 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			},
 		},
 		{
+			name: "gpp", timeout: 3000,
+			// A stub GPP 1.1 CMP (__gpp addEventListener: listenerRegistered,
+			// then signalStatus ready) whose string carries a tcfeuv2
+			// section consenting to everything.
+			head: `<script>
+(function () {
+  var ping = {gppVersion: "1.1", cmpStatus: "loaded", cmpDisplayStatus: "visible", signalStatus: "not ready",
+    supportedAPIs: ["2:tcfeuv2"], cmpId: 18, sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {}};
+  var listeners = [];
+  window.__gpp = function (cmd, cb) {
+    if (cmd === "ping") { cb(ping, true); return; }
+    if (cmd === "addEventListener") {
+      var id = listeners.push(cb);
+      cb({eventName: "listenerRegistered", listenerId: id, data: true, pingData: ping}, true);
+    }
+  };
+  setTimeout(function () {
+    ping = Object.assign({}, ping, {signalStatus: "ready", cmpDisplayStatus: "hidden", sectionList: [2], applicableSections: [2],
+      gppString: "DBABM~` + tcAll + `"});
+    listeners.forEach(function (cb, i) { cb({eventName: "signalStatus", listenerId: i + 1, data: "ready", pingData: ping}, true); });
+  }, 150);
+})();
+</script>`,
+			want: func(r []tagRecord) bool { return countEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := eventsOf(recs, "pageview")[0]
+				if pv.Consent.State != "ads" || pv.Consent.Signal != "gpp" {
+					s.errorf("pageview: consent %+v; want ads from gpp (waited for signalStatus ready)", pv.Consent)
+				}
+				if pv.Client != "" || s.vals["storage"] != "0|" {
+					s.errorf("client %q, storage %q: the tag does not decode GPP, so it stores nothing", pv.Client, s.vals["storage"])
+				}
+			},
+		},
+		{
+			name: "withdraw", timeout: 3000,
+			// Consent to storage, then withdrawn: the one first-party id is
+			// sent while granted and removed with the withdrawal.
+			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "first");</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "first") }); err != nil {
+					return err
+				}
+				id, err := evalString(ctx, `localStorage.getItem("bg_cid")`)
+				s.vals["id_granted"] = id
+				if err != nil {
+					return err
+				}
+				_, err = evalString(ctx, `bg("consent", []); bg("track", "second"); "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return countEvents(r, "first", "second") },
+			check: func(s *tagRun, recs []tagRecord) {
+				first, second := eventsOf(recs, "first")[0], eventsOf(recs, "second")[0]
+				if len(s.vals["id_granted"]) != 22 || first.Client == "" || first.Consent.State != "analytics" {
+					s.errorf("first: stored id %q, client %q, consent %+v; want a 22-character id and its pseudonym under analytics", s.vals["id_granted"], first.Client, first.Consent)
+				}
+				if second.Client != "" || second.Consent.State != "none" || second.Consent.Signal != "explicit" {
+					s.errorf("second: client %q consent %+v; want no id, none by explicit refusal", second.Client, second.Consent)
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage after withdrawal: %q; want empty", s.vals["storage"])
+				}
+			},
+		},
+		{
 			name: "cross-origin-demo", demo: true,
 			// examples/demo.html, on another site than the gateway, with the
 			// README's snippet pasted in; driven by its buttons.
