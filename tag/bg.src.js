@@ -266,6 +266,11 @@
     var eid = opts && typeof opts.eid === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(opts.eid) ? opts.eid : newID();
     queue.push({ event: name, url: location.href, ref: ref === undefined ? d.referrer : ref, eid: eid, props: cleanProps(props) });
     schedule();
+    try {
+      // The page can share each id, also of automatic page views, e.g.
+      // addEventListener('bg:event', e => fbq(..., {eventID: e.detail.eid})).
+      w.dispatchEvent(new CustomEvent('bg:event', { detail: { event: name, eid: eid } }));
+    } catch (e) {}
     return eid;
   }
 

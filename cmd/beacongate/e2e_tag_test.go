@@ -304,6 +304,7 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 		},
 		{
 			name: "spa", timeout: 3000,
+			head: `<script>window.seen = []; addEventListener("bg:event", function (e) { seen.push(e.detail.event + ":" + e.detail.eid); });</script>`,
 			body: `<script>bg("consent", ["analytics"]);</script>`,
 			drive: func(ctx context.Context, s *tagRun) error {
 				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return len(eventsOf(r, "pageview")) >= 1 }); err != nil {
@@ -331,6 +332,11 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 				}
 				if want := "/page/spa /page/spa/two?tab=1 /page/spa"; strings.Join(paths, " ") != want {
 					s.errorf("page views %q; want %q", strings.Join(paths, " "), want)
+				}
+				for _, r := range pv {
+					if r.EID == "" || !strings.Contains(" "+s.vals["seen"]+" ", " pageview:"+r.EID+" ") {
+						s.errorf("pageview %s: eid %q was not announced to the page (bg:event saw %q)", r.URL, r.EID, s.vals["seen"])
+					}
 				}
 				if len(pv) == 3 && (pv[1].Referrer != pv[0].URL || pv[2].Referrer != pv[1].URL) {
 					s.errorf("SPA referrers %q, %q; want the previous URLs %q, %q", pv[1].Referrer, pv[2].Referrer, pv[0].URL, pv[1].URL)
@@ -814,6 +820,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 		if sc.gpc {
 			s.vals["gpc"], _ = evalString(ctx, `String(navigator.globalPrivacyControl)`)
 		}
+		s.vals["seen"], _ = evalString(ctx, `(window.seen || []).join(" ")`)
 	}
 	// Late duplicates would show here: wait for one more shipper batch.
 	time.Sleep(300 * time.Millisecond)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -70,4 +71,25 @@ func readmeSnippet(t *testing.T, readme string) string {
 		t.Fatal("README.md: the bg.js snippet's code fence is not closed")
 	}
 	return block
+}
+
+// TestBinaryLinksNoTagTooling fails when esbuild (used by go generate ./tag
+// and the tag's tests) or chromedp (the browser suite) is linked into the
+// gateway binary.
+func TestBinaryLinksNoTagTooling(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !strings.Contains(string(out), "github.com/beacongate/beacongate/tag\n") {
+		t.Fatalf("the binary does not link the tag package; go list output looks wrong")
+	}
+	for _, bad := range []string{"github.com/evanw/esbuild", "github.com/chromedp/", "github.com/beacongate/beacongate/tag/internal/minify"} {
+		if strings.Contains(string(out), bad) {
+			t.Errorf("the beacongate binary links %s", bad)
+		}
+	}
 }
