@@ -454,6 +454,21 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			},
 		},
 		{
+			name: "storage-blocked", timeout: 3000,
+			// Storage that throws (blocked third-party storage, a sandbox):
+			// the tag goes on without an id and without an error.
+			head: `<script>Object.defineProperty(window, "localStorage", {get: function () { throw new DOMException("blocked", "SecurityError"); }});</script>`,
+			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "blocked");</script>`,
+			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "blocked") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Client != "" || r.Consent.State != "analytics" {
+						s.errorf("%s: client %q consent %+v; want no id (storage blocked), analytics", r.Event, r.Client, r.Consent)
+					}
+				}
+			},
+		},
+		{
 			name: "cross-origin-demo", demo: true,
 			// examples/demo.html, on another site than the gateway, with the
 			// README's snippet pasted in; driven by its buttons.
@@ -812,7 +827,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 	}
 	s.logf("records complete after %v", time.Since(began).Round(time.Millisecond))
 	if sc.name != "unload" {
-		st, err := evalString(ctx, `localStorage.length + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
+		st, err := evalString(ctx, `(function () { try { return localStorage.length; } catch (e) { return 0; } })() + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
 		if err != nil {
 			s.errorf("reading storage: %v", err)
 		}
