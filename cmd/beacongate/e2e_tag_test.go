@@ -192,6 +192,12 @@ func tagScenarios() []*tagScenario {
 	return []*tagScenario{
 		{
 			name: "no-banner", timeout: 300,
+			// Count the tag's beacons and the events in each.
+			head: `<script>
+window.beacons = [];
+var sendBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, body) { beacons.push(JSON.parse(body).length); return sendBeacon(u, body); };
+</script>`,
 			// Bad input from the page: nothing may throw, a non-plain
 			// property is dropped, the event still goes out.
 			body: `<script>
@@ -210,6 +216,9 @@ bg("track", "signup", {plan: "pro", n: 3, ok: true, nested: {x: 1}, list: [1], f
 				}
 				if s.vals["storage"] != "0|" {
 					s.errorf("storage and cookies after the page: %q; want none (0 localStorage keys, no cookie)", s.vals["storage"])
+				}
+				if s.vals["beacons"] != "2" {
+					s.errorf("beacons sent, events in each: %q; want one beacon with both events (batched)", s.vals["beacons"])
 				}
 			},
 		},
@@ -766,7 +775,9 @@ destinations:
 			if strings.HasPrefix(line, "beacongate_gateway_rejected_total{") && !strings.HasSuffix(line, " 0") {
 				t.Errorf("the gateway rejected a request from bg.js: %s", line)
 			}
-			if strings.HasPrefix(line, "beacongate_gateway_tag_requests_total{") {
+			if strings.HasPrefix(line, "beacongate_gateway_tag_requests_total{") ||
+				strings.HasPrefix(line, `beacongate_gateway_requests_total{endpoint="beacon"}`) ||
+				strings.HasPrefix(line, `beacongate_gateway_events_total{endpoint="beacon"}`) {
 				t.Log(line)
 			}
 		}
@@ -836,6 +847,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 			s.vals["gpc"], _ = evalString(ctx, `String(navigator.globalPrivacyControl)`)
 		}
 		s.vals["seen"], _ = evalString(ctx, `(window.seen || []).join(" ")`)
+		s.vals["beacons"], _ = evalString(ctx, `(window.beacons || []).join(" ")`)
 	}
 	// Late duplicates would show here: wait for one more shipper batch.
 	time.Sleep(300 * time.Millisecond)
