@@ -463,6 +463,23 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			},
 		},
 		{
+			name: "beacon-refused", timeout: 300,
+			// sendBeacon refuses (its quota is used up): the tag falls back
+			// to fetch with keepalive, still text/plain, still no preflight.
+			head: `<script>navigator.sendBeacon = function () { return false; };
+window.fetches = [];
+var realFetch = window.fetch;
+window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.keepalive); return realFetch.apply(this, arguments); };
+</script>`,
+			body: `<script>bg("track", "via_fetch");</script>`,
+			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "via_fetch") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if s.vals["fetches"] != "POST no-cors true" {
+					s.errorf("fetch calls %q; want one POST no-cors keepalive", s.vals["fetches"])
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
@@ -848,6 +865,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 		}
 		s.vals["seen"], _ = evalString(ctx, `(window.seen || []).join(" ")`)
 		s.vals["beacons"], _ = evalString(ctx, `(window.beacons || []).join(" ")`)
+		s.vals["fetches"], _ = evalString(ctx, `(window.fetches || []).join(" ")`)
 	}
 	// Late duplicates would show here: wait for one more shipper batch.
 	time.Sleep(300 * time.Millisecond)
