@@ -30,15 +30,15 @@ import (
 // gateway wrote and that the page logged no error. Scenarios run at the same
 // time, each in its own browser tab, with its own site id.
 
-// tcAll is a valid TCF 2.2 TC string consenting to every purpose and both
+// tagTCAll is a valid TCF 2.2 TC string consenting to every purpose and both
 // special features (the one the README decodes).
-const tcAll = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA"
+const tagTCAll = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA"
 
-// tcRefuseAll returns tc with every special feature opt-in and purpose
+// tagTCRefuseAll returns tc with every special feature opt-in and purpose
 // consent bit cleared: the TC string of a visitor who refused everything.
 // In the core segment the special features take bits 140-151 and the
 // purpose consents bits 152-175.
-func tcRefuseAll(tc string) string {
+func tagTCRefuseAll(tc string) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	b := []byte(tc)
 	for bit := 140; bit < 176; bit++ {
@@ -49,13 +49,13 @@ func tcRefuseAll(tc string) string {
 	return string(b)
 }
 
-// stubCMP implements the part of the IAB TCF v2.2 CMP API (__tcfapi) that
+// tagStubCMP implements the part of the IAB TCF v2.2 CMP API (__tcfapi) that
 // a vendor script uses: addEventListener calls back at once with the
 // current TCData and again on each change, with a listenerId;
 // removeEventListener and ping. The page drives it with cmp.show() (the
 // banner is shown: cmpuishown) and cmp.answer(tcString, purposes)
 // (useractioncomplete); cmp.loaded(...) is a returning visitor (tcloaded).
-const stubCMP = `<script>
+const tagStubCMP = `<script>
 (function () {
   var listeners = {}, next = 1;
   var state = {cmpStatus: "loaded", eventStatus: "cmpuishown", gdprApplies: true, tcString: "",
@@ -154,7 +154,7 @@ func (s *tagRun) logf(format string, args ...any) {
 	s.logs = append(s.logs, fmt.Sprintf(format, args...))
 }
 
-func eventsOf(recs []tagRecord, name string) []tagRecord {
+func tagEvents(recs []tagRecord, name string) []tagRecord {
 	var out []tagRecord
 	for _, r := range recs {
 		if r.Event == name {
@@ -164,17 +164,17 @@ func eventsOf(recs []tagRecord, name string) []tagRecord {
 	return out
 }
 
-func countEvents(recs []tagRecord, names ...string) bool {
+func tagHasEvents(recs []tagRecord, names ...string) bool {
 	for _, n := range names {
-		if len(eventsOf(recs, n)) == 0 {
+		if len(tagEvents(recs, n)) == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// evalString evaluates js in the page and returns its string result.
-func evalString(ctx context.Context, js string) (string, error) {
+// tagEval evaluates js in the page and returns its string result.
+func tagEval(ctx context.Context, js string) (string, error) {
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
 	if err != nil {
 		return "", err
@@ -204,7 +204,7 @@ navigator.sendBeacon = function (u, body) { beacons.push(JSON.parse(body).length
 bg(); bg(42); bg("nope", 1); bg("track"); bg("track", 42); bg("track", ""); bg("consent", null); bg("gcm", 5);
 bg("track", "signup", {plan: "pro", n: 3, ok: true, nested: {x: 1}, list: [1], f: function () {}, nan: NaN, u: undefined});
 </script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "signup") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "signup") },
 			check: func(s *tagRun, recs []tagRecord) {
 				for _, r := range recs {
 					if r.Consent.State != "none" || r.Consent.Signal != "none" {
@@ -224,12 +224,12 @@ bg("track", "signup", {plan: "pro", n: 3, ok: true, nested: {x: 1}, list: [1], f
 		},
 		{
 			name: "banner-refuses", timeout: 3000,
-			head: stubCMP,
+			head: tagStubCMP,
 			body: `<script>
 cmp.show();
-setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []); bg("track", "after_refusal"); }, 150);
+setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `, []); bg("track", "after_refusal"); }, 150);
 </script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "after_refusal") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "after_refusal") },
 			check: func(s *tagRun, recs []tagRecord) {
 				for _, r := range recs {
 					// The page view waited for the banner: it carries the refusal.
@@ -247,28 +247,28 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 		},
 		{
 			name: "banner-accepts-later", timeout: 300, query: "?gclid=Cj0test42&utm_source=news",
-			head: stubCMP + `<script>document.cookie = "_fbp=fb.1.1700000000000.424242; path=/";</script>`,
+			head: tagStubCMP + `<script>document.cookie = "_fbp=fb.1.1700000000000.424242; path=/";</script>`,
 			body: `<script>cmp.show();</script>`,
 			drive: func(ctx context.Context, s *tagRun) error {
 				// The page view has gone out without consent after the
 				// timeout; the visitor accepts later.
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "pageview") }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
 					return err
 				}
-				if _, err := evalString(ctx, "cmp.answer(`"+tcAll+"`, [1,2,3,4,5,6,7,8,9,10,11])"); err != nil {
+				if _, err := tagEval(ctx, "cmp.answer(`"+tagTCAll+"`, [1,2,3,4,5,6,7,8,9,10,11])"); err != nil {
 					return err
 				}
-				eid, err := evalString(ctx, `bg("track", "purchase", {value: 9.5, currency: "EUR", coupon: {code: "X"}})`)
+				eid, err := tagEval(ctx, `bg("track", "purchase", {value: 9.5, currency: "EUR", coupon: {code: "X"}})`)
 				s.vals["eid"] = eid
 				return err
 			},
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "purchase") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "purchase") },
 			check: func(s *tagRun, recs []tagRecord) {
-				pv := eventsOf(recs, "pageview")[0]
+				pv := tagEvents(recs, "pageview")[0]
 				if pv.Consent.State != "none" || pv.Consent.Signal != "none" {
 					s.errorf("pageview: consent %+v; want none (sent after the timeout, before the answer)", pv.Consent)
 				}
-				p := eventsOf(recs, "purchase")[0]
+				p := tagEvents(recs, "purchase")[0]
 				if p.Consent.State != "ads" || p.Consent.Signal != "tcf" {
 					s.errorf("purchase: consent %+v; want ads from tcf (the answer applies to later events)", p.Consent)
 				}
@@ -293,7 +293,7 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 			name: "gpc", timeout: 3000, gpc: true,
 			head: `<script>document.cookie = "_fbp=fb.1.1700000000000.777; path=/";</script>`,
 			body: `<script>bg("consent", ["analytics", "ads", "device_storage"]); bg("track", "add_to_cart", {value: 3});</script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "add_to_cart") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "add_to_cart") },
 			check: func(s *tagRun, recs []tagRecord) {
 				if s.vals["gpc"] != "true" {
 					s.errorf("navigator.globalPrivacyControl = %q in the page", s.vals["gpc"])
@@ -316,21 +316,21 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 			head: `<script>window.seen = []; addEventListener("bg:event", function (e) { seen.push(e.detail.event + ":" + e.detail.eid); });</script>`,
 			body: `<script>bg("consent", ["analytics"]);</script>`,
 			drive: func(ctx context.Context, s *tagRun) error {
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return len(eventsOf(r, "pageview")) >= 1 }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 1 }); err != nil {
 					return err
 				}
-				if _, err := evalString(ctx, `history.pushState({}, "", "/page/spa/two?tab=1"); "ok"`); err != nil {
+				if _, err := tagEval(ctx, `history.pushState({}, "", "/page/spa/two?tab=1"); "ok"`); err != nil {
 					return err
 				}
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return len(eventsOf(r, "pageview")) >= 2 }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 2 }); err != nil {
 					return err
 				}
-				_, err := evalString(ctx, `history.back(); "ok"`)
+				_, err := tagEval(ctx, `history.back(); "ok"`)
 				return err
 			},
-			want: func(r []tagRecord) bool { return len(eventsOf(r, "pageview")) >= 3 },
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 3 },
 			check: func(s *tagRun, recs []tagRecord) {
-				pv := eventsOf(recs, "pageview")
+				pv := tagEvents(recs, "pageview")
 				var paths []string
 				for _, r := range pv {
 					if r.Consent.State != "analytics" {
@@ -358,10 +358,10 @@ setTimeout(function () { cmp.answer(` + "`" + tcRefuseAll(tcAll) + "`" + `, []);
 			// and the event are still waiting when the page goes away, in
 			// the same task as the event, and pagehide sends them.
 			drive: func(ctx context.Context, s *tagRun) error {
-				_, err := evalString(ctx, `bg("track", "leaving", {step: 1}); location.href = "/page/blank"; "ok"`)
+				_, err := tagEval(ctx, `bg("track", "leaving", {step: 1}); location.href = "/page/blank"; "ok"`)
 				return err
 			},
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "leaving") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "leaving") },
 			check: func(s *tagRun, recs []tagRecord) {
 				if n := len(recs); n != 2 {
 					s.errorf("%d records; want exactly pageview and leaving", n)
@@ -379,15 +379,15 @@ gtag("consent", "default", {ad_storage: "denied", analytics_storage: "denied", a
 setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"}); }, 100);
 </script>`,
 			drive: func(ctx context.Context, s *tagRun) error {
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "pageview") }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
 					return err
 				}
-				_, err := evalString(ctx, `gtag("consent", "update", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted"}); bg("track", "lead")`)
+				_, err := tagEval(ctx, `gtag("consent", "update", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted"}); bg("track", "lead")`)
 				return err
 			},
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "lead") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
 			check: func(s *tagRun, recs []tagRecord) {
-				pv, lead := eventsOf(recs, "pageview")[0], eventsOf(recs, "lead")[0]
+				pv, lead := tagEvents(recs, "pageview")[0], tagEvents(recs, "lead")[0]
 				if pv.Consent.State != "analytics" || pv.Consent.Signal != "consent_mode" {
 					s.errorf("pageview: consent %+v; want analytics from consent_mode (waited for the update)", pv.Consent)
 				}
@@ -415,14 +415,14 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
   };
   setTimeout(function () {
     ping = Object.assign({}, ping, {signalStatus: "ready", cmpDisplayStatus: "hidden", sectionList: [2], applicableSections: [2],
-      gppString: "DBABM~` + tcAll + `"});
+      gppString: "DBABM~` + tagTCAll + `"});
     listeners.forEach(function (cb, i) { cb({eventName: "signalStatus", listenerId: i + 1, data: "ready", pingData: ping}, true); });
   }, 150);
 })();
 </script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
 			check: func(s *tagRun, recs []tagRecord) {
-				pv := eventsOf(recs, "pageview")[0]
+				pv := tagEvents(recs, "pageview")[0]
 				if pv.Consent.State != "ads" || pv.Consent.Signal != "gpp" {
 					s.errorf("pageview: consent %+v; want ads from gpp (waited for signalStatus ready)", pv.Consent)
 				}
@@ -437,20 +437,20 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			// sent while granted and removed with the withdrawal.
 			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "first");</script>`,
 			drive: func(ctx context.Context, s *tagRun) error {
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "first") }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "first") }); err != nil {
 					return err
 				}
-				id, err := evalString(ctx, `localStorage.getItem("bg_cid")`)
+				id, err := tagEval(ctx, `localStorage.getItem("bg_cid")`)
 				s.vals["id_granted"] = id
 				if err != nil {
 					return err
 				}
-				_, err = evalString(ctx, `bg("consent", []); bg("track", "second"); "ok"`)
+				_, err = tagEval(ctx, `bg("consent", []); bg("track", "second"); "ok"`)
 				return err
 			},
-			want: func(r []tagRecord) bool { return countEvents(r, "first", "second") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "first", "second") },
 			check: func(s *tagRun, recs []tagRecord) {
-				first, second := eventsOf(recs, "first")[0], eventsOf(recs, "second")[0]
+				first, second := tagEvents(recs, "first")[0], tagEvents(recs, "second")[0]
 				if len(s.vals["id_granted"]) != 22 || first.Client == "" || first.Consent.State != "analytics" {
 					s.errorf("first: stored id %q, client %q, consent %+v; want a 22-character id and its pseudonym under analytics", s.vals["id_granted"], first.Client, first.Consent)
 				}
@@ -472,7 +472,7 @@ var realFetch = window.fetch;
 window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.keepalive); return realFetch.apply(this, arguments); };
 </script>`,
 			body: `<script>bg("track", "via_fetch");</script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "via_fetch") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "via_fetch") },
 			check: func(s *tagRun, recs []tagRecord) {
 				if s.vals["fetches"] != "POST no-cors true" {
 					s.errorf("fetch calls %q; want one POST no-cors keepalive", s.vals["fetches"])
@@ -485,7 +485,7 @@ window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.
 			// the tag goes on without an id and without an error.
 			head: `<script>Object.defineProperty(window, "localStorage", {get: function () { throw new DOMException("blocked", "SecurityError"); }});</script>`,
 			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "blocked");</script>`,
-			want: func(r []tagRecord) bool { return countEvents(r, "pageview", "blocked") },
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "blocked") },
 			check: func(s *tagRun, recs []tagRecord) {
 				for _, r := range recs {
 					if r.Client != "" || r.Consent.State != "analytics" {
@@ -499,24 +499,24 @@ window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.
 			// examples/demo.html, on another site than the gateway, with the
 			// README's snippet pasted in; driven by its buttons.
 			drive: func(ctx context.Context, s *tagRun) error {
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "pageview") }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
 					return err
 				}
-				if _, err := evalString(ctx, `document.getElementById("accept").click(); document.getElementById("cart").click(); "ok"`); err != nil {
+				if _, err := tagEval(ctx, `document.getElementById("accept").click(); document.getElementById("cart").click(); "ok"`); err != nil {
 					return err
 				}
-				if err := waitRecords(ctx, s, func(r []tagRecord) bool { return countEvents(r, "add_to_cart") }); err != nil {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "add_to_cart") }); err != nil {
 					return err
 				}
-				l, err := evalString(ctx, `document.getElementById("nav").click(); document.getElementById("log").textContent`)
+				l, err := tagEval(ctx, `document.getElementById("nav").click(); document.getElementById("log").textContent`)
 				_, s.vals["eid"], _ = strings.Cut(l, "add_to_cart, event id ")
 				s.vals["eid"], _, _ = strings.Cut(s.vals["eid"], "\n")
 				return err
 			},
-			want: func(r []tagRecord) bool { return len(eventsOf(r, "pageview")) >= 2 && countEvents(r, "add_to_cart") },
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 2 && tagHasEvents(r, "add_to_cart") },
 			check: func(s *tagRun, recs []tagRecord) {
-				pv := eventsOf(recs, "pageview")
-				cart := eventsOf(recs, "add_to_cart")[0]
+				pv := tagEvents(recs, "pageview")
+				cart := tagEvents(recs, "add_to_cart")[0]
 				if pv[0].Consent.State != "none" || !strings.HasPrefix(pv[0].URL, "http://localhost:") {
 					s.errorf("first pageview: consent %+v url %q; want none (before the banner) from localhost", pv[0].Consent, pv[0].URL)
 				}
@@ -534,8 +534,8 @@ window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.
 	}
 }
 
-// waitRecords polls the scenario's records until done accepts them.
-func waitRecords(ctx context.Context, s *tagRun, done func([]tagRecord) bool) error {
+// tagWaitRecords polls the scenario's records until done accepts them.
+func tagWaitRecords(ctx context.Context, s *tagRun, done func([]tagRecord) bool) error {
 	for {
 		s.mu.Lock()
 		ok := done(s.recs)
@@ -849,23 +849,23 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 			return
 		}
 	}
-	if err := waitRecords(ctx, s, sc.want); err != nil {
+	if err := tagWaitRecords(ctx, s, sc.want); err != nil {
 		s.errorf("%v; records so far: %d", err, len(s.recs))
 		return
 	}
 	s.logf("records complete after %v", time.Since(began).Round(time.Millisecond))
 	if sc.name != "unload" {
-		st, err := evalString(ctx, `(function () { try { return localStorage.length; } catch (e) { return 0; } })() + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
+		st, err := tagEval(ctx, `(function () { try { return localStorage.length; } catch (e) { return 0; } })() + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
 		if err != nil {
 			s.errorf("reading storage: %v", err)
 		}
 		s.vals["storage"] = st
 		if sc.gpc {
-			s.vals["gpc"], _ = evalString(ctx, `String(navigator.globalPrivacyControl)`)
+			s.vals["gpc"], _ = tagEval(ctx, `String(navigator.globalPrivacyControl)`)
 		}
-		s.vals["seen"], _ = evalString(ctx, `(window.seen || []).join(" ")`)
-		s.vals["beacons"], _ = evalString(ctx, `(window.beacons || []).join(" ")`)
-		s.vals["fetches"], _ = evalString(ctx, `(window.fetches || []).join(" ")`)
+		s.vals["seen"], _ = tagEval(ctx, `(window.seen || []).join(" ")`)
+		s.vals["beacons"], _ = tagEval(ctx, `(window.beacons || []).join(" ")`)
+		s.vals["fetches"], _ = tagEval(ctx, `(window.fetches || []).join(" ")`)
 	}
 	// Late duplicates would show here: wait for one more shipper batch.
 	time.Sleep(300 * time.Millisecond)
@@ -883,7 +883,7 @@ func demoWithReadmeSnippet(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snippet := strings.TrimSpace(readmeSnippet(t, string(readme)))
+	snippet := strings.TrimSpace(readmeTagSnippet(t, string(readme)))
 	b, err := os.ReadFile("../../examples/demo.html")
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func TestReadmeTagSnippet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snippet := readmeSnippet(t, string(readme))
+	snippet := readmeTagSnippet(t, string(readme))
 	for _, want := range []string{tag.Path(), `integrity="` + tag.SRI() + `"`} {
 		if !strings.Contains(snippet, want) {
 			t.Errorf("README's bg.js snippet lacks %s (stale: paste the output of beacongate tag):\n%s", want, snippet)
@@ -57,9 +57,9 @@ func TestReadmeTagSnippet(t *testing.T) {
 	}
 }
 
-// readmeSnippet returns the HTML block of the README between the
+// readmeTagSnippet returns the HTML block of the README between the
 // <!-- bg.js snippet --> marker and the end of its code fence.
-func readmeSnippet(t *testing.T, readme string) string {
+func readmeTagSnippet(t *testing.T, readme string) string {
 	t.Helper()
 	_, after, ok := strings.Cut(readme, "<!-- bg.js snippet -->")
 	if !ok {
