@@ -354,3 +354,18 @@ func TestScanConfig(t *testing.T) {
 		t.Fatalf("url %v; want my_click and utm_source removed", m["url"])
 	}
 }
+
+// TestEventIDKeptWithConsent: the page's event id (eid) is a join key with
+// other tags' records, so it is written only under analytics or ads, never
+// under none.
+func TestEventIDKeptWithConsent(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for explicit, want := range map[string]any{"": nil, "analytics": "Qm9vbXNoYWthbGFrYTEyMw", "analytics,ads": "Qm9vbXNoYWthbGFrYTEyMw"} {
+		e := plantedEvent(explicit)
+		e.EventID = append(e.EventID[:0], "Qm9vbXNoYWthbGFrYTEyMw"...)
+		m, out, _ := record(t, en, e)
+		if m["eid"] != want {
+			t.Errorf("consent %q: eid %v; want %v\n%s", explicit, m["eid"], want, out)
+		}
+	}
+}

@@ -183,6 +183,9 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
+	if len(e.EventID) > 0 && res.State != StateNone {
+		dst = appendStringField(dst, "eid", e.EventID) // checked by the gateway: A-Z a-z 0-9 - _ only
+	}
 	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() && !s2s {
 		sc.buf = ua.AppendJSON(sc.buf[:0])
 		uaEnd := len(sc.buf)

@@ -120,7 +120,10 @@ type Event struct {
 	Referrer []byte
 	UserID   []byte
 	ClientID []byte
-	Props    []Prop
+	// EventID is the page's own id for this event ("eid"), shared with
+	// other tags on the page so their records can be de-duplicated.
+	EventID []byte
+	Props   []Prop
 
 	UserAgent      []byte
 	AcceptLanguage []byte
@@ -143,6 +146,7 @@ func (e *Event) Reset() {
 	e.Referrer = e.Referrer[:0]
 	e.UserID = e.UserID[:0]
 	e.ClientID = e.ClientID[:0]
+	e.EventID = e.EventID[:0]
 	e.Props = e.Props[:0]
 	e.UserAgent = e.UserAgent[:0]
 	e.AcceptLanguage = e.AcceptLanguage[:0]

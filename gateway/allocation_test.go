@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/tag"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -71,4 +72,20 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9"), 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"), 40)
+}
+
+// TestTagAllocs: serving bg.js does not allocate either.
+func TestTagAllocs(t *testing.T) {
+	g := New(Settings{}, nil)
+	d := newDriver(g, "203.0.113.7")
+	for _, raw := range [][]byte{
+		rawRequest("GET", tag.Path(), nil, "Accept-Encoding", "gzip"),
+		rawRequest("GET", tag.AliasPath, nil),
+		rawRequest("GET", tag.Path(), nil, "If-None-Match", string(tagETag)),
+	} {
+		d.do(raw)
+		if n := testing.AllocsPerRun(300, func() { d.do(raw) }); n != 0 {
+			t.Errorf("%q: %v allocs per request; want 0", raw, n)
+		}
+	}
 }

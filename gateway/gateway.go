@@ -97,11 +97,12 @@ func compile(s Settings) *compiled {
 type Gateway struct {
 	settings atomic.Pointer[compiled]
 	metrics  *metrics
+	tagStats *tagMetrics
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
 func New(s Settings, reg prometheus.Registerer) *Gateway {
-	g := &Gateway{metrics: newMetrics(reg)}
+	g := &Gateway{metrics: newMetrics(reg), tagStats: newTagMetrics(reg)}
 	g.settings.Store(compile(s))
 	return g
 }
@@ -126,6 +127,10 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 		g.servePost(ctx, cfg, endpointBeacon)
 	case pathBLE:
 		g.servePost(ctx, cfg, endpointBLE)
+	case pathTag:
+		g.serveTag(ctx, true)
+	case pathTagAlias:
+		g.serveTag(ctx, false)
 	default:
 		g.reject(ctx, endpointOther, reasonNotFound)
 	}

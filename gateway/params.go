@@ -71,6 +71,8 @@ func assignText(e *event.Event, key, v []byte) (r reason, ok bool) {
 		return setField(&e.UserID, v, maxIDLen), true
 	case "cid":
 		return setField(&e.ClientID, v, maxIDLen), true
+	case "eid":
+		return setEventID(e, v), true
 	case "gdpr":
 		return setGDPR(e, v), true
 	case "gdpr_consent":

@@ -9,7 +9,7 @@ import (
 // TestLayering fails when an import breaks the one-way layering:
 // cmd → gateway → {anonymize, upstream, config}; anonymize and upstream never
 // import gateway or fasthttp; config and clock import no other package of
-// ours.
+// ours; tag is a leaf that imports no package of ours.
 func TestLayering(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not on PATH")
@@ -39,6 +39,13 @@ func TestLayering(t *testing.T) {
 			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "config", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "gateway":
 			forbidden = []string{mod + "cmd", mod + "bench"}
+		case "tag":
+			// A leaf: only its own generator helpers.
+			for _, d := range strings.Fields(deps) {
+				if strings.HasPrefix(d, mod) && d != mod+"tag" && !strings.HasPrefix(d, mod+"tag/") {
+					t.Errorf("%s imports %s: the tag package imports no other package of ours", rel, d)
+				}
+			}
 		default:
 			continue
 		}

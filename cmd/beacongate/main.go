@@ -8,6 +8,7 @@
 //	beacongate report -config FILE [-format md|html]                     record of processing
 //	beacongate healthcheck [-admin ADDR]                                 probe a running gateway
 //	beacongate version                                                   build version
+//	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
 //
 // main only parses flags and wires the packages together.
 package main
@@ -42,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runHealthcheck(args[1:], stdout, stderr)
 		case "version", "-version", "--version":
 			return runVersion(args[1:], stdout, stderr)
+		case "tag":
+			return runTag(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -116,6 +119,7 @@ Usage:
   beacongate report -config FILE [-format md|html] [-o FILE]
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
   beacongate version
+  beacongate tag [-url BASE] [-site ID] [-sri]
 
 Run "beacongate serve -h" for the server's flags.
 `

@@ -1,0 +1,903 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/beacongate/beacongate/tag"
+)
+
+// This file runs bg.js, the first-party tag, in a real headless Chromium
+// against the real binary. Each scenario is a page on another origin than
+// the gateway's, loading the tag the way the README's snippet does (async,
+// versioned URL, SRI, crossorigin), and each one asserts the records the
+// gateway wrote and that the page logged no error. Scenarios run at the same
+// time, each in its own browser tab, with its own site id.
+
+// tagTCAll is a valid TCF 2.2 TC string consenting to every purpose and both
+// special features (the one the README decodes).
+const tagTCAll = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA"
+
+// tagTCRefuseAll returns tc with every special feature opt-in and purpose
+// consent bit cleared: the TC string of a visitor who refused everything.
+// In the core segment the special features take bits 140-151 and the
+// purpose consents bits 152-175.
+func tagTCRefuseAll(tc string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := []byte(tc)
+	for bit := 140; bit < 176; bit++ {
+		i, shift := bit/6, 5-bit%6
+		v := strings.IndexByte(alphabet, b[i]) &^ (1 << shift)
+		b[i] = alphabet[v]
+	}
+	return string(b)
+}
+
+// tagStubCMP implements the part of the IAB TCF v2.2 CMP API (__tcfapi) that
+// a vendor script uses: addEventListener calls back at once with the
+// current TCData and again on each change, with a listenerId;
+// removeEventListener and ping. The page drives it with cmp.show() (the
+// banner is shown: cmpuishown) and cmp.answer(tcString, purposes)
+// (useractioncomplete); cmp.loaded(...) is a returning visitor (tcloaded).
+const tagStubCMP = `<script>
+(function () {
+  var listeners = {}, next = 1;
+  var state = {cmpStatus: "loaded", eventStatus: "cmpuishown", gdprApplies: true, tcString: "",
+    purpose: {consents: {}, legitimateInterests: {}}, vendor: {consents: {}, legitimateInterests: {}},
+    specialFeatureOptins: {}, tcfPolicyVersion: 5, cmpId: 18, cmpVersion: 2, isServiceSpecific: true};
+  var shown = false;
+  function data(id) { var d = JSON.parse(JSON.stringify(state)); d.listenerId = id; return d; }
+  function notify() { for (var id in listeners) listeners[id](data(+id), true); }
+  window.__tcfapi = function (cmd, version, cb, param) {
+    if (version !== 2 && version !== undefined) { cb(null, false); return; }
+    switch (cmd) {
+    case "ping":
+      cb({gdprApplies: true, cmpLoaded: true, cmpStatus: "loaded", displayStatus: shown ? "visible" : "hidden",
+          apiVersion: "2.2", cmpVersion: 2, cmpId: 18, gvlVersion: 141, tcfPolicyVersion: 5}, true);
+      return;
+    case "addEventListener":
+      var id = next++;
+      listeners[id] = cb;
+      if (shown || state.tcString) cb(data(id), true);
+      return;
+    case "removeEventListener":
+      var ok = !!listeners[param];
+      delete listeners[param];
+      cb(ok);
+      return;
+    }
+    cb(null, false);
+  };
+  function consents(ids) { var m = {}; for (var i = 1; i <= 11; i++) m[i] = ids.indexOf(i) >= 0; return m; }
+  window.cmp = {
+    show: function () { shown = true; state.eventStatus = "cmpuishown"; notify(); },
+    answer: function (tc, ids) { shown = false; state.eventStatus = "useractioncomplete"; state.tcString = tc;
+      state.purpose.consents = consents(ids); notify(); },
+    loaded: function (tc, ids) { state.eventStatus = "tcloaded"; state.tcString = tc; state.purpose.consents = consents(ids); notify(); }
+  };
+})();
+</script>
+`
+
+// tagPage is one scenario's page: head (before the snippet), the snippet
+// and body scripts.
+const tagPage = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>bg.js e2e</title>
+%s
+%s
+</head><body><pre id="out"></pre>
+%s
+</body></html>
+`
+
+// tagScenario is one page and what its records must show.
+type tagScenario struct {
+	name    string
+	timeout int    // data-consent-timeout, ms
+	head    string // before the snippet (a stub CMP, a GPC flag)
+	body    string // page script after the snippet
+	query   string // landing URL query
+	gpc     bool   // the browser sends Sec-GPC: 1 and navigator.globalPrivacyControl is true
+	demo    bool   // examples/demo.html with the README's snippet, on another site (localhost)
+	// drive acts on the loaded page; it may return values for check.
+	drive func(ctx context.Context, s *tagRun) error
+	// want returns true once the scenario's records are all there.
+	want func(recs []tagRecord) bool
+	// check asserts the records and the page's state.
+	check func(s *tagRun, recs []tagRecord)
+}
+
+// tagRecord is an output record with the fields the tag scenarios read.
+type tagRecord struct {
+	e2eRecord
+	EID string `json:"eid"`
+}
+
+// tagRun is one scenario's run: its failures are collected, then reported
+// by the scenario's subtest.
+type tagRun struct {
+	sc     *tagScenario
+	site   string
+	mu     sync.Mutex
+	errs   []string
+	logs   []string
+	vals   map[string]string // values the drive step read from the page
+	recs   []tagRecord
+	pageJS []string // console errors and exceptions
+}
+
+func (s *tagRun) errorf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, fmt.Sprintf(format, args...))
+}
+
+func (s *tagRun) logf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.logs = append(s.logs, fmt.Sprintf(format, args...))
+}
+
+func tagEvents(recs []tagRecord, name string) []tagRecord {
+	var out []tagRecord
+	for _, r := range recs {
+		if r.Event == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func tagHasEvents(recs []tagRecord, names ...string) bool {
+	for _, n := range names {
+		if len(tagEvents(recs, n)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tagEval evaluates js in the page and returns its string result.
+func tagEval(ctx context.Context, js string) (string, error) {
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "", nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// tagScenarios are the issue's scenarios: no banner, banner refuses, banner
+// accepts later, GPC on, SPA navigation, a page unloaded right after an
+// event; the cross-origin demo page is TestE2ETagDemo's.
+func tagScenarios() []*tagScenario {
+	return []*tagScenario{
+		{
+			name: "no-banner", timeout: 300,
+			// Count the tag's beacons and the events in each.
+			head: `<script>
+window.beacons = [];
+var sendBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, body) { beacons.push(JSON.parse(body).length); return sendBeacon(u, body); };
+</script>`,
+			// Bad input from the page: nothing may throw, a non-plain
+			// property is dropped, the event still goes out.
+			body: `<script>
+bg(); bg(42); bg("nope", 1); bg("track"); bg("track", 42); bg("track", ""); bg("consent", null); bg("gcm", 5);
+bg("track", "signup", {plan: "pro", n: 3, ok: true, nested: {x: 1}, list: [1], f: function () {}, nan: NaN, u: undefined});
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "signup") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Consent.State != "none" || r.Consent.Signal != "none" {
+						s.errorf("%s: consent %+v; want none by the strict default (no signal)", r.Event, r.Consent)
+					}
+					if r.Client != "" || r.EID != "" {
+						s.errorf("%s: client %q eid %q; want neither without consent", r.Event, r.Client, r.EID)
+					}
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage and cookies after the page: %q; want none (0 localStorage keys, no cookie)", s.vals["storage"])
+				}
+				if s.vals["beacons"] != "2" {
+					s.errorf("beacons sent, events in each: %q; want one beacon with both events (batched)", s.vals["beacons"])
+				}
+			},
+		},
+		{
+			name: "banner-refuses", timeout: 3000,
+			head: tagStubCMP,
+			body: `<script>
+cmp.show();
+setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `, []); bg("track", "after_refusal"); }, 150);
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "after_refusal") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					// The page view waited for the banner: it carries the refusal.
+					if r.Consent.State != "none" || r.Consent.Signal != "tcf" {
+						s.errorf("%s: consent %+v; want none decided by tcf", r.Event, r.Consent)
+					}
+					if r.Client != "" {
+						s.errorf("%s: client id without device_storage consent", r.Event)
+					}
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage and cookies: %q; want none", s.vals["storage"])
+				}
+			},
+		},
+		{
+			name: "banner-accepts-later", timeout: 300, query: "?gclid=Cj0test42&utm_source=news",
+			head: tagStubCMP + `<script>document.cookie = "_fbp=fb.1.1700000000000.424242; path=/";</script>`,
+			body: `<script>cmp.show();</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				// The page view has gone out without consent after the
+				// timeout; the visitor accepts later.
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
+					return err
+				}
+				if _, err := tagEval(ctx, "cmp.answer(`"+tagTCAll+"`, [1,2,3,4,5,6,7,8,9,10,11])"); err != nil {
+					return err
+				}
+				eid, err := tagEval(ctx, `bg("track", "purchase", {value: 9.5, currency: "EUR", coupon: {code: "X"}})`)
+				s.vals["eid"] = eid
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "purchase") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")[0]
+				if pv.Consent.State != "none" || pv.Consent.Signal != "none" {
+					s.errorf("pageview: consent %+v; want none (sent after the timeout, before the answer)", pv.Consent)
+				}
+				p := tagEvents(recs, "purchase")[0]
+				if p.Consent.State != "ads" || p.Consent.Signal != "tcf" {
+					s.errorf("purchase: consent %+v; want ads from tcf (the answer applies to later events)", p.Consent)
+				}
+				if len(s.vals["eid"]) != 22 || p.EID != s.vals["eid"] {
+					s.errorf("purchase: record eid %q, page got %q; want the same 22-character id", p.EID, s.vals["eid"])
+				}
+				if p.Client == "" {
+					s.errorf("purchase: no client pseudonym although device_storage was granted")
+				}
+				if p.Props["value"] != 9.5 || p.Props["currency"] != "EUR" || p.Props["coupon"] != nil {
+					s.errorf("purchase props %v; want value and currency, coupon (an object) dropped", p.Props)
+				}
+				if p.Props["_fbp"] != "fb.1.1700000000000.424242" || p.Props["gclid"] != "Cj0test42" {
+					s.errorf("purchase props %v; want _fbp and the landing gclid with ads consent", p.Props)
+				}
+				if !strings.HasPrefix(s.vals["storage"], "1|") {
+					s.errorf("storage: %q; want the one first-party id in localStorage", s.vals["storage"])
+				}
+			},
+		},
+		{
+			name: "gpc", timeout: 3000, gpc: true,
+			head: `<script>document.cookie = "_fbp=fb.1.1700000000000.777; path=/";</script>`,
+			body: `<script>bg("consent", ["analytics", "ads", "device_storage"]); bg("track", "add_to_cart", {value: 3});</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "add_to_cart") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if s.vals["gpc"] != "true" {
+					s.errorf("navigator.globalPrivacyControl = %q in the page", s.vals["gpc"])
+				}
+				for _, r := range recs {
+					if r.Consent.State != "analytics" {
+						s.errorf("%s: consent %+v; want analytics (GPC removes ads)", r.Event, r.Consent)
+					}
+					if _, ok := r.Props["_fbp"]; ok {
+						s.errorf("%s: _fbp was read and sent under GPC", r.Event)
+					}
+					if r.Client == "" {
+						s.errorf("%s: no client pseudonym although device_storage was granted", r.Event)
+					}
+				}
+			},
+		},
+		{
+			name: "spa", timeout: 3000,
+			head: `<script>window.seen = []; addEventListener("bg:event", function (e) { seen.push(e.detail.event + ":" + e.detail.eid); });</script>`,
+			body: `<script>bg("consent", ["analytics"]);</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 1 }); err != nil {
+					return err
+				}
+				if _, err := tagEval(ctx, `history.pushState({}, "", "/page/spa/two?tab=1"); "ok"`); err != nil {
+					return err
+				}
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 2 }); err != nil {
+					return err
+				}
+				_, err := tagEval(ctx, `history.back(); "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 3 },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")
+				var paths []string
+				for _, r := range pv {
+					if r.Consent.State != "analytics" {
+						s.errorf("pageview %s: consent %+v; want analytics", r.URL, r.Consent)
+					}
+					_, path, _ := strings.Cut(strings.TrimPrefix(r.URL, "http://"), "/")
+					paths = append(paths, "/"+path)
+				}
+				if want := "/page/spa /page/spa/two?tab=1 /page/spa"; strings.Join(paths, " ") != want {
+					s.errorf("page views %q; want %q", strings.Join(paths, " "), want)
+				}
+				for _, r := range pv {
+					if r.EID == "" || !strings.Contains(" "+s.vals["seen"]+" ", " pageview:"+r.EID+" ") {
+						s.errorf("pageview %s: eid %q was not announced to the page (bg:event saw %q)", r.URL, r.EID, s.vals["seen"])
+					}
+				}
+				if len(pv) == 3 && (pv[1].Referrer != pv[0].URL || pv[2].Referrer != pv[1].URL) {
+					s.errorf("SPA referrers %q, %q; want the previous URLs %q, %q", pv[1].Referrer, pv[2].Referrer, pv[0].URL, pv[1].URL)
+				}
+			},
+		},
+		{
+			name: "unload", timeout: 10000,
+			// Consent never answers within the page's life: the page view
+			// and the event are still waiting when the page goes away, in
+			// the same task as the event, and pagehide sends them.
+			drive: func(ctx context.Context, s *tagRun) error {
+				_, err := tagEval(ctx, `bg("track", "leaving", {step: 1}); location.href = "/page/blank"; "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "leaving") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if n := len(recs); n != 2 {
+					s.errorf("%d records; want exactly pageview and leaving", n)
+				}
+			},
+		},
+		{
+			name: "consent-mode", timeout: 3000,
+			// gtag's consent commands in the dataLayer: the default is not an
+			// answer, the update is; a later update applies to later events.
+			head: `<script>
+window.dataLayer = window.dataLayer || [];
+function gtag() { dataLayer.push(arguments); }
+gtag("consent", "default", {ad_storage: "denied", analytics_storage: "denied", ad_user_data: "denied", ad_personalization: "denied"});
+setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"}); }, 100);
+</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
+					return err
+				}
+				_, err := tagEval(ctx, `gtag("consent", "update", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted"}); bg("track", "lead")`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv, lead := tagEvents(recs, "pageview")[0], tagEvents(recs, "lead")[0]
+				if pv.Consent.State != "analytics" || pv.Consent.Signal != "consent_mode" {
+					s.errorf("pageview: consent %+v; want analytics from consent_mode (waited for the update)", pv.Consent)
+				}
+				if lead.Consent.State != "ads" || lead.Consent.Signal != "consent_mode" || lead.Client == "" {
+					s.errorf("lead: consent %+v client %q; want ads from consent_mode and a client id (both storages granted)", lead.Consent, lead.Client)
+				}
+			},
+		},
+		{
+			name: "gpp", timeout: 3000,
+			// A stub GPP 1.1 CMP (__gpp addEventListener: listenerRegistered,
+			// then signalStatus ready) whose string carries a tcfeuv2
+			// section consenting to everything.
+			head: `<script>
+(function () {
+  var ping = {gppVersion: "1.1", cmpStatus: "loaded", cmpDisplayStatus: "visible", signalStatus: "not ready",
+    supportedAPIs: ["2:tcfeuv2"], cmpId: 18, sectionList: [], applicableSections: [-1], gppString: "", parsedSections: {}};
+  var listeners = [];
+  window.__gpp = function (cmd, cb) {
+    if (cmd === "ping") { cb(ping, true); return; }
+    if (cmd === "addEventListener") {
+      var id = listeners.push(cb);
+      cb({eventName: "listenerRegistered", listenerId: id, data: true, pingData: ping}, true);
+    }
+  };
+  setTimeout(function () {
+    ping = Object.assign({}, ping, {signalStatus: "ready", cmpDisplayStatus: "hidden", sectionList: [2], applicableSections: [2],
+      gppString: "DBABM~` + tagTCAll + `"});
+    listeners.forEach(function (cb, i) { cb({eventName: "signalStatus", listenerId: i + 1, data: "ready", pingData: ping}, true); });
+  }, 150);
+})();
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")[0]
+				if pv.Consent.State != "ads" || pv.Consent.Signal != "gpp" {
+					s.errorf("pageview: consent %+v; want ads from gpp (waited for signalStatus ready)", pv.Consent)
+				}
+				if pv.Client != "" || s.vals["storage"] != "0|" {
+					s.errorf("client %q, storage %q: the tag does not decode GPP, so it stores nothing", pv.Client, s.vals["storage"])
+				}
+			},
+		},
+		{
+			name: "withdraw", timeout: 3000,
+			// Consent to storage, then withdrawn: the one first-party id is
+			// sent while granted and removed with the withdrawal.
+			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "first");</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "first") }); err != nil {
+					return err
+				}
+				id, err := tagEval(ctx, `localStorage.getItem("bg_cid")`)
+				s.vals["id_granted"] = id
+				if err != nil {
+					return err
+				}
+				_, err = tagEval(ctx, `bg("consent", []); bg("track", "second"); "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "first", "second") },
+			check: func(s *tagRun, recs []tagRecord) {
+				first, second := tagEvents(recs, "first")[0], tagEvents(recs, "second")[0]
+				if len(s.vals["id_granted"]) != 22 || first.Client == "" || first.Consent.State != "analytics" {
+					s.errorf("first: stored id %q, client %q, consent %+v; want a 22-character id and its pseudonym under analytics", s.vals["id_granted"], first.Client, first.Consent)
+				}
+				if second.Client != "" || second.Consent.State != "none" || second.Consent.Signal != "explicit" {
+					s.errorf("second: client %q consent %+v; want no id, none by explicit refusal", second.Client, second.Consent)
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage after withdrawal: %q; want empty", s.vals["storage"])
+				}
+			},
+		},
+		{
+			name: "beacon-refused", timeout: 300,
+			// sendBeacon refuses (its quota is used up): the tag falls back
+			// to fetch with keepalive, still text/plain, still no preflight.
+			head: `<script>navigator.sendBeacon = function () { return false; };
+window.fetches = [];
+var realFetch = window.fetch;
+window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.keepalive); return realFetch.apply(this, arguments); };
+</script>`,
+			body: `<script>bg("track", "via_fetch");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "via_fetch") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if s.vals["fetches"] != "POST no-cors true" {
+					s.errorf("fetch calls %q; want one POST no-cors keepalive", s.vals["fetches"])
+				}
+			},
+		},
+		{
+			name: "storage-blocked", timeout: 3000,
+			// Storage that throws (blocked third-party storage, a sandbox):
+			// the tag goes on without an id and without an error.
+			head: `<script>Object.defineProperty(window, "localStorage", {get: function () { throw new DOMException("blocked", "SecurityError"); }});</script>`,
+			body: `<script>bg("consent", ["analytics", "device_storage"]); bg("track", "blocked");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "blocked") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Client != "" || r.Consent.State != "analytics" {
+						s.errorf("%s: client %q consent %+v; want no id (storage blocked), analytics", r.Event, r.Client, r.Consent)
+					}
+				}
+			},
+		},
+		{
+			name: "cross-origin-demo", demo: true,
+			// examples/demo.html, on another site than the gateway, with the
+			// README's snippet pasted in; driven by its buttons.
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
+					return err
+				}
+				if _, err := tagEval(ctx, `document.getElementById("accept").click(); document.getElementById("cart").click(); "ok"`); err != nil {
+					return err
+				}
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "add_to_cart") }); err != nil {
+					return err
+				}
+				l, err := tagEval(ctx, `document.getElementById("nav").click(); document.getElementById("log").textContent`)
+				_, s.vals["eid"], _ = strings.Cut(l, "add_to_cart, event id ")
+				s.vals["eid"], _, _ = strings.Cut(s.vals["eid"], "\n")
+				return err
+			},
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 2 && tagHasEvents(r, "add_to_cart") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")
+				cart := tagEvents(recs, "add_to_cart")[0]
+				if pv[0].Consent.State != "none" || !strings.HasPrefix(pv[0].URL, "http://localhost:") {
+					s.errorf("first pageview: consent %+v url %q; want none (before the banner) from localhost", pv[0].Consent, pv[0].URL)
+				}
+				if cart.Consent.State != "analytics" || cart.Consent.Signal != "explicit" || cart.EID == "" || cart.EID != s.vals["eid"] {
+					s.errorf("add_to_cart: consent %+v eid %q (page logged %q); want analytics, explicit, the logged id", cart.Consent, cart.EID, s.vals["eid"])
+				}
+				if cart.Props["sku"] != "A-42" || cart.Props["value"] != 19.9 || cart.Props["gift"] != false {
+					s.errorf("add_to_cart props %v", cart.Props)
+				}
+				if len(pv) != 2 || !strings.HasSuffix(pv[1].URL, "/demo.html?step=checkout") || pv[1].Referrer != pv[0].URL || pv[1].Consent.State != "analytics" {
+					s.errorf("single-page navigation: %d page views, last %q from %q (%+v)", len(pv), pv[len(pv)-1].URL, pv[len(pv)-1].Referrer, pv[len(pv)-1].Consent)
+				}
+			},
+		},
+	}
+}
+
+// tagWaitRecords polls the scenario's records until done accepts them.
+func tagWaitRecords(ctx context.Context, s *tagRun, done func([]tagRecord) bool) error {
+	for {
+		s.mu.Lock()
+		ok := done(s.recs)
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for records: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// tagUserAgent is a desktop Chrome's user agent.
+const tagUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+// tagBrowser starts one headless Chromium for the suite, with the flags a
+// machine without network needs, and returns the allocator context.
+func tagBrowser(t *testing.T, dir string) (context.Context, context.CancelFunc) {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not on PATH (Debian package chromium; .ci/run installs it): skipping the bg.js browser suite")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-default-browser-check", true),
+		// The default HeadlessChrome user agent is a bot, which the ads
+		// policy drops; the scenarios are about a visitor's browser.
+		chromedp.UserAgent(tagUserAgent),
+		chromedp.UserDataDir(filepath.Join(dir, "chromium-profile")),
+		chromedp.Env("HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir),
+	}
+	return chromedp.NewExecAllocator(context.Background(), opts...)
+}
+
+// watchConsole records the page's console errors, uncaught exceptions and
+// error-level log entries (failed loads, CSP, SRI mismatches).
+func watchConsole(ctx context.Context, s *tagRun) error {
+	return chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				s.mu.Lock()
+				s.pageJS = append(s.pageJS, "console."+string(ev.Type)+": "+strings.Join(parts, " "))
+				s.mu.Unlock()
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			s.mu.Lock()
+			s.pageJS = append(s.pageJS, "exception: "+msg)
+			s.mu.Unlock()
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError {
+				s.mu.Lock()
+				s.pageJS = append(s.pageJS, "log: "+ev.Entry.Text+" "+ev.Entry.URL)
+				s.mu.Unlock()
+			}
+		}
+	})
+}
+
+// tagSnippet is the README's snippet for a gateway at base and site.
+func tagSnippet(base, site string, timeout int) string {
+	s := tag.Snippet(base, site)
+	return strings.Replace(s, `data-site=`, fmt.Sprintf(`data-consent-timeout="%d" data-site=`, timeout), 1)
+}
+
+// readTagRecords reads every record under out and sorts them to their
+// scenario by site id.
+func readTagRecords(t *testing.T, out string) map[string][]tagRecord {
+	t.Helper()
+	_, recs := readOut(t, out)
+	by := map[string][]tagRecord{}
+	for _, r := range recs {
+		var tr tagRecord
+		if err := json.Unmarshal([]byte(r.raw), &tr); err != nil {
+			t.Fatalf("record %s: %v", r.raw, err)
+		}
+		tr.raw = r.raw
+		by[r.Site] = append(by[r.Site], tr)
+	}
+	return by
+}
+
+// TestE2ETag runs the bg.js scenarios in parallel tabs of one Chromium
+// against one gateway process.
+func TestE2ETag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser suite: not in -short mode")
+	}
+	start := time.Now()
+	dir := t.TempDir()
+	actx, cancelAlloc := tagBrowser(t, dir)
+	defer cancelAlloc()
+
+	var gwBase string
+	var mu sync.Mutex
+	scenarios := tagScenarios()
+	byName := map[string]*tagScenario{}
+	for _, sc := range scenarios {
+		byName[sc.name] = sc
+	}
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		base := gwBase
+		mu.Unlock()
+		rest, ok := strings.CutPrefix(r.URL.Path, "/page/")
+		name, _, _ := strings.Cut(rest, "/")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if name == "blank" {
+			fmt.Fprint(w, `<!doctype html><html><head><link rel="icon" href="data:,"></head><body>left</body></html>`)
+			return
+		}
+		sc := byName[name]
+		if !ok || sc == nil {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(base, "tag-"+sc.name, sc.timeout), sc.body)
+	}))
+	defer page.Close()
+
+	// The demo page is on another site (localhost, not 127.0.0.1), as a
+	// customer's site is, with the README's snippet pasted in.
+	demoHTML := demoWithReadmeSnippet(t)
+	demo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		base := gwBase
+		mu.Unlock()
+		if r.URL.Path != "/demo.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, strings.ReplaceAll(demoHTML, "http://localhost:8080", base))
+	}))
+	defer demo.Close()
+	demoBase := strings.Replace(demo.URL, "127.0.0.1", "localhost", 1)
+
+	var sites strings.Builder
+	for _, sc := range scenarios {
+		if !sc.demo {
+			fmt.Fprintf(&sites, "  - id: tag-%s\n    origins: [%s]\n", sc.name, page.URL)
+		}
+	}
+	fmt.Fprintf(&sites, "  - id: demo.example\n    origins: [%s]\n", demoBase)
+	cfg := writeE2EConfig(t, dir, "tag.yaml", "sites:\n"+sites.String()+`consent:
+  purposes: [analytics, ads, personalization, precise_geo, device_storage]
+properties:
+  allow: [plan, n, ok, value, currency, coupon, step, _fbp, gclid, sku, gift]
+destinations:
+  - name: local
+    type: file
+    batch: {max_age: 100ms}
+`)
+	data := filepath.Join(dir, "data")
+	p := startGateway(t, data, cfg)
+	defer p.kill()
+	mu.Lock()
+	gwBase = "http://" + p.addr
+	mu.Unlock()
+
+	// One browser for all scenarios: the first context starts it.
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
+
+	runs := make([]*tagRun, len(scenarios))
+	for i, sc := range scenarios {
+		runs[i] = &tagRun{sc: sc, site: "tag-" + sc.name, vals: map[string]string{}}
+		if sc.demo {
+			runs[i].site = "demo.example"
+		}
+	}
+	// Collect records for all scenarios in one poller.
+	out := filepath.Join(data, "out")
+	stopPoll := make(chan struct{})
+	var pollWG sync.WaitGroup
+	pollWG.Add(1)
+	go func() {
+		defer pollWG.Done()
+		for {
+			by := readTagRecords(t, out)
+			for _, s := range runs {
+				s.mu.Lock()
+				s.recs = by[s.site]
+				s.mu.Unlock()
+			}
+			select {
+			case <-stopPoll:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for _, s := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := page.URL + "/page/" + s.sc.name + s.sc.query
+			if s.sc.demo {
+				u = demoBase + "/demo.html"
+			}
+			runTagScenario(bctx, u, s)
+		}()
+	}
+	wg.Wait()
+	close(stopPoll)
+	pollWG.Wait()
+
+	for _, s := range runs {
+		t.Run(s.sc.name, func(t *testing.T) {
+			for _, l := range s.logs {
+				t.Log(l)
+			}
+			for _, r := range s.recs {
+				t.Logf("record: %s", r.raw)
+			}
+			for _, e := range s.errs {
+				t.Error(e)
+			}
+			for _, e := range s.pageJS {
+				t.Errorf("page console: %s", e)
+			}
+		})
+	}
+	if st, m := httpGet(t, "http://"+p.admin+"/metrics"); st == 200 {
+		for _, line := range strings.Split(string(m), "\n") {
+			if strings.HasPrefix(line, "beacongate_gateway_rejected_total{") && !strings.HasSuffix(line, " 0") {
+				t.Errorf("the gateway rejected a request from bg.js: %s", line)
+			}
+			if strings.HasPrefix(line, "beacongate_gateway_tag_requests_total{") ||
+				strings.HasPrefix(line, `beacongate_gateway_requests_total{endpoint="beacon"}`) ||
+				strings.HasPrefix(line, `beacongate_gateway_events_total{endpoint="beacon"}`) {
+				t.Log(line)
+			}
+		}
+	}
+	t.Logf("bg.js suite: %d scenarios in %v", len(runs), time.Since(start).Round(time.Millisecond))
+}
+
+// runTagScenario opens the scenario's page in a new tab, drives it and
+// waits for its records, all within 20 s.
+func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
+	sc := s.sc
+	// Each scenario in its own browser context: no cookie or storage is
+	// shared between the tabs (they are all on the page server's origin).
+	tctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(tctx, 20*time.Second)
+	defer cancel()
+	if err := watchConsole(ctx, s); err != nil {
+		s.errorf("opening a tab: %v", err)
+		return
+	}
+	began := time.Now()
+	if sc.gpc {
+		// What a browser with Global Privacy Control on does: the header on
+		// every request, and the property in every page.
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			s.errorf("network.enable: %v", err)
+			return
+		}
+		if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Sec-GPC": "1"}}); err != nil {
+			s.errorf("extra headers: %v", err)
+			return
+		}
+		if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: function () { return true; }, configurable: true});`,
+		}); err != nil {
+			s.errorf("GPC property: %v", err)
+			return
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+		s.errorf("loading the page: %v", err)
+		return
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(window.bg && window.bg.v === 1)`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		s.errorf("waiting for bg.js to load: %v", err)
+		return
+	}
+	if sc.drive != nil {
+		if err := sc.drive(ctx, s); err != nil {
+			s.errorf("driving the page: %v", err)
+			return
+		}
+	}
+	if err := tagWaitRecords(ctx, s, sc.want); err != nil {
+		s.errorf("%v; records so far: %d", err, len(s.recs))
+		return
+	}
+	s.logf("records complete after %v", time.Since(began).Round(time.Millisecond))
+	if sc.name != "unload" {
+		st, err := tagEval(ctx, `(function () { try { return localStorage.length; } catch (e) { return 0; } })() + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
+		if err != nil {
+			s.errorf("reading storage: %v", err)
+		}
+		s.vals["storage"] = st
+		if sc.gpc {
+			s.vals["gpc"], _ = tagEval(ctx, `String(navigator.globalPrivacyControl)`)
+		}
+		s.vals["seen"], _ = tagEval(ctx, `(window.seen || []).join(" ")`)
+		s.vals["beacons"], _ = tagEval(ctx, `(window.beacons || []).join(" ")`)
+		s.vals["fetches"], _ = tagEval(ctx, `(window.fetches || []).join(" ")`)
+	}
+	// Late duplicates would show here: wait for one more shipper batch.
+	time.Sleep(300 * time.Millisecond)
+	s.mu.Lock()
+	recs := append([]tagRecord(nil), s.recs...)
+	s.mu.Unlock()
+	sc.check(s, recs)
+}
+
+// demoWithReadmeSnippet returns examples/demo.html with its snippet replaced
+// by the README's, after checking that the two are the same.
+func demoWithReadmeSnippet(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippet := strings.TrimSpace(readmeTagSnippet(t, string(readme)))
+	b, err := os.ReadFile("../../examples/demo.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	const begin, end = "<!-- bg.js snippet", "<!-- end of bg.js snippet -->"
+	i := strings.Index(html, begin)
+	j := strings.Index(html, end)
+	if i < 0 || j < i {
+		t.Fatalf("examples/demo.html lacks the %q ... %q markers", begin, end)
+	}
+	i += strings.Index(html[i:], "-->") + len("-->")
+	if own := strings.TrimSpace(html[i:j]); own != snippet {
+		t.Errorf("examples/demo.html's snippet differs from the README's:\n%s\nREADME:\n%s", own, snippet)
+	}
+	return html[:i] + "\n" + snippet + "\n" + html[j:]
+}

@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/tag"
+)
+
+// The tag, bg.js, is served at its versioned path (content never changes,
+// cached for a year) and at a short-lived alias for pages that cannot pin
+// the version. Both allow any origin: a <script integrity=…
+// crossorigin=anonymous> on a site's page fetches it in CORS mode.
+var (
+	pathTag      = tag.Path()
+	pathTagAlias = tag.AliasPath
+
+	tagETag              = []byte(`"` + strings.TrimSuffix(strings.TrimPrefix(tag.Name(), "bg."), ".js") + `"`)
+	tagContentType       = []byte("text/javascript; charset=utf-8")
+	tagCacheImmutable    = []byte("public, max-age=31536000, immutable")
+	tagCacheAlias        = []byte("public, max-age=300") // 5 minutes: a new release reaches /bg.js pages soon
+	tagHdrCacheControl   = []byte("Cache-Control")
+	tagHdrETag           = []byte("ETag")
+	tagHdrVary           = []byte("Vary")
+	tagHdrACAO           = []byte("Access-Control-Allow-Origin")
+	tagHdrCORP           = []byte("Cross-Origin-Resource-Policy")
+	tagHdrNoSniff        = []byte("X-Content-Type-Options")
+	tagHdrEncoding       = []byte("Content-Encoding")
+	tagAllowGet          = []byte("GET, HEAD")
+	tagHdrAcceptEncoding = []byte("Accept-Encoding")
+	tagValAny            = []byte("*")
+	tagValCrossOrigin    = []byte("cross-origin")
+	tagValNoSniff        = []byte("nosniff")
+	tagValGzip           = []byte("gzip")
+	tagBodyMethod        = []byte("method not allowed\n")
+)
+
+// tagResult is the outcome of a request for the tag, a metric label.
+type tagResult uint8
+
+const (
+	tagServed tagResult = iota
+	tagNotModified
+	tagMethodNotAllowed
+	numTagResults
+)
+
+func (r tagResult) String() string {
+	switch r {
+	case tagServed:
+		return "served"
+	case tagNotModified:
+		return "not_modified"
+	}
+	return "method_not_allowed"
+}
+
+// tagMetrics counts requests for the tag by result.
+type tagMetrics struct {
+	requests [numTagResults]prometheus.Counter
+}
+
+func newTagMetrics(reg prometheus.Registerer) *tagMetrics {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_gateway_tag_requests_total",
+		Help: "Requests for the bg.js tag, by result (served, not_modified, method_not_allowed).",
+	}, []string{"result"})
+	if reg != nil {
+		reg.MustRegister(vec)
+	}
+	m := &tagMetrics{}
+	for r := tagResult(0); r < numTagResults; r++ {
+		m.requests[r] = vec.WithLabelValues(r.String())
+	}
+	return m
+}
+
+// serveTag answers GET and HEAD for the tag: gzipped when the client accepts
+// it, 304 for a matching If-None-Match. immutable selects the versioned
+// path's year-long caching over the alias's short one.
+func (g *Gateway) serveTag(ctx *fasthttp.RequestCtx, immutable bool) {
+	h := &ctx.Response.Header
+	if !ctx.IsGet() && !ctx.IsHead() {
+		g.tagStats.requests[tagMethodNotAllowed].Inc()
+		ctx.Response.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+		h.SetContentTypeBytes(contentTypeText)
+		h.SetBytesKV(headerAllow, tagAllowGet)
+		ctx.Response.SetBodyRaw(tagBodyMethod)
+		return
+	}
+	if immutable {
+		h.SetBytesKV(tagHdrCacheControl, tagCacheImmutable)
+	} else {
+		h.SetBytesKV(tagHdrCacheControl, tagCacheAlias)
+	}
+	h.SetBytesKV(tagHdrETag, tagETag)
+	h.SetBytesKV(tagHdrVary, tagHdrAcceptEncoding)
+	h.SetBytesKV(tagHdrACAO, tagValAny)
+	h.SetBytesKV(tagHdrCORP, tagValCrossOrigin)
+	h.SetBytesKV(tagHdrNoSniff, tagValNoSniff)
+	if inm := ctx.Request.Header.PeekBytes(tagHdrIfNoneMatch); len(inm) > 0 && bytes.Contains(inm, tagETag) {
+		g.tagStats.requests[tagNotModified].Inc()
+		ctx.Response.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	g.tagStats.requests[tagServed].Inc()
+	h.SetContentTypeBytes(tagContentType)
+	if bytes.Contains(ctx.Request.Header.PeekBytes(tagHdrAcceptEncoding), tagValGzip) {
+		h.SetBytesKV(tagHdrEncoding, tagValGzip)
+		ctx.Response.SetBodyRaw(tag.Gzip())
+		return
+	}
+	ctx.Response.SetBodyRaw(tag.JS())
+}
+
+var tagHdrIfNoneMatch = []byte("If-None-Match")

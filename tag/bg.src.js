@@ -1,0 +1,403 @@
+// bg.js: beacongate's first-party tag. It reads the page's own consent
+// sources (IAB TCF, GPP, Global Privacy Control, Google Consent Mode, an
+// explicit bg('consent', [...]) call), sends page views and bg('track', ...)
+// events to the gateway that served it (POST /b, JSON array, text/plain so no
+// CORS preflight), and decides nothing itself: the gateway applies the
+// policy. It stores nothing unless device_storage is granted, and reads ad
+// identifiers only when ads are granted.
+//
+// This file is the source. bg.min.js is generated from it by
+// `go generate ./tag` (esbuild) and committed; a test fails when it is stale.
+//
+// Every entry point is wrapped in guard(): the tag never throws into the page.
+(function (w, d, nav) {
+  'use strict';
+  // The whole start is guarded too: nothing here may throw into the page.
+  try {
+
+    var noop = function () {};
+
+    // guard wraps f so that nothing it throws reaches the page.
+    function guard(f) {
+      return function () {
+        try {
+          return f.apply(this, arguments);
+        } catch (e) {
+          return undefined;
+        }
+      };
+    }
+
+    var prev = w.bg;
+    if (prev && prev.v) {
+      return; // loaded twice: the first copy keeps running
+    }
+
+    var script = d.currentScript;
+    var data = (script && script.dataset) || {};
+    var src = (script && script.src) || '';
+    var timeout = parseInt(data.consentTimeout, 10);
+    var cfg = {
+      site: data.site || location.hostname,
+      endpoint: data.endpoint || (src ? new URL(src).origin : '') + '/b',
+      timeout: timeout >= 0 ? timeout : 500,
+    };
+
+    // Click ids that ad platforms add to landing URLs.
+    var CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'dclid', 'fbclid', 'msclkid', 'ttclid', 'twclid', 'li_fat_id', 'epik', 'yclid'];
+    // First-party ad cookies, read only with ads consent.
+    var AD_COOKIES = ['_fbp', '_fbc', '_ttp', '_ga'];
+    var STORE_KEY = 'bg_cid';
+    var MAX_PROPS = 64;
+    var MAX_BATCH = 50; // the gateway's default server.max_events_per_request
+
+    // Consent as the page's sources last told it. null: that source said nothing.
+    var tcf = null; // {gdpr: 0|1, tc: string, p: {purpose id: bool}}
+    var gpp = null; // {s: string, sid: string}
+    var gcm = null; // {ad_storage: 'granted'|'denied', ...}
+    var explicit = null; // array of purpose names
+    var answered = false; // the banner answered, or the wait timed out
+    var tcfOn = false;
+    var gppOn = false;
+
+    var queue = [];
+    var scheduled = false;
+    var lastURL = location.href;
+    var landing = new URL(location.href);
+
+    // newID returns 22 base64url characters from 16 random bytes.
+    function newID() {
+      var b = new Uint8Array(16);
+      var c = w.crypto;
+      if (c && c.getRandomValues) {
+        c.getRandomValues(b);
+      } else {
+        for (var i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
+      }
+      return btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    }
+
+    // cleanProps keeps own properties whose values are strings, numbers
+    // (finite) or booleans; everything else is dropped.
+    function cleanProps(p, out) {
+      out = out || {};
+      if (!p || typeof p !== 'object') return out;
+      var n = 0;
+      for (var k in out) n++;
+      for (k in p) {
+        if (n >= MAX_PROPS) break;
+        if (!Object.prototype.hasOwnProperty.call(p, k) || k.length > 64) continue;
+        var v = p[k];
+        var t = typeof v;
+        if ((t === 'string' && v.length <= 1024) || t === 'boolean' || (t === 'number' && isFinite(v))) {
+          out[k] = v;
+          n++;
+        }
+      }
+      return out;
+    }
+
+    // gcmGranted reads one Consent Mode type: true granted, false denied or unset.
+    function gcmGranted(type) {
+      return gcm[type] === 'granted';
+    }
+
+    // granted tells whether every consent source that speaks grants purpose
+    // (the gateway's most_restrictive merge), failing closed with no source.
+    // Only 'ads' and 'device_storage' are asked: they decide what the tag
+    // itself reads and stores.
+    function granted(purpose) {
+      var ads = purpose === 'ads';
+      if (ads && nav.globalPrivacyControl) return false;
+      var any = false;
+      var ok = true;
+      if (explicit) {
+        any = true;
+        ok = explicit.indexOf(purpose) >= 0;
+      }
+      if (tcf && tcf.tc) {
+        any = true;
+        var need = ads ? [1, 3, 4, 7] : [1];
+        for (var i = 0; i < need.length; i++) ok = ok && !!tcf.p[need[i]];
+      }
+      if (gcm) {
+        any = true;
+        ok = ok && gcmGranted('ad_storage') && (ads ? gcm.ad_user_data !== 'denied' && gcm.ad_personalization !== 'denied' : gcmGranted('analytics_storage'));
+      }
+      if (gpp && !tcf && !explicit && !gcm) {
+        any = true;
+        ok = false; // the tag does not decode GPP itself: fail closed locally
+      }
+      return any && ok;
+    }
+
+    // clientID returns the one first-party id, kept in localStorage only with
+    // device_storage consent; without it any stored id is removed.
+    function clientID() {
+      var s;
+      try {
+        s = w.localStorage;
+        if (!granted('device_storage')) {
+          if (s.getItem(STORE_KEY) !== null) s.removeItem(STORE_KEY);
+          return '';
+        }
+        var id = s.getItem(STORE_KEY);
+        if (!id || !/^[A-Za-z0-9_-]{22}$/.test(id)) {
+          id = newID();
+          s.setItem(STORE_KEY, id);
+        }
+        return id;
+      } catch (e) {
+        return ''; // storage blocked or sandboxed
+      }
+    }
+
+    function cookie(name) {
+      var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+      return m ? decodeURIComponent(m[1]) : '';
+    }
+
+    // adIDs returns the ad cookies and landing-page click ids as properties.
+    function adIDs(out) {
+      for (var i = 0; i < AD_COOKIES.length; i++) {
+        var v = cookie(AD_COOKIES[i]);
+        if (v) out[AD_COOKIES[i]] = v;
+      }
+      for (i = 0; i < CLICK_IDS.length; i++) {
+        v = landing.searchParams.get(CLICK_IDS[i]);
+        if (v) out[CLICK_IDS[i]] = v;
+      }
+    }
+
+    // stripClickIDs removes ad click ids from a URL sent without ads consent.
+    function stripClickIDs(href) {
+      try {
+        var u = new URL(href);
+        var changed = false;
+        for (var i = 0; i < CLICK_IDS.length; i++) {
+          if (u.searchParams.has(CLICK_IDS[i])) {
+            u.searchParams.delete(CLICK_IDS[i]);
+            changed = true;
+          }
+        }
+        return changed ? u.href : href;
+      } catch (e) {
+        return href;
+      }
+    }
+
+    // gcmLetter encodes one type for gcd: unset default, update granted (n),
+    // denied (m) or unset (l).
+    function gcmLetter(type) {
+      var v = gcm[type];
+      return v === 'granted' ? 'n' : v === 'denied' ? 'm' : 'l';
+    }
+
+    // addConsent puts what is known now into the event, in the gateway's
+    // request vocabulary.
+    function addConsent(e) {
+      if (explicit) e.consent = explicit.length ? explicit.slice() : ['none'];
+      if (tcf) {
+        e.gdpr = tcf.gdpr;
+        if (tcf.tc) e.gdpr_consent = tcf.tc;
+      }
+      if (gpp) {
+        e.gpp = gpp.s;
+        if (gpp.sid) e.gpp_sid = gpp.sid;
+      }
+      if (gcm) {
+        e.gcs = 'G1' + (gcmGranted('ad_storage') ? 1 : 0) + (gcmGranted('analytics_storage') ? 1 : 0);
+        e.gcd = '13' + gcmLetter('ad_storage') + '3' + gcmLetter('analytics_storage') + '3' + gcmLetter('ad_user_data') + '3' + gcmLetter('ad_personalization') + '5';
+      }
+    }
+
+    function send(body) {
+      var ok = false;
+      try {
+        ok = nav.sendBeacon(cfg.endpoint, body);
+      } catch (e) {}
+      if (!ok && w.fetch) {
+        // A string body is sent as text/plain: a simple request, no preflight.
+        w.fetch(cfg.endpoint, { method: 'POST', body: body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(noop);
+      }
+    }
+
+    // flush sends the queued events once consent is answered (or the wait timed
+    // out); force sends them whatever is known, when the page goes away.
+    function flush(force) {
+      scheduled = false;
+      if (!queue.length || !(answered || force)) return;
+      scanGCM();
+      var ads = granted('ads');
+      var cid = clientID();
+      var batch = queue.splice(0, queue.length);
+      for (var i = 0; i < batch.length; i++) {
+        var e = batch[i];
+        e.site = cfg.site;
+        addConsent(e);
+        if (cid) e.cid = cid;
+        if (ads) {
+          adIDs(e.props);
+        } else {
+          e.url = stripClickIDs(e.url);
+          e.ref = stripClickIDs(e.ref);
+        }
+        if (!e.ref) delete e.ref;
+      }
+      for (i = 0; i < batch.length; i += MAX_BATCH) send(JSON.stringify(batch.slice(i, i + MAX_BATCH)));
+    }
+
+    function schedule() {
+      if (!scheduled) {
+        scheduled = true;
+        setTimeout(guard(flush), 0); // events fired together leave together
+      }
+    }
+
+    function answer() {
+      if (!answered) {
+        answered = true;
+        schedule();
+      }
+    }
+
+    // track queues one event and returns its id. ref overrides the referrer
+    // (a single-page app's previous URL).
+    function track(name, props, opts, ref) {
+      if (typeof name !== 'string' || !name || name.length > 128) return undefined;
+      var eid = opts && typeof opts.eid === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(opts.eid) ? opts.eid : newID();
+      queue.push({ event: name, url: location.href, ref: ref === undefined ? d.referrer : ref, eid: eid, props: cleanProps(props) });
+      schedule();
+      try {
+        // The page can share each id, also of automatic page views, e.g.
+        // addEventListener('bg:event', e => fbq(..., {eventID: e.detail.eid})).
+        w.dispatchEvent(new CustomEvent('bg:event', { detail: { event: name, eid: eid } }));
+      } catch (e) {}
+      return eid;
+    }
+
+    function tcfListen() {
+      if (tcfOn || typeof w.__tcfapi !== 'function') return;
+      tcfOn = true;
+      w.__tcfapi('addEventListener', 2, guard(function (t, ok) {
+        if (!ok || !t) return;
+        var s = t.eventStatus;
+        if (s === 'tcloaded' || s === 'useractioncomplete' || t.gdprApplies === false) {
+          tcf = { gdpr: t.gdprApplies ? 1 : 0, tc: t.tcString || '', p: (t.purpose && t.purpose.consents) || {} };
+          answer();
+        }
+      }));
+    }
+
+    function gppListen() {
+      if (gppOn || typeof w.__gpp !== 'function') return;
+      gppOn = true;
+      w.__gpp('addEventListener', guard(function (ev, ok) {
+        var p = ev && ev.pingData;
+        if (ok === false || !p || p.signalStatus !== 'ready') return;
+        gpp = { s: p.gppString || '', sid: (p.applicableSections || []).join(',') };
+        answer();
+      }));
+    }
+
+    // scanGCM reads the Consent Mode state from gtag's consent commands in the
+    // dataLayer; an 'update' is the banner's answer.
+    function scanGCM() {
+      var dl = w.dataLayer;
+      if (!dl || !dl.length) return;
+      var st = null;
+      var upd = false;
+      for (var i = 0; i < dl.length; i++) {
+        var c = dl[i];
+        if (c && c[0] === 'consent' && (c[1] === 'default' || c[1] === 'update') && c[2] && typeof c[2] === 'object') {
+          st = st || {};
+          for (var k in c[2]) if (typeof c[2][k] === 'string') st[k] = c[2][k];
+          upd = upd || c[1] === 'update';
+        }
+      }
+      if (st && !gcmHook) gcm = st;
+      if (upd) answer();
+    }
+    var gcmHook = false;
+
+    function poll() {
+      tcfListen();
+      gppListen();
+      scanGCM();
+    }
+
+    var commands = {
+      track: track,
+      page: function (props, opts) {
+        return track('pageview', props, opts);
+      },
+      consent: function (list) {
+        if (typeof list === 'string') list = list.split(',');
+        if (!list || typeof list.length !== 'number') return;
+        explicit = [];
+        for (var i = 0; i < list.length; i++) {
+          if (typeof list[i] === 'string' && list[i] !== 'none') explicit.push(list[i]);
+        }
+        answer();
+      },
+      gcm: function (state) {
+        if (!state || typeof state !== 'object') return;
+        gcm = cleanProps(state, gcm || {});
+        gcmHook = true;
+        answer();
+      },
+      flush: function () {
+        flush(true);
+      },
+    };
+
+    var bg = guard(function (cmd) {
+      var f = typeof cmd === 'string' && Object.prototype.hasOwnProperty.call(commands, cmd) && commands[cmd];
+      return f ? f.apply(null, Array.prototype.slice.call(arguments, 1)) : undefined;
+    });
+    bg.v = 1;
+    w.bg = bg;
+
+    guard(function () {
+      poll();
+      var ticks = 0;
+      var iv = setInterval(guard(function () {
+        poll();
+        if (answered || ++ticks * 100 >= cfg.timeout) clearInterval(iv);
+      }), 100);
+      setTimeout(guard(function () {
+        answered = true;
+        flush();
+      }), cfg.timeout);
+
+      // Calls made before the tag loaded, through the snippet's stub.
+      var q = (prev && prev.q) || [];
+      for (var i = 0; i < q.length; i++) bg.apply(null, q[i]);
+      if (data.pageview !== 'off') track('pageview');
+
+      // Single-page apps: a new URL by pushState or back/forward is a page view.
+      var onNav = guard(function () {
+        var ref = lastURL;
+        if (location.href === ref) return;
+        lastURL = location.href;
+        track('pageview', null, null, ref);
+      });
+      var push = history.pushState;
+      history.pushState = function () {
+        var r = push.apply(this, arguments);
+        onNav();
+        return r;
+      };
+      w.addEventListener('popstate', onNav);
+
+      // Nothing is lost when the page goes away: send at once.
+      var leave = guard(function () {
+        flush(true);
+      });
+      w.addEventListener('pagehide', leave);
+      d.addEventListener('visibilitychange', function () {
+        if (d.visibilityState === 'hidden') leave();
+      });
+    })();
+  } catch (err) {}
+})(window, document, navigator);
