@@ -33,10 +33,12 @@ func TestServeAllocs(t *testing.T) {
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 204, 1)
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
+	f("beacon-multipart", rawRequest("POST", "/b", formDataBody(chromeBoundary, "site", "s", "event", "e", "uid", "u", "p.a", "1"), "Content-Type", "multipart/form-data; boundary="+chromeBoundary, "User-Agent", ua), 204, 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
 	f("rejected-json", rawRequest("POST", "/b", []byte(`{"site":`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-utf8", rawRequest("POST", "/b", []byte("{\"site\":\"\xff\"}"), "Content-Type", "application/json"), 400, 0)
-	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":42}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":true}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-multipart", rawRequest("POST", "/b", []byte("--b\r\nContent-Disposition: form-data; name=site\r\n\r\ns"), "Content-Type", "multipart/form-data; boundary=b"), 400, 0)
 	f("rejected-pixel", rawRequest("GET", "/p.gif?site=%ff", nil), 200, 0)
 }
 

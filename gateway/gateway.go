@@ -195,8 +195,11 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,
 		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
-		Logger:                silentLogger{},
+		// Multipart bodies are walked in place by the handler; fasthttp's
+		// own pre-parse would allocate a form for each.
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		Logger:                       silentLogger{},
 	}
 }
 

@@ -113,7 +113,7 @@ func TestBeacon(t *testing.T) {
 	f(plain, `{"site":"secret`, 400, 0)                                       // truncated
 	f(plain, "{\"site\":\"\xff\"}", 400, 0)                                   // invalid UTF-8
 	f(plain, `{"site":"s","props":{"deep":{"x":1}}}`, 400, 0)                 // nested property
-	f(plain, `{"site":"s","uid":42}`, 400, 0)                                 // wrong type
+	f(plain, `{"site":"s","uid":true}`, 400, 0)                               // wrong type
 	f(plain, `[]`, 400, 0)
 	f(plain, `[{"site":"s"},"x"]`, 400, 0)
 	f(plain, `"just a string"`, 400, 0)
@@ -121,6 +121,21 @@ func TestBeacon(t *testing.T) {
 	f("application/xml", `<x/>`, 415, 0)
 	f(plain, ``, 400, 0)
 	f(plain, strings.Repeat(" ", 65<<10), 413, 0)
+}
+
+// TestBeaconNumericIDs: "uid": 12345 is the id "12345", not a type error
+// that loses the whole event.
+func TestBeaconNumericIDs(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	resp := d.do(rawRequest("POST", "/b", []byte(`{"site":"s","uid":12345,"cid":-1.5e3}`), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 1 {
+		t.Fatalf("status %d %q, %d events; want 204, 1", resp.StatusCode(), resp.Body(), len(rec.events))
+	}
+	if e := rec.events[0]; string(e.UserID) != "12345" || string(e.ClientID) != "-1.5e3" {
+		t.Fatalf("uid %q cid %q; want 12345, -1.5e3", e.UserID, e.ClientID)
+	}
 }
 
 func TestBeaconPropsAndConsentList(t *testing.T) {
@@ -206,6 +221,11 @@ func TestCORS(t *testing.T) {
 		string(resp.Header.Peek("Access-Control-Allow-Methods")) != "POST, OPTIONS" {
 		t.Fatalf("preflight: %d %q", resp.StatusCode(), resp.Header.Peek("Access-Control-Allow-Origin"))
 	}
+	// sendBeacon is always credentialed: without this header Chromium drops
+	// a JSON Blob beacon after the preflight although sendBeacon returned true.
+	if got := string(resp.Header.Peek("Access-Control-Allow-Credentials")); got != "true" {
+		t.Fatalf("preflight Access-Control-Allow-Credentials %q; want true", got)
+	}
 	if st := d.do(rawRequest("OPTIONS", "/b", nil, "Origin", "https://evil.example")).StatusCode(); st != 403 {
 		t.Fatalf("preflight from unknown origin: %d", st)
 	}
@@ -215,8 +235,9 @@ func TestCORS(t *testing.T) {
 		if resp.StatusCode() != want {
 			t.Fatalf("site %s origin %s: %d; want %d", site, origin, resp.StatusCode(), want)
 		}
-		if want == 204 && string(resp.Header.Peek("Access-Control-Allow-Origin")) != origin {
-			t.Fatalf("no ACAO for %s", origin)
+		if want == 204 && (string(resp.Header.Peek("Access-Control-Allow-Origin")) != origin ||
+			string(resp.Header.Peek("Access-Control-Allow-Credentials")) != "true") {
+			t.Fatalf("no ACAO or ACAC for %s", origin)
 		}
 	}
 	f("shop", "https://shop.example", 204)

@@ -94,7 +94,12 @@ func (d *driver) do(raw []byte) *fasthttp.Response {
 	d.ctx.Response.Reset()
 	d.rd.Reset(raw)
 	d.br.Reset(&d.rd)
-	if err := d.ctx.Request.Read(d.br); err != nil {
+	// Header, then body without fasthttp's multipart pre-parse, as the
+	// server does with DisablePreParseMultipartForm.
+	if err := d.ctx.Request.Header.Read(d.br); err != nil {
+		panic(err)
+	}
+	if err := d.ctx.Request.ContinueReadBody(d.br, 0, false); err != nil {
 		panic(err)
 	}
 	d.g.Handle(&d.ctx)

@@ -127,6 +127,19 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) reason {
 		if v.Type() == fastjson.TypeArray {
 			return assignJSONConsentList(e, v)
 		}
+	case "uid", "cid":
+		// A numeric id is an id: its JSON text, as "12345" would be.
+		if v.Type() == fastjson.TypeNumber {
+			dst := &e.UserID
+			if key[0] == 'c' {
+				dst = &e.ClientID
+			}
+			*dst = v.MarshalTo((*dst)[:0])
+			if len(*dst) > maxIDLen {
+				return reasonFieldTooLong
+			}
+			return reasonNone
+		}
 	case "gdpr":
 		switch v.Type() {
 		case fastjson.TypeNumber:

@@ -17,6 +17,7 @@ const (
 	bodyUnsupported bodyKind = iota
 	bodyJSON                 // application/json, or text/plain as sendBeacon sends strings
 	bodyForm                 // application/x-www-form-urlencoded
+	bodyMultipart            // multipart/form-data, as sendBeacon sends a FormData
 )
 
 // classifyContentType reads the media type before any parameters.
@@ -30,6 +31,8 @@ func classifyContentType(ct []byte) bodyKind {
 		return bodyJSON
 	case bytes.EqualFold(ct, []byte("application/x-www-form-urlencoded")):
 		return bodyForm
+	case bytes.EqualFold(ct, []byte("multipart/form-data")):
+		return bodyMultipart
 	}
 	return bodyUnsupported
 }
@@ -71,6 +74,8 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 	switch {
 	case kind == bodyForm:
 		r = parseFormEvent(ctx, cfg, req, body)
+	case kind == bodyMultipart:
+		r = parseMultipartEvent(ctx, cfg, req, body)
 	case ep == endpointBeacon:
 		r = parseBeaconJSON(ctx, cfg, req, body)
 	default:
@@ -100,6 +105,32 @@ func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body 
 		return r
 	}
 	for k, v := range req.form.All() {
+		if r := assignArg(e, k, v); r != reasonNone {
+			return r
+		}
+	}
+	return finishBeaconEvent(ctx, cfg, e)
+}
+
+// parseMultipartEvent reads one event from a multipart/form-data body (a
+// FormData given to sendBeacon), with the same keys as the pixel's query.
+func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) reason {
+	boundary, ok := multipartBoundary(ctx.Request.Header.ContentType())
+	if !ok || !req.multipart.reset(body, boundary) {
+		return reasonInvalidMultipart
+	}
+	e := req.next()
+	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); r != reasonNone {
+		return r
+	}
+	for {
+		k, v, done, ok := req.multipart.next()
+		if !ok {
+			return reasonInvalidMultipart
+		}
+		if done {
+			break
+		}
 		if r := assignArg(e, k, v); r != reasonNone {
 			return r
 		}
@@ -184,6 +215,10 @@ func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) 
 
 // preflight answers a CORS preflight: allowed when the Origin is configured
 // for any site (the site id is only known from the body that follows).
+// sendBeacon always sends credentials (cookies), so the answer must say
+// Access-Control-Allow-Credentials: true, or the browser silently drops a
+// beacon whose type needs a preflight (a JSON Blob) although sendBeacon
+// returned true. The gateway reads no cookie but euconsent-v2.
 func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint) {
 	origin := ctx.Request.Header.Peek("Origin")
 	if _, ok := cfg.anyOrigin[b2s(origin)]; !ok || len(origin) == 0 {
@@ -192,6 +227,7 @@ func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 	}
 	h := &ctx.Response.Header
 	h.SetCanonical(headerACAO, origin)
+	h.SetCanonical(headerACAC, allowCredentials)
 	h.SetCanonical(headerACAM, allowPost)
 	h.SetCanonical(headerACAH, allowHeaders)
 	h.SetCanonical(headerACMA, preflightMaxAge)
@@ -210,16 +246,19 @@ func setCORS(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		return
 	}
 	ctx.Response.Header.SetCanonical(headerACAO, origin)
+	ctx.Response.Header.SetCanonical(headerACAC, allowCredentials)
 	ctx.Response.Header.SetCanonical(headerVary, varyOrigin)
 }
 
 var (
-	headerACAO      = []byte("Access-Control-Allow-Origin")
-	headerACAM      = []byte("Access-Control-Allow-Methods")
-	headerACAH      = []byte("Access-Control-Allow-Headers")
-	headerACMA      = []byte("Access-Control-Max-Age")
-	headerVary      = []byte("Vary")
-	allowHeaders    = []byte("Content-Type")
-	preflightMaxAge = []byte("86400")
-	varyOrigin      = []byte("Origin")
+	headerACAO       = []byte("Access-Control-Allow-Origin")
+	headerACAC       = []byte("Access-Control-Allow-Credentials")
+	headerACAM       = []byte("Access-Control-Allow-Methods")
+	headerACAH       = []byte("Access-Control-Allow-Headers")
+	headerACMA       = []byte("Access-Control-Max-Age")
+	headerVary       = []byte("Vary")
+	allowHeaders     = []byte("Content-Type")
+	allowCredentials = []byte("true")
+	preflightMaxAge  = []byte("86400")
+	varyOrigin       = []byte("Origin")
 )

@@ -40,6 +40,7 @@ const (
 	reasonBodyTooLarge
 	reasonInvalidUTF8
 	reasonInvalidJSON
+	reasonInvalidMultipart
 	reasonInvalidField
 	reasonFieldTooLong
 	reasonTooManyEvents
@@ -67,11 +68,12 @@ var reasons = [numReasons]reasonInfo{
 	reasonNone:                 {"none", 204, nil},
 	reasonNotFound:             {"not_found", 404, []byte("not found\n")},
 	reasonMethodNotAllowed:     {"method_not_allowed", 405, []byte("method not allowed\n")},
-	reasonUnsupportedMediaType: {"unsupported_media_type", 415, []byte("content type must be text/plain, application/json or application/x-www-form-urlencoded\n")},
+	reasonUnsupportedMediaType: {"unsupported_media_type", 415, []byte("content type must be text/plain, application/json, application/x-www-form-urlencoded or multipart/form-data\n")},
 	reasonEmptyBody:            {"empty_body", 400, []byte("empty body\n")},
 	reasonBodyTooLarge:         {"body_too_large", 413, []byte("body too large\n")},
 	reasonInvalidUTF8:          {"invalid_utf8", 400, []byte("body or parameter is not valid UTF-8\n")},
 	reasonInvalidJSON:          {"invalid_json", 400, []byte("body is not valid JSON: want an object or an array of objects\n")},
+	reasonInvalidMultipart:     {"invalid_multipart", 400, []byte("body is not valid multipart/form-data\n")},
 	reasonInvalidField:         {"invalid_field", 400, []byte("a field has the wrong type or format\n")},
 	reasonFieldTooLong:         {"field_too_long", 400, []byte("a field is too long\n")},
 	reasonTooManyEvents:        {"too_many_events", 400, []byte("too many events in one request\n")},
