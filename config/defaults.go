@@ -34,6 +34,8 @@ func builtin() Config {
 			MaxConnsPerIP:          100,
 			MaxEventsPerRequest:    50,
 			MaxSightingsPerRequest: 200,
+			MaxSightingAge:         Duration(7 * 24 * time.Hour),
+			MaxSightingAhead:       Duration(5 * time.Minute),
 			TrustedProxies:         []CIDR{},
 			DataDir:                defaultDataDir,
 		},

@@ -34,6 +34,10 @@ type Limits struct {
 	MaxBodyBytes           int // default 64 KiB, the browsers' sendBeacon quota
 	MaxEventsPerRequest    int // default 50
 	MaxSightingsPerRequest int // default 200
+	// A BLE sighting time must lie within [receive time - MaxSightingAge,
+	// receive time + MaxSightingAhead]; default 7 days back, 5 minutes ahead.
+	MaxSightingAge   time.Duration
+	MaxSightingAhead time.Duration
 }
 
 // Settings is what the gateway reads per request. It is immutable once handed
@@ -74,6 +78,12 @@ func compile(s Settings) *compiled {
 	}
 	if c.limits.MaxSightingsPerRequest <= 0 {
 		c.limits.MaxSightingsPerRequest = 200
+	}
+	if c.limits.MaxSightingAge <= 0 {
+		c.limits.MaxSightingAge = 7 * 24 * time.Hour
+	}
+	if c.limits.MaxSightingAhead <= 0 {
+		c.limits.MaxSightingAhead = 5 * time.Minute
 	}
 	if c.handler == nil {
 		c.handler = Discard{}
@@ -134,11 +144,17 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 // reject answers a request with the reason's fixed status and body, and
 // counts it. The input is never echoed.
 func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
+	g.rejectProblem(ctx, ep, because(r))
+}
+
+// rejectProblem answers a request with the problem's status and a body
+// naming the field at fault (never its value), and counts it.
+func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
+	r := p.reason
 	g.metrics.rejected[ep][r].Inc()
-	info := &reasons[r]
-	ctx.Response.SetStatusCode(info.status)
+	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
-	ctx.Response.SetBodyRaw(info.body)
+	appendProblem(&ctx.Response, p)
 	if r == reasonMethodNotAllowed {
 		ctx.Response.Header.SetCanonical(headerAllow, allowPost)
 	}

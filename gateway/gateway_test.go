@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fasthttp"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -155,7 +156,7 @@ func TestBeaconPropsAndConsentList(t *testing.T) {
 
 func TestBLE(t *testing.T) {
 	rec := &recorder{}
-	g := New(Settings{Handler: rec, Limits: Limits{MaxSightingsPerRequest: 40}}, nil)
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), Limits: Limits{MaxSightingsPerRequest: 40}}, nil)
 	d := newDriver(g, "192.0.2.9")
 	resp := d.do(rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"))
 	if resp.StatusCode() != 204 || len(rec.events) != 40 {
@@ -170,7 +171,7 @@ func TestBLE(t *testing.T) {
 		t.Fatalf("iBeacon sighting %+v", e0.Sighting)
 	}
 	if string(e1.Sighting.Namespace) != "edd1ebeac04e5defa017" || e1.Sighting.DeviceKind != event.DeviceAdID ||
-		e1.Sighting.SeenAtMS != time.Date(2026, 11, 24, 10, 0, 1, 0, time.UTC).UnixMilli() {
+		e1.Sighting.SeenAtMS != bleNow.Add(-5*time.Minute+time.Second).UnixMilli() {
 		t.Fatalf("Eddystone sighting %+v", e1.Sighting)
 	}
 	f := func(body string, want int) {
@@ -192,8 +193,12 @@ func TestBLE(t *testing.T) {
 	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"ts":5}]}`, 400)                                                                                             // 1970
 	f(`{"site":"r","store":"s1","sightings":[`+strings.Repeat(`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5},`, 40)+`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5}]}`, 400) // 41 > cap
 	rec.events = rec.events[:0]
-	if st := d.do(rawRequest("POST", "/ble", []byte("site=r"), "Content-Type", "application/x-www-form-urlencoded")).StatusCode(); st != 415 {
-		t.Fatalf("form body on /ble: %d; want 415", st)
+	// curl --data @ble.json sends application/x-www-form-urlencoded: the
+	// answer says what /ble takes, not a list that includes what was sent.
+	resp = d.do(rawRequest("POST", "/ble", []byte(`{"site":"r"}`), "Content-Type", "application/x-www-form-urlencoded"))
+	if resp.StatusCode() != 415 || bytes.Contains(resp.Body(), []byte("must be text/plain, application/json, application/x-www-form-urlencoded")) ||
+		!bytes.Contains(resp.Body(), []byte("-H 'Content-Type: application/json'")) {
+		t.Fatalf("form body on /ble: %d %q; want 415 saying /ble takes application/json", resp.StatusCode(), resp.Body())
 	}
 }
 

@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 )
 
 // endpoint identifies a route for metric labels.
@@ -125,4 +128,90 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}
 	}
 	return m
+}
+
+// problem is what is wrong with a request: the reason (which fixes the status
+// and the metric label) and, when one field is at fault, which one and what
+// about it. Every string in it is a constant of the gateway, never input, so
+// the answer quotes no value and building it copies nothing from the request.
+type problem struct {
+	reason reason
+	field  string // vocabulary name, e.g. "ts"; "": the request as a whole
+	detail string // what is wrong, e.g. "not valid UTF-8"; "": the reason's fixed body
+	limit  int    // a length limit to name after detail; 0: none
+	list   string // the array the item is in: "sightings", or "" for a beacon array
+	at     int    // 1 + the item's index in that array; 0: not in an array
+}
+
+// bad reports whether p is a problem at all.
+func (p problem) bad() bool { return p.reason != reasonNone }
+
+// ok is the absence of a problem.
+var ok = problem{}
+
+// because is a problem without a field: the reason's fixed answer.
+func because(r reason) problem { return problem{reason: r} }
+
+// fieldProblem names field as the one at fault, with detail saying what is
+// wrong; detail "" takes the reason's usual one.
+func fieldProblem(r reason, field, detail string) problem {
+	if r == reasonNone {
+		return ok
+	}
+	if detail == "" {
+		detail = reasonDetails[r]
+	}
+	return problem{reason: r, field: field, detail: detail}
+}
+
+// tooLong says field is longer than limit bytes.
+func tooLong(field string, limit int) problem {
+	return problem{reason: reasonFieldTooLong, field: field, detail: "longer than the limit of", limit: limit}
+}
+
+// inField names field for a reason setField returned (too long, invalid
+// UTF-8).
+func inField(field string, r reason, limit int) problem {
+	if r == reasonFieldTooLong {
+		return tooLong(field, limit)
+	}
+	return fieldProblem(r, field, "")
+}
+
+// reasonDetails are the details of field problems that have no better one.
+var reasonDetails = [numReasons]string{
+	reasonInvalidUTF8:     "not valid UTF-8",
+	reasonInvalidField:    "wrong type or format",
+	reasonTooManyProps:    "more than 64 properties",
+	reasonInvalidSighting: "wrong type or format",
+}
+
+// appendProblem writes p's answer body to resp: the reason's fixed body, or
+// "sightings[3].ts: detail\n". It never allocates once resp's body buffer
+// has grown.
+func appendProblem(resp *fasthttp.Response, p problem) {
+	if p.detail == "" {
+		resp.SetBodyRaw(reasons[p.reason].body)
+		return
+	}
+	var num [20]byte
+	resp.ResetBody()
+	if p.at > 0 {
+		resp.AppendBodyString(p.list)
+		resp.AppendBodyString("[")
+		resp.AppendBody(strconv.AppendInt(num[:0], int64(p.at-1), 10))
+		resp.AppendBodyString("]")
+		if p.field != "" {
+			resp.AppendBodyString(".")
+		}
+	}
+	resp.AppendBodyString(p.field)
+	resp.AppendBodyString(": ")
+	resp.AppendBodyString(p.detail)
+	if p.limit > 0 {
+		resp.AppendBodyString(" ")
+		resp.AppendBody(strconv.AppendInt(num[:0], int64(p.limit), 10))
+		resp.AppendBodyString(" bytes")
+	}
+	resp.AppendBodyString("\n")
 }
