@@ -368,6 +368,19 @@ func (en *Engine) appendScannedValue(dst, text []byte, found scrub.Found) ([]byt
 	return requote(dst, valStart), found | f
 }
 
+// appendScannedNumber appends a number literal (checked by the gateway) as
+// it is, unless the scanner finds personal data in its digits (a phone or
+// card number sent as a number): then the scanned text goes out as a string
+// with its markers.
+func (en *Engine) appendScannedNumber(dst, literal []byte, found scrub.Found) ([]byte, scrub.Found) {
+	valStart := len(dst)
+	dst, f := en.cleaner.AppendText(dst, literal)
+	if f == 0 {
+		return append(dst[:valStart], literal...), found
+	}
+	return requote(dst, valStart), found | f
+}
+
 // requote turns the raw bytes dst[from:] into a quoted JSON string in place.
 // When nothing needs escaping the bytes shift by one. Otherwise a copy of
 // the raw bytes is parked past the longest possible escaped form (6 bytes
@@ -455,10 +468,13 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found s
 		}
 		n++
 		dst = append(appendString(dst, pr.Key), ':')
-		if pr.Type == event.PropString {
+		switch pr.Type {
+		case event.PropString:
 			dst, found = en.appendScannedValue(dst, pr.Value, found)
-		} else {
-			dst = append(dst, pr.Value...) // a number or boolean literal checked by the JSON parser
+		case event.PropNumber:
+			dst, found = en.appendScannedNumber(dst, pr.Value, found)
+		default:
+			dst = append(dst, pr.Value...) // true or false
 		}
 	}
 	if n == 0 {

@@ -327,3 +327,41 @@ func TestServerLimits(t *testing.T) {
 		t.Fatalf("header_too_large counted %v times", n)
 	}
 }
+
+// TestPropTypesSameForPixelAndBeacon: p.cart_value=129.5 from the pixel (or
+// a form or FormData beacon) is the number 129.5, as "cart_value": 129.5 in
+// a JSON beacon: one type per value, whichever way it came.
+func TestPropTypesSameForPixelAndBeacon(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	d.do(rawRequest("GET", "/p.gif?site=s&p.cart_value=129.5&p.ok=true&p.zip=01234&p.n=-1e3&p.s=abc&p.half=1.&p.f=false", nil))
+	d.do(rawRequest("POST", "/b", []byte(`{"site":"s","props":{"cart_value":129.5,"ok":true,"zip":"01234","n":-1e3,"s":"abc","half":"1.","f":false}}`), "Content-Type", "application/json"))
+	d.do(rawRequest("POST", "/b", formDataBody("b", "site", "s", "p.cart_value", "129.5", "p.ok", "true", "p.zip", "01234", "p.n", "-1e3", "p.s", "abc", "p.half", "1.", "p.f", "false"), "Content-Type", "multipart/form-data; boundary=b"))
+	if len(rec.events) != 3 {
+		t.Fatalf("%d events; want 3", len(rec.events))
+	}
+	type prop struct {
+		v string
+		t event.PropType
+	}
+	props := func(e event.Event) map[string]prop {
+		m := map[string]prop{}
+		for _, p := range e.Props {
+			m[string(p.Key)] = prop{string(p.Value), p.Type}
+		}
+		return m
+	}
+	want := map[string]prop{
+		"cart_value": {"129.5", event.PropNumber}, "ok": {"true", event.PropBool}, "zip": {"01234", event.PropString},
+		"n": {"-1e3", event.PropNumber}, "s": {"abc", event.PropString}, "half": {"1.", event.PropString}, "f": {"false", event.PropBool},
+	}
+	for i, name := range []string{"pixel", "beacon", "formdata"} {
+		got := props(rec.events[i])
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %s = %+v; want %+v", name, k, got[k], w)
+			}
+		}
+	}
+}

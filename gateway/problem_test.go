@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,6 +120,21 @@ func FuzzRFC3339(f *testing.F) {
 			if back, ok := parseRFC3339([]byte(canon)); !ok || !back.Equal(want) {
 				t.Fatalf("%q (from %q): parseRFC3339 = %v, %v; want %v", canon, s, back, ok, want)
 			}
+		}
+	})
+}
+
+// FuzzIsJSONNumber compares isJSONNumber, which types pixel properties, with
+// encoding/json's grammar: a value is a number exactly when it is valid JSON
+// on its own, with no space around it, starting with '-' or a digit.
+func FuzzIsJSONNumber(f *testing.F) {
+	for _, s := range []string{"129.5", "-1e3", "01234", "1.", ".5", "-", "0", "-0.0E+00", "1e", "true", " 1", "1 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := json.Valid([]byte(s)) && s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && strings.TrimSpace(s) == s
+		if got := isJSONNumber([]byte(s)); got != want {
+			t.Fatalf("isJSONNumber(%q) = %v; want %v", s, got, want)
 		}
 	})
 }
