@@ -80,6 +80,7 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
+	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
 	res.State = StateOf(res.Purposes)
 	return en.appendRecord(dst, e, &res, sc)
 }
@@ -117,6 +118,8 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 		sc.sig.TCString = nil
 		sc.sig.GDPR = nil
 		ans = en.evaluator.Evaluate(&sc.sig, &sc.tc)
+		// Ignored, but still malformed: it is counted and shown.
+		ans.Malformed = ans.Malformed.With(consent.SignalTCF)
 	}
 	return ans
 }
