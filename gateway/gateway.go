@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -107,6 +108,7 @@ func compile(s Settings) *compiled {
 type Gateway struct {
 	settings atomic.Pointer[compiled]
 	metrics  *metrics
+	conns    connRegistry // connections accepted through Listener
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
@@ -137,8 +139,22 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	case pathBLE:
 		g.servePost(ctx, cfg, endpointBLE)
 	default:
+		g.metrics.requests[endpointOther].Inc()
 		g.reject(ctx, endpointOther, reasonNotFound)
 	}
+}
+
+// endpointOf names the endpoint a path asks for.
+func endpointOf(path string) endpoint {
+	switch path {
+	case pathPixel:
+		return endpointPixel
+	case pathBeacon:
+		return endpointBeacon
+	case pathBLE:
+		return endpointBLE
+	}
+	return endpointOther
 }
 
 // reject answers a request with the reason's fixed status and body, and
@@ -232,7 +248,36 @@ func (g *Gateway) handleServerError(ctx *fasthttp.RequestCtx, err error) {
 	case isTimeout(err):
 		r = reasonTimeout
 	}
-	g.reject(ctx, endpointOther, r)
+	ep := endpointOther
+	if r != reasonMalformedRequest {
+		ep = g.failedEndpoint(ctx, err)
+	}
+	g.metrics.requests[ep].Inc()
+	g.reject(ctx, ep, r)
+}
+
+// failedEndpoint names the endpoint a request fasthttp could not read asked
+// for, so a 413, 431 or 408 is booked where it belongs. A body too large by
+// its Content-Length is refused before fasthttp reads it: the header and its
+// path are still there. Otherwise fasthttp has reset the request: a failed
+// header is quoted at the start of its error message ("contents: \"POST
+// /ble HTTP/1.1\r\n..."), and the connection from Listener remembers the
+// last request line it read. Either way only the three paths are matched,
+// so nothing of the request reaches a label.
+func (g *Gateway) failedEndpoint(ctx *fasthttp.RequestCtx, err error) endpoint {
+	if len(ctx.Request.Header.RequestURI()) > 1 { // a reset header reads "/"
+		return endpointOf(b2s(ctx.Path()))
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, `contents: "`); i >= 0 {
+		if ep, ok := requestLineEndpoint(msg[i+len(`contents: "`):]); ok {
+			return ep
+		}
+	}
+	if c := g.conns.lookup(ctx.RemoteAddr()); c != nil {
+		return c.last
+	}
+	return endpointOther
 }
 
 func isTimeout(err error) bool {

@@ -323,8 +323,115 @@ func TestServerLimits(t *testing.T) {
 	if st := do("GET", "/p.gif", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
 		t.Fatalf("huge header: %d; want 431", st)
 	}
-	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonHeaderTooLarge]); n != 1 {
-		t.Fatalf("header_too_large counted %v times", n)
+	if st := do("POST", "/ble?x=1", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
+		t.Fatalf("huge header: %d; want 431", st)
+	}
+	// Booked under the endpoint that was asked for, not "other".
+	counted := func(ep endpoint, r reason, want float64) {
+		t.Helper()
+		if n := testutil.ToFloat64(g.metrics.rejected[ep][r]); n != want {
+			t.Fatalf("rejected{endpoint=%s,reason=%s} = %v; want %v", ep, r, n, want)
+		}
+	}
+	counted(endpointBeacon, reasonBodyTooLarge, 1)
+	counted(endpointPixel, reasonHeaderTooLarge, 1)
+	counted(endpointBLE, reasonHeaderTooLarge, 1)
+	counted(endpointOther, reasonHeaderTooLarge, 0)
+	counted(endpointOther, reasonBodyTooLarge, 0)
+}
+
+// TestServerTimeoutsByEndpoint: a client too slow with its header or body
+// gets 408, booked under the endpoint it asked for.
+func TestServerTimeoutsByEndpoint(t *testing.T) {
+	g := New(Settings{}, prometheus.NewRegistry())
+	srv := g.NewServer(ServerOptions{ReadTimeout: 300 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(g.Listener(ln))
+	defer srv.Shutdown()
+	slow := func(partial string) string {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte(partial)) // then nothing: the server's read times out
+		var b bytes.Buffer
+		b.ReadFrom(c)
+		return b.String()
+	}
+	if got := slow("POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{\"site\""); !strings.HasPrefix(got, "HTTP/1.1 408") {
+		t.Fatalf("slow body: %q", got)
+	}
+	if got := slow("POST /ble HTTP/1.1\r\nHost: x\r\nContent-Ty"); !strings.HasPrefix(got, "HTTP/1.1 408") {
+		t.Fatalf("slow header: %q", got)
+	}
+	if got := slow("BREW /coffee\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 400") {
+		t.Fatalf("garbage: %q", got)
+	}
+	for _, c := range []struct {
+		ep   endpoint
+		r    reason
+		want float64
+	}{{endpointBeacon, reasonTimeout, 1}, {endpointBLE, reasonTimeout, 1}, {endpointOther, reasonTimeout, 0}, {endpointOther, reasonMalformedRequest, 1}} {
+		if n := testutil.ToFloat64(g.metrics.rejected[c.ep][c.r]); n != c.want {
+			t.Errorf("rejected{endpoint=%s,reason=%s} = %v; want %v", c.ep, c.r, n, c.want)
+		}
+	}
+}
+
+// TestRejectedSeries: /metrics lists only the rejection series a request can
+// move (not every endpoint × reason), and one that no request should reach
+// is still counted when it is.
+func TestRejectedSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := New(Settings{}, reg)
+	want := 0
+	for _, rs := range reachable {
+		want += len(rs)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_rejected_total"); n != want {
+		t.Fatalf("%d rejected series; want %d (the reachable ones)", n, want)
+	}
+	if want >= int(numEndpoints)*int(numReasons-1) || want > 55 {
+		t.Fatalf("%d series pre-created: the table lists impossible combinations", want)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_events_total"); n != 3 {
+		t.Fatalf("%d events series; want 3 (endpoint other makes no events)", n)
+	}
+	g.metrics.rejected[endpointOther][reasonInvalidSighting].Inc()
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonInvalidSighting]); n != 1 {
+		t.Fatalf("lazily created series = %v; want 1", n)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_rejected_total"); n != want+1 {
+		t.Fatalf("%d rejected series after an unexpected one; want %d", n, want+1)
+	}
+	// Every rejection the handlers can produce is in the table: drive each
+	// endpoint through its reject paths and check no lazy series appeared.
+	rec := &recorder{}
+	g2reg := prometheus.NewRegistry()
+	g2 := New(Settings{Handler: rec, Sites: map[string][]string{"s": {"https://s.example"}}}, g2reg)
+	d := newDriver(g2, "192.0.2.1")
+	js := "application/json"
+	for _, raw := range [][]byte{
+		rawRequest("GET", "/p.gif?site=x", nil), rawRequest("GET", "/p.gif", nil), rawRequest("GET", "/p.gif?site=s&gdpr=7", nil),
+		rawRequest("GET", "/p.gif?site=s&uid="+strings.Repeat("u", 300), nil), rawRequest("GET", "/p.gif?site=%ff", nil),
+		rawRequest("PUT", "/p.gif?site=s", []byte("x")), rawRequest("GET", "/p.gif?site=s", nil, "Origin", "https://evil.example"),
+		rawRequest("GET", "/nope", nil), rawRequest("GET", "/b", nil), rawRequest("OPTIONS", "/ble", nil, "Origin", "https://evil.example"),
+		rawRequest("POST", "/b", []byte("x"), "Content-Type", "image/png"), rawRequest("POST", "/b", []byte{}, "Content-Type", js),
+		rawRequest("POST", "/b", []byte("{"), "Content-Type", js), rawRequest("POST", "/b", []byte("--b\r\n"), "Content-Type", "multipart/form-data; boundary=b"),
+		rawRequest("POST", "/ble", []byte(`{"site":"s"}`), "Content-Type", js), rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x"}`), "Content-Type", js),
+		rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[1]}`), "Content-Type", js),
+		rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[1]}`), "Content-Type", "text/csv"),
+	} {
+		d.do(raw)
+	}
+	if n := testutil.CollectAndCount(g2reg, "beacongate_gateway_rejected_total"); n != want {
+		t.Fatalf("%d rejected series after the reject paths; want %d: a reachable combination is missing from the table", n, want)
 	}
 }
 

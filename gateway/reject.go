@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/valyala/fasthttp"
 )
 
@@ -95,18 +97,45 @@ var reasons = [numReasons]reasonInfo{
 
 func (r reason) String() string { return reasons[r].name }
 
+// reachable lists, per endpoint, the reasons a request to it can be
+// rejected for. Only these label combinations are created up front, so
+// /metrics lists no series that can never move; any other combination is
+// still counted, created on first use (see lazyCounter).
+var reachable = [numEndpoints][]reason{
+	endpointPixel: {
+		reasonMethodNotAllowed, reasonInvalidUTF8, reasonInvalidField, reasonFieldTooLong, reasonTooManyProps,
+		reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonUnavailable,
+		reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout,
+	},
+	endpointBeacon: {
+		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
+		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidMultipart, reasonInvalidField, reasonFieldTooLong,
+		reasonTooManyEvents, reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin,
+		reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+	},
+	endpointBLE: {
+		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
+		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidField, reasonFieldTooLong, reasonTooManyEvents,
+		reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonMissingStore,
+		reasonNoSightings, reasonInvalidSighting, reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+	},
+	// A request whose path is unknown, or that fasthttp could not parse far
+	// enough to read its path.
+	endpointOther: {reasonNotFound, reasonMalformedRequest, reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout},
+}
+
 // metrics holds the gateway's counters, resolved once so that the hot path
 // only does an atomic add.
 type metrics struct {
 	requests [numEndpoints]prometheus.Counter
-	events   [numEndpoints]prometheus.Counter
+	events   [numEndpoints]prometheus.Counter // none for endpointOther: it makes no events
 	rejected [numEndpoints][numReasons]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_gateway_requests_total",
-		Help: "Requests received, by endpoint.",
+		Help: "Requests received, by endpoint (other: unknown paths and requests too malformed to read a path from).",
 	}, []string{"endpoint"})
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_gateway_events_total",
@@ -122,13 +151,51 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{}
 	for ep := endpoint(0); ep < numEndpoints; ep++ {
 		m.requests[ep] = requests.WithLabelValues(ep.String())
-		m.events[ep] = events.WithLabelValues(ep.String())
+		if ep != endpointOther {
+			m.events[ep] = events.WithLabelValues(ep.String())
+		}
 		for r := reason(1); r < numReasons; r++ {
+			m.rejected[ep][r] = &lazyCounter{vec: rejected, labels: [2]string{ep.String(), r.String()}}
+		}
+		for _, r := range reachable[ep] {
 			m.rejected[ep][r] = rejected.WithLabelValues(ep.String(), r.String())
 		}
 	}
 	return m
 }
+
+// lazyCounter is a counter whose series is created on its first use: for
+// label combinations no request is expected to reach, so that they are
+// counted if one does, without listing a series that never moves.
+type lazyCounter struct {
+	once   sync.Once
+	vec    *prometheus.CounterVec
+	labels [2]string
+	c      prometheus.Counter
+}
+
+func (l *lazyCounter) counter() prometheus.Counter {
+	l.once.Do(func() { l.c = l.vec.WithLabelValues(l.labels[:]...) })
+	return l.c
+}
+
+// Inc implements prometheus.Counter.
+func (l *lazyCounter) Inc() { l.counter().Inc() }
+
+// Add implements prometheus.Counter.
+func (l *lazyCounter) Add(v float64) { l.counter().Add(v) }
+
+// Desc implements prometheus.Metric.
+func (l *lazyCounter) Desc() *prometheus.Desc { return l.counter().Desc() }
+
+// Write implements prometheus.Metric.
+func (l *lazyCounter) Write(m *dto.Metric) error { return l.counter().Write(m) }
+
+// Describe implements prometheus.Collector.
+func (l *lazyCounter) Describe(ch chan<- *prometheus.Desc) { l.counter().Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (l *lazyCounter) Collect(ch chan<- prometheus.Metric) { l.counter().Collect(ch) }
 
 // problem is what is wrong with a request: the reason (which fixes the status
 // and the metric label) and, when one field is at fault, which one and what

@@ -98,7 +98,7 @@ func runServe(args []string, stderr io.Writer) int {
 
 	srv := a.gateway.NewServer(a.serverOptions)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(a.gateway.Listener(ln)) }() // the listener books failed reads under their endpoint
 	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName, "data", flags.data)
 
 	sigs := make(chan os.Signal, 1)
