@@ -138,3 +138,25 @@ func FuzzIsJSONNumber(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRequestLineEndpoint compares requestLineEndpoint, which books failed
+// reads, with a plain reading of the request line: METHOD SP target, the
+// path before any '?'.
+func FuzzRequestLineEndpoint(f *testing.F) {
+	for _, s := range []string{"POST /ble HTTP/1.1\r\n", "GET /p.gif?site=s HTTP/1.1", "POST /b", "post /b HTTP/1.1", "BREW /coffee\r\n", "GET  /b HTTP/1.1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := requestLineEndpoint(s)
+		method, target, found := strings.Cut(s, " ")
+		upper := method != "" && len(method) <= 16 && strings.Trim(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
+		end := strings.IndexAny(target, " ?")
+		wantOK := found && upper && strings.HasPrefix(target, "/") && end >= 0
+		if ok != wantOK {
+			t.Fatalf("%q: ok %v; want %v", s, ok, wantOK)
+		}
+		if ok && got != endpointOf(target[:end]) {
+			t.Fatalf("%q: %v; want %v", s, got, endpointOf(target[:end]))
+		}
+	})
+}
