@@ -75,7 +75,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 			return p
 		}
 	}
-	return ok
+	return noProblem
 }
 
 // setJSONString copies a JSON string value (null leaves dst empty).
@@ -84,7 +84,7 @@ func setJSONString(dst *[]byte, v *fastjson.Value, limit int, field string) prob
 	case fastjson.TypeString:
 		return inField(field, setField(dst, v.GetStringBytes(), limit), limit)
 	case fastjson.TypeNull:
-		return ok
+		return noProblem
 	}
 	return fieldProblem(reasonInvalidField, field, "must be a string")
 }
@@ -115,7 +115,7 @@ func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem 
 		return sightingProblem("", "must be an object")
 	}
 	s := &e.Sighting
-	p := ok
+	p := noProblem
 	o.Visit(func(k []byte, fv *fastjson.Value) {
 		if p.bad() {
 			return
@@ -165,7 +165,7 @@ func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem 
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
-	return ok
+	return noProblem
 }
 
 // sightingID books a device id's problem as a sighting's.
@@ -182,7 +182,7 @@ func jsonInt(v *fastjson.Value, lo, hi int, field, detail string) (int32, proble
 	if v.Type() != fastjson.TypeNumber || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return 0, sightingProblem(field, detail)
 	}
-	return int32(f), ok
+	return int32(f), noProblem
 }
 
 // secondsBelow tells seconds from milliseconds by magnitude: 1e11 seconds is
@@ -218,7 +218,7 @@ func jsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
 	if ms < w.from || ms > w.to {
 		return 0, sightingProblem("ts", detailWindow)
 	}
-	return ms, ok
+	return ms, noProblem
 }
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
@@ -244,7 +244,7 @@ func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, detail
 		out = append(out, lc)
 	}
 	*dst = out
-	return ok
+	return noProblem
 }
 
 // setMAC copies a MAC address as aa:bb:cc:dd:ee:ff (accepts ':' or '-').
@@ -269,7 +269,7 @@ func setMAC(dst *[]byte, v *fastjson.Value) problem {
 		out = append(out, lc)
 	}
 	*dst = out
-	return ok
+	return noProblem
 }
 
 func lowerHex(c byte) (byte, bool) {

@@ -49,7 +49,7 @@ func setGDPR(e *event.Event, v []byte) problem {
 	default:
 		return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 	}
-	return ok
+	return noProblem
 }
 
 // assignText sets the vocabulary field named key from a text value: a pixel
@@ -88,7 +88,7 @@ func assignText(e *event.Event, key, v []byte) (p problem, known bool) {
 	case "consent":
 		return inField("consent", setField(&c.Explicit, v, maxIDLen), maxIDLen), true
 	}
-	return ok, false
+	return noProblem, false
 }
 
 // addProp adds one custom property after checking limits. The answer names
@@ -107,7 +107,7 @@ func addProp(e *event.Event, key, v []byte, t event.PropType) problem {
 		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
 	}
 	e.AddProp(key, v, t)
-	return ok
+	return noProblem
 }
 
 // assignArg sets a field from a query, form or multipart argument: the
@@ -119,7 +119,7 @@ func assignArg(e *event.Event, key, v []byte) problem {
 	if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
 		return addProp(e, key[len(propQueryPrefix):], v, textPropType(v))
 	}
-	return ok
+	return noProblem
 }
 
 // textPropType gives a property sent as text the type the same text has in
@@ -181,8 +181,12 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 	case "props":
 		return assignJSONProps(e, v)
 	case "consent":
-		if v.Type() == fastjson.TypeArray {
+		switch v.Type() {
+		case fastjson.TypeArray:
 			return assignJSONConsentList(e, v)
+		case fastjson.TypeString, fastjson.TypeNull:
+		default:
+			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names or a comma-separated string")
 		}
 	case "uid", "cid":
 		// A numeric id is an id: its JSON text, as "12345" would be.
@@ -196,7 +200,7 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 			if len(*dst) > maxIDLen {
 				return tooLong(name, maxIDLen)
 			}
-			return ok
+			return noProblem
 		case fastjson.TypeString, fastjson.TypeNull:
 		default:
 			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
@@ -209,23 +213,26 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 				return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 			}
 			e.Consent.GDPR = int8(n)
-			return ok
+			return noProblem
 		case fastjson.TypeTrue:
 			e.Consent.GDPR = 1
-			return ok
+			return noProblem
 		case fastjson.TypeFalse:
 			e.Consent.GDPR = 0
-			return ok
+			return noProblem
+		case fastjson.TypeString, fastjson.TypeNull:
+		default:
+			return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 		}
 	}
 	if v.Type() == fastjson.TypeNull {
-		return ok
+		return noProblem
 	}
 	if v.Type() != fastjson.TypeString {
 		if _, known := assignText(e, key, nil); known {
 			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 		}
-		return ok
+		return noProblem
 	}
 	s, _ := v.StringBytes()
 	p, _ := assignText(e, key, s)
@@ -268,20 +275,20 @@ func assignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	if !utf8.Valid(c.Explicit) {
 		return fieldProblem(reasonInvalidUTF8, "consent", "")
 	}
-	return ok
+	return noProblem
 }
 
 // assignJSONProps copies a props object whose values are strings, numbers or
 // booleans. Nested objects and arrays are rejected: a property is one value.
 func assignJSONProps(e *event.Event, v *fastjson.Value) problem {
 	if v.Type() == fastjson.TypeNull {
-		return ok
+		return noProblem
 	}
 	o := v.GetObject()
 	if o == nil {
 		return fieldProblem(reasonInvalidField, "props", "must be an object")
 	}
-	p := ok
+	p := noProblem
 	o.Visit(func(k []byte, pv *fastjson.Value) {
 		if p.bad() {
 			return
@@ -320,5 +327,5 @@ func addNumberProp(e *event.Event, k []byte, pv *fastjson.Value) problem {
 	if len(pr.Value) > maxPropValueLen {
 		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
-	return ok
+	return noProblem
 }

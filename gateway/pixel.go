@@ -30,7 +30,7 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		g.metrics.rejected[endpointPixel][p.reason].Inc()
 		return
 	}
-	p := ok
+	p := noProblem
 	for k, v := range ctx.QueryArgs().All() {
 		if p = assignArg(e, k, v); p.bad() {
 			break
@@ -78,7 +78,7 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}
-	return ok
+	return noProblem
 }
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
@@ -90,7 +90,7 @@ func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem 
 		return fieldProblem(reasonMissingSite, "site", "required")
 	}
 	if cfg.sites == nil {
-		return ok
+		return noProblem
 	}
 	origins, known := cfg.sites[b2s(e.Site)]
 	if !known {
@@ -101,5 +101,5 @@ func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem 
 			return fieldProblem(reasonForbiddenOrigin, "Origin", "not allowed for this site")
 		}
 	}
-	return ok
+	return noProblem
 }

@@ -165,7 +165,7 @@ func parseJSON(req *request, body []byte) (*fastjson.Value, problem) {
 	if err != nil {
 		return nil, because(reasonInvalidJSON)
 	}
-	return v, ok
+	return v, noProblem
 }
 
 // parseBeaconJSON reads one event object or an array of them. All events are
@@ -198,7 +198,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 				return p
 			}
 		}
-		return ok
+		return noProblem
 	}
 	return because(reasonInvalidJSON)
 }
@@ -209,7 +209,7 @@ func parseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v 
 		return p
 	}
 	o, _ := v.Object()
-	p := ok
+	p := noProblem
 	o.Visit(func(k []byte, fv *fastjson.Value) {
 		if !p.bad() {
 			p = assignJSON(e, k, fv)

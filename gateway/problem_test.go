@@ -47,6 +47,8 @@ func TestFieldNamedAnswers(t *testing.T) {
 	f("/b", js, `{"site":"s","url":["SECRET"]}`, 400, "url: must be a string\n")
 	f("/b", js, `{"site":"s","gdpr":2}`, 400, "gdpr: must be 0 or 1\n")
 	f("/b", js, `{"site":"s","consent":[1]}`, 400, "consent: must be a list of purpose names\n")
+	f("/b", js, `{"site":"s","consent":{"analytics":true}}`, 400, "consent: must be a list of purpose names or a comma-separated string\n")
+	f("/b", js, `{"site":"s","gdpr":[1]}`, 400, "gdpr: must be 0 or 1\n")
 	f("/b", js, `{"site":"s","props":{"SECRET":{"a":1}}}`, 400, "props: a property value must be a string, number or boolean\n")
 	f("/b", js, `{"site":"s","uid":"`+strings.Repeat("x", 300)+`"}`, 400, "uid: longer than the limit of 256 bytes\n")
 	f("/b", js, `[{"site":"s"},{"site":"s"},{"event":"e"}]`, 400, "[2].site: required\n")

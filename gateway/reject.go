@@ -213,8 +213,8 @@ type problem struct {
 // bad reports whether p is a problem at all.
 func (p problem) bad() bool { return p.reason != reasonNone }
 
-// ok is the absence of a problem.
-var ok = problem{}
+// noProblem is the absence of a problem.
+var noProblem = problem{}
 
 // because is a problem without a field: the reason's fixed answer.
 func because(r reason) problem { return problem{reason: r} }
@@ -223,7 +223,7 @@ func because(r reason) problem { return problem{reason: r} }
 // wrong; detail "" takes the reason's usual one.
 func fieldProblem(r reason, field, detail string) problem {
 	if r == reasonNone {
-		return ok
+		return noProblem
 	}
 	if detail == "" {
 		detail = reasonDetails[r]
