@@ -61,6 +61,13 @@ type Result struct {
 	// HTTPClient: the user agent is an HTTP client library (not a bot).
 	HTTPClient bool
 	Scrubbed   scrub.Found // kinds of personal data removed from free text
+	// Malformed holds the consent signals that arrived but did not decode
+	// (an unknown purpose name, a broken TC string, ...), each counted as a
+	// refusal; Rejected those that decoded but were not relied on (a TC
+	// string breaking the TCF 2.2 rules). The gateway counts them per
+	// signal, so a site that sends junk consent can see it.
+	Malformed consent.SignalSet
+	Rejected  consent.SignalSet
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config

@@ -369,3 +369,25 @@ func TestEventIDKeptWithConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberPropsScanned: a phone or card number sent as a JSON number (or,
+// since the pixel types p.x=4111111111111111 as a number, as a query value)
+// is scanned like a string and replaced by its marker; other numbers stay
+// numbers.
+func TestNumberPropsScanned(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	f := func(value string, want any) {
+		t.Helper()
+		e := plantedEvent("analytics")
+		e.Props = e.Props[:0]
+		e.AddProp([]byte("cart_value"), []byte(value), event.PropNumber)
+		m, out, _ := record(t, en, e)
+		if got := m["props"].(map[string]any)["cart_value"]; got != want {
+			t.Fatalf("number %s: props.cart_value = %#v; want %#v\n%s", value, got, want, out)
+		}
+	}
+	f("129.5", 129.5)
+	f("4111111111111111", "[card]")
+	f("4915112345678", "[card]") // 13 digits passing the Luhn check: the card rule finds it first
+	f("1e3", 1000.0)
+}

@@ -81,6 +81,7 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
+	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
 	res.State = StateOf(res.Purposes)
 	return en.appendRecord(dst, e, &res, sc)
 }
@@ -118,6 +119,8 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 		sc.sig.TCString = nil
 		sc.sig.GDPR = nil
 		ans = en.evaluator.Evaluate(&sc.sig, &sc.tc)
+		// Ignored, but still malformed: it is counted and shown.
+		ans.Malformed = ans.Malformed.With(consent.SignalTCF)
 	}
 	return ans
 }
@@ -391,6 +394,19 @@ func (en *Engine) appendScannedValue(dst, text []byte, found scrub.Found) ([]byt
 	return requote(dst, valStart), found | f
 }
 
+// appendScannedNumber appends a number literal (checked by the gateway) as
+// it is, unless the scanner finds personal data in its digits (a phone or
+// card number sent as a number): then the scanned text goes out as a string
+// with its markers.
+func (en *Engine) appendScannedNumber(dst, literal []byte, found scrub.Found) ([]byte, scrub.Found) {
+	valStart := len(dst)
+	dst, f := en.cleaner.AppendText(dst, literal)
+	if f == 0 {
+		return append(dst[:valStart], literal...), found
+	}
+	return requote(dst, valStart), found | f
+}
+
 // requote turns the raw bytes dst[from:] into a quoted JSON string in place.
 // When nothing needs escaping the bytes shift by one. Otherwise a copy of
 // the raw bytes is parked past the longest possible escaped form (6 bytes
@@ -478,10 +494,13 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found s
 		}
 		n++
 		dst = append(appendString(dst, pr.Key), ':')
-		if pr.Type == event.PropString {
+		switch pr.Type {
+		case event.PropString:
 			dst, found = en.appendScannedValue(dst, pr.Value, found)
-		} else {
-			dst = append(dst, pr.Value...) // a number or boolean literal checked by the JSON parser
+		case event.PropNumber:
+			dst, found = en.appendScannedNumber(dst, pr.Value, found)
+		default:
+			dst = append(dst, pr.Value...) // true or false
 		}
 	}
 	if n == 0 {

@@ -64,6 +64,13 @@ type Server struct {
 	MaxEventsPerRequest int `yaml:"max_events_per_request" jsonschema:"minimum=1,maximum=10000"`
 	// Most BLE sightings accepted in one request from a store; larger batches are rejected whole.
 	MaxSightingsPerRequest int `yaml:"max_sightings_per_request" jsonschema:"minimum=1,maximum=100000"`
+	// Oldest BLE sighting time accepted, before the receive time (1m..90d).
+	// Store sensors that buffer while offline send old sightings; a time
+	// further back is a clock bug, and the request is rejected.
+	MaxSightingAge Duration `yaml:"max_sighting_age"`
+	// Latest BLE sighting time accepted, after the receive time (1s..1h):
+	// the clock skew allowed to a sensor.
+	MaxSightingAhead Duration `yaml:"max_sighting_ahead"`
 	// Networks of reverse proxies and load balancers whose X-Forwarded-For
 	// header is believed, as CIDRs ("10.0.0.0/8") or single addresses. The
 	// client address is the last one in X-Forwarded-For that is not in these

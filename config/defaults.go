@@ -35,6 +35,8 @@ func builtin() Config {
 			ShutdownTimeout:        Duration(8 * time.Second), // below Docker's 10 s stop timeout
 			MaxEventsPerRequest:    50,
 			MaxSightingsPerRequest: 200,
+			MaxSightingAge:         Duration(7 * 24 * time.Hour),
+			MaxSightingAhead:       Duration(5 * time.Minute),
 			TrustedProxies:         []CIDR{},
 			DataDir:                defaultDataDir,
 		},

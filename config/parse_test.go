@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 
 	// Wrong types.
 	f("server: [a]\n",
-		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, trusted_proxies, data_dir, admin_token_file, max_conns, drain_delay, shutdown_timeout")
+		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, max_sighting_age, max_sighting_ahead, trusted_proxies, data_dir, admin_token_file, max_conns, drain_delay, shutdown_timeout")
 	f("sites: {id: a}\n",
 		`t.yaml:1:8: sites: a mapping is not allowed here; write a list, e.g. [a, b], or one "- item" per line`)
 	f("consent:\n  honour_opt_out_signals: yes\n",
@@ -489,5 +489,25 @@ func TestBotsBackwardCompatible(t *testing.T) {
 	}
 	if !c.Sites[0].ServerToServer || c.Sites[1].ServerToServer {
 		t.Fatalf("server_to_server: %v %v; want true false", c.Sites[0].ServerToServer, c.Sites[1].ServerToServer)
+	}
+}
+
+// TestSightingWindow: the BLE time window is configurable and checked with
+// field-named errors.
+func TestSightingWindow(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("server:\n  max_sighting_age: 2d\n  max_sighting_ahead: 30s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server.MaxSightingAge.D() != 48*time.Hour || c.Server.MaxSightingAhead.D() != 30*time.Second {
+		t.Fatalf("window %v..%v", c.Server.MaxSightingAge, c.Server.MaxSightingAhead)
+	}
+	got := parseErrs(t, "server:\n  max_sighting_age: 1s\n  max_sighting_ahead: 2h\n")
+	want := []string{
+		"t.yaml:2:21: server.max_sighting_age: 1s is out of range 1m..2160h",
+		"t.yaml:3:23: server.max_sighting_ahead: 2h is out of range 1s..1h",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -89,6 +89,8 @@ func (v *validator) server(s *Server) {
 	v.duration("server.read_timeout", s.ReadTimeout, 100*time.Millisecond, 5*time.Minute)
 	v.duration("server.write_timeout", s.WriteTimeout, 100*time.Millisecond, 5*time.Minute)
 	v.duration("server.idle_timeout", s.IdleTimeout, time.Second, time.Hour)
+	v.duration("server.max_sighting_age", s.MaxSightingAge, time.Minute, 90*24*time.Hour)
+	v.duration("server.max_sighting_ahead", s.MaxSightingAhead, time.Second, time.Hour)
 	v.size("server.max_header_bytes", s.MaxHeaderBytes, 1<<10, 64<<10)
 	v.duration("server.drain_delay", s.DrainDelay, 0, 5*time.Minute)
 	v.duration("server.shutdown_timeout", s.ShutdownTimeout, time.Second, 10*time.Minute)

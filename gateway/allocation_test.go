@@ -3,9 +3,11 @@
 package gateway
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/tag"
 )
@@ -16,7 +18,7 @@ func TestServeAllocs(t *testing.T) {
 	f := func(name string, raw []byte, wantStatus, wantEvents int) {
 		t.Helper()
 		h := &countingHandler{}
-		g := New(Settings{Handler: h}, nil)
+		g := New(Settings{Handler: h, Clock: clock.Fixed(bleNow)}, nil)
 		d := newDriver(g, "203.0.113.7")
 		if st := d.do(raw).StatusCode(); st != wantStatus {
 			t.Fatalf("%s: status %d; want %d", name, st, wantStatus)
@@ -34,10 +36,15 @@ func TestServeAllocs(t *testing.T) {
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 204, 1)
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
+	f("beacon-multipart", rawRequest("POST", "/b", formDataBody(chromeBoundary, "site", "s", "event", "e", "uid", "u", "p.a", "1"), "Content-Type", "multipart/form-data; boundary="+chromeBoundary, "User-Agent", ua), 204, 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
 	f("rejected-json", rawRequest("POST", "/b", []byte(`{"site":`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-utf8", rawRequest("POST", "/b", []byte("{\"site\":\"\xff\"}"), "Content-Type", "application/json"), 400, 0)
-	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":42}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":true}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-multipart", rawRequest("POST", "/b", []byte("--b\r\nContent-Disposition: form-data; name=site\r\n\r\ns"), "Content-Type", "multipart/form-data; boundary=b"), 400, 0)
+	f("rejected-sighting", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"rssi":-5,"ts":"x"}]}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-sighting-type", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"uuid":5,"major":"x","rssi":1.5}]}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-too-long", rawRequest("POST", "/b", []byte(`[{"site":"s"},{"site":"s","uid":"`+strings.Repeat("u", 300)+`"}]`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-pixel", rawRequest("GET", "/p.gif?site=%ff", nil), 200, 0)
 }
 
@@ -71,7 +78,7 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9"), 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
-	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"), 40)
+	f("ble", rawRequest("POST", "/ble", bleBodyAt(40, now), "Content-Type", "application/json"), 40)
 }
 
 // TestTagAllocs: serving bg.js does not allocate either.

@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"time"
+	"math"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
@@ -12,127 +12,152 @@ import (
 // parseBLE reads a store's ping: the shared fields (site, store, sensor,
 // consent) and a list of sightings, each of which becomes one event. Every
 // sighting is checked before any event is handed on.
-func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) reason {
-	v, r := parseJSON(req, body)
-	if r != reasonNone {
-		return r
+func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
+	v, p := parseJSON(req, body)
+	if p.bad() {
+		return p
 	}
-	o, err := v.Object()
-	if err != nil {
-		return reasonInvalidJSON
+	// The Get accessors: fastjson's checked ones format an error (and
+	// allocate) for a value of the wrong type.
+	o := v.GetObject()
+	if o == nil {
+		return because(reasonInvalidJSON)
 	}
 	common := &req.common
 	common.Reset()
-	if r := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE); r != reasonNone {
-		return r
+	if p := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE); p.bad() {
+		return p
 	}
 	var sightings *fastjson.Value
 	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if r != reasonNone {
+		if p.bad() {
 			return
 		}
 		switch b2s(k) {
 		case "store":
-			r = setJSONString(&common.Store, fv, maxIDLen)
+			p = setJSONString(&common.Store, fv, maxIDLen, "store")
 		case "sensor":
-			r = setJSONString(&common.Sensor, fv, maxIDLen)
+			p = setJSONString(&common.Sensor, fv, maxIDLen, "sensor")
 		case "sightings":
 			sightings = fv
 		default:
-			r = assignJSON(common, k, fv)
+			p = assignJSON(common, k, fv)
 		}
 	})
-	if r != reasonNone {
-		return r
+	if p.bad() {
+		return p
 	}
-	if r := checkSite(ctx, cfg, common); r != reasonNone {
-		return r
+	if p := checkSite(ctx, cfg, common); p.bad() {
+		return p
 	}
 	if len(common.Store) == 0 {
-		return reasonMissingStore
+		return fieldProblem(reasonMissingStore, "store", "required")
 	}
-	if sightings == nil || sightings.Type() != fastjson.TypeArray {
-		return reasonNoSightings
-	}
-	arr, _ := sightings.Array()
+	arr := sightings.GetArray() // nil when absent or not an array
 	if len(arr) == 0 {
-		return reasonNoSightings
+		return fieldProblem(reasonNoSightings, "sightings", "must be a non-empty array")
 	}
 	if len(arr) > cfg.limits.MaxSightingsPerRequest {
-		return reasonTooManyEvents
+		return because(reasonTooManyEvents)
 	}
-	for _, item := range arr {
+	w := sightingWindow{
+		from: req.receivedAt.Add(-cfg.limits.MaxSightingAge).UnixMilli(),
+		to:   req.receivedAt.Add(cfg.limits.MaxSightingAhead).UnixMilli(),
+	}
+	for i, item := range arr {
 		e := req.next()
 		e.CopyShared(common)
 		if len(e.Name) == 0 {
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
-		if r := parseSighting(e, item); r != reasonNone {
-			return r
+		if p := parseSighting(e, item, w); p.bad() {
+			p.list, p.at = "sightings", i+1
+			return p
 		}
 	}
-	return reasonNone
+	return noProblem
 }
 
 // setJSONString copies a JSON string value (null leaves dst empty).
-func setJSONString(dst *[]byte, v *fastjson.Value, limit int) reason {
+func setJSONString(dst *[]byte, v *fastjson.Value, limit int, field string) problem {
 	switch v.Type() {
 	case fastjson.TypeString:
-		s, _ := v.StringBytes()
-		return setField(dst, s, limit)
+		return inField(field, setField(dst, v.GetStringBytes(), limit), limit)
 	case fastjson.TypeNull:
-		return reasonNone
+		return noProblem
 	}
-	return reasonInvalidField
+	return fieldProblem(reasonInvalidField, field, "must be a string")
+}
+
+// sightingWindow is the range of sighting times accepted, in Unix
+// milliseconds, around the request's receive time.
+type sightingWindow struct{ from, to int64 }
+
+// Sighting problems: each names what the field must be, never its value.
+const (
+	detailUUID     = "not an iBeacon UUID (32 hex digits as 8-4-4-4-12)"
+	detailU16      = "not an integer 0..65535"
+	detailRSSI     = "not an integer -127..20"
+	detailTime     = "not a Unix time in seconds or milliseconds or RFC 3339"
+	detailWindow   = "outside the accepted window around the receive time (server.max_sighting_age before, server.max_sighting_ahead after)"
+	detailMAC      = "not a MAC address (aa:bb:cc:dd:ee:ff)"
+	detailIdentity = "needs uuid, major and minor (iBeacon) or namespace and instance (Eddystone), not both"
+)
+
+func sightingProblem(field, detail string) problem {
+	return problem{reason: reasonInvalidSighting, field: field, detail: detail}
 }
 
 // parseSighting reads one sighting into e.Sighting.
-func parseSighting(e *event.Event, v *fastjson.Value) reason {
-	o, err := v.Object()
-	if err != nil {
-		return reasonInvalidSighting
+func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem {
+	o := v.GetObject()
+	if o == nil {
+		return sightingProblem("", "must be an object")
 	}
 	s := &e.Sighting
-	r := reasonNone
+	p := noProblem
 	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if r != reasonNone {
+		if p.bad() {
 			return
 		}
 		switch b2s(k) {
 		case "uuid":
-			r = setLowerHex(&s.UUID, fv, 36, true)
+			p = setLowerHex(&s.UUID, fv, 36, true, "uuid", detailUUID)
 		case "major":
-			s.Major, r = jsonInt(fv, 0, 65535)
+			s.Major, p = jsonInt(fv, 0, 65535, "major", detailU16)
 		case "minor":
-			s.Minor, r = jsonInt(fv, 0, 65535)
+			s.Minor, p = jsonInt(fv, 0, 65535, "minor", detailU16)
 		case "namespace":
-			r = setLowerHex(&s.Namespace, fv, 20, false)
+			p = setLowerHex(&s.Namespace, fv, 20, false, "namespace", "not 20 hex digits")
 		case "instance":
-			r = setLowerHex(&s.Instance, fv, 12, false)
+			p = setLowerHex(&s.Instance, fv, 12, false, "instance", "not 12 hex digits")
 		case "rssi":
 			var n int32
-			n, r = jsonInt(fv, -127, 20)
-			s.RSSI, s.HasRSSI = int16(n), r == reasonNone
+			n, p = jsonInt(fv, -127, 20, "rssi", detailRSSI)
+			s.RSSI, s.HasRSSI = int16(n), !p.bad()
 		case "ts":
-			s.SeenAtMS, r = jsonTime(fv)
+			s.SeenAtMS, p = jsonTime(fv, w)
 		case "mac":
-			r = setMAC(&s.DeviceID, fv)
+			p = setMAC(&s.DeviceID, fv)
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
-			r = setJSONString(&s.DeviceID, fv, maxIDLen)
+			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "adid"))
 			s.DeviceKind = event.DeviceAdID
 		case "app_instance_id":
-			r = setJSONString(&s.DeviceID, fv, maxIDLen)
+			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance
 		}
 	})
-	if r != reasonNone {
-		return reasonInvalidSighting
+	if p.bad() {
+		return p
 	}
 	iBeacon := len(s.UUID) > 0 && s.Major >= 0 && s.Minor >= 0
 	eddystone := len(s.Namespace) > 0 && len(s.Instance) > 0
-	if iBeacon == eddystone || !s.HasRSSI {
-		return reasonInvalidSighting
+	if iBeacon == eddystone {
+		return sightingProblem("", detailIdentity)
+	}
+	if !s.HasRSSI {
+		return sightingProblem("rssi", "missing")
 	}
 	if len(s.DeviceID) == 0 {
 		s.DeviceKind = event.DeviceNone
@@ -140,99 +165,111 @@ func parseSighting(e *event.Event, v *fastjson.Value) reason {
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
-	return reasonNone
+	return noProblem
+}
+
+// sightingID books a device id's problem as a sighting's.
+func sightingID(p problem) problem {
+	if p.bad() {
+		p.reason = reasonInvalidSighting
+	}
+	return p
 }
 
 // jsonInt reads an integer within [lo, hi].
-func jsonInt(v *fastjson.Value, lo, hi int) (int32, reason) {
-	n, err := v.Int()
-	if err != nil || n < lo || n > hi {
-		return 0, reasonInvalidSighting
+func jsonInt(v *fastjson.Value, lo, hi int, field, detail string) (int32, problem) {
+	f := v.GetFloat64()
+	if v.Type() != fastjson.TypeNumber || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+		return 0, sightingProblem(field, detail)
 	}
-	return int32(n), reasonNone
+	return int32(f), noProblem
 }
 
-// Sighting times outside [2020, 2100) are client clock bugs.
-var (
-	minSightingMS = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	maxSightingMS = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-)
+// secondsBelow tells seconds from milliseconds by magnitude: 1e11 seconds is
+// the year 5138, 1e11 milliseconds March 1973. Both lie far outside any
+// window a sighting time must fall in, so no real time is ambiguous.
+const secondsBelow = 1e11
 
-// jsonTime reads Unix milliseconds or an RFC 3339 string.
-func jsonTime(v *fastjson.Value) (int64, reason) {
+// jsonTime reads a sighting time: Unix seconds (with or without a fraction)
+// or milliseconds, told apart by magnitude, or an RFC 3339 string. It must
+// lie within w.
+func jsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
 	var ms int64
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		n, err := v.Int64()
-		if err != nil {
-			return 0, reasonInvalidSighting
+		f := v.GetFloat64()
+		if f <= 0 || f >= 1e15 || math.IsNaN(f) {
+			return 0, sightingProblem("ts", detailTime)
 		}
-		ms = n
+		if f < secondsBelow {
+			ms = int64(math.Round(f * 1000))
+		} else {
+			ms = int64(f)
+		}
 	case fastjson.TypeString:
-		s, _ := v.StringBytes()
-		t, err := time.Parse(time.RFC3339Nano, b2s(s))
-		if err != nil {
-			return 0, reasonInvalidSighting
+		t, valid := parseRFC3339(v.GetStringBytes())
+		if !valid {
+			return 0, sightingProblem("ts", detailTime)
 		}
 		ms = t.UnixMilli()
 	default:
-		return 0, reasonInvalidSighting
+		return 0, sightingProblem("ts", detailTime)
 	}
-	if ms < minSightingMS || ms >= maxSightingMS {
-		return 0, reasonInvalidSighting
+	if ms < w.from || ms > w.to {
+		return 0, sightingProblem("ts", detailWindow)
 	}
-	return ms, reasonNone
+	return ms, noProblem
 }
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
 // uuid allows the dashes of the 8-4-4-4-12 form.
-func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool) reason {
-	s, err := v.StringBytes()
-	if err != nil || len(s) != n {
-		return reasonInvalidSighting
+func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, detail string) problem {
+	s := v.GetStringBytes()
+	if len(s) != n {
+		return sightingProblem(field, detail)
 	}
 	out := (*dst)[:0]
 	for i, c := range s {
 		if uuid && (i == 8 || i == 13 || i == 18 || i == 23) {
 			if c != '-' {
-				return reasonInvalidSighting
+				return sightingProblem(field, detail)
 			}
 			out = append(out, c)
 			continue
 		}
-		lc, ok := lowerHex(c)
-		if !ok {
-			return reasonInvalidSighting
+		lc, isHex := lowerHex(c)
+		if !isHex {
+			return sightingProblem(field, detail)
 		}
 		out = append(out, lc)
 	}
 	*dst = out
-	return reasonNone
+	return noProblem
 }
 
 // setMAC copies a MAC address as aa:bb:cc:dd:ee:ff (accepts ':' or '-').
-func setMAC(dst *[]byte, v *fastjson.Value) reason {
-	s, err := v.StringBytes()
-	if err != nil || len(s) != 17 {
-		return reasonInvalidSighting
+func setMAC(dst *[]byte, v *fastjson.Value) problem {
+	s := v.GetStringBytes()
+	if len(s) != 17 {
+		return sightingProblem("mac", detailMAC)
 	}
 	out := (*dst)[:0]
 	for i, c := range s {
 		if i%3 == 2 {
 			if c != ':' && c != '-' {
-				return reasonInvalidSighting
+				return sightingProblem("mac", detailMAC)
 			}
 			out = append(out, ':')
 			continue
 		}
-		lc, ok := lowerHex(c)
-		if !ok {
-			return reasonInvalidSighting
+		lc, isHex := lowerHex(c)
+		if !isHex {
+			return sightingProblem("mac", detailMAC)
 		}
 		out = append(out, lc)
 	}
 	*dst = out
-	return reasonNone
+	return noProblem
 }
 
 func lowerHex(c byte) (byte, bool) {

@@ -60,6 +60,7 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 		return nil
 	}
 	m.records[res.State].Inc()
+	m.countConsentProblems(res.Malformed, res.Rejected)
 	if res.Scrubbed != 0 {
 		for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
 			if res.Scrubbed.Has(k) {
@@ -79,6 +80,30 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 	return nil
 }
 
+// Consent signals that can be malformed (GPC and DNT are one bit each), and
+// those that can decode yet not be relied on.
+var (
+	malformableSignals = [...]consent.Signal{consent.SignalExplicit, consent.SignalTCF, consent.SignalConsentMode, consent.SignalUSPrivacy, consent.SignalGPP}
+	rejectableSignals  = [...]consent.Signal{consent.SignalTCF, consent.SignalGPP}
+)
+
+// countConsentProblems counts each malformed and each rejected signal.
+func (m *DeliveryMetrics) countConsentProblems(malformed, rejected consent.SignalSet) {
+	if malformed|rejected == 0 {
+		return
+	}
+	for i, sig := range malformableSignals {
+		if malformed.Has(sig) {
+			m.consentMalformed[i].Inc()
+		}
+	}
+	for i, sig := range rejectableSignals {
+		if rejected.Has(sig) {
+			m.consentRejected[i].Inc()
+		}
+	}
+}
+
 const (
 	dropBot = iota
 	dropNoDestination
@@ -93,6 +118,9 @@ type DeliveryMetrics struct {
 	records  [3]prometheus.Counter
 	dropped  [numDrops]prometheus.Counter
 	scrubbed [scrub.KindLast + 1]prometheus.Counter
+	// per signal, in the order of malformableSignals and rejectableSignals
+	consentMalformed [len(malformableSignals)]prometheus.Counter
+	consentRejected  [len(rejectableSignals)]prometheus.Counter
 }
 
 // NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
@@ -109,10 +137,24 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Name: "beacongate_anonymize_scrubbed_total",
 		Help: "Records from which personal data was removed from free text, by kind.",
 	}, []string{"kind"})
+	malformed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_consent_malformed_total",
+		Help: "Events carrying a consent signal that did not decode (an unknown purpose name, a broken TC string, ...), counted as a refusal, by signal.",
+	}, []string{"signal"})
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_consent_rejected_total",
+		Help: "Events carrying a consent signal that decoded but was not relied on (a TC string breaking the TCF 2.2 rules, a GPP string with sections that cannot be read or under consent.gpp: reject), by signal.",
+	}, []string{"signal"})
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed)
+		reg.MustRegister(records, dropped, scrubbed, malformed, rejected)
 	}
 	m := &DeliveryMetrics{}
+	for i, sig := range malformableSignals {
+		m.consentMalformed[i] = malformed.WithLabelValues(sig.String())
+	}
+	for i, sig := range rejectableSignals {
+		m.consentRejected[i] = rejected.WithLabelValues(sig.String())
+	}
 	for s := anonymize.StateNone; s <= anonymize.StateAds; s++ {
 		m.records[s] = records.WithLabelValues(s.String())
 	}

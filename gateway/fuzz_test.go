@@ -3,6 +3,8 @@ package gateway
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // FuzzPixelQuery feeds arbitrary query strings to the pixel: it must always
@@ -42,18 +44,23 @@ func FuzzBeaconBody(f *testing.F) {
 	f.Add(uint8(0), []byte(`[{"site":"s"},{"site":"t","consent":["ads"]}]`))
 	f.Add(uint8(1), []byte(`site=s&p.k=v`))
 	f.Add(uint8(2), bleBody(3))
-	f.Add(uint8(2), []byte(`{"site":"r","store":"s","sightings":[{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":1,"minor":2,"rssi":-3,"ts":"2026-11-24T10:00:00Z","mac":"aa-bb-cc-dd-ee-ff"}]}`))
+	f.Add(uint8(2), []byte(`{"site":"r","store":"s","sightings":[{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":1,"minor":2,"rssi":-3,"ts":1795520400,"mac":"aa-bb-cc-dd-ee-ff"}]}`))
 	f.Add(uint8(0), beaconBody())
+	f.Add(uint8(3), formDataBody("b", "site", "s", "event", "e", "p.n", "1.5"))
+	f.Add(uint8(3), []byte("--b\r\nContent-Disposition: form-data; name=\"site\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\ns\r\n--b--"))
+	f.Add(uint8(3), []byte("--b\r\n\r\n--b--"))
 	f.Add(uint8(0), []byte("{\"site\":\"\\ud800\"}"))
 	rec := &recorder{}
-	g := New(Settings{Handler: rec, Limits: Limits{MaxEventsPerRequest: 5, MaxSightingsPerRequest: 5}}, nil)
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), Limits: Limits{MaxEventsPerRequest: 5, MaxSightingsPerRequest: 5}}, nil)
 	d := newDriver(g, "192.0.2.1")
 	f.Fuzz(func(t *testing.T, mode uint8, body []byte) {
 		rec.events = rec.events[:0]
 		path, ct := "/b", "text/plain;charset=UTF-8"
-		switch mode % 3 {
+		switch mode % 4 {
 		case 1:
 			ct = "application/x-www-form-urlencoded"
+		case 3:
+			ct = "multipart/form-data; boundary=b"
 		case 2:
 			path, ct = "/ble", "application/json"
 		}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,10 @@ type Limits struct {
 	MaxBodyBytes           int // default 64 KiB, the browsers' sendBeacon quota
 	MaxEventsPerRequest    int // default 50
 	MaxSightingsPerRequest int // default 200
+	// A BLE sighting time must lie within [receive time - MaxSightingAge,
+	// receive time + MaxSightingAhead]; default 7 days back, 5 minutes ahead.
+	MaxSightingAge   time.Duration
+	MaxSightingAhead time.Duration
 }
 
 // Settings is what the gateway reads per request. It is immutable once handed
@@ -75,6 +80,12 @@ func compile(s Settings) *compiled {
 	if c.limits.MaxSightingsPerRequest <= 0 {
 		c.limits.MaxSightingsPerRequest = 200
 	}
+	if c.limits.MaxSightingAge <= 0 {
+		c.limits.MaxSightingAge = 7 * 24 * time.Hour
+	}
+	if c.limits.MaxSightingAhead <= 0 {
+		c.limits.MaxSightingAhead = 5 * time.Minute
+	}
 	if c.handler == nil {
 		c.handler = Discard{}
 	}
@@ -98,6 +109,7 @@ type Gateway struct {
 	settings atomic.Pointer[compiled]
 	metrics  *metrics
 	tagStats *tagMetrics
+	conns    connRegistry // connections accepted through Listener
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
@@ -132,18 +144,38 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	case pathTagAlias:
 		g.serveTag(ctx, false)
 	default:
+		g.metrics.requests[endpointOther].Inc()
 		g.reject(ctx, endpointOther, reasonNotFound)
 	}
+}
+
+// endpointOf names the endpoint a path asks for.
+func endpointOf(path string) endpoint {
+	switch path {
+	case pathPixel:
+		return endpointPixel
+	case pathBeacon:
+		return endpointBeacon
+	case pathBLE:
+		return endpointBLE
+	}
+	return endpointOther
 }
 
 // reject answers a request with the reason's fixed status and body, and
 // counts it. The input is never echoed.
 func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
+	g.rejectProblem(ctx, ep, because(r))
+}
+
+// rejectProblem answers a request with the problem's status and a body
+// naming the field at fault (never its value), and counts it.
+func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
+	r := p.reason
 	g.metrics.rejected[ep][r].Inc()
-	info := &reasons[r]
-	ctx.Response.SetStatusCode(info.status)
+	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
-	ctx.Response.SetBodyRaw(info.body)
+	appendProblem(&ctx.Response, p)
 	if r == reasonMethodNotAllowed {
 		ctx.Response.Header.SetCanonical(headerAllow, allowPost)
 	}
@@ -209,8 +241,11 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,
 		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
-		Logger:                silentLogger{},
+		// Multipart bodies are walked in place by the handler; fasthttp's
+		// own pre-parse would allocate a form for each.
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		Logger:                       silentLogger{},
 	}
 }
 
@@ -227,7 +262,36 @@ func (g *Gateway) handleServerError(ctx *fasthttp.RequestCtx, err error) {
 	case isTimeout(err):
 		r = reasonTimeout
 	}
-	g.reject(ctx, endpointOther, r)
+	ep := endpointOther
+	if r != reasonMalformedRequest {
+		ep = g.failedEndpoint(ctx, err)
+	}
+	g.metrics.requests[ep].Inc()
+	g.reject(ctx, ep, r)
+}
+
+// failedEndpoint names the endpoint a request fasthttp could not read asked
+// for, so a 413, 431 or 408 is booked where it belongs. A body too large by
+// its Content-Length is refused before fasthttp reads it: the header and its
+// path are still there. Otherwise fasthttp has reset the request: a failed
+// header is quoted at the start of its error message ("contents: \"POST
+// /ble HTTP/1.1\r\n..."), and the connection from Listener remembers the
+// last request line it read. Either way only the three paths are matched,
+// so nothing of the request reaches a label.
+func (g *Gateway) failedEndpoint(ctx *fasthttp.RequestCtx, err error) endpoint {
+	if len(ctx.Request.Header.RequestURI()) > 1 { // a reset header reads "/"
+		return endpointOf(b2s(ctx.Path()))
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, `contents: "`); i >= 0 {
+		if ep, ok := requestLineEndpoint(msg[i+len(`contents: "`):]); ok {
+			return ep
+		}
+	}
+	if c := g.conns.lookup(ctx.RemoteAddr()); c != nil {
+		return c.last
+	}
+	return endpointOther
 }
 
 func isTimeout(err error) bool {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fasthttp"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -113,7 +114,7 @@ func TestBeacon(t *testing.T) {
 	f(plain, `{"site":"secret`, 400, 0)                                       // truncated
 	f(plain, "{\"site\":\"\xff\"}", 400, 0)                                   // invalid UTF-8
 	f(plain, `{"site":"s","props":{"deep":{"x":1}}}`, 400, 0)                 // nested property
-	f(plain, `{"site":"s","uid":42}`, 400, 0)                                 // wrong type
+	f(plain, `{"site":"s","uid":true}`, 400, 0)                               // wrong type
 	f(plain, `[]`, 400, 0)
 	f(plain, `[{"site":"s"},"x"]`, 400, 0)
 	f(plain, `"just a string"`, 400, 0)
@@ -121,6 +122,21 @@ func TestBeacon(t *testing.T) {
 	f("application/xml", `<x/>`, 415, 0)
 	f(plain, ``, 400, 0)
 	f(plain, strings.Repeat(" ", 65<<10), 413, 0)
+}
+
+// TestBeaconNumericIDs: "uid": 12345 is the id "12345", not a type error
+// that loses the whole event.
+func TestBeaconNumericIDs(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	resp := d.do(rawRequest("POST", "/b", []byte(`{"site":"s","uid":12345,"cid":-1.5e3}`), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 1 {
+		t.Fatalf("status %d %q, %d events; want 204, 1", resp.StatusCode(), resp.Body(), len(rec.events))
+	}
+	if e := rec.events[0]; string(e.UserID) != "12345" || string(e.ClientID) != "-1.5e3" {
+		t.Fatalf("uid %q cid %q; want 12345, -1.5e3", e.UserID, e.ClientID)
+	}
 }
 
 func TestBeaconPropsAndConsentList(t *testing.T) {
@@ -140,7 +156,7 @@ func TestBeaconPropsAndConsentList(t *testing.T) {
 
 func TestBLE(t *testing.T) {
 	rec := &recorder{}
-	g := New(Settings{Handler: rec, Limits: Limits{MaxSightingsPerRequest: 40}}, nil)
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), Limits: Limits{MaxSightingsPerRequest: 40}}, nil)
 	d := newDriver(g, "192.0.2.9")
 	resp := d.do(rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"))
 	if resp.StatusCode() != 204 || len(rec.events) != 40 {
@@ -155,7 +171,7 @@ func TestBLE(t *testing.T) {
 		t.Fatalf("iBeacon sighting %+v", e0.Sighting)
 	}
 	if string(e1.Sighting.Namespace) != "edd1ebeac04e5defa017" || e1.Sighting.DeviceKind != event.DeviceAdID ||
-		e1.Sighting.SeenAtMS != time.Date(2026, 11, 24, 10, 0, 1, 0, time.UTC).UnixMilli() {
+		e1.Sighting.SeenAtMS != bleNow.Add(-5*time.Minute+time.Second).UnixMilli() {
 		t.Fatalf("Eddystone sighting %+v", e1.Sighting)
 	}
 	f := func(body string, want int) {
@@ -177,8 +193,12 @@ func TestBLE(t *testing.T) {
 	f(`{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5,"ts":5}]}`, 400)                                                                                             // 1970
 	f(`{"site":"r","store":"s1","sightings":[`+strings.Repeat(`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5},`, 40)+`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-5}]}`, 400) // 41 > cap
 	rec.events = rec.events[:0]
-	if st := d.do(rawRequest("POST", "/ble", []byte("site=r"), "Content-Type", "application/x-www-form-urlencoded")).StatusCode(); st != 415 {
-		t.Fatalf("form body on /ble: %d; want 415", st)
+	// curl --data @ble.json sends application/x-www-form-urlencoded: the
+	// answer says what /ble takes, not a list that includes what was sent.
+	resp = d.do(rawRequest("POST", "/ble", []byte(`{"site":"r"}`), "Content-Type", "application/x-www-form-urlencoded"))
+	if resp.StatusCode() != 415 || bytes.Contains(resp.Body(), []byte("must be text/plain, application/json, application/x-www-form-urlencoded")) ||
+		!bytes.Contains(resp.Body(), []byte("-H 'Content-Type: application/json'")) {
+		t.Fatalf("form body on /ble: %d %q; want 415 saying /ble takes application/json", resp.StatusCode(), resp.Body())
 	}
 }
 
@@ -206,6 +226,11 @@ func TestCORS(t *testing.T) {
 		string(resp.Header.Peek("Access-Control-Allow-Methods")) != "POST, OPTIONS" {
 		t.Fatalf("preflight: %d %q", resp.StatusCode(), resp.Header.Peek("Access-Control-Allow-Origin"))
 	}
+	// sendBeacon is always credentialed: without this header Chromium drops
+	// a JSON Blob beacon after the preflight although sendBeacon returned true.
+	if got := string(resp.Header.Peek("Access-Control-Allow-Credentials")); got != "true" {
+		t.Fatalf("preflight Access-Control-Allow-Credentials %q; want true", got)
+	}
 	if st := d.do(rawRequest("OPTIONS", "/b", nil, "Origin", "https://evil.example")).StatusCode(); st != 403 {
 		t.Fatalf("preflight from unknown origin: %d", st)
 	}
@@ -215,8 +240,9 @@ func TestCORS(t *testing.T) {
 		if resp.StatusCode() != want {
 			t.Fatalf("site %s origin %s: %d; want %d", site, origin, resp.StatusCode(), want)
 		}
-		if want == 204 && string(resp.Header.Peek("Access-Control-Allow-Origin")) != origin {
-			t.Fatalf("no ACAO for %s", origin)
+		if want == 204 && (string(resp.Header.Peek("Access-Control-Allow-Origin")) != origin ||
+			string(resp.Header.Peek("Access-Control-Allow-Credentials")) != "true") {
+			t.Fatalf("no ACAO or ACAC for %s", origin)
 		}
 	}
 	f("shop", "https://shop.example", 204)
@@ -297,7 +323,152 @@ func TestServerLimits(t *testing.T) {
 	if st := do("GET", "/p.gif", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
 		t.Fatalf("huge header: %d; want 431", st)
 	}
-	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonHeaderTooLarge]); n != 1 {
-		t.Fatalf("header_too_large counted %v times", n)
+	if st := do("POST", "/ble?x=1", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
+		t.Fatalf("huge header: %d; want 431", st)
+	}
+	// Booked under the endpoint that was asked for, not "other".
+	counted := func(ep endpoint, r reason, want float64) {
+		t.Helper()
+		if n := testutil.ToFloat64(g.metrics.rejected[ep][r]); n != want {
+			t.Fatalf("rejected{endpoint=%s,reason=%s} = %v; want %v", ep, r, n, want)
+		}
+	}
+	counted(endpointBeacon, reasonBodyTooLarge, 1)
+	counted(endpointPixel, reasonHeaderTooLarge, 1)
+	counted(endpointBLE, reasonHeaderTooLarge, 1)
+	counted(endpointOther, reasonHeaderTooLarge, 0)
+	counted(endpointOther, reasonBodyTooLarge, 0)
+}
+
+// TestServerTimeoutsByEndpoint: a client too slow with its header or body
+// gets 408, booked under the endpoint it asked for.
+func TestServerTimeoutsByEndpoint(t *testing.T) {
+	g := New(Settings{}, prometheus.NewRegistry())
+	srv := g.NewServer(ServerOptions{ReadTimeout: 300 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(g.Listener(ln))
+	defer srv.Shutdown()
+	slow := func(partial string) string {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte(partial)) // then nothing: the server's read times out
+		var b bytes.Buffer
+		b.ReadFrom(c)
+		return b.String()
+	}
+	if got := slow("POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{\"site\""); !strings.HasPrefix(got, "HTTP/1.1 408") {
+		t.Fatalf("slow body: %q", got)
+	}
+	if got := slow("POST /ble HTTP/1.1\r\nHost: x\r\nContent-Ty"); !strings.HasPrefix(got, "HTTP/1.1 408") {
+		t.Fatalf("slow header: %q", got)
+	}
+	if got := slow("BREW /coffee\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 400") {
+		t.Fatalf("garbage: %q", got)
+	}
+	for _, c := range []struct {
+		ep   endpoint
+		r    reason
+		want float64
+	}{{endpointBeacon, reasonTimeout, 1}, {endpointBLE, reasonTimeout, 1}, {endpointOther, reasonTimeout, 0}, {endpointOther, reasonMalformedRequest, 1}} {
+		if n := testutil.ToFloat64(g.metrics.rejected[c.ep][c.r]); n != c.want {
+			t.Errorf("rejected{endpoint=%s,reason=%s} = %v; want %v", c.ep, c.r, n, c.want)
+		}
+	}
+}
+
+// TestRejectedSeries: /metrics lists only the rejection series a request can
+// move (not every endpoint × reason), and one that no request should reach
+// is still counted when it is.
+func TestRejectedSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	g := New(Settings{}, reg)
+	want := 0
+	for _, rs := range reachable {
+		want += len(rs)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_rejected_total"); n != want {
+		t.Fatalf("%d rejected series; want %d (the reachable ones)", n, want)
+	}
+	if want >= int(numEndpoints)*int(numReasons-1) || want > 55 {
+		t.Fatalf("%d series pre-created: the table lists impossible combinations", want)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_events_total"); n != 3 {
+		t.Fatalf("%d events series; want 3 (endpoint other makes no events)", n)
+	}
+	g.metrics.rejected[endpointOther][reasonInvalidSighting].Inc()
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonInvalidSighting]); n != 1 {
+		t.Fatalf("lazily created series = %v; want 1", n)
+	}
+	if n := testutil.CollectAndCount(reg, "beacongate_gateway_rejected_total"); n != want+1 {
+		t.Fatalf("%d rejected series after an unexpected one; want %d", n, want+1)
+	}
+	// Every rejection the handlers can produce is in the table: drive each
+	// endpoint through its reject paths and check no lazy series appeared.
+	rec := &recorder{}
+	g2reg := prometheus.NewRegistry()
+	g2 := New(Settings{Handler: rec, Sites: map[string][]string{"s": {"https://s.example"}}}, g2reg)
+	d := newDriver(g2, "192.0.2.1")
+	js := "application/json"
+	for _, raw := range [][]byte{
+		rawRequest("GET", "/p.gif?site=x", nil), rawRequest("GET", "/p.gif", nil), rawRequest("GET", "/p.gif?site=s&gdpr=7", nil),
+		rawRequest("GET", "/p.gif?site=s&uid="+strings.Repeat("u", 300), nil), rawRequest("GET", "/p.gif?site=%ff", nil),
+		rawRequest("PUT", "/p.gif?site=s", []byte("x")), rawRequest("GET", "/p.gif?site=s", nil, "Origin", "https://evil.example"),
+		rawRequest("GET", "/nope", nil), rawRequest("GET", "/b", nil), rawRequest("OPTIONS", "/ble", nil, "Origin", "https://evil.example"),
+		rawRequest("POST", "/b", []byte("x"), "Content-Type", "image/png"), rawRequest("POST", "/b", []byte{}, "Content-Type", js),
+		rawRequest("POST", "/b", []byte("{"), "Content-Type", js), rawRequest("POST", "/b", []byte("--b\r\n"), "Content-Type", "multipart/form-data; boundary=b"),
+		rawRequest("POST", "/ble", []byte(`{"site":"s"}`), "Content-Type", js), rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x"}`), "Content-Type", js),
+		rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[1]}`), "Content-Type", js),
+		rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[1]}`), "Content-Type", "text/csv"),
+	} {
+		d.do(raw)
+	}
+	if n := testutil.CollectAndCount(g2reg, "beacongate_gateway_rejected_total"); n != want {
+		t.Fatalf("%d rejected series after the reject paths; want %d: a reachable combination is missing from the table", n, want)
+	}
+}
+
+// TestPropTypesSameForPixelAndBeacon: p.cart_value=129.5 from the pixel (or
+// a form or FormData beacon) is the number 129.5, as "cart_value": 129.5 in
+// a JSON beacon: one type per value, whichever way it came.
+func TestPropTypesSameForPixelAndBeacon(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	d.do(rawRequest("GET", "/p.gif?site=s&p.cart_value=129.5&p.ok=true&p.zip=01234&p.n=-1e3&p.s=abc&p.half=1.&p.f=false", nil))
+	d.do(rawRequest("POST", "/b", []byte(`{"site":"s","props":{"cart_value":129.5,"ok":true,"zip":"01234","n":-1e3,"s":"abc","half":"1.","f":false}}`), "Content-Type", "application/json"))
+	d.do(rawRequest("POST", "/b", formDataBody("b", "site", "s", "p.cart_value", "129.5", "p.ok", "true", "p.zip", "01234", "p.n", "-1e3", "p.s", "abc", "p.half", "1.", "p.f", "false"), "Content-Type", "multipart/form-data; boundary=b"))
+	if len(rec.events) != 3 {
+		t.Fatalf("%d events; want 3", len(rec.events))
+	}
+	type prop struct {
+		v string
+		t event.PropType
+	}
+	props := func(e event.Event) map[string]prop {
+		m := map[string]prop{}
+		for _, p := range e.Props {
+			m[string(p.Key)] = prop{string(p.Value), p.Type}
+		}
+		return m
+	}
+	want := map[string]prop{
+		"cart_value": {"129.5", event.PropNumber}, "ok": {"true", event.PropBool}, "zip": {"01234", event.PropString},
+		"n": {"-1e3", event.PropNumber}, "s": {"abc", event.PropString}, "half": {"1.", event.PropString}, "f": {"false", event.PropBool},
+	}
+	for i, name := range []string{"pixel", "beacon", "formdata"} {
+		got := props(rec.events[i])
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %s = %+v; want %+v", name, k, got[k], w)
+			}
+		}
 	}
 }

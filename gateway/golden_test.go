@@ -258,7 +258,7 @@ func runGolden(t *testing.T, c *goldenCase, instant time.Time) string {
 		t.Fatalf("@received: %v", err)
 	}
 	p.clock.Set(received)
-	status := newDriver(p.g, "81.2.69.142").do(goldenRequest(c.request)).StatusCode()
+	status := newDriver(p.g, "81.2.69.142").do(goldenRequest(t, c.request, received)).StatusCode()
 	var got strings.Builder
 	for i, rec := range p.sp.records {
 		if !json.Valid([]byte(rec)) {
@@ -272,10 +272,35 @@ func runGolden(t *testing.T, c *goldenCase, instant time.Time) string {
 	return got.String()
 }
 
+// receivedRef is a time in a golden request relative to its receive time,
+// e.g. ${received-2h:ms}: Unix milliseconds (ms), seconds (s) or RFC 3339.
+// BLE sighting times must lie near the receive time, which differs at each
+// clock-shift instant.
+var receivedRef = regexp.MustCompile(`\$\{received([+-][0-9a-zµ.]+)?:(ms|s|rfc3339)\}`)
+
 // goldenRequest turns the file's request part (comment lines start with #,
 // directive lines with @) into raw HTTP/1.1 bytes with CRLF line ends and a
-// Content-Length.
-func goldenRequest(text string) []byte {
+// Content-Length, with ${received...} references resolved against received.
+func goldenRequest(t *testing.T, text string, received time.Time) []byte {
+	t.Helper()
+	text = receivedRef.ReplaceAllStringFunc(text, func(ref string) string {
+		m := receivedRef.FindStringSubmatch(ref)
+		at := received
+		if m[1] != "" {
+			d, err := time.ParseDuration(m[1])
+			if err != nil {
+				t.Fatalf("%s: %v", ref, err)
+			}
+			at = at.Add(d)
+		}
+		switch m[2] {
+		case "ms":
+			return strconv.FormatInt(at.UnixMilli(), 10)
+		case "s":
+			return strconv.FormatInt(at.Unix(), 10)
+		}
+		return at.UTC().Format(time.RFC3339Nano)
+	})
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {
 		if !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "@") {

@@ -7,9 +7,11 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -94,7 +96,12 @@ func (d *driver) do(raw []byte) *fasthttp.Response {
 	d.ctx.Response.Reset()
 	d.rd.Reset(raw)
 	d.br.Reset(&d.rd)
-	if err := d.ctx.Request.Read(d.br); err != nil {
+	// Header, then body without fasthttp's multipart pre-parse, as the
+	// server does with DisablePreParseMultipartForm.
+	if err := d.ctx.Request.Header.Read(d.br); err != nil {
+		panic(err)
+	}
+	if err := d.ctx.Request.ContinueReadBody(d.br, 0, false); err != nil {
 		panic(err)
 	}
 	d.g.Handle(&d.ctx)
@@ -142,19 +149,28 @@ func beaconBody() []byte {
 	return []byte(b.String())
 }
 
-// bleBody is a store's ping with n sightings, alternating iBeacon and
-// Eddystone, MAC and advertising id.
-func bleBody(n int) []byte {
+// bleNow is the receive time the fixed-clock tests pin: bleBody's sighting
+// times lie just before it.
+var bleNow = clocktest.Golden
+
+// bleBody is bleBodyAt(n, bleNow).
+func bleBody(n int) []byte { return bleBodyAt(n, bleNow) }
+
+// bleBodyAt is a store's ping received at now with n sightings, alternating
+// iBeacon and Eddystone, MAC and advertising id, Unix milliseconds and RFC
+// 3339, seen in the minutes before now.
+func bleBodyAt(n int, now time.Time) []byte {
 	var b strings.Builder
 	b.WriteString(`{"site":"retail.example","store":"berlin-01","sensor":"gate-3","consent":"analytics","sightings":[`)
+	base := now.Add(-5 * time.Minute).Truncate(time.Minute)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		if i%2 == 0 {
-			fmt.Fprintf(&b, `{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":100,"minor":%d,"rssi":-%d,"ts":1732420000%03d,"mac":"A4:5E:60:E8:1B:%02X"}`, i, 40+i, i, i)
+			fmt.Fprintf(&b, `{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":100,"minor":%d,"rssi":-%d,"ts":%d,"mac":"A4:5E:60:E8:1B:%02X"}`, i, 40+i, base.UnixMilli()+int64(i), i)
 		} else {
-			fmt.Fprintf(&b, `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-%d,"ts":"2026-11-24T10:00:%02dZ","adid":"38400000-8cf0-11bd-b23e-10b96e4000%02d"}`, 40+i, i%60, i)
+			fmt.Fprintf(&b, `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-%d,"ts":"%s","adid":"38400000-8cf0-11bd-b23e-10b96e4000%02d"}`, 40+i, base.Add(time.Duration(i%60)*time.Second).UTC().Format(time.RFC3339), i)
 		}
 	}
 	b.WriteString("]}")

@@ -38,7 +38,7 @@ func setField(dst *[]byte, v []byte, limit int) reason {
 }
 
 // setGDPR parses the gdpr flag: "1" applies, "0" does not.
-func setGDPR(e *event.Event, v []byte) reason {
+func setGDPR(e *event.Event, v []byte) problem {
 	switch b2s(v) {
 	case "1", "true":
 		e.Consent.GDPR = 1
@@ -47,191 +47,287 @@ func setGDPR(e *event.Event, v []byte) reason {
 	case "":
 		e.Consent.GDPR = -1
 	default:
-		return reasonInvalidField
+		return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 	}
-	return reasonNone
+	return noProblem
 }
 
 // assignText sets the vocabulary field named key from a text value: a pixel
 // query parameter, a form field or a JSON string. Unknown keys are ignored, so
-// nothing a client invents reaches the event. ok reports whether key is part
-// of the vocabulary.
-func assignText(e *event.Event, key, v []byte) (r reason, ok bool) {
+// nothing a client invents reaches the event. known reports whether key is
+// part of the vocabulary.
+func assignText(e *event.Event, key, v []byte) (p problem, known bool) {
 	c := &e.Consent
 	switch b2s(key) {
 	case "site":
-		return setField(&e.Site, v, maxSiteLen), true
+		return inField("site", setField(&e.Site, v, maxSiteLen), maxSiteLen), true
 	case "event":
-		return setField(&e.Name, v, maxNameLen), true
+		return inField("event", setField(&e.Name, v, maxNameLen), maxNameLen), true
 	case "url":
-		return setField(&e.URL, v, maxURLLen), true
+		return inField("url", setField(&e.URL, v, maxURLLen), maxURLLen), true
 	case "ref":
-		return setField(&e.Referrer, v, maxURLLen), true
+		return inField("ref", setField(&e.Referrer, v, maxURLLen), maxURLLen), true
 	case "uid":
-		return setField(&e.UserID, v, maxIDLen), true
+		return inField("uid", setField(&e.UserID, v, maxIDLen), maxIDLen), true
 	case "cid":
-		return setField(&e.ClientID, v, maxIDLen), true
+		return inField("cid", setField(&e.ClientID, v, maxIDLen), maxIDLen), true
 	case "eid":
-		return setEventID(e, v), true
+		return fieldProblem(setEventID(e, v), "eid", "8 to 64 characters of A-Z a-z 0-9 - _"), true
 	case "gdpr":
 		return setGDPR(e, v), true
 	case "gdpr_consent":
-		return setField(&c.TCString, v, maxConsentLen), true
+		return inField("gdpr_consent", setField(&c.TCString, v, maxConsentLen), maxConsentLen), true
 	case "gcs":
-		return setField(&c.GCS, v, maxIDLen), true
+		return inField("gcs", setField(&c.GCS, v, maxIDLen), maxIDLen), true
 	case "gcd":
-		return setField(&c.GCD, v, maxIDLen), true
+		return inField("gcd", setField(&c.GCD, v, maxIDLen), maxIDLen), true
 	case "us_privacy":
-		return setField(&c.USPrivacy, v, maxIDLen), true
+		return inField("us_privacy", setField(&c.USPrivacy, v, maxIDLen), maxIDLen), true
 	case "gpp":
-		return setField(&c.GPP, v, maxConsentLen), true
+		return inField("gpp", setField(&c.GPP, v, maxConsentLen), maxConsentLen), true
 	case "gpp_sid":
-		return setField(&c.GPPSID, v, maxIDLen), true
+		return inField("gpp_sid", setField(&c.GPPSID, v, maxIDLen), maxIDLen), true
 	case "consent":
-		return setField(&c.Explicit, v, maxIDLen), true
+		return inField("consent", setField(&c.Explicit, v, maxIDLen), maxIDLen), true
 	}
-	return reasonNone, false
+	return noProblem, false
 }
 
-// addProp adds one custom property after checking limits.
-func addProp(e *event.Event, key, v []byte, t event.PropType) reason {
+// addProp adds one custom property after checking limits. The answer names
+// "props" only: a property's name is input, and is not quoted back.
+func addProp(e *event.Event, key, v []byte, t event.PropType) problem {
 	if len(e.Props) >= maxProps {
-		return reasonTooManyProps
+		return fieldProblem(reasonTooManyProps, "props", "")
 	}
-	if len(key) == 0 || len(key) > maxPropKeyLen || len(v) > maxPropValueLen {
-		return reasonFieldTooLong
+	if len(key) == 0 || len(key) > maxPropKeyLen {
+		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+	}
+	if len(v) > maxPropValueLen {
+		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
 	if !utf8.Valid(key) || !utf8.Valid(v) {
-		return reasonInvalidUTF8
+		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
 	}
 	e.AddProp(key, v, t)
-	return reasonNone
+	return noProblem
 }
 
-// assignArg sets a field from a query or form argument: the vocabulary keys,
-// and p.<name> for custom properties.
-func assignArg(e *event.Event, key, v []byte) reason {
-	if r, ok := assignText(e, key, v); ok {
-		return r
+// assignArg sets a field from a query, form or multipart argument: the
+// vocabulary keys, and p.<name> for custom properties.
+func assignArg(e *event.Event, key, v []byte) problem {
+	if p, known := assignText(e, key, v); known {
+		return p
 	}
 	if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
-		return addProp(e, key[len(propQueryPrefix):], v, event.PropString)
+		return addProp(e, key[len(propQueryPrefix):], v, textPropType(v))
 	}
-	return reasonNone
+	return noProblem
+}
+
+// textPropType gives a property sent as text the type the same text has in
+// a JSON body, so p.cart_value=129.5 is the number 129.5 from the pixel as
+// from a beacon: a JSON number literal is a number, true and false are
+// booleans, anything else is a string.
+func textPropType(v []byte) event.PropType {
+	switch {
+	case b2s(v) == "true", b2s(v) == "false":
+		return event.PropBool
+	case isJSONNumber(v):
+		return event.PropNumber
+	}
+	return event.PropString
+}
+
+// isJSONNumber reports whether v is exactly one RFC 8259 number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(v) && v[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }
 
 // assignJSON sets a field from one key of a JSON event object.
-func assignJSON(e *event.Event, key []byte, v *fastjson.Value) reason {
+func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 	switch b2s(key) {
 	case "props":
 		return assignJSONProps(e, v)
 	case "consent":
-		if v.Type() == fastjson.TypeArray {
+		switch v.Type() {
+		case fastjson.TypeArray:
 			return assignJSONConsentList(e, v)
+		case fastjson.TypeString, fastjson.TypeNull:
+		default:
+			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names or a comma-separated string")
+		}
+	case "uid", "cid":
+		// A numeric id is an id: its JSON text, as "12345" would be.
+		dst, name := &e.UserID, "uid"
+		if key[0] == 'c' {
+			dst, name = &e.ClientID, "cid"
+		}
+		switch v.Type() {
+		case fastjson.TypeNumber:
+			*dst = v.MarshalTo((*dst)[:0])
+			if len(*dst) > maxIDLen {
+				return tooLong(name, maxIDLen)
+			}
+			return noProblem
+		case fastjson.TypeString, fastjson.TypeNull:
+		default:
+			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
 		}
 	case "gdpr":
 		switch v.Type() {
 		case fastjson.TypeNumber:
-			n, err := v.Int()
-			if err != nil || (n != 0 && n != 1) {
-				return reasonInvalidField
+			n := v.GetFloat64()
+			if n != 0 && n != 1 {
+				return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 			}
 			e.Consent.GDPR = int8(n)
-			return reasonNone
+			return noProblem
 		case fastjson.TypeTrue:
 			e.Consent.GDPR = 1
-			return reasonNone
+			return noProblem
 		case fastjson.TypeFalse:
 			e.Consent.GDPR = 0
-			return reasonNone
+			return noProblem
+		case fastjson.TypeString, fastjson.TypeNull:
+		default:
+			return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
 		}
 	}
 	if v.Type() == fastjson.TypeNull {
-		return reasonNone
+		return noProblem
 	}
 	if v.Type() != fastjson.TypeString {
 		if _, known := assignText(e, key, nil); known {
-			return reasonInvalidField
+			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 		}
-		return reasonNone
+		return noProblem
 	}
 	s, _ := v.StringBytes()
-	r, _ := assignText(e, key, s)
-	return r
+	p, _ := assignText(e, key, s)
+	return p
+}
+
+// vocabulary lists the keys of the shared vocabulary, so that an answer can
+// name a key with a constant instead of quoting the request's bytes.
+var vocabulary = [...]string{"site", "event", "url", "ref", "uid", "cid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent", "props", "store", "sensor"}
+
+// vocabularyName returns the constant spelling of key, a known vocabulary
+// key.
+func vocabularyName(key []byte) string {
+	for _, name := range vocabulary {
+		if b2s(key) == name {
+			return name
+		}
+	}
+	return ""
 }
 
 // assignJSONConsentList turns ["analytics","ads"] into "analytics,ads".
-func assignJSONConsentList(e *event.Event, v *fastjson.Value) reason {
+func assignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	arr, _ := v.Array()
 	c := &e.Consent
 	c.Explicit = c.Explicit[:0]
 	for i, item := range arr {
-		s, err := item.StringBytes()
-		if err != nil {
-			return reasonInvalidField
+		if item.Type() != fastjson.TypeString {
+			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names")
 		}
+		s := item.GetStringBytes()
 		if i > 0 {
 			c.Explicit = append(c.Explicit, ',')
 		}
 		c.Explicit = append(c.Explicit, s...)
 		if len(c.Explicit) > maxIDLen {
-			return reasonFieldTooLong
+			return tooLong("consent", maxIDLen)
 		}
 	}
 	if !utf8.Valid(c.Explicit) {
-		return reasonInvalidUTF8
+		return fieldProblem(reasonInvalidUTF8, "consent", "")
 	}
-	return reasonNone
+	return noProblem
 }
 
 // assignJSONProps copies a props object whose values are strings, numbers or
 // booleans. Nested objects and arrays are rejected: a property is one value.
-func assignJSONProps(e *event.Event, v *fastjson.Value) reason {
+func assignJSONProps(e *event.Event, v *fastjson.Value) problem {
 	if v.Type() == fastjson.TypeNull {
-		return reasonNone
+		return noProblem
 	}
-	o, err := v.Object()
-	if err != nil {
-		return reasonInvalidField
+	o := v.GetObject()
+	if o == nil {
+		return fieldProblem(reasonInvalidField, "props", "must be an object")
 	}
-	r := reasonNone
+	p := noProblem
 	o.Visit(func(k []byte, pv *fastjson.Value) {
-		if r != reasonNone {
+		if p.bad() {
 			return
 		}
 		switch pv.Type() {
 		case fastjson.TypeString:
 			s, _ := pv.StringBytes()
-			r = addProp(e, k, s, event.PropString)
+			p = addProp(e, k, s, event.PropString)
 		case fastjson.TypeNumber:
-			r = addNumberProp(e, k, pv)
+			p = addNumberProp(e, k, pv)
 		case fastjson.TypeTrue:
-			r = addProp(e, k, []byte("true"), event.PropBool)
+			p = addProp(e, k, []byte("true"), event.PropBool)
 		case fastjson.TypeFalse:
-			r = addProp(e, k, []byte("false"), event.PropBool)
+			p = addProp(e, k, []byte("false"), event.PropBool)
 		case fastjson.TypeNull:
 		default:
-			r = reasonInvalidField
+			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")
 		}
 	})
-	return r
+	return p
 }
 
 // addNumberProp keeps a number's literal text, which fastjson has already
 // checked to be a valid JSON number.
-func addNumberProp(e *event.Event, k []byte, pv *fastjson.Value) reason {
+func addNumberProp(e *event.Event, k []byte, pv *fastjson.Value) problem {
 	if len(e.Props) >= maxProps {
-		return reasonTooManyProps
+		return fieldProblem(reasonTooManyProps, "props", "")
 	}
 	if len(k) == 0 || len(k) > maxPropKeyLen || !utf8.Valid(k) {
-		return reasonFieldTooLong
+		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty, longer than 64 bytes or not valid UTF-8")
 	}
 	n := len(e.Props)
 	e.AddProp(k, nil, event.PropNumber)
-	p := &e.Props[n]
-	p.Value = pv.MarshalTo(p.Value[:0])
-	if len(p.Value) > maxPropValueLen {
-		return reasonFieldTooLong
+	pr := &e.Props[n]
+	pr.Value = pv.MarshalTo(pr.Value[:0])
+	if len(pr.Value) > maxPropValueLen {
+		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
-	return reasonNone
+	return noProblem
 }

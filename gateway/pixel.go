@@ -26,27 +26,27 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 	req := acquireRequest(cfg)
 	defer releaseRequest(req)
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); r != reasonNone {
-		g.metrics.rejected[endpointPixel][r].Inc()
+	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); p.bad() {
+		g.metrics.rejected[endpointPixel][p.reason].Inc()
 		return
 	}
-	r := reasonNone
+	p := noProblem
 	for k, v := range ctx.QueryArgs().All() {
-		if r = assignArg(e, k, v); r != reasonNone {
+		if p = assignArg(e, k, v); p.bad() {
 			break
 		}
 	}
-	if r == reasonNone && len(e.URL) == 0 {
-		r = setField(&e.URL, ctx.Request.Header.Referer(), maxURLLen)
+	if !p.bad() && len(e.URL) == 0 {
+		p = inField("Referer", setField(&e.URL, ctx.Request.Header.Referer(), maxURLLen), maxURLLen)
 	}
 	if len(e.Name) == 0 {
 		e.Name = append(e.Name, defaultPixelEvent...)
 	}
-	if r == reasonNone {
-		r = checkSite(ctx, cfg, e)
+	if !p.bad() {
+		p = checkSite(ctx, cfg, e)
 	}
-	if r != reasonNone {
-		g.metrics.rejected[endpointPixel][r].Inc()
+	if p.bad() {
+		g.metrics.rejected[endpointPixel][p.reason].Inc()
 		return
 	}
 	if err := cfg.handler.HandleEvent(e); err != nil {
@@ -60,46 +60,46 @@ var headerCacheControl = []byte("Cache-Control")
 
 // fillFromRequest sets what every event of a request shares: kind, time,
 // client address, and the headers the event needs.
-func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Time, e *event.Event, kind event.Kind) reason {
+func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Time, e *event.Event, kind event.Kind) problem {
 	e.Kind = kind
 	e.ReceivedAt = receivedAt
 	e.ClientIP = clientIP(ctx, cfg.trustedProxies)
 	h := &ctx.Request.Header
 	if r := setField(&e.UserAgent, h.UserAgent(), maxHeaderCopyLen); r != reasonNone {
-		return r
+		return inField("User-Agent", r, maxHeaderCopyLen)
 	}
 	if r := setField(&e.AcceptLanguage, h.Peek("Accept-Language"), maxHeaderCopyLen); r != reasonNone {
-		return r
+		return inField("Accept-Language", r, maxHeaderCopyLen)
 	}
 	e.Consent.GPC = isOne(h.Peek("Sec-GPC"))
 	e.Consent.DNT = isOne(h.Peek("DNT"))
 	if tc := h.Cookie("euconsent-v2"); len(tc) > 0 {
 		if r := setField(&e.Consent.TCString, tc, maxConsentLen); r != reasonNone {
-			return r
+			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}
-	return reasonNone
+	return noProblem
 }
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
 
 // checkSite requires a site id, known when sites are configured, and an
 // allowed Origin when the request carries one.
-func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) reason {
+func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem {
 	if len(e.Site) == 0 {
-		return reasonMissingSite
+		return fieldProblem(reasonMissingSite, "site", "required")
 	}
 	if cfg.sites == nil {
-		return reasonNone
+		return noProblem
 	}
-	origins, ok := cfg.sites[b2s(e.Site)]
-	if !ok {
-		return reasonUnknownSite
+	origins, known := cfg.sites[b2s(e.Site)]
+	if !known {
+		return fieldProblem(reasonUnknownSite, "site", "not one of the sites configured on this gateway")
 	}
 	if o := ctx.Request.Header.Peek("Origin"); len(o) > 0 {
-		if _, ok := origins[b2s(o)]; !ok {
-			return reasonForbiddenOrigin
+		if _, allowed := origins[b2s(o)]; !allowed {
+			return fieldProblem(reasonForbiddenOrigin, "Origin", "not allowed for this site")
 		}
 	}
-	return reasonNone
+	return noProblem
 }

@@ -16,7 +16,9 @@ type request struct {
 	events []event.Event
 	json   fastjson.Parser
 	form   fasthttp.Args
-	common event.Event // a BLE request's shared fields
+	// multipart walks a multipart/form-data body in place.
+	multipart multipartReader
+	common    event.Event // a BLE request's shared fields
 	// receivedAt is the request's receive time, read once from the
 	// settings' clock: every event of the request carries it.
 	receivedAt time.Time

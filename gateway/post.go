@@ -17,6 +17,7 @@ const (
 	bodyUnsupported bodyKind = iota
 	bodyJSON                 // application/json, or text/plain as sendBeacon sends strings
 	bodyForm                 // application/x-www-form-urlencoded
+	bodyMultipart            // multipart/form-data, as sendBeacon sends a FormData
 )
 
 // classifyContentType reads the media type before any parameters.
@@ -30,8 +31,18 @@ func classifyContentType(ct []byte) bodyKind {
 		return bodyJSON
 	case bytes.EqualFold(ct, []byte("application/x-www-form-urlencoded")):
 		return bodyForm
+	case bytes.EqualFold(ct, []byte("multipart/form-data")):
+		return bodyMultipart
 	}
 	return bodyUnsupported
+}
+
+// bleMediaType answers a BLE ping that is not JSON: most often curl --data,
+// which sends application/x-www-form-urlencoded.
+var bleMediaType = problem{
+	reason: reasonUnsupportedMediaType,
+	field:  "Content-Type",
+	detail: "POST /ble takes application/json (or text/plain); curl --data sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json'",
 }
 
 var (
@@ -51,7 +62,11 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		return
 	}
 	kind := classifyContentType(ctx.Request.Header.ContentType())
-	if kind == bodyUnsupported || (ep == endpointBLE && kind != bodyJSON) {
+	if ep == endpointBLE && kind != bodyJSON {
+		g.rejectProblem(ctx, ep, bleMediaType)
+		return
+	}
+	if kind == bodyUnsupported {
 		g.reject(ctx, ep, reasonUnsupportedMediaType)
 		return
 	}
@@ -67,17 +82,19 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 
 	req := acquireRequest(cfg)
 	defer releaseRequest(req)
-	var r reason
+	var p problem
 	switch {
 	case kind == bodyForm:
-		r = parseFormEvent(ctx, cfg, req, body)
+		p = parseFormEvent(ctx, cfg, req, body)
+	case kind == bodyMultipart:
+		p = parseMultipartEvent(ctx, cfg, req, body)
 	case ep == endpointBeacon:
-		r = parseBeaconJSON(ctx, cfg, req, body)
+		p = parseBeaconJSON(ctx, cfg, req, body)
 	default:
-		r = parseBLE(ctx, cfg, req, body)
+		p = parseBLE(ctx, cfg, req, body)
 	}
-	if r != reasonNone {
-		g.reject(ctx, ep, r)
+	if p.bad() {
+		g.rejectProblem(ctx, ep, p)
 		return
 	}
 	for i := range req.events {
@@ -93,15 +110,41 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 
 // parseFormEvent reads one event from a form-encoded body, with the same keys
 // as the pixel's query.
-func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) reason {
+func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
 	req.form.ParseBytes(body)
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); r != reasonNone {
-		return r
+	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+		return p
 	}
 	for k, v := range req.form.All() {
-		if r := assignArg(e, k, v); r != reasonNone {
-			return r
+		if p := assignArg(e, k, v); p.bad() {
+			return p
+		}
+	}
+	return finishBeaconEvent(ctx, cfg, e)
+}
+
+// parseMultipartEvent reads one event from a multipart/form-data body (a
+// FormData given to sendBeacon), with the same keys as the pixel's query.
+func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
+	boundary, found := multipartBoundary(ctx.Request.Header.ContentType())
+	if !found || !req.multipart.reset(body, boundary) {
+		return because(reasonInvalidMultipart)
+	}
+	e := req.next()
+	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+		return p
+	}
+	for {
+		k, v, done, valid := req.multipart.next()
+		if !valid {
+			return because(reasonInvalidMultipart)
+		}
+		if done {
+			break
+		}
+		if p := assignArg(e, k, v); p.bad() {
+			return p
 		}
 	}
 	return finishBeaconEvent(ctx, cfg, e)
@@ -111,27 +154,27 @@ func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body 
 // allocation-free check first costs about 0.7 ns per byte on good bodies, and
 // keeps junk off fastjson's error path, which formats an error (5-7
 // allocations) for every malformed body.
-func parseJSON(req *request, body []byte) (*fastjson.Value, reason) {
+func parseJSON(req *request, body []byte) (*fastjson.Value, problem) {
 	if !validJSON(body) {
 		if !utf8.Valid(body) {
-			return nil, reasonInvalidUTF8
+			return nil, because(reasonInvalidUTF8)
 		}
-		return nil, reasonInvalidJSON
+		return nil, because(reasonInvalidJSON)
 	}
 	v, err := req.json.ParseBytes(body)
 	if err != nil {
-		return nil, reasonInvalidJSON
+		return nil, because(reasonInvalidJSON)
 	}
-	return v, reasonNone
+	return v, noProblem
 }
 
 // parseBeaconJSON reads one event object or an array of them. All events are
 // parsed and checked before any is handed on, so a request is accepted or
 // rejected whole.
-func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) reason {
-	v, r := parseJSON(req, body)
-	if r != reasonNone {
-		return r
+func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
+	v, p := parseJSON(req, body)
+	if p.bad() {
+		return p
 	}
 	switch v.Type() {
 	case fastjson.TypeObject:
@@ -139,43 +182,46 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		if len(arr) == 0 {
-			return reasonInvalidJSON
+			return because(reasonInvalidJSON)
 		}
 		if len(arr) > cfg.limits.MaxEventsPerRequest {
-			return reasonTooManyEvents
+			return because(reasonTooManyEvents)
 		}
-		for _, item := range arr {
+		for i, item := range arr {
 			if item.Type() != fastjson.TypeObject {
-				return reasonInvalidJSON
+				return problem{reason: reasonInvalidJSON, detail: "must be an event object", at: i + 1}
 			}
-			if r := parseBeaconObject(ctx, cfg, req, item); r != reasonNone {
-				return r
+			if p := parseBeaconObject(ctx, cfg, req, item); p.bad() {
+				if p.detail != "" {
+					p.at = i + 1
+				}
+				return p
 			}
 		}
-		return reasonNone
+		return noProblem
 	}
-	return reasonInvalidJSON
+	return because(reasonInvalidJSON)
 }
 
-func parseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) reason {
+func parseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) problem {
 	e := req.next()
-	if r := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); r != reasonNone {
-		return r
+	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+		return p
 	}
 	o, _ := v.Object()
-	r := reasonNone
+	p := noProblem
 	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if r == reasonNone {
-			r = assignJSON(e, k, fv)
+		if !p.bad() {
+			p = assignJSON(e, k, fv)
 		}
 	})
-	if r != reasonNone {
-		return r
+	if p.bad() {
+		return p
 	}
 	return finishBeaconEvent(ctx, cfg, e)
 }
 
-func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) reason {
+func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem {
 	if len(e.Name) == 0 {
 		e.Name = append(e.Name, defaultBeaconEvent...)
 	}
@@ -184,6 +230,10 @@ func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) 
 
 // preflight answers a CORS preflight: allowed when the Origin is configured
 // for any site (the site id is only known from the body that follows).
+// sendBeacon always sends credentials (cookies), so the answer must say
+// Access-Control-Allow-Credentials: true, or the browser silently drops a
+// beacon whose type needs a preflight (a JSON Blob) although sendBeacon
+// returned true. The gateway reads no cookie but euconsent-v2.
 func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint) {
 	origin := ctx.Request.Header.Peek("Origin")
 	if _, ok := cfg.anyOrigin[b2s(origin)]; !ok || len(origin) == 0 {
@@ -192,6 +242,7 @@ func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 	}
 	h := &ctx.Response.Header
 	h.SetCanonical(headerACAO, origin)
+	h.SetCanonical(headerACAC, allowCredentials)
 	h.SetCanonical(headerACAM, allowPost)
 	h.SetCanonical(headerACAH, allowHeaders)
 	h.SetCanonical(headerACMA, preflightMaxAge)
@@ -210,16 +261,19 @@ func setCORS(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		return
 	}
 	ctx.Response.Header.SetCanonical(headerACAO, origin)
+	ctx.Response.Header.SetCanonical(headerACAC, allowCredentials)
 	ctx.Response.Header.SetCanonical(headerVary, varyOrigin)
 }
 
 var (
-	headerACAO      = []byte("Access-Control-Allow-Origin")
-	headerACAM      = []byte("Access-Control-Allow-Methods")
-	headerACAH      = []byte("Access-Control-Allow-Headers")
-	headerACMA      = []byte("Access-Control-Max-Age")
-	headerVary      = []byte("Vary")
-	allowHeaders    = []byte("Content-Type")
-	preflightMaxAge = []byte("86400")
-	varyOrigin      = []byte("Origin")
+	headerACAO       = []byte("Access-Control-Allow-Origin")
+	headerACAC       = []byte("Access-Control-Allow-Credentials")
+	headerACAM       = []byte("Access-Control-Allow-Methods")
+	headerACAH       = []byte("Access-Control-Allow-Headers")
+	headerACMA       = []byte("Access-Control-Max-Age")
+	headerVary       = []byte("Vary")
+	allowHeaders     = []byte("Content-Type")
+	allowCredentials = []byte("true")
+	preflightMaxAge  = []byte("86400")
+	varyOrigin       = []byte("Origin")
 )

@@ -1,7 +1,12 @@
 package gateway
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/valyala/fasthttp"
 )
 
 // endpoint identifies a route for metric labels.
@@ -40,6 +45,7 @@ const (
 	reasonBodyTooLarge
 	reasonInvalidUTF8
 	reasonInvalidJSON
+	reasonInvalidMultipart
 	reasonInvalidField
 	reasonFieldTooLong
 	reasonTooManyEvents
@@ -67,11 +73,12 @@ var reasons = [numReasons]reasonInfo{
 	reasonNone:                 {"none", 204, nil},
 	reasonNotFound:             {"not_found", 404, []byte("not found\n")},
 	reasonMethodNotAllowed:     {"method_not_allowed", 405, []byte("method not allowed\n")},
-	reasonUnsupportedMediaType: {"unsupported_media_type", 415, []byte("content type must be text/plain, application/json or application/x-www-form-urlencoded\n")},
+	reasonUnsupportedMediaType: {"unsupported_media_type", 415, []byte("content type must be text/plain, application/json, application/x-www-form-urlencoded or multipart/form-data\n")},
 	reasonEmptyBody:            {"empty_body", 400, []byte("empty body\n")},
 	reasonBodyTooLarge:         {"body_too_large", 413, []byte("body too large\n")},
 	reasonInvalidUTF8:          {"invalid_utf8", 400, []byte("body or parameter is not valid UTF-8\n")},
 	reasonInvalidJSON:          {"invalid_json", 400, []byte("body is not valid JSON: want an object or an array of objects\n")},
+	reasonInvalidMultipart:     {"invalid_multipart", 400, []byte("body is not valid multipart/form-data\n")},
 	reasonInvalidField:         {"invalid_field", 400, []byte("a field has the wrong type or format\n")},
 	reasonFieldTooLong:         {"field_too_long", 400, []byte("a field is too long\n")},
 	reasonTooManyEvents:        {"too_many_events", 400, []byte("too many events in one request\n")},
@@ -90,18 +97,45 @@ var reasons = [numReasons]reasonInfo{
 
 func (r reason) String() string { return reasons[r].name }
 
+// reachable lists, per endpoint, the reasons a request to it can be
+// rejected for. Only these label combinations are created up front, so
+// /metrics lists no series that can never move; any other combination is
+// still counted, created on first use (see lazyCounter).
+var reachable = [numEndpoints][]reason{
+	endpointPixel: {
+		reasonMethodNotAllowed, reasonInvalidUTF8, reasonInvalidField, reasonFieldTooLong, reasonTooManyProps,
+		reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonUnavailable,
+		reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout,
+	},
+	endpointBeacon: {
+		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
+		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidMultipart, reasonInvalidField, reasonFieldTooLong,
+		reasonTooManyEvents, reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin,
+		reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+	},
+	endpointBLE: {
+		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
+		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidField, reasonFieldTooLong, reasonTooManyEvents,
+		reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonMissingStore,
+		reasonNoSightings, reasonInvalidSighting, reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+	},
+	// A request whose path is unknown, or that fasthttp could not parse far
+	// enough to read its path.
+	endpointOther: {reasonNotFound, reasonMalformedRequest, reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout},
+}
+
 // metrics holds the gateway's counters, resolved once so that the hot path
 // only does an atomic add.
 type metrics struct {
 	requests [numEndpoints]prometheus.Counter
-	events   [numEndpoints]prometheus.Counter
+	events   [numEndpoints]prometheus.Counter // none for endpointOther: it makes no events
 	rejected [numEndpoints][numReasons]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_gateway_requests_total",
-		Help: "Requests received, by endpoint.",
+		Help: "Requests received, by endpoint (other: unknown paths and requests too malformed to read a path from).",
 	}, []string{"endpoint"})
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_gateway_events_total",
@@ -117,10 +151,134 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{}
 	for ep := endpoint(0); ep < numEndpoints; ep++ {
 		m.requests[ep] = requests.WithLabelValues(ep.String())
-		m.events[ep] = events.WithLabelValues(ep.String())
+		if ep != endpointOther {
+			m.events[ep] = events.WithLabelValues(ep.String())
+		}
 		for r := reason(1); r < numReasons; r++ {
+			m.rejected[ep][r] = &lazyCounter{vec: rejected, labels: [2]string{ep.String(), r.String()}}
+		}
+		for _, r := range reachable[ep] {
 			m.rejected[ep][r] = rejected.WithLabelValues(ep.String(), r.String())
 		}
 	}
 	return m
+}
+
+// lazyCounter is a counter whose series is created on its first use: for
+// label combinations no request is expected to reach, so that they are
+// counted if one does, without listing a series that never moves.
+type lazyCounter struct {
+	once   sync.Once
+	vec    *prometheus.CounterVec
+	labels [2]string
+	c      prometheus.Counter
+}
+
+func (l *lazyCounter) counter() prometheus.Counter {
+	l.once.Do(func() { l.c = l.vec.WithLabelValues(l.labels[:]...) })
+	return l.c
+}
+
+// Inc implements prometheus.Counter.
+func (l *lazyCounter) Inc() { l.counter().Inc() }
+
+// Add implements prometheus.Counter.
+func (l *lazyCounter) Add(v float64) { l.counter().Add(v) }
+
+// Desc implements prometheus.Metric.
+func (l *lazyCounter) Desc() *prometheus.Desc { return l.counter().Desc() }
+
+// Write implements prometheus.Metric.
+func (l *lazyCounter) Write(m *dto.Metric) error { return l.counter().Write(m) }
+
+// Describe implements prometheus.Collector.
+func (l *lazyCounter) Describe(ch chan<- *prometheus.Desc) { l.counter().Describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (l *lazyCounter) Collect(ch chan<- prometheus.Metric) { l.counter().Collect(ch) }
+
+// problem is what is wrong with a request: the reason (which fixes the status
+// and the metric label) and, when one field is at fault, which one and what
+// about it. Every string in it is a constant of the gateway, never input, so
+// the answer quotes no value and building it copies nothing from the request.
+type problem struct {
+	reason reason
+	field  string // vocabulary name, e.g. "ts"; "": the request as a whole
+	detail string // what is wrong, e.g. "not valid UTF-8"; "": the reason's fixed body
+	limit  int    // a length limit to name after detail; 0: none
+	list   string // the array the item is in: "sightings", or "" for a beacon array
+	at     int    // 1 + the item's index in that array; 0: not in an array
+}
+
+// bad reports whether p is a problem at all.
+func (p problem) bad() bool { return p.reason != reasonNone }
+
+// noProblem is the absence of a problem.
+var noProblem = problem{}
+
+// because is a problem without a field: the reason's fixed answer.
+func because(r reason) problem { return problem{reason: r} }
+
+// fieldProblem names field as the one at fault, with detail saying what is
+// wrong; detail "" takes the reason's usual one.
+func fieldProblem(r reason, field, detail string) problem {
+	if r == reasonNone {
+		return noProblem
+	}
+	if detail == "" {
+		detail = reasonDetails[r]
+	}
+	return problem{reason: r, field: field, detail: detail}
+}
+
+// tooLong says field is longer than limit bytes.
+func tooLong(field string, limit int) problem {
+	return problem{reason: reasonFieldTooLong, field: field, detail: "longer than the limit of", limit: limit}
+}
+
+// inField names field for a reason setField returned (too long, invalid
+// UTF-8).
+func inField(field string, r reason, limit int) problem {
+	if r == reasonFieldTooLong {
+		return tooLong(field, limit)
+	}
+	return fieldProblem(r, field, "")
+}
+
+// reasonDetails are the details of field problems that have no better one.
+var reasonDetails = [numReasons]string{
+	reasonInvalidUTF8:     "not valid UTF-8",
+	reasonInvalidField:    "wrong type or format",
+	reasonTooManyProps:    "more than 64 properties",
+	reasonInvalidSighting: "wrong type or format",
+}
+
+// appendProblem writes p's answer body to resp: the reason's fixed body, or
+// "sightings[3].ts: detail\n". It never allocates once resp's body buffer
+// has grown.
+func appendProblem(resp *fasthttp.Response, p problem) {
+	if p.detail == "" {
+		resp.SetBodyRaw(reasons[p.reason].body)
+		return
+	}
+	var num [20]byte
+	resp.ResetBody()
+	if p.at > 0 {
+		resp.AppendBodyString(p.list)
+		resp.AppendBodyString("[")
+		resp.AppendBody(strconv.AppendInt(num[:0], int64(p.at-1), 10))
+		resp.AppendBodyString("]")
+		if p.field != "" {
+			resp.AppendBodyString(".")
+		}
+	}
+	resp.AppendBodyString(p.field)
+	resp.AppendBodyString(": ")
+	resp.AppendBodyString(p.detail)
+	if p.limit > 0 {
+		resp.AppendBodyString(" ")
+		resp.AppendBody(strconv.AppendInt(num[:0], int64(p.limit), 10))
+		resp.AppendBodyString(" bytes")
+	}
+	resp.AppendBodyString("\n")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -31,7 +32,9 @@ func benchServe(b *testing.B, g *Gateway, raw []byte) {
 // it into events, hand them to a handler that discards them.
 func BenchmarkServeParse(b *testing.B) {
 	for name, raw := range benchRequests() {
-		b.Run(name, func(b *testing.B) { benchServe(b, New(Settings{Handler: &countingHandler{}}, nil), raw) })
+		b.Run(name, func(b *testing.B) {
+			benchServe(b, New(Settings{Handler: &countingHandler{}, Clock: clock.Fixed(bleNow)}, nil), raw)
+		})
 	}
 }
 

@@ -66,6 +66,7 @@ func TestNoAllocs(t *testing.T) {
 	noAllocs(t, "ParseUSNat", func() { _, _ = ParseUSNat(usnat) })
 	noAllocs(t, "ParseExplicit", func() { _, _ = ParseExplicit(explicit) })
 	noAllocs(t, "ParseExplicit error", func() { _, _ = ParseExplicit([]byte("analytics,bogus")) })
+	noAllocs(t, "ParseExplicit folded", func() { _, _ = ParseExplicit([]byte("Analytics, ADS")) })
 	noAllocs(t, "Purposes.AppendText", func() { buf, _ = AllPurposes.AppendText(buf[:0]) })
 	noAllocs(t, "SignalSet.AppendText", func() { buf, _ = SignalSet(0xfe).AppendText(buf[:0]) })
 }

@@ -131,12 +131,19 @@ func ParsePurposes(s string) (Purposes, error) {
 
 // ParseExplicit parses the explicit consent field sent by a site whose own
 // banner decides: comma-separated purpose names ("analytics,ads"), or "none"
-// for a visitor who refused everything. Spaces around names are ignored;
-// unknown names, empty items and an empty field are errors. b is only read
-// during the call; it does not allocate.
-func ParseExplicit(b []byte) (Purposes, error) { return parseList(b) }
+// for a visitor who refused everything. Names match case-insensitively
+// ("Analytics"), spaces around them are ignored; unknown names, empty items
+// and an empty field are errors. b is only read during the call; it does
+// not allocate.
+func ParseExplicit(b []byte) (Purposes, error) { return parseListFold(b, true) }
 
-func parseList[T string | []byte](b T) (Purposes, error) {
+func parseList[T string | []byte](b T) (Purposes, error) { return parseListFold(b, false) }
+
+// maxPurposeName is the longest name lookupPurpose knows, "device_storage",
+// rounded up: a longer item cannot match.
+const maxPurposeName = 16
+
+func parseListFold[T string | []byte](b T, fold bool) (Purposes, error) {
 	var s Purposes
 	none := false
 	for i := 0; i <= len(b); {
@@ -155,6 +162,20 @@ func parseList[T string | []byte](b T) (Purposes, error) {
 			return 0, ErrPurposeList
 		}
 		name := b[lo:hi]
+		var lower [maxPurposeName]byte
+		if fold {
+			if len(name) > maxPurposeName {
+				return 0, ErrUnknownPurpose
+			}
+			for k := 0; k < len(name); k++ {
+				c := name[k]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				lower[k] = c
+			}
+			name = T(lower[:len(name)])
+		}
 		if string(name) == "none" {
 			none = true
 		} else if p, ok := lookupPurpose(name); ok {

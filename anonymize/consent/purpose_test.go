@@ -28,6 +28,20 @@ func TestParsePurposes(t *testing.T) {
 	if _, err := ParseExplicit(nil); err != ErrPurposeList {
 		t.Fatalf("empty explicit field: %v", err)
 	}
+	// Sites write purposes as their banners show them: the explicit field
+	// matches case-insensitively (config stays exact).
+	explicit := func(s string, want Purposes, wantErr error) {
+		t.Helper()
+		got, err := ParseExplicit([]byte(s))
+		if got != want || err != wantErr {
+			t.Fatalf("ParseExplicit(%q) = %v, %v; want %v, %v", s, got, err, want, wantErr)
+		}
+	}
+	explicit("Analytics", Of(Analytics), nil)
+	explicit("ADS, Precise_Geo", Of(Ads, PreciseGeo), nil)
+	explicit("NONE", 0, nil)
+	explicit("analytic", 0, ErrUnknownPurpose)
+	explicit("Analytics_and_more_than_sixteen_bytes", 0, ErrUnknownPurpose)
 	for p := Purpose(1); int(p) <= numPurposes; p++ {
 		if q, err := ParsePurpose(p.String()); q != p || err != nil {
 			t.Fatalf("ParsePurpose(%v) = %v, %v", p, q, err)

@@ -18,8 +18,10 @@ import (
 // browserPage is served from a different origin than the gateway's. It
 // sends one event each way a browser tracker does: a pixel image, a
 // navigator.sendBeacon with a string (text/plain;charset=UTF-8, no
-// preflight) and a fetch with application/json (CORS preflight first). It
-// writes what it saw into #out for --dump-dom.
+// preflight), a sendBeacon with a JSON Blob (application/json: a
+// credentialed CORS preflight first), a sendBeacon with FormData
+// (multipart/form-data, no preflight) and a fetch with application/json
+// (CORS preflight first). It writes what it saw into #out for --dump-dom.
 const browserPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>beacongate e2e</title></head>
 <body>
@@ -32,6 +34,13 @@ document.getElementById("px").onload = function () { note("pixel:loaded"); };
 document.getElementById("px").onerror = function () { note("pixel:error"); };
 note("beacon:" + navigator.sendBeacon("%[1]s/b",
   JSON.stringify({site: "browser-e2e", event: "beacon_e2e", url: location.href})));
+note("blob:" + navigator.sendBeacon("%[1]s/b",
+  new Blob([JSON.stringify({site: "browser-e2e", event: "blob_e2e", uid: 12345})], {type: "application/json"})));
+var fd = new FormData();
+fd.append("site", "browser-e2e");
+fd.append("event", "formdata_e2e");
+fd.append("p.cart_value", "129.5");
+note("formdata:" + navigator.sendBeacon("%[1]s/b", fd));
 fetch("%[1]s/b", {
   method: "POST", mode: "cors",
   headers: {"Content-Type": "application/json"},
@@ -44,8 +53,9 @@ fetch("%[1]s/b", {
 
 // TestE2EBrowser runs a real headless Chromium against the gateway: a page
 // on one origin sends a pixel, a sendBeacon and a preflighted fetch to the
-// gateway on another origin listed under sites. All three events must
-// reach the file output with the right kinds.
+// gateway on another origin listed under sites. All five events must
+// reach the file output with the right kinds: sendBeacon returning true
+// proves only that the browser queued the request.
 func TestE2EBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -112,13 +122,13 @@ destinations:
 		t.Fatalf("chromium: %v (after %v)\nstderr:\n%.4000s", err, browserTime, stderr.String())
 	}
 	t.Logf("chromium ran %v; DOM #out:\n%s", browserTime.Round(time.Millisecond), between(string(dom), `<pre id="out">`, `</pre>`))
-	for _, want := range []string{"pixel:loaded", "beacon:true", "fetch:204"} {
+	for _, want := range []string{"pixel:loaded", "beacon:true", "blob:true", "formdata:true", "fetch:204"} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("the page did not note %q (CORS or the endpoint failed in the browser)", want)
 		}
 	}
 
-	want := map[string]string{"pixel_e2e": "pixel", "beacon_e2e": "beacon", "fetch_e2e": "beacon"}
+	want := map[string]string{"pixel_e2e": "pixel", "beacon_e2e": "beacon", "blob_e2e": "beacon", "formdata_e2e": "beacon", "fetch_e2e": "beacon"}
 	out := filepath.Join(data, "out")
 	_, recs := waitOut(t, out, 10*time.Second, func(r []e2eRecord) bool {
 		seen := 0

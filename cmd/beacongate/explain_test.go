@@ -221,7 +221,7 @@ func TestExplainRejected(t *testing.T) {
 func TestExplainBLE(t *testing.T) {
 	sample := `{"site":"store-berlin-001","store":"berlin-01","sensor":"gate-3","consent":"analytics",
 	"sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":100,"minor":7,"rssi":-67,"ts":1732420000123,"mac":"a4:5e:60:e8:1b:2c"}]}`
-	o := explainJSON(t, sample, "-config", exampleConfig("retail-ble.yaml"))
+	o := explainJSON(t, sample, "-config", exampleConfig("retail-ble.yaml"), "-at", "2024-11-24T04:00:00Z") // the sighting time must be near the receive time
 	if o.Request.URI != "/ble" || o.Events[0].Kind != "ble" || o.Events[0].Consent.State != "analytics" {
 		t.Fatalf("request %+v, event %+v", o.Request, o.Events[0].Consent)
 	}

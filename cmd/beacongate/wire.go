@@ -156,6 +156,8 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			MaxBodyBytes:           int(cfg.Server.MaxBodyBytes),
 			MaxEventsPerRequest:    cfg.Server.MaxEventsPerRequest,
 			MaxSightingsPerRequest: cfg.Server.MaxSightingsPerRequest,
+			MaxSightingAge:         time.Duration(cfg.Server.MaxSightingAge),
+			MaxSightingAhead:       time.Duration(cfg.Server.MaxSightingAhead),
 		},
 		Handler: gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
 		Clock:   a.clock,

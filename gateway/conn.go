@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+)
+
+// Listener wraps the public listener so that a request fasthttp fails to
+// read is booked under the endpoint it asked for. When a body is too slow
+// (408) or a chunked body too large (413), fasthttp resets the request
+// before its error handler runs, and the path is gone; each connection
+// therefore remembers the endpoint of the last request line it read. Serve
+// the server from NewServer on it: srv.Serve(g.Listener(ln)).
+func (g *Gateway) Listener(ln net.Listener) net.Listener {
+	return &trackingListener{Listener: ln, conns: &g.conns}
+}
+
+// connRegistry finds a connection's tracker by its peer address: fasthttp
+// hands the error handler its own wrapper of the connection (for
+// max_conns_per_ip), which hides ours. Connections register when accepted
+// and leave when closed, so the lock is taken per connection, never per
+// request.
+type connRegistry struct {
+	mu sync.Mutex
+	m  map[netip.AddrPort]*trackedConn
+}
+
+func (r *connRegistry) lookup(peer net.Addr) *trackedConn {
+	tcp, ok := peer.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[tcp.AddrPort()]
+}
+
+type trackingListener struct {
+	net.Listener
+	conns *connRegistry
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, last: endpointOther, conns: l.conns}
+	if tcp, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		tc.key = tcp.AddrPort()
+		l.conns.mu.Lock()
+		if l.conns.m == nil {
+			l.conns.m = make(map[netip.AddrPort]*trackedConn)
+		}
+		l.conns.m[tc.key] = tc
+		l.conns.mu.Unlock()
+	}
+	return tc, nil
+}
+
+// trackedConn remembers the endpoint of the last request line that began a
+// read. fasthttp reads a connection, and runs its error handler, on one
+// goroutine, so last needs no lock. A read that begins in the middle of a
+// request (a body, or pipelined requests) leaves it unchanged.
+type trackedConn struct {
+	net.Conn
+	last  endpoint
+	key   netip.AddrPort
+	conns *connRegistry
+	once  sync.Once
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		if ep, ok := requestLineEndpoint(b2s(p[:n])); ok {
+			c.last = ep
+		}
+	}
+	return n, err
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.conns.mu.Lock()
+		if c.conns.m[c.key] == c {
+			delete(c.conns.m, c.key)
+		}
+		c.conns.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+// requestLineEndpoint reads "METHOD /path[?query] ..." at the start of b.
+// ok is false when b does not start with a request line.
+func requestLineEndpoint(b string) (endpoint, bool) {
+	i := 0
+	for i < len(b) && i < 16 && b[i] >= 'A' && b[i] <= 'Z' {
+		i++
+	}
+	if i == 0 || i+1 >= len(b) || b[i] != ' ' || b[i+1] != '/' {
+		return endpointOther, false
+	}
+	target := b[i+1:]
+	end := strings.IndexAny(target, " ?")
+	if end < 0 {
+		return endpointOther, false
+	}
+	return endpointOf(target[:end]), true
+}
