@@ -35,6 +35,8 @@ func builtin() Config {
 			MaxEventsPerRequest:    50,
 			MaxSightingsPerRequest: 200,
 			TrustedProxies:         []CIDR{},
+			ClientIPHeader:         "X-Forwarded-For",
+			MaxRequestsPerClient:   100,
 			DataDir:                defaultDataDir,
 		},
 		Sites:      []Site{},

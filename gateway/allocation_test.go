@@ -3,6 +3,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -71,4 +72,30 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9"), 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"), 40)
+}
+
+// TestServeBehindProxyAllocs covers the client address walk (every instance
+// of the configured header, right to left) and the per-client request
+// limit: still 0 allocations.
+func TestServeBehindProxyAllocs(t *testing.T) {
+	f := func(name, header string, raw []byte, want string) {
+		t.Helper()
+		rec := &recorder{}
+		g := New(Settings{Handler: rec, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, ClientIPHeader: header}, nil)
+		d := newDriver(g, "10.1.1.1")
+		if st := d.do(raw).StatusCode(); st != 200 || len(rec.events) != 1 || rec.events[0].ClientIP.String() != want {
+			t.Fatalf("%s: status %d, events %d; want the GIF and one event from %s", name, st, len(rec.events), want)
+		}
+		h := &countingHandler{}
+		g.Update(Settings{Handler: h, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, ClientIPHeader: header})
+		n := testing.AllocsPerRun(500, func() { d.do(raw) })
+		if n != 0 {
+			t.Fatalf("%s: %v allocs per request; want 0", name, n)
+		}
+		if h.n == 0 {
+			t.Fatalf("%s: no events", name)
+		}
+	}
+	f("xff-duplicates", "", rawRequest("GET", "/p.gif?site=s", nil, "X-Forwarded-For", "6.6.6.6, garbage", "X-Forwarded-For", "[2001:db8::7]:443, 10.0.0.9", "Forwarded", "for=7.7.7.7"), "2001:db8::7")
+	f("forwarded", "Forwarded", rawRequest("GET", "/p.gif?site=s", nil, "Forwarded", `for="[2001:db8::6]:1"`, "Forwarded", `for=198.51.100.7;proto=https, for="10.2.2.2:80"`), "198.51.100.7")
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -83,4 +85,65 @@ func FuzzBeaconBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzForwardedWalk checks the X-Forwarded-For walk against a slow, readable
+// reference (strings.Split and netip.ParseAddrPort), and that the Forwarded
+// walk never panics and only returns an address it was given or the start.
+func FuzzForwardedWalk(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "1.2.3.4, 10.0.0.1", "6.6.6.6,,10.0.0.2", "[2001:db8::1]:80, 10.0.0.1", "garbage, 10.0.0.1", "fe80::1%eth0", "for=1.2.3.4;proto=http, for=\"[2001:db8::1]:4711\"", " \t, "} {
+		f.Add(s)
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	start := netip.MustParseAddr("10.255.255.255")
+	f.Fuzz(func(t *testing.T, h string) {
+		last := start
+		got, done := walkForwarded([]byte(h), trusted, false, &last)
+		if !done {
+			got = last
+		}
+		if want := slowWalkXFF(h, trusted, start); got != want {
+			t.Fatalf("%q: got %v; want %v", h, got, want)
+		}
+		last = start
+		got, done = walkForwarded([]byte(h), trusted, true, &last)
+		if !done {
+			got = last
+		}
+		if !got.IsValid() || got.Zone() != "" || got.Is4In6() {
+			t.Fatalf("%q: Forwarded walk returned %v", h, got)
+		}
+	})
+}
+
+// slowWalkXFF is the reference for the X-Forwarded-For walk.
+func slowWalkXFF(h string, trusted []netip.Prefix, start netip.Addr) netip.Addr {
+	parts := strings.Split(h, ",")
+	last := start
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := strings.Trim(parts[i], " \t")
+		if p == "" {
+			continue
+		}
+		var a netip.Addr
+		if len(p) > 1 && p[0] == '[' && p[len(p)-1] == ']' {
+			a, _ = netip.ParseAddr(p[1 : len(p)-1])
+			if !a.Is6() {
+				return last
+			}
+		} else if v, err := netip.ParseAddr(p); err == nil {
+			a = v
+		} else if ap, err := netip.ParseAddrPort(p); err == nil {
+			a = ap.Addr()
+		}
+		if !a.IsValid() || a.Zone() != "" {
+			return last
+		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a
+		}
+		last = a
+	}
+	return last
 }

@@ -54,6 +54,7 @@ const (
 	reasonTimeout
 	reasonMalformedRequest
 	reasonUnavailable
+	reasonTooManyRequests
 	numReasons
 )
 
@@ -86,6 +87,7 @@ var reasons = [numReasons]reasonInfo{
 	reasonTimeout:              {"timeout", 408, []byte("request timeout\n")},
 	reasonMalformedRequest:     {"malformed_request", 400, []byte("malformed request\n")},
 	reasonUnavailable:          {"unavailable", 503, []byte("temporarily unavailable, retry later\n")},
+	reasonTooManyRequests:      {"too_many_requests", 429, []byte("too many requests in progress from this client address\n")},
 }
 
 func (r reason) String() string { return reasons[r].name }

@@ -140,8 +140,10 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			MaxEventsPerRequest:    cfg.Server.MaxEventsPerRequest,
 			MaxSightingsPerRequest: cfg.Server.MaxSightingsPerRequest,
 		},
-		Handler: gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
-		Clock:   a.clock,
+		Handler:              gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
+		Clock:                a.clock,
+		ClientIPHeader:       cfg.Server.ClientIPHeader,
+		MaxRequestsPerClient: cfg.Server.MaxRequestsPerClient,
 	}
 	for _, p := range cfg.Server.TrustedProxies {
 		s.TrustedProxies = append(s.TrustedProxies, netip.Prefix(p.Prefix))
