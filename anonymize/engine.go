@@ -59,6 +59,11 @@ type Result struct {
 	Drop     bool             // the policy discards the event (a bot under bots: drop)
 	Bot      bool             // the user agent is a known bot or tool
 	Scrubbed scrub.Found      // kinds of personal data removed from free text
+	// DroppedProps counts allowlisted properties left out because their
+	// value cannot be written as JSON that every consumer decodes: a number
+	// beyond float64 (1e999) or not a JSON number at all, a boolean other
+	// than true or false.
+	DroppedProps int
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config

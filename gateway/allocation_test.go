@@ -39,6 +39,10 @@ func TestServeAllocs(t *testing.T) {
 	f("rejected-utf8", rawRequest("POST", "/b", []byte("{\"site\":\"\xff\"}"), "Content-Type", "application/json"), 400, 0)
 	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":42}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-pixel", rawRequest("GET", "/p.gif?site=%ff", nil), 200, 0)
+	f("beacon-pair-and-big-number", rawRequest("POST", "/b", []byte(`{"site":"s","event":"\ud83d\ude00","props":{"n":1.7976931348623157e308,"m":123e-999}}`), "Content-Type", "application/json"), 204, 1)
+	f("rejected-number", rawRequest("POST", "/b", []byte(`{"site":"s","props":{"n":1e999}}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-escape", rawRequest("POST", "/b", []byte(`{"site":"s","event":"\ud800"}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-event-name", rawRequest("GET", "/p.gif?site=s&event=a%00b", nil), 200, 0)
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,

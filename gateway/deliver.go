@@ -56,6 +56,9 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 		return nil
 	}
 	m.records[res.State].Inc()
+	if res.DroppedProps != 0 {
+		m.droppedProps.Add(float64(res.DroppedProps))
+	}
 	if res.Scrubbed != 0 {
 		for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
 			if res.Scrubbed.Has(k) {
@@ -85,9 +88,10 @@ const (
 // DeliveryMetrics counts what the Deliverer decides. Create it once and share
 // it across reloads.
 type DeliveryMetrics struct {
-	records  [3]prometheus.Counter
-	dropped  [numDrops]prometheus.Counter
-	scrubbed [scrub.KindLast + 1]prometheus.Counter
+	records      [3]prometheus.Counter
+	dropped      [numDrops]prometheus.Counter
+	scrubbed     [scrub.KindLast + 1]prometheus.Counter
+	droppedProps prometheus.Counter
 }
 
 // NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
@@ -104,10 +108,14 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Name: "beacongate_anonymize_scrubbed_total",
 		Help: "Records from which personal data was removed from free text, by kind.",
 	}, []string{"kind"})
+	droppedProps := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_dropped_properties_total",
+		Help: "Allowlisted properties left out of records because their value is not writable as JSON every consumer decodes (a number beyond float64, a malformed literal).",
+	})
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed)
+		reg.MustRegister(records, dropped, scrubbed, droppedProps)
 	}
-	m := &DeliveryMetrics{}
+	m := &DeliveryMetrics{droppedProps: droppedProps}
 	for s := anonymize.StateNone; s <= anonymize.StateAds; s++ {
 		m.records[s] = records.WithLabelValues(s.String())
 	}

@@ -5,20 +5,34 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/beacongate/beacongate/anonymize/recordtest"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // FuzzPixelQuery feeds arbitrary query strings to the pixel: it must always
 // answer the GIF, never panic, and only ever hand on events with valid UTF-8
-// fields and a site.
+// fields and a site. The same request also runs through the real privacy
+// engine, and every record it makes must be strict JSON (checkRecords).
 func FuzzPixelQuery(f *testing.F) {
 	f.Add("site=shop&event=pageview&url=https%3A%2F%2Fshop.example%2F%3Fgclid%3Dx&p.plan=pro")
 	f.Add("site=s&gdpr=1&gdpr_consent=" + realTC + "&gcs=G111&gcd=13r3r3r3r5&us_privacy=1YNN&consent=analytics,ads")
 	f.Add("site=%ff&url=%zz&&&==&p.=1")
 	f.Add(pixelURI()[len("/p.gif?"):])
+	f.Add("site=s&consent=analytics&event=a%00b&p.note=%ED%A0%80&p.plan=%5Cud800")
 	rec := &recorder{}
 	g := New(Settings{Handler: rec}, nil)
 	d := newDriver(g, "192.0.2.1")
+	p := newPipelineGateway(f, goldenConfig, "", clocktest.Golden)
+	pd := newDriver(p.g, "81.2.69.142")
 	f.Fuzz(func(t *testing.T, q string) {
+		pd.ctx.Request.Reset()
+		pd.ctx.Response.Reset()
+		pd.ctx.Request.Header.SetMethod("GET")
+		pd.ctx.Request.SetRequestURI("/p.gif")
+		pd.ctx.Request.URI().SetQueryString(q)
+		p.g.Handle(&pd.ctx)
+		checkRecords(t, p.sp)
 		rec.events = rec.events[:0]
 		d.ctx.Request.Reset()
 		d.ctx.Response.Reset()
@@ -47,9 +61,13 @@ func FuzzBeaconBody(f *testing.F) {
 	f.Add(uint8(2), []byte(`{"site":"r","store":"s","sightings":[{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":1,"minor":2,"rssi":-3,"ts":"2026-11-24T10:00:00Z","mac":"aa-bb-cc-dd-ee-ff"}]}`))
 	f.Add(uint8(0), beaconBody())
 	f.Add(uint8(0), []byte("{\"site\":\"\\ud800\"}"))
+	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"event":"x\u0000","props":{"cart_value":1e999,"note":"\udc00","plan":"\ud83d\ude00"}}`))
+	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"props":{"cart_value":-0.0e-999,"note":true,"plan":"\u2028<&>"}}`))
 	rec := &recorder{}
 	g := New(Settings{Handler: rec, Limits: Limits{MaxEventsPerRequest: 5, MaxSightingsPerRequest: 5}}, nil)
 	d := newDriver(g, "192.0.2.1")
+	p := newPipelineGateway(f, goldenConfig, "", clocktest.Golden)
+	pd := newDriver(p.g, "81.2.69.142")
 	f.Fuzz(func(t *testing.T, mode uint8, body []byte) {
 		rec.events = rec.events[:0]
 		path, ct := "/b", "text/plain;charset=UTF-8"
@@ -65,6 +83,11 @@ func FuzzBeaconBody(f *testing.F) {
 		d.ctx.Request.SetRequestURI(path)
 		d.ctx.Request.Header.SetContentType(ct)
 		d.ctx.Request.SetBody(body)
+		pd.ctx.Request.Reset()
+		pd.ctx.Response.Reset()
+		d.ctx.Request.CopyTo(&pd.ctx.Request)
+		p.g.Handle(&pd.ctx)
+		checkRecords(t, p.sp)
 		g.Handle(&d.ctx)
 		st := d.ctx.Response.StatusCode()
 		switch st {
@@ -85,6 +108,18 @@ func FuzzBeaconBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkRecords decodes every record sp holds with encoding/json and the
+// strict RFC 8259 checker, then forgets them.
+func checkRecords(t *testing.T, sp *memorySpool) {
+	t.Helper()
+	for _, rec := range sp.records {
+		if err := recordtest.Check([]byte(rec)); err != nil {
+			t.Fatalf("record is not strict JSON: %v\n%s", err, rec)
+		}
+	}
+	sp.records, sp.routes = sp.records[:0], sp.routes[:0]
 }
 
 // FuzzForwardedWalk checks the X-Forwarded-For walk against a slow, readable

@@ -62,7 +62,7 @@ func assignText(e *event.Event, key, v []byte) (r reason, ok bool) {
 	case "site":
 		return setField(&e.Site, v, maxSiteLen), true
 	case "event":
-		return setField(&e.Name, v, maxNameLen), true
+		return setEventName(e, v), true
 	case "url":
 		return setField(&e.URL, v, maxURLLen), true
 	case "ref":

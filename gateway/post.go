@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
@@ -112,11 +111,8 @@ func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body 
 // keeps junk off fastjson's error path, which formats an error (5-7
 // allocations) for every malformed body.
 func parseJSON(req *request, body []byte) (*fastjson.Value, reason) {
-	if !validJSON(body) {
-		if !utf8.Valid(body) {
-			return nil, reasonInvalidUTF8
-		}
-		return nil, reasonInvalidJSON
+	if r := checkJSON(body); r != reasonNone {
+		return nil, r
 	}
 	v, err := req.json.ParseBytes(body)
 	if err != nil {

@@ -55,6 +55,9 @@ const (
 	reasonMalformedRequest
 	reasonUnavailable
 	reasonTooManyRequests
+	reasonInvalidEscape
+	reasonNumberOutOfRange
+	reasonInvalidEventName
 	numReasons
 )
 
@@ -88,6 +91,9 @@ var reasons = [numReasons]reasonInfo{
 	reasonMalformedRequest:     {"malformed_request", 400, []byte("malformed request\n")},
 	reasonUnavailable:          {"unavailable", 503, []byte("temporarily unavailable, retry later\n")},
 	reasonTooManyRequests:      {"too_many_requests", 429, []byte("too many requests in progress from this client address\n")},
+	reasonInvalidEscape:        {"invalid_escape", 400, []byte("a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); send the character itself or a surrogate pair\n")},
+	reasonNumberOutOfRange:     {"number_out_of_range", 400, []byte("a number is beyond the range of a 64-bit float (about 1.8e308)\n")},
+	reasonInvalidEventName:     {"invalid_event_name", 400, []byte("event: control characters are not allowed in the event name\n")},
 }
 
 func (r reason) String() string { return reasons[r].name }
