@@ -435,11 +435,18 @@ type Spool struct {
 	// With durability: fsync, how long writes are gathered into one flush
 	// (0..1s). 0: flush on every write.
 	FsyncMaxDelay Duration `yaml:"fsync_max_delay"`
-	// What happens to a new request when the spool is full. shed: refuse it
-	// at once (HTTP 503), so nothing is acknowledged that cannot be kept.
-	// block: wait up to block_timeout for space, then refuse.
+	// What happens to a new beacon or BLE request when the spool is full.
+	// shed: refuse it at once (HTTP 503), so nothing is acknowledged that
+	// cannot be kept. block: wait up to block_timeout for space, then refuse.
 	WhenFull WhenFull `yaml:"when_full"`
-	// With when_full: block, the longest wait for space (1ms..1m).
+	// What happens to a pixel event when the spool is full. The pixel
+	// answers its GIF whatever happens (no page shows a broken image), so a
+	// refused pixel event is lost without the browser knowing; it is
+	// counted. shed: drop it at once. block: wait up to block_timeout for
+	// space first. Default: the value of when_full.
+	PixelWhenFull WhenFull `yaml:"pixel_when_full"`
+	// With when_full or pixel_when_full block, the longest wait for space
+	// (1ms..1m).
 	BlockTimeout Duration `yaml:"block_timeout"`
 
 	dirDerived bool // Dir was filled from data_dir, so SetDataDir may change it

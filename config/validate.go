@@ -499,8 +499,8 @@ func (v *validator) spool(s *Spool) {
 		v.errf("spool.fsync_max_delay", "has no effect with durability: process; remove it, or set durability: fsync")
 	}
 	v.duration("spool.block_timeout", s.BlockTimeout, time.Millisecond, time.Minute)
-	if s.WhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
-		v.errf("spool.block_timeout", "has no effect with when_full: shed; remove it, or set when_full: block")
+	if s.WhenFull == WhenFullShed && s.PixelWhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
+		v.errf("spool.block_timeout", "has no effect with when_full: shed and pixel_when_full: shed; remove it, or set either to block")
 	}
 }
 
