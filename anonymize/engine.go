@@ -53,17 +53,18 @@ func StateOf(p consent.Purposes) State {
 
 // Result says what the engine decided for one event.
 type Result struct {
+	// DroppedProps counts allowlisted properties left out because their
+	// value cannot be written as JSON that every consumer decodes: a number
+	// beyond float64 (1e999) or not a JSON number at all, a boolean other
+	// than true or false.
+	DroppedProps int
+
 	State    State
 	Purposes consent.Purposes // granted purposes, limited to the configured ones
 	Decider  consent.Signal   // the signal that decided
 	Drop     bool             // the policy discards the event (a bot under bots: drop)
 	Bot      bool             // the user agent is a known bot or tool
 	Scrubbed scrub.Found      // kinds of personal data removed from free text
-	// DroppedProps counts allowlisted properties left out because their
-	// value cannot be written as JSON that every consumer decodes: a number
-	// beyond float64 (1e999) or not a JSON number at all, a boolean other
-	// than true or false.
-	DroppedProps int
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
