@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/event"
 )
 
 // olderPeriodRecordAllocs is what a record costs when its event was received
@@ -87,5 +88,25 @@ policies:
 	older := now.Add(-72 * time.Hour)
 	if n := allocs("analytics", "", false, older); n != olderPeriodRecordAllocs {
 		t.Fatalf("analytics, period before the previous one: %v allocs per record; the documented cost is %d", n, olderPeriodRecordAllocs)
+	}
+}
+
+// TestAppendPropsAllocs covers property encoding, including the properties
+// left out because their value is not writable JSON: still 0 allocations.
+func TestAppendPropsAllocs(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	e := plantedEvent("analytics")
+	e.Props = e.Props[:0]
+	e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+	e.AddProp([]byte("cart_value"), []byte("129.5"), event.PropNumber)
+	e.AddProp([]byte("note"), []byte("1e999"), event.PropNumber)
+	e.AddProp([]byte("note"), []byte("yes"), event.PropBool)
+	buf := make([]byte, 0, 16<<10)
+	buf, res := en.AppendRecord(buf[:0], e)
+	if res.DroppedProps != 2 {
+		t.Fatalf("%d properties dropped; want 2", res.DroppedProps)
+	}
+	if n := testing.AllocsPerRun(500, func() { buf, _ = en.AppendRecord(buf[:0], e) }); n != 0 {
+		t.Fatalf("%v allocs per record; want 0", n)
 	}
 }

@@ -53,6 +53,12 @@ func StateOf(p consent.Purposes) State {
 
 // Result says what the engine decided for one event.
 type Result struct {
+	// DroppedProps counts allowlisted properties left out because their
+	// value cannot be written as JSON that every consumer decodes: a number
+	// beyond float64 (1e999) or not a JSON number at all, a boolean other
+	// than true or false.
+	DroppedProps int
+
 	State    State
 	Purposes consent.Purposes // granted purposes, limited to the configured ones
 	Decider  consent.Signal   // the signal that decided

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beacongate/beacongate/anonymize/recordtest"
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -13,11 +14,12 @@ import (
 // the record must always be valid JSON with the envelope fields, and a
 // planted e-mail address must never survive, under any consent.
 func FuzzAppendRecord(f *testing.F) {
-	f.Add("https://a.example/p?gclid=x&e=a%40b.com", "https://r.example/", "signup", "note", "analytics", "")
-	f.Add("not a url \xff", "\"quoted\"", "<script>", "\u2028", "analytics,ads", realTC)
-	f.Add("", "", "", "", "", "CO")
+	f.Add("https://a.example/p?gclid=x&e=a%40b.com", "https://r.example/", "signup", "note", "analytics", "", "129.5")
+	f.Add("not a url \xff", "\"quoted\"", "<script>", "\u2028", "analytics,ads", realTC, "1e999")
+	f.Add("", "", "", "", "", "CO", "")
+	f.Add("a\x00b", "\xed\xa0\x80", "\\ud800", "\x7f", "analytics", "", "-0.0e-400")
 	en := newTestEngine(f, testConfig)
-	f.Fuzz(func(t *testing.T, url, ref, name, prop, explicit, tc string) {
+	f.Fuzz(func(t *testing.T, url, ref, name, prop, explicit, tc, number string) {
 		e := &event.Event{}
 		e.Reset()
 		e.Kind = event.KindBeacon
@@ -28,11 +30,15 @@ func FuzzAppendRecord(f *testing.F) {
 		e.Name = []byte(name)
 		e.UserID = []byte(plantedUID)
 		e.AddProp([]byte("note"), []byte(prop+" "+plantedEmail), event.PropString)
+		e.AddProp([]byte("cart_value"), []byte(number), event.PropNumber)
 		e.Consent.Explicit = []byte(explicit)
 		e.Consent.TCString = []byte(tc)
 		out, res := en.AppendRecord(nil, e)
 		if res.Drop {
 			return
+		}
+		if err := recordtest.Check(out); err != nil {
+			t.Fatalf("invalid JSON: %v\n%q", err, out)
 		}
 		var m map[string]any
 		if err := json.Unmarshal(out, &m); err != nil {

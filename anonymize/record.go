@@ -202,7 +202,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 			dst = appendStringField(dst, "lang", l)
 		}
 	}
-	dst, res.Scrubbed = en.appendProps(dst, e.Props, p, res.Scrubbed)
+	dst = en.appendProps(dst, e.Props, p, &res)
 	if e.Kind == event.KindBLE {
 		dst, res.Scrubbed = en.appendBLE(dst, e, p, now, res.Scrubbed)
 	}
@@ -476,9 +476,14 @@ func primaryLanguage(h []byte) []byte {
 	return h[i:j]
 }
 
-func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found scrub.Found) ([]byte, scrub.Found) {
+// appendProps appends the allowlisted properties. Strings are escaped; a
+// number or boolean is copied as written only when it is a valid JSON literal
+// (a number also finite as a float64), else the property is left out and
+// counted in res.DroppedProps, so a record is always valid JSON whatever
+// produced the event.
+func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Result) []byte {
 	if p.props != config.PropertiesAllowlist || len(props) == 0 {
-		return dst, found
+		return dst
 	}
 	mark := len(dst)
 	dst = appendKey(dst, "props")
@@ -489,6 +494,18 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found s
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
 			continue
 		}
+		switch pr.Type {
+		case event.PropNumber:
+			if !ValidNumber(pr.Value) {
+				res.DroppedProps++
+				continue
+			}
+		case event.PropBool:
+			if v := string(pr.Value); v != "true" && v != "false" {
+				res.DroppedProps++
+				continue
+			}
+		}
 		if n > 0 {
 			dst = append(dst, ',')
 		}
@@ -496,17 +513,17 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, found s
 		dst = append(appendString(dst, pr.Key), ':')
 		switch pr.Type {
 		case event.PropString:
-			dst, found = en.appendScannedValue(dst, pr.Value, found)
+			dst, res.Scrubbed = en.appendScannedValue(dst, pr.Value, res.Scrubbed)
 		case event.PropNumber:
-			dst, found = en.appendScannedNumber(dst, pr.Value, found)
+			dst, res.Scrubbed = en.appendScannedNumber(dst, pr.Value, res.Scrubbed)
 		default:
-			dst = append(dst, pr.Value...) // true or false
+			dst = append(dst, pr.Value...) // true or false, checked above
 		}
 	}
 	if n == 0 {
-		return dst[:mark], found
+		return dst[:mark]
 	}
-	return append(dst, '}'), found
+	return append(dst, '}')
 }
 
 func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time, found scrub.Found) ([]byte, scrub.Found) {

@@ -57,8 +57,9 @@ type Server struct {
 	// Largest request body accepted (64KiB..1MiB). Browsers cap sendBeacon
 	// bodies at 64KiB, so less would reject legitimate beacons.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
-	// Most concurrent connections from one client IP address (after
-	// trusted_proxies are applied).
+	// Most concurrent connections from one peer address: the socket's, so
+	// behind a reverse proxy it limits the proxy, not each client. See
+	// max_requests_per_client for a limit per client.
 	MaxConnsPerIP int `yaml:"max_conns_per_ip" jsonschema:"minimum=1,maximum=1000000"`
 	// Most events accepted in one beacon request; larger batches are rejected whole.
 	MaxEventsPerRequest int `yaml:"max_events_per_request" jsonschema:"minimum=1,maximum=10000"`
@@ -71,11 +72,21 @@ type Server struct {
 	// Latest BLE sighting time accepted, after the receive time (1s..1h):
 	// the clock skew allowed to a sensor.
 	MaxSightingAhead Duration `yaml:"max_sighting_ahead"`
-	// Networks of reverse proxies and load balancers whose X-Forwarded-For
-	// header is believed, as CIDRs ("10.0.0.0/8") or single addresses. The
-	// client address is the last one in X-Forwarded-For that is not in these
-	// networks. Empty: X-Forwarded-For is ignored and the peer address is the client.
+	// Networks of reverse proxies and load balancers whose client_ip_header
+	// is believed, as CIDRs ("10.0.0.0/8") or single addresses. When the
+	// peer is one of them, the client address is the rightmost address in
+	// client_ip_header (all its header lines, in order) that is not in
+	// these networks. Empty: no header is read and the peer address is the client.
 	TrustedProxies []CIDR `yaml:"trusted_proxies"`
+	// The one header trusted proxies append the client's address to:
+	// X-Forwarded-For, Forwarded (RFC 7239, its for= parameter) or another
+	// comma-separated list of addresses such as X-Real-IP. Every other
+	// forwarding header is ignored, since a client can send any of them.
+	ClientIPHeader string `yaml:"client_ip_header"`
+	// Most requests from one client address in progress at once, counted on
+	// the address resolved through trusted_proxies; more are answered 429.
+	// It is what max_conns_per_ip cannot be behind a proxy.
+	MaxRequestsPerClient int `yaml:"max_requests_per_client" jsonschema:"minimum=1,maximum=1000000"`
 	// Directory for the spool and the local file sink unless they name their
 	// own. The -data command-line flag overrides it.
 	DataDir string `yaml:"data_dir"`
@@ -476,11 +487,18 @@ type Spool struct {
 	// With durability: fsync, how long writes are gathered into one flush
 	// (0..1s). 0: flush on every write.
 	FsyncMaxDelay Duration `yaml:"fsync_max_delay"`
-	// What happens to a new request when the spool is full. shed: refuse it
-	// at once (HTTP 503), so nothing is acknowledged that cannot be kept.
-	// block: wait up to block_timeout for space, then refuse.
+	// What happens to a new beacon or BLE request when the spool is full.
+	// shed: refuse it at once (HTTP 503), so nothing is acknowledged that
+	// cannot be kept. block: wait up to block_timeout for space, then refuse.
 	WhenFull WhenFull `yaml:"when_full"`
-	// With when_full: block, the longest wait for space (1ms..1m).
+	// What happens to a pixel event when the spool is full. The pixel
+	// answers its GIF whatever happens (no page shows a broken image), so a
+	// refused pixel event is lost without the browser knowing; it is
+	// counted. shed: drop it at once. block: wait up to block_timeout for
+	// space first. Default: the value of when_full.
+	PixelWhenFull WhenFull `yaml:"pixel_when_full"`
+	// With when_full or pixel_when_full block, the longest wait for space
+	// (1ms..1m).
 	BlockTimeout Duration `yaml:"block_timeout"`
 
 	dirDerived bool // Dir was filled from data_dir, so SetDataDir may change it

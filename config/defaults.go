@@ -38,6 +38,8 @@ func builtin() Config {
 			MaxSightingAge:         Duration(7 * 24 * time.Hour),
 			MaxSightingAhead:       Duration(5 * time.Minute),
 			TrustedProxies:         []CIDR{},
+			ClientIPHeader:         "X-Forwarded-For",
+			MaxRequestsPerClient:   100,
 			DataDir:                defaultDataDir,
 		},
 		Sites:      []Site{},

@@ -96,6 +96,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	fillDefaults(reflect.ValueOf(c).Elem(), reflect.ValueOf(builtin()), "", w.idx.has)
 	c.deriveDirs()
+	if !w.idx.has("spool.pixel_when_full") {
+		c.Spool.PixelWhenFull = c.Spool.WhenFull // its documented default
+	}
 
 	v := &validator{file: name, idx: &w.idx}
 	v.validate(c)

@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 
 	// Wrong types.
 	f("server: [a]\n",
-		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, max_sighting_age, max_sighting_ahead, trusted_proxies, data_dir, admin_token_file, max_conns, drain_delay, shutdown_timeout")
+		"t.yaml:1:9: server: a list is not allowed here; write a mapping with keys: listen, admin, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, max_conns_per_ip, max_events_per_request, max_sightings_per_request, max_sighting_age, max_sighting_ahead, trusted_proxies, client_ip_header, max_requests_per_client, data_dir, admin_token_file, max_conns, drain_delay, shutdown_timeout")
 	f("sites: {id: a}\n",
 		`t.yaml:1:8: sites: a mapping is not allowed here; write a list, e.g. [a, b], or one "- item" per line`)
 	f("consent:\n  honour_opt_out_signals: yes\n",
@@ -68,6 +68,10 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:2:11: server.listen: true is a boolean; write text, and quote it ("true") if you mean the word`)
 	f("server:\n  max_conns_per_ip: 2.5\n",
 		`t.yaml:2:21: server.max_conns_per_ip: "2.5" is not a whole number 1..1e+06`)
+	f("server:\n  client_ip_header: \"X-Forwarded-For, Forwarded\"\n",
+		`t.yaml:2:21: server.client_ip_header: is not a header name; write one name of letters, digits and '-', e.g. X-Forwarded-For`)
+	f("server:\n  max_requests_per_client: 0\n",
+		`t.yaml:2:28: server.max_requests_per_client: 0 is out of range 1..1e+06`)
 	f("server:\n  listen:\n",
 		"t.yaml:2:10: server.listen: has no value; write text, or remove the key to use the default")
 	f("policies:\n  none:\n    geo: {grid: fine}\n",

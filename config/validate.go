@@ -105,6 +105,9 @@ func (v *validator) server(s *Server) {
 		}
 		seen[p] = i
 	}
+	if !isHeaderName(s.ClientIPHeader) {
+		v.errf("server.client_ip_header", "is not a header name; write one name of letters, digits and '-', e.g. X-Forwarded-For")
+	}
 	if strings.TrimSpace(s.DataDir) == "" {
 		v.errf("server.data_dir", "is empty; name a directory, or remove the key for %q", defaultDataDir)
 	}
@@ -508,7 +511,22 @@ func (v *validator) spool(s *Spool) {
 		v.errf("spool.fsync_max_delay", "has no effect with durability: process; remove it, or set durability: fsync")
 	}
 	v.duration("spool.block_timeout", s.BlockTimeout, time.Millisecond, time.Minute)
-	if s.WhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
-		v.errf("spool.block_timeout", "has no effect with when_full: shed; remove it, or set when_full: block")
+	if s.WhenFull == WhenFullShed && s.PixelWhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
+		v.errf("spool.block_timeout", "has no effect with when_full: shed and pixel_when_full: shed; remove it, or set either to block")
 	}
+}
+
+// isHeaderName reports whether s is a plausible HTTP header name: letters,
+// digits and '-', at most 64 bytes (a subset of RFC 9110's token).
+func isHeaderName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

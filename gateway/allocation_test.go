@@ -3,6 +3,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,10 @@ func TestServeAllocs(t *testing.T) {
 	f("rejected-sighting-type", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"uuid":5,"major":"x","rssi":1.5}]}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-too-long", rawRequest("POST", "/b", []byte(`[{"site":"s"},{"site":"s","uid":"`+strings.Repeat("u", 300)+`"}]`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-pixel", rawRequest("GET", "/p.gif?site=%ff", nil), 200, 0)
+	f("beacon-pair-and-big-number", rawRequest("POST", "/b", []byte(`{"site":"s","event":"\ud83d\ude00","props":{"n":1.7976931348623157e308,"m":123e-999}}`), "Content-Type", "application/json"), 204, 1)
+	f("rejected-number", rawRequest("POST", "/b", []byte(`{"site":"s","props":{"n":1e999}}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-escape", rawRequest("POST", "/b", []byte(`{"site":"s","event":"\ud800"}`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-event-name", rawRequest("GET", "/p.gif?site=s&event=a%00b", nil), 200, 0)
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,
@@ -95,4 +100,30 @@ func TestTagAllocs(t *testing.T) {
 			t.Errorf("%q: %v allocs per request; want 0", raw, n)
 		}
 	}
+}
+
+// TestServeBehindProxyAllocs covers the client address walk (every instance
+// of the configured header, right to left) and the per-client request
+// limit: still 0 allocations.
+func TestServeBehindProxyAllocs(t *testing.T) {
+	f := func(name, header string, raw []byte, want string) {
+		t.Helper()
+		rec := &recorder{}
+		g := New(Settings{Handler: rec, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, ClientIPHeader: header}, nil)
+		d := newDriver(g, "10.1.1.1")
+		if st := d.do(raw).StatusCode(); st != 200 || len(rec.events) != 1 || rec.events[0].ClientIP.String() != want {
+			t.Fatalf("%s: status %d, events %d; want the GIF and one event from %s", name, st, len(rec.events), want)
+		}
+		h := &countingHandler{}
+		g.Update(Settings{Handler: h, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, ClientIPHeader: header})
+		n := testing.AllocsPerRun(500, func() { d.do(raw) })
+		if n != 0 {
+			t.Fatalf("%s: %v allocs per request; want 0", name, n)
+		}
+		if h.n == 0 {
+			t.Fatalf("%s: no events", name)
+		}
+	}
+	f("xff-duplicates", "", rawRequest("GET", "/p.gif?site=s", nil, "X-Forwarded-For", "6.6.6.6, garbage", "X-Forwarded-For", "[2001:db8::7]:443, 10.0.0.9", "Forwarded", "for=7.7.7.7"), "2001:db8::7")
+	f("forwarded", "Forwarded", rawRequest("GET", "/p.gif?site=s", nil, "Forwarded", `for="[2001:db8::6]:1"`, "Forwarded", `for=198.51.100.7;proto=https, for="10.2.2.2:80"`), "198.51.100.7")
 }

@@ -8,27 +8,127 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// DefaultClientIPHeader is the header a trusted proxy is expected to append
+// the client's address to when Settings.ClientIPHeader is empty.
+const DefaultClientIPHeader = "X-Forwarded-For"
+
 // clientIP returns the visitor's address: the socket's peer, or, when the peer
-// is a trusted proxy, the nearest untrusted address in the Forwarded or
-// X-Forwarded-For chain (read right to left, since only the entries added by
-// our own proxies can be believed).
-func clientIP(ctx *fasthttp.RequestCtx, trusted []netip.Prefix) netip.Addr {
+// is a trusted proxy, the nearest untrusted address in the configured
+// forwarding header. Every instance of that header is read, in order, as one
+// list (RFC 9110 section 5.3), and the list is walked from the right: only
+// the entries our own proxies appended can be believed, and a client can put
+// anything left of them, or in any other header, which is why no other
+// header is read.
+func clientIP(ctx *fasthttp.RequestCtx, cfg *compiled) netip.Addr {
 	peer := peerAddr(ctx)
-	if len(trusted) == 0 || !isTrusted(peer, trusted) {
+	if len(cfg.trustedProxies) == 0 || !isTrusted(peer, cfg.trustedProxies) {
 		return peer
 	}
-	if fwd := ctx.Request.Header.Peek("Forwarded"); len(fwd) > 0 {
-		if a, ok := fromForwarded(fwd, trusted); ok {
+	// PeekAll returns slices of a buffer the header reuses; they are only
+	// read here, before any other header call.
+	vals := ctx.Request.Header.PeekAll(cfg.clientIPHeader)
+	last := peer
+	for i := len(vals) - 1; i >= 0; i-- {
+		a, done := walkForwarded(vals[i], cfg.trustedProxies, cfg.forwardedSyntax, &last)
+		if done {
 			return a
 		}
-		return peer
 	}
-	if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
-		if a, ok := fromXFF(xff, trusted); ok {
-			return a
+	return last
+}
+
+// walkForwarded reads one instance of the forwarding header from the right.
+// It returns the first untrusted address (done), or done with the last
+// trusted address when an element is malformed: nothing left of it can be
+// believed. Otherwise *last is the leftmost trusted address seen so far and
+// the walk goes on into the previous instance. Empty elements are skipped,
+// as RFC 9110 section 5.6.1 asks.
+func walkForwarded(h []byte, trusted []netip.Prefix, rfc7239 bool, last *netip.Addr) (netip.Addr, bool) {
+	for len(h) > 0 {
+		i := bytes.LastIndexByte(h, ',')
+		item := trimOWS(h[i+1:])
+		if i < 0 {
+			h = nil
+		} else {
+			h = h[:i]
 		}
+		if len(item) == 0 {
+			continue
+		}
+		var (
+			a  netip.Addr
+			ok bool
+		)
+		if rfc7239 {
+			a, ok = forwardedFor(item)
+		} else {
+			a, ok = parseNodeAddr(item)
+		}
+		if !ok {
+			return *last, true
+		}
+		if !isTrusted(a, trusted) {
+			return a, true
+		}
+		*last = a
 	}
-	return peer
+	return netip.Addr{}, false
+}
+
+// trimOWS drops the spaces and tabs HTTP allows around list elements.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// parseNodeAddr reads one address as proxies write it: 192.0.2.1,
+// 192.0.2.1:4711, 2001:db8::1 or [2001:db8::1]:4711. Zones are refused:
+// they name an interface of the sender, not a client.
+func parseNodeAddr(v []byte) (netip.Addr, bool) {
+	if len(v) > 0 && v[0] == '[' {
+		end := bytes.IndexByte(v, ']')
+		if end < 0 {
+			return netip.Addr{}, false
+		}
+		if rest := v[end+1:]; len(rest) > 0 && !isPort(rest) {
+			return netip.Addr{}, false
+		}
+		a, err := netip.ParseAddr(b2s(v[1:end]))
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, false // brackets are for IPv6 only
+		}
+		return a.Unmap(), true
+	} else if k := bytes.IndexByte(v, ':'); k >= 0 && bytes.IndexByte(v[k+1:], ':') < 0 {
+		if !isPort(v[k:]) {
+			return netip.Addr{}, false
+		}
+		v = v[:k]
+	}
+	a, err := netip.ParseAddr(b2s(v))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// isPort reports whether p is ':' followed by a decimal port (0..65535).
+func isPort(p []byte) bool {
+	if len(p) < 2 || len(p) > 6 || p[0] != ':' {
+		return false
+	}
+	n := 0
+	for _, c := range p[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n <= 65535
 }
 
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
@@ -57,58 +157,10 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// fromXFF walks a comma-separated X-Forwarded-For list from the right and
-// returns the first address that is not a trusted proxy. A malformed entry
-// stops the walk: nothing left of it can be believed.
-func fromXFF(h []byte, trusted []netip.Prefix) (netip.Addr, bool) {
-	var last netip.Addr
-	for len(h) > 0 {
-		i := bytes.LastIndexByte(h, ',')
-		item := bytes.TrimSpace(h[i+1:])
-		if i < 0 {
-			h = nil
-		} else {
-			h = h[:i]
-		}
-		a, err := netip.ParseAddr(b2s(item))
-		if err != nil || a.Zone() != "" {
-			return last, last.IsValid()
-		}
-		a = a.Unmap()
-		if !isTrusted(a, trusted) {
-			return a, true
-		}
-		last = a
-	}
-	return last, last.IsValid()
-}
-
-// fromForwarded does the same for the RFC 7239 Forwarded header, reading the
-// for= parameter of each element.
-func fromForwarded(h []byte, trusted []netip.Prefix) (netip.Addr, bool) {
-	var last netip.Addr
-	for len(h) > 0 {
-		i := bytes.LastIndexByte(h, ',')
-		elem := h[i+1:]
-		if i < 0 {
-			h = nil
-		} else {
-			h = h[:i]
-		}
-		a, ok := forwardedFor(elem)
-		if !ok {
-			return last, last.IsValid()
-		}
-		if !isTrusted(a, trusted) {
-			return a, true
-		}
-		last = a
-	}
-	return last, last.IsValid()
-}
-
-// forwardedFor extracts the address of a for= pair: for=192.0.2.60,
-// for="192.0.2.60:4711" or for="[2001:db8::1]:4711".
+// forwardedFor extracts the address of the for= pair of one RFC 7239
+// Forwarded element: for=192.0.2.60, for="192.0.2.60:4711" or
+// for="[2001:db8::1]:4711". An element without one, or with an obfuscated
+// or "unknown" node, is malformed for our purpose.
 func forwardedFor(elem []byte) (netip.Addr, bool) {
 	for len(elem) > 0 {
 		j := bytes.IndexByte(elem, ';')
@@ -118,25 +170,15 @@ func forwardedFor(elem []byte) (netip.Addr, bool) {
 		} else {
 			elem = nil
 		}
-		pair = bytes.TrimSpace(pair)
+		pair = trimOWS(pair)
 		if len(pair) < 4 || !bytes.EqualFold(pair[:4], []byte("for=")) {
 			continue
 		}
-		v := bytes.Trim(pair[4:], `"`)
-		if len(v) > 0 && v[0] == '[' {
-			end := bytes.IndexByte(v, ']')
-			if end < 0 {
-				return netip.Addr{}, false
-			}
-			v = v[1:end]
-		} else if k := bytes.IndexByte(v, ':'); k >= 0 && bytes.Count(v, []byte(":")) == 1 {
-			v = v[:k]
+		v := pair[4:]
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
 		}
-		a, err := netip.ParseAddr(b2s(v))
-		if err != nil || a.Zone() != "" {
-			return netip.Addr{}, false
-		}
-		return a.Unmap(), true
+		return parseNodeAddr(v)
 	}
 	return netip.Addr{}, false
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"errors"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
@@ -15,6 +17,12 @@ type Spool interface {
 	Append(record []byte, route upstream.Route) error
 }
 
+// readySpool is a Spool that tells, without appending or counting anything,
+// whether it is full: upstream.Pipeline's Ready returns ErrFull then.
+type readySpool interface {
+	Ready() error
+}
+
 // Deliverer is the EventHandler that runs the privacy engine on each event
 // and appends the resulting record to the spool, routed to every destination
 // whose required purposes the event's consent covers. It is immutable; a
@@ -24,6 +32,8 @@ type Deliverer struct {
 	spool   Spool
 	routes  [1 << 8]upstream.Route // granted purposes → destinations
 	metrics *DeliveryMetrics
+	shed    [4]bool // by event.Kind: refuse at once while the spool is full
+	ready   readySpool
 }
 
 // NewDeliverer returns a Deliverer. requires[i] lists the purposes
@@ -38,6 +48,26 @@ func NewDeliverer(engine *anonymize.Engine, spool Spool, requires []consent.Purp
 		}
 	}
 	return d
+}
+
+// ShedWhenFull returns a copy of d that refuses events of the given kinds at
+// once, with upstream.ErrFull, while the spool reports itself full, instead
+// of handing them to the spool. It lets one spool serve two policies: the
+// spool is opened with upstream.FullBlock, so the other kinds wait up to its
+// BlockTimeout for space, while these are shed (spool.when_full: shed with
+// pixel_when_full: block, or the reverse). A spool without a Ready method
+// is never asked, and decides alone. The spool counts itself full a little
+// early (room for one largest record), so shedding starts slightly sooner
+// than a shedding spool would.
+func (d *Deliverer) ShedWhenFull(kinds ...event.Kind) *Deliverer {
+	c := *d
+	c.ready, _ = d.spool.(readySpool)
+	for _, k := range kinds {
+		if int(k) < len(c.shed) {
+			c.shed[k] = true
+		}
+	}
+	return &c
 }
 
 // recordBufs holds record buffers. The engine uses a buffer's spare capacity
@@ -61,6 +91,9 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 	}
 	m.records[res.State].Inc()
 	m.countConsentProblems(res.Malformed, res.Rejected)
+	if res.DroppedProps != 0 {
+		m.droppedProps.Add(float64(res.DroppedProps))
+	}
 	if res.Scrubbed != 0 {
 		for k := scrub.KindEmail; k <= scrub.KindLast; k++ {
 			if res.Scrubbed.Has(k) {
@@ -72,6 +105,10 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 	if route == 0 {
 		m.dropped[dropNoDestination].Inc()
 		return nil
+	}
+	if int(e.Kind) < len(d.shed) && d.shed[e.Kind] && d.ready != nil && errors.Is(d.ready.Ready(), upstream.ErrFull) {
+		m.dropped[dropSpool].Inc()
+		return upstream.ErrFull
 	}
 	if err := d.spool.Append(rec, route); err != nil {
 		m.dropped[dropSpool].Inc()
@@ -121,6 +158,7 @@ type DeliveryMetrics struct {
 	// per signal, in the order of malformableSignals and rejectableSignals
 	consentMalformed [len(malformableSignals)]prometheus.Counter
 	consentRejected  [len(rejectableSignals)]prometheus.Counter
+	droppedProps     prometheus.Counter
 }
 
 // NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
@@ -137,6 +175,10 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Name: "beacongate_anonymize_scrubbed_total",
 		Help: "Records from which personal data was removed from free text, by kind.",
 	}, []string{"kind"})
+	droppedProps := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_dropped_properties_total",
+		Help: "Allowlisted properties left out of records because their value is not writable as JSON every consumer decodes (a number beyond float64, a malformed literal).",
+	})
 	malformed := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_consent_malformed_total",
 		Help: "Events carrying a consent signal that did not decode (an unknown purpose name, a broken TC string, ...), counted as a refusal, by signal.",
@@ -146,9 +188,9 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Help: "Events carrying a consent signal that decoded but was not relied on (a TC string breaking the TCF 2.2 rules, a GPP string with sections that cannot be read or under consent.gpp: reject), by signal.",
 	}, []string{"signal"})
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed, malformed, rejected)
+		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps)
 	}
-	m := &DeliveryMetrics{}
+	m := &DeliveryMetrics{droppedProps: droppedProps}
 	for i, sig := range malformableSignals {
 		m.consentMalformed[i] = malformed.WithLabelValues(sig.String())
 	}

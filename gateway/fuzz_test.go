@@ -1,24 +1,39 @@
 package gateway
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/beacongate/beacongate/anonymize/recordtest"
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // FuzzPixelQuery feeds arbitrary query strings to the pixel: it must always
 // answer the GIF, never panic, and only ever hand on events with valid UTF-8
-// fields and a site.
+// fields and a site. The same request also runs through the real privacy
+// engine, and every record it makes must be strict JSON (checkRecords).
 func FuzzPixelQuery(f *testing.F) {
 	f.Add("site=shop&event=pageview&url=https%3A%2F%2Fshop.example%2F%3Fgclid%3Dx&p.plan=pro")
 	f.Add("site=s&gdpr=1&gdpr_consent=" + realTC + "&gcs=G111&gcd=13r3r3r3r5&us_privacy=1YNN&consent=analytics,ads")
 	f.Add("site=%ff&url=%zz&&&==&p.=1")
 	f.Add(pixelURI()[len("/p.gif?"):])
+	f.Add("site=s&consent=analytics&event=a%00b&p.note=%ED%A0%80&p.plan=%5Cud800")
 	rec := &recorder{}
 	g := New(Settings{Handler: rec}, nil)
 	d := newDriver(g, "192.0.2.1")
+	p := newPipelineGateway(f, goldenConfig, "", clocktest.Golden)
+	pd := newDriver(p.g, "81.2.69.142")
 	f.Fuzz(func(t *testing.T, q string) {
+		pd.ctx.Request.Reset()
+		pd.ctx.Response.Reset()
+		pd.ctx.Request.Header.SetMethod("GET")
+		pd.ctx.Request.SetRequestURI("/p.gif")
+		pd.ctx.Request.URI().SetQueryString(q)
+		p.g.Handle(&pd.ctx)
+		checkRecords(t, p.sp)
 		rec.events = rec.events[:0]
 		d.ctx.Request.Reset()
 		d.ctx.Response.Reset()
@@ -50,9 +65,13 @@ func FuzzBeaconBody(f *testing.F) {
 	f.Add(uint8(3), []byte("--b\r\nContent-Disposition: form-data; name=\"site\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\ns\r\n--b--"))
 	f.Add(uint8(3), []byte("--b\r\n\r\n--b--"))
 	f.Add(uint8(0), []byte("{\"site\":\"\\ud800\"}"))
+	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"event":"x\u0000","props":{"cart_value":1e999,"note":"\udc00","plan":"\ud83d\ude00"}}`))
+	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"props":{"cart_value":-0.0e-999,"note":true,"plan":"\u2028<&>"}}`))
 	rec := &recorder{}
 	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), Limits: Limits{MaxEventsPerRequest: 5, MaxSightingsPerRequest: 5}}, nil)
 	d := newDriver(g, "192.0.2.1")
+	p := newPipelineGateway(f, goldenConfig, "", clocktest.Golden)
+	pd := newDriver(p.g, "81.2.69.142")
 	f.Fuzz(func(t *testing.T, mode uint8, body []byte) {
 		rec.events = rec.events[:0]
 		path, ct := "/b", "text/plain;charset=UTF-8"
@@ -70,6 +89,11 @@ func FuzzBeaconBody(f *testing.F) {
 		d.ctx.Request.SetRequestURI(path)
 		d.ctx.Request.Header.SetContentType(ct)
 		d.ctx.Request.SetBody(body)
+		pd.ctx.Request.Reset()
+		pd.ctx.Response.Reset()
+		d.ctx.Request.CopyTo(&pd.ctx.Request)
+		p.g.Handle(&pd.ctx)
+		checkRecords(t, p.sp)
 		g.Handle(&d.ctx)
 		st := d.ctx.Response.StatusCode()
 		switch st {
@@ -90,4 +114,77 @@ func FuzzBeaconBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkRecords decodes every record sp holds with encoding/json and the
+// strict RFC 8259 checker, then forgets them.
+func checkRecords(t *testing.T, sp *memorySpool) {
+	t.Helper()
+	for _, rec := range sp.records {
+		if err := recordtest.Check([]byte(rec)); err != nil {
+			t.Fatalf("record is not strict JSON: %v\n%s", err, rec)
+		}
+	}
+	sp.records, sp.routes = sp.records[:0], sp.routes[:0]
+}
+
+// FuzzForwardedWalk checks the X-Forwarded-For walk against a slow, readable
+// reference (strings.Split and netip.ParseAddrPort), and that the Forwarded
+// walk never panics and only returns an address it was given or the start.
+func FuzzForwardedWalk(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "1.2.3.4, 10.0.0.1", "6.6.6.6,,10.0.0.2", "[2001:db8::1]:80, 10.0.0.1", "garbage, 10.0.0.1", "fe80::1%eth0", "for=1.2.3.4;proto=http, for=\"[2001:db8::1]:4711\"", " \t, "} {
+		f.Add(s)
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	start := netip.MustParseAddr("10.255.255.255")
+	f.Fuzz(func(t *testing.T, h string) {
+		last := start
+		got, done := walkForwarded([]byte(h), trusted, false, &last)
+		if !done {
+			got = last
+		}
+		if want := slowWalkXFF(h, trusted, start); got != want {
+			t.Fatalf("%q: got %v; want %v", h, got, want)
+		}
+		last = start
+		got, done = walkForwarded([]byte(h), trusted, true, &last)
+		if !done {
+			got = last
+		}
+		if !got.IsValid() || got.Zone() != "" || got.Is4In6() {
+			t.Fatalf("%q: Forwarded walk returned %v", h, got)
+		}
+	})
+}
+
+// slowWalkXFF is the reference for the X-Forwarded-For walk.
+func slowWalkXFF(h string, trusted []netip.Prefix, start netip.Addr) netip.Addr {
+	parts := strings.Split(h, ",")
+	last := start
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := strings.Trim(parts[i], " \t")
+		if p == "" {
+			continue
+		}
+		var a netip.Addr
+		if len(p) > 1 && p[0] == '[' && p[len(p)-1] == ']' {
+			a, _ = netip.ParseAddr(p[1 : len(p)-1])
+			if !a.Is6() {
+				return last
+			}
+		} else if v, err := netip.ParseAddr(p); err == nil {
+			a = v
+		} else if ap, err := netip.ParseAddrPort(p); err == nil {
+			a = ap.Addr()
+		}
+		if !a.IsValid() || a.Zone() != "" {
+			return last
+		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a
+		}
+		last = a
+	}
+	return last
 }

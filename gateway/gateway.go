@@ -45,9 +45,21 @@ type Limits struct {
 // to New or Update; a config reload builds a new one.
 type Settings struct {
 	Limits Limits
-	// TrustedProxies lists the networks whose X-Forwarded-For and Forwarded
-	// headers are believed. Empty: the socket's peer is always the client.
+	// TrustedProxies lists the networks whose forwarding header
+	// (ClientIPHeader) is believed. Empty: the socket's peer is always the
+	// client.
 	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the one header trusted proxies append the client's
+	// address to: X-Forwarded-For (the default when empty), Forwarded (read
+	// as RFC 7239, the for= parameter) or another list of addresses such as
+	// X-Real-IP. Every other forwarding header is ignored.
+	ClientIPHeader string
+	// MaxRequestsPerClient bounds the requests from one client address (as
+	// resolved through TrustedProxies) in progress at once; more are
+	// answered 429 (the pixel still gets its GIF, and makes no event).
+	// Zero means DefaultMaxRequestsPerClient. Unlike the server's
+	// MaxConnsPerIP it counts clients behind a proxy one by one.
+	MaxRequestsPerClient int
 	// Sites maps a site id to its allowed CORS origins (e.g.
 	// "https://shop.example"). Empty: any site id is accepted and no CORS
 	// headers are sent.
@@ -61,16 +73,28 @@ type Settings struct {
 
 // compiled is Settings in the form the hot path reads.
 type compiled struct {
-	limits         Limits
-	trustedProxies []netip.Prefix
-	sites          map[string]map[string]struct{} // site → allowed origins
-	anyOrigin      map[string]struct{}            // union of all sites' origins, for preflights
-	handler        EventHandler
-	clock          clock.Clock
+	limits          Limits
+	trustedProxies  []netip.Prefix
+	clientIPHeader  string // canonical header name
+	forwardedSyntax bool   // clientIPHeader is RFC 7239 Forwarded
+	maxPerClient    int32
+	sites           map[string]map[string]struct{} // site → allowed origins
+	anyOrigin       map[string]struct{}            // union of all sites' origins, for preflights
+	handler         EventHandler
+	clock           clock.Clock
 }
 
 func compile(s Settings) *compiled {
 	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler, clock: clock.Or(s.Clock)}
+	c.clientIPHeader = string(fasthttp.AppendNormalizedHeaderKey(nil, s.ClientIPHeader))
+	if c.clientIPHeader == "" {
+		c.clientIPHeader = DefaultClientIPHeader
+	}
+	c.forwardedSyntax = c.clientIPHeader == "Forwarded"
+	c.maxPerClient = int32(min(s.MaxRequestsPerClient, 1<<30))
+	if c.maxPerClient <= 0 {
+		c.maxPerClient = DefaultMaxRequestsPerClient
+	}
 	if c.limits.MaxBodyBytes <= 0 {
 		c.limits.MaxBodyBytes = 64 << 10
 	}
@@ -110,11 +134,12 @@ type Gateway struct {
 	metrics  *metrics
 	tagStats *tagMetrics
 	conns    connRegistry // connections accepted through Listener
+	inFlight *clientLimiter
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
 func New(s Settings, reg prometheus.Registerer) *Gateway {
-	g := &Gateway{metrics: newMetrics(reg), tagStats: newTagMetrics(reg)}
+	g := &Gateway{metrics: newMetrics(reg), tagStats: newTagMetrics(reg), inFlight: newClientLimiter()}
 	g.settings.Store(compile(s))
 	return g
 }
@@ -132,20 +157,41 @@ var (
 // Handle is the fasthttp request handler for all endpoints.
 func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	cfg := g.settings.Load()
+	var ep endpoint
 	switch b2s(ctx.Path()) {
 	case pathPixel:
-		g.servePixel(ctx, cfg)
+		ep = endpointPixel
 	case pathBeacon:
-		g.servePost(ctx, cfg, endpointBeacon)
+		ep = endpointBeacon
 	case pathBLE:
-		g.servePost(ctx, cfg, endpointBLE)
+		ep = endpointBLE
 	case pathTag:
 		g.serveTag(ctx, true)
+		return
 	case pathTagAlias:
 		g.serveTag(ctx, false)
+		return
 	default:
 		g.metrics.requests[endpointOther].Inc()
 		g.reject(ctx, endpointOther, reasonNotFound)
+		return
+	}
+	client := clientIP(ctx, cfg)
+	if !g.inFlight.acquire(client, cfg.maxPerClient) {
+		g.metrics.requests[ep].Inc()
+		if ep == endpointPixel {
+			g.metrics.rejected[ep][reasonTooManyRequests].Inc()
+			writePixel(ctx)
+			return
+		}
+		g.reject(ctx, ep, reasonTooManyRequests)
+		return
+	}
+	defer g.inFlight.release(client)
+	if ep == endpointPixel {
+		g.servePixel(ctx, cfg)
+	} else {
+		g.servePost(ctx, cfg, ep)
 	}
 }
 

@@ -3,6 +3,9 @@ package gateway
 import (
 	"encoding/binary"
 	"math/bits"
+	"unicode/utf8"
+
+	"github.com/beacongate/beacongate/anonymize"
 )
 
 // maxJSONDepth is how many objects and arrays validJSON lets nest. Real beacon
@@ -77,34 +80,72 @@ var isHex = func() (t [256]bool) {
 	return t
 }()
 
+// jsonFault is what checkJSON found wrong with a body.
+type jsonFault uint8
+
+const (
+	jsonOK     jsonFault = iota
+	jsonSyntax           // not RFC 8259 syntax, not UTF-8, or nested too deep
+	jsonEscape           // a \u escape of an unpaired UTF-16 surrogate
+	jsonNumber           // a number beyond the range of a float64
+)
+
+// checkJSON checks a request body and returns the reason to refuse it, or
+// reasonNone. Beyond syntax (validJSON) it refuses what RFC 8259 allows but
+// warns consumers cannot rely on (sections 6 and 8.2), and what I-JSON (RFC
+// 7493) forbids: unpaired surrogate escapes, which a decoder turns into
+// U+FFFD or keeps as literal text, and numbers beyond float64 such as 1e999,
+// which encoding/json and most consumers refuse. A syntax error anywhere
+// wins, so a body gets one answer whatever order its faults come in.
+func checkJSON(b []byte) reason {
+	switch scanJSON(b) {
+	case jsonOK:
+		return reasonNone
+	case jsonEscape:
+		return reasonInvalidEscape
+	case jsonNumber:
+		return reasonNumberOutOfRange
+	}
+	if !utf8.Valid(b) {
+		return reasonInvalidUTF8
+	}
+	return reasonInvalidJSON
+}
+
 // validJSON reports whether b is exactly one RFC 8259 JSON value, optionally
 // surrounded by whitespace, that is also valid UTF-8 throughout and nests at
 // most maxJSONDepth objects and arrays. It accepts exactly what
 // json.Valid(b) && utf8.Valid(b) accepts up to that depth (lone surrogates in
-// \u escapes included, as RFC 8259 syntax allows them). It reads b once, does
-// not keep it and never allocates, so junk is rejected as cheaply as good
-// bodies are accepted.
-func validJSON(b []byte) bool {
+// \u escapes and numbers beyond float64 included, as RFC 8259 syntax allows
+// them; checkJSON refuses those). It reads b once, does not keep it and
+// never allocates, so junk is rejected as cheaply as good bodies are
+// accepted.
+func validJSON(b []byte) bool { return scanJSON(b) != jsonSyntax }
+
+// scanJSON is validJSON, and also reports the first unpaired surrogate
+// escape or out-of-range number of a body whose syntax is valid.
+func scanJSON(b []byte) jsonFault {
 	var (
 		kinds uint64 // bit 0 is the innermost open container: 1 object, 0 array
 		depth int
 		i     int
 		n     = len(b)
+		fault jsonFault // first value fault; reported only if the syntax holds
 	)
 	i = skipJSONSpace(b, 0)
 
 value:
 	if i >= n {
-		return false
+		return jsonSyntax
 	}
 	switch c := b[i]; c {
 	case '"':
-		if i = scanJSONString(b, i+1); i < 0 {
-			return false
+		if i = scanJSONString(b, i+1, &fault); i < 0 {
+			return jsonSyntax
 		}
 	case '{':
 		if depth == maxJSONDepth {
-			return false
+			return jsonSyntax
 		}
 		depth++
 		kinds = kinds<<1 | 1
@@ -118,7 +159,7 @@ value:
 		goto key
 	case '[':
 		if depth == maxJSONDepth {
-			return false
+			return jsonSyntax
 		}
 		depth++
 		kinds <<= 1
@@ -132,32 +173,35 @@ value:
 		goto value
 	case 't':
 		if n-i < 4 || string(b[i:i+4]) != "true" {
-			return false
+			return jsonSyntax
 		}
 		i += 4
 	case 'f':
 		if n-i < 5 || string(b[i:i+5]) != "false" {
-			return false
+			return jsonSyntax
 		}
 		i += 5
 	case 'n':
 		if n-i < 4 || string(b[i:i+4]) != "null" {
-			return false
+			return jsonSyntax
 		}
 		i += 4
 	default:
-		if i = scanJSONNumber(b, i); i < 0 {
-			return false
+		if i = scanJSONNumber(b, i, &fault); i < 0 {
+			return jsonSyntax
 		}
 	}
 
 next: // a value ended at i: close containers, or go on after a comma
 	i = skipJSONSpace(b, i)
 	if depth == 0 {
-		return i == n
+		if i != n {
+			return jsonSyntax
+		}
+		return fault
 	}
 	if i >= n {
-		return false
+		return jsonSyntax
 	}
 	switch b[i] {
 	case ',':
@@ -168,14 +212,14 @@ next: // a value ended at i: close containers, or go on after a comma
 		goto key
 	case '}':
 		if kinds&1 == 0 {
-			return false
+			return jsonSyntax
 		}
 	case ']':
 		if kinds&1 != 0 {
-			return false
+			return jsonSyntax
 		}
 	default:
-		return false
+		return jsonSyntax
 	}
 	i++
 	depth--
@@ -184,14 +228,14 @@ next: // a value ended at i: close containers, or go on after a comma
 
 key: // an object member: "name" ws ':' ws value
 	if i >= n || b[i] != '"' {
-		return false
+		return jsonSyntax
 	}
-	if i = scanJSONString(b, i+1); i < 0 {
-		return false
+	if i = scanJSONString(b, i+1, &fault); i < 0 {
+		return jsonSyntax
 	}
 	i = skipJSONSpace(b, i)
 	if i >= n || b[i] != ':' {
-		return false
+		return jsonSyntax
 	}
 	i = skipJSONSpace(b, i+1)
 	goto value
@@ -210,8 +254,9 @@ func skipJSONSpace(b []byte, i int) int {
 
 // scanJSONString checks a string whose opening quote is just before i and
 // returns the index after its closing quote, or -1 if it is malformed or not
-// valid UTF-8.
-func scanJSONString(b []byte, i int) int {
+// valid UTF-8. An unpaired surrogate escape sets *fault to jsonEscape if it
+// holds no earlier fault.
+func scanJSONString(b []byte, i int, fault *jsonFault) int {
 	n := len(b)
 	for {
 		// Plain ASCII runs are the common case: test eight bytes at a time
@@ -243,6 +288,17 @@ func scanJSONString(b []byte, i int) int {
 			case 'u':
 				if n-i < 6 || !isHex[b[i+2]] || !isHex[b[i+3]] || !isHex[b[i+4]] || !isHex[b[i+5]] {
 					return -1
+				}
+				// U+D800..U+DFFF: \u[dD][89a-fA-F]..; the first two hex
+				// digits tell, so only surrogates pay for more.
+				if b[i+2]|0x20 == 'd' && hexVal(b[i+3]) >= 8 {
+					if pairedSurrogate(b, i) {
+						i += 12 // both halves, checked
+						continue
+					}
+					if *fault == jsonOK {
+						*fault = jsonEscape
+					}
 				}
 				i += 6
 			default:
@@ -291,10 +347,34 @@ func specialBytes8(x uint64) uint64 {
 	return (ctl | q | bs | x) & lanes80
 }
 
+// hexVal is the value of a hexadecimal digit already checked by isHex.
+func hexVal(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
+}
+
+// pairedSurrogate reports whether the \u escape at b[i:i+6], a surrogate,
+// is a high surrogate (D800..DBFF) directly followed by a \u escape of a low
+// one (DC00..DFFF): the only way a surrogate may appear. A low surrogate is
+// checked here as the second half of a pair, so one met on its own is
+// unpaired.
+func pairedSurrogate(b []byte, i int) bool {
+	if hexVal(b[i+3]) >= 0xC {
+		return false // a low surrogate not preceded by a high one
+	}
+	j := i + 6
+	return len(b)-j >= 6 && b[j] == '\\' && b[j+1] == 'u' && b[j+2]|0x20 == 'd' &&
+		isHex[b[j+3]] && hexVal(b[j+3]) >= 0xC && isHex[b[j+4]] && isHex[b[j+5]]
+}
+
 // scanJSONNumber checks the number starting at i, per the RFC 8259 grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and returns the index after
-// it, or -1. What follows the number is checked by the caller.
-func scanJSONNumber(b []byte, i int) int {
+// it, or -1. What follows the number is checked by the caller. A number
+// beyond float64 sets *fault to jsonNumber if it holds no earlier fault.
+func scanJSONNumber(b []byte, i int, fault *jsonFault) int {
+	start := i
 	n := len(b)
 	if b[i] == '-' {
 		i++
@@ -327,6 +407,11 @@ func scanJSONNumber(b []byte, i int) int {
 			return -1
 		}
 		i = j
+		if !anonymize.ValidNumber(b[start:i]) && *fault == jsonOK {
+			*fault = jsonNumber
+		}
+	} else if i-start > 300 && !anonymize.ValidNumber(b[start:i]) && *fault == jsonOK {
+		*fault = jsonNumber // 309 integer digits or more, no exponent
 	}
 	return i
 }

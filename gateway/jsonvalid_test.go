@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/beacongate/beacongate/anonymize/recordtest"
 )
 
 // jsonDepth returns the deepest nesting of objects and arrays in b, counting
@@ -360,6 +362,7 @@ func TestValidJSONAcceptsOnlyWhatFastjsonParses(t *testing.T) {
 func FuzzValidJSON(f *testing.F) {
 	for _, s := range []string{
 		``, `null`, `true`, `false`, `0`, `-0.5e+10`, `01`, `1.`, `""`, `"\u12ab\ud800"`, `"\x"`,
+		`1e999`, `[1e308,-1e309]`, `"\ud83d\ude00"`, `"\udc00\ud800"`, `"\ud800\ud800\udc00"`, `{"\uDBFF\uDFFF":1}`,
 		"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xf4\x8f\xbf\xbf\"", "\"\xc0\x80\"", "\"\xe2\x82\"",
 		"\"\x1f\"", "\xff", `[1,2,]`, `{"a":1,}`, `{"a":[{"b":null}]}`, `[}`, ` [ ] `, `{"a" 1}`,
 		nested("[", "]", maxJSONDepth, ""), nested("[", "]", maxJSONDepth+1, ""),
@@ -374,6 +377,15 @@ func FuzzValidJSON(f *testing.F) {
 		if want := wantValidJSON(b); got != want {
 			t.Fatalf("validJSON(%q) = %v; json.Valid=%v utf8.Valid=%v depth=%d",
 				b, got, json.Valid(b), utf8.Valid(b), jsonDepth(b))
+		}
+		// Past the syntax, checkJSON's value rules match the strict
+		// reference checker (duplicate names allowed, as the gateway
+		// reads them last-wins).
+		if got {
+			fault := scanJSON(b)
+			if err := recordtest.StrictValues(b); (fault == jsonOK) != (err == nil) {
+				t.Fatalf("scanJSON(%q) = %d; strict checker says %v", b, fault, err)
+			}
 		}
 		if got {
 			if _, err := p.ParseBytes(b); err != nil {

@@ -62,7 +62,7 @@ func assignText(e *event.Event, key, v []byte) (p problem, known bool) {
 	case "site":
 		return inField("site", setField(&e.Site, v, maxSiteLen), maxSiteLen), true
 	case "event":
-		return inField("event", setField(&e.Name, v, maxNameLen), maxNameLen), true
+		return inField("event", setEventName(e, v), maxNameLen), true
 	case "url":
 		return inField("url", setField(&e.URL, v, maxURLLen), maxURLLen), true
 	case "ref":

@@ -15,9 +15,7 @@ var defaultPixelEvent = []byte("pageview")
 // counted as rejected and makes no event.
 func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 	g.metrics.requests[endpointPixel].Inc()
-	ctx.Response.Header.SetContentTypeBytes(contentTypeGIF)
-	ctx.Response.Header.SetCanonical(headerCacheControl, noStore)
-	ctx.Response.SetBodyRaw(transparentGIF)
+	writePixel(ctx)
 
 	if !ctx.IsGet() && !ctx.IsHead() {
 		g.metrics.rejected[endpointPixel][reasonMethodNotAllowed].Inc()
@@ -58,12 +56,20 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 
 var headerCacheControl = []byte("Cache-Control")
 
+// writePixel sets the answer every pixel request gets: the transparent GIF,
+// never cached.
+func writePixel(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.SetContentTypeBytes(contentTypeGIF)
+	ctx.Response.Header.SetCanonical(headerCacheControl, noStore)
+	ctx.Response.SetBodyRaw(transparentGIF)
+}
+
 // fillFromRequest sets what every event of a request shares: kind, time,
 // client address, and the headers the event needs.
 func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Time, e *event.Event, kind event.Kind) problem {
 	e.Kind = kind
 	e.ReceivedAt = receivedAt
-	e.ClientIP = clientIP(ctx, cfg.trustedProxies)
+	e.ClientIP = clientIP(ctx, cfg)
 	h := &ctx.Request.Header
 	if r := setField(&e.UserAgent, h.UserAgent(), maxHeaderCopyLen); r != reasonNone {
 		return inField("User-Agent", r, maxHeaderCopyLen)

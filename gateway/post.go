@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
@@ -155,11 +154,8 @@ func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, 
 // keeps junk off fastjson's error path, which formats an error (5-7
 // allocations) for every malformed body.
 func parseJSON(req *request, body []byte) (*fastjson.Value, problem) {
-	if !validJSON(body) {
-		if !utf8.Valid(body) {
-			return nil, because(reasonInvalidUTF8)
-		}
-		return nil, because(reasonInvalidJSON)
+	if r := checkJSON(body); r != reasonNone {
+		return nil, because(r)
 	}
 	v, err := req.json.ParseBytes(body)
 	if err != nil {

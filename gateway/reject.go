@@ -60,6 +60,10 @@ const (
 	reasonTimeout
 	reasonMalformedRequest
 	reasonUnavailable
+	reasonTooManyRequests
+	reasonInvalidEscape
+	reasonNumberOutOfRange
+	reasonInvalidEventName
 	numReasons
 )
 
@@ -93,6 +97,10 @@ var reasons = [numReasons]reasonInfo{
 	reasonTimeout:              {"timeout", 408, []byte("request timeout\n")},
 	reasonMalformedRequest:     {"malformed_request", 400, []byte("malformed request\n")},
 	reasonUnavailable:          {"unavailable", 503, []byte("temporarily unavailable, retry later\n")},
+	reasonTooManyRequests:      {"too_many_requests", 429, []byte("too many requests in progress from this client address\n")},
+	reasonInvalidEscape:        {"invalid_escape", 400, []byte("a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); send the character itself or a surrogate pair\n")},
+	reasonNumberOutOfRange:     {"number_out_of_range", 400, []byte("a number is beyond the range of a 64-bit float (about 1.8e308)\n")},
+	reasonInvalidEventName:     {"invalid_event_name", 400, []byte("event: control characters are not allowed in the event name\n")},
 }
 
 func (r reason) String() string { return reasons[r].name }
@@ -105,19 +113,21 @@ var reachable = [numEndpoints][]reason{
 	endpointPixel: {
 		reasonMethodNotAllowed, reasonInvalidUTF8, reasonInvalidField, reasonFieldTooLong, reasonTooManyProps,
 		reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonUnavailable,
-		reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout,
+		reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout, reasonTooManyRequests, reasonInvalidEventName,
 	},
 	endpointBeacon: {
 		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
 		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidMultipart, reasonInvalidField, reasonFieldTooLong,
 		reasonTooManyEvents, reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin,
-		reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+		reasonUnavailable, reasonHeaderTooLarge, reasonTimeout, reasonTooManyRequests, reasonInvalidEscape,
+		reasonNumberOutOfRange, reasonInvalidEventName,
 	},
 	endpointBLE: {
 		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
 		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidField, reasonFieldTooLong, reasonTooManyEvents,
 		reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonMissingStore,
 		reasonNoSightings, reasonInvalidSighting, reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
+		reasonTooManyRequests, reasonInvalidEscape, reasonNumberOutOfRange,
 	},
 	// A request whose path is unknown, or that fasthttp could not parse far
 	// enough to read its path.
@@ -247,10 +257,11 @@ func inField(field string, r reason, limit int) problem {
 
 // reasonDetails are the details of field problems that have no better one.
 var reasonDetails = [numReasons]string{
-	reasonInvalidUTF8:     "not valid UTF-8",
-	reasonInvalidField:    "wrong type or format",
-	reasonTooManyProps:    "more than 64 properties",
-	reasonInvalidSighting: "wrong type or format",
+	reasonInvalidUTF8:      "not valid UTF-8",
+	reasonInvalidField:     "wrong type or format",
+	reasonTooManyProps:     "more than 64 properties",
+	reasonInvalidSighting:  "wrong type or format",
+	reasonInvalidEventName: "control characters are not allowed",
 }
 
 // appendProblem writes p's answer body to resp: the reason's fixed body, or

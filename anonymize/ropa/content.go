@@ -444,16 +444,21 @@ func (r *Report) retention(d *doc) {
 	if s.Durability == config.DurabilityFsync {
 		dur = "a record is acknowledged once flushed to disk; it survives a power loss"
 	}
-	full := "new requests are refused (HTTP 503) while the spool is full, so nothing is acknowledged that cannot be kept"
+	full := "new beacon and BLE requests are refused (HTTP 503) while the spool is full, so nothing is acknowledged that cannot be kept"
 	if s.WhenFull == config.WhenFullBlock {
-		full = "new requests wait up to " + s.BlockTimeout.String() + " for space, then are refused (HTTP 503)"
+		full = "new beacon and BLE requests wait up to " + s.BlockTimeout.String() + " for space, then are refused (HTTP 503)"
+	}
+	pixelFull := "pixel events are dropped and counted while the spool is full; the pixel still answers its image, so the browser does not learn of the loss"
+	if s.PixelWhenFull == config.WhenFullBlock {
+		pixelFull = "pixel events wait up to " + s.BlockTimeout.String() + " for space, then are dropped and counted; the pixel always answers its image"
 	}
 	items := []inline{
 		line("Only anonymized records are stored; the raw request is held in memory only while it is processed and is never written, logged or used in a metric label."),
 		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
 			". A record stays there until every destination that should receive it has acknowledged it; a segment file is deleted once all destinations have passed it. While a destination is unreachable its records accumulate, and are retried until delivered."),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
-		line("When the spool is full (", code(s.WhenFull.String()), "): ", full, "."),
+		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
+		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),
 	}
 	for i := range cfg.Destinations {
 		dd := &cfg.Destinations[i]

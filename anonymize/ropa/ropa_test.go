@@ -190,6 +190,12 @@ policies:
 	f(text, "rotates every 168h (7 days); derived: whoever holds the secret in the environment variable BG_TEST_SECRET can recompute", true)
 	f(text, "coordinates rounded to a 0.1° grid (about 11.1 km", true)
 	f(text, "nobody can re-identify after rotation", false)
+
+	// The full-spool policy of the pixel is stated as configured.
+	f(baseText, "Pixel events when the spool is full (pixel_when_full: shed): pixel events are dropped and counted", true)
+	_, _, text = render(t, Build(parse(t, "spool: {pixel_when_full: block, block_timeout: 3s}")))
+	f(text, "Pixel events when the spool is full (pixel_when_full: block): pixel events wait up to 3s for space", true)
+	f(text, "When the spool is full (when_full: shed): new beacon and BLE requests are refused (HTTP 503)", true)
 }
 
 func TestReportRecipients(t *testing.T) {

@@ -69,7 +69,7 @@ func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
 }
 
 func ipRule(r config.IPRule) FieldRule {
-	f := FieldRule{Field: "ip", Category: "IP address", Source: "the client address (X-Forwarded-For or Forwarded only from server.trusted_proxies)", Action: r.Action.String()}
+	f := FieldRule{Field: "ip", Category: "IP address", Source: "the client address (the peer, or server.client_ip_header when the peer is in server.trusted_proxies)", Action: r.Action.String()}
 	switch r.Action {
 	case config.IPTruncate:
 		f.Kept = true

@@ -35,7 +35,9 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 	if sp.Durability == config.DurabilityFsync {
 		o.Spool.Durability = upstream.DurabilityFsync
 	}
-	if sp.WhenFull == config.WhenFullBlock {
+	if sp.WhenFull == config.WhenFullBlock || sp.PixelWhenFull == config.WhenFullBlock {
+		// One spool serves both policies: it blocks, and the Deliverer
+		// sheds the endpoints whose policy is shed (see wire.go).
 		o.Spool.WhenFull = upstream.FullBlock
 	}
 	for i := range cfg.Destinations {

@@ -18,6 +18,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -151,6 +152,15 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			requires[i] = requires[i].With(cp)
 		}
 	}
+	deliverer := gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)
+	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
+		// The spool blocks (pipelineOptions); shed the other endpoints.
+		if sp.WhenFull == config.WhenFullShed {
+			deliverer = deliverer.ShedWhenFull(event.KindBeacon, event.KindBLE)
+		} else {
+			deliverer = deliverer.ShedWhenFull(event.KindPixel)
+		}
+	}
 	s := gateway.Settings{
 		Limits: gateway.Limits{
 			MaxBodyBytes:           int(cfg.Server.MaxBodyBytes),
@@ -159,8 +169,10 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			MaxSightingAge:         time.Duration(cfg.Server.MaxSightingAge),
 			MaxSightingAhead:       time.Duration(cfg.Server.MaxSightingAhead),
 		},
-		Handler: gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery),
-		Clock:   a.clock,
+		Handler:              deliverer,
+		Clock:                a.clock,
+		ClientIPHeader:       cfg.Server.ClientIPHeader,
+		MaxRequestsPerClient: cfg.Server.MaxRequestsPerClient,
 	}
 	for _, p := range cfg.Server.TrustedProxies {
 		s.TrustedProxies = append(s.TrustedProxies, netip.Prefix(p.Prefix))
@@ -249,6 +261,9 @@ func (a *app) tryReload(log *slog.Logger) error {
 	if restartOnlyChanged(old, cfg) {
 		log.Warn("listeners, spool or destinations changed: those apply on the next restart")
 	}
+	// The spool's full policy is fixed when it opens, and the Deliverer's
+	// shedding must match it: keep the running one.
+	cfg.Spool.WhenFull, cfg.Spool.PixelWhenFull = old.Spool.WhenFull, old.Spool.PixelWhenFull
 	settings, err := a.settings(cfg)
 	if err != nil {
 		return err

@@ -1,0 +1,29 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPixelWhenFull checks that pixel_when_full follows when_full unless
+// set, and that block_timeout counts as used when either blocks.
+func TestPixelWhenFull(t *testing.T) {
+	f := func(src string, wantAll, wantPixel WhenFull) {
+		t.Helper()
+		c, err := Parse("t.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if c.Spool.WhenFull != wantAll || c.Spool.PixelWhenFull != wantPixel {
+			t.Fatalf("%q: when_full %v, pixel_when_full %v; want %v, %v", src, c.Spool.WhenFull, c.Spool.PixelWhenFull, wantAll, wantPixel)
+		}
+	}
+	f("", WhenFullShed, WhenFullShed)
+	f("spool: {when_full: block}", WhenFullBlock, WhenFullBlock)
+	f("spool: {when_full: block, pixel_when_full: shed}", WhenFullBlock, WhenFullShed)
+	f("spool: {pixel_when_full: block, block_timeout: 2s}", WhenFullShed, WhenFullBlock)
+	_, err := Parse("t.yaml", []byte("spool:\n  block_timeout: 2s\n"))
+	if err == nil || !strings.Contains(err.Error(), "spool.block_timeout: has no effect with when_full: shed and pixel_when_full: shed") {
+		t.Fatalf("block_timeout with nothing blocking: %v", err)
+	}
+}
