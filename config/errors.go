@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/beacongate/beacongate/suggest"
 )
 
 // FieldError is one problem in a config file, with where it is and what is
@@ -91,39 +93,8 @@ func didYouMean(s string, candidates []string) string {
 	return ""
 }
 
-func closest(s string, candidates []string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	ns := normalizeKey(s)
-	for _, c := range candidates {
-		if normalizeKey(c) == ns {
-			return c
-		}
-	}
-	if len(ns) >= 3 {
-		for _, c := range candidates {
-			if strings.HasPrefix(normalizeKey(c), ns) {
-				return c
-			}
-		}
-	}
-	best, bestD := "", 0
-	for _, c := range candidates {
-		limit := 2
-		switch {
-		case len(c) <= 3:
-			limit = 1
-		case len(c) >= 10:
-			limit = 3
-		}
-		d := editDistance(ns, normalizeKey(c))
-		if d <= limit && (best == "" || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
+// closest is suggest.Closest: the candidate s is probably a typo of.
+func closest(s string, candidates []string) string { return suggest.Closest(s, candidates) }
 
 func normalizeKey(s string) string {
 	s = strings.ToLower(s)
@@ -133,31 +104,4 @@ func normalizeKey(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and swaps of neighbours each cost 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

@@ -32,20 +32,16 @@ func TestLayering(t *testing.T) {
 		case "anonymize", "upstream":
 			forbidden = []string{mod + "gateway", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "config":
-			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "cmd", mod + "event", "github.com/valyala/fasthttp"}
-		case "clock":
-			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "config", mod + "event", mod + "cmd", "github.com/valyala/fasthttp"}
+			onlyOurs(t, rel, deps, "config", "suggest")
+			forbidden = []string{"github.com/valyala/fasthttp"}
+		case "clock", "suggest":
+			onlyOurs(t, rel, deps, top)
 		case "event":
 			forbidden = []string{mod + "gateway", mod + "anonymize", mod + "upstream", mod + "config", mod + "cmd", "github.com/valyala/fasthttp"}
 		case "gateway":
 			forbidden = []string{mod + "cmd", mod + "bench"}
 		case "tag":
-			// A leaf: only its own generator helpers.
-			for _, d := range strings.Fields(deps) {
-				if strings.HasPrefix(d, mod) && d != mod+"tag" && !strings.HasPrefix(d, mod+"tag/") {
-					t.Errorf("%s imports %s: the tag package imports no other package of ours", rel, d)
-				}
-			}
+			onlyOurs(t, rel, deps, "tag")
 		default:
 			continue
 		}
@@ -60,5 +56,26 @@ func TestLayering(t *testing.T) {
 	}
 	if checked < 3 {
 		t.Fatalf("only %d project packages checked; go list output looks wrong", checked)
+	}
+}
+
+// onlyOurs fails for every package of this module in deps that is not
+// below one of the allowed top-level folders: for the leaves (clock,
+// suggest, tag) and config, which must stay free of the rest.
+func onlyOurs(t *testing.T, rel, deps string, allowed ...string) {
+	t.Helper()
+	const mod = "github.com/beacongate/beacongate/"
+	for _, d := range strings.Fields(deps) {
+		if !strings.HasPrefix(d, mod) {
+			continue
+		}
+		top, _, _ := strings.Cut(strings.TrimPrefix(d, mod), "/")
+		ok := false
+		for _, a := range allowed {
+			ok = ok || top == a
+		}
+		if !ok {
+			t.Errorf("%s imports %s: it may import only %v of this module", rel, d, allowed)
+		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/beacongate/beacongate/suggest"
 )
 
 func main() {
@@ -64,48 +66,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // closest one when it looks like a typo, and prints the usage.
 func unknownCommand(w io.Writer, prog, cmd string, known []string, usage string) {
 	fmt.Fprintf(w, "%s: unknown command %q\n", prog, cmd)
-	if s := suggest(cmd, known); s != "" {
+	if s := suggest.Closest(cmd, known); s != "" {
 		fmt.Fprintf(w, "did you mean %q?\n", s)
 	}
 	fmt.Fprintf(w, "\n%s", usage)
-}
-
-// suggest returns the entry of known closest to s by edit distance, if it is
-// close enough to be a typo (at most 2 edits, and fewer than half of s).
-func suggest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(s, k); d < bestD && d*2 < len(k) {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau–Levenshtein distance (optimal string
-// alignment: insertions, deletions, substitutions and adjacent swaps).
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 const usage = `beacongate: a privacy-first edge gateway for tracking pixels and beacons.
