@@ -39,6 +39,8 @@ func TestServeAllocs(t *testing.T) {
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)
 	f("beacon-multipart", rawRequest("POST", "/b", formDataBody(chromeBoundary, "site", "s", "event", "e", "uid", "u", "p.a", "1"), "Content-Type", "multipart/form-data; boundary="+chromeBoundary, "User-Agent", ua), 204, 1)
 	f("ble", rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json", "User-Agent", "StoreSensor/2.1"), 204, 40)
+	f("rejected-number-field", rawRequest("POST", "/b", []byte(`[{"site":"s"},{"site":"s","props":{"n":1e999}}]`), "Content-Type", "application/json"), 400, 0)
+	f("rejected-escape-field", rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[{"rssi":-60,"mac":"\ud800"}]}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-json", rawRequest("POST", "/b", []byte(`{"site":`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-utf8", rawRequest("POST", "/b", []byte("{\"site\":\"\xff\"}"), "Content-Type", "application/json"), 400, 0)
 	f("rejected-field", rawRequest("POST", "/b", []byte(`{"site":"s","uid":true}`), "Content-Type", "application/json"), 400, 0)

@@ -63,3 +63,33 @@ func TestValuesNoConsumerDecodes(t *testing.T) {
 	f(endpointBeacon, beacon(`{"site":"s","event":"\ud800",}`), 400, reasonInvalidJSON)
 	f(endpointBeacon, beacon(`{"n":1e999,"site":"s",}`), 400, reasonInvalidJSON)
 }
+
+// TestValueFaultsNameTheField: a number beyond float64 or an unpaired
+// surrogate escape is answered with the field it is in, by its vocabulary
+// name and array index, never with a name or value the client sent.
+func TestValueFaultsNameTheField(t *testing.T) {
+	g := New(Settings{Handler: &recorder{}}, nil)
+	d := newDriver(g, "192.0.2.1")
+	f := func(path, body, want string) {
+		t.Helper()
+		resp := d.do(rawRequest("POST", path, []byte(body), "Content-Type", "application/json"))
+		if st := resp.StatusCode(); st != 400 {
+			t.Fatalf("%s: status %d; want 400", body, st)
+		}
+		if got := string(resp.Body()); got != want {
+			t.Fatalf("%s: answer %q; want %q", body, got, want)
+		}
+	}
+	const number = ": a number beyond the range of a 64-bit float (about 1.8e308)\n"
+	const escape = ": an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)\n"
+	f("/b", `{"site":"s","props":{"secret_name":1e999}}`, "props"+number)
+	f("/b", `{"site":"s","gdpr":1e400}`, "gdpr"+number)
+	f("/b", `[{"site":"s"},{"site":"s","url":"https://x/\ud800"}]`, "[1].url"+escape)
+	f("/b", `[{"site":"s"},{"site":"s"},{"site":"s","props":{"n":-1e309}}]`, "[2].props"+number)
+	f("/ble", `{"site":"s","store":"x","sightings":[{"rssi":-60},{"rssi":1e999}]}`, "sightings[1].rssi"+number)
+	f("/ble", `{"site":"s","store":"x\udc00","sightings":[]}`, "store"+escape)
+	// Names the client invented are never echoed: the fixed answers.
+	f("/b", `{"site":"s","zz_secret":1e999}`, string(reasons[reasonNumberOutOfRange].body))
+	f("/b", `{"site":"s","\ud800":1}`, string(reasons[reasonInvalidEscape].body))
+	f("/b", `[{"site":"s","zz_secret":"\ud800"}]`, "[0]"+escape)
+}

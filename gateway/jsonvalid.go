@@ -97,19 +97,63 @@ const (
 // U+FFFD or keeps as literal text, and numbers beyond float64 such as 1e999,
 // which encoding/json and most consumers refuse. A syntax error anywhere
 // wins, so a body gets one answer whatever order its faults come in.
-func checkJSON(b []byte) reason {
-	switch scanJSON(b) {
+//
+// A value fault is answered with the field it is in, by its vocabulary name
+// ("props", "[2].url", "sightings[3].ts"); a member name that is not in the
+// vocabulary is client input and is never echoed.
+func checkJSON(b []byte) problem {
+	var at jsonPath
+	switch scanJSON(b, &at) {
 	case jsonOK:
-		return reasonNone
+		return noProblem
 	case jsonEscape:
-		return reasonInvalidEscape
+		return at.problem(b, reasonInvalidEscape, "an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)")
 	case jsonNumber:
-		return reasonNumberOutOfRange
+		return at.problem(b, reasonNumberOutOfRange, "a number beyond the range of a 64-bit float (about 1.8e308)")
 	}
 	if !utf8.Valid(b) {
-		return reasonInvalidUTF8
+		return because(reasonInvalidUTF8)
 	}
-	return reasonInvalidJSON
+	return because(reasonInvalidJSON)
+}
+
+// jsonPathLevels is how many levels of a body jsonPath follows: enough for
+// sightings[3].ts (object, array, object).
+const jsonPathLevels = 3
+
+// jsonPath is where scanJSON found a body's first value fault: the member
+// name (as offsets into the body) or item index at each of the outer levels.
+type jsonPath struct {
+	depth     int                    // levels open at the fault
+	rootArray bool                   // the body is an array (of events)
+	key       [jsonPathLevels][2]int // member name at each object level: start, end
+	index     [jsonPathLevels]int    // item index at each array level
+}
+
+// problem names the field of the fault at p, or gives reason's fixed
+// answer when the fault is outside any field we know.
+func (p *jsonPath) problem(b []byte, r reason, detail string) problem {
+	name := func(level int) string {
+		if p.depth <= level {
+			return ""
+		}
+		k := p.key[level]
+		return vocabularyName(b[k[0]:k[1]])
+	}
+	pr := problem{reason: r, detail: detail}
+	if p.rootArray {
+		pr.at = p.index[0] + 1
+		pr.field = name(1)
+		return pr
+	}
+	pr.field = name(0)
+	if pr.field == "sightings" && p.depth > 1 {
+		pr.list, pr.at, pr.field = "sightings", p.index[1]+1, name(2)
+	}
+	if pr.field == "" && pr.at == 0 {
+		return because(r)
+	}
+	return pr
 }
 
 // validJSON reports whether b is exactly one RFC 8259 JSON value, optionally
@@ -120,19 +164,25 @@ func checkJSON(b []byte) reason {
 // them; checkJSON refuses those). It reads b once, does not keep it and
 // never allocates, so junk is rejected as cheaply as good bodies are
 // accepted.
-func validJSON(b []byte) bool { return scanJSON(b) != jsonSyntax }
+func validJSON(b []byte) bool {
+	var at jsonPath
+	return scanJSON(b, &at) != jsonSyntax
+}
 
 // scanJSON is validJSON, and also reports the first unpaired surrogate
-// escape or out-of-range number of a body whose syntax is valid.
-func scanJSON(b []byte) jsonFault {
+// escape or out-of-range number of a body whose syntax is valid, and in *at
+// where it is.
+func scanJSON(b []byte, at *jsonPath) jsonFault {
 	var (
 		kinds uint64 // bit 0 is the innermost open container: 1 object, 0 array
 		depth int
 		i     int
 		n     = len(b)
 		fault jsonFault // first value fault; reported only if the syntax holds
+		path  jsonPath  // where the scan is, for the first fault's *at
 	)
 	i = skipJSONSpace(b, 0)
+	path.rootArray = i < n && b[i] == '['
 
 value:
 	if i >= n {
@@ -142,6 +192,9 @@ value:
 	case '"':
 		if i = scanJSONString(b, i+1, &fault); i < 0 {
 			return jsonSyntax
+		}
+		if fault != jsonOK && at.depth == 0 {
+			*at, at.depth = path, max(depth, 1)
 		}
 	case '{':
 		if depth == maxJSONDepth {
@@ -160,6 +213,9 @@ value:
 	case '[':
 		if depth == maxJSONDepth {
 			return jsonSyntax
+		}
+		if depth < jsonPathLevels {
+			path.index[depth] = 0
 		}
 		depth++
 		kinds <<= 1
@@ -190,6 +246,9 @@ value:
 		if i = scanJSONNumber(b, i, &fault); i < 0 {
 			return jsonSyntax
 		}
+		if fault != jsonOK && at.depth == 0 {
+			*at, at.depth = path, max(depth, 1)
+		}
 	}
 
 next: // a value ended at i: close containers, or go on after a comma
@@ -207,6 +266,9 @@ next: // a value ended at i: close containers, or go on after a comma
 	case ',':
 		i = skipJSONSpace(b, i+1)
 		if kinds&1 == 0 {
+			if depth <= jsonPathLevels {
+				path.index[depth-1]++
+			}
 			goto value
 		}
 		goto key
@@ -230,8 +292,17 @@ key: // an object member: "name" ws ':' ws value
 	if i >= n || b[i] != '"' {
 		return jsonSyntax
 	}
+	if depth <= jsonPathLevels {
+		path.key[depth-1] = [2]int{i + 1, i + 1}
+	}
 	if i = scanJSONString(b, i+1, &fault); i < 0 {
 		return jsonSyntax
+	}
+	if depth <= jsonPathLevels {
+		path.key[depth-1][1] = i - 1 // before the closing quote
+	}
+	if fault != jsonOK && at.depth == 0 {
+		*at, at.depth = path, max(depth, 1)
 	}
 	i = skipJSONSpace(b, i)
 	if i >= n || b[i] != ':' {

@@ -382,7 +382,8 @@ func FuzzValidJSON(f *testing.F) {
 		// reference checker (duplicate names allowed, as the gateway
 		// reads them last-wins).
 		if got {
-			fault := scanJSON(b)
+			var at jsonPath
+			fault := scanJSON(b, &at)
 			if err := recordtest.StrictValues(b); (fault == jsonOK) != (err == nil) {
 				t.Fatalf("scanJSON(%q) = %d; strict checker says %v", b, fault, err)
 			}

@@ -243,10 +243,11 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 
 // vocabulary lists the keys of the shared vocabulary, so that an answer can
 // name a key with a constant instead of quoting the request's bytes.
-var vocabulary = [...]string{"site", "event", "url", "ref", "uid", "cid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent", "props", "store", "sensor"}
+var vocabulary = [...]string{"site", "event", "url", "ref", "uid", "cid", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent", "props", "store", "sensor",
+	"sightings", "uuid", "major", "minor", "namespace", "instance", "rssi", "ts", "mac", "adid", "app_instance_id"}
 
-// vocabularyName returns the constant spelling of key, a known vocabulary
-// key.
+// vocabularyName returns the constant spelling of key, or "" when key is
+// not in the vocabulary: what a client invented is never echoed.
 func vocabularyName(key []byte) string {
 	for _, name := range vocabulary {
 		if b2s(key) == name {

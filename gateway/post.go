@@ -154,8 +154,8 @@ func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, 
 // keeps junk off fastjson's error path, which formats an error (5-7
 // allocations) for every malformed body.
 func parseJSON(req *request, body []byte) (*fastjson.Value, problem) {
-	if r := checkJSON(body); r != reasonNone {
-		return nil, because(r)
+	if p := checkJSON(body); p.bad() {
+		return nil, p
 	}
 	v, err := req.json.ParseBytes(body)
 	if err != nil {
