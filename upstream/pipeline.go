@@ -101,7 +101,7 @@ func (o *RetryOptions) resolve() {
 }
 
 // DestinationOptions configures one destination. Exactly one of File, HTTP,
-// Kafka and Sink is set.
+// Kafka, NATS and Sink is set.
 type DestinationOptions struct {
 	// Name labels metrics and names the cursor and dead-letter folder:
 	// 1-64 characters of [A-Za-z0-9_-].
@@ -110,6 +110,7 @@ type DestinationOptions struct {
 	File  *FileOptions
 	HTTP  *HTTPOptions
 	Kafka *KafkaOptions
+	NATS  *NATSOptions
 	Sink  Sink // any other sink; closed by Pipeline.Close
 
 	Batch BatchOptions
@@ -253,13 +254,13 @@ func Open(opts Options) (*Pipeline, error) {
 
 func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, error) {
 	n := 0
-	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.Sink != nil} {
+	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.NATS != nil, d.Sink != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return nil, errors.New("set exactly one of File, HTTP, Kafka and Sink")
+		return nil, errors.New("set exactly one of File, HTTP, Kafka, NATS and Sink")
 	}
 	switch {
 	case d.File != nil:
@@ -289,6 +290,8 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, er
 			o.Compression = d.Compression
 		}
 		return NewKafkaSink(o)
+	case d.NATS != nil:
+		return NewNATSSink(*d.NATS)
 	}
 	return d.Sink, nil
 }
