@@ -167,6 +167,7 @@ func defaultDestination() Destination {
 			Brokers: []string{},
 			Key:     KafkaKeySite,
 		},
+		NATS: defaultNATS(),
 	}
 }
 

@@ -51,6 +51,11 @@ type NATSOptions struct {
 	CredentialsFile string      // NATS .creds file (JWT and NKey seed); empty: none
 	Name            string      // connection name; default "beacongate"
 
+	// CheckStream makes NewNATSSink fail when the server, reachable at
+	// that moment, says no stream (or not Stream) listens on the subject.
+	// An unreachable server is not an error: events wait in the spool.
+	CheckStream bool
+
 	// Extra are more nats.go options, applied last.
 	Extra []nats.Option
 }
@@ -117,7 +122,17 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 		nc.Close()
 		return nil, fmt.Errorf("upstream: JetStream: %w", err)
 	}
-	return &NATSSink{nc: nc, js: js, o: o, prefix: o.Subject + "."}, nil
+	s := &NATSSink{nc: nc, js: js, o: o, prefix: o.Subject + "."}
+	if o.CheckStream && nc.IsConnected() {
+		ctx, cancel := context.WithTimeout(context.Background(), o.AckTimeout)
+		err := s.CheckStream(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			nc.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Unencoded tells the shipper that NATS takes records one by one.
