@@ -266,3 +266,36 @@ func TestSubjectToken(t *testing.T) {
 		}
 	}
 }
+
+// TestNATSStartupCheck: with CheckStream, a reachable server without a
+// stream on the subject fails NewNATSSink with a clear error; an
+// unreachable server does not (events wait in the spool).
+func TestNATSStartupCheck(t *testing.T) {
+	ns := startNATS(t)
+	natsStream(t, ns.url())
+	o := NATSOptions{URLs: []string{ns.url()}, Subject: "nowhere", CheckStream: true, AckTimeout: 2 * time.Second}
+	if s, err := NewNATSSink(o); err == nil || !strings.Contains(err.Error(), "no JetStream stream listens on subject nowhere") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("NewNATSSink without a stream: %v", err)
+	}
+	o.Subject, o.SubjectBy, o.Stream = "bg.events", NATSSubjectKind, "OTHER"
+	if _, err := NewNATSSink(o); err == nil || !strings.Contains(err.Error(), "stored by stream EVENTS, not OTHER") {
+		t.Fatalf("NewNATSSink with the wrong stream: %v", err)
+	}
+	o.Stream = "EVENTS"
+	s, err := NewNATSSink(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	url := ns.url()
+	ns.stop()
+	o.URLs = []string{url}
+	s, err = NewNATSSink(o)
+	if err != nil {
+		t.Fatalf("NewNATSSink with the server down: %v", err)
+	}
+	s.Close()
+}
