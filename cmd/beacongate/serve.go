@@ -105,6 +105,7 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 
 	var stopping atomic.Bool
+	registerReady(reg, a, &stopping)
 	mux := a.adminMux(reg, &stopping, flags.pprof)
 	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
