@@ -447,6 +447,10 @@ type KafkaDestination struct {
 	TLS TLS `yaml:"tls"`
 	// SASL authentication to the brokers.
 	SASL SASL `yaml:"sasl"`
+	// Startup check. true: the gateway refuses to start when the brokers
+	// answer that the topic does not exist (it is never auto-created).
+	// Unreachable brokers only delay delivery (events wait in the spool).
+	CheckTopic bool `yaml:"check_topic"`
 }
 
 // TLS holds client TLS settings.

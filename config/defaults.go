@@ -164,8 +164,9 @@ func defaultDestination() Destination {
 			},
 		},
 		Kafka: KafkaDestination{
-			Brokers: []string{},
-			Key:     KafkaKeySite,
+			Brokers:    []string{},
+			Key:        KafkaKeySite,
+			CheckTopic: true,
 		},
 		NATS: defaultNATS(),
 	}

@@ -87,7 +87,7 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 }
 
 func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
-	o := &upstream.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic}
+	o := &upstream.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic, CheckTopic: k.CheckTopic}
 	switch k.Key {
 	case config.KafkaKeySite:
 		o.KeyField = "site"
