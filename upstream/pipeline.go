@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
@@ -161,6 +162,9 @@ type Pipeline struct {
 	log      *slog.Logger
 	m        *pipelineMetrics
 
+	taps  atomic.Pointer[tapList] // nil: no tap open
+	tapMu sync.Mutex              // serializes changes to taps
+
 	cancel    context.CancelFunc
 	drain     chan struct{}
 	closeOnce sync.Once
@@ -312,7 +316,11 @@ func (p *Pipeline) Append(record []byte, route Route) error {
 		p.m.unrouted.Inc()
 		return nil
 	}
-	return p.spool.Append(record, route)
+	if err := p.spool.Append(record, route); err != nil {
+		return err
+	}
+	p.offer(record, route)
+	return nil
 }
 
 // Ready returns nil when Append can take records: not closed, no recent disk
