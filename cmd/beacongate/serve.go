@@ -201,6 +201,7 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		}
 		io.WriteString(w, "reloaded\n")
 	})))
+	mux.Handle("GET /tap", a.guard(a.tapHandler()))
 	if withPprof {
 		mux.Handle("/debug/pprof/", a.guard(http.HandlerFunc(pprof.Index)))
 		mux.Handle("/debug/pprof/profile", a.guard(http.HandlerFunc(pprof.Profile)))
