@@ -352,7 +352,8 @@ type Destination struct {
 	// and '-'; up to 32).
 	Name string `yaml:"name" jsonschema:"required,pattern=^[a-z0-9][a-z0-9_-]*$,maxLength=32"`
 	// Kind of destination: file (local files), http (POST batches to a URL)
-	// or kafka (produce to a topic). Only the block of the same name may be set.
+	// kafka (produce to a topic) or nats (publish to a JetStream stream). Only
+	// the block of the same name may be set.
 	Type DestinationType `yaml:"type" jsonschema:"required"`
 	// Purposes that must all be granted for an event to be sent here. Each
 	// must be listed in consent.purposes. Empty: every event.
@@ -372,6 +373,8 @@ type Destination struct {
 	HTTP HTTPDestination `yaml:"http"`
 	// Settings for type: kafka.
 	Kafka KafkaDestination `yaml:"kafka"`
+	// Settings for type: nats.
+	NATS NATSDestination `yaml:"nats"`
 }
 
 // Batch says when a batch of events is closed and shipped: when any limit is reached.
@@ -444,6 +447,10 @@ type KafkaDestination struct {
 	TLS TLS `yaml:"tls"`
 	// SASL authentication to the brokers.
 	SASL SASL `yaml:"sasl"`
+	// Startup check. true: the gateway refuses to start when the brokers
+	// answer that the topic does not exist (it is never auto-created).
+	// Unreachable brokers only delay delivery (events wait in the spool).
+	CheckTopic bool `yaml:"check_topic"`
 }
 
 // TLS holds client TLS settings.

@@ -164,9 +164,11 @@ func defaultDestination() Destination {
 			},
 		},
 		Kafka: KafkaDestination{
-			Brokers: []string{},
-			Key:     KafkaKeySite,
+			Brokers:    []string{},
+			Key:        KafkaKeySite,
+			CheckTopic: true,
 		},
+		NATS: defaultNATS(),
 	}
 }
 

@@ -413,9 +413,10 @@ const (
 	DestinationFile  DestinationType = iota // file: local files
 	DestinationHTTP                         // http: POST to a URL
 	DestinationKafka                        // kafka: produce to a Kafka topic
+	DestinationNATS                         // nats: publish to a NATS JetStream stream
 )
 
-var destinationTypeNames = []string{"file", "http", "kafka"}
+var destinationTypeNames = []string{"file", "http", "kafka", "nats"}
 
 // String returns the name of x as written in the file.
 func (x DestinationType) String() string { return enumString(destinationTypeNames, uint8(x)) }

@@ -372,7 +372,7 @@ func (v *validator) destinations(c *Config) {
 		for _, blk := range []struct {
 			key string
 			t   DestinationType
-		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}} {
+		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}, {"nats", DestinationNATS}} {
 			if d.Type != blk.t && v.idx.has(base+".type") && v.idx.has(base+"."+blk.key) {
 				v.errf(base+"."+blk.key, "is set but type is %s; remove it, or set type: %s", d.Type, blk.key)
 			}
@@ -396,6 +396,8 @@ func (v *validator) destinations(c *Config) {
 			v.httpDest(base+".http", &d.HTTP)
 		case DestinationKafka:
 			v.kafkaDest(base+".kafka", &d.Kafka)
+		case DestinationNATS:
+			v.natsDest(base+".nats", &d.NATS)
 		}
 	}
 }

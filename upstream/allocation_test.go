@@ -53,6 +53,23 @@ func TestAllocations(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+		tap, _ := p.Tap(TapFilter{Site: string(jsonStringField(rec, "site"))}, 4)
+		got := 0
+		f("Pipeline.Append with a tap "+d.String(), func() {
+			if err := p.Append(rec, 1); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case r := <-tap.C():
+				got++
+				tap.Done(r)
+			default:
+			}
+		})
+		if got < 1000 || tap.Cut() {
+			t.Fatalf("the tap got %d records, cut %v", got, tap.Cut())
+		}
+		tap.Close()
 		f("Pipeline.Append unrouted", func() {
 			if err := p.Append(rec, 1<<5); err != nil {
 				t.Fatal(err)

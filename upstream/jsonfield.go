@@ -109,3 +109,52 @@ func skipValue(b []byte, i int) int {
 	}
 	return j
 }
+
+// consentState returns consent.state of the record obj, or nil.
+func consentState(obj []byte) []byte {
+	s, e, ok := jsonValueSpan(obj, "consent")
+	if !ok {
+		return nil
+	}
+	return jsonStringField(obj[s:e], "state")
+}
+
+// jsonValueSpan returns the position of the value, of any type, of the
+// top-level field name of the JSON object obj.
+func jsonValueSpan(obj []byte, name string) (start, end int, ok bool) {
+	i := skipWS(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return 0, 0, false
+	}
+	i++
+	for {
+		i = skipWS(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return 0, 0, false
+		}
+		ks, ke, next := scanString(obj, i)
+		if next < 0 {
+			return 0, 0, false
+		}
+		i = skipWS(obj, next)
+		if i >= len(obj) || obj[i] != ':' {
+			return 0, 0, false
+		}
+		i = skipWS(obj, i+1)
+		if i >= len(obj) {
+			return 0, 0, false
+		}
+		vs := i
+		if i = skipValue(obj, i); i < 0 {
+			return 0, 0, false
+		}
+		if string(obj[ks:ke]) == name {
+			return vs, i, true
+		}
+		i = skipWS(obj, i)
+		if i >= len(obj) || obj[i] != ',' {
+			return 0, 0, false
+		}
+		i++
+	}
+}

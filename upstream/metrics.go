@@ -18,6 +18,8 @@ type pipelineMetrics struct {
 	redirects, authFailures           *prometheus.CounterVec
 	latency                           *prometheus.HistogramVec
 	unrouted                          prometheus.Counter
+	taps                              prometheus.Gauge
+	tapsCut                           prometheus.Counter
 	all                               []prometheus.Collector
 	reg                               prometheus.Registerer
 }
@@ -52,9 +54,13 @@ func newPipelineMetrics() *pipelineMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 14)}, []string{"destination"}),
 		unrouted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "unrouted_records_total",
 			Help: "Records routed to no destination, not stored."}),
+		taps: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "taps",
+			Help: "Live taps (beacongate tap) open."}),
+		tapsCut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "taps_cut_total",
+			Help: "Live taps cut off because their reader fell behind."}),
 	}
 	m.all = []prometheus.Collector{m.batches, m.records, m.bytes, m.rawBytes, m.retries,
-		m.deadBatches, m.deadRecords, m.redirects, m.authFailures, m.latency, m.unrouted}
+		m.deadBatches, m.deadRecords, m.redirects, m.authFailures, m.latency, m.unrouted, m.taps, m.tapsCut}
 	return m
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
@@ -101,7 +102,7 @@ func (o *RetryOptions) resolve() {
 }
 
 // DestinationOptions configures one destination. Exactly one of File, HTTP,
-// Kafka and Sink is set.
+// Kafka, NATS and Sink is set.
 type DestinationOptions struct {
 	// Name labels metrics and names the cursor and dead-letter folder:
 	// 1-64 characters of [A-Za-z0-9_-].
@@ -110,6 +111,7 @@ type DestinationOptions struct {
 	File  *FileOptions
 	HTTP  *HTTPOptions
 	Kafka *KafkaOptions
+	NATS  *NATSOptions
 	Sink  Sink // any other sink; closed by Pipeline.Close
 
 	Batch BatchOptions
@@ -159,6 +161,9 @@ type Pipeline struct {
 	mask     Route
 	log      *slog.Logger
 	m        *pipelineMetrics
+
+	taps  atomic.Pointer[tapList] // nil: no tap open
+	tapMu sync.Mutex              // serializes changes to taps
 
 	cancel    context.CancelFunc
 	drain     chan struct{}
@@ -253,13 +258,13 @@ func Open(opts Options) (*Pipeline, error) {
 
 func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, error) {
 	n := 0
-	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.Sink != nil} {
+	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.NATS != nil, d.Sink != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return nil, errors.New("set exactly one of File, HTTP, Kafka and Sink")
+		return nil, errors.New("set exactly one of File, HTTP, Kafka, NATS and Sink")
 	}
 	switch {
 	case d.File != nil:
@@ -289,6 +294,8 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, er
 			o.Compression = d.Compression
 		}
 		return NewKafkaSink(o)
+	case d.NATS != nil:
+		return NewNATSSink(*d.NATS)
 	}
 	return d.Sink, nil
 }
@@ -309,7 +316,11 @@ func (p *Pipeline) Append(record []byte, route Route) error {
 		p.m.unrouted.Inc()
 		return nil
 	}
-	return p.spool.Append(record, route)
+	if err := p.spool.Append(record, route); err != nil {
+		return err
+	}
+	p.offer(record, route)
+	return nil
 }
 
 // Ready returns nil when Append can take records: not closed, no recent disk

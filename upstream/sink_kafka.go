@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -41,9 +42,25 @@ type KafkaOptions struct {
 	// (delivery.timeout.ms). Default 30 s; franz-go refuses less than 1 s.
 	ProduceTimeout time.Duration
 
+	// CheckTopic makes NewKafkaSink ask the brokers for the topic's
+	// metadata and fail with a clear error when they answer that it does
+	// not exist. Brokers that cannot be reached within CheckTimeout are not
+	// an error (events wait in the spool). The topic is never created:
+	// partitions and replication are the operator's choice.
+	CheckTopic   bool
+	CheckTimeout time.Duration // default 10 s
+
 	// Extra are more franz-go options, applied last.
 	Extra []kgo.Opt
 }
+
+// Record headers on every Kafka record, so that consumers can route and
+// de-duplicate without parsing the value.
+const (
+	KafkaHeaderEventID = "beacongate-event-id" // the record's "id"
+	KafkaHeaderPolicy  = "beacongate-policy"   // the record's "policy" version
+	KafkaHeaderConsent = "beacongate-consent"  // the record's consent.state
+)
 
 // SASLOptions configures SASL authentication.
 type SASLOptions struct {
@@ -52,8 +69,9 @@ type SASLOptions struct {
 	Password  string
 }
 
-// KafkaSink produces batches to a topic. A batch is acknowledged when every
-// record of it is. When some records fail, the whole batch is sent again
+// KafkaSink produces batches to a topic, one Kafka record per record, with
+// the headers beacongate-event-id, beacongate-policy and beacongate-consent.
+// A batch is acknowledged when every record of it is. When some records fail, the whole batch is sent again
 // (the others become duplicates; records carry their event id). Errors that
 // no retry can fix (a record too large, an invalid record or topic) are
 // permanent; authorization errors are refusals, retried for
@@ -66,6 +84,7 @@ type KafkaSink struct {
 	keyField string
 	store    []kgo.Record
 	recs     []*kgo.Record
+	hdrs     []kgo.RecordHeader
 }
 
 // NewKafkaSink builds the client; it connects on the first Send.
@@ -112,7 +131,51 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream: Kafka client: %w", err)
 	}
-	return &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField}, nil
+	s := &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField}
+	if o.CheckTopic {
+		if o.CheckTimeout <= 0 {
+			o.CheckTimeout = 10 * time.Second
+		}
+		if err := s.checkTopic(o.CheckTimeout); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ErrNoTopic is returned by NewKafkaSink (CheckTopic) when the brokers say
+// the topic does not exist.
+var ErrNoTopic = errors.New("upstream: Kafka topic does not exist")
+
+// checkTopic asks the brokers for the topic's metadata.
+func (s *KafkaSink) checkTopic(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	t := kmsg.NewMetadataRequestTopic()
+	t.Topic = kmsg.StringPtr(s.topic)
+	req.Topics = append(req.Topics, t)
+	req.AllowAutoTopicCreation = false
+	resp, err := req.RequestWith(ctx, s.client)
+	if err != nil {
+		return nil // unreachable: the shipper retries, events wait in the spool
+	}
+	for _, rt := range resp.Topics {
+		if rt.Topic == nil || *rt.Topic != s.topic {
+			continue
+		}
+		switch err := kerr.ErrorForCode(rt.ErrorCode); {
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			return fmt.Errorf("%w: the brokers have no topic %s; create it (e.g. kafka-topics.sh --create --topic %s --partitions 12 --replication-factor 3) or fix topic", ErrNoTopic, s.topic, s.topic)
+		case errors.Is(err, kerr.TopicAuthorizationFailed):
+			return fmt.Errorf("upstream: Kafka topic %s: the credentials may not describe or write it (%w); grant DESCRIBE and WRITE on it", s.topic, err)
+		case err != nil:
+			return fmt.Errorf("upstream: Kafka topic %s: %w", s.topic, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: the brokers did not list topic %s", ErrNoTopic, s.topic)
 }
 
 func saslMechanism(o SASLOptions) (sasl.Mechanism, error) {
@@ -140,9 +203,23 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 		s.recs = make([]*kgo.Record, n)
 	}
 	s.store, s.recs = s.store[:n], s.recs[:n]
+	if cap(s.hdrs) < 3*n {
+		s.hdrs = make([]kgo.RecordHeader, 3*n)
+	}
+	s.hdrs = s.hdrs[:3*n]
 	for i := range n {
 		v := b.Record(i)
-		s.store[i] = kgo.Record{Topic: s.topic, Value: v}
+		h := s.hdrs[3*i : 3*i : 3*i+3]
+		if id := jsonStringField(v, "id"); id != nil {
+			h = append(h, kgo.RecordHeader{Key: KafkaHeaderEventID, Value: id})
+		}
+		if p := jsonStringField(v, "policy"); p != nil {
+			h = append(h, kgo.RecordHeader{Key: KafkaHeaderPolicy, Value: p})
+		}
+		if c := consentState(v); c != nil {
+			h = append(h, kgo.RecordHeader{Key: KafkaHeaderConsent, Value: c})
+		}
+		s.store[i] = kgo.Record{Topic: s.topic, Value: v, Headers: h}
 		if s.keyField != "" {
 			s.store[i].Key = jsonStringField(v, s.keyField)
 		}
@@ -150,6 +227,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	}
 	err := s.client.ProduceSync(ctx, s.recs...).FirstErr()
 	clear(s.store) // drop references into b
+	clear(s.hdrs)
 	if err == nil {
 		return nil
 	}

@@ -111,6 +111,7 @@ func TestE2EAdminGuard(t *testing.T) {
 		}
 		f(p, "POST", ext, "/-/reload", "", 403)
 		f(p, "GET", ext, "/debug/pprof/", "", 403)
+		f(p, "GET", ext, "/tap", "", 403)
 		f(p, "POST", "127.0.0.1", "/-/reload", "", 200)
 		f(p, "GET", "127.0.0.1", "/debug/pprof/", "", 200)
 	})
@@ -125,6 +126,8 @@ func TestE2EAdminGuard(t *testing.T) {
 		f(p, "GET", ext, "/metrics", "", 200)
 		f(p, "POST", ext, "/-/reload", "", 401)
 		f(p, "POST", ext, "/-/reload", "wrong-token-wrong-token", 401)
+		f(p, "GET", ext, "/tap", "", 401)
+		f(p, "GET", "127.0.0.1", "/tap", "", 401)
 		f(p, "POST", "127.0.0.1", "/-/reload", "", 401)
 		f(p, "POST", ext, "/-/reload", token, 200)
 		if strings.Contains(p.logText(), token) {

@@ -27,7 +27,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "deadletter", "tap", "healthcheck", "version", "help"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -41,6 +41,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runExplain(args[1:], stdin, stdout, stderr)
 		case "report":
 			return runReport(args[1:], stdout, stderr)
+		case "deadletter":
+			return runDeadletter(args[1:], stdout, stderr)
+		case "tap":
+			return runTap(args[1:], stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(args[1:], stdout, stderr)
 		case "version", "-version", "--version":
@@ -81,7 +85,9 @@ Usage:
   beacongate consent TC_STRING
   beacongate explain -config FILE [-request FILE]
   beacongate report -config FILE [-format md|html] [-o FILE]
+  beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
+  beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
 

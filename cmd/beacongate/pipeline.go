@@ -74,6 +74,12 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 			do.Kafka = k
+		case config.DestinationNATS:
+			n, err := natsOptions(&d.NATS)
+			if err != nil {
+				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
+			}
+			do.NATS = n
 		}
 		o.Destinations = append(o.Destinations, do)
 	}
@@ -81,7 +87,7 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 }
 
 func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
-	o := &upstream.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic}
+	o := &upstream.KafkaOptions{Brokers: k.Brokers, Topic: k.Topic, CheckTopic: k.CheckTopic}
 	switch k.Key {
 	case config.KafkaKeySite:
 		o.KeyField = "site"

@@ -105,6 +105,7 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 
 	var stopping atomic.Bool
+	registerReady(reg, a, &stopping)
 	mux := a.adminMux(reg, &stopping, flags.pprof)
 	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -200,6 +201,7 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		}
 		io.WriteString(w, "reloaded\n")
 	})))
+	mux.Handle("GET /tap", a.guard(a.tapHandler()))
 	if withPprof {
 		mux.Handle("/debug/pprof/", a.guard(http.HandlerFunc(pprof.Index)))
 		mux.Handle("/debug/pprof/profile", a.guard(http.HandlerFunc(pprof.Profile)))

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+const deadletterUsage = `usage: beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
+
+Batches a destination refused for good (a 4xx other than 401/403/429, a record
+the broker will never take, credentials refused past their window) are kept in
+<data>/deadletter/DESTINATION/ with the reason in a .error file beside each.
+
+  list    shows each batch: file, records, bytes, reason
+  replay  puts the records back into the spool, for DESTINATION only: its
+          shipper sends them like any other record when the gateway starts.
+          Fix the cause first. The gateway must be stopped (it holds the
+          spool; replay says so if it is running). A batch file is removed
+          only after all its records are fsynced into the spool, so an
+          interrupted replay loses nothing; run it again (records appended
+          before the interruption are sent twice, with their event ids).
+  drop    deletes the batches for good
+
+-dry-run shows what replay or drop would do, and changes nothing.
+
+`
+
+// runDeadletter is "beacongate deadletter".
+func runDeadletter(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "replay" && args[0] != "drop") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(stdout, deadletterUsage)
+			return 0
+		}
+		fmt.Fprint(stderr, deadletterUsage)
+		return 2
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("deadletter "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config `FILE` (default: the embedded default config)")
+	data := fs.String("data", "", "data `DIR` (default: server.data_dir of the config, ./beacongate-data without one)")
+	dry := fs.Bool("dry-run", false, "show what would be done, change nothing")
+	fs.Usage = func() { fmt.Fprint(stderr, deadletterUsage); fs.PrintDefaults() }
+	// Flags may come before or after DESTINATION.
+	var dest []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if err == flag.ErrHelp {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dest = append(dest, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(dest) != 1 {
+		fmt.Fprintf(stderr, "beacongate deadletter %s: name one destination\n\n", verb)
+		fs.Usage()
+		return 2
+	}
+	name := dest[0]
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		printConfigError(stderr, "beacongate deadletter", *configPath, err)
+		return 1
+	}
+	switch {
+	case *data != "":
+		cfg.Apply(config.Overrides{DataDir: *data})
+	case *configPath == "":
+		cfg.Apply(config.Overrides{DataDir: "./beacongate-data"})
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	o, err := pipelineOptions(cfg, nil, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+		return 1
+	}
+	known := false
+	var names []string
+	for _, d := range o.Destinations {
+		names = append(names, d.Name)
+		known = known || d.Name == name
+	}
+	if !known {
+		fmt.Fprintf(stderr, "beacongate deadletter: no destination %q in the config (have: %s)\n", name, strings.Join(names, ", "))
+		return 1
+	}
+	prefix := ""
+	if *dry {
+		prefix = "dry run: "
+	}
+	switch verb {
+	case "list":
+		dir := upstream.DeadLetterDir(o, name)
+		dls, err := upstream.ListDeadLetters(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+			return 1
+		}
+		recs := 0
+		for _, d := range dls {
+			n := fmt.Sprint(d.Records)
+			if d.Err != nil {
+				n = "unreadable (" + d.Err.Error() + ")"
+			} else {
+				recs += d.Records
+			}
+			fmt.Fprintf(stdout, "%s\t%s records\t%d bytes\t%s\n", filepath.Base(d.Path), n, d.Bytes, d.Reason)
+		}
+		fmt.Fprintf(stdout, "%d batches, %d records in %s\n", len(dls), recs, dir)
+	case "replay":
+		res, err := upstream.ReplayDeadLetters(o, name, *dry)
+		fmt.Fprintf(stdout, "%sreplayed %d batches, %d records into the spool for %s", prefix, res.Batches, res.Records, name)
+		if res.Skipped > 0 {
+			fmt.Fprintf(stdout, "; %d unreadable batches left in place", res.Skipped)
+		}
+		fmt.Fprintln(stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+			return 1
+		}
+	case "drop":
+		res, err := upstream.DropDeadLetters(o, name, *dry)
+		fmt.Fprintf(stdout, "%sdropped %d batches, %d records of %s\n", prefix, res.Batches, res.Records, name)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// tapBuffered is how many records a tap may hold for a slow reader before
+// it is cut.
+const tapBuffered = 1024
+
+// tapHandler streams the anonymized records as they are appended, as
+// NDJSON: GET /tap?site=S&consent=STATE&destination=NAME (each optional).
+// It is behind guard (loopback or the admin token). A reader that falls
+// behind is cut (the stream ends); it never slows the gateway.
+func (a *app) tapHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := upstream.TapFilter{Site: q.Get("site"), Consent: q.Get("consent"), Destination: q.Get("destination")}
+		switch f.Consent {
+		case "", "none", "analytics", "ads":
+		default:
+			http.Error(w, "consent: want none, analytics or ads", http.StatusBadRequest)
+			return
+		}
+		tap, ok := a.pipeline.Tap(f, tapBuffered)
+		if !ok {
+			http.Error(w, "destination: no destination of that name", http.StatusBadRequest)
+			return
+		}
+		defer tap.Close()
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		fl, _ := w.(http.Flusher)
+		if fl != nil {
+			fl.Flush()
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		for {
+			select {
+			case rec := <-tap.C():
+				bw.Write(rec)
+				bw.WriteByte('\n')
+				tap.Done(rec)
+				if len(tap.C()) > 0 {
+					continue // more waiting: flush once for all of them
+				}
+				if err := bw.Flush(); err != nil {
+					return
+				}
+				if fl != nil {
+					fl.Flush()
+				}
+			case <-tap.Closed():
+				bw.Flush()
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+	})
+}
+
+const tapUsage = `usage: beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
+
+Streams the anonymized records a running gateway appends, one JSON object a
+line, as they are appended (GET /tap on the admin listener: loopback, or the
+admin token). Only what the privacy engine produced is shown, never request
+data. A tap that cannot keep up is cut by the gateway, which never waits for
+it; run it again.
+`
+
+// runTap is "beacongate tap".
+func runTap(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("beacongate tap", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, tapUsage); fs.PrintDefaults() }
+	admin := fs.String("admin", "127.0.0.1:9100", "admin listener `ADDR` of the running gateway")
+	tokenFile := fs.String("token-file", "", "`FILE` holding the admin token (server.admin_token_file), when the gateway has one")
+	site := fs.String("site", "", "only records of this site `ID`")
+	consent := fs.String("consent", "", "only records of this consent `STATE` (none, analytics, ads)")
+	dest := fs.String("destination", "", "only records routed to the destination `NAME`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "beacongate tap: unexpected argument %q\n%s", fs.Arg(0), tapUsage)
+		return 2
+	}
+	addr, err := probeAddr(*admin)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate tap: -admin: %v\n", err)
+		return 2
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"site": *site, "consent": *consent, "destination": *dest} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/tap?"+q.Encode(), nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate tap: %v\n", err)
+		return 2
+	}
+	if *tokenFile != "" {
+		tok, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate tap: -token-file: %v\n", err)
+			return 2
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate tap: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		fmt.Fprintf(stderr, "beacongate tap: %s: %s", resp.Status, b)
+		return 1
+	}
+	if _, err := io.Copy(stdout, resp.Body); err != nil {
+		fmt.Fprintf(stderr, "beacongate tap: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "beacongate tap: the gateway ended the stream (stopped, or this tap fell behind)")
+	return 0
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNATSDestination(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+destinations:
+  - name: bus
+    type: nats
+    nats:
+      urls: [nats://127.0.0.1:4222]
+      subject: beacongate.events
+      stream: EVENTS
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Destinations[0].NATS
+	if n.SubjectBy != NATSSubjectSite || n.MaxPending != 256 || n.AckTimeout.D() != 5*time.Second || !n.CheckStream {
+		t.Fatalf("defaults not applied: %+v", n)
+	}
+
+	errs := strings.Join(parseErrs(t, `
+destinations:
+  - name: bus
+    type: nats
+    nats:
+      urls: ["nats://user:hunter2@bus:4222", "http://bus"]
+      subject: "a.*"
+      stream: "x.y"
+      max_pending: 0
+      ack_timeout: 1ms
+      subject_by: event
+`), "\n")
+	for _, want := range []string{
+		"destinations[0].nats.urls[0]: holds a user name or password",
+		"destinations[0].nats.urls[1]: is not a nats:// or tls:// URL",
+		"destinations[0].nats.subject: is not a valid subject",
+		"destinations[0].nats.stream: is not a valid stream name",
+		"destinations[0].nats.max_pending: 0 is out of range",
+		"destinations[0].nats.ack_timeout: 1ms is out of range",
+		"destinations[0].nats.subject_by:",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no error %q in:\n%s", want, errs)
+		}
+	}
+	if strings.Contains(errs, "hunter2") {
+		t.Errorf("an error shows the password:\n%s", errs)
+	}
+	errs = strings.Join(parseErrs(t, "destinations:\n  - {name: bus, type: nats}\n"), "\n")
+	if !strings.Contains(errs, "nats.urls: is empty") || !strings.Contains(errs, "nats.subject: is missing") {
+		t.Errorf("missing settings not reported:\n%s", errs)
+	}
+	errs = strings.Join(parseErrs(t, "destinations:\n  - {name: bus, type: file, nats: {subject: a}}\n"), "\n")
+	if !strings.Contains(errs, "destinations[0].nats: is set but type is file") {
+		t.Errorf("nats block on a file destination not reported:\n%s", errs)
+	}
+}

@@ -1,0 +1,228 @@
+package upstream
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/beacongate/beacongate/upstream/spool"
+)
+
+// DeadLetter is one batch a destination refused for good, stored by the
+// shipper in <DeadLetterDir>/<destination>/.
+type DeadLetter struct {
+	Path    string // the batch file (.ndjson, .ndjson.zst or .ndjson.gz)
+	Bytes   int64  // size of the file
+	Records int    // records in the batch; -1 if it cannot be read
+	Reason  string // first line of the .error file beside it
+	Err     error  // why the batch cannot be read, if it cannot
+}
+
+// DeadLetterDir returns where the shipper puts the dead letters of
+// destination name under o (as Open resolves it).
+func DeadLetterDir(o Options, name string) string {
+	dir := o.DeadLetterDir
+	if dir == "" {
+		if o.DataDir != "" {
+			dir = filepath.Join(o.DataDir, "deadletter")
+		} else {
+			dir = filepath.Join(filepath.Dir(filepath.Clean(o.Spool.Dir)), "deadletter")
+		}
+	}
+	return filepath.Join(dir, name)
+}
+
+// ListDeadLetters returns the dead-lettered batches in dir, oldest first
+// (file names start with the time they were refused). A missing dir is an
+// empty list.
+func ListDeadLetters(dir string) ([]DeadLetter, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []DeadLetter
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !isBatchFile(name) {
+			continue
+		}
+		d := DeadLetter{Path: filepath.Join(dir, name), Records: -1}
+		if fi, err := e.Info(); err == nil {
+			d.Bytes = fi.Size()
+		}
+		if b, err := os.ReadFile(errorFileOf(d.Path)); err == nil {
+			d.Reason, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+		}
+		if recs, err := readDeadLetter(d.Path); err != nil {
+			d.Err = err
+		} else {
+			d.Records = len(recs)
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func isBatchFile(name string) bool {
+	return strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".ndjson.zst") || strings.HasSuffix(name, ".ndjson.gz")
+}
+
+// errorFileOf returns the .error file written beside a batch file.
+func errorFileOf(path string) string {
+	i := strings.LastIndex(path, ".ndjson")
+	return path[:i] + ".error"
+}
+
+// readDeadLetter decodes a batch file into its records.
+func readDeadLetter(path string) ([][]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	switch {
+	case strings.HasSuffix(path, ".zst"):
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		if err != nil {
+			return nil, err
+		}
+		defer dec.Close()
+		if data, err = dec.DecodeAll(raw, nil); err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+	case strings.HasSuffix(path, ".gz"):
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		if data, err = io.ReadAll(io.LimitReader(zr, 1<<30)); err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+	default:
+		data = raw
+	}
+	var recs [][]byte
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if line[0] != '{' {
+			return nil, errors.New("a line is not a JSON object")
+		}
+		recs = append(recs, line)
+	}
+	return recs, nil
+}
+
+// ReplayResult counts what a replay did (or, in a dry run, would do).
+type ReplayResult struct {
+	Batches, Records int // replayed: appended to the spool and removed from the dead letters
+	Skipped          int // batch files that cannot be read, left in place
+}
+
+// ReplayDeadLetters appends the records of the dead-lettered batches of
+// destination name back into the spool, routed to that destination only,
+// so that its shipper sends them again like any other record. It opens the
+// spool itself, so the gateway must not run (the spool's lock says so
+// otherwise). Each batch file is removed only after all its records are
+// fsynced into the spool: an interruption never loses a batch, at worst it
+// is replayed again (its records keep their event ids, so the destination
+// can drop the copies). With dryRun nothing is written or removed.
+func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) {
+	var res ReplayResult
+	idx := -1
+	names := make([]string, len(o.Destinations))
+	for i, d := range o.Destinations {
+		names[i] = d.Name
+		if d.Name == name {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return res, fmt.Errorf("upstream: no destination %q in the config (have: %s)", name, strings.Join(names, ", "))
+	}
+	dls, err := ListDeadLetters(DeadLetterDir(o, name))
+	if err != nil || len(dls) == 0 {
+		return res, err
+	}
+	var sp *spool.Spool
+	if !dryRun {
+		if o.Spool.Dir == "" {
+			o.Spool.Dir = filepath.Join(o.DataDir, "spool")
+		}
+		sp, err = spool.Open(spool.Options{
+			Dir:            o.Spool.Dir,
+			Destinations:   names,
+			MaxBytes:       o.Spool.MaxBytes,
+			SegmentBytes:   o.Spool.SegmentBytes,
+			MaxRecordBytes: o.Spool.MaxRecordBytes,
+			Durability:     spool.DurabilityFsync,
+			WhenFull:       spool.FullShed,
+			Logger:         o.Logger,
+			Clock:          o.Clock,
+		})
+		if err != nil {
+			return res, fmt.Errorf("%w (stop the gateway before a replay: it holds the spool)", err)
+		}
+		defer sp.Close()
+	}
+	for _, d := range dls {
+		recs, err := readDeadLetter(d.Path)
+		if err != nil {
+			res.Skipped++
+			continue
+		}
+		if !dryRun {
+			for _, r := range recs {
+				if err := sp.Append(r, spool.RouteTo(idx)); err != nil {
+					return res, fmt.Errorf("upstream: replaying %s: %w (the batch stays in the dead letters; records already appended will be sent twice)", filepath.Base(d.Path), err)
+				}
+			}
+			if err := os.Remove(d.Path); err != nil {
+				return res, err
+			}
+			os.Remove(errorFileOf(d.Path))
+		}
+		res.Batches++
+		res.Records += len(recs)
+	}
+	if sp != nil {
+		if err := sp.Close(); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// DropDeadLetters removes the dead-lettered batches of destination name
+// (and their .error files). With dryRun it only counts them.
+func DropDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) {
+	var res ReplayResult
+	dls, err := ListDeadLetters(DeadLetterDir(o, name))
+	if err != nil {
+		return res, err
+	}
+	for _, d := range dls {
+		if !dryRun {
+			if err := os.Remove(d.Path); err != nil {
+				return res, err
+			}
+			os.Remove(errorFileOf(d.Path))
+		}
+		res.Batches++
+		res.Records += max(d.Records, 0)
+	}
+	return res, nil
+}

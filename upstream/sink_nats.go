@@ -1,0 +1,294 @@
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// NATSSubjectBy says which field of the record, if any, ends the subject.
+type NATSSubjectBy uint8
+
+// The subject choices.
+const (
+	NATSSubjectFixed NATSSubjectBy = iota // Subject as is
+	NATSSubjectSite                       // Subject + "." + site
+	NATSSubjectKind                       // Subject + "." + kind (pixel, beacon, ble)
+)
+
+// NATSOptions configures a NATS JetStream destination: each record becomes
+// one message, published asynchronously and acknowledged by the stream, with
+// the record's event id as Nats-Msg-Id so the stream's duplicate window
+// drops the copies a retry sends again.
+type NATSOptions struct {
+	URLs []string // nats://host:4222 or tls://host:4222
+
+	// Subject is the subject messages are published to, or its prefix when
+	// SubjectBy adds the site or kind: "beacongate.events" becomes
+	// "beacongate.events.shop-1". A stream must listen on the subjects.
+	Subject   string
+	SubjectBy NATSSubjectBy
+
+	// Stream, if set, is the stream that must store the messages: a publish
+	// acknowledged by another stream is an error, and the startup check
+	// looks for it.
+	Stream string
+
+	// MaxPending bounds the messages published and not yet acknowledged
+	// (the async window). Default 256.
+	MaxPending int
+	// AckTimeout bounds the wait for one message's acknowledgement.
+	// Default 5 s.
+	AckTimeout time.Duration
+
+	TLS             *tls.Config // nil: plaintext unless the URL says tls://
+	CredentialsFile string      // NATS .creds file (JWT and NKey seed); empty: none
+	Name            string      // connection name; default "beacongate"
+
+	// CheckStream makes NewNATSSink fail when the server, reachable at
+	// that moment, says no stream (or not Stream) listens on the subject.
+	// An unreachable server is not an error: events wait in the spool.
+	CheckStream bool
+
+	// Extra are more nats.go options, applied last.
+	Extra []nats.Option
+}
+
+// NATSSink publishes batches to JetStream. A batch is acknowledged when
+// every message of it is; when some fail, the whole batch is published
+// again and the stream drops the messages it already has (same
+// Nats-Msg-Id, within the stream's duplicate window, 2 minutes by
+// default). Each message carries the headers Nats-Msg-Id (event id),
+// Beacongate-Policy and Beacongate-Consent.
+type NATSSink struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	o      NATSOptions
+	prefix string
+
+	// Counters for tests and the dead-letter tool; only Send writes them.
+	acked, dups uint64
+}
+
+// NewNATSSink connects to the servers. A server that cannot be reached is
+// not an error: the connection keeps trying in the background and Send
+// fails (and is retried) until it succeeds.
+func NewNATSSink(o NATSOptions) (*NATSSink, error) {
+	if len(o.URLs) == 0 || o.Subject == "" {
+		return nil, errors.New("upstream: NATS needs urls and a subject")
+	}
+	if strings.ContainsAny(o.Subject, " \t\r\n*>") || strings.HasPrefix(o.Subject, ".") || strings.HasSuffix(o.Subject, ".") || strings.Contains(o.Subject, "..") {
+		return nil, errors.New("upstream: NATS subject must be dot-separated tokens without spaces or wildcards")
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 256
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 5 * time.Second
+	}
+	if o.Name == "" {
+		o.Name = "beacongate"
+	}
+	opts := []nats.Option{
+		nats.Name(o.Name),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(250 * time.Millisecond),
+		// Nothing is buffered while disconnected: a publish fails at
+		// once and the batch is retried from the spool.
+		nats.ReconnectBufSize(-1),
+	}
+	if o.TLS != nil {
+		opts = append(opts, nats.Secure(o.TLS))
+	}
+	if o.CredentialsFile != "" {
+		opts = append(opts, nats.UserCredentials(o.CredentialsFile))
+	}
+	opts = append(opts, o.Extra...)
+	nc, err := nats.Connect(strings.Join(o.URLs, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: NATS connect: %w", err)
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(o.MaxPending),
+		jetstream.WithPublishAsyncTimeout(o.AckTimeout))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("upstream: JetStream: %w", err)
+	}
+	s := &NATSSink{nc: nc, js: js, o: o, prefix: o.Subject + "."}
+	if o.CheckStream && nc.IsConnected() {
+		ctx, cancel := context.WithTimeout(context.Background(), o.AckTimeout)
+		err := s.CheckStream(ctx)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			nc.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Unencoded tells the shipper that NATS takes records one by one.
+func (s *NATSSink) Unencoded() {}
+
+// CheckStream asks the server which stream listens on the subject and
+// returns a clear error when none does, or when it is not Stream.
+func (s *NATSSink) CheckStream(ctx context.Context) error {
+	subj := s.o.Subject
+	if s.o.SubjectBy != NATSSubjectFixed {
+		subj = s.prefix + "x"
+	}
+	name, err := s.js.StreamNameBySubject(ctx, subj)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return fmt.Errorf("upstream: no JetStream stream listens on subject %s; create one (e.g. nats stream add --subjects '%s'), or fix subject", subj, s.subjectPattern())
+	case err != nil:
+		return fmt.Errorf("upstream: JetStream stream lookup for subject %s: %w", subj, err)
+	case s.o.Stream != "" && name != s.o.Stream:
+		return fmt.Errorf("upstream: subject %s is stored by stream %s, not %s; fix stream or subject", subj, name, s.o.Stream)
+	}
+	return nil
+}
+
+func (s *NATSSink) subjectPattern() string {
+	if s.o.SubjectBy == NATSSubjectFixed {
+		return s.o.Subject
+	}
+	return s.prefix + "*"
+}
+
+// subject returns the subject of record v.
+func (s *NATSSink) subject(v []byte) string {
+	var tok []byte
+	switch s.o.SubjectBy {
+	case NATSSubjectFixed:
+		return s.o.Subject
+	case NATSSubjectSite:
+		tok = jsonStringField(v, "site")
+	case NATSSubjectKind:
+		tok = jsonStringField(v, "kind")
+	}
+	return s.prefix + subjectToken(tok)
+}
+
+// subjectToken makes t one valid subject token: '.', '*', '>', '\' (escapes
+// are left as is in t), spaces and control or non-ASCII bytes become '_';
+// empty becomes "_"; at most 64 bytes.
+func subjectToken(t []byte) string {
+	if len(t) == 0 {
+		return "_"
+	}
+	if len(t) > 64 {
+		t = t[:64]
+	}
+	b := make([]byte, len(t))
+	for i, c := range t {
+		if c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' || c == '\\' {
+			c = '_'
+		}
+		b[i] = c
+	}
+	return string(b)
+}
+
+// Send publishes every record of b, at most MaxPending unacknowledged at a
+// time, and waits for all acknowledgements.
+func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
+	n := b.Len()
+	// The client keeps messages until they are acknowledged, possibly
+	// past this call (a timed-out publish): give it a copy.
+	data := append([]byte(nil), b.Data...)
+	futures := make([]jetstream.PubAckFuture, 0, n)
+	var first error
+	done := 0
+	wait := func() {
+		f := futures[done]
+		done++
+		select {
+		case ack := <-f.Ok():
+			if s.o.Stream != "" && ack.Stream != s.o.Stream {
+				first = cmpErr(first, fmt.Errorf("message stored by stream %s, not %s", ack.Stream, s.o.Stream))
+				return
+			}
+			s.acked++
+			if ack.Duplicate {
+				s.dups++
+			}
+		case err := <-f.Err():
+			first = cmpErr(first, err)
+		case <-ctx.Done():
+			first = cmpErr(first, ctx.Err())
+		}
+	}
+	for i := range n {
+		start := 0
+		if i > 0 {
+			start = b.ends[i-1] + 1
+		}
+		v := data[start:b.ends[i]:b.ends[i]]
+		for len(futures)-done >= s.o.MaxPending {
+			wait()
+		}
+		if first != nil {
+			break
+		}
+		m := &nats.Msg{Subject: s.subject(v), Data: v, Header: nats.Header{}}
+		if id := jsonStringField(v, "id"); len(id) > 0 {
+			m.Header.Set(jetstream.MsgIDHeader, string(id))
+		}
+		if p := jsonStringField(v, "policy"); len(p) > 0 {
+			m.Header.Set("Beacongate-Policy", string(p))
+		}
+		if c := consentState(v); len(c) > 0 {
+			m.Header.Set("Beacongate-Consent", string(c))
+		}
+		f, err := s.js.PublishMsgAsync(m)
+		if err != nil {
+			first = err
+			break
+		}
+		futures = append(futures, f)
+	}
+	for done < len(futures) {
+		wait()
+	}
+	if first == nil {
+		return nil
+	}
+	return classifyNATS(first)
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// classifyNATS marks a publish error permanent, an authorization refusal,
+// or leaves it retryable.
+func classifyNATS(err error) error {
+	switch {
+	case errors.Is(err, nats.ErrMaxPayload), errors.Is(err, nats.ErrBadSubject):
+		return Permanent(err)
+	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired),
+		errors.Is(err, nats.ErrPermissionViolation), errors.Is(err, nats.ErrAuthRevoked):
+		return Refused(err, RefusalAuth)
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
+		return fmt.Errorf("%w (is a JetStream stream listening on the subject, and the server up?)", err)
+	}
+	return err
+}
+
+// Close drains the connection.
+func (s *NATSSink) Close() error {
+	s.nc.Close()
+	return nil
+}
