@@ -241,11 +241,24 @@ type ServerOptions struct {
 	MaxHeaderBytes int           // default 8 KiB
 	MaxBodyBytes   int           // default 64 KiB
 	MaxConnsPerIP  int           // default 100
-	// MaxConns caps the connections served at once (fasthttp's
-	// Concurrency); serve through a LimitedListener of the same cap so that
-	// more connections wait in the accept queue instead of being refused.
-	// Default: fasthttp's DefaultConcurrency.
+	// MaxConns is the connection cap of the LimitedListener the server is
+	// served through: more connections wait in the accept queue instead of
+	// being refused. fasthttp's own Concurrency is set to twice it, since a
+	// connection gives its listener slot back when it closes, a moment
+	// before its worker is free again: at the same number, a connection
+	// accepted in that moment would get fasthttp's 503. Default:
+	// fasthttp's DefaultConcurrency.
 	MaxConns int
+}
+
+// concurrencyFor is fasthttp's Concurrency for a listener cap of maxConns:
+// room for every connection served plus one closing per slot (see
+// ServerOptions.MaxConns).
+func concurrencyFor(maxConns int) int {
+	if maxConns >= fasthttp.DefaultConcurrency/2 {
+		return max(maxConns, fasthttp.DefaultConcurrency)
+	}
+	return 2 * maxConns
 }
 
 // NewServer returns a fasthttp server that serves g with the given limits.
@@ -283,7 +296,7 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		ReadBufferSize:        o.MaxHeaderBytes,
 		MaxRequestBodySize:    o.MaxBodyBytes,
 		MaxConnsPerIP:         o.MaxConnsPerIP,
-		Concurrency:           o.MaxConns,
+		Concurrency:           concurrencyFor(o.MaxConns),
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,
 		NoDefaultContentType:  true,
