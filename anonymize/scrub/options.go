@@ -48,10 +48,25 @@ var BuiltinClickIDs = []string{
 // they name, even when the value does not look like personal data
 // ("password=hunter2").
 var BuiltinDropParams = []string{
+	// Contact data.
 	"email", "e-mail", "mail", "phone", "tel", "mobile",
-	"password", "passwd", "pwd", "secret", "client_secret",
-	"token", "access_token", "id_token", "refresh_token", "auth", "apikey", "api_key",
-	"session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid",
+	// Passwords in several languages, PINs and one-time codes.
+	"password", "passwd", "pwd", "pass", "passwort", "kennwort", "mot_de_passe", "motdepasse", "mdp",
+	"contrasena", "contraseña", "senha", "wachtwoord", "haslo", "parola", "losenord", "salasana",
+	"pin", "otp", "cvv", "cvc",
+	// Secrets, credentials and signatures.
+	"secret", "client_secret", "key", "api-key", "apikey", "api_key", "signature", "sig",
+	"x-amz-signature", "x-amz-credential", "x-amz-security-token", "credential", "credentials", "jwt",
+	// OAuth and OpenID Connect.
+	"code", "auth_code", "authorization_code", "state", "nonce", "code_verifier", "code_challenge",
+	"token", "access_token", "id_token", "refresh_token", "auth", "reset_token", "resettoken", "reset",
+	// Sessions.
+	"session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid", "aspsessionid", "cfid", "cftoken",
+	// Who the visitor is: names, dates of birth, postal addresses.
+	"name", "fullname", "full_name", "first_name", "firstname", "last_name", "lastname", "surname",
+	"vorname", "nachname", "nom", "prenom", "username", "user_name", "login",
+	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
+	"address", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
 }
 
 // maxParamName bounds configured names; longer names in a URL cannot match

@@ -63,7 +63,7 @@ func (c *Cleaner) appendPlain(dst, b []byte, found Found) ([]byte, Found) {
 	}
 	last := 0
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i)
+		s, e, k := c.nextSpan(b, i, 0)
 		if s < 0 {
 			break
 		}

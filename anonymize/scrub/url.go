@@ -80,6 +80,11 @@ func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
 		if !validHost(auth) {
 			return dst[:start], found | KindMalformed.bit()
 		}
+		if isIPHost(auth) {
+			// An address names a machine, often the visitor's own: the
+			// whole URL goes.
+			return dst[:start], found | KindIP.bit()
+		}
 		if scheme != nil {
 			dst = appendLower(dst, scheme)
 			dst = append(dst, "://"...)
@@ -128,14 +133,7 @@ func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
 			seg = path[:j]
 		}
 		if len(seg) > 0 {
-			var view []byte
-			dst, view = decodeView(dst, seg, false)
-			if f := c.scan(view); f != 0 {
-				found |= f
-				dst = append(dst, f.first().Marker()...)
-			} else {
-				dst = append(dst, seg...)
-			}
+			dst, found = c.appendSegment(dst, seg, found)
 		}
 		if j < 0 {
 			return dst, found
@@ -143,6 +141,66 @@ func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
 		dst = append(dst, '/')
 		path = path[j+1:]
 	}
+}
+
+// appendSegment appends one path segment, or its marker when it holds
+// personal data. Matrix parameters (";jsessionid=...") are judged like
+// query parameters and removed when their name or value says so.
+func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
+	base, matrix := seg, []byte(nil)
+	if k := bytes.IndexByte(seg, ';'); k >= 0 {
+		base, matrix = seg[:k], seg[k+1:]
+	}
+	var view []byte
+	dst, view = decodeView(dst, base, false)
+	if f := c.scan(view); f != 0 {
+		found |= f
+		dst = append(dst, f.first().Marker()...)
+	} else {
+		dst = append(dst, base...)
+	}
+	for len(matrix) > 0 {
+		param := matrix
+		if k := bytes.IndexByte(matrix, ';'); k >= 0 {
+			param, matrix = matrix[:k], matrix[k+1:]
+		} else {
+			matrix = nil
+		}
+		if len(param) == 0 {
+			continue
+		}
+		var f Found
+		if dst, f = c.judgeParam(dst, param); f != 0 {
+			found |= f
+			continue
+		}
+		dst = append(dst, ';')
+		dst = append(dst, param...)
+	}
+	return dst, found
+}
+
+// isIPHost reports whether host (with an optional port) is an IP literal:
+// bracketed IPv6, dotted IPv4, or a bare number ("http://3232235777/").
+func isIPHost(host []byte) bool {
+	if len(host) > 0 && host[0] == '[' {
+		return true
+	}
+	if k := bytes.LastIndexByte(host, ':'); k >= 0 {
+		host = host[:k]
+	}
+	if len(host) == 0 {
+		return false
+	}
+	if matchIPv4(host, 0) == len(host) {
+		return true
+	}
+	for _, ch := range host {
+		if class[ch]&cDigit == 0 && ch != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendParams appends the kept parameters of q, separated by '&', with
@@ -195,8 +253,12 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	}
 	// '+' is read both ways: literally ("tel=+4915112345678" from a
 	// script) and as a space (an HTML form's "c=4111+1111+1111+1111").
+	var flags uint8
+	if campaignName(view) {
+		flags = fCampaign
+	}
 	dst, view = decodeView(dst, param, false)
-	if f := c.scan(view); f != 0 {
+	if f := c.scanFlags(view, flags); f != 0 {
 		return dst, f
 	}
 	if bytes.IndexByte(param, '=') < 0 && bytes.IndexByte(param, '/') >= 0 {
@@ -211,7 +273,7 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 		return dst, 0
 	}
 	dst, view = decodeView(dst, param, true)
-	return dst, c.scan(view)
+	return dst, c.scanFlags(view, flags)
 }
 
 // scanSegments scans each '/'-separated segment of s as appendPath does,
@@ -387,4 +449,12 @@ func equalFold(s []byte, lower string) bool {
 
 func hasPrefixFold(s []byte, lower string) bool {
 	return len(s) >= len(lower) && equalFold(s[:len(lower)], lower)
+}
+
+// campaignName reports whether name is a campaign-level utm_* parameter,
+// whose hex or base64 values name a campaign, not a person. utm_content
+// and utm_term are often per recipient and keep the token rule.
+func campaignName(name []byte) bool {
+	return equalFold(name, "utm_campaign") || equalFold(name, "utm_id") ||
+		equalFold(name, "utm_source") || equalFold(name, "utm_medium")
 }
