@@ -1,5 +1,7 @@
 package scrub
 
+import "bytes"
+
 // Character classes, one table lookup per byte.
 const (
 	cDigit     uint8 = 1 << iota
@@ -54,16 +56,17 @@ const (
 func (c *Cleaner) scan(b []byte) Found { return c.scanFlags(b, 0) }
 
 func (c *Cleaner) scanFlags(b []byte, flags uint8) Found {
-	if hasEscape(b) {
+	if bytes.IndexByte(b, '%') >= 0 && hasEscape(b) {
 		// Still encoded after maxDecodeRounds: fail closed.
 		return KindToken.bit()
 	}
-	if !worthScanning(b) {
+	feat := features(b)
+	if feat == 0 {
 		return 0
 	}
 	var f Found
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i, flags)
+		s, e, k := c.nextSpan(b, i, flags, feat)
 		if s < 0 {
 			break
 		}
@@ -73,35 +76,60 @@ func (c *Cleaner) scanFlags(b []byte, flags uint8) Found {
 	return f
 }
 
-// worthScanning is a fast pre-check: every detector needs an '@', a digit,
-// an apostrophe (device names) or a run of 12 or more letters (letter
-// tokens, base64), so most path segments ("products", "shoes") are done in
-// one pass.
-func worthScanning(b []byte) bool {
-	run := 0
+// Features of a scanned value, found by [features] in one pass; each
+// detector runs only when what it needs is there.
+const (
+	featAt    uint8 = 1 << iota // an '@': e-mail
+	featDigit                   // a digit: numbers, ids, addresses, most tokens
+	featApos                    // an apostrophe: device names
+	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
+)
+
+// features is a fast pre-check: every detector needs an '@', a digit, an
+// apostrophe (device names) or a run of 12 or more letters (letter tokens,
+// base64), so most path segments ("products", "shoes") are done in one
+// pass. It returns 0 when no detector can match.
+func features(b []byte) uint8 {
+	var f uint8
+	run, longest := uint8(0), uint8(0)
 	for _, ch := range b {
-		cl := class[ch]
-		switch {
-		case ch == '@' || cl&cDigit != 0 || ch == '\'' || ch == 0xe2:
-			return true
-		case cl&cLetter != 0 || ch == '+' || ch == '/':
-			run++
-			if run >= 12 {
-				return true
-			}
-		default:
-			run = 0
+		f |= featOf[ch]
+		run = (run + 1) * runOf[ch] // letters, '+' and '/' extend a run
+		longest = max(longest, run)
+		if run > 12 {
+			run = 12
 		}
 	}
-	return false
+	if longest >= 12 {
+		f |= featRun
+	}
+	return f
 }
+
+var featOf, runOf = func() (f, r [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case class[c]&cDigit != 0:
+			f[c] = featDigit
+		case c == '@':
+			f[c] = featAt
+		case c == '\'' || c == 0xe2:
+			f[c] = featApos
+		}
+		if class[c]&cLetter != 0 || c == '+' || c == '/' {
+			r[c] = 1
+		}
+	}
+	return f, r
+}()
 
 // nextSpan returns the first personal-data span b[start:end] that begins at
 // or after from, or start = -1. from is 0 or the end of the previous span,
 // which will be a marker, so it counts as a word boundary. Each detector
 // starts only at its own word boundary, and each is bounded, so a scan is
 // linear in len(b).
-func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k Kind) {
+func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end int, k Kind) {
+	digit := feat&featDigit != 0
 	for i := from; i < len(b); i++ {
 		ch := b[i]
 		cl := class[ch]
@@ -111,7 +139,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k K
 			prev = b[i-1]
 			pcl = class[prev]
 		}
-		if cl&cLocal != 0 && pcl&cLocal == 0 {
+		if feat&featAt != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
 			if e := matchEmail(b, i); e > 0 {
 				return i, e, KindEmail
 			}
@@ -119,7 +147,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k K
 		if pcl&cAlnum != 0 {
 			continue // inside a word
 		}
-		if cl&(cDigit|cHexLetter) != 0 || ch == ':' && i+1 < len(b) && b[i+1] == ':' {
+		if digit && (cl&(cDigit|cHexLetter) != 0 || ch == ':' && i+1 < len(b) && b[i+1] == ':') && addressLike(b, i) {
 			if e := matchMAC(b, i); e > 0 {
 				return i, e, KindMAC
 			}
@@ -127,7 +155,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k K
 				return i, e, KindIP
 			}
 		}
-		if cl&cLetter != 0 {
+		if digit && cl&cLetter != 0 {
 			if e := matchIBAN(b, i); e > 0 {
 				return i, e, KindIBAN
 			}
@@ -137,34 +165,36 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k K
 			if e := matchCodiceFiscale(b, i); e > 0 {
 				return i, e, KindNationalID
 			}
+		}
+		if feat&featApos != 0 && cl&cLetter != 0 {
 			if e := matchDevice(b, i); e > 0 {
 				return i, e, KindDevice
 			}
 		}
-		if cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z' {
+		if digit && (cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
 			if e := matchDNI(b, i); e > 0 {
 				return i, e, KindNationalID
 			}
 		}
-		if cl&cDigit != 0 && prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
+		if digit && cl&cDigit != 0 && prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
 			// "Chrome/120.0.0.0" is a version, not an address.
 			if e := matchIPv4(b, i); e > 0 {
 				return i, e, KindIP
 			}
 		}
-		if cl&cToken != 0 && pcl&cToken == 0 {
+		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 {
 			if flags&fCampaign == 0 {
 				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
 					return i, e, KindToken
 				}
 			}
 		}
-		if cl&cToken != 0 && pcl&cToken == 0 && prev != '+' && prev != '/' {
+		if feat&featRun != 0 && cl&cToken != 0 && pcl&cToken == 0 && prev != '+' && prev != '/' {
 			if e := matchBase64Email(b, i); e > 0 {
 				return i, e, KindEmail
 			}
 		}
-		if cl&cDigit != 0 || ch == '+' || ch == '(' {
+		if digit && (cl&cDigit != 0 || ch == '+' || ch == '(') {
 			if prev == '+' && (i-1 == from || class[b[i-2]]&cAlnum == 0) {
 				continue // the number was tried from the '+'
 			}
@@ -185,6 +215,12 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags uint8) (start, end int, k K
 			if e, k := matchNumber(b, i); e > 0 {
 				return i, e, k
 			}
+		}
+		// Nothing starts here: the rest of this word starts nothing either
+		// (no detector starts inside a word, and an e-mail's local part
+		// starts only after a byte that cannot be in it).
+		for cl&cAlnum != 0 && i+1 < len(b) && class[b[i+1]]&cAlnum != 0 {
+			i++
 		}
 	}
 	return -1, -1, KindNone

@@ -12,6 +12,19 @@ func endsWord(b []byte, e int) bool {
 	return e >= len(b) || class[b[e]]&cAlnum == 0
 }
 
+// addressLike is the cheap pre-check for MAC and IPv6 addresses: a run of
+// at most four hex digits followed by ':', '-' or '.', or a run of 12.
+func addressLike(b []byte, i int) bool {
+	p := i
+	for p < len(b) && p-i < 13 && isHex(b[p]) {
+		p++
+	}
+	if p-i == 12 {
+		return true
+	}
+	return p-i <= 4 && p < len(b) && (b[p] == ':' || b[p] == '-' || b[p] == '.')
+}
+
 // matchIPv4 returns the end of a dotted-quad IPv4 address at i, or 0. A
 // fifth group ("1.2.3.4.5") or a glued word is not an address.
 func matchIPv4(b []byte, i int) int {
@@ -404,10 +417,14 @@ const maxBase64Run = 128
 // decodes to text holding an e-mail address, or 0.
 func matchBase64Email(b []byte, i int) int {
 	p := i
+	upper, lower := false, false
 	for p < len(b) && p-i <= maxBase64Run && (class[b[p]]&cToken != 0 || b[p] == '+' || b[p] == '/') {
+		upper = upper || b[p] >= 'A' && b[p] <= 'Z'
+		lower = lower || b[p] >= 'a' && b[p] <= 'z'
 		p++
 	}
-	if p-i < 12 || p-i > maxBase64Run {
+	// Base64 of text mixes cases; slugs and words do not get decoded.
+	if p-i < 12 || p-i > maxBase64Run || !upper || !lower {
 		return 0
 	}
 	end := p

@@ -455,6 +455,9 @@ func hasPrefixFold(s []byte, lower string) bool {
 // whose hex or base64 values name a campaign, not a person. utm_content
 // and utm_term are often per recipient and keep the token rule.
 func campaignName(name []byte) bool {
+	if len(name) < 6 || name[0]|0x20 != 'u' {
+		return false
+	}
 	return equalFold(name, "utm_campaign") || equalFold(name, "utm_id") ||
 		equalFold(name, "utm_source") || equalFold(name, "utm_medium")
 }
