@@ -159,7 +159,10 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst = append(appendKey(dst, "kind"), '"')
 	dst = append(dst, e.Kind.String()...)
 	dst = append(dst, '"')
-	dst = appendStringField(dst, "site", e.Site)
+	// The site id is free text from the client: sites.* lists make the
+	// gateway reject unknown ones, and under the default config it is
+	// scanned like any value (issue 18).
+	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed)
 	dst = appendConsent(dst, &res)
 	dst = appendKey(dst, "policy")
@@ -174,7 +177,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = en.appendIP(dst, e.ClientIP, p)
 		dst = en.appendGeo(dst, e.ClientIP, p)
 	}
-	dst = appendUA(dst, e.UserAgent, ua, p)
+	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed)
 	if agent == config.BotsFlag {
 		key := "bot"
 		if res.HTTPClient {
@@ -312,18 +315,21 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
 	return dst
 }
 
-func appendUA(dst, raw []byte, ua useragent.Info, p *policy) []byte {
+// appendUA appends the reduced user agent and, where the policy keeps it,
+// the raw one with personal data (an e-mail, an advertising id) replaced by
+// markers.
+func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 {
-		return dst
+		return dst, found
 	}
 	switch p.ua {
 	case config.UAReduce:
-		return ua.AppendJSON(appendKey(dst, "ua"))
+		return ua.AppendJSON(appendKey(dst, "ua")), found
 	case config.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
-		return appendStringField(dst, "user_agent", raw)
+		return en.appendScannedText(dst, "user_agent", raw, found)
 	}
-	return dst
+	return dst, found
 }
 
 func urlMode(a config.URLAction) int {
@@ -492,6 +498,12 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	for i := range props {
 		pr := &props[i]
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
+			continue
+		}
+		if f := en.cleaner.SensitiveName(pr.Key); f != 0 {
+			// An allow-listed key that names a secret or a person
+			// ("password", "first_name"): the value goes whatever it is.
+			res.Scrubbed |= f
 			continue
 		}
 		switch pr.Type {

@@ -391,21 +391,35 @@ func matchDevice(b []byte, i int) int {
 	if !kw {
 		return 0
 	}
-	// The model: up to two short words ("Pro", "S23", "8", "Max").
+	// The model: up to two short words with a digit or from a list
+	// ("S23", "8", "Pro", "Max"), not glued to what follows ("at 00:1A:...").
 	for w := 0; w < 2; w++ {
 		if p+1 >= len(b) || b[p] != ' ' {
 			break
 		}
-		q := p + 1
+		q, digit := p+1, false
 		for q < len(b) && q-p <= 5 && class[b[q]]&cAlnum != 0 {
+			digit = digit || class[b[q]]&cDigit != 0
 			q++
 		}
-		if q == p+1 || q-p > 5 || !endsWord(b, q) {
+		if q == p+1 || q-p > 5 || !endsWord(b, q) || q < len(b) && (b[q] == ':' || b[q] == '-' || b[q] == '.') {
+			break
+		}
+		if !digit && !modelWord(b[p+1:q]) {
 			break
 		}
 		p = q
 	}
 	return p
+}
+
+func modelWord(w []byte) bool {
+	for _, m := range [...]string{"pro", "max", "mini", "air", "plus", "ultra", "lite", "se", "fe"} {
+		if equalFold(w, m) {
+			return true
+		}
+	}
+	return false
 }
 
 var deviceWords = []string{"iphone", "ipad", "macbook", "imac", "ipod", "galaxy", "pixel", "android", "phone", "airpods", "watch", "laptop", "pc", "tablet", "kindle", "surface"}

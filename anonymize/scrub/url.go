@@ -298,6 +298,27 @@ func (c *Cleaner) scanSegments(dst, s []byte) Found {
 	return 0
 }
 
+// SensitiveName reports why a value under name (a query parameter or a
+// property key, matched like parameter names: case-insensitively, after
+// percent-decoding) must be removed whatever it holds: KindParam for a
+// sensitive name (a password, a token, a person's name, ...), KindClickID
+// for a click identifier, utm_* with Options.DropUTM; 0 when the name says
+// nothing.
+func (c *Cleaner) SensitiveName(name []byte) Found {
+	if hasEscape(name) {
+		var buf [maxParamName]byte
+		if len(name) > 3*maxParamName {
+			return 0
+		}
+		dec := appendUnescape(buf[:0], name, false)
+		if len(dec) > maxParamName {
+			return 0
+		}
+		return c.lookupName(dec)
+	}
+	return c.lookupName(name)
+}
+
 // lookupName returns the removal kind for a decoded parameter name, or 0.
 func (c *Cleaner) lookupName(name []byte) Found {
 	if len(name) > maxParamName {
