@@ -435,6 +435,20 @@ func plantedCorpus() []plantedValue {
 		// The owner's name must go; the device word may stay.
 		out = append(out, plantedValue{cat: "device_name", value: name, urls: urlPlaces(v), texts: textPlaces(v)})
 	}
+	// Names and customer numbers as path segments where a route declares
+	// an id; personal sub-domains of the site.
+	for i := 0; i < 10; i++ {
+		name := firstNames[i] + "-" + lastNames[(i*3)%20]
+		out = append(out, plantedValue{cat: "path_person", value: name, urls: []string{
+			"https://shop.example/user/" + name + "/orders",
+			"https://" + name + ".shop.example/products/shoes",
+		}})
+		num := "K" + digits(r, 7)
+		out = append(out, plantedValue{cat: "path_person", value: num, urls: []string{
+			"https://shop.example/customers/" + num,
+			"https://shop.example/user/" + num + "/orders?page=2",
+		}})
+	}
 	// Dates of birth, names and postal addresses under their parameter names.
 	for i := 0; i < 10; i++ {
 		dob := strconv.Itoa(1950+i*4) + "-0" + strconv.Itoa(1+i%9) + "-1" + strconv.Itoa(i)
@@ -466,6 +480,11 @@ func usefulCorpus() []usefulValue {
 		out = append(out, usefulValue{cat: cat, value: v,
 			urls:  []string{"https://shop.example/products/" + v, "https://shop.example/s?sku=" + v + "&page=2"},
 			texts: []string{"Product " + v + " in stock"}})
+	}
+	// Order references declared by a route as UUIDs.
+	for i := 0; i < 20; i++ {
+		v := uuidOf(r, false)
+		out = append(out, usefulValue{cat: "uuid_route", value: v, urls: []string{"https://shop.example/orders/" + v, "https://shop.example/orders/" + v + "?page=2"}})
 	}
 	// Product codes of many shapes.
 	for i := 0; i < 25; i++ {
@@ -599,7 +618,7 @@ func runCorpus(t *testing.T, c *Cleaner, verbose bool) (recall, precision map[st
 			x.ok++
 		}
 		for _, u := range p.urls {
-			out, _ := c.AppendURL(nil, []byte(u), URLClean)
+			out, _ := c.AppendPageURL(nil, []byte(u), URLClean, []byte(shopSite.ID))
 			check(u, string(out))
 		}
 		for _, s := range p.texts {
@@ -625,7 +644,7 @@ func runCorpus(t *testing.T, c *Cleaner, verbose bool) (recall, precision map[st
 			x.ok++
 		}
 		for _, s := range u.urls {
-			out, _ := c.AppendURL(nil, []byte(s), URLClean)
+			out, _ := c.AppendPageURL(nil, []byte(s), URLClean, []byte(shopSite.ID))
 			check(s, string(out))
 		}
 		for _, s := range u.texts {
@@ -647,7 +666,9 @@ func runCorpus(t *testing.T, c *Cleaner, verbose bool) (recall, precision map[st
 // corpus (go test -run TestCorpus -v shows the table; -corpus.verbose
 // lists every leak and loss).
 func TestCorpus(t *testing.T) {
-	recall, precision := runCorpus(t, defaultCleaner, testing.Verbose() && *corpusVerbose)
+	// The corpus's URLs are page URLs of a declared site (shopSite in
+	// routes_test.go: its host and routes).
+	recall, precision := runCorpus(t, siteCleaner, testing.Verbose() && *corpusVerbose)
 	r := corpusReport(t, "recall   ", recall)
 	p := corpusReport(t, "precision", precision)
 	if r.values < 300 || p.values < 300 {

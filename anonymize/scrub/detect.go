@@ -369,8 +369,8 @@ const (
 	minTokenChunk = 12
 	uuidLen       = 36
 	// Letter-only tokens: 20+ letters in random case (two or more
-	// upper-case pairs and four or more case changes; CamelCase words
-	// have neither pairs nor so many changes), or 32+ letters whatever
+	// upper-case pairs and four or more case changes, or a case change
+	// at every other letter; CamelCase words have neither), or 32+ letters whatever
 	// the case (no word of a path or sentence is that long).
 	minLetterToken = 20
 	maxWordLetters = 32
@@ -391,7 +391,7 @@ func letterToken(w []byte) bool {
 			changes++
 		}
 	}
-	return pairs >= 2 && changes >= 4
+	return pairs >= 2 && changes >= 4 || len(w) >= 16 && 2*changes >= len(w)
 }
 
 // matchToken returns the end of the [A-Za-z0-9_-] run starting at i if the

@@ -21,10 +21,12 @@ const (
 	KindParam           // parameter removed by its name (sensitive names, Options.DropParams, utm_* with DropUTM)
 	KindUserinfo        // "user:password@" in a URL authority
 	KindMalformed       // input that could not be parsed safely; dropped or cut to its origin
+	KindHost            // page URL host outside the site's hosts (dropped) or a sub-domain of one (reduced)
+	KindSegment         // path segment replaced by "{id}": a route placeholder or the path-shape rule
 
 	// KindLast is the last valid Kind, for loops over all kinds:
 	// for k := KindEmail; k <= KindLast; k++.
-	KindLast = KindMalformed
+	KindLast = KindSegment
 )
 
 var kindNames = [...]string{
@@ -42,6 +44,8 @@ var kindNames = [...]string{
 	KindParam:      "param",
 	KindUserinfo:   "userinfo",
 	KindMalformed:  "malformed",
+	KindHost:       "host",
+	KindSegment:    "segment",
 }
 
 // String returns the kind's lower-case name, usable as a metric label.

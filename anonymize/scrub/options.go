@@ -29,6 +29,14 @@ type Options struct {
 	// removed, because a UUID names one object (often a user, session or
 	// order) and the gateway cannot tell which.
 	KeepUUIDs bool
+
+	// Sites declare hosts and routes of page URLs, used by
+	// [Cleaner.AppendPageURL].
+	Sites []Site
+
+	// Shape is the path-shape rule applied in [URLPath] mode to page URL
+	// segments of a declared site that match no route.
+	Shape Shape
 }
 
 // DefaultOptions returns the default options, which are the zero value.
@@ -79,6 +87,10 @@ type Cleaner struct {
 	params    map[string]Kind // lower-case name → KindClickID or KindParam
 	dropUTM   bool
 	keepUUIDs bool
+
+	sites          map[string]*site
+	shapeMaxLen    int
+	shapeMaxDigits int
 }
 
 // OptionError reports one invalid configured name.
@@ -119,6 +131,31 @@ func New(opts Options) (*Cleaner, error) {
 	}
 	add("DropParams", opts.DropParams, KindParam)
 	add("ExtraClickIDs", opts.ExtraClickIDs, KindClickID)
+	c.shapeMaxLen, c.shapeMaxDigits = opts.Shape.MaxLength, opts.Shape.MaxDigitPercent
+	if c.shapeMaxLen <= 0 {
+		c.shapeMaxLen = defaultMaxLength
+	}
+	if c.shapeMaxDigits <= 0 {
+		c.shapeMaxDigits = defaultMaxDigitPercent
+	}
+	for i, s := range opts.Sites {
+		st := &site{}
+		for _, h := range s.Hosts {
+			st.hosts = append(st.hosts, lowerString(h))
+		}
+		for _, r := range s.Routes {
+			segs, reason := parseRoute(r)
+			if reason != "" {
+				errs = append(errs, &OptionError{Field: "Sites", Index: i, Reason: "route " + strconv.Quote(r) + ": " + reason})
+				continue
+			}
+			st.routes = append(st.routes, segs)
+		}
+		if c.sites == nil {
+			c.sites = map[string]*site{}
+		}
+		c.sites[s.ID] = st
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

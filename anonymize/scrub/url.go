@@ -42,6 +42,11 @@ func (m URLMode) String() string {
 // is empty (only KindMalformed reported) when rawURL cannot be parsed
 // safely; see the package doc for the rules.
 func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
+	return c.appendURL(dst, rawURL, mode, nil)
+}
+
+// appendURL is AppendURL with the rules of a site (nil: none).
+func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte, Found) {
 	s := trimSpace(rawURL)
 	if len(s) == 0 {
 		return dst, 0
@@ -85,6 +90,16 @@ func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
 			// whole URL goes.
 			return dst[:start], found | KindIP.bit()
 		}
+		if st != nil {
+			keep, reduced, ok := st.checkHost(auth)
+			if !ok {
+				return dst[:start], found | KindHost.bit()
+			}
+			if reduced {
+				found |= KindHost.bit()
+			}
+			auth = keep
+		}
 		if scheme != nil {
 			dst = appendLower(dst, scheme)
 			dst = append(dst, "://"...)
@@ -102,7 +117,12 @@ func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
 	}
 
 	pathEnd := indexAny3(rest, '?', '#', '#')
-	dst, found = c.appendPath(dst, rest[:pathEnd], found)
+	path := rest[:pathEnd]
+	if r := st.matchRoute(path); r != nil {
+		dst, found = c.appendRoute(dst, path, r, found)
+	} else {
+		dst, found = c.appendPathShape(dst, path, found, st != nil && mode == URLPath)
+	}
 	if mode == URLPath {
 		return dst, found
 	}
@@ -126,6 +146,12 @@ var slashSlash = []byte("//")
 // appendPath appends path with each segment that holds personal data
 // replaced by its marker.
 func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
+	return c.appendPathShape(dst, path, found, false)
+}
+
+// appendPathShape is appendPath, with the path-shape rule applied to
+// each segment left when shape is set.
+func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]byte, Found) {
 	for {
 		j := bytes.IndexByte(path, '/')
 		seg := path
@@ -133,7 +159,12 @@ func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
 			seg = path[:j]
 		}
 		if len(seg) > 0 {
+			mark := len(dst)
 			dst, found = c.appendSegment(dst, seg, found)
+			if shape && len(dst) > mark && dst[mark] != '[' && !c.shapeOK(dst[mark:]) {
+				dst = append(dst[:mark], idMarker...)
+				found |= KindSegment.bit()
+			}
 		}
 		if j < 0 {
 			return dst, found
