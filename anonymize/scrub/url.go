@@ -178,6 +178,7 @@ func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]
 // personal data. Matrix parameters (";jsessionid=...") are judged like
 // query parameters and removed when their name or value says so.
 func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
+	mark := len(dst)
 	base, matrix := seg, []byte(nil)
 	if k := bytes.IndexByte(seg, ';'); k >= 0 {
 		base, matrix = seg[:k], seg[k+1:]
@@ -207,6 +208,12 @@ func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
 		}
 		dst = append(dst, ';')
 		dst = append(dst, param...)
+	}
+	if len(dst) == mark {
+		// ";jsessionid=..." alone: an empty segment would turn "/;/x"
+		// into "//x", a host.
+		dst = append(dst, idMarker...)
+		found |= KindSegment.bit()
 	}
 	return dst, found
 }
