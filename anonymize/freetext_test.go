@@ -55,3 +55,23 @@ func TestSensitivePropertyKey(t *testing.T) {
 		t.Fatalf("props %v; want plan kept", m["props"])
 	}
 }
+
+// TestPageURLRoutes (issue 18 item 1): a site's routes and origins shape
+// its page URLs in records; the referrer is not held to them.
+func TestPageURLRoutes(t *testing.T) {
+	en := newTestEngine(t, "sites:\n  - id: shop\n    origins: [https://shop.example]\n    routes: [\"/products/{sku}\", \"/user/{id}/orders\"]\nconsent:\n  purposes: [analytics, ads]\n")
+	f := func(explicit, url, want string) {
+		t.Helper()
+		e := plantedEvent(explicit)
+		e.Site = []byte("shop")
+		e.URL = []byte(url)
+		m, out, _ := record(t, en, e)
+		if got, _ := m["url"].(string); got != want {
+			t.Fatalf("%q (consent %q): url %q; want %q\n%s", url, explicit, got, want, out)
+		}
+	}
+	f("analytics", "https://jane-doe.shop.example/user/jane-doe/orders?page=2", "https://shop.example/user/{id}/orders?page=2")
+	f("analytics", "https://shop.example/products/555-1234", "https://shop.example/products/555-1234")
+	f("analytics", "https://other.example/products/x", "")
+	f("", "https://shop.example/c/Jane_Doe/shoes", "https://shop.example/c/{id}/shoes")
+}

@@ -185,8 +185,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 		dst = append(appendKey(dst, key), "true"...)
 	}
-	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, urlMode(p.url), res.Scrubbed)
-	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, referrerMode(p.referrer), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
@@ -364,7 +364,9 @@ const (
 	keepURL = 100
 )
 
-func (en *Engine) appendURLField(dst []byte, key string, raw []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
+// appendURLField appends a cleaned URL; site is the event's site for its
+// page URL (hosts and routes apply), nil for a referrer.
+func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 || mode == dropURL {
 		return dst, found
 	}
@@ -376,7 +378,7 @@ func (en *Engine) appendURLField(dst []byte, key string, raw []byte, mode int, f
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
-	dst, f := en.cleaner.AppendURL(dst, raw, scrub.URLMode(mode-1))
+	dst, f := en.cleaner.AppendPageURL(dst, raw, scrub.URLMode(mode-1), site)
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
@@ -500,9 +502,10 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
 			continue
 		}
-		if f := en.cleaner.SensitiveName(pr.Key); f != 0 {
+		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
 			// An allow-listed key that names a secret or a person
 			// ("password", "first_name"): the value goes whatever it is.
+			// Click ids ("gclid") are the ads purpose's to keep.
 			res.Scrubbed |= f
 			continue
 		}

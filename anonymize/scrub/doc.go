@@ -73,7 +73,8 @@
 //     name campaigns.
 //   - [KindIP]: a dotted-quad IPv4 address (not after "Product/", where it
 //     is a version) or an IPv6 address (eight groups, or fewer with "::").
-//     A URL whose host is an IP literal is dropped whole.
+//     A URL whose host is an IP literal is dropped whole, unless it is a
+//     loopback address (127.x.x.x, [::1]), which names nobody.
 //   - [KindMAC]: six hex pairs separated by ':' or '-', three hex quads
 //     separated by '.' (with a letter), or 12 hex digits with letters and
 //     at least two digits.

@@ -85,7 +85,7 @@ func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte,
 		if !validHost(auth) {
 			return dst[:start], found | KindMalformed.bit()
 		}
-		if isIPHost(auth) {
+		if isIPHost(auth) && !isLoopbackHost(auth) {
 			// An address names a machine, often the visitor's own: the
 			// whole URL goes.
 			return dst[:start], found | KindIP.bit()
@@ -216,6 +216,19 @@ func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
 		found |= KindSegment.bit()
 	}
 	return dst, found
+}
+
+// isLoopbackHost reports whether host (with an optional port) is a
+// loopback literal, 127.x.x.x or [::1]: the same on every machine, so it
+// names nobody (and local development and tests use it).
+func isLoopbackHost(host []byte) bool {
+	if bytes.HasPrefix(host, []byte("[::1]")) {
+		return len(host) == 5 || host[5] == ':'
+	}
+	if k := bytes.LastIndexByte(host, ':'); k >= 0 {
+		host = host[:k]
+	}
+	return bytes.HasPrefix(host, []byte("127.")) && matchIPv4(host, 0) == len(host)
 }
 
 // isIPHost reports whether host (with an optional port) is an IP literal:

@@ -156,7 +156,9 @@ func TestAppendURLMalformed(t *testing.T) {
 	f("https://exa mple.com/", "", "malformed")
 	f("https://exa%6Dple.com/", "", "malformed")
 	f("https://a.example:8080@/x", "", "userinfo|malformed")
-	f("http://[::1]:8080/x", "", "ip")
+	f("http://[::1]:8080/x", "http://[::1]:8080/x", "none") // loopback names nobody
+	f("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x", "none")
+	f("http://[2001:db8::1]:8080/x", "", "ip")
 	f("http://192.168.1.20/x", "", "ip")
 	f("ht tp://a.example/", "", "malformed")
 	f("1http://a.example/", "", "malformed")
