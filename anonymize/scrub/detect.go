@@ -155,15 +155,21 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindIP
 			}
 		}
-		if digit && cl&cLetter != 0 {
-			if e := matchIBAN(b, i); e > 0 {
-				return i, e, KindIBAN
+		if digit && cl&cLetter != 0 && i+8 < len(b) && class[b[i+1]]&cLetter != 0 {
+			// IBAN and NINO: two letters, then a digit (or a space).
+			if c2 := class[b[i+2]]; c2&cDigit != 0 || b[i+2] == ' ' {
+				if e := matchIBAN(b, i); e > 0 {
+					return i, e, KindIBAN
+				}
+				if e := matchNINO(b, i); e > 0 {
+					return i, e, KindNationalID
+				}
 			}
-			if e := matchNINO(b, i); e > 0 {
-				return i, e, KindNationalID
-			}
-			if e := matchCodiceFiscale(b, i); e > 0 {
-				return i, e, KindNationalID
+			// Codice fiscale: six letters, then a digit (or omocodia letter).
+			if i+16 <= len(b) && class[b[i+5]]&cLetter != 0 {
+				if e := matchCodiceFiscale(b, i); e > 0 {
+					return i, e, KindNationalID
+				}
 			}
 		}
 		if feat&featApos != 0 && cl&cLetter != 0 {
@@ -171,12 +177,13 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindDevice
 			}
 		}
-		if digit && (cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
+		if digit && i+8 < len(b) && class[b[i+6]]&cDigit != 0 && (cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
 			if e := matchDNI(b, i); e > 0 {
 				return i, e, KindNationalID
 			}
 		}
-		if digit && cl&cDigit != 0 && prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
+		if digit && cl&cDigit != 0 && i+6 < len(b) && (b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.') &&
+			prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
 			// "Chrome/120.0.0.0" is a version, not an address.
 			if e := matchIPv4(b, i); e > 0 {
 				return i, e, KindIP

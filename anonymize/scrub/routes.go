@@ -39,11 +39,17 @@ type Shape struct {
 	MaxDigitPercent int // 0: 30; 100 allows digits only
 }
 
+// Defaults of [Shape].
+const (
+	DefaultPathMaxLength       = 32
+	DefaultPathMaxDigitPercent = 30
+)
+
 // Placeholder markers and the defaults of [Shape].
 const (
 	idMarker               = "{id}"
-	defaultMaxLength       = 32
-	defaultMaxDigitPercent = 30
+	defaultMaxLength       = DefaultPathMaxLength
+	defaultMaxDigitPercent = DefaultPathMaxDigitPercent
 	maxSKU                 = 64
 	maxSlug                = 128
 	maxNumberSegment       = 20
