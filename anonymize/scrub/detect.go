@@ -189,16 +189,16 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindIP
 			}
 		}
+		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 && prev != '+' && prev != '/' {
+			if e := matchBase64Email(b, i); e > 0 {
+				return i, e, KindEmail
+			}
+		}
 		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 {
 			if flags&fCampaign == 0 {
 				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
 					return i, e, KindToken
 				}
-			}
-		}
-		if feat&featRun != 0 && cl&cToken != 0 && pcl&cToken == 0 && prev != '+' && prev != '/' {
-			if e := matchBase64Email(b, i); e > 0 {
-				return i, e, KindEmail
 			}
 		}
 		if digit && (cl&cDigit != 0 || ch == '+' || ch == '(') {

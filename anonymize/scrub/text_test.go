@@ -87,6 +87,16 @@ func TestAppendText(t *testing.T) {
 	f("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "[token] deadbeef dQw4w9WgXcQ", "token")
 	f("SuperLightRunningShoe QmVyLkFqZXRaWFlCUGdVFR", "SuperLightRunningShoe [token]", "token")
 
+	// Issue 18 detectors, and what they leave alone.
+	f("from 192.0.2.7 or 2001:db8::1 via fe80::1", "from [ip] or [ip] via [ip]", "ip")
+	f("Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "none")
+	f("mac 00:1A:2B:3C:4D:5E, 00-1a-2b-3c-4d-5e, 001a.2b3c.4d5e, 001a2b3c4d5e", "mac [mac], [mac], [mac], [mac]", "mac")
+	f("ids 12345678Z X1234567L AB 12 34 56 C RSSMRA85T10A562S", "ids [id] [id] [id] [id]", "national_id")
+	f("Steuer-ID 86095742719, BSN 111222333, NIR 1 85 05 78 006 084 91", "Steuer-ID [id], BSN [id], NIR [id]", "national_id")
+	f("Jane's iPhone, Jörg’s MacBook Pro and the iPhone 15", "[device], [device] and the iPhone 15", "device_name")
+	f("amFuZS5kb2VAZXhhbXBsZS5vcmc= and SGVsbG8gd29ybGQ=", "[email] and SGVsbG8gd29ybGQ=", "email")
+	f("+1 555.123.4567 4915112345678 DE89-3704-0044-0532-0130-00", "[phone] [phone] [iban]", "phone|iban")
+
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")
 	f("see HTTPS://A.example/u/jane@example.org", "see https://a.example/u/[email]", "email")
