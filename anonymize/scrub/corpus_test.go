@@ -660,7 +660,12 @@ func runCorpus(t *testing.T, c *Cleaner, verbose bool) (recall, precision map[st
 // email_base64 90.0, email_encoded5 0, iban 76.7, ip 0, ip_host 0, mac 0,
 // name 0, national_id 7.1, phone 81.2, secret_param 25.7, token 70.0
 // (all 46.3 %); precision campaign 50.0, ean 86.7, plain 100, sku 75.0,
-// sku_luhn 20.0, slug 100 (all 77.2 %).
+// sku_luhn 20.0, slug 100 (all 77.2 %). After issue 18, with the
+// categories added since (path_person, uuid_route): recall 100 % in every
+// category (423 values, 1,850 inputs) and precision 100 % (325 values,
+// 905 inputs). The corpus was written together with the detectors, so
+// these figures say the named cases are handled, not how a foreign corpus
+// would score.
 
 // TestCorpus reports recall and precision per category on the issue-18
 // corpus (go test -run TestCorpus -v shows the table; -corpus.verbose

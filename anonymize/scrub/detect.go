@@ -91,17 +91,23 @@ const (
 // pass. It returns 0 when no detector can match.
 func features(b []byte) uint8 {
 	var f uint8
-	run, longest := uint8(0), uint8(0)
 	for _, ch := range b {
 		f |= featOf[ch]
-		run = (run + 1) * runOf[ch] // letters, '+' and '/' extend a run
-		longest = max(longest, run)
-		if run > 12 {
-			run = 12
-		}
 	}
-	if longest >= 12 {
-		f |= featRun
+	// The run matters only without digits: every detector that needs it
+	// also runs when there is a digit.
+	if f&featDigit != 0 || len(b) < 12 {
+		return f
+	}
+	run := 0
+	for _, ch := range b {
+		if runOf[ch] == 0 {
+			run = 0
+			continue
+		}
+		if run++; run >= 12 {
+			return f | featRun
+		}
 	}
 	return f
 }
