@@ -195,12 +195,13 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindIP
 			}
 		}
-		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 && prev != '+' && prev != '/' {
-			if e := matchBase64Email(b, i); e > 0 {
-				return i, e, KindEmail
+		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 && longRun(b, i) {
+			// Both need a run of 12 (base64) or 16 (tokens) characters.
+			if prev != '+' && prev != '/' {
+				if e := matchBase64Email(b, i); e > 0 {
+					return i, e, KindEmail
+				}
 			}
-		}
-		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 {
 			if flags&fCampaign == 0 {
 				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
 					return i, e, KindToken
@@ -768,4 +769,18 @@ func bareInternational(d []byte) bool {
 		return n >= 11 && n <= 13
 	}
 	return false
+}
+
+// longRun reports whether at least 12 token or base64 characters
+// ([A-Za-z0-9_-+/]) start at i.
+func longRun(b []byte, i int) bool {
+	if i+12 > len(b) {
+		return false
+	}
+	for _, ch := range b[i : i+12] {
+		if class[ch]&cToken == 0 && ch != '+' && ch != '/' {
+			return false
+		}
+	}
+	return true
 }

@@ -124,11 +124,11 @@ var (
 // machine; wall-clock ns/op was too noisy there), before (10203d1) and
 // after the issue-18 detectors, routes and shape rule:
 //
-//	50 B     247 ns →    307 ns (1.24×)
-//	300 B  1,333 ns →  2,067 ns (1.55×; its 60-letter pad is now a letter token and removed)
-//	4 KB  24,500 ns → 40,000 ns (1.63×)
-//	typical/clean (100 B, BenchmarkAppendURL) 390 ns → 510 ns (1.31×)
-//	400B/clean 1,750 ns → 2,750 ns (1.57×)
+//	50 B     247 ns →    300 ns (1.22×)
+//	300 B  1,333 ns →  1,967 ns (1.48×; its 60-letter pad is now a letter token and removed)
+//	4 KB  25,500 ns → 38,500 ns (1.51×)
+//	typical/clean (100 B, BenchmarkAppendURL) 400 ns → 490 ns (1.22×)
+//	400B/clean 1,800 ns → 2,750 ns (1.53×)
 //
 // All stay at 0 allocations.
 func BenchmarkAppendURLSizes(b *testing.B) {
