@@ -170,7 +170,7 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cleaner, err := scrub.New(ScrubOptions(&cfg.Scan))
+	cleaner, err := scrub.New(scrubOptionsFor(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
@@ -244,8 +244,9 @@ func PolicyVersion(cfg *config.Config) string {
 		Visitor    bool
 		LookupFrom config.LookupFrom
 		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
+		Routes     []string `json:",omitempty"` // omitted when no site declares routes
 	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
-		ServerToServerSites(cfg)})
+		ServerToServerSites(cfg), siteRoutes(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}

@@ -159,7 +159,10 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst = append(appendKey(dst, "kind"), '"')
 	dst = append(dst, e.Kind.String()...)
 	dst = append(dst, '"')
-	dst = appendStringField(dst, "site", e.Site)
+	// The site id is free text from the client: sites.* lists make the
+	// gateway reject unknown ones, and under the default config it is
+	// scanned like any value (issue 18).
+	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed)
 	dst = appendConsent(dst, &res)
 	dst = appendKey(dst, "policy")
@@ -174,7 +177,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = en.appendIP(dst, e.ClientIP, p)
 		dst = en.appendGeo(dst, e.ClientIP, p)
 	}
-	dst = appendUA(dst, e.UserAgent, ua, p)
+	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed)
 	if agent == config.BotsFlag {
 		key := "bot"
 		if res.HTTPClient {
@@ -182,8 +185,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 		dst = append(appendKey(dst, key), "true"...)
 	}
-	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, urlMode(p.url), res.Scrubbed)
-	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, referrerMode(p.referrer), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
@@ -312,18 +315,21 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
 	return dst
 }
 
-func appendUA(dst, raw []byte, ua useragent.Info, p *policy) []byte {
+// appendUA appends the reduced user agent and, where the policy keeps it,
+// the raw one with personal data (an e-mail, an advertising id) replaced by
+// markers.
+func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 {
-		return dst
+		return dst, found
 	}
 	switch p.ua {
 	case config.UAReduce:
-		return ua.AppendJSON(appendKey(dst, "ua"))
+		return ua.AppendJSON(appendKey(dst, "ua")), found
 	case config.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
-		return appendStringField(dst, "user_agent", raw)
+		return en.appendScannedText(dst, "user_agent", raw, found)
 	}
-	return dst
+	return dst, found
 }
 
 func urlMode(a config.URLAction) int {
@@ -358,7 +364,9 @@ const (
 	keepURL = 100
 )
 
-func (en *Engine) appendURLField(dst []byte, key string, raw []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
+// appendURLField appends a cleaned URL; site is the event's site for its
+// page URL (hosts and routes apply), nil for a referrer.
+func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 || mode == dropURL {
 		return dst, found
 	}
@@ -370,7 +378,7 @@ func (en *Engine) appendURLField(dst []byte, key string, raw []byte, mode int, f
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
-	dst, f := en.cleaner.AppendURL(dst, raw, scrub.URLMode(mode-1))
+	dst, f := en.cleaner.AppendPageURL(dst, raw, scrub.URLMode(mode-1), site)
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
@@ -492,6 +500,13 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	for i := range props {
 		pr := &props[i]
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
+			continue
+		}
+		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
+			// An allow-listed key that names a secret or a person
+			// ("password", "first_name"): the value goes whatever it is.
+			// Click ids ("gclid") are the ads purpose's to keep.
+			res.Scrubbed |= f
 			continue
 		}
 		switch pr.Type {

@@ -127,6 +127,23 @@ type Site struct {
 	// whatever http_clients says. Crawlers still follow bots. Records carry
 	// "server_to_server": true. Such a site takes no origins.
 	ServerToServer bool `yaml:"server_to_server"`
+	// Path patterns of this site's pages, such as "/products/{sku}" or
+	// "/user/{id}/orders": structure before scanning. A page URL whose path
+	// has as many segments as a route and the same literal segments
+	// matches it (the first match wins); each placeholder segment is
+	// treated by its type: {sku} keeps a product code (letters, digits,
+	// '.', '_', '-', up to 64 bytes), {number} keeps up to 20 digits,
+	// {slug} keeps a word-like segment (the shape rule, up to 128 bytes),
+	// {uuid} keeps a UUID, and {opaque} or {id} always becomes "{id}". A
+	// value that does not fit its type becomes "{id}". Placeholders may be
+	// named: {order:uuid}. Without a match, where a policy keeps the URL
+	// path only (url: path), a segment is kept only when it has the shape
+	// of a path word (letters, digits and '-', an optional ".ext", at most
+	// scan.path_max_length bytes and scan.path_max_digit_percent % digits,
+	// few case changes), else it becomes "{id}". When origins are listed,
+	// the page URL's host must be one of theirs: a sub-domain of one is
+	// reduced to it, any other host drops the URL.
+	Routes []string `yaml:"routes"`
 }
 
 // Properties controls custom event properties.
@@ -156,6 +173,12 @@ type Scan struct {
 	// Whether UUIDs are kept. By default a UUID in a URL is treated as a
 	// token and removed, since it often names a user, session or order.
 	KeepUUIDs bool `yaml:"keep_uuids"`
+	// Longest path segment kept by the path-shape rule (see sites[].routes);
+	// 0 means 32.
+	PathMaxLength int `yaml:"path_max_length" json:",omitempty"`
+	// Largest share of digits, in percent, in a path segment kept by the
+	// path-shape rule; 0 means 30, 100 allows any.
+	PathMaxDigitPercent int `yaml:"path_max_digit_percent" json:",omitempty"`
 }
 
 // Consent controls how consent signals become granted purposes.

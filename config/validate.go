@@ -43,6 +43,7 @@ func (v *validator) size(path string, b, lo, hi ByteSize) {
 func (v *validator) validate(c *Config) {
 	v.server(&c.Server)
 	v.sites(c.Sites)
+	v.pathShape(&c.Scan)
 	v.properties(&c.Properties)
 	v.consent(&c.Consent)
 	v.pseudonym(&c.Pseudonym)
@@ -142,7 +143,50 @@ func (v *validator) sites(sites []Site) {
 		if s.ServerToServer && len(s.Origins) > 0 {
 			v.errf(base+".server_to_server", "a server-to-server site takes no browser origins; remove origins or server_to_server")
 		}
+		for k, r := range s.Routes {
+			if msg := checkRoute(r); msg != "" {
+				v.errf(itemPath(base+".routes", k), "%s", msg)
+			}
+		}
 	}
+}
+
+// pathShape checks the path-shape rule's bounds.
+func (v *validator) pathShape(s *Scan) {
+	if s.PathMaxLength < 0 || s.PathMaxLength > 1024 {
+		v.errf("scan.path_max_length", "%d is out of range 0..1024 (0 means 32)", s.PathMaxLength)
+	}
+	if s.PathMaxDigitPercent < 0 || s.PathMaxDigitPercent > 100 {
+		v.errf("scan.path_max_digit_percent", "%d is out of range 0..100 (0 means 30)", s.PathMaxDigitPercent)
+	}
+}
+
+// checkRoute checks a sites[].routes pattern (the scanner compiles it).
+func checkRoute(r string) string {
+	if !strings.HasPrefix(r, "/") {
+		return `a route is a path starting with '/', e.g. "/products/{sku}"`
+	}
+	if strings.ContainsAny(r, "?#") {
+		return "a route is a path only, without '?' or '#'"
+	}
+	for _, seg := range strings.Split(r[1:], "/") {
+		if !strings.ContainsAny(seg, "{}") {
+			continue
+		}
+		if !strings.HasPrefix(seg, "{") || !strings.HasSuffix(seg, "}") {
+			return "a placeholder is a whole segment: {type} or {name:type}"
+		}
+		t := seg[1 : len(seg)-1]
+		if k := strings.IndexByte(t, ':'); k >= 0 {
+			t = t[k+1:]
+		}
+		switch t {
+		case "sku", "number", "slug", "uuid", "opaque", "id":
+		default:
+			return "unknown placeholder type " + strconv.Quote(t) + "; use sku, number, slug, uuid, opaque or id"
+		}
+	}
+	return ""
 }
 
 func checkOrigin(o string) string {

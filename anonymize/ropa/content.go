@@ -320,9 +320,9 @@ func (r *Report) pseudonyms(d *doc) {
 func scanning(d *doc, cfg *config.Config) {
 	o := anonymize.ScrubOptions(&cfg.Scan) // what anonymize.New compiles its cleaner from
 	d.heading(2, "scanning", "5. Free-text and URL scanning")
-	d.para("Page URLs and referrers under the ", code("path"), " and ", code("clean"), " rules, the event name, string values of allowlisted properties, and BLE store and sensor names are scanned. Percent-escapes are decoded first (up to four nested rounds). What is found:")
+	d.para("Page URLs and referrers under the ", code("path"), " and ", code("clean"), " rules, the site id, the event name, keys and string or number values of allowlisted properties, BLE store and sensor names, and the raw user agent where a policy keeps it are scanned under every policy. Percent-escapes are decoded first (up to eight nested rounds; a value still escaped after that is removed), and base64 runs are decoded to look for e-mail addresses. What is found:")
 	items := []inline{
-		line("e-mail addresses, phone numbers, payment card numbers (Luhn-checked), IBANs (mod-97 checked) and tokens (UUIDs, long hex ids, API keys and other long random strings) are replaced by a marker such as ", code("[email]"), " in text and path segments; a query or fragment parameter holding one is removed whole;"),
+		line("e-mail addresses (also base64-encoded), phone numbers (national and international notations), payment card numbers (any separator, issuer range and Luhn checked), IBANs (mod-97 checked), IPv4 and IPv6 addresses, MAC addresses, national ids with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN), devices named after their owner (\"Jane's iPhone\") and tokens (UUIDs, long hex ids, API keys, long random letters) are replaced by a marker such as ", code("[email]"), " in text and path segments; a query, fragment or matrix (", code(";name="), ") parameter holding one is removed whole; a URL whose host is an IP address (other than loopback) is dropped;"),
 		line("click and cross-site identifiers are removed from queries and fragments: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinClickIDs...), o.ExtraClickIDs...)))),
 		line("parameters removed because of their name, whatever their value: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinDropParams...), o.DropParams...)))),
 		line("user names and passwords in URLs (", code("user:password@"), ") are always removed; URLs that cannot be parsed safely (", code("mailto:"), ", ", code("javascript:"), ", bad hosts) are dropped or cut to their origin."),
@@ -333,6 +333,22 @@ func scanning(d *doc, cfg *config.Config) {
 		items = append(items, line(code("utm_*"), " campaign parameters are kept, and their values scanned like any other."))
 	}
 	d.list(items...)
+	var routed []inline
+	for _, s := range cfg.Sites {
+		if len(s.Routes) > 0 {
+			routed = append(routed, line("site ", code(s.ID), ": ", codeList(s.Routes)))
+		}
+	}
+	d.para("Structure comes before scanning. A site may declare the routes of its pages (", code("sites[].routes"), "): a page URL matching one keeps its literal segments and treats each placeholder by its type (",
+		code("{sku}"), ", ", code("{number}"), ", ", code("{slug}"), " and ", code("{uuid}"), " keep a value of their shape, ", code("{opaque}"), " or ", code("{id}"), " always becomes ", code("{id}"),
+		"). Without a match, where a policy keeps the path only, a segment is kept only when it has the shape of a path word (letters, digits and dashes, at most ",
+		code(strconv.Itoa(shapeLen(cfg))), " bytes, at most ", code(strconv.Itoa(shapeDigits(cfg))), " % digits, few case changes), else it becomes ", code("{id}"),
+		". When a site lists origins, its page URLs must use one of their hosts: a sub-domain is reduced to it, any other host drops the URL.")
+	if len(routed) > 0 {
+		d.list(routed...)
+	} else {
+		d.para("No site declares routes.")
+	}
 	d.para("Each record lists the kinds removed from it in a ", code("scrubbed"), " field, and the gateway counts them per kind (",
 		code("beacongate_anonymize_scrubbed_total"), ").")
 	var keep []string
@@ -522,4 +538,18 @@ func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+func shapeLen(cfg *config.Config) int {
+	if cfg.Scan.PathMaxLength > 0 {
+		return cfg.Scan.PathMaxLength
+	}
+	return scrub.DefaultPathMaxLength
+}
+
+func shapeDigits(cfg *config.Config) int {
+	if cfg.Scan.PathMaxDigitPercent > 0 {
+		return cfg.Scan.PathMaxDigitPercent
+	}
+	return scrub.DefaultPathMaxDigitPercent
 }

@@ -23,6 +23,15 @@ func TestNoAllocs(t *testing.T) {
 		f("AppendURL "+mode.String(), func() { dst, _ = c.AppendURL(dst[:0], in, mode) })
 	}
 	f("AppendText", func() { dst, _ = c.AppendText(dst[:0], text) })
+	// Issue 18: page URLs of a site with hosts and routes, and the new
+	// detectors in text.
+	page := []byte("https://jane.shop.example/user/jane-doe/orders;jsessionid=AB12?passwort=x&utm_campaign=5f2b8a1c9d3e4f6a#/c/Jane_Doe")
+	site := []byte(shopSite.ID)
+	for _, mode := range []URLMode{URLPath, URLClean} {
+		f("AppendPageURL "+mode.String(), func() { dst, _ = siteCleaner.AppendPageURL(dst[:0], page, mode, site) })
+	}
+	more := []byte("Jane's iPhone 00:1A:2B:3C:4D:5E 192.0.2.7 2001:db8::1 12345678Z AB 12 34 56 C amFuZS5kb2VAZXhhbXBsZS5vcmc= 4111.1111.1111.1111")
+	f("AppendText issue 18", func() { dst, _ = c.AppendText(dst[:0], more) })
 	out, found := c.AppendURL(nil, in, URLClean)
 	t.Logf("400-byte URL -> %d bytes, found %s: %s", len(out), found, out)
 }

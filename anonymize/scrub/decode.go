@@ -7,8 +7,9 @@ import (
 
 // maxDecodeRounds bounds nested percent-decoding ("%2540" → "%40" → "@"):
 // a URL inside a parameter of a URL inside a parameter is seen through,
-// and adversarial input cannot make decoding loop.
-const maxDecodeRounds = 4
+// and adversarial input cannot make decoding loop. A value still holding
+// escapes after that many rounds is treated as a token (fail closed).
+const maxDecodeRounds = 8
 
 func unhex(c byte) byte {
 	switch {

@@ -1,5 +1,7 @@
 package scrub
 
+import "bytes"
+
 // Character classes, one table lookup per byte.
 const (
 	cDigit     uint8 = 1 << iota
@@ -42,14 +44,29 @@ var class = func() (t [256]uint8) {
 	return t
 }()
 
+// Scan flags: the context a value comes from.
+const (
+	// fCampaign: a utm_* value. Campaign ids are hex or base64 ids that
+	// name a campaign, not a person, so the token rule does not apply
+	// (every other detector does).
+	fCampaign uint8 = 1 << iota
+)
+
 // scan returns the kinds of all personal-data spans in b.
-func (c *Cleaner) scan(b []byte) Found {
-	if !worthScanning(b) {
+func (c *Cleaner) scan(b []byte) Found { return c.scanFlags(b, 0) }
+
+func (c *Cleaner) scanFlags(b []byte, flags uint8) Found {
+	if bytes.IndexByte(b, '%') >= 0 && hasEscape(b) {
+		// Still encoded after maxDecodeRounds: fail closed.
+		return KindToken.bit()
+	}
+	feat := features(b)
+	if feat == 0 {
 		return 0
 	}
 	var f Found
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i)
+		s, e, k := c.nextSpan(b, i, flags, feat)
 		if s < 0 {
 			break
 		}
@@ -59,23 +76,66 @@ func (c *Cleaner) scan(b []byte) Found {
 	return f
 }
 
-// worthScanning is a fast pre-check: every detector needs an '@' or a
-// digit, so most path segments ("products", "shoes") are done in one pass.
-func worthScanning(b []byte) bool {
+// Features of a scanned value, found by [features] in one pass; each
+// detector runs only when what it needs is there.
+const (
+	featAt    uint8 = 1 << iota // an '@': e-mail
+	featDigit                   // a digit: numbers, ids, addresses, most tokens
+	featApos                    // an apostrophe: device names
+	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
+)
+
+// features is a fast pre-check: every detector needs an '@', a digit, an
+// apostrophe (device names) or a run of 12 or more letters (letter tokens,
+// base64), so most path segments ("products", "shoes") are done in one
+// pass. It returns 0 when no detector can match.
+func features(b []byte) uint8 {
+	var f uint8
 	for _, ch := range b {
-		if ch == '@' || class[ch]&cDigit != 0 {
-			return true
+		f |= featOf[ch]
+	}
+	// The run matters only without digits: every detector that needs it
+	// also runs when there is a digit.
+	if f&featDigit != 0 || len(b) < 12 {
+		return f
+	}
+	run := 0
+	for _, ch := range b {
+		if runOf[ch] == 0 {
+			run = 0
+			continue
+		}
+		if run++; run >= 12 {
+			return f | featRun
 		}
 	}
-	return false
+	return f
 }
+
+var featOf, runOf = func() (f, r [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case class[c]&cDigit != 0:
+			f[c] = featDigit
+		case c == '@':
+			f[c] = featAt
+		case c == '\'' || c == 0xe2:
+			f[c] = featApos
+		}
+		if class[c]&cLetter != 0 || c == '+' || c == '/' {
+			r[c] = 1
+		}
+	}
+	return f, r
+}()
 
 // nextSpan returns the first personal-data span b[start:end] that begins at
 // or after from, or start = -1. from is 0 or the end of the previous span,
 // which will be a marker, so it counts as a word boundary. Each detector
 // starts only at its own word boundary, and each is bounded, so a scan is
 // linear in len(b).
-func (c *Cleaner) nextSpan(b []byte, from int) (start, end int, k Kind) {
+func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end int, k Kind) {
+	digit := feat&featDigit != 0
 	for i := from; i < len(b); i++ {
 		ch := b[i]
 		cl := class[ch]
@@ -85,7 +145,7 @@ func (c *Cleaner) nextSpan(b []byte, from int) (start, end int, k Kind) {
 			prev = b[i-1]
 			pcl = class[prev]
 		}
-		if cl&cLocal != 0 && pcl&cLocal == 0 {
+		if feat&featAt != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
 			if e := matchEmail(b, i); e > 0 {
 				return i, e, KindEmail
 			}
@@ -93,17 +153,62 @@ func (c *Cleaner) nextSpan(b []byte, from int) (start, end int, k Kind) {
 		if pcl&cAlnum != 0 {
 			continue // inside a word
 		}
-		if cl&cLetter != 0 {
-			if e := matchIBAN(b, i); e > 0 {
-				return i, e, KindIBAN
+		if digit && (cl&(cDigit|cHexLetter) != 0 || ch == ':' && i+1 < len(b) && b[i+1] == ':') && addressLike(b, i) {
+			if e := matchMAC(b, i); e > 0 {
+				return i, e, KindMAC
+			}
+			if e := matchIPv6(b, i); e > 0 {
+				return i, e, KindIP
 			}
 		}
-		if cl&cToken != 0 && pcl&cToken == 0 {
-			if e := matchToken(b, i, c.keepUUIDs); e > 0 {
-				return i, e, KindToken
+		if digit && cl&cLetter != 0 && i+8 < len(b) && class[b[i+1]]&cLetter != 0 {
+			// IBAN and NINO: two letters, then a digit (or a space).
+			if c2 := class[b[i+2]]; c2&cDigit != 0 || b[i+2] == ' ' {
+				if e := matchIBAN(b, i); e > 0 {
+					return i, e, KindIBAN
+				}
+				if e := matchNINO(b, i); e > 0 {
+					return i, e, KindNationalID
+				}
+			}
+			// Codice fiscale: six letters, then a digit (or omocodia letter).
+			if i+16 <= len(b) && class[b[i+5]]&cLetter != 0 {
+				if e := matchCodiceFiscale(b, i); e > 0 {
+					return i, e, KindNationalID
+				}
 			}
 		}
-		if cl&cDigit != 0 || ch == '+' || ch == '(' {
+		if feat&featApos != 0 && cl&cLetter != 0 {
+			if e := matchDevice(b, i); e > 0 {
+				return i, e, KindDevice
+			}
+		}
+		if digit && i+8 < len(b) && class[b[i+6]]&cDigit != 0 && (cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
+			if e := matchDNI(b, i); e > 0 {
+				return i, e, KindNationalID
+			}
+		}
+		if digit && cl&cDigit != 0 && i+6 < len(b) && (b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.') &&
+			prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
+			// "Chrome/120.0.0.0" is a version, not an address.
+			if e := matchIPv4(b, i); e > 0 {
+				return i, e, KindIP
+			}
+		}
+		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 && longRun(b, i) {
+			// Both need a run of 12 (base64) or 16 (tokens) characters.
+			if prev != '+' && prev != '/' {
+				if e := matchBase64Email(b, i); e > 0 {
+					return i, e, KindEmail
+				}
+			}
+			if flags&fCampaign == 0 {
+				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
+					return i, e, KindToken
+				}
+			}
+		}
+		if digit && (cl&cDigit != 0 || ch == '+' || ch == '(') {
 			if prev == '+' && (i-1 == from || class[b[i-2]]&cAlnum == 0) {
 				continue // the number was tried from the '+'
 			}
@@ -124,6 +229,12 @@ func (c *Cleaner) nextSpan(b []byte, from int) (start, end int, k Kind) {
 			if e, k := matchNumber(b, i); e > 0 {
 				return i, e, k
 			}
+		}
+		// Nothing starts here: the rest of this word starts nothing either
+		// (no detector starts inside a word, and an e-mail's local part
+		// starts only after a byte that cannot be in it).
+		for cl&cAlnum != 0 && i+1 < len(b) && class[b[i+1]]&cAlnum != 0 {
+			i++
 		}
 	}
 	return -1, -1, KindNone
@@ -224,7 +335,7 @@ func matchIBAN(b []byte, i int) int {
 		}
 		ends[m] = p
 		m++
-		if p-s == 4 && p+1 < len(b) && (b[p] == ' ' || b[p] == '+') && class[b[p+1]]&cAlnum != 0 {
+		if p-s == 4 && p+1 < len(b) && (b[p] == ' ' || b[p] == '+' || b[p] == '-') && class[b[p+1]]&cAlnum != 0 {
 			p++
 			continue
 		}
@@ -250,7 +361,7 @@ func ibanValid(s []byte) bool {
 		}
 		for _, ch := range part {
 			switch cl := class[ch]; {
-			case ch == ' ' || ch == '+':
+			case ch == ' ' || ch == '+' || ch == '-':
 				continue
 			case cl&cDigit != 0:
 				r = (r*10 + int(ch-'0')) % 97
@@ -271,7 +382,31 @@ const (
 	minTokenRun   = 24 // base64-ish runs
 	minTokenChunk = 12
 	uuidLen       = 36
+	// Letter-only tokens: 20+ letters in random case (two or more
+	// upper-case pairs and four or more case changes, or a case change
+	// at every other letter; CamelCase words have neither), or 32+ letters whatever
+	// the case (no word of a path or sentence is that long).
+	minLetterToken = 20
+	maxWordLetters = 32
 )
+
+// letterToken reports whether the letters of w read as a random token.
+func letterToken(w []byte) bool {
+	if len(w) >= maxWordLetters {
+		return true
+	}
+	pairs, changes := 0, 0
+	for k := 1; k < len(w); k++ {
+		u0, u1 := class[w[k-1]]&cLetter != 0 && w[k-1] < 'a', class[w[k]]&cLetter != 0 && w[k] < 'a'
+		if u0 && u1 {
+			pairs++
+		}
+		if u0 != u1 {
+			changes++
+		}
+	}
+	return pairs >= 2 && changes >= 4 || len(w) >= 16 && 2*changes >= len(w)
+}
 
 // matchToken returns the end of the [A-Za-z0-9_-] run starting at i if the
 // run is a token, or 0.
@@ -302,6 +437,9 @@ func matchToken(b []byte, i int, keepUUIDs bool) int {
 		}
 		n := ce - cs
 		if n >= minHexToken && hexOnly && digits > 0 && letters > 0 {
+			return q
+		}
+		if digits <= 2 && n >= minLetterToken && letterToken(run[cs:ce]) {
 			return q
 		}
 		if long && n >= minTokenChunk && digits >= 2 && letters >= 2 {
@@ -413,6 +551,9 @@ func matchNumber(b []byte, i int) (int, Kind) {
 			if sb := sepBit(b[q]); sb != 0 {
 				m |= sb
 				q++
+				if sb == sepSpace && q < limit && b[q] == ' ' {
+					q++ // "4111  1111  1111  1111"
+				}
 			}
 		}
 		if q < limit && b[q] == '(' {
@@ -422,8 +563,8 @@ func matchNumber(b []byte, i int) (int, Kind) {
 		if m == 0 || q >= limit || class[b[q]]&cDigit == 0 {
 			break
 		}
-		if m&sepDot != 0 && (m != sepDot || mask&^sepDot != 0) || m&sepDot == 0 && mask&sepDot != 0 {
-			break
+		if !plus && (m&sepDot != 0 && (m != sepDot || mask&^sepDot != 0) || m&sepDot == 0 && mask&sepDot != 0) {
+			break // after a '+' anything goes: "+1 555.123.4567"
 		}
 		gsep[g-1] = m
 		mask |= m
@@ -479,11 +620,21 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask uint8) Kind {
 	if same {
 		return KindNone
 	}
-	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus) == 0 && d[0] != 0 && luhn(d) {
+	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus|sepDot) == 0 && cardRange(d) && luhn(d) {
 		return KindCard
 	}
 	if n > 15 {
 		return KindNone
+	}
+	if !plus && !paren && mask&^sepSpace == 0 {
+		switch {
+		case n == 15 && nirValid(d),
+			len(gs) == 1 && n == 11 && steuerIDValid(d),
+			len(gs) == 1 && n == 9 && bsnValid(d):
+			return KindNationalID
+		case len(gs) == 1 && bareInternational(d):
+			return KindPhone
+		}
 	}
 	if plus {
 		return KindPhone
@@ -511,7 +662,7 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask uint8) Kind {
 		return KindPhone
 	}
 	g := len(gs)
-	if g < 2 || g > 4 || gs[g-1] != 4 {
+	if g < 3 || g > 4 || gs[g-1] != 4 {
 		return KindNone
 	}
 	for _, s := range gs {
@@ -528,11 +679,15 @@ func dateLike(d []byte, gs []uint8) bool {
 	if len(gs) < 2 || len(gs) > 3 {
 		return false
 	}
-	year, off := false, 0
+	year, off, fours := false, 0, 0
 	for _, s := range gs {
 		switch s {
 		case 1, 2:
 		case 4:
+			fours++
+			if fours > 1 && len(gs) == 3 {
+				return false // "3530 4281 1951 ...": card groups, not a date
+			}
 			v := int(d[off])*1000 + int(d[off+1])*100 + int(d[off+2])*10 + int(d[off+3])
 			if v >= 1900 && v <= 2099 {
 				year = true
@@ -559,4 +714,73 @@ func luhn(d []byte) bool {
 		dbl = !dbl
 	}
 	return sum%10 == 0
+}
+
+// cardRange reports whether d has the length and issuer prefix (IIN) of a
+// payment card network: Visa, Mastercard, American Express, Diners, JCB,
+// Discover, UnionPay, Maestro or Mir. Luhn-valid product codes outside
+// these ranges ("1473020387504479") are not cards.
+func cardRange(d []byte) bool {
+	n := len(d)
+	p2 := int(d[0])*10 + int(d[1])
+	p3 := p2*10 + int(d[2])
+	p4 := p3*10 + int(d[3])
+	switch {
+	case d[0] == 4:
+		return n == 16 || n == 19
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720, p4 >= 2200 && p4 <= 2204:
+		return n == 16
+	case p2 == 34 || p2 == 37:
+		return n == 15
+	case p2 == 36, p3 >= 300 && p3 <= 305, p2 == 38 || p2 == 39:
+		return n >= 14 && n <= 16
+	case p4 >= 3528 && p4 <= 3589:
+		return n >= 16 && n <= 19
+	case d[0] == 6, p2 == 50, p2 >= 56 && p2 <= 58:
+		return n >= 13 && n <= 19
+	}
+	return false
+}
+
+// bareInternational reports whether the digits d, written without '+',
+// 00 or separators, are a mobile number with its country code
+// ("4915112345678"): Germany, UK, France, Spain, Italy, Netherlands,
+// Austria, Switzerland.
+func bareInternational(d []byte) bool {
+	n := len(d)
+	has := func(p string) bool {
+		for k := 0; k < len(p); k++ {
+			if d[k] != p[k]-'0' {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case has("4915"), has("4916"), has("4917"):
+		return n == 12 || n == 13
+	case has("447"):
+		return n == 12
+	case has("336"), has("337"), has("346"), has("347"), has("316"), has("417"):
+		return n == 11
+	case has("393"):
+		return n == 11 || n == 12
+	case has("436"):
+		return n >= 11 && n <= 13
+	}
+	return false
+}
+
+// longRun reports whether at least 12 token or base64 characters
+// ([A-Za-z0-9_-+/]) start at i.
+func longRun(b []byte, i int) bool {
+	if i+12 > len(b) {
+		return false
+	}
+	for _, ch := range b[i : i+12] {
+		if class[ch]&cToken == 0 && ch != '+' && ch != '/' {
+			return false
+		}
+	}
+	return true
 }

@@ -9,8 +9,9 @@
 // # What counts as personal data
 //
 // A value is scanned for the kinds below. Percent-escapes are decoded first
-// (up to four nested rounds, so "a%2540b.com" inside a redirect parameter is
-// still "a@b.com"). In query and fragment parameters a '+' is read both
+// (up to eight nested rounds, so "a%2540b.com" inside a redirect parameter is
+// still "a@b.com"; a value still escaped after that is a token: fail
+// closed). In query and fragment parameters a '+' is read both
 // ways, literally ("tel=+4915112345678" from a script) and as a space (an
 // HTML form's "c=4111+1111+1111+1111"); in paths and text it is literal.
 //
@@ -19,12 +20,17 @@
 //     label (TLD) of two or more letters (or "xn--..."). A last label that
 //     starts with two letters and goes on ("a@b.com1", "a@b.org-x") ends the
 //     address after its letters, so glued text cannot hide it.
-//     "@handle", "user@localhost" and "a@b" are not addresses.
-//   - [KindCard]: 13 to 19 digits, optionally grouped by single spaces,
-//     dashes or '+' (form encoding), first digit not 0, not all digits the
-//     same, Luhn check passes. A leading '+' or "(...)" means phone, never
-//     card. Luhn-valid long numbers that are not cards (about one in ten)
-//     are replaced too: fail closed.
+//     "@handle", "user@localhost" and "a@b" are not addresses. A run of 12
+//     to 128 base64 or base64url characters that decodes to text holding an
+//     address is an address too.
+//   - [KindCard]: 13 to 19 digits, optionally grouped by spaces (one or
+//     two), dashes, dots or '+' (form encoding), not all digits the same,
+//     with the length and issuer prefix of a card network (Visa 4 with 16
+//     or 19 digits, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners,
+//     JCB 3528-3589, Discover/UnionPay/Maestro 6, 50, 56-58, Mir), and the
+//     Luhn check passes. A leading '+' or "(...)" means phone, never card.
+//     Luhn-valid product codes and EAN-13 barcodes outside these ranges
+//     are kept.
 //   - [KindIBAN]: two letters, two check digits (02..98), then BBAN characters,
 //     15 to 34 characters in all, compact or in groups of four separated by
 //     single spaces (or '+'), any case; the ISO 13616 mod-97 check must give 1.
@@ -36,7 +42,10 @@
 //     a national trunk prefix: leading '0' then a non-zero digit, 9 to 13 digits
 //     (dot-separated numbers qualify only this way, with groups of 2+ digits);
 //     a leading "(" closed after the first group ("(555) 123-4567");
-//     2 to 4 groups of at most 4 digits whose last group has exactly 4 ("555-123-4567").
+//     3 or 4 groups of at most 4 digits whose last group has exactly 4 ("555-123-4567");
+//     11 to 13 bare digits that start with a country code and a mobile
+//     prefix ("4915112345678": DE, UK, FR, ES, IT, NL, AT, CH).
+//     After a '+', separators may mix ("+1 555.123.4567").
 //     Never a phone: dates and year ranges (2 or 3 groups of 1, 2 or 4 digits
 //     with a 4-digit group in 1900..2099: "2024-01-15", "15/01/2024",
 //     "2019-2024"; a run that starts with a date is not a phone, the scan
@@ -56,7 +65,27 @@
 //     least two digits and two letters (API keys, JWT parts, base64url
 //     tokens, click identifiers under other names). Slugs such as
 //     "top-10-products-for-summer-2024" have short chunks and are kept;
-//     long unbroken alphanumeric product codes may be replaced (fail closed).
+//     long unbroken alphanumeric product codes may be replaced (fail closed);
+//     or a chunk of 20+ letters (at most two digits) in random case (two
+//     upper-case pairs, four case changes), or of 32+ letters in any case
+//     (reset tokens made only of letters). The token rule does not apply to
+//     the values of utm_campaign, utm_id, utm_source and utm_medium, which
+//     name campaigns.
+//   - [KindIP]: a dotted-quad IPv4 address (not after "Product/", where it
+//     is a version) or an IPv6 address (eight groups, or fewer with "::").
+//     A URL whose host is an IP literal is dropped whole, unless it is a
+//     loopback address (127.x.x.x, [::1]), which names nobody.
+//   - [KindMAC]: six hex pairs separated by ':' or '-', three hex quads
+//     separated by '.' (with a letter), or 12 hex digits with letters and
+//     at least two digits.
+//   - [KindNationalID]: national ids with a check: DE Steuer-ID (11 digits,
+//     ISO 7064), ES DNI and NIE (check letter), FR NIR (15 digits, key mod
+//     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
+//     digits, eleven test), and the UK NINO by its format (no check
+//     exists).
+//   - [KindDevice]: a device named after its owner: a word, "'s" (or
+//     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)
+//     with up to two short model words.
 //
 // # URLs
 //
@@ -69,7 +98,8 @@
 // and in fragment parameters, a parameter is removed entirely when its name is a click identifier, a sensitive name
 // (see [Options]) or, with Options.DropUTM, a utm_* name, or when its
 // decoded "name=value" holds personal data. utm_* campaign parameters are
-// kept by default and still scanned. A fragment is a route and a parameter
+// kept by default and still scanned. Matrix parameters in a path segment
+// (";jsessionid=...") are judged like query parameters. A fragment is a route and a parameter
 // list when a '?' comes before any '=' ("#/r?a=b"), a parameter list when it
 // has an '=' ("#access_token=...&state=..."), and a route otherwise
 // ("#section-2", "#/users/1"); "x?gclid=1" inside a fragment list counts

@@ -52,6 +52,13 @@ func fuzzSeeds(f *testing.F) {
 		"2024-01-15 0151 1234567 (4111 1111 1111 1111) 550e8400-e29b-41d4-a716-446655440000",
 		"see (https://a.example/?gclid=1) and a%40b.com, 100% sure",
 		"Grüße – jörg@müller.de ☎ 030 12345678",
+		// Issue 18 detectors.
+		"http://10.1.2.3:8080/p/2001:db8::1/x;jsessionid=AB12?mac=00:1A:2B:3C:4D:5E&m=001a.2b3c.4d5e",
+		"https://a.example/u/12345678Z/X1234567L/AB 12 34 56 C/RSSMRA85T10A562S/86095742719/111222333",
+		"Jane's iPhone, Jörg’s MacBook Pro, 1 85 05 78 006 084 91, 4915112345678, +1 555.123.4567",
+		"amFuZS5kb2VAZXhhbXBsZS5vcmc= eyJhbGciOiJIUzI1NiJ9 QmVyLkFqZXRaWFlCUGdVFR Chrome/120.0.0.0",
+		"https://a.example/?utm_campaign=5f2b8a1c9d3e4f6a&passwort=x&r=a%2525252540b.com",
+		"4111.1111.1111.1111 4111  1111  1111  1111 DE89-3704-0044-0532-0130-00",
 	} {
 		f.Add([]byte(s), uint16(len(s)*7))
 	}
@@ -105,6 +112,60 @@ func FuzzAppendText(f *testing.F) {
 			if n := testing.AllocsPerRun(5, func() { dst, _ = c.AppendText(dst[:0], data) }); n != 0 {
 				t.Fatalf("%q: %v allocs per AppendText with a large enough dst; want 0", data, n)
 			}
+		}
+	})
+}
+
+// FuzzAppendPageURL checks page URLs of a site with declared hosts and
+// routes: idempotent, valid UTF-8, the planted e-mail never survives, no
+// allocation with a large enough dst.
+func FuzzAppendPageURL(f *testing.F) {
+	fuzzSeeds(f)
+	for _, s := range []string{
+		"https://shop.example/products/555-1234", "https://jane.shop.example/user/jane/orders",
+		"https://shop.example/orders/550e8400-e29b-41d4-a716-446655440000?x=1", "https://evil.example/",
+		"https://shop.example/blog/top-10-x/extra", "https://shop.example/customers/K1234567#/r",
+		"https://shop.example:8443/archive/2024", "//shop.example/reset/aBcDeFgHiJkL",
+	} {
+		f.Add([]byte(s), uint16(len(s)*5))
+	}
+	site := []byte(shopSite.ID)
+	f.Fuzz(func(t *testing.T, data []byte, where uint16) {
+		for _, mode := range []URLMode{URLOrigin, URLPath, URLClean} {
+			out, _ := siteCleaner.AppendPageURL(nil, data, mode, site)
+			if utf8.Valid(data) && !utf8.Valid(out) {
+				t.Fatalf("%s: invalid UTF-8 out of valid input %q: %q", mode, data, out)
+			}
+			again, _ := siteCleaner.AppendPageURL(nil, out, mode, site)
+			if !bytes.Equal(again, out) {
+				t.Fatalf("%s: not idempotent:\n in   %q\n once %q\n twice %q", mode, data, out, again)
+			}
+			in := plant(data, where)
+			if out, _ := siteCleaner.AppendPageURL(nil, in, mode, site); emailSurvives(out) {
+				t.Fatalf("%s: planted e-mail survived: %q -> %q", mode, in, out)
+			}
+		}
+		if !raceEnabled {
+			dst := make([]byte, 0, 4*len(data)+64)
+			if n := testing.AllocsPerRun(5, func() { dst, _ = siteCleaner.AppendPageURL(dst[:0], data, URLPath, site) }); n != 0 {
+				t.Fatalf("%q: %v allocs per AppendPageURL with a large enough dst; want 0", data, n)
+			}
+		}
+	})
+}
+
+// FuzzParseRoute: any route text gives a route or a reason, never a panic,
+// and a route accepted by ParseRoute compiles.
+func FuzzParseRoute(f *testing.F) {
+	for _, s := range []string{"/products/{sku}", "/user/{id}/orders", "/o/{order:uuid}", "/p/{x", "p", "/{}", "//", "/a/{slug}/{number}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, r string) {
+		if ParseRoute(r) != "" {
+			return
+		}
+		if _, err := New(Options{Sites: []Site{{ID: "s", Routes: []string{r}}}}); err != nil {
+			t.Fatalf("ParseRoute accepted %q but New failed: %v", r, err)
 		}
 	})
 }

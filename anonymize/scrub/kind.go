@@ -4,36 +4,48 @@ package scrub
 // scanner reports.
 type Kind uint8
 
-// Kinds reported in a [Found] set. The first five are kinds of value and
-// have a marker; the others name removals that leave no marker.
+// Kinds reported in a [Found] set. KindEmail to KindDevice are kinds of
+// value and have a marker; the others name removals that leave no marker.
 const (
-	KindNone      Kind = iota
-	KindEmail          // e-mail address
-	KindPhone          // phone number
-	KindCard           // payment card number (Luhn-checked)
-	KindIBAN           // IBAN (mod-97 checked)
-	KindToken          // long token, hash or UUID
-	KindClickID        // click identifier parameter (gclid, fbclid, ...)
-	KindParam          // parameter removed by its name (sensitive names, Options.DropParams, utm_* with DropUTM)
-	KindUserinfo       // "user:password@" in a URL authority
-	KindMalformed      // input that could not be parsed safely; dropped or cut to its origin
+	KindNone       Kind = iota
+	KindEmail           // e-mail address
+	KindPhone           // phone number
+	KindCard            // payment card number (Luhn-checked)
+	KindIBAN            // IBAN (mod-97 checked)
+	KindToken           // long token, hash or UUID
+	KindIP              // IPv4 or IPv6 address
+	KindMAC             // MAC address (colons, dashes, dots or 12 hex digits)
+	KindNationalID      // national id with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN)
+	KindDevice          // a device named after its owner ("Jane's iPhone")
+	KindClickID         // click identifier parameter (gclid, fbclid, ...)
+	KindParam           // parameter removed by its name (sensitive names, Options.DropParams, utm_* with DropUTM)
+	KindUserinfo        // "user:password@" in a URL authority
+	KindMalformed       // input that could not be parsed safely; dropped or cut to its origin
+	KindHost            // page URL host outside the site's hosts (dropped) or a sub-domain of one (reduced)
+	KindSegment         // path segment replaced by "{id}": a route placeholder or the path-shape rule
 
 	// KindLast is the last valid Kind, for loops over all kinds:
 	// for k := KindEmail; k <= KindLast; k++.
-	KindLast = KindMalformed
+	KindLast = KindSegment
 )
 
 var kindNames = [...]string{
-	KindNone:      "none",
-	KindEmail:     "email",
-	KindPhone:     "phone",
-	KindCard:      "card",
-	KindIBAN:      "iban",
-	KindToken:     "token",
-	KindClickID:   "click_id",
-	KindParam:     "param",
-	KindUserinfo:  "userinfo",
-	KindMalformed: "malformed",
+	KindNone:       "none",
+	KindEmail:      "email",
+	KindPhone:      "phone",
+	KindCard:       "card",
+	KindIBAN:       "iban",
+	KindToken:      "token",
+	KindIP:         "ip",
+	KindMAC:        "mac",
+	KindNationalID: "national_id",
+	KindDevice:     "device_name",
+	KindClickID:    "click_id",
+	KindParam:      "param",
+	KindUserinfo:   "userinfo",
+	KindMalformed:  "malformed",
+	KindHost:       "host",
+	KindSegment:    "segment",
 }
 
 // String returns the kind's lower-case name, usable as a metric label.
@@ -45,11 +57,15 @@ func (k Kind) String() string {
 }
 
 var kindMarkers = [...]string{
-	KindEmail: "[email]",
-	KindPhone: "[phone]",
-	KindCard:  "[card]",
-	KindIBAN:  "[iban]",
-	KindToken: "[token]",
+	KindEmail:      "[email]",
+	KindPhone:      "[phone]",
+	KindCard:       "[card]",
+	KindIBAN:       "[iban]",
+	KindToken:      "[token]",
+	KindIP:         "[ip]",
+	KindMAC:        "[mac]",
+	KindNationalID: "[id]",
+	KindDevice:     "[device]",
 }
 
 // Marker returns the text that replaces a value of kind k in a path
@@ -67,7 +83,8 @@ func (k Kind) Marker() string {
 type Found uint16
 
 // valueKinds are the kinds detected in values; each has a marker.
-const valueKinds = Found(1<<KindEmail | 1<<KindPhone | 1<<KindCard | 1<<KindIBAN | 1<<KindToken)
+const valueKinds = Found(1<<KindEmail | 1<<KindPhone | 1<<KindCard | 1<<KindIBAN | 1<<KindToken |
+	1<<KindIP | 1<<KindMAC | 1<<KindNationalID | 1<<KindDevice)
 
 func (k Kind) bit() Found { return 1 << k }
 
@@ -76,7 +93,7 @@ func (f Found) Has(k Kind) bool { return f&k.bit() != 0 }
 
 // first returns the lowest value kind in f, or KindNone.
 func (f Found) first() Kind {
-	for k := KindEmail; k <= KindToken; k++ {
+	for k := KindEmail; k <= KindDevice; k++ {
 		if f.Has(k) {
 			return k
 		}

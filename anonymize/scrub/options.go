@@ -29,6 +29,14 @@ type Options struct {
 	// removed, because a UUID names one object (often a user, session or
 	// order) and the gateway cannot tell which.
 	KeepUUIDs bool
+
+	// Sites declare hosts and routes of page URLs, used by
+	// [Cleaner.AppendPageURL].
+	Sites []Site
+
+	// Shape is the path-shape rule applied in [URLPath] mode to page URL
+	// segments of a declared site that match no route.
+	Shape Shape
 }
 
 // DefaultOptions returns the default options, which are the zero value.
@@ -48,10 +56,25 @@ var BuiltinClickIDs = []string{
 // they name, even when the value does not look like personal data
 // ("password=hunter2").
 var BuiltinDropParams = []string{
+	// Contact data.
 	"email", "e-mail", "mail", "phone", "tel", "mobile",
-	"password", "passwd", "pwd", "secret", "client_secret",
-	"token", "access_token", "id_token", "refresh_token", "auth", "apikey", "api_key",
-	"session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid",
+	// Passwords in several languages, PINs and one-time codes.
+	"password", "passwd", "pwd", "pass", "passwort", "kennwort", "mot_de_passe", "motdepasse", "mdp",
+	"contrasena", "contraseña", "senha", "wachtwoord", "haslo", "parola", "losenord", "salasana",
+	"pin", "otp", "cvv", "cvc",
+	// Secrets, credentials and signatures.
+	"secret", "client_secret", "key", "api-key", "apikey", "api_key", "signature", "sig",
+	"x-amz-signature", "x-amz-credential", "x-amz-security-token", "credential", "credentials", "jwt",
+	// OAuth and OpenID Connect.
+	"code", "auth_code", "authorization_code", "state", "nonce", "code_verifier", "code_challenge",
+	"token", "access_token", "id_token", "refresh_token", "auth", "reset_token", "resettoken", "reset",
+	// Sessions.
+	"session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid", "aspsessionid", "cfid", "cftoken",
+	// Who the visitor is: names, dates of birth, postal addresses.
+	"name", "fullname", "full_name", "first_name", "firstname", "last_name", "lastname", "surname",
+	"vorname", "nachname", "nom", "prenom", "username", "user_name", "login",
+	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
+	"address", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
 }
 
 // maxParamName bounds configured names; longer names in a URL cannot match
@@ -64,6 +87,10 @@ type Cleaner struct {
 	params    map[string]Kind // lower-case name → KindClickID or KindParam
 	dropUTM   bool
 	keepUUIDs bool
+
+	sites          map[string]*site
+	shapeMaxLen    int
+	shapeMaxDigits int
 }
 
 // OptionError reports one invalid configured name.
@@ -104,6 +131,31 @@ func New(opts Options) (*Cleaner, error) {
 	}
 	add("DropParams", opts.DropParams, KindParam)
 	add("ExtraClickIDs", opts.ExtraClickIDs, KindClickID)
+	c.shapeMaxLen, c.shapeMaxDigits = opts.Shape.MaxLength, opts.Shape.MaxDigitPercent
+	if c.shapeMaxLen <= 0 {
+		c.shapeMaxLen = defaultMaxLength
+	}
+	if c.shapeMaxDigits <= 0 {
+		c.shapeMaxDigits = defaultMaxDigitPercent
+	}
+	for i, s := range opts.Sites {
+		st := &site{}
+		for _, h := range s.Hosts {
+			st.hosts = append(st.hosts, lowerString(h))
+		}
+		for _, r := range s.Routes {
+			segs, reason := parseRoute(r)
+			if reason != "" {
+				errs = append(errs, &OptionError{Field: "Sites", Index: i, Reason: "route " + strconv.Quote(r) + ": " + reason})
+				continue
+			}
+			st.routes = append(st.routes, segs)
+		}
+		if c.sites == nil {
+			c.sites = map[string]*site{}
+		}
+		c.sites[s.ID] = st
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

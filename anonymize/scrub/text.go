@@ -58,12 +58,13 @@ func isOpener(ch byte) bool {
 
 // appendPlain appends b with each span replaced by its marker.
 func (c *Cleaner) appendPlain(dst, b []byte, found Found) ([]byte, Found) {
-	if !worthScanning(b) {
+	feat := features(b)
+	if feat == 0 {
 		return append(dst, b...), found
 	}
 	last := 0
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i)
+		s, e, k := c.nextSpan(b, i, 0, feat)
 		if s < 0 {
 			break
 		}

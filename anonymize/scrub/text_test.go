@@ -37,7 +37,7 @@ func TestAppendText(t *testing.T) {
 	f("01511234567", "[phone]", "phone")
 	f("(555) 123-4567", "[phone]", "phone")
 	f("555-123-4567", "[phone]", "phone")
-	f("555 1234", "[phone]", "phone")
+	f("555 1234", "555 1234", "none") // issue 18: two groups without a prefix are product codes as often as phones
 	f("01.23.45.67.89", "[phone]", "phone")
 	f("Ruf an: 0151 1234567!", "Ruf an: [phone]!", "phone")
 	f("2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024", "2024-01-15 15/01/2024 15.01.2024 2019-2024 1/2/2024", "none")
@@ -57,7 +57,10 @@ func TestAppendText(t *testing.T) {
 	f("4111111111111111", "[card]", "card")
 	f("5500-0000-0000-0004", "[card]", "card")
 	f("3782 822463 10005", "[card]", "card")
-	f("4222222222222", "[card]", "card") // 13 digits
+	f("4222222222222", "4222222222222", "none") // 13-digit Visa numbers are no longer issued; EAN-13 codes look the same
+	f("4111.1111.1111.1111 4111  1111  1111  1111", "[card] [card]", "card")
+	f("3530 4281 1951 6710", "[card]", "card")        // a group that reads as a year
+	f("1473020387504479", "1473020387504479", "none") // Luhn-valid, outside every card range
 	f("4111111111111112", "4111111111111112", "none")
 	f("0000 0000 0000 0000", "0000 0000 0000 0000", "none")
 
@@ -74,12 +77,25 @@ func TestAppendText(t *testing.T) {
 	f("id=550e8400-e29b-41d4-a716-446655440000", "id=[token]", "token")
 	f("user-550E8400-E29B-41D4-A716-446655440000-x", "[token]", "token")
 	f("key sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123", "key [token]", "token")
-	// A JWT: payload and signature go; the short header (the algorithm,
-	// 20 characters) is under the 24-character threshold and stays.
+	// A JWT: every part goes; the short header (20 characters of base64
+	// in random case) reads as a letter token.
 	f("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-		"eyJhbGciOiJIUzI1NiJ9.[token].[token]", "token")
+		"[token].[token].[token]", "token")
 	f("top-10-products-for-summer-2024 internationalization-2024-edition", "top-10-products-for-summer-2024 internationalization-2024-edition", "none")
-	f("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "none")
+	// Issue 18: 32 letters in a row are a token (reset tokens made only
+	// of letters); shorter mixed words stay.
+	f("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef deadbeef dQw4w9WgXcQ", "[token] deadbeef dQw4w9WgXcQ", "token")
+	f("SuperLightRunningShoe QmVyLkFqZXRaWFlCUGdVFR", "SuperLightRunningShoe [token]", "token")
+
+	// Issue 18 detectors, and what they leave alone.
+	f("from 192.0.2.7 or 2001:db8::1 via fe80::1", "from [ip] or [ip] via [ip]", "ip")
+	f("Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "none")
+	f("mac 00:1A:2B:3C:4D:5E, 00-1a-2b-3c-4d-5e, 001a.2b3c.4d5e, 001a2b3c4d5e", "mac [mac], [mac], [mac], [mac]", "mac")
+	f("ids 12345678Z X1234567L AB 12 34 56 C RSSMRA85T10A562S", "ids [id] [id] [id] [id]", "national_id")
+	f("Steuer-ID 86095742719, BSN 111222333, NIR 1 85 05 78 006 084 91", "Steuer-ID [id], BSN [id], NIR [id]", "national_id")
+	f("Jane's iPhone, Jörg’s MacBook Pro and the iPhone 15", "[device], [device] and the iPhone 15", "device_name")
+	f("amFuZS5kb2VAZXhhbXBsZS5vcmc= and SGVsbG8gd29ybGQ=", "[email] and SGVsbG8gd29ybGQ=", "email")
+	f("+1 555.123.4567 4915112345678 DE89-3704-0044-0532-0130-00", "[phone] [phone] [iban]", "phone|iban")
 
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")

@@ -42,6 +42,11 @@ func (m URLMode) String() string {
 // is empty (only KindMalformed reported) when rawURL cannot be parsed
 // safely; see the package doc for the rules.
 func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
+	return c.appendURL(dst, rawURL, mode, nil)
+}
+
+// appendURL is AppendURL with the rules of a site (nil: none).
+func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte, Found) {
 	s := trimSpace(rawURL)
 	if len(s) == 0 {
 		return dst, 0
@@ -80,6 +85,21 @@ func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
 		if !validHost(auth) {
 			return dst[:start], found | KindMalformed.bit()
 		}
+		if isIPHost(auth) && !isLoopbackHost(auth) {
+			// An address names a machine, often the visitor's own: the
+			// whole URL goes.
+			return dst[:start], found | KindIP.bit()
+		}
+		if st != nil {
+			keep, reduced, ok := st.checkHost(auth)
+			if !ok {
+				return dst[:start], found | KindHost.bit()
+			}
+			if reduced {
+				found |= KindHost.bit()
+			}
+			auth = keep
+		}
 		if scheme != nil {
 			dst = appendLower(dst, scheme)
 			dst = append(dst, "://"...)
@@ -97,7 +117,12 @@ func (c *Cleaner) AppendURL(dst, rawURL []byte, mode URLMode) ([]byte, Found) {
 	}
 
 	pathEnd := indexAny3(rest, '?', '#', '#')
-	dst, found = c.appendPath(dst, rest[:pathEnd], found)
+	path := rest[:pathEnd]
+	if r := st.matchRoute(path); r != nil {
+		dst, found = c.appendRoute(dst, path, r, found)
+	} else {
+		dst, found = c.appendPathShape(dst, path, found, st != nil && mode == URLPath)
+	}
 	if mode == URLPath {
 		return dst, found
 	}
@@ -121,6 +146,12 @@ var slashSlash = []byte("//")
 // appendPath appends path with each segment that holds personal data
 // replaced by its marker.
 func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
+	return c.appendPathShape(dst, path, found, false)
+}
+
+// appendPathShape is appendPath, with the path-shape rule applied to
+// each segment left when shape is set.
+func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]byte, Found) {
 	for {
 		j := bytes.IndexByte(path, '/')
 		seg := path
@@ -128,13 +159,11 @@ func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
 			seg = path[:j]
 		}
 		if len(seg) > 0 {
-			var view []byte
-			dst, view = decodeView(dst, seg, false)
-			if f := c.scan(view); f != 0 {
-				found |= f
-				dst = append(dst, f.first().Marker()...)
-			} else {
-				dst = append(dst, seg...)
+			mark := len(dst)
+			dst, found = c.appendSegment(dst, seg, found)
+			if shape && len(dst) > mark && dst[mark] != '[' && !c.shapeOK(dst[mark:]) {
+				dst = append(dst[:mark], idMarker...)
+				found |= KindSegment.bit()
 			}
 		}
 		if j < 0 {
@@ -143,6 +172,86 @@ func (c *Cleaner) appendPath(dst, path []byte, found Found) ([]byte, Found) {
 		dst = append(dst, '/')
 		path = path[j+1:]
 	}
+}
+
+// appendSegment appends one path segment, or its marker when it holds
+// personal data. Matrix parameters (";jsessionid=...") are judged like
+// query parameters and removed when their name or value says so.
+func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
+	mark := len(dst)
+	base, matrix := seg, []byte(nil)
+	if k := bytes.IndexByte(seg, ';'); k >= 0 {
+		base, matrix = seg[:k], seg[k+1:]
+	}
+	var view []byte
+	dst, view = decodeView(dst, base, false)
+	if f := c.scan(view); f != 0 {
+		found |= f
+		dst = append(dst, f.first().Marker()...)
+	} else {
+		dst = append(dst, base...)
+	}
+	for len(matrix) > 0 {
+		param := matrix
+		if k := bytes.IndexByte(matrix, ';'); k >= 0 {
+			param, matrix = matrix[:k], matrix[k+1:]
+		} else {
+			matrix = nil
+		}
+		if len(param) == 0 {
+			continue
+		}
+		var f Found
+		if dst, f = c.judgeParam(dst, param); f != 0 {
+			found |= f
+			continue
+		}
+		dst = append(dst, ';')
+		dst = append(dst, param...)
+	}
+	if len(dst) == mark {
+		// ";jsessionid=..." alone: an empty segment would turn "/;/x"
+		// into "//x", a host.
+		dst = append(dst, idMarker...)
+		found |= KindSegment.bit()
+	}
+	return dst, found
+}
+
+// isLoopbackHost reports whether host (with an optional port) is a
+// loopback literal, 127.x.x.x or [::1]: the same on every machine, so it
+// names nobody (and local development and tests use it).
+func isLoopbackHost(host []byte) bool {
+	if bytes.HasPrefix(host, []byte("[::1]")) {
+		return len(host) == 5 || host[5] == ':'
+	}
+	if k := bytes.LastIndexByte(host, ':'); k >= 0 {
+		host = host[:k]
+	}
+	return bytes.HasPrefix(host, []byte("127.")) && matchIPv4(host, 0) == len(host)
+}
+
+// isIPHost reports whether host (with an optional port) is an IP literal:
+// bracketed IPv6, dotted IPv4, or a bare number ("http://3232235777/").
+func isIPHost(host []byte) bool {
+	if len(host) > 0 && host[0] == '[' {
+		return true
+	}
+	if k := bytes.LastIndexByte(host, ':'); k >= 0 {
+		host = host[:k]
+	}
+	if len(host) == 0 {
+		return false
+	}
+	if matchIPv4(host, 0) == len(host) {
+		return true
+	}
+	for _, ch := range host {
+		if class[ch]&cDigit == 0 && ch != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendParams appends the kept parameters of q, separated by '&', with
@@ -195,8 +304,12 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	}
 	// '+' is read both ways: literally ("tel=+4915112345678" from a
 	// script) and as a space (an HTML form's "c=4111+1111+1111+1111").
+	var flags uint8
+	if campaignName(view) {
+		flags = fCampaign
+	}
 	dst, view = decodeView(dst, param, false)
-	if f := c.scan(view); f != 0 {
+	if f := c.scanFlags(view, flags); f != 0 {
 		return dst, f
 	}
 	if bytes.IndexByte(param, '=') < 0 && bytes.IndexByte(param, '/') >= 0 {
@@ -211,7 +324,7 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 		return dst, 0
 	}
 	dst, view = decodeView(dst, param, true)
-	return dst, c.scan(view)
+	return dst, c.scanFlags(view, flags)
 }
 
 // scanSegments scans each '/'-separated segment of s as appendPath does,
@@ -234,6 +347,27 @@ func (c *Cleaner) scanSegments(dst, s []byte) Found {
 		}
 	}
 	return 0
+}
+
+// SensitiveName reports why a value under name (a query parameter or a
+// property key, matched like parameter names: case-insensitively, after
+// percent-decoding) must be removed whatever it holds: KindParam for a
+// sensitive name (a password, a token, a person's name, ...), KindClickID
+// for a click identifier, utm_* with Options.DropUTM; 0 when the name says
+// nothing.
+func (c *Cleaner) SensitiveName(name []byte) Found {
+	if hasEscape(name) {
+		var buf [maxParamName]byte
+		if len(name) > 3*maxParamName {
+			return 0
+		}
+		dec := appendUnescape(buf[:0], name, false)
+		if len(dec) > maxParamName {
+			return 0
+		}
+		return c.lookupName(dec)
+	}
+	return c.lookupName(name)
 }
 
 // lookupName returns the removal kind for a decoded parameter name, or 0.
@@ -387,4 +521,15 @@ func equalFold(s []byte, lower string) bool {
 
 func hasPrefixFold(s []byte, lower string) bool {
 	return len(s) >= len(lower) && equalFold(s[:len(lower)], lower)
+}
+
+// campaignName reports whether name is a campaign-level utm_* parameter,
+// whose hex or base64 values name a campaign, not a person. utm_content
+// and utm_term are often per recipient and keep the token rule.
+func campaignName(name []byte) bool {
+	if len(name) < 6 || name[0]|0x20 != 'u' {
+		return false
+	}
+	return equalFold(name, "utm_campaign") || equalFold(name, "utm_id") ||
+		equalFold(name, "utm_source") || equalFold(name, "utm_medium")
 }

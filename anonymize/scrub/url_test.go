@@ -67,7 +67,12 @@ func TestAppendURLClean(t *testing.T) {
 	f("https://a.example/reset/5f2b8a1c9d3e4f6a7b8c9d0e1f2a3b4c", "https://a.example/reset/[token]", "token")
 	f("https://a.example/o/550e8400-e29b-41d4-a716-446655440000/items", "https://a.example/o/[token]/items", "token")
 	f("https://a.example/?t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "https://a.example/", "token")
-	f("https://a.example/index.jsp;jsessionid=0A1B2C3D4E5F60718293A4B5C6D7E8F9", "https://a.example/[token]", "token")
+	f("https://a.example/index.jsp;jsessionid=0A1B2C3D4E5F60718293A4B5C6D7E8F9", "https://a.example/index.jsp", "param")
+	f("https://a.example/cart;JSESSIONID=ABCDEF;v=2/x", "https://a.example/cart;v=2/x", "param")
+	f("https://a.example/ip/192.168.100.200", "https://a.example/ip/[ip]", "ip")
+	f("https://a.example/login?passwort=geheim&code=abc&state=xyz&page=2", "https://a.example/login?page=2", "param")
+	f("https://a.example/?utm_campaign=5f2b8a1c9d3e4f6a&utm_content=5f2b8a1c9d3e4f6a", "https://a.example/?utm_campaign=5f2b8a1c9d3e4f6a", "token")
+	f("https://a.example/?r=jane%252525252540example.org", "https://a.example/", "email")
 	// Userinfo always goes.
 	f("https://jane:secret@a.example/x", "https://a.example/x", "userinfo")
 	f("https://jane.doe@example.org@a.example/", "https://a.example/", "userinfo")
@@ -96,7 +101,6 @@ func TestAppendURLNoFalsePositives(t *testing.T) {
 	f("https://a.example/v/dQw4w9WgXcQ")
 	f("https://a.example/p/B08N5WRWNW")
 	f("https://a.example/status/1728394857362718272") // snowflake id: 19 digits, Luhn fails
-	f("https://a.example/ip/192.168.100.200")
 	f("https://a.example/version/10.0.19045.3803")
 	f("https://a.example/@jane") // a handle, not an address
 	f("https://a.example/a-very-long-slug-with-many-words-and-a-year-2024-in-it")
@@ -152,7 +156,10 @@ func TestAppendURLMalformed(t *testing.T) {
 	f("https://exa mple.com/", "", "malformed")
 	f("https://exa%6Dple.com/", "", "malformed")
 	f("https://a.example:8080@/x", "", "userinfo|malformed")
-	f("http://[::1]:8080/x", "http://[::1]:8080/x", "none")
+	f("http://[::1]:8080/x", "http://[::1]:8080/x", "none") // loopback names nobody
+	f("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x", "none")
+	f("http://[2001:db8::1]:8080/x", "", "ip")
+	f("http://192.168.1.20/x", "", "ip")
 	f("ht tp://a.example/", "", "malformed")
 	f("1http://a.example/", "", "malformed")
 	// A control byte or space after the host: origin only.

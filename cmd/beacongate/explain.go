@@ -542,6 +542,14 @@ func (x *explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		add("http_clients", "HTTP client library (not a bot)", actions["http_clients"], clientResult)
 	}
 	add("url", string(e.URL), actions["url"], fields["url"])
+	if fields["url"] != nil {
+		// Which rule (a site route, the scanner, the path-shape rule) kept
+		// or replaced each path segment.
+		for _, r := range x.engine.ExplainPath(e, res.State) {
+			result, _ := json.Marshal(r.Result)
+			add("url segment", r.Segment, r.Rule, result)
+		}
+	}
 	add("referrer", string(e.Referrer), actions["referrer"], fields["referrer"])
 	add("user_id", string(e.UserID), actions["user_id"], fields["user"])
 	add("client_id", string(e.ClientID), actions["client_id"], fields["client"])

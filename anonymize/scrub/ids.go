@@ -1,0 +1,487 @@
+package scrub
+
+// Detectors for addresses, national ids, device names and encoded e-mails.
+// Each starts at a word boundary, reads a bounded distance and returns the
+// end of its match or 0, like the detectors in detect.go.
+
+func isHex(ch byte) bool { return class[ch]&(cDigit|cHexLetter) != 0 }
+
+// endsWord reports whether a match ending at e is not glued to more of a
+// word (an alphanumeric byte follows).
+func endsWord(b []byte, e int) bool {
+	return e >= len(b) || class[b[e]]&cAlnum == 0
+}
+
+// addressLike is the cheap pre-check for MAC and IPv6 addresses: a run of
+// at most four hex digits followed by ':', '-' or '.', or a run of 12.
+func addressLike(b []byte, i int) bool {
+	p := i
+	for p < len(b) && p-i < 13 && isHex(b[p]) {
+		p++
+	}
+	if p-i == 12 {
+		return true
+	}
+	return p-i <= 4 && p < len(b) && (b[p] == ':' || b[p] == '-' || b[p] == '.')
+}
+
+// matchIPv4 returns the end of a dotted-quad IPv4 address at i, or 0. A
+// fifth group ("1.2.3.4.5") or a glued word is not an address.
+func matchIPv4(b []byte, i int) int {
+	p := i
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			if p >= len(b) || b[p] != '.' {
+				return 0
+			}
+			p++
+		}
+		s, v := p, 0
+		for p < len(b) && p-s < 4 && class[b[p]]&cDigit != 0 {
+			v = v*10 + int(b[p]-'0')
+			p++
+		}
+		if p == s || p-s > 3 || v > 255 {
+			return 0
+		}
+	}
+	if !endsWord(b, p) || p+1 < len(b) && b[p] == '.' && class[b[p+1]]&cDigit != 0 {
+		return 0
+	}
+	return p
+}
+
+// matchIPv6 returns the end of an IPv6 address at i (hex groups of 1 to 4
+// separated by ':', eight of them or fewer with one "::"), or 0.
+func matchIPv6(b []byte, i int) int {
+	p, groups, hexDigits := i, 0, 0
+	double := false
+	limit := min(len(b), i+45)
+	for p < limit {
+		s := p
+		for p < limit && p-s < 5 && isHex(b[p]) {
+			p++
+		}
+		n := p - s
+		if n > 4 {
+			return 0
+		}
+		if n > 0 {
+			groups++
+			hexDigits += n
+		}
+		if p+1 < limit && b[p] == ':' && b[p+1] == ':' {
+			if double {
+				return 0
+			}
+			double = true
+			p += 2
+			if p >= limit || !isHex(b[p]) {
+				break
+			}
+			continue
+		}
+		if n > 0 && p+1 < limit && b[p] == ':' && isHex(b[p+1]) {
+			p++
+			continue
+		}
+		if n == 0 && !double {
+			return 0
+		}
+		break
+	}
+	if groups > 8 || hexDigits < 3 || !double && groups != 8 || double && groups > 7 || double && groups < 2 {
+		return 0
+	}
+	if p < len(b) && (class[b[p]]&cAlnum != 0 || b[p] == ':') {
+		return 0
+	}
+	return p
+}
+
+// matchMAC returns the end of a MAC address at i: six pairs of hex digits
+// separated by ':' or '-', three quads separated by '.', or 12 hex digits
+// with both letters and at least two digits; or 0.
+func matchMAC(b []byte, i int) int {
+	if i+12 > len(b) {
+		return 0
+	}
+	// 12 hex digits in one run.
+	p, digits, letters := i, 0, 0
+	for p < len(b) && p-i < 13 && isHex(b[p]) {
+		if class[b[p]]&cDigit != 0 {
+			digits++
+		} else {
+			letters++
+		}
+		p++
+	}
+	if p-i == 12 && endsWord(b, p) && digits >= 2 && letters >= 1 {
+		return p
+	}
+	if p-i < 2 {
+		return 0
+	}
+	switch sep := b[i+2]; {
+	case sep == ':' || sep == '-':
+		p = i
+		for g := 0; g < 6; g++ {
+			if g > 0 {
+				if p >= len(b) || b[p] != sep {
+					return 0
+				}
+				p++
+			}
+			if p+2 > len(b) || !isHex(b[p]) || !isHex(b[p+1]) {
+				return 0
+			}
+			p += 2
+		}
+	case i+4 < len(b) && b[i+4] == '.':
+		p = i
+		letters = 0
+		for g := 0; g < 3; g++ {
+			if g > 0 {
+				if p >= len(b) || b[p] != '.' {
+					return 0
+				}
+				p++
+			}
+			for k := 0; k < 4; k++ {
+				if p >= len(b) || !isHex(b[p]) {
+					return 0
+				}
+				if class[b[p]]&cLetter != 0 {
+					letters++
+				}
+				p++
+			}
+		}
+		if letters == 0 {
+			return 0 // "4111.1111.1111": digits in dotted groups are a number
+		}
+	default:
+		return 0
+	}
+	if !endsWord(b, p) || p < len(b) && (b[p] == ':' || (b[p] == '-' || b[p] == '.') && p+1 < len(b) && isHex(b[p+1])) {
+		return 0
+	}
+	return p
+}
+
+const dniLetters = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+// matchDNI returns the end of a Spanish DNI (8 digits and a check letter)
+// or NIE (X, Y or Z, 7 digits and a check letter), with an optional '-'
+// or ' ' before the letter, or 0.
+func matchDNI(b []byte, i int) int {
+	p, v := i, 0
+	switch b[i] | 0x20 {
+	case 'x', 'y', 'z':
+		v = int(b[i] | 0x20 - 'x')
+		p++
+		if p < len(b) && b[p] == '-' {
+			p++
+		}
+	}
+	s := p
+	for p < len(b) && p-s < 9 && class[b[p]]&cDigit != 0 {
+		v = v*10 + int(b[p]-'0')
+		p++
+	}
+	want := 8
+	if s > i {
+		want = 7
+	}
+	if p-s != want {
+		return 0
+	}
+	if p < len(b) && (b[p] == '-' || b[p] == ' ') {
+		p++
+	}
+	if p >= len(b) || b[p]&^0x20 != dniLetters[v%23] || !endsWord(b, p+1) {
+		return 0
+	}
+	return p + 1
+}
+
+// matchNINO returns the end of a UK National Insurance number (two
+// letters, six digits, optionally in pairs separated by spaces, and A to
+// D), or 0.
+func matchNINO(b []byte, i int) int {
+	if i+9 > len(b) {
+		return 0
+	}
+	for _, ch := range b[i : i+2] {
+		switch ch &^ 0x20 {
+		case 'D', 'F', 'I', 'Q', 'U', 'V':
+			return 0
+		}
+		if class[ch]&cLetter == 0 {
+			return 0
+		}
+	}
+	p := i + 2
+	for g := 0; g < 3; g++ {
+		if p < len(b) && b[p] == ' ' {
+			p++
+		}
+		if p+2 > len(b) || class[b[p]]&cDigit == 0 || class[b[p+1]]&cDigit == 0 {
+			return 0
+		}
+		p += 2
+	}
+	if p < len(b) && b[p] == ' ' {
+		p++
+	}
+	if p >= len(b) {
+		return 0
+	}
+	if c := b[p] &^ 0x20; c < 'A' || c > 'D' || !endsWord(b, p+1) {
+		return 0
+	}
+	return p + 1
+}
+
+var cfOdd = [36]uint8{1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23}
+
+// matchCodiceFiscale returns the end of an Italian codice fiscale (16
+// characters, the last a check letter), or 0. Digits may be replaced by
+// letters (omocodia), so only the check is strict.
+func matchCodiceFiscale(b []byte, i int) int {
+	const n = 16
+	if i+n > len(b) || !endsWord(b, i+n) {
+		return 0
+	}
+	sum := 0
+	for k := 0; k < n-1; k++ {
+		ch := b[i+k]
+		var idx int
+		switch cl := class[ch]; {
+		case cl&cDigit != 0:
+			if k < 6 {
+				return 0
+			}
+			idx = int(ch - '0')
+		case cl&cLetter != 0:
+			if k == 6 || k == 7 || k == 9 || k == 10 || k >= 12 {
+				// omocodia letters only: L M N P Q R S T U V
+				switch ch &^ 0x20 {
+				case 'L', 'M', 'N', 'P', 'Q', 'R', 'S', 'T', 'U', 'V':
+				default:
+					return 0
+				}
+			}
+			idx = 10 + int(ch&^0x20-'A')
+		default:
+			return 0
+		}
+		if k%2 == 0 {
+			sum += int(cfOdd[idx])
+		} else if idx >= 10 {
+			sum += idx - 10
+		} else {
+			sum += idx
+		}
+	}
+	if class[b[i+8]]&cLetter == 0 || class[b[i+11]]&cLetter == 0 {
+		return 0
+	}
+	if b[i+n-1]&^0x20 != byte('A'+sum%26) {
+		return 0
+	}
+	return i + n
+}
+
+// steuerIDValid checks a German tax id: 11 digits, first not 0, in the
+// first ten one digit twice or three times and the check digit by ISO 7064
+// MOD 11,10.
+func steuerIDValid(d []byte) bool {
+	if len(d) != 11 || d[0] == 0 {
+		return false
+	}
+	var count [10]uint8
+	for _, x := range d[:10] {
+		count[x]++
+	}
+	multi := 0
+	for _, n := range count {
+		switch {
+		case n == 2 || n == 3:
+			multi++
+		case n > 3:
+			return false
+		}
+	}
+	if multi != 1 {
+		return false
+	}
+	product := 10
+	for _, x := range d[:10] {
+		sum := (int(x) + product) % 10
+		if sum == 0 {
+			sum = 10
+		}
+		product = (sum * 2) % 11
+	}
+	ck := 11 - product
+	if ck == 10 {
+		ck = 0
+	}
+	return int(d[10]) == ck
+}
+
+// bsnValid checks a Dutch BSN: 9 digits passing the eleven test.
+func bsnValid(d []byte) bool {
+	if len(d) != 9 || d[0] == 0 {
+		return false
+	}
+	s := 0
+	for k := 0; k < 8; k++ {
+		s += int(d[k]) * (9 - k)
+	}
+	s -= int(d[8])
+	return s%11 == 0
+}
+
+// nirValid checks a French NIR: 15 digits, sex 1 or 2 (or 3, 4, 7, 8),
+// a month, and a key of 97 minus the first 13 digits mod 97.
+func nirValid(d []byte) bool {
+	if len(d) != 15 {
+		return false
+	}
+	switch d[0] {
+	case 1, 2, 3, 4, 7, 8:
+	default:
+		return false
+	}
+	var n int64
+	for _, x := range d[:13] {
+		n = n*10 + int64(x)
+	}
+	return int64(d[13])*10+int64(d[14]) == 97-n%97
+}
+
+// matchDevice returns the end of a device named after its owner, such as
+// "Jane's iPhone" or "Jörg’s MacBook Pro", or 0.
+func matchDevice(b []byte, i int) int {
+	p := i
+	for p < len(b) && p-i < 32 && (class[b[p]]&cLetter != 0 || b[p] >= 0x80 && !(b[p] == 0xe2 && p+2 < len(b) && b[p+1] == 0x80 && b[p+2] == 0x99)) {
+		p++
+	}
+	if p == i {
+		return 0
+	}
+	switch {
+	case p+2 < len(b) && b[p] == '\'' && b[p+1]|0x20 == 's' && b[p+2] == ' ':
+		p += 3
+	case p+4 < len(b) && b[p] == 0xe2 && b[p+1] == 0x80 && b[p+2] == 0x99 && b[p+3]|0x20 == 's' && b[p+4] == ' ':
+		p += 5
+	default:
+		return 0
+	}
+	kw := false
+	for _, k := range deviceWords {
+		if hasPrefixFold(b[p:], k) && endsWord(b, p+len(k)) {
+			p += len(k)
+			kw = true
+			break
+		}
+	}
+	if !kw {
+		return 0
+	}
+	// The model: up to two short words with a digit or from a list
+	// ("S23", "8", "Pro", "Max"), not glued to what follows ("at 00:1A:...").
+	for w := 0; w < 2; w++ {
+		if p+1 >= len(b) || b[p] != ' ' {
+			break
+		}
+		q, digit := p+1, false
+		for q < len(b) && q-p <= 5 && class[b[q]]&cAlnum != 0 {
+			digit = digit || class[b[q]]&cDigit != 0
+			q++
+		}
+		if q == p+1 || q-p > 5 || !endsWord(b, q) || q < len(b) && (b[q] == ':' || b[q] == '-' || b[q] == '.') {
+			break
+		}
+		if !digit && !modelWord(b[p+1:q]) {
+			break
+		}
+		p = q
+	}
+	return p
+}
+
+func modelWord(w []byte) bool {
+	for _, m := range [...]string{"pro", "max", "mini", "air", "plus", "ultra", "lite", "se", "fe"} {
+		if equalFold(w, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var deviceWords = []string{"iphone", "ipad", "macbook", "imac", "ipod", "galaxy", "pixel", "android", "phone", "airpods", "watch", "laptop", "pc", "tablet", "kindle", "surface"}
+
+// maxBase64Run bounds the base64 run decoded to look for an e-mail.
+const maxBase64Run = 128
+
+// matchBase64Email returns the end of a base64 or base64url run at i that
+// decodes to text holding an e-mail address, or 0.
+func matchBase64Email(b []byte, i int) int {
+	p := i
+	upper, lower := false, false
+	for p < len(b) && p-i <= maxBase64Run && (class[b[p]]&cToken != 0 || b[p] == '+' || b[p] == '/') {
+		upper = upper || b[p] >= 'A' && b[p] <= 'Z'
+		lower = lower || b[p] >= 'a' && b[p] <= 'z'
+		p++
+	}
+	// Base64 of text mixes cases; slugs and words do not get decoded.
+	if p-i < 12 || p-i > maxBase64Run || !upper || !lower {
+		return 0
+	}
+	end := p
+	for end < len(b) && end-p < 2 && b[end] == '=' {
+		end++
+	}
+	var dec [maxBase64Run * 3 / 4]byte
+	n, acc, bits := 0, uint(0), 0
+	at := false
+	for _, ch := range b[i:p] {
+		var v byte
+		switch {
+		case ch >= 'A' && ch <= 'Z':
+			v = ch - 'A'
+		case ch >= 'a' && ch <= 'z':
+			v = ch - 'a' + 26
+		case ch >= '0' && ch <= '9':
+			v = ch - '0' + 52
+		case ch == '+' || ch == '-':
+			v = 62
+		default:
+			v = 63
+		}
+		acc = acc<<6 | uint(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			dec[n] = byte(acc >> bits)
+			if dec[n] == '@' {
+				at = true
+			}
+			n++
+		}
+	}
+	if !at {
+		return 0
+	}
+	for k := 0; k < n; k++ {
+		if class[dec[k]]&cLocal != 0 && (k == 0 || class[dec[k-1]]&cLocal == 0) {
+			if matchEmail(dec[:n], k) > 0 {
+				return end
+			}
+		}
+	}
+	return 0
+}
