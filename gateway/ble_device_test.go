@@ -1,0 +1,40 @@
+package gateway
+
+import (
+	"testing"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+// TestBLEDeviceNotations: every usual MAC notation gives one normalised
+// address, randomized ones are flagged, and an ad id's case does not matter.
+// Before, a Cisco-dotted or bare-hex MAC refused the whole post and the two
+// cases of an ad id were two devices.
+func TestBLEDeviceNotations(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	post := func(field, id string) (string, bool) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		body := `{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"` + field + `":"` + id + `"}]}`
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		if resp.StatusCode() != 204 || len(rec.events) != 1 {
+			t.Fatalf("%s %q: status %d, %d events: %s", field, id, resp.StatusCode(), len(rec.events), resp.Body())
+		}
+		return string(rec.events[0].Sighting.DeviceID), rec.events[0].Sighting.Randomized
+	}
+	for _, mac := range []string{"A4:5E:60:C1:0D:2F", "a4-5e-60-c1-0d-2f", "a45e.60c1.0d2f", "A45E60C10D2F"} {
+		if got, rnd := post("mac", mac); got != "a4:5e:60:c1:0d:2f" || rnd {
+			t.Errorf("%s: device %q randomized %v", mac, got, rnd)
+		}
+	}
+	if got, rnd := post("mac", "DA:A1:19:00:00:01"); got != "da:a1:19:00:00:01" || !rnd {
+		t.Errorf("locally administered MAC: device %q randomized %v", got, rnd)
+	}
+	up, _ := post("adid", "6D92078A-8246-4BA4-AE5B-76104861E7DC")
+	low, _ := post("adid", "6d92078a-8246-4ba4-ae5b-76104861e7dc")
+	if up != low {
+		t.Errorf("ad id cases give %q and %q", up, low)
+	}
+}
