@@ -19,6 +19,7 @@ type Options struct {
 	Lateness    time.Duration   // an interval closes this long after its end; 2m
 	Period      time.Duration   // new vs returning is judged within this period (UTC-aligned); 24h
 	EnterRSSI   int16           // a sighting at or above this RSSI (dBm) is presence; -75
+	EnterAfter  int             // strong sightings within Absence that start a visit; 2
 	K           int             // minimum count of any emitted cell; 5
 	MaxDevices  int             // cap on tracked devices; 100000
 	DwellBounds []time.Duration // dwell histogram upper bounds; 1m, 5m, 15m, 30m, 1h (and above)
@@ -33,6 +34,7 @@ const (
 	DefaultPeriod     = 24 * time.Hour
 	DefaultEnterRSSI  = -75
 	DefaultK          = 5
+	DefaultEnterAfter = 2 // one strong sighting may be a neighbouring zone's noise
 	DefaultMaxDevices = 100000
 )
 
@@ -66,6 +68,9 @@ func (o *Options) fill() error {
 	if o.K == 0 {
 		o.K = DefaultK
 	}
+	if o.EnterAfter == 0 {
+		o.EnterAfter = DefaultEnterAfter
+	}
 	if o.MaxDevices == 0 {
 		o.MaxDevices = DefaultMaxDevices
 	}
@@ -79,6 +84,8 @@ func (o *Options) fill() error {
 		return errors.New("retail: lateness must be shorter than twice the interval")
 	case o.Period < o.Interval || o.Period%o.Interval != 0:
 		return errors.New("retail: period must be a whole number of intervals")
+	case o.EnterAfter < 1 || o.EnterAfter > 255:
+		return errors.New("retail: enter_after must be 1..255")
 	case o.K < 1:
 		return errors.New("retail: k must be at least 1")
 	case o.MaxDevices < 1 || o.MaxDevices > 1<<26:
@@ -117,6 +124,7 @@ type device struct {
 	period    int32 // period (relative) of the last visit, for new vs returning
 	visits    uint16
 	active    bool
+	hits      uint8 // strong sightings towards a visit not yet started
 }
 
 // counts are one cell's counters in one interval.
@@ -237,10 +245,27 @@ func (a *Aggregator) Add(s *Sighting) {
 	if d.key == 0 {
 		d = a.insert(key, cell)
 	}
-	if d.active && s.AtMS-d.lastMS > a.o.Absence.Milliseconds() {
+	absence := a.o.Absence.Milliseconds()
+	if d.active && s.AtMS-d.lastMS > absence {
 		a.end(d) // a gap longer than the absence: the old visit ended
 	}
+	if !d.active && d.hits > 0 && s.AtMS-d.lastMS > absence {
+		d.hits = 0 // the earlier strong sightings were too long ago
+	}
+	if !d.active && int(d.hits)+1 < a.o.EnterAfter {
+		if d.hits == 0 {
+			d.startMS, d.lastMS = s.AtMS, s.AtMS
+		}
+		d.hits++
+		d.lastMS = max(d.lastMS, s.AtMS)
+		return
+	}
 	if !d.active {
+		start := s.AtMS
+		if d.hits > 0 {
+			start = min(d.startMS, s.AtMS)
+		}
+		d.hits = 0
 		if d.period == period && d.visits > 0 {
 			k.returning++
 		} else {
@@ -250,7 +275,7 @@ func (a *Aggregator) Add(s *Sighting) {
 		d.period = period
 		d.visits++
 		d.active = true
-		d.startMS, d.lastMS = s.AtMS, s.AtMS
+		d.startMS, d.lastMS = start, max(d.lastMS, s.AtMS)
 		k.visits++
 	}
 	if s.AtMS > d.lastMS {
@@ -447,6 +472,9 @@ func (a *Aggregator) sweep(nowMS int64) {
 		}
 		if d.active && nowMS-d.lastMS >= absence {
 			a.end(d)
+		}
+		if !d.active && nowMS-d.lastMS >= absence {
+			d.hits = 0
 		}
 		if !d.active && d.period < period {
 			a.remove(i) // i now holds a shifted entry: look again

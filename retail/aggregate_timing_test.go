@@ -38,3 +38,26 @@ func BenchmarkAdd(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(a.Stats().BytesPerDevice), "bytes/device")
 }
+
+// BenchmarkSweep is the cost of one sweep (ending absent visits) of a
+// full table at the default cap of 100000 devices; Tick runs one at most
+// every Absence/10 (30 s by default).
+func BenchmarkSweep(b *testing.B) {
+	a, err := New(Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := Sighting{Site: []byte("shop"), Store: []byte("berlin-001"), Zone: []byte("entrance"), RSSI: -50}
+	for i := range a.o.MaxDevices {
+		s.Device = fmt.Appendf(s.Device[:0], "visitor-hash-%016d", i)
+		s.AtMS = t0.UnixMilli()
+		a.Add(&s)
+		a.Add(&s)
+	}
+	b.ResetTimer()
+	for range b.N {
+		a.mu.Lock()
+		a.sweep(t0.UnixMilli() + 1000) // nobody absent yet: a pure walk
+		a.mu.Unlock()
+	}
+}
