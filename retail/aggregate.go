@@ -170,6 +170,10 @@ type Aggregator struct {
 	sweptMS  int64        // time of the last sweep
 	stats    Stats
 	emit     func(rec []byte)
+	// skip, when set, tells a cell already emitted before a restart
+	// (Follower); closed is told each interval closed, after its cells.
+	skip   func(site, store, zone, start string) bool
+	closed func(iv int64)
 }
 
 type cellKey struct{ site, store, zone string }
@@ -246,10 +250,12 @@ func (a *Aggregator) Add(s *Sighting) {
 		d = a.insert(key, cell)
 	}
 	absence := a.o.Absence.Milliseconds()
-	if d.active && s.AtMS-d.lastMS > absence {
+	// Absent for Absence or longer ends a visit, here as in sweep, so the
+	// result does not depend on when sweeps ran (Follower replays have none).
+	if d.active && s.AtMS-d.lastMS >= absence {
 		a.end(d) // a gap longer than the absence: the old visit ended
 	}
-	if !d.active && d.hits > 0 && s.AtMS-d.lastMS > absence {
+	if !d.active && d.hits > 0 && s.AtMS-d.lastMS >= absence {
 		d.hits = 0 // the earlier strong sightings were too long ago
 	}
 	if !d.active && int(d.hits)+1 < a.o.EnterAfter {
@@ -476,7 +482,10 @@ func (a *Aggregator) sweep(nowMS int64) {
 		if !d.active && nowMS-d.lastMS >= absence {
 			d.hits = 0
 		}
-		if !d.active && d.period < period {
+		if !d.active && d.period < period && nowMS-d.lastMS >= absence {
+			// Never a device with strong sightings towards a visit
+			// still within the absence: forgetting it would make the
+			// count depend on when sweeps ran.
 			a.remove(i) // i now holds a shifted entry: look again
 			continue
 		}

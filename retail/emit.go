@@ -55,12 +55,16 @@ func (a *Aggregator) closeBelow(iv int64) {
 		if best < 0 {
 			break
 		}
-		a.emitInterval(a.slotIv[best], a.slot[best])
+		iv := a.slotIv[best]
+		a.emitInterval(iv, a.slot[best])
 		c := a.slot[best]
 		clear(c)
 		a.slot[best] = c[:0]
 		a.slotIv[best] = -1
 		a.stats.IntervalsEmitted++
+		if a.closed != nil {
+			a.closed(iv)
+		}
 	}
 	if iv > a.closedTo {
 		a.closedTo = iv
@@ -157,6 +161,9 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	keep("weak_sightings", c.weak, &ag.Weak)
 	keep("anonymous_sightings", c.anonymous, &ag.Anonymous)
 	ag.Dwell = a.dwellBuckets(c, &ag)
+	if a.skip != nil && a.skip(site, store, zone, ag.Start) {
+		return
+	}
 	rec, err := json.Marshal(&ag)
 	if err != nil {
 		return // cannot happen: plain strings and numbers
