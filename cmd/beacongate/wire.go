@@ -37,6 +37,7 @@ type app struct {
 	adminToken      []byte // nil: mutating admin endpoints answer loopback only
 
 	pipeline *upstream.Pipeline
+	ble      *bleAggregation // ble.output: aggregates; nil otherwise
 	keys     *pseudonym.Keyring
 	geo      *geo.Reloadable
 	delivery *gateway.DeliveryMetrics
@@ -120,10 +121,16 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.BLE.Output == config.BLEOutputAggregates {
+		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, reg, log); err != nil {
+			a.pipeline.Close(context.Background())
+			return nil, err
+		}
+	}
 	a.delivery = gateway.NewDeliveryMetrics(reg)
 	settings, err := a.settings(cfg)
 	if err != nil {
-		a.pipeline.Close(context.Background())
+		a.close(context.Background())
 		return nil, err
 	}
 	a.gateway = gateway.New(settings, reg)
@@ -152,7 +159,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			requires[i] = requires[i].With(cp)
 		}
 	}
-	deliverer := gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)
+	deliverer := gateway.NewDeliverer(engine, a.recordSink(), requires, a.delivery)
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
@@ -276,7 +283,7 @@ func (a *app) tryReload(log *slog.Logger) error {
 // restartOnlyChanged reports whether settings that apply only at start
 // differ.
 func restartOnlyChanged(old, cfg *config.Config) bool {
-	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool ||
+	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool || old.BLE != cfg.BLE ||
 		!reflect.DeepEqual(old.Destinations, cfg.Destinations)
 }
 
@@ -287,5 +294,10 @@ func (a *app) ready() error { return a.pipeline.Ready() }
 // the spool for the next start.
 func (a *app) close(ctx context.Context) error {
 	close(a.stopRotation)
+	if a.ble != nil {
+		if err := a.ble.close(); err != nil {
+			a.log.Warn("ble aggregation: close", "error", err.Error())
+		}
+	}
 	return a.pipeline.Close(ctx)
 }
