@@ -37,6 +37,14 @@ type BLE struct {
 	// Cap on the devices tracked at once (1..67108864); beyond it the least
 	// recently seen are evicted (counted). About 104 bytes each.
 	MaxDevices int `yaml:"max_devices"`
+	// File of the opt-out list: devices whose sightings are dropped on
+	// arrival (counted, never stored), held as keyed hashes only; managed
+	// with beacongate optout add|remove|list and re-read on reload. Empty:
+	// no list.
+	OptOutFile string `yaml:"optout_file"`
+	// File holding the opt-out list's key (at least 32 bytes; created by
+	// beacongate optout add when missing). Required with optout_file.
+	OptOutKeyFile string `yaml:"optout_key_file"`
 }
 
 // BLEOutput is what is sent for BLE sightings.
@@ -98,4 +106,8 @@ func (v *validator) ble(b *BLE) {
 	if b.MaxDevices < 1 || b.MaxDevices > 1<<26 {
 		v.errf("ble.max_devices", "%d is out of range 1..67108864", b.MaxDevices)
 	}
+	if (b.OptOutFile == "") != (b.OptOutKeyFile == "") {
+		v.errf("ble.optout_key_file", "set both optout_file and optout_key_file, or neither")
+	}
+	v.secretFile("ble.optout_key_file", b.OptOutKeyFile, MinSecretLen)
 }

@@ -27,6 +27,7 @@ func TestBLESection(t *testing.T) {
 		"ble: {enter_after: 0}":             "ble.enter_after",
 		"ble: {k: 0}":                       "ble.k: 0 is out of range 1..1000",
 		"ble: {max_devices: 0}":             "ble.max_devices",
+		"ble: {optout_file: /tmp/x}":        "ble.optout_key_file: set both optout_file and optout_key_file, or neither",
 	} {
 		if _, err := Parse("t.yaml", []byte(src+"\n")); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v; want %q", src, err, want)

@@ -75,6 +75,13 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 			p.list, p.at = "sightings", i+1
 			return p
 		}
+		if cfg.optOut.Contains(e.Sighting.DeviceID) {
+			// On the opt-out list: counted, never handed on.
+			req.events = req.events[:len(req.events)-1]
+			if cfg.optOutCount != nil {
+				cfg.optOutCount.Inc()
+			}
+		}
 	}
 	return noProblem
 }

@@ -3,7 +3,11 @@ package gateway
 import (
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/retail"
 )
 
 // TestBLEDeviceNotations: every usual MAC notation gives one normalised
@@ -36,5 +40,35 @@ func TestBLEDeviceNotations(t *testing.T) {
 	low, _ := post("adid", "6d92078a-8246-4ba4-ae5b-76104861e7dc")
 	if up != low {
 		t.Errorf("ad id cases give %q and %q", up, low)
+	}
+}
+
+// TestBLEOptOut: a sighting of a device on the opt-out list, in whatever
+// notation, is dropped before any handler sees it, and counted.
+func TestBLEOptOut(t *testing.T) {
+	list, err := retail.NewOptOut([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list.Add([]byte("a4:5e:60:c1:0d:2f"))
+	list.Add([]byte("6d92078a-8246-4ba4-ae5b-76104861e7dc"))
+	rec := &recorder{}
+	count := prometheus.NewCounter(prometheus.CounterOpts{Name: "t"})
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), OptOut: list, OptOutSuppressed: count}, nil)
+	d := newDriver(g, "192.0.2.9")
+	body := `{"site":"r","store":"s1","sightings":[` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"A45E.60C1.0D2F"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"00:1a:2b:3c:4d:5e"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":"6D92078A-8246-4BA4-AE5B-76104861E7DC"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`
+	resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 2 {
+		t.Fatalf("status %d, %d events; want 204 and the 2 sightings not opted out", resp.StatusCode(), len(rec.events))
+	}
+	if string(rec.events[0].Sighting.DeviceID) != "00:1a:2b:3c:4d:5e" || len(rec.events[1].Sighting.DeviceID) != 0 {
+		t.Fatalf("kept %q and %q", rec.events[0].Sighting.DeviceID, rec.events[1].Sighting.DeviceID)
+	}
+	if v := testutil.ToFloat64(count); v != 2 {
+		t.Fatalf("suppressed counted %v; want 2", v)
 	}
 }

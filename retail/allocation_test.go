@@ -29,3 +29,18 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per sighting", allocs)
 	}
 }
+
+// TestOptOutContainsDoesNotAllocate: the gateway asks the opt-out list
+// about every sighting with a device id.
+func TestOptOutContainsDoesNotAllocate(t *testing.T) {
+	o, err := NewOptOut(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Add([]byte("a4:5e:60:c1:0d:2f"))
+	id := []byte("00:1a:2b:3c:4d:5e")
+	o.Contains(id) // fills the pool
+	if allocs := testing.AllocsPerRun(1000, func() { o.Contains(id) }); allocs != 0 {
+		t.Fatalf("%v allocations per lookup", allocs)
+	}
+}

@@ -38,10 +38,12 @@ type app struct {
 
 	pipeline *upstream.Pipeline
 	ble      *bleAggregation // ble.output: aggregates; nil otherwise
-	keys     *pseudonym.Keyring
-	geo      *geo.Reloadable
-	delivery *gateway.DeliveryMetrics
-	live     atomic.Pointer[config.Config]
+	// optOutSuppressed counts sightings dropped by the opt-out list.
+	optOutSuppressed prometheus.Counter
+	keys             *pseudonym.Keyring
+	geo              *geo.Reloadable
+	delivery         *gateway.DeliveryMetrics
+	live             atomic.Pointer[config.Config]
 
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
@@ -127,6 +129,8 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 			return nil, err
 		}
 	}
+	a.optOutSuppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_ble_optout_suppressed_total", Help: "BLE sightings dropped on arrival because their device is on the opt-out list."})
+	reg.MustRegister(a.optOutSuppressed)
 	a.delivery = gateway.NewDeliveryMetrics(reg)
 	settings, err := a.settings(cfg)
 	if err != nil {
@@ -168,7 +172,13 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			deliverer = deliverer.ShedWhenFull(event.KindPixel)
 		}
 	}
+	optOut, err := openOptOut(&cfg.BLE)
+	if err != nil {
+		return gateway.Settings{}, err
+	}
 	s := gateway.Settings{
+		OptOut:           optOut,
+		OptOutSuppressed: a.optOutSuppressed,
 		Limits: gateway.Limits{
 			MaxBodyBytes:           int(cfg.Server.MaxBodyBytes),
 			MaxEventsPerRequest:    cfg.Server.MaxEventsPerRequest,
@@ -283,8 +293,15 @@ func (a *app) tryReload(log *slog.Logger) error {
 // restartOnlyChanged reports whether settings that apply only at start
 // differ.
 func restartOnlyChanged(old, cfg *config.Config) bool {
-	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool || old.BLE != cfg.BLE ||
+	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool || bleAtStart(old.BLE) != bleAtStart(cfg.BLE) ||
 		!reflect.DeepEqual(old.Destinations, cfg.Destinations)
+}
+
+// bleAtStart is the part of the ble section read only at start: the
+// opt-out list is read again on every reload.
+func bleAtStart(b config.BLE) config.BLE {
+	b.OptOutFile, b.OptOutKeyFile = "", ""
+	return b
 }
 
 // ready reports whether the spool accepts writes.
