@@ -68,6 +68,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	for i, item := range arr {
 		e := req.next()
 		e.CopyShared(common)
+		e.Name = append(e.Name[:0], common.Name...) // the request's event name, if any
 		if len(e.Name) == 0 {
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
@@ -151,6 +152,10 @@ func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem 
 		case "adid":
 			p = setAdID(s, fv)
 			s.DeviceKind = event.DeviceAdID
+		case "props":
+			// After the request's props: a sighting's own (a zone, a
+			// sensor reading) are kept as the policy allows.
+			p = assignJSONProps(e, fv)
 		case "app_instance_id":
 			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance

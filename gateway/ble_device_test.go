@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/retail"
 )
 
@@ -70,5 +72,43 @@ func TestBLEOptOut(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(count); v != 2 {
 		t.Fatalf("suppressed counted %v; want 2", v)
+	}
+}
+
+// TestBLEPropsAndEventName: per-sighting props are kept (after the
+// request's), a bad one is refused naming the sighting, and the request's
+// event name is honoured. Before, per-sighting props were silently dropped.
+func TestBLEPropsAndEventName(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	body := `{"site":"r","store":"s1","event":"zone_ping","props":{"fw":"2.1"},"sightings":[` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"zone":"shoes","tx":-59}},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`
+	resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 2 {
+		t.Fatalf("status %d, %d events: %s", resp.StatusCode(), len(rec.events), resp.Body())
+	}
+	e0, e1 := rec.events[0], rec.events[1]
+	if string(e0.Name) != "zone_ping" || string(e1.Name) != "zone_ping" {
+		t.Fatalf("event names %q %q", e0.Name, e1.Name)
+	}
+	props := func(e event.Event) string {
+		var s string
+		for _, p := range e.Props {
+			s += string(p.Key) + "=" + string(p.Value) + ";"
+		}
+		return s
+	}
+	if got := props(e0); got != "fw=2.1;zone=shoes;tx=-59;" {
+		t.Fatalf("first sighting's props %q", got)
+	}
+	if got := props(e1); got != "fw=2.1;" {
+		t.Fatalf("second sighting's props %q", got)
+	}
+	bad := `{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"zone":["a"]}}]}`
+	resp = d.do(rawRequest("POST", "/ble", []byte(bad), "Content-Type", "application/json"))
+	if resp.StatusCode() != 400 || !bytes.Contains(resp.Body(), []byte("sightings[0].props: a property value must be")) {
+		t.Fatalf("nested prop: %d %s", resp.StatusCode(), resp.Body())
 	}
 }
