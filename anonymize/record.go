@@ -192,7 +192,9 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	if len(e.EventID) > 0 && res.State != StateNone {
 		dst = appendStringField(dst, "eid", e.EventID) // checked by the gateway: A-Z a-z 0-9 - _ only
 	}
-	if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() && !s2s {
+	if en.visitorHash && p.visitorHash && e.Kind == event.KindBLE {
+		dst = en.appendBLEVisitor(dst, e, now)
+	} else if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() && !s2s {
 		sc.buf = ua.AppendJSON(sc.buf[:0])
 		uaEnd := len(sc.buf)
 		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, VisitorIPv4Bits, VisitorIPv6Bits)
@@ -563,7 +565,29 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time
 		dst = append(dst, s.DeviceKind.String()...)
 		dst = append(dst, '"')
 	}
+	if s.Randomized {
+		dst = append(appendKey(dst, "randomized"), "true"...)
+	}
 	return append(dst, '}'), found
+}
+
+// bleVisitorLabel stands in the visitor hash where a browser's reduced user
+// agent goes, so a device id can never hash like an address.
+var bleVisitorLabel = []byte("ble-device")
+
+// appendBLEVisitor appends the visitor hash of a sighting's device: keyed by
+// the site and the normalised device id within the visitor period. The
+// store box's address and agent are the same for every device in a store,
+// so they never enter it. A randomized MAC, or no device id, gets none: it
+// is no person to count.
+func (en *Engine) appendBLEVisitor(dst []byte, e *event.Event, now time.Time) []byte {
+	s := &e.Sighting
+	if len(s.DeviceID) == 0 || s.Randomized || en.keys == nil {
+		return dst
+	}
+	return en.appendQuoted(dst, "visitor", func(d []byte) []byte {
+		return en.keys.AppendVisitorHash(d, e.Site, s.DeviceID, bleVisitorLabel, now)
+	})
 }
 
 func appendScrubbed(dst []byte, f scrub.Found) []byte {

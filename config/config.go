@@ -33,6 +33,8 @@ type Config struct {
 	// The on-disk queue that holds accepted events until every destination
 	// has taken them.
 	Spool Spool `yaml:"spool"`
+	// What becomes of BLE sightings: per-sighting records or edge aggregates.
+	BLE BLE `yaml:"ble"`
 
 	source string // file name given to Parse; for messages only
 }

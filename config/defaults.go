@@ -135,6 +135,7 @@ func builtin() Config {
 			WhenFull:      WhenFullShed,
 			BlockTimeout:  Duration(time.Second),
 		},
+		BLE: defaultBLE(),
 	}
 }
 

@@ -52,6 +52,7 @@ func (v *validator) validate(c *Config) {
 	v.policy("policies.ads", &c.Policies.Ads)
 	v.destinations(c)
 	v.spool(&c.Spool)
+	v.ble(&c.BLE)
 }
 
 var (

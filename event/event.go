@@ -92,6 +92,9 @@ type Sighting struct {
 	SeenAtMS   int64 // Unix milliseconds; 0 when absent
 	DeviceID   []byte
 	DeviceKind DeviceKind
+	// Randomized is set for a MAC with the locally administered bit: a
+	// private address a phone rotates, never counted as a distinct visitor.
+	Randomized bool
 }
 
 // Consent holds the raw consent signals of a request, undecoded.
@@ -182,6 +185,7 @@ func (e *Event) ResetSighting() {
 	s.SeenAtMS = 0
 	s.DeviceID = s.DeviceID[:0]
 	s.DeviceKind = DeviceNone
+	s.Randomized = false
 }
 
 // AddProp appends a custom property, copying key and value into e's reused

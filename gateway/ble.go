@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/retail"
 )
 
 // parseBLE reads a store's ping: the shared fields (site, store, sensor,
@@ -67,12 +68,20 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	for i, item := range arr {
 		e := req.next()
 		e.CopyShared(common)
+		e.Name = append(e.Name[:0], common.Name...) // the request's event name, if any
 		if len(e.Name) == 0 {
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
 		if p := parseSighting(e, item, w); p.bad() {
 			p.list, p.at = "sightings", i+1
 			return p
+		}
+		if cfg.optOut.Contains(e.Sighting.DeviceID) {
+			// On the opt-out list: counted, never handed on.
+			req.events = req.events[:len(req.events)-1]
+			if cfg.optOutCount != nil {
+				cfg.optOutCount.Inc()
+			}
 		}
 	}
 	return noProblem
@@ -138,11 +147,15 @@ func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem 
 		case "ts":
 			s.SeenAtMS, p = jsonTime(fv, w)
 		case "mac":
-			p = setMAC(&s.DeviceID, fv)
+			p = setMAC(s, fv)
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
-			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "adid"))
+			p = setAdID(s, fv)
 			s.DeviceKind = event.DeviceAdID
+		case "props":
+			// After the request's props: a sighting's own (a zone, a
+			// sensor reading) are kept as the policy allows.
+			p = assignJSONProps(e, fv)
 		case "app_instance_id":
 			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance
@@ -247,28 +260,29 @@ func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, detail
 	return noProblem
 }
 
-// setMAC copies a MAC address as aa:bb:cc:dd:ee:ff (accepts ':' or '-').
-func setMAC(dst *[]byte, v *fastjson.Value) problem {
-	s := v.GetStringBytes()
-	if len(s) != 17 {
+// setMAC copies a MAC address in any usual notation (colon, dash, Cisco
+// dotted, bare hex, any case) as aa:bb:cc:dd:ee:ff and classifies it.
+func setMAC(s *event.Sighting, v *fastjson.Value) problem {
+	out, ok := retail.AppendMAC(s.DeviceID[:0], v.GetStringBytes())
+	if !ok {
 		return sightingProblem("mac", detailMAC)
 	}
-	out := (*dst)[:0]
-	for i, c := range s {
-		if i%3 == 2 {
-			if c != ':' && c != '-' {
-				return sightingProblem("mac", detailMAC)
-			}
-			out = append(out, ':')
-			continue
-		}
-		lc, isHex := lowerHex(c)
-		if !isHex {
-			return sightingProblem("mac", detailMAC)
-		}
-		out = append(out, lc)
+	s.DeviceID = out
+	s.Randomized = retail.Randomized(out)
+	return noProblem
+}
+
+// setAdID copies an advertising id lower-cased, so IDFA's upper case and
+// GAID's lower case of the same id are one device.
+func setAdID(s *event.Sighting, v *fastjson.Value) problem {
+	if p := sightingID(setJSONString(&s.DeviceID, v, maxIDLen, "adid")); p.bad() {
+		return p
 	}
-	*dst = out
+	for i, c := range s.DeviceID {
+		if c >= 'A' && c <= 'Z' {
+			s.DeviceID[i] = c + ('a' - 'A')
+		}
+	}
 	return noProblem
 }
 

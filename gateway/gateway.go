@@ -12,6 +12,7 @@ import (
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/retail"
 )
 
 // EventHandler receives every event the gateway parses, before the request is
@@ -69,6 +70,11 @@ type Settings struct {
 	// Clock stamps each event's receive time, which also picks the
 	// pseudonym key period. Nil means clock.Real; tests pin it.
 	Clock clock.Clock
+	// OptOut lists BLE device ids whose sightings are dropped as soon as
+	// they are read, before anything else sees them; each is counted in
+	// OptOutSuppressed (if set). Nil: no list.
+	OptOut           *retail.OptOut
+	OptOutSuppressed prometheus.Counter
 }
 
 // compiled is Settings in the form the hot path reads.
@@ -82,10 +88,13 @@ type compiled struct {
 	anyOrigin       map[string]struct{}            // union of all sites' origins, for preflights
 	handler         EventHandler
 	clock           clock.Clock
+	optOut          *retail.OptOut
+	optOutCount     prometheus.Counter
 }
 
 func compile(s Settings) *compiled {
-	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler, clock: clock.Or(s.Clock)}
+	c := &compiled{limits: s.Limits, trustedProxies: s.TrustedProxies, handler: s.Handler, clock: clock.Or(s.Clock),
+		optOut: s.OptOut, optOutCount: s.OptOutSuppressed}
 	c.clientIPHeader = string(fasthttp.AppendNormalizedHeaderKey(nil, s.ClientIPHeader))
 	if c.clientIPHeader == "" {
 		c.clientIPHeader = DefaultClientIPHeader

@@ -27,7 +27,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "deadletter", "tap", "healthcheck", "version", "help"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "tag", "deadletter", "tap", "optout", "healthcheck", "version", "help"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -51,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runVersion(args[1:], stdout, stderr)
 		case "tag":
 			return runTag(args[1:], stdout, stderr)
+		case "optout":
+			return runOptOut(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -90,6 +92,7 @@ Usage:
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
+  beacongate optout -config FILE add|remove|list [DEVICE_ID...]
 
 Run "beacongate serve -h" for the server's flags.
 `

@@ -37,10 +37,13 @@ type app struct {
 	adminToken      []byte // nil: mutating admin endpoints answer loopback only
 
 	pipeline *upstream.Pipeline
-	keys     *pseudonym.Keyring
-	geo      *geo.Reloadable
-	delivery *gateway.DeliveryMetrics
-	live     atomic.Pointer[config.Config]
+	ble      *bleAggregation // ble.output: aggregates; nil otherwise
+	// optOutSuppressed counts sightings dropped by the opt-out list.
+	optOutSuppressed prometheus.Counter
+	keys             *pseudonym.Keyring
+	geo              *geo.Reloadable
+	delivery         *gateway.DeliveryMetrics
+	live             atomic.Pointer[config.Config]
 
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
@@ -120,10 +123,18 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.BLE.Output == config.BLEOutputAggregates {
+		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, reg, log); err != nil {
+			a.pipeline.Close(context.Background())
+			return nil, err
+		}
+	}
+	a.optOutSuppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_ble_optout_suppressed_total", Help: "BLE sightings dropped on arrival because their device is on the opt-out list."})
+	reg.MustRegister(a.optOutSuppressed)
 	a.delivery = gateway.NewDeliveryMetrics(reg)
 	settings, err := a.settings(cfg)
 	if err != nil {
-		a.pipeline.Close(context.Background())
+		a.close(context.Background())
 		return nil, err
 	}
 	a.gateway = gateway.New(settings, reg)
@@ -152,7 +163,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			requires[i] = requires[i].With(cp)
 		}
 	}
-	deliverer := gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)
+	deliverer := gateway.NewDeliverer(engine, a.recordSink(), requires, a.delivery)
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
@@ -161,7 +172,13 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			deliverer = deliverer.ShedWhenFull(event.KindPixel)
 		}
 	}
+	optOut, err := openOptOut(&cfg.BLE)
+	if err != nil {
+		return gateway.Settings{}, err
+	}
 	s := gateway.Settings{
+		OptOut:           optOut,
+		OptOutSuppressed: a.optOutSuppressed,
 		Limits: gateway.Limits{
 			MaxBodyBytes:           int(cfg.Server.MaxBodyBytes),
 			MaxEventsPerRequest:    cfg.Server.MaxEventsPerRequest,
@@ -276,8 +293,15 @@ func (a *app) tryReload(log *slog.Logger) error {
 // restartOnlyChanged reports whether settings that apply only at start
 // differ.
 func restartOnlyChanged(old, cfg *config.Config) bool {
-	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool ||
+	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool || bleAtStart(old.BLE) != bleAtStart(cfg.BLE) ||
 		!reflect.DeepEqual(old.Destinations, cfg.Destinations)
+}
+
+// bleAtStart is the part of the ble section read only at start: the
+// opt-out list is read again on every reload.
+func bleAtStart(b config.BLE) config.BLE {
+	b.OptOutFile, b.OptOutKeyFile = "", ""
+	return b
 }
 
 // ready reports whether the spool accepts writes.
@@ -287,5 +311,10 @@ func (a *app) ready() error { return a.pipeline.Ready() }
 // the spool for the next start.
 func (a *app) close(ctx context.Context) error {
 	close(a.stopRotation)
+	if a.ble != nil {
+		if err := a.ble.close(); err != nil {
+			a.log.Warn("ble aggregation: close", "error", err.Error())
+		}
+	}
 	return a.pipeline.Close(ctx)
 }

@@ -1,0 +1,56 @@
+package anonymize
+
+import (
+	"testing"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// bleSighting is a BLE sighting from one store box (the planted event's
+// address and user agent), carrying mac.
+func bleSighting(mac string, randomized bool) *event.Event {
+	e := plantedEvent("")
+	e.Kind = event.KindBLE
+	e.Store = []byte("berlin-01")
+	s := &e.Sighting
+	s.Namespace, s.Instance = []byte("edd1ebeac04e5defa017"), []byte("0123456789ab")
+	s.RSSI, s.HasRSSI = -60, true
+	s.DeviceID, s.DeviceKind, s.Randomized = []byte(mac), event.DeviceMAC, randomized
+	return e
+}
+
+// TestBLEVisitorPerDevice: the BLE visitor hash is the device's, not the
+// store box's. Before the fix it was built from the box's address and user
+// agent, so three phones in a store were one visitor.
+func TestBLEVisitorPerDevice(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	seen := map[any]bool{}
+	for _, mac := range []string{"00:1a:2b:3c:4d:01", "00:1a:2b:3c:4d:02", "00:1a:2b:3c:4d:03"} {
+		m, out, _ := record(t, en, bleSighting(mac, false))
+		v, ok := m["visitor"].(string)
+		if !ok || len(v) != 22 {
+			t.Fatalf("%s: no visitor hash: %s", mac, out)
+		}
+		seen[v] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("three MACs, %d visitors; want 3", len(seen))
+	}
+	a, _, _ := record(t, en, bleSighting("00:1a:2b:3c:4d:01", false))
+	b, _, _ := record(t, en, bleSighting("00:1a:2b:3c:4d:01", false))
+	if a["visitor"] != b["visitor"] {
+		t.Fatalf("one MAC, two visitors %v %v", a["visitor"], b["visitor"])
+	}
+	// A randomized (locally administered) address is no person: no visitor.
+	if m, out, _ := record(t, en, bleSighting("02:1a:2b:3c:4d:01", true)); m["visitor"] != nil {
+		t.Fatalf("randomized MAC got a visitor hash: %s", out)
+	} else if m["ble"].(map[string]any)["randomized"] != true {
+		t.Fatalf("randomized MAC not flagged: %s", out)
+	}
+	// No device id: no visitor either (the box's address says nothing).
+	e := bleSighting("", false)
+	e.Sighting.DeviceID, e.Sighting.DeviceKind = nil, event.DeviceNone
+	if m, out, _ := record(t, en, e); m["visitor"] != nil {
+		t.Fatalf("sighting with no device got a visitor hash: %s", out)
+	}
+}

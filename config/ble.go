@@ -1,0 +1,113 @@
+package config
+
+import (
+	"time"
+
+	"github.com/invopop/jsonschema"
+	"go.yaml.in/yaml/v3"
+)
+
+// BLE says what becomes of BLE sightings: records per sighting, or
+// per-interval footfall aggregates computed at the edge.
+type BLE struct {
+	// sightings: one record per sighting, as the policies allow (for sites
+	// whose visitors consented in an app). aggregates: no record per
+	// sighting reaches a destination; sightings are spooled for the
+	// aggregation only, and each closed interval sends one record per store
+	// and zone (visitors, new vs returning, visits, dwell histogram,
+	// randomized-MAC sightings counted apart), never a count below k.
+	Output BLEOutput `yaml:"output"`
+	// Length of an aggregation interval (1s..24h; 24h must be a whole
+	// number of them).
+	Interval Duration `yaml:"interval"`
+	// A visit ends after this long without a strong sighting (1s..1h).
+	Absence Duration `yaml:"absence"`
+	// How long after its end an interval waits for late sightings before it
+	// is closed (at least 1s, less than twice interval).
+	Lateness Duration `yaml:"lateness"`
+	// A sighting at or above this RSSI, in dBm, is presence (-127..20).
+	EnterRSSI int `yaml:"enter_rssi"`
+	// Strong sightings within absence that start a visit (1..255); 2 keeps
+	// one noisy sighting from a neighbouring zone's sensor from counting.
+	EnterAfter int `yaml:"enter_after"`
+	// Minimum count (1..1000): a zone's cell with fewer visitors is merged
+	// into the store's other-zones cell, dropped if that is still below k;
+	// any other count below k is left out and named in "suppressed".
+	K int `yaml:"k"`
+	// Cap on the devices tracked at once (1..67108864); beyond it the least
+	// recently seen are evicted (counted). About 104 bytes each.
+	MaxDevices int `yaml:"max_devices"`
+	// File of the opt-out list: devices whose sightings are dropped on
+	// arrival (counted, never stored), held as keyed hashes only; managed
+	// with beacongate optout add|remove|list and re-read on reload. Empty:
+	// no list.
+	OptOutFile string `yaml:"optout_file"`
+	// File holding the opt-out list's key (at least 32 bytes; created by
+	// beacongate optout add when missing). Required with optout_file.
+	OptOutKeyFile string `yaml:"optout_key_file"`
+}
+
+// BLEOutput is what is sent for BLE sightings.
+type BLEOutput uint8
+
+// BLEOutput values.
+const (
+	BLEOutputSightings  BLEOutput = iota // sightings: one record per sighting
+	BLEOutputAggregates                  // aggregates: per-interval aggregates only
+)
+
+var bleOutputNames = []string{"sightings", "aggregates"}
+
+// String returns the name of x as written in the file.
+func (x BLEOutput) String() string { return enumString(bleOutputNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x BLEOutput) MarshalText() ([]byte, error) { return enumText(bleOutputNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of BLEOutput.
+func (x *BLEOutput) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, bleOutputNames, (*uint8)(x))
+}
+
+// JSONSchema describes BLEOutput as a string enum.
+func (BLEOutput) JSONSchema() *jsonschema.Schema { return enumSchema(bleOutputNames) }
+
+func defaultBLE() BLE {
+	return BLE{
+		Output:     BLEOutputSightings,
+		Interval:   Duration(15 * time.Minute),
+		Absence:    Duration(5 * time.Minute),
+		Lateness:   Duration(2 * time.Minute),
+		EnterRSSI:  -75,
+		EnterAfter: 2,
+		K:          5,
+		MaxDevices: 100000,
+	}
+}
+
+func (v *validator) ble(b *BLE) {
+	v.duration("ble.interval", b.Interval, time.Second, 24*time.Hour)
+	if b.Interval.D() >= time.Second && (24*time.Hour)%b.Interval.D() != 0 {
+		v.errf("ble.interval", "%s does not divide a day; use e.g. 5m, 15m, 1h", b.Interval)
+	}
+	v.duration("ble.absence", b.Absence, time.Second, time.Hour)
+	if b.Lateness.D() < time.Second || b.Lateness.D() >= 2*b.Interval.D() {
+		v.errf("ble.lateness", "%s must be at least 1s and less than twice ble.interval (%s)", b.Lateness, b.Interval)
+	}
+	if b.EnterRSSI < -127 || b.EnterRSSI > 20 {
+		v.errf("ble.enter_rssi", "%d is out of range -127..20", b.EnterRSSI)
+	}
+	if b.EnterAfter < 1 || b.EnterAfter > 255 {
+		v.errf("ble.enter_after", "%d is out of range 1..255", b.EnterAfter)
+	}
+	if b.K < 1 || b.K > 1000 {
+		v.errf("ble.k", "%d is out of range 1..1000", b.K)
+	}
+	if b.MaxDevices < 1 || b.MaxDevices > 1<<26 {
+		v.errf("ble.max_devices", "%d is out of range 1..67108864", b.MaxDevices)
+	}
+	if (b.OptOutFile == "") != (b.OptOutKeyFile == "") {
+		v.errf("ble.optout_key_file", "set both optout_file and optout_key_file, or neither")
+	}
+	v.secretFile("ble.optout_key_file", b.OptOutKeyFile, MinSecretLen)
+}

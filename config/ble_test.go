@@ -1,0 +1,36 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBLESection(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("ble: {output: aggregates, interval: 5m, k: 10}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BLE.Output != BLEOutputAggregates || c.BLE.Interval.D() != 5*time.Minute || c.BLE.K != 10 || c.BLE.Absence.D() != 5*time.Minute || c.BLE.EnterRSSI != -75 {
+		t.Fatalf("ble %+v", c.BLE)
+	}
+	if c := Default(); c.BLE.Output != BLEOutputSightings || c.BLE.K != 5 {
+		t.Fatalf("default ble %+v", c.BLE)
+	}
+	for src, want := range map[string]string{
+		"ble: {output: some}":               "ble.output",
+		"ble: {interval: 7m}":               "ble.interval: 7m does not divide a day",
+		"ble: {interval: 500ms}":            "ble.interval: 500ms is out of range",
+		"ble: {absence: 2h}":                "ble.absence",
+		"ble: {interval: 1m, lateness: 2m}": "ble.lateness: 2m must be at least 1s and less than twice ble.interval",
+		"ble: {enter_rssi: -200}":           "ble.enter_rssi: -200 is out of range",
+		"ble: {enter_after: 0}":             "ble.enter_after",
+		"ble: {k: 0}":                       "ble.k: 0 is out of range 1..1000",
+		"ble: {max_devices: 0}":             "ble.max_devices",
+		"ble: {optout_file: /tmp/x}":        "ble.optout_key_file: set both optout_file and optout_key_file, or neither",
+	} {
+		if _, err := Parse("t.yaml", []byte(src+"\n")); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %q", src, err, want)
+		}
+	}
+}

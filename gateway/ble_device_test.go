@@ -1,0 +1,114 @@
+package gateway
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/retail"
+)
+
+// TestBLEDeviceNotations: every usual MAC notation gives one normalised
+// address, randomized ones are flagged, and an ad id's case does not matter.
+// Before, a Cisco-dotted or bare-hex MAC refused the whole post and the two
+// cases of an ad id were two devices.
+func TestBLEDeviceNotations(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	post := func(field, id string) (string, bool) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		body := `{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"` + field + `":"` + id + `"}]}`
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		if resp.StatusCode() != 204 || len(rec.events) != 1 {
+			t.Fatalf("%s %q: status %d, %d events: %s", field, id, resp.StatusCode(), len(rec.events), resp.Body())
+		}
+		return string(rec.events[0].Sighting.DeviceID), rec.events[0].Sighting.Randomized
+	}
+	for _, mac := range []string{"A4:5E:60:C1:0D:2F", "a4-5e-60-c1-0d-2f", "a45e.60c1.0d2f", "A45E60C10D2F"} {
+		if got, rnd := post("mac", mac); got != "a4:5e:60:c1:0d:2f" || rnd {
+			t.Errorf("%s: device %q randomized %v", mac, got, rnd)
+		}
+	}
+	if got, rnd := post("mac", "DA:A1:19:00:00:01"); got != "da:a1:19:00:00:01" || !rnd {
+		t.Errorf("locally administered MAC: device %q randomized %v", got, rnd)
+	}
+	up, _ := post("adid", "6D92078A-8246-4BA4-AE5B-76104861E7DC")
+	low, _ := post("adid", "6d92078a-8246-4ba4-ae5b-76104861e7dc")
+	if up != low {
+		t.Errorf("ad id cases give %q and %q", up, low)
+	}
+}
+
+// TestBLEOptOut: a sighting of a device on the opt-out list, in whatever
+// notation, is dropped before any handler sees it, and counted.
+func TestBLEOptOut(t *testing.T) {
+	list, err := retail.NewOptOut([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list.Add([]byte("a4:5e:60:c1:0d:2f"))
+	list.Add([]byte("6d92078a-8246-4ba4-ae5b-76104861e7dc"))
+	rec := &recorder{}
+	count := prometheus.NewCounter(prometheus.CounterOpts{Name: "t"})
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), OptOut: list, OptOutSuppressed: count}, nil)
+	d := newDriver(g, "192.0.2.9")
+	body := `{"site":"r","store":"s1","sightings":[` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"A45E.60C1.0D2F"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"00:1a:2b:3c:4d:5e"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":"6D92078A-8246-4BA4-AE5B-76104861E7DC"},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`
+	resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 2 {
+		t.Fatalf("status %d, %d events; want 204 and the 2 sightings not opted out", resp.StatusCode(), len(rec.events))
+	}
+	if string(rec.events[0].Sighting.DeviceID) != "00:1a:2b:3c:4d:5e" || len(rec.events[1].Sighting.DeviceID) != 0 {
+		t.Fatalf("kept %q and %q", rec.events[0].Sighting.DeviceID, rec.events[1].Sighting.DeviceID)
+	}
+	if v := testutil.ToFloat64(count); v != 2 {
+		t.Fatalf("suppressed counted %v; want 2", v)
+	}
+}
+
+// TestBLEPropsAndEventName: per-sighting props are kept (after the
+// request's), a bad one is refused naming the sighting, and the request's
+// event name is honoured. Before, per-sighting props were silently dropped.
+func TestBLEPropsAndEventName(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	body := `{"site":"r","store":"s1","event":"zone_ping","props":{"fw":"2.1"},"sightings":[` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"zone":"shoes","tx":-59}},` +
+		`{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`
+	resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+	if resp.StatusCode() != 204 || len(rec.events) != 2 {
+		t.Fatalf("status %d, %d events: %s", resp.StatusCode(), len(rec.events), resp.Body())
+	}
+	e0, e1 := rec.events[0], rec.events[1]
+	if string(e0.Name) != "zone_ping" || string(e1.Name) != "zone_ping" {
+		t.Fatalf("event names %q %q", e0.Name, e1.Name)
+	}
+	props := func(e event.Event) string {
+		var s string
+		for _, p := range e.Props {
+			s += string(p.Key) + "=" + string(p.Value) + ";"
+		}
+		return s
+	}
+	if got := props(e0); got != "fw=2.1;zone=shoes;tx=-59;" {
+		t.Fatalf("first sighting's props %q", got)
+	}
+	if got := props(e1); got != "fw=2.1;" {
+		t.Fatalf("second sighting's props %q", got)
+	}
+	bad := `{"site":"r","store":"s1","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"zone":["a"]}}]}`
+	resp = d.do(rawRequest("POST", "/ble", []byte(bad), "Content-Type", "application/json"))
+	if resp.StatusCode() != 400 || !bytes.Contains(resp.Body(), []byte("sightings[0].props: a property value must be")) {
+		t.Fatalf("nested prop: %d %s", resp.StatusCode(), resp.Body())
+	}
+}

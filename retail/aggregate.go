@@ -1,0 +1,496 @@
+package retail
+
+import (
+	"errors"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+// Options configures an Aggregator. The zero value of a field takes the
+// default named beside it.
+type Options struct {
+	Interval    time.Duration   // aggregation interval; 15m
+	Absence     time.Duration   // a visit ends this long after its last strong sighting; 5m
+	Lateness    time.Duration   // an interval closes this long after its end; 2m
+	Period      time.Duration   // new vs returning is judged within this period (UTC-aligned); 24h
+	EnterRSSI   int16           // a sighting at or above this RSSI (dBm) is presence; -75
+	EnterAfter  int             // strong sightings within Absence that start a visit; 2
+	K           int             // minimum count of any emitted cell; 5
+	MaxDevices  int             // cap on tracked devices; 100000
+	DwellBounds []time.Duration // dwell histogram upper bounds; 1m, 5m, 15m, 30m, 1h (and above)
+	Clock       clock.Clock     // closes intervals; clock.Real when nil
+}
+
+// Defaults of Options.
+const (
+	DefaultInterval   = 15 * time.Minute
+	DefaultAbsence    = 5 * time.Minute
+	DefaultLateness   = 2 * time.Minute
+	DefaultPeriod     = 24 * time.Hour
+	DefaultEnterRSSI  = -75
+	DefaultK          = 5
+	DefaultEnterAfter = 2 // one strong sighting may be a neighbouring zone's noise
+	DefaultMaxDevices = 100000
+)
+
+// DefaultDwellBounds are the default dwell histogram bucket upper bounds;
+// a last bucket holds longer visits.
+var DefaultDwellBounds = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// maxBuckets bounds the dwell histogram so counters are a fixed array.
+const maxBuckets = 8
+
+// slots is how many intervals can be open at once: the current one, and the
+// ones still waiting for late sightings (Lateness < Interval keeps it at 2).
+const slots = 4
+
+func (o *Options) fill() error {
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Absence == 0 {
+		o.Absence = DefaultAbsence
+	}
+	if o.Lateness == 0 {
+		o.Lateness = DefaultLateness
+	}
+	if o.Period == 0 {
+		o.Period = DefaultPeriod
+	}
+	if o.EnterRSSI == 0 {
+		o.EnterRSSI = DefaultEnterRSSI
+	}
+	if o.K == 0 {
+		o.K = DefaultK
+	}
+	if o.EnterAfter == 0 {
+		o.EnterAfter = DefaultEnterAfter
+	}
+	if o.MaxDevices == 0 {
+		o.MaxDevices = DefaultMaxDevices
+	}
+	if o.DwellBounds == nil {
+		o.DwellBounds = DefaultDwellBounds
+	}
+	switch {
+	case o.Interval < time.Second:
+		return errors.New("retail: interval must be at least 1s")
+	case o.Lateness >= time.Duration(slots-2)*o.Interval:
+		return errors.New("retail: lateness must be shorter than twice the interval")
+	case o.Period < o.Interval || o.Period%o.Interval != 0:
+		return errors.New("retail: period must be a whole number of intervals")
+	case o.EnterAfter < 1 || o.EnterAfter > 255:
+		return errors.New("retail: enter_after must be 1..255")
+	case o.K < 1:
+		return errors.New("retail: k must be at least 1")
+	case o.MaxDevices < 1 || o.MaxDevices > 1<<26:
+		return errors.New("retail: max_devices must be 1..67108864")
+	case len(o.DwellBounds) > maxBuckets-1:
+		return errors.New("retail: at most 7 dwell bounds")
+	}
+	for i, b := range o.DwellBounds {
+		if b <= 0 || i > 0 && b <= o.DwellBounds[i-1] {
+			return errors.New("retail: dwell bounds must be positive and increasing")
+		}
+	}
+	return nil
+}
+
+// Sighting is one BLE sighting as the aggregator needs it. The byte slices
+// are only read during Add.
+type Sighting struct {
+	Site, Store, Zone []byte
+	// Device is an opaque, stable id of the device within the period (the
+	// record's visitor hash); empty when the sighting has none.
+	Device     []byte
+	Randomized bool  // a locally administered MAC: counted apart, never a visitor
+	RSSI       int16 // dBm
+	AtMS       int64 // sighting time, Unix milliseconds
+}
+
+// device is what is kept per tracked device and cell: 40 bytes, so with
+// the table at most 3/4 full a tracked device costs at most 107 bytes.
+type device struct {
+	key       uint64 // maphash of (cell, device); 0 marks an empty slot
+	startMS   int64  // start of the current (or last) visit
+	lastMS    int64  // last strong sighting
+	cell      uint32
+	countedIv int32 // last interval (relative to epochIv) counted as a visitor
+	period    int32 // period (relative) of the last visit, for new vs returning
+	visits    uint16
+	active    bool
+	hits      uint8 // strong sightings towards a visit not yet started
+}
+
+// counts are one cell's counters in one interval.
+type counts struct {
+	sightings, weak, randomized, anonymous uint32
+	visitors, fresh, returning, visits     uint32
+	dwell                                  [maxBuckets]uint32
+}
+
+// Stats are the aggregator's own counters, for metrics.
+type Stats struct {
+	Sightings        uint64 // sightings added
+	Late             uint64 // sightings whose interval had closed: not counted
+	Evicted          uint64 // tracked devices evicted at the cap
+	Tracked          int    // devices tracked now
+	CellsEmitted     uint64 // aggregate cells emitted
+	CellsMerged      uint64 // zone cells below k merged into the store's other-zones cell
+	CellsSuppressed  uint64 // cells (or values) below k dropped
+	BytesPerDevice   int    // table bytes per device at the cap
+	IntervalsEmitted uint64
+}
+
+// Aggregator turns sightings into visits and per-interval footfall
+// aggregates with minimum counts. It is safe for concurrent use.
+type Aggregator struct {
+	mu    sync.Mutex
+	o     Options
+	clk   clock.Clock
+	seed  maphash.Seed
+	ivMS  int64
+	table []device
+	mask  uint64
+	n     int
+	hand  uint64 // eviction scan position
+
+	cells    map[string]uint32
+	cellKeys []cellKey
+	scratch  []byte
+
+	slot     [slots][]counts
+	slotIv   [slots]int64 // interval number held by each slot; -1 none
+	closedTo int64        // intervals below this are closed
+	sweptMS  int64        // time of the last sweep
+	stats    Stats
+	emit     func(rec []byte)
+	// skip, when set, tells a cell already emitted before a restart
+	// (Follower); closed is told each interval closed, after its cells.
+	skip   func(site, store, zone, start string) bool
+	closed func(iv int64)
+}
+
+type cellKey struct{ site, store, zone string }
+
+// New returns an Aggregator that hands each closed interval's aggregate
+// records (one JSON object per cell, owned by emit only during the call)
+// to emit.
+func New(o Options, emit func(rec []byte)) (*Aggregator, error) {
+	if err := o.fill(); err != nil {
+		return nil, err
+	}
+	size := 1
+	for size*3 < o.MaxDevices*4 {
+		size <<= 1
+	}
+	a := &Aggregator{
+		o: o, clk: clock.Or(o.Clock), seed: maphash.MakeSeed(), ivMS: o.Interval.Milliseconds(),
+		table: make([]device, size), mask: uint64(size - 1),
+		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62,
+	}
+	for i := range a.slotIv {
+		a.slotIv[i] = -1
+	}
+	a.stats.BytesPerDevice = size * int(deviceSize) / o.MaxDevices
+	return a, nil
+}
+
+// Options returns the options in force, defaults filled in.
+func (a *Aggregator) Options() Options { return a.o }
+
+// Add counts one sighting. It does not allocate once the sighting's cell
+// (site, store, zone) has been seen.
+func (a *Aggregator) Add(s *Sighting) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.stats.Sightings++
+	iv := floorDiv(s.AtMS, a.ivMS)
+	if iv < a.closedTo {
+		a.stats.Late++
+		return
+	}
+	c := a.slotFor(iv)
+	if c == nil {
+		a.stats.Late++ // too far ahead of the open intervals
+		return
+	}
+	cell := a.cell(s)
+	for int(cell) >= len(*c) {
+		*c = append(*c, counts{})
+	}
+	k := &(*c)[cell]
+	k.sightings++
+	switch {
+	case s.Randomized:
+		k.randomized++
+		return
+	case len(s.Device) == 0:
+		k.anonymous++
+		return
+	case s.RSSI < a.o.EnterRSSI:
+		k.weak++
+		return
+	}
+	var h maphash.Hash
+	h.SetSeed(a.seed)
+	var cb [4]byte
+	cb[0], cb[1], cb[2], cb[3] = byte(cell), byte(cell>>8), byte(cell>>16), byte(cell>>24)
+	_, _ = h.Write(cb[:])
+	_, _ = h.Write(s.Device)
+	key := h.Sum64() | 1 // never 0, the empty mark
+	d := a.find(key)
+	period := int32(floorDiv(s.AtMS, a.o.Period.Milliseconds()))
+	if d.key == 0 {
+		d = a.insert(key, cell)
+	}
+	absence := a.o.Absence.Milliseconds()
+	// Absent for Absence or longer ends a visit, here as in sweep, so the
+	// result does not depend on when sweeps ran (Follower replays have none).
+	if d.active && s.AtMS-d.lastMS >= absence {
+		a.end(d) // a gap longer than the absence: the old visit ended
+	}
+	if !d.active && d.hits > 0 && s.AtMS-d.lastMS >= absence {
+		d.hits = 0 // the earlier strong sightings were too long ago
+	}
+	if !d.active && int(d.hits)+1 < a.o.EnterAfter {
+		if d.hits == 0 {
+			d.startMS, d.lastMS = s.AtMS, s.AtMS
+		}
+		d.hits++
+		d.lastMS = max(d.lastMS, s.AtMS)
+		return
+	}
+	if !d.active {
+		start := s.AtMS
+		if d.hits > 0 {
+			start = min(d.startMS, s.AtMS)
+		}
+		d.hits = 0
+		if d.period == period && d.visits > 0 {
+			k.returning++
+		} else {
+			k.fresh++
+			d.visits = 0
+		}
+		d.period = period
+		d.visits++
+		d.active = true
+		d.startMS, d.lastMS = start, max(d.lastMS, s.AtMS)
+		k.visits++
+	}
+	if s.AtMS > d.lastMS {
+		d.lastMS = s.AtMS
+	}
+	if d.countedIv != int32(iv) {
+		d.countedIv = int32(iv)
+		k.visitors++
+	}
+}
+
+// Tick ends the visits whose devices have been absent long enough and
+// emits the intervals whose end lies Lateness behind the clock.
+func (a *Aggregator) Tick() {
+	a.TickAt(a.clk.Now())
+}
+
+// TickAt is Tick at now.
+func (a *Aggregator) TickAt(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	nowMS := now.UnixMilli()
+	// A sweep walks the whole table: at most once per tenth of the
+	// absence, which bounds how late a visit's end is noticed.
+	if nowMS-a.sweptMS >= a.o.Absence.Milliseconds()/10 {
+		a.sweep(nowMS)
+		a.sweptMS = nowMS
+	}
+	closeTo := floorDiv(nowMS-a.o.Lateness.Milliseconds(), a.ivMS) // intervals below this are closed
+	a.closeBelow(closeTo)
+}
+
+// Flush closes every open interval (at shutdown, or to end a test),
+// ending all visits first.
+func (a *Aggregator) Flush() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sweep(1 << 62)
+	a.closeBelow(1 << 61)
+}
+
+// Stats returns the aggregator's counters.
+func (a *Aggregator) Stats() Stats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.stats
+	s.Tracked = a.n
+	return s
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// slotFor returns the counters of interval iv, claiming its slot when the
+// interval is new; nil when the slot still holds an open earlier interval.
+func (a *Aggregator) slotFor(iv int64) *[]counts {
+	i := int(uint64(iv) % slots)
+	switch a.slotIv[i] {
+	case iv:
+	case -1:
+		a.slotIv[i] = iv
+	default:
+		return nil
+	}
+	return &a.slot[i]
+}
+
+func (a *Aggregator) cell(s *Sighting) uint32 {
+	b := a.scratch[:0]
+	b = strconv.AppendInt(b, int64(len(s.Site)), 10)
+	b = append(b, ':')
+	b = append(b, s.Site...)
+	b = strconv.AppendInt(b, int64(len(s.Store)), 10)
+	b = append(b, ':')
+	b = append(b, s.Store...)
+	b = append(b, s.Zone...)
+	a.scratch = b
+	if c, ok := a.cells[string(b)]; ok {
+		return c
+	}
+	c := uint32(len(a.cellKeys))
+	a.cells[string(b)] = c
+	a.cellKeys = append(a.cellKeys, cellKey{string(s.Site), string(s.Store), string(s.Zone)})
+	return c
+}
+
+// find returns the device with key, or the empty slot where it would go.
+func (a *Aggregator) find(key uint64) *device {
+	for i := key & a.mask; ; i = (i + 1) & a.mask {
+		d := &a.table[i]
+		if d.key == key || d.key == 0 {
+			return d
+		}
+	}
+}
+
+// insert adds a device, evicting one first at the cap.
+func (a *Aggregator) insert(key uint64, cell uint32) *device {
+	if a.n >= a.o.MaxDevices {
+		a.evict()
+	}
+	d := a.find(key)
+	*d = device{key: key, cell: cell, countedIv: -1 << 31, period: -1}
+	a.n++
+	return d
+}
+
+// evict removes the least recently seen of the next 8 tracked devices from
+// the hand (an approximate LRU at constant cost), ending its visit first so
+// its dwell is still counted.
+func (a *Aggregator) evict() {
+	var victim uint64
+	oldest := int64(1 << 62)
+	seen := 0
+	for i := a.hand; seen < 8; i = (i + 1) & a.mask {
+		if d := &a.table[i]; d.key != 0 {
+			seen++
+			if d.lastMS < oldest {
+				oldest, victim = d.lastMS, i
+			}
+		}
+		a.hand = (i + 1) & a.mask
+	}
+	if d := &a.table[victim]; d.active {
+		a.end(d)
+	}
+	a.remove(victim)
+	a.stats.Evicted++
+}
+
+// remove empties slot i with backward-shift deletion, so lookups need no
+// tombstones.
+func (a *Aggregator) remove(i uint64) {
+	for {
+		a.table[i] = device{}
+		j := i
+		for {
+			j = (j + 1) & a.mask
+			d := &a.table[j]
+			if d.key == 0 {
+				a.n--
+				return
+			}
+			home := d.key & a.mask
+			// d may move to i when its home is not in (i, j].
+			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+				a.table[i] = *d
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// end closes d's visit: its dwell goes into the histogram of the interval
+// in which its end became known (last sighting + absence).
+func (a *Aggregator) end(d *device) {
+	d.active = false
+	iv := floorDiv(d.lastMS+a.o.Absence.Milliseconds(), a.ivMS)
+	if iv < a.closedTo {
+		iv = a.closedTo // its interval closed already: the oldest open one
+	}
+	c := a.slotFor(iv)
+	if c == nil {
+		a.stats.Late++
+		return
+	}
+	for int(d.cell) >= len(*c) {
+		*c = append(*c, counts{})
+	}
+	b := 0
+	dwell := time.Duration(d.lastMS-d.startMS) * time.Millisecond
+	for b < len(a.o.DwellBounds) && dwell >= a.o.DwellBounds[b] {
+		b++
+	}
+	(*c)[d.cell].dwell[b]++
+}
+
+// sweep ends absent devices' visits and forgets the devices whose last
+// visit lies in an earlier period (the period's memory is destroyed).
+func (a *Aggregator) sweep(nowMS int64) {
+	absence := a.o.Absence.Milliseconds()
+	period := int32(floorDiv(nowMS, a.o.Period.Milliseconds()))
+	for i := uint64(0); i <= a.mask; {
+		d := &a.table[i]
+		if d.key == 0 {
+			i++
+			continue
+		}
+		if d.active && nowMS-d.lastMS >= absence {
+			a.end(d)
+		}
+		if !d.active && nowMS-d.lastMS >= absence {
+			d.hits = 0
+		}
+		if !d.active && d.period < period && nowMS-d.lastMS >= absence {
+			// Never a device with strong sightings towards a visit
+			// still within the absence: forgetting it would make the
+			// count depend on when sweeps ran.
+			a.remove(i) // i now holds a shifted entry: look again
+			continue
+		}
+		i++
+	}
+}
+
+const deviceSize = unsafe.Sizeof(device{})

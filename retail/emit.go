@@ -1,0 +1,216 @@
+package retail
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// OtherZones is the zone of the coarser cell into which a store's zones
+// below k are merged.
+const OtherZones = "*"
+
+// Bucket is one dwell histogram bucket of an aggregate: visits that lasted
+// at least MinS and less than MaxS seconds (no MaxS: no upper bound).
+type Bucket struct {
+	MinS   int64  `json:"min_s"`
+	MaxS   *int64 `json:"max_s,omitempty"`
+	Visits uint32 `json:"visits"`
+}
+
+// Aggregate is one emitted cell: a store's zone (or its merged other zones)
+// in one interval. A count below k is left out and its name listed in
+// Suppressed.
+type Aggregate struct {
+	V          int      `json:"v"`
+	Kind       string   `json:"kind"` // "ble_aggregate"
+	Site       string   `json:"site"`
+	Store      string   `json:"store"`
+	Zone       string   `json:"zone"`
+	Start      string   `json:"start"`
+	End        string   `json:"end"`
+	K          int      `json:"k"`
+	Visitors   uint32   `json:"visitors"`
+	Visits     uint32   `json:"visits,omitempty"`
+	New        uint32   `json:"new,omitempty"`
+	Returning  uint32   `json:"returning,omitempty"`
+	Dwell      []Bucket `json:"dwell,omitempty"`
+	Sightings  uint32   `json:"sightings,omitempty"`
+	Randomized uint32   `json:"randomized_sightings,omitempty"`
+	Weak       uint32   `json:"weak_sightings,omitempty"`
+	Anonymous  uint32   `json:"anonymous_sightings,omitempty"`
+	Merged     int      `json:"merged_zones,omitempty"`
+	Suppressed []string `json:"suppressed,omitempty"`
+}
+
+// closeBelow emits and frees every open interval below iv, oldest first.
+func (a *Aggregator) closeBelow(iv int64) {
+	for {
+		best := -1
+		for i, v := range a.slotIv {
+			if v >= 0 && v < iv && (best < 0 || v < a.slotIv[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		iv := a.slotIv[best]
+		a.emitInterval(iv, a.slot[best])
+		c := a.slot[best]
+		clear(c)
+		a.slot[best] = c[:0]
+		a.slotIv[best] = -1
+		a.stats.IntervalsEmitted++
+		if a.closed != nil {
+			a.closed(iv)
+		}
+	}
+	if iv > a.closedTo {
+		a.closedTo = iv
+	}
+}
+
+func (k *counts) add(o *counts) {
+	k.sightings += o.sightings
+	k.weak += o.weak
+	k.randomized += o.randomized
+	k.anonymous += o.anonymous
+	k.visitors += o.visitors
+	k.fresh += o.fresh
+	k.returning += o.returning
+	k.visits += o.visits
+	for i := range k.dwell {
+		k.dwell[i] += o.dwell[i]
+	}
+}
+
+func (k *counts) empty() bool { return *k == counts{} }
+
+// emitInterval hands each cell of interval iv to emit. A zone whose
+// visitors are below k is merged with the store's other such zones into
+// one OtherZones cell; that cell too is dropped when still below k.
+func (a *Aggregator) emitInterval(iv int64, cs []counts) {
+	type store struct{ site, store string }
+	byStore := map[store][]int{}
+	for i := range cs {
+		if cs[i].empty() {
+			continue
+		}
+		ck := a.cellKeys[i]
+		s := store{ck.site, ck.store}
+		byStore[s] = append(byStore[s], i)
+	}
+	stores := make([]store, 0, len(byStore))
+	for s := range byStore {
+		stores = append(stores, s)
+	}
+	sort.Slice(stores, func(i, j int) bool {
+		if stores[i].site != stores[j].site {
+			return stores[i].site < stores[j].site
+		}
+		return stores[i].store < stores[j].store
+	})
+	start := time.UnixMilli(iv * a.ivMS).UTC()
+	for _, s := range stores {
+		cells := byStore[s]
+		sort.Slice(cells, func(i, j int) bool { return a.cellKeys[cells[i]].zone < a.cellKeys[cells[j]].zone })
+		var other counts
+		merged := 0
+		for _, i := range cells {
+			if cs[i].visitors < uint32(a.o.K) {
+				other.add(&cs[i])
+				merged++
+				continue
+			}
+			a.emitCell(s.site, s.store, a.cellKeys[i].zone, start, &cs[i], 0)
+		}
+		if merged == 0 {
+			continue
+		}
+		if other.visitors < uint32(a.o.K) {
+			a.stats.CellsSuppressed += uint64(merged)
+			continue
+		}
+		a.stats.CellsMerged += uint64(merged)
+		a.emitCell(s.site, s.store, OtherZones, start, &other, merged)
+	}
+}
+
+func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *counts, merged int) {
+	k := uint32(a.o.K)
+	ag := Aggregate{
+		V: 1, Kind: "ble_aggregate", Site: site, Store: store, Zone: zone,
+		Start: start.Format("2006-01-02T15:04:05Z"), End: start.Add(a.o.Interval).Format("2006-01-02T15:04:05Z"),
+		K: a.o.K, Visitors: c.visitors, Merged: merged,
+	}
+	keep := func(name string, v uint32, dst *uint32) {
+		switch {
+		case v >= k:
+			*dst = v
+		case v > 0:
+			ag.Suppressed = append(ag.Suppressed, name)
+			a.stats.CellsSuppressed++
+		}
+	}
+	keep("visits", c.visits, &ag.Visits)
+	keep("new", c.fresh, &ag.New)
+	keep("returning", c.returning, &ag.Returning)
+	keep("sightings", c.sightings, &ag.Sightings)
+	keep("randomized_sightings", c.randomized, &ag.Randomized)
+	keep("weak_sightings", c.weak, &ag.Weak)
+	keep("anonymous_sightings", c.anonymous, &ag.Anonymous)
+	ag.Dwell = a.dwellBuckets(c, &ag)
+	if a.skip != nil && a.skip(site, store, zone, ag.Start) {
+		return
+	}
+	rec, err := json.Marshal(&ag)
+	if err != nil {
+		return // cannot happen: plain strings and numbers
+	}
+	a.stats.CellsEmitted++
+	if a.emit != nil {
+		a.emit(rec)
+	}
+}
+
+// dwellBuckets merges adjacent histogram buckets until each holds at least
+// k visits (a coarser bucket, never a small one); a remainder below k joins
+// the last bucket kept, and a histogram with fewer than k visits in all is
+// suppressed.
+func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
+	bounds := a.o.DwellBounds
+	k := uint32(a.o.K)
+	var out []Bucket
+	var carry uint32
+	from := int64(0)
+	total := uint32(0)
+	for b := 0; b <= len(bounds); b++ {
+		carry += c.dwell[b]
+		total += c.dwell[b]
+		if carry < k {
+			continue
+		}
+		bk := Bucket{MinS: from, Visits: carry}
+		if b < len(bounds) {
+			m := int64(bounds[b] / time.Second)
+			bk.MaxS = &m
+			from = m
+		}
+		out = append(out, bk)
+		carry = 0
+	}
+	switch {
+	case total == 0:
+		return nil
+	case total < k:
+		ag.Suppressed = append(ag.Suppressed, "dwell")
+		a.stats.CellsSuppressed++
+		return nil
+	case carry > 0:
+		last := &out[len(out)-1]
+		last.Visits += carry
+		last.MaxS = nil
+	}
+	return out
+}
