@@ -110,3 +110,31 @@ func TestAppendPropsAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per record; want 0", n)
 	}
 }
+
+// TestAppendRecordsAllocs: the per-destination path makes one record per
+// distinct policy without allocating, for one and for three distinct
+// policies among the destinations.
+func TestAppendRecordsAllocs(t *testing.T) {
+	one := newTestEngine(t, testConfig+`
+destinations:
+  - {name: a, type: file}
+  - {name: b, type: file, requires: [analytics, ads]}
+`)
+	three := newTestEngine(t, destConfig)
+	for _, c := range []struct {
+		name    string
+		en      *Engine
+		records int
+	}{{"one policy", one, 1}, {"three policies", three, 3}} {
+		e := plantedEvent("analytics,ads")
+		out := &nullEmitter{}
+		buf := make([]byte, 0, 16<<10)
+		buf, _, _ = c.en.AppendRecords(buf[:0], e, out)
+		if out.n != c.records {
+			t.Fatalf("%s: %d records; want %d", c.name, out.n, c.records)
+		}
+		if n := testing.AllocsPerRun(500, func() { buf, _, _ = c.en.AppendRecords(buf[:0], e, out) }); n != 0 {
+			t.Fatalf("%s: %v allocs per event; want 0", c.name, n)
+		}
+	}
+}

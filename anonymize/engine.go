@@ -74,6 +74,13 @@ type Result struct {
 	// signal, so a site that sends junk consent can see it.
 	Malformed consent.SignalSet
 	Rejected  consent.SignalSet
+
+	// Dests are the destinations whose required purposes are granted
+	// (AppendRecords only).
+	Dests Dests
+	// Records counts the records AppendRecords handed on: one per distinct
+	// policy among Dests, less those whose policy drops the event.
+	Records int
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
@@ -94,7 +101,12 @@ type Engine struct {
 	requireValid bool              // false: an undecodable TC string counts as absent
 	evaluator    *consent.Evaluator
 	enabled      consent.Purposes
-	policies     [numStates]policy
+	// policies holds every distinct compiled policy: the site-wide ones
+	// first, then the destinations' own. site and dests index into it.
+	policies     []policy
+	site         [numStates]uint8
+	dests        []destination
+	routes       [1 << 8]Dests // granted purposes → destinations
 	cleaner      *scrub.Cleaner
 	keys         *pseudonym.Keyring
 	geo          *geo.Reloadable
@@ -117,6 +129,8 @@ type scratch struct {
 	// repeat the same header, and a comparison is far cheaper than a parse.
 	lastUA   []byte
 	lastInfo useragent.Info
+	// groups is AppendRecords' working list of distinct policies.
+	groups []policyGroup
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -142,7 +156,7 @@ func getScratch() *scratch {
 		return sc
 	}
 	scratches.mu.Unlock()
-	return &scratch{buf: make([]byte, 0, 1024)}
+	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations)}
 }
 
 func putScratch(sc *scratch) {
@@ -197,10 +211,43 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 		}
 		en.s2sSites[id] = struct{}{}
 	}
-	en.policies[StateNone] = compilePolicy(&cfg.Policies.None)
-	en.policies[StateAnalytics] = compilePolicy(&cfg.Policies.Analytics)
-	en.policies[StateAds] = compilePolicy(&cfg.Policies.Ads)
+	if err := en.compileDestinations(cfg); err != nil {
+		return nil, err
+	}
 	return en, nil
+}
+
+// compileDestinations compiles the site-wide policies and each
+// destination's, sharing equal ones, and the routing table.
+func (en *Engine) compileDestinations(cfg *config.Config) error {
+	if len(cfg.Destinations) > MaxDestinations {
+		return fmt.Errorf("destinations: %d listed; at most %d are supported", len(cfg.Destinations), MaxDestinations)
+	}
+	for s, p := range [numStates]*config.Policy{&cfg.Policies.None, &cfg.Policies.Analytics, &cfg.Policies.Ads} {
+		en.site[s], _ = en.internPolicy(compilePolicy(p)) // three policies always fit
+	}
+	for i := range cfg.Destinations {
+		d := &cfg.Destinations[i]
+		req, err := purposesOf(d.Requires)
+		if err != nil {
+			return fmt.Errorf("destinations[%d].requires: %w", i, err)
+		}
+		dest := destination{name: d.Name, requires: req}
+		for s, p := range [numStates]*config.Policy{&d.Policies.None, &d.Policies.Analytics, &d.Policies.Ads} {
+			if dest.policy[s], err = en.internPolicy(compilePolicy(p)); err != nil {
+				return fmt.Errorf("destinations[%d].policies: %w", i, err)
+			}
+		}
+		en.dests = append(en.dests, dest)
+	}
+	for granted := range en.routes {
+		for i, d := range en.dests {
+			if consent.Purposes(granted)&d.requires == d.requires {
+				en.routes[granted] |= 1 << uint(i)
+			}
+		}
+	}
+	return nil
 }
 
 // ServerToServerSites lists the ids of the sites declared server_to_server,
@@ -244,13 +291,34 @@ func PolicyVersion(cfg *config.Config) string {
 		Visitor    bool
 		LookupFrom config.LookupFrom
 		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
+		// Destinations whose policies differ from the site-wide ones;
+		// omitted when none does, so such configs keep their version.
+		Own []destinationPolicies `json:",omitempty"`
 	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
-		ServerToServerSites(cfg)})
+		ServerToServerSites(cfg), ownPolicies(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
+}
+
+// destinationPolicies names a destination with policies of its own.
+type destinationPolicies struct {
+	Name     string
+	Policies config.Policies
+}
+
+// ownPolicies lists the destinations whose policies differ from the
+// site-wide ones, in config order.
+func ownPolicies(cfg *config.Config) []destinationPolicies {
+	var own []destinationPolicies
+	for _, d := range cfg.Destinations {
+		if d.Policies != cfg.Policies {
+			own = append(own, destinationPolicies{d.Name, d.Policies})
+		}
+	}
+	return own
 }
 
 // Version returns the policy version written into every record.

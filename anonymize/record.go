@@ -69,8 +69,9 @@ func geoLevel(l config.GeoLevel) geo.Level {
 	return geo.None
 }
 
-// AppendRecord decides consent for e, applies the policy of the resulting
-// state to every field, and appends the output record (one JSON object, no
+// AppendRecord decides consent for e, applies the site-wide policy of the
+// resulting state to every field (destinations' own policies are applied by
+// AppendRecords), and appends the output record (one JSON object, no
 // newline) to dst. When res.Drop is set nothing is appended. dst should be
 // a reused buffer: its spare capacity is used as scratch, and with enough of
 // it AppendRecord does not allocate. e is only read.
@@ -83,7 +84,7 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	res.Decider = ans.Decider
 	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
 	res.State = StateOf(res.Purposes)
-	return en.appendRecord(dst, e, &res, sc)
+	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[res.State]])
 }
 
 // AppendRecordAs is AppendRecord with the consent decision forced to state
@@ -99,7 +100,7 @@ func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byt
 	case StateAnalytics:
 		res.Purposes = consent.Of(consent.Analytics)
 	}
-	return en.appendRecord(dst, e, &res, sc)
+	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[state]])
 }
 
 // Decide returns the consent decision for e without building a record.
@@ -125,9 +126,10 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	return ans
 }
 
-func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch) ([]byte, Result) {
+// appendRecord appends the record policy p makes of e under the consent
+// decision in r.
+func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, p *policy) ([]byte, Result) {
 	res := *r
-	p := &en.policies[res.State]
 
 	ua := sc.reduceUA(e.UserAgent)
 	s2s := en.serverToServer(e.Site)

@@ -357,6 +357,13 @@ type Destination struct {
 	// Purposes that must all be granted for an event to be sent here. Each
 	// must be listed in consent.purposes. Empty: every event.
 	Requires []Purpose `yaml:"requires"`
+	// This destination's own policies, per consent state. A key set here
+	// replaces that key of the site-wide policies for this destination
+	// only; keys left out follow the site-wide policies (e.g. policies:
+	// {ads: {user_agent: {action: reduce}}} keeps the full user agent from
+	// this destination while others under the ads policy still get it).
+	// Destinations whose policies end up equal share one record per event.
+	Policies Policies `yaml:"policies"`
 	// When a batch is closed and shipped.
 	Batch Batch `yaml:"batch"`
 	// Compression of each batch: zstd, gzip or none.

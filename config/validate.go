@@ -364,6 +364,16 @@ func (v *validator) destinations(c *Config) {
 		}
 		names[d.Name] = i
 		v.uniquePurposes(base+".requires", d.Requires)
+		// Keys the file does not set come from the site-wide policies, which
+		// are checked on their own.
+		for _, st := range []struct {
+			key string
+			p   *Policy
+		}{{"none", &d.Policies.None}, {"analytics", &d.Policies.Analytics}, {"ads", &d.Policies.Ads}} {
+			if v.idx.has(base + ".policies." + st.key) {
+				v.policy(base+".policies."+st.key, st.p)
+			}
+		}
 		for k, p := range d.Requires {
 			if !used.Has(p) {
 				v.errf(itemPath(base+".requires", k), "%s is not in consent.purposes (%s), so it is never granted and this destination would get nothing; add it there or remove it here", p, used)

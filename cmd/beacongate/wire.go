@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
@@ -142,17 +141,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 	if err != nil {
 		return gateway.Settings{}, err
 	}
-	requires := make([]consent.Purposes, len(cfg.Destinations))
-	for i, d := range cfg.Destinations {
-		for _, p := range d.Requires {
-			cp, err := consent.ParsePurpose(p.String())
-			if err != nil {
-				return gateway.Settings{}, fmt.Errorf("destinations[%d].requires: %w", i, err)
-			}
-			requires[i] = requires[i].With(cp)
-		}
-	}
-	deliverer := gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)
+	deliverer := gateway.NewDeliverer(engine, a.pipeline, a.delivery)
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {

@@ -1,0 +1,152 @@
+package anonymize
+
+import (
+	"fmt"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/event"
+)
+
+// MaxDestinations is the most destinations an Engine routes to: one bit
+// each in a Dests mask, as in the spool's routes.
+const MaxDestinations = 64
+
+// Dests is a set of destinations, bit i for the config's destinations[i].
+type Dests uint64
+
+// Has reports whether destination i is in d.
+func (d Dests) Has(i int) bool { return i >= 0 && i < MaxDestinations && d&(1<<uint(i)) != 0 }
+
+// destination is one destination compiled for the hot path: the purposes it
+// needs and, per consent state, the index of its policy in
+// Engine.policies.
+type destination struct {
+	name     string
+	requires consent.Purposes
+	policy   [numStates]uint8
+}
+
+// policyGroup is one distinct policy among the destinations of an event, and
+// the destinations that share its record.
+type policyGroup struct {
+	policy uint8
+	dests  Dests
+}
+
+// internPolicy returns the index of p in en.policies, adding it when no
+// equal policy is there yet, so destinations whose policies compile to the
+// same thing share one record.
+func (en *Engine) internPolicy(p policy) (uint8, error) {
+	for i := range en.policies {
+		if en.policies[i] == p {
+			return uint8(i), nil
+		}
+	}
+	if len(en.policies) > 255 {
+		return 0, fmt.Errorf("more than 256 distinct policies")
+	}
+	en.policies = append(en.policies, p)
+	return uint8(len(en.policies) - 1), nil
+}
+
+// Emitter receives the records of one event, one per distinct policy among
+// the destinations the event goes to. rec is owned by the engine and valid
+// only during the call; copy it to keep it. An error stops the event: no
+// further record is made and AppendRecords returns the error.
+type Emitter interface {
+	EmitRecord(rec []byte, dests Dests) error
+}
+
+// Route returns the destinations whose required purposes granted covers.
+func (en *Engine) Route(granted consent.Purposes) Dests {
+	return en.routes[uint8(granted&en.enabled)]
+}
+
+// DestinationPolicyIndex returns, for tests and dry runs, which of the
+// engine's distinct policies destination i gets in state s, and whether i is
+// a destination at all.
+func (en *Engine) DestinationPolicyIndex(i int, s State) (int, bool) {
+	if i < 0 || i >= len(en.dests) || s >= numStates {
+		return 0, false
+	}
+	return int(en.dests[i].policy[s]), true
+}
+
+// AppendRecords decides consent for e once, picks the destinations whose
+// required purposes are granted, and for each distinct policy among them
+// (in the state the consent selects) makes one record and hands it to out
+// with the destinations that share it. Destinations with equal policies get
+// the same record; each record has its own event id, so recipients cannot
+// join their records on it. dst is scratch as for AppendRecord; the
+// returned buffer is dst grown, for reuse.
+//
+// res.Dests holds every destination the event's consent allows;
+// res.Records counts the records handed to out. res.Drop is set when every
+// applicable policy drops the user agent's class (bots or http_clients:
+// drop), so no record was made; with no destination at all it tells what
+// the site-wide policy would do.
+func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte, Result, error) {
+	sc := getScratch()
+	defer putScratch(sc)
+	var res Result
+	ans := en.decide(e, sc)
+	res.Purposes = ans.Purposes & en.enabled
+	res.Decider = ans.Decider
+	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
+	res.State = StateOf(res.Purposes)
+	res.Dests = en.routes[uint8(res.Purposes)]
+	if res.Dests == 0 {
+		p := &en.policies[en.site[res.State]]
+		res.Bot, res.HTTPClient, res.Drop = en.classify(sc.reduceUA(e.UserAgent), e.Site, p)
+		return dst, res, nil
+	}
+	groups := sc.groups[:0]
+	for i := range en.dests {
+		if !res.Dests.Has(i) {
+			continue
+		}
+		pi := en.dests[i].policy[res.State]
+		j := 0
+		for j < len(groups) && groups[j].policy != pi {
+			j++
+		}
+		if j == len(groups) {
+			groups = append(groups, policyGroup{policy: pi})
+		}
+		groups[j].dests |= 1 << uint(i)
+	}
+	sc.groups = groups
+	dropped := 0
+	base := res
+	for _, g := range groups {
+		rec, r := en.appendRecord(dst[:0], e, &base, sc, &en.policies[g.policy])
+		dst = rec[:0]
+		res.Bot, res.HTTPClient = r.Bot, r.HTTPClient
+		res.Scrubbed |= r.Scrubbed
+		res.DroppedProps = max(res.DroppedProps, r.DroppedProps)
+		if r.Drop {
+			dropped++
+			continue
+		}
+		res.Records++
+		if err := out.EmitRecord(rec, g.dests); err != nil {
+			return dst, res, err
+		}
+	}
+	res.Drop = dropped == len(groups)
+	return dst, res, nil
+}
+
+// classify tells whether the user agent is a crawler or an HTTP client, and
+// whether policy p drops it.
+func (en *Engine) classify(ua useragent.Info, site []byte, p *policy) (bot, httpClient, drop bool) {
+	switch ua.Class() {
+	case useragent.ClassCrawler:
+		return true, false, p.bots == config.BotsDrop
+	case useragent.ClassHTTPClient:
+		return false, true, !en.serverToServer(site) && p.httpClients == config.BotsDrop
+	}
+	return false, false, false
+}
