@@ -26,6 +26,56 @@ type destination struct {
 	name     string
 	requires consent.Purposes
 	policy   [numStates]uint8
+	// vendor is the recipient's TCF declaration; vendor.ID 0: none, and
+	// then withoutVendor says whether it gets events where GDPR applies.
+	vendor        consent.Vendor
+	withoutVendor bool
+}
+
+// gdprApplies reports whether an event's consent answer falls under GDPR
+// for vendor enforcement: gdpr=1, or a standalone TC string that gdpr=0 does
+// not switch off.
+func gdprApplies(a *consent.Answer) bool {
+	return a.GDPR == consent.GDPRYes || (a.Present.Has(consent.SignalTCF) && a.GDPR != consent.GDPRNo)
+}
+
+// usableTC reports whether the TC string in sc decoded and keeps the TCF
+// 2.2 rules, so vendors can be checked against it.
+func usableTC(a *consent.Answer) bool {
+	return a.Present.Has(consent.SignalTCF) && !a.Malformed.Has(consent.SignalTCF) && !a.Rejected.Has(consent.SignalTCF)
+}
+
+// checkVendor returns destination i's verdict under GDPR.
+func (en *Engine) checkVendor(i int, tcOK bool, tc *consent.TCString) consent.VendorVerdict {
+	d := &en.dests[i]
+	switch {
+	case d.vendor.ID == 0 && d.withoutVendor:
+		return consent.VendorVerdict{}
+	case d.vendor.ID == 0:
+		return consent.VendorVerdict{Reason: consent.VendorNoID}
+	case !tcOK:
+		return consent.VendorVerdict{Reason: consent.VendorNoTCString}
+	}
+	return consent.CheckVendor(tc, &d.vendor)
+}
+
+// enforceVendors removes from res.Dests the destinations that GDPR and the
+// TC string in sc do not allow, and counts why.
+func (en *Engine) enforceVendors(res *Result, ans *consent.Answer, sc *scratch) {
+	if res.Dests == 0 || !gdprApplies(ans) {
+		return
+	}
+	tcOK := usableTC(ans)
+	for i := range en.dests {
+		if !res.Dests.Has(i) {
+			continue
+		}
+		if v := en.checkVendor(i, tcOK, &sc.tc); v.Reason != consent.VendorAllowed {
+			res.Dests &^= 1 << uint(i)
+			res.VendorRefused |= 1 << uint(i)
+			res.VendorReasons[v.Reason]++
+		}
+	}
 }
 
 // policyGroup is one distinct policy among the destinations of an event, and
@@ -82,7 +132,9 @@ func (en *Engine) DestinationPolicyIndex(i int, s State) (int, bool) {
 // join their records on it. dst is scratch as for AppendRecord; the
 // returned buffer is dst grown, for reuse.
 //
-// res.Dests holds every destination the event's consent allows;
+// res.Dests holds every destination the event's consent allows (its
+// purposes, and where GDPR applies the TC string's vendor consent, see
+// consent.CheckVendor; res.VendorRefused those refused only by the latter);
 // res.Records counts the records handed to out. res.Drop is set when every
 // applicable policy drops the user agent's class (bots or http_clients:
 // drop), so no record was made; with no destination at all it tells what
@@ -97,6 +149,7 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
 	res.State = StateOf(res.Purposes)
 	res.Dests = en.routes[uint8(res.Purposes)]
+	en.enforceVendors(&res, &ans, sc)
 	if res.Dests == 0 {
 		p := &en.policies[en.site[res.State]]
 		res.Bot, res.HTTPClient, res.Drop = en.classify(sc.reduceUA(e.UserAgent), e.Site, p)

@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,6 +82,11 @@ type Result struct {
 	// Records counts the records AppendRecords handed on: one per distinct
 	// policy among Dests, less those whose policy drops the event.
 	Records int
+	// VendorRefused are the destinations whose purposes are granted but
+	// which GDPR and the TC string do not allow; VendorReasons counts them
+	// by consent.VendorReason.
+	VendorRefused Dests
+	VendorReasons [consent.NumVendorReasons]uint8
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
@@ -89,6 +95,9 @@ type Result struct {
 type Deps struct {
 	Keys *pseudonym.Keyring // nil: ids that the policy pseudonymizes are dropped
 	Geo  *geo.Reloadable    // nil: no location
+	// GVL is the IAB Global Vendor List that declares the purposes of
+	// destinations' vendor ids; needed when consent.tcf.gvl_file is set.
+	GVL *consent.GVL
 	// Clock stamps events that arrive without a receive time (dry runs);
 	// nil means clock.Real. The gateway stamps every request itself.
 	Clock clock.Clock
@@ -211,7 +220,7 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 		}
 		en.s2sSites[id] = struct{}{}
 	}
-	if err := en.compileDestinations(cfg); err != nil {
+	if err := en.compileDestinations(cfg, deps.GVL); err != nil {
 		return nil, err
 	}
 	return en, nil
@@ -219,7 +228,10 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 
 // compileDestinations compiles the site-wide policies and each
 // destination's, sharing equal ones, and the routing table.
-func (en *Engine) compileDestinations(cfg *config.Config) error {
+func (en *Engine) compileDestinations(cfg *config.Config, gvl *consent.GVL) error {
+	if cfg.Consent.TCF.GVLFile != "" && gvl == nil {
+		return fmt.Errorf("consent.tcf.gvl_file: set, but no vendor list was loaded")
+	}
 	if len(cfg.Destinations) > MaxDestinations {
 		return fmt.Errorf("destinations: %d listed; at most %d are supported", len(cfg.Destinations), MaxDestinations)
 	}
@@ -232,7 +244,10 @@ func (en *Engine) compileDestinations(cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("destinations[%d].requires: %w", i, err)
 		}
-		dest := destination{name: d.Name, requires: req}
+		dest := destination{name: d.Name, requires: req, withoutVendor: d.TCF.WithoutVendor}
+		if dest.vendor, err = vendorOf(&d.TCF, gvl); err != nil {
+			return fmt.Errorf("destinations[%d].tcf.vendor_id: %w", i, err)
+		}
 		for s, p := range [numStates]*config.Policy{&d.Policies.None, &d.Policies.Analytics, &d.Policies.Ads} {
 			if dest.policy[s], err = en.internPolicy(compilePolicy(p)); err != nil {
 				return fmt.Errorf("destinations[%d].policies: %w", i, err)
@@ -248,6 +263,35 @@ func (en *Engine) compileDestinations(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// vendorOf returns a destination's vendor declaration: from the vendor
+// list when one is given, else from the config.
+func vendorOf(t *config.DestinationTCF, gvl *consent.GVL) (consent.Vendor, error) {
+	if t.VendorID == 0 {
+		return consent.Vendor{}, nil
+	}
+	if gvl != nil {
+		v, ok := gvl.Vendor(t.VendorID)
+		if !ok {
+			return v, fmt.Errorf("vendor %d is not in the vendor list (version %d), or was deleted from it", t.VendorID, gvl.Version)
+		}
+		return v, nil
+	}
+	v := consent.Vendor{ID: t.VendorID}
+	for _, p := range t.Purposes {
+		v.Consent |= 1 << uint(p-1)
+	}
+	for _, p := range t.LegitimateInterest {
+		v.LI |= 1 << uint(p-1)
+	}
+	for _, p := range t.FlexiblePurposes {
+		v.Flexible |= 1 << uint(p-1)
+	}
+	for _, f := range t.SpecialFeatures {
+		v.SpecialFeatures |= 1 << uint(f-1)
+	}
+	return v, nil
 }
 
 // ServerToServerSites lists the ids of the sites declared server_to_server,
@@ -281,6 +325,11 @@ func ScrubOptions(s *config.Scan) scrub.Options {
 // settings, server-to-server sites), so an auditor can tell which rules
 // produced a record.
 func PolicyVersion(cfg *config.Config) string {
+	// Which vendor list routes events does not change what a record
+	// contains: leave gvl_file out, and its key too, so versions stay what
+	// they were before the setting existed.
+	consentSettings := cfg.Consent
+	consentSettings.TCF.GVLFile = ""
 	b, err := json.Marshal(struct {
 		Consent    config.Consent
 		Policies   config.Policies
@@ -294,11 +343,12 @@ func PolicyVersion(cfg *config.Config) string {
 		// Destinations whose policies differ from the site-wide ones;
 		// omitted when none does, so such configs keep their version.
 		Own []destinationPolicies `json:",omitempty"`
-	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
+	}{consentSettings, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
 		ServerToServerSites(cfg), ownPolicies(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}
+	b = bytes.Replace(b, []byte(`,"GVLFile":""`), nil, 1)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
 }

@@ -125,6 +125,7 @@ func builtin() Config {
 		Destinations: []Destination{func() Destination {
 			d := defaultDestination()
 			d.Name, d.Type = "local", DestinationFile
+			d.TCF.WithoutVendor = true // our own file, not a TCF vendor
 			return d
 		}()},
 		Spool: Spool{
@@ -142,6 +143,10 @@ func builtin() Config {
 func defaultDestination() Destination {
 	return Destination{
 		Requires: []Purpose{},
+		TCF: DestinationTCF{
+			Purposes: []TCFPurpose{}, LegitimateInterest: []TCFPurpose{},
+			FlexiblePurposes: []TCFPurpose{}, SpecialFeatures: []TCFFeature{},
+		},
 		Batch: Batch{
 			MaxEvents: 1000,
 			MaxBytes:  1 << 20,

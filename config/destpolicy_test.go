@@ -53,3 +53,39 @@ destinations:
 		}
 	}
 }
+
+// TestDestinationTCF checks the vendor declarations of destinations.
+func TestDestinationTCF(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+destinations:
+  - {name: own, type: file, tcf: {without_vendor: true}}
+  - {name: partner, type: file, tcf: {vendor_id: 755, purposes: [1, 3], legitimate_interest: [7], flexible_purposes: [7], special_features: [1]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Destinations[1].TCF; p.VendorID != 755 || len(p.Purposes) != 2 || p.LegitimateInterest[0] != 7 || p.SpecialFeatures[0] != 1 {
+		t.Fatalf("partner tcf %+v", p)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{`{name: a, type: file, tcf: {purposes: [1]}}`, "destinations[0].tcf.vendor_id: is 0"},
+		{`{name: a, type: file, tcf: {vendor_id: 1, without_vendor: true, purposes: [1]}}`, "destinations[0].tcf.without_vendor"},
+		{`{name: a, type: file, tcf: {vendor_id: 1}}`, "destinations[0].tcf.purposes: vendor 1 declares no purpose"},
+		{`{name: a, type: file, tcf: {vendor_id: 1, legitimate_interest: [3]}}`, "destinations[0].tcf.legitimate_interest[0]: purpose 3 needs consent"},
+		{`{name: a, type: file, tcf: {vendor_id: 1, purposes: [2], legitimate_interest: [2]}}`, "is also under purposes"},
+		{`{name: a, type: file, tcf: {vendor_id: 1, purposes: [2], flexible_purposes: [8]}}`, "destinations[0].tcf.flexible_purposes[0]"},
+	} {
+		_, err := Parse("t.yaml", []byte("destinations:\n  - "+bad.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error %v; want %q", bad.yaml, err, bad.want)
+		}
+	}
+	_, err = Parse("t.yaml", []byte(`
+consent: {tcf: {gvl_file: /x/vendor-list.json}}
+destinations:
+  - {name: a, type: file, tcf: {vendor_id: 1, purposes: [1]}}
+`))
+	if err == nil || !strings.Contains(err.Error(), "come from consent.tcf.gvl_file") {
+		t.Errorf("declarations next to gvl_file: %v", err)
+	}
+}

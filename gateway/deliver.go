@@ -112,6 +112,13 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 		return nil
 	}
 	m.countConsentProblems(res.Malformed, res.Rejected)
+	if res.VendorRefused != 0 {
+		for r, n := range res.VendorReasons {
+			if n != 0 {
+				m.vendorRefused[r].Add(float64(n))
+			}
+		}
+	}
 	if res.DroppedProps != 0 {
 		m.droppedProps.Add(float64(res.DroppedProps))
 	}
@@ -170,6 +177,7 @@ type DeliveryMetrics struct {
 	consentMalformed [len(malformableSignals)]prometheus.Counter
 	consentRejected  [len(rejectableSignals)]prometheus.Counter
 	droppedProps     prometheus.Counter
+	vendorRefused    [consent.NumVendorReasons]prometheus.Counter
 }
 
 // NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
@@ -198,10 +206,17 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Name: "beacongate_anonymize_consent_rejected_total",
 		Help: "Events carrying a consent signal that decoded but was not relied on (a TC string breaking the TCF 2.2 rules, a GPP string with sections that cannot be read or under consent.gpp: reject), by signal.",
 	}, []string{"signal"})
+	vendor := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_vendor_refused_total",
+		Help: "Destinations an event's purposes allowed but GDPR and its TC string did not (IAB TCF vendor enforcement), by reason: no_tc_string, restricted (publisher restriction), no_vendor_consent, no_purpose_consent, no_vendor_li, no_purpose_li, no_special_feature, no_vendor_id (a destination without tcf.vendor_id or tcf.without_vendor).",
+	}, []string{"reason"})
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps)
+		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps, vendor)
 	}
 	m := &DeliveryMetrics{droppedProps: droppedProps}
+	for r := consent.VendorReason(1); r < consent.NumVendorReasons; r++ {
+		m.vendorRefused[r] = vendor.WithLabelValues(r.String())
+	}
 	for i, sig := range malformableSignals {
 		m.consentMalformed[i] = malformed.WithLabelValues(sig.String())
 	}

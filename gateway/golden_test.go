@@ -42,7 +42,9 @@ func (s *memorySpool) Append(rec []byte, route upstream.Route) error {
 }
 
 // goldenConfig enables every purpose and two destinations: "all" receives
-// every event, "retargeting" only those with analytics and ads.
+// every event (our own, so also where GDPR applies), "retargeting" only
+// those with analytics and ads and, where GDPR applies, vendor 14's consent
+// (which the real TC string of the goldens gives).
 const goldenConfig = `
 properties:
   allow: [plan, cart_value, note]
@@ -51,9 +53,11 @@ consent:
 destinations:
   - name: all
     type: file
+    tcf: {without_vendor: true}
   - name: retargeting
     type: file
     requires: [analytics, ads]
+    tcf: {vendor_id: 14, purposes: [1, 3, 4], legitimate_interest: [7]}
 `
 
 // pipeline is a gateway whose Deliverer runs the real engine with

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
@@ -126,6 +127,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a.gateway = gateway.New(settings, reg)
+	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
@@ -137,7 +139,16 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 // settings compiles cfg into the gateway's per-request settings, with a new
 // privacy engine around the long-lived keys, GeoIP holder and spool.
 func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
-	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: a.clock})
+	var gvl *consent.GVL
+	if path := cfg.Consent.TCF.GVLFile; path != "" {
+		// Re-read on every reload, like the GeoIP database: reload is how a
+		// refreshed vendor list is picked up.
+		var err error
+		if gvl, err = consent.LoadGVL(path); err != nil {
+			return gateway.Settings{}, fmt.Errorf("consent.tcf.gvl_file: %w", err)
+		}
+	}
+	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: a.clock, GVL: gvl})
 	if err != nil {
 		return gateway.Settings{}, err
 	}
@@ -173,6 +184,17 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// warnNoVendor logs each destination that gets no event where GDPR
+// applies because it is neither a TCF vendor nor marked as our own.
+func warnNoVendor(cfg *config.Config, log *slog.Logger) {
+	for i, d := range cfg.Destinations {
+		if d.TCF.VendorID == 0 && !d.TCF.WithoutVendor {
+			log.Warn("destination has no tcf.vendor_id and no tcf.without_vendor: it gets no event where GDPR applies (gdpr=1 or a TC string)",
+				"destination", d.Name, "key", fmt.Sprintf("destinations[%d].tcf", i))
+		}
+	}
 }
 
 // newKeyring builds the pseudonym keys. In derived mode the secret is read
