@@ -115,6 +115,10 @@ func (en *Engine) Decide(e *event.Event) consent.Answer {
 // decode.
 func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	fillSignals(&sc.sig, &e.Consent, en.ignored)
+	sc.sig.ReceivedAt = e.ReceivedAt
+	if sc.sig.ReceivedAt.IsZero() {
+		sc.sig.ReceivedAt = en.clock.Now()
+	}
 	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
 	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) {
 		sc.sig.TCString = nil

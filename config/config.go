@@ -202,6 +202,12 @@ type TCF struct {
 	// (a vendor_id not in the list is an error), and the file is re-read
 	// on reload. Empty: destinations declare them under tcf.
 	GVLFile string `yaml:"gvl_file"`
+	// Oldest TC string, by its last update at the request's arrival, that
+	// grants anything (1d..3650d). The IAB policy asks CMPs to renew
+	// consent after 13 months, about 395 days. Older strings, strings dated
+	// in the future, and strings last updated before they were created
+	// decode but grant nothing.
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // TCFMapping maps each beacongate purpose to TCF purposes and special features.

@@ -54,6 +54,7 @@ func builtin() Config {
 			TCF: TCF{
 				VendorID:     0,
 				RequireValid: true,
+				MaxAge:       Duration(395 * 24 * time.Hour), // 13 months, the IAB's renewal period
 				Mapping: TCFMapping{
 					// Purpose 1 is storage and access on the device; 8 and 9 are
 					// content measurement and market research.

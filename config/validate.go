@@ -197,6 +197,7 @@ func (v *validator) uniquePurposes(path string, ps []Purpose) PurposeSet {
 }
 
 func (v *validator) consent(c *Consent) {
+	v.duration("consent.tcf.max_age", c.TCF.MaxAge, 24*time.Hour, 3650*24*time.Hour)
 	used := v.uniquePurposes("consent.purposes", c.Purposes)
 	v.uniquePurposes("consent.default", c.Default)
 	for i, p := range c.Default {
