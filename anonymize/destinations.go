@@ -146,7 +146,7 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
-	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
+	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
 	res.State = StateOf(res.Purposes)
 	res.Dests = en.routes[uint8(res.Purposes)]
 	en.enforceVendors(&res, &ans, sc)
