@@ -203,3 +203,66 @@ func (en *Engine) classify(ua useragent.Info, site []byte, p *policy) (bot, http
 	}
 	return false, false, false
 }
+
+// Recipient says what one destination gets of an event: for dry runs
+// (explain, the report's checks), never on the request path.
+type Recipient struct {
+	Name string
+	// Gets is whether the destination receives a record of the event.
+	Gets bool
+	// Why says why not, in words: a purpose it requires that is not
+	// granted, the vendor check that failed (e.g. "no vendor consent for
+	// vendor 755"), or the policy dropping the event.
+	Why string
+	// Record is the record it gets (shared with the destinations of equal
+	// policy), nil when it gets none.
+	Record []byte
+	// Policy identifies its policy among the event's records: destinations
+	// with the same value share a record.
+	Policy int
+}
+
+// recipientsCollector is the Emitter of Recipients: it keeps copies.
+type recipientsCollector struct {
+	recs  [][]byte
+	dests []Dests
+}
+
+func (c *recipientsCollector) EmitRecord(rec []byte, dests Dests) error {
+	c.recs = append(c.recs, append([]byte(nil), rec...))
+	c.dests = append(c.dests, dests)
+	return nil
+}
+
+// Recipients runs e through AppendRecords, the request path's own code, and
+// says for each destination, in config order, whether it gets the event,
+// the record it gets, and why not.
+func (en *Engine) Recipients(e *event.Event) ([]Recipient, Result) {
+	var c recipientsCollector
+	_, res, _ := en.AppendRecords(make([]byte, 0, 16<<10), e, &c)
+	sc := getScratch()
+	defer putScratch(sc)
+	ans := en.decide(e, sc)
+	tcOK := usableTC(&ans)
+	out := make([]Recipient, len(en.dests))
+	for i := range en.dests {
+		d := &en.dests[i]
+		r := Recipient{Name: d.name, Policy: int(d.policy[res.State])}
+		for j, ds := range c.dests {
+			if ds.Has(i) {
+				r.Gets, r.Record = true, c.recs[j]
+			}
+		}
+		switch {
+		case r.Gets:
+		case res.Purposes&d.requires != d.requires:
+			r.Why = "requires " + d.requires.String() + "; granted: " + res.Purposes.String()
+		case res.VendorRefused.Has(i):
+			r.Why = en.checkVendor(i, tcOK, &sc.tc).Explain(d.vendor.ID)
+		case res.Dests.Has(i):
+			r.Why = "its policy drops this user agent (bots or http_clients: drop)"
+		}
+		out[i] = r
+	}
+	return out, res
+}
