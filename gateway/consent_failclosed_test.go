@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
@@ -93,4 +95,27 @@ func indexOfSignal(name string) int {
 		}
 	}
 	panic("no malformed counter for " + name)
+}
+
+// TestVendorRefusedMetric: a destination refused by the TCF vendor check
+// is counted by reason, and the others still get the event.
+func TestVendorRefusedMetric(t *testing.T) {
+	yaml, err := os.ReadFile("../examples/shop-retargeting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPipelineGateway(t, string(yaml), "", clocktest.Golden)
+	metrics := NewDeliveryMetrics(prometheus.NewRegistry())
+	cfg := p.g.settings.Load()
+	d := *cfg.handler.(*Deliverer)
+	d.metrics = metrics
+	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+	const tc = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // no consent for vendor 755
+	newDriver(p.g, "81.2.69.142").do(rawRequest("GET", "/p.gif?site=shop&gdpr=1&gdpr_consent="+tc, nil))
+	if len(p.sp.records) != 1 || routeNames(p.names, p.sp.routes[0]) != "[warehouse]" {
+		t.Fatalf("%d records routed %v; want one for the warehouse", len(p.sp.records), p.sp.routes)
+	}
+	if n := testutil.ToFloat64(metrics.vendorRefused[consent.VendorNoConsent]); n != 1 {
+		t.Fatalf("vendor_refused{no_vendor_consent} = %v; want 1", n)
+	}
 }
