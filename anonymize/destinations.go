@@ -183,10 +183,10 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 			dropped++
 			continue
 		}
-		res.Records++
 		if err := out.EmitRecord(rec, g.dests); err != nil {
 			return dst, res, err
 		}
+		res.Records++
 	}
 	res.Drop = dropped == len(groups)
 	return dst, res, nil
