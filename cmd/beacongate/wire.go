@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -139,6 +140,11 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 // settings compiles cfg into the gateway's per-request settings, with a new
 // privacy engine around the long-lived keys, GeoIP holder and spool.
 func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
+	return a.settingsWith(cfg, a.geo)
+}
+
+// settingsWith is settings with the GeoIP holder g.
+func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Settings, error) {
 	var gvl *consent.GVL
 	if path := cfg.Consent.TCF.GVLFile; path != "" {
 		// Re-read on every reload, like the GeoIP database: reload is how a
@@ -148,7 +154,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			return gateway.Settings{}, fmt.Errorf("consent.tcf.gvl_file: %w", err)
 		}
 	}
-	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: a.clock, GVL: gvl})
+	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: g, Clock: a.clock, GVL: gvl})
 	if err != nil {
 		return gateway.Settings{}, err
 	}
@@ -263,10 +269,14 @@ func (a *app) tryReload(log *slog.Logger) error {
 		cfg.Pseudonym = old.Pseudonym
 	}
 	// Re-read the database even when its path is unchanged: reload is how a
-	// refreshed file is picked up.
+	// refreshed file is picked up. It goes into a new holder that the new
+	// engine alone uses until every step below succeeded, so a reload that
+	// is refused leaves the running database in place.
+	nextGeo := a.geo
 	if cfg.GeoIP.Database != "" || old.GeoIP.Database != "" {
-		if err := a.geo.Reload(cfg.GeoIP.Database); err != nil {
-			return fmt.Errorf("geoip.database: %w", err)
+		nextGeo = new(geo.Reloadable)
+		if err := nextGeo.Reload(cfg.GeoIP.Database); err != nil {
+			return fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
 		}
 	}
 	if restartOnlyChanged(old, cfg) {
@@ -275,11 +285,12 @@ func (a *app) tryReload(log *slog.Logger) error {
 	// The spool's full policy is fixed when it opens, and the Deliverer's
 	// shedding must match it: keep the running one.
 	cfg.Spool.WhenFull, cfg.Spool.PixelWhenFull = old.Spool.WhenFull, old.Spool.PixelWhenFull
-	settings, err := a.settings(cfg)
+	settings, err := a.settingsWith(cfg, nextGeo)
 	if err != nil {
 		return err
 	}
 	a.gateway.Update(settings)
+	a.geo = nextGeo
 	a.live.Store(cfg)
 	return nil
 }
