@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize/consent/tctest"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/event"
 )
@@ -108,5 +109,54 @@ func TestAppendPropsAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(500, func() { buf, _ = en.AppendRecord(buf[:0], e) }); n != 0 {
 		t.Fatalf("%v allocs per record; want 0", n)
+	}
+}
+
+// TestAppendRecordsAllocs: the per-destination path makes one record per
+// distinct policy without allocating, for one and for three distinct
+// policies among the destinations.
+func TestAppendRecordsAllocs(t *testing.T) {
+	one := newTestEngine(t, testConfig+`
+destinations:
+  - {name: a, type: file}
+  - {name: b, type: file, requires: [analytics, ads]}
+`)
+	three := newTestEngine(t, destConfig)
+	for _, c := range []struct {
+		name    string
+		en      *Engine
+		records int
+	}{{"one policy", one, 1}, {"three policies", three, 3}} {
+		e := plantedEvent("analytics,ads")
+		out := &nullEmitter{}
+		buf := make([]byte, 0, 16<<10)
+		buf, _, _ = c.en.AppendRecords(buf[:0], e, out)
+		if out.n != c.records {
+			t.Fatalf("%s: %d records; want %d", c.name, out.n, c.records)
+		}
+		if n := testing.AllocsPerRun(500, func() { buf, _, _ = c.en.AppendRecords(buf[:0], e, out) }); n != 0 {
+			t.Fatalf("%s: %v allocs per event; want 0", c.name, n)
+		}
+	}
+}
+
+// TestAppendRecordsVendorAllocs: vendor enforcement per destination (a TC
+// string with a publisher restriction, checked for a vendor and two
+// destinations without one) does not allocate either.
+func TestAppendRecordsVendorAllocs(t *testing.T) {
+	en := newTestEngine(t, vendorConfig)
+	e := plantedEvent("")
+	e.Consent.GDPR = 1
+	e.Consent.TCString = []byte(vendorTC(func(s *tctest.Spec) {
+		s.Restrictions = []tctest.Restriction{{Purpose: 7, Type: 1, Vendors: []int{755}}}
+	}))
+	out := &nullEmitter{}
+	buf := make([]byte, 0, 16<<10)
+	buf, res, _ := en.AppendRecords(buf[:0], e, out)
+	if res.Dests != 3 || out.n != 1 {
+		t.Fatalf("destinations %03b, %d records; want own and partner sharing one record", res.Dests, out.n)
+	}
+	if n := testing.AllocsPerRun(500, func() { buf, _, _ = en.AppendRecords(buf[:0], e, out) }); n != 0 {
+		t.Fatalf("%v allocs per event; want 0", n)
 	}
 }

@@ -63,6 +63,7 @@ func newEvaluator(c *config.Consent) (*consent.Evaluator, consent.Purposes, erro
 		IgnoreGPC: !c.HonourOptOutSignals,
 		IgnoreDNT: !c.HonourOptOutSignals,
 		VendorID:  c.TCF.VendorID,
+		MaxAge:    c.TCF.MaxAge.D(),
 		TCF:       map[consent.Purpose]consent.TCFRule{},
 	}
 	o.Merge, err = consent.ParseMergeRule(c.Merge.String())

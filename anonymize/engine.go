@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -74,6 +75,18 @@ type Result struct {
 	// signal, so a site that sends junk consent can see it.
 	Malformed consent.SignalSet
 	Rejected  consent.SignalSet
+
+	// Dests are the destinations whose required purposes are granted
+	// (AppendRecords only).
+	Dests Dests
+	// Records counts the records AppendRecords handed on: one per distinct
+	// policy among Dests, less those whose policy drops the event.
+	Records int
+	// VendorRefused are the destinations whose purposes are granted but
+	// which GDPR and the TC string do not allow; VendorReasons counts them
+	// by consent.VendorReason.
+	VendorRefused Dests
+	VendorReasons [consent.NumVendorReasons]uint8
 }
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
@@ -82,6 +95,9 @@ type Result struct {
 type Deps struct {
 	Keys *pseudonym.Keyring // nil: ids that the policy pseudonymizes are dropped
 	Geo  *geo.Reloadable    // nil: no location
+	// GVL is the IAB Global Vendor List that declares the purposes of
+	// destinations' vendor ids; needed when consent.tcf.gvl_file is set.
+	GVL *consent.GVL
 	// Clock stamps events that arrive without a receive time (dry runs);
 	// nil means clock.Real. The gateway stamps every request itself.
 	Clock clock.Clock
@@ -94,7 +110,12 @@ type Engine struct {
 	requireValid bool              // false: an undecodable TC string counts as absent
 	evaluator    *consent.Evaluator
 	enabled      consent.Purposes
-	policies     [numStates]policy
+	// policies holds every distinct compiled policy: the site-wide ones
+	// first, then the destinations' own. site and dests index into it.
+	policies     []policy
+	site         [numStates]uint8
+	dests        []destination
+	routes       [1 << 8]Dests // granted purposes → destinations
 	cleaner      *scrub.Cleaner
 	keys         *pseudonym.Keyring
 	geo          *geo.Reloadable
@@ -117,6 +138,8 @@ type scratch struct {
 	// repeat the same header, and a comparison is far cheaper than a parse.
 	lastUA   []byte
 	lastInfo useragent.Info
+	// groups is AppendRecords' working list of distinct policies.
+	groups []policyGroup
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -142,7 +165,7 @@ func getScratch() *scratch {
 		return sc
 	}
 	scratches.mu.Unlock()
-	return &scratch{buf: make([]byte, 0, 1024)}
+	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations)}
 }
 
 func putScratch(sc *scratch) {
@@ -197,10 +220,78 @@ func New(cfg *config.Config, deps Deps) (*Engine, error) {
 		}
 		en.s2sSites[id] = struct{}{}
 	}
-	en.policies[StateNone] = compilePolicy(&cfg.Policies.None)
-	en.policies[StateAnalytics] = compilePolicy(&cfg.Policies.Analytics)
-	en.policies[StateAds] = compilePolicy(&cfg.Policies.Ads)
+	if err := en.compileDestinations(cfg, deps.GVL); err != nil {
+		return nil, err
+	}
 	return en, nil
+}
+
+// compileDestinations compiles the site-wide policies and each
+// destination's, sharing equal ones, and the routing table.
+func (en *Engine) compileDestinations(cfg *config.Config, gvl *consent.GVL) error {
+	if cfg.Consent.TCF.GVLFile != "" && gvl == nil {
+		return fmt.Errorf("consent.tcf.gvl_file: set, but no vendor list was loaded")
+	}
+	if len(cfg.Destinations) > MaxDestinations {
+		return fmt.Errorf("destinations: %d listed; at most %d are supported", len(cfg.Destinations), MaxDestinations)
+	}
+	for s, p := range [numStates]*config.Policy{&cfg.Policies.None, &cfg.Policies.Analytics, &cfg.Policies.Ads} {
+		en.site[s], _ = en.internPolicy(compilePolicy(p)) // three policies always fit
+	}
+	for i := range cfg.Destinations {
+		d := &cfg.Destinations[i]
+		req, err := purposesOf(d.Requires)
+		if err != nil {
+			return fmt.Errorf("destinations[%d].requires: %w", i, err)
+		}
+		dest := destination{name: d.Name, requires: req, withoutVendor: d.TCF.WithoutVendor}
+		if dest.vendor, err = vendorOf(&d.TCF, gvl); err != nil {
+			return fmt.Errorf("destinations[%d].tcf.vendor_id: %w", i, err)
+		}
+		for s, p := range [numStates]*config.Policy{&d.Policies.None, &d.Policies.Analytics, &d.Policies.Ads} {
+			if dest.policy[s], err = en.internPolicy(compilePolicy(p)); err != nil {
+				return fmt.Errorf("destinations[%d].policies: %w", i, err)
+			}
+		}
+		en.dests = append(en.dests, dest)
+	}
+	for granted := range en.routes {
+		for i, d := range en.dests {
+			if consent.Purposes(granted)&d.requires == d.requires {
+				en.routes[granted] |= 1 << uint(i)
+			}
+		}
+	}
+	return nil
+}
+
+// vendorOf returns a destination's vendor declaration: from the vendor
+// list when one is given, else from the config.
+func vendorOf(t *config.DestinationTCF, gvl *consent.GVL) (consent.Vendor, error) {
+	if t.VendorID == 0 {
+		return consent.Vendor{}, nil
+	}
+	if gvl != nil {
+		v, ok := gvl.Vendor(t.VendorID)
+		if !ok {
+			return v, fmt.Errorf("vendor %d is not in the vendor list (version %d), or was deleted from it", t.VendorID, gvl.Version)
+		}
+		return v, nil
+	}
+	v := consent.Vendor{ID: t.VendorID}
+	for _, p := range t.Purposes {
+		v.Consent |= 1 << uint(p-1)
+	}
+	for _, p := range t.LegitimateInterest {
+		v.LI |= 1 << uint(p-1)
+	}
+	for _, p := range t.FlexiblePurposes {
+		v.Flexible |= 1 << uint(p-1)
+	}
+	for _, f := range t.SpecialFeatures {
+		v.SpecialFeatures |= 1 << uint(f-1)
+	}
+	return v, nil
 }
 
 // ServerToServerSites lists the ids of the sites declared server_to_server,
@@ -234,6 +325,11 @@ func ScrubOptions(s *config.Scan) scrub.Options {
 // settings, server-to-server sites), so an auditor can tell which rules
 // produced a record.
 func PolicyVersion(cfg *config.Config) string {
+	// Which vendor list routes events does not change what a record
+	// contains: leave gvl_file out, and its key too, so versions stay what
+	// they were before the setting existed.
+	consentSettings := cfg.Consent
+	consentSettings.TCF.GVLFile = ""
 	b, err := json.Marshal(struct {
 		Consent    config.Consent
 		Policies   config.Policies
@@ -245,13 +341,35 @@ func PolicyVersion(cfg *config.Config) string {
 		LookupFrom config.LookupFrom
 		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
 		Routes     []string `json:",omitempty"` // omitted when no site declares routes
-	}{cfg.Consent, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
-		ServerToServerSites(cfg), siteRoutes(cfg)})
+		// Destinations whose policies differ from the site-wide ones;
+		// omitted when none does, so such configs keep their version.
+		Own []destinationPolicies `json:",omitempty"`
+	}{consentSettings, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
+		ServerToServerSites(cfg), siteRoutes(cfg), ownPolicies(cfg)})
 	if err != nil {
 		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
 	}
+	b = bytes.Replace(b, []byte(`,"GVLFile":""`), nil, 1)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:6])
+}
+
+// destinationPolicies names a destination with policies of its own.
+type destinationPolicies struct {
+	Name     string
+	Policies config.Policies
+}
+
+// ownPolicies lists the destinations whose policies differ from the
+// site-wide ones, in config order.
+func ownPolicies(cfg *config.Config) []destinationPolicies {
+	var own []destinationPolicies
+	for _, d := range cfg.Destinations {
+		if d.Policies != cfg.Policies {
+			own = append(own, destinationPolicies{d.Name, d.Policies})
+		}
+	}
+	return own
 }
 
 // Version returns the policy version written into every record.

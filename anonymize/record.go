@@ -69,8 +69,9 @@ func geoLevel(l config.GeoLevel) geo.Level {
 	return geo.None
 }
 
-// AppendRecord decides consent for e, applies the policy of the resulting
-// state to every field, and appends the output record (one JSON object, no
+// AppendRecord decides consent for e, applies the site-wide policy of the
+// resulting state to every field (destinations' own policies are applied by
+// AppendRecords), and appends the output record (one JSON object, no
 // newline) to dst. When res.Drop is set nothing is appended. dst should be
 // a reused buffer: its spare capacity is used as scratch, and with enough of
 // it AppendRecord does not allocate. e is only read.
@@ -81,9 +82,9 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
-	res.Malformed, res.Rejected = ans.Malformed, ans.Rejected
+	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
 	res.State = StateOf(res.Purposes)
-	return en.appendRecord(dst, e, &res, sc)
+	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[res.State]])
 }
 
 // AppendRecordAs is AppendRecord with the consent decision forced to state
@@ -99,7 +100,7 @@ func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byt
 	case StateAnalytics:
 		res.Purposes = consent.Of(consent.Analytics)
 	}
-	return en.appendRecord(dst, e, &res, sc)
+	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[state]])
 }
 
 // Decide returns the consent decision for e without building a record.
@@ -114,8 +115,14 @@ func (en *Engine) Decide(e *event.Event) consent.Answer {
 // decode.
 func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	fillSignals(&sc.sig, &e.Consent, en.ignored)
+	sc.sig.ReceivedAt = e.ReceivedAt
+	if sc.sig.ReceivedAt.IsZero() {
+		sc.sig.ReceivedAt = en.clock.Now()
+	}
 	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
-	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) {
+	// Unless consent.tcf.require_valid, an undecodable TC string is ignored;
+	// a conflicting or gdpr-flag problem never is.
+	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && e.Consent.Conflicts&event.ConflictTCString == 0 && e.Consent.GDPR != event.GDPRNotUnderstood {
 		sc.sig.TCString = nil
 		sc.sig.GDPR = nil
 		ans = en.evaluator.Evaluate(&sc.sig, &sc.tc)
@@ -125,9 +132,10 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	return ans
 }
 
-func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch) ([]byte, Result) {
+// appendRecord appends the record policy p makes of e under the consent
+// decision in r.
+func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, p *policy) ([]byte, Result) {
 	res := *r
-	p := &en.policies[res.State]
 
 	ua := sc.reduceUA(e.UserAgent)
 	s2s := en.serverToServer(e.Site)
@@ -217,6 +225,16 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	return append(dst, '}'), res
 }
 
+// malformedOf returns the signals of e counted as malformed: the answer's,
+// and the gdpr flag when it was not understood (under the tcf label; GDPR
+// was taken to apply, and the TC string, if any, was read as sent).
+func malformedOf(e *event.Event, ans *consent.Answer) consent.SignalSet {
+	if e.Consent.GDPR == event.GDPRNotUnderstood {
+		return ans.Malformed.With(consent.SignalTCF)
+	}
+	return ans.Malformed
+}
+
 var (
 	gdprYes = []byte("1")
 	gdprNo  = []byte("0")
@@ -227,8 +245,8 @@ func fillSignals(s *consent.Signals, c *event.Consent, ignored consent.SignalSet
 	switch c.GDPR {
 	case 0:
 		s.GDPR = gdprNo
-	case 1:
-		s.GDPR = gdprYes
+	case 1, event.GDPRNotUnderstood:
+		s.GDPR = gdprYes // not understood: GDPR is taken to apply
 	default:
 		s.GDPR = nil
 	}
@@ -255,7 +273,25 @@ func fillSignals(s *consent.Signals, c *event.Consent, ignored consent.SignalSet
 			s.GCS, s.GCD = nil, nil
 		}
 	}
+	if k := c.Conflicts; k != 0 {
+		// A signal sent twice with different values is a refusal: the
+		// evaluator finds it malformed.
+		for _, f := range [...]struct {
+			bit event.Conflicts
+			dst *[]byte
+		}{{event.ConflictTCString, &s.TCString}, {event.ConflictGCS, &s.GCS}, {event.ConflictGCD, &s.GCD},
+			{event.ConflictUSPrivacy, &s.USPrivacy}, {event.ConflictGPP, &s.GPP}, {event.ConflictGPPSID, &s.GPPSID},
+			{event.ConflictExplicit, &s.Consent}} {
+			if k&f.bit != 0 && len(*f.dst) > 0 {
+				*f.dst = conflicting
+			}
+		}
+	}
 }
+
+// conflicting replaces a signal that arrived twice with different values:
+// no signal's parser accepts it, so it is malformed, a refusal.
+var conflicting = []byte("!")
 
 func appendConsent(dst []byte, res *Result) []byte {
 	dst = appendKey(dst, "consent")

@@ -222,6 +222,17 @@ type TCF struct {
 	// Which TCF purposes and special features must all be granted for each of
 	// our purposes.
 	Mapping TCFMapping `yaml:"mapping"`
+	// Path of the IAB Global Vendor List (vendor-list.json) on disk. When
+	// set, the purposes of each destination's tcf.vendor_id come from it
+	// (a vendor_id not in the list is an error), and the file is re-read
+	// on reload. Empty: destinations declare them under tcf.
+	GVLFile string `yaml:"gvl_file"`
+	// Oldest TC string, by its last update at the request's arrival, that
+	// grants anything (1d..3650d). The IAB policy asks CMPs to renew
+	// consent after 13 months, about 395 days. Older strings, strings dated
+	// in the future, and strings last updated before they were created
+	// decode but grant nothing.
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // TCFMapping maps each beacongate purpose to TCF purposes and special features.
@@ -383,6 +394,17 @@ type Destination struct {
 	// Purposes that must all be granted for an event to be sent here. Each
 	// must be listed in consent.purposes. Empty: every event.
 	Requires []Purpose `yaml:"requires"`
+	// This destination's own policies, per consent state. A key set here
+	// replaces that key of the site-wide policies for this destination
+	// only; keys left out follow the site-wide policies (e.g. policies:
+	// {ads: {user_agent: {action: reduce}}} keeps the full user agent from
+	// this destination while others under the ads policy still get it).
+	// Destinations whose policies end up equal share one record per event.
+	Policies Policies `yaml:"policies"`
+	// This recipient under IAB TCF: where GDPR applies (gdpr=1, or a TC
+	// string without gdpr=0), an event goes here only if the TC string
+	// gives this vendor what its purposes need.
+	TCF DestinationTCF `yaml:"tcf"`
 	// When a batch is closed and shipped.
 	Batch Batch `yaml:"batch"`
 	// Compression of each batch: zstd, gzip or none.
@@ -400,6 +422,33 @@ type Destination struct {
 	Kafka KafkaDestination `yaml:"kafka"`
 	// Settings for type: nats.
 	NATS NATSDestination `yaml:"nats"`
+}
+
+// DestinationTCF declares a destination as a TCF vendor, or as our own
+// processing that needs none.
+type DestinationTCF struct {
+	// The recipient's IAB Global Vendor List id (1..65535). 0: none; then
+	// events where GDPR applies go here only with without_vendor.
+	VendorID int `yaml:"vendor_id" jsonschema:"minimum=0,maximum=65535"`
+	// TCF purposes (1..11) the vendor processes under consent, for
+	// deployments without consent.tcf.gvl_file (with it, the vendor list
+	// declares them). Every listed purpose must have consent, and the
+	// vendor its vendor consent.
+	Purposes []TCFPurpose `yaml:"purposes"`
+	// TCF purposes the vendor processes under legitimate interest (not 1,
+	// 3, 4, 5 or 6, which TCF 2.2 allows only with consent). Each needs
+	// its legitimate interest signal, and the vendor's must not be objected to.
+	LegitimateInterest []TCFPurpose `yaml:"legitimate_interest"`
+	// Purposes among the two lists above whose basis a publisher
+	// restriction may switch.
+	FlexiblePurposes []TCFPurpose `yaml:"flexible_purposes"`
+	// Special features the vendor uses (1: precise geolocation); each must
+	// be opted in.
+	SpecialFeatures []TCFFeature `yaml:"special_features"`
+	// true: this destination is our own processing, not a TCF vendor, and
+	// gets events where GDPR applies under our own purposes alone (the
+	// report says so). Needs vendor_id: 0.
+	WithoutVendor bool `yaml:"without_vendor"`
 }
 
 // Batch says when a batch of events is closed and shipped: when any limit is reached.

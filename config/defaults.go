@@ -54,6 +54,7 @@ func builtin() Config {
 			TCF: TCF{
 				VendorID:     0,
 				RequireValid: true,
+				MaxAge:       Duration(395 * 24 * time.Hour), // 13 months, the IAB's renewal period
 				Mapping: TCFMapping{
 					// Purpose 1 is storage and access on the device; 8 and 9 are
 					// content measurement and market research.
@@ -125,6 +126,7 @@ func builtin() Config {
 		Destinations: []Destination{func() Destination {
 			d := defaultDestination()
 			d.Name, d.Type = "local", DestinationFile
+			d.TCF.WithoutVendor = true // our own file, not a TCF vendor
 			return d
 		}()},
 		Spool: Spool{
@@ -143,6 +145,10 @@ func builtin() Config {
 func defaultDestination() Destination {
 	return Destination{
 		Requires: []Purpose{},
+		TCF: DestinationTCF{
+			Purposes: []TCFPurpose{}, LegitimateInterest: []TCFPurpose{},
+			FlexiblePurposes: []TCFPurpose{}, SpecialFeatures: []TCFFeature{},
+		},
 		Batch: Batch{
 			MaxEvents: 1000,
 			MaxBytes:  1 << 20,

@@ -96,6 +96,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	fillDefaults(reflect.ValueOf(c).Elem(), reflect.ValueOf(builtin()), "", w.idx.has)
 	c.deriveDirs()
+	c.inheritPolicies(w.idx.has)
 	if !w.idx.has("spool.pixel_when_full") {
 		c.Spool.PixelWhenFull = c.Spool.WhenFull // its documented default
 	}
@@ -108,6 +109,16 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	c.source = name
 	return c, nil
+}
+
+// inheritPolicies fills every key of a destination's policies that the file
+// does not set from the site-wide policies, so a destination's policies are
+// complete and differ from the site-wide ones only where the file says so.
+func (c *Config) inheritPolicies(present func(string) bool) {
+	site := reflect.ValueOf(c.Policies)
+	for i := range c.Destinations {
+		fillDefaults(reflect.ValueOf(&c.Destinations[i].Policies).Elem(), site, itemPath("destinations", i)+".policies", present)
+	}
 }
 
 // parseDocument returns the root node of the only document in data, or nil

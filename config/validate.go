@@ -242,6 +242,7 @@ func (v *validator) uniquePurposes(path string, ps []Purpose) PurposeSet {
 }
 
 func (v *validator) consent(c *Consent) {
+	v.duration("consent.tcf.max_age", c.TCF.MaxAge, 24*time.Hour, 3650*24*time.Hour)
 	used := v.uniquePurposes("consent.purposes", c.Purposes)
 	v.uniquePurposes("consent.default", c.Default)
 	for i, p := range c.Default {
@@ -386,6 +387,41 @@ func (v *validator) policy(base string, p *Policy) {
 	}
 }
 
+// destinationTCF checks a destination's vendor declarations.
+func (v *validator) destinationTCF(base string, t *DestinationTCF, gvl bool) {
+	declared := len(t.Purposes)+len(t.LegitimateInterest)+len(t.FlexiblePurposes)+len(t.SpecialFeatures) > 0
+	switch {
+	case t.VendorID == 0 && declared:
+		v.errf(base+".vendor_id", "is 0, but purposes or special features are declared for a vendor; set the vendor id or remove them")
+	case t.VendorID != 0 && t.WithoutVendor:
+		v.errf(base+".without_vendor", "is true, but vendor_id is set; a vendor is checked as one, so remove one of them")
+	case t.VendorID != 0 && gvl && declared:
+		v.errf(base+".purposes", "declarations come from consent.tcf.gvl_file; remove them here")
+	case t.VendorID != 0 && !gvl && len(t.Purposes)+len(t.LegitimateInterest)+len(t.SpecialFeatures) == 0:
+		v.errf(base+".purposes", "vendor %d declares no purpose; list what it uses (purposes, legitimate_interest, special_features) or set consent.tcf.gvl_file", t.VendorID)
+	}
+	for k, p := range t.LegitimateInterest {
+		switch p {
+		case 1, 3, 4, 5, 6:
+			v.errf(itemPath(base+".legitimate_interest", k), "purpose %d needs consent under TCF 2.2; move it to purposes", p)
+		}
+		for _, q := range t.Purposes {
+			if p == q {
+				v.errf(itemPath(base+".legitimate_interest", k), "purpose %d is also under purposes; a purpose has one basis (see flexible_purposes)", p)
+			}
+		}
+	}
+	for k, p := range t.FlexiblePurposes {
+		found := false
+		for _, q := range append(append([]TCFPurpose{}, t.Purposes...), t.LegitimateInterest...) {
+			found = found || p == q
+		}
+		if !found {
+			v.errf(itemPath(base+".flexible_purposes", k), "purpose %d is neither under purposes nor legitimate_interest", p)
+		}
+	}
+}
+
 func (v *validator) destinations(c *Config) {
 	if len(c.Destinations) == 0 {
 		v.errf("destinations", "is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
@@ -409,6 +445,17 @@ func (v *validator) destinations(c *Config) {
 		}
 		names[d.Name] = i
 		v.uniquePurposes(base+".requires", d.Requires)
+		v.destinationTCF(base+".tcf", &d.TCF, c.Consent.TCF.GVLFile != "")
+		// Keys the file does not set come from the site-wide policies, which
+		// are checked on their own.
+		for _, st := range []struct {
+			key string
+			p   *Policy
+		}{{"none", &d.Policies.None}, {"analytics", &d.Policies.Analytics}, {"ads", &d.Policies.Ads}} {
+			if v.idx.has(base + ".policies." + st.key) {
+				v.policy(base+".policies."+st.key, st.p)
+			}
+		}
 		for k, p := range d.Requires {
 			if !used.Has(p) {
 				v.errf(itemPath(base+".requires", k), "%s is not in consent.purposes (%s), so it is never granted and this destination would get nothing; add it there or remove it here", p, used)

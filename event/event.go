@@ -97,9 +97,30 @@ type Sighting struct {
 	Randomized bool
 }
 
+// GDPRNotUnderstood is Consent.GDPR for a gdpr flag that was sent but is
+// neither 0 nor 1 (an unexpanded ${GDPR} macro): GDPR is then taken to
+// apply, and the flag is counted as malformed.
+const GDPRNotUnderstood = 2
+
+// Conflicts marks the consent signals that arrived more than once in one
+// request with different values (a repeated query key, a cookie and a
+// parameter). Such a signal counts as malformed: a refusal.
+type Conflicts uint8
+
+// The signals that can conflict.
+const (
+	ConflictTCString Conflicts = 1 << iota
+	ConflictGCS
+	ConflictGCD
+	ConflictUSPrivacy
+	ConflictGPP
+	ConflictGPPSID
+	ConflictExplicit
+)
+
 // Consent holds the raw consent signals of a request, undecoded.
 type Consent struct {
-	GDPR      int8 // -1 absent, 0 or 1
+	GDPR      int8 // -1 absent, 0 or 1, GDPRNotUnderstood
 	TCString  []byte
 	GCS       []byte
 	GCD       []byte
@@ -109,6 +130,7 @@ type Consent struct {
 	Explicit  []byte // comma-separated purpose names
 	GPC       bool   // Sec-GPC: 1
 	DNT       bool   // DNT: 1
+	Conflicts Conflicts
 }
 
 // Event is one parsed collection event. See the package doc for ownership.
@@ -172,6 +194,7 @@ func (e *Event) ResetConsent() {
 	c.Explicit = c.Explicit[:0]
 	c.GPC = false
 	c.DNT = false
+	c.Conflicts = 0
 }
 
 // ResetSighting empties the BLE sighting.
@@ -226,6 +249,7 @@ func (e *Event) CopyShared(src *Event) {
 	dc.Explicit = append(dc.Explicit[:0], sc.Explicit...)
 	dc.GPC = sc.GPC
 	dc.DNT = sc.DNT
+	dc.Conflicts = sc.Conflicts
 	e.Props = e.Props[:0]
 	for i := range src.Props {
 		p := &src.Props[i]

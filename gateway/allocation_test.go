@@ -88,6 +88,41 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 	f("ble", rawRequest("POST", "/ble", bleBodyAt(40, now), "Content-Type", "application/json"), 40)
 }
 
+// TestServeDestinationPoliciesAllocs: a pixel hit under ads consent through
+// the whole pipeline with one distinct destination policy (goldenConfig)
+// and with three (each destination its own), still 0 allocations.
+func TestServeDestinationPoliciesAllocs(t *testing.T) {
+	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	raw := rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&url=https%3A%2F%2Fs.example%2Fp%3Fgclid%3Dx&uid=u-1", nil, "User-Agent", ua)
+	for _, c := range []struct {
+		name    string
+		yaml    string
+		records int
+	}{
+		{"one policy", goldenConfig, 1},
+		{"three policies", `
+consent:
+  purposes: [analytics, ads]
+destinations:
+  - {name: all, type: file}
+  - {name: retargeting, type: file, requires: [analytics, ads], policies: {ads: {user_agent: {action: reduce}}}}
+  - {name: third, type: file, policies: {ads: {url: path}}}
+`, 3},
+	} {
+		p := newPipelineGateway(t, c.yaml, "", clocktest.Golden)
+		sp := &nullSpool{}
+		p.withSpool(sp)
+		drv := newDriver(p.g, "81.2.69.142")
+		drv.do(raw)
+		if sp.n != c.records {
+			t.Fatalf("%s: %d records; want %d", c.name, sp.n, c.records)
+		}
+		if n := testing.AllocsPerRun(300, func() { drv.do(raw) }); n != 0 {
+			t.Fatalf("%s: %v allocs per request; want 0", c.name, n)
+		}
+	}
+}
+
 // TestTagAllocs: serving bg.js does not allocate either.
 func TestTagAllocs(t *testing.T) {
 	g := New(Settings{}, nil)

@@ -24,30 +24,22 @@ type readySpool interface {
 }
 
 // Deliverer is the EventHandler that runs the privacy engine on each event
-// and appends the resulting record to the spool, routed to every destination
-// whose required purposes the event's consent covers. It is immutable; a
-// config reload builds a new one around the same spool and metrics.
+// and appends its records to the spool: one per distinct policy among the
+// destinations whose required purposes the event's consent covers, routed
+// to the destinations that share it. It is immutable; a config reload
+// builds a new one around the same spool and metrics.
 type Deliverer struct {
 	engine  *anonymize.Engine
 	spool   Spool
-	routes  [1 << 8]upstream.Route // granted purposes → destinations
 	metrics *DeliveryMetrics
 	shed    [4]bool // by event.Kind: refuse at once while the spool is full
 	ready   readySpool
 }
 
-// NewDeliverer returns a Deliverer. requires[i] lists the purposes
-// destination i needs (empty: every event).
-func NewDeliverer(engine *anonymize.Engine, spool Spool, requires []consent.Purposes, m *DeliveryMetrics) *Deliverer {
-	d := &Deliverer{engine: engine, spool: spool, metrics: m}
-	for granted := range d.routes {
-		for i, req := range requires {
-			if consent.Purposes(granted)&req == req {
-				d.routes[granted] |= upstream.RouteTo(i)
-			}
-		}
-	}
-	return d
+// NewDeliverer returns a Deliverer. The engine routes: destination i of its
+// config is upstream.RouteTo(i).
+func NewDeliverer(engine *anonymize.Engine, spool Spool, m *DeliveryMetrics) *Deliverer {
+	return &Deliverer{engine: engine, spool: spool, metrics: m}
 }
 
 // ShedWhenFull returns a copy of d that refuses events of the given kinds at
@@ -70,17 +62,47 @@ func (d *Deliverer) ShedWhenFull(kinds ...event.Kind) *Deliverer {
 	return &c
 }
 
-// recordBufs holds record buffers. The engine uses a buffer's spare capacity
-// as scratch for URL cleaning, so buffers start large and are kept.
-var recordBufs = newFreeList(1024, func() *[]byte { b := make([]byte, 0, 16<<10); return &b })
+// delivery is the state of one HandleEvent call: the record buffer and the
+// engine's Emitter. The engine uses the buffer's spare capacity as scratch
+// for URL cleaning, so buffers start large and are kept.
+type delivery struct {
+	buf     []byte
+	d       *Deliverer
+	kind    event.Kind
+	checked bool // the shedding check ran for this event
+}
+
+var deliveries = newFreeList(1024, func() *delivery { return &delivery{buf: make([]byte, 0, 16<<10)} })
+
+// EmitRecord implements anonymize.Emitter: it appends one record to the
+// spool. Before the event's first record it refuses the event while the
+// spool is full and its kind is shed.
+func (dv *delivery) EmitRecord(rec []byte, dests anonymize.Dests) error {
+	d := dv.d
+	if !dv.checked {
+		dv.checked = true
+		if int(dv.kind) < len(d.shed) && d.shed[dv.kind] && d.ready != nil && errors.Is(d.ready.Ready(), upstream.ErrFull) {
+			return upstream.ErrFull
+		}
+	}
+	return d.spool.Append(rec, upstream.Route(dests))
+}
 
 // HandleEvent implements EventHandler.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
-	bp := recordBufs.get()
-	defer recordBufs.put(bp)
-	rec, res := d.engine.AppendRecord((*bp)[:0], e)
-	*bp = rec[:0]
+	dv := deliveries.get()
+	dv.d, dv.kind, dv.checked = d, e.Kind, false
+	buf, res, err := d.engine.AppendRecords(dv.buf[:0], e, dv)
+	dv.buf, dv.d = buf[:0], nil
+	deliveries.put(dv)
 	m := d.metrics
+	if res.Records > 0 {
+		m.records[res.State].Add(float64(res.Records))
+	}
+	if err != nil {
+		m.dropped[dropSpool].Inc()
+		return err
+	}
 	if res.Drop {
 		if res.HTTPClient {
 			m.dropped[dropHTTPClient].Inc()
@@ -89,8 +111,14 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 		}
 		return nil
 	}
-	m.records[res.State].Inc()
 	m.countConsentProblems(res.Malformed, res.Rejected)
+	if res.VendorRefused != 0 {
+		for r, n := range res.VendorReasons {
+			if n != 0 {
+				m.vendorRefused[r].Add(float64(n))
+			}
+		}
+	}
 	if res.DroppedProps != 0 {
 		m.droppedProps.Add(float64(res.DroppedProps))
 	}
@@ -101,18 +129,8 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 			}
 		}
 	}
-	route := d.routes[uint8(res.Purposes)]
-	if route == 0 {
+	if res.Dests == 0 {
 		m.dropped[dropNoDestination].Inc()
-		return nil
-	}
-	if int(e.Kind) < len(d.shed) && d.shed[e.Kind] && d.ready != nil && errors.Is(d.ready.Ready(), upstream.ErrFull) {
-		m.dropped[dropSpool].Inc()
-		return upstream.ErrFull
-	}
-	if err := d.spool.Append(rec, route); err != nil {
-		m.dropped[dropSpool].Inc()
-		return err
 	}
 	return nil
 }
@@ -159,13 +177,14 @@ type DeliveryMetrics struct {
 	consentMalformed [len(malformableSignals)]prometheus.Counter
 	consentRejected  [len(rejectableSignals)]prometheus.Counter
 	droppedProps     prometheus.Counter
+	vendorRefused    [consent.NumVendorReasons]prometheus.Counter
 }
 
 // NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
 func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 	records := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_records_total",
-		Help: "Records produced, by the consent state whose policy applied.",
+		Help: "Records produced (one per distinct destination policy of an event), by the consent state whose policy applied.",
 	}, []string{"state"})
 	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_dropped_total",
@@ -187,10 +206,17 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 		Name: "beacongate_anonymize_consent_rejected_total",
 		Help: "Events carrying a consent signal that decoded but was not relied on (a TC string breaking the TCF 2.2 rules, a GPP string with sections that cannot be read or under consent.gpp: reject), by signal.",
 	}, []string{"signal"})
+	vendor := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "beacongate_anonymize_vendor_refused_total",
+		Help: "Destinations an event's purposes allowed but GDPR and its TC string did not (IAB TCF vendor enforcement), by reason: no_tc_string, restricted (publisher restriction), no_vendor_consent, no_purpose_consent, no_vendor_li, no_purpose_li, no_special_feature, no_vendor_id (a destination without tcf.vendor_id or tcf.without_vendor).",
+	}, []string{"reason"})
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps)
+		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps, vendor)
 	}
 	m := &DeliveryMetrics{droppedProps: droppedProps}
+	for r := consent.VendorReason(1); r < consent.NumVendorReasons; r++ {
+		m.vendorRefused[r] = vendor.WithLabelValues(r.String())
+	}
 	for i, sig := range malformableSignals {
 		m.consentMalformed[i] = malformed.WithLabelValues(sig.String())
 	}

@@ -41,7 +41,7 @@ func TestPixelAlwaysAnswersGIF(t *testing.T) {
 	f(rawRequest("GET", "/p.gif?site=a", nil), 1)
 	f(rawRequest("GET", "/p.gif", nil), 0)                                // no site: rejected, still a GIF
 	f(rawRequest("GET", "/p.gif?site=a&url=%ff%fe", nil), 0)              // invalid UTF-8
-	f(rawRequest("GET", "/p.gif?site=a&gdpr=maybe", nil), 0)              // invalid flag
+	f(rawRequest("GET", "/p.gif?site=a&gdpr=maybe", nil), 1)              // a flag not understood: refused, the event kept
 	f(rawRequest("GET", "/p.gif?site="+strings.Repeat("s", 200), nil), 0) // too long
 	f(rawRequest("POST", "/p.gif?site=a", []byte("x")), 0)                // wrong method
 	if len(transparentGIF) != 43 {

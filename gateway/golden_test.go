@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
@@ -43,7 +42,9 @@ func (s *memorySpool) Append(rec []byte, route upstream.Route) error {
 }
 
 // goldenConfig enables every purpose and two destinations: "all" receives
-// every event, "retargeting" only those with analytics and ads.
+// every event (our own, so also where GDPR applies), "retargeting" only
+// those with analytics and ads and, where GDPR applies, vendor 14's consent
+// (which the real TC string of the goldens gives).
 const goldenConfig = `
 properties:
   allow: [plan, cart_value, note]
@@ -52,15 +53,18 @@ consent:
 destinations:
   - name: all
     type: file
+    tcf: {without_vendor: true}
   - name: retargeting
     type: file
     requires: [analytics, ads]
+    tcf: {vendor_id: 14, purposes: [1, 3, 4], legitimate_interest: [7]}
 `
 
 // pipeline is a gateway whose Deliverer runs the real engine with
 // deterministic pseudonym keys, a GeoIP database built for the test and a
 // clock that moves only when the test says.
 type pipeline struct {
+	names []string // destination names, in config order
 	g     *Gateway
 	sp    *memorySpool
 	keys  *pseudonym.Keyring
@@ -99,17 +103,12 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string, now time.Time
 		t.Fatal(err)
 	}
 	sp := &memorySpool{}
-	var requires []consent.Purposes
+	gw := New(Settings{Handler: NewDeliverer(en, sp, NewDeliveryMetrics(nil)), Clock: clk}, nil)
+	p := &pipeline{g: gw, sp: sp, keys: keys, clock: clk}
 	for _, d := range cfg.Destinations {
-		var r consent.Purposes
-		for _, p := range d.Requires {
-			cp, _ := consent.ParsePurpose(p.String())
-			r = r.With(cp)
-		}
-		requires = append(requires, r)
+		p.names = append(p.names, d.Name)
 	}
-	gw := New(Settings{Handler: NewDeliverer(en, sp, requires, NewDeliveryMetrics(nil)), Clock: clk}, nil)
-	return &pipeline{g: gw, sp: sp, keys: keys, clock: clk}
+	return p
 }
 
 // withSpool swaps the pipeline's record store, keeping engine and clock.
@@ -143,6 +142,7 @@ type goldenCase struct {
 	request  string            // the request part, comments and directives included
 	received string            // "@received": when the request arrives, relative to the instant
 	keysAt   string            // "@keys-at": an instant the keyring saw before the request
+	config   string            // "@config": an example config (examples/NAME.yaml) instead of goldenConfig
 	want     map[string]string // instant name → expected records
 }
 
@@ -163,6 +163,8 @@ func readGoldenCase(file string) (*goldenCase, error) {
 			c.received = strings.TrimSpace(v)
 		} else if v, ok := strings.CutPrefix(l, "@keys-at "); ok {
 			c.keysAt = strings.TrimSpace(v)
+		} else if v, ok := strings.CutPrefix(l, "@config "); ok {
+			c.config = strings.TrimSpace(v)
 		}
 	}
 	for text != "" {
@@ -245,7 +247,15 @@ func TestGolden(t *testing.T) {
 // instant, and returns the records it made.
 func runGolden(t *testing.T, c *goldenCase, instant time.Time) string {
 	t.Helper()
-	p := newPipelineGateway(t, goldenConfig, "", instant)
+	yaml := goldenConfig
+	if c.config != "" {
+		b, err := os.ReadFile(filepath.Join("..", "examples", c.config+".yaml"))
+		if err != nil {
+			t.Fatalf("@config: %v", err)
+		}
+		yaml = string(b)
+	}
+	p := newPipelineGateway(t, yaml, "", instant)
 	if c.keysAt != "" {
 		at, err := resolveAt(c.keysAt, instant)
 		if err != nil {
@@ -264,7 +274,7 @@ func runGolden(t *testing.T, c *goldenCase, instant time.Time) string {
 		if !json.Valid([]byte(rec)) {
 			t.Fatalf("record %d is not valid JSON: %s", i, rec)
 		}
-		got.WriteString(routeNames(p.sp.routes[i]) + " " + normalize(rec) + "\n")
+		got.WriteString(routeNames(p.names, p.sp.routes[i]) + " " + normalize(rec) + "\n")
 	}
 	if status >= 300 {
 		got.WriteString("status " + strconv.Itoa(status) + "\n")
@@ -321,9 +331,9 @@ func goldenRequest(t *testing.T, text string, received time.Time) []byte {
 	return b.Bytes()
 }
 
-func routeNames(r upstream.Route) string {
+func routeNames(dests []string, r upstream.Route) string {
 	var names []string
-	for i, n := range []string{"all", "retargeting"} {
+	for i, n := range dests {
 		if r&upstream.RouteTo(i) != 0 {
 			names = append(names, n)
 		}

@@ -37,19 +37,39 @@ func setField(dst *[]byte, v []byte, limit int) reason {
 	return reasonNone
 }
 
-// setGDPR parses the gdpr flag: "1" applies, "0" does not.
+// setGDPR parses the gdpr flag: "1" applies, "0" does not. Anything else
+// (an unexpanded ${GDPR} macro) is not understood: GDPR is taken to apply
+// and the engine counts the flag as malformed; the event is kept. A second
+// copy of the flag keeps the more restrictive reading.
 func setGDPR(e *event.Event, v []byte) problem {
 	switch b2s(v) {
 	case "1", "true":
-		e.Consent.GDPR = 1
+		mergeGDPR(e, 1)
 	case "0", "false":
-		e.Consent.GDPR = 0
+		mergeGDPR(e, 0)
 	case "":
-		e.Consent.GDPR = -1
 	default:
-		return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
+		mergeGDPR(e, event.GDPRNotUnderstood)
 	}
 	return noProblem
+}
+
+// mergeGDPR sets the gdpr flag to v, unless an earlier copy in the request
+// is more restrictive: not understood over applies over does not apply.
+func mergeGDPR(e *event.Event, v int8) {
+	c := &e.Consent
+	if c.GDPR == -1 || v == event.GDPRNotUnderstood || (v == 1 && c.GDPR == 0) {
+		c.GDPR = v
+	}
+}
+
+// setSignal copies a consent signal's value like setField, and marks the
+// signal conflicting when an earlier copy in the request had another value.
+func setSignal(c *event.Consent, dst *[]byte, v []byte, limit int, conflict event.Conflicts) reason {
+	if len(*dst) > 0 && !bytes.Equal(*dst, v) {
+		c.Conflicts |= conflict
+	}
+	return setField(dst, v, limit)
 }
 
 // assignText sets the vocabulary field named key from a text value: a pixel
@@ -76,19 +96,19 @@ func assignText(e *event.Event, key, v []byte) (p problem, known bool) {
 	case "gdpr":
 		return setGDPR(e, v), true
 	case "gdpr_consent":
-		return inField("gdpr_consent", setField(&c.TCString, v, maxConsentLen), maxConsentLen), true
+		return inField("gdpr_consent", setSignal(c, &c.TCString, v, maxConsentLen, event.ConflictTCString), maxConsentLen), true
 	case "gcs":
-		return inField("gcs", setField(&c.GCS, v, maxIDLen), maxIDLen), true
+		return inField("gcs", setSignal(c, &c.GCS, v, maxIDLen, event.ConflictGCS), maxIDLen), true
 	case "gcd":
-		return inField("gcd", setField(&c.GCD, v, maxIDLen), maxIDLen), true
+		return inField("gcd", setSignal(c, &c.GCD, v, maxIDLen, event.ConflictGCD), maxIDLen), true
 	case "us_privacy":
-		return inField("us_privacy", setField(&c.USPrivacy, v, maxIDLen), maxIDLen), true
+		return inField("us_privacy", setSignal(c, &c.USPrivacy, v, maxIDLen, event.ConflictUSPrivacy), maxIDLen), true
 	case "gpp":
-		return inField("gpp", setField(&c.GPP, v, maxConsentLen), maxConsentLen), true
+		return inField("gpp", setSignal(c, &c.GPP, v, maxConsentLen, event.ConflictGPP), maxConsentLen), true
 	case "gpp_sid":
-		return inField("gpp_sid", setField(&c.GPPSID, v, maxIDLen), maxIDLen), true
+		return inField("gpp_sid", setSignal(c, &c.GPPSID, v, maxIDLen, event.ConflictGPPSID), maxIDLen), true
 	case "consent":
-		return inField("consent", setField(&c.Explicit, v, maxIDLen), maxIDLen), true
+		return inField("consent", setSignal(c, &c.Explicit, v, maxIDLen, event.ConflictExplicit), maxIDLen), true
 	}
 	return noProblem, false
 }
@@ -208,23 +228,29 @@ func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
 		}
 	case "gdpr":
+		// A flag that is not understood is a refusal for it, never a
+		// rejected request: see setGDPR.
 		switch v.Type() {
 		case fastjson.TypeNumber:
-			n := v.GetFloat64()
-			if n != 0 && n != 1 {
-				return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
+			switch v.GetFloat64() {
+			case 0:
+				mergeGDPR(e, 0)
+			case 1:
+				mergeGDPR(e, 1)
+			default:
+				mergeGDPR(e, event.GDPRNotUnderstood)
 			}
-			e.Consent.GDPR = int8(n)
 			return noProblem
 		case fastjson.TypeTrue:
-			e.Consent.GDPR = 1
+			mergeGDPR(e, 1)
 			return noProblem
 		case fastjson.TypeFalse:
-			e.Consent.GDPR = 0
+			mergeGDPR(e, 0)
 			return noProblem
 		case fastjson.TypeString, fastjson.TypeNull:
 		default:
-			return fieldProblem(reasonInvalidField, "gdpr", "must be 0 or 1")
+			mergeGDPR(e, event.GDPRNotUnderstood)
+			return noProblem
 		}
 	}
 	if v.Type() == fastjson.TypeNull {

@@ -77,8 +77,9 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 	if r := setField(&e.AcceptLanguage, h.Peek("Accept-Language"), maxHeaderCopyLen); r != reasonNone {
 		return inField("Accept-Language", r, maxHeaderCopyLen)
 	}
-	e.Consent.GPC = isOne(h.Peek("Sec-GPC"))
-	e.Consent.DNT = isOne(h.Peek("DNT"))
+	// A header sent twice counts by its most restrictive copy: any "1" opts out.
+	e.Consent.GPC = anyOne(h.PeekAll("Sec-GPC"))
+	e.Consent.DNT = anyOne(h.PeekAll("DNT"))
 	if tc := h.Cookie("euconsent-v2"); len(tc) > 0 {
 		if r := setField(&e.Consent.TCString, tc, maxConsentLen); r != reasonNone {
 			return inField("euconsent-v2", r, maxConsentLen)
@@ -88,6 +89,16 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 }
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
+
+// anyOne reports whether any of the header values is "1".
+func anyOne(vs [][]byte) bool {
+	for _, v := range vs {
+		if isOne(v) {
+			return true
+		}
+	}
+	return false
+}
 
 // checkSite requires a site id, known when sites are configured, and an
 // allowed Origin when the request carries one.

@@ -45,16 +45,18 @@ func TestFieldNamedAnswers(t *testing.T) {
 	f("/ble", js, `{"site":"r","store":7,"sightings":[]}`, 400, "store: must be a string\n")
 	f("/b", js, `{"site":"s","uid":true}`, 400, "uid: must be a string or a number\n")
 	f("/b", js, `{"site":"s","url":["SECRET"]}`, 400, "url: must be a string\n")
-	f("/b", js, `{"site":"s","gdpr":2}`, 400, "gdpr: must be 0 or 1\n")
+	// A gdpr flag that is not understood is a refusal for it, counted by
+	// the engine; the event is kept (see TestUnderstoodSignalsOnly).
+	f("/b", js, `{"site":"s","gdpr":2}`, 204, "")
 	f("/b", js, `{"site":"s","consent":[1]}`, 400, "consent: must be a list of purpose names\n")
 	f("/b", js, `{"site":"s","consent":{"analytics":true}}`, 400, "consent: must be a list of purpose names or a comma-separated string\n")
-	f("/b", js, `{"site":"s","gdpr":[1]}`, 400, "gdpr: must be 0 or 1\n")
+	f("/b", js, `{"site":"s","gdpr":[1]}`, 204, "")
 	f("/b", js, `{"site":"s","props":{"SECRET":{"a":1}}}`, 400, "props: a property value must be a string, number or boolean\n")
 	f("/b", js, `{"site":"s","uid":"`+strings.Repeat("x", 300)+`"}`, 400, "uid: longer than the limit of 256 bytes\n")
 	f("/b", js, `[{"site":"s"},{"site":"s"},{"event":"e"}]`, 400, "[2].site: required\n")
 	f("/b", js, `[{"site":"s"},"SECRET"]`, 400, "[1]: must be an event object\n")
 	f("/b", js, `{"event":"e"}`, 400, "site: required\n")
-	f("/b", "application/x-www-form-urlencoded", "site=s&gdpr=SECRET", 400, "gdpr: must be 0 or 1\n")
+	f("/b", "application/x-www-form-urlencoded", "site=s&gdpr=SECRET", 204, "")
 	f("/b", "application/x-www-form-urlencoded", "site=s&ref=%ff", 400, "ref: not valid UTF-8\n")
 	f("/b", js, `{"site":"`, 400, "body is not valid JSON: want an object or an array of objects\n")
 }

@@ -39,16 +39,30 @@ func TestShopRetargetingSenders(t *testing.T) {
 		if st := dr.do(raw).StatusCode(); st >= 300 {
 			t.Fatalf("status %d", st)
 		}
+		// The warehouse reduces the user agent under ads (its own policy), so
+		// each event makes a record for each destination; the partner's is
+		// returned.
 		var out []map[string]any
+		warehouse := 0
 		for i, rec := range p.sp.records {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(rec), &m); err != nil {
 				t.Fatalf("record %d: %v", i, err)
 			}
-			if routeNames(p.sp.routes[i]) != "[all,retargeting]" { // warehouse and retargeting
-				t.Fatalf("record %d routed to %s; want both destinations", i, routeNames(p.sp.routes[i]))
+			switch route := routeNames(p.names, p.sp.routes[i]); route {
+			case "[warehouse]":
+				if _, ok := m["user_agent"]; ok || m["ua"] == nil {
+					t.Fatalf("record %d for the warehouse: user_agent %v, ua %v; want the reduced ua only", i, m["user_agent"], m["ua"])
+				}
+				warehouse++
+			case "[retargeting]":
+				out = append(out, m)
+			default:
+				t.Fatalf("record %d routed to %s; want one record per destination", i, route)
 			}
-			out = append(out, m)
+		}
+		if warehouse != len(out) {
+			t.Fatalf("%d warehouse records, %d partner records; want one each per event", warehouse, len(out))
 		}
 		return out
 	}
@@ -122,8 +136,8 @@ func TestShopRetargetingSenders(t *testing.T) {
 	if n := testutil.ToFloat64(metrics.dropped[dropHTTPClient]); n != 0 {
 		t.Fatalf("dropped{reason=http_client} = %v; want 0", n)
 	}
-	if kept != 5*5 {
-		t.Fatalf("records{state=ads} = %v; want 25", kept)
+	if kept != 2*5*5 {
+		t.Fatalf("records{state=ads} = %v; want 50 (25 events, a record for each destination's policy)", kept)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/upstream"
@@ -112,7 +111,7 @@ func fullSpoolGateway(t *testing.T, dest *slowDestination, policy upstream.FullP
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := NewDeliverer(en, p, []consent.Purposes{0}, NewDeliveryMetrics(reg))
+	d := NewDeliverer(en, p, NewDeliveryMetrics(reg))
 	if len(shed) > 0 {
 		d = d.ShedWhenFull(shed...)
 	}

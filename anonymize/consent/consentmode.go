@@ -140,9 +140,10 @@ func (m ConsentMode) Merge(o ConsentMode) ConsentMode {
 const consentModeCovers = Purposes(1<<(Analytics-1) | 1<<(Ads-1) | 1<<(DeviceStorage-1))
 
 // Purposes maps Consent Mode to our purposes. analytics needs
-// analytics_storage granted; ads needs ad_storage granted and neither
-// ad_user_data nor ad_personalization denied (gcs alone carries neither, so
-// with gcs only ad_storage counts); device_storage needs both ad_storage and
+// analytics_storage granted; ads needs ad_storage and ad_user_data granted
+// (sending user data for advertising is what ad_user_data governs; gcs
+// alone does not carry it, so gcs alone never grants ads) and
+// ad_personalization not denied; device_storage needs both ad_storage and
 // analytics_storage granted. Consent Mode says nothing about content
 // personalization or precise geolocation, so it does not cover them.
 func (m ConsentMode) Purposes() Purposes {
@@ -150,7 +151,7 @@ func (m ConsentMode) Purposes() Purposes {
 	if m.AnalyticsStorage == ModeGranted {
 		p = p.With(Analytics)
 	}
-	if m.AdStorage == ModeGranted && m.AdUserData != ModeDenied && m.AdPersonalization != ModeDenied {
+	if m.AdStorage == ModeGranted && m.AdUserData == ModeGranted && m.AdPersonalization != ModeDenied {
 		p = p.With(Ads)
 	}
 	if m.AdStorage == ModeGranted && m.AnalyticsStorage == ModeGranted {

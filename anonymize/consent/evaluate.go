@@ -101,7 +101,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		if err := scratch.Decode(src); err != nil {
 			a.Malformed = a.Malformed.With(sig)
 			g.add(sig, AllPurposes, e.def)
-		} else if a.TCFProblems = scratch.Problems(); a.TCFProblems != 0 {
+		} else if a.TCFProblems = scratch.Problems() | scratch.DateProblems(s.ReceivedAt, e.maxAge); a.TCFProblems != 0 {
 			a.Rejected = a.Rejected.With(sig)
 			g.add(sig, AllPurposes, e.def)
 		} else {

@@ -108,7 +108,8 @@ func TestEvaluate(t *testing.T) {
 	// Most restrictive merge: each purpose needs every signal speaking for it.
 	f(def, Signals{TCString: b(tcAll), GCS: b("G100")},
 		want{purposes: Of(Personalization, PreciseGeo), decider: SignalConsentMode, present: set(SignalTCF, SignalConsentMode)})
-	f(def, Signals{TCString: b(tcAll), GCS: b("G111")}, want{purposes: all, decider: SignalTCF, present: set(SignalTCF, SignalConsentMode)})
+	// gcs alone does not grant ads (ad_user_data unknown): most restrictive.
+	f(def, Signals{TCString: b(tcAll), GCS: b("G111")}, want{purposes: all &^ Of(Ads), decider: SignalConsentMode, present: set(SignalTCF, SignalConsentMode)})
 	f(def, Signals{TCString: b(tcAll), Consent: b("analytics,ads")},
 		want{purposes: Of(Analytics, Ads), decider: SignalExplicit, present: set(SignalTCF, SignalExplicit)})
 	f(def, Signals{GCS: b("G101")}, want{purposes: Of(Analytics), decider: SignalConsentMode, present: set(SignalConsentMode)})

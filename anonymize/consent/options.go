@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // MergeRule says how the answers of several present signals combine.
@@ -158,6 +159,10 @@ type Options struct {
 	// TC string without that segment then grants nothing. Not allowed with
 	// VendorID: the publisher is not a vendor.
 	PublisherTC bool
+	// MaxAge is the oldest TC string (by its last update, at the request's
+	// Signals.ReceivedAt) that grants anything; 0: no limit. A string older
+	// than that, or dated in the future, decodes but is rejected.
+	MaxAge time.Duration
 }
 
 // DefaultOptions returns the default configuration, with every default
@@ -194,13 +199,17 @@ type Evaluator struct {
 	rules    [numPurposes]tcfRule
 	vendor   int
 	pubTC    bool
+	maxAge   time.Duration
 }
 
 // NewEvaluator checks o and compiles it. It reports every problem at once.
 func NewEvaluator(o Options) (*Evaluator, error) {
 	var errs []error
 	e := &Evaluator{merge: o.Merge, def: o.Default & AllPurposes, gpc: !o.IgnoreGPC, dnt: !o.IgnoreDNT,
-		gpp: o.GPP, vendor: o.VendorID, pubTC: o.PublisherTC}
+		gpp: o.GPP, vendor: o.VendorID, pubTC: o.PublisherTC, maxAge: o.MaxAge}
+	if o.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("consent: max age %v is negative", o.MaxAge))
+	}
 	if o.Merge > MergePriority {
 		errs = append(errs, fmt.Errorf("consent: unknown merge rule %d", o.Merge))
 	}

@@ -3,6 +3,7 @@ package consent
 import (
 	"errors"
 	"strconv"
+	"time"
 )
 
 // Signal names a kind of consent signal.
@@ -114,6 +115,9 @@ type Signals struct {
 	Consent   []byte // explicit consent field: our purpose names, e.g. "analytics,ads"
 	GPC       bool   // a Sec-GPC header with value exactly "1" (any of several)
 	DNT       bool   // a DNT header with value "1"
+	// ReceivedAt is when the request arrived, from the caller's clock; the
+	// TC string's dates are judged against it. Zero: they are not.
+	ReceivedAt time.Time
 }
 
 // Reset clears s for reuse, dropping its references to the caller's bytes.

@@ -137,9 +137,9 @@ func TestConsentModePurposes(t *testing.T) {
 			t.Fatalf("gcs %q gcd %q: %v; want %v", gcs, gcd, got, want)
 		}
 	}
-	f("G111", "", Of(Analytics, Ads, DeviceStorage))
+	f("G111", "", Of(Analytics, DeviceStorage)) // gcs alone says nothing of ad_user_data: no ads
 	f("G101", "", Of(Analytics))
-	f("G110", "", Of(Ads))
+	f("G110", "", 0)
 	f("G100", "", 0)
 	f("", "11t1t1t1t5", Of(Analytics, Ads, DeviceStorage))
 	f("", "13r3r3r3q5", Of(Analytics, DeviceStorage)) // ad_personalization denied: no ads

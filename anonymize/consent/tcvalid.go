@@ -27,6 +27,9 @@ const (
 	ProblemVendorListVersion
 	// ProblemCMPID: CMP id 0 is never assigned.
 	ProblemCMPID
+	ProblemUpdatedBeforeCreated
+	ProblemStale
+	ProblemFuture
 	numProblems = iota
 )
 
@@ -40,6 +43,9 @@ var problemTexts = [numProblems]string{
 	"legitimate interest signalled for purpose 6, which TCF 2.2 allows only with consent",
 	"vendor list version 0 does not exist",
 	"CMP id 0 is not a registered CMP",
+	"last updated before it was created: the dates are inconsistent",
+	"last updated longer ago than the maximum age (consent.tcf.max_age; the IAB policy asks CMPs to renew consent after 13 months)",
+	"dated in the future (created or last updated more than 5 minutes after the request arrived)",
 }
 
 // tcf22Since is 2023-10-01T00:00:00Z in deciseconds: strings created from
@@ -63,6 +69,9 @@ func (t *TCString) Problems() Problems {
 	}
 	if t.CMPID == 0 {
 		p |= ProblemCMPID
+	}
+	if t.LastUpdated.Before(t.Created) {
+		p |= ProblemUpdatedBeforeCreated
 	}
 	if t.PolicyVersion < 4 && t.createdDs < tcf22Since {
 		return p
@@ -107,4 +116,26 @@ func (p Problems) String() string {
 		return "none"
 	}
 	return strings.Join(p.AppendStrings(nil), "; ")
+}
+
+// MaxFutureSkew is how far after the request's arrival a TC string's dates
+// may lie before the string counts as dated in the future: the visitor's
+// clock, which the CMP uses, may run a little fast.
+const MaxFutureSkew = 5 * time.Minute
+
+// DateProblems returns the problems of t's dates at now, the request's
+// arrival: last updated longer than maxAge ago (0: no limit), or created or
+// last updated more than MaxFutureSkew after now. A zero now checks nothing.
+func (t *TCString) DateProblems(now time.Time, maxAge time.Duration) Problems {
+	if now.IsZero() {
+		return 0
+	}
+	var p Problems
+	if maxAge > 0 && now.Sub(t.LastUpdated) > maxAge {
+		p |= ProblemStale
+	}
+	if limit := now.Add(MaxFutureSkew); t.Created.After(limit) || t.LastUpdated.After(limit) {
+		p |= ProblemFuture
+	}
+	return p
 }

@@ -408,6 +408,41 @@ func (r *Report) recipients(d *doc) {
 	}
 	d.para("Which destination receives which state:")
 	d.table(head, rows)
+
+	for _, rd := range r.Destinations {
+		d.heading(3, "recipient-"+rd.Name, "Recipient ", code(rd.Name))
+		d.para("TCF basis: ", rd.Vendor, ".")
+		if rd.OwnPolicy {
+			d.para("Policy: its own (", code("destinations[].policies"), "), over the site-wide policies.")
+		} else {
+			d.para("Policy: the site-wide policies.")
+		}
+		var items []inline
+		for _, s := range r.States {
+			rules := rd.Rules[s.Name]
+			if rules == nil {
+				continue
+			}
+			var kept, dropped []string
+			for _, f := range rules {
+				if f.Field == "bots" || f.Field == "http_clients" {
+					continue
+				}
+				if f.Kept {
+					kept = append(kept, f.Category+" ("+f.Action+")")
+				} else {
+					dropped = append(dropped, f.Category)
+				}
+			}
+			items = append(items, line(code(s.Name.String()), ": kept ", joinOr(kept, "nothing"), "; dropped ", joinOr(dropped, "nothing"), "."))
+		}
+		if len(items) == 0 {
+			d.para("Receives no state.")
+			continue
+		}
+		d.para("Data categories it receives, per state:")
+		d.list(items...)
+	}
 }
 
 func transport(d *config.Destination) inline {

@@ -1,6 +1,7 @@
 package ropa
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,13 @@ type Destination struct {
 	Requires config.PurposeSet
 	// States lists the states whose events it receives, with conditions.
 	States []string
+	// Vendor says on what TCF basis it receives events where GDPR applies.
+	Vendor string
+	// OwnPolicy is whether it sets policies of its own.
+	OwnPolicy bool
+	// Rules are its field rules per state it receives (indexed by
+	// config.PolicyName; nil for a state it never receives).
+	Rules [3][]FieldRule
 }
 
 // Build makes the record of processing for cfg, which must be a config
@@ -93,12 +101,14 @@ func Build(cfg *config.Config) *Report {
 	}
 	for i := range cfg.Destinations {
 		d := &cfg.Destinations[i]
-		rd := Destination{Name: d.Name, Type: d.Type, Address: destinationAddress(d), Requires: config.NewPurposeSet(d.Requires...)}
+		rd := Destination{Name: d.Name, Type: d.Type, Address: destinationAddress(d), Requires: config.NewPurposeSet(d.Requires...),
+			Vendor: vendorBasis(&d.TCF, cfg.Consent.TCF.GVLFile != ""), OwnPolicy: d.Policies != cfg.Policies}
 		for _, s := range r.States {
 			for _, rc := range s.Recipients {
 				if rc.Destination != d.Name {
 					continue
 				}
+				rd.Rules[s.Name] = DestinationRules(cfg, i, s.Name)
 				if rc.Condition != "" {
 					rd.States = append(rd.States, s.Name.String()+" (when "+rc.Condition+" is also granted)")
 				} else {
@@ -158,4 +168,40 @@ func destinationAddress(d *config.Destination) string {
 		return "topic " + d.Kafka.Topic + " on " + strings.Join(d.Kafka.Brokers, ", ")
 	}
 	return d.File.Dir
+}
+
+// vendorBasis says in words on what TCF basis a destination receives events
+// where GDPR applies.
+func vendorBasis(t *config.DestinationTCF, gvl bool) string {
+	switch {
+	case t.VendorID != 0 && gvl:
+		return "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string allows this vendor every purpose and special feature the vendor list declares for it"
+	case t.VendorID != 0:
+		b := "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string gives this vendor consent"
+		if len(t.Purposes) > 0 {
+			b += " for purposes " + tcfList(t.Purposes)
+		}
+		if len(t.LegitimateInterest) > 0 {
+			b += ", legitimate interest for purposes " + tcfList(t.LegitimateInterest)
+		}
+		if len(t.SpecialFeatures) > 0 {
+			var ids []string
+			for _, f := range t.SpecialFeatures {
+				ids = append(ids, strconv.Itoa(int(f)))
+			}
+			b += ", and opts in to special features " + strings.Join(ids, ", ")
+		}
+		return b
+	case t.WithoutVendor:
+		return "our own processing, not a TCF vendor (tcf.without_vendor): receives events where GDPR applies under our purposes alone"
+	}
+	return "no TCF vendor id and not marked as our own processing: receives no event where GDPR applies"
+}
+
+func tcfList(ps []config.TCFPurpose) string {
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, strconv.Itoa(int(p)))
+	}
+	return strings.Join(ids, ", ")
 }

@@ -38,7 +38,17 @@ type FieldRule struct {
 
 // Rules returns the field rules of the policy for state, in record order.
 func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
-	p := cfg.Policies.Get(state)
+	return policyRules(cfg, cfg.Policies.Get(state))
+}
+
+// DestinationRules returns the field rules destination i gets in state: its
+// own policy, which is the site-wide one where it sets nothing.
+func DestinationRules(cfg *config.Config, i int, state config.PolicyName) []FieldRule {
+	return policyRules(cfg, cfg.Destinations[i].Policies.Get(state))
+}
+
+// policyRules returns the field rules of policy p, in record order.
+func policyRules(cfg *config.Config, p *config.Policy) []FieldRule {
 	rules := []FieldRule{
 		ipRule(p.IP),
 		geoRule(cfg, p),

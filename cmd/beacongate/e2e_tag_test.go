@@ -709,6 +709,7 @@ properties:
 destinations:
   - name: local
     type: file
+    tcf: {without_vendor: true}
     batch: {max_age: 100ms}
 `)
 	data := filepath.Join(dir, "data")

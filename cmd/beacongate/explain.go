@@ -205,7 +205,13 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explainer, error) {
 			a.geo = g
 		}
 	}
-	if x.engine, err = anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk}); err != nil {
+	var gvl *consent.GVL
+	if path := cfg.Consent.TCF.GVLFile; path != "" {
+		if gvl, err = consent.LoadGVL(path); err != nil {
+			return nil, fmt.Errorf("consent.tcf.gvl_file: %w", err)
+		}
+	}
+	if x.engine, err = anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk, GVL: gvl}); err != nil {
 		return nil, err
 	}
 	settings, err := a.settings(cfg)
@@ -262,6 +268,16 @@ type explainedEvent struct {
 	Kind    string          `json:"kind"`
 	Consent explainConsent  `json:"consent"`
 	States  []explainedCase `json:"states"`
+	// Recipients says, per destination, whether it gets this event under
+	// the request's own signals, the record it gets, and why not.
+	Recipients []explainRecipient `json:"recipients"`
+}
+
+type explainRecipient struct {
+	Destination string          `json:"destination"`
+	Gets        bool            `json:"gets"`
+	Why         string          `json:"why,omitempty"`
+	Record      json.RawMessage `json:"record"`
 }
 
 type explainConsent struct {
@@ -468,6 +484,14 @@ func (x *explainer) HandleEvent(e *event.Event) error {
 			rec, res = x.engine.AppendRecordAs(make([]byte, 0, 16<<10), e, st)
 		}
 		ev.States = append(ev.States, x.explainCase(e, rec, res, st == real.State))
+	}
+	recipients, _ := x.engine.Recipients(e)
+	for _, r := range recipients {
+		rec := json.RawMessage("null")
+		if r.Record != nil {
+			rec = json.RawMessage(r.Record)
+		}
+		ev.Recipients = append(ev.Recipients, explainRecipient{Destination: r.Name, Gets: r.Gets, Why: r.Why, Record: rec})
 	}
 	x.events = append(x.events, ev)
 	return nil
@@ -696,6 +720,14 @@ func (out *explainOutput) writeText(w io.Writer) error {
 			}
 			fmt.Fprintf(bw, "  destinations: %s\n", listOrNone(sc.Destinations))
 			fmt.Fprintf(bw, "  record: %s\n", sc.Record)
+		}
+		fmt.Fprintln(bw, "\n--- per destination, under this request's signals")
+		for _, r := range ev.Recipients {
+			if !r.Gets {
+				fmt.Fprintf(bw, "  %s: gets nothing: %s\n", r.Destination, r.Why)
+				continue
+			}
+			fmt.Fprintf(bw, "  %s: gets %s\n", r.Destination, r.Record)
 		}
 	}
 	return bw.Flush()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -138,6 +139,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a.gateway = gateway.New(settings, reg)
+	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
@@ -149,21 +151,25 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 // settings compiles cfg into the gateway's per-request settings, with a new
 // privacy engine around the long-lived keys, GeoIP holder and spool.
 func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
-	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: a.clock})
+	return a.settingsWith(cfg, a.geo)
+}
+
+// settingsWith is settings with the GeoIP holder g.
+func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Settings, error) {
+	var gvl *consent.GVL
+	if path := cfg.Consent.TCF.GVLFile; path != "" {
+		// Re-read on every reload, like the GeoIP database: reload is how a
+		// refreshed vendor list is picked up.
+		var err error
+		if gvl, err = consent.LoadGVL(path); err != nil {
+			return gateway.Settings{}, fmt.Errorf("consent.tcf.gvl_file: %w", err)
+		}
+	}
+	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: g, Clock: a.clock, GVL: gvl})
 	if err != nil {
 		return gateway.Settings{}, err
 	}
-	requires := make([]consent.Purposes, len(cfg.Destinations))
-	for i, d := range cfg.Destinations {
-		for _, p := range d.Requires {
-			cp, err := consent.ParsePurpose(p.String())
-			if err != nil {
-				return gateway.Settings{}, fmt.Errorf("destinations[%d].requires: %w", i, err)
-			}
-			requires[i] = requires[i].With(cp)
-		}
-	}
-	deliverer := gateway.NewDeliverer(engine, a.recordSink(), requires, a.delivery)
+	deliverer := gateway.NewDeliverer(engine, a.recordSink(), a.delivery)
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
@@ -201,6 +207,17 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// warnNoVendor logs each destination that gets no event where GDPR
+// applies because it is neither a TCF vendor nor marked as our own.
+func warnNoVendor(cfg *config.Config, log *slog.Logger) {
+	for i, d := range cfg.Destinations {
+		if d.TCF.VendorID == 0 && !d.TCF.WithoutVendor {
+			log.Warn("destination has no tcf.vendor_id and no tcf.without_vendor: it gets no event where GDPR applies (gdpr=1 or a TC string)",
+				"destination", d.Name, "key", fmt.Sprintf("destinations[%d].tcf", i))
+		}
+	}
 }
 
 // newKeyring builds the pseudonym keys. In derived mode the secret is read
@@ -269,10 +286,14 @@ func (a *app) tryReload(log *slog.Logger) error {
 		cfg.Pseudonym = old.Pseudonym
 	}
 	// Re-read the database even when its path is unchanged: reload is how a
-	// refreshed file is picked up.
+	// refreshed file is picked up. It goes into a new holder that the new
+	// engine alone uses until every step below succeeded, so a reload that
+	// is refused leaves the running database in place.
+	nextGeo := a.geo
 	if cfg.GeoIP.Database != "" || old.GeoIP.Database != "" {
-		if err := a.geo.Reload(cfg.GeoIP.Database); err != nil {
-			return fmt.Errorf("geoip.database: %w", err)
+		nextGeo = new(geo.Reloadable)
+		if err := nextGeo.Reload(cfg.GeoIP.Database); err != nil {
+			return fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
 		}
 	}
 	if restartOnlyChanged(old, cfg) {
@@ -281,11 +302,12 @@ func (a *app) tryReload(log *slog.Logger) error {
 	// The spool's full policy is fixed when it opens, and the Deliverer's
 	// shedding must match it: keep the running one.
 	cfg.Spool.WhenFull, cfg.Spool.PixelWhenFull = old.Spool.WhenFull, old.Spool.PixelWhenFull
-	settings, err := a.settings(cfg)
+	settings, err := a.settingsWith(cfg, nextGeo)
 	if err != nil {
 		return err
 	}
 	a.gateway.Update(settings)
+	a.geo = nextGeo
 	a.live.Store(cfg)
 	return nil
 }

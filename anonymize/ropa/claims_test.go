@@ -1,0 +1,210 @@
+package ropa
+
+import (
+	"encoding/json"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/geo/geotest"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/event"
+)
+
+// TestReportClaimsMatchRecords runs the real engine over sample events for
+// every example config, every destination and every state it receives, and
+// fails when the report's "kept" and "dropped" claims for that recipient
+// differ from the record the destination actually gets.
+func TestReportClaimsMatchRecords(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("examples: %v", files)
+	}
+	now := clocktest.Golden
+	dbPath := filepath.Join(t.TempDir(), "city.mmdb")
+	if err := geotest.WriteCityDB(dbPath, []geotest.Network{{CIDR: "81.2.69.0/24", Continent: "EU", Country: "GB", Region: "ENG", City: "London", Lat: 51.5, Lon: -0.09, HasCoordinates: true}}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := geo.NewReloadable(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := pseudonym.NewSecret([]byte("claims-secret-claims-secret-0123"))
+	keys, err := pseudonym.New(pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Period: 24 * time.Hour, Clock: clock.Fixed(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, file := range files {
+		cfg, err := config.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps := anonymize.Deps{Keys: keys, Clock: clock.Fixed(now)}
+		if cfg.GeoIP.Database != "" {
+			deps.Geo = g // the test database stands in for the configured one
+		}
+		en, err := anonymize.New(cfg, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Build(cfg)
+		site := "any"
+		for _, s := range cfg.Sites {
+			if !s.ServerToServer {
+				site = s.ID
+				break
+			}
+		}
+		for i, rd := range r.Destinations {
+			for st, rules := range rd.Rules {
+				if rules == nil {
+					continue
+				}
+				state := config.PolicyName(st)
+				for _, ble := range []bool{false, true} {
+					e := claimsEvent(cfg, site, consentFor(state, rd.Requires), ble, now)
+					recipients, _ := en.Recipients(e)
+					got := recipients[i]
+					name := filepath.Base(file) + " " + rd.Name + " " + state.String()
+					if !got.Gets {
+						t.Errorf("%s: the report says it receives this state, but it gets nothing: %s", name, got.Why)
+						continue
+					}
+					var rec map[string]json.RawMessage
+					if err := json.Unmarshal(got.Record, &rec); err != nil {
+						t.Fatal(err)
+					}
+					for _, f := range rules {
+						present, ok := fieldPresent(f.Field, rec, ble)
+						if !ok {
+							continue
+						}
+						checked++
+						if present != f.Kept {
+							t.Errorf("%s (ble %v): the report says %s (%s) is kept=%v; the record says %v:\n%s", name, ble, f.Category, f.Field, f.Kept, present, got.Record)
+						}
+						if _, full := rec["user_agent"]; f.Field == "user_agent" && full != (f.Action == "keep") {
+							t.Errorf("%s: the report says the user agent is %q; the record has the full header: %v", name, f.Action, full)
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("checked %d claims; want every field of every recipient and state", checked)
+	}
+}
+
+// consentFor returns explicit consent selecting state and covering req.
+func consentFor(state config.PolicyName, req config.PurposeSet) string {
+	var names []string
+	switch state {
+	case config.PolicyAnalytics:
+		names = append(names, "analytics")
+	case config.PolicyAds:
+		names = append(names, "analytics", "ads")
+	}
+	for _, p := range []config.Purpose{config.PurposeAnalytics, config.PurposeAds, config.PurposePersonalization, config.PurposePreciseGeo, config.PurposeDeviceStorage} {
+		if req.Has(p) && !strings.Contains(strings.Join(names, ","), p.String()) {
+			names = append(names, p.String())
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ",")
+}
+
+// claimsEvent is an event carrying every field a policy rules on.
+func claimsEvent(cfg *config.Config, site, explicit string, ble bool, now time.Time) *event.Event {
+	e := &event.Event{}
+	e.Reset()
+	e.Kind = event.KindPixel
+	e.ReceivedAt = now
+	e.ClientIP = netip.MustParseAddr("81.2.69.142")
+	e.Site = []byte(site)
+	e.Name = []byte("pageview")
+	// A page of the site itself: a URL on another host is dropped whatever
+	// the policy says (the scanner's host check), which is not what the
+	// report's per-field claims are about.
+	e.URL = []byte("https://shop.example.com/p?x=1")
+	for _, s := range cfg.Sites {
+		if s.ID == site && len(s.Origins) > 0 {
+			e.URL = []byte(s.Origins[0] + "/p?x=1")
+		}
+	}
+	e.Referrer = []byte("https://news.example/a")
+	e.UserID = []byte("user-42")
+	e.ClientID = []byte("client-7")
+	e.UserAgent = []byte("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	e.AcceptLanguage = []byte("de-DE,de;q=0.9")
+	for _, name := range cfg.Properties.Allow {
+		e.AddProp([]byte(name), []byte("v"), event.PropString)
+	}
+	e.Consent.Explicit = []byte(explicit)
+	if ble {
+		e.Kind = event.KindBLE
+		e.Store, e.Sensor = []byte("s1"), []byte("g1")
+		s := &e.Sighting
+		s.UUID = []byte("f7826da6-4fa2-4e98-8024-bc5b71e0893e")
+		s.Major, s.Minor, s.RSSI, s.HasRSSI = 1, 2, -60, true
+		s.SeenAtMS = now.Add(-time.Minute).UnixMilli()
+		s.DeviceID = []byte("a4:5e:60:e8:1b:2c")
+		s.DeviceKind = event.DeviceMAC
+	}
+	return e
+}
+
+// fieldPresent reports whether the record carries what rule field covers;
+// ok is false for rules a record cannot show (bots, http_clients) and for
+// device ids outside BLE events.
+func fieldPresent(field string, rec map[string]json.RawMessage, ble bool) (present, ok bool) {
+	key := map[string]string{"ip": "ip", "geo": "geo", "user_agent": "ua", "url": "url", "referrer": "referrer",
+		"user_id": "user", "client_id": "client", "visitor_hash": "visitor", "accept_language": "lang", "properties": "props"}[field]
+	if field == "device_id" {
+		if !ble {
+			return false, false
+		}
+		var b map[string]json.RawMessage
+		_ = json.Unmarshal(rec["ble"], &b)
+		_, present = b["device"]
+		return present, true
+	}
+	if key == "" {
+		return false, false
+	}
+	_, present = rec[key]
+	return present, true
+}
+
+// TestReportVendorBasis: the report names each recipient's TCF basis,
+// including the without_vendor flag, and whether its policy is its own.
+func TestReportVendorBasis(t *testing.T) {
+	cfg, err := config.Load("../../examples/shop-retargeting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _, text := render(t, Build(cfg))
+	for _, want := range []string{
+		"IAB TCF vendor 755: only events whose TC string gives this vendor consent for purposes 1, 3, 4, 7",
+		"our own processing, not a TCF vendor (tcf.without_vendor)",
+		"Policy: its own",
+		"ads`: kept",
+	} {
+		if m := strings.ReplaceAll(want, "_", `\_`); !strings.Contains(md, m) {
+			t.Errorf("Markdown lacks %q", m)
+		}
+		if w := strings.ReplaceAll(want, "`", ""); !strings.Contains(text, w) {
+			t.Errorf("HTML lacks %q", w)
+		}
+	}
+}

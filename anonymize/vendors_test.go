@@ -1,0 +1,145 @@
+package anonymize
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/consent/tctest"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/config"
+)
+
+// vendorConfig has three destinations that need analytics and ads: our own
+// warehouse (no vendor, allowed by flag), vendor 755 (consent for purposes
+// 1, 3 and 4, legitimate interest for 7, precise geolocation), and one
+// without a vendor id or flag.
+const vendorConfig = testConfig + `
+destinations:
+  - name: own
+    type: file
+    requires: [analytics, ads]
+    tcf: {without_vendor: true}
+  - name: partner
+    type: file
+    requires: [analytics, ads]
+    tcf: {vendor_id: 755, purposes: [1, 3, 4], legitimate_interest: [7], flexible_purposes: [7], special_features: [1]}
+  - name: unflagged
+    type: file
+    requires: [analytics, ads]
+`
+
+// vendorTC returns a valid TC string granting purposes 1-10 (legitimate
+// interest for 2 and 7) and special feature 1, with vendor 755's consent
+// and legitimate interest, changed by change.
+func vendorTC(change func(*tctest.Spec)) string {
+	s := tctest.Valid(clocktest.Golden.Add(-24 * time.Hour))
+	s.VendorConsent, s.VendorLI = []int{755}, []int{755}
+	change(&s)
+	return s.Encode()
+}
+
+// TestDestinationVendors runs the vendor matrix per destination: where GDPR
+// applies, each destination gets the event only if its vendor is allowed.
+func TestDestinationVendors(t *testing.T) {
+	en := newTestEngine(t, vendorConfig)
+	const own, partner, unflagged = Dests(1), Dests(2), Dests(4)
+	for _, c := range []struct {
+		name   string
+		gdpr   int8
+		tc     string
+		want   Dests
+		reason consent.VendorReason // partner's, when refused
+	}{
+		{"vendor consent and LI", 1, vendorTC(func(*tctest.Spec) {}), own | partner, 0},
+		{"no vendor consent", 1, vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own, consent.VendorNoConsent},
+		{"no vendor LI", 1, vendorTC(func(s *tctest.Spec) { s.VendorLI = nil }), own, consent.VendorNoLI},
+		{"no LI for purpose 7", 1, vendorTC(func(s *tctest.Spec) { s.PurposesLI = []int{2} }), own, consent.VendorNoPurposeLI},
+		{"publisher restriction on purpose 4", 1, vendorTC(func(s *tctest.Spec) {
+			s.Restrictions = []tctest.Restriction{{Purpose: 4, Type: 0, Vendors: []int{755}}}
+		}), own, consent.VendorRestricted},
+		{"special feature 1 not opted in", 1, vendorTC(func(s *tctest.Spec) { s.SpecialFeatures = nil }), own, consent.VendorNoSpecialFeature},
+		{"gdpr absent, TC string present", -1, vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own, consent.VendorNoConsent},
+		{"gdpr=0: no GDPR, no vendor check", 0, vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own | partner | unflagged, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := plantedEvent("")
+			e.Consent.GDPR = c.gdpr
+			e.Consent.TCString = []byte(c.tc)
+			var out collected
+			_, res, err := en.AppendRecords(nil, e, &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.State != StateAds {
+				t.Fatalf("state %v; the TC string grants analytics and ads", res.State)
+			}
+			if res.Dests != c.want {
+				t.Fatalf("destinations %03b; want %03b", res.Dests, c.want)
+			}
+			var got Dests
+			for _, d := range out.dests {
+				got |= d
+			}
+			if got != c.want {
+				t.Fatalf("records routed to %03b; want %03b", got, c.want)
+			}
+			if c.gdpr == 0 {
+				return
+			}
+			if res.VendorReasons[consent.VendorNoID] != 1 || res.VendorRefused&unflagged == 0 {
+				t.Errorf("the destination without vendor id or flag was not refused: %v", res.VendorReasons)
+			}
+			if c.reason != 0 && res.VendorReasons[c.reason] != 1 {
+				t.Errorf("partner refused for %v; want %v", res.VendorReasons, c.reason)
+			}
+		})
+	}
+	// Explicit consent with gdpr=1 and no TC string: no vendor can be
+	// checked, so only our own destination gets the event.
+	e := plantedEvent("analytics,ads")
+	e.Consent.GDPR = 1
+	var out collected
+	_, res, _ := en.AppendRecords(nil, e, &out)
+	if res.Dests&partner != 0 {
+		t.Errorf("gdpr=1 without a TC string: partner allowed (%03b)", res.Dests)
+	}
+}
+
+// TestDestinationVendorsFromGVL takes vendor declarations from a vendor
+// list, and refuses a vendor id the list lacks.
+func TestDestinationVendorsFromGVL(t *testing.T) {
+	gvl, err := consent.ParseGVL([]byte(`{"vendorListVersion":7,"vendors":{"755":{"id":755,"purposes":[1,3],"legIntPurposes":[],"specialFeatures":[]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := testConfig + `
+  tcf: {gvl_file: vendor-list.json}
+destinations:
+  - {name: partner, type: file, tcf: {vendor_id: 755}}
+`
+	cfg, err := config.Parse("t.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Deps{}); err == nil || !strings.Contains(err.Error(), "gvl_file") {
+		t.Fatalf("gvl_file without a loaded list: %v", err)
+	}
+	en, err := New(cfg, Deps{GVL: gvl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Purpose 4 is not declared in the list, so it need not be granted.
+	e := plantedEvent("")
+	e.Consent.GDPR = 1
+	e.Consent.TCString = []byte(vendorTC(func(s *tctest.Spec) { s.PurposesConsent = []int{1, 3, 8, 9} }))
+	var out collected
+	if _, res, _ := en.AppendRecords(nil, e, &out); res.Dests != 1 {
+		t.Fatalf("GVL-declared vendor: destinations %b (purposes %v); want the partner", res.Dests, res.Purposes)
+	}
+	cfg2, _ := config.Parse("t.yaml", []byte(strings.Replace(yaml, "vendor_id: 755", "vendor_id: 756", 1)))
+	if _, err := New(cfg2, Deps{GVL: gvl}); err == nil || !strings.Contains(err.Error(), "destinations[0].tcf.vendor_id: vendor 756 is not in the vendor list") {
+		t.Fatalf("vendor missing from the list: %v", err)
+	}
+}

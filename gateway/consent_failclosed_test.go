@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/clock/clocktest"
+)
+
+// TestConsentFailsClosed runs requests whose consent signals are repeated
+// or not understood through the whole pipeline: each such signal is a
+// refusal for itself, counted, and never drops the event.
+func TestConsentFailsClosed(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
+	reg := prometheus.NewRegistry()
+	metrics := NewDeliveryMetrics(reg)
+	cfg := p.g.settings.Load()
+	d := *cfg.handler.(*Deliverer)
+	d.metrics = metrics
+	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+	dr := newDriver(p.g, "81.2.69.142")
+	const tc = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // purposes 1-10, vendors 12, 14, 435, 448
+
+	type consentField struct {
+		State    string
+		Purposes []string
+		Signal   string
+	}
+	send := func(name string, raw []byte, wantState, wantRoute string) {
+		t.Helper()
+		p.sp.records, p.sp.routes = p.sp.records[:0], p.sp.routes[:0]
+		dr.do(raw)
+		if len(p.sp.records) != 1 {
+			t.Fatalf("%s: %d records; want the event kept", name, len(p.sp.records))
+		}
+		var rec struct{ Consent consentField }
+		if err := json.Unmarshal([]byte(p.sp.records[0]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Consent.State != wantState || routeNames(p.names, p.sp.routes[0]) != wantRoute {
+			t.Fatalf("%s: consent %+v routed %s; want state %s routed %s", name, rec.Consent, routeNames(p.names, p.sp.routes[0]), wantState, wantRoute)
+		}
+	}
+	malformed := func(sig string) float64 {
+		return testutil.ToFloat64(metrics.consentMalformed[indexOfSignal(sig)])
+	}
+
+	// The unexpanded macro: GDPR is taken to apply, so the TC string is
+	// read (and vendor 14 of retargeting has consent), and the flag counts.
+	before := malformed("tcf")
+	send("gdpr=${GDPR}", rawRequest("GET", "/p.gif?site=s&gdpr=${GDPR}&gdpr_consent="+tc, nil), "ads", "[all,retargeting]")
+	if malformed("tcf")-before != 1 {
+		t.Errorf("gdpr=${GDPR}: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
+	}
+	// The macro without a TC string: GDPR applies and nothing recorded
+	// consent, so nothing is granted; our own destination still gets it.
+	send("gdpr=${GDPR}, no TC string", rawRequest("GET", "/p.gif?site=s&gdpr=${GDPR}&consent=analytics,ads", nil), "none", "[all]")
+
+	// gdpr sent twice: the copy saying GDPR applies wins.
+	send("gdpr=0&gdpr=1, explicit consent", rawRequest("GET", "/p.gif?site=s&gdpr=0&gdpr=1&consent=analytics,ads", nil), "none", "[all]")
+
+	// Two Sec-GPC headers: any "1" withdraws ads.
+	send("Sec-GPC 0 then 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "Sec-GPC", "0", "Sec-GPC", "1"), "analytics", "[all]")
+	send("DNT 0 then 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "DNT", "0", "DNT", "1"), "analytics", "[all]")
+
+	// The same explicit answer twice is one answer; two different ones are
+	// a refusal, counted.
+	send("consent twice, equal", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&consent=analytics,ads", nil), "ads", "[all,retargeting]")
+	before = malformed("explicit")
+	send("consent twice, different", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&consent=analytics", nil), "none", "[all]")
+	if malformed("explicit")-before != 1 {
+		t.Errorf("conflicting consent: consent_malformed{explicit} +%v; want +1", malformed("explicit")-before)
+	}
+
+	// A euconsent-v2 cookie and a different gdpr_consent parameter.
+	before = malformed("tcf")
+	send("cookie and parameter differ", rawRequest("GET", "/p.gif?site=s&gdpr=1&gdpr_consent="+tc, nil, "Cookie", "euconsent-v2=COvFyGBOvFyGBAbAAAENAPCAAOAAAAAAAAAAAEEUACCKAAA"), "none", "[all]")
+	if malformed("tcf")-before != 1 {
+		t.Errorf("conflicting TC strings: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
+	}
+	send("cookie and parameter equal", rawRequest("GET", "/p.gif?site=s&gdpr=1&gdpr_consent="+tc, nil, "Cookie", "euconsent-v2="+tc), "ads", "[all,retargeting]")
+}
+
+// indexOfSignal returns the position of a signal's counter among
+// malformableSignals.
+func indexOfSignal(name string) int {
+	for i, s := range malformableSignals {
+		if s.String() == name {
+			return i
+		}
+	}
+	panic("no malformed counter for " + name)
+}
+
+// TestVendorRefusedMetric: a destination refused by the TCF vendor check
+// is counted by reason, and the others still get the event.
+func TestVendorRefusedMetric(t *testing.T) {
+	yaml, err := os.ReadFile("../examples/shop-retargeting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPipelineGateway(t, string(yaml), "", clocktest.Golden)
+	metrics := NewDeliveryMetrics(prometheus.NewRegistry())
+	cfg := p.g.settings.Load()
+	d := *cfg.handler.(*Deliverer)
+	d.metrics = metrics
+	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+	const tc = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // no consent for vendor 755
+	newDriver(p.g, "81.2.69.142").do(rawRequest("GET", "/p.gif?site=shop&gdpr=1&gdpr_consent="+tc, nil))
+	if len(p.sp.records) != 1 || routeNames(p.names, p.sp.routes[0]) != "[warehouse]" {
+		t.Fatalf("%d records routed %v; want one for the warehouse", len(p.sp.records), p.sp.routes)
+	}
+	if n := testutil.ToFloat64(metrics.vendorRefused[consent.VendorNoConsent]); n != 1 {
+		t.Fatalf("vendor_refused{no_vendor_consent} = %v; want 1", n)
+	}
+}
