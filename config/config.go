@@ -33,6 +33,8 @@ type Config struct {
 	// The on-disk queue that holds accepted events until every destination
 	// has taken them.
 	Spool Spool `yaml:"spool"`
+	// Retention, the audit log, the pseudonym key store and suppressed subjects.
+	Privacy Privacy `yaml:"privacy"`
 
 	source string // file name given to Parse; for messages only
 }

@@ -127,6 +127,7 @@ func builtin() Config {
 			d.Name, d.Type = "local", DestinationFile
 			return d
 		}()},
+		Privacy: Privacy{Retention: map[string]Duration{}, AuditLog: true},
 		Spool: Spool{
 			MaxBytes:      1 << 30,
 			SegmentBytes:  64 << 20,

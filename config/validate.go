@@ -51,6 +51,7 @@ func (v *validator) validate(c *Config) {
 	v.policy("policies.ads", &c.Policies.Ads)
 	v.destinations(c)
 	v.spool(&c.Spool)
+	v.privacy(c)
 }
 
 var (

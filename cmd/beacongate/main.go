@@ -9,6 +9,7 @@
 //	beacongate healthcheck [-admin ADDR]                                 probe a running gateway
 //	beacongate version                                                   build version
 //	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
+//	beacongate audit verify [-data DIR]                                  check the audit log's hash chain
 //
 // main only parses flags and wires the packages together.
 package main
@@ -27,7 +28,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help", "audit"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -47,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runVersion(args[1:], stdout, stderr)
 		case "tag":
 			return runTag(args[1:], stdout, stderr)
+		case "audit":
+			return runAudit(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -84,6 +87,7 @@ Usage:
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
+  beacongate audit verify [-data DIR | -file FILE]
 
 Run "beacongate serve -h" for the server's flags.
 `

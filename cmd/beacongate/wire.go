@@ -46,6 +46,7 @@ type app struct {
 	reloads        prometheus.Counter
 	reloadFailures prometheus.Counter
 	stopRotation   chan struct{}
+	privacy        *privacy // audit log and retention (privacy.go)
 	log            *slog.Logger
 	clock          clock.Clock // the one clock every part reads; clock.Real when serving
 }
@@ -131,6 +132,10 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	reg.MustRegister(a.reloads, a.reloadFailures)
+	if err := a.startPrivacy(cfg, reg); err != nil {
+		a.pipeline.Close(context.Background())
+		return nil, err
+	}
 	go a.rotateKeys()
 	return a, nil
 }
@@ -287,5 +292,6 @@ func (a *app) ready() error { return a.pipeline.Ready() }
 // the spool for the next start.
 func (a *app) close(ctx context.Context) error {
 	close(a.stopRotation)
+	a.stopPrivacy()
 	return a.pipeline.Close(ctx)
 }
