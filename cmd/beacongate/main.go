@@ -10,6 +10,7 @@
 //	beacongate version                                                   build version
 //	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
 //	beacongate audit verify [-data DIR]                                  check the audit log's hash chain
+//	beacongate keys forget -config FILE -before DATE                     destroy pseudonym keys for good
 //
 // main only parses flags and wires the packages together.
 package main
@@ -28,7 +29,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help", "audit"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help", "audit", "keys"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -50,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runTag(args[1:], stdout, stderr)
 		case "audit":
 			return runAudit(args[1:], stdout, stderr)
+		case "keys":
+			return runKeys(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -88,6 +91,7 @@ Usage:
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
   beacongate audit verify [-data DIR | -file FILE]
+  beacongate keys forget -config FILE -before DATE [-data DIR]
 
 Run "beacongate serve -h" for the server's flags.
 `

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/audit"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
@@ -18,10 +23,12 @@ import (
 // privacy is the privacy officer's machinery of a running gateway: the
 // audit log and retention. Each part is nil when the config turns it off.
 type privacy struct {
-	audit     *audit.Log
-	retention *upstream.Retention
-	stop      chan struct{}
-	done      chan struct{}
+	audit        *audit.Log
+	keyStore     *pseudonym.KeyStore // derived mode with privacy.key_store only
+	keyRetention time.Duration
+	retention    *upstream.Retention
+	stop         chan struct{}
+	done         chan struct{}
 }
 
 // retentionEvery is how often expired files are looked for: often enough
@@ -29,45 +36,125 @@ type privacy struct {
 // directory listing) to ignore.
 const retentionEvery = time.Hour
 
-// startPrivacy opens the audit log, records the config load and starts the
-// retention sweeper.
-func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error {
-	p := &privacy{stop: make(chan struct{}), done: make(chan struct{})}
+// openKeys opens the audit log and, with privacy.key_store, the key store,
+// and builds the pseudonym keyring on it. It comes before everything else
+// that may write to the audit log.
+func (a *app) openKeys(cfg *config.Config) (*pseudonym.Keyring, error) {
+	p := &privacy{stop: make(chan struct{}), done: make(chan struct{}), keyRetention: cfg.Privacy.KeyRetention.D()}
 	a.privacy = p
 	if cfg.Privacy.AuditLog {
+		if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("server.data_dir: %w", err)
+		}
 		p.audit = audit.Open(filepath.Join(cfg.Server.DataDir, audit.FileName), a.clock)
-		a.auditf("config.load", "source", "start", "config", a.configName, "policy", anonymize.PolicyVersion(cfg))
 	}
-	rules := retentionRules(cfg)
-	if len(rules) == 0 {
+	if !cfg.Privacy.KeyStore {
+		return newKeyring(&cfg.Pseudonym, a.clock)
+	}
+	ks, err := openKeyStore(cfg, a.clock.Now(), false)
+	if err != nil {
+		return nil, err
+	}
+	// A key is made by the first request of a period: write its entry
+	// off the request path.
+	ks.OnCreate = func(name string) { go a.auditf("key.create", "key", name) }
+	p.keyStore = ks
+	secret, err := readSecret(&cfg.Pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	return pseudonym.New(pseudonym.Options{Period: cfg.Pseudonym.Period.D(), Mode: pseudonym.Derived,
+		Secret: secret, Keys: ks, Clock: a.clock})
+}
+
+// readSecret reads the derived-mode secret named by the config.
+func readSecret(p *config.Pseudonym) (pseudonym.Secret, error) {
+	b, err := p.ReadSecret()
+	if err != nil {
+		return pseudonym.Secret{}, fmt.Errorf("pseudonym secret: %w", err)
+	}
+	defer clear(b)
+	s, err := pseudonym.NewSecret(b)
+	if err != nil {
+		return pseudonym.Secret{}, fmt.Errorf("pseudonym secret: %w", err)
+	}
+	return s, nil
+}
+
+// keyStoreDir is where the key store lives: <data_dir>/keys.
+func keyStoreDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "keys") }
+
+// openKeyStore opens the config's key store with its secret.
+func openKeyStore(cfg *config.Config, now time.Time, readOnly bool) (*pseudonym.KeyStore, error) {
+	if cfg.Pseudonym.Mode != config.PseudonymDerived {
+		return nil, errors.New("pseudonym.mode is ephemeral: its keys are never stored, and end with their period")
+	}
+	secret, err := readSecret(&cfg.Pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := pseudonym.OpenKeyStore(keyStoreDir(cfg), secret, now, readOnly)
+	if err != nil {
+		return nil, fmt.Errorf("privacy.key_store: %w", err)
+	}
+	return ks, nil
+}
+
+// startPrivacy records the config load and starts the hourly sweep:
+// retention, and the destruction of keys older than privacy.key_retention.
+func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error {
+	p := a.privacy
+	a.auditf("config.load", "source", "start", "config", a.configName, "policy", anonymize.PolicyVersion(cfg))
+	if rules := retentionRules(cfg); len(rules) > 0 {
+		r, err := upstream.NewRetention(rules, a.clock, a.log)
+		if err != nil {
+			return err
+		}
+		reg.MustRegister(r.Collectors()...)
+		r.OnDelete = func(d upstream.RetentionDeletion) {
+			a.auditf("retention.delete", "rule", d.Name, "files", strconv.Itoa(d.Files),
+				"bytes", strconv.FormatInt(d.Bytes, 10), "older_than", d.Cutoff.UTC().Format(time.RFC3339))
+		}
+		p.retention = r
+	}
+	if p.retention == nil && (p.keyStore == nil || p.keyRetention == 0) {
 		close(p.done)
 		return nil
 	}
-	r, err := upstream.NewRetention(rules, a.clock, a.log)
-	if err != nil {
-		return err
-	}
-	reg.MustRegister(r.Collectors()...)
-	r.OnDelete = func(d upstream.RetentionDeletion) {
-		a.auditf("retention.delete", "rule", d.Name, "files", strconv.Itoa(d.Files),
-			"bytes", strconv.FormatInt(d.Bytes, 10), "older_than", d.Cutoff.UTC().Format(time.RFC3339))
-	}
-	p.retention = r
 	go func() {
 		defer close(p.done)
-		r.Sweep()
 		t := time.NewTicker(retentionEvery)
 		defer t.Stop()
 		for {
+			a.sweep()
 			select {
 			case <-t.C:
-				r.Sweep()
 			case <-p.stop:
 				return
 			}
 		}
 	}()
 	return nil
+}
+
+// sweep deletes expired files and destroys expired keys once.
+func (a *app) sweep() {
+	p := a.privacy
+	if p.retention != nil {
+		p.retention.Sweep()
+	}
+	if p.keyStore != nil && p.keyRetention > 0 {
+		before := a.clock.Now().Add(-p.keyRetention)
+		gone, err := p.keyStore.Forget(before)
+		if err != nil {
+			a.log.Error("cannot destroy expired pseudonym keys", "err", err)
+		}
+		if len(gone) > 0 {
+			a.log.Info("destroyed expired pseudonym keys", "keys", len(gone), "ended_before", before.UTC().Format(time.RFC3339))
+			a.auditf("key.destroy", "reason", "key_retention", "ended_before", before.UTC().Format(time.RFC3339),
+				"keys", strings.Join(gone, " "))
+		}
+	}
 }
 
 // retentionRules maps privacy.retention and dead_letter_retention onto

@@ -106,7 +106,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
 	}
-	if a.keys, err = newKeyring(&cfg.Pseudonym, a.clock); err != nil {
+	if a.keys, err = a.openKeys(cfg); err != nil { // privacy.go
 		return nil, err
 	}
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
