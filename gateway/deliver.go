@@ -28,12 +28,13 @@ type readySpool interface {
 // whose required purposes the event's consent covers. It is immutable; a
 // config reload builds a new one around the same spool and metrics.
 type Deliverer struct {
-	engine  *anonymize.Engine
-	spool   Spool
-	routes  [1 << 8]upstream.Route // granted purposes → destinations
-	metrics *DeliveryMetrics
-	shed    [4]bool // by event.Kind: refuse at once while the spool is full
-	ready   readySpool
+	engine   *anonymize.Engine
+	spool    Spool
+	routes   [1 << 8]upstream.Route // granted purposes → destinations
+	metrics  *DeliveryMetrics
+	shed     [4]bool // by event.Kind: refuse at once while the spool is full
+	ready    readySpool
+	suppress Suppressor // nil: no suppression list (suppress.go)
 }
 
 // NewDeliverer returns a Deliverer. requires[i] lists the purposes
@@ -76,6 +77,9 @@ var recordBufs = newFreeList(1024, func() *[]byte { b := make([]byte, 0, 16<<10)
 
 // HandleEvent implements EventHandler.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
+	if d.suppress != nil && d.suppress.Suppressed(e) {
+		return nil // before anything else: not anonymized, not stored
+	}
 	bp := recordBufs.get()
 	defer recordBufs.put(bp)
 	rec, res := d.engine.AppendRecord((*bp)[:0], e)

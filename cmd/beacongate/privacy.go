@@ -15,14 +15,18 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/audit"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/upstream"
 )
 
 // privacy is the privacy officer's machinery of a running gateway: the
-// audit log and retention. Each part is nil when the config turns it off.
+// audit log, the key store, retention and the suppression list. Each part
+// is nil when the config turns it off.
 type privacy struct {
+	suppress     *suppress.List
 	audit        *audit.Log
 	keyStore     *pseudonym.KeyStore // derived mode with privacy.key_store only
 	keyRetention time.Duration
@@ -39,7 +43,7 @@ const retentionEvery = time.Hour
 // openKeys opens the audit log and, with privacy.key_store, the key store,
 // and builds the pseudonym keyring on it. It comes before everything else
 // that may write to the audit log.
-func (a *app) openKeys(cfg *config.Config) (*pseudonym.Keyring, error) {
+func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudonym.Keyring, error) {
 	p := &privacy{stop: make(chan struct{}), done: make(chan struct{}), keyRetention: cfg.Privacy.KeyRetention.D()}
 	a.privacy = p
 	if cfg.Privacy.AuditLog {
@@ -47,6 +51,13 @@ func (a *app) openKeys(cfg *config.Config) (*pseudonym.Keyring, error) {
 			return nil, fmt.Errorf("server.data_dir: %w", err)
 		}
 		p.audit = audit.Open(filepath.Join(cfg.Server.DataDir, audit.FileName), a.clock)
+	}
+	key, err := subjectKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p.suppress, err = suppress.Open(suppressionFile(cfg), key, reg); err != nil {
+		return nil, fmt.Errorf("privacy.suppression_file: %w", err)
 	}
 	if !cfg.Privacy.KeyStore {
 		return newKeyring(&cfg.Pseudonym, a.clock)
@@ -81,6 +92,43 @@ func readSecret(p *config.Pseudonym) (pseudonym.Secret, error) {
 	return s, nil
 }
 
+// subjectKey is the key of the subject hashes in the suppression list and
+// the audit log: derived from the secret in derived mode (so instances
+// sharing a list agree), else a random key in <data_dir>/subject.key.
+func subjectKey(cfg *config.Config) (*pseudonym.SubjectKey, error) {
+	if cfg.Pseudonym.Mode == config.PseudonymDerived {
+		s, err := readSecret(&cfg.Pseudonym)
+		if err != nil {
+			return nil, err
+		}
+		return pseudonym.SubjectKeyFromSecret(s)
+	}
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("server.data_dir: %w", err)
+	}
+	return pseudonym.LoadOrCreateSubjectKeyFile(filepath.Join(cfg.Server.DataDir, "subject.key"))
+}
+
+// suppressionFile is privacy.suppression_file, or <data_dir>/suppressed.txt.
+func suppressionFile(cfg *config.Config) string {
+	if f := cfg.Privacy.SuppressionFile; f != "" {
+		return f
+	}
+	return filepath.Join(cfg.Server.DataDir, "suppressed.txt")
+}
+
+// withSuppression puts the suppression list in front of the deliverer.
+func (a *app) withSuppression(d *gateway.Deliverer) *gateway.Deliverer {
+	if a.privacy == nil || a.privacy.suppress == nil {
+		return d
+	}
+	return d.WithSuppression(a.privacy.suppress)
+}
+
+// suppressionEvery is how often the suppression file is checked for
+// changes: a request is honoured within seconds, at the cost of one stat.
+const suppressionEvery = 2 * time.Second
+
 // keyStoreDir is where the key store lives: <data_dir>/keys.
 func keyStoreDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "keys") }
 
@@ -105,6 +153,16 @@ func openKeyStore(cfg *config.Config, now time.Time, readOnly bool) (*pseudonym.
 func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error {
 	p := a.privacy
 	a.auditf("config.load", "source", "start", "config", a.configName, "policy", anonymize.PolicyVersion(cfg))
+	if p.suppress != nil {
+		go p.suppress.Watch(p.stop, suppressionEvery, func(n int, err error) {
+			if err != nil {
+				a.log.Error("suppression list not reloaded; the previous one stays", "err", err)
+				return
+			}
+			a.log.Info("suppression list reloaded", "subjects", n)
+			a.auditf("suppression.reload", "subjects", strconv.Itoa(n))
+		})
+	}
 	if rules := retentionRules(cfg); len(rules) > 0 {
 		r, err := upstream.NewRetention(rules, a.clock, a.log)
 		if err != nil {

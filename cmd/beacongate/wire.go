@@ -106,7 +106,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
 	}
-	if a.keys, err = a.openKeys(cfg); err != nil { // privacy.go
+	if a.keys, err = a.openKeys(cfg, reg); err != nil { // privacy.go
 		return nil, err
 	}
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
@@ -157,7 +157,7 @@ func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
 			requires[i] = requires[i].With(cp)
 		}
 	}
-	deliverer := gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)
+	deliverer := a.withSuppression(gateway.NewDeliverer(engine, a.pipeline, requires, a.delivery)) // privacy.go
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
