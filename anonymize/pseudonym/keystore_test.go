@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,19 @@ func TestKeyStoreReadOnly(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("read-only store wrote files: %v", ents)
 	}
+}
+
+func FuzzParseKeyName(f *testing.F) {
+	f.Add("pseudonym-86400s-20522.key")
+	f.Add("visitor-60s--3.key")
+	f.Add("x-0s-1.key")
+	f.Fuzz(func(t *testing.T, name string) {
+		purpose, period, idx, ok := parseKeyName(name)
+		if ok && keyName(purpose, period, idx) != name && !strings.HasPrefix(name, purpose+"-") {
+			t.Fatalf("%q parsed as %q %d %d", name, purpose, period, idx)
+		}
+		if ok && period <= 0 {
+			t.Fatalf("%q: period %d", name, period)
+		}
+	})
 }

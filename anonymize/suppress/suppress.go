@@ -211,3 +211,6 @@ func (l *List) Watch(stop <-chan struct{}, every time.Duration, onChange func(n 
 		}
 	}
 }
+
+// Collector returns the suppressed-events counter.
+func (l *List) Collector() prometheus.Collector { return l.suppressed }

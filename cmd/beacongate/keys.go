@@ -14,8 +14,9 @@ import (
 )
 
 // cliClock stamps what the officer's commands (keys, subject, suppress)
-// write and read; tests pin it.
-var cliClock clock.Clock = clock.Real
+// write and read, and serveClock is the server's one clock; both are
+// clock.Real except in tests that pin them.
+var cliClock, serveClock clock.Clock = clock.Real, clock.Real
 
 const keysUsage = `Usage:
   beacongate keys forget -config FILE -before DATE [-data DIR]

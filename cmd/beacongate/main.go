@@ -11,6 +11,8 @@
 //	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
 //	beacongate audit verify [-data DIR]                                  check the audit log's hash chain
 //	beacongate keys forget -config FILE -before DATE                     destroy pseudonym keys for good
+//	beacongate subject -config FILE -site S -id ID -from D -to D         a subject's pseudonyms per period
+//	beacongate subject suppress|unsuppress -config FILE -site S -id ID   drop a subject's events on arrival
 //
 // main only parses flags and wires the packages together.
 package main
@@ -29,7 +31,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help", "audit", "keys"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "healthcheck", "version", "help", "audit", "keys", "subject"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -53,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runAudit(args[1:], stdout, stderr)
 		case "keys":
 			return runKeys(args[1:], stdout, stderr)
+		case "subject":
+			return runSubject(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -92,6 +96,8 @@ Usage:
   beacongate tag [-url BASE] [-site ID] [-sri]
   beacongate audit verify [-data DIR | -file FILE]
   beacongate keys forget -config FILE -before DATE [-data DIR]
+  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json]
+  beacongate subject suppress|unsuppress -config FILE -site SITE -id ID
 
 Run "beacongate serve -h" for the server's flags.
 `

@@ -66,9 +66,10 @@ func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudony
 	if err != nil {
 		return nil, err
 	}
-	// A key is made by the first request of a period: write its entry
-	// off the request path.
-	ks.OnCreate = func(name string) { go a.auditf("key.create", "key", name) }
+	// A key is made by the first request of a period (one fsynced audit
+	// line per period and use, the same request builds the key anyway);
+	// written in line so the log keeps the order of events.
+	ks.OnCreate = func(name string) { a.auditf("key.create", "key", name) }
 	p.keyStore = ks
 	secret, err := readSecret(&cfg.Pseudonym)
 	if err != nil {
@@ -179,14 +180,15 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 		close(p.done)
 		return nil
 	}
+	a.sweep() // before serving: what expired while the gateway was down goes first
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(retentionEvery)
 		defer t.Stop()
 		for {
-			a.sweep()
 			select {
 			case <-t.C:
+				a.sweep()
 			case <-p.stop:
 				return
 			}

@@ -68,7 +68,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a := &app{configPath: f.config, configName: f.config, log: log,
-		stopRotation: make(chan struct{}), clock: clock.Real}
+		stopRotation: make(chan struct{}), clock: serveClock}
 	if f.config == "" {
 		a.configName = "embedded default"
 	}
