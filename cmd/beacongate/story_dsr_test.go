@@ -216,3 +216,46 @@ privacy:
 		t.Errorf("audit verify of a tampered log: exit %d\n%s", code, out)
 	}
 }
+
+// TestKeyRetentionDestroysExpiredKeys: with privacy.key_retention the
+// hourly sweep destroys the keys of periods that ended longer ago than the
+// limit, and records it; a key still inside the limit stays.
+func TestKeyRetentionDestroysExpiredKeys(t *testing.T) {
+	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(day1)
+	serveClock, cliClock = clk, clk
+	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef-retention\n"), 0o600)
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "pseudonym:\n  mode: derived\n  secret_file: "+secret+
+		"\nprivacy:\n  key_store: true\n  key_retention: 48h\n")
+	g := startStoryGateway(t, cfgPath, data)
+	defer g.stop(t)
+	keyFiles := func() []string {
+		m, _ := filepath.Glob(filepath.Join(data, "keys", "pseudonym-*.key"))
+		return m
+	}
+	clk.Advance(24 * time.Hour) // day 2: a stored key
+	g.pixel(t, "4711")
+	clk.Advance(24 * time.Hour) // day 3
+	g.pixel(t, "4711")
+	if n := len(keyFiles()); n != 2 {
+		t.Fatalf("%d pseudonym keys stored, want 2", n)
+	}
+	clk.Advance(24 * time.Hour) // day 4, 12:00: day 2 ended 36h ago, within 48h
+	g.a.sweep()
+	if n := len(keyFiles()); n != 2 {
+		t.Fatalf("a key within key_retention was destroyed: %d left", n)
+	}
+	clk.Advance(13 * time.Hour) // day 5, 01:00: day 2 ended 49h ago
+	g.a.sweep()
+	if left := keyFiles(); len(left) != 1 || !strings.HasSuffix(left[0], "-20524.key") {
+		t.Fatalf("after key_retention: %v, want only day 3's key (index 20524)", left)
+	}
+	raw, _ := os.ReadFile(filepath.Join(data, audit.FileName))
+	if !bytes.Contains(raw, []byte(`"reason":"key_retention"`)) || !bytes.Contains(raw, []byte("pseudonym-86400s-20523.key")) {
+		t.Errorf("no key.destroy entry for day 2:\n%s", raw)
+	}
+}
