@@ -335,3 +335,24 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// DropBefore forgets the in-memory keys of periods that ended at or before
+// t, so that a running gateway stops computing pseudonyms of periods whose
+// keys were destroyed in the key store (by another process: beacongate keys
+// forget). A derived keyring keeps the previous period's key for the whole
+// current period; this is what drops it.
+func (k *Keyring) DropBefore(t time.Time) {
+	for _, s := range []*schedule{&k.ids, &k.visitor} {
+		for {
+			st := s.cur.Load()
+			if st == nil || st.prev == nil || st.start > t.Unix() {
+				break
+			}
+			p := *st
+			p.prev = nil
+			if s.cur.CompareAndSwap(st, &p) {
+				break
+			}
+		}
+	}
+}

@@ -167,3 +167,32 @@ func FuzzParseKeyName(f *testing.F) {
 		}
 	})
 }
+
+// TestDropBeforeStopsARunningKeyring: a keyring that cached yesterday's
+// key stops using it once the key was destroyed in the store and
+// DropBefore is called.
+func TestDropBeforeStopsARunningKeyring(t *testing.T) {
+	ks, err := OpenKeyStore(t.TempDir(), testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day1, day2 := upgradeAt.Add(24*time.Hour), upgradeAt.Add(48*time.Hour)
+	k := storeRing(t, ks, day1)
+	if pseudo(k, "4711", day1) == "" || pseudo(k, "4711", day2) == "" {
+		t.Fatal("no pseudonyms")
+	}
+	midnight2 := day2.Truncate(24 * time.Hour)
+	if _, err := ks.Forget(midnight2); err != nil {
+		t.Fatal(err)
+	}
+	if pseudo(k, "4711", day1) == "" {
+		t.Fatal("the cached key was dropped without DropBefore; this test no longer tests anything")
+	}
+	k.DropBefore(midnight2)
+	if got := pseudo(k, "4711", day1); got != "" {
+		t.Errorf("after DropBefore the destroyed day still gives %q", got)
+	}
+	if pseudo(k, "4711", day2) == "" {
+		t.Error("DropBefore dropped the current day")
+	}
+}

@@ -176,6 +176,24 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 		}
 		p.retention = r
 	}
+	if p.keyStore != nil {
+		// keys forget runs in another process: look for its watermark, so
+		// that cached keys of destroyed periods are dropped within seconds.
+		go func() {
+			t := time.NewTicker(suppressionEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					if f := p.keyStore.Forgotten(); !f.IsZero() {
+						a.keys.DropBefore(f)
+					}
+				case <-p.stop:
+					return
+				}
+			}
+		}()
+	}
 	if p.retention == nil && (p.keyStore == nil || p.keyRetention == 0) {
 		close(p.done)
 		return nil
@@ -209,6 +227,7 @@ func (a *app) sweep() {
 		if err != nil {
 			a.log.Error("cannot destroy expired pseudonym keys", "err", err)
 		}
+		a.keys.DropBefore(before)
 		if len(gone) > 0 {
 			a.log.Info("destroyed expired pseudonym keys", "keys", len(gone), "ended_before", before.UTC().Format(time.RFC3339))
 			a.auditf("key.destroy", "reason", "key_retention", "ended_before", before.UTC().Format(time.RFC3339),

@@ -239,6 +239,7 @@ func TestKeyRetentionDestroysExpiredKeys(t *testing.T) {
 	}
 	clk.Advance(24 * time.Hour) // day 2: a stored key
 	g.pixel(t, "4711")
+	day2 := clk.Now()
 	clk.Advance(24 * time.Hour) // day 3
 	g.pixel(t, "4711")
 	if n := len(keyFiles()); n != 2 {
@@ -253,6 +254,10 @@ func TestKeyRetentionDestroysExpiredKeys(t *testing.T) {
 	g.a.sweep()
 	if left := keyFiles(); len(left) != 1 || !strings.HasSuffix(left[0], "-20524.key") {
 		t.Fatalf("after key_retention: %v, want only day 3's key (index 20524)", left)
+	}
+	// The running keyring had day 2's key cached as "the previous period".
+	if got := g.a.keys.AppendPseudonym(nil, []byte("shop"), []byte("4711"), day2); len(got) != 0 {
+		t.Errorf("the running gateway still computes day 2's pseudonym %q", got)
 	}
 	raw, _ := os.ReadFile(filepath.Join(data, audit.FileName))
 	if !bytes.Contains(raw, []byte(`"reason":"key_retention"`)) || !bytes.Contains(raw, []byte("pseudonym-86400s-20523.key")) {
