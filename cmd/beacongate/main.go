@@ -90,7 +90,7 @@ Usage:
   beacongate config default
   beacongate consent TC_STRING
   beacongate explain -config FILE [-request FILE]
-  beacongate report -config FILE [-format md|html] [-o FILE]
+  beacongate report -config FILE [-format md|html] [-o FILE] [-diff OLD.yaml]
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
