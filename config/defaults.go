@@ -127,7 +127,8 @@ func builtin() Config {
 			d.Name, d.Type = "local", DestinationFile
 			return d
 		}()},
-		Privacy: Privacy{Retention: map[string]Duration{}, AuditLog: true},
+		Privacy: Privacy{Retention: map[string]Duration{}, AuditLog: true,
+			LegalBasis: map[string]string{}, Recipients: map[string]Recipient{}},
 		Spool: Spool{
 			MaxBytes:      1 << 30,
 			SegmentBytes:  64 << 20,

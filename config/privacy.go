@@ -34,7 +34,44 @@ type Privacy struct {
 	// arrival, before anything else, and only counted. It is reloaded when
 	// it changes. Empty: <data_dir>/suppressed.txt.
 	SuppressionFile string `yaml:"suppression_file"`
+	// Who is responsible for the processing, for the record of processing
+	// (beacongate report). Not used by the gateway itself.
+	Controller Controller `yaml:"controller"`
+	// The legal basis of each purpose, in the officer's words, by purpose
+	// name (e.g. analytics: "consent, Art. 6(1)(a) GDPR"), for the report.
+	LegalBasis map[string]string `yaml:"legal_basis"`
+	// What each destination's recipient is, by destination name, for the
+	// report.
+	Recipients map[string]Recipient `yaml:"recipients"`
 }
+
+// Controller names the controller for the record of processing (Art. 30(1)(a) GDPR).
+type Controller struct {
+	// The controller's name.
+	Name string `yaml:"name"`
+	// Postal address.
+	Address string `yaml:"address"`
+	// How to contact the controller about this processing.
+	Contact string `yaml:"contact"`
+	// The data protection officer and how to reach them.
+	DPO string `yaml:"dpo"`
+	// The representative in the Union, for a controller established outside it.
+	Representative string `yaml:"representative"`
+}
+
+// Recipient describes who receives one destination's records.
+type Recipient struct {
+	// processor, joint_controller or independent_controller.
+	Role string `yaml:"role"`
+	// Country where the recipient processes the data (e.g. DE, US).
+	Country string `yaml:"country"`
+	// Transfer mechanism for a country outside the EEA (e.g. "adequacy
+	// decision", "standard contractual clauses").
+	Transfer string `yaml:"transfer"`
+}
+
+// recipientRoles are the roles a recipient may have.
+var recipientRoles = map[string]bool{"processor": true, "joint_controller": true, "independent_controller": true}
 
 // maxRetention bounds every retention setting: 25 months (CNIL's longest
 // limit for audience measurement) with a margin.
@@ -62,10 +99,37 @@ func (v *validator) privacy(c *Config) {
 	if p.KeyStore && c.Pseudonym.Mode != PseudonymDerived {
 		v.errf("privacy.key_store", "needs pseudonym.mode: derived (ephemeral keys are never stored); remove it or set mode: derived")
 	}
+	for name, r := range p.Recipients {
+		path := "privacy.recipients." + name
+		if !destinationNamed(c, name) {
+			v.errf(path, "names no destination; list the name of a destination")
+		}
+		if r.Role != "" && !recipientRoles[r.Role] {
+			v.errf(path+".role", "is not a role; write processor, joint_controller or independent_controller")
+		}
+	}
+	used := map[string]bool{}
+	for _, pu := range c.Consent.Purposes {
+		used[pu.String()] = true
+	}
+	for name := range p.LegalBasis {
+		if !used[name] {
+			v.errf("privacy.legal_basis."+name, "is not a purpose in consent.purposes; list one of them")
+		}
+	}
 	if p.KeyRetention != 0 {
 		if !p.KeyStore {
 			v.errf("privacy.key_retention", "needs key_store: true; set it, or remove key_retention")
 		}
 		v.duration("privacy.key_retention", p.KeyRetention, time.Hour, maxRetention)
 	}
+}
+
+func destinationNamed(c *Config, name string) bool {
+	for i := range c.Destinations {
+		if c.Destinations[i].Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,9 @@ func TestPrivacyValidation(t *testing.T) {
 		{"privacy:\n  dead_letter_retention: 1s\n", "privacy.dead_letter_retention: 1s is out of range"},
 		{"privacy:\n  key_store: true\n", "privacy.key_store: needs pseudonym.mode: derived"},
 		{"privacy:\n  key_retention: 30d\n", "privacy.key_retention: needs key_store: true"},
+		{"privacy:\n  recipients:\n    nosuch: {role: processor}\n", "privacy.recipients.nosuch: names no destination"},
+		{"privacy:\n  recipients:\n    local: {role: boss}\n", "privacy.recipients.local.role: is not a role"},
+		{"privacy:\n  legal_basis:\n    ads: consent\n", "privacy.legal_basis.ads: is not a purpose in consent.purposes"},
 	} {
 		_, err := Parse("t.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -63,6 +63,7 @@ func (r *Report) document() *doc {
 		"; records with another policy version were produced under other rules. "+
 			"The controller's identity, contact details, legal bases and the recipients' own processing are not part of the configuration and must be added by the controller.")
 
+	r.controller(d) // controller.go
 	r.overview(d)
 	r.consent(d)
 	r.states(d)
@@ -70,6 +71,7 @@ func (r *Report) document() *doc {
 	scanning(d, cfg)
 	r.recipients(d)
 	r.retention(d)
+	r.toComplete(d) // controller.go
 	return d
 }
 

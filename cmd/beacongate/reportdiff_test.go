@@ -28,8 +28,11 @@ func TestReportDiff(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "\n## "); n != 2 {
-		t.Errorf("%d changed sections, want 2:\n%s", n, out)
+	if !strings.Contains(out, "## To complete\n\n- no longer: - Retention of `local`") {
+		t.Errorf("diff does not show the retention leaving the to-complete list:\n%s", out)
+	}
+	if n := strings.Count(out, "\n## "); n != 3 {
+		t.Errorf("%d changed sections, want 3:\n%s", n, out)
 	}
 	if code, out := cli(t, "report", "-config", oldPath, "-diff", oldPath); code != 0 || !strings.Contains(out, "No change") {
 		t.Errorf("diff of a config with itself: exit %d\n%s", code, out)
