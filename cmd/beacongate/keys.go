@@ -58,6 +58,11 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
 		return 1
 	}
+	if !cfg.Privacy.KeyStore {
+		fmt.Fprintf(stderr, "beacongate keys forget: privacy.key_store is off: every key is derived from the secret, so none can be destroyed alone; "+
+			"set privacy.key_store: true (new periods then get keys that can be destroyed), or retire the secret\n")
+		return 1
+	}
 	now := cliClock.Now()
 	if before.After(now) {
 		fmt.Fprintf(stderr, "beacongate keys forget: -before %s is in the future; keys of running periods cannot be destroyed\n", before.Format(time.RFC3339))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,4 +31,17 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("%q: not UTC", s)
 		}
 	})
+}
+
+// TestKeysForgetRefusals: without a key store, or for a date to come, keys
+// forget says why it cannot, and destroys nothing.
+func TestKeysForgetRefusals(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "server:\n  data_dir: "+dir+"/data\n")
+	if code, out := cli(t, "keys", "forget", "-config", cfgPath, "-before", "2026-01-01"); code != 1 || !strings.Contains(out, "privacy.key_store is off") {
+		t.Errorf("without a key store: exit %d\n%s", code, out)
+	}
+	if code, out := cli(t, "keys", "forget", "-config", cfgPath); code != 2 || !strings.Contains(out, "-before") {
+		t.Errorf("without -before: exit %d\n%s", code, out)
+	}
 }
