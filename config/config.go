@@ -35,6 +35,8 @@ type Config struct {
 	Spool Spool `yaml:"spool"`
 	// What becomes of BLE sightings: per-sighting records or edge aggregates.
 	BLE BLE `yaml:"ble"`
+	// Retention, the audit log, the pseudonym key store and suppressed subjects.
+	Privacy Privacy `yaml:"privacy"`
 
 	source string // file name given to Parse; for messages only
 }

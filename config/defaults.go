@@ -129,6 +129,8 @@ func builtin() Config {
 			d.TCF.WithoutVendor = true // our own file, not a TCF vendor
 			return d
 		}()},
+		Privacy: Privacy{Retention: map[string]Duration{}, AuditLog: true,
+			LegalBasis: map[string]string{}, Recipients: map[string]Recipient{}},
 		Spool: Spool{
 			MaxBytes:      1 << 30,
 			SegmentBytes:  64 << 20,

@@ -51,7 +51,7 @@ func TestParseErrors(t *testing.T) {
 	f("servers: {}\n",
 		`t.yaml:1:1: servers: unknown key; did you mean "server"?`)
 	f("colour: blue\n",
-		"t.yaml:1:1: colour: unknown key; allowed at the top level: server, sites, properties, scan, consent, pseudonym, geoip, policies, destinations, spool, ble")
+		"t.yaml:1:1: colour: unknown key; allowed at the top level: server, sites, properties, scan, consent, pseudonym, geoip, policies, destinations, spool, ble, privacy")
 	f("policies:\n  ads:\n    v6_prefix: 40\n",
 		"t.yaml:3:5: policies.ads.v6_prefix: unknown key here; did you mean ip.v6_prefix?")
 	f("policies:\n  marketing: {}\n",

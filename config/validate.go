@@ -53,6 +53,7 @@ func (v *validator) validate(c *Config) {
 	v.destinations(c)
 	v.spool(&c.Spool)
 	v.ble(&c.BLE)
+	v.privacy(c)
 }
 
 var (

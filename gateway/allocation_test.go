@@ -3,11 +3,15 @@
 package gateway
 
 import (
+	"bytes"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/tag"
@@ -86,6 +90,26 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9"), 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
 	f("ble", rawRequest("POST", "/ble", bleBodyAt(40, now), "Content-Type", "application/json"), 40)
+
+	// With a suppression list: the listed user's pixel is dropped on
+	// arrival, other events go through, neither allocates.
+	key, err := pseudonym.NewSubjectKey(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	suppress.Edit(path, key.Sum([]byte("shop.example"), []byte("user-8812")), true)
+	list, err := suppress.Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := g.settings.Load()
+	g.Update(Settings{Handler: cfg.handler.(*Deliverer).WithSuppression(list), Clock: cfg.clock})
+	f("pixel-suppressed", rawRequest("GET", pixelURI(), nil, "User-Agent", ua), 0)
+	f("beacon-suppressed", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 0)
+	f("beacon-other-user", rawRequest("POST", "/b", bytes.Replace(beaconBody(), []byte("user-8812"), []byte("user-8813"), 1),
+		"Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 1)
+	f("ble-not-suppressed", rawRequest("POST", "/ble", bleBodyAt(40, now), "Content-Type", "application/json"), 40)
 }
 
 // TestServeDestinationPoliciesAllocs: a pixel hit under ads consent through

@@ -29,11 +29,12 @@ type readySpool interface {
 // to the destinations that share it. It is immutable; a config reload
 // builds a new one around the same spool and metrics.
 type Deliverer struct {
-	engine  *anonymize.Engine
-	spool   Spool
-	metrics *DeliveryMetrics
-	shed    [4]bool // by event.Kind: refuse at once while the spool is full
-	ready   readySpool
+	engine   *anonymize.Engine
+	spool    Spool
+	metrics  *DeliveryMetrics
+	shed     [4]bool // by event.Kind: refuse at once while the spool is full
+	ready    readySpool
+	suppress Suppressor // nil: no suppression list (suppress.go)
 }
 
 // NewDeliverer returns a Deliverer. The engine routes: destination i of its
@@ -90,6 +91,9 @@ func (dv *delivery) EmitRecord(rec []byte, dests anonymize.Dests) error {
 
 // HandleEvent implements EventHandler.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
+	if d.suppress != nil && d.suppress.Suppressed(e) {
+		return nil // before anything else: not anonymized, not stored
+	}
 	dv := deliveries.get()
 	dv.d, dv.kind, dv.checked = d, e.Kind, false
 	buf, res, err := d.engine.AppendRecords(dv.buf[:0], e, dv)

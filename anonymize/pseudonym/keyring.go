@@ -87,6 +87,10 @@ type Options struct {
 	// Secret is required in Derived mode and must be empty in Ephemeral mode,
 	// so that a forgotten Mode cannot silently ignore a configured secret.
 	Secret Secret
+	// Keys, in Derived mode, supplies the period keys instead of deriving
+	// every one from Secret: a KeyStore, whose keys can be destroyed. Nil
+	// derives them all from Secret (HKDF-SHA256).
+	Keys KeySource
 	// Clock tells New which periods are current, so that their keys are
 	// ready before the first request. Nil means clock.Real. The lookups
 	// themselves take the event's receive time, never a clock reading.
@@ -99,6 +103,7 @@ type Options struct {
 type Keyring struct {
 	mode    Mode
 	secret  Secret
+	keys    KeySource // nil: HKDF from secret
 	rand    io.Reader // crypto/rand.Reader; replaced only by tests
 	ids     schedule
 	visitor schedule
@@ -131,6 +136,9 @@ func New(opts Options) (*Keyring, error) {
 			errs = append(errs, tooShort(opts.Secret.Len()))
 		}
 	case Ephemeral:
+		if opts.Keys != nil {
+			errs = append(errs, errors.New("pseudonym: Keys are set but Mode is ephemeral, whose keys are never stored; set Mode to Derived or remove Keys"))
+		}
 		if !opts.Secret.IsZero() {
 			errs = append(errs, errors.New("pseudonym: a Secret is set but Mode is ephemeral, which would ignore it; set Mode to Derived or remove the secret"))
 		}
@@ -140,7 +148,7 @@ func New(opts Options) (*Keyring, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	k := &Keyring{mode: opts.Mode, secret: opts.Secret, rand: rand.Reader}
+	k := &Keyring{mode: opts.Mode, secret: opts.Secret, keys: opts.Keys, rand: rand.Reader}
 	grace := int64(opts.Grace / time.Second)
 	k.ids = schedule{k: k, purpose: "pseudonym", period: int64(opts.Period / time.Second), grace: grace}
 	k.visitor = schedule{k: k, purpose: "visitor", period: int64(opts.VisitorPeriod / time.Second), grace: grace}

@@ -1,13 +1,11 @@
 package pseudonym
 
 import (
-	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding"
 	"encoding/binary"
 	"hash"
 	"io"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -141,12 +139,10 @@ func (s *schedule) build(idx int64) *periodState {
 // key returns the 32-byte key of period idx.
 func (s *schedule) key(idx int64) ([]byte, error) {
 	if s.k.mode == Derived {
-		// info names the use, the period length and the period number, so
-		// each (use, period) pair gets an independent key, and changing the
-		// period length cannot reuse a key.
-		info := "beacongate/" + s.purpose + "/v1 period=" + strconv.FormatInt(s.period, 10) +
-			"s index=" + strconv.FormatInt(idx, 10)
-		return hkdf.Key(sha256.New, s.k.secret.bytes(), []byte("beacongate pseudonym keys"), info, sha256.Size)
+		if s.k.keys != nil {
+			return s.k.keys.PeriodKey(s.purpose, s.period, idx)
+		}
+		return deriveKey(s.k.secret, s.purpose, s.period, idx)
 	}
 	key := make([]byte, sha256.Size)
 	if _, err := io.ReadFull(s.k.rand, key); err != nil {

@@ -63,6 +63,7 @@ func (r *Report) document() *doc {
 		"; records with another policy version were produced under other rules. "+
 			"The controller's identity, contact details, legal bases and the recipients' own processing are not part of the configuration and must be added by the controller.")
 
+	r.controller(d) // controller.go
 	r.overview(d)
 	r.consent(d)
 	r.states(d)
@@ -70,6 +71,7 @@ func (r *Report) document() *doc {
 	scanning(d, cfg)
 	r.recipients(d)
 	r.retention(d)
+	r.toComplete(d) // controller.go
 	return d
 }
 
@@ -514,9 +516,17 @@ func (r *Report) retention(d *doc) {
 	for i := range cfg.Destinations {
 		dd := &cfg.Destinations[i]
 		if dd.Type == config.DestinationFile {
-			items = append(items, line("File destination ", code(dd.Name), ": files in ", code(dd.File.Dir),
-				". beacongate never deletes finished files: their retention period must be enforced outside the gateway."))
+			keep := ". beacongate never deletes finished files: their retention period must be enforced outside the gateway."
+			if age, ok := cfg.Privacy.Retention[dd.Name]; ok {
+				keep = "; a finished file is deleted " + durationWords(age.D()) + " after its last write (privacy.retention), and each deletion is logged, counted and recorded in the audit log."
+			}
+			items = append(items, line("File destination ", code(dd.Name), ": files in ", code(dd.File.Dir), keep))
 		}
+	}
+	if dl := cfg.Privacy.DeadLetterRetention; dl != 0 {
+		items = append(items, line("Dead letters (batches a destination refused for good) are deleted ", durationWords(dl.D()), " after they were written (privacy.dead_letter_retention)."))
+	} else {
+		items = append(items, line("Dead letters (batches a destination refused for good) are kept until deleted by hand; set privacy.dead_letter_retention to limit them."))
 	}
 	items = append(items, line("Retention at HTTP and Kafka destinations is set by their operators, not by beacongate."))
 	d.list(items...)

@@ -9,6 +9,10 @@
 //	beacongate healthcheck [-admin ADDR]                                 probe a running gateway
 //	beacongate version                                                   build version
 //	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
+//	beacongate audit verify [-data DIR]                                  check the audit log's hash chain
+//	beacongate keys forget -config FILE -before DATE                     destroy pseudonym keys for good
+//	beacongate subject -config FILE -site S -id ID -from D -to D         a subject's pseudonyms per period
+//	beacongate subject suppress|unsuppress -config FILE -site S -id ID   drop a subject's events on arrival
 //
 // main only parses flags and wires the packages together.
 package main
@@ -27,7 +31,7 @@ func main() {
 }
 
 // commands are the first arguments run knows, for "did you mean".
-var commands = []string{"serve", "config", "consent", "explain", "report", "tag", "deadletter", "tap", "optout", "healthcheck", "version", "help"}
+var commands = []string{"serve", "config", "consent", "explain", "report", "tag", "deadletter", "tap", "optout", "audit", "keys", "subject", "healthcheck", "version", "help"}
 
 // run dispatches to a subcommand and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -53,6 +57,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runTag(args[1:], stdout, stderr)
 		case "optout":
 			return runOptOut(args[1:], stdout, stderr)
+		case "audit":
+			return runAudit(args[1:], stdout, stderr)
+		case "keys":
+			return runKeys(args[1:], stdout, stderr)
+		case "subject":
+			return runSubject(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -86,13 +96,17 @@ Usage:
   beacongate config default
   beacongate consent TC_STRING
   beacongate explain -config FILE [-request FILE]
-  beacongate report -config FILE [-format md|html] [-o FILE]
+  beacongate report -config FILE [-format md|html] [-o FILE] [-diff OLD.yaml]
   beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
   beacongate optout -config FILE add|remove|list [DEVICE_ID...]
+  beacongate audit verify [-data DIR | -file FILE]
+  beacongate keys forget -config FILE -before DATE [-data DIR]
+  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json]
+  beacongate subject suppress|unsuppress -config FILE -site SITE -id ID
 
 Run "beacongate serve -h" for the server's flags.
 `

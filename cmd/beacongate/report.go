@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/beacongate/beacongate/anonymize/ropa"
+	"github.com/beacongate/beacongate/config"
 )
 
 // runReport implements "beacongate report": it writes the record of
@@ -19,8 +20,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config `FILE` (default: the embedded default config)")
 	format := fs.String("format", "md", "output format: md (Markdown) or html (one self-contained page)")
 	out := fs.String("o", "", "write to `FILE` instead of stdout")
+	diff := fs.String("diff", "", "instead of the report, what changed since the older config `OLD.yaml` (Markdown; reportdiff.go)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: beacongate report [-config FILE] [-format md|html] [-o FILE]\n\n"+
+		fmt.Fprint(stderr, "usage: beacongate report [-config FILE] [-format md|html] [-o FILE] [-diff OLD.yaml]\n\n"+
 			"Writes the record of processing activities (GDPR Art. 30) generated from the config.\n\n")
 		fs.PrintDefaults()
 	}
@@ -45,6 +47,14 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	r := ropa.Build(cfg)
 	write := r.WriteMarkdown
+	if *diff != "" {
+		old, err := config.Load(*diff)
+		if err != nil {
+			printConfigError(stderr, "beacongate report -diff", *diff, err)
+			return 1
+		}
+		write = func(w io.Writer) error { return writeReportDiff(w, old, cfg, *diff, *configPath) }
+	}
 	if *format == "html" {
 		write = r.WriteHTML
 	}

@@ -130,7 +130,7 @@ loop:
 		select {
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				a.reload(log)
+				a.reloadFrom(log, "signal", "", nil)
 				continue
 			}
 			log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
@@ -195,7 +195,11 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("POST /-/reload", a.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.reload(a.log); err != nil {
+		var token []byte
+		if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && a.adminToken != nil {
+			token = []byte(t) // guard checked it
+		}
+		if err := a.reloadFrom(a.log, "http", r.RemoteAddr, token); err != nil {
 			http.Error(w, "reload refused, previous config stays live: "+err.Error(), http.StatusBadRequest)
 			return
 		}

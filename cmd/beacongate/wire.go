@@ -50,6 +50,7 @@ type app struct {
 	reloads        prometheus.Counter
 	reloadFailures prometheus.Counter
 	stopRotation   chan struct{}
+	privacy        *privacy // audit log and retention (privacy.go)
 	log            *slog.Logger
 	clock          clock.Clock // the one clock every part reads; clock.Real when serving
 }
@@ -71,7 +72,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a := &app{configPath: f.config, configName: f.config, log: log,
-		stopRotation: make(chan struct{}), clock: clock.Real}
+		stopRotation: make(chan struct{}), clock: serveClock}
 	if f.config == "" {
 		a.configName = "embedded default"
 	}
@@ -109,7 +110,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
 	}
-	if a.keys, err = newKeyring(&cfg.Pseudonym, a.clock); err != nil {
+	if a.keys, err = a.openKeys(cfg, reg); err != nil { // privacy.go
 		return nil, err
 	}
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
@@ -144,6 +145,10 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	reg.MustRegister(a.reloads, a.reloadFailures)
+	if err := a.startPrivacy(cfg, reg); err != nil {
+		a.pipeline.Close(context.Background())
+		return nil, err
+	}
 	go a.rotateKeys()
 	return a, nil
 }
@@ -169,7 +174,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 	if err != nil {
 		return gateway.Settings{}, err
 	}
-	deliverer := gateway.NewDeliverer(engine, a.recordSink(), a.delivery)
+	deliverer := a.withSuppression(gateway.NewDeliverer(engine, a.recordSink(), a.delivery)) // privacy.go
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
 		// The spool blocks (pipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
@@ -338,5 +343,6 @@ func (a *app) close(ctx context.Context) error {
 			a.log.Warn("ble aggregation: close", "error", err.Error())
 		}
 	}
+	a.stopPrivacy()
 	return a.pipeline.Close(ctx)
 }

@@ -1,0 +1,198 @@
+package pseudonym
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+// upgradeAt is when the key store is created in these tests: the middle of
+// the UTC day 2026-03-10.
+var upgradeAt = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+func storeRing(t *testing.T, ks KeySource, now time.Time) *Keyring {
+	t.Helper()
+	o := Options{Mode: Derived, Secret: testSecret(t), Clock: clock.Fixed(now)}
+	if ks != nil {
+		o.Keys = ks
+	}
+	k, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func pseudo(k *Keyring, id string, at time.Time) string {
+	return string(k.AppendPseudonym(nil, []byte("shop"), []byte(id), at))
+}
+
+// TestKeyStoreKeepsPseudonymsAcrossUpgrade: a derived-mode deployment that
+// turns the key store on keeps the pseudonyms of the running period and of
+// earlier ones; the periods after the upgrade get fresh random keys.
+func TestKeyStoreKeepsPseudonymsAcrossUpgrade(t *testing.T) {
+	before := storeRing(t, nil, upgradeAt)
+	ks, err := OpenKeyStore(t.TempDir(), testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := storeRing(t, ks, upgradeAt)
+	for _, at := range []time.Time{upgradeAt, upgradeAt.Add(-11 * time.Hour), upgradeAt.Add(-30 * 24 * time.Hour)} {
+		if a, b := pseudo(before, "4711", at), pseudo(after, "4711", at); a != b || a == "" {
+			t.Errorf("%v: pseudonym %q before the upgrade, %q after", at, a, b)
+		}
+	}
+	next := upgradeAt.Add(24 * time.Hour)
+	if a, b := pseudo(before, "4711", next), pseudo(after, "4711", next); a == b || b == "" {
+		t.Errorf("the day after the upgrade still uses the derived key: %q %q", a, b)
+	}
+	if st := ks.State("pseudonym", 86400, next.Unix()/86400); st != KeyStored {
+		t.Errorf("state of the next day = %v, want stored", st)
+	}
+}
+
+// TestKeyStoreSharedByInstances: two instances on one directory agree on
+// a new period's random key; one with another secret is refused.
+func TestKeyStoreSharedByInstances(t *testing.T) {
+	dir := t.TempDir()
+	var created []string
+	ks1, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks1.OnCreate = func(n string) { created = append(created, n) }
+	ks2, err := OpenKeyStore(dir, testSecret(t), upgradeAt.Add(time.Hour), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ks2.Created().Equal(upgradeAt) {
+		t.Errorf("second instance sees creation %v, want %v", ks2.Created(), upgradeAt)
+	}
+	at := upgradeAt.Add(72 * time.Hour)
+	a, b := pseudo(storeRing(t, ks1, at), "4711", at), pseudo(storeRing(t, ks2, at), "4711", at)
+	if a != b || a == "" {
+		t.Errorf("instances disagree: %q %q", a, b)
+	}
+	if len(created) != 2 { // pseudonym and visitor keys of that day
+		t.Errorf("keys created by instance 1: %v", created)
+	}
+	other, _ := NewSecret(bytes.Repeat([]byte{7}, 40))
+	if _, err := OpenKeyStore(dir, other, at, false); err == nil {
+		t.Error("a store made with another secret opened")
+	}
+}
+
+// TestKeyStoreForget: after Forget no one computes a forgotten period's
+// pseudonyms again: the key file is gone, the gateway writes none, and
+// even resetting the watermark only makes a new, unrelated key.
+func TestKeyStoreForget(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day1, day2 := upgradeAt.Add(24*time.Hour), upgradeAt.Add(48*time.Hour)
+	p1 := pseudo(storeRing(t, ks, day1), "4711", day1)
+	p2 := pseudo(storeRing(t, ks, day2), "4711", day2)
+	midnight2 := day2.Truncate(24 * time.Hour)
+	gone, err := ks.Forget(midnight2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gone) != 2 {
+		t.Errorf("Forget destroyed %v, want day 1's two keys", gone)
+	}
+	if got := pseudo(storeRing(t, ks, day2), "4711", day1); got != "" {
+		t.Errorf("forgotten day still gives a pseudonym %q", got)
+	}
+	if got := pseudo(storeRing(t, ks, day2), "4711", day2); got != p2 {
+		t.Errorf("day 2 changed: %q, want %q", got, p2)
+	}
+	if st := ks.State("pseudonym", 86400, day1.Unix()/86400); st != KeyDestroyed {
+		t.Errorf("state %v, want destroyed", st)
+	}
+	if st := ks.State("pseudonym", 86400, upgradeAt.Unix()/86400); st != KeyDestroyed {
+		t.Errorf("upgrade day (derived) state %v, want destroyed", st)
+	}
+	// An earlier date never brings keys back.
+	if _, err := ks.Forget(upgradeAt); err != nil || !ks.Forgotten().Equal(midnight2) {
+		t.Errorf("watermark lowered to %v (%v)", ks.Forgotten(), err)
+	}
+	// Someone with the secret deletes the watermark: day 1 gets a new key,
+	// never the old pseudonym.
+	os.Remove(filepath.Join(dir, "forgotten"))
+	if got := pseudo(storeRing(t, ks, day1), "4711", day1); got == p1 || got == "" {
+		t.Errorf("after resetting the watermark day 1 gives %q; the old pseudonym was %q", got, p1)
+	}
+}
+
+// TestKeyStoreReadOnly never creates a key: a lookup for a day without
+// events finds none.
+func TestKeyStoreReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenKeyStore(dir, testSecret(t), upgradeAt, true); err == nil {
+		t.Fatal("read-only open of a missing store succeeded")
+	}
+	if _, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenKeyStore(dir, testSecret(t), upgradeAt, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.PeriodKey("pseudonym", 86400, upgradeAt.Unix()/86400+5); err != ErrKeyMissing {
+		t.Errorf("read-only PeriodKey of a future day: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("read-only store wrote files: %v", ents)
+	}
+}
+
+func FuzzParseKeyName(f *testing.F) {
+	f.Add("pseudonym-86400s-20522.key")
+	f.Add("visitor-60s--3.key")
+	f.Add("x-0s-1.key")
+	f.Fuzz(func(t *testing.T, name string) {
+		purpose, period, idx, ok := parseKeyName(name)
+		if ok && keyName(purpose, period, idx) != name && !strings.HasPrefix(name, purpose+"-") {
+			t.Fatalf("%q parsed as %q %d %d", name, purpose, period, idx)
+		}
+		if ok && period <= 0 {
+			t.Fatalf("%q: period %d", name, period)
+		}
+	})
+}
+
+// TestDropBeforeStopsARunningKeyring: a keyring that cached yesterday's
+// key stops using it once the key was destroyed in the store and
+// DropBefore is called.
+func TestDropBeforeStopsARunningKeyring(t *testing.T) {
+	ks, err := OpenKeyStore(t.TempDir(), testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day1, day2 := upgradeAt.Add(24*time.Hour), upgradeAt.Add(48*time.Hour)
+	k := storeRing(t, ks, day1)
+	if pseudo(k, "4711", day1) == "" || pseudo(k, "4711", day2) == "" {
+		t.Fatal("no pseudonyms")
+	}
+	midnight2 := day2.Truncate(24 * time.Hour)
+	if _, err := ks.Forget(midnight2); err != nil {
+		t.Fatal(err)
+	}
+	if pseudo(k, "4711", day1) == "" {
+		t.Fatal("the cached key was dropped without DropBefore; this test no longer tests anything")
+	}
+	k.DropBefore(midnight2)
+	if got := pseudo(k, "4711", day1); got != "" {
+		t.Errorf("after DropBefore the destroyed day still gives %q", got)
+	}
+	if pseudo(k, "4711", day2) == "" {
+		t.Error("DropBefore dropped the current day")
+	}
+}

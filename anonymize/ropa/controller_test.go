@@ -1,0 +1,44 @@
+package ropa
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestReportToComplete: every item the config leaves open is listed with
+// the key that fills it; once all are set the list says so, and the
+// controller's statements appear in the report (escaped in HTML).
+func TestReportToComplete(t *testing.T) {
+	_, _, text := render(t, Build(parse(t, "")))
+	for _, want := range []string{"To complete", "Controller: set privacy.controller.name.", "Data protection officer: set privacy.controller.dpo.",
+		"Legal basis for analytics: set privacy.legal_basis.analytics.", "Role of the recipient of local: set privacy.recipients.local.role",
+		"Country of the recipient of local: set privacy.recipients.local.country.", "Retention of local: set privacy.retention.local"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("default report lacks %q", want)
+		}
+	}
+	full := parse(t, `
+privacy:
+  retention: {local: 395d}
+  controller:
+    name: "Shop <GmbH> & Co"
+    address: Hauptstr. 1, 10115 Berlin
+    contact: privacy@shop.example
+    dpo: Dr. A. Officer, dpo@shop.example
+    representative: not applicable (established in the Union)
+  legal_basis:
+    analytics: consent, Art. 6(1)(a) GDPR
+  recipients:
+    local: {role: processor, country: DE, transfer: none (EEA)}
+`)
+	_, html, text := render(t, Build(full))
+	for _, want := range []string{"Controller: Shop <GmbH> & Co", "Legal basis for analytics: consent, Art. 6(1)(a) GDPR",
+		"Recipient of local: processor; country DE; transfer mechanism none (EEA)", "Nothing: every item of the record is stated"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("full report lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "<GmbH>") {
+		t.Error("the controller's name is not escaped in HTML")
+	}
+}

@@ -1,0 +1,93 @@
+package suppress
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/event"
+)
+
+func testKey(t testing.TB) *pseudonym.SubjectKey {
+	k, err := pseudonym.NewSubjectKey(bytes.Repeat([]byte{3}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ev(site, user, client, device string) *event.Event {
+	return &event.Event{Site: []byte(site), UserID: []byte(user), ClientID: []byte(client),
+		Sighting: event.Sighting{DeviceID: []byte(device)}}
+}
+
+// TestSuppressedOnArrival: once a subject is added to the file, its events
+// are recognized by user, client or device id on that site only, without
+// a restart; removing it lets them through again.
+func TestSuppressedOnArrival(t *testing.T) {
+	key := testKey(t)
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	l, err := Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Suppressed(ev("shop", "4711", "", "")) {
+		t.Fatal("empty list suppressed an event")
+	}
+	if changed, err := Edit(path, key.Sum([]byte("shop"), []byte("4711")), true); !changed || err != nil {
+		t.Fatalf("Edit add = %v, %v", changed, err)
+	}
+	Edit(path, key.Sum([]byte("shop"), []byte("aa:bb:cc:dd:ee:ff")), true)
+	if changed, err := l.Reload(); !changed || err != nil {
+		t.Fatalf("Reload = %v, %v", changed, err)
+	}
+	for _, tc := range []struct {
+		e    *event.Event
+		want bool
+	}{
+		{ev("shop", "4711", "", ""), true},
+		{ev("shop", "", "4711", ""), true},
+		{ev("shop", "", "", "aa:bb:cc:dd:ee:ff"), true},
+		{ev("shop", "4712", "c1", ""), false},
+		{ev("blog", "4711", "", ""), false},
+	} {
+		if got := l.Suppressed(tc.e); got != tc.want {
+			t.Errorf("Suppressed(%s %q %q %q) = %v", tc.e.Site, tc.e.UserID, tc.e.ClientID, tc.e.Sighting.DeviceID, got)
+		}
+	}
+	if got := testutil.ToFloat64(l.suppressed); got != 3 {
+		t.Errorf("suppressed counter = %v, want 3", got)
+	}
+	b, _ := os.ReadFile(path)
+	if bytes.Contains(b, []byte("4711")) || bytes.Contains(b, []byte("aa:bb")) {
+		t.Fatalf("the list file holds an identifier:\n%s", b)
+	}
+	Edit(path, key.Sum([]byte("shop"), []byte("4711")), false)
+	if changed, _ := l.Reload(); !changed || l.Suppressed(ev("shop", "4711", "", "")) || l.Len() != 1 {
+		t.Errorf("after removal: changed %v, len %d", changed, l.Len())
+	}
+}
+
+func TestParseErrorsNameTheLineNotTheValue(t *testing.T) {
+	_, err := Parse([]byte("# ok\n\n00112233445566778899aabbccddeeff\njohn@example.com\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 4") || strings.Contains(err.Error(), "john") {
+		t.Errorf("Parse = %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("00112233445566778899aabbccddeeff\n"))
+	f.Add([]byte("# comment\n\n  00112233445566778899AABBCCDDEEFF  \n"))
+	f.Add([]byte("zz112233445566778899aabbccddeeff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		set, err := Parse(b)
+		if err == nil && len(set) > bytes.Count(b, []byte("\n"))+1 {
+			t.Fatalf("%d hashes from %d lines", len(set), bytes.Count(b, []byte("\n"))+1)
+		}
+	})
+}

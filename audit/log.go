@@ -1,0 +1,201 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+// FileName is the log's name in the data directory.
+const FileName = "audit.log"
+
+// Entry is one line of the log. Fields is free-form detail; it must never
+// hold an identifier, only hashes, counts, names and versions.
+type Entry struct {
+	Seq    uint64            `json:"seq"`
+	Time   string            `json:"time"` // RFC 3339, UTC, from the injected clock
+	Action string            `json:"action"`
+	Fields map[string]string `json:"fields,omitempty"`
+	Prev   string            `json:"prev"`
+	Hash   string            `json:"hash"`
+}
+
+// Log appends entries to one file. It is safe for concurrent use within a
+// process; several processes appending to the same file at once (the CLI
+// while the server runs) are serialized by an exclusive lock on the file.
+type Log struct {
+	mu    sync.Mutex
+	path  string
+	clock clock.Clock
+}
+
+// Open returns the log at path, creating the file on first Append. Nil clk
+// means clock.Real.
+func Open(path string, clk clock.Clock) *Log {
+	return &Log{path: path, clock: clock.Or(clk)}
+}
+
+// Path returns the file's path.
+func (l *Log) Path() string { return l.path }
+
+// Append writes one entry after the current last line and fsyncs it. It
+// returns the entry as written.
+func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot open %s: %w", l.path, err)
+	}
+	defer f.Close()
+	if err := lock(f); err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot lock %s: %w", l.path, err)
+	}
+	last, err := lastEntry(f)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := Entry{Seq: last.Seq + 1, Time: l.clock.Now().UTC().Format(time.RFC3339Nano), Action: action, Fields: fields, Prev: last.Hash}
+	if last.Hash == "" {
+		e.Seq = 1
+	}
+	e.Hash = e.sum()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return Entry{}, err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot write %s: %w", l.path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot fsync %s: %w", l.path, err)
+	}
+	return e, nil
+}
+
+// sum is the entry's hash: SHA-256 over its JSON with Hash empty.
+func (e Entry) sum() string {
+	e.Hash = ""
+	b, _ := json.Marshal(e) // a struct of strings and a map of strings always encodes
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// lastEntry reads the last line of f. An empty file gives the zero Entry.
+func lastEntry(f *os.File) (Entry, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Entry{}, err
+	}
+	var last []byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			last = append(last[:0], sc.Bytes()...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot read %s: %w", f.Name(), err)
+	}
+	if last == nil {
+		return Entry{}, nil
+	}
+	var e Entry
+	if err := json.Unmarshal(last, &e); err != nil || e.Hash == "" {
+		return Entry{}, fmt.Errorf("audit: the last line of %s is not an audit entry; run beacongate audit verify", f.Name())
+	}
+	return e, nil
+}
+
+// Broken describes the first entry that breaks the chain.
+type Broken struct {
+	Line   int    // 1-based line number
+	Seq    uint64 // the entry's seq, when it could be read
+	Reason string
+}
+
+func (b *Broken) Error() string {
+	return fmt.Sprintf("audit: line %d (seq %d): %s", b.Line, b.Seq, b.Reason)
+}
+
+// Verify reads the log from r and checks every line: valid JSON, its own
+// hash, the previous line's hash and consecutive seq numbers. It returns
+// the number of valid entries and, if the chain breaks, a *Broken naming
+// the first bad line.
+func Verify(r io.Reader) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var prev Entry
+	n, line := 0, 0
+	for sc.Scan() {
+		line++
+		var e Entry
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return n, &Broken{Line: line, Reason: "not a valid audit entry"}
+		}
+		switch {
+		case e.Hash != e.sum():
+			return n, &Broken{Line: line, Seq: e.Seq, Reason: "its content does not match its hash (edited)"}
+		case e.Prev != prev.Hash:
+			return n, &Broken{Line: line, Seq: e.Seq, Reason: "prev does not match the hash of the line before (a line was removed, inserted or reordered)"}
+		case e.Seq != prev.Seq+1:
+			return n, &Broken{Line: line, Seq: e.Seq, Reason: fmt.Sprintf("seq %d follows %d", e.Seq, prev.Seq)}
+		}
+		prev = e
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return n, &Broken{Line: line + 1, Reason: "unreadable: " + err.Error()}
+	}
+	return n, nil
+}
+
+// VerifyFile is Verify on the file at path.
+func VerifyFile(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	return Verify(f)
+}
+
+// IsBroken reports whether err is a broken chain (rather than an I/O error).
+func IsBroken(err error) bool {
+	var b *Broken
+	return errors.As(err, &b)
+}
+
+// SubjectHash is how a subject identifier appears in the log: the first 16
+// bytes of HMAC-SHA256(key, kind || 0 || id), hex. With a secret key it
+// cannot be reversed by guessing identifiers.
+func SubjectHash(key []byte, kind, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(id))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// TokenHash names a bearer token in the log: the first 8 bytes of its
+// SHA-256, hex. Enough to tell tokens apart, useless to replay.
+func TokenHash(token []byte) string {
+	s := sha256.Sum256(token)
+	return hex.EncodeToString(s[:8])
+}

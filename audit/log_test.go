@@ -1,0 +1,105 @@
+package audit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+func writeLog(t *testing.T) (string, [][]byte) {
+	t.Helper()
+	clk := clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+	path := filepath.Join(t.TempDir(), FileName)
+	l := Open(path, clk)
+	for i, a := range []string{"config.load", "key.create", "retention.delete", "subject.lookup"} {
+		clk.Advance(time.Minute)
+		e, err := l.Append(a, map[string]string{"n": strings.Repeat("x", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("seq %d, want %d", e.Seq, i+1)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, bytes.SplitAfter(b, []byte("\n"))[:4]
+}
+
+func TestChainVerifies(t *testing.T) {
+	path, lines := writeLog(t)
+	n, err := VerifyFile(path)
+	if err != nil || n != 4 {
+		t.Fatalf("VerifyFile = %d, %v; want 4, nil", n, err)
+	}
+	if !bytes.Contains(lines[1], []byte(`"time":"2026-05-01T08:02:00Z"`)) {
+		t.Errorf("time does not come from the clock: %s", lines[1])
+	}
+}
+
+func TestTamperingIsDetected(t *testing.T) {
+	_, lines := writeLog(t)
+	join := func(ls ...[]byte) []byte { return bytes.Join(ls, nil) }
+	edited := bytes.Replace(lines[2], []byte("retention.delete"), []byte("retention.nothing"), 1)
+	for _, tc := range []struct {
+		name string
+		log  []byte
+		line int
+		why  string
+	}{
+		{"edited", join(lines[0], lines[1], edited, lines[3]), 3, "does not match its hash"},
+		{"removed", join(lines[0], lines[1], lines[3]), 3, "prev does not match"},
+		{"reordered", join(lines[0], lines[2], lines[1], lines[3]), 2, "prev does not match"},
+		{"garbage", join(lines[0], []byte("{oops\n")), 2, "not a valid audit entry"},
+	} {
+		n, err := Verify(bytes.NewReader(tc.log))
+		b, ok := err.(*Broken)
+		if !ok || b.Line != tc.line || !strings.Contains(b.Reason, tc.why) {
+			t.Errorf("%s: Verify = %d, %v; want line %d: %s", tc.name, n, err, tc.line, tc.why)
+		}
+		if n != tc.line-1 {
+			t.Errorf("%s: %d valid entries before the break, want %d", tc.name, n, tc.line-1)
+		}
+	}
+}
+
+// TestAppendRefusesBrokenTail keeps a log whose last line was damaged from
+// growing a chain that would hide it.
+func TestAppendRefusesBrokenTail(t *testing.T) {
+	path, _ := writeLog(t)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("not json\n")
+	f.Close()
+	if _, err := Open(path, nil).Append("x", nil); err == nil {
+		t.Fatal("Append after a damaged last line succeeded")
+	}
+}
+
+func TestHashesHideValues(t *testing.T) {
+	h := SubjectHash([]byte("k"), "user", "4711")
+	if len(h) != 32 || strings.Contains(h, "4711") || h == SubjectHash([]byte("k2"), "user", "4711") || h == SubjectHash([]byte("k"), "client", "4711") {
+		t.Errorf("SubjectHash = %q", h)
+	}
+	if TokenHash([]byte("secret-token")) == TokenHash([]byte("secret-tokem")) {
+		t.Error("TokenHash does not tell tokens apart")
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	f.Add([]byte(`{"seq":1,"time":"t","action":"a","prev":"","hash":"00"}` + "\n"))
+	f.Add([]byte("\n\n{}"))
+	f.Add([]byte(`{"seq":1}` + "\n" + `{"seq":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := Verify(bytes.NewReader(b))
+		if err == nil && n > 0 && !bytes.Contains(b, []byte(`"hash"`)) {
+			t.Fatalf("%d entries verified without any hash", n)
+		}
+	})
+}

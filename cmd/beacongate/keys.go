@@ -1,0 +1,138 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/beacongate/beacongate/audit"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/config"
+)
+
+// cliClock stamps what the officer's commands (keys, subject, suppress)
+// write and read, and serveClock is the server's one clock; both are
+// clock.Real except in tests that pin them.
+var cliClock, serveClock clock.Clock = clock.Real, clock.Real
+
+const keysUsage = `Usage:
+  beacongate keys forget -config FILE -before DATE [-data DIR]
+
+forget destroys, in the key store (<data_dir>/keys, privacy.key_store), the
+pseudonym keys of every period that ended at or before DATE (2006-01-02 for
+UTC midnight, or RFC 3339). After it, the pseudonyms of those periods cannot
+be computed again, by the gateway or anyone else, except for periods that
+began before the key store was created: their keys were derived from the
+secret, and whoever holds it can still derive them until it is retired. A
+running gateway stops using the keys at its next period boundary.
+`
+
+// runKeys runs "beacongate keys ...".
+func runKeys(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "forget" {
+		if len(args) > 0 && args[0] != "-h" && args[0] != "help" {
+			unknownCommand(stderr, "beacongate keys", args[0], []string{"forget"}, keysUsage)
+		} else {
+			fmt.Fprint(stderr, keysUsage)
+		}
+		return 2
+	}
+	fs := flag.NewFlagSet("beacongate keys forget", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "the gateway's config file (for the secret and data_dir)")
+	data := fs.String("data", "", "the gateway's data directory (default: the config's server.data_dir)")
+	beforeFlag := fs.String("before", "", "destroy the keys of periods that ended at or before this `DATE`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	before, err := parseDate(*beforeFlag)
+	if err != nil || *cfgPath == "" {
+		fmt.Fprintf(stderr, "beacongate keys forget: -config and -before are required; -before: %v\n", err)
+		return 2
+	}
+	cfg, err := officerConfig(*cfgPath, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
+		return 1
+	}
+	if !cfg.Privacy.KeyStore {
+		fmt.Fprintf(stderr, "beacongate keys forget: privacy.key_store is off: every key is derived from the secret, so none can be destroyed alone; "+
+			"set privacy.key_store: true (new periods then get keys that can be destroyed), or retire the secret\n")
+		return 1
+	}
+	now := cliClock.Now()
+	if before.After(now) {
+		fmt.Fprintf(stderr, "beacongate keys forget: -before %s is in the future; keys of running periods cannot be destroyed\n", before.Format(time.RFC3339))
+		return 2
+	}
+	// A read-only open first: forgetting must not create a store.
+	if _, err := openKeyStore(cfg, now, true); err != nil {
+		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
+		return 1
+	}
+	ks, err := openKeyStore(cfg, now, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
+		return 1
+	}
+	gone, err := ks.Forget(before)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
+		return 1
+	}
+	auditCLI(cfg, stderr, "key.destroy", "reason", "keys forget", "ended_before", before.Format(time.RFC3339),
+		"keys", strings.Join(gone, " "))
+	fmt.Fprintf(stdout, "destroyed %d stored key(s); no pseudonym of a period that ended by %s can be computed by the gateway any more\n",
+		len(gone), before.Format(time.RFC3339))
+	if created := ks.Created(); before.After(created) {
+		fmt.Fprintf(stdout, "note: periods that began before %s (when the key store was created) were keyed from the secret: "+
+			"whoever holds it can still derive them until the secret is retired\n", created.Format(time.RFC3339))
+	}
+	return 0
+}
+
+// parseDate reads 2006-01-02 (UTC midnight) or RFC 3339.
+func parseDate(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty; write 2006-01-02 or an RFC 3339 time")
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("not a date; write 2006-01-02 or an RFC 3339 time")
+	}
+	return t.UTC(), nil
+}
+
+// officerConfig loads the config for an officer's command, with -data
+// overriding server.data_dir.
+func officerConfig(path, data string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if data != "" {
+		cfg.Apply(config.Overrides{DataDir: data})
+	}
+	return cfg, nil
+}
+
+// auditCLI appends an entry for an officer's command to the audit log, when
+// the config keeps one.
+func auditCLI(cfg *config.Config, stderr io.Writer, action string, kv ...string) {
+	if !cfg.Privacy.AuditLog {
+		return
+	}
+	fields := map[string]string{"source": "cli"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		fields[kv[i]] = kv[i+1]
+	}
+	if _, err := audit.Open(filepath.Join(cfg.Server.DataDir, audit.FileName), cliClock).Append(action, fields); err != nil {
+		fmt.Fprintf(stderr, "warning: cannot write the audit log: %v\n", err)
+	}
+}

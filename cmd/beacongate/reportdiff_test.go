@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestReportDiff: report -diff names, per section, the statements a policy
+// change ends and starts, and nothing else.
+func TestReportDiff(t *testing.T) {
+	dir := t.TempDir()
+	oldPath := writeE2EConfig(t, dir, "old.yaml", "policies:\n  analytics:\n    ip: {action: truncate, v4_prefix: 24}\n")
+	newPath := writeE2EConfig(t, dir, "new.yaml", "policies:\n  analytics:\n    ip: {action: truncate, v4_prefix: 16}\nprivacy:\n  retention: {local: 395d}\n")
+	code, out := cli(t, "report", "-config", newPath, "-diff", oldPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"## 3. Data collected per consent state\n\n- no longer: | IP address",
+		"- now: | IP address | the client address",
+		"truncated to /16 (IPv4)",
+		"## 7. Storage and retention\n\n- no longer: - File destination `local`: files in",
+		"beacongate never deletes finished files",
+		"- now: - File destination `local`: files in `" + "",
+		"deleted 9480h (395 days) after its last write",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "## To complete\n\n- no longer: - Retention of `local`") {
+		t.Errorf("diff does not show the retention leaving the to-complete list:\n%s", out)
+	}
+	// Data per state, the recipients (each names what it keeps), storage,
+	// and the to-complete list.
+	if !strings.Contains(out, "## 6. Recipients\n\n- no longer: - `analytics`: kept IP address (truncate /24") {
+		t.Errorf("diff does not show the recipients' new IP truncation:\n%s", out)
+	}
+	if n := strings.Count(out, "\n## "); n != 4 {
+		t.Errorf("%d changed sections, want 4:\n%s", n, out)
+	}
+	if code, out := cli(t, "report", "-config", oldPath, "-diff", oldPath); code != 0 || !strings.Contains(out, "No change") {
+		t.Errorf("diff of a config with itself: exit %d\n%s", code, out)
+	}
+}

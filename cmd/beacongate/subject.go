@@ -1,0 +1,217 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/suppress"
+	"github.com/beacongate/beacongate/config"
+)
+
+const subjectUsage = `Usage:
+  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
+  beacongate subject suppress -config FILE -site SITE -id ID [-data DIR]
+  beacongate subject unsuppress -config FILE -site SITE -id ID [-data DIR]
+
+The first form prints, per pseudonym period between -from and -to, the
+pseudonym that identifier ID (a user id, client id, or BLE device id such as
+a MAC or ad id, exactly as it was sent) had on SITE. Look it up or delete it
+downstream in the user, client and device fields. It says where a pseudonym
+cannot be recomputed: ephemeral keys (never stored) or destroyed keys.
+suppress adds the subject to the suppression list (its keyed hash only):
+a running gateway drops its events on arrival within seconds; unsuppress
+removes it. Every use is written to the audit log, naming the subject by
+its keyed hash only.
+`
+
+// maxSubjectPeriods bounds one lookup: ten years of daily periods.
+const maxSubjectPeriods = 3660
+
+// subjectPeriod is one period of a lookup.
+type subjectPeriod struct {
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Key       string    `json:"key"`                 // derived, stored, absent, destroyed or ephemeral
+	Pseudonym string    `json:"pseudonym,omitempty"` // empty when it cannot be computed
+}
+
+// subjectReport is the lookup's result.
+type subjectReport struct {
+	Site         string          `json:"site"`
+	SubjectHash  string          `json:"subject_hash"`
+	Period       string          `json:"period"`
+	Fields       []string        `json:"fields"`
+	Destinations []string        `json:"destinations"`
+	Periods      []subjectPeriod `json:"periods"`
+	Notes        []string        `json:"notes"`
+}
+
+// keyNotes explains each key state to the officer.
+var keyNotes = map[string]string{
+	"derived":   "derived: the key comes from the secret; the pseudonym is exact",
+	"stored":    "stored: the key is in the key store; the pseudonym is exact",
+	"absent":    "absent: no key was made for the period, so no event was pseudonymized in it",
+	"destroyed": "destroyed: the key was destroyed (keys forget or key_retention); the pseudonym cannot be recomputed by anyone using the key store",
+	"ephemeral": "ephemeral: pseudonym.mode is ephemeral, its keys are never stored; pseudonyms cannot be recomputed, by design",
+}
+
+// runSubject runs "beacongate subject ...".
+func runSubject(args []string, stdout, stderr io.Writer) int {
+	verb := "lookup"
+	if len(args) > 0 && (args[0] == "suppress" || args[0] == "unsuppress") {
+		verb, args = args[0], args[1:]
+	} else if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		unknownCommand(stderr, "beacongate subject", args[0], []string{"suppress", "unsuppress"}, subjectUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("beacongate subject", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, subjectUsage) }
+	cfgPath := fs.String("config", "", "the gateway's config file")
+	data := fs.String("data", "", "the gateway's data directory (default: the config's server.data_dir)")
+	site := fs.String("site", "", "the site id")
+	id := fs.String("id", "", "the identifier, exactly as it was sent")
+	from := fs.String("from", "", "first `DATE` (2006-01-02 or RFC 3339)")
+	to := fs.String("to", "", "end `DATE`, exclusive")
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *cfgPath == "" || *site == "" || *id == "" {
+		fmt.Fprintf(stderr, "beacongate subject: -config, -site and -id are required\n\n%s", subjectUsage)
+		return 2
+	}
+	cfg, err := officerConfig(*cfgPath, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
+		return 1
+	}
+	key, err := subjectKey(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
+		return 1
+	}
+	hash := key.Sum([]byte(*site), []byte(*id))
+	hashHex := key.Hex([]byte(*site), []byte(*id))
+	if verb != "lookup" {
+		changed, err := suppress.Edit(suppressionFile(cfg), hash, verb == "suppress")
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
+			return 1
+		}
+		if changed {
+			auditCLI(cfg, stderr, "suppression."+verb, "site", *site, "subject", hashHex)
+		}
+		state := map[bool]string{true: "now", false: "already"}[changed]
+		fmt.Fprintf(stdout, "subject %s on %s: %s %sed (%s)\n", hashHex, *site, state, verb, suppressionFile(cfg))
+		return 0
+	}
+	start, err1 := parseDate(*from)
+	end, err2 := parseDate(*to)
+	if err := errors.Join(err1, err2); err != nil || !end.After(start) {
+		fmt.Fprintf(stderr, "beacongate subject: -from and -to must be dates with -from before -to (2006-01-02 or RFC 3339)\n")
+		return 2
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "beacongate subject: -format must be text or json\n")
+		return 2
+	}
+	rep, err := lookupSubject(cfg, *site, *id, start, end)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
+		return 1
+	}
+	rep.SubjectHash = hashHex
+	auditCLI(cfg, stderr, "subject.lookup", "site", *site, "subject", hashHex,
+		"from", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return 0
+	}
+	fmt.Fprintf(stdout, "subject %s on site %s, pseudonym period %s\n", rep.SubjectHash, rep.Site, rep.Period)
+	fmt.Fprintf(stdout, "look for the pseudonym in the fields %v of the destinations %v\n\n", rep.Fields, rep.Destinations)
+	for _, p := range rep.Periods {
+		ps := p.Pseudonym
+		if ps == "" {
+			ps = "(cannot be computed)"
+		}
+		fmt.Fprintf(stdout, "%s  %-9s  %s\n", p.Start.Format(time.RFC3339), p.Key, ps)
+	}
+	fmt.Fprintln(stdout)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(stdout, n)
+	}
+	return 0
+}
+
+// lookupSubject computes the subject's pseudonym in every period that
+// overlaps [start, end), without creating a key.
+func lookupSubject(cfg *config.Config, site, id string, start, end time.Time) (*subjectReport, error) {
+	period := cfg.Pseudonym.Period.D()
+	ps := int64(period / time.Second)
+	first, last := floorDiv(start.Unix(), ps), floorDiv(end.Unix()-1, ps)
+	if last-first+1 > maxSubjectPeriods {
+		return nil, fmt.Errorf("the range covers %d periods; look up at most %d at once", last-first+1, maxSubjectPeriods)
+	}
+	rep := &subjectReport{Site: site, Period: period.String(), Fields: []string{"user", "client", "device"}}
+	for _, d := range cfg.Destinations {
+		rep.Destinations = append(rep.Destinations, d.Name)
+	}
+	var keys *pseudonym.Keyring
+	var store *pseudonym.KeyStore
+	if cfg.Pseudonym.Mode == config.PseudonymDerived {
+		secret, err := readSecret(&cfg.Pseudonym)
+		if err != nil {
+			return nil, err
+		}
+		o := pseudonym.Options{Mode: pseudonym.Derived, Secret: secret, Period: period, Clock: cliClock}
+		if cfg.Privacy.KeyStore {
+			st, err := openKeyStore(cfg, cliClock.Now(), true)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+			if st != nil {
+				store, o.Keys = st, st
+			}
+		}
+		if keys, err = pseudonym.New(o); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for idx := first; idx <= last; idx++ {
+		p := subjectPeriod{Start: time.Unix(idx*ps, 0).UTC(), End: time.Unix((idx+1)*ps, 0).UTC(), Key: "ephemeral"}
+		if keys != nil {
+			p.Key = "derived"
+			if store != nil {
+				p.Key = store.State("pseudonym", ps, idx).String()
+			}
+			p.Pseudonym = string(keys.AppendPseudonym(nil, []byte(site), []byte(id), p.Start))
+		}
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			rep.Notes = append(rep.Notes, keyNotes[p.Key])
+		}
+		rep.Periods = append(rep.Periods, p)
+	}
+	rep.Notes = append(rep.Notes, "the visitor hash depends on the address and browser, not on this identifier: it cannot be looked up from it")
+	return rep, nil
+}
+
+// floorDiv divides rounding toward minus infinity, as the keyring counts
+// periods.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

@@ -1,0 +1,92 @@
+package upstream
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// TestRetentionDeletesOnlyOlderThanLimit pins the clock and the files'
+// modification times: a file one second past the limit goes, one exactly
+// at it and one inside it stay, .part files stay whatever their age.
+func TestRetentionDeletesOnlyOlderThanLimit(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	out, dl := t.TempDir(), t.TempDir()
+	put := func(dir, name string, age time.Duration) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m := now.Add(-age)
+		if err := os.Chtimes(p, m, m); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const limit = 395 * 24 * time.Hour // 13 months, as CNIL asks
+	old := put(out, "events-old.ndjson.zst", limit+time.Second)
+	edge := put(out, "events-edge.ndjson.zst", limit)
+	young := put(out, "events-young.ndjson.zst", time.Hour)
+	part := put(out, "events-open.ndjson.zst.part", 2*limit)
+	dlOld := put(dl, "ga/x.ndjson", 8*24*time.Hour)
+	dlErr := put(dl, "ga/x.error", 8*24*time.Hour)
+	dlYoung := put(dl, "ga/y.ndjson", 6*24*time.Hour)
+
+	clk := clock.NewManual(now)
+	r, err := NewRetention([]RetentionRule{
+		{Name: "archive", Dir: out, MaxAge: limit},
+		{Name: "deadletter", Dir: dl, MaxAge: 7 * 24 * time.Hour},
+		{Name: "forever", Dir: young, MaxAge: 0},
+	}, clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []RetentionDeletion
+	r.OnDelete = func(d RetentionDeletion) { seen = append(seen, d) }
+	if n := r.Sweep(); n != 3 {
+		t.Fatalf("Sweep deleted %d files, want 3", n)
+	}
+	for _, p := range []string{old, dlOld, dlErr} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is older than its limit and still there", p)
+		}
+	}
+	for _, p := range []string{edge, young, part, dlYoung} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s must be kept: %v", p, err)
+		}
+	}
+	if got := testutil.ToFloat64(r.deleted.WithLabelValues("archive")); got != 1 {
+		t.Errorf("archive deleted counter = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(r.deleted.WithLabelValues("deadletter")); got != 2 {
+		t.Errorf("deadletter deleted counter = %v, want 2", got)
+	}
+	if len(seen) != 2 || seen[0].Name != "archive" || !seen[0].Cutoff.Equal(now.Add(-limit)) {
+		t.Errorf("OnDelete saw %+v", seen)
+	}
+	// One second later the edge file is past the limit too.
+	clk.Advance(time.Second)
+	if n := r.Sweep(); n != 1 {
+		t.Fatalf("second Sweep deleted %d, want 1 (the edge file)", n)
+	}
+	if _, err := os.Stat(edge); !os.IsNotExist(err) {
+		t.Error("edge file kept after it passed the limit")
+	}
+}
+
+func TestRetentionRejectsBadRules(t *testing.T) {
+	if _, err := NewRetention([]RetentionRule{{Name: "a", Dir: "x", MaxAge: -time.Second}}, nil, nil); err == nil {
+		t.Error("negative MaxAge accepted")
+	}
+	if _, err := NewRetention([]RetentionRule{{Dir: "x"}}, nil, nil); err == nil {
+		t.Error("rule without a name accepted")
+	}
+}
