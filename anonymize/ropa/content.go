@@ -71,6 +71,7 @@ func (r *Report) document() *doc {
 	scanning(d, cfg)
 	r.recipients(d)
 	r.retention(d)
+	r.retail(d)     // retail.go
 	r.toComplete(d) // controller.go
 	return d
 }

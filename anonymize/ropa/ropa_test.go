@@ -345,3 +345,29 @@ func TestReportServerToServer(t *testing.T) {
 		}
 	}
 }
+
+// TestReportRetailSection: the report says what happens to BLE sightings as
+// configured: per-sighting records, or aggregates with their thresholds,
+// minimum count and opt-out list.
+func TestReportRetailSection(t *testing.T) {
+	markdown := func(r *Report) string {
+		var b strings.Builder
+		if err := r.WriteMarkdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	retail := markdown(Build(loadExample(t, "retail-ble.yaml")))
+	for _, want := range []string{"## 8. Retail stores (BLE sightings)", "ble.output: aggregates", "k = 5", "-75 dBm", "`15m` interval", "beacongate optout add|remove|list"} {
+		if !strings.Contains(retail, want) {
+			t.Errorf("retail-ble report lacks %q", want)
+		}
+	}
+	shop := markdown(Build(loadExample(t, "shop-retargeting.yaml")))
+	if !strings.Contains(shop, "ble.output: sightings") || strings.Contains(shop, "k = ") {
+		t.Error("the shop report must describe per-sighting records and no aggregation")
+	}
+	if !strings.Contains(shop, "No opt-out list is configured") {
+		t.Error("the shop report must say that no opt-out list is configured")
+	}
+}

@@ -1,0 +1,35 @@
+package ropa
+
+import (
+	"strconv"
+
+	"github.com/beacongate/beacongate/config"
+)
+
+// retail describes what happens to in-store BLE sightings: per-sighting
+// records, or aggregates with their thresholds, and the opt-out list.
+func (r *Report) retail(d *doc) {
+	b := &r.cfg.BLE
+	d.heading(2, "retail", "8. Retail stores (BLE sightings)")
+	if b.Output == config.BLEOutputSightings {
+		d.para("Each BLE sighting posted to ", code("POST /ble"), " becomes one record, shaped by the consent state's policy like any other event (",
+			code("ble.output: sightings"), "). Use this only for sightings that come with the visitor's consent from an app; for footfall counting set ",
+			code("ble.output: aggregates"), ".")
+	} else {
+		d.para("No record per sighting reaches any destination (", code("ble.output: aggregates"), "). Sightings are held in the gateway's own BLE spool only as long as the aggregation needs them (the current day), and each closed interval sends one aggregate record per store and zone.")
+		d.list(
+			line("What is counted, per store, zone and ", code(b.Interval.String()), " interval: visitors, visitors new or returning within the day, visits, and a dwell-time histogram. Sightings of randomized (private) MAC addresses, sightings too weak to be presence and sightings without a device id are counted apart, never as visitors."),
+			line("A visit starts on ", code(strconv.Itoa(b.EnterAfter)), " sightings at or above ", code(strconv.Itoa(b.EnterRSSI)+" dBm"),
+				" and ends after ", code(b.Absence.String()), " without one; an interval waits ", code(b.Lateness.String()), " for late sightings before it is closed."),
+			line("Minimum count ", code("k = "+strconv.Itoa(b.K)), ": a zone with fewer visitors is merged into the store's other small zones or left out; dwell buckets are merged until each holds at least k; any other count below k is left out and listed as suppressed. No aggregate cell below k is ever sent."),
+			line("At most ", code(strconv.Itoa(b.MaxDevices)), " devices are tracked at once; beyond that the least recently seen are forgotten (counted). A device's entry is dropped once the day it was seen in has ended."),
+			line("Devices are told apart by the daily visitor hash (a keyed hash of the site and the normalised device id, with the visitor key of the day), never by the device id itself; the aggregates carry neither."),
+		)
+	}
+	if b.OptOutFile != "" {
+		d.para("Opt-out list: ", code(b.OptOutFile), " holds keyed hashes of the devices whose owners asked not to be counted (managed with ",
+			code("beacongate optout add|remove|list"), ", re-read on reload). Their sightings are dropped on arrival, counted, and never stored.")
+	} else {
+		d.para("No opt-out list is configured (", code("ble.optout_file"), "): shoppers cannot ask not to be counted.")
+	}
+}
