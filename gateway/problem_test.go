@@ -108,7 +108,8 @@ func TestSightingTimes(t *testing.T) {
 
 // FuzzRFC3339 compares parseRFC3339 with time.Parse: whatever the
 // allocation-free parser accepts, time.Parse reads as the same instant, and
-// every instant time.Parse formats back is accepted.
+// every instant time.Parse formats back is accepted, unless its zone offset
+// is one RFC 3339 does not allow.
 func FuzzRFC3339(f *testing.F) {
 	for _, s := range []string{"2026-11-24T10:00:00Z", "2026-11-24T10:00:00.123456789+01:00", "2028-02-29T23:59:59.5Z", "2028-02-29t23:59:59z", "2026-02-30T00:00:00Z", "2026-11-24T10:00:00-23:59", "x", "2026-11-24 10:00:00Z"} {
 		f.Add(s)
@@ -119,7 +120,11 @@ func FuzzRFC3339(f *testing.F) {
 		if ok && (err != nil || !got.Equal(want)) {
 			t.Fatalf("%q: parseRFC3339 = %v; time.Parse = %v, %v", s, got, want, err)
 		}
-		if err == nil && want.Year() >= 0 && want.Year() <= 9999 {
+		// time.Parse also takes zone offsets of 24 hours and more, which
+		// RFC 3339 does not allow (time-hour is 00-23); parseRFC3339
+		// refuses them, as the spec says (a CI fuzz finding, kept as a seed).
+		_, offset := want.Zone()
+		if err == nil && want.Year() >= 0 && want.Year() <= 9999 && offset > -24*3600 && offset < 24*3600 {
 			canon := want.Format(time.RFC3339Nano)
 			if back, ok := parseRFC3339([]byte(canon)); !ok || !back.Equal(want) {
 				t.Fatalf("%q (from %q): parseRFC3339 = %v, %v; want %v", canon, s, back, ok, want)
