@@ -77,6 +77,7 @@ func TestE2EBLEAggregatesKill9(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const k = 3
 	cfg := writeE2EConfig(t, dir, "ble.yaml", `pseudonym: {mode: derived, secret_file: `+secret+`}
 ble:
   output: aggregates
@@ -84,7 +85,7 @@ ble:
   absence: 1s
   lateness: 1s
   enter_after: 1
-  k: 3
+  k: `+fmt.Sprint(k)+`
 destinations:
   - name: stats
     type: http
@@ -135,11 +136,14 @@ destinations:
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Wait until every interval is closed (2s + 1s lateness) and shipped.
-	var sightings, randomized int
+	// A count below k is withheld from its cell and named in the cell's
+	// "suppressed" list: an interval that caught only one or two posts
+	// (the one cut by the kill, say) withholds its randomized sightings.
+	var sightings, randomized, randomizedWithheld int
 	var aggs []map[string]any
 	waitUntil := time.Now().Add(15 * time.Second)
 	for {
-		sightings, randomized, aggs = 0, 0, nil
+		sightings, randomized, randomizedWithheld, aggs = 0, 0, 0, nil
 		for _, l := range sink.records() {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(l), &m); err != nil {
@@ -150,6 +154,9 @@ destinations:
 			r, _ := m["randomized_sightings"].(float64)
 			sightings += int(s)
 			randomized += int(r)
+			if withheld(m, "randomized_sightings") {
+				randomizedWithheld++
+			}
 		}
 		if sightings >= acked*perPost || time.Now().After(waitUntil) {
 			break
@@ -159,10 +166,14 @@ destinations:
 	if code := p.stop(); code != 0 {
 		t.Errorf("exit code after SIGTERM: %d", code)
 	}
-	t.Logf("posts acknowledged %d (%d before the kill), %d sightings; aggregates %d counting %d sightings (%d randomized)",
-		acked, ackedAtKill, acked*perPost, len(aggs), sightings, randomized)
-	if sightings != acked*perPost || randomized != acked*randomizedPerPost {
-		t.Errorf("aggregates count %d sightings (%d randomized); acknowledged %d (%d)\n%s", sightings, randomized, acked*perPost, acked*randomizedPerPost, p.logText())
+	t.Logf("posts acknowledged %d (%d before the kill), %d sightings; aggregates %d counting %d sightings (%d randomized, withheld below k in %d cells)",
+		acked, ackedAtKill, acked*perPost, len(aggs), sightings, randomized, randomizedWithheld)
+	// Every post carries 7 >= k sightings, so no cell withholds its
+	// sightings; randomized ones may be withheld, each cell fewer than k.
+	missing := acked*randomizedPerPost - randomized
+	if sightings != acked*perPost || missing < 0 || missing > randomizedWithheld*(k-1) || (missing > 0) != (randomizedWithheld > 0) {
+		t.Errorf("aggregates count %d sightings (%d randomized, %d cells withholding randomized); acknowledged %d (%d)\n%s",
+			sightings, randomized, randomizedWithheld, acked*perPost, acked*randomizedPerPost, p.logText())
 	}
 	cells := map[string]bool{}
 	for _, m := range aggs {
@@ -174,8 +185,20 @@ destinations:
 			t.Errorf("cell %s sent twice", cell)
 		}
 		cells[cell] = true
-		if v := m["visitors"].(float64); v < 3 || v > devices {
+		if v := m["visitors"].(float64); v < k || v > devices {
 			t.Errorf("cell %s: %v visitors; want 3..%d (the randomized phone is no visitor)", cell, v, devices)
 		}
 	}
+}
+
+// withheld reports whether an aggregate names field among the counts it
+// withheld for being below k.
+func withheld(agg map[string]any, field string) bool {
+	list, _ := agg["suppressed"].([]any)
+	for _, f := range list {
+		if f == field {
+			return true
+		}
+	}
+	return false
 }
