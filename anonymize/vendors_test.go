@@ -9,6 +9,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/consent/tctest"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // vendorConfig has three destinations that need analytics and ads: our own
@@ -123,10 +124,10 @@ destinations:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, Deps{}); err == nil || !strings.Contains(err.Error(), "gvl_file") {
+	if _, err := wiring.Compile(cfg, nil); err == nil || !strings.Contains(err.Error(), "gvl_file") {
 		t.Fatalf("gvl_file without a loaded list: %v", err)
 	}
-	en, err := New(cfg, Deps{GVL: gvl})
+	en, err := New(compile(t, cfg, gvl), Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ destinations:
 		t.Fatalf("GVL-declared vendor: destinations %b (purposes %v); want the partner", res.Dests, res.Purposes)
 	}
 	cfg2, _ := config.Parse("t.yaml", []byte(strings.Replace(yaml, "vendor_id: 755", "vendor_id: 756", 1)))
-	if _, err := New(cfg2, Deps{GVL: gvl}); err == nil || !strings.Contains(err.Error(), "destinations[0].tcf.vendor_id: vendor 756 is not in the vendor list") {
+	if _, err := wiring.Compile(cfg2, gvl); err == nil || !strings.Contains(err.Error(), "destinations[0].tcf.vendor_id: vendor 756 is not in the vendor list") {
 		t.Fatalf("vendor missing from the list: %v", err)
 	}
 }

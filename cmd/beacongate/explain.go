@@ -20,14 +20,14 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
-	"github.com/beacongate/beacongate/anonymize/ropa"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/plan"
+	"github.com/beacongate/beacongate/ropa"
 )
 
 const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-json]
@@ -163,14 +163,14 @@ func printConfigError(w io.Writer, cmd, path string, err error) {
 // EventHandler: events arrive in HandleEvent, synchronously inside
 // Gateway.Handle.
 type explainer struct {
-	cfg      *config.Config
-	engine   *anonymize.Engine
-	gw       *gateway.Gateway
-	reg      *prometheus.Registry
-	requires []consent.Purposes
-	notes    []string
-	noGeo    bool // a configured GeoIP database could not be opened
-	events   []explainedEvent
+	cfg    *config.Config
+	plan   *plan.Plan // compiled from cfg, as the server compiles it
+	engine *anonymize.Engine
+	gw     *gateway.Gateway
+	reg    *prometheus.Registry
+	notes  []string
+	noGeo  bool // a configured GeoIP database could not be opened
+	events []explainedEvent
 }
 
 // newExplainer builds the gateway and engine as the server does (see
@@ -205,32 +205,16 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explainer, error) {
 			a.geo = g
 		}
 	}
-	var gvl *consent.GVL
-	if path := cfg.Consent.TCF.GVLFile; path != "" {
-		if gvl, err = consent.LoadGVL(path); err != nil {
-			return nil, fmt.Errorf("consent.tcf.gvl_file: %w", err)
-		}
-	}
-	if x.engine, err = anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk, GVL: gvl}); err != nil {
+	settings, compiled, err := a.settings(cfg)
+	if err != nil {
 		return nil, err
 	}
-	settings, err := a.settings(cfg)
-	if err != nil {
+	x.plan = compiled
+	if x.engine, err = anonymize.New(compiled, anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk}); err != nil {
 		return nil, err
 	}
 	settings.Handler = x // replaces the Deliverer: nothing is spooled
 	x.gw = gateway.New(settings, x.reg)
-	for i, d := range cfg.Destinations {
-		var req consent.Purposes
-		for _, p := range d.Requires {
-			cp, err := consent.ParsePurpose(p.String())
-			if err != nil {
-				return nil, fmt.Errorf("destinations[%d].requires: %w", i, err)
-			}
-			req = req.With(cp)
-		}
-		x.requires = append(x.requires, req)
-	}
 	return x, nil
 }
 
@@ -311,7 +295,7 @@ type explainRow struct {
 
 // explain runs sample through the gateway as if it came from peer.
 func (x *explainer) explain(sample []byte, peer netip.Addr) *explainOutput {
-	out := &explainOutput{Policy: anonymize.PolicyVersion(x.cfg), Notes: x.notes, Events: []explainedEvent{}}
+	out := &explainOutput{Policy: x.plan.Version(), Notes: x.notes, Events: []explainedEvent{}}
 	if out.Notes == nil {
 		out.Notes = []string{}
 	}
@@ -530,10 +514,10 @@ func (x *explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		_ = json.Unmarshal(raw, &c.Scrubbed)
 	}
 	actions := map[string]string{}
-	for _, r := range ropa.Rules(x.cfg, policyName(res.State)) {
+	for _, r := range ropa.Rules(x.plan, ropa.FactsOf(x.cfg), res.State) {
 		actions[r.Field] = r.Action
 	}
-	if x.noGeo && x.cfg.Policies.Get(policyName(res.State)).Geo.Level != config.GeoNone {
+	if x.noGeo && x.plan.Policies[res.State].Geo != plan.GeoNone {
 		actions["geo"] += " (database not available here: none)"
 	}
 	add := func(field, arrived, action string, result json.RawMessage) {
@@ -579,12 +563,12 @@ func (x *explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	add("client_id", string(e.ClientID), actions["client_id"], fields["client"])
 	add("visitor_hash", "(site + ip + user agent)", actions["visitor_hash"], fields["visitor"])
 	add("accept_language", string(e.AcceptLanguage), actions["accept_language"], fields["lang"])
-	pol := x.cfg.Policies.Get(policyName(res.State))
+	pol := &x.plan.Policies[res.State]
 	for _, p := range e.Props {
 		action := "drop (properties: drop)"
-		if pol.Properties == config.PropertiesAllowlist {
+		if pol.Properties == plan.PropertiesAllowlist {
 			action = "drop (not in properties.allow)"
-			for _, a := range x.cfg.Properties.Allow {
+			for _, a := range x.plan.Properties {
 				if a == string(p.Key) {
 					action = "keep (allowlisted), scan"
 				}
@@ -611,24 +595,13 @@ func (x *explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		add("device_id", dev, actions["device_id"], joinJSON(ble, "device", "device_kind"))
 	}
 	if !res.Drop {
-		for i, req := range x.requires {
-			if res.Purposes&req == req {
-				c.Destinations = append(c.Destinations, x.cfg.Destinations[i].Name)
+		for i := range x.plan.Destinations {
+			if d := &x.plan.Destinations[i]; d.Accepts(res.Purposes) {
+				c.Destinations = append(c.Destinations, d.Name)
 			}
 		}
 	}
 	return c
-}
-
-// policyName maps an engine state to the config's name for its policy.
-func policyName(s anonymize.State) config.PolicyName {
-	switch s {
-	case anonymize.StateAnalytics:
-		return config.PolicyAnalytics
-	case anonymize.StateAds:
-		return config.PolicyAds
-	}
-	return config.PolicyNone
 }
 
 // joinJSON returns the keys of m that are present as one JSON object, or
