@@ -18,14 +18,14 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 	writePixel(ctx)
 
 	if !ctx.IsGet() && !ctx.IsHead() {
-		g.metrics.rejected[endpointPixel][reasonMethodNotAllowed].Inc()
+		g.countRejected(endpointPixel, reasonMethodNotAllowed)
 		return
 	}
 	req := acquireRequest(cfg)
 	defer releaseRequest(req)
 	e := req.next()
 	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); p.bad() {
-		g.metrics.rejected[endpointPixel][p.reason].Inc()
+		g.countRejected(endpointPixel, p.reason)
 		return
 	}
 	p := noProblem
@@ -44,11 +44,11 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		p = checkSite(ctx, cfg, e)
 	}
 	if p.bad() {
-		g.metrics.rejected[endpointPixel][p.reason].Inc()
+		g.countRejected(endpointPixel, p.reason)
 		return
 	}
 	if err := cfg.handler.HandleEvent(e); err != nil {
-		g.metrics.rejected[endpointPixel][reasonUnavailable].Inc()
+		g.countRejected(endpointPixel, reasonUnavailable)
 		return
 	}
 	g.metrics.events[endpointPixel].Inc()
