@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
