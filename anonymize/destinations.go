@@ -31,16 +31,18 @@ type destination struct {
 }
 
 // gdprApplies reports whether an event's consent answer falls under GDPR
-// for vendor enforcement: gdpr=1, or a standalone TC string that gdpr=0 does
-// not switch off.
+// for vendor enforcement: gdpr=1, or a TC string (standalone or in GPP's
+// tcfeuv2 section) that gdpr=0 does not switch off.
 func gdprApplies(a *consent.Answer) bool {
-	return a.GDPR == consent.GDPRYes || (a.Present.Has(consent.SignalTCF) && a.GDPR != consent.GDPRNo)
+	return a.GDPR == consent.GDPRYes || (a.TCSource != consent.SignalNone && a.GDPR != consent.GDPRNo)
 }
 
 // usableTC reports whether the TC string in sc decoded and keeps the TCF
-// 2.2 rules, so vendors can be checked against it.
+// 2.2 rules, and the signal that carried it was relied on, so vendors can
+// be checked against it.
 func usableTC(a *consent.Answer) bool {
-	return a.Present.Has(consent.SignalTCF) && !a.Malformed.Has(consent.SignalTCF) && !a.Rejected.Has(consent.SignalTCF)
+	src := a.TCSource
+	return src != consent.SignalNone && !a.Malformed.Has(src) && !a.Rejected.Has(src)
 }
 
 // checkVendor returns destination i's verdict under GDPR.

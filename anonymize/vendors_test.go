@@ -97,6 +97,30 @@ func TestDestinationVendors(t *testing.T) {
 			}
 		})
 	}
+	// The TC string in GPP's tcfeuv2 section alone (no gdpr, no
+	// gdpr_consent): GDPR applies to it as to a standalone one, so the
+	// vendors are checked.
+	for _, c := range []struct {
+		name string
+		tc   string
+		want Dests
+	}{
+		{"GPP only, vendor consent", vendorTC(func(*tctest.Spec) {}), own | partner},
+		{"GPP only, no vendor consent", vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own},
+	} {
+		e := plantedEvent("")
+		e.Consent.GDPR = -1
+		e.Consent.GPP = []byte("DBABMA~" + c.tc)
+		var out collected
+		_, res, err := en.AppendRecords(nil, e, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State != StateAds || res.Dests != c.want {
+			t.Errorf("%s: state %v, destinations %03b; want ads, %03b", c.name, res.State, res.Dests, c.want)
+		}
+	}
+
 	// Explicit consent with gdpr=1 and no TC string: no vendor can be
 	// checked, so only our own destination gets the event.
 	e := plantedEvent("analytics,ads")

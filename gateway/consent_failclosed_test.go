@@ -75,6 +75,19 @@ func TestConsentFailsClosed(t *testing.T) {
 		t.Errorf("conflicting TC strings: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
 	}
 	send("cookie and parameter equal", rawRequest("GET", "/p.gif?site=s&gdpr=1&gdpr_consent="+tc, nil, "Cookie", "euconsent-v2="+tc), "ads", "[all,retargeting]")
+
+	// The cookie twice (a site and its parent domain both set one): the
+	// second copy counts too, so two different TC strings refuse TCF,
+	// whichever comes first.
+	const other = "COvFyGBOvFyGBAbAAAENAPCAAOAAAAAAAAAAAEEUACCKAAA"
+	for _, cookies := range []string{"euconsent-v2=" + tc + "; euconsent-v2=" + other, "euconsent-v2=" + other + "; euconsent-v2=" + tc} {
+		before = malformed("tcf")
+		send("cookie twice, different", rawRequest("GET", "/p.gif?site=s&gdpr=1", nil, "Cookie", cookies), "none", "[all]")
+		if malformed("tcf")-before != 1 {
+			t.Errorf("two different euconsent-v2 cookies: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
+		}
+	}
+	send("cookie twice, equal", rawRequest("GET", "/p.gif?site=s&gdpr=1", nil, "Cookie", "euconsent-v2="+tc+"; euconsent-v2="+tc), "ads", "[all,retargeting]")
 }
 
 // TestVendorRefusedMetric: a destination refused by the TCF vendor check

@@ -80,8 +80,13 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 	// A header sent twice counts by its most restrictive copy: any "1" opts out.
 	e.Consent.GPC = anyOne(h.PeekAll("Sec-GPC"))
 	e.Consent.DNT = anyOne(h.PeekAll("DNT"))
-	if tc := h.Cookie("euconsent-v2"); len(tc) > 0 {
-		if r := setField(&e.Consent.TCString, tc, maxConsentLen); r != reasonNone {
+	// A cookie sent twice counts like a repeated parameter: copies that
+	// differ make the TC string conflicting, which refuses it.
+	for name, tc := range h.Cookies() {
+		if len(tc) == 0 || string(name) != "euconsent-v2" {
+			continue
+		}
+		if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString); r != reasonNone {
 			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}
