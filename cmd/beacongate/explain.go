@@ -18,6 +18,7 @@ import (
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/explain"
 	"github.com/beacongate/beacongate/ropa"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-json]
@@ -52,6 +53,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	requestPath := fs.String("request", "", "sample request `FILE` (default: stdin)")
 	ipFlag := fs.String("ip", "203.0.113.77", "the client's address as the gateway sees it (the TCP peer); X-Forwarded-For in the sample counts only if this is in server.trusted_proxies")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	dataFlag := fs.String("data", "", "the gateway's data `DIR`, for its key store (default: the config's server.data_dir)")
 	atFlag := fs.String("at", "", "receive `TIME` of the sample request, RFC 3339 (default: now); it picks the pseudonym key period, so a fixed -at with a derived secret gives the same pseudonyms on every run")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, explainUsage)
@@ -85,6 +87,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		printConfigError(stderr, "beacongate explain", *configPath, err)
 		return 1
+	}
+	if *dataFlag != "" {
+		cfg.Apply(config.Overrides{DataDir: *dataFlag})
 	}
 	in := stdin
 	if *requestPath != "" {
@@ -167,6 +172,14 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explain.Explainer, erro
 		}
 	} else if cfg.Pseudonym.Mode == config.PseudonymEphemeral {
 		notes = append(notes, "pseudonyms use a fresh ephemeral key, as a restarted server would")
+	} else if cfg.Privacy.KeyStore {
+		// The server takes each period's key from its key store: so does
+		// explain, read-only (it never creates or destroys a key).
+		stored, note := storedKeyring(cfg, clk)
+		notes = append(notes, note)
+		if stored != nil {
+			keys = stored
+		}
 	}
 	a.keys = keys
 	switch path := cfg.GeoIP.Database; {
@@ -191,4 +204,24 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explain.Explainer, erro
 		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxBodyBytes: int(cfg.Server.MaxBodyBytes),
 		Notes: notes, NoGeo: noGeo,
 	})
+}
+
+// storedKeyring is the keyring the server uses with privacy.key_store,
+// opened read-only for a dry run, and a note saying what that shows; nil
+// and a note saying why when the store cannot be read here.
+func storedKeyring(cfg *config.Config, clk clock.Clock) (*pseudonym.Keyring, string) {
+	dir := keyStoreDir(cfg)
+	ks, err := openKeyStore(cfg, clk.Now(), true)
+	if err == nil {
+		var secret pseudonym.Secret
+		if secret, err = wiring.LoadSecret(&cfg.Pseudonym); err == nil {
+			var kr *pseudonym.Keyring
+			kr, err = pseudonym.New(pseudonym.Options{Period: cfg.Pseudonym.Period.D(), Mode: pseudonym.Derived, Secret: secret, Keys: ks, Clock: clk})
+			if err == nil {
+				return kr, "pseudonyms come from the key store in " + dir + ", read-only: a period whose key was destroyed, or that has no key yet (the server makes it at the period's first event), shows none"
+			}
+		}
+	}
+	return nil, "privacy.key_store is on, but the key store in " + dir + " cannot be read here (" + err.Error() +
+		"; -data DIR names the gateway's data directory): pseudonyms are derived from the secret, as the server does only for periods before its store existed"
 }
