@@ -1,17 +1,15 @@
 package anonymize
 
 import (
-	"fmt"
-
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/useragent"
-	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // MaxDestinations is the most destinations an Engine routes to: one bit
 // each in a Dests mask, as in the spool's routes.
-const MaxDestinations = 64
+const MaxDestinations = plan.MaxDestinations
 
 // Dests is a set of destinations, bit i for the config's destinations[i].
 type Dests uint64
@@ -33,16 +31,18 @@ type destination struct {
 }
 
 // gdprApplies reports whether an event's consent answer falls under GDPR
-// for vendor enforcement: gdpr=1, or a standalone TC string that gdpr=0 does
-// not switch off.
+// for vendor enforcement: gdpr=1, or a TC string (standalone or in GPP's
+// tcfeuv2 section) that gdpr=0 does not switch off.
 func gdprApplies(a *consent.Answer) bool {
-	return a.GDPR == consent.GDPRYes || (a.Present.Has(consent.SignalTCF) && a.GDPR != consent.GDPRNo)
+	return a.GDPR == consent.GDPRYes || (a.TCSource != consent.SignalNone && a.GDPR != consent.GDPRNo)
 }
 
 // usableTC reports whether the TC string in sc decoded and keeps the TCF
-// 2.2 rules, so vendors can be checked against it.
+// 2.2 rules, and the signal that carried it was relied on, so vendors can
+// be checked against it.
 func usableTC(a *consent.Answer) bool {
-	return a.Present.Has(consent.SignalTCF) && !a.Malformed.Has(consent.SignalTCF) && !a.Rejected.Has(consent.SignalTCF)
+	src := a.TCSource
+	return src != consent.SignalNone && !a.Malformed.Has(src) && !a.Rejected.Has(src)
 }
 
 // checkVendor returns destination i's verdict under GDPR.
@@ -87,18 +87,16 @@ type policyGroup struct {
 
 // internPolicy returns the index of p in en.policies, adding it when no
 // equal policy is there yet, so destinations whose policies compile to the
-// same thing share one record.
-func (en *Engine) internPolicy(p policy) (uint8, error) {
+// same thing share one record. A valid plan has at most 3 + 3 ×
+// MaxDestinations = 195 distinct policies, so the index fits a byte.
+func (en *Engine) internPolicy(p policy) uint8 {
 	for i := range en.policies {
 		if en.policies[i] == p {
-			return uint8(i), nil
+			return uint8(i)
 		}
 	}
-	if len(en.policies) > 255 {
-		return 0, fmt.Errorf("more than 256 distinct policies")
-	}
 	en.policies = append(en.policies, p)
-	return uint8(len(en.policies) - 1), nil
+	return uint8(len(en.policies) - 1)
 }
 
 // Emitter receives the records of one event, one per distinct policy among
@@ -197,9 +195,9 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 func (en *Engine) classify(ua useragent.Info, site []byte, p *policy) (bot, httpClient, drop bool) {
 	switch ua.Class() {
 	case useragent.ClassCrawler:
-		return true, false, p.bots == config.BotsDrop
+		return true, false, p.bots == plan.BotsDrop
 	case useragent.ClassHTTPClient:
-		return false, true, !en.serverToServer(site) && p.httpClients == config.BotsDrop
+		return false, true, !en.serverToServer(site) && p.httpClients == plan.BotsDrop
 	}
 	return false, false, false
 }

@@ -139,33 +139,6 @@ destinations:
 	}
 }
 
-// TestDestinationPolicyVersion checks that a destination's own policy
-// changes the policy version, and that a config without one keeps the
-// version it had before destinations could have policies.
-func TestDestinationPolicyVersion(t *testing.T) {
-	// The gateway's golden config, whose records name 0b83b9f39be7 (it
-	// was 6cf4aceb42a6 before consent.tcf.max_age, which changed behaviour,
-	// and per-destination policies left it as it was).
-	const golden = `
-properties: {allow: [plan, cart_value, note]}
-consent: {purposes: [analytics, ads]}
-destinations:
-  - {name: all, type: file}
-  - {name: retargeting, type: file, requires: [analytics, ads]}
-`
-	plain := newTestEngine(t, golden)
-	if plain.Version() != "0b83b9f39be7" {
-		t.Errorf("version of the golden config %s; want 0b83b9f39be7", plain.Version())
-	}
-	own := newTestEngine(t, testConfig+`
-destinations:
-  - {name: a, type: file, policies: {ads: {url: path}}}
-`)
-	if own.Version() == plain.Version() {
-		t.Error("a destination's own policy does not change the version")
-	}
-}
-
 // nullEmitter takes records and keeps nothing.
 type nullEmitter struct{ n int }
 

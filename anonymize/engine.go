@@ -1,10 +1,7 @@
 package anonymize
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -16,41 +13,22 @@ import (
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
 	"github.com/beacongate/beacongate/clock"
-	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 )
 
-// State is the consent state that selects a policy.
-type State uint8
+// State is the consent state that selects a policy (plan.State).
+type State = plan.State
 
 // The consent states, from the most to the least restrictive.
 const (
-	StateNone      State = iota // analytics not granted
-	StateAnalytics              // analytics granted, ads not
-	StateAds                    // analytics and ads granted
-	numStates
+	StateNone      = plan.StateNone      // analytics not granted
+	StateAnalytics = plan.StateAnalytics // analytics granted, ads not
+	StateAds       = plan.StateAds       // analytics and ads granted
+	numStates      = plan.NumStates
 )
 
-// String returns the state's name, as in the config's policies section.
-func (s State) String() string {
-	switch s {
-	case StateAnalytics:
-		return "analytics"
-	case StateAds:
-		return "ads"
-	}
-	return "none"
-}
-
-// StateOf returns the state that the granted purposes select.
-func StateOf(p consent.Purposes) State {
-	switch {
-	case p.Has(consent.Analytics) && p.Has(consent.Ads):
-		return StateAds
-	case p.Has(consent.Analytics):
-		return StateAnalytics
-	}
-	return StateNone
-}
+// StateOf returns the state that the granted purposes select (plan.StateOf).
+func StateOf(p consent.Purposes) State { return plan.StateOf(p) }
 
 // Result says what the engine decided for one event.
 type Result struct {
@@ -91,13 +69,11 @@ type Result struct {
 
 // Deps are the long-lived parts an Engine uses and that outlive a config
 // reload: pseudonym keys (an ephemeral key must not change on reload) and
-// the GeoIP database holder.
+// the GeoIP database holder. What the engine decides comes from the plan
+// alone.
 type Deps struct {
 	Keys *pseudonym.Keyring // nil: ids that the policy pseudonymizes are dropped
 	Geo  *geo.Reloadable    // nil: no location
-	// GVL is the IAB Global Vendor List that declares the purposes of
-	// destinations' vendor ids; needed when consent.tcf.gvl_file is set.
-	GVL *consent.GVL
 	// Clock stamps events that arrive without a receive time (dry runs);
 	// nil means clock.Real. The gateway stamps every request itself.
 	Clock clock.Clock
@@ -106,6 +82,7 @@ type Deps struct {
 // Engine applies the configured privacy policy to events. It is immutable
 // and safe for concurrent use; a config reload builds a new Engine.
 type Engine struct {
+	plan         *plan.Plan
 	ignored      consent.SignalSet // grant signals left out of a priority list: treated as absent
 	requireValid bool              // false: an undecodable TC string counts as absent
 	evaluator    *consent.Evaluator
@@ -187,124 +164,76 @@ func (sc *scratch) reduceUA(ua []byte) useragent.Info {
 	return sc.lastInfo
 }
 
-// New compiles cfg into an Engine.
-func New(cfg *config.Config, deps Deps) (*Engine, error) {
-	ev, enabled, err := newEvaluator(&cfg.Consent)
-	if err != nil {
+// New builds an Engine that applies p. p must not change afterwards. A
+// plan that fails p.Validate is an error, never a panic.
+func New(p *plan.Plan, deps Deps) (*Engine, error) {
+	if p == nil {
+		return nil, errors.New("anonymize: no plan")
+	}
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	cleaner, err := scrub.New(scrubOptionsFor(cfg))
+	ev, err := consent.NewEvaluator(p.Consent.Evaluator)
+	if err != nil {
+		return nil, fmt.Errorf("consent settings: %w", err)
+	}
+	cleaner, err := scrub.New(p.Scan)
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
 	en := &Engine{
-		ignored:      ignoredSignals(&cfg.Consent),
-		requireValid: cfg.Consent.TCF.RequireValid,
+		plan:         p,
+		ignored:      p.Consent.Ignored,
+		requireValid: p.Consent.RequireValidTC,
 		evaluator:    ev,
-		enabled:      enabled,
+		enabled:      p.Consent.Enabled,
 		cleaner:      cleaner,
 		keys:         deps.Keys,
 		geo:          deps.Geo,
 		clock:        clock.Or(deps.Clock),
-		geoFromTrunc: cfg.GeoIP.LookupFrom == config.LookupTruncated,
-		visitorHash:  cfg.Pseudonym.VisitorHash && deps.Keys != nil,
-		allowedProps: make(map[string]struct{}, len(cfg.Properties.Allow)),
-		version:      PolicyVersion(cfg),
+		geoFromTrunc: p.GeoFromTruncated,
+		visitorHash:  p.Pseudonym.VisitorHash && deps.Keys != nil,
+		allowedProps: make(map[string]struct{}, len(p.Properties)),
+		version:      p.Version(),
 	}
-	for _, name := range cfg.Properties.Allow {
+	for _, name := range p.Properties {
 		en.allowedProps[name] = struct{}{}
 	}
-	for _, id := range ServerToServerSites(cfg) {
+	for _, id := range p.ServerToServerSites {
 		if en.s2sSites == nil {
 			en.s2sSites = map[string]struct{}{}
 		}
 		en.s2sSites[id] = struct{}{}
 	}
-	if err := en.compileDestinations(cfg, deps.GVL); err != nil {
-		return nil, err
-	}
+	en.compileDestinations(p)
 	return en, nil
 }
 
 // compileDestinations compiles the site-wide policies and each
-// destination's, sharing equal ones, and the routing table.
-func (en *Engine) compileDestinations(cfg *config.Config, gvl *consent.GVL) error {
-	if cfg.Consent.TCF.GVLFile != "" && gvl == nil {
-		return fmt.Errorf("consent.tcf.gvl_file: set, but no vendor list was loaded")
+// destination's, sharing equal ones, and the routing table. p is valid.
+func (en *Engine) compileDestinations(p *plan.Plan) {
+	for s := range p.Policies {
+		en.site[s] = en.internPolicy(compilePolicy(&p.Policies[s]))
 	}
-	if len(cfg.Destinations) > MaxDestinations {
-		return fmt.Errorf("destinations: %d listed; at most %d are supported", len(cfg.Destinations), MaxDestinations)
-	}
-	for s, p := range [numStates]*config.Policy{&cfg.Policies.None, &cfg.Policies.Analytics, &cfg.Policies.Ads} {
-		en.site[s], _ = en.internPolicy(compilePolicy(p)) // three policies always fit
-	}
-	for i := range cfg.Destinations {
-		d := &cfg.Destinations[i]
-		req, err := purposesOf(d.Requires)
-		if err != nil {
-			return fmt.Errorf("destinations[%d].requires: %w", i, err)
-		}
-		dest := destination{name: d.Name, requires: req, withoutVendor: d.TCF.WithoutVendor}
-		if dest.vendor, err = vendorOf(&d.TCF, gvl); err != nil {
-			return fmt.Errorf("destinations[%d].tcf.vendor_id: %w", i, err)
-		}
-		for s, p := range [numStates]*config.Policy{&d.Policies.None, &d.Policies.Analytics, &d.Policies.Ads} {
-			if dest.policy[s], err = en.internPolicy(compilePolicy(p)); err != nil {
-				return fmt.Errorf("destinations[%d].policies: %w", i, err)
-			}
+	for i := range p.Destinations {
+		d := &p.Destinations[i]
+		dest := destination{name: d.Name, requires: d.Requires, withoutVendor: d.WithoutVendor, vendor: d.Vendor}
+		for s := range d.Policies {
+			dest.policy[s] = en.internPolicy(compilePolicy(&d.Policies[s]))
 		}
 		en.dests = append(en.dests, dest)
 	}
 	for granted := range en.routes {
-		for i, d := range en.dests {
-			if consent.Purposes(granted)&d.requires == d.requires {
+		for i := range p.Destinations {
+			if p.Destinations[i].Accepts(consent.Purposes(granted)) {
 				en.routes[granted] |= 1 << uint(i)
 			}
 		}
 	}
-	return nil
 }
 
-// vendorOf returns a destination's vendor declaration: from the vendor
-// list when one is given, else from the config.
-func vendorOf(t *config.DestinationTCF, gvl *consent.GVL) (consent.Vendor, error) {
-	if t.VendorID == 0 {
-		return consent.Vendor{}, nil
-	}
-	if gvl != nil {
-		v, ok := gvl.Vendor(t.VendorID)
-		if !ok {
-			return v, fmt.Errorf("vendor %d is not in the vendor list (version %d), or was deleted from it", t.VendorID, gvl.Version)
-		}
-		return v, nil
-	}
-	v := consent.Vendor{ID: t.VendorID}
-	for _, p := range t.Purposes {
-		v.Consent |= 1 << uint(p-1)
-	}
-	for _, p := range t.LegitimateInterest {
-		v.LI |= 1 << uint(p-1)
-	}
-	for _, p := range t.FlexiblePurposes {
-		v.Flexible |= 1 << uint(p-1)
-	}
-	for _, f := range t.SpecialFeatures {
-		v.SpecialFeatures |= 1 << uint(f-1)
-	}
-	return v, nil
-}
-
-// ServerToServerSites lists the ids of the sites declared server_to_server,
-// in config order.
-func ServerToServerSites(cfg *config.Config) []string {
-	var ids []string
-	for _, s := range cfg.Sites {
-		if s.ServerToServer {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
-}
+// Plan returns the plan the engine applies.
+func (en *Engine) Plan() *plan.Plan { return en.plan }
 
 // serverToServer reports whether site posts server-to-server.
 func (en *Engine) serverToServer(site []byte) bool {
@@ -313,63 +242,6 @@ func (en *Engine) serverToServer(site []byte) bool {
 	}
 	_, ok := en.s2sSites[string(site)]
 	return ok
-}
-
-// ScrubOptions maps the config's scan section onto the scanner's options.
-func ScrubOptions(s *config.Scan) scrub.Options {
-	return scrub.Options{ExtraClickIDs: s.ExtraClickIDs, DropParams: s.DropParams, DropUTM: s.DropUTM, KeepUUIDs: s.KeepUUIDs}
-}
-
-// PolicyVersion is a short hash of everything in cfg that decides what a
-// record contains (consent, policies, properties, pseudonym and GeoIP
-// settings, server-to-server sites), so an auditor can tell which rules
-// produced a record.
-func PolicyVersion(cfg *config.Config) string {
-	// Which vendor list routes events does not change what a record
-	// contains: leave gvl_file out, and its key too, so versions stay what
-	// they were before the setting existed.
-	consentSettings := cfg.Consent
-	consentSettings.TCF.GVLFile = ""
-	b, err := json.Marshal(struct {
-		Consent    config.Consent
-		Policies   config.Policies
-		Properties config.Properties
-		Scan       config.Scan
-		Mode       config.PseudonymMode
-		Period     config.Duration
-		Visitor    bool
-		LookupFrom config.LookupFrom
-		S2S        []string `json:",omitempty"` // omitted when no site is server-to-server
-		Routes     []string `json:",omitempty"` // omitted when no site declares routes
-		// Destinations whose policies differ from the site-wide ones;
-		// omitted when none does, so such configs keep their version.
-		Own []destinationPolicies `json:",omitempty"`
-	}{consentSettings, cfg.Policies, cfg.Properties, cfg.Scan, cfg.Pseudonym.Mode, cfg.Pseudonym.Period, cfg.Pseudonym.VisitorHash, cfg.GeoIP.LookupFrom,
-		ServerToServerSites(cfg), siteRoutes(cfg), ownPolicies(cfg)})
-	if err != nil {
-		panic("anonymize: policy not serializable: " + err.Error()) // config types are plain data
-	}
-	b = bytes.Replace(b, []byte(`,"GVLFile":""`), nil, 1)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:6])
-}
-
-// destinationPolicies names a destination with policies of its own.
-type destinationPolicies struct {
-	Name     string
-	Policies config.Policies
-}
-
-// ownPolicies lists the destinations whose policies differ from the
-// site-wide ones, in config order.
-func ownPolicies(cfg *config.Config) []destinationPolicies {
-	var own []destinationPolicies
-	for _, d := range cfg.Destinations {
-		if d.Policies != cfg.Policies {
-			own = append(own, destinationPolicies{d.Name, d.Policies})
-		}
-	}
-	return own
 }
 
 // Version returns the policy version written into every record.
@@ -381,9 +253,9 @@ func (en *Engine) ipForLookup(addr netip.Addr, p *policy) netip.Addr {
 		return addr
 	}
 	switch p.ip {
-	case config.IPKeep:
+	case plan.IPKeep:
 		return addr
-	case config.IPTruncate:
+	case plan.IPTruncate:
 		return ipmask.Truncate(addr, p.v4, p.v6)
 	}
 	return netip.Addr{}

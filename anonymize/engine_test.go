@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
@@ -16,6 +17,8 @@ import (
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/plan"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // testConfig is the default config with ads enabled and two allowlisted
@@ -71,11 +74,21 @@ func newTestEngineFor(t testing.TB, cfg *config.Config, now time.Time) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := New(cfg, Deps{Keys: keys, Geo: g, Clock: clock.Fixed(now)})
+	en, err := New(compile(t, cfg, nil), Deps{Keys: keys, Geo: g, Clock: clock.Fixed(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return en
+}
+
+// compile compiles cfg into a plan, as the server does.
+func compile(t testing.TB, cfg *config.Config, gvl *consent.GVL) *plan.Plan {
+	t.Helper()
+	p, err := wiring.Compile(cfg, gvl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 const (

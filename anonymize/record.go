@@ -10,8 +10,9 @@ import (
 	"github.com/beacongate/beacongate/anonymize/ipmask"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
-	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/jsonnum"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // RecordVersion is the "v" field of every output record. It changes only
@@ -25,45 +26,45 @@ const (
 	VisitorIPv6Bits = 48 // bits of an IPv6 address that enter the visitor hash
 )
 
-// policy is a config.Policy compiled for the hot path.
+// policy is a plan.Policy compiled for the hot path.
 type policy struct {
-	ip          config.IPAction
+	ip          plan.IPAction
 	v4, v6      int
 	geoLevel    geo.Level
 	grid        float64
-	ua          config.UAAction
-	bots        config.BotAction // crawlers
-	httpClients config.BotAction
-	userID      config.IDAction
-	clientID    config.IDAction
-	deviceID    config.IDAction
-	url         config.URLAction
-	referrer    config.ReferrerAction
-	lang        config.LanguageAction
-	props       config.PropertiesAction
+	ua          plan.UAAction
+	bots        plan.BotAction // crawlers
+	httpClients plan.BotAction
+	userID      plan.IDAction
+	clientID    plan.IDAction
+	deviceID    plan.IDAction
+	url         plan.URLAction
+	referrer    plan.ReferrerAction
+	lang        plan.LanguageAction
+	props       plan.PropertiesAction
 	visitorHash bool
 }
 
-func compilePolicy(p *config.Policy) policy {
+func compilePolicy(p *plan.Policy) policy {
 	return policy{
-		ip: p.IP.Action, v4: p.IP.V4Prefix, v6: p.IP.V6Prefix,
-		geoLevel: geoLevel(p.Geo.Level), grid: p.Geo.Grid,
-		ua: p.UserAgent.Action, bots: p.Bots, httpClients: p.HTTPClients,
+		ip: p.IP, v4: p.V4Prefix, v6: p.V6Prefix,
+		geoLevel: geoLevel(p.Geo), grid: p.Grid,
+		ua: p.UA, bots: p.Bots, httpClients: p.HTTPClients,
 		userID: p.UserID, clientID: p.ClientID, deviceID: p.DeviceID,
-		url: p.URL, referrer: p.Referrer, lang: p.AcceptLanguage,
+		url: p.URL, referrer: p.Referrer, lang: p.Language,
 		props: p.Properties, visitorHash: p.VisitorHash,
 	}
 }
 
-func geoLevel(l config.GeoLevel) geo.Level {
+func geoLevel(l plan.GeoLevel) geo.Level {
 	switch l {
-	case config.GeoContinent:
+	case plan.GeoContinent:
 		return geo.Continent
-	case config.GeoCountry:
+	case plan.GeoCountry:
 		return geo.Country
-	case config.GeoRegion:
+	case plan.GeoRegion:
 		return geo.Region
-	case config.GeoCity:
+	case plan.GeoCity:
 		return geo.City
 	}
 	return geo.None
@@ -139,7 +140,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 
 	ua := sc.reduceUA(e.UserAgent)
 	s2s := en.serverToServer(e.Site)
-	agent := config.BotsKeep // what the policy does with this user agent's class
+	agent := plan.BotsKeep // what the policy does with this user agent's class
 	switch ua.Class() {
 	case useragent.ClassCrawler:
 		res.Bot, agent = true, p.bots
@@ -149,7 +150,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 			agent = p.httpClients
 		}
 	}
-	if agent == config.BotsDrop {
+	if agent == plan.BotsDrop {
 		res.Drop = true
 		return dst, res
 	}
@@ -186,7 +187,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = en.appendGeo(dst, e.ClientIP, p)
 	}
 	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed)
-	if agent == config.BotsFlag {
+	if agent == plan.BotsFlag {
 		key := "bot"
 		if res.HTTPClient {
 			key = "http_client"
@@ -210,7 +211,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 			return en.keys.AppendVisitorHash(d, e.Site, sc.buf[uaEnd:], sc.buf[:uaEnd], now)
 		})
 	}
-	if p.lang == config.LanguagePrimary {
+	if p.lang == plan.LanguagePrimary {
 		if l := primaryLanguage(e.AcceptLanguage); len(l) > 0 {
 			dst = appendStringField(dst, "lang", l)
 		}
@@ -321,11 +322,11 @@ func (en *Engine) appendIP(dst []byte, addr netip.Addr, p *policy) []byte {
 		return dst
 	}
 	switch p.ip {
-	case config.IPKeep:
+	case plan.IPKeep:
 		dst = append(appendKey(dst, "ip"), '"')
 		dst = addr.AppendTo(dst)
 		return append(dst, '"')
-	case config.IPTruncate:
+	case plan.IPTruncate:
 		dst = append(appendKey(dst, "ip"), '"')
 		dst = ipmask.Truncate(addr, p.v4, p.v6).AppendTo(dst)
 		return append(dst, '"')
@@ -361,36 +362,36 @@ func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found 
 		return dst, found
 	}
 	switch p.ua {
-	case config.UAReduce:
+	case plan.UAReduce:
 		return ua.AppendJSON(appendKey(dst, "ua")), found
-	case config.UAKeep:
+	case plan.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
 		return en.appendScannedText(dst, "user_agent", raw, found)
 	}
 	return dst, found
 }
 
-func urlMode(a config.URLAction) int {
+func urlMode(a plan.URLAction) int {
 	switch a {
-	case config.URLPath:
+	case plan.URLPath:
 		return int(scrub.URLPath) + 1
-	case config.URLClean:
+	case plan.URLClean:
 		return int(scrub.URLClean) + 1
-	case config.URLKeep:
+	case plan.URLKeep:
 		return keepURL
 	}
 	return dropURL
 }
 
-func referrerMode(a config.ReferrerAction) int {
+func referrerMode(a plan.ReferrerAction) int {
 	switch a {
-	case config.ReferrerOrigin:
+	case plan.ReferrerOrigin:
 		return int(scrub.URLOrigin) + 1
-	case config.ReferrerPath:
+	case plan.ReferrerPath:
 		return int(scrub.URLPath) + 1
-	case config.ReferrerClean:
+	case plan.ReferrerClean:
 		return int(scrub.URLClean) + 1
-	case config.ReferrerKeep:
+	case plan.ReferrerKeep:
 		return keepURL
 	}
 	return dropURL
@@ -483,8 +484,8 @@ func needsEscape(b []byte) bool {
 	return false
 }
 
-func (en *Engine) appendID(dst []byte, key string, site, id []byte, action config.IDAction, now time.Time) []byte {
-	if len(id) == 0 || action != config.IDPseudonymize || en.keys == nil {
+func (en *Engine) appendID(dst []byte, key string, site, id []byte, action plan.IDAction, now time.Time) []byte {
+	if len(id) == 0 || action != plan.IDPseudonymize || en.keys == nil {
 		return dst
 	}
 	return en.appendQuoted(dst, key, func(d []byte) []byte { return en.keys.AppendPseudonym(d, site, id, now) })
@@ -528,7 +529,7 @@ func primaryLanguage(h []byte) []byte {
 // counted in res.DroppedProps, so a record is always valid JSON whatever
 // produced the event.
 func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Result) []byte {
-	if p.props != config.PropertiesAllowlist || len(props) == 0 {
+	if p.props != plan.PropertiesAllowlist || len(props) == 0 {
 		return dst
 	}
 	mark := len(dst)
@@ -549,7 +550,7 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 		}
 		switch pr.Type {
 		case event.PropNumber:
-			if !ValidNumber(pr.Value) {
+			if !jsonnum.ValidNumber(pr.Value) {
 				res.DroppedProps++
 				continue
 			}
@@ -595,7 +596,7 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time
 	}
 	dst = appendIntField(dst, "rssi", int64(s.RSSI))
 	dst = appendTimeField(dst, "seen", time.UnixMilli(s.SeenAtMS))
-	if len(s.DeviceID) > 0 && p.deviceID == config.IDPseudonymize && en.keys != nil {
+	if len(s.DeviceID) > 0 && p.deviceID == plan.IDPseudonymize && en.keys != nil {
 		dst = en.appendQuoted(dst, "device", func(d []byte) []byte { return en.keys.AppendPseudonym(d, e.Site, s.DeviceID, now) })
 		dst = append(appendKey(dst, "device_kind"), '"')
 		dst = append(dst, s.DeviceKind.String()...)

@@ -3,8 +3,6 @@ package anonymize
 import (
 	"net/netip"
 	"testing"
-
-	"github.com/beacongate/beacongate/config"
 )
 
 // TestHTTPClientsByPolicy checks each http_clients action and that bots
@@ -93,32 +91,5 @@ policies:
 		if res.Drop || m["bot"] != nil || m["ua"] != nil {
 			t.Fatalf("%q: drop %v, bot %v, ua %v", ua, res.Drop, m["bot"], m["ua"])
 		}
-	}
-}
-
-// TestPolicyVersionServerToServer: declaring a site server-to-server
-// changes what its records hold, so it changes the policy version; sites
-// that are not server-to-server do not enter it.
-func TestPolicyVersionServerToServer(t *testing.T) {
-	parse := func(yaml string) string {
-		t.Helper()
-		cfg, err := config.Parse("t.yaml", []byte(yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return PolicyVersion(cfg)
-	}
-	plain := parse("")
-	web := parse("sites: [{id: web}, {id: app}]")
-	s2s := parse("sites: [{id: web}, {id: app, server_to_server: true}]")
-	other := parse("sites: [{id: web, server_to_server: true}, {id: app}]")
-	if plain != web {
-		t.Errorf("sites without server_to_server changed the version: %s vs %s", plain, web)
-	}
-	if s2s == web || s2s == other {
-		t.Errorf("server-to-server sites do not enter the version: %s, %s, %s", web, s2s, other)
-	}
-	if parse("policies: {ads: {http_clients: drop}}") == plain {
-		t.Error("http_clients does not enter the version")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/consent/tctest"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // vendorConfig has three destinations that need analytics and ads: our own
@@ -96,6 +97,30 @@ func TestDestinationVendors(t *testing.T) {
 			}
 		})
 	}
+	// The TC string in GPP's tcfeuv2 section alone (no gdpr, no
+	// gdpr_consent): GDPR applies to it as to a standalone one, so the
+	// vendors are checked.
+	for _, c := range []struct {
+		name string
+		tc   string
+		want Dests
+	}{
+		{"GPP only, vendor consent", vendorTC(func(*tctest.Spec) {}), own | partner},
+		{"GPP only, no vendor consent", vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own},
+	} {
+		e := plantedEvent("")
+		e.Consent.GDPR = -1
+		e.Consent.GPP = []byte("DBABMA~" + c.tc)
+		var out collected
+		_, res, err := en.AppendRecords(nil, e, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State != StateAds || res.Dests != c.want {
+			t.Errorf("%s: state %v, destinations %03b; want ads, %03b", c.name, res.State, res.Dests, c.want)
+		}
+	}
+
 	// Explicit consent with gdpr=1 and no TC string: no vendor can be
 	// checked, so only our own destination gets the event.
 	e := plantedEvent("analytics,ads")
@@ -123,10 +148,10 @@ destinations:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg, Deps{}); err == nil || !strings.Contains(err.Error(), "gvl_file") {
+	if _, err := wiring.Compile(cfg, nil); err == nil || !strings.Contains(err.Error(), "gvl_file") {
 		t.Fatalf("gvl_file without a loaded list: %v", err)
 	}
-	en, err := New(cfg, Deps{GVL: gvl})
+	en, err := New(compile(t, cfg, gvl), Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +164,7 @@ destinations:
 		t.Fatalf("GVL-declared vendor: destinations %b (purposes %v); want the partner", res.Dests, res.Purposes)
 	}
 	cfg2, _ := config.Parse("t.yaml", []byte(strings.Replace(yaml, "vendor_id: 755", "vendor_id: 756", 1)))
-	if _, err := New(cfg2, Deps{GVL: gvl}); err == nil || !strings.Contains(err.Error(), "destinations[0].tcf.vendor_id: vendor 756 is not in the vendor list") {
+	if _, err := wiring.Compile(cfg2, gvl); err == nil || !strings.Contains(err.Error(), "destinations[0].tcf.vendor_id: vendor 756 is not in the vendor list") {
 		t.Fatalf("vendor missing from the list: %v", err)
 	}
 }

@@ -1,8 +1,8 @@
 package config
 
 // Config is one beacongate configuration file after parsing: defaults are
-// filled in and every value has been validated. A *Config is immutable once
-// it has been handed to a Holder; build a new one to change anything.
+// filled in and every value has been validated. Treat a *Config as
+// immutable once it is shared; build a new one to change anything.
 //
 // The field comments below are written for the people who edit the file.
 // They become the descriptions in config.schema.json and the reference in

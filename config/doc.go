@@ -13,11 +13,10 @@
 // field comments and tags generate config.schema.json and docs/config.md
 // (go generate ./config), and tests fail when those are out of date.
 //
-// Holder keeps the live Config behind an atomic pointer for lock-free,
-// allocation-free reads on the request path, and swaps in a new one on
-// reload only if it is valid.
+// Nothing on the request path reads a Config: package wiring compiles it
+// into the engine's plan and the other parts' options.
 //
-// This package imports no other beacongate package.
+// This package imports no beacongate package but suggest.
 package config
 
 //go:generate go test -run ^TestGeneratedFiles$ -update .

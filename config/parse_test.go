@@ -413,29 +413,6 @@ func TestSecretFile(t *testing.T) {
 	f(open, "t.yaml:3:16: pseudonym.secret_file: "+open+" is readable by every user (mode 0644); run chmod o-rwx "+open)
 	f(short, "t.yaml:3:16: pseudonym.secret_file: "+short+" holds 8 bytes; a secret needs at least 32 (e.g. head -c 48 /dev/urandom | base64 > "+short+")")
 
-	c, err := Parse("t.yaml", []byte("pseudonym:\n  mode: derived\n  secret_file: "+good+"\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Pseudonym.ReadSecret()
-	if err != nil || string(s) != strings.Repeat("k", 40) {
-		t.Fatalf("ReadSecret = %q, %v", s, err)
-	}
-	t.Setenv("BG_TEST_SECRET", "")
-	c, err = Parse("t.yaml", []byte("pseudonym:\n  mode: derived\n  secret_env: BG_TEST_SECRET\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Pseudonym.ReadSecret(); !errors.Is(err, ErrNoSecret) {
-		t.Fatalf("unset env: err = %v; want ErrNoSecret", err)
-	}
-	t.Setenv("BG_TEST_SECRET", strings.Repeat("e", 32))
-	if s, err := c.Pseudonym.ReadSecret(); err != nil || len(s) != 32 {
-		t.Fatalf("env secret = %q, %v", s, err)
-	}
-	if s, err := Default().Pseudonym.ReadSecret(); s != nil || err != nil {
-		t.Fatalf("ephemeral ReadSecret = %q, %v; want nil, nil", s, err)
-	}
 }
 
 func TestLoad(t *testing.T) {
@@ -448,32 +425,6 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("big file: %v", err)
-	}
-}
-
-func TestPolicyFor(t *testing.T) {
-	f := func(granted PurposeSet, want PolicyName) {
-		t.Helper()
-		if got := PolicyFor(granted); got != want {
-			t.Fatalf("PolicyFor(%v) = %v; want %v", granted, got, want)
-		}
-	}
-	f(0, PolicyNone)
-	f(NewPurposeSet(PurposeAds), PolicyNone) // ads without analytics: strictest
-	f(NewPurposeSet(PurposeAnalytics), PolicyAnalytics)
-	f(NewPurposeSet(PurposeAnalytics, PurposePreciseGeo), PolicyAnalytics)
-	f(NewPurposeSet(PurposeAnalytics, PurposeAds), PolicyAds)
-
-	c := Default()
-	if c.Policies.Get(PolicyAds) != &c.Policies.Ads || c.Policies.Get(PolicyName(9)) != &c.Policies.None {
-		t.Fatal("Policies.Get")
-	}
-	s := NewPurposeSet(PurposeAnalytics, PurposeAds)
-	if !s.Covers(NewPurposeSet(PurposeAds)) || s.Covers(NewPurposeSet(PurposeDeviceStorage)) || !s.Covers(0) {
-		t.Fatal("Covers")
-	}
-	if s.String() != "analytics, ads" || PurposeSet(0).String() != "none" {
-		t.Fatalf("String = %q", s.String())
 	}
 }
 

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -65,19 +63,6 @@ var policyNames = []string{"none", "analytics", "ads"}
 // String returns the key of the policy under policies.
 func (n PolicyName) String() string { return enumString(policyNames, uint8(n)) }
 
-// PolicyFor returns which policy applies to an event whose granted purposes
-// are granted: ads when analytics and ads are both granted, else analytics
-// when analytics is granted, else none.
-func PolicyFor(granted PurposeSet) PolicyName {
-	switch {
-	case granted.Has(PurposeAnalytics) && granted.Has(PurposeAds):
-		return PolicyAds
-	case granted.Has(PurposeAnalytics):
-		return PolicyAnalytics
-	}
-	return PolicyNone
-}
-
 // Get returns the policy named n; an unknown name gets the none policy, so a
 // mistake fails closed.
 func (p *Policies) Get(n PolicyName) *Policy {
@@ -124,48 +109,6 @@ func (c *Config) Files() []FileRef {
 		}
 	}
 	return fs
-}
-
-// ErrNoSecret is returned by ReadSecret when mode is derived but the secret
-// is missing or empty.
-var ErrNoSecret = errors.New("config: pseudonym secret is missing")
-
-// ReadSecret returns the secret for mode: derived from secret_file or
-// secret_env, without surrounding white space; for mode: ephemeral it
-// returns nil, nil. The caller owns the returned slice and should clear it
-// once the keys are derived.
-func (p *Pseudonym) ReadSecret() ([]byte, error) {
-	if p.Mode != PseudonymDerived {
-		return nil, nil
-	}
-	var s string
-	switch {
-	case p.SecretFile != "":
-		fi, err := os.Stat(p.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("pseudonym.secret_file: %w", err)
-		}
-		if fi.Mode().Perm()&0o004 != 0 {
-			return nil, fmt.Errorf("pseudonym.secret_file: %s is readable by every user (mode %04o)", p.SecretFile, fi.Mode().Perm())
-		}
-		b, err := os.ReadFile(p.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("pseudonym.secret_file: %w", err)
-		}
-		s = string(b)
-	case p.SecretEnv != "":
-		s = os.Getenv(p.SecretEnv)
-		if s == "" {
-			return nil, fmt.Errorf("pseudonym.secret_env: environment variable %s is not set: %w", p.SecretEnv, ErrNoSecret)
-		}
-	default:
-		return nil, ErrNoSecret
-	}
-	s = strings.TrimSpace(s)
-	if len(s) < MinSecretLen {
-		return nil, fmt.Errorf("pseudonym secret holds %d bytes; at least %d are needed: %w", len(s), MinSecretLen, ErrNoSecret)
-	}
-	return []byte(s), nil
 }
 
 // Summary describes c in one line, e.g. "2 sites, 3 destinations (local

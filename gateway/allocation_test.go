@@ -14,6 +14,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/tag"
 )
 
@@ -104,7 +105,7 @@ func testServePipelineAllocs(t *testing.T, now time.Time) {
 		t.Fatal(err)
 	}
 	cfg := g.settings.Load()
-	g.Update(Settings{Handler: cfg.handler.(*Deliverer).WithSuppression(list), Clock: cfg.clock})
+	g.Update(Settings{Handler: cfg.handler.(*delivery.Deliverer).WithSuppression(list), Clock: cfg.clock})
 	f("pixel-suppressed", rawRequest("GET", pixelURI(), nil, "User-Agent", ua), 0)
 	f("beacon-suppressed", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 0)
 	f("beacon-other-user", rawRequest("POST", "/b", bytes.Replace(beaconBody(), []byte("user-8812"), []byte("user-8813"), 1),

@@ -5,9 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/clock/clocktest"
 )
@@ -17,12 +14,6 @@ import (
 // refusal for itself, counted, and never drops the event.
 func TestConsentFailsClosed(t *testing.T) {
 	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	reg := prometheus.NewRegistry()
-	metrics := NewDeliveryMetrics(reg)
-	cfg := p.g.settings.Load()
-	d := *cfg.handler.(*Deliverer)
-	d.metrics = metrics
-	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
 	dr := newDriver(p.g, "81.2.69.142")
 	const tc = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // purposes 1-10, vendors 12, 14, 435, 448
 
@@ -47,7 +38,7 @@ func TestConsentFailsClosed(t *testing.T) {
 		}
 	}
 	malformed := func(sig string) float64 {
-		return testutil.ToFloat64(metrics.consentMalformed[indexOfSignal(sig)])
+		return p.counter(t, "beacongate_anonymize_consent_malformed_total", "signal", sig)
 	}
 
 	// The unexpanded macro: GDPR is taken to apply, so the TC string is
@@ -84,17 +75,19 @@ func TestConsentFailsClosed(t *testing.T) {
 		t.Errorf("conflicting TC strings: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
 	}
 	send("cookie and parameter equal", rawRequest("GET", "/p.gif?site=s&gdpr=1&gdpr_consent="+tc, nil, "Cookie", "euconsent-v2="+tc), "ads", "[all,retargeting]")
-}
 
-// indexOfSignal returns the position of a signal's counter among
-// malformableSignals.
-func indexOfSignal(name string) int {
-	for i, s := range malformableSignals {
-		if s.String() == name {
-			return i
+	// The cookie twice (a site and its parent domain both set one): the
+	// second copy counts too, so two different TC strings refuse TCF,
+	// whichever comes first.
+	const other = "COvFyGBOvFyGBAbAAAENAPCAAOAAAAAAAAAAAEEUACCKAAA"
+	for _, cookies := range []string{"euconsent-v2=" + tc + "; euconsent-v2=" + other, "euconsent-v2=" + other + "; euconsent-v2=" + tc} {
+		before = malformed("tcf")
+		send("cookie twice, different", rawRequest("GET", "/p.gif?site=s&gdpr=1", nil, "Cookie", cookies), "none", "[all]")
+		if malformed("tcf")-before != 1 {
+			t.Errorf("two different euconsent-v2 cookies: consent_malformed{tcf} +%v; want +1", malformed("tcf")-before)
 		}
 	}
-	panic("no malformed counter for " + name)
+	send("cookie twice, equal", rawRequest("GET", "/p.gif?site=s&gdpr=1", nil, "Cookie", "euconsent-v2="+tc+"; euconsent-v2="+tc), "ads", "[all,retargeting]")
 }
 
 // TestVendorRefusedMetric: a destination refused by the TCF vendor check
@@ -105,17 +98,12 @@ func TestVendorRefusedMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPipelineGateway(t, string(yaml), "", clocktest.Golden)
-	metrics := NewDeliveryMetrics(prometheus.NewRegistry())
-	cfg := p.g.settings.Load()
-	d := *cfg.handler.(*Deliverer)
-	d.metrics = metrics
-	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
 	const tc = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // no consent for vendor 755
 	newDriver(p.g, "81.2.69.142").do(rawRequest("GET", "/p.gif?site=shop&gdpr=1&gdpr_consent="+tc, nil))
 	if len(p.sp.records) != 1 || routeNames(p.names, p.sp.routes[0]) != "[warehouse]" {
 		t.Fatalf("%d records routed %v; want one for the warehouse", len(p.sp.records), p.sp.routes)
 	}
-	if n := testutil.ToFloat64(metrics.vendorRefused[consent.VendorNoConsent]); n != 1 {
+	if n := p.counter(t, "beacongate_anonymize_vendor_refused_total", "reason", consent.VendorNoConsent.String()); n != 1 {
 		t.Fatalf("vendor_refused{no_vendor_consent} = %v; want 1", n)
 	}
 }

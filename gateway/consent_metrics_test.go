@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
@@ -15,7 +13,6 @@ import (
 func TestConsentCaseAndMalformedCounts(t *testing.T) {
 	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
 	d := newDriver(p.g, "81.2.69.142")
-	m := p.g.settings.Load().handler.(*Deliverer).metrics
 	send := func(body string) string {
 		t.Helper()
 		before := len(p.sp.records)
@@ -35,8 +32,8 @@ func TestConsentCaseAndMalformedCounts(t *testing.T) {
 	}
 	count := func(want ...float64) {
 		t.Helper()
-		for i, sig := range malformableSignals {
-			if got := testutil.ToFloat64(m.consentMalformed[i]); got != want[i] {
+		for i, sig := range []string{"explicit", "tcf", "consent_mode", "us_privacy", "gpp"} {
+			if got := p.counter(t, "beacongate_anonymize_consent_malformed_total", "signal", sig); got != want[i] {
 				t.Fatalf("malformed{signal=%s} = %v; want %v", sig, got, want[i])
 			}
 		}

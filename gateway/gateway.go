@@ -144,6 +144,7 @@ type Gateway struct {
 	tagStats *tagMetrics
 	conns    connRegistry // connections accepted through Listener
 	inFlight *clientLimiter
+	onReject func(reason string) // dry runs only; nil when serving
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
@@ -189,7 +190,7 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	if !g.inFlight.acquire(client, cfg.maxPerClient) {
 		g.metrics.requests[ep].Inc()
 		if ep == endpointPixel {
-			g.metrics.rejected[ep][reasonTooManyRequests].Inc()
+			g.countRejected(ep, reasonTooManyRequests)
 			writePixel(ctx)
 			return
 		}
@@ -217,6 +218,21 @@ func endpointOf(path string) endpoint {
 	return endpointOther
 }
 
+// OnReject makes the gateway call f with the reason (its metric label, such
+// as "unknown_site") of every request or event it rejects, besides counting
+// it. It is for dry runs ("beacongate explain"), which drive the real
+// handler and need to know why; set it before the gateway handles a
+// request.
+func (g *Gateway) OnReject(f func(reason string)) { g.onReject = f }
+
+// countRejected counts a rejection and tells the OnReject hook.
+func (g *Gateway) countRejected(ep endpoint, r reason) {
+	g.metrics.rejected[ep][r].Inc()
+	if g.onReject != nil {
+		g.onReject(reasons[r].name)
+	}
+}
+
 // reject answers a request with the reason's fixed status and body, and
 // counts it. The input is never echoed.
 func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
@@ -227,7 +243,7 @@ func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
 // naming the field at fault (never its value), and counts it.
 func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
 	r := p.reason
-	g.metrics.rejected[ep][r].Inc()
+	g.countRejected(ep, r)
 	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
 	appendProblem(&ctx.Response, p)

@@ -21,7 +21,11 @@ import (
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/delivery"
+	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/wiring"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden from the current output")
@@ -64,11 +68,14 @@ destinations:
 // deterministic pseudonym keys, a GeoIP database built for the test and a
 // clock that moves only when the test says.
 type pipeline struct {
-	names []string // destination names, in config order
-	g     *Gateway
-	sp    *memorySpool
-	keys  *pseudonym.Keyring
-	clock *clock.Manual
+	names   []string // destination names, in config order
+	g       *Gateway
+	sp      *memorySpool
+	keys    *pseudonym.Keyring
+	clock   *clock.Manual
+	engine  *anonymize.Engine
+	reg     *prometheus.Registry // the delivery metrics, fresh per pipeline
+	metrics *delivery.Metrics
 }
 
 // newPipelineGateway builds a pipeline whose clock reads now.
@@ -98,13 +105,19 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string, now time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := anonymize.New(cfg, anonymize.Deps{Keys: keys, Geo: g, Clock: clk})
+	pl, err := wiring.Compile(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := anonymize.New(pl, anonymize.Deps{Keys: keys, Geo: g, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sp := &memorySpool{}
-	gw := New(Settings{Handler: NewDeliverer(en, sp, NewDeliveryMetrics(nil)), Clock: clk}, nil)
-	p := &pipeline{g: gw, sp: sp, keys: keys, clock: clk}
+	reg := prometheus.NewRegistry()
+	metrics := delivery.NewMetrics(reg)
+	gw := New(Settings{Handler: delivery.NewDeliverer(en, sp, metrics), Clock: clk}, nil)
+	p := &pipeline{g: gw, sp: sp, keys: keys, clock: clk, engine: en, reg: reg, metrics: metrics}
 	for _, d := range cfg.Destinations {
 		p.names = append(p.names, d.Name)
 	}
@@ -112,11 +125,37 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string, now time.Time
 }
 
 // withSpool swaps the pipeline's record store, keeping engine and clock.
-func (p *pipeline) withSpool(s Spool) {
-	cfg := p.g.settings.Load()
-	d := *cfg.handler.(*Deliverer)
-	d.spool = s
-	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
+func (p *pipeline) withSpool(s delivery.Spool) {
+	p.g.Update(Settings{Handler: delivery.NewDeliverer(p.engine, s, p.metrics), Clock: p.g.settings.Load().clock})
+}
+
+// counter returns the value of the delivery counter name with the given
+// label pairs (0 when it has not been counted yet).
+func (p *pipeline) counter(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }
 
 // The event id is random; everything else in a record is fixed by the
@@ -381,4 +420,14 @@ func TestMaxMindKnownAnswers(t *testing.T) {
 	f("89.160.20.112", "SE", "E", "Linköping")
 	f("175.16.199.1", "CN", "22", "Changchun")
 	f("2001:480:10::1", "US", "CA", "San Diego")
+}
+
+// compilePlan compiles cfg as the server does.
+func compilePlan(t testing.TB, cfg *config.Config) *plan.Plan {
+	t.Helper()
+	p, err := wiring.Compile(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

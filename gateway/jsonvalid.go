@@ -5,7 +5,7 @@ import (
 	"math/bits"
 	"unicode/utf8"
 
-	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/internal/jsonnum"
 )
 
 // maxJSONDepth is how many objects and arrays validJSON lets nest. Real beacon
@@ -478,10 +478,10 @@ func scanJSONNumber(b []byte, i int, fault *jsonFault) int {
 			return -1
 		}
 		i = j
-		if !anonymize.ValidNumber(b[start:i]) && *fault == jsonOK {
+		if !jsonnum.ValidNumber(b[start:i]) && *fault == jsonOK {
 			*fault = jsonNumber
 		}
-	} else if i-start > 300 && !anonymize.ValidNumber(b[start:i]) && *fault == jsonOK {
+	} else if i-start > 300 && !jsonnum.ValidNumber(b[start:i]) && *fault == jsonOK {
 		*fault = jsonNumber // 309 integer digits or more, no exponent
 	}
 	return i

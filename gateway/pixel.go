@@ -18,14 +18,14 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 	writePixel(ctx)
 
 	if !ctx.IsGet() && !ctx.IsHead() {
-		g.metrics.rejected[endpointPixel][reasonMethodNotAllowed].Inc()
+		g.countRejected(endpointPixel, reasonMethodNotAllowed)
 		return
 	}
 	req := acquireRequest(cfg)
 	defer releaseRequest(req)
 	e := req.next()
 	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); p.bad() {
-		g.metrics.rejected[endpointPixel][p.reason].Inc()
+		g.countRejected(endpointPixel, p.reason)
 		return
 	}
 	p := noProblem
@@ -44,11 +44,11 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		p = checkSite(ctx, cfg, e)
 	}
 	if p.bad() {
-		g.metrics.rejected[endpointPixel][p.reason].Inc()
+		g.countRejected(endpointPixel, p.reason)
 		return
 	}
 	if err := cfg.handler.HandleEvent(e); err != nil {
-		g.metrics.rejected[endpointPixel][reasonUnavailable].Inc()
+		g.countRejected(endpointPixel, reasonUnavailable)
 		return
 	}
 	g.metrics.events[endpointPixel].Inc()
@@ -80,8 +80,13 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 	// A header sent twice counts by its most restrictive copy: any "1" opts out.
 	e.Consent.GPC = anyOne(h.PeekAll("Sec-GPC"))
 	e.Consent.DNT = anyOne(h.PeekAll("DNT"))
-	if tc := h.Cookie("euconsent-v2"); len(tc) > 0 {
-		if r := setField(&e.Consent.TCString, tc, maxConsentLen); r != reasonNone {
+	// A cookie sent twice counts like a repeated parameter: copies that
+	// differ make the TC string conflicting, which refuses it.
+	for name, tc := range h.Cookies() {
+		if len(tc) == 0 || string(name) != "euconsent-v2" {
+			continue
+		}
+		if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString); r != reasonNone {
 			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}

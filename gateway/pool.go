@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/freelist"
 )
 
 // request is the reusable per-request state: the events one request makes and
@@ -26,11 +27,11 @@ type request struct {
 
 // requests keeps up to 1,024 request states: enough for the requests a
 // server has in flight at once, at some 10-100 KiB each once grown.
-var requests = newFreeList(1024, func() *request { return new(request) })
+var requests = freelist.New(1024, func() *request { return new(request) })
 
 // acquireRequest returns a request state stamped with cfg's clock.
 func acquireRequest(cfg *compiled) *request {
-	r := requests.get()
+	r := requests.Get()
 	r.receivedAt = cfg.clock.Now()
 	return r
 }
@@ -38,7 +39,7 @@ func acquireRequest(cfg *compiled) *request {
 func releaseRequest(r *request) {
 	r.events = r.events[:0]
 	r.form.Reset()
-	requests.put(r)
+	requests.Put(r)
 }
 
 // next returns a reset event appended to r.events, reusing an old one's

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
@@ -24,12 +21,6 @@ func TestShopRetargetingSenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPipelineGateway(t, string(yaml), "", clocktest.Golden)
-	reg := prometheus.NewRegistry()
-	metrics := NewDeliveryMetrics(reg)
-	cfg := p.g.settings.Load()
-	d := *cfg.handler.(*Deliverer)
-	d.metrics = metrics
-	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
 	dr := newDriver(p.g, "81.2.69.142")
 
 	// send runs one request and returns the records it made.
@@ -115,7 +106,7 @@ func TestShopRetargetingSenders(t *testing.T) {
 			}
 		}
 	}
-	kept := testutil.ToFloat64(metrics.records[2])
+	kept := p.counter(t, "beacongate_anonymize_records_total", "state", "ads")
 
 	for _, ua := range []string{
 		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -130,10 +121,10 @@ func TestShopRetargetingSenders(t *testing.T) {
 			}
 		}
 	}
-	if n := testutil.ToFloat64(metrics.dropped[dropBot]); n != 10 {
+	if n := p.counter(t, "beacongate_anonymize_dropped_total", "reason", "bot"); n != 10 {
 		t.Fatalf("dropped{reason=bot} = %v; want 10 (the crawlers only)", n)
 	}
-	if n := testutil.ToFloat64(metrics.dropped[dropHTTPClient]); n != 0 {
+	if n := p.counter(t, "beacongate_anonymize_dropped_total", "reason", "http_client"); n != 0 {
 		t.Fatalf("dropped{reason=http_client} = %v; want 0", n)
 	}
 	if kept != 2*5*5 {
@@ -145,11 +136,6 @@ func TestShopRetargetingSenders(t *testing.T) {
 // is counted under its own reason, not as a bot.
 func TestDroppedHTTPClientMetric(t *testing.T) {
 	p := newPipelineGateway(t, goldenConfig+"policies: {ads: {http_clients: drop}}\n", "", clocktest.Golden)
-	metrics := NewDeliveryMetrics(prometheus.NewRegistry())
-	cfg := p.g.settings.Load()
-	d := *cfg.handler.(*Deliverer)
-	d.metrics = metrics
-	p.g.Update(Settings{Handler: &d, Clock: cfg.clock})
 	dr := newDriver(p.g, "81.2.69.142")
 	for _, ua := range []string{"okhttp/4.12.0", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.4.0"} {
 		dr.do(rawRequest("GET", "/p.gif?site=shop.example&consent=analytics,ads", nil, "User-Agent", ua))
@@ -157,7 +143,7 @@ func TestDroppedHTTPClientMetric(t *testing.T) {
 	if len(p.sp.records) != 0 {
 		t.Fatalf("%d records; want all three dropped", len(p.sp.records))
 	}
-	if b, c := testutil.ToFloat64(metrics.dropped[dropBot]), testutil.ToFloat64(metrics.dropped[dropHTTPClient]); b != 1 || c != 2 {
+	if b, c := p.counter(t, "beacongate_anonymize_dropped_total", "reason", "bot"), p.counter(t, "beacongate_anonymize_dropped_total", "reason", "http_client"); b != 1 || c != 2 {
 		t.Fatalf("dropped{reason=bot} = %v, {reason=http_client} = %v; want 1 and 2", b, c)
 	}
 }

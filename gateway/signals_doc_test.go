@@ -36,7 +36,9 @@ func TestSignalsExamples(t *testing.T) {
 		"TC_FUTURE":    tc(func(s *tctest.Spec) { s.Created = now.Add(time.Hour) }),
 		"TC_BACKWARDS": tc(func(s *tctest.Spec) { s.LastUpdated = s.Created.Add(-time.Hour) }),
 		"TC":           tc(func(*tctest.Spec) {}),
+		"TC_OTHER":     tc(func(s *tctest.Spec) { s.CMPID = 31 }),
 	}
+	names := []string{"TC_OLD", "TC_FUTURE", "TC_BACKWARDS", "TC_OTHER", "TC"} // longer names first
 	p := newPipelineGateway(t, goldenConfig, "", now)
 	dr := newDriver(p.g, "81.2.69.142")
 	rows := 0
@@ -48,12 +50,15 @@ func TestSignalsExamples(t *testing.T) {
 		rows++
 		parts := strings.Split(cells[0], " + ")
 		query := trimTicks(parts[0])
-		for _, name := range []string{"TC_OLD", "TC_FUTURE", "TC_BACKWARDS", "TC"} {
+		for _, name := range names {
 			query = strings.ReplaceAll(query, name, tcs[name])
 		}
 		var headers []string
 		for _, h := range parts[1:] {
 			k, v, _ := strings.Cut(trimTicks(h), ": ")
+			for _, name := range names {
+				v = strings.ReplaceAll(v, name, tcs[name])
+			}
 			headers = append(headers, k, v)
 		}
 		p.sp.records = p.sp.records[:0]

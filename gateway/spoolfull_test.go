@@ -16,6 +16,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -107,11 +108,11 @@ func fullSpoolGateway(t *testing.T, dest *slowDestination, policy upstream.FullP
 	if err != nil {
 		t.Fatal(err)
 	}
-	en, err := anonymize.New(cfg, anonymize.Deps{})
+	en, err := anonymize.New(compilePlan(t, cfg), anonymize.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := NewDeliverer(en, p, NewDeliveryMetrics(reg))
+	d := delivery.NewDeliverer(en, p, delivery.NewMetrics(reg))
 	if len(shed) > 0 {
 		d = d.ShedWhenFull(shed...)
 	}

@@ -24,6 +24,12 @@ type Answer struct {
 	GDPR GDPRApplies
 	// TCFProblems are the TCF 2.2 rules the TC string breaks, if it decoded.
 	TCFProblems Problems
+	// TCSource is the signal that carried the TC string the scratch holds:
+	// SignalTCF (gdpr_consent, the euconsent-v2 cookie) or SignalGPP (its
+	// tcfeuv2 section); SignalNone when no TC string came. A TC string
+	// means GDPR applies unless gdpr=0 says otherwise, whichever signal
+	// carried it.
+	TCSource Signal
 }
 
 // Allowed reports whether purpose p is allowed.
@@ -98,6 +104,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 	switch {
 	case len(src) > 0:
 		a.Present = a.Present.With(sig)
+		a.TCSource = sig
 		if err := scratch.Decode(src); err != nil {
 			a.Malformed = a.Malformed.With(sig)
 			g.add(sig, AllPurposes, e.def)

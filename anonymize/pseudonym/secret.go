@@ -51,7 +51,7 @@ func tooShort(n int) error {
 	return fmt.Errorf("%w: got %d bytes, need at least %d (generate one with: openssl rand -base64 48)", ErrSecretTooShort, n, MinSecretLen)
 }
 
-// LoadSecretFile reads a secret from the file at path. Trailing white space
+// LoadSecretFile reads a secret from the file at path. Surrounding white space
 // (the newline an editor or echo adds) is removed; everything else, text or
 // binary, is the secret. Every node that loads the same file derives the
 // same keys.
@@ -92,7 +92,7 @@ func LoadSecretFile(path string) (Secret, error) {
 	return s, nil
 }
 
-// SecretFromEnv reads a secret from the environment variable name. Trailing
+// SecretFromEnv reads a secret from the environment variable name. Surrounding
 // white space is removed. An unset or empty variable is an error that names
 // the variable; no error includes its value.
 func SecretFromEnv(name string) (Secret, error) {
@@ -107,10 +107,12 @@ func SecretFromEnv(name string) (Secret, error) {
 	return s, nil
 }
 
-// trimSpace removes trailing ASCII white space only: leading bytes of a
-// binary secret are kept as they are.
+// trimSpace removes white space around a secret, as the config's loader
+// always did: a secret file written by an editor or "echo" and the same
+// text in an environment variable give the same secret, and so the same
+// pseudonyms.
 func trimSpace(b []byte) []byte {
-	return bytes.TrimRight(b, " \t\r\n")
+	return bytes.TrimSpace(b)
 }
 
 // IsZero reports whether s holds no secret.

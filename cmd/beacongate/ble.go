@@ -12,7 +12,7 @@ import (
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
-	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/spool"
@@ -166,7 +166,7 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 
 // recordSink is where the Deliverer appends: the pipeline, or the BLE
 // aggregation in front of it.
-func (a *app) recordSink() gateway.Spool {
+func (a *app) recordSink() delivery.Spool {
 	if a.ble != nil {
 		return a.ble
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 const deadletterUsage = `usage: beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
@@ -83,7 +84,7 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		cfg.Apply(config.Overrides{DataDir: "./beacongate-data"})
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	o, err := pipelineOptions(cfg, nil, log)
+	o, err := wiring.PipelineOptions(cfg, nil, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
 		return 1

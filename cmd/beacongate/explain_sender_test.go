@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/explain"
 )
 
 // TestExplainHTTPClients explains examples/shop-retargeting.yaml for
@@ -10,13 +12,13 @@ import (
 // drop acts on crawlers only), with the class in the record, on the web
 // site and on the server-to-server app site; crawlers are dropped.
 func TestExplainHTTPClients(t *testing.T) {
-	row := func(c explainedCase, field string) (explainRow, bool) {
+	row := func(c explain.Case, field string) (explain.Row, bool) {
 		for _, r := range c.Fields {
 			if r.Field == field {
 				return r, true
 			}
 		}
-		return explainRow{}, false
+		return explain.Row{}, false
 	}
 	for _, ua := range []string{"python-requests/2.31.0", "okhttp/4.12.0", "Go-http-client/2.0", "Dart/3.2 (dart:io)", "Java/17.0.9"} {
 		for _, site := range []string{"shop", "shop-app"} {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/explain"
 )
 
 // analyticsTC is a valid TCF 2.2 TC string (service-specific, policy
@@ -35,13 +36,13 @@ func explainRun(t *testing.T, sample string, args ...string) (stdout, stderr str
 }
 
 // explainJSON runs explain with -json and decodes its output.
-func explainJSON(t *testing.T, sample string, args ...string) explainOutput {
+func explainJSON(t *testing.T, sample string, args ...string) explain.Output {
 	t.Helper()
 	out, errs, code := explainRun(t, sample, append(args, "-json")...)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
 	}
-	var o explainOutput
+	var o explain.Output
 	if err := json.Unmarshal([]byte(out), &o); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
@@ -51,7 +52,7 @@ func explainJSON(t *testing.T, sample string, args ...string) explainOutput {
 func exampleConfig(name string) string { return filepath.Join("..", "..", "examples", name) }
 
 // stateCase returns the explained case of state st of the only event.
-func stateCase(t *testing.T, o explainOutput, st string) explainedCase {
+func stateCase(t *testing.T, o explain.Output, st string) explain.Case {
 	t.Helper()
 	if len(o.Events) != 1 {
 		t.Fatalf("%d events; want 1 (rejected: %+v)", len(o.Events), o.Rejected)
@@ -62,11 +63,11 @@ func stateCase(t *testing.T, o explainOutput, st string) explainedCase {
 		}
 	}
 	t.Fatalf("no state %s", st)
-	return explainedCase{}
+	return explain.Case{}
 }
 
 // recordField returns the record's value for key as a string ("" if absent).
-func recordField(t *testing.T, c explainedCase, key string) string {
+func recordField(t *testing.T, c explain.Case, key string) string {
 	t.Helper()
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(c.Record, &m); err != nil {

@@ -13,13 +13,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/audit"
 	"github.com/beacongate/beacongate/config"
-	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // privacy is the privacy officer's machinery of a running gateway: the
@@ -71,7 +71,7 @@ func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudony
 	// written in line so the log keeps the order of events.
 	ks.OnCreate = func(name string) { a.auditf("key.create", "key", name) }
 	p.keyStore = ks
-	secret, err := readSecret(&cfg.Pseudonym)
+	secret, err := wiring.LoadSecret(&cfg.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
@@ -79,26 +79,12 @@ func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudony
 		Secret: secret, Keys: ks, Clock: a.clock})
 }
 
-// readSecret reads the derived-mode secret named by the config.
-func readSecret(p *config.Pseudonym) (pseudonym.Secret, error) {
-	b, err := p.ReadSecret()
-	if err != nil {
-		return pseudonym.Secret{}, fmt.Errorf("pseudonym secret: %w", err)
-	}
-	defer clear(b)
-	s, err := pseudonym.NewSecret(b)
-	if err != nil {
-		return pseudonym.Secret{}, fmt.Errorf("pseudonym secret: %w", err)
-	}
-	return s, nil
-}
-
 // subjectKey is the key of the subject hashes in the suppression list and
 // the audit log: derived from the secret in derived mode (so instances
 // sharing a list agree), else a random key in <data_dir>/subject.key.
 func subjectKey(cfg *config.Config) (*pseudonym.SubjectKey, error) {
 	if cfg.Pseudonym.Mode == config.PseudonymDerived {
-		s, err := readSecret(&cfg.Pseudonym)
+		s, err := wiring.LoadSecret(&cfg.Pseudonym)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +105,7 @@ func suppressionFile(cfg *config.Config) string {
 }
 
 // withSuppression puts the suppression list in front of the deliverer.
-func (a *app) withSuppression(d *gateway.Deliverer) *gateway.Deliverer {
+func (a *app) withSuppression(d *delivery.Deliverer) *delivery.Deliverer {
 	if a.privacy == nil || a.privacy.suppress == nil {
 		return d
 	}
@@ -138,7 +124,7 @@ func openKeyStore(cfg *config.Config, now time.Time, readOnly bool) (*pseudonym.
 	if cfg.Pseudonym.Mode != config.PseudonymDerived {
 		return nil, errors.New("pseudonym.mode is ephemeral: its keys are never stored, and end with their period")
 	}
-	secret, err := readSecret(&cfg.Pseudonym)
+	secret, err := wiring.LoadSecret(&cfg.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +139,7 @@ func openKeyStore(cfg *config.Config, now time.Time, readOnly bool) (*pseudonym.
 // retention, and the destruction of keys older than privacy.key_retention.
 func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error {
 	p := a.privacy
-	a.auditf("config.load", "source", "start", "config", a.configName, "policy", anonymize.PolicyVersion(cfg))
+	a.auditf("config.load", "source", "start", "config", a.configName, "policy", a.plan.Load().Version())
 	if p.suppress != nil {
 		go p.suppress.Watch(p.stop, suppressionEvery, func(n int, err error) {
 			if err != nil {
@@ -293,6 +279,6 @@ func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) er
 		a.auditf("config.reload_refused", append(kv, "error", err.Error())...)
 		return err
 	}
-	a.auditf("config.reload", append(kv, "policy", anonymize.PolicyVersion(a.live.Load()))...)
+	a.auditf("config.reload", append(kv, "policy", a.plan.Load().Version())...)
 	return nil
 }

@@ -6,8 +6,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/beacongate/beacongate/anonymize/ropa"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/ropa"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // runReport implements "beacongate report": it writes the record of
@@ -45,7 +46,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stderr, "beacongate report", *configPath, err)
 		return 1
 	}
-	r := ropa.Build(cfg)
+	r, err := buildReport(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
+		return 1
+	}
 	write := r.WriteMarkdown
 	if *diff != "" {
 		old, err := config.Load(*diff)
@@ -79,4 +84,18 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// buildReport makes the record of processing of cfg from the plan the
+// server would compile from it, vendor list included.
+func buildReport(cfg *config.Config) (*ropa.Report, error) {
+	gvl, err := wiring.LoadGVL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := wiring.Compile(cfg, gvl)
+	if err != nil {
+		return nil, err
+	}
+	return ropa.Build(cfg, p), nil
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/beacongate/beacongate/anonymize/ropa"
 	"github.com/beacongate/beacongate/config"
 )
 
@@ -16,7 +15,14 @@ import (
 // from the config, so a change of policy shows as the sentences and table
 // rows it changes.
 func writeReportDiff(w io.Writer, oldCfg, newCfg *config.Config, oldName, newName string) error {
-	oldR, newR := ropa.Build(oldCfg), ropa.Build(newCfg)
+	oldR, err := buildReport(oldCfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", oldName, err)
+	}
+	newR, err := buildReport(newCfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", newName, err)
+	}
 	var ob, nb bytes.Buffer
 	if err := oldR.WriteMarkdown(&ob); err != nil {
 		return err

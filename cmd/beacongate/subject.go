@@ -12,6 +12,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 const subjectUsage = `Usage:
@@ -168,7 +169,7 @@ func lookupSubject(cfg *config.Config, site, id string, start, end time.Time) (*
 	var keys *pseudonym.Keyring
 	var store *pseudonym.KeyStore
 	if cfg.Pseudonym.Mode == config.PseudonymDerived {
-		secret, err := readSecret(&cfg.Pseudonym)
+		secret, err := wiring.LoadSecret(&cfg.Pseudonym)
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,14 +13,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/wiring"
+	"strings"
 )
 
 // app is the wired gateway: config, privacy engine, delivery pipeline.
@@ -43,8 +45,9 @@ type app struct {
 	optOutSuppressed prometheus.Counter
 	keys             *pseudonym.Keyring
 	geo              *geo.Reloadable
-	delivery         *gateway.DeliveryMetrics
+	delivery         *delivery.Metrics
 	live             atomic.Pointer[config.Config]
+	plan             atomic.Pointer[plan.Plan] // compiled from live: what the engine applies
 
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
@@ -116,7 +119,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
 		return nil, fmt.Errorf("geoip.database: %w", err)
 	}
-	po, err := pipelineOptions(cfg, reg, log)
+	po, err := wiring.PipelineOptions(cfg, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +136,8 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	}
 	a.optOutSuppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_ble_optout_suppressed_total", Help: "BLE sightings dropped on arrival because their device is on the opt-out list."})
 	reg.MustRegister(a.optOutSuppressed)
-	a.delivery = gateway.NewDeliveryMetrics(reg)
-	settings, err := a.settings(cfg)
+	a.delivery = delivery.NewMetrics(reg)
+	settings, compiled, err := a.settings(cfg)
 	if err != nil {
 		a.close(context.Background())
 		return nil, err
@@ -142,6 +145,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.gateway = gateway.New(settings, reg)
 	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
+	a.plan.Store(compiled)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	reg.MustRegister(a.reloads, a.reloadFailures)
@@ -153,30 +157,32 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	return a, nil
 }
 
-// settings compiles cfg into the gateway's per-request settings, with a new
-// privacy engine around the long-lived keys, GeoIP holder and spool.
-func (a *app) settings(cfg *config.Config) (gateway.Settings, error) {
+// settings compiles cfg into the plan and the gateway's per-request
+// settings, with a new privacy engine around the long-lived keys, GeoIP
+// holder and spool.
+func (a *app) settings(cfg *config.Config) (gateway.Settings, *plan.Plan, error) {
 	return a.settingsWith(cfg, a.geo)
 }
 
 // settingsWith is settings with the GeoIP holder g.
-func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Settings, error) {
-	var gvl *consent.GVL
-	if path := cfg.Consent.TCF.GVLFile; path != "" {
-		// Re-read on every reload, like the GeoIP database: reload is how a
-		// refreshed vendor list is picked up.
-		var err error
-		if gvl, err = consent.LoadGVL(path); err != nil {
-			return gateway.Settings{}, fmt.Errorf("consent.tcf.gvl_file: %w", err)
-		}
-	}
-	engine, err := anonymize.New(cfg, anonymize.Deps{Keys: a.keys, Geo: g, Clock: a.clock, GVL: gvl})
+func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Settings, *plan.Plan, error) {
+	// The vendor list is re-read on every reload, like the GeoIP database:
+	// reload is how a refreshed list is picked up.
+	gvl, err := wiring.LoadGVL(cfg)
 	if err != nil {
-		return gateway.Settings{}, err
+		return gateway.Settings{}, nil, err
 	}
-	deliverer := a.withSuppression(gateway.NewDeliverer(engine, a.recordSink(), a.delivery)) // privacy.go
+	compiled, err := wiring.Compile(cfg, gvl)
+	if err != nil {
+		return gateway.Settings{}, nil, err
+	}
+	engine, err := anonymize.New(compiled, anonymize.Deps{Keys: a.keys, Geo: g, Clock: a.clock})
+	if err != nil {
+		return gateway.Settings{}, nil, err
+	}
+	deliverer := a.withSuppression(delivery.NewDeliverer(engine, a.recordSink(), a.delivery)) // privacy.go
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
-		// The spool blocks (pipelineOptions); shed the other endpoints.
+		// The spool blocks (wiring.PipelineOptions); shed the other endpoints.
 		if sp.WhenFull == config.WhenFullShed {
 			deliverer = deliverer.ShedWhenFull(event.KindBeacon, event.KindBLE)
 		} else {
@@ -185,7 +191,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 	}
 	optOut, err := openOptOut(&cfg.BLE)
 	if err != nil {
-		return gateway.Settings{}, err
+		return gateway.Settings{}, nil, err
 	}
 	s := gateway.Settings{
 		OptOut:           optOut,
@@ -211,7 +217,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 			s.Sites[site.ID] = site.Origins
 		}
 	}
-	return s, nil
+	return s, compiled, nil
 }
 
 // warnNoVendor logs each destination that gets no event where GDPR
@@ -231,14 +237,10 @@ func newKeyring(p *config.Pseudonym, clk clock.Clock) (*pseudonym.Keyring, error
 	o := pseudonym.Options{Period: p.Period.D(), Mode: pseudonym.Ephemeral, Clock: clk}
 	if p.Mode == config.PseudonymDerived {
 		o.Mode = pseudonym.Derived
-		b, err := p.ReadSecret()
-		if err != nil {
-			return nil, fmt.Errorf("pseudonym secret: %w", err)
+		var err error
+		if o.Secret, err = wiring.LoadSecret(p); err != nil {
+			return nil, err
 		}
-		if o.Secret, err = pseudonym.NewSecret(b); err != nil {
-			return nil, fmt.Errorf("pseudonym secret: %w", err)
-		}
-		clear(b)
 	}
 	return pseudonym.New(o)
 }
@@ -272,7 +274,7 @@ func (a *app) reload(log *slog.Logger) error {
 		return err
 	}
 	a.reloads.Inc()
-	log.Info("config reloaded", "config", a.configName, "policy", anonymize.PolicyVersion(a.live.Load()))
+	log.Info("config reloaded", "config", a.configName, "policy", a.plan.Load().Version())
 	return nil
 }
 
@@ -283,12 +285,12 @@ func (a *app) tryReload(log *slog.Logger) error {
 	}
 	cfg.Apply(a.overrides)
 	old := a.live.Load()
-	if cfg.Pseudonym != old.Pseudonym {
-		// The keyring lives as long as the process, so that an ephemeral
-		// key is not lost (and pseudonyms do not jump) on reload. Keep the
-		// running settings, so records name the policy actually applied.
-		log.Warn("pseudonym settings changed: they apply on the next restart; the running keys stay")
-		cfg.Pseudonym = old.Pseudonym
+	// Settings read only at start (listeners, server timeouts, pseudonym
+	// keys, spool, destinations' transport, ...) keep their running values:
+	// cfg then describes what runs, and records name the policy applied.
+	changes, err := wiring.PrepareReload(old, cfg)
+	if err != nil {
+		return err
 	}
 	// Re-read the database even when its path is unchanged: reload is how a
 	// refreshed file is picked up. It goes into a new holder that the new
@@ -301,34 +303,23 @@ func (a *app) tryReload(log *slog.Logger) error {
 			return fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
 		}
 	}
-	if restartOnlyChanged(old, cfg) {
-		log.Warn("listeners, spool or destinations changed: those apply on the next restart")
-	}
-	// The spool's full policy is fixed when it opens, and the Deliverer's
-	// shedding must match it: keep the running one.
-	cfg.Spool.WhenFull, cfg.Spool.PixelWhenFull = old.Spool.WhenFull, old.Spool.PixelWhenFull
-	settings, err := a.settingsWith(cfg, nextGeo)
+	settings, compiled, err := a.settingsWith(cfg, nextGeo)
 	if err != nil {
 		return err
 	}
+	// Every step succeeded: only now does anything running change.
 	a.gateway.Update(settings)
 	a.geo = nextGeo
 	a.live.Store(cfg)
+	a.plan.Store(compiled)
+	if len(changes.NeedRestart) > 0 {
+		log.Warn("some changed settings apply only on the next restart; their running values stay",
+			"needs_restart", strings.Join(changes.NeedRestart, " "))
+	}
+	if len(changes.Applied) > 0 {
+		log.Info("changed settings applied", "applied", strings.Join(changes.Applied, " "))
+	}
 	return nil
-}
-
-// restartOnlyChanged reports whether settings that apply only at start
-// differ.
-func restartOnlyChanged(old, cfg *config.Config) bool {
-	return old.Server.Listen != cfg.Server.Listen || old.Server.Admin != cfg.Server.Admin || old.Spool != cfg.Spool || bleAtStart(old.BLE) != bleAtStart(cfg.BLE) ||
-		!reflect.DeepEqual(old.Destinations, cfg.Destinations)
-}
-
-// bleAtStart is the part of the ble section read only at start: the
-// opt-out list is read again on every reload.
-func bleAtStart(b config.BLE) config.BLE {
-	b.OptOutFile, b.OptOutKeyFile = "", ""
-	return b
 }
 
 // ready reports whether the spool accepts writes.

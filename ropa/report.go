@@ -5,18 +5,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 )
 
-// Report is the record of processing for one config. Build makes it; it
-// holds the config it was built from and reads it when rendering, so render
-// a Report before changing that config.
+// Report is the record of processing for one config. Build makes it from
+// the plan the engine runs (what each field becomes, who receives what)
+// and the config's declarations (controller, recipients' roles, retention,
+// transport); it reads both when rendering, so render a Report before
+// changing that config.
 type Report struct {
 	// Source is the name of the config file ("" for the embedded default).
 	Source string
-	// PolicyVersion is anonymize.PolicyVersion of the config: the "policy"
-	// field of every record produced under it.
+	// PolicyVersion is the plan's version: the "policy" field of every
+	// record produced under it.
 	PolicyVersion string
 	// Generated is when the report was built; WriteMarkdown and WriteHTML
 	// print it. Set it before rendering for a reproducible document.
@@ -26,13 +29,15 @@ type Report struct {
 	// Destinations describes every destination, in config order.
 	Destinations []Destination
 
-	cfg *config.Config
+	cfg   *config.Config
+	plan  *plan.Plan
+	facts Facts
 }
 
 // State is what one consent state's policy collects and who receives it.
 type State struct {
 	// Name is the state, as under policies in the config.
-	Name config.PolicyName
+	Name plan.State
 	// When says when the state applies, in words.
 	When string
 	// Reachable is false when the configured purposes can never select this
@@ -61,7 +66,7 @@ type Destination struct {
 	// Address is where it writes: a directory, a URL, or brokers and topic.
 	Address string
 	// Requires lists the purposes that must all be granted, as in the config.
-	Requires config.PurposeSet
+	Requires consent.Purposes
 	// States lists the states whose events it receives, with conditions.
 	States []string
 	// Vendor says on what TCF basis it receives events where GDPR applies.
@@ -69,29 +74,30 @@ type Destination struct {
 	// OwnPolicy is whether it sets policies of its own.
 	OwnPolicy bool
 	// Rules are its field rules per state it receives (indexed by
-	// config.PolicyName; nil for a state it never receives).
+	// plan.State; nil for a state it never receives).
 	Rules [3][]FieldRule
 }
 
 // Build makes the record of processing for cfg, which must be a config
-// that passed config.Parse (or config.Default).
-func Build(cfg *config.Config) *Report {
+// that passed config.Parse (or config.Default), and p, the plan compiled
+// from it (wiring.Compile).
+func Build(cfg *config.Config, p *plan.Plan) *Report {
 	r := &Report{
 		Source:        cfg.Source(),
-		PolicyVersion: anonymize.PolicyVersion(cfg),
+		PolicyVersion: p.Version(),
 		Generated:     time.Now().UTC(),
 		cfg:           cfg,
+		plan:          p,
+		facts:         FactsOf(cfg),
 	}
-	enabled := config.NewPurposeSet(cfg.Consent.Purposes...)
-	for _, st := range []config.PolicyName{config.PolicyNone, config.PolicyAnalytics, config.PolicyAds} {
-		s := State{Name: st, When: stateWhen(st), Reachable: reachable(st, enabled), Rules: Rules(cfg, st)}
+	for st := plan.StateNone; st < plan.NumStates; st++ {
+		s := State{Name: st, When: stateWhen(st), Reachable: p.Reachable(st), Rules: Rules(p, r.facts, st)}
 		if s.Reachable {
-			for i := range cfg.Destinations {
-				d := &cfg.Destinations[i]
-				if ok, extra := receives(st, config.NewPurposeSet(d.Requires...)); ok {
-					rc := Recipient{Destination: d.Name}
+			for i := range p.Destinations {
+				if ok, extra := p.Receives(i, st); ok {
+					rc := Recipient{Destination: p.Destinations[i].Name}
 					if extra != 0 {
-						rc.Condition = extra.String()
+						rc.Condition = purposeWords(extra)
 					}
 					s.Recipients = append(s.Recipients, rc)
 				}
@@ -100,15 +106,15 @@ func Build(cfg *config.Config) *Report {
 		r.States = append(r.States, s)
 	}
 	for i := range cfg.Destinations {
-		d := &cfg.Destinations[i]
-		rd := Destination{Name: d.Name, Type: d.Type, Address: destinationAddress(d), Requires: config.NewPurposeSet(d.Requires...),
-			Vendor: vendorBasis(&d.TCF, cfg.Consent.TCF.GVLFile != ""), OwnPolicy: d.Policies != cfg.Policies}
+		d, pd := &cfg.Destinations[i], &p.Destinations[i]
+		rd := Destination{Name: d.Name, Type: d.Type, Address: destinationAddress(d), Requires: pd.Requires,
+			Vendor: vendorBasis(&d.TCF, cfg.Consent.TCF.GVLFile != ""), OwnPolicy: p.DistinctPolicies(i)}
 		for _, s := range r.States {
 			for _, rc := range s.Recipients {
 				if rc.Destination != d.Name {
 					continue
 				}
-				rd.Rules[s.Name] = DestinationRules(cfg, i, s.Name)
+				rd.Rules[s.Name] = DestinationRules(p, r.facts, i, s.Name)
 				if rc.Condition != "" {
 					rd.States = append(rd.States, s.Name.String()+" (when "+rc.Condition+" is also granted)")
 				} else {
@@ -121,43 +127,14 @@ func Build(cfg *config.Config) *Report {
 	return r
 }
 
-func stateWhen(st config.PolicyName) string {
+func stateWhen(st plan.State) string {
 	switch st {
-	case config.PolicyAnalytics:
+	case plan.StateAnalytics:
 		return "analytics is granted and ads is not"
-	case config.PolicyAds:
+	case plan.StateAds:
 		return "analytics and ads are both granted"
 	}
 	return "analytics is not granted (including every request without a consent signal, unless consent.default grants analytics)"
-}
-
-// stateBase returns the purposes a state implies and those it excludes.
-func stateBase(st config.PolicyName) (implied, excluded config.PurposeSet) {
-	switch st {
-	case config.PolicyAnalytics:
-		return config.NewPurposeSet(config.PurposeAnalytics), config.NewPurposeSet(config.PurposeAds)
-	case config.PolicyAds:
-		return config.NewPurposeSet(config.PurposeAnalytics, config.PurposeAds), 0
-	}
-	return 0, config.NewPurposeSet(config.PurposeAnalytics)
-}
-
-// reachable reports whether the enabled purposes can select st: a purpose
-// not in consent.purposes is never granted.
-func reachable(st config.PolicyName, enabled config.PurposeSet) bool {
-	implied, _ := stateBase(st)
-	return enabled.Covers(implied)
-}
-
-// receives reports whether a destination requiring req gets events of
-// state st, and which purposes beyond those the state implies must also be
-// granted. Config validation guarantees req is within consent.purposes.
-func receives(st config.PolicyName, req config.PurposeSet) (bool, config.PurposeSet) {
-	implied, excluded := stateBase(st)
-	if req&excluded != 0 {
-		return false, 0
-	}
-	return true, req &^ implied
 }
 
 func destinationAddress(d *config.Destination) string {
@@ -204,4 +181,10 @@ func tcfList(ps []config.TCFPurpose) string {
 		ids = append(ids, strconv.Itoa(int(p)))
 	}
 	return strings.Join(ids, ", ")
+}
+
+// purposeWords lists purposes as the config writes them: "analytics, ads",
+// or "none".
+func purposeWords(p consent.Purposes) string {
+	return strings.ReplaceAll(p.String(), ",", ", ")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // The visitor hash always hashes the address truncated to these prefixes,
@@ -36,35 +37,52 @@ type FieldRule struct {
 	Kept bool
 }
 
-// Rules returns the field rules of the policy for state, in record order.
-func Rules(cfg *config.Config, state config.PolicyName) []FieldRule {
-	return policyRules(cfg, cfg.Policies.Get(state))
+// Facts are what the rules need to know beside the plan: settings that
+// decide no record's content themselves but whether a rule can apply, and
+// where the pseudonym secret lives.
+type Facts struct {
+	// GeoDatabase: geoip.database is set, so a geo level can apply.
+	GeoDatabase bool
+	// SecretSource names where the derived-mode secret comes from, in
+	// words ("the file /etc/beacongate/secret").
+	SecretSource string
+}
+
+// FactsOf returns the facts of cfg.
+func FactsOf(cfg *config.Config) Facts {
+	return Facts{GeoDatabase: cfg.GeoIP.Database != "", SecretSource: secretWhere(&cfg.Pseudonym)}
+}
+
+// Rules returns the field rules of the site-wide policy for state, in
+// record order, as the engine compiled from p applies them.
+func Rules(p *plan.Plan, f Facts, state plan.State) []FieldRule {
+	return policyRules(p, f, &p.Policies[state])
 }
 
 // DestinationRules returns the field rules destination i gets in state: its
 // own policy, which is the site-wide one where it sets nothing.
-func DestinationRules(cfg *config.Config, i int, state config.PolicyName) []FieldRule {
-	return policyRules(cfg, cfg.Destinations[i].Policies.Get(state))
+func DestinationRules(p *plan.Plan, f Facts, i int, state plan.State) []FieldRule {
+	return policyRules(p, f, &p.Destinations[i].Policies[state])
 }
 
-// policyRules returns the field rules of policy p, in record order.
-func policyRules(cfg *config.Config, p *config.Policy) []FieldRule {
+// policyRules returns the field rules of policy pol, in record order.
+func policyRules(p *plan.Plan, f Facts, pol *plan.Policy) []FieldRule {
 	rules := []FieldRule{
-		ipRule(p.IP),
-		geoRule(cfg, p),
-		uaRule(p.UserAgent.Action),
-		botRule(p.Bots),
-		httpClientRule(cfg, p.HTTPClients),
-		urlRule(p.URL),
-		referrerRule(p.Referrer),
-		idRule(cfg, "user_id", "User ids", "the site's user id (uid), e.g. a login", p.UserID),
-		idRule(cfg, "client_id", "Client ids", "the tracker's client id (cid), e.g. a first-party cookie value", p.ClientID),
-		idRule(cfg, "device_id", "Device ids (BLE MAC addresses, advertising ids, app instance ids)", "BLE sightings: mac, adid or app_instance_id", p.DeviceID),
-		visitorRule(cfg, p),
-		languageRule(p.AcceptLanguage),
-		propertiesRule(cfg, p.Properties),
+		ipRule(pol),
+		geoRule(p, f, pol),
+		uaRule(pol.UA),
+		botRule(pol.Bots),
+		httpClientRule(p, pol.HTTPClients),
+		urlRule(pol.URL),
+		referrerRule(pol.Referrer),
+		idRule(p, f, "user_id", "User ids", "the site's user id (uid), e.g. a login", pol.UserID),
+		idRule(p, f, "client_id", "Client ids", "the tracker's client id (cid), e.g. a first-party cookie value", pol.ClientID),
+		idRule(p, f, "device_id", "Device ids (BLE MAC addresses, advertising ids, app instance ids)", "BLE sightings: mac, adid or app_instance_id", pol.DeviceID),
+		visitorRule(p, f, pol),
+		languageRule(pol.Language),
+		propertiesRule(p, pol.Properties),
 	}
-	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 {
+	if s2s := p.ServerToServerSites; len(s2s) > 0 {
 		for i := range rules {
 			switch f := &rules[i]; f.Field {
 			case "ip", "geo", "visitor_hash":
@@ -78,10 +96,10 @@ func policyRules(cfg *config.Config, p *config.Policy) []FieldRule {
 	return rules
 }
 
-func ipRule(r config.IPRule) FieldRule {
-	f := FieldRule{Field: "ip", Category: "IP address", Source: "the client address (the peer, or server.client_ip_header when the peer is in server.trusted_proxies)", Action: r.Action.String()}
-	switch r.Action {
-	case config.IPTruncate:
+func ipRule(r *plan.Policy) FieldRule {
+	f := FieldRule{Field: "ip", Category: "IP address", Source: "the client address (the peer, or server.client_ip_header when the peer is in server.trusted_proxies)", Action: r.IP.String()}
+	switch r.IP {
+	case plan.IPTruncate:
 		f.Kept = true
 		f.Action = "truncate /" + strconv.Itoa(r.V4Prefix) + " (IPv4), /" + strconv.Itoa(r.V6Prefix) + " (IPv6)"
 		f.Treatment = "truncated to /" + strconv.Itoa(r.V4Prefix) + " (IPv4) and /" + strconv.Itoa(r.V6Prefix) +
@@ -93,7 +111,7 @@ func ipRule(r config.IPRule) FieldRule {
 		case r.V4Prefix > 24 || r.V6Prefix > 64:
 			f.Treatment += "; prefixes longer than /24 (IPv4) or /64 (IPv6) can single out one household or device"
 		}
-	case config.IPKeep:
+	case plan.IPKeep:
 		f.Kept = true
 		f.Treatment = "recorded in full"
 	default:
@@ -102,27 +120,27 @@ func ipRule(r config.IPRule) FieldRule {
 	return f
 }
 
-func geoRule(cfg *config.Config, p *config.Policy) FieldRule {
-	f := FieldRule{Field: "geo", Category: "Location", Source: "derived from the IP address with the GeoIP database", Action: p.Geo.Level.String()}
-	if p.Geo.Level != config.GeoNone && p.Geo.Grid > 0 {
-		f.Action += ", grid " + formatFloat(p.Geo.Grid) + "°"
+func geoRule(pl *plan.Plan, facts Facts, p *plan.Policy) FieldRule {
+	f := FieldRule{Field: "geo", Category: "Location", Source: "derived from the IP address with the GeoIP database", Action: p.Geo.String()}
+	if p.Geo != plan.GeoNone && p.Grid > 0 {
+		f.Action += ", grid " + formatFloat(p.Grid) + "°"
 	}
 	switch {
-	case p.Geo.Level == config.GeoNone:
+	case p.Geo == plan.GeoNone:
 		f.Treatment = "not recorded"
-	case cfg.GeoIP.Database == "":
+	case !facts.GeoDatabase:
 		f.Action += " (no geoip.database: none)"
-		f.Treatment = "not recorded: no GeoIP database is configured (the policy would allow " + p.Geo.Level.String() + ")"
+		f.Treatment = "not recorded: no GeoIP database is configured (the policy would allow " + p.Geo.String() + ")"
 	default:
 		f.Kept = true
-		f.Treatment = "kept down to " + geoLevelWords(p.Geo.Level)
-		if p.Geo.Grid > 0 {
-			f.Treatment += ", with coordinates rounded to a " + formatFloat(p.Geo.Grid) + "° grid (about " +
-				formatFloat(roundTo(p.Geo.Grid*111.2, 1)) + " km north-south)"
+		f.Treatment = "kept down to " + geoLevelWords(p.Geo)
+		if p.Grid > 0 {
+			f.Treatment += ", with coordinates rounded to a " + formatFloat(p.Grid) + "° grid (about " +
+				formatFloat(roundTo(p.Grid*111.2, 1)) + " km north-south)"
 		} else {
 			f.Treatment += ", without coordinates"
 		}
-		if cfg.GeoIP.LookupFrom == config.LookupTruncated {
+		if pl.GeoFromTruncated {
 			f.Treatment += "; looked up from the address after the ip rule, so the full address is not used"
 		} else {
 			f.Treatment += "; looked up from the full address in memory, before it is truncated or dropped"
@@ -131,25 +149,25 @@ func geoRule(cfg *config.Config, p *config.Policy) FieldRule {
 	return f
 }
 
-func geoLevelWords(l config.GeoLevel) string {
+func geoLevelWords(l plan.GeoLevel) string {
 	switch l {
-	case config.GeoContinent:
+	case plan.GeoContinent:
 		return "the continent"
-	case config.GeoCountry:
+	case plan.GeoCountry:
 		return "the continent and country"
-	case config.GeoRegion:
+	case plan.GeoRegion:
 		return "the continent, country and first-level region"
 	}
 	return "the continent, country, region and city"
 }
 
-func uaRule(a config.UAAction) FieldRule {
+func uaRule(a plan.UAAction) FieldRule {
 	f := FieldRule{Field: "user_agent", Category: "Device and browser data", Source: "the User-Agent header", Action: a.String()}
 	switch a {
-	case config.UAReduce:
+	case plan.UAReduce:
 		f.Kept = true
 		f.Treatment = "reduced to browser family and major version, operating system family, device class (desktop, mobile, ...) and whether it is a known crawler or HTTP client library (and which); the header itself is not recorded"
-	case config.UAKeep:
+	case plan.UAKeep:
 		f.Kept = true
 		f.Treatment = "recorded as sent (the full User-Agent header), plus the reduced form"
 	default:
@@ -158,13 +176,13 @@ func uaRule(a config.UAAction) FieldRule {
 	return f
 }
 
-func botRule(a config.BotAction) FieldRule {
+func botRule(a plan.BotAction) FieldRule {
 	f := FieldRule{Field: "bots", Category: "Crawler traffic", Source: "requests whose User-Agent is a known crawler: search engine and other bots, headless browsers, uptime checkers", Action: a.String()}
 	switch a {
-	case config.BotsFlag:
+	case plan.BotsFlag:
 		f.Kept = true
 		f.Treatment = "kept and marked as bot"
-	case config.BotsKeep:
+	case plan.BotsKeep:
 		f.Kept = true
 		f.Treatment = "kept like any other event"
 	default:
@@ -173,35 +191,35 @@ func botRule(a config.BotAction) FieldRule {
 	return f
 }
 
-func httpClientRule(cfg *config.Config, a config.BotAction) FieldRule {
+func httpClientRule(p *plan.Plan, a plan.BotAction) FieldRule {
 	f := FieldRule{Field: "http_clients", Category: "HTTP client traffic",
 		Source: "requests whose User-Agent is an HTTP client library or tool (python-requests, okhttp, Go-http-client, Java, Dart, curl, ...), as app backends, store boxes and native apps send them", Action: a.String()}
 	switch a {
-	case config.BotsFlag:
+	case plan.BotsFlag:
 		f.Kept = true
 		f.Treatment = "kept and marked as http_client"
-	case config.BotsKeep:
+	case plan.BotsKeep:
 		f.Kept = true
 		f.Treatment = "kept like any other event; they are not bots"
 	default:
 		f.Treatment = "the whole event is discarded"
 	}
-	if s2s := anonymize.ServerToServerSites(cfg); len(s2s) > 0 && a != config.BotsKeep {
+	if s2s := p.ServerToServerSites; len(s2s) > 0 && a != plan.BotsKeep {
 		f.Treatment += "; always kept, unmarked, for the server-to-server sites " + strings.Join(s2s, ", ")
 	}
 	return f
 }
 
-func urlRule(a config.URLAction) FieldRule {
+func urlRule(a plan.URLAction) FieldRule {
 	f := FieldRule{Field: "url", Category: "Page URL", Source: "the url field (the pixel falls back to the Referer header)", Action: a.String()}
 	switch a {
-	case config.URLPath:
+	case plan.URLPath:
 		f.Kept = true
 		f.Treatment = "scheme, host and path only (no query, no fragment); path segments holding personal data are replaced by markers such as [email]"
-	case config.URLClean:
+	case plan.URLClean:
 		f.Kept = true
 		f.Treatment = "scheme, host, path, query and fragment, with click ids, sensitive parameters and any parameter or path segment holding personal data removed (see Free-text scanning)"
-	case config.URLKeep:
+	case plan.URLKeep:
 		f.Kept = true
 		f.Treatment = "recorded as sent, without any scanning"
 	default:
@@ -210,19 +228,19 @@ func urlRule(a config.URLAction) FieldRule {
 	return f
 }
 
-func referrerRule(a config.ReferrerAction) FieldRule {
+func referrerRule(a plan.ReferrerAction) FieldRule {
 	f := FieldRule{Field: "referrer", Category: "Referrer URL", Source: "the ref field", Action: a.String()}
 	switch a {
-	case config.ReferrerOrigin:
+	case plan.ReferrerOrigin:
 		f.Kept = true
 		f.Treatment = "scheme and host only"
-	case config.ReferrerPath:
+	case plan.ReferrerPath:
 		f.Kept = true
 		f.Treatment = "scheme, host and path only; path segments holding personal data are replaced by markers"
-	case config.ReferrerClean:
+	case plan.ReferrerClean:
 		f.Kept = true
 		f.Treatment = "like the page URL under clean: click ids, sensitive parameters and personal data removed"
-	case config.ReferrerKeep:
+	case plan.ReferrerKeep:
 		f.Kept = true
 		f.Treatment = "recorded as sent, without any scanning"
 	default:
@@ -231,36 +249,44 @@ func referrerRule(a config.ReferrerAction) FieldRule {
 	return f
 }
 
-func idRule(cfg *config.Config, field, category, source string, a config.IDAction) FieldRule {
+func idRule(p *plan.Plan, facts Facts, field, category, source string, a plan.IDAction) FieldRule {
 	f := FieldRule{Field: field, Category: category, Source: source, Action: a.String()}
-	if a != config.IDPseudonymize {
+	if a != plan.IDPseudonymize {
 		f.Treatment = "not recorded"
 		return f
 	}
 	f.Kept = true
-	f.Action = "pseudonymize (" + cfg.Pseudonym.Mode.String() + " key, " + cfg.Pseudonym.Period.String() + ")"
-	f.Treatment = "replaced by a pseudonym: " + PseudonymSummary(&cfg.Pseudonym)
+	f.Action = "pseudonymize (" + keyMode(p.Pseudonym) + " key, " + config.Duration(p.Pseudonym.Period).String() + ")"
+	f.Treatment = "replaced by a pseudonym: " + PseudonymSummary(p.Pseudonym, facts)
 	if field == "device_id" {
 		f.Treatment += "; the kind of id (mac, adid, app_instance) is recorded with it"
 	}
 	return f
 }
 
+// keyMode names the pseudonym key mode as the config does.
+func keyMode(p plan.Pseudonym) string {
+	if p.Derived {
+		return "derived"
+	}
+	return "ephemeral"
+}
+
 // PseudonymSummary says in one sentence how pseudonyms are made under p and
 // who can re-identify.
-func PseudonymSummary(p *config.Pseudonym) string {
-	s := "HMAC-SHA256 of the site and the id (so sites cannot join their visitors), with a key that rotates every " + durationWords(p.Period.D())
-	if p.Mode == config.PseudonymDerived {
-		return s + "; derived: whoever holds the secret in " + secretWhere(p) +
+func PseudonymSummary(p plan.Pseudonym, facts Facts) string {
+	s := "HMAC-SHA256 of the site and the id (so sites cannot join their visitors), with a key that rotates every " + durationWords(p.Period)
+	if p.Derived {
+		return s + "; derived: whoever holds the secret in " + facts.SecretSource +
 			" can recompute every period's key, link periods and confirm a guessed id"
 	}
 	return s + "; ephemeral: the key is random and never stored, so nobody can re-identify after rotation"
 }
 
-func visitorRule(cfg *config.Config, p *config.Policy) FieldRule {
+func visitorRule(pl *plan.Plan, facts Facts, p *plan.Policy) FieldRule {
 	f := FieldRule{Field: "visitor_hash", Category: "Visitor hash", Source: "computed from the site, the IP address and the reduced user agent", Action: "off"}
 	switch {
-	case !cfg.Pseudonym.VisitorHash:
+	case !pl.Pseudonym.VisitorHash:
 		f.Action = "off (pseudonym.visitor_hash: false)"
 		f.Treatment = "not computed (pseudonym.visitor_hash is false)"
 	case !p.VisitorHash:
@@ -271,8 +297,8 @@ func visitorRule(cfg *config.Config, p *config.Policy) FieldRule {
 		f.Treatment = "HMAC-SHA256 of the site, the address truncated to /" + strconv.Itoa(visitorV4Bits) + " (IPv4) or /" +
 			strconv.Itoa(visitorV6Bits) + " (IPv6) and the reduced user agent, with a new key every " + dayWords(pseudonym.DefaultVisitorPeriod) +
 			": it counts unique visitors and cannot link one period to the next"
-		if cfg.Pseudonym.Mode == config.PseudonymDerived {
-			f.Treatment += "; derived: whoever holds the secret in " + secretWhere(&cfg.Pseudonym) + " can recompute it"
+		if pl.Pseudonym.Derived {
+			f.Treatment += "; derived: whoever holds the secret in " + facts.SecretSource + " can recompute it"
 		} else {
 			f.Treatment += "; ephemeral: the key is random and never stored"
 		}
@@ -280,9 +306,9 @@ func visitorRule(cfg *config.Config, p *config.Policy) FieldRule {
 	return f
 }
 
-func languageRule(a config.LanguageAction) FieldRule {
+func languageRule(a plan.LanguageAction) FieldRule {
 	f := FieldRule{Field: "accept_language", Category: "Language", Source: "the Accept-Language header", Action: a.String()}
-	if a == config.LanguagePrimary {
+	if a == plan.LanguagePrimary {
 		f.Kept = true
 		f.Treatment = "the first language only, without region (\"de\" from \"de-DE,de;q=0.9,en;q=0.8\")"
 	} else {
@@ -291,18 +317,18 @@ func languageRule(a config.LanguageAction) FieldRule {
 	return f
 }
 
-func propertiesRule(cfg *config.Config, a config.PropertiesAction) FieldRule {
+func propertiesRule(p *plan.Plan, a plan.PropertiesAction) FieldRule {
 	f := FieldRule{Field: "properties", Category: "Custom properties", Source: "props (beacons) or p.<name> query parameters (pixel)", Action: a.String()}
 	switch {
-	case a != config.PropertiesAllowlist:
+	case a != plan.PropertiesAllowlist:
 		f.Treatment = "none recorded"
-	case len(cfg.Properties.Allow) == 0:
+	case len(p.Properties) == 0:
 		f.Action = "allowlist (empty)"
 		f.Treatment = "none recorded: properties.allow is empty"
 	default:
 		f.Kept = true
-		f.Action = "allowlist: " + strings.Join(cfg.Properties.Allow, ", ")
-		f.Treatment = "only " + strings.Join(cfg.Properties.Allow, ", ") +
+		f.Action = "allowlist: " + strings.Join(p.Properties, ", ")
+		f.Treatment = "only " + strings.Join(p.Properties, ", ") +
 			"; string values are scanned and e-mail addresses, phone numbers, card numbers, IBANs and tokens are replaced by markers; other properties are dropped"
 	}
 	return f

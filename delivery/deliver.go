@@ -1,4 +1,9 @@
-package gateway
+// Package delivery runs the privacy engine on each event the gateway hands
+// over and appends its records to the spool, one per distinct destination
+// policy, routed to the destinations that share it: the step between the
+// HTTP package (requests → events) and package upstream (spool →
+// destinations). It counts what the engine decided.
+package delivery
 
 import (
 	"errors"
@@ -9,6 +14,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/freelist"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -23,7 +29,7 @@ type readySpool interface {
 	Ready() error
 }
 
-// Deliverer is the EventHandler that runs the privacy engine on each event
+// Deliverer is the gateway.EventHandler that runs the privacy engine on each event
 // and appends its records to the spool: one per distinct policy among the
 // destinations whose required purposes the event's consent covers, routed
 // to the destinations that share it. It is immutable; a config reload
@@ -31,7 +37,7 @@ type readySpool interface {
 type Deliverer struct {
 	engine   *anonymize.Engine
 	spool    Spool
-	metrics  *DeliveryMetrics
+	metrics  *Metrics
 	shed     [4]bool // by event.Kind: refuse at once while the spool is full
 	ready    readySpool
 	suppress Suppressor // nil: no suppression list (suppress.go)
@@ -39,7 +45,7 @@ type Deliverer struct {
 
 // NewDeliverer returns a Deliverer. The engine routes: destination i of its
 // config is upstream.RouteTo(i).
-func NewDeliverer(engine *anonymize.Engine, spool Spool, m *DeliveryMetrics) *Deliverer {
+func NewDeliverer(engine *anonymize.Engine, spool Spool, m *Metrics) *Deliverer {
 	return &Deliverer{engine: engine, spool: spool, metrics: m}
 }
 
@@ -73,7 +79,7 @@ type delivery struct {
 	checked bool // the shedding check ran for this event
 }
 
-var deliveries = newFreeList(1024, func() *delivery { return &delivery{buf: make([]byte, 0, 16<<10)} })
+var deliveries = freelist.New(1024, func() *delivery { return &delivery{buf: make([]byte, 0, 16<<10)} })
 
 // EmitRecord implements anonymize.Emitter: it appends one record to the
 // spool. Before the event's first record it refuses the event while the
@@ -89,16 +95,16 @@ func (dv *delivery) EmitRecord(rec []byte, dests anonymize.Dests) error {
 	return d.spool.Append(rec, upstream.Route(dests))
 }
 
-// HandleEvent implements EventHandler.
+// HandleEvent implements gateway.EventHandler.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
 	if d.suppress != nil && d.suppress.Suppressed(e) {
 		return nil // before anything else: not anonymized, not stored
 	}
-	dv := deliveries.get()
+	dv := deliveries.Get()
 	dv.d, dv.kind, dv.checked = d, e.Kind, false
 	buf, res, err := d.engine.AppendRecords(dv.buf[:0], e, dv)
 	dv.buf, dv.d = buf[:0], nil
-	deliveries.put(dv)
+	deliveries.Put(dv)
 	m := d.metrics
 	if res.Records > 0 {
 		m.records[res.State].Add(float64(res.Records))
@@ -147,7 +153,7 @@ var (
 )
 
 // countConsentProblems counts each malformed and each rejected signal.
-func (m *DeliveryMetrics) countConsentProblems(malformed, rejected consent.SignalSet) {
+func (m *Metrics) countConsentProblems(malformed, rejected consent.SignalSet) {
 	if malformed|rejected == 0 {
 		return
 	}
@@ -171,9 +177,9 @@ const (
 	numDrops
 )
 
-// DeliveryMetrics counts what the Deliverer decides. Create it once and share
+// Metrics counts what the Deliverer decides. Create it once and share
 // it across reloads.
-type DeliveryMetrics struct {
+type Metrics struct {
 	records  [3]prometheus.Counter
 	dropped  [numDrops]prometheus.Counter
 	scrubbed [scrub.KindLast + 1]prometheus.Counter
@@ -184,8 +190,8 @@ type DeliveryMetrics struct {
 	vendorRefused    [consent.NumVendorReasons]prometheus.Counter
 }
 
-// NewDeliveryMetrics registers the delivery counters on reg (nil: unregistered).
-func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
+// NewMetrics registers the delivery counters on reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
 	records := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_records_total",
 		Help: "Records produced (one per distinct destination policy of an event), by the consent state whose policy applied.",
@@ -217,7 +223,7 @@ func NewDeliveryMetrics(reg prometheus.Registerer) *DeliveryMetrics {
 	if reg != nil {
 		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps, vendor)
 	}
-	m := &DeliveryMetrics{droppedProps: droppedProps}
+	m := &Metrics{droppedProps: droppedProps}
 	for r := consent.VendorReason(1); r < consent.NumVendorReasons; r++ {
 		m.vendorRefused[r] = vendor.WithLabelValues(r.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package wiring
 
 import (
 	"crypto/tls"
@@ -14,9 +14,10 @@ import (
 	"github.com/beacongate/beacongate/upstream"
 )
 
-// pipelineOptions maps the config's spool and destinations onto the
-// upstream package's options.
-func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (upstream.Options, error) {
+// PipelineOptions maps the config's spool and destinations onto package
+// upstream's options, reading the files they name (TLS certificates, SASL
+// passwords). reg and log go to the pipeline; reg may be nil.
+func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (upstream.Options, error) {
 	sp := &cfg.Spool
 	o := upstream.Options{
 		DataDir: cfg.Server.DataDir,
@@ -37,7 +38,7 @@ func pipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 	}
 	if sp.WhenFull == config.WhenFullBlock || sp.PixelWhenFull == config.WhenFullBlock {
 		// One spool serves both policies: it blocks, and the Deliverer
-		// sheds the endpoints whose policy is shed (see wire.go).
+		// sheds the endpoints whose policy is shed (ShedKinds).
 		o.Spool.WhenFull = upstream.FullBlock
 	}
 	for i := range cfg.Destinations {
@@ -95,23 +96,9 @@ func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
 		o.KeyField = "client" // the client id's pseudonym: per-visitor order
 	}
 	if k.TLS.Enabled {
-		t := &tls.Config{ServerName: k.TLS.ServerName, MinVersion: tls.VersionTLS12}
-		if k.TLS.CAFile != "" {
-			pem, err := os.ReadFile(k.TLS.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("tls.ca_file: %w", err)
-			}
-			t.RootCAs = x509.NewCertPool()
-			if !t.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate in it", k.TLS.CAFile)
-			}
-		}
-		if k.TLS.CertFile != "" {
-			cert, err := tls.LoadX509KeyPair(k.TLS.CertFile, k.TLS.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("tls.cert_file / key_file: %w", err)
-			}
-			t.Certificates = []tls.Certificate{cert}
+		t, err := tlsClientConfig(&k.TLS)
+		if err != nil {
+			return nil, err
 		}
 		o.TLS = t
 	}
@@ -127,4 +114,49 @@ func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// natsOptions maps a nats destination's settings onto the upstream options.
+func natsOptions(n *config.NATSDestination) (*upstream.NATSOptions, error) {
+	o := &upstream.NATSOptions{URLs: n.URLs, Subject: n.Subject, Stream: n.Stream,
+		MaxPending: n.MaxPending, AckTimeout: n.AckTimeout.D(), CredentialsFile: n.CredentialsFile,
+		CheckStream: n.CheckStream}
+	switch n.SubjectBy {
+	case config.NATSSubjectSite:
+		o.SubjectBy = upstream.NATSSubjectSite
+	case config.NATSSubjectKind:
+		o.SubjectBy = upstream.NATSSubjectKind
+	}
+	if n.TLS.Enabled {
+		t, err := tlsClientConfig(&n.TLS)
+		if err != nil {
+			return nil, err
+		}
+		o.TLS = t
+	}
+	return o, nil
+}
+
+// tlsClientConfig builds a client TLS configuration from the config's tls
+// block.
+func tlsClientConfig(c *config.TLS) (*tls.Config, error) {
+	t := &tls.Config{ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.ca_file: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate in it", c.CAFile)
+		}
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.cert_file / key_file: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
 }

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import "github.com/beacongate/beacongate/event"
 

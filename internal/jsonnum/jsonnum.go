@@ -1,4 +1,7 @@
-package anonymize
+// Package jsonnum checks JSON number literals without allocating: the gateway
+// refuses bodies holding numbers no consumer can decode, and the engine
+// leaves such property values out of records.
+package jsonnum
 
 // maxFloatHalfway holds the digits of 2^1024 - 2^970, the number halfway
 // between the largest float64 (1.7976931348623157e308) and the next power

@@ -5,10 +5,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // tcfPurposeNames are the IAB TCF v2.2 purpose names, by id.
@@ -68,7 +68,7 @@ func (r *Report) document() *doc {
 	r.consent(d)
 	r.states(d)
 	r.pseudonyms(d)
-	scanning(d, cfg)
+	scanning(d, cfg, r.plan)
 	r.recipients(d)
 	r.retention(d)
 	r.retail(d)     // retail.go
@@ -104,8 +104,8 @@ func (r *Report) overview(d *doc) {
 		items = append(items, l)
 	}
 	items = append(items, line("Purposes used: ", codeList(names(cfg.Consent.Purposes)), ". A purpose not listed is never granted, whatever a signal says."))
-	def := config.NewPurposeSet(cfg.Consent.Default...)
-	items = append(items, line("Without any consent signal: granted ", code(def.String()), ", so the ", code(config.PolicyFor(def).String()), " policy applies."))
+	def := r.plan.Consent.Evaluator.Default
+	items = append(items, line("Without any consent signal: granted ", code(purposeWords(def)), ", so the ", code(plan.StateOf(def).String()), " policy applies."))
 	var reach []string
 	for _, s := range r.States {
 		if s.Reachable {
@@ -252,8 +252,8 @@ func (r *Report) states(d *doc) {
 		d.heading(3, "state-"+s.Name.String(), "State ", code(s.Name.String()))
 		d.para("Applies when ", s.When, ". Policy ", code("policies."+s.Name.String()), ".")
 		if !s.Reachable {
-			implied, _ := stateBase(s.Name)
-			d.para("This state never applies with this configuration: it needs ", code(implied.String()),
+			implied, _ := s.Name.Purposes()
+			d.para("This state never applies with this configuration: it needs ", code(purposeWords(implied)),
 				", and not all of them are in ", code("consent.purposes"), ". Its policy is listed for completeness.")
 		}
 		var rows [][]inline
@@ -294,7 +294,7 @@ func (r *Report) pseudonyms(d *doc) {
 	p := &r.cfg.Pseudonym
 	d.heading(2, "pseudonyms", "4. Pseudonyms and re-identification")
 	items := []inline{
-		line("Mode ", code(p.Mode.String()), ", period ", code(p.Period.String()), ": ", PseudonymSummary(p), "."),
+		line("Mode ", code(p.Mode.String()), ", period ", code(p.Period.String()), ": ", PseudonymSummary(r.plan.Pseudonym, r.facts), "."),
 		line("A pseudonym is HMAC-SHA256 over the site and the identifier, cut to 128 bits (22 characters of base64url). It cannot be reversed; it can only be confirmed by someone who holds the period's key and guesses the identifier."),
 		line("Periods are counted from the Unix epoch in UTC: a period that divides 24h starts at 00:00 UTC on every gateway instance. An event stamped just before a period ends is still hashed with that period's key for ",
 			code(config.Duration(pseudonym.DefaultGrace).String()), " after the end."),
@@ -320,8 +320,8 @@ func (r *Report) pseudonyms(d *doc) {
 	d.list(items...)
 }
 
-func scanning(d *doc, cfg *config.Config) {
-	o := anonymize.ScrubOptions(&cfg.Scan) // what anonymize.New compiles its cleaner from
+func scanning(d *doc, cfg *config.Config, p *plan.Plan) {
+	o := p.Scan // what the engine compiles its cleaner from
 	d.heading(2, "scanning", "5. Free-text and URL scanning")
 	d.para("Page URLs and referrers under the ", code("path"), " and ", code("clean"), " rules, the site id, the event name, keys and string or number values of allowlisted properties, BLE store and sensor names, and the raw user agent where a policy keeps it are scanned under every policy. Percent-escapes are decoded first (up to eight nested rounds; a value still escaped after that is removed), and base64 runs are decoded to look for e-mail addresses. What is found:")
 	items := []inline{
@@ -345,7 +345,7 @@ func scanning(d *doc, cfg *config.Config) {
 	d.para("Structure comes before scanning. A site may declare the routes of its pages (", code("sites[].routes"), "): a page URL matching one keeps its literal segments and treats each placeholder by its type (",
 		code("{sku}"), ", ", code("{number}"), ", ", code("{slug}"), " and ", code("{uuid}"), " keep a value of their shape, ", code("{opaque}"), " or ", code("{id}"), " always becomes ", code("{id}"),
 		"). Without a match, where a policy keeps the path only, a segment is kept only when it has the shape of a path word (letters, digits and dashes, at most ",
-		code(strconv.Itoa(shapeLen(cfg))), " bytes, at most ", code(strconv.Itoa(shapeDigits(cfg))), " % digits, few case changes), else it becomes ", code("{id}"),
+		code(strconv.Itoa(shapeLen(o.Shape))), " bytes, at most ", code(strconv.Itoa(shapeDigits(o.Shape))), " % digits, few case changes), else it becomes ", code("{id}"),
 		". When a site lists origins, its page URLs must use one of their hosts: a sub-domain is reduced to it, any other host drops the URL.")
 	if len(routed) > 0 {
 		d.list(routed...)
@@ -355,12 +355,12 @@ func scanning(d *doc, cfg *config.Config) {
 	d.para("Each record lists the kinds removed from it in a ", code("scrubbed"), " field, and the gateway counts them per kind (",
 		code("beacongate_anonymize_scrubbed_total"), ").")
 	var keep []string
-	for _, st := range []config.PolicyName{config.PolicyNone, config.PolicyAnalytics, config.PolicyAds} {
-		p := cfg.Policies.Get(st)
-		if p.URL == config.URLKeep {
+	for st := plan.StateNone; st < plan.NumStates; st++ {
+		p := &p.Policies[st]
+		if p.URL == plan.URLKeep {
 			keep = append(keep, "url in "+st.String())
 		}
-		if p.Referrer == config.ReferrerKeep {
+		if p.Referrer == plan.ReferrerKeep {
 			keep = append(keep, "referrer in "+st.String())
 		}
 	}
@@ -586,16 +586,16 @@ func sorted(s []string) []string {
 	return out
 }
 
-func shapeLen(cfg *config.Config) int {
-	if cfg.Scan.PathMaxLength > 0 {
-		return cfg.Scan.PathMaxLength
+func shapeLen(s scrub.Shape) int {
+	if s.MaxLength > 0 {
+		return s.MaxLength
 	}
 	return scrub.DefaultPathMaxLength
 }
 
-func shapeDigits(cfg *config.Config) int {
-	if cfg.Scan.PathMaxDigitPercent > 0 {
-		return cfg.Scan.PathMaxDigitPercent
+func shapeDigits(s scrub.Shape) int {
+	if s.MaxDigitPercent > 0 {
+		return s.MaxDigitPercent
 	}
 	return scrub.DefaultPathMaxDigitPercent
 }

@@ -1,4 +1,4 @@
-package anonymize
+package jsonnum
 
 import (
 	"encoding/json"

@@ -9,7 +9,7 @@ import (
 // the key that fills it; once all are set the list says so, and the
 // controller's statements appear in the report (escaped in HTML).
 func TestReportToComplete(t *testing.T) {
-	_, _, text := render(t, Build(parse(t, "")))
+	_, _, text := render(t, build(t, parse(t, "")))
 	for _, want := range []string{"To complete", "Controller: set privacy.controller.name.", "Data protection officer: set privacy.controller.dpo.",
 		"Legal basis for analytics: set privacy.legal_basis.analytics.", "Role of the recipient of local: set privacy.recipients.local.role",
 		"Country of the recipient of local: set privacy.recipients.local.country.", "Retention of local: set privacy.retention.local"} {
@@ -31,7 +31,7 @@ privacy:
   recipients:
     local: {role: processor, country: DE, transfer: none (EEA)}
 `)
-	_, html, text := render(t, Build(full))
+	_, html, text := render(t, build(t, full))
 	for _, want := range []string{"Controller: Shop <GmbH> & Co", "Legal basis for analytics: consent, Art. 6(1)(a) GDPR",
 		"Recipient of local: processor; country DE; transfer mechanism none (EEA)", "Nothing: every item of the record is stated"} {
 		if !strings.Contains(text, want) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
@@ -16,6 +17,7 @@ import (
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // TestReportClaimsMatchRecords runs the real engine over sample events for
@@ -23,7 +25,7 @@ import (
 // fails when the report's "kept" and "dropped" claims for that recipient
 // differ from the record the destination actually gets.
 func TestReportClaimsMatchRecords(t *testing.T) {
-	files, _ := filepath.Glob("../../examples/*.yaml")
+	files, _ := filepath.Glob("../examples/*.yaml")
 	if len(files) < 3 {
 		t.Fatalf("examples: %v", files)
 	}
@@ -51,11 +53,11 @@ func TestReportClaimsMatchRecords(t *testing.T) {
 		if cfg.GeoIP.Database != "" {
 			deps.Geo = g // the test database stands in for the configured one
 		}
-		en, err := anonymize.New(cfg, deps)
+		en, err := anonymize.New(compile(t, cfg), deps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Build(cfg)
+		r := build(t, cfg)
 		site := "any"
 		for _, s := range cfg.Sites {
 			if !s.ServerToServer {
@@ -68,7 +70,7 @@ func TestReportClaimsMatchRecords(t *testing.T) {
 				if rules == nil {
 					continue
 				}
-				state := config.PolicyName(st)
+				state := plan.State(st)
 				for _, ble := range []bool{false, true} {
 					e := claimsEvent(cfg, site, consentFor(state, rd.Requires), ble, now)
 					recipients, _ := en.Recipients(e)
@@ -105,15 +107,15 @@ func TestReportClaimsMatchRecords(t *testing.T) {
 }
 
 // consentFor returns explicit consent selecting state and covering req.
-func consentFor(state config.PolicyName, req config.PurposeSet) string {
+func consentFor(state plan.State, req consent.Purposes) string {
 	var names []string
 	switch state {
-	case config.PolicyAnalytics:
+	case plan.StateAnalytics:
 		names = append(names, "analytics")
-	case config.PolicyAds:
+	case plan.StateAds:
 		names = append(names, "analytics", "ads")
 	}
-	for _, p := range []config.Purpose{config.PurposeAnalytics, config.PurposeAds, config.PurposePersonalization, config.PurposePreciseGeo, config.PurposeDeviceStorage} {
+	for _, p := range []consent.Purpose{consent.Analytics, consent.Ads, consent.Personalization, consent.PreciseGeo, consent.DeviceStorage} {
 		if req.Has(p) && !strings.Contains(strings.Join(names, ","), p.String()) {
 			names = append(names, p.String())
 		}
@@ -189,11 +191,11 @@ func fieldPresent(field string, rec map[string]json.RawMessage, ble bool) (prese
 // TestReportVendorBasis: the report names each recipient's TCF basis,
 // including the without_vendor flag, and whether its policy is its own.
 func TestReportVendorBasis(t *testing.T) {
-	cfg, err := config.Load("../../examples/shop-retargeting.yaml")
+	cfg, err := config.Load("../examples/shop-retargeting.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, _, text := render(t, Build(cfg))
+	md, _, text := render(t, build(t, cfg))
 	for _, want := range []string{
 		"IAB TCF vendor 755: only events whose TC string gives this vendor consent for purposes 1, 3, 4, 7",
 		"our own processing, not a TCF vendor (tcf.without_vendor)",

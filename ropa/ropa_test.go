@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 // render returns the Markdown, the HTML and the HTML's text content.
@@ -86,7 +87,7 @@ func checkTables(t *testing.T, md string) {
 
 func loadExample(t *testing.T, name string) *config.Config {
 	t.Helper()
-	c, err := config.Load(filepath.Join("..", "..", "examples", name))
+	c, err := config.Load(filepath.Join("..", "examples", name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -103,7 +104,7 @@ func parse(t *testing.T, yaml string) *config.Config {
 }
 
 func TestReportExamples(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	paths, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
 	if err != nil || len(paths) < 3 {
 		t.Fatalf("examples: %v, %d found; want at least 3", err, len(paths))
 	}
@@ -113,7 +114,7 @@ func TestReportExamples(t *testing.T) {
 	}
 	for name, cfg := range cfgs {
 		t.Run(name, func(t *testing.T) {
-			r := Build(cfg)
+			r := build(t, cfg)
 			md, _, text := render(t, r)
 			checkTables(t, md)
 			for _, s := range []string{"# Record of processing activities", "## 1. Overview", "## 2. Consent", "### 2.2 Signals honoured",
@@ -124,7 +125,7 @@ func TestReportExamples(t *testing.T) {
 					t.Errorf("Markdown lacks %q", s)
 				}
 			}
-			v := anonymize.PolicyVersion(cfg)
+			v := compile(t, cfg).Version()
 			if r.PolicyVersion != v || !strings.Contains(md, "`"+v+"`") || !strings.Contains(text, v) {
 				t.Errorf("policy version %s missing", v)
 			}
@@ -134,7 +135,7 @@ func TestReportExamples(t *testing.T) {
 				}
 			}
 			for _, st := range []config.PolicyName{config.PolicyNone, config.PolicyAnalytics, config.PolicyAds} {
-				p := cfg.Policies.Get(st)
+				p := cfg.Policies.Get(st) // the file's words against the report's
 				if p.IP.Action == config.IPTruncate {
 					want := "truncated to /" + strconv.Itoa(p.IP.V4Prefix) + " (IPv4) and /" + strconv.Itoa(p.IP.V6Prefix) + " (IPv6)"
 					if !strings.Contains(text, want) {
@@ -160,8 +161,8 @@ policies:
   analytics:
     ip: {action: truncate, v4_prefix: 16, v6_prefix: 56}
 `)
-	_, _, baseText := render(t, Build(base))
-	_, _, text := render(t, Build(changed))
+	_, _, baseText := render(t, build(t, base))
+	_, _, text := render(t, build(t, changed))
 	f := func(text, s string, want bool) {
 		t.Helper()
 		if strings.Contains(text, s) != want {
@@ -175,7 +176,7 @@ policies:
 	f(text, "rotates every 12h;", true)
 	f(text, "rotates every 24h", false)
 	f(text, "ephemeral: the key is random and never stored", true)
-	if Build(base).PolicyVersion == Build(changed).PolicyVersion {
+	if build(t, base).PolicyVersion == build(t, changed).PolicyVersion {
 		t.Error("policy version did not change with the policy")
 	}
 
@@ -186,20 +187,20 @@ policies:
   analytics:
     geo: {level: city, grid: 0.1}
 `)
-	_, _, text = render(t, Build(derived))
+	_, _, text = render(t, build(t, derived))
 	f(text, "rotates every 168h (7 days); derived: whoever holds the secret in the environment variable BG_TEST_SECRET can recompute", true)
 	f(text, "coordinates rounded to a 0.1° grid (about 11.1 km", true)
 	f(text, "nobody can re-identify after rotation", false)
 
 	// The full-spool policy of the pixel is stated as configured.
 	f(baseText, "Pixel events when the spool is full (pixel_when_full: shed): pixel events are dropped and counted", true)
-	_, _, text = render(t, Build(parse(t, "spool: {pixel_when_full: block, block_timeout: 3s}")))
+	_, _, text = render(t, build(t, parse(t, "spool: {pixel_when_full: block, block_timeout: 3s}")))
 	f(text, "Pixel events when the spool is full (pixel_when_full: block): pixel events wait up to 3s for space", true)
 	f(text, "When the spool is full (when_full: shed): new beacon and BLE requests are refused (HTTP 503)", true)
 }
 
 func TestReportRecipients(t *testing.T) {
-	shop := Build(loadExample(t, "shop-retargeting.yaml"))
+	shop := build(t, loadExample(t, "shop-retargeting.yaml"))
 	got := map[string][]string{}
 	for _, s := range shop.States {
 		for _, rc := range s.Recipients {
@@ -222,7 +223,7 @@ destinations:
   - {name: local, type: file}
   - {name: storage, type: file, requires: [device_storage]}
 `)
-	r := Build(c)
+	r := build(t, c)
 	if r.States[2].Reachable || len(r.States[2].Recipients) != 0 {
 		t.Errorf("ads state: reachable %v, recipients %v; want unreachable, none", r.States[2].Reachable, r.States[2].Recipients)
 	}
@@ -242,7 +243,7 @@ func TestReportEscapesHostileValues(t *testing.T) {
 	c.Destinations[0].Name = hostile
 	c.Properties.Allow = []string{"a" + hostile, "pipe|`tick`"}
 	c.Sites = []config.Site{{ID: "s&<b>", Origins: []string{"https://x.example\n| injected | row |"}}}
-	r := Build(c)
+	r := build(t, c)
 	r.Generated = time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
 	md, html, text := render(t, r)
 	if strings.Contains(html, "<script") || strings.Contains(html, "<b>") {
@@ -263,7 +264,7 @@ func TestReportEscapesHostileValues(t *testing.T) {
 	checkTables(t, md)
 	// Without '<' the property list is a code span; '|' must not split the cell there either.
 	c.Properties.Allow = []string{"pipe|`tick`"}
-	md2, _, _ := render(t, Build(c))
+	md2, _, _ := render(t, build(t, c))
 	checkTables(t, md2)
 	if !strings.Contains(md2, "| `` properties: allowlist: pipe\\|`tick` `` |") {
 		t.Error("property list not rendered as an escaped code span")
@@ -274,9 +275,9 @@ func TestReportEscapesHostileValues(t *testing.T) {
 }
 
 func TestReportRules(t *testing.T) {
-	f := func(cfg *config.Config, st config.PolicyName, field, action string, kept bool) {
+	f := func(cfg *config.Config, st plan.State, field, action string, kept bool) {
 		t.Helper()
-		for _, r := range Rules(cfg, st) {
+		for _, r := range Rules(compile(t, cfg), FactsOf(cfg), st) {
 			if r.Field == field {
 				if r.Action != action || r.Kept != kept {
 					t.Errorf("%s %s: action %q kept %v; want %q %v", st, field, r.Action, r.Kept, action, kept)
@@ -287,29 +288,29 @@ func TestReportRules(t *testing.T) {
 		t.Errorf("%s: no rule for %s", st, field)
 	}
 	def := config.Default()
-	f(def, config.PolicyNone, "ip", "drop", false)
-	f(def, config.PolicyAnalytics, "ip", "truncate /24 (IPv4), /48 (IPv6)", true)
-	f(def, config.PolicyNone, "geo", "country (no geoip.database: none)", false)
-	f(def, config.PolicyNone, "user_id", "drop", false)
-	f(def, config.PolicyAnalytics, "user_id", "pseudonymize (ephemeral key, 24h)", true)
-	f(def, config.PolicyAnalytics, "properties", "allowlist (empty)", false)
-	f(def, config.PolicyAds, "bots", "drop", false)
-	f(def, config.PolicyAds, "http_clients", "keep", true)
-	f(def, config.PolicyNone, "http_clients", "keep", true)
-	f(parse(t, "policies: {analytics: {http_clients: drop}}"), config.PolicyAnalytics, "http_clients", "drop", false)
-	f(def, config.PolicyAds, "user_agent", "keep", true)
+	f(def, plan.StateNone, "ip", "drop", false)
+	f(def, plan.StateAnalytics, "ip", "truncate /24 (IPv4), /48 (IPv6)", true)
+	f(def, plan.StateNone, "geo", "country (no geoip.database: none)", false)
+	f(def, plan.StateNone, "user_id", "drop", false)
+	f(def, plan.StateAnalytics, "user_id", "pseudonymize (ephemeral key, 24h)", true)
+	f(def, plan.StateAnalytics, "properties", "allowlist (empty)", false)
+	f(def, plan.StateAds, "bots", "drop", false)
+	f(def, plan.StateAds, "http_clients", "keep", true)
+	f(def, plan.StateNone, "http_clients", "keep", true)
+	f(parse(t, "policies: {analytics: {http_clients: drop}}"), plan.StateAnalytics, "http_clients", "drop", false)
+	f(def, plan.StateAds, "user_agent", "keep", true)
 	shop := loadExample(t, "shop-retargeting.yaml")
-	f(shop, config.PolicyAds, "geo", "city, grid 0.1°", true)
-	f(shop, config.PolicyAnalytics, "properties", "allowlist: product_id, category, cart_value, currency, step", true)
+	f(shop, plan.StateAds, "geo", "city, grid 0.1°", true)
+	f(shop, plan.StateAnalytics, "properties", "allowlist: product_id, category, cart_value, currency, step", true)
 	off := parse(t, "pseudonym: {visitor_hash: false}")
-	f(off, config.PolicyNone, "visitor_hash", "off (pseudonym.visitor_hash: false)", false)
-	f(def, config.PolicyNone, "visitor_hash", "daily hash", true)
+	f(off, plan.StateNone, "visitor_hash", "off (pseudonym.visitor_hash: false)", false)
+	f(def, plan.StateNone, "visitor_hash", "daily hash", true)
 }
 
 func TestReportHTMLFile(t *testing.T) {
 	// The HTML must stand alone: no external references of any kind.
 	var b bytes.Buffer
-	if err := Build(config.Default()).WriteHTML(&b); err != nil {
+	if err := build(t, config.Default()).WriteHTML(&b); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"src=", "href=", "@import", "url("} {
@@ -324,7 +325,7 @@ func TestReportHTMLFile(t *testing.T) {
 func TestReportServerToServer(t *testing.T) {
 	shop := loadExample(t, "shop-retargeting.yaml")
 	var b bytes.Buffer
-	if err := Build(shop).WriteMarkdown(&b); err != nil {
+	if err := build(t, shop).WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
@@ -339,7 +340,7 @@ func TestReportServerToServer(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	for _, r := range Rules(config.Default(), config.PolicyAnalytics) {
+	for _, r := range Rules(compile(t, config.Default()), FactsOf(config.Default()), plan.StateAnalytics) {
 		if strings.Contains(r.Treatment, "server-to-server") {
 			t.Errorf("%s: %q mentions server-to-server sites, and there are none", r.Field, r.Treatment)
 		}
@@ -357,17 +358,33 @@ func TestReportRetailSection(t *testing.T) {
 		}
 		return b.String()
 	}
-	retail := markdown(Build(loadExample(t, "retail-ble.yaml")))
+	retail := markdown(build(t, loadExample(t, "retail-ble.yaml")))
 	for _, want := range []string{"## 8. Retail stores (BLE sightings)", "ble.output: aggregates", "k = 5", "-75 dBm", "`15m` interval", "beacongate optout add|remove|list"} {
 		if !strings.Contains(retail, want) {
 			t.Errorf("retail-ble report lacks %q", want)
 		}
 	}
-	shop := markdown(Build(loadExample(t, "shop-retargeting.yaml")))
+	shop := markdown(build(t, loadExample(t, "shop-retargeting.yaml")))
 	if !strings.Contains(shop, "ble.output: sightings") || strings.Contains(shop, "k = ") {
 		t.Error("the shop report must describe per-sighting records and no aggregation")
 	}
 	if !strings.Contains(shop, "No opt-out list is configured") {
 		t.Error("the shop report must say that no opt-out list is configured")
 	}
+}
+
+// compile compiles cfg as the server does.
+func compile(t testing.TB, cfg *config.Config) *plan.Plan {
+	t.Helper()
+	p, err := wiring.Compile(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// build makes the report of cfg from its compiled plan.
+func build(t testing.TB, cfg *config.Config) *Report {
+	t.Helper()
+	return Build(cfg, compile(t, cfg))
 }

@@ -1,0 +1,585 @@
+// Package explain is the dry run behind "beacongate explain": it drives the
+// real gateway handler with one sample request, on an engine built from the
+// same plan the server compiles, and reports per consent state every field
+// as it arrived, what the policy does with it and what the record holds,
+// and per destination whether it gets the event, the record it gets, and
+// why not. Nothing is stored or sent.
+package explain
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/plan"
+	"github.com/beacongate/beacongate/ropa"
+)
+
+// Options are what an Explainer is built from: what the server would build
+// from its config.
+type Options struct {
+	// Plan is the compiled policy; Facts what the report's rules need
+	// beside it (ropa.FactsOf of the config).
+	Plan  *plan.Plan
+	Facts ropa.Facts
+	// Settings are the gateway settings the server would use; their
+	// Handler is replaced, so nothing is spooled.
+	Settings gateway.Settings
+	// Deps are the engine's keys, GeoIP database and clock.
+	Deps anonymize.Deps
+	// MaxHeaderBytes and MaxBodyBytes are the server's limits
+	// (server.max_header_bytes, server.max_body_bytes): fasthttp's server
+	// refuses larger requests before the gateway sees them.
+	MaxHeaderBytes, MaxBodyBytes int
+	// Notes are printed with every explanation (a stand-in key, a missing
+	// database).
+	Notes []string
+	// NoGeo: a configured GeoIP database could not be opened here.
+	NoGeo bool
+}
+
+// Explainer runs sample requests through the gateway and the engine. It is
+// the gateway's EventHandler: events arrive in HandleEvent, synchronously
+// inside Gateway.Handle. It is not safe for concurrent use.
+type Explainer struct {
+	plan           *plan.Plan
+	facts          ropa.Facts
+	engine         *anonymize.Engine
+	gw             *gateway.Gateway
+	notes          []string
+	noGeo          bool
+	maxHeaderBytes int
+	maxBodyBytes   int
+	events         []Event
+	rejected       string // the reason of the last rejection, from the gateway's OnReject hook
+}
+
+// New builds an Explainer.
+func New(o Options) (*Explainer, error) {
+	engine, err := anonymize.New(o.Plan, o.Deps)
+	if err != nil {
+		return nil, err
+	}
+	x := &Explainer{plan: o.Plan, facts: o.Facts, engine: engine, notes: o.Notes, noGeo: o.NoGeo,
+		maxHeaderBytes: o.MaxHeaderBytes, maxBodyBytes: o.MaxBodyBytes}
+	s := o.Settings
+	s.Handler = x
+	x.gw = gateway.New(s, nil)
+	x.gw.OnReject(func(reason string) { x.rejected = reason })
+	return x, nil
+}
+
+// Output is everything explain prints; its JSON form is the -json output.
+type Output struct {
+	Config   string   `json:"config"`
+	Policy   string   `json:"policy"`
+	Notes    []string `json:"notes"`
+	Request  Request  `json:"request"`
+	Response Response `json:"response"`
+	Rejected *Reject  `json:"rejected"`
+	Events   []Event  `json:"events"`
+}
+
+type Request struct {
+	Form     string `json:"form"` // "http", "url" or "json"
+	Method   string `json:"method"`
+	URI      string `json:"uri"`
+	ClientIP string `json:"peer_ip"`
+}
+
+type Response struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body,omitempty"` // text bodies only
+}
+
+type Reject struct {
+	Reason string `json:"reason"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+type Event struct {
+	Kind    string  `json:"kind"`
+	Consent Consent `json:"consent"`
+	States  []Case  `json:"states"`
+	// Recipients says, per destination, whether it gets this event under
+	// the request's own signals, the record it gets, and why not.
+	Recipients []Recipient `json:"recipients"`
+}
+
+type Recipient struct {
+	Destination string          `json:"destination"`
+	Gets        bool            `json:"gets"`
+	Why         string          `json:"why,omitempty"`
+	Record      json.RawMessage `json:"record"`
+}
+
+type Consent struct {
+	Present     []string `json:"present"`
+	Malformed   []string `json:"malformed"`
+	Rejected    []string `json:"rejected"`
+	GDPR        string   `json:"gdpr"`
+	TCFProblems []string `json:"tcf_problems,omitempty"`
+	Decider     string   `json:"decided_by"`
+	Granted     []string `json:"granted"`
+	State       string   `json:"state"`
+}
+
+type Case struct {
+	State        string          `json:"state"`
+	Applies      bool            `json:"applies"`
+	Purposes     []string        `json:"purposes"`
+	Dropped      bool            `json:"dropped"`
+	Fields       []Row           `json:"fields"`
+	Scrubbed     []string        `json:"scrubbed"`
+	Destinations []string        `json:"destinations"`
+	Record       json.RawMessage `json:"record"`
+}
+
+type Row struct {
+	Field   string          `json:"field"`
+	Arrived string          `json:"arrived"`
+	Action  string          `json:"action"`
+	Result  json.RawMessage `json:"result"` // null when nothing is recorded
+}
+
+// Explain runs sample through the gateway as if it came from peer. The
+// sample is an HTTP request, a URL alone (a pixel GET) or a JSON body alone
+// (POST /b, or POST /ble for an object with "sightings").
+func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
+	out := &Output{Policy: x.plan.Version(), Notes: x.notes, Events: []Event{}}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	x.events, x.rejected = x.events[:0], ""
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	form, rej := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
+	out.Request = Request{Form: form, Method: string(req.Header.Method()), URI: string(req.RequestURI()), ClientIP: peer.String()}
+	if rej != nil {
+		// fasthttp's server refuses these before the gateway sees them.
+		out.Rejected = rej
+		out.Response = Response{Status: rej.Status, ContentType: "text/plain; charset=utf-8"}
+		return out
+	}
+	var ctx fasthttp.RequestCtx
+	ctx.Init(req, &net.TCPAddr{IP: peer.AsSlice(), Port: 50000}, nil)
+	x.gw.Handle(&ctx)
+	resp := &ctx.Response
+	out.Response = Response{Status: resp.StatusCode()}
+	if len(resp.Body()) > 0 { // the server sends no Content-Type without a body
+		out.Response.ContentType = string(resp.Header.ContentType())
+	}
+	if strings.HasPrefix(out.Response.ContentType, "text/") {
+		out.Response.Body = strings.TrimSpace(string(resp.Body()))
+	}
+	if reason := x.rejected; reason != "" {
+		out.Rejected = &Reject{Reason: reason, Status: resp.StatusCode()}
+		if ep := string(ctx.Path()); ep == "/p.gif" {
+			out.Rejected.Detail = "the pixel still answers 200 with the GIF, so no page shows a broken image"
+		}
+	}
+	out.Events = append(out.Events, x.events...)
+	return out
+}
+
+// buildRequest turns the sample into an HTTP request. It returns the form
+// of the sample and, for requests fasthttp's server would refuse before
+// the gateway sees them (too large, malformed), the rejection.
+func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) (string, *Reject) {
+	s := bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
+	s = bytes.TrimLeft(s, " \t\r\n")
+	trimmed := bytes.TrimRight(s, " \t\r\n")
+	switch {
+	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
+		path := "/b"
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(trimmed, &obj) == nil && obj["sightings"] != nil {
+			path = "/ble"
+		}
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI(path)
+		req.Header.SetContentType("application/json")
+		req.SetBody(trimmed)
+		if len(trimmed) > maxBody {
+			return "json", &Reject{Reason: "body_too_large", Status: fasthttp.StatusRequestEntityTooLarge}
+		}
+		return "json", nil
+	case !bytes.ContainsAny(trimmed, "\r\n") && (bytes.HasPrefix(trimmed, []byte("http://")) ||
+		bytes.HasPrefix(trimmed, []byte("https://")) || bytes.HasPrefix(trimmed, []byte("/"))):
+		req.Header.SetMethod(fasthttp.MethodGet)
+		req.SetRequestURIBytes(trimmed)
+		return "url", nil
+	}
+	raw, n := normalizeHTTP(s)
+	if n > maxHeader {
+		return "http", &Reject{Reason: "header_too_large", Status: fasthttp.StatusRequestHeaderFieldsTooLarge,
+			Detail: "the request head has " + strconv.Itoa(n) + " bytes; server.max_header_bytes is " + strconv.Itoa(maxHeader)}
+	}
+	if err := req.ReadLimitBody(bufio.NewReader(bytes.NewReader(raw)), maxBody); err != nil {
+		req.Reset()
+		first, _, _ := bytes.Cut(raw, []byte("\r\n"))
+		if f := strings.Fields(string(first)); len(f) >= 2 {
+			req.Header.SetMethod(f[0])
+			req.SetRequestURI(f[1])
+		}
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			return "http", &Reject{Reason: "body_too_large", Status: fasthttp.StatusRequestEntityTooLarge}
+		}
+		// fasthttp quotes the whole buffer after the reason; the reason is enough.
+		detail, _, _ := strings.Cut(err.Error(), ": buffer size=")
+		return "http", &Reject{Reason: "malformed_request", Status: fasthttp.StatusBadRequest, Detail: detail}
+	}
+	return "http", nil
+}
+
+// normalizeHTTP rewrites a hand-written request for the parser: CRLF line
+// endings, "HTTP/1.1" added to a request line without a version, and
+// Content-Length set to the body's length (a hand-edited body rarely
+// matches its header). It returns the request and the length of its head.
+func normalizeHTTP(s []byte) ([]byte, int) {
+	text := strings.ReplaceAll(string(s), "\r\n", "\n")
+	head, body, _ := strings.Cut(text, "\n\n")
+	body = strings.TrimRight(body, "\r\n")
+	lines := strings.Split(strings.TrimRight(head, "\r\n"), "\n")
+	if f := strings.Fields(lines[0]); len(f) == 2 {
+		lines[0] = f[0] + " " + f[1] + " HTTP/1.1"
+	}
+	var b strings.Builder
+	hasHost := false
+	for i, l := range lines {
+		name, _, _ := strings.Cut(l, ":")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "content-length", "transfer-encoding":
+			if i > 0 {
+				continue
+			}
+		case "host":
+			hasHost = hasHost || i > 0
+		}
+		b.WriteString(l + "\r\n")
+	}
+	if !hasHost {
+		b.WriteString("Host: beacongate.invalid\r\n")
+	}
+	if body != "" {
+		b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n")
+	}
+	b.WriteString("\r\n")
+	n := b.Len()
+	b.WriteString(body)
+	return []byte(b.String()), n
+}
+
+// HandleEvent implements gateway.EventHandler: it runs the engine on e for
+// the real signals and for each forced state. e is only read, and nothing
+// of it is kept: every value is copied into strings.
+func (x *Explainer) HandleEvent(e *event.Event) error {
+	ans := x.engine.Decide(e)
+	realRec, real := x.engine.AppendRecord(make([]byte, 0, 16<<10), e)
+	ev := Event{Kind: e.Kind.String(), Consent: Consent{
+		Present:   setNames(ans.Present.String()),
+		Malformed: setNames(ans.Malformed.String()),
+		Rejected:  setNames(ans.Rejected.String()),
+		GDPR:      ans.GDPR.String(),
+		Decider:   ans.Decider.String(),
+		Granted:   setNames(real.Purposes.String()),
+		State:     real.State.String(),
+	}}
+	if ans.TCFProblems != 0 {
+		ev.Consent.TCFProblems = ans.TCFProblems.AppendStrings(nil)
+	}
+	for st := anonymize.StateNone; st <= anonymize.StateAds; st++ {
+		rec, res := realRec, real
+		if st != real.State {
+			rec, res = x.engine.AppendRecordAs(make([]byte, 0, 16<<10), e, st)
+		}
+		ev.States = append(ev.States, x.explainCase(e, rec, res, st == real.State))
+	}
+	recipients, _ := x.engine.Recipients(e)
+	for _, r := range recipients {
+		rec := json.RawMessage("null")
+		if r.Record != nil {
+			rec = json.RawMessage(r.Record)
+		}
+		ev.Recipients = append(ev.Recipients, Recipient{Destination: r.Name, Gets: r.Gets, Why: r.Why, Record: rec})
+	}
+	x.events = append(x.events, ev)
+	return nil
+}
+
+// setNames splits a comma-separated set as the consent package prints it
+// ("none" for the empty set) into names.
+func setNames(s string) []string {
+	if s == "" || s == "none" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+// explainCase lays out one state's rows from the event and the record.
+func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result, applies bool) Case {
+	c := Case{State: res.State.String(), Applies: applies, Purposes: setNames(res.Purposes.String()),
+		Dropped: res.Drop, Scrubbed: []string{}, Destinations: []string{}}
+	fields := map[string]json.RawMessage{}
+	if !res.Drop {
+		c.Record = json.RawMessage(rec)
+		if err := json.Unmarshal(rec, &fields); err != nil {
+			// The engine wrote invalid JSON: show it, and say so in place of the rows.
+			c.Record, _ = json.Marshal("invalid record: " + err.Error() + ": " + string(rec))
+		}
+	}
+	var ble map[string]json.RawMessage
+	if raw := fields["ble"]; raw != nil {
+		_ = json.Unmarshal(raw, &ble)
+	}
+	var props map[string]json.RawMessage
+	if raw := fields["props"]; raw != nil {
+		_ = json.Unmarshal(raw, &props)
+	}
+	if raw := fields["scrubbed"]; raw != nil {
+		_ = json.Unmarshal(raw, &c.Scrubbed)
+	}
+	actions := map[string]string{}
+	for _, r := range ropa.Rules(x.plan, x.facts, res.State) {
+		actions[r.Field] = r.Action
+	}
+	if x.noGeo && x.plan.Policies[res.State].Geo != plan.GeoNone {
+		actions["geo"] += " (database not available here: none)"
+	}
+	add := func(field, arrived, action string, result json.RawMessage) {
+		c.Fields = append(c.Fields, Row{Field: field, Arrived: arrived, Action: action, Result: result})
+	}
+	ip := ""
+	if e.ClientIP.IsValid() {
+		ip = e.ClientIP.String()
+	}
+	add("site", string(e.Site), "keep", fields["site"])
+	add("event", string(e.Name), "scan", fields["event"])
+	add("ip", ip, actions["ip"], fields["ip"])
+	add("geo", "(looked up from ip)", actions["geo"], fields["geo"])
+	add("user_agent", string(e.UserAgent), actions["user_agent"], fields["user_agent"])
+	add("ua (reduced)", "(parsed from user_agent)", actions["user_agent"], fields["ua"])
+	bot := "not a known crawler"
+	if res.Bot {
+		bot = "known crawler"
+	}
+	botResult := fields["bot"]
+	if res.Drop && res.Bot {
+		botResult, _ = json.Marshal("event dropped")
+	}
+	add("bots", bot, actions["bots"], botResult)
+	if res.HTTPClient {
+		clientResult := fields["http_client"]
+		if res.Drop {
+			clientResult, _ = json.Marshal("event dropped")
+		}
+		add("http_clients", "HTTP client library (not a bot)", actions["http_clients"], clientResult)
+	}
+	add("url", string(e.URL), actions["url"], fields["url"])
+	if fields["url"] != nil {
+		// Which rule (a site route, the scanner, the path-shape rule) kept
+		// or replaced each path segment.
+		for _, r := range x.engine.ExplainPath(e, res.State) {
+			result, _ := json.Marshal(r.Result)
+			add("url segment", r.Segment, r.Rule, result)
+		}
+	}
+	add("referrer", string(e.Referrer), actions["referrer"], fields["referrer"])
+	add("user_id", string(e.UserID), actions["user_id"], fields["user"])
+	add("client_id", string(e.ClientID), actions["client_id"], fields["client"])
+	add("visitor_hash", "(site + ip + user agent)", actions["visitor_hash"], fields["visitor"])
+	add("accept_language", string(e.AcceptLanguage), actions["accept_language"], fields["lang"])
+	pol := &x.plan.Policies[res.State]
+	for _, p := range e.Props {
+		action := "drop (properties: drop)"
+		if pol.Properties == plan.PropertiesAllowlist {
+			action = "drop (not in properties.allow)"
+			for _, a := range x.plan.Properties {
+				if a == string(p.Key) {
+					action = "keep (allowlisted), scan"
+				}
+			}
+		}
+		add("props."+string(p.Key), string(p.Value), action, props[string(p.Key)])
+	}
+	if e.Kind == event.KindBLE {
+		s := &e.Sighting
+		add("store", string(e.Store), "scan", ble["store"])
+		add("sensor", string(e.Sensor), "scan", ble["sensor"])
+		if len(s.UUID) > 0 {
+			add("beacon", string(s.UUID)+" "+strconv.Itoa(int(s.Major))+"/"+strconv.Itoa(int(s.Minor)), "keep",
+				joinJSON(ble, "uuid", "major", "minor"))
+		} else {
+			add("beacon", string(s.Namespace)+" "+string(s.Instance), "keep", joinJSON(ble, "namespace", "instance"))
+		}
+		add("rssi", strconv.Itoa(int(s.RSSI)), "keep", ble["rssi"])
+		add("seen", strconv.FormatInt(s.SeenAtMS, 10)+" ms", "keep", ble["seen"])
+		dev := ""
+		if len(s.DeviceID) > 0 {
+			dev = string(s.DeviceID) + " (" + s.DeviceKind.String() + ")"
+		}
+		add("device_id", dev, actions["device_id"], joinJSON(ble, "device", "device_kind"))
+	}
+	if !res.Drop {
+		for i := range x.plan.Destinations {
+			if d := &x.plan.Destinations[i]; d.Accepts(res.Purposes) {
+				c.Destinations = append(c.Destinations, d.Name)
+			}
+		}
+	}
+	return c
+}
+
+// joinJSON returns the keys of m that are present as one JSON object, or
+// nil when none is.
+func joinJSON(m map[string]json.RawMessage, keys ...string) json.RawMessage {
+	var b []byte
+	for _, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if b == nil {
+			b = append(b, '{')
+		} else {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	if b == nil {
+		return nil
+	}
+	return append(b, '}')
+}
+
+// WriteText prints out as aligned plain text.
+func (out *Output) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "beacongate explain: config %s, policy %s\n", out.Config, out.Policy)
+	for _, n := range out.Notes {
+		fmt.Fprintf(bw, "note: %s\n", n)
+	}
+	r := out.Request
+	fmt.Fprintf(bw, "\nrequest   %s %s (%s sample; client address %s)\n", r.Method, r.URI, r.Form, r.ClientIP)
+	resp := out.Response
+	fmt.Fprintf(bw, "response  %d", resp.Status)
+	if resp.ContentType != "" {
+		fmt.Fprintf(bw, " %s", resp.ContentType)
+	}
+	if resp.Body != "" {
+		fmt.Fprintf(bw, ": %s", resp.Body)
+	}
+	fmt.Fprintf(bw, "; %d event(s)\n", len(out.Events))
+	if rj := out.Rejected; rj != nil {
+		fmt.Fprintf(bw, "REJECTED  %s (status %d): no event is made; nothing is recorded or sent\n", rj.Reason, rj.Status)
+		if rj.Detail != "" {
+			fmt.Fprintf(bw, "          %s\n", rj.Detail)
+		}
+	}
+	for i, ev := range out.Events {
+		fmt.Fprintf(bw, "\n=== event %d of %d: %s\n\n", i+1, len(out.Events), ev.Kind)
+		c := ev.Consent
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "consent from the request's signals")
+		fmt.Fprintf(tw, "  present\t%s\n", listOrNone(c.Present))
+		fmt.Fprintf(tw, "  malformed\t%s\n", listOrNone(c.Malformed))
+		fmt.Fprintf(tw, "  rejected\t%s\n", listOrNone(c.Rejected))
+		if len(c.TCFProblems) > 0 {
+			fmt.Fprintf(tw, "  TCF problems\t%s\n", strings.Join(c.TCFProblems, "; "))
+		}
+		fmt.Fprintf(tw, "  gdpr flag\t%s\n", c.GDPR)
+		decider := c.Decider
+		if decider == "none" {
+			decider = "none: no signal decided, consent.default applies"
+		}
+		fmt.Fprintf(tw, "  decided by\t%s\n", decider)
+		fmt.Fprintf(tw, "  granted\t%s\n", listOrNone(c.Granted))
+		fmt.Fprintf(tw, "  state\t%s\n", c.State)
+		tw.Flush()
+		for _, sc := range ev.States {
+			mark := ""
+			if sc.Applies {
+				mark = "   <== applies to this request's signals"
+			}
+			fmt.Fprintf(bw, "\n--- state %s (purposes: %s)%s\n", sc.State, listOrNone(sc.Purposes), mark)
+			tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "  FIELD\tARRIVED\tACTION\tRESULT")
+			for _, f := range sc.Fields {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Field, orDash(flat(f.Arrived)), orDash(f.Action), resultText(f.Result))
+			}
+			tw.Flush()
+			if sc.Dropped {
+				fmt.Fprintln(bw, "  event dropped by the policy (bots: drop): no record, no destination")
+				continue
+			}
+			if len(sc.Scrubbed) > 0 {
+				fmt.Fprintf(bw, "  removed from URLs and text: %s\n", strings.Join(sc.Scrubbed, ", "))
+			}
+			fmt.Fprintf(bw, "  destinations: %s\n", listOrNone(sc.Destinations))
+			fmt.Fprintf(bw, "  record: %s\n", sc.Record)
+		}
+		fmt.Fprintln(bw, "\n--- per destination, under this request's signals")
+		for _, r := range ev.Recipients {
+			if !r.Gets {
+				fmt.Fprintf(bw, "  %s: gets nothing: %s\n", r.Destination, r.Why)
+				continue
+			}
+			fmt.Fprintf(bw, "  %s: gets %s\n", r.Destination, r.Record)
+		}
+	}
+	return bw.Flush()
+}
+
+// resultText shows a record value: strings without quotes, other values
+// as compact JSON, and "-" when nothing was recorded.
+func resultText(v json.RawMessage) string {
+	if v == nil {
+		return "-"
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return orDash(flat(s))
+	}
+	return string(v)
+}
+
+// flat makes a value safe for one aligned line: control characters (tabs
+// and line breaks would break the columns) are shown escaped.
+func flat(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
