@@ -4,7 +4,9 @@ package contact
 // bytes (an array on the caller's stack), and never grows it: every rule
 // only drops or rewrites bytes, except e164's '+', which the +1 covers.
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 func trimSpace(v []byte) []byte {
 	for len(v) > 0 && isSpace(v[0]) {
