@@ -46,8 +46,9 @@
 //	client, user     GA4 client_id (click.ga_client_id first) and user_id
 //	consent          GA4 consent.ad_user_data (ads granted) and
 //	                 ad_personalization (personalization granted); Meta
-//	                 data_processing_options ["LDU"] when the deciding
-//	                 signal is us_privacy, gpp or gpc and ads is not granted
+//	                 data_processing_options ["LDU"] and TikTok
+//	                 limited_data_use when the deciding signal is
+//	                 us_privacy, gpp or gpc and ads is not granted
 //	props            Meta custom_data, TikTok properties, GA4 params (GA4:
 //	                 session_id and engagement_time_msec pass as numbers)
 //

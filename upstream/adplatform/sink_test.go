@@ -116,35 +116,49 @@ func TestGA4Envelope(t *testing.T) {
 // the delay asked for); requests already answered for the batch are not
 // sent again on the retry.
 func TestRetryKeepsProgress(t *testing.T) {
-	srv, s, _, _ := setup(t, adplatform.Meta, nil)
-	b := batch(100, records(2500, false)...)
-	srv.Script(contract.Answer{Status: 429, RetryAfter: "7", Body: `{"error":{"message":"rate","code":4}}`})
-	var se *upstream.SendError
-	if err := send(s, b); !errors.As(err, &se) || se.RetryAfter != 7*time.Second || se.Permanent {
-		t.Fatalf("429: %v; want retryable after 7s", err)
-	}
-	// Next attempt: the first request passes, the second meets a 503.
-	srv.Script(contract.Answer{}, contract.Answer{Status: 503})
-	if err := send(s, b); err == nil || errors.As(err, &se) && se.Permanent {
-		t.Fatalf("503: %v; want retryable", err)
-	}
-	if st := srv.Stats(); st.Events != 1000 {
-		t.Fatalf("%d events after the 503; want the first 1000", st.Events)
-	}
-	// Third attempt: the rest goes; the first 1,000 are not sent again.
-	if err := send(s, b); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]int{}
-	for _, e := range srv.Events() {
-		ids[e.ID]++
-	}
-	if st := srv.Stats(); st.Events != 2500 || len(ids) != 2500 || st.Requests != 1+2+2 {
-		t.Fatalf("%d events, %d distinct, %d requests; want 2500 once each in 5 requests (429, ok+503, ok+ok)", st.Events, len(ids), st.Requests)
-	}
-	// A new batch starts afresh.
-	if err := send(s, batch(2600, records(3, false)...)); err != nil || srv.Stats().Events != 2503 {
-		t.Fatalf("next batch: %v, %d events", err, srv.Stats().Events)
+	for _, c := range []struct {
+		p        adplatform.Platform
+		n, limit int
+	}{{adplatform.Meta, 2500, 1000}, {adplatform.TikTok, 2500, 1000}, {adplatform.GA4, 60, 25}} {
+		t.Run(c.p.String(), func(t *testing.T) {
+			srv, s, _, _ := setup(t, c.p, nil)
+			recs := make([][]byte, c.n)
+			for i := range recs {
+				recs[i] = rec(i, "one-client", false) // GA4: one client, so requests of 25
+			}
+			b := batch(100, recs...)
+			srv.Script(contract.Answer{Status: 429, RetryAfter: "7", Body: `{"error":{"message":"rate","code":4}}`})
+			var se *upstream.SendError
+			if err := send(s, b); !errors.As(err, &se) || se.RetryAfter != 7*time.Second || se.Permanent {
+				t.Fatalf("429: %v; want retryable after 7s", err)
+			}
+			// Next attempt: the first request passes, the second meets a 503.
+			srv.Script(contract.Answer{}, contract.Answer{Status: 503})
+			if err := send(s, b); err == nil || errors.As(err, &se) && se.Permanent {
+				t.Fatalf("503: %v; want retryable", err)
+			}
+			if st := srv.Stats(); st.Events != c.limit {
+				t.Fatalf("%d events after the 503; want the first %d", st.Events, c.limit)
+			}
+			// Third attempt: the rest goes; the first request is not sent again.
+			if err := send(s, b); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, e := range srv.Events() {
+				seen[string(e.Raw)]++
+				if seen[string(e.Raw)] > 1 {
+					t.Fatalf("event sent twice: %s", e.Raw)
+				}
+			}
+			if st := srv.Stats(); st.Events != c.n || st.Requests != 1+2+2 || len(st.Refused) > 0 {
+				t.Fatalf("%d events in %d requests, refused %q; want %d once each in 5 requests (429, ok+503, ok+ok)", st.Events, st.Requests, st.Refused, c.n)
+			}
+			// A new batch starts afresh.
+			if err := send(s, batch(5000, recs[:3]...)); err != nil || srv.Stats().Events != c.n+3 {
+				t.Fatalf("next batch: %v, %d events", err, srv.Stats().Events)
+			}
+		})
 	}
 }
 
@@ -249,18 +263,24 @@ func TestRawContactNeverSent(t *testing.T) {
 	}
 }
 
-// Limited Data Use: a US opt-out that decided sends LDU to Meta.
-func TestMetaLDU(t *testing.T) {
-	srv, s, _, _ := setup(t, adplatform.Meta, nil)
-	r := strings.Replace(string(rec(1, "c", false)), `"consent":{"state":"ads","purposes":["analytics","ads","personalization"],"signal":"explicit"}`,
-		`"consent":{"state":"analytics","purposes":["analytics"],"signal":"us_privacy"}`, 1)
-	if err := send(s, batch(0, []byte(r), rec(2, "c", false))); err != nil {
-		t.Fatal(err)
+// Limited Data Use: a US opt-out that decided sends Meta's LDU and
+// TikTok's limited_data_use.
+func TestLimitedDataUse(t *testing.T) {
+	f := func(p adplatform.Platform, flag string) {
+		t.Helper()
+		srv, s, _, _ := setup(t, p, nil)
+		r := strings.Replace(string(rec(1, "c", false)), `"consent":{"state":"ads","purposes":["analytics","ads","personalization"],"signal":"explicit"}`,
+			`"consent":{"state":"analytics","purposes":["analytics"],"signal":"us_privacy"}`, 1)
+		if err := send(s, batch(0, []byte(r), rec(2, "c", false))); err != nil {
+			t.Fatal(err)
+		}
+		ev := srv.Events()
+		if len(ev) != 2 || !strings.Contains(string(ev[0].Raw), flag) || strings.Contains(string(ev[1].Raw), flag) {
+			t.Fatalf("%v events %s; want %s on the first only", p, ev, flag)
+		}
 	}
-	ev := srv.Events()
-	if len(ev) != 2 || !strings.Contains(string(ev[0].Raw), `"data_processing_options":["LDU"]`) || strings.Contains(string(ev[1].Raw), "LDU") {
-		t.Fatalf("events %s", ev)
-	}
+	f(adplatform.Meta, `"data_processing_options":["LDU"]`)
+	f(adplatform.TikTok, `"limited_data_use":true`)
 }
 
 // Bad credentials are a refusal (retried, dead-lettered after the auth

@@ -66,6 +66,9 @@ func (s *Sink) appendTikTokEvent(dst []byte, r *record) ([]byte, string) {
 	if r.props != nil && r.props.Len() > 0 {
 		dst = appendProps(appendKey(dst, "properties"), r.props)
 	}
+	if r.ldu() {
+		dst = append(dst, `,"limited_data_use":true`...)
+	}
 	return append(dst, '}'), ""
 }
 
