@@ -155,7 +155,8 @@ func metaAnswer(status int, body []byte) outcome {
 		transient = v.GetBool("error", "is_transient")
 	}
 	switch {
-	case code == 190 || status == 401 || status == 403:
+	case code == 190 || code == 10 || code >= 200 && code <= 299 || status == 401 || status == 403:
+		// 190: bad or expired token; 10 and 200-299: permission errors.
 		return outcome{kind: outcomeAuth}
 	case code == 4 || code == 17 || code == 32 || code == 613 || code == 80004 || status == 429:
 		return outcome{kind: outcomeRetry}
