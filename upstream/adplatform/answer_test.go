@@ -41,3 +41,18 @@ func TestAnswers(t *testing.T) {
 	f("ga4 429", ga4Answer(429, nil, 3, false), outcomeRetry)
 	f("ga4 403", ga4Answer(403, nil, 3, false), outcomeAuth)
 }
+
+func TestValidNumber(t *testing.T) {
+	f := func(s string, want bool) {
+		t.Helper()
+		if validNumber([]byte(s)) != want {
+			t.Fatalf("validNumber(%q) = %v", s, !want)
+		}
+	}
+	for _, s := range []string{"0", "-0", "12", "1.5", "-1.5e10", "1E+2", "0.0e-1"} {
+		f(s, true)
+	}
+	for _, s := range []string{"", ".", "-", "01", "1.", ".5", "1e", "nan", "inf", "+1", "1e+", "0x1"} {
+		f(s, false)
+	}
+}

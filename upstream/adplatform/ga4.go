@@ -115,8 +115,13 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 		// count sessions and engagement.
 		for _, k := range [...]string{"session_id", "engagement_time_msec"} {
 			if v := r.props.Get(k); v != nil && v.Type() == fastjson.TypeNumber {
-				dst = v.MarshalTo(appendKey(dst, k))
-				n++
+				mark := len(dst)
+				var ok bool
+				if dst, ok = appendScalar(appendKey(dst, k), v); ok {
+					n++
+				} else {
+					dst = dst[:mark]
+				}
 			}
 		}
 		r.props.Visit(func(k []byte, v *fastjson.Value) {
@@ -129,7 +134,12 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 			}
 			switch v.Type() {
 			case fastjson.TypeNumber:
-				dst = v.MarshalTo(appendGA4Key(dst, k))
+				mark := len(dst)
+				var ok bool
+				if dst, ok = appendScalar(appendGA4Key(dst, k), v); !ok {
+					dst = dst[:mark]
+					return
+				}
 			case fastjson.TypeString:
 				dst = appendString(appendGA4Key(dst, k), truncateUTF8(v.GetStringBytes(), ga4MaxValueLen))
 			case fastjson.TypeTrue:

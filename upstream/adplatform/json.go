@@ -3,9 +3,19 @@ package adplatform
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
 const hexDigits = "0123456789abcdef"
+
+// plain[c] is true for the ASCII bytes a JSON string holds as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendString(dst []byte, s []byte) []byte {
@@ -13,11 +23,11 @@ func appendString(dst []byte, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -76,4 +86,68 @@ func truncateUTF8(s []byte, n int) []byte {
 		n--
 	}
 	return s[:n]
+}
+
+// appendScalar appends a string, number or boolean JSON value as valid
+// JSON; it returns false (dst unchanged) for anything else. fastjson
+// parses numbers leniently ("." and "nan" pass): a number is written only
+// if it is one by RFC 8259.
+func appendScalar(dst []byte, v *fastjson.Value) ([]byte, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return appendString(dst, v.GetStringBytes()), true
+	case fastjson.TypeNumber:
+		n := v.MarshalTo(dst[len(dst):])
+		if !validNumber(n) {
+			return dst, false
+		}
+		return append(dst, n...), true
+	case fastjson.TypeTrue:
+		return append(dst, "true"...), true
+	case fastjson.TypeFalse:
+		return append(dst, "false"...), true
+	}
+	return dst, false
+}
+
+// validNumber reports whether b is a JSON number (RFC 8259 section 6).
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(b)
 }

@@ -81,18 +81,20 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 	return append(dst, '}'), ""
 }
 
-// appendProps appends the props object as it is in the record: its values
-// are strings, numbers and booleans (record schema).
+// appendProps appends the props object: its string, number and boolean
+// values (all the record schema allows); anything else is left out.
 func appendProps(dst []byte, o *fastjson.Object) []byte {
 	dst = append(dst, '{')
-	first := true
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		if !first {
+		mark := len(dst)
+		if dst[len(dst)-1] != '{' {
 			dst = append(dst, ',')
 		}
-		first = false
 		dst = append(appendString(dst, k), ':')
-		dst = v.MarshalTo(dst)
+		var ok bool
+		if dst, ok = appendScalar(dst, v); !ok {
+			dst = dst[:mark]
+		}
 	})
 	return append(dst, '}')
 }
