@@ -128,6 +128,8 @@ func TestRefused(t *testing.T) {
 	f(TikTok, Phone, "+1 234 567 890 123 456", ErrInvalid)
 	f(Meta, Country, "USA", ErrInvalid)
 	f(Meta, Zip, "94035;", ErrInvalid)
+	f(TikTok, Zip, strings.Repeat("0", 35)+" "+strings.Repeat("0", 29), ErrInvalid) // fuzz finding: 64 digits looked like a digest once normalised
+	f(Meta, Zip, strings.Repeat("1", 17), ErrInvalid)
 	f(Google, City, "Paris", ErrUnsupported) // Google takes cities in clear
 	f(Meta, Email, strings.Repeat("a", MaxValueBytes)+"@example.com", ErrTooLong)
 }

@@ -46,6 +46,12 @@ func FuzzAppendHashed(f *testing.F) {
 		if err != nil {
 			t.Fatalf("hashed but AppendNormalized failed: %v", err)
 		}
+		if IsSHA256Hex(n) {
+			// A normalised value that looks like a digest (a name of 64
+			// letters a-f) would pass through as one: the pass-through
+			// rule cannot tell them apart, and no real value is that.
+			return
+		}
 		again, err := AppendHashed(nil, p, fld, n)
 		if err != nil || !bytes.Equal(again, h) {
 			t.Fatalf("%v %v %q: normalised %q hashes to %q, %v; raw to %q", p, fld, v, n, again, err, h)

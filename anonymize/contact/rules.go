@@ -175,8 +175,14 @@ func zip(dst, v []byte) ([]byte, int) {
 	if digits && len(dst)-start == 9 {
 		dst = dst[:start+5]
 	}
+	if len(dst)-start > maxZip {
+		return dst[:start], errInvalid
+	}
 	return dst, -1
 }
+
+// maxZip bounds a postal code: the longest in use have 10 characters.
+const maxZip = 16
 
 // googleZip is zip without the ZIP+4 cut: Google takes postal codes as
 // written, trimmed.
@@ -187,6 +193,9 @@ func googleZip(dst, v []byte) ([]byte, int) {
 			return dst[:start], errInvalid
 		}
 		dst = append(dst, lower(c))
+	}
+	if len(dst)-start > maxZip {
+		return dst[:start], errInvalid
 	}
 	return dst, -1
 }
