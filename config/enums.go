@@ -410,13 +410,16 @@ type DestinationType uint8
 
 // DestinationType values.
 const (
-	DestinationFile  DestinationType = iota // file: local files
-	DestinationHTTP                         // http: POST to a URL
-	DestinationKafka                        // kafka: produce to a Kafka topic
-	DestinationNATS                         // nats: publish to a NATS JetStream stream
+	DestinationFile     DestinationType = iota // file: local files
+	DestinationHTTP                            // http: POST to a URL
+	DestinationKafka                           // kafka: produce to a Kafka topic
+	DestinationNATS                            // nats: publish to a NATS JetStream stream
+	DestinationMetaCAPI                        // meta_capi: Meta Conversions API
+	DestinationGA4                             // ga4: GA4 Measurement Protocol
+	DestinationTikTok                          // tiktok: TikTok Events API
 )
 
-var destinationTypeNames = []string{"file", "http", "kafka", "nats"}
+var destinationTypeNames = []string{"file", "http", "kafka", "nats", "meta_capi", "ga4", "tiktok"}
 
 // String returns the name of x as written in the file.
 func (x DestinationType) String() string { return enumString(destinationTypeNames, uint8(x)) }

@@ -465,7 +465,8 @@ func (v *validator) destinations(c *Config) {
 		for _, blk := range []struct {
 			key string
 			t   DestinationType
-		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}, {"nats", DestinationNATS}} {
+		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}, {"nats", DestinationNATS},
+			{"meta_capi", DestinationMetaCAPI}, {"ga4", DestinationGA4}, {"tiktok", DestinationTikTok}} {
 			if d.Type != blk.t && v.idx.has(base+".type") && v.idx.has(base+"."+blk.key) {
 				v.errf(base+"."+blk.key, "is set but type is %s; remove it, or set type: %s", d.Type, blk.key)
 			}
@@ -491,6 +492,12 @@ func (v *validator) destinations(c *Config) {
 			v.kafkaDest(base+".kafka", &d.Kafka)
 		case DestinationNATS:
 			v.natsDest(base+".nats", &d.NATS)
+		case DestinationMetaCAPI:
+			v.metaDest(base+".meta_capi", &d.MetaCAPI)
+		case DestinationGA4:
+			v.ga4Dest(base+".ga4", &d.GA4)
+		case DestinationTikTok:
+			v.tiktokDest(base+".tiktok", &d.TikTok)
 		}
 	}
 }
