@@ -82,7 +82,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 			}
 			do.NATS = n
 		case config.DestinationMetaCAPI, config.DestinationGA4, config.DestinationTikTok:
-			if err := adPlatformDestination(&do, cfg, d, reg); err != nil { // adplatform.go
+			if err := adPlatformDestination(&do, cfg, d, reg); err != nil {
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 		}
