@@ -353,6 +353,18 @@ type Policy struct {
 	Properties PropertiesAction `yaml:"properties"`
 	// Whether the event carries the daily visitor hash (see pseudonym.visitor_hash).
 	VisitorHash bool `yaml:"visitor_hash"`
+	// Contact data the page sends for an ad platform's matching (props em,
+	// ph, fn, ln, ct, zp, country, external_id). drop: never recorded.
+	// hash: normalised as the destination's platform documents and
+	// SHA-256-hashed before the event is stored; only in the policies of a
+	// meta_capi, ga4 or tiktok destination. Whatever the action, these
+	// props never appear in props.
+	Contact ContactAction `yaml:"contact"`
+	// Click ids and ad platform cookies (gclid, gbraid, wbraid, fbclid as
+	// fbc, _fbc, _fbp, ttclid, _ttp, _ga), from props or the page URL's
+	// query. drop: never recorded. keep: recorded in the click field; only
+	// in a destination's own policies, for the platform that needs them.
+	ClickIDs ClickIDAction `yaml:"click_ids"`
 }
 
 // IPRule says what is kept of the client IP address.

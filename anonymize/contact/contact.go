@@ -91,6 +91,9 @@ const (
 	numFields
 )
 
+// NumFields is the number of fields: Field values are 0 to NumFields-1.
+const NumFields = numFields
+
 var fieldKeys = [numFields]string{"em", "ph", "fn", "ln", "ct", "zp", "country", "external_id"}
 
 // String returns the record key of f: em, ph, fn, ln, ct, zp, country or
