@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/beacongate/beacongate/anonymize/contact"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/plan"
 )

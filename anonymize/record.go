@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
-	"github.com/beacongate/beacongate/anonymize/contact"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/ipmask"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/jsonnum"
 	"github.com/beacongate/beacongate/plan"

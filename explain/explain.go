@@ -22,7 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/anonymize"
-	"github.com/beacongate/beacongate/anonymize/contact"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/plan"

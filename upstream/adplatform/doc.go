@@ -57,7 +57,7 @@
 //
 //	contact          {"em","ph","fn","ln","ct","zp","country","external_id"}:
 //	                 values already normalised and hashed for this
-//	                 destination's platform (package anonymize/contact), 64
+//	                 destination's platform (package contact), 64
 //	                 lowercase hex; Google's ct, zp and country in clear.
 //	                 Meta user_data, TikTok user.email/phone/external_id,
 //	                 GA4 user_data (sha256_email_address, sha256_phone_number,

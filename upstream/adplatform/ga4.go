@@ -5,7 +5,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/beacongate/beacongate/anonymize/contact"
+	"github.com/beacongate/beacongate/contact"
 )
 
 // GA4 Measurement Protocol limits

@@ -5,7 +5,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/beacongate/beacongate/anonymize/contact"
+	"github.com/beacongate/beacongate/contact"
 )
 
 // Purposes granted in a record's consent.purposes.

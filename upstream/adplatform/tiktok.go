@@ -3,7 +3,7 @@ package adplatform
 import (
 	"github.com/valyala/fastjson"
 
-	"github.com/beacongate/beacongate/anonymize/contact"
+	"github.com/beacongate/beacongate/contact"
 )
 
 // TikTokMaxEvents is the Events API's limit of events per request
