@@ -126,8 +126,11 @@ destinations:
 		name    string
 		en      *Engine
 		records int
-	}{{"one policy", one, 1}, {"three policies", three, 3}} {
+	}{{"one policy", one, 1}, {"three policies", three, 3}, {"ad platforms: contact hashed per platform, click ids", newTestEngine(t, adConfig), 4}} {
 		e := plantedEvent("analytics,ads")
+		if c.en != one && c.en != three {
+			e = adEvent("analytics,ads")
+		}
 		out := &nullEmitter{}
 		buf := make([]byte, 0, 16<<10)
 		buf, _, _ = c.en.AppendRecords(buf[:0], e, out)

@@ -37,6 +37,10 @@ type Result struct {
 	// beyond float64 (1e999) or not a JSON number at all, a boolean other
 	// than true or false.
 	DroppedProps int
+	// DroppedContact counts contact values left out of a destination's
+	// record because they cannot be normalised (an e-mail without '@', a
+	// phone without digits, a value too long).
+	DroppedContact int
 
 	State    State
 	Purposes consent.Purposes // granted purposes, limited to the configured ones
@@ -213,13 +217,13 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 // destination's, sharing equal ones, and the routing table. p is valid.
 func (en *Engine) compileDestinations(p *plan.Plan) {
 	for s := range p.Policies {
-		en.site[s] = en.internPolicy(compilePolicy(&p.Policies[s]))
+		en.site[s] = en.internPolicy(compilePolicy(&p.Policies[s], plan.PlatformNone))
 	}
 	for i := range p.Destinations {
 		d := &p.Destinations[i]
 		dest := destination{name: d.Name, requires: d.Requires, withoutVendor: d.WithoutVendor, vendor: d.Vendor}
 		for s := range d.Policies {
-			dest.policy[s] = en.internPolicy(compilePolicy(&d.Policies[s]))
+			dest.policy[s] = en.internPolicy(compilePolicy(&d.Policies[s], d.Platform))
 		}
 		en.dests = append(en.dests, dest)
 	}

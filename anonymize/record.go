@@ -10,6 +10,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/ipmask"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/jsonnum"
 	"github.com/beacongate/beacongate/plan"
@@ -43,17 +44,26 @@ type policy struct {
 	lang        plan.LanguageAction
 	props       plan.PropertiesAction
 	visitorHash bool
+	contact     plan.Platform // PlatformNone: contact data dropped; else hashed by its rules
+	click       bool          // click ids and ad platform cookies kept
 }
 
-func compilePolicy(p *plan.Policy) policy {
-	return policy{
+// compilePolicy compiles p for a destination of the given platform
+// (PlatformNone for the site-wide policies).
+func compilePolicy(p *plan.Policy, platform plan.Platform) policy {
+	c := policy{
 		ip: p.IP, v4: p.V4Prefix, v6: p.V6Prefix,
 		geoLevel: geoLevel(p.Geo), grid: p.Grid,
 		ua: p.UA, bots: p.Bots, httpClients: p.HTTPClients,
 		userID: p.UserID, clientID: p.ClientID, deviceID: p.DeviceID,
 		url: p.URL, referrer: p.Referrer, lang: p.Language,
 		props: p.Properties, visitorHash: p.VisitorHash,
+		click: p.ClickIDs == plan.ClickIDsKeep,
 	}
+	if p.Contact == plan.ContactHash {
+		c.contact = platform
+	}
+	return c
 }
 
 func geoLevel(l plan.GeoLevel) geo.Level {
@@ -217,6 +227,14 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 	}
 	dst = en.appendProps(dst, e.Props, p, &res)
+	if res.State == StateAds {
+		// Matching data for ad platforms: only with ads granted, and only
+		// where the destination's own policy asks for it.
+		dst = en.appendContact(dst, e.Props, p, sc, &res)
+		if p.click {
+			dst = appendClick(dst, e, now)
+		}
+	}
 	if e.Kind == event.KindBLE {
 		dst, res.Scrubbed = en.appendBLE(dst, e, p, now, res.Scrubbed)
 	}
@@ -540,6 +558,9 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 		pr := &props[i]
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
 			continue
+		}
+		if _, isContact := contact.ParseField(pr.Key); isContact {
+			continue // contact data goes hashed to ad platforms, or nowhere
 		}
 		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
 			// An allow-listed key that names a secret or a person

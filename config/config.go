@@ -353,6 +353,18 @@ type Policy struct {
 	Properties PropertiesAction `yaml:"properties"`
 	// Whether the event carries the daily visitor hash (see pseudonym.visitor_hash).
 	VisitorHash bool `yaml:"visitor_hash"`
+	// Contact data the page sends for an ad platform's matching (props em,
+	// ph, fn, ln, ct, zp, country, external_id). drop: never recorded.
+	// hash: normalised as the destination's platform documents and
+	// SHA-256-hashed before the event is stored; only in the policies of a
+	// meta_capi, ga4 or tiktok destination. Whatever the action, these
+	// props never appear in props.
+	Contact ContactAction `yaml:"contact"`
+	// Click ids and ad platform cookies (gclid, gbraid, wbraid, fbclid as
+	// fbc, _fbc, _fbp, ttclid, _ttp, _ga), from props or the page URL's
+	// query. drop: never recorded. keep: recorded in the click field; only
+	// in a destination's own policies, for the platform that needs them.
+	ClickIDs ClickIDAction `yaml:"click_ids"`
 }
 
 // IPRule says what is kept of the client IP address.
@@ -390,8 +402,10 @@ type Destination struct {
 	// and '-'; up to 32).
 	Name string `yaml:"name" jsonschema:"required,pattern=^[a-z0-9][a-z0-9_-]*$,maxLength=32"`
 	// Kind of destination: file (local files), http (POST batches to a URL)
-	// kafka (produce to a topic) or nats (publish to a JetStream stream). Only
-	// the block of the same name may be set.
+	// kafka (produce to a topic), nats (publish to a JetStream stream), or an
+	// ad platform's event API: meta_capi (Meta Conversions API), ga4 (GA4
+	// Measurement Protocol), tiktok (TikTok Events API). Only the block of
+	// the same name may be set.
 	Type DestinationType `yaml:"type" jsonschema:"required"`
 	// Purposes that must all be granted for an event to be sent here. Each
 	// must be listed in consent.purposes. Empty: every event.
@@ -424,6 +438,73 @@ type Destination struct {
 	Kafka KafkaDestination `yaml:"kafka"`
 	// Settings for type: nats.
 	NATS NATSDestination `yaml:"nats"`
+	// Settings for type: meta_capi.
+	MetaCAPI MetaCAPIDestination `yaml:"meta_capi"`
+	// Settings for type: ga4.
+	GA4 GA4Destination `yaml:"ga4"`
+	// Settings for type: tiktok.
+	TikTok TikTokDestination `yaml:"tiktok"`
+}
+
+// MetaCAPIDestination holds the settings of a meta_capi destination: events
+// are POSTed to <endpoint>/<api_version>/<pixel_id>/events, up to 1,000 per
+// request.
+type MetaCAPIDestination struct {
+	// The Meta pixel (data set) id: digits.
+	PixelID string `yaml:"pixel_id"`
+	// File holding the Conversions API access token. It must not be
+	// readable by every user.
+	AccessTokenFile string `yaml:"access_token_file"`
+	// Test mode: events carry this code and show in Events Manager's Test
+	// Events tool instead of the live data set. Empty: live.
+	TestEventCode string `yaml:"test_event_code"`
+	// Graph API version, e.g. v23.0.
+	APIVersion string `yaml:"api_version"`
+	// Base URL of the Graph API (a test server's, in tests).
+	Endpoint string `yaml:"endpoint"`
+	// Longest time for one request (100ms..5m).
+	Timeout Duration `yaml:"timeout"`
+	// Backoff between failed attempts (429 and 5xx honour Retry-After).
+	Retry Retry `yaml:"retry"`
+}
+
+// GA4Destination holds the settings of a ga4 destination: events are POSTed
+// to <endpoint>/mp/collect, up to 25 of one client per request.
+type GA4Destination struct {
+	// The web data stream's measurement id, G-XXXXXXX.
+	MeasurementID string `yaml:"measurement_id"`
+	// File holding the Measurement Protocol API secret. It must not be
+	// readable by every user.
+	APISecretFile string `yaml:"api_secret_file"`
+	// Test mode: send to the validation server (/debug/mp/collect), which
+	// records nothing and lists what it would refuse; refused events are
+	// counted and dead-lettered.
+	TestMode bool `yaml:"test_mode"`
+	// Base URL of the Measurement Protocol (a test server's, in tests).
+	Endpoint string `yaml:"endpoint"`
+	// Longest time for one request (100ms..5m).
+	Timeout Duration `yaml:"timeout"`
+	// Backoff between failed attempts (429 and 5xx honour Retry-After).
+	Retry Retry `yaml:"retry"`
+}
+
+// TikTokDestination holds the settings of a tiktok destination: events are
+// POSTed to <endpoint>/open_api/v1.3/event/track/, up to 1,000 per request.
+type TikTokDestination struct {
+	// The TikTok pixel code (event_source_id): capital letters and digits.
+	EventSourceID string `yaml:"event_source_id"`
+	// File holding the Events API access token. It must not be readable
+	// by every user.
+	AccessTokenFile string `yaml:"access_token_file"`
+	// Test mode: events carry this code and show in Events Manager's Test
+	// Events tool. Empty: live.
+	TestEventCode string `yaml:"test_event_code"`
+	// Base URL of the Business API (a test server's, in tests).
+	Endpoint string `yaml:"endpoint"`
+	// Longest time for one request (100ms..5m).
+	Timeout Duration `yaml:"timeout"`
+	// Backoff between failed attempts (429 and 5xx honour Retry-After).
+	Retry Retry `yaml:"retry"`
 }
 
 // DestinationTCF declares a destination as a TCF vendor, or as our own

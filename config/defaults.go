@@ -177,7 +177,20 @@ func defaultDestination() Destination {
 			Key:        KafkaKeySite,
 			CheckTopic: true,
 		},
-		NATS: defaultNATS(),
+		NATS:     defaultNATS(),
+		MetaCAPI: MetaCAPIDestination{APIVersion: "v23.0", Endpoint: "https://graph.facebook.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
+		GA4:      GA4Destination{Endpoint: "https://www.google-analytics.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
+		TikTok:   TikTokDestination{Endpoint: "https://business-api.tiktok.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
+	}
+}
+
+// defaultAdRetry is the backoff of the ad platform destinations: as http's.
+func defaultAdRetry() Retry {
+	return Retry{
+		InitialBackoff:          Duration(100 * time.Millisecond),
+		MaxBackoff:              Duration(30 * time.Second),
+		RedirectDeadLetterAfter: Duration(15 * time.Minute),
+		AuthDeadLetterAfter:     Duration(15 * time.Minute),
 	}
 }
 

@@ -378,6 +378,58 @@ func (x *LanguageAction) UnmarshalYAML(n *yaml.Node) error {
 // JSONSchema describes LanguageAction as a string enum.
 func (LanguageAction) JSONSchema() *jsonschema.Schema { return enumSchema(languageActionNames) }
 
+// ContactAction is what happens to contact data the page sends for an ad
+// platform's matching (e-mail, phone, names, city, zip, country, external
+// id).
+type ContactAction uint8
+
+// ContactAction values.
+const (
+	ContactDrop ContactAction = iota // drop: nothing
+	ContactHash                      // hash: normalised and SHA-256-hashed for the destination's platform
+)
+
+var contactActionNames = []string{"drop", "hash"}
+
+// String returns the name of x as written in the file.
+func (x ContactAction) String() string { return enumString(contactActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x ContactAction) MarshalText() ([]byte, error) { return enumText(contactActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of ContactAction.
+func (x *ContactAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, contactActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes ContactAction as a string enum.
+func (ContactAction) JSONSchema() *jsonschema.Schema { return enumSchema(contactActionNames) }
+
+// ClickIDAction is what happens to click ids and ad platform cookies.
+type ClickIDAction uint8
+
+// ClickIDAction values.
+const (
+	ClickIDsDrop ClickIDAction = iota // drop: nothing
+	ClickIDsKeep                      // keep: as captured, in the record's click field
+)
+
+var clickIDActionNames = []string{"drop", "keep"}
+
+// String returns the name of x as written in the file.
+func (x ClickIDAction) String() string { return enumString(clickIDActionNames, uint8(x)) }
+
+// MarshalText returns the name of x as written in the file.
+func (x ClickIDAction) MarshalText() ([]byte, error) { return enumText(clickIDActionNames, uint8(x)) }
+
+// UnmarshalYAML accepts one of the names of ClickIDAction.
+func (x *ClickIDAction) UnmarshalYAML(n *yaml.Node) error {
+	return unmarshalEnum(n, clickIDActionNames, (*uint8)(x))
+}
+
+// JSONSchema describes ClickIDAction as a string enum.
+func (ClickIDAction) JSONSchema() *jsonschema.Schema { return enumSchema(clickIDActionNames) }
+
 // PropertiesAction is which custom properties are kept.
 type PropertiesAction uint8
 
@@ -410,13 +462,22 @@ type DestinationType uint8
 
 // DestinationType values.
 const (
-	DestinationFile  DestinationType = iota // file: local files
-	DestinationHTTP                         // http: POST to a URL
-	DestinationKafka                        // kafka: produce to a Kafka topic
-	DestinationNATS                         // nats: publish to a NATS JetStream stream
+	DestinationFile     DestinationType = iota // file: local files
+	DestinationHTTP                            // http: POST to a URL
+	DestinationKafka                           // kafka: produce to a Kafka topic
+	DestinationNATS                            // nats: publish to a NATS JetStream stream
+	DestinationMetaCAPI                        // meta_capi: Meta Conversions API
+	DestinationGA4                             // ga4: GA4 Measurement Protocol
+	DestinationTikTok                          // tiktok: TikTok Events API
 )
 
-var destinationTypeNames = []string{"file", "http", "kafka", "nats"}
+// AdPlatform reports whether t is an ad platform's API (meta_capi, ga4,
+// tiktok).
+func (t DestinationType) AdPlatform() bool {
+	return t == DestinationMetaCAPI || t == DestinationGA4 || t == DestinationTikTok
+}
+
+var destinationTypeNames = []string{"file", "http", "kafka", "nats", "meta_capi", "ga4", "tiktok"}
 
 // String returns the name of x as written in the file.
 func (x DestinationType) String() string { return enumString(destinationTypeNames, uint8(x)) }

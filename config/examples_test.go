@@ -55,14 +55,20 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ads *Destination
+	platforms := map[DestinationType]bool{}
+	partner := false
 	for i := range shop.Destinations {
-		if NewPurposeSet(shop.Destinations[i].Requires...).Has(PurposeAds) {
-			ads = &shop.Destinations[i]
+		d := &shop.Destinations[i]
+		if !NewPurposeSet(d.Requires...).Has(PurposeAds) {
+			continue
+		}
+		partner = partner || d.Type == DestinationHTTP || d.Type == DestinationKafka
+		if d.Type.AdPlatform() && d.Policies.Ads.Contact == ContactHash && d.Policies.Ads.ClickIDs == ClickIDsKeep {
+			platforms[d.Type] = true
 		}
 	}
-	if ads == nil || (ads.Type != DestinationHTTP && ads.Type != DestinationKafka) {
-		t.Fatal("shop example has no http or kafka destination requiring ads")
+	if !partner || len(platforms) != 3 {
+		t.Fatalf("shop example: want an http or kafka partner requiring ads, and the three ad platforms hashing contact data and keeping click ids (have %v)", platforms)
 	}
 	ble, err := Load("../examples/retail-ble.yaml")
 	if err != nil {

@@ -102,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 	f("destinations:\n  - type: file\n",
 		`t.yaml:2:5: destinations[0]: missing key "name"`)
 	f("destinations:\n  - name: a\n",
-		`t.yaml:2:5: destinations[0]: missing key "type"; set it to one of: file, http, kafka, nats`)
+		`t.yaml:2:5: destinations[0]: missing key "type"; set it to one of: file, http, kafka, nats, meta_capi, ga4, tiktok`)
 	f("destinations: []\n",
 		"t.yaml:1:15: destinations: is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
 	f("server:\n  listen: [\n",

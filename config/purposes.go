@@ -101,6 +101,12 @@ func (c *Config) Files() []FileRef {
 		switch d.Type {
 		case DestinationHTTP:
 			add(base+".http.bearer_token_file", d.HTTP.BearerTokenFile, true)
+		case DestinationMetaCAPI:
+			add(base+".meta_capi.access_token_file", d.MetaCAPI.AccessTokenFile, true)
+		case DestinationGA4:
+			add(base+".ga4.api_secret_file", d.GA4.APISecretFile, true)
+		case DestinationTikTok:
+			add(base+".tiktok.access_token_file", d.TikTok.AccessTokenFile, true)
 		case DestinationKafka:
 			add(base+".kafka.tls.ca_file", d.Kafka.TLS.CAFile, false)
 			add(base+".kafka.tls.cert_file", d.Kafka.TLS.CertFile, false)

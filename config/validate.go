@@ -47,9 +47,21 @@ func (v *validator) validate(c *Config) {
 	v.properties(&c.Properties)
 	v.consent(&c.Consent)
 	v.pseudonym(&c.Pseudonym)
-	v.policy("policies.none", &c.Policies.None)
-	v.policy("policies.analytics", &c.Policies.Analytics)
-	v.policy("policies.ads", &c.Policies.Ads)
+	for _, st := range []struct {
+		key string
+		p   *Policy
+	}{{"none", &c.Policies.None}, {"analytics", &c.Policies.Analytics}, {"ads", &c.Policies.Ads}} {
+		base := "policies." + st.key
+		v.policy(base, st.p)
+		// The site-wide policies reach every destination, the warehouse
+		// included: contact data and click ids are a destination's own.
+		if st.p.Contact != ContactDrop {
+			v.errf(base+".contact", "hash is for ad platform destinations only: set it under destinations[].policies.%s of a meta_capi, ga4 or tiktok destination", st.key)
+		}
+		if st.p.ClickIDs != ClickIDsDrop {
+			v.errf(base+".click_ids", "keep is for the destination that needs them only: set it under destinations[].policies.%s", st.key)
+		}
+	}
 	v.destinations(c)
 	v.spool(&c.Spool)
 	v.ble(&c.BLE)
@@ -456,6 +468,9 @@ func (v *validator) destinations(c *Config) {
 			if v.idx.has(base + ".policies." + st.key) {
 				v.policy(base+".policies."+st.key, st.p)
 			}
+			if st.p.Contact == ContactHash && !d.Type.AdPlatform() {
+				v.errf(base+".policies."+st.key+".contact", "hash needs an ad platform destination (type meta_capi, ga4 or tiktok), whose normalisation it follows; this one is %s", d.Type)
+			}
 		}
 		for k, p := range d.Requires {
 			if !used.Has(p) {
@@ -465,7 +480,8 @@ func (v *validator) destinations(c *Config) {
 		for _, blk := range []struct {
 			key string
 			t   DestinationType
-		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}, {"nats", DestinationNATS}} {
+		}{{"file", DestinationFile}, {"http", DestinationHTTP}, {"kafka", DestinationKafka}, {"nats", DestinationNATS},
+			{"meta_capi", DestinationMetaCAPI}, {"ga4", DestinationGA4}, {"tiktok", DestinationTikTok}} {
 			if d.Type != blk.t && v.idx.has(base+".type") && v.idx.has(base+"."+blk.key) {
 				v.errf(base+"."+blk.key, "is set but type is %s; remove it, or set type: %s", d.Type, blk.key)
 			}
@@ -491,6 +507,12 @@ func (v *validator) destinations(c *Config) {
 			v.kafkaDest(base+".kafka", &d.Kafka)
 		case DestinationNATS:
 			v.natsDest(base+".nats", &d.NATS)
+		case DestinationMetaCAPI:
+			v.metaDest(base+".meta_capi", &d.MetaCAPI)
+		case DestinationGA4:
+			v.ga4Dest(base+".ga4", &d.GA4)
+		case DestinationTikTok:
+			v.tiktokDest(base+".tiktok", &d.TikTok)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/plan"
@@ -406,6 +407,12 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	add("accept_language", string(e.AcceptLanguage), actions["accept_language"], fields["lang"])
 	pol := &x.plan.Policies[res.State]
 	for _, p := range e.Props {
+		if _, isContact := contact.ParseField(p.Key); isContact {
+			// Contact data is shown to nobody, explain's reader included:
+			// the per-destination records show what each platform gets.
+			add("props."+string(p.Key), "(contact data, not shown)", "never a property; hashed for ad platforms whose policy says contact: hash, under ads", nil)
+			continue
+		}
 		action := "drop (properties: drop)"
 		if pol.Properties == plan.PropertiesAllowlist {
 			action = "drop (not in properties.allow)"

@@ -103,7 +103,12 @@ func TestVendorRefusedMetric(t *testing.T) {
 	if len(p.sp.records) != 1 || routeNames(p.names, p.sp.routes[0]) != "[warehouse]" {
 		t.Fatalf("%d records routed %v; want one for the warehouse", len(p.sp.records), p.sp.routes)
 	}
-	if n := p.counter(t, "beacongate_anonymize_vendor_refused_total", "reason", consent.VendorNoConsent.String()); n != 1 {
-		t.Fatalf("vendor_refused{no_vendor_consent} = %v; want 1", n)
+	// The partner and GA4 (vendor 755 both) lack vendor consent; Meta and
+	// TikTok are no TCF vendors.
+	if n := p.counter(t, "beacongate_anonymize_vendor_refused_total", "reason", consent.VendorNoConsent.String()); n != 2 {
+		t.Fatalf("vendor_refused{no_vendor_consent} = %v; want 2", n)
+	}
+	if n := p.counter(t, "beacongate_anonymize_vendor_refused_total", "reason", consent.VendorNoID.String()); n != 2 {
+		t.Fatalf("vendor_refused{no_vendor_id} = %v; want 2", n)
 	}
 }

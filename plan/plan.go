@@ -90,6 +90,10 @@ type Destination struct {
 	Requires consent.Purposes
 	// Vendor is its IAB TCF vendor declaration; ID 0 when it has none.
 	Vendor consent.Vendor
+	// Platform is the ad platform the destination sends to, whose
+	// normalisation its hashed contact data follows; PlatformNone for the
+	// warehouse's destinations.
+	Platform Platform
 	// WithoutVendor lets a destination without a vendor id receive events
 	// where GDPR applies (our own processing, or a processor of ours).
 	WithoutVendor bool
@@ -107,6 +111,10 @@ func (p *Plan) Validate() error {
 		if err := p.Policies[s].Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("policies.%s: %w", s, err))
 		}
+		// The site-wide policies reach every destination.
+		if p.Policies[s].Contact != ContactDrop || p.Policies[s].ClickIDs != ClickIDsDrop {
+			errs = append(errs, fmt.Errorf("policies.%s: contact data and click ids are a destination's own, never site-wide", s))
+		}
 	}
 	if len(p.Destinations) > MaxDestinations {
 		errs = append(errs, fmt.Errorf("destinations: %d listed; at most %d are supported", len(p.Destinations), MaxDestinations))
@@ -120,9 +128,15 @@ func (p *Plan) Validate() error {
 			errs = append(errs, fmt.Errorf("destinations[%d]: name %q used twice", i, d.Name))
 		}
 		seen[d.Name] = true
+		if d.Platform >= numPlatforms {
+			errs = append(errs, fmt.Errorf("destinations[%d] (%s): unknown platform %d", i, d.Name, d.Platform))
+		}
 		for s := range NumStates {
 			if err := d.Policies[s].Validate(); err != nil {
 				errs = append(errs, fmt.Errorf("destinations[%d] (%s).policies.%s: %w", i, d.Name, s, err))
+			}
+			if d.Policies[s].Contact == ContactHash && d.Platform == PlatformNone {
+				errs = append(errs, fmt.Errorf("destinations[%d] (%s).policies.%s: contact: hash needs an ad platform destination", i, d.Name, s))
 			}
 		}
 	}

@@ -48,6 +48,12 @@ type Policy struct {
 	Language    LanguageAction
 	Properties  PropertiesAction
 	VisitorHash bool
+	// Contact is what happens to the contact data the page sends for an
+	// ad platform's matching; ContactHash needs the destination's
+	// Platform.
+	Contact ContactAction
+	// ClickIDs is what happens to click ids and ad platform cookies.
+	ClickIDs ClickIDAction
 }
 
 // Validate reports the fields of p that hold values out of range.
@@ -70,6 +76,8 @@ func (p *Policy) Validate() error {
 	check("referrer", uint8(p.Referrer), uint8(numReferrerActions))
 	check("accept_language", uint8(p.Language), uint8(numLanguageActions))
 	check("properties", uint8(p.Properties), uint8(numPropertiesActions))
+	check("contact", uint8(p.Contact), uint8(numContactActions))
+	check("click_ids", uint8(p.ClickIDs), uint8(numClickIDActions))
 	if p.V4Prefix < 0 || p.V4Prefix > 32 {
 		errs = append(errs, fmt.Errorf("ip.v4_prefix: %d is not in 0..32", p.V4Prefix))
 	}
@@ -183,6 +191,40 @@ const (
 	numPropertiesActions
 )
 
+// ContactAction is what happens to contact data (e-mail, phone, names,
+// city, zip, country, external id).
+type ContactAction uint8
+
+// ContactAction values.
+const (
+	ContactDrop ContactAction = iota // nothing
+	ContactHash                      // normalised and SHA-256-hashed for the destination's platform
+	numContactActions
+)
+
+// ClickIDAction is what happens to click ids and ad platform cookies.
+type ClickIDAction uint8
+
+// ClickIDAction values.
+const (
+	ClickIDsDrop ClickIDAction = iota // nothing
+	ClickIDsKeep                      // recorded as captured
+	numClickIDActions
+)
+
+// Platform is the ad platform whose normalisation a destination's hashed
+// contact data follows.
+type Platform uint8
+
+// Platform values.
+const (
+	PlatformNone   Platform = iota // not an ad platform: contact data is never recorded
+	PlatformMeta                   // Meta Conversions API
+	PlatformGoogle                 // GA4 Measurement Protocol
+	PlatformTikTok                 // TikTok Events API
+	numPlatforms
+)
+
 // Names of the enums' values, as the config writes them.
 var (
 	ipActionNames         = [...]string{"drop", "truncate", "keep"}
@@ -194,6 +236,9 @@ var (
 	referrerActionNames   = [...]string{"drop", "origin", "path", "clean", "keep"}
 	languageActionNames   = [...]string{"drop", "primary"}
 	propertiesActionNames = [...]string{"drop", "allowlist"}
+	contactActionNames    = [...]string{"drop", "hash"}
+	clickIDActionNames    = [...]string{"drop", "keep"}
+	platformNames         = [...]string{"none", "meta", "google", "tiktok"}
 )
 
 // name returns names[v], or "unknown(v)" for a value out of range.
@@ -230,3 +275,12 @@ func (a LanguageAction) String() string { return name(languageActionNames[:], ui
 
 // String returns the action's name, as in the config.
 func (a PropertiesAction) String() string { return name(propertiesActionNames[:], uint8(a)) }
+
+// String returns the action's name, as in the config.
+func (a ContactAction) String() string { return name(contactActionNames[:], uint8(a)) }
+
+// String returns the action's name, as in the config.
+func (a ClickIDAction) String() string { return name(clickIDActionNames[:], uint8(a)) }
+
+// String returns the platform's name.
+func (p Platform) String() string { return name(platformNames[:], uint8(p)) }

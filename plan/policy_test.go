@@ -31,6 +31,9 @@ func TestNamesCoverEveryValue(t *testing.T) {
 	check(int(numReferrerActions), referrerActionNames[:], func(v uint8) string { return ReferrerAction(v).String() })
 	check(int(numLanguageActions), languageActionNames[:], func(v uint8) string { return LanguageAction(v).String() })
 	check(int(numPropertiesActions), propertiesActionNames[:], func(v uint8) string { return PropertiesAction(v).String() })
+	check(int(numContactActions), contactActionNames[:], func(v uint8) string { return ContactAction(v).String() })
+	check(int(numClickIDActions), clickIDActionNames[:], func(v uint8) string { return ClickIDAction(v).String() })
+	check(int(numPlatforms), platformNames[:], func(v uint8) string { return Platform(v).String() })
 }
 
 // TestValidateNamesTheField: a policy with values out of range is refused

@@ -152,6 +152,12 @@ func claimsEvent(cfg *config.Config, site, explicit string, ble bool, now time.T
 	for _, name := range cfg.Properties.Allow {
 		e.AddProp([]byte(name), []byte("v"), event.PropString)
 	}
+	// Contact data and click ids as a checkout page sends them, so the
+	// claims about ad platform recipients are checked too.
+	e.AddProp([]byte("em"), []byte("jane@example.org"), event.PropString)
+	e.AddProp([]byte("ph"), []byte("+49 30 1234567"), event.PropString)
+	e.AddProp([]byte("_fbp"), []byte("fb.1.1700000000000.42"), event.PropString)
+	e.AddProp([]byte("gclid"), []byte("Cj0KCQ-test"), event.PropString)
 	e.Consent.Explicit = []byte(explicit)
 	if ble {
 		e.Kind = event.KindBLE
@@ -171,7 +177,7 @@ func claimsEvent(cfg *config.Config, site, explicit string, ble bool, now time.T
 // device ids outside BLE events.
 func fieldPresent(field string, rec map[string]json.RawMessage, ble bool) (present, ok bool) {
 	key := map[string]string{"ip": "ip", "geo": "geo", "user_agent": "ua", "url": "url", "referrer": "referrer",
-		"user_id": "user", "client_id": "client", "visitor_hash": "visitor", "accept_language": "lang", "properties": "props"}[field]
+		"user_id": "user", "client_id": "client", "visitor_hash": "visitor", "accept_language": "lang", "properties": "props", "contact": "contact", "click_ids": "click"}[field]
 	if field == "device_id" {
 		if !ble {
 			return false, false

@@ -479,8 +479,29 @@ func transport(d *config.Destination) inline {
 		}
 		key := map[config.KafkaKey]string{config.KafkaKeySite: "the site id", config.KafkaKeyPseudonym: "the event's pseudonym", config.KafkaKeyNone: "none"}[d.Kafka.Key]
 		return line("Kafka records, " + comp + ", " + batch + ", " + tls + ", SASL " + d.Kafka.SASL.Mechanism.String() + "; record key: " + key)
+	case config.DestinationNATS:
+		tls := "without TLS"
+		if d.NATS.TLS.Enabled {
+			tls = "over TLS"
+		}
+		return line("NATS JetStream messages, " + comp + ", " + batch + ", " + tls + ", de-duplicated by event id")
+	case config.DestinationMetaCAPI:
+		return adTransport("Meta Conversions API", "an access token from ", d.MetaCAPI.AccessTokenFile, d.MetaCAPI.TestEventCode != "", "up to 1,000 events per request")
+	case config.DestinationGA4:
+		return adTransport("GA4 Measurement Protocol", "an API secret from ", d.GA4.APISecretFile, d.GA4.TestMode, "up to 25 events of one client per request")
+	case config.DestinationTikTok:
+		return adTransport("TikTok Events API", "an access token from ", d.TikTok.AccessTokenFile, d.TikTok.TestEventCode != "", "up to 1,000 events per request")
 	}
 	return line("NDJSON files, " + comp + ", " + batch + "; a new file every " + d.File.MaxFileBytes.String() + " or " + d.File.MaxFileAge.String())
+}
+
+// adTransport describes an ad platform destination's transport.
+func adTransport(api, auth, file string, test bool, limit string) inline {
+	l := line("HTTPS requests to the "+api+" in the platform's own format, "+limit+", with "+auth, code(file))
+	if test {
+		l = append(l, line("; in test mode: the platform shows the events in its test tools and does not use them")...)
+	}
+	return l
 }
 
 func scheme(u string) string {

@@ -143,6 +143,14 @@ func destinationAddress(d *config.Destination) string {
 		return d.HTTP.URL
 	case config.DestinationKafka:
 		return "topic " + d.Kafka.Topic + " on " + strings.Join(d.Kafka.Brokers, ", ")
+	case config.DestinationNATS:
+		return "subject " + d.NATS.Subject + " on " + strings.Join(d.NATS.URLs, ", ")
+	case config.DestinationMetaCAPI:
+		return d.MetaCAPI.Endpoint + "/" + d.MetaCAPI.APIVersion + "/" + d.MetaCAPI.PixelID + "/events"
+	case config.DestinationGA4:
+		return d.GA4.Endpoint + "/mp/collect (measurement id " + d.GA4.MeasurementID + ")"
+	case config.DestinationTikTok:
+		return d.TikTok.Endpoint + "/open_api/v1.3/event/track/ (event source " + d.TikTok.EventSourceID + ")"
 	}
 	return d.File.Dir
 }

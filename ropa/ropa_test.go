@@ -207,7 +207,7 @@ func TestReportRecipients(t *testing.T) {
 			got[s.Name.String()] = append(got[s.Name.String()], rc.Destination+"|"+rc.Condition)
 		}
 	}
-	want := map[string][]string{"none": {"warehouse|"}, "analytics": {"warehouse|"}, "ads": {"warehouse|", "retargeting|"}}
+	want := map[string][]string{"none": {"warehouse|"}, "analytics": {"warehouse|"}, "ads": {"warehouse|", "retargeting|", "meta|", "ga4|", "tiktok|"}}
 	for st, w := range want {
 		if !slices.Equal(got[st], w) {
 			t.Errorf("state %s recipients = %v; want %v", st, got[st], w)

@@ -56,17 +56,19 @@ func FactsOf(cfg *config.Config) Facts {
 // Rules returns the field rules of the site-wide policy for state, in
 // record order, as the engine compiled from p applies them.
 func Rules(p *plan.Plan, f Facts, state plan.State) []FieldRule {
-	return policyRules(p, f, &p.Policies[state])
+	return policyRules(p, f, &p.Policies[state], plan.PlatformNone)
 }
 
 // DestinationRules returns the field rules destination i gets in state: its
 // own policy, which is the site-wide one where it sets nothing.
 func DestinationRules(p *plan.Plan, f Facts, i int, state plan.State) []FieldRule {
-	return policyRules(p, f, &p.Destinations[i].Policies[state])
+	d := &p.Destinations[i]
+	return policyRules(p, f, &d.Policies[state], d.Platform)
 }
 
-// policyRules returns the field rules of policy pol, in record order.
-func policyRules(p *plan.Plan, f Facts, pol *plan.Policy) []FieldRule {
+// policyRules returns the field rules of policy pol for a destination of
+// platform (PlatformNone: the site-wide policies), in record order.
+func policyRules(p *plan.Plan, f Facts, pol *plan.Policy, platform plan.Platform) []FieldRule {
 	rules := []FieldRule{
 		ipRule(pol),
 		geoRule(p, f, pol),
@@ -81,6 +83,8 @@ func policyRules(p *plan.Plan, f Facts, pol *plan.Policy) []FieldRule {
 		visitorRule(p, f, pol),
 		languageRule(pol.Language),
 		propertiesRule(p, pol.Properties),
+		contactRule(pol.Contact, platform),
+		clickRule(pol.ClickIDs),
 	}
 	if s2s := p.ServerToServerSites; len(s2s) > 0 {
 		for i := range rules {
@@ -373,4 +377,44 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) 
 func roundTo(f float64, decimals int) float64 {
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', decimals, 64), 64)
 	return v
+}
+
+func contactRule(a plan.ContactAction, platform plan.Platform) FieldRule {
+	f := FieldRule{Field: "contact", Category: "Contact data for ad matching (e-mail, phone, names, city, zip, country, external id)",
+		Source: "props em, ph, fn, ln, ct, zp, country, external_id", Action: a.String()}
+	if a != plan.ContactHash || platform == plan.PlatformNone {
+		f.Treatment = "not recorded (never written as a property either)"
+		return f
+	}
+	f.Kept = true
+	f.Action = "hash (" + platform.String() + ")"
+	f.Treatment = "only with ads granted: normalised by " + platformWords(platform) + "'s rules and SHA-256-hashed on arrival, before the event is stored; the values in clear never reach the disk or a record"
+	if platform == plan.PlatformGoogle {
+		f.Treatment += " (city, zip and country are sent in clear, normalised, as Google takes them)"
+	}
+	return f
+}
+
+func clickRule(a plan.ClickIDAction) FieldRule {
+	f := FieldRule{Field: "click_ids", Category: "Click ids and ad platform cookies",
+		Source: "gclid, gbraid, wbraid, fbclid, ttclid in the page URL or props; the _fbp, _fbc, _ttp and _ga cookies as bg.js sends them", Action: a.String()}
+	if a != plan.ClickIDsKeep {
+		f.Treatment = "not recorded (removed from URLs by the url and referrer rules)"
+		return f
+	}
+	f.Kept = true
+	f.Treatment = "only with ads granted: recorded as captured (fbc made from fbclid as Meta documents it, the client id part of _ga)"
+	return f
+}
+
+func platformWords(p plan.Platform) string {
+	switch p {
+	case plan.PlatformMeta:
+		return "Meta"
+	case plan.PlatformGoogle:
+		return "Google"
+	case plan.PlatformTikTok:
+		return "TikTok"
+	}
+	return p.String()
 }

@@ -11,7 +11,10 @@
 // from the consent it decoded.
 //
 // Destinations (sinks): rolling zstd NDJSON files (FileSink), HTTP POST of
-// compressed NDJSON (HTTPSink), Kafka (KafkaSink), or any Sink.
+// compressed NDJSON (HTTPSink), Kafka (KafkaSink), NATS (NATSSink), the ad
+// platforms' event APIs (package adplatform), or any Sink. A sink that
+// answers per record returns RejectedRecords: the refused records are
+// dead-lettered alone and the rest of the batch counts as delivered.
 //
 // # Typical use
 //

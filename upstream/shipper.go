@@ -215,8 +215,16 @@ func (sh *shipper) ship(ctx context.Context) bool {
 		cancel()
 		sh.m.latency.Observe(time.Since(t0).Seconds())
 		if err == nil {
-			sh.sent(b)
+			sh.sent(b, 0)
 			break
+		}
+		if rej := rejectedOf(err); len(rej) > 0 {
+			dlErr := sh.deadLetterRecords(b, rej, err)
+			if dlErr == nil {
+				sh.sent(b, len(rej))
+				break
+			}
+			err = fmt.Errorf("%w; and cannot write the dead letter: %w", err, dlErr)
 		}
 		if ctx.Err() != nil {
 			return false
@@ -252,7 +260,9 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	return true
 }
 
-func (sh *shipper) sent(b *Batch) {
+// sent counts a delivered batch, rejected of whose records were refused
+// (and dead-lettered).
+func (sh *shipper) sent(b *Batch, rejected int) {
 	for i := range sh.refusedSince {
 		sh.refusedSince[i].Store(0)
 	}
@@ -261,7 +271,7 @@ func (sh *shipper) sent(b *Batch) {
 		wire = len(b.Data)
 	}
 	sh.m.batches.Inc()
-	sh.m.records.Add(float64(b.Len()))
+	sh.m.records.Add(float64(b.Len() - rejected))
 	sh.m.bytes.Add(float64(wire))
 	sh.m.rawBytes.Add(float64(len(b.Data)))
 	sh.rawBytes.Add(uint64(len(b.Data)))
@@ -322,6 +332,38 @@ func (sh *shipper) deadLetter(b *Batch, cause error) error {
 	sh.m.deadRecords.Add(float64(b.Len()))
 	sh.log.Warn("upstream: batch refused for good, moved to the dead-letter folder",
 		"file", path, "records", b.Len(), "err", cause)
+	return nil
+}
+
+// deadLetterRecords stores the records at the indexes rej of b, which the
+// destination refused for good while it took the rest of the batch, as an
+// uncompressed batch of their own, named like deadLetter's.
+func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
+	if err := os.MkdirAll(sh.dlDir, 0o700); err != nil {
+		return err
+	}
+	var data []byte
+	n := 0
+	for _, i := range rej {
+		if i < 0 || i >= b.Len() {
+			continue // a sink's bug must not lose the rest
+		}
+		data = append(data, b.Record(i)...)
+		data = append(data, '\n')
+		n++
+	}
+	base := fmt.Sprintf("%s-%020d-rejected", sh.p.clock.Now().UTC().Format("20060102T150405.000Z"), b.First)
+	path := filepath.Join(sh.dlDir, base+".ndjson")
+	if err := writeFileAtomic(path, data); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), []byte(cause.Error()+"\n")); err != nil {
+		return err
+	}
+	sh.m.deadBatches.Inc()
+	sh.m.deadRecords.Add(float64(n))
+	sh.log.Warn("upstream: records refused for good, moved to the dead-letter folder; the rest of the batch was delivered",
+		"file", path, "records", n, "of", b.Len(), "err", cause)
 	return nil
 }
 

@@ -38,6 +38,12 @@ type SendError struct {
 	// once the destination has refused this way for the window
 	// RetryOptions gives the kind.
 	Refusal Refusal
+
+	// Rejected, if set, lists records of the batch (indexes for
+	// Batch.Record) that the destination refused for good while it took
+	// all the others: the batch counts as delivered, and only these
+	// records go to the dead-letter folder, in a batch of their own.
+	Rejected []int
 }
 
 // Refusal is a kind of refusal that is retried for a while before the batch
@@ -97,6 +103,24 @@ func Permanent(err error) error { return &SendError{Err: err, Permanent: true} }
 
 // RetryAfter marks err as retryable no sooner than after d.
 func RetryAfter(err error, d time.Duration) error { return &SendError{Err: err, RetryAfter: d} }
+
+// RejectedRecords marks err as a partial delivery: every record of the
+// batch was delivered but the records at the indexes in rejected, which
+// the destination refused for good (err says why). The shipper
+// dead-letters those records alone and moves on; the good ones are not
+// sent again. An empty rejected makes err an ordinary retryable error.
+func RejectedRecords(err error, rejected []int) error {
+	return &SendError{Err: err, Rejected: rejected}
+}
+
+// rejectedOf returns the records err marks as refused, or nil.
+func rejectedOf(err error) []int {
+	var se *SendError
+	if errors.As(err, &se) && !se.Permanent {
+		return se.Rejected
+	}
+	return nil
+}
 
 // IsPermanent reports whether err was marked Permanent.
 func IsPermanent(err error) bool {

@@ -51,7 +51,7 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 	for i := range cfg.Destinations {
 		d := &cfg.Destinations[i]
 		key := fmt.Sprintf("destinations[%d]", i)
-		pd := plan.Destination{Name: d.Name, WithoutVendor: d.TCF.WithoutVendor}
+		pd := plan.Destination{Name: d.Name, WithoutVendor: d.TCF.WithoutVendor, Platform: platformOf(d.Type)}
 		if pd.Requires, err = purposesOf(d.Requires); err != nil {
 			errs = append(errs, fmt.Errorf("%s.requires: %w", key, err))
 		}
@@ -105,6 +105,8 @@ func compilePolicy(c *config.Policy) (plan.Policy, error) {
 		Language:    mapEnum(&e, "accept_language", c.AcceptLanguage, languageActions[:]),
 		Properties:  mapEnum(&e, "properties", c.Properties, propertiesActions[:]),
 		VisitorHash: c.VisitorHash,
+		Contact:     mapEnum(&e, "contact", c.Contact, contactActions[:]),
+		ClickIDs:    mapEnum(&e, "click_ids", c.ClickIDs, clickIDActions[:]),
 	}
 	return p, errors.Join(e.errs...)
 }
@@ -120,7 +122,22 @@ var (
 	referrerActions   = [...]plan.ReferrerAction{config.ReferrerDrop: plan.ReferrerDrop, config.ReferrerOrigin: plan.ReferrerOrigin, config.ReferrerPath: plan.ReferrerPath, config.ReferrerClean: plan.ReferrerClean, config.ReferrerKeep: plan.ReferrerKeep}
 	languageActions   = [...]plan.LanguageAction{config.LanguageDrop: plan.LanguageDrop, config.LanguagePrimary: plan.LanguagePrimary}
 	propertiesActions = [...]plan.PropertiesAction{config.PropertiesDrop: plan.PropertiesDrop, config.PropertiesAllowlist: plan.PropertiesAllowlist}
+	contactActions    = [...]plan.ContactAction{config.ContactDrop: plan.ContactDrop, config.ContactHash: plan.ContactHash}
+	clickIDActions    = [...]plan.ClickIDAction{config.ClickIDsDrop: plan.ClickIDsDrop, config.ClickIDsKeep: plan.ClickIDsKeep}
 )
+
+// platformOf is the ad platform of a destination type.
+func platformOf(t config.DestinationType) plan.Platform {
+	switch t {
+	case config.DestinationMetaCAPI:
+		return plan.PlatformMeta
+	case config.DestinationGA4:
+		return plan.PlatformGoogle
+	case config.DestinationTikTok:
+		return plan.PlatformTikTok
+	}
+	return plan.PlatformNone
+}
 
 // enumMapper collects the errors of mapEnum calls.
 type enumMapper struct{ errs []error }

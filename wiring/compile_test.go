@@ -168,6 +168,8 @@ func TestEnumTablesMatchNames(t *testing.T) {
 	check("referrer", len(referrerActions), func(v int) string { return config.ReferrerAction(v).String() }, func(v int) string { return referrerActions[v].String() })
 	check("language", len(languageActions), func(v int) string { return config.LanguageAction(v).String() }, func(v int) string { return languageActions[v].String() })
 	check("properties", len(propertiesActions), func(v int) string { return config.PropertiesAction(v).String() }, func(v int) string { return propertiesActions[v].String() })
+	check("contact", len(contactActions), func(v int) string { return config.ContactAction(v).String() }, func(v int) string { return contactActions[v].String() })
+	check("click_ids", len(clickIDActions), func(v int) string { return config.ClickIDAction(v).String() }, func(v int) string { return clickIDActions[v].String() })
 	// And the tables cover every value the config has: the next one has no name.
 	if config.IPAction(len(ipActions)).String() == "keep" || config.ReferrerAction(len(referrerActions)).String() == "keep" {
 		t.Error("a config enum has more values than its table")

@@ -81,6 +81,10 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 			do.NATS = n
+		case config.DestinationMetaCAPI, config.DestinationGA4, config.DestinationTikTok:
+			if err := adPlatformDestination(&do, cfg, d, reg); err != nil {
+				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
+			}
 		}
 		o.Destinations = append(o.Destinations, do)
 	}

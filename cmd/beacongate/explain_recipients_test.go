@@ -7,9 +7,10 @@ import (
 
 // TestExplainRecipients: explain says per destination whether it gets the
 // event and why not. A pixel whose TC string grants analytics and ads but
-// no vendor consent for the retargeting partner (vendor 755): the
-// warehouse gets its own record (user agent reduced), the partner nothing,
-// "no vendor consent for vendor 755".
+// no vendor consent for vendor 755: the warehouse gets its own record (user
+// agent reduced), the partner and GA4 nothing, "no vendor consent for
+// vendor 755", and Meta and TikTok, which are not TCF vendors, nothing
+// either where GDPR applies.
 func TestExplainRecipients(t *testing.T) {
 	const realTC = "CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA" // vendors 12, 14, 435, 448
 	sample := "GET /p.gif?site=shop&gdpr=1&gdpr_consent=" + realTC + "&url=https%3A%2F%2Fshop.example.com%2F HTTP/1.1\n" +
@@ -19,8 +20,17 @@ func TestExplainRecipients(t *testing.T) {
 		t.Fatalf("events %+v; want one under ads", o.Events)
 	}
 	rs := o.Events[0].Recipients
-	if len(rs) != 2 || rs[0].Destination != "warehouse" || rs[1].Destination != "retargeting" {
-		t.Fatalf("recipients %+v; want warehouse and retargeting", rs)
+	if len(rs) != 5 || rs[0].Destination != "warehouse" || rs[1].Destination != "retargeting" {
+		t.Fatalf("recipients %+v; want warehouse, retargeting and the three ad platforms", rs)
+	}
+	for _, r := range rs[2:] {
+		want := "no vendor consent for vendor 755"
+		if r.Destination != "ga4" {
+			want = "GDPR applies and the destination has no TCF vendor id (set tcf.vendor_id, or tcf.without_vendor for our own processing)"
+		}
+		if r.Gets || r.Why != want {
+			t.Errorf("%s: gets %v, why %q; want nothing, %q", r.Destination, r.Gets, r.Why, want)
+		}
 	}
 	if !rs[0].Gets || strings.Contains(string(rs[0].Record), "user_agent") || !strings.Contains(string(rs[0].Record), `"ua"`) {
 		t.Errorf("warehouse: gets %v, record %s; want its own record with the reduced user agent only", rs[0].Gets, rs[0].Record)

@@ -180,7 +180,7 @@ func TestExplainTCFGrantsAnalytics(t *testing.T) {
 	if got := recordField(t, an, "lang"); got != "de" {
 		t.Errorf("lang = %q; want de", got)
 	}
-	if ads := stateCase(t, o, "ads"); strings.Join(ads.Destinations, ",") != "warehouse,retargeting" {
+	if ads := stateCase(t, o, "ads"); strings.Join(ads.Destinations, ",") != "warehouse,retargeting,meta,ga4,tiktok" {
 		t.Errorf("ads destinations = %v", ads.Destinations)
 	}
 

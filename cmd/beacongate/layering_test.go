@@ -15,7 +15,8 @@ import (
 // The engine (anonymize and its subpackages) never imports config: it runs
 // on the compiled plan. The gateway is the HTTP package and imports neither
 // the engine, nor delivery, nor upstream. plan, config and the leaves
-// (clock, suggest, tag, internal) import only what is listed for them.
+// (clock, suggest, tag, internal, contact) import only what is listed for
+// them.
 func TestLayering(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not on PATH")
@@ -55,7 +56,7 @@ func TestLayering(t *testing.T) {
 		case "config":
 			onlyOurs(t, rel, deps, "config", "suggest")
 			forbidden = []string{fasthttp}
-		case "clock", "suggest", "internal":
+		case "clock", "suggest", "internal", "contact":
 			onlyOurs(t, rel, deps, top)
 		case "event":
 			onlyOurs(t, rel, deps, "event")

@@ -1,0 +1,274 @@
+package anonymize
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/beacongate/beacongate/contact"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/plan"
+)
+
+// contactPlatform maps a destination's platform onto the contact
+// package's; ok is false for destinations that are no ad platform.
+func contactPlatform(p plan.Platform) (contact.Platform, bool) {
+	switch p {
+	case plan.PlatformMeta:
+		return contact.Meta, true
+	case plan.PlatformGoogle:
+		return contact.Google, true
+	case plan.PlatformTikTok:
+		return contact.TikTok, true
+	}
+	return 0, false
+}
+
+// contactFields locates the contact data among props: for each field the
+// index of its value, or -1 when it is absent or its copies differ (a
+// field sent twice with two values is dropped: we cannot tell which one
+// the visitor gave).
+func contactFields(props []event.Prop) (idx [contact.NumFields]int16) {
+	for f := range idx {
+		idx[f] = -1
+	}
+	var conflict [contact.NumFields]bool
+	for i := range props {
+		pr := &props[i]
+		f, ok := contact.ParseField(pr.Key)
+		if !ok || pr.Type == event.PropBool || conflict[f] {
+			continue
+		}
+		switch j := idx[f]; {
+		case j < 0:
+			idx[f] = int16(i)
+		case string(props[j].Value) != string(pr.Value):
+			idx[f], conflict[f] = -1, true
+		}
+	}
+	return idx
+}
+
+// appendContact appends "contact":{...}: the event's contact data (props
+// em, ph, fn, ln, ct, zp, country, external_id) normalised by the
+// destination platform's rules and hashed (SHA-256, lowercase hex), or
+// in clear for the fields the platform takes so (Google's ct, zp and
+// country). Raw contact data never reaches a record: a value that cannot
+// be normalised is left out and counted in res.DroppedContact.
+func (en *Engine) appendContact(dst []byte, props []event.Prop, p *policy, sc *scratch, res *Result) []byte {
+	platform, ok := contactPlatform(p.contact)
+	if !ok || len(props) == 0 {
+		return dst
+	}
+	idx := contactFields(props)
+	mark := len(dst)
+	dst = append(appendKey(dst, "contact"), '{')
+	n := 0
+	for f, i := range idx {
+		if i < 0 {
+			continue
+		}
+		field := contact.Field(f)
+		v := props[i].Value
+		member := len(dst)
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, field.String()...)
+		dst = append(dst, '"', ':')
+		var err error
+		if contact.Hashed(platform, field) {
+			dst = append(dst, '"')
+			if dst, err = contact.AppendHashed(dst, platform, field, v); err == nil {
+				dst = append(dst, '"')
+			}
+		} else if sc.buf, err = contact.AppendNormalized(sc.buf[:0], platform, field, v); err == nil {
+			dst = appendString(dst, sc.buf)
+		}
+		if err != nil {
+			dst = dst[:member]
+			res.DroppedContact++
+			continue
+		}
+		n++
+	}
+	if n == 0 {
+		return dst[:mark]
+	}
+	return append(dst, '}')
+}
+
+// Click ids and ad platform cookies, by where they arrive (props, as bg.js
+// sends them, or the page URL's query) and the record key they go under.
+var clickSources = [...]struct {
+	prop, alt string // prop names: the cookie's or parameter's own, and a short form
+	query     string // page URL parameter ("" when it never comes in a URL)
+	key       string // key under click
+}{
+	{"gclid", "", "gclid", "gclid"},
+	{"gbraid", "", "gbraid", "gbraid"},
+	{"wbraid", "", "wbraid", "wbraid"},
+	{"ttclid", "", "ttclid", "ttclid"},
+	{"_ttp", "ttp", "", "ttp"},
+	{"_fbp", "fbp", "", "fbp"},
+	{"_fbc", "fbc", "", "fbc"},
+	{"_ga", "ga", "", "ga_client_id"},
+}
+
+const (
+	clickFBCLID   = -1 // fbclid: the source of fbc when the page has no _fbc cookie
+	maxClickValue = 512
+)
+
+// clickValue reports whether v may be recorded as a click id or platform
+// cookie: 1 to 512 bytes of letters, digits, '.', '_' and '-' (what the
+// platforms issue); anything else is left out, never escaped through.
+func clickValue(v []byte) bool {
+	if len(v) == 0 || len(v) > maxClickValue {
+		return false
+	}
+	for _, c := range v {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// queryParam returns the raw value of parameter name in url's query (before
+// any fragment), or nil.
+func queryParam(url []byte, name string) []byte {
+	q := -1
+	for i, c := range url {
+		if c == '#' {
+			break
+		}
+		if c == '?' {
+			q = i + 1
+			break
+		}
+	}
+	if q < 0 {
+		return nil
+	}
+	for q < len(url) && url[q] != '#' {
+		end := q
+		for end < len(url) && url[end] != '&' && url[end] != '#' {
+			end++
+		}
+		kv := url[q:end]
+		if len(kv) > len(name) && kv[len(name)] == '=' && string(kv[:len(name)]) == name {
+			return kv[len(name)+1:]
+		}
+		q = end
+		if q < len(url) && url[q] == '&' {
+			q++
+		}
+	}
+	return nil
+}
+
+// propValue returns the string value of the first prop named a or b.
+func propValue(props []event.Prop, a, b string) []byte {
+	for i := range props {
+		if props[i].Type != event.PropString {
+			continue
+		}
+		if k := string(props[i].Key); k == a || (b != "" && k == b) {
+			return props[i].Value
+		}
+	}
+	return nil
+}
+
+// appendClick appends "click":{...}: click ids and ad platform cookies as
+// captured, for a destination whose policy keeps them. fbc comes from the
+// _fbc cookie, else is made from fbclid as Meta documents it
+// (fb.1.<ms>.<fbclid>, the fbclid's case kept); ga_client_id is the client
+// id part of the _ga cookie (GA1.1.<id>.<time> → <id>.<time>).
+func appendClick(dst []byte, e *event.Event, now time.Time) []byte {
+	mark := len(dst)
+	dst = append(appendKey(dst, "click"), '{')
+	n := 0
+	add := func(key string, v []byte) {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = append(dst, '"')
+		dst = append(dst, key...)
+		dst = append(dst, `":"`...)
+		dst = append(dst, v...)
+		dst = append(dst, '"')
+	}
+	for _, s := range clickSources {
+		v := propValue(e.Props, s.prop, s.alt)
+		if v == nil && s.query != "" {
+			v = queryParam(e.URL, s.query)
+		}
+		switch s.key {
+		case "ga_client_id":
+			v = gaClientID(v)
+		case "fbc":
+			if !clickValue(v) {
+				if fbclid := fbclidOf(e); clickValue(fbclid) {
+					// fb.1.<creation time, ms>.<fbclid>: written in place.
+					if n > 0 {
+						dst = append(dst, ',')
+					}
+					n++
+					dst = append(dst, `"fbc":"fb.1.`...)
+					dst = strconv.AppendInt(dst, now.UnixMilli(), 10)
+					dst = append(dst, '.')
+					dst = append(dst, fbclid...)
+					dst = append(dst, '"')
+				}
+				continue
+			}
+		}
+		if clickValue(v) {
+			add(s.key, v)
+		}
+	}
+	if n == 0 {
+		return dst[:mark]
+	}
+	return append(dst, '}')
+}
+
+// fbclidOf returns the event's fbclid: a prop, else the page URL's.
+func fbclidOf(e *event.Event) []byte {
+	if v := propValue(e.Props, "fbclid", ""); v != nil {
+		return v
+	}
+	return queryParam(e.URL, "fbclid")
+}
+
+// gaClientID returns the client id of a _ga cookie value
+// ("GA1.1.1234567890.1700000000" → "1234567890.1700000000"), or v itself
+// when it is already bare ("1234567890.1700000000"), or nil.
+func gaClientID(v []byte) []byte {
+	dots := 0
+	for _, c := range v {
+		if c == '.' {
+			dots++
+		}
+	}
+	switch dots {
+	case 1:
+		return v
+	case 3:
+		k := 0
+		for i, c := range v {
+			if c == '.' {
+				k++
+				if k == 2 {
+					return v[i+1:]
+				}
+			}
+		}
+	}
+	return nil
+}

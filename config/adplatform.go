@@ -1,0 +1,86 @@
+package config
+
+import (
+	"net/url"
+	"regexp"
+	"time"
+)
+
+var (
+	metaPixelRE     = regexp.MustCompile(`^[0-9]{1,32}$`)
+	metaVersionRE   = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
+	ga4MeasureRE    = regexp.MustCompile(`^G-[A-Z0-9]{4,20}$`)
+	tiktokSourceRE  = regexp.MustCompile(`^[A-Z0-9]{4,40}$`)
+	testEventCodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+func (v *validator) metaDest(base string, m *MetaCAPIDestination) {
+	switch {
+	case m.PixelID == "":
+		v.errf(base+".pixel_id", "is missing; give the pixel (data set) id from Events Manager")
+	case !metaPixelRE.MatchString(m.PixelID):
+		v.errf(base+".pixel_id", "is not a Meta pixel id (digits only)")
+	}
+	v.adToken(base+".access_token_file", m.AccessTokenFile)
+	v.testEventCode(base+".test_event_code", m.TestEventCode)
+	if !metaVersionRE.MatchString(m.APIVersion) {
+		v.errf(base+".api_version", "%q is not a Graph API version such as v23.0", m.APIVersion)
+	}
+	v.adCommon(base, m.Endpoint, m.Timeout, &m.Retry)
+}
+
+func (v *validator) ga4Dest(base string, g *GA4Destination) {
+	switch {
+	case g.MeasurementID == "":
+		v.errf(base+".measurement_id", "is missing; give the web stream's measurement id, G-XXXXXXX")
+	case !ga4MeasureRE.MatchString(g.MeasurementID):
+		v.errf(base+".measurement_id", "is not a GA4 measurement id (G- and capital letters or digits)")
+	}
+	v.adToken(base+".api_secret_file", g.APISecretFile)
+	v.adCommon(base, g.Endpoint, g.Timeout, &g.Retry)
+}
+
+func (v *validator) tiktokDest(base string, t *TikTokDestination) {
+	switch {
+	case t.EventSourceID == "":
+		v.errf(base+".event_source_id", "is missing; give the TikTok pixel code")
+	case !tiktokSourceRE.MatchString(t.EventSourceID):
+		v.errf(base+".event_source_id", "is not a TikTok pixel code (capital letters and digits)")
+	}
+	v.adToken(base+".access_token_file", t.AccessTokenFile)
+	v.testEventCode(base+".test_event_code", t.TestEventCode)
+	v.adCommon(base, t.Endpoint, t.Timeout, &t.Retry)
+}
+
+// adToken checks a credential file: required, private, not empty.
+func (v *validator) adToken(path, name string) {
+	if name == "" {
+		v.errf(path, "is missing; the platform's credential is read from this file (never from the config itself)")
+		return
+	}
+	v.secretFile(path, name, 1)
+}
+
+func (v *validator) testEventCode(path, code string) {
+	if code != "" && !testEventCodeRE.MatchString(code) {
+		v.errf(path, "is not a test event code (up to 64 letters, digits, '_' or '-')")
+	}
+}
+
+// adCommon checks the keys every ad platform destination has.
+func (v *validator) adCommon(base, endpoint string, timeout Duration, r *Retry) {
+	if u, err := url.Parse(endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" {
+		v.errf(base+".endpoint", "%q is not an http or https base URL", endpoint)
+	} else if u.User != nil {
+		v.errf(base+".endpoint", "holds a user name or password; credentials go in the token file")
+	}
+	v.duration(base+".timeout", timeout, 100*time.Millisecond, 5*time.Minute)
+	v.duration(base+".retry.initial_backoff", r.InitialBackoff, time.Millisecond, time.Minute)
+	if r.MaxBackoff < r.InitialBackoff {
+		v.errf(base+".retry.max_backoff", "%s is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
+	} else {
+		v.duration(base+".retry.max_backoff", r.MaxBackoff, time.Millisecond, time.Hour)
+	}
+	v.duration(base+".retry.redirect_dead_letter_after", r.RedirectDeadLetterAfter, time.Second, 168*time.Hour)
+	v.duration(base+".retry.auth_dead_letter_after", r.AuthDeadLetterAfter, time.Second, 168*time.Hour)
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAdPlatformDestinations(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	if err := os.WriteFile(tok, []byte("EAAB-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("t.yaml", []byte(`
+destinations:
+  - name: meta
+    type: meta_capi
+    meta_capi: {pixel_id: "1234567890", access_token_file: `+tok+`, test_event_code: TEST123}
+  - name: ga
+    type: ga4
+    ga4: {measurement_id: G-ABC123, api_secret_file: `+tok+`, test_mode: true}
+  - name: tt
+    type: tiktok
+    tiktok: {event_source_id: C4ABC123DEF, access_token_file: `+tok+`}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, g, tt := c.Destinations[0].MetaCAPI, c.Destinations[1].GA4, c.Destinations[2].TikTok
+	if m.APIVersion != "v23.0" || m.Endpoint != "https://graph.facebook.com" || m.Timeout.D() != 30*time.Second || m.Retry.InitialBackoff.D() != 100*time.Millisecond {
+		t.Fatalf("meta defaults not applied: %+v", m)
+	}
+	if g.Endpoint != "https://www.google-analytics.com" || !g.TestMode || tt.Endpoint != "https://business-api.tiktok.com" {
+		t.Fatalf("defaults: %+v %+v", g, tt)
+	}
+	var secrets []string
+	for _, f := range c.Files() {
+		if f.Secret && f.Path == tok {
+			secrets = append(secrets, f.Key)
+		}
+	}
+	if len(secrets) != 3 {
+		t.Fatalf("token files listed as secrets: %v", secrets)
+	}
+
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte("x"), 0o644)
+	errs := strings.Join(parseErrs(t, `
+destinations:
+  - name: meta
+    type: meta_capi
+    meta_capi: {pixel_id: "12ab", access_token_file: `+open+`, api_version: "23", test_event_code: "a b", endpoint: "ftp://x", timeout: 1ms}
+  - name: ga
+    type: ga4
+    ga4: {measurement_id: "UA-1", endpoint: "https://user:pw@x"}
+  - name: tt
+    type: tiktok
+    tiktok: {event_source_id: "lower", access_token_file: `+tok+`, retry: {initial_backoff: 1s, max_backoff: 10ms}}
+  - name: mix
+    type: ga4
+    meta_capi: {pixel_id: "1"}
+`), "\n")
+	for _, want := range []string{
+		"destinations[0].meta_capi.pixel_id: is not a Meta pixel id",
+		"destinations[0].meta_capi.access_token_file: " + open + " is readable by every user",
+		"destinations[0].meta_capi.api_version: \"23\" is not a Graph API version",
+		"destinations[0].meta_capi.test_event_code: is not a test event code",
+		"destinations[0].meta_capi.endpoint: \"ftp://x\" is not an http or https base URL",
+		"destinations[0].meta_capi.timeout: 1ms is out of range",
+		"destinations[1].ga4.measurement_id: is not a GA4 measurement id",
+		"destinations[1].ga4.api_secret_file: is missing",
+		"destinations[1].ga4.endpoint: holds a user name or password",
+		"destinations[2].tiktok.event_source_id: is not a TikTok pixel code",
+		"destinations[2].tiktok.retry.max_backoff: 10ms is shorter than initial_backoff",
+		"destinations[3].meta_capi: is set but type is ga4",
+		"destinations[3].ga4.measurement_id: is missing",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no error %q in:\n%s", want, errs)
+		}
+	}
+	if strings.Contains(errs, "pw@") {
+		t.Errorf("an error shows the password:\n%s", errs)
+	}
+}

@@ -1,0 +1,214 @@
+package contact
+
+// The normalisers. Each appends to dst, which has room for MaxValueBytes+1
+// bytes (an array on the caller's stack), and never grows it: every rule
+// only drops or rewrites bytes, except e164's '+', which the +1 covers.
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+func trimSpace(v []byte) []byte {
+	for len(v) > 0 && isSpace(v[0]) {
+		v = v[1:]
+	}
+	for len(v) > 0 && isSpace(v[len(v)-1]) {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func appendLower(dst, v []byte) []byte {
+	for _, c := range v {
+		dst = append(dst, lower(c))
+	}
+	return dst
+}
+
+func trimmed(dst, v []byte) ([]byte, int) { return append(dst, v...), -1 }
+
+// plainEmail lowercases a trimmed address and checks its shape: one '@'
+// with something on both sides, no whitespace inside.
+func plainEmail(dst, v []byte) ([]byte, int) {
+	at := -1
+	for i, c := range v {
+		switch {
+		case c == '@':
+			if at >= 0 {
+				return dst, errInvalid
+			}
+			at = i
+		case isSpace(c):
+			return dst, errInvalid
+		}
+	}
+	if at <= 0 || at == len(v)-1 {
+		return dst, errInvalid
+	}
+	return appendLower(dst, v), -1
+}
+
+func metaEmail(dst, v []byte) ([]byte, int) { return plainEmail(dst, v) }
+
+// googleEmail is plainEmail, then removes the dots of the local part of a
+// gmail.com or googlemail.com address (Gmail ignores them).
+func googleEmail(dst, v []byte) ([]byte, int) {
+	dst, kind := plainEmail(dst, v)
+	if kind >= 0 {
+		return dst, kind
+	}
+	at := 0
+	for i, c := range dst {
+		if c == '@' {
+			at = i
+		}
+	}
+	domain := string(dst[at+1:])
+	if domain != "gmail.com" && domain != "googlemail.com" {
+		return dst, -1
+	}
+	out := dst[:0]
+	for i, c := range dst {
+		if c == '.' && i < at {
+			continue
+		}
+		out = append(out, c) // in place: out never passes i
+	}
+	if len(out) > 0 && out[0] == '@' { // the local part was all dots
+		return dst, errInvalid
+	}
+	return out, -1
+}
+
+// phoneDigits appends the digits of v, dropping the international prefix 00
+// and any leading zero (a trunk prefix), and checks E.164's length: 7 to 15
+// digits with the country code. Letters other than separators make the
+// value invalid: "call me" is no number.
+func phoneDigits(dst, v []byte) ([]byte, int) {
+	start := len(dst)
+	for _, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			if len(dst) == start && c == '0' {
+				continue // leading zeros: 00 prefix, trunk 0
+			}
+			dst = append(dst, c)
+		case c == '+' || c == '-' || c == '(' || c == ')' || c == '.' || c == '/' || isSpace(c):
+		default:
+			return dst[:start], errInvalid
+		}
+	}
+	if n := len(dst) - start; n == 0 {
+		return dst[:start], errEmpty
+	} else if n < 7 || n > 15 {
+		return dst[:start], errInvalid
+	}
+	return dst, -1
+}
+
+// metaPhone: digits with the country code, no '+'.
+func metaPhone(dst, v []byte) ([]byte, int) { return phoneDigits(dst, v) }
+
+// e164: '+' and digits with the country code.
+func e164(dst, v []byte) ([]byte, int) {
+	out, kind := phoneDigits(append(dst, '+'), v)
+	if kind >= 0 {
+		return dst, kind
+	}
+	return out, -1
+}
+
+// lettersOnly lowercases and keeps letters: ASCII punctuation, digits and
+// whitespace go; bytes of UTF-8 sequences (accented and non-Latin letters)
+// are kept as sent, which is what the platforms' pixels hash.
+func lettersOnly(dst, v []byte) ([]byte, int) {
+	for _, c := range v {
+		if c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			dst = append(dst, lower(c))
+		}
+	}
+	return dst, -1
+}
+
+// googleName lowercases and removes digits and symbols, keeping the spaces
+// between words (single ones) and UTF-8 letters.
+func googleName(dst, v []byte) ([]byte, int) {
+	start := len(dst)
+	space := false
+	for _, c := range v {
+		switch {
+		case c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			if space && len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			space = false
+			dst = append(dst, lower(c))
+		case isSpace(c):
+			space = true
+		}
+	}
+	return dst, -1
+}
+
+// zip lowercases and drops spaces and dashes; a US ZIP+4 (9 digits) is cut
+// to its 5-digit ZIP.
+func zip(dst, v []byte) ([]byte, int) {
+	start := len(dst)
+	digits := true
+	for _, c := range v {
+		if c == '-' || isSpace(c) {
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return dst[:start], errInvalid
+		}
+		digits = digits && c >= '0' && c <= '9'
+		dst = append(dst, lower(c))
+	}
+	if digits && len(dst)-start == 9 {
+		dst = dst[:start+5]
+	}
+	if len(dst)-start > maxZip {
+		return dst[:start], errInvalid
+	}
+	return dst, -1
+}
+
+// maxZip bounds a postal code: the longest in use have 10 characters.
+const maxZip = 16
+
+// googleZip is zip without the ZIP+4 cut: Google takes postal codes as
+// written, trimmed.
+func googleZip(dst, v []byte) ([]byte, int) {
+	start := len(dst)
+	for _, c := range v {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == ' ') {
+			return dst[:start], errInvalid
+		}
+		dst = append(dst, lower(c))
+	}
+	if len(dst)-start > maxZip {
+		return dst[:start], errInvalid
+	}
+	return dst, -1
+}
+
+// country: an ISO 3166-1 alpha-2 code, lowercased.
+func country(dst, v []byte) ([]byte, int) {
+	if len(v) != 2 {
+		return dst, errInvalid
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return dst, errInvalid
+		}
+	}
+	return appendLower(dst, v), -1
+}

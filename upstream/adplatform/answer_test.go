@@ -1,0 +1,58 @@
+package adplatform
+
+import "testing"
+
+// The answer classifications, by platform, from the codes their
+// references document.
+func TestAnswers(t *testing.T) {
+	f := func(name string, got outcome, want outcomeKind, failed ...int) {
+		t.Helper()
+		if got.kind != want || len(got.failed) != len(failed) {
+			t.Fatalf("%s: %+v; want kind %d, failed %v", name, got, want, failed)
+		}
+		for i := range failed {
+			if got.failed[i] != failed[i] {
+				t.Fatalf("%s: failed %v; want %v", name, got.failed, failed)
+			}
+		}
+	}
+	f("meta ok", metaAnswer(200, []byte(`{"events_received":2}`)), outcomeOK)
+	f("meta token", metaAnswer(400, []byte(`{"error":{"code":190}}`)), outcomeAuth)
+	f("meta permission", metaAnswer(400, []byte(`{"error":{"code":200}}`)), outcomeAuth)
+	f("meta rate", metaAnswer(400, []byte(`{"error":{"code":17}}`)), outcomeRetry)
+	f("meta transient", metaAnswer(400, []byte(`{"error":{"code":100,"is_transient":true}}`)), outcomeRetry)
+	f("meta no pixel", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":33}}`)), outcomePermanent)
+	f("meta bad event", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":2804008}}`)), outcomeInvalid)
+	f("meta 503", metaAnswer(503, nil), outcomeRetry)
+	f("meta 429", metaAnswer(429, nil), outcomeRetry)
+
+	f("tiktok ok", tiktokAnswer(200, []byte(`{"code":0}`), 3), outcomeOK)
+	f("tiktok partial", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":2},{"index":7}]}}`), 3), outcomeOK, 2)
+	f("tiktok rate", tiktokAnswer(200, []byte(`{"code":40100}`), 3), outcomeRetry)
+	f("tiktok token", tiktokAnswer(200, []byte(`{"code":40105}`), 3), outcomeAuth)
+	f("tiktok params", tiktokAnswer(200, []byte(`{"code":40002}`), 3), outcomeInvalid)
+	f("tiktok internal", tiktokAnswer(200, []byte(`{"code":50002}`), 3), outcomeRetry)
+	f("tiktok unreadable 200", tiktokAnswer(200, []byte(`<html>`), 3), outcomeRetry)
+
+	f("ga4 live", ga4Answer(204, nil, 3, false), outcomeOK)
+	f("ga4 debug clean", ga4Answer(200, []byte(`{"validationMessages":[]}`), 3, true), outcomeOK)
+	f("ga4 debug one", ga4Answer(200, []byte(`{"validationMessages":[{"fieldPath":"events[1].params","validationCode":"VALUE_INVALID"}]}`), 3, true), outcomeOK, 1)
+	f("ga4 debug request", ga4Answer(200, []byte(`{"validationMessages":[{"fieldPath":"client_id","validationCode":"VALUE_REQUIRED"}]}`), 3, true), outcomeOK, 0, 1, 2)
+	f("ga4 429", ga4Answer(429, nil, 3, false), outcomeRetry)
+	f("ga4 403", ga4Answer(403, nil, 3, false), outcomeAuth)
+}
+
+func TestValidNumber(t *testing.T) {
+	f := func(s string, want bool) {
+		t.Helper()
+		if validNumber([]byte(s)) != want {
+			t.Fatalf("validNumber(%q) = %v", s, !want)
+		}
+	}
+	for _, s := range []string{"0", "-0", "12", "1.5", "-1.5e10", "1E+2", "0.0e-1"} {
+		f(s, true)
+	}
+	for _, s := range []string{"", ".", "-", "01", "1.", ".5", "1e", "nan", "inf", "+1", "1e+", "0x1"} {
+		f(s, false)
+	}
+}

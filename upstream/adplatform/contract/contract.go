@@ -1,0 +1,451 @@
+// Package contract runs local stand-ins for the ad platforms' event APIs,
+// for tests: one TLS server on 127.0.0.1 per platform that checks every
+// request against a JSON Schema written from the platform's public
+// reference (testdata/*.schema.json, each citing its sources in $comment):
+// required fields, types, batch limits, hashed values as 64 lowercase hex.
+// It answers as the platform does (success bodies, per-event errors, 429
+// with Retry-After, 5xx), and counts what arrived and what it refused.
+//
+// It is test support: only tests import it.
+package contract
+
+import (
+	"bytes"
+	"crypto/x509"
+	"embed"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed testdata/*.schema.json
+var schemas embed.FS
+
+// Platform is the API a Server stands in for.
+type Platform string
+
+// The platforms.
+const (
+	Meta   Platform = "meta_capi"
+	GA4    Platform = "ga4_mp"
+	TikTok Platform = "tiktok_events"
+)
+
+// Answer is a scripted answer, given instead of the normal one to the
+// next request; the zero Answer lets a request through to the normal
+// answer.
+type Answer struct {
+	Status     int
+	RetryAfter string // Retry-After header, if set
+	Body       string
+}
+
+// Event is one event the server accepted.
+type Event struct {
+	ID, Name string
+	Raw      json.RawMessage
+}
+
+// Server is one platform's stand-in.
+type Server struct {
+	Platform Platform
+	srv      *httptest.Server
+	schema   *jsonschema.Schema
+	token    string
+	id       string
+
+	mu        sync.Mutex
+	script    []Answer
+	badIDs    map[string]bool
+	events    []Event
+	requests  int
+	refused   []string // schema violations, one line each
+	maxBatch  int
+	testCodes map[string]int
+	perEvent  int // events answered as failed
+	envelopes []string
+}
+
+// Envelopes returns, for each valid GA4 request, its members but events
+// (client_id, user_id, consent, user_data) as JSON with sorted keys.
+func (s *Server) Envelopes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.envelopes...)
+}
+
+// New starts a TLS server for p that expects the platform id id (pixel,
+// measurement or event source id) and the credential token. It stops when
+// t's test ends.
+func New(t testing.TB, p Platform, id, token string) *Server {
+	t.Helper()
+	s := &Server{Platform: p, token: token, id: id, badIDs: map[string]bool{}, testCodes: map[string]int{}}
+	sch, err := compile(p)
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	s.schema = sch
+	s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func compile(p Platform) (*jsonschema.Schema, error) {
+	name := "testdata/" + string(p) + ".schema.json"
+	b, err := schemas.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(name, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(name)
+}
+
+// URL is the server's base URL (https://127.0.0.1:port).
+func (s *Server) URL() string { return s.srv.URL }
+
+// Client returns an HTTP client that trusts the server's certificate.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// CertFile writes the server's certificate as PEM into dir and returns the
+// path: for a process that must trust it (SSL_CERT_FILE).
+func (s *Server) CertFile(t testing.TB, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, string(s.Platform)+".pem")
+	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// CertPool returns a pool holding the server's certificate.
+func (s *Server) CertPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(s.srv.Certificate())
+	return p
+}
+
+// Script queues answers for the next requests, before any validation.
+func (s *Server) Script(a ...Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, a...)
+}
+
+// RejectEvents makes the server refuse the events with these ids as the
+// platform refuses invalid events: Meta fails the whole request, TikTok
+// answers a partial success listing them, GA4's validation server lists
+// them in validationMessages (the live /mp/collect says nothing).
+func (s *Server) RejectEvents(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		s.badIDs[id] = true
+	}
+}
+
+// Stats is what the server saw.
+type Stats struct {
+	Requests int            // requests received, scripted ones included
+	Events   int            // events accepted
+	Refused  []string       // schema violations and bad credentials, one line each
+	MaxBatch int            // most events in one valid request
+	Failed   int            // events answered as failed (RejectEvents)
+	Test     map[string]int // events by test_event_code (GA4: "debug")
+}
+
+// Stats returns a copy of the counts.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Requests: s.requests, Events: len(s.events), Refused: append([]string(nil), s.refused...),
+		MaxBatch: s.maxBatch, Failed: s.perEvent, Test: map[string]int{}}
+	for k, v := range s.testCodes {
+		st.Test[k] = v
+	}
+	return st
+}
+
+// Events returns the events accepted so far.
+func (s *Server) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.events...)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	if len(s.script) > 0 && s.script[0].Status == 0 {
+		s.script = s.script[1:] // a pass-through: answer normally
+	} else if len(s.script) > 0 {
+		a := s.script[0]
+		s.script = s.script[1:]
+		if a.RetryAfter != "" {
+			w.Header().Set("Retry-After", a.RetryAfter)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(a.Status)
+		io.WriteString(w, a.Body)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		s.fail(w, 400, "body: "+err.Error())
+		return
+	}
+	switch s.Platform {
+	case Meta:
+		s.serveMeta(w, r, body)
+	case GA4:
+		s.serveGA4(w, r, body)
+	case TikTok:
+		s.serveTikTok(w, r, body)
+	}
+}
+
+// validate checks body against the schema; it returns the parsed body or
+// records why not.
+func (s *Server) validate(body []byte) (map[string]any, error) {
+	if !json.Valid(body) {
+		return nil, errors.New("body is not JSON")
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.schema.Validate(inst); err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// fail records a refusal and answers status with a generic body.
+func (s *Server) fail(w http.ResponseWriter, status int, why string) {
+	s.refused = append(s.refused, strings.ReplaceAll(why, "\n", " | "))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, `{"error":{"message":"contract: refused"}}`)
+}
+
+// accept stores the events of a valid request.
+func (s *Server) accept(events []any, idKey, nameKey, test string) {
+	s.maxBatch = max(s.maxBatch, len(events))
+	for _, e := range events {
+		m, _ := e.(map[string]any)
+		raw, _ := json.Marshal(m)
+		id, _ := m[idKey].(string)
+		name, _ := m[nameKey].(string)
+		s.events = append(s.events, Event{ID: id, Name: name, Raw: raw})
+		if test != "" {
+			s.testCodes[test]++
+		}
+	}
+}
+
+// bad returns the indexes of events whose id RejectEvents named.
+func (s *Server) bad(events []any, idKey string) []int {
+	var out []int
+	for i, e := range events {
+		m, _ := e.(map[string]any)
+		if id, _ := m[idKey].(string); s.badIDs[id] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func without(events []any, drop []int) []any {
+	var out []any
+	for i, e := range events {
+		keep := true
+		for _, d := range drop {
+			keep = keep && d != i
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Meta: https://developers.facebook.com/docs/marketing-api/conversions-api/using-the-api
+// answers {"events_received":n,"messages":[],"fbtrace_id":...}; an
+// invalid event fails the request with 400 and an error of code 100; a bad
+// token 400 with code 190 (https://developers.facebook.com/docs/marketing-api/error-reference).
+func (s *Server) serveMeta(w http.ResponseWriter, r *http.Request, body []byte) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if r.Method != http.MethodPost || len(parts) != 3 || !strings.HasPrefix(parts[0], "v") || parts[2] != "events" {
+		s.fail(w, 404, "meta: path "+r.URL.Path)
+		return
+	}
+	if parts[1] != s.id {
+		s.fail(w, 400, "meta: unknown pixel")
+		return
+	}
+	m, err := s.validate(body)
+	if err != nil {
+		s.fail(w, 400, "meta: "+err.Error())
+		return
+	}
+	if m["access_token"] != s.token {
+		s.refused = append(s.refused, "meta: bad access token")
+		w.WriteHeader(400)
+		io.WriteString(w, `{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190,"fbtrace_id":"contract"}}`)
+		return
+	}
+	events := m["data"].([]any)
+	if bad := s.bad(events, "event_id"); len(bad) > 0 {
+		s.perEvent += len(bad)
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"error_subcode":2804008,"is_transient":false,"error_user_title":"Invalid event","error_user_msg":"event at index %d is invalid","fbtrace_id":"contract"}}`, bad[0])
+		return
+	}
+	test, _ := m["test_event_code"].(string)
+	s.accept(events, "event_id", "event_name", test)
+	fmt.Fprintf(w, `{"events_received":%d,"messages":[],"fbtrace_id":"contract"}`, len(events))
+}
+
+// GA4: /mp/collect answers 204 to anything; /debug/mp/collect answers 200
+// with {"validationMessages":[{"fieldPath","description","validationCode"}]}
+// (https://developers.google.com/analytics/devguides/collection/protocol/ga4/validating-events).
+// Requests the schema refuses are counted here in both cases.
+func (s *Server) serveGA4(w http.ResponseWriter, r *http.Request, body []byte) {
+	debug := r.URL.Path == "/debug/mp/collect"
+	if r.Method != http.MethodPost || (!debug && r.URL.Path != "/mp/collect") {
+		s.fail(w, 404, "ga4: path "+r.URL.Path)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("measurement_id") != s.id || q.Get("api_secret") != s.token {
+		// GA4 drops such hits silently; the stand-in counts them.
+		s.refused = append(s.refused, "ga4: bad measurement_id or api_secret")
+		w.WriteHeader(204)
+		return
+	}
+	m, err := s.validate(body)
+	if err != nil {
+		s.refused = append(s.refused, "ga4: "+strings.ReplaceAll(err.Error(), "\n", " | "))
+		if debug {
+			io.WriteString(w, `{"validationMessages":[{"fieldPath":"","description":"contract: schema","validationCode":"VALUE_INVALID"}]}`)
+		} else {
+			w.WriteHeader(204)
+		}
+		return
+	}
+	events := m["events"].([]any)
+	delete(m, "events")
+	env, _ := json.Marshal(m)
+	s.envelopes = append(s.envelopes, string(env))
+	// GA4 has no event id: the stand-in reads it from params.event_id
+	// when a test sets one, else the name.
+	bad := s.badGA4(events)
+	test := ""
+	if debug {
+		test = "debug"
+	}
+	s.acceptGA4(without(events, bad), test)
+	if !debug {
+		w.WriteHeader(204)
+		return
+	}
+	var msgs []string
+	for _, i := range bad {
+		s.perEvent++
+		msgs = append(msgs, `{"fieldPath":"events[`+strconv.Itoa(i)+`].name","description":"contract: refused","validationCode":"NAME_INVALID"}`)
+	}
+	io.WriteString(w, `{"validationMessages":[`+strings.Join(msgs, ",")+`]}`)
+}
+
+func (s *Server) badGA4(events []any) []int {
+	var out []int
+	for i, e := range events {
+		m, _ := e.(map[string]any)
+		p, _ := m["params"].(map[string]any)
+		if id, _ := p["event_id"].(string); s.badIDs[id] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (s *Server) acceptGA4(events []any, test string) {
+	s.maxBatch = max(s.maxBatch, len(events))
+	for _, e := range events {
+		m, _ := e.(map[string]any)
+		raw, _ := json.Marshal(m)
+		p, _ := m["params"].(map[string]any)
+		id, _ := p["event_id"].(string)
+		name, _ := m["name"].(string)
+		s.events = append(s.events, Event{ID: id, Name: name, Raw: raw})
+		if test != "" {
+			s.testCodes[test]++
+		}
+	}
+}
+
+// TikTok: answers HTTP 200 with {"code":0,"message":"OK","request_id":...};
+// a bad token code 40105; failed events code 20001 with
+// data.failed_events[{index,code,message}] (modelled on the Events API's
+// partial-success answer).
+func (s *Server) serveTikTok(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost || r.URL.Path != "/open_api/v1.3/event/track/" {
+		s.fail(w, 404, "tiktok: path "+r.URL.Path)
+		return
+	}
+	if r.Header.Get("Access-Token") != s.token {
+		s.refused = append(s.refused, "tiktok: bad Access-Token")
+		io.WriteString(w, `{"code":40105,"message":"Access token is incorrect or has been revoked.","request_id":"contract","data":{}}`)
+		return
+	}
+	m, err := s.validate(body)
+	if err != nil {
+		s.refused = append(s.refused, "tiktok: "+strings.ReplaceAll(err.Error(), "\n", " | "))
+		io.WriteString(w, `{"code":40002,"message":"contract: invalid parameters","request_id":"contract","data":{}}`)
+		return
+	}
+	if m["event_source_id"] != s.id {
+		s.refused = append(s.refused, "tiktok: unknown event_source_id")
+		io.WriteString(w, `{"code":40002,"message":"event_source_id","request_id":"contract","data":{}}`)
+		return
+	}
+	events := m["data"].([]any)
+	bad := s.bad(events, "event_id")
+	test, _ := m["test_event_code"].(string)
+	s.accept(without(events, bad), "event_id", "event", test)
+	if len(bad) == 0 {
+		io.WriteString(w, `{"code":0,"message":"OK","request_id":"contract","data":{}}`)
+		return
+	}
+	var f []string
+	for _, i := range bad {
+		s.perEvent++
+		f = append(f, `{"index":`+strconv.Itoa(i)+`,"code":40002,"message":"contract: refused"}`)
+	}
+	io.WriteString(w, `{"code":20001,"message":"Partial success","request_id":"contract","data":{"failed_events":[`+strings.Join(f, ",")+`]}}`)
+}

@@ -1,0 +1,70 @@
+// Package adplatform delivers records to ad platforms' server-side event
+// APIs: Meta's Conversions API, the GA4 Measurement Protocol and TikTok's
+// Events API. Each is an upstream.Sink: it takes a batch of records as the
+// shipper reads them from the spool, maps every record to the platform's
+// event, sends them in requests of the platform's size limit (Meta and
+// TikTok 1,000 events, GA4 25 events of one client), and answers the
+// shipper so that:
+//
+//   - 2xx: the events are delivered; per-event errors in the answer (GA4's
+//     validation messages in test mode, TikTok's partial failures) and
+//     events Meta or TikTok refuse as invalid (found by splitting the
+//     refused request in halves until the bad events stand alone: Meta
+//     refuses a whole request for one bad event) are counted in
+//     beacongate_upstream_platform_event_errors_total and dead-lettered
+//     alone (upstream.RejectedRecords), never sent again with the good ones;
+//   - 429, 5xx, network errors and the platforms' rate-limit and transient
+//     error codes: retried by the shipper after Retry-After or its backoff.
+//     Requests already answered for the batch are not sent again: the sink
+//     remembers which events of the batch are done;
+//   - 401, 403 and the platforms' token errors: a refusal (credentials
+//     rotate), retried, dead-lettered after retry.auth_dead_letter_after;
+//   - records that cannot make a valid event (no event time, a website event
+//     without the user agent Meta requires, a GA4 event without a client id)
+//     are dead-lettered without being sent (reason "unmappable").
+//
+// # Record fields read
+//
+// Fields absent from the record are absent from the request: the policy
+// decides what a destination gets, this package only maps it.
+//
+//	id, eid          event_id: the page's eid when present (the browser
+//	                 pixel got the same one: the platform de-duplicates the
+//	                 two), else our id
+//	received         event_time (ble.seen for BLE sightings)
+//	kind             pixel/beacon: website (beacon from an HTTP client
+//	                 library, ua.class http_client: app); ble: a store
+//	                 visit (Meta physical_store, TikTok offline)
+//	event            event name (Meta event_name, TikTok event, GA4
+//	                 events[].name made to GA4's rules); absent: PageView
+//	                 (page_view for GA4), StoreVisit for BLE
+//	url, referrer    event_source_url / page.url / page_location, and
+//	                 page.referrer / page_referrer; a path-only url is made
+//	                 absolute with the site's origin (Options.SiteOrigins)
+//	ip, user_agent   client_ip_address / user.ip, client_user_agent /
+//	                 user.user_agent
+//	client, user     GA4 client_id (click.ga_client_id first) and user_id
+//	consent          GA4 consent.ad_user_data (ads granted) and
+//	                 ad_personalization (personalization granted); Meta
+//	                 data_processing_options ["LDU"] and TikTok
+//	                 limited_data_use when the deciding signal is
+//	                 us_privacy, gpp or gpc and ads is not granted
+//	props            Meta custom_data, TikTok properties, GA4 params (GA4:
+//	                 session_id and engagement_time_msec pass as numbers)
+//
+// Fields the engine adds per destination in phase 2 of issue 15, mapped
+// when present:
+//
+//	contact          {"em","ph","fn","ln","ct","zp","country","external_id"}:
+//	                 values already normalised and hashed for this
+//	                 destination's platform (package contact), 64
+//	                 lowercase hex; Google's ct, zp and country in clear.
+//	                 Meta user_data, TikTok user.email/phone/external_id,
+//	                 GA4 user_data (sha256_email_address, sha256_phone_number,
+//	                 address[]). A value that is not 64 lowercase hex where a
+//	                 hash is due is left out, never sent.
+//	click            {"fbc","fbp","ttclid","ttp","gclid","gbraid","wbraid",
+//	                 "ga_client_id"}: click ids and platform cookies, as
+//	                 captured; fbc/fbp to Meta, ttclid/ttp to TikTok,
+//	                 ga_client_id as GA4's client_id.
+package adplatform

@@ -1,0 +1,74 @@
+package adplatform
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// FuzzMap feeds arbitrary records to each platform's mapping: it never
+// panics, every record is either mapped or rejected, and every request
+// body it would send is valid JSON within the platform's event limit.
+func FuzzMap(f *testing.F) {
+	for _, s := range []string{
+		`{"v":1,"id":"x","received":"2026-12-04T10:00:00.123Z","kind":"pixel","site":"shop","event":"a b\u0000","url":"/p","user_agent":"UA","client":"c","eid":"e1","props":{"k":"v","n":1.5,"b":true},"consent":{"state":"ads","purposes":["ads"],"signal":"gpp"}}`,
+		`{"received":"2026-12-04T10:00:00Z","kind":"ble","ble":{"seen":"2026-12-04T09:59:00Z"},"client":"c","contact":{"em":"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d","ct":"paris","country":"fr"}}`,
+		`{"received":"bad","url":"https://x/\xff","user_agent":"\"","click":{"fbc":"fb.1.1.x","ga_client_id":"1.2"}}`,
+		`[]`, `{`, ``, `{"props":{"session_id":12,"engagement_time_msec":"x","1bad key":"v"}}`,
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(1))
+		f.Add([]byte(s), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, rec []byte, pi uint8) {
+		for _, c := range rec {
+			if c == '\n' {
+				return // one record per line: the spool never holds a raw newline in a record
+			}
+		}
+		s := &Sink{o: Options{Platform: Platform(pi % 3), ID: "1", SiteOrigins: map[string]string{"shop": "https://shop.example"}},
+			reasons: map[string]int{}, index: map[string]int{}}
+		s.m = newMetrics().forSink("fuzz", s.o.Platform)
+		b := &upstream.Batch{}
+		b.Add(rec)
+		b.Add(rec)
+		s.done = make([]bool, 2)
+		queue := s.prepare(b)
+		mapped := 0
+		for _, c := range queue {
+			if len(c) == 0 || len(c) > s.maxEvents() {
+				t.Fatalf("request of %d events", len(c))
+			}
+			body := s.appendBody(nil, c)
+			if !json.Valid(body) {
+				t.Fatalf("%v: invalid JSON body %q from %q", s.o.Platform, body, rec)
+			}
+			mapped += len(c)
+		}
+		if mapped+len(s.rejected) != 2 {
+			t.Fatalf("%d mapped, %d rejected of 2", mapped, len(s.rejected))
+		}
+	})
+}
+
+// FuzzAnswers: the answer parsers never panic and name only events of the
+// request.
+func FuzzAnswers(f *testing.F) {
+	for _, s := range []string{`{"code":20001,"data":{"failed_events":[{"index":1},{"index":99},{"index":-1}]}}`,
+		`{"validationMessages":[{"fieldPath":"events[3].name","validationCode":"NAME_INVALID"},{"fieldPath":"events[x]"}]}`,
+		`{"error":{"code":100,"error_subcode":33,"is_transient":true}}`, `{"events_received":2}`, ``, `[`} {
+		f.Add([]byte(s), 200)
+		f.Add([]byte(s), 400)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, status int) {
+		const n = 4
+		for _, o := range []outcome{metaAnswer(status, body), tiktokAnswer(status, body, n), ga4Answer(status, body, n, true)} {
+			for _, i := range o.failed {
+				if i < 0 || i >= n {
+					t.Fatalf("failed index %d of %d", i, n)
+				}
+			}
+		}
+	})
+}

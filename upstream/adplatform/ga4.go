@@ -1,0 +1,285 @@
+package adplatform
+
+import (
+	"strconv"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/beacongate/beacongate/contact"
+)
+
+// GA4 Measurement Protocol limits
+// (https://developers.google.com/analytics/devguides/collection/protocol/ga4/sending-events#limitations).
+const (
+	GA4MaxEvents      = 25  // events per request
+	ga4MaxParams      = 25  // parameters per event
+	ga4MaxNameLen     = 40  // event and parameter names
+	ga4MaxValueLen    = 100 // string parameter values
+	ga4MaxBodyBytes   = 130 << 10
+	ga4MaxClientIDLen = 256
+)
+
+// appendGA4Envelope appends the request-level members for r (client_id,
+// user_id, consent, user_data), without braces: the events of one request
+// share them, so they are the grouping key.
+func (s *Sink) appendGA4Envelope(dst []byte, r *record) ([]byte, string) {
+	cid := r.gaClient
+	if len(cid) == 0 {
+		cid = r.client
+	}
+	if len(cid) == 0 || len(cid) > ga4MaxClientIDLen {
+		return dst, reasonUnmappable // GA4 requires a client_id
+	}
+	dst = appendString(append(dst, `"client_id":`...), cid) // no comma: the envelope starts here
+	if len(r.user) > 0 {
+		dst = appendStringField(dst, "user_id", r.user)
+	}
+	// https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#payload_consent
+	dst = append(dst, `,"consent":{"ad_user_data":"`...)
+	dst = append(dst, granted(r.purposes&purposeAds != 0)...)
+	dst = append(dst, `","ad_personalization":"`...)
+	dst = append(dst, granted(r.purposes&purposePersonalization != 0)...)
+	dst = append(dst, `"}`...)
+	// https://developers.google.com/analytics/devguides/collection/ga4/uid-data
+	em, ph := r.hashed(contact.Email), r.hashed(contact.Phone)
+	fn, ln := r.hashed(contact.FirstName), r.hashed(contact.LastName)
+	// Google takes city, postal code and country in clear: a digest there
+	// is a value normalised for another platform, left out.
+	ct, zp, co := inClear(r.contact[contact.City]), inClear(r.contact[contact.Zip]), r.contact[contact.Country]
+	if len(co) != 2 || co[0] < 'a' || co[0] > 'z' || co[1] < 'a' || co[1] > 'z' {
+		co = nil
+	}
+	addr := fn != nil || ln != nil || len(ct) > 0 || len(zp) > 0 || len(co) > 0
+	if em == nil && ph == nil && !addr {
+		return dst, ""
+	}
+	dst = append(appendKey(dst, "user_data"), '{')
+	if em != nil {
+		dst = append(appendString(append(appendKey(dst, "sha256_email_address"), '['), em), ']')
+	}
+	if ph != nil {
+		dst = append(appendString(append(appendKey(dst, "sha256_phone_number"), '['), ph), ']')
+	}
+	if addr {
+		dst = append(appendKey(dst, "address"), '[', '{')
+		for _, f := range [...]struct {
+			key string
+			v   []byte
+		}{{"sha256_first_name", fn}, {"sha256_last_name", ln}, {"city", ct}, {"postal_code", zp}, {"country", co}} {
+			if len(f.v) > 0 {
+				dst = appendStringField(dst, f.key, f.v)
+			}
+		}
+		dst = append(dst, '}', ']')
+	}
+	return append(dst, '}'), ""
+}
+
+// inClear returns v unless it is a SHA-256 digest.
+func inClear(v []byte) []byte {
+	if contact.IsSHA256Hex(v) {
+		return nil
+	}
+	return v
+}
+
+func granted(g bool) string {
+	if g {
+		return "GRANTED"
+	}
+	return "DENIED"
+}
+
+// appendGA4Event appends one element of the request's events array.
+func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
+	if r.timeMS <= 0 {
+		return dst, reasonUnmappable
+	}
+	dst = append(dst, '{')
+	dst = appendGA4Name(appendKey(dst, "name"), eventName(r, "page_view", "store_visit"))
+	dst = appendIntField(dst, "timestamp_micros", r.timeMS*1000)
+	dst = append(appendKey(dst, "params"), '{')
+	n := 0
+	url := absoluteURL(s.scratch[:0], r.url, s.o.SiteOrigins[string(r.site)])
+	s.scratch = url
+	if len(url) > 0 {
+		dst = appendStringField(dst, "page_location", truncateUTF8(url, 1000)) // page_location may hold 1,000
+		n++
+	}
+	if len(r.referrer) > 0 {
+		dst = appendStringField(dst, "page_referrer", truncateUTF8(r.referrer, 420))
+		n++
+	}
+	if r.props != nil {
+		// session_id and engagement_time_msec first: GA4 needs them to
+		// count sessions and engagement.
+		for _, k := range [...]string{"session_id", "engagement_time_msec"} {
+			if v := r.props.Get(k); v != nil && v.Type() == fastjson.TypeNumber {
+				mark := len(dst)
+				var ok bool
+				if dst, ok = appendScalar(appendKey(dst, k), v); ok {
+					n++
+				} else {
+					dst = dst[:mark]
+				}
+			}
+		}
+		r.props.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "session_id", "engagement_time_msec", "page_location", "page_referrer":
+				return // written above, or ours
+			}
+			if n >= ga4MaxParams {
+				return
+			}
+			switch v.Type() {
+			case fastjson.TypeNumber:
+				mark := len(dst)
+				var ok bool
+				if dst, ok = appendScalar(appendGA4Key(dst, k), v); !ok {
+					dst = dst[:mark]
+					return
+				}
+			case fastjson.TypeString:
+				dst = appendString(appendGA4Key(dst, k), truncateUTF8(v.GetStringBytes(), ga4MaxValueLen))
+			case fastjson.TypeTrue:
+				dst = appendString(appendGA4Key(dst, k), []byte("true"))
+			case fastjson.TypeFalse:
+				dst = appendString(appendGA4Key(dst, k), []byte("false"))
+			default:
+				return
+			}
+			n++
+		})
+	}
+	return append(dst, '}', '}'), ""
+}
+
+// appendGA4Key appends name as a GA4 parameter key: appendGA4Name, then
+// ':', after a comma when needed.
+func appendGA4Key(dst []byte, name []byte) []byte {
+	if c := dst[len(dst)-1]; c != '{' && c != '[' {
+		dst = append(dst, ',')
+	}
+	return append(appendGA4Name(dst, name), ':')
+}
+
+// appendGA4Name appends name as a quoted GA4 name: letters, digits and
+// underscores, starting with a letter (else "e_" is put first), at most
+// 40 characters; other characters become underscores.
+func appendGA4Name(dst []byte, name []byte) []byte {
+	dst = append(dst, '"')
+	n := 0
+	if len(name) == 0 || !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z') {
+		dst = append(dst, 'e', '_')
+		n = 2
+	}
+	for _, c := range name {
+		if n >= ga4MaxNameLen {
+			break
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			c = '_'
+		}
+		dst = append(dst, c)
+		n++
+	}
+	return append(dst, '"')
+}
+
+// appendGA4Body appends a request: the envelope and events.
+func appendGA4Body(dst, env []byte, events [][]byte) []byte {
+	dst = append(append(dst, '{'), env...)
+	dst = append(dst, `,"events":[`...)
+	for i, e := range events {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e...)
+	}
+	return append(dst, ']', '}')
+}
+
+// ga4Answer classifies a Measurement Protocol answer. /mp/collect answers
+// 2xx whatever it thinks of the events; the validation server
+// (/debug/mp/collect, test mode) lists validationMessages, each with a
+// fieldPath (events[i]... names one event) and a validationCode.
+// https://developers.google.com/analytics/devguides/collection/protocol/ga4/validating-events
+func ga4Answer(status int, body []byte, n int, debug bool) outcome {
+	switch {
+	case status == 401 || status == 403:
+		return outcome{kind: outcomeAuth}
+	case status == 429 || status >= 500 || status == 408:
+		return outcome{kind: outcomeRetry}
+	case status == 404:
+		return outcome{kind: outcomePermanent}
+	case status >= 400:
+		return outcome{kind: outcomeInvalid, reason: reasonInvalidEvent}
+	case status < 200 || status >= 300:
+		return outcome{kind: outcomeRetry}
+	}
+	if !debug {
+		return outcome{kind: outcomeOK}
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return outcome{kind: outcomeRetry}
+	}
+	msgs := v.GetArray("validationMessages")
+	o := outcome{kind: outcomeOK}
+	all := false
+	for _, m := range msgs {
+		o.reason = validationReason(m.GetStringBytes("validationCode"))
+		path := m.GetStringBytes("fieldPath")
+		if i, ok := eventIndex(path); ok && i < n {
+			o.failed = append(o.failed, i)
+		} else {
+			all = true
+		}
+	}
+	if all {
+		o.failed = o.failed[:0]
+		for i := range n {
+			o.failed = append(o.failed, i)
+		}
+	}
+	return o
+}
+
+// eventIndex reads i from a fieldPath "events[i]..." .
+func eventIndex(path []byte) (int, bool) {
+	const pre = "events["
+	if len(path) <= len(pre) || string(path[:len(pre)]) != pre {
+		return 0, false
+	}
+	end := len(pre)
+	for end < len(path) && path[end] >= '0' && path[end] <= '9' {
+		end++
+	}
+	if end == len(pre) || end >= len(path) || path[end] != ']' {
+		return 0, false
+	}
+	i, err := strconv.Atoi(string(path[len(pre):end]))
+	return i, err == nil
+}
+
+// validationReason maps GA4's validation codes onto a bounded label set.
+func validationReason(code []byte) string {
+	switch string(code) {
+	case "VALUE_INVALID", "VALUE_REQUIRED", "NAME_INVALID", "NAME_RESERVED", "VALUE_OUT_OF_BOUNDS",
+		"EXCEEDED_MAX_ENTITIES", "NAME_DUPLICATED":
+		return "validation_" + lowerASCII(string(code))
+	}
+	return "validation_other"
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

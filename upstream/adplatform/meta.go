@@ -1,0 +1,175 @@
+package adplatform
+
+import (
+	"github.com/valyala/fastjson"
+
+	"github.com/beacongate/beacongate/contact"
+)
+
+// MetaMaxEvents is the Conversions API's limit of events per request
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/using-the-api#batch-requests).
+const MetaMaxEvents = 1000
+
+// appendMetaEvent appends one element of the request's data array, or
+// returns a reason why r makes no valid event.
+// https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/server-event
+func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
+	if r.timeMS <= 0 {
+		return dst, reasonUnmappable
+	}
+	source := actionSource(r)
+	var url []byte
+	if source == "website" {
+		// Meta requires both for website events; without them the
+		// whole request would be refused.
+		url = absoluteURL(s.scratch[:0], r.url, s.o.SiteOrigins[string(r.site)])
+		s.scratch = url
+		if len(r.userAgent) == 0 || len(url) == 0 {
+			return dst, reasonUnmappable
+		}
+	}
+	dst = append(dst, '{')
+	dst = appendStringField(dst, "event_name", eventName(r, "PageView", "StoreVisit"))
+	dst = appendIntField(dst, "event_time", r.timeMS/1000)
+	if id := r.eventID(); len(id) > 0 {
+		dst = appendStringField(dst, "event_id", id)
+	}
+	dst = appendStringField(dst, "action_source", []byte(source))
+	if len(url) > 0 {
+		dst = appendStringField(dst, "event_source_url", url)
+	}
+	dst = append(appendKey(dst, "user_data"), '{')
+	for _, f := range [...]struct {
+		f     contact.Field
+		key   string
+		array bool
+	}{{contact.Email, "em", true}, {contact.Phone, "ph", true}, {contact.FirstName, "fn", false},
+		{contact.LastName, "ln", false}, {contact.City, "ct", false}, {contact.Zip, "zp", false},
+		{contact.Country, "country", false}, {contact.ExternalID, "external_id", true}} {
+		h := r.hashed(f.f)
+		if h == nil {
+			continue
+		}
+		dst = appendKey(dst, f.key)
+		if f.array {
+			dst = append(appendString(append(dst, '['), h), ']')
+		} else {
+			dst = appendString(dst, h)
+		}
+	}
+	for _, f := range [...]struct {
+		key string
+		v   []byte
+	}{{"client_ip_address", r.ip}, {"client_user_agent", r.userAgent}, {"fbc", r.fbc}, {"fbp", r.fbp}} {
+		if len(f.v) > 0 {
+			dst = appendStringField(dst, f.key, f.v)
+		}
+	}
+	if dst[len(dst)-1] == '{' {
+		return dst, reasonUnmappable // Meta requires some customer information
+	}
+	dst = append(dst, '}')
+	if r.props != nil && r.props.Len() > 0 {
+		dst = appendKey(dst, "custom_data")
+		dst = appendProps(dst, r.props)
+	}
+	if r.ldu() {
+		// Country and state 0: Meta geolocates the event.
+		// https://developers.facebook.com/docs/marketing-apis/data-processing-options
+		dst = append(dst, `,"data_processing_options":["LDU"],"data_processing_options_country":0,"data_processing_options_state":0`...)
+	}
+	return append(dst, '}'), ""
+}
+
+// appendProps appends the props object: its string, number and boolean
+// values (all the record schema allows); anything else is left out.
+func appendProps(dst []byte, o *fastjson.Object) []byte {
+	dst = append(dst, '{')
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		mark := len(dst)
+		if dst[len(dst)-1] != '{' {
+			dst = append(dst, ',')
+		}
+		dst = append(appendString(dst, k), ':')
+		var ok bool
+		if dst, ok = appendScalar(dst, v); !ok {
+			dst = dst[:mark]
+		}
+	})
+	return append(dst, '}')
+}
+
+// actionSource is website, app (an HTTP client library: an app's backend
+// or a native app) or physical_store (BLE).
+func actionSource(r *record) string {
+	switch {
+	case string(r.kind) == "ble":
+		return "physical_store"
+	case string(r.uaClass) == "http_client":
+		return "app"
+	}
+	return "website"
+}
+
+// eventName returns the record's event, or the default for its kind.
+func eventName(r *record, page, store string) []byte {
+	switch {
+	case len(r.event) > 0:
+		return r.event
+	case string(r.kind) == "ble":
+		return []byte(store)
+	}
+	return []byte(page)
+}
+
+// appendMetaBody appends the request body around events (each a data
+// element).
+func (s *Sink) appendMetaBody(dst []byte, events [][]byte) []byte {
+	dst = append(dst, `{"data":[`...)
+	for i, e := range events {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e...)
+	}
+	dst = append(dst, ']')
+	if s.o.TestEventCode != "" {
+		dst = appendStringField(dst, "test_event_code", []byte(s.o.TestEventCode))
+	}
+	dst = appendStringField(dst, "access_token", []byte(s.token))
+	return append(dst, '}')
+}
+
+// metaAnswer classifies a Conversions API answer. Meta answers 400 with an
+// error object for bad events, bad tokens and rate limits alike; the
+// codes tell them apart.
+// https://developers.facebook.com/docs/marketing-api/error-reference
+func metaAnswer(status int, body []byte) outcome {
+	if status >= 200 && status < 300 {
+		return outcome{kind: outcomeOK}
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(body)
+	code, sub, transient := 0, 0, false
+	if err == nil {
+		code = v.GetInt("error", "code")
+		sub = v.GetInt("error", "error_subcode")
+		transient = v.GetBool("error", "is_transient")
+	}
+	switch {
+	case code == 190 || code == 10 || code >= 200 && code <= 299 || status == 401 || status == 403:
+		// 190: bad or expired token; 10 and 200-299: permission errors.
+		return outcome{kind: outcomeAuth}
+	case code == 4 || code == 17 || code == 32 || code == 613 || code == 80004 || status == 429:
+		return outcome{kind: outcomeRetry}
+	case transient || code == 1 || code == 2 || status >= 500 || status == 408:
+		return outcome{kind: outcomeRetry}
+	case code == 100 && sub == 33, status == 404:
+		// The pixel does not exist or the token cannot see it: no event
+		// of the batch will ever be taken.
+		return outcome{kind: outcomePermanent}
+	case status >= 400 && status < 500:
+		return outcome{kind: outcomeInvalid, reason: reasonInvalidEvent}
+	}
+	return outcome{kind: outcomeRetry}
+}

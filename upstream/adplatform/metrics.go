@@ -1,0 +1,71 @@
+package adplatform
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the counters of every ad platform sink of a process. Labels
+// are the destination's configured name, the platform, a reason from a
+// fixed set and a status class: never an id, a URL or a token.
+type Metrics struct {
+	events, errs, reqs *prometheus.CounterVec
+}
+
+func newMetrics() *Metrics {
+	const ns = "beacongate_upstream_platform"
+	return &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_events_total",
+			Help: "Events an ad platform accepted."}, []string{"destination", "platform"}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_event_errors_total",
+			Help: "Events refused for good and dead-lettered, by reason: unmappable (the record makes no valid event; not sent), invalid_event (the platform refused it), validation_<code> (GA4 test mode)."},
+			[]string{"destination", "platform", "reason"}),
+		reqs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_requests_total",
+			Help: "Requests sent to ad platforms, by answer: 2xx, 3xx, 4xx, 429, 5xx, error (no answer)."},
+			[]string{"destination", "platform", "status"}),
+	}
+}
+
+// NewMetrics returns the counters, registered with reg (nil: not
+// registered). A second call with the same reg returns counters that add
+// to the ones registered first.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := newMetrics()
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []**prometheus.CounterVec{&m.events, &m.errs, &m.reqs} {
+		if err := reg.Register(*c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+			*c = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	return m, nil
+}
+
+type sinkMetrics struct {
+	events prometheus.Counter
+	errs   *prometheus.CounterVec // curried: reason
+	reqs   *prometheus.CounterVec // curried: status
+}
+
+func (m *Metrics) forSink(dest string, p Platform) sinkMetrics {
+	l := prometheus.Labels{"destination": dest, "platform": p.String()}
+	return sinkMetrics{
+		events: m.events.With(l),
+		errs:   m.errs.MustCurryWith(l),
+		reqs:   m.reqs.MustCurryWith(l),
+	}
+}
+
+func (m sinkMetrics) errors(reason string) prometheus.Counter {
+	return m.errs.WithLabelValues(reason)
+}
+
+func (m sinkMetrics) requests(status string) prometheus.Counter {
+	return m.reqs.WithLabelValues(status)
+}

@@ -1,0 +1,535 @@
+package adplatform
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// Platform is an ad platform's event API.
+type Platform uint8
+
+// The platforms.
+const (
+	Meta   Platform = iota // Meta Conversions API
+	GA4                    // GA4 Measurement Protocol
+	TikTok                 // TikTok Events API
+)
+
+// String returns "meta", "ga4" or "tiktok", the platform label of the
+// metrics.
+func (p Platform) String() string {
+	switch p {
+	case Meta:
+		return "meta"
+	case GA4:
+		return "ga4"
+	case TikTok:
+		return "tiktok"
+	}
+	return "unknown"
+}
+
+// Defaults of Options.
+const (
+	DefaultMetaEndpoint   = "https://graph.facebook.com"
+	DefaultGA4Endpoint    = "https://www.google-analytics.com"
+	DefaultTikTokEndpoint = "https://business-api.tiktok.com"
+	DefaultMetaAPIVersion = "v23.0"
+	DefaultTimeout        = 30 * time.Second
+)
+
+// Options configures a Sink.
+type Options struct {
+	// Destination is the configured name: the destination label of the
+	// metrics.
+	Destination string
+	Platform    Platform
+
+	// ID is Meta's pixel id, GA4's measurement id or TikTok's event
+	// source (pixel) id.
+	ID string
+
+	// TokenFile holds Meta's access token, GA4's API secret or TikTok's
+	// access token, on its first line; it is read once, by New.
+	TokenFile string
+
+	// TestEventCode (Meta, TikTok) sends the events to the platform's
+	// test events tool instead of the live data set.
+	TestEventCode string
+	// TestMode (GA4) sends to the validation server, /debug/mp/collect,
+	// whose validation messages are counted and dead-lettered; nothing
+	// is recorded by GA4.
+	TestMode bool
+
+	// Endpoint is the platform's base URL (scheme and host, optionally a
+	// path prefix); default the platform's public one. Tests point it at
+	// a local server.
+	Endpoint string
+	// APIVersion is Meta's Graph API version, default DefaultMetaAPIVersion.
+	APIVersion string
+
+	// SiteOrigins maps a site id to its origin (https://shop.example), to
+	// make a path-only record url absolute: Meta requires an absolute
+	// event_source_url for website events.
+	SiteOrigins map[string]string
+
+	// Timeout bounds one request. Default DefaultTimeout.
+	Timeout time.Duration
+	// TLS configures HTTPS (private CAs in tests).
+	TLS *tls.Config
+	// Client replaces the default client (Timeout and TLS are then
+	// ignored); redirects are never followed.
+	Client *http.Client
+	// Metrics receives the counts; nil counts into an unregistered set.
+	Metrics *Metrics
+	// Clock is what a Retry-After date is compared with; nil is clock.Real.
+	Clock clock.Clock
+}
+
+// Error reasons: the reason label of
+// beacongate_upstream_platform_event_errors_total.
+const (
+	reasonUnmappable   = "unmappable"    // the record makes no valid event: not sent
+	reasonInvalidEvent = "invalid_event" // the platform refused the event
+)
+
+// outcome is how the platform answered one request.
+type outcome struct {
+	kind   outcomeKind
+	failed []int  // outcomeOK: indexes in the request of events refused
+	reason string // why failed (or outcomeInvalid) events were refused
+}
+
+type outcomeKind uint8
+
+const (
+	outcomeOK        outcomeKind = iota
+	outcomeRetry                 // rate limit or transient: retry the batch
+	outcomeAuth                  // credentials refused
+	outcomeInvalid               // the request was refused for its events
+	outcomePermanent             // no event of this destination will be taken
+)
+
+// mapped is one record's event in Sink.evbuf.
+type mapped struct {
+	rec        int // index in the batch
+	start, end int // the event's JSON in evbuf
+	group      int // events of one group share a request
+}
+
+// Sink sends batches to one ad platform. Send is called by one shipper
+// goroutine at a time.
+type Sink struct {
+	o      Options
+	token  string
+	url    string // the events endpoint, with GA4's query; never logged
+	host   string // what errors name instead of url
+	client *http.Client
+	clock  clock.Clock
+	m      sinkMetrics
+
+	parser  fastjson.Parser
+	rec     record
+	scratch []byte
+
+	// Progress through the current batch: a retry of the same batch
+	// (same spool offsets) skips the events already answered for.
+	first, end uint64
+	done       []bool
+	rejected   []int
+	reasons    map[string]int
+
+	evbuf  []byte
+	evs    []mapped
+	groups []groupKey // GA4: envelope spans in envbuf; TikTok: the source
+	envbuf []byte
+	index  map[string]int
+	body   []byte
+	batch  [][]byte
+}
+
+type groupKey struct {
+	start, end int    // GA4 envelope in envbuf
+	source     string // TikTok event_source
+}
+
+// New checks o, reads the token file and builds the sink.
+func New(o Options) (*Sink, error) {
+	if o.ID == "" {
+		return nil, errors.New("adplatform: the platform id (pixel, measurement or event source id) is empty")
+	}
+	if o.Endpoint == "" {
+		o.Endpoint = [...]string{DefaultMetaEndpoint, DefaultGA4Endpoint, DefaultTikTokEndpoint}[min(int(o.Platform), 2)]
+	}
+	u, err := url.Parse(o.Endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("adplatform: the endpoint is not an http(s) URL")
+	}
+	if o.APIVersion == "" {
+		o.APIVersion = DefaultMetaAPIVersion
+	}
+	tok, err := readToken(o.TokenFile)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(o.Endpoint, "/")
+	s := &Sink{o: o, token: tok, host: u.Host, clock: clock.Or(o.Clock), reasons: map[string]int{}, index: map[string]int{}}
+	switch o.Platform {
+	case Meta:
+		s.url = base + "/" + url.PathEscape(o.APIVersion) + "/" + url.PathEscape(o.ID) + "/events"
+	case GA4:
+		path := "/mp/collect"
+		if o.TestMode {
+			path = "/debug/mp/collect"
+		}
+		s.url = base + path + "?measurement_id=" + url.QueryEscape(o.ID) + "&api_secret=" + url.QueryEscape(tok)
+	case TikTok:
+		s.url = base + "/open_api/v1.3/event/track/"
+	default:
+		return nil, errors.New("adplatform: unknown platform")
+	}
+	s.client = o.Client
+	if s.client == nil {
+		if o.Timeout <= 0 {
+			o.Timeout = DefaultTimeout
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = o.TLS
+		tr.MaxIdleConnsPerHost = 4
+		s.client = &http.Client{Timeout: o.Timeout, Transport: tr}
+	} else {
+		c := *s.client
+		s.client = &c
+	}
+	s.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	m := o.Metrics
+	if m == nil {
+		m = newMetrics()
+	}
+	s.m = m.forSink(o.Destination, o.Platform)
+	return s, nil
+}
+
+// readToken reads the first line of path.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("adplatform: no token file (access_token_file / api_secret_file)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("adplatform: cannot read the token file: %w", err)
+	}
+	tok, _, _ := strings.Cut(string(b), "\n")
+	if tok = strings.TrimSpace(tok); tok == "" {
+		return "", fmt.Errorf("adplatform: the token file %s is empty", path)
+	}
+	return tok, nil
+}
+
+// Unencoded tells the shipper not to compress batches: the sink sends its
+// own JSON.
+func (s *Sink) Unencoded() {}
+
+// Close closes idle connections.
+func (s *Sink) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
+}
+
+func (s *Sink) maxEvents() int {
+	if s.o.Platform == GA4 {
+		return GA4MaxEvents
+	}
+	return MetaMaxEvents // TikTok's is the same
+}
+
+// maxBody bounds a request body: GA4's documented 130 kB; Meta and TikTok
+// document no byte limit, 4 MiB keeps one request reasonable.
+func (s *Sink) maxBody() int {
+	if s.o.Platform == GA4 {
+		return ga4MaxBodyBytes
+	}
+	return 4 << 20
+}
+
+// Send maps the batch's records, sends them in requests of the platform's
+// limits and reports to the shipper as the package doc says.
+func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
+	if b.First != s.first || b.End != s.end || len(s.done) != b.Len() {
+		s.first, s.end = b.First, b.End
+		s.done = append(s.done[:0], make([]bool, b.Len())...)
+		s.rejected = s.rejected[:0]
+		clear(s.reasons)
+	}
+	queue := s.prepare(b)
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		out, err := s.post(ctx, c)
+		switch out.kind {
+		case outcomeOK:
+			failed := 0
+			for _, i := range out.failed {
+				if i >= 0 && i < len(c) && !s.done[s.evs[c[i]].rec] {
+					s.reject(s.evs[c[i]].rec, out.reason)
+					failed++
+				}
+			}
+			for _, e := range c {
+				s.done[s.evs[e].rec] = true
+			}
+			s.m.events.Add(float64(len(c) - failed))
+		case outcomeInvalid:
+			if len(c) == 1 {
+				s.reject(s.evs[c[0]].rec, out.reason)
+				continue
+			}
+			// The platform refused the whole request for some of its
+			// events: halve it until the bad ones stand alone.
+			h := len(c) / 2
+			queue = append([][]int{c[:h], c[h:]}, queue...)
+		case outcomeAuth:
+			return upstream.Refused(err, upstream.RefusalAuth)
+		case outcomePermanent:
+			return upstream.Permanent(err)
+		default:
+			if ra := retryAfter(err); ra > 0 {
+				return upstream.RetryAfter(err, ra)
+			}
+			return err
+		}
+	}
+	if len(s.rejected) > 0 {
+		return upstream.RejectedRecords(s.rejectedError(), s.rejected)
+	}
+	return nil
+}
+
+// reject marks record i refused for good.
+func (s *Sink) reject(i int, reason string) {
+	s.done[i] = true
+	s.rejected = append(s.rejected, i)
+	s.reasons[reason]++
+	s.m.errors(reason).Inc()
+}
+
+func (s *Sink) rejectedError() error {
+	var sb strings.Builder
+	sb.WriteString(s.o.Platform.String())
+	sb.WriteString(" refused ")
+	sb.WriteString(strconv.Itoa(len(s.rejected)))
+	sb.WriteString(" events:")
+	for _, r := range [...]string{reasonUnmappable, reasonInvalidEvent} {
+		if n := s.reasons[r]; n > 0 {
+			sb.WriteString(" " + r + "=" + strconv.Itoa(n))
+		}
+	}
+	for r, n := range s.reasons {
+		if r != reasonUnmappable && r != reasonInvalidEvent {
+			sb.WriteString(" " + r + "=" + strconv.Itoa(n))
+		}
+	}
+	return errors.New(sb.String())
+}
+
+// prepare maps the records not yet done and cuts them into requests
+// (indexes into s.evs). Records that make no event are rejected here.
+func (s *Sink) prepare(b *upstream.Batch) [][]int {
+	s.evbuf, s.evs, s.envbuf, s.groups = s.evbuf[:0], s.evs[:0], s.envbuf[:0], s.groups[:0]
+	clear(s.index)
+	for i := range b.Len() {
+		if s.done[i] {
+			continue
+		}
+		r := &s.rec
+		if !parseRecord(&s.parser, b.Record(i), r) {
+			s.reject(i, reasonUnmappable)
+			continue
+		}
+		start := len(s.evbuf)
+		var reason string
+		group := 0
+		switch s.o.Platform {
+		case Meta:
+			s.evbuf, reason = s.appendMetaEvent(s.evbuf, r)
+		case TikTok:
+			src := tiktokSource(r)
+			group = s.group(src, nil)
+			s.evbuf, reason = s.appendTikTokEvent(s.evbuf, r)
+		case GA4:
+			envStart := len(s.envbuf)
+			s.envbuf, reason = s.appendGA4Envelope(s.envbuf, r)
+			if reason == "" {
+				group = s.group("", s.envbuf[envStart:])
+				s.evbuf, reason = s.appendGA4Event(s.evbuf, r)
+			}
+		}
+		if reason != "" {
+			s.evbuf = s.evbuf[:start]
+			s.reject(i, reason)
+			continue
+		}
+		s.evs = append(s.evs, mapped{rec: i, start: start, end: len(s.evbuf), group: group})
+	}
+	// Cut each group, in record order, into requests within the limits.
+	var queue [][]int
+	open := make(map[int]int) // group → its request being filled in queue
+	size := make(map[int]int) // its body bytes so far
+	for e, ev := range s.evs {
+		q, ok := open[ev.group]
+		n := ev.end - ev.start + 1
+		if !ok || len(queue[q]) >= s.maxEvents() || size[q]+n > s.maxBody()-1024 {
+			queue = append(queue, nil)
+			q = len(queue) - 1
+			open[ev.group] = q
+		}
+		queue[q] = append(queue[q], e)
+		size[q] += n
+	}
+	return queue
+}
+
+// group returns the group id of a TikTok source or a GA4 envelope (which
+// was just appended to envbuf: it is dropped again when a group has it).
+func (s *Sink) group(source string, env []byte) int {
+	key := source
+	if env != nil {
+		if g, ok := s.index[string(env)]; ok {
+			s.envbuf = s.envbuf[:len(s.envbuf)-len(env)]
+			return g
+		}
+		key = string(env)
+	} else if g, ok := s.index[key]; ok {
+		return g
+	}
+	g := len(s.groups)
+	gk := groupKey{source: source}
+	if env != nil {
+		gk.start, gk.end = len(s.envbuf)-len(env), len(s.envbuf)
+	}
+	s.groups = append(s.groups, gk)
+	s.index[key] = g
+	return g
+}
+
+// appendBody appends the request body for the events c.
+func (s *Sink) appendBody(dst []byte, c []int) []byte {
+	s.batch = s.batch[:0]
+	for _, e := range c {
+		s.batch = append(s.batch, s.evbuf[s.evs[e].start:s.evs[e].end])
+	}
+	switch s.o.Platform {
+	case TikTok:
+		return s.appendTikTokBody(dst, s.groups[s.evs[c[0]].group].source, s.batch)
+	case GA4:
+		g := s.groups[s.evs[c[0]].group]
+		return appendGA4Body(dst, s.envbuf[g.start:g.end], s.batch)
+	}
+	return s.appendMetaBody(dst, s.batch)
+}
+
+// statusError is an answer that was not a success. It carries no body:
+// platforms echo parameters (tokens included) in their error messages.
+type statusError struct {
+	platform   Platform
+	status     int
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string {
+	return e.platform.String() + ": HTTP " + strconv.Itoa(e.status)
+}
+
+func retryAfter(err error) time.Duration {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.retryAfter
+	}
+	return 0
+}
+
+// post sends one request and classifies the answer.
+func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
+	s.body = s.appendBody(s.body[:0], c)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.body))
+	if err != nil {
+		return outcome{kind: outcomePermanent}, errors.New("adplatform: cannot build the request")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "beacongate")
+	if s.o.Platform == TikTok {
+		req.Header.Set("Access-Token", s.token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.m.requests("error").Inc()
+		// A url.Error quotes the URL, which holds GA4's api_secret: name
+		// the host only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return outcome{kind: outcomeRetry}, fmt.Errorf("%s: POST to %s: %w", s.o.Platform, s.host, err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	s.m.requests(statusClass(resp.StatusCode)).Inc()
+	var out outcome
+	switch s.o.Platform {
+	case Meta:
+		out = metaAnswer(resp.StatusCode, body)
+	case TikTok:
+		out = tiktokAnswer(resp.StatusCode, body, len(c))
+	case GA4:
+		out = ga4Answer(resp.StatusCode, body, len(c), s.o.TestMode)
+	}
+	se := &statusError{platform: s.o.Platform, status: resp.StatusCode}
+	if out.kind == outcomeRetry {
+		se.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
+	}
+	return out, se
+}
+
+func statusClass(status int) string {
+	switch {
+	case status == 429:
+		return "429"
+	case status >= 200 && status < 300:
+		return "2xx"
+	case status >= 300 && status < 400:
+		return "3xx"
+	case status >= 400 && status < 500:
+		return "4xx"
+	}
+	return "5xx"
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 if absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(min(max(n, 0), 1<<31)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}

@@ -1,0 +1,56 @@
+package wiring
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform"
+)
+
+// adPlatformDestination fills do with the sink of an ad platform
+// destination (meta_capi, ga4, tiktok).
+func adPlatformDestination(do *upstream.DestinationOptions, cfg *config.Config, d *config.Destination, reg prometheus.Registerer) error {
+	m, err := adplatform.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	o := adplatform.Options{Destination: d.Name, Metrics: m}
+	var timeout config.Duration
+	var retry config.Retry
+	switch d.Type {
+	case config.DestinationMetaCAPI:
+		c := &d.MetaCAPI
+		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint, o.APIVersion = adplatform.Meta, c.PixelID, c.AccessTokenFile, c.TestEventCode, c.Endpoint, c.APIVersion
+		timeout, retry = c.Timeout, c.Retry
+	case config.DestinationGA4:
+		c := &d.GA4
+		o.Platform, o.ID, o.TokenFile, o.TestMode, o.Endpoint = adplatform.GA4, c.MeasurementID, c.APISecretFile, c.TestMode, c.Endpoint
+		timeout, retry = c.Timeout, c.Retry
+	case config.DestinationTikTok:
+		c := &d.TikTok
+		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint = adplatform.TikTok, c.EventSourceID, c.AccessTokenFile, c.TestEventCode, c.Endpoint
+		timeout, retry = c.Timeout, c.Retry
+	}
+	o.Timeout = timeout.D()
+	if len(cfg.Sites) > 0 {
+		// A path-only url is made absolute with the site's first origin.
+		o.SiteOrigins = make(map[string]string, len(cfg.Sites))
+		for _, s := range cfg.Sites {
+			if len(s.Origins) > 0 {
+				o.SiteOrigins[s.ID] = s.Origins[0]
+			}
+		}
+	}
+	s, err := adplatform.New(o)
+	if err != nil {
+		return err
+	}
+	do.Sink = s
+	do.Retry = upstream.RetryOptions{Initial: retry.InitialBackoff.D(), Max: retry.MaxBackoff.D(),
+		RedirectDeadLetterAfter: retry.RedirectDeadLetterAfter.D(), AuthDeadLetterAfter: retry.AuthDeadLetterAfter.D()}
+	// A Send may take several requests (GA4: one per client); what was
+	// answered before a timeout is not sent again.
+	do.SendTimeout = 2 * timeout.D()
+	return nil
+}
