@@ -18,7 +18,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		switch b.Kind {
 		case kindHeading:
+			if b.Level > 1 {
+				// An explicit anchor, so that the table of contents links
+				// work whatever slugs a renderer makes of headings. IDs are
+				// [a-z0-9_-] only, never config text with markup.
+				bw.WriteString(`<a id="` + b.ID + `"></a>` + "\n\n")
+			}
 			bw.WriteString(strings.Repeat("#", b.Level) + " " + mdInline(b.Text, false) + "\n")
+		case kindTOC:
+			bw.WriteString("**Contents**\n\n")
+			mdTOC(bw, b.TOC, "")
 		case kindPara:
 			bw.WriteString(mdInline(b.Text, false) + "\n")
 		case kindList:
@@ -45,6 +54,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// mdTOC writes the table of contents as a nested list of links, the
+// entries of each level indented two spaces under their parent.
+func mdTOC(bw *bufio.Writer, toc []tocEntry, indent string) {
+	for _, e := range toc {
+		bw.WriteString(indent + "- [" + mdInline(e.Text, false) + "](#" + e.ID + ")\n")
+		mdTOC(bw, e.Sub, indent+"  ")
+	}
 }
 
 func mdInline(l inline, inTable bool) string {
@@ -126,7 +144,8 @@ func flatten(s string) string {
 }
 
 // WriteHTML writes the report as one self-contained HTML page (inline
-// style, no scripts, no external assets). html/template escapes every value.
+// style, no scripts, no external assets; the only links are those of the
+// table of contents to headings of the page). html/template escapes every value.
 // The markup is also well-formed XML (XHTML), so it can be checked with any
 // XML parser.
 func (r *Report) WriteHTML(w io.Writer) error {
@@ -162,8 +181,16 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f3f3f
 {{range .Blocks}}{{template "block" .}}
 {{end}}</body>
 </html>
+{{define "toc"}}<ul>
+{{range .}}<li><a href="#{{.ID}}">{{template "inline" .Text}}</a>{{if .Sub}}
+{{template "toc" .Sub}}{{end}}</li>
+{{end}}</ul>{{end}}
 {{define "inline"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else}}{{.Text}}{{end}}{{end}}{{end}}
 {{define "block"}}{{if eq .Kind "h"}}{{if eq .Level 1}}<h1 id="{{.ID}}">{{template "inline" .Text}}</h1>{{else if eq .Level 2}}<h2 id="{{.ID}}">{{template "inline" .Text}}</h2>{{else}}<h3 id="{{.ID}}">{{template "inline" .Text}}</h3>{{end}}
+{{- else if eq .Kind "toc"}}<nav id="contents" aria-labelledby="contents-title">
+<h2 id="contents-title">Contents</h2>
+{{template "toc" .TOC}}
+</nav>
 {{- else if eq .Kind "p"}}<p>{{template "inline" .Text}}</p>
 {{- else if eq .Kind "ul"}}<ul>
 {{range .Items}}<li>{{template "inline" .}}</li>

@@ -307,14 +307,20 @@ func TestReportRules(t *testing.T) {
 }
 
 func TestReportHTMLFile(t *testing.T) {
-	// The HTML must stand alone: no external references of any kind.
+	// The HTML must stand alone: no external references of any kind; the
+	// only links are those of the contents, to headings of the page.
 	var b bytes.Buffer
 	if err := Build(config.Default()).WriteHTML(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"src=", "href=", "@import", "url("} {
+	for _, s := range []string{"src=", "@import", "url("} {
 		if strings.Contains(b.String(), s) {
 			t.Errorf("HTML references an external asset (%s)", s)
+		}
+	}
+	for _, h := range strings.Split(b.String(), "href=")[1:] {
+		if !strings.HasPrefix(h, `"#`) {
+			t.Errorf("HTML links outside the page: href=%.40s", h)
 		}
 	}
 }
