@@ -66,9 +66,10 @@ func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudony
 	if err != nil {
 		return nil, err
 	}
-	// A key is made by the first request of a period (one fsynced audit
-	// line per period and use, the same request builds the key anyway);
-	// written in line so the log keeps the order of events.
+	// A key is made ahead of its period by the watcher below (Rotate), or
+	// else by the first request of the period. Its fsynced audit line is
+	// written by the store's own goroutine either way, never on a
+	// request's path; stopPrivacy flushes it.
 	ks.OnCreate = func(name string) { a.auditf("key.create", "key", name) }
 	p.keyStore = ks
 	secret, err := readSecret(&cfg.Pseudonym)
@@ -179,6 +180,8 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 	if p.keyStore != nil {
 		// keys forget runs in another process: look for its watermark, so
 		// that cached keys of destroyed periods are dropped within seconds.
+		// Rotate makes the next period's keys minutes before it begins, so
+		// that no request reads or writes the key store.
 		go func() {
 			t := time.NewTicker(suppressionEvery)
 			defer t.Stop()
@@ -188,6 +191,7 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 					if f := p.keyStore.Forgotten(); !f.IsZero() {
 						a.keys.DropBefore(f)
 					}
+					a.keys.Rotate(a.clock.Now())
 				case <-p.stop:
 					return
 				}
@@ -253,13 +257,17 @@ func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 	return rules
 }
 
-// stopPrivacy stops the sweeper.
+// stopPrivacy stops the sweeper and waits for the audit lines of the keys
+// created so far.
 func (a *app) stopPrivacy() {
 	if a.privacy == nil {
 		return
 	}
 	close(a.privacy.stop)
 	<-a.privacy.done
+	if a.privacy.keyStore != nil {
+		a.privacy.keyStore.Flush()
+	}
 }
 
 // auditf appends one entry to the audit log, if there is one, from
