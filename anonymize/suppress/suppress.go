@@ -179,16 +179,6 @@ func (l *List) Reload() (bool, error) {
 	return true, nil
 }
 
-// Hashes returns the hashes on the list, in no particular order.
-func (l *List) Hashes() []Hash {
-	set := *l.set.Load()
-	out := make([]Hash, 0, len(set))
-	for h := range set {
-		out = append(out, h)
-	}
-	return out
-}
-
 // Parse reads a list: one hash per line in hexadecimal; blank lines and
 // lines starting with '#' are ignored. Errors give the line number, never
 // its content.

@@ -33,6 +33,7 @@ type privacy struct {
 	retention    *upstream.Retention
 	stop         chan struct{}
 	done         chan struct{}
+	watchDone    chan struct{} // closed when the key store watcher ends; nil: none
 }
 
 // retentionEvery is how often expired files are looked for: often enough
@@ -182,7 +183,9 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 		// that cached keys of destroyed periods are dropped within seconds.
 		// Rotate makes the next period's keys minutes before it begins, so
 		// that no request reads or writes the key store.
+		p.watchDone = make(chan struct{})
 		go func() {
+			defer close(p.watchDone)
 			t := time.NewTicker(suppressionEvery)
 			defer t.Stop()
 			for {
@@ -265,6 +268,9 @@ func (a *app) stopPrivacy() {
 	}
 	close(a.privacy.stop)
 	<-a.privacy.done
+	if a.privacy.watchDone != nil {
+		<-a.privacy.watchDone // it may be making a key: wait, then flush its audit line
+	}
 	if a.privacy.keyStore != nil {
 		a.privacy.keyStore.Flush()
 	}
