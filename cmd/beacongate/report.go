@@ -50,6 +50,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	r := ropa.Build(cfg)
+	r.Generated = cliClock.Now().UTC() // the injected clock, not Build's wall clock
 	write := r.WriteMarkdown
 	if *diff != "" {
 		old, err := config.Load(*diff)
