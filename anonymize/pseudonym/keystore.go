@@ -263,8 +263,9 @@ func (ks *KeyStore) notify() {
 	ks.mu.Unlock()
 }
 
-// Flush waits until OnCreate has been called for every key created so far
-// (at shutdown, so that no audit line is lost).
+// Flush waits until OnCreate has been called for every key created by the
+// PeriodKey calls that have returned (at shutdown, so that no audit line is
+// lost).
 func (ks *KeyStore) Flush() {
 	ks.mu.Lock()
 	for ks.running {
