@@ -37,13 +37,14 @@ type BLE struct {
 	// Cap on the devices tracked at once (1..67108864); beyond it the least
 	// recently seen are evicted (counted). About 104 bytes each.
 	MaxDevices int `yaml:"max_devices"`
-	// File of the opt-out list: devices whose sightings are dropped on
-	// arrival (counted, never stored), held as keyed hashes only; managed
-	// with beacongate optout add|remove|list and re-read on reload. Empty:
-	// no list.
+	// File of the older opt-out list: devices whose sightings are dropped
+	// on arrival (counted, never stored), held as keyed hashes only; re-read
+	// on reload. New devices go to the suppression list (beacongate subject
+	// suppress -kind mac|adid); subject unsuppress also removes them here.
+	// Empty: no list.
 	OptOutFile string `yaml:"optout_file"`
-	// File holding the opt-out list's key (at least 32 bytes; created by
-	// beacongate optout add when missing). Required with optout_file.
+	// File holding the older opt-out list's key (at least 32 bytes).
+	// Required with optout_file.
 	OptOutKeyFile string `yaml:"optout_key_file"`
 }
 

@@ -117,7 +117,7 @@ func (o *OptOut) AppendFile(dst []byte) []byte {
 		hs = append(hs, h)
 	}
 	slices.SortFunc(hs, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	dst = append(dst, "# beacongate BLE opt-out list: keyed hashes of device ids; edit with beacongate optout\n"...)
+	dst = append(dst, "# beacongate BLE opt-out list: keyed hashes of device ids; beacongate subject unsuppress -kind mac|adid removes one\n"...)
 	for _, h := range hs {
 		dst = hex.AppendEncode(dst, h[:])
 		dst = append(dst, '\n')

@@ -60,8 +60,9 @@ func (r *Report) document() *doc {
 	d.para("This record is generated from the gateway's configuration by ", code("beacongate report"),
 		", so it describes what the gateway does with that configuration. Regenerate it whenever the configuration changes. "+
 			"Every output record carries ", code(`"policy": "`+r.PolicyVersion+`"`),
-		"; records with another policy version were produced under other rules. "+
-			"The controller's identity, contact details, legal bases and the recipients' own processing are not part of the configuration and must be added by the controller.")
+		"; records with another policy version were produced under other rules.")
+	r.openingController(d) // controller.go
+	toc := len(d.blocks)
 
 	r.controller(d) // controller.go
 	r.overview(d)
@@ -73,6 +74,7 @@ func (r *Report) document() *doc {
 	r.retention(d)
 	r.retail(d)     // retail.go
 	r.toComplete(d) // controller.go
+	d.contents(toc)
 	return d
 }
 

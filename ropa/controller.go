@@ -1,6 +1,10 @@
 package ropa
 
-import "github.com/beacongate/beacongate/config"
+import (
+	"strconv"
+
+	"github.com/beacongate/beacongate/config"
+)
 
 // controller writes the parts of Art. 30(1) GDPR the configuration cannot
 // know and the officer states in privacy.controller, privacy.legal_basis
@@ -62,6 +66,42 @@ func orMissing(v, missing string) string {
 // open, with the key that fills it, so that nothing is left to a hand
 // edit that the next generation would lose.
 func (r *Report) toComplete(d *doc) {
+	items := r.missing()
+	d.heading(2, "to-complete", "To complete")
+	if len(items) == 0 {
+		d.para("Nothing: every item of the record is stated in the configuration.")
+		return
+	}
+	d.para("These items of the record of processing are not in the configuration yet. Add them there, not to this document: it is regenerated from the configuration.")
+	d.list(items...)
+}
+
+// openingController is the opening's sentence on the controller's part of
+// the record: stated in full, in part, or not at all.
+func (r *Report) openingController(d *doc) {
+	p := &r.cfg.Privacy
+	missing := len(r.missing())
+	name := p.Controller.Name
+	switch {
+	case missing == 0:
+		d.para("The controller (", name, "), its contact details and data protection officer, the legal basis of each purpose and each recipient's role, country and retention are stated in the configuration (",
+			code("privacy"), ") and shown under Controller, legal bases and recipients' roles. What a recipient does with the data once it has received them belongs in that recipient's own record.")
+	case name != "":
+		n := "1 item is"
+		if missing > 1 {
+			n = strconv.Itoa(missing) + " items are"
+		}
+		d.para("The controller is ", name, " (", code("privacy.controller.name"), "). ", n,
+			" not stated in the configuration yet; they are listed, with the setting that states each, under To complete.")
+	default:
+		d.para("The controller's identity and contact details, the legal bases of the purposes and the recipients' roles are not stated in the configuration yet. State them under ",
+			code("privacy.controller"), ", ", code("privacy.legal_basis"), " and ", code("privacy.recipients"),
+			", not in this document, which is regenerated from the configuration; the items still missing are listed under To complete.")
+	}
+}
+
+// missing returns the items of the record the configuration leaves open.
+func (r *Report) missing() []inline {
 	p := &r.cfg.Privacy
 	var items []inline
 	for _, f := range controllerFields(&p.Controller) {
@@ -93,11 +133,5 @@ func (r *Report) toComplete(d *doc) {
 			}
 		}
 	}
-	d.heading(2, "to-complete", "To complete")
-	if len(items) == 0 {
-		d.para("Nothing: every item of the record is stated in the configuration.")
-		return
-	}
-	d.para("These items of the record of processing are not in the configuration yet. Add them there, not to this document: it is regenerated from the configuration.")
-	d.list(items...)
+	return items
 }

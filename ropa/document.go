@@ -1,5 +1,7 @@
 package ropa
 
+import "strings"
+
 // The document model: both renderers walk the same blocks, so the Markdown
 // and the HTML say exactly the same thing. Text is held as spans, plain or
 // code, and each renderer escapes every span for its own format.
@@ -55,24 +57,65 @@ const (
 	kindPara    = "p"
 	kindList    = "ul"
 	kindTable   = "table"
+	kindTOC     = "toc"
 )
 
 // block is one heading, paragraph, list or table.
 type block struct {
 	Kind  string
 	Level int    // heading level, 1..3
-	ID    string // heading anchor, [a-z0-9-] only
+	ID    string // heading anchor, [a-z0-9_-] only (anchorID)
 	Text  inline // heading and paragraph
 	Items []inline
 	Head  []string
 	Rows  [][]inline
+	TOC   []tocEntry // table of contents
+}
+
+// tocEntry is one heading in the table of contents, with the headings of
+// the next level below it.
+type tocEntry struct {
+	ID   string
+	Text inline
+	Sub  []tocEntry
 }
 
 // doc collects blocks.
 type doc struct{ blocks []block }
 
 func (d *doc) heading(level int, id string, text ...any) {
-	d.blocks = append(d.blocks, block{Kind: kindHeading, Level: level, ID: id, Text: line(text...)})
+	d.blocks = append(d.blocks, block{Kind: kindHeading, Level: level, ID: anchorID(id), Text: line(text...)})
+}
+
+// anchorID keeps an anchor to [a-z0-9_-], the characters of destination
+// names, replacing any other by '-': config validation guarantees them,
+// and the Markdown writes the anchor as raw HTML, so the renderer must not
+// trust that.
+func anchorID(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, id)
+}
+
+// contents inserts, at block index at, a table of contents of every
+// heading of levels 2 and 3 from there on. Call it once the document is
+// complete.
+func (d *doc) contents(at int) {
+	var toc []tocEntry
+	for _, b := range d.blocks[at:] {
+		switch {
+		case b.Kind != kindHeading:
+		case b.Level == 2 || len(toc) == 0:
+			toc = append(toc, tocEntry{ID: b.ID, Text: b.Text})
+		case b.Level == 3:
+			last := &toc[len(toc)-1]
+			last.Sub = append(last.Sub, tocEntry{ID: b.ID, Text: b.Text})
+		}
+	}
+	d.blocks = append(d.blocks[:at], append([]block{{Kind: kindTOC, TOC: toc}}, d.blocks[at:]...)...)
 }
 
 func (d *doc) para(text ...any) {

@@ -18,7 +18,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		switch b.Kind {
 		case kindHeading:
+			if b.Level > 1 {
+				// An explicit anchor, so that the table of contents links
+				// work whatever slugs a renderer makes of headings. IDs are
+				// [a-z0-9_-] only, never config text with markup.
+				bw.WriteString(`<a id="` + b.ID + `"></a>` + "\n\n")
+			}
 			bw.WriteString(strings.Repeat("#", b.Level) + " " + mdInline(b.Text, false) + "\n")
+		case kindTOC:
+			bw.WriteString("**Contents**\n\n")
+			mdTOC(bw, b.TOC, "")
 		case kindPara:
 			bw.WriteString(mdInline(b.Text, false) + "\n")
 		case kindList:
@@ -45,6 +54,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// mdTOC writes the table of contents as a nested list of links, the
+// entries of each level indented two spaces under their parent.
+func mdTOC(bw *bufio.Writer, toc []tocEntry, indent string) {
+	for _, e := range toc {
+		bw.WriteString(indent + "- [" + mdInline(e.Text, false) + "](#" + e.ID + ")\n")
+		mdTOC(bw, e.Sub, indent+"  ")
+	}
 }
 
 func mdInline(l inline, inTable bool) string {
@@ -126,7 +144,8 @@ func flatten(s string) string {
 }
 
 // WriteHTML writes the report as one self-contained HTML page (inline
-// style, no scripts, no external assets). html/template escapes every value.
+// style, no scripts, no external assets; the only links are those of the
+// table of contents to headings of the page). html/template escapes every value.
 // The markup is also well-formed XML (XHTML), so it can be checked with any
 // XML parser.
 func (r *Report) WriteHTML(w io.Writer) error {
@@ -140,7 +159,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}{"Record of processing: beacongate (" + source + ", policy " + r.PolicyVersion + ")", r.document().blocks})
 }
 
-var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"wbr": wbr}).Parse(`<!DOCTYPE html>
 <html lang="en" xmlns="http://www.w3.org/1999/xhtml">
 <head>
 <meta charset="utf-8" />
@@ -154,7 +173,8 @@ h3 { font-size: 1.1em; margin-top: 1.5em; }
 table { border-collapse: collapse; margin: .8em 0; width: 100%; font-size: .92em; }
 th, td { border: 1px solid #bbb; padding: .35em .5em; text-align: left; vertical-align: top; }
 th { background: #eee; }
-code { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f3f3f3; padding: 0 .2em; border-radius: 3px; word-break: break-word; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f3f3f3; padding: 0 .2em; border-radius: 3px; }
+nav ul { padding-left: 1.2em; margin: .3em 0; }
 @media print { body { max-width: none; } h2 { page-break-after: avoid; } }
 </style>
 </head>
@@ -162,8 +182,16 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f3f3f
 {{range .Blocks}}{{template "block" .}}
 {{end}}</body>
 </html>
-{{define "inline"}}{{range .}}{{if .Code}}<code>{{.Text}}</code>{{else}}{{.Text}}{{end}}{{end}}{{end}}
+{{define "toc"}}<ul>
+{{range .}}<li><a href="#{{.ID}}">{{template "inline" .Text}}</a>{{if .Sub}}
+{{template "toc" .Sub}}{{end}}</li>
+{{end}}</ul>{{end}}
+{{define "inline"}}{{range .}}{{if .Code}}<code>{{wbr .Text}}</code>{{else}}{{wbr .Text}}{{end}}{{end}}{{end}}
 {{define "block"}}{{if eq .Kind "h"}}{{if eq .Level 1}}<h1 id="{{.ID}}">{{template "inline" .Text}}</h1>{{else if eq .Level 2}}<h2 id="{{.ID}}">{{template "inline" .Text}}</h2>{{else}}<h3 id="{{.ID}}">{{template "inline" .Text}}</h3>{{end}}
+{{- else if eq .Kind "toc"}}<nav id="contents" aria-labelledby="contents-title">
+<h2 id="contents-title">Contents</h2>
+{{template "toc" .TOC}}
+</nav>
 {{- else if eq .Kind "p"}}<p>{{template "inline" .Text}}</p>
 {{- else if eq .Kind "ul"}}<ul>
 {{range .Items}}<li>{{template "inline" .}}</li>
@@ -174,3 +202,46 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f3f3f
 {{range .Rows}}<tr>{{range .}}<td>{{template "inline" .}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>{{end}}{{end}}`))
+
+// wbrMinLen is the length from which a token gets break points: a shorter
+// one fits the narrowest column of the report's tables at a window 800 px
+// wide (TestE2EReportInChromium), so it is never broken.
+const wbrMinLen = 20
+
+// wbr escapes s for HTML and marks, in each whitespace-separated token of
+// at least wbrMinLen bytes, where it may wrap: after '/', ',', ':' and '_'
+// and before '.', '?', '#', '&', '=' and '@', the points at which URLs,
+// paths, host lists, dotted config keys and SNAKE_CASE names are broken by
+// hand. Nothing else may wrap but whitespace and hyphens (the style sets no
+// break-word rule), so a long token never breaks in the middle of a word,
+// and never pushes its table out of the page either.
+func wbr(s string) template.HTML {
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexAny(s, " \t\n")
+		tok, rest := s, ""
+		if i >= 0 {
+			tok, rest = s[:i], s[i:]
+		}
+		if len(tok) < wbrMinLen {
+			b.WriteString(template.HTMLEscapeString(tok))
+		} else {
+			start := 0
+			for j := 1; j < len(tok); j++ {
+				if j > 1 && strings.IndexByte("/,:_", tok[j-1]) >= 0 && strings.IndexByte("/:_", tok[j]) < 0 ||
+					strings.IndexByte(".?#&=@", tok[j]) >= 0 && strings.IndexByte("/.:", tok[j-1]) < 0 {
+					b.WriteString(template.HTMLEscapeString(tok[start:j]))
+					b.WriteString("<wbr />")
+					start = j
+				}
+			}
+			b.WriteString(template.HTMLEscapeString(tok[start:]))
+		}
+		if rest == "" {
+			break
+		}
+		b.WriteString(template.HTMLEscapeString(rest[:1]))
+		s = rest[1:]
+	}
+	return template.HTML(b.String())
+}

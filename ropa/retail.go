@@ -26,10 +26,9 @@ func (r *Report) retail(d *doc) {
 			line("Devices are told apart by the daily visitor hash (a keyed hash of the site and the normalised device id, with the visitor key of the day), never by the device id itself; the aggregates carry neither."),
 		)
 	}
+	d.para("Shoppers who ask not to be counted: ", code("beacongate subject suppress -kind mac|adid"),
+		" puts a keyed hash of their device on the suppression list, with the data subjects'. Their sightings are dropped on arrival on every site, within seconds, counted, and never stored.")
 	if b.OptOutFile != "" {
-		d.para("Opt-out list: ", code(b.OptOutFile), " holds keyed hashes of the devices whose owners asked not to be counted (managed with ",
-			code("beacongate optout add|remove|list"), ", re-read on reload). Their sightings are dropped on arrival, counted, and never stored.")
-	} else {
-		d.para("No opt-out list is configured (", code("ble.optout_file"), "): shoppers cannot ask not to be counted.")
+		d.para("Older opt-out list: ", code(b.OptOutFile), " still holds keyed hashes of devices whose owners asked not to be counted before (re-read on reload); their sightings are dropped likewise.")
 	}
 }

@@ -322,7 +322,9 @@ func languageRule(a plan.LanguageAction) FieldRule {
 }
 
 func propertiesRule(p *plan.Plan, a plan.PropertiesAction) FieldRule {
-	f := FieldRule{Field: "properties", Category: "Custom properties", Source: "props (beacons) or p.<name> query parameters (pixel)", Action: a.String()}
+	// p.NAME, not p.<name>: Chromium breaks a line between "." and "<",
+	// which splits the token in a narrow cell (TestE2EReportInChromium).
+	f := FieldRule{Field: "properties", Category: "Custom properties", Source: "props (beacons) or p.NAME query parameters (pixel)", Action: a.String()}
 	switch {
 	case a != plan.PropertiesAllowlist:
 		f.Treatment = "none recorded"

@@ -3,6 +3,7 @@
 package pseudonym
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -72,5 +73,34 @@ func testNoAllocs(t *testing.T, now time.Time) {
 	})
 	if n := allocs(func() { buf = derived.AppendPseudonym(buf[:0], site, id, boundary.Add(-48*time.Hour)) }); n != olderPeriodAllocs {
 		t.Fatalf("derived period before the previous one: %v allocs per run; the documented cost is %d", n, olderPeriodAllocs)
+	}
+}
+
+// TestPreparedPeriodNoAllocs: the first request of a period whose keys
+// Rotate made ahead of need (derived mode) installs them without
+// allocating, and without touching the key source.
+func TestPreparedPeriodNoAllocs(t *testing.T) {
+	day := 24 * time.Hour
+	end := upgradeAt.Truncate(day).Add(day)
+	k := newKeyring(t, Options{Mode: Derived, Secret: testSecret(t), Clock: clock.Fixed(end.Add(-time.Minute))})
+	k.Rotate(end.Add(-time.Minute))
+	site, id := []byte("shop.example"), []byte("user-42")
+	ip, ua := []byte("203.0.113.0"), []byte("Firefox 128/Windows/desktop")
+	buf := make([]byte, 0, 64)
+	buf = k.AppendPseudonym(buf[:0], site, id, end.Add(-time.Second)) // warm the hasher pool
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	buf = k.AppendPseudonym(buf[:0], site, id, end)
+	buf = k.AppendVisitorHash(buf[:0], site, ip, ua, end)
+	runtime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n != 0 {
+		t.Errorf("the first request of a prepared period made %d allocations, want 0", n)
+	}
+	if len(buf) != EncodedLen {
+		t.Errorf("visitor hash %q", buf)
+	}
+	if st := k.ids.cur.Load(); st.index != end.Unix()/86400 || st.prev == nil {
+		t.Errorf("current state index %d prev %v: the prepared state was not installed with its predecessor", st.index, st.prev != nil)
 	}
 }

@@ -177,12 +177,19 @@ func (k *Keyring) String() string {
 func (k *Keyring) GoString() string { return k.String() }
 
 // Rotate moves both key schedules to the period of now and drops ended
-// keys whose grace has passed. Lookups rotate on their own; call Rotate from
-// a ticker (every few seconds) so that in ephemeral mode an ended key is
-// forgotten on time even when no request arrives.
+// keys whose grace has passed; in derived mode, near the end of a period it
+// also makes the next period's keys (from a KeyStore: read, or created,
+// fsynced and audited), so that no request waits for that. Lookups rotate
+// on their own; call Rotate from a ticker (every few seconds) so that in
+// ephemeral mode an ended key is forgotten on time even when no request
+// arrives, and in derived mode the next keys are ready in time.
 func (k *Keyring) Rotate(now time.Time) {
 	k.ids.state(now.Unix())
 	k.visitor.state(now.Unix())
+	if k.mode == Derived {
+		k.ids.prepare(now.Unix())
+		k.visitor.prepare(now.Unix())
+	}
 }
 
 // sumBytes is how much of the HMAC-SHA256 is kept: 128 bits, so that a

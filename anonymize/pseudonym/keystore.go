@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,8 +70,16 @@ type KeyStore struct {
 	created  int64 // unix seconds
 	readOnly bool
 	// OnCreate, if set, is called after this process wrote a new key
-	// (the audit log).
+	// (the audit log). It runs on a goroutine of the store, one call at a
+	// time in creation order, never on the caller of PeriodKey: an audit
+	// line is fsynced, and PeriodKey can be on a request's path. Set it
+	// before the first PeriodKey; Flush waits for the calls pending.
 	OnCreate func(name string)
+
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when the notifier stops; L is &mu
+	pending []string  // key names waiting for OnCreate
+	running bool      // a notifier goroutine is draining pending
 }
 
 type storeMeta struct {
@@ -103,6 +112,7 @@ func OpenKeyStore(dir string, secret Secret, now time.Time, readOnly bool) (*Key
 	check := hex.EncodeToString(m.Sum(nil)[:16])
 	clear(wk)
 	ks := &KeyStore{dir: dir, secret: secret, wrap: aead, readOnly: readOnly}
+	ks.idle.L = &ks.mu
 	metaPath := filepath.Join(dir, "meta.json")
 	b, err := os.ReadFile(metaPath)
 	if errors.Is(err, os.ErrNotExist) && !readOnly {
@@ -201,9 +211,7 @@ func (ks *KeyStore) PeriodKey(purpose string, period, idx int64) ([]byte, error)
 		clear(key)
 		switch {
 		case err == nil:
-			if ks.OnCreate != nil {
-				ks.OnCreate(name)
-			}
+			ks.announce(name)
 		case !errors.Is(err, os.ErrExist):
 			return nil, fmt.Errorf("pseudonym: cannot write key %s: %w", name, err)
 		}
@@ -221,6 +229,49 @@ func (ks *KeyStore) PeriodKey(purpose string, period, idx int64) ([]byte, error)
 		return nil, fmt.Errorf("pseudonym: key file %s does not open with this secret or is damaged", name)
 	}
 	return key, nil
+}
+
+// announce hands the name of a key this process wrote to OnCreate, on the
+// notifier goroutine, starting it if none runs. It never waits for
+// OnCreate.
+func (ks *KeyStore) announce(name string) {
+	if ks.OnCreate == nil {
+		return
+	}
+	ks.mu.Lock()
+	ks.pending = append(ks.pending, name)
+	if !ks.running {
+		ks.running = true
+		go ks.notify()
+	}
+	ks.mu.Unlock()
+}
+
+// notify calls OnCreate for each pending name in order, then stops.
+func (ks *KeyStore) notify() {
+	ks.mu.Lock()
+	for len(ks.pending) > 0 {
+		name := ks.pending[0]
+		ks.pending = ks.pending[1:]
+		ks.mu.Unlock()
+		ks.OnCreate(name)
+		ks.mu.Lock()
+	}
+	ks.pending = nil
+	ks.running = false
+	ks.idle.Broadcast()
+	ks.mu.Unlock()
+}
+
+// Flush waits until OnCreate has been called for every key created by the
+// PeriodKey calls that have returned (at shutdown, so that no audit line is
+// lost).
+func (ks *KeyStore) Flush() {
+	ks.mu.Lock()
+	for ks.running {
+		ks.idle.Wait()
+	}
+	ks.mu.Unlock()
 }
 
 // forgotten returns the destruction watermark: every period that ended at

@@ -78,6 +78,7 @@ func TestKeyStoreSharedByInstances(t *testing.T) {
 	if a != b || a == "" {
 		t.Errorf("instances disagree: %q %q", a, b)
 	}
+	ks1.Flush()            // OnCreate runs on the store's goroutine
 	if len(created) != 2 { // pseudonym and visitor keys of that day
 		t.Errorf("keys created by instance 1: %v", created)
 	}

@@ -22,6 +22,44 @@ type schedule struct {
 	period  int64  // seconds
 	grace   int64  // seconds
 	cur     atomic.Pointer[periodState]
+	// next is the next period's state, made ahead of need by Rotate in
+	// derived mode (prepare), so that the first request of a period finds
+	// its key ready instead of reading, or writing, the key store.
+	next atomic.Pointer[periodState]
+}
+
+// prepareLeadMax caps how long before a period ends Rotate makes the next
+// period's key; a quarter of the period is used when shorter (a 1-minute
+// period: 15 s). Either is many times the 2 s tick of the gateway's key
+// store watcher, which calls Rotate, so the key is ready before it is
+// needed; and the key of a period that has not begun is of no use to
+// anyone, so making it minutes early reveals nothing.
+const prepareLeadMax = 5 * 60 // seconds
+
+// prepare makes the next period's state when sec is within the lead of
+// the end of its period and that state is not made yet. It is for derived
+// mode: an ephemeral key is random, made in memory, and must not exist
+// before its period for longer than necessary.
+func (s *schedule) prepare(sec int64) {
+	idx := floorDiv(sec, s.period)
+	if sec < (idx+1)*s.period-min(s.period/4, prepareLeadMax) {
+		return
+	}
+	if n := s.next.Load(); n != nil && n.index == idx+1 {
+		return
+	}
+	n := s.build(idx + 1)
+	if n == nil {
+		return
+	}
+	if st := s.cur.Load(); st != nil && st.index == idx {
+		// Built here, off the request path, so that installing n at the
+		// boundary allocates nothing.
+		p := *st
+		p.prev = nil
+		n.prev = &p
+	}
+	s.next.Store(n)
 }
 
 // periodState is one period's HMAC key in precomputed form. It is immutable
@@ -98,6 +136,18 @@ func (s *schedule) slow(idx, sec int64) *periodState {
 				return prev
 			}
 			continue // the current state changed meanwhile: look again
+		}
+		if n := s.next.Load(); n != nil && n.index == idx {
+			if n.prev != nil && (st == nil || st.index != idx-1) {
+				c := *n // the period before was never current: keep no prev
+				c.prev = nil
+				n = &c
+			}
+			if s.cur.CompareAndSwap(st, n) {
+				s.next.CompareAndSwap(n, nil)
+				return n
+			}
+			continue
 		}
 		next := s.build(idx)
 		if next == nil {

@@ -20,4 +20,16 @@ func TestSuppressedDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { l.Suppressed(hit); l.Suppressed(miss) }); n != 0 {
 		t.Errorf("Suppressed allocates %v times per call pair", n)
 	}
+	// Store devices: the MAC is normalised on the stack.
+	Edit(path, DeviceHash(key, []byte("A4:5E:60:C1:0D:2F")), true)
+	if _, err := l.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	mac, adid := ev("shop", "", "", "a4-5e-60-c1-0d-2f"), ev("shop", "", "", "6D92078A-8246-4BA4-AE5B-76104861E7DC")
+	if !l.Suppressed(mac) {
+		t.Fatal("device not suppressed")
+	}
+	if n := testing.AllocsPerRun(200, func() { l.Suppressed(mac); l.Suppressed(adid) }); n != 0 {
+		t.Errorf("Suppressed allocates %v times per device pair", n)
+	}
 }

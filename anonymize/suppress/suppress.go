@@ -3,6 +3,14 @@
 // objection request. The list file holds keyed hashes only (see
 // pseudonym.SubjectKey), one per line in hexadecimal; the identifiers
 // themselves are never stored.
+//
+// Two kinds of hash share the list and its format: a subject on one site
+// (SubjectHash: a user, client or device id exactly as sent, matched on
+// that site only), and a store device on every site (DeviceHash: a MAC in
+// any notation or an advertising id in any case, for shoppers who asked
+// not to be counted; this replaces the retail opt-out list). They cannot
+// collide: a device hash is keyed with the site "*", which no site id can
+// be.
 package suppress
 
 import (
@@ -22,10 +30,48 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/retail"
 )
 
 // Hash is a subject's keyed hash.
 type Hash [pseudonym.SubjectSumLen]byte
+
+// SubjectHash is the hash of identifier id (user, client or device id,
+// exactly as sent) on site.
+func SubjectHash(key *pseudonym.SubjectKey, site, id []byte) Hash {
+	return Hash(key.Sum(site, id))
+}
+
+// deviceSite keys device hashes: site ids start with a letter or digit
+// (config validation), so "*" is no site's.
+var deviceSite = []byte("*")
+
+// maxDeviceID is the longest device id normalised before hashing; a
+// longer one (no MAC, no advertising id is) is hashed as sent.
+const maxDeviceID = 128
+
+// DeviceHash is the hash of a store device on every site: a MAC address in
+// any notation (normalised to aa:bb:cc:dd:ee:ff) or another device id
+// (advertising or app instance id) with ASCII letters lower-cased, as the
+// BLE endpoint normalises them. It does not allocate (the normalised id
+// goes to a pooled buffer: the hash's Write would move a local one to the
+// heap).
+func DeviceHash(key *pseudonym.SubjectKey, id []byte) Hash {
+	buf := deviceBufs.Get().(*[maxDeviceID]byte)
+	n, ok := retail.AppendMAC(buf[:0], id)
+	if !ok {
+		n = id
+		if len(id) <= maxDeviceID {
+			n = retail.AppendLowerASCII(buf[:0], id)
+		}
+	}
+	h := Hash(key.Sum(deviceSite, n))
+	clear(buf[:]) // a device id is personal data
+	deviceBufs.Put(buf)
+	return h
+}
+
+var deviceBufs = sync.Pool{New: func() any { return new([maxDeviceID]byte) }}
 
 // maxFileSize bounds the list file: 4 MiB is about 120,000 subjects.
 const maxFileSize = 4 << 20
@@ -50,7 +96,7 @@ type List struct {
 func Open(path string, key *pseudonym.SubjectKey, reg prometheus.Registerer) (*List, error) {
 	l := &List{key: key, path: path,
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_anonymize_suppressed_events_total",
-			Help: "Events dropped on arrival because their user, client or device id is on the suppression list."})}
+			Help: "Events dropped on arrival because their user, client or device id is on the suppression list (subjects and store devices)."})}
 	empty := map[Hash]struct{}{}
 	l.set.Store(&empty)
 	if _, err := l.Reload(); err != nil {
@@ -71,7 +117,8 @@ func (l *List) Key() *pseudonym.SubjectKey { return l.key }
 func (l *List) Len() int { return len(*l.set.Load()) }
 
 // Suppressed reports whether e's user id, client id or BLE device id is on
-// the list, and counts it. With an empty list it hashes nothing.
+// the list as a subject of e's site, or its device id as a store device,
+// and counts it. With an empty list it hashes nothing.
 func (l *List) Suppressed(e *event.Event) bool {
 	set := *l.set.Load()
 	if len(set) == 0 {
@@ -82,6 +129,12 @@ func (l *List) Suppressed(e *event.Event) bool {
 			continue
 		}
 		if _, ok := set[Hash(l.key.Sum(e.Site, id))]; ok {
+			l.suppressed.Inc()
+			return true
+		}
+	}
+	if len(e.Sighting.DeviceID) > 0 {
+		if _, ok := set[DeviceHash(l.key, e.Sighting.DeviceID)]; ok {
 			l.suppressed.Inc()
 			return true
 		}

@@ -91,3 +91,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDeviceSuppressedOnEverySite: a store device on the list is dropped on
+// every site, whichever MAC notation or letter case the sensor sends; a
+// subject hash of the same id on one site does not suppress it elsewhere,
+// and a device hash never matches a user id.
+func TestDeviceSuppressedOnEverySite(t *testing.T) {
+	key := testKey(t)
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	if _, err := Edit(path, DeviceHash(key, []byte("A4:5E:60:C1:0D:2F")), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Edit(path, DeviceHash(key, []byte("6D92078A-8246-4BA4-AE5B-76104861E7DC")), true); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		e    *event.Event
+		want bool
+	}{
+		{ev("shop", "", "", "a4-5e-60-c1-0d-2f"), true},
+		{ev("other-store", "", "", "a45e.60c1.0d2f"), true},
+		{ev("shop", "", "", "6d92078a-8246-4ba4-ae5b-76104861e7dc"), true},
+		{ev("shop", "", "", "a4:5e:60:c1:0d:30"), false},
+		{ev("shop", "a4:5e:60:c1:0d:2f", "", ""), false}, // a user id, not a device
+	} {
+		if got := l.Suppressed(c.e); got != c.want {
+			t.Errorf("device %q user %q on %s: suppressed %v, want %v", c.e.Sighting.DeviceID, c.e.UserID, c.e.Site, got, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(l.Collector()); got != 3 {
+		t.Errorf("counted %v, want 3", got)
+	}
+}

@@ -13,6 +13,8 @@
 //	beacongate keys forget -config FILE -before DATE                     destroy pseudonym keys for good
 //	beacongate subject -config FILE -site S -id ID -from D -to D         a subject's pseudonyms per period
 //	beacongate subject suppress|unsuppress -config FILE -site S -id ID   drop a subject's events on arrival
+//	beacongate subject suppress|unsuppress -config FILE -kind mac -id M  drop a store device's sightings
+//	beacongate subject list -config FILE                                 the suppression list (hashes)
 //
 // main only parses flags and wires the packages together.
 package main
@@ -102,11 +104,13 @@ Usage:
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate version
   beacongate tag [-url BASE] [-site ID] [-sri]
-  beacongate optout -config FILE add|remove|list [DEVICE_ID...]
+  beacongate optout -config FILE add|remove|list [DEVICE_ID...]   (deprecated: subject -kind mac|adid)
   beacongate audit verify [-data DIR | -file FILE]
   beacongate keys forget -config FILE -before DATE [-data DIR]
   beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json]
-  beacongate subject suppress|unsuppress -config FILE -site SITE -id ID
+  beacongate subject suppress|unsuppress -config FILE [-kind subject|user|client] -site SITE -id ID
+  beacongate subject suppress|unsuppress -config FILE -kind mac|adid -id ID
+  beacongate subject list -config FILE
 
 Run "beacongate serve -h" for the server's flags.
 `

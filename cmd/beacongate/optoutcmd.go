@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,26 +11,34 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/retail"
 )
 
-const optOutUsage = `usage: beacongate optout -config FILE add|remove DEVICE_ID...
-       beacongate optout -config FILE list
+const optOutUsage = `usage: beacongate optout -config FILE [-data DIR] add|remove DEVICE_ID...
+       beacongate optout -config FILE [-data DIR] list
 
-Edits the BLE opt-out list named by ble.optout_file (keyed by
-ble.optout_key_file, created with a random key when missing). A device id is
-a MAC in any notation or an advertising / app instance id; only its keyed
-hash is stored. A running gateway reads the list again on reload (SIGHUP or
-POST /-/reload on the admin listener).
+Deprecated: use beacongate subject suppress|unsuppress -kind mac|adid -id ID,
+and beacongate subject list. This spelling still works: add puts the device
+ids (a MAC in any notation, or an advertising / app instance id) on the
+suppression list as store devices (keyed hashes only; a running gateway
+applies it within seconds), remove takes them off it and off the older
+ble.optout_file list, list prints both.
 `
 
-// runOptOut implements beacongate optout.
+// optOutNotice is printed by every use of the deprecated spelling.
+const optOutNotice = "beacongate optout is deprecated: use beacongate subject suppress|unsuppress -kind mac|adid -id ID, and beacongate subject list\n"
+
+// runOptOut implements beacongate optout, the deprecated spelling of
+// beacongate subject suppress|unsuppress|list for store devices.
 func runOptOut(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprint(stderr, optOutNotice)
 	fs := flag.NewFlagSet("optout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file whose ble.optout_file and ble.optout_key_file to use")
+	cfgPath := fs.String("config", "", "the gateway's config file")
+	data := fs.String("data", "", "the gateway's data directory (default: the config's server.data_dir)")
 	fs.Usage = func() { fmt.Fprint(stderr, optOutUsage) }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -39,49 +48,60 @@ func runOptOut(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, optOutUsage)
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "beacongate optout: %v\n", err)
-		return 1
-	}
-	b := &cfg.BLE
-	if b.OptOutFile == "" {
-		fmt.Fprintf(stderr, "beacongate optout: %s sets no ble.optout_file\n", *cfgPath)
-		return 1
-	}
-	key, err := optOutKey(b.OptOutKeyFile, rest[0] != "list")
-	if err != nil {
-		fmt.Fprintf(stderr, "beacongate optout: %v\n", err)
-		return 1
-	}
-	list, err := loadOptOut(b.OptOutFile, key)
+	cfg, err := officerConfig(*cfgPath, *data)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate optout: %v\n", err)
 		return 1
 	}
 	if rest[0] == "list" {
-		// Only hashes exist: the ids themselves were never stored.
-		stdout.Write(list.AppendFile(nil))
-		fmt.Fprintf(stdout, "# %d device(s)\n", list.Len())
-		return 0
+		return listSuppressed(cfg, stdout, stderr)
 	}
+	key, err := subjectKey(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate optout: %v\n", err)
+		return 1
+	}
+	verb := map[string]string{"add": "suppress", "remove": "unsuppress"}[rest[0]]
 	changed := 0
 	for _, id := range rest[1:] {
 		if id == "" {
 			fmt.Fprintln(stderr, "beacongate optout: an empty device id")
 			return 2
 		}
-		if rest[0] == "add" && list.Add([]byte(id)) || rest[0] == "remove" && list.Remove([]byte(id)) {
+		k := kindAdID
+		if _, ok := retail.AppendMAC(nil, []byte(id)); ok {
+			k = kindMAC
+		}
+		var out strings.Builder
+		if code := editSubject(cfg, key, verb, k, "", id, &out, stderr); code != 0 {
+			return code
+		}
+		if strings.Contains(out.String(), ": now ") {
 			changed++
 		}
 	}
-	if err := writeFileAtomic(b.OptOutFile, list.AppendFile(nil), 0o600); err != nil {
-		fmt.Fprintf(stderr, "beacongate optout: %v\n", err)
-		return 1
-	}
-	verb := map[string]string{"add": "added", "remove": "removed"}[rest[0]]
-	fmt.Fprintf(stdout, "%s %d of %d device id(s); the list holds %d; reload the gateway to apply\n", verb, changed, len(rest)-1, list.Len())
+	past := map[string]string{"add": "added", "remove": "removed"}[rest[0]]
+	fmt.Fprintf(stdout, "%s %d of %d device id(s) (%s); a running gateway applies it within seconds\n", past, changed, len(rest)-1, suppressionFile(cfg))
 	return 0
+}
+
+// removeOptOut takes id off the older opt-out list (ble.optout_file), if
+// the config names one and it exists, and reports whether it was there.
+// Nothing is ever added to that list any more: its hashes are keyed with
+// ble.optout_key_file over identifiers that were never stored, so they
+// cannot be moved to the suppression list; the gateway reads both.
+func removeOptOut(b *config.BLE, id string) (bool, error) {
+	list, err := openOptOut(b)
+	if err != nil || list == nil {
+		return false, err
+	}
+	if !list.Remove([]byte(id)) {
+		return false, nil
+	}
+	if err := writeFileAtomic(b.OptOutFile, list.AppendFile(nil), 0o600); err != nil {
+		return false, fmt.Errorf("ble.optout_file: %w", err)
+	}
+	return true, nil
 }
 
 // optOutKey reads the opt-out key, creating a random one when create is
@@ -89,10 +109,15 @@ func runOptOut(args []string, stdout, stderr io.Writer) int {
 func optOutKey(path string, create bool) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
+		// Text, not raw bytes: a random key that began or ended with a
+		// white-space byte was shortened by the config check's trimming and
+		// refused (about 1 start in 20).
+		raw := make([]byte, 48)
+		if _, err := rand.Read(raw); err != nil {
 			return nil, err
 		}
+		key = []byte(base64.RawURLEncoding.EncodeToString(raw))
+		clear(raw)
 		if err := writeFileAtomic(path, key, 0o600); err != nil {
 			return nil, fmt.Errorf("ble.optout_key_file: %w", err)
 		}

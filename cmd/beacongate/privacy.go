@@ -33,6 +33,7 @@ type privacy struct {
 	retention    *upstream.Retention
 	stop         chan struct{}
 	done         chan struct{}
+	watchDone    chan struct{} // closed when the key store watcher ends; nil: none
 }
 
 // retentionEvery is how often expired files are looked for: often enough
@@ -66,9 +67,10 @@ func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudony
 	if err != nil {
 		return nil, err
 	}
-	// A key is made by the first request of a period (one fsynced audit
-	// line per period and use, the same request builds the key anyway);
-	// written in line so the log keeps the order of events.
+	// A key is made ahead of its period by the watcher below (Rotate), or
+	// else by the first request of the period. Its fsynced audit line is
+	// written by the store's own goroutine either way, never on a
+	// request's path; stopPrivacy flushes it.
 	ks.OnCreate = func(name string) { a.auditf("key.create", "key", name) }
 	p.keyStore = ks
 	secret, err := wiring.LoadSecret(&cfg.Pseudonym)
@@ -165,7 +167,11 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 	if p.keyStore != nil {
 		// keys forget runs in another process: look for its watermark, so
 		// that cached keys of destroyed periods are dropped within seconds.
+		// Rotate makes the next period's keys minutes before it begins, so
+		// that no request reads or writes the key store.
+		p.watchDone = make(chan struct{})
 		go func() {
+			defer close(p.watchDone)
 			t := time.NewTicker(suppressionEvery)
 			defer t.Stop()
 			for {
@@ -174,6 +180,7 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 					if f := p.keyStore.Forgotten(); !f.IsZero() {
 						a.keys.DropBefore(f)
 					}
+					a.keys.Rotate(a.clock.Now())
 				case <-p.stop:
 					return
 				}
@@ -239,13 +246,20 @@ func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 	return rules
 }
 
-// stopPrivacy stops the sweeper.
+// stopPrivacy stops the sweeper and waits for the audit lines of the keys
+// created so far.
 func (a *app) stopPrivacy() {
 	if a.privacy == nil {
 		return
 	}
 	close(a.privacy.stop)
 	<-a.privacy.done
+	if a.privacy.watchDone != nil {
+		<-a.privacy.watchDone // it may be making a key: wait, then flush its audit line
+	}
+	if a.privacy.keyStore != nil {
+		a.privacy.keyStore.Flush()
+	}
 }
 
 // auditf appends one entry to the audit log, if there is one, from

@@ -41,6 +41,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate report: -format %q: want md or html\n", *format)
 		return 2
 	}
+	if *diff != "" && *format != "md" {
+		fmt.Fprintf(stderr, "beacongate report: -diff writes Markdown only; leave out -format %s\n", *format)
+		return 2
+	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		printConfigError(stderr, "beacongate report", *configPath, err)
@@ -51,6 +55,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
 		return 1
 	}
+	r.Generated = cliClock.Now().UTC() // the injected clock, not Build's wall clock
 	write := r.WriteMarkdown
 	if *diff != "" {
 		old, err := config.Load(*diff)

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 func reportRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -80,4 +83,15 @@ func TestReportCommand(t *testing.T) {
 	os.WriteFile(bad, []byte("policies:\n  analytics:\n    ip: {v4_prefix: 33}\n"), 0o600)
 	f(1, "-config", bad)
 	f(1, "-o", filepath.Join(dir, "no", "such", "dir", "r.md"))
+}
+
+// TestReportGeneratedTime: the generation time printed in the report comes
+// from the command's clock, not the wall clock.
+func TestReportGeneratedTime(t *testing.T) {
+	cliClock = clock.Fixed(time.Date(2031, 7, 4, 9, 30, 0, 0, time.UTC))
+	t.Cleanup(func() { cliClock = clock.Real })
+	md, errs, code := reportRun(t)
+	if code != 0 || !strings.Contains(md, "on 2031-07-04 09:30 UTC") {
+		t.Errorf("exit %d %s\n%.400s", code, errs, md)
+	}
 }

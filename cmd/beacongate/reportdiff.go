@@ -64,7 +64,8 @@ type sections struct {
 	lines map[string][]string
 }
 
-// reportSections splits a Markdown report at its "## " headings.
+// reportSections splits a Markdown report at its "## " headings. The
+// table of contents is in the top section, which the diff leaves out.
 func reportSections(md string) sections {
 	s := sections{lines: map[string][]string{}}
 	cur := "(top)"
@@ -75,7 +76,8 @@ func reportSections(md string) sections {
 			s.order = append(s.order, cur)
 			continue
 		}
-		if t := strings.TrimSpace(l); t != "" && strings.Trim(t, "|-: ") != "" && !strings.HasPrefix(t, "Policy version") {
+		// Anchors (<a id>) are layout: a new heading shows as itself.
+		if t := strings.TrimSpace(l); t != "" && strings.Trim(t, "|-: ") != "" && !strings.HasPrefix(t, "Policy version") && !strings.HasPrefix(t, `<a id="`) {
 			s.lines[cur] = append(s.lines[cur], t)
 		}
 	}

@@ -43,3 +43,33 @@ func TestReportDiff(t *testing.T) {
 		t.Errorf("diff of a config with itself: exit %d\n%s", code, out)
 	}
 }
+
+// TestReportDiffSkipsAnchors: the Markdown's anchors and table of contents
+// are layout, not statements: a new destination shows as its statements,
+// never as an anchor line.
+func TestReportDiffSkipsAnchors(t *testing.T) {
+	dir := t.TempDir()
+	oldPath := writeE2EConfig(t, dir, "old.yaml", "")
+	newPath := writeE2EConfig(t, dir, "new.yaml", "destinations:\n  - {name: local, type: file}\n  - {name: archive, type: file, file: {dir: "+dir+"/archive}}\n")
+	code, out := cli(t, "report", "-config", newPath, "-diff", oldPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "- now: ### Recipient `archive`") {
+		t.Errorf("diff lacks the new recipient:\n%s", out)
+	}
+	if strings.Contains(out, "<a id=") || strings.Contains(out, "](#") {
+		t.Errorf("diff shows anchors or contents links:\n%s", out)
+	}
+}
+
+// TestReportDiffRefusesHTML: -diff writes Markdown; with -format html the
+// command used to write the whole report instead, silently.
+func TestReportDiffRefusesHTML(t *testing.T) {
+	dir := t.TempDir()
+	oldPath := writeE2EConfig(t, dir, "old.yaml", "")
+	code, out := cli(t, "report", "-config", oldPath, "-diff", oldPath, "-format", "html")
+	if code != 2 || !strings.Contains(out, "-diff writes Markdown") {
+		t.Errorf("exit %d\n%.300s", code, out)
+	}
+}

@@ -1,24 +1,29 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/wiring"
 )
 
 const subjectUsage = `Usage:
   beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
   beacongate subject suppress -config FILE -site SITE -id ID [-data DIR]
-  beacongate subject unsuppress -config FILE -site SITE -id ID [-data DIR]
+  beacongate subject suppress -config FILE -kind mac|adid -id ID [-data DIR]
+  beacongate subject unsuppress -config FILE [-kind ...] [-site SITE] -id ID [-data DIR]
+  beacongate subject list -config FILE [-data DIR]
 
 The first form prints, per pseudonym period between -from and -to, the
 pseudonym that identifier ID (a user id, client id, or BLE device id such as
@@ -27,8 +32,15 @@ downstream in the user, client and device fields. It says where a pseudonym
 cannot be recomputed: ephemeral keys (never stored) or destroyed keys.
 suppress adds the subject to the suppression list (its keyed hash only):
 a running gateway drops its events on arrival within seconds; unsuppress
-removes it. Every use is written to the audit log, naming the subject by
-its keyed hash only.
+removes it. -kind says what ID is: subject (the default; user or client are
+the same), a user, client or device id exactly as sent, matched on SITE
+only; or mac or adid, a store device (a MAC in any notation, an
+advertising or app instance id in any case) whose BLE sightings are
+dropped on every site: a shopper who asked not to be counted. This
+replaces "beacongate optout"; a device on the older ble.optout_file list
+is still dropped, and unsuppress removes it from there too. list prints
+the list (hashes only). Every use is written to the audit log, naming the
+subject by its keyed hash only.
 `
 
 // maxSubjectPeriods bounds one lookup: ten years of daily periods.
@@ -65,10 +77,10 @@ var keyNotes = map[string]string{
 // runSubject runs "beacongate subject ...".
 func runSubject(args []string, stdout, stderr io.Writer) int {
 	verb := "lookup"
-	if len(args) > 0 && (args[0] == "suppress" || args[0] == "unsuppress") {
+	if len(args) > 0 && (args[0] == "suppress" || args[0] == "unsuppress" || args[0] == "list") {
 		verb, args = args[0], args[1:]
 	} else if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		unknownCommand(stderr, "beacongate subject", args[0], []string{"suppress", "unsuppress"}, subjectUsage)
+		unknownCommand(stderr, "beacongate subject", args[0], []string{"suppress", "unsuppress", "list"}, subjectUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("beacongate subject", flag.ContinueOnError)
@@ -81,11 +93,23 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "first `DATE` (2006-01-02 or RFC 3339)")
 	to := fs.String("to", "", "end `DATE`, exclusive")
 	format := fs.String("format", "text", "text or json")
+	kind := fs.String("kind", "subject", "what -id is: subject, user or client (on -site), or mac or adid (a store device, every site)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *cfgPath == "" || *site == "" || *id == "" {
-		fmt.Fprintf(stderr, "beacongate subject: -config, -site and -id are required\n\n%s", subjectUsage)
+	k, ok := subjectKinds[*kind]
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "beacongate subject: unexpected argument %q\n\n%s", fs.Arg(0), subjectUsage)
+		return 2
+	case !ok:
+		fmt.Fprintf(stderr, "beacongate subject: -kind must be subject, user, client, mac or adid\n")
+		return 2
+	case *cfgPath == "" || verb != "list" && *id == "" || k == kindSubject && verb != "list" && *site == "":
+		fmt.Fprintf(stderr, "beacongate subject: -config, -id and (but for -kind mac|adid) -site are required\n\n%s", subjectUsage)
+		return 2
+	case k != kindSubject && verb == "lookup":
+		fmt.Fprintf(stderr, "beacongate subject: -kind %s is for suppress and unsuppress; a lookup takes the id exactly as sent\n", *kind)
 		return 2
 	}
 	cfg, err := officerConfig(*cfgPath, *data)
@@ -93,26 +117,18 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
 		return 1
 	}
+	if verb == "list" {
+		return listSuppressed(cfg, stdout, stderr)
+	}
 	key, err := subjectKey(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
 		return 1
 	}
-	hash := key.Sum([]byte(*site), []byte(*id))
-	hashHex := key.Hex([]byte(*site), []byte(*id))
 	if verb != "lookup" {
-		changed, err := suppress.Edit(suppressionFile(cfg), hash, verb == "suppress")
-		if err != nil {
-			fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
-			return 1
-		}
-		if changed {
-			auditCLI(cfg, stderr, "suppression."+verb, "site", *site, "subject", hashHex)
-		}
-		state := map[bool]string{true: "now", false: "already"}[changed]
-		fmt.Fprintf(stdout, "subject %s on %s: %s %sed (%s)\n", hashHex, *site, state, verb, suppressionFile(cfg))
-		return 0
+		return editSubject(cfg, key, verb, k, *site, *id, stdout, stderr)
 	}
+	hashHex := key.Hex([]byte(*site), []byte(*id))
 	start, err1 := parseDate(*from)
 	end, err2 := parseDate(*to)
 	if err := errors.Join(err1, err2); err != nil || !end.After(start) {
@@ -149,6 +165,95 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout)
 	for _, n := range rep.Notes {
 		fmt.Fprintln(stdout, n)
+	}
+	return 0
+}
+
+// subjectKind is what an identifier names on the suppression list.
+type subjectKind uint8
+
+const (
+	kindSubject subjectKind = iota // a user, client or device id on one site
+	kindMAC                        // a store device by its MAC, every site
+	kindAdID                       // a store device by another id, every site
+)
+
+var subjectKinds = map[string]subjectKind{"subject": kindSubject, "user": kindSubject, "client": kindSubject, "mac": kindMAC, "adid": kindAdID}
+
+// editSubject adds (verb suppress) or removes (unsuppress) one subject or
+// store device on the suppression list, and records the change in the
+// audit log. A device is also removed from the older opt-out list.
+func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k subjectKind, site, id string, stdout, stderr io.Writer) int {
+	if k == kindMAC {
+		if _, ok := retail.AppendMAC(nil, []byte(id)); !ok {
+			fmt.Fprintf(stderr, "beacongate subject %s: -id is not a MAC address (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff or aabbccddeeff); use -kind adid for other device ids\n", verb)
+			return 2
+		}
+	}
+	var h suppress.Hash
+	what := "subject"
+	if k == kindSubject {
+		h = suppress.SubjectHash(key, []byte(site), []byte(id))
+	} else {
+		h, what, site = suppress.DeviceHash(key, []byte(id)), "device", "every site"
+	}
+	hashHex := hex.EncodeToString(h[:])
+	changed, err := suppress.Edit(suppressionFile(cfg), h, verb == "suppress")
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
+		return 1
+	}
+	if k != kindSubject && verb == "unsuppress" {
+		legacy, err := removeOptOut(&cfg.BLE, id)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
+			return 1
+		}
+		changed = changed || legacy
+	}
+	if changed {
+		kv := []string{"site", site, "subject", hashHex}
+		if k != kindSubject {
+			kv = []string{"kind", "device", "subject", hashHex}
+		}
+		auditCLI(cfg, stderr, "suppression."+verb, kv...)
+	}
+	state := map[bool]string{true: "now", false: "already"}[changed]
+	fmt.Fprintf(stdout, "%s %s on %s: %s %sed (%s); a running gateway applies it within seconds\n", what, hashHex, site, state, verb, suppressionFile(cfg))
+	return 0
+}
+
+// listSuppressed prints the suppression list (hashes only) and what the
+// older opt-out list still holds.
+func listSuppressed(cfg *config.Config, stdout, stderr io.Writer) int {
+	path := suppressionFile(cfg)
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "beacongate subject list: %v\n", err)
+		return 1
+	}
+	set, err := suppress.Parse(b)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject list: %s: %v\n", path, err)
+		return 1
+	}
+	hs := make([]string, 0, len(set))
+	for h := range set {
+		hs = append(hs, hex.EncodeToString(h[:]))
+	}
+	sort.Strings(hs)
+	fmt.Fprintf(stdout, "# %s: keyed hashes of suppressed subjects and store devices (the identifiers are never stored)\n", path)
+	for _, h := range hs {
+		fmt.Fprintln(stdout, h)
+	}
+	fmt.Fprintf(stdout, "# %d subject(s) and device(s)\n", len(hs))
+	old, err := openOptOut(&cfg.BLE)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject list: %v\n", err)
+		return 1
+	}
+	if old != nil {
+		fmt.Fprintf(stdout, "# and %d device(s) on the older opt-out list %s (ble.optout_file), still honoured; beacongate subject unsuppress -kind mac|adid removes them\n", old.Len(), cfg.BLE.OptOutFile)
 	}
 	return 0
 }
