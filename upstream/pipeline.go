@@ -213,7 +213,7 @@ func Open(opts Options) (*Pipeline, error) {
 	}
 	for i := range opts.Destinations {
 		d := &opts.Destinations[i]
-		s, err := buildSink(d, opts.DataDir, opts.Clock)
+		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability)
 		if err != nil {
 			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
 		}
@@ -256,7 +256,7 @@ func Open(opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
-func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, error) {
+func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durability Durability) (Sink, error) {
 	n := 0
 	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.NATS != nil, d.Sink != nil} {
 		if set {
@@ -281,6 +281,9 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, er
 		if o.Clock == nil {
 			o.Clock = clk
 		}
+		// A delivered record leaves the spool: the file must keep it as
+		// durably as the spool did.
+		o.Durability = durability
 		return NewFileSink(o)
 	case d.HTTP != nil:
 		o := *d.HTTP
