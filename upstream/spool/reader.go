@@ -335,7 +335,8 @@ func (r *Reader) resync(from uint64) (uint64, error) {
 }
 
 // view returns the buffered bytes from off on, at least min(n, limit-off)
-// of them, reading the segment file if needed. off < limit.
+// of them, copied from the spool's in-memory tail when it still holds them
+// (a reader that keeps up), else read from the segment file. off < limit.
 func (r *Reader) view(off uint64, n int) ([]byte, error) {
 	want := int(min(uint64(n), r.limit-off))
 	if off >= r.bufOff && off+uint64(want) <= r.bufOff+uint64(r.bufN) {
@@ -345,7 +346,14 @@ func (r *Reader) view(off uint64, n int) ([]byte, error) {
 		r.buf = make([]byte, want)
 	}
 	m := int(min(uint64(len(r.buf)), r.limit-off))
-	k, err := r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
+	var err error
+	k := r.s.tail.read(off, r.buf[:m])
+	if k >= want {
+		r.s.m.readsMemory.Inc()
+	} else {
+		r.s.m.readsDisk.Inc()
+		k, err = r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
+	}
 	r.bufOff, r.bufN = off, k
 	if k < want {
 		r.bufN = 0
