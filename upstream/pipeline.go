@@ -55,6 +55,7 @@ type SpoolOptions struct {
 	MaxRecordBytes int    // default 1 MiB
 	Durability     Durability
 	FsyncMaxDelay  time.Duration
+	GatherWindow   time.Duration // see spool.Options.GatherWindow
 	WhenFull       FullPolicy
 	BlockTimeout   time.Duration // for FullBlock, default 1 s
 }
@@ -227,6 +228,7 @@ func Open(opts Options) (*Pipeline, error) {
 		MaxRecordBytes: opts.Spool.MaxRecordBytes,
 		Durability:     opts.Spool.Durability,
 		FsyncMaxDelay:  opts.Spool.FsyncMaxDelay,
+		GatherWindow:   opts.Spool.GatherWindow,
 		WhenFull:       opts.Spool.WhenFull,
 		BlockTimeout:   opts.Spool.BlockTimeout,
 		Registerer:     opts.Registerer,
