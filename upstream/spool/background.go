@@ -39,8 +39,12 @@ func (s *Spool) wake() {
 	}
 }
 
-// stopBackground ends the background goroutine after its current round.
+// stopBackground ends the background goroutine after its current round,
+// if it was started.
 func (s *Spool) stopBackground() {
+	if !s.bgStarted {
+		return // Open failed before starting it
+	}
 	select {
 	case <-s.stopBg:
 		return // stopped already

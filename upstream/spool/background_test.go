@@ -180,3 +180,28 @@ func TestRemoveSegmentInSteps(t *testing.T) {
 		t.Fatalf("left behind: %v", ents)
 	}
 }
+
+// TestOpenFailureReturns: an Open that fails after taking the directory
+// (here a cursor that cannot be opened) returns its error and releases the
+// directory; it does not wait for background work that never started.
+func TestOpenFailureReturns(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "a"+cursorSuffix), 0o700); err != nil { // a directory where the cursor file goes
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Open(Options{Dir: dir, Destinations: []string{"a"}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Open succeeded with a directory for a cursor file")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open did not return")
+	}
+	s := openT(t, Options{Dir: dir, Destinations: []string{"b"}}) // the lock was released
+	s.Close()
+}
