@@ -28,6 +28,7 @@ type Reader struct {
 	corruptBytes prometheus.Counter
 
 	committed atomic.Uint64
+	wakeAt    atomic.Uint64 // notify once the durable end reaches this; 0: after every write
 
 	pos       uint64 // next offset to read
 	lastStart uint64 // start of the frame last returned, for Unread
@@ -96,8 +97,28 @@ func (s *Spool) openReader(i int, name string) (*Reader, error) {
 func (r *Reader) Name() string { return r.name }
 
 // Notify returns a channel that receives a value after new records were
-// written. Spurious wake-ups happen; call Next to find out.
+// written (see NotifyAfter). Spurious wake-ups happen; call Next to find out.
 func (r *Reader) Notify() <-chan struct{} { return r.notify }
+
+// NotifyAfter says when Notify's channel gets a value: after a write that
+// takes the stream at least n bytes past the reader's position, or after
+// every write for n = 0 (the default). A shipper holding part of a batch
+// that only a timer or a full batch will send sets it, so that it is not
+// woken for every small write; it sets 0 again before it waits with an
+// empty batch. It reports whether that much is written already (or a
+// segment header the reader has not passed yet): the caller then reads
+// instead of waiting, as no notification may come.
+func (r *Reader) NotifyAfter(n uint64) (ready bool) {
+	at := r.pos + max(n, 1)
+	if n == 0 {
+		r.wakeAt.Store(0)
+	} else {
+		r.wakeAt.Store(at)
+	}
+	// After the store: a write either sees the new wakeAt, or its end is
+	// seen here.
+	return r.s.durable.Load() >= at
+}
 
 // Pos returns the offset after the last record returned or skipped.
 func (r *Reader) Pos() uint64 { return r.pos }

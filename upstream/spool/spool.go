@@ -592,7 +592,11 @@ func (s *Spool) flushLocked() {
 		s.opts.Logger.Error("spool: write failed; appends fail until a write succeeds",
 			"err", err, "records", records)
 	}
+	end := s.durable.Load()
 	for _, r := range s.readers {
+		if end < r.wakeAt.Load() {
+			continue // the reader asked to sleep until more is written
+		}
 		select {
 		case r.notify <- struct{}{}:
 		default:

@@ -171,3 +171,52 @@ func TestTailMatchesDisk(t *testing.T) {
 		}
 	}
 }
+
+// notified reports whether the reader's channel holds a notification, and
+// takes it.
+func notified(r *Reader) bool {
+	select {
+	case <-r.Notify():
+		return true
+	default:
+		return false
+	}
+}
+
+// TestNotifyAfter: with NotifyAfter(n) a reader is woken only by the write
+// that takes the stream n bytes past its position, and told at once when
+// that much is already there; with 0, by every write.
+func TestNotifyAfter(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	r := s.Reader(0)
+	drain(t, s, 0) // past the segment header
+	if r.NotifyAfter(0) {
+		t.Fatal("ready on an empty spool")
+	}
+	s.Append(rec(0), 1)
+	if !notified(r) {
+		t.Fatal("no notification after a write, with NotifyAfter(0)")
+	}
+	drain(t, s, 0)
+	const n = 16 << 10
+	if r.NotifyAfter(n) {
+		t.Fatal("ready with nothing written since")
+	}
+	id := 1
+	for s.End() < r.Pos()+n {
+		if notified(r) {
+			t.Fatalf("woken at %d bytes past the reader, asked for %d", s.End()-r.Pos(), n)
+		}
+		s.Append(rec(id), 1)
+		id++
+	}
+	if !notified(r) {
+		t.Fatal("not woken once the stream passed the reader by n bytes")
+	}
+	if !r.NotifyAfter(n) {
+		t.Fatal("NotifyAfter does not report that n bytes are already written")
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(1, id)) {
+		t.Fatalf("read %d records, want %d", len(got), id-1)
+	}
+}
