@@ -10,9 +10,9 @@ import (
 	"github.com/beacongate/beacongate/event"
 )
 
-// assignQueryReference is the pixel's query parsing before assignQuery:
-// fasthttp's Args, then assignArg for each argument in order. Kept as the
-// reference of the differential tests.
+// assignQueryReference is the pixel's query parsing (and the form beacon's
+// body parsing) before assignQuery: fasthttp's Args, then assignArg for each
+// argument in order. Kept as the reference of the differential tests.
 func assignQueryReference(e *event.Event, q []byte) problem {
 	var a fasthttp.Args
 	a.ParseBytes(q)
