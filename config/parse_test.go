@@ -157,6 +157,10 @@ func TestParseErrors(t *testing.T) {
 		"t.yaml:3:33: policies.ads.geo.grid: coordinates need geo.level: city (it is country); set grid: 0 or level: city")
 	f("spool:\n  fsync_max_delay: 1ms\n",
 		"t.yaml:2:20: spool.fsync_max_delay: has no effect with durability: process; remove it, or set durability: fsync")
+	f("spool:\n  durability: fsync\n  gather_window: 100us\n",
+		"t.yaml:3:18: spool.gather_window: has no effect with durability: fsync (writes gather for fsync_max_delay); remove it, or set durability: process")
+	f("spool:\n  gather_window: 2ms\n",
+		"t.yaml:2:18: spool.gather_window: 2ms is out of range 0s..1ms")
 	f("destinations:\n  - name: a\n    type: file\n    compression: none\n    level: 3\n",
 		"t.yaml:5:12: destinations[0].level: has no effect with compression: none; remove it")
 }

@@ -627,6 +627,10 @@ func (v *validator) spool(s *Spool) {
 	if s.Durability == DurabilityProcess && v.idx.has("spool.fsync_max_delay") {
 		v.errf("spool.fsync_max_delay", "has no effect with durability: process; remove it, or set durability: fsync")
 	}
+	v.duration("spool.gather_window", s.GatherWindow, 0, time.Millisecond)
+	if s.Durability == DurabilityFsync && v.idx.has("spool.gather_window") {
+		v.errf("spool.gather_window", "has no effect with durability: fsync (writes gather for fsync_max_delay); remove it, or set durability: process")
+	}
 	v.duration("spool.block_timeout", s.BlockTimeout, time.Millisecond, time.Minute)
 	if s.WhenFull == WhenFullShed && s.PixelWhenFull == WhenFullShed && v.idx.has("spool.block_timeout") {
 		v.errf("spool.block_timeout", "has no effect with when_full: shed and pixel_when_full: shed; remove it, or set either to block")

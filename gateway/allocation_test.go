@@ -58,6 +58,10 @@ func TestServeAllocs(t *testing.T) {
 	f("rejected-number", rawRequest("POST", "/b", []byte(`{"site":"s","props":{"n":1e999}}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-escape", rawRequest("POST", "/b", []byte(`{"site":"s","event":"\ud800"}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-event-name", rawRequest("GET", "/p.gif?site=s&event=a%00b", nil), 200, 0)
+	// Escaped values: unescaped straight into the fields, the properties
+	// and a stack buffer; escaped keys; keys outside the vocabulary.
+	f("pixel-escaped", rawRequest("GET", "/p.gif?site=shop%2Eexample&url=https%3A%2F%2Fshop.example%2Fa%3Fq%3Dred%2Bshoes&ref=https%3A%2F%2Fwww.google.com%2F&p.name=red+shoes&p.price=129%2E5&p%2Ex=1&consent=analytics%2Cads&event=add%5Fto%5Fcart&utm_source=news%20letter", nil, "User-Agent", ua), 200, 1)
+	f("rejected-pixel-escaped-prop", rawRequest("GET", "/p.gif?site=s&p.a=%ff%fe", nil), 200, 0)
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,

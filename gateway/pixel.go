@@ -28,12 +28,9 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		g.countRejected(endpointPixel, p.reason)
 		return
 	}
-	p := noProblem
-	for k, v := range ctx.QueryArgs().All() {
-		if p = assignArg(e, k, v); p.bad() {
-			break
-		}
-	}
+	// One pass over the raw query, not fasthttp's Args (which copies every
+	// key and value first): see assignQuery.
+	p := assignQuery(e, ctx.URI().QueryString())
 	if !p.bad() && len(e.URL) == 0 {
 		p = inField("Referer", setField(&e.URL, ctx.Request.Header.Referer(), maxURLLen), maxURLLen)
 	}

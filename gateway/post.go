@@ -108,17 +108,14 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 }
 
 // parseFormEvent reads one event from a form-encoded body, with the same keys
-// as the pixel's query.
+// as the pixel's query, in the pixel query's single pass (assignQuery).
 func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
-	req.form.ParseBytes(body)
 	e := req.next()
 	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
 		return p
 	}
-	for k, v := range req.form.All() {
-		if p := assignArg(e, k, v); p.bad() {
-			return p
-		}
+	if p := assignQuery(e, body); p.bad() {
+		return p
 	}
 	return finishBeaconEvent(ctx, cfg, e)
 }

@@ -149,6 +149,49 @@ func (e *Encoder) AppendEncoded(dst, src []byte) ([]byte, error) {
 	return append(dst, src...), nil
 }
 
+// sliceBytes is how much of a batch AppendEncodedSliced compresses between
+// two yields: one zstd block (128 KiB, about 300 typical records, about
+// 0.25 ms of the fastest level on this project's machine). A 1,000-record
+// batch compressed in one go held the only core for 0.5-2.8 ms, and every
+// request that came in meanwhile waited behind it.
+const sliceBytes = 128 << 10
+
+// AppendEncodedSliced is AppendEncoded in bounded slices: it compresses
+// src sliceBytes at a time, as one zstd frame or gzip member all the same,
+// and calls yield between slices so that other goroutines get the core.
+func (e *Encoder) AppendEncodedSliced(dst, src []byte, yield func()) ([]byte, error) {
+	if len(src) <= sliceBytes || e.codec == CodecNone {
+		return e.AppendEncoded(dst, src)
+	}
+	e.w.b = dst
+	var w interface {
+		Write([]byte) (int, error)
+		Close() error
+	}
+	switch e.codec {
+	case CodecZstd:
+		e.zenc.Reset(&e.w)
+		w = e.zenc
+	case CodecGzip:
+		e.gz.Reset(&e.w)
+		w = e.gz
+	}
+	var err error
+	for len(src) > 0 && err == nil {
+		n := min(len(src), sliceBytes)
+		_, err = w.Write(src[:n])
+		src = src[n:]
+		if len(src) > 0 {
+			yield()
+		}
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	dst, e.w.b = e.w.b, nil
+	return dst, err
+}
+
 // sliceWriter is an io.Writer appending to b.
 type sliceWriter struct{ b []byte }
 

@@ -185,3 +185,79 @@ func FuzzZstdFrames(f *testing.F) {
 		}
 	})
 }
+
+// TestEncoderSliced: a batch compressed in slices is one zstd frame (or gzip
+// member) that decodes to the batch, about as small as the batch compressed
+// whole, with a yield between every two slices; after it, whole batches
+// still encode as before with the same encoder.
+func TestEncoderSliced(t *testing.T) {
+	data := testBatchData(1000) // about 450 KB: four slices
+	for _, tc := range []struct {
+		c   Codec
+		enc string
+	}{{CodecZstd, "zstd"}, {CodecGzip, "gzip"}, {CodecNone, ""}} {
+		e, err := NewEncoder(tc.c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, _ := e.AppendEncoded(nil, data)
+		for range 2 {
+			yields := 0
+			out, err := e.AppendEncodedSliced([]byte("keep"), data, func() { yields++ })
+			if err != nil || !bytes.HasPrefix(out, []byte("keep")) {
+				t.Fatalf("%v: %v", tc.c, err)
+			}
+			out = out[4:]
+			got, err := decodeBody(tc.enc, out)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("%v: round trip failed: %v", tc.c, err)
+			}
+			wantYields := (len(data)+sliceBytes-1)/sliceBytes - 1
+			if tc.c == CodecNone {
+				wantYields = 0
+			}
+			if yields != wantYields {
+				t.Fatalf("%v: %d yields for %d bytes, want %d", tc.c, yields, len(data), wantYields)
+			}
+			if tc.c == CodecZstd && completeZstdFrames(out) != len(out) {
+				t.Fatalf("zstd: not whole frames")
+			}
+			if tc.c == CodecZstd {
+				if n := countZstdFrames(out); n != 1 {
+					t.Fatalf("zstd: %d frames, want 1 (HTTP receivers may read only the first)", n)
+				}
+			}
+			t.Logf("%v: %d bytes whole, %d in slices", tc.c, len(whole), len(out))
+			if float64(len(out)) > 1.05*float64(len(whole)) {
+				t.Fatalf("%v: %d bytes in slices, %d whole", tc.c, len(out), len(whole))
+			}
+		}
+		again, _ := e.AppendEncoded(nil, data)
+		if got, err := decodeBody(tc.enc, again); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%v: whole batch after a sliced one: %v", tc.c, err)
+		}
+	}
+}
+
+// countZstdFrames counts the frames in a stream of complete zstd frames.
+func countZstdFrames(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		end := completeZstdFrames(b)
+		// completeZstdFrames returns the end of all complete frames: peel
+		// them one at a time by finding the shortest complete prefix.
+		one := 0
+		for i := 1; i <= end; i++ {
+			if completeZstdFrames(b[:i]) == i {
+				one = i
+				break
+			}
+		}
+		if one == 0 {
+			return -1
+		}
+		b = b[one:]
+		n++
+	}
+	return n
+}

@@ -55,6 +55,7 @@ type SpoolOptions struct {
 	MaxRecordBytes int    // default 1 MiB
 	Durability     Durability
 	FsyncMaxDelay  time.Duration
+	GatherWindow   time.Duration // see spool.Options.GatherWindow
 	WhenFull       FullPolicy
 	BlockTimeout   time.Duration // for FullBlock, default 1 s
 }
@@ -213,7 +214,7 @@ func Open(opts Options) (*Pipeline, error) {
 	}
 	for i := range opts.Destinations {
 		d := &opts.Destinations[i]
-		s, err := buildSink(d, opts.DataDir, opts.Clock)
+		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability)
 		if err != nil {
 			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
 		}
@@ -227,6 +228,7 @@ func Open(opts Options) (*Pipeline, error) {
 		MaxRecordBytes: opts.Spool.MaxRecordBytes,
 		Durability:     opts.Spool.Durability,
 		FsyncMaxDelay:  opts.Spool.FsyncMaxDelay,
+		GatherWindow:   opts.Spool.GatherWindow,
 		WhenFull:       opts.Spool.WhenFull,
 		BlockTimeout:   opts.Spool.BlockTimeout,
 		Registerer:     opts.Registerer,
@@ -256,7 +258,7 @@ func Open(opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
-func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, error) {
+func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durability Durability) (Sink, error) {
 	n := 0
 	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.NATS != nil, d.Sink != nil} {
 		if set {
@@ -281,6 +283,9 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock) (Sink, er
 		if o.Clock == nil {
 			o.Clock = clk
 		}
+		// A delivered record leaves the spool: the file must keep it as
+		// durably as the spool did.
+		o.Durability = durability
 		return NewFileSink(o)
 	case d.HTTP != nil:
 		o := *d.HTTP

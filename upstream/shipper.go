@@ -137,6 +137,17 @@ func (sh *shipper) run(ctx context.Context) {
 				return
 			}
 		}
+		// A partial batch goes out on its timer or once full: wake for
+		// more records only when a good part of a batch is written, not
+		// after every group write (a goroutine switch each). An empty
+		// batch waits for the first record, which starts its clock.
+		var after uint64
+		if b.Len() > 0 {
+			after = uint64(min(wakeBytes, sh.opts.Batch.MaxBytes/2))
+		}
+		if sh.r.NotifyAfter(after) {
+			continue // written meanwhile: read it now
+		}
 		var wake <-chan time.Time
 		if b.Len() > 0 {
 			timer.Reset(sh.opts.Batch.MaxAge - sh.age())
@@ -199,7 +210,7 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	b.Codec = CodecNone
 	b.Encoded = b.Encoded[:0]
 	if sh.enc != nil {
-		enc, err := sh.enc.AppendEncoded(b.Encoded, b.Data)
+		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, yieldCore)
 		if err != nil { // cannot happen with in-memory buffers; send as is
 			sh.log.Error("upstream: cannot compress a batch, sending it uncompressed", "err", err)
 			enc = append(enc[:0], b.Data...)
@@ -402,6 +413,18 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	return errors.Join(err, d.Close())
 }
+
+// wakeBytes is how much a shipper with a partial batch lets the spool
+// write before it is woken to read: about 150 typical records, well within
+// the spool's in-memory tail, so it still reads from memory.
+const wakeBytes = 64 << 10
+
+// yieldCore lets the requests waiting for the core run between two slices
+// of a batch's compression. runtime.Gosched is not enough on one core: the
+// shipper goes back to the run queue, and the requests still in the socket
+// buffers are only taken off the network once the run queue is empty. A
+// short sleep lets the queue drain and the network be polled first.
+func yieldCore() { time.Sleep(50 * time.Microsecond) }
 
 // sleepCtx waits d; false if ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {

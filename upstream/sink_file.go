@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
@@ -17,13 +18,20 @@ import (
 // files, readable with zstdcat.
 //
 // The file being written is named <Prefix>-<UTC start>-<n>.ndjson.zst.part.
-// Each batch is appended to it as one complete zstd frame, written and
-// fsynced before the batch is acknowledged, so even the .part file is
-// readable with zstdcat at any time (concatenated frames form one valid
-// stream). When the file rolls, or at Close, it is renamed without ".part":
-// a file without ".part" is complete and never changes again. A .part file
-// left by a crash is repaired (cut after its last complete frame) and
-// renamed at the next start.
+// Each batch is appended to it as one complete zstd frame before the batch is
+// acknowledged, so even the .part file is readable with zstdcat at any time
+// (concatenated frames form one valid stream). When the file rolls, or at
+// Close, it is fsynced and renamed without ".part": a file without ".part"
+// is complete and never changes again. A .part file left by a crash is
+// repaired (cut after its last complete frame) and renamed at the next start.
+//
+// Durability says when a batch counts as written, as for the spool: with
+// DurabilityProcess (the zero value) a batch is acknowledged once write(2)
+// handed it to the kernel, which survives a crash or kill -9 of the process
+// (the spool makes the same promise for the records before they get here);
+// with DurabilityFsync each batch is also fsynced before it is acknowledged,
+// so that it survives a power loss. A Pipeline sets it from its spool's
+// durability.
 type FileOptions struct {
 	Dir       string        // default <DataDir>/out
 	Prefix    string        // default "events"
@@ -32,6 +40,10 @@ type FileOptions struct {
 	// Clock names the files and tells their age. Nil means clock.Real;
 	// a Pipeline passes its own.
 	Clock clock.Clock
+	// Durability: DurabilityFsync fsyncs each batch before acknowledging
+	// it; DurabilityProcess (default) fsyncs a file only when it rolls or
+	// closes. A Pipeline sets its spool's durability here.
+	Durability Durability
 }
 
 // FileSink writes batches to rolling files. See FileOptions.
@@ -48,6 +60,8 @@ type FileSink struct {
 	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
+
+	syncs atomic.Int64 // fsyncs of output files, for tests
 }
 
 const partSuffix = ".part"
@@ -112,7 +126,8 @@ func (s *FileSink) repair() error {
 	return nil
 }
 
-// Send appends the batch as one zstd frame and fsyncs. Errors are retryable.
+// Send appends the batch as one zstd frame, and fsyncs in DurabilityFsync
+// mode. Errors are retryable.
 func (s *FileSink) Send(_ context.Context, b *Batch) error {
 	data := b.Encoded
 	s.mu.Lock()
@@ -152,11 +167,15 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 		}
 		return fmt.Errorf("upstream: cannot write %q: %w", s.path, err)
 	}
-	if err := s.f.Sync(); err != nil {
-		s.finish() // the file's last frames are in doubt: start a new one
-		return fmt.Errorf("upstream: cannot fsync %q: %w", s.path, err)
-	}
 	s.size += int64(len(data))
+	if s.o.Durability == DurabilityFsync {
+		s.syncs.Add(1)
+		if err := s.f.Sync(); err != nil {
+			s.size -= int64(len(data))
+			s.finish() // the file's last frames are in doubt: start a new one
+			return fmt.Errorf("upstream: cannot fsync %q: %w", s.path, err)
+		}
+	}
 	return nil
 }
 
@@ -186,19 +205,27 @@ func (s *FileSink) create() error {
 	}
 }
 
-// finish closes the current file and renames it to its final name (or
-// removes it when empty). s.mu is held.
+// finish fsyncs and closes the current file and renames it to its final
+// name (or removes it when empty). s.mu is held.
 func (s *FileSink) finish() error {
 	f := s.f
 	if f == nil {
 		return nil
 	}
 	s.f = nil
-	err := f.Close()
 	if s.size == 0 {
+		err := f.Close()
 		os.Remove(s.path + partSuffix)
 		return err
 	}
+	var err error
+	if s.o.Durability != DurabilityFsync {
+		// Each batch was only written: make the finished file durable
+		// before its name says it is complete.
+		s.syncs.Add(1)
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
 	if rerr := os.Rename(s.path+partSuffix, s.path); rerr != nil {
 		return errors.Join(err, rerr)
 	}

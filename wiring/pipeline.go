@@ -27,6 +27,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 			SegmentBytes:  sp.SegmentBytes.Int(),
 			Durability:    upstream.DurabilityProcess,
 			FsyncMaxDelay: sp.FsyncMaxDelay.D(),
+			GatherWindow:  sp.GatherWindow.D(),
 			WhenFull:      upstream.FullShed,
 			BlockTimeout:  sp.BlockTimeout.D(),
 		},

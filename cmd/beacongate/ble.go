@@ -43,6 +43,7 @@ func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.C
 		Destinations: []string{"aggregation"},
 		MaxBytes:     int64(cfg.Spool.MaxBytes),
 		Durability:   spool.DurabilityProcess,
+		GatherWindow: cfg.Spool.GatherWindow.D(),
 		WhenFull:     spool.FullShed,
 		Clock:        clk,
 		Logger:       log,

@@ -32,6 +32,20 @@ func TestAllocations(t *testing.T) {
 		})
 	}
 
+	// With a gather window (the leader sleeps), and with no tail (the
+	// reader reads the segment file).
+	g := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, GatherWindow: 20 * time.Microsecond, TailBytes: -1})
+	f("Append with a gather window", 0, func() {
+		if err := g.Append(r, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	f("Reader.Next from disk", 0, func() {
+		if _, _, ok, err := g.Reader(0).Next(); !ok || err != nil {
+			t.Fatal("Next found no record", err)
+		}
+	})
+
 	full := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, MaxBytes: 4 << 10, MaxRecordBytes: 1 << 10})
 	for full.Append(r, 1) == nil {
 	}

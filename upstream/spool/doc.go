@@ -22,6 +22,27 @@
 //     (an optional extra wait to gather larger groups, 0 by default) and its
 //     own group's fsync.
 //
+// Below saturation on one core, the other requests are still in the socket
+// buffers when a leader writes, so groups hold one record. With
+// Options.GatherWindow (process durability), a leader whose appends have
+// been coming less than a window apart sleeps for the window first: the
+// core then takes the waiting requests off the network and they join the
+// group.
+//
+// Slow file work never runs in an Append: a background goroutine writes the
+// next segment's reserve ahead of need (the Append that starts a segment
+// renames it into place, or creates the file itself if the reserve is being
+// written), deletes delivered segments (renamed to .deleted, then truncated
+// in 4 MiB steps and removed, outside any lock), and syncs the directory
+// after a segment was created in process durability.
+//
+// # Reading
+//
+// The newest Options.TailBytes of the stream stay in memory after their
+// write. A Reader that keeps up copies its records from there; one that is
+// behind by more, or starts after a restart, reads the segment files. Both
+// see the same bytes at the same offsets.
+//
 // # On-disk format
 //
 // Offsets are positions in one logical byte stream that never goes back, even

@@ -209,7 +209,22 @@ func TestReserveRewritten(t *testing.T) {
 	if err := s.Append(rec(2), 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(reserve); err != nil {
+	// Written by the background goroutine, woken by that write.
+	err := waitUntil(10*time.Second, func() error { _, err := os.Stat(reserve); return err })
+	if err != nil {
 		t.Fatalf("reserve not rewritten once the disk took writes again: %v", err)
+	}
+}
+
+// waitUntil polls f until it returns nil or bound passes, and returns its
+// last error. For work the background goroutine does soon after a trigger.
+func waitUntil(bound time.Duration, f func() error) error {
+	deadline := time.Now().Add(bound)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -21,6 +21,9 @@ type metrics struct {
 	corrupt        *prometheus.CounterVec
 	corruptBytes   *prometheus.CounterVec
 	quarantined    prometheus.Counter
+	readsMemory    prometheus.Counter
+	readsDisk      prometheus.Counter
+	gathers        prometheus.Counter
 	all            []prometheus.Collector
 	reg            prometheus.Registerer
 }
@@ -51,8 +54,13 @@ func newMetrics(s *Spool, names []string) metrics {
 			Help: "Damaged spool frames skipped while reading, by destination: one per damaged frame whose extent its intact neighbours show, at least one per damaged region."}, []string{"destination"}),
 		corruptBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "corrupt_bytes_total",
 			Help: "Bytes of damaged spool frames skipped while reading, by destination (torn tails cut at start are in spool_torn_bytes_total)."}, []string{"destination"}),
+		gathers:     counter("spool_gathers_total", "Group writes whose leader waited spool.gather_window for more appends."),
 		quarantined: counter("spool_quarantined_files_total", "Damaged spool segments, and damaged tails cut off at start, kept in the spool's quarantine folder instead of being deleted."),
 	}
+	reads := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "spool_reads_total",
+		Help: "Reads of spooled bytes by the shippers, by source: memory (the newest bytes, kept after their write) or disk (a shipper behind, or after a restart)."}, []string{"source"})
+	m.readsMemory = reads.WithLabelValues("memory")
+	m.readsDisk = reads.WithLabelValues("disk")
 	m.dropFull = m.dropped.WithLabelValues(DropFull)
 	m.dropDisk = m.dropped.WithLabelValues(DropDisk)
 	m.dropClosed = m.dropped.WithLabelValues(DropClosed)
@@ -68,7 +76,7 @@ func newMetrics(s *Spool, names []string) metrics {
 	maxBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_max_bytes",
 		Help: "Configured spool size cap."}, func() float64 { return float64(s.opts.MaxBytes) })
 	m.all = []prometheus.Collector{m.records, m.bytes, m.writes, m.fsyncs, m.tornBytes,
-		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, size, segs, maxBytes}
+		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, m.gathers, reads, size, segs, maxBytes}
 	return m
 }
 
@@ -118,6 +126,12 @@ func (s *Spool) CorruptBytes(i int) uint64 {
 
 // Quarantined returns how many files were moved to the quarantine folder.
 func (s *Spool) Quarantined() uint64 { return uint64(counterValue(s.m.quarantined)) }
+
+// Reads returns how many reads of spooled bytes the readers served from
+// memory and from disk.
+func (s *Spool) Reads() (memory, disk uint64) {
+	return uint64(counterValue(s.m.readsMemory)), uint64(counterValue(s.m.readsDisk))
+}
 
 // TornBytes returns the bytes of torn tail truncated by Open.
 func (s *Spool) TornBytes() uint64 { return uint64(counterValue(s.m.tornBytes)) }

@@ -102,6 +102,24 @@ type Options struct {
 	// runs. It is added to each Append's latency.
 	FsyncMaxDelay time.Duration
 
+	// GatherWindow is how long, in DurabilityProcess mode, a group's
+	// leader waits for more appends before it writes, when appends have
+	// been arriving less than a window apart (an average over the last
+	// few) and the last group was small (under 8 records; larger groups
+	// form by themselves near saturation). Below saturation, on one
+	// core, a leader that does not wait writes alone: the other requests
+	// are still in the socket buffers. 0 (the default) does not wait
+	// beyond letting runnable goroutines append first. It is added to
+	// each Append's latency while it applies, and on an otherwise idle
+	// core Go's poller rounds a wait up to about 1 ms.
+	GatherWindow time.Duration
+
+	// TailBytes is how many of the newest spooled bytes are kept in
+	// memory after their write, for readers that keep up: they copy
+	// records from there instead of reading the segment back. Default
+	// DefaultTailBytes; negative keeps none (every read goes to disk).
+	TailBytes int
+
 	// WhenFull is the policy when the spool holds MaxBytes. Default shed.
 	WhenFull FullPolicy
 
@@ -128,6 +146,12 @@ type Options struct {
 	// would. Tests use it to model a small filesystem (ENOSPC) without
 	// mount privileges.
 	writeCheck func(n int64) error
+
+	// slowOp, if set, is called before the slow file operations that
+	// must stay off the request path: "remove" (deleting a delivered
+	// segment) and "reserve" (writing the next segment's reserve).
+	// Tests block in it.
+	slowOp func(op string)
 }
 
 func resolve(o *Options) error {
@@ -164,6 +188,13 @@ func resolve(o *Options) error {
 		o.BufferBytes = DefaultBufferBytes
 	}
 	o.BufferBytes = max(o.BufferBytes, 2*(frameHeaderLen+o.MaxRecordBytes))
+	if o.TailBytes == 0 {
+		o.TailBytes = DefaultTailBytes
+	}
+	o.TailBytes = max(o.TailBytes, 0)
+	if o.GatherWindow < 0 || o.GatherWindow > time.Second {
+		return fmt.Errorf("spool: GatherWindow %v out of [0, 1s]", o.GatherWindow)
+	}
 	if o.BlockTimeout <= 0 {
 		o.BlockTimeout = DefaultBlockTimeout
 	}

@@ -28,6 +28,7 @@ type Reader struct {
 	corruptBytes prometheus.Counter
 
 	committed atomic.Uint64
+	wakeAt    atomic.Uint64 // notify once the durable end reaches this; 0: after every write
 
 	pos       uint64 // next offset to read
 	lastStart uint64 // start of the frame last returned, for Unread
@@ -45,6 +46,10 @@ type Reader struct {
 	bufOff uint64
 	bufN   int
 }
+
+// tailCopy bounds one copy from the spool's in-memory tail: about 300
+// typical records, some 10 µs of copying.
+const tailCopy = 128 << 10
 
 const (
 	bitUnknown = -2 // header not read yet
@@ -96,8 +101,28 @@ func (s *Spool) openReader(i int, name string) (*Reader, error) {
 func (r *Reader) Name() string { return r.name }
 
 // Notify returns a channel that receives a value after new records were
-// written. Spurious wake-ups happen; call Next to find out.
+// written (see NotifyAfter). Spurious wake-ups happen; call Next to find out.
 func (r *Reader) Notify() <-chan struct{} { return r.notify }
+
+// NotifyAfter says when Notify's channel gets a value: after a write that
+// takes the stream at least n bytes past the reader's position, or after
+// every write for n = 0 (the default). A shipper holding part of a batch
+// that only a timer or a full batch will send sets it, so that it is not
+// woken for every small write; it sets 0 again before it waits with an
+// empty batch. It reports whether that much is written already (or a
+// segment header the reader has not passed yet): the caller then reads
+// instead of waiting, as no notification may come.
+func (r *Reader) NotifyAfter(n uint64) (ready bool) {
+	at := r.pos + max(n, 1)
+	if n == 0 {
+		r.wakeAt.Store(0)
+	} else {
+		r.wakeAt.Store(at)
+	}
+	// After the store: a write either sees the new wakeAt, or its end is
+	// seen here.
+	return r.s.durable.Load() >= at
+}
 
 // Pos returns the offset after the last record returned or skipped.
 func (r *Reader) Pos() uint64 { return r.pos }
@@ -335,7 +360,8 @@ func (r *Reader) resync(from uint64) (uint64, error) {
 }
 
 // view returns the buffered bytes from off on, at least min(n, limit-off)
-// of them, reading the segment file if needed. off < limit.
+// of them, copied from the spool's in-memory tail when it still holds them
+// (a reader that keeps up), else read from the segment file. off < limit.
 func (r *Reader) view(off uint64, n int) ([]byte, error) {
 	want := int(min(uint64(n), r.limit-off))
 	if off >= r.bufOff && off+uint64(want) <= r.bufOff+uint64(r.bufN) {
@@ -345,7 +371,17 @@ func (r *Reader) view(off uint64, n int) ([]byte, error) {
 		r.buf = make([]byte, want)
 	}
 	m := int(min(uint64(len(r.buf)), r.limit-off))
-	k, err := r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
+	var err error
+	// From memory, at most tailCopy bytes (or the frame asked for) at a
+	// time: the flush leader, which holds up appends, may be waiting for
+	// the ring's lock to add the next group.
+	k := r.s.tail.read(off, r.buf[:min(m, max(want, tailCopy))])
+	if k >= want {
+		r.s.m.readsMemory.Inc()
+	} else {
+		r.s.m.readsDisk.Inc()
+		k, err = r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
+	}
 	r.bufOff, r.bufN = off, k
 	if k < want {
 		r.bufN = 0

@@ -37,13 +37,34 @@ type Spool struct {
 	pending       int64 // bytes in active and in the buffer being written
 	diskErr       error // last disk error; nil after a good write
 	diskErrAt     time.Time
+	lastAppend    int64 // monotonic ns of the last append, with GatherWindow
+	gapAvg        int64 // moving average of the ns between appends, with GatherWindow
+	lastGroup     int   // records in the last group written
 
 	// Owned by the flush leader (flushing == true), and by Open and Close.
-	cur        *os.File
-	curBase    uint64
-	curSize    int64
-	curBad     bool  // a write to cur failed, or there is no cur: start a new segment first
+	cur     *os.File
+	curBase uint64
+	curSize int64
+	curBad  bool // a write to cur failed, or there is no cur: start a new segment first
+
+	// The reserve file (see reserveName), written ahead of need by the
+	// background goroutine. resMu is only tried by the flush leader: if
+	// the background goroutine holds it, the leader creates the segment
+	// itself rather than wait.
+	resMu      sync.Mutex
+	reserveOK  bool  // the reserve file holds this run's header
 	reserveErr error // the last reserve could not be written: the disk is full
+
+	// Background work off the request path (see background): deleting
+	// delivered segments, writing the next reserve, syncing the directory
+	// after a segment was created in process durability.
+	kick      chan struct{}
+	stopBg    chan struct{}
+	bgDone    chan struct{}
+	dirDirty  atomic.Bool
+	bgStarted bool // set by Open once the spool works
+
+	tail *tail // the newest bytes written, for readers that keep up
 
 	segMu     sync.Mutex
 	segs      []segment       // oldest first; the last is being written if hasActive
@@ -52,12 +73,20 @@ type Spool struct {
 
 	durable   atomic.Uint64 // readers may read up to here
 	diskBytes atomic.Int64
-	trimMu    sync.Mutex
 	readers   []*Reader
 	m         metrics
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// gatherGroups: a leader only waits for company after a group smaller than
+// this. Groups this large form by themselves near saturation, where a
+// waiting leader would leave the core idle: Go's poller sleeps in whole
+// milliseconds, so a shorter wait on an idle core lasts about 1 ms.
+const gatherGroups = 8
+
+// monoBase anchors the monotonic times of GatherWindow.
+var monoBase = time.Now()
 
 // Open opens or creates the spool in opts.Dir, repairs a torn tail left by a
 // crash, and starts a new segment. It fails if another process has the
@@ -73,6 +102,10 @@ func Open(opts Options) (*Spool, error) {
 	s.active = make([]byte, 0, opts.BufferBytes)
 	s.spare = make([]byte, 0, opts.BufferBytes)
 	s.m = newMetrics(s, opts.Destinations)
+	s.tail = newTail(opts.TailBytes)
+	s.kick = make(chan struct{}, 1)
+	s.stopBg = make(chan struct{})
+	s.bgDone = make(chan struct{})
 
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: cannot create %q: %w", s.dir, err)
@@ -90,6 +123,8 @@ func Open(opts Options) (*Spool, error) {
 		s.closeFiles()
 		return nil, err
 	}
+	s.bgStarted = true
+	go s.background()
 	return s, nil
 }
 
@@ -133,7 +168,8 @@ func (s *Spool) open() error {
 	// loss in process mode).
 	s.segs = segs
 	s.curBase = end
-	if err := s.createSegment(); err != nil {
+	removeDeleted(s.dir)
+	if err := s.createSegment(true); err != nil {
 		if !errors.Is(err, ErrDisk) {
 			return err
 		}
@@ -281,12 +317,14 @@ func (s *Spool) checkWrite(n int) error {
 }
 
 // createSegment starts a segment at s.curBase + s.curSize, from the reserve
-// file if there is one, and then writes a new reserve. If it fails, the
-// current segment stays in use.
-func (s *Spool) createSegment() error {
+// file if there is one, and then has a new reserve written: at once if
+// inline (Open, the readiness probe), else by the background goroutine, so
+// that the flush leader, which holds up every append, only renames a file
+// prepared ahead of need. If it fails, the current segment stays in use.
+func (s *Spool) createSegment(inline bool) error {
 	base := s.curBase + uint64(s.curSize)
 	path := segmentPath(s.dir, base)
-	f := s.takeReserve(path)
+	f := s.takeReserve(path, inline)
 	if f == nil {
 		var err error
 		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
@@ -311,10 +349,17 @@ func (s *Spool) createSegment() error {
 			}
 		}
 	}
-	if err := syncDir(s.dir); err != nil {
-		f.Close()
-		os.Remove(path)
-		return diskError("fsync spool directory", err)
+	if s.fsync || inline {
+		if err := syncDir(s.dir); err != nil {
+			f.Close()
+			os.Remove(path)
+			return diskError("fsync spool directory", err)
+		}
+	} else {
+		// In process durability the new name only has to survive the
+		// process, which it does once created: the directory is synced
+		// in the background, for the machine's sake.
+		s.dirDirty.Store(true)
 	}
 	if s.cur != nil {
 		// The old segment's frames were all written (and, in fsync mode,
@@ -327,22 +372,40 @@ func (s *Spool) createSegment() error {
 	s.hasActive = true
 	s.segMu.Unlock()
 	s.diskBytes.Add(s.curSize)
-	s.reserveErr = s.makeReserve()
+	s.tail.put(base, s.header)
+	if inline {
+		s.resMu.Lock()
+		s.writeReserve()
+		s.resMu.Unlock()
+	} else {
+		s.wake()
+	}
 	return nil
 }
 
 // takeReserve renames the reserve file to path and opens it for writing,
-// if it holds exactly this run's header; nil otherwise.
-func (s *Spool) takeReserve(path string) *os.File {
+// if it holds exactly this run's header; nil otherwise. Unless inline, it
+// returns nil at once when the background goroutine is writing the reserve.
+func (s *Spool) takeReserve(path string, inline bool) *os.File {
+	if inline {
+		s.resMu.Lock()
+	} else if !s.resMu.TryLock() {
+		return nil
+	}
+	defer s.resMu.Unlock()
 	rpath := filepath.Join(s.dir, reserveName)
-	b, err := os.ReadFile(rpath)
-	if err != nil {
-		return nil
+	if !s.reserveOK {
+		// Not written by this run (an older run's, or none): check it.
+		b, err := os.ReadFile(rpath)
+		if err != nil {
+			return nil
+		}
+		if !bytes.Equal(b, s.header) {
+			os.Remove(rpath) // an older run's names
+			return nil
+		}
 	}
-	if !bytes.Equal(b, s.header) {
-		os.Remove(rpath) // an older run's names
-		return nil
-	}
+	s.reserveOK = false
 	if err := os.Rename(rpath, path); err != nil {
 		return nil
 	}
@@ -354,10 +417,23 @@ func (s *Spool) takeReserve(path string) *os.File {
 	return f
 }
 
+// writeReserve writes the reserve file unless this run's is in place, and
+// records the outcome. resMu is held.
+func (s *Spool) writeReserve() {
+	if s.reserveOK {
+		return
+	}
+	s.reserveErr = s.makeReserve()
+	s.reserveOK = s.reserveErr == nil
+}
+
 // makeReserve writes the reserve file for the next segment (fsynced in
 // fsync mode), so that a full disk can still roll a delivered segment. Its error says the
 // disk has no room left for even a header.
 func (s *Spool) makeReserve() error {
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("reserve")
+	}
 	rpath := filepath.Join(s.dir, reserveName)
 	tmp := rpath + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -443,6 +519,11 @@ func (s *Spool) Append(record []byte, route Route) error {
 		}
 		break
 	}
+	if s.opts.GatherWindow > 0 {
+		now := int64(time.Since(monoBase))
+		s.gapAvg += (now - s.lastAppend - s.gapAvg) / 8
+		s.lastAppend = now
+	}
 	s.active = appendFrame(s.active, record, route, ms)
 	s.activeRecords++
 	s.pending += int64(need)
@@ -479,9 +560,17 @@ func (s *Spool) flushOrWait() {
 // and on return, released while writing.
 func (s *Spool) flushLocked() {
 	s.flushing = true
+	gather := !s.fsync && s.opts.GatherWindow > 0 && s.gapAvg < int64(s.opts.GatherWindow) &&
+		s.lastGroup < gatherGroups
 	s.mu.Unlock()
 	if s.fsync && s.opts.FsyncMaxDelay > 0 {
 		time.Sleep(s.opts.FsyncMaxDelay)
+	} else if gather {
+		// Appends have been coming less than a window apart: wait for
+		// the next ones, so that the core takes them off the network and
+		// they join this group (see Options.GatherWindow).
+		s.m.gathers.Inc()
+		time.Sleep(s.opts.GatherWindow)
 	} else {
 		// Let goroutines that are ready to run append first, so that they
 		// join this group rather than each start a write of their own.
@@ -490,6 +579,7 @@ func (s *Spool) flushLocked() {
 	}
 	s.mu.Lock()
 	buf, records, g := s.active, s.activeRecords, s.gen
+	s.lastGroup = records
 	s.active, s.activeRecords, s.spare = s.spare[:0], 0, nil
 	s.gen++
 	s.mu.Unlock()
@@ -502,7 +592,11 @@ func (s *Spool) flushLocked() {
 		s.opts.Logger.Error("spool: write failed; appends fail until a write succeeds",
 			"err", err, "records", records)
 	}
+	end := s.durable.Load()
 	for _, r := range s.readers {
+		if end < r.wakeAt.Load() {
+			continue // the reader asked to sleep until more is written
+		}
 		select {
 		case r.notify <- struct{}{}:
 		default:
@@ -531,10 +625,10 @@ func (s *Spool) writeGroup(buf []byte) error {
 		return nil
 	}
 	err := s.writeFrames(buf)
-	if err == nil && s.reserveErr != nil {
+	if err == nil && s.reserveMissing() {
 		// The disk was full when the reserve was due: retry while it
 		// takes writes again, before it is needed.
-		s.reserveErr = s.makeReserve()
+		s.wake()
 	}
 	if err == nil && s.fsync {
 		s.m.fsyncs.Inc()
@@ -553,11 +647,11 @@ func (s *Spool) writeFrames(buf []byte) error {
 	if s.curBad {
 		// A write to this segment failed; a new file may work (and the
 		// old one keeps its valid frames).
-		if err := s.createSegment(); err != nil {
+		if err := s.createSegment(false); err != nil {
 			return err
 		}
 		s.curBad = false
-		s.trim() // a delivered segment left behind by the failure can go
+		s.wake() // a delivered segment left behind by the failure can go
 	}
 	for len(buf) > 0 {
 		// Take the whole frames that fit in the current segment (at least
@@ -577,10 +671,10 @@ func (s *Spool) writeFrames(buf []byte) error {
 					return diskError("fsync", err)
 				}
 			}
-			if err := s.createSegment(); err != nil {
+			if err := s.createSegment(false); err != nil {
 				return err
 			}
-			s.trim() // frees the previous segment if it was delivered
+			s.wake() // frees the previous segment if it was delivered
 			continue
 		}
 		s.m.writes.Inc()
@@ -595,6 +689,7 @@ func (s *Spool) writeFrames(buf []byte) error {
 			s.curBad = true
 			return diskError("write", err)
 		}
+		s.tail.put(s.curBase+uint64(s.curSize), buf[:n])
 		s.curSize += int64(n)
 		s.diskBytes.Add(int64(n))
 		s.segMu.Lock()
@@ -605,10 +700,11 @@ func (s *Spool) writeFrames(buf []byte) error {
 	return nil
 }
 
-// trim deletes the segments that every reader has committed past.
+// trim deletes the segments that every reader has committed past. It is
+// called by the background goroutine and by Reader.Commit (the shippers),
+// never by an Append, and it deletes with no lock held: segMu only guards
+// taking the segments off the list, so each is deleted by one caller.
 func (s *Spool) trim() error {
-	s.trimMu.Lock()
-	defer s.trimMu.Unlock()
 	low := ^uint64(0)
 	for _, r := range s.readers {
 		low = min(low, r.committed.Load())
@@ -636,7 +732,10 @@ func (s *Spool) trim() error {
 					"segment", filepath.Join(s.dir, quarantineDir, segmentName(g.base)))
 			}
 		} else {
-			err = os.Remove(path)
+			if s.opts.slowOp != nil {
+				s.opts.slowOp("remove")
+			}
+			err = removeSegment(path, g.size)
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
@@ -690,6 +789,7 @@ func (s *Spool) Close() error {
 
 func (s *Spool) closeFiles() error {
 	var errs []error
+	s.stopBackground()
 	if s.cur != nil {
 		if s.fsync {
 			errs = append(errs, s.cur.Sync())
@@ -737,18 +837,23 @@ func (s *Spool) Err() error {
 // calls it.
 func (s *Spool) probe() error {
 	if s.curBad {
-		if err := s.createSegment(); err != nil {
+		if err := s.createSegment(true); err != nil {
 			return err
 		}
 		s.curBad = false
 		s.durable.Store(s.curBase + uint64(s.curSize))
 		s.trim()
+		s.resMu.Lock()
+		defer s.resMu.Unlock()
 		return s.reserveErr
 	}
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
 	if _, err := os.Stat(filepath.Join(s.dir, reserveName)); err == nil {
 		return nil
 	}
-	s.reserveErr = s.makeReserve()
+	s.reserveOK = false
+	s.writeReserve()
 	return s.reserveErr
 }
 
@@ -771,7 +876,7 @@ func (s *Spool) rollDelivered() {
 	}
 	s.flushing = true
 	s.mu.Unlock()
-	err := s.createSegment()
+	err := s.createSegment(false)
 	if err == nil {
 		s.durable.Store(s.curBase + uint64(s.curSize))
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // BenchmarkSpoolAppend measures the hot path: one ~400-byte record per op,
@@ -108,5 +109,51 @@ func BenchmarkReaderNext(b *testing.B) {
 			rd.pos, rd.limit, rd.bit = 0, 0, bitUnknown // rewind
 			rd.haveSeg = false
 		}
+	}
+}
+
+// BenchmarkReaderKeepsUp measures what a shipper that keeps up pays per
+// record: a group of 8 appends, then the reader reads them, with the tail
+// in memory (the default) and without (every read a pread of the segment
+// just written). One run compares both: go test ./upstream/spool -bench ReaderKeepsUp.
+func BenchmarkReaderKeepsUp(b *testing.B) {
+	r := rec(1)
+	for _, bc := range []struct {
+		name string
+		tail int
+	}{{"memory", 0}, {"disk", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir(), Destinations: []string{"a"}, SegmentBytes: 16 << 20, TailBytes: bc.tail})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			rd := s.Reader(0)
+			var reading time.Duration
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := s.Append(r, 1); err != nil {
+					b.Fatal(err)
+				}
+				if i%8 != 7 {
+					continue
+				}
+				t0 := time.Now()
+				for {
+					_, _, ok, err := rd.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !ok {
+						break
+					}
+				}
+				reading += time.Since(t0)
+				if i%1024 == 1023 {
+					rd.Commit(rd.Pos())
+				}
+			}
+			b.ReportMetric(float64(reading.Nanoseconds())/float64(b.N), "read-ns/record")
+		})
 	}
 }

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// assignQuery sets the event's fields from a raw pixel query string in one
+// pass, with the meaning fasthttp's Args gives it (pairs split at '&', a
+// key split from its value at the first '=', '+' a space, %XX a byte, a '%'
+// without two hex digits kept as is) but without its copy of every key and
+// value: a value without escapes is used where it lies, one with escapes is
+// unescaped straight into its event field (the plain fields and custom
+// properties) or into a small buffer on the stack (the short fields with
+// checks of their own), and the value of a key outside the vocabulary is
+// never looked at. It stops at the first bad argument, in query order, as
+// the loop over Args did.
+func assignQuery(e *event.Event, q []byte) problem {
+	for len(q) > 0 {
+		pair := q
+		if i := bytes.IndexByte(q, '&'); i >= 0 {
+			pair, q = q[:i], q[i+1:]
+		} else {
+			q = nil
+		}
+		key, val := pair, pair[len(pair):]
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
+			key, val = pair[:i], pair[i+1:]
+		}
+		var kb [80]byte // the longest known key is "p." and a 64-byte name
+		if hasQueryEscape(key) {
+			key = appendQueryUnescaped(kb[:0], key)
+		}
+		if p := assignQueryArg(e, key, val); p.bad() {
+			return p
+		}
+	}
+	return noProblem
+}
+
+// assignQueryArg sets the field key names from the raw (still escaped)
+// value raw, as assignArg does with the unescaped value.
+func assignQueryArg(e *event.Event, key, raw []byte) problem {
+	var dst *[]byte
+	var limit int
+	var name string
+	switch b2s(key) {
+	case "site":
+		dst, limit, name = &e.Site, maxSiteLen, "site"
+	case "url":
+		dst, limit, name = &e.URL, maxURLLen, "url"
+	case "ref":
+		dst, limit, name = &e.Referrer, maxURLLen, "ref"
+	case "uid":
+		dst, limit, name = &e.UserID, maxIDLen, "uid"
+	case "cid":
+		dst, limit, name = &e.ClientID, maxIDLen, "cid"
+	case "event", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent":
+		if !hasQueryEscape(raw) {
+			p, _ := assignText(e, key, raw)
+			return p
+		}
+		var vb [256]byte // holds every value these fields take but TC and GPP strings, which need no escapes
+		p, _ := assignText(e, key, appendQueryUnescaped(vb[:0], raw))
+		return p
+	default:
+		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
+			return addQueryProp(e, key[len(propQueryPrefix):], raw)
+		}
+		return noProblem // not in the vocabulary: the value is never read
+	}
+	// Unescaped into the field (a plain copy without escapes): if it fails
+	// the checks, the request is rejected and the event never used.
+	*dst = appendQueryUnescaped((*dst)[:0], raw)
+	r := reasonNone
+	if len(*dst) > limit {
+		r = reasonFieldTooLong
+	} else if !utf8.Valid(*dst) {
+		r = reasonInvalidUTF8
+	}
+	return inField(name, r, limit)
+}
+
+// addQueryProp is addProp for a custom property from the query, whose
+// value is unescaped straight into the event's property.
+func addQueryProp(e *event.Event, key, raw []byte) problem {
+	if len(e.Props) >= maxProps {
+		return fieldProblem(reasonTooManyProps, "props", "")
+	}
+	if len(key) == 0 || len(key) > maxPropKeyLen {
+		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+	}
+	n := len(e.Props)
+	e.AddProp(key, nil, event.PropString)
+	pr := &e.Props[n]
+	pr.Value = appendQueryUnescaped(pr.Value[:0], raw)
+	if len(pr.Value) > maxPropValueLen {
+		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+	}
+	if !utf8.Valid(key) || !utf8.Valid(pr.Value) {
+		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
+	}
+	pr.Type = textPropType(pr.Value)
+	return noProblem
+}
+
+// hasQueryEscape reports whether b holds a '%' or a '+'.
+func hasQueryEscape(b []byte) bool { return indexQueryEscape(b) >= 0 }
+
+// indexQueryEscape returns the index of the first '%' or '+' in b, or -1.
+func indexQueryEscape(b []byte) int {
+	for i, c := range b {
+		if c == '%' || c == '+' {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendQueryUnescaped appends src to dst unescaped as a query argument:
+// '+' is a space, %XX the byte XX (hex digits of either case); a '%' not
+// followed by two hex digits stays as it is, and so do the at most two
+// bytes after a '%' at the very end.
+func appendQueryUnescaped(dst, src []byte) []byte {
+	for {
+		i := indexQueryEscape(src)
+		if i < 0 {
+			return append(dst, src...)
+		}
+		dst = append(dst, src[:i]...) // the run without escapes, at once
+		src = src[i:]
+		if src[0] == '+' {
+			dst = append(dst, ' ')
+			src = src[1:]
+			continue
+		}
+		if len(src) < 3 {
+			return append(dst, src...)
+		}
+		hi, lo := unhex(src[1]), unhex(src[2])
+		if hi > 15 || lo > 15 {
+			dst = append(dst, '%')
+			src = src[1:]
+			continue
+		}
+		dst = append(dst, hi<<4|lo)
+		src = src[3:]
+	}
+}
+
+// unhex returns the value of a hex digit, or 16 for any other byte.
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 16
+}

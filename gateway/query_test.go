@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// assignQueryReference is the pixel's query parsing (and the form beacon's
+// body parsing) before assignQuery: fasthttp's Args, then assignArg for each
+// argument in order. Kept as the reference of the differential tests.
+func assignQueryReference(e *event.Event, q []byte) problem {
+	var a fasthttp.Args
+	a.ParseBytes(q)
+	p := noProblem
+	for k, v := range a.All() {
+		if p = assignArg(e, k, v); p.bad() {
+			break
+		}
+	}
+	return p
+}
+
+// queryEvent returns a fresh event as a pixel request starts one.
+func queryEvent() *event.Event {
+	e := new(event.Event)
+	e.Consent.GDPR = -1
+	return e
+}
+
+// compareQuery parses q both ways and reports any difference: the same
+// problem, and when there is none the same event.
+func compareQuery(t *testing.T, q string) {
+	t.Helper()
+	want, got := queryEvent(), queryEvent()
+	wp := assignQueryReference(want, []byte(q))
+	gp := assignQuery(got, []byte(q))
+	if wp != gp {
+		t.Fatalf("query %q: problem %+v, want %+v", q, gp, wp)
+	}
+	if wp.bad() {
+		return // the event is dropped, whatever it holds
+	}
+	if w, g := fmt.Sprintf("%+v", *want), fmt.Sprintf("%+v", *got); w != g {
+		t.Fatalf("query %q:\nevent %s\nwant  %s", q, g, w)
+	}
+}
+
+// queryCorpus is the seed corpus of the differential tests: realistic
+// queries and every escape and split rule's edges.
+func queryCorpus() []string {
+	return []string{
+		strings.TrimPrefix(pixelURI(), "/p.gif?"),
+		"site=s&url=https%3A%2F%2Fshop.example%2Fa%3Fb%3Dc%26d&ref=https%3A%2F%2Fwww.google.com%2F",
+		"site=s&p.name=red+shoes&p.size=42&p.price=129.5&p.ok=true&p.x%20y=1%2B2",
+		"site=s&consent=analytics%2Cads&gcs=G1%31%31&event=add%5Fto%5Fcart&eid=abcdefgh%2D1234",
+		"site=s&gdpr=1&gdpr_consent=A&gdpr_consent=B&gdpr=0&gdpr=%31",
+		"", "&", "&&", "=", "==", "=x", "site", "site=", "site==", "site=a=b", "%", "%4", "%zz", "a%", "a%4", "a%+",
+		"site=%", "site=%4", "site=%4g", "site=%%41", "site=%+41", "site=a%2", "site=+", "site=%ff", "site=%C3%A9",
+		"s%69te=x", "si+te=x", "p.=1", "p.%=1", "p.a=%", "p.a=%ff", "p.%ff=1", "p.a=" + strings.Repeat("%41", 1025),
+		"p.a=" + strings.Repeat("b", 1025), "p." + strings.Repeat("k", 65) + "=1", "p." + strings.Repeat("%6B", 65) + "=1",
+		"site=" + strings.Repeat("%73", 129), "url=" + strings.Repeat("u", 4097), "uid=" + strings.Repeat("%75", 257),
+		"event=a%00b", "event=a%7Fb", "event=" + strings.Repeat("e", 129), "eid=short", "eid=%41%42%43%44%45%46%47%48",
+		"gdpr_consent=" + strings.Repeat("%43", 300), "unknown=%zz%ff&site=s", "#frag=1", "site=s#x",
+		"p.a=1&p.b=2&p.c=3" + strings.Repeat("&p.d=4", 70),
+	}
+}
+
+// TestAssignQueryMatchesArgs: the single pass gives the same events and
+// problems as fasthttp's Args followed by assignArg, on the seed corpus.
+func TestAssignQueryMatchesArgs(t *testing.T) {
+	for _, q := range queryCorpus() {
+		compareQuery(t, q)
+	}
+}
+
+// FuzzAssignQuery differentially fuzzes assignQuery against the Args-based
+// reference.
+func FuzzAssignQuery(f *testing.F) {
+	for _, q := range queryCorpus() {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		compareQuery(t, q)
+	})
+}
+
+// TestAppendQueryUnescaped: the unescaping rules, as fasthttp applies them.
+func TestAppendQueryUnescaped(t *testing.T) {
+	for in, want := range map[string]string{
+		"":         "",
+		"a+b":      "a b",
+		"%41%61":   "Aa",
+		"%4a%4A":   "JJ",
+		"%":        "%",
+		"%4":       "%4",
+		"a%+":      "a%+",
+		"%zz":      "%zz",
+		"%%41":     "%A",
+		"%2B+%20":  "+  ",
+		"%ff%00x":  "\xff\x00x",
+		"100%+sur": "100% sur",
+	} {
+		if got := string(appendQueryUnescaped(nil, []byte(in))); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+		var a fasthttp.Args
+		a.ParseBytes([]byte("k=" + in))
+		if ref := string(a.Peek("k")); ref != want {
+			t.Errorf("%q: fasthttp gives %q, the table says %q", in, ref, want)
+		}
+	}
+}
+
+// BenchmarkAssignQuery compares the single pass with the Args-based
+// reference on the realistic pixel query (400-byte URL, TC string, 20
+// properties), in one run: go test ./gateway -bench AssignQuery.
+func BenchmarkAssignQuery(b *testing.B) {
+	q := []byte(strings.TrimPrefix(pixelURI(), "/p.gif?"))
+	e := queryEvent()
+	var a fasthttp.Args // reused, as fasthttp reuses a request's
+	b.Run("args", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Reset()
+			a.ParseBytes(q)
+			for k, v := range a.All() {
+				if assignArg(e, k, v).bad() {
+					b.Fatal("rejected")
+				}
+			}
+		}
+	})
+	b.Run("single", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Reset()
+			if assignQuery(e, q).bad() {
+				b.Fatal("rejected")
+			}
+		}
+	})
+}

@@ -1,0 +1,222 @@
+package spool
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestTailRing: the ring returns exactly the bytes put at each offset it
+// still holds, and nothing for offsets it no longer (or never) held.
+func TestTailRing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tl := newTail(1000)
+	var stream []byte // the whole stream from offset base
+	base := uint64(12345)
+	off := base
+	for range 2000 {
+		b := make([]byte, rng.IntN(700)+1)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		if rng.IntN(20) == 0 { // a jump (a new segment after a failure): the ring restarts
+			off += uint64(rng.IntN(50) + 1)
+			stream = stream[:0]
+			base = off
+		}
+		tl.put(off, b)
+		stream = append(stream, b...)
+		off += uint64(len(b))
+		for range 5 {
+			at := base + uint64(rng.IntN(len(stream)+20))
+			dst := make([]byte, rng.IntN(1200)+1)
+			n := tl.read(at, dst)
+			held := min(uint64(1000), uint64(len(stream)))
+			if at < off-held || at >= off {
+				if n != 0 {
+					t.Fatalf("read at %d (held [%d, %d)) returned %d bytes", at, off-held, off, n)
+				}
+				continue
+			}
+			want := stream[at-base:][:min(len(dst), int(off-at))]
+			if !bytes.Equal(dst[:n], want) {
+				t.Fatalf("read at %d: %d bytes differ from the stream (%d)", at, n, len(want))
+			}
+		}
+	}
+}
+
+// readAll reads every available record of reader i, with the positions
+// after each.
+func readAll(t *testing.T, s *Spool, i int) (recs [][]byte, pos []uint64) {
+	t.Helper()
+	r := s.Reader(i)
+	for {
+		b, _, ok, err := r.Next()
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if !ok {
+			return recs, pos
+		}
+		recs = append(recs, bytes.Clone(b))
+		pos = append(pos, r.Pos())
+	}
+}
+
+// TestTailMatchesDisk is a differential test of the in-memory hand-off: the
+// same appends and reads run on a spool with a small tail (readers keep up
+// and copy from memory, a slow reader falls behind the ring and reads the
+// disk) and on one with no tail (every read from disk). Both return the
+// same records at the same positions, equal to what was appended for
+// each destination, in order, across segment rolls and a restart.
+func TestTailMatchesDisk(t *testing.T) {
+	type run struct {
+		s    *Spool
+		dir  string
+		opts Options
+		got  [2][][]byte
+		pos  [2][]uint64
+	}
+	mk := func(tailBytes int) *run {
+		dir := t.TempDir()
+		o := Options{Dir: dir, Destinations: []string{"fast", "slow"}, SegmentBytes: 32 << 10,
+			MaxRecordBytes: 4 << 10, TailBytes: tailBytes}
+		s, err := Open(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &run{s: s, dir: dir, opts: o}
+	}
+	mem, disk := mk(8<<10), mk(-1)
+	var want [2][][]byte
+	rng := rand.New(rand.NewPCG(3, 4))
+	id := 0
+	step := func(restart bool) {
+		for range 50 {
+			// A group of appends, then the fast reader catches up; the
+			// slow one reads now and then only.
+			for range rng.IntN(8) + 1 {
+				route := Route(rng.IntN(3) + 1)
+				r := rec(id)
+				id++
+				for _, x := range []*run{mem, disk} {
+					if err := x.s.Append(r, route); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := range 2 {
+					if route.Has(i) {
+						want[i] = append(want[i], r)
+					}
+				}
+			}
+			for i := range 2 {
+				if i == 1 && rng.IntN(10) != 0 {
+					continue
+				}
+				for _, x := range []*run{mem, disk} {
+					recs, pos := readAll(t, x.s, i)
+					x.got[i] = append(x.got[i], recs...)
+					x.pos[i] = append(x.pos[i], pos...)
+					if rng.IntN(2) == 0 {
+						x.s.Reader(i).Commit(x.s.Reader(i).Pos())
+					}
+				}
+			}
+		}
+		if restart {
+			for _, x := range []*run{mem, disk} {
+				// Commit what was read: after the restart, reading
+				// resumes from the cursor, from disk.
+				for i := range 2 {
+					x.s.Reader(i).Commit(x.s.Reader(i).Pos())
+				}
+				x.s.Close()
+				s, err := Open(x.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x.s = s
+			}
+		}
+	}
+	step(true)
+	step(false)
+	for _, x := range []*run{mem, disk} {
+		for i := range 2 {
+			recs, pos := readAll(t, x.s, i)
+			x.got[i] = append(x.got[i], recs...)
+			x.pos[i] = append(x.pos[i], pos...)
+		}
+		defer x.s.Close()
+	}
+	memReads, memDiskReads := mem.s.Reads()
+	diskMemReads, _ := disk.s.Reads()
+	t.Logf("%d records; with a tail: %d reads from memory, %d from disk; without: %d from memory", id, memReads, memDiskReads, diskMemReads)
+	if memReads == 0 || memDiskReads == 0 || diskMemReads != 0 {
+		t.Fatalf("reads from memory %d and disk %d with a tail, %d from memory without: the test misses a path", memReads, memDiskReads, diskMemReads)
+	}
+	for i := range 2 {
+		if len(mem.got[i]) != len(want[i]) || len(disk.got[i]) != len(want[i]) {
+			t.Fatalf("destination %d: read %d with a tail, %d without, appended %d", i, len(mem.got[i]), len(disk.got[i]), len(want[i]))
+		}
+		for j := range want[i] {
+			if !bytes.Equal(mem.got[i][j], want[i][j]) || !bytes.Equal(disk.got[i][j], want[i][j]) {
+				t.Fatalf("destination %d record %d differs", i, j)
+			}
+			if mem.pos[i][j] != disk.pos[i][j] {
+				t.Fatalf("destination %d record %d: position %d with a tail, %d without", i, j, mem.pos[i][j], disk.pos[i][j])
+			}
+		}
+	}
+}
+
+// notified reports whether the reader's channel holds a notification, and
+// takes it.
+func notified(r *Reader) bool {
+	select {
+	case <-r.Notify():
+		return true
+	default:
+		return false
+	}
+}
+
+// TestNotifyAfter: with NotifyAfter(n) a reader is woken only by the write
+// that takes the stream n bytes past its position, and told at once when
+// that much is already there; with 0, by every write.
+func TestNotifyAfter(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	r := s.Reader(0)
+	drain(t, s, 0) // past the segment header
+	if r.NotifyAfter(0) {
+		t.Fatal("ready on an empty spool")
+	}
+	s.Append(rec(0), 1)
+	if !notified(r) {
+		t.Fatal("no notification after a write, with NotifyAfter(0)")
+	}
+	drain(t, s, 0)
+	const n = 16 << 10
+	if r.NotifyAfter(n) {
+		t.Fatal("ready with nothing written since")
+	}
+	id := 1
+	for s.End() < r.Pos()+n {
+		if notified(r) {
+			t.Fatalf("woken at %d bytes past the reader, asked for %d", s.End()-r.Pos(), n)
+		}
+		s.Append(rec(id), 1)
+		id++
+	}
+	if !notified(r) {
+		t.Fatal("not woken once the stream passed the reader by n bytes")
+	}
+	if !r.NotifyAfter(n) {
+		t.Fatal("NotifyAfter does not report that n bytes are already written")
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(1, id)) {
+		t.Fatalf("read %d records, want %d", len(got), id-1)
+	}
+}
