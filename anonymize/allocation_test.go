@@ -189,10 +189,13 @@ func TestCachesAllocs(t *testing.T) {
 		}); a != 0 {
 			t.Fatalf("%s caches: %v allocs per event; want 0", pass, a)
 		}
-		c, ua, u := en.CachesStats()
-		t.Logf("%s: consent %+v, ua %+v, url %+v", pass, c, ua, u)
+		c, ua, u, tx := en.CachesStats()
+		t.Logf("%s: consent %+v, ua %+v, url %+v, text %+v", pass, c, ua, u, tx)
 		if pass == "cold" && c.Hits+ua.Hits+u.Hits != 0 {
 			t.Fatalf("cold pass hit a cache: consent %+v, ua %+v, url %+v", c, ua, u)
+		}
+		if pass == "warm" && tx.Hits < n {
+			t.Fatalf("warm pass: site and event names missed the text cache: %+v", tx)
 		}
 		if pass == "warm" && (c.Hits < n/2 || ua.Hits < n/2 || u.Hits < n) {
 			t.Fatalf("warm pass mostly missed: consent %+v, ua %+v, url %+v", c, ua, u)

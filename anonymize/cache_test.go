@@ -250,10 +250,10 @@ func TestCachesDifferential(t *testing.T) {
 				t.Fatalf("seed %d, event %d: cached engine differs\ncached:   %+v\n%s\nuncached: %+v\n%s", seed, i, gres, got, wres[i], want[i])
 			}
 		}
-		c, ua, u := en.CachesStats()
-		t.Logf("seed %d: %d events; hits/misses consent %d/%d, ua %d/%d, url %d/%d", seed, events, c.Hits, c.Misses, ua.Hits, ua.Misses, u.Hits, u.Misses)
-		if c.Hits == 0 || ua.Hits == 0 || u.Hits == 0 {
-			t.Fatalf("a cache was never hit: consent %+v, ua %+v, url %+v", c, ua, u)
+		c, ua, u, tx := en.CachesStats()
+		t.Logf("seed %d: %d events; hits/misses consent %d/%d, ua %d/%d, url %d/%d, text %d/%d", seed, events, c.Hits, c.Misses, ua.Hits, ua.Misses, u.Hits, u.Misses, tx.Hits, tx.Misses)
+		if c.Hits == 0 || ua.Hits == 0 || u.Hits == 0 || tx.Hits == 0 {
+			t.Fatalf("a cache was never hit: consent %+v, ua %+v, url %+v, text %+v", c, ua, u, tx)
 		}
 	}
 }
@@ -288,16 +288,16 @@ func TestConsentCacheChecksDates(t *testing.T) {
 	}
 }
 
-// FuzzCachesDifferential feeds arbitrary consent strings, user agents and
-// URLs, each twice (a miss, then a hit), to an engine with caches and one
+// FuzzCachesDifferential feeds arbitrary consent strings, user agents,
+// URLs and event names, each twice (a miss, then a hit), to an engine with caches and one
 // without: the records must be identical.
 func FuzzCachesDifferential(f *testing.F) {
-	f.Add("analytics", realTC, "BPh_yAABAAAAAAAAAAAAAAAA", "1YNN", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", "https://shop-example.com/de-de/damen/schuhe/x/SKU-1?gclid=abc&email=a%40b.c", "https://www.google.com/", int8(1), false)
-	f.Add("", "CO_broken", "", "", "curl/8.0", "not a url \xff", "", int8(-1), true)
-	f.Add("ads", "", "G111", "", "", "", "android-app://com.google.android.gm/", int8(0), false)
+	f.Add("analytics", realTC, "BPh_yAABAAAAAAAAAAAAAAAA", "1YNN", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", "https://shop-example.com/de-de/damen/schuhe/x/SKU-1?gclid=abc&email=a%40b.c", "https://www.google.com/", int8(1), false, "signup a@b.example")
+	f.Add("", "CO_broken", "", "", "curl/8.0", "not a url \xff", "", int8(-1), true, "\xff\x00")
+	f.Add("ads", "", "G111", "", "", "", "android-app://com.google.android.gm/", int8(0), false, "")
 	en := newTestEngine(f, cacheConfig)
 	ref := uncached(en)
-	f.Fuzz(func(t *testing.T, explicit, tc, gcs, usp, ua, page, referrer string, gdpr int8, conflict bool) {
+	f.Fuzz(func(t *testing.T, explicit, tc, gcs, usp, ua, page, referrer string, gdpr int8, conflict bool, name string) {
 		e := plantedEvent(explicit)
 		e.Site = []byte("shop-example")
 		e.Consent.TCString, e.Consent.GCS, e.Consent.USPrivacy = []byte(tc), []byte(gcs), []byte(usp)
@@ -306,6 +306,7 @@ func FuzzCachesDifferential(f *testing.F) {
 			e.Consent.Conflicts = event.ConflictTCString
 		}
 		e.UserAgent, e.URL, e.Referrer = []byte(ua), []byte(page), []byte(referrer)
+		e.Name = []byte(name)
 		buf := make([]byte, 0, 16<<10)
 		for range 2 {
 			want, wres := recordsOf(t, ref, e, buf)

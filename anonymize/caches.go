@@ -24,6 +24,12 @@ const (
 	urlCacheEntries     = 1024
 	urlCacheMaxKey      = 1024 // mode, site and a URL of up to ~1 KB
 	urlCacheMaxVal      = 1024
+	// Short free text that repeats on every request of a site: the site
+	// id, the event name, a BLE batch's store and sensor (the same for
+	// each of its sightings).
+	textCacheEntries = 1024
+	textCacheMaxKey  = 128
+	textCacheMaxVal  = 256 // markers can be longer than what they replace
 )
 
 // caches are an Engine's memos, nil when caching is off (tests that compare
@@ -32,6 +38,7 @@ type caches struct {
 	ua      *cache[useragent.Info]
 	consent *cache[decision]
 	url     *cache[scrub.Found]
+	text    *cache[scrub.Found]
 }
 
 func newCaches() caches {
@@ -39,6 +46,7 @@ func newCaches() caches {
 		ua:      newCache[useragent.Info](uaCacheEntries, uaCacheMaxKey, 0),
 		consent: newCache[decision](consentCacheEntries, consentCacheMaxKey, 0),
 		url:     newCache[scrub.Found](urlCacheEntries, urlCacheMaxKey, urlCacheMaxVal),
+		text:    newCache[scrub.Found](textCacheEntries, textCacheMaxKey, textCacheMaxVal),
 	}
 }
 
@@ -46,14 +54,16 @@ func newCaches() caches {
 type CacheStats struct{ Hits, Misses uint64 }
 
 // CachesStats returns the hits and misses of the engine's caches of consent
-// decisions, user-agent reductions and cleaned URLs (zero when off).
-func (en *Engine) CachesStats() (consentStats, ua, url CacheStats) {
+// decisions, user-agent reductions, cleaned URLs and scanned short texts
+// (zero when off).
+func (en *Engine) CachesStats() (consentStats, ua, url, text CacheStats) {
 	if en.caches.ua == nil {
 		return
 	}
 	consentStats.Hits, consentStats.Misses = en.caches.consent.stats()
 	ua.Hits, ua.Misses = en.caches.ua.stats()
 	url.Hits, url.Misses = en.caches.url.stats()
+	text.Hits, text.Misses = en.caches.text.stats()
 	return
 }
 
@@ -186,5 +196,22 @@ func (en *Engine) appendCleanURL(dst []byte, sc *scratch, raw []byte, mode scrub
 	}
 	dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
 	c.put(key, dst[start:], f)
+	return dst, f
+}
+
+// appendScanned appends text with personal data replaced (the cleaner's
+// AppendText), from the cache when the same short text was scanned before.
+func (en *Engine) appendScanned(dst, text []byte) ([]byte, scrub.Found) {
+	c := en.caches.text
+	if c == nil || len(text) > textCacheMaxKey {
+		return en.cleaner.AppendText(dst, text)
+	}
+	start := len(dst)
+	dst, f, ok := c.get(dst, text)
+	if ok {
+		return dst, f
+	}
+	dst, f = en.cleaner.AppendText(dst, text)
+	c.put(text, dst[start:], f)
 	return dst, f
 }

@@ -427,7 +427,10 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 	if len(text) == 0 {
 		return dst, found
 	}
-	return en.appendScannedValue(appendKey(dst, key), text, found)
+	dst = appendKey(dst, key)
+	valStart := len(dst)
+	dst, f := en.appendScanned(dst, text)
+	return requote(dst, valStart), found | f
 }
 
 // appendScannedValue appends text as a JSON string after replacing personal

@@ -1,0 +1,113 @@
+package anonymize
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
+
+	"github.com/beacongate/beacongate/event"
+)
+
+// BenchmarkMix runs the seeded traffic mix of TestCachesDifferential (pixel
+// hits and BLE sightings from bench/loadgen, cacheConfig's three
+// destinations) through the per-destination path, without and with the
+// engine's caches, in one run; ns/op is per event. The cached run reports
+// each cache's hit rate.
+//
+//	go test ./anonymize -run XXX -bench 'Mix|BLEBatch' -count 6
+func BenchmarkMix(b *testing.B) {
+	var all []*event.Event
+	for _, batch := range mixEvents(b, 4000, 1) {
+		all = append(all, batch...)
+	}
+	cached := newTestEngine(b, cacheConfig)
+	for _, c := range []struct {
+		name string
+		en   *Engine
+	}{{"uncached", uncached(cached)}, {"cached", cached}} {
+		b.Run(c.name, func(b *testing.B) {
+			out := &nullEmitter{}
+			buf := make([]byte, 0, 16<<10)
+			for _, e := range all { // warm: the steady state of a running gateway
+				buf, _, _ = c.en.AppendRecords(buf[:0], e, out)
+			}
+			c0, ua0, u0, tx0 := c.en.CachesStats()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				buf, _, _ = c.en.AppendRecords(buf[:0], all[i], out)
+				if i++; i == len(all) {
+					i = 0
+				}
+			}
+			if c.en.caches.ua != nil {
+				c1, ua1, u1, tx1 := c.en.CachesStats()
+				b.ReportMetric(hitRate(c0, c1), "consent-hit-%")
+				b.ReportMetric(hitRate(ua0, ua1), "ua-hit-%")
+				b.ReportMetric(hitRate(u0, u1), "url-hit-%")
+				b.ReportMetric(hitRate(tx0, tx1), "text-hit-%")
+			}
+		})
+	}
+}
+
+func hitRate(before, after CacheStats) float64 {
+	h, m := after.Hits-before.Hits, after.Misses-before.Misses
+	if h+m == 0 {
+		return 0
+	}
+	return 100 * float64(h) / float64(h+m)
+}
+
+// BenchmarkBLEBatch is the per-sighting cost of a BLE batch of 40
+// sightings (one store box: the same consent, agent and address, a
+// different device each) as delivery hands them to the engine one by one:
+// without caches each sighting decides consent again, with them only the
+// first of a batch does. ns/op is per sighting.
+func BenchmarkBLEBatch(b *testing.B) {
+	cached := newTestEngine(b, testConfig+`
+destinations:
+  - {name: warehouse, type: file}
+`)
+	batch := bleBatch(40)
+	for _, c := range []struct {
+		name string
+		en   *Engine
+	}{{"uncached", uncached(cached)}, {"cached", cached}} {
+		b.Run(c.name, func(b *testing.B) {
+			out := &nullEmitter{}
+			buf := make([]byte, 0, 16<<10)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				buf, _, _ = c.en.AppendRecords(buf[:0], batch[i], out)
+				if i++; i == len(batch) {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
+// bleBatch returns n sightings of one BLE request as the gateway makes
+// them: the request's fields copied into each event, a device each.
+func bleBatch(n int) []*event.Event {
+	batch := make([]*event.Event, n)
+	for i := range batch {
+		e := &event.Event{}
+		e.Reset()
+		e.ReceivedAt = clocktest.Golden
+		e.ClientIP = netip.MustParseAddr("81.2.69.142")
+		e.Site = []byte("store-chain")
+		e.Name = []byte("ble_sighting")
+		e.UserAgent = []byte("storebox/2.3 (Linux; armv7l)")
+		e.Consent.Explicit = []byte("analytics")
+		e.Consent.GCS = []byte("G111")
+		makeBLE(e)
+		e.Sighting.DeviceID = fmt.Appendf(nil, "02:00:00:00:00:%02x", i)
+		batch[i] = e
+	}
+	return batch
+}
