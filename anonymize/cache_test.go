@@ -317,3 +317,46 @@ func FuzzCachesDifferential(f *testing.F) {
 		}
 	})
 }
+
+// TestCachesConcurrent runs the mix on several goroutines against one
+// engine with caches (run with -race): every record must still equal the
+// uncached engine's.
+func TestCachesConcurrent(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	ref := uncached(en)
+	var all []*event.Event
+	for _, batch := range mixEvents(t, 600, 3) {
+		all = append(all, batch...)
+	}
+	want := make([]string, len(all))
+	buf := make([]byte, 0, 16<<10)
+	for i, e := range all {
+		want[i], _ = recordsOf(t, ref, e, buf)
+	}
+	const workers = 4
+	errs := make(chan string, workers)
+	for w := range workers {
+		go func() {
+			buf := make([]byte, 0, 16<<10)
+			for k := range all {
+				i := (k + w*len(all)/workers) % len(all)
+				var c recipientsCollector
+				_, _, err := en.AppendRecords(buf[:0], all[i], &c)
+				var b strings.Builder
+				for j, rec := range c.recs {
+					fmt.Fprintf(&b, "%b %s\n", c.dests[j], blankID(rec))
+				}
+				if err != nil || b.String() != want[i] {
+					errs <- fmt.Sprintf("event %d: %v\n%s\nwant\n%s", i, err, b.String(), want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range workers {
+		if msg := <-errs; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}
