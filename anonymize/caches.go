@@ -119,7 +119,9 @@ func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 		// Whether or not the string decoded, its dates are checked again:
 		// a spurious miss costs a decode, a wrong hit would cost a decision.
 		d.timed, d.created, d.updated = true, sc.tc.Created, sc.tc.LastUpdated
-		d.dateProblems = consent.DatesProblems(d.created, d.updated, now, en.tcMaxAge)
+		// At the time the evaluation used (the clock's, for an event
+		// without one, read again by decide).
+		d.dateProblems = consent.DatesProblems(d.created, d.updated, sc.sig.ReceivedAt, en.tcMaxAge)
 	}
 	c.put(key, nil, d)
 }
