@@ -130,3 +130,36 @@ func bleBatch(n int) []*event.Event {
 	}
 	return batch
 }
+
+// BenchmarkCacheGet is one hit of a 120-byte key (a user agent) and a miss,
+// on one goroutine and on all cores: the price of the sharded mutex.
+func BenchmarkCacheGet(b *testing.B) {
+	c := newCache[uint64](1024, 512, 0)
+	keys := make([][]byte, 256)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%03d.0.0.0 Safari/537.36", i)
+		c.put(keys[i], nil, uint64(i))
+	}
+	miss := []byte("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 never")
+	b.Run("hit", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			c.get(nil, keys[i&255])
+			i++
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		for b.Loop() {
+			c.get(nil, miss)
+		}
+	})
+	b.Run("hit/parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				c.get(nil, keys[i&255])
+				i++
+			}
+		})
+	})
+}
