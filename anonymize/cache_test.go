@@ -364,3 +364,31 @@ func TestCachesConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestBLEBatchDecidesOnce: the sightings of one BLE request, handed to the
+// engine one by one as delivery does, decide consent and scan the batch's
+// shared free text once; the records equal the uncached engine's.
+func TestBLEBatchDecidesOnce(t *testing.T) {
+	en := newTestEngine(t, testConfig+`
+destinations:
+  - {name: warehouse, type: file}
+`)
+	ref := uncached(en)
+	batch := bleBatch(40)
+	buf := make([]byte, 0, 16<<10)
+	for i, e := range batch {
+		want, wres := recordsOf(t, ref, e, buf)
+		got, gres := recordsOf(t, en, e, buf)
+		if got != want || gres != wres || gres.Records != 1 {
+			t.Fatalf("sighting %d: cached %+v, uncached %+v\n%s\n%s", i, gres, wres, got, want)
+		}
+	}
+	c, _, _, tx := en.CachesStats()
+	if c != (CacheStats{Hits: 39, Misses: 1}) {
+		t.Fatalf("consent decided %d times for one request of 40 sightings (cache %+v); want once", c.Misses, c)
+	}
+	// site, event name, store, sensor: each scanned for the first sighting only
+	if tx != (CacheStats{Hits: 39 * 4, Misses: 4}) {
+		t.Fatalf("shared free text: cache %+v; want 4 misses, then hits", tx)
+	}
+}
