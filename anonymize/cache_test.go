@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent/tctest"
+	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/bench/loadgen"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/event"
@@ -390,5 +391,32 @@ destinations:
 	// site, event name, store, sensor: each scanned for the first sighting only
 	if tx != (CacheStats{Hits: 39 * 4, Misses: 4}) {
 		t.Fatalf("shared free text: cache %+v; want 4 misses, then hits", tx)
+	}
+}
+
+// TestCachesKeepNoPersonalData: a URL or text in which the cleaner finds
+// personal data is cleaned as always but never kept in a cache, whose keys
+// are raw request bytes.
+func TestCachesKeepNoPersonalData(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	e := plantedEvent("analytics,ads") // e-mail, phone and IBAN in URL, referrer and name
+	buf := make([]byte, 0, 16<<10)
+	for range 2 {
+		if _, res := recordsOf(t, en, e, buf); res.Records == 0 || res.Scrubbed == 0 {
+			t.Fatalf("no record, or nothing scrubbed: %+v", res)
+		}
+	}
+	_, _, u, tx := en.CachesStats()
+	if u.Hits != 0 || tx.Hits == 0 {
+		t.Fatalf("url %+v, text %+v: the URLs were kept, or the clean site id was not", u, tx)
+	}
+	for _, c := range []*cache[scrub.Found]{en.caches.url, en.caches.text} {
+		for i := range c.shards {
+			for _, s := range c.shards[i].slots {
+				if s.hash != 0 && (bytes.Contains(s.key, []byte(plantedEmail)) || bytes.Contains(s.key, []byte("%40"))) {
+					t.Fatalf("a cache keeps personal data: %q", s.key)
+				}
+			}
+		}
 	}
 }

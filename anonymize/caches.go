@@ -181,7 +181,9 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 
 // appendCleanURL appends raw cleaned in mode for site (nil for a
 // referrer), from the cache when the same URL was cleaned the same way for
-// the same site before.
+// the same site before. A URL in which the cleaner found personal data (or
+// anything else to remove) is not kept: the cache holds raw bytes, and
+// those must not outlive the request.
 func (en *Engine) appendCleanURL(dst []byte, sc *scratch, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	c := en.caches.url
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
@@ -197,12 +199,15 @@ func (en *Engine) appendCleanURL(dst []byte, sc *scratch, raw []byte, mode scrub
 		return dst, f
 	}
 	dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
-	c.put(key, dst[start:], f)
+	if f == 0 {
+		c.put(key, dst[start:], f)
+	}
 	return dst, f
 }
 
 // appendScanned appends text with personal data replaced (the cleaner's
 // AppendText), from the cache when the same short text was scanned before.
+// Text with personal data in it is not kept, as for URLs.
 func (en *Engine) appendScanned(dst, text []byte) ([]byte, scrub.Found) {
 	c := en.caches.text
 	if c == nil || len(text) > textCacheMaxKey {
@@ -214,6 +219,8 @@ func (en *Engine) appendScanned(dst, text []byte) ([]byte, scrub.Found) {
 		return dst, f
 	}
 	dst, f = en.cleaner.AppendText(dst, text)
-	c.put(text, dst[start:], f)
+	if f == 0 {
+		c.put(text, dst[start:], f)
+	}
 	return dst, f
 }
