@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -417,6 +418,37 @@ func TestCachesKeepNoPersonalData(t *testing.T) {
 					t.Fatalf("a cache keeps personal data: %q", s.key)
 				}
 			}
+		}
+	}
+}
+
+// TestConsentKeyCoversConsent: every field of event.Consent changes the
+// consent cache's key, so a signal added to the event cannot be left out
+// of it (two events differing only there would share a decision).
+func TestConsentKeyCoversConsent(t *testing.T) {
+	var zero event.Consent
+	base := string(appendConsentKey(nil, &zero))
+	typ := reflect.TypeOf(zero)
+	for i := range typ.NumField() {
+		var c event.Consent
+		f := reflect.ValueOf(&c).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			f.SetBytes([]byte("x"))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int8, reflect.Int, reflect.Int16, reflect.Int32, reflect.Int64:
+			f.SetInt(1)
+		case reflect.Uint8, reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			f.SetUint(1)
+		default:
+			t.Fatalf("event.Consent.%s: kind %v unknown to this test", typ.Field(i).Name, f.Kind())
+		}
+		if string(appendConsentKey(nil, &c)) == base {
+			t.Errorf("event.Consent.%s does not enter the consent cache key (appendConsentKey)", typ.Field(i).Name)
+		}
+		if consentKeyLen(&c) < len(appendConsentKey(nil, &c)) {
+			t.Errorf("event.Consent.%s: consentKeyLen is below the key's length", typ.Field(i).Name)
 		}
 	}
 }
