@@ -90,14 +90,14 @@ type decision struct {
 // answer.
 func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 	c := en.caches.consent
+	var kb [consentCacheMaxKey]byte // on the stack: the key is copied when stored
 	var key []byte
 	now := e.ReceivedAt
 	if now.IsZero() {
 		now = en.clock.Now()
 	}
 	if c != nil && consentKeyLen(&e.Consent) <= consentCacheMaxKey {
-		key = appendConsentKey(sc.key[:0], &e.Consent)
-		sc.key = key
+		key = appendConsentKey(kb[:0], &e.Consent)
 		if _, d, ok := c.get(nil, key); ok && (!d.timed || consent.DatesProblems(d.created, d.updated, now, en.tcMaxAge) == d.dateProblems) {
 			d.apply(res)
 			return
@@ -184,15 +184,15 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 // the same site before. A URL in which the cleaner found personal data (or
 // anything else to remove) is not kept: the cache holds raw bytes, and
 // those must not outlive the request.
-func (en *Engine) appendCleanURL(dst []byte, sc *scratch, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
+func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	c := en.caches.url
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
 		return en.cleaner.AppendPageURL(dst, raw, mode, site)
 	}
-	key := append(sc.key[:0], byte(mode))
+	var kb [urlCacheMaxKey]byte // on the stack: the key is copied when stored
+	key := append(kb[:0], byte(mode))
 	key = binary.AppendUvarint(key, uint64(len(site)))
 	key = append(append(key, site...), raw...)
-	sc.key = key
 	start := len(dst)
 	dst, f, ok := c.get(dst, key)
 	if ok {

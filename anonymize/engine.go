@@ -120,8 +120,6 @@ type scratch struct {
 	lastInfo useragent.Info
 	// groups is AppendRecords' working list of distinct policies.
 	groups []policyGroup
-	// key is where cache keys are built (caches.go).
-	key []byte
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -147,8 +145,7 @@ func getScratch() *scratch {
 		return sc
 	}
 	scratches.mu.Unlock()
-	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations),
-		key: make([]byte, 0, max(consentCacheMaxKey, urlCacheMaxKey))}
+	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations)}
 }
 
 func putScratch(sc *scratch) {

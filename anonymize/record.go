@@ -191,8 +191,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 		dst = append(appendKey(dst, key), "true"...)
 	}
-	dst, res.Scrubbed = en.appendURLField(dst, sc, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
-	dst, res.Scrubbed = en.appendURLField(dst, sc, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
@@ -402,7 +402,7 @@ const (
 
 // appendURLField appends a cleaned URL; site is the event's site for its
 // page URL (hosts and routes apply), nil for a referrer.
-func (en *Engine) appendURLField(dst []byte, sc *scratch, key string, raw, site []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 || mode == dropURL {
 		return dst, found
 	}
@@ -414,7 +414,7 @@ func (en *Engine) appendURLField(dst []byte, sc *scratch, key string, raw, site 
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
-	dst, f := en.appendCleanURL(dst, sc, raw, scrub.URLMode(mode-1), site)
+	dst, f := en.appendCleanURL(dst, raw, scrub.URLMode(mode-1), site)
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
