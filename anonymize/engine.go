@@ -106,6 +106,7 @@ type Engine struct {
 	visitorHash  bool
 	allowedProps map[string]struct{}
 	s2sSites     map[string]struct{} // sites[].server_to_server; nil when none
+	beacons      map[string]struct{} // ble.beacons; nil: every beacon identity is kept
 	version      string
 	tcMaxAge     time.Duration // consent.tcf.max_age, for cached decisions
 	caches       caches
@@ -197,6 +198,12 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 	}
 	for _, name := range p.Properties {
 		en.allowedProps[name] = struct{}{}
+	}
+	for _, id := range p.Beacons {
+		if en.beacons == nil {
+			en.beacons = map[string]struct{}{}
+		}
+		en.beacons[id] = struct{}{}
 	}
 	for _, id := range p.ServerToServerSites {
 		if en.s2sSites == nil {

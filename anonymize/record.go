@@ -607,11 +607,16 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time
 	dst = append(dst, '{')
 	dst, found = en.appendScannedText(dst, "store", e.Store, found)
 	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found)
-	if len(s.UUID) > 0 {
+	switch {
+	case !en.knownBeacon(s):
+		// Not one of the stores' beacons: what came in the beacon's place
+		// may be a phone's advertising id; the identity is left out.
+		found |= 1 << scrub.KindToken
+	case len(s.UUID) > 0:
 		dst = appendStringField(dst, "uuid", s.UUID)
 		dst = appendIntField(dst, "major", int64(s.Major))
 		dst = appendIntField(dst, "minor", int64(s.Minor))
-	} else {
+	default:
 		dst = appendStringField(dst, "namespace", s.Namespace)
 		dst = appendStringField(dst, "instance", s.Instance)
 	}
@@ -665,4 +670,19 @@ func appendScrubbed(dst []byte, f scrub.Found) []byte {
 		dst = append(dst, '"')
 	}
 	return append(dst, ']')
+}
+
+// knownBeacon reports whether a sighting's beacon is one the stores deploy
+// (ble.beacons), or whether no list is configured. The gateway hands over
+// identities in lower case.
+func (en *Engine) knownBeacon(s *event.Sighting) bool {
+	if en.beacons == nil {
+		return true
+	}
+	id := s.UUID
+	if len(id) == 0 {
+		id = s.Namespace
+	}
+	_, ok := en.beacons[string(id)]
+	return ok
 }
