@@ -3,6 +3,7 @@
 package anonymize
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -161,5 +162,48 @@ func TestAppendRecordsVendorAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(500, func() { buf, _, _ = en.AppendRecords(buf[:0], e, out) }); n != 0 {
 		t.Fatalf("%v allocs per event; want 0", n)
+	}
+}
+
+// TestCachesAllocs: the caches allocate neither on a miss (a fresh engine,
+// every event with a user agent, URL, referrer and consent never seen) nor
+// on a hit (the same events again), on the per-destination path.
+func TestCachesAllocs(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	const n = 300
+	events := make([]*event.Event, n)
+	for i := range events {
+		e := plantedEvent("")
+		e.Site = []byte("shop-example")
+		e.UserAgent = fmt.Appendf(nil, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36", 100+i)
+		e.Name = []byte("signup")
+		// Nothing for the cleaner to remove, so the URL cache keeps it.
+		e.URL = fmt.Appendf(nil, "https://www.shop-example.com/de-de/damen/schuhe/sneaker/SKU-%d?utm_source=news&page=%d", i, i)
+		e.Referrer = fmt.Appendf(nil, "https://www.google.com/search?q=%d", i)
+		e.Consent.GDPR = 1
+		e.Consent.TCString = []byte(vendorTC(func(s *tctest.Spec) { s.CMPID = 2 + i }))
+		events[i] = e
+	}
+	out := &nullEmitter{}
+	buf := make([]byte, 0, 16<<10)
+	for _, pass := range []string{"cold", "warm"} {
+		i := 0
+		if a := testing.AllocsPerRun(n-1, func() {
+			buf, _, _ = en.AppendRecords(buf[:0], events[i], out)
+			i++
+		}); a != 0 {
+			t.Fatalf("%s caches: %v allocs per event; want 0", pass, a)
+		}
+		c, ua, u, tx := en.CachesStats()
+		t.Logf("%s: consent %+v, ua %+v, url %+v, text %+v", pass, c, ua, u, tx)
+		if pass == "cold" && c.Hits+ua.Hits+u.Hits != 0 {
+			t.Fatalf("cold pass hit a cache: consent %+v, ua %+v, url %+v", c, ua, u)
+		}
+		if pass == "warm" && tx.Hits < n {
+			t.Fatalf("warm pass: site and event names missed the text cache: %+v", tx)
+		}
+		if pass == "warm" && (c.Hits < n/2 || ua.Hits < n/2 || u.Hits < n) {
+			t.Fatalf("warm pass mostly missed: consent %+v, ua %+v, url %+v", c, ua, u)
+		}
 	}
 }

@@ -141,16 +141,10 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	sc := getScratch()
 	defer putScratch(sc)
 	var res Result
-	ans := en.decide(e, sc)
-	res.Purposes = ans.Purposes & en.enabled
-	res.Decider = ans.Decider
-	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
-	res.State = StateOf(res.Purposes)
-	res.Dests = en.routes[uint8(res.Purposes)]
-	en.enforceVendors(&res, &ans, sc)
+	en.decideRouted(e, sc, &res)
 	if res.Dests == 0 {
 		p := &en.policies[en.site[res.State]]
-		res.Bot, res.HTTPClient, res.Drop = en.classify(sc.reduceUA(e.UserAgent), e.Site, p)
+		res.Bot, res.HTTPClient, res.Drop = en.classify(en.reduceUA(sc, e.UserAgent), e.Site, p)
 		return dst, res, nil
 	}
 	groups := sc.groups[:0]

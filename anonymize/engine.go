@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
@@ -105,7 +106,10 @@ type Engine struct {
 	visitorHash  bool
 	allowedProps map[string]struct{}
 	s2sSites     map[string]struct{} // sites[].server_to_server; nil when none
+	beacons      map[string]struct{} // ble.beacons; nil: every beacon identity is kept
 	version      string
+	tcMaxAge     time.Duration // consent.tcf.max_age, for cached decisions
+	caches       caches
 }
 
 // scratch is the per-call working memory: the decoded TC string and a buffer
@@ -158,16 +162,6 @@ func putScratch(sc *scratch) {
 	scratches.mu.Unlock()
 }
 
-// reduceUA parses ua, or reuses the previous result for the same bytes.
-func (sc *scratch) reduceUA(ua []byte) useragent.Info {
-	if len(sc.lastUA) == len(ua) && string(sc.lastUA) == string(ua) {
-		return sc.lastInfo
-	}
-	sc.lastInfo = useragent.Parse(ua)
-	sc.lastUA = append(sc.lastUA[:0], ua...)
-	return sc.lastInfo
-}
-
 // New builds an Engine that applies p. p must not change afterwards. A
 // plan that fails p.Validate is an error, never a panic.
 func New(p *plan.Plan, deps Deps) (*Engine, error) {
@@ -199,9 +193,17 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 		visitorHash:  p.Pseudonym.VisitorHash && deps.Keys != nil,
 		allowedProps: make(map[string]struct{}, len(p.Properties)),
 		version:      p.Version(),
+		tcMaxAge:     p.Consent.Evaluator.MaxAge,
+		caches:       newCaches(),
 	}
 	for _, name := range p.Properties {
 		en.allowedProps[name] = struct{}{}
+	}
+	for _, id := range p.Beacons {
+		if en.beacons == nil {
+			en.beacons = map[string]struct{}{}
+		}
+		en.beacons[id] = struct{}{}
 	}
 	for _, id := range p.ServerToServerSites {
 		if en.s2sSites == nil {

@@ -90,11 +90,8 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	sc := getScratch()
 	defer putScratch(sc)
 	var res Result
-	ans := en.decide(e, sc)
-	res.Purposes = ans.Purposes & en.enabled
-	res.Decider = ans.Decider
-	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
-	res.State = StateOf(res.Purposes)
+	en.decideRouted(e, sc, &res)
+	res.Dests, res.VendorRefused, res.VendorReasons = 0, 0, [consent.NumVendorReasons]uint8{}
 	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[res.State]])
 }
 
@@ -148,7 +145,7 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, p *policy) ([]byte, Result) {
 	res := *r
 
-	ua := sc.reduceUA(e.UserAgent)
+	ua := en.reduceUA(sc, e.UserAgent)
 	s2s := en.serverToServer(e.Site)
 	agent := plan.BotsKeep // what the policy does with this user agent's class
 	switch ua.Class() {
@@ -435,7 +432,7 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
-	dst, f := en.cleaner.AppendPageURL(dst, raw, scrub.URLMode(mode-1), site)
+	dst, f := en.appendCleanURL(dst, raw, scrub.URLMode(mode-1), site)
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
@@ -448,7 +445,10 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 	if len(text) == 0 {
 		return dst, found
 	}
-	return en.appendScannedValue(appendKey(dst, key), text, found)
+	dst = appendKey(dst, key)
+	valStart := len(dst)
+	dst, f := en.appendScanned(dst, text)
+	return requote(dst, valStart), found | f
 }
 
 // appendScannedValue appends text as a JSON string after replacing personal
@@ -607,11 +607,16 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time
 	dst = append(dst, '{')
 	dst, found = en.appendScannedText(dst, "store", e.Store, found)
 	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found)
-	if len(s.UUID) > 0 {
+	switch {
+	case !en.knownBeacon(s):
+		// Not one of the stores' beacons: what came in the beacon's place
+		// may be a phone's advertising id; the identity is left out.
+		found |= 1 << scrub.KindToken
+	case len(s.UUID) > 0:
 		dst = appendStringField(dst, "uuid", s.UUID)
 		dst = appendIntField(dst, "major", int64(s.Major))
 		dst = appendIntField(dst, "minor", int64(s.Minor))
-	} else {
+	default:
 		dst = appendStringField(dst, "namespace", s.Namespace)
 		dst = appendStringField(dst, "instance", s.Instance)
 	}
@@ -665,4 +670,19 @@ func appendScrubbed(dst []byte, f scrub.Found) []byte {
 		dst = append(dst, '"')
 	}
 	return append(dst, ']')
+}
+
+// knownBeacon reports whether a sighting's beacon is one the stores deploy
+// (ble.beacons), or whether no list is configured. The gateway hands over
+// identities in lower case.
+func (en *Engine) knownBeacon(s *event.Sighting) bool {
+	if en.beacons == nil {
+		return true
+	}
+	id := s.UUID
+	if len(id) == 0 {
+		id = s.Namespace
+	}
+	_, ok := en.beacons[string(id)]
+	return ok
 }

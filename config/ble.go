@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/invopop/jsonschema"
@@ -46,6 +47,55 @@ type BLE struct {
 	// File holding the older opt-out list's key (at least 32 bytes).
 	// Required with optout_file.
 	OptOutKeyFile string `yaml:"optout_key_file"`
+	// The beacons the stores deploy: iBeacon proximity UUIDs
+	// (8-4-4-4-12 hex) and Eddystone namespaces (20 hex), any case. When
+	// set, a sighting of any other beacon keeps its event but loses the
+	// beacon's identity, counted as a scrubbed token: a phone's
+	// advertising id sent as an iBeacon UUID has exactly a beacon UUID's
+	// shape, and only the list tells them apart. Empty: beacon identities
+	// are recorded as sent (config check notes it when BLE is used).
+	Beacons []string `yaml:"beacons"`
+}
+
+// BeaconIDs returns the configured beacon identities in the gateway's
+// canonical form (lower case).
+func (b *BLE) BeaconIDs() []string {
+	out := make([]string, 0, len(b.Beacons))
+	for _, id := range b.Beacons {
+		out = append(out, strings.ToLower(id))
+	}
+	return out
+}
+
+// validBeaconID reports whether id is an iBeacon UUID (8-4-4-4-12 hex) or
+// an Eddystone namespace (20 hex).
+func validBeaconID(id string) bool {
+	switch len(id) {
+	case 36:
+		for i := 0; i < len(id); i++ {
+			c := id[i]
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				if c != '-' {
+					return false
+				}
+			} else if !isHexDigit(c) {
+				return false
+			}
+		}
+		return true
+	case 20:
+		for i := 0; i < len(id); i++ {
+			if !isHexDigit(id[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // BLEOutput is what is sent for BLE sightings.
@@ -87,6 +137,11 @@ func defaultBLE() BLE {
 }
 
 func (v *validator) ble(b *BLE) {
+	for i, id := range b.Beacons {
+		if !validBeaconID(id) {
+			v.errf(itemPath("ble.beacons", i), "is neither an iBeacon UUID (8-4-4-4-12 hex digits) nor an Eddystone namespace (20 hex digits)")
+		}
+	}
 	v.duration("ble.interval", b.Interval, time.Second, 24*time.Hour)
 	if b.Interval.D() >= time.Second && (24*time.Hour)%b.Interval.D() != 0 {
 		v.errf("ble.interval", "%s does not divide a day; use e.g. 5m, 15m, 1h", b.Interval)

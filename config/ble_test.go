@@ -34,3 +34,21 @@ func TestBLESection(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconList: ble.beacons takes iBeacon UUIDs and Eddystone
+// namespaces in any case, and names the item that is neither.
+func TestBeaconList(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("ble: {beacons: [F7826DA6-4FA2-4E98-8024-BC5B71E0893E, edd1ebeac04e5defa017]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.BLE.BeaconIDs(); len(got) != 2 || got[0] != "f7826da6-4fa2-4e98-8024-bc5b71e0893e" {
+		t.Errorf("BeaconIDs = %q", got)
+	}
+	for _, bad := range []string{"f7826da64fa24e988024bc5b71e0893e", "hello", "edd1ebeac04e5defa01g"} {
+		_, err := Parse("t.yaml", []byte("ble: {beacons: [edd1ebeac04e5defa017, "+bad+"]}\n"))
+		if err == nil || !strings.Contains(err.Error(), "ble.beacons[1]: is neither an iBeacon UUID") || strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -49,6 +49,10 @@ type Plan struct {
 	// ServerToServerSites are the ids of the sites whose senders post from
 	// servers: HTTP client user agents are people's events there.
 	ServerToServerSites []string
+	// Beacons are the BLE beacon identities the stores deploy (iBeacon
+	// UUIDs, Eddystone namespaces, lower case); a sighting of another
+	// beacon loses the beacon's identity. Empty: identities are kept.
+	Beacons []string `json:",omitempty"`
 }
 
 // Consent is the compiled consent section.

@@ -26,6 +26,12 @@ func (r *Report) retail(d *doc) {
 			line("Devices are told apart by the daily visitor hash (a keyed hash of the site and the normalised device id, with the visitor key of the day), never by the device id itself; the aggregates carry neither."),
 		)
 	}
+	if n := len(b.Beacons); n > 0 {
+		d.para("Beacon identities: only the ", code(strconv.Itoa(n)), " beacons listed in ", code("ble.beacons"),
+			" are recorded; a sighting of any other loses the identity it came with (an advertising id sent in a beacon's uuid field would otherwise pass).")
+	} else {
+		d.para("Beacon identities are recorded as sent (no ", code("ble.beacons"), " list): an advertising id sent in a beacon's uuid field would pass. List the stores' beacons to close this.")
+	}
 	d.para("Shoppers who ask not to be counted: ", code("beacongate subject suppress -kind mac|adid"),
 		" puts a keyed hash of their device on the suppression list, with the data subjects'. Their sightings are dropped on arrival on every site, within seconds, counted, and never stored.")
 	if b.OptOutFile != "" {

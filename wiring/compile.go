@@ -40,6 +40,9 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 			p.Consent.GVLVersion = gvl.Version
 		}
 	}
+	if len(cfg.BLE.Beacons) > 0 {
+		p.Beacons = cfg.BLE.BeaconIDs()
+	}
 	for _, s := range cfg.Sites {
 		if s.ServerToServer {
 			p.ServerToServerSites = append(p.ServerToServerSites, s.ID)

@@ -127,14 +127,22 @@ const MaxFutureSkew = 5 * time.Minute
 // arrival: last updated longer than maxAge ago (0: no limit), or created or
 // last updated more than MaxFutureSkew after now. A zero now checks nothing.
 func (t *TCString) DateProblems(now time.Time, maxAge time.Duration) Problems {
+	return DatesProblems(t.Created, t.LastUpdated, now, maxAge)
+}
+
+// DatesProblems is [TCString.DateProblems] for a TC string created and last
+// updated at the given times: what a cache of consent decisions checks
+// again at each request's arrival, the only input of a decision besides
+// the signals' bytes that changes.
+func DatesProblems(created, lastUpdated, now time.Time, maxAge time.Duration) Problems {
 	if now.IsZero() {
 		return 0
 	}
 	var p Problems
-	if maxAge > 0 && now.Sub(t.LastUpdated) > maxAge {
+	if maxAge > 0 && now.Sub(lastUpdated) > maxAge {
 		p |= ProblemStale
 	}
-	if limit := now.Add(MaxFutureSkew); t.Created.After(limit) || t.LastUpdated.After(limit) {
+	if limit := now.Add(MaxFutureSkew); created.After(limit) || lastUpdated.After(limit) {
 		p |= ProblemFuture
 	}
 	return p

@@ -14,12 +14,14 @@ import (
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/wiring"
 )
 
 const subjectUsage = `Usage:
   beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
+  beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json]
   beacongate subject suppress -config FILE -site SITE -id ID [-data DIR]
   beacongate subject suppress -config FILE -kind mac|adid -id ID [-data DIR]
   beacongate subject unsuppress -config FILE [-kind ...] [-site SITE] -id ID [-data DIR]
@@ -29,7 +31,11 @@ The first form prints, per pseudonym period between -from and -to, the
 pseudonym that identifier ID (a user id, client id, or BLE device id such as
 a MAC or ad id, exactly as it was sent) had on SITE. Look it up or delete it
 downstream in the user, client and device fields. It says where a pseudonym
-cannot be recomputed: ephemeral keys (never stored) or destroyed keys.
+cannot be recomputed: ephemeral keys (never stored) or destroyed keys. The
+second form prints, per ad platform destination that receives hashed
+contact data (contact: hash), the hash that e-mail address, phone number or
+external id had there, normalised by that platform's rules: look it up or
+delete it at the platform (these hashes do not rotate).
 suppress adds the subject to the suppression list (its keyed hash only):
 a running gateway drops its events on arrival within seconds; unsuppress
 removes it. -kind says what ID is: subject (the default; user or client are
@@ -97,13 +103,16 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if field, isContact := contactKinds[*kind]; isContact {
+		return lookupContact(*cfgPath, *data, *kind, field, *id, *format, verb, stdout, stderr)
+	}
 	k, ok := subjectKinds[*kind]
 	switch {
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "beacongate subject: unexpected argument %q\n\n%s", fs.Arg(0), subjectUsage)
 		return 2
 	case !ok:
-		fmt.Fprintf(stderr, "beacongate subject: -kind must be subject, user, client, mac or adid\n")
+		fmt.Fprintf(stderr, "beacongate subject: -kind must be subject, user, client, mac, adid, email, phone or external_id\n")
 		return 2
 	case *cfgPath == "" || verb != "list" && *id == "" || k == kindSubject && verb != "list" && *site == "":
 		fmt.Fprintf(stderr, "beacongate subject: -config, -id and (but for -kind mac|adid) -site are required\n\n%s", subjectUsage)
@@ -320,4 +329,96 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// contactKinds are the -kind values of contact data, and their fields.
+var contactKinds = map[string]contact.Field{"email": contact.Email, "phone": contact.Phone, "external_id": contact.ExternalID}
+
+// contactHash is the hash one ad platform destination received for a
+// contact value.
+type contactHash struct {
+	Destination string `json:"destination"`
+	Platform    string `json:"platform"`
+	Field       string `json:"field"`
+	Hash        string `json:"hash,omitempty"`
+	Error       string `json:"error,omitempty"` // why the value is never sent (e.g. not an e-mail)
+}
+
+// lookupContact prints, per ad platform destination that hashes contact
+// data, the hash id had there. The value itself is never printed or
+// audited: the audit log names it by its keyed hash.
+func lookupContact(cfgPath, data, kind string, field contact.Field, id, format, verb string, stdout, stderr io.Writer) int {
+	switch {
+	case verb != "lookup":
+		fmt.Fprintf(stderr, "beacongate subject %s: -kind %s is for lookups; suppress a visitor by user, client or device id\n", verb, kind)
+		return 2
+	case cfgPath == "" || id == "":
+		fmt.Fprintf(stderr, "beacongate subject: -config and -id are required\n\n%s", subjectUsage)
+		return 2
+	case format != "text" && format != "json":
+		fmt.Fprintf(stderr, "beacongate subject: -format must be text or json\n")
+		return 2
+	}
+	cfg, err := officerConfig(cfgPath, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
+		return 1
+	}
+	hashes := contactHashes(cfg, field, []byte(id))
+	if key, err := subjectKey(cfg); err == nil {
+		auditCLI(cfg, stderr, "subject.lookup", "kind", kind, "subject", key.Hex([]byte("*"+kind), []byte(id)))
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(struct {
+			Kind   string        `json:"kind"`
+			Hashes []contactHash `json:"hashes"`
+		}{kind, hashes})
+		return 0
+	}
+	if len(hashes) == 0 {
+		fmt.Fprintln(stdout, "no destination receives hashed contact data (no ad platform destination has contact: hash): none was sent anywhere")
+		return 0
+	}
+	for _, h := range hashes {
+		v := h.Hash
+		if v == "" {
+			v = "(never sent: " + h.Error + ")"
+		}
+		fmt.Fprintf(stdout, "%s (%s) %s: %s\n", h.Destination, h.Platform, h.Field, v)
+	}
+	return 0
+}
+
+// contactHashes computes, for each ad platform destination whose policy
+// hashes contact data in some state, the hash of v as field.
+func contactHashes(cfg *config.Config, field contact.Field, v []byte) []contactHash {
+	var out []contactHash
+	for i := range cfg.Destinations {
+		d := &cfg.Destinations[i]
+		ps := &d.Policies
+		if ps.None.Contact != config.ContactHash && ps.Analytics.Contact != config.ContactHash && ps.Ads.Contact != config.ContactHash {
+			continue
+		}
+		var p contact.Platform
+		switch d.Type {
+		case config.DestinationMetaCAPI:
+			p = contact.Meta
+		case config.DestinationGA4:
+			p = contact.Google
+		case config.DestinationTikTok:
+			p = contact.TikTok
+		default:
+			continue
+		}
+		h := contactHash{Destination: d.Name, Platform: p.String(), Field: field.String()}
+		if b, err := contact.AppendHashed(nil, p, field, v); err != nil {
+			h.Error = err.Error()
+		} else {
+			h.Hash = string(b)
+		}
+		out = append(out, h)
+	}
+	return out
 }

@@ -1,0 +1,454 @@
+package anonymize
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/consent/tctest"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/bench/loadgen"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/event"
+)
+
+// cacheConfig routes to destinations with distinct policies, a TCF vendor
+// check and a site with routes, so every cached input (consent with vendor
+// verdicts, user agent, page URL by site and mode, referrer) reaches a
+// record.
+const cacheConfig = `
+properties:
+  allow: [plan, note, cart_value]
+consent:
+  purposes: [analytics, ads]
+  tcf: {max_age: 400d}
+sites:
+  - id: shop-example
+    routes: ["/de-de/damen/schuhe/{slug}/{sku}"]
+policies:
+  ads:
+    user_agent: {action: keep}
+destinations:
+  - name: warehouse
+    type: file
+    policies:
+      analytics: {url: path, referrer: origin}
+  - name: partner
+    type: file
+    requires: [analytics, ads]
+    tcf: {vendor_id: 755, purposes: [1, 3, 4], legitimate_interest: [7], flexible_purposes: [7], special_features: [1]}
+  - name: lab
+    type: file
+    requires: [analytics]
+    tcf: {without_vendor: true}
+    policies:
+      analytics: {url: keep}
+`
+
+// mixEvents turns the project's traffic mix (bench/loadgen, seeded; a seed
+// divisible by 3 gives BLE requests only) into
+// the events the gateway would hand over: one per pixel request and one per
+// BLE sighting, the sightings of a batch sharing its consent, agent and
+// address as they do in the gateway. Arrival times spread over about a
+// year, so TC strings cross consent.tcf.max_age.
+func mixEvents(t testing.TB, n int, seed uint64) [][]*event.Event {
+	t.Helper()
+	m := loadgen.DefaultMix()
+	m.Seed = seed
+	m.Beacon, m.Malformed = 0, 0
+	if seed%3 == 0 { // BLE requests only
+		m.Pixel = 0
+	}
+	m.Now = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	reqs, err := m.Generate(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 21))
+	vendor := tctest.Valid(m.Now.Add(-200 * 24 * time.Hour))
+	vendor.VendorConsent, vendor.VendorLI = []int{755}, []int{755}
+	tcs := []string{realTC, tctest.Valid(m.Now.Add(-30 * 24 * time.Hour)).Encode(), vendor.Encode(), "CO_broken", ""}
+	var out [][]*event.Event
+	for _, r := range reqs {
+		common := &event.Event{}
+		common.Reset()
+		common.ReceivedAt = m.Now.Add(-time.Duration(rng.IntN(400*24)) * time.Hour).Add(time.Duration(rng.IntN(3600)) * time.Second)
+		common.ClientIP = netip.MustParseAddr("81.2.69.142")
+		for _, h := range r.Headers {
+			switch h.Key {
+			case "User-Agent":
+				common.UserAgent = []byte(h.Value)
+			case "Accept-Language":
+				common.AcceptLanguage = []byte(h.Value)
+			case "Referer":
+				common.Referrer = []byte(h.Value)
+			case "Sec-GPC":
+				common.Consent.GPC = true
+			case "DNT":
+				common.Consent.DNT = true
+			case "Cookie":
+				if v, ok := strings.CutPrefix(h.Value, "euconsent-v2="); ok {
+					v, _, _ = strings.Cut(v, ";")
+					common.Consent.TCString = []byte(v)
+				}
+			case "X-Forwarded-For":
+				common.ClientIP = netip.MustParseAddr(h.Value)
+			}
+		}
+		if rng.IntN(10) == 0 { // a few more TC strings, some broken, some conflicting
+			common.Consent.TCString = []byte(tcs[rng.IntN(len(tcs))])
+			if rng.IntN(3) == 0 {
+				common.Consent.Conflicts |= event.ConflictTCString
+			}
+		}
+		switch r.Kind {
+		case loadgen.KindPixel:
+			e := common
+			e.Kind = event.KindPixel
+			_, raw, _ := strings.Cut(r.URI, "?")
+			q, err := url.ParseQuery(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, vs := range q {
+				v := []byte(vs[0])
+				switch k {
+				case "site":
+					e.Site = v
+				case "event":
+					e.Name = v
+				case "url":
+					e.URL = v
+				case "ref":
+					e.Referrer = v
+				case "cid":
+					e.ClientID = v
+				case "uid":
+					e.UserID = v
+				case "gdpr":
+					e.Consent.GDPR = int8(vs[0][0] - '0')
+				case "gdpr_consent":
+					e.Consent.TCString = v
+				case "gcs":
+					e.Consent.GCS = v
+				case "gcd":
+					e.Consent.GCD = v
+				case "us_privacy":
+					e.Consent.USPrivacy = v
+				case "gpp":
+					e.Consent.GPP = v
+				case "gpp_sid":
+					e.Consent.GPPSID = v
+				case "consent":
+					e.Consent.Explicit = v
+				}
+			}
+			out = append(out, []*event.Event{e})
+		case loadgen.KindBLE:
+			var b struct {
+				Site, Store, Sensor, Consent, GCS string
+				Sightings                         []struct {
+					UUID, Namespace, Instance, MAC, ADID string
+					Major, Minor, RSSI                   int
+				}
+			}
+			if err := json.Unmarshal(r.Body, &b); err != nil {
+				t.Fatal(err)
+			}
+			var batch []*event.Event
+			for _, s := range b.Sightings {
+				e := &event.Event{}
+				e.Reset()
+				e.CopyShared(common)
+				e.Kind = event.KindBLE
+				e.Site, e.Store, e.Sensor = []byte(b.Site), []byte(b.Store), []byte(b.Sensor)
+				e.Name = []byte("ble_sighting")
+				e.Consent.Explicit, e.Consent.GCS = []byte(b.Consent), []byte(b.GCS)
+				sg := &e.Sighting
+				sg.UUID, sg.Namespace, sg.Instance = []byte(s.UUID), []byte(s.Namespace), []byte(s.Instance)
+				sg.Major, sg.Minor, sg.RSSI, sg.HasRSSI = int32(s.Major), int32(s.Minor), int16(s.RSSI), true
+				sg.SeenAtMS = common.ReceivedAt.UnixMilli() - 500
+				switch {
+				case s.MAC != "":
+					sg.DeviceID, sg.DeviceKind = []byte(strings.ToLower(s.MAC)), event.DeviceMAC
+					sg.Randomized = rng.IntN(4) == 0
+				case s.ADID != "":
+					sg.DeviceID, sg.DeviceKind = []byte(s.ADID), event.DeviceAdID
+				}
+				batch = append(batch, e)
+			}
+			out = append(out, batch)
+		}
+	}
+	return out
+}
+
+// recordsOf runs e through AppendRecords and returns its records, each
+// with its destinations, the event id blanked (it is random per record),
+// and the Result.
+func recordsOf(t testing.TB, en *Engine, e *event.Event, buf []byte) (string, Result) {
+	t.Helper()
+	var c recipientsCollector
+	_, res, err := en.AppendRecords(buf[:0], e, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, rec := range c.recs {
+		fmt.Fprintf(&b, "%b %s\n", c.dests[i], blankID(rec))
+	}
+	return b.String(), res
+}
+
+// blankID replaces the value of the record's leading "id" field.
+func blankID(rec []byte) []byte {
+	const pre = `{"v":1,"id":"`
+	if !bytes.HasPrefix(rec, []byte(pre)) {
+		return rec
+	}
+	end := bytes.IndexByte(rec[len(pre):], '"')
+	return append([]byte(pre+"-"), rec[len(pre)+end:]...)
+}
+
+// uncached returns a copy of en without caches: the reference the
+// differential tests compare against.
+func uncached(en *Engine) *Engine {
+	c := *en
+	c.caches = caches{}
+	return &c
+}
+
+// TestCachesDifferential runs a large seeded mix of pixel hits and BLE
+// batches through one engine with warm caches and through the same engine
+// without caches: every record (event ids aside) and every Result must be
+// identical, and the caches must actually have been hit.
+func TestCachesDifferential(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 500
+	}
+	for _, seed := range []uint64{1, 2, 3} { // 3: BLE requests only
+		en := newTestEngine(t, cacheConfig)
+		ref := uncached(en)
+		buf := make([]byte, 0, 16<<10)
+		var all []*event.Event
+		for _, batch := range mixEvents(t, n, seed) {
+			all = append(all, batch...)
+		}
+		// One engine after the other, so the scratch's memo of the last
+		// user agent does not stand in for the cache.
+		want := make([]string, len(all))
+		wres := make([]Result, len(all))
+		for i, e := range all {
+			want[i], wres[i] = recordsOf(t, ref, e, buf)
+		}
+		events := len(all)
+		for i, e := range all {
+			got, gres := recordsOf(t, en, e, buf)
+			if got != want[i] || gres != wres[i] {
+				t.Fatalf("seed %d, event %d: cached engine differs\ncached:   %+v\n%s\nuncached: %+v\n%s", seed, i, gres, got, wres[i], want[i])
+			}
+		}
+		c, ua, u, tx := en.CachesStats()
+		t.Logf("seed %d: %d events; hits/misses consent %d/%d, ua %d/%d, url %d/%d, text %d/%d", seed, events, c.Hits, c.Misses, ua.Hits, ua.Misses, u.Hits, u.Misses, tx.Hits, tx.Misses)
+		if c.Hits == 0 || ua.Hits == 0 || (u.Hits == 0 && seed%3 != 0) || tx.Hits == 0 {
+			t.Fatalf("a cache was never hit: consent %+v, ua %+v, url %+v, text %+v", c, ua, u, tx)
+		}
+	}
+}
+
+// TestConsentCacheChecksDates: a cached decision on a TC string is not
+// reused once the string has grown older than consent.tcf.max_age, or when
+// an earlier arrival puts it in the future.
+func TestConsentCacheChecksDates(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	ref := uncached(en)
+	s := tctest.Valid(clocktest.Golden.Add(-24 * time.Hour))
+	s.VendorConsent, s.VendorLI = []int{755}, []int{755}
+	tc := s.Encode()
+	buf := make([]byte, 0, 16<<10)
+	e := plantedEvent("")
+	e.Consent.GDPR = 1
+	e.Consent.TCString = []byte(tc)
+	at0 := clocktest.Golden
+	dates := []time.Time{at0, at0.Add(450 * 24 * time.Hour), at0.Add(-450 * 24 * time.Hour), at0, at0.Add(-2 * 24 * time.Hour)}
+	states := map[State]bool{}
+	for _, at := range dates {
+		e.ReceivedAt = at
+		want, wres := recordsOf(t, ref, e, buf)
+		got, gres := recordsOf(t, en, e, buf)
+		if got != want || gres != wres {
+			t.Fatalf("at %v: cached %+v, uncached %+v\n%s\n%s", at, gres, wres, got, want)
+		}
+		states[wres.State] = true
+	}
+	if len(states) < 2 {
+		t.Fatalf("the dates did not change the decision (%v): the test checks nothing", states)
+	}
+}
+
+// FuzzCachesDifferential feeds arbitrary consent strings, user agents,
+// URLs and event names, each twice (a miss, then a hit), to an engine with caches and one
+// without: the records must be identical.
+func FuzzCachesDifferential(f *testing.F) {
+	f.Add("analytics", realTC, "BPh_yAABAAAAAAAAAAAAAAAA", "1YNN", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", "https://shop-example.com/de-de/damen/schuhe/x/SKU-1?gclid=abc&email=a%40b.c", "https://www.google.com/", int8(1), false, "signup a@b.example")
+	f.Add("", "CO_broken", "", "", "curl/8.0", "not a url \xff", "", int8(-1), true, "\xff\x00")
+	f.Add("ads", "", "G111", "", "", "", "android-app://com.google.android.gm/", int8(0), false, "")
+	en := newTestEngine(f, cacheConfig)
+	ref := uncached(en)
+	f.Fuzz(func(t *testing.T, explicit, tc, gcs, usp, ua, page, referrer string, gdpr int8, conflict bool, name string) {
+		e := plantedEvent(explicit)
+		e.Site = []byte("shop-example")
+		e.Consent.TCString, e.Consent.GCS, e.Consent.USPrivacy = []byte(tc), []byte(gcs), []byte(usp)
+		e.Consent.GDPR = gdpr
+		if conflict {
+			e.Consent.Conflicts = event.ConflictTCString
+		}
+		e.UserAgent, e.URL, e.Referrer = []byte(ua), []byte(page), []byte(referrer)
+		e.Name = []byte(name)
+		buf := make([]byte, 0, 16<<10)
+		for range 2 {
+			want, wres := recordsOf(t, ref, e, buf)
+			got, gres := recordsOf(t, en, e, buf)
+			if got != want || gres != wres {
+				t.Fatalf("cached %+v, uncached %+v\n%s\n%s", gres, wres, got, want)
+			}
+		}
+	})
+}
+
+// TestCachesConcurrent runs the mix on several goroutines against one
+// engine with caches (run with -race): every record must still equal the
+// uncached engine's.
+func TestCachesConcurrent(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	ref := uncached(en)
+	var all []*event.Event
+	for _, batch := range mixEvents(t, 600, 4) {
+		all = append(all, batch...)
+	}
+	want := make([]string, len(all))
+	buf := make([]byte, 0, 16<<10)
+	for i, e := range all {
+		want[i], _ = recordsOf(t, ref, e, buf)
+	}
+	const workers = 4
+	errs := make(chan string, workers)
+	for w := range workers {
+		go func() {
+			buf := make([]byte, 0, 16<<10)
+			for k := range all {
+				i := (k + w*len(all)/workers) % len(all)
+				var c recipientsCollector
+				_, _, err := en.AppendRecords(buf[:0], all[i], &c)
+				var b strings.Builder
+				for j, rec := range c.recs {
+					fmt.Fprintf(&b, "%b %s\n", c.dests[j], blankID(rec))
+				}
+				if err != nil || b.String() != want[i] {
+					errs <- fmt.Sprintf("event %d: %v\n%s\nwant\n%s", i, err, b.String(), want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range workers {
+		if msg := <-errs; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}
+
+// TestBLEBatchDecidesOnce: the sightings of one BLE request, handed to the
+// engine one by one as delivery does, decide consent and scan the batch's
+// shared free text once; the records equal the uncached engine's.
+func TestBLEBatchDecidesOnce(t *testing.T) {
+	en := newTestEngine(t, testConfig+`
+destinations:
+  - {name: warehouse, type: file}
+`)
+	ref := uncached(en)
+	batch := bleBatch(40)
+	buf := make([]byte, 0, 16<<10)
+	for i, e := range batch {
+		want, wres := recordsOf(t, ref, e, buf)
+		got, gres := recordsOf(t, en, e, buf)
+		if got != want || gres != wres || gres.Records != 1 {
+			t.Fatalf("sighting %d: cached %+v, uncached %+v\n%s\n%s", i, gres, wres, got, want)
+		}
+	}
+	c, _, _, tx := en.CachesStats()
+	if c != (CacheStats{Hits: 39, Misses: 1}) {
+		t.Fatalf("consent decided %d times for one request of 40 sightings (cache %+v); want once", c.Misses, c)
+	}
+	// site, event name, store, sensor: each scanned for the first sighting only
+	if tx != (CacheStats{Hits: 39 * 4, Misses: 4}) {
+		t.Fatalf("shared free text: cache %+v; want 4 misses, then hits", tx)
+	}
+}
+
+// TestCachesKeepNoPersonalData: a URL or text in which the cleaner finds
+// personal data is cleaned as always but never kept in a cache, whose keys
+// are raw request bytes.
+func TestCachesKeepNoPersonalData(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	e := plantedEvent("analytics,ads") // e-mail, phone and IBAN in URL, referrer and name
+	buf := make([]byte, 0, 16<<10)
+	for range 2 {
+		if _, res := recordsOf(t, en, e, buf); res.Records == 0 || res.Scrubbed == 0 {
+			t.Fatalf("no record, or nothing scrubbed: %+v", res)
+		}
+	}
+	_, _, u, tx := en.CachesStats()
+	if u.Hits != 0 || tx.Hits == 0 {
+		t.Fatalf("url %+v, text %+v: the URLs were kept, or the clean site id was not", u, tx)
+	}
+	for _, c := range []*cache[scrub.Found]{en.caches.url, en.caches.text} {
+		for i := range c.shards {
+			for _, s := range c.shards[i].slots {
+				if s.hash != 0 && (bytes.Contains(s.key, []byte(plantedEmail)) || bytes.Contains(s.key, []byte("%40"))) {
+					t.Fatalf("a cache keeps personal data: %q", s.key)
+				}
+			}
+		}
+	}
+}
+
+// TestConsentKeyCoversConsent: every field of event.Consent changes the
+// consent cache's key, so a signal added to the event cannot be left out
+// of it (two events differing only there would share a decision).
+func TestConsentKeyCoversConsent(t *testing.T) {
+	var zero event.Consent
+	base := string(appendConsentKey(nil, &zero))
+	typ := reflect.TypeOf(zero)
+	for i := range typ.NumField() {
+		var c event.Consent
+		f := reflect.ValueOf(&c).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			f.SetBytes([]byte("x"))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int8, reflect.Int, reflect.Int16, reflect.Int32, reflect.Int64:
+			f.SetInt(1)
+		case reflect.Uint8, reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			f.SetUint(1)
+		default:
+			t.Fatalf("event.Consent.%s: kind %v unknown to this test", typ.Field(i).Name, f.Kind())
+		}
+		if string(appendConsentKey(nil, &c)) == base {
+			t.Errorf("event.Consent.%s does not enter the consent cache key (appendConsentKey)", typ.Field(i).Name)
+		}
+		if consentKeyLen(&c) < len(appendConsentKey(nil, &c)) {
+			t.Errorf("event.Consent.%s: consentKeyLen is below the key's length", typ.Field(i).Name)
+		}
+	}
+}

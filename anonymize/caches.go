@@ -1,0 +1,226 @@
+package anonymize
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"github.com/beacongate/beacongate/anonymize/useragent"
+	"github.com/beacongate/beacongate/event"
+)
+
+// Cache sizes. Real traffic repeats a small set of consent strings (a
+// site's CMP writes a handful of TC strings), user agents (a few hundred
+// browser builds) and page URLs without per-visitor parameters; a one-off
+// value costs a lookup and a copy. Keys and values are preallocated:
+// about 0.5 MiB for user agents, 1 MiB for consent, 2 MiB for URLs per
+// Engine.
+const (
+	uaCacheEntries      = 1024
+	uaCacheMaxKey       = 512 // user agents are 100-250 bytes; longer ones are rare and parsed
+	consentCacheEntries = 1024
+	consentCacheMaxKey  = 1024 // a TC string with vendor consents, GPP, Consent Mode
+	urlCacheEntries     = 1024
+	urlCacheMaxKey      = 1024 // mode, site and a URL of up to ~1 KB
+	urlCacheMaxVal      = 1024
+	// Short free text that repeats on every request of a site: the site
+	// id, the event name, a BLE batch's store and sensor (the same for
+	// each of its sightings).
+	textCacheEntries = 1024
+	textCacheMaxKey  = 128
+	textCacheMaxVal  = 256 // markers can be longer than what they replace
+)
+
+// caches are an Engine's memos, nil when caching is off (tests that compare
+// against the uncached path).
+type caches struct {
+	ua      *cache[useragent.Info]
+	consent *cache[decision]
+	url     *cache[scrub.Found]
+	text    *cache[scrub.Found]
+}
+
+func newCaches() caches {
+	return caches{
+		ua:      newCache[useragent.Info](uaCacheEntries, uaCacheMaxKey, 0),
+		consent: newCache[decision](consentCacheEntries, consentCacheMaxKey, 0),
+		url:     newCache[scrub.Found](urlCacheEntries, urlCacheMaxKey, urlCacheMaxVal),
+		text:    newCache[scrub.Found](textCacheEntries, textCacheMaxKey, textCacheMaxVal),
+	}
+}
+
+// CacheStats counts one cache's lookups.
+type CacheStats struct{ Hits, Misses uint64 }
+
+// CachesStats returns the hits and misses of the engine's caches of consent
+// decisions, user-agent reductions, cleaned URLs and scanned short texts
+// (zero when off).
+func (en *Engine) CachesStats() (consentStats, ua, url, text CacheStats) {
+	if en.caches.ua == nil {
+		return
+	}
+	consentStats.Hits, consentStats.Misses = en.caches.consent.stats()
+	ua.Hits, ua.Misses = en.caches.ua.stats()
+	url.Hits, url.Misses = en.caches.url.stats()
+	text.Hits, text.Misses = en.caches.text.stats()
+	return
+}
+
+// decision is the part of Result that consent decides: the same for every
+// event with the same signal bytes, except where a TC string's dates meet
+// the arrival time (checked again on each hit).
+type decision struct {
+	purposes            consent.Purposes // limited to the enabled ones
+	decider             consent.Signal
+	malformed, rejected consent.SignalSet
+	dests, refused      Dests
+	reasons             [consent.NumVendorReasons]uint8
+	// The TC string the decision read, if any: its dates, and the date
+	// problems they had at the arrival of the event that filled the entry.
+	timed            bool
+	created, updated time.Time
+	dateProblems     consent.Problems
+}
+
+// decideRouted decides consent for e, the destinations it routes to and the
+// vendor check, into res (Purposes, Decider, Malformed, Rejected, State,
+// Dests, VendorRefused, VendorReasons), from the cache when the same signal
+// bytes were decided before and the arrival time does not change the
+// answer.
+func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
+	c := en.caches.consent
+	var kb [consentCacheMaxKey]byte // on the stack: the key is copied when stored
+	var key []byte
+	now := e.ReceivedAt
+	if now.IsZero() {
+		now = en.clock.Now()
+	}
+	if c != nil && consentKeyLen(&e.Consent) <= consentCacheMaxKey {
+		key = appendConsentKey(kb[:0], &e.Consent)
+		if _, d, ok := c.get(nil, key); ok && (!d.timed || consent.DatesProblems(d.created, d.updated, now, en.tcMaxAge) == d.dateProblems) {
+			d.apply(res)
+			return
+		}
+	}
+	ans := en.decide(e, sc)
+	res.Purposes = ans.Purposes & en.enabled
+	res.Decider = ans.Decider
+	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
+	res.State = StateOf(res.Purposes)
+	res.Dests = en.routes[uint8(res.Purposes)]
+	en.enforceVendors(res, &ans, sc)
+	if key == nil {
+		return
+	}
+	d := decision{purposes: res.Purposes, decider: res.Decider, malformed: res.Malformed, rejected: res.Rejected,
+		dests: res.Dests, refused: res.VendorRefused, reasons: res.VendorReasons}
+	if ans.TCSource != consent.SignalNone {
+		// Whether or not the string decoded, its dates are checked again:
+		// a spurious miss costs a decode, a wrong hit would cost a decision.
+		d.timed, d.created, d.updated = true, sc.tc.Created, sc.tc.LastUpdated
+		// At the time the evaluation used (the clock's, for an event
+		// without one, read again by decide).
+		d.dateProblems = consent.DatesProblems(d.created, d.updated, sc.sig.ReceivedAt, en.tcMaxAge)
+	}
+	c.put(key, nil, d)
+}
+
+func (d *decision) apply(res *Result) {
+	res.Purposes, res.Decider = d.purposes, d.decider
+	res.Malformed, res.Rejected = d.malformed, d.rejected
+	res.State = StateOf(d.purposes)
+	res.Dests, res.VendorRefused, res.VendorReasons = d.dests, d.refused, d.reasons
+}
+
+// consentKeyLen is an upper bound of appendConsentKey's length.
+func consentKeyLen(c *event.Consent) int {
+	return 3 + 7*binary.MaxVarintLen32 + len(c.TCString) + len(c.GCS) + len(c.GCD) + len(c.USPrivacy) +
+		len(c.GPP) + len(c.GPPSID) + len(c.Explicit)
+}
+
+// appendConsentKey appends every consent input of an event, each byte
+// string behind its length so no two inputs share a key. A consent field
+// added to event.Consent must be added here.
+func appendConsentKey(dst []byte, c *event.Consent) []byte {
+	var flags byte
+	if c.GPC {
+		flags |= 1
+	}
+	if c.DNT {
+		flags |= 2
+	}
+	dst = append(dst, byte(c.GDPR), byte(c.Conflicts), flags)
+	for _, f := range [...][]byte{c.TCString, c.GCS, c.GCD, c.USPrivacy, c.GPP, c.GPPSID, c.Explicit} {
+		dst = binary.AppendUvarint(dst, uint64(len(f)))
+		dst = append(dst, f...)
+	}
+	return dst
+}
+
+// reduceUA returns the reduction of user agent ua: the scratch's last one
+// when it is the same header (the sightings of a BLE batch), else from the
+// engine's cache, else parsed.
+func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
+	if len(sc.lastUA) == len(ua) && string(sc.lastUA) == string(ua) {
+		return sc.lastInfo
+	}
+	info, ok := useragent.Info{}, false
+	if c := en.caches.ua; c != nil {
+		if _, info, ok = c.get(nil, ua); !ok {
+			info = useragent.Parse(ua)
+			c.put(ua, nil, info)
+		}
+	} else {
+		info = useragent.Parse(ua)
+	}
+	sc.lastInfo = info
+	sc.lastUA = append(sc.lastUA[:0], ua...)
+	return info
+}
+
+// appendCleanURL appends raw cleaned in mode for site (nil for a
+// referrer), from the cache when the same URL was cleaned the same way for
+// the same site before. A URL in which the cleaner found personal data (or
+// anything else to remove) is not kept: the cache holds raw bytes, and
+// those must not outlive the request.
+func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
+	c := en.caches.url
+	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
+		return en.cleaner.AppendPageURL(dst, raw, mode, site)
+	}
+	var kb [urlCacheMaxKey]byte // on the stack: the key is copied when stored
+	key := append(kb[:0], byte(mode))
+	key = binary.AppendUvarint(key, uint64(len(site)))
+	key = append(append(key, site...), raw...)
+	start := len(dst)
+	dst, f, ok := c.get(dst, key)
+	if ok {
+		return dst, f
+	}
+	dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+	if f == 0 {
+		c.put(key, dst[start:], f)
+	}
+	return dst, f
+}
+
+// appendScanned appends text with personal data replaced (the cleaner's
+// AppendText), from the cache when the same short text was scanned before.
+// Text with personal data in it is not kept, as for URLs.
+func (en *Engine) appendScanned(dst, text []byte) ([]byte, scrub.Found) {
+	c := en.caches.text
+	if c == nil || len(text) > textCacheMaxKey {
+		return en.cleaner.AppendText(dst, text)
+	}
+	start := len(dst)
+	dst, f, ok := c.get(dst, text)
+	if ok {
+		return dst, f
+	}
+	dst, f = en.cleaner.AppendText(dst, text)
+	if f == 0 {
+		c.put(text, dst[start:], f)
+	}
+	return dst, f
+}
