@@ -1,6 +1,8 @@
 package retail
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"sort"
 	"time"
@@ -22,8 +24,13 @@ type Bucket struct {
 // in one interval. A count below k is left out and its name listed in
 // Suppressed.
 type Aggregate struct {
-	V          int      `json:"v"`
-	Kind       string   `json:"kind"` // "ble_aggregate"
+	V    int    `json:"v"`
+	Kind string `json:"kind"` // "ble_aggregate"
+	// ID is the same for the same cell (site, store, zone, interval)
+	// whenever it is sent: a cell sent twice (a kill between handing it to
+	// the pipeline and noting it sent) is one for a consumer that
+	// de-duplicates by id, as JetStream's duplicate window does.
+	ID         string   `json:"id"`
 	Site       string   `json:"site"`
 	Store      string   `json:"store"`
 	Zone       string   `json:"zone"`
@@ -144,6 +151,7 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 		Start: start.Format("2006-01-02T15:04:05Z"), End: start.Add(a.o.Interval).Format("2006-01-02T15:04:05Z"),
 		K: a.o.K, Visitors: c.visitors, Merged: merged,
 	}
+	ag.ID = aggregateID(site, store, zone, ag.Start)
 	keep := func(name string, v uint32, dst *uint32) {
 		switch {
 		case v >= k:
@@ -213,4 +221,15 @@ func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
 		last.MaxS = nil
 	}
 	return out
+}
+
+// aggregateID is an aggregate cell's id: the first 128 bits of SHA-256 over its
+// site, store, zone and interval start, base64url, as long as an event id.
+func aggregateID(site, store, zone, start string) string {
+	h := sha256.New()
+	for _, part := range []string{"ble_aggregate", site, store, zone, start} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }

@@ -66,6 +66,14 @@ func (s *bleSink) records() []string {
 // exactly the sightings answered 204, randomized ones apart, and no cell is
 // sent twice or below k.
 func TestE2EBLEAggregatesKill9(t *testing.T) {
+	// As examples/retail-ble.yaml: derived keys from a shared secret; and
+	// with the key store, whose per-day random keys (destroyed after the
+	// day) must survive the kill just the same.
+	t.Run("derived", func(t *testing.T) { testBLEAggregatesKill9(t, "") })
+	t.Run("key_store", func(t *testing.T) { testBLEAggregatesKill9(t, "privacy: {key_store: true, key_retention: 1h}\n") })
+}
+
+func testBLEAggregatesKill9(t *testing.T, extra string) {
 	sink := newBLESink(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
@@ -95,7 +103,7 @@ destinations:
       url: http://`+sink.addr+`/ingest
       timeout: 2s
       retry: {initial_backoff: 20ms, max_backoff: 300ms}
-`)
+`+extra)
 	const devices = 6
 	var sb strings.Builder
 	sb.WriteString(`{"site":"shop","store":"berlin","sensor":"entrance","sightings":[`)
