@@ -101,18 +101,19 @@ func (en *Engine) appendContact(dst []byte, props []event.Prop, p *policy, sc *s
 // Click ids and ad platform cookies, by where they arrive (props, as bg.js
 // sends them, or the page URL's query) and the record key they go under.
 var clickSources = [...]struct {
-	prop, alt string // prop names: the cookie's or parameter's own, and a short form
-	query     string // page URL parameter ("" when it never comes in a URL)
-	key       string // key under click
+	prop, alt string        // prop names: the cookie's or parameter's own, and a short form
+	query     string        // page URL parameter ("" when it never comes in a URL)
+	key       string        // key under click
+	platform  plan.Platform // the platform the id is for: only its destinations get it
 }{
-	{"gclid", "", "gclid", "gclid"},
-	{"gbraid", "", "gbraid", "gbraid"},
-	{"wbraid", "", "wbraid", "wbraid"},
-	{"ttclid", "", "ttclid", "ttclid"},
-	{"_ttp", "ttp", "", "ttp"},
-	{"_fbp", "fbp", "", "fbp"},
-	{"_fbc", "fbc", "", "fbc"},
-	{"_ga", "ga", "", "ga_client_id"},
+	{"gclid", "", "gclid", "gclid", plan.PlatformGoogle},
+	{"gbraid", "", "gbraid", "gbraid", plan.PlatformGoogle},
+	{"wbraid", "", "wbraid", "wbraid", plan.PlatformGoogle},
+	{"ttclid", "", "ttclid", "ttclid", plan.PlatformTikTok},
+	{"_ttp", "ttp", "", "ttp", plan.PlatformTikTok},
+	{"_fbp", "fbp", "", "fbp", plan.PlatformMeta},
+	{"_fbc", "fbc", "", "fbc", plan.PlatformMeta},
+	{"_ga", "ga", "", "ga_client_id", plan.PlatformGoogle},
 }
 
 const (
@@ -184,11 +185,14 @@ func propValue(props []event.Prop, a, b string) []byte {
 }
 
 // appendClick appends "click":{...}: click ids and ad platform cookies as
-// captured, for a destination whose policy keeps them. fbc comes from the
+// captured, for a destination whose policy keeps them: an ad platform's
+// destination gets its own platform's ids only (Meta's fbc and fbp are no
+// business of Google's); a destination of another type gets every kind it
+// asked for (only = PlatformNone). fbc comes from the
 // _fbc cookie, else is made from fbclid as Meta documents it
 // (fb.1.<ms>.<fbclid>, the fbclid's case kept); ga_client_id is the client
 // id part of the _ga cookie (GA1.1.<id>.<time> → <id>.<time>).
-func appendClick(dst []byte, e *event.Event, now time.Time) []byte {
+func appendClick(dst []byte, e *event.Event, now time.Time, only plan.Platform) []byte {
 	mark := len(dst)
 	dst = append(appendKey(dst, "click"), '{')
 	n := 0
@@ -204,6 +208,9 @@ func appendClick(dst []byte, e *event.Event, now time.Time) []byte {
 		dst = append(dst, '"')
 	}
 	for _, s := range clickSources {
+		if only != plan.PlatformNone && s.platform != only {
+			continue
+		}
 		v := propValue(e.Props, s.prop, s.alt)
 		if v == nil && s.query != "" {
 			v = queryParam(e.URL, s.query)

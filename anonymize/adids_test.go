@@ -130,11 +130,21 @@ func TestClickIDsOnlyWhereKept(t *testing.T) {
 			t.Errorf("%s got click ids: %v", name, c)
 		}
 	}
-	click, _ := recs["meta"]["click"].(map[string]any)
+	// Each platform gets its own ids only: Meta's fbc and fbp are no
+	// business of Google's, Google's gclid and _ga none of Meta's.
 	wantFBC := "fb.1." + strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10) + ".IwAR3xYz-Q_9"
-	for k, v := range map[string]string{"gclid": "Cj0KCQiA-abc_DEF", "fbp": "fb.1.1700000000000.123456789", "fbc": wantFBC, "ga_client_id": "987654321.1700000001"} {
-		if click[k] != v {
-			t.Errorf("meta click.%s = %v; want %s", k, click[k], v)
+	for dest, want := range map[string]map[string]any{
+		"meta": {"fbp": "fb.1.1700000000000.123456789", "fbc": wantFBC},
+		"ga":   {"gclid": "Cj0KCQiA-abc_DEF", "ga_client_id": "987654321.1700000001"},
+	} {
+		click, _ := recs[dest]["click"].(map[string]any)
+		if len(click) != len(want) {
+			t.Errorf("%s click %v; want exactly %v", dest, click, want)
+		}
+		for k, v := range want {
+			if click[k] != v {
+				t.Errorf("%s click.%s = %v; want %s", dest, k, click[k], v)
+			}
 		}
 	}
 	// Without ads consent nothing of it goes anywhere.

@@ -45,7 +45,11 @@ type policy struct {
 	props       plan.PropertiesAction
 	visitorHash bool
 	contact     plan.Platform // PlatformNone: contact data dropped; else hashed by its rules
-	click       bool          // click ids and ad platform cookies kept
+	// click: click ids and ad platform cookies kept; clickFor is the
+	// platform whose own ids alone are kept (PlatformNone: every kind, for
+	// a destination that is no ad platform and asked for them).
+	click    bool
+	clickFor plan.Platform
 }
 
 // compilePolicy compiles p for a destination of the given platform
@@ -59,6 +63,9 @@ func compilePolicy(p *plan.Policy, platform plan.Platform) policy {
 		url: p.URL, referrer: p.Referrer, lang: p.Language,
 		props: p.Properties, visitorHash: p.VisitorHash,
 		click: p.ClickIDs == plan.ClickIDsKeep,
+	}
+	if c.click {
+		c.clickFor = platform
 	}
 	if p.Contact == plan.ContactHash {
 		c.contact = platform
@@ -229,7 +236,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		// where the destination's own policy asks for it.
 		dst = en.appendContact(dst, e.Props, p, sc, &res)
 		if p.click {
-			dst = appendClick(dst, e, now)
+			dst = appendClick(dst, e, now, p.clickFor)
 		}
 	}
 	if e.Kind == event.KindBLE {

@@ -145,3 +145,27 @@ func TestParseField(t *testing.T) {
 		t.Fatal("ParseField(street) ok")
 	}
 }
+
+// TestTrunkZeroAndUnicodeCase: "+49 (0)151 ..." loses the trunk 0 written
+// after the country code, as an international number does; a name's
+// non-ASCII capitals are lower-cased as the pixels' toLowerCase() does.
+func TestTrunkZeroAndUnicodeCase(t *testing.T) {
+	for _, c := range []struct {
+		p    Platform
+		f    Field
+		in   string
+		want string
+	}{
+		{Meta, Phone, "+49 (0)151 1234567", "491511234567"},
+		{Google, Phone, "+49 (0)151 1234567", "+491511234567"},
+		{Meta, Phone, "(030) 1234567", "301234567"},
+		{Meta, FirstName, "Émile", "émile"},
+		{TikTok, City, "ÖREBRO", "örebro"},
+		{Meta, LastName, "Ⱥrne", "Ⱥrne"}, // lower case would be longer in UTF-8: kept as sent
+	} {
+		got, err := AppendNormalized(nil, c.p, c.f, []byte(c.in))
+		if err != nil || string(got) != c.want {
+			t.Errorf("%v %v %q: %q, %v; want %q", c.p, c.f, c.in, got, err, c.want)
+		}
+	}
+}

@@ -1,5 +1,10 @@
 package contact
 
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
 // The normalisers. Each appends to dst, which has room for MaxValueBytes+1
 // bytes (an array on the caller's stack), and never grows it: every rule
 // only drops or rewrites bytes, except e164's '+', which the +1 covers.
@@ -93,7 +98,14 @@ func googleEmail(dst, v []byte) ([]byte, int) {
 // value invalid: "call me" is no number.
 func phoneDigits(dst, v []byte) ([]byte, int) {
 	start := len(dst)
-	for _, c := range v {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '(' && len(dst) > start && i+2 < len(v) && v[i+1] == '0' && v[i+2] == ')' {
+			// "+49 (0)151 ...": the national trunk 0 written after the
+			// country code, which an international number leaves out.
+			i += 2
+			continue
+		}
 		switch {
 		case c >= '0' && c <= '9':
 			if len(dst) == start && c == '0' {
@@ -129,10 +141,29 @@ func e164(dst, v []byte) ([]byte, int) {
 // whitespace go; bytes of UTF-8 sequences (accented and non-Latin letters)
 // are kept as sent, which is what the platforms' pixels hash.
 func lettersOnly(dst, v []byte) ([]byte, int) {
-	for _, c := range v {
-		if c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-			dst = append(dst, lower(c))
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+				dst = append(dst, lower(c))
+			}
+			i++
+			continue
 		}
+		// A UTF-8 letter, lower-cased as the pixels' toLowerCase() does
+		// ("Émile" → "émile"); other bytes are kept as sent.
+		r, size := utf8.DecodeRune(v[i:])
+		switch lr := unicode.ToLower(r); {
+		case r == utf8.RuneError && size == 1:
+			// Not UTF-8: no browser sends it, and kept as it is, two such
+			// bytes could form a letter that a second pass would change.
+		case lr != r && utf8.RuneLen(lr) <= size:
+			// (never longer than the original: the buffer does not grow)
+			dst = utf8.AppendRune(dst, lr)
+		default:
+			dst = append(dst, v[i:i+size]...)
+		}
+		i += size
 	}
 	return dst, -1
 }

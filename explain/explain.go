@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -170,7 +171,7 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	form, rej := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
-	out.Request = Request{Form: form, Method: string(req.Header.Method()), URI: string(req.RequestURI()), ClientIP: peer.String()}
+	out.Request = Request{Form: form, Method: string(req.Header.Method()), URI: redactContact(string(req.RequestURI())), ClientIP: peer.String()}
 	if rej != nil {
 		// fasthttp's server refuses these before the gateway sees them.
 		out.Rejected = rej
@@ -428,10 +429,15 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		s := &e.Sighting
 		add("store", string(e.Store), "scan", ble["store"])
 		add("sensor", string(e.Sensor), "scan", ble["sensor"])
-		if len(s.UUID) > 0 {
+		switch {
+		case !x.knownBeacon(s):
+			// What came in a beacon's place may be a phone's advertising
+			// id: shown to nobody, as the engine records none of it.
+			add("beacon", "(not one of ble.beacons: not shown)", "drop (ble.beacons), counted as a scrubbed token", nil)
+		case len(s.UUID) > 0:
 			add("beacon", string(s.UUID)+" "+strconv.Itoa(int(s.Major))+"/"+strconv.Itoa(int(s.Minor)), "keep",
 				joinJSON(ble, "uuid", "major", "minor"))
-		} else {
+		default:
 			add("beacon", string(s.Namespace)+" "+string(s.Instance), "keep", joinJSON(ble, "namespace", "instance"))
 		}
 		add("rssi", strconv.Itoa(int(s.RSSI)), "keep", ble["rssi"])
@@ -589,4 +595,70 @@ func listOrNone(l []string) string {
 		return "none"
 	}
 	return strings.Join(l, ", ")
+}
+
+// redactContact returns uri with the values of contact data replaced by
+// "[contact]": pixel properties p.em, p.ph, ... and the same keys inside a
+// props JSON object. explain shows what arrived, but contact data is shown
+// to nobody (the records show what each platform gets, hashed).
+func redactContact(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	parts := strings.Split(query, "&")
+	for i, kv := range parts {
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			continue
+		}
+		if name, isProp := strings.CutPrefix(key, "p."); isProp {
+			if _, isContact := contact.ParseField([]byte(name)); isContact {
+				parts[i] = k + "=%5Bcontact%5D"
+			}
+			continue
+		}
+		if key != "props" {
+			continue
+		}
+		raw, err := url.QueryUnescape(v)
+		var props map[string]json.RawMessage
+		if err != nil || json.Unmarshal([]byte(raw), &props) != nil {
+			// Not an object explain can read: the gateway refuses it too,
+			// but its text may still hold contact data.
+			parts[i] = k + "=%5Bnot%20shown%5D"
+			continue
+		}
+		changed := false
+		for name := range props {
+			if _, isContact := contact.ParseField([]byte(name)); isContact {
+				props[name] = json.RawMessage(`"[contact]"`)
+				changed = true
+			}
+		}
+		if changed {
+			b, _ := json.Marshal(props)
+			parts[i] = k + "=" + url.QueryEscape(string(b))
+		}
+	}
+	return path + "?" + strings.Join(parts, "&")
+}
+
+// knownBeacon reports whether a sighting's beacon is on the plan's
+// ble.beacons list, or whether there is no list.
+func (x *Explainer) knownBeacon(s *event.Sighting) bool {
+	if len(x.plan.Beacons) == 0 {
+		return true
+	}
+	id := s.UUID
+	if len(id) == 0 {
+		id = s.Namespace
+	}
+	for _, b := range x.plan.Beacons {
+		if b == string(id) {
+			return true
+		}
+	}
+	return false
 }

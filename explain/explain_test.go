@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"encoding/json"
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
@@ -12,6 +13,7 @@ import (
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/ropa"
 	"github.com/beacongate/beacongate/wiring"
+	"net/url"
 )
 
 func newExplainer(t *testing.T, yaml string) *Explainer {
@@ -63,5 +65,45 @@ func TestPolicyVersionIsThePlans(t *testing.T) {
 	x := newExplainer(t, "")
 	if out := x.Explain([]byte(`{"site":"s"}`), netip.MustParseAddr("203.0.113.7")); out.Policy != x.plan.Version() || len(out.Policy) != 12 {
 		t.Fatalf("policy %q; want %q", out.Policy, x.plan.Version())
+	}
+}
+
+// TestContactNeverShown: contact data in a pixel's properties, as p.em or
+// inside a props object, is not echoed in the request line explain prints.
+func TestContactNeverShown(t *testing.T) {
+	x := newExplainer(t, "")
+	peer := netip.MustParseAddr("203.0.113.7")
+	for _, sample := range []string{
+		"https://collect.example/p.gif?site=s&p.em=Jane.Doe%40example.com&p.ph=%2B4915112345678&p.plan=pro",
+		"https://collect.example/p.gif?site=s&props=" + url.QueryEscape(`{"em":"Jane.Doe@example.com","ph":"+4915112345678","plan":"pro"}`),
+		"GET /p.gif?site=s&p.em=Jane.Doe%40example.com&p.plan=pro HTTP/1.1\nUser-Agent: x\n",
+	} {
+		out := x.Explain([]byte(sample), peer)
+		b, _ := json.Marshal(out)
+		for _, raw := range []string{"Jane", "jane", "4915112345678"} {
+			if strings.Contains(string(b), raw) {
+				t.Errorf("%s: explain output holds %q: %s", sample, raw, out.Request.URI)
+			}
+		}
+		if !strings.Contains(out.Request.URI, "plan") {
+			t.Errorf("%s: other properties must stay visible: %s", sample, out.Request.URI)
+		}
+	}
+}
+
+// TestUnknownBeaconNotShown: with ble.beacons, explain neither says "keep"
+// for a beacon the engine strips nor prints the identity it came with.
+func TestUnknownBeaconNotShown(t *testing.T) {
+	x := newExplainer(t, "ble: {beacons: [f7826da6-4fa2-4e98-8024-bc5b71e0893e]}\n")
+	const adID = "6d92078a-8246-4ba4-ae5b-76104861e7dc"
+	out := x.Explain([]byte(`{"site":"s","store":"b1","consent":"analytics","sightings":[{"uuid":"`+adID+`","major":1,"minor":2,"rssi":-60}]}`), netip.MustParseAddr("203.0.113.7"))
+	b, _ := json.Marshal(out)
+	if len(out.Events) != 1 || strings.Contains(string(b), adID) {
+		t.Fatalf("events %d; output holds the unlisted identity: %v", len(out.Events), strings.Contains(string(b), adID))
+	}
+	for _, row := range out.Events[0].States[0].Fields {
+		if row.Field == "beacon" && !strings.HasPrefix(row.Action, "drop") {
+			t.Errorf("beacon row: %+v", row)
+		}
 	}
 }

@@ -158,6 +158,7 @@ func claimsEvent(cfg *config.Config, site, explicit string, ble bool, now time.T
 	e.AddProp([]byte("ph"), []byte("+49 30 1234567"), event.PropString)
 	e.AddProp([]byte("_fbp"), []byte("fb.1.1700000000000.42"), event.PropString)
 	e.AddProp([]byte("gclid"), []byte("Cj0KCQ-test"), event.PropString)
+	e.AddProp([]byte("ttclid"), []byte("ttclid-test"), event.PropString)
 	e.Consent.Explicit = []byte(explicit)
 	if ble {
 		e.Kind = event.KindBLE

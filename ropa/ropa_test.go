@@ -301,7 +301,7 @@ func TestReportRules(t *testing.T) {
 	f(def, plan.StateAds, "user_agent", "keep", true)
 	shop := loadExample(t, "shop-retargeting.yaml")
 	f(shop, plan.StateAds, "geo", "city, grid 0.1°", true)
-	f(shop, plan.StateAnalytics, "properties", "allowlist: product_id, category, cart_value, currency, step", true)
+	f(shop, plan.StateAnalytics, "properties", "allowlist: cart_value, category, currency, product_id, step", true)
 	off := parse(t, "pseudonym: {visitor_hash: false}")
 	f(off, plan.StateNone, "visitor_hash", "off (pseudonym.visitor_hash: false)", false)
 	f(def, plan.StateNone, "visitor_hash", "daily hash", true)

@@ -10,7 +10,7 @@ import (
 
 // adPlatformDestination fills do with the sink of an ad platform
 // destination (meta_capi, ga4, tiktok).
-func adPlatformDestination(do *upstream.DestinationOptions, cfg *config.Config, d *config.Destination, reg prometheus.Registerer) error {
+func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destination, reg prometheus.Registerer, origins *adplatform.Origins) error {
 	m, err := adplatform.NewMetrics(reg)
 	if err != nil {
 		return err
@@ -33,15 +33,7 @@ func adPlatformDestination(do *upstream.DestinationOptions, cfg *config.Config, 
 		timeout, retry = c.Timeout, c.Retry
 	}
 	o.Timeout = timeout.D()
-	if len(cfg.Sites) > 0 {
-		// A path-only url is made absolute with the site's first origin.
-		o.SiteOrigins = make(map[string]string, len(cfg.Sites))
-		for _, s := range cfg.Sites {
-			if len(s.Origins) > 0 {
-				o.SiteOrigins[s.ID] = s.Origins[0]
-			}
-		}
-	}
+	o.Origins = origins // a path-only url is made absolute with the site's first origin
 	s, err := adplatform.New(o)
 	if err != nil {
 		return err
@@ -53,4 +45,16 @@ func adPlatformDestination(do *upstream.DestinationOptions, cfg *config.Config, 
 	// answered before a timeout is not sent again.
 	do.SendTimeout = 2 * timeout.D()
 	return nil
+}
+
+// SiteOrigins maps each site with origins to its first one: the ad
+// platform sinks make path-only URLs absolute with it (Origins).
+func SiteOrigins(cfg *config.Config) map[string]string {
+	m := make(map[string]string, len(cfg.Sites))
+	for _, s := range cfg.Sites {
+		if len(s.Origins) > 0 {
+			m[s.ID] = s.Origins[0]
+		}
+	}
+	return m
 }

@@ -3,6 +3,7 @@ package wiring
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
@@ -66,6 +67,13 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 		}
 		p.Destinations = append(p.Destinations, pd)
 	}
+	// Lists whose order and repeats change nothing are kept sorted and
+	// unique, so the version does not move when the file is reordered.
+	p.Properties = sortedSet(p.Properties)
+	p.Beacons = sortedSet(p.Beacons)
+	p.ServerToServerSites = sortedSet(p.ServerToServerSites)
+	p.Scan.ExtraClickIDs = sortedSet(p.Scan.ExtraClickIDs)
+	p.Scan.DropParams = sortedSet(p.Scan.DropParams)
 	if err := p.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -110,6 +118,14 @@ func compilePolicy(c *config.Policy) (plan.Policy, error) {
 		VisitorHash: c.VisitorHash,
 		Contact:     mapEnum(&e, "contact", c.Contact, contactActions[:]),
 		ClickIDs:    mapEnum(&e, "click_ids", c.ClickIDs, clickIDActions[:]),
+	}
+	// Settings an action ignores are zeroed: they change no record, so
+	// they must not change the version.
+	if p.IP != plan.IPTruncate {
+		p.V4Prefix, p.V6Prefix = 0, 0
+	}
+	if p.Geo == plan.GeoNone {
+		p.Grid = 0
 	}
 	return p, errors.Join(e.errs...)
 }
@@ -303,4 +319,14 @@ func originHost(origin string) string {
 		rest = rest[:k]
 	}
 	return strings.ToLower(rest)
+}
+
+// sortedSet returns the distinct strings of s in order; nil stays nil.
+func sortedSet(s []string) []string {
+	if len(s) == 0 {
+		return s
+	}
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

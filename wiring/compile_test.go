@@ -48,6 +48,7 @@ destinations:
 		"listen address":              base + "server: {listen: ':9999'}",
 		"a site without declarations": strings.Replace(base, "{id: app}]", "{id: app}, {id: blog}]", 1),
 		"spool":                       base + "spool: {max_bytes: 512MiB}",
+		"properties reordered":        strings.Replace(base, "[plan, cart_value]", "[cart_value, plan]", 1),
 	}
 	for name, yaml := range same {
 		if got := version(t, yaml); got != v {
@@ -120,12 +121,12 @@ destinations: [{name: partner, type: file, requires: [analytics, ads], tcf: {ven
 func TestCompileRefusesOutOfRange(t *testing.T) {
 	cfg := config.Default()
 	cfg.Policies.Ads.URL = config.URLAction(17)
-	cfg.Policies.None.IP.V4Prefix = 40
+	cfg.Policies.Analytics.IP.V4Prefix = 40 // analytics truncates by default
 	_, err := Compile(cfg, nil)
 	if err == nil {
 		t.Fatal("compiled a config with url: 17 and v4_prefix: 40")
 	}
-	for _, want := range []string{"policies.ads: url: unknown value 17", "policies.none: ip.v4_prefix: 40 is not in 0..32"} {
+	for _, want := range []string{"policies.ads: url: unknown value 17", "policies.analytics: ip.v4_prefix: 40 is not in 0..32"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

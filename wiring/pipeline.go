@@ -12,12 +12,16 @@ import (
 
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform"
 )
 
 // PipelineOptions maps the config's spool and destinations onto package
 // upstream's options, reading the files they name (TLS certificates, SASL
 // passwords). reg and log go to the pipeline; reg may be nil.
-func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (upstream.Options, error) {
+//
+// origins is shared by the ad platform destinations, for the sites' page
+// origins; the caller updates it on reload (nil: no origins).
+func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger, origins *adplatform.Origins) (upstream.Options, error) {
 	sp := &cfg.Spool
 	o := upstream.Options{
 		DataDir: cfg.Server.DataDir,
@@ -83,7 +87,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 			}
 			do.NATS = n
 		case config.DestinationMetaCAPI, config.DestinationGA4, config.DestinationTikTok:
-			if err := adPlatformDestination(&do, cfg, d, reg); err != nil {
+			if err := adPlatformDestination(&do, d, reg, origins); err != nil {
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 		}

@@ -20,7 +20,10 @@ import (
 // audit log and the key store. A "[*]" stands for any index.
 var appliedOnReload = []string{
 	"sites", "properties", "scan", "consent", "policies", "geoip",
-	"server.max_body_bytes", "server.max_events_per_request", "server.max_sightings_per_request",
+	// server.max_body_bytes is not here: fasthttp's server takes its
+	// body limit once, at start; a larger value would be reported applied
+	// while the server still refused such bodies.
+	"server.max_events_per_request", "server.max_sightings_per_request",
 	"server.max_sighting_age", "server.max_sighting_ahead", "server.trusted_proxies",
 	"server.client_ip_header", "server.max_requests_per_client",
 	"destinations[*].requires", "destinations[*].tcf", "destinations[*].policies",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform"
 	"github.com/beacongate/beacongate/wiring"
 )
 
@@ -84,7 +85,7 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		cfg.Apply(config.Overrides{DataDir: "./beacongate-data"})
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	o, err := wiring.PipelineOptions(cfg, nil, log)
+	o, err := wiring.PipelineOptions(cfg, nil, log, adplatform.NewOrigins(wiring.SiteOrigins(cfg)))
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
 		return 1

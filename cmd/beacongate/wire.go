@@ -22,6 +22,7 @@ import (
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform"
 	"github.com/beacongate/beacongate/wiring"
 	"strings"
 )
@@ -48,6 +49,7 @@ type app struct {
 	delivery         *delivery.Metrics
 	live             atomic.Pointer[config.Config]
 	plan             atomic.Pointer[plan.Plan] // compiled from live: what the engine applies
+	origins          *adplatform.Origins       // the sites' origins, for the ad platform sinks; updated on reload
 
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
@@ -119,7 +121,8 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if a.geo, err = geo.NewReloadable(cfg.GeoIP.Database); err != nil {
 		return nil, fmt.Errorf("geoip.database: %w", err)
 	}
-	po, err := wiring.PipelineOptions(cfg, reg, log)
+	a.origins = adplatform.NewOrigins(wiring.SiteOrigins(cfg))
+	po, err := wiring.PipelineOptions(cfg, reg, log, a.origins)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +315,7 @@ func (a *app) tryReload(log *slog.Logger) error {
 	a.geo = nextGeo
 	a.live.Store(cfg)
 	a.plan.Store(compiled)
+	a.origins.Set(wiring.SiteOrigins(cfg))
 	if len(changes.NeedRestart) > 0 {
 		log.Warn("some changed settings apply only on the next restart; their running values stay",
 			"needs_restart", strings.Join(changes.NeedRestart, " "))

@@ -40,7 +40,7 @@
 //	                 (page_view for GA4), StoreVisit for BLE
 //	url, referrer    event_source_url / page.url / page_location, and
 //	                 page.referrer / page_referrer; a path-only url is made
-//	                 absolute with the site's origin (Options.SiteOrigins)
+//	                 absolute with the site's origin (Options.Origins)
 //	ip, user_agent   client_ip_address / user.ip, client_user_agent /
 //	                 user.user_agent
 //	client, user     GA4 client_id (click.ga_client_id first) and user_id

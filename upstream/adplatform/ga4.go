@@ -100,7 +100,7 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 	dst = appendIntField(dst, "timestamp_micros", r.timeMS*1000)
 	dst = append(appendKey(dst, "params"), '{')
 	n := 0
-	url := absoluteURL(s.scratch[:0], r.url, s.o.SiteOrigins[string(r.site)])
+	url := absoluteURL(s.scratch[:0], r.url, s.o.Origins.Get(r.site))
 	s.scratch = url
 	if len(url) > 0 {
 		dst = appendStringField(dst, "page_location", truncateUTF8(url, 1000)) // page_location may hold 1,000

@@ -42,7 +42,7 @@ func setup(t *testing.T, p adplatform.Platform, mod func(*adplatform.Options)) (
 	}
 	o := adplatform.Options{Destination: "ads", Platform: p, ID: pixelID, TokenFile: tf, Endpoint: srv.URL(),
 		TLS: &tls.Config{RootCAs: srv.CertPool()}, Metrics: m,
-		SiteOrigins: map[string]string{"shop": "https://shop.example"}}
+		Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"})}
 	if mod != nil {
 		mod(&o)
 	}

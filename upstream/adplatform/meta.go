@@ -22,7 +22,7 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 	if source == "website" {
 		// Meta requires both for website events; without them the
 		// whole request would be refused.
-		url = absoluteURL(s.scratch[:0], r.url, s.o.SiteOrigins[string(r.site)])
+		url = absoluteURL(s.scratch[:0], r.url, s.o.Origins.Get(r.site))
 		s.scratch = url
 		if len(r.userAgent) == 0 || len(url) == 0 {
 			return dst, reasonUnmappable

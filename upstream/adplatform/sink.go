@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -83,10 +84,11 @@ type Options struct {
 	// APIVersion is Meta's Graph API version, default DefaultMetaAPIVersion.
 	APIVersion string
 
-	// SiteOrigins maps a site id to its origin (https://shop.example), to
-	// make a path-only record url absolute: Meta requires an absolute
-	// event_source_url for website events.
-	SiteOrigins map[string]string
+	// Origins maps a site id to its origin (https://shop.example), to make
+	// a path-only record url absolute: Meta requires an absolute
+	// event_source_url for website events. Shared by the ad platform
+	// destinations and updated on reload; nil: no origins.
+	Origins *Origins
 
 	// Timeout bounds one request. Default DefaultTimeout.
 	Timeout time.Duration
@@ -532,4 +534,32 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return max(0, t.Sub(now))
 	}
 	return 0
+}
+
+// Origins holds each site's origin for the ad platform sinks; a config
+// reload replaces the map while the sinks read it.
+type Origins struct {
+	m atomic.Pointer[map[string]string]
+}
+
+// NewOrigins returns Origins holding m (site id → origin).
+func NewOrigins(m map[string]string) *Origins {
+	o := &Origins{}
+	o.Set(m)
+	return o
+}
+
+// Set replaces the map; the caller does not change m afterwards.
+func (o *Origins) Set(m map[string]string) { o.m.Store(&m) }
+
+// Get returns site's origin, or "" for an unknown site or a nil Origins.
+// It does not allocate.
+func (o *Origins) Get(site []byte) string {
+	if o == nil {
+		return ""
+	}
+	if m := o.m.Load(); m != nil {
+		return (*m)[string(site)]
+	}
+	return ""
 }

@@ -39,7 +39,7 @@ func BenchmarkSend(b *testing.B) {
 		b.Run(c.p.String(), func(b *testing.B) {
 			s, err := adplatform.New(adplatform.Options{Destination: "ads", Platform: c.p, ID: pixelID, TokenFile: tf,
 				Endpoint: "https://platform.invalid", Client: &http.Client{Transport: discard{c.body}},
-				SiteOrigins: map[string]string{"shop": "https://shop.example"}})
+				Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"})})
 			if err != nil {
 				b.Fatal(err)
 			}

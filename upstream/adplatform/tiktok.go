@@ -51,7 +51,7 @@ func (s *Sink) appendTikTokEvent(dst []byte, r *record) ([]byte, string) {
 		}
 	}
 	dst = append(dst, '}')
-	url := absoluteURL(s.scratch[:0], r.url, s.o.SiteOrigins[string(r.site)])
+	url := absoluteURL(s.scratch[:0], r.url, s.o.Origins.Get(r.site))
 	s.scratch = url
 	if len(url) > 0 || len(r.referrer) > 0 {
 		dst = append(appendKey(dst, "page"), '{')
