@@ -20,6 +20,8 @@ type request struct {
 	// multipart walks a multipart/form-data body in place.
 	multipart multipartReader
 	common    event.Event // a BLE request's shared fields
+	// reader reads JSON bodies in one pass.
+	reader jsonReader
 	// receivedAt is the request's receive time, read once from the
 	// settings' clock: every event of the request carries it.
 	receivedAt time.Time
