@@ -122,3 +122,70 @@ func FuzzBLEOnePass(f *testing.F) {
 		bp.check(t, body)
 	})
 }
+
+// checkBeacon is check for POST /b's JSON bodies.
+func (bp *blePair) checkBeacon(t *testing.T, body []byte) {
+	t.Helper()
+	bp.one.events, bp.ref.events = bp.one.events[:0], bp.ref.events[:0]
+	bp.one.receivedAt, bp.ref.receivedAt = bleNow, bleNow
+	got := parseBeaconJSON(&bp.ctx, bp.cfg, bp.one, body)
+	want := refParseBeaconJSON(&bp.ctx, bp.cfg, bp.ref, body)
+	if got != want {
+		t.Fatalf("body %q:\n one pass  %+v\n reference %+v", body, got, want)
+	}
+	if got.bad() {
+		return
+	}
+	if len(bp.one.events) != len(bp.ref.events) {
+		t.Fatalf("body %q: %d events, reference %d", body, len(bp.one.events), len(bp.ref.events))
+	}
+	for i := range bp.one.events {
+		if g, w := fmt.Sprintf("%+v", bp.one.events[i]), fmt.Sprintf("%+v", bp.ref.events[i]); g != w {
+			t.Fatalf("body %q: event %d\n one pass  %s\n reference %s", body, i, g, w)
+		}
+	}
+}
+
+// beaconOnePassSeeds reach every branch of a beacon body: an object, an
+// array (empty, too long, with a non-object), every vocabulary key with
+// each JSON type, escapes, faults behind field problems.
+var beaconOnePassSeeds = []string{
+	`{"site":"r","event":"e","props":{"a":1,"b":"x","c":true,"d":false,"e":null}}`,
+	`[{"site":"r"},{"site":"r","consent":["ads"]}]`,
+	`[]`, `[1]`, `[{"site":"r"},2]`, `[{},{},{},{},{},{},{}]`, `[{"site":"r"},{"site":"r","uid":true}]`, `[{"site":"r"},{"site":"r","props":{"n":1e999}}]`,
+	`{"site":"r","url":"https://r.example/a?b=c","ref":"x","uid":12345,"cid":-1.5e3,"eid":"abcdefgh","gdpr":"1","gdpr_consent":"CPx","gcs":"G111","gcd":"13","us_privacy":"1YNN","gpp":"DBA","gpp_sid":"2","consent":"ads"}`,
+	`{"site":"r","gdpr":0,"gdpr":1,"gdpr":2,"gdpr":true,"gdpr":false,"gdpr":[1],"gdpr":{},"gdpr":null}`,
+	`{"s\u0069te":"r\u00e9","ev\u0065nt":"\ud83d\ude00","props":{"k\u00f6":"\u2028<&>","n":-0.0e-999}}`,
+	`{"site":"r","consent":["a","b"],"consent":[1],"consent":{}}`, `{"site":"r","consent":5}`, `{"site":"r","uid":[]}`, `{"site":"r","cid":{}}`,
+	`{"site":"r","url":5}`, `{"site":"r","event":"x\u0000"}`, `{"site":"r","eid":"x"}`, `{"site":"r","props":[]}`, `{"site":"r","props":{"a":{}}}`,
+	`{"site":"r","props":{"":1}}`, `{"site":"r","x":[[{"a":[1e999]}]]}`, `{"site":"\ud800"}`, `"x"`, `1`, `null`, ` `, `{"site":"r"} x`, `[{"site":"r"},]`,
+	`{"site":"r","uid":"` + strings.Repeat("u", 300) + `"}`, `{"site":"r","uid":1` + strings.Repeat("0", 300) + `}`,
+	`{"site":"r","consent":["` + strings.Repeat("a", 300) + `"]}`,
+}
+
+// TestBeaconOnePassMatchesReference: the one pass answers every seed body
+// as the reference does, with and without configured sites.
+func TestBeaconOnePassMatchesReference(t *testing.T) {
+	for _, sites := range []map[string][]string{nil, {"r": {"https://r.example"}}} {
+		bp := newBLEPair(t, sites)
+		bp.cfg.limits.MaxEventsPerRequest = 6
+		bp.checkBeacon(t, beaconBody())
+		for _, s := range beaconOnePassSeeds {
+			bp.checkBeacon(t, []byte(s))
+		}
+	}
+}
+
+// FuzzBeaconOnePass: for every body, the one pass and the reference give
+// the same answer, reason and field included, and the same events.
+func FuzzBeaconOnePass(f *testing.F) {
+	for _, s := range beaconOnePassSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add(beaconBody())
+	bp := newBLEPair(f, nil)
+	bp.cfg.limits.MaxEventsPerRequest = 6
+	f.Fuzz(func(t *testing.T, body []byte) {
+		bp.checkBeacon(t, body)
+	})
+}

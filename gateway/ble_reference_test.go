@@ -18,7 +18,7 @@ import (
 // consent) and a list of sightings, each of which becomes one event. Every
 // sighting is checked before any event is handed on.
 func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
-	v, p := parseJSON(req, body)
+	v, p := refParseJSON(req, body)
 	if p.bad() {
 		return p
 	}
@@ -46,7 +46,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 		case "sightings":
 			sightings = fv
 		default:
-			p = assignJSON(common, k, fv)
+			p = refAssignJSON(common, k, fv)
 		}
 	})
 	if p.bad() {
@@ -140,7 +140,7 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 		case "props":
 			// After the request's props: a sighting's own (a zone, a
 			// sensor reading) are kept as the policy allows.
-			p = assignJSONProps(e, fv)
+			p = refAssignJSONProps(e, fv)
 		case "app_instance_id":
 			p = sightingID(refSetJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance

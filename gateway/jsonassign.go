@@ -7,7 +7,7 @@ import (
 )
 
 // assign sets a field from the member key of a JSON event object, reading
-// its value from r: assignJSON's rules, in the one pass.
+// its value from r.
 func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 	k := r.peek()
 	switch b2s(key) {
@@ -159,7 +159,7 @@ func (r *jsonReader) props(e *event.Event) problem {
 }
 
 // addNumberText adds a number property with its literal text, checked by
-// scanJSONNumber: addNumberProp's rules.
+// scanJSONNumber.
 func addNumberText(e *event.Event, k, num []byte) problem {
 	if len(e.Props) >= maxProps {
 		return fieldProblem(reasonTooManyProps, "props", "")

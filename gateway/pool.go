@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/freelist"
@@ -15,7 +14,6 @@ import (
 // when the handler returns; nothing in it may be kept after that.
 type request struct {
 	events []event.Event
-	json   fastjson.Parser
 	form   fasthttp.Args
 	// multipart walks a multipart/form-data body in place.
 	multipart multipartReader
