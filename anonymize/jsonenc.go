@@ -117,4 +117,3 @@ const digitPairs = "000102030405060708091011121314151617181920212223242526272829
 func put2(b []byte, n int) {
 	b[0], b[1] = digitPairs[2*n], digitPairs[2*n+1]
 }
-
