@@ -142,6 +142,21 @@ destinations:
 			t.Fatalf("%s: %v allocs per event; want 0", c.name, n)
 		}
 	}
+	// The shop example: 5 distinct policies under ads sharing the event's
+	// pseudonyms and visitor hash (idMemo), web and BLE.
+	shop := shopRetargeting(t)
+	for _, ble := range []bool{false, true} {
+		e := senderEvent("shop", chromeUA, ble)
+		out := &nullEmitter{}
+		buf := make([]byte, 0, 16<<10)
+		buf, _, _ = shop.AppendRecords(buf[:0], e, out)
+		if out.n != 5 {
+			t.Fatalf("shop example, ble %v: %d records; want 5", ble, out.n)
+		}
+		if n := testing.AllocsPerRun(500, func() { buf, _, _ = shop.AppendRecords(buf[:0], e, out) }); n != 0 {
+			t.Fatalf("shop example, ble %v: %v allocs per event; want 0", ble, n)
+		}
+	}
 }
 
 // TestAppendRecordsVendorAllocs: vendor enforcement per destination (a TC

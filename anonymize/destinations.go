@@ -165,6 +165,9 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	sc.groups = groups
 	dropped := 0
 	base := res
+	// The records share the event's pseudonyms and visitor hash.
+	sc.memo.start(len(groups))
+	defer sc.memo.stop()
 	for _, g := range groups {
 		rec, r := en.appendRecord(dst[:0], e, &base, sc, &en.policies[g.policy])
 		dst = rec[:0]

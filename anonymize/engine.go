@@ -125,6 +125,8 @@ type scratch struct {
 	lastInfo useragent.Info
 	// groups is AppendRecords' working list of distinct policies.
 	groups []policyGroup
+	// memo keeps an event's keyed hashes across its records.
+	memo idMemo
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool

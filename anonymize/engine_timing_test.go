@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -78,6 +80,32 @@ destinations:
 			b.ReportAllocs()
 			for b.Loop() {
 				buf, _, _ = en.AppendRecords(buf[:0], e, out)
+			}
+			sinkRecord = buf
+		})
+	}
+	// The shop example under ads: 5 distinct policies, a web event and a
+	// BLE sighting (user, client or device pseudonyms, visitor hash).
+	for _, ble := range []bool{false, true} {
+		name := "policies=5/shop"
+		if ble {
+			name += "-ble"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg, err := config.Load("../examples/shop-retargeting.yaml")
+			if err != nil {
+				b.Fatal(err)
+			}
+			en := newTestEngineFor(b, cfg, clocktest.Golden)
+			e := senderEvent("shop", chromeUA, ble)
+			out := &nullEmitter{}
+			buf := make([]byte, 0, 16<<10)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _, _ = en.AppendRecords(buf[:0], e, out)
+			}
+			if out.n == 0 {
+				b.Fatal("no record")
 			}
 			sinkRecord = buf
 		})

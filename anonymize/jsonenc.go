@@ -41,29 +41,28 @@ func appendTimeField(dst []byte, key string, t time.Time) []byte {
 		dst = append(appendKey(dst, key), '"')
 		return append(t.AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00"), '"')
 	}
+	ms := t.Nanosecond() / 1e6
+	b := [24]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':', 19: '.', 23: 'Z'}
+	put2(b[0:2], year/100)
+	put2(b[2:4], year%100)
+	put2(b[5:7], int(month))
+	put2(b[8:10], day)
+	put2(b[11:13], hour)
+	put2(b[14:16], minute)
+	put2(b[17:19], sec)
+	b[20] = byte('0' + ms/100)
+	put2(b[21:23], ms%100)
 	dst = append(appendKey(dst, key), '"')
-	dst = appendDigits(dst, year, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(month), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, day, 2)
-	dst = append(dst, 'T')
-	dst = appendDigits(dst, hour, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, minute, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, sec, 2)
-	dst = append(dst, '.')
-	dst = appendDigits(dst, t.Nanosecond()/1e6, 3)
-	return append(dst, 'Z', '"')
+	dst = append(dst, b[:]...)
+	return append(dst, '"')
 }
 
-// appendDigits appends n, zero-padded to width digits.
-func appendDigits(dst []byte, n, width int) []byte {
-	var b [4]byte
-	for i := width - 1; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return append(dst, b[:width]...)
+// digitPairs holds "00" to "99": two digits per table load.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// put2 writes n (0..99) as two digits into b[0:2].
+func put2(b []byte, n int) {
+	b[0], b[1] = digitPairs[2*n], digitPairs[2*n+1]
 }

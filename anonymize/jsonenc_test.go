@@ -22,6 +22,32 @@ func TestAppendTimeField(t *testing.T) {
 	f(time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)) // out of range: the slow path
 }
 
+// FuzzAppendTimeField: for any instant, the hand-made format is
+// time.Format's.
+func FuzzAppendTimeField(f *testing.F) {
+	f.Add(int64(1795520400), int64(0))
+	f.Add(int64(-62135596800), int64(1e6))
+	f.Add(int64(253402300799), int64(999999999))
+	f.Add(int64(1735787045), int64(678999999))
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec)
+		got := string(appendTimeField([]byte("{"), "t", tm))
+		want := `{"t":"` + tm.UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`
+		if got != want {
+			t.Fatalf("got %s; want %s", got, want)
+		}
+	})
+}
+
+func BenchmarkAppendTimeField(b *testing.B) {
+	tm := time.Date(2026, 11, 24, 9, 59, 7, 123e6, time.UTC)
+	buf := make([]byte, 0, 64)
+	for b.Loop() {
+		buf = appendTimeField(buf[:0], "seen", tm)
+	}
+	sinkRecord = buf
+}
+
 func TestAppendString(t *testing.T) {
 	f := func(in string) {
 		t.Helper()

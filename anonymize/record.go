@@ -210,18 +210,18 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	}
 	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
-	dst = en.appendID(dst, "user", e.Site, e.UserID, p.userID, now)
-	dst = en.appendID(dst, "client", e.Site, e.ClientID, p.clientID, now)
+	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
+	dst = en.appendID(dst, &sc.memo, memoClient, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
 		dst = appendStringField(dst, "eid", e.EventID) // checked by the gateway: A-Z a-z 0-9 - _ only
 	}
 	if en.visitorHash && p.visitorHash && e.Kind == event.KindBLE {
-		dst = en.appendBLEVisitor(dst, e, now)
+		dst = en.appendBLEVisitor(dst, e, &sc.memo, now)
 	} else if en.visitorHash && p.visitorHash && e.ClientIP.IsValid() && !s2s {
-		sc.buf = ua.AppendJSON(sc.buf[:0])
-		uaEnd := len(sc.buf)
-		sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, VisitorIPv4Bits, VisitorIPv6Bits)
-		dst = en.appendQuoted(dst, "visitor", func(d []byte) []byte {
+		dst = en.appendHash(dst, &sc.memo, memoVisitor, "visitor", func(d []byte) []byte {
+			sc.buf = ua.AppendJSON(sc.buf[:0])
+			uaEnd := len(sc.buf)
+			sc.buf, _ = ipmask.AppendTruncated(sc.buf, e.ClientIP, VisitorIPv4Bits, VisitorIPv6Bits)
 			return en.keys.AppendVisitorHash(d, e.Site, sc.buf[uaEnd:], sc.buf[:uaEnd], now)
 		})
 	}
@@ -240,7 +240,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 	}
 	if e.Kind == event.KindBLE {
-		dst, res.Scrubbed = en.appendBLE(dst, e, p, now, res.Scrubbed)
+		dst, res.Scrubbed = en.appendBLE(dst, e, p, &sc.memo, now, res.Scrubbed)
 	}
 	if res.Scrubbed != 0 {
 		dst = appendScrubbed(dst, res.Scrubbed)
@@ -509,11 +509,11 @@ func needsEscape(b []byte) bool {
 	return false
 }
 
-func (en *Engine) appendID(dst []byte, key string, site, id []byte, action plan.IDAction, now time.Time) []byte {
+func (en *Engine) appendID(dst []byte, m *idMemo, slot int, key string, site, id []byte, action plan.IDAction, now time.Time) []byte {
 	if len(id) == 0 || action != plan.IDPseudonymize || en.keys == nil {
 		return dst
 	}
-	return en.appendQuoted(dst, key, func(d []byte) []byte { return en.keys.AppendPseudonym(d, site, id, now) })
+	return en.appendHash(dst, m, slot, key, func(d []byte) []byte { return en.keys.AppendPseudonym(d, site, id, now) })
 }
 
 // appendQuoted appends "key":"value" where value is what add appends, or
@@ -608,7 +608,7 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	return append(dst, '}')
 }
 
-func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, m *idMemo, now time.Time, found scrub.Found) ([]byte, scrub.Found) {
 	s := &e.Sighting
 	dst = appendKey(dst, "ble")
 	dst = append(dst, '{')
@@ -630,7 +630,7 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, now time.Time
 	dst = appendIntField(dst, "rssi", int64(s.RSSI))
 	dst = appendTimeField(dst, "seen", time.UnixMilli(s.SeenAtMS))
 	if len(s.DeviceID) > 0 && p.deviceID == plan.IDPseudonymize && en.keys != nil {
-		dst = en.appendQuoted(dst, "device", func(d []byte) []byte { return en.keys.AppendPseudonym(d, e.Site, s.DeviceID, now) })
+		dst = en.appendHash(dst, m, memoDevice, "device", func(d []byte) []byte { return en.keys.AppendPseudonym(d, e.Site, s.DeviceID, now) })
 		dst = append(appendKey(dst, "device_kind"), '"')
 		dst = append(dst, s.DeviceKind.String()...)
 		dst = append(dst, '"')
@@ -650,12 +650,12 @@ var bleVisitorLabel = []byte("ble-device")
 // store box's address and agent are the same for every device in a store,
 // so they never enter it. A randomized MAC, or no device id, gets none: it
 // is no person to count.
-func (en *Engine) appendBLEVisitor(dst []byte, e *event.Event, now time.Time) []byte {
+func (en *Engine) appendBLEVisitor(dst []byte, e *event.Event, m *idMemo, now time.Time) []byte {
 	s := &e.Sighting
 	if len(s.DeviceID) == 0 || s.Randomized || en.keys == nil {
 		return dst
 	}
-	return en.appendQuoted(dst, "visitor", func(d []byte) []byte {
+	return en.appendHash(dst, m, memoVisitor, "visitor", func(d []byte) []byte {
 		return en.keys.AppendVisitorHash(d, e.Site, s.DeviceID, bleVisitorLabel, now)
 	})
 }

@@ -61,6 +61,10 @@ func TestServeAllocs(t *testing.T) {
 	// Escaped values: unescaped straight into the fields, the properties
 	// and a stack buffer; escaped keys; keys outside the vocabulary.
 	f("pixel-escaped", rawRequest("GET", "/p.gif?site=shop%2Eexample&url=https%3A%2F%2Fshop.example%2Fa%3Fq%3Dred%2Bshoes&ref=https%3A%2F%2Fwww.google.com%2F&p.name=red+shoes&p.price=129%2E5&p%2Ex=1&consent=analytics%2Cads&event=add%5Fto%5Fcart&utm_source=news%20letter", nil, "User-Agent", ua), 200, 1)
+	// BLE in one pass: escaped names and values, props, shared fields after
+	// the list (read again), a fault deep in an ignored member.
+	f("ble-escaped-shared-after", rawRequest("POST", "/ble", []byte(`{"sightings":[{"n\u0061mespace":"edd1ebeac04e5defa017","instance":"0123456789AB","rssi":-50,"props":{"z\u00f6ne":"\ud83d\ude00","n":-0.5,"b":true}}],"site":"r","st\u006fre":"s\u00e9","consent":["analytics","ads"],"uid":12345}`), "Content-Type", "application/json"), 204, 1)
+	f("rejected-ble-deep-fault", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","x":[[{"a":[1e999]}]],"sightings":[{"rssi":1}]}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-pixel-escaped-prop", rawRequest("GET", "/p.gif?site=s&p.a=%ff%fe", nil), 200, 0)
 }
 

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/retail"
@@ -13,38 +12,63 @@ import (
 // parseBLE reads a store's ping: the shared fields (site, store, sensor,
 // consent) and a list of sightings, each of which becomes one event. Every
 // sighting is checked before any event is handed on.
+//
+// It reads the body in one pass (jsonReader), checking it as checkJSON does
+// while it fills the events, and answers exactly as checking the whole body
+// first and then reading its fields would (the reference kept in
+// ble_reference_test.go): a body that breaks a JSON rule gets checkJSON's
+// answer; otherwise the request's own problems (headers, then its fields in
+// order), then the site, the store, the list of sightings and its length,
+// then the first sighting at fault. Sightings are read where they stand,
+// with the shared fields seen so far; when a shared field follows the list
+// (rare: senders put the list last), the list is read again at the end.
 func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
-	v, p := parseJSON(req, body)
-	if p.bad() {
-		return p
+	r := &req.reader
+	r.reset(body)
+	r.ws()
+	if r.peek() != jsonObject || r.bad {
+		return badJSONAnswer(body)
 	}
-	// The Get accessors: fastjson's checked ones format an error (and
-	// allocate) for a value of the wrong type.
-	o := v.GetObject()
-	if o == nil {
-		return because(reasonInvalidJSON)
-	}
+	r.open()
 	common := &req.common
 	common.Reset()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE); p.bad() {
-		return p
+	p := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE)
+	l := bleList{
+		max: cfg.limits.MaxSightingsPerRequest,
+		w: sightingWindow{
+			from: req.receivedAt.Add(-cfg.limits.MaxSightingAge).UnixMilli(),
+			to:   req.receivedAt.Add(cfg.limits.MaxSightingAhead).UnixMilli(),
+		},
+		at: -1,
 	}
-	var sightings *fastjson.Value
-	o.Visit(func(k []byte, fv *fastjson.Value) {
+	reread := false
+	for first := true; ; first = false {
+		k, ok := r.member(first, &r.key)
+		if !ok {
+			break
+		}
 		if p.bad() {
-			return
+			r.skip()
+			continue
+		}
+		if l.at >= 0 && vocabularyName(k) != "" {
+			reread = true // the sightings before it copied the shared fields too early
 		}
 		switch b2s(k) {
 		case "store":
-			p = setJSONString(&common.Store, fv, maxIDLen, "store")
+			p = r.setString(&common.Store, maxIDLen, "store")
 		case "sensor":
-			p = setJSONString(&common.Sensor, fv, maxIDLen, "sensor")
+			p = r.setString(&common.Sensor, maxIDLen, "sensor")
 		case "sightings":
-			sightings = fv
+			l.at, reread = r.i, false
+			l.read(cfg, req, common, r)
 		default:
-			p = assignJSON(common, k, fv)
+			p = r.assign(common, k)
 		}
-	})
+	}
+	if !r.end() {
+		return badJSONAnswer(body)
+	}
 	if p.bad() {
 		return p
 	}
@@ -54,27 +78,69 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	if len(common.Store) == 0 {
 		return fieldProblem(reasonMissingStore, "store", "required")
 	}
-	arr := sightings.GetArray() // nil when absent or not an array
-	if len(arr) == 0 {
+	if reread {
+		r.i, r.depth = l.at, 1
+		l.read(cfg, req, common, r)
+	}
+	if l.n == 0 {
 		return fieldProblem(reasonNoSightings, "sightings", "must be a non-empty array")
 	}
-	if len(arr) > cfg.limits.MaxSightingsPerRequest {
+	if l.n > l.max {
 		return because(reasonTooManyEvents)
 	}
-	w := sightingWindow{
-		from: req.receivedAt.Add(-cfg.limits.MaxSightingAge).UnixMilli(),
-		to:   req.receivedAt.Add(cfg.limits.MaxSightingAhead).UnixMilli(),
+	return l.p
+}
+
+// badJSONAnswer is checkJSON's answer to a body the one pass found at fault.
+func badJSONAnswer(body []byte) problem {
+	if p := checkJSON(body); p.bad() {
+		return p
 	}
-	for i, item := range arr {
+	return because(reasonInvalidJSON) // not reached: both passes apply one set of rules
+}
+
+// bleList reads a BLE request's list of sightings.
+type bleList struct {
+	max int            // sightings a request may carry
+	w   sightingWindow // accepted sighting times
+	at  int            // where the last list starts in the body, -1 before one
+	n   int            // items in the list (counted past max, not read)
+	p   problem        // the first sighting at fault
+}
+
+// read reads the list at r's position into req.events (replacing a list
+// read before: a repeated member counts by its last copy), or steps over a
+// value that is not a list (n stays 0).
+func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *jsonReader) {
+	req.events = req.events[:0]
+	l.n, l.p = 0, noProblem
+	if r.peek() != jsonArray {
+		r.skip()
+		return
+	}
+	r.open()
+	for first := true; r.item(first); first = false {
+		l.n++
+		if l.n > l.max || l.p.bad() {
+			r.skip()
+			continue
+		}
+		if r.peek() != jsonObject {
+			r.skip()
+			l.p = sightingProblem("", "must be an object")
+			l.p.list, l.p.at = "sightings", l.n
+			continue
+		}
 		e := req.next()
 		e.CopyShared(common)
 		e.Name = append(e.Name[:0], common.Name...) // the request's event name, if any
 		if len(e.Name) == 0 {
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
-		if p := parseSighting(e, item, w); p.bad() {
-			p.list, p.at = "sightings", i+1
-			return p
+		if p := r.sighting(e, l.w); p.bad() {
+			p.list, p.at = "sightings", l.n
+			l.p = p
+			continue
 		}
 		if cfg.optOut.Contains(e.Sighting.DeviceID) {
 			// On the opt-out list: counted, never handed on.
@@ -84,15 +150,15 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 			}
 		}
 	}
-	return noProblem
 }
 
-// setJSONString copies a JSON string value (null leaves dst empty).
-func setJSONString(dst *[]byte, v *fastjson.Value, limit int, field string) problem {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return inField(field, setField(dst, v.GetStringBytes(), limit), limit)
-	case fastjson.TypeNull:
+// setString copies a JSON string value (null leaves dst empty) and steps
+// over any other value, which is refused.
+func (r *jsonReader) setString(dst *[]byte, limit int, field string) problem {
+	switch k, s := r.scalar(&r.val); k {
+	case jsonString:
+		return inField(field, setField(dst, s, limit), limit)
+	case jsonNull:
 		return noProblem
 	}
 	return fieldProblem(reasonInvalidField, field, "must be a string")
@@ -117,50 +183,55 @@ func sightingProblem(field, detail string) problem {
 	return problem{reason: reasonInvalidSighting, field: field, detail: detail}
 }
 
-// parseSighting reads one sighting into e.Sighting.
-func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem {
-	o := v.GetObject()
-	if o == nil {
-		return sightingProblem("", "must be an object")
-	}
+// sighting reads the sighting object at r's position into e.Sighting. At
+// its first problem it steps over the rest of the object.
+func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
 	s := &e.Sighting
 	p := noProblem
-	o.Visit(func(k []byte, fv *fastjson.Value) {
+	r.open()
+	for first := true; ; first = false {
+		k, ok := r.member(first, &r.key)
+		if !ok {
+			break
+		}
 		if p.bad() {
-			return
+			r.skip()
+			continue
 		}
 		switch b2s(k) {
 		case "uuid":
-			p = setLowerHex(&s.UUID, fv, 36, true, "uuid", detailUUID)
+			p = setLowerHex(&s.UUID, r.stringOrNil(), 36, true, "uuid", detailUUID)
 		case "major":
-			s.Major, p = jsonInt(fv, 0, 65535, "major", detailU16)
+			s.Major, p = jsonInt(r, 0, 65535, "major", detailU16)
 		case "minor":
-			s.Minor, p = jsonInt(fv, 0, 65535, "minor", detailU16)
+			s.Minor, p = jsonInt(r, 0, 65535, "minor", detailU16)
 		case "namespace":
-			p = setLowerHex(&s.Namespace, fv, 20, false, "namespace", "not 20 hex digits")
+			p = setLowerHex(&s.Namespace, r.stringOrNil(), 20, false, "namespace", "not 20 hex digits")
 		case "instance":
-			p = setLowerHex(&s.Instance, fv, 12, false, "instance", "not 12 hex digits")
+			p = setLowerHex(&s.Instance, r.stringOrNil(), 12, false, "instance", "not 12 hex digits")
 		case "rssi":
 			var n int32
-			n, p = jsonInt(fv, -127, 20, "rssi", detailRSSI)
+			n, p = jsonInt(r, -127, 20, "rssi", detailRSSI)
 			s.RSSI, s.HasRSSI = int16(n), !p.bad()
 		case "ts":
-			s.SeenAtMS, p = jsonTime(fv, w)
+			s.SeenAtMS, p = jsonTime(r, w)
 		case "mac":
-			p = setMAC(s, fv)
+			p = setMAC(s, r.stringOrNil())
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
-			p = setAdID(s, fv)
+			p = setAdID(s, r)
 			s.DeviceKind = event.DeviceAdID
 		case "props":
 			// After the request's props: a sighting's own (a zone, a
 			// sensor reading) are kept as the policy allows.
-			p = assignJSONProps(e, fv)
+			p = r.props(e)
 		case "app_instance_id":
-			p = sightingID(setJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
+			p = sightingID(r.setString(&s.DeviceID, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance
+		default:
+			r.skip()
 		}
-	})
+	}
 	if p.bad() {
 		return p
 	}
@@ -181,6 +252,14 @@ func parseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) problem 
 	return noProblem
 }
 
+// stringOrNil reads a value: a string's bytes, nil for anything else.
+func (r *jsonReader) stringOrNil() []byte {
+	if k, s := r.scalar(&r.val); k == jsonString {
+		return s
+	}
+	return nil
+}
+
 // sightingID books a device id's problem as a sighting's.
 func sightingID(p problem) problem {
 	if p.bad() {
@@ -190,9 +269,13 @@ func sightingID(p problem) problem {
 }
 
 // jsonInt reads an integer within [lo, hi].
-func jsonInt(v *fastjson.Value, lo, hi int, field, detail string) (int32, problem) {
-	f := v.GetFloat64()
-	if v.Type() != fastjson.TypeNumber || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+func jsonInt(r *jsonReader, lo, hi int, field, detail string) (int32, problem) {
+	k, num := r.scalar(&r.val)
+	if k != jsonNumberKind {
+		return 0, sightingProblem(field, detail)
+	}
+	f := jsonFloat(num)
+	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return 0, sightingProblem(field, detail)
 	}
 	return int32(f), noProblem
@@ -206,11 +289,11 @@ const secondsBelow = 1e11
 // jsonTime reads a sighting time: Unix seconds (with or without a fraction)
 // or milliseconds, told apart by magnitude, or an RFC 3339 string. It must
 // lie within w.
-func jsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
+func jsonTime(r *jsonReader, w sightingWindow) (int64, problem) {
 	var ms int64
-	switch v.Type() {
-	case fastjson.TypeNumber:
-		f := v.GetFloat64()
+	switch k, v := r.scalar(&r.val); k {
+	case jsonNumberKind:
+		f := jsonFloat(v)
 		if f <= 0 || f >= 1e15 || math.IsNaN(f) {
 			return 0, sightingProblem("ts", detailTime)
 		}
@@ -219,8 +302,8 @@ func jsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
 		} else {
 			ms = int64(f)
 		}
-	case fastjson.TypeString:
-		t, valid := parseRFC3339(v.GetStringBytes())
+	case jsonString:
+		t, valid := parseRFC3339(v)
 		if !valid {
 			return 0, sightingProblem("ts", detailTime)
 		}
@@ -236,8 +319,7 @@ func jsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
 // uuid allows the dashes of the 8-4-4-4-12 form.
-func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, detail string) problem {
-	s := v.GetStringBytes()
+func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) problem {
 	if len(s) != n {
 		return sightingProblem(field, detail)
 	}
@@ -262,8 +344,8 @@ func setLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, detail
 
 // setMAC copies a MAC address in any usual notation (colon, dash, Cisco
 // dotted, bare hex, any case) as aa:bb:cc:dd:ee:ff and classifies it.
-func setMAC(s *event.Sighting, v *fastjson.Value) problem {
-	out, ok := retail.AppendMAC(s.DeviceID[:0], v.GetStringBytes())
+func setMAC(s *event.Sighting, v []byte) problem {
+	out, ok := retail.AppendMAC(s.DeviceID[:0], v)
 	if !ok {
 		return sightingProblem("mac", detailMAC)
 	}
@@ -274,8 +356,8 @@ func setMAC(s *event.Sighting, v *fastjson.Value) problem {
 
 // setAdID copies an advertising id lower-cased, so IDFA's upper case and
 // GAID's lower case of the same id are one device.
-func setAdID(s *event.Sighting, v *fastjson.Value) problem {
-	if p := sightingID(setJSONString(&s.DeviceID, v, maxIDLen, "adid")); p.bad() {
+func setAdID(s *event.Sighting, r *jsonReader) problem {
+	if p := sightingID(r.setString(&s.DeviceID, maxIDLen, "adid")); p.bad() {
 		return p
 	}
 	for i, c := range s.DeviceID {

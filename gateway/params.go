@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"unicode/utf8"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/beacongate/beacongate/event"
 )
 
@@ -197,76 +195,6 @@ func isJSONNumber(v []byte) bool {
 	return i == len(v)
 }
 
-// assignJSON sets a field from one key of a JSON event object.
-func assignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
-	switch b2s(key) {
-	case "props":
-		return assignJSONProps(e, v)
-	case "consent":
-		switch v.Type() {
-		case fastjson.TypeArray:
-			return assignJSONConsentList(e, v)
-		case fastjson.TypeString, fastjson.TypeNull:
-		default:
-			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names or a comma-separated string")
-		}
-	case "uid", "cid":
-		// A numeric id is an id: its JSON text, as "12345" would be.
-		dst, name := &e.UserID, "uid"
-		if key[0] == 'c' {
-			dst, name = &e.ClientID, "cid"
-		}
-		switch v.Type() {
-		case fastjson.TypeNumber:
-			*dst = v.MarshalTo((*dst)[:0])
-			if len(*dst) > maxIDLen {
-				return tooLong(name, maxIDLen)
-			}
-			return noProblem
-		case fastjson.TypeString, fastjson.TypeNull:
-		default:
-			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
-		}
-	case "gdpr":
-		// A flag that is not understood is a refusal for it, never a
-		// rejected request: see setGDPR.
-		switch v.Type() {
-		case fastjson.TypeNumber:
-			switch v.GetFloat64() {
-			case 0:
-				mergeGDPR(e, 0)
-			case 1:
-				mergeGDPR(e, 1)
-			default:
-				mergeGDPR(e, event.GDPRNotUnderstood)
-			}
-			return noProblem
-		case fastjson.TypeTrue:
-			mergeGDPR(e, 1)
-			return noProblem
-		case fastjson.TypeFalse:
-			mergeGDPR(e, 0)
-			return noProblem
-		case fastjson.TypeString, fastjson.TypeNull:
-		default:
-			mergeGDPR(e, event.GDPRNotUnderstood)
-			return noProblem
-		}
-	}
-	if v.Type() == fastjson.TypeNull {
-		return noProblem
-	}
-	if v.Type() != fastjson.TypeString {
-		if _, known := assignText(e, key, nil); known {
-			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
-		}
-		return noProblem
-	}
-	s, _ := v.StringBytes()
-	p, _ := assignText(e, key, s)
-	return p
-}
-
 // vocabulary lists the keys of the shared vocabulary, so that an answer can
 // name a key with a constant instead of quoting the request's bytes.
 var vocabulary = [...]string{"site", "event", "url", "ref", "uid", "cid", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent", "props", "store", "sensor",
@@ -281,80 +209,4 @@ func vocabularyName(key []byte) string {
 		}
 	}
 	return ""
-}
-
-// assignJSONConsentList turns ["analytics","ads"] into "analytics,ads".
-func assignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
-	arr, _ := v.Array()
-	c := &e.Consent
-	c.Explicit = c.Explicit[:0]
-	for i, item := range arr {
-		if item.Type() != fastjson.TypeString {
-			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names")
-		}
-		s := item.GetStringBytes()
-		if i > 0 {
-			c.Explicit = append(c.Explicit, ',')
-		}
-		c.Explicit = append(c.Explicit, s...)
-		if len(c.Explicit) > maxIDLen {
-			return tooLong("consent", maxIDLen)
-		}
-	}
-	if !utf8.Valid(c.Explicit) {
-		return fieldProblem(reasonInvalidUTF8, "consent", "")
-	}
-	return noProblem
-}
-
-// assignJSONProps copies a props object whose values are strings, numbers or
-// booleans. Nested objects and arrays are rejected: a property is one value.
-func assignJSONProps(e *event.Event, v *fastjson.Value) problem {
-	if v.Type() == fastjson.TypeNull {
-		return noProblem
-	}
-	o := v.GetObject()
-	if o == nil {
-		return fieldProblem(reasonInvalidField, "props", "must be an object")
-	}
-	p := noProblem
-	o.Visit(func(k []byte, pv *fastjson.Value) {
-		if p.bad() {
-			return
-		}
-		switch pv.Type() {
-		case fastjson.TypeString:
-			s, _ := pv.StringBytes()
-			p = addProp(e, k, s, event.PropString)
-		case fastjson.TypeNumber:
-			p = addNumberProp(e, k, pv)
-		case fastjson.TypeTrue:
-			p = addProp(e, k, []byte("true"), event.PropBool)
-		case fastjson.TypeFalse:
-			p = addProp(e, k, []byte("false"), event.PropBool)
-		case fastjson.TypeNull:
-		default:
-			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")
-		}
-	})
-	return p
-}
-
-// addNumberProp keeps a number's literal text, which fastjson has already
-// checked to be a valid JSON number.
-func addNumberProp(e *event.Event, k []byte, pv *fastjson.Value) problem {
-	if len(e.Props) >= maxProps {
-		return fieldProblem(reasonTooManyProps, "props", "")
-	}
-	if len(k) == 0 || len(k) > maxPropKeyLen || !utf8.Valid(k) {
-		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty, longer than 64 bytes or not valid UTF-8")
-	}
-	n := len(e.Props)
-	e.AddProp(k, nil, event.PropNumber)
-	pr := &e.Props[n]
-	pr.Value = pv.MarshalTo(pr.Value[:0])
-	if len(pr.Value) > maxPropValueLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
-	}
-	return noProblem
 }

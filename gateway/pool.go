@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/freelist"
@@ -15,11 +14,12 @@ import (
 // when the handler returns; nothing in it may be kept after that.
 type request struct {
 	events []event.Event
-	json   fastjson.Parser
 	form   fasthttp.Args
 	// multipart walks a multipart/form-data body in place.
 	multipart multipartReader
 	common    event.Event // a BLE request's shared fields
+	// reader reads JSON bodies in one pass.
+	reader jsonReader
 	// receivedAt is the request's receive time, read once from the
 	// settings' clock: every event of the request carries it.
 	receivedAt time.Time

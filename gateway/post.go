@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/event"
 )
@@ -146,74 +145,6 @@ func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, 
 	return finishBeaconEvent(ctx, cfg, e)
 }
 
-// parseJSON checks the body's syntax and encoding, then parses it. The
-// allocation-free check first costs about 0.7 ns per byte on good bodies, and
-// keeps junk off fastjson's error path, which formats an error (5-7
-// allocations) for every malformed body.
-func parseJSON(req *request, body []byte) (*fastjson.Value, problem) {
-	if p := checkJSON(body); p.bad() {
-		return nil, p
-	}
-	v, err := req.json.ParseBytes(body)
-	if err != nil {
-		return nil, because(reasonInvalidJSON)
-	}
-	return v, noProblem
-}
-
-// parseBeaconJSON reads one event object or an array of them. All events are
-// parsed and checked before any is handed on, so a request is accepted or
-// rejected whole.
-func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
-	v, p := parseJSON(req, body)
-	if p.bad() {
-		return p
-	}
-	switch v.Type() {
-	case fastjson.TypeObject:
-		return parseBeaconObject(ctx, cfg, req, v)
-	case fastjson.TypeArray:
-		arr, _ := v.Array()
-		if len(arr) == 0 {
-			return because(reasonInvalidJSON)
-		}
-		if len(arr) > cfg.limits.MaxEventsPerRequest {
-			return because(reasonTooManyEvents)
-		}
-		for i, item := range arr {
-			if item.Type() != fastjson.TypeObject {
-				return problem{reason: reasonInvalidJSON, detail: "must be an event object", at: i + 1}
-			}
-			if p := parseBeaconObject(ctx, cfg, req, item); p.bad() {
-				if p.detail != "" {
-					p.at = i + 1
-				}
-				return p
-			}
-		}
-		return noProblem
-	}
-	return because(reasonInvalidJSON)
-}
-
-func parseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) problem {
-	e := req.next()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
-		return p
-	}
-	o, _ := v.Object()
-	p := noProblem
-	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if !p.bad() {
-			p = assignJSON(e, k, fv)
-		}
-	})
-	if p.bad() {
-		return p
-	}
-	return finishBeaconEvent(ctx, cfg, e)
-}
-
 func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem {
 	if len(e.Name) == 0 {
 		e.Name = append(e.Name, defaultBeaconEvent...)
@@ -270,3 +201,77 @@ var (
 	preflightMaxAge  = []byte("86400")
 	varyOrigin       = []byte("Origin")
 )
+
+// parseBeaconJSON reads one event object or an array of them, in one pass
+// over the body (jsonReader) that checks it as checkJSON does. All events
+// are parsed and checked before any is handed on, so a request is accepted
+// or rejected whole. The answer is the one of checking the body first and
+// reading its fields after (json_reference_test.go keeps that reference):
+// checkJSON's for a body that breaks a JSON rule, then an empty or too long
+// array, then the first event at fault.
+func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
+	r := &req.reader
+	r.reset(body)
+	r.ws()
+	p := because(reasonInvalidJSON) // a string, number or literal
+	switch r.peek() {
+	case jsonObject:
+		p = r.beaconObject(ctx, cfg, req)
+	case jsonArray:
+		r.open()
+		n := 0
+		p = noProblem
+		for first := true; r.item(first); first = false {
+			n++
+			if p.bad() || n > cfg.limits.MaxEventsPerRequest {
+				r.skip()
+				continue
+			}
+			if r.peek() != jsonObject {
+				r.skip()
+				p = problem{reason: reasonInvalidJSON, detail: "must be an event object", at: n}
+				continue
+			}
+			if q := r.beaconObject(ctx, cfg, req); q.bad() {
+				if q.detail != "" {
+					q.at = n
+				}
+				p = q
+			}
+		}
+		switch {
+		case n == 0:
+			p = because(reasonInvalidJSON)
+		case n > cfg.limits.MaxEventsPerRequest:
+			p = because(reasonTooManyEvents)
+		}
+	default:
+		r.skip()
+	}
+	if !r.end() {
+		return badJSONAnswer(body)
+	}
+	return p
+}
+
+// beaconObject reads the event object at r's position into a new event.
+func (r *jsonReader) beaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request) problem {
+	e := req.next()
+	p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon)
+	r.open()
+	for first := true; ; first = false {
+		k, ok := r.member(first, &r.key)
+		if !ok {
+			break
+		}
+		if p.bad() {
+			r.skip()
+			continue
+		}
+		p = r.assign(e, k)
+	}
+	if p.bad() {
+		return p
+	}
+	return finishBeaconEvent(ctx, cfg, e)
+}
