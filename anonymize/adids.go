@@ -9,9 +9,9 @@ import (
 	"github.com/beacongate/beacongate/plan"
 )
 
-// contactPlatform maps a destination's platform onto the contact
+// ContactPlatform maps a destination's platform onto the contact
 // package's; ok is false for destinations that are no ad platform.
-func contactPlatform(p plan.Platform) (contact.Platform, bool) {
+func ContactPlatform(p plan.Platform) (contact.Platform, bool) {
 	switch p {
 	case plan.PlatformMeta:
 		return contact.Meta, true
@@ -55,7 +55,7 @@ func contactFields(props []event.Prop) (idx [contact.NumFields]int16) {
 // country). Raw contact data never reaches a record: a value that cannot
 // be normalised is left out and counted in res.DroppedContact.
 func (en *Engine) appendContact(dst []byte, props []event.Prop, p *policy, sc *scratch, res *Result) []byte {
-	platform, ok := contactPlatform(p.contact)
+	platform, ok := ContactPlatform(p.contact)
 	if !ok || len(props) == 0 {
 		return dst
 	}
@@ -196,17 +196,6 @@ func appendClick(dst []byte, e *event.Event, now time.Time, only plan.Platform) 
 	mark := len(dst)
 	dst = append(appendKey(dst, "click"), '{')
 	n := 0
-	add := func(key string, v []byte) {
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		n++
-		dst = append(dst, '"')
-		dst = append(dst, key...)
-		dst = append(dst, `":"`...)
-		dst = append(dst, v...)
-		dst = append(dst, '"')
-	}
 	for _, s := range clickSources {
 		if only != plan.PlatformNone && s.platform != only {
 			continue
@@ -222,27 +211,35 @@ func appendClick(dst []byte, e *event.Event, now time.Time, only plan.Platform) 
 			if !clickValue(v) {
 				if fbclid := fbclidOf(e); clickValue(fbclid) {
 					// fb.1.<creation time, ms>.<fbclid>: written in place.
-					if n > 0 {
-						dst = append(dst, ',')
-					}
-					n++
-					dst = append(dst, `"fbc":"fb.1.`...)
+					dst = append(appendClickMember(dst, n, s.key), "fb.1."...)
 					dst = strconv.AppendInt(dst, now.UnixMilli(), 10)
-					dst = append(dst, '.')
-					dst = append(dst, fbclid...)
-					dst = append(dst, '"')
+					dst = append(append(append(dst, '.'), fbclid...), '"')
+					n++
 				}
 				continue
 			}
 		}
 		if clickValue(v) {
-			add(s.key, v)
+			dst = append(append(appendClickMember(dst, n, s.key), v...), '"')
+			n++
 		}
 	}
 	if n == 0 {
 		return dst[:mark]
 	}
 	return append(dst, '}')
+}
+
+// appendClickMember opens the n-th member of click: a comma after the
+// first, the key and the value's opening quote. Keys and values need no
+// escaping (clickValue's charset).
+func appendClickMember(dst []byte, n int, key string) []byte {
+	if n > 0 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, '"')
+	dst = append(dst, key...)
+	return append(dst, `":"`...)
 }
 
 // fbclidOf returns the event's fbclid: a prop, else the page URL's.

@@ -615,7 +615,7 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, m *idMemo, no
 	dst, found = en.appendScannedText(dst, "store", e.Store, found)
 	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found)
 	switch {
-	case !en.knownBeacon(s):
+	case !en.KnownBeacon(s):
 		// Not one of the stores' beacons: what came in the beacon's place
 		// may be a phone's advertising id; the identity is left out.
 		found |= 1 << scrub.KindToken
@@ -679,10 +679,11 @@ func appendScrubbed(dst []byte, f scrub.Found) []byte {
 	return append(dst, ']')
 }
 
-// knownBeacon reports whether a sighting's beacon is one the stores deploy
-// (ble.beacons), or whether no list is configured. The gateway hands over
-// identities in lower case.
-func (en *Engine) knownBeacon(s *event.Sighting) bool {
+// KnownBeacon reports whether a sighting's beacon is one the stores deploy
+// (ble.beacons), or whether no list is configured: only then does its
+// record carry the beacon's identity. The gateway hands over identities in
+// lower case.
+func (en *Engine) KnownBeacon(s *event.Sighting) bool {
 	if en.beacons == nil {
 		return true
 	}

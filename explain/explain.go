@@ -430,7 +430,7 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		add("store", string(e.Store), "scan", ble["store"])
 		add("sensor", string(e.Sensor), "scan", ble["sensor"])
 		switch {
-		case !x.knownBeacon(s):
+		case !x.engine.KnownBeacon(s):
 			// What came in a beacon's place may be a phone's advertising
 			// id: shown to nobody, as the engine records none of it.
 			add("beacon", "(not one of ble.beacons: not shown)", "drop (ble.beacons), counted as a scrubbed token", nil)
@@ -643,22 +643,4 @@ func redactContact(uri string) string {
 		}
 	}
 	return path + "?" + strings.Join(parts, "&")
-}
-
-// knownBeacon reports whether a sighting's beacon is on the plan's
-// ble.beacons list, or whether there is no list.
-func (x *Explainer) knownBeacon(s *event.Sighting) bool {
-	if len(x.plan.Beacons) == 0 {
-		return true
-	}
-	id := s.UUID
-	if len(id) == 0 {
-		id = s.Namespace
-	}
-	for _, b := range x.plan.Beacons {
-		if b == string(id) {
-			return true
-		}
-	}
-	return false
 }

@@ -55,7 +55,7 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 	for i := range cfg.Destinations {
 		d := &cfg.Destinations[i]
 		key := fmt.Sprintf("destinations[%d]", i)
-		pd := plan.Destination{Name: d.Name, WithoutVendor: d.TCF.WithoutVendor, Platform: platformOf(d.Type)}
+		pd := plan.Destination{Name: d.Name, WithoutVendor: d.TCF.WithoutVendor, Platform: PlatformOf(d.Type)}
 		if pd.Requires, err = purposesOf(d.Requires); err != nil {
 			errs = append(errs, fmt.Errorf("%s.requires: %w", key, err))
 		}
@@ -145,8 +145,9 @@ var (
 	clickIDActions    = [...]plan.ClickIDAction{config.ClickIDsDrop: plan.ClickIDsDrop, config.ClickIDsKeep: plan.ClickIDsKeep}
 )
 
-// platformOf is the ad platform of a destination type.
-func platformOf(t config.DestinationType) plan.Platform {
+// PlatformOf is the ad platform of a destination type (PlatformNone for
+// the warehouse's types).
+func PlatformOf(t config.DestinationType) plan.Platform {
 	switch t {
 	case config.DestinationMetaCAPI:
 		return plan.PlatformMeta

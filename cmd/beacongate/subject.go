@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
@@ -401,15 +402,8 @@ func contactHashes(cfg *config.Config, field contact.Field, v []byte) []contactH
 		if ps.None.Contact != config.ContactHash && ps.Analytics.Contact != config.ContactHash && ps.Ads.Contact != config.ContactHash {
 			continue
 		}
-		var p contact.Platform
-		switch d.Type {
-		case config.DestinationMetaCAPI:
-			p = contact.Meta
-		case config.DestinationGA4:
-			p = contact.Google
-		case config.DestinationTikTok:
-			p = contact.TikTok
-		default:
+		p, ok := anonymize.ContactPlatform(wiring.PlatformOf(d.Type))
+		if !ok {
 			continue
 		}
 		h := contactHash{Destination: d.Name, Platform: p.String(), Field: field.String()}
