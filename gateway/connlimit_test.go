@@ -65,10 +65,14 @@ func (k *keepAlive) pixel(timeout time.Duration) (int, error) {
 func TestLimitedListenerShedsOldestIdle(t *testing.T) {
 	ll, addr := startLimited(t, 2)
 	a, b := dial(t, addr), dial(t, addr)
-	for _, k := range []*keepAlive{a, b} {
+	for i, k := range []*keepAlive{a, b} {
 		if st, err := k.pixel(5 * time.Second); err != nil || st != 200 {
 			t.Fatalf("pixel: %d %v", st, err)
 		}
+		// The server marks a connection idle when it starts reading the
+		// next request, a moment after the response: wait for it, so a is
+		// idle before b under any load.
+		waitIdle(t, ll, i+1)
 	}
 	c := dial(t, addr)
 	if st, err := c.pixel(5 * time.Second); err != nil || st != 200 {
@@ -146,5 +150,28 @@ func TestLimitedListenerClose(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Accept did not return after Close")
+	}
+}
+
+// waitIdle waits until n connections of ll are marked idle.
+func waitIdle(t *testing.T, ll *LimitedListener, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		idle := 0
+		ll.mu.Lock()
+		for c := range ll.conns {
+			if c.idleSince.Load() != 0 {
+				idle++
+			}
+		}
+		ll.mu.Unlock()
+		if idle >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d connections idle after 5s", idle, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
