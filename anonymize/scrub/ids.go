@@ -54,6 +54,9 @@ func matchIPv4(b []byte, i int) int {
 // matchIPv6 returns the end of an IPv6 address at i (hex groups of 1 to 4
 // separated by ':', eight of them or fewer with one "::"), or 0.
 func matchIPv6(b []byte, i int) int {
+	if i > 0 && b[i] == ':' && b[i-1] == ':' {
+		return 0 // inside a run of three or more colons: no address starts here
+	}
 	p, groups, hexDigits := i, 0, 0
 	double := false
 	limit := min(len(b), i+45)
