@@ -13,6 +13,11 @@ import (
 // before its error handler runs, and the path is gone; each connection
 // therefore remembers the endpoint of the last request line it read. Serve
 // the server from NewServer on it: srv.Serve(g.Listener(ln)).
+//
+// Its connections also arm their read and write deadlines coarsely: a
+// timeout fires never early and at most maxDeadlineSlack (250 ms) late,
+// and a busy keep-alive connection skips nearly all of fasthttp's three
+// deadline updates per request (see coarseDeadline).
 func (g *Gateway) Listener(ln net.Listener) net.Listener {
 	return &trackingListener{Listener: ln, conns: &g.conns}
 }
@@ -47,7 +52,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: c, last: endpointOther, conns: l.conns}
+	tc := &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns}
 	if tcp, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		tc.key = tcp.AddrPort()
 		l.conns.mu.Lock()
@@ -63,9 +68,10 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 // trackedConn remembers the endpoint of the last request line that began a
 // read. fasthttp reads a connection, and runs its error handler, on one
 // goroutine, so last needs no lock. A read that begins in the middle of a
-// request (a body, or pipelined requests) leaves it unchanged.
+// request (a body, or pipelined requests) leaves it unchanged. Its
+// deadlines are armed coarsely (coarseConn).
 type trackedConn struct {
-	net.Conn
+	coarseConn
 	last  endpoint
 	key   netip.AddrPort
 	conns *connRegistry
@@ -73,7 +79,7 @@ type trackedConn struct {
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	n, err := c.coarseConn.Read(p)
 	if n > 0 {
 		if ep, ok := requestLineEndpoint(b2s(p[:n])); ok {
 			c.last = ep

@@ -5,6 +5,7 @@ package gateway
 import (
 	"net"
 	"testing"
+	"time"
 )
 
 // TestConnLimitAllocs: the per-request part of a limited connection (Read
@@ -36,5 +37,41 @@ func TestConnLimitAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Fatalf("allocs per request on a limited connection = %v; want 0", n)
+	}
+}
+
+// TestTrackedConnAllocs: a request on a connection from Gateway.Listener,
+// with fasthttp's three deadline updates (coarse), does not allocate.
+func TestTrackedConnAllocs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(Settings{}, nil)
+	tl := g.Listener(ln)
+	defer tl.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sc, err := tl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	req, resp := []byte("GET /p.gif HTTP/1.1\r\n\r\n"), []byte("HTTP/1.1 204 No Content\r\n\r\n")
+	rbuf, cbuf := make([]byte, 64), make([]byte, 64)
+	n := testing.AllocsPerRun(1000, func() {
+		sc.SetReadDeadline(time.Now().Add(time.Minute))
+		client.Write(req)
+		sc.Read(rbuf)
+		sc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		sc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		sc.Write(resp)
+		client.Read(cbuf)
+	})
+	if n != 0 {
+		t.Fatalf("allocs per request on a tracked connection = %v; want 0", n)
 	}
 }
