@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
@@ -110,7 +111,13 @@ type Engine struct {
 	version      string
 	tcMaxAge     time.Duration // consent.tcf.max_age, for cached decisions
 	caches       caches
+	// id tells engines apart in what a scratch remembers (geoMemo) without
+	// a pointer that would keep a replaced engine alive.
+	id uint64
 }
+
+// engineIDs numbers the engines made by New.
+var engineIDs atomic.Uint64
 
 // scratch is the per-call working memory: the decoded TC string and a buffer
 // for intermediate encodings. It comes from Engine.scratch.
@@ -127,6 +134,8 @@ type scratch struct {
 	groups []policyGroup
 	// memo keeps an event's keyed hashes across its records.
 	memo idMemo
+	// geo is the last geo lookup made with this scratch.
+	geo geoMemo
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -196,6 +205,7 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 		allowedProps: make(map[string]struct{}, len(p.Properties)),
 		version:      p.Version(),
 		tcMaxAge:     p.Consent.Evaluator.MaxAge,
+		id:           engineIDs.Add(1),
 		caches:       newCaches(),
 	}
 	for _, name := range p.Properties {

@@ -198,7 +198,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = append(appendKey(dst, "server_to_server"), "true"...)
 	} else {
 		dst = en.appendIP(dst, e.ClientIP, p)
-		dst = en.appendGeo(dst, e.ClientIP, p)
+		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
 	}
 	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed)
 	if agent == plan.BotsFlag {
@@ -356,7 +356,7 @@ func (en *Engine) appendIP(dst []byte, addr netip.Addr, p *policy) []byte {
 	return dst
 }
 
-func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
+func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy, m *geoMemo) []byte {
 	if en.geo == nil || p.geoLevel == geo.None {
 		return dst
 	}
@@ -364,6 +364,22 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
 	if !lookup.IsValid() {
 		return dst
 	}
+	// Read before the lookup: Reload stores a database before it counts
+	// it, so an unchanged count later means this lookup's database is
+	// still the current one.
+	gen := en.geo.Reloads()
+	if m.engine == en.id && m.gen == gen && m.addr == lookup && m.level == p.geoLevel && m.grid == p.grid {
+		return append(dst, m.json...)
+	}
+	mark := len(dst)
+	dst = en.lookupGeo(dst, lookup, p)
+	*m = geoMemo{engine: en.id, gen: gen, addr: lookup, level: p.geoLevel, grid: p.grid, json: append(m.json[:0], dst[mark:]...)}
+	return dst
+}
+
+// lookupGeo appends the "geo" member for address lookup, or nothing when
+// the database knows nothing of it at the policy's level.
+func (en *Engine) lookupGeo(dst []byte, lookup netip.Addr, p *policy) []byte {
 	loc, ok := en.geo.Lookup(lookup)
 	if !ok {
 		return dst
@@ -374,6 +390,23 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy) []byte {
 		return dst[:mark] // nothing known at the allowed level
 	}
 	return dst
+}
+
+// geoMemo is a scratch's last geo lookup, as the "geo" member it appended:
+// the sightings of a BLE request, and a visitor's page views, come from one
+// address. It holds a copy of the output and the engine's number, never
+// the database's memory or a pointer, so it keeps no replaced engine or
+// database alive, and it is used only by the engine that made it while the
+// database that answered is still current (its reload count). Scratches
+// are shared by the engines of successive configs. Like the engine's
+// caches it holds request data in memory only.
+type geoMemo struct {
+	engine uint64 // Engine.id; 0: empty
+	gen    uint64
+	addr   netip.Addr
+	level  geo.Level
+	grid   float64
+	json   []byte
 }
 
 // appendUA appends the reduced user agent and, where the policy keeps it,

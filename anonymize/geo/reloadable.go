@@ -61,7 +61,10 @@ func (r *Reloadable) Lookup(addr netip.Addr) (Location, bool) {
 	return r.db.Load().Lookup(addr) // DB.Lookup handles a nil DB
 }
 
-// Reloads returns how many Reload calls succeeded.
+// Reloads returns how many Reload calls succeeded. A Reload makes its
+// database current before it counts, so a count read before a Lookup that
+// is unchanged afterwards means the Lookup's database is still current:
+// callers use it to know when a remembered answer is stale.
 func (r *Reloadable) Reloads() uint64 { return r.reloads.Load() }
 
 // ReloadFailures returns how many Reload calls failed and kept the previous
