@@ -13,6 +13,7 @@ import (
 	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/jsonnum"
+	"github.com/beacongate/beacongate/internal/jsonstr"
 	"github.com/beacongate/beacongate/plan"
 )
 
@@ -519,7 +520,7 @@ func (en *Engine) appendScannedNumber(dst, literal []byte, found scrub.Found) ([
 // catches up with the reader, and a reused dst makes this allocation-free.
 func requote(dst []byte, from int) []byte {
 	n := len(dst) - from
-	if !needsEscape(dst[from:]) {
+	if !jsonstr.NeedsEscape(dst[from:]) {
 		dst = append(dst, 0, 0)
 		copy(dst[from+1:], dst[from:from+n])
 		dst[from] = '"'
@@ -531,15 +532,6 @@ func requote(dst []byte, from int) []byte {
 	dst = dst[:off+n]
 	copy(dst[off:], dst[from:from+n])
 	return appendString(dst[:from], dst[off:off+n])
-}
-
-func needsEscape(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
-			return true
-		}
-	}
-	return false
 }
 
 func (en *Engine) appendID(dst []byte, m *idMemo, slot int, key string, site, id []byte, action plan.IDAction, now time.Time) []byte {
