@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/beacongate/beacongate/event"
@@ -123,32 +124,47 @@ func indexQueryEscape(b []byte) int {
 // '+' is a space, %XX the byte XX (hex digits of either case); a '%' not
 // followed by two hex digits stays as it is, and so do the at most two
 // bytes after a '%' at the very end.
+//
+// An encoded URL has an escape every few bytes, so the output is written
+// by index into room made once, not appended run by run.
 func appendQueryUnescaped(dst, src []byte) []byte {
-	for {
-		i := indexQueryEscape(src)
-		if i < 0 {
-			return append(dst, src...)
+	n := len(dst)
+	dst = slices.Grow(dst, len(src))[:n+len(src)] // unescaping never lengthens
+	w := n
+	for r := 0; r < len(src); {
+		c := src[r]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if len(src)-r < 3 {
+				w += copy(dst[w:], src[r:])
+				return dst[:w]
+			}
+			if hi, lo := unhexTable[src[r+1]], unhexTable[src[r+2]]; hi|lo < 16 {
+				dst[w] = hi<<4 | lo
+				w++
+				r += 3
+				continue
+			}
 		}
-		dst = append(dst, src[:i]...) // the run without escapes, at once
-		src = src[i:]
-		if src[0] == '+' {
-			dst = append(dst, ' ')
-			src = src[1:]
-			continue
-		}
-		if len(src) < 3 {
-			return append(dst, src...)
-		}
-		hi, lo := unhex(src[1]), unhex(src[2])
-		if hi > 15 || lo > 15 {
-			dst = append(dst, '%')
-			src = src[1:]
-			continue
-		}
-		dst = append(dst, hi<<4|lo)
-		src = src[3:]
+		dst[w] = c
+		w++
+		r++
 	}
+	return dst[:w]
 }
+
+// unhexTable maps a hex digit to its value and any other byte to 0xff.
+var unhexTable = func() (t [256]byte) {
+	for c := range t {
+		t[c] = unhex(byte(c))
+		if t[c] > 15 {
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 // unhex returns the value of a hex digit, or 16 for any other byte.
 func unhex(c byte) byte {

@@ -145,3 +145,48 @@ func BenchmarkAssignQuery(b *testing.B) {
 		}
 	})
 }
+
+// FuzzQueryUnescapeMatchesReference: appendQueryUnescaped writes exactly
+// what the run-by-run version it replaced wrote (kept below), after any
+// prefix already in dst.
+func FuzzQueryUnescapeMatchesReference(f *testing.F) {
+	for _, s := range []string{"", "a+b", "%41%4a%4A", "%", "%4", "a%+", "%zz+%", "https%3A%2F%2Fshop.example%2Fp%3Fa%3D1%26b%3D2", "%%41", "+%2"} {
+		f.Add([]byte("pre"), []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, prefix, s []byte) {
+		got := appendQueryUnescaped(append([]byte(nil), prefix...), s)
+		want := appendQueryUnescapedReference(append([]byte(nil), prefix...), s)
+		if string(got) != string(want) {
+			t.Fatalf("appendQueryUnescaped(%q, %q) = %q; the reference writes %q", prefix, s, got, want)
+		}
+	})
+}
+
+// appendQueryUnescapedReference is appendQueryUnescaped as it was before
+// it wrote by index: the reference of FuzzQueryUnescapeMatchesReference.
+func appendQueryUnescapedReference(dst, src []byte) []byte {
+	for {
+		i := indexQueryEscape(src)
+		if i < 0 {
+			return append(dst, src...)
+		}
+		dst = append(dst, src[:i]...) // the run without escapes, at once
+		src = src[i:]
+		if src[0] == '+' {
+			dst = append(dst, ' ')
+			src = src[1:]
+			continue
+		}
+		if len(src) < 3 {
+			return append(dst, src...)
+		}
+		hi, lo := unhex(src[1]), unhex(src[2])
+		if hi > 15 || lo > 15 {
+			dst = append(dst, '%')
+			src = src[1:]
+			continue
+		}
+		dst = append(dst, hi<<4|lo)
+		src = src[3:]
+	}
+}
