@@ -476,3 +476,23 @@ func TestMainFlags(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+// TestWorkloadPhaseMixOnly: the mix workload alone starts no server and
+// takes the maximum-throughput runs; without a gateway durability it says
+// so instead of failing.
+func TestWorkloadPhaseMixOnly(t *testing.T) {
+	o := DefaultOptions()
+	o.Workloads = []string{mixKey}
+	rep := sampleReport()
+	r := &runner{o: o, log: io.Discard}
+	got := r.workloadPhase(context.Background(), nil, target{name: nameCeiling}, rep)
+	if len(got) != 1 || !got[0].FromMax || got[0].Gateway.Result != rep.Targets[0].Max || got[0].Ceiling.Result != rep.Targets[1].Max ||
+		got[0].Gateway.Wait != 0.02 {
+		t.Fatalf("%+v", got)
+	}
+	r.o.Durabilities = nil
+	got = r.workloadPhase(context.Background(), nil, target{name: nameCeiling}, rep)
+	if len(got) != 1 || got[0].Gateway.Result != nil || got[0].Gateway.Err == "" || got[0].Ceiling.Result == nil {
+		t.Fatalf("%+v", got)
+	}
+}

@@ -155,7 +155,10 @@ func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling tar
 		out = append(out, wr)
 		if w.Key == mixKey {
 			wr.FromMax = true
-			wr.Gateway = fromMax(rep, gatewayName(r.o.Durabilities[0]))
+			wr.Gateway = WorkloadRun{Err: "no gateway durability"}
+			if len(r.o.Durabilities) > 0 {
+				wr.Gateway = fromMax(rep, gatewayName(r.o.Durabilities[0]))
+			}
 			wr.Ceiling = fromMax(rep, nameCeiling)
 			continue
 		}
@@ -348,7 +351,7 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 		ref = gatewayName(o.Durabilities[0])
 	}
 	b.WriteString("## Per workload\n\n")
-	fmt.Fprintf(b, "Closed loop, %d connections, %v after %v warm-up, against %s and %s, each endpoint alone (no malformed requests, no bots). "+
+	fmt.Fprintf(b, "Closed loop, %d connections, %v after %v warm-up, against %s and %s, each endpoint alone (no malformed requests, no bots; the realistic mix is the whole traffic). "+
 		"*ratio* is the ceiling's server CPU per request divided by the gateway's. CPU µs per event divides by the events of requests answered 2xx (BLE: sightings). "+
 		"Allocations are the gateway's; *CPU wait* (gateway / ceiling) as in the maximum-throughput table.\n\n",
 		o.Conns, o.WorkDuration, o.WorkWarmup, ref, nameCeiling)
