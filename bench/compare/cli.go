@@ -44,7 +44,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	levels := fs.String("levels", joinInts(o.Levels), "open-loop loads, % of the reference maximum")
 	fs.StringVar(&o.Mix, "mix", o.Mix, "traffic mix (see loadgen -mix)")
 	fs.StringVar(&o.Sites, "sites", o.Sites, "site ids in the traffic")
-	quick := fs.Bool("quick", false, "short windows (2 s / 1 s) and three levels: a try-out, not a result")
+	work := fs.String("workloads", "all", "workloads phase: all, none, or some of "+strings.Join(workloadKeys(), ","))
+	fs.DurationVar(&o.WorkDuration, "work-duration", o.WorkDuration, "closed-loop measured window per workload")
+	fs.DurationVar(&o.WorkWarmup, "work-warmup", o.WorkWarmup, "closed-loop warm-up per workload")
+	quick := fs.Bool("quick", false, "short windows (2 s / 1 s, workloads 2 s) and three levels: a try-out, not a result")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,11 +56,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "compare: -levels:", err)
 		return 2
 	}
+	if o.Workloads, err = parseWorkloads(*work); err != nil {
+		fmt.Fprintln(stderr, "compare: -workloads:", err)
+		return 2
+	}
 	o.Durabilities = strings.Split(*durab, ",")
 	o.GatewayArgs = strings.Fields(*gatewayArgs)
 	if *quick {
 		o.MaxDuration, o.MaxWarmup, o.LatDuration, o.LatWarmup = 2*time.Second, 500*time.Millisecond, time.Second, 250*time.Millisecond
 		o.Levels = []int{25, 50, 80}
+		o.WorkDuration, o.WorkWarmup = 2*time.Second, time.Second
 	}
 	o.Command = "go run ./bench/cmd/compare"
 	if len(args) > 0 {

@@ -3,8 +3,9 @@
 // CPU with the load generator on another, finds each server's maximum
 // throughput (closed loop), measures latency at fixed fractions of the
 // gateway's maximum (open loop), for the fasthttp and net/http ceilings and
-// the gateway with durability process and fsync, and writes a Markdown
-// report and an SVG latency chart.
+// the gateway with durability process and fsync, then compares the gateway
+// with the fasthttp ceiling endpoint by endpoint (the workloads phase), and
+// writes a Markdown report and an SVG latency chart.
 package compare
 
 import (
@@ -52,10 +53,16 @@ type Options struct {
 	Mix         string // loadgen -mix
 	Sites       string // loadgen -sites
 
+	// Workloads are the keys of the workloads phase (see workloads), in
+	// order; none skips the phase.
+	Workloads    []string
+	WorkDuration time.Duration // closed-loop measured window per workload
+	WorkWarmup   time.Duration
+
 	Command string // how the run was started, for the report
 }
 
-// DefaultOptions fit the whole comparison in about three minutes on two cores.
+// DefaultOptions fit the whole comparison in about four minutes on two cores.
 func DefaultOptions() Options {
 	return Options{
 		OutDir:       "bench/results",
@@ -74,7 +81,13 @@ func DefaultOptions() Options {
 		Levels:      []int{10, 25, 50, 65, 80, 90},
 		Mix:         loadgen.DefaultMix().String(),
 		Sites:       "shop-example",
-		Command:     "go run ./bench/cmd/compare",
+		Workloads:   workloadKeys(),
+		// Shorter than the maximum-throughput runs: eight runs of these
+		// fit in under a minute, and CPU per request (10 ms resolution)
+		// is steady to about 1 % over 3 s at tens of thousands of req/s.
+		WorkDuration: 3 * time.Second,
+		WorkWarmup:   2 * time.Second,
+		Command:      "go run ./bench/cmd/compare",
 	}
 }
 
@@ -136,23 +149,27 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	}
 
 	var targets []target
+	gatewayTarget := func(d, dataDir string) target {
+		cfgPath := filepath.Join(tmp, "beacongate-"+d+".yaml")
+		return target{
+			name: gatewayName(d), gateway: true,
+			argv: func(listen, admin string) []string {
+				return append([]string{gatewayBin, "-listen", listen, "-admin", admin, "-data", dataDir, "-config", cfgPath}, o.GatewayArgs...)
+			},
+		}
+	}
 	if rep.GatewaySkipped == "" {
 		for i, d := range o.Durabilities {
-			cfgPath := filepath.Join(tmp, "beacongate-"+d+".yaml")
 			cfg, err := gatewayConfig(o.GatewayConfig, d, o.GeoIP)
 			if err == nil {
-				err = os.WriteFile(cfgPath, cfg, 0o644)
+				err = os.WriteFile(filepath.Join(tmp, "beacongate-"+d+".yaml"), cfg, 0o644)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("compare: gateway config: %w", err)
 			}
-			dataDir := filepath.Join(tmp, "data-"+d)
-			targets = append(targets, target{
-				name: gatewayName(d), gateway: true, ownLevel: i > 0,
-				argv: func(listen, admin string) []string {
-					return append([]string{gatewayBin, "-listen", listen, "-admin", admin, "-data", dataDir, "-config", cfgPath}, o.GatewayArgs...)
-				},
-			})
+			t := gatewayTarget(d, filepath.Join(tmp, "data-"+d))
+			t.ownLevel = i > 0
+			targets = append(targets, t)
 		}
 	}
 	ceilingTarget := target{name: nameCeiling, argv: func(l, a string) []string { return []string{ceilingBin, "-listen", l, "-admin", a} }}
@@ -178,6 +195,18 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		if i == 0 && tr.Max != nil {
 			rep.RefName, rep.RefMax = t.name, tr.Max.Throughput
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	if len(o.Workloads) > 0 {
+		var gw *target
+		if len(targets) > 0 {
+			// The reference gateway again, on a spool of its own.
+			t := gatewayTarget(o.Durabilities[0], filepath.Join(tmp, "work-"+o.Durabilities[0]))
+			gw = &t
+		}
+		rep.Workloads = runner.workloadPhase(ctx, gw, ceilingTarget, rep)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -214,19 +243,9 @@ type runner struct {
 // must not lose the others' figures.
 func (r *runner) measure(ctx context.Context, t target, rep *Report) *TargetResult {
 	tr := &TargetResult{Name: t.name, Gateway: t.gateway}
-	listen, err := freeAddr()
-	admin := ""
-	if err == nil {
-		admin, err = freeAddr()
-	}
+	srv, err := r.start(ctx, t)
 	if err != nil {
 		tr.Err = err.Error()
-		return tr
-	}
-	srv, err := startServer(ctx, t.name, r.pin.command(roleServer, t.argv(listen, admin)), listen, admin, 30*time.Second)
-	if err != nil {
-		tr.Err = err.Error()
-		fmt.Fprintf(r.log, "compare:   %v\n", err)
 		return tr
 	}
 	defer func() {
@@ -235,7 +254,7 @@ func (r *runner) measure(ctx context.Context, t target, rep *Report) *TargetResu
 		}
 	}()
 
-	res, wait, err := r.run(ctx, srv, "closed", 0, r.o.MaxWarmup, r.o.MaxDuration)
+	res, wait, err := r.run(ctx, srv, load{mode: "closed", warmup: r.o.MaxWarmup, duration: r.o.MaxDuration})
 	if err != nil {
 		tr.Err = err.Error()
 		return tr
@@ -254,7 +273,7 @@ func (r *runner) measure(ctx context.Context, t target, rep *Report) *TargetResu
 		lr := LevelResult{Percent: pct, Rate: rate}
 		if rate < 1 {
 			lr.Err = "rate below 1 req/s"
-		} else if res, wait, err := r.run(ctx, srv, "open", rate, r.o.LatWarmup, r.o.LatDuration); err != nil {
+		} else if res, wait, err := r.run(ctx, srv, load{mode: "open", rate: rate, warmup: r.o.LatWarmup, duration: r.o.LatDuration}); err != nil {
 			lr.Err = err.Error()
 		} else {
 			lr.Result, lr.Wait = res, wait
@@ -269,23 +288,63 @@ func (r *runner) measure(ctx context.Context, t target, rep *Report) *TargetResu
 	return tr
 }
 
+// start starts t on free loopback ports and waits until it is ready.
+func (r *runner) start(ctx context.Context, t target) (*server, error) {
+	listen, err := freeAddr()
+	admin := ""
+	if err == nil {
+		admin, err = freeAddr()
+	}
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServer(ctx, t.name, r.pin.command(roleServer, t.argv(listen, admin)), listen, admin, 30*time.Second)
+	if err != nil {
+		fmt.Fprintf(r.log, "compare:   %v\n", err)
+	}
+	return srv, err
+}
+
+// load is one load generator run.
+type load struct {
+	mode             string  // closed or open
+	rate             float64 // open loop, requests/s
+	warmup, duration time.Duration
+	mix              string // loadgen -mix; empty for Options.Mix
+	distinct         int    // loadgen -distinct; 0 for its default
+}
+
+// argv returns the load generator's command line for l against srv, not
+// yet pinned.
+func (r *runner) argv(srv *server, l load) []string {
+	requests := int64(loadgen.MaxRequests)
+	if l.mode == "open" {
+		requests = int64(l.rate*(l.warmup+l.duration).Seconds()) + 1
+	}
+	mix := l.mix
+	if mix == "" {
+		mix = r.o.Mix
+	}
+	argv := []string{r.loadgen,
+		"-target", srv.targetURL(), "-metrics", srv.metricsURL(),
+		"-mode", l.mode, "-conns", strconv.Itoa(r.o.Conns),
+		"-rate", strconv.FormatFloat(max(l.rate, 1), 'f', 0, 64),
+		"-warmup", l.warmup.String(), "-duration", l.duration.String(),
+		"-requests", strconv.FormatInt(requests, 10),
+		"-mix", mix, "-sites", r.o.Sites, "-json", "-"}
+	if l.distinct > 0 {
+		argv = append(argv, "-distinct", strconv.Itoa(l.distinct))
+	}
+	return argv
+}
+
 // run executes one loadgen run against srv and decodes its JSON result. It
 // also returns how long, per second of the run, the server's threads were
 // ready to run but waited for a CPU (from /proc: other processes on its
 // CPU); -1 when that cannot be read.
-func (r *runner) run(ctx context.Context, srv *server, mode string, rate float64, warmup, duration time.Duration) (*loadgen.Result, float64, error) {
-	requests := int64(loadgen.MaxRequests)
-	if mode == "open" {
-		requests = int64(rate*(warmup+duration).Seconds()) + 1
-	}
-	argv := []string{r.loadgen,
-		"-target", srv.targetURL(), "-metrics", srv.metricsURL(),
-		"-mode", mode, "-conns", strconv.Itoa(r.o.Conns),
-		"-rate", strconv.FormatFloat(max(rate, 1), 'f', 0, 64),
-		"-warmup", warmup.String(), "-duration", duration.String(),
-		"-requests", strconv.FormatInt(requests, 10),
-		"-mix", r.o.Mix, "-sites", r.o.Sites, "-json", "-"}
-	argv = r.pin.command(roleClient, argv)
+func (r *runner) run(ctx context.Context, srv *server, l load) (*loadgen.Result, float64, error) {
+	mode, warmup, duration := l.mode, l.warmup, l.duration
+	argv := r.pin.command(roleClient, r.argv(srv, l))
 	// The load generator stops itself; this bound only catches a hang.
 	rctx, cancel := context.WithTimeout(ctx, 2*(warmup+duration)+60*time.Second)
 	defer cancel()

@@ -91,6 +91,7 @@ func quickOptions(t *testing.T) Options {
 	o.MaxDuration, o.MaxWarmup = 300*time.Millisecond, 100*time.Millisecond
 	o.LatDuration, o.LatWarmup = 200*time.Millisecond, 50*time.Millisecond
 	o.Levels = []int{50, 80}
+	o.WorkDuration, o.WorkWarmup = 200*time.Millisecond, 50*time.Millisecond
 	o.Command = "go test"
 	return o
 }
@@ -140,11 +141,53 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 
+	// Workloads: every one measured on both servers, each with its own
+	// traffic (the fake servers answer 200 to everything, so events count).
+	if len(rep.Workloads) != len(workloads) {
+		t.Fatalf("%d workloads", len(rep.Workloads))
+	}
+	for i, w := range rep.Workloads {
+		if w.Key != workloads[i].Key {
+			t.Fatalf("workload %d is %q", i, w.Key)
+		}
+		for side, run := range map[string]WorkloadRun{"gateway": w.Gateway, "ceiling": w.Ceiling} {
+			if run.Err != "" || run.Result == nil || run.Result.Completed == 0 || run.Result.Server == nil {
+				t.Fatalf("%s on the %s: %+v\n%s", w.Name, side, run, log.String())
+			}
+			res := run.Result
+			perReq := float64(res.Events) / float64(res.Completed)
+			switch w.Key {
+			case "pixel-one", "pixel":
+				if res.Events != res.Completed {
+					t.Errorf("%s on the %s: %d events in %d requests", w.Name, side, res.Events, res.Completed)
+				}
+			case "ble":
+				if perReq < 3 || perReq > 12 {
+					t.Errorf("%s on the %s: %.1f sightings per request", w.Name, side, perReq)
+				}
+			case "beacon":
+				if perReq <= 1 || perReq > 4 {
+					t.Errorf("%s on the %s: %.1f events per request", w.Name, side, perReq)
+				}
+			}
+		}
+		if (w.Key == mixKey) != w.FromMax {
+			t.Errorf("%s: FromMax %v", w.Name, w.FromMax)
+		}
+	}
+	if mix := rep.Workloads[len(rep.Workloads)-1]; mix.Gateway.Result != rep.Targets[0].Max || mix.Ceiling.Result != rep.Targets[1].Max {
+		t.Error("the mix workload is not the maximum-throughput runs")
+	}
+	if g := rep.Goals(); len(g) != 6 || !g[4].Measured || !g[5].Measured || g[5].Value != rep.Targets[0].Levels[0].Result.Latency.Max {
+		t.Errorf("goals %+v", g)
+	}
+
 	md, err := os.ReadFile(filepath.Join(o.Root, "results", "latest.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg"} {
+	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg",
+		"## Per workload", "| pixel (one request) |", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |"} {
 		if !bytes.Contains(md, []byte(s)) {
 			t.Errorf("latest.md lacks %q", s)
 		}
@@ -182,14 +225,28 @@ func TestRunGatewayMissing(t *testing.T) {
 		t.Errorf("report does not say the gateway was skipped:\n%s", md)
 	}
 
+	// The workloads still ran on the ceiling; the gateway's are marked.
+	if len(rep.Workloads) != len(workloads) {
+		t.Fatalf("%d workloads", len(rep.Workloads))
+	}
+	for _, w := range rep.Workloads {
+		if w.Gateway.Result != nil || w.Gateway.Err == "" || w.Ceiling.Result == nil {
+			t.Fatalf("%s: %+v", w.Name, w)
+		}
+	}
+
 	o.GatewayBin = filepath.Join(t.TempDir(), "no-such-binary")
 	o.Durabilities = []string{"process"}
+	o.Workloads = []string{"ble"}
 	rep, err = Run(context.Background(), o, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Targets) != 2 || rep.Targets[0].Err == "" || rep.Targets[1].Max == nil {
 		t.Fatalf("targets %+v", rep.Targets)
+	}
+	if len(rep.Workloads) != 1 || rep.Workloads[0].Gateway.Err == "" || rep.Workloads[0].Ceiling.Result == nil {
+		t.Fatalf("workloads with a gateway that does not start: %+v", rep.Workloads)
 	}
 	if md := string(rep.AppendMarkdown(nil)); !strings.Contains(md, "| gateway (process) | failed |") || !strings.Contains(md, "## Problems") {
 		t.Errorf("report does not show the failed gateway:\n%s", md)
@@ -323,5 +380,119 @@ func TestParseInts(t *testing.T) {
 	}
 	if joinInts([]int{1, 2}) != "1,2" {
 		t.Fatal("joinInts")
+	}
+}
+
+func TestParseWorkloads(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		got, err := parseWorkloads(in)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Fatalf("parseWorkloads(%q) = %v, %v; want %q", in, got, err, want)
+		}
+	}
+	f("all", "pixel-one,pixel,beacon,ble,mix")
+	f("none", "")
+	f("", "")
+	f("ble, pixel-one,ble", "pixel-one,ble") // canonical order, no repeats
+	f("mix", "mix")
+	for _, bad := range []string{"pixels", "all,ble", "ble,", "malformed"} {
+		if _, err := parseWorkloads(bad); err == nil || !strings.Contains(err.Error(), "known: all, none, pixel-one") {
+			t.Fatalf("%q: %v", bad, err)
+		}
+	}
+	if strings.Join(DefaultOptions().Workloads, ",") != "pixel-one,pixel,beacon,ble,mix" {
+		t.Fatal("the default is not every workload")
+	}
+}
+
+// TestWorkloadTraffic: each workload's -mix is one loadgen accepts and
+// generates the endpoint it names, alone, on top of the run's base mix.
+func TestWorkloadTraffic(t *testing.T) {
+	base := "seed=5,xff=0.5"
+	for _, w := range workloads {
+		m := loadgen.DefaultMix()
+		if err := m.Set(w.mix(base)); err != nil {
+			t.Fatalf("%s: %v", w.Name, err)
+		}
+		if m.Seed != 5 || m.Forwarded != 0.5 {
+			t.Fatalf("%s: base mix lost: %s", w.Name, m)
+		}
+		n := 200
+		if w.Distinct > 0 {
+			n = w.Distinct
+		}
+		reqs, err := m.Generate(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, r := range reqs {
+			kinds[r.Kind.String()]++
+			if w.Only != "" && r.Bot {
+				t.Fatalf("%s: a bot", w.Name)
+			}
+		}
+		if w.Only != "" && kinds[w.Only] != n {
+			t.Fatalf("%s: kinds %v", w.Name, kinds)
+		}
+		if w.Only == "" && len(kinds) < 4 {
+			t.Fatalf("%s: kinds %v", w.Name, kinds)
+		}
+	}
+}
+
+func TestLoadgenArgv(t *testing.T) {
+	r := &runner{o: DefaultOptions(), loadgen: "lg"}
+	srv := &server{listen: "127.0.0.1:1", admin: "127.0.0.1:2"}
+	flag := func(argv []string, name string) string {
+		for i, a := range argv {
+			if a == name && i+1 < len(argv) {
+				return argv[i+1]
+			}
+		}
+		return ""
+	}
+	one, _ := workloadByKey("pixel-one")
+	argv := r.argv(srv, load{mode: "closed", warmup: 2 * time.Second, duration: 3 * time.Second, mix: one.mix(r.o.Mix), distinct: one.Distinct})
+	if argv[0] != "lg" || flag(argv, "-mix") != r.o.Mix+",only=pixel,full=1" || flag(argv, "-distinct") != "1" ||
+		flag(argv, "-mode") != "closed" || flag(argv, "-warmup") != "2s" || flag(argv, "-duration") != "3s" ||
+		flag(argv, "-target") != "http://127.0.0.1:1" || flag(argv, "-metrics") != "http://127.0.0.1:2/metrics" {
+		t.Fatalf("argv %q", argv)
+	}
+	argv = r.argv(srv, load{mode: "open", rate: 1000, warmup: time.Second, duration: time.Second})
+	if flag(argv, "-mix") != r.o.Mix || flag(argv, "-distinct") != "" || flag(argv, "-rate") != "1000" || flag(argv, "-requests") != "2001" {
+		t.Fatalf("argv %q", argv)
+	}
+}
+
+func TestMainFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"-workloads", "pixels"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-workloads: unknown workload") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{"-work-duration", "x"}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+// TestWorkloadPhaseMixOnly: the mix workload alone starts no server and
+// takes the maximum-throughput runs; without a gateway durability it says
+// so instead of failing.
+func TestWorkloadPhaseMixOnly(t *testing.T) {
+	o := DefaultOptions()
+	o.Workloads = []string{mixKey}
+	rep := sampleReport()
+	r := &runner{o: o, log: io.Discard}
+	got := r.workloadPhase(context.Background(), nil, target{name: nameCeiling}, rep)
+	if len(got) != 1 || !got[0].FromMax || got[0].Gateway.Result != rep.Targets[0].Max || got[0].Ceiling.Result != rep.Targets[1].Max ||
+		got[0].Gateway.Wait != 0.02 {
+		t.Fatalf("%+v", got)
+	}
+	r.o.Durabilities = nil
+	got = r.workloadPhase(context.Background(), nil, target{name: nameCeiling}, rep)
+	if len(got) != 1 || got[0].Gateway.Result != nil || got[0].Gateway.Err == "" || got[0].Ceiling.Result == nil {
+		t.Fatalf("%+v", got)
 	}
 }

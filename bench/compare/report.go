@@ -23,6 +23,7 @@ type Report struct {
 	RefName                         string // target whose maximum sets the open-loop rates
 	RefMax                          float64
 	Targets                         []*TargetResult
+	Workloads                       []*WorkloadResult // per endpoint against the fasthttp ceiling
 	Elapsed                         time.Duration
 	LoadAvgStart, LoadAvg           string // /proc/loadavg before and after: other work on the machine skews figures
 }
@@ -178,6 +179,18 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		fmt.Fprintf(b, "| gateway server CPU per request | %.2f µs |\n", s.CPUPerRequest)
 		fmt.Fprintf(b, "| gateway server CPU per event | %.2f µs |\n\n", s.CPUPerEvent)
 	}
+	if goals := r.Goals(); len(goals) > 0 {
+		if !r.Summary().OK {
+			b.WriteString("## Summary\n\n")
+		}
+		b.WriteString("Targets of issue 21 (benchmarks, not tests). Ratios are the fasthttp ceiling's server CPU per request divided by the gateway's: 1.00 would be as cheap as bare fasthttp.\n\n")
+		b.WriteString("| figure | measured | target | |\n|---|---:|---:|---|\n")
+		for _, g := range goals {
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", g.Name, g.measured(), g.target(), g.verdict())
+		}
+		b.WriteString("\n")
+	}
+	r.appendWorkloads(b)
 
 	b.WriteString("## Maximum throughput (closed loop)\n\n")
 	b.WriteString("CPU columns are cores busy (1.00 = one full core). *CPU wait* is how long the server's threads were ready to run but another process held the CPU, per second: " +
@@ -213,6 +226,7 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 	b.WriteString("\n## Latency against offered load (open loop)\n\n")
 	fmt.Fprintf(b, "Rates are percentages of %s's maximum (%s req/s) unless the table says otherwise; each latency is timed from the request's intended send time, so queueing is not hidden.\n\n",
 		r.RefName, loadgen.Group(r.RefMax, 0))
+	b.WriteString("*max µs* is the longest any request took at that load: the longest stall a request saw, whether in the server or in the machine.\n\n")
 	b.WriteString("| server | load | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | CPU wait | errors | not sent |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n")
 	for _, t := range r.Targets {

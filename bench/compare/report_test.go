@@ -30,6 +30,20 @@ func sampleReport() *Report {
 	}
 	fs.Levels = append(fs.Levels, LevelResult{Percent: 90, Rate: 18000, Err: "loadgen open: boom"})
 	r.Targets = []*TargetResult{gw, ce, fs}
+	wl := func(key string, g, c *loadgen.Result) *WorkloadResult {
+		w, _ := workloadByKey(key)
+		return &WorkloadResult{Key: key, Name: w.Name, Event: w.Event, Mix: w.mix(o.Mix), Distinct: w.Distinct,
+			Gateway: WorkloadRun{Result: g, Wait: 0.01}, Ceiling: WorkloadRun{Result: c, Wait: -1}}
+	}
+	r.Workloads = []*WorkloadResult{
+		wl("pixel-one", result(60000, 300, 900, 12.5, 0, 12.5, 0.8, 1), result(100000, 200, 700, 5, 0, 5, 1, 0.5)),
+		wl("beacon", result(30000, 300, 900, 20, 0.01, 8, 0.6, 1), result(90000, 200, 700, 16, 0, 6.4, 0.95, 0.7)),
+		wl("ble", result(20000, 300, 900, 11, 0, 1.5, 0.6, 1), result(90000, 200, 700, 5.5, 0, 0.75, 0.9, 0.5)),
+		wl(mixKey, gw.Max, ce.Max),
+	}
+	r.Workloads[3].FromMax = true
+	r.Workloads[0].Gateway.Result.Status = map[string]int64{"200": 1000}
+	r.Workloads[1].Ceiling = WorkloadRun{Err: "loadgen closed: exit status 1\nmore"}
 	return r
 }
 
@@ -47,9 +61,71 @@ func TestSummary(t *testing.T) {
 	}
 }
 
+func TestGoals(t *testing.T) {
+	r := sampleReport()
+	got := r.Goals()
+	want := []Goal{
+		{Name: "single pixel: ceiling / gateway CPU per request", Value: 0.4, Measured: true, Target: 0.75},
+		{Name: "beacon (varied): ceiling / gateway CPU per request", Target: 0.75}, // its ceiling run failed
+		{Name: "realistic mix: ceiling / gateway CPU per request", Value: 18.8 / 23.5, Measured: true, Target: 0.5},
+		{Name: "BLE: gateway CPU per sighting", Value: 1.5, Measured: true, Target: 1.5, AtMost: true, Unit: "µs"},
+		{Name: "gateway p99 at 50 % of its max", Value: 600, Measured: true, Target: 1000, AtMost: true, Unit: "µs"},
+		{Name: "gateway longest request at 50 % of its max", Value: 1800, Measured: true, Target: 2000, AtMost: true, Unit: "µs"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d goals: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("goal %d:\ngot  %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	met := []bool{false, false, true, true, true, true} // 1.5 ≤ 1.5 is met
+	for i, g := range got {
+		if g.Met() != met[i] {
+			t.Errorf("%s: met %v", g.Name, g.Met())
+		}
+	}
+	if v := (Goal{Value: 2001, Measured: true, Target: 2000, AtMost: true}); v.Met() {
+		t.Error("2001 ≤ 2000")
+	}
+
+	// Without workloads only the latency goals remain; without a 50 % level
+	// among the levels, none.
+	r.Workloads = nil
+	if g := r.Goals(); len(g) != 2 {
+		t.Fatalf("%+v", g)
+	}
+	r.Targets[0].Levels = nil
+	if g := r.Goals(); len(g) != 2 || g[0].Measured || g[0].verdict() != "" || g[0].measured() != "not measured" {
+		t.Fatalf("50 %% level configured but failed: %+v", g)
+	}
+	r.Options.Levels = []int{25, 80}
+	if g := r.Goals(); len(g) != 0 {
+		t.Fatalf("%+v", g)
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	md := string(sampleReport().AppendMarkdown(nil))
 	for _, want := range []string{
+		"| figure | measured | target | |",
+		"| single pixel: ceiling / gateway CPU per request | 0.40 | ≥ 0.75 | not met |",
+		"| beacon (varied): ceiling / gateway CPU per request | not measured | ≥ 0.75 |  |",
+		"| realistic mix: ceiling / gateway CPU per request | 0.80 | ≥ 0.50 | met |",
+		"| BLE: gateway CPU per sighting | 1.50 µs | ≤ 1.50 µs | met |",
+		"| gateway p99 at 50 % of its max | 600 µs | ≤ 1,000 µs | met |",
+		"| gateway longest request at 50 % of its max | 1,800 µs | ≤ 2,000 µs | met |",
+		"## Per workload",
+		"Closed loop, 64 connections, 3s after 2s warm-up, against gateway (process) and ceiling (fasthttp)",
+		"| pixel (one request) | 60,000 | 100,000 | 12.50 | 5.00 | 0.40 | 12.50 | 0.000 | 0.01 / ? | ceiling answered 200: 60.0 %, 204: 35.0 %, 400: 5.0 %; ceiling: load generator saturated, req/s a lower bound |",
+		"| beacon (varied) | 30,000 | — | 20.00 | — | — | 8.00 | 0.010 | 0.01 / — | gateway answered 200: 60.0 %, 204: 35.0 %, 400: 5.0 %; ceiling failed: loadgen closed: exit status 1 |",
+		"| ble (varied) | 20,000 | 90,000 | 11.00 | 5.50 | 0.50 | 1.50 per sighting | 0.000 |",
+		"| realistic mix | 40,000 | 50,000 | 23.50 | 18.80 | 0.80 | 11.20 | 0.001 | 0.01 / ? | the maximum-throughput runs above |",
+		"ceiling: load generator saturated, req/s a lower bound",
+		"- pixel (one request): `-mix pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1,only=pixel,full=1 -distinct 1`",
+		"- ble (varied): `-mix pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1,only=ble`",
+		"*max µs* is the longest any request took at that load",
 		"Produced by `go run ./bench/cmd/compare` on 2024-11-24 03:00 UTC",
 		"| max throughput, gateway / ceiling | 80.0 % |",
 		"| server CPU per request, gateway / ceiling | 1.25× (requests per CPU-second: 80.0 % of the ceiling's) |",
@@ -70,8 +146,11 @@ func TestMarkdown(t *testing.T) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
-	if strings.Count(md, "load generator saturated") != 1 {
-		t.Error("only the ceiling run was client-bound")
+	if strings.Count(md, "load generator saturated") != 3 {
+		t.Error("the ceiling's maximum run and its pixel and BLE workloads were client-bound, nothing else")
+	}
+	if strings.Index(md, "## Per workload") > strings.Index(md, "## Maximum throughput") || strings.Index(md, "| figure |") > strings.Index(md, "## Per workload") {
+		t.Error("sections out of order")
 	}
 }
 

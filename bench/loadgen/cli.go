@@ -30,7 +30,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 5*time.Second, "per-request timeout")
 	distinct := fs.Int("distinct", 4096, "distinct requests generated for the mix, then cycled")
 	sites := fs.String("sites", strings.Join(mix.Sites, ","), "comma-separated site ids used in the traffic")
-	fs.Var(&mix, "mix", "traffic mix, e.g. pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1")
+	fs.Var(&mix, "mix", "traffic mix, e.g. pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1; only=pixel|beacon|ble for one endpoint alone (no malformed requests, no bots); full=1 for pixels with every part")
 	jsonOut := fs.String("json", "", "also write the result as JSON to this file; - for stdout (the table then goes to stderr)")
 	if err := fs.Parse(args); err != nil {
 		return 2

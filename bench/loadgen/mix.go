@@ -103,6 +103,13 @@ type Mix struct {
 	PixelPath, BeaconPath, BLEPath string
 	OversizeBytes                  int // body size of the Oversized malformation
 	Seed                           uint64
+	// Full makes every pixel carry what a consented page view on a
+	// current browser carries: a page URL with a query, a referrer (the ref
+	// parameter and the Referer header), a client id, a user id and a TC
+	// string as gdpr_consent; and every request that is not a bot a desktop
+	// Chrome User-Agent. The optional parts of a pixel are otherwise drawn,
+	// so one request alone (Generate(1)) may lack any of them.
+	Full bool
 	// Now dates the BLE sightings (a few seconds before it); zero means the
 	// time of Generate, so a server that drops stale pings keeps them.
 	Now time.Time
@@ -126,14 +133,37 @@ func DefaultMix() Mix {
 
 // String returns the mix in the form Set reads.
 func (m Mix) String() string {
-	return fmt.Sprintf("pixel=%d,beacon=%d,ble=%d,malformed=%d,bots=%g,xff=%g,oversize=%d,seed=%d",
+	s := fmt.Sprintf("pixel=%d,beacon=%d,ble=%d,malformed=%d,bots=%g,xff=%g,oversize=%d,seed=%d",
 		m.Pixel, m.Beacon, m.BLE, m.Malformed, m.Bots, m.Forwarded, m.OversizeBytes, m.Seed)
+	if m.Full {
+		s += ",full=1"
+	}
+	return s
+}
+
+// Only makes k the only kind of request: the other weights, malformed
+// traffic and bots go to 0 (a zero weight of k becomes 100). Shares of
+// forwarded addresses, the seed and the paths stay.
+func (m *Mix) Only(k Kind) error {
+	w := [...]*int{KindPixel: &m.Pixel, KindBeacon: &m.Beacon, KindBLE: &m.BLE}
+	if int(k) >= len(w) {
+		return fmt.Errorf("mix: only: %q is not pixel, beacon or ble", k)
+	}
+	keep := *w[k]
+	m.Pixel, m.Beacon, m.BLE, m.Malformed, m.Bots = 0, 0, 0, 0, 0
+	if keep == 0 {
+		keep = 100
+	}
+	*w[k] = keep
+	return nil
 }
 
 // Set updates m from a comma-separated list of key=value: pixel, beacon,
 // ble and malformed take integer weights, bots and xff shares between 0
-// and 1, oversize a size in bytes, seed an integer. Keys not named keep
-// their value.
+// and 1, oversize a size in bytes, seed an integer, full 0 or 1 (see
+// Mix.Full), only a kind (pixel, beacon or ble; see Mix.Only). Keys are
+// applied in order, so a key after only can change what only set; keys
+// not named keep their value.
 func (m *Mix) Set(spec string) error {
 	for _, kv := range strings.Split(spec, ",") {
 		kv = strings.TrimSpace(kv)
@@ -165,6 +195,14 @@ func (m *Mix) Set(spec string) error {
 			}
 		case "seed":
 			m.Seed, err = strconv.ParseUint(v, 10, 64)
+		case "full":
+			m.Full, err = flagValue(v)
+		case "only":
+			k, ok := kindNamed(v)
+			if !ok {
+				return errors.New("mix: only: must be pixel, beacon or ble")
+			}
+			err = m.Only(k)
 		default:
 			return fmt.Errorf("mix: unknown key %q", k)
 		}
@@ -181,6 +219,26 @@ func weight(v string) (int, error) {
 		err = errors.New("must be 0..1000000")
 	}
 	return n, err
+}
+
+func flagValue(v string) (bool, error) {
+	switch v {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, errors.New("must be 0 or 1")
+}
+
+// kindNamed returns the well-formed kind with the given name.
+func kindNamed(name string) (Kind, bool) {
+	for _, k := range []Kind{KindPixel, KindBeacon, KindBLE} {
+		if k.String() == name {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 func share(v string) (float64, error) {
@@ -274,6 +332,9 @@ func (m Mix) Generate(n int) ([]Request, error) {
 	for i := range out {
 		r := &out[i]
 		ua := browserUAs[g.rng.IntN(len(browserUAs))]
+		if m.Full {
+			ua = chromeDesktopUA
+		}
 		if i < bots {
 			r.Bot = true
 			ua = botUAs[g.rng.IntN(len(botUAs))]
@@ -400,18 +461,25 @@ func (g *gen) pixel() Request {
 	var q query
 	q.add("site", g.site())
 	q.add("event", g.pick(events[:3]))
-	if g.chance(0.85) {
+	// Each "|| full" comes after the draw, so the default traffic does not
+	// change with Full's existence.
+	full := g.m.Full
+	if g.chance(0.85) || full {
 		q.add("url", page)
 	}
-	if ref := g.pick(referrers); ref != "" {
+	ref := g.pick(referrers)
+	if ref == "" && full {
+		ref = referrers[0]
+	}
+	if ref != "" {
 		q.add("ref", ref)
 	}
-	if g.chance(0.7) {
+	if g.chance(0.7) || full {
 		q.add("cid", g.uuid())
 	}
 	if g.chance(0.05) {
 		q.add("uid", g.pick(emails))
-	} else if g.chance(0.1) {
+	} else if g.chance(0.1) || full {
 		q.add("uid", "u-"+strconv.Itoa(100000+g.rng.IntN(900000)))
 	}
 	if g.chance(0.3) {
@@ -419,10 +487,10 @@ func (g *gen) pixel() Request {
 		q.add("p.price", strconv.FormatFloat(float64(g.rng.IntN(20000))/100, 'f', 2, 64))
 	}
 	cookieTC := ""
-	if g.chance(0.6) {
+	if g.chance(0.6) || full {
 		q.add("gdpr", "1")
 		tc := g.pick(tcStrings(validTC))
-		if g.chance(0.85) {
+		if g.chance(0.85) || full {
 			q.add("gdpr_consent", tc)
 		} else {
 			cookieTC = tc // the CMP's cookie instead of the parameter
@@ -446,7 +514,7 @@ func (g *gen) pixel() Request {
 	r.Headers = append(r.Headers,
 		Header{"Accept", "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"},
 		Header{"Accept-Language", g.pick(acceptLanguages)})
-	if g.chance(0.9) {
+	if g.chance(0.9) || full {
 		r.Headers = append(r.Headers, Header{"Referer", page})
 	}
 	if cookieTC != "" {

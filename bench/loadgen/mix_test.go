@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -39,6 +41,145 @@ func TestMixSet(t *testing.T) {
 	bad("bots=NaN")
 	bad("pixel=0,beacon=0,ble=0,malformed=0")
 	bad("oversize=0")
+	bad("only=malformed")
+	bad("only=bots")
+	bad("only=")
+	bad("full=yes")
+	bad("full=2")
+}
+
+// TestMixOnly: only=KIND leaves that kind alone, without bots or malformed
+// requests, keeps the other settings, and round-trips through String.
+func TestMixOnly(t *testing.T) {
+	for _, k := range []Kind{KindPixel, KindBeacon, KindBLE} {
+		m := DefaultMix()
+		if err := m.Set("xff=0.5,seed=9,only=" + k.String()); err != nil {
+			t.Fatal(err)
+		}
+		w := map[Kind]int{KindPixel: m.Pixel, KindBeacon: m.Beacon, KindBLE: m.BLE, KindMalformed: m.Malformed}
+		for kk, v := range w {
+			if (kk == k) != (v > 0) {
+				t.Fatalf("only=%s: weights %+v", k, w)
+			}
+		}
+		if m.Bots != 0 || m.Forwarded != 0.5 || m.Seed != 9 {
+			t.Fatalf("only=%s: %+v", k, m)
+		}
+		m2 := DefaultMix()
+		if err := m2.Set(m.String()); err != nil || m2.String() != m.String() || m2.Bots != 0 {
+			t.Fatalf("round trip of %q: %v %+v", m.String(), err, m2)
+		}
+		reqs, err := m.Generate(200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range reqs {
+			if r.Kind != k || r.Bot || r.Malformation != NotMalformed || r.Events < 1 {
+				t.Fatalf("only=%s: request %d is %s (bot %v, %s, %d events)", k, i, r.Kind, r.Bot, r.Malformation, r.Events)
+			}
+		}
+	}
+	// A weight already set is kept; a key after only applies on top.
+	m := DefaultMix()
+	if err := m.Set("only=beacon,bots=0.2"); err != nil || m.Beacon != 25 || m.Bots != 0.2 {
+		t.Fatalf("%v %+v", err, m)
+	}
+	m = DefaultMix()
+	if err := m.Set("beacon=0,only=beacon"); err != nil || m.Beacon != 100 {
+		t.Fatalf("%v %+v", err, m)
+	}
+	if err := m.Only(KindMalformed); err == nil {
+		t.Fatal("Only(KindMalformed) accepted")
+	}
+}
+
+// TestGenerateFull: with full=1 every pixel, even one generated alone,
+// carries a page URL with a query, a referrer, client and user ids, a valid
+// TC string and a desktop Chrome User-Agent; bots keep theirs.
+func TestGenerateFull(t *testing.T) {
+	m := DefaultMix()
+	if err := m.Set("only=pixel,full=1"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(m.String(), ",full=1") || !strings.HasSuffix(DefaultMix().String(), ",seed=1") {
+		t.Fatalf("String: %q", m.String())
+	}
+	header := func(r *Request, k string) string {
+		for _, h := range r.Headers {
+			if h.Key == k {
+				return h.Value
+			}
+		}
+		return ""
+	}
+	check := func(r *Request) {
+		t.Helper()
+		q, err := url.ParseQuery(strings.SplitN(r.URI, "?", 2)[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := url.Parse(q.Get("url"))
+		if err != nil || page.RawQuery == "" || q.Get("ref") == "" || q.Get("cid") == "" || q.Get("uid") == "" ||
+			q.Get("gdpr") != "1" || !isVector(validTC, q.Get("gdpr_consent")) || header(r, "Referer") == "" {
+			t.Fatalf("pixel lacks a part (%v): %s %v", err, r.URI, r.Headers)
+		}
+		if ua := header(r, "User-Agent"); ua != chromeDesktopUA || !strings.Contains(ua, "Chrome/") || strings.Contains(ua, "Mobile") {
+			t.Fatalf("User-Agent %q", ua)
+		}
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		m.Seed = seed
+		reqs, err := m.Generate(1)
+		if err != nil || len(reqs) != 1 {
+			t.Fatal(err)
+		}
+		check(&reqs[0])
+	}
+	m.Bots = 0.5
+	reqs, err := m.Generate(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bots := 0
+	for i := range reqs {
+		if reqs[i].Bot {
+			bots++
+			if header(&reqs[i], "User-Agent") == chromeDesktopUA {
+				t.Fatal("a bot with the browser's User-Agent")
+			}
+			continue
+		}
+		check(&reqs[i])
+	}
+	if bots != 50 {
+		t.Fatalf("%d bots", bots)
+	}
+}
+
+// TestGenerateDefaultPinned pins the default traffic: options added to the
+// generator must not change what the default mix sends, or figures taken
+// before and after them would not compare.
+func TestGenerateDefaultPinned(t *testing.T) {
+	m := DefaultMix()
+	m.Now = time.Date(2024, 11, 24, 3, 0, 0, 0, time.UTC)
+	reqs, err := m.Generate(3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, r := range reqs {
+		h.Write([]byte(r.Method + " " + r.URI + "\n"))
+		for _, x := range r.Headers {
+			h.Write([]byte(x.Key + ": " + x.Value + "\n"))
+		}
+		h.Write(r.Body)
+		h.Write([]byte{0, byte(r.Events), byte(r.Kind), byte(r.Malformation)})
+	}
+	// Digest of the traffic generated before Full and Only existed.
+	const want = "ca8b2cb9ac0d59848a2efe0035f34f1858e0a7cab845bb87c88c55b6e1354482"
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		t.Fatalf("default traffic changed: digest %s; want %s", got, want)
+	}
 }
 
 func TestApportion(t *testing.T) {

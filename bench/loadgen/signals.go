@@ -61,6 +61,10 @@ var browserUAs = []string{
 	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
 }
 
+// chromeDesktopUA is the User-Agent of Mix.Full: desktop Chrome on Windows,
+// the most common browser.
+var chromeDesktopUA = browserUAs[0]
+
 // Crawler, monitoring and scripting user agents.
 var botUAs = []string{
 	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",

@@ -1,0 +1,452 @@
+package compare
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/beacongate/beacongate/bench/loadgen"
+)
+
+// workload is one kind of traffic of the workloads phase: a closed-loop
+// maximum against the reference gateway and against the fasthttp ceiling,
+// so CPU per request can be compared endpoint by endpoint.
+type workload struct {
+	Key  string // in -workloads
+	Name string // in the report
+	// Only is the loadgen only= key: the endpoint alone, without malformed
+	// requests or bots. Empty for the whole traffic mix.
+	Only     string
+	Full     bool // loadgen full=1: every pixel with all its parts
+	Distinct int  // loadgen -distinct; 0 leaves loadgen's default
+	// Event names what CPU per event divides by, for the report.
+	Event string
+}
+
+// workloads are the known workloads, in the order they run and report.
+// "pixel (one request)" is the single realistic pixel repeated (page URL
+// with a query, referrer, uid, TC string, desktop Chrome): the best case of
+// every cache and branch predictor. The varied ones cycle loadgen's 4096
+// distinct requests of that endpoint.
+var workloads = []workload{
+	{Key: "pixel-one", Name: "pixel (one request)", Only: "pixel", Full: true, Distinct: 1, Event: "event"},
+	{Key: "pixel", Name: "pixel (varied)", Only: "pixel", Event: "event"},
+	{Key: "beacon", Name: "beacon (varied)", Only: "beacon", Event: "event"},
+	{Key: "ble", Name: "ble (varied)", Only: "ble", Event: "sighting"},
+	{Key: mixKey, Name: "realistic mix", Event: "event"},
+}
+
+// mixKey is the workload of the whole traffic mix. Its figures are those of
+// the maximum-throughput runs of the reference gateway and the fasthttp
+// ceiling, which run that traffic already: no extra runs.
+const mixKey = "mix"
+
+func workloadKeys() []string {
+	keys := make([]string, len(workloads))
+	for i, w := range workloads {
+		keys[i] = w.Key
+	}
+	return keys
+}
+
+func workloadByKey(key string) (workload, bool) {
+	for _, w := range workloads {
+		if w.Key == key {
+			return w, true
+		}
+	}
+	return workload{}, false
+}
+
+// parseWorkloads reads -workloads: "all", "none" (or empty), or keys
+// separated by commas. The result is in the canonical order, without
+// repeats.
+func parseWorkloads(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "all":
+		return workloadKeys(), nil
+	case "", "none":
+		return nil, nil
+	}
+	want := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if _, ok := workloadByKey(f); !ok {
+			return nil, fmt.Errorf("unknown workload %q; known: all, none, %s", f, strings.Join(workloadKeys(), ", "))
+		}
+		want[f] = true
+	}
+	var out []string
+	for _, k := range workloadKeys() {
+		if want[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// mix returns the loadgen -mix value for w on top of the run's base mix:
+// the base's seed and forwarded share stay.
+func (w workload) mix(base string) string {
+	m := base
+	if w.Only != "" {
+		m += ",only=" + w.Only
+	}
+	if w.Full {
+		m += ",full=1"
+	}
+	return m
+}
+
+// WorkloadResult is one workload's figures on the reference gateway and the
+// fasthttp ceiling.
+type WorkloadResult struct {
+	Key, Name, Event string
+	Mix              string // loadgen -mix
+	Distinct         int    // loadgen -distinct; 0 for its default
+	// FromMax: the figures are those of the maximum-throughput runs.
+	FromMax          bool
+	Gateway, Ceiling WorkloadRun
+}
+
+// WorkloadRun is one closed-loop run of a workload.
+type WorkloadRun struct {
+	Result *loadgen.Result // nil when not measured
+	Wait   float64         // as TargetResult.MaxWait
+	Err    string
+}
+
+// cpuPerRequest returns the server CPU µs per request, or 0 if unknown.
+func (w WorkloadRun) cpuPerRequest() float64 {
+	if w.Result == nil || w.Result.Server == nil {
+		return 0
+	}
+	return w.Result.Server.CPUMicrosPerRequest
+}
+
+// CPURatio is the ceiling's CPU per request divided by the gateway's: the
+// share of the ceiling's efficiency the gateway reaches (1 = as cheap as
+// bare fasthttp). 0 when either is unknown.
+func (w *WorkloadResult) CPURatio() float64 {
+	g, c := w.Gateway.cpuPerRequest(), w.Ceiling.cpuPerRequest()
+	if g <= 0 || c <= 0 {
+		return 0
+	}
+	return c / g
+}
+
+// workloadPhase runs the selected workloads, other than the mix, against
+// each server in turn (all workloads on one process, the gateway with a
+// spool of its own), and takes the mix from the maximum-throughput runs.
+// gateway is nil when the gateway was not built. Failures are recorded in
+// the results.
+func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling target, rep *Report) []*WorkloadResult {
+	var out []*WorkloadResult
+	var runs []int // indexes into out of the workloads that need runs
+	for _, key := range r.o.Workloads {
+		w, ok := workloadByKey(key)
+		if !ok {
+			continue // Options are checked by the command; a library caller gets what is known
+		}
+		wr := &WorkloadResult{Key: w.Key, Name: w.Name, Event: w.Event, Mix: w.mix(r.o.Mix), Distinct: w.Distinct}
+		out = append(out, wr)
+		if w.Key == mixKey {
+			wr.FromMax = true
+			wr.Gateway = WorkloadRun{Err: "no gateway durability"}
+			if len(r.o.Durabilities) > 0 {
+				wr.Gateway = fromMax(rep, gatewayName(r.o.Durabilities[0]))
+			}
+			wr.Ceiling = fromMax(rep, nameCeiling)
+			continue
+		}
+		runs = append(runs, len(out)-1)
+	}
+	if len(runs) == 0 {
+		return out
+	}
+	type side struct {
+		t    target
+		pick func(*WorkloadResult) *WorkloadRun
+	}
+	sides := []side{{ceiling, func(w *WorkloadResult) *WorkloadRun { return &w.Ceiling }}}
+	if gateway != nil {
+		sides = slices.Insert(sides, 0, side{*gateway, func(w *WorkloadResult) *WorkloadRun { return &w.Gateway }})
+	} else {
+		for _, i := range runs {
+			out[i].Gateway.Err = "gateway not built"
+		}
+	}
+	for _, s := range sides {
+		fmt.Fprintf(r.log, "compare: workloads on %s\n", s.t.name)
+		srv, err := r.start(ctx, s.t)
+		if err != nil {
+			for _, i := range runs {
+				s.pick(out[i]).Err = err.Error()
+			}
+			continue
+		}
+		for _, i := range runs {
+			wr, run := out[i], s.pick(out[i])
+			if srv.exited() || ctx.Err() != nil {
+				run.Err = "not run: the server had exited or the run was interrupted"
+				continue
+			}
+			res, wait, err := r.run(ctx, srv, load{mode: "closed", warmup: r.o.WorkWarmup, duration: r.o.WorkDuration, mix: wr.Mix, distinct: wr.Distinct})
+			run.Result, run.Wait = res, wait
+			if err != nil {
+				run.Err = err.Error()
+				fmt.Fprintf(r.log, "compare:   %s: %v\n", wr.Name, firstLine(err.Error()))
+				continue
+			}
+			fmt.Fprintf(r.log, "compare:   %-20s %s req/s, %.2f CPU µs/request, %.2f CPU µs/%s\n", wr.Name,
+				loadgen.Group(res.Throughput, 0), run.cpuPerRequest(), serverPerEvent(res), wr.Event)
+		}
+		if err := srv.stop(); err != nil {
+			for _, i := range runs {
+				if run := s.pick(out[i]); run.Err == "" {
+					run.Err = err.Error()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// fromMax returns the closed-loop run of the named target of the main phase.
+func fromMax(rep *Report, name string) WorkloadRun {
+	t := rep.target(name)
+	switch {
+	case t == nil:
+		return WorkloadRun{Err: name + " not measured"}
+	case t.Max == nil:
+		return WorkloadRun{Err: firstLine(t.Err)}
+	}
+	return WorkloadRun{Result: t.Max, Wait: t.MaxWait}
+}
+
+func serverPerEvent(r *loadgen.Result) float64 {
+	if r == nil || r.Server == nil {
+		return 0
+	}
+	return r.Server.CPUMicrosPerEvent
+}
+
+// Goal is one target of issue 21 with what this run measured.
+type Goal struct {
+	Name     string
+	Value    float64 // measured, valid when Measured
+	Measured bool
+	Target   float64
+	AtMost   bool   // the target is an upper bound; otherwise a lower bound
+	Unit     string // "" for a ratio, "µs"
+}
+
+// Met reports whether the measured value reaches the target.
+func (g Goal) Met() bool {
+	if !g.Measured {
+		return false
+	}
+	if g.AtMost {
+		return g.Value <= g.Target
+	}
+	return g.Value >= g.Target
+}
+
+func (g Goal) format(v float64) string {
+	switch {
+	case g.Unit == "":
+		return fmt.Sprintf("%.2f", v)
+	case v >= 100:
+		return num(v) + " " + g.Unit
+	}
+	return fmt.Sprintf("%.2f %s", v, g.Unit)
+}
+
+func (g Goal) measured() string {
+	if !g.Measured {
+		return "not measured"
+	}
+	return g.format(g.Value)
+}
+
+func (g Goal) target() string {
+	if g.AtMost {
+		return "≤ " + g.format(g.Target)
+	}
+	return "≥ " + g.format(g.Target)
+}
+
+func (g Goal) verdict() string {
+	switch {
+	case !g.Measured:
+		return ""
+	case g.Met():
+		return "met"
+	}
+	return "not met"
+}
+
+// Goals returns the targets of issue 21 with this run's figures: CPU per
+// request against the ceiling on the single pixel, beacons and the
+// realistic mix; gateway CPU per BLE sighting; the reference gateway's p99
+// and longest request at 50 % of its maximum. Nil when neither the
+// workloads phase nor a 50 % level ran.
+func (r *Report) Goals() []Goal {
+	var goals []Goal
+	ratio := func(key, name string, target float64) {
+		g := Goal{Name: name, Target: target}
+		if w := r.workload(key); w != nil {
+			g.Value = w.CPURatio()
+			g.Measured = g.Value > 0
+		}
+		goals = append(goals, g)
+	}
+	if len(r.Workloads) > 0 {
+		ratio("pixel-one", "single pixel: ceiling / gateway CPU per request", 0.75)
+		ratio("beacon", "beacon (varied): ceiling / gateway CPU per request", 0.75)
+		ratio(mixKey, "realistic mix: ceiling / gateway CPU per request", 0.50)
+		g := Goal{Name: "BLE: gateway CPU per sighting", Target: 1.5, AtMost: true, Unit: "µs"}
+		if w := r.workload("ble"); w != nil {
+			g.Value = serverPerEvent(w.Gateway.Result)
+			g.Measured = g.Value > 0
+		}
+		goals = append(goals, g)
+	}
+	var at50 *loadgen.Result
+	if len(r.Options.Durabilities) > 0 {
+		at50 = r.target(gatewayName(r.Options.Durabilities[0])).level(50)
+	}
+	if at50 == nil && !slices.Contains(r.Options.Levels, 50) {
+		return goals
+	}
+	p99 := Goal{Name: "gateway p99 at 50 % of its max", Target: 1000, AtMost: true, Unit: "µs"}
+	longest := Goal{Name: "gateway longest request at 50 % of its max", Target: 2000, AtMost: true, Unit: "µs"}
+	if at50 != nil && at50.Latency.Count > 0 {
+		p99.Value, p99.Measured = at50.Latency.P99, true
+		longest.Value, longest.Measured = at50.Latency.Max, true
+	}
+	return append(goals, p99, longest)
+}
+
+func (r *Report) workload(key string) *WorkloadResult {
+	for _, w := range r.Workloads {
+		if w.Key == key {
+			return w
+		}
+	}
+	return nil
+}
+
+// appendWorkloads writes the "Per workload" section.
+func (r *Report) appendWorkloads(b *bytes.Buffer) {
+	if len(r.Workloads) == 0 {
+		return
+	}
+	o := r.Options
+	ref := "the reference gateway"
+	if len(o.Durabilities) > 0 {
+		ref = gatewayName(o.Durabilities[0])
+	}
+	b.WriteString("## Per workload\n\n")
+	fmt.Fprintf(b, "Closed loop, %d connections, %v after %v warm-up, against %s and %s, each endpoint alone (no malformed requests, no bots; the realistic mix is the whole traffic). "+
+		"*ratio* is the ceiling's server CPU per request divided by the gateway's. CPU µs per event divides by the events of requests answered 2xx (BLE: sightings). "+
+		"Allocations are the gateway's; *CPU wait* (gateway / ceiling) as in the maximum-throughput table.\n\n",
+		o.Conns, o.WorkDuration, o.WorkWarmup, ref, nameCeiling)
+	b.WriteString("| workload | gateway req/s | ceiling req/s | gateway CPU µs/request | ceiling CPU µs/request | ratio ceiling / gateway | gateway CPU µs/event | allocs/request | CPU wait | note |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, w := range r.Workloads {
+		g, c := w.Gateway.Result, w.Ceiling.Result
+		perEvent, allocs := "—", "—"
+		if g != nil && g.Server != nil {
+			perEvent = fmt.Sprintf("%.2f", g.Server.CPUMicrosPerEvent)
+			if w.Event != "event" {
+				perEvent += " per " + w.Event
+			}
+			allocs = fmt.Sprintf("%.3f", g.Server.AllocsPerRequest)
+		}
+		ratio := "—"
+		if v := w.CPURatio(); v > 0 {
+			ratio = fmt.Sprintf("%.2f", v)
+		}
+		var notes []string
+		if w.FromMax { // statuses and saturation are in that table
+			notes = append(notes, "the maximum-throughput runs above")
+		} else {
+			notes = append(notes, runNotes("gateway", w.Gateway)...)
+			notes = append(notes, runNotes("ceiling", w.Ceiling)...)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", w.Name,
+			throughput(g), throughput(c), cpuCell(w.Gateway), cpuCell(w.Ceiling), ratio, perEvent, allocs,
+			runWait(w.Gateway), runWait(w.Ceiling), mdCell(strings.Join(notes, "; ")))
+	}
+	b.WriteString("\nTraffic (`loadgen` flags):\n\n")
+	for _, w := range r.Workloads {
+		d := ""
+		if w.Distinct > 0 {
+			d = fmt.Sprintf(" -distinct %d", w.Distinct)
+		}
+		fmt.Fprintf(b, "- %s: `-mix %s%s`\n", w.Name, w.Mix, d)
+	}
+	b.WriteString("\n")
+}
+
+// runNotes says what is wrong with one side of a workload: a failure,
+// answers other than 2xx, transport errors, a saturated load generator.
+func runNotes(side string, w WorkloadRun) []string {
+	if w.Result == nil {
+		if w.Err == "" {
+			return nil
+		}
+		return []string{side + " failed: " + firstLine(w.Err)}
+	}
+	var notes []string
+	if w.Err != "" {
+		notes = append(notes, side+": "+firstLine(w.Err))
+	}
+	var ok int64
+	for code, n := range w.Result.Status {
+		if strings.HasPrefix(code, "2") {
+			ok += n
+		}
+	}
+	if ok < w.Result.Completed {
+		notes = append(notes, side+" answered "+statusShares(w.Result))
+	}
+	if len(w.Result.Errors) > 0 {
+		notes = append(notes, side+" errors "+errorsCell(w.Result))
+	}
+	if clientBound(w.Result) {
+		notes = append(notes, side+": load generator saturated, req/s a lower bound")
+	}
+	return notes
+}
+
+func throughput(r *loadgen.Result) string {
+	if r == nil {
+		return "—"
+	}
+	return loadgen.Group(r.Throughput, 0)
+}
+
+func cpuCell(w WorkloadRun) string {
+	if v := w.cpuPerRequest(); v > 0 {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return "—"
+}
+
+func runWait(w WorkloadRun) string {
+	if w.Result == nil {
+		return "—"
+	}
+	return wait(w.Wait)
+}
+
+// firstLine returns the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
