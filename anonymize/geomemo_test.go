@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,10 @@ func TestGeoMemo(t *testing.T) {
 	if sc.geo.engine != en.id || !strings.Contains(string(sc.geo.json), `"GB"`) {
 		putScratch(sc)
 		t.Fatalf("memo after a record: engine %d, %q; want engine %d and the GB member", sc.geo.engine, sc.geo.json, en.id)
+	}
+	if strings.Contains(fmt.Sprintf("%+v %s", sc.geo, sc.geo.json), "81.2.69") {
+		putScratch(sc)
+		t.Fatalf("the memo keeps the client address: %+v", sc.geo)
 	}
 	sc.geo.json = []byte(`,"geo":{"country":"ZZ"}`)
 	putScratch(sc)

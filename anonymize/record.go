@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"time"
@@ -369,14 +370,25 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy, m *geoMemo) 
 	// it, so an unchanged count later means this lookup's database is
 	// still the current one.
 	gen := en.geo.Reloads()
-	if m.engine == en.id && m.gen == gen && m.addr == lookup && m.level == p.geoLevel && m.grid == p.grid {
+	var kb [17]byte // the address, and whether it is IPv4 (As16 maps it)
+	a16 := lookup.As16()
+	copy(kb[:], a16[:])
+	if lookup.Is4() {
+		kb[16] = 1
+	}
+	key := maphash.Bytes(geoMemoSeed, kb[:])
+	if m.engine == en.id && m.gen == gen && m.addr == key && m.level == p.geoLevel && m.grid == p.grid {
 		return append(dst, m.json...)
 	}
 	mark := len(dst)
 	dst = en.lookupGeo(dst, lookup, p)
-	*m = geoMemo{engine: en.id, gen: gen, addr: lookup, level: p.geoLevel, grid: p.grid, json: append(m.json[:0], dst[mark:]...)}
+	*m = geoMemo{engine: en.id, gen: gen, addr: key, level: p.geoLevel, grid: p.grid, json: append(m.json[:0], dst[mark:]...)}
 	return dst
 }
+
+// geoMemoSeed keys the address hashes geoMemo keeps: random per process, so
+// a hash kept in memory does not give the address back by a lookup table.
+var geoMemoSeed = maphash.MakeSeed()
 
 // lookupGeo appends the "geo" member for address lookup, or nothing when
 // the database knows nothing of it at the policy's level.
@@ -399,12 +411,14 @@ func (en *Engine) lookupGeo(dst []byte, lookup netip.Addr, p *policy) []byte {
 // the database's memory or a pointer, so it keeps no replaced engine or
 // database alive, and it is used only by the engine that made it while the
 // database that answered is still current (its reload count). Scratches
-// are shared by the engines of successive configs. Like the engine's
-// caches it holds request data in memory only.
+// are shared by the engines of successive configs and outlive requests, so
+// the address is kept as a keyed 64-bit hash, not as it came: two
+// addresses alike in it (odds of 2^-64 between consecutive lookups) would
+// share a location, no worse than a database's own error.
 type geoMemo struct {
 	engine uint64 // Engine.id; 0: empty
 	gen    uint64
-	addr   netip.Addr
+	addr   uint64 // maphash of the lookup address under geoMemoSeed
 	level  geo.Level
 	grid   float64
 	json   []byte

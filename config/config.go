@@ -51,8 +51,8 @@ type Server struct {
 	// admin_token_file's token as "Authorization: Bearer TOKEN".
 	Admin string `yaml:"admin"`
 	// Longest time to read one request, headers and body (100ms..5m).
-	// Timeouts are armed coarsely: they fire never early and at most a
-	// quarter of the timeout (at most 250ms) late.
+	// Timeouts are armed coarsely: they fire never early and at most
+	// 250ms late.
 	ReadTimeout Duration `yaml:"read_timeout"`
 	// Longest time to write one response (100ms..5m).
 	WriteTimeout Duration `yaml:"write_timeout"`

@@ -197,3 +197,25 @@ func TestServeBehindProxyAllocs(t *testing.T) {
 	f("xff-duplicates", "", rawRequest("GET", "/p.gif?site=s", nil, "X-Forwarded-For", "6.6.6.6, garbage", "X-Forwarded-For", "[2001:db8::7]:443, 10.0.0.9", "Forwarded", "for=7.7.7.7"), "2001:db8::7")
 	f("forwarded", "Forwarded", rawRequest("GET", "/p.gif?site=s", nil, "Forwarded", `for="[2001:db8::6]:1"`, "Forwarded", `for=198.51.100.7;proto=https, for="10.2.2.2:80"`), "198.51.100.7")
 }
+
+// TestAssignQueryEncodedAllocs: percent-encoded keys and short-field values
+// longer than their stack buffers raw but not unescaped are unescaped
+// without allocating (the room made is the unescaped length).
+func TestAssignQueryEncodedAllocs(t *testing.T) {
+	e := queryEvent()
+	for _, q := range []string{
+		"site=s&p." + strings.Repeat("%D0%B0", 30) + "=1",   // a 60-byte name, 182 bytes raw
+		"site=s&event=" + strings.Repeat("%41", 100) + "x", // 101 bytes, 301 raw
+	} {
+		raw := []byte(q)
+		if p := assignQuery(e, raw); p.bad() {
+			t.Fatalf("%.40q: rejected %v", q, p)
+		}
+		if n := testing.AllocsPerRun(100, func() {
+			e.Reset()
+			assignQuery(e, raw)
+		}); n != 0 {
+			t.Errorf("%.40q: %v allocs per query; want 0", q, n)
+		}
+	}
+}

@@ -258,9 +258,12 @@ type limitedConn struct {
 	closeOnce sync.Once
 }
 
-// Read marks the connection idle while it waits for a new request.
+// Read marks the connection idle while it waits for a new request. A Read
+// resumed while idle (coarseConn retries one when an early armed deadline
+// fires) keeps the moment the connection turned idle, so it does not look
+// newer than connections that turned idle after it.
 func (c *limitedConn) Read(b []byte) (int, error) {
-	if c.responded.Load() {
+	if c.responded.Load() && c.idleSince.Load() == 0 {
 		c.idleSince.Store(c.l.seq.Add(1))
 	}
 	n, err := c.Conn.Read(b)

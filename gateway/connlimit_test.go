@@ -175,3 +175,47 @@ func waitIdle(t *testing.T, ll *LimitedListener, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestShedOldestIdleAfterResumedRead: a connection whose early armed read
+// deadline fired during its idle wait (coarseConn resumes the Read) keeps
+// the moment it turned idle, so at the cap it is still the one shed, not a
+// connection that turned idle after it.
+func TestShedOldestIdleAfterResumedRead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll := NewLimitedListener(ln, 2, prometheus.NewRegistry())
+	g := New(Settings{}, nil)
+	// Reads armed at 200 ms plus a 50 ms slack; the idle wait (60 s) is
+	// left to them and resumed when they fire.
+	srv := g.NewServer(ServerOptions{MaxConns: 2, ReadTimeout: 200 * time.Millisecond})
+	go srv.Serve(g.Listener(ll))
+	t.Cleanup(func() { srv.Shutdown() })
+	addr := ln.Addr().String()
+
+	a, b := dial(t, addr), dial(t, addr)
+	if st, err := a.pixel(5 * time.Second); err != nil || st != 200 {
+		t.Fatalf("a: %d %v", st, err)
+	}
+	waitIdle(t, ll, 1)
+	time.Sleep(100 * time.Millisecond)
+	if st, err := b.pixel(5 * time.Second); err != nil || st != 200 {
+		t.Fatalf("b: %d %v", st, err)
+	}
+	waitIdle(t, ll, 2)
+	// a's armed deadline fires about 250 ms after its request and its
+	// Read is resumed; b's fires about 100 ms later. Between the two, a
+	// new connection sheds the oldest idle one: a.
+	time.Sleep(200 * time.Millisecond)
+	c := dial(t, addr)
+	if st, err := c.pixel(5 * time.Second); err != nil || st != 200 {
+		t.Fatalf("third connection at the cap: %d %v", st, err)
+	}
+	if _, err := a.pixel(2 * time.Second); err == nil {
+		t.Fatal("a, idle longest, is still open")
+	}
+	if st, err := b.pixel(2 * time.Second); err != nil || st != 200 {
+		t.Fatalf("b, idle after a, was closed: %d %v", st, err)
+	}
+}

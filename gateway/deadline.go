@@ -22,17 +22,21 @@ const maxDeadlineSlack = 250 * time.Millisecond
 // nearly all of them can be skipped:
 //
 //   - A deadline is armed only when the one on the socket would fire more
-//     than its slack after the requested time (or none is armed); it is then
-//     armed at the requested time plus the slack. So a timeout fires at
-//     most maxDeadlineSlack late.
+//     than the slack it was armed with after the requested time (or none is
+//     armed); it is then armed at the requested time plus a slack of a
+//     quarter of its timeout, at most maxDeadlineSlack. So a timeout fires
+//     at most maxDeadlineSlack late (a quarter of the timeout while the
+//     timeouts set stay alike, as fasthttp's do).
 //   - A later deadline (the 60 s idle wait after a 5 s read) leaves the
 //     earlier one armed. When that one fires before the requested time, the
 //     connection's Read or Write sees the timeout, re-arms at the requested
 //     time and retries (rearm), so no timeout fires early.
 //
 // Go's net.Conn deadlines may be extended after they fired: the connection
-// stays usable. The mutex makes Set*Deadline from another goroutine (to
-// cancel a blocked Read) work as on a plain connection.
+// stays usable. The mutex makes Set*Deadline safe from another goroutine,
+// but a deadline set to cancel a blocked Read (time.Now()) takes effect
+// only within the slack of the one armed: nothing here cancels reads that
+// way, and neither does fasthttp.
 type coarseDeadline struct {
 	mu    sync.Mutex
 	want  time.Time     // the deadline asked for; zero: none

@@ -126,10 +126,16 @@ func indexQueryEscape(b []byte) int {
 // bytes after a '%' at the very end.
 //
 // An encoded URL has an escape every few bytes, so the output is written
-// by index into room made once, not appended run by run.
+// by index into room made once, not appended run by run. The room is
+// len(src) when dst has it (unescaping never lengthens), else exactly the
+// unescaped length, so that a stack buffer that fits the result is used.
 func appendQueryUnescaped(dst, src []byte) []byte {
 	n := len(dst)
-	dst = slices.Grow(dst, len(src))[:n+len(src)] // unescaping never lengthens
+	need := len(src)
+	if cap(dst)-n < need {
+		need = queryUnescapedLen(src)
+	}
+	dst = slices.Grow(dst, need)[:n+need]
 	w := n
 	for r := 0; r < len(src); {
 		c := src[r]
@@ -153,6 +159,19 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 		r++
 	}
 	return dst[:w]
+}
+
+// queryUnescapedLen is the length of src unescaped by appendQueryUnescaped:
+// each %XX with two hex digits before the last two bytes is one byte.
+func queryUnescapedLen(src []byte) int {
+	n := len(src)
+	for r := 0; r+2 < len(src); r++ {
+		if src[r] == '%' && unhexTable[src[r+1]]|unhexTable[src[r+2]] < 16 {
+			n -= 2
+			r += 2
+		}
+	}
+	return n
 }
 
 // unhexTable maps a hex digit to its value and any other byte to 0xff.

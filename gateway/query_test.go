@@ -159,6 +159,9 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 		if string(got) != string(want) {
 			t.Fatalf("appendQueryUnescaped(%q, %q) = %q; the reference writes %q", prefix, s, got, want)
 		}
+		if n := queryUnescapedLen(s); n != len(got)-len(prefix) {
+			t.Fatalf("queryUnescapedLen(%q) = %d; unescaped it is %d bytes", s, n, len(got)-len(prefix))
+		}
 	})
 }
 
