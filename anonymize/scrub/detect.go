@@ -158,7 +158,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindMAC
 			}
 			if e := matchIPv6(b, i); e > 0 {
-				return i, e, KindIP
+				return addressRunStart(b, from, i), e, KindIP
 			}
 		}
 		if digit && cl&cLetter != 0 && i+8 < len(b) && class[b[i+1]]&cLetter != 0 {

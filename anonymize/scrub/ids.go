@@ -102,6 +102,23 @@ func matchIPv6(b []byte, i int) int {
 	return p
 }
 
+// addressRunStart returns where the span of an IPv6 address matched at i
+// begins: at i, or earlier when hex digits and colons run up to i from a
+// word boundary ("00:0::0::0:00" matches at its third group; the whole run
+// is replaced). Leaving such a prefix would not be stable: "00:0::" before
+// the marker reads as an address on a second pass. A run glued to a word
+// ("ip:", "g12:") stays, and so does anything before from.
+func addressRunStart(b []byte, from, i int) int {
+	s := i
+	for s > from && i-s < 45 && (isHex(b[s-1]) || b[s-1] == ':') {
+		s--
+	}
+	if s > from && class[b[s-1]]&cAlnum != 0 {
+		return i
+	}
+	return s
+}
+
 // matchMAC returns the end of a MAC address at i: six pairs of hex digits
 // separated by ':' or '-', three quads separated by '.', or 12 hex digits
 // with both letters and at least two digits; or 0.

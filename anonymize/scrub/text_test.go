@@ -93,6 +93,10 @@ func TestAppendText(t *testing.T) {
 	// A run of three or more colons starts no address (found by FuzzAppendText:
 	// "::0:00" matched inside it, and the second pass then took the rest).
 	f("00:0:00:0::::0:00", "00:0:00:0::::0:00", "none")
+	// An address found inside a run of groups takes the run with it: the
+	// prefix left would read as an address on a second pass.
+	f("00:0::0::0:00 x", "[ip] x", "ip")
+	f("g12:fe80::1", "g12:[ip]", "ip")
 	f("Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "none")
 	f("mac 00:1A:2B:3C:4D:5E, 00-1a-2b-3c-4d-5e, 001a.2b3c.4d5e, 001a2b3c4d5e", "mac [mac], [mac], [mac], [mac]", "mac")
 	f("ids 12345678Z X1234567L AB 12 34 56 C RSSMRA85T10A562S", "ids [id] [id] [id] [id]", "national_id")
