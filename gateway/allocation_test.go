@@ -204,7 +204,7 @@ func TestServeBehindProxyAllocs(t *testing.T) {
 func TestAssignQueryEncodedAllocs(t *testing.T) {
 	e := queryEvent()
 	for _, q := range []string{
-		"site=s&p." + strings.Repeat("%D0%B0", 30) + "=1",   // a 60-byte name, 182 bytes raw
+		"site=s&p." + strings.Repeat("%D0%B0", 30) + "=1",  // a 60-byte name, 182 bytes raw
 		"site=s&event=" + strings.Repeat("%41", 100) + "x", // 101 bytes, 301 raw
 	} {
 		raw := []byte(q)
