@@ -1,6 +1,9 @@
 package scrub
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+)
 
 // AppendText appends text to dst with each personal-data span replaced by
 // its marker ("[email]", "[phone]", "[card]", "[iban]", "[token]") and
@@ -10,7 +13,35 @@ import "slices"
 // hold personal data. dst must not overlap text; its spare capacity is used
 // as scratch, as in [Cleaner.AppendURL]. Valid UTF-8 in gives valid UTF-8
 // out: spans start and end at ASCII bytes.
+//
+// Cleaning cleaned text changes nothing: a marker changes what the bytes
+// around it read as (an e-mail whose domain ran into a token ends at the
+// marker), so text in which something was found is cleaned again, until a
+// pass changes nothing.
 func (c *Cleaner) AppendText(dst, text []byte) ([]byte, Found) {
+	start := len(dst)
+	dst, found := c.appendTextOnce(dst, text)
+	for pass := 1; found != 0 && pass < maxTextPasses; pass++ {
+		// The next pass writes after this one's output and reads it where
+		// it is (a reallocation leaves it readable), then takes its place.
+		end := len(dst)
+		var f Found
+		dst, f = c.appendTextOnce(dst, dst[start:end])
+		if bytes.Equal(dst[end:], dst[start:end]) {
+			return dst[:end], found
+		}
+		found |= f
+		dst = append(dst[:start], dst[end:]...)
+	}
+	return dst, found
+}
+
+// maxTextPasses bounds AppendText's passes. Each pass that changes the text
+// replaces more of it; two are the most seen (FuzzAppendText).
+const maxTextPasses = 4
+
+// appendTextOnce is one pass of AppendText.
+func (c *Cleaner) appendTextOnce(dst, text []byte) ([]byte, Found) {
 	dst = slices.Grow(dst, len(text)+16)
 	var found Found
 	plain := 0 // start of the text not yet written
