@@ -104,7 +104,8 @@ type target struct {
 	name     string
 	argv     func(listen, admin string) []string
 	gateway  bool
-	ownLevel bool // open-loop levels relative to its own maximum, not the reference
+	ownLevel bool   // open-loop levels relative to its own maximum, not the reference
+	dataDir  string // the gateway's -data directory; "" for the ceilings
 }
 
 // Run performs the comparison, logging progress to log, and returns the
@@ -152,7 +153,7 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	gatewayTarget := func(d, dataDir string) target {
 		cfgPath := filepath.Join(tmp, "beacongate-"+d+".yaml")
 		return target{
-			name: gatewayName(d), gateway: true,
+			name: gatewayName(d), gateway: true, dataDir: dataDir,
 			argv: func(listen, admin string) []string {
 				return append([]string{gatewayBin, "-listen", listen, "-admin", admin, "-data", dataDir, "-config", cfgPath}, o.GatewayArgs...)
 			},

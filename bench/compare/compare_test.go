@@ -58,7 +58,18 @@ func fake(args []string) int {
 			fmt.Fprintf(os.Stderr, "fake gateway: bad config %q: %v\n", b, err)
 			return 3
 		}
+		// The workload phase starts each workload on an empty spool: a
+		// process finding the marker of an earlier one refuses to start.
+		if strings.Contains(filepath.Base(*data), "work-") {
+			if _, err := os.Stat(filepath.Join(*data, "used")); err == nil {
+				fmt.Fprintln(os.Stderr, "fake gateway: the workload's data directory holds an earlier workload's spool")
+				return 4
+			}
+		}
 		if err := os.MkdirAll(*data, 0o755); err != nil {
+			return 3
+		}
+		if err := os.WriteFile(filepath.Join(*data, "used"), nil, 0o644); err != nil {
 			return 3
 		}
 	}

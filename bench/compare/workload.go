@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -139,7 +140,7 @@ func (w *WorkloadResult) CPURatio() float64 {
 }
 
 // workloadPhase runs the selected workloads, other than the mix, against
-// each server in turn (all workloads on one process, the gateway with a
+// each server in turn (a fresh process per workload, the gateway with a
 // spool of its own), and takes the mix from the maximum-throughput runs.
 // gateway is nil when the gateway was not built. Failures are recorded in
 // the results.
@@ -179,23 +180,35 @@ func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling tar
 			out[i].Gateway.Err = "gateway not built"
 		}
 	}
+	// Each workload gets a fresh process: a gateway's spool and shipper
+	// would otherwise still be working off the previous workload's backlog
+	// while the next one is measured.
 	for _, s := range sides {
 		fmt.Fprintf(r.log, "compare: workloads on %s\n", s.t.name)
-		srv, err := r.start(ctx, s.t)
-		if err != nil {
-			for _, i := range runs {
-				s.pick(out[i]).Err = err.Error()
-			}
-			continue
-		}
 		for _, i := range runs {
 			wr, run := out[i], s.pick(out[i])
-			if srv.exited() || ctx.Err() != nil {
-				run.Err = "not run: the server had exited or the run was interrupted"
+			if ctx.Err() != nil {
+				run.Err = "not run: the run was interrupted"
+				continue
+			}
+			if s.t.dataDir != "" {
+				// An empty spool: the previous workload's backlog is not
+				// shipped during this one.
+				if err := os.RemoveAll(s.t.dataDir); err != nil {
+					run.Err = err.Error()
+					continue
+				}
+			}
+			srv, err := r.start(ctx, s.t)
+			if err != nil {
+				run.Err = err.Error()
 				continue
 			}
 			res, wait, err := r.run(ctx, srv, load{mode: "closed", warmup: r.o.WorkWarmup, duration: r.o.WorkDuration, mix: wr.Mix, distinct: wr.Distinct})
 			run.Result, run.Wait = res, wait
+			if stopErr := srv.stop(); err == nil && stopErr != nil {
+				err = stopErr
+			}
 			if err != nil {
 				run.Err = err.Error()
 				fmt.Fprintf(r.log, "compare:   %s: %v\n", wr.Name, firstLine(err.Error()))
@@ -203,13 +216,6 @@ func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling tar
 			}
 			fmt.Fprintf(r.log, "compare:   %-20s %s req/s, %.2f CPU µs/request, %.2f CPU µs/%s\n", wr.Name,
 				loadgen.Group(res.Throughput, 0), run.cpuPerRequest(), serverPerEvent(res), wr.Event)
-		}
-		if err := srv.stop(); err != nil {
-			for _, i := range runs {
-				if run := s.pick(out[i]); run.Err == "" {
-					run.Err = err.Error()
-				}
-			}
 		}
 	}
 	return out
