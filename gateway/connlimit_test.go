@@ -13,17 +13,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// startLimited serves a Gateway through a LimitedListener of maxConns on a
-// real loopback listener.
-func startLimited(t *testing.T, maxConns int) (*LimitedListener, string) {
+// startLimited serves a Gateway with o through a LimitedListener of
+// o.MaxConns on a real loopback listener, wrapped by Gateway.Listener as
+// the server does.
+func startLimited(t *testing.T, o ServerOptions) (*LimitedListener, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ll := NewLimitedListener(ln, maxConns, prometheus.NewRegistry())
-	srv := New(Settings{}, nil).NewServer(ServerOptions{MaxConns: maxConns})
-	go srv.Serve(ll)
+	ll := NewLimitedListener(ln, o.MaxConns, prometheus.NewRegistry())
+	g := New(Settings{}, nil)
+	srv := g.NewServer(o)
+	go srv.Serve(g.Listener(ll))
 	t.Cleanup(func() { srv.Shutdown() })
 	return ll, ln.Addr().String()
 }
@@ -63,7 +65,7 @@ func (k *keepAlive) pixel(timeout time.Duration) (int, error) {
 // TestLimitedListenerShedsOldestIdle: at the cap, a new connection is served
 // and the connection idle longest is closed to make room.
 func TestLimitedListenerShedsOldestIdle(t *testing.T) {
-	ll, addr := startLimited(t, 2)
+	ll, addr := startLimited(t, ServerOptions{MaxConns: 2})
 	a, b := dial(t, addr), dial(t, addr)
 	for i, k := range []*keepAlive{a, b} {
 		if st, err := k.pixel(5 * time.Second); err != nil || st != 200 {
@@ -96,7 +98,7 @@ func TestLimitedListenerShedsOldestIdle(t *testing.T) {
 // TestLimitedListenerWaitsForBusy: connections in the middle of a request
 // are never closed for room; a new one waits until one closes.
 func TestLimitedListenerWaitsForBusy(t *testing.T) {
-	ll, addr := startLimited(t, 2)
+	ll, addr := startLimited(t, ServerOptions{MaxConns: 2})
 	a, b := dial(t, addr), dial(t, addr)
 	// Half a request each: busy, not idle.
 	for _, k := range []*keepAlive{a, b} {
@@ -181,18 +183,9 @@ func waitIdle(t *testing.T, ll *LimitedListener, n int) {
 // the moment it turned idle, so at the cap it is still the one shed, not a
 // connection that turned idle after it.
 func TestShedOldestIdleAfterResumedRead(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ll := NewLimitedListener(ln, 2, prometheus.NewRegistry())
-	g := New(Settings{}, nil)
 	// Reads armed at 200 ms plus a 50 ms slack; the idle wait (60 s) is
 	// left to them and resumed when they fire.
-	srv := g.NewServer(ServerOptions{MaxConns: 2, ReadTimeout: 200 * time.Millisecond})
-	go srv.Serve(g.Listener(ll))
-	t.Cleanup(func() { srv.Shutdown() })
-	addr := ln.Addr().String()
+	ll, addr := startLimited(t, ServerOptions{MaxConns: 2, ReadTimeout: 200 * time.Millisecond})
 
 	a, b := dial(t, addr), dial(t, addr)
 	if st, err := a.pixel(5 * time.Second); err != nil || st != 200 {

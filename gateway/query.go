@@ -174,13 +174,11 @@ func queryUnescapedLen(src []byte) int {
 	return n
 }
 
-// unhexTable maps a hex digit to its value and any other byte to 0xff.
+// unhexTable is unhex as a table: a hex digit's value, 16 for any other
+// byte, so hi|lo < 16 holds exactly when both are digits.
 var unhexTable = func() (t [256]byte) {
 	for c := range t {
 		t[c] = unhex(byte(c))
-		if t[c] > 15 {
-			t[c] = 0xff
-		}
 	}
 	return t
 }()
