@@ -26,22 +26,7 @@ func TestE2EAdPlatforms(t *testing.T) {
 	meta := contract.New(t, contract.Meta, "1234567890", tok)
 	ga := contract.New(t, contract.GA4, "G-E2ETEST1", tok)
 	tt := contract.New(t, contract.TikTok, "C4E2ETEST", tok)
-	// One bundle trusted by the child: the three servers' certificates.
-	var bundle []byte
-	for _, s := range []*contract.Server{meta, ga, tt} {
-		b, err := os.ReadFile(s.CertFile(t, dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bundle = append(bundle, b...)
-	}
-	certs := filepath.Join(dir, "ca.pem")
-	tokFile := filepath.Join(dir, "token")
-	for path, b := range map[string][]byte{certs: bundle, tokFile: []byte(tok + "\n")} {
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	certs, tokFile := writeContractFiles(t, dir, tok, meta, ga, tt)
 	retry := `, timeout: 5s, retry: {initial_backoff: 20ms, max_backoff: 300ms}}`
 	cfg := writeE2EConfig(t, dir, "ads.yaml", `consent:
   purposes: [analytics, ads]
@@ -176,4 +161,26 @@ destinations:
 			t.Errorf("%s: dead letter holds %s; want the record of %s alone", c.dest, b, c.eid)
 		}
 	}
+}
+
+// writeContractFiles writes, under dir, the one certificate bundle the
+// child trusts (the contract servers' certificates) and the token file,
+// and returns their paths.
+func writeContractFiles(t *testing.T, dir, tok string, servers ...*contract.Server) (certs, tokFile string) {
+	t.Helper()
+	var bundle []byte
+	for _, s := range servers {
+		b, err := os.ReadFile(s.CertFile(t, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bundle = append(bundle, b...)
+	}
+	certs, tokFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "token")
+	for path, b := range map[string][]byte{certs: bundle, tokFile: []byte(tok + "\n")} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certs, tokFile
 }

@@ -101,20 +101,7 @@ func TestE2EShopExampleAdPlatforms(t *testing.T) {
 	meta := contract.New(t, contract.Meta, "1234567890", tok)
 	ga := contract.New(t, contract.GA4, "G-ABC123DEF4", tok)
 	tt := contract.New(t, contract.TikTok, "CABCDEFGHIJKLMNOP", tok)
-	var bundle []byte
-	for _, s := range []*contract.Server{meta, ga, tt} {
-		b, err := os.ReadFile(s.CertFile(t, dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bundle = append(bundle, b...)
-	}
-	certs, tokFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "token")
-	for path, b := range map[string][]byte{certs: bundle, tokFile: []byte(tok + "\n")} {
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	certs, tokFile := writeContractFiles(t, dir, tok, meta, ga, tt)
 	partner := newBLESink(t)
 	out := filepath.Join(dir, "out")
 	retry := map[string]any{"initial_backoff": "20ms", "max_backoff": "300ms"}
