@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 
@@ -74,7 +76,7 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 	}
 	// Unescaped into the field (a plain copy without escapes): if it fails
 	// the checks, the request is rejected and the event never used.
-	*dst = appendQueryUnescaped((*dst)[:0], raw)
+	*dst = appendQueryUnescaped(roomFor((*dst)[:0], raw), raw)
 	r := reasonNone
 	if len(*dst) > limit {
 		r = reasonFieldTooLong
@@ -96,7 +98,7 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 	n := len(e.Props)
 	e.AddProp(key, nil, event.PropString)
 	pr := &e.Props[n]
-	pr.Value = appendQueryUnescaped(pr.Value[:0], raw)
+	pr.Value = appendQueryUnescaped(roomFor(pr.Value[:0], raw), raw)
 	if len(pr.Value) > maxPropValueLen {
 		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
@@ -105,6 +107,18 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 	}
 	pr.Type = textPropType(pr.Value)
 	return noProblem
+}
+
+// roomFor returns the empty field buffer b with room for raw unescaped as
+// it is long, so that appendQueryUnescaped never counts the unescaped
+// length first: a pooled event's buffer grown to the exact unescaped
+// length of an earlier value would make it count again for each longer
+// escaped one.
+func roomFor(b, raw []byte) []byte {
+	if cap(b) < len(raw) {
+		return slices.Grow(b, len(raw))
+	}
+	return b
 }
 
 // hasQueryEscape reports whether b holds a '%' or a '+'.
@@ -126,7 +140,8 @@ func indexQueryEscape(b []byte) int {
 // bytes after a '%' at the very end.
 //
 // An encoded URL has an escape every few bytes, so the output is written
-// by index into room made once, not appended run by run. The room is
+// by index into room made once, not appended run by run, and the runs
+// between escapes are found and copied eight bytes at a time. The room is
 // len(src) when dst has it (unescaping never lengthens), else exactly the
 // unescaped length, so that a stack buffer that fits the result is used.
 func appendQueryUnescaped(dst, src []byte) []byte {
@@ -136,8 +151,24 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 		need = queryUnescapedLen(src)
 	}
 	dst = slices.Grow(dst, need)[:n+need]
-	w := n
-	for r := 0; r < len(src); {
+	w, r := n, 0
+	for r < len(src) {
+		if r+8 <= len(src) && w+8 <= len(dst) {
+			// Store the next eight bytes as they are, then keep those
+			// before the first escape among them (the rest is written
+			// over, or cut off by the final length).
+			x := binary.LittleEndian.Uint64(src[r:])
+			binary.LittleEndian.PutUint64(dst[w:], x)
+			m := wordHasByte(x, '%') | wordHasByte(x, '+')
+			if m == 0 {
+				r += 8
+				w += 8
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			r += k
+			w += k
+		}
 		c := src[r]
 		switch c {
 		case '+':
@@ -159,6 +190,16 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 		r++
 	}
 	return dst[:w]
+}
+
+// wordHasByte returns a mask whose lowest set bit is the high bit of the
+// first byte (in little-endian order) of x equal to c, or 0 if none is.
+// Bits above the first match may be set spuriously (a borrow), so only the
+// lowest set bit may be used.
+func wordHasByte(x uint64, c byte) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (ones * uint64(c))
+	return (y - ones) &^ y & highs
 }
 
 // queryUnescapedLen is the length of src unescaped by appendQueryUnescaped:

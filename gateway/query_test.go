@@ -159,10 +159,36 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 		if string(got) != string(want) {
 			t.Fatalf("appendQueryUnescaped(%q, %q) = %q; the reference writes %q", prefix, s, got, want)
 		}
+		// With room for src as it is long, the eight-byte runs reach the
+		// end of src rather than stop at the exact unescaped length.
+		roomy := appendQueryUnescaped(append(make([]byte, 0, len(prefix)+len(s)), prefix...), s)
+		if string(roomy) != string(want) {
+			t.Fatalf("appendQueryUnescaped(%q, %q) with room = %q; the reference writes %q", prefix, s, roomy, want)
+		}
 		if n := queryUnescapedLen(s); n != len(got)-len(prefix) {
 			t.Fatalf("queryUnescapedLen(%q) = %d; unescaped it is %d bytes", s, n, len(got)-len(prefix))
 		}
 	})
+}
+
+// BenchmarkQueryUnescape unescapes the realistic pixel's encoded page URL
+// (~500 bytes, an escape every few bytes) into a buffer with room, as
+// assignQueryArg does into a pooled event: go test ./gateway -bench QueryUnescape.
+func BenchmarkQueryUnescape(b *testing.B) {
+	var raw []byte
+	for _, v := range strings.Split(strings.TrimPrefix(pixelURI(), "/p.gif?"), "&") {
+		if strings.HasPrefix(v, "url=") {
+			raw = []byte(strings.TrimPrefix(v, "url="))
+		}
+	}
+	if len(raw) == 0 {
+		b.Fatal("the pixel has no url")
+	}
+	dst := make([]byte, 0, len(raw))
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		dst = appendQueryUnescaped(dst[:0], raw)
+	}
 }
 
 // appendQueryUnescapedReference is appendQueryUnescaped as it was before
