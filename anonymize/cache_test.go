@@ -385,13 +385,15 @@ destinations:
 			t.Fatalf("sighting %d: cached %+v, uncached %+v\n%s\n%s", i, gres, wres, got, want)
 		}
 	}
+	// The other 39 are answered by the scratch's memos (memo.go) or, where
+	// another goroutine took the scratch meanwhile, by the caches.
 	c, _, _, tx := en.CachesStats()
-	if c != (CacheStats{Hits: 39, Misses: 1}) {
+	if c.Misses != 1 || c.Hits+c.Misses > 40 {
 		t.Fatalf("consent decided %d times for one request of 40 sightings (cache %+v); want once", c.Misses, c)
 	}
 	// site, event name, store, sensor: each scanned for the first sighting only
-	if tx != (CacheStats{Hits: 39 * 4, Misses: 4}) {
-		t.Fatalf("shared free text: cache %+v; want 4 misses, then hits", tx)
+	if tx.Misses != 4 || tx.Hits+tx.Misses > 40*4 {
+		t.Fatalf("shared free text: cache %+v; want 4 misses", tx)
 	}
 }
 
@@ -408,9 +410,29 @@ func TestCachesKeepNoPersonalData(t *testing.T) {
 		}
 	}
 	_, _, u, tx := en.CachesStats()
-	if u.Hits != 0 || tx.Hits == 0 {
-		t.Fatalf("url %+v, text %+v: the URLs were kept, or the clean site id was not", u, tx)
+	if u.Hits != 0 || tx.Misses == 0 {
+		t.Fatalf("url %+v, text %+v: the URLs were kept, or no text was looked up", u, tx)
 	}
+	keptSite := false
+	for i := range en.caches.text.shards {
+		for _, s := range en.caches.text.shards[i].slots {
+			keptSite = keptSite || s.hash != 0 && string(s.key) == string(e.Site)
+		}
+	}
+	if !keptSite {
+		t.Fatal("the clean site id was not kept in the text cache")
+	}
+	// Nor in a scratch's memo of the last texts.
+	scratches.mu.Lock()
+	for _, sc := range scratches.stack {
+		for _, s := range sc.text.slots {
+			if bytes.Contains(s.in, []byte(plantedEmail)) || bytes.Contains(s.out, []byte(plantedEmail)) {
+				scratches.mu.Unlock()
+				t.Fatalf("a scratch's text memo keeps personal data: %q", s.in)
+			}
+		}
+	}
+	scratches.mu.Unlock()
 	for _, c := range []*cache[scrub.Found]{en.caches.url, en.caches.text} {
 		for i := range c.shards {
 			for _, s := range c.shards[i].slots {

@@ -98,8 +98,13 @@ func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 	}
 	if c != nil && consentKeyLen(&e.Consent) <= consentCacheMaxKey {
 		key = appendConsentKey(kb[:0], &e.Consent)
-		if _, d, ok := c.get(nil, key); ok && (!d.timed || consent.DatesProblems(d.created, d.updated, now, en.tcMaxAge) == d.dateProblems) {
+		if d, ok := sc.consent.lookup(en.id, key, now, en.tcMaxAge); ok {
 			d.apply(res)
+			return
+		}
+		if _, d, ok := c.get(nil, key); ok && d.holdsAt(now, en.tcMaxAge) {
+			d.apply(res)
+			sc.consent.remember(en.id, key, &d)
 			return
 		}
 	}
@@ -124,6 +129,7 @@ func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 		d.dateProblems = consent.DatesProblems(d.created, d.updated, sc.sig.ReceivedAt, en.tcMaxAge)
 	}
 	c.put(key, nil, d)
+	sc.consent.remember(en.id, key, &d)
 }
 
 func (d *decision) apply(res *Result) {

@@ -136,6 +136,10 @@ type scratch struct {
 	memo idMemo
 	// geo is the last geo lookup made with this scratch.
 	geo geoMemo
+	// text and consent are the last clean short texts and the last consent
+	// decision (see memo.go).
+	text    textMemo
+	consent consentMemo
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -161,7 +165,8 @@ func getScratch() *scratch {
 		return sc
 	}
 	scratches.mu.Unlock()
-	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations)}
+	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations),
+		text: newTextMemo(), consent: newConsentMemo()}
 }
 
 func putScratch(sc *scratch) {

@@ -187,8 +187,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	// The site id is free text from the client: sites.* lists make the
 	// gateway reject unknown ones, and under the default config it is
 	// scanned like any value (issue 18).
-	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed)
-	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed)
+	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
+	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
 	dst = appendConsent(dst, &res)
 	dst = appendKey(dst, "policy")
 	dst = append(dst, '"')
@@ -202,7 +202,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = en.appendIP(dst, e.ClientIP, p)
 		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
 	}
-	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed)
+	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed, sc)
 	if agent == plan.BotsFlag {
 		key := "bot"
 		if res.HTTPClient {
@@ -242,7 +242,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		}
 	}
 	if e.Kind == event.KindBLE {
-		dst, res.Scrubbed = en.appendBLE(dst, e, p, &sc.memo, now, res.Scrubbed)
+		dst, res.Scrubbed = en.appendBLE(dst, e, p, sc, now, res.Scrubbed)
 	}
 	if res.Scrubbed != 0 {
 		dst = appendScrubbed(dst, res.Scrubbed)
@@ -427,7 +427,7 @@ type geoMemo struct {
 // appendUA appends the reduced user agent and, where the policy keeps it,
 // the raw one with personal data (an e-mail, an advertising id) replaced by
 // markers.
-func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	if len(raw) == 0 {
 		return dst, found
 	}
@@ -436,7 +436,7 @@ func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found 
 		return ua.AppendJSON(appendKey(dst, "ua")), found
 	case plan.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
-		return en.appendScannedText(dst, "user_agent", raw, found)
+		return en.appendScannedText(dst, "user_agent", raw, found, sc)
 	}
 	return dst, found
 }
@@ -496,14 +496,24 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 }
 
 // appendScannedText appends key with text after replacing personal data.
-func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	if len(text) == 0 {
 		return dst, found
 	}
 	dst = appendKey(dst, key)
+	memo := en.caches.text != nil
+	if memo {
+		if out, ok := sc.text.lookup(en.id, text); ok {
+			return append(dst, out...), found
+		}
+	}
 	valStart := len(dst)
 	dst, f := en.appendScanned(dst, text)
-	return requote(dst, valStart), found | f
+	dst = requote(dst, valStart)
+	if memo && f == 0 {
+		sc.text.remember(text, dst[valStart:])
+	}
+	return dst, found | f
 }
 
 // appendScannedValue appends text as a JSON string after replacing personal
@@ -647,12 +657,13 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	return append(dst, '}')
 }
 
-func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, m *idMemo, now time.Time, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, sc *scratch, now time.Time, found scrub.Found) ([]byte, scrub.Found) {
+	m := &sc.memo
 	s := &e.Sighting
 	dst = appendKey(dst, "ble")
 	dst = append(dst, '{')
-	dst, found = en.appendScannedText(dst, "store", e.Store, found)
-	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found)
+	dst, found = en.appendScannedText(dst, "store", e.Store, found, sc)
+	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found, sc)
 	switch {
 	case !en.KnownBeacon(s):
 		// Not one of the stores' beacons: what came in the beacon's place

@@ -1,0 +1,117 @@
+package anonymize
+
+import (
+	"time"
+
+	"github.com/beacongate/beacongate/anonymize/consent"
+)
+
+// A scratch remembers the last consent decision and the last few clean
+// short texts it produced, in front of the engine's caches: the sightings of
+// a BLE request share their consent signals, site, event name, store and
+// sensor, and successive page views of a site share its id and often its
+// event name. A comparison of a few bytes costs less than a cache lookup
+// (hashing the key, locking a shard). Each memo names the engine that
+// filled it, since scratches are shared by the engines of successive
+// configs, and is only used when the matching cache is on, so the uncached
+// engine of the differential tests has neither.
+
+// textMemoSlots is how many texts a scratch remembers: site, event name,
+// store and sensor of a BLE request.
+const textMemoSlots = 4
+
+// textMemoMaxOut bounds a remembered quoted value: a text of up to
+// textCacheMaxKey bytes, quoted, with room for a few escapes. Longer ones
+// are not remembered, so a slot never grows.
+const textMemoMaxOut = 2*textCacheMaxKey + 2
+
+// textMemo holds the last clean texts scanned with a scratch and the quoted
+// JSON strings they became. Like the text cache it keeps only text in which
+// the scanner found nothing: raw request bytes, held in memory until
+// replaced, never written or logged.
+type textMemo struct {
+	engine uint64
+	next   int
+	slots  [textMemoSlots]textMemoSlot
+}
+
+type textMemoSlot struct{ in, out []byte }
+
+func newTextMemo() textMemo {
+	var m textMemo
+	for i := range m.slots {
+		m.slots[i] = textMemoSlot{in: make([]byte, 0, textCacheMaxKey), out: make([]byte, 0, textMemoMaxOut)}
+	}
+	return m
+}
+
+// lookup returns the quoted value engine made of text, if remembered.
+func (m *textMemo) lookup(engine uint64, text []byte) ([]byte, bool) {
+	if m.engine != engine {
+		m.forget(engine)
+		return nil, false
+	}
+	for i := range m.slots {
+		s := &m.slots[i]
+		if len(s.out) > 0 && len(s.in) == len(text) && string(s.in) == string(text) {
+			return s.out, true
+		}
+	}
+	return nil, false
+}
+
+// remember keeps text and the quoted value out that m's engine made of it,
+// in place of the oldest entry, when both fit the preallocated room.
+func (m *textMemo) remember(text, out []byte) {
+	if len(text) > textCacheMaxKey || len(out) > textMemoMaxOut || len(out) == 0 {
+		return
+	}
+	s := &m.slots[m.next]
+	m.next = (m.next + 1) % textMemoSlots
+	s.in = append(s.in[:0], text...)
+	s.out = append(s.out[:0], out...)
+}
+
+// forget empties m and gives it to engine.
+func (m *textMemo) forget(engine uint64) {
+	m.engine, m.next = engine, 0
+	for i := range m.slots {
+		m.slots[i].in, m.slots[i].out = m.slots[i].in[:0], m.slots[i].out[:0]
+	}
+}
+
+// consentMemo is the last consent decision made or found with a scratch,
+// keyed like the consent cache by every signal byte.
+type consentMemo struct {
+	engine uint64
+	key    []byte // empty: nothing remembered
+	d      decision
+}
+
+func newConsentMemo() consentMemo {
+	return consentMemo{key: make([]byte, 0, consentCacheMaxKey)}
+}
+
+// lookup returns the decision engine made for key, if it is the one
+// remembered and still holds at now.
+func (m *consentMemo) lookup(engine uint64, key []byte, now time.Time, maxAge time.Duration) (*decision, bool) {
+	if m.engine != engine || len(m.key) == 0 || len(m.key) != len(key) || string(m.key) != string(key) {
+		return nil, false
+	}
+	return &m.d, m.d.holdsAt(now, maxAge)
+}
+
+// remember keeps d, the decision engine made for key.
+func (m *consentMemo) remember(engine uint64, key []byte, d *decision) {
+	if len(key) > cap(m.key) {
+		return
+	}
+	m.engine, m.key, m.d = engine, append(m.key[:0], key...), *d
+}
+
+// holdsAt reports whether d answers for an event arriving at now: always,
+// unless it read a TC string whose dates meet now differently (too old by
+// then, or not yet created).
+func (d *decision) holdsAt(now time.Time, maxAge time.Duration) bool {
+	return !d.timed || consent.DatesProblems(d.created, d.updated, now, maxAge) == d.dateProblems
+}
