@@ -72,11 +72,16 @@ func (m *textMemo) remember(text, out []byte) {
 	s.out = append(s.out[:0], out...)
 }
 
-// forget empties m and gives it to engine.
+// forget empties m, overwriting what it held (clean under the engine that
+// scanned it, not necessarily under the next one's settings), and gives it
+// to engine.
 func (m *textMemo) forget(engine uint64) {
 	m.engine, m.next = engine, 0
 	for i := range m.slots {
-		m.slots[i].in, m.slots[i].out = m.slots[i].in[:0], m.slots[i].out[:0]
+		s := &m.slots[i]
+		clear(s.in[:cap(s.in)])
+		clear(s.out[:cap(s.out)])
+		s.in, s.out = s.in[:0], s.out[:0]
 	}
 }
 
@@ -95,7 +100,13 @@ func newConsentMemo() consentMemo {
 // lookup returns the decision engine made for key, if it is the one
 // remembered and still holds at now.
 func (m *consentMemo) lookup(engine uint64, key []byte, now time.Time, maxAge time.Duration) (*decision, bool) {
-	if m.engine != engine || len(m.key) == 0 || len(m.key) != len(key) || string(m.key) != string(key) {
+	if m.engine != engine {
+		// Another engine's signals: overwritten, as the text memo's are.
+		clear(m.key[:cap(m.key)])
+		m.engine, m.key = engine, m.key[:0]
+		return nil, false
+	}
+	if len(m.key) == 0 || len(m.key) != len(key) || string(m.key) != string(key) {
 		return nil, false
 	}
 	return &m.d, m.d.holdsAt(now, maxAge)

@@ -75,3 +75,34 @@ func TestConsentMemoChecksDates(t *testing.T) {
 		t.Fatal("the decision answered before the TC string was created")
 	}
 }
+
+// TestMemosOverwrittenForAnotherEngine: when a scratch serves another
+// engine, what its memos held for the previous one is overwritten, not only
+// cut off: text that was clean under one config's scanner, or one
+// visitor's consent signals, does not linger in memory for the next.
+func TestMemosOverwrittenForAnotherEngine(t *testing.T) {
+	m := newTextMemo()
+	m.forget(1)
+	m.remember([]byte("call-015112345678"), []byte(`"call-015112345678"`))
+	m.lookup(2, []byte("other"))
+	for _, s := range m.slots {
+		for _, b := range s.in[:cap(s.in)] {
+			if b != 0 {
+				t.Fatalf("the text memo still holds %q", s.in[:cap(s.in)])
+			}
+		}
+		for _, b := range s.out[:cap(s.out)] {
+			if b != 0 {
+				t.Fatalf("the text memo still holds %q", s.out[:cap(s.out)])
+			}
+		}
+	}
+	c := newConsentMemo()
+	c.remember(1, []byte("CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"), &decision{})
+	c.lookup(2, []byte("x"), time.Time{}, 0)
+	for _, b := range c.key[:cap(c.key)] {
+		if b != 0 {
+			t.Fatalf("the consent memo still holds %q", c.key[:cap(c.key)])
+		}
+	}
+}

@@ -74,6 +74,12 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 		}
 		return noProblem // not in the vocabulary: the value is never read
 	}
+	// %XX, the only escape that shortens, leaves a third: a longer raw value
+	// is too long unescaped too, and is refused before the pooled field
+	// grows to hold it.
+	if len(raw) > 3*limit {
+		return inField(name, reasonFieldTooLong, limit)
+	}
 	// Unescaped into the field (a plain copy without escapes): if it fails
 	// the checks, the request is rejected and the event never used.
 	*dst = appendQueryUnescaped(roomFor((*dst)[:0], raw), raw)
@@ -94,6 +100,9 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 	}
 	if len(key) == 0 || len(key) > maxPropKeyLen {
 		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+	}
+	if len(raw) > 3*maxPropValueLen { // too long unescaped too (see assignQueryArg)
+		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
 	n := len(e.Props)
 	e.AddProp(key, nil, event.PropString)

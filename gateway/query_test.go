@@ -223,3 +223,31 @@ func appendQueryUnescapedReference(dst, src []byte) []byte {
 		src = src[3:]
 	}
 }
+
+// TestOversizeQueryValueNotCopied: a value whose raw form is more than
+// three times a field's limit is refused as too long, as before, without
+// being unescaped into the pooled event, whose buffers would keep its size
+// for every later request.
+func TestOversizeQueryValueNotCopied(t *testing.T) {
+	for _, tc := range []struct{ key, field string }{{"url", "url"}, {"uid", "uid"}, {"p.note", "props"}} {
+		e := queryEvent()
+		e.Reset()
+		raw := strings.Repeat("%41", 4*maxPropValueLen) // unescaped: 4 KiB of "A"
+		if tc.key == "url" {
+			raw = strings.Repeat("a", 3*maxURLLen+1)
+		}
+		p := assignQuery(e, []byte(tc.key+"="+raw))
+		if !p.bad() || p.reason != reasonFieldTooLong || p.field != tc.field {
+			t.Fatalf("%s: problem %+v; want %s too long", tc.key, p, tc.field)
+		}
+		if c := cap(e.URL) + cap(e.UserID); c >= len(raw) {
+			t.Fatalf("%s: the event grew to %d bytes for a refused value", tc.key, c)
+		}
+		for _, pr := range e.Props {
+			if cap(pr.Value) >= len(raw) {
+				t.Fatalf("%s: a property grew to %d bytes for a refused value", tc.key, cap(pr.Value))
+			}
+		}
+		compareQuery(t, tc.key+"="+raw)
+	}
+}
