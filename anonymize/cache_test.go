@@ -475,3 +475,61 @@ func TestConsentKeyCoversConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestUserAgentWithPersonalDataNotKept: a User-Agent header in which the
+// scanner finds personal data (here a crawler's contact address) is reduced
+// as always, but kept neither in the user-agent cache nor in a scratch's
+// memo of the last header, whose keys are raw request bytes; a clean header
+// is kept and found again.
+func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	ref := uncached(en)
+	buf := make([]byte, 0, 16<<10)
+	const clean = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+	kept := func() string {
+		for i := range en.caches.ua.shards {
+			for _, s := range en.caches.ua.shards[i].slots {
+				if s.hash != 0 && bytes.Contains(s.key, []byte(plantedEmail)) {
+					return "the user-agent cache keeps " + string(s.key)
+				}
+			}
+		}
+		scratches.mu.Lock()
+		defer scratches.mu.Unlock()
+		for _, sc := range scratches.stack {
+			if bytes.Contains(sc.lastUA, []byte(plantedEmail)) {
+				return "a scratch keeps its last user agent " + string(sc.lastUA)
+			}
+		}
+		return ""
+	}
+	for _, ua := range []string{
+		"Mozilla/5.0 (compatible; ExampleBot/1.2; +https://bot.example/info; " + plantedEmail + ")",
+		"MyShopApp/4.2 (iPhone; iOS 17.1; user " + plantedEmail + ")",
+		clean,
+	} {
+		e := plantedEvent("analytics")
+		e.UserAgent = []byte(ua)
+		for range 2 {
+			got, gres := recordsOf(t, en, e, buf)
+			if msg := kept(); msg != "" {
+				t.Fatal(msg)
+			}
+			want, wres := recordsOf(t, ref, e, buf)
+			if got != want || gres != wres {
+				t.Fatalf("%q: cached engine differs\n%s\n%s", ua, got, want)
+			}
+		}
+	}
+	scratches.mu.Lock()
+	for _, sc := range scratches.stack {
+		sc.lastUA = sc.lastUA[:0] // so that the lookup below reaches the cache
+	}
+	scratches.mu.Unlock()
+	e := plantedEvent("analytics")
+	e.UserAgent = []byte(clean)
+	recordsOf(t, en, e, buf)
+	if _, ua, _, _ := en.CachesStats(); ua.Hits == 0 {
+		t.Fatalf("user-agent cache %+v: the clean header was not kept", ua)
+	}
+}

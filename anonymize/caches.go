@@ -166,22 +166,35 @@ func appendConsentKey(dst []byte, c *event.Consent) []byte {
 
 // reduceUA returns the reduction of user agent ua: the scratch's last one
 // when it is the same header (the sightings of a BLE batch), else from the
-// engine's cache, else parsed.
+// engine's cache, else parsed. Like URLs and texts, a header in which the
+// scanner finds personal data (a crawler's contact e-mail, an id an app
+// put there) is parsed every time and kept in neither: the cache and the
+// memo hold raw request bytes. The scan costs once per header the cache
+// has not seen.
 func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
-	if len(sc.lastUA) == len(ua) && string(sc.lastUA) == string(ua) {
+	if len(sc.lastUA) > 0 && len(sc.lastUA) == len(ua) && string(sc.lastUA) == string(ua) {
 		return sc.lastInfo
 	}
-	info, ok := useragent.Info{}, false
-	if c := en.caches.ua; c != nil {
-		if _, info, ok = c.get(nil, ua); !ok {
-			info = useragent.Parse(ua)
-			c.put(ua, nil, info)
+	c := en.caches.ua
+	if c != nil {
+		if _, info, ok := c.get(nil, ua); ok {
+			// Only clean headers are stored.
+			sc.lastInfo, sc.lastUA = info, append(sc.lastUA[:0], ua...)
+			return info
 		}
-	} else {
-		info = useragent.Parse(ua)
 	}
-	sc.lastInfo = info
-	sc.lastUA = append(sc.lastUA[:0], ua...)
+	info := useragent.Parse(ua)
+	var f scrub.Found
+	sc.buf, f = en.cleaner.AppendText(sc.buf[:0], ua)
+	sc.buf = sc.buf[:0]
+	if f != 0 {
+		sc.lastUA = sc.lastUA[:0]
+		return info
+	}
+	if c != nil {
+		c.put(ua, nil, info)
+	}
+	sc.lastInfo, sc.lastUA = info, append(sc.lastUA[:0], ua...)
 	return info
 }
 
