@@ -497,8 +497,8 @@ func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
 		scratches.mu.Lock()
 		defer scratches.mu.Unlock()
 		for _, sc := range scratches.stack {
-			if bytes.Contains(sc.lastUA, []byte(plantedEmail)) {
-				return "a scratch keeps its last user agent " + string(sc.lastUA)
+			if bytes.Contains(sc.ua.raw[:cap(sc.ua.raw)], []byte(plantedEmail)) {
+				return "a scratch keeps its last user agent " + string(sc.ua.raw)
 			}
 		}
 		return ""
@@ -521,15 +521,37 @@ func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
 			}
 		}
 	}
-	scratches.mu.Lock()
-	for _, sc := range scratches.stack {
-		sc.lastUA = sc.lastUA[:0] // so that the lookup below reaches the cache
+	// Found again without a scan: a clean header in the cache as sent, a
+	// flagged one (here an in-app browser whose build number reads as a
+	// Dutch citizen number) by its keyed hash.
+	const inApp = "Mozilla/5.0 (Linux; Android 13; SM-S918B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 Instagram 312.1.0.34.111 Android (33/13; 450dpi; 1080x2340; samsung; SM-S918B; dm3q; qcom; de_DE; 520702220)"
+	if _, f := en.cleaner.AppendText(nil, []byte(inApp)); f == 0 {
+		t.Fatal("the in-app header is not flagged by the scanner; pick another build number")
 	}
-	scratches.mu.Unlock()
-	e := plantedEvent("analytics")
-	e.UserAgent = []byte(clean)
-	recordsOf(t, en, e, buf)
+	for _, ua := range []string{clean, inApp, inApp} {
+		scratches.mu.Lock()
+		for _, sc := range scratches.stack {
+			sc.ua = uaMemo{} // so that the lookup below reaches the caches
+		}
+		scratches.mu.Unlock()
+		e := plantedEvent("analytics")
+		e.UserAgent = []byte(ua)
+		got, _ := recordsOf(t, en, e, buf)
+		if want, _ := recordsOf(t, ref, e, buf); got != want {
+			t.Fatalf("%q: cached engine differs\n%s\n%s", ua, got, want)
+		}
+	}
 	if _, ua, _, _ := en.CachesStats(); ua.Hits == 0 {
 		t.Fatalf("user-agent cache %+v: the clean header was not kept", ua)
+	}
+	if h, _ := en.caches.uaFlagged.stats(); h == 0 {
+		t.Fatal("the flagged in-app header was scanned again instead of found by its hash")
+	}
+	for i := range en.caches.uaFlagged.shards {
+		for _, s := range en.caches.uaFlagged.shards[i].slots {
+			if s.hash != 0 && len(s.key) != len(uaKey{}) {
+				t.Fatalf("the flagged-header cache holds a %d-byte key, not a hash", len(s.key))
+			}
+		}
 	}
 }

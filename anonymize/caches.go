@@ -17,13 +17,16 @@ import (
 // about 0.5 MiB for user agents, 1 MiB for consent, 2 MiB for URLs per
 // Engine.
 const (
-	uaCacheEntries      = 1024
-	uaCacheMaxKey       = 512 // user agents are 100-250 bytes; longer ones are rare and parsed
-	consentCacheEntries = 1024
-	consentCacheMaxKey  = 1024 // a TC string with vendor consents, GPP, Consent Mode
-	urlCacheEntries     = 1024
-	urlCacheMaxKey      = 1024 // mode, site and a URL of up to ~1 KB
-	urlCacheMaxVal      = 1024
+	uaCacheEntries = 1024
+	uaCacheMaxKey  = 512 // user agents are 100-250 bytes; longer ones are rare and parsed
+	// User agents the scanner flags: mostly in-app browsers whose build
+	// number reads as a national id, one per app version.
+	uaFlaggedCacheEntries = 256
+	consentCacheEntries   = 1024
+	consentCacheMaxKey    = 1024 // a TC string with vendor consents, GPP, Consent Mode
+	urlCacheEntries       = 1024
+	urlCacheMaxKey        = 1024 // mode, site and a URL of up to ~1 KB
+	urlCacheMaxVal        = 1024
 	// Short free text that repeats on every request of a site: the site
 	// id, the event name, a BLE batch's store and sensor (the same for
 	// each of its sightings).
@@ -35,18 +38,23 @@ const (
 // caches are an Engine's memos, nil when caching is off (tests that compare
 // against the uncached path).
 type caches struct {
-	ua      *cache[useragent.Info]
-	consent *cache[decision]
-	url     *cache[scrub.Found]
-	text    *cache[scrub.Found]
+	ua *cache[useragent.Info]
+	// uaFlagged holds the reductions of user agents in which the scanner
+	// found personal data, keyed by uaHash rather than the header.
+	uaFlagged *cache[useragent.Info]
+	consent   *cache[decision]
+	url       *cache[scrub.Found]
+	text      *cache[scrub.Found]
 }
 
 func newCaches() caches {
 	return caches{
-		ua:      newCache[useragent.Info](uaCacheEntries, uaCacheMaxKey, 0),
-		consent: newCache[decision](consentCacheEntries, consentCacheMaxKey, 0),
-		url:     newCache[scrub.Found](urlCacheEntries, urlCacheMaxKey, urlCacheMaxVal),
-		text:    newCache[scrub.Found](textCacheEntries, textCacheMaxKey, textCacheMaxVal),
+		ua: newCache[useragent.Info](uaCacheEntries, uaCacheMaxKey, 0),
+		// Keyed by uaHash: a handful of app builds, few entries.
+		uaFlagged: newCache[useragent.Info](uaFlaggedCacheEntries, len(uaKey{}), 0),
+		consent:   newCache[decision](consentCacheEntries, consentCacheMaxKey, 0),
+		url:       newCache[scrub.Found](urlCacheEntries, urlCacheMaxKey, urlCacheMaxVal),
+		text:      newCache[scrub.Found](textCacheEntries, textCacheMaxKey, textCacheMaxVal),
 	}
 }
 
@@ -168,18 +176,29 @@ func appendConsentKey(dst []byte, c *event.Consent) []byte {
 // when it is the same header (the sightings of a BLE batch), else from the
 // engine's cache, else parsed. Like URLs and texts, a header in which the
 // scanner finds personal data (a crawler's contact e-mail, an id an app
-// put there) is parsed every time and kept in neither: the cache and the
-// memo hold raw request bytes. The scan costs once per header the cache
-// has not seen.
+// put there, or digits that read as one) is never kept as it was sent:
+// the engine's flagged-header cache and the scratch's memo know it by a
+// keyed hash only, so it is scanned once, not on every request.
 func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
-	if len(sc.lastUA) > 0 && len(sc.lastUA) == len(ua) && string(sc.lastUA) == string(ua) {
-		return sc.lastInfo
+	m := &sc.ua
+	m.serve(en.id)
+	if m.matchesRaw(ua) {
+		return m.info
 	}
-	c := en.caches.ua
+	c, fc := en.caches.ua, en.caches.uaFlagged
 	if c != nil {
 		if _, info, ok := c.get(nil, ua); ok {
-			// Only clean headers are stored.
-			sc.lastInfo, sc.lastUA = info, append(sc.lastUA[:0], ua...)
+			m.rememberRaw(ua, info) // only clean headers are stored as sent
+			return info
+		}
+	}
+	h := uaHash(ua)
+	if m.matchesHash(h) {
+		return m.info
+	}
+	if fc != nil {
+		if _, info, ok := fc.get(nil, h[:]); ok {
+			m.rememberHash(h, info)
 			return info
 		}
 	}
@@ -188,13 +207,16 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 	sc.buf, f = en.cleaner.AppendText(sc.buf[:0], ua)
 	sc.buf = sc.buf[:0]
 	if f != 0 {
-		sc.lastUA = sc.lastUA[:0]
+		if fc != nil {
+			fc.put(h[:], nil, info)
+		}
+		m.rememberHash(h, info)
 		return info
 	}
 	if c != nil {
 		c.put(ua, nil, info)
 	}
-	sc.lastInfo, sc.lastUA = info, append(sc.lastUA[:0], ua...)
+	m.rememberRaw(ua, info)
 	return info
 }
 

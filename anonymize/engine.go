@@ -13,7 +13,6 @@ import (
 	"github.com/beacongate/beacongate/anonymize/ipmask"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
-	"github.com/beacongate/beacongate/anonymize/useragent"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/plan"
 )
@@ -125,11 +124,11 @@ type scratch struct {
 	tc  consent.TCString
 	sig consent.Signals
 	buf []byte
-	// The last user agent reduced with this scratch and its result: the 40
-	// sightings of a BLE ping, a visitor's page views and most bot traffic
-	// repeat the same header, and a comparison is far cheaper than a parse.
-	lastUA   []byte
-	lastInfo useragent.Info
+	// ua is the last user agent reduced with this scratch and its result:
+	// the 40 sightings of a BLE ping, a visitor's page views and most bot
+	// traffic repeat the same header, and a comparison is far cheaper than
+	// a parse (see memo.go).
+	ua uaMemo
 	// groups is AppendRecords' working list of distinct policies.
 	groups []policyGroup
 	// memo keeps an event's keyed hashes across its records.

@@ -1,9 +1,11 @@
 package anonymize
 
 import (
+	"hash/maphash"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/anonymize/useragent"
 )
 
 // A scratch remembers the last consent decision and the last few clean
@@ -125,4 +127,55 @@ func (m *consentMemo) remember(engine uint64, key []byte, d *decision) {
 // then, or not yet created).
 func (d *decision) holdsAt(now time.Time, maxAge time.Duration) bool {
 	return !d.timed || consent.DatesProblems(d.created, d.updated, now, maxAge) == d.dateProblems
+}
+
+// uaKey is a keyed 128-bit hash of a user agent in which the scanner found
+// personal data: what the engine and a scratch keep of such a header
+// instead of its bytes. The seeds are random per process, so the hash
+// cannot be compared with one computed elsewhere or after a restart.
+type uaKey [16]byte
+
+var uaSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func uaHash(ua []byte) uaKey {
+	var k uaKey
+	a, b := maphash.Bytes(uaSeeds[0], ua), maphash.Bytes(uaSeeds[1], ua)
+	for i := range 8 {
+		k[i], k[8+i] = byte(a>>(8*i)), byte(b>>(8*i))
+	}
+	return k
+}
+
+// uaMemo is a scratch's last user agent and its reduction: the header as
+// sent when the scanner found nothing in it, else only its uaKey. Like the
+// other memos it names the engine it serves and is overwritten for another.
+type uaMemo struct {
+	engine uint64
+	raw    []byte // a clean header as sent; empty when the last one was flagged or none
+	hash   uaKey  // the last header's key, when hashed is set
+	hashed bool
+	info   useragent.Info
+}
+
+// serve gives m to engine, overwriting what it held for another.
+func (m *uaMemo) serve(engine uint64) {
+	if m.engine == engine {
+		return
+	}
+	clear(m.raw[:cap(m.raw)])
+	m.engine, m.raw, m.hashed = engine, m.raw[:0], false
+}
+
+func (m *uaMemo) matchesRaw(ua []byte) bool {
+	return len(m.raw) > 0 && len(m.raw) == len(ua) && string(m.raw) == string(ua)
+}
+
+func (m *uaMemo) matchesHash(k uaKey) bool { return m.hashed && m.hash == k }
+
+func (m *uaMemo) rememberRaw(ua []byte, info useragent.Info) {
+	m.raw, m.hashed, m.info = append(m.raw[:0], ua...), false, info
+}
+
+func (m *uaMemo) rememberHash(k uaKey, info useragent.Info) {
+	m.raw, m.hash, m.hashed, m.info = m.raw[:0], k, true, info
 }
