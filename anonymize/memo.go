@@ -105,7 +105,7 @@ func (m *consentMemo) lookup(engine uint64, key []byte, now time.Time, maxAge ti
 	if m.engine != engine {
 		// Another engine's signals: overwritten, as the text memo's are.
 		clear(m.key[:cap(m.key)])
-		m.engine, m.key = engine, m.key[:0]
+		m.engine, m.key, m.d = engine, m.key[:0], decision{}
 		return nil, false
 	}
 	if len(m.key) == 0 || len(m.key) != len(key) || string(m.key) != string(key) {
