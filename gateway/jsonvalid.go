@@ -403,19 +403,15 @@ const (
 )
 
 // specialBytes8 flags, with bit 7 of its lane, each byte of x that is not
-// scPlain: a control character (< 0x20), '"', '\\' or a byte >= 0x80. Each
-// term is the classic "has a byte less than k" test
-// ((x - k*lanes01) &^ x & lanes80); '"' and '\\' are found as zero bytes of x
-// XOR the character. A borrow only runs upwards, so lanes above the first
-// flagged one may be false alarms, but the lowest flagged lane is always
-// exact, and the result is zero exactly when all eight bytes are plain.
+// scPlain: a control character (< 0x20), '"', '\\' or a byte >= 0x80.
+// Control characters are the classic "has a byte less than k" test
+// ((x - k*lanes01) &^ x & lanes80), '"' and '\\' are found by wordHasByte.
+// A borrow only runs upwards, so lanes above the first flagged one may be
+// false alarms, but the lowest flagged lane is always exact, and the result
+// is zero exactly when all eight bytes are plain.
 func specialBytes8(x uint64) uint64 {
 	ctl := (x - 0x20*lanes01) &^ x
-	q := x ^ '"'*lanes01
-	q = (q - lanes01) &^ q
-	bs := x ^ '\\'*lanes01
-	bs = (bs - lanes01) &^ bs
-	return (ctl | q | bs | x) & lanes80
+	return (ctl|x)&lanes80 | wordHasByte(x, '"') | wordHasByte(x, '\\')
 }
 
 // hexVal is the value of a hexadecimal digit already checked by isHex.

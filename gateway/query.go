@@ -206,9 +206,8 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 // Bits above the first match may be set spuriously (a borrow), so only the
 // lowest set bit may be used.
 func wordHasByte(x uint64, c byte) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	y := x ^ (ones * uint64(c))
-	return (y - ones) &^ y & highs
+	y := x ^ uint64(c)*lanes01
+	return (y - lanes01) &^ y & lanes80
 }
 
 // queryUnescapedLen is the length of src unescaped by appendQueryUnescaped:
