@@ -89,10 +89,17 @@ func (c *cache[V]) locate(h uint64) (*cacheShard[V], int) {
 // get looks key up. On a hit it appends the stored bytes to dst and returns
 // the stored value; on a miss it returns dst unchanged and ok false.
 func (c *cache[V]) get(dst, key []byte) (_ []byte, v V, ok bool) {
+	dst, v, ok, _ = c.find(dst, key, true)
+	return dst, v, ok
+}
+
+// find is get, counting a miss only when countMiss is set; h is key's hash
+// (0 when the key is too long to be stored), for a later countMiss.
+func (c *cache[V]) find(dst, key []byte, countMiss bool) (_ []byte, v V, ok bool, h uint64) {
 	if len(key) > c.maxKey {
-		return dst, v, false
+		return dst, v, false, 0
 	}
-	h := c.hash(key)
+	h = c.hash(key)
 	sh, set := c.locate(h)
 	sh.mu.Lock()
 	for w := range 2 {
@@ -103,12 +110,25 @@ func (c *cache[V]) get(dst, key []byte) (_ []byte, v V, ok bool) {
 			sh.older[set] = uint8(1 - w)
 			sh.hits++
 			sh.mu.Unlock()
-			return dst, v, true
+			return dst, v, true, h
 		}
 	}
+	if countMiss {
+		sh.misses++
+	}
+	sh.mu.Unlock()
+	return dst, v, false, h
+}
+
+// countMiss counts a miss of the key whose hash find returned.
+func (c *cache[V]) countMiss(h uint64) {
+	if h == 0 {
+		return
+	}
+	sh, _ := c.locate(h)
+	sh.mu.Lock()
 	sh.misses++
 	sh.mu.Unlock()
-	return dst, v, false
 }
 
 // put stores key with val and v, replacing the less recently used entry of

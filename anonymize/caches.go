@@ -225,25 +225,77 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 // the same site before. A URL in which the cleaner found personal data (or
 // anything else to remove) is not kept: the cache holds raw bytes, and
 // those must not outlive the request.
+//
+// The cache key is the part of the URL the cleaning depends on
+// (scrub.Cleaner.AppendURLKey). In the origin and path modes it is the
+// origin or the path: the cleaner does not read the rest, where personal
+// data it would not see may be, and query strings that change on every
+// visit do not make a URL miss. In the clean mode a URL whose only
+// removals are query parameters removed for their name (a click id that
+// differs on every visit, a sensitive name) is found under the URL
+// without them, once the URL as sent missed; a hit adds the kinds the
+// names found.
 func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	c := en.caches.url
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
 		return en.cleaner.AppendPageURL(dst, raw, mode, site)
 	}
-	var kb [urlCacheMaxKey]byte // on the stack: the key is copied when stored
+	// On the stack: a key is copied when stored. The second half is
+	// AppendURLKey's scratch for decoding parameter names.
+	var kb [2 * urlCacheMaxKey]byte
 	key := append(kb[:0], byte(mode))
 	key = binary.AppendUvarint(key, uint64(len(site)))
-	key = append(append(key, site...), raw...)
+	key = append(key, site...)
+	head := len(key)
 	start := len(dst)
-	dst, f, ok := c.get(dst, key)
+	if mode != scrub.URLClean {
+		// These modes do not look at the query, where personal data may
+		// be: the key leaves it out, and a URL without such a key is
+		// not cached.
+		key, _, ok := en.cleaner.AppendURLKey(key, raw, mode)
+		if !ok {
+			return en.cleaner.AppendPageURL(dst, raw, mode, site)
+		}
+		dst, f, ok := c.get(dst, key)
+		if ok {
+			return dst, f
+		}
+		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+		if f == 0 {
+			c.put(key, dst[start:], f)
+		}
+		return dst, f
+	}
+	key = append(key, raw...)
+	// A miss is counted once per URL: here, or by the lookup without the
+	// named parameters.
+	dst, f, ok, h := c.find(dst, key, false)
 	if ok {
 		return dst, f
 	}
-	dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+	key, removed, ok := en.cleaner.AppendURLKey(key[:head], raw, mode)
+	if !ok {
+		c.countMiss(h)
+		key = append(key[:head], raw...) // the key as sent again: scratch overwrote it
+		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+		if f == 0 {
+			c.put(key, dst[start:], f)
+		}
+		return dst, f
+	}
+	if dst, f, ok = c.get(dst, key); ok {
+		return dst, f | removed
+	}
+	dst, f = en.cleaner.AppendPageURL(dst, key[head:], mode, site)
+	if f&scrub.StopsBeforeQuery != 0 {
+		// The cleaner may have stopped before the query, where the
+		// removed names would not have counted: clean raw itself.
+		return en.cleaner.AppendPageURL(dst[:start], raw, mode, site)
+	}
 	if f == 0 {
 		c.put(key, dst[start:], f)
 	}
-	return dst, f
+	return dst, f | removed
 }
 
 // appendScanned appends text with personal data replaced (the cleaner's

@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 )
 
@@ -291,16 +292,9 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	if j := bytes.IndexByte(param, '='); j >= 0 {
 		name = param[:j]
 	}
-	var view []byte
-	dst, view = decodeView(dst, name, false)
-	if f := c.lookupName(view); f != 0 {
+	dst, view, f := c.judgeName(dst, name)
+	if f != 0 {
 		return dst, f
-	}
-	// "x?gclid=1" in a fragment list: the name after a stray '?' counts too.
-	if q := bytes.LastIndexByte(view, '?'); q >= 0 {
-		if f := c.lookupName(view[q+1:]); f != 0 {
-			return dst, f
-		}
 	}
 	// '+' is read both ways: literally ("tel=+4915112345678" from a
 	// script) and as a space (an HTML form's "c=4111+1111+1111+1111").
@@ -325,6 +319,23 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	}
 	dst, view = decodeView(dst, param, true)
 	return dst, c.scanFlags(view, flags)
+}
+
+// judgeName returns the removal kind that a parameter's raw name alone
+// calls for (0 when none) and the decoded name, decoded into dst's spare
+// capacity.
+func (c *Cleaner) judgeName(dst, name []byte) (grown, view []byte, f Found) {
+	dst, view = decodeView(dst, name, false)
+	if f := c.lookupName(view); f != 0 {
+		return dst, view, f
+	}
+	// "x?gclid=1" in a fragment list: the name after a stray '?' counts too.
+	if q := bytes.LastIndexByte(view, '?'); q >= 0 {
+		if f := c.lookupName(view[q+1:]); f != 0 {
+			return dst, view, f
+		}
+	}
+	return dst, view, 0
 }
 
 // scanSegments scans each '/'-separated segment of s as appendPath does,
@@ -374,6 +385,18 @@ func (c *Cleaner) SensitiveName(name []byte) Found {
 func (c *Cleaner) lookupName(name []byte) Found {
 	if len(name) > maxParamName {
 		return 0
+	}
+	if len(name) > 0 {
+		b := name[0]
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if c.paramFirst[len(name)][b>>6]&(1<<(b&63)) == 0 {
+			if c.dropUTM && hasPrefixFold(name, "utm_") {
+				return KindParam.bit()
+			}
+			return 0
+		}
 	}
 	var lower [maxParamName]byte
 	ln := lower[:len(name)]
@@ -441,12 +464,33 @@ func trimSpace(s []byte) []byte {
 // indexBad returns the index of the first byte no browser sends unescaped
 // in a URL (control bytes, space, DEL), or -1.
 func indexBad(s []byte) int {
-	for i, ch := range s {
-		if ch <= ' ' || ch == 0x7f {
+	i := 0
+	// Eight bytes at a time while none is bad: a URL rarely has one.
+	for ; i+8 <= len(s); i += 8 {
+		if wordHasBad(binary.LittleEndian.Uint64(s[i:])) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if ch := s[i]; ch <= ' ' || ch == 0x7f {
 			return i
 		}
 	}
 	return -1
+}
+
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// wordHasBad reports whether one of w's bytes is at most ' ' or is DEL:
+// (x - 0x21 per byte) & ^x & 0x80 per byte is non-zero exactly when some
+// byte of x is below 0x21, and x ^ 0x7f per byte has a zero byte exactly
+// where x has DEL.
+func wordHasBad(w uint64) bool {
+	del := w ^ 0x7f*lanes01
+	return ((w-0x21*lanes01)&^w|(del-lanes01)&^del)&lanes80 != 0
 }
 
 // schemeEnd returns the index of the ':' that ends a valid scheme

@@ -1,0 +1,117 @@
+package scrub
+
+import "bytes"
+
+// StopsBeforeQuery holds the kinds after which the cleaner may have stopped
+// before it reached a URL's query: a URL it could not parse, an address for
+// a host, a host outside the site's. See [Cleaner.AppendURLKey].
+const StopsBeforeQuery = Found(1<<KindMalformed | 1<<KindIP | 1<<KindHost)
+
+// AppendURLKey appends to dst the part of rawURL that cleaning it in mode
+// depends on, for a cache of cleaned URLs to share between visits; ok is
+// false, and dst returned as it was, when it finds none shorter than
+// rawURL (always when the URL has a byte no browser sends unescaped, or is
+// not a web URL: http, https, scheme-less "//" or a path).
+//
+//   - URLOrigin: the URL up to the end of its authority. Cleaning it gives
+//     rawURL's output and kinds.
+//   - URLPath: the URL up to its query or fragment. Cleaning it gives
+//     rawURL's output and kinds.
+//   - URLClean: the URL without the query parameters that the cleaner
+//     removes for their name alone (click identifiers, sensitive names,
+//     Options.DropParams, utm_* with Options.DropUTM), with removed the
+//     kinds those names found; ok is false when there are none. These
+//     parameters are the ones that differ on every visit ("gclid=...")
+//     while the rest of the URL repeats. Cleaning the result gives
+//     rawURL's output, and its kinds once removed is added, unless they
+//     hold one of StopsBeforeQuery: the cleaner may then have stopped
+//     before the query, and rawURL must be cleaned itself.
+//
+// The key never holds what it leaves out. FuzzURLKey checks these
+// promises. The spare capacity of dst is scratch for decoding parameter
+// names (at most len(rawURL) bytes beyond the result), as in AppendURL.
+func (c *Cleaner) AppendURLKey(dst, rawURL []byte, mode URLMode) (_ []byte, removed Found, ok bool) {
+	s := trimSpace(rawURL)
+	if len(s) == 0 || indexBad(s) >= 0 || !webURL(s) {
+		return dst, 0, false
+	}
+	switch mode {
+	case URLOrigin:
+		// A web URL with an authority has "//" before any other '/'.
+		at := bytes.Index(s, slashSlash)
+		if at < 0 || at != bytes.IndexByte(s, '/') {
+			return dst, 0, false // a path: no authority
+		}
+		rest := s[at+2:]
+		return append(dst, s[:len(s)-len(rest)+indexAny3(rest, '/', '?', '#')]...), 0, true
+	case URLPath:
+		return append(dst, s[:indexAny3(s, '?', '#', '#')]...), 0, true
+	case URLClean:
+		dst, removed = c.appendWithoutNamedParams(dst, s)
+		return dst, removed, removed != 0
+	}
+	return dst, 0, false
+}
+
+// appendWithoutNamedParams appends web URL s (trimmed, without bad bytes)
+// without the query parameters removed for their name, and returns what
+// the names found; dst as it was and 0 when there are none.
+func (c *Cleaner) appendWithoutNamedParams(dst, s []byte) (_ []byte, removed Found) {
+	// The query starts at the first '?': a scheme has none, and the
+	// authority and the path both end at one.
+	q := bytes.IndexByte(s, '?')
+	hash := bytes.IndexByte(s, '#')
+	if q < 0 || (hash >= 0 && hash < q) {
+		return dst, 0
+	}
+	end := len(s)
+	if hash >= 0 {
+		end = hash
+	}
+	start := len(dst)
+	dst = append(dst, s[:q+1]...)
+	first := true
+	for params := s[q+1 : end]; len(params) > 0; {
+		param := params
+		if j := bytes.IndexByte(params, '&'); j >= 0 {
+			param, params = params[:j], params[j+1:]
+		} else {
+			params = nil
+		}
+		if len(param) == 0 {
+			continue
+		}
+		name := param
+		if j := bytes.IndexByte(param, '='); j >= 0 {
+			name = param[:j]
+		}
+		var f Found
+		if dst, _, f = c.judgeName(dst, name); f != 0 {
+			removed |= f
+			continue
+		}
+		if !first {
+			dst = append(dst, '&')
+		}
+		first = false
+		dst = append(dst, param...)
+	}
+	if removed == 0 {
+		return dst[:start], 0
+	}
+	return append(dst, s[end:]...), removed
+}
+
+// webURL reports whether the cleaner reads s (trimmed, non-empty) as a web
+// URL whose path and query it keeps: a path, a scheme-less "//host", or
+// http(s)://.
+func webURL(s []byte) bool {
+	if s[0] == '/' {
+		return true
+	}
+	colon := schemeEnd(s)
+	if colon < 0 || !bytes.HasPrefix(s[colon+1:], slashSlash) {
+		return false
+	}
+	return equalFold(s[:colon], "http") || equalFold(s[:colon], "https")
+}
