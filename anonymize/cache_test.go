@@ -422,6 +422,13 @@ func testCachesKeepNoPersonalData(t *testing.T, consent string) {
 			t.Fatalf("no record, or nothing scrubbed: %+v", res)
 		}
 	}
+	// URLs of which the cleaner reads only the origin, whatever the mode:
+	// an app's referrer, another scheme.
+	for _, u := range []string{"android-app://com.google.android.gm/?to=" + plantedEmail, "ftp://files.example/u/" + plantedEmail} {
+		e := plantedEvent(consent)
+		e.Referrer, e.URL = []byte(u), []byte(u)
+		recordsOf(t, en, e, buf)
+	}
 	_, _, _, tx := en.CachesStats()
 	if tx.Misses == 0 {
 		t.Fatalf("text %+v: no text was looked up", tx)

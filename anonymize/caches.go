@@ -221,20 +221,20 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 }
 
 // appendCleanURL appends raw cleaned in mode for site (nil for a
-// referrer), from the cache when the same URL was cleaned the same way for
-// the same site before. A URL in which the cleaner found personal data (or
-// anything else to remove) is not kept: the cache holds raw bytes, and
-// those must not outlive the request.
+// referrer), from the cache when a URL with the same key was cleaned the
+// same way for the same site before.
 //
-// The cache key is the part of the URL the cleaning depends on
-// (scrub.Cleaner.AppendURLKey). In the origin and path modes it is the
-// origin or the path: the cleaner does not read the rest, where personal
-// data it would not see may be, and query strings that change on every
-// visit do not make a URL miss. In the clean mode a URL whose only
-// removals are query parameters removed for their name (a click id that
-// differs on every visit, a sensitive name) is found under the URL
-// without them, once the URL as sent missed; a hit adds the kinds the
-// names found.
+// The key is the part of the URL the cleaning reads
+// (scrub.Cleaner.AppendURLKey): the origin in the origin mode and for
+// schemes other than http(s), the path in the path mode, so the rest,
+// where personal data the cleaner never scans may be, is never kept, and
+// query strings that change on every visit do not make a URL miss. In the
+// clean mode the cleaner reads the whole URL: the key is the URL as sent
+// and, when that missed, the URL without the query parameters removed for
+// their name (a click id that differs on every visit, a sensitive name),
+// whose kinds a hit adds. A result in which the cleaner found personal
+// data (or anything else to remove) is not kept, so no key holds what the
+// cleaner removes.
 func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	c := en.caches.url
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {

@@ -8,42 +8,45 @@ import "bytes"
 const StopsBeforeQuery = Found(1<<KindMalformed | 1<<KindIP | 1<<KindHost)
 
 // AppendURLKey appends to dst the part of rawURL that cleaning it in mode
-// depends on, for a cache of cleaned URLs to share between visits; ok is
-// false, and dst returned as it was, when it finds none shorter than
-// rawURL (always when the URL has a byte no browser sends unescaped, or is
-// not a web URL: http, https, scheme-less "//" or a path).
+// reads, for a cache of cleaned URLs to share between visits; ok is false,
+// and dst returned as it was, when it cannot tell that part: the URL has a
+// byte no browser sends unescaped, is opaque ("mailto:", "javascript:"),
+// or is a path without an authority in URLOrigin mode.
 //
-//   - URLOrigin: the URL up to the end of its authority. Cleaning it gives
-//     rawURL's output and kinds.
-//   - URLPath: the URL up to its query or fragment. Cleaning it gives
-//     rawURL's output and kinds.
+//   - A URL whose scheme is not http or https, and any URL in URLOrigin
+//     mode: the URL up to the end of its authority, all the cleaner reads.
+//   - URLPath: the URL up to its query or fragment.
 //   - URLClean: the URL without the query parameters that the cleaner
 //     removes for their name alone (click identifiers, sensitive names,
 //     Options.DropParams, utm_* with Options.DropUTM), with removed the
 //     kinds those names found; ok is false when there are none. These
 //     parameters are the ones that differ on every visit ("gclid=...")
-//     while the rest of the URL repeats. Cleaning the result gives
-//     rawURL's output, and its kinds once removed is added, unless they
-//     hold one of StopsBeforeQuery: the cleaner may then have stopped
-//     before the query, and rawURL must be cleaned itself.
+//     while the rest of the URL repeats.
 //
-// The key never holds what it leaves out. FuzzURLKey checks these
-// promises. The spare capacity of dst is scratch for decoding parameter
-// names (at most len(rawURL) bytes beyond the result), as in AppendURL.
+// Cleaning the key, for any site, gives rawURL's output and kinds; in
+// URLClean mode once removed is added to the kinds, unless they hold one of
+// StopsBeforeQuery: the cleaner may then have stopped before the query, and
+// rawURL must be cleaned itself. The key never holds what it leaves out.
+// FuzzURLKey checks these promises. The spare capacity of dst is scratch
+// for decoding parameter names (at most len(rawURL) bytes beyond the
+// result), as in AppendURL.
 func (c *Cleaner) AppendURLKey(dst, rawURL []byte, mode URLMode) (_ []byte, removed Found, ok bool) {
 	s := trimSpace(rawURL)
-	if len(s) == 0 || indexBad(s) >= 0 || !webURL(s) {
+	if len(s) == 0 || indexBad(s) >= 0 {
 		return dst, 0, false
 	}
-	switch mode {
-	case URLOrigin:
-		// A web URL with an authority has "//" before any other '/'.
-		at := bytes.Index(s, slashSlash)
-		if at < 0 || at != bytes.IndexByte(s, '/') {
-			return dst, 0, false // a path: no authority
+	authority, web := urlShape(s)
+	if authority < 0 {
+		return dst, 0, false // opaque: the cleaner reads none of it
+	}
+	if mode == URLOrigin || !web {
+		if authority == 0 {
+			return dst, 0, false // a path has no origin
 		}
-		rest := s[at+2:]
-		return append(dst, s[:len(s)-len(rest)+indexAny3(rest, '/', '?', '#')]...), 0, true
+		rest := s[authority:]
+		return append(dst, s[:authority+indexAny3(rest, '/', '?', '#')]...), 0, true
+	}
+	switch mode {
 	case URLPath:
 		return append(dst, s[:indexAny3(s, '?', '#', '#')]...), 0, true
 	case URLClean:
@@ -53,7 +56,26 @@ func (c *Cleaner) AppendURLKey(dst, rawURL []byte, mode URLMode) (_ []byte, remo
 	return dst, 0, false
 }
 
-// appendWithoutNamedParams appends web URL s (trimmed, without bad bytes)
+// urlShape reads s (trimmed, non-empty) as appendURL does: authority is
+// where the authority starts (after "//"), 0 for a path without one, -1
+// for an opaque URL; web reports whether the cleaner keeps more than the
+// origin (a path, "//host" or http(s)://).
+func urlShape(s []byte) (authority int, web bool) {
+	switch {
+	case len(s) > 1 && s[0] == '/' && s[1] == '/':
+		return 2, true
+	case s[0] == '/':
+		return 0, true
+	}
+	colon := schemeEnd(s)
+	if colon < 0 || !bytes.HasPrefix(s[colon+1:], slashSlash) {
+		return -1, false
+	}
+	return colon + 3, equalFold(s[:colon], "http") || equalFold(s[:colon], "https")
+}
+
+// appendWithoutNamedParams appends http(s) or relative URL s (trimmed,
+// without bad bytes)
 // without the query parameters removed for their name, and returns what
 // the names found; dst as it was and 0 when there are none.
 func (c *Cleaner) appendWithoutNamedParams(dst, s []byte) (_ []byte, removed Found) {
@@ -100,18 +122,4 @@ func (c *Cleaner) appendWithoutNamedParams(dst, s []byte) (_ []byte, removed Fou
 		return dst[:start], 0
 	}
 	return append(dst, s[end:]...), removed
-}
-
-// webURL reports whether the cleaner reads s (trimmed, non-empty) as a web
-// URL whose path and query it keeps: a path, a scheme-less "//host", or
-// http(s)://.
-func webURL(s []byte) bool {
-	if s[0] == '/' {
-		return true
-	}
-	colon := schemeEnd(s)
-	if colon < 0 || !bytes.HasPrefix(s[colon+1:], slashSlash) {
-		return false
-	}
-	return equalFold(s[:colon], "http") || equalFold(s[:colon], "https")
 }

@@ -14,9 +14,9 @@ var reduceCleaners = []*Cleaner{
 }
 
 // checkURLKey fails t unless AppendURLKey keeps its promises for raw in
-// every mode with cleaner c, and returns the URLClean key (nil when none)
-// and what its names removed.
-func checkURLKey(t *testing.T, c *Cleaner, raw []byte) (cleanKey []byte, removed Found) {
+// every mode with cleaner c, and returns the keys of the three modes
+// (each nil when none) and what the URLClean key's names removed.
+func checkURLKey(t *testing.T, c *Cleaner, raw []byte) (keys [3][]byte, removed Found) {
 	t.Helper()
 	prefix := []byte("key:")
 	for _, mode := range []URLMode{URLOrigin, URLPath, URLClean} {
@@ -34,12 +34,10 @@ func checkURLKey(t *testing.T, c *Cleaner, raw []byte) (cleanKey []byte, removed
 		if mode != URLClean && rm != 0 {
 			t.Fatalf("%s: %q: removed %s; want none", mode, raw, rm)
 		}
-		if mode == URLClean {
-			if rm == 0 || rm&^(KindClickID.bit()|KindParam.bit()) != 0 {
-				t.Fatalf("%q: removed %s; want click_id or param", raw, rm)
-			}
-			cleanKey, removed = key, rm
+		if rm&^(KindClickID.bit()|KindParam.bit()) != 0 {
+			t.Fatalf("%q: removed %s; want click_id or param", raw, rm)
 		}
+		keys[mode], removed = key, removed|rm
 		for _, site := range [][]byte{nil, []byte(shopSite.ID)} {
 			wantOut, wantFound := c.AppendPageURL(nil, raw, mode, site)
 			gotOut, gotFound := c.AppendPageURL(nil, key, mode, site)
@@ -54,7 +52,7 @@ func checkURLKey(t *testing.T, c *Cleaner, raw []byte) (cleanKey []byte, removed
 			}
 		}
 	}
-	return cleanKey, removed
+	return keys, removed
 }
 
 func TestAppendURLKey(t *testing.T) {
@@ -75,13 +73,14 @@ func TestAppendURLKey(t *testing.T) {
 		{"https://a.example/p?b=1", "", 0},
 		{"https://a.example/p#gclid=1", "", 0},
 		{"https://a.example/p#x?gclid=1", "", 0},
-		{"ftp://a.example/p?gclid=1", "", 0},
+		{"ftp://a.example/p?gclid=1", "ftp://a.example", 0}, // not http(s): the origin is all that is read
+		{"android-app://com.google.android.gm/?email=a@b.example", "android-app://com.google.android.gm", 0},
 		{"https://a.example/p?gclid=1&b=a b", "", 0},
 		{"mailto:x@y.z?gclid=1", "", 0},
 		{"", "", 0},
 	} {
-		reduced, removed := checkURLKey(t, siteCleaner, []byte(tc.raw))
-		if string(reduced) != tc.want || removed != tc.removed {
+		keys, removed := checkURLKey(t, siteCleaner, []byte(tc.raw))
+		if reduced := keys[URLClean]; string(reduced) != tc.want || removed != tc.removed {
 			t.Errorf("%q: %q %s; want %q %s", tc.raw, reduced, removed, tc.want, tc.removed)
 		}
 	}
@@ -97,7 +96,7 @@ func TestAppendURLKeyCuts(t *testing.T) {
 		{"https://u:pw@a.example#x", "https://u:pw@a.example", "https://u:pw@a.example"},
 		{"/p/q?x=1", "", "/p/q"},
 		{"/p//q?x=1", "", "/p//q"},
-		{"ftp://a.example/p?x=1", "", ""},
+		{"ftp://a.example/p?x=1", "ftp://a.example", "ftp://a.example"},
 		{"https://a.example/p q?x=1", "", ""},
 		{"javascript:alert(1)", "", ""},
 	} {
@@ -154,8 +153,11 @@ func FuzzURLKey(f *testing.F) {
 				param = "?gclid=" + planted
 			}
 			with := append(append(append([]byte(nil), data[:at]...), param...), data[at:]...)
-			if reduced, _ := checkURLKey(t, c, with); bytes.Contains(reduced, []byte(planted)) {
-				t.Fatalf("%q: the click id reached the key %q", with, reduced)
+			keys, _ := checkURLKey(t, c, with)
+			for mode, key := range keys {
+				if bytes.Contains(key, []byte(planted)) {
+					t.Fatalf("%q: the click id reached the %s key %q", with, URLMode(mode), key)
+				}
 			}
 		}
 	})
