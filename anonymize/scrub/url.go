@@ -306,6 +306,9 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	if f := c.scanFlags(view, flags); f != 0 {
 		return dst, f
 	}
+	if f := c.embeddedName(view); f != 0 {
+		return dst, f
+	}
 	if bytes.IndexByte(param, '=') < 0 && bytes.IndexByte(param, '/') >= 0 {
 		// A bare name in a fragment reads as a route once the parameters
 		// around it are removed ("#a/b&t=1" becomes "#a/b"), so judge its
@@ -336,6 +339,24 @@ func (c *Cleaner) judgeName(dst, name []byte) (grown, view []byte, f Found) {
 		}
 	}
 	return dst, view, 0
+}
+
+// embeddedName returns the removal kind of a parameter name that follows a
+// '?' or '#' inside param (decoded), or 0. A tool that appends
+// "?fbclid=..." to a URL that already has a query makes
+// "utm_source=x?fbclid=...": the click id ends up in another parameter's
+// value, and the whole parameter goes.
+func (c *Cleaner) embeddedName(param []byte) Found {
+	for {
+		i := bytes.IndexAny(param, "?#")
+		if i < 0 {
+			return 0
+		}
+		param = param[i+1:]
+		if f := c.lookupName(param[:indexAny3(param, '=', '?', '#')]); f != 0 {
+			return f
+		}
+	}
 }
 
 // scanSegments scans each '/'-separated segment of s as appendPath does,

@@ -29,6 +29,14 @@ func TestAppendURLClean(t *testing.T) {
 	f("https://a.example/#gclid=abc&section=2", "https://a.example/#section=2", "click_id")
 	f("https://a.example/#/route?fbclid=abc&tab=1", "https://a.example/#/route?tab=1", "click_id")
 	f("https://a.example/#x?gclid=1", "https://a.example/#x", "click_id")
+	// Appended after a '?' or '#' that was already there: the click id
+	// lands in another parameter's value, which goes with it.
+	f("https://a.example/?utm_source=x?fbclid=IwAR1&b=2", "https://a.example/?b=2", "click_id")
+	f("https://a.example/?a=1?b=2?gclid=Cj0&c=3", "https://a.example/?c=3", "click_id")
+	f("https://a.example/?a=1%3Fgclid%3DCj0&c=3", "https://a.example/?c=3", "click_id")
+	f("https://a.example/#x=1#gclid=Cj0&y=2", "https://a.example/#y=2", "click_id")
+	f("https://a.example/?next=/login?password=x", "https://a.example/", "param")
+	f("https://a.example/?q=what?&r=1", "https://a.example/?q=what?&r=1", "none")
 	// utm_* kept by default; values still scanned.
 	f("https://a.example/?utm_source=news&utm_medium=email&utm_campaign=spring",
 		"https://a.example/?utm_source=news&utm_medium=email&utm_campaign=spring", "none")
