@@ -176,7 +176,7 @@ func appendConsentKey(dst []byte, c *event.Consent) []byte {
 // when it is the same header (the sightings of a BLE batch), else from the
 // engine's cache, else parsed. Like URLs and texts, a header in which the
 // scanner finds personal data (a crawler's contact e-mail, an id an app
-// put there, or digits that read as one) is never kept as it was sent:
+// put there) is never kept as it was sent:
 // the engine's flagged-header cache and the scratch's memo know it by a
 // keyed hash only, so it is scanned once, not on every request.
 func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
@@ -204,7 +204,7 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
 	}
 	info := useragent.Parse(ua)
 	var f scrub.Found
-	sc.buf, f = en.cleaner.AppendText(sc.buf[:0], ua)
+	sc.buf, f = en.cleaner.AppendUserAgent(sc.buf[:0], ua)
 	sc.buf = sc.buf[:0]
 	if f != 0 {
 		if fc != nil {

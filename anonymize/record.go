@@ -436,7 +436,13 @@ func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found 
 		return ua.AppendJSON(appendKey(dst, "ua")), found
 	case plan.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
-		return en.appendScannedText(dst, "user_agent", raw, found, sc)
+		// Scanned as a User-Agent (see scrub.Cleaner.AppendUserAgent), so
+		// not through the caches of scanned text.
+		dst = appendKey(dst, "user_agent")
+		valStart := len(dst)
+		var f scrub.Found
+		dst, f = en.cleaner.AppendUserAgent(dst, raw)
+		return requote(dst, valStart), found | f
 	}
 	return dst, found
 }

@@ -50,6 +50,11 @@ const (
 	// name a campaign, not a person, so the token rule does not apply
 	// (every other detector does).
 	fCampaign uint8 = 1 << iota
+	// fUserAgent: a User-Agent header. In-app browsers put 9-digit build
+	// numbers there ("FBBV/598463201", Instagram's "...; de_DE;
+	// 520702220)"), and one in eleven passes the Dutch BSN's eleven test,
+	// so the BSN rule does not apply (every other detector does).
+	fUserAgent
 )
 
 // scan returns the kinds of all personal-data spans in b.
@@ -226,7 +231,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 					continue // identifier: "INV-2024-000123"
 				}
 			}
-			if e, k := matchNumber(b, i); e > 0 {
+			if e, k := matchNumber(b, i, flags); e > 0 {
 				return i, e, k
 			}
 		}
@@ -507,7 +512,7 @@ func sepBit(ch byte) uint8 {
 // matchNumber reads a number starting at i ('+', '(' or a digit) and
 // returns the end and kind of its longest prefix, ending at a group end,
 // that is a card or phone number; or 0.
-func matchNumber(b []byte, i int) (int, Kind) {
+func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 	var (
 		digits [maxNumberRun]byte
 		gsize  [maxNumberRun]uint8
@@ -597,15 +602,16 @@ func matchNumber(b []byte, i int) (int, Kind) {
 		for _, s := range gsize[:k+1] {
 			nd += int(s)
 		}
-		if kind := classifyNumber(digits[:nd], gsize[:k+1], plus, paren, gmask[k]); kind != KindNone {
+		if kind := classifyNumber(digits[:nd], gsize[:k+1], plus, paren, gmask[k], flags); kind != KindNone {
 			return end, kind
 		}
 	}
 	return 0, KindNone
 }
 
-// classifyNumber applies the card and phone rules of the package doc.
-func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask uint8) Kind {
+// classifyNumber applies the card, national id and phone rules of the
+// package doc, for a number read with the scan flags flags.
+func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) Kind {
 	n := len(d)
 	if n < 7 || n > 19 {
 		return KindNone
@@ -630,7 +636,7 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask uint8) Kind {
 		switch {
 		case n == 15 && nirValid(d),
 			len(gs) == 1 && n == 11 && steuerIDValid(d),
-			len(gs) == 1 && n == 9 && bsnValid(d):
+			len(gs) == 1 && n == 9 && flags&fUserAgent == 0 && bsnValid(d):
 			return KindNationalID
 		case len(gs) == 1 && bareInternational(d):
 			return KindPhone

@@ -81,7 +81,8 @@
 //   - [KindNationalID]: national ids with a check: DE Steuer-ID (11 digits,
 //     ISO 7064), ES DNI and NIE (check letter), FR NIR (15 digits, key mod
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
-//     digits, eleven test), and the UK NINO by its format (no check
+//     digits, eleven test; not in a User-Agent header, see
+//     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check
 //     exists).
 //   - [KindDevice]: a device named after its owner: a word, "'s" (or
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)

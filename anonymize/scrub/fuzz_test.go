@@ -107,6 +107,14 @@ func FuzzAppendText(f *testing.F) {
 		if out, _ := c.AppendText(nil, in); emailSurvives(out) {
 			t.Fatalf("planted e-mail survived: %q -> %q", in, out)
 		}
+		// The same as a User-Agent header.
+		ua, _ := c.AppendUserAgent(nil, data)
+		if again, _ := c.AppendUserAgent(nil, ua); !bytes.Equal(again, ua) {
+			t.Fatalf("user agent: not idempotent:\n in   %q\n once %q\n twice %q", data, ua, again)
+		}
+		if out, _ := c.AppendUserAgent(nil, in); emailSurvives(out) {
+			t.Fatalf("user agent: planted e-mail survived: %q -> %q", in, out)
+		}
 		if !raceEnabled {
 			dst := make([]byte, 0, 4*len(data)+64)
 			if n := testing.AllocsPerRun(5, func() { dst, _ = c.AppendText(dst[:0], data) }); n != 0 {

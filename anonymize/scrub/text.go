@@ -19,14 +19,27 @@ import (
 // marker), so text in which something was found is cleaned again, until a
 // pass changes nothing.
 func (c *Cleaner) AppendText(dst, text []byte) ([]byte, Found) {
+	return c.appendText(dst, text, 0)
+}
+
+// AppendUserAgent is AppendText for a User-Agent header: a 9-digit number
+// is not read as a Dutch BSN there, since in-app browsers' build numbers
+// ("FBBV/598463201") pass its check one time in eleven. Every other
+// detector applies.
+func (c *Cleaner) AppendUserAgent(dst, ua []byte) ([]byte, Found) {
+	return c.appendText(dst, ua, fUserAgent)
+}
+
+// appendText is AppendText with scan flags.
+func (c *Cleaner) appendText(dst, text []byte, flags uint8) ([]byte, Found) {
 	start := len(dst)
-	dst, found := c.appendTextOnce(dst, text)
+	dst, found := c.appendTextOnce(dst, text, flags)
 	for pass := 1; found != 0 && pass < maxTextPasses; pass++ {
 		// The next pass writes after this one's output and reads it where
 		// it is (a reallocation leaves it readable), then takes its place.
 		end := len(dst)
 		var f Found
-		dst, f = c.appendTextOnce(dst, dst[start:end])
+		dst, f = c.appendTextOnce(dst, dst[start:end], flags)
 		if bytes.Equal(dst[end:], dst[start:end]) {
 			return dst[:end], found
 		}
@@ -41,7 +54,7 @@ func (c *Cleaner) AppendText(dst, text []byte) ([]byte, Found) {
 const maxTextPasses = 4
 
 // appendTextOnce is one pass of AppendText.
-func (c *Cleaner) appendTextOnce(dst, text []byte) ([]byte, Found) {
+func (c *Cleaner) appendTextOnce(dst, text []byte, flags uint8) ([]byte, Found) {
 	dst = slices.Grow(dst, len(text)+16)
 	var found Found
 	plain := 0 // start of the text not yet written
@@ -65,13 +78,13 @@ func (c *Cleaner) appendTextOnce(dst, text []byte) ([]byte, Found) {
 		}
 		var f Found
 		if isURL {
-			dst, found = c.appendPlain(dst, text[plain:ws+lead], found)
+			dst, found = c.appendPlain(dst, text[plain:ws+lead], found, flags)
 			dst, f = c.AppendURL(dst, word[lead:], URLClean)
 		} else {
-			dst, found = c.appendPlain(dst, text[plain:ws], found)
+			dst, found = c.appendPlain(dst, text[plain:ws], found, flags)
 			var view []byte
 			dst, view = decodeView(dst, word, false)
-			if f = c.scan(view); f != 0 {
+			if f = c.scanFlags(view, flags); f != 0 {
 				dst = append(dst, f.first().Marker()...)
 			} else {
 				dst = append(dst, word...)
@@ -80,7 +93,7 @@ func (c *Cleaner) appendTextOnce(dst, text []byte) ([]byte, Found) {
 		found |= f
 		plain = i
 	}
-	return c.appendPlain(dst, text[plain:], found)
+	return c.appendPlain(dst, text[plain:], found, flags)
 }
 
 func isOpener(ch byte) bool {
@@ -88,14 +101,14 @@ func isOpener(ch byte) bool {
 }
 
 // appendPlain appends b with each span replaced by its marker.
-func (c *Cleaner) appendPlain(dst, b []byte, found Found) ([]byte, Found) {
+func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, Found) {
 	feat := features(b)
 	if feat == 0 {
 		return append(dst, b...), found
 	}
 	last := 0
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i, 0, feat)
+		s, e, k := c.nextSpan(b, i, flags, feat)
 		if s < 0 {
 			break
 		}

@@ -156,3 +156,30 @@ func TestDatesAndPhonesTogether(t *testing.T) {
 	f("+49 2024 123456", "[phone]") // a leading '+' is never a date
 	f("12345 0151 1234567", "12345 [phone]")
 }
+
+// TestAppendUserAgent: in-app browsers' 9-digit build numbers that pass
+// the Dutch BSN's eleven test stay in a User-Agent header (AppendText
+// reads them as citizen numbers); everything else is found as in text.
+func TestAppendUserAgent(t *testing.T) {
+	for _, ua := range []string{
+		"Mozilla/5.0 (Linux; Android 13; SM-S918B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 Instagram 312.1.0.34.111 Android (33/13; 450dpi; 1080x2340; samsung; SM-S918B; dm3q; qcom; de_DE; 520702220)",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/447.0.0.45.105;FBBV/520702220;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/17.1;FBSS/3;FBID/phone;FBLC/de_DE;FBOP/5]",
+	} {
+		if _, f := defaultCleaner.AppendText(nil, []byte(ua)); !f.Has(KindNationalID) {
+			t.Fatalf("AppendText no longer reads the build number as a BSN (%s): the test checks nothing; pick another", f)
+		}
+		if out, f := defaultCleaner.AppendUserAgent(nil, []byte(ua)); f != 0 || string(out) != ua {
+			t.Errorf("AppendUserAgent(%q) = %q %s; want it unchanged", ua, out, f)
+		}
+	}
+	for _, tc := range []struct{ in, want, found string }{
+		{"MyShopApp/4.2 (iPhone; user jane.doe@example.org)", "MyShopApp/4.2 (iPhone; user [email])", "email"},
+		{"MyShopApp/4.2 (iPhone; tel +49 151 12345678)", "MyShopApp/4.2 (iPhone; tel [phone])", "phone"},
+		{"MyShopApp/4.2 (Android; card 4111 1111 1111 1111)", "MyShopApp/4.2 (Android; card [card])", "card"},
+		{"MyShopApp/4.2 (Android; id 86095742719)", "MyShopApp/4.2 (Android; id [id])", "national_id"}, // DE Steuer-ID
+	} {
+		if out, f := defaultCleaner.AppendUserAgent(nil, []byte(tc.in)); string(out) != tc.want || f.String() != tc.found {
+			t.Errorf("AppendUserAgent(%q) = %q %s; want %q %s", tc.in, out, f, tc.want, tc.found)
+		}
+	}
+}
