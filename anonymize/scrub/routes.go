@@ -175,12 +175,17 @@ func (st *site) matchRoute(path []byte) []routeSeg {
 
 var slash = []byte("/")
 
+// routeMatches reports whether path p (after its leading '/') has r's
+// segments. A segment is compared without its matrix part (";v=1",
+// ";jsessionid=..."), which cleaning may remove: the path read again after
+// cleaning must match the same route.
 func routeMatches(r []routeSeg, p []byte) bool {
 	for _, rs := range r {
 		seg := p
 		if j := bytes.IndexByte(p, '/'); j >= 0 {
 			seg, p = p[:j], p[j+1:]
 		}
+		seg, _ = splitMatrix(seg)
 		if rs.kind == phLiteral && string(seg) != rs.lit {
 			return false
 		}
@@ -191,8 +196,17 @@ func routeMatches(r []routeSeg, p []byte) bool {
 	return true
 }
 
+// splitMatrix splits a path segment at its first ';' into the segment
+// proper and its matrix part (nil when it has none).
+func splitMatrix(seg []byte) (base, matrix []byte) {
+	if k := bytes.IndexByte(seg, ';'); k >= 0 {
+		return seg[:k], seg[k+1:]
+	}
+	return seg, nil
+}
+
 // appendRoute appends path, matched by r, with each placeholder treated
-// by its type.
+// by its type and each segment's matrix part as appendSegment does.
 func (c *Cleaner) appendRoute(dst, path []byte, r []routeSeg, found Found) ([]byte, Found) {
 	p := path[1:]
 	for _, rs := range r {
@@ -201,6 +215,7 @@ func (c *Cleaner) appendRoute(dst, path []byte, r []routeSeg, found Found) ([]by
 		if j := bytes.IndexByte(p, '/'); j >= 0 {
 			seg, p = p[:j], p[j+1:]
 		}
+		seg, matrix := splitMatrix(seg)
 		keep := false
 		switch rs.kind {
 		case phLiteral:
@@ -220,6 +235,7 @@ func (c *Cleaner) appendRoute(dst, path []byte, r []routeSeg, found Found) ([]by
 			dst = append(dst, idMarker...)
 			found |= KindSegment.bit()
 		}
+		dst, found = c.appendMatrix(dst, matrix, found)
 	}
 	return dst, found
 }

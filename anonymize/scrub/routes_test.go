@@ -43,6 +43,12 @@ func TestRoutesAndHosts(t *testing.T) {
 	f("https://shop.example/blog/top-10-running-shoes", URLClean, "https://shop.example/blog/top-10-running-shoes", "none")
 	f("https://shop.example/blog/QmVyLk1234567890123456789012345678", URLClean, "https://shop.example/blog/{id}", "segment")
 	f("https://shop.example/archive/2024", URLPath, "https://shop.example/archive/2024", "none")
+	// A segment's matrix part does not hide the route (cleaning may remove
+	// it, and the cleaned path must match the same route); its parameters
+	// are judged as elsewhere.
+	f("https://shop.example/customers;/0", URLPath, "https://shop.example/customers/{id}", "segment")
+	f("https://shop.example/customers;jsessionid=AB12/0", URLPath, "https://shop.example/customers/{id}", "param|segment")
+	f("https://shop.example/products/SKU-1;jsessionid=AB12;v=2", URLClean, "https://shop.example/products/SKU-1;v=2", "param")
 	// No route: values are scanned, and in path mode the shape rule keeps
 	// only word-like segments.
 	f("https://shop.example/p/jane.doe@example.org/x", URLClean, "https://shop.example/p/[email]/x", "email")

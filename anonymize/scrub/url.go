@@ -180,10 +180,7 @@ func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]
 // query parameters and removed when their name or value says so.
 func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
 	mark := len(dst)
-	base, matrix := seg, []byte(nil)
-	if k := bytes.IndexByte(seg, ';'); k >= 0 {
-		base, matrix = seg[:k], seg[k+1:]
-	}
+	base, matrix := splitMatrix(seg)
 	var view []byte
 	dst, view = decodeView(dst, base, false)
 	if f := c.scan(view); f != 0 {
@@ -192,6 +189,20 @@ func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
 	} else {
 		dst = append(dst, base...)
 	}
+	dst, found = c.appendMatrix(dst, matrix, found)
+	if len(dst) == mark {
+		// ";jsessionid=..." alone: an empty segment would turn "/;/x"
+		// into "//x", a host.
+		dst = append(dst, idMarker...)
+		found |= KindSegment.bit()
+	}
+	return dst, found
+}
+
+// appendMatrix appends the kept parameters of a segment's matrix part (what
+// follows its first ';'), each after a ';'; those whose name or value says
+// so are removed, as query parameters are.
+func (c *Cleaner) appendMatrix(dst, matrix []byte, found Found) ([]byte, Found) {
 	for len(matrix) > 0 {
 		param := matrix
 		if k := bytes.IndexByte(matrix, ';'); k >= 0 {
@@ -209,12 +220,6 @@ func (c *Cleaner) appendSegment(dst, seg []byte, found Found) ([]byte, Found) {
 		}
 		dst = append(dst, ';')
 		dst = append(dst, param...)
-	}
-	if len(dst) == mark {
-		// ";jsessionid=..." alone: an empty segment would turn "/;/x"
-		// into "//x", a host.
-		dst = append(dst, idMarker...)
-		found |= KindSegment.bit()
 	}
 	return dst, found
 }
@@ -338,22 +343,37 @@ func (c *Cleaner) judgeName(dst, name []byte) (grown, view []byte, f Found) {
 			return dst, view, f
 		}
 	}
+	// "&amp;password=...": a link HTML-escaped twice.
+	if hasPrefixFold(view, "amp;") {
+		if f := c.lookupName(view[len("amp;"):]); f != 0 {
+			return dst, view, f
+		}
+	}
 	return dst, view, 0
 }
 
-// embeddedName returns the removal kind of a parameter name that follows a
-// '?' or '#' inside param (decoded), or 0. A tool that appends
+// embeddedName returns the removal kind of a "name=" that follows a '?',
+// '#', '&' or ';' inside param (decoded), or 0. A tool that appends
 // "?fbclid=..." to a URL that already has a query makes
-// "utm_source=x?fbclid=...": the click id ends up in another parameter's
-// value, and the whole parameter goes.
+// "utm_source=x?fbclid=...", and a redirect target carries its own query
+// ("next=/a?b=1&gclid=..." once decoded): the click id ends up in another
+// parameter's value, and the whole parameter goes. The '=' is required, so
+// a search for "what?name" or "#code" keeps its words.
 func (c *Cleaner) embeddedName(param []byte) Found {
 	for {
-		i := bytes.IndexAny(param, "?#")
+		i := bytes.IndexAny(param, "?#&;")
 		if i < 0 {
 			return 0
 		}
 		param = param[i+1:]
-		if f := c.lookupName(param[:indexAny3(param, '=', '?', '#')]); f != 0 {
+		for len(param) > 0 && (param[0] == ' ' || param[0] == '+') {
+			param = param[1:]
+		}
+		end := bytes.IndexAny(param, "=?#&;")
+		if end < 0 || param[end] != '=' {
+			continue
+		}
+		if f := c.lookupName(param[:end]); f != 0 {
 			return f
 		}
 	}

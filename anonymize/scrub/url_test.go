@@ -36,7 +36,15 @@ func TestAppendURLClean(t *testing.T) {
 	f("https://a.example/?a=1%3Fgclid%3DCj0&c=3", "https://a.example/?c=3", "click_id")
 	f("https://a.example/#x=1#gclid=Cj0&y=2", "https://a.example/#y=2", "click_id")
 	f("https://a.example/?next=/login?password=x", "https://a.example/", "param")
+	f("https://a.example/?next=https%3A%2F%2Fb.example%2F%3Fa%3D1%26gclid%3Dabc&r=1", "https://a.example/?r=1", "click_id")
+	f("https://a.example/?utm_source=x;gclid=Cj0&r=1", "https://a.example/?r=1", "click_id")
+	f("https://a.example/?utm_source=x?+fbclid=IwAR1&r=1", "https://a.example/?r=1", "click_id")
+	f("https://a.example/?a=1&amp;password=hunter2&amp;b=2", "https://a.example/?a=1&amp;b=2", "param")
+	// Words, not parameters: no '=' after the name.
 	f("https://a.example/?q=what?&r=1", "https://a.example/?q=what?&r=1", "none")
+	f("https://a.example/?q=what?name", "https://a.example/?q=what?name", "none")
+	f("https://a.example/?q=%23code&tag=%23name", "https://a.example/?q=%23code&tag=%23name", "none")
+	f("https://a.example/?next=/faq%23reset", "https://a.example/?next=/faq%23reset", "none")
 	// utm_* kept by default; values still scanned.
 	f("https://a.example/?utm_source=news&utm_medium=email&utm_campaign=spring",
 		"https://a.example/?utm_source=news&utm_medium=email&utm_campaign=spring", "none")
