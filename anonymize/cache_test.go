@@ -456,8 +456,16 @@ func testCachesKeepNoPersonalData(t *testing.T, consent string) {
 	for _, c := range []*cache[scrub.Found]{en.caches.url, en.caches.text} {
 		for i := range c.shards {
 			for _, s := range c.shards[i].slots {
-				if s.hash != 0 && (bytes.Contains(s.key, []byte(plantedEmail)) || bytes.Contains(s.key, []byte("%40"))) {
-					t.Fatalf("a cache keeps personal data: %q", s.key)
+				if s.hash == 0 {
+					continue
+				}
+				for _, b := range [][]byte{s.key, s.val} {
+					if bytes.Contains(b, []byte(plantedEmail)) || bytes.Contains(b, []byte("%40")) {
+						t.Fatalf("a cache keeps personal data: %q -> %q", s.key, s.val)
+					}
+				}
+				if c == en.caches.url && len(s.key) != len(hashKey{}) {
+					t.Fatalf("the URL cache holds a %d-byte key, not a hash", len(s.key))
 				}
 			}
 		}
@@ -568,7 +576,7 @@ func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
 	}
 	for i := range en.caches.uaFlagged.shards {
 		for _, s := range en.caches.uaFlagged.shards[i].slots {
-			if s.hash != 0 && len(s.key) != len(uaKey{}) {
+			if s.hash != 0 && len(s.key) != len(hashKey{}) {
 				t.Fatalf("the flagged-header cache holds a %d-byte key, not a hash", len(s.key))
 			}
 		}

@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -14,19 +15,22 @@ import (
 // site's CMP writes a handful of TC strings), user agents (a few hundred
 // browser builds) and page URLs without per-visitor parameters; a one-off
 // value costs a lookup and a copy. Keys and values are preallocated:
-// about 0.5 MiB for user agents, 1 MiB for consent, 2 MiB for URLs per
+// about 0.5 MiB for user agents, 1 MiB for consent and for URLs per
 // Engine.
 const (
 	uaCacheEntries = 1024
 	uaCacheMaxKey  = 512 // user agents are 100-250 bytes; longer ones are rare and parsed
-	// User agents the scanner flags: mostly in-app browsers whose build
-	// number reads as a national id, one per app version.
+	// User agents the scanner flags: a crawler's contact address, an id an
+	// app put there; few.
 	uaFlaggedCacheEntries = 256
 	consentCacheEntries   = 1024
 	consentCacheMaxKey    = 1024 // a TC string with vendor consents, GPP, Consent Mode
-	urlCacheEntries       = 1024
-	urlCacheMaxKey        = 1024 // mode, site and a URL of up to ~1 KB
-	urlCacheMaxVal        = 1024
+	// Cleaned URLs, keyed by a keyed hash (hashKey) of the part of the URL
+	// the cleaning reads (4,096 entries measured no better on the
+	// loadgen mix than 1,024).
+	urlCacheEntries = 1024
+	urlCacheMaxKey  = 1024 // mode, site and a URL of up to ~1 KB; longer ones are cleaned every time
+	urlCacheMaxVal  = 1024
 	// Short free text that repeats on every request of a site: the site
 	// id, the event name, a BLE batch's store and sensor (the same for
 	// each of its sightings).
@@ -40,7 +44,7 @@ const (
 type caches struct {
 	ua *cache[useragent.Info]
 	// uaFlagged holds the reductions of user agents in which the scanner
-	// found personal data, keyed by uaHash rather than the header.
+	// found personal data, keyed by hashOf rather than the header.
 	uaFlagged *cache[useragent.Info]
 	consent   *cache[decision]
 	url       *cache[scrub.Found]
@@ -50,10 +54,10 @@ type caches struct {
 func newCaches() caches {
 	return caches{
 		ua: newCache[useragent.Info](uaCacheEntries, uaCacheMaxKey, 0),
-		// Keyed by uaHash: a handful of app builds, few entries.
-		uaFlagged: newCache[useragent.Info](uaFlaggedCacheEntries, len(uaKey{}), 0),
+		// Keyed by hashOf: a handful of app builds, few entries.
+		uaFlagged: newCache[useragent.Info](uaFlaggedCacheEntries, len(hashKey{}), 0),
 		consent:   newCache[decision](consentCacheEntries, consentCacheMaxKey, 0),
-		url:       newCache[scrub.Found](urlCacheEntries, urlCacheMaxKey, urlCacheMaxVal),
+		url:       newCache[scrub.Found](urlCacheEntries, len(hashKey{}), urlCacheMaxVal),
 		text:      newCache[scrub.Found](textCacheEntries, textCacheMaxKey, textCacheMaxVal),
 	}
 }
@@ -174,50 +178,53 @@ func appendConsentKey(dst []byte, c *event.Consent) []byte {
 
 // reduceUA returns the reduction of user agent ua: the scratch's last one
 // when it is the same header (the sightings of a BLE batch), else from the
-// engine's cache, else parsed. Like URLs and texts, a header in which the
-// scanner finds personal data (a crawler's contact e-mail, an id an app
-// put there) is never kept as it was sent:
-// the engine's flagged-header cache and the scratch's memo know it by a
-// keyed hash only, so it is scanned once, not on every request.
-func (en *Engine) reduceUA(sc *scratch, ua []byte) useragent.Info {
+// engine's cache, else parsed; and asSent, true when the scanner leaves the
+// header as it is (scrub.Cleaner.AppendUserAgent returns it unchanged), so
+// that a policy keeping it may write it without scanning it again. Like
+// URLs and texts, a header the scanner changes (a crawler's contact
+// e-mail, an id an app put there) is never kept as it was sent: the
+// engine's flagged-header cache and the scratch's memo know it by a keyed
+// hash only, so it is reduced once, not on every request.
+func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent bool) {
 	m := &sc.ua
 	m.serve(en.id)
 	if m.matchesRaw(ua) {
-		return m.info
+		return m.info, true
 	}
 	c, fc := en.caches.ua, en.caches.uaFlagged
 	if c != nil {
 		if _, info, ok := c.get(nil, ua); ok {
-			m.rememberRaw(ua, info) // only clean headers are stored as sent
-			return info
+			m.rememberRaw(ua, info) // only headers left as sent are stored as sent
+			return info, true
 		}
 	}
-	h := uaHash(ua)
+	h := hashOf(ua)
 	if m.matchesHash(h) {
-		return m.info
+		return m.info, false
 	}
 	if fc != nil {
 		if _, info, ok := fc.get(nil, h[:]); ok {
 			m.rememberHash(h, info)
-			return info
+			return info, false
 		}
 	}
 	info := useragent.Parse(ua)
 	var f scrub.Found
 	sc.buf, f = en.cleaner.AppendUserAgent(sc.buf[:0], ua)
+	asSent = f == 0 && bytes.Equal(sc.buf, ua)
 	sc.buf = sc.buf[:0]
-	if f != 0 {
+	if !asSent {
 		if fc != nil {
 			fc.put(h[:], nil, info)
 		}
 		m.rememberHash(h, info)
-		return info
+		return info, false
 	}
 	if c != nil {
 		c.put(ua, nil, info)
 	}
 	m.rememberRaw(ua, info)
-	return info
+	return info, true
 }
 
 // appendCleanURL appends raw cleaned in mode for site (nil for a
@@ -240,8 +247,8 @@ func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byt
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
 		return en.cleaner.AppendPageURL(dst, raw, mode, site)
 	}
-	// On the stack: a key is copied when stored. The second half is
-	// AppendURLKey's scratch for decoding parameter names.
+	// On the stack: the cache keeps a keyed hash of the key. The second
+	// half is AppendURLKey's scratch for decoding parameter names.
 	var kb [2 * urlCacheMaxKey]byte
 	key := append(kb[:0], byte(mode))
 	key = binary.AppendUvarint(key, uint64(len(site)))
@@ -256,34 +263,35 @@ func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byt
 		if !ok {
 			return en.cleaner.AppendPageURL(dst, raw, mode, site)
 		}
-		dst, f, ok := c.get(dst, key)
+		k := hashOf(key)
+		dst, f, ok := c.get(dst, k[:])
 		if ok {
 			return dst, f
 		}
 		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
 		if f == 0 {
-			c.put(key, dst[start:], f)
+			c.put(k[:], dst[start:], f)
 		}
 		return dst, f
 	}
-	key = append(key, raw...)
+	asSent := hashOf(append(key, raw...))
 	// A miss is counted once per URL: here, or by the lookup without the
 	// named parameters.
-	dst, f, ok, h := c.find(dst, key, false)
+	dst, f, ok, slot := c.find(dst, asSent[:], false)
 	if ok {
 		return dst, f
 	}
 	key, removed, ok := en.cleaner.AppendURLKey(key[:head], raw, mode)
 	if !ok {
-		c.countMiss(h)
-		key = append(key[:head], raw...) // the key as sent again: scratch overwrote it
+		c.countMiss(slot)
 		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
 		if f == 0 {
-			c.put(key, dst[start:], f)
+			c.put(asSent[:], dst[start:], f)
 		}
 		return dst, f
 	}
-	if dst, f, ok = c.get(dst, key); ok {
+	reduced := hashOf(key)
+	if dst, f, ok = c.get(dst, reduced[:]); ok {
 		return dst, f | removed
 	}
 	dst, f = en.cleaner.AppendPageURL(dst, key[head:], mode, site)
@@ -293,7 +301,7 @@ func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byt
 		return en.cleaner.AppendPageURL(dst[:start], raw, mode, site)
 	}
 	if f == 0 {
-		c.put(key, dst[start:], f)
+		c.put(reduced[:], dst[start:], f)
 	}
 	return dst, f | removed
 }

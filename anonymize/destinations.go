@@ -144,7 +144,8 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	en.decideRouted(e, sc, &res)
 	if res.Dests == 0 {
 		p := &en.policies[en.site[res.State]]
-		res.Bot, res.HTTPClient, res.Drop = en.classify(en.reduceUA(sc, e.UserAgent), e.Site, p)
+		ua, _ := en.reduceUA(sc, e.UserAgent)
+		res.Bot, res.HTTPClient, res.Drop = en.classify(ua, e.Site, p)
 		return dst, res, nil
 	}
 	groups := sc.groups[:0]

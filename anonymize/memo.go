@@ -129,30 +129,31 @@ func (d *decision) holdsAt(now time.Time, maxAge time.Duration) bool {
 	return !d.timed || consent.DatesProblems(d.created, d.updated, now, maxAge) == d.dateProblems
 }
 
-// uaKey is a keyed 128-bit hash of a user agent in which the scanner found
-// personal data: what the engine and a scratch keep of such a header
-// instead of its bytes. The seeds are random per process, so the hash
-// cannot be compared with one computed elsewhere or after a restart.
-type uaKey [16]byte
+// hashKey is a keyed 128-bit hash of request bytes: what the engine's
+// caches of cleaned URLs and of flagged user agents, and a scratch's memo
+// of the last user agent, keep instead of the bytes. The seeds are random
+// per process, so the hash cannot be compared with one computed elsewhere
+// or after a restart; two inputs share one with a chance of 2^-128.
+type hashKey [16]byte
 
-var uaSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+var hashSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
-func uaHash(ua []byte) uaKey {
-	var k uaKey
-	a, b := maphash.Bytes(uaSeeds[0], ua), maphash.Bytes(uaSeeds[1], ua)
+func hashOf(b []byte) hashKey {
+	var k hashKey
+	x, y := maphash.Bytes(hashSeeds[0], b), maphash.Bytes(hashSeeds[1], b)
 	for i := range 8 {
-		k[i], k[8+i] = byte(a>>(8*i)), byte(b>>(8*i))
+		k[i], k[8+i] = byte(x>>(8*i)), byte(y>>(8*i))
 	}
 	return k
 }
 
 // uaMemo is a scratch's last user agent and its reduction: the header as
-// sent when the scanner found nothing in it, else only its uaKey. Like the
+// sent when the scanner found nothing in it, else only its hashKey. Like the
 // other memos it names the engine it serves and is overwritten for another.
 type uaMemo struct {
 	engine uint64
-	raw    []byte // a clean header as sent; empty when the last one was flagged or none
-	hash   uaKey  // the last header's key, when hashed is set
+	raw    []byte  // a clean header as sent; empty when the last one was flagged or none
+	hash   hashKey // the last header's key, when hashed is set
 	hashed bool
 	info   useragent.Info
 }
@@ -170,12 +171,12 @@ func (m *uaMemo) matchesRaw(ua []byte) bool {
 	return len(m.raw) > 0 && len(m.raw) == len(ua) && string(m.raw) == string(ua)
 }
 
-func (m *uaMemo) matchesHash(k uaKey) bool { return m.hashed && m.hash == k }
+func (m *uaMemo) matchesHash(k hashKey) bool { return m.hashed && m.hash == k }
 
 func (m *uaMemo) rememberRaw(ua []byte, info useragent.Info) {
 	m.raw, m.hashed, m.info = append(m.raw[:0], ua...), false, info
 }
 
-func (m *uaMemo) rememberHash(k uaKey, info useragent.Info) {
+func (m *uaMemo) rememberHash(k hashKey, info useragent.Info) {
 	m.raw, m.hash, m.hashed, m.info = m.raw[:0], k, true, info
 }

@@ -154,7 +154,7 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, p *policy) ([]byte, Result) {
 	res := *r
 
-	ua := en.reduceUA(sc, e.UserAgent)
+	ua, uaAsSent := en.reduceUA(sc, e.UserAgent)
 	s2s := en.serverToServer(e.Site)
 	agent := plan.BotsKeep // what the policy does with this user agent's class
 	switch ua.Class() {
@@ -202,7 +202,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = en.appendIP(dst, e.ClientIP, p)
 		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
 	}
-	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, p, res.Scrubbed, sc)
+	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, uaAsSent, p, res.Scrubbed)
 	if agent == plan.BotsFlag {
 		key := "bot"
 		if res.HTTPClient {
@@ -427,7 +427,7 @@ type geoMemo struct {
 // appendUA appends the reduced user agent and, where the policy keeps it,
 // the raw one with personal data (an e-mail, an advertising id) replaced by
 // markers.
-func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
+func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, asSent bool, p *policy, found scrub.Found) ([]byte, scrub.Found) {
 	if len(raw) == 0 {
 		return dst, found
 	}
@@ -436,13 +436,19 @@ func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, p *policy, found 
 		return ua.AppendJSON(appendKey(dst, "ua")), found
 	case plan.UAKeep:
 		dst = ua.AppendJSON(appendKey(dst, "ua"))
-		// Scanned as a User-Agent (see scrub.Cleaner.AppendUserAgent), so
-		// not through the caches of scanned text.
 		dst = appendKey(dst, "user_agent")
 		valStart := len(dst)
-		var f scrub.Found
-		dst, f = en.cleaner.AppendUserAgent(dst, raw)
-		return requote(dst, valStart), found | f
+		if asSent {
+			// The scanner leaves it as it is (see reduceUA).
+			dst = append(dst, raw...)
+		} else {
+			// Scanned as a User-Agent (scrub.Cleaner.AppendUserAgent),
+			// so not through the caches of scanned text.
+			var f scrub.Found
+			dst, f = en.cleaner.AppendUserAgent(dst, raw)
+			found |= f
+		}
+		return requote(dst, valStart), found
 	}
 	return dst, found
 }
