@@ -82,11 +82,12 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 	}
 	// Unescaped into the field (a plain copy without escapes): if it fails
 	// the checks, the request is rejected and the event never used.
-	*dst = appendQueryUnescaped(roomFor((*dst)[:0], raw), raw)
+	var ascii bool
+	*dst, ascii = appendQueryUnescapedASCII(roomFor((*dst)[:0], raw), raw)
 	r := reasonNone
 	if len(*dst) > limit {
 		r = reasonFieldTooLong
-	} else if !utf8.Valid(*dst) {
+	} else if !ascii && !utf8.Valid(*dst) {
 		r = reasonInvalidUTF8
 	}
 	return inField(name, r, limit)
@@ -107,11 +108,12 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 	n := len(e.Props)
 	e.AddProp(key, nil, event.PropString)
 	pr := &e.Props[n]
-	pr.Value = appendQueryUnescaped(roomFor(pr.Value[:0], raw), raw)
+	var ascii bool
+	pr.Value, ascii = appendQueryUnescapedASCII(roomFor(pr.Value[:0], raw), raw)
 	if len(pr.Value) > maxPropValueLen {
 		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
-	if !utf8.Valid(key) || !utf8.Valid(pr.Value) {
+	if !utf8.Valid(key) || !ascii && !utf8.Valid(pr.Value) {
 		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
 	}
 	pr.Type = textPropType(pr.Value)
@@ -154,6 +156,14 @@ func indexQueryEscape(b []byte) int {
 // len(src) when dst has it (unescaping never lengthens), else exactly the
 // unescaped length, so that a stack buffer that fits the result is used.
 func appendQueryUnescaped(dst, src []byte) []byte {
+	dst, _ = appendQueryUnescapedASCII(dst, src)
+	return dst
+}
+
+// appendQueryUnescapedASCII is appendQueryUnescaped, and reports whether
+// every byte it wrote is ASCII (so valid UTF-8 without a second pass).
+func appendQueryUnescapedASCII(dst, src []byte) (_ []byte, ascii bool) {
+	var high uint64 // the bytes written, ORed together lane by lane
 	n := len(dst)
 	need := len(src)
 	if cap(dst)-n < need {
@@ -168,6 +178,9 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 			// over, or cut off by the final length).
 			x := binary.LittleEndian.Uint64(src[r:])
 			binary.LittleEndian.PutUint64(dst[w:], x)
+			// Bytes after an escape are counted too: they are written
+			// later, as they are or as part of an escape, which is ASCII.
+			high |= x
 			m := wordHasByte(x, '%') | wordHasByte(x, '+')
 			if m == 0 {
 				r += 8
@@ -184,21 +197,26 @@ func appendQueryUnescaped(dst, src []byte) []byte {
 			c = ' '
 		case '%':
 			if len(src)-r < 3 {
+				for _, b := range src[r:] {
+					high |= uint64(b)
+				}
 				w += copy(dst[w:], src[r:])
-				return dst[:w]
+				return dst[:w], high&lanes80 == 0
 			}
 			if hi, lo := unhexTable[src[r+1]], unhexTable[src[r+2]]; hi|lo < 16 {
 				dst[w] = hi<<4 | lo
+				high |= uint64(dst[w])
 				w++
 				r += 3
 				continue
 			}
 		}
 		dst[w] = c
+		high |= uint64(c)
 		w++
 		r++
 	}
-	return dst[:w]
+	return dst[:w], high&lanes80 == 0
 }
 
 // wordHasByte returns a mask whose lowest set bit is the high bit of the

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,6 +155,8 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 	for _, s := range []string{"", "a+b", "%41%4a%4A", "%", "%4", "a%+", "%zz+%", "https%3A%2F%2Fshop.example%2Fp%3Fa%3D1%26b%3D2", "%%41", "+%2"} {
 		f.Add([]byte("pre"), []byte(s))
 	}
+	f.Add([]byte("\xff"), []byte("abcdefgh%C3%A9abcdefgh\xc3\xa9z%e9"))
+	f.Add([]byte(""), []byte("abcdefghabcdefgh%4"))
 	f.Fuzz(func(t *testing.T, prefix, s []byte) {
 		got := appendQueryUnescaped(append([]byte(nil), prefix...), s)
 		want := appendQueryUnescapedReference(append([]byte(nil), prefix...), s)
@@ -171,6 +174,15 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 		}
 		if n := queryUnescapedLen(s); n != len(got)-len(prefix) {
 			t.Fatalf("queryUnescapedLen(%q) = %d; unescaped it is %d bytes", s, n, len(got)-len(prefix))
+		}
+		// The ASCII report, with and without room: exactly whether every
+		// byte written is below 0x80 (the prefix is not written).
+		wantASCII := !slices.ContainsFunc(want[len(prefix):], func(b byte) bool { return b >= 0x80 })
+		for _, room := range []int{0, len(s)} {
+			_, ascii := appendQueryUnescapedASCII(append(make([]byte, 0, len(prefix)+room), prefix...), s)
+			if ascii != wantASCII {
+				t.Fatalf("appendQueryUnescapedASCII(%q, %q), room %d: ascii %v; want %v", prefix, s, room, ascii, wantASCII)
+			}
 		}
 	})
 }
