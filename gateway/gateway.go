@@ -336,16 +336,7 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 // handleServerError answers requests fasthttp could not parse, without
 // echoing any of their content.
 func (g *Gateway) handleServerError(ctx *fasthttp.RequestCtx, err error) {
-	r := reasonMalformedRequest
-	var smallBuf *fasthttp.ErrSmallBuffer
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		r = reasonBodyTooLarge
-	case errors.As(err, &smallBuf):
-		r = reasonHeaderTooLarge
-	case isTimeout(err):
-		r = reasonTimeout
-	}
+	r := serverErrorReason(err)
 	ep := endpointOther
 	if r != reasonMalformedRequest {
 		ep = g.failedEndpoint(ctx, err)
@@ -379,8 +370,48 @@ func (g *Gateway) failedEndpoint(ctx *fasthttp.RequestCtx, err error) endpoint {
 }
 
 func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
+	te := firstErr(err, func(e error) bool { _, ok := e.(interface{ Timeout() bool }); return ok })
+	return te != nil && te.(interface{ Timeout() bool }).Timeout()
+}
+
+// serverErrorReason is why fasthttp could not read a request, from its
+// error.
+func serverErrorReason(err error) reason {
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return reasonBodyTooLarge
+	case firstErr(err, func(e error) bool { _, ok := e.(*fasthttp.ErrSmallBuffer); return ok }) != nil:
+		return reasonHeaderTooLarge
+	case isTimeout(err):
+		return reasonTimeout
+	}
+	return reasonMalformedRequest
+}
+
+// firstErr returns the first error in err's tree, walked as errors.As
+// walks it (As methods aside), for which is reports true, or nil. Unlike
+// errors.As it takes no target, which escapes and so costs an allocation
+// on every request fasthttp could not read.
+func firstErr(err error, is func(error) bool) error {
+	for err != nil {
+		if is(err) {
+			return err
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if found := firstErr(e, is); found != nil {
+					return found
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // silentLogger drops fasthttp's own log lines: they can quote request data.

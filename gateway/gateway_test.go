@@ -3,8 +3,10 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -472,5 +474,46 @@ func TestPropTypesSameForPixelAndBeacon(t *testing.T) {
 				t.Errorf("%s: %s = %+v; want %+v", name, k, got[k], w)
 			}
 		}
+	}
+}
+
+// TestServerErrorReasonMatchesErrorsAs: serverErrorReason classifies
+// fasthttp's errors as errors.As would, without allocating.
+func TestServerErrorReasonMatchesErrorsAs(t *testing.T) {
+	reference := func(err error) reason {
+		var smallBuf *fasthttp.ErrSmallBuffer
+		var te interface{ Timeout() bool }
+		switch {
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			return reasonBodyTooLarge
+		case errors.As(err, &smallBuf):
+			return reasonHeaderTooLarge
+		case errors.As(err, &te) && te.Timeout():
+			return reasonTimeout
+		}
+		return reasonMalformedRequest
+	}
+	timeout := &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}
+	for _, err := range []error{
+		fasthttp.ErrBodyTooLarge,
+		fmt.Errorf("reading body: %w", fasthttp.ErrBodyTooLarge),
+		&fasthttp.ErrSmallBuffer{},
+		fmt.Errorf("cannot read headers: %w", &fasthttp.ErrSmallBuffer{}),
+		timeout,
+		fmt.Errorf("wrapped: %w", timeout),
+		errors.Join(errors.New("x"), timeout),
+		errors.New("error when parsing request"),
+		&net.OpError{Op: "read", Err: errors.New("connection reset")},
+	} {
+		want := reference(err)
+		if got := serverErrorReason(err); got != want {
+			t.Errorf("%v: %v; errors.As gives %v", err, got, want)
+		}
+		if n := testing.AllocsPerRun(50, func() { serverErrorReason(err) }); n != 0 && !raceEnabled {
+			t.Errorf("%v: %v allocs; want 0", err, n)
+		}
+	}
+	if reference(timeout) != reasonTimeout || reference(&fasthttp.ErrSmallBuffer{}) != reasonHeaderTooLarge {
+		t.Fatal("the reference does not tell the kinds apart: the test checks nothing")
 	}
 }
