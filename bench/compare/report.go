@@ -195,7 +195,7 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 	b.WriteString("## Maximum throughput (closed loop)\n\n")
 	b.WriteString("CPU columns are cores busy (1.00 = one full core). *CPU wait* is how long the server's threads were ready to run but another process held the CPU, per second: " +
 		"anything above a few hundredths means the machine was busy with other work and every figure of that row is lowered. " +
-		"CPU µs and allocations are the server's own, from its /metrics, per response; events are those carried by requests answered 2xx.\n\n")
+		"CPU µs and allocations are the server's own, from its /metrics over the measured window (the warm-up left out), per response; events are those carried by requests answered 2xx.\n\n")
 	b.WriteString("| server | req/s | p50 µs | p99 µs | p99.9 µs | server CPU | loadgen CPU | CPU wait | CPU µs/request | CPU µs/event | allocs/request | responses | errors | note |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n")
 	for _, t := range r.Targets {

@@ -33,7 +33,9 @@ type Result struct {
 	Measured  int64 `json:"measured"`  // responses in the measured window
 	Unsent    int64 `json:"unsent"`    // open loop: released too late to send before the hard stop
 	Events    int64 `json:"events"`    // events carried by requests answered 2xx
-	BadBodies int64 `json:"bad_bodies"`
+	// MeasuredEvents are the events of the measured requests answered 2xx.
+	MeasuredEvents int64 `json:"measured_events"`
+	BadBodies      int64 `json:"bad_bodies"`
 
 	Throughput float64          `json:"throughput"` // Measured / Elapsed
 	Latency    Latency          `json:"latency_us"`
@@ -76,23 +78,26 @@ func LatencyOf(h *hdrhistogram.Histogram) Latency {
 	}
 }
 
-// ServerStats are the server's own figures over the run, from its /metrics.
+// ServerStats are the server's own figures over the measured window (the
+// warm-up left out), from its /metrics.
 type ServerStats struct {
 	CPUSeconds    float64 `json:"cpu_s"`          // process_cpu_seconds_total delta
 	CPUUtil       float64 `json:"cpu_util"`       // cores busy, 1 = one full core
 	Mallocs       float64 `json:"mallocs"`        // go_memstats_mallocs_total delta, one scrape subtracted
 	ScrapeMallocs float64 `json:"scrape_mallocs"` // what one /metrics scrape allocated
-	// Per response received by the client (Completed), and per event in
-	// requests answered 2xx.
+	// Per response of the measured window (Measured), and per event in
+	// its requests answered 2xx (MeasuredEvents).
 	CPUMicrosPerRequest float64 `json:"cpu_us_per_request"`
 	AllocsPerRequest    float64 `json:"allocs_per_request"`
 	CPUMicrosPerEvent   float64 `json:"cpu_us_per_event"`
 }
 
 // serverStats compares three scrapes: baseline and before taken back to
-// back before the run, after taken after it. process_cpu_seconds_total
-// ticks in 10 ms steps, so CPU figures need runs of seconds.
-func serverStats(baseline, before, after promtext.Samples, wall time.Duration, completed, events int64) *ServerStats {
+// back when the warm-up ended, after taken after the run; window is the
+// measured window, completed and events its responses and their events.
+// process_cpu_seconds_total ticks in 10 ms steps, so CPU figures need runs
+// of seconds.
+func serverStats(baseline, before, after promtext.Samples, window time.Duration, completed, events int64) *ServerStats {
 	delta := func(s0, s1 promtext.Samples, name string) float64 {
 		a, ok0 := s0.Get(name)
 		b, ok1 := s1.Get(name)
@@ -104,8 +109,8 @@ func serverStats(baseline, before, after promtext.Samples, wall time.Duration, c
 	s := &ServerStats{CPUSeconds: delta(before, after, promtext.CPUSeconds)}
 	s.ScrapeMallocs = delta(baseline, before, promtext.Mallocs)
 	s.Mallocs = max(delta(before, after, promtext.Mallocs)-s.ScrapeMallocs, 0)
-	if wall > 0 {
-		s.CPUUtil = s.CPUSeconds / wall.Seconds()
+	if window > 0 {
+		s.CPUUtil = s.CPUSeconds / window.Seconds()
 	}
 	if completed > 0 {
 		s.CPUMicrosPerRequest = s.CPUSeconds * 1e6 / float64(completed)
@@ -127,6 +132,7 @@ func (r *Result) merge(workers []*worker) {
 		r.Measured += w.measured
 		r.Unsent += w.unsent
 		r.Events += w.events
+		r.MeasuredEvents += w.measuredEvents
 		r.BadBodies += w.badBodies
 		for code, n := range w.status {
 			r.Status[strconv.Itoa(code)] += n
@@ -191,7 +197,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		s := r.Server
 		row("server CPU", fmt.Sprintf("%.2f s, %.0f %% of one core; %.2f µs/request, %.2f µs/event",
 			s.CPUSeconds, 100*s.CPUUtil, s.CPUMicrosPerRequest, s.CPUMicrosPerEvent))
-		row("server allocs", fmt.Sprintf("%.3f allocs/request (%s in the run; one /metrics scrape, %s allocs, subtracted)",
+		row("server allocs", fmt.Sprintf("%.3f allocs/request (%s in the measured window; one /metrics scrape, %s allocs, subtracted)",
 			s.AllocsPerRequest, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0)))
 	case r.ServerError != "":
 		row("server", "no figures: "+r.ServerError)

@@ -132,6 +132,7 @@ type worker struct {
 	hist *hdrhistogram.Histogram
 
 	sent, completed, measured, events, badBodies, unsent int64
+	measuredEvents                                       int64 // events of measured requests answered 2xx
 	status                                               map[int]int64
 	errs                                                 map[string]int64
 	firstErr                                             error
@@ -176,6 +177,9 @@ func (w *worker) account(r *Request, err error, measured bool, lat time.Duration
 	}
 	if measured {
 		w.measured++
+		if code >= 200 && code < 300 {
+			w.measuredEvents += int64(r.Events)
+		}
 		_ = w.hist.RecordValue(max(int64(lat), histMin)) // values above histMax are beyond any timeout
 	}
 }
@@ -240,17 +244,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.OfferedRate = cfg.Rate
 	}
 
+	// The server's figures cover the measured window only, as the
+	// latencies do: its scrapes are taken when the warm-up ends (a fresh
+	// server fills its pools and caches then, and opens the connections)
+	// and after the run. Two scrapes back to back measure what one scrape
+	// allocates in the server, so it can be subtracted.
 	var before, baseline promtext.Samples
-	if cfg.Metrics != "" {
-		// Two scrapes back to back measure what one scrape allocates in the
-		// server, so it can be subtracted from the run's figures.
-		baseline, err = promtext.Fetch(ctx, cfg.Metrics)
-		if err == nil {
-			before, err = promtext.Fetch(ctx, cfg.Metrics)
+	var scrapeErr error
+	scraped := make(chan struct{})
+	scrape := func() {
+		defer close(scraped)
+		if cfg.Metrics == "" {
+			return
 		}
-		if err != nil {
-			res.ServerError = err.Error()
+		baseline, scrapeErr = promtext.Fetch(ctx, cfg.Metrics)
+		if scrapeErr == nil {
+			before, scrapeErr = promtext.Fetch(ctx, cfg.Metrics)
 		}
+	}
+	if cfg.Warmup > 0 {
+		stopScrape := time.AfterFunc(cfg.Warmup, scrape)
+		defer stopScrape.Stop()
+	} else {
+		scrape()
 	}
 	cpu0 := clientCPU()
 	wall0 := time.Now()
@@ -272,12 +288,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Elapsed = window.Seconds()
 	res.merge(workers)
 
-	if before != nil {
+	if cfg.Warmup > 0 && window == 0 {
+		// Stopped before the warm-up ended: no window, no server figures.
+		return res, nil
+	}
+	<-scraped
+	switch {
+	case scrapeErr != nil:
+		res.ServerError = scrapeErr.Error()
+	case before != nil:
 		after, err := promtext.Fetch(ctx, cfg.Metrics)
 		if err != nil {
 			res.ServerError = err.Error()
 		} else {
-			res.Server = serverStats(baseline, before, after, wall, res.Completed, res.Events)
+			res.Server = serverStats(baseline, before, after, window, res.Measured, res.MeasuredEvents)
 		}
 	}
 	return res, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/bench/ceiling"
+	"github.com/beacongate/beacongate/bench/promtext"
 )
 
 // recorder is an in-process ceiling that remembers what it received.
@@ -149,5 +151,42 @@ func TestRefusesRemote(t *testing.T) {
 		if err == nil {
 			t.Fatalf("Run accepted %s", target)
 		}
+	}
+}
+
+// TestServerFiguresCoverTheWindow: the server's figures leave the warm-up
+// out. The metrics here count one allocation per request received plus
+// 1,000,000 at the first one (a fresh server filling its pools), so over the
+// measured window they must come to about one per request; counted from
+// the start they would be several.
+func TestServerFiguresCoverTheWindow(t *testing.T) {
+	rec, target, _ := startRecorder(t)
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		rec.mu.Lock()
+		n := rec.n
+		rec.mu.Unlock()
+		if n > 0 {
+			n += 1_000_000
+		}
+		fmt.Fprintf(w, "%s %d\n%s 0\n", promtext.Mallocs, n, promtext.CPUSeconds)
+	})}
+	go func() { _ = srv.Serve(aln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	traffic := smokeMix(t)
+	res, err := Run(context.Background(), Config{Target: target, Metrics: "http://" + aln.Addr().String() + "/metrics",
+		Mode: Closed, Conns: 2, Warmup: 300 * time.Millisecond, Duration: 300 * time.Millisecond, MaxRequests: 1_000_000,
+		Timeout: 5 * time.Second, Traffic: traffic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Server == nil || res.Measured == 0 {
+		t.Fatalf("no server figures (%s) or no measured requests (%d)", res.ServerError, res.Measured)
+	}
+	if a := res.Server.AllocsPerRequest; a < 0.8 || a > 1.2 {
+		t.Fatalf("%.3f allocations per request over the window (%v in it, %d measured); want about 1", a, res.Server.Mallocs, res.Measured)
 	}
 }
