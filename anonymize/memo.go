@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"time"
 
@@ -140,19 +141,17 @@ var hashSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 func hashOf(b []byte) hashKey {
 	var k hashKey
-	x, y := maphash.Bytes(hashSeeds[0], b), maphash.Bytes(hashSeeds[1], b)
-	for i := range 8 {
-		k[i], k[8+i] = byte(x>>(8*i)), byte(y>>(8*i))
-	}
+	binary.LittleEndian.PutUint64(k[:8], maphash.Bytes(hashSeeds[0], b))
+	binary.LittleEndian.PutUint64(k[8:], maphash.Bytes(hashSeeds[1], b))
 	return k
 }
 
 // uaMemo is a scratch's last user agent and its reduction: the header as
-// sent when the scanner found nothing in it, else only its hashKey. Like the
+// sent when the scanner left it as it is, else only its hashKey. Like the
 // other memos it names the engine it serves and is overwritten for another.
 type uaMemo struct {
 	engine uint64
-	raw    []byte  // a clean header as sent; empty when the last one was flagged or none
+	raw    []byte  // a header left as sent; empty when the last one was changed, or none
 	hash   hashKey // the last header's key, when hashed is set
 	hashed bool
 	info   useragent.Info

@@ -85,9 +85,9 @@ const maxParamName = 64
 // [New] and safe for concurrent use.
 type Cleaner struct {
 	params map[string]Kind // lower-case name → KindClickID or KindParam
-	// paramFirst[n] has bit b set when a name of params has n bytes and
-	// first byte b: most names in a URL fail this test, which is cheaper
-	// than the map lookup.
+	// paramFirst[n] has bit b set when a name of params (or, with
+	// dropUTM, a utm_* name) can have n bytes and first byte b: most names
+	// in a URL fail this test, which is cheaper than the map lookup.
 	paramFirst [maxParamName + 1][4]uint64
 	dropUTM    bool
 	keepUUIDs  bool
@@ -138,6 +138,11 @@ func New(opts Options) (*Cleaner, error) {
 	for n := range c.params {
 		if len(n) > 0 && len(n) <= maxParamName {
 			c.paramFirst[len(n)][n[0]>>6] |= 1 << (n[0] & 63)
+		}
+	}
+	if c.dropUTM { // utm_* names of any length pass the filter too
+		for n := len("utm_"); n <= maxParamName; n++ {
+			c.paramFirst[n]['u'>>6] |= 1 << ('u' & 63)
 		}
 	}
 	c.shapeMaxLen, c.shapeMaxDigits = opts.Shape.MaxLength, opts.Shape.MaxDigitPercent

@@ -75,9 +75,9 @@ func urlShape(s []byte) (authority int, web bool) {
 }
 
 // appendWithoutNamedParams appends http(s) or relative URL s (trimmed,
-// without bad bytes)
-// without the query parameters removed for their name, and returns what
-// the names found; dst as it was and 0 when there are none.
+// without bad bytes) without the query parameters removed for their name,
+// and returns what the names found; dst as it was and 0 when there are
+// none.
 func (c *Cleaner) appendWithoutNamedParams(dst, s []byte) (_ []byte, removed Found) {
 	// The query starts at the first '?': a scheme has none, and the
 	// authority and the path both end at one.
@@ -103,12 +103,8 @@ func (c *Cleaner) appendWithoutNamedParams(dst, s []byte) (_ []byte, removed Fou
 		if len(param) == 0 {
 			continue
 		}
-		name := param
-		if j := bytes.IndexByte(param, '='); j >= 0 {
-			name = param[:j]
-		}
 		var f Found
-		if dst, _, f = c.judgeName(dst, name); f != 0 {
+		if dst, _, f = c.judgeName(dst, paramName(param)); f != 0 {
 			removed |= f
 			continue
 		}

@@ -293,11 +293,7 @@ func (c *Cleaner) appendParams(dst, q []byte, lead byte, found Found) ([]byte, F
 
 // judgeParam returns why param ("name=value", raw) must be removed, or 0.
 func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
-	name := param
-	if j := bytes.IndexByte(param, '='); j >= 0 {
-		name = param[:j]
-	}
-	dst, view, f := c.judgeName(dst, name)
+	dst, view, f := c.judgeName(dst, paramName(param))
 	if f != 0 {
 		return dst, f
 	}
@@ -327,6 +323,14 @@ func (c *Cleaner) judgeParam(dst, param []byte) ([]byte, Found) {
 	}
 	dst, view = decodeView(dst, param, true)
 	return dst, c.scanFlags(view, flags)
+}
+
+// paramName returns the name of param ("name=value", or a bare name).
+func paramName(param []byte) []byte {
+	if j := bytes.IndexByte(param, '='); j >= 0 {
+		return param[:j]
+	}
+	return param
 }
 
 // judgeName returns the removal kind that a parameter's raw name alone
@@ -433,9 +437,6 @@ func (c *Cleaner) lookupName(name []byte) Found {
 			b += 'a' - 'A'
 		}
 		if c.paramFirst[len(name)][b>>6]&(1<<(b&63)) == 0 {
-			if c.dropUTM && hasPrefixFold(name, "utm_") {
-				return KindParam.bit()
-			}
 			return 0
 		}
 	}
