@@ -5,6 +5,7 @@ package upstream
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -111,5 +112,34 @@ func TestAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(100, sliced); n > 2 {
 			t.Fatalf("Encoder.AppendEncodedSliced %v: %v allocs per batch, want at most 2", c, n)
 		}
+	}
+}
+
+// TestShipToFileAllocations: once warm, a record's whole way to a file
+// destination (append, batch, compression, the file write, the cursor)
+// allocates nothing; counted process-wide, so the shipper goroutine's
+// allocations are in. Batches stay under one compression slice (see
+// Encoder.AppendEncodedSliced for larger ones).
+func TestShipToFileAllocations(t *testing.T) {
+	dir := t.TempDir()
+	p := openP(t, Options{DataDir: dir, Destinations: []DestinationOptions{{
+		Name: "file", File: &FileOptions{Dir: dir + "/out"}, Batch: BatchOptions{MaxEvents: 1},
+	}}})
+	defer closeP(t, p)
+	rec := testRecord(rand.New(rand.NewPCG(1, 1)), "a", 1)
+	r := p.spool.Reader(0)
+	shipOne := func() {
+		if err := p.Append(rec, 1); err != nil {
+			t.Fatal(err)
+		}
+		for end := p.spool.End(); r.Committed() < end; {
+			runtime.Gosched()
+		}
+	}
+	for range 10 {
+		shipOne()
+	}
+	if n := testing.AllocsPerRun(200, shipOne); n != 0 {
+		t.Fatalf("%v allocs per record shipped to a file, want 0", n)
 	}
 }

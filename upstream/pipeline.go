@@ -125,7 +125,8 @@ type DestinationOptions struct {
 
 	Retry RetryOptions
 
-	// SendTimeout bounds one Send attempt. Default 30 s.
+	// SendTimeout bounds one Send attempt. Default 30 s. It does not
+	// apply to ContextFree sinks (files), whose Send cannot be interrupted.
 	SendTimeout time.Duration
 }
 

@@ -23,6 +23,7 @@ type shipper struct {
 	sink    Sink
 	r       *spool.Reader
 	enc     *Encoder // nil for Unencoded sinks
+	bounded bool     // Send gets a context with SendTimeout (not ContextFree)
 	dlDir   string
 	log     *slog.Logger
 	m       destMetrics
@@ -86,6 +87,8 @@ func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterD
 		done:  make(chan struct{}),
 	}
 	sh.batch.Destination = o.Name
+	_, free := sink.(ContextFree)
+	sh.bounded = !free
 	if _, raw := sink.(Unencoded); !raw {
 		enc, err := NewEncoder(o.Compression, o.CompressionLevel)
 		if err != nil {
@@ -220,10 +223,15 @@ func (sh *shipper) ship(ctx context.Context) bool {
 		b.Encoded = enc
 	}
 	for attempt := 0; ; attempt++ {
-		sctx, cancel := context.WithTimeout(ctx, sh.opts.SendTimeout)
 		t0 := time.Now()
-		err := sh.sink.Send(sctx, b)
-		cancel()
+		var err error
+		if sh.bounded {
+			sctx, cancel := context.WithTimeout(ctx, sh.opts.SendTimeout)
+			err = sh.sink.Send(sctx, b)
+			cancel()
+		} else {
+			err = sh.sink.Send(ctx, b)
+		}
 		sh.m.latency.Observe(time.Since(t0).Seconds())
 		if err == nil {
 			sh.sent(b, 0)

@@ -26,6 +26,15 @@ type Unencoded interface {
 	Unencoded()
 }
 
+// ContextFree is implemented by sinks whose Send never reads its context
+// (the file sink: a write to a local file cannot be interrupted). The
+// shipper passes them its own context rather than one bounded by
+// DestinationOptions.SendTimeout, which costs a context and a timer (four
+// allocations) per batch and bounds nothing there.
+type ContextFree interface {
+	ContextFree()
+}
+
 // SendError classifies a Send error.
 type SendError struct {
 	Err        error

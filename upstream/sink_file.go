@@ -126,6 +126,9 @@ func (s *FileSink) repair() error {
 	return nil
 }
 
+// ContextFree tells the shipper that Send does not read its context.
+func (s *FileSink) ContextFree() {}
+
 // Send appends the batch as one zstd frame, and fsyncs in DurabilityFsync
 // mode. Errors are retryable.
 func (s *FileSink) Send(_ context.Context, b *Batch) error {
