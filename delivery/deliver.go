@@ -23,6 +23,14 @@ type Spool interface {
 	Append(record []byte, route upstream.Route) error
 }
 
+// enqueuer is a Spool whose records can share one wait for durability:
+// upstream.Pipeline. HandleEvents uses it to enqueue a request's records
+// and wait once.
+type enqueuer interface {
+	Enqueue(p *upstream.Pending, record []byte, route upstream.Route) error
+	Wait(p *upstream.Pending) error
+}
+
 // readySpool is a Spool that tells, without appending or counting anything,
 // whether it is full: upstream.Pipeline's Ready returns ErrFull then.
 type readySpool interface {
@@ -40,13 +48,16 @@ type Deliverer struct {
 	metrics  *Metrics
 	shed     [4]bool // by event.Kind: refuse at once while the spool is full
 	ready    readySpool
+	enq      enqueuer   // the spool, when it can enqueue; nil otherwise
 	suppress Suppressor // nil: no suppression list (suppress.go)
 }
 
 // NewDeliverer returns a Deliverer. The engine routes: destination i of its
 // config is upstream.RouteTo(i).
 func NewDeliverer(engine *anonymize.Engine, spool Spool, m *Metrics) *Deliverer {
-	return &Deliverer{engine: engine, spool: spool, metrics: m}
+	d := &Deliverer{engine: engine, spool: spool, metrics: m}
+	d.enq, _ = spool.(enqueuer)
+	return d
 }
 
 // ShedWhenFull returns a copy of d that refuses events of the given kinds at
@@ -77,6 +88,10 @@ type delivery struct {
 	d       *Deliverer
 	kind    event.Kind
 	checked bool // the shedding check ran for this event
+	// deferred: records are enqueued into pending, and HandleEvents
+	// waits for them once; otherwise each is appended and waited for.
+	deferred bool
+	pending  upstream.Pending
 }
 
 var deliveries = freelist.New(1024, func() *delivery { return &delivery{buf: make([]byte, 0, 16<<10)} })
@@ -92,19 +107,60 @@ func (dv *delivery) EmitRecord(rec []byte, dests anonymize.Dests) error {
 			return upstream.ErrFull
 		}
 	}
+	if dv.deferred {
+		return d.enq.Enqueue(&dv.pending, rec, upstream.Route(dests))
+	}
 	return d.spool.Append(rec, upstream.Route(dests))
 }
 
-// HandleEvent implements gateway.EventHandler.
+// HandleEvent implements gateway.EventHandler: its records are durable
+// when it returns nil.
 func (d *Deliverer) HandleEvent(e *event.Event) error {
+	dv := deliveries.Get()
+	dv.d = d
+	err := d.handle(dv, e)
+	dv.d = nil
+	deliveries.Put(dv)
+	return err
+}
+
+// HandleEvents implements gateway.RequestHandler: it handles a request's
+// events in order, as HandleEvent does, but when the spool can enqueue
+// (upstream.Pipeline) their records share group writes and it waits for
+// durability once, after the last event, instead of once per record. It
+// returns how many events were accepted, all of them or those before the
+// first one refused, and the refusal; when the write itself fails, none
+// (their records may be lost) and the disk error.
+func (d *Deliverer) HandleEvents(events []event.Event) (accepted int, err error) {
+	dv := deliveries.Get()
+	dv.d, dv.deferred = d, d.enq != nil
+	accepted = len(events)
+	for i := range events {
+		if err = d.handle(dv, &events[i]); err != nil {
+			accepted = i
+			break
+		}
+	}
+	if dv.deferred {
+		if werr := d.enq.Wait(&dv.pending); werr != nil {
+			d.metrics.dropped[dropSpool].Add(float64(accepted))
+			accepted, err = 0, werr
+		}
+	}
+	dv.d, dv.deferred = nil, false
+	deliveries.Put(dv)
+	return accepted, err
+}
+
+// handle runs the engine on e with dv as its Emitter and counts what it
+// decided.
+func (d *Deliverer) handle(dv *delivery, e *event.Event) error {
 	if d.suppress != nil && d.suppress.Suppressed(e) {
 		return nil // before anything else: not anonymized, not stored
 	}
-	dv := deliveries.Get()
-	dv.d, dv.kind, dv.checked = d, e.Kind, false
+	dv.kind, dv.checked = e.Kind, false
 	buf, res, err := d.engine.AppendRecords(dv.buf[:0], e, dv)
-	dv.buf, dv.d = buf[:0], nil
-	deliveries.Put(dv)
+	dv.buf = buf[:0]
 	m := d.metrics
 	if res.Records > 0 {
 		m.records[res.State].Add(float64(res.Records))

@@ -24,6 +24,32 @@ type EventHandler interface {
 	HandleEvent(e *event.Event) error
 }
 
+// RequestHandler is an EventHandler that can also take all of a request's
+// events at once, so that they become durable together instead of each
+// waiting on its own (delivery.Deliverer): the beacon and BLE endpoints
+// use HandleEvents when the handler has it. HandleEvents handles events in
+// order, under HandleEvent's rules, and returns how many were accepted (a
+// prefix of events) and the error that stopped it; the request is then
+// answered 503.
+type RequestHandler interface {
+	EventHandler
+	HandleEvents(events []event.Event) (accepted int, err error)
+}
+
+// handleEvents hands a request's events to h: at once if h is a
+// RequestHandler, one by one otherwise.
+func handleEvents(h EventHandler, events []event.Event) (accepted int, err error) {
+	if rh, ok := h.(RequestHandler); ok {
+		return rh.HandleEvents(events)
+	}
+	for i := range events {
+		if err := h.HandleEvent(&events[i]); err != nil {
+			return i, err
+		}
+	}
+	return len(events), nil
+}
+
 // Discard is an EventHandler that accepts and forgets every event. It writes
 // nothing anywhere; the gateway's event counters still count them.
 type Discard struct{}

@@ -95,12 +95,11 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		g.rejectProblem(ctx, ep, p)
 		return
 	}
-	for i := range req.events {
-		if err := cfg.handler.HandleEvent(&req.events[i]); err != nil {
-			g.reject(ctx, ep, reasonUnavailable)
-			return
-		}
-		g.metrics.events[ep].Inc()
+	n, err := handleEvents(cfg.handler, req.events)
+	g.metrics.events[ep].Add(float64(n))
+	if err != nil {
+		g.reject(ctx, ep, reasonUnavailable)
+		return
 	}
 	setCORS(ctx, cfg)
 	ctx.Response.SetStatusCode(fasthttp.StatusNoContent)

@@ -329,6 +329,35 @@ func (p *Pipeline) Append(record []byte, route Route) error {
 	return nil
 }
 
+// Pending is the records one caller enqueued with Enqueue and has not
+// waited for yet (see spool.Pending).
+type Pending = spool.Pending
+
+// Enqueue is Append without the wait for durability: record is added to
+// p and to the next group write, and Wait(p) returns once every record in p
+// is durable. A request's events enqueued one by one and waited for once
+// share a group write instead of each waiting for its own. Taps see the
+// record at once (before it is durable). Errors are Append's, except a
+// disk error of the write, which Wait returns; a refused record is not
+// added to p.
+func (p *Pipeline) Enqueue(pd *Pending, record []byte, route Route) error {
+	route &= p.mask
+	if route == 0 {
+		p.m.unrouted.Inc()
+		return nil
+	}
+	if err := p.spool.Enqueue(pd, record, route); err != nil {
+		return err
+	}
+	p.offer(record, route)
+	return nil
+}
+
+// Wait returns once every record in pd is as durable as
+// SpoolOptions.Durability says, and empties pd. A non-nil error (a disk
+// error) means some of them may be lost; they are counted as dropped.
+func (p *Pipeline) Wait(pd *Pending) error { return p.spool.Wait(pd) }
+
 // Ready returns nil when Append can take records: not closed, no recent disk
 // error, not full. For /readyz.
 func (p *Pipeline) Ready() error {

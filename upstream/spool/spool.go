@@ -471,7 +471,38 @@ func (s *Spool) makeReserve() error {
 // It returns nil, ErrFull, ErrClosed, ErrInvalidRecord or a *DiskError
 // (errors.Is(err, ErrDisk)); every refusal is counted in
 // beacongate_upstream_dropped_records_total, so callers need not count it.
+//
+// Append is Enqueue and Wait for one record.
 func (s *Spool) Append(record []byte, route Route) error {
+	var p Pending
+	if err := s.Enqueue(&p, record, route); err != nil {
+		return err
+	}
+	return s.Wait(&p)
+}
+
+// Pending is the records one caller enqueued and has not waited for yet:
+// the first and last group they joined. The zero value holds none. It is
+// not safe for concurrent use; each request has its own.
+type Pending struct {
+	first, last uint64 // generations; valid when n > 0
+	n           int
+}
+
+// Len returns how many records p holds.
+func (p *Pending) Len() int { return p.n }
+
+// Enqueue adds record to the next group write, as Append does, and adds it
+// to p, but returns without waiting for the write: Wait(p) does. A caller
+// with several records (a request's events) enqueues them all, then waits
+// once, so that they share a group write instead of each waiting for its
+// own. Records are written in the order they were enqueued. A record
+// enqueued and never waited for is still written by the next group.
+//
+// Its errors are Append's, except a *DiskError of the group write, which
+// Wait returns. A refused record is counted and not added to p; those
+// enqueued before it stay in p.
+func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 	if n := len(record); n > 0 && record[n-1] == '\n' {
 		record = record[:n-1]
 	}
@@ -527,21 +558,40 @@ func (s *Spool) Append(record []byte, route Route) error {
 	s.active = appendFrame(s.active, record, route, ms)
 	s.activeRecords++
 	s.pending += int64(need)
-	my := s.gen
-	for s.doneGen < my {
+	if p.n == 0 {
+		p.first = s.gen
+	}
+	p.last = s.gen
+	p.n++
+	s.mu.Unlock()
+	return nil
+}
+
+// Wait returns once every record in p is as durable as Options.Durability
+// says, and empties p. It returns nil, or the *DiskError of a group write
+// that failed at or after p's first record's group: then some of p's
+// records may be lost, and each is counted as dropped. A record reported
+// lost may still have been written, which at-least-once delivery allows;
+// the reverse (nil for a lost record) cannot happen.
+func (s *Spool) Wait(p *Pending) error {
+	if p.n == 0 {
+		return nil
+	}
+	first, last, n := p.first, p.last, p.n
+	*p = Pending{}
+	s.mu.Lock()
+	for s.doneGen < last {
 		s.flushOrWait()
 	}
 	var err error
-	if my <= s.lastFailGen {
+	if first <= s.lastFailGen {
 		// This generation, or a later one, failed. A later failure makes
-		// us report an error for a record that was written: the record is
-		// still delivered, which at-least-once allows. The reverse (nil
-		// for a lost record) cannot happen.
+		// us report an error for records that were written (see above).
 		err = s.lastFailErr
 	}
 	s.mu.Unlock()
 	if err != nil {
-		s.m.dropDisk.Inc()
+		s.m.dropDisk.Add(float64(n))
 	}
 	return err
 }

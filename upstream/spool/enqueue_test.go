@@ -1,0 +1,118 @@
+package spool
+
+import (
+	"errors"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// TestEnqueueSharesOneWrite: a caller's records enqueued one by one and
+// waited for once go out in one group write, in order; appended one by one,
+// each waits for a write of its own.
+func TestEnqueueSharesOneWrite(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	var p Pending
+	for i := range 40 {
+		if err := s.Enqueue(&p, rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Len() != 40 {
+		t.Fatalf("Len = %d after 40 enqueues", p.Len())
+	}
+	if got := drain(t, s, 0); len(got) != 0 {
+		t.Fatalf("readable before Wait: %v", got)
+	}
+	if err := s.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Len() != 0 {
+		t.Fatalf("Len = %d after Wait", p.Len())
+	}
+	if w := testutil.ToFloat64(s.m.writes); w != 1 {
+		t.Fatalf("%v writes for 40 enqueued records, want 1", w)
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(0, 40)) {
+		t.Fatalf("read %v", got)
+	}
+	for i := 40; i < 80; i++ {
+		if err := s.Append(rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := testutil.ToFloat64(s.m.writes); w != 41 {
+		t.Fatalf("%v writes after 40 more Appends, want 41", w)
+	}
+	if err := s.Wait(&p); err != nil { // an empty Pending
+		t.Fatalf("Wait on nothing: %v", err)
+	}
+}
+
+// TestWaitReportsEarlierGroupFailure: a caller's first record went out in a
+// group whose write failed (another caller led it), its last in a later
+// group that worked; Wait reports the loss, and counts both records as
+// dropped. Judging by the last record's group alone would answer nil for a
+// lost record.
+func TestWaitReportsEarlierGroupFailure(t *testing.T) {
+	var fail atomic.Bool
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond,
+		writeCheck: func(int64) error {
+			if fail.Load() {
+				return syscall.EIO
+			}
+			return nil
+		}})
+	var mine Pending
+	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	if err := s.Append(rec(1), 1); !errors.Is(err, ErrDisk) { // leads the group holding rec 0
+		t.Fatalf("Append during the failure: %v", err)
+	}
+	fail.Store(false)
+	time.Sleep(2 * time.Millisecond) // past DiskRetryInterval
+	if err := s.Enqueue(&mine, rec(2), 1); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Dropped(DropDisk)
+	if err := s.Wait(&mine); !errors.Is(err, ErrDisk) {
+		t.Fatalf("Wait = %v; want the disk error of the first record's group", err)
+	}
+	if d := s.Dropped(DropDisk) - before; d != 2 {
+		t.Fatalf("Wait counted %d records dropped, want 2", d)
+	}
+	if got := drain(t, s, 0); !equalInts(got, []int{2}) {
+		t.Fatalf("read %v; want only the record of the group that worked", got)
+	}
+}
+
+// TestEnqueueRefusals: a refused record is not added to the caller's
+// Pending, and those before it stay there.
+func TestEnqueueRefusals(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	var p Pending
+	if err := s.Enqueue(&p, rec(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(&p, []byte("two\nlines"), 1); !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("Enqueue of two lines: %v", err)
+	}
+	if p.Len() != 1 {
+		t.Fatalf("Len = %d; want 1", p.Len())
+	}
+	if err := s.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseAppends()
+	if err := s.Enqueue(&p, rec(1), 1); !errors.Is(err, ErrClosed) || p.Len() != 0 {
+		t.Fatalf("Enqueue after CloseAppends: %v, Len %d", err, p.Len())
+	}
+	if got := drain(t, s, 0); !equalInts(got, []int{0}) {
+		t.Fatalf("read %v", got)
+	}
+}
