@@ -135,19 +135,27 @@ func (d *Deliverer) HandleEvents(events []event.Event) (accepted int, err error)
 	dv := deliveries.Get()
 	dv.d, dv.deferred = d, d.enq != nil
 	accepted = len(events)
+	stored := 0 // events with a record waiting in dv.pending
 	for i := range events {
+		before := dv.pending.Len()
 		if err = d.handle(dv, &events[i]); err != nil {
-			accepted = i
+			accepted = i // handle counted it
 			break
+		}
+		if dv.pending.Len() > before {
+			stored++
 		}
 	}
 	if dv.deferred {
 		if werr := d.enq.Wait(&dv.pending); werr != nil {
-			d.metrics.dropped[dropSpool].Add(float64(accepted))
+			// The accepted events whose records may now be lost; those
+			// that stored nothing (dropped, suppressed) are counted
+			// under their own reasons.
+			d.metrics.dropped[dropSpool].Add(float64(stored))
 			accepted, err = 0, werr
 		}
 	}
-	dv.d, dv.deferred = nil, false
+	dv.d, dv.deferred, dv.pending = nil, false, upstream.Pending{}
 	deliveries.Put(dv)
 	return accepted, err
 }
@@ -254,7 +262,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"state"})
 	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_dropped_total",
-		Help: "Events not delivered, by reason: bot (a crawler under policy bots: drop), http_client (an HTTP client library under policy http_clients: drop), no_destination (no destination accepts the event's consent), spool (the spool refused it; the request was answered 503).",
+		Help: "Events not delivered, by reason: bot (a crawler under policy bots: drop), http_client (an HTTP client library under policy http_clients: drop), no_destination (no destination accepts the event's consent), spool (the spool refused it, or the write of the request's records failed; the request was answered 503).",
 	}, []string{"reason"})
 	scrubbed := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_scrubbed_total",

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/tag"
+	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -74,6 +76,41 @@ func TestServeAllocs(t *testing.T) {
 func TestServePipelineAllocs(t *testing.T) {
 	for _, in := range clocktest.Instants {
 		t.Run(in.Name, func(t *testing.T) { testServePipelineAllocs(t, in.Time) })
+	}
+}
+
+// TestServeToSpoolAllocs: with the real pipeline behind the delivery step
+// (records enqueued and waited for per request, a file destination
+// shipping in the background), a request of each endpoint allocates
+// nothing, counted process-wide.
+func TestServeToSpoolAllocs(t *testing.T) {
+	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
+	dir := t.TempDir()
+	p, err := upstream.Open(upstream.Options{DataDir: dir,
+		Destinations: []upstream.DestinationOptions{
+			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
+			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	pl.withSpool(p)
+	batch := "[" + string(beaconBody()) + "," + string(beaconBody()) + "]"
+	for name, raw := range map[string][]byte{
+		"pixel":  rawRequest("GET", pixelURI(), nil, "User-Agent", benchUA),
+		"beacon": rawRequest("POST", "/b", []byte(batch), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", benchUA),
+		"ble":    rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"),
+	} {
+		drv := newDriver(pl.g, "81.2.69.142")
+		for range 10 {
+			if st := drv.do(raw).StatusCode(); st != 200 && st != 204 {
+				t.Fatalf("%s: status %d", name, st)
+			}
+		}
+		if n := testing.AllocsPerRun(300, func() { drv.do(raw) }); n != 0 {
+			t.Errorf("%s: %v allocs per request into the spool; want 0", name, n)
+		}
 	}
 }
 

@@ -358,8 +358,8 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		Logger:                       silentLogger{},
 		// The gateway takes an event's receive time from its own clock
 		// (Settings.Clock) and never asks fasthttp for the request's:
-		// with this fasthttp skips a clock read per request (about
-		// 50-100 ns here) and tracks idle connections on a clock it
+		// with this fasthttp skips a clock read per request (47 ns by
+		// BenchmarkNow here) and tracks idle connections on a clock it
 		// refreshes once a second.
 		LazyRequestTime: true,
 	}

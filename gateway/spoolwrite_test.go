@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/delivery"
+	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -62,5 +65,53 @@ func TestRequestEventsShareOneSpoolWrite(t *testing.T) {
 		if dw != 1 || dr < float64(c.events) {
 			t.Errorf("%s: %v records of %d events in %v spool writes when answered; want them all in 1", c.name, dr, c.events, dw)
 		}
+	}
+}
+
+// failingWait is a real pipeline whose Wait writes the records, then reports
+// a failed write, as after a disk error.
+type failingWait struct{ *upstream.Pipeline }
+
+func (f failingWait) Wait(p *upstream.Pending) error {
+	f.Pipeline.Wait(p)
+	return errors.New("write: input/output error")
+}
+
+// suppressName suppresses events by name.
+type suppressName string
+
+func (s suppressName) Suppressed(e *event.Event) bool { return string(e.Name) == string(s) }
+
+// TestFailedWriteCountsEachEventOnce: when the write of a request's records
+// fails, the request is refused (503), none of its events counts as
+// accepted, and each event that had stored a record counts once as dropped
+// by the spool; a suppressed event, which stored nothing, does not.
+func TestFailedWriteCountsEachEventOnce(t *testing.T) {
+	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
+	dir := t.TempDir()
+	p, err := upstream.Open(upstream.Options{DataDir: dir,
+		Destinations: []upstream.DestinationOptions{
+			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
+			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	h := delivery.NewDeliverer(pl.engine, failingWait{p}, pl.metrics).WithSuppression(suppressName("hidden"))
+	pl.g.Update(Settings{Handler: h, Clock: pl.g.settings.Load().clock})
+	ev := func(name string) string {
+		return `{"site":"shop.example","event":"` + name + `","url":"https://shop.example/p","consent":["analytics"]}`
+	}
+	body := "[" + ev("one") + "," + ev("hidden") + "," + ev("two") + "]"
+	d := newDriver(pl.g, "81.2.69.142")
+	if st := d.do(rawRequest("POST", "/b", []byte(body), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", benchUA)).StatusCode(); st != 503 {
+		t.Fatalf("status %d; want 503 after a failed write", st)
+	}
+	if n := pl.counter(t, "beacongate_anonymize_dropped_total", "reason", "spool"); n != 2 {
+		t.Errorf("dropped{reason=spool} = %v; want 2 (the two events that stored records)", n)
+	}
+	if n := pl.counter(t, "beacongate_gateway_events_total", "endpoint", "beacon"); n != 0 {
+		t.Errorf("events accepted = %v; want 0", n)
 	}
 }

@@ -13,8 +13,9 @@ type TapFilter struct {
 	Destination string
 }
 
-// Tap receives a copy of every record Append stores that matches its
-// filter, as it is appended: anonymized records only (the tap sits behind
+// Tap receives a copy of every record Append or Enqueue stores that
+// matches its filter, as it is appended (an enqueued record before its
+// write: if that fails, the caller refuses it and a retry sends it again): anonymized records only (the tap sits behind
 // the privacy engine and never sees a request). It is bounded: it holds at
 // most the number of records given to Pipeline.Tap, in buffers allocated
 // up front, and a reader that falls behind is cut off (Closed is closed and

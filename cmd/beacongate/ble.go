@@ -86,6 +86,20 @@ func (b *bleAggregation) Append(rec []byte, route upstream.Route) error {
 	return b.main.Append(rec, route)
 }
 
+// Enqueue implements the delivery step's enqueuing spool: a BLE
+// sighting's record is appended to the aggregation's spool at once (and
+// waited for there), every other record is enqueued into the pipeline, and
+// Wait waits for those.
+func (b *bleAggregation) Enqueue(p *upstream.Pending, rec []byte, route upstream.Route) error {
+	if head := rec[:min(len(rec), 96)]; bytes.Contains(head, bleKind) {
+		return b.sp.Append(rec, spool.RouteTo(0))
+	}
+	return b.main.Enqueue(p, rec, route)
+}
+
+// Wait waits for the records Enqueue handed to the pipeline.
+func (b *bleAggregation) Wait(p *upstream.Pending) error { return b.main.Wait(p) }
+
 // Ready tells whether the pipeline accepts writes.
 func (b *bleAggregation) Ready() error { return b.main.Ready() }
 

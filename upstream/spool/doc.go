@@ -11,7 +11,13 @@
 // it with one pwrite call, then (in DurabilityFsync mode) one fsync. Appends
 // never allocate in the steady state.
 //
-// Durability says when Append may return:
+// Append is Enqueue and Wait. A caller with several records (the events of
+// one request) enqueues them all into its Pending, then waits once: they
+// share the group writes (one, unless the buffer fills or a leader takes
+// it between two of them) instead of each waiting for a write of its own,
+// and Wait reports a failed write of any group they joined.
+//
+// Durability says when Append, or Wait, may return:
 //
 //   - DurabilityProcess (default): the record's bytes were handed to the kernel
 //     by write(2). The record survives a crash or kill -9 of the process, but
@@ -20,7 +26,7 @@
 //     power loss too. Appends waiting at the same time share one fsync; an
 //     Append waits at most for the fsync in progress, Options.FsyncMaxDelay
 //     (an optional extra wait to gather larger groups, 0 by default) and its
-//     own group's fsync.
+//     own group's fsync (Wait, for those of the groups its records joined).
 //
 // Below saturation on one core, the other requests are still in the socket
 // buffers when a leader writes, so groups hold one record. With

@@ -116,3 +116,57 @@ func TestEnqueueRefusals(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 }
+
+// TestWaitIgnoresLaterGroupFailure: a write that failed after the groups a
+// caller's records joined is not theirs to report.
+func TestWaitIgnoresLaterGroupFailure(t *testing.T) {
+	var fail atomic.Bool
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond,
+		writeCheck: func(int64) error {
+			if fail.Load() {
+				return syscall.EIO
+			}
+			return nil
+		}})
+	var mine Pending
+	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(rec(1), 1); err != nil { // leads the group holding rec 0
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	if err := s.Append(rec(2), 1); !errors.Is(err, ErrDisk) {
+		t.Fatalf("Append during the failure: %v", err)
+	}
+	fail.Store(false)
+	if err := s.Wait(&mine); err != nil {
+		t.Fatalf("Wait = %v; its group was written", err)
+	}
+	if got := drain(t, s, 0); !equalInts(got, []int{0, 1}) {
+		t.Fatalf("read %v", got)
+	}
+}
+
+// TestPendingStaysWithItsSpool: a Pending holding one spool's records is
+// refused by another, which could not tell when they are durable.
+func TestPendingStaysWithItsSpool(t *testing.T) {
+	a := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	b := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	var p Pending
+	if err := a.Enqueue(&p, rec(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Enqueue(&p, rec(1), 1); !errors.Is(err, errOtherSpool) {
+		t.Fatalf("Enqueue into another spool: %v", err)
+	}
+	if err := b.Wait(&p); !errors.Is(err, errOtherSpool) {
+		t.Fatalf("Wait on another spool: %v", err)
+	}
+	if err := a.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, a, 0); !equalInts(got, []int{0}) {
+		t.Fatalf("read %v", got)
+	}
+}

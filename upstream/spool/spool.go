@@ -32,14 +32,19 @@ type Spool struct {
 	doneGen       uint64
 	lastFailGen   uint64 // highest generation whose flush failed
 	lastFailErr   error
-	flushing      bool
-	closed        bool
-	pending       int64 // bytes in active and in the buffer being written
-	diskErr       error // last disk error; nil after a good write
-	diskErrAt     time.Time
-	lastAppend    int64 // monotonic ns of the last append, with GatherWindow
-	gapAvg        int64 // moving average of the ns between appends, with GatherWindow
-	lastGroup     int   // records in the last group written
+	// The last failed generations (a ring of failRing, failCount in all),
+	// so that Wait reports only failures of the groups a caller joined.
+	failGens   [failRing]uint64
+	failErrs   [failRing]error
+	failCount  int
+	flushing   bool
+	closed     bool
+	pending    int64 // bytes in active and in the buffer being written
+	diskErr    error // last disk error; nil after a good write
+	diskErrAt  time.Time
+	lastAppend int64 // monotonic ns of the last append, with GatherWindow
+	gapAvg     int64 // moving average of the ns between appends, with GatherWindow
+	lastGroup  int   // records in the last group written
 
 	// Owned by the flush leader (flushing == true), and by Open and Close.
 	cur     *os.File
@@ -485,9 +490,13 @@ func (s *Spool) Append(record []byte, route Route) error {
 // the first and last group they joined. The zero value holds none. It is
 // not safe for concurrent use; each request has its own.
 type Pending struct {
+	s           *Spool // the spool the records went to; valid when n > 0
 	first, last uint64 // generations; valid when n > 0
 	n           int
 }
+
+// errOtherSpool: a Pending holds another spool's records.
+var errOtherSpool = errors.New("spool: a Pending holds records of another spool; wait for them first")
 
 // Len returns how many records p holds.
 func (p *Pending) Len() int { return p.n }
@@ -503,6 +512,9 @@ func (p *Pending) Len() int { return p.n }
 // Wait returns. A refused record is counted and not added to p; those
 // enqueued before it stay in p.
 func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
+	if p.n > 0 && p.s != s {
+		return errOtherSpool
+	}
 	if n := len(record); n > 0 && record[n-1] == '\n' {
 		record = record[:n-1]
 	}
@@ -539,6 +551,13 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 				s.m.dropFull.Inc()
 				return ErrFull
 			}
+			if len(s.active) > 0 && !s.flushing {
+				// Records enqueued and not yet written (this caller's
+				// earlier ones, say) are written first: readers can then
+				// deliver them and free the space waited for.
+				s.flushLocked()
+				continue
+			}
 			s.mu.Unlock()
 			time.Sleep(blockPoll)
 			s.mu.Lock()
@@ -559,7 +578,7 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 	s.activeRecords++
 	s.pending += int64(need)
 	if p.n == 0 {
-		p.first = s.gen
+		p.s, p.first = s, s.gen
 	}
 	p.last = s.gen
 	p.n++
@@ -568,14 +587,17 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 }
 
 // Wait returns once every record in p is as durable as Options.Durability
-// says, and empties p. It returns nil, or the *DiskError of a group write
-// that failed at or after p's first record's group: then some of p's
-// records may be lost, and each is counted as dropped. A record reported
-// lost may still have been written, which at-least-once delivery allows;
-// the reverse (nil for a lost record) cannot happen.
+// says, and empties p. It returns nil, or the *DiskError of a failed write
+// of a group p's records joined: then some of them may be lost, and all of
+// p's records are counted as dropped (the caller refuses them all, and a
+// retry sends them again, which at-least-once delivery allows). The
+// reverse, nil for a lost record, cannot happen.
 func (s *Spool) Wait(p *Pending) error {
 	if p.n == 0 {
 		return nil
+	}
+	if p.s != s {
+		return errOtherSpool
 	}
 	first, last, n := p.first, p.last, p.n
 	*p = Pending{}
@@ -583,17 +605,38 @@ func (s *Spool) Wait(p *Pending) error {
 	for s.doneGen < last {
 		s.flushOrWait()
 	}
-	var err error
-	if first <= s.lastFailGen {
-		// This generation, or a later one, failed. A later failure makes
-		// us report an error for records that were written (see above).
-		err = s.lastFailErr
-	}
+	err := s.failedIn(first, last)
 	s.mu.Unlock()
 	if err != nil {
 		s.m.dropDisk.Add(float64(n))
 	}
 	return err
+}
+
+// failRing is how many failed group writes the spool remembers for Wait.
+const failRing = 8
+
+// failedIn returns the error of a failed group write in generations
+// first..last, or nil. When failures older than the ring remembers may
+// fall in the range, it returns the last failure's error: a failure is
+// never missed, at worst one outside the range is reported. s.mu is held.
+func (s *Spool) failedIn(first, last uint64) error {
+	if s.failCount == 0 || s.lastFailGen < first {
+		return nil
+	}
+	kept := min(s.failCount, failRing)
+	oldest := ^uint64(0)
+	for i := range kept {
+		g := s.failGens[i]
+		if g >= first && g <= last {
+			return s.failErrs[i]
+		}
+		oldest = min(oldest, g)
+	}
+	if s.failCount > failRing && oldest > first {
+		return s.lastFailErr // failures older than the ring may lie in range
+	}
+	return nil
 }
 
 // flushOrWait makes the caller the group leader if no flush runs, or waits
@@ -659,6 +702,8 @@ func (s *Spool) flushLocked() {
 	s.doneGen = g
 	if err != nil {
 		s.lastFailGen, s.lastFailErr = g, err
+		s.failGens[s.failCount%failRing], s.failErrs[s.failCount%failRing] = g, err
+		s.failCount++
 		s.diskErr, s.diskErrAt = err, time.Now()
 	} else {
 		s.diskErr = nil
