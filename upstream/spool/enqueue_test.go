@@ -170,3 +170,59 @@ func TestPendingStaysWithItsSpool(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 }
+
+// TestBlockedEnqueueWritesItsQueue: one caller enqueues more records than a
+// small spool holds while a reader delivers. A blocked Enqueue first writes
+// what is queued (the caller's own earlier records), so the reader can
+// deliver them and free the space it waits for; before, they stayed in the
+// write buffer, the full segment could not be rolled and freed, and the
+// Enqueue failed with ErrFull after BlockTimeout.
+func TestBlockedEnqueueWritesItsQueue(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, WhenFull: FullBlock,
+		BlockTimeout: 500 * time.Millisecond, MaxBytes: 32 << 10, SegmentBytes: 4 << 10, MaxRecordBytes: 1 << 10})
+	stop := make(chan struct{})
+	delivered := make(chan []int)
+	go func() {
+		var got []int
+		r := s.Reader(0)
+		for {
+			b, _, ok, err := r.Next()
+			if err != nil {
+				t.Error(err)
+				break
+			}
+			if ok {
+				got = append(got, recID(t, b))
+				continue
+			}
+			r.Commit(r.Pos())
+			select {
+			case <-stop:
+				delivered <- got
+				return
+			case <-r.Notify():
+			case <-time.After(time.Millisecond):
+			}
+		}
+		delivered <- got
+	}()
+	var p Pending
+	for i := range 200 {
+		if err := s.Enqueue(&p, rec(i), 1); err != nil {
+			t.Fatalf("Enqueue of record %d: %v", i, err)
+		}
+	}
+	if err := s.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.Reader(0).Committed() < s.End(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader did not deliver the last group within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	if got := <-delivered; !equalInts(got, seq(0, 200)) {
+		t.Fatalf("delivered %d records, want 0..199 in order", len(got))
+	}
+}

@@ -495,7 +495,8 @@ type Pending struct {
 	n           int
 }
 
-// errOtherSpool: a Pending holds another spool's records.
+// errOtherSpool: a Pending holds another spool's records. Enqueue counts
+// the record refused as invalid; Wait leaves the Pending as it is.
 var errOtherSpool = errors.New("spool: a Pending holds records of another spool; wait for them first")
 
 // Len returns how many records p holds.
@@ -513,6 +514,7 @@ func (p *Pending) Len() int { return p.n }
 // enqueued before it stay in p.
 func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 	if p.n > 0 && p.s != s {
+		s.m.dropInvalid.Inc() // a caller's mistake: counted as an invalid record
 		return errOtherSpool
 	}
 	if n := len(record); n > 0 && record[n-1] == '\n' {
