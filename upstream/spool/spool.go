@@ -493,6 +493,7 @@ type Pending struct {
 	s           *Spool // the spool the records went to; valid when n > 0
 	first, last uint64 // generations; valid when n > 0
 	n           int
+	unixMS      int64 // the spool time of the first record, given to all of them
 }
 
 // errOtherSpool: a Pending holds another spool's records. Enqueue counts
@@ -525,7 +526,12 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 		return ErrInvalidRecord
 	}
 	need := frameHeaderLen + len(record)
-	ms := s.opts.Clock.Now().UnixMilli()
+	// A caller's records are spooled within microseconds of each other:
+	// they share the first one's time, and the clock is read once.
+	ms := p.unixMS
+	if p.n == 0 {
+		ms = s.opts.Clock.Now().UnixMilli()
+	}
 	var blockedAt time.Time
 
 	s.mu.Lock()
@@ -580,7 +586,7 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 	s.activeRecords++
 	s.pending += int64(need)
 	if p.n == 0 {
-		p.s, p.first = s, s.gen
+		p.s, p.first, p.unixMS = s, s.gen, ms
 	}
 	p.last = s.gen
 	p.n++
