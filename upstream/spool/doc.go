@@ -58,7 +58,9 @@
 //	header: "BGSPOOL1" | u32 n | u32 CRC32C(bytes 0..11 and names) | names (n bytes, '\n'-separated)
 //	frames: u32 len | u32 CRC32C(len, route, time, record) | u64 route | i64 unix ms | record (len bytes)
 //
-// All integers are little-endian. The names in the header give the meaning of
+// All integers are little-endian. The time is the clock's (Options.Clock) when
+// the record was appended; the records enqueued into one Pending share the
+// first one's. The names in the header give the meaning of
 // the route bits of every frame in that segment (bit i = the i-th name), so a
 // change of the configured destinations between runs never sends an old record
 // to the wrong destination. Each run starts a new segment.
