@@ -4,7 +4,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/tag"
-	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -85,17 +83,7 @@ func TestServePipelineAllocs(t *testing.T) {
 // nothing, counted process-wide.
 func TestServeToSpoolAllocs(t *testing.T) {
 	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	dir := t.TempDir()
-	p, err := upstream.Open(upstream.Options{DataDir: dir,
-		Destinations: []upstream.DestinationOptions{
-			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
-			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(context.Background())
-	pl.withSpool(p)
+	pl.withSpool(openFilePipeline(t, nil))
 	batch := "[" + string(beaconBody()) + "," + string(beaconBody()) + "]"
 	for name, raw := range map[string][]byte{
 		"pixel":  rawRequest("GET", pixelURI(), nil, "User-Agent", benchUA),

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -127,6 +128,24 @@ func newPipelineGateway(t testing.TB, yaml string, geoPath string, now time.Time
 // withSpool swaps the pipeline's record store, keeping engine and clock.
 func (p *pipeline) withSpool(s delivery.Spool) {
 	p.g.Update(Settings{Handler: delivery.NewDeliverer(p.engine, s, p.metrics), Clock: p.g.settings.Load().clock})
+}
+
+// openFilePipeline opens the real record pipeline (spool and shippers) in a
+// temporary directory, with goldenConfig's two destinations as files,
+// metrics in reg (nil for none); it is closed when the test ends.
+func openFilePipeline(t testing.TB, reg prometheus.Registerer) *upstream.Pipeline {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg,
+		Destinations: []upstream.DestinationOptions{
+			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
+			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
 }
 
 // counter returns the value of the delivery counter name with the given

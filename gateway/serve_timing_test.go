@@ -1,12 +1,10 @@
 package gateway
 
 import (
-	"context"
 	"testing"
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
-	"github.com/beacongate/beacongate/upstream"
 )
 
 const benchUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -59,19 +57,7 @@ func BenchmarkServeFull(b *testing.B) {
 	for name, raw := range benchRequests() {
 		b.Run(name, func(b *testing.B) {
 			pl := newPipelineGateway(b, goldenConfig, "", clocktest.Golden)
-			dir := b.TempDir()
-			p, err := upstream.Open(upstream.Options{
-				DataDir: dir,
-				Destinations: []upstream.DestinationOptions{
-					{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
-					{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
-				},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.Close(context.Background())
-			pl.withSpool(p)
+			pl.withSpool(openFilePipeline(b, nil))
 			benchServe(b, pl.g, raw)
 		})
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -20,18 +19,8 @@ import (
 // request is answered after it. One by one, a 40-sighting ping took 40.
 func TestRequestEventsShareOneSpoolWrite(t *testing.T) {
 	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	dir := t.TempDir()
 	reg := prometheus.NewRegistry()
-	p, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg,
-		Destinations: []upstream.DestinationOptions{
-			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
-			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(context.Background())
-	pl.withSpool(p)
+	pl.withSpool(openFilePipeline(t, reg))
 	counter := func(name string) float64 {
 		t.Helper()
 		families, err := reg.Gather()
@@ -88,16 +77,7 @@ func (s suppressName) Suppressed(e *event.Event) bool { return string(e.Name) ==
 // by the spool; a suppressed event, which stored nothing, does not.
 func TestFailedWriteCountsEachEventOnce(t *testing.T) {
 	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	dir := t.TempDir()
-	p, err := upstream.Open(upstream.Options{DataDir: dir,
-		Destinations: []upstream.DestinationOptions{
-			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
-			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(context.Background())
+	p := openFilePipeline(t, nil)
 	h := delivery.NewDeliverer(pl.engine, failingWait{p}, pl.metrics).WithSuppression(suppressName("hidden"))
 	pl.g.Update(Settings{Handler: h, Clock: pl.g.settings.Load().clock})
 	ev := func(name string) string {

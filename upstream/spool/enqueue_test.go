@@ -52,13 +52,10 @@ func TestEnqueueSharesOneWrite(t *testing.T) {
 	}
 }
 
-// TestWaitReportsEarlierGroupFailure: a caller's first record went out in a
-// group whose write failed (another caller led it), its last in a later
-// group that worked; Wait reports the loss, and counts both records as
-// dropped. Judging by the last record's group alone would answer nil for a
-// lost record.
-func TestWaitReportsEarlierGroupFailure(t *testing.T) {
-	var fail atomic.Bool
+// openFailing opens a spool whose writes fail with EIO while *fail is set,
+// retrying the disk after 1 ms.
+func openFailing(t *testing.T) (*Spool, *atomic.Bool) {
+	fail := new(atomic.Bool)
 	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond,
 		writeCheck: func(int64) error {
 			if fail.Load() {
@@ -66,6 +63,16 @@ func TestWaitReportsEarlierGroupFailure(t *testing.T) {
 			}
 			return nil
 		}})
+	return s, fail
+}
+
+// TestWaitReportsEarlierGroupFailure: a caller's first record went out in a
+// group whose write failed (another caller led it), its last in a later
+// group that worked; Wait reports the loss, and counts both records as
+// dropped. Judging by the last record's group alone would answer nil for a
+// lost record.
+func TestWaitReportsEarlierGroupFailure(t *testing.T) {
+	s, fail := openFailing(t)
 	var mine Pending
 	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
 		t.Fatal(err)
@@ -120,14 +127,7 @@ func TestEnqueueRefusals(t *testing.T) {
 // TestWaitIgnoresLaterGroupFailure: a write that failed after the groups a
 // caller's records joined is not theirs to report.
 func TestWaitIgnoresLaterGroupFailure(t *testing.T) {
-	var fail atomic.Bool
-	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond,
-		writeCheck: func(int64) error {
-			if fail.Load() {
-				return syscall.EIO
-			}
-			return nil
-		}})
+	s, fail := openFailing(t)
 	var mine Pending
 	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
 		t.Fatal(err)
