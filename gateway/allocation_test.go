@@ -83,14 +83,22 @@ func TestServePipelineAllocs(t *testing.T) {
 // nothing, counted process-wide.
 func TestServeToSpoolAllocs(t *testing.T) {
 	pl := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	pl.withSpool(openFilePipeline(t, nil))
+	pl.withSpool(pl.openFilePipeline(t, nil))
+	policies := newPipelineGateway(t, threePolicies, "", clocktest.Golden)
+	policies.withSpool(policies.openFilePipeline(t, nil))
 	batch := "[" + string(beaconBody()) + "," + string(beaconBody()) + "]"
-	for name, raw := range map[string][]byte{
-		"pixel":  rawRequest("GET", pixelURI(), nil, "User-Agent", benchUA),
-		"beacon": rawRequest("POST", "/b", []byte(batch), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", benchUA),
-		"ble":    rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json"),
+	for _, c := range []struct {
+		name string
+		g    *Gateway
+		raw  []byte
+	}{
+		{"pixel", pl.g, rawRequest("GET", pixelURI(), nil, "User-Agent", benchUA)},
+		{"beacon", pl.g, rawRequest("POST", "/b", []byte(batch), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", benchUA)},
+		{"ble", pl.g, rawRequest("POST", "/ble", bleBody(40), "Content-Type", "application/json")},
+		{"pixel, three policies", policies.g, rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&url=https%3A%2F%2Fs.example%2Fp&uid=u-1", nil, "User-Agent", benchUA)},
 	} {
-		drv := newDriver(pl.g, "81.2.69.142")
+		name, raw := c.name, c.raw
+		drv := newDriver(c.g, "81.2.69.142")
 		for range 10 {
 			if st := drv.do(raw).StatusCode(); st != 200 && st != 204 {
 				t.Fatalf("%s: status %d", name, st)

@@ -131,21 +131,21 @@ func (p *pipeline) withSpool(s delivery.Spool) {
 }
 
 // openFilePipeline opens the real record pipeline (spool and shippers) in a
-// temporary directory, with goldenConfig's two destinations as files,
-// metrics in reg (nil for none); it is closed when the test ends.
-func openFilePipeline(t testing.TB, reg prometheus.Registerer) *upstream.Pipeline {
+// temporary directory, with p's destinations as files, metrics in reg (nil
+// for none); it is closed when the test ends.
+func (p *pipeline) openFilePipeline(t testing.TB, reg prometheus.Registerer) *upstream.Pipeline {
 	t.Helper()
 	dir := t.TempDir()
-	p, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg,
-		Destinations: []upstream.DestinationOptions{
-			{Name: "all", File: &upstream.FileOptions{Dir: dir + "/out/all"}},
-			{Name: "retargeting", File: &upstream.FileOptions{Dir: dir + "/out/retargeting"}},
-		}})
+	var dests []upstream.DestinationOptions
+	for _, name := range p.names {
+		dests = append(dests, upstream.DestinationOptions{Name: name, File: &upstream.FileOptions{Dir: dir + "/out/" + name}})
+	}
+	up, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg, Destinations: dests})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close(context.Background()) })
-	return p
+	t.Cleanup(func() { up.Close(context.Background()) })
+	return up
 }
 
 // counter returns the value of the delivery counter name with the given

@@ -44,7 +44,9 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		g.countRejected(endpointPixel, p.reason)
 		return
 	}
-	if err := cfg.handler.HandleEvent(e); err != nil {
+	// req.events holds e alone; with a RequestHandler its records (one
+	// per distinct destination policy) share one spool write.
+	if _, err := handleEvents(cfg.handler, req.events); err != nil {
 		g.countRejected(endpointPixel, reasonUnavailable)
 		return
 	}

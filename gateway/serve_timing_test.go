@@ -54,10 +54,18 @@ func BenchmarkServePipeline(b *testing.B) {
 // process), with the file destination shipping zstd batches in the
 // background.
 func BenchmarkServeFull(b *testing.B) {
-	for name, raw := range benchRequests() {
+	reqs := benchRequests()
+	// A pixel whose event goes to three destinations with three policies:
+	// three records, one spool write.
+	reqs["Pixel3Policies"] = rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&url=https%3A%2F%2Fs.example%2Fp%3Fgclid%3Dx&uid=u-1", nil, "User-Agent", benchUA)
+	for name, raw := range reqs {
 		b.Run(name, func(b *testing.B) {
-			pl := newPipelineGateway(b, goldenConfig, "", clocktest.Golden)
-			pl.withSpool(openFilePipeline(b, nil))
+			yaml := goldenConfig
+			if name == "Pixel3Policies" {
+				yaml = threePolicies
+			}
+			pl := newPipelineGateway(b, yaml, "", clocktest.Golden)
+			pl.withSpool(pl.openFilePipeline(b, nil))
 			benchServe(b, pl.g, raw)
 		})
 	}
