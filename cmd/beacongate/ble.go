@@ -87,18 +87,24 @@ func (b *bleAggregation) Append(rec []byte, route upstream.Route) error {
 }
 
 // Enqueue implements the delivery step's enqueuing spool: a BLE
-// sighting's record is appended to the aggregation's spool at once (and
-// waited for there), every other record is enqueued into the pipeline, and
-// Wait waits for those.
+// sighting's record is enqueued into the aggregation's spool, every other
+// record into the pipeline, and Wait waits on the one p's records went to.
+// A request's records all go to one of them (a BLE ping makes sightings
+// only); one that mixed them would be refused by the second spool.
 func (b *bleAggregation) Enqueue(p *upstream.Pending, rec []byte, route upstream.Route) error {
 	if head := rec[:min(len(rec), 96)]; bytes.Contains(head, bleKind) {
-		return b.sp.Append(rec, spool.RouteTo(0))
+		return b.sp.Enqueue(p, rec, spool.RouteTo(0))
 	}
 	return b.main.Enqueue(p, rec, route)
 }
 
-// Wait waits for the records Enqueue handed to the pipeline.
-func (b *bleAggregation) Wait(p *upstream.Pending) error { return b.main.Wait(p) }
+// Wait waits for the records Enqueue took, in the spool they went to.
+func (b *bleAggregation) Wait(p *upstream.Pending) error {
+	if p.Spool() == b.sp {
+		return b.sp.Wait(p)
+	}
+	return b.main.Wait(p)
+}
 
 // Ready tells whether the pipeline accepts writes.
 func (b *bleAggregation) Ready() error { return b.main.Ready() }

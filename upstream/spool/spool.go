@@ -503,6 +503,15 @@ var errOtherSpool = errors.New("spool: a Pending holds records of another spool;
 // Len returns how many records p holds.
 func (p *Pending) Len() int { return p.n }
 
+// Spool returns the spool p's records went to, nil when it holds none: the
+// one to Wait on, for a caller that writes to several.
+func (p *Pending) Spool() *Spool {
+	if p.n == 0 {
+		return nil
+	}
+	return p.s
+}
+
 // Enqueue adds record to the next group write, as Append does, and adds it
 // to p, but returns without waiting for the write: Wait(p) does. A caller
 // with several records (a request's events) enqueues them all, then waits

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// TestBLEAggregationEnqueues: with ble.output: aggregates, a ping's
+// sightings are enqueued into the aggregation's spool and written together
+// when the request waits (before, each was appended and waited for on its
+// own), and other records are enqueued into the pipeline.
+func TestBLEAggregationEnqueues(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse("ble.yaml", []byte("server:\n  data_dir: "+dir+"\nble:\n  output: aggregates\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := upstream.Open(upstream.Options{DataDir: dir,
+		Destinations: []upstream.DestinationOptions{{Name: "local", File: &upstream.FileOptions{Dir: dir + "/out"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer main.Close(context.Background())
+	b, err := openBLEAggregation(cfg, main, clock.NewManual(clocktest.Golden), nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+
+	sighting := []byte(`{"v":1,"id":"AAAAAAAAAAAAAAAAAAAAAA","kind":"ble","site":"store-chain","event":"ble_sighting"}`)
+	var p upstream.Pending
+	end := b.sp.End()
+	for range 40 {
+		if err := b.Enqueue(&p, sighting, upstream.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Len() != 40 || p.Spool() != b.sp {
+		t.Fatalf("Pending holds %d records of %p; want 40 of the aggregation's spool %p", p.Len(), p.Spool(), b.sp)
+	}
+	if b.sp.End() != end {
+		t.Fatal("sightings written before the request waited")
+	}
+	if err := b.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	if b.sp.End() == end || p.Len() != 0 {
+		t.Fatalf("after Wait: end %d (was %d), %d records pending", b.sp.End(), end, p.Len())
+	}
+
+	beacon := []byte(`{"v":1,"id":"BBBBBBBBBBBBBBBBBBBBBB","kind":"beacon","site":"shop","event":"click"}`)
+	if err := b.Enqueue(&p, beacon, upstream.RouteTo(0)); err != nil {
+		t.Fatal(err)
+	}
+	if p.Len() != 1 || p.Spool() == b.sp {
+		t.Fatalf("a beacon record went to the aggregation's spool, or nowhere (%d pending)", p.Len())
+	}
+	if err := b.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+}
