@@ -166,14 +166,7 @@ func TestServeDestinationPoliciesAllocs(t *testing.T) {
 		records int
 	}{
 		{"one policy", goldenConfig, 1},
-		{"three policies", `
-consent:
-  purposes: [analytics, ads]
-destinations:
-  - {name: all, type: file}
-  - {name: retargeting, type: file, requires: [analytics, ads], policies: {ads: {user_agent: {action: reduce}}}}
-  - {name: third, type: file, policies: {ads: {url: path}}}
-`, 3},
+		{"three policies", threePolicies, 3},
 	} {
 		p := newPipelineGateway(t, c.yaml, "", clocktest.Golden)
 		sp := &nullSpool{}
