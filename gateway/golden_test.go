@@ -131,8 +131,8 @@ func (p *pipeline) withSpool(s delivery.Spool) {
 }
 
 // openFilePipeline opens the real record pipeline (spool and shippers) in a
-// temporary directory, with p's destinations as files, metrics in reg (nil
-// for none); it is closed when the test ends.
+// temporary directory, with p's destinations as files, on p's clock, metrics
+// in reg (nil for none); it is closed when the test ends.
 func (p *pipeline) openFilePipeline(t testing.TB, reg prometheus.Registerer) *upstream.Pipeline {
 	t.Helper()
 	dir := t.TempDir()
@@ -140,7 +140,7 @@ func (p *pipeline) openFilePipeline(t testing.TB, reg prometheus.Registerer) *up
 	for _, name := range p.names {
 		dests = append(dests, upstream.DestinationOptions{Name: name, File: &upstream.FileOptions{Dir: dir + "/out/" + name}})
 	}
-	up, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg, Destinations: dests})
+	up, err := upstream.Open(upstream.Options{DataDir: dir, Registerer: reg, Clock: p.clock, Destinations: dests})
 	if err != nil {
 		t.Fatal(err)
 	}

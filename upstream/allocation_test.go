@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // parkedSink blocks in Send until released, so that the shipper goroutine
@@ -122,7 +125,7 @@ func TestAllocations(t *testing.T) {
 // Encoder.AppendEncodedSliced for larger ones).
 func TestShipToFileAllocations(t *testing.T) {
 	dir := t.TempDir()
-	p := openP(t, Options{DataDir: dir, Destinations: []DestinationOptions{{
+	p := openP(t, Options{DataDir: dir, Clock: clock.NewManual(clocktest.Golden), Destinations: []DestinationOptions{{
 		Name: "file", File: &FileOptions{Dir: dir + "/out"}, Batch: BatchOptions{MaxEvents: 1},
 	}}})
 	defer closeP(t, p)

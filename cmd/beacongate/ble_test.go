@@ -21,13 +21,14 @@ func TestBLEAggregationEnqueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	main, err := upstream.Open(upstream.Options{DataDir: dir,
+	clk := clock.NewManual(clocktest.Golden)
+	main, err := upstream.Open(upstream.Options{DataDir: dir, Clock: clk,
 		Destinations: []upstream.DestinationOptions{{Name: "local", File: &upstream.FileOptions{Dir: dir + "/out"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := openBLEAggregation(cfg, main, clock.NewManual(clocktest.Golden), nil, slog.New(slog.DiscardHandler))
+	b, err := openBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

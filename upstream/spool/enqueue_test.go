@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"sync/atomic"
 	"syscall"
@@ -8,6 +9,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestEnqueueSharesOneWrite: a caller's records enqueued one by one and
@@ -53,17 +57,17 @@ func TestEnqueueSharesOneWrite(t *testing.T) {
 }
 
 // openFailing opens a spool whose writes fail with EIO while *fail is set,
-// retrying the disk after 1 ms.
-func openFailing(t *testing.T) (*Spool, *atomic.Bool) {
-	fail := new(atomic.Bool)
-	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond,
+// retrying the disk 1 ms after a failure on its pinned clock clk.
+func openFailing(t *testing.T) (s *Spool, fail *atomic.Bool, clk *clock.Manual) {
+	fail, clk = new(atomic.Bool), clock.NewManual(clocktest.Golden)
+	s = openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, DiskRetryInterval: time.Millisecond, Clock: clk,
 		writeCheck: func(int64) error {
 			if fail.Load() {
 				return syscall.EIO
 			}
 			return nil
 		}})
-	return s, fail
+	return s, fail, clk
 }
 
 // TestWaitReportsEarlierGroupFailure: a caller's first record went out in a
@@ -72,7 +76,7 @@ func openFailing(t *testing.T) (*Spool, *atomic.Bool) {
 // dropped. Judging by the last record's group alone would answer nil for a
 // lost record.
 func TestWaitReportsEarlierGroupFailure(t *testing.T) {
-	s, fail := openFailing(t)
+	s, fail, clk := openFailing(t)
 	var mine Pending
 	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
 		t.Fatal(err)
@@ -82,7 +86,7 @@ func TestWaitReportsEarlierGroupFailure(t *testing.T) {
 		t.Fatalf("Append during the failure: %v", err)
 	}
 	fail.Store(false)
-	time.Sleep(2 * time.Millisecond) // past DiskRetryInterval
+	clk.Advance(2 * time.Millisecond) // past DiskRetryInterval
 	if err := s.Enqueue(&mine, rec(2), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +131,7 @@ func TestEnqueueRefusals(t *testing.T) {
 // TestWaitIgnoresLaterGroupFailure: a write that failed after the groups a
 // caller's records joined is not theirs to report.
 func TestWaitIgnoresLaterGroupFailure(t *testing.T) {
-	s, fail := openFailing(t)
+	s, fail, _ := openFailing(t)
 	var mine Pending
 	if err := s.Enqueue(&mine, rec(0), 1); err != nil {
 		t.Fatal(err)
@@ -180,19 +184,20 @@ func TestPendingStaysWithItsSpool(t *testing.T) {
 func TestBlockedEnqueueWritesItsQueue(t *testing.T) {
 	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}, WhenFull: FullBlock,
 		BlockTimeout: 500 * time.Millisecond, MaxBytes: 32 << 10, SegmentBytes: 4 << 10, MaxRecordBytes: 1 << 10})
+	const n = 200
 	stop := make(chan struct{})
-	delivered := make(chan []int)
-	go func() {
-		var got []int
+	defer close(stop)
+	delivered := make(chan [][]byte, 1)
+	go func() { // the reader: delivers until it has all n records
+		var got [][]byte
 		r := s.Reader(0)
-		for {
+		for len(got) < n {
 			b, _, ok, err := r.Next()
 			if err != nil {
-				t.Error(err)
 				break
 			}
 			if ok {
-				got = append(got, recID(t, b))
+				got = append(got, bytes.Clone(b))
 				continue
 			}
 			r.Commit(r.Pos())
@@ -201,13 +206,13 @@ func TestBlockedEnqueueWritesItsQueue(t *testing.T) {
 				delivered <- got
 				return
 			case <-r.Notify():
-			case <-time.After(time.Millisecond):
+			case <-time.After(time.Millisecond): // a poll, in case a write came before the wait
 			}
 		}
 		delivered <- got
 	}()
 	var p Pending
-	for i := range 200 {
+	for i := range n {
 		if err := s.Enqueue(&p, rec(i), 1); err != nil {
 			t.Fatalf("Enqueue of record %d: %v", i, err)
 		}
@@ -215,14 +220,11 @@ func TestBlockedEnqueueWritesItsQueue(t *testing.T) {
 	if err := s.Wait(&p); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); s.Reader(0).Committed() < s.End(); {
-		if time.Now().After(deadline) {
-			t.Fatal("the reader did not deliver the last group within 5 s")
-		}
-		time.Sleep(time.Millisecond)
+	var ids []int
+	for _, b := range <-delivered {
+		ids = append(ids, recID(t, b))
 	}
-	close(stop)
-	if got := <-delivered; !equalInts(got, seq(0, 200)) {
-		t.Fatalf("delivered %d records, want 0..199 in order", len(got))
+	if !equalInts(ids, seq(0, n)) {
+		t.Fatalf("delivered %d records, want 0..%d in order", len(ids), n-1)
 	}
 }

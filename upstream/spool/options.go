@@ -127,7 +127,7 @@ type Options struct {
 	BlockTimeout time.Duration
 
 	// DiskRetryInterval is how long Append fails fast with the last disk
-	// error before trying the disk again. Default 1 s.
+	// error before trying the disk again, on Clock. Default 1 s.
 	DiskRetryInterval time.Duration
 
 	// Registerer receives the spool's metrics; nil registers nothing.
@@ -137,8 +137,8 @@ type Options struct {
 	Logger *slog.Logger
 
 	// Clock stamps each record with its append time (the time the
-	// shippers' age metrics and batch ages count from). Nil means
-	// clock.Real.
+	// shippers' age metrics and batch ages count from) and times
+	// DiskRetryInterval. Nil means clock.Real.
 	Clock clock.Clock
 
 	// writeCheck, if set, is asked before each write of n new bytes to

@@ -30,10 +30,9 @@ type Spool struct {
 	spare         []byte // the other buffer while a flush runs; nil then
 	gen           uint64 // generation of active; a flush of gen g sets doneGen = g
 	doneGen       uint64
-	lastFailGen   uint64 // highest generation whose flush failed
-	lastFailErr   error
-	// The last failed generations (a ring of failRing, failCount in all),
-	// so that Wait reports only failures of the groups a caller joined.
+	// The last failed generations, oldest first from failCount%failRing
+	// once the ring is full (failCount failures in all), so that Wait
+	// reports only failures of the groups a caller joined.
 	failGens   [failRing]uint64
 	failErrs   [failRing]error
 	failCount  int
@@ -184,7 +183,7 @@ func (s *Spool) open() error {
 		s.opts.Logger.Error("spool: cannot start a segment; draining what is spooled, refusing new records until the disk has room",
 			"err", err)
 		s.curBad = true
-		s.diskErr, s.diskErrAt = err, time.Now()
+		s.diskFailed(err)
 	}
 	s.durable.Store(s.curBase + uint64(s.curSize))
 	if len(s.segs) > 0 {
@@ -550,7 +549,7 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 			s.m.dropClosed.Inc()
 			return ErrClosed
 		}
-		if err := s.diskErr; err != nil && time.Since(s.diskErrAt) < s.opts.DiskRetryInterval {
+		if err := s.diskErr; err != nil && !s.diskRetryDue() {
 			s.mu.Unlock()
 			s.m.dropDisk.Inc()
 			return err
@@ -638,20 +637,15 @@ const failRing = 8
 // fall in the range, it returns the last failure's error: a failure is
 // never missed, at worst one outside the range is reported. s.mu is held.
 func (s *Spool) failedIn(first, last uint64) error {
-	if s.failCount == 0 || s.lastFailGen < first {
-		return nil
-	}
-	kept := min(s.failCount, failRing)
-	oldest := ^uint64(0)
-	for i := range kept {
-		g := s.failGens[i]
-		if g >= first && g <= last {
+	for i := range min(s.failCount, failRing) {
+		if g := s.failGens[i]; g >= first && g <= last {
 			return s.failErrs[i]
 		}
-		oldest = min(oldest, g)
 	}
-	if s.failCount > failRing && oldest > first {
-		return s.lastFailErr // failures older than the ring may lie in range
+	// The forgotten failures are older than the oldest kept one, which
+	// sits in the slot written next.
+	if s.failCount > failRing && s.failGens[s.failCount%failRing] > first {
+		return s.failErrs[(s.failCount-1)%failRing]
 	}
 	return nil
 }
@@ -718,10 +712,9 @@ func (s *Spool) flushLocked() {
 	s.pending -= int64(len(buf))
 	s.doneGen = g
 	if err != nil {
-		s.lastFailGen, s.lastFailErr = g, err
 		s.failGens[s.failCount%failRing], s.failErrs[s.failCount%failRing] = g, err
 		s.failCount++
-		s.diskErr, s.diskErrAt = err, time.Now()
+		s.diskFailed(err)
 	} else {
 		s.diskErr = nil
 	}
@@ -927,7 +920,7 @@ func (s *Spool) closeFiles() error {
 func (s *Spool) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.diskErr == nil || s.closed || s.flushing || time.Since(s.diskErrAt) < s.opts.DiskRetryInterval {
+	if s.diskErr == nil || s.closed || s.flushing || !s.diskRetryDue() {
 		return s.diskErr
 	}
 	s.flushing = true // lead, so that cur is ours
@@ -938,10 +931,20 @@ func (s *Spool) Err() error {
 	if err == nil {
 		s.diskErr = nil
 	} else {
-		s.diskErr, s.diskErrAt = err, time.Now()
+		s.diskFailed(err)
 	}
 	s.cond.Broadcast()
 	return s.diskErr
+}
+
+// diskFailed records a disk error at the clock's time. s.mu is held (or
+// Open runs alone).
+func (s *Spool) diskFailed(err error) { s.diskErr, s.diskErrAt = err, s.opts.Clock.Now() }
+
+// diskRetryDue reports whether Options.DiskRetryInterval has passed on the
+// clock since the last disk error. s.mu is held.
+func (s *Spool) diskRetryDue() bool {
+	return s.opts.Clock.Now().Sub(s.diskErrAt) >= s.opts.DiskRetryInterval
 }
 
 // probe checks that the disk takes writes again: it starts the segment a
