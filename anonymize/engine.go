@@ -139,6 +139,8 @@ type scratch struct {
 	// decision (see memo.go).
 	text    textMemo
 	consent consentMemo
+	// context is the last record context written (see appendContext).
+	context contextMemo
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -165,7 +167,7 @@ func getScratch() *scratch {
 	}
 	scratches.mu.Unlock()
 	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations),
-		text: newTextMemo(), consent: newConsentMemo()}
+		text: newTextMemo(), consent: newConsentMemo(), context: newContextMemo()}
 }
 
 func putScratch(sc *scratch) {

@@ -49,6 +49,7 @@ func TestGeoMemo(t *testing.T) {
 		t.Fatalf("the memo keeps the client address: %+v", sc.geo)
 	}
 	sc.geo.json = []byte(`,"geo":{"country":"ZZ"}`)
+	sc.context.forget(0) // else the record's whole context comes from there
 	putScratch(sc)
 	if got := geoOf(t, en, true); got != `"geo":{"country":"ZZ"}` {
 		t.Fatalf("second record from the address: geo %q; want the memo's", got)
@@ -91,6 +92,7 @@ func TestGeoMemo(t *testing.T) {
 	fresh := func(analytics bool) string {
 		sc := getScratch()
 		sc.geo = geoMemo{}
+		sc.context.forget(0)
 		putScratch(sc)
 		return geoOf(t, en, analytics)
 	}

@@ -3,6 +3,7 @@ package anonymize
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"net/netip"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
@@ -178,4 +179,116 @@ func (m *uaMemo) rememberRaw(ua []byte, info useragent.Info) {
 
 func (m *uaMemo) rememberHash(k hashKey, info useragent.Info) {
 	m.raw, m.hash, m.hashed, m.info = m.raw[:0], k, true, info
+}
+
+// contextMemoMaxUA and contextMemoMaxOut bound what a contextMemo keeps: a
+// user agent as long as the cache keys one, and the members it produced
+// (consent, policy, address, location, user agent reduced and, where kept,
+// as sent). Longer ones are not remembered, so the buffers never grow.
+const (
+	contextMemoMaxUA  = uaCacheMaxKey
+	contextMemoMaxOut = 2 * uaCacheMaxKey
+)
+
+// contextKey is what a record's context members depend on besides the user
+// agent: the engine and its policy, the location database's generation,
+// the consent decision, whether the site is a server's, and the client
+// address, kept as a keyed hash like the geo memo's.
+type contextKey struct {
+	engine   uint64 // Engine.id
+	policy   *policy
+	geoGen   uint64
+	state    State
+	purposes consent.Purposes
+	decider  consent.Signal
+	s2s      bool
+	addr     uint64 // maphash of the client address under geoMemoSeed; 0 for none
+}
+
+// contextMemoSlots is how many record contexts a scratch remembers: one
+// per policy of an event routed to destinations with different policies.
+const contextMemoSlots = 4
+
+// contextMemo holds the last record contexts a scratch wrote: the members
+// from "consent" to the user agent's (see Engine.appendContext), one per
+// policy. The sightings of a BLE ping and the events of a beacon batch
+// share all of them, and a comparison of the key and the header costs less
+// than writing them again (the consent object, the truncated address, the
+// location and the reduced user agent, each from its own memo or cache).
+// Like the user-agent memo it keeps a header only as it was sent, when the
+// scanner leaves it as it is: a context with a changed header is not
+// remembered.
+type contextMemo struct {
+	engine uint64
+	next   int
+	slots  [contextMemoSlots]contextSlot
+}
+
+type contextSlot struct {
+	key contextKey
+	ua  []byte // the header as sent
+	out []byte // the members written; empty: nothing remembered
+}
+
+func newContextMemo() contextMemo {
+	var m contextMemo
+	for i := range m.slots {
+		m.slots[i] = contextSlot{ua: make([]byte, 0, contextMemoMaxUA), out: make([]byte, 0, contextMemoMaxOut)}
+	}
+	return m
+}
+
+// lookup returns the members remembered for k and user agent ua, if any.
+func (m *contextMemo) lookup(k *contextKey, ua []byte) ([]byte, bool) {
+	if m.engine != k.engine {
+		m.forget(k.engine)
+		return nil, false
+	}
+	for i := range m.slots {
+		s := &m.slots[i]
+		if len(s.out) > 0 && s.key == *k && len(s.ua) == len(ua) && string(s.ua) == string(ua) {
+			return s.out, true
+		}
+	}
+	return nil, false
+}
+
+// remember keeps out, the members written for k and ua, in place of the
+// oldest entry, when both fit the preallocated room.
+func (m *contextMemo) remember(k *contextKey, ua, out []byte) {
+	if len(ua) > contextMemoMaxUA || len(out) > contextMemoMaxOut || len(out) == 0 {
+		return
+	}
+	s := &m.slots[m.next]
+	m.next = (m.next + 1) % contextMemoSlots
+	s.key = *k
+	s.ua = append(s.ua[:0], ua...)
+	s.out = append(s.out[:0], out...)
+}
+
+// forget empties m, overwriting the headers and members it held, and gives
+// it to engine.
+func (m *contextMemo) forget(engine uint64) {
+	m.engine, m.next = engine, 0
+	for i := range m.slots {
+		s := &m.slots[i]
+		clear(s.ua[:cap(s.ua)])
+		clear(s.out[:cap(s.out)])
+		s.key, s.ua, s.out = contextKey{}, s.ua[:0], s.out[:0]
+	}
+}
+
+// addrKey is the keyed hash of a client address a contextMemo keeps, 0 for
+// none.
+func addrKey(a netip.Addr) uint64 {
+	if !a.IsValid() {
+		return 0
+	}
+	var kb [17]byte // the address, and whether it is IPv4 (As16 maps it)
+	a16 := a.As16()
+	copy(kb[:], a16[:])
+	if a.Is4() {
+		kb[16] = 1
+	}
+	return maphash.Bytes(geoMemoSeed, kb[:]) | 1 // never 0
 }

@@ -189,27 +189,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	// scanned like any value (issue 18).
 	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
-	dst = appendConsent(dst, &res)
-	dst = appendKey(dst, "policy")
-	dst = append(dst, '"')
-	dst = append(dst, en.version...)
-	dst = append(dst, '"')
-
-	if s2s {
-		// The address is the sending server's: nothing is taken from it.
-		dst = append(appendKey(dst, "server_to_server"), "true"...)
-	} else {
-		dst = en.appendIP(dst, e.ClientIP, p)
-		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
-	}
-	dst, res.Scrubbed = en.appendUA(dst, e.UserAgent, ua, uaAsSent, p, res.Scrubbed)
-	if agent == plan.BotsFlag {
-		key := "bot"
-		if res.HTTPClient {
-			key = "http_client"
-		}
-		dst = append(appendKey(dst, key), "true"...)
-	}
+	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, p, s2s, ua, uaAsSent, agent == plan.BotsFlag)
 	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
@@ -248,6 +228,59 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		dst = appendScrubbed(dst, res.Scrubbed)
 	}
 	return append(dst, '}'), res
+}
+
+// appendContext appends the members of a record that depend only on the
+// consent decision in res, policy p, the client address and the user agent:
+// "consent", "policy", "server_to_server" or "ip" and "geo", "ua" and
+// "user_agent", and "bot" or "http_client" when flagged. With the caches
+// on, the scratch's memo gives the last ones written back when all of that
+// is the same (the sightings of a BLE ping, the events of a beacon batch);
+// a header the scanner changes is never remembered, so a context from the
+// memo adds no scrubbed kinds.
+func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scratch, p *policy, s2s bool, ua useragent.Info, uaAsSent, flag bool) ([]byte, scrub.Found) {
+	found := res.Scrubbed
+	memo := en.caches.ua != nil && (uaAsSent || len(e.UserAgent) == 0)
+	var k contextKey
+	if memo {
+		k = contextKey{engine: en.id, policy: p, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
+		if !s2s {
+			k.addr = addrKey(e.ClientIP)
+		}
+		if en.geo != nil {
+			// Read before the lookup, as appendGeo does.
+			k.geoGen = en.geo.Reloads()
+		}
+		if out, ok := sc.context.lookup(&k, e.UserAgent); ok {
+			return append(dst, out...), found
+		}
+	}
+	mark := len(dst)
+	dst = appendConsent(dst, res)
+	dst = appendKey(dst, "policy")
+	dst = append(dst, '"')
+	dst = append(dst, en.version...)
+	dst = append(dst, '"')
+
+	if s2s {
+		// The address is the sending server's: nothing is taken from it.
+		dst = append(appendKey(dst, "server_to_server"), "true"...)
+	} else {
+		dst = en.appendIP(dst, e.ClientIP, p)
+		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
+	}
+	dst, found = en.appendUA(dst, e.UserAgent, ua, uaAsSent, p, found)
+	if flag {
+		key := "bot"
+		if res.HTTPClient {
+			key = "http_client"
+		}
+		dst = append(appendKey(dst, key), "true"...)
+	}
+	if memo && found == res.Scrubbed {
+		sc.context.remember(&k, e.UserAgent, dst[mark:])
+	}
+	return dst, found
 }
 
 // malformedOf returns the signals of e counted as malformed: the answer's,
