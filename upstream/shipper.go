@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/beacongate/beacongate/internal/yield"
 	"github.com/beacongate/beacongate/upstream/spool"
 )
 
@@ -213,7 +214,7 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	b.Codec = CodecNone
 	b.Encoded = b.Encoded[:0]
 	if sh.enc != nil {
-		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, yieldCore)
+		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, yield.Core)
 		if err != nil { // cannot happen with in-memory buffers; send as is
 			sh.log.Error("upstream: cannot compress a batch, sending it uncompressed", "err", err)
 			enc = append(enc[:0], b.Data...)
@@ -426,13 +427,6 @@ func syncDir(dir string) error {
 // write before it is woken to read: about 150 typical records, well within
 // the spool's in-memory tail, so it still reads from memory.
 const wakeBytes = 64 << 10
-
-// yieldCore lets the requests waiting for the core run between two slices
-// of a batch's compression. runtime.Gosched is not enough on one core: the
-// shipper goes back to the run queue, and the requests still in the socket
-// buffers are only taken off the network once the run queue is empty. A
-// short sleep lets the queue drain and the network be polled first.
-func yieldCore() { time.Sleep(50 * time.Microsecond) }
 
 // sleepCtx waits d; false if ctx ended first.
 func sleepCtx(ctx context.Context, d time.Duration) bool {

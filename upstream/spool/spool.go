@@ -847,8 +847,20 @@ func (s *Spool) trim() error {
 		}
 		s.diskBytes.Add(-g.size)
 	}
-	if err := syncDir(s.dir); err != nil {
-		errs = append(errs, err)
+	if s.fsync {
+		if err := syncDir(s.dir); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		// In process durability a deletion only has to be seen by this
+		// process: the directory is synced in the background, with the
+		// next segment's creation, for the machine's sake. A segment that
+		// a crash of the machine brings back is deleted again by Open
+		// where the cursors on disk are past it, and delivered again
+		// where they are not, as any record is whose cursor had not
+		// reached the disk in this durability.
+		s.dirDirty.Store(true)
+		s.wake()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return diskError("delete segment", err)

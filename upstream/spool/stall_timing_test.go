@@ -1,7 +1,11 @@
 package spool
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 )
@@ -53,5 +57,50 @@ func BenchmarkAppendStall(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
 	b.ReportMetric(float64(lat[len(lat)*999/1000].Microseconds()), "p99.9-µs")
-	b.ReportMetric(float64(len(lat))*float64(len(r)+frameHeaderLen)/float64(32<<20), "segments")
+	segments := float64(len(lat)) * float64(len(r)+frameHeaderLen) / float64(32<<20)
+	b.ReportMetric(segments, "segments")
+	slow := len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] > 500*time.Microsecond })
+	b.ReportMetric(float64(slow)/segments, "over-500µs/segment")
+}
+
+// BenchmarkRemoveSegment frees a 64 MiB segment whose pages are cached, in
+// steps of several sizes, and reports the longest truncate call (each one
+// holds the goroutine's P: with one P, no request runs meanwhile) and the
+// time per segment. removeStep is chosen from it.
+func BenchmarkRemoveSegment(b *testing.B) {
+	const size = 64 << 20
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i)
+	}
+	for _, step := range []int64{4 << 20, removeStep, 256 << 10} {
+		b.Run(fmt.Sprintf("step=%dKiB", step>>10), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "seg")
+			var longest time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				f, err := os.Create(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range size / len(chunk) {
+					if _, err := f.Write(chunk); err != nil {
+						b.Fatal(err)
+					}
+				}
+				f.Close()
+				b.StartTimer()
+				last := time.Now()
+				err = removeInSteps(path, size, step, func() {
+					now := time.Now()
+					longest = max(longest, now.Sub(last))
+					last = now
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(longest.Microseconds()), "max-step-µs")
+		})
+	}
 }

@@ -1,0 +1,19 @@
+// Package yield lets a goroutine doing long background work (compressing a
+// batch, freeing a delivered spool segment) give the core to the requests.
+package yield
+
+import "time"
+
+// pause is how long Core sleeps: short against the work between two calls
+// (a slice of a batch's compression, a step of a segment's removal, each
+// 0.1-0.3 ms), long enough for the scheduler to find the run queue empty and
+// poll the network.
+const pause = 50 * time.Microsecond
+
+// Core pauses the calling goroutine briefly, so that the goroutines waiting
+// for the core run and the requests still in socket buffers are taken off
+// the network first. runtime.Gosched is not enough when the process has one
+// core to itself (GOMAXPROCS=1): the caller goes back to the run queue, and
+// the network is polled only once that queue is empty, so a loop that
+// calls Gosched holds the core for its whole length.
+func Core() { time.Sleep(pause) }
