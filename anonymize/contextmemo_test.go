@@ -162,3 +162,62 @@ func TestContextMemo(t *testing.T) {
 		t.Fatalf("first engine again: %s; want FR", got)
 	}
 }
+
+// TestContextMemoKeepsNoAddress: under a policy that writes the client
+// address as sent, the records are still right and the memo keeps no
+// record context (it would hold the address); an address with a zone,
+// which the memo's hash leaves out, is not remembered either. The HTTP
+// client flag is checked on the way.
+func TestContextMemoKeepsNoAddress(t *testing.T) {
+	en := newTestEngine(t, `
+consent:
+  purposes: [analytics, ads]
+policies:
+  analytics:
+    ip: {action: keep}
+    http_clients: flag
+`)
+	ref := uncached(en)
+	buf := make([]byte, 0, 16<<10)
+	sc := getScratch()
+	sc.context.forget(0) // what earlier tests left
+	putScratch(sc)
+	held := func() string {
+		sc := getScratch()
+		defer putScratch(sc)
+		var b strings.Builder
+		for _, s := range sc.context.slots {
+			b.Write(s.out)
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		name, ip, ua string
+	}{
+		{"an IPv4 address", "81.2.69.142", chromeUA},
+		{"an IPv6 address", "2001:db8::1", chromeUA},
+		{"an HTTP client", "81.2.69.142", "curl/8.5.0"},
+		{"a zone", "fe80::1%eth0", chromeUA},
+		{"another zone", "fe80::1%eth1", chromeUA},
+	} {
+		e := plantedEvent("analytics")
+		e.ClientIP = netip.MustParseAddr(c.ip)
+		e.UserAgent = []byte(c.ua)
+		for round := range 2 {
+			want, wres := recordsOf(t, ref, e, buf)
+			got, gres := recordsOf(t, en, e, buf)
+			if got != want || gres != wres {
+				t.Fatalf("%s, round %d: cached engine differs\ncached:   %+v\n%s\nuncached: %+v\n%s", c.name, round, gres, got, wres, want)
+			}
+			if !strings.Contains(got, `"ip":"`+c.ip+`"`) {
+				t.Fatalf("%s: the policy keeps the address, the record does not:\n%s", c.name, got)
+			}
+			if c.ua == "curl/8.5.0" && !strings.Contains(got, `"http_client":true`) {
+				t.Fatalf("%s: no http_client flag:\n%s", c.name, got)
+			}
+			if h := held(); strings.Contains(h, c.ip) {
+				t.Fatalf("%s: the memo holds the address: %s", c.name, h)
+			}
+		}
+	}
+}

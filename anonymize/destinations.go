@@ -170,7 +170,7 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	sc.memo.start(len(groups))
 	defer sc.memo.stop()
 	for _, g := range groups {
-		rec, r := en.appendRecord(dst[:0], e, &base, sc, &en.policies[g.policy])
+		rec, r := en.appendRecord(dst[:0], e, &base, sc, g.policy)
 		dst = rec[:0]
 		res.Bot, res.HTTPClient = r.Bot, r.HTTPClient
 		res.Scrubbed |= r.Scrubbed

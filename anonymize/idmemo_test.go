@@ -36,7 +36,7 @@ func recordsOneByOne(en *Engine, e *event.Event) (string, int) {
 	var b strings.Builder
 	base := res
 	for _, g := range groups {
-		rec, r := en.appendRecord(nil, e, &base, sc, &en.policies[g.policy])
+		rec, r := en.appendRecord(nil, e, &base, sc, g.policy)
 		if !r.Drop {
 			fmt.Fprintf(&b, "%b %s\n", g.dests, blankID(rec))
 		}

@@ -196,7 +196,7 @@ const (
 // address, kept as a keyed hash like the geo memo's.
 type contextKey struct {
 	engine   uint64 // Engine.id
-	policy   *policy
+	policy   uint8  // the index of the record's policy in Engine.policies
 	geoGen   uint64
 	state    State
 	purposes consent.Purposes

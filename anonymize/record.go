@@ -101,7 +101,7 @@ func (en *Engine) AppendRecord(dst []byte, e *event.Event) ([]byte, Result) {
 	var res Result
 	en.decideRouted(e, sc, &res)
 	res.Dests, res.VendorRefused, res.VendorReasons = 0, 0, [consent.NumVendorReasons]uint8{}
-	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[res.State]])
+	return en.appendRecord(dst, e, &res, sc, en.site[res.State])
 }
 
 // AppendRecordAs is AppendRecord with the consent decision forced to state
@@ -117,7 +117,7 @@ func (en *Engine) AppendRecordAs(dst []byte, e *event.Event, state State) ([]byt
 	case StateAnalytics:
 		res.Purposes = consent.Of(consent.Analytics)
 	}
-	return en.appendRecord(dst, e, &res, sc, &en.policies[en.site[state]])
+	return en.appendRecord(dst, e, &res, sc, en.site[state])
 }
 
 // Decide returns the consent decision for e without building a record.
@@ -149,10 +149,11 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	return ans
 }
 
-// appendRecord appends the record policy p makes of e under the consent
-// decision in r.
-func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, p *policy) ([]byte, Result) {
+// appendRecord appends the record policy en.policies[pi] makes of e under
+// the consent decision in r.
+func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratch, pi uint8) ([]byte, Result) {
 	res := *r
+	p := &en.policies[pi]
 
 	ua, uaAsSent := en.reduceUA(sc, e.UserAgent)
 	s2s := en.serverToServer(e.Site)
@@ -189,7 +190,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	// scanned like any value (issue 18).
 	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
-	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, p, s2s, ua, uaAsSent, agent == plan.BotsFlag)
+	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, pi, s2s, ua, uaAsSent, agent == plan.BotsFlag)
 	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
 	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
@@ -238,12 +239,18 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 // is the same (the sightings of a BLE ping, the events of a beacon batch);
 // a header the scanner changes is never remembered, so a context from the
 // memo adds no scrubbed kinds.
-func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scratch, p *policy, s2s bool, ua useragent.Info, uaAsSent, flag bool) ([]byte, scrub.Found) {
+func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scratch, pi uint8, s2s bool, ua useragent.Info, uaAsSent, flag bool) ([]byte, scrub.Found) {
+	p := &en.policies[pi]
 	found := res.Scrubbed
-	memo := en.caches.ua != nil && (uaAsSent || len(e.UserAgent) == 0)
+	// Not remembered: a header the scanner changes (only its hash may be
+	// kept), and an address written as sent (ip: keep; the memo keeps the
+	// members, and an address only as a hash), or with a zone, which the
+	// hash leaves out.
+	memo := en.caches.ua != nil && (uaAsSent || len(e.UserAgent) == 0) &&
+		(s2s || !e.ClientIP.IsValid() || p.ip != plan.IPKeep && e.ClientIP.Zone() == "")
 	var k contextKey
 	if memo {
-		k = contextKey{engine: en.id, policy: p, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
+		k = contextKey{engine: en.id, policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
 		if !s2s {
 			k.addr = addrKey(e.ClientIP)
 		}

@@ -4,10 +4,13 @@ package yield
 
 import "time"
 
-// pause is how long Core sleeps: short against the work between two calls
-// (a slice of a batch's compression, a step of a segment's removal, each
-// 0.1-0.3 ms), long enough for the scheduler to find the run queue empty and
-// poll the network.
+// pause is how long Core sleeps when other goroutines have work: short
+// against the work between two calls (a slice of a batch's compression, a
+// step of a segment's removal, each 0.1-0.3 ms), long enough for the
+// scheduler to find the run queue empty and poll the network. When nothing
+// else is runnable the runtime's network poller waits at least 1 ms (its
+// timeout is in milliseconds), so the sleep lasts about that long: wall
+// time, not CPU, for work nobody waits on.
 const pause = 50 * time.Microsecond
 
 // Core pauses the calling goroutine briefly, so that the goroutines waiting

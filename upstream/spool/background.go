@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,8 +10,8 @@ import (
 	"github.com/beacongate/beacongate/internal/yield"
 )
 
-// background does the spool's slow file work away from Append: deleting
-// delivered segments, writing the next segment's reserve ahead of need,
+// background does the spool's slow file work away from Append and the
+// shippers: freeing delivered segments (trim only renames them), writing the next segment's reserve ahead of need,
 // and syncing the directory after a segment was created in process
 // durability. Appends only wake it (wake never blocks).
 func (s *Spool) background() {
@@ -21,6 +23,7 @@ func (s *Spool) background() {
 		case <-s.kick:
 		}
 		s.trim()
+		s.freeDoomed(yield.Core)
 		s.resMu.Lock()
 		s.writeReserve()
 		s.resMu.Unlock()
@@ -82,20 +85,47 @@ const deletedSuffix = ".deleted"
 // 4.3-7.7); smaller steps cost more in all (256 KiB: 11 ms).
 const removeStep = 1 << 20
 
-// removeSegment deletes a delivered segment file of size bytes at path,
-// giving the core to the requests between two steps.
-func removeSegment(path string, size int64) error {
-	return removeInSteps(path, size, removeStep, yield.Core)
+// doomedFile is a delivered segment renamed to its .deleted name, waiting
+// for the background goroutine to free it.
+type doomedFile struct {
+	path string
+	size int64
 }
 
-// removeInSteps renames the file of size bytes at path, frees it step
-// bytes at a time, calling between after each, and deletes it.
-func removeInSteps(path string, size, step int64, between func()) error {
+// retireSegment renames the delivered segment at path to its .deleted
+// name, so that a crash at any point after leaves no short segment behind,
+// only a file that the next Open removes, and returns that name.
+func retireSegment(path string) (string, error) {
 	del := path + deletedSuffix
-	if err := os.Rename(path, del); err != nil {
-		return err
+	return del, os.Rename(path, del)
+}
+
+// freeDoomed frees the retired segments waiting, calling between after
+// each step (the background goroutine pauses there for the requests;
+// Close, with no requests left, does not).
+func (s *Spool) freeDoomed(between func()) {
+	for {
+		s.doomedMu.Lock()
+		if len(s.doomed) == 0 {
+			s.doomedMu.Unlock()
+			return
+		}
+		d := s.doomed[0]
+		s.doomed = s.doomed[1:]
+		s.doomedMu.Unlock()
+		if s.opts.slowOp != nil {
+			s.opts.slowOp("remove")
+		}
+		if err := freeInSteps(d.path, d.size, removeStep, between); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.opts.Logger.Warn("spool: cannot delete a delivered segment; the next Open removes it", "err", err)
+		}
 	}
-	if f, err := os.OpenFile(del, os.O_WRONLY, 0); err == nil {
+}
+
+// freeInSteps frees the file of size bytes at path step bytes at a time,
+// calling between after each step, and deletes it.
+func freeInSteps(path string, size, step int64, between func()) error {
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
 		for n := size - step; n > 0; n -= step {
 			if f.Truncate(n) != nil {
 				break
@@ -104,7 +134,7 @@ func removeInSteps(path string, size, step int64, between func()) error {
 		}
 		f.Close()
 	}
-	return os.Remove(del)
+	return os.Remove(path)
 }
 
 // removeDeleted removes the segments a crash left half deleted.

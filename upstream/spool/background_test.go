@@ -91,6 +91,56 @@ func TestAppendDoesNotDeleteSegments(t *testing.T) {
 	}
 }
 
+// TestCommitDoesNotFreeSegments: the Commit that passes a delivered
+// segment retires it (its segment name is gone when Commit returns) and
+// leaves freeing it, in steps with pauses for the requests, to the
+// background goroutine: a shipper never waits for that.
+func TestCommitDoesNotFreeSegments(t *testing.T) {
+	hook, started, release := blockSlow("remove")
+	defer release()
+	dir := t.TempDir()
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, slowOp: hook})
+	n := 0
+	for s.segmentCount() < 2 { // the first segment full, the second started
+		if err := s.Append(rec(n), 1); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(0, n)) {
+		t.Fatalf("read %v", got)
+	}
+	r := s.Reader(0)
+	done := make(chan error, 1)
+	go func() { done <- r.Commit(r.Pos()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Commit waited for the delivered segment to be freed")
+	}
+	first := segmentPath(dir, 0)
+	if _, err := os.Stat(first); err == nil {
+		t.Fatal("the delivered segment keeps its name after Commit")
+	}
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retired segment was never freed")
+	}
+	release()
+	if err := waitUntil(10*time.Second, func() error {
+		if _, err := os.Stat(first + deletedSuffix); err == nil {
+			return os.ErrExist
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("retired segment still there after the freeing was released: %v", err)
+	}
+}
+
 // TestAppendDoesNotWriteReserve: the Append that starts a new segment takes
 // the reserve written ahead of need and leaves writing the next reserve to
 // the background goroutine; when the reserve is not ready it creates the
@@ -163,17 +213,29 @@ func TestHalfDeletedSegmentRemoved(t *testing.T) {
 	}
 }
 
-// TestRemoveSegmentInSteps: removeSegment deletes files larger and smaller
-// than one step, and leaves nothing behind.
-func TestRemoveSegmentInSteps(t *testing.T) {
+// TestRetireAndFreeInSteps: a retired segment is renamed at once and freed
+// in steps later, whether larger or smaller than one step, and nothing is
+// left behind.
+func TestRetireAndFreeInSteps(t *testing.T) {
 	dir := t.TempDir()
 	for _, size := range []int64{0, 100, removeStep, 3*removeStep + 17} {
 		path := filepath.Join(dir, segmentName(uint64(size)))
 		if err := os.WriteFile(path, make([]byte, size), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := removeSegment(path, size); err != nil {
+		del, err := retireSegment(path)
+		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Fatalf("size %d: the segment keeps its name after retiring", size)
+		}
+		steps := 0
+		if err := freeInSteps(del, size, removeStep, func() { steps++ }); err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if want := max(0, int((size-1)/removeStep)); steps != want {
+			t.Fatalf("size %d: %d steps, want %d", size, steps, want)
 		}
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {

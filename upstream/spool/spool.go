@@ -70,6 +70,12 @@ type Spool struct {
 
 	tail *tail // the newest bytes written, for readers that keep up
 
+	// doomed are the delivered segments trim retired (renamed to their
+	// .deleted names), oldest first, for the background goroutine to
+	// free (freeDoomed).
+	doomedMu sync.Mutex
+	doomed   []doomedFile
+
 	segMu     sync.Mutex
 	segs      []segment       // oldest first; the last is being written if hasActive
 	hasActive bool            // false while a full disk keeps this run's first segment from being created
@@ -837,10 +843,12 @@ func (s *Spool) trim() error {
 					"segment", filepath.Join(s.dir, quarantineDir, segmentName(g.base)))
 			}
 		} else {
-			if s.opts.slowOp != nil {
-				s.opts.slowOp("remove")
+			var del string
+			if del, err = retireSegment(path); err == nil {
+				s.doomedMu.Lock()
+				s.doomed = append(s.doomed, doomedFile{path: del, size: g.size})
+				s.doomedMu.Unlock()
 			}
-			err = removeSegment(path, g.size)
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
@@ -853,15 +861,17 @@ func (s *Spool) trim() error {
 		}
 	} else {
 		// In process durability a deletion only has to be seen by this
-		// process: the directory is synced in the background, with the
-		// next segment's creation, for the machine's sake. A segment that
-		// a crash of the machine brings back is deleted again by Open
-		// where the cursors on disk are past it, and delivered again
-		// where they are not, as any record is whose cursor had not
-		// reached the disk in this durability.
+		// process: the directory is synced by the background goroutine,
+		// for the machine's sake. A segment that a crash of the machine
+		// brings back is deleted again by Open where the cursors on disk
+		// are past it, and delivered again where they are not, as any
+		// record is whose cursor had not reached the disk in this
+		// durability.
 		s.dirDirty.Store(true)
-		s.wake()
 	}
+	// The background goroutine frees the retired files in steps, pausing
+	// for the requests between them; nobody waits for it.
+	s.wake()
 	if err := errors.Join(errs...); err != nil {
 		return diskError("delete segment", err)
 	}
@@ -907,6 +917,14 @@ func (s *Spool) Close() error {
 func (s *Spool) closeFiles() error {
 	var errs []error
 	s.stopBackground()
+	// What the background goroutine had not done yet: no requests are
+	// left to pause for.
+	s.freeDoomed(func() {})
+	if s.dirDirty.Swap(false) {
+		if err := syncDir(s.dir); err != nil {
+			s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
+		}
+	}
 	if s.cur != nil {
 		if s.fsync {
 			errs = append(errs, s.cur.Sync())

@@ -91,7 +91,7 @@ func BenchmarkRemoveSegment(b *testing.B) {
 				f.Close()
 				b.StartTimer()
 				last := time.Now()
-				err = removeInSteps(path, size, step, func() {
+				err = freeInSteps(path, size, step, func() {
 					now := time.Now()
 					longest = max(longest, now.Sub(last))
 					last = now
