@@ -290,15 +290,8 @@ type ServerOptions struct {
 	WriteTimeout   time.Duration // default 5s
 	IdleTimeout    time.Duration // default 60s
 	MaxHeaderBytes int           // default 8 KiB
-	// MaxBodyBytes is the body limit (default 64 KiB). A body up to
-	// twice it is still read, and dropped, so that the handler (with
-	// Settings.Limits.MaxBodyBytes the same) answers 413 and the
-	// connection stays open: a client whose beacon came out a
-	// little too large would otherwise pay a new connection for each
-	// refusal. A larger one is refused before it is read, and the
-	// connection closed.
-	MaxBodyBytes  int
-	MaxConnsPerIP int // default 100
+	MaxBodyBytes   int           // default 64 KiB
+	MaxConnsPerIP  int           // default 100
 	// MaxConns is the connection cap of the LimitedListener the server is
 	// served through: more connections wait in the accept queue instead of
 	// being refused. fasthttp's own Concurrency is set to twice it, since a
@@ -352,7 +345,7 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		WriteTimeout:          o.WriteTimeout,
 		IdleTimeout:           o.IdleTimeout,
 		ReadBufferSize:        o.MaxHeaderBytes,
-		MaxRequestBodySize:    2 * o.MaxBodyBytes, // see ServerOptions.MaxBodyBytes
+		MaxRequestBodySize:    o.MaxBodyBytes,
 		MaxConnsPerIP:         o.MaxConnsPerIP,
 		Concurrency:           concurrencyFor(o.MaxConns),
 		NoDefaultServerHeader: true,
