@@ -51,7 +51,7 @@ func TestContextMemo(t *testing.T) {
 			continue
 		}
 		used++
-		if k := fmt.Sprintf("%+v", s.key); strings.Contains(k, "81.2.69") || strings.Contains(string(s.ua)+string(s.out), "81.2.69.142") {
+		if k := fmt.Sprintf("%+v", s.key); strings.Contains(k, "81.2.69") || strings.Contains(string(s.in)+string(s.out), "81.2.69.142") {
 			putScratch(sc)
 			t.Fatalf("the memo keeps the client address: %s", k)
 		}
@@ -133,7 +133,7 @@ func TestContextMemo(t *testing.T) {
 	sc = getScratch()
 	kept := ""
 	for _, s := range sc.context.slots {
-		kept += string(s.ua) + string(s.out)
+		kept += string(s.in) + string(s.out)
 	}
 	putScratch(sc)
 	if strings.Contains(kept, plantedEmail) {

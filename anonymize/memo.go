@@ -29,64 +29,78 @@ const textMemoSlots = 4
 // are not remembered, so a slot never grows.
 const textMemoMaxOut = 2*textCacheMaxKey + 2
 
-// textMemo holds the last clean texts scanned with a scratch and the quoted
-// JSON strings they became. Like the text cache it keeps only text in which
-// the scanner found nothing: raw request bytes, held in memory until
-// replaced, never written or logged.
-type textMemo struct {
+// memoRing holds the last few inputs (in) a scratch turned into output
+// (out) under one engine, each with a key of what else the output depended
+// on; the oldest is replaced first. What does not fit the preallocated room
+// is not remembered, so a slot never grows, and when another engine takes
+// the ring what it held is overwritten, not only cut off.
+type memoRing[K comparable] struct {
 	engine uint64
 	next   int
-	slots  [textMemoSlots]textMemoSlot
+	slots  []memoSlot[K]
 }
 
-type textMemoSlot struct{ in, out []byte }
+type memoSlot[K comparable] struct {
+	key     K
+	in, out []byte // out empty: nothing remembered
+}
 
-func newTextMemo() textMemo {
-	var m textMemo
+func newMemoRing[K comparable](n, maxIn, maxOut int) memoRing[K] {
+	m := memoRing[K]{slots: make([]memoSlot[K], n)}
 	for i := range m.slots {
-		m.slots[i] = textMemoSlot{in: make([]byte, 0, textCacheMaxKey), out: make([]byte, 0, textMemoMaxOut)}
+		m.slots[i] = memoSlot[K]{in: make([]byte, 0, maxIn), out: make([]byte, 0, maxOut)}
 	}
 	return m
 }
 
-// lookup returns the quoted value engine made of text, if remembered.
-func (m *textMemo) lookup(engine uint64, text []byte) ([]byte, bool) {
+// lookup returns the output engine made of in under key k, if remembered.
+func (m *memoRing[K]) lookup(engine uint64, k K, in []byte) ([]byte, bool) {
 	if m.engine != engine {
 		m.forget(engine)
 		return nil, false
 	}
 	for i := range m.slots {
 		s := &m.slots[i]
-		if len(s.out) > 0 && len(s.in) == len(text) && string(s.in) == string(text) {
+		if len(s.out) > 0 && s.key == k && len(s.in) == len(in) && string(s.in) == string(in) {
 			return s.out, true
 		}
 	}
 	return nil, false
 }
 
-// remember keeps text and the quoted value out that m's engine made of it,
-// in place of the oldest entry, when both fit the preallocated room.
-func (m *textMemo) remember(text, out []byte) {
-	if len(text) > textCacheMaxKey || len(out) > textMemoMaxOut || len(out) == 0 {
+// remember keeps out, the output m's engine made of in under key k, in
+// place of the oldest entry, when both fit the preallocated room.
+func (m *memoRing[K]) remember(k K, in, out []byte) {
+	if len(m.slots) == 0 || len(out) == 0 || len(in) > cap(m.slots[0].in) || len(out) > cap(m.slots[0].out) {
 		return
 	}
 	s := &m.slots[m.next]
-	m.next = (m.next + 1) % textMemoSlots
-	s.in = append(s.in[:0], text...)
+	m.next = (m.next + 1) % len(m.slots)
+	s.key = k
+	s.in = append(s.in[:0], in...)
 	s.out = append(s.out[:0], out...)
 }
 
-// forget empties m, overwriting what it held (clean under the engine that
-// scanned it, not necessarily under the next one's settings), and gives it
-// to engine.
-func (m *textMemo) forget(engine uint64) {
+// forget empties m, overwriting what it held, and gives it to engine.
+func (m *memoRing[K]) forget(engine uint64) {
 	m.engine, m.next = engine, 0
+	var zero K
 	for i := range m.slots {
 		s := &m.slots[i]
 		clear(s.in[:cap(s.in)])
 		clear(s.out[:cap(s.out)])
-		s.in, s.out = s.in[:0], s.out[:0]
+		s.key, s.in, s.out = zero, s.in[:0], s.out[:0]
 	}
+}
+
+// textMemo holds the last clean texts scanned with a scratch and the quoted
+// JSON strings they became (no key: the text is all they depend on). Like
+// the text cache it keeps only text in which the scanner found nothing: raw
+// request bytes, held in memory until replaced, never written or logged.
+type textMemo = memoRing[struct{}]
+
+func newTextMemo() textMemo {
+	return newMemoRing[struct{}](textMemoSlots, textCacheMaxKey, textMemoMaxOut)
 }
 
 // consentMemo is the last consent decision made or found with a scratch,
@@ -191,12 +205,12 @@ const (
 )
 
 // contextKey is what a record's context members depend on besides the user
-// agent: the engine and its policy, the location database's generation,
-// the consent decision, whether the site is a server's, and the client
-// address, kept as a keyed hash like the geo memo's.
+// agent and the engine (which the ring names): the policy, the location
+// database's generation, the consent decision, whether the site is a
+// server's, and the client address, kept as a keyed hash like the geo
+// memo's.
 type contextKey struct {
-	engine   uint64 // Engine.id
-	policy   uint8  // the index of the record's policy in Engine.policies
+	policy   uint8 // the index of the record's policy in Engine.policies
 	geoGen   uint64
 	state    State
 	purposes consent.Purposes
@@ -210,72 +224,18 @@ type contextKey struct {
 const contextMemoSlots = 4
 
 // contextMemo holds the last record contexts a scratch wrote: the members
-// from "consent" to the user agent's (see Engine.appendContext), one per
-// policy. The sightings of a BLE ping and the events of a beacon batch
-// share all of them, and a comparison of the key and the header costs less
-// than writing them again (the consent object, the truncated address, the
-// location and the reduced user agent, each from its own memo or cache).
-// Like the user-agent memo it keeps a header only as it was sent, when the
-// scanner leaves it as it is: a context with a changed header is not
-// remembered.
-type contextMemo struct {
-	engine uint64
-	next   int
-	slots  [contextMemoSlots]contextSlot
-}
-
-type contextSlot struct {
-	key contextKey
-	ua  []byte // the header as sent
-	out []byte // the members written; empty: nothing remembered
-}
+// from "consent" to the user agent's (see Engine.appendContext), keyed by
+// contextKey, with the header as in. The sightings of a BLE ping and the
+// events of a beacon batch share all of them, and a comparison of the key
+// and the header costs less than writing them again (the consent object,
+// the truncated address, the location and the reduced user agent, each
+// from its own memo or cache). Like the user-agent memo it keeps a header
+// only as it was sent, when the scanner leaves it as it is: a context with
+// a changed header is not remembered.
+type contextMemo = memoRing[contextKey]
 
 func newContextMemo() contextMemo {
-	var m contextMemo
-	for i := range m.slots {
-		m.slots[i] = contextSlot{ua: make([]byte, 0, contextMemoMaxUA), out: make([]byte, 0, contextMemoMaxOut)}
-	}
-	return m
-}
-
-// lookup returns the members remembered for k and user agent ua, if any.
-func (m *contextMemo) lookup(k *contextKey, ua []byte) ([]byte, bool) {
-	if m.engine != k.engine {
-		m.forget(k.engine)
-		return nil, false
-	}
-	for i := range m.slots {
-		s := &m.slots[i]
-		if len(s.out) > 0 && s.key == *k && len(s.ua) == len(ua) && string(s.ua) == string(ua) {
-			return s.out, true
-		}
-	}
-	return nil, false
-}
-
-// remember keeps out, the members written for k and ua, in place of the
-// oldest entry, when both fit the preallocated room.
-func (m *contextMemo) remember(k *contextKey, ua, out []byte) {
-	if len(ua) > contextMemoMaxUA || len(out) > contextMemoMaxOut || len(out) == 0 {
-		return
-	}
-	s := &m.slots[m.next]
-	m.next = (m.next + 1) % contextMemoSlots
-	s.key = *k
-	s.ua = append(s.ua[:0], ua...)
-	s.out = append(s.out[:0], out...)
-}
-
-// forget empties m, overwriting the headers and members it held, and gives
-// it to engine.
-func (m *contextMemo) forget(engine uint64) {
-	m.engine, m.next = engine, 0
-	for i := range m.slots {
-		s := &m.slots[i]
-		clear(s.ua[:cap(s.ua)])
-		clear(s.out[:cap(s.out)])
-		s.key, s.ua, s.out = contextKey{}, s.ua[:0], s.out[:0]
-	}
+	return newMemoRing[contextKey](contextMemoSlots, contextMemoMaxUA, contextMemoMaxOut)
 }
 
 // addrKey is the keyed hash of a client address a contextMemo keeps, 0 for

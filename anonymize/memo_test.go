@@ -10,36 +10,36 @@ import (
 // preallocated room is not remembered (so a slot never grows).
 func TestTextMemo(t *testing.T) {
 	m := newTextMemo()
-	if _, ok := m.lookup(1, []byte("shop")); ok {
+	if _, ok := m.lookup(1, struct{}{}, []byte("shop")); ok {
 		t.Fatal("an empty memo answered")
 	}
-	m.remember([]byte("shop"), []byte(`"shop"`))
-	if out, ok := m.lookup(1, []byte("shop")); !ok || string(out) != `"shop"` {
+	m.remember(struct{}{}, []byte("shop"), []byte(`"shop"`))
+	if out, ok := m.lookup(1, struct{}{}, []byte("shop")); !ok || string(out) != `"shop"` {
 		t.Fatalf("lookup = %q, %v", out, ok)
 	}
-	if _, ok := m.lookup(2, []byte("shop")); ok {
+	if _, ok := m.lookup(2, struct{}{}, []byte("shop")); ok {
 		t.Fatal("another engine got the first engine's text")
 	}
-	if _, ok := m.lookup(1, []byte("shop")); ok {
+	if _, ok := m.lookup(1, struct{}{}, []byte("shop")); ok {
 		t.Fatal("the memo still answered after another engine took it")
 	}
 	for _, s := range []string{"a", "b", "c", "d", "e"} {
-		if _, ok := m.lookup(1, []byte(s)); ok {
+		if _, ok := m.lookup(1, struct{}{}, []byte(s)); ok {
 			t.Fatalf("%q answered before it was remembered", s)
 		}
-		m.remember([]byte(s), []byte(`"`+s+`"`))
+		m.remember(struct{}{}, []byte(s), []byte(`"`+s+`"`))
 	}
-	if _, ok := m.lookup(1, []byte("a")); ok {
+	if _, ok := m.lookup(1, struct{}{}, []byte("a")); ok {
 		t.Fatal("the oldest of five texts was not forgotten")
 	}
 	for _, s := range []string{"b", "c", "d", "e"} {
-		if _, ok := m.lookup(1, []byte(s)); !ok {
+		if _, ok := m.lookup(1, struct{}{}, []byte(s)); !ok {
 			t.Fatalf("%q was forgotten", s)
 		}
 	}
 	long := make([]byte, textCacheMaxKey+1)
-	m.remember(long, []byte(`"x"`))
-	if _, ok := m.lookup(1, long); ok {
+	m.remember(struct{}{}, long, []byte(`"x"`))
+	if _, ok := m.lookup(1, struct{}{}, long); ok {
 		t.Fatal("a text longer than the room was remembered")
 	}
 	for _, s := range m.slots {
@@ -83,8 +83,8 @@ func TestConsentMemoChecksDates(t *testing.T) {
 func TestMemosOverwrittenForAnotherEngine(t *testing.T) {
 	m := newTextMemo()
 	m.forget(1)
-	m.remember([]byte("call-015112345678"), []byte(`"call-015112345678"`))
-	m.lookup(2, []byte("other"))
+	m.remember(struct{}{}, []byte("call-015112345678"), []byte(`"call-015112345678"`))
+	m.lookup(2, struct{}{}, []byte("other"))
 	for _, s := range m.slots {
 		for _, b := range s.in[:cap(s.in)] {
 			if b != 0 {

@@ -250,7 +250,7 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 		(s2s || !e.ClientIP.IsValid() || p.ip != plan.IPKeep && e.ClientIP.Zone() == "")
 	var k contextKey
 	if memo {
-		k = contextKey{engine: en.id, policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
+		k = contextKey{policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
 		if !s2s {
 			k.addr = addrKey(e.ClientIP)
 		}
@@ -258,7 +258,7 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 			// Read before the lookup, as appendGeo does.
 			k.geoGen = en.geo.Reloads()
 		}
-		if out, ok := sc.context.lookup(&k, e.UserAgent); ok {
+		if out, ok := sc.context.lookup(en.id, k, e.UserAgent); ok {
 			return append(dst, out...), found
 		}
 	}
@@ -285,7 +285,7 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 		dst = append(appendKey(dst, key), "true"...)
 	}
 	if memo && found == res.Scrubbed {
-		sc.context.remember(&k, e.UserAgent, dst[mark:])
+		sc.context.remember(k, e.UserAgent, dst[mark:])
 	}
 	return dst, found
 }
@@ -555,7 +555,7 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 	dst = appendKey(dst, key)
 	memo := en.caches.text != nil
 	if memo {
-		if out, ok := sc.text.lookup(en.id, text); ok {
+		if out, ok := sc.text.lookup(en.id, struct{}{}, text); ok {
 			return append(dst, out...), found
 		}
 	}
@@ -563,7 +563,7 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 	dst, f := en.appendScanned(dst, text)
 	dst = requote(dst, valStart)
 	if memo && f == 0 {
-		sc.text.remember(text, dst[valStart:])
+		sc.text.remember(struct{}{}, text, dst[valStart:])
 	}
 	return dst, found | f
 }

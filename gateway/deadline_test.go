@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/internal/conntest"
 )
 
 // armCounter counts the deadlines armed on a real connection.
@@ -29,21 +31,8 @@ func (c *armCounter) SetWriteDeadline(t time.Time) error {
 // loopback TCP connection, and the counter under the coarse side.
 func coarsePair(t *testing.T) (*coarseConn, *armCounter, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, server := conntest.Pair(t)
 	counter := &armCounter{Conn: server}
-	t.Cleanup(func() { client.Close(); server.Close() })
 	return &coarseConn{Conn: counter}, counter, client
 }
 
@@ -186,21 +175,7 @@ func TestCoarseWriteDeadlineFires(t *testing.T) {
 // BenchmarkRequestDeadlines: fasthttp's three deadline updates per request
 // on a keep-alive connection, on the plain connection and coarse.
 func BenchmarkRequestDeadlines(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer server.Close()
+	_, server := conntest.Pair(b)
 	for _, bc := range []struct {
 		name string
 		conn net.Conn

@@ -1,10 +1,11 @@
 package yield
 
 import (
-	"net"
 	"runtime"
 	"sync/atomic"
 	"testing"
+
+	"github.com/beacongate/beacongate/internal/conntest"
 )
 
 // TestCoreLetsTheNetworkIn: with one P, a loop that calls Core between
@@ -34,21 +35,7 @@ func TestCoreLetsTheNetworkIn(t *testing.T) {
 // the end).
 func readerRunsAt(t *testing.T, steps int, yield func()) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	client, server := conntest.Pair(t)
 
 	var step atomic.Int64
 	ranAt := make(chan int64, 1)

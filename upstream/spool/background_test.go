@@ -41,6 +41,24 @@ func appendReturns(t *testing.T, s *Spool, id int, bound time.Duration) bool {
 	}
 }
 
+// fillAndDrainFirstSegment appends records to s until its first segment
+// holds the last frame that fits, reads them all back as destination 0,
+// and returns how many it appended.
+func fillAndDrainFirstSegment(t *testing.T, s *Spool) int {
+	t.Helper()
+	n := 0
+	for s.curSize+int64(frameHeaderLen+len(rec(n))) <= s.opts.SegmentBytes {
+		if err := s.Append(rec(n), 1); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(0, n)) {
+		t.Fatalf("read %v", got)
+	}
+	return n
+}
+
 // TestAppendDoesNotDeleteSegments: the Append that starts a new segment
 // never deletes the delivered one itself (17-21 ms for 64 MiB, while every
 // other append waited): the background goroutine does, while appends go on.
@@ -52,16 +70,7 @@ func TestAppendDoesNotDeleteSegments(t *testing.T) {
 	// Fill the first segment to the last frame that fits, deliver it all,
 	// then append: that Append starts the second segment, and the first
 	// is due for deletion.
-	n := 0
-	for s.curSize+int64(frameHeaderLen+len(rec(n))) <= s.opts.SegmentBytes {
-		if err := s.Append(rec(n), 1); err != nil {
-			t.Fatal(err)
-		}
-		n++
-	}
-	if got := drain(t, s, 0); !equalInts(got, seq(0, n)) {
-		t.Fatalf("read %v", got)
-	}
+	n := fillAndDrainFirstSegment(t, s)
 	r := s.Reader(0)
 	if err := r.Commit(r.Pos()); err != nil { // the segment is still being written: kept
 		t.Fatal(err)
@@ -100,14 +109,11 @@ func TestCommitDoesNotFreeSegments(t *testing.T) {
 	defer release()
 	dir := t.TempDir()
 	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, slowOp: hook})
-	n := 0
-	for s.segmentCount() < 2 { // the first segment full, the second started
-		if err := s.Append(rec(n), 1); err != nil {
-			t.Fatal(err)
-		}
-		n++
+	n := fillAndDrainFirstSegment(t, s)
+	if err := s.Append(rec(n), 1); err != nil { // starts the second segment
+		t.Fatal(err)
 	}
-	if got := drain(t, s, 0); !equalInts(got, seq(0, n)) {
+	if got := drain(t, s, 0); !equalInts(got, seq(n, n+1)) {
 		t.Fatalf("read %v", got)
 	}
 	r := s.Reader(0)
