@@ -238,8 +238,8 @@ func newContextMemo() contextMemo {
 	return newMemoRing[contextKey](contextMemoSlots, contextMemoMaxUA, contextMemoMaxOut)
 }
 
-// addrKey is the keyed hash of a client address a contextMemo keeps, 0 for
-// none.
+// addrKey is the keyed hash of an address that the geo and context memos
+// keep instead of the address, 0 for none.
 func addrKey(a netip.Addr) uint64 {
 	if !a.IsValid() {
 		return 0

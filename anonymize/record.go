@@ -410,13 +410,7 @@ func (en *Engine) appendGeo(dst []byte, addr netip.Addr, p *policy, m *geoMemo) 
 	// it, so an unchanged count later means this lookup's database is
 	// still the current one.
 	gen := en.geo.Reloads()
-	var kb [17]byte // the address, and whether it is IPv4 (As16 maps it)
-	a16 := lookup.As16()
-	copy(kb[:], a16[:])
-	if lookup.Is4() {
-		kb[16] = 1
-	}
-	key := maphash.Bytes(geoMemoSeed, kb[:])
+	key := addrKey(lookup)
 	if m.engine == en.id && m.gen == gen && m.addr == key && m.level == p.geoLevel && m.grid == p.grid {
 		return append(dst, m.json...)
 	}

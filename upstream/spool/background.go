@@ -11,9 +11,10 @@ import (
 )
 
 // background does the spool's slow file work away from Append and the
-// shippers: freeing delivered segments (trim only renames them), writing the next segment's reserve ahead of need,
-// and syncing the directory after a segment was created in process
-// durability. Appends only wake it (wake never blocks).
+// shippers: freeing delivered segments (trim only renames them), writing
+// the next segment's reserve ahead of need, and syncing the directory after
+// a segment was created or deleted in process durability. Appends and trim
+// only wake it (wake never blocks).
 func (s *Spool) background() {
 	defer close(s.bgDone)
 	for {
@@ -27,10 +28,16 @@ func (s *Spool) background() {
 		s.resMu.Lock()
 		s.writeReserve()
 		s.resMu.Unlock()
-		if s.dirDirty.Swap(false) {
-			if err := syncDir(s.dir); err != nil {
-				s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
-			}
+		s.syncDirIfDirty()
+	}
+}
+
+// syncDirIfDirty syncs the spool directory when a segment was created or
+// deleted since the last sync without one (process durability).
+func (s *Spool) syncDirIfDirty() {
+	if s.dirDirty.Swap(false) {
+		if err := syncDir(s.dir); err != nil {
+			s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
 		}
 	}
 }

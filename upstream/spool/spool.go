@@ -920,11 +920,7 @@ func (s *Spool) closeFiles() error {
 	// What the background goroutine had not done yet: no requests are
 	// left to pause for.
 	s.freeDoomed(func() {})
-	if s.dirDirty.Swap(false) {
-		if err := syncDir(s.dir); err != nil {
-			s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
-		}
-	}
+	s.syncDirIfDirty()
 	if s.cur != nil {
 		if s.fsync {
 			errs = append(errs, s.cur.Sync())
