@@ -61,7 +61,11 @@ type Server struct {
 	// Largest request header block accepted (1KiB..64KiB).
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
 	// Largest request body accepted (64KiB..1MiB). Browsers cap sendBeacon
-	// bodies at 64KiB, so less would reject legitimate beacons.
+	// bodies at 64KiB, so less would reject legitimate beacons. A larger
+	// body gets 413 on every path: up to twice this size, when its length
+	// is announced, it is read, dropped and the connection kept open;
+	// beyond that, or chunked, it is refused unread and the connection
+	// closed.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Most concurrent connections from one peer address: the socket's, so
 	// behind a reverse proxy it limits the proxy, not each client. See

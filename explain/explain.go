@@ -173,7 +173,9 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 	form, rej := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
 	out.Request = Request{Form: form, Method: string(req.Header.Method()), URI: redactContact(string(req.RequestURI())), ClientIP: peer.String()}
 	if rej != nil {
-		// fasthttp's server refuses these before the gateway sees them.
+		// The server refuses these before Handle sees them: fasthttp
+		// itself, or for a body up to twice the limit the server's
+		// handler (gateway.NewServer), with the same status.
 		out.Rejected = rej
 		out.Response = Response{Status: rej.Status, ContentType: "text/plain; charset=utf-8"}
 		return out

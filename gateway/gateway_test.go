@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -299,7 +300,7 @@ func TestServerLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
+	go srv.Serve(g.Listener(ln))
 	defer srv.Shutdown()
 	c := &fasthttp.Client{}
 	do := func(method, uri string, body []byte, hdr ...string) *fasthttp.Response {
@@ -318,8 +319,42 @@ func TestServerLimits(t *testing.T) {
 	if resp := do("GET", "/p.gif?site=s", nil); resp.StatusCode() != 200 || len(resp.Body()) != 43 {
 		t.Fatalf("pixel over TCP: %d, %d bytes", resp.StatusCode(), len(resp.Body()))
 	}
-	if st := do("POST", "/b", bytes.Repeat([]byte("x"), 2048), "Content-Type", "text/plain").StatusCode(); st != 413 {
-		t.Fatalf("oversized body: %d; want 413", st)
+	// Every path answers 413 to a body over the limit. Up to twice the
+	// limit, when its length is announced, the body is read and dropped
+	// and the connection kept; beyond that, or chunked, it is refused
+	// unread and the connection closed.
+	for _, c := range []struct {
+		method, path string
+		size         int
+		chunked      bool
+		keepAlive    bool
+	}{
+		{"POST", "/b", 1025, false, true},
+		{"POST", "/b", 2048, false, true},
+		{"POST", "/b", 2049, false, false},
+		{"POST", "/b", 64 << 10, false, false},
+		{"POST", "/b", 1025, true, false},
+		{"POST", "/ble", 1500, false, true},
+		{"GET", "/p.gif?site=s", 1500, false, true},
+		{"OPTIONS", "/b", 1500, false, true},
+		{"PUT", "/b", 1500, false, true},
+		{"GET", "/t.js", 1500, false, true},
+		{"GET", "/nowhere", 1500, false, true},
+	} {
+		resp, next := doRaw(t, ln.Addr().String(), c.method, c.path, bytes.Repeat([]byte("x"), c.size), c.chunked)
+		if st := resp.StatusCode(); st != 413 {
+			t.Fatalf("%s %s with a body of %d bytes (chunked %v): %d; want 413", c.method, c.path, c.size, c.chunked, st)
+		}
+		if resp.ConnectionClose() == c.keepAlive {
+			t.Fatalf("%s %s with a body of %d bytes (chunked %v): connection closed %v; want %v", c.method, c.path, c.size, c.chunked, resp.ConnectionClose(), !c.keepAlive)
+		}
+		if c.keepAlive && (next == nil || next.StatusCode() != 200) {
+			t.Fatalf("%s %s with a body of %d bytes: the next request on the connection got %v; want the pixel", c.method, c.path, c.size, next)
+		}
+	}
+	// At the limit a body is taken.
+	if st := do("POST", "/b", []byte(`{"site":"s","pad":"`+strings.Repeat("x", 1024-21)+`"}`), "Content-Type", "text/plain").StatusCode(); st == 413 {
+		t.Fatalf("body of exactly the limit: %d", st)
 	}
 	if st := do("GET", "/p.gif", nil, "X-Huge", strings.Repeat("h", 8000)).StatusCode(); st != 431 {
 		t.Fatalf("huge header: %d; want 431", st)
@@ -334,11 +369,13 @@ func TestServerLimits(t *testing.T) {
 			t.Fatalf("rejected{endpoint=%s,reason=%s} = %v; want %v", ep, r, n, want)
 		}
 	}
-	counted(endpointBeacon, reasonBodyTooLarge, 1)
+	counted(endpointBeacon, reasonBodyTooLarge, 7)
+	counted(endpointBLE, reasonBodyTooLarge, 1)
+	counted(endpointPixel, reasonBodyTooLarge, 1)
 	counted(endpointPixel, reasonHeaderTooLarge, 1)
 	counted(endpointBLE, reasonHeaderTooLarge, 1)
 	counted(endpointOther, reasonHeaderTooLarge, 0)
-	counted(endpointOther, reasonBodyTooLarge, 0)
+	counted(endpointOther, reasonBodyTooLarge, 2)
 }
 
 // TestServerTimeoutsByEndpoint: a client too slow with its header or body
@@ -516,4 +553,46 @@ func TestServerErrorReasonMatchesErrorsAs(t *testing.T) {
 	if reference(timeout) != reasonTimeout || reference(&fasthttp.ErrSmallBuffer{}) != reasonHeaderTooLarge {
 		t.Fatal("the reference does not tell the kinds apart: the test checks nothing")
 	}
+}
+
+// doRaw sends one request with body on a new connection to addr, with
+// Content-Length or chunked, and reads the answer. Unless the server closes
+// the connection, a pixel request follows on it, and next is its answer:
+// a body left unread would be taken for that request.
+func doRaw(t *testing.T, addr, method, uri string, body []byte, chunked bool) (resp, next *fasthttp.Response) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n", method, uri)
+	if chunked {
+		fmt.Fprintf(&b, "Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	} else {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	}
+	if _, err := c.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp = &fasthttp.Response{}
+	if err := resp.Read(br); err != nil {
+		t.Fatalf("%s %s: %v", method, uri, err)
+	}
+	if resp.ConnectionClose() {
+		return resp, nil
+	}
+	if _, err := c.Write([]byte("GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	next = &fasthttp.Response{}
+	if err := next.Read(br); err != nil {
+		return resp, nil
+	}
+	return resp, next
 }
