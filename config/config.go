@@ -65,7 +65,8 @@ type Server struct {
 	// body gets 413 on every path: up to twice this size, when its length
 	// is announced, it is read, dropped and the connection kept open;
 	// beyond that, or chunked, it is refused unread and the connection
-	// closed.
+	// closed. A connection that sent such a body keeps a body buffer of up
+	// to twice what a body at the limit leaves it (128KiB by default).
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Most concurrent connections from one peer address: the socket's, so
 	// behind a reverse proxy it limits the proxy, not each client. See

@@ -43,8 +43,9 @@ type Options struct {
 	// Deps are the engine's keys, GeoIP database and clock.
 	Deps anonymize.Deps
 	// MaxHeaderBytes and MaxBodyBytes are the server's limits
-	// (server.max_header_bytes, server.max_body_bytes): fasthttp's server
-	// refuses larger requests before the gateway sees them.
+	// (server.max_header_bytes, server.max_body_bytes): the server refuses
+	// larger requests before Handle sees them (fasthttp itself, or for a
+	// body up to twice the limit the server's own handler).
 	MaxHeaderBytes, MaxBodyBytes int
 	// Notes are printed with every explanation (a stand-in key, a missing
 	// database).

@@ -98,6 +98,10 @@ func TestOversizeBodyAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
+	// A stalled server fails the test instead of hanging it.
+	if err := client.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	req := []byte("POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1500\r\n\r\n" + strings.Repeat("x", 1500))
 	br := bufio.NewReader(client)
 	var resp fasthttp.Response

@@ -325,23 +325,37 @@ func TestServerLimits(t *testing.T) {
 	// unread and the connection closed.
 	for _, c := range []struct {
 		method, path string
+		ep           endpoint
 		size         int
 		chunked      bool
 		keepAlive    bool
 	}{
-		{"POST", "/b", 1025, false, true},
-		{"POST", "/b", 2048, false, true},
-		{"POST", "/b", 2049, false, false},
-		{"POST", "/b", 64 << 10, false, false},
-		{"POST", "/b", 1025, true, false},
-		{"POST", "/ble", 1500, false, true},
-		{"GET", "/p.gif?site=s", 1500, false, true},
-		{"OPTIONS", "/b", 1500, false, true},
-		{"PUT", "/b", 1500, false, true},
-		{"GET", "/t.js", 1500, false, true},
-		{"GET", "/nowhere", 1500, false, true},
+		{"POST", "/b", endpointBeacon, 1025, false, true},
+		{"POST", "/b", endpointBeacon, 2048, false, true},
+		{"POST", "/b", endpointBeacon, 2049, false, false},
+		{"POST", "/b", endpointBeacon, 64 << 10, false, false},
+		{"POST", "/b", endpointBeacon, 1025, true, false},
+		{"POST", "/ble", endpointBLE, 1500, false, true},
+		{"GET", "/p.gif?site=s", endpointPixel, 1500, false, true},
+		{"OPTIONS", "/b", endpointBeacon, 1500, false, true},
+		{"PUT", "/b", endpointBeacon, 1500, false, true},
+		{"GET", "/t.js", endpointOther, 1500, false, true},
+		{"GET", "/nowhere", endpointOther, 1500, false, true},
 	} {
+		before := testutil.ToFloat64(g.metrics.requests[c.ep])
+		pixels := testutil.ToFloat64(g.metrics.requests[endpointPixel])
 		resp, next := doRaw(t, ln.Addr().String(), c.method, c.path, bytes.Repeat([]byte("x"), c.size), c.chunked)
+		// The refused request counts once; the pixel after it, if served, once.
+		want, wantPixels := before+1, pixels
+		if next != nil {
+			wantPixels++
+		}
+		if c.ep == endpointPixel {
+			want, wantPixels = wantPixels+1, wantPixels+1
+		}
+		if got, gotPixels := testutil.ToFloat64(g.metrics.requests[c.ep]), testutil.ToFloat64(g.metrics.requests[endpointPixel]); got != want || gotPixels != wantPixels {
+			t.Fatalf("%s %s with a body of %d bytes: requests{%s} %v, requests{pixel} %v; want %v, %v", c.method, c.path, c.size, c.ep, got, gotPixels, want, wantPixels)
+		}
 		if st := resp.StatusCode(); st != 413 {
 			t.Fatalf("%s %s with a body of %d bytes (chunked %v): %d; want 413", c.method, c.path, c.size, c.chunked, st)
 		}
@@ -556,9 +570,10 @@ func TestServerErrorReasonMatchesErrorsAs(t *testing.T) {
 }
 
 // doRaw sends one request with body on a new connection to addr, with
-// Content-Length or chunked, and reads the answer. Unless the server closes
-// the connection, a pixel request follows on it, and next is its answer:
-// a body left unread would be taken for that request.
+// Content-Length or chunked, pipelined in the same write with a pixel
+// request, and reads the answers. Unless the server closes the connection,
+// next is the pixel's answer: a body left unread would be taken for that
+// request.
 func doRaw(t *testing.T, addr, method, uri string, body []byte, chunked bool) (resp, next *fasthttp.Response) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -576,6 +591,7 @@ func doRaw(t *testing.T, addr, method, uri string, body []byte, chunked bool) (r
 	} else {
 		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
 	}
+	b.WriteString("GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\n\r\n")
 	if _, err := c.Write(b.Bytes()); err != nil {
 		t.Fatal(err)
 	}
@@ -586,9 +602,6 @@ func doRaw(t *testing.T, addr, method, uri string, body []byte, chunked bool) (r
 	}
 	if resp.ConnectionClose() {
 		return resp, nil
-	}
-	if _, err := c.Write([]byte("GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
-		t.Fatal(err)
 	}
 	next = &fasthttp.Response{}
 	if err := next.Read(br); err != nil {
