@@ -17,7 +17,7 @@ func BenchmarkCompression(b *testing.B) {
 		c     Codec
 		level int
 	}{
-		{CodecZstd, 1}, {CodecZstd, 3}, {CodecZstd, 7}, {CodecZstd, 11},
+		{CodecZstd, 0}, {CodecZstd, 1}, {CodecZstd, 3}, {CodecZstd, 7}, {CodecZstd, 11},
 		{CodecGzip, 1}, {CodecGzip, 6}, {CodecGzip, 9},
 	} {
 		b.Run(fmt.Sprintf("%v-%d", bc.c, bc.level), func(b *testing.B) {

@@ -189,7 +189,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if mix := rep.Workloads[len(rep.Workloads)-1]; mix.Gateway.Result != rep.Targets[0].Max || mix.Ceiling.Result != rep.Targets[1].Max {
 		t.Error("the mix workload is not the maximum-throughput runs")
 	}
-	if g := rep.Goals(); len(g) != 6 || !g[4].Measured || !g[5].Measured || g[5].Value != rep.Targets[0].Levels[0].Result.Latency.Max {
+	if g := rep.Goals(); len(g) != 7 || !g[4].Measured || !g[5].Measured || !g[6].Measured || g[6].Value != rep.Targets[0].Levels[0].Result.Latency.Max {
 		t.Errorf("goals %+v", g)
 	}
 

@@ -261,10 +261,16 @@ func (g Goal) Met() bool {
 	return g.Value >= g.Target
 }
 
+// unitAllocs is the unit of the allocation goal, shown with three
+// decimals: its target is 0.01.
+const unitAllocs = "allocs"
+
 func (g Goal) format(v float64) string {
 	switch {
 	case g.Unit == "":
 		return fmt.Sprintf("%.2f", v)
+	case g.Unit == unitAllocs:
+		return fmt.Sprintf("%.3f", v)
 	case v >= 100:
 		return num(v) + " " + g.Unit
 	}
@@ -297,7 +303,8 @@ func (g Goal) verdict() string {
 
 // Goals returns the targets of issue 21 with this run's figures: CPU per
 // request against the ceiling on the single pixel, beacons and the
-// realistic mix; gateway CPU per BLE sighting; the reference gateway's p99
+// realistic mix; gateway CPU per BLE sighting; the gateway's allocations per
+// request on the mix (the whole process); the reference gateway's p99
 // and longest request at 50 % of its maximum. Nil when neither the
 // workloads phase nor a 50 % level ran.
 func (r *Report) Goals() []Goal {
@@ -320,6 +327,11 @@ func (r *Report) Goals() []Goal {
 			g.Measured = g.Value > 0
 		}
 		goals = append(goals, g)
+		a := Goal{Name: "realistic mix: gateway allocations per request (whole process)", Target: 0.01, AtMost: true, Unit: unitAllocs}
+		if w := r.workload(mixKey); w != nil && w.Gateway.Result != nil && w.Gateway.Result.Server != nil {
+			a.Value, a.Measured = w.Gateway.Result.Server.AllocsPerRequest, true
+		}
+		goals = append(goals, a)
 	}
 	var at50 *loadgen.Result
 	if len(r.Options.Durabilities) > 0 {
