@@ -12,7 +12,7 @@ func result(tput, p50, p99, cpuPerReq, allocs, cpuPerEvent, clientUtil, serverUt
 		Throughput: tput, Completed: 1000, Status: map[string]int64{"200": 600, "204": 350, "400": 50},
 		Latency:       loadgen.Latency{Count: 1000, P50: p50, P90: p50 * 2, P99: p99, P999: p99 * 2, Max: p99 * 3},
 		ClientCPUUtil: clientUtil,
-		Server:        &loadgen.ServerStats{CPUMicrosPerRequest: cpuPerReq, AllocsPerRequest: allocs, CPUMicrosPerEvent: cpuPerEvent, CPUUtil: serverUtil},
+		Server:        &loadgen.ServerStats{CPUMicrosPerRequest: cpuPerReq, AllocsPerRequest: allocs, CPUMicrosPerEvent: cpuPerEvent, CPUUtil: serverUtil, ScrapeMallocs: 1500},
 	}
 }
 
@@ -89,6 +89,12 @@ func TestGoals(t *testing.T) {
 	}
 	if v := (Goal{Value: 2001, Measured: true, Target: 2000, AtMost: true}); v.Met() {
 		t.Error("2001 ≤ 2000")
+	}
+	// A server that does not export its allocation count shows 0: not
+	// measured, rather than met.
+	r.workload(mixKey).Gateway.Result.Server.ScrapeMallocs = 0
+	if g := r.Goals()[4]; g.Measured || g.Met() {
+		t.Errorf("allocations without go_memstats_mallocs_total: %+v", g)
 	}
 
 	// Without workloads only the latency goals remain; without a 50 % level
