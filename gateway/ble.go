@@ -113,7 +113,7 @@ type bleList struct {
 // value that is not a list (n stays 0).
 func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *jsonReader) {
 	req.events = req.events[:0]
-	l.n, l.p = 0, noProblem
+	l.n, l.p = 0, problem{}
 	if r.peek() != jsonArray {
 		r.skip()
 		return
@@ -128,7 +128,7 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 		if r.peek() != jsonObject {
 			r.skip()
 			l.p = sightingProblem("", "must be an object")
-			l.p.list, l.p.at = "sightings", l.n
+			l.p.inSightings, l.p.at = true, int32(l.n)
 			continue
 		}
 		e := req.next()
@@ -138,7 +138,7 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
 		if p := r.sighting(e, l.w); p.bad() {
-			p.list, p.at = "sightings", l.n
+			p.inSightings, p.at = true, int32(l.n)
 			l.p = p
 			continue
 		}
@@ -159,7 +159,7 @@ func (r *jsonReader) setString(dst *[]byte, limit int, field string) problem {
 	case jsonString:
 		return inField(field, setField(dst, s, limit), limit)
 	case jsonNull:
-		return noProblem
+		return problem{}
 	}
 	return fieldProblem(reasonInvalidField, field, "must be a string")
 }
@@ -187,7 +187,7 @@ func sightingProblem(field, detail string) problem {
 // its first problem it steps over the rest of the object.
 func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
 	s := &e.Sighting
-	p := noProblem
+	p := problem{}
 	r.open()
 	for first := true; ; first = false {
 		k, ok := r.member(first, &r.key)
@@ -249,7 +249,7 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
-	return noProblem
+	return problem{}
 }
 
 // stringOrNil reads a value: a string's bytes, nil for anything else.
@@ -278,7 +278,7 @@ func jsonInt(r *jsonReader, lo, hi int, field, detail string) (int32, problem) {
 	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return 0, sightingProblem(field, detail)
 	}
-	return int32(f), noProblem
+	return int32(f), problem{}
 }
 
 // secondsBelow tells seconds from milliseconds by magnitude: 1e11 seconds is
@@ -314,7 +314,7 @@ func jsonTime(r *jsonReader, w sightingWindow) (int64, problem) {
 	if ms < w.from || ms > w.to {
 		return 0, sightingProblem("ts", detailWindow)
 	}
-	return ms, noProblem
+	return ms, problem{}
 }
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
@@ -339,7 +339,7 @@ func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) 
 		out = append(out, lc)
 	}
 	*dst = out
-	return noProblem
+	return problem{}
 }
 
 // setMAC copies a MAC address in any usual notation (colon, dash, Cisco
@@ -351,7 +351,7 @@ func setMAC(s *event.Sighting, v []byte) problem {
 	}
 	s.DeviceID = out
 	s.Randomized = retail.Randomized(out)
-	return noProblem
+	return problem{}
 }
 
 // setAdID copies an advertising id lower-cased, so IDFA's upper case and
@@ -365,7 +365,7 @@ func setAdID(s *event.Sighting, r *jsonReader) problem {
 			s.DeviceID[i] = c + ('a' - 'A')
 		}
 	}
-	return noProblem
+	return problem{}
 }
 
 func lowerHex(c byte) (byte, bool) {

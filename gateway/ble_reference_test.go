@@ -77,7 +77,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
 		if p := refParseSighting(e, item, w); p.bad() {
-			p.list, p.at = "sightings", i+1
+			p.inSightings, p.at = true, int32(i+1)
 			return p
 		}
 		if cfg.optOut.Contains(e.Sighting.DeviceID) {
@@ -88,7 +88,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 			}
 		}
 	}
-	return noProblem
+	return problem{}
 }
 
 // refSetJSONString copies a JSON string value (null leaves dst empty).
@@ -97,7 +97,7 @@ func refSetJSONString(dst *[]byte, v *fastjson.Value, limit int, field string) p
 	case fastjson.TypeString:
 		return inField(field, setField(dst, v.GetStringBytes(), limit), limit)
 	case fastjson.TypeNull:
-		return noProblem
+		return problem{}
 	}
 	return fieldProblem(reasonInvalidField, field, "must be a string")
 }
@@ -109,7 +109,7 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 		return sightingProblem("", "must be an object")
 	}
 	s := &e.Sighting
-	p := noProblem
+	p := problem{}
 	o.Visit(func(k []byte, fv *fastjson.Value) {
 		if p.bad() {
 			return
@@ -163,7 +163,7 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
-	return noProblem
+	return problem{}
 }
 
 // refJsonInt reads an integer within [lo, hi].
@@ -172,7 +172,7 @@ func refJsonInt(v *fastjson.Value, lo, hi int, field, detail string) (int32, pro
 	if v.Type() != fastjson.TypeNumber || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return 0, sightingProblem(field, detail)
 	}
-	return int32(f), noProblem
+	return int32(f), problem{}
 }
 
 // refJsonTime reads a sighting time: Unix seconds (with or without a fraction)
@@ -203,7 +203,7 @@ func refJsonTime(v *fastjson.Value, w sightingWindow) (int64, problem) {
 	if ms < w.from || ms > w.to {
 		return 0, sightingProblem("ts", detailWindow)
 	}
-	return ms, noProblem
+	return ms, problem{}
 }
 
 // refSetLowerHex copies a hex identifier of exactly n characters, lowercased;
@@ -229,7 +229,7 @@ func refSetLowerHex(dst *[]byte, v *fastjson.Value, n int, uuid bool, field, det
 		out = append(out, lc)
 	}
 	*dst = out
-	return noProblem
+	return problem{}
 }
 
 // refSetMAC copies a MAC address in any usual notation (colon, dash, Cisco
@@ -241,7 +241,7 @@ func refSetMAC(s *event.Sighting, v *fastjson.Value) problem {
 	}
 	s.DeviceID = out
 	s.Randomized = retail.Randomized(out)
-	return noProblem
+	return problem{}
 }
 
 // refSetAdID copies an advertising id lower-cased, so IDFA's upper case and
@@ -255,5 +255,5 @@ func refSetAdID(s *event.Sighting, v *fastjson.Value) problem {
 			s.DeviceID[i] = c + ('a' - 'A')
 		}
 	}
-	return noProblem
+	return problem{}
 }

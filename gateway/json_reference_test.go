@@ -30,7 +30,7 @@ func refParseJSON(req *request, body []byte) (*fastjson.Value, problem) {
 	if err != nil {
 		return nil, because(reasonInvalidJSON)
 	}
-	return v, noProblem
+	return v, problem{}
 }
 
 // refParseBeaconJSON reads one event object or an array of them. All events are
@@ -54,16 +54,16 @@ func refParseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, b
 		}
 		for i, item := range arr {
 			if item.Type() != fastjson.TypeObject {
-				return problem{reason: reasonInvalidJSON, detail: "must be an event object", at: i + 1}
+				return problem{reason: reasonInvalidJSON, detail: "must be an event object", at: int32(i + 1)}
 			}
 			if p := refParseBeaconObject(ctx, cfg, req, item); p.bad() {
 				if p.detail != "" {
-					p.at = i + 1
+					p.at = int32(i + 1)
 				}
 				return p
 			}
 		}
-		return noProblem
+		return problem{}
 	}
 	return because(reasonInvalidJSON)
 }
@@ -74,7 +74,7 @@ func refParseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request,
 		return p
 	}
 	o, _ := v.Object()
-	p := noProblem
+	p := problem{}
 	o.Visit(func(k []byte, fv *fastjson.Value) {
 		if !p.bad() {
 			p = refAssignJSON(e, k, fv)
@@ -111,7 +111,7 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 			if len(*dst) > maxIDLen {
 				return tooLong(name, maxIDLen)
 			}
-			return noProblem
+			return problem{}
 		case fastjson.TypeString, fastjson.TypeNull:
 		default:
 			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
@@ -129,27 +129,27 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 			default:
 				mergeGDPR(e, event.GDPRNotUnderstood)
 			}
-			return noProblem
+			return problem{}
 		case fastjson.TypeTrue:
 			mergeGDPR(e, 1)
-			return noProblem
+			return problem{}
 		case fastjson.TypeFalse:
 			mergeGDPR(e, 0)
-			return noProblem
+			return problem{}
 		case fastjson.TypeString, fastjson.TypeNull:
 		default:
 			mergeGDPR(e, event.GDPRNotUnderstood)
-			return noProblem
+			return problem{}
 		}
 	}
 	if v.Type() == fastjson.TypeNull {
-		return noProblem
+		return problem{}
 	}
 	if v.Type() != fastjson.TypeString {
 		if _, known := assignText(e, key, nil); known {
 			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 		}
-		return noProblem
+		return problem{}
 	}
 	s, _ := v.StringBytes()
 	p, _ := assignText(e, key, s)
@@ -177,20 +177,20 @@ func refAssignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	if !utf8.Valid(c.Explicit) {
 		return fieldProblem(reasonInvalidUTF8, "consent", "")
 	}
-	return noProblem
+	return problem{}
 }
 
 // refAssignJSONProps copies a props object whose values are strings, numbers or
 // booleans. Nested objects and arrays are rejected: a property is one value.
 func refAssignJSONProps(e *event.Event, v *fastjson.Value) problem {
 	if v.Type() == fastjson.TypeNull {
-		return noProblem
+		return problem{}
 	}
 	o := v.GetObject()
 	if o == nil {
 		return fieldProblem(reasonInvalidField, "props", "must be an object")
 	}
-	p := noProblem
+	p := problem{}
 	o.Visit(func(k []byte, pv *fastjson.Value) {
 		if p.bad() {
 			return
@@ -229,5 +229,5 @@ func refAddNumberProp(e *event.Event, k []byte, pv *fastjson.Value) problem {
 	if len(pr.Value) > maxPropValueLen {
 		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
-	return noProblem
+	return problem{}
 }

@@ -35,7 +35,7 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 			if len(*dst) > maxIDLen {
 				return tooLong(name, maxIDLen)
 			}
-			return noProblem
+			return problem{}
 		case jsonString, jsonNull:
 		default:
 			r.skip()
@@ -55,26 +55,26 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 			default:
 				mergeGDPR(e, event.GDPRNotUnderstood)
 			}
-			return noProblem
+			return problem{}
 		case jsonTrue:
 			r.scalar(nil)
 			mergeGDPR(e, 1)
-			return noProblem
+			return problem{}
 		case jsonFalse:
 			r.scalar(nil)
 			mergeGDPR(e, 0)
-			return noProblem
+			return problem{}
 		case jsonString, jsonNull:
 		default:
 			r.skip()
 			mergeGDPR(e, event.GDPRNotUnderstood)
-			return noProblem
+			return problem{}
 		}
 	}
 	k, s := r.scalar(&r.val)
 	switch k {
 	case jsonNull:
-		return noProblem
+		return problem{}
 	case jsonString:
 		p, _ := assignText(e, key, s)
 		return p
@@ -82,14 +82,14 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 	if _, known := assignText(e, key, nil); known {
 		return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 	}
-	return noProblem
+	return problem{}
 }
 
 // consentList turns ["analytics","ads"] into "analytics,ads".
 func (r *jsonReader) consentList(e *event.Event) problem {
 	c := &e.Consent
 	c.Explicit = c.Explicit[:0]
-	p := noProblem
+	p := problem{}
 	r.open()
 	for first := true; r.item(first); first = false {
 		if p.bad() {
@@ -115,7 +115,7 @@ func (r *jsonReader) consentList(e *event.Event) problem {
 	if !utf8.Valid(c.Explicit) {
 		return fieldProblem(reasonInvalidUTF8, "consent", "")
 	}
-	return noProblem
+	return problem{}
 }
 
 // props copies a props object whose values are strings, numbers or
@@ -124,13 +124,13 @@ func (r *jsonReader) props(e *event.Event) problem {
 	switch r.peek() {
 	case jsonNull:
 		r.scalar(nil)
-		return noProblem
+		return problem{}
 	case jsonObject:
 	default:
 		r.skip()
 		return fieldProblem(reasonInvalidField, "props", "must be an object")
 	}
-	p := noProblem
+	p := problem{}
 	r.open()
 	for first := true; ; first = false {
 		k, ok := r.member(first, &r.key)
@@ -171,5 +171,5 @@ func addNumberText(e *event.Event, k, num []byte) problem {
 		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
 	}
 	e.AddProp(k, num, event.PropNumber)
-	return noProblem
+	return problem{}
 }

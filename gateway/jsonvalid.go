@@ -105,7 +105,7 @@ func checkJSON(b []byte) problem {
 	var at jsonPath
 	switch scanJSON(b, &at) {
 	case jsonOK:
-		return noProblem
+		return problem{}
 	case jsonEscape:
 		return at.problem(b, reasonInvalidEscape, "an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)")
 	case jsonNumber:
@@ -142,13 +142,13 @@ func (p *jsonPath) problem(b []byte, r reason, detail string) problem {
 	}
 	pr := problem{reason: r, detail: detail}
 	if p.rootArray {
-		pr.at = p.index[0] + 1
+		pr.at = int32(p.index[0] + 1)
 		pr.field = name(1)
 		return pr
 	}
 	pr.field = name(0)
 	if pr.field == "sightings" && p.depth > 1 {
-		pr.list, pr.at, pr.field = "sightings", p.index[1]+1, name(2)
+		pr.inSightings, pr.at, pr.field = true, int32(p.index[1]+1), name(2)
 	}
 	if pr.field == "" && pr.at == 0 {
 		return because(r)

@@ -49,7 +49,7 @@ func setGDPR(e *event.Event, v []byte) problem {
 	default:
 		mergeGDPR(e, event.GDPRNotUnderstood)
 	}
-	return noProblem
+	return problem{}
 }
 
 // mergeGDPR sets the gdpr flag to v, unless an earlier copy in the request
@@ -108,7 +108,7 @@ func assignText(e *event.Event, key, v []byte) (p problem, known bool) {
 	case "consent":
 		return inField("consent", setSignal(c, &c.Explicit, v, maxIDLen, event.ConflictExplicit), maxIDLen), true
 	}
-	return noProblem, false
+	return problem{}, false
 }
 
 // addProp adds one custom property after checking limits. The answer names
@@ -127,7 +127,7 @@ func addProp(e *event.Event, key, v []byte, t event.PropType) problem {
 		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
 	}
 	e.AddProp(key, v, t)
-	return noProblem
+	return problem{}
 }
 
 // assignArg sets a field from a query, form or multipart argument: the
@@ -139,7 +139,7 @@ func assignArg(e *event.Event, key, v []byte) problem {
 	if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
 		return addProp(e, key[len(propQueryPrefix):], v, textPropType(v))
 	}
-	return noProblem
+	return problem{}
 }
 
 // textPropType gives a property sent as text the type the same text has in

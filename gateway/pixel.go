@@ -89,7 +89,7 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Ti
 			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}
-	return noProblem
+	return problem{}
 }
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
@@ -111,7 +111,7 @@ func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem 
 		return fieldProblem(reasonMissingSite, "site", "required")
 	}
 	if cfg.sites == nil {
-		return noProblem
+		return problem{}
 	}
 	origins, known := cfg.sites[b2s(e.Site)]
 	if !known {
@@ -122,5 +122,5 @@ func checkSite(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) problem 
 			return fieldProblem(reasonForbiddenOrigin, "Origin", "not allowed for this site")
 		}
 	}
-	return noProblem
+	return problem{}
 }

@@ -219,7 +219,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 	case jsonArray:
 		r.open()
 		n := 0
-		p = noProblem
+		p = problem{}
 		for first := true; r.item(first); first = false {
 			n++
 			if p.bad() || n > cfg.limits.MaxEventsPerRequest {
@@ -228,12 +228,12 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 			}
 			if r.peek() != jsonObject {
 				r.skip()
-				p = problem{reason: reasonInvalidJSON, detail: "must be an event object", at: n}
+				p = problem{reason: reasonInvalidJSON, detail: "must be an event object", at: int32(n)}
 				continue
 			}
 			if q := r.beaconObject(ctx, cfg, req); q.bad() {
 				if q.detail != "" {
-					q.at = n
+					q.at = int32(n)
 				}
 				p = q
 			}

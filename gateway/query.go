@@ -40,7 +40,7 @@ func assignQuery(e *event.Event, q []byte) problem {
 			return p
 		}
 	}
-	return noProblem
+	return problem{}
 }
 
 // assignQueryArg sets the field key names from the raw (still escaped)
@@ -72,7 +72,7 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
 			return addQueryProp(e, key[len(propQueryPrefix):], raw)
 		}
-		return noProblem // not in the vocabulary: the value is never read
+		return problem{} // not in the vocabulary: the value is never read
 	}
 	// %XX, the only escape that shortens, leaves a third: a longer raw value
 	// is too long unescaped too, and is refused before the pooled field
@@ -117,7 +117,7 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
 	}
 	pr.Type = textPropType(pr.Value)
-	return noProblem
+	return problem{}
 }
 
 // roomFor returns the empty field buffer b with room for raw unescaped as

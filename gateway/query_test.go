@@ -18,7 +18,7 @@ import (
 func assignQueryReference(e *event.Event, q []byte) problem {
 	var a fasthttp.Args
 	a.ParseBytes(q)
-	p := noProblem
+	p := problem{}
 	for k, v := range a.All() {
 		if p = assignArg(e, k, v); p.bad() {
 			break

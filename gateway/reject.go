@@ -211,20 +211,22 @@ func (l *lazyCounter) Collect(ch chan<- prometheus.Metric) { l.counter().Collect
 // and the metric label) and, when one field is at fault, which one and what
 // about it. Every string in it is a constant of the gateway, never input, so
 // the answer quotes no value and building it copies nothing from the request.
+// The zero problem, problem{}, is no problem: parsers return it as a
+// literal, which the compiler writes as zeros, where a package variable
+// holding it was copied from memory (see the commit that removed it).
 type problem struct {
 	reason reason
 	field  string // vocabulary name, e.g. "ts"; "": the request as a whole
 	detail string // what is wrong, e.g. "not valid UTF-8"; "": the reason's fixed body
 	limit  int    // a length limit to name after detail; 0: none
-	list   string // the array the item is in: "sightings", or "" for a beacon array
-	at     int    // 1 + the item's index in that array; 0: not in an array
+	at     int32  // 1 + the item's index in its array; 0: not in an array
+	// inSightings says that array is "sightings"; otherwise it is a
+	// beacon array, which has no name.
+	inSightings bool
 }
 
 // bad reports whether p is a problem at all.
 func (p problem) bad() bool { return p.reason != reasonNone }
-
-// noProblem is the absence of a problem.
-var noProblem = problem{}
 
 // because is a problem without a field: the reason's fixed answer.
 func because(r reason) problem { return problem{reason: r} }
@@ -233,7 +235,7 @@ func because(r reason) problem { return problem{reason: r} }
 // wrong; detail "" takes the reason's usual one.
 func fieldProblem(r reason, field, detail string) problem {
 	if r == reasonNone {
-		return noProblem
+		return problem{}
 	}
 	if detail == "" {
 		detail = reasonDetails[r]
@@ -249,6 +251,9 @@ func tooLong(field string, limit int) problem {
 // inField names field for a reason setField returned (too long, invalid
 // UTF-8).
 func inField(field string, r reason, limit int) problem {
+	if r == reasonNone {
+		return problem{}
+	}
 	if r == reasonFieldTooLong {
 		return tooLong(field, limit)
 	}
@@ -275,7 +280,9 @@ func appendProblem(resp *fasthttp.Response, p problem) {
 	var num [20]byte
 	resp.ResetBody()
 	if p.at > 0 {
-		resp.AppendBodyString(p.list)
+		if p.inSightings {
+			resp.AppendBodyString("sightings")
+		}
 		resp.AppendBodyString("[")
 		resp.AppendBody(strconv.AppendInt(num[:0], int64(p.at-1), 10))
 		resp.AppendBodyString("]")
