@@ -102,7 +102,7 @@ type decision struct {
 // answer.
 func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 	c := en.caches.consent
-	kb := &sc.consentKey // the key is copied when stored
+	var kb [consentCacheMaxKey]byte // on the stack: the key is copied when stored
 	var key []byte
 	now := e.ReceivedAt
 	if now.IsZero() {
@@ -242,14 +242,15 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // whose kinds a hit adds. A result in which the cleaner found personal
 // data (or anything else to remove) is not kept, so no key holds what the
 // cleaner removes.
-func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte, sc *scratch) ([]byte, scrub.Found) {
+func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	c := en.caches.url
 	if c == nil || 1+binary.MaxVarintLen32+len(site)+len(raw) > urlCacheMaxKey {
 		return en.cleaner.AppendPageURL(dst, raw, mode, site)
 	}
-	// The cache keeps a keyed hash of the key. The second half of the
-	// scratch's array is AppendURLKey's room for decoding parameter names.
-	key := append(sc.urlKey[:0], byte(mode))
+	// On the stack: the cache keeps a keyed hash of the key. The second
+	// half is AppendURLKey's scratch for decoding parameter names.
+	var kb [2 * urlCacheMaxKey]byte
+	key := append(kb[:0], byte(mode))
 	key = binary.AppendUvarint(key, uint64(len(site)))
 	key = append(key, site...)
 	head := len(key)

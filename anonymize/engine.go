@@ -141,11 +141,6 @@ type scratch struct {
 	consent consentMemo
 	// context is the last record context written (see appendContext).
 	context contextMemo
-	// urlKey and consentKey are where the cache keys are built: a URL's
-	// (appendCleanURL) and a consent decision's (decideRouted). Arrays on
-	// the stack were zeroed on every call, 3 KiB per event.
-	urlKey     [2 * urlCacheMaxKey]byte
-	consentKey [consentCacheMaxKey]byte
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
