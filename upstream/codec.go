@@ -102,12 +102,12 @@ func NewEncoder(c Codec, level int) (*Encoder, error) {
 	switch e.codec {
 	case CodecNone:
 	case CodecZstd:
-		opts := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(defaultWindow)}
+		speed := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(defaultWindow)}
 		if level > 0 {
-			opts = []zstd.EOption{zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1)}
+			speed = []zstd.EOption{zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level))}
 		}
 		var err error
-		e.zenc, err = zstd.NewWriter(nil, opts...)
+		e.zenc, err = zstd.NewWriter(nil, append(speed, zstd.WithEncoderConcurrency(1))...)
 		if err != nil {
 			return nil, fmt.Errorf("upstream: zstd encoder: %w", err)
 		}
