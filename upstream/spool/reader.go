@@ -45,6 +45,12 @@ type Reader struct {
 	buf    []byte
 	bufOff uint64
 	bufN   int
+	// bufMem is true when buf[:bufN] was copied from the spool's in-memory
+	// tail: bytes this process wrote, framed and checksummed from these
+	// same bytes a moment ago, that never went through the disk. Next
+	// does not compute their checksums again; bytes read from a segment
+	// file are always checked.
+	bufMem bool
 }
 
 // tailCopy bounds one copy from the spool's in-memory tail: about 300
@@ -191,7 +197,7 @@ func (r *Reader) Next() (rec []byte, unixMS int64, ok bool, err error) {
 			}
 			return nil, 0, false, err
 		}
-		f, st := parseFrame(b)
+		f, st := decodeFrame(b, !r.bufMem)
 		if st == frameShort && len(b) >= frameHeaderLen {
 			if need := frameHeaderLen + uint64(binary.LittleEndian.Uint32(b)); need <= r.limit-r.pos {
 				if b, err = r.view(r.pos, int(need)); err != nil {
@@ -200,7 +206,7 @@ func (r *Reader) Next() (rec []byte, unixMS int64, ok bool, err error) {
 					}
 					return nil, 0, false, err
 				}
-				f, st = parseFrame(b)
+				f, st = decodeFrame(b, !r.bufMem)
 			}
 		}
 		switch st {
@@ -376,7 +382,8 @@ func (r *Reader) view(off uint64, n int) ([]byte, error) {
 	// time: the flush leader, which holds up appends, may be waiting for
 	// the ring's lock to add the next group.
 	k := r.s.tail.read(off, r.buf[:min(m, max(want, tailCopy))])
-	if k >= want {
+	r.bufMem = k >= want
+	if r.bufMem {
 		r.s.m.readsMemory.Inc()
 	} else {
 		r.s.m.readsDisk.Inc()

@@ -3,7 +3,12 @@ package spool
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestTailRing: the ring returns exactly the bytes put at each offset it
@@ -218,5 +223,80 @@ func TestNotifyAfter(t *testing.T) {
 	}
 	if got := drain(t, s, 0); !equalInts(got, seq(1, id)) {
 		t.Fatalf("read %d records, want %d", len(got), id-1)
+	}
+}
+
+// TestReaderChecksWhatItReadsFromDisk: a Reader skips the checksums of
+// frames it copies from the in-memory tail (bytes this process just
+// framed), never of frames it reads back from a segment file. Here the
+// reader takes its first record from memory, falls behind further than
+// the tail holds, and meets a frame damaged on disk: that frame is counted
+// and skipped, and every other record arrives intact.
+func TestReaderChecksWhatItReadsFromDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, Destinations: []string{"a"}, TailBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rd := s.Reader(0)
+	if err := s.Append(rec(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, ok, err := rd.Next(); err != nil || !ok || recID(t, r) != 0 {
+		t.Fatalf("first record: ok %v, err %v", ok, err)
+	}
+	if got := testutil.ToFloat64(s.m.readsMemory); got != 1 {
+		t.Fatalf("the first record was not read from memory (%v memory reads)", got)
+	}
+	const n = 20 // ~400 bytes each: far more than the tail's 1 KiB
+	for i := 1; i <= n; i++ {
+		if err := s.Append(rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentSuffix))
+	if len(segs) != 1 {
+		t.Fatalf("segments: %v", segs)
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(b, rec(5))
+	if at < 0 {
+		t.Fatal("record 5 not found in the segment")
+	}
+	f, err := os.OpenFile(segs[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{b[at+100] ^ 0x20}, int64(at+100)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	var got []int
+	for {
+		r, _, ok, err := rd.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if !bytes.Equal(r, rec(recID(t, r))) {
+			t.Fatalf("record %d came back altered", recID(t, r))
+		}
+		got = append(got, recID(t, r))
+	}
+	if len(got) != n-1 || slices.Contains(got, 5) {
+		t.Fatalf("read %v, want 1..%d without 5", got, n)
+	}
+	if c := testutil.ToFloat64(rd.corrupt); c < 1 {
+		t.Fatalf("damaged frames counted: %v, want at least 1", c)
+	}
+	if d := testutil.ToFloat64(s.m.readsDisk); d < 1 {
+		t.Fatalf("the reader never read the disk (%v disk reads)", d)
 	}
 }
