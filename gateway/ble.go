@@ -32,7 +32,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	r.open()
 	common := &req.common
 	common.Reset()
-	p := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE)
+	p := fillFromRequest(ctx, req, common, event.KindBLE)
 	l := bleList{
 		max: cfg.limits.MaxSightingsPerRequest,
 		w: sightingWindow{

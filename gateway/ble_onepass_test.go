@@ -42,6 +42,7 @@ func (bp *blePair) check(t *testing.T, body []byte) {
 	t.Helper()
 	bp.one.events, bp.ref.events = bp.one.events[:0], bp.ref.events[:0]
 	bp.one.receivedAt, bp.ref.receivedAt = bleNow, bleNow
+	bp.one.clientIP, bp.ref.clientIP = bleClient, bleClient
 	got := parseBLE(&bp.ctx, bp.cfg, bp.one, body)
 	want := refParseBLE(&bp.ctx, bp.cfg, bp.ref, body)
 	if got != want {
@@ -128,6 +129,7 @@ func (bp *blePair) checkBeacon(t *testing.T, body []byte) {
 	t.Helper()
 	bp.one.events, bp.ref.events = bp.one.events[:0], bp.ref.events[:0]
 	bp.one.receivedAt, bp.ref.receivedAt = bleNow, bleNow
+	bp.one.clientIP, bp.ref.clientIP = bleClient, bleClient
 	got := parseBeaconJSON(&bp.ctx, bp.cfg, bp.one, body)
 	want := refParseBeaconJSON(&bp.ctx, bp.cfg, bp.ref, body)
 	if got != want {

@@ -30,7 +30,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 	}
 	common := &req.common
 	common.Reset()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, common, event.KindBLE); p.bad() {
+	if p := fillFromRequest(ctx, req, common, event.KindBLE); p.bad() {
 		return p
 	}
 	var sightings *fastjson.Value

@@ -225,9 +225,9 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	}
 	defer g.inFlight.release(client)
 	if ep == endpointPixel {
-		g.servePixel(ctx, cfg)
+		g.servePixel(ctx, cfg, client)
 	} else {
-		g.servePost(ctx, cfg, ep)
+		g.servePost(ctx, cfg, ep, client)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -152,6 +153,10 @@ func beaconBody() []byte {
 // bleNow is the receive time the fixed-clock tests pin: bleBody's sighting
 // times lie just before it.
 var bleNow = clocktest.Golden
+
+// bleClient is the client address the parsers' differential tests give
+// both request states (the server finds it once per request, in Handle).
+var bleClient = netip.MustParseAddr("203.0.113.7")
 
 // bleBody is bleBodyAt(n, bleNow).
 func bleBody(n int) []byte { return bleBodyAt(n, bleNow) }

@@ -70,7 +70,7 @@ func refParseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, b
 
 func refParseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) problem {
 	e := req.next()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+	if p := fillFromRequest(ctx, req, e, event.KindBeacon); p.bad() {
 		return p
 	}
 	o, _ := v.Object()

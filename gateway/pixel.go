@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"time"
+	"net/netip"
 
 	"github.com/valyala/fasthttp"
 
@@ -13,7 +13,7 @@ var defaultPixelEvent = []byte("pageview")
 // servePixel answers GET /p.gif. The GIF goes out whatever happens, so no page
 // ever shows a broken image; a request that cannot make a valid event is
 // counted as rejected and makes no event.
-func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
+func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client netip.Addr) {
 	g.metrics.requests[endpointPixel].Inc()
 	writePixel(ctx)
 
@@ -21,10 +21,10 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled) {
 		g.countRejected(endpointPixel, reasonMethodNotAllowed)
 		return
 	}
-	req := acquireRequest(cfg)
+	req := acquireRequest(cfg, client)
 	defer releaseRequest(req)
 	e := req.next()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindPixel); p.bad() {
+	if p := fillFromRequest(ctx, req, e, event.KindPixel); p.bad() {
 		g.countRejected(endpointPixel, p.reason)
 		return
 	}
@@ -64,11 +64,12 @@ func writePixel(ctx *fasthttp.RequestCtx) {
 }
 
 // fillFromRequest sets what every event of a request shares: kind, time,
-// client address, and the headers the event needs.
-func fillFromRequest(ctx *fasthttp.RequestCtx, cfg *compiled, receivedAt time.Time, e *event.Event, kind event.Kind) problem {
+// client address (both found once per request, in req), and the headers
+// the event needs.
+func fillFromRequest(ctx *fasthttp.RequestCtx, req *request, e *event.Event, kind event.Kind) problem {
 	e.Kind = kind
-	e.ReceivedAt = receivedAt
-	e.ClientIP = clientIP(ctx, cfg)
+	e.ReceivedAt = req.receivedAt
+	e.ClientIP = req.clientIP
 	h := &ctx.Request.Header
 	if r := setField(&e.UserAgent, h.UserAgent(), maxHeaderCopyLen); r != reasonNone {
 		return inField("User-Agent", r, maxHeaderCopyLen)

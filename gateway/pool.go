@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -23,22 +24,28 @@ type request struct {
 	// receivedAt is the request's receive time, read once from the
 	// settings' clock: every event of the request carries it.
 	receivedAt time.Time
+	// clientIP is the request's client address (clientIP), found once
+	// for the per-client limit and carried by every event.
+	clientIP netip.Addr
 }
 
 // requests keeps up to 1,024 request states: enough for the requests a
 // server has in flight at once, at some 10-100 KiB each once grown.
 var requests = freelist.New(1024, func() *request { return new(request) })
 
-// acquireRequest returns a request state stamped with cfg's clock.
-func acquireRequest(cfg *compiled) *request {
+// acquireRequest returns a request state stamped with cfg's clock and the
+// client address.
+func acquireRequest(cfg *compiled, client netip.Addr) *request {
 	r := requests.Get()
 	r.receivedAt = cfg.clock.Now()
+	r.clientIP = client
 	return r
 }
 
 func releaseRequest(r *request) {
 	r.events = r.events[:0]
 	r.form.Reset()
+	r.clientIP = netip.Addr{}
 	requests.Put(r)
 }
 

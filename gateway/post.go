@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/valyala/fasthttp"
 
@@ -49,7 +50,7 @@ var (
 )
 
 // servePost answers POST /b and POST /ble, and their CORS preflights.
-func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint) {
+func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint, client netip.Addr) {
 	g.metrics.requests[ep].Inc()
 	if ctx.IsOptions() {
 		g.preflight(ctx, cfg, ep)
@@ -78,7 +79,7 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		return
 	}
 
-	req := acquireRequest(cfg)
+	req := acquireRequest(cfg, client)
 	defer releaseRequest(req)
 	var p problem
 	switch {
@@ -109,7 +110,7 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 // as the pixel's query, in the pixel query's single pass (assignQuery).
 func parseFormEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
 	e := req.next()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+	if p := fillFromRequest(ctx, req, e, event.KindBeacon); p.bad() {
 		return p
 	}
 	if p := assignQuery(e, body); p.bad() {
@@ -126,7 +127,7 @@ func parseMultipartEvent(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, 
 		return because(reasonInvalidMultipart)
 	}
 	e := req.next()
-	if p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon); p.bad() {
+	if p := fillFromRequest(ctx, req, e, event.KindBeacon); p.bad() {
 		return p
 	}
 	for {
@@ -215,11 +216,15 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 	p := because(reasonInvalidJSON) // a string, number or literal
 	switch r.peek() {
 	case jsonObject:
-		p = r.beaconObject(ctx, cfg, req)
+		p = r.beaconObject(ctx, cfg, req, nil, problem{})
 	case jsonArray:
 		r.open()
 		n := 0
 		p = problem{}
+		// The request's own fields (headers, address, time) are read once
+		// into req.common and copied into each event of the array.
+		var shared *event.Event
+		var sharedP problem
 		for first := true; r.item(first); first = false {
 			n++
 			if p.bad() || n > cfg.limits.MaxEventsPerRequest {
@@ -231,7 +236,12 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 				p = problem{reason: reasonInvalidJSON, detail: "must be an event object", at: int32(n)}
 				continue
 			}
-			if q := r.beaconObject(ctx, cfg, req); q.bad() {
+			if shared == nil {
+				shared = &req.common
+				shared.Reset()
+				sharedP = fillFromRequest(ctx, req, shared, event.KindBeacon)
+			}
+			if q := r.beaconObject(ctx, cfg, req, shared, sharedP); q.bad() {
 				if q.detail != "" {
 					q.at = int32(n)
 				}
@@ -254,9 +264,17 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 }
 
 // beaconObject reads the event object at r's position into a new event.
-func (r *jsonReader) beaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request) problem {
+// The event's request fields are copied from shared, which fillFromRequest
+// filled with the answer sharedP, or read from the request when shared is
+// nil.
+func (r *jsonReader) beaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, shared *event.Event, sharedP problem) problem {
 	e := req.next()
-	p := fillFromRequest(ctx, cfg, req.receivedAt, e, event.KindBeacon)
+	p := sharedP
+	if shared != nil {
+		e.CopyShared(shared)
+	} else {
+		p = fillFromRequest(ctx, req, e, event.KindBeacon)
+	}
 	r.open()
 	for first := true; ; first = false {
 		k, ok := r.member(first, &r.key)
