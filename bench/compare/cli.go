@@ -47,6 +47,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	work := fs.String("workloads", "all", "workloads phase: all, none, or some of "+strings.Join(workloadKeys(), ","))
 	fs.DurationVar(&o.WorkDuration, "work-duration", o.WorkDuration, "closed-loop measured window per workload")
 	fs.DurationVar(&o.WorkWarmup, "work-warmup", o.WorkWarmup, "closed-loop warm-up per workload")
+	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "rounds of the workloads phase (gateway then ceiling each); the report shows the round with the median ratio")
 	quick := fs.Bool("quick", false, "short windows (2 s / 1 s, workloads 2 s) and three levels: a try-out, not a result")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -66,6 +67,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		o.MaxDuration, o.MaxWarmup, o.LatDuration, o.LatWarmup = 2*time.Second, 500*time.Millisecond, time.Second, 250*time.Millisecond
 		o.Levels = []int{25, 50, 80}
 		o.WorkDuration, o.WorkWarmup = 2*time.Second, time.Second
+		if !flagSet(fs, "rounds") {
+			o.Rounds = 1
+		}
+	}
+	if o.Rounds < 1 {
+		fmt.Fprintln(stderr, "compare: -rounds must be at least 1")
+		return 2
 	}
 	o.Command = "go run ./bench/cmd/compare"
 	if len(args) > 0 {
@@ -115,4 +123,11 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -103,6 +103,7 @@ func quickOptions(t *testing.T) Options {
 	o.LatDuration, o.LatWarmup = 200*time.Millisecond, 50*time.Millisecond
 	o.Levels = []int{50, 80}
 	o.WorkDuration, o.WorkWarmup = 200*time.Millisecond, 50*time.Millisecond
+	o.Rounds = 2
 	o.Command = "go test"
 	return o
 }
@@ -185,9 +186,23 @@ func TestRunEndToEnd(t *testing.T) {
 		if (w.Key == mixKey) != w.FromMax {
 			t.Errorf("%s: FromMax %v", w.Name, w.FromMax)
 		}
+		if len(w.Rounds) != o.Rounds {
+			t.Errorf("%s: %d rounds, want %d", w.Name, len(w.Rounds), o.Rounds)
+		}
+		found := false
+		for _, rd := range w.Rounds {
+			found = found || rd.Gateway.Result == w.Gateway.Result && rd.Ceiling.Result == w.Ceiling.Result
+		}
+		if !found {
+			t.Errorf("%s: the row is none of its rounds", w.Name)
+		}
 	}
-	if mix := rep.Workloads[len(rep.Workloads)-1]; mix.Gateway.Result != rep.Targets[0].Max || mix.Ceiling.Result != rep.Targets[1].Max {
-		t.Error("the mix workload is not the maximum-throughput runs")
+	mix := rep.Workloads[len(rep.Workloads)-1]
+	if mix.Rounds[0].Gateway.Result != rep.Targets[0].Max || mix.Rounds[0].Ceiling.Result != rep.Targets[1].Max {
+		t.Error("the mix workload's first round is not the maximum-throughput runs")
+	}
+	if mix.Rounds[1].Gateway.Result == nil || mix.Rounds[1].Gateway.Result == rep.Targets[0].Max {
+		t.Error("the mix workload's second round did not run")
 	}
 	if g := rep.Goals(); len(g) != 7 || !g[4].Measured || !g[5].Measured || !g[6].Measured || g[6].Value != rep.Targets[0].Levels[0].Result.Latency.Max {
 		t.Errorf("goals %+v", g)
@@ -198,7 +213,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg",
-		"## Per workload", "| pixel (one request) |", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |"} {
+		"## Per workload", "| pixel (one request) |", "ratio, each round", "in 2 rounds", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |"} {
 		if !bytes.Contains(md, []byte(s)) {
 			t.Errorf("latest.md lacks %q", s)
 		}
@@ -494,6 +509,7 @@ func TestMainFlags(t *testing.T) {
 func TestWorkloadPhaseMixOnly(t *testing.T) {
 	o := DefaultOptions()
 	o.Workloads = []string{mixKey}
+	o.Rounds = 1 // the maximum-throughput runs only
 	rep := sampleReport()
 	r := &runner{o: o, log: io.Discard}
 	got := r.workloadPhase(context.Background(), nil, target{name: nameCeiling}, rep)

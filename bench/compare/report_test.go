@@ -174,3 +174,33 @@ func TestChart(t *testing.T) {
 	}
 	checkXML(t, c.AppendSVG(nil))
 }
+
+// TestPickMedian: a workload's row is its round with the median ratio,
+// the lower of the middle two for an even count, among the rounds where
+// both sides were measured; with none, the last round.
+func TestPickMedian(t *testing.T) {
+	run := func(cpu float64) WorkloadRun { return WorkloadRun{Result: result(1000, 1, 1, cpu, 0, cpu, 0, 0)} }
+	round := func(g, c float64) WorkloadRound { return WorkloadRound{Gateway: run(g), Ceiling: run(c)} }
+	failed := WorkloadRound{Gateway: WorkloadRun{Err: "boom"}, Ceiling: run(10)}
+	for _, c := range []struct {
+		name   string
+		rounds []WorkloadRound
+		want   float64 // ratio of the row; 0: the last round, unmeasured
+	}{
+		{"one", []WorkloadRound{round(20, 10)}, 0.5},
+		{"three", []WorkloadRound{round(20, 10), round(25, 10), round(16, 10)}, 0.5},
+		{"three, a fluke high", []WorkloadRound{round(20, 12.8), round(21, 9.8), round(22, 10)}, 9.8 / 21},
+		{"two: the lower", []WorkloadRound{round(20, 10), round(10, 10)}, 0.5},
+		{"a failed round left out", []WorkloadRound{failed, round(20, 10), round(40, 10)}, 0.25},
+		{"none measured", []WorkloadRound{failed, failed}, 0},
+	} {
+		w := &WorkloadResult{Rounds: c.rounds}
+		w.pickMedian()
+		if got := w.CPURatio(); got != c.want {
+			t.Errorf("%s: ratio %v, want %v", c.name, got, c.want)
+		}
+		if c.want == 0 && w.Gateway.Err != "boom" {
+			t.Errorf("%s: the row is not the last round", c.name)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -39,9 +40,10 @@ var workloads = []workload{
 	{Key: mixKey, Name: "realistic mix", Event: "event"},
 }
 
-// mixKey is the workload of the whole traffic mix. Its figures are those of
-// the maximum-throughput runs of the reference gateway and the fasthttp
-// ceiling, which run that traffic already: no extra runs.
+// mixKey is the workload of the whole traffic mix. Its first round is the
+// maximum-throughput runs of the reference gateway and the fasthttp
+// ceiling, which run that traffic already; further rounds (Options.Rounds)
+// run it again with the same windows.
 const mixKey = "mix"
 
 func workloadKeys() []string {
@@ -108,9 +110,42 @@ type WorkloadResult struct {
 	Key, Name, Event string
 	Mix              string // loadgen -mix
 	Distinct         int    // loadgen -distinct; 0 for its default
-	// FromMax: the figures are those of the maximum-throughput runs.
-	FromMax          bool
+	// FromMax: the first round is the maximum-throughput runs.
+	FromMax bool
+	// Gateway and Ceiling are the round with the median ratio (the lower
+	// of the middle two for an even count) among those where both sides
+	// were measured, else the last round.
 	Gateway, Ceiling WorkloadRun
+	// Rounds are every round, in the order run.
+	Rounds []WorkloadRound
+}
+
+// WorkloadRound is one round of a workload: the gateway, then the ceiling.
+type WorkloadRound struct{ Gateway, Ceiling WorkloadRun }
+
+// ratio is the round's CPURatio.
+func (w WorkloadRound) ratio() float64 {
+	r := WorkloadResult{Gateway: w.Gateway, Ceiling: w.Ceiling}
+	return r.CPURatio()
+}
+
+// pickMedian sets Gateway and Ceiling from the rounds.
+func (w *WorkloadResult) pickMedian() {
+	if len(w.Rounds) == 0 {
+		return
+	}
+	var ok []WorkloadRound
+	for _, r := range w.Rounds {
+		if r.ratio() > 0 {
+			ok = append(ok, r)
+		}
+	}
+	pick := w.Rounds[len(w.Rounds)-1]
+	if len(ok) > 0 {
+		slices.SortStableFunc(ok, func(a, b WorkloadRound) int { return cmp.Compare(a.ratio(), b.ratio()) })
+		pick = ok[(len(ok)-1)/2]
+	}
+	w.Gateway, w.Ceiling = pick.Gateway, pick.Ceiling
 }
 
 // WorkloadRun is one closed-loop run of a workload.
@@ -139,14 +174,13 @@ func (w *WorkloadResult) CPURatio() float64 {
 	return c / g
 }
 
-// workloadPhase runs the selected workloads, other than the mix, against
-// each server in turn (a fresh process per workload, the gateway with a
-// spool of its own), and takes the mix from the maximum-throughput runs.
-// gateway is nil when the gateway was not built. Failures are recorded in
-// the results.
+// workloadPhase runs the selected workloads in Options.Rounds rounds: in
+// each, every workload on the gateway and then on the ceiling (a fresh
+// process per run, the gateway with a spool of its own). The mix's first
+// round is the maximum-throughput runs. gateway is nil when the gateway
+// was not built. Failures are recorded in the results.
 func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling target, rep *Report) []*WorkloadResult {
 	var out []*WorkloadResult
-	var runs []int // indexes into out of the workloads that need runs
 	for _, key := range r.o.Workloads {
 		w, ok := workloadByKey(key)
 		if !ok {
@@ -156,69 +190,80 @@ func (r *runner) workloadPhase(ctx context.Context, gateway *target, ceiling tar
 		out = append(out, wr)
 		if w.Key == mixKey {
 			wr.FromMax = true
-			wr.Gateway = WorkloadRun{Err: "no gateway durability"}
+			first := WorkloadRound{Gateway: WorkloadRun{Err: "no gateway durability"}, Ceiling: fromMax(rep, nameCeiling)}
 			if len(r.o.Durabilities) > 0 {
-				wr.Gateway = fromMax(rep, gatewayName(r.o.Durabilities[0]))
+				first.Gateway = fromMax(rep, gatewayName(r.o.Durabilities[0]))
 			}
-			wr.Ceiling = fromMax(rep, nameCeiling)
-			continue
-		}
-		runs = append(runs, len(out)-1)
-	}
-	if len(runs) == 0 {
-		return out
-	}
-	type side struct {
-		t    target
-		pick func(*WorkloadResult) *WorkloadRun
-	}
-	sides := []side{{ceiling, func(w *WorkloadResult) *WorkloadRun { return &w.Ceiling }}}
-	if gateway != nil {
-		sides = slices.Insert(sides, 0, side{*gateway, func(w *WorkloadResult) *WorkloadRun { return &w.Gateway }})
-	} else {
-		for _, i := range runs {
-			out[i].Gateway.Err = "gateway not built"
+			wr.Rounds = append(wr.Rounds, first)
 		}
 	}
-	// Each workload gets a fresh process: a gateway's spool and shipper
-	// would otherwise still be working off the previous workload's backlog
-	// while the next one is measured.
-	for _, s := range sides {
-		fmt.Fprintf(r.log, "compare: workloads on %s\n", s.t.name)
-		for _, i := range runs {
-			wr, run := out[i], s.pick(out[i])
-			if ctx.Err() != nil {
-				run.Err = "not run: the run was interrupted"
+	for round := 1; round <= max(r.o.Rounds, 1); round++ {
+		for _, wr := range out {
+			if wr.FromMax && round == 1 {
 				continue
 			}
-			if s.t.dataDir != "" {
-				// An empty spool: the previous workload's backlog is not
-				// shipped during this one.
-				if err := os.RemoveAll(s.t.dataDir); err != nil {
-					run.Err = err.Error()
-					continue
-				}
-			}
-			srv, err := r.start(ctx, s.t)
-			if err != nil {
-				run.Err = err.Error()
-				continue
-			}
-			res, wait, err := r.run(ctx, srv, load{mode: "closed", warmup: r.o.WorkWarmup, duration: r.o.WorkDuration, mix: wr.Mix, distinct: wr.Distinct})
-			run.Result, run.Wait = res, wait
-			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = stopErr
-			}
-			if err != nil {
-				run.Err = err.Error()
-				fmt.Fprintf(r.log, "compare:   %s: %v\n", wr.Name, firstLine(err.Error()))
-				continue
-			}
-			fmt.Fprintf(r.log, "compare:   %-20s %s req/s, %.2f CPU µs/request, %.2f CPU µs/%s\n", wr.Name,
-				loadgen.Group(res.Throughput, 0), run.cpuPerRequest(), serverPerEvent(res), wr.Event)
+			wr.Rounds = append(wr.Rounds, r.workloadRound(ctx, gateway, ceiling, wr, round))
 		}
+	}
+	for _, wr := range out {
+		wr.pickMedian()
 	}
 	return out
+}
+
+// workloadRound measures one round of wr: on the gateway (when built),
+// then on the ceiling.
+func (r *runner) workloadRound(ctx context.Context, gateway *target, ceiling target, wr *WorkloadResult, round int) WorkloadRound {
+	l := load{mode: "closed", warmup: r.o.WorkWarmup, duration: r.o.WorkDuration, mix: wr.Mix, distinct: wr.Distinct}
+	if wr.FromMax {
+		// The same windows as the maximum-throughput runs, its first round.
+		l.warmup, l.duration = r.o.MaxWarmup, r.o.MaxDuration
+	}
+	var rd WorkloadRound
+	if gateway != nil {
+		rd.Gateway = r.workloadRun(ctx, *gateway, wr, l, round)
+	} else {
+		rd.Gateway.Err = "gateway not built"
+	}
+	rd.Ceiling = r.workloadRun(ctx, ceiling, wr, l, round)
+	return rd
+}
+
+// workloadRun measures wr on a fresh process of t. A fresh process per
+// run: a gateway's spool and shipper would otherwise still be working off
+// the previous workload's backlog while the next one is measured.
+func (r *runner) workloadRun(ctx context.Context, t target, wr *WorkloadResult, l load, round int) WorkloadRun {
+	var run WorkloadRun
+	if ctx.Err() != nil {
+		run.Err = "not run: the run was interrupted"
+		return run
+	}
+	if t.dataDir != "" {
+		// An empty spool: the previous workload's backlog is not
+		// shipped during this one.
+		if err := os.RemoveAll(t.dataDir); err != nil {
+			run.Err = err.Error()
+			return run
+		}
+	}
+	srv, err := r.start(ctx, t)
+	if err != nil {
+		run.Err = err.Error()
+		return run
+	}
+	res, wait, err := r.run(ctx, srv, l)
+	run.Result, run.Wait = res, wait
+	if stopErr := srv.stop(); err == nil && stopErr != nil {
+		err = stopErr
+	}
+	if err != nil {
+		run.Err = err.Error()
+		fmt.Fprintf(r.log, "compare:   round %d, %s on %s: %v\n", round, wr.Name, t.name, firstLine(err.Error()))
+		return run
+	}
+	fmt.Fprintf(r.log, "compare:   round %d, %-20s on %-18s %s req/s, %.2f CPU µs/request, %.2f CPU µs/%s\n", round, wr.Name, t.name,
+		loadgen.Group(res.Throughput, 0), run.cpuPerRequest(), serverPerEvent(res), wr.Event)
+	return run
 }
 
 // fromMax returns the closed-loop run of the named target of the main phase.
@@ -371,13 +416,31 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 	if len(o.Durabilities) > 0 {
 		ref = gatewayName(o.Durabilities[0])
 	}
+	rounds := 0
+	for _, w := range r.Workloads {
+		rounds = max(rounds, len(w.Rounds))
+	}
 	b.WriteString("## Per workload\n\n")
 	fmt.Fprintf(b, "Closed loop, %d connections, %v after %v warm-up, against %s and %s, each endpoint alone (no malformed requests, no bots; the realistic mix is the whole traffic). "+
 		"*ratio* is the ceiling's server CPU per request divided by the gateway's. CPU µs per event divides by the events of requests answered 2xx (BLE: sightings). "+
 		"Allocations are the gateway's; *CPU wait* (gateway / ceiling) as in the maximum-throughput table.\n\n",
 		o.Conns, o.WorkDuration, o.WorkWarmup, ref, nameCeiling)
-	b.WriteString("| workload | gateway req/s | ceiling req/s | gateway CPU µs/request | ceiling CPU µs/request | ratio ceiling / gateway | gateway CPU µs/event | allocs/request | CPU wait | note |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	if rounds > 1 {
+		fmt.Fprintf(b, "Each workload ran in %d rounds, the gateway and then the ceiling in each, on fresh processes; a row shows the round with the median ratio "+
+			"(the lower of the middle two for an even count), and *ratio, each round* all of them in the order run. "+
+			"The realistic mix's first round is the maximum-throughput runs; its later rounds use their windows (%v after %v warm-up).\n\n",
+			rounds, o.MaxDuration, o.MaxWarmup)
+	}
+	b.WriteString("| workload | gateway req/s | ceiling req/s | gateway CPU µs/request | ceiling CPU µs/request | ratio ceiling / gateway | ")
+	if rounds > 1 {
+		b.WriteString("ratio, each round | ")
+	}
+	b.WriteString("gateway CPU µs/event | allocs/request | CPU wait | note |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|")
+	if rounds > 1 {
+		b.WriteString("---|")
+	}
+	b.WriteString("---:|---:|---:|---|\n")
 	for _, w := range r.Workloads {
 		g, c := w.Gateway.Result, w.Ceiling.Result
 		perEvent, allocs := "—", "—"
@@ -393,14 +456,19 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 			ratio = fmt.Sprintf("%.2f", v)
 		}
 		var notes []string
-		if w.FromMax { // statuses and saturation are in that table
+		if w.FromMax && (len(w.Rounds) == 0 || g != nil && g == w.Rounds[0].Gateway.Result) {
+			// Statuses and saturation are in that table.
 			notes = append(notes, "the maximum-throughput runs above")
 		} else {
 			notes = append(notes, runNotes("gateway", w.Gateway)...)
 			notes = append(notes, runNotes("ceiling", w.Ceiling)...)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", w.Name,
-			throughput(g), throughput(c), cpuCell(w.Gateway), cpuCell(w.Ceiling), ratio, perEvent, allocs,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | ", w.Name,
+			throughput(g), throughput(c), cpuCell(w.Gateway), cpuCell(w.Ceiling), ratio)
+		if rounds > 1 {
+			b.WriteString(roundRatios(w) + " | ")
+		}
+		fmt.Fprintf(b, "%s | %s | %s / %s | %s |\n", perEvent, allocs,
 			runWait(w.Gateway), runWait(w.Ceiling), mdCell(strings.Join(notes, "; ")))
 	}
 	b.WriteString("\nTraffic (`loadgen` flags):\n\n")
@@ -412,6 +480,20 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 		fmt.Fprintf(b, "- %s: `-mix %s%s`\n", w.Name, w.Mix, d)
 	}
 	b.WriteString("\n")
+}
+
+// roundRatios lists the ratio of every round of w, in the order run ("—"
+// for a round without one).
+func roundRatios(w *WorkloadResult) string {
+	var parts []string
+	for _, r := range w.Rounds {
+		if v := r.ratio(); v > 0 {
+			parts = append(parts, fmt.Sprintf("%.2f", v))
+		} else {
+			parts = append(parts, "—")
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // runNotes says what is wrong with one side of a workload: a failure,
