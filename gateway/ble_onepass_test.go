@@ -178,6 +178,28 @@ func TestBeaconOnePassMatchesReference(t *testing.T) {
 	}
 }
 
+// TestBeaconArraySharedFields: an array's events share the request's
+// fields, read once; with headers at fault (too long, conflicting TC
+// cookies, opt-out signals) the one pass still answers and fills every
+// event as the reference, which reads them for each event.
+func TestBeaconArraySharedFields(t *testing.T) {
+	bodies := []string{`[{"site":"r"},{"site":"r","gdpr_consent":"CPy"},{"site":"r"}]`, `{"site":"r"}`, `[{"site":"r"},{"site":"r","uid":true}]`}
+	for _, headers := range [][]string{
+		{"User-Agent", strings.Repeat("a", 2000)},
+		{"Accept-Language", strings.Repeat("de,", 400)},
+		{"Cookie", "euconsent-v2=CPx; euconsent-v2=CPz"},
+		{"Sec-GPC", "1", "DNT", "1", "Accept-Language", "fr-FR"},
+	} {
+		bp := newBLEPair(t, nil)
+		for i := 0; i < len(headers); i += 2 {
+			bp.ctx.Request.Header.Add(headers[i], headers[i+1])
+		}
+		for _, b := range bodies {
+			bp.checkBeacon(t, []byte(b))
+		}
+	}
+}
+
 // FuzzBeaconOnePass: for every body, the one pass and the reference give
 // the same answer, reason and field included, and the same events.
 func FuzzBeaconOnePass(f *testing.F) {

@@ -18,7 +18,9 @@ type request struct {
 	form   fasthttp.Args
 	// multipart walks a multipart/form-data body in place.
 	multipart multipartReader
-	common    event.Event // a BLE request's shared fields
+	// common holds the fields the events of a BLE ping or a beacon array
+	// share, read once and copied into each.
+	common event.Event
 	// reader reads JSON bodies in one pass.
 	reader jsonReader
 	// receivedAt is the request's receive time, read once from the

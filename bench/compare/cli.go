@@ -48,7 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.WorkDuration, "work-duration", o.WorkDuration, "closed-loop measured window per workload")
 	fs.DurationVar(&o.WorkWarmup, "work-warmup", o.WorkWarmup, "closed-loop warm-up per workload")
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "rounds of the workloads phase (gateway then ceiling each); the report shows the round with the median ratio")
-	quick := fs.Bool("quick", false, "short windows (2 s / 1 s, workloads 2 s) and three levels: a try-out, not a result")
+	quick := fs.Bool("quick", false, "short windows (2 s / 1 s, workloads 2 s), three levels and one round unless -rounds is given: a try-out, not a result")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -193,6 +193,7 @@ func TestPickMedian(t *testing.T) {
 		{"two: the lower", []WorkloadRound{round(20, 10), round(10, 10)}, 0.5},
 		{"a failed round left out", []WorkloadRound{failed, round(20, 10), round(40, 10)}, 0.25},
 		{"none measured", []WorkloadRound{failed, failed}, 0},
+		{"a run with an error left out", []WorkloadRound{round(40, 10), {Gateway: WorkloadRun{Result: run(20).Result, Err: "exited during the run"}, Ceiling: run(10)}, round(10, 10)}, 0.25},
 	} {
 		w := &WorkloadResult{Rounds: c.rounds}
 		w.pickMedian()
@@ -202,5 +203,42 @@ func TestPickMedian(t *testing.T) {
 		if c.want == 0 && w.Gateway.Err != "boom" {
 			t.Errorf("%s: the row is not the last round", c.name)
 		}
+	}
+}
+
+// TestRoundsInReport: with rounds, what went wrong in a round that is not
+// shown reaches the notes, and the summary's CPU and allocation figures
+// are the mix row's (the goals'), not the maximum-throughput runs'.
+func TestRoundsInReport(t *testing.T) {
+	r := sampleReport()
+	r.Options.Rounds = 3
+	beacon := r.Workloads[1]
+	good := func(g, c float64) WorkloadRound {
+		return WorkloadRound{Gateway: WorkloadRun{Result: result(1000, 1, 1, g, 0.002, g, 0, 1)}, Ceiling: WorkloadRun{Result: result(1000, 1, 1, c, 0, c, 0, 1)}}
+	}
+	crashed := good(30, 10)
+	crashed.Gateway.Err = "loadgen closed: the server exited during the run"
+	beacon.Rounds = []WorkloadRound{good(20, 10), crashed, good(10, 10)}
+	beacon.pickMedian()
+	mix := r.Workloads[3]
+	mix.Rounds = []WorkloadRound{{Gateway: mix.Gateway, Ceiling: mix.Ceiling}, good(25, 10), good(19, 10)}
+	mix.pickMedian()
+	for _, w := range r.Workloads[:3] {
+		if len(w.Rounds) == 0 {
+			w.Rounds = []WorkloadRound{{Gateway: w.Gateway, Ceiling: w.Ceiling}, {Gateway: w.Gateway, Ceiling: w.Ceiling}, {Gateway: w.Gateway, Ceiling: w.Ceiling}}
+		}
+	}
+	md := string(r.AppendMarkdown(nil))
+	for _, want := range []string{"round 2, gateway: loadgen closed: the server exited during the run", "0.50, 0.33, 1.00", "(realistic mix, the median of 3 rounds)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	s := r.Summary()
+	if w := mix.CPURatio(); s.Rounds != 3 || s.CPURatio != 1/w || s.AllocsPerRequest != mix.Gateway.Result.Server.AllocsPerRequest {
+		t.Errorf("summary %+v against the mix row's ratio %v", s, w)
+	}
+	if g := r.Goals(); g[2].Value != mix.CPURatio() || g[4].Value != s.AllocsPerRequest {
+		t.Errorf("goals %+v disagree with the summary %+v", g, s)
 	}
 }

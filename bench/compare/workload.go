@@ -114,7 +114,7 @@ type WorkloadResult struct {
 	FromMax bool
 	// Gateway and Ceiling are the round with the median ratio (the lower
 	// of the middle two for an even count) among those where both sides
-	// were measured, else the last round.
+	// were measured without an error, else the last round.
 	Gateway, Ceiling WorkloadRun
 	// Rounds are every round, in the order run.
 	Rounds []WorkloadRound
@@ -136,7 +136,7 @@ func (w *WorkloadResult) pickMedian() {
 	}
 	var ok []WorkloadRound
 	for _, r := range w.Rounds {
-		if r.ratio() > 0 {
+		if r.Gateway.Err == "" && r.Ceiling.Err == "" && r.ratio() > 0 {
 			ok = append(ok, r)
 		}
 	}
@@ -427,9 +427,12 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 		o.Conns, o.WorkDuration, o.WorkWarmup, ref, nameCeiling)
 	if rounds > 1 {
 		fmt.Fprintf(b, "Each workload ran in %d rounds, the gateway and then the ceiling in each, on fresh processes; a row shows the round with the median ratio "+
-			"(the lower of the middle two for an even count), and *ratio, each round* all of them in the order run. "+
-			"The realistic mix's first round is the maximum-throughput runs; its later rounds use their windows (%v after %v warm-up).\n\n",
-			rounds, o.MaxDuration, o.MaxWarmup)
+			"(the lower of the middle two for an even count) among those without an error, and *ratio, each round* all of them in the order run; "+
+			"the notes say what went wrong in the others.", rounds)
+		if r.workload(mixKey) != nil {
+			fmt.Fprintf(b, " The realistic mix's first round is the maximum-throughput runs; its later rounds use their windows (%v after %v warm-up).", o.MaxDuration, o.MaxWarmup)
+		}
+		b.WriteString("\n\n")
 	}
 	b.WriteString("| workload | gateway req/s | ceiling req/s | gateway CPU µs/request | ceiling CPU µs/request | ratio ceiling / gateway | ")
 	if rounds > 1 {
@@ -462,6 +465,16 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 		} else {
 			notes = append(notes, runNotes("gateway", w.Gateway)...)
 			notes = append(notes, runNotes("ceiling", w.Ceiling)...)
+		}
+		// What went wrong in the rounds not shown (the mix's first round
+		// has its own table).
+		for i, rd := range w.Rounds {
+			if rd.Gateway.Result == g && rd.Ceiling.Result == c || i == 0 && w.FromMax {
+				continue
+			}
+			prefix := fmt.Sprintf("round %d, ", i+1)
+			notes = append(notes, runNotes(prefix+"gateway", rd.Gateway)...)
+			notes = append(notes, runNotes(prefix+"ceiling", rd.Ceiling)...)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | ", w.Name,
 			throughput(g), throughput(c), cpuCell(w.Gateway), cpuCell(w.Ceiling), ratio)

@@ -46,10 +46,10 @@ type Reader struct {
 	bufOff uint64
 	bufN   int
 	// bufMem is true when buf[:bufN] was copied from the spool's in-memory
-	// tail: bytes this process wrote, framed and checksummed from these
-	// same bytes a moment ago, that never went through the disk. Next
-	// does not compute their checksums again; bytes read from a segment
-	// file are always checked.
+	// tail, which keeps a copy of the newest bytes this process wrote (up
+	// to Options.TailBytes), as it framed and checksummed them: they were
+	// not read back from the disk, so Next does not compute their
+	// checksums again. Bytes read from a segment file are always checked.
 	bufMem bool
 }
 
