@@ -234,6 +234,11 @@ func TestRoundsInReport(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "| realistic mix |") && strings.Contains(line, "answered") {
+			t.Errorf("the mix row notes its statuses, which its traffic has by design: %s", line)
+		}
+	}
 	s := r.Summary()
 	if w := mix.CPURatio(); s.Rounds != 3 || s.CPURatio != 1/w || s.AllocsPerRequest != mix.Gateway.Result.Server.AllocsPerRequest {
 		t.Errorf("summary %+v against the mix row's ratio %v", s, w)
