@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math"
+	"slices"
 
 	"github.com/valyala/fasthttp"
 
@@ -323,20 +324,20 @@ func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) 
 	if len(s) != n {
 		return sightingProblem(field, detail)
 	}
-	out := (*dst)[:0]
+	out := slices.Grow((*dst)[:0], n)[:n] // written by index: no append per byte
 	for i, c := range s {
 		if uuid && (i == 8 || i == 13 || i == 18 || i == 23) {
 			if c != '-' {
 				return sightingProblem(field, detail)
 			}
-			out = append(out, c)
+			out[i] = c
 			continue
 		}
 		lc, isHex := lowerHex(c)
 		if !isHex {
 			return sightingProblem(field, detail)
 		}
-		out = append(out, lc)
+		out[i] = lc
 	}
 	*dst = out
 	return problem{}
