@@ -31,9 +31,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 		return badJSONAnswer(body)
 	}
 	r.open()
-	common := &req.common
-	common.Reset()
-	p := fillFromRequest(ctx, req, common, event.KindBLE)
+	common, p := req.fillCommon(ctx, event.KindBLE)
 	l := bleList{
 		max: cfg.limits.MaxSightingsPerRequest,
 		w: sightingWindow{

@@ -51,6 +51,13 @@ func releaseRequest(r *request) {
 	requests.Put(r)
 }
 
+// fillCommon resets the request's common event and fills it with the
+// request's own fields (fillFromRequest) for events of kind.
+func (r *request) fillCommon(ctx *fasthttp.RequestCtx, kind event.Kind) (*event.Event, problem) {
+	r.common.Reset()
+	return &r.common, fillFromRequest(ctx, r, &r.common, kind)
+}
+
 // next returns a reset event appended to r.events, reusing an old one's
 // buffers when there is capacity.
 func (r *request) next() *event.Event {

@@ -237,9 +237,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 				continue
 			}
 			if shared == nil {
-				shared = &req.common
-				shared.Reset()
-				sharedP = fillFromRequest(ctx, req, shared, event.KindBeacon)
+				shared, sharedP = req.fillCommon(ctx, event.KindBeacon)
 			}
 			if q := r.beaconObject(ctx, cfg, req, shared, sharedP); q.bad() {
 				if q.detail != "" {

@@ -124,10 +124,7 @@ type WorkloadResult struct {
 type WorkloadRound struct{ Gateway, Ceiling WorkloadRun }
 
 // ratio is the round's CPURatio.
-func (w WorkloadRound) ratio() float64 {
-	r := WorkloadResult{Gateway: w.Gateway, Ceiling: w.Ceiling}
-	return r.CPURatio()
-}
+func (w WorkloadRound) ratio() float64 { return cpuRatio(w.Gateway, w.Ceiling) }
 
 // pickMedian sets Gateway and Ceiling from the rounds.
 func (w *WorkloadResult) pickMedian() {
@@ -166,8 +163,12 @@ func (w WorkloadRun) cpuPerRequest() float64 {
 // CPURatio is the ceiling's CPU per request divided by the gateway's: the
 // share of the ceiling's efficiency the gateway reaches (1 = as cheap as
 // bare fasthttp). 0 when either is unknown.
-func (w *WorkloadResult) CPURatio() float64 {
-	g, c := w.Gateway.cpuPerRequest(), w.Ceiling.cpuPerRequest()
+func (w *WorkloadResult) CPURatio() float64 { return cpuRatio(w.Gateway, w.Ceiling) }
+
+// cpuRatio is the ceiling's CPU per request divided by the gateway's, 0
+// when either is unknown.
+func cpuRatio(gateway, ceiling WorkloadRun) float64 {
+	g, c := gateway.cpuPerRequest(), ceiling.cpuPerRequest()
 	if g <= 0 || c <= 0 {
 		return 0
 	}
