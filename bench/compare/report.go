@@ -106,6 +106,7 @@ type Summary struct {
 	CPURatio                   float64
 	P99At50, P99At80           float64 // gateway, µs
 	AllocsPerRequest           float64 // gateway, closed loop
+	AllocsUncertainty          float64 // ± from the scrapes' spread (loadgen.ServerStats)
 	CPUPerRequest, CPUPerEvent float64 // gateway, µs, closed loop
 	// Rounds is how many rounds of the realistic mix the CPU and
 	// allocation figures come from (its row of the workloads table, the
@@ -124,9 +125,10 @@ func (r *Report) Summary() Summary {
 		return Summary{}
 	}
 	s := Summary{Gateway: g.Name, Ceiling: c.Name, OK: true,
-		AllocsPerRequest: g.Max.Server.AllocsPerRequest,
-		CPUPerRequest:    g.Max.Server.CPUMicrosPerRequest,
-		CPUPerEvent:      g.Max.Server.CPUMicrosPerEvent}
+		AllocsPerRequest:  g.Max.Server.AllocsPerRequest,
+		AllocsUncertainty: g.Max.Server.AllocsUncertainty,
+		CPUPerRequest:     g.Max.Server.CPUMicrosPerRequest,
+		CPUPerEvent:       g.Max.Server.CPUMicrosPerEvent}
 	if c.Max.Throughput > 0 {
 		s.ThroughputRatio = g.Max.Throughput / c.Max.Throughput
 	}
@@ -137,6 +139,7 @@ func (r *Report) Summary() Summary {
 	if w := r.workload(mixKey); w != nil && len(w.Rounds) > 1 && w.CPURatio() > 0 {
 		gs := w.Gateway.Result.Server
 		s.AllocsPerRequest, s.CPUPerRequest, s.CPUPerEvent = gs.AllocsPerRequest, gs.CPUMicrosPerRequest, gs.CPUMicrosPerEvent
+		s.AllocsUncertainty = gs.AllocsUncertainty
 		s.CPURatio = 1 / w.CPURatio()
 		s.Rounds = len(w.Rounds)
 	}
@@ -190,7 +193,7 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		}
 		fmt.Fprintf(b, "| gateway p99 at 50 %% of its max | %s |\n", us(s.P99At50))
 		fmt.Fprintf(b, "| gateway p99 at 80 %% of its max | %s |\n", us(s.P99At80))
-		fmt.Fprintf(b, "| gateway allocations per request%s | %.3f |\n", of, s.AllocsPerRequest)
+		fmt.Fprintf(b, "| gateway allocations per request%s | %.3f ± %.3f |\n", of, s.AllocsPerRequest, s.AllocsUncertainty)
 		fmt.Fprintf(b, "| gateway server CPU per request%s | %.2f µs |\n", of, s.CPUPerRequest)
 		fmt.Fprintf(b, "| gateway server CPU per event%s | %.2f µs |\n\n", of, s.CPUPerEvent)
 	}

@@ -294,6 +294,10 @@ type Goal struct {
 	Target   float64
 	AtMost   bool   // the target is an upper bound; otherwise a lower bound
 	Unit     string // "" for a ratio, "µs"
+	// Uncertainty, when known, is how far Value may be off from what it
+	// measures (the allocation figure: its scrapes' spread); the verdict
+	// still reads Value.
+	Uncertainty float64
 }
 
 // Met reports whether the measured value reaches the target.
@@ -326,6 +330,9 @@ func (g Goal) format(v float64) string {
 func (g Goal) measured() string {
 	if !g.Measured {
 		return "not measured"
+	}
+	if g.Uncertainty > 0 {
+		return g.format(g.Value) + " ± " + g.format(g.Uncertainty)
 	}
 	return g.format(g.Value)
 }
@@ -379,6 +386,7 @@ func (r *Report) Goals() []Goal {
 		if w := r.workload(mixKey); w != nil && w.Gateway.Result != nil && w.Gateway.Result.Server != nil {
 			s := w.Gateway.Result.Server
 			a.Value, a.Measured = s.AllocsPerRequest, s.CPUMicrosPerRequest > 0 && s.ScrapeMallocs > 0
+			a.Uncertainty = s.AllocsUncertainty
 		}
 		goals = append(goals, a)
 	}

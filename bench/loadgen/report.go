@@ -84,37 +84,76 @@ type ServerStats struct {
 	CPUSeconds    float64 `json:"cpu_s"`          // process_cpu_seconds_total delta
 	CPUUtil       float64 `json:"cpu_util"`       // cores busy, 1 = one full core
 	Mallocs       float64 `json:"mallocs"`        // go_memstats_mallocs_total delta, one scrape subtracted
-	ScrapeMallocs float64 `json:"scrape_mallocs"` // what one /metrics scrape allocated
+	ScrapeMallocs float64 `json:"scrape_mallocs"` // what one /metrics scrape allocated: the median of the pairs measured
+	// The least and the most one scrape allocated among the pairs
+	// measured. A scrape's own allocations vary (by ~1,000 or more on
+	// the gateway, as its collectors run in goroutines), and the window
+	// holds about one scrape's worth, so the window's figure is uncertain
+	// by about the spread.
+	ScrapeMallocsMin float64 `json:"scrape_mallocs_min"`
+	ScrapeMallocsMax float64 `json:"scrape_mallocs_max"`
 	// Per response of the measured window (Measured), and per event in
 	// its requests answered 2xx (MeasuredEvents).
 	CPUMicrosPerRequest float64 `json:"cpu_us_per_request"`
 	AllocsPerRequest    float64 `json:"allocs_per_request"`
 	CPUMicrosPerEvent   float64 `json:"cpu_us_per_event"`
+	// AllocsUncertainty is the scrapes' spread per request: the
+	// allocation figure is known to about ± this.
+	AllocsUncertainty float64 `json:"allocs_uncertainty"`
 }
 
-// serverStats compares three scrapes: baseline and before taken back to
-// back when the warm-up ended, after taken after the run; window is the
+// scrapeCost is what one /metrics scrape allocated, from pairs of scrapes
+// taken back to back: each pair's go_memstats_mallocs_total delta. The
+// median is subtracted from the window's count; min and max say how much
+// a scrape varies.
+type scrapeCost struct {
+	median, min, max float64
+}
+
+// scrapeCostOf reads the cost of a scrape from runs of scrapes, each
+// scrape of a run taken right after the one before it: every two
+// neighbours in a run are a pair.
+func scrapeCostOf(runs ...[]promtext.Samples) scrapeCost {
+	var d []float64
+	for _, pages := range runs {
+		for i := 1; i < len(pages); i++ {
+			if v, ok := delta(pages[i-1], pages[i], promtext.Mallocs); ok {
+				d = append(d, v)
+			}
+		}
+	}
+	if len(d) == 0 {
+		return scrapeCost{}
+	}
+	slices.Sort(d)
+	return scrapeCost{median: d[(len(d)-1)/2], min: d[0], max: d[len(d)-1]}
+}
+
+// delta is the growth of counter name from s0 to s1; ok is false when a
+// page lacks it.
+func delta(s0, s1 promtext.Samples, name string) (_ float64, ok bool) {
+	a, ok0 := s0.Get(name)
+	b, ok1 := s1.Get(name)
+	return b - a, ok0 && ok1
+}
+
+// serverStats compares two scrapes, before taken when the warm-up ended
+// and after after the run, less the cost of a scrape; window is the
 // measured window, completed and events its responses and their events.
 // process_cpu_seconds_total ticks in 10 ms steps, so CPU figures need runs
 // of seconds.
-func serverStats(baseline, before, after promtext.Samples, window time.Duration, completed, events int64) *ServerStats {
-	delta := func(s0, s1 promtext.Samples, name string) float64 {
-		a, ok0 := s0.Get(name)
-		b, ok1 := s1.Get(name)
-		if !ok0 || !ok1 {
-			return 0
-		}
-		return b - a
-	}
-	s := &ServerStats{CPUSeconds: delta(before, after, promtext.CPUSeconds)}
-	s.ScrapeMallocs = delta(baseline, before, promtext.Mallocs)
-	s.Mallocs = max(delta(before, after, promtext.Mallocs)-s.ScrapeMallocs, 0)
+func serverStats(scrape scrapeCost, before, after promtext.Samples, window time.Duration, completed, events int64) *ServerStats {
+	cpu, _ := delta(before, after, promtext.CPUSeconds)
+	mallocs, _ := delta(before, after, promtext.Mallocs)
+	s := &ServerStats{CPUSeconds: cpu, ScrapeMallocs: scrape.median, ScrapeMallocsMin: scrape.min, ScrapeMallocsMax: scrape.max}
+	s.Mallocs = max(mallocs-scrape.median, 0)
 	if window > 0 {
 		s.CPUUtil = s.CPUSeconds / window.Seconds()
 	}
 	if completed > 0 {
 		s.CPUMicrosPerRequest = s.CPUSeconds * 1e6 / float64(completed)
 		s.AllocsPerRequest = s.Mallocs / float64(completed)
+		s.AllocsUncertainty = (scrape.max - scrape.min) / float64(completed)
 	}
 	if events > 0 {
 		s.CPUMicrosPerEvent = s.CPUSeconds * 1e6 / float64(events)
@@ -197,8 +236,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		s := r.Server
 		row("server CPU", fmt.Sprintf("%.2f s, %.0f %% of one core; %.2f µs/request, %.2f µs/event",
 			s.CPUSeconds, 100*s.CPUUtil, s.CPUMicrosPerRequest, s.CPUMicrosPerEvent))
-		row("server allocs", fmt.Sprintf("%.3f allocs/request (%s in the measured window; one /metrics scrape, %s allocs, subtracted)",
-			s.AllocsPerRequest, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0)))
+		row("server allocs", fmt.Sprintf("%.3f ± %.3f allocs/request (%s in the measured window; one /metrics scrape subtracted, the median of %s allocs, %s–%s)",
+			s.AllocsPerRequest, s.AllocsUncertainty, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0),
+			Group(s.ScrapeMallocsMin, 0), Group(s.ScrapeMallocsMax, 0)))
 	case r.ServerError != "":
 		row("server", "no figures: "+r.ServerError)
 	}

@@ -69,15 +69,56 @@ func TestServerStats(t *testing.T) {
 	}
 	// baseline→before: one scrape = 1,000 allocs; before→after: 2 s CPU and
 	// 1,000 + 50,000 allocs over 100,000 requests carrying 250,000 events.
-	s := serverStats(page(10, 100_000), page(10, 101_000), page(12, 152_000), 4*time.Second, 100_000, 250_000)
-	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1000,
-		CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8}
+	cost := scrapeCostOf([]promtext.Samples{page(10, 100_000), page(10, 101_000)})
+	s := serverStats(cost, page(10, 101_000), page(12, 152_000), 4*time.Second, 100_000, 250_000)
+	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1000, ScrapeMallocsMin: 1000,
+		ScrapeMallocsMax: 1000, CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8}
 	if *s != want {
 		t.Fatalf("got %+v\nwant %+v", *s, want)
 	}
 	// A zero-alloc server with a noisy scrape never shows negative allocs.
-	s = serverStats(page(0, 0), page(0, 1000), page(1, 1900), time.Second, 10, 0)
+	s = serverStats(scrapeCostOf([]promtext.Samples{page(0, 0), page(0, 1000)}), page(0, 1000), page(1, 1900), time.Second, 10, 0)
 	if s.Mallocs != 0 || s.AllocsPerRequest != 0 || s.CPUMicrosPerEvent != 0 {
+		t.Fatalf("got %+v", *s)
+	}
+}
+
+// TestScrapeCost: the median of every pair of neighbours in each run of
+// scrapes (never a pair across two runs, which spans the window), with
+// the spread, which becomes the allocation figure's uncertainty.
+func TestScrapeCost(t *testing.T) {
+	pages := func(mallocs ...float64) []promtext.Samples {
+		var ps []promtext.Samples
+		for _, m := range mallocs {
+			s, err := promtext.Parse(fmt.Appendf(nil, "go_memstats_mallocs_total %g\n", m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, s)
+		}
+		return ps
+	}
+	// Pairs: 2,000 | 1,000, 3,000, 2,500, 1,500. The jump from 10,000 to
+	// 900,000 is the window and must not count.
+	got := scrapeCostOf(pages(8_000, 10_000), pages(900_000, 901_000, 904_000, 906_500, 908_000))
+	if want := (scrapeCost{median: 2000, min: 1000, max: 3000}); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	// An even count takes the lower middle; a page without the counter
+	// gives no pair.
+	noCounter, err := promtext.Parse([]byte("process_cpu_seconds_total 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = scrapeCostOf(pages(0, 1_000, 4_000), []promtext.Samples{noCounter, pages(5)[0]})
+	if want := (scrapeCost{median: 1000, min: 1000, max: 3000}); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if got := scrapeCostOf(); got != (scrapeCost{}) {
+		t.Fatalf("no pairs: got %+v", got)
+	}
+	s := serverStats(scrapeCostOf(pages(0, 1_000, 4_000)), pages(10)[0], pages(11_010)[0], time.Second, 1_000, 0)
+	if s.Mallocs != 10_000 || s.AllocsPerRequest != 10 || s.AllocsUncertainty != 2 {
 		t.Fatalf("got %+v", *s)
 	}
 }
