@@ -193,7 +193,11 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		}
 		fmt.Fprintf(b, "| gateway p99 at 50 %% of its max | %s |\n", us(s.P99At50))
 		fmt.Fprintf(b, "| gateway p99 at 80 %% of its max | %s |\n", us(s.P99At80))
-		fmt.Fprintf(b, "| gateway allocations per request%s | %.3f ± %.3f |\n", of, s.AllocsPerRequest, s.AllocsUncertainty)
+		allocs := fmt.Sprintf("%.3f", s.AllocsPerRequest)
+		if s.AllocsUncertainty > 0 {
+			allocs += fmt.Sprintf(" ± %.3f", s.AllocsUncertainty)
+		}
+		fmt.Fprintf(b, "| gateway allocations per request%s | %s |\n", of, allocs)
 		fmt.Fprintf(b, "| gateway server CPU per request%s | %.2f µs |\n", of, s.CPUPerRequest)
 		fmt.Fprintf(b, "| gateway server CPU per event%s | %.2f µs |\n\n", of, s.CPUPerEvent)
 	}

@@ -85,20 +85,22 @@ type ServerStats struct {
 	CPUUtil       float64 `json:"cpu_util"`       // cores busy, 1 = one full core
 	Mallocs       float64 `json:"mallocs"`        // go_memstats_mallocs_total delta, one scrape subtracted
 	ScrapeMallocs float64 `json:"scrape_mallocs"` // what one /metrics scrape allocated: the median of the pairs measured
-	// The least and the most one scrape allocated among the pairs
-	// measured. A scrape's own allocations vary (by ~1,000 or more on
-	// the gateway, as its collectors run in goroutines), and the window
-	// holds about one scrape's worth, so the window's figure is uncertain
-	// by about the spread.
+	// The least and the most one scrape allocated among the ScrapePairs
+	// pairs measured (scrapePairs, fewer if a scrape after the run
+	// failed). A gateway's scrape allocates 824–3,247 objects, varying
+	// from one scrape to the next, and the window holds about one
+	// scrape's worth, so the window's figure is uncertain by up to the
+	// range.
 	ScrapeMallocsMin float64 `json:"scrape_mallocs_min"`
 	ScrapeMallocsMax float64 `json:"scrape_mallocs_max"`
+	ScrapePairs      int     `json:"scrape_pairs"`
 	// Per response of the measured window (Measured), and per event in
 	// its requests answered 2xx (MeasuredEvents).
 	CPUMicrosPerRequest float64 `json:"cpu_us_per_request"`
 	AllocsPerRequest    float64 `json:"allocs_per_request"`
 	CPUMicrosPerEvent   float64 `json:"cpu_us_per_event"`
-	// AllocsUncertainty is the scrapes' spread per request: the
-	// allocation figure is known to about ± this.
+	// AllocsUncertainty is the scrapes' whole range (max − min) per
+	// request: the allocation figure is known to ± this at most.
 	AllocsUncertainty float64 `json:"allocs_uncertainty"`
 }
 
@@ -108,6 +110,7 @@ type ServerStats struct {
 // a scrape varies.
 type scrapeCost struct {
 	median, min, max float64
+	pairs            int
 }
 
 // scrapeCostOf reads the cost of a scrape from runs of scrapes, each
@@ -126,7 +129,15 @@ func scrapeCostOf(runs ...[]promtext.Samples) scrapeCost {
 		return scrapeCost{}
 	}
 	slices.Sort(d)
-	return scrapeCost{median: d[(len(d)-1)/2], min: d[0], max: d[len(d)-1]}
+	return scrapeCost{median: d[(len(d)-1)/2], min: d[0], max: d[len(d)-1], pairs: len(d)}
+}
+
+// scrapeCostAround measures a scrape from the pair baseline, before (taken
+// when the warm-up ended) and the run of scrapes taken after the run, which
+// starts with the window's last scrape: the window itself, from before to
+// the first of after, is never a pair.
+func scrapeCostAround(baseline, before promtext.Samples, after []promtext.Samples) scrapeCost {
+	return scrapeCostOf([]promtext.Samples{baseline, before}, after)
 }
 
 // delta is the growth of counter name from s0 to s1; ok is false when a
@@ -145,7 +156,8 @@ func delta(s0, s1 promtext.Samples, name string) (_ float64, ok bool) {
 func serverStats(scrape scrapeCost, before, after promtext.Samples, window time.Duration, completed, events int64) *ServerStats {
 	cpu, _ := delta(before, after, promtext.CPUSeconds)
 	mallocs, _ := delta(before, after, promtext.Mallocs)
-	s := &ServerStats{CPUSeconds: cpu, ScrapeMallocs: scrape.median, ScrapeMallocsMin: scrape.min, ScrapeMallocsMax: scrape.max}
+	s := &ServerStats{CPUSeconds: cpu, ScrapeMallocs: scrape.median, ScrapeMallocsMin: scrape.min, ScrapeMallocsMax: scrape.max,
+		ScrapePairs: scrape.pairs}
 	s.Mallocs = max(mallocs-scrape.median, 0)
 	if window > 0 {
 		s.CPUUtil = s.CPUSeconds / window.Seconds()
@@ -236,8 +248,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		s := r.Server
 		row("server CPU", fmt.Sprintf("%.2f s, %.0f %% of one core; %.2f µs/request, %.2f µs/event",
 			s.CPUSeconds, 100*s.CPUUtil, s.CPUMicrosPerRequest, s.CPUMicrosPerEvent))
-		row("server allocs", fmt.Sprintf("%.3f ± %.3f allocs/request (%s in the measured window; one /metrics scrape subtracted, the median of %s allocs, %s–%s)",
-			s.AllocsPerRequest, s.AllocsUncertainty, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0),
+		row("server allocs", fmt.Sprintf("%.3f ± %.3f allocs/request (%s in the measured window; one /metrics scrape subtracted: %s allocs, the median of %d pairs of scrapes, %s–%s)",
+			s.AllocsPerRequest, s.AllocsUncertainty, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0), s.ScrapePairs,
 			Group(s.ScrapeMallocsMin, 0), Group(s.ScrapeMallocsMax, 0)))
 	case r.ServerError != "":
 		row("server", "no figures: "+r.ServerError)

@@ -67,12 +67,16 @@ func TestServerStats(t *testing.T) {
 		}
 		return s
 	}
-	// baseline→before: one scrape = 1,000 allocs; before→after: 2 s CPU and
-	// 1,000 + 50,000 allocs over 100,000 requests carrying 250,000 events.
-	cost := scrapeCostOf([]promtext.Samples{page(10, 100_000), page(10, 101_000)})
-	s := serverStats(cost, page(10, 101_000), page(12, 152_000), 4*time.Second, 100_000, 250_000)
-	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1000, ScrapeMallocsMin: 1000,
-		ScrapeMallocsMax: 1000, CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8}
+	// Scrapes: 1,000 allocs when the warm-up ended; 500, 2,000, 3,000 and
+	// 1,500 after the run (the median 1,500 differs from the least and the
+	// most); before→after: 2 s CPU and 1,500 + 50,000 allocs over 100,000
+	// requests carrying 250,000 events.
+	before, after := page(10, 101_000), page(12, 152_500)
+	cost := scrapeCostAround(page(10, 100_000), before, []promtext.Samples{after, page(12, 153_000), page(12, 155_000), page(12, 158_000), page(12, 159_500)})
+	s := serverStats(cost, before, after, 4*time.Second, 100_000, 250_000)
+	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1500, ScrapeMallocsMin: 500,
+		ScrapeMallocsMax: 3000, ScrapePairs: 5, CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8,
+		AllocsUncertainty: 0.025}
 	if *s != want {
 		t.Fatalf("got %+v\nwant %+v", *s, want)
 	}
@@ -101,7 +105,7 @@ func TestScrapeCost(t *testing.T) {
 	// Pairs: 2,000 | 1,000, 3,000, 2,500, 1,500. The jump from 10,000 to
 	// 900,000 is the window and must not count.
 	got := scrapeCostOf(pages(8_000, 10_000), pages(900_000, 901_000, 904_000, 906_500, 908_000))
-	if want := (scrapeCost{median: 2000, min: 1000, max: 3000}); got != want {
+	if want := (scrapeCost{median: 2000, min: 1000, max: 3000, pairs: 5}); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	// An even count takes the lower middle; a page without the counter
@@ -111,7 +115,7 @@ func TestScrapeCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = scrapeCostOf(pages(0, 1_000, 4_000), []promtext.Samples{noCounter, pages(5)[0]})
-	if want := (scrapeCost{median: 1000, min: 1000, max: 3000}); got != want {
+	if want := (scrapeCost{median: 1000, min: 1000, max: 3000, pairs: 2}); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	if got := scrapeCostOf(); got != (scrapeCost{}) {
@@ -131,7 +135,8 @@ func TestWriteTextAndJSON(t *testing.T) {
 		Latency: Latency{Count: 100000, Mean: 61, P50: 52, P90: 80, P99: 150, P999: 1210, Max: 4000},
 		Status:  map[string]int64{"200": 110000, "204": 9990},
 		Errors:  map[string]int64{"timeout": 10},
-		Server:  &ServerStats{CPUSeconds: 2.5, CPUUtil: 0.42, CPUMicrosPerRequest: 20.8, AllocsPerRequest: 0, CPUMicrosPerEvent: 16.7, ScrapeMallocs: 1500},
+		Server: &ServerStats{CPUSeconds: 2.5, CPUUtil: 0.42, CPUMicrosPerRequest: 20.8, AllocsPerRequest: 0.012, CPUMicrosPerEvent: 16.7,
+			Mallocs: 1200, ScrapeMallocs: 1500, ScrapeMallocsMin: 900, ScrapeMallocsMax: 2400, ScrapePairs: 5, AllocsUncertainty: 0.015},
 	}
 	var b bytes.Buffer
 	if err := r.WriteText(&b); err != nil {
@@ -146,7 +151,7 @@ func TestWriteTextAndJSON(t *testing.T) {
 		"200: 110,000, 204: 9,990",
 		"timeout: 10",
 		"20.80 µs/request, 16.70 µs/event",
-		"0.000 allocs/request",
+		"0.012 ± 0.015 allocs/request (1,200 in the measured window; one /metrics scrape subtracted: 1,500 allocs, the median of 5 pairs of scrapes, 900–2,400)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)

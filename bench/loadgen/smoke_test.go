@@ -189,4 +189,10 @@ func TestServerFiguresCoverTheWindow(t *testing.T) {
 	if a := res.Server.AllocsPerRequest; a < 0.8 || a > 1.2 {
 		t.Fatalf("%.3f allocations per request over the window (%v in it, %d measured); want about 1", a, res.Server.Mallocs, res.Measured)
 	}
+	// Every pair of scrapes was taken, and none spans the window: the
+	// most a pair saw is what arrived between two scrapes, not the run.
+	if s := res.Server; s.ScrapePairs != scrapePairs || s.ScrapeMallocsMax > s.Mallocs/4 {
+		t.Fatalf("%d pairs of scrapes (want %d), the largest %v allocations against %v in the window",
+			s.ScrapePairs, scrapePairs, s.ScrapeMallocsMax, s.Mallocs)
+	}
 }
