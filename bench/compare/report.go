@@ -193,11 +193,8 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		}
 		fmt.Fprintf(b, "| gateway p99 at 50 %% of its max | %s |\n", us(s.P99At50))
 		fmt.Fprintf(b, "| gateway p99 at 80 %% of its max | %s |\n", us(s.P99At80))
-		allocs := fmt.Sprintf("%.3f", s.AllocsPerRequest)
-		if s.AllocsUncertainty > 0 {
-			allocs += fmt.Sprintf(" ± %.3f", s.AllocsUncertainty)
-		}
-		fmt.Fprintf(b, "| gateway allocations per request%s | %s |\n", of, allocs)
+		allocs := Goal{Value: s.AllocsPerRequest, Measured: true, Unit: unitAllocs, Uncertainty: s.AllocsUncertainty}
+		fmt.Fprintf(b, "| gateway allocations per request%s | %s |\n", of, allocs.measured())
 		fmt.Fprintf(b, "| gateway server CPU per request%s | %.2f µs |\n", of, s.CPUPerRequest)
 		fmt.Fprintf(b, "| gateway server CPU per event%s | %.2f µs |\n\n", of, s.CPUPerEvent)
 	}

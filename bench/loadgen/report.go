@@ -140,12 +140,15 @@ func scrapeCostAround(baseline, before promtext.Samples, after []promtext.Sample
 	return scrapeCostOf([]promtext.Samples{baseline, before}, after)
 }
 
-// delta is the growth of counter name from s0 to s1; ok is false when a
+// delta is the growth of counter name from s0 to s1; 0 and false when a
 // page lacks it.
-func delta(s0, s1 promtext.Samples, name string) (_ float64, ok bool) {
+func delta(s0, s1 promtext.Samples, name string) (float64, bool) {
 	a, ok0 := s0.Get(name)
 	b, ok1 := s1.Get(name)
-	return b - a, ok0 && ok1
+	if !ok0 || !ok1 {
+		return 0, false
+	}
+	return b - a, true
 }
 
 // serverStats compares two scrapes, before taken when the warm-up ended
