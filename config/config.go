@@ -650,6 +650,8 @@ type Spool struct {
 	// Most bytes the spool may hold (16MiB..16TiB). When it is full, see when_full.
 	MaxBytes ByteSize `yaml:"max_bytes"`
 	// Size of one spool segment file (1MiB..1GiB; at most half of max_bytes).
+	// In process durability a delivered segment is zeroed and reused as
+	// the next one: small segments keep the reused pages cached.
 	SegmentBytes ByteSize `yaml:"segment_bytes"`
 	// When an event counts as accepted. process: once written to the
 	// operating system; survives a gateway crash but not a power loss. fsync:

@@ -133,7 +133,7 @@ func builtin() Config {
 			LegalBasis: map[string]string{}, Recipients: map[string]Recipient{}},
 		Spool: Spool{
 			MaxBytes:      1 << 30,
-			SegmentBytes:  64 << 20,
+			SegmentBytes:  8 << 20,
 			Durability:    DurabilityProcess,
 			FsyncMaxDelay: Duration(5 * time.Millisecond),
 			WhenFull:      WhenFullShed,

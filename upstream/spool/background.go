@@ -120,6 +120,9 @@ func (s *Spool) freeDoomed(between func()) {
 		d := s.doomed[0]
 		s.doomed = s.doomed[1:]
 		s.doomedMu.Unlock()
+		if s.recycle(d, between) {
+			continue
+		}
 		if s.opts.slowOp != nil {
 			s.opts.slowOp("remove")
 		}
@@ -155,4 +158,75 @@ func removeDeleted(dir string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// recycle makes the delivered segment d the reserve, zeros and all, when
+// process durability lets it and the reserve is not a recycled segment
+// already; it reports whether it did. The next segment then overwrites
+// pages the kernel has cached instead of taking new ones and freeing them
+// again once delivered: on the loadgen mix, the spool's writes cost 0.56-0.73
+// instead of 1.01-1.24 us per request, freeing delivered segments 0.16-0.19
+// and the zeros 0.31-0.34 (perf, three runs each; see README).
+//
+// Every byte of d is overwritten with zeros, in steps of removeStep
+// calling between after each, before its header is written and it is
+// renamed: a crash can then never show a delivered record as a new one,
+// and nothing delivered stays on disk. The zeros past the frames are cut
+// when the segment is left, or by Open after a crash. Not in fsync
+// durability, where a power loss could bring back pages the zeros had not
+// reached the disk in; nor when the spool is within two segments of
+// MaxBytes, where d's space should go back to the disk.
+func (s *Spool) recycle(d doomedFile, between func()) bool {
+	if s.fsync || d.size < int64(len(s.header)) || d.size > 2*s.opts.SegmentBytes ||
+		s.diskBytes.Load()+2*s.opts.SegmentBytes > s.opts.MaxBytes {
+		return false
+	}
+	s.resMu.Lock()
+	recycled := s.reserveOK && s.reserveSize > int64(len(s.header))
+	s.resMu.Unlock()
+	if recycled {
+		return false
+	}
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("recycle")
+	}
+	f, err := os.OpenFile(d.path, os.O_WRONLY, 0)
+	if err != nil {
+		return false
+	}
+	err = zeroInSteps(f, d.size, removeStep, between)
+	if err == nil {
+		_, err = f.WriteAt(s.header, 0)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false // freed instead
+	}
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	if err := os.Rename(d.path, filepath.Join(s.dir, reserveName)); err != nil {
+		return false
+	}
+	s.reserveOK, s.reserveErr, s.reserveSize = true, nil, d.size
+	s.m.recycled.Inc()
+	return true
+}
+
+// zeroes is what zeroInSteps writes (in the binary's zeroed data: it costs
+// no memory until read, and reading it maps the kernel's zero page).
+var zeroes [removeStep]byte
+
+// zeroInSteps overwrites the first size bytes of f with zeros, step bytes
+// (at most removeStep) at a time, calling between after each step.
+func zeroInSteps(f *os.File, size, step int64, between func()) error {
+	step = min(step, int64(len(zeroes)))
+	for off := int64(0); off < size; off += step {
+		if _, err := f.WriteAt(zeroes[:min(step, size-off)], off); err != nil {
+			return err
+		}
+		between()
+	}
+	return nil
 }

@@ -59,14 +59,28 @@ func fillAndDrainFirstSegment(t *testing.T, s *Spool) int {
 	return n
 }
 
+// slowSegmentWork is what the background goroutine does with a delivered
+// segment, by durability: fsync deletes it, process recycles it (zeros).
+var slowSegmentWork = []struct {
+	op         string
+	durability Durability
+}{{"remove", DurabilityFsync}, {"recycle", DurabilityProcess}}
+
 // TestAppendDoesNotDeleteSegments: the Append that starts a new segment
-// never deletes the delivered one itself (17-21 ms for 64 MiB, while every
-// other append waited): the background goroutine does, while appends go on.
+// never deletes (or recycles) the delivered one itself (17-21 ms for 64
+// MiB, while every other append waited): the background goroutine does,
+// while appends go on.
 func TestAppendDoesNotDeleteSegments(t *testing.T) {
-	hook, started, release := blockSlow("remove")
+	for _, c := range slowSegmentWork {
+		t.Run(c.op, func(t *testing.T) { testAppendDoesNotDeleteSegments(t, c.op, c.durability) })
+	}
+}
+
+func testAppendDoesNotDeleteSegments(t *testing.T, op string, d Durability) {
+	hook, started, release := blockSlow(op)
 	defer release()
 	dir := t.TempDir()
-	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, slowOp: hook})
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: d, slowOp: hook})
 	// Fill the first segment to the last frame that fits, deliver it all,
 	// then append: that Append starts the second segment, and the first
 	// is due for deletion.
@@ -102,13 +116,19 @@ func TestAppendDoesNotDeleteSegments(t *testing.T) {
 
 // TestCommitDoesNotFreeSegments: the Commit that passes a delivered
 // segment retires it (its segment name is gone when Commit returns) and
-// leaves freeing it, in steps with pauses for the requests, to the
-// background goroutine: a shipper never waits for that.
+// leaves freeing (or recycling) it, in steps with pauses for the requests,
+// to the background goroutine: a shipper never waits for that.
 func TestCommitDoesNotFreeSegments(t *testing.T) {
-	hook, started, release := blockSlow("remove")
+	for _, c := range slowSegmentWork {
+		t.Run(c.op, func(t *testing.T) { testCommitDoesNotFreeSegments(t, c.op, c.durability) })
+	}
+}
+
+func testCommitDoesNotFreeSegments(t *testing.T, op string, d Durability) {
+	hook, started, release := blockSlow(op)
 	defer release()
 	dir := t.TempDir()
-	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, slowOp: hook})
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: d, slowOp: hook})
 	n := fillAndDrainFirstSegment(t, s)
 	if err := s.Append(rec(n), 1); err != nil { // starts the second segment
 		t.Fatal(err)

@@ -39,8 +39,21 @@
 // next segment's reserve ahead of need (the Append that starts a segment
 // renames it into place, or creates the file itself if the reserve is being
 // written), deletes delivered segments (renamed to .deleted, then truncated
-// in 4 MiB steps and removed, outside any lock), and syncs the directory
+// in 1 MiB steps and removed, outside any lock), and syncs the directory
 // after a segment was created in process durability.
+//
+// In process durability a delivered segment is recycled instead of deleted
+// while the reserve is not one already and the spool is not within two
+// segments of MaxBytes: overwritten with zeros (in 1 MiB steps, pausing for
+// the requests between them), given this run's header, and renamed to the
+// reserve. The next segment then writes into pages the kernel has cached
+// rather than taking new ones and freeing them once delivered, which costs
+// more (see the README's benchmark notes); segments are small by default
+// (8 MiB) so that the reused pages stay cached. The zeros past the last
+// frame are cut when the segment is left and, after a crash, by Open; a
+// delivered record is never read again, since every byte of it was
+// overwritten before the file was reused. Not in fsync durability, where a
+// power loss could bring back pages whose zeros had not reached the disk.
 //
 // # Reading
 //
@@ -87,7 +100,9 @@
 //
 // On Open the newest segment is scanned and a torn tail (bytes after the last
 // frame that verifies, e.g. a frame cut short by a crash) is copied to the
-// quarantine folder, truncated and counted. Frames that verify are never
+// quarantine folder, truncated and counted; zeros that end the file (the
+// unused end of a recycled segment; at least a frame header's length of
+// them, fewer count as part of the tail) are truncated, not counted or kept. Frames that verify are never
 // truncated. Readers verify every frame's CRC; a bad frame (a wrong CRC, or
 // a length out of bounds or running past the segment's end) is skipped up to
 // the next frame start whose length is in bounds and whose CRC verifies, and

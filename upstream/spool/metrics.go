@@ -24,6 +24,7 @@ type metrics struct {
 	readsMemory    prometheus.Counter
 	readsDisk      prometheus.Counter
 	gathers        prometheus.Counter
+	recycled       prometheus.Counter
 	all            []prometheus.Collector
 	reg            prometheus.Registerer
 }
@@ -55,6 +56,7 @@ func newMetrics(s *Spool, names []string) metrics {
 		corruptBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "corrupt_bytes_total",
 			Help: "Bytes of damaged spool frames skipped while reading, by destination (torn tails cut at start are in spool_torn_bytes_total)."}, []string{"destination"}),
 		gathers:     counter("spool_gathers_total", "Group writes whose leader waited spool.gather_window for more appends."),
+		recycled:    counter("spool_recycled_segments_total", "Delivered spool segments overwritten with zeros and kept as the next segment's file instead of being deleted (process durability)."),
 		quarantined: counter("spool_quarantined_files_total", "Damaged spool segments, and damaged tails cut off at start, kept in the spool's quarantine folder instead of being deleted."),
 	}
 	reads := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "spool_reads_total",
@@ -76,7 +78,7 @@ func newMetrics(s *Spool, names []string) metrics {
 	maxBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_max_bytes",
 		Help: "Configured spool size cap."}, func() float64 { return float64(s.opts.MaxBytes) })
 	m.all = []prometheus.Collector{m.records, m.bytes, m.writes, m.fsyncs, m.tornBytes,
-		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, m.gathers, reads, size, segs, maxBytes}
+		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, m.gathers, m.recycled, reads, size, segs, maxBytes}
 	return m
 }
 

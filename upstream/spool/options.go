@@ -54,7 +54,7 @@ func (p FullPolicy) String() string {
 // Defaults applied by Open to zero Options fields.
 const (
 	DefaultMaxBytes          = 1 << 30
-	DefaultMaxSegmentBytes   = 64 << 20
+	DefaultMaxSegmentBytes   = 8 << 20
 	DefaultMaxRecordBytes    = 1 << 20
 	DefaultBufferBytes       = 4 << 20
 	DefaultBlockTimeout      = time.Second
@@ -80,8 +80,8 @@ type Options struct {
 	MaxBytes int64
 
 	// SegmentBytes is the size at which a new segment file is started.
-	// Space is freed a whole segment at a time. Default MaxBytes/8, at
-	// most 64 MiB.
+	// Space is freed (or, in process durability, the file recycled) a
+	// whole segment at a time. Default MaxBytes/8, at most 8 MiB.
 	SegmentBytes int64
 
 	// MaxRecordBytes is the longest record Append accepts (default 1 MiB,

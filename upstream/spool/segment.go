@@ -63,6 +63,10 @@ type scanResult struct {
 	damaged   int   // damaged regions skipped (not counting the tail)
 	headerBad bool  // the header is missing or damaged (its frames are still scanned)
 	oldestMS  int64 // time of the first valid frame, 0 if none
+	// dataEnd is where the zeros that end the file begin (size if it
+	// ends with fewer zeros than a frame header): the unused end of a
+	// recycled segment, which a crash left uncut, holds zeros only.
+	dataEnd int64
 }
 
 // scanSegment reads a whole segment from r (size bytes) and checks every
@@ -79,6 +83,16 @@ func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
 	if _, err := r.ReadAt(buf, 0); err != nil && err != io.EOF {
 		return res, err
 	}
+	dataEnd := len(buf)
+	for dataEnd > 0 && buf[dataEnd-1] == 0 {
+		dataEnd--
+	}
+	if len(buf)-dataEnd < frameHeaderLen {
+		// Too few zeros to tell from the end of a torn frame: they
+		// are part of the tail.
+		dataEnd = len(buf)
+	}
+	res.dataEnd = int64(dataEnd)
 	_, hlen, st := parseSegmentHeader(buf)
 	if st != frameOK {
 		// Never give up on the frames: they carry their own checksums.
@@ -104,7 +118,10 @@ func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
 			res.validEnd = int64(pos)
 			continue
 		}
-		next := resync(buf, pos+1)
+		if pos >= dataEnd {
+			break // zeros to the end: no frame starts there (its length would be 0)
+		}
+		next := resync(buf[:dataEnd], pos+1)
 		if next < 0 {
 			break // damaged or torn tail: everything after validEnd
 		}

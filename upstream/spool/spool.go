@@ -49,7 +49,11 @@ type Spool struct {
 	cur     *os.File
 	curBase uint64
 	curSize int64
-	curBad  bool // a write to cur failed, or there is no cur: start a new segment first
+	// curFileSize is cur's size on disk: more than curSize when cur is a
+	// recycled segment, whose zeros past curSize are cut when the
+	// segment is left (endSegment).
+	curFileSize int64
+	curBad      bool // a write to cur failed, or there is no cur: start a new segment first
 
 	// The reserve file (see reserveName), written ahead of need by the
 	// background goroutine. resMu is only tried by the flush leader: if
@@ -58,6 +62,9 @@ type Spool struct {
 	resMu      sync.Mutex
 	reserveOK  bool  // the reserve file holds this run's header
 	reserveErr error // the last reserve could not be written: the disk is full
+	// reserveSize is the reserve file's size when reserveOK: the header
+	// alone, or a recycled segment's size (zeros after the header).
+	reserveSize int64
 
 	// Background work off the request path (see background): deleting
 	// delivered segments, writing the next reserve, syncing the directory
@@ -224,7 +231,8 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 	}
 	if res.validEnd == 0 {
 		f.Close()
-		if g.size == 0 {
+		if res.dataEnd == 0 {
+			// Empty, or zeros alone: nothing to keep.
 			if err := os.Remove(path); err != nil {
 				return false, fmt.Errorf("spool: cannot remove empty segment: %w", err)
 			}
@@ -246,11 +254,16 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 	if res.validEnd == g.size {
 		return true, nil
 	}
-	s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
-		"size", g.size, "valid", res.validEnd, "records", res.records)
-	s.m.tornBytes.Add(float64(g.size - res.validEnd))
-	if err := s.quarantineTail(f, g, res.validEnd); err != nil {
-		return false, err
+	// Zeros after the frames are the unused end of a recycled segment,
+	// not damage: they are cut without a word. Anything else up to them
+	// is a torn write.
+	if res.validEnd < res.dataEnd {
+		s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
+			"size", g.size, "valid", res.validEnd, "records", res.records)
+		s.m.tornBytes.Add(float64(res.dataEnd - res.validEnd))
+		if err := s.quarantineTail(f, g.base, res.validEnd, res.dataEnd); err != nil {
+			return false, err
+		}
 	}
 	if err := f.Truncate(res.validEnd); err != nil {
 		return false, fmt.Errorf("spool: cannot truncate %q: %w", path, err)
@@ -279,14 +292,15 @@ func (s *Spool) quarantine(name, path string) error {
 	return syncDir(qdir)
 }
 
-// quarantineTail copies the bytes of f after validEnd to the quarantine
-// folder before they are cut, unless they are a torn frame header (less
-// than a frame header: nothing worth keeping).
-func (s *Spool) quarantineTail(f *os.File, g *segment, validEnd int64) error {
-	if g.size-validEnd < frameHeaderLen {
+// quarantineTail copies the bytes of f from validEnd to end (where the
+// zeros of a recycled segment's unused end begin, or the file's size) to
+// the quarantine folder before they are cut, unless they are a torn frame
+// header (less than a frame header: nothing worth keeping).
+func (s *Spool) quarantineTail(f *os.File, base uint64, validEnd, end int64) error {
+	if end-validEnd < frameHeaderLen {
 		return nil
 	}
-	tail := make([]byte, g.size-validEnd)
+	tail := make([]byte, end-validEnd)
 	if _, err := f.ReadAt(tail, validEnd); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("spool: cannot read the tail of %q: %w", f.Name(), err)
 	}
@@ -294,7 +308,7 @@ func (s *Spool) quarantineTail(f *os.File, g *segment, validEnd int64) error {
 	if err := os.MkdirAll(qdir, 0o700); err != nil {
 		return diskError("create quarantine folder", err)
 	}
-	name := fmt.Sprintf("%s.tail-%d", segmentName(g.base), validEnd)
+	name := fmt.Sprintf("%s.tail-%d", segmentName(base), validEnd)
 	if err := os.WriteFile(filepath.Join(qdir, name), tail, 0o600); err != nil {
 		return diskError("write quarantined tail", err)
 	}
@@ -332,10 +346,12 @@ func (s *Spool) checkWrite(n int) error {
 // that the flush leader, which holds up every append, only renames a file
 // prepared ahead of need. If it fails, the current segment stays in use.
 func (s *Spool) createSegment(inline bool) error {
+	s.endSegment()
 	base := s.curBase + uint64(s.curSize)
 	path := segmentPath(s.dir, base)
-	f := s.takeReserve(path, inline)
+	f, fileSize := s.takeReserve(path, inline)
 	if f == nil {
+		fileSize = int64(len(s.header))
 		var err error
 		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err != nil {
@@ -376,7 +392,7 @@ func (s *Spool) createSegment(inline bool) error {
 		// synced by writeGroup before it asked for a new segment).
 		s.cur.Close()
 	}
-	s.cur, s.curBase, s.curSize = f, base, int64(len(s.header))
+	s.cur, s.curBase, s.curSize, s.curFileSize = f, base, int64(len(s.header)), fileSize
 	s.segMu.Lock()
 	s.segs = append(s.segs, segment{base: base, size: s.curSize})
 	s.hasActive = true
@@ -394,37 +410,63 @@ func (s *Spool) createSegment(inline bool) error {
 }
 
 // takeReserve renames the reserve file to path and opens it for writing,
-// if it holds exactly this run's header; nil otherwise. Unless inline, it
-// returns nil at once when the background goroutine is writing the reserve.
-func (s *Spool) takeReserve(path string, inline bool) *os.File {
+// if it holds exactly this run's header (and, recycled, zeros after it),
+// and returns it with its size; nil otherwise. Unless inline, it returns
+// nil at once when the background goroutine is writing the reserve.
+func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 	if inline {
 		s.resMu.Lock()
 	} else if !s.resMu.TryLock() {
-		return nil
+		return nil, 0
 	}
 	defer s.resMu.Unlock()
 	rpath := filepath.Join(s.dir, reserveName)
 	if !s.reserveOK {
-		// Not written by this run (an older run's, or none): check it.
+		// Not written by this run (an older run's, or none): check it. An
+		// older run's recycled reserve is not read back, only removed.
+		fi, err := os.Stat(rpath)
+		if err != nil {
+			return nil, 0
+		}
+		if fi.Size() != int64(len(s.header)) {
+			os.Remove(rpath)
+			return nil, 0
+		}
 		b, err := os.ReadFile(rpath)
 		if err != nil {
-			return nil
+			return nil, 0
 		}
 		if !bytes.Equal(b, s.header) {
 			os.Remove(rpath) // an older run's names
-			return nil
+			return nil, 0
 		}
+		s.reserveSize = int64(len(b))
 	}
 	s.reserveOK = false
 	if err := os.Rename(rpath, path); err != nil {
-		return nil
+		return nil, 0
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		os.Remove(path)
-		return nil
+		return nil, 0
 	}
-	return f
+	return f, s.reserveSize
+}
+
+// endSegment cuts the zeros a recycled segment holds past its frames
+// before the segment is left, so that a segment other than the newest
+// always ends with its last frame (the newest is repaired by Open). A
+// failed cut leaves zeros that readers count as damage; the spool goes on.
+func (s *Spool) endSegment() {
+	if s.cur == nil || s.curFileSize <= s.curSize {
+		return
+	}
+	if err := s.cur.Truncate(s.curSize); err != nil {
+		s.opts.Logger.Warn("spool: cannot cut the unused end of a recycled segment", "err", err)
+		return
+	}
+	s.curFileSize = s.curSize
 }
 
 // writeReserve writes the reserve file unless this run's is in place, and
@@ -469,6 +511,7 @@ func (s *Spool) makeReserve() error {
 		os.Remove(tmp)
 		return diskError("write segment reserve", err)
 	}
+	s.reserveSize = int64(len(s.header))
 	return nil
 }
 
@@ -796,12 +839,15 @@ func (s *Spool) writeFrames(buf []byte) error {
 		if err != nil {
 			// Best effort: drop a partial write so the segment ends on a
 			// frame boundary. Readers and the next Open check anyway.
-			s.cur.Truncate(s.curSize)
+			if s.cur.Truncate(s.curSize) == nil {
+				s.curFileSize = s.curSize
+			}
 			s.curBad = true
 			return diskError("write", err)
 		}
 		s.tail.put(s.curBase+uint64(s.curSize), buf[:n])
 		s.curSize += int64(n)
+		s.curFileSize = max(s.curFileSize, s.curSize)
 		s.diskBytes.Add(int64(n))
 		s.segMu.Lock()
 		s.segs[len(s.segs)-1].size = s.curSize
@@ -922,6 +968,7 @@ func (s *Spool) closeFiles() error {
 	s.freeDoomed(func() {})
 	s.syncDirIfDirty()
 	if s.cur != nil {
+		s.endSegment()
 		if s.fsync {
 			errs = append(errs, s.cur.Sync())
 		}
