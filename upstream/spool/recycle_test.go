@@ -302,3 +302,26 @@ func TestOlderRecycledReserveRemoved(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 }
+
+// TestScanZeroEnd: zeros ending a segment mark its unused end when there
+// are at least a frame header's length of them; fewer are part of the
+// tail (the end of a torn frame can be zeros).
+func TestScanZeroEnd(t *testing.T) {
+	seg := appendFrame(appendSegmentHeader(nil, []string{"a"}), rec(1), 1, 1700000000000)
+	for _, c := range []struct{ zeros, wantDataEnd int }{
+		{0, len(seg)},
+		{frameHeaderLen - 1, len(seg) + frameHeaderLen - 1},
+		{frameHeaderLen, len(seg)},
+		{4096, len(seg)},
+	} {
+		b := append(bytes.Clone(seg), make([]byte, c.zeros)...)
+		res, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.validEnd != int64(len(seg)) || res.records != 1 || res.dataEnd != int64(c.wantDataEnd) {
+			t.Errorf("%d zeros: valid end %d, records %d, data end %d; want %d, 1, %d",
+				c.zeros, res.validEnd, res.records, res.dataEnd, len(seg), c.wantDataEnd)
+		}
+	}
+}
