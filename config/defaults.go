@@ -21,6 +21,13 @@ const (
 	defaultV4Prefix = 24
 )
 
+// Spool segment sizes by durability (see Spool.SegmentBytes): small where
+// delivered segments are recycled, so that their pages stay cached.
+const (
+	ProcessSegmentBytes ByteSize = 8 << 20
+	FsyncSegmentBytes   ByteSize = 64 << 20
+)
+
 func builtin() Config {
 	return Config{
 		Server: Server{
@@ -133,7 +140,7 @@ func builtin() Config {
 			LegalBasis: map[string]string{}, Recipients: map[string]Recipient{}},
 		Spool: Spool{
 			MaxBytes:      1 << 30,
-			SegmentBytes:  8 << 20,
+			SegmentBytes:  ProcessSegmentBytes,
 			Durability:    DurabilityProcess,
 			FsyncMaxDelay: Duration(5 * time.Millisecond),
 			WhenFull:      WhenFullShed,

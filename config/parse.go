@@ -100,6 +100,11 @@ func Parse(name string, data []byte) (*Config, error) {
 	if !w.idx.has("spool.pixel_when_full") {
 		c.Spool.PixelWhenFull = c.Spool.WhenFull // its documented default
 	}
+	if !w.idx.has("spool.segment_bytes") && c.Spool.Durability == DurabilityFsync {
+		// Its documented default: fsync durability does not recycle
+		// segments, and syncs the directory once per segment.
+		c.Spool.SegmentBytes = FsyncSegmentBytes
+	}
 
 	v := &validator{file: name, idx: &w.idx}
 	v.validate(c)

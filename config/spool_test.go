@@ -27,3 +27,26 @@ func TestPixelWhenFull(t *testing.T) {
 		t.Fatalf("block_timeout with nothing blocking: %v", err)
 	}
 }
+
+// TestSegmentBytesByDurability: segment_bytes defaults to 8MiB in process
+// durability and to 64MiB in fsync; a value in the file is taken as
+// written in either.
+func TestSegmentBytesByDurability(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		want ByteSize
+	}{
+		{"spool:\n  durability: process\n", ProcessSegmentBytes},
+		{"spool:\n  durability: fsync\n", FsyncSegmentBytes},
+		{"spool:\n  durability: fsync\n  segment_bytes: 8MiB\n", 8 << 20},
+		{"spool:\n  segment_bytes: 16MiB\n", 16 << 20},
+	} {
+		c0, err := Parse("t.yaml", []byte(c.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		if c0.Spool.SegmentBytes != c.want {
+			t.Errorf("%q: segment_bytes %v, want %v", c.yaml, c0.Spool.SegmentBytes, c.want)
+		}
+	}
+}

@@ -532,7 +532,7 @@ func (r *Report) retention(d *doc) {
 	items := []inline{
 		line("Only anonymized records are stored; the raw request is held in memory only while it is processed and is never written, logged or used in a metric label."),
 		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
-			". A record stays there until every destination that should receive it has acknowledged it; a segment file is deleted once all destinations have passed it. While a destination is unreachable its records accumulate, and are retried until delivered."),
+			". A record stays there until every destination that should receive it has acknowledged it; a segment file is deleted once all destinations have passed it, or, with durability process, overwritten with zeros and reused for new records. While a destination is unreachable its records accumulate, and are retried until delivered."),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),

@@ -24,7 +24,7 @@ func (s *Spool) background() {
 		case <-s.kick:
 		}
 		s.trim()
-		s.freeDoomed(yield.Core)
+		s.freeDoomed(yield.Core, true)
 		s.resMu.Lock()
 		s.writeReserve()
 		s.resMu.Unlock()
@@ -109,8 +109,10 @@ func retireSegment(path string) (string, error) {
 
 // freeDoomed frees the retired segments waiting, calling between after
 // each step (the background goroutine pauses there for the requests;
-// Close, with no requests left, does not).
-func (s *Spool) freeDoomed(between func()) {
+// Close, with no requests left, does not). With recycle, the last one
+// waiting may be recycled instead (the others are freed first, so that a
+// short disk gets their space back at once); Close does not recycle.
+func (s *Spool) freeDoomed(between func(), recycle bool) {
 	for {
 		s.doomedMu.Lock()
 		if len(s.doomed) == 0 {
@@ -119,8 +121,9 @@ func (s *Spool) freeDoomed(between func()) {
 		}
 		d := s.doomed[0]
 		s.doomed = s.doomed[1:]
+		last := len(s.doomed) == 0
 		s.doomedMu.Unlock()
-		if s.recycle(d, between) {
+		if recycle && last && s.recycle(d, between) {
 			continue
 		}
 		if s.opts.slowOp != nil {
@@ -160,43 +163,54 @@ func removeDeleted(dir string) {
 	}
 }
 
-// recycle makes the delivered segment d the reserve, zeros and all, when
-// process durability lets it and the reserve is not a recycled segment
-// already; it reports whether it did. The next segment then overwrites
-// pages the kernel has cached instead of taking new ones and freeing them
-// again once delivered: on the loadgen mix, the spool's writes cost 0.56-0.73
-// instead of 1.01-1.24 us per request, freeing delivered segments 0.16-0.19
-// and the zeros 0.31-0.34 (perf, three runs each; see README).
+// recycle makes the delivered segment d the reserve, zeros and all, and
+// reports whether it did. The next segment then overwrites pages the
+// kernel has cached instead of taking new ones and freeing them again
+// once delivered (see the README's benchmark notes for what it saves).
 //
 // Every byte of d is overwritten with zeros, in steps of removeStep
-// calling between after each, before its header is written and it is
-// renamed: a crash can then never show a delivered record as a new one,
-// and nothing delivered stays on disk. The zeros past the frames are cut
-// when the segment is left, or by Open after a crash. Not in fsync
-// durability, where a power loss could bring back pages the zeros had not
-// reached the disk in; nor when the spool is within two segments of
-// MaxBytes, where d's space should go back to the disk.
+// calling between after each, then its first bytes with this run's
+// recycled header, before it is renamed: a crash of the process can then
+// never show a delivered record as a new one, and a segment left behind
+// has zeros, not records, past its frames (cut when the segment is left,
+// or by Open after a crash). It does nothing, and d is freed instead:
+//   - in fsync durability, where a power loss could bring back pages the
+//     zeros had not yet reached the disk in (in process durability a
+//     power loss may do so: delivered records can then be delivered
+//     again, as the documentation of Durability says of cursors);
+//   - while the disk fails or the reserve could not be written, so that
+//     the space goes back to the disk;
+//   - within three segments of MaxBytes, where the reserve and the unused
+//     end of the segment being written would take the space of records;
+//   - when the reserve is a recycled segment already, or d's file is
+//     larger than two segments.
 func (s *Spool) recycle(d doomedFile, between func()) bool {
-	if s.fsync || d.size < int64(len(s.header)) || d.size > 2*s.opts.SegmentBytes ||
-		s.diskBytes.Load()+2*s.opts.SegmentBytes > s.opts.MaxBytes {
+	if s.fsync || s.diskTrouble.Load() || s.diskBytes.Load()+3*s.opts.SegmentBytes > s.opts.MaxBytes {
 		return false
 	}
 	s.resMu.Lock()
-	recycled := s.reserveOK && s.reserveSize > int64(len(s.header))
+	skip := s.reserveErr != nil || s.reserveOK && s.reserveSize > int64(len(s.header))
 	s.resMu.Unlock()
-	if recycled {
+	if skip {
 		return false
-	}
-	if s.opts.slowOp != nil {
-		s.opts.slowOp("recycle")
 	}
 	f, err := os.OpenFile(d.path, os.O_WRONLY, 0)
 	if err != nil {
 		return false
 	}
-	err = zeroInSteps(f, d.size, removeStep, between)
+	// The file's own size, not the segment's recorded one: a write that
+	// failed and could not be cut may have left bytes past it.
+	fi, err := f.Stat()
+	if err != nil || fi.Size() <= int64(len(s.recycledHeader)) || fi.Size() > 2*s.opts.SegmentBytes {
+		f.Close()
+		return false
+	}
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("recycle")
+	}
+	err = zeroInSteps(f, fi.Size(), removeStep, between)
 	if err == nil {
-		_, err = f.WriteAt(s.header, 0)
+		_, err = f.WriteAt(s.recycledHeader, 0)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -209,7 +223,7 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	if err := os.Rename(d.path, filepath.Join(s.dir, reserveName)); err != nil {
 		return false
 	}
-	s.reserveOK, s.reserveErr, s.reserveSize = true, nil, d.size
+	s.reserveOK, s.reserveErr, s.reserveSize = true, nil, fi.Size()
 	s.m.recycled.Inc()
 	return true
 }

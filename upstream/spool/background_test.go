@@ -60,11 +60,17 @@ func fillAndDrainFirstSegment(t *testing.T, s *Spool) int {
 }
 
 // slowSegmentWork is what the background goroutine does with a delivered
-// segment, by durability: fsync deletes it, process recycles it (zeros).
+// segment: fsync durability deletes it; process durability recycles it
+// (zeros), or deletes it within three segments of MaxBytes.
 var slowSegmentWork = []struct {
-	op         string
+	name, op   string
 	durability Durability
-}{{"remove", DurabilityFsync}, {"recycle", DurabilityProcess}}
+	maxBytes   int64
+}{
+	{"fsync", "remove", DurabilityFsync, 0},
+	{"process", "recycle", DurabilityProcess, 0},
+	{"process-near-max", "remove", DurabilityProcess, 16 << 10},
+}
 
 // TestAppendDoesNotDeleteSegments: the Append that starts a new segment
 // never deletes (or recycles) the delivered one itself (17-21 ms for 64
@@ -72,15 +78,16 @@ var slowSegmentWork = []struct {
 // while appends go on.
 func TestAppendDoesNotDeleteSegments(t *testing.T) {
 	for _, c := range slowSegmentWork {
-		t.Run(c.op, func(t *testing.T) { testAppendDoesNotDeleteSegments(t, c.op, c.durability) })
+		t.Run(c.name, func(t *testing.T) { testAppendDoesNotDeleteSegments(t, c.op, c.durability, c.maxBytes) })
 	}
 }
 
-func testAppendDoesNotDeleteSegments(t *testing.T, op string, d Durability) {
+func testAppendDoesNotDeleteSegments(t *testing.T, op string, d Durability, maxBytes int64) {
 	hook, started, release := blockSlow(op)
 	defer release()
 	dir := t.TempDir()
-	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: d, slowOp: hook})
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, MaxBytes: maxBytes,
+		Durability: d, slowOp: hook})
 	// Fill the first segment to the last frame that fits, deliver it all,
 	// then append: that Append starts the second segment, and the first
 	// is due for deletion.
@@ -120,15 +127,16 @@ func testAppendDoesNotDeleteSegments(t *testing.T, op string, d Durability) {
 // to the background goroutine: a shipper never waits for that.
 func TestCommitDoesNotFreeSegments(t *testing.T) {
 	for _, c := range slowSegmentWork {
-		t.Run(c.op, func(t *testing.T) { testCommitDoesNotFreeSegments(t, c.op, c.durability) })
+		t.Run(c.name, func(t *testing.T) { testCommitDoesNotFreeSegments(t, c.op, c.durability, c.maxBytes) })
 	}
 }
 
-func testCommitDoesNotFreeSegments(t *testing.T, op string, d Durability) {
+func testCommitDoesNotFreeSegments(t *testing.T, op string, d Durability, maxBytes int64) {
 	hook, started, release := blockSlow(op)
 	defer release()
 	dir := t.TempDir()
-	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: d, slowOp: hook})
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, MaxBytes: maxBytes,
+		Durability: d, slowOp: hook})
 	n := fillAndDrainFirstSegment(t, s)
 	if err := s.Append(rec(n), 1); err != nil { // starts the second segment
 		t.Fatal(err)

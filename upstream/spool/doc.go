@@ -42,18 +42,22 @@
 // in 1 MiB steps and removed, outside any lock), and syncs the directory
 // after a segment was created in process durability.
 //
-// In process durability a delivered segment is recycled instead of deleted
-// while the reserve is not one already and the spool is not within two
-// segments of MaxBytes: overwritten with zeros (in 1 MiB steps, pausing for
-// the requests between them), given this run's header, and renamed to the
+// In process durability the newest delivered segment is recycled instead of
+// deleted, unless the reserve is a recycled segment already, the disk
+// fails, or the spool is within three segments of MaxBytes: it is
+// overwritten with zeros (in 1 MiB steps, pausing for the requests between
+// them), given this run's recycled header ("BGSPOOLR") and renamed to the
 // reserve. The next segment then writes into pages the kernel has cached
 // rather than taking new ones and freeing them once delivered, which costs
 // more (see the README's benchmark notes); segments are small by default
-// (8 MiB) so that the reused pages stay cached. The zeros past the last
-// frame are cut when the segment is left and, after a crash, by Open; a
-// delivered record is never read again, since every byte of it was
-// overwritten before the file was reused. Not in fsync durability, where a
-// power loss could bring back pages whose zeros had not reached the disk.
+// (8 MiB in process durability) so that the reused pages stay cached. The
+// zeros past the last frame are cut when the segment is left and, after a
+// crash, by Open. After a crash of the process no delivered record can be
+// read again, since every byte of it was overwritten before the file was
+// reused; after a power loss, pages the zeros had not yet reached on disk
+// can come back, and their records be delivered again (process durability
+// does not survive a power loss; delivery is at least once). Not in fsync
+// durability, which is meant to survive one. Close frees, never recycles.
 //
 // # Reading
 //
@@ -69,6 +73,7 @@
 // byte, as 20 decimal digits plus ".seg", and holds:
 //
 //	header: "BGSPOOL1" | u32 n | u32 CRC32C(bytes 0..11 and names) | names (n bytes, '\n'-separated)
+//	        (a recycled segment: "BGSPOOLR", and zeros may follow its last frame)
 //	frames: u32 len | u32 CRC32C(len, route, time, record) | u64 route | i64 unix ms | record (len bytes)
 //
 // All integers are little-endian. The time is the clock's (Options.Clock) when
@@ -82,15 +87,17 @@
 // "CUR1"). It is written after the destination acknowledged the records
 // before it, without fsync: a stale cursor only re-sends records (delivery is
 // at least once); the stream never reuses an offset, so a cursor can never
-// skip records written later. A segment is deleted (and the directory fsynced)
-// once every destination's cursor has passed it.
+// skip records written later. A segment is deleted or recycled (and the
+// directory fsynced) once every destination's cursor has passed it.
 //
 // # Full disk
 //
-// next-segment.reserve holds the next segment's header, written in advance.
-// When every destination has passed the end of the segment being written
-// while the disk fails (or the spool is at MaxBytes), that segment is rolled
-// into the reserve (a rename, which needs no new space) and deleted. Open on
+// next-segment.reserve holds the next segment's header, written in advance
+// (or is a recycled segment). When every destination has passed the end of
+// the segment being written while the disk fails (or the spool is at
+// MaxBytes), that segment is rolled into the reserve (a rename, which needs
+// no new space) and deleted: a failing disk gets delivered segments' space
+// back, they are not recycled. Open on
 // a full disk uses the reserve too; without one it opens without a segment
 // to write: Appends fail with a *DiskError while the readers drain what is
 // spooled, until a write works. Err retries the disk by itself once
@@ -100,10 +107,9 @@
 //
 // On Open the newest segment is scanned and a torn tail (bytes after the last
 // frame that verifies, e.g. a frame cut short by a crash) is copied to the
-// quarantine folder, truncated and counted; zeros that end the file (the
-// unused end of a recycled segment; at least a frame header's length of
-// them, fewer count as part of the tail) are truncated, not counted or kept. Frames that verify are never
-// truncated. Readers verify every frame's CRC; a bad frame (a wrong CRC, or
+// quarantine folder, truncated and counted; in a recycled segment, the zeros
+// that end the file (its unused end) are truncated, not counted or kept.
+// Frames that verify are never truncated. Readers verify every frame's CRC; a bad frame (a wrong CRC, or
 // a length out of bounds or running past the segment's end) is skipped up to
 // the next frame start whose length is in bounds and whose CRC verifies, and
 // its bytes are counted exactly. A damaged segment header costs no frame: if

@@ -25,7 +25,11 @@ const (
 	// Anything longer is damage.
 	hardMaxRecord = 16 << 20
 
-	segMagic        = "BGSPOOL1"
+	segMagic = "BGSPOOL1"
+	// recycledMagic starts the header of a recycled segment: a delivered
+	// segment overwritten with zeros and reused, whose unused end holds
+	// zeros (see Spool.recycle). Frames are the same.
+	recycledMagic   = "BGSPOOLR"
 	segHeaderFixed  = 16 // magic(8) + n(4) + crc(4)
 	maxSegNamesLen  = 64 * 65
 	cursorFileLen   = 16
@@ -115,8 +119,17 @@ func decodeFrame(b []byte, verify bool) (frame, frameStatus) {
 
 // appendSegmentHeader appends a segment header naming the destinations.
 func appendSegmentHeader(dst []byte, names []string) []byte {
+	return appendHeaderWithMagic(dst, segMagic, names)
+}
+
+// appendRecycledHeader appends the header of a recycled segment.
+func appendRecycledHeader(dst []byte, names []string) []byte {
+	return appendHeaderWithMagic(dst, recycledMagic, names)
+}
+
+func appendHeaderWithMagic(dst []byte, magic string, names []string) []byte {
 	n := len(dst)
-	dst = append(dst, segMagic...)
+	dst = append(dst, magic...)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 	start := len(dst)
 	for i, name := range names {
@@ -133,14 +146,14 @@ func appendSegmentHeader(dst []byte, names []string) []byte {
 	return dst
 }
 
-// parseSegmentHeader decodes the header at the start of b. It returns the
-// header's length and the '\n'-separated names blob (pointing into b), or
-// frameShort / frameBad.
+// parseSegmentHeader decodes the header at the start of b, of a segment or
+// of a recycled one. It returns the header's length and the '\n'-separated
+// names blob (pointing into b), or frameShort / frameBad.
 func parseSegmentHeader(b []byte) (names []byte, size int, st frameStatus) {
 	if len(b) < segHeaderFixed {
 		return nil, 0, frameShort
 	}
-	if string(b[:8]) != segMagic {
+	if string(b[:8]) != segMagic && string(b[:8]) != recycledMagic {
 		return nil, 0, frameBad
 	}
 	n := binary.LittleEndian.Uint32(b[8:])
@@ -160,24 +173,27 @@ func parseSegmentHeader(b []byte) (names []byte, size int, st frameStatus) {
 }
 
 // salvageSegmentHeader reads a segment header whose magic alone is
-// damaged: the checksum verifies once the magic is restored. ok is false
-// when the names cannot be trusted.
-func salvageSegmentHeader(b []byte) (names []byte, size int, ok bool) {
+// damaged: the checksum verifies once the magic is restored (either
+// magic). ok is false when the names cannot be trusted; recycled says
+// which magic verified.
+func salvageSegmentHeader(b []byte) (names []byte, size int, recycled, ok bool) {
 	if len(b) < segHeaderFixed {
-		return nil, 0, false
+		return nil, 0, false, false
 	}
 	n := binary.LittleEndian.Uint32(b[8:])
 	if n > maxSegNamesLen || segHeaderFixed+int(n) > len(b) {
-		return nil, 0, false
+		return nil, 0, false, false
 	}
 	size = segHeaderFixed + int(n)
-	c := crc32.Update(0, castagnoli, []byte(segMagic))
-	c = crc32.Update(c, castagnoli, b[8:12])
-	c = crc32.Update(c, castagnoli, b[segHeaderFixed:size])
-	if c != binary.LittleEndian.Uint32(b[12:]) {
-		return nil, 0, false
+	for _, magic := range [...]string{segMagic, recycledMagic} {
+		c := crc32.Update(0, castagnoli, []byte(magic))
+		c = crc32.Update(c, castagnoli, b[8:12])
+		c = crc32.Update(c, castagnoli, b[segHeaderFixed:size])
+		if c == binary.LittleEndian.Uint32(b[12:]) {
+			return b[segHeaderFixed:size], size, magic == recycledMagic, true
+		}
 	}
-	return b[segHeaderFixed:size], size, true
+	return nil, 0, false, false
 }
 
 // nameIndex returns the position of name in a '\n'-separated names blob, or -1.

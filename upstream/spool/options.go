@@ -54,7 +54,8 @@ func (p FullPolicy) String() string {
 // Defaults applied by Open to zero Options fields.
 const (
 	DefaultMaxBytes          = 1 << 30
-	DefaultMaxSegmentBytes   = 8 << 20
+	DefaultMaxSegmentBytes   = 8 << 20  // process durability, where segments are recycled
+	DefaultFsyncSegmentBytes = 64 << 20 // fsync durability: one directory fsync per segment
 	DefaultMaxRecordBytes    = 1 << 20
 	DefaultBufferBytes       = 4 << 20
 	DefaultBlockTimeout      = time.Second
@@ -75,13 +76,17 @@ type Options struct {
 	// [A-Za-z0-9_-]: they become file names.
 	Destinations []string
 
-	// MaxBytes caps the bytes on disk plus the bytes waiting to be
-	// written. Default 1 GiB.
+	// MaxBytes caps the bytes of records on disk plus the bytes waiting
+	// to be written. In process durability the files can hold up to two
+	// segments more: a recycled reserve and the unused end of the segment
+	// being written (recycling stops within three segments of MaxBytes).
+	// Default 1 GiB.
 	MaxBytes int64
 
 	// SegmentBytes is the size at which a new segment file is started.
 	// Space is freed (or, in process durability, the file recycled) a
-	// whole segment at a time. Default MaxBytes/8, at most 8 MiB.
+	// whole segment at a time. Default MaxBytes/8, at most 8 MiB in
+	// process durability and 64 MiB in fsync durability.
 	SegmentBytes int64
 
 	// MaxRecordBytes is the longest record Append accepts (default 1 MiB,
@@ -149,8 +154,8 @@ type Options struct {
 
 	// slowOp, if set, is called before the slow file operations that
 	// must stay off the request path: "remove" (deleting a delivered
-	// segment) and "reserve" (writing the next segment's reserve).
-	// Tests block in it.
+	// segment), "recycle" (zeroing one to reuse it) and "reserve"
+	// (writing the next segment's reserve). Tests block in it.
 	slowOp func(op string)
 }
 
@@ -177,6 +182,9 @@ func resolve(o *Options) error {
 	}
 	if o.SegmentBytes <= 0 {
 		o.SegmentBytes = min(o.MaxBytes/8, DefaultMaxSegmentBytes)
+		if o.Durability == DurabilityFsync {
+			o.SegmentBytes = min(o.MaxBytes/8, DefaultFsyncSegmentBytes)
+		}
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = DefaultMaxRecordBytes

@@ -317,7 +317,7 @@ func (r *Reader) readHeader() error {
 	// (the same unless the destinations changed since the segment was
 	// written). The segment goes to quarantine once passed.
 	r.s.markDamaged(r.segBase)
-	names, size, ok := salvageSegmentHeader(b)
+	names, size, _, ok := salvageSegmentHeader(b)
 	if ok {
 		r.bit = nameIndex(names, r.name)
 	} else {

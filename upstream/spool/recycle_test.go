@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -116,7 +118,7 @@ func TestRecycledSegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int64(len(reserve)) <= int64(len(s.header)) || !bytes.Equal(reserve[:len(s.header)], s.header) {
+	if int64(len(reserve)) <= int64(len(s.header)) || !bytes.Equal(reserve[:len(s.header)], s.recycledHeader) {
 		t.Fatalf("reserve of %d bytes is not a recycled segment with this run's header", len(reserve))
 	}
 	if i := bytes.IndexFunc(reserve[len(s.header):], func(r rune) bool { return r != 0 }); i >= 0 {
@@ -239,12 +241,19 @@ func TestRecycledSegmentTornTail(t *testing.T) {
 
 // TestNoRecycling: delivered segments are deleted, not recycled, in fsync
 // durability (a power loss could bring back what the zeros had not yet
-// overwritten on disk) and when the spool is within two segments of
-// MaxBytes (the space goes back to the disk).
+// overwritten on disk), when the spool is within three segments of
+// MaxBytes and while the disk fails (the space goes back to the disk).
 func TestNoRecycling(t *testing.T) {
+	var full atomic.Bool
 	for name, o := range map[string]Options{
 		"fsync":    {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: DurabilityFsync},
 		"maxbytes": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, MaxBytes: 16 << 10},
+		"diskfull": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, writeCheck: func(int64) error {
+			if full.Load() {
+				return syscall.ENOSPC
+			}
+			return nil
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -254,21 +263,32 @@ func TestNoRecycling(t *testing.T) {
 			if err := s.Append(rec(n), 1); err != nil {
 				t.Fatal(err)
 			}
+			if name == "diskfull" {
+				full.Store(true)
+				if err := s.Append(rec(n+1), 1); err == nil {
+					t.Fatal("Append on a full disk worked")
+				}
+			}
 			deliverAll(t, s)
 			first := segmentPath(dir, 0)
+			reserve := filepath.Join(dir, reserveName)
 			if err := waitUntil(10*time.Second, func() error {
 				if _, err := os.Stat(first + deletedSuffix); err == nil {
 					return os.ErrExist
 				}
-				return nil
+				if name == "diskfull" {
+					return nil // no reserve can be written
+				}
+				_, err := os.Stat(reserve) // rewritten after the freeing
+				return err
 			}); err != nil {
 				t.Fatal("the delivered segment was never freed")
 			}
 			if got := counterValue(s.m.recycled); got != 0 {
 				t.Fatalf("%v segments recycled", got)
 			}
-			if got := fileSize(t, filepath.Join(dir, reserveName)); got != int64(len(s.header)) {
-				t.Fatalf("reserve %d bytes, want the header's %d", got, len(s.header))
+			if fi, err := os.Stat(reserve); err == nil && fi.Size() != int64(len(s.header)) {
+				t.Fatalf("reserve %d bytes, want the header's %d", fi.Size(), len(s.header))
 			}
 		})
 	}
@@ -303,25 +323,30 @@ func TestOlderRecycledReserveRemoved(t *testing.T) {
 	}
 }
 
-// TestScanZeroEnd: zeros ending a segment mark its unused end when there
-// are at least a frame header's length of them; fewer are part of the
-// tail (the end of a torn frame can be zeros).
+// TestScanZeroEnd: zeros that end a recycled segment are its unused end,
+// however many; in any other segment zeros are bytes like others (the end
+// of a torn frame can be zeros), so they count as its tail.
 func TestScanZeroEnd(t *testing.T) {
-	seg := appendFrame(appendSegmentHeader(nil, []string{"a"}), rec(1), 1, 1700000000000)
-	for _, c := range []struct{ zeros, wantDataEnd int }{
-		{0, len(seg)},
-		{frameHeaderLen - 1, len(seg) + frameHeaderLen - 1},
-		{frameHeaderLen, len(seg)},
-		{4096, len(seg)},
-	} {
-		b := append(bytes.Clone(seg), make([]byte, c.zeros)...)
-		res, err := scanSegment(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.validEnd != int64(len(seg)) || res.records != 1 || res.dataEnd != int64(c.wantDataEnd) {
-			t.Errorf("%d zeros: valid end %d, records %d, data end %d; want %d, 1, %d",
-				c.zeros, res.validEnd, res.records, res.dataEnd, len(seg), c.wantDataEnd)
+	names := []string{"a"}
+	for _, c := range []struct {
+		header   []byte
+		recycled bool
+	}{{appendSegmentHeader(nil, names), false}, {appendRecycledHeader(nil, names), true}} {
+		seg := appendFrame(bytes.Clone(c.header), rec(1), 1, 1700000000000)
+		for _, zeros := range []int{0, 1, frameHeaderLen, 4096} {
+			b := append(bytes.Clone(seg), make([]byte, zeros)...)
+			res, err := scanSegment(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDataEnd := len(b)
+			if c.recycled {
+				wantDataEnd = len(seg)
+			}
+			if res.recycled != c.recycled || res.validEnd != int64(len(seg)) || res.records != 1 || res.dataEnd != int64(wantDataEnd) {
+				t.Errorf("recycled %v, %d zeros: scanned recycled %v, valid end %d, records %d, data end %d; want %v, %d, 1, %d",
+					c.recycled, zeros, res.recycled, res.validEnd, res.records, res.dataEnd, c.recycled, len(seg), wantDataEnd)
+			}
 		}
 	}
 }

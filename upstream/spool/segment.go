@@ -63,10 +63,12 @@ type scanResult struct {
 	damaged   int   // damaged regions skipped (not counting the tail)
 	headerBad bool  // the header is missing or damaged (its frames are still scanned)
 	oldestMS  int64 // time of the first valid frame, 0 if none
-	// dataEnd is where the zeros that end the file begin (size if it
-	// ends with fewer zeros than a frame header): the unused end of a
-	// recycled segment, which a crash left uncut, holds zeros only.
-	dataEnd int64
+	// recycled: the header is a recycled segment's, whose unused end
+	// holds zeros (Spool.recycle). dataEnd is then where the zeros that
+	// end the file begin; otherwise it is size, since zeros are data like
+	// any bytes.
+	recycled bool
+	dataEnd  int64
 }
 
 // scanSegment reads a whole segment from r (size bytes) and checks every
@@ -83,25 +85,25 @@ func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
 	if _, err := r.ReadAt(buf, 0); err != nil && err != io.EOF {
 		return res, err
 	}
-	dataEnd := len(buf)
-	for dataEnd > 0 && buf[dataEnd-1] == 0 {
-		dataEnd--
-	}
-	if len(buf)-dataEnd < frameHeaderLen {
-		// Too few zeros to tell from the end of a torn frame: they
-		// are part of the tail.
-		dataEnd = len(buf)
-	}
-	res.dataEnd = int64(dataEnd)
+	res.dataEnd = size
 	_, hlen, st := parseSegmentHeader(buf)
-	if st != frameOK {
+	if st == frameOK {
+		res.recycled = string(buf[:len(recycledMagic)]) == recycledMagic
+	} else {
 		// Never give up on the frames: they carry their own checksums.
 		res.headerBad = true
-		if _, n, ok := salvageSegmentHeader(buf); ok {
-			hlen = n
+		if _, n, recycled, ok := salvageSegmentHeader(buf); ok {
+			hlen, res.recycled = n, recycled
 		} else if hlen = resync(buf, 0); hlen < 0 {
 			return res, nil
 		}
+	}
+	dataEnd := len(buf)
+	if res.recycled {
+		for dataEnd > 0 && buf[dataEnd-1] == 0 {
+			dataEnd--
+		}
+		res.dataEnd = int64(dataEnd)
 	}
 	pos := hlen
 	if !res.headerBad {
@@ -119,9 +121,9 @@ func scanSegment(r io.ReaderAt, size int64) (scanResult, error) {
 			continue
 		}
 		if pos >= dataEnd {
-			break // zeros to the end: no frame starts there (its length would be 0)
+			break // a recycled segment's zeros to the end: no frame starts there (its length would be 0)
 		}
-		next := resync(buf[:dataEnd], pos+1)
+		next := resync(buf, pos+1)
 		if next < 0 {
 			break // damaged or torn tail: everything after validEnd
 		}

@@ -21,7 +21,10 @@ type Spool struct {
 	dir    string
 	lock   *os.File
 	header []byte // segment header of this run
-	fsync  bool
+	// recycledHeader is the header of this run's recycled segments: the
+	// same names, recycledMagic (as long as segMagic).
+	recycledHeader []byte
+	fsync          bool
 
 	mu            sync.Mutex
 	cond          sync.Cond // on mu: a flush finished, or buffer space appeared
@@ -88,12 +91,16 @@ type Spool struct {
 	hasActive bool            // false while a full disk keeps this run's first segment from being created
 	damaged   map[uint64]bool // bases of segments with damage: quarantined, not deleted
 
-	durable   atomic.Uint64 // readers may read up to here
-	diskBytes atomic.Int64
-	readers   []*Reader
-	m         metrics
-	closeOnce sync.Once
-	closeErr  error
+	durable atomic.Uint64 // readers may read up to here
+	// diskTrouble mirrors diskErr != nil for the background goroutine,
+	// which does not take mu: a failing disk gets delivered segments'
+	// space back instead of recycling them.
+	diskTrouble atomic.Bool
+	diskBytes   atomic.Int64
+	readers     []*Reader
+	m           metrics
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // gatherGroups: a leader only waits for company after a group smaller than
@@ -116,6 +123,7 @@ func Open(opts Options) (*Spool, error) {
 	s.cond.L = &s.mu
 	s.gen = 1
 	s.header = appendSegmentHeader(nil, opts.Destinations)
+	s.recycledHeader = appendRecycledHeader(nil, opts.Destinations)
 	s.active = make([]byte, 0, opts.BufferBytes)
 	s.spare = make([]byte, 0, opts.BufferBytes)
 	s.m = newMetrics(s, opts.Destinations)
@@ -231,8 +239,7 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 	}
 	if res.validEnd == 0 {
 		f.Close()
-		if res.dataEnd == 0 {
-			// Empty, or zeros alone: nothing to keep.
+		if g.size == 0 {
 			if err := os.Remove(path); err != nil {
 				return false, fmt.Errorf("spool: cannot remove empty segment: %w", err)
 			}
@@ -254,9 +261,9 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 	if res.validEnd == g.size {
 		return true, nil
 	}
-	// Zeros after the frames are the unused end of a recycled segment,
-	// not damage: they are cut without a word. Anything else up to them
-	// is a torn write.
+	// In a recycled segment, zeros after the frames are its unused end,
+	// not damage: they are cut without a word. Anything before them is a
+	// torn write.
 	if res.validEnd < res.dataEnd {
 		s.opts.Logger.Warn("spool: truncating torn tail", "segment", path,
 			"size", g.size, "valid", res.validEnd, "records", res.records)
@@ -328,8 +335,9 @@ func (s *Spool) markDamaged(base uint64) {
 }
 
 // reserveName is a spare segment file holding only this run's header,
-// written in advance: on a full disk, rolling a delivered segment needs no
-// new space, since the reserve is renamed into place (see createSegment).
+// written in advance, or a recycled segment (Spool.recycle): on a full
+// disk, rolling a delivered segment needs no new space, since the reserve
+// is renamed into place (see createSegment).
 const reserveName = "next-segment.reserve"
 
 // checkWrite asks the test hook, if any, whether n more bytes fit.
@@ -398,7 +406,11 @@ func (s *Spool) createSegment(inline bool) error {
 	s.hasActive = true
 	s.segMu.Unlock()
 	s.diskBytes.Add(s.curSize)
-	s.tail.put(base, s.header)
+	if fileSize > int64(len(s.header)) {
+		s.tail.put(base, s.recycledHeader) // the bytes the file holds
+	} else {
+		s.tail.put(base, s.header)
+	}
 	if inline {
 		s.resMu.Lock()
 		s.writeReserve()
@@ -457,7 +469,9 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 // endSegment cuts the zeros a recycled segment holds past its frames
 // before the segment is left, so that a segment other than the newest
 // always ends with its last frame (the newest is repaired by Open). A
-// failed cut leaves zeros that readers count as damage; the spool goes on.
+// failed cut is logged and the spool goes on: readers stop at the next
+// segment's base, but after a restart the zeros count as the segment's
+// size, and the stream's next offset moves past them.
 func (s *Spool) endSegment() {
 	if s.cur == nil || s.curFileSize <= s.curSize {
 		return
@@ -766,6 +780,7 @@ func (s *Spool) flushLocked() {
 		s.diskFailed(err)
 	} else {
 		s.diskErr = nil
+		s.diskTrouble.Store(false)
 	}
 	s.flushing = false
 	s.cond.Broadcast()
@@ -965,7 +980,7 @@ func (s *Spool) closeFiles() error {
 	s.stopBackground()
 	// What the background goroutine had not done yet: no requests are
 	// left to pause for.
-	s.freeDoomed(func() {})
+	s.freeDoomed(func() {}, false)
 	s.syncDirIfDirty()
 	if s.cur != nil {
 		s.endSegment()
@@ -1003,6 +1018,7 @@ func (s *Spool) Err() error {
 	s.flushing = false
 	if err == nil {
 		s.diskErr = nil
+		s.diskTrouble.Store(false)
 	} else {
 		s.diskFailed(err)
 	}
@@ -1012,7 +1028,10 @@ func (s *Spool) Err() error {
 
 // diskFailed records a disk error at the clock's time. s.mu is held (or
 // Open runs alone).
-func (s *Spool) diskFailed(err error) { s.diskErr, s.diskErrAt = err, s.opts.Clock.Now() }
+func (s *Spool) diskFailed(err error) {
+	s.diskErr, s.diskErrAt = err, s.opts.Clock.Now()
+	s.diskTrouble.Store(true)
+}
 
 // diskRetryDue reports whether Options.DiskRetryInterval has passed on the
 // clock since the last disk error. s.mu is held.
