@@ -230,22 +230,6 @@ func (k *Keyring) AppendPseudonym(dst []byte, site, id []byte, now time.Time) []
 	if st == nil {
 		return dst
 	}
-	t, memo := st.memo.tag(kindPseudonym, site, id, nil)
-	if memo {
-		if out, ok := st.memo.get(dst, t); ok {
-			return out
-		}
-	}
-	n := len(dst)
-	dst = appendPseudonymOf(dst, st, site, id)
-	if memo {
-		st.memo.put(t, dst[n:])
-	}
-	return dst
-}
-
-// appendPseudonymOf appends the pseudonym of id on site under st's key.
-func appendPseudonymOf(dst []byte, st *periodState, site, id []byte) []byte {
 	h := getHasher(st)
 	h.header(kindPseudonym, len(site))
 	h.write(site)
@@ -275,22 +259,6 @@ func (k *Keyring) AppendVisitorHash(dst []byte, site, truncatedIP, reducedUA []b
 	if st == nil {
 		return dst
 	}
-	t, memo := st.memo.tag(kindVisitor, site, truncatedIP, reducedUA)
-	if memo {
-		if out, ok := st.memo.get(dst, t); ok {
-			return out
-		}
-	}
-	n := len(dst)
-	dst = appendVisitorHashOf(dst, st, site, truncatedIP, reducedUA)
-	if memo {
-		st.memo.put(t, dst[n:])
-	}
-	return dst
-}
-
-// appendVisitorHashOf appends the visitor hash of a client under st's key.
-func appendVisitorHashOf(dst []byte, st *periodState, site, truncatedIP, reducedUA []byte) []byte {
 	h := getHasher(st)
 	h.header(kindVisitor, len(site))
 	h.write(site)
@@ -298,19 +266,6 @@ func appendVisitorHashOf(dst []byte, st *periodState, site, truncatedIP, reduced
 	h.write(truncatedIP)
 	h.write(reducedUA)
 	return h.finish(st, dst)
-}
-
-// MemoStats returns how many of the keyed hashes asked for in now's
-// periods were found in the period's memo and how many were computed
-// (pseudonyms and visitor hashes together).
-func (k *Keyring) MemoStats(now time.Time) (hits, misses uint64) {
-	for _, s := range []*schedule{&k.ids, &k.visitor} {
-		if st := s.cur.Load(); st != nil && st.memo != nil && st.index == floorDiv(now.Unix(), s.period) {
-			h, m := st.memo.stats()
-			hits, misses = hits+h, misses+m
-		}
-	}
-	return hits, misses
 }
 
 var b64 = base64.RawURLEncoding

@@ -52,7 +52,6 @@ func (s *schedule) prepare(sec int64) {
 	if n == nil {
 		return
 	}
-	n.memo = newMemo()
 	if st := s.cur.Load(); st != nil && st.index == idx {
 		// Built here, off the request path, so that installing n at the
 		// boundary allocates nothing.
@@ -78,11 +77,6 @@ type periodState struct {
 	// prev is the previous period's state, kept for events stamped before
 	// the boundary and hashed after it, until start+grace.
 	prev *periodState
-	// memo holds the hashes this key made lately; nil in a state built
-	// for one call (a derived period older than the previous one).
-	// Copies of a state (made to change prev) share it: it belongs to
-	// the key, and is dropped with it.
-	memo *memo
 }
 
 // floorDiv divides rounding toward minus infinity, so that times before
@@ -136,7 +130,6 @@ func (s *schedule) slow(idx, sec int64) *periodState {
 			if prev == nil || idx != st.index-1 {
 				return prev // older than the previous period: not kept
 			}
-			prev.memo = newMemo()
 			with := *st
 			with.prev = prev
 			if s.cur.CompareAndSwap(st, &with) {
@@ -160,7 +153,6 @@ func (s *schedule) slow(idx, sec int64) *periodState {
 		if next == nil {
 			return nil
 		}
-		next.memo = newMemo()
 		if st != nil && st.index == idx-1 && (s.k.mode == Derived || sec < next.start+s.grace) {
 			p := *st
 			p.prev = nil // keep one period back, never a chain
