@@ -27,6 +27,11 @@ func FuzzSegmentReader(f *testing.F) {
 	f.Add([]byte("BGSPOOL1\x00\x00\x00\x00"))
 	f.Add(append(appendSegmentHeader(nil, []string{"b", "a"}), appendFrame(nil, []byte("{}"), 2, 0)...))
 	f.Add(append(appendSegmentHeader(nil, names), make([]byte, 100)...))
+	// A recycled segment: frames, then zeros; and a torn frame over them.
+	recycled := appendFrame(appendRecycledHeader(nil, names), rec(0), 1, 0)
+	f.Add(append(recycled, make([]byte, 200)...))
+	torn := appendFrame(nil, rec(1), 1, 1)
+	f.Add(append(append(recycled, torn[:len(torn)/2]...), make([]byte, 200)...))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := scanSegment(fakeFile(data), int64(len(data))); err != nil {
