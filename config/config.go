@@ -652,7 +652,7 @@ type Spool struct {
 	// Size of one spool segment file (1MiB..1GiB; at most half of max_bytes).
 	// In process durability a delivered segment is zeroed and reused as
 	// the next one: small segments keep the reused pages cached. Default:
-	// 8MiB with durability: process, 64MiB with fsync (which does not
+	// 16MiB with durability: process, 64MiB with fsync (which does not
 	// reuse segments, and syncs the directory once per segment).
 	SegmentBytes ByteSize `yaml:"segment_bytes"`
 	// When an event counts as accepted. process: once written to the

@@ -24,7 +24,7 @@ const (
 // Spool segment sizes by durability (see Spool.SegmentBytes): small where
 // delivered segments are recycled, so that their pages stay cached.
 const (
-	ProcessSegmentBytes ByteSize = 8 << 20
+	ProcessSegmentBytes ByteSize = 16 << 20
 	FsyncSegmentBytes   ByteSize = 64 << 20
 )
 

@@ -51,7 +51,7 @@ var (
 type SpoolOptions struct {
 	Dir            string // default <DataDir>/spool
 	MaxBytes       int64  // size cap, default 1 GiB
-	SegmentBytes   int64  // default MaxBytes/8, at most 8 MiB (64 MiB in fsync durability)
+	SegmentBytes   int64  // default MaxBytes/8, at most 16 MiB (64 MiB in fsync durability)
 	MaxRecordBytes int    // default 1 MiB
 	Durability     Durability
 	FsyncMaxDelay  time.Duration

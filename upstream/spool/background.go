@@ -36,7 +36,7 @@ func (s *Spool) background() {
 // deleted since the last sync without one (process durability).
 func (s *Spool) syncDirIfDirty() {
 	if s.dirDirty.Swap(false) {
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
 		}
 	}
@@ -212,18 +212,18 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	if err == nil {
 		_, err = f.WriteAt(s.recycledHeader, 0)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		f.Close()
 		return false // freed instead
 	}
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
-	if err := os.Rename(d.path, filepath.Join(s.dir, reserveName)); err != nil {
+	if err := os.Rename(d.path, s.reservePath); err != nil {
+		f.Close()
 		return false
 	}
-	s.reserveOK, s.reserveErr, s.reserveSize = true, nil, fi.Size()
+	// Kept open: the segment that takes the reserve writes with it.
+	s.reserveOK, s.reserveErr, s.reserveSize, s.reserveFile = true, nil, fi.Size(), f
 	s.m.recycled.Inc()
 	return true
 }

@@ -54,7 +54,7 @@ func (p FullPolicy) String() string {
 // Defaults applied by Open to zero Options fields.
 const (
 	DefaultMaxBytes          = 1 << 30
-	DefaultMaxSegmentBytes   = 8 << 20  // process durability, where segments are recycled
+	DefaultMaxSegmentBytes   = 16 << 20 // process durability, where segments are recycled
 	DefaultFsyncSegmentBytes = 64 << 20 // fsync durability: one directory fsync per segment
 	DefaultMaxRecordBytes    = 1 << 20
 	DefaultBufferBytes       = 4 << 20
@@ -85,7 +85,7 @@ type Options struct {
 
 	// SegmentBytes is the size at which a new segment file is started.
 	// Space is freed (or, in process durability, the file recycled) a
-	// whole segment at a time. Default MaxBytes/8, at most 8 MiB in
+	// whole segment at a time. Default MaxBytes/8, at most 16 MiB in
 	// process durability and 64 MiB in fsync durability.
 	SegmentBytes int64
 

@@ -277,8 +277,16 @@ func (r *Reader) countDamaged(from, to uint64) int {
 }
 
 // damaged handles a segment file shorter than its recorded size: the rest
-// of the segment is skipped and counted. It reports whether err was that.
+// of the segment is skipped and counted; and a segment file removed by
+// someone else, skipped and counted once. It reports whether err was one
+// of those.
 func (r *Reader) damaged(err error) bool {
+	if errors.Is(err, errSegmentGone) {
+		r.corrupt.Inc()
+		r.bit = bitNone
+		r.pos = r.limit
+		return true
+	}
 	if !errors.Is(err, errShortRead) {
 		return false
 	}
@@ -295,10 +303,6 @@ func (r *Reader) damaged(err error) bool {
 // readHeader reads the current segment's header and finds this
 // destination's bit in it.
 func (r *Reader) readHeader() error {
-	if r.f == nil {
-		r.bit = bitNone
-		return nil
-	}
 	b, err := r.view(r.segBase, segHeaderFixed+maxSegNamesLen)
 	if err != nil {
 		if r.damaged(err) {
@@ -386,6 +390,12 @@ func (r *Reader) view(off uint64, n int) ([]byte, error) {
 	if r.bufMem {
 		r.s.m.readsMemory.Inc()
 	} else {
+		if r.f == nil {
+			if err := r.openSegment(); err != nil {
+				r.bufN = 0
+				return nil, err
+			}
+		}
 		r.s.m.readsDisk.Inc()
 		k, err = r.f.ReadAt(r.buf[:m], int64(off-r.segBase))
 	}
@@ -452,20 +462,31 @@ func (r *Reader) advance() error {
 			r.f.Close()
 			r.f = nil
 		}
+		// The file is opened by the first read from disk (view): a
+		// reader that keeps up reads the segment from memory and never
+		// opens it (an open allocates, once per segment and reader).
 		r.haveSeg, r.segBase, r.bit, r.bufN = true, base, bitUnknown, 0
-		f, err := os.Open(segmentPath(s.dir, base))
-		switch {
-		case err == nil:
-			r.f = f
-		case errors.Is(err, os.ErrNotExist):
-			r.corrupt.Inc() // removed by someone else; readHeader skips it
-		default:
-			r.haveSeg = false
-			return fmt.Errorf("spool: cannot open segment: %w", err)
-		}
 	}
 	r.limit, r.final = limit, final
 	return nil
+}
+
+// errSegmentGone is view's error when the segment's file does not exist
+// (removed by someone else): the segment is skipped (see damaged).
+var errSegmentGone = errors.New("spool: segment file missing")
+
+// openSegment opens the current segment's file for reading.
+func (r *Reader) openSegment() error {
+	f, err := os.Open(segmentPath(r.s.dir, r.segBase))
+	switch {
+	case err == nil:
+		r.f = f
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return errSegmentGone
+	default:
+		return fmt.Errorf("spool: cannot open segment: %w", err)
+	}
 }
 
 func (r *Reader) close() error {

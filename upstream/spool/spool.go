@@ -17,10 +17,13 @@ import (
 
 // Spool is the durable record log. Its methods are safe for concurrent use.
 type Spool struct {
-	opts   Options
-	dir    string
-	lock   *os.File
-	header []byte // segment header of this run
+	opts    Options
+	dir     string
+	dirFile *os.File // dir, open for syncing it
+	// reservePath is dir's reserveName.
+	reservePath string
+	lock        *os.File
+	header      []byte // segment header of this run
 	// recycledHeader is the header of this run's recycled segments: the
 	// same names, recycledMagic (as long as segMagic).
 	recycledHeader []byte
@@ -68,6 +71,9 @@ type Spool struct {
 	// reserveSize is the reserve file's size when reserveOK: the header
 	// alone, or a recycled segment's size (zeros after the header).
 	reserveSize int64
+	// reserveFile is the recycled reserve, kept open for writing by
+	// recycle so that the segment taking it opens nothing; nil otherwise.
+	reserveFile *os.File
 
 	// Background work off the request path (see background): deleting
 	// delivered segments, writing the next reserve, syncing the directory
@@ -124,6 +130,7 @@ func Open(opts Options) (*Spool, error) {
 	s.gen = 1
 	s.header = appendSegmentHeader(nil, opts.Destinations)
 	s.recycledHeader = appendRecycledHeader(nil, opts.Destinations)
+	s.reservePath = filepath.Join(opts.Dir, reserveName)
 	s.active = make([]byte, 0, opts.BufferBytes)
 	s.spare = make([]byte, 0, opts.BufferBytes)
 	s.m = newMetrics(s, opts.Destinations)
@@ -140,6 +147,12 @@ func Open(opts Options) (*Spool, error) {
 		return nil, err
 	}
 	s.lock = lock
+	// Held open for the directory syncs of every segment created or
+	// deleted, which would otherwise open it each time.
+	if s.dirFile, err = os.Open(s.dir); err != nil {
+		s.closeFiles()
+		return nil, fmt.Errorf("spool: cannot open %q: %w", s.dir, err)
+	}
 	if err := s.open(); err != nil {
 		s.closeFiles()
 		return nil, err
@@ -251,7 +264,7 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 		if err := s.quarantine(segmentName(g.base), path); err != nil {
 			return false, err
 		}
-		return false, syncDir(s.dir)
+		return false, s.syncDir()
 	}
 	if res.damaged > 0 || res.headerBad {
 		s.opts.Logger.Warn("spool: damaged newest segment; readers skip the damaged frames, and the segment goes to quarantine once delivered",
@@ -384,7 +397,7 @@ func (s *Spool) createSegment(inline bool) error {
 		}
 	}
 	if s.fsync || inline {
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			f.Close()
 			os.Remove(path)
 			return diskError("fsync spool directory", err)
@@ -432,7 +445,7 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 		return nil, 0
 	}
 	defer s.resMu.Unlock()
-	rpath := filepath.Join(s.dir, reserveName)
+	rpath := s.reservePath
 	if !s.reserveOK {
 		// Not written by this run (an older run's, or none): check it. An
 		// older run's recycled reserve is not read back, only removed.
@@ -455,13 +468,20 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 		s.reserveSize = int64(len(b))
 	}
 	s.reserveOK = false
+	f := s.reserveFile
+	s.reserveFile = nil
 	if err := os.Rename(rpath, path); err != nil {
+		if f != nil {
+			f.Close()
+		}
 		return nil, 0
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		os.Remove(path)
-		return nil, 0
+	if f == nil {
+		var err error
+		if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+			os.Remove(path)
+			return nil, 0
+		}
 	}
 	return f, s.reserveSize
 }
@@ -500,7 +520,7 @@ func (s *Spool) makeReserve() error {
 	if s.opts.slowOp != nil {
 		s.opts.slowOp("reserve")
 	}
-	rpath := filepath.Join(s.dir, reserveName)
+	rpath := s.reservePath
 	tmp := rpath + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -881,8 +901,10 @@ func (s *Spool) trim() error {
 	for _, r := range s.readers {
 		low = min(low, r.committed.Load())
 	}
-	var del []segment
-	var bad []bool
+	// On the stack unless more than a few segments go at once.
+	var delBuf [4]segment
+	var badBuf [4]bool
+	del, bad := delBuf[:0], badBuf[:0]
 	s.segMu.Lock()
 	for len(s.segs) > 0 && (len(s.segs) > 1 || !s.hasActive) && s.segEnd(0) <= low {
 		del = append(del, s.segs[0])
@@ -917,7 +939,7 @@ func (s *Spool) trim() error {
 		s.diskBytes.Add(-g.size)
 	}
 	if s.fsync {
-		if err := syncDir(s.dir); err != nil {
+		if err := s.syncDir(); err != nil {
 			errs = append(errs, err)
 		}
 	} else {
@@ -993,6 +1015,16 @@ func (s *Spool) closeFiles() error {
 	for _, r := range s.readers {
 		errs = append(errs, r.close())
 	}
+	s.resMu.Lock()
+	if s.reserveFile != nil {
+		errs = append(errs, s.reserveFile.Close())
+		s.reserveFile = nil
+	}
+	s.resMu.Unlock()
+	if s.dirFile != nil {
+		errs = append(errs, s.dirFile.Close())
+		s.dirFile = nil
+	}
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close())
 		s.lock = nil
@@ -1056,7 +1088,7 @@ func (s *Spool) probe() error {
 	}
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
-	if _, err := os.Stat(filepath.Join(s.dir, reserveName)); err == nil {
+	if _, err := os.Stat(s.reservePath); err == nil {
 		return nil
 	}
 	s.reserveOK = false
@@ -1124,3 +1156,6 @@ func (s *Spool) segmentCount() int {
 	defer s.segMu.Unlock()
 	return len(s.segs)
 }
+
+// syncDir fsyncs the spool directory through the descriptor held open.
+func (s *Spool) syncDir() error { return s.dirFile.Sync() }
