@@ -350,3 +350,44 @@ func TestScanZeroEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderOpensSegmentsOnlyForDisk: a reader that keeps up reads every
+// segment from memory and opens no segment file (an open allocates, once
+// per segment); a reader that is behind opens them, and a segment file
+// someone removed is skipped and counted once, the next one read.
+func TestReaderOpensSegmentsOnlyForDisk(t *testing.T) {
+	t.Run("keeps up", func(t *testing.T) {
+		s := openT(t, recycleOpts(t.TempDir()))
+		n := 0
+		for range 3 {
+			n = appendUntilNewSegment(t, s, n, rec)
+			drain(t, s, 0)
+			if r := s.Reader(0); r.f != nil {
+				t.Fatal("a reader that keeps up opened a segment file")
+			}
+		}
+		if got := counterValue(s.m.readsDisk); got != 0 {
+			t.Fatalf("%v reads from disk", got)
+		}
+	})
+	t.Run("behind", func(t *testing.T) {
+		dir := t.TempDir()
+		o := recycleOpts(dir)
+		o.TailBytes = -1 // every read goes to disk
+		s := openT(t, o)
+		first := appendUntilNewSegment(t, s, 0, rec) // the first segment holds 0..first-2
+		second := s.curBase
+		n := appendUntilNewSegment(t, s, first, rec)
+		if err := os.Remove(segmentPath(dir, second)); err != nil {
+			t.Fatal(err)
+		}
+		got := drain(t, s, 0)
+		want := append(seq(0, first-1), seq(n-1, n)...) // the second segment (first-1 .. n-2) is gone
+		if !equalInts(got, want) {
+			t.Fatalf("read %v, want %v", got, want)
+		}
+		if c := s.Corrupt(0); c != 1 {
+			t.Fatalf("corrupt %d for a removed segment, want 1", c)
+		}
+	})
+}
