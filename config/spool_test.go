@@ -28,7 +28,7 @@ func TestPixelWhenFull(t *testing.T) {
 	}
 }
 
-// TestSegmentBytesByDurability: segment_bytes defaults to 8MiB in process
+// TestSegmentBytesByDurability: segment_bytes defaults to 16MiB in process
 // durability and to 64MiB in fsync; a value in the file is taken as
 // written in either.
 func TestSegmentBytesByDurability(t *testing.T) {
@@ -39,7 +39,7 @@ func TestSegmentBytesByDurability(t *testing.T) {
 		{"spool:\n  durability: process\n", ProcessSegmentBytes},
 		{"spool:\n  durability: fsync\n", FsyncSegmentBytes},
 		{"spool:\n  durability: fsync\n  segment_bytes: 8MiB\n", 8 << 20},
-		{"spool:\n  segment_bytes: 16MiB\n", 16 << 20},
+		{"spool:\n  segment_bytes: 32MiB\n", 32 << 20},
 	} {
 		c0, err := Parse("t.yaml", []byte(c.yaml))
 		if err != nil {

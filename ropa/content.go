@@ -518,8 +518,10 @@ func (r *Report) retention(d *doc) {
 	s := &cfg.Spool
 	d.heading(2, "retention", "7. Storage and retention")
 	dur := "a record is acknowledged once written to the operating system; it survives a crash of the gateway, not a power loss"
+	segmentEnd := "a segment file is deleted once all destinations have passed it, or overwritten with zeros and reused for new records"
 	if s.Durability == config.DurabilityFsync {
 		dur = "a record is acknowledged once flushed to disk; it survives a power loss"
+		segmentEnd = "a segment file is deleted once all destinations have passed it"
 	}
 	full := "new beacon and BLE requests are refused (HTTP 503) while the spool is full, so nothing is acknowledged that cannot be kept"
 	if s.WhenFull == config.WhenFullBlock {
@@ -532,7 +534,7 @@ func (r *Report) retention(d *doc) {
 	items := []inline{
 		line("Only anonymized records are stored; the raw request is held in memory only while it is processed and is never written, logged or used in a metric label."),
 		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
-			". A record stays there until every destination that should receive it has acknowledged it; a segment file is deleted once all destinations have passed it, or, with durability process, overwritten with zeros and reused for new records. While a destination is unreachable its records accumulate, and are retried until delivered."),
+			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd, ". While a destination is unreachable its records accumulate, and are retried until delivered."),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),

@@ -177,7 +177,7 @@ func removeDeleted(dir string) {
 //   - in fsync durability, where a power loss could bring back pages the
 //     zeros had not yet reached the disk in (in process durability a
 //     power loss may do so: delivered records can then be delivered
-//     again, as the documentation of Durability says of cursors);
+//     again, as records whose cursor had not reached the disk are);
 //   - while the disk fails or the reserve could not be written, so that
 //     the space goes back to the disk;
 //   - within three segments of MaxBytes, where the reserve and the unused
@@ -185,7 +185,7 @@ func removeDeleted(dir string) {
 //   - when the reserve is a recycled segment already, or d's file is
 //     larger than two segments.
 func (s *Spool) recycle(d doomedFile, between func()) bool {
-	if s.fsync || s.diskTrouble.Load() || s.diskBytes.Load()+3*s.opts.SegmentBytes > s.opts.MaxBytes {
+	if !s.mayRecycle() {
 		return false
 	}
 	s.resMu.Lock()
@@ -201,7 +201,7 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	// The file's own size, not the segment's recorded one: a write that
 	// failed and could not be cut may have left bytes past it.
 	fi, err := f.Stat()
-	if err != nil || fi.Size() <= int64(len(s.recycledHeader)) || fi.Size() > 2*s.opts.SegmentBytes {
+	if err != nil || fi.Size() <= int64(len(s.recycledHeader)) || fi.Size() > s.opts.SegmentBytes+int64(frameHeaderLen+s.opts.MaxRecordBytes) {
 		f.Close()
 		return false
 	}
@@ -218,14 +218,26 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	}
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
+	// Again, after the zeros: the disk may have failed meanwhile.
+	if !s.mayRecycle() || s.reserveErr != nil || s.reserveOK && s.reserveSize > int64(len(s.header)) {
+		f.Close()
+		return false
+	}
 	if err := os.Rename(d.path, s.reservePath); err != nil {
 		f.Close()
 		return false
 	}
 	// Kept open: the segment that takes the reserve writes with it.
-	s.reserveOK, s.reserveErr, s.reserveSize, s.reserveFile = true, nil, fi.Size(), f
+	s.reserveErr = nil
+	s.setReserve(true, fi.Size(), f)
 	s.m.recycled.Inc()
 	return true
+}
+
+// mayRecycle reports whether the disk and the size cap let a delivered
+// segment be recycled now.
+func (s *Spool) mayRecycle() bool {
+	return !s.fsync && !s.diskTrouble.Load() && s.diskBytes.Load()+3*s.opts.SegmentBytes <= s.opts.MaxBytes
 }
 
 // zeroes is what zeroInSteps writes (in the binary's zeroed data: it costs

@@ -44,7 +44,9 @@
 //
 // In process durability the newest delivered segment is recycled instead of
 // deleted, unless the reserve is a recycled segment already, the disk
-// fails, or the spool is within three segments of MaxBytes: it is
+// fails or the reserve could not be written, the spool is within three
+// segments of MaxBytes, or the file is longer than a segment and a record
+// (checked again before the rename): it is
 // overwritten with zeros (in 1 MiB steps, pausing for the requests between
 // them), given this run's recycled header ("BGSPOOLR") and renamed to the
 // reserve. The next segment then writes into pages the kernel has cached
@@ -57,7 +59,15 @@
 // reused; after a power loss, pages the zeros had not yet reached on disk
 // can come back, and their records be delivered again (process durability
 // does not survive a power loss; delivery is at least once). Not in fsync
-// durability, which is meant to survive one. Close frees, never recycles.
+// durability, which is meant to survive one. Close starts no recycling (one
+// under way finishes, and the next Open removes the recycled reserve). A
+// segment left early by a roll of a delivered segment on a full disk has
+// its unused zeros cut in that roll, while appends wait (a few ms for a
+// mostly unused 16 MiB segment).
+//
+// A beacongate from before recycling reads a "BGSPOOLR" header as damaged:
+// the segment's frames are read all the same, and it goes to quarantine
+// once delivered.
 //
 // # Reading
 //

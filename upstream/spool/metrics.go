@@ -72,7 +72,7 @@ func newMetrics(s *Spool, names []string) metrics {
 		m.corruptBytes.WithLabelValues(n)
 	}
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_size_bytes",
-		Help: "Bytes of records in the spool's segment files (in process durability the files can hold up to two segments more: a recycled reserve and the unused end of the segment being written)."}, func() float64 { return float64(s.Size()) })
+		Help: "Bytes of the spool's segments (frames and headers), which spool_max_bytes caps; in process durability the files can hold about two segments more (a recycled reserve, the unused end of the segment being written)."}, func() float64 { return float64(s.Size()) })
 	segs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_segments",
 		Help: "Spool segment files."}, func() float64 { return float64(s.segmentCount()) })
 	maxBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "spool_max_bytes",

@@ -76,10 +76,12 @@ type Options struct {
 	// [A-Za-z0-9_-]: they become file names.
 	Destinations []string
 
-	// MaxBytes caps the bytes of records on disk plus the bytes waiting
-	// to be written. In process durability the files can hold up to two
-	// segments more: a recycled reserve and the unused end of the segment
-	// being written (recycling stops within three segments of MaxBytes).
+	// MaxBytes caps the bytes of the segments (frames and headers) plus
+	// the bytes waiting to be written. In process durability the files
+	// can hold about two segments more: a recycled reserve and the unused
+	// end of the segment being written, each at most a segment and a
+	// record long (recycling stops within three segments of MaxBytes);
+	// delivered segments waiting to be freed are not counted either.
 	// Default 1 GiB.
 	MaxBytes int64
 

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // recycleOpts are small segments in process durability, where delivered
@@ -67,6 +69,10 @@ func crash(s *Spool) {
 		s.cur.Close()
 		s.cur = nil
 	}
+	if s.reserveFile != nil {
+		s.reserveFile.Close()
+	}
+	s.dirFile.Close()
 	for _, r := range s.readers {
 		r.close()
 	}
@@ -246,8 +252,9 @@ func TestRecycledSegmentTornTail(t *testing.T) {
 func TestNoRecycling(t *testing.T) {
 	var full atomic.Bool
 	for name, o := range map[string]Options{
-		"fsync":    {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: DurabilityFsync},
-		"maxbytes": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, MaxBytes: 16 << 10},
+		"fsync": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, Durability: DurabilityFsync},
+		// Within three segments, not within two.
+		"maxbytes": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, MaxBytes: 20 << 10},
 		"diskfull": {SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10, writeCheck: func(int64) error {
 			if full.Load() {
 				return syscall.ENOSPC
@@ -390,4 +397,48 @@ func TestReaderOpensSegmentsOnlyForDisk(t *testing.T) {
 			t.Fatalf("corrupt %d for a removed segment, want 1", c)
 		}
 	})
+}
+
+// TestReserveReplacedWhileRecycledHeld: when the readiness probe finds the
+// recycled reserve gone (removed by someone) and writes a new one, the
+// handle held on the recycled file is dropped: the segment that takes the
+// reserve writes into the file that bears its name, and its records
+// survive a crash.
+func TestReserveReplacedWhileRecycledHeld(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+	dir := t.TempDir()
+	o := recycleOpts(dir)
+	o.Clock = clk
+	s := openT(t, o)
+	n := recycleFirstSegment(t, s)
+	if err := os.Remove(s.reservePath); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.diskFailed(syscall.EIO) // as a failed write would
+	s.mu.Unlock()
+	clk.Advance(2 * DefaultDiskRetryInterval)
+	if err := s.Err(); err != nil {
+		t.Fatalf("Err after the probe: %v", err)
+	}
+	if s.reserveFile != nil {
+		t.Fatal("the recycled file's handle outlived the reserve it was opened on")
+	}
+	n = appendUntilNewSegment(t, s, n, rec)
+	newest := s.curBase
+	for i := n; i < n+3; i++ {
+		if err := s.Append(rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fileSize(t, segmentPath(dir, newest)); got != s.curSize {
+		t.Fatalf("the new segment's file holds %d bytes, the spool wrote %d", got, s.curSize)
+	}
+	deliverUpTo := drain(t, s, 0)
+	crash(s)
+	s = openT(t, o)
+	got := drain(t, s, 0)
+	if want := deliverUpTo; !equalInts(got, want) {
+		t.Fatalf("read %v after the crash, want %v", got, want)
+	}
 }

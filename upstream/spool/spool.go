@@ -73,7 +73,13 @@ type Spool struct {
 	reserveSize int64
 	// reserveFile is the recycled reserve, kept open for writing by
 	// recycle so that the segment taking it opens nothing; nil otherwise.
+	// Only setReserve changes these four fields (and reserveReady), so
+	// that a handle never outlives the file it was opened on as reserve.
 	reserveFile *os.File
+	// reserveReady mirrors reserveOK for the flush leader: when the
+	// reserve is ready, the leader waits for resMu (held briefly then)
+	// rather than create the segment's file itself.
+	reserveReady atomic.Bool
 
 	// Background work off the request path (see background): deleting
 	// delivered segments, writing the next reserve, syncing the directory
@@ -189,8 +195,14 @@ func (s *Spool) open() error {
 		segs = segs[:len(segs)-1]
 	}
 	var end uint64
-	for _, g := range segs {
-		end = max(end, g.end())
+	for i, g := range segs {
+		e := g.end()
+		if i+1 < len(segs) {
+			// A segment whose unused end a failed cut left behind
+			// (endSegment) ends where the next one starts.
+			e = min(e, segs[i+1].base)
+		}
+		end = max(end, e)
 		s.diskBytes.Add(g.size)
 	}
 	for i, name := range s.opts.Destinations {
@@ -439,7 +451,7 @@ func (s *Spool) createSegment(inline bool) error {
 // and returns it with its size; nil otherwise. Unless inline, it returns
 // nil at once when the background goroutine is writing the reserve.
 func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
-	if inline {
+	if inline || s.reserveReady.Load() {
 		s.resMu.Lock()
 	} else if !s.resMu.TryLock() {
 		return nil, 0
@@ -467,9 +479,9 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 		}
 		s.reserveSize = int64(len(b))
 	}
-	s.reserveOK = false
-	f := s.reserveFile
-	s.reserveFile = nil
+	f, size := s.reserveFile, s.reserveSize
+	s.reserveFile = nil // handed to the segment, not closed
+	s.setReserve(false, 0, nil)
 	if err := os.Rename(rpath, path); err != nil {
 		if f != nil {
 			f.Close()
@@ -477,13 +489,16 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 		return nil, 0
 	}
 	if f == nil {
+		// Not a recycled segment (only those are held open): the header
+		// alone.
 		var err error
 		if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
 			os.Remove(path)
 			return nil, 0
 		}
+		size = int64(len(s.header))
 	}
-	return f, s.reserveSize
+	return f, size
 }
 
 // endSegment cuts the zeros a recycled segment holds past its frames
@@ -510,7 +525,19 @@ func (s *Spool) writeReserve() {
 		return
 	}
 	s.reserveErr = s.makeReserve()
-	s.reserveOK = s.reserveErr == nil
+	s.setReserve(s.reserveErr == nil, int64(len(s.header)), nil)
+}
+
+// setReserve records what the reserve file is: ready (ok) or not, its
+// size, and the open handle of a recycled one. A handle held before and
+// not passed again is closed: the file it was opened on is no longer the
+// reserve. resMu is held.
+func (s *Spool) setReserve(ok bool, size int64, f *os.File) {
+	if s.reserveFile != nil && s.reserveFile != f {
+		s.reserveFile.Close()
+	}
+	s.reserveOK, s.reserveSize, s.reserveFile = ok, size, f
+	s.reserveReady.Store(ok)
 }
 
 // makeReserve writes the reserve file for the next segment (fsynced in
@@ -545,7 +572,6 @@ func (s *Spool) makeReserve() error {
 		os.Remove(tmp)
 		return diskError("write segment reserve", err)
 	}
-	s.reserveSize = int64(len(s.header))
 	return nil
 }
 
@@ -1020,6 +1046,7 @@ func (s *Spool) closeFiles() error {
 		errs = append(errs, s.reserveFile.Close())
 		s.reserveFile = nil
 	}
+	s.reserveReady.Store(false)
 	s.resMu.Unlock()
 	if s.dirFile != nil {
 		errs = append(errs, s.dirFile.Close())
@@ -1091,7 +1118,7 @@ func (s *Spool) probe() error {
 	if _, err := os.Stat(s.reservePath); err == nil {
 		return nil
 	}
-	s.reserveOK = false
+	s.setReserve(false, 0, nil)
 	s.writeReserve()
 	return s.reserveErr
 }
@@ -1139,7 +1166,9 @@ func (s *Spool) Full() bool {
 	return s.diskBytes.Load()+p+int64(frameHeaderLen+s.opts.MaxRecordBytes) > s.opts.MaxBytes
 }
 
-// Size returns the bytes of all segment files.
+// Size returns the bytes of the segments' frames and headers: what
+// MaxBytes counts. In process durability the files can hold more: see
+// Options.MaxBytes.
 func (s *Spool) Size() int64 { return s.diskBytes.Load() }
 
 // End returns the offset up to which records can be read.
