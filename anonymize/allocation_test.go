@@ -4,6 +4,8 @@ package anonymize
 
 import (
 	"fmt"
+	"github.com/beacongate/beacongate/anonymize/scrub"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,7 +197,10 @@ func TestCachesAllocs(t *testing.T) {
 		// so they are looked up in the text cache.
 		e.Name = fmt.Appendf(nil, "signup-%d", i%8)
 		// Nothing for the cleaner to remove, so the URL cache keeps it.
-		e.URL = fmt.Appendf(nil, "https://www.shop-example.com/de-de/damen/schuhe/sneaker/SKU-%d?utm_source=news&page=%d", i, i)
+		// Three lengths, so that the URL key is built in each of
+		// appendCleanURL's stack arrays (256, 1,024 and 2,048 bytes).
+		path := strings.Repeat("schuhe/", []int{1, 40, 95}[i%3])
+		e.URL = fmt.Appendf(nil, "https://www.shop-example.com/de-de/damen/%ssneaker/SKU-%d?utm_source=news&page=%d", path, i, i)
 		e.Referrer = fmt.Appendf(nil, "https://www.google.com/search?q=%d", i)
 		e.Consent.GDPR = 1
 		e.Consent.TCString = []byte(vendorTC(func(s *tctest.Spec) { s.CMPID = 2 + i }))
@@ -221,6 +226,24 @@ func TestCachesAllocs(t *testing.T) {
 		}
 		if pass == "warm" && (c.Hits < n/2 || ua.Hits < n/2 || u.Hits < n) {
 			t.Fatalf("warm pass mostly missed: consent %+v, ua %+v, url %+v", c, ua, u)
+		}
+	}
+}
+
+// TestCleanURLKeyAllocs: for URLs that take each of appendCleanURL's three
+// stack arrays, the URL cache's key and the cleaner's scratch for decoding
+// escaped parameter names stay in the array: nothing is allocated.
+func TestCleanURLKeyAllocs(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	site := []byte("shop-example")
+	for _, segs := range []int{1, 40, 95} {
+		raw := fmt.Appendf(nil, "https://www.shop-example.com/de-de/%ssneaker?%%67clid=abc&utm%%5Fsource=news&p%%61ge=2",
+			strings.Repeat("schuhe/", segs))
+		buf := make([]byte, 0, 4<<10)
+		if a := testing.AllocsPerRun(100, func() {
+			buf, _ = en.appendCleanURL(buf[:0], raw, scrub.URLClean, site)
+		}); a != 0 {
+			t.Errorf("a %d-byte URL: %v allocs per call; want 0", len(raw), a)
 		}
 	}
 }
