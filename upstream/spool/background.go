@@ -183,15 +183,15 @@ func removeDeleted(dir string) {
 //   - within three segments of MaxBytes, where the reserve and the unused
 //     end of the segment being written would take the space of records;
 //   - when the reserve is a recycled segment already, or d's file is
-//     larger than two segments.
+//     longer than a segment and a record.
 func (s *Spool) recycle(d doomedFile, between func()) bool {
 	if !s.mayRecycle() {
 		return false
 	}
 	s.resMu.Lock()
-	skip := s.reserveErr != nil || s.reserveOK && s.reserveSize > int64(len(s.header))
+	wanted := s.reserveWantsRecycled()
 	s.resMu.Unlock()
-	if skip {
+	if !wanted {
 		return false
 	}
 	f, err := os.OpenFile(d.path, os.O_WRONLY, 0)
@@ -219,7 +219,7 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
 	// Again, after the zeros: the disk may have failed meanwhile.
-	if !s.mayRecycle() || s.reserveErr != nil || s.reserveOK && s.reserveSize > int64(len(s.header)) {
+	if !s.mayRecycle() || !s.reserveWantsRecycled() {
 		f.Close()
 		return false
 	}
@@ -232,6 +232,13 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	s.setReserve(true, fi.Size(), f)
 	s.m.recycled.Inc()
 	return true
+}
+
+// reserveWantsRecycled reports whether a recycled segment may become the
+// reserve: the last reserve could be written, and the reserve is not a
+// recycled segment already (only those are held open). resMu is held.
+func (s *Spool) reserveWantsRecycled() bool {
+	return s.reserveErr == nil && s.reserveFile == nil
 }
 
 // mayRecycle reports whether the disk and the size cap let a delivered

@@ -477,7 +477,6 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 			os.Remove(rpath) // an older run's names
 			return nil, 0
 		}
-		s.reserveSize = int64(len(b))
 	}
 	f, size := s.reserveFile, s.reserveSize
 	s.reserveFile = nil // handed to the segment, not closed
@@ -825,8 +824,7 @@ func (s *Spool) flushLocked() {
 		s.failCount++
 		s.diskFailed(err)
 	} else {
-		s.diskErr = nil
-		s.diskTrouble.Store(false)
+		s.diskRecovered()
 	}
 	s.flushing = false
 	s.cond.Broadcast()
@@ -1076,8 +1074,7 @@ func (s *Spool) Err() error {
 	s.mu.Lock()
 	s.flushing = false
 	if err == nil {
-		s.diskErr = nil
-		s.diskTrouble.Store(false)
+		s.diskRecovered()
 	} else {
 		s.diskFailed(err)
 	}
@@ -1090,6 +1087,13 @@ func (s *Spool) Err() error {
 func (s *Spool) diskFailed(err error) {
 	s.diskErr, s.diskErrAt = err, s.opts.Clock.Now()
 	s.diskTrouble.Store(true)
+}
+
+// diskRecovered clears the disk error after a write that worked. s.mu is
+// held.
+func (s *Spool) diskRecovered() {
+	s.diskErr = nil
+	s.diskTrouble.Store(false)
 }
 
 // diskRetryDue reports whether Options.DiskRetryInterval has passed on the
