@@ -69,7 +69,9 @@ var slowSegmentWork = []struct {
 }{
 	{"fsync", "remove", DurabilityFsync, 0},
 	{"process", "recycle", DurabilityProcess, 0},
-	{"process-near-max", "remove", DurabilityProcess, 16 << 10},
+	// Within three segments of MaxBytes (24 KiB), with room for the
+	// appends of the tests (MaxBytes 16 KiB filled up with them).
+	{"process-near-max", "remove", DurabilityProcess, 23 << 10},
 }
 
 // TestAppendDoesNotDeleteSegments: the Append that starts a new segment
