@@ -24,7 +24,7 @@ func sampleReport() *Report {
 	ce := &TargetResult{Name: nameCeiling, Max: result(50000, 200, 700, 18.8, 0.0, 9, 0.97, 0.8), MaxWait: -1, LevelsOf: "gateway (process)"}
 	fs := &TargetResult{Name: "gateway (fsync)", Gateway: true, Max: result(20000, 500, 2000, 40, 0.002, 20, 0.5, 0.9), LevelsOf: "gateway (fsync)"}
 	for _, p := range []int{10, 50, 80} {
-		gw.Levels = append(gw.Levels, LevelResult{Percent: p, Rate: 400 * float64(p), Result: result(400*float64(p), 40+float64(p), 100+10*float64(p), 0, 0, 0, 0, 0)})
+		gw.Levels = append(gw.Levels, LevelResult{Percent: p, Rate: 400 * float64(p), Result: result(400*float64(p), 40+float64(p), 100+10*float64(p), 30+float64(p)/10, 0, 0, float64(p)/100, float64(p)/60)})
 		ce.Levels = append(ce.Levels, LevelResult{Percent: p, Rate: 400 * float64(p), Result: result(400*float64(p), 30, 90, 0, 0, 0, 0, 0)})
 		fs.Levels = append(fs.Levels, LevelResult{Percent: p, Rate: 200 * float64(p), Result: result(200*float64(p), 900, 5000, 0, 0, 0, 0, 0)})
 	}
@@ -114,7 +114,9 @@ func TestGoals(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	md := string(sampleReport().AppendMarkdown(nil))
+	r := sampleReport()
+	r.Targets[2].Levels[0].Result.Server = nil // a server whose /metrics could not be read
+	md := string(r.AppendMarkdown(nil))
 	for _, want := range []string{
 		"| figure | measured | target | |",
 		"| single pixel: ceiling / gateway CPU per request | 0.40 | ≥ 0.75 | not met |",
@@ -145,9 +147,11 @@ func TestMarkdown(t *testing.T) {
 		"| ceiling (fasthttp) | 50,000 | 200 | 700 | 1,400 | 0.80 | 0.97 | ? |",
 		"| ceiling (fasthttp) | 50,000 |",
 		"load generator saturated: a lower bound",
-		"| gateway (process) | 50 % | 20,000 | 20,000 | 90 | 180 | 600 | 1,200 | 1,800 | 0.00 | 0 | 0 |",
+		"| gateway (process) | 50 % | 20,000 | 20,000 | 90 | 180 | 600 | 1,200 | 1,800 | 0.83 | 35.00 | 0.50 | 0.00 | 0 | 0 |",
+		"| ceiling (fasthttp) | 80 % | 32,000 | 32,000 | 30 | 60 | 90 | 180 | 270 | 0.00 | 0.00 | 0.00 | 0.00 | 0 | 0 |",
+		"| gateway (fsync) | 10 % of own max | 2,000 | 2,000 | 900 | 1,800 | 5,000 | 10,000 | 15,000 | ? | ? | 0.00 | 0.00 | 0 | 0 |",
 		"| gateway (fsync) | 80 % of own max | 16,000 |",
-		"| gateway (fsync) | 90 % of own max | 18,000 | failed | | | | | | | loadgen open: boom | |",
+		"| gateway (fsync) | 90 % of own max | 18,000 | failed | | | | | | | | | | loadgen open: boom | |",
 		"Rates are percentages of gateway (process)'s maximum (40,000 req/s)",
 	} {
 		if !strings.Contains(md, want) {
