@@ -246,10 +246,10 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 	fmt.Fprintf(b, "Rates are percentages of %s's maximum (%s req/s) unless the table says otherwise; each latency is timed from the request's intended send time, so queueing is not hidden.\n\n",
 		r.RefName, loadgen.Group(r.RefMax, 0))
 	b.WriteString("*max µs* is the longest any request took at that load: the longest stall a request saw, whether in the server or in the machine.\n\n")
-	b.WriteString("*server CPU* and *loadgen CPU* are cores busy over the measured window (1.00 = one full core), and *CPU µs/request* the server's own: " +
+	b.WriteString("*server CPU* and *loadgen CPU* are cores busy over the measured window (1.00 = one full core), *CPU wait* as in the maximum-throughput table, and *CPU µs/request* the server's own: " +
 		"below its maximum a request costs a server more CPU than at it (each one wakes the server and the client by itself), so a level keeps the core busier than its share of the maximum, " +
 		"and the latency rises with how busy the core is, not with the share. A load generator near 1.00 sends late, and that delay counts as latency.\n\n")
-	b.WriteString("| server | load | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | server CPU | CPU µs/request | loadgen CPU | CPU wait | errors | not sent |\n")
+	b.WriteString("| server | load | offered req/s | achieved req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | server CPU | loadgen CPU | CPU wait | CPU µs/request | errors | not sent |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n")
 	for _, t := range r.Targets {
 		for _, l := range t.Levels {
@@ -267,9 +267,9 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 				srvCPU = fmt.Sprintf("%.2f", x.Server.CPUUtil)
 				perReq = fmt.Sprintf("%.2f", x.Server.CPUMicrosPerRequest)
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %s | %s | %d |\n", t.Name, load, loadgen.Group(l.Rate, 0),
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %d |\n", t.Name, load, loadgen.Group(l.Rate, 0),
 				loadgen.Group(x.Throughput, 0), num(x.Latency.P50), num(x.Latency.P90), num(x.Latency.P99), num(x.Latency.P999), num(x.Latency.Max),
-				srvCPU, perReq, x.ClientCPUUtil, wait(l.Wait), errorsCell(x), x.Unsent)
+				srvCPU, x.ClientCPUUtil, wait(l.Wait), perReq, errorsCell(x), x.Unsent)
 		}
 	}
 	b.WriteString("\n![latency percentiles against offered load](latency.svg)\n")
