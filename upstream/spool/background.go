@@ -198,11 +198,16 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	if err != nil {
 		return false
 	}
+	kept := false // the handle goes to the reserve; closed otherwise
+	defer func() {
+		if !kept {
+			f.Close()
+		}
+	}()
 	// The file's own size, not the segment's recorded one: a write that
 	// failed and could not be cut may have left bytes past it.
 	fi, err := f.Stat()
 	if err != nil || fi.Size() <= int64(len(s.recycledHeader)) || fi.Size() > s.opts.SegmentBytes+int64(frameHeaderLen+s.opts.MaxRecordBytes) {
-		f.Close()
 		return false
 	}
 	if s.opts.slowOp != nil {
@@ -213,21 +218,19 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 		_, err = f.WriteAt(s.recycledHeader, 0)
 	}
 	if err != nil {
-		f.Close()
 		return false // freed instead
 	}
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
 	// Again, after the zeros: the disk may have failed meanwhile.
 	if !s.mayRecycle() || !s.reserveWantsRecycled() {
-		f.Close()
 		return false
 	}
 	if err := os.Rename(d.path, s.reservePath); err != nil {
-		f.Close()
 		return false
 	}
 	// Kept open: the segment that takes the reserve writes with it.
+	kept = true
 	s.reserveErr = nil
 	s.setReserve(true, fi.Size(), f)
 	s.m.recycled.Inc()

@@ -183,10 +183,11 @@ func resolve(o *Options) error {
 		o.MaxBytes = DefaultMaxBytes
 	}
 	if o.SegmentBytes <= 0 {
-		o.SegmentBytes = min(o.MaxBytes/8, DefaultMaxSegmentBytes)
+		limit := int64(DefaultMaxSegmentBytes)
 		if o.Durability == DurabilityFsync {
-			o.SegmentBytes = min(o.MaxBytes/8, DefaultFsyncSegmentBytes)
+			limit = DefaultFsyncSegmentBytes
 		}
+		o.SegmentBytes = min(o.MaxBytes/8, limit)
 	}
 	if o.MaxRecordBytes <= 0 {
 		o.MaxRecordBytes = DefaultMaxRecordBytes

@@ -66,20 +66,21 @@ type Spool struct {
 	// the background goroutine holds it, the leader creates the segment
 	// itself rather than wait.
 	resMu      sync.Mutex
-	reserveOK  bool  // the reserve file holds this run's header
 	reserveErr error // the last reserve could not be written: the disk is full
-	// reserveSize is the reserve file's size when reserveOK: the header
+	// reserveReady: the reserve file holds this run's header (alone, or
+	// a recycled segment's). Written with resMu held; the flush leader
+	// reads it without, and when the reserve is ready waits for resMu
+	// (held briefly then) rather than create the segment's file itself.
+	reserveReady atomic.Bool
+	// reserveSize is the reserve file's size when ready: the header
 	// alone, or a recycled segment's size (zeros after the header).
 	reserveSize int64
 	// reserveFile is the recycled reserve, kept open for writing by
 	// recycle so that the segment taking it opens nothing; nil otherwise.
-	// Only setReserve changes these four fields (and reserveReady), so
-	// that a handle never outlives the file it was opened on as reserve.
+	// Only setReserve changes reserveReady, reserveSize and reserveFile,
+	// so that a handle never outlives the file it was opened on as
+	// reserve.
 	reserveFile *os.File
-	// reserveReady mirrors reserveOK for the flush leader: when the
-	// reserve is ready, the leader waits for resMu (held briefly then)
-	// rather than create the segment's file itself.
-	reserveReady atomic.Bool
 
 	// Background work off the request path (see background): deleting
 	// delivered segments, writing the next reserve, syncing the directory
@@ -458,7 +459,7 @@ func (s *Spool) takeReserve(path string, inline bool) (*os.File, int64) {
 	}
 	defer s.resMu.Unlock()
 	rpath := s.reservePath
-	if !s.reserveOK {
+	if !s.reserveReady.Load() {
 		// Not written by this run (an older run's, or none): check it. An
 		// older run's recycled reserve is not read back, only removed.
 		fi, err := os.Stat(rpath)
@@ -520,7 +521,7 @@ func (s *Spool) endSegment() {
 // writeReserve writes the reserve file unless this run's is in place, and
 // records the outcome. resMu is held.
 func (s *Spool) writeReserve() {
-	if s.reserveOK {
+	if s.reserveReady.Load() {
 		return
 	}
 	s.reserveErr = s.makeReserve()
@@ -535,7 +536,7 @@ func (s *Spool) setReserve(ok bool, size int64, f *os.File) {
 	if s.reserveFile != nil && s.reserveFile != f {
 		s.reserveFile.Close()
 	}
-	s.reserveOK, s.reserveSize, s.reserveFile = ok, size, f
+	s.reserveSize, s.reserveFile = size, f
 	s.reserveReady.Store(ok)
 }
 
