@@ -193,8 +193,9 @@ var (
 // Handle is the fasthttp request handler for all endpoints.
 func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	cfg := g.settings.Load()
+	path, query := requestTarget(ctx)
 	var ep endpoint
-	switch b2s(ctx.Path()) {
+	switch b2s(path) {
 	case pathPixel:
 		ep = endpointPixel
 	case pathBeacon:
@@ -225,7 +226,7 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 	}
 	defer g.inFlight.release(client)
 	if ep == endpointPixel {
-		g.servePixel(ctx, cfg, client)
+		g.servePixel(ctx, cfg, client, query)
 	} else {
 		g.servePost(ctx, cfg, ep, client)
 	}

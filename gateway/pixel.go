@@ -12,8 +12,9 @@ var defaultPixelEvent = []byte("pageview")
 
 // servePixel answers GET /p.gif. The GIF goes out whatever happens, so no page
 // ever shows a broken image; a request that cannot make a valid event is
-// counted as rejected and makes no event.
-func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client netip.Addr) {
+// counted as rejected and makes no event. query is the request's raw query
+// string (requestTarget).
+func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client netip.Addr, query []byte) {
 	g.metrics.requests[endpointPixel].Inc()
 	writePixel(ctx)
 
@@ -30,7 +31,7 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client net
 	}
 	// One pass over the raw query, not fasthttp's Args (which copies every
 	// key and value first): see assignQuery.
-	p := assignQuery(e, ctx.URI().QueryString())
+	p := assignQuery(e, query)
 	if !p.bad() && len(e.URL) == 0 {
 		p = inField("Referer", setField(&e.URL, ctx.Request.Header.Referer(), maxURLLen), maxURLLen)
 	}
