@@ -156,7 +156,7 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 func (r *jsonReader) setString(dst *[]byte, limit int, field string) problem {
 	switch k, s := r.scalar(&r.val); k {
 	case jsonString:
-		return inField(field, setField(dst, s, limit), limit)
+		return inField(field, setText(dst, s, limit, true), limit) // checked by the reader
 	case jsonNull:
 		return problem{}
 	}

@@ -146,13 +146,13 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 		return problem{}
 	}
 	if v.Type() != fastjson.TypeString {
-		if _, known := assignText(e, key, nil); known {
+		if _, known := assignText(e, key, nil, false); known {
 			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 		}
 		return problem{}
 	}
 	s, _ := v.StringBytes()
-	p, _ := assignText(e, key, s)
+	p, _ := assignText(e, key, s, false)
 	return p
 }
 
@@ -198,13 +198,13 @@ func refAssignJSONProps(e *event.Event, v *fastjson.Value) problem {
 		switch pv.Type() {
 		case fastjson.TypeString:
 			s, _ := pv.StringBytes()
-			p = addProp(e, k, s, event.PropString)
+			p = addProp(e, k, s, event.PropString, false)
 		case fastjson.TypeNumber:
 			p = refAddNumberProp(e, k, pv)
 		case fastjson.TypeTrue:
-			p = addProp(e, k, []byte("true"), event.PropBool)
+			p = addProp(e, k, []byte("true"), event.PropBool, false)
 		case fastjson.TypeFalse:
-			p = addProp(e, k, []byte("false"), event.PropBool)
+			p = addProp(e, k, []byte("false"), event.PropBool, false)
 		case fastjson.TypeNull:
 		default:
 			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")

@@ -76,10 +76,10 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 	case jsonNull:
 		return problem{}
 	case jsonString:
-		p, _ := assignText(e, key, s)
+		p, _ := assignText(e, key, s, true) // checked by the reader
 		return p
 	}
-	if _, known := assignText(e, key, nil); known {
+	if _, known := assignText(e, key, nil, true); known {
 		return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 	}
 	return problem{}
@@ -142,14 +142,14 @@ func (r *jsonReader) props(e *event.Event) problem {
 			continue
 		}
 		switch t, v := r.scalar(&r.val); t {
-		case jsonString:
-			p = addProp(e, k, v, event.PropString)
+		case jsonString: // name and value checked by the reader
+			p = addProp(e, k, v, event.PropString, true)
 		case jsonNumberKind:
 			p = addNumberText(e, k, v)
 		case jsonTrue:
-			p = addProp(e, k, []byte("true"), event.PropBool)
+			p = addProp(e, k, []byte("true"), event.PropBool, true)
 		case jsonFalse:
-			p = addProp(e, k, []byte("false"), event.PropBool)
+			p = addProp(e, k, []byte("false"), event.PropBool, true)
 		case jsonNull:
 		default:
 			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")

@@ -87,7 +87,7 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, req *request, e *event.Event, kin
 		if len(tc) == 0 || string(name) != "euconsent-v2" {
 			continue
 		}
-		if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString); r != reasonNone {
+		if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString, false); r != reasonNone {
 			return inField("euconsent-v2", r, maxConsentLen)
 		}
 	}

@@ -62,11 +62,11 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 		dst, limit, name = &e.ClientID, maxIDLen, "cid"
 	case "event", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent":
 		if !hasQueryEscape(raw) {
-			p, _ := assignText(e, key, raw)
+			p, _ := assignText(e, key, raw, false)
 			return p
 		}
 		var vb [256]byte // holds every value these fields take but TC and GPP strings, which need no escapes
-		p, _ := assignText(e, key, appendQueryUnescaped(vb[:0], raw))
+		p, _ := assignText(e, key, appendQueryUnescaped(vb[:0], raw), false)
 		return p
 	default:
 		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
