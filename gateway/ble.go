@@ -267,17 +267,50 @@ func sightingID(p problem) problem {
 	return p
 }
 
-// jsonInt reads an integer within [lo, hi].
+// jsonInt reads an integer within [lo, hi]. A number with a fraction or
+// an exponent is read as jsonFloat reads it (2.0 and 2e0 are 2); a plain
+// integer of up to nine digits, which a float64 holds exactly, is read
+// directly: ten times cheaper than the float parser, with the same value.
 func jsonInt(r *jsonReader, lo, hi int, field, detail string) (int32, problem) {
 	k, num := r.scalar(&r.val)
 	if k != jsonNumberKind {
 		return 0, sightingProblem(field, detail)
+	}
+	if n, ok := plainInt(num); ok {
+		if n < lo || n > hi {
+			return 0, sightingProblem(field, detail)
+		}
+		return int32(n), problem{}
 	}
 	f := jsonFloat(num)
 	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
 		return 0, sightingProblem(field, detail)
 	}
 	return int32(f), problem{}
+}
+
+// plainInt reads num, a number scanJSONNumber checked, when it is an
+// integer of one to nine digits with an optional minus sign.
+func plainInt(num []byte) (int, bool) {
+	neg := len(num) > 0 && num[0] == '-'
+	digits := num
+	if neg {
+		digits = num[1:]
+	}
+	if len(digits) == 0 || len(digits) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // secondsBelow tells seconds from milliseconds by magnitude: 1e11 seconds is
@@ -323,23 +356,55 @@ func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) 
 		return sightingProblem(field, detail)
 	}
 	out := slices.Grow((*dst)[:0], n)[:n] // written by index: no append per byte
-	for i, c := range s {
-		if uuid && (i == 8 || i == 13 || i == 18 || i == 23) {
-			if c != '-' {
+	var bad byte
+	if uuid {
+		from := 0
+		for _, d := range uuidDashes {
+			if s[d] != '-' {
 				return sightingProblem(field, detail)
 			}
-			out[i] = c
-			continue
+			bad |= lowerHexRun(out[from:d], s[from:d])
+			out[d] = '-'
+			from = d + 1
 		}
-		lc, isHex := lowerHex(c)
-		if !isHex {
-			return sightingProblem(field, detail)
-		}
-		out[i] = lc
+		bad |= lowerHexRun(out[from:], s[from:])
+	} else {
+		bad = lowerHexRun(out, s)
+	}
+	if bad&0x80 != 0 {
+		return sightingProblem(field, detail)
 	}
 	*dst = out
 	return problem{}
 }
+
+// uuidDashes are where the 8-4-4-4-12 form of a UUID has its dashes.
+var uuidDashes = [4]int{8, 13, 18, 23}
+
+// lowerHexRun writes s lowercased to out (as long) and returns its bytes
+// ORed: the high bit is set when s holds anything but hex digits.
+func lowerHexRun(out, s []byte) (bad byte) {
+	out = out[:len(s)]
+	for i, c := range s {
+		lc := lowerHexTable[c]
+		out[i] = lc
+		bad |= lc
+	}
+	return bad
+}
+
+// lowerHexTable maps a hex digit to its lower-case form, any other byte to
+// 0x80.
+var lowerHexTable = func() (t [256]byte) {
+	for c := range t {
+		if lc, ok := lowerHex(byte(c)); ok {
+			t[c] = lc
+		} else {
+			t[c] = 0x80
+		}
+	}
+	return t
+}()
 
 // setMAC copies a MAC address in any usual notation (colon, dash, Cisco
 // dotted, bare hex, any case) as aa:bb:cc:dd:ee:ff and classifies it.
