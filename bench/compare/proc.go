@@ -79,6 +79,14 @@ func (p pinner) command(r role, argv []string) []string {
 
 func (p pinner) enabled() bool { return p.taskset != "" }
 
+// PinServer returns argv pinned to the CPU Run pins its servers to, and
+// PinClient to the load generator's; argv as it is when taskset or a second
+// CPU is missing.
+func PinServer(argv []string) []string { return newPinner(true).command(roleServer, argv) }
+
+// PinClient: see PinServer.
+func PinClient(argv []string) []string { return newPinner(true).command(roleClient, argv) }
+
 // describe says how processes were placed, for the report.
 func (p pinner) describe() string {
 	if p.taskset == "" {

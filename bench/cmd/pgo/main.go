@@ -1,0 +1,192 @@
+// Command pgo writes the CPU profile the gateway is built with
+// (cmd/beacongate/default.pgo, which go build uses by itself: profile-guided
+// optimization). It builds the gateway and the load generator, starts the
+// gateway with -pprof on the bench config (loopback trusted as a proxy,
+// spool durability process, the MaxMind test database when
+// ../shared/testdata has it), pinned to one CPU with the load generator on
+// another when taskset allows, sends the realistic mix in a closed loop,
+// and saves a CPU profile of the gateway under that load. All traffic goes
+// to loopback.
+//
+//	go run ./bench/cmd/pgo                  # ~40 s; rewrites cmd/beacongate/default.pgo
+//	go run ./bench/cmd/pgo -seconds 30 -out /tmp/mix.pgo
+//
+// Run with -h for all flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/beacongate/beacongate/bench/compare"
+	"github.com/beacongate/beacongate/bench/gomod"
+	"github.com/beacongate/beacongate/bench/loadgen"
+)
+
+const sharedGeoIP = "../shared/testdata/maxmind/GeoIP2-City-Test.mmdb"
+
+func main() {
+	out := flag.String("out", "cmd/beacongate/default.pgo", "profile to write (a relative path is relative to the module root)")
+	seconds := flag.Int("seconds", 20, "length of the CPU profile")
+	warmup := flag.Duration("warmup", 3*time.Second, "load before the profile starts (free lists fill, buffers grow)")
+	mix := flag.String("mix", loadgen.DefaultMix().String(), "traffic mix (see loadgen -mix)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *out, *seconds, *warmup, *mix); err != nil {
+		fmt.Fprintln(os.Stderr, "pgo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix string) error {
+	if seconds < 5 || seconds > 300 {
+		return errors.New("-seconds must be 5..300")
+	}
+	root, err := gomod.Root(ctx)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "beacongate-pgo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	gw, lg := filepath.Join(tmp, "beacongate"), filepath.Join(tmp, "loadgen")
+	for _, b := range [][2]string{{"./cmd/beacongate", gw}, {"./bench/cmd/loadgen", lg}} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", b[1], b[0])
+		cmd.Dir, cmd.Stderr = root, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build %s: %w", b[0], err)
+		}
+	}
+	cfg := "server: {trusted_proxies: [\"127.0.0.0/8\", \"::1/128\"]}\nspool: {durability: process}\n"
+	if db, err := filepath.Abs(filepath.Join(root, sharedGeoIP)); err == nil {
+		if _, err := os.Stat(db); err == nil {
+			cfg += "geoip: {database: " + strconv.Quote(db) + "}\n"
+		}
+	}
+	cfgPath := filepath.Join(tmp, "beacongate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	listen, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	admin, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	gwArgv := compare.PinServer([]string{gw, "-pprof", "-listen", listen, "-admin", admin, "-data", filepath.Join(tmp, "data"), "-config", cfgPath})
+	gwCmd := exec.CommandContext(ctx, gwArgv[0], gwArgv[1:]...)
+	gwCmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	gwLog, err := os.Create(filepath.Join(tmp, "beacongate.log"))
+	if err != nil {
+		return err
+	}
+	gwCmd.Stdout, gwCmd.Stderr = gwLog, gwLog
+	if err := gwCmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		gwCmd.Process.Signal(syscall.SIGTERM)
+		gwCmd.Wait()
+	}()
+	if err := waitReady(ctx, "http://"+admin+"/healthz"); err != nil {
+		b, _ := os.ReadFile(gwLog.Name())
+		return fmt.Errorf("the gateway did not start: %w\n%s", err, b)
+	}
+	load := time.Duration(seconds)*time.Second + warmup + 2*time.Second
+	lgArgv := compare.PinClient([]string{lg, "-target", "http://" + listen, "-metrics", "", "-mode", "closed", "-mix", mix, "-warmup", "0s", "-duration", load.String()})
+	lgCmd := exec.CommandContext(ctx, lgArgv[0], lgArgv[1:]...)
+	if err := lgCmd.Start(); err != nil {
+		return err
+	}
+	defer lgCmd.Wait()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(warmup):
+	}
+	fmt.Fprintf(os.Stderr, "pgo: profiling the gateway for %d s under %s\n", seconds, mix)
+	prof, err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds), time.Duration(seconds+30)*time.Second)
+	if err != nil {
+		return err
+	}
+	dst := out
+	if !filepath.IsAbs(dst) {
+		dst = filepath.Join(root, dst)
+	}
+	if err := os.WriteFile(dst+".tmp", prof, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(dst+".tmp", dst); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "pgo: wrote %s (%d bytes)\n", dst, len(prof))
+	return nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("no answer from " + url + " within 20 s")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func fetch(ctx context.Context, url string, timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, b)
+	}
+	return b, nil
+}
