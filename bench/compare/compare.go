@@ -301,10 +301,10 @@ func (r *runner) measure(ctx context.Context, t target, rep *Report) *TargetResu
 
 // start starts t on free loopback ports and waits until it is ready.
 func (r *runner) start(ctx context.Context, t target) (*server, error) {
-	listen, err := freeAddr()
+	listen, err := FreeAddr()
 	admin := ""
 	if err == nil {
-		admin, err = freeAddr()
+		admin, err = FreeAddr()
 	}
 	if err != nil {
 		return nil, err

@@ -98,10 +98,10 @@ func (p pinner) describe() string {
 	return fmt.Sprintf("servers pinned to CPU %d, load generator to CPU %d (taskset)", p.server, p.client)
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
+// FreeAddr returns a loopback address with a port that was free a moment
 // ago. Another process could take it before the server binds it; the start
 // then fails with a clear error rather than measuring something else.
-func freeAddr() (string, error) {
+func FreeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err

@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -82,11 +81,11 @@ func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}
-	listen, err := freeAddr()
+	listen, err := compare.FreeAddr()
 	if err != nil {
 		return err
 	}
-	admin, err := freeAddr()
+	admin, err := compare.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -138,15 +137,6 @@ func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix
 	}
 	fmt.Fprintf(os.Stderr, "pgo: wrote %s (%d bytes)\n", dst, len(prof))
 	return nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func waitReady(ctx context.Context, url string) error {
