@@ -61,12 +61,16 @@ func assignQueryArg(e *event.Event, key, raw []byte) problem {
 	case "cid":
 		dst, limit, name = &e.ClientID, maxIDLen, "cid"
 	case "event", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent":
-		if !hasQueryEscape(raw) {
-			p, _ := assignText(e, key, raw, false)
+		// A TC or GPP string is a few hundred bytes of base64 with no
+		// escape: one scan finds that and whether it is ASCII, which spares
+		// the field its UTF-8 check.
+		if escaped, ascii := queryEscapeASCII(raw); !escaped {
+			p, _ := assignText(e, key, raw, ascii)
 			return p
 		}
 		var vb [256]byte // holds every value these fields take but TC and GPP strings, which need no escapes
-		p, _ := assignText(e, key, appendQueryUnescaped(vb[:0], raw), false)
+		v, ascii := appendQueryUnescapedASCII(vb[:0], raw)
+		p, _ := assignText(e, key, v, ascii)
 		return p
 	default:
 		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
@@ -134,6 +138,28 @@ func roomFor(b, raw []byte) []byte {
 
 // hasQueryEscape reports whether b holds a '%' or a '+'.
 func hasQueryEscape(b []byte) bool { return indexQueryEscape(b) >= 0 }
+
+// queryEscapeASCII reports whether b holds a '%' or a '+' and, when it does
+// not, whether all of it is ASCII, eight bytes at a time.
+func queryEscapeASCII(b []byte) (escaped, ascii bool) {
+	var high uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if wordHasByte(x, '%')|wordHasByte(x, '+') != 0 {
+			return true, false
+		}
+		high |= x
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '%' || c == '+' {
+			return true, false
+		}
+		high |= uint64(c)
+	}
+	return false, high&lanes80 == 0
+}
 
 // indexQueryEscape returns the index of the first '%' or '+' in b, or -1.
 func indexQueryEscape(b []byte) int {

@@ -157,6 +157,8 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 	}
 	f.Add([]byte("\xff"), []byte("abcdefgh%C3%A9abcdefgh\xc3\xa9z%e9"))
 	f.Add([]byte(""), []byte("abcdefghabcdefgh%4"))
+	f.Add([]byte(""), []byte("abcdefgh\xc3\xa9abcdefghij"))                     // no escape, not ASCII after eight bytes
+	f.Add([]byte(""), []byte("CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA+x")) // a TC string, then an escape
 	f.Fuzz(func(t *testing.T, prefix, s []byte) {
 		got := appendQueryUnescaped(append([]byte(nil), prefix...), s)
 		want := appendQueryUnescapedReference(append([]byte(nil), prefix...), s)
@@ -171,6 +173,11 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 		}
 		if i, want := indexQueryEscape(s), bytes.IndexAny(s, "%+"); i != want {
 			t.Fatalf("indexQueryEscape(%q) = %d; bytes.IndexAny finds %d", s, i, want)
+		}
+		escaped, ascii := queryEscapeASCII(s)
+		if wantEscaped := bytes.ContainsAny(s, "%+"); escaped != wantEscaped ||
+			!escaped && ascii != !slices.ContainsFunc(s, func(b byte) bool { return b >= 0x80 }) {
+			t.Fatalf("queryEscapeASCII(%q) = %v, %v", s, escaped, ascii)
 		}
 		if n := queryUnescapedLen(s); n != len(got)-len(prefix) {
 			t.Fatalf("queryUnescapedLen(%q) = %d; unescaped it is %d bytes", s, n, len(got)-len(prefix))
