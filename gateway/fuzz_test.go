@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bufio"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/beacongate/beacongate/anonymize/recordtest"
@@ -45,10 +48,38 @@ func FuzzPixelQuery(f *testing.F) {
 			t.Fatalf("pixel answered %d with %d bytes", d.ctx.Response.StatusCode(), len(d.ctx.Response.Body()))
 		}
 		for _, e := range rec.events {
-			if len(e.Site) == 0 || !utf8.Valid(e.Site) || !utf8.Valid(e.URL) || !utf8.Valid(e.UserID) {
+			if len(e.Site) == 0 || !utf8.Valid(e.Site) || !utf8.Valid(e.URL) || !utf8.Valid(e.UserID) || !utf8.Valid(e.Name) ||
+				!utf8.Valid(e.Consent.TCString) || !utf8.Valid(e.Consent.GCS) || !utf8.Valid(e.Consent.GCD) ||
+				!utf8.Valid(e.Consent.USPrivacy) || !utf8.Valid(e.Consent.GPP) || !utf8.Valid(e.Consent.GPPSID) ||
+				!utf8.Valid(e.Consent.Explicit) {
 				t.Fatalf("event with missing site or invalid UTF-8: %+v", e)
 			}
 		}
+		// The same query on the wire, with a Host: requestTarget's raw
+		// shortcut must hand on the events fasthttp's parsed URI gave.
+		if strings.ContainsAny(q, " #\r\n") {
+			return // another request line, or a fragment: not this query
+		}
+		viaURI := rec.events
+		rec.events = nil
+		d.ctx.Request.Reset()
+		d.ctx.Response.Reset()
+		raw := "GET /p.gif?" + q + " HTTP/1.1\r\nHost: shop.example\r\n\r\n"
+		if d.ctx.Request.Read(bufio.NewReader(strings.NewReader(raw))) != nil {
+			return // fasthttp refuses the request line (a control byte)
+		}
+		g.Handle(&d.ctx)
+		if len(rec.events) != len(viaURI) {
+			t.Fatalf("%d events from the raw target, %d from the parsed URI", len(rec.events), len(viaURI))
+		}
+		for i := range viaURI {
+			a, b := rec.events[i], viaURI[i]
+			a.ReceivedAt, b.ReceivedAt = time.Time{}, time.Time{}
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("event from the raw target %+v, from the parsed URI %+v", a, b)
+			}
+		}
+		rec.events = viaURI[:0]
 	})
 }
 

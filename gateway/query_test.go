@@ -159,6 +159,8 @@ func FuzzQueryUnescapeMatchesReference(f *testing.F) {
 	f.Add([]byte(""), []byte("abcdefghabcdefgh%4"))
 	f.Add([]byte(""), []byte("abcdefgh\xc3\xa9abcdefghij"))                     // no escape, not ASCII after eight bytes
 	f.Add([]byte(""), []byte("CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA+x")) // a TC string, then an escape
+	f.Add([]byte(""), []byte("abcdefg+hijklmnop"))                              // '+' inside the first word
+	f.Add([]byte(""), []byte("abcdefghijk%41mnop"))                             // '%' inside the second word
 	f.Fuzz(func(t *testing.T, prefix, s []byte) {
 		got := appendQueryUnescaped(append([]byte(nil), prefix...), s)
 		want := appendQueryUnescapedReference(append([]byte(nil), prefix...), s)
@@ -268,5 +270,28 @@ func TestOversizeQueryValueNotCopied(t *testing.T) {
 			}
 		}
 		compareQuery(t, tc.key+"="+raw)
+	}
+}
+
+// TestPixelShortFieldsRefuseInvalidUTF8: a short field's value that is not
+// valid UTF-8, escaped or sent raw, short or past a full eight-byte word,
+// is refused and the answer names the field; a valid non-ASCII value is
+// taken. These fields skip the UTF-8 check only when their scan found
+// nothing but ASCII.
+func TestPixelShortFieldsRefuseInvalidUTF8(t *testing.T) {
+	for _, field := range []string{"event", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent"} {
+		for _, v := range []string{"%FF", "\xff", "abcdefgh\xffabcdefgh", "%C3", "abcdefgh%E2%82"} {
+			e := new(event.Event)
+			e.Reset()
+			p := assignQuery(e, []byte("site=s&"+field+"="+v))
+			if p.reason != reasonInvalidUTF8 || p.field != field {
+				t.Errorf("%s=%q: reason %v, field %q; want invalid UTF-8 in %q", field, v, p.reason, p.field, field)
+			}
+		}
+		e := new(event.Event)
+		e.Reset()
+		if p := assignQuery(e, []byte("site=s&"+field+"=abcdefgh%C3%A9\xc3\xa9")); p.bad() {
+			t.Errorf("%s: valid UTF-8 refused: %v", field, p.reason)
+		}
 	}
 }

@@ -84,7 +84,8 @@ func (p pinner) enabled() bool { return p.taskset != "" }
 // CPU is missing.
 func PinServer(argv []string) []string { return newPinner(true).command(roleServer, argv) }
 
-// PinClient: see PinServer.
+// PinClient returns argv pinned to the CPU Run pins its load generator to;
+// argv as it is when taskset or a second CPU is missing.
 func PinClient(argv []string) []string { return newPinner(true).command(roleClient, argv) }
 
 // describe says how processes were placed, for the report.

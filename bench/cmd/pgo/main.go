@@ -36,6 +36,9 @@ import (
 
 const sharedGeoIP = "../shared/testdata/maxmind/GeoIP2-City-Test.mmdb"
 
+// minProfileBytes is the least a profile of a loaded gateway holds.
+const minProfileBytes = 4 << 10
+
 func main() {
 	out := flag.String("out", "cmd/beacongate/default.pgo", "profile to write (a relative path is relative to the module root)")
 	seconds := flag.Int("seconds", 20, "length of the CPU profile")
@@ -53,6 +56,10 @@ func main() {
 func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix string) error {
 	if seconds < 5 || seconds > 300 {
 		return errors.New("-seconds must be 5..300")
+	}
+	m := loadgen.DefaultMix()
+	if err := m.Set(mix); err != nil {
+		return fmt.Errorf("-mix: %w", err)
 	}
 	root, err := gomod.Root(ctx)
 	if err != nil {
@@ -100,49 +107,80 @@ func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix
 	if err := gwCmd.Start(); err != nil {
 		return err
 	}
+	gwDone := make(chan struct{})
+	go func() { gwCmd.Wait(); close(gwDone) }()
 	defer func() {
 		gwCmd.Process.Signal(syscall.SIGTERM)
-		gwCmd.Wait()
+		<-gwDone
 	}()
-	if err := waitReady(ctx, "http://"+admin+"/healthz"); err != nil {
+	gwFailed := func(what string, err error) error {
 		b, _ := os.ReadFile(gwLog.Name())
-		return fmt.Errorf("the gateway did not start: %w\n%s", err, b)
+		return fmt.Errorf("%s: %w\ngateway log:\n%s", what, err, b)
+	}
+	if err := waitReady(ctx, "http://"+admin+"/healthz", gwDone); err != nil {
+		return gwFailed("the gateway did not start", err)
 	}
 	load := time.Duration(seconds)*time.Second + warmup + 2*time.Second
 	lgArgv := compare.PinClient([]string{lg, "-target", "http://" + listen, "-metrics", "", "-mode", "closed", "-mix", mix, "-warmup", "0s", "-duration", load.String()})
 	lgCmd := exec.CommandContext(ctx, lgArgv[0], lgArgv[1:]...)
+	lgCmd.Stdout, lgCmd.Stderr = io.Discard, os.Stderr // its table is not needed; its errors are
 	if err := lgCmd.Start(); err != nil {
 		return err
 	}
-	defer lgCmd.Wait()
+	lgDone := make(chan error, 1)
+	go func() { lgDone <- lgCmd.Wait() }()
+	defer func() {
+		// The load is only needed while the profile is taken.
+		lgCmd.Process.Kill()
+		<-lgDone
+	}()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case err := <-lgDone:
+		lgDone <- err
+		return fmt.Errorf("the load generator stopped before the profile began: %v", err)
 	case <-time.After(warmup):
 	}
 	fmt.Fprintf(os.Stderr, "pgo: profiling the gateway for %d s under %s\n", seconds, mix)
 	prof, err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds), time.Duration(seconds+30)*time.Second)
 	if err != nil {
-		return err
+		return gwFailed("profiling the gateway", err)
+	}
+	select {
+	case err := <-lgDone:
+		lgDone <- err
+		return fmt.Errorf("the load generator stopped during the profile (%v): the profile is not of a loaded gateway", err)
+	default:
+	}
+	// A profile of a gateway under load for 20 s holds tens of KiB; one
+	// of an idle gateway a few hundred bytes.
+	if len(prof) < minProfileBytes {
+		return fmt.Errorf("the profile holds %d bytes (less than %d): the gateway was not under load; %s is unchanged", len(prof), minProfileBytes, out)
 	}
 	dst := out
 	if !filepath.IsAbs(dst) {
 		dst = filepath.Join(root, dst)
 	}
 	if err := os.WriteFile(dst+".tmp", prof, 0o644); err != nil {
+		os.Remove(dst + ".tmp")
 		return err
 	}
 	if err := os.Rename(dst+".tmp", dst); err != nil {
+		os.Remove(dst + ".tmp")
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "pgo: wrote %s (%d bytes)\n", dst, len(prof))
 	return nil
 }
 
-func waitReady(ctx context.Context, url string) error {
+// waitReady polls url until it answers 200, the process behind it exits
+// (exited closes) or 20 s pass.
+func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := client.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -154,6 +192,8 @@ func waitReady(ctx context.Context, url string) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-exited:
+			return errors.New("the process exited")
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
