@@ -105,7 +105,9 @@ destinations:
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--user-data-dir="+profile,
 		"--virtual-time-budget=5000", "--dump-dom", page.URL+"/")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir)
+	// TMPDIR too: Chromium makes org.chromium.Chromium.* directories there
+	// and leaves them behind.
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir, "TMPDIR="+dir)
 	// Chromium starts helper processes: run it in its own process group and
 	// end the whole group, by its id, on timeout and when done.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

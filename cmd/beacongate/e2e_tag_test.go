@@ -578,7 +578,9 @@ func tagBrowser(t *testing.T, dir string) (context.Context, context.CancelFunc) 
 		// policy drops; the scenarios are about a visitor's browser.
 		chromedp.UserAgent(tagUserAgent),
 		chromedp.UserDataDir(filepath.Join(dir, "chromium-profile")),
-		chromedp.Env("HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir),
+		// TMPDIR too: Chromium makes org.chromium.Chromium.* directories
+		// there and leaves them behind.
+		chromedp.Env("HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir, "TMPDIR="+dir),
 	}
 	return chromedp.NewExecAllocator(context.Background(), opts...)
 }
