@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // browserPage is served from a different origin than the gateway's. It
@@ -89,7 +91,7 @@ destinations:
     batch: {max_age: 100ms}
 `)
 	data := filepath.Join(dir, "data")
-	p := startGateway(t, data, cfg)
+	p := startGatewayAt(t, clocktest.Golden, data, cfg)
 	mu.Lock()
 	gwBase = "http://" + p.addr
 	mu.Unlock()
@@ -149,6 +151,10 @@ destinations:
 		if !ok {
 			t.Errorf("unexpected event %q", r.Event)
 			continue
+		}
+		// The gateway's clock starts at the pinned instant (startGatewayAt).
+		if day := clocktest.Golden.Format("2006-01-02"); !strings.Contains(r.raw, `"received":"`+day+`T`) {
+			t.Errorf("event %s: not received on the pinned day %s: %s", r.Event, day, r.raw)
 		}
 		if r.Kind != kind || r.Site != "browser-e2e" {
 			t.Errorf("event %s: kind %q site %q; want %s, browser-e2e", r.Event, r.Kind, r.Site, kind)

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/tag"
 )
 
@@ -715,7 +716,9 @@ destinations:
     batch: {max_age: 100ms}
 `)
 	data := filepath.Join(dir, "data")
-	p := startGateway(t, data, cfg)
+	// Pinned: tagTCAll was last updated on 2026-01-13, and a TC string
+	// older than consent.tcf.max_age (395 days) grants nothing.
+	p := startGatewayAt(t, clocktest.Golden, data, cfg)
 	defer p.kill()
 	mu.Lock()
 	gwBase = "http://" + p.addr

@@ -18,6 +18,11 @@ import (
 // clock.Real except in tests that pin them.
 var cliClock, serveClock clock.Clock = clock.Real, clock.Real
 
+// e2eStartEnv names the variable that pins both clocks' start in a binary
+// built with -tags e2eclock (e2eclock.go), as the end-to-end tests build
+// it; other builds ignore it.
+const e2eStartEnv = "BEACONGATE_E2E_START"
+
 const keysUsage = `Usage:
   beacongate keys forget -config FILE -before DATE [-data DIR]
 

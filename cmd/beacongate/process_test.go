@@ -19,7 +19,9 @@ import (
 )
 
 // binPath is the beacongate binary built once for the tests that run it as a
-// child process, the way a user does.
+// child process, the way a user does. It is built with -tags e2eclock, so
+// that startGatewayAt can pin the instant its clock starts at
+// (e2eclock.go); without the variable it runs on the real clock.
 var binPath string
 
 func TestMain(m *testing.M) {
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "beacongate")
-	out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", "e2eclock", "-o", binPath, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -58,9 +60,23 @@ func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *ga
 	return startGatewayVia(t, nil, dataDir, configPath, extra...)
 }
 
+// startGatewayAt is startGateway with the gateway's clock starting at
+// start (then moving on with real time), whatever the day the test runs.
+func startGatewayAt(t *testing.T, start time.Time, dataDir, configPath string, extra ...string) *gatewayProc {
+	t.Helper()
+	return startGatewayEnv(t, []string{e2eStartEnv + "=" + start.Format(time.RFC3339)}, nil, dataDir, configPath, extra...)
+}
+
 // startGatewayVia is startGateway (an empty dataDir: no -data flag) with the binary run by a wrapper command
 // (e.g. prlimit --nofile=128:128).
 func startGatewayVia(t *testing.T, wrapper []string, dataDir, configPath string, extra ...string) *gatewayProc {
+	t.Helper()
+	return startGatewayEnv(t, nil, wrapper, dataDir, configPath, extra...)
+}
+
+// startGatewayEnv is startGatewayVia with env added to the child's
+// environment.
+func startGatewayEnv(t *testing.T, env, wrapper []string, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
 	args := []string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}
 	if dataDir != "" {
@@ -72,6 +88,9 @@ func startGatewayVia(t *testing.T, wrapper []string, dataDir, configPath string,
 	args = append(args, extra...)
 	argv := append(append(append([]string(nil), wrapper...), binPath), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
