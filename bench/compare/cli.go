@@ -20,6 +20,19 @@ import (
 // test data lives, next to the repository; used when present.
 const sharedGeoIP = "../shared/testdata/maxmind/GeoIP2-City-Test.mmdb"
 
+// SharedGeoIP returns the absolute path of MaxMind's test database in the
+// shared test data next to the module at root, or "" when it is absent.
+func SharedGeoIP(root string) string {
+	p, err := filepath.Abs(filepath.Join(root, sharedGeoIP))
+	if err != nil {
+		return ""
+	}
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
 // Main is the compare command: it parses args (without the program name),
 // runs the comparison, prints the Markdown report to stdout and returns the
 // exit code.
@@ -88,12 +101,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	o.GeoIP = *geoip
 	if o.GeoIP == "auto" {
-		o.GeoIP = ""
-		if p, err := filepath.Abs(filepath.Join(o.Root, sharedGeoIP)); err == nil {
-			if _, err := os.Stat(p); err == nil {
-				o.GeoIP = p
-			}
-		}
+		o.GeoIP = SharedGeoIP(o.Root)
 	}
 	rep, err := Run(ctx, o, stderr)
 	if err != nil {

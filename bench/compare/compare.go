@@ -171,7 +171,7 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	}
 	if rep.GatewaySkipped == "" {
 		for i, d := range o.Durabilities {
-			cfg, err := gatewayConfig(o.GatewayConfig, d, o.GeoIP)
+			cfg, err := GatewayConfig(o.GatewayConfig, d, o.GeoIP)
 			if err == nil {
 				err = os.WriteFile(filepath.Join(tmp, "beacongate-"+d+".yaml"), cfg, 0o644)
 			}
@@ -384,11 +384,11 @@ func (r *runner) run(ctx context.Context, srv *server, l load) (*loadgen.Result,
 	return &res, waited, nil
 }
 
-// gatewayConfig returns base (a YAML file, or the bench default when empty)
+// GatewayConfig returns base (a YAML file, or the bench default when empty)
 // with spool.durability set, and geoip.database when geoip is given.
 // The bench default trusts loopback as a proxy, so X-Forwarded-For client
 // addresses reach the geo and IP stages as they would behind a load balancer.
-func gatewayConfig(base, durability, geoip string) ([]byte, error) {
+func GatewayConfig(base, durability, geoip string) ([]byte, error) {
 	doc := map[string]any{}
 	if base != "" {
 		b, err := os.ReadFile(base)

@@ -302,7 +302,7 @@ func TestGatewayConfig(t *testing.T) {
 		}
 		return m
 	}
-	b, err := gatewayConfig("", "fsync", "")
+	b, err := GatewayConfig("", "fsync", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestGatewayConfig(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.yaml")
 	os.WriteFile(base, []byte("server:\n  listen: \":9999\"\nspool:\n  durability: process\n  max_bytes: 1GiB\nsites: []\n"), 0o644)
-	b, err = gatewayConfig(base, "fsync", "/data/City.mmdb")
+	b, err = GatewayConfig(base, "fsync", "/data/City.mmdb")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,18 +328,18 @@ func TestGatewayConfig(t *testing.T) {
 	bad := func(content string) {
 		t.Helper()
 		os.WriteFile(base, []byte(content), 0o644)
-		if b, err := gatewayConfig(base, "fsync", ""); err == nil {
+		if b, err := GatewayConfig(base, "fsync", ""); err == nil {
 			t.Fatalf("%q accepted:\n%s", content, b)
 		}
 	}
 	bad("spool: fast\n")
 	bad("spool: [1, 2\n")
 	bad("- a list\n")
-	if _, err := gatewayConfig(filepath.Join(dir, "absent.yaml"), "fsync", ""); err == nil {
+	if _, err := GatewayConfig(filepath.Join(dir, "absent.yaml"), "fsync", ""); err == nil {
 		t.Fatal("absent base accepted")
 	}
 	os.WriteFile(base, nil, 0o644) // an empty base is an empty mapping
-	if b, err := gatewayConfig(base, "process", ""); err != nil || parse(b)["spool"].(map[string]any)["durability"] != "process" {
+	if b, err := GatewayConfig(base, "process", ""); err != nil || parse(b)["spool"].(map[string]any)["durability"] != "process" {
 		t.Fatalf("empty base: %v\n%s", err, b)
 	}
 }

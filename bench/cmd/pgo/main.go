@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -33,8 +32,6 @@ import (
 	"github.com/beacongate/beacongate/bench/gomod"
 	"github.com/beacongate/beacongate/bench/loadgen"
 )
-
-const sharedGeoIP = "../shared/testdata/maxmind/GeoIP2-City-Test.mmdb"
 
 // minProfileBytes is the least a profile of a loaded gateway holds.
 const minProfileBytes = 4 << 10
@@ -78,14 +75,14 @@ func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix
 			return fmt.Errorf("go build %s: %w", b[0], err)
 		}
 	}
-	cfg := "server: {trusted_proxies: [\"127.0.0.0/8\", \"::1/128\"]}\nspool: {durability: process}\n"
-	if db, err := filepath.Abs(filepath.Join(root, sharedGeoIP)); err == nil {
-		if _, err := os.Stat(db); err == nil {
-			cfg += "geoip: {database: " + strconv.Quote(db) + "}\n"
-		}
+	// compare's bench config: loopback trusted as a proxy, durability
+	// process, the MaxMind test database when the shared test data has it.
+	cfg, err := compare.GatewayConfig("", "process", compare.SharedGeoIP(root))
+	if err != nil {
+		return err
 	}
 	cfgPath := filepath.Join(tmp, "beacongate.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return err
 	}
 	listen, err := compare.FreeAddr()
