@@ -30,7 +30,7 @@ const (
 	// loadgen mix than 1,024).
 	urlCacheEntries = 1024
 	urlCacheMaxKey  = 1024 // mode, site and a URL of up to ~1 KB; longer ones are cleaned every time
-	urlCacheMaxVal  = 1024
+	urlCacheMaxVal  = 1280 // a cleaned URL quoted: its query's &s escaped (\u0026)
 	// Short free text that repeats on every request of a site: the site
 	// id, the event name, a BLE batch's store and sensor (the same for
 	// each of its sightings).
@@ -228,8 +228,11 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 }
 
 // appendCleanURL appends raw cleaned in mode for site (nil for a
-// referrer), from the cache when a URL with the same key was cleaned the
-// same way for the same site before.
+// referrer) as a quoted JSON string, or nothing when cleaning leaves
+// nothing, from the cache when a URL with the same key was cleaned the same
+// way for the same site before. The cache holds the quoted form: a query's
+// '&' is escaped (\u0026), so quoting a cleaned URL is a second pass over
+// it that a hit skips.
 //
 // The key is the part of the URL the cleaning reads
 // (scrub.Cleaner.AppendURLKey): the origin in the origin mode and for
@@ -245,7 +248,7 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	need := 1 + binary.MaxVarintLen32 + len(site) + len(raw)
 	if en.caches.url == nil || need > urlCacheMaxKey {
-		return en.cleaner.AppendPageURL(dst, raw, mode, site)
+		return en.appendQuotedURL(dst, raw, mode, site)
 	}
 	// The key is built on the stack (the cache keeps a keyed hash of it),
 	// in room for twice its length: the second half is AppendURLKey's
@@ -280,14 +283,14 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 		// not cached.
 		key, _, ok := en.cleaner.AppendURLKey(key, raw, mode)
 		if !ok {
-			return en.cleaner.AppendPageURL(dst, raw, mode, site)
+			return en.appendQuotedURL(dst, raw, mode, site)
 		}
 		k := hashOf(key)
 		dst, f, ok := c.get(dst, k[:])
 		if ok {
 			return dst, f
 		}
-		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+		dst, f = en.appendQuotedURL(dst, raw, mode, site)
 		if f == 0 {
 			c.put(k[:], dst[start:], f)
 		}
@@ -303,7 +306,7 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 	key, removed, ok := en.cleaner.AppendURLKey(key[:head], raw, mode)
 	if !ok {
 		c.countMiss(slot)
-		dst, f = en.cleaner.AppendPageURL(dst, raw, mode, site)
+		dst, f = en.appendQuotedURL(dst, raw, mode, site)
 		if f == 0 {
 			c.put(asSent[:], dst[start:], f)
 		}
@@ -313,16 +316,28 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 	if dst, f, ok = c.get(dst, reduced[:]); ok {
 		return dst, f | removed
 	}
-	dst, f = en.cleaner.AppendPageURL(dst, key[head:], mode, site)
+	dst, f = en.appendQuotedURL(dst, key[head:], mode, site)
 	if f&scrub.StopsBeforeQuery != 0 {
 		// The cleaner may have stopped before the query, where the
 		// removed names would not have counted: clean raw itself.
-		return en.cleaner.AppendPageURL(dst[:start], raw, mode, site)
+		return en.appendQuotedURL(dst[:start], raw, mode, site)
 	}
 	if f == 0 {
 		c.put(reduced[:], dst[start:], f)
 	}
 	return dst, f | removed
+}
+
+// appendQuotedURL appends raw cleaned in mode for site as a quoted JSON
+// string, or nothing when cleaning leaves nothing (the cleaner's
+// AppendPageURL, uncached).
+func (en *Engine) appendQuotedURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
+	start := len(dst)
+	dst, f := en.cleaner.AppendPageURL(dst, raw, mode, site)
+	if len(dst) == start {
+		return dst, f
+	}
+	return requote(dst, start), f
 }
 
 // appendScanned appends text with personal data replaced (the cleaner's

@@ -528,8 +528,6 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 	if mode == keepURL {
 		return appendStringField(dst, key, raw), found
 	}
-	// Clean into the spare capacity first, then quote: the cleaner needs
-	// dst not to overlap its input, and the quoted form must be escaped.
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
@@ -538,7 +536,7 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 	if len(dst) == valStart {
 		return dst[:mark], found
 	}
-	return requote(dst, valStart), found
+	return dst, found
 }
 
 // appendScannedText appends key with text after replacing personal data.
