@@ -1,10 +1,12 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,17 +45,65 @@ func testFileNamesAt(t *testing.T, start time.Time) {
 		{Name: "refused", Sink: refused, Batch: fast},
 		{Name: "stuck", Sink: stuck, Batch: fast, Retry: RetryOptions{Initial: time.Hour}},
 	}})
+	// Stop every shipper before the temporary directory is removed (this
+	// cleanup runs first). The stuck destination sleeps through its
+	// hour-long backoff, so Close is not waited out: a cancelled ctx
+	// stops the shippers at once, and Close then reports the undrained
+	// destinations with ctx's error, and nothing else.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := p.Close(ctx)
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			if e != nil && !errors.Is(e, context.Canceled) {
+				t.Errorf("Close: %v", e)
+			}
+		}
+	})
 	var a appender
 	a.run(t, p, "c", 1, 3, RouteTo(0)|RouteTo(1)|RouteTo(2))
 
 	out := filepath.Join(data, "out")
 	first := fmt.Sprintf("events-%s-000001.ndjson.zst", start.UTC().Format("20060102T150405Z"))
 	waitFor(t, "the first output file", 10*time.Second, func() bool { return exists(filepath.Join(out, first+".part")) })
+	// A batch goes out once its first record is MaxAge old on the
+	// monotonic clock (the manual one does not move), so how the three
+	// records split into batches, hence dead-letter files, depends on the
+	// scheduler. Whatever the split, every file is named from the clock,
+	// and together they hold the three records, each with its reason.
 	dl := filepath.Join(data, "deadletter", "refused")
-	waitFor(t, "the dead-letter batch", 10*time.Second, func() bool {
-		m, _ := filepath.Glob(filepath.Join(dl, start.UTC().Format("20060102T150405.000Z")+"-*.ndjson.zst"))
-		return len(m) == 1
+	var dls []DeadLetter
+	waitFor(t, "the dead-letter batches", 10*time.Second, func() bool {
+		var err error
+		if dls, err = ListDeadLetters(dl); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range dls {
+			if d.Records < 0 || d.Reason == "" { // .error not written yet
+				return false
+			}
+			n += d.Records
+		}
+		return n >= 3
 	})
+	n := 0
+	for _, d := range dls {
+		n += d.Records
+		if name := filepath.Base(d.Path); !strings.HasPrefix(name, start.UTC().Format("20060102T150405.000Z")+"-") || !strings.HasSuffix(name, ".ndjson.zst") {
+			t.Errorf("dead-letter batch %s; want it named from the clock, %s", name, start.UTC().Format("20060102T150405.000Z"))
+		}
+		if !strings.Contains(d.Reason, "refused for the test") {
+			t.Errorf("%s: reason %q", filepath.Base(d.Path), d.Reason)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d dead-lettered records in %d batches; want 3", n, len(dls))
+	}
 
 	// The stuck destination holds records appended at start: their age is
 	// the clock's distance from start, whatever the wall clock says.
