@@ -55,14 +55,14 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 		}
 		switch b2s(k) {
 		case "store":
-			p = r.setString(&common.Store, maxIDLen, "store")
+			r.setString(&common.Store, maxIDLen, "store", &p)
 		case "sensor":
-			p = r.setString(&common.Sensor, maxIDLen, "sensor")
+			r.setString(&common.Sensor, maxIDLen, "sensor", &p)
 		case "sightings":
 			l.at, reread = r.i, false
 			l.read(cfg, req, common, r)
 		default:
-			p = r.assign(common, k)
+			r.assign(common, k, &p)
 		}
 	}
 	if !r.end() {
@@ -136,9 +136,8 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 		if len(e.Name) == 0 {
 			e.Name = append(e.Name, defaultBLEEvent...)
 		}
-		if p := r.sighting(e, l.w); p.bad() {
-			p.inSightings, p.at = true, int32(l.n)
-			l.p = p
+		if r.sighting(e, l.w, &l.p); l.p.bad() {
+			l.p.inSightings, l.p.at = true, int32(l.n)
 			continue
 		}
 		if cfg.optOut.Contains(e.Sighting.DeviceID) {
@@ -152,15 +151,16 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 }
 
 // setString copies a JSON string value (null leaves dst empty) and steps
-// over any other value, which is refused.
-func (r *jsonReader) setString(dst *[]byte, limit int, field string) problem {
+// over any other value, which is refused: its problem goes in *p (see
+// setIn).
+func (r *jsonReader) setString(dst *[]byte, limit int, field string, p *problem) {
 	switch k, s := r.scalar(&r.val); k {
 	case jsonString:
-		return inField(field, setText(dst, s, limit, true), limit) // checked by the reader
+		p.setIn(field, setText(dst, s, limit, true), limit) // checked by the reader
 	case jsonNull:
-		return problem{}
+	default:
+		*p = fieldProblem(reasonInvalidField, field, "must be a string")
 	}
-	return fieldProblem(reasonInvalidField, field, "must be a string")
 }
 
 // sightingWindow is the range of sighting times accepted, in Unix
@@ -183,10 +183,12 @@ func sightingProblem(field, detail string) problem {
 }
 
 // sighting reads the sighting object at r's position into e.Sighting. At
-// its first problem it steps over the rest of the object.
-func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
+// its first problem, which goes in *p (holding none before: see setIn), it
+// steps over the rest of the object. The field readers report whether they
+// took a value and the problem is made here, so nothing but a bool comes
+// back from each.
+func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 	s := &e.Sighting
-	p := problem{}
 	r.open()
 	for first := true; ; first = false {
 		k, ok := r.member(first, &r.key)
@@ -199,48 +201,70 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
 		}
 		switch b2s(k) {
 		case "uuid":
-			p = setLowerHex(&s.UUID, r.stringOrNil(), 36, true, "uuid", detailUUID)
+			if !setLowerHex(&s.UUID, r.stringOrNil(), 36, true) {
+				*p = sightingProblem("uuid", detailUUID)
+			}
 		case "major":
-			s.Major, p = jsonInt(r, 0, 65535, "major", detailU16)
+			if s.Major, ok = jsonInt(r, 0, 65535); !ok {
+				*p = sightingProblem("major", detailU16)
+			}
 		case "minor":
-			s.Minor, p = jsonInt(r, 0, 65535, "minor", detailU16)
+			if s.Minor, ok = jsonInt(r, 0, 65535); !ok {
+				*p = sightingProblem("minor", detailU16)
+			}
 		case "namespace":
-			p = setLowerHex(&s.Namespace, r.stringOrNil(), 20, false, "namespace", "not 20 hex digits")
+			if !setLowerHex(&s.Namespace, r.stringOrNil(), 20, false) {
+				*p = sightingProblem("namespace", "not 20 hex digits")
+			}
 		case "instance":
-			p = setLowerHex(&s.Instance, r.stringOrNil(), 12, false, "instance", "not 12 hex digits")
+			if !setLowerHex(&s.Instance, r.stringOrNil(), 12, false) {
+				*p = sightingProblem("instance", "not 12 hex digits")
+			}
 		case "rssi":
-			var n int32
-			n, p = jsonInt(r, -127, 20, "rssi", detailRSSI)
-			s.RSSI, s.HasRSSI = int16(n), !p.bad()
+			n, ok := jsonInt(r, -127, 20)
+			s.RSSI, s.HasRSSI = int16(n), ok
+			if !ok {
+				*p = sightingProblem("rssi", detailRSSI)
+			}
 		case "ts":
-			s.SeenAtMS, p = jsonTime(r, w)
+			var detail string
+			if s.SeenAtMS, detail = jsonTime(r, w); detail != "" {
+				*p = sightingProblem("ts", detail)
+			}
 		case "mac":
-			p = setMAC(s, r.stringOrNil())
+			if !setMAC(s, r.stringOrNil()) {
+				*p = sightingProblem("mac", detailMAC)
+			}
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
-			p = setAdID(s, r)
+			setAdID(s, r, p)
 			s.DeviceKind = event.DeviceAdID
 		case "props":
 			// After the request's props: a sighting's own (a zone, a
 			// sensor reading) are kept as the policy allows.
-			p = r.props(e)
+			if q := r.props(e); q.bad() {
+				*p = q
+			}
 		case "app_instance_id":
-			p = sightingID(r.setString(&s.DeviceID, maxIDLen, "app_instance_id"))
+			r.setString(&s.DeviceID, maxIDLen, "app_instance_id", p)
+			p.asSighting()
 			s.DeviceKind = event.DeviceAppInstance
 		default:
 			r.skip()
 		}
 	}
 	if p.bad() {
-		return p
+		return
 	}
 	iBeacon := len(s.UUID) > 0 && s.Major >= 0 && s.Minor >= 0
 	eddystone := len(s.Namespace) > 0 && len(s.Instance) > 0
 	if iBeacon == eddystone {
-		return sightingProblem("", detailIdentity)
+		*p = sightingProblem("", detailIdentity)
+		return
 	}
 	if !s.HasRSSI {
-		return sightingProblem("rssi", "missing")
+		*p = sightingProblem("rssi", "missing")
+		return
 	}
 	if len(s.DeviceID) == 0 {
 		s.DeviceKind = event.DeviceNone
@@ -248,7 +272,6 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow) problem {
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
-	return problem{}
 }
 
 // stringOrNil reads a value: a string's bytes, nil for anything else.
@@ -261,32 +284,37 @@ func (r *jsonReader) stringOrNil() []byte {
 
 // sightingID books a device id's problem as a sighting's.
 func sightingID(p problem) problem {
+	p.asSighting()
+	return p
+}
+
+// asSighting books a device id's problem, if any, as a sighting's.
+func (p *problem) asSighting() {
 	if p.bad() {
 		p.reason = reasonInvalidSighting
 	}
-	return p
 }
 
 // jsonInt reads an integer within [lo, hi]. A number with a fraction or
 // an exponent is read as jsonFloat reads it (2.0 and 2e0 are 2); a plain
 // integer of up to nine digits, which a float64 holds exactly, is read
 // directly: ten times cheaper than the float parser, with the same value.
-func jsonInt(r *jsonReader, lo, hi int, field, detail string) (int32, problem) {
+func jsonInt(r *jsonReader, lo, hi int) (_ int32, ok bool) {
 	k, num := r.scalar(&r.val)
 	if k != jsonNumberKind {
-		return 0, sightingProblem(field, detail)
+		return 0, false
 	}
 	if n, ok := plainInt(num); ok {
 		if n < lo || n > hi {
-			return 0, sightingProblem(field, detail)
+			return 0, false
 		}
-		return int32(n), problem{}
+		return int32(n), true
 	}
 	f := jsonFloat(num)
 	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		return 0, sightingProblem(field, detail)
+		return 0, false
 	}
-	return int32(f), problem{}
+	return int32(f), true
 }
 
 // plainInt reads num, a number scanJSONNumber checked, when it is an
@@ -320,14 +348,15 @@ const secondsBelow = 1e11
 
 // jsonTime reads a sighting time: Unix seconds (with or without a fraction)
 // or milliseconds, told apart by magnitude, or an RFC 3339 string. It must
-// lie within w.
-func jsonTime(r *jsonReader, w sightingWindow) (int64, problem) {
+// lie within w: a time refused returns what is wrong with it (a sighting
+// problem's detail), an accepted one "".
+func jsonTime(r *jsonReader, w sightingWindow) (_ int64, detail string) {
 	var ms int64
 	switch k, v := r.scalar(&r.val); k {
 	case jsonNumberKind:
 		f := jsonFloat(v)
 		if f <= 0 || f >= 1e15 || math.IsNaN(f) {
-			return 0, sightingProblem("ts", detailTime)
+			return 0, detailTime
 		}
 		if f < secondsBelow {
 			ms = int64(math.Round(f * 1000))
@@ -337,23 +366,24 @@ func jsonTime(r *jsonReader, w sightingWindow) (int64, problem) {
 	case jsonString:
 		t, valid := parseRFC3339(v)
 		if !valid {
-			return 0, sightingProblem("ts", detailTime)
+			return 0, detailTime
 		}
 		ms = t.UnixMilli()
 	default:
-		return 0, sightingProblem("ts", detailTime)
+		return 0, detailTime
 	}
 	if ms < w.from || ms > w.to {
-		return 0, sightingProblem("ts", detailWindow)
+		return 0, detailWindow
 	}
-	return ms, problem{}
+	return ms, ""
 }
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
-// uuid allows the dashes of the 8-4-4-4-12 form.
-func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) problem {
+// uuid allows the dashes of the 8-4-4-4-12 form. It reports whether s is
+// one (dst is left as it was when not).
+func setLowerHex(dst *[]byte, s []byte, n int, uuid bool) bool {
 	if len(s) != n {
-		return sightingProblem(field, detail)
+		return false
 	}
 	out := slices.Grow((*dst)[:0], n)[:n] // written by index: no append per byte
 	var bad byte
@@ -361,7 +391,7 @@ func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) 
 		from := 0
 		for _, d := range uuidDashes {
 			if s[d] != '-' {
-				return sightingProblem(field, detail)
+				return false
 			}
 			bad |= lowerHexRun(out[from:d], s[from:d])
 			out[d] = '-'
@@ -372,10 +402,10 @@ func setLowerHex(dst *[]byte, s []byte, n int, uuid bool, field, detail string) 
 		bad = lowerHexRun(out, s)
 	}
 	if bad&0x80 != 0 {
-		return sightingProblem(field, detail)
+		return false
 	}
 	*dst = out
-	return problem{}
+	return true
 }
 
 // uuidDashes are where the 8-4-4-4-12 form of a UUID has its dashes.
@@ -407,29 +437,30 @@ var lowerHexTable = func() (t [256]byte) {
 }()
 
 // setMAC copies a MAC address in any usual notation (colon, dash, Cisco
-// dotted, bare hex, any case) as aa:bb:cc:dd:ee:ff and classifies it.
-func setMAC(s *event.Sighting, v []byte) problem {
+// dotted, bare hex, any case) as aa:bb:cc:dd:ee:ff and classifies it; it
+// reports whether v is one.
+func setMAC(s *event.Sighting, v []byte) bool {
 	out, ok := retail.AppendMAC(s.DeviceID[:0], v)
 	if !ok {
-		return sightingProblem("mac", detailMAC)
+		return false
 	}
 	s.DeviceID = out
 	s.Randomized = retail.Randomized(out)
-	return problem{}
+	return true
 }
 
 // setAdID copies an advertising id lower-cased, so IDFA's upper case and
 // GAID's lower case of the same id are one device.
-func setAdID(s *event.Sighting, r *jsonReader) problem {
-	if p := sightingID(r.setString(&s.DeviceID, maxIDLen, "adid")); p.bad() {
-		return p
+func setAdID(s *event.Sighting, r *jsonReader, p *problem) {
+	if r.setString(&s.DeviceID, maxIDLen, "adid", p); p.bad() {
+		p.asSighting()
+		return
 	}
 	for i, c := range s.DeviceID {
 		if c >= 'A' && c <= 'Z' {
 			s.DeviceID[i] = c + ('a' - 'A')
 		}
 	}
-	return problem{}
 }
 
 func lowerHex(c byte) (byte, bool) {

@@ -146,13 +146,15 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 		return problem{}
 	}
 	if v.Type() != fastjson.TypeString {
-		if _, known := assignText(e, key, nil, false); known {
+		var q problem
+		if assignText(e, key, nil, false, &q) {
 			return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 		}
 		return problem{}
 	}
 	s, _ := v.StringBytes()
-	p, _ := assignText(e, key, s, false)
+	var p problem
+	assignText(e, key, s, false, &p)
 	return p
 }
 
@@ -198,13 +200,13 @@ func refAssignJSONProps(e *event.Event, v *fastjson.Value) problem {
 		switch pv.Type() {
 		case fastjson.TypeString:
 			s, _ := pv.StringBytes()
-			p = addProp(e, k, s, event.PropString, false)
+			addProp(e, k, s, event.PropString, false, &p)
 		case fastjson.TypeNumber:
 			p = refAddNumberProp(e, k, pv)
 		case fastjson.TypeTrue:
-			p = addProp(e, k, []byte("true"), event.PropBool, false)
+			addProp(e, k, []byte("true"), event.PropBool, false, &p)
 		case fastjson.TypeFalse:
-			p = addProp(e, k, []byte("false"), event.PropBool, false)
+			addProp(e, k, []byte("false"), event.PropBool, false, &p)
 		case fastjson.TypeNull:
 		default:
 			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")

@@ -7,20 +7,28 @@ import (
 )
 
 // assign sets a field from the member key of a JSON event object, reading
-// its value from r.
-func (r *jsonReader) assign(e *event.Event, key []byte) problem {
+// its value from r; a value the field refuses puts its problem in *p, which
+// must hold none (see setIn).
+func (r *jsonReader) assign(e *event.Event, key []byte, p *problem) {
 	k := r.peek()
 	switch b2s(key) {
 	case "props":
-		return r.props(e)
+		if q := r.props(e); q.bad() {
+			*p = q
+		}
+		return
 	case "consent":
 		switch k {
 		case jsonArray:
-			return r.consentList(e)
+			if q := r.consentList(e); q.bad() {
+				*p = q
+			}
+			return
 		case jsonString, jsonNull:
 		default:
 			r.skip()
-			return fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names or a comma-separated string")
+			*p = fieldProblem(reasonInvalidField, "consent", "must be a list of purpose names or a comma-separated string")
+			return
 		}
 	case "uid", "cid":
 		// A numeric id is an id: its JSON text, as "12345" would be.
@@ -33,13 +41,14 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 			_, num := r.scalar(nil)
 			*dst = append((*dst)[:0], num...)
 			if len(*dst) > maxIDLen {
-				return tooLong(name, maxIDLen)
+				*p = tooLong(name, maxIDLen)
 			}
-			return problem{}
+			return
 		case jsonString, jsonNull:
 		default:
 			r.skip()
-			return fieldProblem(reasonInvalidField, name, "must be a string or a number")
+			*p = fieldProblem(reasonInvalidField, name, "must be a string or a number")
+			return
 		}
 	case "gdpr":
 		// A flag that is not understood is a refusal for it, never a
@@ -55,34 +64,34 @@ func (r *jsonReader) assign(e *event.Event, key []byte) problem {
 			default:
 				mergeGDPR(e, event.GDPRNotUnderstood)
 			}
-			return problem{}
+			return
 		case jsonTrue:
 			r.scalar(nil)
 			mergeGDPR(e, 1)
-			return problem{}
+			return
 		case jsonFalse:
 			r.scalar(nil)
 			mergeGDPR(e, 0)
-			return problem{}
+			return
 		case jsonString, jsonNull:
 		default:
 			r.skip()
 			mergeGDPR(e, event.GDPRNotUnderstood)
-			return problem{}
+			return
 		}
 	}
 	k, s := r.scalar(&r.val)
 	switch k {
 	case jsonNull:
-		return problem{}
+		return
 	case jsonString:
-		p, _ := assignText(e, key, s, true) // checked by the reader
-		return p
+		assignText(e, key, s, true, p) // checked by the reader
+		return
 	}
-	if _, known := assignText(e, key, nil, true); known {
-		return fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
+	var q problem
+	if assignText(e, key, nil, true, &q) {
+		*p = fieldProblem(reasonInvalidField, vocabularyName(key), "must be a string")
 	}
-	return problem{}
 }
 
 // consentList turns ["analytics","ads"] into "analytics,ads".
@@ -143,13 +152,13 @@ func (r *jsonReader) props(e *event.Event) problem {
 		}
 		switch t, v := r.scalar(&r.val); t {
 		case jsonString: // name and value checked by the reader
-			p = addProp(e, k, v, event.PropString, true)
+			addProp(e, k, v, event.PropString, true, &p)
 		case jsonNumberKind:
-			p = addNumberText(e, k, v)
+			addNumberText(e, k, v, &p)
 		case jsonTrue:
-			p = addProp(e, k, []byte("true"), event.PropBool, true)
+			addProp(e, k, []byte("true"), event.PropBool, true, &p)
 		case jsonFalse:
-			p = addProp(e, k, []byte("false"), event.PropBool, true)
+			addProp(e, k, []byte("false"), event.PropBool, true, &p)
 		case jsonNull:
 		default:
 			p = fieldProblem(reasonInvalidField, "props", "a property value must be a string, number or boolean")
@@ -159,17 +168,19 @@ func (r *jsonReader) props(e *event.Event) problem {
 }
 
 // addNumberText adds a number property with its literal text, checked by
-// scanJSONNumber.
-func addNumberText(e *event.Event, k, num []byte) problem {
+// scanJSONNumber; a refusal goes in *p (see setIn).
+func addNumberText(e *event.Event, k, num []byte, p *problem) {
 	if len(e.Props) >= maxProps {
-		return fieldProblem(reasonTooManyProps, "props", "")
+		*p = fieldProblem(reasonTooManyProps, "props", "")
+		return
 	}
 	if len(k) == 0 || len(k) > maxPropKeyLen || !utf8.Valid(k) {
-		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty, longer than 64 bytes or not valid UTF-8")
+		*p = fieldProblem(reasonFieldTooLong, "props", "a property name is empty, longer than 64 bytes or not valid UTF-8")
+		return
 	}
 	if len(num) > maxPropValueLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		*p = fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		return
 	}
 	e.AddProp(k, num, event.PropNumber)
-	return problem{}
 }

@@ -80,72 +80,97 @@ func setSignal(c *event.Consent, dst *[]byte, v []byte, limit int, conflict even
 // query parameter, a form field or a JSON string. Unknown keys are ignored, so
 // nothing a client invents reaches the event. known reports whether key is
 // part of the vocabulary. utf8OK says v is known to be valid UTF-8 (see
-// setText).
-func assignText(e *event.Event, key, v []byte, utf8OK bool) (p problem, known bool) {
+// setText). A value the field refuses puts its problem in *p, which is
+// left as it is otherwise (see setIn).
+func assignText(e *event.Event, key, v []byte, utf8OK bool, p *problem) (known bool) {
 	c := &e.Consent
 	switch b2s(key) {
 	case "site":
-		return inField("site", setText(&e.Site, v, maxSiteLen, utf8OK), maxSiteLen), true
+		p.setIn("site", setText(&e.Site, v, maxSiteLen, utf8OK), maxSiteLen)
 	case "event":
-		return inField("event", setEventName(e, v, utf8OK), maxNameLen), true
+		p.setIn("event", setEventName(e, v, utf8OK), maxNameLen)
 	case "url":
-		return inField("url", setText(&e.URL, v, maxURLLen, utf8OK), maxURLLen), true
+		p.setIn("url", setText(&e.URL, v, maxURLLen, utf8OK), maxURLLen)
 	case "ref":
-		return inField("ref", setText(&e.Referrer, v, maxURLLen, utf8OK), maxURLLen), true
+		p.setIn("ref", setText(&e.Referrer, v, maxURLLen, utf8OK), maxURLLen)
 	case "uid":
-		return inField("uid", setText(&e.UserID, v, maxIDLen, utf8OK), maxIDLen), true
+		p.setIn("uid", setText(&e.UserID, v, maxIDLen, utf8OK), maxIDLen)
 	case "cid":
-		return inField("cid", setText(&e.ClientID, v, maxIDLen, utf8OK), maxIDLen), true
+		p.setIn("cid", setText(&e.ClientID, v, maxIDLen, utf8OK), maxIDLen)
 	case "eid":
-		return fieldProblem(setEventID(e, v), "eid", "8 to 64 characters of A-Z a-z 0-9 - _"), true
+		if r := setEventID(e, v); r != reasonNone {
+			*p = fieldProblem(r, "eid", "8 to 64 characters of A-Z a-z 0-9 - _")
+		}
 	case "gdpr":
-		return setGDPR(e, v), true
+		if q := setGDPR(e, v); q.bad() {
+			*p = q
+		}
 	case "gdpr_consent":
-		return inField("gdpr_consent", setSignal(c, &c.TCString, v, maxConsentLen, event.ConflictTCString, utf8OK), maxConsentLen), true
+		p.setIn("gdpr_consent", setSignal(c, &c.TCString, v, maxConsentLen, event.ConflictTCString, utf8OK), maxConsentLen)
 	case "gcs":
-		return inField("gcs", setSignal(c, &c.GCS, v, maxIDLen, event.ConflictGCS, utf8OK), maxIDLen), true
+		p.setIn("gcs", setSignal(c, &c.GCS, v, maxIDLen, event.ConflictGCS, utf8OK), maxIDLen)
 	case "gcd":
-		return inField("gcd", setSignal(c, &c.GCD, v, maxIDLen, event.ConflictGCD, utf8OK), maxIDLen), true
+		p.setIn("gcd", setSignal(c, &c.GCD, v, maxIDLen, event.ConflictGCD, utf8OK), maxIDLen)
 	case "us_privacy":
-		return inField("us_privacy", setSignal(c, &c.USPrivacy, v, maxIDLen, event.ConflictUSPrivacy, utf8OK), maxIDLen), true
+		p.setIn("us_privacy", setSignal(c, &c.USPrivacy, v, maxIDLen, event.ConflictUSPrivacy, utf8OK), maxIDLen)
 	case "gpp":
-		return inField("gpp", setSignal(c, &c.GPP, v, maxConsentLen, event.ConflictGPP, utf8OK), maxConsentLen), true
+		p.setIn("gpp", setSignal(c, &c.GPP, v, maxConsentLen, event.ConflictGPP, utf8OK), maxConsentLen)
 	case "gpp_sid":
-		return inField("gpp_sid", setSignal(c, &c.GPPSID, v, maxIDLen, event.ConflictGPPSID, utf8OK), maxIDLen), true
+		p.setIn("gpp_sid", setSignal(c, &c.GPPSID, v, maxIDLen, event.ConflictGPPSID, utf8OK), maxIDLen)
 	case "consent":
-		return inField("consent", setSignal(c, &c.Explicit, v, maxIDLen, event.ConflictExplicit, utf8OK), maxIDLen), true
+		p.setIn("consent", setSignal(c, &c.Explicit, v, maxIDLen, event.ConflictExplicit, utf8OK), maxIDLen)
+	default:
+		return false
 	}
-	return problem{}, false
+	return true
+}
+
+// setIn puts inField(field, r, limit) in *p when r is a problem, and
+// leaves *p as it is otherwise. Field setters report through a pointer
+// rather than return a problem: one returned by value (56 bytes, six
+// fields, too big for SSA) is stored from registers and copied through
+// the stack after every call, its 16-byte loads stalling on the stores
+// just made.
+func (p *problem) setIn(field string, r reason, limit int) {
+	if r != reasonNone {
+		*p = inField(field, r, limit)
+	}
 }
 
 // addProp adds one custom property after checking limits (and encoding,
-// unless utf8OK: see setText). The answer names "props" only: a property's
-// name is input, and is not quoted back.
-func addProp(e *event.Event, key, v []byte, t event.PropType, utf8OK bool) problem {
+// unless utf8OK: see setText); a refusal goes in *p (see setIn). The answer
+// names "props" only: a property's name is input, and is not quoted back.
+func addProp(e *event.Event, key, v []byte, t event.PropType, utf8OK bool, p *problem) {
 	if len(e.Props) >= maxProps {
-		return fieldProblem(reasonTooManyProps, "props", "")
+		*p = fieldProblem(reasonTooManyProps, "props", "")
+		return
 	}
 	if len(key) == 0 || len(key) > maxPropKeyLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+		*p = fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+		return
 	}
 	if len(v) > maxPropValueLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		*p = fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		return
 	}
 	if !utf8OK && (!utf8.Valid(key) || !utf8.Valid(v)) {
-		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
+		*p = fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
+		return
 	}
 	e.AddProp(key, v, t)
-	return problem{}
 }
 
 // assignArg sets a field from a query, form or multipart argument: the
 // vocabulary keys, and p.<name> for custom properties.
 func assignArg(e *event.Event, key, v []byte) problem {
-	if p, known := assignText(e, key, v, false); known {
+	var p problem
+	if assignText(e, key, v, false, &p) {
 		return p
 	}
 	if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
-		return addProp(e, key[len(propQueryPrefix):], v, textPropType(v), false)
+		var p problem
+		addProp(e, key[len(propQueryPrefix):], v, textPropType(v), false, &p)
+		return p
 	}
 	return problem{}
 }

@@ -283,7 +283,7 @@ func (r *jsonReader) beaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *
 			r.skip()
 			continue
 		}
-		p = r.assign(e, k)
+		r.assign(e, k, &p)
 	}
 	if p.bad() {
 		return p

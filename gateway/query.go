@@ -46,10 +46,9 @@ func assignQuery(e *event.Event, q []byte) problem {
 
 // assignQueryArg sets the field key names from the raw (still escaped)
 // value raw, as assignArg does with the unescaped value, and reports
-// whether it took it; when not, the problem is in *p. (A problem returned
-// by value was copied through the stack after every argument, its 56 bytes
-// read back right after they were written: a store-forwarding stall per
-// argument, about 40 % of servePixel's own time on the single pixel.)
+// whether it took it; when not, the problem is in *p (see setIn: returned
+// by value, it cost a store-forwarding stall per argument, about 40 % of
+// servePixel's own time on the single pixel). *p must hold no problem.
 func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	var dst *[]byte
 	var limit int
@@ -69,15 +68,14 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 		// A TC or GPP string is a few hundred bytes of base64 with no
 		// escape: one scan finds that and whether it is ASCII, which spares
 		// the field its UTF-8 check.
-		var q problem
 		if escaped, ascii := queryEscapeASCII(raw); !escaped {
-			q, _ = assignText(e, key, raw, ascii)
+			assignText(e, key, raw, ascii, p)
 		} else {
 			var vb [256]byte // holds every value these fields take but TC and GPP strings, which need no escapes
 			v, ascii := appendQueryUnescapedASCII(vb[:0], raw)
-			q, _ = assignText(e, key, v, ascii)
+			assignText(e, key, v, ascii, p)
 		}
-		return took(q, p)
+		return !p.bad()
 	default:
 		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
 			return took(addQueryProp(e, key[len(propQueryPrefix):], raw), p)
