@@ -17,6 +17,7 @@ import (
 	"github.com/beacongate/beacongate/bench/loadgen"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/jsonstr"
 )
 
 // cacheConfig routes to destinations with distinct policies, a TCF vendor
@@ -578,6 +579,47 @@ func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
 		for _, s := range en.caches.uaFlagged.shards[i].slots {
 			if s.hash != 0 && len(s.key) != len(hashKey{}) {
 				t.Fatalf("the flagged-header cache holds a %d-byte key, not a hash", len(s.key))
+			}
+		}
+	}
+}
+
+// TestCleanURLQuotedAsWritten: the URL cache holds the cleaned URL as its
+// quoted JSON string, so a miss and a hit must both give exactly what
+// quoting the cleaner's own output gives (jsonstr.Append, not the engine's
+// requote), with the same kinds, and nothing when cleaning leaves nothing.
+func TestCleanURLQuotedAsWritten(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	site := []byte("shop-example")
+	long := "https://www.shop-example.com/p?" + strings.Repeat("a=1&", 240) + "gclid=x"
+	urls := []string{
+		"https://www.shop-example.com/de-de/damen/schuhe/sneaker/4711?utm_source=news&utm_medium=mail&gclid=abc&page=2",
+		"https://www.shop-example.com/search?q=<script>&x=\"y\"&z=a\\b&fbclid=1",
+		"https://www.shop-example.com/p?q=\u2028line&e=%E2%80%A8&gclid=2",
+		"https://www.shop-example.com/p?bad=\xff\xfe&gclid=3",
+		"https://www.shop-example.com/p?email=max%40example.de&sort=asc",
+		"https://other.example.org/x?y=1&z=2",
+		"https://203.0.113.7/admin?a=1&gclid=4",
+		"android-app://com.google.android.gm/",
+		"/relative/path?a=1&b=2&gclid=5",
+		"mailto:max@example.de",
+		"",
+		long,
+	}
+	for _, raw := range urls {
+		for _, mode := range []scrub.URLMode{scrub.URLOrigin, scrub.URLPath, scrub.URLClean} {
+			for _, s := range [][]byte{site, nil} {
+				cleaned, wantF := en.cleaner.AppendPageURL(nil, []byte(raw), mode, s)
+				var want []byte
+				if len(cleaned) > 0 {
+					want = jsonstr.Append(nil, cleaned)
+				}
+				for _, pass := range []string{"first", "second"} {
+					got, f := en.appendCleanURL([]byte("prefix"), []byte(raw), mode, s)
+					if string(got) != "prefix"+string(want) || f != wantF {
+						t.Errorf("%s call, mode %v, site %q, %q:\n got %q (kinds %v)\nwant %q (kinds %v)", pass, mode, s, raw, got[len("prefix"):], f, want, wantF)
+					}
+				}
 			}
 		}
 	}

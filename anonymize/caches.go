@@ -15,8 +15,8 @@ import (
 // site's CMP writes a handful of TC strings), user agents (a few hundred
 // browser builds) and page URLs without per-visitor parameters; a one-off
 // value costs a lookup and a copy. Keys and values are preallocated:
-// about 0.5 MiB for user agents, 1 MiB for consent and for URLs per
-// Engine.
+// about 0.5 MiB for user agents, 1 MiB for consent and 1.25 MiB for URLs
+// per Engine.
 const (
 	uaCacheEntries = 1024
 	uaCacheMaxKey  = 512 // user agents are 100-250 bytes; longer ones are rare and parsed
@@ -30,7 +30,10 @@ const (
 	// loadgen mix than 1,024).
 	urlCacheEntries = 1024
 	urlCacheMaxKey  = 1024 // mode, site and a URL of up to ~1 KB; longer ones are cleaned every time
-	urlCacheMaxVal  = 1280 // a cleaned URL quoted: its query's &s escaped (\u0026)
+	// A cleaned URL as its quoted JSON string: each of a query's '&' takes
+	// six bytes (\u0026), so a URL near the key's limit with more than
+	// about 50 of them is cleaned every time.
+	urlCacheMaxVal = 1280
 	// Short free text that repeats on every request of a site: the site
 	// id, the event name, a BLE batch's store and sensor (the same for
 	// each of its sightings).
@@ -316,11 +319,14 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 	if dst, f, ok = c.get(dst, reduced[:]); ok {
 		return dst, f | removed
 	}
-	dst, f = en.appendQuotedURL(dst, key[head:], mode, site)
+	dst, f = en.cleaner.AppendPageURL(dst, key[head:], mode, site)
 	if f&scrub.StopsBeforeQuery != 0 {
 		// The cleaner may have stopped before the query, where the
 		// removed names would not have counted: clean raw itself.
 		return en.appendQuotedURL(dst[:start], raw, mode, site)
+	}
+	if len(dst) > start {
+		dst = requote(dst, start)
 	}
 	if f == 0 {
 		c.put(reduced[:], dst[start:], f)

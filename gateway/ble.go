@@ -184,9 +184,10 @@ func sightingProblem(field, detail string) problem {
 
 // sighting reads the sighting object at r's position into e.Sighting. At
 // its first problem, which goes in *p (holding none before: see setIn), it
-// steps over the rest of the object. The field readers report whether they
-// took a value and the problem is made here, so nothing but a bool comes
-// back from each.
+// steps over the rest of the object. No field reader returns a problem by
+// value: the identifiers' and numbers' readers report whether they took
+// the value (the time's, what is wrong with it) and the problem is made
+// here; the device ids' readers write theirs through p.
 func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 	s := &e.Sighting
 	r.open()
@@ -282,12 +283,6 @@ func (r *jsonReader) stringOrNil() []byte {
 	return nil
 }
 
-// sightingID books a device id's problem as a sighting's.
-func sightingID(p problem) problem {
-	p.asSighting()
-	return p
-}
-
 // asSighting books a device id's problem, if any, as a sighting's.
 func (p *problem) asSighting() {
 	if p.bad() {
@@ -380,7 +375,8 @@ func jsonTime(r *jsonReader, w sightingWindow) (_ int64, detail string) {
 
 // setLowerHex copies a hex identifier of exactly n characters, lowercased;
 // uuid allows the dashes of the 8-4-4-4-12 form. It reports whether s is
-// one (dst is left as it was when not).
+// one; when not, *dst is not reassigned (its spare bytes may have been
+// written).
 func setLowerHex(dst *[]byte, s []byte, n int, uuid bool) bool {
 	if len(s) != n {
 		return false
@@ -450,7 +446,8 @@ func setMAC(s *event.Sighting, v []byte) bool {
 }
 
 // setAdID copies an advertising id lower-cased, so IDFA's upper case and
-// GAID's lower case of the same id are one device.
+// GAID's lower case of the same id are one device. A refusal goes in *p,
+// which must hold no problem before (see setIn), as a sighting's.
 func setAdID(s *event.Sighting, r *jsonReader, p *problem) {
 	if r.setString(&s.DeviceID, maxIDLen, "adid", p); p.bad() {
 		p.asSighting()

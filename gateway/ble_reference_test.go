@@ -257,3 +257,9 @@ func refSetAdID(s *event.Sighting, v *fastjson.Value) problem {
 	}
 	return problem{}
 }
+
+// sightingID books a device id's problem as a sighting's.
+func sightingID(p problem) problem {
+	p.asSighting()
+	return p
+}

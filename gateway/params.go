@@ -45,7 +45,7 @@ func setText(dst *[]byte, v []byte, limit int, utf8OK bool) reason {
 // (an unexpanded ${GDPR} macro) is not understood: GDPR is taken to apply
 // and the engine counts the flag as malformed; the event is kept. A second
 // copy of the flag keeps the more restrictive reading.
-func setGDPR(e *event.Event, v []byte) problem {
+func setGDPR(e *event.Event, v []byte) {
 	switch b2s(v) {
 	case "1", "true":
 		mergeGDPR(e, 1)
@@ -55,7 +55,6 @@ func setGDPR(e *event.Event, v []byte) problem {
 	default:
 		mergeGDPR(e, event.GDPRNotUnderstood)
 	}
-	return problem{}
 }
 
 // mergeGDPR sets the gdpr flag to v, unless an earlier copy in the request
@@ -102,9 +101,7 @@ func assignText(e *event.Event, key, v []byte, utf8OK bool, p *problem) (known b
 			*p = fieldProblem(r, "eid", "8 to 64 characters of A-Z a-z 0-9 - _")
 		}
 	case "gdpr":
-		if q := setGDPR(e, v); q.bad() {
-			*p = q
-		}
+		setGDPR(e, v)
 	case "gdpr_consent":
 		p.setIn("gdpr_consent", setSignal(c, &c.TCString, v, maxConsentLen, event.ConflictTCString, utf8OK), maxConsentLen)
 	case "gcs":

@@ -143,14 +143,18 @@ func (sh *shipper) run(ctx context.Context) {
 		}
 		// A partial batch goes out on its timer or once full: wake for
 		// more records only when a good part of a batch is written, not
-		// after every group write (a goroutine switch each), and at the
-		// latest when the records it still lacks of MaxEvents are, at
-		// its records' average size so far (a batch full by count would
-		// otherwise wait for its timer). An empty batch waits for the
-		// first record, which starts its clock.
+		// after every group write (a goroutine switch each); but no later
+		// than when the batch's room in bytes is written, or the records
+		// it lacks of MaxEvents at its records' average size so far, so
+		// that a batch full by count or size does not wait for its timer
+		// (only records much shorter than the batch's average so far
+		// still can, up to MaxAge). An empty batch waits for the first
+		// record, which starts its clock.
 		var after uint64
 		if n := b.Len(); n > 0 {
-			after = uint64(min(wakeBytes, sh.opts.Batch.MaxBytes/2, max(1, (sh.opts.Batch.MaxEvents-n)*len(b.Data)/n)))
+			room := sh.opts.Batch.MaxBytes - len(b.Data)
+			lack := (sh.opts.Batch.MaxEvents - n) * len(b.Data) / n
+			after = uint64(max(1, min(wakeBytes, sh.opts.Batch.MaxBytes/2, room, lack)))
 		}
 		if sh.r.NotifyAfter(after) {
 			continue // written meanwhile: read it now
