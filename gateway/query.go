@@ -78,7 +78,7 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 		return !p.bad()
 	default:
 		if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
-			return took(addQueryProp(e, key[len(propQueryPrefix):], raw), p)
+			return addQueryProp(e, key[len(propQueryPrefix):], raw, p)
 		}
 		return true // not in the vocabulary: the value is never read
 	}
@@ -106,26 +106,18 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	return false
 }
 
-// took reports whether q is no problem, and puts it in *p when it is one.
-func took(q problem, p *problem) bool {
-	if !q.bad() {
-		return true
-	}
-	*p = q
-	return false
-}
-
 // addQueryProp is addProp for a custom property from the query, whose
-// value is unescaped straight into the event's property.
-func addQueryProp(e *event.Event, key, raw []byte) problem {
+// value is unescaped straight into the event's property. It reports
+// whether it took the property; a refusal goes in *p (see setIn).
+func addQueryProp(e *event.Event, key, raw []byte, p *problem) bool {
 	if len(e.Props) >= maxProps {
-		return fieldProblem(reasonTooManyProps, "props", "")
+		return refuseProp(p, reasonTooManyProps, "")
 	}
 	if len(key) == 0 || len(key) > maxPropKeyLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property name is empty or longer than 64 bytes")
+		return refuseProp(p, reasonFieldTooLong, "a property name is empty or longer than 64 bytes")
 	}
 	if len(raw) > 3*maxPropValueLen { // too long unescaped too (see assignQueryArg)
-		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		return refuseProp(p, reasonFieldTooLong, "a property value is longer than 1024 bytes")
 	}
 	n := len(e.Props)
 	e.AddProp(key, nil, event.PropString)
@@ -133,13 +125,19 @@ func addQueryProp(e *event.Event, key, raw []byte) problem {
 	var ascii bool
 	pr.Value, ascii = appendQueryUnescapedASCII(roomFor(pr.Value[:0], raw), raw)
 	if len(pr.Value) > maxPropValueLen {
-		return fieldProblem(reasonFieldTooLong, "props", "a property value is longer than 1024 bytes")
+		return refuseProp(p, reasonFieldTooLong, "a property value is longer than 1024 bytes")
 	}
 	if !utf8.Valid(key) || !ascii && !utf8.Valid(pr.Value) {
-		return fieldProblem(reasonInvalidUTF8, "props", "a property name or value is not valid UTF-8")
+		return refuseProp(p, reasonInvalidUTF8, "a property name or value is not valid UTF-8")
 	}
 	pr.Type = textPropType(pr.Value)
-	return problem{}
+	return true
+}
+
+// refuseProp puts a property's problem in *p and reports false.
+func refuseProp(p *problem, r reason, detail string) bool {
+	*p = fieldProblem(r, "props", detail)
+	return false
 }
 
 // roomFor returns the empty field buffer b with room for raw unescaped as
