@@ -322,26 +322,36 @@ func TestCloseDrainsPartialBatch(t *testing.T) {
 
 // TestFullBatchGoesBeforeItsAge: a batch full by count (MaxEvents) goes
 // out without waiting for MaxAge, though its records are far fewer bytes
-// than the shipper's wake-up threshold. The first record is read before
-// the others are appended, so the shipper waits on a partial batch.
+// than the shipper's wake-up threshold, also when they are much shorter
+// than the first. The first record is read before the others are
+// appended, so the shipper waits on a partial batch.
 func TestFullBatchGoesBeforeItsAge(t *testing.T) {
-	mem := &memSink{ids: newIDSet(), t: t}
-	p := openP(t, Options{Destinations: []DestinationOptions{
-		{Name: "mem", Sink: mem, Batch: BatchOptions{MaxAge: time.Hour, MaxEvents: 10}}}})
-	defer closeP(t, p)
-	rec := func(n int) []byte { return fmt.Appendf(nil, `{"id":"f%08d","kind":"pixel"}`, n) } // all as long
-	if err := p.Append(rec(0), RouteTo(0)); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		first int // padding of the first record; the others have none
+	}{{"records as long", 0}, {"a long first record", 2000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := &memSink{ids: newIDSet(), t: t}
+			p := openP(t, Options{Destinations: []DestinationOptions{
+				{Name: "mem", Sink: mem, Batch: BatchOptions{MaxAge: time.Hour, MaxEvents: 10}}}})
+			defer closeP(t, p)
+			rec := func(n, pad int) []byte {
+				return fmt.Appendf(nil, `{"id":"f%08d","kind":"pixel","pad":"%s"}`, n, strings.Repeat("x", pad))
+			}
+			if err := p.Append(rec(0, tc.first), RouteTo(0)); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the shipper to read the first record", 10*time.Second, func() bool { return p.shippers[0].oldestMS.Load() != 0 })
+			want := []string{"f00000000"}
+			for n := 1; n < 10; n++ {
+				if err := p.Append(rec(n, 0), RouteTo(0)); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, fmt.Sprintf("f%08d", n))
+			}
+			waitFor(t, "the full batch (MaxAge is an hour)", 10*time.Second, func() bool { return mem.ids.countMissing(want) == 0 })
+		})
 	}
-	waitFor(t, "the shipper to read the first record", 10*time.Second, func() bool { return p.shippers[0].oldestMS.Load() != 0 })
-	want := []string{"f00000000"}
-	for n := 1; n < 10; n++ {
-		if err := p.Append(rec(n), RouteTo(0)); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, fmt.Sprintf("f%08d", n))
-	}
-	waitFor(t, "the full batch (MaxAge is an hour)", 10*time.Second, func() bool { return mem.ids.countMissing(want) == 0 })
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -107,6 +107,10 @@ func (sh *shipper) run(ctx context.Context) {
 	timer.Stop()
 	draining := false
 	readFailures := 0
+	// Where the reader was when the spool last said records were ready:
+	// ready again at the same place means a read found none, and the
+	// shipper waits rather than spin.
+	readyAt := ^uint64(0)
 	for ctx.Err() == nil {
 		if !draining {
 			select {
@@ -144,19 +148,18 @@ func (sh *shipper) run(ctx context.Context) {
 		// A partial batch goes out on its timer or once full: wake for
 		// more records only when a good part of a batch is written, not
 		// after every group write (a goroutine switch each); but no later
-		// than when the batch's room in bytes is written, or the records
-		// it lacks of MaxEvents at its records' average size so far, so
-		// that a batch full by count or size does not wait for its timer
-		// (only records much shorter than the batch's average so far
-		// still can, up to MaxAge). An empty batch waits for the first
-		// record, which starts its clock.
-		var after uint64
+		// than when the batch's room in bytes is written, or as many
+		// records as it lacks of MaxEvents, so that a batch full by size
+		// or count does not wait for its timer. An empty batch waits for
+		// the first record, which starts its clock.
+		var after, lack uint64
 		if n := b.Len(); n > 0 {
-			room := sh.opts.Batch.MaxBytes - len(b.Data)
-			lack := (sh.opts.Batch.MaxEvents - n) * len(b.Data) / n
-			after = uint64(max(1, min(wakeBytes, sh.opts.Batch.MaxBytes/2, room, lack)))
+			room := max(1, sh.opts.Batch.MaxBytes-len(b.Data))
+			after = uint64(min(wakeBytes, sh.opts.Batch.MaxBytes/2, room))
+			lack = uint64(sh.opts.Batch.MaxEvents - n)
 		}
-		if sh.r.NotifyAfter(after) {
+		if sh.r.NotifyAfterRecords(after, lack) && sh.r.Pos() != readyAt {
+			readyAt = sh.r.Pos()
 			continue // written meanwhile: read it now
 		}
 		var wake <-chan time.Time

@@ -29,6 +29,7 @@ type Reader struct {
 
 	committed atomic.Uint64
 	wakeAt    atomic.Uint64 // notify once the durable end reaches this; 0: after every write
+	wakeRecs  atomic.Uint64 // ... or once the spool's written records reach this; 0: no such bound
 
 	pos       uint64 // next offset to read
 	lastStart uint64 // start of the frame last returned, for Unread
@@ -119,6 +120,7 @@ func (r *Reader) Notify() <-chan struct{} { return r.notify }
 // segment header the reader has not passed yet): the caller then reads
 // instead of waiting, as no notification may come.
 func (r *Reader) NotifyAfter(n uint64) (ready bool) {
+	r.wakeRecs.Store(0)
 	at := r.pos + max(n, 1)
 	if n == 0 {
 		r.wakeAt.Store(0)
@@ -128,6 +130,28 @@ func (r *Reader) NotifyAfter(n uint64) (ready bool) {
 	// After the store: a write either sees the new wakeAt, or its end is
 	// seen here.
 	return r.s.durable.Load() >= at
+}
+
+// NotifyAfterRecords is NotifyAfter(n), and Notify's channel also gets a
+// value after a write that brings the records written past the reader's
+// position to k (records for every destination count, so this wakes early
+// rather than late). It reports ready as NotifyAfter does, and also when
+// anything is written past the reader's position: the records among it are
+// not counted, so the caller reads them first. A shipper holding part of a
+// batch sets k to the records the batch lacks, which its bytes cannot bound
+// when records differ in size.
+func (r *Reader) NotifyAfterRecords(n, k uint64) (ready bool) {
+	if k == 0 {
+		return r.NotifyAfter(n)
+	}
+	// The count before the end: a group that adds to the count after
+	// this load counts toward k; one that added before it has moved the
+	// end already (the writer stores the end first), which ready reports.
+	r.wakeRecs.Store(r.s.written.Load() + k)
+	at := r.pos + max(n, 1)
+	r.wakeAt.Store(at)
+	end := r.s.durable.Load()
+	return end >= at || end > r.pos
 }
 
 // Pos returns the offset after the last record returned or skipped.

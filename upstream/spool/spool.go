@@ -105,6 +105,7 @@ type Spool struct {
 	damaged   map[uint64]bool // bases of segments with damage: quarantined, not deleted
 
 	durable atomic.Uint64 // readers may read up to here
+	written atomic.Uint64 // records of the group writes since Open, stored after durable
 	// diskTrouble mirrors diskErr != nil for the background goroutine,
 	// which does not take mu: a failing disk gets delivered segments'
 	// space back instead of recycling them.
@@ -805,10 +806,16 @@ func (s *Spool) flushLocked() {
 		s.opts.Logger.Error("spool: write failed; appends fail until a write succeeds",
 			"err", err, "records", records)
 	}
+	// Counted whether or not the write failed (readers may read what a
+	// failed group wrote): a count too high wakes a reader early, never
+	// late. After writeGroup stored the end (see NotifyAfterRecords).
+	recs := s.written.Add(uint64(records))
 	end := s.durable.Load()
 	for _, r := range s.readers {
 		if end < r.wakeAt.Load() {
-			continue // the reader asked to sleep until more is written
+			if k := r.wakeRecs.Load(); k == 0 || recs < k {
+				continue // the reader asked to sleep until more is written
+			}
 		}
 		select {
 		case r.notify <- struct{}{}:

@@ -226,6 +226,46 @@ func TestNotifyAfter(t *testing.T) {
 	}
 }
 
+// TestNotifyAfterRecords: with NotifyAfterRecords(n, k) a reader is also
+// woken by the write that brings k records past its position, however few
+// bytes they are, and told ready at once when anything is written past it.
+func TestNotifyAfterRecords(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	r := s.Reader(0)
+	drain(t, s, 0) // past the segment header
+	const n, k = 1 << 20, 3
+	if r.NotifyAfterRecords(n, k) {
+		t.Fatal("ready with nothing written since")
+	}
+	for id := range k {
+		if notified(r) {
+			t.Fatalf("woken after %d records, asked for %d", id, k)
+		}
+		if err := s.Append(rec(id), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !notified(r) {
+		t.Fatalf("not woken after %d records (%d bytes, asked for %d)", k, s.End()-r.Pos(), n)
+	}
+	if !r.NotifyAfterRecords(n, k) {
+		t.Fatal("NotifyAfterRecords does not report the records written past the reader")
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(0, k)) {
+		t.Fatalf("read %v, want %v", got, seq(0, k))
+	}
+	// NotifyAfter drops the bound on records.
+	if r.NotifyAfterRecords(n, 1) || r.NotifyAfter(n) {
+		t.Fatal("ready with nothing written since")
+	}
+	if err := s.Append(rec(k), 1); err != nil {
+		t.Fatal(err)
+	}
+	if notified(r) {
+		t.Fatal("woken by one record after NotifyAfter replaced NotifyAfterRecords")
+	}
+}
+
 // TestReaderChecksWhatItReadsFromDisk: a Reader skips the checksums of
 // frames it copies from the in-memory tail (bytes this process just
 // framed), never of frames it reads back from a segment file. Here the
