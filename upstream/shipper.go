@@ -108,8 +108,10 @@ func (sh *shipper) run(ctx context.Context) {
 	draining := false
 	readFailures := 0
 	// Where the reader was when the spool last said records were ready:
-	// ready again at the same place means a read found none, and the
-	// shipper waits rather than spin.
+	// ready again at the same place means the read in between found none
+	// (a frame in the live segment that cannot be read yet, an end past
+	// this reader's last segment when the disk was full at Open), and the
+	// shipper waits for the next write or its timer rather than spin.
 	readyAt := ^uint64(0)
 	for ctx.Err() == nil {
 		if !draining {
@@ -146,11 +148,12 @@ func (sh *shipper) run(ctx context.Context) {
 			}
 		}
 		// A partial batch goes out on its timer or once full: wake for
-		// more records only when a good part of a batch is written, not
-		// after every group write (a goroutine switch each); but no later
-		// than when the batch's room in bytes is written, or as many
-		// records as it lacks of MaxEvents, so that a batch full by size
-		// or count does not wait for its timer. An empty batch waits for
+		// more records when a good part of a batch is written (64 KiB),
+		// not after every small group write (a goroutine switch each),
+		// but no later than when the batch's room in bytes is written, or
+		// as many records as it lacks of MaxEvents, so that a batch full
+		// by size or count does not wait for its timer (near the end of a
+		// batch that can be every group write). An empty batch waits for
 		// the first record, which starts its clock.
 		var after, lack uint64
 		if n := b.Len(); n > 0 {

@@ -108,17 +108,18 @@ func (s *Spool) openReader(i int, name string) (*Reader, error) {
 func (r *Reader) Name() string { return r.name }
 
 // Notify returns a channel that receives a value after new records were
-// written (see NotifyAfter). Spurious wake-ups happen; call Next to find out.
+// written (see NotifyAfter and NotifyAfterRecords). Spurious wake-ups
+// happen; call Next to find out.
 func (r *Reader) Notify() <-chan struct{} { return r.notify }
 
 // NotifyAfter says when Notify's channel gets a value: after a write that
 // takes the stream at least n bytes past the reader's position, or after
-// every write for n = 0 (the default). A shipper holding part of a batch
-// that only a timer or a full batch will send sets it, so that it is not
-// woken for every small write; it sets 0 again before it waits with an
-// empty batch. It reports whether that much is written already (or a
-// segment header the reader has not passed yet): the caller then reads
-// instead of waiting, as no notification may come.
+// every write for n = 0 (the default); it drops a bound on records that
+// NotifyAfterRecords set. A reader that would rather not be woken for
+// every small write sets n > 0, and 0 again before it waits for the next
+// record whatever its size. It reports whether that much is written
+// already (or a segment header the reader has not passed yet): the caller
+// then reads instead of waiting, as no notification may come.
 func (r *Reader) NotifyAfter(n uint64) (ready bool) {
 	r.wakeRecs.Store(0)
 	at := r.pos + max(n, 1)
@@ -132,14 +133,15 @@ func (r *Reader) NotifyAfter(n uint64) (ready bool) {
 	return r.s.durable.Load() >= at
 }
 
-// NotifyAfterRecords is NotifyAfter(n), and Notify's channel also gets a
-// value after a write that brings the records written past the reader's
-// position to k (records for every destination count, so this wakes early
-// rather than late). It reports ready as NotifyAfter does, and also when
-// anything is written past the reader's position: the records among it are
-// not counted, so the caller reads them first. A shipper holding part of a
-// batch sets k to the records the batch lacks, which its bytes cannot bound
-// when records differ in size.
+// NotifyAfterRecords is NotifyAfter(max(n, 1)), and Notify's channel also
+// gets a value after a write that brings the records of the group writes
+// that add to the spool's count after this call to k (records for every
+// destination count, so this wakes early rather than late). It reports
+// ready when n bytes are written past the reader's position, and also when
+// anything is: records written before the call are not in the count, so
+// the caller reads them first. A shipper holding part of a batch sets k to
+// the records the batch lacks, which its bytes cannot bound when records
+// differ in size.
 func (r *Reader) NotifyAfterRecords(n, k uint64) (ready bool) {
 	if k == 0 {
 		return r.NotifyAfter(n)
