@@ -325,9 +325,7 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 		// removed names would not have counted: clean raw itself.
 		return en.appendQuotedURL(dst[:start], raw, mode, site)
 	}
-	if len(dst) > start {
-		dst = requote(dst, start)
-	}
+	dst = quoteCleaned(dst, start)
 	if f == 0 {
 		c.put(reduced[:], dst[start:], f)
 	}
@@ -340,10 +338,16 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 func (en *Engine) appendQuotedURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
 	start := len(dst)
 	dst, f := en.cleaner.AppendPageURL(dst, raw, mode, site)
+	return quoteCleaned(dst, start), f
+}
+
+// quoteCleaned quotes the cleaned URL dst[start:] in place; an empty one
+// (cleaning left nothing) stays empty.
+func quoteCleaned(dst []byte, start int) []byte {
 	if len(dst) == start {
-		return dst, f
+		return dst
 	}
-	return requote(dst, start), f
+	return requote(dst, start)
 }
 
 // appendScanned appends text with personal data replaced (the cleaner's

@@ -161,15 +161,10 @@ func addProp(e *event.Event, key, v []byte, t event.PropType, utf8OK bool, p *pr
 // vocabulary keys, and p.<name> for custom properties.
 func assignArg(e *event.Event, key, v []byte) problem {
 	var p problem
-	if assignText(e, key, v, false, &p) {
-		return p
-	}
-	if bytes.HasPrefix(key, []byte(propQueryPrefix)) {
-		var p problem
+	if !assignText(e, key, v, false, &p) && bytes.HasPrefix(key, []byte(propQueryPrefix)) {
 		addProp(e, key[len(propQueryPrefix):], v, textPropType(v), false, &p)
-		return p
 	}
-	return problem{}
+	return p
 }
 
 // textPropType gives a property sent as text the type the same text has in

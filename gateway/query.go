@@ -99,11 +99,8 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	} else if !ascii && !utf8.Valid(*dst) {
 		r = reasonInvalidUTF8
 	}
-	if r == reasonNone {
-		return true
-	}
-	*p = inField(name, r, limit)
-	return false
+	p.setIn(name, r, limit)
+	return r == reasonNone
 }
 
 // addQueryProp is addProp for a custom property from the query, whose

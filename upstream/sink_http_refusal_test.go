@@ -94,9 +94,10 @@ func TestHTTPRedirectIsNotDelivery(t *testing.T) {
 // RedirectDeadLetterAfter; the reason names the Location's host only.
 func TestHTTPRedirectDeadLetteredAfterWindow(t *testing.T) {
 	c := newCollector(t)
-	var first atomic.Int64
+	var first atomic.Pointer[time.Time] // the first refusal, with its monotonic reading
 	c.setBehave(func(n int64, w http.ResponseWriter, r *http.Request) int {
-		first.CompareAndSwap(0, time.Now().UnixNano())
+		now := time.Now()
+		first.CompareAndSwap(nil, &now)
 		w.Header().Set("Location", "https://moved.example:8443/path?token=abc")
 		return http.StatusMovedPermanently
 	})
@@ -108,7 +109,7 @@ func TestHTTPRedirectDeadLetteredAfterWindow(t *testing.T) {
 	var a appender
 	a.run(t, p, "w", 1, 50, RouteTo(0))
 	waitFor(t, "the dead letter", 10*time.Second, func() bool { return p.Stats()[0].DeadBatches == 1 })
-	elapsed := time.Since(time.Unix(0, first.Load()))
+	elapsed := time.Since(*first.Load()) // monotonic, as the shipper measures the window
 	st := p.Stats()[0]
 	closeP(t, p)
 	if elapsed < window || st.Retries < 2 {
@@ -175,9 +176,10 @@ func TestHTTPAuthRetriedThenDelivered(t *testing.T) {
 // before.
 func TestHTTPAuthDeadLetteredAfterWindow(t *testing.T) {
 	c := newCollector(t)
-	var first atomic.Int64
+	var first atomic.Pointer[time.Time] // the first refusal, with its monotonic reading
 	c.setBehave(func(n int64, w http.ResponseWriter, r *http.Request) int {
-		first.CompareAndSwap(0, time.Now().UnixNano())
+		now := time.Now()
+		first.CompareAndSwap(nil, &now)
 		return http.StatusUnauthorized
 	})
 	d := httpDest("api", c.srv.URL)
@@ -187,7 +189,7 @@ func TestHTTPAuthDeadLetteredAfterWindow(t *testing.T) {
 	var a appender
 	a.run(t, p, "x", 1, 50, RouteTo(0))
 	waitFor(t, "the dead letter", 10*time.Second, func() bool { return p.Stats()[0].DeadBatches == 1 })
-	elapsed := time.Since(time.Unix(0, first.Load()))
+	elapsed := time.Since(*first.Load()) // monotonic, as the shipper measures the window
 	st := p.Stats()[0]
 	closeP(t, p)
 	if elapsed < window || st.Retries < 2 {
