@@ -228,3 +228,72 @@ func FuzzSpoolDamage(f *testing.F) {
 		damageCase(t, int(seg), int(kind), off, n, seed)
 	})
 }
+
+// TestMisalignedEndInLiveSegment forges damage in the live segment that
+// leads the reader to a few bytes before the durable end: the first
+// frame's length is made to cover both frames but their last 4 bytes, its
+// checksum recomputed. The durable end is a frame boundary, so those bytes
+// cannot be a header still being written; the reader must not wait on
+// them for ever: the record appended next is read, and the 4 bytes counted
+// as damaged.
+func TestMisalignedEndInLiveSegment(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, Options{Dir: dir, Destinations: []string{"a"}, TailBytes: -1})
+	for i := range 2 {
+		if err := s.Append(rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := segmentPath(dir, s.segs[0].base)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, st := parseSegmentHeader(b)
+	if st != frameOK {
+		t.Fatal("segment header not readable")
+	}
+	f0, st0 := parseFrame(b[p:])
+	f1, st1 := parseFrame(b[p+f0.size:])
+	if st0 != frameOK || st1 != frameOK || p+f0.size+f1.size != len(b) {
+		t.Fatalf("expected two frames filling the segment after its header")
+	}
+	forged := f0.size + f1.size - 4
+	binary.LittleEndian.PutUint32(b[p:], uint32(forged-frameHeaderLen))
+	binary.LittleEndian.PutUint32(b[p+4:], frameCRC(b[p:p+forged]))
+	fd, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fd.WriteAt(b[p:p+8], int64(p)); err != nil {
+		t.Fatal(err)
+	}
+	fd.Close()
+
+	r := s.Reader(0)
+	if _, _, ok, err := r.Next(); !ok || err != nil {
+		t.Fatalf("the forged frame: ok %v, err %v", ok, err)
+	}
+	if _, _, ok, err := r.Next(); ok || err != nil {
+		t.Fatalf("4 bytes before the durable end: ok %v, err %v; want nothing yet", ok, err)
+	}
+	if err := s.Append(rec(2), 1); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		got, _, ok, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			if id := recID(t, got); id != 2 {
+				t.Fatalf("read record %d, want 2", id)
+			}
+			if n := s.CorruptBytes(0); n != 4 {
+				t.Errorf("%d bytes counted as damaged, want 4", n)
+			}
+			return
+		}
+	}
+	t.Fatal("the reader stopped at the misaligned end: the record appended after it is never read")
+}

@@ -247,9 +247,14 @@ func (r *Reader) Next() (rec []byte, unixMS int64, ok bool, err error) {
 		case frameShort:
 			// The durable end is always a frame boundary, so a frame
 			// that runs past it is damage (a damaged length), or in a
-			// finished segment a torn tail. Only an incomplete header
-			// in the live segment may still be waiting for its bytes.
+			// finished segment a torn tail. An incomplete header in
+			// the live segment waits for the next write: the limit is
+			// read again on the next call (without that, a reader led
+			// there by damage would wait on a limit it never renews),
+			// and then the whole header is decoded, or skipped as
+			// damage.
 			if !r.final && len(b) < frameHeaderLen {
+				r.limit = r.pos
 				return nil, 0, false, nil
 			}
 		}
