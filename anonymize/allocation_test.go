@@ -230,9 +230,10 @@ func TestCachesAllocs(t *testing.T) {
 	}
 }
 
-// TestCleanURLKeyAllocs: for URLs that take each of appendCleanURL's three
-// stack arrays, the URL cache's key and the cleaner's scratch for decoding
-// escaped parameter names stay in the array: nothing is allocated.
+// TestCleanURLKeyAllocs: for URLs of several lengths up to the longest
+// cached, the URL cache's key and the cleaner's scratch for decoding
+// escaped parameter names stay in the scratch's key room: nothing is
+// allocated.
 func TestCleanURLKeyAllocs(t *testing.T) {
 	en := newTestEngine(t, cacheConfig)
 	site := []byte("shop-example")
@@ -240,8 +241,11 @@ func TestCleanURLKeyAllocs(t *testing.T) {
 		raw := fmt.Appendf(nil, "https://www.shop-example.com/de-de/%ssneaker?%%67clid=abc&utm%%5Fsource=news&p%%61ge=2",
 			strings.Repeat("schuhe/", segs))
 		buf := make([]byte, 0, 4<<10)
+		sc := getScratch()
+		defer putScratch(sc)
+		kb := sc.key
 		if a := testing.AllocsPerRun(100, func() {
-			buf, _ = en.appendCleanURL(buf[:0], raw, scrub.URLClean, site)
+			buf, _ = en.appendCleanURL(buf[:0], raw, scrub.URLClean, site, kb)
 		}); a != 0 {
 			t.Errorf("a %d-byte URL: %v allocs per call; want 0", len(raw), a)
 		}

@@ -606,6 +606,9 @@ func TestCleanURLQuotedAsWritten(t *testing.T) {
 		"",
 		long,
 	}
+	sc := getScratch()
+	defer putScratch(sc)
+	kb := sc.key
 	for _, raw := range urls {
 		for _, mode := range []scrub.URLMode{scrub.URLOrigin, scrub.URLPath, scrub.URLClean} {
 			for _, s := range [][]byte{site, nil} {
@@ -615,7 +618,7 @@ func TestCleanURLQuotedAsWritten(t *testing.T) {
 					want = jsonstr.Append(nil, cleaned)
 				}
 				for _, pass := range []string{"first", "second"} {
-					got, f := en.appendCleanURL([]byte("prefix"), []byte(raw), mode, s)
+					got, f := en.appendCleanURL([]byte("prefix"), []byte(raw), mode, s, kb)
 					if string(got) != "prefix"+string(want) || f != wantF {
 						t.Errorf("%s call, mode %v, site %q, %q:\n got %q (kinds %v)\nwant %q (kinds %v)", pass, mode, s, raw, got[len("prefix"):], f, want, wantF)
 					}

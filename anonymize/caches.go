@@ -105,14 +105,13 @@ type decision struct {
 // answer.
 func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 	c := en.caches.consent
-	var kb [consentCacheMaxKey]byte // on the stack: the key is copied when stored
-	var key []byte
+	var key []byte // built in the scratch's room: the caches copy it
 	now := e.ReceivedAt
 	if now.IsZero() {
 		now = en.clock.Now()
 	}
 	if c != nil && consentKeyLen(&e.Consent) <= consentCacheMaxKey {
-		key = appendConsentKey(kb[:0], &e.Consent)
+		key = appendConsentKey(sc.key[:0], &e.Consent)
 		if d, ok := sc.consent.lookup(en.id, key, now, en.tcMaxAge); ok {
 			d.apply(res)
 			return
@@ -235,7 +234,9 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // nothing, from the cache when a URL with the same key was cleaned the same
 // way for the same site before. The cache holds the quoted form: a query's
 // '&' is escaped (\u0026), so quoting a cleaned URL is a second pass over
-// it that a hit skips.
+// it that a hit skips. kb is room for the key: an empty slice with a
+// capacity of at least 2*urlCacheMaxKey (the scratch's key), whose second
+// half is AppendURLKey's scratch for decoding parameter names.
 //
 // The key is the part of the URL the cleaning reads
 // (scrub.Cleaner.AppendURLKey): the origin in the origin mode and for
@@ -247,27 +248,13 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // their name (a click id that differs on every visit, a sensitive name),
 // whose kinds a hit adds. A result in which the cleaner found personal
 // data (or anything else to remove) is not kept, so no key holds what the
-// cleaner removes.
-func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site []byte) ([]byte, scrub.Found) {
+// cleaner removes; the cache keeps a keyed hash of the key, and kb is
+// overwritten by the next key built in it.
+func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site, kb []byte) ([]byte, scrub.Found) {
 	need := 1 + binary.MaxVarintLen32 + len(site) + len(raw)
-	if en.caches.url == nil || need > urlCacheMaxKey {
+	if en.caches.url == nil || need > urlCacheMaxKey || cap(kb) < 2*need {
 		return en.appendQuotedURL(dst, raw, mode, site)
 	}
-	// The key is built on the stack (the cache keeps a keyed hash of it),
-	// in room for twice its length: the second half is AppendURLKey's
-	// scratch for decoding parameter names. Go zeroes a stack array on
-	// every call, 2 KiB in 90 % of this function's own time on the
-	// loadgen mix (perf annotate), so the array is as small as the URL
-	// allows: a referrer takes 256 bytes, most page URLs 1 KiB.
-	switch {
-	case 2*need <= 256:
-		var kb [256]byte
-		return en.appendCleanURLIn(kb[:0], dst, raw, mode, site)
-	case 2*need <= 1024:
-		var kb [1024]byte
-		return en.appendCleanURLIn(kb[:0], dst, raw, mode, site)
-	}
-	var kb [2 * urlCacheMaxKey]byte
 	return en.appendCleanURLIn(kb[:0], dst, raw, mode, site)
 }
 

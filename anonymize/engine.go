@@ -141,6 +141,13 @@ type scratch struct {
 	consent consentMemo
 	// context is the last record context written (see appendContext).
 	context contextMemo
+	// key is where the consent and URL cache keys are built: room for
+	// twice the longest URL key (appendCleanURL's decoding scratch). A
+	// key array on the stack was zeroed on every call, and with a
+	// goroutine per connection each request's stack is cold in the CPU
+	// cache: ~3 % of the single pixel's CPU (perf annotate); the most
+	// recently used scratch is warm.
+	key []byte
 }
 
 // scratches keeps scratch values across garbage collections (a sync.Pool
@@ -167,7 +174,8 @@ func getScratch() *scratch {
 	}
 	scratches.mu.Unlock()
 	return &scratch{buf: make([]byte, 0, 1024), groups: make([]policyGroup, 0, MaxDestinations),
-		text: newTextMemo(), consent: newConsentMemo(), context: newContextMemo()}
+		text: newTextMemo(), consent: newConsentMemo(), context: newContextMemo(),
+		key: make([]byte, 0, max(2*urlCacheMaxKey, consentCacheMaxKey))}
 }
 
 func putScratch(sc *scratch) {

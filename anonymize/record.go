@@ -191,8 +191,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, pi, s2s, ua, uaAsSent, agent == plan.BotsFlag)
-	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed)
-	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed)
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed, sc)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed, sc)
 	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, &sc.memo, memoClient, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
@@ -521,7 +521,7 @@ const (
 
 // appendURLField appends a cleaned URL; site is the event's site for its
 // page URL (hosts and routes apply), nil for a referrer.
-func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found) ([]byte, scrub.Found) {
+func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	if len(raw) == 0 || mode == dropURL {
 		return dst, found
 	}
@@ -531,7 +531,7 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 	mark := len(dst)
 	dst = appendKey(dst, key)
 	valStart := len(dst)
-	dst, f := en.appendCleanURL(dst, raw, scrub.URLMode(mode-1), site)
+	dst, f := en.appendCleanURL(dst, raw, scrub.URLMode(mode-1), site, sc.key[:0])
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
