@@ -627,3 +627,28 @@ func TestCleanURLQuotedAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestURLKeyRoomCleared: the scratch's key room, where a URL's cache key
+// and the cleaner's decoding scratch are built from the raw URL, keeps no
+// byte of it once the URL is cleaned (the cache keeps a keyed hash only).
+func TestURLKeyRoomCleared(t *testing.T) {
+	en := newTestEngine(t, cacheConfig)
+	sc := getScratch()
+	defer putScratch(sc)
+	const secret = "max.mustermann%40example.de"
+	for _, raw := range []string{
+		"https://shop.example/p?email=" + secret + "&gclid=abc",
+		"https://shop.example/p?q=" + secret,
+		"https://shop.example/%65mail/" + secret,
+	} {
+		for _, mode := range []scrub.URLMode{scrub.URLOrigin, scrub.URLPath, scrub.URLClean} {
+			out, _ := en.appendCleanURL(nil, []byte(raw), mode, []byte("shop"), sc.key[:0])
+			if bytes.Contains(out, []byte("mustermann")) {
+				continue // a mode that keeps it in the record is not this test's concern
+			}
+			if room := sc.key[:cap(sc.key)]; bytes.Contains(room, []byte("mustermann")) {
+				t.Errorf("mode %v, %q: the key room still holds the raw URL", mode, raw)
+			}
+		}
+	}
+}

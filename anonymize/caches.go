@@ -249,13 +249,20 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // whose kinds a hit adds. A result in which the cleaner found personal
 // data (or anything else to remove) is not kept, so no key holds what the
 // cleaner removes; the cache keeps a keyed hash of the key, and kb is
-// overwritten by the next key built in it.
+// cleared before returning.
 func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site, kb []byte) ([]byte, scrub.Found) {
 	need := 1 + binary.MaxVarintLen32 + len(site) + len(raw)
 	if en.caches.url == nil || need > urlCacheMaxKey || cap(kb) < 2*need {
 		return en.appendQuotedURL(dst, raw, mode, site)
 	}
-	return en.appendCleanURLIn(kb[:0], dst, raw, mode, site)
+	dst, f := en.appendCleanURLIn(kb[:0], dst, raw, mode, site)
+	// The key and the decoding scratch hold the raw URL (an e-mail
+	// address in its query, say), which the cache keeps only as a keyed
+	// hash: cleared, the pooled scratch does not keep it either. Its
+	// lines were just written, so this costs far less than zeroing a cold
+	// stack array before the use.
+	clear(kb[:2*need])
+	return dst, f
 }
 
 // appendCleanURLIn is appendCleanURL building the key in kb, an empty

@@ -146,7 +146,9 @@ type scratch struct {
 	// key array on the stack was zeroed on every call, and with a
 	// goroutine per connection each request's stack is cold in the CPU
 	// cache: ~3 % of the single pixel's CPU (perf annotate); the most
-	// recently used scratch is warm.
+	// recently used scratch is warm. A URL key is cleared after use (the
+	// URL cache keeps only its keyed hash); a consent key holds what the
+	// consent cache and memo keep anyway.
 	key []byte
 }
 
