@@ -2,11 +2,13 @@ package spool
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -264,6 +266,84 @@ func TestNotifyAfterRecords(t *testing.T) {
 	if notified(r) {
 		t.Fatal("woken by one record after NotifyAfter replaced NotifyAfterRecords")
 	}
+}
+
+// TestWakeUpUnderConcurrentWriters: four writers append records of
+// 10 to 1,500 bytes while a reader waits between reads as a shipper does,
+// each time for a random number of bytes (up to 64 KiB, or none) or of
+// records (up to 50, never more than are still to come), whichever comes
+// first. A
+// lost wake-up leaves the reader waiting while records it asked for are
+// written: it must be woken within 10 s every time, and read every record
+// once, each writer's in order.
+func TestWakeUpUnderConcurrentWriters(t *testing.T) {
+	const writers, each = 4, 2500
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	r := s.Reader(0)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := range each {
+				id := w*each + i
+				b := fmt.Appendf(nil, `{"id":"e%08d","pad":%q}`, id, bytes.Repeat([]byte("x"), 10+rng.IntN(1490)))
+				if err := s.Append(b, 1); err != nil {
+					errs <- err
+					return
+				}
+				if rng.IntN(8) == 0 {
+					time.Sleep(time.Duration(rng.IntN(200)) * time.Microsecond)
+				}
+			}
+			errs <- nil
+		}()
+	}
+	rng := rand.New(rand.NewPCG(99, 7))
+	next := make([]int, writers) // each writer's next record
+	waits := 0
+	for got := 0; got < writers*each; {
+		b, _, ok, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			id := recID(t, b)
+			if w := id / each; id%each != next[w] {
+				t.Fatalf("read record %d of writer %d, want its record %d", id%each, w, next[w])
+			} else {
+				next[w]++
+			}
+			got++
+			continue
+		}
+		// Nothing written past the reader (else ready below): every
+		// record still to read is still to come, so asking for k of them
+		// is asking for records that will be written.
+		n := uint64(rng.IntN(64 << 10))
+		if rng.IntN(2) == 0 {
+			n = 1 << 40 // only the records wake it
+		}
+		k := uint64(1 + rng.IntN(min(writers*each-got, 50)))
+		if rng.IntN(4) == 0 {
+			k = uint64(min(writers*each-got, 50)) // all that is to come, near the end
+		}
+		if r.NotifyAfterRecords(n, k) {
+			continue
+		}
+		waits++
+		select {
+		case <-r.Notify():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("not woken in 10 s after asking for %d bytes or %d records (%d of %d read, %d bytes written past the reader)",
+				n, k, got, writers*each, s.End()-r.Pos())
+		}
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d waits", waits)
 }
 
 // TestReaderChecksWhatItReadsFromDisk: a Reader skips the checksums of
