@@ -166,7 +166,7 @@ func removeDeleted(dir string) {
 // recycle makes the delivered segment d the reserve, zeros and all, and
 // reports whether it did. The next segment then overwrites pages the
 // kernel has cached instead of taking new ones and freeing them again
-// once delivered (see the README's benchmark notes for what it saves).
+// once delivered (see docs/benchmark-history.md for what it saves).
 //
 // Every byte of d is overwritten with zeros, in steps of removeStep
 // calling between after each, then its first bytes with this run's

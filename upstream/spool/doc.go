@@ -51,7 +51,7 @@
 // them), given this run's recycled header ("BGSPOOLR") and renamed to the
 // reserve. The next segment then writes into pages the kernel has cached
 // rather than taking new ones and freeing them once delivered, which costs
-// more (see the README's benchmark notes); segments are small by default
+// more (see docs/benchmark-history.md); segments are small by default
 // (16 MiB in process durability) so that the reused pages stay cached. The
 // zeros past the last frame are cut when the segment is left and, after a
 // crash, by Open. After a crash of the process no delivered record can be
