@@ -628,10 +628,12 @@ func TestCleanURLQuotedAsWritten(t *testing.T) {
 	}
 }
 
-// TestURLKeyRoomCleared: the scratch's key room, where a URL's cache key
-// and the cleaner's decoding scratch are built from the raw URL, keeps no
-// byte of it once the URL is cleaned (the cache keeps a keyed hash only).
-func TestURLKeyRoomCleared(t *testing.T) {
+// TestKeyRoomCleared: the scratch's key room, where a URL's cache key and
+// the cleaner's decoding scratch are built from the raw URL, keeps no byte
+// of it once the URL is cleaned (the cache keeps a keyed hash only), and
+// no consent signal once the decision is made, whether it was decided,
+// found in the cache or in the memo.
+func TestKeyRoomCleared(t *testing.T) {
 	en := newTestEngine(t, cacheConfig)
 	sc := getScratch()
 	defer putScratch(sc)
@@ -649,6 +651,20 @@ func TestURLKeyRoomCleared(t *testing.T) {
 			if room := sc.key[:cap(sc.key)]; bytes.Contains(room, []byte("mustermann")) {
 				t.Errorf("mode %v, %q: the key room still holds the raw URL", mode, raw)
 			}
+		}
+	}
+	tc := vendorTC(func(s *tctest.Spec) { s.CMPID = 7 })
+	for _, pass := range []string{"decided", "from the memo", "from the cache"} {
+		if pass == "from the cache" {
+			sc.consent.lookup(0, nil, time.Time{}, 0) // another engine's id: the memo forgets
+		}
+		e := plantedEvent("")
+		e.Consent.GDPR = 1
+		e.Consent.TCString = []byte(tc)
+		var res Result
+		en.decideRouted(e, sc, &res)
+		if room := sc.key[:cap(sc.key)]; bytes.Contains(room, []byte(tc[len(tc)/2:])) {
+			t.Errorf("consent %s: the key room still holds the TC string", pass)
 		}
 	}
 }

@@ -104,24 +104,33 @@ type decision struct {
 // bytes were decided before and the arrival time does not change the
 // answer.
 func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
-	c := en.caches.consent
-	var key []byte // built in the scratch's room: the caches copy it
 	now := e.ReceivedAt
 	if now.IsZero() {
 		now = en.clock.Now()
 	}
-	if c != nil && consentKeyLen(&e.Consent) <= consentCacheMaxKey {
-		key = appendConsentKey(sc.key[:0], &e.Consent)
-		if d, ok := sc.consent.lookup(en.id, key, now, en.tcMaxAge); ok {
-			d.apply(res)
-			return
-		}
-		if _, d, ok := c.get(nil, key); ok && d.holdsAt(now, en.tcMaxAge) {
-			d.apply(res)
-			sc.consent.remember(en.id, key, &d)
-			return
-		}
+	if en.caches.consent == nil || consentKeyLen(&e.Consent) > consentCacheMaxKey {
+		en.decideInto(e, sc, res, nil)
+		return
 	}
+	// The key is built in the scratch's room (the cache and the memo copy
+	// it) and cleared after, so that the pooled scratch holds no signal
+	// bytes the memo no longer does.
+	key := appendConsentKey(sc.key[:0], &e.Consent)
+	if d, ok := sc.consent.lookup(en.id, key, now, en.tcMaxAge); ok {
+		d.apply(res)
+	} else if _, d, ok := en.caches.consent.get(nil, key); ok && d.holdsAt(now, en.tcMaxAge) {
+		d.apply(res)
+		sc.consent.remember(en.id, key, &d)
+	} else {
+		en.decideInto(e, sc, res, key)
+	}
+	clear(key)
+}
+
+// decideInto decides consent for e without the caches, into res, and
+// keeps the decision under key in the cache and the scratch's memo unless
+// key is nil.
+func (en *Engine) decideInto(e *event.Event, sc *scratch, res *Result, key []byte) {
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
@@ -142,7 +151,7 @@ func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
 		// without one, read again by decide).
 		d.dateProblems = consent.DatesProblems(d.created, d.updated, sc.sig.ReceivedAt, en.tcMaxAge)
 	}
-	c.put(key, nil, d)
+	en.caches.consent.put(key, nil, d)
 	sc.consent.remember(en.id, key, &d)
 }
 
@@ -235,8 +244,8 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // way for the same site before. The cache holds the quoted form: a query's
 // '&' is escaped (\u0026), so quoting a cleaned URL is a second pass over
 // it that a hit skips. kb is room for the key: an empty slice with a
-// capacity of at least 2*urlCacheMaxKey (the scratch's key), whose second
-// half is AppendURLKey's scratch for decoding parameter names.
+// capacity of at least 2*urlCacheMaxKey (the scratch's key), whose spare
+// capacity is AppendURLKey's scratch for decoding parameter names.
 //
 // The key is the part of the URL the cleaning reads
 // (scrub.Cleaner.AppendURLKey): the origin in the origin mode and for

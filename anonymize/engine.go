@@ -146,9 +146,9 @@ type scratch struct {
 	// key array on the stack was zeroed on every call, and with a
 	// goroutine per connection each request's stack is cold in the CPU
 	// cache: ~3 % of the single pixel's CPU (perf annotate); the most
-	// recently used scratch is warm. A URL key is cleared after use (the
-	// URL cache keeps only its keyed hash); a consent key holds what the
-	// consent cache and memo keep anyway.
+	// recently used scratch is warm. Both keys are cleared after use: the
+	// URL cache keeps only a keyed hash of its key, and the consent key's
+	// bytes stay in the cache and the memo only as long as they do.
 	key []byte
 }
 

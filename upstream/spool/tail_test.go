@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,22 +281,24 @@ func TestWakeUpUnderConcurrentWriters(t *testing.T) {
 	const writers, each = 4, 2500
 	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
 	r := s.Reader(0)
-	errs := make(chan error, writers)
+	failed := make(chan error, writers) // a writer's Append error
+	var wg sync.WaitGroup
 	for w := range writers {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			for i := range each {
 				id := w*each + i
 				b := fmt.Appendf(nil, `{"id":"e%08d","pad":%q}`, id, bytes.Repeat([]byte("x"), 10+rng.IntN(1490)))
 				if err := s.Append(b, 1); err != nil {
-					errs <- err
+					failed <- err
 					return
 				}
 				if rng.IntN(8) == 0 {
 					time.Sleep(time.Duration(rng.IntN(200)) * time.Microsecond)
 				}
 			}
-			errs <- nil
 		}()
 	}
 	rng := rand.New(rand.NewPCG(99, 7))
@@ -317,32 +320,42 @@ func TestWakeUpUnderConcurrentWriters(t *testing.T) {
 			continue
 		}
 		// Nothing written past the reader (else ready below): every
-		// record still to read is still to come, so asking for k of them
-		// is asking for records that will be written.
-		n := uint64(rng.IntN(64 << 10))
-		if rng.IntN(2) == 0 {
-			n = 1 << 40 // only the records wake it
+		// record still to read is still to come, so asking for k of them,
+		// or for fewer bytes than they take, is asking for what will be
+		// written. A record and its frame take at least minFrame bytes.
+		const minFrame = frameHeaderLen + 30
+		remaining := writers*each - got
+		var n, k uint64
+		var ready bool
+		switch rng.IntN(4) {
+		case 0: // bytes only, fewer than the records to come take
+			n = uint64(rng.IntN(min(minFrame*remaining, 64<<10)))
+			ready = r.NotifyAfter(n)
+		default: // records, with or without a bound on bytes
+			n = uint64(rng.IntN(64 << 10))
+			if rng.IntN(2) == 0 {
+				n = 1 << 40 // only the records wake it
+			}
+			k = uint64(1 + rng.IntN(min(remaining, 50)))
+			if remaining <= 50 && rng.IntN(2) == 0 {
+				n, k = 1<<40, uint64(remaining) // exactly what is to come
+			}
+			ready = r.NotifyAfterRecords(n, k)
 		}
-		k := uint64(1 + rng.IntN(min(writers*each-got, 50)))
-		if rng.IntN(4) == 0 {
-			k = uint64(min(writers*each-got, 50)) // all that is to come, near the end
-		}
-		if r.NotifyAfterRecords(n, k) {
+		if ready {
 			continue
 		}
 		waits++
 		select {
 		case <-r.Notify():
-		case <-time.After(10 * time.Second):
-			t.Fatalf("not woken in 10 s after asking for %d bytes or %d records (%d of %d read, %d bytes written past the reader)",
+		case err := <-failed:
+			t.Fatal(err)
+		case <-time.After(60 * time.Second):
+			t.Fatalf("not woken in 60 s after asking for %d bytes or %d records (%d of %d read, %d bytes written past the reader)",
 				n, k, got, writers*each, s.End()-r.Pos())
 		}
 	}
-	for range writers {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
+	wg.Wait()
 	t.Logf("%d waits", waits)
 }
 
