@@ -1,0 +1,77 @@
+// Command icount counts the instructions the gateway executes per request
+// (package bench/icount): BenchmarkServeLoadgen's pixel, beacon and BLE
+// batch under valgrind's cachegrind, with two iteration counts. It needs
+// valgrind (Debian/Ubuntu package valgrind) and takes about a minute per
+// run of the three workloads.
+//
+//	go run ./bench/cmd/icount                     # one run of each workload
+//	go run ./bench/cmd/icount -runs 6 -workloads pixel
+//
+// Run with -h for all flags.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/beacongate/beacongate/bench/gomod"
+	"github.com/beacongate/beacongate/bench/icount"
+)
+
+func main() {
+	workloads := flag.String("workloads", strings.Join(icount.Workloads, ","), "comma-separated: "+strings.Join(icount.Workloads, ", "))
+	low := flag.Int("low", 300, "the smaller iteration count")
+	high := flag.Int("high", 900, "the larger iteration count")
+	runs := flag.Int("runs", 1, "counts per workload, alternated between workloads")
+	pgo := flag.String("pgo", "cmd/beacongate/default.pgo", `build profile of the test binary, as the gateway is built (relative to the module root); "off" for none`)
+	verbose := flag.Bool("v", false, "show the build and each count as it comes")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *workloads, *low, *high, *runs, *pgo, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "icount:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, workloads string, low, high, runs int, pgo string, verbose bool) error {
+	root, err := gomod.Root(ctx)
+	if err != nil {
+		return err
+	}
+	o := icount.Options{Root: root, Workloads: strings.Split(workloads, ","), Low: low, High: high, Runs: runs}
+	if pgo != "off" {
+		if !filepath.IsAbs(pgo) {
+			pgo = filepath.Join(root, pgo)
+		}
+		o.PGO = pgo
+	}
+	if verbose {
+		o.Log = os.Stderr
+	}
+	results, err := icount.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("instructions per request (%d - %d iterations", high, low)
+	if o.PGO != "" {
+		fmt.Printf(", built with %s", filepath.Base(o.PGO))
+	}
+	fmt.Println(")")
+	for _, r := range results {
+		lo, hi := slices.Min(r.PerRequest), slices.Max(r.PerRequest)
+		if len(r.PerRequest) == 1 {
+			fmt.Printf("%-7s %9.0f\n", r.Workload, lo)
+		} else {
+			fmt.Printf("%-7s %9.0f - %.0f (%d runs)\n", r.Workload, lo, hi, len(r.PerRequest))
+		}
+	}
+	return nil
+}
