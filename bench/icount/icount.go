@@ -3,7 +3,11 @@
 // compare's traffic, served through the default config, the real spool and
 // the file destination) run under valgrind's cachegrind with two iteration
 // counts, the difference in instructions divided by the difference in
-// iterations, so that start-up and set-up cancel out.
+// iterations, so that start-up and set-up cancel out. The test binary runs
+// with GOMAXPROCS=1 (the request, the spool and the shipper on one P, as
+// in the benchmarks against the ceiling) and GODEBUG=asyncpreemptoff=1
+// (no preemption signals, which valgrind delivers slowly and which would
+// add instructions of their own).
 //
 // On a shared machine whose timings move by 10-20 % between runs, the
 // count moves by about 1.5 % (where the background shipper's batches fall),
@@ -38,7 +42,10 @@ type Options struct {
 	Low, High int      // iteration counts, Low < High
 	Runs      int      // counts per workload, alternated between workloads
 	PGO       string   // build profile for the test binary; empty for none
-	Log       io.Writer
+	// Log receives the build's and the benchmark runs' output and a line
+	// per count as it comes; nil discards them (a failure's error carries
+	// the last lines either way).
+	Log io.Writer
 }
 
 // Result is a workload's instructions per request, one per run.
@@ -56,16 +63,24 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	if len(o.Workloads) == 0 {
 		o.Workloads = Workloads
 	}
-	for _, w := range o.Workloads {
+	for i, w := range o.Workloads {
 		if !slices.Contains(Workloads, w) {
 			return nil, fmt.Errorf("unknown workload %q: want one of %s", w, strings.Join(Workloads, ", "))
 		}
+		if slices.Contains(o.Workloads[:i], w) {
+			return nil, fmt.Errorf("workload %q named twice", w)
+		}
 	}
 	if o.Low < 1 || o.High <= o.Low {
-		return nil, errors.New("iteration counts: want 1 <= low < high")
+		return nil, fmt.Errorf("iteration counts %d and %d: want 1 <= low < high", o.Low, o.High)
 	}
 	if o.Runs < 1 {
-		return nil, errors.New("runs: want at least 1")
+		return nil, fmt.Errorf("runs %d: want at least 1", o.Runs)
+	}
+	if o.PGO != "" {
+		if _, err := os.Stat(o.PGO); err != nil {
+			return nil, fmt.Errorf("build profile: %w", err)
+		}
 	}
 	valgrind, err := exec.LookPath("valgrind")
 	if err != nil {
@@ -84,9 +99,12 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	args = append(args, "./gateway")
 	fmt.Fprintf(o.Log, "$ go %s\n", strings.Join(args, " "))
 	build := exec.CommandContext(ctx, "go", args...)
-	build.Dir, build.Stdout, build.Stderr = o.Root, o.Log, o.Log
+	build.Dir = o.Root
+	var out bytes.Buffer
+	build.Stdout = io.MultiWriter(&out, o.Log)
+	build.Stderr = build.Stdout
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go test -c ./gateway: %w", err)
+		return nil, fmt.Errorf("go test -c ./gateway: %w\n%s", err, lastLines(out.String(), 20))
 	}
 	results := make([]Result, len(o.Workloads))
 	for i, w := range o.Workloads {
@@ -97,7 +115,7 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			var total [2]uint64
 			for j, n := range [2]int{o.Low, o.High} {
 				out := filepath.Join(tmp, fmt.Sprintf("cg.%s.%d.%d", w, run, n))
-				if total[j], err = count(ctx, valgrind, bin, filepath.Join(o.Root, "gateway"), out, w, n); err != nil {
+				if total[j], err = count(ctx, valgrind, bin, filepath.Join(o.Root, "gateway"), out, w, n, o.Log); err != nil {
 					return nil, err
 				}
 			}
@@ -114,24 +132,31 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 
 // count runs the workload's benchmark n times under cachegrind and returns
 // the instructions the whole process executed.
-func count(ctx context.Context, valgrind, bin, dir, out, workload string, n int) (uint64, error) {
+func count(ctx context.Context, valgrind, bin, dir, out, workload string, n int, log io.Writer) (uint64, error) {
+	pattern := "^BenchmarkServeLoadgen$/^" + workload + "$"
 	cmd := exec.CommandContext(ctx, valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file="+out,
-		bin, "-test.run", "^$", "-test.bench", "ServeLoadgen/"+workload+"$", "-test.benchtime", strconv.Itoa(n)+"x")
+		bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", strconv.Itoa(n)+"x")
 	cmd.Dir = dir // the benchmark reads gateway/testdata
 	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, all bytes.Buffer
+	cmd.Stdout = io.MultiWriter(&stdout, &all, log)
+	cmd.Stderr = io.MultiWriter(&all, log)
+	what := fmt.Sprintf("%s, %d iterations under valgrind", workload, n)
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%s, %d iterations under valgrind: %w: %s", workload, n, err, lastLine(stderr.String()))
+		return 0, fmt.Errorf("%s: %w\n%s", what, err, lastLines(all.String(), 20))
+	}
+	// A pattern that matches no benchmark runs nothing and exits 0.
+	if !strings.Contains(stdout.String(), "BenchmarkServeLoadgen/"+workload) {
+		return 0, fmt.Errorf("%s: the test binary ran no BenchmarkServeLoadgen/%s (renamed?)\n%s", what, workload, lastLines(all.String(), 20))
 	}
 	f, err := os.Open(out)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	total, err := ParseSummary(f)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", out, err)
+		return 0, fmt.Errorf("%s: cachegrind's output: %w", what, err)
 	}
 	return total, nil
 }
@@ -162,7 +187,7 @@ func ParseSummary(r io.Reader) (uint64, error) {
 		}
 		n, err := strconv.ParseUint(f[0], 10, 64)
 		if err != nil {
-			return 0, errors.New("summary line: the instruction count is not a number")
+			return 0, fmt.Errorf("summary line: the instruction count %q is not a number", f[0])
 		}
 		return n, nil
 	}
@@ -184,10 +209,11 @@ func PerRequest(low, high uint64, lowN, highN int) (float64, error) {
 	return float64(high-low) / float64(highN-lowN), nil
 }
 
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
 	}
-	return s
+	return strings.Join(lines, "\n")
 }

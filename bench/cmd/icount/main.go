@@ -1,8 +1,9 @@
 // Command icount counts the instructions the gateway executes per request
 // (package bench/icount): BenchmarkServeLoadgen's pixel, beacon and BLE
 // batch under valgrind's cachegrind, with two iteration counts. It needs
-// valgrind (Debian/Ubuntu package valgrind) and takes about a minute per
-// run of the three workloads.
+// valgrind (Debian/Ubuntu package valgrind); it builds the gateway's test
+// binary first (up to a minute and a half cold), then takes about a minute
+// per run of the three workloads.
 //
 //	go run ./bench/cmd/icount                     # one run of each workload
 //	go run ./bench/cmd/icount -runs 6 -workloads pixel
@@ -42,11 +43,26 @@ func main() {
 }
 
 func run(ctx context.Context, workloads string, low, high, runs int, pgo string, verbose bool) error {
+	if low < 1 || high <= low {
+		return fmt.Errorf("-low %d and -high %d: want 1 <= -low < -high", low, high)
+	}
+	if runs < 1 {
+		return fmt.Errorf("-runs %d: want at least 1", runs)
+	}
+	var names []string
+	for _, w := range strings.Split(workloads, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			names = append(names, w)
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("-workloads %q names none: want some of %s", workloads, strings.Join(icount.Workloads, ", "))
+	}
 	root, err := gomod.Root(ctx)
 	if err != nil {
 		return err
 	}
-	o := icount.Options{Root: root, Workloads: strings.Split(workloads, ","), Low: low, High: high, Runs: runs}
+	o := icount.Options{Root: root, Workloads: names, Low: low, High: high, Runs: runs}
 	if pgo != "off" {
 		if !filepath.IsAbs(pgo) {
 			pgo = filepath.Join(root, pgo)
