@@ -104,13 +104,13 @@ type decision struct {
 // bytes were decided before and the arrival time does not change the
 // answer.
 func (en *Engine) decideRouted(e *event.Event, sc *scratch, res *Result) {
-	now := e.ReceivedAt
-	if now.IsZero() {
-		now = en.clock.Now()
-	}
 	if en.caches.consent == nil || consentKeyLen(&e.Consent) > consentCacheMaxKey {
 		en.decideInto(e, sc, res, nil)
 		return
+	}
+	now := e.ReceivedAt
+	if now.IsZero() {
+		now = en.clock.Now()
 	}
 	// The key is built in the scratch's room (the cache and the memo copy
 	// it) and cleared after, so that the pooled scratch holds no signal

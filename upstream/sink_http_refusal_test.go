@@ -94,10 +94,9 @@ func TestHTTPRedirectIsNotDelivery(t *testing.T) {
 // RedirectDeadLetterAfter; the reason names the Location's host only.
 func TestHTTPRedirectDeadLetteredAfterWindow(t *testing.T) {
 	c := newCollector(t)
-	var first atomic.Pointer[time.Time] // the first refusal, with its monotonic reading
+	var first atomic.Int64 // the first refusal, on the shipper's monotonic clock
 	c.setBehave(func(n int64, w http.ResponseWriter, r *http.Request) int {
-		now := time.Now()
-		first.CompareAndSwap(nil, &now)
+		first.CompareAndSwap(0, monoNow())
 		w.Header().Set("Location", "https://moved.example:8443/path?token=abc")
 		return http.StatusMovedPermanently
 	})
@@ -109,7 +108,7 @@ func TestHTTPRedirectDeadLetteredAfterWindow(t *testing.T) {
 	var a appender
 	a.run(t, p, "w", 1, 50, RouteTo(0))
 	waitFor(t, "the dead letter", 10*time.Second, func() bool { return p.Stats()[0].DeadBatches == 1 })
-	elapsed := time.Since(*first.Load()) // monotonic, as the shipper measures the window
+	elapsed := time.Duration(monoNow() - first.Load()) // as the shipper measures the window
 	st := p.Stats()[0]
 	closeP(t, p)
 	if elapsed < window || st.Retries < 2 {
@@ -176,10 +175,9 @@ func TestHTTPAuthRetriedThenDelivered(t *testing.T) {
 // before.
 func TestHTTPAuthDeadLetteredAfterWindow(t *testing.T) {
 	c := newCollector(t)
-	var first atomic.Pointer[time.Time] // the first refusal, with its monotonic reading
+	var first atomic.Int64 // the first refusal, on the shipper's monotonic clock
 	c.setBehave(func(n int64, w http.ResponseWriter, r *http.Request) int {
-		now := time.Now()
-		first.CompareAndSwap(nil, &now)
+		first.CompareAndSwap(0, monoNow())
 		return http.StatusUnauthorized
 	})
 	d := httpDest("api", c.srv.URL)
@@ -189,7 +187,7 @@ func TestHTTPAuthDeadLetteredAfterWindow(t *testing.T) {
 	var a appender
 	a.run(t, p, "x", 1, 50, RouteTo(0))
 	waitFor(t, "the dead letter", 10*time.Second, func() bool { return p.Stats()[0].DeadBatches == 1 })
-	elapsed := time.Since(*first.Load()) // monotonic, as the shipper measures the window
+	elapsed := time.Duration(monoNow() - first.Load()) // as the shipper measures the window
 	st := p.Stats()[0]
 	closeP(t, p)
 	if elapsed < window || st.Retries < 2 {
