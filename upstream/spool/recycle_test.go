@@ -313,7 +313,12 @@ func TestOlderRecycledReserveRemoved(t *testing.T) {
 	if fileSize(t, rpath) <= int64(len(s.header)) {
 		t.Fatal("no recycled reserve left behind")
 	}
+	// The second segment, delivered, is this run's to recycle: held until
+	// the reserve Open wrote is checked.
+	hook, _, release := blockSlow("recycle")
+	o.slowOp = hook
 	s = openT(t, o)
+	t.Cleanup(release) // before the Close openT registered
 	// Open's first segment came from a new file, and the reserve written
 	// after it holds the header alone.
 	if got := fileSize(t, segmentPath(dir, s.curBase)); got != int64(len(s.header)) {
@@ -322,6 +327,7 @@ func TestOlderRecycledReserveRemoved(t *testing.T) {
 	if got := fileSize(t, rpath); got != int64(len(s.header)) {
 		t.Fatalf("reserve %d bytes after Open, want the header's %d", got, len(s.header))
 	}
+	release()
 	if err := s.Append(rec(n), 1); err != nil {
 		t.Fatal(err)
 	}
