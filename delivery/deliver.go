@@ -252,6 +252,7 @@ type Metrics struct {
 	consentRejected  [len(rejectableSignals)]prometheus.Counter
 	droppedProps     prometheus.Counter
 	vendorRefused    [consent.NumVendorReasons]prometheus.Counter
+	caches           *cacheLookups // see Serving
 }
 
 // NewMetrics registers the delivery counters on reg (nil: unregistered).
@@ -284,10 +285,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "beacongate_anonymize_vendor_refused_total",
 		Help: "Destinations an event's purposes allowed but GDPR and its TC string did not (IAB TCF vendor enforcement), by reason: no_tc_string, restricted (publisher restriction), no_vendor_consent, no_purpose_consent, no_vendor_li, no_purpose_li, no_special_feature, no_vendor_id (a destination without tcf.vendor_id or tcf.without_vendor).",
 	}, []string{"reason"})
+	caches := newCacheLookups()
 	if reg != nil {
-		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps, vendor)
+		reg.MustRegister(records, dropped, scrubbed, malformed, rejected, droppedProps, vendor, caches)
 	}
-	m := &Metrics{droppedProps: droppedProps}
+	m := &Metrics{droppedProps: droppedProps, caches: caches}
 	for r := consent.VendorReason(1); r < consent.NumVendorReasons; r++ {
 		m.vendorRefused[r] = vendor.WithLabelValues(r.String())
 	}

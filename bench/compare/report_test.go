@@ -116,7 +116,17 @@ func TestGoals(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	r := sampleReport()
 	r.Targets[2].Levels[0].Result.Server = nil // a server whose /metrics could not be read
+	if md := string(r.AppendMarkdown(nil)); strings.Contains(md, "Cache hits") {
+		t.Error("a cache hit table without hit rates")
+	}
+	r.Workloads[0].Gateway.Result.Server.CacheHitRates = map[string]float64{"consent": 1, "url": 0.5}
 	md := string(r.AppendMarkdown(nil))
+	if n := strings.Count(md, "| workload | consent | user agent | URL | text |"); n != 1 {
+		t.Errorf("%d cache hit tables", n)
+	}
+	if strings.Contains(md, "| beacon (varied) | —") {
+		t.Error("a row for a workload without hit rates")
+	}
 	for _, want := range []string{
 		"| figure | measured | target | |",
 		"| single pixel: ceiling / gateway CPU per request | 0.40 | ≥ 0.75 | not met |",
@@ -133,6 +143,7 @@ func TestMarkdown(t *testing.T) {
 		"| ble (varied) | 20,000 | 90,000 | 11.00 | 5.50 | 0.50 | 1.50 per sighting | 0.000 |",
 		"| realistic mix | 40,000 | 50,000 | 23.50 | 18.80 | 0.80 | 11.20 | 0.001 | 0.01 / ? | the maximum-throughput runs above |",
 		"ceiling: load generator saturated, req/s a lower bound",
+		"| pixel (one request) | 100.0 % | — | 50.0 % | — |\n\n",
 		"- pixel (one request): `-mix pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1,only=pixel,full=1 -distinct 1`",
 		"- ble (varied): `-mix pixel=60,beacon=25,ble=10,malformed=5,bots=0.1,xff=0.9,oversize=65537,seed=1,only=ble`",
 		"*max µs* is the longest any request took at that load",

@@ -502,6 +502,42 @@ func (r *Report) appendWorkloads(b *bytes.Buffer) {
 		fmt.Fprintf(b, "- %s: `-mix %s%s`\n", w.Name, w.Mix, d)
 	}
 	b.WriteString("\n")
+	r.appendCacheHits(b)
+}
+
+// cacheOrder is the order of the engine's caches in the hit-rate table.
+var cacheOrder = [...]string{"consent", "user_agent", "url", "text"}
+
+// appendCacheHits writes the share of hits among the lookups in the
+// gateway engine's caches for each workload's row (its round shown), when
+// the gateway reported them.
+func (r *Report) appendCacheHits(b *bytes.Buffer) {
+	var rows []string
+	for _, w := range r.Workloads {
+		g := w.Gateway.Result
+		if g == nil || g.Server == nil || len(g.Server.CacheHitRates) == 0 {
+			continue
+		}
+		row := "| " + w.Name + " |"
+		for _, c := range cacheOrder {
+			if v, ok := g.Server.CacheHitRates[c]; ok {
+				row += fmt.Sprintf(" %.1f %% |", 100*v)
+			} else {
+				row += " — |"
+			}
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("Cache hits of the gateway's privacy engine in each row's run (`beacongate_anonymize_cache_lookups_total`): the share of lookups that hit, " +
+		"among those a worker's memo of its last results did not answer first; — where the run made no lookup in that cache.\n\n")
+	b.WriteString("| workload | consent | user agent | URL | text |\n|---|---:|---:|---:|---:|\n")
+	for _, row := range rows {
+		b.WriteString(row + "\n")
+	}
+	b.WriteString("\n")
 }
 
 // roundRatios lists the ratio of every round of w, in the order run ("—"

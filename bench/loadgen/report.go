@@ -102,6 +102,55 @@ type ServerStats struct {
 	// AllocsUncertainty is the scrapes' whole range (max − min) per
 	// request: the allocation figure is known to ± this at most.
 	AllocsUncertainty float64 `json:"allocs_uncertainty"`
+	// CacheHitRates is, per cache of the gateway's privacy engine with
+	// lookups in the window, the share of them that hit
+	// (beacongate_anonymize_cache_lookups_total); nil for a server
+	// without that series.
+	CacheHitRates map[string]float64 `json:"cache_hit_rates,omitempty"`
+}
+
+// cacheLookups is the gateway's series of its engine's cache lookups, by
+// cache and result (hit or miss).
+const cacheLookups = "beacongate_anonymize_cache_lookups_total"
+
+// cacheHitRates returns the share of hits among each cache's lookups from
+// before to after, for the caches with lookups between them.
+func cacheHitRates(before, after promtext.Samples) map[string]float64 {
+	type count struct{ hit, all float64 }
+	counts := map[string]*count{}
+	add := func(page promtext.Samples, sign float64) {
+		for _, x := range page {
+			if x.Name != cacheLookups {
+				continue
+			}
+			cache, ok1 := x.Label("cache")
+			result, ok2 := x.Label("result")
+			if !ok1 || !ok2 {
+				continue
+			}
+			c := counts[cache]
+			if c == nil {
+				c = &count{}
+				counts[cache] = c
+			}
+			c.all += sign * x.Value
+			if result == "hit" {
+				c.hit += sign * x.Value
+			}
+		}
+	}
+	add(after, 1)
+	add(before, -1)
+	var rates map[string]float64
+	for cache, c := range counts {
+		if c.all > 0 {
+			if rates == nil {
+				rates = map[string]float64{}
+			}
+			rates[cache] = c.hit / c.all
+		}
+	}
+	return rates
 }
 
 // scrapeCost is what one /metrics scrape allocated, from pairs of scrapes
@@ -162,6 +211,7 @@ func serverStats(scrape scrapeCost, before, after promtext.Samples, window time.
 	s := &ServerStats{CPUSeconds: cpu, ScrapeMallocs: scrape.median, ScrapeMallocsMin: scrape.min, ScrapeMallocsMax: scrape.max,
 		ScrapePairs: scrape.pairs}
 	s.Mallocs = max(mallocs-scrape.median, 0)
+	s.CacheHitRates = cacheHitRates(before, after)
 	if window > 0 {
 		s.CPUUtil = s.CPUSeconds / window.Seconds()
 	}
@@ -254,6 +304,14 @@ func (r *Result) WriteText(w io.Writer) error {
 		row("server allocs", fmt.Sprintf("%.3f ± %.3f allocs/request (%s in the measured window; one /metrics scrape subtracted: %s allocs, the median of %d pairs of scrapes, %s–%s)",
 			s.AllocsPerRequest, s.AllocsUncertainty, Group(s.Mallocs, 0), Group(s.ScrapeMallocs, 0), s.ScrapePairs,
 			Group(s.ScrapeMallocsMin, 0), Group(s.ScrapeMallocsMax, 0)))
+		if len(s.CacheHitRates) > 0 {
+			names := slices.Sorted(maps.Keys(s.CacheHitRates))
+			parts := make([]string, len(names))
+			for i, n := range names {
+				parts[i] = fmt.Sprintf("%s %.1f %%", n, 100*s.CacheHitRates[n])
+			}
+			row("cache hits", strings.Join(parts, ", ")+" of the lookups a worker's memo did not answer")
+		}
 	case r.ServerError != "":
 		row("server", "no figures: "+r.ServerError)
 	}

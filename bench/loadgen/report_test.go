@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,13 +78,51 @@ func TestServerStats(t *testing.T) {
 	want := ServerStats{CPUSeconds: 2, CPUUtil: 0.5, Mallocs: 50_000, ScrapeMallocs: 1500, ScrapeMallocsMin: 500,
 		ScrapeMallocsMax: 3000, ScrapePairs: 5, CPUMicrosPerRequest: 20, AllocsPerRequest: 0.5, CPUMicrosPerEvent: 8,
 		AllocsUncertainty: 0.025}
-	if *s != want {
+	if !reflect.DeepEqual(*s, want) {
 		t.Fatalf("got %+v\nwant %+v", *s, want)
 	}
 	// A zero-alloc server with a noisy scrape never shows negative allocs.
 	s = serverStats(scrapeCostOf([]promtext.Samples{page(0, 0), page(0, 1000)}), page(0, 1000), page(1, 1900), time.Second, 10, 0)
 	if s.Mallocs != 0 || s.AllocsPerRequest != 0 || s.CPUMicrosPerEvent != 0 {
 		t.Fatalf("got %+v", *s)
+	}
+}
+
+// TestCacheHitRates: per cache, the window's hits over its lookups, from
+// the gateway's labelled counters; caches without lookups in the window,
+// and servers without the series, have no rate.
+func TestCacheHitRates(t *testing.T) {
+	page := func(urlHit, urlMiss, uaHit, uaMiss float64) promtext.Samples {
+		s, err := promtext.Parse(fmt.Appendf(nil, `process_cpu_seconds_total 1
+beacongate_anonymize_cache_lookups_total{cache="url",result="hit"} %g
+beacongate_anonymize_cache_lookups_total{cache="url",result="miss"} %g
+beacongate_anonymize_cache_lookups_total{cache="user_agent",result="hit"} %g
+beacongate_anonymize_cache_lookups_total{cache="user_agent",result="miss"} %g
+beacongate_anonymize_cache_lookups_total{cache="text",result="hit"} 7
+beacongate_anonymize_cache_lookups_total{cache="text",result="miss"} 3
+`, urlHit, urlMiss, uaHit, uaMiss))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Before the window: url 100 hits, 50 misses; user_agent 10, 10.
+	// In it: url 300 hits of 400; user_agent 0 of 20; text none.
+	got := cacheHitRates(page(100, 50, 10, 10), page(400, 150, 10, 30))
+	want := map[string]float64{"url": 0.75, "user_agent": 0}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	plain, err := promtext.Parse([]byte("process_cpu_seconds_total 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cacheHitRates(plain, plain); got != nil {
+		t.Fatalf("without the series: %v", got)
+	}
+	s := serverStats(scrapeCost{}, page(0, 0, 0, 0), page(1, 3, 0, 0), time.Second, 10, 10)
+	if s.CacheHitRates["url"] != 0.25 {
+		t.Fatalf("serverStats: %v", s.CacheHitRates)
 	}
 }
 
@@ -165,7 +204,7 @@ func TestWriteTextAndJSON(t *testing.T) {
 	if err := json.Unmarshal(j, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Latency != r.Latency || *back.Server != *r.Server || back.Errors["timeout"] != 10 || back.OfferedRate != 20000 {
+	if back.Latency != r.Latency || !reflect.DeepEqual(*back.Server, *r.Server) || back.Errors["timeout"] != 10 || back.OfferedRate != 20000 {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 	// Without server figures the reason is shown.

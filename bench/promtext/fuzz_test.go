@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 			if x.Name == "" {
 				t.Fatalf("sample without a name from %q", b)
 			}
+			x.Label("code") // never panics
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beacongate/beacongate/bench/loopback"
@@ -54,6 +55,44 @@ func (s Samples) Sum(name string) (float64, bool) {
 		}
 	}
 	return sum, found
+}
+
+// Label returns the value of the sample's label name, unescaped (\\, \"
+// and \n), and whether the sample has it. A label set Parse accepted but
+// that is not a list of name="value" pairs has no labels.
+func (x Sample) Label(name string) (string, bool) {
+	l := x.Labels
+	for len(l) > 0 {
+		eq := strings.IndexByte(l, '=')
+		if eq < 0 || eq+1 >= len(l) || l[eq+1] != '"' {
+			return "", false
+		}
+		key := strings.TrimSpace(l[:eq])
+		var val strings.Builder
+		i := eq + 2
+		for ; i < len(l) && l[i] != '"'; i++ {
+			c := l[i]
+			if c == '\\' && i+1 < len(l) {
+				i++
+				switch c = l[i]; c {
+				case 'n':
+					c = '\n'
+				case '\\', '"':
+				default:
+					val.WriteByte('\\')
+				}
+			}
+			val.WriteByte(c)
+		}
+		if i >= len(l) {
+			return "", false // unterminated value
+		}
+		if key == name {
+			return val.String(), true
+		}
+		l = strings.TrimLeft(l[i+1:], " ,")
+	}
+	return "", false
 }
 
 // ParseError tells which line of a page could not be read.

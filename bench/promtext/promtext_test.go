@@ -59,6 +59,43 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestLabel(t *testing.T) {
+	s, err := Parse([]byte(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sample      int
+		label, want string
+		ok          bool
+	}{
+		{2, "code", "200", true},
+		{2, "path", "/p.gif", true},
+		{2, "method", "", false},
+		{3, "path", "/b", true},
+		{4, "msg", `a } brace, a " quote and a \ backslash`, true},
+		{5, "quantile", "0.5", true},
+		{6, "code", "", false}, // no labels
+	} {
+		if got, ok := s[c.sample].Label(c.label); got != c.want || ok != c.ok {
+			t.Errorf("%s{%s}.Label(%q) = %q, %v; want %q, %v", s[c.sample].Name, s[c.sample].Labels, c.label, got, ok, c.want, c.ok)
+		}
+	}
+	for labels, want := range map[string]string{
+		`a="x\ny"`:        "x\ny",
+		`a="x\qy"`:        `x\qy`,
+		`b="1", a="2"`:    "2",
+		`b="1",a="2",`:    "2",
+		`a="unterminated`: "",
+		`a=1`:             "",
+	} {
+		got, _ := Sample{Name: "x", Labels: labels}.Label("a")
+		if got != want {
+			t.Errorf("{%s}.Label(a) = %q; want %q", labels, got, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	f := func(in string, line int) {
 		t.Helper()

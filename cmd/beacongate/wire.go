@@ -146,6 +146,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a.gateway = gateway.New(settings, reg)
+	a.countCachesOf(settings)
 	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
 	a.plan.Store(compiled)
@@ -221,6 +222,14 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 		}
 	}
 	return s, compiled, nil
+}
+
+// countCachesOf has the cache lookup counters follow the engine of
+// settings' handler, which the gateway now serves with.
+func (a *app) countCachesOf(s gateway.Settings) {
+	if d, ok := s.Handler.(*delivery.Deliverer); ok {
+		a.delivery.Serving(d)
+	}
 }
 
 // warnNoVendor logs each destination that gets no event where GDPR
@@ -312,6 +321,7 @@ func (a *app) tryReload(log *slog.Logger) error {
 	}
 	// Every step succeeded: only now does anything running change.
 	a.gateway.Update(settings)
+	a.countCachesOf(settings)
 	a.geo = nextGeo
 	a.live.Store(cfg)
 	a.plan.Store(compiled)

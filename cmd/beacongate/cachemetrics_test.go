@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestCacheLookupsFollowReloads: beacongate_anonymize_cache_lookups_total
+// counts the serving engine's cache hits and misses; a reload, which
+// starts with empty caches, keeps the counts so far (the counters never go
+// down) and counts the new engine's from then on; a refused reload changes
+// nothing.
+func TestCacheLookupsFollowReloads(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.yaml")
+	write := func(extra string) {
+		t.Helper()
+		yaml := "sites:\n  - {id: shop, origins: [\"https://shop.example\"]}\n" +
+			"consent:\n  tcf: {" + extra + "}\n" +
+			"destinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
+		if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	a, err := startApp(serveFlags{config: cfgPath, data: filepath.Join(dir, "data")}, map[string]bool{"data": true}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := a.gateway.NewServer(a.serverOptions)
+	go srv.Serve(a.gateway.Listener(ln))
+	defer func() {
+		srv.Shutdown()
+		if err := a.close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	pixel := func() {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+
+			"/p.gif?site=shop&event=pageview&consent=analytics&url=https%3A%2F%2Fshop.example%2Fshoes%3Fcolor%3Dred", nil)
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("pixel: %d", resp.StatusCode)
+		}
+	}
+	type counts map[string]float64 // "cache/result"
+	read := func() counts {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := counts{}
+		for _, mf := range mfs {
+			if mf.GetName() != "beacongate_anonymize_cache_lookups_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				var cache, result string
+				for _, l := range m.GetLabel() {
+					switch l.GetName() {
+					case "cache":
+						cache = l.GetValue()
+					case "result":
+						result = l.GetValue()
+					}
+				}
+				c[cache+"/"+result] = m.GetCounter().GetValue()
+			}
+		}
+		if len(c) != 8 {
+			t.Fatalf("cache lookup series: %v; want 4 caches × hit, miss", c)
+		}
+		return c
+	}
+	expect := func(when string, got, before counts, want map[string]float64) {
+		t.Helper()
+		for k, v := range got {
+			if d := v - before[k]; d != want[k] {
+				t.Errorf("%s: %s went up by %v, want %v (before %v, now %v)", when, k, d, want[k], before, got)
+			}
+		}
+	}
+
+	zero := read()
+	pixel()
+	pixel()
+	first := read()
+	// The first request misses every cache (two texts: the event and
+	// the site); the second finds its URL in the URL cache (by the URL as
+	// sent), and the rest in the memo of recent results, which answers
+	// before the caches are asked.
+	firstTwo := map[string]float64{"url/miss": 1, "url/hit": 1, "user_agent/miss": 1, "consent/miss": 1, "text/miss": 2}
+	expect("two identical pixels", first, zero, firstTwo)
+
+	write("gvl_file: " + filepath.Join(dir, "missing-vendor-list.json"))
+	if err := a.reload(log); err == nil {
+		t.Fatal("a reload with a missing vendor list was applied")
+	}
+	pixel()
+	refused := read()
+	expect("after a refused reload", refused, first, map[string]float64{"url/hit": 1})
+
+	write("")
+	if err := a.reload(log); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := read()
+	expect("right after a reload", reloaded, refused, nil)
+	pixel()
+	pixel()
+	// The new engine's caches start empty, and the memo holds only the
+	// old engine's results: as at the start.
+	expect("two pixels after the reload", read(), reloaded, firstTwo)
+}
