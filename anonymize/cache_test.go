@@ -584,6 +584,46 @@ func TestUserAgentWithPersonalDataNotKept(t *testing.T) {
 	}
 }
 
+// TestUserAgentLookupsCountOnce: a user agent looked up in the caches
+// counts one hit or one miss in CachesStats, whichever of the two caches
+// (headers as sent, flagged headers by hash) answers; one a scratch's memo
+// answers is not counted.
+func TestUserAgentLookupsCountOnce(t *testing.T) {
+	const (
+		clean = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+		inApp = "MyShopApp/4.2 (iPhone; iOS 17.1; tel +49 151 12345678)"
+	)
+	buf := make([]byte, 0, 16<<10)
+	for _, c := range []struct {
+		name      string
+		agents    []string
+		clearMemo bool
+		want      CacheStats
+	}{
+		{"caches", []string{clean, clean, inApp, inApp, clean}, true, CacheStats{Hits: 3, Misses: 2}},
+		{"memo", []string{clean, clean, inApp, inApp}, false, CacheStats{Misses: 2}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			en := newTestEngine(t, cacheConfig)
+			for _, ua := range c.agents {
+				if c.clearMemo {
+					scratches.mu.Lock()
+					for _, sc := range scratches.stack {
+						sc.ua = uaMemo{}
+					}
+					scratches.mu.Unlock()
+				}
+				e := plantedEvent("analytics")
+				e.UserAgent = []byte(ua)
+				recordsOf(t, en, e, buf)
+			}
+			if _, got, _, _ := en.CachesStats(); got != c.want {
+				t.Fatalf("user-agent lookups %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
 // TestCleanURLQuotedAsWritten: the URL cache holds the cleaned URL as its
 // quoted JSON string, so a miss and a hit must both give exactly what
 // quoting the cleaner's own output gives (jsonstr.Append, not the engine's

@@ -69,14 +69,18 @@ func newCaches() caches {
 type CacheStats struct{ Hits, Misses uint64 }
 
 // CachesStats returns the hits and misses of the engine's caches of consent
-// decisions, user-agent reductions, cleaned URLs and scanned short texts
-// (zero when off).
+// decisions, user-agent reductions (headers as sent and, for those the
+// scanner changes, by keyed hash: one lookup of either counts once),
+// cleaned URLs and scanned short texts (zero when off). A result a
+// scratch's memo answered is not a lookup.
 func (en *Engine) CachesStats() (consentStats, ua, url, text CacheStats) {
 	if en.caches.ua == nil {
 		return
 	}
 	consentStats.Hits, consentStats.Misses = en.caches.consent.stats()
 	ua.Hits, ua.Misses = en.caches.ua.stats()
+	flaggedHits, flaggedMisses := en.caches.uaFlagged.stats()
+	ua.Hits, ua.Misses = ua.Hits+flaggedHits, ua.Misses+flaggedMisses
 	url.Hits, url.Misses = en.caches.url.stats()
 	text.Hits, text.Misses = en.caches.text.stats()
 	return
@@ -202,9 +206,14 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 	if m.matchesRaw(ua) {
 		return m.info, true
 	}
+	// One lookup counts once: a hit in either cache, or one miss once
+	// the memo (not counted) and both caches missed.
 	c, fc := en.caches.ua, en.caches.uaFlagged
+	var slot, flaggedSlot uint64
 	if c != nil {
-		if _, info, ok := c.get(nil, ua); ok {
+		var info useragent.Info
+		var ok bool
+		if _, info, ok, slot = c.find(nil, ua, false); ok {
 			m.rememberRaw(ua, info) // only headers left as sent are stored as sent
 			return info, true
 		}
@@ -214,10 +223,17 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 		return m.info, false
 	}
 	if fc != nil {
-		if _, info, ok := fc.get(nil, h[:]); ok {
+		var info useragent.Info
+		var ok bool
+		if _, info, ok, flaggedSlot = fc.find(nil, h[:], false); ok {
 			m.rememberHash(h, info)
 			return info, false
 		}
+	}
+	if slot != 0 {
+		c.countMiss(slot)
+	} else if fc != nil {
+		fc.countMiss(flaggedSlot) // too long for the first cache
 	}
 	info := useragent.Parse(ua)
 	var f scrub.Found

@@ -175,7 +175,8 @@ func TestWriteTextAndJSON(t *testing.T) {
 		Status:  map[string]int64{"200": 110000, "204": 9990},
 		Errors:  map[string]int64{"timeout": 10},
 		Server: &ServerStats{CPUSeconds: 2.5, CPUUtil: 0.42, CPUMicrosPerRequest: 20.8, AllocsPerRequest: 0.012, CPUMicrosPerEvent: 16.7,
-			Mallocs: 1200, ScrapeMallocs: 1500, ScrapeMallocsMin: 900, ScrapeMallocsMax: 2400, ScrapePairs: 5, AllocsUncertainty: 0.015},
+			Mallocs: 1200, ScrapeMallocs: 1500, ScrapeMallocsMin: 900, ScrapeMallocsMax: 2400, ScrapePairs: 5, AllocsUncertainty: 0.015,
+			CacheHitRates: map[string]float64{"url": 0.884, "consent": 0.8}},
 	}
 	var b bytes.Buffer
 	if err := r.WriteText(&b); err != nil {
@@ -191,6 +192,7 @@ func TestWriteTextAndJSON(t *testing.T) {
 		"timeout: 10",
 		"20.80 µs/request, 16.70 µs/event",
 		"0.012 ± 0.015 allocs/request (1,200 in the measured window; one /metrics scrape subtracted: 1,500 allocs, the median of 5 pairs of scrapes, 900–2,400)",
+		"consent 80.0 %, url 88.4 % of the lookups a worker's memo did not answer",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
@@ -203,6 +205,9 @@ func TestWriteTextAndJSON(t *testing.T) {
 	var back Result
 	if err := json.Unmarshal(j, &back); err != nil {
 		t.Fatal(err)
+	}
+	if !bytes.Contains(j, []byte(`"cache_hit_rates": {`)) {
+		t.Errorf("JSON lacks the cache hit rates: %s", j)
 	}
 	if back.Latency != r.Latency || !reflect.DeepEqual(*back.Server, *r.Server) || back.Errors["timeout"] != 10 || back.OfferedRate != 20000 {
 		t.Fatalf("JSON round trip: %+v", back)

@@ -58,16 +58,24 @@ func (s Samples) Sum(name string) (float64, bool) {
 }
 
 // Label returns the value of the sample's label name, unescaped (\\, \"
-// and \n), and whether the sample has it. A label set Parse accepted but
-// that is not a list of name="value" pairs has no labels.
+// and \n), and whether the sample has it. The label set must be a list
+// of name="value" pairs separated by commas (a trailing comma allowed, no
+// spaces around '='), as Prometheus writes it: for any other, Parse having
+// accepted it or not, Label returns "", false.
 func (x Sample) Label(name string) (string, bool) {
 	l := x.Labels
+	value, found := "", false
 	for len(l) > 0 {
 		eq := strings.IndexByte(l, '=')
-		if eq < 0 || eq+1 >= len(l) || l[eq+1] != '"' {
+		if eq <= 0 || eq+1 >= len(l) || l[eq+1] != '"' {
 			return "", false
 		}
-		key := strings.TrimSpace(l[:eq])
+		key := l[:eq]
+		for i := range len(key) {
+			if !isNameByte(key[i], i == 0) {
+				return "", false
+			}
+		}
 		var val strings.Builder
 		i := eq + 2
 		for ; i < len(l) && l[i] != '"'; i++ {
@@ -88,11 +96,17 @@ func (x Sample) Label(name string) (string, bool) {
 			return "", false // unterminated value
 		}
 		if key == name {
-			return val.String(), true
+			value, found = val.String(), true
 		}
-		l = strings.TrimLeft(l[i+1:], " ,")
+		switch l = l[i+1:]; {
+		case l == "":
+		case l[0] == ',':
+			l = l[1:]
+		default:
+			return "", false
+		}
 	}
-	return "", false
+	return value, found
 }
 
 // ParseError tells which line of a page could not be read.

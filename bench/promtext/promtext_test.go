@@ -82,12 +82,18 @@ func TestLabel(t *testing.T) {
 		}
 	}
 	for labels, want := range map[string]string{
-		`a="x\ny"`:        "x\ny",
-		`a="x\qy"`:        `x\qy`,
-		`b="1", a="2"`:    "2",
-		`b="1",a="2",`:    "2",
-		`a="unterminated`: "",
-		`a=1`:             "",
+		`a="x\ny"`:            "x\ny",
+		`a="x\qy"`:            `x\qy`,
+		`b="1",a="2"`:         "2",
+		`b="1",a="2",`:        "2",
+		`b="1", a="2"`:        "", // a space: not as Prometheus writes
+		`a="1",garbage`:       "",
+		`b="x",garbage,a="1"`: "",
+		`a = "1"`:             "",
+		`a="1"b="2"`:          "",
+		`a="1",,b="2"`:        "",
+		`a="unterminated`:     "",
+		`a=1`:                 "",
 	} {
 		got, _ := Sample{Name: "x", Labels: labels}.Label("a")
 		if got != want {

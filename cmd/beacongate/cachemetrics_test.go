@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,10 +22,9 @@ import (
 func TestCacheLookupsFollowReloads(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "c.yaml")
-	write := func(extra string) {
+	write := func(more string) {
 		t.Helper()
-		yaml := "sites:\n  - {id: shop, origins: [\"https://shop.example\"]}\n" +
-			"consent:\n  tcf: {" + extra + "}\n" +
+		yaml := "sites:\n  - {id: shop, origins: [\"https://shop.example\"]}\n" + more +
 			"destinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
 		if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
@@ -113,9 +113,18 @@ func TestCacheLookupsFollowReloads(t *testing.T) {
 	firstTwo := map[string]float64{"url/miss": 1, "url/hit": 1, "user_agent/miss": 1, "consent/miss": 1, "text/miss": 2}
 	expect("two identical pixels", first, zero, firstTwo)
 
-	write("gvl_file: " + filepath.Join(dir, "missing-vendor-list.json"))
-	if err := a.reload(log); err == nil {
-		t.Fatal("a reload with a missing vendor list was applied")
+	// Refused after its engine was built: the opt-out list, read last,
+	// does not parse.
+	optOut, optOutKey := filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
+	if err := os.WriteFile(optOutKey, []byte("0123456789abcdef0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(optOut, []byte("not an opt-out list\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write("ble: {optout_file: " + optOut + ", optout_key_file: " + optOutKey + "}\n")
+	if err := a.reload(log); err == nil || !strings.Contains(err.Error(), "opt") {
+		t.Fatalf("a reload with a broken opt-out list: %v; want it refused", err)
 	}
 	pixel()
 	refused := read()

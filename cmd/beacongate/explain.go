@@ -194,12 +194,12 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explain.Explainer, erro
 			a.geo = g
 		}
 	}
-	settings, compiled, err := a.settings(cfg)
+	built, err := a.settings(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return explain.New(explain.Options{
-		Plan: compiled, Facts: ropa.FactsOf(cfg), Settings: settings,
+		Plan: built.plan, Facts: ropa.FactsOf(cfg), Settings: built.settings,
 		Deps:           anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk},
 		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxBodyBytes: int(cfg.Server.MaxBodyBytes),
 		Notes: notes, NoGeo: noGeo,

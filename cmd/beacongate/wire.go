@@ -140,16 +140,16 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.optOutSuppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_ble_optout_suppressed_total", Help: "BLE sightings dropped on arrival because their device is on the opt-out list."})
 	reg.MustRegister(a.optOutSuppressed)
 	a.delivery = delivery.NewMetrics(reg)
-	settings, compiled, err := a.settings(cfg)
+	built, err := a.settings(cfg)
 	if err != nil {
 		a.close(context.Background())
 		return nil, err
 	}
-	a.gateway = gateway.New(settings, reg)
-	a.countCachesOf(settings)
+	a.gateway = gateway.New(built.settings, reg)
+	a.delivery.Serving(built.deliverer)
 	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
-	a.plan.Store(compiled)
+	a.plan.Store(built.plan)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	reg.MustRegister(a.reloads, a.reloadFailures)
@@ -161,28 +161,35 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	return a, nil
 }
 
+// builtSettings is what settings compiles from a config.
+type builtSettings struct {
+	settings  gateway.Settings    // the gateway's per-request settings
+	plan      *plan.Plan          // the compiled policy plan
+	deliverer *delivery.Deliverer // the settings' event handler, around the new engine
+}
+
 // settings compiles cfg into the plan and the gateway's per-request
 // settings, with a new privacy engine around the long-lived keys, GeoIP
 // holder and spool.
-func (a *app) settings(cfg *config.Config) (gateway.Settings, *plan.Plan, error) {
+func (a *app) settings(cfg *config.Config) (builtSettings, error) {
 	return a.settingsWith(cfg, a.geo)
 }
 
 // settingsWith is settings with the GeoIP holder g.
-func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Settings, *plan.Plan, error) {
+func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (builtSettings, error) {
 	// The vendor list is re-read on every reload, like the GeoIP database:
 	// reload is how a refreshed list is picked up.
 	gvl, err := wiring.LoadGVL(cfg)
 	if err != nil {
-		return gateway.Settings{}, nil, err
+		return builtSettings{}, err
 	}
 	compiled, err := wiring.Compile(cfg, gvl)
 	if err != nil {
-		return gateway.Settings{}, nil, err
+		return builtSettings{}, err
 	}
 	engine, err := anonymize.New(compiled, anonymize.Deps{Keys: a.keys, Geo: g, Clock: a.clock})
 	if err != nil {
-		return gateway.Settings{}, nil, err
+		return builtSettings{}, err
 	}
 	deliverer := a.withSuppression(delivery.NewDeliverer(engine, a.recordSink(), a.delivery)) // privacy.go
 	if sp := &cfg.Spool; sp.WhenFull != sp.PixelWhenFull {
@@ -195,7 +202,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 	}
 	optOut, err := openOptOut(&cfg.BLE)
 	if err != nil {
-		return gateway.Settings{}, nil, err
+		return builtSettings{}, err
 	}
 	s := gateway.Settings{
 		OptOut:           optOut,
@@ -221,15 +228,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (gateway.Setti
 			s.Sites[site.ID] = site.Origins
 		}
 	}
-	return s, compiled, nil
-}
-
-// countCachesOf has the cache lookup counters follow the engine of
-// settings' handler, which the gateway now serves with.
-func (a *app) countCachesOf(s gateway.Settings) {
-	if d, ok := s.Handler.(*delivery.Deliverer); ok {
-		a.delivery.Serving(d)
-	}
+	return builtSettings{settings: s, plan: compiled, deliverer: deliverer}, nil
 }
 
 // warnNoVendor logs each destination that gets no event where GDPR
@@ -315,16 +314,16 @@ func (a *app) tryReload(log *slog.Logger) error {
 			return fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
 		}
 	}
-	settings, compiled, err := a.settingsWith(cfg, nextGeo)
+	built, err := a.settingsWith(cfg, nextGeo)
 	if err != nil {
 		return err
 	}
 	// Every step succeeded: only now does anything running change.
-	a.gateway.Update(settings)
-	a.countCachesOf(settings)
+	a.gateway.Update(built.settings)
+	a.delivery.Serving(built.deliverer)
 	a.geo = nextGeo
 	a.live.Store(cfg)
-	a.plan.Store(compiled)
+	a.plan.Store(built.plan)
 	a.origins.Set(wiring.SiteOrigins(cfg))
 	if len(changes.NeedRestart) > 0 {
 		log.Warn("some changed settings apply only on the next restart; their running values stay",
