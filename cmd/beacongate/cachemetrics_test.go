@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestCacheLookupsFollowReloads: beacongate_anonymize_cache_lookups_total
@@ -31,27 +26,13 @@ func TestCacheLookupsFollowReloads(t *testing.T) {
 		}
 	}
 	write("")
-	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	a, err := startApp(serveFlags{config: cfgPath, data: filepath.Join(dir, "data")}, map[string]bool{"data": true}, reg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := a.gateway.NewServer(a.serverOptions)
-	go srv.Serve(a.gateway.Listener(ln))
-	defer func() {
-		srv.Shutdown()
-		if err := a.close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
+	g := startStoryGateway(t, cfgPath, filepath.Join(dir, "data"))
+	defer g.stop(t)
+	a, reg := g.a, g.reg
+	log := slog.New(slog.DiscardHandler)
 	pixel := func() {
 		t.Helper()
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+
+		req, _ := http.NewRequest("GET", g.url+
 			"/p.gif?site=shop&event=pageview&consent=analytics&url=https%3A%2F%2Fshop.example%2Fshoes%3Fcolor%3Dred", nil)
 		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 		resp, err := http.DefaultClient.Do(req)

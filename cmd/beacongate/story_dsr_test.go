@@ -27,6 +27,7 @@ type storyGateway struct {
 	a   *app
 	url string
 	srv interface{ Shutdown() error }
+	reg *prometheus.Registry // the app's metrics
 }
 
 func startStoryGateway(t *testing.T, cfgPath, data string) *storyGateway {
@@ -43,7 +44,7 @@ func startStoryGateway(t *testing.T, cfgPath, data string) *storyGateway {
 	}
 	srv := a.gateway.NewServer(a.serverOptions)
 	go srv.Serve(a.gateway.Listener(ln))
-	return &storyGateway{a: a, url: "http://" + ln.Addr().String(), srv: srv}
+	return &storyGateway{a: a, url: "http://" + ln.Addr().String(), srv: srv, reg: reg}
 }
 
 // pixel sends one pageview of user uid with analytics consent.
