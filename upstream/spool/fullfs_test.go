@@ -2,6 +2,7 @@ package spool
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -76,6 +77,11 @@ func TestFullDiskRecovers(t *testing.T) {
 	if err := r.Commit(r.Pos()); err != nil {
 		t.Fatal(err)
 	}
+	// The rolled segment is freed by the background goroutine, which a
+	// loaded machine may not run within the 50 tries below.
+	if err := waitFreed(dir); err != nil {
+		t.Fatal(err)
+	}
 	more := -1
 	for i := 0; i < 50; i++ { // each failure holds appends off for DiskRetryInterval
 		time.Sleep(2 * time.Millisecond)
@@ -132,8 +138,15 @@ func TestStartOnFullDisk(t *testing.T) {
 		if err := r.Commit(r.Pos()); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * time.Millisecond)
-		ready := s.Err() // frees nothing by itself: the delivered segments went on Commit
+		// Commit retired the delivered segments; the background goroutine
+		// frees them soon after, on a loaded machine later than a fixed
+		// sleep (CI-like stress failed 2% of runs with ENOSPC here).
+		if err := waitFreed(dir); err != nil {
+			t.Fatalf("reserve %v: %v", reserve, err)
+		}
+		time.Sleep(2 * time.Millisecond) // past DiskRetryInterval
+		// Err frees nothing by itself: it probes the disk once.
+		ready := s.Err()
 		t.Logf("reserve %v: acknowledged 500, delivered %d, lost %d; ready after delivery: %v", reserve, len(got), 500-len(got), ready)
 		if !equalInts(got, seq(0, 500)) {
 			t.Fatalf("reserve %v: delivered %d of 500", reserve, len(got))
@@ -214,6 +227,18 @@ func TestReserveRewritten(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reserve not rewritten once the disk took writes again: %v", err)
 	}
+}
+
+// waitFreed waits until the background goroutine has freed every
+// delivered segment Commit retired (renamed to its .deleted name).
+func waitFreed(dir string) error {
+	return waitUntil(10*time.Second, func() error {
+		left, _ := filepath.Glob(filepath.Join(dir, "*"+segmentSuffix+deletedSuffix))
+		if len(left) > 0 {
+			return fmt.Errorf("retired segments not freed: %v", left)
+		}
+		return nil
+	})
 }
 
 // waitUntil polls f until it returns nil or bound passes, and returns its

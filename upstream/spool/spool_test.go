@@ -532,10 +532,17 @@ func TestFullBlock(t *testing.T) {
 	if s.Dropped(DropFull) != 1 {
 		t.Fatalf("dropped = %d", s.Dropped(DropFull))
 	}
-	// A blocked Append succeeds once a reader frees space.
-	res := make(chan error)
+	// A blocked Append succeeds once a reader frees space. The 100 ms
+	// above only times the Append that found the spool full; this one may
+	// wait as long as a loaded machine takes to drain and commit (CI-like
+	// stress failed it within 100 ms), and still fails if freeing the space
+	// never unblocks it.
+	s.mu.Lock()
+	s.opts.BlockTimeout = 30 * time.Second
+	s.mu.Unlock()
+	res := make(chan error, 1)
 	go func() { res <- s.Append(rec(n), 1) }()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // most likely blocked by now; the test holds either way
 	drain(t, s, 0)
 	s.Reader(0).Commit(s.Reader(0).Pos())
 	if err := <-res; err != nil {
