@@ -77,22 +77,13 @@ func TestFullDiskRecovers(t *testing.T) {
 	if err := r.Commit(r.Pos()); err != nil {
 		t.Fatal(err)
 	}
-	// The rolled segment is freed by the background goroutine, which a
-	// loaded machine may not run within the 50 tries below.
-	if err := waitFreed(dir); err != nil {
-		t.Fatal(err)
-	}
-	more := -1
-	for i := 0; i < 50; i++ { // each failure holds appends off for DiskRetryInterval
-		time.Sleep(2 * time.Millisecond)
-		if err := s.Append(rec(100000), 1); err == nil {
-			more = i
-			break
-		}
-	}
-	t.Logf("acknowledged %d, delivered %d, lost %d; appends work again: %v", len(acked), len(got), len(acked)-len(got), more >= 0)
-	if !equalInts(got, acked) || more < 0 {
-		t.Fatalf("delivered %d of %d; appends after full delivery still fail: %v", len(got), len(acked), s.Err())
+	// Each failed Append holds appends off for DiskRetryInterval; a retry
+	// rolls the delivered segment and the background goroutine frees it,
+	// which a loaded machine may do late: retried for up to 10 s.
+	err := waitUntil(10*time.Second, func() error { return s.Append(rec(100000), 1) })
+	t.Logf("acknowledged %d, delivered %d, lost %d; appends work again: %v", len(acked), len(got), len(acked)-len(got), err == nil)
+	if !equalInts(got, acked) || err != nil {
+		t.Fatalf("delivered %d of %d; appends after full delivery still fail: %v", len(got), len(acked), err)
 	}
 	if err := s.Err(); err != nil {
 		t.Fatalf("Err after recovery: %v", err)
