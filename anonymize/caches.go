@@ -211,24 +211,24 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 	c, fc := en.caches.ua, en.caches.uaFlagged
 	var slot, flaggedSlot uint64
 	if c != nil {
-		var info useragent.Info
-		var ok bool
-		if _, info, ok, slot = c.find(nil, ua, false); ok {
+		_, info, ok, h := c.find(nil, ua, false)
+		if ok {
 			m.rememberRaw(ua, info) // only headers left as sent are stored as sent
 			return info, true
 		}
+		slot = h
 	}
 	h := hashOf(ua)
 	if m.matchesHash(h) {
 		return m.info, false
 	}
 	if fc != nil {
-		var info useragent.Info
-		var ok bool
-		if _, info, ok, flaggedSlot = fc.find(nil, h[:], false); ok {
+		_, info, ok, fh := fc.find(nil, h[:], false)
+		if ok {
 			m.rememberHash(h, info)
 			return info, false
 		}
+		flaggedSlot = fh
 	}
 	if slot != 0 {
 		c.countMiss(slot)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,17 +31,8 @@ func TestCacheLookupsFollowReloads(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	pixel := func() {
 		t.Helper()
-		req, _ := http.NewRequest("GET", g.url+
-			"/p.gif?site=shop&event=pageview&consent=analytics&url=https%3A%2F%2Fshop.example%2Fshoes%3Fcolor%3Dred", nil)
-		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("pixel: %d", resp.StatusCode)
-		}
+		getPixel(t, g.url+"/p.gif?site=shop&event=pageview&consent=analytics&url=https%3A%2F%2Fshop.example%2Fshoes%3Fcolor%3Dred",
+			"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 	}
 	type counts map[string]float64 // "cache/result"
 	read := func() counts {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,18 +69,7 @@ destinations:
 	p := startGatewayVia(t, []string{"env", "SSL_CERT_FILE=" + certs}, filepath.Join(dir, "data"), cfg)
 	const n = 40
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-	get := func(q string) {
-		req, _ := http.NewRequest(http.MethodGet, p.url("/p.gif?"+q), nil)
-		req.Header.Set("User-Agent", ua)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("pixel: %d", resp.StatusCode)
-		}
-	}
+	get := func(q string) { getPixel(t, p.url("/p.gif?"+q), "User-Agent", ua) }
 	want := map[string]bool{}
 	// Meta's 429 can come as soon as the first batch leaves, about 50 ms
 	// after the first pixel: the Retry-After wait is measured from before

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -124,19 +123,11 @@ func TestE2EShopExampleAdPlatforms(t *testing.T) {
 		"&p._fbp=fb.1.1700000000000.42&p._ga=GA1.1.987654321.1700000001&p.cart_value=12.5"
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 	get := func(q string, gpc bool) {
-		req, _ := http.NewRequest(http.MethodGet, p.url("/p.gif?"+q), nil)
-		req.Header.Set("User-Agent", ua)
+		header := []string{"User-Agent", ua}
 		if gpc {
-			req.Header.Set("Sec-GPC", "1")
+			header = append(header, "Sec-GPC", "1")
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("pixel: %d", resp.StatusCode)
-		}
+		getPixel(t, p.url("/p.gif?"+q), header...)
 	}
 	page := url.QueryEscape("https://shop.example.com/checkout?fbclid=" + fbclid)
 	const n = 5

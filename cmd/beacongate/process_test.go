@@ -164,6 +164,27 @@ func (p *gatewayProc) kill() {
 	<-p.exited
 }
 
+// getPixel sends GET url with the request headers given as name, value
+// pairs and fails t unless the answer is 200.
+func getPixel(t *testing.T, url string, header ...string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("pixel: %d", resp.StatusCode)
+	}
+}
+
 func httpGet(t *testing.T, url string) (int, []byte) {
 	t.Helper()
 	resp, err := http.Get(url)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,14 +49,7 @@ func startStoryGateway(t *testing.T, cfgPath, data string) *storyGateway {
 // pixel sends one pageview of user uid with analytics consent.
 func (g *storyGateway) pixel(t *testing.T, uid string) {
 	t.Helper()
-	resp, err := http.Get(g.url + "/p.gif?site=shop&event=pageview&consent=analytics&uid=" + uid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("pixel: %d", resp.StatusCode)
-	}
+	getPixel(t, g.url+"/p.gif?site=shop&event=pageview&consent=analytics&uid="+uid)
 }
 
 func (g *storyGateway) stop(t *testing.T) {
