@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/clock/clocktest"
@@ -66,6 +68,41 @@ func TestConsentFailsClosed(t *testing.T) {
 	send("consent twice, different", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&consent=analytics", nil), "none", "[all]")
 	if malformed("explicit")-before != 1 {
 		t.Errorf("conflicting consent: consent_malformed{explicit} +%v; want +1", malformed("explicit")-before)
+	}
+
+	// In a BLE ping's shared fields, which every sighting takes.
+	before = malformed("explicit")
+	ts := clocktest.Golden.Add(-time.Minute).UnixMilli()
+	send("BLE, consent string then list", rawRequest("POST", "/ble", fmt.Appendf(nil,
+		`{"site":"s","store":"berlin-01","consent":"none","consent":["analytics","ads"],"sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":1,"minor":2,"rssi":-60,"ts":%d,"mac":"a4:5e:60:e8:1b:2c"}]}`, ts),
+		"Content-Type", "application/json"), "none", "[all]")
+	if got := malformed("explicit") - before; got != 1 {
+		t.Errorf("BLE, consent string then list: consent_malformed{explicit} +%v; want +1", got)
+	}
+
+	// In a beacon, where "consent" may also be a list: a list
+	// after a string, or after another list, is a second copy too, never
+	// a replacement of the first.
+	beacon := func(body string) []byte {
+		return rawRequest("POST", "/b", []byte(body), "Content-Type", "text/plain")
+	}
+	for _, c := range []struct {
+		name, copies, state, route string
+		malformed                  float64
+	}{
+		{"string then list, different", `"consent":"none","consent":["analytics","ads"]`, "none", "[all]", 1},
+		{"list then list, different", `"consent":["none"],"consent":["analytics","ads"]`, "none", "[all]", 1},
+		{"list then string, different", `"consent":["analytics","ads"],"consent":"none"`, "none", "[all]", 1},
+		{"string then empty list", `"consent":"analytics,ads","consent":[]`, "none", "[all]", 0}, // no signal left: none
+		{"string then list, equal", `"consent":"analytics,ads","consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
+		{"list twice, equal", `"consent":["analytics","ads"],"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
+		{"one list", `"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
+	} {
+		before = malformed("explicit")
+		send("beacon, consent "+c.name, beacon(`{"site":"s","uid":"u-1",`+c.copies+`}`), c.state, c.route)
+		if got, want := malformed("explicit")-before, c.malformed; got != want {
+			t.Errorf("beacon, consent %s: consent_malformed{explicit} +%v; want +%v", c.name, got, want)
+		}
 	}
 
 	// A euconsent-v2 cookie and a different gdpr_consent parameter.

@@ -162,6 +162,12 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 func refAssignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	arr, _ := v.Array()
 	c := &e.Consent
+	earlier := string(c.Explicit)
+	defer func() {
+		if earlier != "" && earlier != string(c.Explicit) {
+			c.Conflicts |= event.ConflictExplicit // a second, different copy
+		}
+	}()
 	c.Explicit = c.Explicit[:0]
 	for i, item := range arr {
 		if item.Type() != fastjson.TypeString {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"unicode/utf8"
 
 	"github.com/beacongate/beacongate/event"
@@ -94,10 +95,15 @@ func (r *jsonReader) assign(e *event.Event, key []byte, p *problem) {
 	}
 }
 
-// consentList turns ["analytics","ads"] into "analytics,ads".
+// consentList turns ["analytics","ads"] into "analytics,ads". A copy
+// that differs from an earlier one in the request (a string or a list)
+// marks the explicit signal conflicting, as setSignal does for strings: a
+// later "consent" must not silently replace a refusal.
 func (r *jsonReader) consentList(e *event.Event) problem {
 	c := &e.Consent
-	c.Explicit = c.Explicit[:0]
+	// The list is written after the earlier copy, compared with it, then
+	// moved over it.
+	prev := len(c.Explicit)
 	p := problem{}
 	r.open()
 	for first := true; r.item(first); first = false {
@@ -114,10 +120,14 @@ func (r *jsonReader) consentList(e *event.Event) problem {
 			c.Explicit = append(c.Explicit, ',')
 		}
 		c.Explicit = append(c.Explicit, s...)
-		if len(c.Explicit) > maxIDLen {
+		if len(c.Explicit)-prev > maxIDLen {
 			p = tooLong("consent", maxIDLen)
 		}
 	}
+	if prev > 0 && !bytes.Equal(c.Explicit[:prev], c.Explicit[prev:]) {
+		c.Conflicts |= event.ConflictExplicit
+	}
+	c.Explicit = append(c.Explicit[:0], c.Explicit[prev:]...)
 	if p.bad() {
 		return p
 	}
