@@ -26,7 +26,11 @@ var (
 // Truncate keeps the first v4Bits (IPv4) or v6Bits (IPv6) bits of addr and
 // zeroes the rest. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is unmapped
 // first and truncated as IPv4 with v4Bits; otherwise Prefix(24) on it would
-// keep only a part of "::ffff". Any zone is dropped.
+// keep only a part of "::ffff". A 6to4 address (2002:aabb:ccdd::/48, RFC
+// 3056) carries the client's whole IPv4 address in bits 16-47: when v4Bits
+// cuts IPv4 addresses, it keeps at most 16+v4Bits bits, so that its IPv4
+// part is cut as an IPv4 address would be (a /48 would keep all of it).
+// Any zone is dropped.
 //
 // It returns the invalid zero Addr when addr is invalid or the bit count for
 // its family is out of range; callers must then write no address at all.
@@ -42,6 +46,14 @@ func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 	if bits < 0 || bits > addr.BitLen() {
 		return netip.Addr{}
 	}
+	if addr.Is6() && is6to4(addr) {
+		if v4Bits < 0 || v4Bits > 32 {
+			return netip.Addr{}
+		}
+		if v4Bits < 32 {
+			bits = min(bits, 16+v4Bits)
+		}
+	}
 	// Prefix also strips the zone. Its error is only possible for an
 	// invalid addr or a bits value already checked above.
 	p, err := addr.Prefix(bits)
@@ -49,6 +61,12 @@ func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 		return netip.Addr{}
 	}
 	return p.Addr()
+}
+
+// is6to4 reports whether addr is in 2002::/16, the 6to4 prefix.
+func is6to4(addr netip.Addr) bool {
+	b := addr.As16()
+	return b[0] == 0x20 && b[1] == 0x02
 }
 
 // AppendTruncated appends the text form of Truncate(addr, v4Bits, v6Bits)

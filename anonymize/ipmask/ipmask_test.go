@@ -77,6 +77,14 @@ func TestTruncate(t *testing.T) {
 	f("2001:db8::1", 24, 129, "invalid")
 	f("2001:db8::1", 24, -8, "invalid")
 	f("203.0.113.77", 24, 129, "203.0.113.0") // only the address's own family's count matters
+	// 6to4 (2002:IPv4::/48) holds the client's IPv4 address in bits 16-47:
+	// its IPv4 part is cut to v4Bits, as the address itself would be.
+	f("2002:5102:458e:1:2:3:4:5", 24, 48, "2002:5102:4500::") // 81.2.69.142 -> 81.2.69.0
+	f("2002:5102:458e:1:2:3:4:5", 16, 48, "2002:5102::")
+	f("2002:5102:458e:1:2:3:4:5", 24, 32, "2002:5102::") // the IPv6 count, when shorter, still applies
+	f("2002:5102:458e:1:2:3:4:5", 32, 128, "2002:5102:458e:1:2:3:4:5")
+	f("2002:5102:458e::1", -1, 48, "invalid")
+	f("2003:5102:458e:1::5", 24, 48, "2003:5102:458e::") // not 6to4
 }
 
 func TestAppendTruncatedErrors(t *testing.T) {
@@ -99,6 +107,7 @@ func FuzzTruncate(f *testing.F) {
 	f.Add([]byte{203, 0, 113, 77}, 24, 48)
 	f.Add(netip.MustParseAddr("::ffff:1.2.3.4").AsSlice(), 24, 48)
 	f.Add(netip.MustParseAddr("2001:db8::1").AsSlice(), 0, 129)
+	f.Add(netip.MustParseAddr("2002:5102:458e:1::5").AsSlice(), 24, 48)
 	f.Fuzz(func(t *testing.T, b []byte, v4, v6 int) {
 		addr, _ := netip.AddrFromSlice(b)
 		got := Truncate(addr, v4, v6)
@@ -109,6 +118,9 @@ func FuzzTruncate(f *testing.F) {
 		bits := v6
 		if u.Is4() {
 			bits = v4
+		}
+		if b := u.As16(); u.Is6() && b[0] == 0x20 && b[1] == 0x02 && v4 < 32 {
+			bits = min(bits, 16+v4) // 6to4: its IPv4 part is cut as IPv4
 		}
 		// The result is the network address of addr's /bits prefix: it
 		// lies in that prefix and truncating it again changes nothing.
