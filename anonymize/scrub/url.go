@@ -552,7 +552,10 @@ func schemeEnd(s []byte) int {
 }
 
 // validHost accepts a non-empty reg-name, IPv4 or bracketed IPv6 literal
-// with an optional port, or raw non-ASCII (IDN) bytes.
+// with an optional port, or raw non-ASCII (IDN) bytes. A port is at most
+// five digits and at most 65535 (or empty, as RFC 3986 allows): anything
+// else after the host's colon, such as a card or phone number a page put
+// there, makes the URL malformed, so it is never written out.
 func validHost(h []byte) bool {
 	if len(h) == 0 || h[0] == ':' {
 		return false
@@ -567,7 +570,41 @@ func validHost(h []byte) bool {
 			return false
 		}
 	}
+	host, port := h, []byte(nil)
+	if h[0] == '[' {
+		end := bytes.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		host, port = h[:end+1], h[end+1:]
+		if len(port) > 0 && port[0] != ':' {
+			return false
+		}
+	} else if colon := bytes.IndexByte(h, ':'); colon >= 0 {
+		host, port = h[:colon], h[colon:]
+	}
+	if bytes.IndexByte(host[1:], '[') >= 0 || (host[0] != '[' && bytes.IndexByte(host, ']') >= 0) {
+		return false
+	}
+	if len(port) > 0 {
+		return validPort(port[1:])
+	}
 	return true
+}
+
+// validPort accepts an empty port or one of one to five digits up to 65535.
+func validPort(p []byte) bool {
+	if len(p) > 5 {
+		return false
+	}
+	n := 0
+	for _, ch := range p {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+		n = n*10 + int(ch-'0')
+	}
+	return n <= 65535
 }
 
 func indexAny3(s []byte, a, b, c byte) int {

@@ -186,6 +186,17 @@ func TestAppendURLMalformed(t *testing.T) {
 	f("https://a.example/100%25/%zz/%", "https://a.example/100%25/%zz/%", "none")
 	// Leading and trailing white space is trimmed.
 	f("  https://a.example/x \n", "https://a.example/x", "none")
+	// A port is a number up to 65535: digits a page put after the host's
+	// colon (a card or phone number) make the URL malformed, not kept.
+	f("https://a.example:4111111111111111/x", "", "malformed")
+	f("https://a.example:004915112345678/x", "", "malformed")
+	f("https://a.example:65536/x", "", "malformed")
+	f("https://a.example:80a/x", "", "malformed")
+	f("https://a.example:1:2/x", "", "malformed")
+	f("https://[::1]x/", "", "malformed")
+	f("https://a]b.example/", "", "malformed")
+	f("https://a.example:65535/x", "https://a.example:65535/x", "none")
+	f("https://a.example:/x", "https://a.example:/x", "none") // an empty port (RFC 3986)
 }
 
 func TestOptions(t *testing.T) {
