@@ -52,13 +52,17 @@ func matchIPv4(b []byte, i int) int {
 }
 
 // matchIPv6 returns the end of an IPv6 address at i (hex groups of 1 to 4
-// separated by ':', eight of them or fewer with one "::"), or 0.
+// separated by ':', eight of them or fewer with one "::"), or 0. The last
+// two groups may be written as a dotted-quad IPv4 address
+// ("::ffff:81.2.69.142", "64:ff9b::81.2.69.142"): the match then takes it
+// whole, so no part of the IPv4 address is left behind.
 func matchIPv6(b []byte, i int) int {
 	if i > 0 && b[i] == ':' && b[i-1] == ':' {
 		return 0 // inside a run of three or more colons: no address starts here
 	}
 	p, groups, hexDigits := i, 0, 0
 	double := false
+	last := -1 // where the last hex group starts
 	limit := min(len(b), i+45)
 	for p < limit {
 		s := p
@@ -72,6 +76,7 @@ func matchIPv6(b []byte, i int) int {
 		if n > 0 {
 			groups++
 			hexDigits += n
+			last = s
 		}
 		if p+1 < limit && b[p] == ':' && b[p+1] == ':' {
 			if double {
@@ -92,6 +97,13 @@ func matchIPv6(b []byte, i int) int {
 			return 0
 		}
 		break
+	}
+	if p < len(b) && b[p] == '.' && last > i && b[last-1] == ':' {
+		// An IPv4 tail: the group read last is its first number.
+		if e := matchIPv4(b, last); e > 0 {
+			groups++ // the tail counts as two groups, its first one counted already
+			p = e
+		}
 	}
 	if groups > 8 || hexDigits < 3 || !double && groups != 8 || double && groups > 7 || double && groups < 2 {
 		return 0

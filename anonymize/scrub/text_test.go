@@ -97,6 +97,11 @@ func TestAppendText(t *testing.T) {
 	// prefix left would read as an address on a second pass.
 	f("00:0::0::0:00 x", "[ip] x", "ip")
 	f("g12:fe80::1", "g12:[ip]", "ip")
+	// An IPv6 address ending in a dotted quad goes whole: "[ip].2.69.142"
+	// would keep the host part of the address.
+	f("client ::ffff:81.2.69.142 and 64:ff9b::81.2.69.142.", "client [ip] and [ip].", "ip")
+	f("1:2:3:4:5:6:81.2.69.142 ::FFFF:192.0.2.7", "[ip] [ip]", "ip")
+	f("::ffff:ab.2.69.142", "[ip].2.69.142", "ip") // not a dotted quad: the hex groups only
 	f("Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "Chrome/120.0.0.0 Safari/537.36 v1.2.3.4.5 at 12:30:45", "none")
 	f("mac 00:1A:2B:3C:4D:5E, 00-1a-2b-3c-4d-5e, 001a.2b3c.4d5e, 001a2b3c4d5e", "mac [mac], [mac], [mac], [mac]", "mac")
 	f("ids 12345678Z X1234567L AB 12 34 56 C RSSMRA85T10A562S", "ids [id] [id] [id] [id]", "national_id")
