@@ -344,6 +344,10 @@ func matchIBAN(b []byte, i int) int {
 			p++
 			continue
 		}
+		if w := uniSpace(b, p); p-s == 4 && w > 0 && p+w < len(b) && class[b[p+w]]&cAlnum != 0 {
+			p += w
+			continue
+		}
 		break
 	}
 	for k := m - 1; k >= 0; k-- {
@@ -355,8 +359,8 @@ func matchIBAN(b []byte, i int) int {
 }
 
 // ibanValid checks length and the mod-97 check of s (alphanumerics and
-// single spaces or '+' from form encoding, the first four characters
-// contiguous).
+// single spaces, '+' from form encoding, '-' or a uniSpace between groups,
+// the first four characters contiguous).
 func ibanValid(s []byte) bool {
 	r, n := 0, 0
 	for pass := 0; pass < 2; pass++ {
@@ -366,7 +370,7 @@ func ibanValid(s []byte) bool {
 		}
 		for _, ch := range part {
 			switch cl := class[ch]; {
-			case ch == ' ' || ch == '+' || ch == '-':
+			case ch == ' ' || ch == '+' || ch == '-' || ch >= 0x80: // ch >= 0x80: a byte of a uniSpace between groups, all matchIBAN lets through
 				continue
 			case cl&cDigit != 0:
 				r = (r*10 + int(ch-'0')) % 97
@@ -493,6 +497,30 @@ const (
 // bytes, "+49 (0) 151 / 1234 5678" is 23), which keeps the scan linear.
 const maxNumberRun = 32
 
+// uniSpace returns the length of the Unicode space at b[p] that typography
+// puts between a number's groups (U+00A0 no-break space, U+2000-U+200A,
+// U+202F narrow no-break space, U+205F, U+3000), or 0: copied from a page,
+// "+33 6 12 34 56 78" or "4111 1111 1111 1111" often has them.
+func uniSpace(b []byte, p int) int {
+	if p+1 < len(b) && b[p] == 0xC2 && b[p+1] == 0xA0 {
+		return 2
+	}
+	if p+2 >= len(b) {
+		return 0
+	}
+	switch c1, c2 := b[p+1], b[p+2]; b[p] {
+	case 0xE2:
+		if c1 == 0x80 && (c2 >= 0x80 && c2 <= 0x8A || c2 == 0xAF) || c1 == 0x81 && c2 == 0x9F {
+			return 3
+		}
+	case 0xE3:
+		if c1 == 0x80 && c2 == 0x80 {
+			return 3
+		}
+	}
+	return 0
+}
+
 func sepBit(ch byte) uint8 {
 	switch ch {
 	case ' ':
@@ -559,6 +587,9 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 				if sb == sepSpace && q < limit && b[q] == ' ' {
 					q++ // "4111  1111  1111  1111"
 				}
+			} else if w := uniSpace(b[:limit], q); w > 0 {
+				m |= sepSpace
+				q += w
 			}
 		}
 		if q < limit && b[q] == '(' {

@@ -109,6 +109,12 @@ func TestAppendText(t *testing.T) {
 	f("Jane's iPhone, Jörg’s MacBook Pro and the iPhone 15", "[device], [device] and the iPhone 15", "device_name")
 	f("amFuZS5kb2VAZXhhbXBsZS5vcmc= and SGVsbG8gd29ybGQ=", "[email] and SGVsbG8gd29ybGQ=", "email")
 	f("+1 555.123.4567 4915112345678 DE89-3704-0044-0532-0130-00", "[phone] [phone] [iban]", "phone|iban")
+	// Groups separated by the spaces typography uses (U+00A0 no-break,
+	// U+202F narrow no-break, U+2009 thin), as copied from a page.
+	f("+33\u00a06\u00a012\u00a034\u00a056\u00a078 +49\u202f151\u202f12345678", "[phone] [phone]", "phone")
+	f("card 4111\u00a01111\u00a01111\u00a01111, 4111\u20091111\u20091111\u20091111.", "card [card], [card].", "card")
+	f("DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000 DE89\u202f3704\u202f0044\u202f0532\u202f0130\u202f00", "[iban] [iban]", "iban")
+	f("2024\u00a0édition, 12\u00a0€, 3\u00a0000\u00a0m", "2024\u00a0édition, 12\u00a0€, 3\u00a0000\u00a0m", "none")
 
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")
