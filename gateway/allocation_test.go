@@ -66,6 +66,10 @@ func TestServeAllocs(t *testing.T) {
 	f("ble-escaped-shared-after", rawRequest("POST", "/ble", []byte(`{"sightings":[{"n\u0061mespace":"edd1ebeac04e5defa017","instance":"0123456789AB","rssi":-50,"props":{"z\u00f6ne":"\ud83d\ude00","n":-0.5,"b":true}}],"site":"r","st\u006fre":"s\u00e9","consent":["analytics","ads"],"uid":12345}`), "Content-Type", "application/json"), 204, 1)
 	f("rejected-ble-deep-fault", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","x":[[{"a":[1e999]}]],"sightings":[{"rssi":1}]}`), "Content-Type", "application/json"), 400, 0)
 	f("rejected-pixel-escaped-prop", rawRequest("GET", "/p.gif?site=s&p.a=%ff%fe", nil), 200, 0)
+	// At most one device id a sighting: a second is refused, a null adid
+	// stepped over.
+	f("rejected-ble-two-devices", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","adid":"6D92078A-8246-4BA4-AE5B-76104861E7DC"}]}`), "Content-Type", "application/json"), 400, 0)
+	f("ble-null-adid", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":null,"mac":"DA:A1:19:00:00:01"}]}`), "Content-Type", "application/json"), 204, 1)
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,

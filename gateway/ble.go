@@ -176,6 +176,7 @@ const (
 	detailWindow   = "outside the accepted window around the receive time (server.max_sighting_age before, server.max_sighting_ahead after)"
 	detailMAC      = "not a MAC address (aa:bb:cc:dd:ee:ff)"
 	detailIdentity = "needs uuid, major and minor (iBeacon) or namespace and instance (Eddystone), not both"
+	detailDevice   = "at most one of mac, adid, app_instance_id"
 )
 
 func sightingProblem(field, detail string) problem {
@@ -233,11 +234,17 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 				*p = sightingProblem("ts", detail)
 			}
 		case "mac":
+			if !r.deviceKey(s, event.DeviceMAC, "mac", p) {
+				continue
+			}
 			if !setMAC(s, r.stringOrNil()) {
 				*p = sightingProblem("mac", detailMAC)
 			}
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
+			if !r.deviceKey(s, event.DeviceAdID, "adid", p) {
+				continue
+			}
 			setAdID(s, r, p)
 			s.DeviceKind = event.DeviceAdID
 		case "props":
@@ -247,6 +254,9 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 				*p = q
 			}
 		case "app_instance_id":
+			if !r.deviceKey(s, event.DeviceAppInstance, "app_instance_id", p) {
+				continue
+			}
 			r.setString(&s.DeviceID, maxIDLen, "app_instance_id", p)
 			p.asSighting()
 			s.DeviceKind = event.DeviceAppInstance
@@ -273,6 +283,26 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
 	}
+}
+
+// deviceKey reports whether the value at r, of the sighting's device id
+// field of kind, is to be read. A sighting has at most one device id: a
+// field of another kind than one read before is refused (in *p, which must
+// hold no problem before) and its value stepped over, so that no id, kind
+// or randomized flag of the first is kept with the second. A null adid or
+// app_instance_id names no device and is stepped over (a null mac is read,
+// and refused as no MAC); a field repeated counts by its last copy.
+func (r *jsonReader) deviceKey(s *event.Sighting, kind event.DeviceKind, field string, p *problem) bool {
+	if kind != event.DeviceMAC && r.peek() == jsonNull {
+		r.skip()
+		return false
+	}
+	if s.DeviceKind != event.DeviceNone && s.DeviceKind != kind {
+		r.skip()
+		*p = sightingProblem(field, detailDevice)
+		return false
+	}
+	return true
 }
 
 // stringOrNil reads a value: a string's bytes, nil for anything else.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -110,5 +111,57 @@ func TestBLEPropsAndEventName(t *testing.T) {
 	resp = d.do(rawRequest("POST", "/ble", []byte(bad), "Content-Type", "application/json"))
 	if resp.StatusCode() != 400 || !bytes.Contains(resp.Body(), []byte("sightings[0].props: a property value must be")) {
 		t.Fatalf("nested prop: %d %s", resp.StatusCode(), resp.Body())
+	}
+}
+
+// TestBLEOneDeviceID: a sighting carries at most one device id (mac, adid
+// or app_instance_id); one with two of them is refused naming the second,
+// like any other bad sighting field, and no event is handed on. Before, the
+// last one silently replaced the id and kind while a randomized flag set by
+// an earlier mac stayed on the record. A null adid or app_instance_id names
+// no device, so it may stand beside another id, and a field repeated counts
+// by its last copy.
+func TestBLEOneDeviceID(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	const beacon = `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,`
+	post := func(ids string) (int, string) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		body := `{"site":"r","store":"s1","sightings":[` + beacon + `"mac":"00:1a:2b:3c:4d:5e"},` + beacon + ids + `}]}`
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		return resp.StatusCode(), string(resp.Body())
+	}
+	for ids, field := range map[string]string{
+		`"mac":"DA:A1:19:00:00:01","adid":"6D92078A-8246-4BA4-AE5B-76104861E7DC"`: "adid",
+		`"mac":"da:a1:19:00:00:01","app_instance_id":"app-1"`:                     "app_instance_id",
+		`"adid":"6d92078a-8246-4ba4-ae5b-76104861e7dc","mac":"00:1a:2b:3c:4d:5e"`: "mac",
+		`"app_instance_id":"app-1","adid":"6d92078a-8246-4ba4-ae5b-76104861e7dc"`: "adid",
+		`"adid":"","mac":"00:1a:2b:3c:4d:5e"`:                                     "mac",
+		`"app_instance_id":"app-1","mac":null`:                                    "mac",
+	} {
+		code, body := post(ids)
+		want := "sightings[1]." + field + ": at most one of mac, adid, app_instance_id"
+		if code != 400 || !strings.Contains(body, want) || len(rec.events) != 0 {
+			t.Errorf("%s: status %d, %d events handed on, body %s; want 400 with %q", ids, code, len(rec.events), body, want)
+		}
+	}
+	for ids, want := range map[string]event.Sighting{
+		`"adid":null,"mac":"DA:A1:19:00:00:01"`:               {DeviceID: []byte("da:a1:19:00:00:01"), DeviceKind: event.DeviceMAC, Randomized: true},
+		`"mac":"DA:A1:19:00:00:01","app_instance_id":null`:    {DeviceID: []byte("da:a1:19:00:00:01"), DeviceKind: event.DeviceMAC, Randomized: true},
+		`"mac":"DA:A1:19:00:00:01","mac":"00:1a:2b:3c:4d:5e"`: {DeviceID: []byte("00:1a:2b:3c:4d:5e"), DeviceKind: event.DeviceMAC},
+		`"app_instance_id":"a","app_instance_id":"b"`:         {DeviceID: []byte("b"), DeviceKind: event.DeviceAppInstance},
+	} {
+		code, body := post(ids)
+		if code != 204 || len(rec.events) != 2 {
+			t.Errorf("%s: status %d, %d events: %s", ids, code, len(rec.events), body)
+			continue
+		}
+		s := rec.events[1].Sighting
+		if string(s.DeviceID) != string(want.DeviceID) || s.DeviceKind != want.DeviceKind || s.Randomized != want.Randomized {
+			t.Errorf("%s: device %q kind %v randomized %v; want %q %v %v", ids, s.DeviceID, s.DeviceKind, s.Randomized,
+				want.DeviceID, want.DeviceKind, want.Randomized)
+		}
 	}
 }

@@ -89,6 +89,14 @@ var bleOnePassSeeds = []string{
 	`{"site":"r","store":"s","consent":["a",1],"sightings":[]}`,
 	`{"site":"r","store":"s","props":{"a":"b"},"sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":1795520400.5,"mac":null,"adid":null}]}`,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":null,"mac":"A45E.60C1.0D2F"}]}`,
+	// At most one device id: a second of another kind is refused, a null
+	// adid or app_instance_id names none, a repeated one counts by its last.
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","adid":"6D92078A"}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"app_instance_id":"a","mac":null,"rssi":"x"}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":"x","app_instance_id":{"a":[}}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","app_instance_id":null,"adid":null}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":"x","adid":"Y","app_instance_id":nul}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","mac":"A45E.60C1.0D2F"},{"rssi":-1,"app_instance_id":"a","adid":"b"}]}`,
 	// Identifiers with a byte that is no hex digit, a dash out of place
 	// or another separator, and integers in every notation.
 	`{"site":"r","store":"s","sightings":[{"uuid":"g7826da6-4fa2-4e98-8024-bc5b71e0893e","major":1,"minor":2,"rssi":-3},{"rssi":1}]}`,

@@ -132,9 +132,18 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 		case "ts":
 			s.SeenAtMS, p = refJsonTime(fv, w)
 		case "mac":
+			if p = refOneDevice(s, event.DeviceMAC, "mac"); p.bad() {
+				return
+			}
 			p = refSetMAC(s, fv)
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
+			if fv.Type() == fastjson.TypeNull {
+				return // names no device
+			}
+			if p = refOneDevice(s, event.DeviceAdID, "adid"); p.bad() {
+				return
+			}
 			p = refSetAdID(s, fv)
 			s.DeviceKind = event.DeviceAdID
 		case "props":
@@ -142,6 +151,12 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 			// sensor reading) are kept as the policy allows.
 			p = refAssignJSONProps(e, fv)
 		case "app_instance_id":
+			if fv.Type() == fastjson.TypeNull {
+				return // names no device
+			}
+			if p = refOneDevice(s, event.DeviceAppInstance, "app_instance_id"); p.bad() {
+				return
+			}
 			p = sightingID(refSetJSONString(&s.DeviceID, fv, maxIDLen, "app_instance_id"))
 			s.DeviceKind = event.DeviceAppInstance
 		}
@@ -162,6 +177,15 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 	}
 	if s.SeenAtMS == 0 {
 		s.SeenAtMS = e.ReceivedAt.UnixMilli()
+	}
+	return problem{}
+}
+
+// refOneDevice refuses a device id field of another kind than the
+// sighting's device id read before: a sighting has at most one.
+func refOneDevice(s *event.Sighting, kind event.DeviceKind, field string) problem {
+	if s.DeviceKind != event.DeviceNone && s.DeviceKind != kind {
+		return sightingProblem(field, detailDevice)
 	}
 	return problem{}
 }
