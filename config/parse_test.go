@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -468,5 +469,30 @@ func TestSightingWindow(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestCompressionLevel checks that destinations[].level takes what its
+// documentation says: the zstd command's levels 1..9 for zstd (which the
+// encoder maps onto its speeds), 1..9 for gzip, 0 for the codec's default,
+// and nothing above 9 for either.
+func TestCompressionLevel(t *testing.T) {
+	for _, comp := range []string{"zstd", "gzip"} {
+		for level := range 10 {
+			src := fmt.Sprintf("destinations:\n  - name: a\n    type: file\n    compression: %s\n    level: %d\n", comp, level)
+			c, err := Parse("t.yaml", []byte(src))
+			if err != nil {
+				t.Errorf("%s level %d: %v", comp, level, err)
+				continue
+			}
+			if got := c.Destinations[0].Level; got != level {
+				t.Errorf("%s level %d: parsed as %d", comp, level, got)
+			}
+		}
+		src := fmt.Sprintf("destinations:\n  - name: a\n    type: file\n    compression: %s\n    level: 10\n", comp)
+		got := strings.Join(parseErrs(t, src), "\n")
+		if want := "t.yaml:5:12: destinations[0].level: 10 is out of range 0..9"; got != want {
+			t.Errorf("%s level 10: got %q, want %q", comp, got, want)
+		}
 	}
 }

@@ -488,15 +488,12 @@ func (v *validator) destinations(c *Config) {
 		}
 		v.size(base+".batch.max_bytes", d.Batch.MaxBytes, 1<<10, 256<<20)
 		v.duration(base+".batch.max_age", d.Batch.MaxAge, time.Millisecond, time.Hour)
-		switch d.Compression {
-		case CompressionZstd:
-			if d.Level > 4 {
-				v.errf(base+".level", "%d is out of range 0..4 for zstd (1 fastest, 4 best, 0 default)", d.Level)
-			}
-		case CompressionNone:
-			if d.Level != 0 {
-				v.errf(base+".level", "has no effect with compression: none; remove it")
-			}
+		// level's range, 0..9, is checked for every codec by the field's
+		// jsonschema tag: gzip takes 1..9, and zstd takes the zstd
+		// command's levels 1..9, which the encoder maps onto its speeds
+		// (zstd.EncoderLevelFromZstd: 1-2 fastest, 3-5 default, 6-9 better).
+		if d.Compression == CompressionNone && d.Level != 0 {
+			v.errf(base+".level", "has no effect with compression: none; remove it")
 		}
 		switch d.Type {
 		case DestinationFile:
