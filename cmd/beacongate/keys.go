@@ -92,11 +92,25 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		"keys", strings.Join(gone, " "))
 	fmt.Fprintf(stdout, "destroyed %d stored key(s); no pseudonym of a period that ended by %s can be computed by the gateway any more\n",
 		len(gone), before.Format(time.RFC3339))
-	if created := ks.Created(); before.After(created) {
-		fmt.Fprintf(stdout, "note: periods that began before %s (when the key store was created) were keyed from the secret: "+
-			"whoever holds it can still derive them until the secret is retired\n", created.Format(time.RFC3339))
-	}
+	fmt.Fprintln(stdout, derivedNote(before, ks.Created()))
 	return 0
+}
+
+// derivedNote is the note keys forget prints about the periods that ended
+// by before and began before the key store was created: the store derives
+// their keys from the secret (pseudonym.KeyStore.State is KeyDerived), so
+// whoever holds the secret can still derive them. There always are such
+// periods: periods are counted from the Unix epoch, so the ones that ended
+// by before reach back past the store's creation whatever before is, also
+// when before is earlier than the creation (then every one of them is
+// derived, and no stored key was among them).
+func derivedNote(before, created time.Time) string {
+	if before.After(created) {
+		return "note: periods that began before " + created.Format(time.RFC3339) + " (when the key store was created) were keyed from the secret: " +
+			"whoever holds it can still derive them until the secret is retired"
+	}
+	return "note: every period that ended by " + before.Format(time.RFC3339) + " began before the key store was created (" +
+		created.Format(time.RFC3339) + ") and was keyed from the secret: whoever holds it can still derive them until the secret is retired"
 }
 
 // parseDate reads 2006-01-02 (UTC midnight) or RFC 3339.

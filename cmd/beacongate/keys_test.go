@@ -1,9 +1,13 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 func TestParseDate(t *testing.T) {
@@ -43,5 +47,55 @@ func TestKeysForgetRefusals(t *testing.T) {
 	}
 	if code, out := cli(t, "keys", "forget", "-config", cfgPath); code != 2 || !strings.Contains(out, "-before") {
 		t.Errorf("without -before: exit %d\n%s", code, out)
+	}
+}
+
+// TestKeysForgetNotesDerivedPeriods: keys forget notes that the periods
+// which began before the key store was created were keyed from the secret,
+// also when -before is earlier than the store's creation: a store created
+// at 2026-12-06 09:31 derives the keys of 12-04 and 12-05 (and of 12-06,
+// which began before it), so -before 2026-12-06 leaves them derivable by
+// whoever holds the secret. The clock is pinned.
+func TestKeysForgetNotesDerivedPeriods(t *testing.T) {
+	created := time.Date(2026, 12, 6, 9, 31, 0, 0, time.UTC)
+	clk := clock.NewManual(created)
+	cliClock = clk
+	t.Cleanup(func() { cliClock = clock.Real })
+
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef-forget\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "pseudonym: {mode: derived, secret_file: "+secret+"}\nprivacy: {key_store: true}\n")
+	cfg, err := officerConfig(cfgPath, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := openKeyStore(cfg, clk.Now(), false) // the store, created at 09:31
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ks.Created(); !got.Equal(created) {
+		t.Fatalf("store created %v, want %v", got, created)
+	}
+	day := int64(24 * time.Hour / time.Second)
+	for _, d := range []int{4, 5, 6} {
+		start := time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC)
+		if st := ks.State("pseudonym", day, start.Unix()/day); st.String() != "derived" {
+			t.Fatalf("12-%02d: key %s, want derived (the test's premise)", d, st)
+		}
+	}
+	clk.Set(time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC))
+
+	for _, c := range []struct{ before, want string }{
+		{"2026-12-06", "note: every period that ended by 2026-12-06T00:00:00Z began before the key store was created (2026-12-06T09:31:00Z) and was keyed from the secret"},
+		{"2026-12-07", "note: periods that began before 2026-12-06T09:31:00Z (when the key store was created) were keyed from the secret"},
+	} {
+		code, out := cli(t, "keys", "forget", "-config", cfgPath, "-data", data, "-before", c.before)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("keys forget -before %s: exit %d\n%s\nwant a line with %q", c.before, code, out, c.want)
+		}
 	}
 }
