@@ -496,3 +496,29 @@ func TestCompressionLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestFileDirOutsideSpoolAndDataDir: a file destination's dir that holds
+// the spool or the data dir, or lies inside the spool, is refused: its
+// retention sweep would walk the spool, and its files would mix with it.
+func TestFileDirOutsideSpoolAndDataDir(t *testing.T) {
+	base := "server:\n  data_dir: /srv/bg\ndestinations:\n  - name: local\n    type: file\n    file: {dir: %s}\n"
+	for _, c := range []struct{ dir, want string }{
+		{"/srv/bg", `holds server.data_dir "/srv/bg"`},
+		{"/srv/bg/", `holds server.data_dir "/srv/bg"`},
+		{"/srv", `holds server.data_dir "/srv/bg"`},
+		{"/srv/bg/spool/../spool", `and spool.dir "/srv/bg/spool" are one inside the other`},
+		{"/srv/bg/spool/out", `and spool.dir "/srv/bg/spool" are one inside the other`},
+		{"/", `holds server.data_dir "/srv/bg"`},
+		{"/srv/bg/spool", `is also spool.dir`},
+	} {
+		got := strings.Join(parseErrs(t, fmt.Sprintf(base, c.dir)), "\n")
+		if !strings.Contains(got, "destinations[0].file.dir: ") || !strings.Contains(got, c.want) {
+			t.Errorf("file.dir %s: errors %q; want one with %q", c.dir, got, c.want)
+		}
+	}
+	for _, dir := range []string{"/srv/bg/out/local", "/srv/bg-out", "/srv/bg/spool-archive", "/var/lib/events"} {
+		if got := parseErrs(t, fmt.Sprintf(base, dir)); got != nil {
+			t.Errorf("file.dir %s: refused: %q", dir, got)
+		}
+	}
+}

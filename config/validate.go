@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -522,8 +523,25 @@ func (v *validator) fileDest(base string, f *FileDestination, c *Config, i int, 
 		v.errf(base+".dir", "%q is also the dir of destinations[%d]; give each file destination its own", f.Dir, j)
 	case f.Dir == c.Spool.Dir:
 		v.errf(base+".dir", "%q is also spool.dir; give the output its own directory", f.Dir)
+	case dirHolds(f.Dir, c.Server.DataDir):
+		v.errf(base+".dir", "%q holds server.data_dir %q (the spool, keys and audit log); give the output a directory of its own, e.g. a folder under data_dir", f.Dir, c.Server.DataDir)
+	case dirHolds(f.Dir, c.Spool.Dir) || dirHolds(c.Spool.Dir, f.Dir):
+		v.errf(base+".dir", "%q and spool.dir %q are one inside the other; give the output a directory of its own, outside the spool", f.Dir, c.Spool.Dir)
 	}
 	dirs[f.Dir] = i
+}
+
+// dirHolds reports whether the directory outer is inner or one of its
+// ancestors, comparing cleaned absolute paths (symbolic links are not
+// followed).
+func dirHolds(outer, inner string) bool {
+	o, err1 := filepath.Abs(outer)
+	in, err2 := filepath.Abs(inner)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(o, in)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 var reservedHeaders = map[string]bool{

@@ -75,6 +75,8 @@ func ListDeadLetters(dir string) ([]DeadLetter, error) {
 	return out, nil
 }
 
+// isBatchFile reports whether name is a finished batch file: .ndjson,
+// .ndjson.zst or .ndjson.gz.
 func isBatchFile(name string) bool {
 	return strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".ndjson.zst") || strings.HasSuffix(name, ".ndjson.gz")
 }

@@ -107,8 +107,8 @@ func (r *Retention) Sweep() int {
 			if e.IsDir() || !e.Type().IsRegular() {
 				return nil
 			}
-			if n := e.Name(); strings.HasSuffix(n, partSuffix) || strings.HasSuffix(n, ".tmp") {
-				return nil // still being written
+			if !expirable(e.Name()) {
+				return nil // not a finished output or dead letter: still being written, or not ours
 			}
 			fi, err := e.Info()
 			if err != nil || !fi.ModTime().Before(d.Cutoff) {
@@ -136,4 +136,14 @@ func (r *Retention) Sweep() int {
 		total += d.Files
 	}
 	return total
+}
+
+// expirable reports whether retention may delete the file named name: a
+// finished batch file of a file destination or of the dead letters
+// (isBatchFile), or a dead letter's .error beside it. Nothing else,
+// whatever else a swept folder holds (a spool inside a misconfigured dir,
+// keys, another program's files), and never a file still being written
+// (.part, .tmp).
+func expirable(name string) bool {
+	return isBatchFile(name) || strings.HasSuffix(name, ".error")
 }

@@ -38,6 +38,12 @@ func TestRetentionDeletesOnlyOlderThanLimit(t *testing.T) {
 	dlOld := put(dl, "ga/x.ndjson", 8*24*time.Hour)
 	dlErr := put(dl, "ga/x.error", 8*24*time.Hour)
 	dlYoung := put(dl, "ga/y.ndjson", 6*24*time.Hour)
+	// Files the gateway does not write as batches are never deleted, however
+	// old: a spool a misconfigured dir holds, a cursor, a key, a temp file.
+	var foreign []string
+	for _, name := range []string{"spool/00000000000000000001.seg", "spool/local.cursor", "subject.key", "audit.log", "events-x.ndjson.zst.tmp"} {
+		foreign = append(foreign, put(out, name, 2*limit))
+	}
 
 	clk := clock.NewManual(now)
 	r, err := NewRetention([]RetentionRule{
@@ -58,7 +64,7 @@ func TestRetentionDeletesOnlyOlderThanLimit(t *testing.T) {
 			t.Errorf("%s is older than its limit and still there", p)
 		}
 	}
-	for _, p := range []string{edge, young, part, dlYoung} {
+	for _, p := range append([]string{edge, young, part, dlYoung}, foreign...) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s must be kept: %v", p, err)
 		}
