@@ -383,6 +383,36 @@ func TestEventIDKeptWithConsent(t *testing.T) {
 	}
 }
 
+// TestEventIDWithPersonalDataLeftOut: an eid that is the event's own user
+// or client id as sent, or holds a card, phone, IBAN or national id number,
+// is left out (a rewritten id would match nothing); random and order-based
+// ids stay.
+func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for eid, kept := range map[string]bool{
+		"4111111111111111":                     false, // a card
+		"DE89370400440532013000":               false, // an IBAN
+		"004915112345678":                      false, // a phone number
+		"4915112345678":                        false,
+		plantedUID:                             false, // the raw user id the record pseudonymizes
+		"Qm9vbXNoYWthbGFrYTEyMw":               true,  // bg.js's 22 characters
+		"ABCDEFGHIJKLmnopqrstuv":               true,  // all letters: a token to the text scanner, kept here
+		"order-2024-118842":                    true,
+		"8f3a9c1e-77b2-4d0e-9a61-5f2c3b1d0e9a": true,
+		"1733412345-a1b2":                      true,
+	} {
+		e := plantedEvent("analytics")
+		e.EventID = append(e.EventID[:0], eid...)
+		m, out, _ := record(t, en, e)
+		if got := m["eid"] == eid; got != kept {
+			t.Errorf("eid %q: kept %v; want %v\n%s", eid, got, kept, out)
+		}
+		if !kept && strings.Contains(out, eid) {
+			t.Errorf("eid %q reaches the record elsewhere:\n%s", eid, out)
+		}
+	}
+}
+
 // TestNumberPropsScanned: a phone or card number sent as a JSON number (or,
 // since the pixel types p.x=4111111111111111 as a number, as a query value)
 // is scanned like a string and replaced by its marker; other numbers stay

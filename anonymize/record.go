@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"bytes"
 	"hash/maphash"
 	"net/netip"
 	"slices"
@@ -196,7 +197,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, &sc.memo, memoClient, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
-		dst = appendStringField(dst, "eid", e.EventID) // checked by the gateway: A-Z a-z 0-9 - _ only
+		dst, res.Scrubbed = en.appendEventIDField(dst, e, res.Scrubbed, sc)
 	}
 	if en.visitorHash && p.visitorHash && e.Kind == event.KindBLE {
 		dst = en.appendBLEVisitor(dst, e, &sc.memo, now)
@@ -558,6 +559,36 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 		sc.text.remember(struct{}{}, text, dst[valStart:])
 	}
 	return dst, found | f
+}
+
+// appendEventIDField appends the page's event id ("eid"), on which ad
+// platforms match the browser's and the server's copies of an event. The
+// gateway lets only A-Z a-z 0-9 - _ through, so no e-mail, address or URL
+// can be in it; an id that is the event's own user or client id as sent,
+// or that holds a card, phone, IBAN or national id number, is left out
+// rather than rewritten (a rewritten id would match nothing), the number's
+// kind counted as scrubbed. A random id (bg.js's 22 characters) rarely
+// holds the seven digits the shortest of those numbers needs, so only an
+// id that does is scanned.
+func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
+	id := e.EventID
+	if bytes.Equal(id, e.UserID) || bytes.Equal(id, e.ClientID) {
+		return dst, found
+	}
+	digits := 0
+	for _, c := range id {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits >= 7 {
+		var f scrub.Found
+		sc.buf, f = en.cleaner.AppendText(sc.buf[:0], id)
+		if f.Has(scrub.KindCard) || f.Has(scrub.KindPhone) || f.Has(scrub.KindIBAN) || f.Has(scrub.KindNationalID) {
+			return dst, found | f
+		}
+	}
+	return appendStringField(dst, "eid", id), found
 }
 
 // appendScannedValue appends text as a JSON string after replacing personal
