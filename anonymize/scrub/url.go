@@ -122,7 +122,7 @@ func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte,
 	if r := st.matchRoute(path); r != nil {
 		dst, found = c.appendRoute(dst, path, r, found)
 	} else {
-		dst, found = c.appendPathShape(dst, path, found, st != nil && mode == URLPath)
+		dst, found = c.appendPathShape(dst, path, found, mode == URLPath)
 	}
 	if mode == URLPath {
 		return dst, found

@@ -182,8 +182,14 @@ func TestAppendURLMalformed(t *testing.T) {
 	f("https://a.example/a b?q=jane@example.org", "https://a.example", "malformed")
 	f("https://a.example/x\x00y", "https://a.example", "malformed")
 	f("/rel/a\tb", "", "malformed")
-	// Broken escapes are literal, not errors.
-	f("https://a.example/100%25/%zz/%", "https://a.example/100%25/%zz/%", "none")
+	// Broken escapes are literal, not errors (kept by clean; path keeps
+	// only segments shaped like path words, on every site).
+	for mode, want := range map[URLMode]string{URLClean: "https://a.example/100%25/%zz/% none", URLPath: "https://a.example/{id}/{id}/{id} segment"} {
+		got, found := defaultCleaner.AppendURL(nil, []byte("https://a.example/100%25/%zz/%"), mode)
+		if string(got)+" "+found.String() != want {
+			t.Errorf("broken escapes, %s: got %q %s; want %s", mode, got, found, want)
+		}
+	}
 	// Leading and trailing white space is trimmed.
 	f("  https://a.example/x \n", "https://a.example/x", "none")
 	// A port is a number up to 65535: digits a page put after the host's
