@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -168,8 +169,10 @@ type Aggregator struct {
 	slotIv   [slots]int64 // interval number held by each slot; -1 none
 	closedTo int64        // intervals below this are closed
 	sweptMS  int64        // time of the last sweep
-	stats    Stats
-	emit     func(rec []byte)
+	stats    counters
+	// bytesPerDevice is Stats.BytesPerDevice, fixed at New.
+	bytesPerDevice int
+	emit           func(rec []byte)
 	// skip, when set, tells a cell already emitted before a restart
 	// (Follower); closed is told each interval closed, after its cells.
 	skip   func(site, store, zone, start string) bool
@@ -197,7 +200,7 @@ func New(o Options, emit func(rec []byte)) (*Aggregator, error) {
 	for i := range a.slotIv {
 		a.slotIv[i] = -1
 	}
-	a.stats.BytesPerDevice = size * int(deviceSize) / o.MaxDevices
+	a.bytesPerDevice = size * int(deviceSize) / o.MaxDevices
 	return a, nil
 }
 
@@ -209,15 +212,15 @@ func (a *Aggregator) Options() Options { return a.o }
 func (a *Aggregator) Add(s *Sighting) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stats.Sightings++
+	a.stats.sightings.Add(1)
 	iv := floorDiv(s.AtMS, a.ivMS)
 	if iv < a.closedTo {
-		a.stats.Late++
+		a.stats.late.Add(1)
 		return
 	}
 	c := a.slotFor(iv)
 	if c == nil {
-		a.stats.Late++ // too far ahead of the open intervals
+		a.stats.late.Add(1) // too far ahead of the open intervals
 		return
 	}
 	cell := a.cell(s)
@@ -323,13 +326,26 @@ func (a *Aggregator) Flush() {
 	a.closeBelow(1 << 61)
 }
 
-// Stats returns the aggregator's counters.
+// Stats returns the aggregator's counters. It does not take the
+// aggregator's lock, which is held while emit runs: a metrics scrape never
+// waits for an emit that waits for space (the Follower's append retries).
 func (a *Aggregator) Stats() Stats {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s := a.stats
-	s.Tracked = a.n
-	return s
+	c := &a.stats
+	return Stats{
+		Sightings: c.sightings.Load(), Late: c.late.Load(), Evicted: c.evicted.Load(),
+		Tracked:      int(c.tracked.Load()),
+		CellsEmitted: c.cellsEmitted.Load(), CellsMerged: c.cellsMerged.Load(), CellsSuppressed: c.cellsSuppressed.Load(),
+		BytesPerDevice: a.bytesPerDevice, IntervalsEmitted: c.intervalsEmitted.Load(),
+	}
+}
+
+// counters are Stats as the aggregator keeps them: atomics, read without
+// its lock (see Stats), written under it.
+type counters struct {
+	sightings, late, evicted                   atomic.Uint64
+	cellsEmitted, cellsMerged, cellsSuppressed atomic.Uint64
+	intervalsEmitted                           atomic.Uint64
+	tracked                                    atomic.Int64
 }
 
 func floorDiv(a, b int64) int64 {
@@ -391,6 +407,7 @@ func (a *Aggregator) insert(key uint64, cell uint32) *device {
 	d := a.find(key)
 	*d = device{key: key, cell: cell, countedIv: -1 << 31, period: -1}
 	a.n++
+	a.stats.tracked.Store(int64(a.n))
 	return d
 }
 
@@ -414,7 +431,7 @@ func (a *Aggregator) evict() {
 		a.end(d)
 	}
 	a.remove(victim)
-	a.stats.Evicted++
+	a.stats.evicted.Add(1)
 }
 
 // remove empties slot i with backward-shift deletion, so lookups need no
@@ -428,6 +445,7 @@ func (a *Aggregator) remove(i uint64) {
 			d := &a.table[j]
 			if d.key == 0 {
 				a.n--
+				a.stats.tracked.Store(int64(a.n))
 				return
 			}
 			home := d.key & a.mask
@@ -451,7 +469,7 @@ func (a *Aggregator) end(d *device) {
 	}
 	c := a.slotFor(iv)
 	if c == nil {
-		a.stats.Late++
+		a.stats.late.Add(1)
 		return
 	}
 	for int(d.cell) >= len(*c) {

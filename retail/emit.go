@@ -68,7 +68,7 @@ func (a *Aggregator) closeBelow(iv int64) {
 		clear(c)
 		a.slot[best] = c[:0]
 		a.slotIv[best] = -1
-		a.stats.IntervalsEmitted++
+		a.stats.intervalsEmitted.Add(1)
 		if a.closed != nil {
 			a.closed(iv)
 		}
@@ -136,10 +136,10 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts) {
 			continue
 		}
 		if other.visitors < uint32(a.o.K) {
-			a.stats.CellsSuppressed += uint64(merged)
+			a.stats.cellsSuppressed.Add(uint64(merged))
 			continue
 		}
-		a.stats.CellsMerged += uint64(merged)
+		a.stats.cellsMerged.Add(uint64(merged))
 		a.emitCell(s.site, s.store, OtherZones, start, &other, merged)
 	}
 }
@@ -158,7 +158,7 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 			*dst = v
 		case v > 0:
 			ag.Suppressed = append(ag.Suppressed, name)
-			a.stats.CellsSuppressed++
+			a.stats.cellsSuppressed.Add(1)
 		}
 	}
 	keep("visits", c.visits, &ag.Visits)
@@ -176,7 +176,7 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	if err != nil {
 		return // cannot happen: plain strings and numbers
 	}
-	a.stats.CellsEmitted++
+	a.stats.cellsEmitted.Add(1)
 	if a.emit != nil {
 		a.emit(rec)
 	}
@@ -213,7 +213,7 @@ func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
 		return nil
 	case total < k:
 		ag.Suppressed = append(ag.Suppressed, "dwell")
-		a.stats.CellsSuppressed++
+		a.stats.cellsSuppressed.Add(1)
 		return nil
 	case carry > 0:
 		last := &out[len(out)-1]

@@ -24,7 +24,8 @@ type Source interface {
 //   - Memory is only a cache of the stream. The stream's cursor is
 //     committed only up to the first record of the current period (day),
 //     so after a restart the whole period is read again and every device's
-//     visits, new-vs-returning and open intervals are rebuilt exactly.
+//     visits, new-vs-returning and open intervals are rebuilt exactly;
+//     once every interval read is closed, past everything read (commit).
 //   - Aggregates are appended to the stream (routed to the destinations
 //     and back to the Follower), then a marker that the interval is
 //     closed. Read back after a restart, an aggregate says its cell was
@@ -139,16 +140,29 @@ func (f *Follower) Flush() error {
 }
 
 // commit moves the cursor to the first record of the latest period once
-// every interval before that period is closed.
+// every interval before that period is closed; and past everything read
+// once every interval of that period is closed too and none is open (a
+// later period began by the clock and no sighting of it was read): nothing
+// read is needed again then, as at the start of a period. Without the
+// latter a stream that holds no sighting of the new period (its spool
+// full of the last one's, which refuses new ones) would never be freed.
 func (f *Follower) commit() error {
 	if !f.haveStart {
 		return nil
 	}
+	ivs := int64(f.a.o.Period / f.a.o.Interval) // intervals per period
 	f.a.mu.Lock()
-	closed := f.a.closedTo * f.a.ivMS
+	closedTo := f.a.closedTo
+	open := false
+	for _, iv := range f.a.slotIv {
+		open = open || iv >= 0
+	}
 	f.a.mu.Unlock()
-	if closed < f.period*f.a.o.Period.Milliseconds() {
+	switch {
+	case closedTo < f.period*ivs:
 		return nil
+	case closedTo >= (f.period+1)*ivs && !open:
+		return f.src.Commit(f.src.Pos())
 	}
 	return f.src.Commit(f.periodStart)
 }

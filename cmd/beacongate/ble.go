@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,14 +25,39 @@ import (
 // interval's aggregates to the delivery pipeline (every destination) and
 // back to that spool, which is what makes a restart after a kill count
 // every acknowledged sighting once (see retail.Follower).
+//
+// That spool is freed only when the Follower's cursor moves (to the day's
+// first sighting, once the day before is closed), and the Follower moves
+// on only once an interval's aggregates are written back. So the
+// write-backs must never wait for space that only they can free: sightings
+// may fill the spool only to spool.max_bytes minus a headroom
+// (bleHeadroom) that only the write-backs use (refused beyond it with
+// ErrFull, a 503, as a full spool always was). A write-back that finds even
+// the headroom full is skipped rather than retried (see appendAggregate):
+// the aggregation goes on, and acknowledged sightings are never stranded.
 type bleAggregation struct {
-	sp    *spool.Spool
-	main  *upstream.Pipeline
-	route upstream.Route
-	f     *retail.Follower
-	log   *slog.Logger
-	stop  chan struct{}
-	done  chan struct{}
+	sp      *spool.Spool
+	main    *upstream.Pipeline
+	route   upstream.Route
+	f       *retail.Follower
+	log     *slog.Logger
+	stop    chan struct{}
+	done    chan struct{}
+	skipped atomic.Uint64 // write-backs skipped: the headroom was full
+}
+
+// bleHeadroom is the part of the BLE spool's maxBytes that sightings
+// cannot use: an eighth, at least 2 MiB (spool.max_bytes is at least
+// 16 MiB). It holds the write-backs (about 600 bytes an aggregate cell, 70
+// a marker) of the intervals that close once sightings fill the rest,
+// until the day's end lets the cursor move: 2 MiB is some 3,000 cells,
+// 128 MiB of the default 1 GiB some 200,000. It is larger than the largest
+// record a write-back can be (a frame of spool.DefaultMaxRecordBytes), so a
+// write-back refused for want of space proves that no sighting can be
+// appended after it either, until the cursor moves: what skipping it
+// relies on (see appendAggregate).
+func bleHeadroom(maxBytes int64) int64 {
+	return max(maxBytes/8, 2*spool.DefaultMaxRecordBytes)
 }
 
 // pollEvery is how often the aggregation reads its spool and the clock.
@@ -42,6 +68,7 @@ func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.C
 		Dir:          filepath.Join(cfg.Server.DataDir, "ble-spool"),
 		Destinations: []string{"aggregation"},
 		MaxBytes:     int64(cfg.Spool.MaxBytes),
+		Headroom:     bleHeadroom(int64(cfg.Spool.MaxBytes)),
 		Durability:   spool.DurabilityProcess,
 		GatherWindow: cfg.Spool.GatherWindow.D(),
 		WhenFull:     spool.FullShed,
@@ -110,10 +137,22 @@ func (b *bleAggregation) Wait(p *upstream.Pending) error {
 func (b *bleAggregation) Ready() error { return b.main.Ready() }
 
 // appendAggregate hands an aggregate (or interval marker) to every
-// destination, then back to the aggregation's spool. Each append is
-// retried until it succeeds or the gateway stops, so a full pipeline
-// delays aggregates and loses none; only a kill between the two appends
+// destination, then back to the aggregation's spool, into its headroom
+// (bleHeadroom). The hand-over is retried until it succeeds or the
+// gateway stops, so a full pipeline delays aggregates and loses none; so is
+// the write-back on a failing disk. Only a kill between the two appends
 // can send one aggregate twice (the read-back then misses it).
+//
+// A write-back refused because even the headroom is full is skipped: its
+// space could only come from the cursor, which moves only once the
+// aggregation goes on. The aggregate has reached the destinations, so no
+// sighting is lost; what is lost is only its read-back after a restart,
+// which is what a kill between the two appends costs: the headroom is
+// larger than any write-back, so no sighting can follow it in the spool
+// until the cursor moves, and a restart before then reads the same
+// sightings, closes the interval at the same place (the spool's end) and
+// sends the cell again under the same id. Skips are counted
+// (beacongate_ble_writebacks_skipped_total) and logged.
 func (b *bleAggregation) appendAggregate(rec []byte) error {
 	marker := bytes.Contains(rec, []byte(retail.KindIntervalClosed))
 	for step := 0; step < 2; {
@@ -125,7 +164,15 @@ func (b *bleAggregation) appendAggregate(rec []byte) error {
 		case step == 0:
 			err = b.main.Append(rec, b.route)
 		default:
-			err = b.sp.Append(rec, spool.RouteTo(0))
+			err = b.sp.AppendHeadroom(rec, spool.RouteTo(0))
+			if errors.Is(err, spool.ErrFull) {
+				if n := b.skipped.Add(1); n == 1 || marker { // at most once an interval
+
+					b.log.Warn("ble aggregation: the BLE spool's headroom is full; the aggregate was sent, its write-back skipped (a restart before the day's end sends it again under the same id)",
+						"skipped", n)
+				}
+				return nil
+			}
 		}
 		if err == nil {
 			step++
@@ -180,6 +227,9 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 		counter("beacongate_ble_cells_emitted_total", "Aggregate cells sent.", func(s retail.Stats) uint64 { return s.CellsEmitted }),
 		counter("beacongate_ble_cells_merged_total", "Zone cells below k merged into a store's other zones.", func(s retail.Stats) uint64 { return s.CellsMerged }),
 		counter("beacongate_ble_cells_suppressed_total", "Cells or counts below k left out.", func(s retail.Stats) uint64 { return s.CellsSuppressed }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_writebacks_skipped_total",
+			Help: "Aggregates or interval markers sent but not written back to the BLE spool: its headroom was full."},
+			func() float64 { return float64(b.skipped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_devices", Help: "Devices the aggregation tracks now."},
 			func() float64 { return float64(a.Stats().Tracked) }),
 	)

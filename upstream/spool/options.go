@@ -85,6 +85,14 @@ type Options struct {
 	// Default 1 GiB.
 	MaxBytes int64
 
+	// Headroom is how many bytes of MaxBytes Append and Enqueue leave
+	// free (they return ErrFull at MaxBytes-Headroom): only AppendHeadroom
+	// may use them. A spool whose space is freed only once records written by
+	// its own reader are in (the BLE aggregation's, whose write-backs are
+	// what lets its cursor move) keeps them for those records. Default 0;
+	// it must be below MaxBytes.
+	Headroom int64
+
 	// SegmentBytes is the size at which a new segment file is started.
 	// Space is freed (or, in process durability, the file recycled) a
 	// whole segment at a time. Default MaxBytes/8, at most 16 MiB in
@@ -181,6 +189,9 @@ func resolve(o *Options) error {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.Headroom < 0 || o.Headroom >= o.MaxBytes {
+		return fmt.Errorf("spool: Headroom %d out of [0, MaxBytes %d)", o.Headroom, o.MaxBytes)
 	}
 	if o.SegmentBytes <= 0 {
 		limit := int64(DefaultMaxSegmentBytes)

@@ -632,6 +632,22 @@ func (p *Pending) Spool() *Spool {
 // Wait returns. A refused record is counted and not added to p; those
 // enqueued before it stay in p.
 func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
+	return s.enqueue(p, record, route, s.opts.MaxBytes-s.opts.Headroom)
+}
+
+// AppendHeadroom is Append, except that the record may use Options.Headroom:
+// it is refused with ErrFull only when the spool would hold more than
+// MaxBytes.
+func (s *Spool) AppendHeadroom(record []byte, route Route) error {
+	var p Pending
+	if err := s.enqueue(&p, record, route, s.opts.MaxBytes); err != nil {
+		return err
+	}
+	return s.Wait(&p)
+}
+
+// enqueue is Enqueue with the spool's size limit for this record.
+func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) error {
 	if p.n > 0 && p.s != s {
 		s.m.dropInvalid.Inc() // a caller's mistake: counted as an invalid record
 		return errOtherSpool
@@ -664,7 +680,7 @@ func (s *Spool) Enqueue(p *Pending, record []byte, route Route) error {
 			s.m.dropDisk.Inc()
 			return err
 		}
-		if s.diskBytes.Load()+s.pending+int64(need) > s.opts.MaxBytes {
+		if s.diskBytes.Load()+s.pending+int64(need) > limit {
 			if s.opts.WhenFull == FullShed {
 				s.mu.Unlock()
 				s.m.dropFull.Inc()
@@ -1148,7 +1164,7 @@ func (s *Spool) rollDelivered() {
 	s.mu.Lock()
 	if s.flushing || s.closed || len(s.active) > 0 || s.cur == nil || s.curBad ||
 		low < s.curBase+uint64(s.curSize) || s.curSize <= int64(len(s.header)) ||
-		(s.diskErr == nil && s.diskBytes.Load()+int64(frameHeaderLen+s.opts.MaxRecordBytes) <= s.opts.MaxBytes) {
+		(s.diskErr == nil && s.diskBytes.Load()+int64(frameHeaderLen+s.opts.MaxRecordBytes) <= s.opts.MaxBytes-s.opts.Headroom) {
 		s.mu.Unlock()
 		return
 	}
@@ -1169,13 +1185,13 @@ func (s *Spool) rollDelivered() {
 	s.trim()
 }
 
-// Full reports whether the spool holds at least MaxBytes minus room for one
-// largest record.
+// Full reports whether the spool holds at least MaxBytes minus Headroom
+// minus room for one largest record: Append may refuse the next record.
 func (s *Spool) Full() bool {
 	s.mu.Lock()
 	p := s.pending
 	s.mu.Unlock()
-	return s.diskBytes.Load()+p+int64(frameHeaderLen+s.opts.MaxRecordBytes) > s.opts.MaxBytes
+	return s.diskBytes.Load()+p+int64(frameHeaderLen+s.opts.MaxRecordBytes) > s.opts.MaxBytes-s.opts.Headroom
 }
 
 // Size returns the bytes of the segments' frames and headers: what
