@@ -102,9 +102,9 @@ func TestAppendPropsAllocs(t *testing.T) {
 	e := plantedEvent("analytics")
 	e.Props = e.Props[:0]
 	e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
-	e.AddProp([]byte("cart_value"), []byte("129.5"), event.PropNumber)
-	e.AddProp([]byte("note"), []byte("1e999"), event.PropNumber)
+	e.AddProp([]byte("cart_value"), []byte("1e999"), event.PropNumber)
 	e.AddProp([]byte("note"), []byte("yes"), event.PropBool)
+	e.AddProp([]byte("plan"), []byte("team"), event.PropString) // replaces the first
 	buf := make([]byte, 0, 16<<10)
 	buf, res := en.AppendRecord(buf[:0], e)
 	if res.DroppedProps != 2 {

@@ -413,6 +413,21 @@ func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 	}
 }
 
+// TestDuplicatePropsWrittenOnce: a property key sent twice is written once,
+// with its last value, so the record never has a member name twice (I-JSON).
+func TestDuplicatePropsWrittenOnce(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	e := plantedEvent("analytics")
+	e.Props = e.Props[:0]
+	e.AddProp([]byte("plan"), []byte("free"), event.PropString)
+	e.AddProp([]byte("cart_value"), []byte("1"), event.PropNumber)
+	e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+	_, out, _ := record(t, en, e)
+	if strings.Count(out, `"plan":`) != 1 || !strings.Contains(out, `"plan":"pro"`) || !strings.Contains(out, `"cart_value":1`) {
+		t.Fatalf("want plan once, as pro, and cart_value:\n%s", out)
+	}
+}
+
 // TestNumberPropsScanned: a phone or card number sent as a JSON number (or,
 // since the pixel types p.x=4111111111111111 as a number, as a query value)
 // is scanned like a string and replaced by its marker; other numbers stay

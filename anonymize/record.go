@@ -591,6 +591,16 @@ func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Fou
 	return appendStringField(dst, "eid", id), found
 }
 
+// keyLater reports whether a property in props has the key key.
+func keyLater(props []event.Prop, key []byte) bool {
+	for i := range props {
+		if bytes.Equal(props[i].Key, key) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendScannedValue appends text as a JSON string after replacing personal
 // data.
 func (en *Engine) appendScannedValue(dst, text []byte, found scrub.Found) ([]byte, scrub.Found) {
@@ -676,7 +686,9 @@ func primaryLanguage(h []byte) []byte {
 // number or boolean is copied as written only when it is a valid JSON literal
 // (a number also finite as a float64), else the property is left out and
 // counted in res.DroppedProps, so a record is always valid JSON whatever
-// produced the event.
+// produced the event. A key sent twice (twice in a JSON object, p.x twice
+// in a query, a BLE sighting's own property over the request's) is written
+// once, with its last value: a record never has a member name twice.
 func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Result) []byte {
 	if p.props != plan.PropertiesAllowlist || len(props) == 0 {
 		return dst
@@ -687,7 +699,7 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	n := 0
 	for i := range props {
 		pr := &props[i]
-		if _, ok := en.allowedProps[string(pr.Key)]; !ok {
+		if _, ok := en.allowedProps[string(pr.Key)]; !ok || keyLater(props[i+1:], pr.Key) {
 			continue
 		}
 		if _, isContact := contact.ParseField(pr.Key); isContact {
