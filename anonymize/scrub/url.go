@@ -271,7 +271,10 @@ func (c *Cleaner) appendParams(dst, q []byte, lead byte, found Found) ([]byte, F
 		} else {
 			q = nil
 		}
-		if len(param) == 0 {
+		if len(param) == 0 || onlyQuestionMarks(param) {
+			// "?" alone carries nothing, and as the first parameter left
+			// in a fragment it would read as the query's '?' next time:
+			// "#gclid=1&?&a=" would clean to "#?&a=", then to "#?a=".
 			continue
 		}
 		var f Found
@@ -289,6 +292,16 @@ func (c *Cleaner) appendParams(dst, q []byte, lead byte, found Found) ([]byte, F
 		dst = append(dst, param...)
 	}
 	return dst, found
+}
+
+// onlyQuestionMarks reports whether param is made of '?' alone.
+func onlyQuestionMarks(param []byte) bool {
+	for _, ch := range param {
+		if ch != '?' {
+			return false
+		}
+	}
+	return true
 }
 
 // judgeParam returns why param ("name=value", raw) must be removed, or 0.
