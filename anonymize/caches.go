@@ -313,7 +313,7 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 			return dst, f
 		}
 		dst, f = en.appendQuotedURL(dst, raw, mode, site)
-		if f == 0 {
+		if f.Structural() { // a path shaped to {id} repeats; personal data found does not
 			c.put(k[:], dst[start:], f)
 		}
 		return dst, f
@@ -329,7 +329,7 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 	if !ok {
 		c.countMiss(slot)
 		dst, f = en.appendQuotedURL(dst, raw, mode, site)
-		if f == 0 {
+		if f.Structural() { // a path shaped to {id} repeats; personal data found does not
 			c.put(asSent[:], dst[start:], f)
 		}
 		return dst, f
@@ -345,7 +345,7 @@ func (en *Engine) appendCleanURLIn(kb, dst, raw []byte, mode scrub.URLMode, site
 		return en.appendQuotedURL(dst[:start], raw, mode, site)
 	}
 	dst = quoteCleaned(dst, start)
-	if f == 0 {
+	if f.Structural() { // a path shaped to {id} repeats; personal data found does not
 		c.put(reduced[:], dst[start:], f)
 	}
 	return dst, f | removed

@@ -91,6 +91,11 @@ func (k Kind) bit() Found { return 1 << k }
 // Has reports whether k is in the set.
 func (f Found) Has(k Kind) bool { return f&k.bit() != 0 }
 
+// Structural reports whether f holds only kinds that a site's URL structure
+// produces (KindSegment, KindHost), or none: nothing was found in the
+// value's own text, so the same page's cleaned URL repeats for every visitor.
+func (f Found) Structural() bool { return f&^(KindSegment.bit()|KindHost.bit()) == 0 }
+
 // first returns the lowest value kind in f, or KindNone.
 func (f Found) first() Kind {
 	for k := KindEmail; k <= KindDevice; k++ {
