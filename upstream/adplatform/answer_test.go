@@ -27,7 +27,14 @@ func TestAnswers(t *testing.T) {
 	f("meta 429", metaAnswer(429, nil), outcomeRetry)
 
 	f("tiktok ok", tiktokAnswer(200, []byte(`{"code":0}`), 3), outcomeOK)
-	f("tiktok partial", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":2},{"index":7}]}}`), 3), outcomeOK, 2)
+	f("tiktok partial", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":2,"code":40002,"message":"x"},{"index":0}]}}`), 3), outcomeOK, 2, 0)
+	// A partial success that does not name each failed event once within
+	// the request says nothing per event: the whole request is retried.
+	f("tiktok partial index out of range", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":2},{"index":7}]}}`), 3), outcomeRetry)
+	f("tiktok partial index missing", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"code":40002}]}}`), 3), outcomeRetry)
+	f("tiktok partial index repeated", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":1},{"index":1}]}}`), 3), outcomeRetry)
+	f("tiktok partial none listed", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[]}}`), 3), outcomeRetry)
+	f("tiktok no code", tiktokAnswer(200, []byte(`{"message":"OK"}`), 3), outcomeRetry)
 	f("tiktok rate", tiktokAnswer(200, []byte(`{"code":40100}`), 3), outcomeRetry)
 	f("tiktok token", tiktokAnswer(200, []byte(`{"code":40105}`), 3), outcomeAuth)
 	f("tiktok params", tiktokAnswer(200, []byte(`{"code":40002}`), 3), outcomeInvalid)

@@ -12,7 +12,11 @@
 //     refused request in halves until the bad events stand alone: Meta
 //     refuses a whole request for one bad event) are counted in
 //     beacongate_upstream_platform_event_errors_total and dead-lettered
-//     alone (upstream.RejectedRecords), never sent again with the good ones;
+//     alone (upstream.RejectedRecords), never sent again with the good ones.
+//     A 2xx that does not account for each event is no acknowledgement
+//     and is retried like a 5xx: a body that cannot be read, a TikTok
+//     answer without an integer code, or a partial failure that does not
+//     name each failed event once by its index in the request;
 //   - 429, 5xx, network errors and the platforms' rate-limit and transient
 //     error codes: retried by the shipper after Retry-After or its backoff.
 //     Requests already answered for the batch are not sent again: the sink

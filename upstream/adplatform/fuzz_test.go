@@ -53,7 +53,8 @@ func FuzzMap(f *testing.F) {
 }
 
 // FuzzAnswers: the answer parsers never panic and name only events of the
-// request.
+// request; TikTok's names each at most once (GA4 may give one event several
+// validation messages).
 func FuzzAnswers(f *testing.F) {
 	for _, s := range []string{`{"code":20001,"data":{"failed_events":[{"index":1},{"index":99},{"index":-1}]}}`,
 		`{"validationMessages":[{"fieldPath":"events[3].name","validationCode":"NAME_INVALID"},{"fieldPath":"events[x]"}]}`,
@@ -63,11 +64,16 @@ func FuzzAnswers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, status int) {
 		const n = 4
-		for _, o := range []outcome{metaAnswer(status, body), tiktokAnswer(status, body, n), ga4Answer(status, body, n, true)} {
+		for k, o := range []outcome{metaAnswer(status, body), tiktokAnswer(status, body, n), ga4Answer(status, body, n, true)} {
+			seen := [n]bool{}
 			for _, i := range o.failed {
 				if i < 0 || i >= n {
 					t.Fatalf("failed index %d of %d", i, n)
 				}
+				if seen[i] && k == 1 {
+					t.Fatalf("failed index %d named twice: %v", i, o.failed)
+				}
+				seen[i] = true
 			}
 		}
 	})

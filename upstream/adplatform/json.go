@@ -31,6 +31,17 @@ func appendIntField(dst []byte, key string, n int64) []byte {
 	return strconv.AppendInt(appendKey(dst, key), n, 10)
 }
 
+// jsonInt returns v's value if v is a JSON number holding an integer that
+// fits an int; false if v is nil, another type, a fraction or too large.
+// (fastjson's GetInt reads all of these as 0.)
+func jsonInt(v *fastjson.Value) (int, bool) {
+	if v == nil || v.Type() != fastjson.TypeNumber {
+		return 0, false
+	}
+	i, err := v.Int()
+	return i, err == nil
+}
+
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s []byte, n int) []byte {
 	if len(s) <= n {

@@ -115,6 +115,9 @@ type outcome struct {
 	kind   outcomeKind
 	failed []int  // outcomeOK: indexes in the request of events refused
 	reason string // why failed (or outcomeInvalid) events were refused
+	// why says, for an outcomeRetry on a 2xx, why the answer was not
+	// taken as an acknowledgement; it becomes part of the error.
+	why string
 }
 
 type outcomeKind uint8
@@ -451,10 +454,15 @@ type statusError struct {
 	platform   Platform
 	status     int
 	retryAfter time.Duration
+	why        string // outcome.why: our words, never the body's
 }
 
 func (e *statusError) Error() string {
-	return e.platform.String() + ": HTTP " + strconv.Itoa(e.status)
+	s := e.platform.String() + ": HTTP " + strconv.Itoa(e.status)
+	if e.why != "" {
+		s += ": " + e.why + "; not taken as delivered, the request is sent again"
+	}
+	return s
 }
 
 func retryAfter(err error) time.Duration {
@@ -500,7 +508,7 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 	case GA4:
 		out = ga4Answer(resp.StatusCode, body, len(c), s.o.TestMode)
 	}
-	se := &statusError{platform: s.o.Platform, status: resp.StatusCode}
+	se := &statusError{platform: s.o.Platform, status: resp.StatusCode, why: out.why}
 	if out.kind == outcomeRetry {
 		se.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
 	}

@@ -1,6 +1,9 @@
 package adplatform
 
 import (
+	"slices"
+	"strconv"
+
 	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/contact"
@@ -95,6 +98,17 @@ func (s *Sink) appendTikTokBody(dst []byte, source string, events [][]byte) []by
 // events by index, 40100 too many requests, 40001/40104/40105 token or
 // permission, 40002 bad parameters, 5xxxx its own failures).
 // https://business-api.tiktok.com/portal/docs?id=1737172488964097
+//
+// A 200 that cannot be read per event is no acknowledgement: a body that is
+// not JSON, a code that is absent or not an integer, or a partial success
+// whose data.failed_events is empty or has an entry whose index is absent,
+// not an integer, outside the request or given twice. The request is then
+// retried whole, rather than count as delivered an event TikTok may have
+// refused, or dead-letter one it took in place of one it refused: TikTok
+// de-duplicates Events API events with the same event and event_id within
+// 48 hours (https://ads.tiktok.com/help/article/event-deduplication), and
+// the sink sends the page's eid or the record's id (which every record
+// the engine writes has) as event_id.
 func tiktokAnswer(status int, body []byte, n int) outcome {
 	switch {
 	case status == 401 || status == 403:
@@ -111,21 +125,17 @@ func tiktokAnswer(status int, body []byte, n int) outcome {
 	var p fastjson.Parser
 	v, err := p.ParseBytes(body)
 	if err != nil {
-		return outcome{kind: outcomeRetry} // a 200 we cannot read: not an acknowledgement
+		return outcome{kind: outcomeRetry, why: "the answer is not JSON"}
 	}
-	code := v.GetInt("code")
+	code, ok := jsonInt(v.Get("code"))
+	if !ok {
+		return outcome{kind: outcomeRetry, why: "the answer has no integer code"}
+	}
 	switch {
 	case code == 0:
 		return outcome{kind: outcomeOK}
 	case code == 20001:
-		o := outcome{kind: outcomeOK}
-		for _, f := range v.GetArray("data", "failed_events") {
-			if i := f.GetInt("index"); i >= 0 && i < n {
-				o.failed = append(o.failed, i)
-			}
-		}
-		o.reason = reasonInvalidEvent
-		return o
+		return tiktokPartial(v, n)
 	case code == 40100:
 		return outcome{kind: outcomeRetry}
 	case code == 40001 || code == 40104 || code == 40105:
@@ -134,4 +144,25 @@ func tiktokAnswer(status int, body []byte, n int) outcome {
 		return outcome{kind: outcomeRetry}
 	}
 	return outcome{kind: outcomeInvalid, reason: reasonInvalidEvent}
+}
+
+// tiktokPartial reads a partial success (code 20001) of a request of n
+// events: the events data.failed_events names by index failed, the others
+// were taken. An answer that does not name each failed event exactly once
+// within the request is retried whole (see tiktokAnswer).
+func tiktokPartial(v *fastjson.Value, n int) outcome {
+	entries := v.GetArray("data", "failed_events")
+	if len(entries) == 0 {
+		return outcome{kind: outcomeRetry, why: "partial success (code 20001) without data.failed_events"}
+	}
+	o := outcome{kind: outcomeOK, reason: reasonInvalidEvent, failed: make([]int, 0, len(entries))}
+	for _, f := range entries {
+		i, ok := jsonInt(f.Get("index"))
+		if !ok || i < 0 || i >= n || slices.Contains(o.failed, i) {
+			return outcome{kind: outcomeRetry, why: "partial success (code 20001) with a data.failed_events entry whose index is absent, " +
+				"not an integer, outside the request of " + strconv.Itoa(n) + " events or repeated"}
+		}
+		o.failed = append(o.failed, i)
+	}
+	return o
 }
