@@ -16,15 +16,18 @@ func TestAnswers(t *testing.T) {
 			}
 		}
 	}
-	f("meta ok", metaAnswer(200, []byte(`{"events_received":2}`)), outcomeOK)
-	f("meta token", metaAnswer(400, []byte(`{"error":{"code":190}}`)), outcomeAuth)
-	f("meta permission", metaAnswer(400, []byte(`{"error":{"code":200}}`)), outcomeAuth)
-	f("meta rate", metaAnswer(400, []byte(`{"error":{"code":17}}`)), outcomeRetry)
-	f("meta transient", metaAnswer(400, []byte(`{"error":{"code":100,"is_transient":true}}`)), outcomeRetry)
-	f("meta no pixel", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":33}}`)), outcomePermanent)
-	f("meta bad event", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":2804008}}`)), outcomeInvalid)
-	f("meta 503", metaAnswer(503, nil), outcomeRetry)
-	f("meta 429", metaAnswer(429, nil), outcomeRetry)
+	f("meta ok", metaAnswer(200, []byte(`{"events_received":2,"messages":[],"fbtrace_id":"AbC"}`), 2), outcomeOK)
+	f("meta short", metaAnswer(200, []byte(`{"events_received":1,"messages":[],"fbtrace_id":"AbC"}`), 2), outcomeRetry)
+	f("meta no count", metaAnswer(200, []byte(`{"messages":[],"fbtrace_id":"AbC"}`), 2), outcomeRetry)
+	f("meta unreadable 200", metaAnswer(200, []byte(`<html>`), 2), outcomeRetry)
+	f("meta token", metaAnswer(400, []byte(`{"error":{"code":190}}`), 2), outcomeAuth)
+	f("meta permission", metaAnswer(400, []byte(`{"error":{"code":200}}`), 2), outcomeAuth)
+	f("meta rate", metaAnswer(400, []byte(`{"error":{"code":17}}`), 2), outcomeRetry)
+	f("meta transient", metaAnswer(400, []byte(`{"error":{"code":100,"is_transient":true}}`), 2), outcomeRetry)
+	f("meta no pixel", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":33}}`), 2), outcomePermanent)
+	f("meta bad event", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":2804008}}`), 2), outcomeInvalid)
+	f("meta 503", metaAnswer(503, nil, 2), outcomeRetry)
+	f("meta 429", metaAnswer(429, nil, 2), outcomeRetry)
 
 	f("tiktok ok", tiktokAnswer(200, []byte(`{"code":0}`), 3), outcomeOK)
 	f("tiktok partial", tiktokAnswer(200, []byte(`{"code":20001,"data":{"failed_events":[{"index":2,"code":40002,"message":"x"},{"index":0}]}}`), 3), outcomeOK, 2, 0)

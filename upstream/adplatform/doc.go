@@ -14,7 +14,8 @@
 //     beacongate_upstream_platform_event_errors_total and dead-lettered
 //     alone (upstream.RejectedRecords), never sent again with the good ones.
 //     A 2xx that does not account for each event is no acknowledgement
-//     and is retried like a 5xx: a body that cannot be read, a TikTok
+//     and is retried like a 5xx: a body that cannot be read, Meta's
+//     events_received other than the number of events sent, a TikTok
 //     answer without an integer code, or a partial failure that does not
 //     name each failed event once by its index in the request;
 //   - 429, 5xx, network errors and the platforms' rate-limit and transient

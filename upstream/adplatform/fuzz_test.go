@@ -64,7 +64,7 @@ func FuzzAnswers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, status int) {
 		const n = 4
-		for k, o := range []outcome{metaAnswer(status, body), tiktokAnswer(status, body, n), ga4Answer(status, body, n, true)} {
+		for k, o := range []outcome{metaAnswer(status, body, n), tiktokAnswer(status, body, n), ga4Answer(status, body, n, true)} {
 			seen := [n]bool{}
 			for _, i := range o.failed {
 				if i < 0 || i >= n {

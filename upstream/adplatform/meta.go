@@ -1,6 +1,8 @@
 package adplatform
 
 import (
+	"strconv"
+
 	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/contact"
@@ -140,16 +142,38 @@ func (s *Sink) appendMetaBody(dst []byte, events [][]byte) []byte {
 	return append(dst, '}')
 }
 
-// metaAnswer classifies a Conversions API answer. Meta answers 400 with an
-// error object for bad events, bad tokens and rate limits alike; the
-// codes tell them apart.
+// metaAnswer classifies a Conversions API answer to a request of n events.
+// Meta answers 400 with an error object for bad events, bad tokens and rate
+// limits alike; the codes tell them apart.
 // https://developers.facebook.com/docs/marketing-api/error-reference
-func metaAnswer(status int, body []byte) outcome {
-	if status >= 200 && status < 300 {
-		return outcome{kind: outcomeOK}
-	}
+//
+// A request Meta took is answered 2xx with {"events_received":n,
+// "messages":[...],"fbtrace_id":...}; Meta refuses a request with an
+// invalid event whole, it does not take part of one
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/server-event).
+// A 2xx whose events_received is not an integer equal to n, or that is no
+// JSON, does not say every event arrived and is no acknowledgement: the
+// request is retried whole, as a 5xx is. The events Meta did take are not
+// counted twice: it de-duplicates events with the same event_id and
+// event_name within 48 hours
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/deduplicate-pixel-and-server-events),
+// and the sink sends both (the page's eid or the record's id as event_id).
+func metaAnswer(status int, body []byte, n int) outcome {
 	var p fastjson.Parser
 	v, err := p.ParseBytes(body)
+	if status >= 200 && status < 300 {
+		if err != nil {
+			return outcome{kind: outcomeRetry, why: "the answer is not JSON"}
+		}
+		got, ok := jsonInt(v.Get("events_received"))
+		switch {
+		case !ok:
+			return outcome{kind: outcomeRetry, why: "the answer has no integer events_received"}
+		case got != n:
+			return outcome{kind: outcomeRetry, why: "events_received " + strconv.Itoa(got) + " for " + strconv.Itoa(n) + " events sent"}
+		}
+		return outcome{kind: outcomeOK}
+	}
 	code, sub, transient := 0, 0, false
 	if err == nil {
 		code = v.GetInt("error", "code")

@@ -502,7 +502,7 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 	var out outcome
 	switch s.o.Platform {
 	case Meta:
-		out = metaAnswer(resp.StatusCode, body)
+		out = metaAnswer(resp.StatusCode, body, len(c))
 	case TikTok:
 		out = tiktokAnswer(resp.StatusCode, body, len(c))
 	case GA4:

@@ -1,0 +1,62 @@
+package adplatform_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform"
+	"github.com/beacongate/beacongate/upstream/adplatform/contract"
+)
+
+// Meta answers a request it took with {"events_received":n,"messages":[],
+// "fbtrace_id":...}. A 2xx whose events_received is not the number of
+// events sent (fewer, more, absent, not an integer) or that is no JSON
+// does not say every event arrived: the request is retried whole (Meta
+// de-duplicates on event_id and event_name), no event is counted
+// delivered, none dead-lettered. The retry then delivers every event.
+func TestMetaEventsReceivedChecked(t *testing.T) {
+	for _, c := range []struct{ name, body string }{
+		{"fewer", `{"events_received":2,"messages":[],"fbtrace_id":"AbC"}`},
+		{"none", `{"events_received":0,"messages":[],"fbtrace_id":"AbC"}`},
+		{"more", `{"events_received":4,"messages":[],"fbtrace_id":"AbC"}`},
+		{"absent", `{"messages":[],"fbtrace_id":"AbC"}`},
+		{"a string", `{"events_received":"3","messages":[],"fbtrace_id":"AbC"}`},
+		{"a fraction", `{"events_received":2.5,"messages":[],"fbtrace_id":"AbC"}`},
+		{"not JSON", `<html>ok</html>`},
+		{"empty", ``},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, s, _, reg := setup(t, adplatform.Meta, nil)
+			recs := records(3, true)
+			srv.Script(contract.Answer{Status: 200, Body: c.body})
+			err := send(s, batch(10, recs...))
+			var se *upstream.SendError
+			if err == nil || errors.As(err, &se) && (se.Permanent || len(se.Rejected) > 0) {
+				t.Fatalf("answer %q: %v; want a retryable error for the whole request", c.body, err)
+			}
+			if !strings.Contains(err.Error(), "events_received") && !strings.Contains(err.Error(), "JSON") {
+				t.Fatalf("error %q does not say what was wrong with the answer", err)
+			}
+			if got := counter(t, reg, "beacongate_upstream_platform_events_total", nil); got != 0 {
+				t.Fatalf("events_total %v after answer %q; want 0", got, c.body)
+			}
+			if err := send(s, batch(10, recs...)); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			if st := srv.Stats(); st.Events != 3 || st.Requests != 2 {
+				t.Fatalf("%d events in %d requests; want 3 in 2", st.Events, st.Requests)
+			}
+			ev := srv.Events()
+			for _, e := range ev {
+				if e.ID == "" || e.Name == "" {
+					t.Fatalf("event without event_id or event_name, which Meta de-duplicates on: %s", e.Raw)
+				}
+			}
+			if got := counter(t, reg, "beacongate_upstream_platform_events_total", nil); got != 3 {
+				t.Fatalf("events_total %v; want 3", got)
+			}
+		})
+	}
+}
