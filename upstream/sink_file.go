@@ -23,7 +23,19 @@ import (
 // (concatenated frames form one valid stream). When the file rolls, or at
 // Close, it is fsynced and renamed without ".part": a file without ".part"
 // is complete and never changes again. A .part file left by a crash is
-// repaired (cut after its last complete frame) and renamed at the next start.
+// repaired (cut after its last complete frame), fsynced and renamed at the
+// next start.
+//
+// If the fsync or the close of a file fails when it is finished, the file
+// keeps its .part name: its batches were acknowledged when written, but the
+// disk did not confirm them, so the name must not say the file is complete.
+// Those batches cannot be sent again (the shipper has moved past them); the
+// error, which names the file, reaches the shipper instead, which logs it
+// and counts a retry: the Send that rolled the file returns it, a roll by
+// the timer makes the next Send return it, Close returns it. The batch such
+// a Send carried was not written and is retried into a new file. The next
+// start repairs the .part file as after a crash: check the disk, and what
+// the file holds, before then.
 //
 // Durability says when a batch counts as written, as for the spool: with
 // DurabilityProcess (the zero value) a batch is acknowledged once write(2)
@@ -60,6 +72,10 @@ type FileSink struct {
 	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
+	// rollErr is the error of a file the roller failed to finish: the
+	// next Send (or Close) returns it, as there is no caller to return
+	// it to at the time.
+	rollErr error
 
 	syncs atomic.Int64 // fsyncs of output files, for tests
 }
@@ -116,6 +132,11 @@ func (s *FileSink) repair() error {
 				return fmt.Errorf("upstream: cannot repair %q: %w", p, err)
 			}
 		}
+		// The process that wrote it may not have fsynced it.
+		s.syncs.Add(1)
+		if err := fsyncFile(p); err != nil {
+			return fmt.Errorf("upstream: cannot fsync %q to finish it (check the disk): %w", p, err)
+		}
 		if err := os.Rename(p, strings.TrimSuffix(p, partSuffix)); err != nil {
 			return fmt.Errorf("upstream: cannot finish %q: %w", p, err)
 		}
@@ -130,13 +151,18 @@ func (s *FileSink) repair() error {
 func (s *FileSink) ContextFree() {}
 
 // Send appends the batch as one zstd frame, and fsyncs in DurabilityFsync
-// mode. Errors are retryable.
+// mode. Errors are retryable. A file the roller failed to finish makes
+// Send return that error once, without writing the batch.
 func (s *FileSink) Send(_ context.Context, b *Batch) error {
 	data := b.Encoded
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("upstream: file sink closed")
+	}
+	if err := s.rollErr; err != nil {
+		s.rollErr = nil
+		return err
 	}
 	if b.Codec != CodecZstd || len(data) == 0 {
 		if s.enc == nil {
@@ -162,21 +188,22 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 		}
 	}
 	if _, err := s.f.Write(data); err != nil {
-		// Cut the partial frame off, or give up on this file.
+		err = fmt.Errorf("upstream: cannot write %q: %w", s.path+partSuffix, err)
+		// Cut the partial frame off, or give up on this file: it may end
+		// in a partial frame, so it keeps its .part name.
 		if s.f.Truncate(s.size) != nil {
-			s.finish()
-		} else {
-			s.f.Seek(s.size, 0)
+			return errors.Join(err, s.abandon())
 		}
-		return fmt.Errorf("upstream: cannot write %q: %w", s.path, err)
+		s.f.Seek(s.size, 0)
+		return err
 	}
 	s.size += int64(len(data))
 	if s.o.Durability == DurabilityFsync {
 		s.syncs.Add(1)
 		if err := s.f.Sync(); err != nil {
-			s.size -= int64(len(data))
-			s.finish() // the file's last frames are in doubt: start a new one
-			return fmt.Errorf("upstream: cannot fsync %q: %w", s.path, err)
+			// The file's last frame is in doubt: it keeps its .part
+			// name, and the batch is retried into a new file.
+			return errors.Join(fmt.Errorf("upstream: cannot fsync %q: %w", s.path+partSuffix, err), s.abandon())
 		}
 	}
 	return nil
@@ -209,16 +236,19 @@ func (s *FileSink) create() error {
 }
 
 // finish fsyncs and closes the current file and renames it to its final
-// name (or removes it when empty). s.mu is held.
+// name (or removes it when empty). If the fsync or the close fails, the
+// file keeps its .part name (see FileOptions) and the error says so. s.mu
+// is held.
 func (s *FileSink) finish() error {
 	f := s.f
 	if f == nil {
 		return nil
 	}
 	s.f = nil
+	part := s.path + partSuffix
 	if s.size == 0 {
 		err := f.Close()
-		os.Remove(s.path + partSuffix)
+		os.Remove(part)
 		return err
 	}
 	var err error
@@ -229,10 +259,41 @@ func (s *FileSink) finish() error {
 		err = f.Sync()
 	}
 	err = errors.Join(err, f.Close())
-	if rerr := os.Rename(s.path+partSuffix, s.path); rerr != nil {
-		return errors.Join(err, rerr)
+	if err != nil {
+		return fmt.Errorf("upstream: cannot finish %q, which keeps its %s name: its acknowledged batches may not be on disk; "+
+			"check the disk (the next start repairs the file): %w", part, partSuffix, err)
 	}
-	return errors.Join(err, syncDir(s.o.Dir))
+	if err := os.Rename(part, s.path); err != nil {
+		return fmt.Errorf("upstream: cannot finish %q: %w", part, err)
+	}
+	if err := syncDir(s.o.Dir); err != nil {
+		return fmt.Errorf("upstream: cannot fsync %q after finishing %q: %w", s.o.Dir, s.path, err)
+	}
+	return nil
+}
+
+// abandon closes the current file without finishing it, when its last
+// frame is in doubt: it keeps its .part name, and the next start cuts it
+// after its last complete frame. s.mu is held.
+func (s *FileSink) abandon() error {
+	f := s.f
+	if f == nil {
+		return nil
+	}
+	s.f = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("upstream: cannot close %q: %w", s.path+partSuffix, err)
+	}
+	return nil
+}
+
+// fsyncFile fsyncs the file at path.
+func fsyncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // roller finishes a file that reached RollAge while no batch came.
@@ -247,14 +308,17 @@ func (s *FileSink) roller() {
 		case <-t.C:
 			s.mu.Lock()
 			if s.f != nil && s.o.Clock.Now().Sub(s.opened) >= s.o.RollAge {
-				s.finish()
+				if err := s.finish(); err != nil {
+					s.rollErr = errors.Join(s.rollErr, err)
+				}
 			}
 			s.mu.Unlock()
 		}
 	}
 }
 
-// Close finishes the current file.
+// Close finishes the current file. It also returns the error of a file
+// the roller failed to finish that no Send has returned yet.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -263,7 +327,8 @@ func (s *FileSink) Close() error {
 	}
 	s.closed = true
 	close(s.stop)
-	err := s.finish()
+	err := errors.Join(s.rollErr, s.finish())
+	s.rollErr = nil
 	s.mu.Unlock()
 	<-s.stopped
 	return err

@@ -55,6 +55,10 @@ func TestFileSinkRepairsPart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The repaired file is fsynced before its name says it is complete.
+	if got := s.syncs.Load(); got != 1 {
+		t.Fatalf("fsyncs of repaired files: %d, want 1", got)
+	}
 	s.Close()
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(files) != 1 || files[0] != name {

@@ -1,0 +1,124 @@
+package upstream
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+)
+
+// fileBatch is a batch of one record {"id":id}.
+func fileBatch(id string) *Batch {
+	var b Batch
+	b.add([]byte(`{"id":"` + id + `"}`))
+	return &b
+}
+
+// breakFile closes the sink's open file under it, so that the next fsync,
+// write and close of it fail as on a failing disk.
+func breakFile(t *testing.T, s *FileSink) string {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		t.Fatal("no open file to break")
+	}
+	s.f.Close()
+	return s.path
+}
+
+// A file whose fsync or close fails when it is finished (rolled by Send or
+// by the roller, closed by Close, or given up after a failed write) keeps
+// its .part name: its batches were acknowledged, but the disk did not
+// confirm them, so it must not be named complete. The error reaches the
+// shipper (the Send that rolled it, the next Send after the roller did,
+// or Close), naming the file; the batch that Send carried is retried into
+// a new file. The next start repairs the .part file (fsyncs it, cuts it
+// after its last complete frame) and names it complete.
+func TestFileSinkFinishFailureKeepsPart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		d    Durability
+		// fail makes the sink finish its broken file and returns the
+		// error that reached the caller.
+		fail func(t *testing.T, s *FileSink, clk *clock.Manual) error
+	}{
+		{"roll in Send", DurabilityProcess, func(t *testing.T, s *FileSink, clk *clock.Manual) error {
+			clk.Advance(2 * time.Minute)
+			return s.Send(context.Background(), fileBatch("b"))
+		}},
+		{"roller", DurabilityProcess, func(t *testing.T, s *FileSink, clk *clock.Manual) error {
+			clk.Advance(2 * time.Minute)
+			waitFor(t, "the roller", 10*time.Second, func() bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				return s.f == nil
+			})
+			return s.Send(context.Background(), fileBatch("b"))
+		}},
+		{"Close", DurabilityProcess, func(t *testing.T, s *FileSink, clk *clock.Manual) error {
+			return s.Close()
+		}},
+		{"write in fsync durability", DurabilityFsync, func(t *testing.T, s *FileSink, clk *clock.Manual) error {
+			return s.Send(context.Background(), fileBatch("b"))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			clk := clock.NewManual(clocktest.Golden)
+			s, err := NewFileSink(FileOptions{Dir: dir, Clock: clk, RollAge: time.Minute, Durability: c.d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Send(context.Background(), fileBatch("a")); err != nil {
+				t.Fatal(err)
+			}
+			path := breakFile(t, s)
+			err = c.fail(t, s, clk)
+			if err == nil || !strings.Contains(err.Error(), filepath.Base(path)) {
+				t.Fatalf("error %v; want one naming %s", err, filepath.Base(path))
+			}
+			if _, serr := os.Stat(path); serr == nil {
+				t.Fatalf("%s named complete though its fsync or close failed (%v)", filepath.Base(path), err)
+			}
+			if _, serr := os.Stat(path + partSuffix); serr != nil {
+				t.Fatalf("the .part file is gone: %v", serr)
+			}
+			if c.name != "Close" {
+				// The shipper's retry of b goes to a new file.
+				if err := s.Send(context.Background(), fileBatch("b")); err != nil {
+					t.Fatalf("retry: %v", err)
+				}
+				if err := s.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			}
+			// The next start finishes the .part file.
+			s2, err := NewFileSink(FileOptions{Dir: dir, Clock: clk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s2.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("not finished at the next start: %v", err)
+			}
+			got := newIDSet()
+			readZstdDir(t, dir, got)
+			want := []string{"a", "b"}
+			if c.name == "Close" {
+				want = want[:1]
+			}
+			if m, d := got.compare(want); len(m) != 0 || d != 0 {
+				t.Fatalf("files hold %d missing (%v), %d duplicates", len(m), m, d)
+			}
+		})
+	}
+}
