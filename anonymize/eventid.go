@@ -1,8 +1,6 @@
 package anonymize
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -10,39 +8,32 @@ import (
 	"sync/atomic"
 )
 
-// Event ids are 16 bytes, base64url-encoded to 22 characters: a 64-bit
-// counter and 8 random bytes chosen when the process starts, encrypted with
-// AES-128 under a key drawn at start and never kept anywhere else. AES is a
-// permutation, so one process never repeats an id; two processes use
-// unrelated keys, so their ids look like independent random 128-bit values
-// (a collision is as likely as between random ids). Without the key, the
-// ids of one event's records (one per destination policy) cannot be lined
-// up by prefix or counter: recipients cannot join their records on them.
-// Upstreams de-duplicate on the id.
+// Event ids are 16 bytes: 8 random bytes chosen when the process starts and
+// a 64-bit counter, base64url-encoded to 22 characters. Two processes collide
+// only if they draw the same 64-bit prefix (about 1 in 2^32 after 2^32
+// restarts), and one process never repeats an id. Upstreams de-duplicate on it.
+//
+// An id says nothing about the visitor, but it is not unlinkable: the
+// records of one event for two destination policies get consecutive ids,
+// as they get the same receive time. Ids encrypted under a process key
+// (AES-128 of the same block) were measured and not kept: they hide only
+// the id's part of what recipients share, and 16 random bytes per record
+// made the file destination's zstd output 35 % larger (47.1 -> 63.7 bytes
+// per record on the loadgen mix) and cost about 1,500 more instructions
+// per record in the shipper.
 var (
 	eventIDPrefix  [8]byte
 	eventIDCounter atomic.Uint64
-	eventIDCipher  cipher.Block
 )
 
 func init() {
-	var key [16]byte
-	rand.Read(key[:]) // never fails (Go 1.24+): it crashes the program instead
-	rand.Read(eventIDPrefix[:])
-	eventIDCipher, _ = aes.NewCipher(key[:]) // a 16-byte key is always accepted
+	rand.Read(eventIDPrefix[:]) // never fails (Go 1.24+): it crashes the program instead
 }
 
 // appendEventID appends a new unique event id.
 func appendEventID(dst []byte) []byte {
-	var plain [16]byte
-	binary.BigEndian.PutUint64(plain[:8], eventIDCounter.Add(1))
-	copy(plain[8:], eventIDPrefix[:])
-	// Encrypted in dst's own room (a stack array passed to the cipher's
-	// interface method would escape), then encoded over it.
-	n := len(dst)
-	dst = append(slices.Grow(dst, 22), plain[:]...)
-	eventIDCipher.Encrypt(dst[n:], dst[n:])
-	var id [16]byte
-	copy(id[:], dst[n:])
-	return base64.RawURLEncoding.AppendEncode(dst[:n], id[:])
+	var b [16]byte
+	copy(b[:8], eventIDPrefix[:])
+	binary.BigEndian.PutUint64(b[8:], eventIDCounter.Add(1))
+	return base64.RawURLEncoding.AppendEncode(slices.Grow(dst, 22), b[:])
 }
