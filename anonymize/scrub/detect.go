@@ -348,6 +348,23 @@ func matchIBAN(b []byte, i int) int {
 			p += w
 			continue
 		}
+		if p-s == 4 && p < len(b) && (b[p] == ' ' || uniSpace(b, p) > 0) {
+			// Two spaces between groups, one of them a no-break space.
+			w1 := 1
+			if b[p] != ' ' {
+				w1 = uniSpace(b, p)
+			}
+			w2 := 0
+			if q := p + w1; q < len(b) && b[q] == ' ' {
+				w2 = 1
+			} else if q < len(b) {
+				w2 = uniSpace(b, q)
+			}
+			if w2 > 0 && p+w1+w2 < len(b) && class[b[p+w1+w2]]&cAlnum != 0 {
+				p += w1 + w2
+				continue
+			}
+		}
 		break
 	}
 	for k := m - 1; k >= 0; k-- {
@@ -581,15 +598,22 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 			q++
 		}
 		if q < limit {
-			if sb := sepBit(b[q]); sb != 0 {
-				m |= sb
+			sb := sepBit(b[q])
+			if sb != 0 {
 				q++
-				if sb == sepSpace && q < limit && b[q] == ' ' {
-					q++ // "4111  1111  1111  1111"
-				}
 			} else if w := uniSpace(b[:limit], q); w > 0 {
-				m |= sepSpace
+				sb = sepSpace
 				q += w
+			}
+			m |= sb
+			if sb == sepSpace && q < limit {
+				// A second space: "4111  1111", or a no-break space
+				// next to a plain one, as web pages write them.
+				if b[q] == ' ' {
+					q++
+				} else if w := uniSpace(b[:limit], q); w > 0 {
+					q += w
+				}
 			}
 		}
 		if q < limit && b[q] == '(' {

@@ -115,6 +115,11 @@ func TestAppendText(t *testing.T) {
 	f("card 4111\u00a01111\u00a01111\u00a01111, 4111\u20091111\u20091111\u20091111.", "card [card], [card].", "card")
 	f("DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000 DE89\u202f3704\u202f0044\u202f0532\u202f0130\u202f00", "[iban] [iban]", "iban")
 	f("2024\u00a0édition, 12\u00a0€, 3\u00a0000\u00a0m", "2024\u00a0édition, 12\u00a0€, 3\u00a0000\u00a0m", "none")
+	// Two spaces between groups, a no-break one among them (&nbsp; and a
+	// space, as pages write them).
+	f("4111\u00a0\u00a01111\u00a0\u00a01111\u00a0\u00a01111 4111 \u00a01111 \u00a01111 \u00a01111", "[card] [card]", "card")
+	f("4111\u00a0 1111\u00a0 1111\u00a0 1111.", "[card].", "card")
+	f("DE89\u00a0 3704\u00a0 0044\u00a0 0532\u00a0 0130\u00a0 00", "[iban]", "iban")
 
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")

@@ -272,15 +272,19 @@ func (c *Cleaner) appendParams(dst, q []byte, lead byte, found Found) ([]byte, F
 			q = nil
 		}
 		if len(param) == 0 || onlyQuestionMarks(param) {
-			// "?" alone carries nothing, and as the first parameter left
-			// in a fragment it would read as the query's '?' next time:
-			// "#gclid=1&?&a=" would clean to "#?&a=", then to "#?a=".
-			continue
+			continue // "?" alone carries nothing
 		}
 		var f Found
 		dst, f = c.judgeParam(dst, param)
 		if f != 0 {
 			found |= f
+			continue
+		}
+		if lead == 0 && bytes.IndexByte(paramName(param), '?') >= 0 {
+			// In a fragment's list, a name holding a '?' would, as the
+			// first parameter left, read as the fragment's query mark
+			// next time ("#gclid=1&a?&b=" would clean to "#a?&b=", then
+			// to "#a?b="): it goes, so cleaning twice changes nothing.
 			continue
 		}
 		if !first {

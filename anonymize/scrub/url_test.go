@@ -17,6 +17,11 @@ func TestAppendURLClean(t *testing.T) {
 		"https://shop.example/products/shoes?color=red&size=42#reviews", "none")
 	f("https://example.com", "https://example.com", "none")
 	f("/relative/path?q=1", "/relative/path?q=1", "none")
+	// A fragment's parameter named with a '?' goes: kept first, it would
+	// read as the fragment's query mark when cleaned again.
+	f("/#gclid=1&a?&b=", "/#b=", "click_id")
+	f("/#YClid=&?&=", "/#=", "click_id")
+	f("/#a=1&b?c=2&d=3", "/#a=1&d=3", "none")
 	f("//cdn.example/a.js?v=3", "//cdn.example/a.js?v=3", "none")
 	// Scheme and host are lower-cased; the path is not.
 	f("HTTPS://WWW.Example.COM:8443/Path", "https://www.example.com:8443/Path", "none")
