@@ -565,11 +565,12 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 // platforms match the browser's and the server's copies of an event. The
 // gateway lets only A-Z a-z 0-9 - _ through, so no e-mail, address or URL
 // can be in it; an id that is the event's own user or client id as sent,
-// or that holds a card, phone, IBAN or national id number, is left out
-// rather than rewritten (a rewritten id would match nothing), the number's
-// kind counted as scrubbed. A random id (bg.js's 22 characters) rarely
-// holds the seven digits the shortest of those numbers needs, so only an
-// id that does is scanned.
+// or in which the cleaner finds a number (IDFindings: a card or IBAN
+// anywhere, a phone or national id as the text scanner finds them), is
+// left out rather than rewritten (a rewritten id would match nothing), the
+// number's kind counted as scrubbed. No such number has fewer than seven
+// digits, so an id with fewer (bg.js's 22 random characters, mostly) is
+// not scanned.
 func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	id := e.EventID
 	if bytes.Equal(id, e.UserID) || bytes.Equal(id, e.ClientID) {
@@ -583,8 +584,7 @@ func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Fou
 	}
 	if digits >= 7 {
 		var f scrub.Found
-		sc.buf, f = en.cleaner.AppendText(sc.buf[:0], id)
-		if f.Has(scrub.KindCard) || f.Has(scrub.KindPhone) || f.Has(scrub.KindIBAN) || f.Has(scrub.KindNationalID) {
+		if sc.buf, f = en.cleaner.IDFindings(sc.buf, id); f != 0 {
 			return dst, found | f
 		}
 	}

@@ -177,3 +177,22 @@ func FuzzParseRoute(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIDFindings: any identifier is judged without a panic, with numbers
+// only, and a planted card number is found wherever it stands.
+func FuzzIDFindings(f *testing.F) {
+	for _, s := range []string{"Qm9vbXNoYWthbGFrYTEyMw", "card-4111111111111111", "iban_DE89370400440532013000", "INV-2024-0815", "4111_1111_1111_1111", "1733412345678"} {
+		f.Add([]byte(s))
+	}
+	c := MustNew(Options{})
+	f.Fuzz(func(t *testing.T, id []byte) {
+		scratch, found := c.IDFindings(nil, id)
+		if found&^numberKinds != 0 {
+			t.Fatalf("%q: %s; want numbers only", id, found)
+		}
+		planted := append(append(append([]byte{}, id...), 'x'), "4111111111111111"...)
+		if _, found := c.IDFindings(scratch, planted); !found.Has(KindCard) {
+			t.Fatalf("%q: the card after it not found (%s)", planted, found)
+		}
+	})
+}
