@@ -272,9 +272,11 @@ func (en *Engine) reduceUA(sc *scratch, ua []byte) (_ useragent.Info, asSent boo
 // and, when that missed, the URL without the query parameters removed for
 // their name (a click id that differs on every visit, a sensitive name),
 // whose kinds a hit adds. A result in which the cleaner found personal
-// data (or anything else to remove) is not kept, so no key holds what the
-// cleaner removes; the cache keeps a keyed hash of the key, and kb is
-// cleared before returning.
+// data (or anything else to remove from the text) is not kept, so no key
+// holds what the cleaner removes; one whose findings are only structural
+// (a path segment shaped to {id}, a host reduced to the site's: the same
+// for every visitor of the page, Found.Structural) is. The cache keeps a
+// keyed hash of the key, and kb is cleared before returning.
 func (en *Engine) appendCleanURL(dst, raw []byte, mode scrub.URLMode, site, kb []byte) ([]byte, scrub.Found) {
 	need := 1 + binary.MaxVarintLen32 + len(site) + len(raw)
 	if en.caches.url == nil || need > urlCacheMaxKey || cap(kb) < 2*need {

@@ -554,7 +554,8 @@ type Batch struct {
 // FileDestination holds the settings of a file destination.
 type FileDestination struct {
 	// Directory for the output files. Empty: <data_dir>/out/<name>. It
-	// must not hold data_dir or the spool, nor lie inside the spool.
+	// must not hold data_dir or the spool, nor lie inside the spool, the
+	// dead letters' folder or another file destination's dir.
 	Dir string `yaml:"dir"`
 	// A file is closed and a new one started at this size (1MiB..64GiB).
 	MaxFileBytes ByteSize `yaml:"max_file_bytes"`

@@ -516,6 +516,22 @@ func TestFileDirOutsideSpoolAndDataDir(t *testing.T) {
 			t.Errorf("file.dir %s: errors %q; want one with %q", c.dir, got, c.want)
 		}
 	}
+	// Two file destinations one inside the other, or one in the dead
+	// letters' folder: a retention rule sweeps its folder and those below.
+	two := "server:\n  data_dir: /srv/bg\ndestinations:\n  - name: a\n    type: file\n    file: {dir: /var/out}\n  - name: b\n    type: file\n    file: {dir: %s}\n"
+	for _, c := range []struct{ dir, want string }{
+		{"/var/out/b", `"/var/out/b" and the dir of destinations[0], "/var/out", are one inside the other`},
+		{"/var", `"/var" and the dir of destinations[0], "/var/out", are one inside the other`},
+		{"/srv/bg/deadletter/b", `and the dead letters' folder "/srv/bg/deadletter" are one inside the other`},
+	} {
+		got := strings.Join(parseErrs(t, fmt.Sprintf(two, c.dir)), "\n")
+		if !strings.Contains(got, "destinations[1].file.dir: ") || !strings.Contains(got, c.want) {
+			t.Errorf("second file.dir %s: errors %q; want one with %q", c.dir, got, c.want)
+		}
+	}
+	if got := parseErrs(t, fmt.Sprintf(two, "/var/out-b")); got != nil {
+		t.Errorf("file dirs /var/out and /var/out-b: refused: %q", got)
+	}
 	for _, dir := range []string{"/srv/bg/out/local", "/srv/bg-out", "/srv/bg/spool-archive", "/var/lib/events"} {
 		if got := parseErrs(t, fmt.Sprintf(base, dir)); got != nil {
 			t.Errorf("file.dir %s: refused: %q", dir, got)

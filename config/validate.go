@@ -525,8 +525,16 @@ func (v *validator) fileDest(base string, f *FileDestination, c *Config, i int, 
 		v.errf(base+".dir", "%q is also spool.dir; give the output its own directory", f.Dir)
 	case dirHolds(f.Dir, c.Server.DataDir):
 		v.errf(base+".dir", "%q holds server.data_dir %q (the spool, keys and audit log); give the output a directory of its own, e.g. a folder under data_dir", f.Dir, c.Server.DataDir)
+	case dirHolds(filepath.Join(c.Server.DataDir, "deadletter"), f.Dir) || dirHolds(f.Dir, filepath.Join(c.Server.DataDir, "deadletter")):
+		v.errf(base+".dir", "%q and the dead letters' folder %q are one inside the other; give the output a directory of its own", f.Dir, filepath.Join(c.Server.DataDir, "deadletter"))
 	case dirHolds(f.Dir, c.Spool.Dir) || dirHolds(c.Spool.Dir, f.Dir):
 		v.errf(base+".dir", "%q and spool.dir %q are one inside the other; give the output a directory of its own, outside the spool", f.Dir, c.Spool.Dir)
+	}
+	for j, d := range c.Destinations[:i] {
+		if d.Type == DestinationFile && d.File.Dir != f.Dir && (dirHolds(d.File.Dir, f.Dir) || dirHolds(f.Dir, d.File.Dir)) {
+			// Each retention rule sweeps its folder and the ones below it.
+			v.errf(base+".dir", "%q and the dir of destinations[%d], %q, are one inside the other; give each file destination a directory of its own", f.Dir, j, d.File.Dir)
+		}
 	}
 	dirs[f.Dir] = i
 }
