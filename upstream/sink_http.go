@@ -141,22 +141,29 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return err // network error or timeout: retryable
 	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
+	// The answer's body is read to reuse the connection, never kept: a
+	// collector may echo the records it refuses ("invalid record: {...}"),
+	// and the error goes to the log and the dead letters' .error files,
+	// where no record's content may go. Only its size is said.
+	n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
+	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), n, s.clock.Now())
 }
 
 // noRedirects makes the client return a 3xx answer as it is.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // classifyHTTP turns an answer into nil, a retryable, a refused or a
-// permanent error. location is the Location header of a 3xx.
-func classifyHTTP(status int, retryAfter, location string, body []byte, now time.Time) error {
+// permanent error. location is the Location header of a 3xx; bodyBytes is
+// the size of the answer's body (up to 1 MiB), which is not kept.
+func classifyHTTP(status int, retryAfter, location string, bodyBytes int64, now time.Time) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	err := &httpStatusError{status: status, body: strings.TrimSpace(string(body))}
+	err := &httpStatusError{status: status}
+	if bodyBytes > 0 {
+		err.body = "answer of " + strconv.FormatInt(bodyBytes, 10) + " bytes not shown (it may echo records)"
+	}
 	switch {
 	case status >= 300 && status < 400:
 		// Name the target's host only: a path or query may hold a token.
