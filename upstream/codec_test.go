@@ -143,7 +143,7 @@ func TestClassifyHTTP(t *testing.T) {
 	now := mustTime("2026-01-12T10:00:00Z")
 	f := func(status int, retryAfter string, wantNil, wantPermanent bool, wantWait string) {
 		t.Helper()
-		err := classifyHTTP(status, retryAfter, "", 4, now)
+		err := classifyHTTP(status, retryAfter, "", []byte("nope"), now)
 		if (err == nil) != wantNil || IsPermanent(err) != wantPermanent {
 			t.Fatalf("%d: %v", status, err)
 		}

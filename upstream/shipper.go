@@ -358,7 +358,7 @@ func (sh *shipper) deadLetter(b *Batch, cause error) error {
 	if err := writeFileAtomic(path, data); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), []byte(cause.Error()+"\n")); err != nil {
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
@@ -390,7 +390,7 @@ func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
 	if err := writeFileAtomic(path, data); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), []byte(cause.Error()+"\n")); err != nil {
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
@@ -451,4 +451,15 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// deadLetterReason is the content of a dead letter's .error file: the
+// error, and on the same line the start of the destination's answer,
+// which may echo the records and so is written only here, beside them.
+func deadLetterReason(cause error) []byte {
+	reason := cause.Error()
+	if a := answerOf(cause); a != "" {
+		reason += "; answer: " + a
+	}
+	return []byte(reason + "\n")
 }

@@ -141,29 +141,27 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	if err != nil {
 		return err // network error or timeout: retryable
 	}
-	// The answer's body is read to reuse the connection, never kept: a
-	// collector may echo the records it refuses ("invalid record: {...}"),
-	// and the error goes to the log and the dead letters' .error files,
-	// where no record's content may go. Only its size is said.
-	n, _ := io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	// A collector may echo the records it refuses ("invalid record:
+	// {...}"): the answer's start is kept apart from the error's text
+	// (which goes to the log) and written only beside a dead letter,
+	// with the records themselves (answerOf).
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	resp.Body.Close()
-	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), n, s.clock.Now())
+	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
 }
 
 // noRedirects makes the client return a 3xx answer as it is.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // classifyHTTP turns an answer into nil, a retryable, a refused or a
-// permanent error. location is the Location header of a 3xx; bodyBytes is
-// the size of the answer's body (up to 1 MiB), which is not kept.
-func classifyHTTP(status int, retryAfter, location string, bodyBytes int64, now time.Time) error {
+// permanent error. location is the Location header of a 3xx; body is the
+// start of the answer, kept out of the error's text (see answerOf).
+func classifyHTTP(status int, retryAfter, location string, body []byte, now time.Time) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	err := &httpStatusError{status: status}
-	if bodyBytes > 0 {
-		err.body = "answer of " + strconv.FormatInt(bodyBytes, 10) + " bytes not shown (it may echo records)"
-	}
+	err := &httpStatusError{status: status, answer: oneLine(body)}
 	switch {
 	case status >= 300 && status < 400:
 		// Name the target's host only: a path or query may hold a token.
@@ -214,14 +212,43 @@ func locationHost(loc string) string {
 
 type httpStatusError struct {
 	status int
-	body   string
+	body   string // said in the error's text: written by the gateway, never the answer
+	answer string // the start of the answer's body, on one line; not in Error
 }
 
 func (e *httpStatusError) Error() string {
-	if e.body == "" {
-		return "HTTP " + strconv.Itoa(e.status)
+	msg := "HTTP " + strconv.Itoa(e.status)
+	if e.body != "" {
+		msg += ": " + e.body
 	}
-	return "HTTP " + strconv.Itoa(e.status) + ": " + e.body
+	if e.answer != "" {
+		msg += " (the answer is not logged: it may echo records)"
+	}
+	return msg
+}
+
+// answerOf returns the start of the destination's answer in err, on one
+// line, or "". It is written only into a dead letter's .error file, beside
+// the refused records it may echo, never to the log.
+func answerOf(err error) string {
+	var he *httpStatusError
+	if errors.As(err, &he) {
+		return he.answer
+	}
+	return ""
+}
+
+// oneLine returns b trimmed, with control bytes as spaces.
+func oneLine(b []byte) string {
+	b = bytes.TrimSpace(b)
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < ' ' || c == 0x7f {
+			c = ' '
+		}
+		out[i] = c
+	}
+	return string(out)
 }
 
 // HTTPStatus returns the HTTP status in err, or 0.

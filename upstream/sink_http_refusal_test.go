@@ -17,7 +17,7 @@ import (
 func TestClassifyHTTPRefusals(t *testing.T) {
 	f := func(status int, location string, want Refusal) {
 		t.Helper()
-		err := classifyHTTP(status, "", location, 0, time.Time{})
+		err := classifyHTTP(status, "", location, nil, time.Time{})
 		if err == nil {
 			t.Fatalf("%d: nil error, the batch would count as delivered", status)
 		}
@@ -38,7 +38,7 @@ func TestClassifyHTTPRefusals(t *testing.T) {
 	f(http.StatusForbidden, "", RefusalAuth)
 
 	// The Location's host is named, never its path or query.
-	err := classifyHTTP(http.StatusFound, "", "https://user:pw@other.example:8443/collect?token=abc", 0, time.Time{})
+	err := classifyHTTP(http.StatusFound, "", "https://user:pw@other.example:8443/collect?token=abc", nil, time.Time{})
 	if msg := err.Error(); !strings.Contains(msg, "other.example:8443") || strings.Contains(msg, "token") ||
 		strings.Contains(msg, "collect") || strings.Contains(msg, "pw") {
 		t.Fatalf("redirect error %q: want the host only", msg)
