@@ -15,15 +15,19 @@ func TestAdPlatformDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Parse("t.yaml", []byte(`
+consent: {purposes: [analytics, ads]}
 destinations:
   - name: meta
     type: meta_capi
+    requires: [ads]
     meta_capi: {pixel_id: "1234567890", access_token_file: `+tok+`, test_event_code: TEST123}
   - name: ga
     type: ga4
+    requires: [analytics, ads]
     ga4: {measurement_id: G-ABC123, api_secret_file: `+tok+`, test_mode: true}
   - name: tt
     type: tiktok
+    requires: [ads]
     tiktok: {event_source_id: C4ABC123DEF, access_token_file: `+tok+`}
 `))
 	if err != nil {
@@ -77,6 +81,11 @@ destinations:
 		"destinations[2].tiktok.retry.max_backoff: 10ms is shorter than initial_backoff",
 		"destinations[3].meta_capi: is set but type is ga4",
 		"destinations[3].ga4.measurement_id: is missing",
+		// An ad platform destination without ads in requires would get
+		// every visitor's events (fail closed).
+		"destinations[0].requires: must list ads for a meta_capi destination",
+		"destinations[1].requires: must list ads for a ga4 destination",
+		"destinations[2].requires: must list ads for a tiktok destination",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("no error %q in:\n%s", want, errs)

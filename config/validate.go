@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -472,6 +473,12 @@ func (v *validator) destinations(c *Config) {
 			if st.p.Contact == ContactHash && !d.Type.AdPlatform() {
 				v.errf(base+".policies."+st.key+".contact", "hash needs an ad platform destination (type meta_capi, ga4 or tiktok), whose normalisation it follows; this one is %s", d.Type)
 			}
+		}
+		if d.Type.AdPlatform() && !slices.Contains(d.Requires, PurposeAds) {
+			// Fail closed: without it every visitor's events would go to
+			// an ad network, consent or not (TikTok takes an event with
+			// no user data at all).
+			v.errf(base+".requires", "must list ads for a %s destination, which sends events to an ad platform: requires: [ads] (or [analytics, ads])", d.Type)
 		}
 		for k, p := range d.Requires {
 			if !used.Has(p) {
