@@ -143,7 +143,7 @@ type Stats struct {
 	Tracked          int    // devices tracked now
 	CellsEmitted     uint64 // aggregate cells emitted
 	CellsMerged      uint64 // zone cells below k merged into the store's other-zones cell
-	CellsSuppressed  uint64 // cells (or values) below k dropped
+	CellsSuppressed  uint64 // cells (or values) below k dropped, and values dropped so that none below k can be derived
 	BytesPerDevice   int    // table bytes per device at the cap
 	IntervalsEmitted uint64
 }

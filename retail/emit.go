@@ -22,7 +22,10 @@ type Bucket struct {
 
 // Aggregate is one emitted cell: a store's zone (or its merged other zones)
 // in one interval. A count below k is left out and its name listed in
-// Suppressed.
+// Suppressed; so is any count that would let a reader work out one left
+// out (see withhold): when a part of visits (new, returning) or of
+// sightings (randomized, weak, anonymous) is left out, the parts left out
+// hold k or more together, or the total is left out too.
 type Aggregate struct {
 	V    int    `json:"v"`
 	Kind string `json:"kind"` // "ble_aggregate"
@@ -96,7 +99,9 @@ func (k *counts) empty() bool { return *k == counts{} }
 
 // emitInterval hands each cell of interval iv to emit. A zone whose
 // visitors are below k is merged with the store's other such zones into
-// one OtherZones cell; that cell too is dropped when still below k.
+// one OtherZones cell; that cell too is dropped when still below k. No
+// store total is sent, and a zone is in its own cell or in OtherZones,
+// never both: no zone's counts are the difference of two cells.
 func (a *Aggregator) emitInterval(iv int64, cs []counts) {
 	type store struct{ site, store string }
 	byStore := map[store][]int{}
@@ -145,29 +150,23 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts) {
 }
 
 func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *counts, merged int) {
-	k := uint32(a.o.K)
 	ag := Aggregate{
 		V: 1, Kind: "ble_aggregate", Site: site, Store: store, Zone: zone,
 		Start: start.Format("2006-01-02T15:04:05Z"), End: start.Add(a.o.Interval).Format("2006-01-02T15:04:05Z"),
 		K: a.o.K, Visitors: c.visitors, Merged: merged,
 	}
 	ag.ID = aggregateID(site, store, zone, ag.Start)
-	keep := func(name string, v uint32, dst *uint32) {
-		switch {
-		case v >= k:
-			*dst = v
-		case v > 0:
-			ag.Suppressed = append(ag.Suppressed, name)
+	v := [nCounts]uint32{c.visits, c.fresh, c.returning, c.sightings, c.randomized, c.weak, c.anonymous}
+	hide := withhold(&v, uint32(a.o.K), c.visitors)
+	dst := [nCounts]*uint32{&ag.Visits, &ag.New, &ag.Returning, &ag.Sightings, &ag.Randomized, &ag.Weak, &ag.Anonymous}
+	for i := range v {
+		if hide[i] {
+			ag.Suppressed = append(ag.Suppressed, countNames[i])
 			a.stats.cellsSuppressed.Add(1)
+		} else {
+			*dst[i] = v[i]
 		}
 	}
-	keep("visits", c.visits, &ag.Visits)
-	keep("new", c.fresh, &ag.New)
-	keep("returning", c.returning, &ag.Returning)
-	keep("sightings", c.sightings, &ag.Sightings)
-	keep("randomized_sightings", c.randomized, &ag.Randomized)
-	keep("weak_sightings", c.weak, &ag.Weak)
-	keep("anonymous_sightings", c.anonymous, &ag.Anonymous)
 	ag.Dwell = a.dwellBuckets(c, &ag)
 	if a.skip != nil && a.skip(site, store, zone, ag.Start) {
 		return
@@ -182,10 +181,90 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	}
 }
 
+// The counts of a cell that withhold decides on, in the order of
+// Aggregate's fields (and of its Suppressed list).
+const (
+	cVisits = iota
+	cNew
+	cReturning
+	cSightings
+	cRandomized
+	cWeak
+	cAnonymous
+	nCounts
+)
+
+var countNames = [nCounts]string{"visits", "new", "returning", "sightings", "randomized_sightings", "weak_sightings", "anonymous_sightings"}
+
+// partitions are the counts of a cell that are sums of others: every visit
+// is new or returning; every sighting is randomized, anonymous (no device
+// id), weak (below the enter RSSI) or strong. Strong sightings are not
+// sent, but a reader knows there are at least as many as visitors and as
+// visits (each visitor counted, each visit started, in the interval was a
+// strong sighting in it).
+var partitions = [...]struct {
+	total int
+	parts []int
+}{
+	{cVisits, []int{cNew, cReturning}},
+	{cSightings, []int{cRandomized, cWeak, cAnonymous}},
+}
+
+// withhold reports which of a cell's counts v are left out with minimum
+// count k. A count from 1 to k-1 is left out; and so that no such count can
+// be told from the others (visits - new = returning), whenever a part of
+// a partition is left out and its total is not, the parts left out must
+// together hold at least k: the smallest parts still shown are left out
+// too (the first in field order among equals) until they do, and the total
+// when no part is left to add. For the sightings, what a reader cannot
+// bound of the strong ones, those beyond max(visitors, visits), counts
+// towards the k. Zeros are shown: leaving one out adds nothing.
+func withhold(v *[nCounts]uint32, k, visitors uint32) (hide [nCounts]bool) {
+	for i, x := range v {
+		hide[i] = x > 0 && x < k
+	}
+	for _, p := range partitions {
+		if hide[p.total] || v[p.total] == 0 {
+			continue // a total left out (or none) gives nothing away
+		}
+		var sum uint64 // of the parts left out, and of what is not sent
+		if p.total == cSightings {
+			strong := uint64(v[cSightings]) - uint64(v[cRandomized]) - uint64(v[cWeak]) - uint64(v[cAnonymous])
+			if known := uint64(max(visitors, v[cVisits])); strong > known {
+				sum = strong - known
+			}
+		}
+		left := false
+		for _, i := range p.parts {
+			if hide[i] {
+				left = true
+				sum += uint64(v[i])
+			}
+		}
+		for left && sum < uint64(k) {
+			best := -1
+			for _, i := range p.parts {
+				if !hide[i] && v[i] > 0 && (best < 0 || v[i] < v[best]) {
+					best = i
+				}
+			}
+			if best < 0 {
+				hide[p.total] = true
+				break
+			}
+			hide[best] = true
+			sum += uint64(v[best])
+		}
+	}
+	return hide
+}
+
 // dwellBuckets merges adjacent histogram buckets until each holds at least
 // k visits (a coarser bucket, never a small one); a remainder below k joins
 // the last bucket kept, and a histogram with fewer than k visits in all is
-// suppressed.
+// suppressed. The histogram counts the visits that ended in the interval,
+// not the cell's visits, and no bucket is left out alone: there is no
+// part of it to work out.
 func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
 	bounds := a.o.DwellBounds
 	k := uint32(a.o.K)
