@@ -4,7 +4,8 @@
 // events to the gateway that served it (POST /b, JSON array, text/plain so no
 // CORS preflight), and decides nothing itself: the gateway applies the
 // policy. It stores nothing unless device_storage is granted, and reads ad
-// identifiers only when ads are granted.
+// identifiers only when the gateway would grant ads from every signal the
+// tag sees.
 //
 // This file is the source. bg.min.js is generated from it by
 // `go generate ./tag` (esbuild) and committed; a test fails when it is stale.
@@ -47,6 +48,8 @@
     var CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'dclid', 'fbclid', 'msclkid', 'ttclid', 'twclid', 'li_fat_id', 'epik', 'yclid'];
     // First-party ad cookies, read only with ads consent.
     var AD_COOKIES = ['_fbp', '_fbc', '_ttp', '_ga'];
+    // The purpose names the gateway knows in an explicit list.
+    var PURPOSES = ['analytics', 'ads', 'personalization', 'precise_geo', 'device_storage'];
     var STORE_KEY = 'bg_cid';
     var MAX_PROPS = 64;
     var MAX_BATCH = 50; // the gateway's default server.max_events_per_request
@@ -102,13 +105,33 @@
       return gcm[type] === 'granted';
     }
 
+    // dnt tells whether the browser says Do Not Track (it then sends DNT: 1).
+    function dnt() {
+      var v = nav.doNotTrack || w.doNotTrack || nav.msDoNotTrack;
+      return v === '1' || v === 'yes';
+    }
+
+    // adsVetoed tells whether a signal the tag sees keeps the gateway from
+    // granting ads whatever the others say: GPC or DNT (they remove ads), a
+    // GPP string (the gateway decodes its sections, the tag cannot: fail
+    // closed), gdpr applying without a TC string, or an explicit list with a
+    // name the gateway does not know (either is malformed there: a refusal).
+    function adsVetoed() {
+      if (nav.globalPrivacyControl || dnt() || gpp || (tcf && tcf.gdpr && !tcf.tc)) return true;
+      for (var i = 0; explicit && i < explicit.length; i++) {
+        if (PURPOSES.indexOf(explicit[i]) < 0) return true;
+      }
+      return false;
+    }
+
     // granted tells whether every consent source that speaks grants purpose
     // (the gateway's most_restrictive merge), failing closed with no source.
     // Only 'ads' and 'device_storage' are asked: they decide what the tag
-    // itself reads and stores.
+    // itself reads and stores. Ads are granted only when the gateway would
+    // grant them from every signal the tag sees.
     function granted(purpose) {
       var ads = purpose === 'ads';
-      if (ads && nav.globalPrivacyControl) return false;
+      if (ads && adsVetoed()) return false;
       var any = false;
       var ok = true;
       if (explicit) {
@@ -122,7 +145,9 @@
       }
       if (gcm) {
         any = true;
-        ok = ok && gcmGranted('ad_storage') && (ads ? gcm.ad_user_data !== 'denied' && gcm.ad_personalization !== 'denied' : gcmGranted('analytics_storage'));
+        // The gateway reads an unset type in gcd as denied: ads need all
+        // three ad types granted.
+        ok = ok && gcmGranted('ad_storage') && (ads ? gcmGranted('ad_user_data') && gcmGranted('ad_personalization') : gcmGranted('analytics_storage'));
       }
       if (gpp && !tcf && !explicit && !gcm) {
         any = true;

@@ -115,6 +115,7 @@ type tagScenario struct {
 	body    string // page script after the snippet
 	query   string // landing URL query
 	gpc     bool   // the browser sends Sec-GPC: 1 and navigator.globalPrivacyControl is true
+	dnt     bool   // the browser sends DNT: 1 and navigator.doNotTrack is "1"
 	demo    bool   // examples/demo.html with the README's snippet, on another site (localhost)
 	// drive acts on the loaded page; it may return values for check.
 	drive func(ctx context.Context, s *tagRun) error
@@ -186,9 +187,76 @@ func tagEval(ctx context.Context, js string) (string, error) {
 	return fmt.Sprint(v), nil
 }
 
+// tagAdIDsHead is the head of a page whose visitor has an ad cookie (the
+// landing URL gets tagAdQuery's click id): it logs every beacon's body in
+// window.sent, so a scenario can tell what the tag read and sent.
+const tagAdIDsHead = `<script>
+document.cookie = "_fbp=fb.1.1700000000000.31337; path=/";
+window.sent = [];
+var realBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, body) { sent.push(String(body)); return realBeacon(u, body); };
+</script>`
+
+// tagAdQuery is the landing URL query of tagAdIDsHead's pages.
+const tagAdQuery = "?gclid=Cj0leak42&utm_source=news"
+
+// tagNoAdIDs returns the check of a page on which the gateway does not grant
+// ads (every record is state, decided by signal): the tag must neither read
+// nor send the ad cookie or the landing click id, not even in the URL.
+func tagNoAdIDs(state, signal string) func(s *tagRun, recs []tagRecord) {
+	return func(s *tagRun, recs []tagRecord) {
+		for _, r := range recs {
+			if r.Consent.State != state || r.Consent.Signal != signal {
+				s.errorf("%s: consent %+v; want %s decided by %s", r.Event, r.Consent, state, signal)
+			}
+			for _, k := range []string{"_fbp", "gclid"} {
+				if v, ok := r.Props[k]; ok {
+					s.errorf("%s: record has %s=%v although the gateway did not grant ads", r.Event, k, v)
+				}
+			}
+		}
+		if s.vals["sent"] == "" {
+			s.errorf("no beacon body was logged")
+		}
+		for _, id := range []string{"_fbp", "31337", "gclid", "Cj0leak42"} {
+			if strings.Contains(s.vals["sent"], id) {
+				s.errorf("the tag sent %q although the gateway does not grant ads; beacons:\n%s", id, s.vals["sent"])
+			}
+		}
+	}
+}
+
+// tagStubGPPReady is a GPP 1.1 CMP whose signal is ready at once: a US
+// Privacy section (uspv1, id 6) saying the visitor opted out of sale.
+const tagStubGPPReady = `<script>
+(function () {
+  var ping = {gppVersion: "1.1", cmpStatus: "loaded", cmpDisplayStatus: "hidden", signalStatus: "ready",
+    supportedAPIs: ["6:uspv1"], cmpId: 18, sectionList: [6], applicableSections: [6], gppString: "DBABTA~1YYN", parsedSections: {}};
+  window.__gpp = function (cmd, cb) {
+    if (cmd === "ping") { cb(ping, true); return; }
+    if (cmd === "addEventListener") { cb({eventName: "listenerRegistered", listenerId: 1, data: true, pingData: ping}, true); }
+  };
+})();
+</script>`
+
+// tagStubTCFNoString is a TCF CMP that says GDPR applies but has no TC
+// string (tcloaded with tcString ""): the gateway reads that as malformed.
+const tagStubTCFNoString = `<script>
+window.__tcfapi = function (cmd, version, cb) {
+  if (cmd === "addEventListener") {
+    cb({cmpStatus: "loaded", eventStatus: "tcloaded", gdprApplies: true, tcString: "", listenerId: 1,
+      purpose: {consents: {1: true, 3: true, 4: true, 7: true}, legitimateInterests: {}}}, true);
+    return;
+  }
+  cb(null, false);
+};
+</script>`
+
 // tagScenarios are the issue's scenarios: no banner, banner refuses, banner
 // accepts later, GPC on, SPA navigation, a page unloaded right after an
-// event; the cross-origin demo page is TestE2ETagDemo's.
+// event; pages on which the gateway grants no ads although a source the tag
+// reads does (the tag must not read ad ids there); the cross-origin demo
+// page is TestE2ETagDemo's.
 func tagScenarios() []*tagScenario {
 	return []*tagScenario{
 		{
@@ -370,10 +438,10 @@ setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `
 			},
 		},
 		{
-			name: "consent-mode", timeout: 3000,
+			name: "consent-mode", timeout: 3000, query: tagAdQuery,
 			// gtag's consent commands in the dataLayer: the default is not an
 			// answer, the update is; a later update applies to later events.
-			head: `<script>
+			head: tagAdIDsHead + `<script>
 window.dataLayer = window.dataLayer || [];
 function gtag() { dataLayer.push(arguments); }
 gtag("consent", "default", {ad_storage: "denied", analytics_storage: "denied", ad_user_data: "denied", ad_personalization: "denied"});
@@ -395,7 +463,66 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 				if lead.Consent.State != "ads" || lead.Consent.Signal != "consent_mode" || lead.Client == "" {
 					s.errorf("lead: consent %+v client %q; want ads from consent_mode and a client id (both storages granted)", lead.Consent, lead.Client)
 				}
+				if _, ok := pv.Props["_fbp"]; ok || strings.Contains(pv.URL, "gclid") {
+					s.errorf("pageview: props %v url %q; want no ad ids under analytics", pv.Props, pv.URL)
+				}
+				if lead.Props["_fbp"] != "fb.1.1700000000000.31337" || lead.Props["gclid"] != "Cj0leak42" {
+					s.errorf("lead props %v; want _fbp and the landing gclid (all three ad types granted)", lead.Props)
+				}
 			},
+		},
+		// The gateway does not grant ads on the pages below; the tag must
+		// not read or send ad ids there.
+		{
+			name: "gcm-ad-user-data-unset", timeout: 3000, head: tagAdIDsHead, query: tagAdQuery,
+			// Consent Mode with ad_user_data never set: the gateway reads
+			// it as denied and grants no ads.
+			body:  `<script>bg("gcm", {ad_storage: "granted", analytics_storage: "granted"}); bg("track", "lead");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: tagNoAdIDs("analytics", "consent_mode"),
+		},
+		{
+			name: "gcm-ad-personalization-unset", timeout: 3000, head: tagAdIDsHead, query: tagAdQuery,
+			// The tag sends an unset type in gcd, which the gateway reads as
+			// denied: ad_personalization unset is no ads either.
+			body:  `<script>bg("gcm", {ad_storage: "granted", analytics_storage: "granted", ad_user_data: "granted"}); bg("track", "lead");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: tagNoAdIDs("analytics", "consent_mode"),
+		},
+		{
+			name: "dnt", timeout: 3000, dnt: true, head: tagAdIDsHead, query: tagAdQuery,
+			// DNT: 1 removes ads whatever the banner says.
+			body: `<script>bg("consent", ["analytics", "ads"]); bg("track", "lead");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if s.vals["dnt"] != "1" {
+					s.errorf("navigator.doNotTrack = %q in the page", s.vals["dnt"])
+				}
+				tagNoAdIDs("analytics", "dnt")(s, recs)
+			},
+		},
+		{
+			name: "gpp-opt-out", timeout: 3000, head: tagStubGPPReady + tagAdIDsHead, query: tagAdQuery,
+			// A GPP string with another source's grant: the gateway decodes
+			// the opt-out of sale and removes ads; the tag cannot decode GPP.
+			body:  `<script>bg("consent", ["analytics", "ads"]); bg("track", "lead");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: tagNoAdIDs("analytics", "gpp"),
+		},
+		{
+			name: "tcf-gdpr-no-string", timeout: 3000, head: tagStubTCFNoString + tagAdIDsHead, query: tagAdQuery,
+			// gdpr applies without a TC string: malformed, a refusal.
+			body:  `<script>bg("consent", ["analytics", "ads"]); bg("track", "lead");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: tagNoAdIDs("none", "tcf"),
+		},
+		{
+			name: "explicit-unknown-purpose", timeout: 3000, head: tagAdIDsHead, query: tagAdQuery,
+			// A purpose name the gateway does not know makes the list
+			// malformed, a refusal.
+			body:  `<script>bg("consent", ["analytics", "ads", "marketing"]); bg("track", "lead");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
+			check: tagNoAdIDs("none", "explicit"),
 		},
 		{
 			name: "gpp", timeout: 3000,
@@ -823,21 +950,25 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 		return
 	}
 	began := time.Now()
-	if sc.gpc {
-		// What a browser with Global Privacy Control on does: the header on
-		// every request, and the property in every page.
+	if sc.gpc || sc.dnt {
+		// What a browser with Global Privacy Control (or Do Not Track) on
+		// does: the header on every request, and the property in every page.
+		headers, prop, val := network.Headers{"Sec-GPC": "1"}, "globalPrivacyControl", "true"
+		if sc.dnt {
+			headers, prop, val = network.Headers{"DNT": "1"}, "doNotTrack", `"1"`
+		}
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			s.errorf("network.enable: %v", err)
 			return
 		}
-		if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Sec-GPC": "1"}}); err != nil {
+		if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: headers}); err != nil {
 			s.errorf("extra headers: %v", err)
 			return
 		}
 		if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
-			Source: `Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: function () { return true; }, configurable: true});`,
+			Source: `Object.defineProperty(Navigator.prototype, "` + prop + `", {get: function () { return ` + val + `; }, configurable: true});`,
 		}); err != nil {
-			s.errorf("GPC property: %v", err)
+			s.errorf("%s property: %v", prop, err)
 			return
 		}
 	}
@@ -869,6 +1000,10 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 		if sc.gpc {
 			s.vals["gpc"], _ = tagEval(ctx, `String(navigator.globalPrivacyControl)`)
 		}
+		if sc.dnt {
+			s.vals["dnt"], _ = tagEval(ctx, `String(navigator.doNotTrack)`)
+		}
+		s.vals["sent"], _ = tagEval(ctx, `(window.sent || []).join("\n")`)
 		s.vals["seen"], _ = tagEval(ctx, `(window.seen || []).join(" ")`)
 		s.vals["beacons"], _ = tagEval(ctx, `(window.beacons || []).join(" ")`)
 		s.vals["fetches"], _ = tagEval(ctx, `(window.fetches || []).join(" ")`)
