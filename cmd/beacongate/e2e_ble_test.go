@@ -147,11 +147,15 @@ destinations:
 	// A count below k is withheld from its cell and named in the cell's
 	// "suppressed" list: an interval that caught only one or two posts
 	// (the one cut by the kill, say) withholds its randomized sightings.
-	var sightings, randomized, randomizedWithheld int
+	// A cell that caught fewer than k posts also withholds its sightings:
+	// 7 = 6 visitors + 1 randomized would give the randomized count away
+	// (complementary suppression); each such cell hides fewer than
+	// k*perPost sightings.
+	var sightings, randomized, randomizedWithheld, sightingsWithheld int
 	var aggs []map[string]any
 	waitUntil := time.Now().Add(15 * time.Second)
 	for {
-		sightings, randomized, randomizedWithheld, aggs = 0, 0, 0, nil
+		sightings, randomized, randomizedWithheld, sightingsWithheld, aggs = 0, 0, 0, 0, nil
 		for _, l := range sink.records() {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(l), &m); err != nil {
@@ -165,8 +169,11 @@ destinations:
 			if withheld(m, "randomized_sightings") {
 				randomizedWithheld++
 			}
+			if withheld(m, "sightings") {
+				sightingsWithheld++
+			}
 		}
-		if sightings >= acked*perPost || time.Now().After(waitUntil) {
+		if sightings+sightingsWithheld*(k-1)*perPost >= acked*perPost || time.Now().After(waitUntil) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -174,14 +181,16 @@ destinations:
 	if code := p.stop(); code != 0 {
 		t.Errorf("exit code after SIGTERM: %d", code)
 	}
-	t.Logf("posts acknowledged %d (%d before the kill), %d sightings; aggregates %d counting %d sightings (%d randomized, withheld below k in %d cells)",
-		acked, ackedAtKill, acked*perPost, len(aggs), sightings, randomized, randomizedWithheld)
-	// Every post carries 7 >= k sightings, so no cell withholds its
-	// sightings; randomized ones may be withheld, each cell fewer than k.
+	t.Logf("posts acknowledged %d (%d before the kill), %d sightings; aggregates %d counting %d sightings (%d randomized, withheld below k in %d cells; sightings withheld in %d)",
+		acked, ackedAtKill, acked*perPost, len(aggs), sightings, randomized, randomizedWithheld, sightingsWithheld)
+	// Randomized sightings may be withheld, each cell fewer than k; the
+	// sightings only where a cell caught fewer than k posts.
 	missing := acked*randomizedPerPost - randomized
-	if sightings != acked*perPost || missing < 0 || missing > randomizedWithheld*(k-1) || (missing > 0) != (randomizedWithheld > 0) {
-		t.Errorf("aggregates count %d sightings (%d randomized, %d cells withholding randomized); acknowledged %d (%d)\n%s",
-			sightings, randomized, randomizedWithheld, acked*perPost, acked*randomizedPerPost, p.logText())
+	missingSightings := acked*perPost - sightings
+	if missingSightings < 0 || missingSightings > sightingsWithheld*(k-1)*perPost || (missingSightings > 0) != (sightingsWithheld > 0) ||
+		missing < 0 || missing > randomizedWithheld*(k-1) || (missing > 0) != (randomizedWithheld > 0) {
+		t.Errorf("aggregates count %d sightings (%d randomized, %d cells withholding randomized, %d withholding sightings); acknowledged %d (%d)\n%s",
+			sightings, randomized, randomizedWithheld, sightingsWithheld, acked*perPost, acked*randomizedPerPost, p.logText())
 	}
 	cells := map[string]bool{}
 	for _, m := range aggs {
