@@ -116,6 +116,20 @@ var clickSources = [...]struct {
 	{"_ga", "ga", "", "ga_client_id", plan.PlatformGoogle},
 }
 
+// isClickProp reports whether a property named key is a click id or an ad
+// platform cookie (clickSources, or fbclid).
+func isClickProp(key []byte) bool {
+	if string(key) == "fbclid" {
+		return true
+	}
+	for i := range clickSources {
+		if c := &clickSources[i]; string(key) == c.prop || c.alt != "" && string(key) == c.alt {
+			return true
+		}
+	}
+	return false
+}
+
 const (
 	clickFBCLID   = -1 // fbclid: the source of fbc when the page has no _fbc cookie
 	maxClickValue = 512

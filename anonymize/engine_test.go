@@ -423,6 +423,33 @@ func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 	}
 }
 
+// TestClickIDsNeverInProps: click ids and ad cookies are never written
+// under props, even when the properties allowlist names them (found by a
+// review: with a TCF mapping the tag did not know, _fbp and gclid reached
+// analytics records that way); they go under "click" only where the policy
+// keeps them.
+func TestClickIDsNeverInProps(t *testing.T) {
+	en := newTestEngine(t, strings.Replace(testConfig, "allow: [plan, note, cart_value]", "allow: [plan, _fbp, fbp, gclid, fbclid, _ga, ttclid]", 1))
+	for _, state := range []string{"", "analytics", "analytics,ads"} {
+		e := plantedEvent(state)
+		e.Props = e.Props[:0]
+		e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+		for _, k := range []string{"_fbp", "fbp", "gclid", "fbclid", "_ga", "ttclid"} {
+			e.AddProp([]byte(k), []byte("secret-"+strings.TrimPrefix(k, "_")), event.PropString)
+		}
+		m, out, _ := record(t, en, e)
+		props, _ := m["props"].(map[string]any)
+		for k := range props {
+			if k != "plan" {
+				t.Errorf("consent %q: props holds %s:\n%s", state, k, out)
+			}
+		}
+		if state != "analytics,ads" && strings.Contains(out, "secret-") {
+			t.Errorf("consent %q: a click id or ad cookie reached the record:\n%s", state, out)
+		}
+	}
+}
+
 // TestDuplicatePropsWrittenOnce: a property key sent twice is written once,
 // with its last value, so the record never has a member name twice (I-JSON).
 func TestDuplicatePropsWrittenOnce(t *testing.T) {

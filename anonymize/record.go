@@ -705,6 +705,12 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 		if _, isContact := contact.ParseField(pr.Key); isContact {
 			continue // contact data goes hashed to ad platforms, or nowhere
 		}
+		if isClickProp(pr.Key) {
+			// Click ids and ad cookies go under "click" where the policy
+			// keeps them (click_ids: keep), never in props: an allowlist
+			// must not carry them past the consent that keeps them out.
+			continue
+		}
 		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
 			// An allow-listed key that names a secret or a person
 			// ("password", "first_name"): the value goes whatever it is.

@@ -129,6 +129,9 @@ type tagScenario struct {
 type tagRecord struct {
 	e2eRecord
 	EID string `json:"eid"`
+	// Click holds click ids and ad cookies: the destination's ads policy
+	// keeps them (click_ids: keep); they are never in props.
+	Click map[string]string `json:"click"`
 }
 
 // tagRun is one scenario's run: its failures are collected, then reported
@@ -213,6 +216,9 @@ func tagNoAdIDs(state, signal string) func(s *tagRun, recs []tagRecord) {
 				if v, ok := r.Props[k]; ok {
 					s.errorf("%s: record has %s=%v although the gateway did not grant ads", r.Event, k, v)
 				}
+			}
+			if len(r.Click) > 0 {
+				s.errorf("%s: record has click %v although the gateway did not grant ads", r.Event, r.Click)
 			}
 		}
 		if s.vals["sent"] == "" {
@@ -350,8 +356,8 @@ setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `
 				if p.Props["value"] != 9.5 || p.Props["currency"] != "EUR" || p.Props["coupon"] != nil {
 					s.errorf("purchase props %v; want value and currency, coupon (an object) dropped", p.Props)
 				}
-				if p.Props["_fbp"] != "fb.1.1700000000000.424242" || p.Props["gclid"] != "Cj0test42" {
-					s.errorf("purchase props %v; want _fbp and the landing gclid with ads consent", p.Props)
+				if p.Click["fbp"] != "fb.1.1700000000000.424242" || p.Click["gclid"] != "Cj0test42" {
+					s.errorf("purchase click %v; want _fbp and the landing gclid with ads consent", p.Click)
 				}
 				if !strings.HasPrefix(s.vals["storage"], "1|") {
 					s.errorf("storage: %q; want the one first-party id in localStorage", s.vals["storage"])
@@ -466,8 +472,8 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 				if _, ok := pv.Props["_fbp"]; ok || strings.Contains(pv.URL, "gclid") {
 					s.errorf("pageview: props %v url %q; want no ad ids under analytics", pv.Props, pv.URL)
 				}
-				if lead.Props["_fbp"] != "fb.1.1700000000000.31337" || lead.Props["gclid"] != "Cj0leak42" {
-					s.errorf("lead props %v; want _fbp and the landing gclid (all three ad types granted)", lead.Props)
+				if lead.Click["fbp"] != "fb.1.1700000000000.31337" || lead.Click["gclid"] != "Cj0leak42" {
+					s.errorf("lead click %v; want _fbp and the landing gclid (all three ad types granted)", lead.Click)
 				}
 			},
 		},
@@ -841,6 +847,8 @@ destinations:
     type: file
     tcf: {without_vendor: true}
     batch: {max_age: 100ms}
+    policies:
+      ads: {click_ids: keep}
 `)
 	data := filepath.Join(dir, "data")
 	// Pinned: tagTCAll was last updated on 2026-01-13, and a TC string
