@@ -407,6 +407,9 @@ func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 		"c4111111111111111":           false,
 		"4111_1111_1111_1111":         false,
 		"iban_DE89370400440532013000": false,
+		"ibanDE89370400440532013000":  false,
+		"refGB29NWBK60161331926819":   false,
+		"x4111_1111_1111_1111_99":     false,
 		"ref-DE89370400440532013000":  false,
 		"1733412345678-a1b2":          true, // a ms timestamp
 		"INV-2024-0815-118842":        true,

@@ -194,5 +194,9 @@ func FuzzIDFindings(f *testing.F) {
 		if _, found := c.IDFindings(scratch, planted); !found.Has(KindCard) {
 			t.Fatalf("%q: the card after it not found (%s)", planted, found)
 		}
+		planted = append(append(append([]byte{}, id...), 'x'), "DE89370400440532013000"...)
+		if _, found := c.IDFindings(scratch, planted); !found.Has(KindIBAN) {
+			t.Fatalf("%q: the IBAN after it not found (%s)", planted, found)
+		}
 	})
 }
