@@ -10,8 +10,11 @@ import (
 
 // Event ids are 16 bytes: 8 random bytes chosen when the process starts and
 // a 64-bit counter, base64url-encoded to 22 characters. Two processes collide
-// only if they draw the same 64-bit prefix (about 1 in 2^32 after 2^32
-// restarts), and one process never repeats an id. Upstreams de-duplicate on it.
+// only if they draw the same 64-bit prefix (for n processes over the
+// gateway's life, about n²/2^65: 1 in 2^33 after 2^16 restarts), and one
+// process never repeats an id. Upstreams de-duplicate on it. The counter
+// counts every record the process makes, so a recipient can tell how many
+// went elsewhere between two of its own.
 //
 // An id says nothing about the visitor, but it is not unlinkable: the
 // records of one event for two destination policies get consecutive ids,
