@@ -2,41 +2,162 @@ package retail
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 )
 
-// exposed names the counts left out of r that a reader can work out from
-// what r shows: for each partition whose total r shows, the parts it left
-// out hold the total minus the parts shown (for the sightings, minus the
-// strong ones a reader knows of: max(visitors, visits)); below k that
-// pins them down more closely than "1 to k-1".
+// exposed names the counts left out of r that a reader can pin down more
+// closely than to k-1 values, as many as "1 to k-1" leaves of a count left
+// out alone. The reader sees the counts shown, zeros among them (a zero not
+// named in suppressed is 0), visitors and k, and knows the rule: it keeps
+// only the values of the counts left out for which withhold would leave
+// out exactly what r leaves out (see narrowed).
 func exposed(r Aggregate) []string {
-	left := func(name string) bool { return slices.Contains(r.Suppressed, name) }
-	var out []string
-	check := func(total string, shown uint32, known uint32, parts map[string]uint32) {
-		if left(total) {
-			return
-		}
-		sum := int64(shown) - int64(known)
-		var hidden []string
-		for name, v := range parts {
-			if left(name) {
-				hidden = append(hidden, name)
-			} else {
-				sum -= int64(v)
-			}
-		}
-		if len(hidden) > 0 && sum < int64(r.K) {
-			slices.Sort(hidden)
-			out = append(out, fmt.Sprintf("%v = %d", hidden, sum))
+	var shown [nCounts]uint32
+	var hide [nCounts]bool
+	for i, v := range [nCounts]uint32{r.Visits, r.New, r.Returning, r.Sightings, r.Randomized, r.Weak, r.Anonymous} {
+		shown[i] = v
+		hide[i] = slices.Contains(r.Suppressed, countNames[i])
+	}
+	return narrowed(shown, hide, uint32(r.K), r.Visitors)
+}
+
+// narrowed is the reader's side of withhold: given the counts shown (those
+// not in hide), visitors and k, it tries every value of the counts left out
+// that is consistent with what a reader knows of a cell and keeps those for
+// which withhold leaves out exactly hide. What a reader knows:
+//
+//   - visits = new + returning; new <= visitors (a new visit is a device's
+//     first of the day, and the device is counted);
+//   - sightings = randomized + weak + anonymous + strong, with strong >=
+//     max(visitors, visits) (each visitor counted and each visit started
+//     in the interval was a strong sighting in it);
+//   - a count shown as 0 (not in hide) is 0;
+//   - withhold itself (so a total left out although it is at least
+//     visitors >= k tells that the parts left out hold fewer than k).
+//
+// It returns, for each count left out with fewer than k-1 such values, its
+// name and the values. A total left out is tried up to 4k beyond what the
+// reader knows of it: a bound only makes the check stricter.
+func narrowed(shown [nCounts]uint32, hide [nCounts]bool, k, visitors uint32) []string {
+	need := int(max(k, 2)) - 1
+	var vals [nCounts]map[uint32]bool
+	for i := range vals {
+		if hide[i] {
+			vals[i] = map[uint32]bool{}
 		}
 	}
-	check("visits", r.Visits, 0, map[string]uint32{"new": r.New, "returning": r.Returning})
-	check("sightings", r.Sightings, max(r.Visitors, r.Visits), map[string]uint32{
-		"randomized_sightings": r.Randomized, "weak_sightings": r.Weak, "anonymous_sightings": r.Anonymous})
+	enough := func(ids ...int) bool {
+		for _, i := range ids {
+			if hide[i] && len(vals[i]) < need {
+				return false
+			}
+		}
+		return true
+	}
+	span := 4 * k
+	dom := func(i int, hi uint32) (uint32, uint32) {
+		if !hide[i] {
+			return shown[i], shown[i]
+		}
+		return 0, hi
+	}
+	same := func(x *[nCounts]uint32, from, to int) bool {
+		h := withhold(x, k, visitors)
+		for i := from; i < to; i++ {
+			if h[i] != hide[i] {
+				return false
+			}
+		}
+		return true
+	}
+	// Visits, new, returning. withhold decides them from these three
+	// alone; which sightings go with them cannot change what it leaves
+	// out of them (it is checked below with each visits value kept).
+	type visitCand struct{ visits, fresh, ret uint32 }
+	var cands []visitCand
+	vlo, vhi := dom(cVisits, span)
+	for visits := vlo; visits <= vhi; visits++ {
+		nlo, nhi := dom(cNew, visits)
+		for fresh := nlo; fresh <= nhi && fresh <= visits; fresh++ {
+			ret := visits - fresh
+			if !hide[cReturning] && ret != shown[cReturning] || fresh > visitors {
+				continue
+			}
+			x := shown
+			x[cVisits], x[cNew], x[cReturning] = visits, fresh, ret
+			x[cSightings] = max(visitors, visits) // strong only: none left out
+			x[cRandomized], x[cWeak], x[cAnonymous] = 0, 0, 0
+			if !same(&x, cVisits, cSightings) {
+				continue
+			}
+			cands = append(cands, visitCand{visits, fresh, ret})
+			for i, v := range [...]uint32{visits, fresh, ret} {
+				if hide[i] {
+					vals[i][v] = true
+				}
+			}
+		}
+	}
+	// Sightings and their kinds, with every visits value found above.
+	seenVisits := map[uint32]bool{}
+sightings:
+	for _, c := range cands {
+		if seenVisits[c.visits] {
+			continue
+		}
+		seenVisits[c.visits] = true
+		known := max(visitors, c.visits)
+		hi := span
+		if !hide[cSightings] {
+			hi = shown[cSightings]
+		}
+		rlo, rhi := dom(cRandomized, hi)
+		wlo, whi := dom(cWeak, hi)
+		alo, ahi := dom(cAnonymous, hi)
+		for rn := rlo; rn <= rhi; rn++ {
+			for wk := wlo; wk <= whi; wk++ {
+				for an := alo; an <= ahi; an++ {
+					kinds := uint64(rn) + uint64(wk) + uint64(an)
+					slo, shi := uint64(known), uint64(known)+uint64(span)
+					if !hide[cSightings] {
+						if uint64(shown[cSightings]) < kinds+uint64(known) {
+							continue
+						}
+						slo = uint64(shown[cSightings]) - kinds
+						shi = slo
+					}
+					for strong := slo; strong <= shi; strong++ {
+						x := shown
+						x[cVisits], x[cNew], x[cReturning] = c.visits, c.fresh, c.ret
+						x[cSightings] = uint32(kinds + strong)
+						x[cRandomized], x[cWeak], x[cAnonymous] = rn, wk, an
+						if !same(&x, cSightings, nCounts) {
+							continue
+						}
+						for i := cSightings; i < nCounts; i++ {
+							if hide[i] {
+								vals[i][x[i]] = true
+							}
+						}
+						if enough(cSightings, cRandomized, cWeak, cAnonymous) {
+							break sightings
+						}
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for i := range vals {
+		if hide[i] && len(vals[i]) < need {
+			got := slices.Sorted(maps.Keys(vals[i]))
+			out = append(out, fmt.Sprintf("%s in %v", countNames[i], got))
+		}
+	}
 	return out
 }
 
@@ -175,14 +296,17 @@ func TestWithholdComplements(t *testing.T) {
 		{[nCounts]uint32{6, 6, 0, 18, 1, 2, 9}, 5, 6, []string{"randomized_sightings", "weak_sightings", "anonymous_sightings"}},
 		{[nCounts]uint32{6, 6, 0, 25, 1, 7, 7}, 5, 10, []string{"randomized_sightings", "weak_sightings"}},
 		// Strong sightings beyond what a reader knows (20 - 6 = 14) hide
-		// the one randomized sighting.
-		{[nCounts]uint32{6, 6, 0, 21, 1, 0, 0}, 5, 6, []string{"randomized_sightings"}},
+		// the one randomized sighting; the kinds that are 0 go with it (a
+		// reader who saw them 0 would know it is at least 1).
+		{[nCounts]uint32{6, 6, 0, 21, 1, 0, 0}, 5, 6, []string{"randomized_sightings", "weak_sightings", "anonymous_sightings"}},
 		// Only 2 beyond: the total goes.
-		{[nCounts]uint32{6, 6, 0, 9, 1, 0, 0}, 5, 6, []string{"sightings", "randomized_sightings"}},
+		{[nCounts]uint32{6, 6, 0, 9, 1, 0, 0}, 5, 6, []string{"sightings", "randomized_sightings", "weak_sightings", "anonymous_sightings"}},
 		// Visits count towards what a reader knows of the strong ones.
-		{[nCounts]uint32{9, 9, 0, 10, 1, 0, 0}, 5, 5, []string{"sightings", "randomized_sightings"}},
+		{[nCounts]uint32{9, 9, 0, 10, 1, 0, 0}, 5, 5, []string{"sightings", "randomized_sightings", "weak_sightings", "anonymous_sightings"}},
 		// A total below k is left out; its parts give nothing away.
 		{[nCounts]uint32{4, 3, 1, 30, 0, 0, 0}, 5, 6, []string{"visits", "new", "returning"}},
+		// Nothing left out of a partition: its zeros are shown.
+		{[nCounts]uint32{6, 0, 6, 30, 0, 0, 0}, 5, 6, nil},
 	} {
 		v := tc.v
 		hide := withhold(&v, tc.k, tc.visitors)
@@ -198,10 +322,118 @@ func TestWithholdComplements(t *testing.T) {
 	}
 }
 
+// TestWithholdReviewerCases (found by a review): a reader who saw the
+// zeros, or who knew the rule, still pinned counts left out down.
+//   - k=3, visitors 3, visits 3 (all new), sightings 6: 1 randomized, 1
+//     weak, 1 anonymous. The three kinds were left out, the sightings
+//     shown: they hold at most 6 - 3 = 3, each at least 1 (a zero was
+//     shown), so each was 1.
+//   - k=5, visitors 5, visits 5, sightings 8 with 1 of each kind: the
+//     sightings were left out too, but sightings >= visitors >= k can only
+//     be left out when the kinds and the strong ones beyond visitors hold
+//     fewer than k: each kind was 1 or 2.
+//   - k=3, visits 2 = new 1 + returning 1, all left out: the parts at least
+//     1 each, both were 1.
+//
+// Now the zeros of a partition with a count left out are left out too, so
+// a part left out may be 0.
+func TestWithholdReviewerCases(t *testing.T) {
+	for _, tc := range []struct {
+		v           [nCounts]uint32
+		k, visitors uint32
+		want        []string
+	}{
+		// The same three left out: a reader now cannot tell a kind left
+		// out from 0 (0, 1 and 2 would leave them out as well).
+		{[nCounts]uint32{3, 3, 0, 6, 1, 1, 1}, 3, 3, []string{"randomized_sightings", "weak_sightings", "anonymous_sightings"}},
+		{[nCounts]uint32{5, 5, 0, 8, 1, 1, 1}, 5, 5, []string{"sightings", "randomized_sightings", "weak_sightings", "anonymous_sightings"}},
+		{[nCounts]uint32{2, 1, 1, 9, 0, 0, 0}, 3, 3, []string{"visits", "new", "returning"}},
+	} {
+		v := tc.v
+		hide := withhold(&v, tc.k, tc.visitors)
+		var got []string
+		var shown [nCounts]uint32
+		for i := range hide {
+			if hide[i] {
+				got = append(got, countNames[i])
+			} else {
+				shown[i] = v[i]
+			}
+		}
+		if e := narrowed(shown, hide, tc.k, tc.visitors); len(e) > 0 {
+			t.Errorf("withhold(%v, k=%d, visitors=%d) leaves out %v; a reader narrows %v", tc.v, tc.k, tc.visitors, got, e)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("withhold(%v, k=%d, visitors=%d) = %v; want %v", tc.v, tc.k, tc.visitors, got, tc.want)
+		}
+	}
+}
+
+// TestWithholdReaderCannotNarrow runs withhold on every cell of small
+// counts (k 2 to 6; each part up to k+1, and up to k+1 strong sightings
+// beyond max(visitors, visits)) and checks from the reader's side
+// (narrowed) that no count left out can be told to fewer than k-1 values.
+func TestWithholdReaderCannotNarrow(t *testing.T) {
+	type out struct {
+		shown [nCounts]uint32
+		hide  [nCounts]bool
+	}
+	for k := uint32(2); k <= 6; k++ {
+		for _, visitors := range []uint32{k, k + 2} {
+			done := map[out]bool{}
+			check := func(v [nCounts]uint32) {
+				x := v
+				hide := withhold(&x, k, visitors)
+				o := out{hide: hide}
+				for i := range v {
+					if !hide[i] {
+						o.shown[i] = v[i]
+						if v[i] > 0 && v[i] < k {
+							t.Fatalf("withhold(%v, k=%d, visitors=%d) shows %s below k", v, k, visitors, countNames[i])
+						}
+					}
+				}
+				if done[o] {
+					return
+				}
+				done[o] = true
+				if e := narrowed(o.shown, hide, k, visitors); len(e) > 0 {
+					t.Errorf("withhold(%v, k=%d, visitors=%d) = %v: a reader narrows %v", v, k, visitors, hide, e)
+				}
+			}
+			// Visits, new and returning, with no sighting left out.
+			for visits := range 2*k + 2 {
+				for fresh := range min(visits, visitors) + 1 {
+					check([nCounts]uint32{visits, fresh, visits - fresh, max(visitors, visits), 0, 0, 0})
+				}
+			}
+			// Sightings and their kinds, with visits shown (0 or more than
+			// visitors) or left out.
+			for _, visits := range []uint32{0, k - 1, visitors + 2} {
+				known := max(visitors, visits)
+				for rn := range k + 2 {
+					for wk := range k + 2 {
+						for an := range k + 2 {
+							for extra := range k + 2 {
+								check([nCounts]uint32{visits, min(visits, visitors), visits - min(visits, visitors), rn + wk + an + known + extra, rn, wk, an})
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestNoCountLeftOutIsDerivable drives a seeded random mix of devices,
 // returns and sighting kinds through stores of several zones (some merged
-// into "*") and checks that no cell shows a count below k or lets one left
-// out be worked out, and every dwell bucket holds k visits.
+// into "*") and checks that no cell shows a count below k or lets a reader
+// who sees its zeros and knows the rule (exposed) narrow one left out to
+// fewer than k-1 values, and every dwell bucket holds k visits. On the code
+// before zeros were left out with their partition it failed: a cell with
+// sightings left out although at least visitors >= k, and weak and
+// anonymous left out, randomized shown as 0, gave weak and anonymous 1 to
+// 3 and sightings 7 to 9 (k 5).
 func TestNoCountLeftOutIsDerivable(t *testing.T) {
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 7))

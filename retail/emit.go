@@ -22,10 +22,12 @@ type Bucket struct {
 
 // Aggregate is one emitted cell: a store's zone (or its merged other zones)
 // in one interval. A count below k is left out and its name listed in
-// Suppressed; so is any count that would let a reader work out one left
-// out (see withhold): when a part of visits (new, returning) or of
-// sightings (randomized, weak, anonymous) is left out, the parts left out
-// hold k or more together, or the total is left out too.
+// Suppressed; so is any count that would let a reader pin one left out
+// down (see withhold): when a count of visits (visits, new, returning) or
+// of sightings (sightings, randomized, weak, anonymous) is left out, so
+// are the parts of it that are 0, and the parts left out hold k or more
+// together, or the total is left out too. A count named in Suppressed may
+// therefore be 0, or k or more.
 type Aggregate struct {
 	V    int    `json:"v"`
 	Kind string `json:"kind"` // "ble_aggregate"
@@ -211,40 +213,71 @@ var partitions = [...]struct {
 }
 
 // withhold reports which of a cell's counts v are left out with minimum
-// count k. A count from 1 to k-1 is left out; and so that no such count can
-// be told from the others (visits - new = returning), whenever a part of
-// a partition is left out and its total is not, the parts left out must
-// together hold at least k: the smallest parts still shown are left out
-// too (the first in field order among equals) until they do, and the total
-// when no part is left to add. For the sightings, what a reader cannot
-// bound of the strong ones, those beyond max(visitors, visits), counts
-// towards the k. Zeros are shown: leaving one out adds nothing.
+// count k (visitors, always shown, is at least k). A count from 1 to k-1
+// is left out, and so is any count that would let a reader who knows this
+// rule pin one left out down: for every partition (visits = new +
+// returning; sightings = randomized + weak + anonymous + strong),
+//
+//   - when its total or any of its parts is left out, its parts that are 0
+//     are left out too: a reader who saw the zeros would know each part
+//     left out is at least 1 (visits 2 = new 1 + returning 1 with k = 3);
+//   - when a part is left out and the total is not, the smallest parts
+//     still shown are left out too (the first in field order among
+//     equals) until the parts left out hold at least k together, and the
+//     total when no part is left to add. For the sightings, what a reader
+//     cannot bound of the strong ones, those beyond max(visitors, visits
+//     if shown), counts towards the k.
+//
+// A reader who knows this rule then cannot narrow a count left out to
+// fewer than k-1 values, as many as "1 to k-1" leaves of a count left out
+// alone: a part left out alone is 1 to k-1; one left out with others and
+// the total shown may be 0 or anything up to k-1 at least (the others, and
+// what is not sent, hold the rest); a total left out for want of parts to
+// add (sightings, at least visitors >= k) tells that its parts and what is
+// not sent hold fewer than k, but with the zeros left out each part may
+// still be 0 to k-1, and the total any of the k-1 values above
+// max(visitors, visits). TestWithholdReaderCannotNarrow checks this from
+// the reader's side on every cell of small counts.
 func withhold(v *[nCounts]uint32, k, visitors uint32) (hide [nCounts]bool) {
 	for i, x := range v {
 		hide[i] = x > 0 && x < k
 	}
 	for _, p := range partitions {
-		if hide[p.total] || v[p.total] == 0 {
-			continue // a total left out (or none) gives nothing away
+		left := hide[p.total]
+		for _, i := range p.parts {
+			left = left || hide[i]
+		}
+		if !left {
+			continue
+		}
+		for _, i := range p.parts {
+			if v[i] == 0 {
+				hide[i] = true
+			}
+		}
+		if hide[p.total] {
+			continue // its parts, at most the total, cannot be told
 		}
 		var sum uint64 // of the parts left out, and of what is not sent
 		if p.total == cSightings {
 			strong := uint64(v[cSightings]) - uint64(v[cRandomized]) - uint64(v[cWeak]) - uint64(v[cAnonymous])
-			if known := uint64(max(visitors, v[cVisits])); strong > known {
+			known := uint64(visitors)
+			if !hide[cVisits] { // decided above: visits is no part of the sightings
+				known = max(known, uint64(v[cVisits]))
+			}
+			if strong > known {
 				sum = strong - known
 			}
 		}
-		left := false
 		for _, i := range p.parts {
 			if hide[i] {
-				left = true
 				sum += uint64(v[i])
 			}
 		}
-		for left && sum < uint64(k) {
+		for sum < uint64(k) {
 			best := -1
 			for _, i := range p.parts {
-				if !hide[i] && v[i] > 0 && (best < 0 || v[i] < v[best]) {
+				if !hide[i] && (best < 0 || v[i] < v[best]) {
 					best = i
 				}
 			}
