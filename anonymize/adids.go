@@ -1,9 +1,11 @@
 package anonymize
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/plan"
@@ -48,6 +50,18 @@ func contactFields(props []event.Prop) (idx [contact.NumFields]int16) {
 	return idx
 }
 
+// scannedContact reports whether the text scanner finds personal data in
+// v, a contact value the platform takes in clear.
+func (en *Engine) scannedContact(sc *scratch, v []byte) bool {
+	var f scrub.Found
+	sc.buf, f = en.cleaner.AppendText(sc.buf[:0], v)
+	return f != 0
+}
+
+// errContactScanned marks a contact value sent in clear that held personal
+// data of another kind.
+var errContactScanned = errors.New("contact value holds personal data")
+
 // appendContact appends "contact":{...}: the event's contact data (props
 // em, ph, fn, ln, ct, zp, country, external_id) normalised by the
 // destination platform's rules and hashed (SHA-256, lowercase hex), or
@@ -82,6 +96,11 @@ func (en *Engine) appendContact(dst []byte, props []event.Prop, p *policy, sc *s
 			if dst, err = contact.AppendHashed(dst, platform, field, v); err == nil {
 				dst = append(dst, '"')
 			}
+		} else if en.scannedContact(sc, v) {
+			// In clear (Google's city, postal code, country): a value in
+			// which the scanner finds personal data (an e-mail typed into
+			// the city field) is left out, not normalised into the record.
+			err = errContactScanned
 		} else if sc.buf, err = contact.AppendNormalized(sc.buf[:0], platform, field, v); err == nil {
 			dst = appendString(dst, sc.buf)
 		}

@@ -118,6 +118,39 @@ func TestContactHashedPerPlatform(t *testing.T) {
 	}
 }
 
+// TestContactInClearScanned: a contact value a platform takes in clear
+// (GA4's city, postal code, country) in which the scanner finds personal
+// data is left out and counted, not normalised into the record (found by
+// a review: an e-mail typed into the city field reached GA4 as
+// "janedoeexamplecom").
+func TestContactInClearScanned(t *testing.T) {
+	en := newTestEngine(t, adConfig)
+	for _, city := range []string{"jane.doe@example.org", "call +49 30 1234567"} {
+		e := adEvent("analytics,ads")
+		for i := range e.Props {
+			if string(e.Props[i].Key) == "ct" {
+				e.Props[i].Value = append(e.Props[i].Value[:0], city...)
+			}
+		}
+		var out collected
+		_, res, err := en.AppendRecords(nil, e, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := recordsByDest(t, en, e, "warehouse", "meta", "ga", "tiktok")
+		c, _ := recs["ga"]["contact"].(map[string]any)
+		if _, ok := c["ct"]; ok {
+			t.Errorf("city %q: ga contact %v; want ct left out", city, c)
+		}
+		if c["em"] == nil {
+			t.Errorf("city %q: ga contact %v; want the other fields kept", city, c)
+		}
+		if res.DroppedContact == 0 {
+			t.Errorf("city %q: dropped contact not counted", city)
+		}
+	}
+}
+
 // TestClickIDsOnlyWhereKept: click ids and ad cookies go to the
 // destinations whose policy keeps them, under ads only; fbc is made from
 // fbclid with the receive time, as Meta documents.

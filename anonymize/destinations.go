@@ -175,6 +175,7 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 		res.Bot, res.HTTPClient = r.Bot, r.HTTPClient
 		res.Scrubbed |= r.Scrubbed
 		res.DroppedProps = max(res.DroppedProps, r.DroppedProps)
+		res.DroppedContact += r.DroppedContact
 		if r.Drop {
 			dropped++
 			continue
