@@ -538,3 +538,19 @@ func TestFileDirOutsideSpoolAndDataDir(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyChecksFileDirs: -data moves data_dir after the file's checks
+// ran, so Apply checks the file destinations' dirs again.
+func TestApplyChecksFileDirs(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("destinations:\n  - name: local\n    type: file\n    file: {dir: /srv/out}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apply(Overrides{DataDir: "/srv/data"}); err != nil {
+		t.Fatalf("-data /srv/data: %v", err)
+	}
+	err = c.Apply(Overrides{DataDir: "/srv/out/bg"})
+	if err == nil || !strings.Contains(err.Error(), `with -data /srv/out/bg: destinations[0].file.dir: "/srv/out" holds server.data_dir "/srv/out/bg"`) {
+		t.Fatalf("-data inside the file dir: %v", err)
+	}
+}

@@ -525,25 +525,40 @@ func (v *validator) destinations(c *Config) {
 func (v *validator) fileDest(base string, f *FileDestination, c *Config, i int, dirs map[string]int) {
 	v.size(base+".max_file_bytes", f.MaxFileBytes, 1<<20, 64<<30)
 	v.duration(base+".max_file_age", f.MaxFileAge, time.Second, 168*time.Hour)
-	switch j, dup := dirs[f.Dir]; {
-	case dup && !f.dirDerived: // derived dirs only collide when names do, which is reported
+	if j, dup := dirs[f.Dir]; dup && !f.dirDerived { // derived dirs only collide when names do, which is reported
 		v.errf(base+".dir", "%q is also the dir of destinations[%d]; give each file destination its own", f.Dir, j)
-	case f.Dir == c.Spool.Dir:
-		v.errf(base+".dir", "%q is also spool.dir; give the output its own directory", f.Dir)
-	case dirHolds(f.Dir, c.Server.DataDir):
-		v.errf(base+".dir", "%q holds server.data_dir %q (the spool, keys and audit log); give the output a directory of its own, e.g. a folder under data_dir", f.Dir, c.Server.DataDir)
-	case dirHolds(filepath.Join(c.Server.DataDir, "deadletter"), f.Dir) || dirHolds(f.Dir, filepath.Join(c.Server.DataDir, "deadletter")):
-		v.errf(base+".dir", "%q and the dead letters' folder %q are one inside the other; give the output a directory of its own", f.Dir, filepath.Join(c.Server.DataDir, "deadletter"))
-	case dirHolds(f.Dir, c.Spool.Dir) || dirHolds(c.Spool.Dir, f.Dir):
-		v.errf(base+".dir", "%q and spool.dir %q are one inside the other; give the output a directory of its own, outside the spool", f.Dir, c.Spool.Dir)
-	}
-	for j, d := range c.Destinations[:i] {
-		if d.Type == DestinationFile && d.File.Dir != f.Dir && (dirHolds(d.File.Dir, f.Dir) || dirHolds(f.Dir, d.File.Dir)) {
-			// Each retention rule sweeps its folder and the ones below it.
-			v.errf(base+".dir", "%q and the dir of destinations[%d], %q, are one inside the other; give each file destination a directory of its own", f.Dir, j, d.File.Dir)
+	} else {
+		for _, msg := range fileDirProblems(c, i) {
+			v.errf(base+".dir", "%s", msg)
 		}
 	}
 	dirs[f.Dir] = i
+}
+
+// fileDirProblems returns what is wrong with where destinations[i], a file
+// destination, writes: its dir must not hold data_dir or the spool, nor
+// lie inside the spool, the dead letters' folder or the dir of an earlier
+// file destination (a retention rule sweeps its folder and those below).
+func fileDirProblems(c *Config, i int) []string {
+	f := &c.Destinations[i].File
+	deadletter := filepath.Join(c.Server.DataDir, "deadletter")
+	var out []string
+	switch {
+	case f.Dir == c.Spool.Dir:
+		out = append(out, fmt.Sprintf("%q is also spool.dir; give the output its own directory", f.Dir))
+	case dirHolds(f.Dir, c.Server.DataDir):
+		out = append(out, fmt.Sprintf("%q holds server.data_dir %q (the spool, keys and audit log); give the output a directory of its own, e.g. a folder under data_dir", f.Dir, c.Server.DataDir))
+	case dirHolds(deadletter, f.Dir) || dirHolds(f.Dir, deadletter):
+		out = append(out, fmt.Sprintf("%q and the dead letters' folder %q are one inside the other; give the output a directory of its own", f.Dir, deadletter))
+	case dirHolds(f.Dir, c.Spool.Dir) || dirHolds(c.Spool.Dir, f.Dir):
+		out = append(out, fmt.Sprintf("%q and spool.dir %q are one inside the other; give the output a directory of its own, outside the spool", f.Dir, c.Spool.Dir))
+	}
+	for j, d := range c.Destinations[:i] {
+		if d.Type == DestinationFile && d.File.Dir != f.Dir && (dirHolds(d.File.Dir, f.Dir) || dirHolds(f.Dir, d.File.Dir)) {
+			out = append(out, fmt.Sprintf("%q and the dir of destinations[%d], %q, are one inside the other; give each file destination a directory of its own", f.Dir, j, d.File.Dir))
+		}
+	}
+	return out
 }
 
 // dirHolds reports whether the directory outer is inner or one of its

@@ -78,11 +78,16 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stderr, "beacongate deadletter", *configPath, err)
 		return 1
 	}
+	var applyErr error
 	switch {
 	case *data != "":
-		cfg.Apply(config.Overrides{DataDir: *data})
+		applyErr = cfg.Apply(config.Overrides{DataDir: *data})
 	case *configPath == "":
-		cfg.Apply(config.Overrides{DataDir: "./beacongate-data"})
+		applyErr = cfg.Apply(config.Overrides{DataDir: "./beacongate-data"})
+	}
+	if applyErr != nil {
+		fmt.Fprintln(stderr, "beacongate deadletter:", applyErr)
+		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o, err := wiring.PipelineOptions(cfg, nil, log, adplatform.NewOrigins(wiring.SiteOrigins(cfg)))

@@ -89,7 +89,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *dataFlag != "" {
-		cfg.Apply(config.Overrides{DataDir: *dataFlag})
+		if err := cfg.Apply(config.Overrides{DataDir: *dataFlag}); err != nil {
+			fmt.Fprintln(stderr, "beacongate explain:", err)
+			return 1
+		}
 	}
 	in := stdin
 	if *requestPath != "" {

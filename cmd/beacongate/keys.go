@@ -136,7 +136,9 @@ func officerConfig(path, data string) (*config.Config, error) {
 		return nil, err
 	}
 	if data != "" {
-		cfg.Apply(config.Overrides{DataDir: data})
+		if err := cfg.Apply(config.Overrides{DataDir: data}); err != nil {
+			return nil, err
+		}
 	}
 	return cfg, nil
 }

@@ -84,7 +84,9 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if set["data"] || f.config == "" {
 		a.overrides.DataDir = f.data
 	}
-	cfg.Apply(a.overrides)
+	if err := cfg.Apply(a.overrides); err != nil {
+		return nil, err
+	}
 	a.listenAddr, a.adminAddr = cfg.Server.Listen, cfg.Server.Admin
 	if set["listen"] || f.config == "" {
 		a.listenAddr = f.listen
@@ -294,7 +296,9 @@ func (a *app) tryReload(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cfg.Apply(a.overrides)
+	if err := cfg.Apply(a.overrides); err != nil {
+		return err
+	}
 	old := a.live.Load()
 	// Settings read only at start (listeners, server timeouts, pseudonym
 	// keys, spool, destinations' transport, ...) keep their running values:
