@@ -14,6 +14,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/plan"
 )
 
@@ -225,6 +226,14 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 		caches:       newCaches(),
 	}
 	for _, name := range p.Properties {
+		// Contact data goes hashed to ad platforms, or nowhere; click ids
+		// and ad cookies go under "click" where the policy keeps them
+		// (click_ids: keep): neither is ever a property, so an allowlist
+		// naming them does not carry them past the consent that keeps
+		// them out.
+		if _, isContact := contact.ParseField([]byte(name)); isContact || isClickProp([]byte(name)) {
+			continue
+		}
 		en.allowedProps[name] = struct{}{}
 	}
 	for _, id := range p.Beacons {

@@ -12,7 +12,6 @@ import (
 	"github.com/beacongate/beacongate/anonymize/ipmask"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
-	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/internal/jsonnum"
 	"github.com/beacongate/beacongate/internal/jsonstr"
@@ -700,15 +699,6 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	for i := range props {
 		pr := &props[i]
 		if _, ok := en.allowedProps[string(pr.Key)]; !ok || keyLater(props[i+1:], pr.Key) {
-			continue
-		}
-		if _, isContact := contact.ParseField(pr.Key); isContact {
-			continue // contact data goes hashed to ad platforms, or nowhere
-		}
-		if isClickProp(pr.Key) {
-			// Click ids and ad cookies go under "click" where the policy
-			// keeps them (click_ids: keep), never in props: an allowlist
-			// must not carry them past the consent that keeps them out.
 			continue
 		}
 		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {

@@ -340,30 +340,9 @@ func matchIBAN(b []byte, i int) int {
 		}
 		ends[m] = p
 		m++
-		if p-s == 4 && p+1 < len(b) && (b[p] == ' ' || b[p] == '+' || b[p] == '-') && class[b[p+1]]&cAlnum != 0 {
-			p++
-			continue
-		}
-		if w := uniSpace(b, p); p-s == 4 && w > 0 && p+w < len(b) && class[b[p+w]]&cAlnum != 0 {
+		if w := ibanGap(b, p); p-s == 4 && w > 0 && p+w < len(b) && class[b[p+w]]&cAlnum != 0 {
 			p += w
 			continue
-		}
-		if p-s == 4 && p < len(b) && (b[p] == ' ' || uniSpace(b, p) > 0) {
-			// Two spaces between groups, one of them a no-break space.
-			w1 := 1
-			if b[p] != ' ' {
-				w1 = uniSpace(b, p)
-			}
-			w2 := 0
-			if q := p + w1; q < len(b) && b[q] == ' ' {
-				w2 = 1
-			} else if q < len(b) {
-				w2 = uniSpace(b, q)
-			}
-			if w2 > 0 && p+w1+w2 < len(b) && class[b[p+w1+w2]]&cAlnum != 0 {
-				p += w1 + w2
-				continue
-			}
 		}
 		break
 	}
@@ -373,6 +352,29 @@ func matchIBAN(b []byte, i int) int {
 		}
 	}
 	return 0
+}
+
+// ibanGap returns the width of the separator at b[p] between two of an
+// IBAN's groups, or 0: '+' or '-', or one or two spaces, plain or as
+// typography writes them (spaceWidth).
+func ibanGap(b []byte, p int) int {
+	if p < len(b) && (b[p] == '+' || b[p] == '-') {
+		return 1
+	}
+	w := spaceWidth(b, p)
+	if w == 0 {
+		return 0
+	}
+	return w + spaceWidth(b, p+w)
+}
+
+// spaceWidth returns the width of the space at b[p]: 1 for ' ', a
+// uniSpace's length, or 0.
+func spaceWidth(b []byte, p int) int {
+	if p < len(b) && b[p] == ' ' {
+		return 1
+	}
+	return uniSpace(b, p)
 }
 
 // ibanValid checks length and the mod-97 check of s (alphanumerics and
@@ -606,14 +608,10 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 				q += w
 			}
 			m |= sb
-			if sb == sepSpace && q < limit {
+			if sb == sepSpace {
 				// A second space: "4111  1111", or a no-break space
 				// next to a plain one, as web pages write them.
-				if b[q] == ' ' {
-					q++
-				} else if w := uniSpace(b[:limit], q); w > 0 {
-					q += w
-				}
+				q += spaceWidth(b[:limit], q)
 			}
 		}
 		if q < limit && b[q] == '(' {

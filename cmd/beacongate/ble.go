@@ -167,7 +167,6 @@ func (b *bleAggregation) appendAggregate(rec []byte) error {
 			err = b.sp.AppendHeadroom(rec, spool.RouteTo(0))
 			if errors.Is(err, spool.ErrFull) {
 				if n := b.skipped.Add(1); n == 1 || marker { // at most once an interval
-
 					b.log.Warn("ble aggregation: the BLE spool's headroom is full; the aggregate was sent, its write-back skipped (a restart before the day's end sends it again under the same id)",
 						"skipped", n)
 				}
