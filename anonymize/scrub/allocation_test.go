@@ -32,6 +32,10 @@ func TestNoAllocs(t *testing.T) {
 	}
 	more := []byte("Jane's iPhone 00:1A:2B:3C:4D:5E 192.0.2.7 2001:db8::1 12345678Z AB 12 34 56 C amFuZS5kb2VAZXhhbXBsZS5vcmc= 4111.1111.1111.1111")
 	f("AppendText issue 18", func() { dst, _ = c.AppendText(dst[:0], more) })
+	wide := []byte("電話：０９０－１２３４－５６７８、ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ、カード ４１１１　１１１１　１１１１　１１１１")
+	f("AppendText full-width", func() { dst, _ = c.AppendText(dst[:0], wide) })
+	wideURL := []byte("https://a.example/search?q=%EF%BC%90%EF%BC%99%EF%BC%90%EF%BC%8D%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94&u=jane＠example.org")
+	f("AppendURL full-width", func() { dst, _ = c.AppendURL(dst[:0], wideURL, URLClean) })
 	out, found := c.AppendURL(nil, in, URLClean)
 	t.Logf("400-byte URL -> %d bytes, found %s: %s", len(out), found, out)
 }

@@ -66,6 +66,14 @@ func (c *Cleaner) scanFlags(b []byte, flags uint8) Found {
 		return KindToken.bit()
 	}
 	feat := features(b)
+	if feat&featWide != 0 {
+		if w := foldWidth(b); w != nil {
+			defer w.release()
+			b = w.text
+			feat = features(b)
+		}
+		feat &^= featWide
+	}
 	if feat == 0 {
 		return 0
 	}
@@ -88,6 +96,7 @@ const (
 	featDigit                   // a digit: numbers, ids, addresses, most tokens
 	featApos                    // an apostrophe: device names
 	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
+	featWide                    // a lead byte of a character foldWidth may fold (0xe2, 0xe3, 0xef)
 )
 
 // features is a fast pre-check: every detector needs an '@', a digit, an
@@ -126,6 +135,9 @@ var featOf, runOf = func() (f, r [256]uint8) {
 			f[c] = featAt
 		case c == '\'' || c == 0xe2:
 			f[c] = featApos
+		}
+		if c == 0xe2 || c == 0xe3 || c == 0xef {
+			f[c] |= featWide
 		}
 		if class[c]&cLetter != 0 || c == '+' || c == '/' {
 			r[c] = 1

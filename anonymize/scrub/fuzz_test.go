@@ -59,6 +59,9 @@ func fuzzSeeds(f *testing.F) {
 		"amFuZS5kb2VAZXhhbXBsZS5vcmc= eyJhbGciOiJIUzI1NiJ9 QmVyLkFqZXRaWFlCUGdVFR Chrome/120.0.0.0",
 		"https://a.example/?utm_campaign=5f2b8a1c9d3e4f6a&passwort=x&r=a%2525252540b.com",
 		"4111.1111.1111.1111 4111  1111  1111  1111 DE89-3704-0044-0532-0130-00",
+		// Full-width forms and dashes the scanner folds.
+		"電話：０９０－１２３４－５６７８ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ ４１１１　１１１１　１１１１　１１１１ 090ー1234‐5678",
+		"https://a.example/u/jane＠example.org/%EF%BC%90%EF%BC%99%EF%BC%90?q=＋８１ ９０ １２３４ ５６７８",
 	} {
 		f.Add([]byte(s), uint16(len(s)*7))
 	}

@@ -28,6 +28,13 @@ var planted = []struct {
 	{KindToken, "5f2b8a1c9d3e4f6a7b8c9d0e1f2a3b4c"},
 	{KindToken, "550e8400-e29b-41d4-a716-446655440000"},
 	{KindToken, "sk_live_51HqLyjWDarjtT1zdp7dcXYZabc123"},
+	// As Japanese, Chinese and Korean input methods type them.
+	{KindEmail, "ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｊｐ"},
+	{KindEmail, "yamada＠example.co.jp"},
+	{KindPhone, "０９０－１２３４－５６７８"},
+	{KindPhone, "０３ー１２３４ー５６７８"},
+	{KindPhone, "＋８１ ９０ １２３４ ５６７８"},
+	{KindCard, "４１１１　１１１１　１１１１　１１１１"},
 }
 
 // encodings are the ways a value reaches a URL.

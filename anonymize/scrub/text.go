@@ -103,6 +103,13 @@ func isOpener(ch byte) bool {
 // appendPlain appends b with each span replaced by its marker.
 func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, Found) {
 	feat := features(b)
+	if feat&featWide != 0 {
+		if w := foldWidth(b); w != nil {
+			defer w.release()
+			return c.appendFolded(dst, b, w, found, flags)
+		}
+		feat &^= featWide
+	}
 	if feat == 0 {
 		return append(dst, b...), found
 	}
@@ -116,6 +123,27 @@ func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, 
 		dst = append(dst, k.Marker()...)
 		found |= k.bit()
 		last, i = e, e
+	}
+	return append(dst, b[last:]...), found
+}
+
+// appendFolded is appendPlain for b whose folded copy is w: spans are
+// found in the copy and replaced in b.
+func (c *Cleaner) appendFolded(dst, b []byte, w *foldedText, found Found, flags uint8) ([]byte, Found) {
+	feat := features(w.text) &^ featWide
+	if feat == 0 {
+		return append(dst, b...), found
+	}
+	last := 0
+	for i := 0; i < len(w.text); {
+		s, e, k := c.nextSpan(w.text, i, flags, feat)
+		if s < 0 {
+			break
+		}
+		dst = append(dst, b[last:w.pos[s]]...)
+		dst = append(dst, k.Marker()...)
+		found |= k.bit()
+		last, i = int(w.pos[e]), e
 	}
 	return append(dst, b[last:]...), found
 }

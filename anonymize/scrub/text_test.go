@@ -120,6 +120,19 @@ func TestAppendText(t *testing.T) {
 	f("4111\u00a0\u00a01111\u00a0\u00a01111\u00a0\u00a01111 4111 \u00a01111 \u00a01111 \u00a01111", "[card] [card]", "card")
 	f("4111\u00a0 1111\u00a0 1111\u00a0 1111.", "[card].", "card")
 	f("DE89\u00a0 3704\u00a0 0044\u00a0 0532\u00a0 0130\u00a0 00", "[iban]", "iban")
+	// Full-width forms, as Japanese, Chinese and Korean input methods type
+	// digits and signs by default, the ideographic space, and the dashes
+	// typed between groups (katakana ー, en dash, minus sign) are read as
+	// their ASCII counterparts; the text around a span keeps its forms.
+	f("電話：０９０－１２３４－５６７８まで", "電話：[phone]まで", "phone")
+	f("０９０ー１２３４ー５６７８、090‐1234‐5678", "[phone]、[phone]", "phone")
+	f("+49 151–2345 6789 and +49 151−2345 6789", "[phone] and [phone]", "phone")
+	f("ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ jane＠example.jp 山田＠例え.jp ＠ｈａｎｄｌｅ ５０＠ ３ EUR", "[email] [email] [email] ＠ｈａｎｄｌｅ ５０＠ ３ EUR", "email")
+	f("カード ４１１１　１１１１　１１１１　１１１１ です", "カード [card] です", "card")
+	f("ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００", "[iban]", "iban")
+	f("＋８１ ９０ １２３４ ５６７８", "[phone]", "phone")
+	f("価格は１２３円、２０２４年１２月３１日、ｉＰｈｏｎｅ　１５", "価格は１２３円、２０２４年１２月３１日、ｉＰｈｏｎｅ　１５", "none")
+	f("x=%EF%BC%90%EF%BC%99%EF%BC%90-1234-5678", "[phone]", "phone")
 
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")

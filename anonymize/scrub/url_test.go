@@ -100,6 +100,12 @@ func TestAppendURLClean(t *testing.T) {
 	// Several kinds at once; empty parameters are dropped.
 	f("https://a.example/u/jane@example.org?gclid=1&&n=0151%201234567&keep=1&#",
 		"https://a.example/u/[email]?keep=1", "email|phone|click_id")
+	// Full-width digits and signs (as input methods type them), escaped or
+	// not, in a query value and in a path segment.
+	f("https://a.example/search?q=%EF%BC%90%EF%BC%99%EF%BC%90%EF%BC%8D%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%8D%EF%BC%95%EF%BC%96%EF%BC%97%EF%BC%98&page=2",
+		"https://a.example/search?page=2", "phone")
+	f("https://a.example/u/jane%EF%BC%A0example.org/orders", "https://a.example/u/[email]/orders", "email")
+	f("https://a.example/u/jane＠example.org/orders", "https://a.example/u/[email]/orders", "email")
 }
 
 func TestAppendURLNoFalsePositives(t *testing.T) {
