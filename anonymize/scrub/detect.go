@@ -96,7 +96,7 @@ const (
 	featDigit                   // a digit: numbers, ids, addresses, most tokens
 	featApos                    // an apostrophe: device names
 	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
-	featWide                    // a lead byte of a character foldWidth may fold (0xe2, 0xe3, 0xef)
+	featWide                    // a lead byte of a character foldWidth may fold (isFoldLead)
 )
 
 // features is a fast pre-check: every detector needs an '@', a digit, an
@@ -136,7 +136,7 @@ var featOf, runOf = func() (f, r [256]uint8) {
 		case c == '\'' || c == 0xe2:
 			f[c] = featApos
 		}
-		if c == 0xe2 || c == 0xe3 || c == 0xef {
+		if isFoldLead(byte(c)) {
 			f[c] |= featWide
 		}
 		if class[c]&cLetter != 0 || c == '+' || c == '/' {

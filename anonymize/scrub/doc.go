@@ -12,9 +12,10 @@
 // (up to eight nested rounds, so "a%2540b.com" inside a redirect parameter is
 // still "a@b.com"; a value still escaped after that is a token: fail
 // closed). Full-width forms (U+FF01..U+FF5E, as input methods for Japanese,
-// Chinese and Korean type digits, letters and signs), the ideographic
-// space and the dashes U+2010..U+2015, U+2212 and U+30FC are read as their
-// ASCII counterparts (see wide.go). In query and fragment parameters a '+' is read both
+// Chinese and Korean type digits, letters and signs), Arabic-Indic,
+// Persian and Devanagari digits, the ideographic space and the dashes
+// U+2010..U+2015, U+2212 and U+30FC are read as their ASCII counterparts
+// (see wide.go). In query and fragment parameters a '+' is read both
 // ways, literally ("tel=+4915112345678" from a script) and as a space (an
 // HTML form's "c=4111+1111+1111+1111"); in paths and text it is literal.
 //

@@ -62,6 +62,7 @@ func fuzzSeeds(f *testing.F) {
 		// Full-width forms and dashes the scanner folds.
 		"電話：０９０－１２３４－５６７８ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ ４１１１　１１１１　１１１１　１１１１ 090ー1234‐5678",
 		"https://a.example/u/jane＠example.org/%EF%BC%90%EF%BC%99%EF%BC%90?q=＋８１ ９０ １２３４ ５６７８",
+		"اتصل ٠٥٠ ١٢٣ ٤٥٦٧ ۰۹۱۲ ۳۴۵ ۶۷۸۹ फ़ोन +९१ ९८७६५ ४३२१०",
 	} {
 		f.Add([]byte(s), uint16(len(s)*7))
 	}

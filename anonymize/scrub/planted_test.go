@@ -35,6 +35,10 @@ var planted = []struct {
 	{KindPhone, "０３ー１２３４ー５６７８"},
 	{KindPhone, "＋８１ ９０ １２３４ ５６７８"},
 	{KindCard, "４１１１　１１１１　１１１１　１１１１"},
+	// Arabic-Indic, Persian and Devanagari digits.
+	{KindPhone, "٠٥٠ ١٢٣ ٤٥٦٧"},
+	{KindPhone, "۰۹۱۲ ۳۴۵ ۶۷۸۹"},
+	{KindPhone, "+९१ ९८७६५ ४३२१०"},
 }
 
 // encodings are the ways a value reaches a URL.

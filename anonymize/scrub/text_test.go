@@ -133,6 +133,12 @@ func TestAppendText(t *testing.T) {
 	f("＋８１ ９０ １２３４ ５６７８", "[phone]", "phone")
 	f("価格は１２３円、２０２４年１２月３１日、ｉＰｈｏｎｅ　１５", "価格は１２３円、２０２４年１２月３１日、ｉＰｈｏｎｅ　１５", "none")
 	f("x=%EF%BC%90%EF%BC%99%EF%BC%90-1234-5678", "[phone]", "phone")
+	// Arabic-Indic, Persian and Devanagari digits.
+	f("اتصل بي على ٠٥٠ ١٢٣ ٤٥٦٧ أو +٩٦٦ ٥٠ ١٢٣ ٤٥٦٧", "اتصل بي على [phone] أو [phone]", "phone")
+	f("شماره ۰۹۱۲ ۳۴۵ ۶۷۸۹", "شماره [phone]", "phone")
+	f("फ़ोन +९१ ९८७६५ ४३२१० करें", "फ़ोन [phone] करें", "phone")
+	f("٤١١١ ١١١١ ١١١١ ١١١١", "[card]", "card")
+	f("سنة ٢٠٢٤، السعر ١٢٣ ريال", "سنة ٢٠٢٤، السعر ١٢٣ ريال", "none")
 
 	// URLs in text are cleaned as URLs; other escaped words whole.
 	f("see https://a.example/?gclid=1&a=2 now", "see https://a.example/?a=2 now", "click_id")

@@ -4,9 +4,10 @@ import "sync"
 
 // Input methods for Japanese, Chinese and Korean type digits, letters and
 // signs in their full-width forms by default ("０９０－１２３４－５６７８",
-// "jane＠example.jp"), and people type or paste dashes other than '-'
-// between the groups of a number (katakana "ー", en dash, minus sign). The
-// detectors read ASCII, so a value holding such characters is scanned in a
+// "jane＠example.jp"), Arabic, Persian and Hindi text writes numbers in
+// their own digits ("٠٥٠ ١٢٣ ٤٥٦٧"), and people type or paste dashes
+// other than '-' between the groups of a number (katakana "ー", en dash,
+// minus sign). The detectors read ASCII, so a value holding such characters is scanned in a
 // folded copy, each of them replaced by its ASCII counterpart, and the
 // spans found there are mapped back to the value's own bytes: the text
 // around a span keeps its forms.
@@ -28,10 +29,12 @@ var foldPool = sync.Pool{New: func() any { return new(foldedText) }}
 // character to fold. Return it with release.
 func foldWidth(b []byte) *foldedText {
 	first := -1
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] >= 0xe2 && b[i] <= 0xef && foldedASCII(b[i], b[i+1], b[i+2]) != 0 {
-			first = i
-			break
+	for i := 0; i < len(b); i++ {
+		if isFoldLead(b[i]) {
+			if _, n := folded(b, i); n > 0 {
+				first = i
+				break
+			}
 		}
 	}
 	if first < 0 {
@@ -44,11 +47,11 @@ func foldWidth(b []byte) *foldedText {
 		w.pos = append(w.pos, int32(i))
 	}
 	for i := first; i < len(b); {
-		if i+2 < len(b) {
-			if a := foldedASCII(b[i], b[i+1], b[i+2]); a != 0 {
+		if isFoldLead(b[i]) {
+			if a, n := folded(b, i); n > 0 {
 				w.text = append(w.text, a)
 				w.pos = append(w.pos, int32(i))
-				i += 3
+				i += n
 				continue
 			}
 		}
@@ -63,34 +66,65 @@ func foldWidth(b []byte) *foldedText {
 // release returns w to the pool.
 func (w *foldedText) release() { foldPool.Put(w) }
 
-// foldedASCII returns the ASCII character the three-byte UTF-8 sequence
-// c0 c1 c2 folds to, or 0: the full-width forms U+FF01..U+FF5E ('!'..'~'),
-// the ideographic space U+3000 (' '), and as '-' the katakana prolonged
-// sound mark U+30FC, the hyphens and dashes U+2010..U+2015 and the minus
-// sign U+2212.
-func foldedASCII(c0, c1, c2 byte) byte {
+// isFoldLead reports whether c is the first byte of a character folded may
+// fold.
+func isFoldLead(c byte) bool {
+	return c == 0xd9 || c == 0xdb || c == 0xe0 || c == 0xe2 || c == 0xe3 || c == 0xef
+}
+
+// folded returns the ASCII character the UTF-8 sequence at b[i:] folds to
+// and the sequence's length, or 0, 0: the full-width forms U+FF01..U+FF5E
+// ('!'..'~'); the ideographic space U+3000 (' '); as '-' the katakana
+// prolonged sound mark U+30FC, the hyphens and dashes U+2010..U+2015 and
+// the minus sign U+2212; and the digits of Arabic (U+0660..U+0669),
+// Persian and Urdu (U+06F0..U+06F9) and Devanagari (U+0966..U+096F) text.
+func folded(b []byte, i int) (byte, int) {
+	if i+1 >= len(b) {
+		return 0, 0
+	}
+	c0, c1 := b[i], b[i+1]
 	switch c0 {
+	case 0xd9:
+		if c1 >= 0xa0 && c1 <= 0xa9 { // U+0660..U+0669
+			return '0' + c1 - 0xa0, 2
+		}
+		return 0, 0
+	case 0xdb:
+		if c1 >= 0xb0 && c1 <= 0xb9 { // U+06F0..U+06F9
+			return '0' + c1 - 0xb0, 2
+		}
+		return 0, 0
+	}
+	if i+2 >= len(b) {
+		return 0, 0
+	}
+	c2 := b[i+2]
+	switch c0 {
+	case 0xe0:
+		if c1 == 0xa5 && c2 >= 0xa6 && c2 <= 0xaf { // U+0966..U+096F
+			return '0' + c2 - 0xa6, 3
+		}
 	case 0xef:
 		switch {
 		case c1 == 0xbc && c2 >= 0x81 && c2 <= 0xbf: // U+FF01..U+FF3F
-			return c2 - 0x60
+			return c2 - 0x60, 3
 		case c1 == 0xbd && c2 >= 0x80 && c2 <= 0x9e: // U+FF40..U+FF5E
-			return c2 - 0x20
+			return c2 - 0x20, 3
 		}
 	case 0xe3:
 		switch {
 		case c1 == 0x80 && c2 == 0x80: // U+3000
-			return ' '
+			return ' ', 3
 		case c1 == 0x83 && c2 == 0xbc: // U+30FC
-			return '-'
+			return '-', 3
 		}
 	case 0xe2:
 		switch {
 		case c1 == 0x80 && c2 >= 0x90 && c2 <= 0x95: // U+2010..U+2015
-			return '-'
+			return '-', 3
 		case c1 == 0x88 && c2 == 0x92: // U+2212
-			return '-'
+			return '-', 3
 		}
 	}
-	return 0
+	return 0, 0
 }
