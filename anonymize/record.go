@@ -340,14 +340,19 @@ func fillSignals(s *consent.Signals, c *event.Consent, ignored consent.SignalSet
 	}
 	if k := c.Conflicts; k != 0 {
 		// A signal sent twice with different values is a refusal: the
-		// evaluator finds it malformed.
+		// evaluator finds it malformed. That holds when the last copy is
+		// empty too (consent=none&consent=): an empty copy must not erase
+		// the refusal before it. Only a signal the priority list ignores
+		// stays out.
 		for _, f := range [...]struct {
 			bit event.Conflicts
+			sig consent.Signal
 			dst *[]byte
-		}{{event.ConflictTCString, &s.TCString}, {event.ConflictGCS, &s.GCS}, {event.ConflictGCD, &s.GCD},
-			{event.ConflictUSPrivacy, &s.USPrivacy}, {event.ConflictGPP, &s.GPP}, {event.ConflictGPPSID, &s.GPPSID},
-			{event.ConflictExplicit, &s.Consent}} {
-			if k&f.bit != 0 && len(*f.dst) > 0 {
+		}{{event.ConflictTCString, consent.SignalTCF, &s.TCString}, {event.ConflictGCS, consent.SignalConsentMode, &s.GCS},
+			{event.ConflictGCD, consent.SignalConsentMode, &s.GCD}, {event.ConflictUSPrivacy, consent.SignalUSPrivacy, &s.USPrivacy},
+			{event.ConflictGPP, consent.SignalGPP, &s.GPP}, {event.ConflictGPPSID, consent.SignalGPP, &s.GPPSID},
+			{event.ConflictExplicit, consent.SignalExplicit, &s.Consent}} {
+			if k&f.bit != 0 && (len(*f.dst) > 0 || !ignored.Has(f.sig)) {
 				*f.dst = conflicting
 			}
 		}

@@ -93,7 +93,7 @@ func TestConsentFailsClosed(t *testing.T) {
 		{"string then list, different", `"consent":"none","consent":["analytics","ads"]`, "none", "[all]", 1},
 		{"list then list, different", `"consent":["none"],"consent":["analytics","ads"]`, "none", "[all]", 1},
 		{"list then string, different", `"consent":["analytics","ads"],"consent":"none"`, "none", "[all]", 1},
-		{"string then empty list", `"consent":"analytics,ads","consent":[]`, "none", "[all]", 0}, // no signal left: none
+		{"string then empty list", `"consent":"analytics,ads","consent":[]`, "none", "[all]", 1}, // copies differ: a refusal
 		{"string then list, equal", `"consent":"analytics,ads","consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
 		{"list twice, equal", `"consent":["analytics","ads"],"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
 		{"one list", `"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
@@ -147,5 +147,38 @@ func TestVendorRefusedMetric(t *testing.T) {
 	}
 	if n := p.counter(t, "beacongate_anonymize_vendor_refused_total", "reason", consent.VendorNoID.String()); n != 2 {
 		t.Fatalf("vendor_refused{no_vendor_id} = %v; want 2", n)
+	}
+}
+
+// TestEmptySecondCopyIsNoWithdrawal: a consent signal sent again empty
+// (consent=none&consent=, us_privacy=1YYN&us_privacy=) is a second copy that
+// differs from the first, a refusal; it must not erase the first copy and
+// let the other signals grant what it refused.
+func TestEmptySecondCopyIsNoWithdrawal(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
+	dr := newDriver(p.g, "81.2.69.142")
+	for _, c := range []struct {
+		name  string
+		raw   []byte
+		state string
+	}{
+		{"explicit none, then empty; gcs grants analytics", rawRequest("GET", "/p.gif?site=s&consent=none&consent=&gcs=G111", nil), "none"},
+		{"us_privacy opt-out, then empty", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&us_privacy=1YYN&us_privacy=", nil), "analytics"},
+		{"gcs denied, then empty", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&gcs=G100&gcs=", nil), "none"},
+		{"beacon: explicit none, then empty list", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"none","consent":[],"gcs":"G111"}`), "Content-Type", "text/plain"), "none"},
+		{"beacon: us_privacy opt-out, then empty", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"analytics,ads","us_privacy":"1YYN","us_privacy":""}`), "Content-Type", "text/plain"), "analytics"},
+	} {
+		p.sp.records, p.sp.routes = p.sp.records[:0], p.sp.routes[:0]
+		dr.do(c.raw)
+		if len(p.sp.records) != 1 {
+			t.Fatalf("%s: %d records; want the event kept", c.name, len(p.sp.records))
+		}
+		var rec struct{ Consent struct{ State string } }
+		if err := json.Unmarshal([]byte(p.sp.records[0]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Consent.State != c.state {
+			t.Errorf("%s: state %s; want %s", c.name, rec.Consent.State, c.state)
+		}
 	}
 }
