@@ -70,7 +70,8 @@ func (v *validator) testEventCode(path, code string) {
 // adCommon checks the keys every ad platform destination has.
 func (v *validator) adCommon(base, endpoint string, timeout Duration, r *Retry) {
 	if u, err := url.Parse(endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" {
-		v.errf(base+".endpoint", "%q is not an http or https base URL", endpoint)
+		// Never the URL itself: a token may have been put in its query.
+		v.errf(base+".endpoint", "is not an http or https base URL without a query (e.g. https://graph.facebook.com)")
 	} else if u.User != nil {
 		v.errf(base+".endpoint", "holds a user name or password; credentials go in the token file")
 	}

@@ -72,7 +72,7 @@ destinations:
 		"destinations[0].meta_capi.access_token_file: " + open + " is readable by every user",
 		"destinations[0].meta_capi.api_version: \"23\" is not a Graph API version",
 		"destinations[0].meta_capi.test_event_code: is not a test event code",
-		"destinations[0].meta_capi.endpoint: \"ftp://x\" is not an http or https base URL",
+		"destinations[0].meta_capi.endpoint: is not an http or https base URL",
 		"destinations[0].meta_capi.timeout: 1ms is out of range",
 		"destinations[1].ga4.measurement_id: is not a GA4 measurement id",
 		"destinations[1].ga4.api_secret_file: is missing",
@@ -93,5 +93,48 @@ destinations:
 	}
 	if strings.Contains(errs, "pw@") {
 		t.Errorf("an error shows the password:\n%s", errs)
+	}
+}
+
+// TestURLErrorsShowNoSecret: a destination URL that fails its check may
+// carry a credential (a token in the query, a password before the host);
+// the error names the key and what is wrong, never the URL, since config
+// check prints it and a refused reload writes it to the log and the audit
+// log.
+func TestURLErrorsShowNoSecret(t *testing.T) {
+	const secret = "s3cr3t-T0KEN"
+	errs := strings.Join(parseErrs(t, `
+consent: {purposes: [analytics, ads]}
+destinations:
+  - name: collector
+    type: http
+    http: {url: "collector.example/ingest?token=`+secret+`"}
+  - name: collector2
+    type: http
+    http: {url: "htps://user:`+secret+`@collector.example/ingest"}
+  - name: collector3
+    type: http
+    http: {url: "https://user:`+secret+`%zz@collector.example/"}
+  - name: meta
+    type: meta_capi
+    requires: [ads]
+    meta_capi: {pixel_id: "1234567890", endpoint: "https://graph.facebook.com/?access_token=`+secret+`"}
+  - name: bus
+    type: kafka
+    kafka: {brokers: ["sasl://user:`+secret+`@kafka-1.example.net:9092"], topic: events}
+`), "\n")
+	for _, want := range []string{
+		"destinations[0].http.url: is not an http or https URL",
+		"destinations[1].http.url: is not an http or https URL",
+		"destinations[2].http.url: is not an http or https URL",
+		"destinations[3].meta_capi.endpoint: is not an http or https base URL",
+		"destinations[4].kafka.brokers[0]: is not host:port",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no error %q in:\n%s", want, errs)
+		}
+	}
+	if strings.Contains(errs, secret) {
+		t.Errorf("an error shows the secret:\n%s", errs)
 	}
 }

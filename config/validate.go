@@ -80,18 +80,24 @@ var (
 )
 
 // hostPort checks a listen address "host:port"; the host may be empty.
+// With needHost (a broker) the error does not quote s, which may be a URL
+// with a password in it (sasl://user:pw@broker:9092).
 func (v *validator) hostPort(path, s string, needHost bool) bool {
+	q := fmt.Sprintf("%q ", s)
+	if needHost {
+		q = ""
+	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		v.errf(path, "%q is not host:port; write e.g. \":8080\" or \"127.0.0.1:9100\"", s)
+		v.errf(path, "%sis not host:port; write e.g. \":8080\" or \"127.0.0.1:9100\"", q)
 		return false
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (needHost && n == 0) {
-		v.errf(path, "%q has no valid port; the port is a number 1..65535", s)
+		v.errf(path, "%shas no valid port; the port is a number 1..65535", q)
 		return false
 	}
 	if needHost && host == "" {
-		v.errf(path, "%q has no host; write host:port, e.g. kafka-1.example.net:9092", s)
+		v.errf(path, "has no host; write host:port, e.g. kafka-1.example.net:9092")
 		return false
 	}
 	return true
@@ -583,7 +589,9 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 	if h.URL == "" {
 		v.errf(base+".url", "is missing; an http destination needs the URL batches are POSTed to")
 	} else if u, err := url.Parse(h.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		v.errf(base+".url", "%q is not an http or https URL", h.URL)
+		// Never the URL itself: it may carry a token or a password, and
+		// config check prints this, a refused reload logs and audits it.
+		v.errf(base+".url", "is not an http or https URL with a host (e.g. https://collector.example/ingest)")
 	} else if u.User != nil {
 		v.errf(base+".url", "holds a user name or password; put credentials in bearer_token_file, not in the config")
 	}
