@@ -69,6 +69,7 @@ type HTTPOptions struct {
 // batch's spool offsets, the same each time the same batch is sent.
 type HTTPSink struct {
 	url    string
+	host   string // what errors name instead of url
 	header http.Header
 	client *http.Client
 	clock  clock.Clock
@@ -118,7 +119,7 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		c = &cc
 	}
 	c.CheckRedirect = noRedirects
-	return &HTTPSink{url: o.URL, header: h, client: c, clock: clock.Or(o.Clock)}, nil
+	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock)}, nil
 }
 
 // Send posts b.Encoded (b.Data for sinks without encoding).
@@ -139,7 +140,14 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	req.Header.Set("Idempotency-Key", b.Destination+"-"+strconv.FormatUint(b.First, 10)+"-"+strconv.FormatUint(b.End, 10))
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return err // network error or timeout: retryable
+		// Network error or timeout: retryable. A url.Error quotes the
+		// whole URL, whose path or query may hold the collector's key
+		// (?token=...), and this error goes to the log: name the host.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("POST to %s: %w", s.host, err)
 	}
 	// A collector may echo the records it refuses ("invalid record:
 	// {...}"): the answer's start is kept apart from the error's text

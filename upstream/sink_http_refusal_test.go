@@ -1,6 +1,8 @@
 package upstream
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -192,5 +194,31 @@ func TestHTTPAuthDeadLetteredAfterWindow(t *testing.T) {
 	closeP(t, p)
 	if elapsed < window || st.Retries < 2 {
 		t.Fatalf("dead-lettered after %v and %d retries; want at least %v of retries", elapsed, st.Retries, window)
+	}
+}
+
+// TestHTTPNetworkErrorShowsNoURLQuery: a collector URL may carry its key
+// in the query (?token=...); a network error (the collector down) goes to
+// the log, and must name the host, never the path or query.
+func TestHTTPNetworkErrorShowsNoURLQuery(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	s, err := NewHTTPSink(HTTPOptions{URL: "http://" + addr + "/ingest/tenant-7?token=s3cr3t-T0KEN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(context.Background(), &Batch{Destination: "api", Data: []byte("{}\n")})
+	if err == nil {
+		t.Fatal("nil error from a closed port")
+	}
+	if IsPermanent(err) {
+		t.Fatalf("network error %q is permanent; want it retried", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, addr) || strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "tenant-7") {
+		t.Fatalf("network error %q: want the host only", msg)
 	}
 }
