@@ -17,7 +17,10 @@
 //     and is retried like a 5xx: a body that cannot be read, Meta's
 //     events_received other than the number of events sent, a TikTok
 //     answer without an integer code, or a partial failure that does not
-//     name each failed event once by its index in the request;
+//     name each failed event once by its index in the request. After
+//     MaxUnsettled such answers in a row to one request, its events are
+//     dead-lettered alone (reason "unsettled"), so that the destination's
+//     later events are not held up behind them for ever;
 //   - 429, 5xx, network errors and the platforms' rate-limit and transient
 //     error codes: retried by the shipper after Retry-After or its backoff.
 //     Requests already answered for the batch are not sent again: the sink

@@ -108,7 +108,16 @@ type Options struct {
 const (
 	reasonUnmappable   = "unmappable"    // the record makes no valid event: not sent
 	reasonInvalidEvent = "invalid_event" // the platform refused the event
+	reasonUnsettled    = "unsettled"     // MaxUnsettled 2xx answers did not account for the events
 )
+
+// MaxUnsettled is how many 2xx answers in a row that do not account for
+// each event of a request (see the package doc) the request is sent for:
+// its events then go to the dead letters (reason "unsettled"), so that one
+// request the platform never settles does not hold up every later event
+// of the destination. They may have arrived: a replay sends them again,
+// under the same event_id, which the platforms de-duplicate on.
+const MaxUnsettled = 10
 
 // outcome is how the platform answered one request.
 type outcome struct {
@@ -118,6 +127,9 @@ type outcome struct {
 	// why says, for an outcomeRetry on a 2xx, why the answer was not
 	// taken as an acknowledgement; it becomes part of the error.
 	why string
+	// unsettled: an outcomeRetry on a 2xx (the answer did not account for
+	// the events), counted towards MaxUnsettled.
+	unsettled bool
 }
 
 type outcomeKind uint8
@@ -158,6 +170,9 @@ type Sink struct {
 	done       []bool
 	rejected   []int
 	reasons    map[string]int
+	// unsettledRec is the first record of the request answered by the
+	// last unsettled answers of the batch, unsettledN how many in a row.
+	unsettledRec, unsettledN int
 
 	evbuf  []byte
 	evs    []mapped
@@ -280,6 +295,7 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 		s.done = append(s.done[:0], make([]bool, b.Len())...)
 		s.rejected = s.rejected[:0]
 		clear(s.reasons)
+		s.unsettledN = 0
 	}
 	queue := s.prepare(b)
 	for len(queue) > 0 {
@@ -313,6 +329,20 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 		case outcomePermanent:
 			return upstream.Permanent(err)
 		default:
+			if out.unsettled {
+				if first := s.evs[c[0]].rec; s.unsettledN == 0 || s.unsettledRec != first {
+					s.unsettledRec, s.unsettledN = first, 1
+				} else {
+					s.unsettledN++
+				}
+				if s.unsettledN >= MaxUnsettled {
+					s.unsettledN = 0
+					for _, e := range c {
+						s.reject(s.evs[e].rec, reasonUnsettled)
+					}
+					continue
+				}
+			}
 			if ra := retryAfter(err); ra > 0 {
 				return upstream.RetryAfter(err, ra)
 			}
@@ -509,6 +539,12 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 		out = ga4Answer(resp.StatusCode, body, len(c), s.o.TestMode)
 	}
 	se := &statusError{platform: s.o.Platform, status: resp.StatusCode, why: out.why}
+	if out.kind == outcomeRetry && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		out.unsettled = true
+		if se.why == "" {
+			se.why = "the answer does not account for the events"
+		}
+	}
 	if out.kind == outcomeRetry {
 		se.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
 	}
