@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +75,9 @@ type SASLOptions struct {
 // A batch is acknowledged when every record of it is. When some records fail, the whole batch is sent again
 // (the others become duplicates; records carry their event id). Errors that
 // no retry can fix (a record too large, an invalid record or topic) are
-// permanent; authorization errors are refusals, retried for
+// permanent: when only such errors failed some of the records, those alone
+// are dead-lettered and the others, produced, count as delivered; when
+// they failed every record, the batch is dead-lettered; authorization errors are refusals, retried for
 // RetryOptions.AuthDeadLetterAfter; everything else is retried. The Kafka
 // protocol has no redirects to follow: a broker that moved is found again
 // through the metadata of the seed brokers.
@@ -225,13 +228,48 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 		}
 		s.recs[i] = &s.store[i]
 	}
-	err := s.client.ProduceSync(ctx, s.recs...).FirstErr()
+	results := s.client.ProduceSync(ctx, s.recs...)
+	err := results.FirstErr()
+	var refused []int
+	if err != nil {
+		refused = s.refusedAlone(results)
+	}
 	clear(s.store) // drop references into b
 	clear(s.hdrs)
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
+	case refused != nil:
+		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), n, err), refused)
 	}
 	return classifyKafka(err)
+}
+
+// refusedAlone returns the indexes of the records that failed, in order,
+// when each of them failed for good (a record too large) and at least one
+// record was produced: those alone go to the dead letters, the batch
+// counts as delivered. Otherwise nil: the batch is retried, or
+// dead-lettered whole when every record failed for good.
+func (s *KafkaSink) refusedAlone(results kgo.ProduceResults) []int {
+	var idx []int
+	for _, r := range results {
+		if r.Err == nil {
+			continue
+		}
+		if !permanentKafka(r.Err) {
+			return nil
+		}
+		i := slices.Index(s.recs, r.Record)
+		if i < 0 {
+			return nil
+		}
+		idx = append(idx, i)
+	}
+	if len(idx) == 0 || len(idx) == len(s.recs) {
+		return nil
+	}
+	slices.Sort(idx)
+	return idx
 }
 
 // classifyKafka marks a produce error permanent, an authorization refusal,

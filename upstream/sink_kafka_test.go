@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -227,4 +228,59 @@ func TestClassifyKafka(t *testing.T) {
 	f(kerr.TopicAuthorizationFailed, false, RefusalAuth)
 	f(fmt.Errorf("produce: %w", kerr.SaslAuthenticationFailed), false, RefusalAuth)
 	f(kerr.NotLeaderForPartition, false, RefusalNone)
+}
+
+// TestKafkaTooLargeRecordDeadLetteredAlone: one record of a batch larger
+// than the producer's record batch limit (franz-go's 1,000,012 bytes by
+// default, below the spool's 1 MiB record limit) is failed by the client
+// with MESSAGE_TOO_LARGE while the batch's other records are produced.
+// Before the fix the whole batch went to the dead letters: the records
+// Kafka had taken were counted dead-lettered, and a replay produced them a
+// second time. Now only the record Kafka refused goes there.
+func TestKafkaTooLargeRecordDeadLetteredAlone(t *testing.T) {
+	c := newKafka(t)
+	addrs := c.ListenAddrs()
+	cons := consumeKafka(t, addrs)
+	data := t.TempDir()
+	d := kafkaDest(addrs)
+	d.Batch.MaxEvents = 20
+	d.Batch.MaxBytes = 4 << 20
+	d.Batch.MaxAge = time.Hour // the batch goes out full: all 20 in one
+	p := openP(t, Options{DataDir: data, Destinations: []DestinationOptions{d}})
+	var ids []string
+	for i := range 20 {
+		id := fmt.Sprintf("big%03d", i)
+		r := fmt.Sprintf(`{"v":1,"id":%q,"site":"s"}`, id)
+		if i == 7 {
+			r = fmt.Sprintf(`{"v":1,"id":%q,"site":"s","pad":%q}`, id, strings.Repeat("x", 1_010_000))
+		}
+		if err := p.Append([]byte(r), RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	waitFor(t, "the batch delivered or dead-lettered", 10*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
+	st := p.Stats()[0]
+	closeP(t, p)
+	dl := newIDSet()
+	files, _ := filepath.Glob(filepath.Join(data, "deadletter", "kafka", "*.ndjson*"))
+	for _, f := range files {
+		recs, err := readDeadLetter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			dl.add(idOf(r))
+		}
+	}
+	waitFor(t, "consumer", 10*time.Second, func() bool { return cons.ids.n.Load() >= 19 })
+	if dl.n.Load() != 1 || !dl.has("big007") || st.DeadRecords != 1 || st.Records != 19 {
+		t.Fatalf("dead letters hold %d records (big007: %v), stats %d dead-lettered, %d delivered; want only big007 dead-lettered, 19 delivered",
+			dl.n.Load(), dl.has("big007"), st.DeadRecords, st.Records)
+	}
+	for _, id := range ids {
+		if id != "big007" && !cons.ids.has(id) {
+			t.Fatalf("%s not in Kafka", id)
+		}
+	}
 }
