@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/bench/loadgen"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
@@ -79,7 +80,9 @@ func BenchmarkServeFull(b *testing.B) {
 // BenchmarkServeLoadgen serves requests bench/cmd/loadgen sends in the
 // compare run (testdata/loadgen: the repeated pixel of the "pixel (one
 // request)" workload, a beacon array of two events, a BLE batch of 12
-// sightings) through the embedded default config, with loopback trusted as
+// sightings; and, as pixel-varied, beacon-varied and ble-varied, the 4,096
+// distinct requests of compare's varied workloads, in turn after one pass
+// that fills the engine's caches) through the embedded default config, with loopback trusted as
 // a proxy as compare configures it, the real spool and the file
 // destination. Its instruction counts (valgrind --tool=cachegrind, two
 // iteration counts subtracted) are steady where the machine's timings are
@@ -93,6 +96,29 @@ func BenchmarkServeLoadgen(b *testing.B) {
 	// The BLE batch's sightings were seen from 00:56:29 on: the clock lets
 	// them in (server.max_sighting_age).
 	now := time.Date(2026, 12, 6, 0, 57, 0, 0, time.UTC)
+	for _, kind := range []string{"pixel", "beacon", "ble"} {
+		name := kind + "-varied"
+		b.Run(name, func(b *testing.B) {
+			raws := variedRequests(b, kind, now)
+			pl := newPipelineGateway(b, yaml, geoDB, now)
+			pl.withSpool(pl.openFilePipeline(b, nil))
+			d := newDriver(pl.g, "127.0.0.1")
+			serve := func(raw []byte) {
+				if resp := d.do(raw); resp.StatusCode() >= 300 {
+					b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+				}
+			}
+			for _, raw := range raws {
+				serve(raw) // the caches' steady state, as after compare's warm-up
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				serve(raws[i%len(raws)])
+				i++
+			}
+		})
+	}
 	for _, name := range []string{"pixel", "beacon", "ble"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", "loadgen", name+".http"))
 		if err != nil {
@@ -111,4 +137,32 @@ func BenchmarkServeLoadgen(b *testing.B) {
 			}
 		})
 	}
+}
+
+// variedRequests are the distinct requests of compare's varied workload
+// for kind (pixel, beacon or ble), as bench/loadgen generates them with
+// compare's default mix (seed 1), BLE sightings dated just before now.
+func variedRequests(b *testing.B, kind string, now time.Time) [][]byte {
+	m := loadgen.DefaultMix()
+	m.Now = now
+	if err := m.Set("only=" + kind); err != nil {
+		b.Fatal(err)
+	}
+	reqs, err := m.Generate(4096)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raws := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		var h []string
+		for _, kv := range r.Headers {
+			h = append(h, kv.Key, kv.Value)
+		}
+		var body []byte
+		if len(r.Body) > 0 {
+			body = r.Body
+		}
+		raws[i] = rawRequest(r.Method, r.URI, body, h...)
+	}
+	return raws
 }

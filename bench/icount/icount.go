@@ -1,7 +1,7 @@
 // Package icount counts the instructions the gateway executes per request:
 // the gateway's BenchmarkServeLoadgen (three requests captured from
-// compare's traffic, served through the default config, the real spool and
-// the file destination) run under valgrind's cachegrind with two iteration
+// compare's traffic, and compare's three varied workloads, served through
+// the default config, the real spool and the file destination) run under valgrind's cachegrind with two iteration
 // counts, the difference in instructions divided by the difference in
 // iterations, so that start-up and set-up cancel out. The test binary runs
 // with GOMAXPROCS=1 (the request, the spool and the shipper on one P, as
@@ -32,8 +32,10 @@ import (
 )
 
 // Workloads are the requests BenchmarkServeLoadgen serves, by sub-benchmark
-// name.
-var Workloads = []string{"pixel", "beacon", "ble"}
+// name: one captured request of each kind, repeated, and the 4,096 distinct
+// requests of compare's varied workloads of each kind, in turn (their
+// counts include the engine's cache misses, as on varied traffic).
+var Workloads = []string{"pixel", "beacon", "ble", "pixel-varied", "beacon-varied", "ble-varied"}
 
 // Options says what to count and how.
 type Options struct {

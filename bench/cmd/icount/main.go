@@ -1,12 +1,13 @@
 // Command icount counts the instructions the gateway executes per request
 // (package bench/icount): BenchmarkServeLoadgen's pixel, beacon and BLE
-// batch under valgrind's cachegrind, with two iteration counts. It needs
-// valgrind (Debian/Ubuntu package valgrind); it builds the gateway's test
-// binary first (up to a minute and a half cold), then takes about a minute
-// per run of the three workloads.
+// batch, and compare's varied pixels, beacons and BLE batches, under
+// valgrind's cachegrind, with two iteration counts. It needs valgrind
+// (Debian/Ubuntu package valgrind); it builds the gateway's test binary
+// first (up to a minute and a half cold), then takes about three minutes
+// per run of the six workloads.
 //
 //	go run ./bench/cmd/icount                     # one run of each workload
-//	go run ./bench/cmd/icount -runs 6 -workloads pixel
+//	go run ./bench/cmd/icount -runs 6 -workloads pixel,pixel-varied
 //
 // Run with -h for all flags.
 package main
@@ -84,9 +85,9 @@ func run(ctx context.Context, workloads string, low, high, runs int, pgo string,
 	for _, r := range results {
 		lo, hi := slices.Min(r.PerRequest), slices.Max(r.PerRequest)
 		if len(r.PerRequest) == 1 {
-			fmt.Printf("%-7s %9.0f\n", r.Workload, lo)
+			fmt.Printf("%-13s %9.0f\n", r.Workload, lo)
 		} else {
-			fmt.Printf("%-7s %9.0f - %.0f (%d runs)\n", r.Workload, lo, hi, len(r.PerRequest))
+			fmt.Printf("%-13s %9.0f - %.0f (%d runs)\n", r.Workload, lo, hi, len(r.PerRequest))
 		}
 	}
 	return nil
