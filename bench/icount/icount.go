@@ -5,9 +5,12 @@
 // counts, the difference in instructions divided by the difference in
 // iterations, so that start-up and set-up cancel out. The test binary runs
 // with GOMAXPROCS=1 (the request, the spool and the shipper on one P, as
-// in the benchmarks against the ceiling) and GODEBUG=asyncpreemptoff=1
+// in the benchmarks against the ceiling), GODEBUG=asyncpreemptoff=1
 // (no preemption signals, which valgrind delivers slowly and which would
-// add instructions of their own).
+// add instructions of their own) and GOGC=off: the requests allocate
+// nothing, so a collection among them is of the set-up's garbage (the
+// varied workloads generate megabytes of requests), and where one falls
+// differs between the two runs; the counts leave the collector out.
 //
 // On a shared machine whose timings move by 10-20 % between runs, the
 // count moves by about 1.5 % (where the background shipper's batches fall),
@@ -139,7 +142,7 @@ func count(ctx context.Context, valgrind, bin, dir, out, workload string, n int,
 	cmd := exec.CommandContext(ctx, valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file="+out,
 		bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", strconv.Itoa(n)+"x")
 	cmd.Dir = dir // the benchmark reads gateway/testdata
-	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1", "GOGC=off")
 	var stdout, all bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&stdout, &all, log)
 	cmd.Stderr = io.MultiWriter(&all, log)
