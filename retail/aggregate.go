@@ -165,10 +165,15 @@ type Aggregator struct {
 	cellKeys []cellKey
 	scratch  []byte
 
-	slot     [slots][]counts
-	slotIv   [slots]int64 // interval number held by each slot; -1 none
-	closedTo int64        // intervals below this are closed
-	sweptMS  int64        // time of the last sweep
+	slot   [slots][]counts
+	slotIv [slots]int64 // interval number held by each slot; -1 none
+	// counted holds, per slot, each (cell, device) counted as a visitor
+	// in the slot's interval: the OtherZones cell counts the distinct
+	// devices of the zones merged into it, not the sum of their visitors
+	// (one device in k small zones is one visitor).
+	counted  [slots][]visitorMark
+	closedTo int64 // intervals below this are closed
+	sweptMS  int64 // time of the last sweep
 	stats    counters
 	// bytesPerDevice is Stats.BytesPerDevice, fixed at New.
 	bytesPerDevice int
@@ -180,6 +185,13 @@ type Aggregator struct {
 }
 
 type cellKey struct{ site, store, zone string }
+
+// visitorMark is one device counted as a visitor of a cell in an interval:
+// dev is a hash of the device alone (not of the cell).
+type visitorMark struct {
+	dev  uint64
+	cell uint32
+}
 
 // New returns an Aggregator that hands each closed interval's aggregate
 // records (one JSON object per cell, owned by emit only during the call)
@@ -293,6 +305,10 @@ func (a *Aggregator) Add(s *Sighting) {
 	if d.countedIv != int32(iv) {
 		d.countedIv = int32(iv)
 		k.visitors++
+		h.Reset()
+		_, _ = h.Write(s.Device)
+		i := uint64(iv) % slots // slotFor claimed it for iv
+		a.counted[i] = append(a.counted[i], visitorMark{dev: h.Sum64(), cell: cell})
 	}
 }
 

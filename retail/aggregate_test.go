@@ -182,3 +182,37 @@ func TestOptionsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedZonesCountDistinctVisitors: the "*" cell of a store's zones
+// below k is held to k distinct devices, not to the sum of its zones'
+// visitors. On the code before, one shopper walking through five small
+// zones (one visitor each) made a "*" cell of 5 visitors with k 5: an
+// aggregate of one person, with its visits, new and dwell.
+func TestMergedZonesCountDistinctVisitors(t *testing.T) {
+	zones := []string{"shoes", "toys", "books", "garden", "tools"}
+	a, c, _ := newAgg(t, Options{})
+	for i, z := range zones { // one device, two minutes in each zone
+		from := time.Duration(i) * 2 * time.Minute
+		stay(a, "berlin", z, "lone-shopper", from, from+2*time.Minute)
+	}
+	a.Flush()
+	if len(c.recs) != 0 {
+		t.Fatalf("one device across %d zones below k was emitted: %+v", len(zones), c.recs)
+	}
+
+	// Four devices in those zones and the same one again: 5 distinct
+	// visitors, emitted with visitors 5 (the zones' sum is 9).
+	a, c, _ = newAgg(t, Options{})
+	for i, z := range zones {
+		from := time.Duration(i) * 2 * time.Minute
+		stay(a, "berlin", z, "shopper", from, from+2*time.Minute)
+		if i > 0 {
+			stay(a, "berlin", z, fmt.Sprintf("d%d", i), 0, time.Minute)
+		}
+	}
+	a.Flush()
+	o := c.zone("berlin", OtherZones)
+	if o == nil || o.Visitors != 5 || o.Merged != len(zones) {
+		t.Fatalf("other zones %+v (records %+v)", o, c.recs)
+	}
+}

@@ -68,10 +68,11 @@ func (a *Aggregator) closeBelow(iv int64) {
 			break
 		}
 		iv := a.slotIv[best]
-		a.emitInterval(iv, a.slot[best])
+		a.emitInterval(iv, a.slot[best], a.counted[best])
 		c := a.slot[best]
 		clear(c)
 		a.slot[best] = c[:0]
+		a.counted[best] = a.counted[best][:0]
 		a.slotIv[best] = -1
 		a.stats.intervalsEmitted.Add(1)
 		if a.closed != nil {
@@ -101,11 +102,26 @@ func (k *counts) empty() bool { return *k == counts{} }
 
 // emitInterval hands each cell of interval iv to emit. A zone whose
 // visitors are below k is merged with the store's other such zones into
-// one OtherZones cell; that cell too is dropped when still below k. No
+// one OtherZones cell, whose visitors are the distinct devices counted in
+// those zones (marks); that cell too is dropped when still below k. No
 // store total is sent, and a zone is in its own cell or in OtherZones,
 // never both: no zone's counts are the difference of two cells.
-func (a *Aggregator) emitInterval(iv int64, cs []counts) {
+func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	type store struct{ site, store string }
+	distinct := map[store]map[uint64]struct{}{} // devices of the zones merged
+	for _, m := range marks {
+		if int(m.cell) >= len(cs) || cs[m.cell].visitors >= uint32(a.o.K) {
+			continue // in a cell of its own
+		}
+		ck := a.cellKeys[m.cell]
+		s := store{ck.site, ck.store}
+		set := distinct[s]
+		if set == nil {
+			set = map[uint64]struct{}{}
+			distinct[s] = set
+		}
+		set[m.dev] = struct{}{}
+	}
 	byStore := map[store][]int{}
 	for i := range cs {
 		if cs[i].empty() {
@@ -142,6 +158,8 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts) {
 		if merged == 0 {
 			continue
 		}
+		// One device seen in several of the zones is one visitor.
+		other.visitors = uint32(len(distinct[s]))
 		if other.visitors < uint32(a.o.K) {
 			a.stats.cellsSuppressed.Add(uint64(merged))
 			continue
