@@ -46,11 +46,15 @@ type Facts struct {
 	// SecretSource names where the derived-mode secret comes from, in
 	// words ("the file /etc/beacongate/secret").
 	SecretSource string
+	// BLESightings: ble.output is sightings, so BLE sighting records, whose
+	// visitor hash is keyed by their device id, reach destinations.
+	BLESightings bool
 }
 
 // FactsOf returns the facts of cfg.
 func FactsOf(cfg *config.Config) Facts {
-	return Facts{GeoDatabase: cfg.GeoIP.Database != "", SecretSource: secretWhere(&cfg.Pseudonym)}
+	return Facts{GeoDatabase: cfg.GeoIP.Database != "", SecretSource: secretWhere(&cfg.Pseudonym),
+		BLESightings: cfg.BLE.Output == config.BLEOutputSightings}
 }
 
 // Rules returns the field rules of the site-wide policy for state, in
@@ -97,7 +101,40 @@ func policyRules(p *plan.Plan, f Facts, pol *plan.Policy, platform plan.Platform
 			}
 		}
 	}
+	if f.BLESightings {
+		bleVisitorRules(rules, len(p.ServerToServerSites) > 0)
+	}
 	return rules
+}
+
+// bleVisitorRules says, in the device id and visitor hash rules, that a BLE
+// sighting's visitor hash is a daily keyed hash of its device id, not of
+// the address and agent (those are the store box's), whatever device_id
+// says: the engine's appendBLEVisitor.
+func bleVisitorRules(rules []FieldRule, s2s bool) {
+	var dev, vis *FieldRule
+	for i := range rules {
+		switch rules[i].Field {
+		case "device_id":
+			dev = &rules[i]
+		case "visitor_hash":
+			vis = &rules[i]
+		}
+	}
+	if dev == nil || vis == nil || !vis.Kept {
+		return
+	}
+	vis.Source += "; for a BLE sighting, the site and its device id (MAC, advertising or app instance id)"
+	vis.Treatment += "; a BLE sighting's visitor hash is instead HMAC-SHA256 of the site and its device id (MAC address in one notation, advertising id lower-cased) with the same daily key, none for a randomized MAC or a sighting without a device id: " +
+		"a pseudonym of the device for the day"
+	if s2s {
+		vis.Treatment += ", on the server-to-server sites too"
+	}
+	if dev.Kept {
+		dev.Treatment += "; the visitor hash of a BLE sighting is a daily keyed hash of it too (see visitor_hash)"
+	} else {
+		dev.Treatment = "not recorded as such; but the visitor hash of a BLE sighting is a daily keyed hash of it (see visitor_hash)"
+	}
 }
 
 func ipRule(r *plan.Policy) FieldRule {
