@@ -321,10 +321,24 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 		if r.Record != nil {
 			rec = json.RawMessage(r.Record)
 		}
+		if x.aggregated(e) && r.Gets {
+			r.Gets, r.Why, rec = false, bleAggregatesWhy, json.RawMessage("null")
+		}
 		ev.Recipients = append(ev.Recipients, Recipient{Destination: r.Name, Gets: r.Gets, Why: r.Why, Record: rec})
 	}
 	x.events = append(x.events, ev)
 	return nil
+}
+
+// bleAggregatesWhy is why no destination gets a BLE sighting's record
+// under ble.output: aggregates.
+const bleAggregatesWhy = "ble.output: aggregates: the sighting's record goes to the BLE spool only, for the store's footfall aggregates; no destination gets it"
+
+// aggregated reports whether e is a BLE sighting the server hands to the
+// footfall aggregation instead of the destinations (ble.output:
+// aggregates; cmd/beacongate's bleAggregation.Append).
+func (x *Explainer) aggregated(e *event.Event) bool {
+	return e.Kind == event.KindBLE && !x.facts.BLESightings
 }
 
 // setNames splits a comma-separated set as the consent package prints it
@@ -451,7 +465,7 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		}
 		add("device_id", dev, actions["device_id"], joinJSON(ble, "device", "device_kind"))
 	}
-	if !res.Drop {
+	if !res.Drop && !x.aggregated(e) {
 		for i := range x.plan.Destinations {
 			if d := &x.plan.Destinations[i]; d.Accepts(res.Purposes) {
 				c.Destinations = append(c.Destinations, d.Name)

@@ -107,3 +107,37 @@ func TestUnknownBeaconNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestBLEAggregatesReachNoDestination: with ble.output: aggregates the
+// server appends a sighting's record to the BLE spool only, and no
+// destination gets it; explain says so. On the code before it listed
+// every destination that accepts the state and showed "local: gets" with
+// the sighting's record (ip, visitor hash, device pseudonym), which the
+// server never sends.
+func TestBLEAggregatesReachNoDestination(t *testing.T) {
+	sample := []byte(`{"site":"s","store":"b1","consent":"analytics","sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":1,"minor":2,"rssi":-60,"mac":"a4:5e:60:e8:1b:2c"}]}`)
+	peer := netip.MustParseAddr("203.0.113.7")
+	out := newExplainer(t, "ble: {output: aggregates}\n").Explain(sample, peer)
+	if len(out.Events) != 1 {
+		t.Fatalf("%d events", len(out.Events))
+	}
+	ev := out.Events[0]
+	for _, c := range ev.States {
+		if len(c.Destinations) != 0 {
+			t.Errorf("state %s: destinations %v; the server sends the sighting to none", c.State, c.Destinations)
+		}
+	}
+	if len(ev.Recipients) == 0 {
+		t.Fatal("no recipients listed")
+	}
+	for _, r := range ev.Recipients {
+		if r.Gets || !strings.Contains(r.Why, "aggregates") {
+			t.Errorf("%s: gets %v (%s)", r.Destination, r.Gets, r.Why)
+		}
+	}
+	// With sightings the default destination gets the record.
+	ev = newExplainer(t, "ble: {output: sightings}\n").Explain(sample, peer).Events[0]
+	if len(ev.Recipients) == 0 || !ev.Recipients[0].Gets {
+		t.Fatalf("sightings: %+v", ev.Recipients)
+	}
+}
