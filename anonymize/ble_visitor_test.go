@@ -54,3 +54,51 @@ func TestBLEVisitorPerDevice(t *testing.T) {
 		t.Fatalf("sighting with no device got a visitor hash: %s", out)
 	}
 }
+
+// TestBLEAggregatesOneRecordPerSighting: with ble.output: aggregates, no
+// destination gets a sighting's record: the aggregation reads it from its
+// own spool and counts each record as a sighting. Destinations with
+// policies of their own made one record each (one per distinct policy), so
+// one sighting was counted twice, and with enter_after 2 it alone started
+// a visit. The engine now makes one record per sighting, under the
+// site-wide policy (the one the aggregation's README describes), handed
+// with every destination the sighting's consent allows; pixels and beacons
+// keep a record per policy.
+func TestBLEAggregatesOneRecordPerSighting(t *testing.T) {
+	const cfg = testConfig + `
+policies:
+  none: {user_agent: {action: drop}, accept_language: primary}
+destinations:
+  - {name: stats, type: file}
+  - {name: lab, type: file, policies: {none: {user_agent: {action: reduce}}}}
+  - {name: other, type: file, policies: {none: {accept_language: drop}}}
+`
+	for _, c := range []struct {
+		output  string
+		records int
+	}{{"sightings", 3}, {"aggregates", 1}} {
+		en := newTestEngine(t, cfg+"ble: {output: "+c.output+"}\n")
+		var got collected
+		_, res, err := en.AppendRecords(nil, bleSighting("00:1a:2b:3c:4d:01", false), &got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.recs) != c.records || res.Records != c.records {
+			t.Fatalf("ble.output %s: %d records (%d counted); want %d", c.output, len(got.recs), res.Records, c.records)
+		}
+		if c.output != "aggregates" {
+			continue
+		}
+		if got.dests[0] != res.Dests || res.Dests != 7 {
+			t.Errorf("aggregates: the record went to %b of %b; want every destination allowed", got.dests[0], res.Dests)
+		}
+		if _, ok := got.recs[0]["ua"]; ok {
+			t.Errorf("aggregates: the record is not the site-wide policy's (it drops the user agent): %v", got.recs[0])
+		}
+		// A pixel still makes one record per distinct policy.
+		var px collected
+		if _, _, err := en.AppendRecords(nil, plantedEvent(""), &px); err != nil || len(px.recs) != 3 {
+			t.Errorf("aggregates: a pixel made %d records (%v); want 3", len(px.recs), err)
+		}
+	}
+}

@@ -149,19 +149,25 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 		return dst, res, nil
 	}
 	groups := sc.groups[:0]
-	for i := range en.dests {
-		if !res.Dests.Has(i) {
-			continue
+	if en.bleAggregates && e.Kind == event.KindBLE {
+		// One record for the aggregation, which counts each record it
+		// gets as a sighting; no destination gets it.
+		groups = append(groups, policyGroup{policy: en.site[res.State], dests: res.Dests})
+	} else {
+		for i := range en.dests {
+			if !res.Dests.Has(i) {
+				continue
+			}
+			pi := en.dests[i].policy[res.State]
+			j := 0
+			for j < len(groups) && groups[j].policy != pi {
+				j++
+			}
+			if j == len(groups) {
+				groups = append(groups, policyGroup{policy: pi})
+			}
+			groups[j].dests |= 1 << uint(i)
 		}
-		pi := en.dests[i].policy[res.State]
-		j := 0
-		for j < len(groups) && groups[j].policy != pi {
-			j++
-		}
-		if j == len(groups) {
-			groups = append(groups, policyGroup{policy: pi})
-		}
-		groups[j].dests |= 1 << uint(i)
 	}
 	sc.groups = groups
 	dropped := 0

@@ -108,9 +108,12 @@ type Engine struct {
 	allowedProps map[string]struct{}
 	s2sSites     map[string]struct{} // sites[].server_to_server; nil when none
 	beacons      map[string]struct{} // ble.beacons; nil: every beacon identity is kept
-	version      string
-	tcMaxAge     time.Duration // consent.tcf.max_age, for cached decisions
-	caches       caches
+	// bleAggregates: one record per BLE sighting, under the site-wide
+	// policy (plan.Plan.BLEAggregates).
+	bleAggregates bool
+	version       string
+	tcMaxAge      time.Duration // consent.tcf.max_age, for cached decisions
+	caches        caches
 	// id tells engines apart in what a scratch remembers (geoMemo) without
 	// a pointer that would keep a replaced engine alive.
 	id uint64
@@ -236,6 +239,7 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 		}
 		en.allowedProps[name] = struct{}{}
 	}
+	en.bleAggregates = p.BLEAggregates
 	for _, id := range p.Beacons {
 		if en.beacons == nil {
 			en.beacons = map[string]struct{}{}

@@ -53,6 +53,12 @@ type Plan struct {
 	// UUIDs, Eddystone namespaces, lower case); a sighting of another
 	// beacon loses the beacon's identity. Empty: identities are kept.
 	Beacons []string `json:",omitempty"`
+	// BLEAggregates: BLE sightings are aggregated at the edge (ble.output:
+	// aggregates). No destination gets a sighting's record; the
+	// aggregation counts each record it gets as a sighting, so the engine
+	// makes one per sighting, under the site-wide policy, whatever the
+	// destinations' policies.
+	BLEAggregates bool `json:",omitempty"`
 }
 
 // Consent is the compiled consent section.

@@ -44,6 +44,7 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 	if len(cfg.BLE.Beacons) > 0 {
 		p.Beacons = cfg.BLE.BeaconIDs()
 	}
+	p.BLEAggregates = cfg.BLE.Output == config.BLEOutputAggregates
 	for _, s := range cfg.Sites {
 		if s.ServerToServer {
 			p.ServerToServerSites = append(p.ServerToServerSites, s.ID)
