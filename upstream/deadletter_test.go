@@ -143,3 +143,35 @@ func TestDeadLetterReplayInterrupted(t *testing.T) {
 	}
 	t.Logf("interrupted replay of 1500 records: lost 0, duplicates %d (appended before the spool was full, sent again)", dups)
 }
+
+// TestDeadLetterTempFilesRemovedAtOpen: a kill while a dead letter was
+// written leaves its temporary file; the batch was not dead-lettered (the
+// cursor did not move past it) and is sent again, so at the next Open the
+// half-written copy goes. Before, nothing ever removed it. Other files in
+// the folder stay.
+func TestDeadLetterTempFilesRemovedAtOpen(t *testing.T) {
+	data := t.TempDir()
+	o := Options{DataDir: data, Destinations: []DestinationOptions{{Name: "partner", Sink: &memSink{ids: newIDSet(), t: t}}}}
+	dir := DeadLetterDir(o, "partner")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{"20261206T000000.000Z-00000000000000000017.ndjson.zst.tmp", "20261206T000000.000Z-00000000000000000017.error.tmp"}
+	kept := []string{"20261205T000000.000Z-00000000000000000001.ndjson", "20261205T000000.000Z-00000000000000000001.error"}
+	for _, name := range append(stale, kept...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeP(t, openP(t, o))
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after Open (%v)", name, err)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -98,7 +99,28 @@ func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterD
 		sh.enc = enc
 	}
 	sh.m = p.m.forDestination(sh)
+	sh.removeDeadLetterTemps()
 	return sh, nil
+}
+
+// removeDeadLetterTemps removes the temporary files a kill during a dead
+// letter's write left in the destination's dead-letter folder: that batch
+// was not dead-lettered (the cursor moved on only after both files were
+// in place), so it is read and sent again; the half-written copy goes.
+// Only this destination's shipper writes there. A folder that cannot be
+// read is left to the next dead letter's write to report.
+func (sh *shipper) removeDeadLetterTemps() {
+	entries, err := os.ReadDir(sh.dlDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if name := e.Name(); e.Type().IsRegular() && strings.HasSuffix(name, ".tmp") {
+			if err := os.Remove(filepath.Join(sh.dlDir, name)); err != nil {
+				sh.log.Warn("upstream: could not remove a dead letter's leftover temporary file", "file", name, "err", err)
+			}
+		}
+	}
 }
 
 func (sh *shipper) run(ctx context.Context) {
