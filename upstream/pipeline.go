@@ -164,8 +164,9 @@ type Pipeline struct {
 	log      *slog.Logger
 	m        *pipelineMetrics
 
-	taps  atomic.Pointer[tapList] // nil: no tap open
-	tapMu sync.Mutex              // serializes changes to taps
+	taps       atomic.Pointer[tapList] // nil: no tap open
+	tapMu      sync.Mutex              // serializes changes to taps
+	tapsClosed bool                    // Close ended the taps: a new one ends at once; under tapMu
 
 	cancel    context.CancelFunc
 	drain     chan struct{}
@@ -398,6 +399,9 @@ func (p *Pipeline) close(ctx context.Context) error {
 	if err := p.spool.CloseAppends(); err != nil {
 		errs = append(errs, err)
 	}
+	// Nothing is appended any more: end the taps, so that their readers
+	// see the stream end instead of a cut connection.
+	p.closeTaps()
 	close(p.drain)
 	var undrained []string
 	for _, sh := range p.shippers {

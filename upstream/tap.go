@@ -56,6 +56,11 @@ func (p *Pipeline) Tap(f TapFilter, buffered int) (t *Tap, ok bool) {
 	}
 	p.tapMu.Lock()
 	defer p.tapMu.Unlock()
+	if p.tapsClosed {
+		// The pipeline is closing: nothing will be appended any more.
+		t.once.Do(func() { close(t.closed) })
+		return t, true
+	}
 	nl := &tapList{}
 	if old := p.taps.Load(); old != nil {
 		nl.taps = append(nl.taps, old.taps...)
@@ -69,7 +74,7 @@ func (p *Pipeline) Tap(f TapFilter, buffered int) (t *Tap, ok bool) {
 // C delivers the records. Hand each back with Done once written.
 func (t *Tap) C() <-chan []byte { return t.ch }
 
-// Closed is closed when the tap is closed or cut.
+// Closed is closed when the tap is closed or cut, or the pipeline closes.
 func (t *Tap) Closed() <-chan struct{} { return t.closed }
 
 // Done returns a record's buffer for reuse.
@@ -108,6 +113,21 @@ func (t *Tap) remove(cut bool) {
 		}
 		close(t.closed)
 	})
+}
+
+// closeTaps ends every open tap (Closed is closed, Cut stays false) and
+// every tap opened after it. Pipeline.Close calls it once appends stopped.
+func (p *Pipeline) closeTaps() {
+	p.tapMu.Lock()
+	p.tapsClosed = true
+	l := p.taps.Load()
+	p.tapMu.Unlock()
+	if l == nil {
+		return
+	}
+	for _, t := range l.taps {
+		t.remove(false)
+	}
 }
 
 // offer copies record to every matching tap, never waiting: a tap with no

@@ -122,3 +122,47 @@ destinations:
 		t.Fatalf("exit code after SIGTERM: %d", code)
 	}
 }
+
+// TestE2ETapEndsWhenGatewayStops: when the gateway stops on SIGTERM, a
+// running "beacongate tap" reads the end of the stream, says so and exits
+// 0, as the README promises; it used to see the connection cut ("unexpected
+// EOF") and exit 1.
+func TestE2ETapEndsWhenGatewayStops(t *testing.T) {
+	p := startGateway(t, t.TempDir(), "")
+	tapCmd := exec.Command(binPath, "tap", "-admin", p.admin)
+	var stdout, stderr bytes.Buffer
+	tapCmd.Stdout, tapCmd.Stderr = &stdout, &stderr
+	if err := tapCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- tapCmd.Wait() }()
+	defer func() {
+		if tapCmd.ProcessState == nil {
+			tapCmd.Process.Kill()
+			<-exited
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, p, "beacongate_upstream_taps") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the tap did not open")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	getPixel(t, p.url("/p.gif?site=tapped.example"))
+	if code := p.stop(); code != 0 {
+		t.Fatalf("gateway exit code after SIGTERM: %d\n%s", code, p.logText())
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("beacongate tap still runs 10s after the gateway stopped")
+	}
+	if code := tapCmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(stderr.String(), "the gateway ended the stream") {
+		t.Fatalf("tap after the gateway stopped: exit %d, stderr %q; want 0 and the end of the stream", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"site":"tapped.example"`) {
+		t.Fatalf("tap stdout lacks the record: %q", stdout.String())
+	}
+}

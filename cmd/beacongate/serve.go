@@ -168,6 +168,12 @@ loop:
 	if err := a.close(ctx); err != nil {
 		log.Warn("delivery did not finish; the rest stays in the spool for the next start", "err", err)
 	}
+	// Closing the pipeline ended the live taps: let their handlers end the
+	// streams properly, so "beacongate tap" reads an end, not a cut
+	// connection. Whatever is still open after a second is cut.
+	actx, acancel := context.WithTimeout(context.Background(), time.Second)
+	admin.Shutdown(actx)
+	acancel()
 	admin.Close()
 	log.Info("stopped")
 	return code
