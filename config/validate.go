@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +134,46 @@ func (v *validator) server(s *Server) {
 	}
 	if strings.TrimSpace(s.DataDir) == "" {
 		v.errf("server.data_dir", "is empty; name a directory, or remove the key for %q", defaultDataDir)
+	}
+	v.adminTokenFile(s.AdminTokenFile)
+}
+
+// MinAdminTokenLen is the shortest admin token accepted, in bytes.
+const MinAdminTokenLen = 16
+
+// AdminToken checks the contents of an admin token file and returns the
+// token, without the white space around it. The server reads the file
+// with it; config check applies it to a file that exists where it runs.
+// Its errors never quote the token.
+func AdminToken(b []byte) ([]byte, error) {
+	tok := bytes.TrimSpace(b)
+	if len(tok) < MinAdminTokenLen {
+		return nil, fmt.Errorf("the admin token is shorter than %d characters; write a long random one, e.g. head -c 32 /dev/urandom | base64", MinAdminTokenLen)
+	}
+	if bytes.ContainsAny(tok, " \t\r\n") {
+		return nil, errors.New("the admin token contains white space; write it on one line without spaces")
+	}
+	return tok, nil
+}
+
+// adminTokenFile checks server.admin_token_file when the file exists here
+// as the server will when it starts (a file that does not exist is a note
+// of config check: it may be mounted only where the gateway runs).
+func (v *validator) adminTokenFile(name string) {
+	if name == "" {
+		return
+	}
+	fi, err := os.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return // the server says why it cannot read it
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		v.errf("server.admin_token_file", "cannot read %s: %v", name, err)
+		return
+	}
+	if _, err := AdminToken(b); err != nil {
+		v.errf("server.admin_token_file", "%s: %v", name, err)
 	}
 }
 

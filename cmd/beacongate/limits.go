@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
+
+	"github.com/beacongate/beacongate/config"
 )
 
 // File descriptors kept free for everything but client connections: the
@@ -33,6 +33,7 @@ func maxConns(configured int, fdLimit uint64) int {
 
 // readAdminToken reads the admin bearer token from path ("" → nil: no
 // token). Surrounding white space is trimmed; the token is never logged.
+// config check applies the same rules (config.AdminToken).
 func readAdminToken(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
@@ -41,12 +42,5 @@ func readAdminToken(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the admin token: %w", err)
 	}
-	tok := bytes.TrimSpace(b)
-	if len(tok) < 16 {
-		return nil, errors.New("the admin token is shorter than 16 characters; write a long random one, e.g. head -c 32 /dev/urandom | base64")
-	}
-	if bytes.ContainsAny(tok, " \t\r\n") {
-		return nil, errors.New("the admin token contains white space; write it on one line without spaces")
-	}
-	return tok, nil
+	return config.AdminToken(b)
 }
