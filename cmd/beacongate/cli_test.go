@@ -152,3 +152,24 @@ func TestRepositoryFiles(t *testing.T) {
 		t.Fatal("SECURITY.md does not say how to report a vulnerability")
 	}
 }
+
+// TestCLIHelpIsNotAnArgument: "config check -h", "config default -h" and
+// "consent -h" print their usage and exit 0; they used to read "-h" as the
+// config file (exit 1, "open -h: no such file") or as a TC string (exit 1,
+// "version is 62"), or refuse it as bad usage.
+func TestCLIHelpIsNotAnArgument(t *testing.T) {
+	for _, args := range [][]string{
+		{"config", "check", "-h"}, {"config", "check", "--help"}, {"config", "default", "-h"},
+		{"consent", "-h"}, {"consent", "-help"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), "usage:") || stderr.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout", args, code, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"config", "chek", "-h"}, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "did you mean") {
+		t.Errorf("config chek -h: exit %d, stderr %q; want 2 and a suggestion", code, stderr.String())
+	}
+}

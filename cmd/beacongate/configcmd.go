@@ -22,6 +22,10 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, configUsage)
 		return 2
 	}
+	if len(args) == 2 && (args[0] == "check" || args[0] == "default") && isHelp(args[1]) {
+		fmt.Fprint(stdout, configUsage) // "config check -h" asks for help, not for a file named -h
+		return 0
+	}
 	switch args[0] {
 	case "check":
 		if len(args) != 2 {
@@ -74,4 +78,13 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ok: %s: %s\n", path, c.Summary())
 	return 0
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help":
+		return true
+	}
+	return false
 }

@@ -12,6 +12,11 @@ import (
 // TC string as indented JSON (see consent.Report), or exits 1 with one line
 // saying where and why the string does not decode.
 func runConsent(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		// A TC string starts with its version (2: "C"), never with "-".
+		fmt.Fprintln(stdout, "usage: beacongate consent TC_STRING")
+		return 0
+	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: beacongate consent TC_STRING")
 		return 2
