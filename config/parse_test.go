@@ -589,3 +589,32 @@ func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 		t.Fatalf("AdminToken: %q, %v", tok, err)
 	}
 }
+
+// TestListenersClash: config check refuses an admin address that cannot be
+// bound beside server.listen although it is spelt differently (the same
+// port on a wildcard host, or on localhost and 127.0.0.1): serve used to
+// fail on it with "bind: address already in use", as if another process
+// held the port. Addresses that can be bound together stay accepted.
+func TestListenersClash(t *testing.T) {
+	for _, c := range []struct{ listen, admin, want string }{
+		{":8080", "127.0.0.1:8080", "shares the port of"},
+		{"0.0.0.0:8080", "127.0.0.1:8080", "shares the port of"},
+		{"[::]:8080", "[::1]:8080", "shares the port of"},
+		{"127.0.0.1:8080", "localhost:8080", "shares the port of"},
+		{"127.0.0.1:8080", "[::ffff:127.0.0.1]:8080", "shares the port of"},
+		{"127.0.0.1:8080", "127.0.0.1:8080", "is also"},
+		{":8080", "127.0.0.1:9100", ""},
+		{"127.0.0.1:8080", "127.0.0.2:8080", ""},
+		{"0.0.0.0:8080", "[::1]:8080", ""},
+		{":0", "127.0.0.1:0", ""},
+	} {
+		if got := ListenersClash(c.listen, c.admin); got != c.want {
+			t.Errorf("ListenersClash(%q, %q) = %q, want %q", c.listen, c.admin, got, c.want)
+		}
+	}
+	got := parseErrs(t, "server:\n  listen: \":8080\"\n  admin: \"127.0.0.1:8080\"\n")
+	want := `t.yaml:3:10: server.admin: "127.0.0.1:8080" shares the port of server.listen ":8080", so one of them cannot listen; give the admin listener its own port`
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

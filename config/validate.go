@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -104,11 +105,67 @@ func (v *validator) hostPort(path, s string, needHost bool) bool {
 	return true
 }
 
+// ListenersClash says how the admin listener's address admin cannot be
+// bound beside the public listener's address listen ("is also", "shares
+// the port of"), or "" when both can be bound. Addresses that cannot
+// clash: different ports, port 0 (the kernel picks one), or two different
+// specific hosts. A wildcard host ("", "::", "0.0.0.0") takes the port on
+// every address of its family ("" and "::" on both), and "localhost" is
+// the loopback addresses.
+func ListenersClash(listen, admin string) string {
+	lh, lp, err1 := net.SplitHostPort(listen)
+	ah, ap, err2 := net.SplitHostPort(admin)
+	if err1 != nil || err2 != nil || lp != ap || lp == "0" {
+		return ""
+	}
+	if listen == admin {
+		return "is also"
+	}
+	if hostsOverlap(lh, ah) {
+		return "shares the port of"
+	}
+	return ""
+}
+
+// hostsOverlap reports whether listeners on hosts a and b with the same
+// port clash.
+func hostsOverlap(a, b string) bool {
+	wild := func(h string) bool { return h == "" || h == "::" }
+	v4 := func(h string) bool {
+		ip, err := netip.ParseAddr(h)
+		return h == "localhost" || (err == nil && ip.Unmap().Is4())
+	}
+	switch {
+	case wild(a) || wild(b):
+		return true
+	case a == "0.0.0.0":
+		return v4(b)
+	case b == "0.0.0.0":
+		return v4(a)
+	}
+	norm := func(h string) string {
+		if h == "localhost" {
+			return "127.0.0.1"
+		}
+		if ip, err := netip.ParseAddr(h); err == nil {
+			return ip.Unmap().String()
+		}
+		return strings.ToLower(h)
+	}
+	return norm(a) == norm(b)
+}
+
 func (v *validator) server(s *Server) {
 	okListen := v.hostPort("server.listen", s.Listen, false)
 	okAdmin := v.hostPort("server.admin", s.Admin, false)
-	if okListen && okAdmin && s.Listen == s.Admin && !strings.HasSuffix(s.Admin, ":0") {
-		v.errf("server.admin", "%q is also server.listen; the admin listener needs its own address", s.Admin)
+	if okListen && okAdmin {
+		switch msg := ListenersClash(s.Listen, s.Admin); msg {
+		case "":
+		case "is also":
+			v.errf("server.admin", "%q is also server.listen; the admin listener needs its own address", s.Admin)
+		default:
+			v.errf("server.admin", "%q %s server.listen %q, so one of them cannot listen; give the admin listener its own port", s.Admin, msg, s.Listen)
+		}
 	}
 	v.duration("server.read_timeout", s.ReadTimeout, 100*time.Millisecond, 5*time.Minute)
 	v.duration("server.write_timeout", s.WriteTimeout, 100*time.Millisecond, 5*time.Minute)

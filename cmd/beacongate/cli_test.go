@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +173,26 @@ func TestCLIHelpIsNotAnArgument(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"config", "chek", "-h"}, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "did you mean") {
 		t.Errorf("config chek -h: exit %d, stderr %q; want 2 and a suggestion", code, stderr.String())
+	}
+}
+
+// TestServeListenersClashFlags: -listen and -admin that cannot both be bound
+// (the same port, once on the wildcard host) are refused before binding,
+// with what to change; serve used to say "bind: address already in use",
+// as if another process held the port.
+func TestServeListenersClashFlags(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // free: the gateway itself would take it for -listen
+	cmd := exec.Command(binPath, "-listen", fmt.Sprintf(":%d", port), "-admin", fmt.Sprintf("127.0.0.1:%d", port), "-data", t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("exit: %v; want 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "give the admin listener its own port") || strings.Contains(string(out), "address already in use") {
+		t.Fatalf("the error does not say that -admin and -listen clash:\n%s", out)
 	}
 }

@@ -94,6 +94,10 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if set["admin"] || f.config == "" {
 		a.adminAddr = f.admin
 	}
+	if msg := config.ListenersClash(a.listenAddr, a.adminAddr); msg != "" && (set["listen"] || set["admin"] || f.config == "") {
+		// The file's own addresses were checked when it was loaded.
+		return nil, fmt.Errorf("the admin listener %q (-admin or server.admin) %s the public listener %q (-listen or server.listen); give the admin listener its own port", a.adminAddr, msg, a.listenAddr)
+	}
 	a.drainDelay, a.shutdownTimeout = cfg.Server.DrainDelay.D(), cfg.Server.ShutdownTimeout.D()
 	if set["drain-delay"] {
 		a.drainDelay = f.drainDelay
