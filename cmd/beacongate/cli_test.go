@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -194,5 +195,50 @@ func TestServeListenersClashFlags(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "give the admin listener its own port") || strings.Contains(string(out), "address already in use") {
 		t.Fatalf("the error does not say that -admin and -listen clash:\n%s", out)
+	}
+}
+
+// TestUsageAgreesWithREADME: "beacongate -h" lists each command form of the
+// README's command table as the README writes it, and no other. It said
+// "explain -config FILE" (the README: -config is optional, the embedded
+// default applies without it) and lacked the -kind email|phone|external_id
+// form of subject, healthcheck's -timeout and the -data of the officers'
+// commands.
+func TestUsageAgreesWithREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forms []string
+	for _, line := range strings.Split(string(readme), "\n") {
+		rest, ok := strings.CutPrefix(line, "| `beacongate ")
+		if !ok {
+			continue
+		}
+		form, _, ok := strings.Cut(rest, "`")
+		if !ok {
+			t.Fatalf("README command row without its closing backquote: %s", line)
+		}
+		forms = append(forms, "beacongate "+strings.ReplaceAll(form, `\|`, "|"))
+	}
+	if len(forms) < 15 {
+		t.Fatalf("found only %d command forms in the README", len(forms))
+	}
+	var listed []string
+	for _, line := range strings.Split(usage, "\n") {
+		if form, ok := strings.CutPrefix(line, "  beacongate "); ok {
+			form, _, _ = strings.Cut(form, "   (deprecated")
+			listed = append(listed, "beacongate "+form)
+		}
+	}
+	for _, f := range forms {
+		if !slices.Contains(listed, f) {
+			t.Errorf("the usage lacks the README's %q", f)
+		}
+	}
+	for _, f := range listed {
+		if !slices.Contains(forms, f) {
+			t.Errorf("the usage's %q is not in the README's command table", f)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 //	beacongate [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR]   serve (-h for all flags)
 //	beacongate config check FILE                                         validate a config file
 //	beacongate consent TC_STRING                                         decode a TCF v2 TC string
-//	beacongate explain -config FILE [-request FILE]                      dry run of the policy
+//	beacongate explain [-config FILE] [-request FILE]                    dry run of the policy
 //	beacongate report -config FILE [-format md|html]                     record of processing
 //	beacongate healthcheck [-admin ADDR]                                 probe a running gateway
 //	beacongate version                                                   build version
@@ -93,24 +93,25 @@ func unknownCommand(w io.Writer, prog, cmd string, known []string, usage string)
 const usage = `beacongate: a privacy-first edge gateway for tracking pixels and beacons.
 
 Usage:
-  beacongate [serve] [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR]
+  beacongate [serve] [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR] [-admin-token-file FILE] [-drain-delay D] [-shutdown-timeout D] [-pprof]
   beacongate config check FILE
   beacongate config default
   beacongate consent TC_STRING
-  beacongate explain -config FILE [-request FILE]
+  beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-data DIR] [-json]
   beacongate report -config FILE [-format md|html] [-o FILE] [-diff OLD.yaml]
   beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
-  beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz]
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
+  beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz] [-timeout D]
   beacongate version
+  beacongate optout -config FILE [-data DIR] add|remove|list [DEVICE_ID...]   (deprecated: subject -kind mac|adid)
   beacongate tag [-url BASE] [-site ID] [-sri]
-  beacongate optout -config FILE add|remove|list [DEVICE_ID...]   (deprecated: subject -kind mac|adid)
   beacongate audit verify [-data DIR | -file FILE]
   beacongate keys forget -config FILE -before DATE [-data DIR]
-  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json]
-  beacongate subject suppress|unsuppress -config FILE [-kind subject|user|client] -site SITE -id ID
-  beacongate subject suppress|unsuppress -config FILE -kind mac|adid -id ID
-  beacongate subject list -config FILE
+  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
+  beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json] [-data DIR]
+  beacongate subject suppress|unsuppress -config FILE [-kind subject|user|client] -site SITE -id ID [-data DIR]
+  beacongate subject suppress|unsuppress -config FILE -kind mac|adid -id ID [-data DIR]
+  beacongate subject list -config FILE [-data DIR]
 
-Run "beacongate serve -h" for the server's flags.
+Run "beacongate serve -h" for the server's flags, "beacongate COMMAND -h" for a command's.
 `
