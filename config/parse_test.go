@@ -557,8 +557,9 @@ func TestApplyChecksFileDirs(t *testing.T) {
 
 // TestAdminTokenFileCheckedLikeServe: config check refuses an admin token
 // file the server would refuse to start with (too short, white space in
-// the token), naming the key and never quoting the token; a file that does
-// not exist here is left to the note of config check.
+// the token), naming the key and never quoting the token, and one readable
+// by every user, like every other secret file; a file that does not exist
+// here is left to the note of config check.
 func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -585,6 +586,11 @@ func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 	f(filepath.Join(dir, "missing"), "")
 	f(short, "t.yaml:2:21: server.admin_token_file: "+short+": the admin token is shorter than 16 characters; write a long random one, e.g. head -c 32 /dev/urandom | base64")
 	f(spaced, "t.yaml:2:21: server.admin_token_file: "+spaced+": the admin token contains white space; write it on one line without spaces")
+	open := write("open", "0123456789abcdefghij\n")
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f(open, "t.yaml:2:21: server.admin_token_file: "+open+" is readable by every user (mode 0644); run chmod o-rwx "+open)
 	if tok, err := AdminToken([]byte("  0123456789abcdefghij\n")); err != nil || string(tok) != "0123456789abcdefghij" {
 		t.Fatalf("AdminToken: %q, %v", tok, err)
 	}

@@ -213,9 +213,10 @@ func AdminToken(b []byte) ([]byte, error) {
 	return tok, nil
 }
 
-// adminTokenFile checks server.admin_token_file when the file exists here
-// as the server will when it starts (a file that does not exist is a note
-// of config check: it may be mounted only where the gateway runs).
+// adminTokenFile checks server.admin_token_file when the file exists here,
+// like every secret file (not readable by every user), and as the server
+// will when it starts (a file that does not exist is a note of config
+// check: it may be mounted only where the gateway runs).
 func (v *validator) adminTokenFile(name string) {
 	if name == "" {
 		return
@@ -223,6 +224,9 @@ func (v *validator) adminTokenFile(name string) {
 	fi, err := os.Stat(name)
 	if err != nil || !fi.Mode().IsRegular() {
 		return // the server says why it cannot read it
+	}
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
+		v.errf("server.admin_token_file", "%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {
