@@ -46,9 +46,9 @@ type Server struct {
 	// Address of the public listener for pixels, beacons and BLE pings, as host:port.
 	Listen string `yaml:"listen"`
 	// Address of the admin listener, as host:port. GET /metrics, /healthz and
-	// /readyz answer anyone who can reach it; POST /-/reload and
-	// /debug/pprof/ answer only loopback peers, or requests carrying
-	// admin_token_file's token as "Authorization: Bearer TOKEN".
+	// /readyz answer anyone who can reach it; POST /-/reload, GET /tap and
+	// /debug/pprof/ answer only loopback peers or, with admin_token_file,
+	// only requests carrying its token as "Authorization: Bearer TOKEN".
 	Admin string `yaml:"admin"`
 	// Longest time to read one request, headers and body (100ms..5m).
 	// Timeouts are armed coarsely: they fire never early and at most
@@ -101,10 +101,12 @@ type Server struct {
 	// Directory for the spool and the local file sink unless they name their
 	// own. The -data command-line flag overrides it.
 	DataDir string `yaml:"data_dir"`
-	// File holding the bearer token that lets a non-loopback peer use the
-	// admin listener's mutating and sensitive endpoints (POST /-/reload,
-	// /debug/pprof/). Surrounding white space is ignored; at least 16
-	// characters. Empty: those endpoints answer loopback peers only.
+	// File holding the bearer token that the admin listener's mutating and
+	// sensitive endpoints (POST /-/reload, GET /tap, /debug/pprof/) then
+	// require from every peer, loopback ones too, as "Authorization: Bearer
+	// TOKEN" (401 without it). Surrounding white space is ignored; at least
+	// 16 characters, no white space inside; not readable by every user.
+	// Empty: those endpoints answer loopback peers only.
 	AdminTokenFile string `yaml:"admin_token_file"`
 	// Most connections open at once on the public listener. More wait in the
 	// kernel's accept queue; at the cap the oldest idle keep-alive connection

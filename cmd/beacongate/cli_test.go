@@ -242,3 +242,31 @@ func TestUsageAgreesWithREADME(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHelpNamesTheGuardedEndpoints: "serve -h" names every endpoint
+// the admin token guards, as the README's endpoint table does (GET /tap
+// too), and says that with a token every peer needs it.
+func TestServeHelpNamesTheGuardedEndpoints(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"serve", "-h"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("serve -h: exit %d", code)
+	}
+	var admin, token string
+	lines := strings.Split(stderr.String(), "\n")
+	for i, l := range lines {
+		if i+1 < len(lines) && strings.HasPrefix(strings.TrimSpace(l), "-admin ") {
+			admin = lines[i+1]
+		}
+		if i+1 < len(lines) && strings.HasPrefix(strings.TrimSpace(l), "-admin-token-file ") {
+			token = lines[i+1]
+		}
+	}
+	for _, w := range []string{"POST /-/reload", "GET /tap", "/debug/pprof/"} {
+		if !strings.Contains(admin, w) || !strings.Contains(token, w) {
+			t.Errorf("serve -h: -admin %q or -admin-token-file %q lacks %q", admin, token, w)
+		}
+	}
+	if !strings.Contains(token, "every peer") {
+		t.Errorf("serve -h: -admin-token-file %q does not say that every peer then needs the token", token)
+	}
+}
