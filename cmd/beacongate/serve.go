@@ -81,6 +81,16 @@ func runServe(args []string, stderr io.Writer) int {
 		return 2
 	}
 
+	// SIGHUP is caught from here on: a reload asked for while the gateway
+	// starts (systemctl reload, a deploy tool that rewrote the config) must
+	// not kill it, as SIGHUP's default action does; it is applied once the
+	// gateway listens. SIGTERM and SIGINT keep their default action until
+	// then, so a start that hangs (brokers that do not answer) can still
+	// be stopped.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(reg)
@@ -114,8 +124,7 @@ func runServe(args []string, stderr io.Writer) int {
 	// Signals are caught before the "listening" line: a supervisor (or a
 	// test) that stops the process as soon as it reads that line gets a
 	// graceful stop, not the default action of the signal.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 
 	limited := gateway.NewLimitedListener(ln, a.serverOptions.MaxConns, reg)
 	srv := a.gateway.NewServer(a.serverOptions)
