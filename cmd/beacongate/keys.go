@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -75,6 +77,10 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	}
 	// A read-only open first: forgetting must not create a store.
 	if _, err := openKeyStore(cfg, now, true); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "beacongate keys forget: no key store in %s: no gateway has run with privacy.key_store on this data dir (point -data or server.data_dir at the one it uses); nothing was destroyed\n", keyStoreDir(cfg))
+			return 1
+		}
 		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
 		return 1
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,21 @@ func TestKeysForgetRefusals(t *testing.T) {
 	}
 	if code, out := cli(t, "keys", "forget", "-config", cfgPath); code != 2 || !strings.Contains(out, "-before") {
 		t.Errorf("without -before: exit %d\n%s", code, out)
+	}
+	// A key store the gateway never made in this data dir (a wrong -data,
+	// or a gateway that never ran with the store on): said so, naming the
+	// dir and the flag, not "open .../meta.json: no such file".
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withStore := writeE2EConfig(t, dir, "store.yaml", "pseudonym: {mode: derived, secret_file: "+secret+"}\nprivacy: {key_store: true}\n")
+	code, out := cli(t, "keys", "forget", "-config", withStore, "-data", filepath.Join(dir, "elsewhere"), "-before", "2026-01-01")
+	if code != 1 || !strings.Contains(out, "no key store in "+filepath.Join(dir, "elsewhere", "keys")) || !strings.Contains(out, "-data") || strings.Contains(out, "meta.json") {
+		t.Errorf("no key store: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "elsewhere")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("keys forget created the data dir (%v)", err)
 	}
 }
 
