@@ -38,6 +38,7 @@ func TestCLIUnknownCommand(t *testing.T) {
 	f([]string{"verison"}, `did you mean "version"?`)
 	f([]string{"explian", "-config", "x"}, `did you mean "explain"?`)
 	f([]string{"config", "chek", "x"}, `unknown command "chek"`, `did you mean "check"?`)
+	f([]string{"deadletter", "lsit", "x"}, `unknown command "lsit"`, `did you mean "list"?`, "usage: beacongate deadletter")
 	f([]string{"serve", "extra"}, `unexpected argument "extra"`)
 }
 

@@ -41,6 +41,10 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, deadletterUsage)
 			return 0
 		}
+		if len(args) > 0 {
+			unknownCommand(stderr, "beacongate deadletter", args[0], []string{"list", "replay", "drop"}, deadletterUsage)
+			return 2
+		}
 		fmt.Fprint(stderr, deadletterUsage)
 		return 2
 	}
