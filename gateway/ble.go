@@ -483,11 +483,9 @@ func setAdID(s *event.Sighting, r *jsonReader, p *problem) {
 		p.asSighting()
 		return
 	}
-	for i, c := range s.DeviceID {
-		if c >= 'A' && c <= 'Z' {
-			s.DeviceID[i] = c + ('a' - 'A')
-		}
-	}
+	// In place: each byte is read before it is written. The one
+	// lower-casing that "beacongate subject" and suppression use too.
+	s.DeviceID = retail.AppendLowerASCII(s.DeviceID[:0], s.DeviceID)
 }
 
 func lowerHex(c byte) (byte, bool) {

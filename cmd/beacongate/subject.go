@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,7 @@ import (
 )
 
 const subjectUsage = `Usage:
-  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
+  beacongate subject -config FILE -site SITE [-kind subject|mac|adid] -id ID -from DATE -to DATE [-format text|json] [-data DIR]
   beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json]
   beacongate subject suppress -config FILE -site SITE -id ID [-data DIR]
   beacongate subject suppress -config FILE -kind mac|adid -id ID [-data DIR]
@@ -29,10 +30,16 @@ const subjectUsage = `Usage:
   beacongate subject list -config FILE [-data DIR]
 
 The first form prints, per pseudonym period between -from and -to, the
-pseudonym that identifier ID (a user id, client id, or BLE device id such as
-a MAC or ad id, exactly as it was sent) had on SITE. Look it up or delete it
-downstream in the user, client and device fields. It says where a pseudonym
-cannot be recomputed: ephemeral keys (never stored) or destroyed keys. The
+pseudonym that identifier ID had on SITE. A user or client id (-kind
+subject, the default) is taken exactly as it was sent: look its pseudonym
+up or delete it downstream in the user, client and device fields. A BLE
+device id is taken as the gateway normalises it: with -kind mac a MAC in
+any notation (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff, aabbccddeeff,
+any case), with -kind adid an advertising or app instance id in any case;
+without -kind an id in MAC notation is recognised as a MAC, and any other
+is also looked up as an ad id. The device's pseudonyms are to be found in
+the device field. It says where a pseudonym cannot be recomputed:
+ephemeral keys (never stored) or destroyed keys. The
 second form prints, per ad platform destination that receives hashed
 contact data (contact: hash), the hash that e-mail address, phone number or
 external id had there, normalised by that platform's rules: look it up or
@@ -59,11 +66,16 @@ type subjectPeriod struct {
 	End       time.Time `json:"end"`
 	Key       string    `json:"key"`                 // derived, stored, absent, destroyed or ephemeral
 	Pseudonym string    `json:"pseudonym,omitempty"` // empty when it cannot be computed
+	// Device holds the other pseudonyms the device field may carry for the
+	// id: those of its normalised device forms where they differ from
+	// Pseudonym's (see deviceForms).
+	Device []string `json:"device,omitempty"`
 }
 
 // subjectReport is the lookup's result.
 type subjectReport struct {
 	Site         string          `json:"site"`
+	Kind         string          `json:"kind"` // subject, mac or adid: what the id was taken as
 	SubjectHash  string          `json:"subject_hash"`
 	Period       string          `json:"period"`
 	Fields       []string        `json:"fields"`
@@ -100,7 +112,7 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "first `DATE` (2006-01-02 or RFC 3339)")
 	to := fs.String("to", "", "end `DATE`, exclusive")
 	format := fs.String("format", "text", "text or json")
-	kind := fs.String("kind", "subject", "what -id is: subject, user or client (on -site), or mac or adid (a store device, every site)")
+	kind := fs.String("kind", "subject", "what -id is: subject, user or client (exactly as sent), or mac or adid (a store device, in any notation; suppressed on every site)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -115,11 +127,11 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	case !ok:
 		fmt.Fprintf(stderr, "beacongate subject: -kind must be subject, user, client, mac, adid, email, phone or external_id\n")
 		return 2
-	case *cfgPath == "" || verb != "list" && *id == "" || k == kindSubject && verb != "list" && *site == "":
-		fmt.Fprintf(stderr, "beacongate subject: -config, -id and (but for -kind mac|adid) -site are required\n\n%s", subjectUsage)
+	case *cfgPath == "" || verb != "list" && *id == "" || (k == kindSubject || verb == "lookup") && verb != "list" && *site == "":
+		fmt.Fprintf(stderr, "beacongate subject: -config, -id and (but to suppress or unsuppress -kind mac|adid) -site are required\n\n%s", subjectUsage)
 		return 2
-	case k != kindSubject && verb == "lookup":
-		fmt.Fprintf(stderr, "beacongate subject: -kind %s is for suppress and unsuppress; a lookup takes the id exactly as sent\n", *kind)
+	case k == kindMAC && verb != "list" && !isMAC(*id):
+		fmt.Fprintf(stderr, "beacongate subject %s: -id is not a MAC address (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff or aabbccddeeff); use -kind adid for other device ids\n", verb)
 		return 2
 	}
 	cfg, err := officerConfig(*cfgPath, *data)
@@ -138,7 +150,13 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	if verb != "lookup" {
 		return editSubject(cfg, key, verb, k, *site, *id, stdout, stderr)
 	}
-	hashHex := key.Hex([]byte(*site), []byte(*id))
+	// The audit log names a subject by its keyed hash on the site, a store
+	// device by its device hash (the same in every notation).
+	hashHex, auditKind := key.Hex([]byte(*site), []byte(*id)), "subject"
+	if k != kindSubject {
+		h := suppress.DeviceHash(key, []byte(*id))
+		hashHex, auditKind = hex.EncodeToString(h[:]), "device"
+	}
 	start, err1 := parseDate(*from)
 	end, err2 := parseDate(*to)
 	if err := errors.Join(err1, err2); err != nil || !end.After(start) {
@@ -149,13 +167,13 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate subject: -format must be text or json\n")
 		return 2
 	}
-	rep, err := lookupSubject(cfg, *site, *id, start, end)
+	rep, err := lookupSubject(cfg, k, *site, *id, start, end)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
 		return 1
 	}
 	rep.SubjectHash = hashHex
-	auditCLI(cfg, stderr, "subject.lookup", "site", *site, "subject", hashHex,
+	auditCLI(cfg, stderr, "subject.lookup", "site", *site, "kind", auditKind, "subject", hashHex,
 		"from", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -163,12 +181,15 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 		enc.Encode(rep)
 		return 0
 	}
-	fmt.Fprintf(stdout, "subject %s on site %s, pseudonym period %s\n", rep.SubjectHash, rep.Site, rep.Period)
-	fmt.Fprintf(stdout, "look for the pseudonym in the fields %v of the destinations %v\n\n", rep.Fields, rep.Destinations)
+	fmt.Fprintf(stdout, "%s %s on site %s, pseudonym period %s\n", auditKind, rep.SubjectHash, rep.Site, rep.Period)
+	fmt.Fprintf(stdout, "look for the pseudonyms in the fields %v of the destinations %v\n\n", rep.Fields, rep.Destinations)
 	for _, p := range rep.Periods {
 		ps := p.Pseudonym
 		if ps == "" {
 			ps = "(cannot be computed)"
+		}
+		for _, d := range p.Device {
+			ps += "  device " + d
 		}
 		fmt.Fprintf(stdout, "%s  %-9s  %s\n", p.Start.Format(time.RFC3339), p.Key, ps)
 	}
@@ -194,12 +215,6 @@ var subjectKinds = map[string]subjectKind{"subject": kindSubject, "user": kindSu
 // store device on the suppression list, and records the change in the
 // audit log. A device is also removed from the older opt-out list.
 func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k subjectKind, site, id string, stdout, stderr io.Writer) int {
-	if k == kindMAC {
-		if _, ok := retail.AppendMAC(nil, []byte(id)); !ok {
-			fmt.Fprintf(stderr, "beacongate subject %s: -id is not a MAC address (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff or aabbccddeeff); use -kind adid for other device ids\n", verb)
-			return 2
-		}
-	}
 	var h suppress.Hash
 	what := "subject"
 	if k == kindSubject {
@@ -268,16 +283,57 @@ func listSuppressed(cfg *config.Config, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// isMAC reports whether id is a MAC address in a notation the BLE endpoint
+// accepts.
+func isMAC(id string) bool {
+	_, ok := retail.AppendMAC(nil, []byte(id))
+	return ok
+}
+
+// deviceForms returns the device ids the BLE endpoint makes of id, sent as
+// a device of kind k, with the endpoint's own normalisation (package
+// retail): a MAC in any notation becomes aa:bb:cc:dd:ee:ff (-kind mac, or
+// recognised as one without a kind); an advertising id is lower-cased and
+// an app instance id kept as sent (-kind adid, or any other id without a
+// kind). The first is the normal form; randomized says it is a MAC with
+// the locally administered bit.
+func deviceForms(k subjectKind, id []byte) (forms [][]byte, randomized bool) {
+	if k != kindAdID {
+		if mac, ok := retail.AppendMAC(nil, id); ok {
+			return [][]byte{mac}, retail.Randomized(mac)
+		}
+		if k == kindMAC {
+			return nil, false // refused before
+		}
+	}
+	lower := retail.AppendLowerASCII(nil, id)
+	forms = [][]byte{lower}
+	if !bytes.Equal(lower, id) {
+		forms = append(forms, id) // as an app_instance_id, which is kept as sent
+	}
+	return forms, false
+}
+
 // lookupSubject computes the subject's pseudonym in every period that
-// overlaps [start, end), without creating a key.
-func lookupSubject(cfg *config.Config, site, id string, start, end time.Time) (*subjectReport, error) {
+// overlaps [start, end), without creating a key. For -kind subject it is
+// the id's exactly as typed, for -kind mac|adid its device normal form's;
+// the other device forms' pseudonyms (deviceForms) go in Device.
+func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, end time.Time) (*subjectReport, error) {
 	period := cfg.Pseudonym.Period.D()
 	ps := int64(period / time.Second)
 	first, last := floorDiv(start.Unix(), ps), floorDiv(end.Unix()-1, ps)
 	if last-first+1 > maxSubjectPeriods {
 		return nil, fmt.Errorf("the range covers %d periods; look up at most %d at once", last-first+1, maxSubjectPeriods)
 	}
-	rep := &subjectReport{Site: site, Period: period.String(), Fields: []string{"user", "client", "device"}}
+	rep := &subjectReport{Site: site, Kind: "subject", Period: period.String(), Fields: []string{"user", "client", "device"}}
+	forms, _ := deviceForms(k, []byte(id))
+	asTyped := []byte(id)
+	switch k {
+	case kindMAC, kindAdID:
+		rep.Kind = map[subjectKind]string{kindMAC: "mac", kindAdID: "adid"}[k]
+		rep.Fields = []string{"device"}
+		asTyped, forms = forms[0], forms[1:]
+	}
 	for _, d := range cfg.Destinations {
 		rep.Destinations = append(rep.Destinations, d.Name)
 	}
@@ -310,13 +366,24 @@ func lookupSubject(cfg *config.Config, site, id string, start, end time.Time) (*
 			if store != nil {
 				p.Key = store.State("pseudonym", ps, idx).String()
 			}
-			p.Pseudonym = string(keys.AppendPseudonym(nil, []byte(site), []byte(id), p.Start))
+			p.Pseudonym = string(keys.AppendPseudonym(nil, []byte(site), asTyped, p.Start))
+			for _, f := range forms {
+				if bytes.Equal(f, asTyped) {
+					continue
+				}
+				if d := keys.AppendPseudonym(nil, []byte(site), f, p.Start); len(d) > 0 {
+					p.Device = append(p.Device, string(d))
+				}
+			}
 		}
 		if !seen[p.Key] {
 			seen[p.Key] = true
 			rep.Notes = append(rep.Notes, keyNotes[p.Key])
 		}
 		rep.Periods = append(rep.Periods, p)
+	}
+	if len(forms) > 0 && !(len(forms) == 1 && bytes.Equal(forms[0], asTyped)) {
+		rep.Notes = append(rep.Notes, "device: the pseudonyms of the id as the BLE endpoint normalises a device id (a MAC to aa:bb:cc:dd:ee:ff, an ad id lower-cased, an app instance id as sent); look for them in the device field")
 	}
 	rep.Notes = append(rep.Notes, "the visitor hash depends on the address and browser, not on this identifier: it cannot be looked up from it")
 	return rep, nil
