@@ -10,6 +10,7 @@ import (
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/ipmask"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/anonymize/useragent"
 	"github.com/beacongate/beacongate/event"
@@ -794,8 +795,19 @@ func (en *Engine) appendBLEVisitor(dst []byte, e *event.Event, m *idMemo, now ti
 		return dst
 	}
 	return en.appendHash(dst, m, memoVisitor, "visitor", func(d []byte) []byte {
-		return en.keys.AppendVisitorHash(d, e.Site, s.DeviceID, bleVisitorLabel, now)
+		return AppendBLEVisitorHash(d, en.keys, e.Site, s.DeviceID, now)
 	})
+}
+
+// AppendBLEVisitorHash appends to dst the visitor hash a BLE sighting of
+// the device deviceID (normalised as the BLE endpoint does: see package
+// retail) gets on site in the visitor period (a UTC day) that contains
+// now, as the engine writes it in the record's visitor field; nothing when
+// the period's key cannot be had. Not for a randomized MAC, which gets no
+// visitor hash. "beacongate subject" computes it from a device id with
+// this same function.
+func AppendBLEVisitorHash(dst []byte, keys *pseudonym.Keyring, site, deviceID []byte, now time.Time) []byte {
+	return keys.AppendVisitorHash(dst, site, deviceID, bleVisitorLabel, now)
 }
 
 func appendScrubbed(dst []byte, f scrub.Found) []byte {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
@@ -38,7 +39,9 @@ any notation (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff, aabbccddeeff,
 any case), with -kind adid an advertising or app instance id in any case;
 without -kind an id in MAC notation is recognised as a MAC, and any other
 is also looked up as an ad id. The device's pseudonyms are to be found in
-the device field. It says where a pseudonym cannot be recomputed:
+the device field. It also prints, per UTC day, the visitor hash a BLE
+sighting of the device gets on SITE (keyed by site and device id; none
+for a randomized MAC), to be found in the visitor field. It says where a pseudonym cannot be recomputed:
 ephemeral keys (never stored) or destroyed keys. The
 second form prints, per ad platform destination that receives hashed
 contact data (contact: hash), the hash that e-mail address, phone number or
@@ -72,6 +75,16 @@ type subjectPeriod struct {
 	Device []string `json:"device,omitempty"`
 }
 
+// subjectVisitorDay is one visitor period (a UTC day) of a lookup.
+type subjectVisitorDay struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Key   string    `json:"key"` // as subjectPeriod's, for the visitor key
+	// Visitor holds the BLE visitor hashes of the id's device forms on the
+	// site that day; empty when they cannot be computed.
+	Visitor []string `json:"visitor,omitempty"`
+}
+
 // subjectReport is the lookup's result.
 type subjectReport struct {
 	Site         string          `json:"site"`
@@ -81,7 +94,11 @@ type subjectReport struct {
 	Fields       []string        `json:"fields"`
 	Destinations []string        `json:"destinations"`
 	Periods      []subjectPeriod `json:"periods"`
-	Notes        []string        `json:"notes"`
+	// VisitorDays are the visitor periods overlapping the range, with the
+	// visitor hashes a BLE sighting of the device gets (none for a
+	// randomized MAC).
+	VisitorDays []subjectVisitorDay `json:"visitor_days,omitempty"`
+	Notes       []string            `json:"notes"`
 }
 
 // keyNotes explains each key state to the officer.
@@ -192,6 +209,16 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 			ps += "  device " + d
 		}
 		fmt.Fprintf(stdout, "%s  %-9s  %s\n", p.Start.Format(time.RFC3339), p.Key, ps)
+	}
+	if len(rep.VisitorDays) > 0 {
+		fmt.Fprintf(stdout, "\nBLE visitor hashes, per UTC day: look for them in the visitor field of the ble records\n\n")
+	}
+	for _, d := range rep.VisitorDays {
+		vs := "(cannot be computed)"
+		if len(d.Visitor) > 0 {
+			vs = strings.Join(d.Visitor, "  ")
+		}
+		fmt.Fprintf(stdout, "%s  %-9s  %s\n", d.Start.Format(time.RFC3339), d.Key, vs)
 	}
 	fmt.Fprintln(stdout)
 	for _, n := range rep.Notes {
@@ -325,8 +352,16 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 	if last-first+1 > maxSubjectPeriods {
 		return nil, fmt.Errorf("the range covers %d periods; look up at most %d at once", last-first+1, maxSubjectPeriods)
 	}
+	// The gateway's visitor keys last the default visitor period (a UTC
+	// day); it has no setting.
+	vps := int64(pseudonym.DefaultVisitorPeriod / time.Second)
+	vfirst, vlast := floorDiv(start.Unix(), vps), floorDiv(end.Unix()-1, vps)
+	if vlast-vfirst+1 > maxSubjectPeriods {
+		return nil, fmt.Errorf("the range covers %d visitor days; look up at most %d at once", vlast-vfirst+1, maxSubjectPeriods)
+	}
 	rep := &subjectReport{Site: site, Kind: "subject", Period: period.String(), Fields: []string{"user", "client", "device"}}
-	forms, _ := deviceForms(k, []byte(id))
+	forms, randomized := deviceForms(k, []byte(id))
+	visitorForms := forms // the device ids a sighting may have carried
 	asTyped := []byte(id)
 	switch k {
 	case kindMAC, kindAdID:
@@ -382,10 +417,36 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		}
 		rep.Periods = append(rep.Periods, p)
 	}
+	for idx := vfirst; idx <= vlast; idx++ {
+		d := subjectVisitorDay{Start: time.Unix(idx*vps, 0).UTC(), End: time.Unix((idx+1)*vps, 0).UTC(), Key: "ephemeral"}
+		if keys != nil {
+			d.Key = "derived"
+			if store != nil {
+				d.Key = store.State("visitor", vps, idx).String()
+			}
+			for _, f := range visitorForms {
+				if randomized {
+					break // a randomized MAC gets no visitor hash
+				}
+				if v := anonymize.AppendBLEVisitorHash(nil, keys, []byte(site), f, d.Start); len(v) > 0 {
+					d.Visitor = append(d.Visitor, string(v))
+				}
+			}
+		}
+		if !seen[d.Key] {
+			seen[d.Key] = true
+			rep.Notes = append(rep.Notes, keyNotes[d.Key])
+		}
+		rep.VisitorDays = append(rep.VisitorDays, d)
+	}
 	if len(forms) > 0 && !(len(forms) == 1 && bytes.Equal(forms[0], asTyped)) {
 		rep.Notes = append(rep.Notes, "device: the pseudonyms of the id as the BLE endpoint normalises a device id (a MAC to aa:bb:cc:dd:ee:ff, an ad id lower-cased, an app instance id as sent); look for them in the device field")
 	}
-	rep.Notes = append(rep.Notes, "the visitor hash depends on the address and browser, not on this identifier: it cannot be looked up from it")
+	if randomized {
+		rep.Notes = append(rep.Notes, "visitor: the MAC is randomized (locally administered): its sightings have no visitor hash; find them by the device pseudonym")
+	} else {
+		rep.Notes = append(rep.Notes, "visitor: a BLE sighting's visitor hash is keyed by the site and the device id per UTC day, and is listed per day for the id as a device id: look for it in the visitor field of ble records. A web event's visitor hash depends on the address and browser, not on an identifier: it cannot be looked up from this one")
+	}
 	return rep, nil
 }
 

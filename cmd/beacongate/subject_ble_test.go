@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,11 @@ type dsrReport struct {
 		Pseudonym string
 		Device    []string
 	}
+	VisitorDays []struct {
+		Start   time.Time
+		Key     string
+		Visitor []string
+	} `json:"visitor_days"`
 	Notes []string
 }
 
@@ -217,5 +223,69 @@ func TestSubjectFindsBLEDevices(t *testing.T) {
 	code, out := run("-kind", "mac", "-id", "not-a-mac-x1")
 	if code != 2 || !strings.Contains(out, "-id") || strings.Contains(out, "not-a-mac-x1") {
 		t.Errorf("-kind mac with another id: exit %d\n%s", code, out)
+	}
+}
+
+// TestSubjectFindsBLEVisitorHashes: a BLE sighting's visitor hash is keyed
+// by the site and the device id per UTC day, so "subject" computes it from
+// the device id, in any notation, for each day of the range; it finds the
+// visitor field of every record of the shopper's devices, and not the
+// bystander's. A randomized MAC gets none. Until the fix the lookup said
+// the visitor hash "cannot be looked up from this identifier".
+func TestSubjectFindsBLEVisitorHashes(t *testing.T) {
+	recs, lookup, run := bleDSRFixture(t)
+	// The visitor hashes the records carry, by device and day (each post
+	// lists the shopper's MAC, the ad id, the bystander's MAC).
+	var mac, adid, other [2]string
+	for d := range 2 {
+		var vs []string
+		for _, r := range recs {
+			if dsrDay(r.Received) == d {
+				vs = append(vs, r.Visitor)
+			}
+		}
+		if len(vs) != 3 || vs[0] == vs[1] || vs[0] == vs[2] || vs[1] == vs[2] {
+			t.Fatalf("day %d: visitor hashes %v; want three distinct", d+1, vs)
+		}
+		mac[d], adid[d], other[d] = vs[0], vs[1], vs[2]
+	}
+	cases := []struct {
+		want [2]string
+		args []string
+	}{
+		{mac, []string{"-kind", "mac", "-id", "A4:5E:60:E8:1B:2C"}},
+		{mac, []string{"-kind", "mac", "-id", "a4-5e-60-e8-1b-2c"}},
+		{mac, []string{"-id", "A45E.60E8.1B2C"}},
+		{adid, []string{"-kind", "adid", "-id", dsrAdIDSent}},
+		{adid, []string{"-id", dsrAdIDSent}},
+	}
+	for _, c := range cases {
+		rep, ok := lookup(c.args...)
+		if !ok {
+			continue
+		}
+		if len(rep.VisitorDays) != 2 {
+			t.Errorf("subject %v: %d visitor days, want 2 (2026-03-10 and 11)", c.args, len(rep.VisitorDays))
+			continue
+		}
+		for d, day := range rep.VisitorDays {
+			if !slices.Contains(day.Visitor, c.want[d]) || slices.Contains(day.Visitor, other[d]) {
+				t.Errorf("subject %v, day %d (key %s): visitor hashes %v; the records carry %s", c.args, d+1, day.Key, day.Visitor, c.want[d])
+			}
+		}
+		if notes := strings.Join(rep.Notes, "\n"); strings.Contains(notes, "cannot be looked up from it") && !strings.Contains(notes, "web event") {
+			t.Errorf("subject %v: the notes still say the visitor hash cannot be looked up:\n%s", c.args, notes)
+		}
+	}
+	if code, out := run("-kind", "mac", "-id", "a4:5e:60:e8:1b:2c"); code != 0 || !strings.Contains(out, mac[0]) || !strings.Contains(out, mac[1]) {
+		t.Errorf("subject text output (exit %d) lacks the visitor hashes %v:\n%s", code, mac, out)
+	}
+	// A phone's randomized address is never a visitor: no hash to give.
+	if rep, ok := lookup("-kind", "mac", "-id", "DA:1A:2B:00:00:01"); ok {
+		for _, day := range rep.VisitorDays {
+			if len(day.Visitor) > 0 {
+				t.Errorf("randomized MAC: visitor hashes %v on %s; want none", day.Visitor, day.Start)
+			}
+		}
 	}
 }
