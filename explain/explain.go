@@ -421,7 +421,20 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	add("referrer", string(e.Referrer), actions["referrer"], fields["referrer"])
 	add("user_id", string(e.UserID), actions["user_id"], fields["user"])
 	add("client_id", string(e.ClientID), actions["client_id"], fields["client"])
-	add("visitor_hash", "(site + ip + user agent)", actions["visitor_hash"], fields["visitor"])
+	// A sighting's visitor hash is its device's (anonymize's
+	// appendBLEVisitor): the store box's address and agent never enter it.
+	visitorFrom := "(site + ip + user agent)"
+	if e.Kind == event.KindBLE {
+		switch s := &e.Sighting; {
+		case len(s.DeviceID) == 0:
+			visitorFrom = "(none: the sighting has no device id)"
+		case s.Randomized:
+			visitorFrom = "(none: a randomized MAC is never counted as a visitor)"
+		default:
+			visitorFrom = "(site + device id, per UTC day)"
+		}
+	}
+	add("visitor_hash", visitorFrom, actions["visitor_hash"], fields["visitor"])
 	add("accept_language", string(e.AcceptLanguage), actions["accept_language"], fields["lang"])
 	pol := &x.plan.Policies[res.State]
 	for _, p := range e.Props {

@@ -246,6 +246,42 @@ func TestExplainBLE(t *testing.T) {
 	}
 }
 
+// TestExplainBLEVisitorHashSource: explain says what a BLE sighting's
+// visitor hash is made of, the site and the device id (none for a
+// randomized MAC or no device id), not the web events' "site + ip + user
+// agent": the store box's address and agent never enter it.
+func TestExplainBLEVisitorHashSource(t *testing.T) {
+	from := func(sample string, args ...string) string {
+		t.Helper()
+		o := explainJSON(t, sample, args...)
+		for _, row := range stateCase(t, o, "analytics").Fields {
+			if row.Field == "visitor_hash" {
+				return row.Arrived
+			}
+		}
+		t.Fatalf("no visitor_hash row")
+		return ""
+	}
+	ble := func(device string) string {
+		return `{"site":"store-berlin-001","store":"berlin-01","sensor":"gate-3","consent":"analytics",
+	"sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":100,"minor":7,"rssi":-67,"ts":1732420000123` + device + `}]}`
+	}
+	args := []string{"-config", exampleConfig("retail-ble.yaml"), "-at", "2024-11-24T04:00:00Z"}
+	for _, c := range []struct{ device, want string }{
+		{`,"mac":"A4-5E-60-E8-1B-2C"`, "(site + device id, per UTC day)"},
+		{`,"adid":"38400000-8CF0-11BD-B23E-10B96E40000D"`, "(site + device id, per UTC day)"},
+		{`,"mac":"da:1a:2b:00:00:01"`, "(none: a randomized MAC is never counted as a visitor)"},
+		{``, "(none: the sighting has no device id)"},
+	} {
+		if got := from(ble(c.device), args...); got != c.want {
+			t.Errorf("sighting %s: visitor_hash from %q; want %q", c.device, got, c.want)
+		}
+	}
+	if got := from("/p.gif?site=shop&consent=analytics"); got != "(site + ip + user agent)" {
+		t.Errorf("pixel: visitor_hash from %q", got)
+	}
+}
+
 func TestExplainPseudonymKeys(t *testing.T) {
 	pixel := "/p.gif?site=shop&uid=customer-4711"
 	args := []string{"-config", exampleConfig("shop-retargeting.yaml")}
