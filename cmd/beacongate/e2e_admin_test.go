@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net"
@@ -132,6 +133,44 @@ func TestE2EAdminGuard(t *testing.T) {
 		f(p, "POST", ext, "/-/reload", token, 200)
 		if strings.Contains(p.logText(), token) {
 			t.Fatal("the admin token is in the log")
+		}
+	})
+	t.Run("open_token_file", func(t *testing.T) {
+		// A token file readable by every user: config check refuses it as
+		// server.admin_token_file; serve refuses it as -admin-token-file
+		// too (it started with it).
+		dir := t.TempDir()
+		tokenPath := filepath.Join(dir, "token")
+		if err := os.WriteFile(tokenPath, []byte("s3cr3t-admin-token-0123456789\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(tokenPath, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-admin-token-file", tokenPath)
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), `"msg":"listening"`) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("serve started with an admin token file readable by every user:\n%s", out.String())
+			}
+		}
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(out.String(), "-admin-token-file: "+tokenPath+" is readable by every user (mode 0644); run chmod o-rwx "+tokenPath) {
+			t.Fatalf("exit %d; want 1 and the file named as readable by every user:\n%s", code, out.String())
+		}
+		if strings.Contains(out.String(), "s3cr3t") {
+			t.Fatalf("the error quotes the token:\n%s", out.String())
 		}
 	})
 	t.Run("short_token", func(t *testing.T) {

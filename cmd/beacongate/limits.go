@@ -33,10 +33,15 @@ func maxConns(configured int, fdLimit uint64) int {
 
 // readAdminToken reads the admin bearer token from path ("" → nil: no
 // token). Surrounding white space is trimmed; the token is never logged.
-// config check applies the same rules (config.AdminToken).
+// config check applies the same rules (config.AdminToken), and like it
+// refuses a file readable by every user: -admin-token-file names a file
+// config check never sees.
 func readAdminToken(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		return nil, fmt.Errorf("%s is readable by every user (mode %04o); run chmod o-rwx %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
