@@ -232,7 +232,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	err := results.FirstErr()
 	var refused []int
 	if err != nil {
-		refused = s.refusedAlone(results)
+		refused, err = s.refusedAlone(results, err)
 	}
 	clear(s.store) // drop references into b
 	clear(s.hdrs)
@@ -249,27 +249,34 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 // when each of them failed for good (a record too large) and at least one
 // record was produced: those alone go to the dead letters, the batch
 // counts as delivered. Otherwise nil: the batch is retried, or
-// dead-lettered whole when every record failed for good.
-func (s *KafkaSink) refusedAlone(results kgo.ProduceResults) []int {
+// dead-lettered whole when every record failed for good. It also returns
+// the error to classify the batch by: the first failure no retry can fix
+// only when every failure is such; else the first other one, so that a
+// record too large (failed by the client at once, first among the
+// results) does not make permanent a batch whose other records a broker
+// outage, a timeout or an authorization refusal kept from Kafka.
+func (s *KafkaSink) refusedAlone(results kgo.ProduceResults, first error) ([]int, error) {
+	for _, r := range results {
+		if r.Err != nil && !permanentKafka(r.Err) {
+			return nil, r.Err
+		}
+	}
 	var idx []int
 	for _, r := range results {
 		if r.Err == nil {
 			continue
 		}
-		if !permanentKafka(r.Err) {
-			return nil
-		}
 		i := slices.Index(s.recs, r.Record)
 		if i < 0 {
-			return nil
+			return nil, first
 		}
 		idx = append(idx, i)
 	}
 	if len(idx) == 0 || len(idx) == len(s.recs) {
-		return nil
+		return nil, first
 	}
 	slices.Sort(idx)
-	return idx
+	return idx, first
 }
 
 // classifyKafka marks a produce error permanent, an authorization refusal,

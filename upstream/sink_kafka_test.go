@@ -284,3 +284,35 @@ func TestKafkaTooLargeRecordDeadLetteredAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaTooLargeRecordAmongRetryableFailures: a batch holding a record
+// too large for the producer (failed by the client at once with
+// MESSAGE_TOO_LARGE) while the broker refuses the others for a reason a
+// retry can fix (here an authorization refusal, retried for
+// AuthDeadLetterAfter; a broker outage or a send timeout alike). The batch
+// must be retried, not dead-lettered: its other records were never
+// produced. Before the fix the first error of ProduceSync's results, the
+// too-large record's, made the whole batch permanent.
+func TestKafkaTooLargeRecordAmongRetryableFailures(t *testing.T) {
+	c := newKafka(t)
+	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.TopicAuthorizationFailed, Count: -1})
+	s, err := NewKafkaSink(KafkaOptions{Brokers: c.ListenAddrs(), Topic: kafkaTopic, KeyField: "site",
+		ProduceTimeout: 2 * time.Second, Extra: fastKafkaRetries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var b Batch
+	for i := range 20 {
+		r := fmt.Sprintf(`{"v":1,"id":"big%03d","site":"s"}`, i)
+		if i == 0 {
+			r = fmt.Sprintf(`{"v":1,"id":"big%03d","site":"s","pad":%q}`, i, strings.Repeat("x", 1_010_000))
+		}
+		b.add([]byte(r))
+	}
+	err = s.Send(context.Background(), &b)
+	if err == nil || IsPermanent(err) || rejectedOf(err) != nil || RefusalOf(err) != RefusalAuth {
+		t.Fatalf("Send: %v (permanent %v, rejected %v, refusal %v); want an authorization refusal, retried",
+			err, IsPermanent(err), rejectedOf(err), RefusalOf(err))
+	}
+}
