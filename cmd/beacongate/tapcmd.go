@@ -45,30 +45,45 @@ func (a *app) tapHandler() http.Handler {
 		if fl != nil {
 			fl.Flush()
 		}
-		bw := bufio.NewWriterSize(w, 64<<10)
-		for {
-			select {
-			case rec := <-tap.C():
-				bw.Write(rec)
-				bw.WriteByte('\n')
-				tap.Done(rec)
-				if len(tap.C()) > 0 {
-					continue // more waiting: flush once for all of them
-				}
-				if err := bw.Flush(); err != nil {
-					return
-				}
-				if fl != nil {
-					fl.Flush()
-				}
-			case <-tap.Closed():
-				bw.Flush()
-				return
-			case <-r.Context().Done():
+		streamTap(w, fl, tap, r.Context().Done())
+	})
+}
+
+// streamTap writes tap's records to w, one a line, until the tap closes
+// (the pipeline closed, or the reader fell behind and was cut) or done.
+// The records offered before the tap closed are still written: at
+// shutdown they are the last ones appended, and the reader is told the
+// stream ended, so it must not miss them.
+func streamTap(w io.Writer, fl http.Flusher, tap *upstream.Tap, done <-chan struct{}) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	write := func(rec []byte) {
+		bw.Write(rec)
+		bw.WriteByte('\n')
+		tap.Done(rec)
+	}
+	for {
+		select {
+		case rec := <-tap.C():
+			write(rec)
+			if len(tap.C()) > 0 {
+				continue // more waiting: flush once for all of them
+			}
+			if err := bw.Flush(); err != nil {
 				return
 			}
+			if fl != nil {
+				fl.Flush()
+			}
+		case <-tap.Closed():
+			for len(tap.C()) > 0 {
+				write(<-tap.C())
+			}
+			bw.Flush()
+			return
+		case <-done:
+			return
 		}
-	})
+	}
 }
 
 const tapUsage = `usage: beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
