@@ -168,9 +168,10 @@ type Aggregator struct {
 	slot   [slots][]counts
 	slotIv [slots]int64 // interval number held by each slot; -1 none
 	// counted holds, per slot, each (cell, device) counted as a visitor
-	// in the slot's interval: the OtherZones cell counts the distinct
-	// devices of the zones merged into it, not the sum of their visitors
-	// (one device in k small zones is one visitor).
+	// in the slot's interval while the cell was below k: the OtherZones
+	// cell counts the distinct devices of the zones merged into it, not
+	// the sum of their visitors (one device in k small zones is one
+	// visitor).
 	counted  [slots][]visitorMark
 	closedTo int64 // intervals below this are closed
 	sweptMS  int64 // time of the last sweep
@@ -305,10 +306,16 @@ func (a *Aggregator) Add(s *Sighting) {
 	if d.countedIv != int32(iv) {
 		d.countedIv = int32(iv)
 		k.visitors++
-		h.Reset()
-		_, _ = h.Write(s.Device)
-		i := uint64(iv) % slots // slotFor claimed it for iv
-		a.counted[i] = append(a.counted[i], visitorMark{dev: h.Sum64(), cell: cell})
+		// Only a cell that ends the interval below k is merged into "*",
+		// and one that reached k never falls back: its marks would never
+		// be read. So a cell keeps at most k-1, and the marks stay bounded
+		// by the cells, not by the interval's visitors.
+		if k.visitors < uint32(a.o.K) {
+			h.Reset()
+			_, _ = h.Write(s.Device)
+			i := uint64(iv) % slots // slotFor claimed it for iv
+			a.counted[i] = append(a.counted[i], visitorMark{dev: h.Sum64(), cell: cell})
+		}
 	}
 }
 

@@ -216,3 +216,38 @@ func TestMergedZonesCountDistinctVisitors(t *testing.T) {
 		t.Fatalf("other zones %+v (records %+v)", o, c.recs)
 	}
 }
+
+// TestVisitorMarksBoundedByK: the marks that let the merged zone "*" count
+// distinct devices are needed only for cells that may end below k. Before
+// the fix every visitor of every cell got one, so an interval's marks grew
+// with its visitors (evicted devices counted again included), not bounded
+// by ble.max_devices: a busy zone's thousands of visitors cost a mark each
+// until the interval closed. Now a cell keeps at most k-1 marks, and "*"
+// still counts the distinct devices of the small zones.
+func TestVisitorMarksBoundedByK(t *testing.T) {
+	a, c, _ := newAgg(t, Options{MaxDevices: 100})
+	for i := range 1000 { // a busy entrance, devices evicted and seen again
+		stay(a, "berlin", "entrance", fmt.Sprintf("e%d", i%400), 0, 2*time.Minute)
+	}
+	for i, z := range []string{"shoes", "toys", "books", "garden", "tools"} {
+		from := time.Duration(i) * 2 * time.Minute
+		stay(a, "berlin", z, "shopper", from, from+2*time.Minute)
+		if i > 0 {
+			stay(a, "berlin", z, fmt.Sprintf("d%d", i), 0, time.Minute)
+		}
+	}
+	marks := 0
+	for i := range a.counted {
+		marks += len(a.counted[i])
+	}
+	if k := a.Options().K; marks > 6*(k-1) {
+		t.Fatalf("%d visitor marks held for 6 cells; want at most k-1 = %d each", marks, k-1)
+	}
+	a.Flush()
+	if o := c.zone("berlin", OtherZones); o == nil || o.Visitors != 5 || o.Merged != 5 {
+		t.Fatalf("other zones %+v (records %+v)", o, c.recs)
+	}
+	if e := c.zone("berlin", "entrance"); e == nil || e.Visitors < 400 {
+		t.Fatalf("entrance %+v", e)
+	}
+}
