@@ -156,8 +156,12 @@ func TestDeadLetterTempFilesRemovedAtOpen(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	stale := []string{"20261206T000000.000Z-00000000000000000017.ndjson.zst.tmp", "20261206T000000.000Z-00000000000000000017.error.tmp"}
-	kept := []string{"20261205T000000.000Z-00000000000000000001.ndjson", "20261205T000000.000Z-00000000000000000001.error"}
+	stale := []string{"20261206T000000.000Z-00000000000000000017.ndjson.zst.tmp", "20261206T000000.000Z-00000000000000000017.error.tmp",
+		// The reason is written first: a kill before the batch file leaves it alone.
+		"20261206T000001.000Z-00000000000000000042.error", "20261206T000001.000Z-00000000000000000042-rejected.error"}
+	kept := []string{"20261205T000000.000Z-00000000000000000001.ndjson", "20261205T000000.000Z-00000000000000000001.error",
+		"20261205T000002.000Z-00000000000000000003.ndjson.zst", "20261205T000002.000Z-00000000000000000003.error",
+		"20261205T000003.000Z-00000000000000000005-rejected.ndjson", "20261205T000003.000Z-00000000000000000005-rejected.error"}
 	for _, name := range append(stale, kept...) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}\n"), 0o600); err != nil {
 			t.Fatal(err)

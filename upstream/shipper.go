@@ -99,26 +99,38 @@ func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterD
 		sh.enc = enc
 	}
 	sh.m = p.m.forDestination(sh)
-	sh.removeDeadLetterTemps()
+	sh.tidyDeadLetters()
 	return sh, nil
 }
 
-// removeDeadLetterTemps removes the temporary files a kill during a dead
-// letter's write left in the destination's dead-letter folder: that batch
-// was not dead-lettered (the cursor moved on only after both files were
-// in place), so it is read and sent again; the half-written copy goes.
-// Only this destination's shipper writes there. A folder that cannot be
-// read is left to the next dead letter's write to report.
-func (sh *shipper) removeDeadLetterTemps() {
+// tidyDeadLetters removes what a kill during a dead letter's write left in
+// the destination's dead-letter folder, when the pipeline opens: temporary
+// files, and a .error without its batch file (the reason is written first;
+// it may quote the destination's answer, which may echo records). That
+// batch was not dead-lettered (the cursor moves past it only after both
+// files are in place) and is read and sent again. Only this destination's
+// shipper writes there. A folder that cannot be read is left to the next
+// dead letter's write to report.
+func (sh *shipper) tidyDeadLetters() {
 	entries, err := os.ReadDir(sh.dlDir)
 	if err != nil {
 		return
 	}
+	names := make(map[string]bool, len(entries))
 	for _, e := range entries {
-		if name := e.Name(); e.Type().IsRegular() && strings.HasSuffix(name, ".tmp") {
-			if err := os.Remove(filepath.Join(sh.dlDir, name)); err != nil {
-				sh.log.Warn("upstream: could not remove a dead letter's leftover temporary file", "file", name, "err", err)
-			}
+		names[e.Name()] = true
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if base, isErr := strings.CutSuffix(name, ".error"); !strings.HasSuffix(name, ".tmp") &&
+			!(isErr && !names[base+".ndjson"] && !names[base+".ndjson.zst"] && !names[base+".ndjson.gz"]) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(sh.dlDir, name)); err != nil {
+			sh.log.Warn("upstream: could not remove what an interrupted dead letter's write left", "file", name, "err", err)
 		}
 	}
 }
@@ -377,10 +389,13 @@ func (sh *shipper) deadLetter(b *Batch, cause error) error {
 	}
 	base := fmt.Sprintf("%s-%020d", sh.p.clock.Now().UTC().Format("20060102T150405.000Z"), b.First)
 	path := filepath.Join(sh.dlDir, base+".ndjson"+codec.Ext())
-	if err := writeFileAtomic(path, data); err != nil {
+	// The reason first: a kill before the batch file is in place leaves a
+	// .error alone, which the next start removes (tidyDeadLetters), not a
+	// batch without its reason.
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
+	if err := writeFileAtomic(path, data); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
@@ -409,10 +424,10 @@ func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
 	}
 	base := fmt.Sprintf("%s-%020d-rejected", sh.p.clock.Now().UTC().Format("20060102T150405.000Z"), b.First)
 	path := filepath.Join(sh.dlDir, base+".ndjson")
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
+	if err := writeFileAtomic(path, data); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
