@@ -107,7 +107,7 @@ Usage:
   beacongate tag [-url BASE] [-site ID] [-sri]
   beacongate audit verify [-data DIR | -file FILE]
   beacongate keys forget -config FILE -before DATE [-data DIR]
-  beacongate subject -config FILE -site SITE -id ID -from DATE -to DATE [-format text|json] [-data DIR]
+  beacongate subject -config FILE -site SITE [-kind subject|mac|adid] -id ID -from DATE -to DATE [-format text|json] [-data DIR]
   beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json] [-data DIR]
   beacongate subject suppress|unsuppress -config FILE [-kind subject|user|client] -site SITE -id ID [-data DIR]
   beacongate subject suppress|unsuppress -config FILE -kind mac|adid -id ID [-data DIR]
