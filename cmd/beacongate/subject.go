@@ -36,13 +36,14 @@ subject, the default) is taken exactly as it was sent: look its pseudonym
 up or delete it downstream in the user, client and device fields. A BLE
 device id is taken as the gateway normalises it: with -kind mac a MAC in
 any notation (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff, aabbccddeeff,
-any case), with -kind adid an advertising or app instance id in any case;
-without -kind an id in MAC notation is recognised as a MAC, and any other
-is also looked up as an ad id. The device's pseudonyms are to be found in
-the device field. It also prints, per UTC day, the visitor hash a BLE
-sighting of the device gets on SITE (keyed by site and device id; none
-for a randomized MAC), to be found in the visitor field. It says where a pseudonym cannot be recomputed:
-ephemeral keys (never stored) or destroyed keys. The
+any case), with -kind adid an advertising or app instance id in any case.
+Without -kind the id is taken exactly as sent and only so (its device
+forms are other identifiers, which may be other people's). The device's
+pseudonyms are to be found in the device field. It also prints, per UTC
+day, the visitor hash a BLE sighting of the device gets on SITE (keyed by
+site and device id; none for a randomized MAC), to be found in the
+visitor field. It says where a pseudonym cannot be recomputed: ephemeral
+keys (never stored) or destroyed keys. The
 second form prints, per ad platform destination that receives hashed
 contact data (contact: hash), the hash that e-mail address, phone number or
 external id had there, normalised by that platform's rules: look it up or
@@ -319,11 +320,12 @@ func isMAC(id string) bool {
 
 // deviceForms returns the device ids the BLE endpoint makes of id, sent as
 // a device of kind k, with the endpoint's own normalisation (package
-// retail): a MAC in any notation becomes aa:bb:cc:dd:ee:ff (-kind mac, or
-// recognised as one without a kind); an advertising id is lower-cased and
-// an app instance id kept as sent (-kind adid, or any other id without a
-// kind). The first is the normal form; randomized says it is a MAC with
-// the locally administered bit.
+// retail): a MAC in any notation becomes aa:bb:cc:dd:ee:ff (-kind mac);
+// an advertising id is lower-cased and an app instance id kept as sent
+// (-kind adid). Without a kind it says what the id would become as a
+// device (a MAC notation read as a MAC), which a lookup only notes: those
+// forms are other identifiers. The first is the normal form; randomized
+// says it is a MAC with the locally administered bit.
 func deviceForms(k subjectKind, id []byte) (forms [][]byte, randomized bool) {
 	if k != kindAdID {
 		if mac, ok := retail.AppendMAC(nil, id); ok {
@@ -343,8 +345,9 @@ func deviceForms(k subjectKind, id []byte) (forms [][]byte, randomized bool) {
 
 // lookupSubject computes the subject's pseudonym in every period that
 // overlaps [start, end), without creating a key. For -kind subject it is
-// the id's exactly as typed, for -kind mac|adid its device normal form's;
-// the other device forms' pseudonyms (deviceForms) go in Device.
+// the id's exactly as typed, and no other; for -kind mac|adid its device
+// normal form's, the other device forms' pseudonyms (deviceForms) going
+// in Device.
 func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, end time.Time) (*subjectReport, error) {
 	period := cfg.Pseudonym.Period.D()
 	ps := int64(period / time.Second)
@@ -360,14 +363,27 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		return nil, fmt.Errorf("the range covers %d visitor days; look up at most %d at once", vlast-vfirst+1, maxSubjectPeriods)
 	}
 	rep := &subjectReport{Site: site, Kind: "subject", Period: period.String(), Fields: []string{"user", "client", "device"}}
-	forms, randomized := deviceForms(k, []byte(id))
-	visitorForms := forms // the device ids a sighting may have carried
+	// Without -kind the id is taken exactly as sent, and only so: what it
+	// would become as a store device (lower-cased, or read as a MAC) is
+	// another identifier, which may be another person's (user ids that
+	// differ in case, a customer number of 12 digits that reads as a MAC).
+	// Its device forms are looked up only when the officer says it is a
+	// device (-kind mac|adid); the notes say so when they would differ.
 	asTyped := []byte(id)
+	var forms [][]byte
+	visitorForms := [][]byte{asTyped} // the device ids a sighting may have carried
+	randomized := false
+	otherDeviceForm := false
 	switch k {
 	case kindMAC, kindAdID:
+		forms, randomized = deviceForms(k, asTyped)
+		visitorForms = forms
 		rep.Kind = map[subjectKind]string{kindMAC: "mac", kindAdID: "adid"}[k]
 		rep.Fields = []string{"device"}
 		asTyped, forms = forms[0], forms[1:]
+	default:
+		df, _ := deviceForms(k, asTyped)
+		otherDeviceForm = len(df) != 1 || !bytes.Equal(df[0], asTyped)
 	}
 	for _, d := range cfg.Destinations {
 		rep.Destinations = append(rep.Destinations, d.Name)
@@ -441,6 +457,9 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 	}
 	if len(forms) > 0 && !(len(forms) == 1 && bytes.Equal(forms[0], asTyped)) {
 		rep.Notes = append(rep.Notes, "device: the pseudonyms of the id as the BLE endpoint normalises a device id (a MAC to aa:bb:cc:dd:ee:ff, an ad id lower-cased, an app instance id as sent); look for them in the device field")
+	}
+	if otherDeviceForm {
+		rep.Notes = append(rep.Notes, "device: the id was taken exactly as sent; if it is a store device's MAC or advertising id, look it up with -kind mac or -kind adid, which normalise it as the BLE endpoint does (here that would give another identifier, which may be another person's)")
 	}
 	if randomized {
 		rep.Notes = append(rep.Notes, "visitor: the MAC is randomized (locally administered): its sightings have no visitor hash; find them by the device pseudonym")

@@ -148,8 +148,8 @@ func dsrDay(t time.Time) int {
 
 // TestSubjectFindsBLEDevices: a privacy officer gives a shopper's MAC in
 // whatever notation the shopper or a sensor's label uses (upper case,
-// dashes, Cisco dots), with -kind mac or recognised without it, or the
-// IDFA as iOS shows it (upper case) with -kind adid or without a kind;
+// dashes, Cisco dots) with -kind mac, or the IDFA as iOS shows it (upper
+// case) with -kind adid;
 // "subject" finds, on each day, the pseudonym the records carry in
 // ble.device, and never the bystander's. Until the fix it hashed the id
 // as typed (a pseudonym no record holds) and refused -kind mac|adid.
@@ -184,11 +184,9 @@ func TestSubjectFindsBLEDevices(t *testing.T) {
 		{"mac", []string{"-kind", "mac", "-id", "a4-5e-60-e8-1b-2c"}},
 		{"mac", []string{"-kind", "mac", "-id", "A45E.60E8.1B2C"}},
 		{"mac", []string{"-kind", "mac", "-id", "a45e60e81b2c"}},
-		{"mac", []string{"-id", "A4-5E-60-E8-1B-2C"}}, // recognised as a MAC
-		{"mac", []string{"-id", "a45e.60e8.1b2c"}},
+		{"mac", []string{"-kind", "mac", "-id", "a45e.60e8.1b2c"}},
 		{"adid", []string{"-kind", "adid", "-id", dsrAdIDSent}},
 		{"adid", []string{"-kind", "adid", "-id", dsrAdIDLower}},
-		{"adid", []string{"-id", dsrAdIDSent}}, // as the app sent it, without a kind
 	}
 	for _, c := range cases {
 		rep, ok := lookup(c.args...)
@@ -255,9 +253,8 @@ func TestSubjectFindsBLEVisitorHashes(t *testing.T) {
 	}{
 		{mac, []string{"-kind", "mac", "-id", "A4:5E:60:E8:1B:2C"}},
 		{mac, []string{"-kind", "mac", "-id", "a4-5e-60-e8-1b-2c"}},
-		{mac, []string{"-id", "A45E.60E8.1B2C"}},
+		{mac, []string{"-kind", "mac", "-id", "A45E.60E8.1B2C"}},
 		{adid, []string{"-kind", "adid", "-id", dsrAdIDSent}},
-		{adid, []string{"-id", dsrAdIDSent}},
 	}
 	for _, c := range cases {
 		rep, ok := lookup(c.args...)
