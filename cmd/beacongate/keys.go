@@ -77,7 +77,10 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	}
 	// A read-only open first: forgetting must not create a store.
 	if _, err := openKeyStore(cfg, now, true); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		// Only the store's own meta.json missing means no store: a
+		// secret file that is not there is "does not exist" too.
+		var pe *os.PathError
+		if errors.As(err, &pe) && errors.Is(pe, os.ErrNotExist) && pe.Path == filepath.Join(keyStoreDir(cfg), "meta.json") {
 			fmt.Fprintf(stderr, "beacongate keys forget: no key store in %s: no gateway has run with privacy.key_store on this data dir (point -data or server.data_dir at the one it uses); nothing was destroyed\n", keyStoreDir(cfg))
 			return 1
 		}

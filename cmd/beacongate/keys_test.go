@@ -115,3 +115,35 @@ func TestKeysForgetNotesDerivedPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysForgetMissingSecretNotMissingStore: when the key store is there
+// but the config's secret file is not (a wrong path, an unmounted
+// secret), keys forget says the secret file cannot be opened, not that
+// no gateway has run with the key store on the data dir: both errors are
+// "does not exist", and before the fix every such error got the
+// no-key-store message, which sends the operator to the wrong directory.
+func TestKeysForgetMissingSecretNotMissingStore(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	cliClock = clk
+	t.Cleanup(func() { cliClock = clock.Real })
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := writeE2EConfig(t, dir, "good.yaml", "pseudonym: {mode: derived, secret_file: "+secret+"}\nprivacy: {key_store: true}\n")
+	cfg, err := officerConfig(good, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openKeyStore(cfg, clk.Now(), false); err != nil { // the store a gateway made
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "unmounted", "secret")
+	bad := writeE2EConfig(t, dir, "bad.yaml", "pseudonym: {mode: derived, secret_file: "+missing+"}\nprivacy: {key_store: true}\n")
+	code, out := cli(t, "keys", "forget", "-config", bad, "-data", data, "-before", "2026-03-01")
+	if code != 1 || strings.Contains(out, "no key store") || !strings.Contains(out, "secret_file") {
+		t.Errorf("secret file missing, key store present: exit %d\n%s", code, out)
+	}
+}
