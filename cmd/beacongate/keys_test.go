@@ -147,3 +147,48 @@ func TestKeysForgetMissingSecretNotMissingStore(t *testing.T) {
 		t.Errorf("secret file missing, key store present: exit %d\n%s", code, out)
 	}
 }
+
+// TestSubjectWithoutKeyStoreIsUnverified: with privacy.key_store on and no
+// key store in the data dir given (a wrong -data, or a gateway not yet
+// restarted with the store), a lookup computed every period's pseudonym
+// from the secret and called it "derived ... exact", which is wrong for
+// every period a running gateway keyed from its store. The periods are now
+// "unverified", with a note naming the directory and what to check; with
+// the store in place they are derived or stored as before. The clock is
+// pinned.
+func TestSubjectWithoutKeyStoreIsUnverified(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 31, 0, 0, time.UTC)
+	clk := clock.NewManual(now)
+	cliClock = clk
+	t.Cleanup(func() { cliClock = clock.Real })
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "pseudonym: {mode: derived, secret_file: "+secret+"}\nprivacy: {key_store: true}\n")
+	lookup := func(data string) string {
+		t.Helper()
+		code, out := cli(t, "subject", "-config", cfgPath, "-data", data, "-site", "shop", "-id", "u-1", "-from", "2026-12-05", "-to", "2026-12-07")
+		if code != 0 {
+			t.Fatalf("subject: exit %d\n%s", code, out)
+		}
+		return out
+	}
+	wrong := filepath.Join(dir, "elsewhere")
+	out := lookup(wrong)
+	if !strings.Contains(out, "unverified") || !strings.Contains(out, filepath.Join(wrong, "keys")) || strings.Contains(out, "derived: the key comes from the secret; the pseudonym is exact") {
+		t.Errorf("no key store: want unverified periods and a note naming %s\n%s", filepath.Join(wrong, "keys"), out)
+	}
+	data := filepath.Join(dir, "data")
+	cfg, err := officerConfig(cfgPath, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openKeyStore(cfg, now, false); err != nil { // the store a gateway made at 09:31
+		t.Fatal(err)
+	}
+	if out := lookup(data); strings.Contains(out, "unverified") || !strings.Contains(out, "derived") {
+		t.Errorf("with the key store: want derived periods, no unverified\n%s", out)
+	}
+}

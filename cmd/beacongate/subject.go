@@ -68,7 +68,7 @@ const maxSubjectPeriods = 3660
 type subjectPeriod struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
-	Key       string    `json:"key"`                 // derived, stored, absent, destroyed or ephemeral
+	Key       string    `json:"key"`                 // derived, stored, absent, destroyed, ephemeral or unverified
 	Pseudonym string    `json:"pseudonym,omitempty"` // empty when it cannot be computed
 	// Device holds the other pseudonyms the device field may carry for the
 	// id: those of its normalised device forms where they differ from
@@ -109,6 +109,24 @@ var keyNotes = map[string]string{
 	"absent":    "absent: no key was made for the period, so no event was pseudonymized in it",
 	"destroyed": "destroyed: the key was destroyed (keys forget or key_retention); the pseudonym cannot be recomputed by anyone using the key store",
 	"ephemeral": "ephemeral: pseudonym.mode is ephemeral, its keys are never stored; pseudonyms cannot be recomputed, by design",
+	// unverified: privacy.key_store is on, but the data dir holds no key
+	// store; the note names the directory (unverifiedNote).
+	"unverified": "",
+}
+
+// keyNote is the note on key state k.
+func keyNote(cfg *config.Config, k string) string {
+	if k == "unverified" {
+		return unverifiedNote(keyStoreDir(cfg))
+	}
+	return keyNotes[k]
+}
+
+// unverifiedNote is the note of the "unverified" periods: the key store
+// expected in dir is not there.
+func unverifiedNote(dir string) string {
+	return "unverified: privacy.key_store is on but there is no key store in " + dir +
+		"; the pseudonym is the one a key derived from the secret gives, right only if no gateway has run with the key store on this data dir (a gateway keys the periods after it started with the store from the store): check -data or server.data_dir"
 }
 
 // runSubject runs "beacongate subject ...".
@@ -390,6 +408,7 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 	}
 	var keys *pseudonym.Keyring
 	var store *pseudonym.KeyStore
+	noStore := false // privacy.key_store on, and no store in the data dir
 	if cfg.Pseudonym.Mode == config.PseudonymDerived {
 		secret, err := wiring.LoadSecret(&cfg.Pseudonym)
 		if err != nil {
@@ -403,6 +422,8 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 			}
 			if st != nil {
 				store, o.Keys = st, st
+			} else {
+				noStore = true
 			}
 		}
 		if keys, err = pseudonym.New(o); err != nil {
@@ -416,6 +437,8 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 			p.Key = "derived"
 			if store != nil {
 				p.Key = store.State("pseudonym", ps, idx).String()
+			} else if noStore {
+				p.Key = "unverified"
 			}
 			p.Pseudonym = string(keys.AppendPseudonym(nil, []byte(site), asTyped, p.Start))
 			for _, f := range forms {
@@ -429,7 +452,7 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		}
 		if !seen[p.Key] {
 			seen[p.Key] = true
-			rep.Notes = append(rep.Notes, keyNotes[p.Key])
+			rep.Notes = append(rep.Notes, keyNote(cfg, p.Key))
 		}
 		rep.Periods = append(rep.Periods, p)
 	}
@@ -439,6 +462,8 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 			d.Key = "derived"
 			if store != nil {
 				d.Key = store.State("visitor", vps, idx).String()
+			} else if noStore {
+				d.Key = "unverified"
 			}
 			for _, f := range visitorForms {
 				if randomized {
@@ -451,7 +476,7 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		}
 		if !seen[d.Key] {
 			seen[d.Key] = true
-			rep.Notes = append(rep.Notes, keyNotes[d.Key])
+			rep.Notes = append(rep.Notes, keyNote(cfg, d.Key))
 		}
 		rep.VisitorDays = append(rep.VisitorDays, d)
 	}
