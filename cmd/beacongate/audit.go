@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,9 +21,13 @@ unreadable; 2: bad usage.
 // runAudit runs "beacongate audit ...".
 func runAudit(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && args[0] != "-h" && args[0] != "help" {
+		switch {
+		case len(args) > 0 && (isHelp(args[0]) || args[0] == "help"):
+			fmt.Fprint(stdout, auditUsage)
+			return 0
+		case len(args) > 0:
 			unknownCommand(stderr, "beacongate audit", args[0], []string{"verify"}, auditUsage)
-		} else {
+		default:
 			fmt.Fprint(stderr, auditUsage)
 		}
 		return 2
@@ -32,6 +37,9 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "./beacongate-data", "the gateway's data directory")
 	file := fs.String("file", "", "the audit log file (default <data>/audit.log)")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for
+		}
 		return 2
 	}
 	path := *file

@@ -178,6 +178,31 @@ func TestCLIHelpIsNotAnArgument(t *testing.T) {
 	}
 }
 
+// TestCLIHelpExitsZero: every command and subcommand given -h prints its
+// usage and exits 0; tag, version, audit, keys, subject and optout exited 2,
+// as for bad usage, where serve, explain, tap, report, healthcheck,
+// deadletter, config and consent exit 0.
+func TestCLIHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"tag", "-h"}, {"version", "-h"}, {"audit", "-h"}, {"audit", "verify", "-h"}, {"keys", "-h"}, {"keys", "forget", "-h"},
+		{"subject", "-h"}, {"optout", "-h"}, {"serve", "-h"}, {"explain", "-h"}, {"tap", "-h"}, {"report", "-h"},
+		{"healthcheck", "-h"}, {"deadletter", "-h"}, {"config", "check", "-h"}, {"consent", "-h"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		if out := strings.ToLower(stdout.String() + stderr.String()); code != 0 || !strings.Contains(out, "usage") {
+			t.Errorf("%q: exit %d, output %q; want 0 and the usage", args, code, out)
+		}
+	}
+	// Bad usage still exits 2.
+	for _, args := range [][]string{{"version", "extra"}, {"keys", "forgot"}, {"tag", "-nope"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 2 {
+			t.Errorf("%q: exit %d; want 2", args, code)
+		}
+	}
+}
+
 // TestServeListenersClashFlags: -listen and -admin that cannot both be bound
 // (the same port, once on the wildcard host) are refused before binding,
 // with what to change; serve used to say "bind: address already in use",

@@ -40,9 +40,13 @@ running gateway stops using the keys at its next period boundary.
 // runKeys runs "beacongate keys ...".
 func runKeys(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "forget" {
-		if len(args) > 0 && args[0] != "-h" && args[0] != "help" {
+		switch {
+		case len(args) > 0 && (isHelp(args[0]) || args[0] == "help"):
+			fmt.Fprint(stdout, keysUsage)
+			return 0
+		case len(args) > 0:
 			unknownCommand(stderr, "beacongate keys", args[0], []string{"forget"}, keysUsage)
-		} else {
+		default:
 			fmt.Fprint(stderr, keysUsage)
 		}
 		return 2
@@ -53,6 +57,9 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "the gateway's data directory (default: the config's server.data_dir)")
 	beforeFlag := fs.String("before", "", "destroy the keys of periods that ended at or before this `DATE`")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for
+		}
 		return 2
 	}
 	before, err := parseDate(*beforeFlag)

@@ -41,6 +41,9 @@ func runOptOut(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "the gateway's data directory (default: the config's server.data_dir)")
 	fs.Usage = func() { fmt.Fprint(stderr, optOutUsage) }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for
+		}
 		return 2
 	}
 	rest := fs.Args()

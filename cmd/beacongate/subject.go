@@ -150,6 +150,9 @@ func runSubject(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "text or json")
 	kind := fs.String("kind", "subject", "what -id is: subject, user or client (exactly as sent), or mac or adid (a store device, in any notation; suppressed on every site)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for
+		}
 		return 2
 	}
 	if field, isContact := contactKinds[*kind]; isContact {

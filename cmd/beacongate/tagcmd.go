@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ func runTag(args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "example.com", "the site id the tag sends (listed under sites in the config)")
 	sriOnly := fs.Bool("sri", false, "print only the integrity value (sha384-…)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -62,6 +62,10 @@ func (b buildInfo) String() string {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, "usage: beacongate version")
+		return 0
+	}
 	if len(args) != 0 {
 		fmt.Fprintln(stderr, "usage: beacongate version")
 		return 2
