@@ -44,7 +44,8 @@
 //	                 library, ua.class http_client: app); ble: a store
 //	                 visit (Meta physical_store, TikTok offline)
 //	event            event name (Meta event_name, TikTok event, GA4
-//	                 events[].name made to GA4's rules); absent: PageView
+//	                 events[].name made to GA4's rules, "e_" put before
+//	                 a reserved name or prefix); absent: PageView
 //	                 (page_view for GA4), StoreVisit for BLE
 //	url, referrer    event_source_url / page.url / page_location, and
 //	                 page.referrer / page_referrer; a path-only url is made

@@ -96,7 +96,7 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 		return dst, reasonUnmappable
 	}
 	dst = append(dst, '{')
-	dst = appendGA4Name(appendKey(dst, "name"), eventName(r, "page_view", "store_visit"))
+	dst = appendGA4Name(appendKey(dst, "name"), eventName(r, "page_view", "store_visit"), true)
 	dst = appendIntField(dst, "timestamp_micros", r.timeMS*1000)
 	dst = append(appendKey(dst, "params"), '{')
 	n := 0
@@ -161,28 +161,73 @@ func appendGA4Key(dst []byte, name []byte) []byte {
 	if c := dst[len(dst)-1]; c != '{' && c != '[' {
 		dst = append(dst, ',')
 	}
-	return append(appendGA4Name(dst, name), ':')
+	return append(appendGA4Name(dst, name, false), ':')
+}
+
+// ga4ReservedEvents are the event names the Measurement Protocol reserves
+// (https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference,
+// "Reserved names"): an event of one of these names is refused.
+var ga4ReservedEvents = map[string]bool{
+	"ad_activeview": true, "ad_click": true, "ad_exposure": true, "ad_query": true, "ad_reward": true,
+	"adunit_exposure": true, "app_background": true, "app_clear_data": true, "app_exception": true,
+	"app_remove": true, "app_store_refund": true, "app_store_subscription_cancel": true,
+	"app_store_subscription_convert": true, "app_store_subscription_renew": true, "app_update": true,
+	"app_upgrade": true, "dynamic_link_app_open": true, "dynamic_link_app_update": true,
+	"dynamic_link_first_open": true, "error": true, "firebase_campaign": true, "first_open": true,
+	"first_visit": true, "in_app_purchase": true, "notification_dismiss": true,
+	"notification_foreground": true, "notification_open": true, "notification_receive": true,
+	"os_update": true, "session_start": true, "session_start_with_rollout": true, "user_engagement": true,
+}
+
+// ga4Reserved reports whether name (a name as appendGA4Name writes it) is
+// reserved: it starts with one of the prefixes GA4 reserves for its own
+// event and parameter names (google_, ga_, firebase_; in any case), or,
+// for an event, it is one of ga4ReservedEvents.
+func ga4Reserved(name []byte, event bool) bool {
+	for _, p := range [...]string{"google_", "ga_", "firebase_"} {
+		if len(name) >= len(p) && equalFoldASCII(name[:len(p)], p) {
+			return true
+		}
+	}
+	return event && ga4ReservedEvents[string(name)]
+}
+
+// equalFoldASCII reports whether b equals the lowercase ASCII s, ignoring
+// the case of b's letters.
+func equalFoldASCII(b []byte, s string) bool {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendGA4Name appends name as a quoted GA4 name: letters, digits and
-// underscores, starting with a letter (else "e_" is put first), at most
-// 40 characters; other characters become underscores.
-func appendGA4Name(dst []byte, name []byte) []byte {
+// underscores, starting with a letter, at most 40 characters; other
+// characters become underscores. A name that does not start with a letter,
+// or that is reserved once so written (ga4Reserved; event: name is an
+// event name), gets "e_" put first.
+func appendGA4Name(dst []byte, name []byte, event bool) []byte {
 	dst = append(dst, '"')
-	n := 0
-	if len(name) == 0 || !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z') {
-		dst = append(dst, 'e', '_')
-		n = 2
-	}
+	start := len(dst)
 	for _, c := range name {
-		if n >= ga4MaxNameLen {
+		if len(dst)-start >= ga4MaxNameLen {
 			break
 		}
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
 			c = '_'
 		}
 		dst = append(dst, c)
-		n++
+	}
+	if w := dst[start:]; len(w) == 0 || !(w[0] >= 'a' && w[0] <= 'z' || w[0] >= 'A' && w[0] <= 'Z') || ga4Reserved(w, event) {
+		dst = append(dst, 0, 0)
+		copy(dst[start+2:], dst[start:len(dst)-2])
+		dst[start], dst[start+1] = 'e', '_'
+		dst = dst[:min(len(dst), start+ga4MaxNameLen)]
 	}
 	return append(dst, '"')
 }
