@@ -29,7 +29,9 @@
 //     rotate), retried, dead-lettered after retry.auth_dead_letter_after;
 //   - records that cannot make a valid event (no event time, a website event
 //     without the user agent Meta requires, a GA4 event without a client id)
-//     are dead-lettered without being sent (reason "unmappable").
+//     are dead-lettered without being sent (reason "unmappable"), as are
+//     events older than the platform takes (reason "too_old": Meta 7 days,
+//     GA4 72 hours, judged by Options.Clock).
 //
 // # Record fields read
 //

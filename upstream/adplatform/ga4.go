@@ -95,6 +95,9 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 	if r.timeMS <= 0 {
 		return dst, reasonUnmappable
 	}
+	if s.tooOld(r, ga4MaxAge) {
+		return dst, reasonTooOld // GA4 would drop it unseen
+	}
 	dst = append(dst, '{')
 	dst = appendGA4Name(appendKey(dst, "name"), eventName(r, "page_view", "store_visit"), true)
 	dst = appendIntField(dst, "timestamp_micros", r.timeMS*1000)

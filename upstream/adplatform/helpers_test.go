@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/adplatform"
 	"github.com/beacongate/beacongate/upstream/adplatform/contract"
@@ -23,6 +25,10 @@ const (
 	phHash  = "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"
 )
 
+// testNow is the pinned time of the sinks and contract servers: two hours
+// after the records rec writes.
+var testNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
 var contractOf = map[adplatform.Platform]contract.Platform{
 	adplatform.Meta: contract.Meta, adplatform.GA4: contract.GA4, adplatform.TikTok: contract.TikTok,
 }
@@ -31,6 +37,7 @@ var contractOf = map[adplatform.Platform]contract.Platform{
 func setup(t *testing.T, p adplatform.Platform, mod func(*adplatform.Options)) (*contract.Server, *adplatform.Sink, *adplatform.Metrics, *prometheus.Registry) {
 	t.Helper()
 	srv := contract.New(t, contractOf[p], pixelID, token)
+	srv.SetNow(testNow)
 	reg := prometheus.NewRegistry()
 	m, err := adplatform.NewMetrics(reg)
 	if err != nil {
@@ -42,7 +49,7 @@ func setup(t *testing.T, p adplatform.Platform, mod func(*adplatform.Options)) (
 	}
 	o := adplatform.Options{Destination: "ads", Platform: p, ID: pixelID, TokenFile: tf, Endpoint: srv.URL(),
 		TLS: &tls.Config{RootCAs: srv.CertPool()}, Metrics: m,
-		Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"})}
+		Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"}), Clock: clock.Fixed(testNow)}
 	if mod != nil {
 		mod(&o)
 	}

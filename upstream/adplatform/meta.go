@@ -19,6 +19,9 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 	if r.timeMS <= 0 {
 		return dst, reasonUnmappable
 	}
+	if s.tooOld(r, metaMaxAge) {
+		return dst, reasonTooOld // it would fail the whole request
+	}
 	source := actionSource(r)
 	var url []byte
 	if source == "website" {

@@ -99,7 +99,9 @@ type Options struct {
 	Client *http.Client
 	// Metrics receives the counts; nil counts into an unregistered set.
 	Metrics *Metrics
-	// Clock is what a Retry-After date is compared with; nil is clock.Real.
+	// Clock is what a Retry-After date and an event's age (Meta takes
+	// events up to 7 days old, GA4 up to 72 hours) are compared with; nil
+	// is clock.Real.
 	Clock clock.Clock
 }
 
@@ -109,6 +111,19 @@ const (
 	reasonUnmappable   = "unmappable"    // the record makes no valid event: not sent
 	reasonInvalidEvent = "invalid_event" // the platform refused the event
 	reasonUnsettled    = "unsettled"     // MaxUnsettled 2xx answers did not account for the events
+	reasonTooOld       = "too_old"       // older than the platform takes: not sent
+)
+
+// The oldest events the platforms take, less a minute for the request's
+// way and the clocks' difference. Meta refuses a whole request holding
+// one event older than 7 days
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/server-event,
+// event_time); GA4 records events backdated up to 72 hours
+// (https://developers.google.com/analytics/devguides/collection/protocol/ga4/sending-events,
+// timestamps) and drops older ones while /mp/collect answers 2xx.
+const (
+	metaMaxAge = 7*24*time.Hour - time.Minute
+	ga4MaxAge  = 72*time.Hour - time.Minute
 )
 
 // MaxUnsettled is how many 2xx answers in a row that do not account for
@@ -163,6 +178,7 @@ type Sink struct {
 	parser  fastjson.Parser
 	rec     record
 	scratch []byte
+	nowMS   int64 // the clock when the batch was mapped; 0: ages unchecked
 
 	// Progress through the current batch: a retry of the same batch
 	// (same spool offsets) skips the events already answered for.
@@ -355,6 +371,12 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 	return nil
 }
 
+// tooOld reports whether r is older than maxAge at the time the batch was
+// mapped.
+func (s *Sink) tooOld(r *record, maxAge time.Duration) bool {
+	return s.nowMS > 0 && s.nowMS-r.timeMS > maxAge.Milliseconds()
+}
+
 // reject marks record i refused for good.
 func (s *Sink) reject(i int, reason string) {
 	s.done[i] = true
@@ -387,6 +409,10 @@ func (s *Sink) rejectedError() error {
 func (s *Sink) prepare(b *upstream.Batch) [][]int {
 	s.evbuf, s.evs, s.envbuf, s.groups = s.evbuf[:0], s.evs[:0], s.envbuf[:0], s.groups[:0]
 	clear(s.index)
+	s.nowMS = 0
+	if s.clock != nil {
+		s.nowMS = s.clock.Now().UnixMilli()
+	}
 	for i := range b.Len() {
 		if s.done[i] {
 			continue

@@ -333,3 +333,26 @@ func TestContractRefuses(t *testing.T) {
 	f(contract.TikTok, "/open_api/v1.3/event/track/", map[string]string{"Access-Token": token},
 		`{"event_source":"web","event_source_id":"`+pixelID+`","data":[{"event":"x","event_time":1764842407,"user":{"phone":"+4912345678"}}]}`)
 }
+
+// An event older than the platform takes (Meta: 7 days, which would fail
+// the whole request; GA4: 72 hours, dropped unseen) is dead-lettered
+// unsent (reason too_old); the fresh one goes in one request.
+func TestTooOldNotSent(t *testing.T) {
+	f := func(p adplatform.Platform, received string) {
+		t.Helper()
+		srv, s, _, reg := setup(t, p, func(o *adplatform.Options) { o.TestMode = p == adplatform.GA4 })
+		old := strings.Replace(string(rec(1, "c", false)), `"received":"2026-12-04T10:00:01.123Z"`, `"received":"`+received+`"`, 1)
+		rej := rejectedOf(send(s, batch(0, rec(0, "c", false), []byte(old))))
+		if !slices.Equal(rej, []int{1}) {
+			t.Fatalf("%v: rejected %v", p, rej)
+		}
+		if st := srv.Stats(); st.Events != 1 || st.Requests != 1 || len(st.Refused) > 0 {
+			t.Fatalf("%v: stats %+v", p, st)
+		}
+		if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", map[string]string{"reason": "too_old"}); got != 1 {
+			t.Fatalf("%v: too_old %v", p, got)
+		}
+	}
+	f(adplatform.Meta, "2026-11-27T11:58:00Z") // 7 days and 2 minutes before testNow
+	f(adplatform.GA4, "2026-12-01T11:58:00Z")  // 72 hours and 2 minutes
+}

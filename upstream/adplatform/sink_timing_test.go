@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/adplatform"
 )
@@ -39,7 +40,7 @@ func BenchmarkSend(b *testing.B) {
 		b.Run(c.p.String(), func(b *testing.B) {
 			s, err := adplatform.New(adplatform.Options{Destination: "ads", Platform: c.p, ID: pixelID, TokenFile: tf,
 				Endpoint: "https://platform.invalid", Client: &http.Client{Transport: discard{c.body}},
-				Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"})})
+				Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"}), Clock: clock.Fixed(testNow)})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/adplatform"
 )
@@ -70,7 +71,7 @@ func TestUnsettledAnswersDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := adplatform.New(adplatform.Options{Destination: "ads", Platform: adplatform.Meta, ID: pixelID,
-		TokenFile: tf, Endpoint: srv.URL, Metrics: m,
+		TokenFile: tf, Endpoint: srv.URL, Metrics: m, Clock: clock.Fixed(testNow),
 		Origins: adplatform.NewOrigins(map[string]string{"shop": "https://shop.example"})})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -76,6 +77,19 @@ type Server struct {
 	testCodes map[string]int
 	perEvent  int // events answered as failed
 	envelopes []string
+	now       time.Time // SetNow; zero: event ages are not checked
+}
+
+// SetNow pins the time the server judges events' ages by, as the
+// platforms do: Meta refuses a whole request holding an event more than 7
+// days old (server event parameters, event_time); GA4 records events
+// backdated up to 72 hours only (its validation server names an older one,
+// /mp/collect drops it). Without SetNow ages are not checked: tests do not
+// depend on the wall clock.
+func (s *Server) SetNow(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = t
 }
 
 // Envelopes returns, for each valid GA4 request, its members but events
@@ -320,6 +334,16 @@ func (s *Server) serveMeta(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	events := m["data"].([]any)
+	if !s.now.IsZero() {
+		for i, e := range events {
+			if t, _ := e.(map[string]any)["event_time"].(float64); s.now.Sub(time.Unix(int64(t), 0)) > 7*24*time.Hour {
+				s.refused = append(s.refused, "meta: event_time older than 7 days")
+				w.WriteHeader(400)
+				fmt.Fprintf(w, `{"error":{"message":"Invalid parameter","type":"OAuthException","code":100,"is_transient":false,"error_user_title":"Event Timestamp Too Old","error_user_msg":"event at index %d has an event_time more than 7 days in the past","fbtrace_id":"contract"}}`, i)
+				return
+			}
+		}
+	}
 	if bad := s.bad(events, "event_id"); len(bad) > 0 {
 		s.perEvent += len(bad)
 		w.WriteHeader(400)
@@ -365,6 +389,16 @@ func (s *Server) serveGA4(w http.ResponseWriter, r *http.Request, body []byte) {
 	// GA4 has no event id: the stand-in reads it from params.event_id
 	// when a test sets one, else the name.
 	bad := s.badGA4(events)
+	var old []int
+	if !s.now.IsZero() {
+		for i, e := range events {
+			if t, ok := e.(map[string]any)["timestamp_micros"].(float64); ok && s.now.Sub(time.UnixMicro(int64(t))) > 72*time.Hour {
+				old = append(old, i)
+				s.refused = append(s.refused, "ga4: events["+strconv.Itoa(i)+"].timestamp_micros older than 72 hours")
+			}
+		}
+		bad = append(bad, old...)
+	}
 	test := ""
 	if debug {
 		test = "debug"
@@ -375,9 +409,12 @@ func (s *Server) serveGA4(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	var msgs []string
-	for _, i := range bad {
+	for _, i := range bad[:len(bad)-len(old)] {
 		s.perEvent++
 		msgs = append(msgs, `{"fieldPath":"events[`+strconv.Itoa(i)+`].name","description":"contract: refused","validationCode":"NAME_INVALID"}`)
+	}
+	for _, i := range old {
+		msgs = append(msgs, `{"fieldPath":"events[`+strconv.Itoa(i)+`].timestamp_micros","description":"older than 72 hours","validationCode":"VALUE_OUT_OF_BOUNDS"}`)
 	}
 	io.WriteString(w, `{"validationMessages":[`+strings.Join(msgs, ",")+`]}`)
 }
