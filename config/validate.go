@@ -225,8 +225,8 @@ func (v *validator) adminTokenFile(name string) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return // the server says why it cannot read it
 	}
-	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
-		v.errf("server.admin_token_file", "%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
+	if err := SecretMode(name, fi.Mode()); err != nil {
+		v.errf("server.admin_token_file", "%v", err)
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {
@@ -442,6 +442,15 @@ func (v *validator) pseudonym(p *Pseudonym) {
 	v.secretFile("pseudonym.secret_file", p.SecretFile, MinSecretLen)
 }
 
+// SecretMode returns an error saying how to fix it when mode, the mode of
+// the file name that holds a secret, lets every user read it; else nil.
+func SecretMode(name string, mode fs.FileMode) error {
+	if perm := mode.Perm(); perm&0o004 != 0 {
+		return fmt.Errorf("%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
+	}
+	return nil
+}
+
 // MinSecretLen is the shortest pseudonym secret accepted, in bytes.
 const MinSecretLen = 32
 
@@ -465,8 +474,8 @@ func (v *validator) secretFile(path, name string, minLen int) {
 		v.errf(path, "%s is not a regular file", name)
 		return
 	}
-	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
-		v.errf(path, "%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
+	if err := SecretMode(name, fi.Mode()); err != nil {
+		v.errf(path, "%v", err)
 	}
 	if minLen > 0 {
 		if n, err := secretLen(name); err != nil {

@@ -100,13 +100,17 @@ func isOpener(ch byte) bool {
 	return ch == '(' || ch == '<' || ch == '[' || ch == '"' || ch == '\''
 }
 
-// appendPlain appends b with each span replaced by its marker.
+// appendPlain appends b with each span replaced by its marker. A b with
+// characters foldWidth folds is scanned in its folded copy, and the spans
+// found there are mapped back to b's bytes.
 func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, Found) {
 	feat := features(b)
+	scan, pos := b, []int32(nil)
 	if feat&featWide != 0 {
 		if w := foldWidth(b); w != nil {
 			defer w.release()
-			return c.appendFolded(dst, b, w, found, flags)
+			scan, pos = w.text, w.pos
+			feat = features(scan)
 		}
 		feat &^= featWide
 	}
@@ -114,36 +118,19 @@ func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, 
 		return append(dst, b...), found
 	}
 	last := 0
-	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i, flags, feat)
+	for i := 0; i < len(scan); {
+		s, e, k := c.nextSpan(scan, i, flags, feat)
 		if s < 0 {
 			break
 		}
-		dst = append(dst, b[last:s]...)
-		dst = append(dst, k.Marker()...)
-		found |= k.bit()
-		last, i = e, e
-	}
-	return append(dst, b[last:]...), found
-}
-
-// appendFolded is appendPlain for b whose folded copy is w: spans are
-// found in the copy and replaced in b.
-func (c *Cleaner) appendFolded(dst, b []byte, w *foldedText, found Found, flags uint8) ([]byte, Found) {
-	feat := features(w.text) &^ featWide
-	if feat == 0 {
-		return append(dst, b...), found
-	}
-	last := 0
-	for i := 0; i < len(w.text); {
-		s, e, k := c.nextSpan(w.text, i, flags, feat)
-		if s < 0 {
-			break
+		bs, be := s, e
+		if pos != nil {
+			bs, be = int(pos[s]), int(pos[e])
 		}
-		dst = append(dst, b[last:w.pos[s]]...)
+		dst = append(dst, b[last:bs]...)
 		dst = append(dst, k.Marker()...)
 		found |= k.bit()
-		last, i = int(w.pos[e]), e
+		last, i = be, e
 	}
 	return append(dst, b[last:]...), found
 }

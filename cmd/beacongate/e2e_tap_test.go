@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestE2ETap: "beacongate tap" streams the anonymized records of the
@@ -128,7 +130,7 @@ destinations:
 // 0, as the README promises; it used to see the connection cut ("unexpected
 // EOF") and exit 1.
 func TestE2ETapEndsWhenGatewayStops(t *testing.T) {
-	p := startGateway(t, t.TempDir(), "")
+	p := startGatewayAt(t, clocktest.Golden, t.TempDir(), "")
 	tapCmd := exec.Command(binPath, "tap", "-admin", p.admin)
 	var stdout, stderr bytes.Buffer
 	tapCmd.Stdout, tapCmd.Stderr = &stdout, &stderr

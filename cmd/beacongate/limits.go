@@ -40,8 +40,10 @@ func readAdminToken(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o004 != 0 {
-		return nil, fmt.Errorf("%s is readable by every user (mode %04o); run chmod o-rwx %s", path, fi.Mode().Perm(), path)
+	if fi, err := os.Stat(path); err == nil {
+		if err := config.SecretMode(path, fi.Mode()); err != nil {
+			return nil, err
+		}
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -433,21 +433,25 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 			return nil, err
 		}
 	}
+	// keyState is the state of the key of period idx of span seconds for
+	// purpose ("pseudonym" or "visitor").
+	keyState := func(purpose string, span, idx int64) string {
+		switch {
+		case keys == nil:
+			return "ephemeral"
+		case store != nil:
+			return store.State(purpose, span, idx).String()
+		case noStore:
+			return "unverified"
+		}
+		return "derived"
+	}
 	seen := map[string]bool{}
 	for idx := first; idx <= last; idx++ {
-		p := subjectPeriod{Start: time.Unix(idx*ps, 0).UTC(), End: time.Unix((idx+1)*ps, 0).UTC(), Key: "ephemeral"}
+		p := subjectPeriod{Start: time.Unix(idx*ps, 0).UTC(), End: time.Unix((idx+1)*ps, 0).UTC(), Key: keyState("pseudonym", ps, idx)}
 		if keys != nil {
-			p.Key = "derived"
-			if store != nil {
-				p.Key = store.State("pseudonym", ps, idx).String()
-			} else if noStore {
-				p.Key = "unverified"
-			}
 			p.Pseudonym = string(keys.AppendPseudonym(nil, []byte(site), asTyped, p.Start))
-			for _, f := range forms {
-				if bytes.Equal(f, asTyped) {
-					continue
-				}
+			for _, f := range forms { // the other device forms, none equal to asTyped
 				if d := keys.AppendPseudonym(nil, []byte(site), f, p.Start); len(d) > 0 {
 					p.Device = append(p.Device, string(d))
 				}
@@ -460,18 +464,9 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		rep.Periods = append(rep.Periods, p)
 	}
 	for idx := vfirst; idx <= vlast; idx++ {
-		d := subjectVisitorDay{Start: time.Unix(idx*vps, 0).UTC(), End: time.Unix((idx+1)*vps, 0).UTC(), Key: "ephemeral"}
-		if keys != nil {
-			d.Key = "derived"
-			if store != nil {
-				d.Key = store.State("visitor", vps, idx).String()
-			} else if noStore {
-				d.Key = "unverified"
-			}
+		d := subjectVisitorDay{Start: time.Unix(idx*vps, 0).UTC(), End: time.Unix((idx+1)*vps, 0).UTC(), Key: keyState("visitor", vps, idx)}
+		if keys != nil && !randomized { // a randomized MAC gets no visitor hash
 			for _, f := range visitorForms {
-				if randomized {
-					break // a randomized MAC gets no visitor hash
-				}
 				if v := anonymize.AppendBLEVisitorHash(nil, keys, []byte(site), f, d.Start); len(v) > 0 {
 					d.Visitor = append(d.Visitor, string(v))
 				}
@@ -483,7 +478,7 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		}
 		rep.VisitorDays = append(rep.VisitorDays, d)
 	}
-	if len(forms) > 0 && !(len(forms) == 1 && bytes.Equal(forms[0], asTyped)) {
+	if len(forms) > 0 {
 		rep.Notes = append(rep.Notes, "device: the pseudonyms of the id as the BLE endpoint normalises a device id (a MAC to aa:bb:cc:dd:ee:ff, an ad id lower-cased, an app instance id as sent); look for them in the device field")
 	}
 	if otherDeviceForm {

@@ -1,6 +1,7 @@
 package adplatform
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/valyala/fastjson"
@@ -188,25 +189,11 @@ var ga4ReservedEvents = map[string]bool{
 // for an event, it is one of ga4ReservedEvents.
 func ga4Reserved(name []byte, event bool) bool {
 	for _, p := range [...]string{"google_", "ga_", "firebase_"} {
-		if len(name) >= len(p) && equalFoldASCII(name[:len(p)], p) {
+		if len(name) >= len(p) && bytes.EqualFold(name[:len(p)], []byte(p)) {
 			return true
 		}
 	}
 	return event && ga4ReservedEvents[string(name)]
-}
-
-// equalFoldASCII reports whether b equals the lowercase ASCII s, ignoring
-// the case of b's letters.
-func equalFoldASCII(b []byte, s string) bool {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // appendGA4Name appends name as a quoted GA4 name: letters, digits and
