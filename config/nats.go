@@ -10,8 +10,9 @@ import (
 )
 
 // NATSDestination holds the settings of a nats destination: records are
-// published to a NATS JetStream stream, one message each, with the event id
-// as Nats-Msg-Id so the stream's duplicate window drops resent copies.
+// published to a NATS JetStream stream, one message each, with the
+// destination's name and the record id as Nats-Msg-Id so the stream's
+// duplicate window drops resent copies (and not another destination's).
 type NATSDestination struct {
 	// Servers, as nats://host:port or tls://host:port (no user:password
 	// part; use credentials_file).

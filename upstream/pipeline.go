@@ -302,7 +302,11 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durabilit
 		}
 		return NewKafkaSink(o)
 	case d.NATS != nil:
-		return NewNATSSink(*d.NATS)
+		o := *d.NATS
+		if o.Destination == "" {
+			o.Destination = d.Name
+		}
+		return NewNATSSink(o)
 	}
 	return d.Sink, nil
 }

@@ -24,10 +24,18 @@ const (
 
 // NATSOptions configures a NATS JetStream destination: each record becomes
 // one message, published asynchronously and acknowledged by the stream, with
-// the record's event id as Nats-Msg-Id so the stream's duplicate window
-// drops the copies a retry sends again.
+// the destination's name and the record's id as Nats-Msg-Id so the stream's
+// duplicate window drops the copies a retry sends again, and only those.
 type NATSOptions struct {
 	URLs []string // nats://host:4222 or tls://host:4222
+
+	// Destination is the destination's name. Nats-Msg-Id is Destination,
+	// ":" and the record's id: two destinations with equal policies send
+	// records of equal ids, and when one stream stores both destinations'
+	// subjects, ids without the name would make it drop the second
+	// destination's copy of every record as a duplicate of the first.
+	// Empty: the record's id alone.
+	Destination string
 
 	// Subject is the subject messages are published to, or its prefix when
 	// SubjectBy adds the site or kind: "beacongate.events" becomes
@@ -64,8 +72,8 @@ type NATSOptions struct {
 // every message of it is; when some fail, the whole batch is published
 // again and the stream drops the messages it already has (same
 // Nats-Msg-Id, within the stream's duplicate window, 2 minutes by
-// default). Each message carries the headers Nats-Msg-Id (event id),
-// Beacongate-Policy and Beacongate-Consent.
+// default). Each message carries the headers Nats-Msg-Id (destination name
+// and record id), Beacongate-Policy and Beacongate-Consent.
 type NATSSink struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -74,6 +82,14 @@ type NATSSink struct {
 
 	// Counters for tests and the dead-letter tool; only Send writes them.
 	acked, dups uint64
+}
+
+// msgID is the Nats-Msg-Id of the record with the given id.
+func (s *NATSSink) msgID(id []byte) string {
+	if s.o.Destination == "" {
+		return string(id)
+	}
+	return s.o.Destination + ":" + string(id)
 }
 
 // NewNATSSink connects to the servers. A server that cannot be reached is
@@ -241,7 +257,7 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 		}
 		m := &nats.Msg{Subject: s.subject(v), Data: v, Header: nats.Header{}}
 		if id := jsonStringField(v, "id"); len(id) > 0 {
-			m.Header.Set(jetstream.MsgIDHeader, string(id))
+			m.Header.Set(jetstream.MsgIDHeader, s.msgID(id))
 		}
 		if p := jsonStringField(v, "policy"); len(p) > 0 {
 			m.Header.Set("Beacongate-Policy", string(p))

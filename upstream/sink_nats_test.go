@@ -84,7 +84,8 @@ func natsStream(t testing.TB, url string) jetstream.JetStream {
 	return js
 }
 
-// readStream reads every message of EVENTS, checking subjects and headers.
+// readStream reads every message of EVENTS, checking subjects and headers
+// (Nats-Msg-Id: natsDest's name and the record's id).
 func readStream(t testing.TB, url string) (ids *idSet, msgs int) {
 	t.Helper()
 	nc, err := nats.Connect(url)
@@ -117,7 +118,7 @@ func readStream(t testing.TB, url string) (ids *idSet, msgs int) {
 		msgs++
 		v := m.Data()
 		id := string(jsonStringField(v, "id"))
-		if m.Headers().Get(jetstream.MsgIDHeader) != id {
+		if m.Headers().Get(jetstream.MsgIDHeader) != "nats:"+id {
 			t.Fatalf("Nats-Msg-Id %q, record id %q", m.Headers().Get(jetstream.MsgIDHeader), id)
 		}
 		if want := "bg.events." + subjectToken(jsonStringField(v, "site")); m.Subject() != want {
@@ -130,7 +131,7 @@ func readStream(t testing.TB, url string) (ids *idSet, msgs int) {
 
 func natsDest(url string) DestinationOptions {
 	return DestinationOptions{Name: "nats",
-		NATS:  &NATSOptions{URLs: []string{url}, Subject: "bg.events", SubjectBy: NATSSubjectSite, Stream: "EVENTS", AckTimeout: time.Second, MaxPending: 64},
+		NATS:  &NATSOptions{Destination: "nats", URLs: []string{url}, Subject: "bg.events", SubjectBy: NATSSubjectSite, Stream: "EVENTS", AckTimeout: time.Second, MaxPending: 64},
 		Batch: BatchOptions{MaxAge: 20 * time.Millisecond}, Retry: fastRetry, SendTimeout: 5 * time.Second}
 }
 
@@ -209,6 +210,63 @@ func TestNATSDuplicateWindow(t *testing.T) {
 	}
 }
 
+// TestNATSTwoDestinationsOneStream: two destinations whose subjects one
+// stream stores, sending records of equal ids (equal policies give equal
+// ids), both have every record stored: the destination's name in
+// Nats-Msg-Id keeps the stream from dropping the second copy as a
+// duplicate of the first, while a batch one destination sends again is
+// still dropped.
+func TestNATSTwoDestinationsOneStream(t *testing.T) {
+	ns := startNATS(t)
+	js := natsStream(t, ns.url())
+	var b Batch
+	for i := range 10 {
+		b.add(fmt.Appendf(nil, `{"id":"t%d","site":"s","kind":"pixel","consent":{"state":"analytics","purposes":[]},"policy":"0123456789ab"}`, i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, name := range []string{"warehouse", "lake"} {
+		d := natsDest(ns.url())
+		d.Name = name
+		o := *d.NATS
+		o.Destination = "" // as wiring leaves it: the pipeline names it
+		o.Subject, o.SubjectBy = "bg."+name, NATSSubjectFixed
+		d.NATS = &o
+		sink, err := buildSink(&d, t.TempDir(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := sink.Send(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sink.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := js.Stream(ctx, "EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 20 {
+		t.Fatalf("%d messages stored, want 20 (10 records for each destination, each sent twice)", info.State.Msgs)
+	}
+	for _, name := range []string{"warehouse", "lake"} {
+		m, err := st.GetLastMsgForSubject(ctx, "bg."+name)
+		if err != nil {
+			t.Fatalf("subject bg.%s: %v", name, err)
+		}
+		if got, want := m.Header.Get(jetstream.MsgIDHeader), name+":t9"; got != want {
+			t.Fatalf("subject bg.%s: Nats-Msg-Id %q, want %q", name, got, want)
+		}
+	}
+}
+
 // TestNATSHeadersAndCheck: headers carry the policy and consent state; the
 // startup check names a subject no stream listens on.
 func TestNATSHeadersAndCheck(t *testing.T) {
@@ -238,7 +296,7 @@ func TestNATSHeadersAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Header.Get("Beacongate-Consent") != "ads" || m.Header.Get("Beacongate-Policy") != "abcdef012345" || m.Header.Get("Nats-Msg-Id") != "h1" {
+	if m.Header.Get("Beacongate-Consent") != "ads" || m.Header.Get("Beacongate-Policy") != "abcdef012345" || m.Header.Get("Nats-Msg-Id") != "nats:h1" {
 		t.Fatalf("headers %v", m.Header)
 	}
 

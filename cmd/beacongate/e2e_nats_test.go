@@ -80,7 +80,7 @@ func (n *natsProc) kill() {
 // JetStream stream of Debian's nats-server, kills the server with SIGKILL,
 // starts it again on the same store, and checks that every acknowledged
 // event is in the stream exactly once (resent batches are dropped by the
-// stream's duplicate window, keyed by Nats-Msg-Id = event id).
+// stream's duplicate window, keyed by Nats-Msg-Id = destination:event id).
 func TestE2ENATSKillAndRestart(t *testing.T) {
 	ns := startNATSBinary(t)
 	nc, err := nats.Connect(ns.url())
@@ -197,7 +197,7 @@ func checkNATSMessage(t *testing.T, m jetstream.Msg, seen map[int64]int, dups *i
 	if err := json.Unmarshal(m.Data(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if m.Headers().Get("Nats-Msg-Id") != r.ID || m.Subject() != "bg.events.e2e" || m.Headers().Get("Beacongate-Consent") != r.Consent.State {
+	if m.Headers().Get("Nats-Msg-Id") != "bus:"+r.ID || m.Subject() != "bg.events.e2e" || m.Headers().Get("Beacongate-Consent") != r.Consent.State {
 		t.Fatalf("message %s: subject %s, headers %v", r.ID, m.Subject(), m.Headers())
 	}
 	if seen[r.seq()]++; seen[r.seq()] > 1 {
