@@ -61,7 +61,12 @@
 //	                 limited_data_use when the deciding signal is
 //	                 us_privacy, gpp or gpc and ads is not granted
 //	props            Meta custom_data, TikTok properties, GA4 params (GA4:
-//	                 session_id and engagement_time_msec pass as numbers)
+//	                 session_id and engagement_time_msec pass as numbers;
+//	                 names made to GA4's rules as event names are, and of
+//	                 parameters whose names so become one only the first
+//	                 is sent, the others counted in
+//	                 beacongate_upstream_platform_dropped_params_total,
+//	                 reason duplicate_name)
 //
 // Fields the engine adds per destination in phase 2 of issue 15, mapped
 // when present:

@@ -5,17 +5,20 @@ import (
 	"testing"
 
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/adplatform/contract"
 )
 
 // FuzzMap feeds arbitrary records to each platform's mapping: it never
 // panics, every record is either mapped or rejected, and every request
-// body it would send is valid JSON within the platform's event limit.
+// body it would send is valid JSON within the platform's event limit, and
+// I-JSON (no member name twice in an object) when the record is.
 func FuzzMap(f *testing.F) {
 	for _, s := range []string{
 		`{"v":1,"id":"x","received":"2026-12-04T10:00:00.123Z","kind":"pixel","site":"shop","event":"a b\u0000","url":"/p","user_agent":"UA","client":"c","eid":"e1","props":{"k":"v","n":1.5,"b":true},"consent":{"state":"ads","purposes":["ads"],"signal":"gpp"}}`,
 		`{"received":"2026-12-04T10:00:00Z","kind":"ble","ble":{"seen":"2026-12-04T09:59:00Z"},"client":"c","contact":{"em":"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d","ct":"paris","country":"fr"}}`,
 		`{"received":"bad","url":"https://x/\xff","user_agent":"\"","click":{"fbc":"fb.1.1.x","ga_client_id":"1.2"}}`,
 		`[]`, `{`, ``, `{"props":{"session_id":12,"engagement_time_msec":"x","1bad key":"v"}}`,
+		`{"received":"2026-12-04T10:00:00Z","client":"c","url":"https://s/","props":{"plan-type":"a","plan_type":"b","ga_x":1,"e_ga_x":2,"page-location":"x","session-id":"s","session_id":3}}`,
 	} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(1))
@@ -43,6 +46,11 @@ func FuzzMap(f *testing.F) {
 			body := s.appendBody(nil, c)
 			if !json.Valid(body) {
 				t.Fatalf("%v: invalid JSON body %q from %q", s.o.Platform, body, rec)
+			}
+			if path, dup := contract.DuplicateName(body); dup {
+				if _, recDup := contract.DuplicateName(rec); !recDup {
+					t.Fatalf("%v: member name twice at %s in %q from %q", s.o.Platform, path, body, rec)
+				}
 			}
 			mapped += len(c)
 		}

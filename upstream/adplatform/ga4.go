@@ -103,15 +103,26 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 	dst = appendGA4Name(appendKey(dst, "name"), eventName(r, "page_view", "store_visit"), true)
 	dst = appendIntField(dst, "timestamp_micros", r.timeMS*1000)
 	dst = append(appendKey(dst, "params"), '{')
+	// The names of the parameters written so far: two properties whose
+	// names GA4's rules make one (plan-type and plan_type, ga_x and e_ga_x,
+	// names alike in their first 40 characters) would make a duplicate
+	// key, which is no I-JSON (RFC 7493) and of which GA4 keeps one value
+	// silently. The first parameter of a name is kept, later ones are left
+	// out and counted (s.ga4Dropped).
+	s.ga4Keys, s.ga4Dropped = s.ga4Keys[:0], 0
 	n := 0
 	url := absoluteURL(s.scratch[:0], r.url, s.o.Origins.Get(r.site))
 	s.scratch = url
 	if len(url) > 0 {
+		mark := len(dst)
 		dst = appendStringField(dst, "page_location", truncateUTF8(url, 1000)) // page_location may hold 1,000
+		dst, _ = s.ga4Param(dst, mark)
 		n++
 	}
 	if len(r.referrer) > 0 {
+		mark := len(dst)
 		dst = appendStringField(dst, "page_referrer", truncateUTF8(r.referrer, 420))
+		dst, _ = s.ga4Param(dst, mark)
 		n++
 	}
 	if r.props != nil {
@@ -122,6 +133,7 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 				mark := len(dst)
 				var ok bool
 				if dst, ok = appendScalar(appendKey(dst, k), v); ok {
+					dst, _ = s.ga4Param(dst, mark)
 					n++
 				} else {
 					dst = dst[:mark]
@@ -136,9 +148,9 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 			if n >= ga4MaxParams {
 				return
 			}
+			mark := len(dst)
 			switch v.Type() {
 			case fastjson.TypeNumber:
-				mark := len(dst)
 				var ok bool
 				if dst, ok = appendScalar(appendGA4Key(dst, k), v); !ok {
 					dst = dst[:mark]
@@ -153,10 +165,36 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 			default:
 				return
 			}
-			n++
+			var ok bool
+			if dst, ok = s.ga4Param(dst, mark); ok {
+				n++
+			}
 		})
 	}
 	return append(dst, '}', '}'), ""
+}
+
+// ga4Param settles the parameter just written at dst[mark:] (`"name":value`,
+// after a comma when needed): when an earlier parameter of the event has
+// the same name, it returns dst without it and false, and counts it in
+// s.ga4Dropped; else it remembers the name (s.ga4Keys). Names hold only
+// letters, digits and '_' by then: the first '"' after the opening one
+// ends the name.
+func (s *Sink) ga4Param(dst []byte, mark int) ([]byte, bool) {
+	i := mark
+	if dst[i] == ',' {
+		i++
+	}
+	i++ // the opening quote
+	j := i + bytes.IndexByte(dst[i:], '"')
+	for _, k := range s.ga4Keys {
+		if bytes.Equal(dst[k.start:k.end], dst[i:j]) {
+			s.ga4Dropped++
+			return dst[:mark], false
+		}
+	}
+	s.ga4Keys = append(s.ga4Keys, span{i, j})
+	return dst, true
 }
 
 // appendGA4Key appends name as a GA4 parameter key: appendGA4Name, then

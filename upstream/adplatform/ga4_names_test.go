@@ -38,3 +38,31 @@ func TestGA4ReservedNames(t *testing.T) {
 		}
 	}
 }
+
+// Properties whose names GA4's rules make one (plan-type, plan_type and
+// plan.type; a name and its "e_" form; a name and one of ours; names alike
+// in their first 40 characters) would give a duplicate key in params, no
+// I-JSON, of which GA4 keeps one value silently: the first parameter of a
+// name is sent, the later ones are left out and counted.
+func TestGA4DuplicateParamNames(t *testing.T) {
+	srv, s, _, reg := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.TestMode = true })
+	long := strings.Repeat("x", 40)
+	r := strings.Replace(string(rec(1, "c", false)), `"plan":"pro"`, `"plan":"pro","plan-type":"a","plan_type":"b","plan.type":"c",`+
+		`"ga_x":1,"e_ga_x":2,"page-location":"https://evil.example/","`+long+`1":"first","`+long+`2":"second"`, 1)
+	if err := send(s, batch(0, []byte(r), rec(2, "c", false))); err != nil {
+		t.Fatal(err)
+	}
+	st := srv.Stats()
+	if st.Events != 2 || len(st.Refused) > 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	ev := srv.Events()[0]
+	for _, w := range []string{`"plan_type":"a"`, `"e_ga_x":1`, `"page_location":"https://shop.example/p/1"`, `"` + long + `":"first"`, `"plan":"pro"`} {
+		if !strings.Contains(string(ev.Raw), w) {
+			t.Errorf("event %s\nlacks %s", ev.Raw, w)
+		}
+	}
+	if got := counter(t, reg, "beacongate_upstream_platform_dropped_params_total", map[string]string{"reason": "duplicate_name"}); got != 5 {
+		t.Fatalf("dropped_params_total{duplicate_name} = %v; want 5", got)
+	}
+}

@@ -10,7 +10,7 @@ import (
 // are the destination's configured name, the platform, a reason from a
 // fixed set and a status class: never an id, a URL or a token.
 type Metrics struct {
-	events, errs, reqs *prometheus.CounterVec
+	events, errs, reqs, params *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -24,6 +24,9 @@ func newMetrics() *Metrics {
 		reqs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_requests_total",
 			Help: "Requests sent to ad platforms, by answer: 2xx, 3xx, 4xx, 429, 5xx, error (no answer)."},
 			[]string{"destination", "platform", "status"}),
+		params: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_dropped_params_total",
+			Help: "Event parameters left out of events an ad platform accepted, by reason: duplicate_name (GA4: a property whose name, made to GA4's rules, is that of an earlier parameter of the event, which is kept)."},
+			[]string{"destination", "platform", "reason"}),
 	}
 }
 
@@ -35,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []**prometheus.CounterVec{&m.events, &m.errs, &m.reqs} {
+	for _, c := range []**prometheus.CounterVec{&m.events, &m.errs, &m.reqs, &m.params} {
 		if err := reg.Register(*c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
@@ -51,6 +54,7 @@ type sinkMetrics struct {
 	events prometheus.Counter
 	errs   *prometheus.CounterVec // curried: reason
 	reqs   *prometheus.CounterVec // curried: status
+	params *prometheus.CounterVec // curried: reason
 }
 
 func (m *Metrics) forSink(dest string, p Platform) sinkMetrics {
@@ -59,6 +63,7 @@ func (m *Metrics) forSink(dest string, p Platform) sinkMetrics {
 		events: m.events.With(l),
 		errs:   m.errs.MustCurryWith(l),
 		reqs:   m.reqs.MustCurryWith(l),
+		params: m.params.MustCurryWith(l),
 	}
 }
 
@@ -68,4 +73,8 @@ func (m sinkMetrics) errors(reason string) prometheus.Counter {
 
 func (m sinkMetrics) requests(status string) prometheus.Counter {
 	return m.reqs.WithLabelValues(status)
+}
+
+func (m sinkMetrics) droppedParams(reason string) prometheus.Counter {
+	return m.params.WithLabelValues(reason)
 }

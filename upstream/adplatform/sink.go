@@ -114,6 +114,11 @@ const (
 	reasonTooOld       = "too_old"       // older than the platform takes: not sent
 )
 
+// reasonDuplicateName is the reason label of
+// beacongate_upstream_platform_dropped_params_total: a GA4 parameter whose
+// name, made to GA4's rules, is that of an earlier parameter of the event.
+const reasonDuplicateName = "duplicate_name"
+
 // The oldest events the platforms take, less a minute for the request's
 // way and the clocks' difference. Meta refuses a whole request holding
 // one event older than 7 days
@@ -162,7 +167,11 @@ type mapped struct {
 	rec        int // index in the batch
 	start, end int // the event's JSON in evbuf
 	group      int // events of one group share a request
+	dupParams  int // GA4: parameters left out as duplicates of a name
 }
+
+// span is a part of a buffer.
+type span struct{ start, end int }
 
 // Sink sends batches to one ad platform. Send is called by one shipper
 // goroutine at a time.
@@ -179,6 +188,10 @@ type Sink struct {
 	rec     record
 	scratch []byte
 	nowMS   int64 // the clock when the batch was mapped; 0: ages unchecked
+	// GA4: the parameter names of the event being mapped (spans in its
+	// buffer), and how many parameters were left out as duplicates.
+	ga4Keys    []span
+	ga4Dropped int
 
 	// Progress through the current batch: a retry of the same batch
 	// (same spool offsets) skips the events already answered for.
@@ -328,7 +341,12 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 				}
 			}
 			for _, e := range c {
-				s.done[s.evs[e].rec] = true
+				if ev := s.evs[e]; !s.done[ev.rec] {
+					s.done[ev.rec] = true
+					if ev.dupParams > 0 {
+						s.m.droppedParams(reasonDuplicateName).Add(float64(ev.dupParams))
+					}
+				}
 			}
 			s.m.events.Add(float64(len(c) - failed))
 		case outcomeInvalid:
@@ -425,6 +443,7 @@ func (s *Sink) prepare(b *upstream.Batch) [][]int {
 		start := len(s.evbuf)
 		var reason string
 		group := 0
+		s.ga4Dropped = 0
 		switch s.o.Platform {
 		case Meta:
 			s.evbuf, reason = s.appendMetaEvent(s.evbuf, r)
@@ -445,7 +464,7 @@ func (s *Sink) prepare(b *upstream.Batch) [][]int {
 			s.reject(i, reason)
 			continue
 		}
-		s.evs = append(s.evs, mapped{rec: i, start: start, end: len(s.evbuf), group: group})
+		s.evs = append(s.evs, mapped{rec: i, start: start, end: len(s.evbuf), group: group, dupParams: s.ga4Dropped})
 	}
 	// Cut each group, in record order, into requests within the limits.
 	var queue [][]int

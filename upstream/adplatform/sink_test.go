@@ -307,8 +307,8 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-// The contract servers are not stubs: a raw e-mail, an oversized batch or
-// a missing field is refused.
+// The contract servers are not stubs: a raw e-mail, an oversized batch, a
+// missing field or a member name given twice is refused.
 func TestContractRefuses(t *testing.T) {
 	f := func(p contract.Platform, path string, hdr map[string]string, body string) {
 		t.Helper()
@@ -330,6 +330,7 @@ func TestContractRefuses(t *testing.T) {
 	many := strings.Repeat(`{"name":"x"},`, 26)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[`+many[:len(many)-1]+`]}`)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[{"name":"session_start"}]}`)
+	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[{"name":"x","params":{"plan_type":"a","plan_type":"b"}}]}`)
 	f(contract.TikTok, "/open_api/v1.3/event/track/", map[string]string{"Access-Token": token},
 		`{"event_source":"web","event_source_id":"`+pixelID+`","data":[{"event":"x","event_time":1764842407,"user":{"phone":"+4912345678"}}]}`)
 }

@@ -245,6 +245,9 @@ func (s *Server) validate(body []byte) (map[string]any, error) {
 	if !json.Valid(body) {
 		return nil, errors.New("body is not JSON")
 	}
+	if path, ok := DuplicateName(body); ok {
+		return nil, errors.New("member name given twice at " + path + ": not I-JSON (RFC 7493 section 2.3); the platform would keep one of the values silently")
+	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -257,6 +260,77 @@ func (s *Server) validate(body []byte) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// DuplicateName reports the first object member name that occurs twice in
+// one object of the JSON text body, as a path (events[0].params.plan_type);
+// false for a text without one, or that is not JSON. encoding/json and the
+// schema validator keep the last value silently, as the platforms do;
+// I-JSON (RFC 7493, section 2.3) forbids it, and the servers refuse it.
+func DuplicateName(body []byte) (string, bool) {
+	type frame struct {
+		names map[string]bool // nil: an array
+		path  string
+		key   string // the member whose value comes next
+		index int    // the array element that comes next
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	var stack []*frame
+	// child names the value about to start in the innermost frame.
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		f := stack[len(stack)-1]
+		if f.names == nil {
+			f.index++
+			return f.path + "[" + strconv.Itoa(f.index-1) + "]"
+		}
+		if f.path == "" {
+			return f.key
+		}
+		return f.path + "." + f.key
+	}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", false
+		}
+		top := (*frame)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.names != nil && top.key == "" {
+			// A member name, or the object's end.
+			if k, ok := tok.(string); ok {
+				if top.names[k] {
+					if top.path == "" {
+						return k, true
+					}
+					return top.path + "." + k, true
+				}
+				top.names[k] = true
+				top.key = k
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{names: map[string]bool{}, path: child()})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{path: child()})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			child()
+		}
+		// A value ended: the enclosing object awaits its next name.
+		if len(stack) > 0 && stack[len(stack)-1].names != nil {
+			stack[len(stack)-1].key = ""
+		}
+	}
 }
 
 // fail records a refusal and answers status with a generic body.
