@@ -498,10 +498,23 @@ type GA4Destination struct {
 }
 
 // TikTokDestination holds the settings of a tiktok destination: events are
-// POSTed to <endpoint>/open_api/v1.3/event/track/, up to 1,000 per request.
+// POSTed to <endpoint>/open_api/v1.3/event/track/, up to 1,000 of one event
+// source (web, app or offline) per request, each source under its own id.
+// At least one of event_source_id, app_id and offline_event_set_id is
+// required; an event whose source has no id here is not sent and goes to
+// the dead letters (reason no_event_source_id).
 type TikTokDestination struct {
-	// The TikTok pixel code (event_source_id): capital letters and digits.
+	// The TikTok pixel code: capital letters and digits. The
+	// event_source_id of web events (pixel and beacon events of browsers).
 	EventSourceID string `yaml:"event_source_id"`
+	// The TikTok App ID from Events Manager: digits. The event_source_id of
+	// app events (events an HTTP client library sent). Empty: app events
+	// are not sent; they go to the dead letters.
+	AppID string `yaml:"app_id"`
+	// The Offline Event Set ID from Events Manager: digits. The
+	// event_source_id of offline events (BLE store visits). Empty: offline
+	// events are not sent; they go to the dead letters.
+	OfflineEventSetID string `yaml:"offline_event_set_id"`
 	// File holding the Events API access token. It must not be readable
 	// by every user.
 	AccessTokenFile string `yaml:"access_token_file"`

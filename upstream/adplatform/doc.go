@@ -31,7 +31,8 @@
 //     without the user agent Meta requires, a GA4 event without a client id)
 //     are dead-lettered without being sent (reason "unmappable"), as are
 //     events older than the platform takes (reason "too_old": Meta 7 days,
-//     GA4 72 hours, judged by Options.Clock).
+//     GA4 72 hours, judged by Options.Clock) and TikTok events of a source
+//     without a configured id (reason "no_event_source_id").
 //
 // # Record fields read
 //
@@ -44,7 +45,11 @@
 //	received         event_time (ble.seen for BLE sightings)
 //	kind             pixel/beacon: website (beacon from an HTTP client
 //	                 library, ua.class http_client: app); ble: a store
-//	                 visit (Meta physical_store, TikTok offline)
+//	                 visit (Meta physical_store, TikTok offline). TikTok
+//	                 sends each source under its own event_source_id
+//	                 (Options.ID, AppID, OfflineEventSetID); an event whose
+//	                 source has none is dead-lettered unsent (reason
+//	                 "no_event_source_id")
 //	event            event name (Meta event_name, TikTok event, GA4
 //	                 events[].name made to GA4's rules, "e_" put before
 //	                 a reserved name or prefix); absent: PageView

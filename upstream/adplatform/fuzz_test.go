@@ -18,6 +18,7 @@ func FuzzMap(f *testing.F) {
 		`{"received":"2026-12-04T10:00:00Z","kind":"ble","ble":{"seen":"2026-12-04T09:59:00Z"},"client":"c","contact":{"em":"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d","ct":"paris","country":"fr"}}`,
 		`{"received":"bad","url":"https://x/\xff","user_agent":"\"","click":{"fbc":"fb.1.1.x","ga_client_id":"1.2"}}`,
 		`[]`, `{`, ``, `{"props":{"session_id":12,"engagement_time_msec":"x","1bad key":"v"}}`,
+		`{"received":"2026-12-04T10:00:00Z","kind":"beacon","ua":{"class":"http_client"},"client":"c","user_agent":"okhttp/4.12.0","ip":"81.2.69.0"}`,
 		`{"received":"2026-12-04T10:00:00Z","client":"c","url":"https://s/","props":{"plan-type":"a","plan_type":"b","ga_x":1,"e_ga_x":2,"page-location":"x","session-id":"s","session_id":3}}`,
 	} {
 		f.Add([]byte(s), uint8(0))
@@ -30,7 +31,7 @@ func FuzzMap(f *testing.F) {
 				return // one record per line: the spool never holds a raw newline in a record
 			}
 		}
-		s := &Sink{o: Options{Platform: Platform(pi % 3), ID: "1", Origins: NewOrigins(map[string]string{"shop": "https://shop.example"})},
+		s := &Sink{o: Options{Platform: Platform(pi % 3), ID: "1", AppID: "2", Origins: NewOrigins(map[string]string{"shop": "https://shop.example"})},
 			reasons: map[string]int{}, index: map[string]int{}}
 		s.m = newMetrics().forSink("fuzz", s.o.Platform)
 		b := &upstream.Batch{}

@@ -25,10 +25,30 @@ func tiktokSource(r *record) string {
 	return "web"
 }
 
-// appendTikTokEvent appends one element of the request's data array.
+// tiktokSourceID is the event_source_id of the events of source: the
+// Pixel code for web, the TikTok App ID for app, the Offline Event Set ID
+// for offline (https://business-api.tiktok.com/portal/docs?id=1771101303285761,
+// event_source_id); "" when none is configured.
+func (s *Sink) tiktokSourceID(source string) string {
+	switch source {
+	case "app":
+		return s.o.AppID
+	case "offline":
+		return s.o.OfflineEventSetID
+	}
+	return s.o.ID
+}
+
+// appendTikTokEvent appends one element of the request's data array. An
+// event whose source has no id configured is not sent (reasonNoSourceID):
+// under another source's id TikTok would refuse it, or file it with that
+// source's events.
 func (s *Sink) appendTikTokEvent(dst []byte, r *record) ([]byte, string) {
 	if r.timeMS <= 0 {
 		return dst, reasonUnmappable
+	}
+	if s.tiktokSourceID(tiktokSource(r)) == "" {
+		return dst, reasonNoSourceID
 	}
 	dst = append(dst, '{')
 	dst = appendStringField(dst, "event", eventName(r, "Pageview", "StoreVisit"))
@@ -79,7 +99,7 @@ func (s *Sink) appendTikTokEvent(dst []byte, r *record) ([]byte, string) {
 func (s *Sink) appendTikTokBody(dst []byte, source string, events [][]byte) []byte {
 	dst = append(dst, '{')
 	dst = appendStringField(dst, "event_source", []byte(source))
-	dst = appendStringField(dst, "event_source_id", []byte(s.o.ID))
+	dst = appendStringField(dst, "event_source_id", []byte(s.tiktokSourceID(source)))
 	if s.o.TestEventCode != "" {
 		dst = appendStringField(dst, "test_event_code", []byte(s.o.TestEventCode))
 	}

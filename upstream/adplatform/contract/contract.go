@@ -66,6 +66,7 @@ type Server struct {
 	schema   *jsonschema.Schema
 	token    string
 	id       string
+	sources  map[string]string // TikTok: event_source → its event_source_id
 
 	mu        sync.Mutex
 	script    []Answer
@@ -92,6 +93,21 @@ func (s *Server) SetNow(t time.Time) {
 	s.now = t
 }
 
+// SetSourceID (TikTok) makes id the event_source_id the server expects for
+// the events of source (app: the TikTok App ID; offline: the Offline Event
+// Set ID); New's id is the web events' (the Pixel code). A request whose
+// event_source_id is not its source's is refused, as TikTok refuses an
+// event source it does not know; "" forgets the source's id.
+func (s *Server) SetSourceID(source, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == "" {
+		delete(s.sources, source)
+		return
+	}
+	s.sources[source] = id
+}
+
 // Envelopes returns, for each valid GA4 request, its members but events
 // (client_id, user_id, consent, user_data) as JSON with sorted keys.
 func (s *Server) Envelopes() []string {
@@ -105,7 +121,8 @@ func (s *Server) Envelopes() []string {
 // t's test ends.
 func New(t testing.TB, p Platform, id, token string) *Server {
 	t.Helper()
-	s := &Server{Platform: p, token: token, id: id, badIDs: map[string]bool{}, testCodes: map[string]int{}}
+	s := &Server{Platform: p, token: token, id: id, badIDs: map[string]bool{}, testCodes: map[string]int{},
+		sources: map[string]string{"web": id}}
 	sch, err := compile(p)
 	if err != nil {
 		t.Fatalf("contract: %v", err)
@@ -540,8 +557,8 @@ func (s *Server) serveTikTok(w http.ResponseWriter, r *http.Request, body []byte
 		io.WriteString(w, `{"code":40002,"message":"contract: invalid parameters","request_id":"contract","data":{}}`)
 		return
 	}
-	if m["event_source_id"] != s.id {
-		s.refused = append(s.refused, "tiktok: unknown event_source_id")
+	if src, _ := m["event_source"].(string); s.sources[src] == "" || m["event_source_id"] != s.sources[src] {
+		s.refused = append(s.refused, "tiktok: event_source_id is not the id of an event source "+src)
 		io.WriteString(w, `{"code":40002,"message":"event_source_id","request_id":"contract","data":{}}`)
 		return
 	}
