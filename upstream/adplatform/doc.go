@@ -31,8 +31,9 @@
 //     without the user agent Meta requires, a GA4 event without a client id)
 //     are dead-lettered without being sent (reason "unmappable"), as are
 //     events older than the platform takes (reason "too_old": Meta 7 days,
-//     GA4 72 hours, judged by Options.Clock) and TikTok events of a source
-//     without a configured id (reason "no_event_source_id").
+//     GA4 72 hours, judged by Options.Clock), TikTok events of a source
+//     without a configured id (reason "no_event_source_id") and Meta app
+//     events (reason "no_app_data").
 //
 // # Record fields read
 //
@@ -44,7 +45,10 @@
 //	                 two), else our id
 //	received         event_time (ble.seen for BLE sightings)
 //	kind             pixel/beacon: website (beacon from an HTTP client
-//	                 library, ua.class http_client: app); ble: a store
+//	                 library, ua.class http_client: app, which Meta gets
+//	                 not: its app events require app_data the record does
+//	                 not hold, and they are dead-lettered unsent, reason
+//	                 "no_app_data"); ble: a store
 //	                 visit (Meta physical_store, TikTok offline). TikTok
 //	                 sends each source under its own event_source_id
 //	                 (Options.ID, AppID, OfflineEventSetID); an event whose

@@ -23,6 +23,15 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 		return dst, reasonTooOld // it would fail the whole request
 	}
 	source := actionSource(r)
+	if source == "app" {
+		// Meta requires app_data for app events: the iOS ATT status
+		// (advertiser_tracking_enabled), the app-level opt-out
+		// (application_tracking_enabled) and the device's extinfo. The
+		// gateway knows none of them, and made-up tracking flags would
+		// misstate the person's choice; nor may the event go as another
+		// action source, which would be untrue.
+		return dst, reasonNoAppData
+	}
 	var url []byte
 	if source == "website" {
 		// Meta requires both for website events; without them the
@@ -105,7 +114,8 @@ func appendProps(dst []byte, o *fastjson.Object) []byte {
 }
 
 // actionSource is website, app (an HTTP client library: an app's backend
-// or a native app) or physical_store (BLE).
+// or a native app) or physical_store (BLE). Meta app events are not sent
+// (appendMetaEvent); TikTok's go under the TikTok App ID.
 func actionSource(r *record) string {
 	switch {
 	case string(r.kind) == "ble":

@@ -119,6 +119,7 @@ const (
 	reasonUnsettled    = "unsettled"          // MaxUnsettled 2xx answers did not account for the events
 	reasonTooOld       = "too_old"            // older than the platform takes: not sent
 	reasonNoSourceID   = "no_event_source_id" // TikTok: no id configured for the event's source: not sent
+	reasonNoAppData    = "no_app_data"        // Meta: an app event, without the app_data Meta requires: not sent
 )
 
 // reasonDuplicateName is the reason label of

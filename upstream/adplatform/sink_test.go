@@ -308,7 +308,8 @@ func TestCredentials(t *testing.T) {
 }
 
 // The contract servers are not stubs: a raw e-mail, an oversized batch, a
-// missing field or a member name given twice is refused.
+// missing field (Meta: app_data of an app event) or a member name given
+// twice is refused.
 func TestContractRefuses(t *testing.T) {
 	f := func(p contract.Platform, path string, hdr map[string]string, body string) {
 		t.Helper()
@@ -327,6 +328,8 @@ func TestContractRefuses(t *testing.T) {
 	f(contract.Meta, "/v23.0/"+pixelID+"/events", nil, `{"access_token":"`+token+`","data":[`+ev+`]}`)
 	noUA := `{"event_name":"Purchase","event_time":1764842407,"action_source":"website","event_source_url":"https://s.example/","user_data":{"fbp":"fb.1.1733306400123.1"}}`
 	f(contract.Meta, "/v23.0/"+pixelID+"/events", nil, `{"access_token":"`+token+`","data":[`+noUA+`]}`)
+	app := `{"event_name":"Purchase","event_time":1764842407,"action_source":"app","user_data":{"client_ip_address":"81.2.69.0"}}`
+	f(contract.Meta, "/v23.0/"+pixelID+"/events", nil, `{"access_token":"`+token+`","data":[`+app+`]}`)
 	many := strings.Repeat(`{"name":"x"},`, 26)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[`+many[:len(many)-1]+`]}`)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[{"name":"session_start"}]}`)
