@@ -52,7 +52,21 @@ type Follower struct {
 	period      int64  // latest period seen in the stream
 	periodStart uint64 // stream offset of its first record
 	haveStart   bool
+	// The last interval marker read back: its stream offset and interval;
+	// and the last interval closed. A cursor past a closed day stops at
+	// the marker, so a restart knows which intervals are closed.
+	markerPos  uint64
+	markerIv   int64
+	haveMarker bool
+	lastClosed int64
+	unwritten  bool // a marker was not written back (ErrNotWritten)
 }
+
+// ErrNotWritten is what the Follower's append returns when it could not
+// write a record back for want of room and went on without it (the
+// record, if an aggregate, was sent). The Follower goes on; a restart may
+// then not know the record's interval closed (see Follower.commit).
+var ErrNotWritten = errors.New("retail: record not written back")
 
 // Kinds of the records a Follower writes.
 const (
@@ -85,15 +99,20 @@ func (f *Follower) emit(rec []byte) {
 	if f.err != nil {
 		return
 	}
-	f.err = f.append(rec)
+	if f.err = f.append(rec); errors.Is(f.err, ErrNotWritten) {
+		f.err = nil
+	}
 }
 
 func (f *Follower) closedInterval(iv int64) {
+	f.lastClosed = iv
 	if f.replaying || f.err != nil {
 		return // the marker is in the stream already
 	}
 	start := time.UnixMilli(iv * f.a.ivMS).UTC().Format("2006-01-02T15:04:05Z")
-	f.err = f.append([]byte(`{"v":1,"kind":"` + KindIntervalClosed + `","start":"` + start + `"}`))
+	if f.err = f.append([]byte(`{"v":1,"kind":"` + KindIntervalClosed + `","start":"` + start + `"}`)); errors.Is(f.err, ErrNotWritten) {
+		f.err, f.unwritten = nil, true
+	}
 }
 
 // Poll reads what the stream holds, then, once caught up, closes the
@@ -140,12 +159,21 @@ func (f *Follower) Flush() error {
 }
 
 // commit moves the cursor to the first record of the latest period once
-// every interval before that period is closed; and past everything read
-// once every interval of that period is closed too and none is open (a
-// later period began by the clock and no sighting of it was read): nothing
-// read is needed again then, as at the start of a period. Without the
-// latter a stream that holds no sighting of the new period (its spool
-// full of the last one's, which refuses new ones) would never be freed.
+// every interval before that period is closed; and to the marker of the
+// last interval closed once every interval of that period is closed too
+// and none is open (a later period began by the clock and no sighting of
+// it was read): nothing before it is needed again then, as at the start
+// of a period. Without the latter a stream that holds no sighting of the
+// new period (its spool full of the last one's, which refuses new ones)
+// would never be freed. The cursor stops at that marker, not past it: a
+// restart reads it first and so knows its interval and every earlier one
+// closed, and a sighting of one of them spooled later (a sensor's late
+// batch) stays late, as it was for the Follower before the restart,
+// rather than opening the interval again and sending its cells again
+// under the same ids with other counts. Until the marker is read back the
+// cursor waits; only when a marker could not be written back
+// (ErrNotWritten: the spool is full, and nothing but this commit frees it)
+// does it move past everything read.
 func (f *Follower) commit() error {
 	if !f.haveStart {
 		return nil
@@ -162,7 +190,14 @@ func (f *Follower) commit() error {
 	case closedTo < f.period*ivs:
 		return nil
 	case closedTo >= (f.period+1)*ivs && !open:
-		return f.src.Commit(f.src.Pos())
+		switch {
+		case f.unwritten:
+			f.unwritten, f.haveMarker = false, false // the cursor never goes back
+			return f.src.Commit(f.src.Pos())
+		case f.haveMarker && f.markerIv >= f.lastClosed:
+			return f.src.Commit(f.markerPos)
+		}
+		return nil // the last marker is not read back yet
 	}
 	return f.src.Commit(f.periodStart)
 }
@@ -201,6 +236,7 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		f.a.closeBelow(iv + 1)
 		f.a.mu.Unlock()
 		f.replaying = false
+		f.markerPos, f.markerIv, f.haveMarker = pos, iv, true
 	}
 	return f.err
 }

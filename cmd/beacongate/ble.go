@@ -152,7 +152,9 @@ func (b *bleAggregation) Ready() error { return b.main.Ready() }
 // until the cursor moves, and a restart before then reads the same
 // sightings, closes the interval at the same place (the spool's end) and
 // sends the cell again under the same id. Skips are counted
-// (beacongate_ble_writebacks_skipped_total) and logged.
+// (beacongate_ble_writebacks_skipped_total) and logged, and told to the
+// Follower (retail.ErrNotWritten): without its interval marker it moves
+// its cursor past what it read once the day is closed, as before.
 func (b *bleAggregation) appendAggregate(rec []byte) error {
 	marker := bytes.Contains(rec, []byte(retail.KindIntervalClosed))
 	for step := 0; step < 2; {
@@ -170,7 +172,7 @@ func (b *bleAggregation) appendAggregate(rec []byte) error {
 					b.log.Warn("ble aggregation: the BLE spool's headroom is full; the aggregate was sent, its write-back skipped (a restart before the day's end sends it again under the same id)",
 						"skipped", n)
 				}
-				return nil
+				return retail.ErrNotWritten
 			}
 		}
 		if err == nil {

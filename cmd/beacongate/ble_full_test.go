@@ -161,7 +161,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // TestBLEWriteBackSkippedWhenHeadroomFull: a write-back that finds even
 // the headroom full is skipped and counted at once, not retried for ever:
-// only the aggregation going on can free the spool.
+// only the aggregation going on can free the spool. It tells the Follower
+// so (retail.ErrNotWritten), which then goes on.
 func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 	sp, err := spool.Open(spool.Options{Dir: t.TempDir(), Destinations: []string{"aggregation"},
 		MaxBytes: 64 << 10, SegmentBytes: 8 << 10, MaxRecordBytes: 1 << 10, Headroom: 16 << 10})
@@ -180,8 +181,8 @@ func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
+		if !errors.Is(err, retail.ErrNotWritten) {
+			t.Fatalf("appendAggregate = %v; want retail.ErrNotWritten (the Follower goes on)", err)
 		}
 	case <-time.After(10 * time.Second): // a bound on waiting, not a timing: a retry never returns
 		close(b.stop)
