@@ -26,8 +26,10 @@ type Bucket struct {
 // down (see withhold): when a count of visits (visits, new, returning) or
 // of sightings (sightings, randomized, weak, anonymous) is left out, so
 // are the parts of it that are 0, and the parts left out hold k or more
-// together, or the total is left out too. A count named in Suppressed may
-// therefore be 0, or k or more.
+// together, or the total is left out too. Visits and the dwell histogram
+// are left out together (over a day a cell's visits and dwell totals are
+// the same visits, so one left out alone would be their difference). A
+// count named in Suppressed may therefore be 0, or k or more.
 type Aggregate struct {
 	V    int    `json:"v"`
 	Kind string `json:"kind"` // "ble_aggregate"
@@ -177,7 +179,13 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	}
 	ag.ID = aggregateID(site, store, zone, ag.Start)
 	v := [nCounts]uint32{c.visits, c.fresh, c.returning, c.sightings, c.randomized, c.weak, c.anonymous}
-	hide := withhold(&v, uint32(a.o.K), c.visitors)
+	// Over the intervals of a day every visit of a cell starts once (in
+	// visits) and ends once (in the dwell histogram): a reader who sums a
+	// cell's visits and dwell totals over the day gets one from the other.
+	// So visits and the dwell histogram are left out together, or one
+	// left out alone would be that difference (see withholdWith).
+	dwell, dwellOut := a.dwellBuckets(c)
+	hide := withholdWith(&v, uint32(a.o.K), c.visitors, dwellOut)
 	dst := [nCounts]*uint32{&ag.Visits, &ag.New, &ag.Returning, &ag.Sightings, &ag.Randomized, &ag.Weak, &ag.Anonymous}
 	for i := range v {
 		if hide[i] {
@@ -187,7 +195,14 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 			*dst[i] = v[i]
 		}
 	}
-	ag.Dwell = a.dwellBuckets(c, &ag)
+	if hide[cVisits] {
+		dwell, dwellOut = nil, true
+	}
+	if dwellOut {
+		ag.Suppressed = append(ag.Suppressed, "dwell")
+		a.stats.cellsSuppressed.Add(1)
+	}
+	ag.Dwell = dwell
 	if a.skip != nil && a.skip(site, store, zone, ag.Start) {
 		return
 	}
@@ -257,8 +272,24 @@ var partitions = [...]struct {
 // max(visitors, visits). TestWithholdReaderCannotNarrow checks this from
 // the reader's side on every cell of small counts.
 func withhold(v *[nCounts]uint32, k, visitors uint32) (hide [nCounts]bool) {
+	return withholdWith(v, k, visitors, false)
+}
+
+// withholdWith is withhold, with visits, new and returning left out from
+// the start when visitsOut (the cell's dwell histogram is left out, and a
+// reader would get it from the visits: over a day a cell's visits and its
+// dwell totals are the same visits, started and ended). The sightings are
+// then decided with visits unknown to the reader. A reader who sums a
+// cell's counts over the day then learns only visits minus dwell of each
+// cell that leaves both out: either may be 0 to k-1 (dwell left out with
+// visits may be 0, or k or more), so neither is narrowed to fewer than k-1
+// values.
+func withholdWith(v *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide [nCounts]bool) {
 	for i, x := range v {
 		hide[i] = x > 0 && x < k
+	}
+	if visitsOut {
+		hide[cVisits], hide[cNew], hide[cReturning] = true, true, true
 	}
 	for _, p := range partitions {
 		left := hide[p.total]
@@ -313,13 +344,12 @@ func withhold(v *[nCounts]uint32, k, visitors uint32) (hide [nCounts]bool) {
 // dwellBuckets merges adjacent histogram buckets until each holds at least
 // k visits (a coarser bucket, never a small one); a remainder below k joins
 // the last bucket kept, and a histogram with fewer than k visits in all is
-// suppressed. The histogram counts the visits that ended in the interval,
-// not the cell's visits, and no bucket is left out alone: there is no
-// part of it to work out.
-func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
+// left out (out). The histogram counts the visits that ended in the
+// interval, not the cell's visits, and no bucket is left out alone: there
+// is no part of it to work out.
+func (a *Aggregator) dwellBuckets(c *counts) (buckets []Bucket, out bool) {
 	bounds := a.o.DwellBounds
 	k := uint32(a.o.K)
-	var out []Bucket
 	var carry uint32
 	from := int64(0)
 	total := uint32(0)
@@ -335,22 +365,20 @@ func (a *Aggregator) dwellBuckets(c *counts, ag *Aggregate) []Bucket {
 			bk.MaxS = &m
 			from = m
 		}
-		out = append(out, bk)
+		buckets = append(buckets, bk)
 		carry = 0
 	}
 	switch {
 	case total == 0:
-		return nil
+		return nil, false
 	case total < k:
-		ag.Suppressed = append(ag.Suppressed, "dwell")
-		a.stats.cellsSuppressed.Add(1)
-		return nil
+		return nil, true
 	case carry > 0:
-		last := &out[len(out)-1]
+		last := &buckets[len(buckets)-1]
 		last.Visits += carry
 		last.MaxS = nil
 	}
-	return out
+	return buckets, false
 }
 
 // aggregateID is an aggregate cell's id: the first 128 bits of SHA-256 over its
