@@ -36,6 +36,13 @@ func TestNoAllocs(t *testing.T) {
 	f("AppendText full-width", func() { dst, _ = c.AppendText(dst[:0], wide) })
 	wideURL := []byte("https://a.example/search?q=%EF%BC%90%EF%BC%99%EF%BC%90%EF%BC%8D%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94&u=jane＠example.org")
 	f("AppendURL full-width", func() { dst, _ = c.AppendURL(dst[:0], wideURL, URLClean) })
+	// Addresses written to dodge harvesters, in text, folded, and in URLs.
+	obf := []byte("Write to jane.doe [at] example [dot] org, j.smith(at)mail.example.co.uk or jane dot doe at example dot org; meet me at the station.")
+	f("AppendText obfuscated", func() { dst, _ = c.AppendText(dst[:0], obf) })
+	obfWide := []byte("メール：jane.doe（at）example．org ／ jane ［at］ example ［dot］ jp")
+	f("AppendText obfuscated full-width", func() { dst, _ = c.AppendText(dst[:0], obfWide) })
+	obfURL := []byte("https://a.example/u/jane.doe(at)example.org/x?q=jane.doe+%5Bat%5D+example+%5Bdot%5D+org&page=2")
+	f("AppendURL obfuscated", func() { dst, _ = c.AppendURL(dst[:0], obfURL, URLClean) })
 	out, found := c.AppendURL(nil, in, URLClean)
 	t.Logf("400-byte URL -> %d bytes, found %s: %s", len(out), found, out)
 }

@@ -97,17 +97,28 @@ const (
 	featApos                    // an apostrophe: device names
 	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
 	featWide                    // a lead byte of a character foldWidth may fold (isFoldLead)
+	featObf                     // an at sign written out ("(at)", " at "): obfuscated e-mail (hasAtToken)
+	// Bytes that features reads only to decide featObf; it returns
+	// neither.
+	featT     // 't', 'T' (in "at") or '@'
+	featBlank // a space, tab or opening bracket (around "at")
 )
 
 // features is a fast pre-check: every detector needs an '@', a digit, an
-// apostrophe (device names) or a run of 12 or more letters (letter tokens,
-// base64), so most path segments ("products", "shoes") are done in one
-// pass. It returns 0 when no detector can match.
+// apostrophe (device names), a run of 12 or more letters (letter tokens,
+// base64) or an at sign written out (obfuscated e-mail), so most path
+// segments ("products", "shoes") are done in one pass. It returns 0 when
+// no detector can match. Only a value with a 't' or '@' and a space or
+// bracket is read a second time, for an at sign written out.
 func features(b []byte) uint8 {
 	var f uint8
 	for _, ch := range b {
 		f |= featOf[ch]
 	}
+	if f&(featT|featBlank) == featT|featBlank && hasAtToken(b) {
+		f |= featObf
+	}
+	f &^= featT | featBlank
 	// The run matters only without digits: every detector that needs it
 	// also runs when there is a digit.
 	if f&featDigit != 0 || len(b) < 12 {
@@ -132,7 +143,11 @@ var featOf, runOf = func() (f, r [256]uint8) {
 		case class[c]&cDigit != 0:
 			f[c] = featDigit
 		case c == '@':
-			f[c] = featAt
+			f[c] = featAt | featT
+		case c == 't' || c == 'T':
+			f[c] = featT
+		case c == ' ' || c == '\t' || c == '(' || c == '[' || c == '{' || c == '<':
+			f[c] = featBlank
 		case c == '\'' || c == 0xe2:
 			f[c] = featApos
 		}
@@ -152,6 +167,12 @@ var featOf, runOf = func() (f, r [256]uint8) {
 // starts only at its own word boundary, and each is bounded, so a scan is
 // linear in len(b).
 func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end int, k Kind) {
+	if feat == featObf {
+		if start, end = nextObfuscated(b, from); start >= 0 {
+			return start, end, KindEmail
+		}
+		return -1, -1, KindNone
+	}
 	digit := feat&featDigit != 0
 	for i := from; i < len(b); i++ {
 		ch := b[i]
@@ -162,9 +183,16 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 			prev = b[i-1]
 			pcl = class[prev]
 		}
-		if feat&featAt != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
-			if e := matchEmail(b, i); e > 0 {
-				return i, e, KindEmail
+		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
+			if feat&featAt != 0 {
+				if e := matchEmail(b, i); e > 0 {
+					return i, e, KindEmail
+				}
+			}
+			if feat&featObf != 0 {
+				if e := matchObfuscated(b, i); e > 0 {
+					return i, e, KindEmail
+				}
 			}
 		}
 		if pcl&cAlnum != 0 {

@@ -26,7 +26,19 @@
 //     address after its letters, so glued text cannot hide it.
 //     "@handle", "user@localhost" and "a@b" are not addresses. A run of 12
 //     to 128 base64 or base64url characters that decodes to text holding an
-//     address is an address too.
+//     address is an address too. So is an address written to dodge
+//     harvesters (obfusc.go), replaced whole: an at sign written "(at)",
+//     "[at]", "{at}", "<at>" (or "(@)", "[@]", ...; any case, blanks
+//     around and inside allowed) or " @ ", and dots written "(dot)",
+//     "[dot]", "{dot}", "<dot>", "(.)", "[.]" or " dot ", in the domain and
+//     in the local part ("jane.doe [at] example [dot] org", "jane dot doe
+//     (at) example (dot) co (dot) uk"). The plain word " at " counts only
+//     before a written-out dot ("look at example.com" is prose), and when
+//     every dot is the plain word " dot ", only after a local part with a
+//     '.', '_', '+', '-', digit or written-out dot in it and before a
+//     well-known top-level domain ("jane.doe at example dot org" is an
+//     address; "visit us at example dot com", "worked at a dot com" and
+//     "at home dot matrix" are prose).
 //   - [KindCard]: 13 to 19 digits, optionally grouped by spaces (one or
 //     two), dashes, dots or '+' (form encoding), not all digits the same,
 //     with the length and issuer prefix of a card network (Visa 4 with 16

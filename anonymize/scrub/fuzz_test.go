@@ -3,13 +3,23 @@ package scrub
 import (
 	"bytes"
 	"net/url"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
 
 const plantedEmail = "jane.doe@example.org"
 
-var plantedForms = [...]string{plantedEmail, "jane.doe%40example.org", "jane.doe%2540example.org"}
+// plantedForms are the forms of the planted e-mail that plant inserts:
+// as written, percent-encoded, and obfuscated (those with blanks in them
+// between blanks, as words: planted inside a word of free text, such as a
+// URL, they would be words of it).
+var plantedForms = [...]string{plantedEmail, "jane.doe%40example.org", "jane.doe%2540example.org",
+	"jane.doe(at)example.org", " jane.doe [at] example [dot] org ", " jane dot doe at example dot org "}
+
+// obfuscatedForms are the obfuscated forms of plantedForms, which
+// emailSurvives looks for too.
+var obfuscatedForms = [...]string{"jane.doe(at)example.org", "jane.doe [at] example [dot] org", "jane dot doe at example dot org"}
 
 // plant inserts a form of the planted e-mail into data at a position
 // chosen by where.
@@ -26,18 +36,29 @@ func plant(data []byte, where uint16) []byte {
 }
 
 // emailSurvives reports whether out, decoded as a reader would, holds the
-// planted address.
+// planted address, as written or obfuscated.
 func emailSurvives(out []byte) bool {
 	s := string(out)
+	holds := func(s string) bool {
+		if strings.Contains(s, plantedEmail) {
+			return true
+		}
+		for _, f := range obfuscatedForms {
+			if strings.Contains(s, f) {
+				return true
+			}
+		}
+		return false
+	}
 	for i := 0; i <= maxDecodeRounds; i++ {
-		if bytes.Contains([]byte(s), []byte(plantedEmail)) {
+		if holds(s) {
 			return true
 		}
 		if d, err := url.PathUnescape(s); err == nil {
 			s = d
 		}
 	}
-	return bytes.Contains([]byte(s), []byte(plantedEmail))
+	return holds(s)
 }
 
 func fuzzSeeds(f *testing.F) {
@@ -63,6 +84,12 @@ func fuzzSeeds(f *testing.F) {
 		"電話：０９０－１２３４－５６７８ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ ４１１１　１１１１　１１１１　１１１１ 090ー1234‐5678",
 		"https://a.example/u/jane＠example.org/%EF%BC%90%EF%BC%99%EF%BC%90?q=＋８１ ９０ １２３４ ５６７８",
 		"اتصل ٠٥٠ ١٢٣ ٤٥٦٧ ۰۹۱۲ ۳۴۵ ۶۷۸۹ फ़ोन +९१ ९८७६५ ४३२१०",
+		// Addresses written to dodge harvesters, and prose that is not one.
+		"jane.doe(at)example.org, jane.doe [at] example [dot] org, jane.doe{at}example.org, j<at>x<dot>de",
+		"jane dot doe at example dot org; jane (at) example (dot) co (dot) uk; jane.doe @ example.org",
+		"meet me at the station, look at example.com, at home dot matrix, visit us at example dot com",
+		"https://a.example/u/jane.doe(at)example.org?q=jane.doe+%5Bat%5D+example+%5Bdot%5D+org#c=jane%20at%20x%20(dot)%20de",
+		"jane.doe（at）example．org a dot b dot c at d [dot] com (at) [at] x(at)y.z",
 	} {
 		f.Add([]byte(s), uint16(len(s)*7))
 	}
@@ -110,6 +137,39 @@ func FuzzAppendText(f *testing.F) {
 		in := plant(data, where)
 		if out, _ := c.AppendText(nil, in); emailSurvives(out) {
 			t.Fatalf("planted e-mail survived: %q -> %q", in, out)
+		}
+		// indexAtToken finds what reading byte by byte would, and
+		// nextObfuscated what trying every local part would.
+		for _, b := range [][]byte{data, in} {
+			want := -1
+			for i := 1; i < len(b); i++ {
+				if atTokenAt(b, i) {
+					want = i
+					break
+				}
+			}
+			if got := indexAtToken(b, 0); got != want {
+				t.Fatalf("indexAtToken(%q) = %d; want %d", b, got, want)
+			}
+			for from := 0; from < len(b); {
+				s, e := nextObfuscated(b, from)
+				ws, we := -1, -1
+				for i := from; i < len(b); i++ {
+					if class[b[i]]&cLocal != 0 && (i == from || class[b[i-1]]&cLocal == 0) {
+						if end := matchObfuscated(b, i); end > 0 {
+							ws, we = i, end
+							break
+						}
+					}
+				}
+				if s != ws || e != we {
+					t.Fatalf("nextObfuscated(%q, %d) = %d, %d; trying every local part gives %d, %d", b, from, s, e, ws, we)
+				}
+				if s < 0 {
+					break
+				}
+				from = e
+			}
 		}
 		// The same as a User-Agent header.
 		ua, _ := c.AppendUserAgent(nil, data)

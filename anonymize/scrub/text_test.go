@@ -218,3 +218,99 @@ func TestAppendUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestObfuscatedEmail: addresses written to dodge harvesters are e-mail
+// addresses, replaced whole like any other; prose with "at" and "dot" in
+// it is not.
+func TestObfuscatedEmail(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+		again, _ := defaultCleaner.AppendText(nil, got)
+		if string(again) != string(got) {
+			t.Fatalf("AppendText(%q) twice: %q, then %q", in, got, again)
+		}
+	}
+	// Bracketed at sign, with or without blanks, any case, any dots.
+	for _, in := range []string{
+		"jane.doe(at)example.org",
+		"jane.doe (at) example.org",
+		"jane.doe [at] example [dot] org",
+		"jane.doe{at}example.org",
+		"jane.doe<at>example.org",
+		"jane.doe [AT] example [DOT] org",
+		"jane.doe( at )example( dot )org",
+		"jane.doe (at) example (dot) co (dot) uk",
+		"jane.doe(at)example(dot)org",
+		"jane.doe{at}example{dot}org",
+		"jane.doe<at>example<dot>org",
+		"jane.doe[@]example[.]org",
+		"jane.doe(@)example(.)org",
+		"jane.doe @ example.org",
+		"jane.doe(at)example dot org",
+		"jane [at] example [dot] org",
+		"jane(at)mail.example.co.uk",
+		"jane.doe\t(at)\texample.org",
+		// The dots of the local part written out too.
+		"jane dot doe at example dot org",
+		"jane [dot] doe [at] example [dot] org",
+		"jane DOT doe AT example DOT org",
+		// Plain " at ": a bracketed dot, or a local part that looks like one.
+		"jane at example [dot] org",
+		"jane at example (dot) co.uk",
+		"jane.doe at example dot org",
+		"jane_doe at example dot com",
+		"jane.doe at example dot co dot uk",
+		"jane.doe at example dot co.uk",
+		"jdoe42 at example dot de",
+		"jane.doe AT example DOT org",
+	} {
+		f(in, "[email]", "email")
+		f("Write to "+in+", thanks.", "Write to [email], thanks.", "email")
+		f("("+in+")", "([email])", "email")
+	}
+	// Full-width brackets and at sign are folded first.
+	f("jane.doe（at）example.org", "[email]", "email")
+	f("mail: jane.doe ［at］ example ［dot］ org!", "mail: [email]!", "email")
+	// Glued text cannot hide it: the address ends inside the label, as an
+	// ordinary one does.
+	f("jane(at)example.org1", "[email]1", "email")
+	f("jane [at] example [dot] org-x", "[email]-x", "email")
+	f("jane.doe at example dot org.", "[email].", "email")
+	// Prose: nothing to replace.
+	for _, in := range []string{
+		"meet me at the station",
+		"look at example.com",
+		"look at example.com dot org",
+		"at home dot matrix",
+		"I am at home dot matrix",
+		"I'm at home dot com",
+		"visit us at example dot com",
+		"he worked at a dot com startup",
+		"she was at the dot com boom",
+		"e.g. at home dot com",
+		"jane at example dot matrix",
+		"jane at example dot org", // a plain word alone: not told from "us at example dot com"
+		"jane.doe at example dot comfy",
+		"sale (at) checkout",
+		"price (at) 5 EUR",
+		"user(at)localhost",
+		"a(at)b",
+		"x(at)y.z",
+		"(at) example.org",
+		"[at] example [dot] org",
+		"jane.doe at example",
+		"jane.doe.(at)example.org",
+		"a polka dot dress at home",
+		"thanks @jane.doe and @ example",
+		"Meet At The Station Dot Com",
+		"data(att)example.org, data(at.example.org, data[at)example.org",
+	} {
+		f(in, in, "none")
+	}
+	// An ordinary address next to one written out.
+	f("jane@example.org or jane(at)example.org", "[email] or [email]", "email")
+}

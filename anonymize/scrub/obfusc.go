@@ -1,0 +1,379 @@
+package scrub
+
+import "encoding/binary"
+
+// E-mail addresses written to dodge harvesters: "jane.doe(at)example.org",
+// "jane.doe [at] example [dot] org", "jane dot doe at example dot org".
+// The at sign and the dots between labels are written as words, bracketed
+// or not. A bracketed "(at)", "[at]", "{at}", "<at>" (or "(@)", "[@]", ...)
+// or a spaced " @ " is taken for an at sign wherever it stands; the plain
+// word " at " only where nothing else reads the same, since prose is full
+// of it ("meet me at the station", "look at example.com", "at home dot
+// matrix"): its domain must start with a written-out dot, and when every
+// dot is the plain word " dot ", the last label must be a well-known
+// top-level domain and the local part must look like one (a '.', '_', '+',
+// '-' or digit in it, or a dot written out: "jane.doe", "jane dot doe"), so
+// that "visit us at example dot com" and "worked at a dot com" are prose.
+
+// Separators of an obfuscated address, as obfToken reads them.
+const (
+	obfNone    uint8 = iota
+	obfAtWord        // " at ", the plain word
+	obfAt            // "(at)", "[at]", "{at}", "<at>", "(@)", ..., or " @ "
+	obfDotWord       // " dot ", the plain word
+	obfDot           // "(dot)", "[dot]", "{dot}", "<dot>", "(.)", "[.]", ...
+)
+
+// Bounds of an obfuscated address, which keep the scan linear: RFC 5321's
+// 64-byte local part (with its dots written out, some more: after its
+// first run) and 255-byte domain, and the spaces around a separator.
+const (
+	maxObfLocal  = 96
+	maxObfDomain = 255
+	maxObfBlanks = 3
+)
+
+// matchObfuscated returns the end of an obfuscated e-mail address whose
+// local part starts at i, or 0.
+func matchObfuscated(b []byte, i int) int {
+	// Local part: runs of local-part characters joined by dots, written
+	// as such or out. The first run is read whole, as matchEmail reads
+	// it (one run has one start); what follows it, up to maxObfLocal.
+	j, limit := i, len(b)
+	plausible, bracketed := false, false
+	var at uint8
+	for at == 0 {
+		if j > i {
+			limit = min(limit, j+maxObfLocal)
+		}
+		s := j
+		for j < limit && class[b[j]]&cLocal != 0 {
+			if ch := b[j]; ch < 0x80 && class[ch]&cLetter == 0 {
+				plausible = true // '.', '_', '+', '-' or a digit
+			}
+			j++
+		}
+		if j == s || j >= limit || b[j-1] == '.' {
+			return 0
+		}
+		k, n := obfToken(b, j)
+		if j+n >= len(b) {
+			return 0
+		}
+		switch k {
+		case obfDot, obfDotWord:
+			if class[b[j+n]]&cLocal == 0 {
+				return 0
+			}
+			plausible = true
+			bracketed = bracketed || k == obfDot
+		case obfAt, obfAtWord:
+			if class[b[j+n]]&cDomain == 0 {
+				return 0
+			}
+			at = k
+		default:
+			return 0
+		}
+		j += n
+	}
+	if at == obfAt {
+		bracketed = true
+	}
+	// Domain: labels separated by dots, written as such or out; the end is
+	// the last label that can be a TLD with a label before it.
+	best, bestBracketed, labels := 0, false, 0
+	sep := uint8('.') // the separator before the label at p
+	p, dlimit := j, min(len(b), j+maxObfDomain)
+	for {
+		q := p
+		for q < dlimit && class[b[q]]&cDomain != 0 {
+			q++
+		}
+		if q == p {
+			break
+		}
+		labels++
+		if labels >= 2 {
+			l := b[p:q]
+			if sep == obfDotWord {
+				if knownTLD(l) {
+					best, bestBracketed = q, bracketed
+				}
+			} else if isTLD(l) {
+				best, bestBracketed = q, bracketed
+			} else if e := letterPrefix(l); e >= 2 {
+				// "a(at)b.com1": the address ends inside the label, as
+				// in matchEmail.
+				best, bestBracketed = p+e, bracketed
+				break
+			}
+		}
+		if q+1 < dlimit && b[q] == '.' && class[b[q+1]]&cDomain != 0 {
+			if at == obfAtWord && labels == 1 {
+				break // "look at example.com"
+			}
+			sep, p = '.', q+1
+			continue
+		}
+		if k, n := obfToken(b, q); (k == obfDot || k == obfDotWord) && q+n < dlimit && class[b[q+n]]&cDomain != 0 {
+			sep, p = k, q+n
+			bracketed = bracketed || k == obfDot
+			continue
+		}
+		break
+	}
+	if best == 0 || at == obfAtWord && !bestBracketed && !plausible {
+		return 0
+	}
+	return best
+}
+
+// nextObfuscated is nextSpan for a value in which obfuscated addresses are
+// the only thing to look for (features gave featObf alone): it goes from
+// one written-out at sign to the next and tries only the local parts that
+// can end before it, instead of every word. It returns what nextSpan's
+// loop would.
+func nextObfuscated(b []byte, from int) (start, end int) {
+	tried := from // every local part starting before it was tried
+	for t := from; ; t++ {
+		if t = indexAtToken(b, t); t < 0 {
+			return -1, -1
+		}
+		// The local part ends before the blanks and the bracket.
+		j := t - backBlanks(b, from, t)
+		if j > from && closerOf(b[j-1]) != 0 {
+			j--
+			j -= backBlanks(b, from, j)
+		}
+		e := j
+		for e > from && class[b[e-1]]&cLocal != 0 {
+			e--
+		}
+		if e == j || e < tried {
+			continue
+		}
+		if !dotBefore(b, from, e) {
+			// Its last run is the whole local part.
+			if end := matchObfuscated(b, e); end > 0 {
+				return e, end
+			}
+			continue
+		}
+		// "jane dot doe at": the local part may start further back; try
+		// every one that can reach the at sign (its first run may be
+		// longer).
+		lo := max(tried, t-maxObfLocal-2*maxObfBlanks-2)
+		for lo > tried && class[b[lo-1]]&cLocal != 0 {
+			lo--
+		}
+		for i := lo; i <= e; i++ {
+			if class[b[i]]&cLocal != 0 && (i == from || class[b[i-1]]&cLocal == 0) {
+				if end := matchObfuscated(b, i); end > 0 {
+					return i, end
+				}
+			}
+		}
+		tried = e + 1
+	}
+}
+
+// dotBefore reports whether the local-part run that starts at e may have a
+// written-out dot before it ("jane dot doe", "jane(dot)doe").
+func dotBefore(b []byte, from, e int) bool {
+	k := e - backBlanks(b, from, e)
+	if k > from && isCloser(b[k-1]) {
+		return true
+	}
+	return k < e && k-3 >= from && b[k-3]|0x20 == 'd' && b[k-2]|0x20 == 'o' && b[k-1]|0x20 == 't'
+}
+
+func isCloser(ch byte) bool { return ch == ')' || ch == ']' || ch == '}' || ch == '>' }
+
+// backBlanks returns the number of spaces and tabs before b[p], back to
+// from, at most maxObfBlanks.
+func backBlanks(b []byte, from, p int) int {
+	n := 0
+	for p-n > from && n < maxObfBlanks && (b[p-n-1] == ' ' || b[p-n-1] == '\t') {
+		n++
+	}
+	return n
+}
+
+// obfToken returns the kind and width of the separator that starts at
+// b[p], with the blanks around it, or obfNone: "at", "@", "dot" or "."
+// between brackets ("(at)", "[ dot ]"), up to maxObfBlanks blanks on either
+// side and inside; or "at", "dot" or "@" as a word between blanks.
+func obfToken(b []byte, p int) (uint8, int) {
+	q := p + blanks(b, p)
+	if q >= len(b) {
+		return obfNone, 0
+	}
+	if closer := closerOf(b[q]); closer != 0 {
+		r := q + 1
+		r += blanks(b, r)
+		k, n := obfWord(b, r)
+		r += n
+		r += blanks(b, r)
+		if k == obfNone || r >= len(b) || b[r] != closer {
+			return obfNone, 0
+		}
+		r++
+		return k, r + blanks(b, r) - p
+	}
+	if q == p {
+		return obfNone, 0
+	}
+	k, n := obfWord(b, q)
+	r := q + n
+	e := r + blanks(b, r)
+	if k == obfNone || e == r || n == 1 && b[q] == '.' {
+		return obfNone, 0
+	}
+	switch {
+	case b[q] == '@':
+		// " @ ": an at sign as strong as a bracketed one.
+	case k == obfAt:
+		k = obfAtWord
+	default:
+		k = obfDotWord
+	}
+	return k, e - p
+}
+
+// obfWord returns obfAt for "at" (any case) or "@" at b[r], obfDot for
+// "dot" (any case) or ".", with its width, or obfNone.
+func obfWord(b []byte, r int) (uint8, int) {
+	if r >= len(b) {
+		return obfNone, 0
+	}
+	switch b[r] | 0x20 {
+	case '@' | 0x20:
+		if b[r] == '@' {
+			return obfAt, 1
+		}
+	case '.' | 0x20:
+		if b[r] == '.' {
+			return obfDot, 1
+		}
+	case 'a':
+		if r+1 < len(b) && b[r+1]|0x20 == 't' {
+			return obfAt, 2
+		}
+	case 'd':
+		if r+2 < len(b) && b[r+1]|0x20 == 'o' && b[r+2]|0x20 == 't' {
+			return obfDot, 3
+		}
+	}
+	return obfNone, 0
+}
+
+// blanks returns the number of spaces and tabs at b[p], at most
+// maxObfBlanks.
+func blanks(b []byte, p int) int {
+	n := 0
+	for p+n < len(b) && n < maxObfBlanks && (b[p+n] == ' ' || b[p+n] == '\t') {
+		n++
+	}
+	return n
+}
+
+// closerOf returns the bracket that closes ch, or 0.
+func closerOf(ch byte) byte {
+	switch ch {
+	case '(':
+		return ')'
+	case '[':
+		return ']'
+	case '{':
+		return '}'
+	case '<':
+		return '>'
+	}
+	return 0
+}
+
+// hasAtToken reports whether b may hold an at sign written out: "at" (any
+// case) or '@' with a blank or bracket on each side. It is features'
+// precise check, so that prose without one ("Great fit!") is not scanned
+// for obfuscated addresses.
+func hasAtToken(b []byte) bool { return indexAtToken(b, 0) >= 0 }
+
+// indexAtToken returns the index of the first at sign written out ("at"
+// or '@', as hasAtToken reads them) at or after from, or -1. It reads
+// eight bytes at a time and looks closer only where "at" (any case) or
+// '@' is among them: prose has an "a" before a "t" once in some sixty
+// bytes.
+func indexAtToken(b []byte, from int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := max(from, 1)
+	for ; i+8 <= len(b); i += 7 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		l := x | 0x2020202020202020
+		a := l ^ 0x6161616161616161 // zero where 'a' or 'A'
+		t := l ^ 0x7474747474747474 // zero where 't' or 'T'
+		c := x ^ 0x4040404040404040 // zero where '@'
+		a, t, c = (a-ones)&^a&highs, (t-ones)&^t&highs, (c-ones)&^c&highs
+		if (a&(t>>8)|c)&0x00ffffffffffffff == 0 {
+			continue // no "at" starting, nor '@', at i..i+6
+		}
+		for k := i; k < i+7; k++ {
+			if atTokenAt(b, k) {
+				return k
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		if atTokenAt(b, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// atTokenAt reports whether "at" (any case) or '@' at b[i] (i > 0) has a
+// blank or bracket on each side.
+func atTokenAt(b []byte, i int) bool {
+	n := 0
+	switch {
+	case b[i] == '@':
+		n = 1
+	case b[i]|0x20 == 'a' && i+1 < len(b) && b[i+1]|0x20 == 't':
+		n = 2
+	default:
+		return false
+	}
+	return i+n < len(b) && atEdge[b[i-1]] && atEdge[b[i+n]]
+}
+
+// atEdge holds the bytes that may stand next to a written-out at sign.
+var atEdge = func() (t [256]bool) {
+	for _, ch := range []byte(" \t([{<)]}>") {
+		t[ch] = true
+	}
+	return t
+}()
+
+// knownTLD reports whether l is a well-known top-level domain (any case),
+// as the last label after a plain " dot " must be: generic ones and the
+// country codes most addresses end in.
+func knownTLD(l []byte) bool {
+	if len(l) < 2 || len(l) > 4 {
+		return false
+	}
+	var buf [4]byte
+	for k, ch := range l {
+		if class[ch]&cLetter == 0 {
+			return false
+		}
+		buf[k] = ch | 0x20
+	}
+	switch string(buf[:len(l)]) {
+	case "com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "mobi", "io", "co", "me", "app", "dev", "ai", "eu",
+		"de", "uk", "fr", "es", "it", "nl", "be", "at", "ch", "li", "lu", "se", "no", "dk", "fi", "is", "pl", "cz", "sk", "pt", "ie",
+		"gr", "hu", "ro", "bg", "hr", "si", "ee", "lv", "lt", "ru", "ua", "tr", "il", "jp", "cn", "kr", "tw", "hk", "sg", "in",
+		"au", "nz", "ca", "us", "mx", "br", "ar", "cl", "za":
+		return true
+	}
+	return false
+}
