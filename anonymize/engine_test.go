@@ -93,14 +93,16 @@ func compile(t testing.TB, cfg *config.Config, gvl *consent.GVL) *plan.Plan {
 
 const (
 	plantedEmail = "jane.doe@example.org"
-	plantedGclid = "Cj0KCQiA-secretclick"
-	plantedUID   = "user-8812-private"
-	plantedCID   = "GA1.2.99999.1700000000"
-	plantedPhone = "+49 30 1234567"
-	plantedCard  = "4111 1111 1111 1111"
-	plantedIBAN  = "DE89370400440532013000"
-	plantedMAC   = "a4:5e:60:e8:1b:2c"
-	chromeUA     = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	// plantedObfuscated is an address written to dodge harvesters.
+	plantedObfuscated = "j.smith [at] mailbox [dot] org"
+	plantedGclid      = "Cj0KCQiA-secretclick"
+	plantedUID        = "user-8812-private"
+	plantedCID        = "GA1.2.99999.1700000000"
+	plantedPhone      = "+49 30 1234567"
+	plantedCard       = "4111 1111 1111 1111"
+	plantedIBAN       = "DE89370400440532013000"
+	plantedMAC        = "a4:5e:60:e8:1b:2c"
+	chromeUA          = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 
 // plantedEvent is a pixel event full of personal data in every field.
@@ -119,7 +121,7 @@ func plantedEvent(explicit string) *event.Event {
 	e.UserAgent = []byte(chromeUA)
 	e.AcceptLanguage = []byte("de-DE,de;q=0.9,en;q=0.8")
 	e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
-	e.AddProp([]byte("note"), []byte("call me at "+plantedPhone+" or pay with "+plantedCard), event.PropString)
+	e.AddProp([]byte("note"), []byte("call me at "+plantedPhone+" or pay with "+plantedCard+", mail "+plantedObfuscated), event.PropString)
 	e.AddProp([]byte("cart_value"), []byte("129.5"), event.PropNumber)
 	e.AddProp([]byte("secret_field"), []byte(plantedUID), event.PropString)
 	e.Consent.Explicit = []byte(explicit)
@@ -145,7 +147,7 @@ func TestPlantedPIIAbsentWithoutConsent(t *testing.T) {
 		if res.State != StateNone {
 			t.Fatalf("state %v; want none", res.State)
 		}
-		for _, planted := range []string{plantedEmail, "jane.doe", "%40", plantedGclid, plantedUID, plantedCID, "99999",
+		for _, planted := range []string{plantedEmail, "jane.doe", "%40", "j.smith", "mailbox", plantedGclid, plantedUID, plantedCID, "99999",
 			"81.2.69.142", "81.2.69", "1234567", "4111", plantedIBAN, "Windows NT 10.0", "129.5"} {
 			if strings.Contains(out, planted) {
 				t.Errorf("no consent: record contains %q:\n%s", planted, out)
@@ -180,7 +182,7 @@ func TestStatesApplyTheirPolicies(t *testing.T) {
 		if m["v"] != 1.0 || m["policy"] != en.Version() || len(m["id"].(string)) != 22 || m["received"] != "2026-11-24T10:00:00.000Z" {
 			t.Fatalf("envelope fields wrong: %s", out)
 		}
-		for _, planted := range []string{plantedEmail, plantedGclid, plantedUID, plantedCID, "81.2.69.142", "4111 1111", plantedIBAN} {
+		for _, planted := range []string{plantedEmail, "j.smith", "mailbox", plantedGclid, plantedUID, plantedCID, "81.2.69.142", "4111 1111", plantedIBAN} {
 			if strings.Contains(out, planted) {
 				t.Errorf("%v: record contains %q:\n%s", want, planted, out)
 			}
@@ -214,8 +216,8 @@ func TestStatesApplyTheirPolicies(t *testing.T) {
 		if props["plan"] != "pro" || props["cart_value"] != 129.5 || props["secret_field"] != nil {
 			t.Errorf("analytics: props %v", props)
 		}
-		if note := props["note"].(string); !strings.Contains(note, "[phone]") || !strings.Contains(note, "[card]") {
-			t.Errorf("analytics: note %q; want phone and card replaced", note)
+		if note := props["note"].(string); !strings.Contains(note, "[phone]") || !strings.Contains(note, "[card]") || !strings.HasSuffix(note, ", mail [email]") {
+			t.Errorf("analytics: note %q; want phone, card and e-mail replaced", note)
 		}
 		if m["ua"].(map[string]any)["browser"] != "Chrome" || m["user_agent"] != nil {
 			t.Errorf("analytics: ua %v / %v", m["ua"], m["user_agent"])

@@ -19,12 +19,12 @@ func TestFreeTextScannedUnderEveryPolicy(t *testing.T) {
 	for _, explicit := range []string{"", "analytics", "analytics,ads"} {
 		e := plantedEvent(explicit)
 		e.Site = []byte(plantedEmail)
-		e.Name = []byte("ping from " + ip)
-		e.UserAgent = []byte("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148 " + plantedEmail + " IDFA/" + idfa)
+		e.Name = []byte("ping from " + ip + " for jane dot doe at posteo dot de")
+		e.UserAgent = []byte("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148 " + plantedEmail + " IDFA/" + idfa + " (jane.doe(at)posteo.de)")
 		e.Props = e.Props[:0]
-		e.AddProp([]byte("note"), []byte("Jane's iPhone at "+mac), 0)
+		e.AddProp([]byte("note"), []byte("Jane's iPhone at "+mac+", mail "+plantedObfuscated), 0)
 		m, out, _ := record(t, en, e)
-		for _, leak := range []string{plantedEmail, idfa, mac, ip, "Jane"} {
+		for _, leak := range []string{plantedEmail, idfa, mac, ip, "Jane", "jane", "posteo", "j.smith", "mailbox"} {
 			if strings.Contains(out, leak) {
 				t.Errorf("consent %q: %q reached the record:\n%s", explicit, leak, out)
 			}

@@ -12,7 +12,8 @@ import (
 
 // FuzzAppendRecord fills an event's free-text fields with arbitrary bytes:
 // the record must always be valid JSON with the envelope fields, and a
-// planted e-mail address must never survive, under any consent.
+// planted e-mail address, as written or obfuscated, must never survive,
+// under any consent.
 func FuzzAppendRecord(f *testing.F) {
 	f.Add("https://a.example/p?gclid=x&e=a%40b.com", "https://r.example/", "signup", "note", "analytics", "", "129.5")
 	f.Add("not a url \xff", "\"quoted\"", "<script>", "\u2028", "analytics,ads", realTC, "1e999")
@@ -29,7 +30,7 @@ func FuzzAppendRecord(f *testing.F) {
 		e.Referrer = []byte(ref)
 		e.Name = []byte(name)
 		e.UserID = []byte(plantedUID)
-		e.AddProp([]byte("note"), []byte(prop+" "+plantedEmail), event.PropString)
+		e.AddProp([]byte("note"), []byte(prop+" "+plantedEmail+" "+plantedObfuscated), event.PropString)
 		e.AddProp([]byte("cart_value"), []byte(number), event.PropNumber)
 		e.Consent.Explicit = []byte(explicit)
 		e.Consent.TCString = []byte(tc)
@@ -47,7 +48,7 @@ func FuzzAppendRecord(f *testing.F) {
 		if m["v"] != 1.0 || m["id"] == nil || m["consent"] == nil {
 			t.Fatalf("envelope missing: %s", out)
 		}
-		if strings.Contains(string(out), plantedEmail) || strings.Contains(string(out), plantedUID) {
+		if strings.Contains(string(out), plantedEmail) || strings.Contains(string(out), plantedObfuscated) || strings.Contains(string(out), plantedUID) {
 			t.Fatalf("planted data survived: %s", out)
 		}
 	})

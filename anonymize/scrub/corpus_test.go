@@ -271,6 +271,22 @@ func plantedCorpus() []plantedValue {
 				texts: []string{"see " + enc}})
 		}
 	}
+	// E-mail written to dodge harvesters, in every form the scanner reads.
+	obfuscated := []func(local, name, tld string) string{
+		func(l, n, t string) string { return l + "(at)" + n + "." + t },
+		func(l, n, t string) string { return l + " [at] " + n + " [dot] " + t },
+		func(l, n, t string) string { return l + "{at}" + n + "{dot}" + t },
+		func(l, n, t string) string { return l + " <at> " + n + " <dot> " + t },
+		func(l, n, t string) string { return strings.ReplaceAll(l, ".", " dot ") + " at " + n + " dot " + t },
+		func(l, n, t string) string { return l + " (AT) " + n + " (DOT) co (DOT) " + t },
+		func(l, n, t string) string { return l + " at " + n + " dot " + t },
+		func(l, n, t string) string { return l + "[@]" + n + "[.]" + t },
+	}
+	tlds := []string{"org", "de", "uk", "com", "fr", "net", "it", "nl"}
+	for i := 0; i < 16; i++ {
+		local := firstNames[i] + "." + lastNames[(i*3+1)%20]
+		add("email_obfuscated", obfuscated[i%len(obfuscated)](local, []string{"posteo", "mailbox", "gmx", "web"}[i%4], tlds[(i/2)%len(tlds)]))
+	}
 	// Phones in national and international notations.
 	for i := 0; i < 8; i++ {
 		m := "15" + digits(r, 1) + digits(r, 8)[:8]

@@ -101,7 +101,7 @@ const (
 	// Bytes that features reads only to decide featObf; it returns
 	// neither.
 	featT     // 't', 'T' (in "at") or '@'
-	featBlank // a space, tab or opening bracket (around "at")
+	featBlank // a space, tab, '+' or opening bracket (around "at")
 )
 
 // features is a fast pre-check: every detector needs an '@', a digit, an
@@ -146,7 +146,7 @@ var featOf, runOf = func() (f, r [256]uint8) {
 			f[c] = featAt | featT
 		case c == 't' || c == 'T':
 			f[c] = featT
-		case c == ' ' || c == '\t' || c == '(' || c == '[' || c == '{' || c == '<':
+		case c == ' ' || c == '\t' || c == '+' || c == '(' || c == '[' || c == '{' || c == '<':
 			f[c] = featBlank
 		case c == '\'' || c == 0xe2:
 			f[c] = featApos

@@ -29,7 +29,8 @@
 //     address is an address too. So is an address written to dodge
 //     harvesters (obfusc.go), replaced whole: an at sign written "(at)",
 //     "[at]", "{at}", "<at>" (or "(@)", "[@]", ...; any case, blanks
-//     around and inside allowed) or " @ ", and dots written "(dot)",
+//     around and inside allowed: spaces, tabs, or '+' as form encoding
+//     writes a space) or " @ ", and dots written "(dot)",
 //     "[dot]", "{dot}", "<dot>", "(.)", "[.]" or " dot ", in the domain and
 //     in the local part ("jane.doe [at] example [dot] org", "jane dot doe
 //     (at) example (dot) co (dot) uk"). The plain word " at " counts only

@@ -48,6 +48,11 @@ func matchObfuscated(b []byte, i int) int {
 		}
 		s := j
 		for j < limit && class[b[j]]&cLocal != 0 {
+			if b[j] == '+' && j > s {
+				if k, _ := obfToken(b, j); k != obfNone {
+					break // "jane+at+example+dot+org", form-encoded
+				}
+			}
 			if ch := b[j]; ch < 0x80 && class[ch]&cLetter == 0 {
 				plausible = true // '.', '_', '+', '-' or a digit
 			}
@@ -190,11 +195,11 @@ func dotBefore(b []byte, from, e int) bool {
 
 func isCloser(ch byte) bool { return ch == ')' || ch == ']' || ch == '}' || ch == '>' }
 
-// backBlanks returns the number of spaces and tabs before b[p], back to
-// from, at most maxObfBlanks.
+// backBlanks returns the number of blanks before b[p], back to from, at
+// most maxObfBlanks.
 func backBlanks(b []byte, from, p int) int {
 	n := 0
-	for p-n > from && n < maxObfBlanks && (b[p-n-1] == ' ' || b[p-n-1] == '\t') {
+	for p-n > from && n < maxObfBlanks && isBlank(b[p-n-1]) {
 		n++
 	}
 	return n
@@ -268,15 +273,18 @@ func obfWord(b []byte, r int) (uint8, int) {
 	return obfNone, 0
 }
 
-// blanks returns the number of spaces and tabs at b[p], at most
-// maxObfBlanks.
+// blanks returns the number of blanks at b[p], at most maxObfBlanks:
+// spaces, tabs, and '+', a space in form-encoded text
+// ("jane.doe+%5Bat%5D+example+%5Bdot%5D+org" decoded).
 func blanks(b []byte, p int) int {
 	n := 0
-	for p+n < len(b) && n < maxObfBlanks && (b[p+n] == ' ' || b[p+n] == '\t') {
+	for p+n < len(b) && n < maxObfBlanks && isBlank(b[p+n]) {
 		n++
 	}
 	return n
 }
+
+func isBlank(ch byte) bool { return ch == ' ' || ch == '\t' || ch == '+' }
 
 // closerOf returns the bracket that closes ch, or 0.
 func closerOf(ch byte) byte {
@@ -348,7 +356,7 @@ func atTokenAt(b []byte, i int) bool {
 
 // atEdge holds the bytes that may stand next to a written-out at sign.
 var atEdge = func() (t [256]bool) {
-	for _, ch := range []byte(" \t([{<)]}>") {
+	for _, ch := range []byte(" \t+([{<)]}>") {
 		t[ch] = true
 	}
 	return t

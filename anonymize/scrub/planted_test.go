@@ -14,6 +14,13 @@ var planted = []struct {
 	{KindEmail, "jane.doe@example.org"},
 	{KindEmail, "j.smith+tag@mail.example.co.uk"},
 	{KindEmail, "jörg@müller.de"},
+	// Written to dodge harvesters.
+	{KindEmail, "jane.doe(at)mailbox.org"},
+	{KindEmail, "jane.doe [at] posteo [dot] de"},
+	{KindEmail, "j.smith (at) mailbox (dot) co (dot) uk"},
+	{KindEmail, "jane.doe{at}mailbox.org"},
+	{KindEmail, "jane dot doe at posteo dot de"},
+	{KindEmail, "jane.doe AT posteo DOT de"},
 	{KindPhone, "+49 151 12345678"},
 	{KindPhone, "+1 (555) 123-4567"},
 	{KindPhone, "030 12345678"},

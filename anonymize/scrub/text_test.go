@@ -267,6 +267,10 @@ func TestObfuscatedEmail(t *testing.T) {
 		"jane.doe at example dot co.uk",
 		"jdoe42 at example dot de",
 		"jane.doe AT example DOT org",
+		// Form-encoded: '+' for a space.
+		"jane.doe+at+example+dot+org",
+		"jane.doe+[at]+example+[dot]+org",
+		"jane+dot+doe+(at)+example+(dot)+org",
 	} {
 		f(in, "[email]", "email")
 		f("Write to "+in+", thanks.", "Write to [email], thanks.", "email")
