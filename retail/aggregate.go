@@ -25,6 +25,9 @@ type Options struct {
 	MaxDevices  int             // cap on tracked devices; 100000
 	DwellBounds []time.Duration // dwell histogram upper bounds; 1m, 5m, 15m, 30m, 1h (and above)
 	Clock       clock.Clock     // closes intervals; clock.Real when nil
+	// MaxRecordBytes bounds the records a Follower writes back (the
+	// stream's longest record); 1 MiB, the spool's default.
+	MaxRecordBytes int
 }
 
 // Defaults of Options.
@@ -37,6 +40,8 @@ const (
 	DefaultK          = 5
 	DefaultEnterAfter = 2 // one strong sighting may be a neighbouring zone's noise
 	DefaultMaxDevices = 100000
+	// DefaultMaxRecordBytes is spool.DefaultMaxRecordBytes.
+	DefaultMaxRecordBytes = 1 << 20
 )
 
 // DefaultDwellBounds are the default dwell histogram bucket upper bounds;
@@ -75,6 +80,9 @@ func (o *Options) fill() error {
 	if o.MaxDevices == 0 {
 		o.MaxDevices = DefaultMaxDevices
 	}
+	if o.MaxRecordBytes == 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
 	if o.DwellBounds == nil {
 		o.DwellBounds = DefaultDwellBounds
 	}
@@ -91,6 +99,8 @@ func (o *Options) fill() error {
 		return errors.New("retail: k must be at least 1")
 	case o.MaxDevices < 1 || o.MaxDevices > 1<<26:
 		return errors.New("retail: max_devices must be 1..67108864")
+	case o.MaxRecordBytes < 4<<10:
+		return errors.New("retail: max_record_bytes must be at least 4096")
 	case len(o.DwellBounds) > maxBuckets-1:
 		return errors.New("retail: at most 7 dwell bounds")
 	}

@@ -35,8 +35,9 @@ type Aggregate struct {
 	Kind string `json:"kind"` // "ble_aggregate"
 	// ID is the same for the same cell (site, store, zone, interval)
 	// whenever it is sent: a cell sent twice (a kill between handing it to
-	// the pipeline and noting it sent) is one for a consumer that
-	// de-duplicates by id, as JetStream's duplicate window does.
+	// the pipeline and its stream reader's commit, see Forward) is sent
+	// with the same bytes, one for a consumer that de-duplicates by id, as
+	// JetStream's duplicate window does.
 	ID         string   `json:"id"`
 	Site       string   `json:"site"`
 	Store      string   `json:"store"`

@@ -18,26 +18,38 @@ type Source interface {
 }
 
 // Follower aggregates the BLE sighting records of a durable stream and
-// appends the aggregates back to it, so that a restart after a kill counts
-// every acknowledged sighting once:
+// writes the aggregates back to it, so that a restart after a kill counts
+// every acknowledged sighting once and sends every aggregate id with one
+// content only:
 //
 //   - Memory is only a cache of the stream. The stream's cursor is
 //     committed only up to the first record of the current period (day),
 //     so after a restart the whole period is read again and every device's
 //     visits, new-vs-returning and open intervals are rebuilt exactly;
 //     once every interval read is closed, past everything read (commit).
-//   - Aggregates are appended to the stream (routed to the destinations
-//     and back to the Follower), then a marker that the interval is
-//     closed. Read back after a restart, an aggregate says its cell was
-//     already emitted (it is not emitted again), and a marker closes its
-//     interval at the same place in the stream as before the kill. A kill
-//     between an interval's aggregates and its marker leaves the missing
-//     cells to be emitted after the restart, once.
+//   - A closed interval's aggregates are written to the stream before any
+//     of them is sent, in the interval's marker record (KindIntervalClosed
+//     with an "aggregates" array; see Aggregates), one record, so one
+//     write: a kill leaves the interval either closed with all its cells
+//     or not closed at all. What goes to the destinations is read back
+//     from those stored bytes by a second reader of the stream (Forward),
+//     so a cell sent again after a kill is sent byte for byte as before.
+//     Read back after a restart, the marker closes its interval at the
+//     same place in the stream as before the kill, and its aggregates say
+//     their cells were emitted (they are not computed again).
+//   - An interval whose record would exceed Options.MaxRecordBytes is
+//     written in several: KindAggregates records of whole stores while
+//     they fit, then the marker with the rest. A kill between them leaves
+//     the cells not written to be computed after the restart, once,
+//     further on in the stream (sightings spooled meanwhile count in
+//     them); none of them was sent, and a store's "*" cell, its last, is
+//     written with or after its own zones' cells, so no zone is sent both
+//     in "*" and on its own.
 //   - Until the Follower has caught up with the stream's end it does not
 //     close intervals by the clock, so no interval is closed half-read.
 //
-// Records are appended with append, which must not return before the
-// record is durable (the spool's Append).
+// Records are written with append, which must not return before the
+// record is durable (the spool's Append); it must not send them.
 type Follower struct {
 	a      *Aggregator
 	src    Source
@@ -60,17 +72,32 @@ type Follower struct {
 	haveMarker bool
 	lastClosed int64
 	unwritten  bool // a marker was not written back (ErrNotWritten)
+
+	// The aggregates of the interval being closed, comma-separated, not
+	// written yet; and the site and store of the last one.
+	pending    []byte
+	lastSite   []byte
+	lastStore  []byte
+	storeStart int // offset in pending of the last store's first aggregate
+	ep         fastjson.Parser
 }
 
 // ErrNotWritten is what the Follower's append returns when it could not
-// write a record back for want of room and went on without it (the
-// record, if an aggregate, was sent). The Follower goes on; a restart may
-// then not know the record's interval closed (see Follower.commit).
+// write a record back for want of room and went on without it (its
+// aggregates were then sent without being stored). The Follower goes on; a
+// restart may then not know the record's interval closed (see
+// Follower.commit).
 var ErrNotWritten = errors.New("retail: record not written back")
 
-// Kinds of the records a Follower writes.
+// Kinds of the records a Follower writes, and of an aggregate.
+// KindIntervalClosed marks an interval closed and holds, in "aggregates",
+// its aggregates (or the last of them); KindAggregates holds, in
+// "aggregates", some of an interval's aggregates written before its
+// marker. A Follower also reads KindAggregate records (one aggregate each),
+// which earlier versions wrote.
 const (
 	KindAggregate      = "ble_aggregate"
+	KindAggregates     = "ble_aggregates"
 	KindIntervalClosed = "ble_interval_closed"
 )
 
@@ -95,24 +122,94 @@ func cellID(site, store, zone, start string) string {
 	return fmt.Sprintf("%d:%s%d:%s%d:%s%s", len(site), site, len(store), store, len(zone), zone, start)
 }
 
+// emit takes one aggregate of the interval being closed: it is kept until
+// the interval's marker is written (closedInterval), and a store's
+// aggregates are written together in one record when they fit (see
+// Follower).
 func (f *Follower) emit(rec []byte) {
 	if f.err != nil {
 		return
 	}
+	v, err := f.ep.ParseBytes(rec)
+	if err != nil {
+		return // cannot happen: emitCell marshals it
+	}
+	site, store := v.GetStringBytes("site"), v.GetStringBytes("store")
+	if len(f.pending) == 0 || string(site) != string(f.lastSite) || string(store) != string(f.lastStore) {
+		f.storeStart = len(f.pending)
+		f.lastSite, f.lastStore = append(f.lastSite[:0], site...), append(f.lastStore[:0], store...)
+	}
+	// The marker's own bytes at most (the longest start time, its
+	// fields), besides the aggregates.
+	const overhead = 128
+	if len(f.pending) > 0 && len(f.pending)+1+len(rec)+overhead > f.a.o.MaxRecordBytes {
+		// Write the whole stores kept so far; a store too large for one
+		// record on its own is written in several.
+		cut := f.storeStart
+		if cut == 0 {
+			cut = len(f.pending)
+		}
+		f.writeAggregates(f.pending[:cut])
+		rest := f.pending[cut:]
+		if len(rest) > 0 && rest[0] == ',' {
+			rest = rest[1:]
+		}
+		f.pending = append(f.pending[:0], rest...)
+		f.storeStart = 0
+		if f.err != nil {
+			return
+		}
+	}
+	if len(f.pending) > 0 {
+		f.pending = append(f.pending, ',')
+	}
+	f.pending = append(f.pending, rec...)
+}
+
+// writeAggregates writes aggs (aggregates, comma-separated) in a
+// KindAggregates record.
+func (f *Follower) writeAggregates(aggs []byte) {
+	if len(aggs) == 0 {
+		return
+	}
+	rec := make([]byte, 0, len(aggs)+64)
+	rec = append(rec, `{"v":1,"kind":"`+KindAggregates+`","aggregates":[`...)
+	rec = append(rec, aggs...)
+	rec = append(rec, "]}"...)
+	f.write(rec)
+}
+
+// write appends rec; ErrNotWritten (no room: its aggregates were sent
+// without it) is noted and the Follower goes on.
+func (f *Follower) write(rec []byte) {
 	if f.err = f.append(rec); errors.Is(f.err, ErrNotWritten) {
-		f.err = nil
+		f.err, f.unwritten = nil, true
 	}
 }
 
 func (f *Follower) closedInterval(iv int64) {
 	f.lastClosed = iv
-	if f.replaying || f.err != nil {
-		return // the marker is in the stream already
+	aggs := f.pending
+	f.pending, f.storeStart = f.pending[:0], 0
+	if f.err != nil {
+		return
+	}
+	if f.replaying {
+		// The marker is in the stream already; cells it does not hold
+		// (none, unless the options changed) are written on their own.
+		f.writeAggregates(aggs)
+		return
 	}
 	start := time.UnixMilli(iv * f.a.ivMS).UTC().Format("2006-01-02T15:04:05Z")
-	if f.err = f.append([]byte(`{"v":1,"kind":"` + KindIntervalClosed + `","start":"` + start + `"}`)); errors.Is(f.err, ErrNotWritten) {
-		f.err, f.unwritten = nil, true
+	rec := make([]byte, 0, len(aggs)+96)
+	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`+start+`"`...)
+	if len(aggs) > 0 {
+		rec = append(rec, `,"aggregates":[`...)
+		rec = append(rec, aggs...)
+		rec = append(rec, ']')
 	}
+	rec = append(rec, '}')
+	f.write(rec)
 }
 
 // Poll reads what the stream holds, then, once caught up, closes the
@@ -220,9 +317,15 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		}
 		f.a.Add(&f.s)
 	case KindAggregate:
-		f.emitted[cellID(string(v.GetStringBytes("site")), string(v.GetStringBytes("store")),
-			string(v.GetStringBytes("zone")), string(v.GetStringBytes("start")))] = true
+		f.noteEmitted(v)
+	case KindAggregates:
+		for _, a := range v.GetArray("aggregates") {
+			f.noteEmitted(a)
+		}
 	case KindIntervalClosed:
+		for _, a := range v.GetArray("aggregates") {
+			f.noteEmitted(a)
+		}
 		t, err := time.Parse(time.RFC3339, string(v.GetStringBytes("start")))
 		if err != nil {
 			return nil
@@ -239,6 +342,12 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		f.markerPos, f.markerIv, f.haveMarker = pos, iv, true
 	}
 	return f.err
+}
+
+// noteEmitted notes the cell of aggregate v as emitted.
+func (f *Follower) noteEmitted(v *fastjson.Value) {
+	f.emitted[cellID(string(v.GetStringBytes("site")), string(v.GetStringBytes("store")),
+		string(v.GetStringBytes("zone")), string(v.GetStringBytes("start")))] = true
 }
 
 // sighting fills f.s from a BLE record: site, the visitor hash as the

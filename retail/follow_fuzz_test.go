@@ -25,13 +25,16 @@ func (m *memSource) Pos() uint64             { return uint64(m.pos) }
 func (m *memSource) Commit(off uint64) error { m.committed = off; return nil }
 
 // FuzzFollowerRecord: whatever a spooled record holds, the Follower
-// neither panics nor fails; a record it cannot read is skipped.
+// neither panics nor fails, and Aggregates does not panic; a record they
+// cannot read is skipped.
 func FuzzFollowerRecord(f *testing.F) {
 	for _, s := range []string{
 		`{"v":1,"kind":"ble","site":"s","visitor":"v","ble":{"store":"a","sensor":"z","rssi":-50,"seen":"2026-11-24T10:00:00.000Z"}}`,
 		`{"v":1,"kind":"ble","site":"s","ble":{"store":"a","sensor":"z","rssi":-50,"seen":"2026-11-24T10:00:00.000Z","randomized":true}}`,
 		`{"v":1,"kind":"ble_aggregate","site":"s","store":"a","zone":"z","start":"2026-11-24T10:00:00Z"}`,
 		`{"v":1,"kind":"ble_interval_closed","start":"2026-11-24T10:00:00Z"}`,
+		`{"v":1,"kind":"ble_interval_closed","start":"2026-11-24T10:00:00Z","aggregates":[{"v":1,"kind":"ble_aggregate","site":"s","store":"a","zone":"z","start":"2026-11-24T10:00:00Z"}]}`,
+		`{"v":1,"kind":"ble_aggregates","aggregates":[{"site":"s","store":"a","zone":"*","start":"2026-11-24T10:00:00Z"},7]}`,
 		`{"kind":"ble_interval_closed","start":"9999-99-99"}`, `{"kind":"ble","ble":7}`, `[`, ``,
 	} {
 		f.Add([]byte(s))
@@ -44,6 +47,9 @@ func FuzzFollowerRecord(f *testing.F) {
 		}
 		if err := fl.Flush(); err != nil {
 			t.Fatalf("%q: %v", rec, err)
+		}
+		if err := Aggregates(rec, func([]byte) error { return nil }); err != nil {
+			t.Fatalf("%q: Aggregates: %v", rec, err)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package retail
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -27,15 +26,19 @@ func startSpoolRun(t *testing.T, dir string, clk clock.Clock, sent map[string]st
 	}
 	r := &spoolRun{sp: sp}
 	r.f, err = NewFollower(Options{K: 1, EnterAfter: 1, Clock: clk}, sp.Reader(0), func(rec []byte) error {
-		if bytes.Contains(rec, []byte(`"`+KindAggregate+`"`)) {
+		err := Aggregates(rec, func(agg []byte) error {
 			var a Aggregate
-			if err := json.Unmarshal(rec, &a); err != nil {
+			if err := json.Unmarshal(agg, &a); err != nil {
 				t.Fatal(err)
 			}
-			if prev, ok := sent[a.ID]; ok && prev != string(rec) {
-				t.Errorf("cell %s %s %s sent again under id %s with other counts:\nbefore %s\nnow    %s", a.Store, a.Zone, a.Start, a.ID, prev, rec)
+			if prev, ok := sent[a.ID]; ok && prev != string(agg) {
+				t.Errorf("cell %s %s %s sent again under id %s with other counts:\nbefore %s\nnow    %s", a.Store, a.Zone, a.Start, a.ID, prev, agg)
 			}
-			sent[a.ID] = string(rec)
+			sent[a.ID] = string(agg)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return sp.Append(rec, spool.RouteTo(0))
 	})

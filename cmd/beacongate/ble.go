@@ -21,10 +21,16 @@ import (
 
 // bleAggregation runs ble.output: aggregates. BLE sighting records go to
 // their own spool (<data_dir>/ble-spool), acknowledged only once there; a
-// retail.Follower aggregates them from it and appends each closed
-// interval's aggregates to the delivery pipeline (every destination) and
-// back to that spool, which is what makes a restart after a kill count
-// every acknowledged sighting once (see retail.Follower).
+// retail.Follower (the spool's reader "aggregation") aggregates them from
+// it and writes each closed interval's aggregates back to that spool, in
+// the interval's marker record, which is what makes a restart after a kill
+// count every acknowledged sighting once (see retail.Follower). Only what
+// is stored there is sent: a second reader of the spool, "delivery", to
+// which only the write-backs are routed, hands each aggregate to the
+// delivery pipeline (every destination) and commits its cursor once the
+// pipeline took them (retail.Forward). A kill between the two sends the
+// same stored bytes again after the restart, so an aggregate id never goes
+// out with two contents.
 //
 // That spool is freed only when the Follower's cursor moves (to the day's
 // first sighting, once the day before is closed), and the Follower moves
@@ -33,18 +39,32 @@ import (
 // may fill the spool only to spool.max_bytes minus a headroom
 // (bleHeadroom) that only the write-backs use (refused beyond it with
 // ErrFull, a 503, as a full spool always was). A write-back that finds even
-// the headroom full is skipped rather than retried (see appendAggregate):
-// the aggregation goes on, and acknowledged sightings are never stranded.
+// the headroom full is not retried: its aggregates are sent directly (see
+// appendAggregate), the aggregation goes on, and acknowledged sightings are
+// never stranded.
 type bleAggregation struct {
-	sp      *spool.Spool
-	main    *upstream.Pipeline
-	route   upstream.Route
-	f       *retail.Follower
-	log     *slog.Logger
+	sp    *spool.Spool
+	main  *upstream.Pipeline
+	route upstream.Route
+	f     *retail.Follower
+	log   *slog.Logger
+	// send hands one aggregate to the pipeline (main.Append to every
+	// destination; a test's stand-in).
+	send    func(agg []byte) error
 	stop    chan struct{}
 	done    chan struct{}
 	skipped atomic.Uint64 // write-backs skipped: the headroom was full
 }
+
+// The BLE spool's readers: the aggregation reads sightings and its own
+// write-backs; delivery reads the write-backs only, and sends them.
+const (
+	bleReaderAggregation = 0
+	bleReaderDelivery    = 1
+)
+
+// bleWriteBack is the route of a write-back: both readers.
+const bleWriteBack = spool.Route(1<<bleReaderAggregation | 1<<bleReaderDelivery)
 
 // bleHeadroom is the part of the BLE spool's maxBytes that sightings
 // cannot use: an eighth, at least 2 MiB (spool.max_bytes is at least
@@ -64,9 +84,20 @@ func bleHeadroom(maxBytes int64) int64 {
 const pollEvery = 250 * time.Millisecond
 
 func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, reg prometheus.Registerer, log *slog.Logger) (*bleAggregation, error) {
+	b, err := newBLEAggregation(cfg, main, clk, log)
+	if err != nil {
+		return nil, err
+	}
+	b.register(reg)
+	go b.run()
+	return b, nil
+}
+
+// newBLEAggregation opens the BLE spool and its Follower; run starts them.
+func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, log *slog.Logger) (*bleAggregation, error) {
 	so := spool.Options{
 		Dir:          filepath.Join(cfg.Server.DataDir, "ble-spool"),
-		Destinations: []string{"aggregation"},
+		Destinations: []string{bleReaderAggregation: "aggregation", bleReaderDelivery: "delivery"},
 		MaxBytes:     int64(cfg.Spool.MaxBytes),
 		Headroom:     bleHeadroom(int64(cfg.Spool.MaxBytes)),
 		Durability:   spool.DurabilityProcess,
@@ -86,17 +117,17 @@ func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.C
 	for i := range cfg.Destinations {
 		b.route |= upstream.RouteTo(i)
 	}
+	b.send = func(agg []byte) error { return b.main.Append(agg, b.route) }
 	bl := &cfg.BLE
 	b.f, err = retail.NewFollower(retail.Options{
 		Interval: bl.Interval.D(), Absence: bl.Absence.D(), Lateness: bl.Lateness.D(),
 		EnterRSSI: int16(bl.EnterRSSI), EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, Clock: clk,
-	}, sp.Reader(0), b.appendAggregate)
+		MaxRecordBytes: sp.Options().MaxRecordBytes,
+	}, sp.Reader(bleReaderAggregation), b.appendAggregate)
 	if err != nil {
 		sp.Close()
 		return nil, fmt.Errorf("ble: %w", err)
 	}
-	b.register(reg)
-	go b.run()
 	return b, nil
 }
 
@@ -108,7 +139,7 @@ var bleKind = []byte(`"kind":"ble"`)
 // aggregation's spool, every other record to the pipeline.
 func (b *bleAggregation) Append(rec []byte, route upstream.Route) error {
 	if head := rec[:min(len(rec), 96)]; bytes.Contains(head, bleKind) {
-		return b.sp.Append(rec, spool.RouteTo(0))
+		return b.sp.Append(rec, spool.RouteTo(bleReaderAggregation))
 	}
 	return b.main.Append(rec, route)
 }
@@ -120,7 +151,7 @@ func (b *bleAggregation) Append(rec []byte, route upstream.Route) error {
 // only); one that mixed them would be refused by the second spool.
 func (b *bleAggregation) Enqueue(p *upstream.Pending, rec []byte, route upstream.Route) error {
 	if head := rec[:min(len(rec), 96)]; bytes.Contains(head, bleKind) {
-		return b.sp.Enqueue(p, rec, spool.RouteTo(0))
+		return b.sp.Enqueue(p, rec, spool.RouteTo(bleReaderAggregation))
 	}
 	return b.main.Enqueue(p, rec, route)
 }
@@ -136,57 +167,90 @@ func (b *bleAggregation) Wait(p *upstream.Pending) error {
 // Ready tells whether the pipeline accepts writes.
 func (b *bleAggregation) Ready() error { return b.main.Ready() }
 
-// appendAggregate hands an aggregate (or interval marker) to every
-// destination, then back to the aggregation's spool, into its headroom
-// (bleHeadroom). The hand-over is retried until it succeeds or the
-// gateway stops, so a full pipeline delays aggregates and loses none; so is
-// the write-back on a failing disk. Only a kill between the two appends
-// can send one aggregate twice (the read-back then misses it).
+// appendAggregate writes a record of the Follower (an interval's marker
+// with its aggregates, or some of them) back to the aggregation's spool,
+// into its headroom (bleHeadroom), routed to both readers: the delivery
+// reader sends its aggregates (see step). It does not send them itself.
+// A failing disk is retried until the write succeeds or the gateway stops.
 //
-// A write-back refused because even the headroom is full is skipped: its
-// space could only come from the cursor, which moves only once the
-// aggregation goes on. The aggregate has reached the destinations, so no
-// sighting is lost; what is lost is only its read-back after a restart,
-// which is what a kill between the two appends costs: the headroom is
-// larger than any write-back, so no sighting can follow it in the spool
-// until the cursor moves, and a restart before then reads the same
-// sightings, closes the interval at the same place (the spool's end) and
-// sends the cell again under the same id. Skips are counted
-// (beacongate_ble_writebacks_skipped_total) and logged, and told to the
-// Follower (retail.ErrNotWritten): without its interval marker it moves
-// its cursor past what it read once the day is closed, as before.
+// A write-back refused because even the headroom is full is not retried:
+// its space could only come from the cursor, which moves only once the
+// aggregation goes on. Its aggregates are then sent directly (retried like
+// the delivery reader's sends), so no acknowledged sighting is lost; what
+// is lost is that they were stored before they were sent. A restart before
+// the day's end computes those cells again and sends them again under the
+// same ids: the headroom is larger than any write-back, so no sighting can
+// follow them into the spool until the cursor moves, and the restart
+// closes their interval at the same place (the spool's end) from the same
+// sightings; but with evictions at ble.max_devices (a sample that differs
+// from run to run) the counts can differ, one id with two contents. Skips
+// are counted (beacongate_ble_writebacks_skipped_total) and logged, and
+// told to the Follower (retail.ErrNotWritten): without its interval marker
+// it moves its cursor past what it read once the day is closed, as before.
 func (b *bleAggregation) appendAggregate(rec []byte) error {
-	marker := bytes.Contains(rec, []byte(retail.KindIntervalClosed))
-	for step := 0; step < 2; {
-		var err error
-		switch {
-		case step == 0 && marker:
-			step++ // markers are for the read-back only
-			continue
-		case step == 0:
-			err = b.main.Append(rec, b.route)
-		default:
-			err = b.sp.AppendHeadroom(rec, spool.RouteTo(0))
-			if errors.Is(err, spool.ErrFull) {
-				if n := b.skipped.Add(1); n == 1 || marker { // at most once an interval
-					b.log.Warn("ble aggregation: the BLE spool's headroom is full; the aggregate was sent, its write-back skipped (a restart before the day's end sends it again under the same id)",
-						"skipped", n)
-				}
-				return retail.ErrNotWritten
-			}
-		}
+	for {
+		err := b.sp.AppendHeadroom(rec, bleWriteBack)
 		if err == nil {
-			step++
-			continue
+			return nil
 		}
-		b.log.Warn("ble aggregation: append failed; retrying", "error", err.Error())
-		select {
-		case <-b.stop:
-			return errors.New("ble aggregation stopped")
-		case <-time.After(time.Second):
+		// A record too long (cannot happen: the Follower bounds them) is
+		// no better retried.
+		if errors.Is(err, spool.ErrFull) || errors.Is(err, spool.ErrInvalidRecord) {
+			if n := b.skipped.Add(1); n == 1 || bytes.Contains(rec, []byte(retail.KindIntervalClosed)) { // at most once an interval
+				b.log.Warn("ble aggregation: cannot write aggregates back to the BLE spool; they are sent without being written back (a restart before the day's end sends them again under the same ids)",
+					"error", err.Error(), "skipped", n)
+			}
+			if err := retail.Aggregates(rec, b.sendRetry); err != nil {
+				return err
+			}
+			return retail.ErrNotWritten
+		}
+		b.log.Warn("ble aggregation: writing aggregates back failed; retrying", "error", err.Error())
+		if !b.pause() {
+			return errBLEStopped
 		}
 	}
-	return nil
+}
+
+var errBLEStopped = errors.New("ble aggregation stopped")
+
+// sendRetry hands an aggregate to the pipeline, retried until it takes it
+// or the gateway stops: a full pipeline delays aggregates and loses none.
+func (b *bleAggregation) sendRetry(agg []byte) error {
+	for {
+		err := b.send(agg)
+		if err == nil {
+			return nil
+		}
+		b.log.Warn("ble aggregation: sending an aggregate failed; retrying", "error", err.Error())
+		if !b.pause() {
+			return errBLEStopped
+		}
+	}
+}
+
+// pause waits a second before a retry; false when the gateway stops.
+func (b *bleAggregation) pause() bool {
+	select {
+	case <-b.stop:
+		return false
+	case <-time.After(time.Second):
+		return true
+	}
+}
+
+// step reads the BLE spool: the Follower aggregates what it holds and
+// writes back the intervals the clock closes, then the delivery reader
+// sends what was written back.
+func (b *bleAggregation) step() error {
+	err := b.f.Poll()
+	if err != nil {
+		err = fmt.Errorf("aggregating: %w", err)
+	}
+	if ferr := retail.Forward(b.sp.Reader(bleReaderDelivery), b.sendRetry); ferr != nil && err == nil {
+		err = fmt.Errorf("sending: %w", ferr)
+	}
+	return err
 }
 
 func (b *bleAggregation) run() {
@@ -194,7 +258,7 @@ func (b *bleAggregation) run() {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		if err := b.f.Poll(); err != nil {
+		if err := b.step(); err != nil {
 			b.log.Warn("ble aggregation: reading the spool failed; retrying", "error", err.Error())
 		}
 		select {
@@ -229,7 +293,7 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 		counter("beacongate_ble_cells_merged_total", "Zone cells below k merged into a store's other zones.", func(s retail.Stats) uint64 { return s.CellsMerged }),
 		counter("beacongate_ble_cells_suppressed_total", "Cells or counts below k left out.", func(s retail.Stats) uint64 { return s.CellsSuppressed }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_writebacks_skipped_total",
-			Help: "Aggregates or interval markers sent but not written back to the BLE spool: its headroom was full."},
+			Help: "Aggregate records (an interval's marker, or some of its aggregates) not written back to the BLE spool, its headroom full: their aggregates were sent without being stored."},
 			func() float64 { return float64(b.skipped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_devices", Help: "Devices the aggregation tracks now."},
 			func() float64 { return float64(a.Stats().Tracked) }),

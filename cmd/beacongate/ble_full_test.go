@@ -161,8 +161,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // TestBLEWriteBackSkippedWhenHeadroomFull: a write-back that finds even
 // the headroom full is skipped and counted at once, not retried for ever:
-// only the aggregation going on can free the spool. It tells the Follower
-// so (retail.ErrNotWritten), which then goes on.
+// only the aggregation going on can free the spool. Its aggregates are
+// sent directly (no acknowledged sighting is lost), and it tells the
+// Follower so (retail.ErrNotWritten), which then goes on.
 func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 	sp, err := spool.Open(spool.Options{Dir: t.TempDir(), Destinations: []string{"aggregation"},
 		MaxBytes: 64 << 10, SegmentBytes: 8 << 10, MaxRecordBytes: 1 << 10, Headroom: 16 << 10})
@@ -175,9 +176,12 @@ func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 	}
 	var logs strings.Builder
 	b := &bleAggregation{sp: sp, log: slog.New(slog.NewTextHandler(&logs, nil)), stop: make(chan struct{})}
+	var sent []string
+	b.send = func(agg []byte) error { sent = append(sent, string(agg)); return nil }
+	agg := `{"v":1,"kind":"` + retail.KindAggregate + `","id":"x","site":"s","store":"a","zone":"z","start":"2026-11-24T12:00:00Z"}`
 	done := make(chan error, 1)
 	go func() {
-		done <- b.appendAggregate([]byte(`{"v":1,"kind":"` + retail.KindIntervalClosed + `","start":"2026-11-24T12:00:00Z","pad":"` + strings.Repeat("y", 900) + `"}`))
+		done <- b.appendAggregate([]byte(`{"v":1,"kind":"` + retail.KindIntervalClosed + `","start":"2026-11-24T12:00:00Z","aggregates":[` + agg + `],"pad":"` + strings.Repeat("y", 800) + `"}`))
 	}()
 	select {
 	case err := <-done:
@@ -191,5 +195,8 @@ func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "retrying") || b.skipped.Load() != 1 {
 		t.Fatalf("appendAggregate skipped %d, log:\n%s; want 1 skip at once, no retry", b.skipped.Load(), logs.String())
+	}
+	if len(sent) != 1 || sent[0] != agg {
+		t.Fatalf("sent %q; want the record's aggregate, as stored, sent directly (it is not written back)", sent)
 	}
 }
