@@ -41,3 +41,21 @@ func bytesContain(b []byte, s string) bool {
 	}
 	return false
 }
+
+// An address whose last label has text glued after it ends at the
+// label's letters, as matchEmail's does ("a@b.com1" is "[email]1": glued
+// text cannot hide it), also when its dots are the plain word " dot ":
+// "jane dot doe at example dot org000000" (FuzzAppendText, seed
+// 45e2e6239a90547f) passed whole.
+func TestObfuscatedDotWordGluedTLD(t *testing.T) {
+	for in, want := range map[string]string{
+		"jane dot doe at example dot org000000": "[email]000000",
+		"jane.doe at example dot org2":          "[email]2",
+		"jane.doe (at) example dot com1":        "[email]1",
+		"jane.doe [at] example dot de-x":        "[email]-x",
+	} {
+		if got, _ := defaultCleaner.AppendText(nil, []byte(in)); string(got) != want {
+			t.Errorf("AppendText(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
