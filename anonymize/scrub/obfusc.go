@@ -227,6 +227,12 @@ func obfToken(b []byte, p int) (uint8, int) {
 		return k, r + blanks(b, r) - p
 	}
 	if q == p {
+		if b[p] == '@' {
+			// A real at sign, glued to the local part:
+			// "jane.doe@example[dot]org", whose dots are written out
+			// (matchEmail reads the rest).
+			return obfAt, 1 + blanks(b, p+1)
+		}
 		return obfNone, 0
 	}
 	k, n := obfWord(b, q)
