@@ -104,6 +104,11 @@ func matchObfuscated(b []byte, i int) int {
 			if sep == obfDotWord {
 				if knownTLD(l) {
 					best, bestBracketed = q, bracketed
+				} else if e := letterPrefix(l); e >= 2 && e < len(l) && knownTLD(l[:e]) {
+					// "example dot org1": glued text ends it, as in
+					// matchEmail.
+					best, bestBracketed = p+e, bracketed
+					break
 				}
 			} else if isTLD(l) {
 				best, bestBracketed = q, bracketed
