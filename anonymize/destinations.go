@@ -202,7 +202,7 @@ func (en *Engine) classify(ua useragent.Info, site []byte, p *policy) (bot, http
 	case useragent.ClassCrawler:
 		return true, false, p.bots == plan.BotsDrop
 	case useragent.ClassHTTPClient:
-		return false, true, !en.serverToServer(site) && p.httpClients == plan.BotsDrop
+		return false, true, p.noAppEvents || !en.serverToServer(site) && p.httpClients == plan.BotsDrop
 	}
 	return false, false, false
 }
@@ -262,6 +262,8 @@ func (en *Engine) Recipients(e *event.Event) ([]Recipient, Result) {
 			r.Why = "requires " + d.requires.String() + "; granted: " + res.Purposes.String()
 		case res.VendorRefused.Has(i):
 			r.Why = en.checkVendor(i, tcOK, &sc.tc).Explain(d.vendor.ID)
+		case res.Dests.Has(i) && res.HTTPClient && en.policies[d.policy[res.State]].noAppEvents:
+			r.Why = "takes no app events (an HTTP client library sent this one): the platform requires app data the gateway does not know"
 		case res.Dests.Has(i):
 			r.Why = "its policy drops this user agent (bots or http_clients: drop)"
 		}

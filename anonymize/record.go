@@ -39,6 +39,7 @@ type policy struct {
 	ua          plan.UAAction
 	bots        plan.BotAction // crawlers
 	httpClients plan.BotAction
+	noAppEvents bool // HTTP clients dropped whatever the site (plan.Policy.NoAppEvents)
 	userID      plan.IDAction
 	clientID    plan.IDAction
 	deviceID    plan.IDAction
@@ -61,7 +62,7 @@ func compilePolicy(p *plan.Policy, platform plan.Platform) policy {
 	c := policy{
 		ip: p.IP, v4: p.V4Prefix, v6: p.V6Prefix,
 		geoLevel: geoLevel(p.Geo), grid: p.Grid,
-		ua: p.UA, bots: p.Bots, httpClients: p.HTTPClients,
+		ua: p.UA, bots: p.Bots, httpClients: p.HTTPClients, noAppEvents: p.NoAppEvents,
 		userID: p.UserID, clientID: p.ClientID, deviceID: p.DeviceID,
 		url: p.URL, referrer: p.Referrer, lang: p.Language,
 		props: p.Properties, visitorHash: p.VisitorHash,
@@ -164,7 +165,10 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 		res.Bot, agent = true, p.bots
 	case useragent.ClassHTTPClient:
 		res.HTTPClient = true
-		if !s2s {
+		switch {
+		case p.noAppEvents:
+			agent = plan.BotsDrop
+		case !s2s:
 			agent = p.httpClients
 		}
 	}

@@ -2,6 +2,8 @@ package anonymize
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -92,4 +94,50 @@ policies:
 			t.Fatalf("%q: drop %v, bot %v, ua %v", ua, res.Drop, m["bot"], m["ua"])
 		}
 	}
+}
+
+// TestAdPlatformsTakeNoAppEvents: an HTTP client library's event reaches
+// no Meta or TikTok destination, from a server-to-server site too (whose
+// HTTP client events every other policy keeps): their event APIs
+// require app data the gateway does not know, so the sink would only
+// dead-letter the record. GA4 and the warehouse still get it, and a
+// browser's event still reaches every destination.
+func TestAdPlatformsTakeNoAppEvents(t *testing.T) {
+	cfg := adConfig + `
+sites:
+  - id: shop.example
+    origins: [https://shop.example]
+  - id: backend.example
+    server_to_server: true
+`
+	en := newTestEngine(t, cfg)
+	names := []string{"warehouse", "meta", "ga", "tiktok"}
+	for _, site := range []string{"shop.example", "backend.example"} {
+		e := adEvent("analytics,ads")
+		e.Site = []byte(site)
+		e.UserAgent = []byte("okhttp/4.12.0")
+		recs := recordsByDest(t, en, e, names...)
+		if recs["warehouse"] == nil || recs["ga"] == nil || recs["meta"] != nil || recs["tiktok"] != nil {
+			t.Errorf("%s, okhttp: records for %v; want warehouse and ga only", site, keysOf(recs))
+		}
+		rs, _ := en.Recipients(e)
+		for _, r := range rs {
+			if (r.Name == "meta" || r.Name == "tiktok") && (r.Gets || !strings.Contains(r.Why, "takes no app events")) {
+				t.Errorf("%s: recipient %s: gets %v, why %q", site, r.Name, r.Gets, r.Why)
+			}
+		}
+		e.UserAgent = []byte("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+		if recs := recordsByDest(t, en, e, names...); len(recs) != 4 {
+			t.Errorf("%s, a browser: records for %v; want all four", site, keysOf(recs))
+		}
+	}
+}
+
+func keysOf(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

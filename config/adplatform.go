@@ -11,7 +11,7 @@ var (
 	metaVersionRE   = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
 	ga4MeasureRE    = regexp.MustCompile(`^G-[A-Z0-9]{4,20}$`)
 	tiktokSourceRE  = regexp.MustCompile(`^[A-Z0-9]{4,40}$`)
-	tiktokSetRE     = regexp.MustCompile(`^[0-9]{1,32}$`) // app ids and event set ids
+	tiktokSetRE     = regexp.MustCompile(`^[0-9]{1,32}$`) // event set ids
 	testEventCodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
@@ -43,13 +43,10 @@ func (v *validator) ga4Dest(base string, g *GA4Destination) {
 
 func (v *validator) tiktokDest(base string, t *TikTokDestination) {
 	switch {
-	case t.EventSourceID == "" && t.AppID == "" && t.OfflineEventSetID == "":
-		v.errf(base+".event_source_id", "is missing; give the TikTok pixel code (or app_id, offline_event_set_id for a destination that gets no web events)")
+	case t.EventSourceID == "" && t.OfflineEventSetID == "":
+		v.errf(base+".event_source_id", "is missing; give the TikTok pixel code (or offline_event_set_id for a destination that gets store visits only)")
 	case t.EventSourceID != "" && !tiktokSourceRE.MatchString(t.EventSourceID):
 		v.errf(base+".event_source_id", "is not a TikTok pixel code (capital letters and digits)")
-	}
-	if t.AppID != "" && !tiktokSetRE.MatchString(t.AppID) {
-		v.errf(base+".app_id", "is not a TikTok App ID (digits)")
 	}
 	if t.OfflineEventSetID != "" && !tiktokSetRE.MatchString(t.OfflineEventSetID) {
 		v.errf(base+".offline_event_set_id", "is not a TikTok Offline Event Set ID (digits)")

@@ -28,7 +28,7 @@ destinations:
   - name: tt
     type: tiktok
     requires: [ads]
-    tiktok: {event_source_id: C4ABC123DEF, app_id: "7300000000000000001", offline_event_set_id: "7300000000000000002", access_token_file: `+tok+`}
+    tiktok: {event_source_id: C4ABC123DEF, offline_event_set_id: "7300000000000000002", access_token_file: `+tok+`}
   - name: stores
     type: tiktok
     requires: [ads]
@@ -50,7 +50,7 @@ destinations:
 			secrets = append(secrets, f.Key)
 		}
 	}
-	if tt.AppID != "7300000000000000001" || tt.OfflineEventSetID != "7300000000000000002" {
+	if tt.OfflineEventSetID != "7300000000000000002" {
 		t.Fatalf("tiktok ids: %+v", tt)
 	}
 	if len(secrets) != 4 {
@@ -75,7 +75,7 @@ destinations:
     meta_capi: {pixel_id: "1"}
   - name: tt2
     type: tiktok
-    tiktok: {app_id: "C4ABC", offline_event_set_id: "x1", access_token_file: `+tok+`}
+    tiktok: {app_id: "7300000000000000001", offline_event_set_id: "x1", access_token_file: `+tok+`}
   - name: tt3
     type: tiktok
     tiktok: {access_token_file: `+tok+`}
@@ -94,7 +94,7 @@ destinations:
 		"destinations[2].tiktok.retry.max_backoff: 10ms is shorter than initial_backoff",
 		"destinations[3].meta_capi: is set but type is ga4",
 		"destinations[3].ga4.measurement_id: is missing",
-		"destinations[4].tiktok.app_id: is not a TikTok App ID",
+		"destinations[4].tiktok.app_id: unknown key",
 		"destinations[4].tiktok.offline_event_set_id: is not a TikTok Offline Event Set ID",
 		"destinations[5].tiktok.event_source_id: is missing",
 		// An ad platform destination without ads in requires would get

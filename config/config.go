@@ -337,6 +337,9 @@ type Policy struct {
 	// people. flag: keep and mark as http_client. drop: discard the event.
 	// Where the user agent is recorded (reduce or keep), the record's ua
 	// says the class either way. Ignored for sites with server_to_server.
+	// In a meta_capi or tiktok destination's policies, drop (the default
+	// there, and the only value): neither platform takes the app events
+	// these records make, from any site, server_to_server ones included.
 	HTTPClients BotAction `yaml:"http_clients"`
 	// The site's own user id (e.g. a login). drop or pseudonymize (keyed hash
 	// that changes every pseudonym period).
@@ -499,18 +502,17 @@ type GA4Destination struct {
 
 // TikTokDestination holds the settings of a tiktok destination: events are
 // POSTed to <endpoint>/open_api/v1.3/event/track/, up to 1,000 of one event
-// source (web, app or offline) per request, each source under its own id.
-// At least one of event_source_id, app_id and offline_event_set_id is
-// required; an event whose source has no id here is not sent and goes to
-// the dead letters (reason no_event_source_id).
+// source (web or offline) per request, each source under its own id.
+// At least one of event_source_id and offline_event_set_id is required; an
+// event whose source has no id here is not sent and goes to the dead
+// letters (reason no_event_source_id). App events (of HTTP client
+// libraries) are never sent: TikTok requires app data the gateway does not
+// know (reason no_app_data); policies.ads.http_clients defaults to drop
+// for this destination.
 type TikTokDestination struct {
 	// The TikTok pixel code: capital letters and digits. The
 	// event_source_id of web events (pixel and beacon events of browsers).
 	EventSourceID string `yaml:"event_source_id"`
-	// The TikTok App ID from Events Manager: digits. The event_source_id of
-	// app events (events an HTTP client library sent). Empty: app events
-	// are not sent; they go to the dead letters.
-	AppID string `yaml:"app_id"`
 	// The Offline Event Set ID from Events Manager: digits. The
 	// event_source_id of offline events (BLE store visits). Empty: offline
 	// events are not sent; they go to the dead letters.

@@ -115,6 +115,9 @@ func setDefaults(s *jsonschema.Schema, v reflect.Value) error {
 			if f.required {
 				continue // no default: the file must say it
 			}
+			if t == reflect.TypeFor[Destination]() && f.name == "policies" {
+				continue // no default of its own: the site-wide policies (inheritPolicies)
+			}
 			if err := setDefaults(p, v.Field(f.index)); err != nil {
 				return err
 			}
@@ -171,6 +174,16 @@ func generateDoc(schema *jsonschema.Schema) ([]byte, error) {
 		rows, err := docRows(f.name, f.typ, p)
 		if err != nil {
 			return nil, err
+		}
+		for i := range rows {
+			// A destination's policies follow the site-wide ones key by
+			// key (inheritPolicies).
+			if rest, ok := strings.CutPrefix(rows[i].Key, "destinations[].policies."); ok {
+				rows[i].Default = "as `policies." + rest + "`"
+				if strings.HasSuffix(rest, ".http_clients") {
+					rows[i].Default += "; `drop` (the only value) for meta_capi and tiktok"
+				}
+			}
 		}
 		sec.Rows = rows
 		data.Sections = append(data.Sections, sec)

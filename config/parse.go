@@ -119,10 +119,27 @@ func Parse(name string, data []byte) (*Config, error) {
 // inheritPolicies fills every key of a destination's policies that the file
 // does not set from the site-wide policies, so a destination's policies are
 // complete and differ from the site-wide ones only where the file says so.
+// One exception: a meta_capi or tiktok destination's http_clients is drop
+// (validate refuses another value), since neither platform takes the app
+// events those records make (the engine routes none there, whatever the
+// site; see plan.Policy.NoAppEvents).
 func (c *Config) inheritPolicies(present func(string) bool) {
 	site := reflect.ValueOf(c.Policies)
 	for i := range c.Destinations {
-		fillDefaults(reflect.ValueOf(&c.Destinations[i].Policies).Elem(), site, itemPath("destinations", i)+".policies", present)
+		d := &c.Destinations[i]
+		path := itemPath("destinations", i) + ".policies"
+		fillDefaults(reflect.ValueOf(&d.Policies).Elem(), site, path, present)
+		if d.Type != DestinationMetaCAPI && d.Type != DestinationTikTok {
+			continue
+		}
+		for _, st := range []struct {
+			name string
+			p    *Policy
+		}{{"none", &d.Policies.None}, {"analytics", &d.Policies.Analytics}, {"ads", &d.Policies.Ads}} {
+			if !present(path + "." + st.name + ".http_clients") {
+				st.p.HTTPClients = BotsDrop
+			}
+		}
 	}
 }
 

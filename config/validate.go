@@ -590,6 +590,9 @@ func (v *validator) destinations(c *Config) {
 			if st.p.Contact == ContactHash && !d.Type.AdPlatform() {
 				v.errf(base+".policies."+st.key+".contact", "hash needs an ad platform destination (type meta_capi, ga4 or tiktok), whose normalisation it follows; this one is %s", d.Type)
 			}
+			if (d.Type == DestinationMetaCAPI || d.Type == DestinationTikTok) && st.p.HTTPClients != BotsDrop {
+				v.errf(base+".policies."+st.key+".http_clients", "must be drop (or left out) for a %s destination: it takes no app events from the gateway, whose app data the platform requires", d.Type)
+			}
 		}
 		if d.Type.AdPlatform() && !slices.Contains(d.Requires, PurposeAds) {
 			// Fail closed: without it every visitor's events would go to

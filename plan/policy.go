@@ -54,6 +54,11 @@ type Policy struct {
 	Contact ContactAction
 	// ClickIDs is what happens to click ids and ad platform cookies.
 	ClickIDs ClickIDAction
+	// NoAppEvents drops the events of HTTP client libraries whatever
+	// HTTPClients says and whatever the site, server-to-server ones
+	// included: for a recipient that takes no app events from the gateway
+	// (Meta's and TikTok's event APIs require app data it does not know).
+	NoAppEvents bool `json:",omitempty"`
 }
 
 // Validate reports the fields of p that hold values out of range.

@@ -78,7 +78,7 @@ func policyRules(p *plan.Plan, f Facts, pol *plan.Policy, platform plan.Platform
 		geoRule(p, f, pol),
 		uaRule(pol.UA),
 		botRule(pol.Bots),
-		httpClientRule(p, pol.HTTPClients),
+		httpClientRule(p, pol),
 		urlRule(pol.URL),
 		referrerRule(pol.Referrer),
 		idRule(p, f, "user_id", "User ids", "the site's user id (uid), e.g. a login", pol.UserID),
@@ -232,9 +232,15 @@ func botRule(a plan.BotAction) FieldRule {
 	return f
 }
 
-func httpClientRule(p *plan.Plan, a plan.BotAction) FieldRule {
+func httpClientRule(p *plan.Plan, pol *plan.Policy) FieldRule {
+	a := pol.HTTPClients
 	f := FieldRule{Field: "http_clients", Category: "HTTP client traffic",
 		Source: "requests whose User-Agent is an HTTP client library or tool (python-requests, okhttp, Go-http-client, Java, Dart, curl, ...), as app backends, store boxes and native apps send them", Action: a.String()}
+	if pol.NoAppEvents {
+		f.Action = plan.BotsDrop.String()
+		f.Treatment = "the whole event is discarded, for every site: this ad platform takes no app events from the gateway (it requires app data the gateway does not know)"
+		return f
+	}
 	switch a {
 	case plan.BotsFlag:
 		f.Kept = true

@@ -30,7 +30,7 @@ func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destinatio
 	case config.DestinationTikTok:
 		c := &d.TikTok
 		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint = adplatform.TikTok, c.EventSourceID, c.AccessTokenFile, c.TestEventCode, c.Endpoint
-		o.AppID, o.OfflineEventSetID = c.AppID, c.OfflineEventSetID
+		o.OfflineEventSetID = c.OfflineEventSetID
 		timeout, retry = c.Timeout, c.Retry
 	}
 	o.Timeout = timeout.D()

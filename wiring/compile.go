@@ -66,6 +66,14 @@ func Compile(cfg *config.Config, gvl *consent.GVL) (*plan.Plan, error) {
 		if pd.Policies, err = compilePolicies(&d.Policies, key+".policies"); err != nil {
 			errs = append(errs, err)
 		}
+		if pd.Platform == plan.PlatformMeta || pd.Platform == plan.PlatformTikTok {
+			// Their event APIs take no app event from the gateway (see
+			// upstream/adplatform: reason no_app_data): HTTP client
+			// libraries' events are not routed there at all.
+			for s := range pd.Policies {
+				pd.Policies[s].NoAppEvents = true
+			}
+		}
 		p.Destinations = append(p.Destinations, pd)
 	}
 	// Lists whose order and repeats change nothing are kept sorted and

@@ -32,8 +32,9 @@
 //     are dead-lettered without being sent (reason "unmappable"), as are
 //     events older than the platform takes (reason "too_old": Meta 7 days,
 //     GA4 72 hours, judged by Options.Clock), TikTok events of a source
-//     without a configured id (reason "no_event_source_id") and Meta app
-//     events (reason "no_app_data").
+//     without a configured id (reason "no_event_source_id") and app events
+//     (reason "no_app_data": Meta requires app_data, TikTok the app's id
+//     and ATT status, which the gateway does not know).
 //
 // # Record fields read
 //
@@ -45,14 +46,16 @@
 //	                 two), else our id
 //	received         event_time (ble.seen for BLE sightings)
 //	kind             pixel/beacon: website (beacon from an HTTP client
-//	                 library, ua.class http_client: app, which Meta gets
-//	                 not: its app events require app_data the record does
-//	                 not hold, and they are dead-lettered unsent, reason
-//	                 "no_app_data"); ble: a store
-//	                 visit (Meta physical_store, TikTok offline). TikTok
-//	                 sends each source under its own event_source_id
-//	                 (Options.ID, AppID, OfflineEventSetID); an event whose
-//	                 source has none is dead-lettered unsent (reason
+//	                 library, ua.class http_client: app, which neither
+//	                 Meta nor TikTok gets: their app events require app
+//	                 data the record does not hold (Meta app_data, TikTok
+//	                 data[].app and the ATT status), and they are
+//	                 dead-lettered unsent, reason "no_app_data"); ble: a
+//	                 store visit (Meta physical_store, TikTok offline).
+//	                 TikTok sends web events under the pixel code
+//	                 (Options.ID) and offline ones under the Offline Event
+//	                 Set ID (OfflineEventSetID); an event whose source has
+//	                 none is dead-lettered unsent (reason
 //	                 "no_event_source_id")
 //	event            event name (Meta event_name, TikTok event, GA4
 //	                 events[].name made to GA4's rules, "e_" put before

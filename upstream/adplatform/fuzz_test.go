@@ -31,7 +31,7 @@ func FuzzMap(f *testing.F) {
 				return // one record per line: the spool never holds a raw newline in a record
 			}
 		}
-		s := &Sink{o: Options{Platform: Platform(pi % 3), ID: "1", AppID: "2", Origins: NewOrigins(map[string]string{"shop": "https://shop.example"})},
+		s := &Sink{o: Options{Platform: Platform(pi % 3), ID: "1", OfflineEventSetID: "2", Origins: NewOrigins(map[string]string{"shop": "https://shop.example"})},
 			reasons: map[string]int{}, index: map[string]int{}}
 		s.m = newMetrics().forSink("fuzz", s.o.Platform)
 		b := &upstream.Batch{}

@@ -19,7 +19,7 @@ func newMetrics() *Metrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_events_total",
 			Help: "Events an ad platform accepted."}, []string{"destination", "platform"}),
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_event_errors_total",
-			Help: "Events refused for good and dead-lettered, by reason: unmappable (the record makes no valid event; not sent), invalid_event (the platform refused it), validation_<code> (GA4 test mode), unsettled (MaxUnsettled 2xx answers in a row did not account for them), too_old (older than the platform takes; not sent), no_event_source_id (TikTok: no id configured for the event's source; not sent), no_app_data (Meta: an app event, whose required app_data the gateway does not know; not sent)."},
+			Help: "Events refused for good and dead-lettered, by reason: unmappable (the record makes no valid event; not sent), invalid_event (the platform refused it), validation_<code> (GA4 test mode), unsettled (MaxUnsettled 2xx answers in a row did not account for them), too_old (older than the platform takes; not sent), no_event_source_id (TikTok: no id configured for the event's source; not sent), no_app_data (Meta, TikTok: an app event, whose required app data the gateway does not know; not sent)."},
 			[]string{"destination", "platform", "reason"}),
 		reqs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: ns + "_requests_total",
 			Help: "Requests sent to ad platforms, by answer: 2xx, 3xx, 4xx, 429, 5xx, error (no answer)."},

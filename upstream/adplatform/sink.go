@@ -64,12 +64,11 @@ type Options struct {
 	// ID is Meta's pixel id, GA4's measurement id or TikTok's pixel code
 	// (the event_source_id of web events).
 	ID string
-	// AppID and OfflineEventSetID (TikTok) are the event_source_id of app
-	// events (the TikTok App ID) and of offline events (the Offline Event
-	// Set ID). An event whose source has no id is not sent: it is
-	// dead-lettered (reason "no_event_source_id"). TikTok needs one of ID,
-	// AppID and OfflineEventSetID.
-	AppID, OfflineEventSetID string
+	// OfflineEventSetID (TikTok) is the event_source_id of offline events
+	// (store visits): the Offline Event Set ID. An event whose source has
+	// no id is not sent: it is dead-lettered (reason "no_event_source_id").
+	// TikTok needs ID or OfflineEventSetID.
+	OfflineEventSetID string
 
 	// TokenFile holds Meta's access token, GA4's API secret or TikTok's
 	// access token, on its first line; it is read once, by New.
@@ -119,7 +118,7 @@ const (
 	reasonUnsettled    = "unsettled"          // MaxUnsettled 2xx answers did not account for the events
 	reasonTooOld       = "too_old"            // older than the platform takes: not sent
 	reasonNoSourceID   = "no_event_source_id" // TikTok: no id configured for the event's source: not sent
-	reasonNoAppData    = "no_app_data"        // Meta: an app event, without the app_data Meta requires: not sent
+	reasonNoAppData    = "no_app_data"        // Meta, TikTok: an app event, without the app data the platform requires: not sent
 )
 
 // reasonDuplicateName is the reason label of
@@ -227,7 +226,7 @@ type groupKey struct {
 
 // New checks o, reads the token file and builds the sink.
 func New(o Options) (*Sink, error) {
-	if o.ID == "" && (o.Platform != TikTok || o.AppID == "" && o.OfflineEventSetID == "") {
+	if o.ID == "" && (o.Platform != TikTok || o.OfflineEventSetID == "") {
 		return nil, errors.New("adplatform: the platform id (pixel, measurement or event source id) is empty")
 	}
 	if o.Endpoint == "" {

@@ -26,28 +26,34 @@ func tiktokSource(r *record) string {
 }
 
 // tiktokSourceID is the event_source_id of the events of source: the
-// Pixel code for web, the TikTok App ID for app, the Offline Event Set ID
-// for offline (https://business-api.tiktok.com/portal/docs?id=1771101303285761,
-// event_source_id); "" when none is configured.
+// Pixel code for web, the Offline Event Set ID for offline
+// (https://business-api.tiktok.com/portal/docs?id=1771101303285761,
+// event_source_id); "" when none is configured. App events are never sent
+// (see appendTikTokEvent).
 func (s *Sink) tiktokSourceID(source string) string {
-	switch source {
-	case "app":
-		return s.o.AppID
-	case "offline":
+	if source == "offline" {
 		return s.o.OfflineEventSetID
 	}
 	return s.o.ID
 }
 
 // appendTikTokEvent appends one element of the request's data array. An
-// event whose source has no id configured is not sent (reasonNoSourceID):
-// under another source's id TikTok would refuse it, or file it with that
-// source's events.
+// app event is not sent (reasonNoAppData): TikTok requires, besides the
+// TikTok App ID, the app itself (data[].app.app_id, its store id or
+// package name) and on iOS the ATT status, which the gateway does not know
+// (a library's user agent names neither), as Meta's app_data. An event
+// whose source has no id configured is not sent either
+// (reasonNoSourceID): under another source's id TikTok would refuse it, or
+// file it with that source's events.
 func (s *Sink) appendTikTokEvent(dst []byte, r *record) ([]byte, string) {
 	if r.timeMS <= 0 {
 		return dst, reasonUnmappable
 	}
-	if s.tiktokSourceID(tiktokSource(r)) == "" {
+	source := tiktokSource(r)
+	if source == "app" {
+		return dst, reasonNoAppData
+	}
+	if s.tiktokSourceID(source) == "" {
 		return dst, reasonNoSourceID
 	}
 	dst = append(dst, '{')

@@ -21,34 +21,38 @@ func sourceRecs() [][]byte {
 	return [][]byte{rec(1, "c", false), []byte(app), []byte(ble)}
 }
 
-// TikTok's event_source_id is the Pixel code for web events, the TikTok
-// App ID for app events and the Offline Event Set ID for offline ones:
-// each source's request carries its own, which the contract checks.
+// TikTok's event_source_id is the Pixel code for web events and the
+// Offline Event Set ID for offline ones: each source's request carries its
+// own, which the contract checks. An app event is not sent: TikTok wants
+// the app's own id (data[].app.app_id) and, on iOS, the ATT status, which
+// the gateway does not know (the contract refuses app events without
+// them); it is dead-lettered unsent (reason no_app_data).
 func TestTikTokEventSourceIDs(t *testing.T) {
-	srv, s, _, _ := setup(t, adplatform.TikTok, func(o *adplatform.Options) {
-		o.AppID, o.OfflineEventSetID = tiktokAppID, tiktokEventSet
-	})
-	srv.SetSourceID("app", tiktokAppID)
+	srv, s, _, reg := setup(t, adplatform.TikTok, func(o *adplatform.Options) { o.OfflineEventSetID = tiktokEventSet })
+	srv.SetSourceID("app", tiktokAppID) // the account has an app
 	srv.SetSourceID("offline", tiktokEventSet)
-	if err := send(s, batch(0, sourceRecs()...)); err != nil {
-		t.Fatal(err)
+	rej := rejectedOf(send(s, batch(0, sourceRecs()...)))
+	if !slices.Equal(rej, []int{1}) {
+		t.Fatalf("rejected %v; want the app event [1]", rej)
 	}
-	if st := srv.Stats(); st.Events != 3 || st.Requests != 3 || len(st.Refused) > 0 {
-		t.Fatalf("stats %+v; want 3 events in 3 requests (web, app, offline)", st)
+	if st := srv.Stats(); st.Events != 2 || st.Requests != 2 || len(st.Refused) > 0 {
+		t.Fatalf("stats %+v; want 2 events in 2 requests (web, offline)", st)
+	}
+	if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", map[string]string{"reason": "no_app_data"}); got != 1 {
+		t.Fatalf("no_app_data %v", got)
 	}
 }
 
 // An event whose source has no id configured is not sent under another
 // source's id: it is dead-lettered unsent (reason no_event_source_id).
 func TestTikTokNoSourceIDNotSent(t *testing.T) {
-	srv, s, _, reg := setup(t, adplatform.TikTok, func(o *adplatform.Options) { o.OfflineEventSetID = tiktokEventSet })
-	srv.SetSourceID("offline", tiktokEventSet)
-	srv.SetSourceID("app", tiktokAppID) // the account has the app: the gateway was not told it
+	srv, s, _, reg := setup(t, adplatform.TikTok, nil)
+	srv.SetSourceID("offline", tiktokEventSet) // the account has the event set: the gateway was not told it
 	rej := rejectedOf(send(s, batch(0, sourceRecs()...)))
-	if !slices.Equal(rej, []int{1}) {
-		t.Fatalf("rejected %v; want the app event [1]", rej)
+	if !slices.Equal(rej, []int{1, 2}) {
+		t.Fatalf("rejected %v; want the app and offline events [1 2]", rej)
 	}
-	if st := srv.Stats(); st.Events != 2 || st.Requests != 2 || len(st.Refused) > 0 {
+	if st := srv.Stats(); st.Events != 1 || st.Requests != 1 || len(st.Refused) > 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", map[string]string{"reason": "no_event_source_id"}); got != 1 {
