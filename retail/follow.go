@@ -312,7 +312,20 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		if err := f.sighting(v); err != nil {
 			return nil // a record of an older format: skipped, never fatal
 		}
-		if p := floorDiv(f.s.AtMS, f.a.o.Period.Milliseconds()); !f.haveStart || p > f.period {
+		p := floorDiv(f.s.AtMS, f.a.o.Period.Milliseconds())
+		if !f.haveStart {
+			// The first sighting this Follower reads. A cursor at a
+			// period's first sighting was committed there only once every
+			// interval before that period was closed (see commit), and
+			// their markers lie before it: sightings of those intervals
+			// spooled after it were late, and stay late. (Elsewhere, the
+			// stream's start or past a closed day, nothing is open before
+			// the first sighting's period either.)
+			f.a.mu.Lock()
+			f.a.closedTo = max(f.a.closedTo, p*int64(f.a.o.Period/f.a.o.Interval))
+			f.a.mu.Unlock()
+		}
+		if !f.haveStart || p > f.period {
 			f.period, f.periodStart, f.haveStart = p, pos, true
 		}
 		f.a.Add(&f.s)
