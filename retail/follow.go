@@ -3,6 +3,7 @@ package retail
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -35,8 +36,14 @@ type Source interface {
 //     from those stored bytes by a second reader of the stream (Forward),
 //     so a cell sent again after a kill is sent byte for byte as before.
 //     Read back after a restart, the marker closes its interval at the
-//     same place in the stream as before the kill, and its aggregates say
-//     their cells were emitted (they are not computed again).
+//     same place in the stream as before the kill, and its aggregates are
+//     the interval's cells: none of them is computed again (nor any other
+//     cell of the interval, should the restart count otherwise).
+//   - The marker holds, in "read", the stream offset the Follower had read
+//     to when it closed the interval. A sighting of the interval spooled
+//     after that read but before the marker was late for the Follower; a
+//     restart, reading it before the marker, holds it back (see
+//     holdSighting) and counts it as late once the marker says so.
 //   - An interval whose record would exceed Options.MaxRecordBytes is
 //     written in several: KindAggregates records of whole stores while
 //     they fit, then the marker with the rest. A kill between them leaves
@@ -57,9 +64,14 @@ type Follower struct {
 	p      fastjson.Parser
 	s      Sighting
 
-	emitted     map[string]bool // cells read back from the stream
-	caughtUp    bool
-	replaying   bool // closing an interval for a marker read back
+	emitted   map[string]bool // cells read back from the stream
+	caughtUp  bool
+	replaying bool   // closing an interval for a marker read back
+	readTo    uint64 // stream offset read to when intervals are closed
+	// Sightings read before the first catch-up that may lie between an
+	// earlier run's last read and its marker (see holdSighting).
+	held        []heldSighting
+	hp          fastjson.Parser // parses held sightings
 	err         error
 	period      int64  // latest period seen in the stream
 	periodStart uint64 // stream offset of its first record
@@ -91,7 +103,8 @@ var ErrNotWritten = errors.New("retail: record not written back")
 
 // Kinds of the records a Follower writes, and of an aggregate.
 // KindIntervalClosed marks an interval closed and holds, in "aggregates",
-// its aggregates (or the last of them); KindAggregates holds, in
+// its aggregates (or the last of them), and in "read" the stream offset
+// the Follower had read to when it closed it; KindAggregates holds, in
 // "aggregates", some of an interval's aggregates written before its
 // marker. A Follower also reads KindAggregate records (one aggregate each),
 // which earlier versions wrote.
@@ -127,8 +140,8 @@ func cellID(site, store, zone, start string) string {
 // aggregates are written together in one record when they fit (see
 // Follower).
 func (f *Follower) emit(rec []byte) {
-	if f.err != nil {
-		return
+	if f.err != nil || f.replaying {
+		return // replaying: the marker read back holds the interval's cells
 	}
 	v, err := f.ep.ParseBytes(rec)
 	if err != nil {
@@ -195,14 +208,16 @@ func (f *Follower) closedInterval(iv int64) {
 		return
 	}
 	if f.replaying {
-		// The marker is in the stream already; cells it does not hold
-		// (none, unless the options changed) are written on their own.
-		f.writeAggregates(aggs)
+		// The marker is in the stream already, and its interval's cells
+		// were all written (or sent) before or with it: they are the
+		// truth. None is computed again, so a zone merged into "*" is
+		// never sent on its own after a restart that counts otherwise.
 		return
 	}
 	start := time.UnixMilli(iv * f.a.ivMS).UTC().Format("2006-01-02T15:04:05Z")
-	rec := make([]byte, 0, len(aggs)+96)
-	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`+start+`"`...)
+	rec := make([]byte, 0, len(aggs)+128)
+	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`+start+`","read":`...)
+	rec = strconv.AppendUint(rec, f.readTo, 10)
 	if len(aggs) > 0 {
 		rec = append(rec, `,"aggregates":[`...)
 		rec = append(rec, aggs...)
@@ -223,18 +238,20 @@ func (f *Follower) Poll() error {
 	}
 	for {
 		start := f.src.Pos()
-		rec, _, ok, err := f.src.Next()
+		rec, unixMS, ok, err := f.src.Next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			break
 		}
-		if err := f.record(rec, start); err != nil {
+		if err := f.record(rec, start, unixMS); err != nil {
 			return err
 		}
 	}
+	f.releaseHeld(func(heldSighting) bool { return true })
 	f.caughtUp = true
+	f.readTo = f.src.Pos()
 	f.a.Tick()
 	if f.err != nil {
 		return f.err
@@ -301,8 +318,58 @@ func (f *Follower) commit() error {
 
 var errNotBLE = errors.New("retail: record is no BLE sighting")
 
-// record handles one record read at stream offset pos.
-func (f *Follower) record(rec []byte, pos uint64) error {
+// heldSighting is a sighting record held back (see holdSighting): its
+// stream offset, interval, spool time and bytes.
+type heldSighting struct {
+	pos    uint64
+	iv     int64
+	unixMS int64
+	rec    []byte
+}
+
+// maxHeld bounds the sightings held back at once; beyond it the oldest
+// are counted (as they were before markers carried "read").
+const maxHeld = 1 << 16
+
+// holdSighting tells whether a sighting of interval iv spooled at unixMS
+// (the spool's time), read before the Follower first caught up with the
+// stream, is held back until a marker shows whether it was late: a run
+// before the restart closed an interval once it had read the stream's end
+// (the marker's "read" offset) and then appended the marker, so a
+// sighting spooled in between lies before the marker although that run
+// did not count it (it was late). Only a sighting spooled after its
+// interval's end can be one: an interval closes Lateness after its end,
+// and a sighting's spool time is taken just before it is appended. Every
+// sighting read after a held one is held too, so that they are counted in
+// the stream's order, as the run before the restart counted them (a
+// device's visits depend on the order of its sightings).
+func (f *Follower) holdSighting(iv, unixMS int64) bool {
+	if f.caughtUp || unixMS < (iv+1)*f.a.ivMS {
+		return false
+	}
+	f.a.mu.Lock()
+	open := iv >= f.a.closedTo
+	f.a.mu.Unlock()
+	return open
+}
+
+// releaseHeld counts the held sightings from the first while take is true
+// for them, in stream order, and keeps the rest.
+func (f *Follower) releaseHeld(take func(heldSighting) bool) {
+	n := 0
+	for ; n < len(f.held) && take(f.held[n]); n++ {
+		v, err := f.hp.ParseBytes(f.held[n].rec)
+		if err == nil && f.sighting(v) == nil {
+			f.a.Add(&f.s)
+		}
+	}
+	rest := copy(f.held, f.held[n:])
+	clear(f.held[rest:])
+	f.held = f.held[:rest]
+}
+
+// record handles one record read at stream offset pos, spooled at unixMS.
+func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 	v, err := f.p.ParseBytes(rec)
 	if err != nil {
 		return nil // not ours to judge: the shippers count damaged records
@@ -328,6 +395,14 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		if !f.haveStart || p > f.period {
 			f.period, f.periodStart, f.haveStart = p, pos, true
 		}
+		if iv := floorDiv(f.s.AtMS, f.a.ivMS); len(f.held) > 0 || f.holdSighting(iv, unixMS) {
+			if len(f.held) >= maxHeld {
+				n := 0
+				f.releaseHeld(func(heldSighting) bool { n++; return n <= maxHeld/2 })
+			}
+			f.held = append(f.held, heldSighting{pos: pos, iv: iv, unixMS: unixMS, rec: append([]byte(nil), rec...)})
+			return nil
+		}
 		f.a.Add(&f.s)
 	case KindAggregate:
 		f.noteEmitted(v)
@@ -344,6 +419,17 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 			return nil
 		}
 		iv := floorDiv(t.UnixMilli(), f.a.ivMS)
+		// The run that wrote the marker had read the stream up to "read"
+		// when it closed iv (markers of earlier versions: up to the
+		// marker): held sightings spooled before that were counted before
+		// iv closed, the others after (those of iv and before as late).
+		read := pos
+		if r := v.Get("read"); r != nil {
+			if n, err := r.Uint64(); err == nil && n < pos {
+				read = n
+			}
+		}
+		f.releaseHeld(func(h heldSighting) bool { return h.pos < read })
 		f.replaying = true
 		f.a.mu.Lock()
 		// Before the kill, the tick that closed iv had ended every visit
@@ -352,6 +438,7 @@ func (f *Follower) record(rec []byte, pos uint64) error {
 		f.a.closeBelow(iv + 1)
 		f.a.mu.Unlock()
 		f.replaying = false
+		f.releaseHeld(func(h heldSighting) bool { return !f.holdSighting(h.iv, h.unixMS) })
 		f.markerPos, f.markerIv, f.haveMarker = pos, iv, true
 	}
 	return f.err
