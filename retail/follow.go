@@ -83,7 +83,7 @@ type Follower struct {
 	markerIv   int64
 	haveMarker bool
 	lastClosed int64
-	unwritten  bool // a marker was not written back (ErrNotWritten)
+	unwritten  bool // a marker was not written back, even bare (ErrNotWritten)
 
 	// The aggregates of the interval being closed, comma-separated, not
 	// written yet; and the site and store of the last one.
@@ -96,9 +96,13 @@ type Follower struct {
 
 // ErrNotWritten is what the Follower's append returns when it could not
 // write a record back for want of room and went on without it (its
-// aggregates were then sent without being stored). The Follower goes on; a
-// restart may then not know the record's interval closed (see
-// Follower.commit).
+// aggregates were then sent without being stored). The Follower goes on.
+// A marker not written is written again without its aggregates (with
+// "unwritten": true), which the append must keep room for (the
+// gateway keeps a reserve at the end of the spool's headroom for records
+// without aggregates): a restart then still knows the interval closed and
+// computes none of its cells again. Only if that too is not written may a
+// restart not know the interval closed (see Follower.commit).
 var ErrNotWritten = errors.New("retail: record not written back")
 
 // Kinds of the records a Follower writes, and of an aggregate.
@@ -192,12 +196,14 @@ func (f *Follower) writeAggregates(aggs []byte) {
 	f.write(rec)
 }
 
-// write appends rec; ErrNotWritten (no room: its aggregates were sent
-// without it) is noted and the Follower goes on.
-func (f *Follower) write(rec []byte) {
+// write appends rec and tells whether it was written: on ErrNotWritten (no
+// room: its aggregates were sent without it) the Follower goes on.
+func (f *Follower) write(rec []byte) bool {
 	if f.err = f.append(rec); errors.Is(f.err, ErrNotWritten) {
-		f.err, f.unwritten = nil, true
+		f.err = nil
+		return false
 	}
+	return true
 }
 
 func (f *Follower) closedInterval(iv int64) {
@@ -218,13 +224,23 @@ func (f *Follower) closedInterval(iv int64) {
 	rec := make([]byte, 0, len(aggs)+128)
 	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`+start+`","read":`...)
 	rec = strconv.AppendUint(rec, f.readTo, 10)
+	bare := len(rec)
 	if len(aggs) > 0 {
 		rec = append(rec, `,"aggregates":[`...)
 		rec = append(rec, aggs...)
 		rec = append(rec, ']')
 	}
 	rec = append(rec, '}')
-	f.write(rec)
+	if f.write(rec) || f.err != nil {
+		return
+	}
+	// Its aggregates were sent without being written: the marker is
+	// written without them (the append keeps room for such small
+	// records), so that a restart still knows the interval closed, and
+	// with which cells (those sent: it computes none again).
+	if len(aggs) == 0 || !f.write(append(rec[:bare], `,"unwritten":true}`...)) {
+		f.unwritten = true
+	}
 }
 
 // Poll reads what the stream holds, then, once caught up, closes the
@@ -285,9 +301,10 @@ func (f *Follower) Flush() error {
 // batch) stays late, as it was for the Follower before the restart,
 // rather than opening the interval again and sending its cells again
 // under the same ids with other counts. Until the marker is read back the
-// cursor waits; only when a marker could not be written back
-// (ErrNotWritten: the spool is full, and nothing but this commit frees it)
-// does it move past everything read.
+// cursor waits; only when a marker could not be written back even
+// without its aggregates (ErrNotWritten twice: the spool is full, and
+// nothing but this commit frees it; the append's reserve should prevent
+// it) does it move past everything read.
 func (f *Follower) commit() error {
 	if !f.haveStart {
 		return nil

@@ -71,13 +71,24 @@ const bleWriteBack = spool.Route(1<<bleReaderAggregation | 1<<bleReaderDelivery)
 // 16 MiB). It holds the write-backs (about 600 bytes an aggregate cell, 70
 // a marker) of the intervals that close once sightings fill the rest,
 // until the day's end lets the cursor move: 2 MiB is some 3,000 cells,
-// 128 MiB of the default 1 GiB some 200,000. It is larger than the largest
-// record a write-back can be (a frame of spool.DefaultMaxRecordBytes), so a
-// write-back refused for want of space proves that no sighting can be
-// appended after it either, until the cursor moves: what skipping it
-// relies on (see appendAggregate).
+// 128 MiB of the default 1 GiB some 200,000. Less its reserve (bleReserve)
+// it is larger than the largest record a write-back can be (a frame of
+// spool.DefaultMaxRecordBytes), so a write-back refused for want of space
+// proves that no sighting can be appended after it either, until the
+// cursor moves: what skipping it relies on (see appendAggregate).
 func bleHeadroom(maxBytes int64) int64 {
 	return max(maxBytes/8, 2*spool.DefaultMaxRecordBytes)
+}
+
+// bleReserve is the end of the headroom that only write-backs without
+// aggregates use (interval markers written bare, retail.ErrNotWritten):
+// 64 KiB, at most an eighth of the headroom. Write-backs with aggregates
+// are refused before it. Once one is refused, sightings can no longer be
+// appended (the headroom left is larger than any record), so at most the
+// intervals open then (4) close before the cursor moves: a few bare
+// markers of some 150 bytes, which always fit.
+func bleReserve(headroom int64) int64 {
+	return min(64<<10, headroom/8)
 }
 
 // pollEvery is how often the aggregation reads its spool and the clock.
@@ -177,19 +188,23 @@ func (b *bleAggregation) Ready() error { return b.main.Ready() }
 // its space could only come from the cursor, which moves only once the
 // aggregation goes on. Its aggregates are then sent directly (retried like
 // the delivery reader's sends), so no acknowledged sighting is lost; what
-// is lost is that they were stored before they were sent. A restart before
-// the day's end computes those cells again and sends them again under the
-// same ids: the headroom is larger than any write-back, so no sighting can
-// follow them into the spool until the cursor moves, and the restart
-// closes their interval at the same place (the spool's end) from the same
-// sightings; but with evictions at ble.max_devices (a sample that differs
-// from run to run) the counts can differ, one id with two contents. Skips
-// are counted (beacongate_ble_writebacks_skipped_total) and logged, and
-// told to the Follower (retail.ErrNotWritten): without its interval marker
-// it moves its cursor past what it read once the day is closed, as before.
+// is lost is that they were stored before they were sent. Skips are
+// counted (beacongate_ble_writebacks_skipped_total) and logged, and told
+// to the Follower (retail.ErrNotWritten), which then writes the interval's
+// marker without its aggregates: such records, and only they, may use the
+// end of the headroom (bleReserve), so the marker is written, and a
+// restart computes none of the interval's cells again. Only a restart
+// after a split interval's records were skipped and before its marker was
+// written computes those cells again (the same ids, normally the same
+// counts; with evictions at ble.max_devices possibly others).
 func (b *bleAggregation) appendAggregate(rec []byte) error {
+	o := b.sp.Options()
+	limit := o.MaxBytes - bleReserve(o.Headroom)
+	if !bytes.Contains(rec, aggregatesKey) {
+		limit = o.MaxBytes // a bare marker: it may use the reserve
+	}
 	for {
-		err := b.sp.AppendHeadroom(rec, bleWriteBack)
+		err := b.sp.AppendUpTo(rec, bleWriteBack, limit)
 		if err == nil {
 			return nil
 		}
@@ -197,7 +212,7 @@ func (b *bleAggregation) appendAggregate(rec []byte) error {
 		// no better retried.
 		if errors.Is(err, spool.ErrFull) || errors.Is(err, spool.ErrInvalidRecord) {
 			if n := b.skipped.Add(1); n == 1 || bytes.Contains(rec, []byte(retail.KindIntervalClosed)) { // at most once an interval
-				b.log.Warn("ble aggregation: cannot write aggregates back to the BLE spool; they are sent without being written back (a restart before the day's end sends them again under the same ids)",
+				b.log.Warn("ble aggregation: cannot write aggregates back to the BLE spool; they are sent without being written back (their interval's marker is written without them)",
 					"error", err.Error(), "skipped", n)
 			}
 			if err := retail.Aggregates(rec, b.sendRetry); err != nil {
@@ -211,6 +226,9 @@ func (b *bleAggregation) appendAggregate(rec []byte) error {
 		}
 	}
 }
+
+// aggregatesKey is in every write-back that holds aggregates.
+var aggregatesKey = []byte(`"aggregates":`)
 
 var errBLEStopped = errors.New("ble aggregation stopped")
 

@@ -200,3 +200,42 @@ func TestBLEWriteBackSkippedWhenHeadroomFull(t *testing.T) {
 		t.Fatalf("sent %q; want the record's aggregate, as stored, sent directly (it is not written back)", sent)
 	}
 }
+
+// TestBLEBareMarkerUsesTheReserve: once write-backs with aggregates are
+// refused, the Follower's bare marker (retail.ErrNotWritten) still fits,
+// in the reserve at the headroom's end, so a restart knows the interval
+// closed.
+func TestBLEBareMarkerUsesTheReserve(t *testing.T) {
+	sp, err := spool.Open(spool.Options{Dir: t.TempDir(), Destinations: []string{"aggregation"},
+		MaxBytes: 64 << 10, SegmentBytes: 8 << 10, MaxRecordBytes: 1 << 10, Headroom: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	o := sp.Options()
+	for _, n := range []int{900, 10} {
+		pad := []byte(`{"kind":"ble_interval_closed","pad":"` + strings.Repeat("x", n) + `"}`)
+		for sp.AppendUpTo(pad, spool.RouteTo(0), o.MaxBytes-bleReserve(o.Headroom)) == nil {
+		}
+	}
+	var logs strings.Builder
+	b := &bleAggregation{sp: sp, log: slog.New(slog.NewTextHandler(&logs, nil)), stop: make(chan struct{})}
+	var sent []string
+	b.send = func(agg []byte) error { sent = append(sent, string(agg)); return nil }
+	agg := `{"v":1,"kind":"` + retail.KindAggregate + `","id":"x","site":"s","store":"a","zone":"z","start":"2026-11-24T12:00:00Z"}`
+	marker := `{"v":1,"kind":"` + retail.KindIntervalClosed + `","start":"2026-11-24T12:00:00Z","read":0`
+	if err := b.appendAggregate([]byte(marker + `,"aggregates":[` + agg + `]}`)); !errors.Is(err, retail.ErrNotWritten) {
+		t.Fatalf("a marker with aggregates into the reserve: %v; want retail.ErrNotWritten", err)
+	}
+	if len(sent) != 1 {
+		t.Fatalf("sent %q; want the aggregate sent directly", sent)
+	}
+	for i := range 8 {
+		if err := b.appendAggregate([]byte(marker + `,"unwritten":true}`)); err != nil {
+			t.Fatalf("bare marker %d: %v; want it written into the reserve", i, err)
+		}
+	}
+	if b.skipped.Load() != 1 {
+		t.Fatalf("%d skipped; want 1", b.skipped.Load())
+	}
+}

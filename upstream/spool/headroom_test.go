@@ -6,8 +6,9 @@ import (
 )
 
 // TestHeadroom: Append and Enqueue leave Options.Headroom free (ErrFull at
-// MaxBytes-Headroom, and Full says so), AppendHeadroom may fill it up to
-// MaxBytes; every accepted record is readable in order.
+// MaxBytes-Headroom, and Full says so), AppendUpTo fills it up to its
+// limit, AppendHeadroom up to MaxBytes; every accepted record is readable
+// in order.
 func TestHeadroom(t *testing.T) {
 	const maxBytes, headroom = 64 << 10, 16 << 10
 	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"},
@@ -33,6 +34,19 @@ func TestHeadroom(t *testing.T) {
 		t.Fatalf("Enqueue into the headroom: %v, want ErrFull", err)
 	}
 	n := id
+	// AppendUpTo stops at its own limit, inside the headroom.
+	for ; ; id++ {
+		err := s.AppendUpTo(rec(id), 1, maxBytes-headroom/2)
+		if errors.Is(err, ErrFull) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size := s.Size(); size > maxBytes-headroom/2 || size < maxBytes-headroom/2-int64(2*(frameHeaderLen+len(rec(0)))) {
+		t.Fatalf("AppendUpTo refused at %d bytes, want just below %d", size, maxBytes-headroom/2)
+	}
 	for ; ; id++ {
 		err := s.AppendHeadroom(rec(id), 1)
 		if errors.Is(err, ErrFull) {

@@ -87,7 +87,7 @@ type Options struct {
 
 	// Headroom is how many bytes of MaxBytes Append and Enqueue leave
 	// free (they return ErrFull at MaxBytes-Headroom): only AppendHeadroom
-	// may use them. A spool whose space is freed only once records written by
+	// (and AppendUpTo, up to its own limit) may use them. A spool whose space is freed only once records written by
 	// its own reader are in (the BLE aggregation's, whose write-backs are
 	// what lets its cursor move) keeps them for those records. Default 0;
 	// it must be below MaxBytes.

@@ -646,6 +646,18 @@ func (s *Spool) AppendHeadroom(record []byte, route Route) error {
 	return s.Wait(&p)
 }
 
+// AppendUpTo is AppendHeadroom with a lower limit: the record is refused
+// with ErrFull when the spool would hold more than maxBytes (or more than
+// Options.MaxBytes). A caller that keeps the end of the headroom for some
+// records of its own appends the others with it.
+func (s *Spool) AppendUpTo(record []byte, route Route, maxBytes int64) error {
+	var p Pending
+	if err := s.enqueue(&p, record, route, min(maxBytes, s.opts.MaxBytes)); err != nil {
+		return err
+	}
+	return s.Wait(&p)
+}
+
 // enqueue is Enqueue with the spool's size limit for this record.
 func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) error {
 	if p.n > 0 && p.s != s {
