@@ -64,7 +64,9 @@ type Follower struct {
 	p      fastjson.Parser
 	s      Sighting
 
-	emitted   map[string]bool // cells read back from the stream
+	// The cells read back from the stream, with their intervals: those of
+	// closed intervals are forgotten when a period begins (prune).
+	emitted   map[string]int64
 	caughtUp  bool
 	replaying bool   // closing an interval for a marker read back
 	readTo    uint64 // stream offset read to when intervals are closed
@@ -121,12 +123,15 @@ const (
 // NewFollower returns a Follower of src with options o (see Options; the
 // Clock closes intervals).
 func NewFollower(o Options, src Source, append func(rec []byte) error) (*Follower, error) {
-	f := &Follower{src: src, append: append, emitted: map[string]bool{}}
+	f := &Follower{src: src, append: append, emitted: map[string]int64{}}
 	a, err := New(o, f.emit)
 	if err != nil {
 		return nil, err
 	}
-	a.skip = func(site, store, zone, start string) bool { return f.emitted[cellID(site, store, zone, start)] }
+	a.skip = func(site, store, zone, start string) bool {
+		_, ok := f.emitted[cellID(site, store, zone, start)]
+		return ok
+	}
 	a.closed = f.closedInterval
 	f.a = a
 	return f, nil
@@ -410,6 +415,9 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 			f.a.mu.Unlock()
 		}
 		if !f.haveStart || p > f.period {
+			if f.haveStart {
+				f.prune()
+			}
 			f.period, f.periodStart, f.haveStart = p, pos, true
 		}
 		if iv := floorDiv(f.s.AtMS, f.a.ivMS); len(f.held) > 0 || f.holdSighting(iv, unixMS) {
@@ -461,10 +469,30 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 	return f.err
 }
 
-// noteEmitted notes the cell of aggregate v as emitted.
+// noteEmitted notes the cell of aggregate v as emitted. A start that is no
+// time cannot be a cell's (emitCell formats it): not noted.
 func (f *Follower) noteEmitted(v *fastjson.Value) {
+	start := v.GetStringBytes("start")
+	t, err := time.Parse(time.RFC3339, string(start))
+	if err != nil {
+		return
+	}
 	f.emitted[cellID(string(v.GetStringBytes("site")), string(v.GetStringBytes("store")),
-		string(v.GetStringBytes("zone")), string(v.GetStringBytes("start")))] = true
+		string(v.GetStringBytes("zone")), string(start))] = floorDiv(t.UnixMilli(), f.a.ivMS)
+}
+
+// prune forgets the cells noted as emitted of intervals closed: the
+// aggregator never closes them again, so it never asks for them. Called
+// when a period begins, it keeps the noted cells to about a period's.
+func (f *Follower) prune() {
+	f.a.mu.Lock()
+	closedTo := f.a.closedTo
+	f.a.mu.Unlock()
+	for id, iv := range f.emitted {
+		if iv < closedTo {
+			delete(f.emitted, id)
+		}
+	}
 }
 
 // sighting fills f.s from a BLE record: site, the visitor hash as the
