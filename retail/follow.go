@@ -130,7 +130,7 @@ func NewFollower(o Options, src Source, append func(rec []byte) error) (*Followe
 	}
 	a.skip = func(site, store, zone, start string) bool {
 		_, ok := f.emitted[cellID(site, store, zone, start)]
-		return ok
+		return ok || f.replaying // a marker read back holds its interval's cells
 	}
 	a.closed = f.closedInterval
 	f.a = a

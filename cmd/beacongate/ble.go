@@ -54,6 +54,7 @@ type bleAggregation struct {
 	stop    chan struct{}
 	done    chan struct{}
 	skipped atomic.Uint64 // write-backs skipped: the headroom was full
+	sent    atomic.Uint64 // aggregates the pipeline took
 }
 
 // The BLE spool's readers: the aggregation reads sightings and its own
@@ -238,6 +239,7 @@ func (b *bleAggregation) sendRetry(agg []byte) error {
 	for {
 		err := b.send(agg)
 		if err == nil {
+			b.sent.Add(1)
 			return nil
 		}
 		b.log.Warn("ble aggregation: sending an aggregate failed; retrying", "error", err.Error())
@@ -307,7 +309,10 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 		counter("beacongate_ble_aggregated_sightings_total", "BLE sightings read by the aggregation.", func(s retail.Stats) uint64 { return s.Sightings }),
 		counter("beacongate_ble_late_sightings_total", "BLE sightings whose interval had closed: not counted.", func(s retail.Stats) uint64 { return s.Late }),
 		counter("beacongate_ble_evicted_devices_total", "Tracked devices evicted at ble.max_devices.", func(s retail.Stats) uint64 { return s.Evicted }),
-		counter("beacongate_ble_cells_emitted_total", "Aggregate cells sent.", func(s retail.Stats) uint64 { return s.CellsEmitted }),
+		counter("beacongate_ble_cells_emitted_total", "Aggregate cells computed (and written back to the BLE spool to be sent).", func(s retail.Stats) uint64 { return s.CellsEmitted }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_cells_sent_total",
+			Help: "Aggregate cells the delivery pipeline took (sent again after a kill included)."},
+			func() float64 { return float64(b.sent.Load()) }),
 		counter("beacongate_ble_cells_merged_total", "Zone cells below k merged into a store's other zones.", func(s retail.Stats) uint64 { return s.CellsMerged }),
 		counter("beacongate_ble_cells_suppressed_total", "Cells or counts below k left out.", func(s retail.Stats) uint64 { return s.CellsSuppressed }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_writebacks_skipped_total",

@@ -227,8 +227,8 @@ func TestBLEBareMarkerUsesTheReserve(t *testing.T) {
 	if err := b.appendAggregate([]byte(marker + `,"aggregates":[` + agg + `]}`)); !errors.Is(err, retail.ErrNotWritten) {
 		t.Fatalf("a marker with aggregates into the reserve: %v; want retail.ErrNotWritten", err)
 	}
-	if len(sent) != 1 {
-		t.Fatalf("sent %q; want the aggregate sent directly", sent)
+	if len(sent) != 1 || b.sent.Load() != 1 {
+		t.Fatalf("sent %q (beacongate_ble_cells_sent_total %d); want the aggregate sent directly, and counted", sent, b.sent.Load())
 	}
 	for i := range 8 {
 		if err := b.appendAggregate([]byte(marker + `,"unwritten":true}`)); err != nil {
