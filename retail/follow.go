@@ -327,11 +327,15 @@ func (f *Follower) commit() error {
 		return nil
 	case closedTo >= (f.period+1)*ivs && !open:
 		switch {
+		case f.haveMarker && f.markerIv >= f.lastClosed:
+			// A marker closes every interval before it: one written
+			// after a refused one makes the refusal moot (the flag may
+			// be of the day before, set after midnight).
+			f.unwritten = false
+			return f.src.Commit(f.markerPos)
 		case f.unwritten:
 			f.unwritten, f.haveMarker = false, false // the cursor never goes back
 			return f.src.Commit(f.src.Pos())
-		case f.haveMarker && f.markerIv >= f.lastClosed:
-			return f.src.Commit(f.markerPos)
 		}
 		return nil // the last marker is not read back yet
 	}
