@@ -76,12 +76,28 @@ type reviewRun struct {
 
 func startReviewRun(t *testing.T, dir string, clk clock.Clock, s *reviewSent) *reviewRun {
 	t.Helper()
+	return startRefusingRun(t, dir, clk, s, nil)
+}
+
+// startRefusingRun is startReviewRun whose write-back number n (from 1)
+// is refused when refuse(n) says so: its aggregates are sent directly and
+// the append answers ErrNotWritten, as appendAggregate's fallback does
+// when the headroom is full.
+func startRefusingRun(t *testing.T, dir string, clk clock.Clock, s *reviewSent, refuse func(n int) bool) *reviewRun {
+	t.Helper()
 	sp, err := spool.Open(spool.Options{Dir: dir, Destinations: []string{"aggregation", "delivery"}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &reviewRun{sp: sp, s: s}
+	writes := 0
 	r.f, err = NewFollower(Options{K: 3, EnterAfter: 1, Clock: clk}, sp.Reader(0), func(rec []byte) error {
+		if writes++; refuse != nil && refuse(writes) {
+			if err := Aggregates(rec, s.send); err != nil {
+				return err
+			}
+			return ErrNotWritten
+		}
 		if r.before != nil {
 			r.before()
 		}
@@ -226,29 +242,8 @@ func TestUnwrittenRecordCommitsPastWrittenMarkers(t *testing.T) {
 	dir := t.TempDir()
 	clk := clock.NewManual(t0.Add(time.Minute))
 	sent := newReviewSent(t)
-	var run *reviewRun
-	open := func(skip int) {
-		sp, err := spool.Open(spool.Options{Dir: dir, Destinations: []string{"aggregation", "delivery"}, Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		run = &reviewRun{sp: sp, s: sent}
-		writes := 0
-		run.f, err = NewFollower(Options{K: 3, EnterAfter: 1, Clock: clk}, sp.Reader(0), func(rec []byte) error {
-			if writes++; writes == skip {
-				// appendAggregate's fallback: sent directly, not stored.
-				if err := Aggregates(rec, sent.send); err != nil {
-					return err
-				}
-				return ErrNotWritten
-			}
-			return sp.Append(rec, spool.RouteTo(0)|spool.RouteTo(1))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	open(2) // the second interval's write-back is skipped
+	// The second interval's write-back is skipped.
+	run := startRefusingRun(t, dir, clk, sent, func(n int) bool { return n == 2 })
 	// Interval 0 (written back) and interval 1 (not): 3 visitors each.
 	for i := range 3 {
 		run.sighting(t, "A", "z1", fmt.Sprint("a", i), t0.Add(time.Minute))
@@ -276,7 +271,7 @@ func TestUnwrittenRecordCommitsPastWrittenMarkers(t *testing.T) {
 	}
 	sent.check("before the restart")
 	run.sp.Close()
-	open(-1)
+	run = startReviewRun(t, dir, clk, sent)
 	defer run.sp.Close()
 	run.step(t)
 	run.step(t)

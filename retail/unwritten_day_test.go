@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
-	"github.com/beacongate/beacongate/upstream/spool"
 )
 
 // TestUnwrittenFlagOutlivesItsDay: Follower.unwritten,
@@ -23,30 +22,9 @@ func TestUnwrittenFlagOutlivesItsDay(t *testing.T) {
 	day := t0.Truncate(24 * time.Hour)
 	clk := clock.NewManual(day.Add(23*time.Hour + 46*time.Minute))
 	sent := newReviewSent(t)
-	var run *reviewRun
-	open := func(refuse bool) {
-		sp, err := spool.Open(spool.Options{Dir: dir, Destinations: []string{"aggregation", "delivery"}, Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		run = &reviewRun{sp: sp, s: sent}
-		writes := 0
-		run.f, err = NewFollower(Options{K: 3, EnterAfter: 1, Clock: clk}, sp.Reader(0), func(rec []byte) error {
-			if writes++; refuse && writes <= 2 {
-				// The 23:45 marker and its bare marker: the headroom and
-				// its reserve full (appendAggregate's fallback).
-				if err := Aggregates(rec, sent.send); err != nil {
-					return err
-				}
-				return ErrNotWritten
-			}
-			return sp.Append(rec, spool.RouteTo(0)|spool.RouteTo(1))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	open(true)
+	// The 23:45 marker and its bare marker are refused: the headroom and
+	// its reserve full.
+	run := startRefusingRun(t, dir, clk, sent, func(n int) bool { return n <= 2 })
 	for i := range 3 {
 		run.sighting(t, "A", "z1", fmt.Sprint("a", i), day.Add(23*time.Hour+46*time.Minute))
 	}
@@ -75,7 +53,7 @@ func TestUnwrittenFlagOutlivesItsDay(t *testing.T) {
 	sent.check("before the restart")
 	run.sp.Close()
 
-	open(false)
+	run = startReviewRun(t, dir, clk, sent)
 	defer run.sp.Close()
 	run.step(t)
 	run.step(t)
