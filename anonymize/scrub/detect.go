@@ -189,11 +189,9 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 					return i, e, KindEmail
 				}
 			}
-			if feat&(featObf|featAt) != 0 {
-				// featAt: a real '@' with the dots written out.
-				if e := matchObfuscated(b, i); e > 0 {
-					return i, e, KindEmail
-				}
+			// With featAt: a real '@' with the dots written out.
+			if e := matchObfuscated(b, i); e > 0 {
+				return i, e, KindEmail
 			}
 		}
 		if pcl&cAlnum != 0 {
