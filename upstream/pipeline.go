@@ -214,14 +214,6 @@ func Open(opts Options) (*Pipeline, error) {
 		p.m.unregister()
 		return nil, err
 	}
-	for i := range opts.Destinations {
-		d := &opts.Destinations[i]
-		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability)
-		if err != nil {
-			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
-		}
-		sinks = append(sinks, s)
-	}
 	sp, err := spool.Open(spool.Options{
 		Dir:            opts.Spool.Dir,
 		Destinations:   names,
@@ -241,6 +233,17 @@ func Open(opts Options) (*Pipeline, error) {
 		return fail(err)
 	}
 	p.spool = sp
+	// The sinks only after the spool: its lock tells that no other
+	// process runs on this data directory, whose file sinks' .part files
+	// NewFileSink repairs (renames) as an earlier run's.
+	for i := range opts.Destinations {
+		d := &opts.Destinations[i]
+		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability)
+		if err != nil {
+			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
+		}
+		sinks = append(sinks, s)
+	}
 	for i := range opts.Destinations {
 		sh, err := newShipper(p, i, opts.Destinations[i], sinks[i], opts.DeadLetterDir)
 		if err != nil {
