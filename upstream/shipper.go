@@ -306,8 +306,16 @@ func (sh *shipper) ship(ctx context.Context) bool {
 			}
 		}
 		if permanent {
-			dlErr := sh.deadLetter(b, err)
-			if dlErr == nil {
+			var dlErr error
+			if rest, partly := sh.undelivered(b); !partly {
+				if dlErr = sh.deadLetter(b, err); dlErr == nil {
+					break
+				}
+			} else if len(rest) == 0 {
+				sh.sent(b, 0)
+				break
+			} else if dlErr = sh.deadLetterRecords(b, rest, err); dlErr == nil {
+				sh.sent(b, len(rest))
 				break
 			}
 			err = fmt.Errorf("%w; and cannot write the dead letter: %w", err, dlErr)
@@ -325,6 +333,21 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	sh.commit(b.End)
 	b.reset() // oldestMS stays until fill finds the next record or nothing
 	return true
+}
+
+// undelivered returns the records of b a Progress sink has not delivered
+// yet, when some of them it has (partly): the batch being given up, only
+// those go to the dead letters and the rest counts as delivered.
+func (sh *shipper) undelivered(b *Batch) (rest []int, partly bool) {
+	pr, ok := sh.sink.(Progress)
+	if !ok {
+		return nil, false
+	}
+	rest, ok = pr.Undelivered(b)
+	if !ok || len(rest) >= b.Len() {
+		return nil, false
+	}
+	return rest, true
 }
 
 // sent counts a delivered batch, rejected of whose records were refused

@@ -35,6 +35,19 @@ type ContextFree interface {
 	ContextFree()
 }
 
+// Progress is implemented by sinks that send a batch in several requests
+// and keep, across the attempts of one batch, which of its records a
+// request already delivered (the ad platforms' sinks: the requests already
+// answered are not sent again). Undelivered returns the indexes of b's
+// records (for Batch.Record) no request delivered, and those refused for
+// good that no Send has reported yet, in order; ok is false when the sink
+// keeps no progress for b. When the shipper gives up on a batch (a
+// permanent error, a refusal past its window) it dead-letters those
+// records alone, so that a replay does not send the delivered ones again.
+type Progress interface {
+	Undelivered(b *Batch) (idx []int, ok bool)
+}
+
 // SendError classifies a Send error.
 type SendError struct {
 	Err        error

@@ -396,6 +396,27 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 	return nil
 }
 
+// Undelivered implements upstream.Progress: the records of b that no
+// request delivered, and those refused for good since b's last Send
+// returned them, while s keeps b's progress (b is the batch the last Send
+// carried).
+func (s *Sink) Undelivered(b *upstream.Batch) ([]int, bool) {
+	if b.First != s.first || b.End != s.end || len(s.done) != b.Len() {
+		return nil, false
+	}
+	refused := make([]bool, len(s.done))
+	for _, i := range s.rejected {
+		refused[i] = true
+	}
+	var idx []int
+	for i, done := range s.done {
+		if !done || refused[i] {
+			idx = append(idx, i)
+		}
+	}
+	return idx, true
+}
+
 // tooOld reports whether r is older than maxAge at the time the batch was
 // mapped.
 func (s *Sink) tooOld(r *record, maxAge time.Duration) bool {
