@@ -142,11 +142,16 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	// Unless consent.tcf.require_valid, an undecodable TC string is ignored;
 	// a conflicting or gdpr-flag problem never is.
 	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && e.Consent.Conflicts&event.ConflictTCString == 0 && e.Consent.GDPR != event.GDPRNotUnderstood {
+		gdpr, src := ans.GDPR, ans.TCSource
 		sc.sig.TCString = nil
 		sc.sig.GDPR = nil
 		ans = en.evaluator.Evaluate(&sc.sig, &sc.tc)
-		// Ignored, but still malformed: it is counted and shown.
+		// Ignored, but still malformed: it is counted and shown. Ignored
+		// for the purposes only: GDPR applies as the flag and the string
+		// said, so vendors are still checked (and, with no usable TC
+		// string, refused).
 		ans.Malformed = ans.Malformed.With(consent.SignalTCF)
+		ans.GDPR, ans.TCSource = gdpr, src
 	}
 	return ans
 }

@@ -168,3 +168,33 @@ destinations:
 		t.Fatalf("vendor missing from the list: %v", err)
 	}
 }
+
+// TestDestinationVendorsUndecodableTCIgnored: with consent.tcf.require_valid
+// off, a TC string that does not decode is ignored for the purposes, but
+// GDPR still applies (gdpr=1, or the string itself), so vendors are still
+// checked: without a usable TC string only our own destination gets the
+// event.
+func TestDestinationVendorsUndecodableTCIgnored(t *testing.T) {
+	yaml := strings.Replace(vendorConfig, "  purposes: [analytics, ads]\n", "  purposes: [analytics, ads]\n  tcf: {require_valid: false}\n", 1)
+	en := newTestEngine(t, yaml)
+	const own = Dests(1)
+	for _, gdpr := range []int8{1, -1} {
+		e := plantedEvent("analytics,ads")
+		e.Consent.GDPR = gdpr
+		e.Consent.TCString = []byte("garbage")
+		var out collected
+		_, res, err := en.AppendRecords(nil, e, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State != StateAds || !res.Malformed.Has(consent.SignalTCF) {
+			t.Fatalf("gdpr %d: state %v, malformed %v; want ads from the explicit field, tcf malformed", gdpr, res.State, res.Malformed)
+		}
+		if res.Dests != own {
+			t.Errorf("gdpr %d: destinations %03b; want %03b (no vendor can be checked)", gdpr, res.Dests, own)
+		}
+		if res.VendorReasons[consent.VendorNoTCString] != 1 || res.VendorReasons[consent.VendorNoID] != 1 {
+			t.Errorf("gdpr %d: refusals %v; want no_tc_string and no_vendor_id", gdpr, res.VendorReasons)
+		}
+	}
+}

@@ -228,7 +228,10 @@ type TCF struct {
 	// purpose only if this vendor also has consent. 0: no vendor check.
 	VendorID int `yaml:"vendor_id" jsonschema:"minimum=0,maximum=65535"`
 	// true: a TC string that cannot be decoded refuses every purpose. false:
-	// such a string is ignored as if it were absent.
+	// such a string is ignored as if it were absent when purposes are
+	// decided; GDPR still applies (gdpr=1, or the string without gdpr=0), so
+	// destinations are still held to their TCF vendor checks, which refuse
+	// every vendor for want of a usable TC string.
 	RequireValid bool `yaml:"require_valid"`
 	// Which TCF purposes and special features must all be granted for each of
 	// our purposes.
