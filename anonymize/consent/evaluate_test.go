@@ -146,8 +146,10 @@ func TestEvaluate(t *testing.T) {
 	f(Options{GPP: GPPIgnore}, Signals{TCString: b(tcAll), GPP: b(gppTCUSP)}, want{purposes: all, decider: SignalTCF, present: set(SignalTCF, SignalGPP)})
 	f(Options{GPP: GPPReject}, Signals{TCString: b(tcAll), GPP: b(gppTCUSP)},
 		want{purposes: 0, decider: SignalGPP, present: set(SignalTCF, SignalGPP), rejected: set(SignalGPP)})
-	// usnat: opted out of sale, sharing and targeted ads, with the GPC sub-section set.
-	usnat := gppHeader(7) + "~CVVVVVVVVVVW.YA"
+	// usnat: opted out of sale, sharing and targeted ads, with the GPC
+	// sub-section set (sensitive data and known child fields: see
+	// TestUSNatSensitiveDataAndKnownChild).
+	usnat := gppHeader(7) + "~" + usnatSection(2, [3]uint64{1, 1, 1}, 0, []uint64{0, 0, 0}, true)
 	f(def, Signals{Consent: b("analytics,ads,personalization"), GPP: b(usnat)},
 		want{purposes: Of(Analytics), decider: SignalGPP, present: set(SignalExplicit, SignalGPP)})
 	f(Options{IgnoreGPC: true}, Signals{Consent: b("analytics,ads,personalization"), GPP: b(usnat)},

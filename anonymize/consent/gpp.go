@@ -227,6 +227,35 @@ func (o MSPAOptOut) String() string {
 	return "n/a"
 }
 
+// MSPAConsent is a consent field of an MSPA (US) GPP section.
+type MSPAConsent uint8
+
+// MSPA consent values, as encoded.
+const (
+	MSPAConsentNA MSPAConsent = 0 // not applicable
+	MSPANoConsent MSPAConsent = 1
+	MSPAConsented MSPAConsent = 2
+)
+
+// String returns "n/a", "no_consent" or "consent".
+func (c MSPAConsent) String() string {
+	switch c {
+	case MSPANoConsent:
+		return "no_consent"
+	case MSPAConsented:
+		return "consent"
+	}
+	return "n/a"
+}
+
+// The known child fields of a usnat section (KnownChildSensitiveDataConsents),
+// as indexes into USNat.KnownChild.
+const (
+	ChildAds13To16 = 0 // consent to selling, sharing or targeted advertising, consumer aged 13 to 16
+	ChildUnder13   = 1 // verifiable parental consent to any processing, consumer under 13
+	ChildAds16To17 = 2 // as ChildAds13To16, consumer aged 16 to 17 (version 2 only)
+)
+
 // USNat is the part of a GPP usnat section (US national, MSPA; versions 1
 // and 2) that bears on our purposes.
 type USNat struct {
@@ -234,7 +263,13 @@ type USNat struct {
 	SaleOptOut        MSPAOptOut
 	SharingOptOut     MSPAOptOut
 	TargetedAdsOptOut MSPAOptOut
-	GPC               bool // the GPC sub-section is present and set
+	// PreciseGeo is SensitiveDataProcessing (8): consent to process
+	// precise geolocation data.
+	PreciseGeo MSPAConsent
+	// KnownChild are the KnownChildSensitiveDataConsents, indexed by
+	// ChildAds13To16, ChildUnder13 and ChildAds16To17 (0 in version 1).
+	KnownChild [3]MSPAConsent
+	GPC        bool // the GPC sub-section is present and set
 }
 
 // OptedOut reports whether the user opted out of sale, sharing or targeted advertising.
@@ -242,12 +277,34 @@ func (u USNat) OptedOut() bool {
 	return u.SaleOptOut == OptedOut || u.SharingOptOut == OptedOut || u.TargetedAdsOptOut == OptedOut
 }
 
+// ChildAdsRefused reports whether the visitor is a known child without
+// consent to selling, sharing or targeted advertising.
+func (u USNat) ChildAdsRefused() bool {
+	return u.KnownChild[ChildAds13To16] == MSPANoConsent || u.KnownChild[ChildAds16To17] == MSPANoConsent
+}
+
+// ChildRefused reports whether the visitor is a known child under 13
+// without verifiable parental consent to processing personal data at all.
+func (u USNat) ChildRefused() bool { return u.KnownChild[ChildUnder13] == MSPANoConsent }
+
+// usnatSensitive is the bit offset of SensitiveDataProcessing in a usnat
+// core: after the version, six notices and three opt-outs.
+const usnatSensitive = 24
+
+// usnatPreciseGeo is the bit offset of SensitiveDataProcessing (8), precise
+// geolocation, in both versions.
+const usnatPreciseGeo = usnatSensitive + 2*7
+
 // ParseUSNat decodes a GPP usnat section: Version (6 bits, 1 or 2), six
 // notices (2 bits each), then SaleOptOut, SharingOptOut and
 // TargetedAdvertisingOptOut (2 bits each: 0 n/a, 1 opted out, 2 did not; 3
-// is invalid), and optional '.'-separated sub-sections, of which type 1 is
-// GPC. The core must be as long as its version requires (60 bits for
-// version 1, 70 for version 2). It does not allocate.
+// is invalid), SensitiveDataProcessing (12 fields in version 1, 16 in
+// version 2; of them it reads precise geolocation, the 8th) and
+// KnownChildSensitiveDataConsents (2 fields, 3 in version 2), each 0 n/a, 1
+// no consent, 2 consent (3 is invalid), and optional '.'-separated
+// sub-sections, of which type 1 is GPC. The core must be as long as its
+// version requires (60 bits for version 1, 70 for version 2). It does not
+// allocate.
 func ParseUSNat(b []byte) (USNat, error) {
 	core := b
 	var subs []byte
@@ -259,11 +316,11 @@ func ParseUSNat(b []byte) (USNat, error) {
 	}
 	r := charBits{s: core}
 	ver, _ := r.read(6)
-	need := 60
+	need, nSensitive, nChild := 60, 12, 2
 	switch ver {
 	case 1:
 	case 2:
-		need = 70
+		need, nSensitive, nChild = 70, 16, 3
 	default:
 		return USNat{}, ErrUSNat
 	}
@@ -280,6 +337,20 @@ func ParseUSNat(b []byte) (USNat, error) {
 		o[i] = MSPAOptOut(v)
 	}
 	u := USNat{Version: uint8(ver), SaleOptOut: o[0], SharingOptOut: o[1], TargetedAdsOptOut: o[2]}
+	r.off = usnatPreciseGeo
+	geo, _ := r.read(2)
+	if geo == 3 {
+		return USNat{}, ErrUSNat
+	}
+	u.PreciseGeo = MSPAConsent(geo)
+	r.off = usnatSensitive + 2*nSensitive
+	for i := 0; i < nChild; i++ {
+		v, _ := r.read(2)
+		if v == 3 {
+			return USNat{}, ErrUSNat
+		}
+		u.KnownChild[i] = MSPAConsent(v)
+	}
 	for more := subs != nil; more; {
 		sub := subs
 		if i := bytes.IndexByte(subs, '.'); i >= 0 {

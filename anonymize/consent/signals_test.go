@@ -333,8 +333,14 @@ func gppOracleCompare(t *testing.T, s string) {
 		t.Fatalf("%q: usnat %v; iabconsent decodes %+v", s, err, p)
 	}
 	if int(u.Version) != p.Version || int(u.SaleOptOut) != int(p.SaleOptOut) || int(u.SharingOptOut) != int(p.SharingOptOut) ||
-		int(u.TargetedAdsOptOut) != int(p.TargetedAdvertisingOptOut) || u.GPC != p.Gpc {
+		int(u.TargetedAdsOptOut) != int(p.TargetedAdvertisingOptOut) || u.GPC != p.Gpc ||
+		int(u.PreciseGeo) != int(p.SensitiveDataProcessingConsents[7]) {
 		t.Fatalf("%q: usnat %+v; iabconsent %+v", s, u, p)
+	}
+	for i, c := range p.KnownChildSensitiveDataConsents {
+		if int(u.KnownChild[i]) != int(c) {
+			t.Fatalf("%q: usnat known child %v; iabconsent %v", s, u.KnownChild, p.KnownChildSensitiveDataConsents)
+		}
 	}
 }
 
@@ -346,17 +352,95 @@ func TestUSNat(t *testing.T) {
 			t.Fatalf("ParseUSNat(%q) = %+v, %v", s, got, err)
 		}
 	}
-	f("BVVqAAEABCA.QA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false)
-	f("BVVqAAEABCA.YA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, GPC: true}, false)
-	f("CVVVVVVVVVVW.YA", USNat{Version: 2, SaleOptOut: OptedOut, SharingOptOut: OptedOut, TargetedAdsOptOut: OptedOut, GPC: true}, false)
-	f("BqqAqqqqqqA", USNat{Version: 1}, false)
-	f("BVVqAAEABC", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false)    // 60 bits: enough for v1
-	f("BVVqAAEAB", USNat{}, true)                                                                                                     // 54 bits
-	f("CVVVVVVVVVV", USNat{}, true)                                                                                                   // v2 needs 70 bits
-	f("DVVqAAEABCA", USNat{}, true)                                                                                                   // version 3
-	f("BVV_AAEABCA", USNat{}, true)                                                                                                   // opt-out value 3
-	f("BVVqAAEABCA.", USNat{}, true)                                                                                                  // empty sub-section
-	f("BVVqAAEABCA.Y!", USNat{}, true)                                                                                                // bad character
-	f("BVVqAAEABCA.Q", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut}, false) // 'Q': GPC type, bit 0
+	f("BVVqAAEABCA.QA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)
+	f("BVVqAAEABCA.YA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent, GPC: true}, false)
+	f("CVVVVVVVVVVW.YA", USNat{Version: 2, SaleOptOut: OptedOut, SharingOptOut: OptedOut, TargetedAdsOptOut: OptedOut,
+		PreciseGeo: MSPANoConsent, KnownChild: [3]MSPAConsent{MSPANoConsent, MSPANoConsent, MSPANoConsent}, GPC: true}, false)
+	f("BqqAqqqqqqA", USNat{Version: 1, PreciseGeo: MSPAConsented, KnownChild: [3]MSPAConsent{MSPAConsented, MSPAConsented}}, false)
+	f("BVVqAAEABC", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)    // 60 bits: enough for v1
+	f("BVVqAAEAB", USNat{}, true)                                                                                                                                // 54 bits
+	f("CVVVVVVVVVV", USNat{}, true)                                                                                                                              // v2 needs 70 bits
+	f("DVVqAAEABCA", USNat{}, true)                                                                                                                              // version 3
+	f("BVV_AAEABCA", USNat{}, true)                                                                                                                              // opt-out value 3
+	f("BVVqAAEABCA.", USNat{}, true)                                                                                                                             // empty sub-section
+	f("BVVqAAEABCA.Y!", USNat{}, true)                                                                                                                           // bad character
+	f("BVVqAAEABCA.Q", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false) // 'Q': GPC type, bit 0
 	f("BVVq!AEABCA", USNat{}, true)
+}
+
+// usnatSection builds a usnat core (version 1 or 2): the three opt-outs
+// (sale, sharing, targeted advertising), SensitiveDataProcessing field
+// precise geolocation (8) set to geo and the others 0, and the
+// KnownChildSensitiveDataConsents given (2 fields in version 1, 3 in 2),
+// every notice 1 and the MSPA fields 0; with the GPC sub-section if gpc.
+func usnatSection(ver int, optOuts [3]uint64, geo uint64, child []uint64, gpc bool) string {
+	var w charWriter
+	w.put(uint64(ver), 6)
+	for range 6 {
+		w.put(1, 2)
+	}
+	for _, o := range optOuts {
+		w.put(o, 2)
+	}
+	nSensitive := 12
+	if ver == 2 {
+		nSensitive = 16
+	}
+	for i := 1; i <= nSensitive; i++ {
+		if i == 8 {
+			w.put(geo, 2)
+		} else {
+			w.put(0, 2)
+		}
+	}
+	for _, c := range child {
+		w.put(c, 2)
+	}
+	w.put(0, 8) // PersonalDataConsents and the three MSPA fields
+	s := w.String()
+	if gpc {
+		s += ".YA"
+	}
+	return s
+}
+
+// TestUSNatSensitiveDataAndKnownChild: a usnat section that records no
+// consent to process precise geolocation removes precise_geo; no consent
+// for a known child of 13 to 16 (or, in version 2, 16 to 17) to selling,
+// sharing or targeted advertising removes ads; no verifiable parental
+// consent for a known child under 13 removes every purpose. A value of 3
+// in those fields is invalid: the section is malformed.
+func TestUSNatSensitiveDataAndKnownChild(t *testing.T) {
+	ev, err := NewEvaluator(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := "analytics,ads,personalization,precise_geo,device_storage"
+	notOut := [3]uint64{2, 2, 2}
+	for _, c := range []struct {
+		name      string
+		sec       string
+		want      Purposes
+		malformed bool
+	}{
+		{"v1 nothing refused", usnatSection(1, notOut, 2, []uint64{2, 2}, false), AllPurposes, false},
+		{"v1 not applicable", usnatSection(1, notOut, 0, []uint64{0, 0}, false), AllPurposes, false},
+		{"v1 precise geolocation refused", usnatSection(1, notOut, 1, []uint64{0, 0}, false), AllPurposes.Without(PreciseGeo), false},
+		{"v2 precise geolocation refused", usnatSection(2, notOut, 1, []uint64{0, 0, 0}, false), AllPurposes.Without(PreciseGeo), false},
+		{"v1 child 13-16 refused", usnatSection(1, notOut, 0, []uint64{1, 0}, false), AllPurposes.Without(Ads), false},
+		{"v1 child under 13 refused", usnatSection(1, notOut, 0, []uint64{0, 1}, false), 0, false},
+		{"v2 child under 13 refused", usnatSection(2, notOut, 0, []uint64{0, 1, 0}, false), 0, false},
+		{"v2 child 16-17 refused", usnatSection(2, notOut, 0, []uint64{0, 0, 1}, false), AllPurposes.Without(Ads), false},
+		{"v1 precise geolocation 3", usnatSection(1, notOut, 3, []uint64{0, 0}, false), AllPurposes.Without(Ads).Without(Personalization), true},
+		{"v1 child value 3", usnatSection(1, notOut, 0, []uint64{3, 0}, false), AllPurposes.Without(Ads).Without(Personalization), true},
+	} {
+		var tc TCString
+		a := ev.Evaluate(&Signals{Consent: []byte(all), GPP: []byte(gppHeader(7) + "~" + c.sec)}, &tc)
+		if a.Purposes != c.want || a.Malformed.Has(SignalGPP) != c.malformed {
+			t.Errorf("%s (%s): purposes %v, malformed %v; want %v, malformed %v", c.name, c.sec, a.Purposes, a.Malformed, c.want, c.malformed)
+		}
+		if c.want != AllPurposes && !c.malformed && a.Decider != SignalGPP {
+			t.Errorf("%s: decided by %v; want gpp", c.name, a.Decider)
+		}
+	}
 }
