@@ -97,6 +97,11 @@ func TestConsentFailsClosed(t *testing.T) {
 		{"string then list, equal", `"consent":"analytics,ads","consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
 		{"list twice, equal", `"consent":["analytics","ads"],"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
 		{"one list", `"consent":["analytics","ads"]`, "ads", "[all,retargeting]", 0},
+		// An empty list grants nothing: a refusal, as "none", not an
+		// absent field that Consent Mode's grant would then decide.
+		{"empty list, Consent Mode grants", `"consent":[],"gcs":"G111","gcd":"11t1t1t1t5"`, "none", "[all]", 0},
+		{"empty list then string", `"consent":[],"consent":"analytics,ads"`, "none", "[all]", 1},
+		{"empty list then none", `"consent":[],"consent":"none"`, "none", "[all]", 0},
 	} {
 		before = malformed("explicit")
 		send("beacon, consent "+c.name, beacon(`{"site":"s","uid":"u-1",`+c.copies+`}`), c.state, c.route)

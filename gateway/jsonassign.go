@@ -95,7 +95,9 @@ func (r *jsonReader) assign(e *event.Event, key []byte, p *problem) {
 	}
 }
 
-// consentList turns ["analytics","ads"] into "analytics,ads". A copy
+// consentList turns ["analytics","ads"] into "analytics,ads", and the
+// empty list, which grants nothing, into "none": an empty field would be
+// an absent signal, which other signals' grants would then decide. A copy
 // that differs from an earlier one in the request (a string or a list)
 // marks the explicit signal conflicting, as setSignal does for strings: a
 // later "consent" must not silently replace a refusal.
@@ -124,6 +126,9 @@ func (r *jsonReader) consentList(e *event.Event) problem {
 			p = tooLong("consent", maxIDLen)
 		}
 	}
+	if len(c.Explicit) == prev && !p.bad() {
+		c.Explicit = append(c.Explicit, explicitNone...)
+	}
 	if prev > 0 && !bytes.Equal(c.Explicit[:prev], c.Explicit[prev:]) {
 		c.Conflicts |= event.ConflictExplicit
 	}
@@ -136,6 +141,9 @@ func (r *jsonReader) consentList(e *event.Event) problem {
 	}
 	return problem{}
 }
+
+// explicitNone is the explicit refusal of every purpose.
+var explicitNone = []byte("none")
 
 // props copies a props object whose values are strings, numbers or
 // booleans. Nested objects and arrays are refused: a property is one value.
