@@ -235,7 +235,8 @@ func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Pur
 	return SignalNone
 }
 
-// gppHonour reads the applicable sections of a GPP string. It records
+// gppHonour reads the applicable sections of a GPP string: those gpp_sid
+// lists, else all of the header's. It records
 // opt-outs in removed and grants in g, and returns the tcfeuv2 section (a TC
 // string) if one applies.
 func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte) {
@@ -255,7 +256,10 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 			malformed()
 			return nil
 		}
-		applicable &= sid
+		// gpp_sid says which sections apply; one the string does not
+		// carry (a CMP that has recorded nothing yet) still applies, and
+		// is read below as an empty section, which fails closed.
+		applicable = sid
 	}
 	if _, err := GPPSection(s.GPP, h, 0); err != nil { // checks the section count
 		malformed()

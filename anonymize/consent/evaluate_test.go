@@ -136,6 +136,13 @@ func TestEvaluate(t *testing.T) {
 	f(def, Signals{GPP: b(gppTCUSP), GPPSID: b("2")}, want{purposes: all, decider: SignalGPP, present: set(SignalGPP)})
 	f(def, Signals{GPP: b(gppTCUSP), GPPSID: b("6")}, want{purposes: 0, decider: SignalNone, present: set(SignalGPP)})
 	f(def, Signals{GPP: b(gppTCUSP), GPPSID: b("two")}, want{purposes: 0, decider: SignalGPP, present: set(SignalGPP), malformed: set(SignalGPP)})
+	// gpp_sid names a section the string does not carry: it applies, and
+	// is read like one that does not decode (tcfeuv2: no consent; usnat:
+	// opted out), never skipped.
+	f(def, Signals{Consent: b("analytics,ads"), GPP: b(gppHeader(6) + "~1YNN"), GPPSID: b("2")},
+		want{purposes: 0, decider: SignalGPP, present: set(SignalExplicit, SignalGPP), malformed: set(SignalGPP)})
+	f(def, Signals{Consent: b("analytics,ads"), GPP: b(gppHeader(6) + "~1YNN"), GPPSID: b("7")},
+		want{purposes: Of(Analytics), decider: SignalGPP, present: set(SignalExplicit, SignalGPP), malformed: set(SignalGPP)})
 	// The standalone TC string wins over the GPP section.
 	f(def, Signals{TCString: b(tcAnalytics), GPP: b(gppHeader(2) + "~" + tcAll)},
 		want{purposes: Of(Analytics, DeviceStorage), decider: SignalTCF, present: set(SignalTCF, SignalGPP)})
