@@ -163,8 +163,8 @@ type Site struct {
 type Properties struct {
 	// Names of custom properties that may be kept (where the policy says
 	// properties: allowlist). Other properties are dropped. Kept values are
-	// still scanned, and a value that looks like an e-mail address, phone
-	// number, IP address or card number is dropped.
+	// still scanned: an e-mail address, phone number, IP address or card
+	// number in one is replaced by a marker such as [email].
 	Allow []string `yaml:"allow"`
 }
 
