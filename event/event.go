@@ -131,6 +131,10 @@ type Consent struct {
 	GPC       bool   // Sec-GPC: 1
 	DNT       bool   // DNT: 1
 	Conflicts Conflicts
+	// Seen marks the signals of which a copy has been read, an empty one
+	// included, so that a later copy with another value is a conflict
+	// whichever of the two came first.
+	Seen Conflicts
 }
 
 // Event is one parsed collection event. See the package doc for ownership.
@@ -195,6 +199,7 @@ func (e *Event) ResetConsent() {
 	c.GPC = false
 	c.DNT = false
 	c.Conflicts = 0
+	c.Seen = 0
 }
 
 // ResetSighting empties the BLE sighting.
@@ -250,6 +255,7 @@ func (e *Event) CopyShared(src *Event) {
 	dc.GPC = sc.GPC
 	dc.DNT = sc.DNT
 	dc.Conflicts = sc.Conflicts
+	dc.Seen = sc.Seen
 	e.Props = e.Props[:0]
 	for i := range src.Props {
 		p := &src.Props[i]

@@ -162,11 +162,12 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 func refAssignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	arr, _ := v.Array()
 	c := &e.Consent
-	earlier := string(c.Explicit)
+	earlier, seen := string(c.Explicit), c.Seen&event.ConflictExplicit != 0
 	defer func() {
-		if earlier != "" && earlier != string(c.Explicit) {
+		if seen && earlier != string(c.Explicit) {
 			c.Conflicts |= event.ConflictExplicit // a second, different copy
 		}
+		c.Seen |= event.ConflictExplicit
 	}()
 	c.Explicit = c.Explicit[:0]
 	for i, item := range arr {

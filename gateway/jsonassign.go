@@ -129,9 +129,10 @@ func (r *jsonReader) consentList(e *event.Event) problem {
 	if len(c.Explicit) == prev && !p.bad() {
 		c.Explicit = append(c.Explicit, explicitNone...)
 	}
-	if prev > 0 && !bytes.Equal(c.Explicit[:prev], c.Explicit[prev:]) {
+	if c.Seen&event.ConflictExplicit != 0 && !bytes.Equal(c.Explicit[:prev], c.Explicit[prev:]) {
 		c.Conflicts |= event.ConflictExplicit
 	}
+	c.Seen |= event.ConflictExplicit
 	c.Explicit = append(c.Explicit[:0], c.Explicit[prev:]...)
 	if p.bad() {
 		return p

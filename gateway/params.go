@@ -67,11 +67,14 @@ func mergeGDPR(e *event.Event, v int8) {
 }
 
 // setSignal copies a consent signal's value like setText, and marks the
-// signal conflicting when an earlier copy in the request had another value.
+// signal conflicting when an earlier copy in the request had another value
+// (an empty copy is a value: consent=&consent=ads conflicts, as
+// consent=ads&consent= does).
 func setSignal(c *event.Consent, dst *[]byte, v []byte, limit int, conflict event.Conflicts, utf8OK bool) reason {
-	if len(*dst) > 0 && !bytes.Equal(*dst, v) {
+	if c.Seen&conflict != 0 && !bytes.Equal(*dst, v) {
 		c.Conflicts |= conflict
 	}
+	c.Seen |= conflict
 	return setText(dst, v, limit, utf8OK)
 }
 
