@@ -141,3 +141,76 @@ func TestBLEAggregatesReachNoDestination(t *testing.T) {
 		t.Fatalf("sightings: %+v", ev.Recipients)
 	}
 }
+
+// TestExplainSegmentsAgreeWithRecord: the url segment rows say what the
+// engine wrote. Each row's result is the segment of the record's URL at its
+// place, and says "replaced" exactly when the record has a marker there. On
+// the code before, under the default none policy (url: path, no site
+// rules) the row for "42" said "nothing found, kept" while the record's URL
+// was /p/{id}: the path-shape rule was left out of the explanation.
+func TestExplainSegmentsAgreeWithRecord(t *testing.T) {
+	x := newExplainer(t, "")
+	peer := netip.MustParseAddr("203.0.113.7")
+	for _, page := range []string{
+		"https://shop.example.com/p/42",
+		"https://shop.example.com/order/3f2b8c1e-9d4a-4b6e-8f0a-1c2d3e4f5a6b",
+		"https://shop.example.com/u/jane.doe@example.com/shoes",
+		"https://shop.example.com/c/Shoes/MacBook-Pro;jsessionid=1",
+		"https://shop.example.com/a b/c",
+		"ftp://shop.example.com/pub/file",
+	} {
+		out := x.Explain([]byte("https://collect.example/p.gif?site=s&url="+url.QueryEscape(page)), peer)
+		if len(out.Events) != 1 {
+			t.Fatalf("%s: %d events", page, len(out.Events))
+		}
+		for _, c := range out.Events[0].States {
+			var rec struct{ URL string }
+			if err := json.Unmarshal(c.Record, &rec); err != nil {
+				t.Fatalf("%s, %s: record %s", page, c.State, c.Record)
+			}
+			var segs []string
+			for _, row := range c.Fields {
+				if row.Field != "url segment" {
+					continue
+				}
+				var res string
+				_ = json.Unmarshal(row.Result, &res)
+				segs = append(segs, res)
+				marker := strings.HasPrefix(res, "{") || strings.HasPrefix(res, "[")
+				if strings.HasSuffix(row.Action, "replaced") != marker {
+					t.Errorf("%s, %s: row %q -> %q says %q", page, c.State, row.Arrived, res, row.Action)
+				}
+			}
+			path := recordPath(rec.URL)
+			if got := strings.Join(segs, "/"); got != strings.TrimPrefix(path, "/") {
+				t.Errorf("%s, %s: segment rows give %q; the record's URL %q has path %q", page, c.State, got, rec.URL, path)
+			}
+		}
+	}
+	// The sample of examples/sample.http, under none.
+	out := x.Explain([]byte("https://collect.example/p.gif?site=s&url="+url.QueryEscape("https://shop.example.com/p/42?gclid=abc")), peer)
+	for _, row := range out.Events[0].States[0].Fields {
+		if row.Field == "url segment" && row.Arrived == "42" {
+			if string(row.Result) != `"{id}"` || !strings.Contains(row.Action, "path shape") || !strings.HasSuffix(row.Action, "replaced") {
+				t.Errorf("none: segment 42: %s (%s); want {id}, replaced by the path-shape rule", row.Result, row.Action)
+			}
+		}
+	}
+}
+
+// recordPath returns the path of a URL as a record holds it: after the
+// origin, before the query and the fragment.
+func recordPath(u string) string {
+	if _, rest, ok := strings.Cut(u, "//"); ok {
+		u = rest
+		if i := strings.IndexAny(u, "/?#"); i >= 0 {
+			u = u[i:]
+		} else {
+			u = ""
+		}
+	}
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}

@@ -160,12 +160,7 @@ func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]
 			seg = path[:j]
 		}
 		if len(seg) > 0 {
-			mark := len(dst)
-			dst, found = c.appendSegment(dst, seg, found)
-			if shape && len(dst) > mark && dst[mark] != '[' && !c.shapeOK(dst[mark:]) {
-				dst = append(dst[:mark], idMarker...)
-				found |= KindSegment.bit()
-			}
+			dst, found, _ = c.appendPathSegment(dst, seg, found, shape)
 		}
 		if j < 0 {
 			return dst, found
@@ -173,6 +168,19 @@ func (c *Cleaner) appendPathShape(dst, path []byte, found Found, shape bool) ([]
 		dst = append(dst, '/')
 		path = path[j+1:]
 	}
+}
+
+// appendPathSegment appends one segment of a path no route matched, as
+// appendSegment does and then, when shape is set, the path-shape rule:
+// what is left unmarked and is not shaped like a word is replaced by
+// idMarker. shaped reports that the path-shape rule replaced it.
+func (c *Cleaner) appendPathSegment(dst, seg []byte, found Found, shape bool) (_ []byte, _ Found, shaped bool) {
+	mark := len(dst)
+	dst, found = c.appendSegment(dst, seg, found)
+	if shape && len(dst) > mark && dst[mark] != '[' && !c.shapeOK(dst[mark:]) {
+		return append(dst[:mark], idMarker...), found | KindSegment.bit(), true
+	}
+	return dst, found, false
 }
 
 // appendSegment appends one path segment, or its marker when it holds
