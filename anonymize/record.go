@@ -713,27 +713,16 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	n := 0
 	for i := range props {
 		pr := &props[i]
-		if _, ok := en.allowedProps[string(pr.Key)]; !ok || keyLater(props[i+1:], pr.Key) {
-			continue
-		}
-		if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
-			// An allow-listed key that names a secret or a person
-			// ("password", "first_name"): the value goes whatever it is.
-			// Click ids ("gclid") are the ads purpose's to keep.
+		switch fate, f := en.propFate(props, i); fate {
+		case propKept:
+		case propSensitiveName:
 			res.Scrubbed |= f
 			continue
-		}
-		switch pr.Type {
-		case event.PropNumber:
-			if !jsonnum.ValidNumber(pr.Value) {
-				res.DroppedProps++
-				continue
-			}
-		case event.PropBool:
-			if v := string(pr.Value); v != "true" && v != "false" {
-				res.DroppedProps++
-				continue
-			}
+		case propInvalid:
+			res.DroppedProps++
+			continue
+		default:
+			continue
 		}
 		if n > 0 {
 			dst = append(dst, ',')
@@ -753,6 +742,72 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 		return dst[:mark]
 	}
 	return append(dst, '}')
+}
+
+// propFate says what appendProps, under an allowlist policy, does with
+// props[i], and for propSensitiveName what the name found.
+type propFate uint8
+
+// What appendProps does with a property.
+const (
+	propKept          propFate = iota // written, its value scanned
+	propNotAllowed                    // not in properties.allow, or never a property (contact data, a click id)
+	propSentAgain                     // the key comes again later: only the last value is written
+	propSensitiveName                 // the name says secret or person: the value goes whatever it is
+	propInvalid                       // a number or boolean that is not a valid JSON literal
+)
+
+// propFate returns what appendProps does with props[i] under an allowlist
+// policy.
+func (en *Engine) propFate(props []event.Prop, i int) (propFate, scrub.Found) {
+	pr := &props[i]
+	if _, ok := en.allowedProps[string(pr.Key)]; !ok {
+		return propNotAllowed, 0
+	}
+	if keyLater(props[i+1:], pr.Key) {
+		return propSentAgain, 0
+	}
+	if f := en.cleaner.SensitiveName(pr.Key); f.Has(scrub.KindParam) {
+		// An allow-listed key that names a secret or a person
+		// ("password", "first_name"): the value goes whatever it is.
+		// Click ids ("gclid") are the ads purpose's to keep.
+		return propSensitiveName, f
+	}
+	switch pr.Type {
+	case event.PropNumber:
+		if !jsonnum.ValidNumber(pr.Value) {
+			return propInvalid, 0
+		}
+	case event.PropBool:
+		if v := string(pr.Value); v != "true" && v != "false" {
+			return propInvalid, 0
+		}
+	}
+	return propKept, 0
+}
+
+// ExplainProp says what the policy of state does with e.Props[i], for
+// "beacongate explain": "keep (allowlisted), scan" when the record holds
+// it, else "drop (...)" with the reason, as appendProps decides. Contact
+// data is never a property; explain shows it apart.
+func (en *Engine) ExplainProp(e *event.Event, i int, state State) string {
+	if en.policies[state].props != plan.PropertiesAllowlist {
+		return "drop (properties: drop)"
+	}
+	switch fate, f := en.propFate(e.Props, i); fate {
+	case propKept:
+		return "keep (allowlisted), scan"
+	case propSentAgain:
+		return "drop (the key is sent again later: the record keeps the last value)"
+	case propSensitiveName:
+		return "drop (allowlisted, but the name says secret or person: " + f.String() + ")"
+	case propInvalid:
+		return "drop (not a valid JSON number or boolean)"
+	}
+	if isClickProp(e.Props[i].Key) {
+		return "drop (a click id is never a property, allowlisted or not)"
+	}
+	return "drop (not in properties.allow)"
 }
 
 func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, sc *scratch, now time.Time, found scrub.Found) ([]byte, scrub.Found) {

@@ -436,24 +436,21 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	}
 	add("visitor_hash", visitorFrom, actions["visitor_hash"], fields["visitor"])
 	add("accept_language", string(e.AcceptLanguage), actions["accept_language"], fields["lang"])
-	pol := &x.plan.Policies[res.State]
-	for _, p := range e.Props {
+	for i, p := range e.Props {
 		if _, isContact := contact.ParseField(p.Key); isContact {
 			// Contact data is shown to nobody, explain's reader included:
 			// the per-destination records show what each platform gets.
 			add("props."+string(p.Key), "(contact data, not shown)", "never a property; hashed for ad platforms whose policy says contact: hash, under ads", nil)
 			continue
 		}
-		action := "drop (properties: drop)"
-		if pol.Properties == plan.PropertiesAllowlist {
-			action = "drop (not in properties.allow)"
-			for _, a := range x.plan.Properties {
-				if a == string(p.Key) {
-					action = "keep (allowlisted), scan"
-				}
-			}
+		// The engine's own decision: a key sent twice, a name that says
+		// secret or person, a click id are left out though allowlisted.
+		action := x.engine.ExplainProp(e, i, res.State)
+		result := props[string(p.Key)]
+		if !strings.HasPrefix(action, "keep") {
+			result = nil
 		}
-		add("props."+string(p.Key), string(p.Value), action, props[string(p.Key)])
+		add("props."+string(p.Key), string(p.Value), action, result)
 	}
 	if e.Kind == event.KindBLE {
 		s := &e.Sighting

@@ -214,3 +214,28 @@ func recordPath(u string) string {
 	}
 	return u
 }
+
+// TestExplainPropsAgreeWithRecord: a property row says "keep" only for a
+// value the record holds. On the code before, every allowlisted key's row
+// said "keep (allowlisted), scan", while the engine leaves out a key whose
+// name says secret or person (password), a click id (gclid), and all but
+// the last value of a key sent twice (the row for plan=pro showed "max").
+func TestExplainPropsAgreeWithRecord(t *testing.T) {
+	x := newExplainer(t, "properties: {allow: [plan, password, gclid]}\n")
+	out := x.Explain([]byte("https://collect.example/p.gif?site=s&consent=analytics&p.plan=pro&p.password=hunter2&p.gclid=abc&p.plan=max"), netip.MustParseAddr("203.0.113.7"))
+	if len(out.Events) != 1 {
+		t.Fatalf("%d events", len(out.Events))
+	}
+	for _, c := range out.Events[0].States {
+		for _, row := range c.Fields {
+			if !strings.HasPrefix(row.Field, "props.") {
+				continue
+			}
+			var res string
+			_ = json.Unmarshal(row.Result, &res)
+			if kept := strings.HasPrefix(row.Action, "keep"); kept != (res == row.Arrived) {
+				t.Errorf("%s: %s=%s: action %q, record holds %q", c.State, row.Field, row.Arrived, row.Action, res)
+			}
+		}
+	}
+}
