@@ -32,7 +32,7 @@ type privacy struct {
 	keyRetention time.Duration
 	retention    *upstream.Retention
 	stop         chan struct{}
-	done         chan struct{}
+	done         chan struct{} // closed when the sweeper ends; nil: startPrivacy did not get that far
 	watchDone    chan struct{} // closed when the key store watcher ends; nil: none
 }
 
@@ -45,7 +45,7 @@ const retentionEvery = time.Hour
 // and builds the pseudonym keyring on it. It comes before everything else
 // that may write to the audit log.
 func (a *app) openKeys(cfg *config.Config, reg prometheus.Registerer) (*pseudonym.Keyring, error) {
-	p := &privacy{stop: make(chan struct{}), done: make(chan struct{}), keyRetention: cfg.Privacy.KeyRetention.D()}
+	p := &privacy{stop: make(chan struct{}), keyRetention: cfg.Privacy.KeyRetention.D()}
 	a.privacy = p
 	if cfg.Privacy.AuditLog {
 		if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
@@ -187,6 +187,7 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 			}
 		}()
 	}
+	p.done = make(chan struct{})
 	if p.retention == nil && (p.keyStore == nil || p.keyRetention == 0) {
 		close(p.done)
 		return nil
@@ -247,13 +248,16 @@ func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 }
 
 // stopPrivacy stops the sweeper and waits for the audit lines of the keys
-// created so far.
+// created so far. It also ends a start that failed before or during
+// startPrivacy: what was not started is not waited for.
 func (a *app) stopPrivacy() {
 	if a.privacy == nil {
 		return
 	}
 	close(a.privacy.stop)
-	<-a.privacy.done
+	if a.privacy.done != nil {
+		<-a.privacy.done
+	}
 	if a.privacy.watchDone != nil {
 		<-a.privacy.watchDone // it may be making a key: wait, then flush its audit line
 	}

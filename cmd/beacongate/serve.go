@@ -103,14 +103,14 @@ func runServe(args []string, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", a.listenAddr)
 	if err != nil {
 		log.Error("cannot listen", "addr", a.listenAddr, "err", err)
-		a.close(context.Background())
+		a.closeFailedStart(err)
 		return 1
 	}
 	adminLn, err := net.Listen("tcp", a.adminAddr)
 	if err != nil {
 		log.Error("cannot listen", "addr", a.adminAddr, "err", err)
 		ln.Close()
-		a.close(context.Background())
+		a.closeFailedStart(err)
 		return 1
 	}
 

@@ -70,8 +70,9 @@ func loadConfig(path string) (*config.Config, error) {
 
 // startApp loads the config and builds everything the server needs. Flags
 // given explicitly win over the file; without a file the flags' defaults
-// apply.
-func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log *slog.Logger) (*app, error) {
+// apply. A start that fails closes what it opened (see closeFailedStart)
+// and returns the error that made it fail.
+func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log *slog.Logger) (_ *app, err error) {
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return nil, err
@@ -121,6 +122,14 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
 		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
 	}
+	// From here on a start that fails has opened something (the audit log,
+	// the key store, the spools): close it, so the process exits and the
+	// next start finds the data directory unlocked.
+	defer func() {
+		if err != nil {
+			a.closeFailedStart(err)
+		}
+	}()
 	if a.keys, err = a.openKeys(cfg, reg); err != nil { // privacy.go
 		return nil, err
 	}
@@ -139,7 +148,6 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	}
 	if cfg.BLE.Output == config.BLEOutputAggregates {
 		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, reg, log); err != nil {
-			a.pipeline.Close(context.Background())
 			return nil, err
 		}
 	}
@@ -148,7 +156,6 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.delivery = delivery.NewMetrics(reg)
 	built, err := a.settings(cfg)
 	if err != nil {
-		a.close(context.Background())
 		return nil, err
 	}
 	a.gateway = gateway.New(built.settings, reg)
@@ -160,7 +167,6 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	reg.MustRegister(a.reloads, a.reloadFailures)
 	if err := a.startPrivacy(cfg, reg); err != nil {
-		a.pipeline.Close(context.Background())
 		return nil, err
 	}
 	go a.rotateKeys()
@@ -347,7 +353,8 @@ func (a *app) tryReload(log *slog.Logger) error {
 func (a *app) ready() error { return a.pipeline.Ready() }
 
 // close flushes delivery within ctx's deadline; what is not shipped stays in
-// the spool for the next start.
+// the spool for the next start. It also closes an app whose start failed
+// half-way: what was not opened is skipped.
 func (a *app) close(ctx context.Context) error {
 	close(a.stopRotation)
 	if a.ble != nil {
@@ -356,5 +363,24 @@ func (a *app) close(ctx context.Context) error {
 		}
 	}
 	a.stopPrivacy()
+	if a.pipeline == nil {
+		return nil
+	}
 	return a.pipeline.Close(ctx)
+}
+
+// closeFailedStart closes what a start that failed with cause had opened.
+// Delivery gets server.shutdown_timeout to flush, as on SIGTERM, never
+// more: with a destination down, waiting for the spool to drain would hold
+// the process and the spool's lock forever. What is not shipped stays in
+// the spool for the next start.
+func (a *app) closeFailedStart(cause error) {
+	if a.pipeline != nil {
+		a.log.Info("start failed; flushing delivery before exiting", "err", cause, "shutdown_timeout", a.shutdownTimeout.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
+	defer cancel()
+	if err := a.close(ctx); err != nil {
+		a.log.Warn("delivery did not finish; the rest stays in the spool for the next start", "err", err)
+	}
 }
