@@ -266,6 +266,17 @@ var gppSeeds = []string{
 	"DBACNY~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN",
 }
 
+// knownChildInvalid reports whether iabconsent kept the invalid value 3 in
+// a KnownChildSensitiveDataConsents field, which ParseUSNat rejects.
+func knownChildInvalid(p *iabconsent.MspaParsedConsent) bool {
+	for _, c := range p.KnownChildSensitiveDataConsents {
+		if c == 3 {
+			return true
+		}
+	}
+	return false
+}
+
 func gppOracleCompare(t *testing.T, s string) {
 	t.Helper()
 	if strings.ContainsAny(s, "\r\n") {
@@ -324,7 +335,8 @@ func gppOracleCompare(t *testing.T, s string) {
 	}
 	p := oc.(*iabconsent.MspaParsedConsent)
 	if err != nil {
-		if p.SaleOptOut == 3 || p.SharingOptOut == 3 || p.TargetedAdvertisingOptOut == 3 {
+		if p.SaleOptOut == 3 || p.SharingOptOut == 3 || p.TargetedAdvertisingOptOut == 3 ||
+			p.SensitiveDataProcessingConsents[7] == 3 || knownChildInvalid(p) {
 			return // iabconsent keeps the invalid value 3; we reject it
 		}
 		if strings.Contains(string(sec), ".") {
