@@ -45,8 +45,9 @@ type KafkaOptions struct {
 
 	// CheckTopic makes NewKafkaSink ask the brokers for the topic's
 	// metadata and fail with a clear error when they answer that it does
-	// not exist. Brokers that cannot be reached within CheckTimeout are not
-	// an error (events wait in the spool). The topic is never created:
+	// not exist. Brokers that cannot be reached within CheckTimeout, or
+	// that answer with a retriable error (a leader election), are not an
+	// error (events wait in the spool). The topic is never created:
 	// partitions and replication are the operator's choice.
 	CheckTopic   bool
 	CheckTimeout time.Duration // default 10 s
@@ -173,6 +174,11 @@ func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 			return fmt.Errorf("%w: the brokers have no topic %s; create it (e.g. kafka-topics.sh --create --topic %s --partitions 12 --replication-factor 3) or fix topic", ErrNoTopic, s.topic, s.topic)
 		case errors.Is(err, kerr.TopicAuthorizationFailed):
 			return fmt.Errorf("upstream: Kafka topic %s: the credentials may not describe or write it (%w); grant DESCRIBE and WRITE on it", s.topic, err)
+		case kerr.IsRetriable(err):
+			// A leader being elected, a broker starting: not a sign of a
+			// wrong topic; as with unreachable brokers, the shipper
+			// retries and events wait in the spool.
+			return nil
 		case err != nil:
 			return fmt.Errorf("upstream: Kafka topic %s: %w", s.topic, err)
 		}
