@@ -58,7 +58,9 @@ type HTTPOptions struct {
 //     counted, dead-lettered once the destination has refused the
 //     credentials for RetryOptions.AuthDeadLetterAfter;
 //   - 429 and 503: retried, after the Retry-After the server sent (seconds
-//     or an HTTP date) if any, else after the usual backoff;
+//     or an HTTP date) if any, else after the usual backoff; so is 409,
+//     the answer of a collector that honours Idempotency-Key to a retry
+//     while the first request with that key is still being processed;
 //   - 408 and 425, other 5xx, network errors, timeouts: retried with
 //     exponential backoff and jitter;
 //   - any other 4xx (400, 404, 413, 422, ...): the batch is moved
@@ -180,7 +182,11 @@ func classifyHTTP(status int, retryAfter, location string, body []byte, now time
 		return Refused(err, RefusalRedirect)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return Refused(err, RefusalAuth)
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable ||
+		status == http.StatusConflict:
+		// 409 is how a collector that honours Idempotency-Key answers a
+		// retry while the first request with the key is still being
+		// processed (one we stopped waiting for): not yet, not never.
 		return RetryAfter(err, parseRetryAfter(retryAfter, now))
 	case status == http.StatusRequestTimeout || status == http.StatusTooEarly:
 		return err
