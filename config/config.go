@@ -590,8 +590,9 @@ type HTTPDestination struct {
 	// URL batches are POSTed to (http or https, no user:password part).
 	URL string `yaml:"url"`
 	// Extra request headers. Credentials do not belong here: use
-	// bearer_token_file. Content-Type, Content-Encoding, Content-Length and
-	// Authorization are set by the gateway.
+	// bearer_token_file. Content-Type, Content-Encoding, Content-Length,
+	// Authorization and Idempotency-Key are set by the gateway. Values may
+	// not hold control characters (line breaks, NUL, ...) but tab.
 	Headers map[string]string `yaml:"headers"`
 	// File holding a bearer token sent as "Authorization: Bearer <token>".
 	// It must not be readable by every user. Empty: no Authorization header.

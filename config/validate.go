@@ -696,8 +696,12 @@ func dirHolds(outer, inner string) bool {
 
 var reservedHeaders = map[string]bool{
 	"authorization": true, "content-type": true, "content-encoding": true, "content-length": true,
-	"host": true, "transfer-encoding": true, "connection": true,
+	"host": true, "transfer-encoding": true, "connection": true, "idempotency-key": true,
 }
+
+// isHeaderCTL reports whether r may not be in an HTTP header value: a
+// control character other than tab (RFC 9110, section 5.5).
+func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 func (v *validator) httpDest(base string, h *HTTPDestination) {
 	if h.URL == "" {
@@ -716,8 +720,9 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 			v.errf(p, "%q is not a valid header name", k)
 		case reservedHeaders[strings.ToLower(k)]:
 			v.errf(p, "%s is set by the gateway; remove it (for a token use bearer_token_file)", k)
-		case strings.ContainsAny(val, "\r\n\x00"):
-			v.errf(p, "value holds a line break or NUL")
+		case strings.ContainsFunc(val, isHeaderCTL):
+			// Never the value: it may be a key.
+			v.errf(p, "value holds a control character (a line break, NUL or another byte below space but tab, or DEL), which no HTTP request can carry; remove it")
 		}
 	}
 	v.secretFile(base+".bearer_token_file", h.BearerTokenFile, 1)
