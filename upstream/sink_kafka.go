@@ -74,7 +74,9 @@ type SASLOptions struct {
 // KafkaSink produces batches to a topic, one Kafka record per record, with
 // the headers beacongate-event-id, beacongate-policy and beacongate-consent.
 // A batch is acknowledged when every record of it is. When some records fail, the whole batch is sent again
-// (the others become duplicates; records carry their event id). Errors that
+// (the others become duplicates; records carry their event id). Records
+// the broker refused as too large together are produced again one by one
+// (see produceTooLargeAlone). Errors that
 // no retry can fix (a record too large, an invalid record or topic) are
 // permanent: when only such errors failed some of the records, those alone
 // are dead-lettered and the others, produced, count as delivered; when
@@ -235,6 +237,9 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 		s.recs[i] = &s.store[i]
 	}
 	results := s.client.ProduceSync(ctx, s.recs...)
+	if n > 1 {
+		s.produceTooLargeAlone(ctx, results)
+	}
 	err := results.FirstErr()
 	var refused []int
 	if err != nil {
@@ -249,6 +254,23 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), n, err), refused)
 	}
 	return classifyKafka(err)
+}
+
+// produceTooLargeAlone produces again, each in a request of its own, the
+// records of results that failed with MESSAGE_TOO_LARGE, and puts the new
+// outcome in results. The broker's max.message.bytes bounds a whole
+// produce batch, which the client fills up to ProducerBatchMaxBytes (1 MB):
+// below that, it refuses every record of a batch of small records together
+// above it, none of which is too large. Alone, only a record that is
+// too large fails again (the client's own check fails it without a
+// request). Each costs a round trip: a batch.max_bytes below the topic's
+// max.message.bytes avoids them.
+func (s *KafkaSink) produceTooLargeAlone(ctx context.Context, results kgo.ProduceResults) {
+	for i := range results {
+		if errors.Is(results[i].Err, kerr.MessageTooLarge) && ctx.Err() == nil {
+			results[i].Err = s.client.ProduceSync(ctx, results[i].Record).FirstErr()
+		}
+	}
 }
 
 // refusedAlone returns the indexes of the records that failed, in order,

@@ -148,12 +148,13 @@ func TestKafkaDownThenBack(t *testing.T) {
 }
 
 // TestKafkaPermanentError: a record batch the broker refuses for good
-// (MESSAGE_TOO_LARGE) goes to the dead-letter folder; the rest flows.
+// (MESSAGE_TOO_LARGE, also for each record produced alone) goes to the
+// dead-letter folder; the rest flows.
 func TestKafkaPermanentError(t *testing.T) {
 	c := newKafka(t)
 	addrs := c.ListenAddrs()
 	cons := consumeKafka(t, addrs)
-	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.MessageTooLarge, Count: 1})
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.MessageTooLarge, Count: -1})
 	data := t.TempDir()
 	d := kafkaDest(addrs)
 	d.Batch.MaxEvents = 50
@@ -161,6 +162,7 @@ func TestKafkaPermanentError(t *testing.T) {
 	var a appender
 	a.run(t, p, "q", 1, 50, RouteTo(0))
 	waitFor(t, "the dead letter", 10*time.Second, func() bool { return p.Stats()[0].DeadBatches == 1 })
+	fault.Remove()
 	a.run(t, p, "r", 1, 50, RouteTo(0))
 	waitFor(t, "the next batch", 10*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
 	closeP(t, p)
