@@ -43,9 +43,22 @@ func clientIP(ctx *fasthttp.RequestCtx, cfg *compiled) netip.Addr {
 // believed. Otherwise *last is the leftmost trusted address seen so far and
 // the walk goes on into the previous instance. Empty elements are skipped,
 // as RFC 9110 section 5.6.1 asks.
+//
+// In the RFC 7239 syntax a value may be a quoted-string holding commas and
+// semicolons (a proxy quotes the Host it forwards, which the client chose),
+// so there elements and pairs are split only outside quotes; an element
+// whose quotes do not balance is malformed.
 func walkForwarded(h []byte, trusted []netip.Prefix, rfc7239 bool, last *netip.Addr) (netip.Addr, bool) {
 	for len(h) > 0 {
-		i := bytes.LastIndexByte(h, ',')
+		var i int
+		if rfc7239 {
+			var ok bool
+			if i, ok = lastUnquotedComma(h); !ok {
+				return *last, true
+			}
+		} else {
+			i = bytes.LastIndexByte(h, ',')
+		}
 		item := trimOWS(h[i+1:])
 		if i < 0 {
 			h = nil
@@ -73,6 +86,33 @@ func walkForwarded(h []byte, trusted []netip.Prefix, rfc7239 bool, last *netip.A
 		*last = a
 	}
 	return netip.Addr{}, false
+}
+
+// lastUnquotedComma returns the index of the last comma in h that is not
+// inside a quoted-string, or -1 when there is none. It reads h from the
+// right, as the walk does, so quotes a client left open left of our
+// proxies' elements cannot swallow them. A quote after an odd number of
+// backslashes is a quoted-pair, not a delimiter. ok is false when the
+// quotes right of the comma do not balance.
+func lastUnquotedComma(h []byte) (i int, ok bool) {
+	quoted := false
+	for i = len(h) - 1; i >= 0; i-- {
+		switch h[i] {
+		case '"':
+			n := 0
+			for j := i - 1; j >= 0 && h[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 0 {
+				quoted = !quoted
+			}
+		case ',':
+			if !quoted {
+				return i, true
+			}
+		}
+	}
+	return -1, !quoted
 }
 
 // trimOWS drops the spaces and tabs HTTP allows around list elements.
@@ -159,11 +199,13 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 
 // forwardedFor extracts the address of the for= pair of one RFC 7239
 // Forwarded element: for=192.0.2.60, for="192.0.2.60:4711" or
-// for="[2001:db8::1]:4711". An element without one, or with an obfuscated
-// or "unknown" node, is malformed for our purpose.
+// for="[2001:db8::1]:4711". Pairs are split outside quoted-strings, so a
+// quoted value such as host="a;for=6.6.6.6" is no pair of its own. An
+// element without one, or with an obfuscated or "unknown" node, is
+// malformed for our purpose.
 func forwardedFor(elem []byte) (netip.Addr, bool) {
 	for len(elem) > 0 {
-		j := bytes.IndexByte(elem, ';')
+		j := nextUnquotedSemicolon(elem)
 		pair := elem
 		if j >= 0 {
 			pair, elem = elem[:j], elem[j+1:]
@@ -181,4 +223,21 @@ func forwardedFor(elem []byte) (netip.Addr, bool) {
 		return parseNodeAddr(v)
 	}
 	return netip.Addr{}, false
+}
+
+// nextUnquotedSemicolon returns the index of the first ';' in elem outside a
+// quoted-string (a backslash inside one escapes the next byte), or -1.
+func nextUnquotedSemicolon(elem []byte) int {
+	quoted := false
+	for i := 0; i < len(elem); i++ {
+		switch c := elem[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ';' && !quoted:
+			return i
+		}
+	}
+	return -1
 }

@@ -97,6 +97,33 @@ func TestClientIPForwardedHeader(t *testing.T) {
 	f(realClient, "Forwarded", "by=10.0.0.1;for="+realClient) // for= in any position
 }
 
+// TestClientIPForwardedQuoted: RFC 7239 values may be quoted-strings holding
+// commas and semicolons. A proxy that forwards the Host the client sent
+// quotes it inside its own element, so splitting on every comma or
+// semicolon let a Host such as `a,for=6.6.6.6;x=` become an element of its
+// own, right of the client's, and its address the record's.
+func TestClientIPForwardedQuoted(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, TrustedProxies: trusted, ClientIPHeader: "Forwarded"}, nil)
+	f := func(want string, headers ...string) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		newDriver(g, proxyPeer).do(rawRequest("GET", "/p.gif?site=s", nil, headers...))
+		if got := rec.events[0].ClientIP.String(); got != want {
+			t.Fatalf("%q: got %s; want %s", headers, got, want)
+		}
+	}
+	f(realClient, "Forwarded", `for=`+realClient+`;host="a,for=6.6.6.6;x="`)
+	f(realClient, "Forwarded", `for=`+realClient+`;host="a,for=6.6.6.6;x=";proto=https`)
+	f(realClient, "Forwarded", `host="a;for=6.6.6.6";for=`+realClient)
+	f(realClient, "Forwarded", `for=`+realClient+`;host="a, b"`)
+	f(realClient, "Forwarded", `for=`+realClient+`;host="a\",for=6.6.6.6;x=\""`)
+	f(realClient, "Forwarded", `for="6.6.6.6, for=`+realClient)                            // the client's open quote, then our proxy's element
+	f(realClient, "Forwarded", `for=6.6.6.6;host="x,y", for=`+realClient+`, for=10.2.2.2`) // a quoted comma left of trusted hops
+	f(proxyPeer, "Forwarded", `for=`+realClient+`;host="a`)                                // unbalanced in our proxy's element: malformed
+}
+
 func TestParseNodeAddr(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
