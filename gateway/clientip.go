@@ -199,10 +199,11 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 
 // forwardedFor extracts the address of the for= pair of one RFC 7239
 // Forwarded element: for=192.0.2.60, for="192.0.2.60:4711" or
-// for="[2001:db8::1]:4711". Pairs are split outside quoted-strings, so a
+// for="[2001:db8::1]:4711", also with an obfuscated port
+// (for="192.0.2.60:_abc"). Pairs are split outside quoted-strings, so a
 // quoted value such as host="a;for=6.6.6.6" is no pair of its own. An
-// element without one, or with an obfuscated or "unknown" node, is
-// malformed for our purpose.
+// element without one, or with an obfuscated node (for=_hidden) or
+// "unknown", is malformed for our purpose.
 func forwardedFor(elem []byte) (netip.Addr, bool) {
 	for len(elem) > 0 {
 		j := nextUnquotedSemicolon(elem)
@@ -220,9 +221,29 @@ func forwardedFor(elem []byte) (netip.Addr, bool) {
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = v[1 : len(v)-1]
 		}
-		return parseNodeAddr(v)
+		return parseNodeAddr(trimObfPort(v))
 	}
 	return netip.Addr{}, false
+}
+
+// trimObfPort drops an obfuscated port (RFC 7239 section 6.3: ":_" and
+// letters, digits, '.', '_' or '-'), which a proxy may write instead of the
+// client's real one: 192.0.2.1:_abc or [2001:db8::1]:_abc. It only hides
+// the port, so the address before it is still the client's.
+func trimObfPort(v []byte) []byte {
+	k := bytes.LastIndexByte(v, ':')
+	if k < 1 || len(v) < k+3 || v[k+1] != '_' {
+		return v
+	}
+	for _, c := range v[k+2:] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return v
+		}
+	}
+	if v[k-1] != ']' && bytes.IndexByte(v[:k], ':') >= 0 {
+		return v // an IPv6 address's own colon, not a port
+	}
+	return v[:k]
 }
 
 // nextUnquotedSemicolon returns the index of the first ';' in elem outside a

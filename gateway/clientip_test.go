@@ -124,6 +124,32 @@ func TestClientIPForwardedQuoted(t *testing.T) {
 	f(proxyPeer, "Forwarded", `for=`+realClient+`;host="a`)                                // unbalanced in our proxy's element: malformed
 }
 
+// TestClientIPForwardedObfuscatedPort: RFC 7239 lets a proxy hide the
+// client's port (node-port = port / obfport, "_" and letters, digits, '.',
+// '_', '-'). Such an element was malformed, so the walk stopped at the
+// proxy: every client behind it got the proxy's address in its record and
+// geo, and they all shared one per-client limit.
+func TestClientIPForwardedObfuscatedPort(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, TrustedProxies: trusted, ClientIPHeader: "Forwarded"}, nil)
+	f := func(want string, headers ...string) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		newDriver(g, proxyPeer).do(rawRequest("GET", "/p.gif?site=s", nil, headers...))
+		if got := rec.events[0].ClientIP.String(); got != want {
+			t.Fatalf("%q: got %s; want %s", headers, got, want)
+		}
+	}
+	f(realClient, "Forwarded", `for="`+realClient+`:_abc"`)
+	f(realClient, "Forwarded", `for="`+realClient+`:_a.b-c_9";proto=https`)
+	f(realClient6, "Forwarded", `for="[`+realClient6+`]:_x"`)
+	f(realClient, "Forwarded", `for="6.6.6.6:_p", for="`+realClient+`:_q", for="10.2.2.2:_r"`)
+	f(proxyPeer, "Forwarded", `for="`+realClient+`:_"`)    // "_" alone is no obfport
+	f(proxyPeer, "Forwarded", `for="`+realClient+`:_a/b"`) // nor with other bytes
+	f(proxyPeer, "Forwarded", `for="2001:db8::7:_ab"`)     // an IPv6 address takes brackets for a port
+}
+
 func TestParseNodeAddr(t *testing.T) {
 	f := func(in, want string) {
 		t.Helper()
