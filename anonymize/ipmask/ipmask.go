@@ -26,14 +26,16 @@ var (
 // Truncate keeps the first v4Bits (IPv4) or v6Bits (IPv6) bits of addr and
 // zeroes the rest. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is unmapped
 // first and truncated as IPv4 with v4Bits; otherwise Prefix(24) on it would
-// keep only a part of "::ffff". A 6to4 address (2002:aabb:ccdd::/48, RFC
-// 3056) carries the client's whole IPv4 address in bits 16-47: when v4Bits
-// cuts IPv4 addresses, it keeps at most 16+v4Bits bits, so that its IPv4
-// part is cut as an IPv4 address would be (a /48 would keep all of it).
+// keep only a part of "::ffff". Some IPv6 addresses carry the client's
+// whole IPv4 address (see embeddedIPv4): when v4Bits cuts IPv4 addresses,
+// such an address keeps at most the bits before its IPv4 part plus v4Bits,
+// so that its IPv4 part is cut as an IPv4 address would be (a /48 would
+// keep all of a 6to4 address's, a /128 all of a Teredo or NAT64 one's).
 // Any zone is dropped.
 //
 // It returns the invalid zero Addr when addr is invalid or the bit count for
-// its family is out of range; callers must then write no address at all.
+// its family is out of range (for an IPv6 address whose kept bits reach into
+// an IPv4 part, also v4Bits); callers must then write no address at all.
 func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 	if !addr.IsValid() {
 		return netip.Addr{}
@@ -46,12 +48,12 @@ func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 	if bits < 0 || bits > addr.BitLen() {
 		return netip.Addr{}
 	}
-	if addr.Is6() && is6to4(addr) {
+	if at := embeddedIPv4(addr); at > 0 && bits > at {
 		if v4Bits < 0 || v4Bits > 32 {
 			return netip.Addr{}
 		}
 		if v4Bits < 32 {
-			bits = min(bits, 16+v4Bits)
+			bits = min(bits, at+v4Bits)
 		}
 	}
 	// Prefix also strips the zone. Its error is only possible for an
@@ -63,10 +65,27 @@ func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 	return p.Addr()
 }
 
-// is6to4 reports whether addr is in 2002::/16, the 6to4 prefix.
-func is6to4(addr netip.Addr) bool {
+// embeddedIPv4 returns the bit offset of the client's IPv4 address inside
+// IPv6 address addr, or 0 when it carries none:
+//
+//   - 6to4, 2002::/16 (RFC 3056): bits 16-47;
+//   - Teredo, 2001::/32 (RFC 4380): bits 96-127, the client's public
+//     address with every bit flipped (bits 32-63 are the Teredo server's);
+//   - NAT64's well-known prefix, 64:ff9b::/96 (RFC 6052): bits 96-127.
+func embeddedIPv4(addr netip.Addr) int {
+	if !addr.Is6() {
+		return 0
+	}
 	b := addr.As16()
-	return b[0] == 0x20 && b[1] == 0x02
+	switch {
+	case b[0] == 0x20 && b[1] == 0x02:
+		return 16
+	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0:
+		return 96
+	case b == [16]byte{0, 0x64, 0xff, 0x9b, 12: b[12], b[13], b[14], b[15]}:
+		return 96
+	}
+	return 0
 }
 
 // AppendTruncated appends the text form of Truncate(addr, v4Bits, v6Bits)

@@ -87,6 +87,33 @@ func TestTruncate(t *testing.T) {
 	f("2003:5102:458e:1::5", 24, 48, "2003:5102:458e::") // not 6to4
 }
 
+// TestTruncateTeredoNAT64: a Teredo address (2001::/32) holds the client's
+// public IPv4 address, bits flipped, in its last 32 bits, and one under
+// NAT64's well-known prefix (64:ff9b::/96) holds it as is. Only 6to4 was
+// cut by v4Bits, so a policy keeping more than 96 bits of IPv6 addresses
+// (v6_prefix up to 128 is allowed) wrote the whole IPv4 address that its
+// v4_prefix cuts to a /24.
+func TestTruncateTeredoNAT64(t *testing.T) {
+	f := func(in string, v4, v6 int, want string) {
+		t.Helper()
+		got := Truncate(netip.MustParseAddr(in), v4, v6)
+		w, _ := netip.ParseAddr(want) // "invalid": the zero Addr
+		if got != w {
+			t.Fatalf("Truncate(%q, %d, %d) = %v; want %s", in, v4, v6, got, want)
+		}
+	}
+	// RFC 4380's example: server 65.54.227.120, client 192.0.2.45 (3fff:fdd2 flipped).
+	f("2001:0:4136:e378:8000:63bf:3fff:fdd2", 24, 128, "2001:0:4136:e378:8000:63bf:3fff:fd00")
+	f("2001:0:4136:e378:8000:63bf:3fff:fdd2", 24, 112, "2001:0:4136:e378:8000:63bf:3fff:0")
+	f("2001:0:4136:e378:8000:63bf:3fff:fdd2", 24, 48, "2001:0:4136::") // the IPv6 count, when shorter, still applies
+	f("2001:0:4136:e378:8000:63bf:3fff:fdd2", 32, 128, "2001:0:4136:e378:8000:63bf:3fff:fdd2")
+	f("2001:0:4136:e378:8000:63bf:3fff:fdd2", -1, 128, "invalid")
+	f("2001:1:4136:e378:8000:63bf:3fff:fdd2", 24, 128, "2001:1:4136:e378:8000:63bf:3fff:fdd2") // not Teredo
+	f("64:ff9b::c000:22d", 24, 128, "64:ff9b::c000:200")                                       // 192.0.2.45 -> 192.0.2.0
+	f("64:ff9b::c000:22d", 16, 120, "64:ff9b::c000:0")
+	f("64:ff9b:1::c000:22d", 24, 128, "64:ff9b:1::c000:22d") // not the well-known /96
+}
+
 func TestAppendTruncatedErrors(t *testing.T) {
 	dst := []byte("prefix:")
 	got, err := AppendTruncated(dst, netip.Addr{}, 24, 48)
@@ -108,6 +135,8 @@ func FuzzTruncate(f *testing.F) {
 	f.Add(netip.MustParseAddr("::ffff:1.2.3.4").AsSlice(), 24, 48)
 	f.Add(netip.MustParseAddr("2001:db8::1").AsSlice(), 0, 129)
 	f.Add(netip.MustParseAddr("2002:5102:458e:1::5").AsSlice(), 24, 48)
+	f.Add(netip.MustParseAddr("2001:0:4136:e378:8000:63bf:3fff:fdd2").AsSlice(), 24, 128)
+	f.Add(netip.MustParseAddr("64:ff9b::c000:22d").AsSlice(), 24, 128)
 	f.Fuzz(func(t *testing.T, b []byte, v4, v6 int) {
 		addr, _ := netip.AddrFromSlice(b)
 		got := Truncate(addr, v4, v6)
@@ -119,8 +148,10 @@ func FuzzTruncate(f *testing.F) {
 		if u.Is4() {
 			bits = v4
 		}
-		if b := u.As16(); u.Is6() && b[0] == 0x20 && b[1] == 0x02 && v4 < 32 {
+		if b := u.As16(); u.Is6() && b[0] == 0x20 && b[1] == 0x02 && v4 < 32 && bits > 16 {
 			bits = min(bits, 16+v4) // 6to4: its IPv4 part is cut as IPv4
+		} else if u.Is6() && v4 < 32 && bits > 96 && (netip.MustParsePrefix("2001::/32").Contains(u) || netip.MustParsePrefix("64:ff9b::/96").Contains(u)) {
+			bits = min(bits, 96+v4) // Teredo, NAT64
 		}
 		// The result is the network address of addr's /bits prefix: it
 		// lies in that prefix and truncating it again changes nothing.
