@@ -95,7 +95,8 @@ type Server struct {
 	// forwarding header is ignored, since a client can send any of them.
 	ClientIPHeader string `yaml:"client_ip_header"`
 	// Most requests from one client address in progress at once, counted on
-	// the address resolved through trusted_proxies; more are answered 429.
+	// the address resolved through trusted_proxies (an IPv6 address by its
+	// /64, from which one host may pick any address); more are answered 429.
 	// It is what max_conns_per_ip cannot be behind a proxy.
 	MaxRequestsPerClient int `yaml:"max_requests_per_client" jsonschema:"minimum=1,maximum=1000000"`
 	// Directory for the spool and the local file sink unless they name their

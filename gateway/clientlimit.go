@@ -12,8 +12,15 @@ const DefaultMaxRequestsPerClient = 100
 // requests from different clients rarely wait for each other's lock.
 const limiterShards = 64
 
-// clientLimiter counts the requests in progress per client address (the one
-// resolved through trusted proxies). A client's entry exists only while it
+// limitIPv6Bits is how much of an IPv6 client address the limiter counts
+// by: a /64 is what one subscriber's link gets (SLAAC needs one), and the
+// temporary addresses of RFC 8981 rotate inside it, so a host can pick any
+// number of addresses from its /64 at will.
+const limitIPv6Bits = 64
+
+// clientLimiter counts the requests in progress per client (the address
+// resolved through trusted proxies: an IPv4 address, or the /64 network of
+// an IPv6 one, see limitKey). A client's entry exists only while it
 // has a request in progress, so the maps hold at most as many entries as
 // there are requests in flight. It outlives config reloads.
 type clientLimiter struct {
@@ -44,6 +51,16 @@ func (l *clientLimiter) shard(a netip.Addr) *limiterShard {
 	return &l.shards[h%limiterShards]
 }
 
+// limitKey returns the key a client's requests are counted under: a itself
+// for IPv4, its /64 network (zone dropped) for IPv6.
+func limitKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		p, _ := a.Prefix(limitIPv6Bits) // fails only for an invalid a
+		return p.Addr()
+	}
+	return a
+}
+
 // acquire counts a request from a and reports whether it is within max; a
 // request refused is not counted. Every acquire that returns true must be
 // paired with a release. An invalid address (no peer) is never limited.
@@ -51,6 +68,7 @@ func (l *clientLimiter) acquire(a netip.Addr, max int32) bool {
 	if !a.IsValid() {
 		return true
 	}
+	a = limitKey(a)
 	s := l.shard(a)
 	s.mu.Lock()
 	n := s.n[a]
@@ -68,6 +86,7 @@ func (l *clientLimiter) release(a netip.Addr) {
 	if !a.IsValid() {
 		return
 	}
+	a = limitKey(a)
 	s := l.shard(a)
 	s.mu.Lock()
 	if n := s.n[a]; n > 1 {

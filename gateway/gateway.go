@@ -82,7 +82,8 @@ type Settings struct {
 	// X-Real-IP. Every other forwarding header is ignored.
 	ClientIPHeader string
 	// MaxRequestsPerClient bounds the requests from one client address (as
-	// resolved through TrustedProxies) in progress at once; more are
+	// resolved through TrustedProxies; an IPv6 one by its /64) in progress
+	// at once; more are
 	// answered 429 (the pixel still gets its GIF, and makes no event).
 	// Zero means DefaultMaxRequestsPerClient. Unlike the server's
 	// MaxConnsPerIP it counts clients behind a proxy one by one.
