@@ -469,7 +469,8 @@ type MetaCAPIDestination struct {
 	// The Meta pixel (data set) id: digits.
 	PixelID string `yaml:"pixel_id"`
 	// File holding the Conversions API access token. It must not be
-	// readable by every user.
+	// readable by every user. Read at start, and again after Meta refuses
+	// the token: write a rotated token here, no restart needed.
 	AccessTokenFile string `yaml:"access_token_file"`
 	// Test mode: events carry this code and show in Events Manager's Test
 	// Events tool instead of the live data set. Empty: live.
@@ -490,7 +491,8 @@ type GA4Destination struct {
 	// The web data stream's measurement id, G-XXXXXXX.
 	MeasurementID string `yaml:"measurement_id"`
 	// File holding the Measurement Protocol API secret. It must not be
-	// readable by every user.
+	// readable by every user. Read at start, and again after GA4 refuses
+	// it (401, 403).
 	APISecretFile string `yaml:"api_secret_file"`
 	// Test mode: send to the validation server (/debug/mp/collect), which
 	// records nothing and lists what it would refuse; refused events are
@@ -522,7 +524,8 @@ type TikTokDestination struct {
 	// events are not sent; they go to the dead letters.
 	OfflineEventSetID string `yaml:"offline_event_set_id"`
 	// File holding the Events API access token. It must not be readable
-	// by every user.
+	// by every user. Read at start, and again after TikTok refuses the
+	// token: write a rotated token here, no restart needed.
 	AccessTokenFile string `yaml:"access_token_file"`
 	// Test mode: events carry this code and show in Events Manager's Test
 	// Events tool. Empty: live.
@@ -597,6 +600,8 @@ type HTTPDestination struct {
 	Headers map[string]string `yaml:"headers"`
 	// File holding a bearer token sent as "Authorization: Bearer <token>".
 	// It must not be readable by every user. Empty: no Authorization header.
+	// Read at start, and again after a 401 or 403: write a rotated token
+	// here, no restart needed.
 	BearerTokenFile string `yaml:"bearer_token_file"`
 	// Longest time for one POST, including reading the response (100ms..5m).
 	Timeout Duration `yaml:"timeout"`

@@ -25,8 +25,10 @@ type HTTPOptions struct {
 	// Headers are added to every request (e.g. an API key header).
 	Headers map[string]string
 
-	// BearerToken, or the first line of BearerTokenFile (read once, at
-	// start), is sent as "Authorization: Bearer <token>".
+	// BearerToken, or the first line of BearerTokenFile, is sent as
+	// "Authorization: Bearer <token>". The file is read at start, and
+	// again after the destination answered 401 or 403, so a token rotated
+	// in the file is taken without a restart.
 	BearerToken     string
 	BearerTokenFile string
 
@@ -75,6 +77,10 @@ type HTTPSink struct {
 	header http.Header
 	client *http.Client
 	clock  clock.Clock
+	// tokenFile is BearerTokenFile; authRefused says the last answer was
+	// 401 or 403, so the next Send reads it again first.
+	tokenFile   string
+	authRefused bool
 }
 
 // NewHTTPSink checks o and reads the token file.
@@ -101,14 +107,8 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 	}
 	tok := o.BearerToken
 	if o.BearerTokenFile != "" {
-		b, err := os.ReadFile(o.BearerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("upstream: cannot read the bearer token: %w", err)
-		}
-		tok, _, _ = strings.Cut(string(b), "\n")
-		tok = strings.TrimSpace(tok)
-		if tok == "" {
-			return nil, fmt.Errorf("upstream: bearer token file %q is empty", o.BearerTokenFile)
+		if tok, err = readBearerToken(o.BearerTokenFile); err != nil {
+			return nil, err
 		}
 	}
 	if tok != "" {
@@ -129,7 +129,33 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		c = &cc
 	}
 	c.CheckRedirect = noRedirects
-	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock)}, nil
+	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock), tokenFile: o.BearerTokenFile}, nil
+}
+
+// readBearerToken returns the first line of the token file at path.
+func readBearerToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("upstream: cannot read the bearer token: %w", err)
+	}
+	tok, _, _ := strings.Cut(string(b), "\n")
+	if tok = strings.TrimSpace(tok); tok == "" {
+		return "", fmt.Errorf("upstream: bearer token file %q is empty", path)
+	}
+	return tok, nil
+}
+
+// reloadToken reads the token file again after a 401 or 403: an operator
+// rotates the token by writing the new one there. An unreadable or empty
+// file keeps the token in use (the refusals go on, and the batch is
+// dead-lettered after the auth window as before).
+func (s *HTTPSink) reloadToken() {
+	if s.tokenFile == "" {
+		return
+	}
+	if tok, err := readBearerToken(s.tokenFile); err == nil {
+		s.header.Set("Authorization", "Bearer "+tok)
+	}
 }
 
 // Send posts b.Encoded (b.Data for sinks without encoding).
@@ -138,6 +164,10 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	codec := b.Codec
 	if len(body) == 0 {
 		body, codec = b.Data, CodecNone
+	}
+	if s.authRefused {
+		s.reloadToken()
+		s.authRefused = false
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
@@ -166,6 +196,7 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	resp.Body.Close()
+	s.authRefused = resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
 	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
 }
 

@@ -222,3 +222,41 @@ func TestHTTPNetworkErrorShowsNoURLQuery(t *testing.T) {
 		t.Fatalf("network error %q: want the host only", msg)
 	}
 }
+
+// TestHTTPTokenRotatedInFile: the README says 401/403 are retried because
+// tokens rotate. A token rotated by writing the new one into
+// bearer_token_file is taken by the running gateway: after a refusal the
+// sink reads the file again, and every record arrives without a restart or
+// a dead letter. Before, the file was read once at start, and the batches
+// were refused until the auth window sent them to the dead letters.
+func TestHTTPTokenRotatedInFile(t *testing.T) {
+	c := newCollector(t)
+	var refused atomic.Int64
+	c.setBehave(func(n int64, w http.ResponseWriter, r *http.Request) int {
+		if r.Header.Get("Authorization") != "Bearer rotated" {
+			refused.Add(1)
+			return http.StatusUnauthorized
+		}
+		return http.StatusOK
+	})
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte("expired\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := httpDest("api", c.srv.URL)
+	d.HTTP.BearerTokenFile = tok
+	d.Batch.MaxEvents = 100
+	p := openP(t, Options{Destinations: []DestinationOptions{d}})
+	var a appender
+	a.run(t, p, "r", 1, 100, RouteTo(0))
+	waitFor(t, "refused attempts", 10*time.Second, func() bool { return refused.Load() >= 2 })
+	if err := os.WriteFile(tok, []byte("rotated\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acked := a.ackedIDs()
+	waitFor(t, "the spool to drain", 20*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
+	if missing, _ := c.ids.compare(acked); len(missing) != 0 || p.Stats()[0].DeadBatches != 0 {
+		t.Fatalf("%d of %d records missing, %d batches dead-lettered", len(missing), len(acked), p.Stats()[0].DeadBatches)
+	}
+	closeP(t, p)
+}

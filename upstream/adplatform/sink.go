@@ -71,7 +71,9 @@ type Options struct {
 	OfflineEventSetID string
 
 	// TokenFile holds Meta's access token, GA4's API secret or TikTok's
-	// access token, on its first line; it is read once, by New.
+	// access token, on its first line. New reads it, and Send reads it
+	// again after the platform refused the credentials, so a token
+	// rotated in the file is taken without a restart.
 	TokenFile string
 
 	// TestEventCode (Meta, TikTok) sends the events to the platform's
@@ -183,13 +185,16 @@ type span struct{ start, end int }
 // Sink sends batches to one ad platform. Send is called by one shipper
 // goroutine at a time.
 type Sink struct {
-	o      Options
-	token  string
-	url    string // the events endpoint, with GA4's query; never logged
-	host   string // what errors name instead of url
-	client *http.Client
-	clock  clock.Clock
-	m      sinkMetrics
+	o     Options
+	token string
+	// authRefused: the last answer refused the credentials; the next
+	// Send reads the token file again first.
+	authRefused bool
+	url         string // the events endpoint, with GA4's query; never logged
+	host        string // what errors name instead of url
+	client      *http.Client
+	clock       clock.Clock
+	m           sinkMetrics
 
 	parser  fastjson.Parser
 	rec     record
@@ -243,20 +248,8 @@ func New(o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimSuffix(o.Endpoint, "/")
 	s := &Sink{o: o, token: tok, host: u.Host, clock: clock.Or(o.Clock), reasons: map[string]int{}, index: map[string]int{}}
-	switch o.Platform {
-	case Meta:
-		s.url = base + "/" + url.PathEscape(o.APIVersion) + "/" + url.PathEscape(o.ID) + "/events"
-	case GA4:
-		path := "/mp/collect"
-		if o.TestMode {
-			path = "/debug/mp/collect"
-		}
-		s.url = base + path + "?measurement_id=" + url.QueryEscape(o.ID) + "&api_secret=" + url.QueryEscape(tok)
-	case TikTok:
-		s.url = base + "/open_api/v1.3/event/track/"
-	default:
+	if s.url = s.eventsURL(); s.url == "" {
 		return nil, errors.New("adplatform: unknown platform")
 	}
 	s.client = o.Client
@@ -279,6 +272,38 @@ func New(o Options) (*Sink, error) {
 	}
 	s.m = m.forSink(o.Destination, o.Platform)
 	return s, nil
+}
+
+// eventsURL returns the platform's events endpoint for the sink's token
+// (GA4 takes it in the query), "" for an unknown platform.
+func (s *Sink) eventsURL() string {
+	base := strings.TrimSuffix(s.o.Endpoint, "/")
+	switch s.o.Platform {
+	case Meta:
+		return base + "/" + url.PathEscape(s.o.APIVersion) + "/" + url.PathEscape(s.o.ID) + "/events"
+	case GA4:
+		path := "/mp/collect"
+		if s.o.TestMode {
+			path = "/debug/mp/collect"
+		}
+		return base + path + "?measurement_id=" + url.QueryEscape(s.o.ID) + "&api_secret=" + url.QueryEscape(s.token)
+	case TikTok:
+		return base + "/open_api/v1.3/event/track/"
+	}
+	return ""
+}
+
+// reloadToken reads the token file again, after the platform refused the
+// credentials: an operator rotates a token by writing the new one there.
+// An unreadable or empty file keeps the token in use (the refusal goes on,
+// and the batch is dead-lettered after the auth window as before).
+func (s *Sink) reloadToken() {
+	tok, err := readToken(s.o.TokenFile)
+	if err != nil || tok == s.token {
+		return
+	}
+	s.token = tok
+	s.url = s.eventsURL()
 }
 
 // readToken reads the first line of path.
@@ -326,6 +351,10 @@ func (s *Sink) maxBody() int {
 // Send maps the batch's records, sends them in requests of the platform's
 // limits and reports to the shipper as the package doc says.
 func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
+	if s.authRefused {
+		s.reloadToken()
+		s.authRefused = false
+	}
 	if b.First != s.first || b.End != s.end || len(s.done) != b.Len() {
 		s.first, s.end = b.First, b.End
 		s.done = append(s.done[:0], make([]bool, b.Len())...)
@@ -366,6 +395,7 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 			h := len(c) / 2
 			queue = append([][]int{c[:h], c[h:]}, queue...)
 		case outcomeAuth:
+			s.authRefused = true
 			return upstream.Refused(err, upstream.RefusalAuth)
 		case outcomePermanent:
 			return upstream.Permanent(err)

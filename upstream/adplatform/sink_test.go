@@ -3,6 +3,8 @@ package adplatform_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -359,4 +361,38 @@ func TestTooOldNotSent(t *testing.T) {
 	}
 	f(adplatform.Meta, "2026-11-27T11:58:00Z") // 7 days and 2 minutes before testNow
 	f(adplatform.GA4, "2026-12-01T11:58:00Z")  // 72 hours and 2 minutes
+}
+
+// TestTokenRotatedInFile: after the platform refuses the credentials, the
+// sink reads its token file again, so a token rotated there is taken by
+// the running gateway (before, the file was read once, at start, and the
+// refusals went on until the auth window dead-lettered the batch). GA4's
+// api_secret, which rides in the query, is rotated the same way.
+func TestTokenRotatedInFile(t *testing.T) {
+	for _, p := range []adplatform.Platform{adplatform.Meta, adplatform.TikTok} {
+		srv := contract.New(t, contractOf[p], pixelID, "rotated-token")
+		srv.SetNow(testNow)
+		tf := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, s, _, _ := setup(t, p, func(o *adplatform.Options) {
+			o.Endpoint = srv.URL()
+			o.TLS.RootCAs = srv.CertPool()
+			o.TokenFile = tf
+		})
+		b := batch(0, rec(1, "c", false))
+		if err := send(s, b); upstream.RefusalOf(err) != upstream.RefusalAuth {
+			t.Fatalf("%v, the old token: %v; want an auth refusal", p, err)
+		}
+		if err := os.WriteFile(tf, []byte("rotated-token\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := send(s, b); err != nil {
+			t.Fatalf("%v, the token rotated in the file: %v", p, err)
+		}
+		if st := srv.Stats(); st.Events != 1 {
+			t.Fatalf("%v: %d events received; want 1", p, st.Events)
+		}
+	}
 }
