@@ -160,32 +160,13 @@ func TestVendorRefusedMetric(t *testing.T) {
 // differs from the first, a refusal; it must not erase the first copy and
 // let the other signals grant what it refused.
 func TestEmptySecondCopyIsNoWithdrawal(t *testing.T) {
-	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	dr := newDriver(p.g, "81.2.69.142")
-	for _, c := range []struct {
-		name  string
-		raw   []byte
-		state string
-	}{
+	checkConsentStates(t, []consentCase{
 		{"explicit none, then empty; gcs grants analytics", rawRequest("GET", "/p.gif?site=s&consent=none&consent=&gcs=G111", nil), "none"},
 		{"us_privacy opt-out, then empty", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&us_privacy=1YYN&us_privacy=", nil), "analytics"},
 		{"gcs denied, then empty", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&gcs=G100&gcs=", nil), "none"},
 		{"beacon: explicit none, then empty list", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"none","consent":[],"gcs":"G111"}`), "Content-Type", "text/plain"), "none"},
 		{"beacon: us_privacy opt-out, then empty", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"analytics,ads","us_privacy":"1YYN","us_privacy":""}`), "Content-Type", "text/plain"), "analytics"},
-	} {
-		p.sp.records, p.sp.routes = p.sp.records[:0], p.sp.routes[:0]
-		dr.do(c.raw)
-		if len(p.sp.records) != 1 {
-			t.Fatalf("%s: %d records; want the event kept", c.name, len(p.sp.records))
-		}
-		var rec struct{ Consent struct{ State string } }
-		if err := json.Unmarshal([]byte(p.sp.records[0]), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.Consent.State != c.state {
-			t.Errorf("%s: state %s; want %s", c.name, rec.Consent.State, c.state)
-		}
-	}
+	})
 }
 
 // TestEmptyFirstCopyConflicts: a consent signal sent empty and then with a
@@ -193,20 +174,31 @@ func TestEmptySecondCopyIsNoWithdrawal(t *testing.T) {
 // the other order (TestEmptySecondCopyIsNoWithdrawal): a refusal, whichever
 // copy comes first.
 func TestEmptyFirstCopyConflicts(t *testing.T) {
-	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
-	dr := newDriver(p.g, "81.2.69.142")
-	for _, c := range []struct {
-		name  string
-		raw   []byte
-		state string
-	}{
+	checkConsentStates(t, []consentCase{
 		{"explicit empty, then a grant; gcs grants analytics", rawRequest("GET", "/p.gif?site=s&consent=&consent=analytics,ads&gcs=G111", nil), "none"},
 		{"us_privacy empty, then no opt-out", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&us_privacy=&us_privacy=1YNN", nil), "analytics"},
 		{"gcs empty, then granted", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&gcs=&gcs=G111", nil), "none"},
 		{"beacon: explicit empty, then a list", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"","consent":["analytics","ads"],"gcs":"G111"}`), "Content-Type", "text/plain"), "none"},
 		{"beacon: us_privacy empty, then no opt-out", rawRequest("POST", "/b", []byte(`{"site":"s","consent":"analytics,ads","us_privacy":"","us_privacy":"1YNN"}`), "Content-Type", "text/plain"), "analytics"},
 		{"the same empty copy twice is no conflict", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads&us_privacy=&us_privacy=", nil), "ads"},
-	} {
+	})
+}
+
+// consentCase is a request and the consent state its one record must
+// carry.
+type consentCase struct {
+	name  string
+	raw   []byte
+	state string
+}
+
+// checkConsentStates sends each case's request through the golden config
+// and checks that it made one record, in the case's consent state.
+func checkConsentStates(t *testing.T, cases []consentCase) {
+	t.Helper()
+	p := newPipelineGateway(t, goldenConfig, "", clocktest.Golden)
+	dr := newDriver(p.g, "81.2.69.142")
+	for _, c := range cases {
 		p.sp.records, p.sp.routes = p.sp.records[:0], p.sp.routes[:0]
 		dr.do(c.raw)
 		if len(p.sp.records) != 1 {
