@@ -95,6 +95,12 @@ func (e Entry) sum() string {
 	return hex.EncodeToString(s[:])
 }
 
+// written reports whether line is exactly the line Append writes for e.
+func (e Entry) written(line []byte) bool {
+	b, err := json.Marshal(e)
+	return err == nil && bytes.Equal(b, line)
+}
+
 // lastEntry reads the last line of f. An empty file gives the zero Entry.
 func lastEntry(f *os.File) (Entry, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -132,8 +138,9 @@ func (b *Broken) Error() string {
 	return fmt.Sprintf("audit: line %d (seq %d): %s", b.Line, b.Seq, b.Reason)
 }
 
-// Verify reads the log from r and checks every line: valid JSON, its own
-// hash, the previous line's hash and consecutive seq numbers. It returns
+// Verify reads the log from r and checks every line: valid JSON written
+// exactly as Append writes it, its own hash, the previous line's hash and
+// consecutive seq numbers. It returns
 // the number of valid entries and, if the chain breaks, a *Broken naming
 // the first bad line.
 func Verify(r io.Reader) (int, error) {
@@ -152,6 +159,11 @@ func Verify(r io.Reader) (int, error) {
 		switch {
 		case e.Hash != e.sum():
 			return n, &Broken{Line: line, Seq: e.Seq, Reason: "its content does not match its hash (edited)"}
+		case !e.written(sc.Bytes()):
+			// The hash covers the entry as decoded; a line spelled
+			// otherwise (a key twice or in another case, spaces) can
+			// show a reader other content than the verified one.
+			return n, &Broken{Line: line, Seq: e.Seq, Reason: "it is not the line Append wrote for its content (edited: rewritten, keys repeated or reformatted)"}
 		case e.Prev != prev.Hash:
 			return n, &Broken{Line: line, Seq: e.Seq, Reason: "prev does not match the hash of the line before (a line was removed, inserted or reordered)"}
 		case e.Seq != prev.Seq+1:

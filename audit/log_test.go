@@ -103,3 +103,30 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyRefusesRewrittenLine: a line is hashed as Append wrote it, so
+// one rewritten to show other content while decoding to the same entry
+// (Go's decoder matches keys regardless of case and keeps the last of a
+// duplicate; jq and a reader see the first spelling) must not verify.
+func TestVerifyRefusesRewrittenLine(t *testing.T) {
+	path, lines := writeLog(t)
+	// Line 3 deleted files; shown as deleting none, its real fields kept
+	// under "Fields", which the verifier decodes last.
+	orig := lines[2]
+	i := bytes.Index(orig, []byte(`"fields":`))
+	rewritten := append(append(append([]byte{}, orig[:i]...), `"fields":{"n":"none"},"Fields":`...), orig[i+len(`"fields":`):]...)
+	for _, tc := range []struct{ name, line string }{
+		{"shadowed by a case variant", string(rewritten)},
+		{"reformatted", strings.Replace(string(orig), `":`, `": `, 1)},
+	} {
+		log := bytes.Join([][]byte{lines[0], lines[1], []byte(tc.line), lines[3]}, nil)
+		if err := os.WriteFile(path, log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n, err := VerifyFile(path)
+		b, ok := err.(*Broken)
+		if !ok || b.Line != 3 || n != 2 {
+			t.Errorf("%s: VerifyFile = %d, %v; want line 3 broken after 2 entries", tc.name, n, err)
+		}
+	}
+}
