@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,6 +52,12 @@ func (l *Log) Path() string { return l.path }
 
 // Append writes one entry after the current last line and fsyncs it. It
 // returns the entry as written.
+//
+// A last line without its newline is what a crash or a full disk leaves in
+// the middle of an Append: an entry that was never acknowledged. Append
+// cuts it off and first writes an "audit.torn_write_cut" entry with the
+// number of bytes cut, so that the log goes on, and says so. A complete
+// last line that is not an entry (edited) is refused, as before.
 func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -62,10 +69,24 @@ func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
 	if err := lock(f); err != nil {
 		return Entry{}, fmt.Errorf("audit: cannot lock %s: %w", l.path, err)
 	}
+	cut, err := cutTornWrite(f)
+	if err != nil {
+		return Entry{}, fmt.Errorf("audit: cannot cut the unfinished last line of %s: %w", l.path, err)
+	}
 	last, err := lastEntry(f)
 	if err != nil {
 		return Entry{}, err
 	}
+	if cut > 0 {
+		if last, err = l.write(f, last, "audit.torn_write_cut", map[string]string{"bytes": strconv.FormatInt(cut, 10)}); err != nil {
+			return Entry{}, err
+		}
+	}
+	return l.write(f, last, action, fields)
+}
+
+// write appends the entry that follows last to f and fsyncs it.
+func (l *Log) write(f *os.File, last Entry, action string, fields map[string]string) (Entry, error) {
 	e := Entry{Seq: last.Seq + 1, Time: l.clock.Now().UTC().Format(time.RFC3339Nano), Action: action, Fields: fields, Prev: last.Hash}
 	if last.Hash == "" {
 		e.Seq = 1
@@ -85,6 +106,36 @@ func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
 		return Entry{}, fmt.Errorf("audit: cannot fsync %s: %w", l.path, err)
 	}
 	return e, nil
+}
+
+// cutTornWrite truncates f after its last newline when bytes follow it (a
+// write that did not finish), fsyncs it, and returns how many bytes it cut.
+func cutTornWrite(f *os.File) (int64, error) {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return 0, err
+	}
+	size := fi.Size()
+	buf := make([]byte, 4096)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		b := buf[:end-start]
+		if _, err := f.ReadAt(b, start); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 || start == 0 {
+			keep := start + int64(i) + 1 // 0 when no newline at all
+			if keep == size {
+				return 0, nil
+			}
+			if err := f.Truncate(keep); err != nil {
+				return 0, err
+			}
+			return size - keep, f.Sync()
+		}
+		end = start
+	}
+	return 0, nil
 }
 
 // sum is the entry's hash: SHA-256 over its JSON with Hash empty.

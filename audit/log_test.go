@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,38 @@ func TestVerifyRefusesRewrittenLine(t *testing.T) {
 		if !ok || b.Line != 3 || n != 2 {
 			t.Errorf("%s: VerifyFile = %d, %v; want line 3 broken after 2 entries", tc.name, n, err)
 		}
+	}
+}
+
+// TestAppendAfterTornWrite: a crash (or a full disk) in the middle of an
+// Append leaves part of a line without its newline, an entry that was
+// never acknowledged. The next Append cuts it off, records the cut, and
+// the log goes on verifying, instead of refusing every entry from then on.
+func TestAppendAfterTornWrite(t *testing.T) {
+	path, lines := writeLog(t)
+	torn := lines[3][:len(lines[3])/2] // half of a fifth line, as a torn write leaves it
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(torn)
+	f.Close()
+	clk := clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	e, err := Open(path, clk).Append("config.load", map[string]string{"source": "start"})
+	if err != nil {
+		t.Fatalf("Append after a torn write: %v", err)
+	}
+	if e.Seq != 6 {
+		t.Errorf("seq %d, want 6 (after the entry recording the cut)", e.Seq)
+	}
+	n, err := VerifyFile(path)
+	if err != nil || n != 6 {
+		t.Fatalf("VerifyFile = %d, %v; want 6 entries, intact", n, err)
+	}
+	b, _ := os.ReadFile(path)
+	got := bytes.SplitAfter(b, []byte("\n"))
+	if !bytes.Contains(got[4], []byte(`"action":"audit.torn_write_cut"`)) ||
+		!bytes.Contains(got[4], []byte(`"bytes":"`+strconv.Itoa(len(torn))+`"`)) {
+		t.Errorf("the cut is not recorded: %s", got[4])
 	}
 }
