@@ -295,7 +295,8 @@ func (ks *KeyStore) Forgotten() time.Time {
 
 // Forget destroys the keys of every period that ended at or before
 // before: it raises the watermark (never lowers it) and deletes their key
-// files. It returns the names of the files deleted.
+// files, and the temporary copies a crash left of them. It returns the
+// names of the key files deleted.
 func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 	if ks.readOnly {
 		return nil, errors.New("pseudonym: the key store was opened read-only")
@@ -310,7 +311,14 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 	}
 	var gone []string
 	for _, e := range ents {
-		purpose, period, idx, ok := parseKeyName(e.Name())
+		// A copy createOnce left (<key>.<pid>.tmp, after a crash) is
+		// the same wrapped key, or one never used: it goes with its
+		// period, but is not counted as a key.
+		name, copied := strings.CutSuffix(e.Name(), ".tmp")
+		if i := strings.LastIndexByte(name, '.'); copied && i >= 0 {
+			name = name[:i]
+		}
+		purpose, period, idx, ok := parseKeyName(name)
 		if !ok || (idx+1)*period > w {
 			continue
 		}
@@ -318,7 +326,9 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 		if err := os.Remove(filepath.Join(ks.dir, e.Name())); err != nil {
 			return gone, fmt.Errorf("pseudonym: cannot destroy key %s: %w", e.Name(), err)
 		}
-		gone = append(gone, e.Name())
+		if !copied {
+			gone = append(gone, e.Name())
+		}
 	}
 	return gone, syncDir(ks.dir)
 }

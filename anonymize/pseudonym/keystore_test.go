@@ -197,3 +197,39 @@ func TestDropBeforeStopsARunningKeyring(t *testing.T) {
 		t.Error("DropBefore dropped the current day")
 	}
 }
+
+// TestForgetDestroysLeftTemporaryKeys: a key is written to a temporary
+// file and linked under its name; a crash before the temporary file is
+// removed leaves a second copy of the wrapped key. Forget must destroy that
+// copy too, or whoever holds the secret can still unwrap the key of a
+// period the officer was told was destroyed.
+func TestForgetDestroysLeftTemporaryKeys(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := upgradeAt.Add(48*time.Hour).Unix() / 86400
+	if _, err := ks.PeriodKey("pseudonym", 86400, day); err != nil {
+		t.Fatal(err)
+	}
+	name := keyName("pseudonym", 86400, day)
+	wrapped, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What createOnce leaves when the process dies after the link.
+	left := filepath.Join(dir, name+".4242.tmp")
+	if err := os.WriteFile(left, wrapped, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.Forget(time.Unix((day+1)*86400, 0)); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.Name() != "meta.json" && e.Name() != "forgotten" {
+			t.Errorf("%s is left after its period was forgotten", e.Name())
+		}
+	}
+}
