@@ -2,6 +2,7 @@ package ropa
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/beacongate/beacongate/config"
 )
@@ -126,6 +127,9 @@ func (r *Report) missing() []inline {
 		}
 		if rc.Country == "" {
 			items = append(items, line("Country of the recipient of ", code(dd.Name), ": set ", code(key+".country"), "."))
+		} else if rc.Transfer == "" && !eeaCountries[strings.ToUpper(strings.TrimSpace(rc.Country))] {
+			items = append(items, line("Transfer mechanism of the recipient of ", code(dd.Name), " (country "+rc.Country+"): set ", code(key+".transfer"),
+				" (e.g. adequacy decision, standard contractual clauses); a country is taken as in the EEA only by its ISO code."))
 		}
 		if dd.Type == config.DestinationFile {
 			if _, ok := p.Retention[dd.Name]; !ok {
@@ -134,4 +138,15 @@ func (r *Report) missing() []inline {
 		}
 	}
 	return items
+}
+
+// eeaCountries are the ISO 3166-1 alpha-2 codes of the EEA (and EL, the
+// EU's code for Greece): a recipient there needs no transfer mechanism
+// (Art. 30(1)(e) GDPR); one anywhere else, or in a country not given by
+// its code, does.
+var eeaCountries = map[string]bool{
+	"AT": true, "BE": true, "BG": true, "HR": true, "CY": true, "CZ": true, "DK": true, "EE": true, "FI": true,
+	"FR": true, "DE": true, "GR": true, "EL": true, "HU": true, "IE": true, "IT": true, "LV": true, "LT": true,
+	"LU": true, "MT": true, "NL": true, "PL": true, "PT": true, "RO": true, "SK": true, "SI": true, "ES": true,
+	"SE": true, "IS": true, "LI": true, "NO": true,
 }

@@ -42,3 +42,27 @@ privacy:
 		t.Error("the controller's name is not escaped in HTML")
 	}
 }
+
+// TestReportToCompleteTransfer: a recipient outside the EEA without a
+// transfer mechanism leaves an item of Art. 30(1)(e) open: the report must
+// list it, not say every item is stated. One inside the EEA needs none.
+func TestReportToCompleteTransfer(t *testing.T) {
+	const base = `
+privacy:
+  retention: {local: 395d}
+  controller: {name: Shop, address: Berlin, contact: privacy@shop.example, dpo: A. Officer, representative: none}
+  legal_basis: {analytics: consent}
+  recipients:
+`
+	_, _, text := render(t, build(t, parse(t, base+"    local: {role: processor, country: US}\n")))
+	if want := "Transfer mechanism of the recipient of local (country US): set privacy.recipients.local.transfer"; !strings.Contains(text, want) {
+		t.Errorf("report lacks %q", want)
+	}
+	if strings.Contains(text, "every item of the record is stated") {
+		t.Error("report says every item is stated while the transfer to the US is not")
+	}
+	_, _, text = render(t, build(t, parse(t, base+"    local: {role: processor, country: de}\n")))
+	if strings.Contains(text, "Transfer mechanism of the recipient") || !strings.Contains(text, "every item of the record is stated") {
+		t.Error("a recipient in the EEA is asked for a transfer mechanism")
+	}
+}
