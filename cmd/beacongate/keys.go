@@ -34,7 +34,8 @@ UTC midnight, or RFC 3339). After it, the pseudonyms of those periods cannot
 be computed again, by the gateway or anyone else, except for periods that
 began before the key store was created: their keys were derived from the
 secret, and whoever holds it can still derive them until it is retired. A
-running gateway stops using the keys at its next period boundary.
+running gateway drops its cached copies of those keys within seconds (it
+checks the key store every 2 s).
 `
 
 // runKeys runs "beacongate keys ...".
