@@ -534,7 +534,9 @@ func (r *Report) retention(d *doc) {
 	items := []inline{
 		line("Only anonymized records are stored; the raw request is held in memory only while it is processed and is never written, logged or used in a metric label."),
 		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
-			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd, ". While a destination is unreachable its records accumulate, and are retried until delivered."),
+			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd,
+			". While a destination is unreachable its records accumulate, and are retried until delivered. A segment found damaged (a torn write after a crash, a bad checksum) is moved to ",
+			code(s.Dir+"/quarantine"), " instead, with any cut-off tail, and kept there until deleted by hand: no retention setting applies to it."),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),
