@@ -252,7 +252,7 @@
     function flush(force) {
       scheduled = false;
       if (!queue.length || !(answered || force)) return;
-      scanGCM();
+      pollGCM();
       var ads = granted('ads');
       var cid = clientID();
       var batch = queue.splice(0, queue.length);
@@ -345,10 +345,16 @@
     }
     var gcmHook = false;
 
+    // poll looks for each source on its own: a CMP API that throws (a stub
+    // not ready yet) must not keep the others, or the tag's start, from
+    // running.
+    var pollTCF = guard(tcfListen);
+    var pollGPP = guard(gppListen);
+    var pollGCM = guard(scanGCM);
     function poll() {
-      tcfListen();
-      gppListen();
-      scanGCM();
+      pollTCF();
+      pollGPP();
+      pollGCM();
     }
 
     var commands = {

@@ -614,6 +614,28 @@ window.fetch = function (u, o) { fetches.push(o.method + " " + o.mode + " " + o.
 			},
 		},
 		{
+			name: "cmp-api-throws", timeout: 300,
+			// A CMP stub whose API throws (not ready yet, a broken build):
+			// the tag must still start, send the page view after the
+			// timeout and follow single-page navigation.
+			head: `<script>
+window.__tcfapi = function () { throw new Error("tcf: not ready"); };
+window.__gpp = function () { throw new Error("gpp: not ready"); };
+</script>`,
+			body: `<script>bg("track", "despite_cmp");</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				_, err := tagEval(ctx, `history.pushState({}, "", "?step=2")`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) == 2 && tagHasEvents(r, "despite_cmp") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")
+				if len(pv) != 2 || !strings.HasSuffix(pv[1].URL, "/page/cmp-api-throws") {
+					s.errorf("page views %d; want the load's and the pushState's", len(pv))
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
