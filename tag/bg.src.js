@@ -80,8 +80,26 @@
       return btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     }
 
+    // size returns the length of s in UTF-8, the unit of the gateway's limits
+    // (a lone surrogate counts as the 3 bytes of U+FFFD).
+    function size(s) {
+      var n = 0;
+      for (var i = 0; i < s.length; i++) {
+        var c = s.charCodeAt(i);
+        if (c < 0x80) n++;
+        else if (c < 0x800) n += 2;
+        else if (c >= 0xd800 && c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+          n += 4;
+          i++;
+        } else n += 3;
+      }
+      return n;
+    }
+
     // cleanProps keeps own properties whose values are strings, numbers
-    // (finite) or booleans; everything else is dropped.
+    // (finite) or booleans, within the gateway's limits (at most 64, names of
+    // 1-64 bytes, strings of at most 1024 bytes: one over them makes it
+    // refuse the whole request); everything else is dropped.
     function cleanProps(p, out) {
       out = out || {};
       if (!p || typeof p !== 'object') return out;
@@ -89,10 +107,10 @@
       for (var k in out) n++;
       for (k in p) {
         if (n >= MAX_PROPS) break;
-        if (!Object.prototype.hasOwnProperty.call(p, k) || k.length > 64) continue;
+        if (!Object.prototype.hasOwnProperty.call(p, k) || !k || size(k) > 64) continue;
         var v = p[k];
         var t = typeof v;
-        if ((t === 'string' && v.length <= 1024) || t === 'boolean' || (t === 'number' && isFinite(v))) {
+        if ((t === 'string' && size(v) <= 1024) || t === 'boolean' || (t === 'number' && isFinite(v))) {
           out[k] = v;
           n++;
         }
@@ -182,16 +200,19 @@
       return m ? decodeURIComponent(m[1]) : '';
     }
 
-    // adIDs returns the ad cookies and landing-page click ids as properties.
+    // adIDs adds the ad cookies and landing-page click ids to the event's
+    // properties, within the same limits (an id that does not fit is left out).
     function adIDs(out) {
+      var ids = {};
       for (var i = 0; i < AD_COOKIES.length; i++) {
         var v = cookie(AD_COOKIES[i]);
-        if (v) out[AD_COOKIES[i]] = v;
+        if (v) ids[AD_COOKIES[i]] = v;
       }
       for (i = 0; i < CLICK_IDS.length; i++) {
         v = landing.searchParams.get(CLICK_IDS[i]);
-        if (v) out[CLICK_IDS[i]] = v;
+        if (v) ids[CLICK_IDS[i]] = v;
       }
+      cleanProps(ids, out);
     }
 
     // stripClickIDs removes ad click ids from a URL sent without ads consent.
@@ -289,7 +310,7 @@
     // track queues one event and returns its id. ref overrides the referrer
     // (a single-page app's previous URL).
     function track(name, props, opts, ref) {
-      if (typeof name !== 'string' || !name || name.length > 128) return undefined;
+      if (typeof name !== 'string' || !name || size(name) > 128) return undefined;
       var eid = opts && typeof opts.eid === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(opts.eid) ? opts.eid : newID();
       queue.push({ event: name, url: location.href, ref: ref === undefined ? d.referrer : ref, eid: eid, props: cleanProps(props) });
       schedule();

@@ -636,6 +636,28 @@ window.__gpp = function () { throw new Error("gpp: not ready"); };
 			},
 		},
 		{
+			name: "props-limits", timeout: 300, query: tagAdQuery,
+			// The gateway refuses a whole request when one property breaks
+			// its limits (64 per event, names of 1-64 bytes, values of at
+			// most 1024 bytes): the tag keeps every event within them,
+			// counting bytes, not UTF-16 units, and adding ad ids only
+			// where they fit.
+			head: tagAdIDsHead,
+			body: `<script>
+bg("consent", ["analytics", "ads", "device_storage"]);
+var p = {}; for (var i = 0; i < 64; i++) p["k" + i] = "v";
+bg("track", "many_props", p);
+bg("track", "wide_props", {plan: new Array(1001).join("\u20ac"), n: 1});
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "many_props", "wide_props") },
+			check: func(s *tagRun, recs []tagRecord) {
+				w := tagEvents(recs, "wide_props")
+				if len(w) != 1 || w[0].Props["n"] != 1.0 || w[0].Props["plan"] != nil || w[0].Click["fbp"] == "" {
+					s.errorf("wide_props: %+v; want n, no plan (3000 bytes), the ad cookie under click", w)
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
