@@ -53,6 +53,9 @@
     var STORE_KEY = 'bg_cid';
     var MAX_PROPS = 64;
     var MAX_BATCH = 50; // the gateway's default server.max_events_per_request
+    // Bytes per body: under the gateway's default server.max_body_bytes and
+    // the browsers' 64 KiB beacon quota (a larger body is refused by both).
+    var MAX_BODY = 60000;
 
     // Consent as the page's sources last told it. null: that source said nothing.
     var tcf = null; // {gdpr: 0|1, tc: string, p: {purpose id: bool}}
@@ -264,7 +267,17 @@
       } catch (e) {}
       if (!ok && w.fetch) {
         // A string body is sent as text/plain: a simple request, no preflight.
-        w.fetch(cfg.endpoint, { method: 'POST', body: body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(noop);
+        var post = function (keep) {
+          return w.fetch(cfg.endpoint, { method: 'POST', body: body, keepalive: keep, mode: 'no-cors', credentials: 'omit' });
+        };
+        // keepalive shares the beacon's 64 KiB quota with every request in
+        // flight: when it is used up, a plain fetch still sends the events
+        // while the page stays.
+        post(true)
+          .catch(function () {
+            return post(false);
+          })
+          .catch(noop);
       }
     }
 
@@ -290,7 +303,21 @@
         }
         if (!e.ref) delete e.ref;
       }
-      for (i = 0; i < batch.length; i += MAX_BATCH) send(JSON.stringify(batch.slice(i, i + MAX_BATCH)));
+      // At most MAX_BATCH events and MAX_BODY bytes per request.
+      var part = [];
+      var n = 2;
+      for (i = 0; i < batch.length; i++) {
+        var one = JSON.stringify(batch[i]);
+        var m = size(one) + 1;
+        if (part.length && (part.length >= MAX_BATCH || n + m > MAX_BODY)) {
+          send('[' + part.join(',') + ']');
+          part = [];
+          n = 2;
+        }
+        part.push(one);
+        n += m;
+      }
+      if (part.length) send('[' + part.join(',') + ']');
     }
 
     function schedule() {

@@ -658,6 +658,22 @@ bg("track", "wide_props", {plan: new Array(1001).join("\u20ac"), n: 1});
 			},
 		},
 		{
+			name: "big-batch", timeout: 300,
+			// Events fired together whose JSON is over 64 KiB: one body that
+			// large is refused by sendBeacon, by a keepalive fetch and by
+			// the gateway (server.max_body_bytes): the tag splits by size.
+			body: `<script>
+var big = new Array(1001).join("x");
+for (var i = 0; i < 30; i++) bg("track", "bulk", {plan: big, coupon: big, currency: big});
+</script>`,
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "bulk")) == 30 && tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if n := len(tagEvents(recs, "bulk")); n != 30 {
+					s.errorf("%d bulk events; want 30", n)
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
