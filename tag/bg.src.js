@@ -374,7 +374,9 @@
     }
 
     // scanGCM reads the Consent Mode state from gtag's consent commands in the
-    // dataLayer; an 'update' is the banner's answer.
+    // dataLayer; an 'update' is the banner's answer. A 'default' for some
+    // regions only (its region parameter) applies to visitors there, whom gtag
+    // places and the tag cannot: it may deny a type, never grant one.
     function scanGCM() {
       var dl = w.dataLayer;
       if (!dl || !dl.length) return;
@@ -384,7 +386,9 @@
         var c = dl[i];
         if (c && c[0] === 'consent' && (c[1] === 'default' || c[1] === 'update') && c[2] && typeof c[2] === 'object') {
           st = st || {};
-          for (var k in c[2]) if (typeof c[2][k] === 'string') st[k] = c[2][k];
+          var r = c[1] === 'default' && c[2].region;
+          var only = r && typeof r.length === 'number' && r.length > 0;
+          for (var k in c[2]) if (typeof c[2][k] === 'string' && (!only || c[2][k] === 'denied')) st[k] = c[2][k];
           upd = upd || c[1] === 'update';
         }
       }

@@ -674,6 +674,20 @@ for (var i = 0; i < 30; i++) bg("track", "bulk", {plan: big, coupon: big, curren
 			},
 		},
 		{
+			name: "gcm-region-default", timeout: 300, query: tagAdQuery,
+			// Consent Mode denied by default, granted by default only in
+			// another region (gtag places the visitor, the tag cannot): the
+			// visitor here is denied, so the tag must not grant ads itself.
+			head: tagAdIDsHead + `<script>
+window.dataLayer = window.dataLayer || [];
+function gtag() { dataLayer.push(arguments); }
+gtag("consent", "default", {ad_storage: "denied", ad_user_data: "denied", ad_personalization: "denied", analytics_storage: "denied"});
+gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted", region: ["US-CA"]});
+</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: tagNoAdIDs("none", "consent_mode"),
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
