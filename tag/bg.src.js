@@ -198,9 +198,16 @@
       }
     }
 
+    // cookie reads one cookie; a value that is not valid percent-encoding
+    // (decodeURIComponent throws) is taken as it is.
     function cookie(name) {
       var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-      return m ? decodeURIComponent(m[1]) : '';
+      if (!m) return '';
+      try {
+        return decodeURIComponent(m[1]);
+      } catch (e) {
+        return m[1];
+      }
     }
 
     // adIDs adds the ad cookies and landing-page click ids to the event's

@@ -688,6 +688,21 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			check: tagNoAdIDs("none", "consent_mode"),
 		},
 		{
+			name: "ad-cookie-bad-encoding", timeout: 3000,
+			// An ad cookie another script wrote with a stray "%": reading it
+			// under ads consent must not lose the events.
+			head: `<script>document.cookie = "_ga=GA1.1.50%off; path=/";</script>`,
+			body: `<script>bg("consent", ["analytics", "ads"]); bg("track", "with_bad_cookie");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "with_bad_cookie") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Consent.State != "ads" {
+						s.errorf("%s: consent %+v; want ads", r.Event, r.Consent)
+					}
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
