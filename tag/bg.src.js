@@ -293,7 +293,9 @@
     function flush(force) {
       scheduled = false;
       if (!queue.length || !(answered || force)) return;
-      pollGCM();
+      // A CMP that loaded after the wait (or after an earlier answer) is
+      // listened to from now on.
+      poll();
       var ads = granted('ads');
       var cid = clientID();
       var batch = queue.splice(0, queue.length);

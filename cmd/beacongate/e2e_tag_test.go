@@ -703,6 +703,40 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "late-cmp", timeout: 300, query: tagAdQuery,
+			// Consent Mode granted by default; the TCF CMP loads only after
+			// the wait, and refuses: the events after it must carry its
+			// answer, and the tag must stop reading ad ids.
+			head: tagAdIDsHead + tagStubCMP + `<script>
+window.lateTCF = window.__tcfapi; delete window.__tcfapi;
+window.dataLayer = window.dataLayer || [];
+function gtag() { dataLayer.push(arguments); }
+gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted"});
+</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				// The page view has gone out after the wait, with Consent
+				// Mode only; then the CMP loads.
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
+					return err
+				}
+				_, err := tagEval(ctx, `window.__tcfapi = lateTCF; cmp.loaded(`+"`"+tagTCRefuseAll(tagTCAll)+"`"+`, []); bg("track", "after_cmp")`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "after_cmp") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range tagEvents(recs, "after_cmp") {
+					if r.Consent.State != "none" || len(r.Click) > 0 {
+						s.errorf("after_cmp: consent %+v click %v; want none (the CMP refused), no click ids", r.Consent, r.Click)
+					}
+				}
+				for _, b := range strings.Split(s.vals["sent"], "\n") {
+					if strings.Contains(b, "after_cmp") && (strings.Contains(b, "31337") || strings.Contains(b, "Cj0leak42")) {
+						s.errorf("the tag read ad ids after the CMP refused: %s", b)
+					}
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
