@@ -138,7 +138,13 @@
     // closed), gdpr applying without a TC string, or an explicit list with a
     // name the gateway does not know (either is malformed there: a refusal).
     function adsVetoed() {
-      if (nav.globalPrivacyControl || dnt() || gpp || (tcf && tcf.gdpr && !tcf.tc)) return true;
+      return !!(nav.globalPrivacyControl || dnt() || gpp || (tcf && tcf.gdpr && !tcf.tc) || explicitBad());
+    }
+
+    // explicitBad tells whether the explicit list has a name the gateway does
+    // not know ('none' among others too): it reads the list as malformed, a
+    // refusal of every purpose.
+    function explicitBad() {
       for (var i = 0; explicit && i < explicit.length; i++) {
         if (PURPOSES.indexOf(explicit[i]) < 0) return true;
       }
@@ -157,7 +163,7 @@
       var ok = true;
       if (explicit) {
         any = true;
-        ok = explicit.indexOf(purpose) >= 0;
+        ok = explicit.indexOf(purpose) >= 0 && !explicitBad();
       }
       if (tcf && tcf.tc) {
         any = true;
@@ -428,8 +434,11 @@
         if (!list || typeof list.length !== 'number') return;
         explicit = [];
         for (var i = 0; i < list.length; i++) {
-          if (typeof list[i] === 'string' && list[i] !== 'none') explicit.push(list[i]);
+          if (typeof list[i] === 'string') explicit.push(list[i]);
         }
+        // 'none' alone refuses (sent as none); with other names it is sent
+        // as is, and the gateway reads the list as malformed: a refusal.
+        if (explicit.length === 1 && explicit[0] === 'none') explicit = [];
         answer();
       },
       gcm: function (state) {

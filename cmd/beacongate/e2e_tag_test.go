@@ -737,6 +737,27 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "consent-none-and-ads", timeout: 3000, query: tagAdQuery,
+			// A banner's list with "none" among granted names is malformed
+			// for the gateway (a refusal of every purpose): the tag must not
+			// drop "none" and turn it into a grant, nor store an id or read
+			// ad ids.
+			head: tagAdIDsHead,
+			body: `<script>bg("consent", ["none", "analytics", "ads", "device_storage"]);</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				tagNoAdIDs("none", "explicit")(s, recs)
+				for _, r := range recs {
+					if r.Client != "" {
+						s.errorf("%s: client id without device_storage consent", r.Event)
+					}
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage and cookies: %q; want none", s.vals["storage"])
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
