@@ -248,6 +248,20 @@
       }
     }
 
+    // fitURL keeps a URL within the gateway's 4096 bytes (a longer one makes
+    // it refuse the whole request): without its query and fragment, or its
+    // origin alone, when it is longer.
+    function fitURL(href) {
+      if (!href || size(href) <= 4096) return href;
+      href = href.split(/[?#]/)[0];
+      if (size(href) <= 4096) return href;
+      try {
+        return new URL(href).origin + '/';
+      } catch (e) {
+        return '';
+      }
+    }
+
     // gcmLetter encodes one type for gcd: unset default, update granted (n),
     // denied (m) or unset (l).
     function gcmLetter(type) {
@@ -316,6 +330,8 @@
           e.url = stripClickIDs(e.url);
           e.ref = stripClickIDs(e.ref);
         }
+        e.url = fitURL(e.url);
+        e.ref = fitURL(e.ref);
         if (!e.ref) delete e.ref;
       }
       // At most MAX_BATCH events and MAX_BODY bytes per request.

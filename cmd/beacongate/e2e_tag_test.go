@@ -758,6 +758,22 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "long-url", timeout: 300,
+			// A page URL over the gateway's 4096 bytes (a search page with
+			// its state in the query) makes it refuse the whole request:
+			// the tag sends the URL without its query instead.
+			head: `<script>history.replaceState(null, "", location.pathname + "?q=" + new Array(5001).join("x"));</script>`,
+			body: `<script>bg("track", "on_long_url");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "on_long_url") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if !strings.HasSuffix(r.URL, "/page/long-url") {
+						s.errorf("%s: url %q; want the page's path", r.Event, r.URL)
+					}
+				}
+			},
+		},
+		{
 			name: "storage-blocked", timeout: 3000,
 			// Storage that throws (blocked third-party storage, a sandbox):
 			// the tag goes on without an id and without an error.
