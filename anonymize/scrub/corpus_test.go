@@ -281,9 +281,10 @@ func plantedCorpus() []plantedValue {
 		func(l, n, t string) string { return l + " (AT) " + n + " (DOT) co (DOT) " + t },
 		func(l, n, t string) string { return l + " at " + n + " dot " + t },
 		func(l, n, t string) string { return l + "[@]" + n + "[.]" + t },
+		func(l, n, t string) string { return l + " (at) " + n + " . " + t },
 	}
 	tlds := []string{"org", "de", "uk", "com", "fr", "net", "it", "nl"}
-	for i := 0; i < 16; i++ {
+	for i := 0; i < 2*len(obfuscated); i++ {
 		local := firstNames[i] + "." + lastNames[(i*3+1)%20]
 		add("email_obfuscated", obfuscated[i%len(obfuscated)](local, []string{"posteo", "mailbox", "gmx", "web"}[i%4], tlds[(i/2)%len(tlds)]))
 	}

@@ -3,17 +3,19 @@ package scrub
 import "encoding/binary"
 
 // E-mail addresses written to dodge harvesters: "jane.doe(at)example.org",
-// "jane.doe [at] example [dot] org", "jane dot doe at example dot org".
-// The at sign and the dots between labels are written as words, bracketed
-// or not. A bracketed "(at)", "[at]", "{at}", "<at>" (or "(@)", "[@]", ...)
-// or a spaced " @ " is taken for an at sign wherever it stands; the plain
-// word " at " only where nothing else reads the same, since prose is full
-// of it ("meet me at the station", "look at example.com", "at home dot
-// matrix"): its domain must start with a written-out dot, and when every
-// dot is the plain word " dot ", the last label must be a well-known
-// top-level domain and the local part must look like one (a '.', '_', '+',
-// '-' or digit in it, or a dot written out: "jane.doe", "jane dot doe"), so
-// that "visit us at example dot com" and "worked at a dot com" are prose.
+// "jane.doe [at] example [dot] org", "jane dot doe at example dot org". The
+// at sign and the dots between labels are written as words, bracketed or
+// not. A bracketed "(at)", "[at]", "{at}", "<at>" (or "(@)", "[@]", ...) or
+// a spaced " @ " is taken for an at sign wherever it stands (and after it a
+// spaced " . " for a dot, read as the word " dot " is: "jane.doe (at)
+// example . org"); the plain word " at " only where nothing else reads the
+// same, since prose is full of it ("meet me at the station", "look at
+// example.com", "at home dot matrix"): its domain must start with a
+// written-out dot, and when every dot is the plain word " dot ", the last
+// label must be a well-known top-level domain and the local part must look
+// like one (a '.', '_', '+', '-' or digit in it, or a dot written out:
+// "jane.doe", "jane dot doe"), so that "visit us at example dot com" and
+// "worked at a dot com" are prose.
 
 // Separators of an obfuscated address, as obfToken reads them.
 const (
@@ -131,6 +133,16 @@ func matchObfuscated(b []byte, i int) int {
 			bracketed = bracketed || k == obfDot
 			continue
 		}
+		if at == obfAt {
+			// "jane.doe (at) example . org": a spaced dot, after an at
+			// sign no prose writes, read as the word " dot " is (the
+			// last label a well-known TLD), since a sentence may end
+			// with " . ": "sale (at) checkout . Then".
+			if n := spacedDot(b, q); n > 0 && q+n < dlimit && class[b[q+n]]&cDomain != 0 {
+				sep, p = obfDotWord, q+n
+				continue
+			}
+		}
 		break
 	}
 	if best == 0 || at == obfAtWord && !bestBracketed && !plausible {
@@ -196,6 +208,19 @@ func dotBefore(b []byte, from, e int) bool {
 		return true
 	}
 	return k < e && k-3 >= from && b[k-3]|0x20 == 'd' && b[k-2]|0x20 == 'o' && b[k-1]|0x20 == 't'
+}
+
+// spacedDot returns the width of a '.' with blanks on each side at b[p]
+// (" . "), with the blanks, or 0.
+func spacedDot(b []byte, p int) int {
+	q := p + blanks(b, p)
+	if q == p || q >= len(b) || b[q] != '.' {
+		return 0
+	}
+	if n := blanks(b, q+1); n > 0 {
+		return q + 1 + n - p
+	}
+	return 0
 }
 
 func isCloser(ch byte) bool { return ch == ')' || ch == ']' || ch == '}' || ch == '>' }

@@ -254,6 +254,10 @@ func TestObfuscatedEmail(t *testing.T) {
 		"jane [at] example [dot] org",
 		"jane(at)mail.example.co.uk",
 		"jane.doe\t(at)\texample.org",
+		// Spaced dots after a bracketed at sign, before a well-known TLD.
+		"jane.doe (at) example . org",
+		"jane.doe(at)example . co . uk",
+		"jane.doe [at] mail . example . de",
 		// The dots of the local part written out too.
 		"jane dot doe at example dot org",
 		"jane [dot] doe [at] example [dot] org",
@@ -312,6 +316,11 @@ func TestObfuscatedEmail(t *testing.T) {
 		"thanks @jane.doe and @ example",
 		"Meet At The Station Dot Com",
 		"data(att)example.org, data(at.example.org, data[at)example.org",
+		// A spaced dot only after a bracketed at sign, and only before a
+		// well-known TLD: a sentence may end with " . ".
+		"sale (at) checkout . Then we left",
+		"jane.doe at example . org",
+		"meet me at home . com is down",
 	} {
 		f(in, in, "none")
 	}
