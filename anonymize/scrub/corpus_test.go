@@ -282,10 +282,12 @@ func plantedCorpus() []plantedValue {
 		func(l, n, t string) string { return l + " at " + n + " dot " + t },
 		func(l, n, t string) string { return l + "[@]" + n + "[.]" + t },
 		func(l, n, t string) string { return l + " (at) " + n + " . " + t },
+		func(l, n, t string) string { return l + " -at- " + n + "." + t },
+		func(l, n, t string) string { return l + "-at-" + n + "(dot)" + t },
 	}
 	tlds := []string{"org", "de", "uk", "com", "fr", "net", "it", "nl"}
 	for i := 0; i < 2*len(obfuscated); i++ {
-		local := firstNames[i] + "." + lastNames[(i*3+1)%20]
+		local := firstNames[i%20] + "." + lastNames[(i*3+1)%20]
 		add("email_obfuscated", obfuscated[i%len(obfuscated)](local, []string{"posteo", "mailbox", "gmx", "web"}[i%4], tlds[(i/2)%len(tlds)]))
 	}
 	// Phones in national and international notations.

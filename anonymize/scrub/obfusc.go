@@ -6,16 +6,19 @@ import "encoding/binary"
 // "jane.doe [at] example [dot] org", "jane dot doe at example dot org". The
 // at sign and the dots between labels are written as words, bracketed or
 // not. A bracketed "(at)", "[at]", "{at}", "<at>" (or "(@)", "[@]", ...) or
-// a spaced " @ " is taken for an at sign wherever it stands (and after it a
-// spaced " . " for a dot, read as the word " dot " is: "jane.doe (at)
-// example . org"); the plain word " at " only where nothing else reads the
-// same, since prose is full of it ("meet me at the station", "look at
-// example.com", "at home dot matrix"): its domain must start with a
-// written-out dot, and when every dot is the plain word " dot ", the last
+// a spaced " @ " or " -at- " is taken for an at sign wherever it stands
+// (and after it a spaced " . " for a dot, read as the word " dot " is:
+// "jane.doe (at) example . org"); the plain word " at " only where nothing
+// else reads the same, since prose is full of it ("meet me at the station",
+// "look at example.com", "at home dot matrix"): its domain must start with
+// a written-out dot, and when every dot is the plain word " dot ", the last
 // label must be a well-known top-level domain and the local part must look
 // like one (a '.', '_', '+', '-' or digit in it, or a dot written out:
 // "jane.doe", "jane dot doe"), so that "visit us at example dot com" and
-// "worked at a dot com" are prose.
+// "worked at a dot com" are prose. A glued "-at-" counts as the plain word:
+// host names and slugs have it ("shop.stay-at-home.de"), so
+// "jane.doe-at-example.org" is not told from one and is missed,
+// "jane.doe-at-example(dot)org" is caught.
 
 // Separators of an obfuscated address, as obfToken reads them.
 const (
@@ -50,9 +53,11 @@ func matchObfuscated(b []byte, i int) int {
 		}
 		s := j
 		for j < limit && class[b[j]]&cLocal != 0 {
-			if b[j] == '+' && j > s {
+			if (b[j] == '+' || b[j] == '-') && j > s {
 				if k, _ := obfToken(b, j); k != obfNone {
-					break // "jane+at+example+dot+org", form-encoded
+					// "jane+at+example+dot+org", form-encoded;
+					// "jane.doe-at-example(dot)org".
+					break
 				}
 			}
 			if ch := b[j]; ch < 0x80 && class[ch]&cLetter == 0 {
@@ -162,9 +167,10 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 		if t = indexAtToken(b, t); t < 0 {
 			return -1, -1
 		}
-		// The local part ends before the blanks and the bracket.
+		// The local part ends before the blanks and the bracket (or
+		// the hyphen of "-at-").
 		j := t - backBlanks(b, from, t)
-		if j > from && closerOf(b[j-1]) != 0 {
+		if j > from && (closerOf(b[j-1]) != 0 || b[j-1] == '-') {
 			j--
 			j -= backBlanks(b, from, j)
 		}
@@ -238,10 +244,27 @@ func backBlanks(b []byte, from, p int) int {
 // obfToken returns the kind and width of the separator that starts at
 // b[p], with the blanks around it, or obfNone: "at", "@", "dot" or "."
 // between brackets ("(at)", "[ dot ]"), up to maxObfBlanks blanks on either
-// side and inside; or "at", "dot" or "@" as a word between blanks.
+// side and inside; or "at", "dot" or "@" as a word between blanks; or
+// "-at-" (any case), as strong as "(at)" between blanks ("jane.doe -at-
+// example.org") and the plain word glued ("jane.doe-at-example(dot)org"),
+// since host names and slugs have it ("shop.stay-at-home.de").
 func obfToken(b []byte, p int) (uint8, int) {
 	q := p + blanks(b, p)
 	if q >= len(b) {
+		return obfNone, 0
+	}
+	if b[q] == '-' {
+		if q+4 >= len(b) || b[q+1]|0x20 != 'a' || b[q+2]|0x20 != 't' || b[q+3] != '-' {
+			return obfNone, 0
+		}
+		r := q + 4
+		e := r + blanks(b, r)
+		switch {
+		case q > p && e > r:
+			return obfAt, e - p
+		case q == p && e == r:
+			return obfAtWord, 4
+		}
 		return obfNone, 0
 	}
 	if closer := closerOf(b[q]); closer != 0 {
@@ -338,7 +361,7 @@ func closerOf(ch byte) byte {
 }
 
 // hasAtToken reports whether b may hold an at sign written out: "at" (any
-// case) or '@' with a blank or bracket on each side. It is features'
+// case) or '@' with a blank, bracket or hyphen on each side. It is features'
 // precise check, so that prose without one ("Great fit!") is not scanned
 // for obfuscated addresses.
 func hasAtToken(b []byte) bool { return indexAtToken(b, 0) >= 0 }
@@ -376,7 +399,7 @@ func indexAtToken(b []byte, from int) int {
 }
 
 // atTokenAt reports whether "at" (any case) or '@' at b[i] (i > 0) has a
-// blank or bracket on each side.
+// blank, bracket or hyphen on each side.
 func atTokenAt(b []byte, i int) bool {
 	n := 0
 	switch {
@@ -392,7 +415,7 @@ func atTokenAt(b []byte, i int) bool {
 
 // atEdge holds the bytes that may stand next to a written-out at sign.
 var atEdge = func() (t [256]bool) {
-	for _, ch := range []byte(" \t+([{<)]}>") {
+	for _, ch := range []byte(" \t+([{<)]}>-") {
 		t[ch] = true
 	}
 	return t

@@ -258,6 +258,14 @@ func TestObfuscatedEmail(t *testing.T) {
 		"jane.doe (at) example . org",
 		"jane.doe(at)example . co . uk",
 		"jane.doe [at] mail . example . de",
+		// "-at-" between blanks is as strong as "(at)"; glued, it is the
+		// plain word (a host name reads "shop.stay-at-home.de").
+		"jane.doe -at- example.org",
+		"jane -AT- example . org",
+		"jane.doe -at- example [dot] co [dot] uk",
+		"jane.doe-at-example(dot)org",
+		"jane.doe-at-example [dot] org",
+		"jane.doe-at-example dot org",
 		// The dots of the local part written out too.
 		"jane dot doe at example dot org",
 		"jane [dot] doe [at] example [dot] org",
@@ -321,6 +329,13 @@ func TestObfuscatedEmail(t *testing.T) {
 		"sale (at) checkout . Then we left",
 		"jane.doe at example . org",
 		"meet me at home . com is down",
+		// Glued "-at-" with real dots is a host name or a slug.
+		"shop.stay-at-home.de",
+		"www.eat-at-joes.com",
+		"stay-at-home dot com",
+		"https://shop.example/blog/work-at-home.html",
+		"jane.doe-at-example.org", // not told from shop.stay-at-home.de
+		"meet -at- the station",
 	} {
 		f(in, in, "none")
 	}
