@@ -14,9 +14,10 @@ import "encoding/binary"
 // a written-out dot, and when every dot is the plain word " dot ", the last
 // label must be a well-known top-level domain and the local part must look
 // like one (a '.', '_', '+', '-' or digit in it, or a dot written out:
-// "jane.doe", "jane dot doe"), so that "visit us at example dot com" and
-// "worked at a dot com" are prose. A glued "-at-" counts as the plain word:
-// host names and slugs have it ("shop.stay-at-home.de"), so
+// "jane.doe", "jane dot doe"; and a letter, or five digits and more: a QQ
+// number), so that "visit us at example dot com", "worked at a dot com" and
+// "sold 10 at a dot com startup" are prose. A glued "-at-" counts as the
+// plain word: host names and slugs have it ("shop.stay-at-home.de"), so
 // "jane.doe-at-example.org" is not told from one and is missed,
 // "jane.doe-at-example(dot)org" is caught.
 
@@ -46,6 +47,7 @@ func matchObfuscated(b []byte, i int) int {
 	// it (one run has one start); what follows it, up to maxObfLocal.
 	j, limit := i, len(b)
 	plausible, bracketed := false, false
+	letter, digits := false, 0 // in the local part
 	var at uint8
 	for at == 0 {
 		if j > i {
@@ -60,8 +62,13 @@ func matchObfuscated(b []byte, i int) int {
 					break
 				}
 			}
-			if ch := b[j]; ch < 0x80 && class[ch]&cLetter == 0 {
+			if ch := b[j]; ch >= 0x80 || class[ch]&cLetter != 0 {
+				letter = true
+			} else {
 				plausible = true // '.', '_', '+', '-' or a digit
+				if ch >= '0' && ch <= '9' {
+					digits++
+				}
 			}
 			j++
 		}
@@ -150,6 +157,10 @@ func matchObfuscated(b []byte, i int) int {
 		}
 		break
 	}
+	// A local part without a letter is a number in prose ("sold 10 at a
+	// dot com startup", "in 2019 at a dot com"), unless it has the five
+	// digits and more of a QQ number ("12345678 at qq dot com").
+	plausible = plausible && (letter || digits >= 5)
 	if best == 0 || at == obfAtWord && !bestBracketed && !plausible {
 		return 0
 	}

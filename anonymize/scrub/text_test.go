@@ -278,6 +278,7 @@ func TestObfuscatedEmail(t *testing.T) {
 		"jane.doe at example dot co dot uk",
 		"jane.doe at example dot co.uk",
 		"jdoe42 at example dot de",
+		"12345678 at qq dot com",
 		"jane.doe AT example DOT org",
 		// Form-encoded: '+' for a space.
 		"jane.doe+at+example+dot+org",
@@ -306,6 +307,9 @@ func TestObfuscatedEmail(t *testing.T) {
 		"I'm at home dot com",
 		"visit us at example dot com",
 		"he worked at a dot com startup",
+		"Sold 10 at a dot com startup",
+		"in 2019 at a dot com startup",
+		"got 2.5 at a dot com",
 		"she was at the dot com boom",
 		"e.g. at home dot com",
 		"jane at example dot matrix",
