@@ -37,7 +37,7 @@ func TestNoAllocs(t *testing.T) {
 	wideURL := []byte("https://a.example/search?q=%EF%BC%90%EF%BC%99%EF%BC%90%EF%BC%8D%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94&u=jane＠example.org")
 	f("AppendURL full-width", func() { dst, _ = c.AppendURL(dst[:0], wideURL, URLClean) })
 	// Addresses written to dodge harvesters, in text, folded, and in URLs.
-	obf := []byte("Write to jane.doe [at] example [dot] org, j.smith(at)mail.example.co.uk or jane dot doe at example dot org; meet me at the station.")
+	obf := []byte("Write to jane.doe [at] example [dot] org, j.smith(at)mail.example.co.uk or jane dot doe at example dot org, jane.doe %28at%29 example.org; meet me at the station.")
 	f("AppendText obfuscated", func() { dst, _ = c.AppendText(dst[:0], obf) })
 	obfWide := []byte("メール：jane.doe（at）example．org ／ jane ［at］ example ［dot］ jp")
 	f("AppendText obfuscated full-width", func() { dst, _ = c.AppendText(dst[:0], obfWide) })

@@ -284,6 +284,8 @@ func plantedCorpus() []plantedValue {
 		func(l, n, t string) string { return l + " (at) " + n + " . " + t },
 		func(l, n, t string) string { return l + " -at- " + n + "." + t },
 		func(l, n, t string) string { return l + "-at-" + n + "(dot)" + t },
+		func(l, n, t string) string { return l + " %28at%29 " + n + "." + t },
+		func(l, n, t string) string { return l + " %5Bat%5D " + n + " %5Bdot%5D " + t },
 	}
 	tlds := []string{"org", "de", "uk", "com", "fr", "net", "it", "nl"}
 	for i := 0; i < 2*len(obfuscated); i++ {

@@ -19,7 +19,10 @@ import "encoding/binary"
 // "sold 10 at a dot com startup" are prose. A glued "-at-" counts as the
 // plain word: host names and slugs have it ("shop.stay-at-home.de"), so
 // "jane.doe-at-example.org" is not told from one and is missed,
-// "jane.doe-at-example(dot)org" is caught.
+// "jane.doe-at-example(dot)org" is caught. A bracket may be percent-escaped
+// ("jane.doe %28at%29 example.org", "%5Bat%5D"): in a URL or a form-encoded
+// value it is decoded before the scan, and free text keeps such a word with
+// the words around it (appendTextOnce) for obfToken to read.
 
 // Separators of an obfuscated address, as obfToken reads them.
 const (
@@ -184,6 +187,9 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 		if j > from && (closerOf(b[j-1]) != 0 || b[j-1] == '-') {
 			j--
 			j -= backBlanks(b, from, j)
+		} else if j-3 >= from && escBracket(b, j-3) != 0 {
+			j -= 3 // "%28at%29"
+			j -= backBlanks(b, from, j)
 		}
 		e := j
 		for e > from && class[b[e-1]]&cLocal != 0 {
@@ -221,7 +227,7 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 // written-out dot before it ("jane dot doe", "jane(dot)doe").
 func dotBefore(b []byte, from, e int) bool {
 	k := e - backBlanks(b, from, e)
-	if k > from && isCloser(b[k-1]) {
+	if k > from && isCloser(b[k-1]) || k-3 >= from && isCloser(escBracket(b, k-3)) {
 		return true
 	}
 	return k < e && k-3 >= from && b[k-3]|0x20 == 'd' && b[k-2]|0x20 == 'o' && b[k-1]|0x20 == 't'
@@ -290,6 +296,19 @@ func obfToken(b []byte, p int) (uint8, int) {
 		r++
 		return k, r + blanks(b, r) - p
 	}
+	if o := escBracket(b, q); o != 0 && closerOf(o) != 0 {
+		// "jane.doe %28at%29 example.org": free text keeps a word of
+		// escapes alone as it is when it is such a token
+		// (appendTextOnce), for it to be read with the words around it.
+		r := q + 3
+		k, n := obfWord(b, r)
+		r += n
+		if k == obfNone || escBracket(b, r) != closerOf(o) {
+			return obfNone, 0
+		}
+		r += 3
+		return k, r + blanks(b, r) - p
+	}
 	if q == p {
 		if b[p] == '@' {
 			// A real at sign, glued to the local part:
@@ -356,6 +375,31 @@ func blanks(b []byte, p int) int {
 
 func isBlank(ch byte) bool { return ch == ' ' || ch == '\t' || ch == '+' }
 
+// escBracket returns the bracket that a percent-escape at b[p] stands for
+// ("%28" for '('), or 0.
+func escBracket(b []byte, p int) byte {
+	if p+2 >= len(b) || b[p] != '%' {
+		return 0
+	}
+	h, l := unhex(b[p+1]), unhex(b[p+2])
+	if h > 15 || l > 15 {
+		return 0
+	}
+	switch ch := h<<4 | l; ch {
+	case '(', ')', '[', ']', '{', '}', '<', '>':
+		return ch
+	}
+	return 0
+}
+
+// isEscapedObfToken reports whether word is an at sign or dot written out
+// between percent-escaped brackets and nothing else ("%28at%29",
+// "%5Bdot%5D").
+func isEscapedObfToken(word []byte) bool {
+	k, n := obfToken(word, 0)
+	return k != obfNone && n == len(word) && word[0] == '%'
+}
+
 // closerOf returns the bracket that closes ch, or 0.
 func closerOf(ch byte) byte {
 	switch ch {
@@ -421,7 +465,11 @@ func atTokenAt(b []byte, i int) bool {
 	default:
 		return false
 	}
-	return i+n < len(b) && atEdge[b[i-1]] && atEdge[b[i+n]]
+	if i+n >= len(b) {
+		return false
+	}
+	return atEdge[b[i-1]] && atEdge[b[i+n]] ||
+		i >= 3 && escBracket(b, i-3) != 0 && escBracket(b, i+n) != 0 // "%28at%29"
 }
 
 // atEdge holds the bytes that may stand next to a written-out at sign.

@@ -73,7 +73,10 @@ func (c *Cleaner) appendTextOnce(dst, text []byte, flags uint8) ([]byte, Found) 
 			lead++
 		}
 		isURL := hasPrefixFold(word[lead:], "http://") || hasPrefixFold(word[lead:], "https://")
-		if len(word) == 0 || !isURL && !hasEscape(word) {
+		if len(word) == 0 || !isURL && (!hasEscape(word) || isEscapedObfToken(word)) {
+			// A word of escapes that is an at sign or dot written out
+			// ("jane.doe %28at%29 example.org") is read with the words
+			// around it, as obfToken reads it: alone it is nothing.
 			continue
 		}
 		var f Found

@@ -266,6 +266,11 @@ func TestObfuscatedEmail(t *testing.T) {
 		"jane.doe-at-example(dot)org",
 		"jane.doe-at-example [dot] org",
 		"jane.doe-at-example dot org",
+		// Brackets percent-escaped, in a word of their own.
+		"jane.doe %28at%29 example.org",
+		"jane.doe %5Bat%5D example.org",
+		"jane.doe %5bAT%5d example %5Bdot%5D org",
+		"jane %5Bdot%5D doe %7Bat%7D example . org",
 		// The dots of the local part written out too.
 		"jane dot doe at example dot org",
 		"jane [dot] doe [at] example [dot] org",
@@ -340,6 +345,9 @@ func TestObfuscatedEmail(t *testing.T) {
 		"https://shop.example/blog/work-at-home.html",
 		"jane.doe-at-example.org", // not told from shop.stay-at-home.de
 		"meet -at- the station",
+		"sale %28at%29 checkout",
+		"price %5Bat%5D 5 EUR",
+		"%28at%29 example.org",
 	} {
 		f(in, in, "none")
 	}
