@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/beacongate/beacongate/internal/httpheader"
 )
 
 // validator runs the checks that need more than one value at a time, or
@@ -78,7 +80,6 @@ var (
 	destNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	topicRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
-	headerRE   = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 )
 
 // hostPort checks a listen address "host:port"; the host may be empty.
@@ -699,10 +700,6 @@ var reservedHeaders = map[string]bool{
 	"host": true, "transfer-encoding": true, "connection": true, "idempotency-key": true,
 }
 
-// isHeaderCTL reports whether r may not be in an HTTP header value: a
-// control character other than tab (RFC 9110, section 5.5).
-func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
-
 func (v *validator) httpDest(base string, h *HTTPDestination) {
 	if h.URL == "" {
 		v.errf(base+".url", "is missing; an http destination needs the URL batches are POSTed to")
@@ -716,11 +713,11 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 	for k, val := range h.Headers {
 		p := base + ".headers." + k
 		switch {
-		case !headerRE.MatchString(k):
+		case !httpheader.ValidName(k):
 			v.errf(p, "%q is not a valid header name", k)
 		case reservedHeaders[strings.ToLower(k)]:
 			v.errf(p, "%s is set by the gateway; remove it (for a token use bearer_token_file)", k)
-		case strings.ContainsFunc(val, isHeaderCTL):
+		case !httpheader.ValidValue(val):
 			// Never the value: it may be a key.
 			v.errf(p, "value holds a control character (a line break, NUL or another byte below space but tab, or DEL), which no HTTP request can carry; remove it")
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/internal/httpheader"
 )
 
 // HTTPOptions configures an HTTP destination: each batch is one POST of
@@ -93,10 +94,10 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 	for k, v := range o.Headers {
 		// The client would refuse every request carrying such a header;
 		// the value is not quoted (it may be a key).
-		if !validHeaderName(k) {
+		if !httpheader.ValidName(k) {
 			return nil, fmt.Errorf("upstream: header name %q is not a valid HTTP header name", k)
 		}
-		if strings.ContainsFunc(v, isHeaderCTL) {
+		if !httpheader.ValidValue(v) {
 			return nil, fmt.Errorf("upstream: the value of header %s holds a control character (a line break, NUL, DEL, ...), which no HTTP request can carry; remove it", k)
 		}
 		h.Set(k, v)
@@ -199,25 +200,6 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	s.authRefused = resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
 	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
 }
-
-// validHeaderName reports whether k is an RFC 9110 token, as a header name
-// must be.
-func validHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// isHeaderCTL reports whether r may not be in an HTTP header value: a
-// control character other than tab (RFC 9110, section 5.5).
-func isHeaderCTL(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }
 
 // noRedirects makes the client return a 3xx answer as it is.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
