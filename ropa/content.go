@@ -1,6 +1,7 @@
 package ropa
 
 import (
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -301,7 +302,14 @@ func (r *Report) pseudonyms(d *doc) {
 		line("Periods are counted from the Unix epoch in UTC: a period that divides 24h starts at 00:00 UTC on every gateway instance. An event stamped just before a period ends is still hashed with that period's key for ",
 			code(config.Duration(pseudonym.DefaultGrace).String()), " after the end."),
 	}
-	if p.Mode == config.PseudonymDerived {
+	if p.Mode == config.PseudonymDerived && r.cfg.Privacy.KeyStore {
+		items = append(items,
+			line("Key source: a random key for each period that began after the key store was created, kept in the key store ", code(keyStoreDir(r.cfg)),
+				" wrapped (AES-256-GCM) by a key derived from the secret in ", secretWhere(p),
+				"; the periods that began before the store was created keep their keys derived with HKDF-SHA256 from the secret. Every gateway instance that holds the secret and shares the key store computes the same pseudonyms, and restarts keep them."),
+			line("Who can re-identify: whoever holds the secret and the key store can read the key of every period still stored, link a visitor's pseudonyms across those periods, and confirm a guessed identifier. Once a period's key is destroyed, nobody can recompute its pseudonyms, not even the secret's holder; the keys of periods that began before the store was created can still be derived from the secret. ",
+				keyRetentionWords(r.cfg)))
+	} else if p.Mode == config.PseudonymDerived {
 		items = append(items,
 			line("Key source: each period's key is derived with HKDF-SHA256 from the secret in ", secretWhere(p),
 				". Every gateway instance holding the secret computes the same pseudonyms, and restarts keep them."),
@@ -556,8 +564,38 @@ func (r *Report) retention(d *doc) {
 	} else {
 		items = append(items, line("Dead letters (batches a destination refused for good) are kept until deleted by hand; set privacy.dead_letter_retention to limit them."))
 	}
-	items = append(items, line("Retention at HTTP and Kafka destinations is set by their operators, not by beacongate."))
+	if cfg.Privacy.KeyStore && cfg.Pseudonym.Mode == config.PseudonymDerived {
+		items = append(items, line("Pseudonym key store: ", code(keyStoreDir(cfg)), ", one wrapped key per pseudonym and visitor-hash period. ", keyRetentionWords(cfg)))
+	}
+	if cfg.Privacy.AuditLog {
+		items = append(items, line("Audit log: ", code(filepath.Join(cfg.Server.DataDir, "audit.log")),
+			", hash-chained lines recording config loads, key creation and destruction, retention deletions, suppression changes and subject lookups; a subject appears only as a keyed hash. beacongate never deletes or rotates it: it is kept until deleted by hand."))
+	} else {
+		items = append(items, line("Audit log: off (", code("privacy.audit_log: false"), ")."))
+	}
+	items = append(items, line("Suppression list: ", code(suppressionFile(cfg)),
+		", the keyed hashes of the subjects and store devices that asked not to be tracked, never their identifiers; an entry is kept until removed with ", code("beacongate subject unsuppress"), "."))
+	items = append(items, line("Retention at HTTP, Kafka, NATS and ad platform destinations is set by their operators, not by beacongate."))
 	d.list(items...)
+}
+
+// keyStoreDir is where the gateway keeps the pseudonym key store.
+func keyStoreDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "keys") }
+
+// suppressionFile is the suppression list the gateway reads.
+func suppressionFile(cfg *config.Config) string {
+	if cfg.Privacy.SuppressionFile != "" {
+		return cfg.Privacy.SuppressionFile
+	}
+	return filepath.Join(cfg.Server.DataDir, "suppressed.txt")
+}
+
+// keyRetentionWords says how long the key store keeps a period's key.
+func keyRetentionWords(cfg *config.Config) string {
+	if kr := cfg.Privacy.KeyRetention; kr != 0 {
+		return "A period's key is destroyed " + durationWords(kr.D()) + " after its period ends (privacy.key_retention), and each destruction is recorded in the audit log when it is on."
+	}
+	return "A period's key is kept until destroyed with beacongate keys forget; set privacy.key_retention to destroy keys automatically."
 }
 
 func names(ps []config.Purpose) []string {

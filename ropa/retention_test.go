@@ -25,3 +25,44 @@ func TestReportStatesRetention(t *testing.T) {
 		t.Error("report still says files are never deleted")
 	}
 }
+
+// TestReportStatesKeyStoreAndAuditLog: with privacy.key_store the report
+// says who can re-identify as the key store makes it (keys of periods after
+// its creation are random and can be destroyed; the secret alone no longer
+// recomputes them) and how long keys are kept; it names the audit log and
+// the suppression list among the stores the gateway keeps, with how long.
+func TestReportStatesKeyStoreAndAuditLog(t *testing.T) {
+	const derived = "pseudonym: {mode: derived, secret_env: BG_TEST_SECRET}\n"
+	f := func(text, s string, want bool) {
+		t.Helper()
+		if strings.Contains(text, s) != want {
+			t.Errorf("contains %q = %v; want %v", s, !want, want)
+		}
+	}
+
+	_, _, text := render(t, build(t, parse(t, derived)))
+	f(text, "whoever holds the secret can recompute the key of every past and future period", true)
+	f(text, "Pseudonym key store", false)
+	f(text, "Audit log: beacongate-data/audit.log", true)
+	f(text, "Suppression list: beacongate-data/suppressed.txt", true)
+
+	_, _, text = render(t, build(t, parse(t, derived+"server: {data_dir: /var/lib/bg}\nprivacy: {key_store: true, key_retention: 30d, audit_log: true}\n")))
+	f(text, "whoever holds the secret can recompute the key of every past and future period", false)
+	f(text, "can recompute every period's key", false)
+	f(text, "can recompute it;", false)
+	f(text, "a random key for each period that began after the key store was created", true)
+	f(text, "Once a period's key is destroyed, nobody can recompute its pseudonyms", true)
+	f(text, "Pseudonym key store: /var/lib/bg/keys", true)
+	f(text, "destroyed 720h (30 days) after its period ends (privacy.key_retention)", true)
+	f(text, "Audit log: /var/lib/bg/audit.log", true)
+	f(text, "Suppression list: /var/lib/bg/suppressed.txt", true)
+
+	_, _, text = render(t, build(t, parse(t, derived+"privacy: {key_store: true, audit_log: false, suppression_file: /etc/bg/suppressed.txt}\n")))
+	f(text, "kept until destroyed with beacongate keys forget; set privacy.key_retention", true)
+	f(text, "Suppression list: /etc/bg/suppressed.txt", true)
+	f(text, "Audit log: off (privacy.audit_log: false).", true)
+
+	// Every kind of destination whose retention beacongate does not set is named.
+	_, _, text = render(t, build(t, parse(t, "")))
+	f(text, "Retention at HTTP, Kafka, NATS and ad platform destinations is set by their operators", true)
+}

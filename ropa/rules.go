@@ -49,12 +49,18 @@ type Facts struct {
 	// BLESightings: ble.output is sightings, so BLE sighting records, whose
 	// visitor hash is keyed by their device id, reach destinations.
 	BLESightings bool
+	// KeyStore: privacy.key_store keeps derived-mode keys in a store, from
+	// which a period's key can be destroyed: the secret alone then no
+	// longer recomputes the keys of periods that began after the store was
+	// created.
+	KeyStore bool
 }
 
 // FactsOf returns the facts of cfg.
 func FactsOf(cfg *config.Config) Facts {
 	return Facts{GeoDatabase: cfg.GeoIP.Database != "", SecretSource: secretWhere(&cfg.Pseudonym),
-		BLESightings: cfg.BLE.Output == config.BLEOutputSightings}
+		BLESightings: cfg.BLE.Output == config.BLEOutputSightings,
+		KeyStore:     cfg.Privacy.KeyStore && cfg.Pseudonym.Mode == config.PseudonymDerived}
 }
 
 // Rules returns the field rules of the site-wide policy for state, in
@@ -323,6 +329,10 @@ func keyMode(p plan.Pseudonym) string {
 // who can re-identify.
 func PseudonymSummary(p plan.Pseudonym, facts Facts) string {
 	s := "HMAC-SHA256 of the site and the id (so sites cannot join their visitors), with a key that rotates every " + durationWords(p.Period)
+	if p.Derived && facts.KeyStore {
+		return s + "; derived, with a key store: whoever holds the secret in " + facts.SecretSource +
+			" and the key store can read the key of every period still stored, link those periods and confirm a guessed id; a destroyed key cannot be recomputed"
+	}
 	if p.Derived {
 		return s + "; derived: whoever holds the secret in " + facts.SecretSource +
 			" can recompute every period's key, link periods and confirm a guessed id"
@@ -344,7 +354,9 @@ func visitorRule(pl *plan.Plan, facts Facts, p *plan.Policy) FieldRule {
 		f.Treatment = "HMAC-SHA256 of the site, the address truncated to /" + strconv.Itoa(visitorV4Bits) + " (IPv4) or /" +
 			strconv.Itoa(visitorV6Bits) + " (IPv6) and the reduced user agent, with a new key every " + dayWords(pseudonym.DefaultVisitorPeriod) +
 			": it counts unique visitors and cannot link one period to the next"
-		if pl.Pseudonym.Derived {
+		if pl.Pseudonym.Derived && facts.KeyStore {
+			f.Treatment += "; derived, with a key store: whoever holds the secret in " + facts.SecretSource + " and the key store can recompute it until its key is destroyed"
+		} else if pl.Pseudonym.Derived {
 			f.Treatment += "; derived: whoever holds the secret in " + facts.SecretSource + " can recompute it"
 		} else {
 			f.Treatment += "; ephemeral: the key is random and never stored"
