@@ -14,6 +14,13 @@ type Privacy struct {
 	// How long dead letters (batches a destination refused for good) are
 	// kept. 0 keeps them forever.
 	DeadLetterRetention Duration `yaml:"dead_letter_retention"`
+	// How long the spools' quarantine folders (<spool dir>/quarantine and
+	// <data_dir>/ble-spool/quarantine) keep a damaged segment or a torn
+	// tail cut off at start, counted from when it was moved there. Their
+	// records are anonymized as any others; the readable ones were
+	// delivered before the segment was moved. 0 keeps them until deleted
+	// by hand.
+	QuarantineRetention Duration `yaml:"quarantine_retention"`
 	// Whether the hash-chained audit log <data_dir>/audit.log records config
 	// loads and reloads, key creation and destruction, retention deletions,
 	// suppression changes and subject lookups. Check it with: beacongate
@@ -95,6 +102,9 @@ func (v *validator) privacy(c *Config) {
 	}
 	if p.DeadLetterRetention != 0 {
 		v.duration("privacy.dead_letter_retention", p.DeadLetterRetention, time.Hour, maxRetention)
+	}
+	if p.QuarantineRetention != 0 {
+		v.duration("privacy.quarantine_retention", p.QuarantineRetention, time.Hour, maxRetention)
 	}
 	if p.KeyStore && c.Pseudonym.Mode != PseudonymDerived {
 		v.errf("privacy.key_store", "needs pseudonym.mode: derived (ephemeral keys are never stored); remove it or set mode: derived")

@@ -544,7 +544,7 @@ func (r *Report) retention(d *doc) {
 		line("Spool (queue before delivery): ", code(s.Dir), ", at most ", code(s.MaxBytes.String()), " in segments of ", code(s.SegmentBytes.String()),
 			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd,
 			". While a destination is unreachable its records accumulate, and are retried until delivered. A segment found damaged (a torn write after a crash, a bad checksum) is moved to ",
-			code(s.Dir+"/quarantine"), " instead, with any cut-off tail, and kept there until deleted by hand: no retention setting applies to it."),
+			code(s.Dir+"/quarantine"), " instead, with any cut-off tail, ", quarantineKeep(cfg)),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),
@@ -577,6 +577,14 @@ func (r *Report) retention(d *doc) {
 		", the keyed hashes of the subjects and store devices that asked not to be tracked, never their identifiers; an entry is kept until removed with ", code("beacongate subject unsuppress"), "."))
 	items = append(items, line("Retention at HTTP, Kafka, NATS and ad platform destinations is set by their operators, not by beacongate."))
 	d.list(items...)
+}
+
+// quarantineKeep says how long quarantined spool files are kept.
+func quarantineKeep(cfg *config.Config) string {
+	if q := cfg.Privacy.QuarantineRetention; q != 0 {
+		return "and deleted " + durationWords(q.D()) + " after it was moved there (privacy.quarantine_retention), as is the BLE spool's quarantine."
+	}
+	return "and kept there until deleted by hand; set privacy.quarantine_retention to limit it."
 }
 
 // keyStoreDir is where the gateway keeps the pseudonym key store.

@@ -10,13 +10,15 @@ import (
 // there is none.
 func TestReportStatesRetention(t *testing.T) {
 	_, _, text := render(t, build(t, parse(t, "")))
-	for _, s := range []string{"beacongate never deletes finished files", "Dead letters (batches a destination refused for good) are kept until deleted by hand"} {
+	for _, s := range []string{"beacongate never deletes finished files", "Dead letters (batches a destination refused for good) are kept until deleted by hand",
+		"and kept there until deleted by hand; set privacy.quarantine_retention to limit it."} {
 		if !strings.Contains(text, s) {
 			t.Errorf("default report lacks %q", s)
 		}
 	}
-	_, _, text = render(t, build(t, parse(t, "privacy:\n  retention: {local: 395d}\n  dead_letter_retention: 30d\n")))
-	for _, s := range []string{"a finished file is deleted 9480h (395 days) after its last write (privacy.retention)", "Dead letters (batches a destination refused for good) are deleted 720h (30 days) after"} {
+	_, _, text = render(t, build(t, parse(t, "privacy:\n  retention: {local: 395d}\n  dead_letter_retention: 30d\n  quarantine_retention: 14d\n")))
+	for _, s := range []string{"a finished file is deleted 9480h (395 days) after its last write (privacy.retention)", "Dead letters (batches a destination refused for good) are deleted 720h (30 days) after",
+		"and deleted 336h (14 days) after it was moved there (privacy.quarantine_retention)"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("report lacks %q:\n%s", s, text)
 		}

@@ -25,6 +25,11 @@ type RetentionRule struct {
 	// MaxAge is how long a file is kept after it was last written. Zero
 	// keeps files forever (the rule is skipped).
 	MaxAge time.Duration
+	// Files reports whether the rule may delete the file of that name.
+	// Nil: finished output batches and dead letters (see expirable), as
+	// for file destinations and the dead-letter folder; a spool's
+	// quarantine folder uses spool.IsQuarantineFile.
+	Files func(name string) bool
 }
 
 // RetentionDeletion is one sweep's result for one rule, passed to
@@ -37,8 +42,8 @@ type RetentionDeletion struct {
 	Skipped int       // files that could not be deleted (see the log)
 }
 
-// Retention deletes finished output and dead-letter files older than their
-// rule's MaxAge. Age is measured from a file's modification time to the
+// Retention deletes finished output, dead-letter and quarantined spool
+// files older than their rule's MaxAge. Age is measured from a file's modification time to the
 // injected clock's Now, never the wall clock, so that tests pin it. Files
 // still being written (".part", ".tmp") are never touched.
 type Retention struct {
@@ -74,7 +79,7 @@ func NewRetention(rules []RetentionRule, clk clock.Clock, log *slog.Logger) (*Re
 	}
 	return &Retention{
 		rules: rules, clock: clock.Or(clk), log: log,
-		deleted: vec("retention_deleted_files_total", "Output and dead-letter files deleted because they were older than their retention."),
+		deleted: vec("retention_deleted_files_total", "Output, dead-letter and quarantined spool files deleted because they were older than their retention."),
 		bytes:   vec("retention_deleted_bytes_total", "Bytes of the files deleted by retention."),
 	}, nil
 }
@@ -97,6 +102,10 @@ func (r *Retention) Sweep() int {
 			continue
 		}
 		d := RetentionDeletion{Name: rule.Name, Cutoff: now.Add(-rule.MaxAge)}
+		ours := rule.Files
+		if ours == nil {
+			ours = expirable
+		}
 		filepath.WalkDir(rule.Dir, func(path string, e fs.DirEntry, err error) error {
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
@@ -107,8 +116,8 @@ func (r *Retention) Sweep() int {
 			if e.IsDir() || !e.Type().IsRegular() {
 				return nil
 			}
-			if !expirable(e.Name()) {
-				return nil // not a finished output or dead letter: still being written, or not ours
+			if !ours(e.Name()) {
+				return nil // not a file of the rule's kind: still being written, or not ours
 			}
 			fi, err := e.Info()
 			if err != nil || !fi.ModTime().Before(d.Cutoff) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/upstream/spool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -45,21 +46,31 @@ func TestRetentionDeletesOnlyOlderThanLimit(t *testing.T) {
 		foreign = append(foreign, put(out, name, 2*limit))
 	}
 
+	// A spool's quarantine folder: damaged segments and torn tails go,
+	// what else lies there stays (its rule takes quarantined files only).
+	q := t.TempDir()
+	qSeg := put(q, "00000000000000000001.seg", 31*24*time.Hour)
+	qTail := put(q, "00000000000000000002.seg.tail-4096", 31*24*time.Hour)
+	qYoung := put(q, "00000000000000000003.seg", 29*24*time.Hour)
+	qOther := put(q, "events-old.ndjson.zst", 2*limit)
+
 	clk := clock.NewManual(now)
 	r, err := NewRetention([]RetentionRule{
 		{Name: "archive", Dir: out, MaxAge: limit},
 		{Name: "deadletter", Dir: dl, MaxAge: 7 * 24 * time.Hour},
 		{Name: "forever", Dir: young, MaxAge: 0},
+		{Name: "quarantine", Dir: q, MaxAge: 30 * 24 * time.Hour, Files: spool.IsQuarantineFile},
 	}, clk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []RetentionDeletion
 	r.OnDelete = func(d RetentionDeletion) { seen = append(seen, d) }
-	if n := r.Sweep(); n != 3 {
-		t.Fatalf("Sweep deleted %d files, want 3", n)
+	if n := r.Sweep(); n != 5 {
+		t.Fatalf("Sweep deleted %d files, want 5", n)
 	}
-	for _, p := range []string{old, dlOld, dlErr} {
+	foreign = append(foreign, qYoung, qOther)
+	for _, p := range []string{old, dlOld, dlErr, qSeg, qTail} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s is older than its limit and still there", p)
 		}
@@ -75,7 +86,10 @@ func TestRetentionDeletesOnlyOlderThanLimit(t *testing.T) {
 	if got := testutil.ToFloat64(r.deleted.WithLabelValues("deadletter")); got != 2 {
 		t.Errorf("deadletter deleted counter = %v, want 2", got)
 	}
-	if len(seen) != 2 || seen[0].Name != "archive" || !seen[0].Cutoff.Equal(now.Add(-limit)) {
+	if got := testutil.ToFloat64(r.deleted.WithLabelValues("quarantine")); got != 2 {
+		t.Errorf("quarantine deleted counter = %v, want 2", got)
+	}
+	if len(seen) != 3 || seen[0].Name != "archive" || !seen[0].Cutoff.Equal(now.Add(-limit)) || seen[2].Name != "quarantine" {
 		t.Errorf("OnDelete saw %+v", seen)
 	}
 	// One second later the edge file is past the limit too.

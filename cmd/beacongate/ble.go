@@ -105,10 +105,13 @@ func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.C
 	return b, nil
 }
 
+// bleSpoolDir is the BLE spool of ble.output: aggregates.
+func bleSpoolDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "ble-spool") }
+
 // newBLEAggregation opens the BLE spool and its Follower; run starts them.
 func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, log *slog.Logger) (*bleAggregation, error) {
 	so := spool.Options{
-		Dir:          filepath.Join(cfg.Server.DataDir, "ble-spool"),
+		Dir:          bleSpoolDir(cfg),
 		Destinations: []string{bleReaderAggregation: "aggregation", bleReaderDelivery: "delivery"},
 		MaxBytes:     int64(cfg.Spool.MaxBytes),
 		Headroom:     bleHeadroom(int64(cfg.Spool.MaxBytes)),

@@ -15,9 +15,10 @@ import (
 )
 
 // TestE2EAuditAndRetention runs the binary with an admin token, a
-// retention limit on the file destination and on dead letters: the start
-// sweep deletes an output file and a dead letter last written in 2001 and
-// keeps one dated 2101; a reload over HTTP, one by SIGHUP and a refused one
+// retention limit on the file destination, on dead letters and on the
+// spools' quarantine folders: the start sweep deletes an output file, a
+// dead letter and quarantined files (in the spool and the BLE spool) dated
+// 2001 and keeps those dated 2101; a reload over HTTP, one by SIGHUP and a refused one
 // are logged with their source, the HTTP one with the token's hash (never
 // the token); audit verify accepts the log and names the line that was
 // edited afterwards.
@@ -29,7 +30,7 @@ func TestE2EAuditAndRetention(t *testing.T) {
 	if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgText := "server:\n  admin_token_file: " + tokenPath + "\nprivacy:\n  retention:\n    local: 395d\n  dead_letter_retention: 30d\n"
+	cfgText := "server:\n  admin_token_file: " + tokenPath + "\nprivacy:\n  retention:\n    local: 395d\n  dead_letter_retention: 30d\n  quarantine_retention: 30d\n"
 	cfgPath := writeE2EConfig(t, dir, "c.yaml", cfgText)
 	put := func(rel string, when time.Time) string {
 		p := filepath.Join(data, rel)
@@ -46,6 +47,9 @@ func TestE2EAuditAndRetention(t *testing.T) {
 	oldOut := put("out/local/events-20010101T000000Z-000001.ndjson.zst", past)
 	newOut := put("out/local/events-21010101T000000Z-000001.ndjson.zst", future)
 	oldDL := put("deadletter/local/20010101T000000.000Z-00000000000000000001.ndjson", past)
+	oldQ := put("spool/quarantine/00000000000000000001.seg", past)
+	oldBLEQ := put("ble-spool/quarantine/00000000000000000001.seg.tail-4096", past)
+	newQ := put("spool/quarantine/00000000000000000002.seg", future)
 
 	p := startGateway(t, data, cfgPath)
 	if st := postAdmin(t, "http://"+p.admin+"/-/reload", token); st != 200 {
@@ -68,13 +72,15 @@ func TestE2EAuditAndRetention(t *testing.T) {
 	if code := p.stop(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, p.logText())
 	}
-	for _, f := range []string{oldOut, oldDL} {
+	for _, f := range []string{oldOut, oldDL, oldQ, oldBLEQ} {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
 			t.Errorf("%s outlived its retention", f)
 		}
 	}
-	if _, err := os.Stat(newOut); err != nil {
-		t.Errorf("a file within its retention was deleted: %v", err)
+	for _, f := range []string{newOut, newQ} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("a file within its retention was deleted: %v", err)
+		}
 	}
 	if !strings.Contains(p.logText(), "retention: deleted expired files") {
 		t.Errorf("no retention log line\n%s", p.logText())
@@ -100,7 +106,7 @@ func TestE2EAuditAndRetention(t *testing.T) {
 			httpReload = e.Fields
 		}
 	}
-	want := "config.load/start retention.delete/local retention.delete/deadletter config.reload/http config.reload/signal config.reload_refused/http"
+	want := "config.load/start retention.delete/local retention.delete/deadletter retention.delete/quarantine retention.delete/ble-quarantine config.reload/http config.reload/signal config.reload_refused/http"
 	if got := strings.Join(actions, " "); got != want {
 		t.Errorf("audit actions:\n got %s\nwant %s", got, want)
 	}
@@ -109,7 +115,7 @@ func TestE2EAuditAndRetention(t *testing.T) {
 	}
 
 	out, err := exec.Command(binPath, "audit", "verify", "-data", data).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "6 entries, chain intact") {
+	if err != nil || !strings.Contains(string(out), "8 entries, chain intact") {
 		t.Fatalf("audit verify: %v\n%s", err, out)
 	}
 	tampered := bytes.Replace(raw, []byte(`"source":"signal"`), []byte(`"source":"start!"`), 1)
@@ -117,7 +123,7 @@ func TestE2EAuditAndRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err = exec.Command(binPath, "audit", "verify", "-data", data).CombinedOutput()
-	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "line 5 (seq 5)") || !strings.Contains(string(out), "the 4 entries before it are intact") {
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "line 7 (seq 7)") || !strings.Contains(string(out), "the 6 entries before it are intact") {
 		t.Fatalf("audit verify of a tampered log: exit %d\n%s", code, out)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/upstream"
+	"github.com/beacongate/beacongate/upstream/spool"
 	"github.com/beacongate/beacongate/wiring"
 )
 
@@ -230,8 +231,8 @@ func (a *app) sweep() {
 	}
 }
 
-// retentionRules maps privacy.retention and dead_letter_retention onto
-// upstream rules, in a stable order.
+// retentionRules maps privacy.retention, dead_letter_retention and
+// quarantine_retention onto upstream rules, in a stable order.
 func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 	var rules []upstream.RetentionRule
 	for _, d := range cfg.Destinations {
@@ -243,6 +244,13 @@ func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 	if dl := cfg.Privacy.DeadLetterRetention.D(); dl > 0 {
 		rules = append(rules, upstream.RetentionRule{Name: "deadletter",
 			Dir: filepath.Join(cfg.Server.DataDir, "deadletter"), MaxAge: dl})
+	}
+	if q := cfg.Privacy.QuarantineRetention.D(); q > 0 {
+		// Both spools' folders, whatever ble.output is now: the BLE spool
+		// of an earlier run may still hold a quarantine.
+		rules = append(rules,
+			upstream.RetentionRule{Name: "quarantine", Dir: spool.QuarantineDir(cfg.Spool.Dir), MaxAge: q, Files: spool.IsQuarantineFile},
+			upstream.RetentionRule{Name: "ble-quarantine", Dir: spool.QuarantineDir(bleSpoolDir(cfg)), MaxAge: q, Files: spool.IsQuarantineFile})
 	}
 	return rules
 }

@@ -204,6 +204,8 @@ func TestRecycledSegment(t *testing.T) {
 func TestRecycledSegmentTornTail(t *testing.T) {
 	dir := t.TempDir()
 	o := recycleOpts(dir)
+	quarantinedAt := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	o.Clock = clock.NewManual(quarantinedAt)
 	s := openT(t, o)
 	n := recycleFirstSegment(t, s)
 	n = appendUntilNewSegment(t, s, n, rec) // into the recycled file
@@ -240,6 +242,7 @@ func TestRecycledSegmentTornTail(t *testing.T) {
 	if b, _ := os.ReadFile(kept[0]); !bytes.Equal(b, torn) {
 		t.Fatalf("quarantined %d bytes, want the %d torn ones", len(b), len(torn))
 	}
+	checkQuarantined(t, kept[0], quarantinedAt)
 	if got := drain(t, s, 0); !equalInts(got, seq(n, n+1)) {
 		t.Fatalf("read %v, want %v", got, seq(n, n+1))
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -313,6 +315,28 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 // the spool directory: they are never read again, only kept for a human.
 const quarantineDir = "quarantine"
 
+// QuarantineDir returns the quarantine folder of the spool in dir.
+func QuarantineDir(dir string) string { return filepath.Join(dir, quarantineDir) }
+
+// IsQuarantineFile reports whether name is a file the spool moves or writes
+// to its quarantine folder: a segment, or a torn tail cut off one. A
+// quarantined file's modification time is when it was quarantined, on
+// Options.Clock, so that a retention rule counts from then.
+func IsQuarantineFile(name string) bool {
+	if _, ok := parseSegmentName(name); ok {
+		return true
+	}
+	seg, off, ok := strings.Cut(name, ".tail-")
+	if !ok || off == "" {
+		return false
+	}
+	if _, err := strconv.ParseUint(off, 10, 63); err != nil {
+		return false
+	}
+	_, ok = parseSegmentName(seg)
+	return ok
+}
+
 // quarantine moves the file at path to the quarantine folder as name.
 func (s *Spool) quarantine(name, path string) error {
 	qdir := filepath.Join(s.dir, quarantineDir)
@@ -323,7 +347,20 @@ func (s *Spool) quarantine(name, path string) error {
 		return diskError("move to quarantine", err)
 	}
 	s.m.quarantined.Inc()
+	s.stampQuarantined(filepath.Join(qdir, name))
 	return syncDir(qdir)
+}
+
+// stampQuarantined sets the modification time of a file just put in
+// quarantine to now, the start of its retention
+// (privacy.quarantine_retention): a segment written days before it was
+// delivered and moved must not be deleted the moment it arrives. A failure
+// is logged: the file is then dated by its last write, and may go sooner.
+func (s *Spool) stampQuarantined(path string) {
+	now := s.opts.Clock.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		s.opts.Logger.Warn("spool: cannot date a quarantined file; its retention counts from its last write", "err", err)
+	}
 }
 
 // quarantineTail copies the bytes of f from validEnd to end (where the
@@ -347,6 +384,7 @@ func (s *Spool) quarantineTail(f *os.File, base uint64, validEnd, end int64) err
 		return diskError("write quarantined tail", err)
 	}
 	s.m.quarantined.Inc()
+	s.stampQuarantined(filepath.Join(qdir, name))
 	return syncDir(qdir)
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // rec returns a test record with the given id, padded to about 400 bytes
@@ -391,7 +393,8 @@ func TestDamagedHeader(t *testing.T) {
 // frame. Only the damaged frame is lost now, and it is counted exactly.
 func TestDamagedLengthResyncs(t *testing.T) {
 	dir := t.TempDir()
-	o := Options{Dir: dir, Destinations: []string{"a"}}
+	quarantinedAt := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	o := Options{Dir: dir, Destinations: []string{"a"}, Clock: clock.NewManual(quarantinedAt)}
 	s, _ := Open(o)
 	var offs []int64
 	for i := 0; i < 100; i++ {
@@ -417,9 +420,7 @@ func TestDamagedLengthResyncs(t *testing.T) {
 	if err := s.Reader(0).Commit(s.Reader(0).Pos()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "quarantine", filepath.Base(files[0]))); err != nil {
-		t.Fatalf("delivered damaged segment not kept in quarantine: %v", err)
-	}
+	checkQuarantined(t, filepath.Join(dir, "quarantine", filepath.Base(files[0])), quarantinedAt)
 	if _, err := os.Stat(files[0]); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("delivered damaged segment still in the spool: %v", err)
 	}
@@ -691,5 +692,42 @@ func TestEmptyNewestSegment(t *testing.T) {
 	}
 	if got := drain(t, s, 0); !equalInts(got, seq(0, 5)) {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// checkQuarantined fails unless path is in quarantine, named as
+// IsQuarantineFile recognises, and dated when it was quarantined (the
+// spool's clock), whenever its bytes were written: a retention rule counts
+// from then.
+func checkQuarantined(t *testing.T, path string, when time.Time) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("not kept in quarantine: %v", err)
+	}
+	if !IsQuarantineFile(fi.Name()) {
+		t.Errorf("IsQuarantineFile(%q) = false", fi.Name())
+	}
+	if !fi.ModTime().Equal(when) {
+		t.Errorf("%s is dated %v, want %v (when it was quarantined)", fi.Name(), fi.ModTime().UTC(), when)
+	}
+}
+
+func TestIsQuarantineFile(t *testing.T) {
+	for name, want := range map[string]bool{
+		segmentName(42):                   true,
+		segmentName(42) + ".tail-4096":    true,
+		segmentName(42) + ".tail-":        false,
+		segmentName(42) + ".tail-x":       false,
+		"42.seg.tail-1":                   false,
+		"a.cursor":                        false,
+		reserveName:                       false,
+		segmentName(42) + deletedSuffix:   false,
+		"events-1.ndjson.zst":             false,
+		segmentName(42) + ".tail-1.extra": false,
+	} {
+		if got := IsQuarantineFile(name); got != want {
+			t.Errorf("IsQuarantineFile(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
