@@ -608,6 +608,32 @@ type HTTPDestination struct {
 	// Backoff between failed attempts. A batch is retried until it is
 	// delivered; it stays in the spool meanwhile.
 	Retry Retry `yaml:"retry"`
+	// TLS settings for an https url: a private CA, a client certificate
+	// for mutual TLS, the host name expected in the certificate. The url's
+	// scheme turns TLS on; with an http url these keys are refused.
+	TLS HTTPTLS `yaml:"tls"`
+}
+
+// HTTPTLS holds the TLS settings of an http destination.
+type HTTPTLS struct {
+	// PEM file with the CA certificates that sign the destination's
+	// certificate. Empty: the system roots.
+	CAFile string `yaml:"ca_file"`
+	// PEM client certificate for mutual TLS; needs key_file.
+	CertFile string `yaml:"cert_file"`
+	// PEM private key of cert_file. It must not be readable by every user.
+	KeyFile string `yaml:"key_file"`
+	// Host name expected in the destination's certificate. Empty: the
+	// url's host.
+	ServerName string `yaml:"server_name"`
+}
+
+// set reports whether any key is set.
+func (t *HTTPTLS) set() bool { return *t != HTTPTLS{} }
+
+// Client returns the settings as a client TLS block, enabled.
+func (t *HTTPTLS) Client() TLS {
+	return TLS{Enabled: true, CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 }
 
 // Retry holds exponential backoff settings.

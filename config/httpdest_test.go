@@ -1,6 +1,10 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -26,5 +30,104 @@ func TestHTTPHeaderValueControlBytes(t *testing.T) {
 	src = "destinations:\n  - name: h\n    type: http\n    http:\n      url: \"https://x.example\"\n      headers: {Idempotency-Key: \"x\"}\n"
 	if got := strings.Join(parseErrs(t, src), "\n"); !strings.Contains(got, "Idempotency-Key is set by the gateway") {
 		t.Errorf("Idempotency-Key: errors %q", got)
+	}
+}
+
+// TestHTTPDestinationTLSKeys: an http destination's tls block is refused
+// with an http url (it would send nothing over TLS), a client certificate
+// needs its key and the key must be private, each error naming the key.
+func TestHTTPDestinationTLSKeys(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open.key")
+	os.WriteFile(open, []byte("k"), 0o644)
+	dest := func(url, tls string) string {
+		return "destinations:\n  - name: h\n    type: http\n    http:\n      url: \"" + url + "\"\n      tls: {" + tls + "}\n"
+	}
+	for _, tc := range []struct{ src, want string }{
+		{dest("http://x.example", "ca_file: /etc/ca.pem"), "destinations[0].http.tls: is set but url is http://"},
+		{dest("http://x.example", "server_name: x.internal"), "destinations[0].http.tls: is set but url is http://"},
+		{dest("https://x.example", "cert_file: /etc/c.pem"), "destinations[0].http.tls: cert_file and key_file go together"},
+		{dest("https://x.example", "cert_file: /etc/c.pem, key_file: "+open), "destinations[0].http.tls.key_file"},
+	} {
+		if got := strings.Join(parseErrs(t, tc.src), "\n"); !strings.Contains(got, tc.want) {
+			t.Errorf("%q: errors %q, want %q", tc.src, got, tc.want)
+		}
+	}
+	if got := parseErrs(t, dest("https://x.example", "ca_file: /etc/ca.pem, server_name: x.internal")); got != nil {
+		t.Errorf("a CA and a server name with an https url: %q", got)
+	}
+}
+
+// TestFilesListsEveryFileKey: Files, which config check uses to say that a
+// named file does not exist here, lists every key of the config that
+// names a file (found by walking the config's types for string keys ending
+// in _file, and geoip.database), but those the gateway creates when
+// missing.
+func TestFilesListsEveryFileKey(t *testing.T) {
+	created := map[string]bool{ // the gateway or a command makes these
+		"privacy.suppression_file": true, "ble.optout_file": true, "ble.optout_key_file": true,
+	}
+	want := map[string]bool{}
+	var walk func(tp reflect.Type, path string)
+	walk = func(tp reflect.Type, path string) {
+		switch tp.Kind() {
+		case reflect.Pointer, reflect.Slice:
+			walk(tp.Elem(), path+"[*]")
+			return
+		case reflect.Struct:
+		default:
+			return
+		}
+		for i := range tp.NumField() {
+			f := tp.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			p := tag
+			if path != "" {
+				p = path + "." + tag
+			}
+			if f.Type.Kind() == reflect.String && (strings.HasSuffix(tag, "_file") || p == "geoip.database") && !created[p] {
+				want[p] = true
+			}
+			walk(f.Type, p)
+		}
+	}
+	walk(reflect.TypeFor[Config](), "")
+
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "s")
+	os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef"), 0o600)
+	gvl := filepath.Join(dir, "vendor-list.json")
+	c, err := Parse("t.yaml", []byte(`
+server: {admin_token_file: `+secret+`}
+pseudonym: {mode: derived, secret_file: `+secret+`}
+geoip: {database: /nonexistent/City.mmdb}
+consent: {purposes: [analytics, ads], tcf: {gvl_file: `+gvl+`}}
+destinations:
+  - {name: h, type: http, http: {url: "https://x.example", bearer_token_file: `+secret+`, tls: {ca_file: /ca, cert_file: /c, key_file: `+secret+`}}}
+  - {name: k, type: kafka, kafka: {brokers: ["127.0.0.1:9092"], topic: t, tls: {enabled: true, ca_file: /ca, cert_file: /c, key_file: `+secret+`}, sasl: {mechanism: scram-sha-512, username: u, password_file: `+secret+`}}}
+  - {name: n, type: nats, nats: {urls: ["tls://127.0.0.1:4222"], subject: s, stream: S, credentials_file: `+secret+`, tls: {enabled: true, ca_file: /ca, cert_file: /c, key_file: `+secret+`}}}
+  - {name: m, type: meta_capi, requires: [ads], meta_capi: {pixel_id: "1234", access_token_file: `+secret+`}}
+  - {name: g, type: ga4, requires: [ads], ga4: {measurement_id: G-ABC123, api_secret_file: `+secret+`}}
+  - {name: tt, type: tiktok, requires: [ads], tiktok: {event_source_id: C4ABC123DEF, access_token_file: `+secret+`}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range c.Files() {
+		got[regexp.MustCompile(`\[\d+\]`).ReplaceAllString(f.Key, "[*]")] = true
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("Files does not list %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("Files lists %s, which is no file key", k)
+		}
 	}
 }

@@ -116,10 +116,7 @@ func (v *validator) natsDest(base string, n *NATSDestination) {
 			}
 		}
 	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		v.errf(base+".tls", "cert_file and key_file go together; set both for mutual TLS, or neither")
-	}
-	v.secretFile(base+".tls.key_file", t.KeyFile, 1)
+	v.tlsFiles(base+".tls", t.CertFile, t.KeyFile)
 	v.secretFile(base+".credentials_file", n.CredentialsFile, 1)
 }
 

@@ -82,9 +82,11 @@ type FileRef struct {
 	Secret bool   // holds a secret, so it must not be readable by every user
 }
 
-// Files lists every file the config names, for a check that they exist
-// where the gateway runs. Parse already refused secret files that exist but
-// are readable by every user.
+// Files lists every file the config names that must exist where the
+// gateway runs, for a check that they do. Parse already refused secret
+// files that exist but are readable by every user. Files the gateway or
+// its commands create when missing (privacy.suppression_file,
+// ble.optout_file and ble.optout_key_file) are not listed.
 func (c *Config) Files() []FileRef {
 	var fs []FileRef
 	add := func(key, path string, secret bool) {
@@ -95,12 +97,16 @@ func (c *Config) Files() []FileRef {
 	add("geoip.database", c.GeoIP.Database, false)
 	add("server.admin_token_file", c.Server.AdminTokenFile, true)
 	add("pseudonym.secret_file", c.Pseudonym.SecretFile, true)
+	add("consent.tcf.gvl_file", c.Consent.TCF.GVLFile, false)
 	for i := range c.Destinations {
 		d := &c.Destinations[i]
 		base := itemPath("destinations", i)
 		switch d.Type {
 		case DestinationHTTP:
 			add(base+".http.bearer_token_file", d.HTTP.BearerTokenFile, true)
+			add(base+".http.tls.ca_file", d.HTTP.TLS.CAFile, false)
+			add(base+".http.tls.cert_file", d.HTTP.TLS.CertFile, false)
+			add(base+".http.tls.key_file", d.HTTP.TLS.KeyFile, true)
 		case DestinationMetaCAPI:
 			add(base+".meta_capi.access_token_file", d.MetaCAPI.AccessTokenFile, true)
 		case DestinationGA4:
@@ -112,6 +118,11 @@ func (c *Config) Files() []FileRef {
 			add(base+".kafka.tls.cert_file", d.Kafka.TLS.CertFile, false)
 			add(base+".kafka.tls.key_file", d.Kafka.TLS.KeyFile, true)
 			add(base+".kafka.sasl.password_file", d.Kafka.SASL.PasswordFile, true)
+		case DestinationNATS:
+			add(base+".nats.credentials_file", d.NATS.CredentialsFile, true)
+			add(base+".nats.tls.ca_file", d.NATS.TLS.CAFile, false)
+			add(base+".nats.tls.cert_file", d.NATS.TLS.CertFile, false)
+			add(base+".nats.tls.key_file", d.NATS.TLS.KeyFile, true)
 		}
 	}
 	return fs

@@ -709,7 +709,10 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 		v.errf(base+".url", "is not an http or https URL with a host (e.g. https://collector.example/ingest)")
 	} else if u.User != nil {
 		v.errf(base+".url", "holds a user name or password; put credentials in bearer_token_file, not in the config")
+	} else if u.Scheme == "http" && h.TLS.set() {
+		v.errf(base+".tls", "is set but url is http://, which sends no TLS; use an https:// url, or remove tls")
 	}
+	v.tlsFiles(base+".tls", h.TLS.CertFile, h.TLS.KeyFile)
 	for k, val := range h.Headers {
 		p := base + ".headers." + k
 		switch {
@@ -760,10 +763,7 @@ func (v *validator) kafkaDest(base string, k *KafkaDestination) {
 			}
 		}
 	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		v.errf(base+".tls", "cert_file and key_file go together; set both for mutual TLS, or neither")
-	}
-	v.secretFile(base+".tls.key_file", t.KeyFile, 1)
+	v.tlsFiles(base+".tls", t.CertFile, t.KeyFile)
 	s := &k.SASL
 	if s.Mechanism == SASLNone {
 		if s.Username != "" || s.PasswordFile != "" {
@@ -781,6 +781,15 @@ func (v *validator) kafkaDest(base string, k *KafkaDestination) {
 		v.errf(base+".sasl.mechanism", "plain sends the password in clear text; set tls.enabled: true, or use scram-sha-512")
 	}
 	v.secretFile(base+".sasl.password_file", s.PasswordFile, 1)
+}
+
+// tlsFiles checks a tls block's client certificate and key at path: both
+// or neither, and the key not readable by every user.
+func (v *validator) tlsFiles(path, certFile, keyFile string) {
+	if (certFile == "") != (keyFile == "") {
+		v.errf(path, "cert_file and key_file go together; set both for mutual TLS, or neither")
+	}
+	v.secretFile(path+".key_file", keyFile, 1)
 }
 
 func (v *validator) spool(s *Spool) {

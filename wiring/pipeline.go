@@ -71,6 +71,14 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 		case config.DestinationHTTP:
 			h := &d.HTTP
 			do.HTTP = &upstream.HTTPOptions{URL: h.URL, Headers: h.Headers, BearerTokenFile: h.BearerTokenFile, Timeout: h.Timeout.D()}
+			if h.TLS != (config.HTTPTLS{}) { // only with an https url (config validation)
+				tc := h.TLS.Client()
+				t, err := tlsClientConfig(&tc)
+				if err != nil {
+					return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
+				}
+				do.HTTP.TLS = t
+			}
 			do.Retry = upstream.RetryOptions{Initial: h.Retry.InitialBackoff.D(), Max: h.Retry.MaxBackoff.D(),
 				RedirectDeadLetterAfter: h.Retry.RedirectDeadLetterAfter.D(), AuthDeadLetterAfter: h.Retry.AuthDeadLetterAfter.D()}
 			do.SendTimeout = h.Timeout.D()
