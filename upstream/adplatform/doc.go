@@ -27,6 +27,9 @@
 //     remembers which events of the batch are done;
 //   - 401, 403 and the platforms' token errors: a refusal (credentials
 //     rotate), retried, dead-lettered after retry.auth_dead_letter_after;
+//   - 3xx: never followed (the request holds the credentials): a redirect
+//     refusal, retried, named by the Location's host only, dead-lettered
+//     after retry.redirect_dead_letter_after;
 //   - records that cannot make a valid event (no event time, a website event
 //     without the user agent Meta requires, a GA4 event without a client id)
 //     are dead-lettered without being sent (reason "unmappable"), as are

@@ -167,6 +167,7 @@ const (
 	outcomeOK        outcomeKind = iota
 	outcomeRetry                 // rate limit or transient: retry the batch
 	outcomeAuth                  // credentials refused
+	outcomeRedirect              // a 3xx: redirects are never followed
 	outcomeInvalid               // the request was refused for its events
 	outcomePermanent             // no event of this destination will be taken
 )
@@ -397,6 +398,8 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 		case outcomeAuth:
 			s.authRefused = true
 			return upstream.Refused(err, upstream.RefusalAuth)
+		case outcomeRedirect:
+			return upstream.Refused(err, upstream.RefusalRedirect)
 		case outcomePermanent:
 			return upstream.Permanent(err)
 		default:
@@ -588,10 +591,20 @@ type statusError struct {
 	status     int
 	retryAfter time.Duration
 	why        string // outcome.why: our words, never the body's
+	// location is the host of a 3xx's Location header: never its path or
+	// query, which may hold a token.
+	location string
 }
 
 func (e *statusError) Error() string {
 	s := e.platform.String() + ": HTTP " + strconv.Itoa(e.status)
+	if e.status >= 300 && e.status < 400 {
+		s += ": redirect not followed"
+		if e.location != "" {
+			s += ", Location host " + e.location
+		}
+		return s
+	}
 	if e.why != "" {
 		s += ": " + e.why + "; not taken as delivered, the request is sent again"
 	}
@@ -633,15 +646,23 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 	resp.Body.Close()
 	s.m.requests(statusClass(resp.StatusCode)).Inc()
 	var out outcome
-	switch s.o.Platform {
-	case Meta:
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Never followed (the request holds the credentials): a
+		// refusal, as the HTTP destination's, retried and dead-lettered
+		// after retry.redirect_dead_letter_after.
+		out = outcome{kind: outcomeRedirect}
+	case s.o.Platform == Meta:
 		out = metaAnswer(resp.StatusCode, body, len(c))
-	case TikTok:
+	case s.o.Platform == TikTok:
 		out = tiktokAnswer(resp.StatusCode, body, len(c))
-	case GA4:
+	case s.o.Platform == GA4:
 		out = ga4Answer(resp.StatusCode, body, len(c), s.o.TestMode)
 	}
 	se := &statusError{platform: s.o.Platform, status: resp.StatusCode, why: out.why}
+	if out.kind == outcomeRedirect {
+		se.location = locationHost(resp.Header.Get("Location"))
+	}
 	if out.kind == outcomeRetry && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		out.unsettled = true
 		if se.why == "" {
@@ -652,6 +673,16 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 		se.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
 	}
 	return out, se
+}
+
+// locationHost returns the host[:port] of a Location header, "" for a
+// relative or unparsable one.
+func locationHost(loc string) string {
+	u, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func statusClass(status int) string {

@@ -50,6 +50,7 @@ const (
 type Answer struct {
 	Status     int
 	RetryAfter string // Retry-After header, if set
+	Location   string // Location header, if set (a 3xx)
 	Body       string
 }
 
@@ -235,6 +236,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.script = s.script[1:]
 		if a.RetryAfter != "" {
 			w.Header().Set("Retry-After", a.RetryAfter)
+		}
+		if a.Location != "" {
+			w.Header().Set("Location", a.Location)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(a.Status)
