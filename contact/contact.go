@@ -27,7 +27,8 @@
 //	         country: 2 letters, lowercase. external_id: trimmed.
 //	Google   em: trim, lowercase, dots removed from the local part of
 //	         gmail.com and googlemail.com addresses. ph: E.164, '+' and
-//	         digits. fn, ln: lowercase, trimmed, digits and symbols
+//	         digits. fn, ln (and ct, sent in clear): lowercase, UTF-8
+//	         capitals too as for Meta, trimmed, digits and symbols
 //	         removed. ct, zp, country are sent in clear by GA4 and Google
 //	         Ads (NormalizeGoogle gives their form; Google hashes only
 //	         e-mail, phone, names and street).

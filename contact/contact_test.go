@@ -169,3 +169,32 @@ func TestTrunkZeroAndUnicodeCase(t *testing.T) {
 		}
 	}
 }
+
+// TestGoogleUnicodeCase: Google's names and city are lower-cased as its
+// tag's toLowerCase() does, non-ASCII capitals included ("Émile" →
+// "émile", "ZÜRICH" → "zürich"), as Meta's and TikTok's are. Before the
+// fix only ASCII was lower-cased for Google: the hash of "Émile" was not
+// the one Google computes, so the visitor never matched, and GA4 got the
+// city "zÜrich" in clear.
+func TestGoogleUnicodeCase(t *testing.T) {
+	for _, c := range []struct {
+		f        Field
+		in, want string
+	}{
+		{FirstName, "Émile", "émile"},
+		{LastName, "ÖZTÜRK", "öztürk"},
+		{FirstName, " Jean  Émile ", "jean émile"},
+		{City, "ZÜRICH", "zürich"},
+		{City, "São Paulo", "são paulo"},
+	} {
+		got, err := AppendNormalized(nil, Google, c.f, []byte(c.in))
+		if err != nil || string(got) != c.want {
+			t.Errorf("google %v %q: %q, %v; want %q", c.f, c.in, got, err, c.want)
+		}
+	}
+	a, _ := AppendGoogle(nil, FirstName, []byte("Émile"))
+	b, _ := AppendGoogle(nil, FirstName, []byte("émile"))
+	if string(a) != string(b) {
+		t.Errorf("google fn: Émile and émile hash apart: %s, %s", a, b)
+	}
+}

@@ -150,40 +150,63 @@ func lettersOnly(dst, v []byte) ([]byte, int) {
 			i++
 			continue
 		}
-		// A UTF-8 letter, lower-cased as the pixels' toLowerCase() does
-		// ("Émile" → "émile"); other bytes are kept as sent.
-		r, size := utf8.DecodeRune(v[i:])
-		switch lr := unicode.ToLower(r); {
-		case r == utf8.RuneError && size == 1:
-			// Not UTF-8: no browser sends it, and kept as it is, two such
-			// bytes could form a letter that a second pass would change.
-		case lr != r && utf8.RuneLen(lr) <= size:
-			// (never longer than the original: the buffer does not grow)
-			dst = utf8.AppendRune(dst, lr)
-		default:
-			dst = append(dst, v[i:i+size]...)
-		}
+		var size int
+		dst, size = appendLowerRune(dst, v[i:])
 		i += size
 	}
 	return dst, -1
 }
 
+// appendLowerRune appends the UTF-8 character v starts with (v[0] is not
+// ASCII), lower-cased as the pixels' and tags' toLowerCase() does ("É" →
+// "é"), and returns how many bytes of v it read. A character whose lower
+// case is longer in UTF-8 is kept as sent, so the buffer never grows;
+// other characters are kept as sent, and a byte that is not UTF-8 is
+// dropped (no browser sends one, and kept, two such bytes could form a
+// letter that a second pass would change).
+func appendLowerRune(dst, v []byte) ([]byte, int) {
+	r, size := utf8.DecodeRune(v)
+	switch lr := unicode.ToLower(r); {
+	case r == utf8.RuneError && size == 1:
+	case lr != r && utf8.RuneLen(lr) <= size:
+		dst = utf8.AppendRune(dst, lr)
+	default:
+		dst = append(dst, v[:size]...)
+	}
+	return dst, size
+}
+
 // googleName lowercases and removes digits and symbols, keeping the spaces
-// between words (single ones) and UTF-8 letters.
+// between words (single ones) and UTF-8 letters, lower-cased as
+// lettersOnly does ("Émile" → "émile": Google's tag lower-cases them too).
 func googleName(dst, v []byte) ([]byte, int) {
 	start := len(dst)
 	space := false
-	for _, c := range v {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRune(v[i:]); r == utf8.RuneError && size == 1 {
+				i++ // not UTF-8: dropped, as by lettersOnly
+				continue
+			}
+		}
 		switch {
-		case c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case c >= utf8.RuneSelf || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			if space && len(dst) > start {
 				dst = append(dst, ' ')
 			}
 			space = false
+			if c >= utf8.RuneSelf {
+				var size int
+				dst, size = appendLowerRune(dst, v[i:])
+				i += size
+				continue
+			}
 			dst = append(dst, lower(c))
 		case isSpace(c):
 			space = true
 		}
+		i++
 	}
 	return dst, -1
 }
