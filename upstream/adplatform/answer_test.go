@@ -23,6 +23,8 @@ func TestAnswers(t *testing.T) {
 	f("meta token", metaAnswer(400, []byte(`{"error":{"code":190}}`), 2), outcomeAuth)
 	f("meta permission", metaAnswer(400, []byte(`{"error":{"code":200}}`), 2), outcomeAuth)
 	f("meta rate", metaAnswer(400, []byte(`{"error":{"code":17}}`), 2), outcomeRetry)
+	f("meta app limit", metaAnswer(400, []byte(`{"error":{"code":341}}`), 2), outcomeRetry)
+	f("meta temporarily blocked", metaAnswer(400, []byte(`{"error":{"code":368}}`), 2), outcomeRetry)
 	f("meta transient", metaAnswer(400, []byte(`{"error":{"code":100,"is_transient":true}}`), 2), outcomeRetry)
 	f("meta no pixel", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":33}}`), 2), outcomePermanent)
 	f("meta bad event", metaAnswer(400, []byte(`{"error":{"code":100,"error_subcode":2804008}}`), 2), outcomeInvalid)

@@ -197,7 +197,13 @@ func metaAnswer(status int, body []byte, n int) outcome {
 	case code == 190 || code == 10 || code >= 200 && code <= 299 || status == 401 || status == 403:
 		// 190: bad or expired token; 10 and 200-299: permission errors.
 		return outcome{kind: outcomeAuth}
-	case code == 4 || code == 17 || code == 32 || code == 613 || code == 80004 || status == 429:
+	case code == 4 || code == 17 || code == 32 || code == 341 || code == 613 || code == 80004 || status == 429:
+		// Rate limits; 341: application limit reached (downtime or
+		// throttling).
+		return outcome{kind: outcomeRetry}
+	case code == 368:
+		// Temporarily blocked: the Graph API's recovery is to wait and
+		// retry. Halving would only dead-letter every event of the batch.
 		return outcome{kind: outcomeRetry}
 	case transient || code == 1 || code == 2 || status >= 500 || status == 408:
 		return outcome{kind: outcomeRetry}

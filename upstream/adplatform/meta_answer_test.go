@@ -60,3 +60,43 @@ func TestMetaEventsReceivedChecked(t *testing.T) {
 		})
 	}
 }
+
+// Meta's throttling and temporary blocks come as a 400 with an error code
+// whose documented recovery is to wait and retry
+// (https://developers.facebook.com/docs/graph-api/guides/error-handling:
+// 341 "Application limit reached", temporary issue due to downtime or
+// throttling; 368 "Temporarily blocked for policies violations"). They
+// are retried with the backoff like the other rate limits, every event is
+// delivered once they pass, and none goes to the dead letters. Before the
+// fix they were read as a refused event: the request was halved down to
+// single events, each answered by the same code and dead-lettered as
+// invalid_event (3 events: 5 requests, 3 dead letters).
+func TestMetaThrottleCodesRetried(t *testing.T) {
+	for _, code := range []string{"341", "368"} {
+		t.Run(code, func(t *testing.T) {
+			srv, s, _, reg := setup(t, adplatform.Meta, nil)
+			limited := contract.Answer{Status: 400, Body: `{"error":{"message":"limited","type":"OAuthException","code":` + code + `,"fbtrace_id":"AbC"}}`}
+			srv.Script(limited, limited, limited, limited, limited)
+			recs := records(3, true)
+			var err error
+			for range 10 {
+				if err = send(s, batch(10, recs...)); err == nil {
+					break
+				}
+				var se *upstream.SendError
+				if errors.As(err, &se) && (se.Permanent || len(se.Rejected) > 0) {
+					t.Fatalf("code %s: %v (rejected %v); want a retry of the whole request", code, err, se.Rejected)
+				}
+			}
+			if err != nil {
+				t.Fatalf("code %s: not delivered after 10 attempts: %v", code, err)
+			}
+			if st := srv.Stats(); st.Events != 3 || st.Requests != 6 {
+				t.Fatalf("code %s: %d events in %d requests; want 3 in 6 (5 refused, 1 taken)", code, st.Events, st.Requests)
+			}
+			if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", nil); got != 0 {
+				t.Fatalf("code %s: %v events counted refused; want 0", code, got)
+			}
+		})
+	}
+}
