@@ -22,6 +22,8 @@ func TestAnswers(t *testing.T) {
 	f("meta unreadable 200", metaAnswer(200, []byte(`<html>`), 2), outcomeRetry)
 	f("meta token", metaAnswer(400, []byte(`{"error":{"code":190}}`), 2), outcomeAuth)
 	f("meta permission", metaAnswer(400, []byte(`{"error":{"code":200}}`), 2), outcomeAuth)
+	f("meta session", metaAnswer(400, []byte(`{"error":{"code":102}}`), 2), outcomeAuth)
+	f("meta method", metaAnswer(400, []byte(`{"error":{"code":3}}`), 2), outcomeAuth)
 	f("meta rate", metaAnswer(400, []byte(`{"error":{"code":17}}`), 2), outcomeRetry)
 	f("meta app limit", metaAnswer(400, []byte(`{"error":{"code":341}}`), 2), outcomeRetry)
 	f("meta temporarily blocked", metaAnswer(400, []byte(`{"error":{"code":368}}`), 2), outcomeRetry)

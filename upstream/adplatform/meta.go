@@ -194,8 +194,11 @@ func metaAnswer(status int, body []byte, n int) outcome {
 		transient = v.GetBool("error", "is_transient")
 	}
 	switch {
-	case code == 190 || code == 10 || code >= 200 && code <= 299 || status == 401 || status == 403:
-		// 190: bad or expired token; 10 and 200-299: permission errors.
+	case code == 190 || code == 102 || code == 3 || code == 10 || code >= 200 && code <= 299 || status == 401 || status == 403:
+		// 190: bad or expired token; 102 (API session): the token has
+		// expired or been revoked; 3 (API method), 10 and 200-299:
+		// capability and permission errors.
+		// https://developers.facebook.com/docs/graph-api/guides/error-handling
 		return outcome{kind: outcomeAuth}
 	case code == 4 || code == 17 || code == 32 || code == 341 || code == 613 || code == 80004 || status == 429:
 		// Rate limits; 341: application limit reached (downtime or

@@ -100,3 +100,32 @@ func TestMetaThrottleCodesRetried(t *testing.T) {
 		})
 	}
 }
+
+// Meta's session and method errors are credential problems, as its
+// Graph API error reference says
+// (https://developers.facebook.com/docs/graph-api/guides/error-handling:
+// 102 "API Session", the access token has expired, been revoked or is
+// otherwise invalid, get a new one; 3 "API Method", a capability or
+// permissions issue): they are auth refusals, retried for
+// retry.auth_dead_letter_after with the token file read again, as code
+// 190 and the permission codes are. Before the fix they were read as a
+// refused event: the request was halved down to single events, each
+// dead-lettered at once as invalid_event, before a rotated token could
+// be written.
+func TestMetaSessionCodesAreAuthRefusals(t *testing.T) {
+	for _, code := range []string{"102", "3"} {
+		t.Run(code, func(t *testing.T) {
+			srv, s, _, reg := setup(t, adplatform.Meta, nil)
+			refused := contract.Answer{Status: 400, Body: `{"error":{"message":"session","type":"OAuthException","code":` + code + `,"fbtrace_id":"AbC"}}`}
+			srv.Script(refused, refused, refused, refused, refused)
+			recs := records(3, true)
+			err := send(s, batch(10, recs...))
+			if upstream.RefusalOf(err) != upstream.RefusalAuth || len(rejectedOf(err)) > 0 {
+				t.Fatalf("code %s: %v (refusal %v, rejected %v); want an auth refusal", code, err, upstream.RefusalOf(err), rejectedOf(err))
+			}
+			if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", nil); got != 0 {
+				t.Fatalf("code %s: %v events counted refused; want 0", code, got)
+			}
+		})
+	}
+}
