@@ -21,15 +21,18 @@
 //
 //	Meta     em: trim, lowercase. ph: digits only, no leading zeros
 //	         (international prefix 00 and trunk 0 removed), country code
-//	         included, no '+'. fn, ln, ct: lowercase, letters only (ASCII
-//	         punctuation, digits and spaces removed; UTF-8 letters kept).
+//	         included, no '+'. fn, ln, ct: lowercase, letters only
+//	         (punctuation, symbols, digits and spaces removed, ASCII or
+//	         not, as the apostrophe of "O’Brien"; letters and combining
+//	         marks of every script kept, lower-cased).
 //	         zp: lowercase, no spaces or dashes, US ZIP+4 cut to 5 digits.
 //	         country: 2 letters, lowercase. external_id: trimmed.
 //	Google   em: trim, lowercase, dots removed from the local part of
 //	         gmail.com and googlemail.com addresses. ph: E.164, '+' and
 //	         digits. fn, ln (and ct, sent in clear): lowercase, UTF-8
-//	         capitals too as for Meta, trimmed, digits and symbols
-//	         removed. ct, zp, country are sent in clear by GA4 and Google
+//	         capitals too as for Meta, trimmed, digits, punctuation and
+//	         symbols removed (ASCII or not, as for Meta), single spaces
+//	         between words. ct, zp, country are sent in clear by GA4 and Google
 //	         Ads (NormalizeGoogle gives their form; Google hashes only
 //	         e-mail, phone, names and street).
 //	TikTok   email: trim, lowercase. phone: E.164, '+' and digits.

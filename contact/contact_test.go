@@ -198,3 +198,40 @@ func TestGoogleUnicodeCase(t *testing.T) {
 		t.Errorf("google fn: Émile and émile hash apart: %s, %s", a, b)
 	}
 }
+
+// TestNonASCIIPunctuationRemoved: names and cities lose punctuation and
+// symbols whatever their script, as the platforms' rules say (Meta: "no
+// punctuation", Google: "digits and symbols removed"): the typographic
+// apostrophe phones type ("O’Brien"), dashes, the middle dot and the
+// no-break space go as their ASCII forms do, so "O’Brien" hashes as
+// "O'Brien" does. Before the fix every non-ASCII character was kept:
+// "o’brien" was hashed, which no platform computes, and the visitor never
+// matched. Letters and combining marks of every script stay.
+func TestNonASCIIPunctuationRemoved(t *testing.T) {
+	for _, c := range []struct {
+		p        Platform
+		f        Field
+		in, want string
+	}{
+		{Meta, LastName, "O’Brien", "obrien"},
+		{Meta, City, "Saint‑Étienne", "saintétienne"}, // U+2011 non-breaking hyphen
+		{Meta, City, "Saint–Étienne", "saintétienne"}, // U+2013 en dash
+		{Meta, FirstName, "Jean\u00a0Luc", "jeanluc"},
+		{TikTok, City, "L·Hospitalet", "lhospitalet"},
+		{Meta, FirstName, "Jose\u0301", "jose\u0301"}, // e + combining acute: a mark, kept
+		{Meta, FirstName, "Юлия", "юлия"},
+		{Google, LastName, "O’Brien", "obrien"},
+		{Google, FirstName, "Jean\u00a0Luc", "jean luc"},
+		{Google, City, "Saint–Étienne", "saintétienne"},
+	} {
+		got, err := AppendNormalized(nil, c.p, c.f, []byte(c.in))
+		if err != nil || string(got) != c.want {
+			t.Errorf("%v %v %q: %q, %v; want %q", c.p, c.f, c.in, got, err, c.want)
+		}
+	}
+	a, _ := AppendMeta(nil, LastName, []byte("O’Brien"))
+	b, _ := AppendMeta(nil, LastName, []byte("O'Brien"))
+	if string(a) != string(b) {
+		t.Errorf("meta ln: O’Brien and O'Brien hash apart: %s, %s", a, b)
+	}
+}

@@ -137,9 +137,11 @@ func e164(dst, v []byte) ([]byte, int) {
 	return out, -1
 }
 
-// lettersOnly lowercases and keeps letters: ASCII punctuation, digits and
-// whitespace go; bytes of UTF-8 sequences (accented and non-Latin letters)
-// are kept as sent, which is what the platforms' pixels hash.
+// lettersOnly lowercases and keeps letters: punctuation, symbols, digits
+// and whitespace go, ASCII or not (the typographic apostrophe of
+// "O’Brien", dashes, the no-break space); letters and combining marks of
+// every script are kept, lower-cased, which is what the platforms' pixels
+// hash.
 func lettersOnly(dst, v []byte) ([]byte, int) {
 	for i := 0; i < len(v); {
 		c := v[i]
@@ -150,63 +152,63 @@ func lettersOnly(dst, v []byte) ([]byte, int) {
 			i++
 			continue
 		}
-		var size int
-		dst, size = appendLowerRune(dst, v[i:])
+		r, size := utf8.DecodeRune(v[i:])
+		if isLetter(r) {
+			dst = appendLowerRune(dst, r, v[i:i+size])
+		}
 		i += size
 	}
 	return dst, -1
 }
 
-// appendLowerRune appends the UTF-8 character v starts with (v[0] is not
-// ASCII), lower-cased as the pixels' and tags' toLowerCase() does ("É" →
-// "é"), and returns how many bytes of v it read. A character whose lower
-// case is longer in UTF-8 is kept as sent, so the buffer never grows;
-// other characters are kept as sent, and a byte that is not UTF-8 is
-// dropped (no browser sends one, and kept, two such bytes could form a
-// letter that a second pass would change).
-func appendLowerRune(dst, v []byte) ([]byte, int) {
-	r, size := utf8.DecodeRune(v)
-	switch lr := unicode.ToLower(r); {
-	case r == utf8.RuneError && size == 1:
-	case lr != r && utf8.RuneLen(lr) <= size:
-		dst = utf8.AppendRune(dst, lr)
-	default:
-		dst = append(dst, v[:size]...)
-	}
-	return dst, size
+// isLetter reports whether r, a non-ASCII character, is kept in a name or
+// city: a letter or a combining mark (an accent written apart). A byte
+// that is not UTF-8 (utf8.RuneError) is not: no browser sends one, and
+// kept, two such bytes could form a letter that a second pass would
+// change.
+func isLetter(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsMark(r))
 }
 
-// googleName lowercases and removes digits and symbols, keeping the spaces
-// between words (single ones) and UTF-8 letters, lower-cased as
-// lettersOnly does ("Émile" → "émile": Google's tag lower-cases them too).
+// appendLowerRune appends r, whose UTF-8 form is enc, lower-cased as the
+// pixels' and tags' toLowerCase() does ("É" → "é"). A character whose
+// lower case is longer in UTF-8 is kept as sent, so the buffer never
+// grows.
+func appendLowerRune(dst []byte, r rune, enc []byte) []byte {
+	if lr := unicode.ToLower(r); lr != r && utf8.RuneLen(lr) <= len(enc) {
+		return utf8.AppendRune(dst, lr)
+	}
+	return append(dst, enc...)
+}
+
+// googleName lowercases and removes digits, punctuation and symbols (ASCII
+// or not, as lettersOnly), keeping the spaces between words (single ones,
+// a no-break space counting as one) and letters of every script,
+// lower-cased as lettersOnly does ("Émile" → "émile": Google's tag
+// lower-cases them too).
 func googleName(dst, v []byte) ([]byte, int) {
 	start := len(dst)
 	space := false
 	for i := 0; i < len(v); {
-		c := v[i]
+		c, r, size := v[i], rune(v[i]), 1
 		if c >= utf8.RuneSelf {
-			if r, size := utf8.DecodeRune(v[i:]); r == utf8.RuneError && size == 1 {
-				i++ // not UTF-8: dropped, as by lettersOnly
-				continue
-			}
+			r, size = utf8.DecodeRune(v[i:])
 		}
 		switch {
-		case c >= utf8.RuneSelf || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'), c >= utf8.RuneSelf && isLetter(r):
 			if space && len(dst) > start {
 				dst = append(dst, ' ')
 			}
 			space = false
-			if c >= utf8.RuneSelf {
-				var size int
-				dst, size = appendLowerRune(dst, v[i:])
-				i += size
-				continue
+			if c < utf8.RuneSelf {
+				dst = append(dst, lower(c))
+			} else {
+				dst = appendLowerRune(dst, r, v[i:i+size])
 			}
-			dst = append(dst, lower(c))
-		case isSpace(c):
+		case c < utf8.RuneSelf && isSpace(c), c >= utf8.RuneSelf && r != utf8.RuneError && unicode.IsSpace(r):
 			space = true
 		}
-		i++
+		i += size
 	}
 	return dst, -1
 }
