@@ -2,6 +2,7 @@ package adplatform
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/valyala/fastjson"
@@ -276,7 +277,11 @@ func appendGA4Body(dst, env []byte, events [][]byte) []byte {
 // ga4Answer classifies a Measurement Protocol answer. /mp/collect answers
 // 2xx whatever it thinks of the events; the validation server
 // (/debug/mp/collect, test mode) lists validationMessages, each with a
-// fieldPath (events[i]... names one event) and a validationCode.
+// fieldPath, a description and a validationCode. A message names one
+// event by a fieldPath "events[i]..." or, as the server writes it for an
+// event's name, the fieldPath "events" and "index: [i]" in the
+// description; that event fails with the message's code. A message that
+// names no event fails every event of the request not named by another.
 // https://developers.google.com/analytics/devguides/collection/protocol/ga4/validating-events
 func ga4Answer(status int, body []byte, n int, debug bool) outcome {
 	switch {
@@ -299,25 +304,52 @@ func ga4Answer(status int, body []byte, n int, debug bool) outcome {
 	if err != nil {
 		return outcome{kind: outcomeRetry}
 	}
-	msgs := v.GetArray("validationMessages")
 	o := outcome{kind: outcomeOK}
-	all := false
-	for _, m := range msgs {
-		o.reason = validationReason(m.GetStringBytes("validationCode"))
-		path := m.GetStringBytes("fieldPath")
-		if i, ok := eventIndex(path); ok && i < n {
+	all := "" // the code of a message that names no event
+	for _, m := range v.GetArray("validationMessages") {
+		reason := validationReason(m.GetStringBytes("validationCode"))
+		i, ok := messageIndex(m.GetStringBytes("fieldPath"), m.GetStringBytes("description"))
+		switch {
+		case !ok || i >= n:
+			all = reason
+		case !slices.Contains(o.failed, i):
 			o.failed = append(o.failed, i)
-		} else {
-			all = true
+			o.reasons = append(o.reasons, reason)
 		}
 	}
-	if all {
-		o.failed = o.failed[:0]
+	if all != "" {
 		for i := range n {
-			o.failed = append(o.failed, i)
+			if !slices.Contains(o.failed, i) {
+				o.failed = append(o.failed, i)
+				o.reasons = append(o.reasons, all)
+			}
 		}
 	}
 	return o
+}
+
+// messageIndex reads the event a validation message names: i from a
+// fieldPath "events[i]...", or from the description "... index: [i] ..."
+// of a message whose fieldPath is "events".
+func messageIndex(path, desc []byte) (int, bool) {
+	if string(path) != "events" {
+		return eventIndex(path)
+	}
+	const pre = "index: ["
+	k := bytes.Index(desc, []byte(pre))
+	if k < 0 {
+		return 0, false
+	}
+	d := desc[k+len(pre):]
+	end := 0
+	for end < len(d) && d[end] >= '0' && d[end] <= '9' {
+		end++
+	}
+	if end == 0 || end >= len(d) || d[end] != ']' {
+		return 0, false
+	}
+	i, err := strconv.Atoi(string(d[:end]))
+	return i, err == nil
 }
 
 // eventIndex reads i from a fieldPath "events[i]..." .

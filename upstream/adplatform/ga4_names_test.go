@@ -1,10 +1,12 @@
 package adplatform_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/beacongate/beacongate/upstream/adplatform"
+	"github.com/beacongate/beacongate/upstream/adplatform/contract"
 )
 
 // Event and parameter names GA4 reserves (reserved event names, the
@@ -64,5 +66,37 @@ func TestGA4DuplicateParamNames(t *testing.T) {
 	}
 	if got := counter(t, reg, "beacongate_upstream_platform_dropped_params_total", map[string]string{"reason": "duplicate_name"}); got != 5 {
 		t.Fatalf("dropped_params_total{duplicate_name} = %v; want 5", got)
+	}
+}
+
+// TestGA4ValidationMessagesAsGA4WritesThem: GA4's validation server names
+// a bad event name with fieldPath "events" and the event's index in the
+// description, as its reference shows
+// (https://developers.google.com/analytics/devguides/collection/protocol/ga4/validating-events:
+// {"fieldPath":"events","description":"Event at index: [0] has invalid
+// name [_badEventName]. ...","validationCode":"NAME_INVALID"}); each
+// message's own code is the event's reason. Before the fix such a message
+// named no event, so every event of the request was dead-lettered (one
+// bad name cost 25), and all were counted under the last message's code.
+func TestGA4ValidationMessagesAsGA4WritesThem(t *testing.T) {
+	srv, s, _, reg := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.TestMode = true })
+	srv.Script(contract.Answer{Status: 200, Body: `{"validationMessages":[` +
+		`{"fieldPath":"events","description":"Event at index: [1] has invalid name [_bad]. Names must start with an alphabetic character.","validationCode":"NAME_INVALID"},` +
+		`{"fieldPath":"events[2].params.plan","description":"Value is too long.","validationCode":"VALUE_OUT_OF_BOUNDS"}]}`})
+	recs := make([][]byte, 4)
+	for i := range recs {
+		recs[i] = rec(i, "one-client", false) // one request
+	}
+	rej := rejectedOf(send(s, batch(0, recs...)))
+	if !slices.Equal(rej, []int{1, 2}) {
+		t.Fatalf("rejected %v; want [1 2], the events the messages name", rej)
+	}
+	for reason, want := range map[string]float64{"validation_name_invalid": 1, "validation_value_out_of_bounds": 1} {
+		if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", map[string]string{"reason": reason}); got != want {
+			t.Errorf("%s: %v; want %v", reason, got, want)
+		}
+	}
+	if got := counter(t, reg, "beacongate_upstream_platform_events_total", nil); got != 2 {
+		t.Errorf("events_total %v; want 2", got)
 	}
 }

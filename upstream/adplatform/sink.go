@@ -153,6 +153,9 @@ type outcome struct {
 	kind   outcomeKind
 	failed []int  // outcomeOK: indexes in the request of events refused
 	reason string // why failed (or outcomeInvalid) events were refused
+	// reasons, when set, is each failed event's own reason (GA4's
+	// validation codes), in the order of failed.
+	reasons []string
 	// why says, for an outcomeRetry on a 2xx, why the answer was not
 	// taken as an acknowledgement; it becomes part of the error.
 	why string
@@ -371,9 +374,13 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 		switch out.kind {
 		case outcomeOK:
 			failed := 0
-			for _, i := range out.failed {
+			for k, i := range out.failed {
+				reason := out.reason
+				if k < len(out.reasons) {
+					reason = out.reasons[k]
+				}
 				if i >= 0 && i < len(c) && !s.done[s.evs[c[i]].rec] {
-					s.reject(s.evs[c[i]].rec, out.reason)
+					s.reject(s.evs[c[i]].rec, reason)
 					failed++
 				}
 			}

@@ -506,7 +506,9 @@ func (s *Server) serveGA4(w http.ResponseWriter, r *http.Request, body []byte) {
 	var msgs []string
 	for _, i := range bad[:len(bad)-len(old)] {
 		s.perEvent++
-		msgs = append(msgs, `{"fieldPath":"events[`+strconv.Itoa(i)+`].name","description":"contract: refused","validationCode":"NAME_INVALID"}`)
+		// As GA4's validation server names an event by its name: the
+		// index in the description (validating-events, its example).
+		msgs = append(msgs, `{"fieldPath":"events","description":"Event at index: [`+strconv.Itoa(i)+`] has invalid name (contract: refused).","validationCode":"NAME_INVALID"}`)
 	}
 	for _, i := range old {
 		msgs = append(msgs, `{"fieldPath":"events[`+strconv.Itoa(i)+`].timestamp_micros","description":"older than 72 hours","validationCode":"VALUE_OUT_OF_BOUNDS"}`)
