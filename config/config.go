@@ -491,8 +491,10 @@ type GA4Destination struct {
 	// The web data stream's measurement id, G-XXXXXXX.
 	MeasurementID string `yaml:"measurement_id"`
 	// File holding the Measurement Protocol API secret. It must not be
-	// readable by every user. Read at start, and again after GA4 refuses
-	// it (401, 403).
+	// readable by every user. Read at start and again before every batch:
+	// GA4 refuses no secret (it answers a wrong one with 2xx and drops the
+	// events), so write a rotated secret here before deleting the old one
+	// in GA4; no restart needed.
 	APISecretFile string `yaml:"api_secret_file"`
 	// Test mode: send to the validation server (/debug/mp/collect), which
 	// records nothing and lists what it would refuse; refused events are

@@ -72,8 +72,9 @@ type Options struct {
 
 	// TokenFile holds Meta's access token, GA4's API secret or TikTok's
 	// access token, on its first line. New reads it, and Send reads it
-	// again after the platform refused the credentials, so a token
-	// rotated in the file is taken without a restart.
+	// again after the platform refused the credentials (GA4, which
+	// refuses none, before every batch), so a token rotated in the file
+	// is taken without a restart.
 	TokenFile string
 
 	// TestEventCode (Meta, TikTok) sends the events to the platform's
@@ -355,7 +356,9 @@ func (s *Sink) maxBody() int {
 // Send maps the batch's records, sends them in requests of the platform's
 // limits and reports to the shipper as the package doc says.
 func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
-	if s.authRefused {
+	if s.authRefused || s.o.Platform == GA4 {
+		// GA4 refuses no api_secret (a wrong one's events are dropped
+		// behind a 2xx): its file is read again before every batch.
 		s.reloadToken()
 		s.authRefused = false
 	}

@@ -396,3 +396,39 @@ func TestTokenRotatedInFile(t *testing.T) {
 		}
 	}
 }
+
+// TestGA4SecretRotatedInFile: GA4 refuses no api_secret (/mp/collect
+// answers 2xx to a wrong one and drops the events), so the sink cannot
+// wait for a refusal to read its secret file again: a secret rotated in
+// the file is taken for the next batch. Before the fix the file was read
+// again only after a 401/403, which GA4 never sends: once the old secret
+// was deleted in GA4, every later event was dropped unseen while the
+// gateway counted it delivered, until a restart.
+func TestGA4SecretRotatedInFile(t *testing.T) {
+	srv := contract.New(t, contract.GA4, pixelID, "rotated-secret")
+	srv.SetNow(testNow)
+	tf := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(tf, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) {
+		o.Endpoint = srv.URL()
+		o.TLS.RootCAs = srv.CertPool()
+		o.TokenFile = tf
+	})
+	if err := send(s, batch(0, rec(1, "c", false))); err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.Stats(); st.Events != 0 || len(st.Refused) != 1 {
+		t.Fatalf("the old secret: stats %+v; want the hit dropped as GA4 drops it", st)
+	}
+	if err := os.WriteFile(tf, []byte("rotated-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(s, batch(1, rec(2, "c", false))); err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.Stats(); st.Events != 1 {
+		t.Fatalf("the secret rotated in the file: %d events received; want 1 (refused: %v)", st.Events, st.Refused)
+	}
+}
