@@ -36,6 +36,10 @@ func TestNoAllocs(t *testing.T) {
 	f("AppendText full-width", func() { dst, _ = c.AppendText(dst[:0], wide) })
 	wideURL := []byte("https://a.example/search?q=%EF%BC%90%EF%BC%99%EF%BC%90%EF%BC%8D%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94&u=jane＠example.org")
 	f("AppendURL full-width", func() { dst, _ = c.AppendURL(dst[:0], wideURL, URLClean) })
+	invisible := []byte("mail jane.doe\x00@example.org or call\x00+49\u200b30\u200b1234567")
+	f("AppendText invisible", func() { dst, _ = c.AppendText(dst[:0], invisible) })
+	invisibleURL := []byte("https://a.example/u/jane.doe%00%40example.org?n=%2B49%00301234567")
+	f("AppendURL invisible", func() { dst, _ = c.AppendURL(dst[:0], invisibleURL, URLClean) })
 	// Addresses written to dodge harvesters, in text, folded, and in URLs.
 	obf := []byte("Write to jane.doe [at] example [dot] org, j.smith(at)mail.example.co.uk or jane dot doe at example dot org, jane.doe %28at%29 example.org; meet me at the station.")
 	f("AppendText obfuscated", func() { dst, _ = c.AppendText(dst[:0], obf) })

@@ -66,8 +66,18 @@ func (c *Cleaner) scanFlags(b []byte, flags uint8) Found {
 		return KindToken.bit()
 	}
 	feat := features(b)
+	if feat&featWide != 0 && hasInvisible(b) {
+		// Read as it is, and without what shows nothing (see wide.go).
+		return c.scanFold(b, flags, feat, false) | c.scanFold(b, flags, feat, true)
+	}
+	return c.scanFold(b, flags, feat, false)
+}
+
+// scanFold is scanFlags for b with features feat, scanned in its folded
+// copy (see foldWidth) when it has characters to fold.
+func (c *Cleaner) scanFold(b []byte, flags, feat uint8, leaveOut bool) Found {
 	if feat&featWide != 0 {
-		if w := foldWidth(b); w != nil {
+		if w := foldWidth(b, leaveOut); w != nil {
 			defer w.release()
 			b = w.text
 			feat = features(b)

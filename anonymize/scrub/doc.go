@@ -15,7 +15,10 @@
 // Chinese and Korean type digits, letters and signs), Arabic-Indic,
 // Persian and Devanagari digits, the ideographic space and the dashes
 // U+2010..U+2015, U+2212 and U+30FC are read as their ASCII counterparts
-// (see wide.go). In query and fragment parameters a '+' is read both
+// (see wide.go). Characters that show nothing, control characters other
+// than white space (U+0000..U+0008, U+000E..U+001F, U+007F) and U+200B..U+200D,
+// U+2060, U+FEFF, are read both ways: as they are, and left out
+// ("jane.doe\x00@example.org" is an address). In query and fragment parameters a '+' is read both
 // ways, literally ("tel=+4915112345678" from a script) and as a space (an
 // HTML form's "c=4111+1111+1111+1111"); in paths and text it is literal.
 //

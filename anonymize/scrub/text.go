@@ -105,12 +105,30 @@ func isOpener(ch byte) bool {
 
 // appendPlain appends b with each span replaced by its marker. A b with
 // characters foldWidth folds is scanned in its folded copy, and the spans
-// found there are mapped back to b's bytes.
+// found there are mapped back to b's bytes. A b with characters that show
+// nothing is read both ways (see wide.go): as it is, then what that gave
+// without them.
 func (c *Cleaner) appendPlain(dst, b []byte, found Found, flags uint8) ([]byte, Found) {
 	feat := features(b)
+	if feat&featWide == 0 || !hasInvisible(b) {
+		return c.appendPlainFold(dst, b, found, flags, feat, false)
+	}
+	// The second reading writes after the first's output and reads it
+	// where it is (a reallocation leaves it readable), then takes its
+	// place, as appendText's passes do.
+	start := len(dst)
+	dst, found = c.appendPlainFold(dst, b, found, flags, feat, false)
+	end := len(dst)
+	dst, found = c.appendPlainFold(dst, dst[start:end], found, flags, features(dst[start:end]), true)
+	return append(dst[:start], dst[end:]...), found
+}
+
+// appendPlainFold is appendPlain for b with features feat, scanned in its
+// folded copy (see foldWidth) when it has characters to fold.
+func (c *Cleaner) appendPlainFold(dst, b []byte, found Found, flags, feat uint8, leaveOut bool) ([]byte, Found) {
 	scan, pos := b, []int32(nil)
 	if feat&featWide != 0 {
-		if w := foldWidth(b); w != nil {
+		if w := foldWidth(b, leaveOut); w != nil {
 			defer w.release()
 			scan, pos = w.text, w.pos
 			feat = features(scan)

@@ -152,6 +152,40 @@ func TestAppendText(t *testing.T) {
 	f("Grüße, jane@example.org — Jörg ☎ 0151 1234567", "Grüße, [email] — Jörg ☎ [phone]", "email|phone")
 }
 
+// TestInvisibleCharacters: a control character or a zero-width one inside
+// an address or a number ("jane.doe\u0000@example.org" from a JSON string,
+// "%00" from a query) hid it from every detector, and the value reached the
+// destinations whole. Such characters are read both ways: left out, and as
+// the word break they were before ("call\u0000+49 ...").
+func TestInvisibleCharacters(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("jane.doe\x00@example.org", "[email]", "email")
+	f("mail jane.doe@\x01example.org now", "mail [email] now", "email")
+	f("j\x00a\x00n\x00e\x00@\x00e\x00x\x00a\x00m\x00p\x00l\x00e\x00.\x00o\x00r\x00g\x00", "[email]", "email")
+	f("jane.doe(at)example\x7f(dot)org", "[email]", "email")
+	f("+49\u200b30\u200b1234567", "[phone]", "phone")
+	f("tel +49\x1f30\x1f1234567.", "tel [phone].", "phone")
+	f("\ufeff4111\u200d1111\u20601111\u200c1111", "\ufeff[card]", "card")
+	f("192.168\x00.1.23", "[ip]", "ip")
+	// Where it parts words, it still does.
+	f("call\x00+49 30 1234567", "call\x00[phone]", "phone")
+	f("x\x00192.168.1.1", "x\x00[ip]", "ip")
+	// Nothing to find: the value is kept as sent.
+	f("a\x00b \u200bplain\u200d text", "a\x00b \u200bplain\u200d text", "none")
+
+	// In a URL, after its escapes are decoded.
+	u := "https://shop.example/u/jane.doe%00%40example.org?n=%2B49%00301234567"
+	if got, found := defaultCleaner.AppendURL(nil, []byte(u), URLClean); string(got) != "https://shop.example/u/[email]" || found.String() != "email|phone" {
+		t.Fatalf("AppendURL(%q)\n got %q %s", u, got, found)
+	}
+}
+
 func TestAppendTextKeepsDst(t *testing.T) {
 	got, _ := defaultCleaner.AppendText([]byte("prefix "), []byte("mail a@example.org"))
 	if string(got) != "prefix mail [email]" {

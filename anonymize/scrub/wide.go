@@ -11,6 +11,16 @@ import "sync"
 // folded copy, each of them replaced by its ASCII counterpart, and the
 // spans found there are mapped back to the value's own bytes: the text
 // around a span keeps its forms.
+//
+// Characters that show nothing, the control characters other than white
+// space (U+0000..U+0008, U+000E..U+001F, U+007F: a JSON "\u0000", a
+// query's "%00") and the zero-width space, joiners, word joiner and byte
+// order mark (U+200B..U+200D, U+2060, U+FEFF), are read both ways: a value
+// holding one is scanned as it is, where it parts words ("call\u0000+49 30
+// 1234567"), and again in a copy that leaves them out, since a reader does
+// not see them ("jane.doe\u0000@example.org", "+49\u200b30\u200b1234567"
+// are the address and the number they show; a span found across one is
+// replaced with it). See leaveOut.
 
 // foldedText is a value's folded copy: text, and for each of its bytes the
 // offset in the value of the character it came from (pos has one more
@@ -26,12 +36,13 @@ type foldedText struct {
 var foldPool = sync.Pool{New: func() any { return new(foldedText) }}
 
 // foldWidth returns b's folded copy from the pool, or nil when b holds no
-// character to fold. Return it with release.
-func foldWidth(b []byte) *foldedText {
+// character to fold. With leaveOut the characters that show nothing are
+// left out of it, else kept as they are. Return it with release.
+func foldWidth(b []byte, leaveOut bool) *foldedText {
 	first := -1
 	for i := 0; i < len(b); i++ {
 		if isFoldLead(b[i]) {
-			if _, n := folded(b, i); n > 0 {
+			if a, n := folded(b, i); n > 0 && (a != 0 || leaveOut) {
 				first = i
 				break
 			}
@@ -48,9 +59,11 @@ func foldWidth(b []byte) *foldedText {
 	}
 	for i := first; i < len(b); {
 		if isFoldLead(b[i]) {
-			if a, n := folded(b, i); n > 0 {
-				w.text = append(w.text, a)
-				w.pos = append(w.pos, int32(i))
+			if a, n := folded(b, i); n > 0 && (a != 0 || leaveOut) {
+				if a != 0 { // 0: a character that shows nothing, left out
+					w.text = append(w.text, a)
+					w.pos = append(w.pos, int32(i))
+				}
 				i += n
 				continue
 			}
@@ -69,7 +82,27 @@ func (w *foldedText) release() { foldPool.Put(w) }
 // isFoldLead reports whether c is the first byte of a character folded may
 // fold.
 func isFoldLead(c byte) bool {
-	return c == 0xd9 || c == 0xdb || c == 0xe0 || c == 0xe2 || c == 0xe3 || c == 0xef
+	return c == 0xd9 || c == 0xdb || c == 0xe0 || c == 0xe2 || c == 0xe3 || c == 0xef || isInvisibleControl(c)
+}
+
+// hasInvisible reports whether b holds a character that shows nothing
+// (folded folds it to 0): then it is scanned a second time, in a copy that
+// leaves them out.
+func hasInvisible(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if isFoldLead(b[i]) {
+			if a, n := folded(b, i); n > 0 && a == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isInvisibleControl reports whether c is a control character other than
+// white space: U+0000..U+0008, U+000E..U+001F or U+007F.
+func isInvisibleControl(c byte) bool {
+	return c <= 0x08 || c >= 0x0e && c <= 0x1f || c == 0x7f
 }
 
 // folded returns the ASCII character the UTF-8 sequence at b[i:] folds to
@@ -78,7 +111,11 @@ func isFoldLead(c byte) bool {
 // prolonged sound mark U+30FC, the hyphens and dashes U+2010..U+2015 and
 // the minus sign U+2212; and the digits of Arabic (U+0660..U+0669),
 // Persian and Urdu (U+06F0..U+06F9) and Devanagari (U+0966..U+096F) text.
+// A character that shows nothing (see above) folds to 0: it is left out.
 func folded(b []byte, i int) (byte, int) {
+	if isInvisibleControl(b[i]) {
+		return 0, 1
+	}
 	if i+1 >= len(b) {
 		return 0, 0
 	}
@@ -110,6 +147,8 @@ func folded(b []byte, i int) (byte, int) {
 			return c2 - 0x60, 3
 		case c1 == 0xbd && c2 >= 0x80 && c2 <= 0x9e: // U+FF40..U+FF5E
 			return c2 - 0x20, 3
+		case c1 == 0xbb && c2 == 0xbf: // U+FEFF: left out
+			return 0, 3
 		}
 	case 0xe3:
 		switch {
@@ -124,6 +163,8 @@ func folded(b []byte, i int) (byte, int) {
 			return '-', 3
 		case c1 == 0x88 && c2 == 0x92: // U+2212
 			return '-', 3
+		case c1 == 0x80 && c2 >= 0x8b && c2 <= 0x8d, c1 == 0x81 && c2 == 0xa0: // U+200B..U+200D, U+2060: left out
+			return 0, 3
 		}
 	}
 	return 0, 0
