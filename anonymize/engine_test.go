@@ -491,3 +491,33 @@ func TestNumberPropsScanned(t *testing.T) {
 	f("4915112345678", "[phone]") // a German mobile with its country code (13-digit Visa numbers are no longer issued)
 	f("1e3", 1000.0)
 }
+
+// TestLanguageOnlyFromALanguageTag: "lang" took the first two or three
+// letters of the Accept-Language header whatever followed them, so a
+// header holding an address or a name ("bob@example.org", "Ann Smith")
+// put "bob" or "Ann" in every record. Only a language range of the
+// header's grammar gives its primary subtag.
+func TestLanguageOnlyFromALanguageTag(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for header, want := range map[string]any{
+		"de-DE,de;q=0.9,en;q=0.8": "de",
+		"de":                      "de",
+		" fr ; q=0.8, en":         "fr",
+		"zh-Hant-TW":              "zh",
+		"gsw-CH,de;q=0.5":         "gsw",
+		"bob@example.org":         nil,
+		"jon-doe@example.org":     nil,
+		"Ann Smith":               nil,
+		"tom.doe":                 nil,
+		"de-":                     nil,
+		"de-DE-verylongsubtag":    nil,
+		"*":                       nil,
+	} {
+		e := plantedEvent("analytics")
+		e.AcceptLanguage = []byte(header)
+		m, out, _ := record(t, en, e)
+		if m["lang"] != want {
+			t.Errorf("Accept-Language %q: lang %v, want %v\n%s", header, m["lang"], want, out)
+		}
+	}
+}

@@ -681,20 +681,44 @@ func (en *Engine) appendQuoted(dst []byte, key string, add func([]byte) []byte) 
 // primaryLanguage returns the primary subtag of the first language range of
 // an Accept-Language header, lower-cased in place is not possible (the event
 // is read-only), so only a well-formed lower-case-able ASCII tag is returned.
+// The whole first range must be one (RFC 9110 section 12.5.4, RFC 4647): two
+// or three letters, subtags of 1-8 letters and digits after '-', then
+// optional blanks and the end, a ',' or a ';' (its weight). Anything else is
+// no language but what a client put in the header ("bob@example.org",
+// "Ann Smith"), and gives nothing: its first letters would go out as "lang".
 func primaryLanguage(h []byte) []byte {
 	i := 0
 	for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
 		i++
 	}
 	j := i
-	for j < len(h) && ((h[j] >= 'a' && h[j] <= 'z') || (h[j] >= 'A' && h[j] <= 'Z')) {
+	for j < len(h) && isASCIILetter(h[j]) {
 		j++
 	}
 	if j-i < 2 || j-i > 3 {
 		return nil
 	}
+	k := j
+	for k < len(h) && h[k] == '-' {
+		n := 1
+		for k+n < len(h) && n <= 8 && (isASCIILetter(h[k+n]) || h[k+n] >= '0' && h[k+n] <= '9') {
+			n++
+		}
+		if n == 1 {
+			return nil // "de-": an empty subtag (one longer than 8 is caught below)
+		}
+		k += n
+	}
+	for k < len(h) && (h[k] == ' ' || h[k] == '\t') {
+		k++
+	}
+	if k < len(h) && h[k] != ',' && h[k] != ';' {
+		return nil
+	}
 	return h[i:j]
 }
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // appendProps appends the allowlisted properties. Strings are escaped; a
 // number or boolean is copied as written only when it is a valid JSON literal
