@@ -37,7 +37,8 @@ func multipartBoundary(ct []byte) ([]byte, bool) {
 
 // multipartReader walks the parts of a multipart/form-data body (RFC 7578),
 // as navigator.sendBeacon sends a FormData: each part's field name and
-// content, in order. It reads body in place and never allocates; the slices
+// content, in order. A part with a Content-Transfer-Encoding other than
+// 7bit, 8bit or binary is malformed (see next). It reads body in place and never allocates; the slices
 // it returns point into body.
 type multipartReader struct {
 	rest  []byte
@@ -91,12 +92,18 @@ func (m *multipartReader) next() (name, value []byte, done, ok bool) {
 		if colon <= 0 {
 			return nil, nil, false, false
 		}
-		if bytes.EqualFold(bytes.TrimRight(line[:colon], " \t"), []byte("Content-Disposition")) {
+		switch field := bytes.TrimRight(line[:colon], " \t"); {
+		case bytes.EqualFold(field, []byte("Content-Disposition")):
 			n, found := dispositionName(line[colon+1:])
 			if !found {
 				return nil, nil, false, false
 			}
 			name, haveName = n, true
+		case bytes.EqualFold(field, []byte("Content-Transfer-Encoding")) && !identityEncoding(line[colon+1:]):
+			// RFC 7578 section 4.7: not in form data. Read as it is, a
+			// quoted-printable "jane.doe=40example.org" would pass the
+			// scanner; no browser sends one, so it is refused.
+			return nil, nil, false, false
 		}
 	}
 	if !haveName {
@@ -109,6 +116,13 @@ func (m *multipartReader) next() (name, value []byte, done, ok bool) {
 	value = b[:end]
 	m.rest = b[end+m.n:]
 	return name, value, false, true
+}
+
+// identityEncoding reports whether a Content-Transfer-Encoding value
+// leaves the content as it is: 7bit, 8bit or binary, in any case.
+func identityEncoding(v []byte) bool {
+	v = bytes.Trim(v, " \t")
+	return bytes.EqualFold(v, []byte("7bit")) || bytes.EqualFold(v, []byte("8bit")) || bytes.EqualFold(v, []byte("binary"))
 }
 
 // dispositionName reads the name parameter of `form-data; name="site"`. A

@@ -59,6 +59,44 @@ func TestBeaconMultipart(t *testing.T) {
 	}
 }
 
+// TestMultipartTransferEncodingRefused: a part with a
+// Content-Transfer-Encoding was read as plain text, so an address in
+// quoted-printable ("jane.doe=40example.org", "=40" is '@') passed the
+// scanner and reached the destinations as sent. RFC 7578 (section 4.7)
+// forbids the header in form data and no browser sends it: a part with one
+// that changes the bytes is refused as invalid multipart; 7bit, 8bit and
+// binary, which change nothing, are read.
+func TestMultipartTransferEncodingRefused(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec}, nil)
+	d := newDriver(g, "192.0.2.1")
+	part := func(cte, value string) []byte {
+		return []byte("--b\r\nContent-Disposition: form-data; name=\"site\"\r\n\r\nshop\r\n" +
+			"--b\r\nContent-Disposition: form-data; name=\"p.note\"\r\n" + cte + "\r\n\r\n" + value + "\r\n--b--\r\n")
+	}
+	for _, c := range []struct {
+		cte, value string
+		want       int
+	}{
+		{"Content-Transfer-Encoding: quoted-printable", "jane.doe=40example.org", 400},
+		{"content-transfer-encoding:QUOTED-PRINTABLE ", "jane.doe=40example.org", 400},
+		{"Content-Transfer-Encoding: base64", "amFuZS5kb2VAZXhhbXBsZS5vcmc=", 400},
+		{"Content-Transfer-Encoding: x-uuencode", "x", 400},
+		{"Content-Transfer-Encoding: binary", "plain", 204},
+		{"Content-Transfer-Encoding: 8BIT", "plain", 204},
+		{"Content-Transfer-Encoding:  7bit ", "plain", 204},
+	} {
+		rec.events = rec.events[:0]
+		resp := d.do(rawRequest("POST", "/b", part(c.cte, c.value), "Content-Type", "multipart/form-data; boundary=b"))
+		if resp.StatusCode() != c.want || c.want != 204 && len(rec.events) != 0 {
+			t.Errorf("%q: status %d body %q, %d events; want %d", c.cte, resp.StatusCode(), resp.Body(), len(rec.events), c.want)
+		}
+		if c.want == 400 && bytes.Contains(resp.Body(), []byte(c.value)) {
+			t.Errorf("%q: the answer quotes the value: %q", c.cte, resp.Body())
+		}
+	}
+}
+
 // FuzzMultipart builds a body with mime/multipart's writer (the reference)
 // from arbitrary field names and values: the reader must return exactly
 // those fields, in order; and on the raw input taken as a body it must
