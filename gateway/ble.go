@@ -87,7 +87,15 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	if l.n > l.max {
 		return because(reasonTooManyEvents)
 	}
-	return l.p
+	if l.p.bad() {
+		return l.p
+	}
+	// Counted once the request is taken: a list read twice, or a request
+	// refused, suppressed nothing more.
+	if l.optedOut > 0 && cfg.optOutCount != nil {
+		cfg.optOutCount.Add(float64(l.optedOut))
+	}
+	return problem{}
 }
 
 // badJSONAnswer is checkJSON's answer to a body the one pass found at fault.
@@ -105,6 +113,10 @@ type bleList struct {
 	at  int            // where the last list starts in the body, -1 before one
 	n   int            // items in the list (counted past max, not read)
 	p   problem        // the first sighting at fault
+	// optedOut counts the sightings of the list on the opt-out list,
+	// dropped from req.events; parseBLE counts them when it takes the
+	// request.
+	optedOut int
 }
 
 // read reads the list at r's position into req.events (replacing a list
@@ -112,7 +124,7 @@ type bleList struct {
 // value that is not a list (n stays 0).
 func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *jsonReader) {
 	req.events = req.events[:0]
-	l.n, l.p = 0, problem{}
+	l.n, l.p, l.optedOut = 0, problem{}, 0
 	if r.peek() != jsonArray {
 		r.skip()
 		return
@@ -141,11 +153,9 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 			continue
 		}
 		if cfg.optOut.Contains(e.Sighting.DeviceID) {
-			// On the opt-out list: counted, never handed on.
+			// On the opt-out list: never handed on, counted by parseBLE.
 			req.events = req.events[:len(req.events)-1]
-			if cfg.optOutCount != nil {
-				cfg.optOutCount.Inc()
-			}
+			l.optedOut++
 		}
 	}
 }

@@ -76,6 +76,48 @@ func TestBLEOptOut(t *testing.T) {
 	}
 }
 
+// TestBLEOptOutCountedOnce: beacongate_ble_optout_suppressed_total counted
+// a sighting on the opt-out list each time the list was read: twice when a
+// shared field followed "sightings" (the list is read again then), and
+// also for a request refused afterwards (no store, another sighting at
+// fault), whose sightings were never suppressed but rejected. It counts
+// each suppressed sighting of an accepted request once.
+func TestBLEOptOutCountedOnce(t *testing.T) {
+	list, err := retail.NewOptOut([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list.Add([]byte("a4:5e:60:c1:0d:2f"))
+	rec := &recorder{}
+	count := prometheus.NewCounter(prometheus.CounterOpts{Name: "t"})
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), OptOut: list, OptOutSuppressed: count}, nil)
+	d := newDriver(g, "192.0.2.9")
+	const (
+		optedOut = `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"a4:5e:60:c1:0d:2f"}`
+		other    = `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"00:1a:2b:3c:4d:5e"}`
+		bad      = `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-500}`
+	)
+	for _, c := range []struct {
+		body   string
+		status int
+		want   float64
+	}{
+		{`{"site":"r","store":"s1","sightings":[` + optedOut + `,` + other + `]}`, 204, 1},
+		{`{"sightings":[` + optedOut + `,` + other + `],"site":"r","store":"s1"}`, 204, 1},
+		{`{"site":"r","sightings":[` + optedOut + `]}`, 400, 0},
+		{`{"site":"r","store":"s1","sightings":[` + optedOut + `,` + bad + `]}`, 400, 0},
+	} {
+		before := testutil.ToFloat64(count)
+		resp := d.do(rawRequest("POST", "/ble", []byte(c.body), "Content-Type", "application/json"))
+		if resp.StatusCode() != c.status {
+			t.Fatalf("%s: status %d %s; want %d", c.body, resp.StatusCode(), resp.Body(), c.status)
+		}
+		if got := testutil.ToFloat64(count) - before; got != c.want {
+			t.Errorf("%s: suppressed counted %v; want %v", c.body, got, c.want)
+		}
+	}
+}
+
 // TestBLEPropsAndEventName: per-sighting props are kept (after the
 // request's), a bad one is refused naming the sighting, and the request's
 // event name is honoured. Before, per-sighting props were silently dropped.
