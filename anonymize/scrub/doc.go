@@ -13,7 +13,8 @@
 // still "a@b.com"; a value still escaped after that is a token: fail
 // closed). Full-width forms (U+FF01..U+FF5E, as input methods for Japanese,
 // Chinese and Korean type digits, letters and signs), Arabic-Indic,
-// Persian and Devanagari digits, the ideographic space and the dashes
+// Persian and Devanagari digits, the ideographic space, the ideographic
+// full stop U+3002 (and U+FF61, U+FE52; U+FE6B as '@') and the dashes
 // U+2010..U+2015, U+2212 and U+30FC are read as their ASCII counterparts
 // (see wide.go). Characters that show nothing, control characters other
 // than white space (U+0000..U+0008, U+000E..U+001F, U+007F) and U+200B..U+200D,

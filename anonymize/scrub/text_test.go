@@ -152,6 +152,32 @@ func TestAppendText(t *testing.T) {
 	f("Grüße, jane@example.org — Jörg ☎ 0151 1234567", "Grüße, [email] — Jörg ☎ [phone]", "email|phone")
 }
 
+// TestIdeographicFullStop: Chinese and Japanese input methods type '.' as
+// the ideographic full stop "。" (U+3002) with their own punctuation on,
+// which is how "12345678@qq。com" and "jane.doe@example。co。jp" are
+// written (and written to get past filters); the half-width "｡" (U+FF61)
+// and the small forms "﹒" (U+FE52) and "﹫" (U+FE6B) do the same. They
+// reached every destination whole: only U+FF01..U+FF5E were folded. They
+// are read as '.' and '@' now.
+func TestIdeographicFullStop(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("加我 12345678@qq。com 谢谢", "加我 [email] 谢谢", "email")
+	f("jane.doe@example。co。jp。", "[email]。", "email")
+	f("jane.doe@example｡org", "[email]", "email")
+	f("jane﹒doe﹫example﹒org", "[email]", "email")
+	f("jane.doe（at）example。org", "[email]", "email")
+	f("服务器 192。168。1。23", "服务器 [ip]", "ip")
+	// A sentence's full stop stays one.
+	f("東京に行きました。大阪も。", "東京に行きました。大阪も。", "none")
+	f("mail jane@example.jp。 ありがとう", "mail [email]。 ありがとう", "email")
+}
+
 // TestInvisibleCharacters: a control character or a zero-width one inside
 // an address or a number ("jane.doe\u0000@example.org" from a JSON string,
 // "%00" from a query) hid it from every detector, and the value reached the

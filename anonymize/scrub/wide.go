@@ -4,7 +4,8 @@ import "sync"
 
 // Input methods for Japanese, Chinese and Korean type digits, letters and
 // signs in their full-width forms by default ("０９０－１２３４－５６７８",
-// "jane＠example.jp"), Arabic, Persian and Hindi text writes numbers in
+// "jane＠example.jp"), and '.' as the ideographic full stop "。"
+// ("12345678@qq。com"), Arabic, Persian and Hindi text writes numbers in
 // their own digits ("٠٥٠ ١٢٣ ٤٥٦٧"), and people type or paste dashes
 // other than '-' between the groups of a number (katakana "ー", en dash,
 // minus sign). The detectors read ASCII, so a value holding such characters is scanned in a
@@ -107,7 +108,9 @@ func isInvisibleControl(c byte) bool {
 
 // folded returns the ASCII character the UTF-8 sequence at b[i:] folds to
 // and the sequence's length, or 0, 0: the full-width forms U+FF01..U+FF5E
-// ('!'..'~'); the ideographic space U+3000 (' '); as '-' the katakana
+// ('!'..'~'); the ideographic space U+3000 (' '); as '.' the ideographic
+// full stop U+3002, its half-width form U+FF61 and the small full stop
+// U+FE52, as '@' the small commercial at U+FE6B; as '-' the katakana
 // prolonged sound mark U+30FC, the hyphens and dashes U+2010..U+2015 and
 // the minus sign U+2212; and the digits of Arabic (U+0660..U+0669),
 // Persian and Urdu (U+06F0..U+06F9) and Devanagari (U+0966..U+096F) text.
@@ -149,11 +152,17 @@ func folded(b []byte, i int) (byte, int) {
 			return c2 - 0x20, 3
 		case c1 == 0xbb && c2 == 0xbf: // U+FEFF: left out
 			return 0, 3
+		case c1 == 0xbd && c2 == 0xa1, c1 == 0xb9 && c2 == 0x92: // U+FF61, U+FE52
+			return '.', 3
+		case c1 == 0xb9 && c2 == 0xab: // U+FE6B
+			return '@', 3
 		}
 	case 0xe3:
 		switch {
 		case c1 == 0x80 && c2 == 0x80: // U+3000
 			return ' ', 3
+		case c1 == 0x80 && c2 == 0x82: // U+3002
+			return '.', 3
 		case c1 == 0x83 && c2 == 0xbc: // U+30FC
 			return '-', 3
 		}
