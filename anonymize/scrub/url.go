@@ -246,7 +246,11 @@ func isLoopbackHost(host []byte) bool {
 }
 
 // isIPHost reports whether host (with an optional port) is an IP literal:
-// bracketed IPv6, dotted IPv4, or a bare number ("http://3232235777/").
+// bracketed IPv6, or a host whose last label (before an optional final
+// dot) is a number, decimal or hexadecimal: a browser reads such a host as
+// an IPv4 address (WHATWG URL's "ends in a number"), dotted
+// ("192.168.1.5", "0xc0.0xa8.1.5", "0300.0250.1.5") or not
+// ("3232235781", "0xC0A80105"), and no name ends so.
 func isIPHost(host []byte) bool {
 	if len(host) > 0 && host[0] == '[' {
 		return true
@@ -254,18 +258,24 @@ func isIPHost(host []byte) bool {
 	if k := bytes.LastIndexByte(host, ':'); k >= 0 {
 		host = host[:k]
 	}
-	if len(host) == 0 {
-		return false
+	if len(host) > 0 && host[len(host)-1] == '.' {
+		host = host[:len(host)-1]
 	}
-	if matchIPv4(host, 0) == len(host) {
+	label := host[bytes.LastIndexByte(host, '.')+1:]
+	if len(label) >= 2 && label[0] == '0' && label[1]|0x20 == 'x' {
+		for _, ch := range label[2:] {
+			if unhex(ch) > 15 {
+				return false
+			}
+		}
 		return true
 	}
-	for _, ch := range host {
-		if class[ch]&cDigit == 0 && ch != '.' {
+	for _, ch := range label {
+		if class[ch]&cDigit == 0 {
 			return false
 		}
 	}
-	return true
+	return len(label) > 0
 }
 
 // appendParams appends the kept parameters of q, separated by '&', with

@@ -159,6 +159,35 @@ func TestAppendURLModes(t *testing.T) {
 	}
 }
 
+// TestAppendURLNumericHost: a browser reads a host whose last label is a
+// number, decimal or hexadecimal ("0xC0A80105", "0xc0.0xa8.1.5"), as an
+// IPv4 address (WHATWG URL "ends in a number"), but only digits and dots
+// were taken for one, so "http://0xC0A80105/" went out with its host,
+// 192.168.1.5, where README says a URL whose host is an address is
+// dropped. Any host ending in a number is an address now.
+func TestAppendURLNumericHost(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		for _, mode := range []URLMode{URLOrigin, URLPath, URLClean} {
+			got, found := defaultCleaner.AppendURL([]byte("keep:"), []byte(in), mode)
+			if string(got) != "keep:"+want || found.String() != wantFound {
+				t.Fatalf("AppendURL(%q, %s)\n got %q %s\nwant %q %s", in, mode, got, found, "keep:"+want, wantFound)
+			}
+		}
+	}
+	f("http://0xC0A80105/x", "", "ip")
+	f("http://0xc0.0xa8.1.5/x", "", "ip")
+	f("http://0XC0.168.0x1.5:8080/x", "", "ip")
+	f("http://0300.0250.1.5/x", "", "ip")
+	f("http://3232235781/", "", "ip")
+	f("https://192.168.1.5./x", "", "ip")
+	f("https://shop.example.0x1/", "", "ip")
+	// Names that only start with a number, or hold "0x", stay names.
+	f("https://0xcafe.example", "https://0xcafe.example", "none")
+	f("https://www.example.0xg", "https://www.example.0xg", "none")
+	f("https://1password.com", "https://1password.com", "none")
+}
+
 func TestAppendURLMalformed(t *testing.T) {
 	f := func(in, want, wantFound string) {
 		t.Helper()
