@@ -99,6 +99,12 @@ func matchObfuscated(b []byte, i int) int {
 		}
 		j += n
 	}
+	if !letter && digits == 0 {
+		// "+[at]example.org": a local part of symbols alone is no
+		// address (and a '+' before the at sign is a form-encoded blank
+		// to nextObfuscated, which must find what this finds).
+		return 0
+	}
 	if at == obfAt {
 		bracketed = true
 	}
@@ -195,7 +201,14 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 		for e > from && class[b[e-1]]&cLocal != 0 {
 			e--
 		}
-		if e == j || e < tried {
+		if e > from && isCloser(escBracket(b, e-1)) {
+			// The run began inside an escaped closing bracket
+			// ("%5Bdot%5Djane"), which may close a written-out dot
+			// before the local part: dotBefore must see it whole, and
+			// then every start is tried, those in the escape too.
+			e += 2
+		}
+		if e >= j || e < tried {
 			continue
 		}
 		if !dotBefore(b, from, e) {
