@@ -60,6 +60,12 @@ func TestConsentFailsClosed(t *testing.T) {
 	// Two Sec-GPC headers: any "1" withdraws ads.
 	send("Sec-GPC 0 then 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "Sec-GPC", "0", "Sec-GPC", "1"), "analytics", "[all]")
 	send("DNT 0 then 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "DNT", "0", "DNT", "1"), "analytics", "[all]")
+	// The same two headers joined into one line by a proxy, as RFC 9110
+	// (5.3) allows: a list whose members count as the copies would.
+	send("Sec-GPC 1, 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "Sec-GPC", "1, 1"), "analytics", "[all]")
+	send("Sec-GPC 0,1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "Sec-GPC", "0,1"), "analytics", "[all]")
+	send("DNT 0 , 1", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "DNT", "0 , 1"), "analytics", "[all]")
+	send("DNT 0, 0", rawRequest("GET", "/p.gif?site=s&consent=analytics,ads", nil, "DNT", "0, 0"), "ads", "[all,retargeting]")
 
 	// The same explicit answer twice is one answer; two different ones are
 	// a refusal, counted.

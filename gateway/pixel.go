@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
@@ -96,11 +97,22 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, req *request, e *event.Event, kin
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
 
-// anyOne reports whether any of the header values is "1".
+// anyOne reports whether any of the header values is "1", or a list
+// holding "1": a proxy may join a header's lines into one, separated by
+// commas (RFC 9110, 5.3), and "Sec-GPC: 1, 1" or "DNT: 0, 1" then opts out
+// as the separate lines do.
 func anyOne(vs [][]byte) bool {
 	for _, v := range vs {
-		if isOne(v) {
-			return true
+		for len(v) > 0 {
+			m := v
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				m, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			if isOne(bytes.Trim(m, " \t")) {
+				return true
+			}
 		}
 	}
 	return false
