@@ -455,6 +455,10 @@ func plantedCorpus() []plantedValue {
 		}
 		// The owner's name must go; the device word may stay.
 		out = append(out, plantedValue{cat: "device_name", value: name, urls: urlPlaces(v), texts: textPlaces(v)})
+		// With the owner's first name before it: both names go.
+		first := strings.ToUpper(firstNames[(i+5)%len(firstNames)][:1]) + firstNames[(i+5)%len(firstNames)][1:]
+		v = first + " " + v
+		out = append(out, plantedValue{cat: "device_name", value: first, urls: urlPlaces(v), texts: textPlaces(v)})
 	}
 	// Names and customer numbers as path segments where a route declares
 	// an id; personal sub-domains of the site.

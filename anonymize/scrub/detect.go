@@ -232,7 +232,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				}
 			}
 		}
-		if feat&featApos != 0 && cl&cLetter != 0 {
+		if feat&featApos != 0 && (cl&cLetter != 0 || ch >= 0xc0) { // ASCII, or a UTF-8 lead byte ("Élodie's iPhone")
 			if e := matchDevice(b, i); e > 0 {
 				return i, e, KindDevice
 			}

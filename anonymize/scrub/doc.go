@@ -105,7 +105,8 @@
 //     digits, eleven test; not in a User-Agent header, see
 //     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check
 //     exists).
-//   - [KindDevice]: a device named after its owner: a word, "'s" (or
+//   - [KindDevice]: a device named after its owner: a word (or two
+//     capitalised ones, "Jane Doe's"), "'s" (or
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)
 //     with up to two short model words.
 //

@@ -395,12 +395,36 @@ func nirValid(d []byte) bool {
 }
 
 // matchDevice returns the end of a device named after its owner, such as
-// "Jane's iPhone" or "Jörg’s MacBook Pro", or 0.
+// "Jane's iPhone", "Jörg’s MacBook Pro" or "Jane Doe's iPhone" (a first
+// name before the owner's, both capitalised), or 0.
 func matchDevice(b []byte, i int) int {
+	if end := matchOwnedDevice(b, i); end > 0 {
+		return end
+	}
+	p := nameWordEnd(b, i)
+	if p == i || p+1 >= len(b) || b[p] != ' ' || !capital(b[i]) || !capital(b[p+1]) {
+		return 0
+	}
+	return matchOwnedDevice(b, p+1)
+}
+
+// capital reports whether a name may start with c: an upper-case ASCII
+// letter, or a non-ASCII letter's first byte (whose case is not read).
+func capital(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 0x80 }
+
+// nameWordEnd returns the end of the word of letters at i (at most 32
+// bytes; non-ASCII letters included, the typographic apostrophe not).
+func nameWordEnd(b []byte, i int) int {
 	p := i
 	for p < len(b) && p-i < 32 && (class[b[p]]&cLetter != 0 || b[p] >= 0x80 && !(b[p] == 0xe2 && p+2 < len(b) && b[p+1] == 0x80 && b[p+2] == 0x99)) {
 		p++
 	}
+	return p
+}
+
+// matchOwnedDevice returns the end of "Owner's device model" at i, or 0.
+func matchOwnedDevice(b []byte, i int) int {
+	p := nameWordEnd(b, i)
 	if p == i {
 		return 0
 	}
