@@ -58,6 +58,12 @@ func TestValuesNoConsumerDecodes(t *testing.T) {
 	f(endpointBeacon, rawRequest("POST", "/b", []byte("site=s&event=a%00b"), "Content-Type", "application/x-www-form-urlencoded"), 400, reasonInvalidEventName)
 	f(endpointPixel, rawRequest("GET", "/p.gif?site=s&event=a%00b", nil), 200, reasonInvalidEventName)
 	f(endpointPixel, rawRequest("GET", "/p.gif?site=s&event=a%7Fb", nil), 200, reasonInvalidEventName)
+	// C1 control characters (U+0080..U+009F, NEL among them) are control
+	// characters too; the letters after them are not.
+	f(endpointBeacon, beacon(`{"site":"s","event":"a\u0085b"}`), 400, reasonInvalidEventName)
+	f(endpointBeacon, beacon(`{"site":"s","event":"a\u009fb"}`), 400, reasonInvalidEventName)
+	f(endpointPixel, rawRequest("GET", "/p.gif?site=s&event=a%C2%80b", nil), 200, reasonInvalidEventName)
+	f(endpointBeacon, beacon(`{"site":"s","event":"caf\u00e9 \u00a0ok"}`), 204, reasonNone)
 	f(endpointBLE, rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":1,"minor":2,"rssi":-1e999,"ts":1732420000000}]}`), "Content-Type", "application/json"), 400, reasonNumberOutOfRange)
 	// A syntax error anywhere wins over a value problem before it.
 	f(endpointBeacon, beacon(`{"site":"s","event":"\ud800",}`), 400, reasonInvalidJSON)
