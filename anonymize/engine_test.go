@@ -505,6 +505,8 @@ func TestLanguageOnlyFromALanguageTag(t *testing.T) {
 		" fr ; q=0.8, en":         "fr",
 		"zh-Hant-TW":              "zh",
 		"gsw-CH,de;q=0.5":         "gsw",
+		"ZH-CN,zh;q=0.9":          "zh", // tags match case-insensitively: one value per language
+		"De-de":                   "de",
 		"bob@example.org":         nil,
 		"jon-doe@example.org":     nil,
 		"Ann Smith":               nil,

@@ -220,7 +220,13 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	}
 	if p.lang == plan.LanguagePrimary {
 		if l := primaryLanguage(e.AcceptLanguage); len(l) > 0 {
-			dst = appendStringField(dst, "lang", l)
+			// Lower case, as BCP 47 writes a language subtag (tags
+			// match case-insensitively): "ZH" and "zh" are one value.
+			dst = append(appendKey(dst, "lang"), '"')
+			for _, c := range l {
+				dst = append(dst, c|0x20) // ASCII letters only
+			}
+			dst = append(dst, '"')
 		}
 	}
 	dst = en.appendProps(dst, e.Props, p, &res)
