@@ -108,7 +108,7 @@ func (g *Gateway) serveTag(ctx *fasthttp.RequestCtx, immutable bool) {
 	}
 	g.tagStats.requests[tagServed].Inc()
 	h.SetContentTypeBytes(tagContentType)
-	if bytes.Contains(ctx.Request.Header.PeekBytes(tagHdrAcceptEncoding), tagValGzip) {
+	if acceptsGzip(ctx.Request.Header.PeekBytes(tagHdrAcceptEncoding)) {
 		h.SetBytesKV(tagHdrEncoding, tagValGzip)
 		ctx.Response.SetBodyRaw(tag.Gzip())
 		return
@@ -117,3 +117,56 @@ func (g *Gateway) serveTag(ctx *fasthttp.RequestCtx, immutable bool) {
 }
 
 var tagHdrIfNoneMatch = []byte("If-None-Match")
+
+var (
+	codingXGzip = []byte("x-gzip")
+	codingAny   = []byte("*")
+	paramQ      = []byte("q")
+)
+
+// acceptsGzip reports whether an Accept-Encoding value accepts gzip: a
+// "gzip" (or "x-gzip") coding, else "*", with a q-value above 0 (RFC 9110,
+// 12.5.3). "gzip;q=0" refuses it whatever "*" says.
+func acceptsGzip(v []byte) bool {
+	star := false
+	for len(v) > 0 {
+		m := v
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			m, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		coding, params, _ := bytes.Cut(m, []byte{';'})
+		coding = bytes.TrimSpace(coding)
+		switch {
+		case bytes.EqualFold(coding, tagValGzip) || bytes.EqualFold(coding, codingXGzip):
+			return qAboveZero(params)
+		case bytes.Equal(coding, codingAny):
+			star = qAboveZero(params)
+		}
+	}
+	return star
+}
+
+// qAboveZero reports whether a coding's parameters ("q=0.5") leave its
+// weight above zero: no q, or one other than 0, 0., 0.0, 0.00, 0.000.
+func qAboveZero(params []byte) bool {
+	for len(params) > 0 {
+		p := params
+		if i := bytes.IndexByte(params, ';'); i >= 0 {
+			p, params = params[:i], params[i+1:]
+		} else {
+			params = nil
+		}
+		name, val, ok := bytes.Cut(p, []byte{'='})
+		if !ok || !bytes.EqualFold(bytes.TrimSpace(name), paramQ) {
+			continue
+		}
+		val = bytes.TrimSpace(val)
+		if len(val) == 0 || val[0] != '0' {
+			return true // "1", "1.000" (or not a weight: taken as given)
+		}
+		return len(bytes.Trim(val[1:], ".0")) > 0 // "0.5" yes, "0.000" no
+	}
+	return true
+}

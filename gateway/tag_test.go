@@ -48,6 +48,19 @@ func TestTagServed(t *testing.T) {
 		t.Errorf("alias Cache-Control %q; want short-lived public, max-age=300", cc)
 	}
 
+	// Accept-Encoding is a list with q-values (RFC 9110, 12.5.3): q=0
+	// refuses a coding, "*" stands for those not listed.
+	encodings := map[string]bool{
+		"gzip;q=0": false, "gzip; q=0.000, br": false, "br, GZIP;Q=0.5": true, "x-gzip": true,
+		"*": true, "*;q=0": false, "gzip;q=0, *": false, "identity": false, "deflate, gzipx": false,
+	}
+	for ae, gz := range encodings {
+		r = d.do(rawRequest("GET", tag.Path(), nil, "Accept-Encoding", ae))
+		if got := string(r.Header.Peek("Content-Encoding")) == "gzip"; got != gz || got && !bytes.Equal(r.Body(), tag.Gzip()) || !got && !bytes.Equal(r.Body(), tag.JS()) {
+			t.Errorf("Accept-Encoding %q: gzip %v; want %v", ae, got, gz)
+		}
+	}
+
 	r = d.do(rawRequest("GET", tag.Path(), nil, "If-None-Match", etag))
 	if r.StatusCode() != 304 || len(r.Body()) != 0 {
 		t.Errorf("If-None-Match %s: %d, %d bytes; want 304, empty", etag, r.StatusCode(), len(r.Body()))
@@ -77,7 +90,7 @@ func TestTagServed(t *testing.T) {
 	if !strings.Contains(strings.Join(names, " "), "beacongate_gateway_tag_requests_total") {
 		t.Errorf("tag metric not registered: %v", names)
 	}
-	for res, want := range map[tagResult]float64{tagServed: 3, tagNotModified: 1, tagMethodNotAllowed: 1} {
+	for res, want := range map[tagResult]float64{tagServed: 3 + float64(len(encodings)), tagNotModified: 1, tagMethodNotAllowed: 1} {
 		if got := testutil.ToFloat64(g.tagStats.requests[res]); got != want {
 			t.Errorf("tag requests %s = %v; want %v", res, got, want)
 		}
