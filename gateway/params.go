@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/jsonnum"
 )
 
 // Field length limits. They bound what one event can carry; anything longer
@@ -178,49 +179,13 @@ func textPropType(v []byte) event.PropType {
 	switch {
 	case b2s(v) == "true", b2s(v) == "false":
 		return event.PropBool
-	case isJSONNumber(v):
+	case jsonnum.ValidNumber(v):
+		// A JSON number finite as a float64: "1e999" stays text (a JSON
+		// body's 1e999 is refused; a query value is text, kept as such
+		// rather than typed a number the record would have to leave out).
 		return event.PropNumber
 	}
 	return event.PropString
-}
-
-// isJSONNumber reports whether v is exactly one RFC 8259 number:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(v []byte) bool {
-	i := 0
-	if i < len(v) && v[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(v) && v[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(v) && v[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
-		i++
-		if i < len(v) && (v[i] == '+' || v[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(v)
 }
 
 // vocabulary lists the keys of the shared vocabulary, so that an answer can
