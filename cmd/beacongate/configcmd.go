@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/wiring"
 )
 
 const configUsage = `usage:
@@ -74,6 +75,14 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	for _, f := range c.Files() {
 		if _, err := os.Stat(f.Path); errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(stderr, "note: %s: %s: %s does not exist here; it must exist where the gateway runs\n", path, f.Key, f.Path)
+		}
+	}
+	// What the config allows but an ad platform cannot take: each such
+	// event would be dead-lettered unsent. A plan that does not compile
+	// here (a vendor list only where the gateway runs) has no notes.
+	if p, err := wiring.Compile(c, nil); err == nil {
+		for _, n := range wiring.PlatformNotes(p) {
+			fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 		}
 	}
 	fmt.Fprintf(stdout, "ok: %s: %s\n", path, c.Summary())
