@@ -47,11 +47,21 @@ type Reload struct {
 // describes exactly what runs (its plan's version names the policy in
 // force). A reload that adds, removes, renames or reorders destinations
 // is refused: the spool routes by destination position, so that needs a
-// restart with the new list; the running config stays live.
+// restart with the new list; the running config stays live. So is one that
+// changes a destination's type: its sink runs until the restart, while its
+// requires, tcf and policies, which apply on reload, were checked for the
+// new type (a meta_capi destination must require ads; contact: hash is for
+// ad platforms only).
 func PrepareReload(running, next *config.Config) (Reload, error) {
 	if a, b := destinationNames(running), destinationNames(next); !slices.Equal(a, b) {
 		return Reload{}, fmt.Errorf("destinations: the list changed (running [%s], new [%s]); adding, removing, renaming or reordering destinations needs a restart",
 			strings.Join(a, " "), strings.Join(b, " "))
+	}
+	for i := range next.Destinations {
+		if a, b := running.Destinations[i].Type, next.Destinations[i].Type; a != b {
+			return Reload{}, fmt.Errorf("destinations[%d].type: changed (running %s, new %s); changing a destination's type needs a restart",
+				i, a, b)
+		}
 	}
 	var r Reload
 	walk(reflect.ValueOf(running).Elem(), reflect.ValueOf(next).Elem(), "", func(key string, old, cur reflect.Value) {

@@ -97,3 +97,27 @@ func TestNoUnchangedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareReloadRefusesTypeChange: a destination's type (its sink) is
+// fixed at start, while its requires, tcf and policies apply on reload and
+// were checked for the type the new file names. Keeping the running type
+// with them would send every visitor's events to Meta when a meta_capi
+// destination is rewritten as a file one with requires: [], and hashed
+// contact data and click ids to a warehouse in the other direction: the
+// reload is refused, naming the field.
+func TestPrepareReloadRefusesTypeChange(t *testing.T) {
+	const meta = `  - {name: ads, type: meta_capi, requires: [ads], meta_capi: {pixel_id: "123", access_token_file: /run/meta.token},
+     policies: {ads: {contact: hash, click_ids: keep}}}
+`
+	const file = `  - {name: ads, type: file, requires: [], tcf: {without_vendor: true}}
+`
+	const head = "consent: {purposes: [analytics, ads]}\ndestinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
+	for _, c := range []struct{ running, next string }{{meta, file}, {file, meta}} {
+		running, next := parse(t, head+c.running), parse(t, head+c.next)
+		from, to := running.Destinations[1].Type, next.Destinations[1].Type
+		r, err := PrepareReload(running, next)
+		if err == nil || !strings.Contains(err.Error(), "destinations[1].type") || !strings.Contains(err.Error(), "needs a restart") {
+			t.Errorf("%s -> %s: %+v, %v; want the reload refused, naming destinations[1].type", from, to, r, err)
+		}
+	}
+}
