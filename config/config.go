@@ -29,6 +29,7 @@ type Config struct {
 	Policies Policies `yaml:"policies"`
 	// Where anonymized events are shipped. Each event goes to every destination
 	// whose requires list is covered by the purposes granted for that event.
+	// At most 64.
 	Destinations []Destination `yaml:"destinations"`
 	// The on-disk queue that holds accepted events until every destination
 	// has taken them.
@@ -411,6 +412,11 @@ type UARule struct {
 	// device class only. keep: the header as sent.
 	Action UAAction `yaml:"action"`
 }
+
+// MaxDestinations is the most destinations a config may list: the spool
+// routes each event with one bit per destination (a 64-bit route), and the
+// engine's plan holds as many (plan.MaxDestinations, which must agree).
+const MaxDestinations = 64
 
 // Destination is one place anonymized events are shipped to.
 type Destination struct {

@@ -624,3 +624,26 @@ func TestListenersClash(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestAtMostMaxDestinations: the spool routes each event by one bit per
+// destination, and the engine plans for 64 at most; a file with more
+// passed Parse (and config check) and then failed at start, without a
+// position. Parse refuses it at the first destination too many.
+func TestAtMostMaxDestinations(t *testing.T) {
+	list := func(n int) string {
+		var b strings.Builder
+		b.WriteString("destinations:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - {name: d%d, type: file, tcf: {without_vendor: true}}\n", i)
+		}
+		return b.String()
+	}
+	if errs := parseErrs(t, list(MaxDestinations)); errs != nil {
+		t.Fatalf("%d destinations: %v", MaxDestinations, errs)
+	}
+	errs := parseErrs(t, list(MaxDestinations+1))
+	want := fmt.Sprintf("t.yaml:%d:5: destinations[%d]: ", MaxDestinations+2, MaxDestinations)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], want) || !strings.Contains(errs[0], "at most 64") {
+		t.Errorf("%d destinations: %q; want one error starting %q and saying at most 64", MaxDestinations+1, errs, want)
+	}
+}

@@ -560,6 +560,9 @@ func (v *validator) destinations(c *Config) {
 		v.errf("destinations", "is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
 		return
 	}
+	if n := len(c.Destinations); n > MaxDestinations {
+		v.errf(itemPath("destinations", MaxDestinations), "is one too many: %d destinations are listed, at most %d are supported (the spool routes each event with one bit per destination); remove this one and those after it", n, MaxDestinations)
+	}
 	used := NewPurposeSet(c.Consent.Purposes...)
 	names := map[string]int{}
 	fileDirs := map[string]int{}

@@ -176,3 +176,11 @@ func TestEnumTablesMatchNames(t *testing.T) {
 		t.Error("a config enum has more values than its table")
 	}
 }
+
+// TestMaxDestinationsAgree: config check refuses what the plan (and the
+// spool's 64-bit routes) cannot hold, and nothing the plan can.
+func TestMaxDestinationsAgree(t *testing.T) {
+	if config.MaxDestinations != plan.MaxDestinations {
+		t.Fatalf("config.MaxDestinations %d, plan.MaxDestinations %d", config.MaxDestinations, plan.MaxDestinations)
+	}
+}
