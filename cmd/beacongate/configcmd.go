@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/wiring"
 )
 
@@ -77,16 +79,52 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: %s: %s does not exist here; it must exist where the gateway runs\n", path, f.Key, f.Path)
 		}
 	}
+	p, err := compileWithVendorList(c)
+	if err != nil {
+		lines := strings.Split(err.Error(), "\n")
+		for _, l := range lines {
+			fmt.Fprintf(stderr, "%s: %s\n", path, l)
+		}
+		n := "problems"
+		if len(lines) == 1 {
+			n = "problem"
+		}
+		fmt.Fprintf(stderr, "%s: %d %s\n", path, len(lines), n)
+		return 1
+	}
 	// What the config allows but an ad platform cannot take: each such
-	// event would be dead-lettered unsent. A plan that does not compile
-	// here (a vendor list only where the gateway runs) has no notes.
-	if p, err := wiring.Compile(c, nil); err == nil {
+	// event would be dead-lettered unsent.
+	if p != nil {
 		for _, n := range wiring.PlatformNotes(p) {
 			fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 		}
 	}
 	fmt.Fprintf(stdout, "ok: %s: %s\n", path, c.Summary())
 	return 0
+}
+
+// compileWithVendorList compiles c's plan as the gateway does at start,
+// with the vendor list of consent.tcf.gvl_file when that file is here: a
+// list that cannot be read, or a destination's tcf.vendor_id that it does
+// not hold (or deleted), would keep the gateway from starting. Without the
+// file (a note above) there is nothing more to check.
+//
+// It returns the plan for the notes that follow; nil when the vendor list
+// is not here and the plan does not compile without it.
+func compileWithVendorList(c *config.Config) (*plan.Plan, error) {
+	if f := c.Consent.TCF.GVLFile; f != "" {
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			if p, err := wiring.Compile(c, nil); err == nil {
+				return p, nil
+			}
+			return nil, nil
+		}
+	}
+	gvl, err := wiring.LoadGVL(c)
+	if err != nil {
+		return nil, err
+	}
+	return wiring.Compile(c, gvl)
 }
 
 // isHelp reports whether arg asks for help.

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConfigCheckVendorList: with consent.tcf.gvl_file present where
+// config check runs, a destination's tcf.vendor_id that the vendor list
+// does not hold (or deleted), or a list that cannot be read, is reported
+// and exits 1, as the gateway refuses to start on it; config check used
+// to print "ok". Without the file it stays a note.
+func TestConfigCheckVendorList(t *testing.T) {
+	dir := t.TempDir()
+	gvl := filepath.Join(dir, "vendor-list.json")
+	cfg := filepath.Join(dir, "c.yaml")
+	write := func(path, s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"config", "check", cfg}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	write(cfg, `consent:
+  purposes: [analytics, ads]
+  tcf: {gvl_file: `+gvl+`}
+destinations:
+  - {name: local, type: file, tcf: {without_vendor: true}}
+  - {name: partner, type: file, requires: [ads], tcf: {vendor_id: 755}}
+`)
+	if code, out, errOut := check(); code != 0 || !strings.Contains(errOut, "note:") || !strings.HasPrefix(out, "ok: ") {
+		t.Fatalf("vendor list absent: exit %d\n%s%s; want ok with a note", code, out, errOut)
+	}
+	write(gvl, `{"vendorListVersion":3,"vendors":{"1":{"id":1,"purposes":[1],"legIntPurposes":[],"specialFeatures":[]}}}`)
+	if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "destinations[1].tcf.vendor_id") || out != "" {
+		t.Errorf("vendor 755 not in the list: exit %d, stdout %q, stderr %q; want 1 and destinations[1].tcf.vendor_id named", code, out, errOut)
+	}
+	write(gvl, `{"vendorListVersion":3,"vendors":`)
+	if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "consent.tcf.gvl_file") || out != "" {
+		t.Errorf("a vendor list that is not JSON: exit %d, stdout %q, stderr %q; want 1 and consent.tcf.gvl_file named", code, out, errOut)
+	}
+	write(gvl, `{"vendorListVersion":3,"vendors":{"755":{"id":755,"purposes":[1,3,4],"legIntPurposes":[],"specialFeatures":[]}}}`)
+	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || errOut != "" {
+		t.Errorf("vendor 755 in the list: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
