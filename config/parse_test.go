@@ -647,3 +647,19 @@ func TestAtMostMaxDestinations(t *testing.T) {
 		t.Errorf("%d destinations: %q; want one error starting %q and saying at most 64", MaxDestinations+1, errs, want)
 	}
 }
+
+// TestSecretEnvNeverQuoted: a secret written where its variable's name
+// belongs (secret_env: the secret itself, an easy slip) is not a variable
+// name, and the error said so by quoting it: into config check's output,
+// and on reload into the log, the HTTP answer and the hash-chained audit
+// log, which cannot drop it again. The error names the key only.
+func TestSecretEnvNeverQuoted(t *testing.T) {
+	const secret = "9f8Xq2+LmV0aZ/7bT4kR1wYc6NsPe3Hj5Ud8Go="
+	errs := parseErrs(t, "pseudonym: {mode: derived, secret_env: \""+secret+"\"}\n")
+	if len(errs) != 1 || !strings.Contains(errs[0], "pseudonym.secret_env: ") {
+		t.Fatalf("errors %q; want one naming pseudonym.secret_env", errs)
+	}
+	if strings.Contains(errs[0], secret) || strings.Contains(errs[0], secret[:8]) {
+		t.Errorf("the error quotes the value: %s", errs[0])
+	}
+}

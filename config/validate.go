@@ -438,7 +438,9 @@ func (v *validator) pseudonym(p *Pseudonym) {
 		}
 	}
 	if p.SecretEnv != "" && !envNameRE.MatchString(p.SecretEnv) {
-		v.errf("pseudonym.secret_env", "%q is not an environment variable name; use letters, digits and '_'", p.SecretEnv)
+		// Never the value: one that is no variable name may be the secret
+		// itself, written where its variable's name belongs.
+		v.errf("pseudonym.secret_env", "is not an environment variable name (letters, digits and '_', not starting with a digit); name the variable that holds the secret, never the secret itself")
 	}
 	v.secretFile("pseudonym.secret_file", p.SecretFile, MinSecretLen)
 }
