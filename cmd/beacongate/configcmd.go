@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/wiring"
@@ -79,7 +80,7 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: %s: %s does not exist here; it must exist where the gateway runs\n", path, f.Key, f.Path)
 		}
 	}
-	p, err := compileWithVendorList(c)
+	p, err := checkFilesHere(c)
 	if err != nil {
 		lines := strings.Split(err.Error(), "\n")
 		for _, l := range lines {
@@ -103,28 +104,38 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// compileWithVendorList compiles c's plan as the gateway does at start,
-// with the vendor list of consent.tcf.gvl_file when that file is here: a
-// list that cannot be read, or a destination's tcf.vendor_id that it does
-// not hold (or deleted), would keep the gateway from starting. Without the
-// file (a note above) there is nothing more to check.
+// checkFilesHere reads what the gateway reads at start beyond the file,
+// where it is here: the GeoIP database, and the vendor list of
+// consent.tcf.gvl_file with which the plan is compiled. A database that is
+// no usable MaxMind DB, a vendor list that cannot be read, or a
+// destination's tcf.vendor_id that the list does not hold (or deleted)
+// would keep the gateway from starting. A file that is not here is a note
+// above, and nothing more is checked of it.
 //
 // It returns the plan for the notes that follow; nil when the vendor list
 // is not here and the plan does not compile without it.
-func compileWithVendorList(c *config.Config) (*plan.Plan, error) {
-	if f := c.Consent.TCF.GVLFile; f != "" {
-		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
-			if p, err := wiring.Compile(c, nil); err == nil {
-				return p, nil
-			}
-			return nil, nil
+func checkFilesHere(c *config.Config) (*plan.Plan, error) {
+	here := func(path string) bool {
+		_, err := os.Stat(path)
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	var errs []error
+	if p := c.GeoIP.Database; p != "" && here(p) {
+		if _, err := geo.Open(p); err != nil { // read into memory: nothing to close
+			errs = append(errs, fmt.Errorf("geoip.database: %w", err))
 		}
 	}
-	gvl, err := wiring.LoadGVL(c)
-	if err != nil {
-		return nil, err
+	var pl *plan.Plan
+	if p := c.Consent.TCF.GVLFile; p == "" || here(p) {
+		gvl, err := wiring.LoadGVL(c)
+		if err == nil {
+			pl, err = wiring.Compile(c, gvl)
+		}
+		errs = append(errs, err)
+	} else if p, err := wiring.Compile(c, nil); err == nil {
+		pl = p
 	}
-	return wiring.Compile(c, gvl)
+	return pl, errors.Join(errs...)
 }
 
 // isHelp reports whether arg asks for help.

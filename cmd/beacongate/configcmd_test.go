@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 )
 
 // TestConfigCheckVendorList: with consent.tcf.gvl_file present where
@@ -49,5 +51,35 @@ destinations:
 	write(gvl, `{"vendorListVersion":3,"vendors":{"755":{"id":755,"purposes":[1,3,4],"legIntPurposes":[],"specialFeatures":[]}}}`)
 	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || errOut != "" {
 		t.Errorf("vendor 755 in the list: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
+
+// TestConfigCheckGeoIPDatabase: a geoip.database present where config
+// check runs but not a usable MaxMind DB (the downloaded .tar.gz, say) is
+// reported and exits 1, as the gateway refuses to start on it; config
+// check used to print "ok".
+func TestConfigCheckGeoIPDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "GeoLite2-City.mmdb")
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("geoip: {database: "+db+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"config", "check", cfg}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if err := os.WriteFile(db, []byte("\x1f\x8b\x08\x00 not a MaxMind DB"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "geoip.database") || out != "" {
+		t.Errorf("not a MaxMind DB: exit %d, stdout %q, stderr %q; want 1 and geoip.database named", code, out, errOut)
+	}
+	if err := geotest.WriteCityDB(db, []geotest.Network{{CIDR: "81.2.69.0/24", Continent: "EU", Country: "GB", City: "London"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || errOut != "" {
+		t.Errorf("a City database: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
 	}
 }
