@@ -61,3 +61,37 @@ destinations:
 		t.Errorf("nats block on a file destination not reported:\n%s", errs)
 	}
 }
+
+// TestNATSFilesListed: Files lists the files a nats destination names, as
+// it does a kafka destination's, so config check notes those absent where
+// it runs (the gateway cannot connect without them); it listed none.
+func TestNATSFilesListed(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+destinations:
+  - name: bus
+    type: nats
+    nats:
+      urls: [tls://127.0.0.1:4222]
+      subject: beacongate.events
+      credentials_file: /run/secrets/nats.creds
+      tls: {enabled: true, ca_file: /etc/nats/ca.pem, cert_file: /etc/nats/client.pem, key_file: /run/secrets/nats.key}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]FileRef{}
+	for _, f := range c.Files() {
+		got[f.Key] = f
+	}
+	for key, want := range map[string]FileRef{
+		"destinations[0].nats.credentials_file": {Path: "/run/secrets/nats.creds", Secret: true},
+		"destinations[0].nats.tls.ca_file":      {Path: "/etc/nats/ca.pem"},
+		"destinations[0].nats.tls.cert_file":    {Path: "/etc/nats/client.pem"},
+		"destinations[0].nats.tls.key_file":     {Path: "/run/secrets/nats.key", Secret: true},
+	} {
+		want.Key = key
+		if got[key] != want {
+			t.Errorf("Files()[%s] = %+v; want %+v", key, got[key], want)
+		}
+	}
+}
