@@ -124,6 +124,11 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:3:19: policies.ads.http_clients: "block" is not one of: drop, flag, keep`)
 	f("sites:\n  - id: shop\n    origins: [https://Shop.example.com/]\n",
 		`t.yaml:3:15: sites[0].origins[0]: "https://Shop.example.com/" ends with /; browsers send origins without it: "https://Shop.example.com"`)
+	// Never the value when it holds credentials: config check prints it, a
+	// refused reload logs and audits it.
+	f("sites:\n  - id: shop\n    origins: [\"https://shop:hunter2@shop.example.com\", \"https://u:hunter2@*.example.com\"]\n",
+		`t.yaml:3:15: sites[0].origins[0]: holds a user name or password (an '@'), which no origin has; an origin is scheme://host[:port], e.g. "https://shop.example.com"`,
+		`t.yaml:3:56: sites[0].origins[1]: holds a user name or password (an '@'), which no origin has; an origin is scheme://host[:port], e.g. "https://shop.example.com"`)
 	f("sites:\n  - id: shop\n    origins: [\"https://shop.example.com:443\", \"https://*.example.com\", \"https://shop.example.com/cart\"]\n",
 		`t.yaml:3:15: sites[0].origins[0]: "https://shop.example.com:443" names the default port; browsers send the origin without it: "https://shop.example.com"`,
 		`t.yaml:3:47: sites[0].origins[1]: "https://*.example.com": wildcards are not supported; list each origin; an origin is scheme://host[:port], e.g. "https://shop.example.com"`,

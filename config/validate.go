@@ -316,6 +316,11 @@ func checkRoute(r string) string {
 
 func checkOrigin(o string) string {
 	const want = `an origin is scheme://host[:port], e.g. "https://shop.example.com"`
+	if strings.Contains(o, "@") {
+		// Never the value: it may carry a password, and config check
+		// prints this, a refused reload logs and audits it.
+		return "holds a user name or password (an '@'), which no origin has; " + want
+	}
 	if strings.Contains(o, "*") {
 		return fmt.Sprintf("%q: wildcards are not supported; list each origin; %s", o, want)
 	}
