@@ -178,9 +178,11 @@ type Properties struct {
 // e-mail address, phone number, card number, IBAN or long token.
 type Scan struct {
 	// More click-id parameter names to remove from queries and fragments
-	// (matched case-insensitively).
+	// (matched case-insensitively, after decoding; up to 64 bytes of
+	// printable ASCII without spaces, '&', '=', '#', '?' or '%').
 	ExtraClickIDs []string `yaml:"extra_click_ids"`
-	// More parameter names to remove whatever their value.
+	// More parameter names to remove whatever their value (written as
+	// extra_click_ids are).
 	DropParams []string `yaml:"drop_params"`
 	// Whether utm_* campaign parameters are removed too. By default they are
 	// kept (their values are still scanned).

@@ -668,3 +668,27 @@ func TestSecretEnvNeverQuoted(t *testing.T) {
 		t.Errorf("the error quotes the value: %s", errs[0])
 	}
 }
+
+// TestScanParamNames: scan.drop_params and scan.extra_click_ids names the
+// scanner cannot match (a blank, '=', '&', '%', longer than 64 bytes) were
+// accepted by Parse and config check, and the gateway then refused to
+// start, or a reload was refused, with "scan: scrub: DropParams[0]: ...",
+// naming neither the key nor the line. Parse refuses them, naming the key.
+func TestScanParamNames(t *testing.T) {
+	errs := parseErrs(t, "scan:\n  drop_params: [session_id, \"session id\", \"a=b\"]\n  extra_click_ids: [\"\", \"x%20y\", "+strings.Repeat("k", 65)+"]\n")
+	want := []string{
+		"t.yaml:2:29: scan.drop_params[1]: ",
+		"t.yaml:2:43: scan.drop_params[2]: ",
+		"t.yaml:3:21: scan.extra_click_ids[0]: ",
+		"t.yaml:3:25: scan.extra_click_ids[1]: ",
+		"t.yaml:3:34: scan.extra_click_ids[2]: ",
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("errors:\n%s\nwant %d, starting %q", strings.Join(errs, "\n"), len(want), want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(errs[i], w) {
+			t.Errorf("error %d: %s; want it to start %q", i, errs[i], w)
+		}
+	}
+}

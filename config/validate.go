@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/internal/httpheader"
+	"github.com/beacongate/beacongate/internal/paramname"
 )
 
 // validator runs the checks that need more than one value at a time, or
@@ -276,8 +277,19 @@ func (v *validator) sites(sites []Site) {
 	}
 }
 
-// pathShape checks the path-shape rule's bounds.
+// pathShape checks the path-shape rule's bounds, and the parameter names
+// the scanner must match (it refuses the others at start).
 func (v *validator) pathShape(s *Scan) {
+	for _, l := range []struct {
+		key   string
+		names []string
+	}{{"scan.extra_click_ids", s.ExtraClickIDs}, {"scan.drop_params", s.DropParams}} {
+		for i, n := range l.names {
+			if reason := paramname.Check(n); reason != "" {
+				v.errf(itemPath(l.key, i), "%s", reason)
+			}
+		}
+	}
 	if s.PathMaxLength < 0 || s.PathMaxLength > 1024 {
 		v.errf("scan.path_max_length", "%d is out of range 0..1024 (0 means 32)", s.PathMaxLength)
 	}

@@ -3,6 +3,8 @@ package scrub
 import (
 	"errors"
 	"strconv"
+
+	"github.com/beacongate/beacongate/internal/paramname"
 )
 
 // Options configures a [Cleaner]. The zero value is the default: built-in
@@ -79,7 +81,7 @@ var BuiltinDropParams = []string{
 
 // maxParamName bounds configured names; longer names in a URL cannot match
 // and are not lower-cased (the lookup buffer lives on the stack).
-const maxParamName = 64
+const maxParamName = paramname.MaxLen
 
 // Cleaner removes personal data from URLs and text. It is immutable after
 // [New] and safe for concurrent use.
@@ -126,7 +128,7 @@ func New(opts Options) (*Cleaner, error) {
 	var errs []error
 	add := func(field string, names []string, k Kind) {
 		for i, n := range names {
-			if reason := checkName(n); reason != "" {
+			if reason := paramname.Check(n); reason != "" {
 				errs = append(errs, &OptionError{Field: field, Index: i, Reason: reason})
 				continue
 			}
@@ -184,24 +186,6 @@ func MustNew(opts Options) *Cleaner {
 		panic(err)
 	}
 	return c
-}
-
-func checkName(n string) string {
-	if n == "" {
-		return "empty name"
-	}
-	if len(n) > maxParamName {
-		return "name longer than " + strconv.Itoa(maxParamName) + " bytes"
-	}
-	for i := 0; i < len(n); i++ {
-		switch c := n[i]; {
-		case c <= ' ' || c >= 0x7f:
-			return "name must be printable ASCII without spaces"
-		case c == '&' || c == '=' || c == '#' || c == '?' || c == '%':
-			return "name must not contain & = # ? or % (names are matched after decoding)"
-		}
-	}
-	return ""
 }
 
 func lowerString(s string) string {
