@@ -124,6 +124,12 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:3:19: policies.ads.http_clients: "block" is not one of: drop, flag, keep`)
 	f("sites:\n  - id: shop\n    origins: [https://Shop.example.com/]\n",
 		`t.yaml:3:15: sites[0].origins[0]: "https://Shop.example.com/" ends with /; browsers send origins without it: "https://Shop.example.com"`)
+	// A purpose this deployment does not use may not map to nothing either:
+	// the engine refuses such a rule, so it passed config check and then
+	// the gateway did not start ("TCF rule for personalization requires
+	// nothing").
+	f("consent:\n  purposes: [analytics]\n  tcf:\n    mapping:\n      personalization: {purposes: []}\n",
+		`t.yaml:5:24: consent.tcf.mapping.personalization: maps to no TCF purpose or special feature, which the gateway refuses (any TC string would grant personalization); list what it needs, or remove the key to keep its default`)
 	// Never the value when it holds credentials: config check prints it, a
 	// refused reload logs and audits it.
 	f("sites:\n  - id: shop\n    origins: [\"https://shop:hunter2@shop.example.com\", \"https://u:hunter2@*.example.com\"]\n",

@@ -416,8 +416,14 @@ func (v *validator) consent(c *Consent) {
 	}
 	for _, r := range rules {
 		base := "consent.tcf.mapping." + r.p.String()
-		if used.Has(r.p) && len(r.rule.Purposes) == 0 && len(r.rule.SpecialFeatures) == 0 {
+		// The engine compiles every purpose's rule, used or not, and
+		// refuses one that requires nothing.
+		switch {
+		case len(r.rule.Purposes) > 0 || len(r.rule.SpecialFeatures) > 0:
+		case used.Has(r.p):
 			v.errf(base, "maps to no TCF purpose or special feature, so any TC string would grant %s; list what it needs", r.p)
+		default:
+			v.errf(base, "maps to no TCF purpose or special feature, which the gateway refuses (any TC string would grant %s); list what it needs, or remove the key to keep its default", r.p)
 		}
 		var ps [256]bool
 		for i, id := range r.rule.Purposes {
