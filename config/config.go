@@ -447,7 +447,8 @@ type Destination struct {
 	TCF DestinationTCF `yaml:"tcf"`
 	// When a batch is closed and shipped.
 	Batch Batch `yaml:"batch"`
-	// Compression of each batch: zstd, gzip or none.
+	// Compression of each batch: zstd, gzip or none. A file destination
+	// writes zstd only (.ndjson.zst files).
 	Compression Compression `yaml:"compression"`
 	// Compression level. 0: the codec's default (zstd: fastest, which costs
 	// the least CPU for a ratio within a few percent of level 3; gzip: 6).

@@ -124,6 +124,11 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:3:19: policies.ads.http_clients: "block" is not one of: drop, flag, keep`)
 	f("sites:\n  - id: shop\n    origins: [https://Shop.example.com/]\n",
 		`t.yaml:3:15: sites[0].origins[0]: "https://Shop.example.com/" ends with /; browsers send origins without it: "https://Shop.example.com"`)
+	// A file destination writes zstd frames only: the gateway refused to
+	// start on another codec, after config check said ok.
+	f("destinations:\n  - {name: local, type: file, compression: gzip, tcf: {without_vendor: true}}\n  - {name: raw, type: file, compression: none, tcf: {without_vendor: true}}\n",
+		`t.yaml:2:44: destinations[0].compression: gzip is not available for a file destination, which writes zstd files (.ndjson.zst); remove it, or write zstd`,
+		`t.yaml:3:42: destinations[1].compression: none is not available for a file destination, which writes zstd files (.ndjson.zst); remove it, or write zstd`)
 	// A purpose this deployment does not use may not map to nothing either:
 	// the engine refuses such a rule, so it passed config check and then
 	// the gateway did not start ("TCF rule for personalization requires
@@ -173,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		"t.yaml:3:18: spool.gather_window: has no effect with durability: fsync (writes gather for fsync_max_delay); remove it, or set durability: process")
 	f("spool:\n  gather_window: 2ms\n",
 		"t.yaml:2:18: spool.gather_window: 2ms is out of range 0s..1ms")
-	f("destinations:\n  - name: a\n    type: file\n    compression: none\n    level: 3\n",
+	f("destinations:\n  - name: a\n    type: http\n    compression: none\n    level: 3\n    http: {url: \"https://collector.example/i\"}\n",
 		"t.yaml:5:12: destinations[0].level: has no effect with compression: none; remove it")
 }
 
@@ -490,7 +495,7 @@ func TestSightingWindow(t *testing.T) {
 func TestCompressionLevel(t *testing.T) {
 	for _, comp := range []string{"zstd", "gzip"} {
 		for level := range 10 {
-			src := fmt.Sprintf("destinations:\n  - name: a\n    type: file\n    compression: %s\n    level: %d\n", comp, level)
+			src := fmt.Sprintf("destinations:\n  - name: a\n    type: http\n    compression: %s\n    level: %d\n    http: {url: \"https://collector.example/i\"}\n", comp, level)
 			c, err := Parse("t.yaml", []byte(src))
 			if err != nil {
 				t.Errorf("%s level %d: %v", comp, level, err)
@@ -500,7 +505,7 @@ func TestCompressionLevel(t *testing.T) {
 				t.Errorf("%s level %d: parsed as %d", comp, level, got)
 			}
 		}
-		src := fmt.Sprintf("destinations:\n  - name: a\n    type: file\n    compression: %s\n    level: 10\n", comp)
+		src := fmt.Sprintf("destinations:\n  - name: a\n    type: http\n    compression: %s\n    level: 10\n    http: {url: \"https://collector.example/i\"}\n", comp)
 		got := strings.Join(parseErrs(t, src), "\n")
 		if want := "t.yaml:5:12: destinations[0].level: 10 is out of range 0..9"; got != want {
 			t.Errorf("%s level 10: got %q, want %q", comp, got, want)

@@ -652,6 +652,11 @@ func (v *validator) destinations(c *Config) {
 		if d.Compression == CompressionNone && d.Level != 0 {
 			v.errf(base+".level", "has no effect with compression: none; remove it")
 		}
+		if d.Type == DestinationFile && d.Compression != CompressionZstd {
+			// The file sink writes zstd frames only, and refuses to start
+			// on another codec.
+			v.errf(base+".compression", "%s is not available for a file destination, which writes zstd files (.ndjson.zst); remove it, or write zstd", d.Compression)
+		}
 		switch d.Type {
 		case DestinationFile:
 			v.fileDest(base+".file", &d.File, c, i, fileDirs)

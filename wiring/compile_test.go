@@ -44,7 +44,7 @@ destinations:
 	same := map[string]string{
 		"defaults written out": strings.Replace(base, "consent: {purposes: [analytics, ads]}",
 			"consent: {purposes: [analytics, ads], merge: most_restrictive}\npolicies: {none: {ip: {action: drop}}}", 1),
-		"batching and compression":    strings.Replace(base, "{name: all, type: file}", "{name: all, type: file, compression: gzip, batch: {max_events: 10}}", 1),
+		"batching and compression":    strings.Replace(base, "{name: all, type: file}", "{name: all, type: file, level: 6, batch: {max_events: 10}}", 1),
 		"listen address":              base + "server: {listen: ':9999'}",
 		"a site without declarations": strings.Replace(base, "{id: app}]", "{id: app}, {id: blog}]", 1),
 		"spool":                       base + "spool: {max_bytes: 512MiB}",
