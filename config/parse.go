@@ -174,14 +174,50 @@ func parseDocument(name string, data []byte) (*yaml.Node, ErrorList) {
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
+// yaml.v3 numbers the lines of its parser's syntax errors from 0 and those
+// of its scanner from 1, and gives no line for either when it is 0. These
+// are all its parser's problems and its scanner's (its other errors, such
+// as an unknown anchor, have no line).
+var (
+	yamlParserProblems = map[string]bool{
+		"did not find expected <stream-start>": true, "did not find expected <document start>": true,
+		"found undefined tag handle": true, "did not find expected node content": true,
+		"did not find expected '-' indicator": true, "did not find expected key": true,
+		"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+		"found duplicate %YAML directive": true, "found incompatible YAML document": true,
+		"found duplicate %TAG directive": true,
+	}
+	yamlScannerProblems = map[string]bool{
+		"block sequence entries are not allowed in this context": true, "could not find expected ':'": true,
+		"could not find expected directive name": true, "did not find expected alphabetic or numeric character": true,
+		"did not find expected comment or line break": true, "did not find expected digit or '.' character": true,
+		"did not find expected hexdecimal number": true, "did not find expected version number": true,
+		"did not find expected whitespace or line break": true, "did not find expected whitespace": true,
+		"did not find the expected '>'": true, "found a tab character that violates indentation": true,
+		"found a tab character where an indentation space is expected": true, "found an indentation indicator equal to 0": true,
+		"found character that cannot start any token": true, "found extremely long version number": true,
+		"found invalid Unicode character escape code": true, "found unexpected document indicator": true,
+		"found unexpected end of stream": true, "found unexpected non-alphabetical character": true,
+		"found unknown directive name": true, "found unknown escape character": true,
+		"mapping keys are not allowed in this context": true, "mapping values are not allowed in this context": true,
+	}
+)
+
+// syntaxError converts a yaml.v3 syntax error into a FieldError on the
+// line it names, counted from 1 (see yamlParserProblems).
 func syntaxError(name string, err error) *FieldError {
-	msg := err.Error()
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	e := &FieldError{File: name}
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		if yamlParserProblems[msg] {
+			e.Line++
+		}
+	} else if yamlParserProblems[msg] || yamlScannerProblems[msg] {
+		e.Line = 1
 	}
-	e.Msg = "syntax error: " + strings.TrimPrefix(msg, "yaml: ")
+	e.Msg = "syntax error: " + msg
 	return e
 }
 

@@ -107,7 +107,22 @@ func TestParseErrors(t *testing.T) {
 	f("destinations: []\n",
 		"t.yaml:1:15: destinations: is empty, so accepted events would go nowhere; add one, e.g. {name: local, type: file}")
 	f("server:\n  listen: [\n",
-		"t.yaml:2: syntax error: did not find expected node content")
+		"t.yaml:3: syntax error: did not find expected node content")
+	// Syntax errors name the line they are on: yaml.v3 numbers its
+	// parser's lines from 0 (so they pointed at the line before) and gives
+	// no line at all on the first one.
+	f("x: 1\na: [b\n",
+		"t.yaml:2: syntax error: did not find expected ',' or ']'")
+	f("destinations:\n  - {name: local, type: file}\n  name: b\n",
+		"t.yaml:2: syntax error: did not find expected '-' indicator")
+	f("server: {trusted_proxies: [::ffff:1.2.3.4/120]}\n",
+		"t.yaml:1: syntax error: did not find expected node content")
+	f("server: {listen: ':80}",
+		"t.yaml:1: syntax error: found unexpected end of stream")
+	f("server:\n  listen: ':80'\n  admin: a: b\n",
+		"t.yaml:3: syntax error: mapping values are not allowed in this context")
+	f("server: *nowhere\n",
+		"t.yaml: syntax error: unknown anchor 'nowhere' referenced")
 	f("server: {}\n---\nserver: {}\n",
 		"t.yaml:2:1: a second YAML document starts here; a config file holds one (remove the --- line)")
 	f("server:\n  listen: !secret x\n",
