@@ -184,3 +184,31 @@ func TestMaxDestinationsAgree(t *testing.T) {
 		t.Fatalf("config.MaxDestinations %d, plan.MaxDestinations %d", config.MaxDestinations, plan.MaxDestinations)
 	}
 }
+
+// TestPriorityKeepsOptOuts: with merge: priority, the grant signals the
+// priority list leaves out are ignored, while the opt-outs (gpc, dnt,
+// us_privacy) withdraw purposes whether listed or not, as
+// consent.priority's doc says (it said every signal not listed was
+// ignored).
+func TestPriorityKeepsOptOuts(t *testing.T) {
+	p, err := Compile(parse(t, "consent: {purposes: [analytics, ads], merge: priority, priority: [explicit]}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Consent.Ignored.Has(consent.SignalTCF) || !p.Consent.Ignored.Has(consent.SignalConsentMode) || !p.Consent.Ignored.Has(consent.SignalGPP) {
+		t.Errorf("ignored %v; want tcf, gpp and consent_mode", p.Consent.Ignored)
+	}
+	ev, err := consent.NewEvaluator(p.Consent.Evaluator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]consent.Signals{
+		"gpc":        {Consent: []byte("analytics,ads"), GPC: true},
+		"dnt":        {Consent: []byte("analytics,ads"), DNT: true},
+		"us_privacy": {Consent: []byte("analytics,ads"), USPrivacy: []byte("1YYN")},
+	} {
+		if a := ev.Evaluate(&s, new(consent.TCString)); a.Purposes.Has(consent.Ads) || !a.Purposes.Has(consent.Analytics) {
+			t.Errorf("%s, not in the priority list: purposes %v; want analytics without ads", name, a.Purposes)
+		}
+	}
+}
