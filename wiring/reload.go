@@ -59,8 +59,8 @@ func PrepareReload(running, next *config.Config) (Reload, error) {
 	}
 	for i := range next.Destinations {
 		if a, b := running.Destinations[i].Type, next.Destinations[i].Type; a != b {
-			return Reload{}, fmt.Errorf("destinations[%d].type: changed (running %s, new %s); changing a destination's type needs a restart",
-				i, a, b)
+			return Reload{}, fmt.Errorf("destinations[%d].type: changed (running %s, new %s); changing a destination's type needs a restart, "+
+				"and what is spooled for it then goes to the new type: let it catch up first, or add the new type under a new name", i, a, b)
 		}
 	}
 	var r Reload
