@@ -224,8 +224,8 @@ type Consent struct {
 	// IAB TCF v2 settings.
 	TCF TCF `yaml:"tcf"`
 	// What to do with an IAB GPP string. honour: decode it like the other
-	// signals. reject: do not decode it; a request carrying one is treated as
-	// refusing every purpose.
+	// signals. reject: do not decode it; a request carrying one (or a gpp_sid
+	// without one) is treated as refusing every purpose.
 	GPP GPPMode `yaml:"gpp"`
 }
 

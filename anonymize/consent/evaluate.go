@@ -17,7 +17,7 @@ type Answer struct {
 	// a TC string); each was treated as no consent.
 	Malformed SignalSet
 	// Rejected holds signals that decoded but were not relied on: a TC string
-	// breaking the TCF 2.2 rules, a GPP string in GPPReject mode or with
+	// breaking the TCF 2.2 rules, a GPP signal in GPPReject mode or with
 	// applicable sections this package cannot read.
 	Rejected SignalSet
 	// GDPR is the gdpr flag.
@@ -87,7 +87,9 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 	}
 
 	var gppTC []byte
-	if len(s.GPP) > 0 {
+	// gpp_sid alone is a GPP signal too: the sections it names apply, and
+	// the (absent) string carries none of them.
+	if len(s.GPP) > 0 || len(s.GPPSID) > 0 {
 		a.Present = a.Present.With(SignalGPP)
 		switch e.gpp {
 		case GPPReject:
@@ -236,7 +238,8 @@ func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Pur
 }
 
 // gppHonour reads the applicable sections of a GPP string: those gpp_sid
-// lists, else all of the header's. It records
+// lists, else all of the header's. Without a string (gpp_sid alone) no
+// section is carried, so each one gpp_sid lists reads as empty. It records
 // opt-outs in removed and grants in g, and returns the tcfeuv2 section (a TC
 // string) if one applies.
 func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte) {
@@ -244,10 +247,13 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 		a.Malformed = a.Malformed.With(SignalGPP)
 		g.add(SignalGPP, AllPurposes, e.def)
 	}
-	h, err := ParseGPPHeader(s.GPP)
-	if err != nil {
-		malformed()
-		return nil
+	var h GPPHeader // no string: no section carried
+	if len(s.GPP) > 0 {
+		var err error
+		if h, err = ParseGPPHeader(s.GPP); err != nil {
+			malformed()
+			return nil
+		}
 	}
 	applicable := h.Sections
 	if len(s.GPPSID) > 0 {

@@ -287,3 +287,53 @@ func TestEnumStrings(t *testing.T) {
 		t.Fatal("obey")
 	}
 }
+
+// TestGPPSIDWithoutString: gpp_sid without a GPP string (a CMP that says
+// which sections apply but has recorded nothing yet, as a tag sends
+// "gpp":"" with "gpp_sid":"2") is a GPP signal whose applicable sections
+// the string does not carry: tcfeuv2 is no consent, uspv1 and usnat are
+// opt-outs, as when the string is there without them. It must not leave
+// Consent Mode or an explicit field to grant ads alone.
+func TestGPPSIDWithoutString(t *testing.T) {
+	gpp := SignalSet(0).With(SignalGPP)
+	cases := []struct {
+		name      string
+		o         Options
+		s         Signals
+		purposes  Purposes
+		present   SignalSet
+		malformed SignalSet
+		rejected  SignalSet
+	}{
+		{"tcfeuv2 applies, Consent Mode grants", Options{},
+			Signals{GPPSID: []byte("2"), GCS: []byte("G111"), GCD: []byte("11t1t1t1t5")},
+			0, gpp.With(SignalConsentMode), gpp, 0},
+		{"usnat applies, explicit grants", Options{},
+			Signals{GPPSID: []byte("7"), Consent: []byte("analytics,ads,personalization")},
+			Of(Analytics), gpp.With(SignalExplicit), gpp, 0},
+		{"uspv1 applies, explicit grants", Options{},
+			Signals{GPPSID: []byte("6"), Consent: []byte("analytics,ads")},
+			Of(Analytics), gpp.With(SignalExplicit), gpp, 0},
+		{"a gpp_sid that does not parse", Options{},
+			Signals{GPPSID: []byte("2;7"), Consent: []byte("analytics,ads")},
+			0, gpp.With(SignalExplicit), gpp, 0},
+		{"no section applies", Options{},
+			Signals{GPPSID: []byte("-1"), Consent: []byte("analytics,ads")},
+			Of(Analytics, Ads), gpp.With(SignalExplicit), 0, 0},
+		{"reject mode", Options{GPP: GPPReject},
+			Signals{GPPSID: []byte("2"), Consent: []byte("analytics,ads")},
+			0, gpp.With(SignalExplicit), 0, gpp},
+	}
+	for _, c := range cases {
+		e, err := NewEvaluator(c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tc TCString
+		a := e.Evaluate(&c.s, &tc)
+		if a.Purposes != c.purposes || a.Present != c.present || a.Malformed != c.malformed || a.Rejected != c.rejected {
+			t.Errorf("%s: purposes %v present %v malformed %v rejected %v; want %v, %v, %v, %v", c.name,
+				a.Purposes, a.Present, a.Malformed, a.Rejected, c.purposes, c.present, c.malformed, c.rejected)
+		}
+	}
+}

@@ -52,8 +52,8 @@ const (
 	GPPHonour GPPMode = iota
 	// GPPIgnore records that a GPP string was present and otherwise ignores it.
 	GPPIgnore
-	// GPPReject treats any GPP string as no consent (Options.Default for
-	// every purpose), without decoding it.
+	// GPPReject treats any GPP string (or gpp_sid without one) as no
+	// consent (Options.Default for every purpose), without decoding it.
 	GPPReject
 )
 
