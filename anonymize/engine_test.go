@@ -360,6 +360,23 @@ func TestRequireValid(t *testing.T) {
 	f("  tcf:\n    require_valid: false\n", StateAnalytics)
 }
 
+// TestRequireValidGDPRWithoutTCString: require_valid: false concerns a TC
+// string that does not decode. gdpr=1 with no TC string at all is not one:
+// GDPR applies and nothing recorded consent, so the TCF signal refuses
+// every purpose whatever require_valid says, and an explicit field or
+// Consent Mode does not grant alone.
+func TestRequireValidGDPRWithoutTCString(t *testing.T) {
+	for _, yaml := range []string{"", "  tcf:\n    require_valid: false\n"} {
+		en := newTestEngine(t, testConfig+yaml)
+		e := plantedEvent("analytics")
+		e.Consent.GDPR = 1
+		_, _, res := record(t, en, e)
+		if res.State != StateNone || !res.Malformed.Has(consent.SignalTCF) {
+			t.Errorf("%q: state %v, malformed %v; want none, tcf malformed", yaml, res.State, res.Malformed)
+		}
+	}
+}
+
 func TestScanConfig(t *testing.T) {
 	en := newTestEngine(t, testConfig+"scan:\n  extra_click_ids: [my_click]\n  drop_utm: true\n")
 	e := plantedEvent("analytics")

@@ -140,8 +140,10 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	}
 	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
 	// Unless consent.tcf.require_valid, an undecodable TC string is ignored;
-	// a conflicting or gdpr-flag problem never is.
-	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && e.Consent.Conflicts&event.ConflictTCString == 0 && e.Consent.GDPR != event.GDPRNotUnderstood {
+	// a conflicting or gdpr-flag problem never is, nor gdpr=1 without any
+	// TC string (nothing recorded consent: there is no string to ignore).
+	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && ans.TCSource == consent.SignalTCF &&
+		e.Consent.Conflicts&event.ConflictTCString == 0 && e.Consent.GDPR != event.GDPRNotUnderstood {
 		gdpr, src := ans.GDPR, ans.TCSource
 		sc.sig.TCString = nil
 		sc.sig.GDPR = nil
