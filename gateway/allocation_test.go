@@ -230,12 +230,18 @@ func TestServeBehindProxyAllocs(t *testing.T) {
 
 // TestAssignQueryEncodedAllocs: percent-encoded keys and short-field values
 // longer than their stack buffers raw but not unescaped are unescaped
-// without allocating (the room made is the unescaped length).
+// without allocating (the room made is the unescaped length), and so are
+// TC and GPP strings with escapes longer than the short fields' buffer: a
+// GPP string's '~' sent as %7E (URLSearchParams writes it so) with a TC
+// string of a few hundred characters.
 func TestAssignQueryEncodedAllocs(t *testing.T) {
 	e := queryEvent()
+	long := realTC + strings.Repeat("A", 300) // the length of a TC string listing many vendors
 	for _, q := range []string{
 		"site=s&p." + strings.Repeat("%D0%B0", 30) + "=1",  // a 60-byte name, 182 bytes raw
 		"site=s&event=" + strings.Repeat("%41", 100) + "x", // 101 bytes, 301 raw
+		"site=s&gpp=DBACNYA%7E" + long + "%7E1YNN&gpp_sid=2%2C6",
+		"site=s&gdpr_consent=%43" + long[1:], // an escaped letter
 	} {
 		raw := []byte(q)
 		if p := assignQuery(e, raw); p.bad() {

@@ -16,8 +16,8 @@ import (
 // without two hex digits kept as is) but without its copy of every key and
 // value: a value without escapes is used where it lies, one with escapes is
 // unescaped straight into its event field (the plain fields and custom
-// properties) or into a small buffer on the stack (the short fields with
-// checks of their own), and the value of a key outside the vocabulary is
+// properties) or into a buffer on the stack (the short fields with checks
+// of their own, and TC and GPP strings), and the value of a key outside the vocabulary is
 // never looked at. It stops at the first bad argument, in query order, as
 // the loop over Args did.
 func assignQuery(e *event.Event, q []byte) problem {
@@ -65,13 +65,15 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	case "cid":
 		dst, limit, name = &e.ClientID, maxIDLen, "cid"
 	case "event", "eid", "gdpr", "gdpr_consent", "gcs", "gcd", "us_privacy", "gpp", "gpp_sid", "consent":
-		// A TC or GPP string is a few hundred bytes of base64 with no
-		// escape: one scan finds that and whether it is ASCII, which spares
-		// the field its UTF-8 check.
+		// A TC or GPP string is a few hundred bytes of base64, most often
+		// with no escape: one scan finds that and whether it is ASCII,
+		// which spares the field its UTF-8 check.
 		if escaped, ascii := queryEscapeASCII(raw); !escaped {
 			assignText(e, key, raw, ascii, p)
+		} else if len(raw) > shortEscapedLen && (b2s(key) == "gdpr_consent" || b2s(key) == "gpp") {
+			assignEscapedConsentString(e, key, raw, p)
 		} else {
-			var vb [256]byte // holds every value these fields take but TC and GPP strings, which need no escapes
+			var vb [shortEscapedLen]byte // holds every value these fields take but TC and GPP strings
 			v, ascii := appendQueryUnescapedASCII(vb[:0], raw)
 			assignText(e, key, v, ascii, p)
 		}
@@ -101,6 +103,26 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	}
 	p.setIn(name, r, limit)
 	return r == reasonNone
+}
+
+// shortEscapedLen is the stack room the short fields' escaped values are
+// unescaped into: more than any of them may hold.
+const shortEscapedLen = 256
+
+// assignEscapedConsentString is assignText for a TC or GPP string (key
+// gdpr_consent or gpp) with escapes, longer raw than shortEscapedLen: most
+// often a GPP string whose '~' came as %7E, as URLSearchParams writes it.
+// It is unescaped on the stack, in room for the longest such string
+// (maxConsentLen), so that it does not allocate; one longer than that
+// unescaped is refused as too long without being unescaped.
+func assignEscapedConsentString(e *event.Event, key, raw []byte, p *problem) {
+	if queryUnescapedLen(raw) > maxConsentLen {
+		*p = tooLong(vocabularyName(key), maxConsentLen)
+		return
+	}
+	var vb [maxConsentLen]byte
+	v, ascii := appendQueryUnescapedASCII(vb[:0], raw)
+	assignText(e, key, v, ascii, p)
 }
 
 // addQueryProp is addProp for a custom property from the query, whose

@@ -68,6 +68,8 @@ func queryCorpus() []string {
 		"site=" + strings.Repeat("%73", 129), "url=" + strings.Repeat("u", 4097), "uid=" + strings.Repeat("%75", 257),
 		"event=a%00b", "event=a%7Fb", "event=" + strings.Repeat("e", 129), "eid=short", "eid=%41%42%43%44%45%46%47%48",
 		"gdpr_consent=" + strings.Repeat("%43", 300), "unknown=%zz%ff&site=s", "#frag=1", "site=s#x",
+		"gpp=DBABMA%7E" + strings.Repeat("C", 300), "gpp=" + strings.Repeat("%7E", maxConsentLen+1), "gpp=" + strings.Repeat("%7E", maxConsentLen),
+		"gdpr_consent=" + strings.Repeat("%43", maxConsentLen+1) + "&site=s", "gpp=%ff" + strings.Repeat("A", 300),
 		"p.a=1&p.b=2&p.c=3" + strings.Repeat("&p.d=4", 70),
 	}
 }
