@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Fuzz targets for every decoder. Each asserts that bad input gives an error
@@ -55,7 +56,7 @@ func FuzzDecodeTC(f *testing.F) {
 					}
 				}
 			}
-			_ = NewReport(tc)
+			_ = NewReport(tc, time.Time{}, 0)
 		}
 		fuzzNoAllocs(t, "Decode", func() {
 			if tc.Decode(b) == nil {

@@ -31,10 +31,12 @@ type Report struct {
 	Problems             []string  `json:"problems"`
 }
 
-// NewReport builds the report of t, which must hold a decoded string. Lists
-// are never nil, so they print as [] when empty.
-func NewReport(t *TCString) Report {
-	p := t.Problems()
+// NewReport builds the report of t, which must hold a decoded string, with
+// the problems the gateway finds in it for a request arriving at now under
+// consent.tcf.max_age maxAge (see DateProblems; a zero now judges no
+// dates). Lists are never nil, so they print as [] when empty.
+func NewReport(t *TCString, now time.Time, maxAge time.Duration) Report {
+	p := t.Problems() | t.DateProblems(now, maxAge)
 	return Report{
 		Version:              int(t.Version),
 		Created:              t.Created,
@@ -59,14 +61,15 @@ func NewReport(t *TCString) Report {
 	}
 }
 
-// DecodeReport decodes the TC string s and returns its report as indented
-// JSON, or the decode error (one line saying where and why).
-func DecodeReport(s []byte) ([]byte, error) {
+// DecodeReport decodes the TC string s and returns its report (see
+// NewReport) as indented JSON, or the decode error (one line saying where
+// and why).
+func DecodeReport(s []byte, now time.Time, maxAge time.Duration) ([]byte, error) {
 	t := new(TCString)
 	if err := t.Decode(s); err != nil {
 		return nil, err
 	}
-	return json.MarshalIndent(NewReport(t), "", "  ")
+	return json.MarshalIndent(NewReport(t, now, maxAge), "", "  ")
 }
 
 func appendIDs(dst []int, mask uint64, n int) []int {

@@ -5,11 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReportJSON(t *testing.T) {
 	// "recent real CMP string" from the public vectors (iabtcf-es).
-	out, err := DecodeReport([]byte("CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA"))
+	out, err := DecodeReport([]byte("CQd924AQd924AASACCENCNFsAP_gAEIAACiQL6QBAAGAAOANmAcAF9IAIADgAA"), time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestReportInvalidAndEmpty(t *testing.T) {
 	s.ss = false
 	s.pc, s.pli, s.sf = nil, []int{1}, nil
 	s.vc, s.vli = vendorSpec{}, vendorSpec{}
-	out, err := DecodeReport([]byte(s.encode()))
+	out, err := DecodeReport([]byte(s.encode()), time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestReportInvalidAndEmpty(t *testing.T) {
 }
 
 func TestReportError(t *testing.T) {
-	_, err := DecodeReport([]byte("COyiILmOyiILmADACHENAPCAAAAAAAAAAAAAE5QBgALgAqgD8AQACSwEygJyAAA"))
+	_, err := DecodeReport([]byte("COyiILmOyiILmADACHENAPCAAAAAAAAAAAAAE5QBgALgAqgD8AQACSwEygJyAAA"), time.Time{}, 0)
 	if err == nil || err.Error() != "bit 360: vendor legitimate interest MaxVendorId and encoding runs past the end of the string" {
 		t.Fatalf("%v", err)
 	}

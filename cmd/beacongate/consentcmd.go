@@ -2,26 +2,60 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
+	"github.com/beacongate/beacongate/config"
 )
 
+const consentUsage = "usage: beacongate consent [-at TIME] [-max-age DURATION] TC_STRING\n"
+
 // runConsent implements `beacongate consent TC_STRING`: it prints the decoded
-// TC string as indented JSON (see consent.Report), or exits 1 with one line
-// saying where and why the string does not decode.
+// TC string as indented JSON (see consent.Report), with every problem the
+// gateway would find in it for a request arriving at -at (default: now)
+// under consent.tcf.max_age -max-age (default: its default), or exits 1
+// with one line saying where and why the string does not decode.
 func runConsent(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 && isHelp(args[0]) {
 		// A TC string starts with its version (2: "C"), never with "-".
-		fmt.Fprintln(stdout, "usage: beacongate consent TC_STRING")
+		fmt.Fprint(stdout, consentUsage)
 		return 0
 	}
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: beacongate consent TC_STRING")
+	fs := flag.NewFlagSet("consent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	atFlag := fs.String("at", "", "judge the string's dates as for a request arriving at `TIME`, RFC 3339 (default: now)")
+	maxAge := fs.Duration("max-age", config.Default().Consent.TCF.MaxAge.D(), "consent.tcf.max_age to judge the string's age by; 0: no limit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, consentUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
 		return 2
 	}
-	out, err := consent.DecodeReport(bytes.TrimSpace([]byte(args[0])))
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	if *maxAge < 0 {
+		fmt.Fprintln(stderr, "beacongate consent: -max-age: negative duration")
+		return 2
+	}
+	now := cliClock.Now()
+	if *atFlag != "" {
+		at, err := time.Parse(time.RFC3339Nano, *atFlag)
+		if err != nil {
+			fmt.Fprintln(stderr, "beacongate consent: -at: not an RFC 3339 time")
+			return 2
+		}
+		now = at
+	}
+	out, err := consent.DecodeReport(bytes.TrimSpace([]byte(fs.Arg(0))), now, *maxAge)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate consent: %v\n", err)
 		return 1

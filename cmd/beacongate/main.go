@@ -96,7 +96,7 @@ Usage:
   beacongate [serve] [-config FILE] [-listen ADDR] [-admin ADDR] [-data DIR] [-admin-token-file FILE] [-drain-delay D] [-shutdown-timeout D] [-pprof]
   beacongate config check FILE
   beacongate config default
-  beacongate consent TC_STRING
+  beacongate consent [-at TIME] [-max-age DURATION] TC_STRING
   beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-data DIR] [-json]
   beacongate report -config FILE [-format md|html] [-o FILE] [-diff OLD.yaml]
   beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
