@@ -344,6 +344,34 @@ func TestPriorityIgnoresUnlistedSignals(t *testing.T) {
 	}
 }
 
+// TestPriorityKeepsGPPOptOuts: a priority list without gpp leaves out a GPP
+// string's grants, but not its opt-outs, which apply in both merge modes
+// like US Privacy's (SIGNALS.md): a visitor who opted out of sale in the
+// GPP string's uspv1 section gets no ads from an explicit grant, as with
+// us_privacy=1YYN.
+func TestPriorityKeepsGPPOptOuts(t *testing.T) {
+	en := newTestEngine(t, testConfig+`  merge: priority
+  priority: [explicit]
+`)
+	for _, c := range []struct {
+		name      string
+		usp, gpp  string
+		wantState State
+	}{
+		{"us_privacy opted out", "1YYN", "", StateAnalytics},
+		{"GPP uspv1 opted out", "", "DBABT~1YYN", StateAnalytics},
+		{"GPP uspv1 not opted out", "", "DBABT~1YNN", StateAds},
+		{"GPP tcfeuv2 refusing, not listed", "", "DBABM~" + realTC[:40], StateAds},
+	} {
+		e := plantedEvent("analytics,ads")
+		e.Consent.USPrivacy = append(e.Consent.USPrivacy[:0], c.usp...)
+		e.Consent.GPP = append(e.Consent.GPP[:0], c.gpp...)
+		if _, _, res := record(t, en, e); res.State != c.wantState {
+			t.Errorf("%s: state %v by %v; want %v", c.name, res.State, res.Decider, c.wantState)
+		}
+	}
+}
+
 // TestRequireValid: an undecodable TC string refuses everything by default;
 // with require_valid: false it counts as absent, so another signal decides.
 func TestRequireValid(t *testing.T) {

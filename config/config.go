@@ -214,9 +214,9 @@ type Consent struct {
 	Merge MergeRule `yaml:"merge"`
 	// Signal order for merge: priority. The grant signals (explicit, tcf,
 	// gpp, consent_mode) not listed are ignored in that mode. The opt-outs
-	// (us_privacy, gpc, dnt) only ever withdraw purposes: they apply
-	// whether listed or not, wherever listed (gpc and dnt unless
-	// honour_opt_out_signals is false).
+	// (us_privacy, gpc, dnt, and a gpp string's US sections) only ever
+	// withdraw purposes: they apply whether listed or not, wherever listed
+	// (gpc and dnt unless honour_opt_out_signals is false).
 	Priority []Signal `yaml:"priority"`
 	// Whether Global Privacy Control (Sec-GPC: 1) and Do Not Track (DNT: 1)
 	// withdraw ads and personalization, whatever the other signals say.

@@ -170,7 +170,14 @@ func (r *Report) consent(d *doc) {
 		return "yes"
 	}
 	gpp := honour(config.SignalGPP)
-	if c.GPP == config.GPPReject {
+	unlisted := c.Merge == config.MergePriority && !listed[config.SignalGPP]
+	switch {
+	case unlisted && c.GPP == config.GPPReject:
+		// Not decoded, and its refusal left out: absent, as honour says.
+	case unlisted:
+		// Its grants are left out, its opt-outs are not (see wiring).
+		gpp = "its US sections' opt-outs only: what it grants is not listed in consent.priority, so treated as absent"
+	case c.GPP == config.GPPReject:
 		gpp = "refused: a request carrying a GPP string is treated as refusing every purpose"
 	}
 	optOut := "yes"

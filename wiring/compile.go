@@ -248,13 +248,16 @@ func compileConsent(c *config.Consent) (plan.Consent, error) {
 	}
 	pc := plan.Consent{Evaluator: o, Enabled: enabled, RequireValidTC: c.TCF.RequireValid}
 	// A priority list promises that the grant signals it leaves out are
-	// ignored: the engine hands them to the evaluator as absent.
+	// ignored: the engine hands them to the evaluator as absent. Of a GPP
+	// string only the grants are left out: its opt-outs apply whatever the
+	// merge, as US Privacy's do.
 	if c.Merge == config.MergePriority {
-		for _, sig := range []consent.Signal{consent.SignalExplicit, consent.SignalTCF, consent.SignalGPP, consent.SignalConsentMode} {
+		for _, sig := range []consent.Signal{consent.SignalExplicit, consent.SignalTCF, consent.SignalConsentMode} {
 			if !listed.Has(sig) {
 				pc.Ignored = pc.Ignored.With(sig)
 			}
 		}
+		pc.Evaluator.GPPOptOutsOnly = !listed.Has(consent.SignalGPP)
 	}
 	return pc, nil
 }

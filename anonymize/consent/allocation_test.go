@@ -46,9 +46,14 @@ func TestNoAllocs(t *testing.T) {
 		{GPP: []byte(gppHeader(7, 8) + "~CVVVVVVVVVVW.YA~BVoYYZoI")},
 		{GPP: []byte("DBABM~garbage")},
 	}
+	gppOptOuts, err := NewEvaluator(Options{GPPOptOutsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range signals {
 		s := &signals[i]
 		noAllocs(t, "Evaluate", func() { _ = e.Evaluate(s, tc) })
+		noAllocs(t, "Evaluate, GPP opt-outs only", func() { _ = gppOptOuts.Evaluate(s, tc) })
 	}
 
 	gcs, gcd, usp := []byte("G101"), []byte("13r3q3r3r5l1"), []byte("1YNN")

@@ -91,11 +91,16 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 	// the (absent) string carries none of them.
 	if len(s.GPP) > 0 || len(s.GPPSID) > 0 {
 		a.Present = a.Present.With(SignalGPP)
-		switch e.gpp {
-		case GPPReject:
+		switch {
+		case e.gppOpts && e.gpp == GPPHonour:
+			// Its opt-outs only: what it grants goes nowhere.
+			var dropped grants
+			e.gppHonour(s, &a, &dropped, &removed)
+		case e.gppOpts:
+		case e.gpp == GPPReject:
 			a.Rejected = a.Rejected.With(SignalGPP)
 			g.add(SignalGPP, AllPurposes, e.def)
-		case GPPHonour:
+		case e.gpp == GPPHonour:
 			gppTC = e.gppHonour(s, &a, &g, &removed)
 		}
 	}

@@ -153,6 +153,12 @@ func TestEvaluate(t *testing.T) {
 	f(Options{GPP: GPPIgnore}, Signals{TCString: b(tcAll), GPP: b(gppTCUSP)}, want{purposes: all, decider: SignalTCF, present: set(SignalTCF, SignalGPP)})
 	f(Options{GPP: GPPReject}, Signals{TCString: b(tcAll), GPP: b(gppTCUSP)},
 		want{purposes: 0, decider: SignalGPP, present: set(SignalTCF, SignalGPP), rejected: set(SignalGPP)})
+	// Its opt-outs only (a priority list without gpp): the tcfeuv2 section
+	// grants nothing, the uspv1 opt-out still applies; reject refuses nothing.
+	f(Options{GPPOptOutsOnly: true}, Signals{Consent: b("analytics,ads"), GPP: b(gppTCUSP)},
+		want{purposes: Of(Analytics), decider: SignalGPP, present: set(SignalExplicit, SignalGPP)})
+	f(Options{GPPOptOutsOnly: true, GPP: GPPReject}, Signals{Consent: b("analytics,ads"), GPP: b(gppTCUSP)},
+		want{purposes: Of(Analytics, Ads), decider: SignalExplicit, present: set(SignalExplicit, SignalGPP)})
 	// usnat: opted out of sale, sharing and targeted ads, with the GPC
 	// sub-section set (sensitive data and known child fields: see
 	// TestUSNatSensitiveDataAndKnownChild).

@@ -147,6 +147,12 @@ type Options struct {
 	IgnoreDNT bool
 	// GPP is what to do with GPP strings; default GPPHonour.
 	GPP GPPMode
+	// GPPOptOutsOnly leaves out what a GPP string says as a grant signal
+	// (its tcfeuv2 section, GPPReject, a consent regime it cannot read)
+	// and keeps its opt-outs (uspv1, usnat, the US state sections), which,
+	// like US Privacy's, apply in both merge modes: for a priority list
+	// that does not list gpp.
+	GPPOptOutsOnly bool `json:",omitempty"`
 	// TCF maps our purposes to TCF requirements. A purpose missing from the
 	// map uses DefaultTCFRule.
 	TCF map[Purpose]TCFRule
@@ -196,6 +202,7 @@ type Evaluator struct {
 	def      Purposes
 	gpc, dnt bool
 	gpp      GPPMode
+	gppOpts  bool // GPPOptOutsOnly
 	rules    [numPurposes]tcfRule
 	vendor   int
 	pubTC    bool
@@ -206,7 +213,7 @@ type Evaluator struct {
 func NewEvaluator(o Options) (*Evaluator, error) {
 	var errs []error
 	e := &Evaluator{merge: o.Merge, def: o.Default & AllPurposes, gpc: !o.IgnoreGPC, dnt: !o.IgnoreDNT,
-		gpp: o.GPP, vendor: o.VendorID, pubTC: o.PublisherTC, maxAge: o.MaxAge}
+		gpp: o.GPP, gppOpts: o.GPPOptOutsOnly, vendor: o.VendorID, pubTC: o.PublisherTC, maxAge: o.MaxAge}
 	if o.MaxAge < 0 {
 		errs = append(errs, fmt.Errorf("consent: max age %v is negative", o.MaxAge))
 	}
