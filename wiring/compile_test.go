@@ -186,17 +186,18 @@ func TestMaxDestinationsAgree(t *testing.T) {
 }
 
 // TestPriorityKeepsOptOuts: with merge: priority, the grant signals the
-// priority list leaves out are ignored, while the opt-outs (gpc, dnt,
-// us_privacy) withdraw purposes whether listed or not, as
-// consent.priority's doc says (it said every signal not listed was
-// ignored).
+// priority list leaves out are ignored (of a GPP string, what it grants:
+// its opt-outs stay, GPPOptOutsOnly; see TestPriorityKeepsGPPOptOuts),
+// while the opt-outs (gpc, dnt, us_privacy) withdraw purposes whether
+// listed or not, as consent.priority's doc says (it said every signal not
+// listed was ignored).
 func TestPriorityKeepsOptOuts(t *testing.T) {
 	p, err := Compile(parse(t, "consent: {purposes: [analytics, ads], merge: priority, priority: [explicit]}\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Consent.Ignored.Has(consent.SignalTCF) || !p.Consent.Ignored.Has(consent.SignalConsentMode) || !p.Consent.Ignored.Has(consent.SignalGPP) {
-		t.Errorf("ignored %v; want tcf, gpp and consent_mode", p.Consent.Ignored)
+	if !p.Consent.Ignored.Has(consent.SignalTCF) || !p.Consent.Ignored.Has(consent.SignalConsentMode) || !p.Consent.Evaluator.GPPOptOutsOnly {
+		t.Errorf("ignored %v, GPP opt-outs only %v; want tcf and consent_mode ignored, GPP for its opt-outs only", p.Consent.Ignored, p.Consent.Evaluator.GPPOptOutsOnly)
 	}
 	ev, err := consent.NewEvaluator(p.Consent.Evaluator)
 	if err != nil {
