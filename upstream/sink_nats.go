@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,17 +216,25 @@ func subjectToken(t []byte) string {
 }
 
 // Send publishes every record of b, at most MaxPending unacknowledged at a
-// time, and waits for all acknowledgements.
+// time, and waits for all acknowledgements. A record too large for the
+// server (max_payload, refused by the client at once) or for the stream
+// (max_msg_size) fails alone: when every other record was acknowledged,
+// Send returns RejectedRecords with those, which the shipper dead-letters
+// while the batch counts as delivered; when every record is too large the
+// batch is dead-lettered whole; any other failure retries the batch (the
+// stream drops the copies it has).
 func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	n := b.Len()
 	// The client keeps messages until they are acknowledged, possibly
 	// past this call (a timed-out publish): give it a copy.
 	data := append([]byte(nil), b.Data...)
 	futures := make([]jetstream.PubAckFuture, 0, n)
-	var first error
+	index := make([]int, 0, n) // the record of each future
+	var first, tooLarge error
+	var refused []int
 	done := 0
 	wait := func() {
-		f := futures[done]
+		f, i := futures[done], index[done]
 		done++
 		select {
 		case ack := <-f.Ok():
@@ -238,6 +247,11 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 				s.dups++
 			}
 		case err := <-f.Err():
+			if natsTooLarge(err) {
+				tooLarge = cmpErr(tooLarge, err)
+				refused = append(refused, i)
+				return
+			}
 			first = cmpErr(first, err)
 		case <-ctx.Done():
 			first = cmpErr(first, ctx.Err())
@@ -266,19 +280,38 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 			m.Header.Set("Beacongate-Consent", string(c))
 		}
 		f, err := s.js.PublishMsgAsync(m)
+		if natsTooLarge(err) {
+			tooLarge = cmpErr(tooLarge, err)
+			refused = append(refused, i)
+			continue
+		}
 		if err != nil {
 			first = err
 			break
 		}
 		futures = append(futures, f)
+		index = append(index, i)
 	}
 	for done < len(futures) {
 		wait()
 	}
-	if first == nil {
+	switch {
+	case first != nil:
+		return classifyNATS(first)
+	case tooLarge == nil:
 		return nil
+	case len(refused) == n:
+		return Permanent(tooLarge)
 	}
-	return classifyNATS(first)
+	slices.Sort(refused)
+	return RejectedRecords(fmt.Errorf("upstream: NATS refused %d of %d records for good: %w", len(refused), n, tooLarge), refused)
+}
+
+// natsTooLarge reports whether err refuses one message for its size: the
+// server's max_payload (the client checks it before sending) or the
+// stream's max_msg_size. No retry can deliver such a message.
+func natsTooLarge(err error) bool {
+	return err != nil && (errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum))
 }
 
 func cmpErr(first, err error) error {
@@ -292,7 +325,7 @@ func cmpErr(first, err error) error {
 // or leaves it retryable.
 func classifyNATS(err error) error {
 	switch {
-	case errors.Is(err, nats.ErrMaxPayload), errors.Is(err, nats.ErrBadSubject):
+	case natsTooLarge(err), errors.Is(err, nats.ErrBadSubject):
 		return Permanent(err)
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired),
 		errors.Is(err, nats.ErrPermissionViolation), errors.Is(err, nats.ErrAuthRevoked):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +23,18 @@ type natsServer struct {
 	store string
 	port  int
 	srv   *server.Server
+	// maxPayload is the server's max_payload; 0: its default (1 MB).
+	maxPayload int32
 }
 
 func startNATS(t testing.TB) *natsServer {
+	t.Helper()
+	return startNATSMaxPayload(t, 0)
+}
+
+// startNATSMaxPayload is startNATS with the server's max_payload (0: its
+// default).
+func startNATSMaxPayload(t testing.TB, maxPayload int32) *natsServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,7 +42,7 @@ func startNATS(t testing.TB) *natsServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	n := &natsServer{t: t, store: t.TempDir(), port: port}
+	n := &natsServer{t: t, store: t.TempDir(), port: port, maxPayload: maxPayload}
 	n.start()
 	t.Cleanup(n.stop)
 	return n
@@ -41,7 +51,7 @@ func startNATS(t testing.TB) *natsServer {
 func (n *natsServer) start() {
 	n.t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: n.port, JetStream: true,
-		StoreDir: n.store, NoLog: true, NoSigs: true})
+		StoreDir: n.store, NoLog: true, NoSigs: true, MaxPayload: n.maxPayload})
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -356,4 +366,104 @@ func TestNATSStartupCheck(t *testing.T) {
 		t.Fatalf("NewNATSSink with the server down: %v", err)
 	}
 	s.Close()
+}
+
+// appendTooLarge appends 20 records routed to destination 0 of p, the 8th
+// (id big007) padded to pad bytes, and returns their ids.
+func appendTooLarge(t *testing.T, p *Pipeline, pad int) []string {
+	t.Helper()
+	var ids []string
+	for i := range 20 {
+		id := fmt.Sprintf("big%03d", i)
+		r := fmt.Sprintf(`{"v":1,"id":%q,"site":"s","kind":"beacon"}`, id)
+		if i == 7 {
+			r = fmt.Sprintf(`{"v":1,"id":%q,"site":"s","kind":"beacon","pad":%q}`, id, strings.Repeat("x", pad))
+		}
+		if err := p.Append([]byte(r), RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// checkTooLargeAlone checks that, of ids, big007 alone is in the dead
+// letters of destination "nats" under data, and every other one in the
+// stream once.
+func checkTooLargeAlone(t *testing.T, p *Pipeline, data, url string, ids []string) {
+	t.Helper()
+	waitFor(t, "the batch delivered or dead-lettered", 20*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
+	st := p.Stats()[0]
+	closeP(t, p)
+	dl := newIDSet()
+	files, _ := filepath.Glob(filepath.Join(data, "deadletter", "nats", "*.ndjson*"))
+	for _, f := range files {
+		recs, err := readDeadLetter(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			dl.add(idOf(r))
+		}
+	}
+	stored, msgs := readStream(t, url)
+	if dl.n.Load() != 1 || !dl.has("big007") || st.DeadRecords != 1 || st.Records != 19 {
+		t.Fatalf("dead letters hold %d records (big007: %v), stats %d dead-lettered, %d delivered; want only big007 dead-lettered, 19 delivered",
+			dl.n.Load(), dl.has("big007"), st.DeadRecords, st.Records)
+	}
+	if msgs != 19 {
+		t.Fatalf("%d messages in the stream, want 19", msgs)
+	}
+	for _, id := range ids {
+		if id != "big007" && !stored.has(id) {
+			t.Fatalf("%s not in the stream", id)
+		}
+	}
+}
+
+// TestNATSTooLargeForServerDeadLetteredAlone: a record longer than the
+// server's max_payload (which the client refuses at once) in a batch of
+// records the stream takes. Only that record may go to the dead letters:
+// before the fix the whole batch did, the records published before it
+// (stored in the stream) included, so a replay stored them twice, and the
+// records after it were never published.
+func TestNATSTooLargeForServerDeadLetteredAlone(t *testing.T) {
+	ns := startNATSMaxPayload(t, 16<<10)
+	natsStream(t, ns.url())
+	data := t.TempDir()
+	d := natsDest(ns.url())
+	d.Batch.MaxEvents, d.Batch.MaxAge = 20, time.Hour // one batch of all 20
+	p := openP(t, Options{DataDir: data, Destinations: []DestinationOptions{d}})
+	ids := appendTooLarge(t, p, 32<<10)
+	checkTooLargeAlone(t, p, data, ns.url(), ids)
+}
+
+// TestNATSTooLargeForStreamDeadLetteredAlone: a record longer than the
+// stream's max_msg_size (below the server's max_payload), which the
+// stream refuses with JetStream error 10054 on every attempt. Before the
+// fix the error was retried for ever: the batch never drained and no
+// later record of the destination was delivered.
+func TestNATSTooLargeForStreamDeadLetteredAlone(t *testing.T) {
+	ns := startNATS(t)
+	nc, err := nats.Connect(ns.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"bg.>"},
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute, MaxMsgSize: 4 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	d := natsDest(ns.url())
+	d.Batch.MaxEvents, d.Batch.MaxAge = 20, time.Hour
+	p := openP(t, Options{DataDir: data, Destinations: []DestinationOptions{d}})
+	ids := appendTooLarge(t, p, 8<<10)
+	checkTooLargeAlone(t, p, data, ns.url(), ids)
 }
