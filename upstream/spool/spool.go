@@ -236,15 +236,17 @@ func (s *Spool) open() error {
 		s.diskFailed(err)
 	}
 	s.durable.Store(s.curBase + uint64(s.curSize))
+	first := s.curBase
 	if len(s.segs) > 0 {
-		first := s.segs[0].base
-		for _, r := range s.readers {
-			r.pos = max(r.committed.Load(), first)
-		}
-	} else {
-		for _, r := range s.readers {
-			r.pos = max(r.committed.Load(), s.curBase)
-		}
+		first = s.segs[0].base
+	}
+	for _, r := range s.readers {
+		r.pos = max(r.committed.Load(), first)
+		// A cursor before the oldest segment (a destination new to the
+		// spool, a damaged cursor) has nothing left to acknowledge
+		// before it: its lag counts from there, not from the stream's
+		// start.
+		r.committed.Store(r.pos)
 	}
 	return s.trim()
 }

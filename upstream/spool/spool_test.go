@@ -731,3 +731,43 @@ func TestIsQuarantineFile(t *testing.T) {
 		}
 	}
 }
+
+// TestLagOfNewDestination: a destination new to a spool whose older
+// segments were delivered and deleted (or one whose cursor is damaged)
+// has no cursor before the oldest segment left. Its lag is the spool
+// bytes after the point it reads from, at most the spool's size, before
+// it commits anything (while its destination is down). Before the fix it
+// was the stream's whole length since the spool was created.
+func TestLagOfNewDestination(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, Destinations: []string{"a"}, SegmentBytes: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := s.Append(rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain(t, s, 0)
+	if err := s.Reader(0).Commit(s.Reader(0).Pos()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openT(t, Options{Dir: dir, Destinations: []string{"a", "b"}, SegmentBytes: 4 << 10})
+	for i := 200; i < 203; i++ {
+		if err := s.Append(rec(i), RouteTo(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := s.Reader(1)
+	if lag, size := b.Lag(), uint64(s.Size()); lag == 0 || lag > size {
+		t.Fatalf("b's lag %d bytes, the spool holds %d (stream end %d); want more than 0, at most the spool's size", lag, size, s.End())
+	}
+	if got := drain(t, s, 1); !equalInts(got, seq(200, 203)) {
+		t.Fatalf("b got %v", got)
+	}
+}
