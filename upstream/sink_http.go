@@ -70,8 +70,9 @@ type HTTPOptions struct {
 //     to the dead-letter folder and counted, never retried forever.
 //
 // Requests carry Content-Type: application/x-ndjson, Content-Encoding:
-// zstd or gzip, and Idempotency-Key: <destination>-<first>-<end>, the
-// batch's spool offsets, the same each time the same batch is sent.
+// zstd or gzip, and Idempotency-Key: <destination>-<first>-<end>-<event
+// id>, the batch's spool offsets and its first record's id, the same each
+// time the same batch is sent (see idempotencyKey).
 type HTTPSink struct {
 	url    string
 	host   string // what errors name instead of url
@@ -178,7 +179,7 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	if ce := codec.ContentEncoding(); ce != "" && codec != CodecNone {
 		req.Header.Set("Content-Encoding", ce)
 	}
-	req.Header.Set("Idempotency-Key", b.Destination+"-"+strconv.FormatUint(b.First, 10)+"-"+strconv.FormatUint(b.End, 10))
+	req.Header.Set("Idempotency-Key", idempotencyKey(b))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// Network error or timeout: retryable. A url.Error quotes the
@@ -199,6 +200,31 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	resp.Body.Close()
 	s.authRefused = resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
 	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
+}
+
+// idempotencyKey returns the Idempotency-Key of b:
+// <destination>-<first>-<end>-<event id>, the batch's spool offsets and
+// the id of its first record. Another spool (another instance behind the
+// load balancer, an instance started on a fresh volume) numbers its
+// offsets from 0 too: the event id, drawn apart by each instance, keeps
+// its batches' keys apart, while a batch sent again after a failure or a
+// restart has the same first record. A first record without an id of
+// event-id characters (a producer other than the gateway) leaves it out.
+func idempotencyKey(b *Batch) string {
+	key := b.Destination + "-" + strconv.FormatUint(b.First, 10) + "-" + strconv.FormatUint(b.End, 10)
+	if b.Len() == 0 {
+		return key
+	}
+	id := jsonStringField(b.Record(0), "id")
+	if len(id) == 0 || len(id) > 64 {
+		return key
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return key
+		}
+	}
+	return key + "-" + string(id)
 }
 
 // noRedirects makes the client return a 3xx answer as it is.
