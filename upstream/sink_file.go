@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,9 @@ import (
 // Close, it is fsynced and renamed without ".part": a file without ".part"
 // is complete and never changes again. A .part file left by a crash is
 // repaired (cut after its last complete frame), fsynced and renamed at the
-// next start.
+// next start. The sink holds a lock on the .part file it writes, so that
+// the start of another process writing to the same Dir (a second gateway
+// collecting into one folder) leaves that file alone.
 //
 // If the fsync or the close of a file fails when it is finished, the file
 // keeps its .part name: its batches were acknowledged when written, but the
@@ -111,40 +114,71 @@ func NewFileSink(o FileOptions) (*FileSink, error) {
 	return s, nil
 }
 
-// repair finishes the .part files of an earlier run.
+// repair finishes the .part files of an earlier run. A .part file whose
+// lock another process holds (see lockPart) is being written, by another
+// gateway whose file destination writes to the same dir: it is left
+// alone, and so is one its writer finished meanwhile.
 func (s *FileSink) repair() error {
 	parts, err := filepath.Glob(filepath.Join(s.o.Dir, s.o.Prefix+"-*.ndjson.zst"+partSuffix))
 	if err != nil {
 		return err
 	}
+	repaired := false
 	for _, p := range parts {
-		b, err := os.ReadFile(p)
+		done, err := s.repairPart(p)
 		if err != nil {
-			return fmt.Errorf("upstream: cannot read %q: %w", p, err)
+			return err
 		}
-		n := completeZstdFrames(b)
-		if n == 0 {
-			os.Remove(p)
-			continue
-		}
-		if n < len(b) {
-			if err := os.Truncate(p, int64(n)); err != nil {
-				return fmt.Errorf("upstream: cannot repair %q: %w", p, err)
-			}
-		}
-		// The process that wrote it may not have fsynced it.
-		s.syncs.Add(1)
-		if err := fsyncFile(p); err != nil {
-			return fmt.Errorf("upstream: cannot fsync %q to finish it (check the disk): %w", p, err)
-		}
-		if err := os.Rename(p, strings.TrimSuffix(p, partSuffix)); err != nil {
-			return fmt.Errorf("upstream: cannot finish %q: %w", p, err)
-		}
+		repaired = repaired || done
 	}
-	if len(parts) > 0 {
+	if repaired {
 		return syncDir(s.o.Dir)
 	}
 	return nil
+}
+
+// repairPart finishes the .part file at p, a run left behind: it cuts it
+// after its last complete frame, fsyncs it and renames it, or removes it
+// when it holds no complete frame. done is false when p was left alone:
+// gone, or being written by another process.
+func (s *FileSink) repairPart(p string) (done bool, err error) {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // finished by its writer meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("upstream: cannot open %q: %w", p, err)
+	}
+	defer f.Close() // and unlocked, once finished
+	if !lockPart(f) {
+		return false, nil
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return false, fmt.Errorf("upstream: cannot read %q: %w", p, err)
+	}
+	n := completeZstdFrames(b)
+	if n == 0 {
+		os.Remove(p)
+		return true, nil
+	}
+	if n < len(b) {
+		if err := f.Truncate(int64(n)); err != nil {
+			return false, fmt.Errorf("upstream: cannot repair %q: %w", p, err)
+		}
+	}
+	// The process that wrote it may not have fsynced it.
+	s.syncs.Add(1)
+	if err := f.Sync(); err != nil {
+		return false, fmt.Errorf("upstream: cannot fsync %q to finish it (check the disk): %w", p, err)
+	}
+	if err := os.Rename(p, strings.TrimSuffix(p, partSuffix)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil // finished by its writer, which had closed it
+		}
+		return false, fmt.Errorf("upstream: cannot finish %q: %w", p, err)
+	}
+	return true, nil
 }
 
 // ContextFree tells the shipper that Send does not read its context.
@@ -221,6 +255,14 @@ func (s *FileSink) create() error {
 		if err != nil {
 			return fmt.Errorf("upstream: cannot create %q: %w", path, err)
 		}
+		// Locked while it is written (see lockPart), and still the file
+		// of its name once locked: another gateway starting on this dir
+		// may have taken the new, empty file for one a run left, and
+		// removed it.
+		if !lockPart(f) || !sameFile(f, path+partSuffix) {
+			f.Close()
+			continue
+		}
 		if _, err := os.Stat(path); err == nil { // finished by an earlier run
 			f.Close()
 			os.Remove(path + partSuffix)
@@ -287,13 +329,14 @@ func (s *FileSink) abandon() error {
 	return nil
 }
 
-// fsyncFile fsyncs the file at path.
-func fsyncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// sameFile reports whether the open file f is the file at path.
+func sameFile(f *os.File, path string) bool {
+	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return false
 	}
-	return errors.Join(f.Sync(), f.Close())
+	pi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, pi)
 }
 
 // roller finishes a file that reached RollAge while no batch came.

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 func TestFileSinkZstdcat(t *testing.T) {
@@ -139,5 +142,54 @@ func BenchmarkFileSinkSend(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000/1000, "µs/record")
 		})
+	}
+}
+
+// TestFileSinkStartLeavesAnotherWritersPartAlone: a second gateway whose
+// file destination writes to the same dir (two instances on one host
+// collecting into one folder) starts while the first is writing its .part
+// file. Its repair, meant for the files of a run that ended, must leave
+// that file alone: before the fix it renamed it to its final name (which
+// says complete, never changes again) while the first kept appending to
+// it, and the first then failed to finish it.
+func TestFileSinkStartLeavesAnotherWritersPartAlone(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	clk := clock.NewManual(clocktest.Golden)
+	a, err := NewFileSink(FileOptions{Dir: dir, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Send(ctx, fileBatch("a1")); err != nil {
+		t.Fatal(err)
+	}
+	path := a.path
+	b, err := NewFileSink(FileOptions{Dir: dir, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("%s named complete by another sink's start while it is being written", filepath.Base(path))
+	}
+	if _, err := os.Stat(path + partSuffix); err != nil {
+		t.Fatalf("the file being written lost its .part name: %v", err)
+	}
+	if err := a.Send(ctx, fileBatch("a2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(dir, "*"+partSuffix)); len(parts) != 0 {
+		t.Fatalf(".part files left after Close: %q", parts)
+	}
+	got := newIDSet()
+	readZstdDir(t, dir, got)
+	if m, d := got.compare([]string{"a1", "a2"}); len(m) != 0 || d != 0 {
+		t.Fatalf("files hold %d missing (%v), %d duplicates", len(m), m, d)
 	}
 }
