@@ -253,7 +253,8 @@ func (s *Spool) open() error {
 
 // repair truncates the torn or damaged tail of the newest segment, left by a
 // crash in the middle of a write, after copying it to the quarantine
-// folder. Frames that verify are never cut: damage in the middle, or in
+// folder (a disk that cannot take the copy, a full one, is logged and the
+// tail cut all the same: it holds no valid frame). Frames that verify are never cut: damage in the middle, or in
 // the header, is left for the readers to skip, and the segment is marked
 // for quarantine. keep is false if nothing valid is left: the file was
 // then removed (empty) or quarantined.
@@ -300,7 +301,11 @@ func (s *Spool) repair(g *segment) (keep bool, err error) {
 			"size", g.size, "valid", res.validEnd, "records", res.records)
 		s.m.tornBytes.Add(float64(res.dataEnd - res.validEnd))
 		if err := s.quarantineTail(f, g.base, res.validEnd, res.dataEnd); err != nil {
-			return false, err
+			// The copy is kept for a human: the tail holds no valid
+			// frame. A disk that cannot take it (a full one) must not
+			// keep the spool from opening and draining what it holds.
+			s.opts.Logger.Warn("spool: cannot keep the torn tail in quarantine; cutting it all the same",
+				"segment", path, "err", err)
 		}
 	}
 	if err := f.Truncate(res.validEnd); err != nil {
@@ -381,8 +386,9 @@ func (s *Spool) quarantineTail(f *os.File, base uint64, validEnd, end int64) err
 	if err := os.MkdirAll(qdir, 0o700); err != nil {
 		return diskError("create quarantine folder", err)
 	}
-	name := fmt.Sprintf("%s.tail-%d", segmentName(base), validEnd)
-	if err := os.WriteFile(filepath.Join(qdir, name), tail, 0o600); err != nil {
+	name := filepath.Join(qdir, fmt.Sprintf("%s.tail-%d", segmentName(base), validEnd))
+	if err := os.WriteFile(name, tail, 0o600); err != nil {
+		os.Remove(name) // a part of the tail is no copy of it
 		return diskError("write quarantined tail", err)
 	}
 	s.m.quarantined.Inc()
