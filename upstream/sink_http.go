@@ -89,7 +89,8 @@ type HTTPSink struct {
 func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("upstream: bad HTTP URL %q", o.URL)
+		// Not quoted: its path or query may hold the collector's key.
+		return nil, errors.New("upstream: the HTTP URL is not an http or https URL with a host")
 	}
 	h := make(http.Header)
 	for k, v := range o.Headers {

@@ -26,3 +26,20 @@ func TestHTTPSinkRefusesBadHeaders(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestHTTPSinkBadURLNotQuoted: a URL NewHTTPSink refuses may hold the
+// collector's key (?token=..., a tenant in the path): the error says what
+// is wrong with it without quoting it, as the send errors name the host
+// only. Before the fix it quoted the whole URL.
+func TestHTTPSinkBadURLNotQuoted(t *testing.T) {
+	for _, u := range []string{"ftp://collector.example/ingest?token=s3cret", "https:///ingest?token=s3cret", "http://[::1/?token=s3cret"} {
+		s, err := NewHTTPSink(HTTPOptions{URL: u})
+		if err == nil {
+			s.Close()
+			t.Fatalf("URL %q accepted", u)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("error quotes the URL: %v", err)
+		}
+	}
+}
