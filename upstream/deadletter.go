@@ -138,10 +138,13 @@ type ReplayResult struct {
 // destination name back into the spool, routed to that destination only,
 // so that its shipper sends them again like any other record. It opens the
 // spool itself, so the gateway must not run (the spool's lock says so
-// otherwise). Each batch file is removed only after all its records are
-// fsynced into the spool: an interruption never loses a batch, at worst it
-// is replayed again (its records keep their event ids, so the destination
-// can drop the copies). With dryRun nothing is written or removed.
+// otherwise). A batch is appended whole or not at all: one the spool has
+// no room for stops the replay before any of its records is appended. Each
+// batch file is removed only after all its records are fsynced into the
+// spool: an interruption (a kill, a disk error) never loses a batch, at
+// worst it is replayed again (its records keep their event ids, so the
+// destination can drop the copies). With dryRun nothing is written or
+// removed.
 func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) {
 	var res ReplayResult
 	idx := -1
@@ -187,6 +190,18 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 			continue
 		}
 		if !dryRun {
+			// All of the batch or none of it: records appended by a
+			// replay that then stops on a full spool would be sent
+			// again by the next.
+			var n int64
+			for _, r := range recs {
+				n += int64(len(r))
+			}
+			if !sp.RoomFor(len(recs), n) {
+				return res, fmt.Errorf("upstream: replaying %s: the spool has no room for its %d records (%d bytes; spool.max_bytes %d); "+
+					"start the gateway to deliver what the spool holds, then replay again (nothing of this batch was appended, it stays in the dead letters)",
+					filepath.Base(d.Path), len(recs), n, sp.Options().MaxBytes)
+			}
 			for _, r := range recs {
 				if err := sp.Append(r, spool.RouteTo(idx)); err != nil {
 					return res, fmt.Errorf("upstream: replaying %s: %w (the batch stays in the dead letters; records already appended will be sent twice)", filepath.Base(d.Path), err)

@@ -85,10 +85,10 @@ func TestDeadLetterReplay(t *testing.T) {
 	t.Logf("dead-lettered %d records in %d batches; replayed %d; delivered %d, lost 0, duplicates 0", recs, len(dls), res.Records, len(acked))
 }
 
-// TestDeadLetterReplayInterrupted: a replay that fails part-way (the spool
-// fills up) keeps the batch it was replaying whole; once the spool has
-// drained, the replay is run again and nothing is lost (the records
-// appended before the failure are sent twice, with their event ids).
+// TestDeadLetterReplayInterrupted: a replay that fails (the spool has no
+// room for the batch) keeps the batch whole; once the spool has drained,
+// the replay is run again and nothing is lost (nor sent twice: the batch
+// was not started, see TestDeadLetterReplayIntoFullSpoolAppendsNothing).
 func TestDeadLetterReplayInterrupted(t *testing.T) {
 	data := t.TempDir()
 	dir := filepath.Join(data, "deadletter", "partner")
@@ -141,7 +141,7 @@ func TestDeadLetterReplayInterrupted(t *testing.T) {
 	if len(missing) != 0 {
 		t.Fatalf("lost %d records", len(missing))
 	}
-	t.Logf("interrupted replay of 1500 records: lost 0, duplicates %d (appended before the spool was full, sent again)", dups)
+	t.Logf("interrupted replay of 1500 records: lost 0, duplicates %d", dups)
 }
 
 // TestDeadLetterTempFilesRemovedAtOpen: a kill while a dead letter was
@@ -177,5 +177,65 @@ func TestDeadLetterTempFilesRemovedAtOpen(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestDeadLetterReplayIntoFullSpoolAppendsNothing: a replay that finds no
+// room in the spool for a batch appends none of its records and says so;
+// the batch stays whole for the next replay. Before the fix it appended
+// the batch's records until the spool was full and then failed, so the
+// records appended were sent, and sent again by the replay run once the
+// spool had drained (924 of 1,500 in TestDeadLetterReplayInterrupted).
+func TestDeadLetterReplayIntoFullSpoolAppendsNothing(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "deadletter", "partner")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var body []byte
+	dead := map[string]bool{}
+	for i := range 1500 {
+		rec := testRecord(rng, "d", i)
+		dead[idOf(rec)] = true
+		body = append(append(body, rec...), '\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "20260101T000000.000Z-00000000000000000000.ndjson"), body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	partner := &memSink{ids: newIDSet(), t: t}
+	down := error(errors.New("partner down"))
+	partner.fail.Store(&down)
+	o := Options{DataDir: data, Destinations: []DestinationOptions{{Name: "partner", Sink: partner, Batch: BatchOptions{MaxAge: 10 * time.Millisecond}, Retry: fastRetry}},
+		Spool: SpoolOptions{MaxBytes: 1 << 20, SegmentBytes: 128 << 10}}
+	p := openP(t, o)
+	var a appender
+	a.run(t, p, "f", 1, 1300, RouteTo(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	p.Close(ctx) // not drained: the records stay in the spool
+	cancel()
+
+	res, err := ReplayDeadLetters(o, "partner", false)
+	if err == nil {
+		t.Fatalf("the replay into a full spool succeeded: %+v", res)
+	}
+	if res.Batches != 0 || res.Records != 0 {
+		t.Fatalf("replay result %+v after a failure on the only batch", res)
+	}
+	partner.fail.Store(nil)
+	p = openP(t, o)
+	waitFor(t, "the spool drained", 10*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
+	closeP(t, p)
+	sent := 0
+	for id := range dead {
+		if partner.ids.has(id) {
+			sent++
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d of the batch's records were appended by the replay that failed (and will be sent again by the next)", sent)
+	}
+	if n := partner.ids.countMissing(a.ackedIDs()); n != 0 {
+		t.Fatalf("lost %d acknowledged records", n)
 	}
 }

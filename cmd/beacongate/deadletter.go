@@ -24,10 +24,13 @@ the broker will never take, credentials refused past their window) are kept in
   replay  puts the records back into the spool, for DESTINATION only: its
           shipper sends them like any other record when the gateway starts.
           Fix the cause first. The gateway must be stopped (it holds the
-          spool; replay says so if it is running). A batch file is removed
-          only after all its records are fsynced into the spool, so an
-          interrupted replay loses nothing; run it again (records appended
-          before the interruption are sent twice, with their event ids).
+          spool; replay says so if it is running). A batch the spool has
+          no room for is not started: start the gateway to drain the
+          spool, then replay again. A batch file is removed only after all
+          its records are fsynced into the spool, so an interrupted replay
+          (a kill, a disk error) loses nothing; run it again (records
+          appended before the interruption are sent twice, with their
+          event ids).
   drop    deletes the batches for good
 
 -dry-run shows what replay or drop would do, and changes nothing.

@@ -1252,6 +1252,19 @@ func (s *Spool) Full() bool {
 	return s.diskBytes.Load()+p+int64(frameHeaderLen+s.opts.MaxRecordBytes) > s.opts.MaxBytes-s.opts.Headroom
 }
 
+// RoomFor reports whether n records of recordBytes bytes in all (without
+// their newlines) fit in the spool now, under MaxBytes less Headroom, with
+// the headers of the segments they may start. A caller that has the spool
+// to itself (deadletter replay) appends a group of records all or none.
+func (s *Spool) RoomFor(n int, recordBytes int64) bool {
+	need := recordBytes + int64(n)*frameHeaderLen
+	need += (need/s.opts.SegmentBytes + 1) * int64(len(s.header))
+	s.mu.Lock()
+	p := s.pending
+	s.mu.Unlock()
+	return s.diskBytes.Load()+p+need <= s.opts.MaxBytes-s.opts.Headroom
+}
+
 // Size returns the bytes of the segments' frames and headers: what
 // MaxBytes counts. In process durability the files can hold more: see
 // Options.MaxBytes.
