@@ -392,7 +392,7 @@ func (s *Spool) quarantineTail(f *os.File, base uint64, validEnd, end int64) err
 		return diskError("write quarantined tail", err)
 	}
 	s.m.quarantined.Inc()
-	s.stampQuarantined(filepath.Join(qdir, name))
+	s.stampQuarantined(name)
 	return syncDir(qdir)
 }
 
