@@ -72,6 +72,9 @@ func (v *validator) validate(c *Config) {
 	v.destinations(c)
 	v.spool(&c.Spool)
 	v.ble(&c.BLE)
+	if c.BLE.Output == BLEOutputAggregates && len(c.Destinations) > 0 && !slices.ContainsFunc(c.Destinations, func(d Destination) bool { return !d.Type.AdPlatform() }) {
+		v.errf("ble.output", "aggregates go to every destination but the ad platforms, and every destination is one: add one of type file, http, kafka or nats, or set output: sightings")
+	}
 	v.privacy(c)
 }
 

@@ -16,7 +16,7 @@ func (r *Report) retail(d *doc) {
 			code("ble.output: sightings"), "). Use this only for sightings that come with the visitor's consent from an app; for footfall counting set ",
 			code("ble.output: aggregates"), ".")
 	} else {
-		d.para("No record per sighting reaches any destination (", code("ble.output: aggregates"), "). Sightings are held in the gateway's own BLE spool only as long as the aggregation needs them (the current day), and each closed interval sends one aggregate record per store and zone.")
+		d.para("No record per sighting reaches any destination (", code("ble.output: aggregates"), "). Sightings are held in the gateway's own BLE spool only as long as the aggregation needs them (the current day), and each closed interval sends one aggregate record per store and zone to every destination but the ad platforms.")
 		d.list(
 			line("What is counted, per store, zone and ", code(b.Interval.String()), " interval: visitors, visitors new or returning within the day, visits, and a dwell-time histogram. Sightings of randomized (private) MAC addresses, sightings too weak to be presence and sightings without a device id are counted apart, never as visitors."),
 			line("A visit starts on ", code(strconv.Itoa(b.EnterAfter)), " sightings at or above ", code(strconv.Itoa(b.EnterRSSI)+" dBm"),

@@ -130,7 +130,12 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	}
 	b := &bleAggregation{sp: sp, main: main, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	for i := range cfg.Destinations {
-		b.route |= upstream.RouteTo(i)
+		// Every destination but the ad platforms, which take events only:
+		// an aggregate would be dead-lettered there as unmappable, every
+		// interval.
+		if !cfg.Destinations[i].Type.AdPlatform() {
+			b.route |= upstream.RouteTo(i)
+		}
 	}
 	b.send = func(agg []byte) error { return b.main.Append(agg, b.route) }
 	bl := &cfg.BLE

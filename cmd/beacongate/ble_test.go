@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/beacongate/beacongate/clock"
@@ -64,5 +67,43 @@ func TestBLEAggregationEnqueues(t *testing.T) {
 	}
 	if err := b.Wait(&p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBLEAggregatesSkipAdPlatforms: aggregates go to every destination but
+// the ad platforms, which take events only (an aggregate would be
+// dead-lettered there as unmappable every interval); a config whose
+// destinations are all ad platforms is refused with ble.output aggregates.
+func TestBLEAggregatesSkipAdPlatforms(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	if err := os.WriteFile(tok, []byte("t0k3n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	meta := "  - {name: meta, type: meta_capi, requires: [ads], meta_capi: {pixel_id: \"1234567890\", access_token_file: " + tok + "}}\n"
+	cfg, err := config.Parse("ble.yaml", []byte("server:\n  data_dir: "+dir+"\nconsent: {purposes: [analytics, ads]}\nble:\n  output: aggregates\ndestinations:\n"+meta+"  - {name: local, type: file}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(clocktest.Golden)
+	main, err := upstream.Open(upstream.Options{DataDir: dir, Clock: clk, Destinations: []upstream.DestinationOptions{
+		{Name: "meta", File: &upstream.FileOptions{Dir: dir + "/out/meta"}},
+		{Name: "local", File: &upstream.FileOptions{Dir: dir + "/out/local"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer main.Close(context.Background())
+	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.sp.Close()
+	if b.route != upstream.RouteTo(1) {
+		t.Errorf("aggregates routed %b; want the file destination alone (%b)", b.route, upstream.RouteTo(1))
+	}
+
+	_, err = config.Parse("ble.yaml", []byte("consent: {purposes: [analytics, ads]}\nble:\n  output: aggregates\ndestinations:\n"+meta))
+	if err == nil || !strings.Contains(err.Error(), "ble.output: aggregates go to every destination but the ad platforms") {
+		t.Errorf("aggregates with ad platforms alone: %v", err)
 	}
 }
