@@ -66,7 +66,9 @@ type HTTPOptions struct {
 //     while the first request with that key is still being processed;
 //   - 408 and 425, other 5xx, network errors, timeouts: retried with
 //     exponential backoff and jitter;
-//   - any other 4xx (400, 404, 413, 422, ...): the batch is moved
+//   - 413: the batch is sent again in halves, down to single records; a
+//     record too large on its own is dead-lettered alone (see Send);
+//   - any other 4xx (400, 404, 422, ...): the batch is moved
 //     to the dead-letter folder and counted, never retried forever.
 //
 // Requests carry Content-Type: application/x-ndjson, Content-Encoding:
@@ -83,6 +85,9 @@ type HTTPSink struct {
 	// 401 or 403, so the next Send reads it again first.
 	tokenFile   string
 	authRefused bool
+	// split and splitBuf encode the parts of a batch answered 413.
+	split    *Encoder
+	splitBuf []byte
 }
 
 // NewHTTPSink checks o and reads the token file.
@@ -161,13 +166,83 @@ func (s *HTTPSink) reloadToken() {
 	}
 }
 
-// Send posts b.Encoded (b.Data for sinks without encoding).
+// Send posts b.Encoded (b.Data for sinks without encoding). A batch the
+// destination answers 413 (Content Too Large) is sent again in halves, and
+// halves of those, down to single records: a collector whose body limit is
+// below the batch (a proxy's 1 MiB default) takes its records, and only a
+// record that is too large on its own is refused for good (RejectedRecords:
+// the shipper dead-letters it alone). Each part has its own
+// Idempotency-Key, the batch's with the part's record range.
 func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	body := b.Encoded
 	codec := b.Codec
 	if len(body) == 0 {
 		body, codec = b.Data, CodecNone
 	}
+	key := idempotencyKey(b)
+	err := s.post(ctx, body, codec, key)
+	if b.Len() < 2 || !tooLarge(err) {
+		return err
+	}
+	var rejected []int
+	if err := s.sendRange(ctx, b, codec, key, 0, b.Len(), &rejected); err != nil {
+		return err
+	}
+	if len(rejected) > 0 {
+		return RejectedRecords(fmt.Errorf("POST to %s: HTTP 413: %d records each larger than the destination takes", s.host, len(rejected)), rejected)
+	}
+	return nil
+}
+
+// sendRange posts b's records lo..hi-1 encoded with codec, and halves the
+// range on a 413 until the parts are taken; a single record answered 413
+// goes to *rejected.
+func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key string, lo, hi int, rejected *[]int) error {
+	if lo > 0 || hi < b.Len() { // the whole batch was posted as it is
+		start := 0
+		if lo > 0 {
+			start = b.ends[lo-1] + 1
+		}
+		raw := b.Data[start : b.ends[hi-1]+1]
+		body := raw
+		if codec != CodecNone {
+			if s.split == nil || s.split.Codec() != codec {
+				enc, err := NewEncoder(codec, 0)
+				if err != nil {
+					return Permanent(err)
+				}
+				s.split = enc
+			}
+			var err error
+			if s.splitBuf, err = s.split.AppendEncoded(s.splitBuf[:0], raw); err != nil {
+				return Permanent(err)
+			}
+			body = s.splitBuf
+		}
+		err := s.post(ctx, body, codec, key+"-r"+strconv.Itoa(lo)+"-"+strconv.Itoa(hi))
+		if !tooLarge(err) {
+			return err
+		}
+	}
+	if hi-lo == 1 {
+		*rejected = append(*rejected, lo)
+		return nil
+	}
+	mid := lo + (hi-lo)/2
+	if err := s.sendRange(ctx, b, codec, key, lo, mid, rejected); err != nil {
+		return err
+	}
+	return s.sendRange(ctx, b, codec, key, mid, hi, rejected)
+}
+
+// tooLarge reports whether err is the destination's 413.
+func tooLarge(err error) bool {
+	var se *httpStatusError
+	return errors.As(err, &se) && se.status == http.StatusRequestEntityTooLarge
+}
+
+// post sends one request and classifies its answer (classifyHTTP).
+func (s *HTTPSink) post(ctx context.Context, body []byte, codec Codec, key string) error {
 	if s.authRefused {
 		s.reloadToken()
 		s.authRefused = false
@@ -180,7 +255,7 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	if ce := codec.ContentEncoding(); ce != "" && codec != CodecNone {
 		req.Header.Set("Content-Encoding", ce)
 	}
-	req.Header.Set("Idempotency-Key", idempotencyKey(b))
+	req.Header.Set("Idempotency-Key", key)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// Network error or timeout: retryable. A url.Error quotes the

@@ -17,7 +17,8 @@ import (
 const deadletterUsage = `usage: beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
 
 Batches a destination refused for good (a 4xx other than 401/403/408/409/425/429, a record
-the broker will never take, credentials refused past their window) are kept in
+too large for an HTTP collector on its own, a record the broker will never take, credentials
+refused past their window) are kept in
 <data>/deadletter/DESTINATION/ with the reason in a .error file beside each.
 
   list    shows each batch: file, records, bytes, reason
