@@ -206,9 +206,23 @@ func Parse(b []byte) (map[Hash]struct{}, error) {
 }
 
 // Edit adds (add true) or removes a hash in the file at path, atomically
-// (a running gateway never reads half a file). It reports whether the
-// file changed.
+// (a running gateway never reads half a file) and durably (the file and
+// its directory are fsynced before it returns). It reports whether the
+// file changed. Edits are serialized by an exclusive lock on path+".lock",
+// so that two officers, or two instances sharing the list, editing at
+// once both keep their change.
 func Edit(path string, h Hash, add bool) (bool, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return false, fmt.Errorf("suppress: %w", err)
+	}
+	lf, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("suppress: %w", err)
+	}
+	defer lf.Close() // releases the lock
+	if err := lock(lf); err != nil {
+		return false, fmt.Errorf("suppress: cannot lock %s: %w", lf.Name(), err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("suppress: %w", err)
@@ -235,17 +249,37 @@ func Edit(path string, h Hash, add bool) (bool, error) {
 			}
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(out.String()), 0o600); err != nil {
-		return false, fmt.Errorf("suppress: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writeAtomic(path, []byte(out.String())); err != nil {
 		return false, fmt.Errorf("suppress: %w", err)
 	}
 	return true, nil
+}
+
+// writeAtomic replaces the file at path with data through path+".tmp"
+// (the caller holds the lock), fsyncing the file and its directory.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err := errors.Join(err, f.Close()); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Watch calls Reload every interval until stop is closed, and onChange

@@ -127,3 +127,43 @@ func TestDeviceSuppressedOnEverySite(t *testing.T) {
 		t.Errorf("counted %v, want 3", got)
 	}
 }
+
+// TestConcurrentEditsKeepEverySubject: two officers (two beacongate subject
+// suppress processes, or instances sharing the list on a volume) adding
+// subjects at the same time must both end up on the list: each Edit reads
+// the file, adds its line and writes it back, and without a lock one
+// overwrote the other's addition while both were told "now suppressed".
+func TestConcurrentEditsKeepEverySubject(t *testing.T) {
+	key := testKey(t)
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	const writers, each = 8, 25
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				id := []byte{byte(w), byte(i)}
+				if _, err := Edit(path, key.Sum([]byte("shop"), id), true); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set) != writers*each {
+		t.Fatalf("the list holds %d subjects after %d concurrent additions: suppressions were lost", len(set), writers*each)
+	}
+}
