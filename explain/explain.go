@@ -52,6 +52,16 @@ type Options struct {
 	Notes []string
 	// NoGeo: a configured GeoIP database could not be opened here.
 	NoGeo bool
+	// Suppression is the server's suppression list (suppress.List), nil
+	// when it cannot be read here: an event it reports is dropped on
+	// arrival, before the engine, as the server's deliverer drops it.
+	Suppression Suppressor
+}
+
+// Suppressor tells whether an event belongs to a suppressed subject
+// (suppress.List, as delivery.Suppressor).
+type Suppressor interface {
+	Suppressed(e *event.Event) bool
 }
 
 // Explainer runs sample requests through the gateway and the engine. It is
@@ -66,6 +76,7 @@ type Explainer struct {
 	noGeo          bool
 	maxHeaderBytes int
 	maxBodyBytes   int
+	suppression    Suppressor
 	events         []Event
 	rejected       string // the reason of the last rejection, from the gateway's OnReject hook
 }
@@ -77,7 +88,7 @@ func New(o Options) (*Explainer, error) {
 		return nil, err
 	}
 	x := &Explainer{plan: o.Plan, facts: o.Facts, engine: engine, notes: o.Notes, noGeo: o.NoGeo,
-		maxHeaderBytes: o.MaxHeaderBytes, maxBodyBytes: o.MaxBodyBytes}
+		maxHeaderBytes: o.MaxHeaderBytes, maxBodyBytes: o.MaxBodyBytes, suppression: o.Suppression}
 	s := o.Settings
 	s.Handler = x
 	x.gw = gateway.New(s, nil)
@@ -116,9 +127,13 @@ type Reject struct {
 }
 
 type Event struct {
-	Kind    string  `json:"kind"`
-	Consent Consent `json:"consent"`
-	States  []Case  `json:"states"`
+	Kind string `json:"kind"`
+	// Suppressed: the event's user, client or device id is on the
+	// suppression list; the server drops it on arrival, before the
+	// privacy engine, so no state applies and no destination gets it.
+	Suppressed bool    `json:"suppressed"`
+	Consent    Consent `json:"consent"`
+	States     []Case  `json:"states"`
 	// Recipients says, per destination, whether it gets this event under
 	// the request's own signals, the record it gets, and why not.
 	Recipients []Recipient `json:"recipients"`
@@ -294,6 +309,16 @@ func normalizeHTTP(s []byte) ([]byte, int) {
 // the real signals and for each forced state. e is only read, and nothing
 // of it is kept: every value is copied into strings.
 func (x *Explainer) HandleEvent(e *event.Event) error {
+	if x.suppression != nil && x.suppression.Suppressed(e) {
+		ev := Event{Kind: e.Kind.String(), Suppressed: true, Consent: Consent{Present: []string{}, Malformed: []string{},
+			Rejected: []string{}, Granted: []string{}}, States: []Case{}}
+		for i := range x.plan.Destinations {
+			ev.Recipients = append(ev.Recipients, Recipient{Destination: x.plan.Destinations[i].Name, Why: suppressedWhy,
+				Record: json.RawMessage("null")})
+		}
+		x.events = append(x.events, ev)
+		return nil
+	}
 	ans := x.engine.Decide(e)
 	realRec, real := x.engine.AppendRecord(make([]byte, 0, 16<<10), e)
 	ev := Event{Kind: e.Kind.String(), Consent: Consent{
@@ -329,6 +354,9 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 	x.events = append(x.events, ev)
 	return nil
 }
+
+// suppressedWhy is why no destination gets a suppressed subject's event.
+const suppressedWhy = "its user, client or device id is on the suppression list (beacongate subject suppress): dropped on arrival, before the privacy engine; counted, never stored"
 
 // bleAggregatesWhy is why no destination gets a BLE sighting's record
 // under ble.output: aggregates.
@@ -535,6 +563,13 @@ func (out *Output) WriteText(w io.Writer) error {
 	}
 	for i, ev := range out.Events {
 		fmt.Fprintf(bw, "\n=== event %d of %d: %s\n\n", i+1, len(out.Events), ev.Kind)
+		if ev.Suppressed {
+			fmt.Fprintf(bw, "SUPPRESSED  %s\n", suppressedWhy)
+			for _, r := range ev.Recipients {
+				fmt.Fprintf(bw, "  %s: gets nothing\n", r.Destination)
+			}
+			continue
+		}
 		c := ev.Consent
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "consent from the request's signals")

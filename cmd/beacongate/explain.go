@@ -9,11 +9,13 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
+	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/explain"
@@ -27,7 +29,9 @@ Dry run: reads one sample request and shows, for each consent state (none,
 analytics, ads), every field as it arrived, what the policy does with it,
 what the record holds, and which destinations would receive it. The request
 goes through the gateway's own parser, so rejections are shown as the
-server would make them. Nothing is stored or sent.
+server would make them. A sample whose user, client or device id is on
+the suppression list is shown suppressed, as the server drops it on
+arrival. Nothing is stored or sent.
 
 The sample (from -request FILE, else stdin) is one of:
   an HTTP request:   GET /p.gif?site=shop&url=... HTTP/1.1
@@ -53,7 +57,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	requestPath := fs.String("request", "", "sample request `FILE` (default: stdin)")
 	ipFlag := fs.String("ip", "203.0.113.77", "the client's address as the gateway sees it (the TCP peer); X-Forwarded-For in the sample counts only if this is in server.trusted_proxies")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	dataFlag := fs.String("data", "", "the gateway's data `DIR`, for its key store (default: the config's server.data_dir)")
+	dataFlag := fs.String("data", "", "the gateway's data `DIR`, for its key store and suppression list (default: the config's server.data_dir)")
 	atFlag := fs.String("at", "", "receive `TIME` of the sample request, RFC 3339 (default: now); it picks the pseudonym key period, so a fixed -at with a derived secret gives the same pseudonyms on every run")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, explainUsage)
@@ -201,12 +205,49 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explain.Explainer, erro
 	if err != nil {
 		return nil, err
 	}
-	return explain.New(explain.Options{
+	list, note := readSuppression(cfg)
+	if note != "" {
+		notes = append(notes, note)
+	}
+	o := explain.Options{
 		Plan: built.plan, Facts: ropa.FactsOf(cfg), Settings: built.settings,
 		Deps:           anonymize.Deps{Keys: a.keys, Geo: a.geo, Clock: clk},
 		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxBodyBytes: int(cfg.Server.MaxBodyBytes),
 		Notes: notes, NoGeo: noGeo,
-	})
+	}
+	if list != nil {
+		o.Suppression = list
+	}
+	return explain.New(o)
+}
+
+// readSuppression opens the server's suppression list for a dry run,
+// creating nothing: in ephemeral mode it reads <data_dir>/subject.key
+// only if it exists (without it no entry of the list can match). It
+// returns nil and a note when the list cannot be checked here.
+func readSuppression(cfg *config.Config) (*suppress.List, string) {
+	var key *pseudonym.SubjectKey
+	var err error
+	if cfg.Pseudonym.Mode == config.PseudonymDerived {
+		var s pseudonym.Secret
+		if s, err = wiring.LoadSecret(&cfg.Pseudonym); err == nil {
+			key, err = pseudonym.SubjectKeyFromSecret(s)
+		}
+	} else {
+		path := filepath.Join(cfg.Server.DataDir, "subject.key")
+		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+			return nil, ""
+		}
+		key, err = pseudonym.LoadOrCreateSubjectKeyFile(path)
+	}
+	var list *suppress.List
+	if err == nil {
+		list, err = suppress.Open(suppressionFile(cfg), key, nil)
+	}
+	if err != nil {
+		return nil, "the suppression list cannot be checked here (" + err.Error() + "): a suppressed subject's sample is shown as if it were not suppressed"
+	}
+	return list, ""
 }
 
 // storedKeyring is the keyring the server uses with privacy.key_store,
