@@ -16,9 +16,11 @@ package suppress
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,9 +85,8 @@ type List struct {
 	path string
 	set  atomic.Pointer[map[Hash]struct{}]
 
-	mu      sync.Mutex // serializes Reload
-	modTime time.Time
-	size    int64
+	mu  sync.Mutex        // serializes Reload
+	sum [sha256.Size]byte // of the file last read; zero: none
 
 	suppressed prometheus.Counter
 }
@@ -142,40 +143,45 @@ func (l *List) Suppressed(e *event.Event) bool {
 	return false
 }
 
-// Reload re-reads the file if its size or modification time changed, and
-// reports whether it did. On error the previous list stays.
+// Reload re-reads the file and applies it if its content changed, and
+// reports whether it did. On error the previous list stays. It compares
+// the content, not the size and modification time: an edit that leaves
+// the size alone (unsuppress one subject, suppress another) can keep the
+// time too on a file system with coarse timestamps (a network volume).
 func (l *List) Reload() (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fi, err := os.Stat(l.path)
+	f, err := os.Open(l.path)
 	if errors.Is(err, os.ErrNotExist) {
+		l.sum = [sha256.Size]byte{}
 		if l.Len() == 0 {
 			return false, nil
 		}
 		empty := map[Hash]struct{}{}
 		l.set.Store(&empty)
-		l.modTime, l.size = time.Time{}, 0
 		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("suppress: %w", err)
 	}
-	if fi.ModTime().Equal(l.modTime) && fi.Size() == l.size {
-		return false, nil
-	}
-	if fi.Size() > maxFileSize {
-		return false, fmt.Errorf("suppress: %s is larger than %d bytes", l.path, maxFileSize)
-	}
-	b, err := os.ReadFile(l.path)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return false, fmt.Errorf("suppress: %w", err)
+	}
+	if len(b) > maxFileSize {
+		return false, fmt.Errorf("suppress: %s is larger than %d bytes", l.path, maxFileSize)
+	}
+	sum := sha256.Sum256(b)
+	if sum == l.sum {
+		return false, nil
 	}
 	set, err := Parse(b)
 	if err != nil {
 		return false, fmt.Errorf("suppress: %s: %w", l.path, err)
 	}
 	l.set.Store(&set)
-	l.modTime, l.size = fi.ModTime(), fi.Size()
+	l.sum = sum
 	return true, nil
 }
 

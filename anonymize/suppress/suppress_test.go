@@ -167,3 +167,45 @@ func TestConcurrentEditsKeepEverySubject(t *testing.T) {
 		t.Fatalf("the list holds %d subjects after %d concurrent additions: suppressions were lost", len(set), writers*each)
 	}
 }
+
+// TestReloadSeesAnEditOfTheSameSizeAndTime: unsuppress A then suppress B
+// leaves a file of the same size; on a file system whose timestamps are
+// coarse (a second on many network volumes, which instances sharing the
+// list use) both edits can carry the modification time the gateway saw
+// last. Reload compared size and time only, so B was never applied (and A
+// stayed suppressed) until some later edit changed either.
+func TestReloadSeesAnEditOfTheSameSizeAndTime(t *testing.T) {
+	key := testKey(t)
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	a, b := key.Sum([]byte("shop"), []byte("4711")), key.Sum([]byte("shop"), []byte("4712"))
+	if _, err := Edit(path, a, true); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Edit(path, a, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Edit(path, b, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil { // the same tick
+		t.Fatal(err)
+	}
+	if changed, err := l.Reload(); !changed || err != nil {
+		t.Errorf("Reload = %v, %v; want the new list", changed, err)
+	}
+	if !l.Suppressed(ev("shop", "4712", "", "")) || l.Suppressed(ev("shop", "4711", "", "")) {
+		t.Errorf("after the edit: 4712 suppressed %v, 4711 suppressed %v; want true, false",
+			l.Suppressed(ev("shop", "4712", "", "")), l.Suppressed(ev("shop", "4711", "", "")))
+	}
+	if changed, err := l.Reload(); changed || err != nil {
+		t.Errorf("Reload of an unchanged file = %v, %v; want false", changed, err)
+	}
+}
