@@ -552,6 +552,7 @@ func (r *Report) retention(d *doc) {
 			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd,
 			". While a destination is unreachable its records accumulate, and are retried until delivered. A segment found damaged (a torn write after a crash, a bad checksum) is moved to ",
 			code(s.Dir+"/quarantine"), " instead, with any cut-off tail, ", quarantineKeep(cfg)),
+		bleSpool(cfg),
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),
@@ -584,6 +585,23 @@ func (r *Report) retention(d *doc) {
 		", the keyed hashes of the subjects and store devices that asked not to be tracked, never their identifiers; an entry is kept until removed with ", code("beacongate subject unsuppress"), "."))
 	items = append(items, line("Retention at HTTP, Kafka, NATS and ad platform destinations is set by their operators, not by beacongate."))
 	d.list(items...)
+}
+
+// bleSpool describes the BLE spool of ble.output: aggregates, where every
+// sighting's record waits for its day's aggregates (cmd/beacongate's
+// bleSpoolDir); nil when sightings go to the spool like other events.
+func bleSpool(cfg *config.Config) inline {
+	if cfg.BLE.Output != config.BLEOutputAggregates {
+		return nil
+	}
+	dir := filepath.Join(cfg.Server.DataDir, "ble-spool")
+	keep := "kept there until deleted by hand; set privacy.quarantine_retention to limit it."
+	if q := cfg.Privacy.QuarantineRetention; q != 0 {
+		keep = "deleted " + durationWords(q.D()) + " after it was moved there (privacy.quarantine_retention)."
+	}
+	return line("BLE spool (", code("ble.output: aggregates"), "): ", code(dir),
+		", each BLE sighting's record as the site-wide policy of its consent state makes it (with its daily visitor hash), and the aggregates written back before they are sent, with the size and durability of the spool. The records of a UTC day are kept until all its intervals are closed and their aggregates sent; no destination gets them. A damaged segment is moved to ",
+		code(dir+"/quarantine"), " and ", keep)
 }
 
 // quarantineKeep says how long quarantined spool files are kept.

@@ -68,3 +68,23 @@ func TestReportStatesKeyStoreAndAuditLog(t *testing.T) {
 	_, _, text = render(t, build(t, parse(t, "")))
 	f(text, "Retention at HTTP, Kafka, NATS and ad platform destinations is set by their operators", true)
 }
+
+// TestReportNamesTheBLESpool: with ble.output: aggregates every sighting's
+// record (with its daily visitor hash) is kept in the gateway's own BLE
+// spool, <data_dir>/ble-spool, until its day's aggregates are sent; section
+// 7, which names every store the gateway keeps, left it out (section 8
+// named neither its path nor its quarantine).
+func TestReportNamesTheBLESpool(t *testing.T) {
+	md, _, _ := render(t, build(t, parse(t, "server: {data_dir: /var/lib/bg}\nble: {output: aggregates}\n")))
+	_, storage, _ := strings.Cut(md, "## 7. Storage and retention")
+	storage, _, _ = strings.Cut(storage, "## 8. ")
+	for _, s := range []string{"BLE spool (`ble.output: aggregates`): `/var/lib/bg/ble-spool`", "`/var/lib/bg/ble-spool/quarantine`"} {
+		if !strings.Contains(storage, s) {
+			t.Errorf("section 7 lacks %q:\n%s", s, storage)
+		}
+	}
+	md, _, _ = render(t, build(t, parse(t, "server: {data_dir: /var/lib/bg}\n")))
+	if strings.Contains(md, "BLE spool (") {
+		t.Error("with ble.output: sightings the report names a BLE spool the gateway does not keep")
+	}
+}
