@@ -65,7 +65,7 @@ func runOptOut(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	verb := map[string]string{"add": "suppress", "remove": "unsuppress"}[rest[0]]
-	changed := 0
+	changed, legacy := 0, false
 	for _, id := range rest[1:] {
 		if id == "" {
 			fmt.Fprintln(stderr, "beacongate optout: an empty device id")
@@ -82,9 +82,13 @@ func runOptOut(args []string, stdout, stderr io.Writer) int {
 		if strings.Contains(out.String(), ": now ") {
 			changed++
 		}
+		legacy = legacy || strings.Contains(out.String(), "(ble.optout_file)")
 	}
 	past := map[string]string{"add": "added", "remove": "removed"}[rest[0]]
 	fmt.Fprintf(stdout, "%s %d of %d device id(s) (%s); a running gateway applies it within seconds\n", past, changed, len(rest)-1, suppressionFile(cfg))
+	if legacy {
+		fmt.Fprintf(stdout, "some were removed from the older opt-out list %s (ble.optout_file), which a running gateway re-reads only on reload (SIGHUP or POST /-/reload) or restart: until then it still drops them\n", cfg.BLE.OptOutFile)
+	}
 	return 0
 }
 

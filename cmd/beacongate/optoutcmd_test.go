@@ -183,3 +183,45 @@ func TestOptOutKeyIsText(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsuppressFromTheOlderListSaysReload: a running gateway re-reads the
+// older opt-out list (ble.optout_file) only on reload or restart, so
+// "subject unsuppress -kind mac" of a device on it must not tell the
+// officer the change applies within seconds: the device stays dropped
+// until the reload. Before, it said "a running gateway applies it within
+// seconds" and nothing about a reload.
+func TestUnsuppressFromTheOlderListSaysReload(t *testing.T) {
+	dir := t.TempDir()
+	list, key := filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
+	cfg := writeE2EConfig(t, dir, "c.yaml", "ble: {optout_file: "+list+", optout_key_file: "+key+"}\n")
+	k, err := optOutKey(key, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := retail.NewOptOut(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Add([]byte("00:00:00:00:00:01"))
+	if err := writeFileAtomic(list, old.AppendFile(nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"subject", "unsuppress", "-config", cfg, "-data", filepath.Join(dir, "data"), "-kind", "mac", "-id", "00:00:00:00:00:01"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "ble.optout_file") || !strings.Contains(out.String(), "reload") {
+		t.Errorf("unsuppress of a device on the older list does not say that list applies on reload:\n%s", out.String())
+	}
+	// A device on the suppression list only: no word of the older list.
+	out.Reset()
+	for _, verb := range []string{"suppress", "unsuppress"} {
+		out.Reset()
+		if code := run([]string{"subject", verb, "-config", cfg, "-data", filepath.Join(dir, "data"), "-kind", "mac", "-id", "00:00:00:00:00:02"}, nil, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", verb, code, errb.String())
+		}
+		if strings.Contains(out.String(), "reload") {
+			t.Errorf("%s of a device on the suppression list only speaks of a reload:\n%s", verb, out.String())
+		}
+	}
+}

@@ -56,7 +56,8 @@ only; or mac or adid, a store device (a MAC in any notation, an
 advertising or app instance id in any case) whose BLE sightings are
 dropped on every site: a shopper who asked not to be counted. This
 replaces "beacongate optout"; a device on the older ble.optout_file list
-is still dropped, and unsuppress removes it from there too. list prints
+is still dropped, and unsuppress removes it from there too (a running
+gateway re-reads that list only on reload or restart). list prints
 the list (hashes only). Every use is written to the audit log, naming the
 subject by its keyed hash only.
 `
@@ -277,9 +278,9 @@ func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k s
 		fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
 		return 1
 	}
+	legacy := false // taken off the older opt-out list
 	if k != kindSubject && verb == "unsuppress" {
-		legacy, err := removeOptOut(&cfg.BLE, id)
-		if err != nil {
+		if legacy, err = removeOptOut(&cfg.BLE, id); err != nil {
 			fmt.Fprintf(stderr, "beacongate subject %s: %v\n", verb, err)
 			return 1
 		}
@@ -294,6 +295,10 @@ func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k s
 	}
 	state := map[bool]string{true: "now", false: "already"}[changed]
 	fmt.Fprintf(stdout, "%s %s on %s: %s %sed (%s); a running gateway applies it within seconds\n", what, hashHex, site, state, verb, suppressionFile(cfg))
+	if legacy {
+		// The gateway reads the older list at start and on reload only.
+		fmt.Fprintf(stdout, "also removed from the older opt-out list %s (ble.optout_file), which a running gateway re-reads only on reload (SIGHUP or POST /-/reload) or restart: until then it still drops the device\n", cfg.BLE.OptOutFile)
+	}
 	return 0
 }
 
