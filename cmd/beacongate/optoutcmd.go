@@ -34,6 +34,11 @@ const optOutNotice = "beacongate optout is deprecated: use beacongate subject su
 // runOptOut implements beacongate optout, the deprecated spelling of
 // beacongate subject suppress|unsuppress|list for store devices.
 func runOptOut(args []string, stdout, stderr io.Writer) int {
+	return writtenOrFail("beacongate optout", stdout, stderr, func(w io.Writer) int { return optOut(args, w, stderr) })
+}
+
+// optOut is runOptOut's body.
+func optOut(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stderr, optOutNotice)
 	fs := flag.NewFlagSet("optout", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -130,8 +130,45 @@ func unverifiedNote(dir string) string {
 		"; the pseudonym is the one a key derived from the secret gives, right only if no gateway has run with the key store on this data dir (a gateway keys the periods after it started with the store from the store): check -data or server.data_dir"
 }
 
-// runSubject runs "beacongate subject ...".
+// runSubject runs "beacongate subject ...". It fails when its answer
+// cannot be written (writtenOrFail).
 func runSubject(args []string, stdout, stderr io.Writer) int {
+	return writtenOrFail("beacongate subject", stdout, stderr, func(w io.Writer) int { return subject(args, w, stderr) })
+}
+
+// writtenOrFail runs cmd with stdout and turns its exit code 0 into 1 when
+// a write to stdout failed (a full disk under a redirection, a closed
+// pipe): an answer cut short must not look delivered.
+func writtenOrFail(name string, stdout, stderr io.Writer, cmd func(io.Writer) int) int {
+	w := &stickyWriter{w: stdout}
+	code := cmd(w)
+	if code == 0 && w.err != nil {
+		fmt.Fprintf(stderr, "%s: cannot write the output: %v\n", name, w.err)
+		return 1
+	}
+	return code
+}
+
+// stickyWriter passes writes to w until one fails, then keeps that error.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
+}
+
+// subject is runSubject's body.
+func subject(args []string, stdout, stderr io.Writer) int {
 	verb := "lookup"
 	if len(args) > 0 && (args[0] == "suppress" || args[0] == "unsuppress" || args[0] == "list") {
 		verb, args = args[0], args[1:]
