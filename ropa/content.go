@@ -562,7 +562,11 @@ func (r *Report) retention(d *doc) {
 		if dd.Type == config.DestinationFile {
 			keep := ". beacongate never deletes finished files: their retention period must be enforced outside the gateway."
 			if age, ok := cfg.Privacy.Retention[dd.Name]; ok {
-				keep = "; a finished file is deleted " + durationWords(age.D()) + " after its last write (privacy.retention), and each deletion is logged, counted and recorded in the audit log."
+				recorded := "logged and counted" // no audit log to record it in
+				if cfg.Privacy.AuditLog {
+					recorded = "logged, counted and recorded in the audit log"
+				}
+				keep = "; a finished file is deleted " + durationWords(age.D()) + " after its last write (privacy.retention), and each deletion is " + recorded + "."
 			}
 			items = append(items, line("File destination ", code(dd.Name), ": files in ", code(dd.File.Dir), keep))
 		}

@@ -88,3 +88,18 @@ func TestReportNamesTheBLESpool(t *testing.T) {
 		t.Error("with ble.output: sightings the report names a BLE spool the gateway does not keep")
 	}
 }
+
+// TestReportRetentionAuditClaimFollowsTheAuditLog: with privacy.audit_log
+// false nothing is recorded in an audit log, yet the report told the
+// auditor that each deletion of a file destination's expired files was.
+func TestReportRetentionAuditClaimFollowsTheAuditLog(t *testing.T) {
+	const keep = "privacy:\n  retention: {local: 395d}\n"
+	md, _, _ := render(t, build(t, parse(t, keep+"  audit_log: false\n")))
+	if strings.Contains(md, "recorded in the audit log") {
+		t.Errorf("with privacy.audit_log: false the report says deletions are recorded in the audit log")
+	}
+	md, _, _ = render(t, build(t, parse(t, keep+"  audit_log: true\n")))
+	if !strings.Contains(md, "logged, counted and recorded in the audit log") {
+		t.Errorf("with privacy.audit_log: true the report no longer says deletions are audited")
+	}
+}
