@@ -189,20 +189,59 @@ func (b *Broken) Error() string {
 	return fmt.Sprintf("audit: line %d (seq %d): %s", b.Line, b.Seq, b.Reason)
 }
 
+// TornTail is Verify's error for a log whose last line has no newline:
+// part of an entry a crash or a full disk interrupted, never acknowledged,
+// which the next Append cuts off and records (audit.torn_write_cut). The
+// entries before it are intact; it is not an edit.
+type TornTail struct {
+	Line  int // 1-based line number of the unfinished line
+	Bytes int // its length
+}
+
+func (t *TornTail) Error() string {
+	return fmt.Sprintf("audit: line %d is unfinished (%d bytes without a newline): a write a crash or a full disk interrupted, never acknowledged; the next entry cuts it off and records the cut", t.Line, t.Bytes)
+}
+
+// maxLine bounds one line of the log.
+const maxLine = 1 << 20
+
 // Verify reads the log from r and checks every line: valid JSON written
 // exactly as Append writes it, its own hash, the previous line's hash and
 // consecutive seq numbers. It returns
 // the number of valid entries and, if the chain breaks, a *Broken naming
-// the first bad line.
+// the first bad line. A last line without its newline (an Append a crash
+// interrupted) gives a *TornTail instead, after the entries before it.
 func Verify(r io.Reader) (int, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var prev Entry
 	n, line := 0, 0
-	for sc.Scan() {
+	var buf []byte
+	for {
+		buf = buf[:0]
+		var err error
+		for {
+			var frag []byte
+			frag, err = br.ReadSlice('\n')
+			buf = append(buf, frag...)
+			if err != bufio.ErrBufferFull || len(buf) > maxLine {
+				break
+			}
+		}
+		if len(buf) == 0 && err == io.EOF {
+			return n, nil
+		}
 		line++
+		switch {
+		case len(buf) > maxLine:
+			return n, &Broken{Line: line, Reason: "unreadable: longer than " + strconv.Itoa(maxLine) + " bytes"}
+		case err == io.EOF:
+			return n, &TornTail{Line: line, Bytes: len(buf)}
+		case err != nil:
+			return n, &Broken{Line: line, Reason: "unreadable: " + err.Error()}
+		}
+		text := buf[:len(buf)-1]
 		var e Entry
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
 			return n, &Broken{Line: line, Reason: "not a valid audit entry"}
@@ -210,7 +249,7 @@ func Verify(r io.Reader) (int, error) {
 		switch {
 		case e.Hash != e.sum():
 			return n, &Broken{Line: line, Seq: e.Seq, Reason: "its content does not match its hash (edited)"}
-		case !e.written(sc.Bytes()):
+		case !e.written(text):
 			// The hash covers the entry as decoded; a line spelled
 			// otherwise (a key twice or in another case, spaces) can
 			// show a reader other content than the verified one.
@@ -223,10 +262,6 @@ func Verify(r io.Reader) (int, error) {
 		prev = e
 		n++
 	}
-	if err := sc.Err(); err != nil {
-		return n, &Broken{Line: line + 1, Reason: "unreadable: " + err.Error()}
-	}
-	return n, nil
 }
 
 // VerifyFile is Verify on the file at path.

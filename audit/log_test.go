@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -162,5 +163,33 @@ func TestAppendAfterTornWrite(t *testing.T) {
 	if !bytes.Contains(got[4], []byte(`"action":"audit.torn_write_cut"`)) ||
 		!bytes.Contains(got[4], []byte(`"bytes":"`+strconv.Itoa(len(torn))+`"`)) {
 		t.Errorf("the cut is not recorded: %s", got[4])
+	}
+}
+
+// TestVerifyToleratesATornTail: a crash or a full disk in the middle of an
+// Append leaves part of a line without its newline, an entry that was
+// never acknowledged and that the next Append cuts off (recording the
+// cut). Until then, verify must not report the log as edited: before, it
+// named the unfinished line "not a valid audit entry", a tampering alarm
+// after every such crash. It says the chain is intact and the last line
+// unfinished; an unfinished line that is not the last is still an edit.
+func TestVerifyToleratesATornTail(t *testing.T) {
+	_, lines := writeLog(t)
+	log := bytes.Join(lines, nil)
+	torn := lines[3][:len(lines[3])/2]
+	n, err := Verify(bytes.NewReader(append(append([]byte{}, log...), torn...)))
+	var tt *TornTail
+	if n != 4 || IsBroken(err) || !errors.As(err, &tt) || tt.Line != 5 || tt.Bytes != len(torn) {
+		t.Fatalf("Verify with a torn tail = %d, %v; want 4 entries and a torn tail of %d bytes on line 5", n, err, len(torn))
+	}
+	// A whole entry without its newline was not fsynced as written either.
+	n, err = Verify(bytes.NewReader(log[:len(log)-1]))
+	if n != 3 || !errors.As(err, &tt) || tt.Line != 4 {
+		t.Errorf("Verify of a last entry without its newline = %d, %v; want 3 entries and a torn tail on line 4", n, err)
+	}
+	// Not at the end: an edit.
+	n, err = Verify(bytes.NewReader(bytes.Join([][]byte{lines[0], torn, []byte("\n"), lines[1]}, nil)))
+	if b, ok := err.(*Broken); !ok || b.Line != 2 || n != 1 {
+		t.Errorf("Verify with a cut line inside = %d, %v; want line 2 broken", n, err)
 	}
 }

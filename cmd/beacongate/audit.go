@@ -14,8 +14,10 @@ const auditUsage = `Usage:
   beacongate audit verify [-data DIR | -file FILE]
 
 verify checks the hash chain of the audit log (<data_dir>/audit.log) and
-reports the first broken entry. Exit status 0: intact; 1: broken or
-unreadable; 2: bad usage.
+reports the first broken entry. A last line without its newline is an
+entry a crash interrupted (never acknowledged; the next entry cuts it off
+and records the cut): it is reported, and is not a break. Exit status 0:
+intact; 1: broken or unreadable; 2: bad usage.
 `
 
 // runAudit runs "beacongate audit ...".
@@ -47,6 +49,13 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		path = filepath.Join(*data, audit.FileName)
 	}
 	n, err := audit.VerifyFile(path)
+	var torn *audit.TornTail
+	if errors.As(err, &torn) {
+		// Not an edit: an Append a crash interrupted, cut by the next one.
+		fmt.Fprintf(stdout, "%s: %d entries, chain intact; line %d is unfinished (%d bytes without a newline): an entry a crash or a full disk interrupted, never acknowledged; the next entry cuts it off and records the cut\n",
+			path, n, torn.Line, torn.Bytes)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate audit verify: %s: %v\n", path, err)
 		if audit.IsBroken(err) {

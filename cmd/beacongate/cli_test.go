@@ -12,6 +12,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/audit"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestCLIUnknownCommand: a mistyped command prints the usage and a
@@ -294,5 +298,31 @@ func TestServeHelpNamesTheGuardedEndpoints(t *testing.T) {
 	}
 	if !strings.Contains(token, "every peer") {
 		t.Errorf("serve -h: -admin-token-file %q does not say that every peer then needs the token", token)
+	}
+}
+
+// TestAuditVerifyTornTail: after a crash in the middle of an audit entry,
+// audit verify says the chain is intact and the last line unfinished, and
+// exits 0; before, it reported the unfinished line as "not a valid audit
+// entry" and exited 1, as for an edited log.
+func TestAuditVerifyTornTail(t *testing.T) {
+	data := t.TempDir()
+	path := filepath.Join(data, audit.FileName)
+	l := audit.Open(path, clock.Fixed(clocktest.Golden))
+	for _, a := range []string{"config.load", "key.create"} {
+		if _, err := l.Append(a, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seq":3,"time":"2026-`)
+	f.Close()
+	var out, errb bytes.Buffer
+	code := run([]string{"audit", "verify", "-data", data}, nil, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "2 entries, chain intact; line 3 is unfinished") {
+		t.Errorf("audit verify with a torn tail: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
 }
