@@ -225,3 +225,32 @@ func TestUnsuppressFromTheOlderListSaysReload(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressAsTypedWarnsOfDeviceForms: without -kind, subject suppress
+// takes the id exactly as typed, while the BLE endpoint normalises a
+// device id before the list is checked (a MAC to aa:bb:cc:dd:ee:ff, an
+// advertising id lower-cased). A store device's MAC typed as the sensor
+// sent it, AA-BB-CC-DD-EE-FF, was put on the list in a form no sighting
+// carries, and the officer was told "now suppressed" with no word of
+// -kind mac. It now says so, as the lookup does; an id that is the same
+// as a device (a user id) gets no such note.
+func TestSuppressAsTypedWarnsOfDeviceForms(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeE2EConfig(t, dir, "c.yaml", "consent: {default: [analytics]}\n")
+	suppress := func(id string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run([]string{"subject", "suppress", "-config", cfg, "-data", filepath.Join(dir, "data"), "-site", "shop", "-id", id}, nil, &out, &errb); code != 0 {
+			t.Fatalf("exit %d\n%s", code, errb.String())
+		}
+		return out.String()
+	}
+	for _, id := range []string{"AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff", "Kim-Alice"} {
+		if out := suppress(id); !strings.Contains(out, "-kind mac") || !strings.Contains(out, "-kind adid") {
+			t.Errorf("suppress %q: no note that a store device needs -kind mac or adid:\n%s", id, out)
+		}
+	}
+	if out := suppress("user-4711"); strings.Contains(out, "-kind") {
+		t.Errorf("suppress of a lower-case user id speaks of device kinds:\n%s", out)
+	}
+}

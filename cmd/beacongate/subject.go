@@ -51,8 +51,9 @@ delete it at the platform (these hashes do not rotate).
 suppress adds the subject to the suppression list (its keyed hash only):
 a running gateway drops its events on arrival within seconds; unsuppress
 removes it. -kind says what ID is: subject (the default; user or client are
-the same), a user, client or device id exactly as sent, matched on SITE
-only; or mac or adid, a store device (a MAC in any notation, an
+the same), a user or client id exactly as sent, matched on SITE only (a
+device id is matched as the BLE endpoint normalises it; a note says when
+the id typed differs from that form); or mac or adid, a store device (a MAC in any notation, an
 advertising or app instance id in any case) whose BLE sightings are
 dropped on every site: a shopper who asked not to be counted. This
 replaces "beacongate optout"; a device on the older ble.optout_file list
@@ -332,6 +333,13 @@ func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k s
 	}
 	state := map[bool]string{true: "now", false: "already"}[changed]
 	fmt.Fprintf(stdout, "%s %s on %s: %s %sed (%s); a running gateway applies it within seconds\n", what, hashHex, site, state, verb, suppressionFile(cfg))
+	if k == kindSubject {
+		// The BLE endpoint normalises a device id before the list is
+		// checked: as typed, this entry matches no sighting of a device.
+		if df, _ := deviceForms(k, []byte(id)); len(df) != 1 || !bytes.Equal(df[0], []byte(id)) {
+			fmt.Fprintln(stdout, "note: the id was taken exactly as typed, as a user or client id; a store device's sightings carry their id normalised (a MAC as aa:bb:cc:dd:ee:ff, an advertising id lower-cased), which this entry does not match: to suppress a store device, use -kind mac or -kind adid")
+		}
+	}
 	if legacy {
 		// The gateway reads the older list at start and on reload only.
 		fmt.Fprintf(stdout, "also removed from the older opt-out list %s (ble.optout_file), which a running gateway re-reads only on reload (SIGHUP or POST /-/reload) or restart: until then it still drops the device\n", cfg.BLE.OptOutFile)
