@@ -170,9 +170,10 @@ func (s KeyState) String() string {
 	return [...]string{"derived", "stored", "absent", "destroyed"}[s]
 }
 
-// State returns where the key of period idx comes from.
+// State returns where the key of period idx comes from. With a damaged
+// watermark every period counts as destroyed, as PeriodKey refuses them.
 func (ks *KeyStore) State(purpose string, period, idx int64) KeyState {
-	if (idx+1)*period <= ks.forgotten() {
+	if f, err := ks.forgotten(); err != nil || (idx+1)*period <= f {
 		return KeyDestroyed
 	}
 	if idx*period < ks.created {
@@ -186,7 +187,11 @@ func (ks *KeyStore) State(purpose string, period, idx int64) KeyState {
 
 // PeriodKey implements KeySource.
 func (ks *KeyStore) PeriodKey(purpose string, period, idx int64) ([]byte, error) {
-	if (idx+1)*period <= ks.forgotten() {
+	f, err := ks.forgotten()
+	if err != nil {
+		return nil, err // fail closed: the period may have been destroyed
+	}
+	if (idx+1)*period <= f {
 		return nil, ErrKeyDestroyed
 	}
 	if idx*period < ks.created {
@@ -275,19 +280,28 @@ func (ks *KeyStore) Flush() {
 }
 
 // forgotten returns the destruction watermark: every period that ended at
-// or before it has no key. 0 when nothing was forgotten.
-func (ks *KeyStore) forgotten() int64 {
+// or before it has no key. 0 when nothing was forgotten. A watermark that
+// cannot be read or is not a number is an error, never "nothing
+// forgotten": reading it so would derive destroyed keys again.
+func (ks *KeyStore) forgotten() (int64, error) {
 	b, err := os.ReadFile(filepath.Join(ks.dir, "forgotten"))
-	if err != nil {
-		return 0
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	return n
+	if err != nil {
+		return 0, fmt.Errorf("pseudonym: cannot read the key store's destruction watermark: %w", err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("pseudonym: the key store's destruction watermark %s is damaged; no key is given out until it is repaired (the unix seconds of the last -before)", filepath.Join(ks.dir, "forgotten"))
+	}
+	return n, nil
 }
 
-// Forgotten returns the destruction watermark (zero time: none).
+// Forgotten returns the destruction watermark (zero time: none, or a
+// watermark that cannot be read, which PeriodKey refuses).
 func (ks *KeyStore) Forgotten() time.Time {
-	if f := ks.forgotten(); f > 0 {
+	if f, err := ks.forgotten(); err == nil && f > 0 {
 		return time.Unix(f, 0).UTC()
 	}
 	return time.Time{}
@@ -301,7 +315,11 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 	if ks.readOnly {
 		return nil, errors.New("pseudonym: the key store was opened read-only")
 	}
-	w := max(before.Unix(), ks.forgotten())
+	f, err := ks.forgotten()
+	if err != nil {
+		return nil, err // never lower it
+	}
+	w := max(before.Unix(), f)
 	if err := writeAtomic(filepath.Join(ks.dir, "forgotten"), []byte(strconv.FormatInt(w, 10)+"\n")); err != nil {
 		return nil, fmt.Errorf("pseudonym: cannot record the forgotten periods: %w", err)
 	}

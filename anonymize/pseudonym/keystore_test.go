@@ -233,3 +233,43 @@ func TestForgetDestroysLeftTemporaryKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedWatermarkFailsClosed: the forgotten watermark is what keeps
+// the keys of destroyed periods that began before the store was created
+// (derived from the secret) from being derived again. A watermark file
+// that cannot be read as a number (damaged, half-restored from a backup)
+// was read as "nothing forgotten": the store derived those keys again
+// and reported them "derived", and the next Forget wrote a lower
+// watermark over it. A damaged watermark now makes PeriodKey and Forget
+// fail, and State say destroyed, until it is repaired.
+func TestDamagedWatermarkFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := int64(86400)
+	old := upgradeAt.Add(-5*24*time.Hour).Unix() / day // a day before the store, keyed from the secret
+	if _, err := ks.Forget(upgradeAt.Add(-24 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.PeriodKey("pseudonym", day, old); err != ErrKeyDestroyed {
+		t.Fatalf("PeriodKey of a forgotten day = %v; want ErrKeyDestroyed", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "forgotten"), []byte("17733\x00\x00\n"), 0o600); err != nil { // damaged
+		t.Fatal(err)
+	}
+	if k, err := ks.PeriodKey("pseudonym", day, old); err == nil {
+		t.Errorf("PeriodKey of a forgotten day with a damaged watermark = %x, nil; want an error (derived again)", k)
+	}
+	if st := ks.State("pseudonym", day, old); st != KeyDestroyed {
+		t.Errorf("State of a forgotten day with a damaged watermark = %v; want destroyed", st)
+	}
+	if _, err := ks.Forget(upgradeAt.Add(-10 * 24 * time.Hour)); err == nil {
+		t.Error("Forget over a damaged watermark succeeded (and wrote a lower one)")
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "forgotten"))
+	if !bytes.Contains(b, []byte{0}) {
+		t.Errorf("Forget rewrote the damaged watermark: %q", b)
+	}
+}
