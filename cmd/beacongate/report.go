@@ -22,8 +22,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "md", "output format: md (Markdown) or html (one self-contained page)")
 	out := fs.String("o", "", "write to `FILE` instead of stdout")
 	diff := fs.String("diff", "", "instead of the report, what changed since the older config `OLD.yaml` (Markdown; reportdiff.go)")
+	data := fs.String("data", "", "the gateway's data `DIR`, when it runs with serve -data (default: the config's server.data_dir)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: beacongate report [-config FILE] [-format md|html] [-o FILE] [-diff OLD.yaml]\n\n"+
+		fmt.Fprint(stderr, "usage: beacongate report [-config FILE] [-format md|html] [-o FILE] [-diff OLD.yaml] [-data DIR]\n\n"+
 			"Writes the record of processing activities (GDPR Art. 30) generated from the config.\n\n")
 		fs.PrintDefaults()
 	}
@@ -50,6 +51,18 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		printConfigError(stderr, "beacongate report", *configPath, err)
 		return 1
 	}
+	// The data directory the gateway runs with (serve -data) moves the
+	// stores the report names, as it does for the other officer commands.
+	withData := func(c *config.Config) error {
+		if *data == "" {
+			return nil
+		}
+		return c.Apply(config.Overrides{DataDir: *data})
+	}
+	if err := withData(cfg); err != nil {
+		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
+		return 1
+	}
 	r, err := buildReport(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate report: %v\n", err)
@@ -59,6 +72,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	write := r.WriteMarkdown
 	if *diff != "" {
 		old, err := config.Load(*diff)
+		if err == nil {
+			err = withData(old)
+		}
 		if err != nil {
 			printConfigError(stderr, "beacongate report -diff", *diff, err)
 			return 1

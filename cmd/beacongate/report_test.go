@@ -95,3 +95,26 @@ func TestReportGeneratedTime(t *testing.T) {
 		t.Errorf("exit %d %s\n%.400s", code, errs, md)
 	}
 }
+
+// TestReportDataDir: a gateway started with "serve -data DIR" keeps its
+// audit log, key store, suppression list, spool and dead letters under
+// DIR, not under the config's server.data_dir; the report, which names
+// those stores and paths (section 7), must be able to say so. Every other
+// officer command takes -data; report did not, so its storage section was
+// false for such a gateway.
+func TestReportDataDir(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeE2EConfig(t, dir, "c.yaml", "server: {data_dir: /var/lib/wrong}\n")
+	md, errs, code := reportRun(t, "-config", cfg, "-data", "/srv/bg")
+	if code != 0 {
+		t.Fatalf("report -data: exit %d\n%s", code, errs)
+	}
+	for _, s := range []string{"Audit log: `/srv/bg/audit.log`", "Suppression list: `/srv/bg/suppressed.txt`", "`/srv/bg/spool`"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("report -data /srv/bg lacks %q", s)
+		}
+	}
+	if strings.Contains(md, "/var/lib/wrong") {
+		t.Error("report -data still names the config's data_dir")
+	}
+}
