@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/beacongate/beacongate/internal/flock"
 )
 
 // KeySource supplies the period keys of derived mode instead of deriving
@@ -314,6 +316,17 @@ func (ks *KeyStore) Forgotten() time.Time {
 func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 	if ks.readOnly {
 		return nil, errors.New("pseudonym: the key store was opened read-only")
+	}
+	// keys forget and the key_retention sweeps of the instances sharing
+	// the store may Forget at once: each reads the watermark and writes a
+	// larger one under this lock, so that none lowers another's.
+	lf, err := os.OpenFile(filepath.Join(ks.dir, "forgotten.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: cannot lock the forgotten periods: %w", err)
+	}
+	defer lf.Close() // releases the lock
+	if err := flock.Lock(lf); err != nil {
+		return nil, fmt.Errorf("pseudonym: cannot lock the forgotten periods: %w", err)
 	}
 	f, err := ks.forgotten()
 	if err != nil {

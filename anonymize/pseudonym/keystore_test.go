@@ -228,7 +228,7 @@ func TestForgetDestroysLeftTemporaryKeys(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if e.Name() != "meta.json" && e.Name() != "forgotten" {
+		if e.Name() != "meta.json" && e.Name() != "forgotten" && e.Name() != "forgotten.lock" {
 			t.Errorf("%s is left after its period was forgotten", e.Name())
 		}
 	}
@@ -271,5 +271,42 @@ func TestDamagedWatermarkFailsClosed(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "forgotten"))
 	if !bytes.Contains(b, []byte{0}) {
 		t.Errorf("Forget rewrote the damaged watermark: %q", b)
+	}
+}
+
+// TestConcurrentForgetsNeverLowerTheWatermark: keys forget (the CLI) and
+// the key_retention sweep of one or more gateways sharing the store can
+// Forget at the same time. Each read the watermark, took the larger of it
+// and its own -before, and renamed one shared forgotten.tmp over it: the
+// one that wrote last won, so a sweep's older limit could replace the
+// officer's newer one, and the forgotten periods keyed from the secret
+// were derived again (or a Forget failed: the other had renamed the
+// .tmp away). The watermark must end at the largest -before.
+func TestConcurrentForgetsNeverLowerTheWatermark(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := OpenKeyStore(dir, testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		const n = 8
+		errs := make(chan error, n)
+		top := upgradeAt.Add(-time.Duration(round) * time.Hour)
+		for i := range n {
+			go func() {
+				// One of them (i == 0) forgets the most.
+				_, err := ks.Forget(top.Add(-time.Duration(i) * 24 * time.Hour))
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent Forget: %v", round, err)
+			}
+		}
+		// The largest -before of all rounds is round 0's first.
+		if got := ks.Forgotten(); !got.Equal(upgradeAt) {
+			t.Fatalf("round %d: watermark %v after concurrent Forgets; want the largest, %v", round, got, upgradeAt)
+		}
 	}
 }

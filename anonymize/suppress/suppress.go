@@ -32,6 +32,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/flock"
 	"github.com/beacongate/beacongate/retail"
 )
 
@@ -226,7 +227,7 @@ func Edit(path string, h Hash, add bool) (bool, error) {
 		return false, fmt.Errorf("suppress: %w", err)
 	}
 	defer lf.Close() // releases the lock
-	if err := lock(lf); err != nil {
+	if err := flock.Lock(lf); err != nil {
 		return false, fmt.Errorf("suppress: cannot lock %s: %w", lf.Name(), err)
 	}
 	b, err := os.ReadFile(path)

@@ -1,0 +1,5 @@
+// Package flock takes exclusive advisory locks on files, so that the
+// processes sharing a data directory (a gateway, the officer's commands,
+// instances on a shared volume) serialize their read-modify-write of one
+// file: the suppression list, the key store's destruction watermark.
+package flock
