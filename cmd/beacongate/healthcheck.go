@@ -25,7 +25,7 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
 	admin := fs.String("admin", "127.0.0.1:9100", "admin listener `ADDR` of the running gateway")
 	path := fs.String("path", "/healthz", "endpoint to probe: /healthz (alive) or /readyz (accepting events)")
-	timeout := fs.Duration("timeout", 3*time.Second, "longest wait for the answer")
+	timeout := fs.Duration("timeout", 3*time.Second, "longest wait for the answer (more than 0)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -34,6 +34,11 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "beacongate healthcheck: unexpected argument %q\n%s", fs.Arg(0), healthcheckUsage)
+		return 2
+	}
+	if *timeout <= 0 {
+		// 0 would be no timeout at all: a stuck gateway would hold the check.
+		fmt.Fprintf(stderr, "beacongate healthcheck: -timeout must be more than 0 (e.g. 3s)\n")
 		return 2
 	}
 	if *path != "/healthz" && *path != "/readyz" {
