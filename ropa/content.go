@@ -611,7 +611,7 @@ func bleSpool(cfg *config.Config) inline {
 // quarantineKeep says how long quarantined spool files are kept.
 func quarantineKeep(cfg *config.Config) string {
 	if q := cfg.Privacy.QuarantineRetention; q != 0 {
-		return "and deleted " + durationWords(q.D()) + " after it was moved there (privacy.quarantine_retention), as is the BLE spool's quarantine."
+		return "and deleted " + durationWords(q.D()) + " after it was moved there (privacy.quarantine_retention)."
 	}
 	return "and kept there until deleted by hand; set privacy.quarantine_retention to limit it."
 }
