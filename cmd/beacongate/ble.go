@@ -187,6 +187,19 @@ func (b *bleAggregation) Wait(p *upstream.Pending) error {
 // Ready tells whether the pipeline accepts writes.
 func (b *bleAggregation) Ready() error { return b.main.Ready() }
 
+// sightingsReady tells whether the BLE spool takes sightings: no recent
+// disk error, and room for a record below its headroom (what Append
+// checks). For /readyz.
+func (b *bleAggregation) sightingsReady() error {
+	if err := b.sp.Err(); err != nil {
+		return fmt.Errorf("ble spool: %w", err)
+	}
+	if b.sp.Full() {
+		return fmt.Errorf("ble spool: %w", spool.ErrFull)
+	}
+	return nil
+}
+
 // appendAggregate writes a record of the Follower (an interval's marker
 // with its aggregates, or some of them) back to the aggregation's spool,
 // into its headroom (bleHeadroom), routed to both readers: the delivery

@@ -7,7 +7,8 @@ import (
 )
 
 // registerReady exports beacongate_gateway_ready: 1 when /readyz answers
-// 200, 0 when it answers 503 (stopping, spool not writable, draining). An
+// 200, 0 when it answers 503 (stopping, draining, the spool or with
+// ble.output: aggregates the BLE spool not writable). An
 // alert on changes() of it catches readiness flapping.
 func registerReady(reg prometheus.Registerer, a *app, stopping *atomic.Bool) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -349,8 +349,18 @@ func (a *app) tryReload(log *slog.Logger) error {
 	return nil
 }
 
-// ready reports whether the spool accepts writes.
-func (a *app) ready() error { return a.pipeline.Ready() }
+// ready reports whether the gateway accepts events: the pipeline's spool
+// and, with ble.output: aggregates, the BLE spool, which takes the BLE
+// sightings, accept writes.
+func (a *app) ready() error {
+	if err := a.pipeline.Ready(); err != nil {
+		return err
+	}
+	if a.ble != nil {
+		return a.ble.sightingsReady()
+	}
+	return nil
+}
 
 // close flushes delivery within ctx's deadline; what is not shipped stays in
 // the spool for the next start. It also closes an app whose start failed
