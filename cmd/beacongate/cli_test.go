@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beacongate/beacongate/audit"
 	"github.com/beacongate/beacongate/clock"
@@ -324,5 +326,26 @@ func TestAuditVerifyTornTail(t *testing.T) {
 	code := run([]string{"audit", "verify", "-data", data}, nil, &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "2 entries, chain intact; line 3 is unfinished") {
 		t.Errorf("audit verify with a torn tail: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+}
+
+// TestServeDurationFlagsChecked: -drain-delay and -shutdown-timeout are
+// held to the ranges of server.drain_delay and server.shutdown_timeout,
+// which config check enforces. They were taken as given: with
+// -shutdown-timeout 0s or -1s a SIGTERM gave in-flight requests and
+// delivery no time at all ("delivery did not finish" at once), and a
+// -drain-delay of an hour held the process past every stop timeout.
+func TestServeDurationFlagsChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"-shutdown-timeout", "0s"}, {"-shutdown-timeout", "-1s"}, {"-shutdown-timeout", "11m"},
+		{"-drain-delay", "-1s"}, {"-drain-delay", "6m"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, binPath, append([]string{"-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
+		out, _ := cmd.CombinedOutput()
+		cancel()
+		if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), args[0]+":") {
+			t.Errorf("serve %s %s: exit %d; want 2 and an error naming %s\n%s", args[0], args[1], code, args[0], out)
+		}
 	}
 }

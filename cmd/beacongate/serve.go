@@ -61,7 +61,26 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := checkDurationFlags(f); err != nil {
+		fmt.Fprintf(stderr, "beacongate serve: %v\n", err)
+		return f, nil, err
+	}
 	return f, set, nil
+}
+
+// checkDurationFlags holds -drain-delay and -shutdown-timeout to the
+// ranges config validation holds server.drain_delay and
+// server.shutdown_timeout to: a shutdown timeout of 0 gives in-flight
+// requests and delivery no time, a drain of hours outlives every stop
+// timeout.
+func checkDurationFlags(f serveFlags) error {
+	if f.drainDelay < 0 || f.drainDelay > 5*time.Minute {
+		return errors.New("-drain-delay: must be between 0s and 5m (as server.drain_delay)")
+	}
+	if f.shutdownTimeout < time.Second || f.shutdownTimeout > 10*time.Minute {
+		return errors.New("-shutdown-timeout: must be between 1s and 10m (as server.shutdown_timeout)")
+	}
+	return nil
 }
 
 // runServe runs the gateway until SIGTERM or SIGINT, then turns /readyz to
