@@ -79,6 +79,8 @@ func (m *pipelineMetrics) forDestination(sh *shipper) destMetrics {
 			}
 			return max(0, sh.p.clock.Now().Sub(time.UnixMilli(ms)).Seconds())
 		})
+	gauge("batch_max_age_seconds", "The destination's batch.max_age: how long a record read may wait for its batch to fill before it is sent (oldest_unsent_record_age_seconds reaches it when healthy).",
+		func() float64 { return sh.opts.Batch.MaxAge.Seconds() })
 	gauge("lag_bytes", "Spool bytes after the destination's committed cursor.",
 		func() float64 { return float64(sh.r.Lag()) })
 	gauge("compression_ratio", "Uncompressed / sent bytes since start; 0 before the first batch.",
