@@ -91,6 +91,8 @@ func (m *pipelineMetrics) forDestination(sh *shipper) destMetrics {
 			}
 			return float64(sh.rawBytes.Load()) / float64(enc)
 		})
+	gauge("failing_seconds", "How long every attempt to send the destination's current batch has failed (retried); 0 once it is delivered or dead-lettered. Alert on it: retries may be minutes apart (Retry-After, max_backoff).",
+		func() float64 { return sh.failingFor().Seconds() })
 	gauge("auth_failing_seconds", "How long the destination has refused the credentials (401/403) without a delivery since; 0 when it does not. Alert on it: batches are dead-lettered once it passes retry.auth_dead_letter_after.",
 		func() float64 { return sh.refusedFor(RefusalAuth).Seconds() })
 	gauge("redirect_failing_seconds", "How long the destination has answered with redirects without a delivery since; 0 when it does not.",

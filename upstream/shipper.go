@@ -46,6 +46,11 @@ type shipper struct {
 	// set by the first refusal after a delivery, cleared by a delivery.
 	// Read by the *_failing_seconds gauges.
 	refusedSince [3]atomic.Int64
+	// failingSince is when the send attempts of the batch being sent
+	// started to fail (monotonic, as refusedSince): set by its first failed
+	// attempt, cleared once it is delivered or dead-lettered. Read by
+	// failing_seconds.
+	failingSince atomic.Int64
 }
 
 // monoBase anchors monotonic timestamps stored in atomics.
@@ -53,6 +58,16 @@ var monoBase = time.Now()
 
 // monoNow returns monotonic nanoseconds since monoBase, at least 1.
 func monoNow() int64 { return max(1, int64(time.Since(monoBase))) }
+
+// failingFor returns how long every attempt to send the current batch has
+// failed, 0 if none did.
+func (sh *shipper) failingFor() time.Duration {
+	since := sh.failingSince.Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Duration(monoNow() - since)
+}
 
 // refusedFor returns how long the destination has refused with kind k, 0 if
 // it does not.
@@ -320,12 +335,14 @@ func (sh *shipper) ship(ctx context.Context) bool {
 			}
 			err = fmt.Errorf("%w; and cannot write the dead letter: %w", err, dlErr)
 		}
+		sh.failingSince.CompareAndSwap(0, monoNow())
 		sh.m.retries.Inc()
 		sh.logFailure("send failed, retrying", err)
 		if !sleepCtx(ctx, sh.backoff(attempt, err)) {
 			return false
 		}
 	}
+	sh.failingSince.Store(0) // delivered, or given up on
 	if sh.failing {
 		sh.failing = false
 		sh.log.Info("upstream: destination accepts batches again")
