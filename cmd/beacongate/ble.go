@@ -341,6 +341,12 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 			func() float64 { return float64(b.skipped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_devices", Help: "Devices the aggregation tracks now."},
 			func() float64 { return float64(a.Stats().Tracked) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_spool_size_bytes",
+			Help: "Bytes the BLE spool (<data_dir>/ble-spool) holds: the current day's sightings and their write-backs."},
+			func() float64 { return float64(b.sp.Size()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_spool_sightings_max_bytes",
+			Help: "Bytes sightings may fill in the BLE spool (spool.max_bytes less the write-backs' headroom); beyond them a BLE post gets 503 and /readyz 503."},
+			func() float64 { o := b.sp.Options(); return float64(o.MaxBytes - o.Headroom) }),
 	)
 }
 

@@ -103,3 +103,43 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("%s is not registered", name)
 	return 0
 }
+
+// TestBLESpoolMetrics: with ble.output: aggregates the BLE spool fills
+// with the day's sightings and refuses posts beyond spool.max_bytes less
+// its headroom (README), but /metrics showed neither its size nor that
+// limit: beacongate_upstream_spool_* are the pipeline's spool, so an
+// operator saw no spool filling before the 503s. Now
+// beacongate_ble_spool_size_bytes and
+// beacongate_ble_spool_sightings_max_bytes show both.
+func TestBLESpoolMetrics(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse("ble.yaml", []byte("server:\n  data_dir: "+dir+
+		"\nspool:\n  max_bytes: 16MiB\n  segment_bytes: 2MiB\nble:\n  output: aggregates\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(clocktest.Golden)
+	main, err := upstream.Open(upstream.Options{DataDir: dir, Clock: clk,
+		Destinations: []upstream.DestinationOptions{{Name: "warehouse", Sink: &aggregateSink{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer main.Close(context.Background())
+	reg := prometheus.NewRegistry()
+	b, err := openBLEAggregation(cfg, main, clk, reg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	rec := fmt.Appendf(nil, `{"v":1,"id":"%022d","kind":"ble","site":"chain","visitor":"dev1","ble":{"store":"A","sensor":"z1","rssi":-50,"seen":"%s"}}`,
+		1, clk.Now().UTC().Format(time.RFC3339))
+	if err := b.Append(rec, upstream.RouteTo(0)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := gaugeValue(t, reg, "beacongate_ble_spool_size_bytes"), float64(b.sp.Size()); got != want || got < float64(len(rec)) {
+		t.Errorf("beacongate_ble_spool_size_bytes = %v; want %v (the BLE spool's size, one sighting in it)", got, want)
+	}
+	if got, want := gaugeValue(t, reg, "beacongate_ble_spool_sightings_max_bytes"), float64(16<<20-bleHeadroom(16<<20)); got != want {
+		t.Errorf("beacongate_ble_spool_sightings_max_bytes = %v; want %v (max_bytes less the headroom)", got, want)
+	}
+}
