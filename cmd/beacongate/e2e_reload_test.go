@@ -225,3 +225,35 @@ func e2eKeys(m map[string]bool) []string {
 	}
 	return out
 }
+
+// TestE2EReloadLastSuccessful: beacongate_config_last_reload_successful
+// is 0 from a refused reload until one succeeds. With only the failure
+// counter, BeacongateReloadFailed (increase over 15 minutes) resolved
+// itself 15 minutes after a refused reload while the invalid file was
+// still in place, the one the next restart would refuse to start with.
+func TestE2EReloadLastSuccessful(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "server:\n  drain_delay: 0s\n")
+	p := startGateway(t, filepath.Join(dir, "data"), cfgPath)
+	const name = "beacongate_config_last_reload_successful"
+	reload := func(text string, want float64) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post("http://"+p.admin+"/-/reload", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := metricValue(t, p, name); got != want {
+			t.Fatalf("%s = %v after a reload answered %d; want %v", name, got, resp.StatusCode, want)
+		}
+	}
+	if got := metricValue(t, p, name); got != 1 {
+		t.Fatalf("%s = %v after the start; want 1", name, got)
+	}
+	reload("server:\n  drain_dela: 0s\n", 0) // refused: a misspelt key
+	reload("server:\n  drain_delay: 0s\n", 1)
+	p.stop()
+}

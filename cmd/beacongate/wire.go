@@ -54,10 +54,13 @@ type app struct {
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
 	reloadFailures prometheus.Counter
-	stopRotation   chan struct{}
-	privacy        *privacy // audit log and retention (privacy.go)
-	log            *slog.Logger
-	clock          clock.Clock // the one clock every part reads; clock.Real when serving
+	// reloadOK is beacongate_config_last_reload_successful: 0 from a
+	// refused reload until one succeeds, 1 otherwise.
+	reloadOK     prometheus.Gauge
+	stopRotation chan struct{}
+	privacy      *privacy // audit log and retention (privacy.go)
+	log          *slog.Logger
+	clock        clock.Clock // the one clock every part reads; clock.Real when serving
 }
 
 // loadConfig reads the config file, or the embedded default when path is "".
@@ -165,7 +168,9 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.plan.Store(built.plan)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
-	reg.MustRegister(a.reloads, a.reloadFailures)
+	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacongate_config_last_reload_successful", Help: "0 when the last config reload was refused (the previous config stays live, and the file on disk would not start the gateway), 1 after a start or a reload applied."})
+	a.reloadOK.Set(1)
+	reg.MustRegister(a.reloads, a.reloadFailures, a.reloadOK)
 	if err := a.startPrivacy(cfg, reg); err != nil {
 		return nil, err
 	}
@@ -293,10 +298,12 @@ func (a *app) reload(log *slog.Logger) error {
 	err := a.tryReload(log)
 	if err != nil {
 		a.reloadFailures.Inc()
+		a.reloadOK.Set(0)
 		log.Error("config reload refused; the previous config stays live", "config", a.configName, "err", err)
 		return err
 	}
 	a.reloads.Inc()
+	a.reloadOK.Set(1)
 	log.Info("config reloaded", "config", a.configName, "policy", a.plan.Load().Version())
 	return nil
 }
