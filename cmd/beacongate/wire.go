@@ -168,7 +168,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.plan.Store(built.plan)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
-	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacongate_config_last_reload_successful", Help: "0 when the last config reload was refused (the previous config stays live, and the file on disk would not start the gateway), 1 after a start or a reload applied."})
+	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacongate_config_last_reload_successful", Help: "0 when the last config reload was refused (the previous config stays live; the next start reads the file refused), 1 after a start or a reload applied."})
 	a.reloadOK.Set(1)
 	reg.MustRegister(a.reloads, a.reloadFailures, a.reloadOK)
 	if err := a.startPrivacy(cfg, reg); err != nil {
