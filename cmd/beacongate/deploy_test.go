@@ -259,3 +259,48 @@ func TestDeployCompose(t *testing.T) {
 		t.Errorf("deploy/compose/beacongate.yaml: %v", err)
 	}
 }
+
+// TestDeploySystemdUnitSecrets: the unit says how a secret file reaches
+// the gateway. It runs as a DynamicUser, whose uid is drawn at each start,
+// so no file under /etc/beacongate can be its own; and the gateway
+// refuses a secret file readable by every user (pseudonym.secret_file,
+// server.admin_token_file, bearer_token_file, password_file,
+// tls.key_file). A config with any of them (derived pseudonyms, as
+// README's several instances need) could not start under the unit, which
+// said nothing of it. systemd hands such files over with LoadCredential=,
+// readable by the service alone, under $CREDENTIALS_DIRECTORY.
+func TestDeploySystemdUnitSecrets(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(deployDir, "systemd", "beacongate.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"LoadCredential=", "/run/credentials/beacongate.service/", "secret_file"} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("the unit does not say how a secret file reaches the dynamic user: it lacks %q", want)
+		}
+	}
+	// The example, uncommented, is a unit systemd accepts.
+	var lines []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if c, ok := strings.CutPrefix(l, "#LoadCredential="); ok {
+			l = "LoadCredential=" + c
+		}
+		lines = append(lines, l)
+	}
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed: the example is not checked")
+	}
+	bin, err := filepath.Abs(binPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := filepath.Join(t.TempDir(), "beacongate.service")
+	text := strings.ReplaceAll(strings.Join(lines, "\n"), "/usr/local/bin/beacongate", bin)
+	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(analyze, "verify", unit).CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("systemd-analyze verify with the LoadCredential= example: %v\n%s", err, out)
+	}
+}
