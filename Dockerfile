@@ -13,8 +13,9 @@
 #
 # The admin listener binds all interfaces so that /metrics, /healthz and
 # /readyz can be scraped; POST /-/reload and /debug/pprof/ answer loopback
-# peers only (docker exec), or anyone with the token of -admin-token-file
-# (mount it as a secret). The default shutdown timeout (8s) fits Docker's
+# peers only, or anyone with the token of -admin-token-file (mount it as a
+# secret). The image has no shell or curl: reload the config with
+# docker kill --signal HUP CONTAINER. The default shutdown timeout (8s) fits Docker's
 # 10s stop timeout; raise both (server.shutdown_timeout, docker stop -t)
 # together, adding server.drain_delay when a load balancer reads /readyz.
 FROM golang:1.26-bookworm AS build
