@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/internal/yield"
 	"github.com/beacongate/beacongate/upstream/spool"
 )
@@ -432,10 +432,10 @@ func (sh *shipper) deadLetter(b *Batch, cause error) error {
 	// The reason first: a kill before the batch file is in place leaves a
 	// .error alone, which the next start removes (tidyDeadLetters), not a
 	// batch without its reason.
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
+	if err := atomicfile.Write(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause), 0o600); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
@@ -464,10 +464,10 @@ func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
 	}
 	base := fmt.Sprintf("%s-%020d-rejected", sh.p.clock.Now().UTC().Format("20060102T150405.000Z"), b.First)
 	path := filepath.Join(sh.dlDir, base+".ndjson")
-	if err := writeFileAtomic(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause)); err != nil {
+	if err := atomicfile.Write(filepath.Join(sh.dlDir, base+".error"), deadLetterReason(cause), 0o600); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return err
 	}
 	sh.m.deadBatches.Inc()
@@ -475,42 +475,6 @@ func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
 	sh.log.Warn("upstream: records refused for good, moved to the dead-letter folder; the rest of the batch was delivered",
 		"file", path, "records", n, "of", b.Len(), "err", cause)
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file, fsyncing
-// the file and the directory.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	return errors.Join(err, d.Close())
 }
 
 // wakeBytes is how much a shipper with a partial batch lets the spool

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/internal/atomicfile"
 )
 
 // FileOptions configures a file destination: rolling zstd-compressed NDJSON
@@ -132,7 +133,7 @@ func (s *FileSink) repair() error {
 		repaired = repaired || done
 	}
 	if repaired {
-		return syncDir(s.o.Dir)
+		return atomicfile.SyncDir(s.o.Dir)
 	}
 	return nil
 }
@@ -268,7 +269,7 @@ func (s *FileSink) create() error {
 			os.Remove(path + partSuffix)
 			continue
 		}
-		if err := syncDir(s.o.Dir); err != nil {
+		if err := atomicfile.SyncDir(s.o.Dir); err != nil {
 			f.Close()
 			return fmt.Errorf("upstream: cannot fsync %q: %w", s.o.Dir, err)
 		}
@@ -308,7 +309,7 @@ func (s *FileSink) finish() error {
 	if err := os.Rename(part, s.path); err != nil {
 		return fmt.Errorf("upstream: cannot finish %q: %w", part, err)
 	}
-	if err := syncDir(s.o.Dir); err != nil {
+	if err := atomicfile.SyncDir(s.o.Dir); err != nil {
 		return fmt.Errorf("upstream: cannot fsync %q after finishing %q: %w", s.o.Dir, s.path, err)
 	}
 	return nil

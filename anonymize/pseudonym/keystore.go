@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/internal/flock"
 )
 
@@ -333,7 +334,7 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 		return nil, err // never lower it
 	}
 	w := max(before.Unix(), f)
-	if err := writeAtomic(filepath.Join(ks.dir, "forgotten"), []byte(strconv.FormatInt(w, 10)+"\n")); err != nil {
+	if err := atomicfile.Write(filepath.Join(ks.dir, "forgotten"), []byte(strconv.FormatInt(w, 10)+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("pseudonym: cannot record the forgotten periods: %w", err)
 	}
 	ents, err := os.ReadDir(ks.dir)
@@ -361,7 +362,7 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 			gone = append(gone, e.Name())
 		}
 	}
-	return gone, syncDir(ks.dir)
+	return gone, atomicfile.SyncDir(ks.dir)
 }
 
 func parseKeyName(n string) (purpose string, period, idx int64, ok bool) {
@@ -393,18 +394,7 @@ func createOnce(path string, data []byte) error {
 	if err := os.Link(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := writeKeyFile(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 func writeKeyFile(path string, data []byte) error {
@@ -417,15 +407,6 @@ func writeKeyFile(path string, data []byte) error {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // DropBefore forgets the in-memory keys of periods that ended at or before

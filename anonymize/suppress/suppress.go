@@ -32,6 +32,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/internal/flock"
 	"github.com/beacongate/beacongate/retail"
 )
@@ -256,37 +257,10 @@ func Edit(path string, h Hash, add bool) (bool, error) {
 			}
 		}
 	}
-	if err := writeAtomic(path, []byte(out.String())); err != nil {
+	if err := atomicfile.Write(path, []byte(out.String()), 0o600); err != nil {
 		return false, fmt.Errorf("suppress: %w", err)
 	}
 	return true, nil
-}
-
-// writeAtomic replaces the file at path with data through path+".tmp"
-// (the caller holds the lock), fsyncing the file and its directory.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if err := errors.Join(err, f.Close()); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Watch calls Reload every interval until stop is closed, and onChange

@@ -10,10 +10,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/retail"
 )
 
@@ -110,7 +110,7 @@ func removeOptOut(b *config.BLE, id string) (bool, error) {
 	if !list.Remove([]byte(id)) {
 		return false, nil
 	}
-	if err := writeFileAtomic(b.OptOutFile, list.AppendFile(nil), 0o600); err != nil {
+	if err := atomicfile.Write(b.OptOutFile, list.AppendFile(nil), 0o600); err != nil {
 		return false, fmt.Errorf("ble.optout_file: %w", err)
 	}
 	return true, nil
@@ -130,7 +130,7 @@ func optOutKey(path string, create bool) ([]byte, error) {
 		}
 		key = []byte(base64.RawURLEncoding.EncodeToString(raw))
 		clear(raw)
-		if err := writeFileAtomic(path, key, 0o600); err != nil {
+		if err := atomicfile.Write(path, key, 0o600); err != nil {
 			return nil, fmt.Errorf("ble.optout_key_file: %w", err)
 		}
 		return key, nil
@@ -167,28 +167,4 @@ func openOptOut(b *config.BLE) (*retail.OptOut, error) {
 		return nil, err
 	}
 	return loadOptOut(b.OptOutFile, key)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".optout-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/retail"
 )
 
@@ -89,7 +90,7 @@ func TestE2EDeviceSuppression(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.Add([]byte("00:00:00:00:00:01"))
-	if err := writeFileAtomic(list, old.AppendFile(nil), 0o600); err != nil {
+	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cli := func(args ...string) {
@@ -203,7 +204,7 @@ func TestUnsuppressFromTheOlderListSaysReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.Add([]byte("00:00:00:00:00:01"))
-	if err := writeFileAtomic(list, old.AppendFile(nil), 0o600); err != nil {
+	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
