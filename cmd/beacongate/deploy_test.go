@@ -21,19 +21,24 @@ const deployDir = "../../deploy"
 // exposedMetrics returns the metric names on the real binary's /metrics.
 func exposedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	p := startGateway(t, t.TempDir(), "")
-	st, body := httpGet(t, "http://"+p.admin+"/metrics")
-	if st != 200 {
-		t.Fatalf("/metrics: %d", st)
-	}
 	names := map[string]bool{}
-	for _, line := range strings.Split(string(body), "\n") {
-		if line == "" || line[0] == '#' {
-			continue
+	// The default config, and ble.output: aggregates, whose BLE spool
+	// and aggregation have metrics of their own.
+	dir := t.TempDir()
+	for _, cfg := range []string{"", writeE2EConfig(t, dir, "ble.yaml", "ble: {output: aggregates}\n")} {
+		p := startGateway(t, t.TempDir(), cfg)
+		st, body := httpGet(t, "http://"+p.admin+"/metrics")
+		if st != 200 {
+			t.Fatalf("/metrics: %d", st)
 		}
-		names[line[:strings.IndexAny(line, "{ ")]] = true
+		for _, line := range strings.Split(string(body), "\n") {
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			names[line[:strings.IndexAny(line, "{ ")]] = true
+		}
+		p.stop()
 	}
-	p.stop()
 	return names
 }
 
