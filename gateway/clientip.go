@@ -115,6 +115,17 @@ func lastUnquotedComma(h []byte) (i int, ok bool) {
 	return -1, !quoted
 }
 
+// cutListItem splits a header list at its first sep (',' between elements,
+// ';' between parameters): the item before it, without the spaces and
+// tabs HTTP allows around it, and the rest after it (nil when there is no
+// sep).
+func cutListItem(v []byte, sep byte) (item, rest []byte) {
+	if i := bytes.IndexByte(v, sep); i >= 0 {
+		return trimOWS(v[:i]), v[i+1:]
+	}
+	return trimOWS(v), nil
+}
+
 // trimOWS drops the spaces and tabs HTTP allows around list elements.
 func trimOWS(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {

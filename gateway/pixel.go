@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
@@ -104,13 +103,8 @@ func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
 func anyOne(vs [][]byte) bool {
 	for _, v := range vs {
 		for len(v) > 0 {
-			m := v
-			if i := bytes.IndexByte(v, ','); i >= 0 {
-				m, v = v[:i], v[i+1:]
-			} else {
-				v = nil
-			}
-			if isOne(bytes.Trim(m, " \t")) {
+			var m []byte
+			if m, v = cutListItem(v, ','); isOne(m) {
 				return true
 			}
 		}

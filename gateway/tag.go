@@ -130,14 +130,9 @@ var (
 func acceptsGzip(v []byte) bool {
 	star := false
 	for len(v) > 0 {
-		m := v
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			m, v = v[:i], v[i+1:]
-		} else {
-			v = nil
-		}
-		coding, params, _ := bytes.Cut(m, []byte{';'})
-		coding = bytes.TrimSpace(coding)
+		var m []byte
+		m, v = cutListItem(v, ',')
+		coding, params := cutListItem(m, ';')
 		switch {
 		case bytes.EqualFold(coding, tagValGzip) || bytes.EqualFold(coding, codingXGzip):
 			return qAboveZero(params)
@@ -152,17 +147,13 @@ func acceptsGzip(v []byte) bool {
 // weight above zero: no q, or one other than 0, 0., 0.0, 0.00, 0.000.
 func qAboveZero(params []byte) bool {
 	for len(params) > 0 {
-		p := params
-		if i := bytes.IndexByte(params, ';'); i >= 0 {
-			p, params = params[:i], params[i+1:]
-		} else {
-			params = nil
-		}
+		var p []byte
+		p, params = cutListItem(params, ';')
 		name, val, ok := bytes.Cut(p, []byte{'='})
-		if !ok || !bytes.EqualFold(bytes.TrimSpace(name), paramQ) {
+		if !ok || !bytes.EqualFold(trimOWS(name), paramQ) {
 			continue
 		}
-		val = bytes.TrimSpace(val)
+		val = trimOWS(val)
 		if len(val) == 0 || val[0] != '0' {
 			return true // "1", "1.000" (or not a weight: taken as given)
 		}
