@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/internal/flock"
 )
 
 // FileName is the log's name in the data directory.
@@ -66,7 +67,7 @@ func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
 		return Entry{}, fmt.Errorf("audit: cannot open %s: %w", l.path, err)
 	}
 	defer f.Close()
-	if err := lock(f); err != nil {
+	if err := flock.Lock(f); err != nil {
 		return Entry{}, fmt.Errorf("audit: cannot lock %s: %w", l.path, err)
 	}
 	cut, err := cutTornWrite(f)

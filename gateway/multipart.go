@@ -121,7 +121,7 @@ func (m *multipartReader) next() (name, value []byte, done, ok bool) {
 // identityEncoding reports whether a Content-Transfer-Encoding value
 // leaves the content as it is: 7bit, 8bit or binary, in any case.
 func identityEncoding(v []byte) bool {
-	v = bytes.Trim(v, " \t")
+	v = trimOWS(v)
 	return bytes.EqualFold(v, []byte("7bit")) || bytes.EqualFold(v, []byte("8bit")) || bytes.EqualFold(v, []byte("binary"))
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/internal/atomicfile"
+	"github.com/beacongate/beacongate/internal/flock"
 )
 
 // FileOptions configures a file destination: rolling zstd-compressed NDJSON
@@ -151,7 +152,7 @@ func (s *FileSink) repairPart(p string) (done bool, err error) {
 		return false, fmt.Errorf("upstream: cannot open %q: %w", p, err)
 	}
 	defer f.Close() // and unlocked, once finished
-	if !lockPart(f) {
+	if !flock.TryLock(f) {
 		return false, nil
 	}
 	b, err := io.ReadAll(f)
@@ -260,7 +261,7 @@ func (s *FileSink) create() error {
 		// of its name once locked: another gateway starting on this dir
 		// may have taken the new, empty file for one a run left, and
 		// removed it.
-		if !lockPart(f) || !sameFile(f, path+partSuffix) {
+		if !flock.TryLock(f) || !sameFile(f, path+partSuffix) {
 			f.Close()
 			continue
 		}
