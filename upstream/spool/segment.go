@@ -144,20 +144,6 @@ func resync(b []byte, from int) int {
 	return -1
 }
 
-// syncDir fsyncs a directory so that file creations, renames and removals in
-// it survive a power loss.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // segmentPath returns the path of the segment starting at base.
 func segmentPath(dir string, base uint64) string {
 	return filepath.Join(dir, segmentName(base))

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/beacongate/beacongate/internal/atomicfile"
 )
 
 // Spool is the durable record log. Its methods are safe for concurrent use.
@@ -355,7 +357,7 @@ func (s *Spool) quarantine(name, path string) error {
 	}
 	s.m.quarantined.Inc()
 	s.stampQuarantined(filepath.Join(qdir, name))
-	return syncDir(qdir)
+	return atomicfile.SyncDir(qdir)
 }
 
 // stampQuarantined sets the modification time of a file just put in
@@ -393,7 +395,7 @@ func (s *Spool) quarantineTail(f *os.File, base uint64, validEnd, end int64) err
 	}
 	s.m.quarantined.Inc()
 	s.stampQuarantined(name)
-	return syncDir(qdir)
+	return atomicfile.SyncDir(qdir)
 }
 
 // markDamaged records that the segment at base holds damage: trim moves it
