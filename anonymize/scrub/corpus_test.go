@@ -419,6 +419,18 @@ func plantedCorpus() []plantedValue {
 			"https://shop.example/cb?page=2#/done?" + n + "=" + v,
 		}})
 	}
+	// The same names nested as form libraries write fields (Rails and PHP
+	// "user[password]", Shopify "checkout[email]", arrays, Spring's dots).
+	nested := []string{"user[password]", "checkout[email]", "customer[first_name]", "customer[last_name]",
+		"checkout[shipping_address][address1]", "billing[street][]", "Email[]", "user.password", "account[pin]", "user%5Bpassword%5D"}
+	for i, n := range nested {
+		v := letters(r, 6+i%6)
+		out = append(out, plantedValue{cat: "nested_param", value: v, urls: []string{
+			"https://shop.example/login?" + n + "=" + v + "&page=2",
+			"https://shop.example/cb#" + n + "=" + v + "&x=1",
+			"https://shop.example/cb?page=2#/done?" + n + "=" + v,
+		}})
+	}
 	for i := 0; i < 5; i++ {
 		v := hexs(r, 8, true)
 		out = append(out, plantedValue{cat: "secret_param", value: v, urls: []string{
@@ -552,6 +564,14 @@ func usefulCorpus() []usefulValue {
 		out = append(out, usefulValue{cat: "campaign", value: v, urls: []string{
 			"https://shop.example/?utm_source=newsletter&utm_campaign=" + v + "&utm_medium=email",
 			"https://shop.example/landing?utm_campaign=" + v,
+		}})
+	}
+	// Values under nested names that say nothing (filters, pagination).
+	for i, n := range []string{"filter[color]", "filter[price][gte]", "page[size]", "ids[]", "sort.by", "product[emailable]"} {
+		v := []string{"red", "blue", "large", "small"}[i%4] + "-" + strconv.Itoa(10+i)
+		out = append(out, usefulValue{cat: "nested_param", value: v, urls: []string{
+			"https://shop.example/c?" + n + "=" + v + "&page=2",
+			"https://shop.example/c#" + n + "=" + v,
 		}})
 	}
 	// Slugs.

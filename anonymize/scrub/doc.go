@@ -119,7 +119,8 @@
 // segment holding personal data is replaced by a marker such as "[email]",
 // so "/users/a@b.com/orders" becomes "/users/[email]/orders". In the query
 // and in fragment parameters, a parameter is removed entirely when its name is a click identifier, a sensitive name
-// (see [Options]) or, with Options.DropUTM, a utm_* name, or when its
+// (see [Options]; also as the last key of a nested name, "user[password]",
+// "checkout[email]", "email[]", "user.password") or, with Options.DropUTM, a utm_* name, or when its
 // decoded "name=value" holds personal data. utm_* campaign parameters are
 // kept by default and still scanned. Matrix parameters in a path segment
 // (";jsessionid=...") are judged like query parameters. A fragment is a route and a parameter

@@ -462,7 +462,39 @@ func (c *Cleaner) SensitiveName(name []byte) Found {
 }
 
 // lookupName returns the removal kind for a decoded parameter name, or 0.
+// A name that nests its key, as form libraries write fields
+// ("user[password]", "checkout[shipping_address][email]", "email[]",
+// "user.password"), is judged by its last key too: it names the same thing.
 func (c *Cleaner) lookupName(name []byte) Found {
+	if f := c.lookupExact(name); f != 0 {
+		return f
+	}
+	if k := lastKey(name); len(k) != len(name) {
+		return c.lookupExact(k)
+	}
+	return 0
+}
+
+// lastKey returns the last non-empty key of a name written with subscripts
+// or dots: "password" of "user[password]" and of "user.password", "email"
+// of "email[]" and of "a[b][email][]"; the name itself when it has neither.
+func lastKey(name []byte) []byte {
+	end := len(name)
+	for end > 0 && isKeySep(name[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && !isKeySep(name[start-1]) {
+		start--
+	}
+	return name[start:end]
+}
+
+func isKeySep(ch byte) bool { return ch == '[' || ch == ']' || ch == '.' }
+
+// lookupExact returns the removal kind for a decoded parameter name as it
+// is (case aside), or 0.
+func (c *Cleaner) lookupExact(name []byte) Found {
 	if len(name) > maxParamName {
 		return 0
 	}
