@@ -506,6 +506,30 @@ func plantedCorpus() []plantedValue {
 			"https://shop.example/checkout?street=" + url.QueryEscape(addr),
 		}})
 	}
+	// A visitor's precise location from a store locator, contact fields
+	// under their usual spellings, OpenID Connect names, SSNs: values the
+	// scanner cannot recognise, found by their parameter names.
+	for i := 0; i < 6; i++ {
+		lat := strconv.Itoa(40+i) + "." + digits(r, 6)
+		lng := strconv.Itoa(2+i) + "." + digits(r, 6)
+		out = append(out, plantedValue{cat: "named_param", value: lat + "," + lng, urls: []string{
+			"https://shop.example/stores?lat=" + lat + "&lng=" + lng + "&page=2",
+			"https://shop.example/stores?latitude=" + lat + "&longitude=" + lng,
+			"https://shop.example/stores#ll=" + lat + "," + lng,
+		}})
+		out = append(out, plantedValue{cat: "named_param", value: digits(r, 7), urls: nil})
+		v := out[len(out)-1].value
+		out[len(out)-1].urls = []string{
+			"https://shop.example/c?phone_number=" + v + "&page=2",
+			"https://shop.example/c?telephone=" + v,
+			"https://shop.example/c?ssn=" + v + "00",
+		}
+		name := firstNames[i+10]
+		out = append(out, plantedValue{cat: "named_param", value: name, urls: []string{
+			"https://shop.example/cb?given_name=" + name + "&page=2",
+			"https://shop.example/cb#family_name=" + name,
+		}})
+	}
 	return out
 }
 

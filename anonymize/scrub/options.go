@@ -60,6 +60,7 @@ var BuiltinClickIDs = []string{
 var BuiltinDropParams = []string{
 	// Contact data.
 	"email", "e-mail", "mail", "phone", "tel", "mobile",
+	"email_address", "emailaddress", "phone_number", "phonenumber", "telephone", "mobile_number",
 	// Passwords in several languages, PINs and one-time codes.
 	"password", "passwd", "pwd", "pass", "passwort", "kennwort", "mot_de_passe", "motdepasse", "mdp",
 	"contrasena", "contraseña", "senha", "wachtwoord", "haslo", "parola", "losenord", "salasana",
@@ -75,8 +76,13 @@ var BuiltinDropParams = []string{
 	// Who the visitor is: names, dates of birth, postal addresses.
 	"name", "fullname", "full_name", "first_name", "firstname", "last_name", "lastname", "surname",
 	"vorname", "nachname", "nom", "prenom", "username", "user_name", "login",
+	"given_name", "family_name", "middle_name", // OpenID Connect's claims
+	"ssn", "social_security_number", "passport", "passport_number",
 	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
 	"address", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
+	// Where the visitor is, to the metre (a store locator's "?lat=...&lng="):
+	// finer than any geo level a policy allows.
+	"lat", "lng", "lon", "latitude", "longitude", "latlng", "latlon", "lat_lng", "ll", "coords", "coordinates", "geolocation",
 }
 
 // maxParamName bounds configured names; longer names in a URL cannot match
