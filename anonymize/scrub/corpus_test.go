@@ -286,6 +286,12 @@ func plantedCorpus() []plantedValue {
 		func(l, n, t string) string { return l + "-at-" + n + "(dot)" + t },
 		func(l, n, t string) string { return l + " %28at%29 " + n + "." + t },
 		func(l, n, t string) string { return l + " %5Bat%5D " + n + " %5Bdot%5D " + t },
+		// HTML character references, as a page's markup hides an address.
+		func(l, n, t string) string { return l + "&#64;" + n + "." + t },
+		func(l, n, t string) string { return l + "&#x40;" + n + "&#x2e;" + t },
+		func(l, n, t string) string {
+			return strings.ReplaceAll(l, ".", "&#46;") + "&commat;" + n + "&period;" + t
+		},
 	}
 	tlds := []string{"org", "de", "uk", "com", "fr", "net", "it", "nl"}
 	for i := 0; i < 2*len(obfuscated); i++ {

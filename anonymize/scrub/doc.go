@@ -16,7 +16,9 @@
 // Persian and Devanagari digits, the ideographic space, the ideographic
 // full stop U+3002 (and U+FF61, U+FE52; U+FE6B as '@') and the dashes
 // U+2010..U+2015, U+2212 and U+30FC are read as their ASCII counterparts
-// (see wide.go). Characters that show nothing, control characters other
+// (see wide.go), and so are the HTML character references for '@' and '.'
+// ("jane.doe&#64;example.org", "&#x40;", "&commat;", "&#46;", "&period;").
+// Characters that show nothing, control characters other
 // than white space (U+0000..U+0008, U+000E..U+001F, U+007F) and U+200B..U+200D,
 // U+2060, U+FEFF, are read both ways: as they are, and left out
 // ("jane.doe\x00@example.org" is an address). In query and fragment parameters a '+' is read both

@@ -22,6 +22,10 @@ import "sync"
 // not see them ("jane.doe\u0000@example.org", "+49\u200b30\u200b1234567"
 // are the address and the number they show; a span found across one is
 // replaced with it). See leaveOut.
+//
+// HTML character references for '@' and '.' ("&#64;", "&#x40;",
+// "&commat;", "&#46;", "&period;") are folded too: a page that hides an
+// address from harvesters writes it so ("jane.doe&#64;example.org").
 
 // foldedText is a value's folded copy: text, and for each of its bytes the
 // offset in the value of the character it came from (pos has one more
@@ -80,10 +84,10 @@ func foldWidth(b []byte, leaveOut bool) *foldedText {
 // release returns w to the pool.
 func (w *foldedText) release() { foldPool.Put(w) }
 
-// isFoldLead reports whether c is the first byte of a character folded may
-// fold.
+// isFoldLead reports whether c is the first byte of a character (or of an
+// HTML character reference) folded may fold.
 func isFoldLead(c byte) bool {
-	return c == 0xd9 || c == 0xdb || c == 0xe0 || c == 0xe2 || c == 0xe3 || c == 0xef || isInvisibleControl(c)
+	return c == '&' || c == 0xd9 || c == 0xdb || c == 0xe0 || c == 0xe2 || c == 0xe3 || c == 0xef || isInvisibleControl(c)
 }
 
 // hasInvisible reports whether b holds a character that shows nothing
@@ -106,6 +110,63 @@ func isInvisibleControl(c byte) bool {
 	return c <= 0x08 || c >= 0x0e && c <= 0x1f || c == 0x7f
 }
 
+// htmlRef returns '@' or '.' and the length of the HTML character
+// reference at b[i:] that writes it, or 0, 0: "&#64;", "&#x40;",
+// "&commat;", "&#46;", "&#x2E;", "&period;" (any number of leading zeros,
+// hex digits in any case; a numeric one also without its ';', as browsers
+// read it). Pages write an address so to hide it from harvesters, and a
+// tag that reads the markup sends it so.
+func htmlRef(b []byte, i int) (byte, int) {
+	r := b[i+1:]
+	if len(r) > 0 && r[0] != '#' {
+		switch {
+		case len(r) >= 7 && string(r[:7]) == "commat;":
+			return '@', 8
+		case len(r) >= 7 && string(r[:7]) == "period;":
+			return '.', 8
+		}
+		return 0, 0
+	}
+	if len(r) < 2 {
+		return 0, 0
+	}
+	base, n := 10, 1
+	if r[1] == 'x' || r[1] == 'X' {
+		base, n = 16, 2
+	}
+	start, v := n, 0
+	for ; n < len(r); n++ {
+		d := digitValue(r[n], base)
+		if d < 0 {
+			break
+		}
+		if v < 0x110000 { // past every code point: no '@' or '.' any more
+			v = v*base + d
+		}
+	}
+	if n == start {
+		return 0, 0
+	}
+	if n < len(r) && r[n] == ';' {
+		n++
+	}
+	if v == '@' || v == '.' {
+		return byte(v), n + 1
+	}
+	return 0, 0
+}
+
+// digitValue returns ch's value as a digit in base 10 or 16, or -1.
+func digitValue(ch byte, base int) int {
+	switch {
+	case ch >= '0' && ch <= '9':
+		return int(ch - '0')
+	case base == 16 && ch|0x20 >= 'a' && ch|0x20 <= 'f':
+		return int(ch|0x20-'a') + 10
+	}
+	return -1
+}
+
 // folded returns the ASCII character the UTF-8 sequence at b[i:] folds to
 // and the sequence's length, or 0, 0: the full-width forms U+FF01..U+FF5E
 // ('!'..'~'); the ideographic space U+3000 (' '); as '.' the ideographic
@@ -115,9 +176,13 @@ func isInvisibleControl(c byte) bool {
 // the minus sign U+2212; and the digits of Arabic (U+0660..U+0669),
 // Persian and Urdu (U+06F0..U+06F9) and Devanagari (U+0966..U+096F) text.
 // A character that shows nothing (see above) folds to 0: it is left out.
+// An HTML character reference for '@' or '.' folds to it (see htmlRef).
 func folded(b []byte, i int) (byte, int) {
 	if isInvisibleControl(b[i]) {
 		return 0, 1
+	}
+	if b[i] == '&' {
+		return htmlRef(b, i)
 	}
 	if i+1 >= len(b) {
 		return 0, 0
