@@ -309,6 +309,7 @@ func plantedCorpus() []plantedValue {
 		us := strconv.Itoa(201+r.IntN(700)) + strconv.Itoa(201+r.IntN(700)) + digits(r, 4)
 		add("phone", "("+us[:3]+") "+us[3:6]+"-"+us[6:])
 		add("phone", "+1 "+us[:3]+"."+us[3:6]+"."+us[6:])
+		add("phone", us[:3]+"."+us[3:6]+"."+us[6:])
 		fr := "6" + digits(r, 8)
 		add("phone", "0"+fr[:1]+" "+fr[1:3]+" "+fr[3:5]+" "+fr[5:7]+" "+fr[7:])
 		add("phone", "+33 (0)"+fr[:1]+" "+fr[1:3]+" "+fr[3:5]+" "+fr[5:7]+" "+fr[7:])

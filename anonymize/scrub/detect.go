@@ -751,6 +751,9 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 		return KindNone
 	}
 	if mask&sepDot != 0 {
+		if nanpDotted(d, gs) {
+			return KindPhone // "555.123.4567"
+		}
 		if d[0] != 0 || d[1] == 0 || n < 9 {
 			return KindNone
 		}
@@ -779,6 +782,14 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 		}
 	}
 	return KindPhone
+}
+
+// nanpDotted reports whether d, grouped gs, is a North American number as
+// written with dots ("555.123.4567"): groups of 3, 3 and 4 digits, area
+// code and exchange starting with 2..9. No version or decimal has that
+// shape ("120.0.6099", "1.234.567").
+func nanpDotted(d []byte, gs []uint8) bool {
+	return len(gs) == 3 && gs[0] == 3 && gs[1] == 3 && gs[2] == 4 && d[0] >= 2 && d[3] >= 2
 }
 
 // dateLike: 2 or 3 groups of 1, 2 or 4 digits with a 4-digit group that is

@@ -63,7 +63,9 @@
 //     a leading '+';
 //     a leading "00" international prefix followed by a non-zero digit (9+ digits);
 //     a national trunk prefix: leading '0' then a non-zero digit, 9 to 13 digits
-//     (dot-separated numbers qualify only this way, with groups of 2+ digits);
+//     (dot-separated numbers qualify this way, with groups of 2+ digits, or
+//     as a North American number, "555.867.5309": groups of 3, 3 and 4
+//     digits, area code and exchange starting with 2..9);
 //     a leading "(" closed after the first group ("(555) 123-4567");
 //     3 or 4 groups of at most 4 digits whose last group has exactly 4 ("555-123-4567");
 //     11 to 13 bare digits that start with a country code and a mobile
