@@ -131,11 +131,40 @@ type device struct {
 	startMS   int64  // start of the current (or last) visit
 	lastMS    int64  // last strong sighting
 	cell      uint32
-	countedIv int32 // last interval (relative to epochIv) counted as a visitor
+	countedIv int32 // latest interval counted as a visitor
 	period    int32 // period (relative) of the last visit, for new vs returning
-	visits    uint16
+	visited   bool  // a visit started in period
 	active    bool
 	hits      uint8 // strong sightings towards a visit not yet started
+	// counted has bit i set when interval countedIv-i counted the device
+	// as a visitor: sightings of two open intervals may come in any order
+	// (two sensors of a zone, a batch sent late), and the device is one
+	// visitor of each however often they alternate.
+	counted uint8
+}
+
+// countVisitor notes d as a visitor of interval iv and reports whether it
+// was not one yet. Only intervals still open are asked about (at most
+// slots of them), so the 8 intervals counted' bits cover are enough; one
+// further back is never counted again.
+func (d *device) countVisitor(iv int64) bool {
+	diff := int64(d.countedIv) - iv
+	switch {
+	case diff < 0: // a later interval than any counted
+		if diff > -8 {
+			d.counted <<= uint(-diff)
+		} else {
+			d.counted = 0
+		}
+		d.countedIv, d.counted = int32(iv), d.counted|1
+		return true
+	case diff >= 8:
+		return false
+	case d.counted&(1<<diff) != 0:
+		return false
+	}
+	d.counted |= 1 << diff
+	return true
 }
 
 // counts are one cell's counters in one interval.
@@ -298,14 +327,13 @@ func (a *Aggregator) Add(s *Sighting) {
 			start = min(d.startMS, s.AtMS)
 		}
 		d.hits = 0
-		if d.period == period && d.visits > 0 {
+		if d.period == period && d.visited {
 			k.returning++
 		} else {
 			k.fresh++
-			d.visits = 0
 		}
 		d.period = period
-		d.visits++
+		d.visited = true
 		d.active = true
 		d.startMS, d.lastMS = start, max(d.lastMS, s.AtMS)
 		k.visits++
@@ -313,8 +341,7 @@ func (a *Aggregator) Add(s *Sighting) {
 	if s.AtMS > d.lastMS {
 		d.lastMS = s.AtMS
 	}
-	if d.countedIv != int32(iv) {
-		d.countedIv = int32(iv)
+	if d.countVisitor(iv) {
 		k.visitors++
 		// Only a cell that ends the interval below k is merged into "*",
 		// and one that reached k never falls back: its marks would never
