@@ -500,7 +500,8 @@ func (f *Follower) prune() {
 }
 
 // sighting fills f.s from a BLE record: site, the visitor hash as the
-// device, ble.store, the zone (props.zone, else ble.sensor), ble.rssi,
+// device (none when the record was received in another period than the
+// sighting's: see samePeriod), ble.store, the zone (props.zone, else ble.sensor), ble.rssi,
 // ble.seen and ble.randomized.
 func (f *Follower) sighting(v *fastjson.Value) error {
 	b := v.Get("ble")
@@ -522,5 +523,28 @@ func (f *Follower) sighting(v *fastjson.Value) error {
 	s.RSSI = int16(b.GetInt("rssi"))
 	s.Randomized = b.GetBool("randomized")
 	s.AtMS = seen.UnixMilli()
+	if len(s.Device) > 0 && !f.samePeriod(v.GetStringBytes("received"), s.AtMS) {
+		// The visitor hash is keyed by the period the sighting was
+		// received in (the engine's visitor key), its counts go to the
+		// period it was seen in: a batch sent across midnight would give
+		// one device of the day's last interval two hashes, two
+		// visitors. It names no device of the period it was seen in.
+		s.Device = nil
+	}
 	return nil
+}
+
+// samePeriod tells whether a record received at received (RFC 3339; none
+// in records of tests and older versions: true) lies in the period of
+// atMS.
+func (f *Follower) samePeriod(received []byte, atMS int64) bool {
+	if len(received) == 0 {
+		return true
+	}
+	t, err := time.Parse(time.RFC3339, string(received))
+	if err != nil {
+		return true
+	}
+	p := f.a.o.Period.Milliseconds()
+	return floorDiv(t.UnixMilli(), p) == floorDiv(atMS, p)
 }
