@@ -51,8 +51,10 @@ var DefaultDwellBounds = []time.Duration{time.Minute, 5 * time.Minute, 15 * time
 // maxBuckets bounds the dwell histogram so counters are a fixed array.
 const maxBuckets = 8
 
-// slots is how many intervals can be open at once: the current one, and the
-// ones still waiting for late sightings (Lateness < Interval keeps it at 2).
+// slots is how many intervals can be open at once: the current one, the
+// ones still waiting for late sightings (Lateness < Interval keeps it at
+// 2), one a sensor clock ahead reaches, and after a restart the ones open
+// at the stop (see slotFor).
 const slots = 4
 
 func (o *Options) fill() error {
@@ -270,11 +272,12 @@ func (a *Aggregator) Add(s *Sighting) {
 		a.stats.late.Add(1)
 		return
 	}
-	c := a.slotFor(iv)
-	if c == nil {
-		a.stats.late.Add(1) // too far ahead of the open intervals
+	si := a.slotFor(iv)
+	if si < 0 {
+		a.stats.late.Add(1) // beyond the intervals that can be open at once
 		return
 	}
+	c := &a.slot[si]
 	cell := a.cell(s)
 	for int(cell) >= len(*c) {
 		*c = append(*c, counts{})
@@ -350,8 +353,7 @@ func (a *Aggregator) Add(s *Sighting) {
 		if k.visitors < uint32(a.o.K) {
 			h.Reset()
 			_, _ = h.Write(s.Device)
-			i := uint64(iv) % slots // slotFor claimed it for iv
-			a.counted[i] = append(a.counted[i], visitorMark{dev: h.Sum64(), cell: cell})
+			a.counted[si] = append(a.counted[si], visitorMark{dev: h.Sum64(), cell: cell})
 		}
 	}
 }
@@ -416,18 +418,27 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// slotFor returns the counters of interval iv, claiming its slot when the
-// interval is new; nil when the slot still holds an open earlier interval.
-func (a *Aggregator) slotFor(iv int64) *[]counts {
-	i := int(uint64(iv) % slots)
-	switch a.slotIv[i] {
-	case iv:
-	case -1:
-		a.slotIv[i] = iv
-	default:
-		return nil
+// slotFor returns the slot of interval iv, claiming a free one when the
+// interval is new; -1 when all are held by other open intervals. Any free
+// slot will do, not only iv's place in a cycle of slots: the intervals
+// open at once need not be consecutive (a restart an hour after a stop
+// reads the day again, with the interval open at the stop, before it
+// closes anything by the clock, and the sightings taken meanwhile are of
+// the current interval).
+func (a *Aggregator) slotFor(iv int64) int {
+	free := -1
+	for i, v := range a.slotIv {
+		if v == iv {
+			return i
+		}
+		if v == -1 && free < 0 {
+			free = i
+		}
 	}
-	return &a.slot[i]
+	if free >= 0 {
+		a.slotIv[free] = iv
+	}
+	return free
 }
 
 func (a *Aggregator) cell(s *Sighting) uint32 {
@@ -527,11 +538,12 @@ func (a *Aggregator) end(d *device) {
 	if iv < a.closedTo {
 		iv = a.closedTo // its interval closed already: the oldest open one
 	}
-	c := a.slotFor(iv)
-	if c == nil {
+	si := a.slotFor(iv)
+	if si < 0 {
 		a.stats.late.Add(1)
 		return
 	}
+	c := &a.slot[si]
 	for int(d.cell) >= len(*c) {
 		*c = append(*c, counts{})
 	}
