@@ -24,7 +24,9 @@ type BLE struct {
 	// A visit ends after this long without a strong sighting (1s..1h).
 	Absence Duration `yaml:"absence"`
 	// How long after its end an interval waits for late sightings before it
-	// is closed (at least 1s, less than twice interval).
+	// is closed (at least 1s, less than twice interval). With output
+	// aggregates, lateness plus server.max_sighting_ahead must be at most
+	// twice interval: the aggregation keeps at most 4 intervals open.
 	Lateness Duration `yaml:"lateness"`
 	// A sighting at or above this RSSI, in dBm, is presence (-127..20).
 	EnterRSSI int `yaml:"enter_rssi"`

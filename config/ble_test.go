@@ -52,3 +52,26 @@ func TestBeaconList(t *testing.T) {
 		}
 	}
 }
+
+// TestBLEAggregatesIntervalHoldsTheSightingWindow: the aggregation keeps
+// at most 4 intervals open at once, and a sensor clock max_sighting_ahead
+// ahead opens intervals that far ahead; beyond them an acknowledged
+// sighting is dropped as late (1m intervals, 30s lateness and the default
+// 5m ahead dropped 12 of 40 sightings). With ble.output: aggregates,
+// lateness plus max_sighting_ahead may be at most twice the interval.
+func TestBLEAggregatesIntervalHoldsTheSightingWindow(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("ble: {output: aggregates, interval: 1m, lateness: 30s}\n"))
+	want := "ble.interval: 1m is too short for ble.lateness (30s) plus server.max_sighting_ahead (5m)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("interval 1m, default ahead: %v; want %q", err, want)
+	}
+	for _, ok := range []string{
+		"ble: {output: aggregates, interval: 1m, lateness: 30s}\nserver: {max_sighting_ahead: 90s}\n",
+		"ble: {output: aggregates, interval: 5m}\n",
+		"ble: {output: sightings, interval: 1m, lateness: 30s}\n", // no aggregation
+	} {
+		if _, err := Parse("t.yaml", []byte(ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}

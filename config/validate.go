@@ -72,6 +72,13 @@ func (v *validator) validate(c *Config) {
 	v.destinations(c)
 	v.spool(&c.Spool)
 	v.ble(&c.BLE)
+	if b := &c.BLE; b.Output == BLEOutputAggregates && b.Interval.D() >= time.Second &&
+		b.Lateness.D()+c.Server.MaxSightingAhead.D() > 2*b.Interval.D() {
+		// The aggregation keeps at most 4 intervals open at once (one of
+		// them for the interval still open at a restart): a sighting of
+		// a further one is dropped as late, though acknowledged.
+		v.errf("ble.interval", "%s is too short for ble.lateness (%s) plus server.max_sighting_ahead (%s): with output aggregates they must be at most twice the interval, or sightings of intervals beyond those open would be dropped", b.Interval, b.Lateness, c.Server.MaxSightingAhead)
+	}
 	if c.BLE.Output == BLEOutputAggregates && len(c.Destinations) > 0 && !slices.ContainsFunc(c.Destinations, func(d Destination) bool { return !d.Type.AdPlatform() }) {
 		v.errf("ble.output", "aggregates go to every destination but the ad platforms, and every destination is one: add one of type file, http, kafka or nats, or set output: sightings")
 	}

@@ -87,6 +87,7 @@ func testBLEAggregatesKill9(t *testing.T, extra string) {
 	}
 	const k = 3
 	cfg := writeE2EConfig(t, dir, "ble.yaml", `pseudonym: {mode: derived, secret_file: `+secret+`}
+server: {max_sighting_ahead: 2s}
 ble:
   output: aggregates
   interval: 2s
