@@ -313,8 +313,10 @@ func (a *Aggregator) Add(s *Sighting) {
 	if d.active && s.AtMS-d.lastMS >= absence {
 		a.end(d) // a gap longer than the absence: the old visit ended
 	}
-	if !d.active && d.hits > 0 && s.AtMS-d.lastMS >= absence {
-		d.hits = 0 // the earlier strong sightings were too long ago
+	if !d.active && d.hits > 0 && (s.AtMS-d.lastMS >= absence || d.startMS-s.AtMS >= absence) {
+		// The earlier strong sightings were too long ago, or (out of
+		// order: a sensor's batch sent late) too long after.
+		d.hits = 0
 	}
 	if !d.active && int(d.hits)+1 < a.o.EnterAfter {
 		if d.hits == 0 {

@@ -45,3 +45,22 @@ func TestVisitorCountedOnceWhenSightingsAlternateIntervals(t *testing.T) {
 		}
 	}
 }
+
+// Two strong sightings further apart than the absence start no visit
+// (EnterAfter 2), whichever comes first in the stream: a sensor's batch
+// sent late delivers the earlier one second. It started a visit with an
+// 8-minute dwell from sightings 8 minutes apart.
+func TestSightingsFurtherApartThanTheAbsenceStartNoVisitInAnyOrder(t *testing.T) {
+	for _, order := range [][2]time.Duration{{2 * time.Minute, 10 * time.Minute}, {10 * time.Minute, 2 * time.Minute}} {
+		a, c, clk := newAgg(t, Options{K: 1})
+		see(a, "s", "z", "d", -60, order[0])
+		see(a, "s", "z", "d", -60, order[1])
+		clk.Set(t0.Add(time.Hour))
+		a.Tick()
+		for _, r := range c.recs {
+			if r.Visits != 0 || len(r.Dwell) != 0 {
+				t.Errorf("sightings at %v then %v: visits %d, dwell %+v; want none", order[0], order[1], r.Visits, r.Dwell)
+			}
+		}
+	}
+}
