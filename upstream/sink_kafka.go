@@ -264,12 +264,19 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 // above it, none of which is too large. Alone, only a record that is
 // too large fails again (the client's own check fails it without a
 // request). Each costs a round trip: a batch.max_bytes below the topic's
-// max.message.bytes avoids them.
+// max.message.bytes avoids them. Records left untried because ctx ended
+// (the send's timeout, a shutdown) get ctx's error, retryable: they were
+// never judged alone, and must not be dead-lettered as too large.
 func (s *KafkaSink) produceTooLargeAlone(ctx context.Context, results kgo.ProduceResults) {
 	for i := range results {
-		if errors.Is(results[i].Err, kerr.MessageTooLarge) && ctx.Err() == nil {
-			results[i].Err = s.client.ProduceSync(ctx, results[i].Record).FirstErr()
+		if !errors.Is(results[i].Err, kerr.MessageTooLarge) {
+			continue
 		}
+		if ctx.Err() != nil {
+			results[i].Err = fmt.Errorf("upstream: Kafka record not produced alone before the send ended: %w", context.Cause(ctx))
+			continue
+		}
+		results[i].Err = s.client.ProduceSync(ctx, results[i].Record).FirstErr()
 	}
 }
 
