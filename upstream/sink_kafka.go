@@ -73,8 +73,11 @@ type SASLOptions struct {
 
 // KafkaSink produces batches to a topic, one Kafka record per record, with
 // the headers beacongate-event-id, beacongate-policy and beacongate-consent.
-// A batch is acknowledged when every record of it is. When some records fail, the whole batch is sent again
-// (the others become duplicates; records carry their event id). Records
+// A batch is acknowledged when every record of it is. When some records
+// fail, the batch is retried, and the retry produces only the records Kafka
+// has not acknowledged yet (the sink keeps that progress for the batch it
+// last sent; a restart sends the batch whole, its records carry their event
+// id). Records
 // the broker refused as too large together are produced again one by one
 // (see produceTooLargeAlone). Errors that
 // no retry can fix (a record too large, an invalid record or topic) are
@@ -90,7 +93,16 @@ type KafkaSink struct {
 	keyField string
 	store    []kgo.Record
 	recs     []*kgo.Record
+	at       []int // the batch index of each record in recs
 	hdrs     []kgo.RecordHeader
+
+	// first, end, size and done are the progress of the batch the last
+	// Send failed to deliver whole: done[i] says Kafka acknowledged its
+	// record i, which a retry of the batch does not produce again. done is
+	// empty after a delivery.
+	first, end uint64
+	size       int // len(Data)
+	done       []bool
 }
 
 // NewKafkaSink builds the client; it connects on the first Send.
@@ -206,9 +218,27 @@ func saslMechanism(o SASLOptions) (sasl.Mechanism, error) {
 // Unencoded tells the shipper that Kafka compresses by itself.
 func (s *KafkaSink) Unencoded() {}
 
-// Send produces every record of b and waits for all acknowledgements.
+// Send produces every record of b Kafka has not acknowledged yet (all of
+// them, unless b is the batch the last Send failed to deliver whole) and
+// waits for all acknowledgements.
 func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
-	n := b.Len()
+	total := b.Len()
+	if !s.same(b) {
+		s.first, s.end, s.size = b.First, b.End, len(b.Data)
+		s.done = slices.Grow(s.done[:0], total)[:total]
+		clear(s.done)
+	}
+	s.at = s.at[:0]
+	for i, done := range s.done {
+		if !done {
+			s.at = append(s.at, i)
+		}
+	}
+	n := len(s.at)
+	if n == 0 {
+		s.done = s.done[:0]
+		return nil
+	}
 	if cap(s.store) < n {
 		s.store = make([]kgo.Record, n)
 		s.recs = make([]*kgo.Record, n)
@@ -219,7 +249,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	}
 	s.hdrs = s.hdrs[:3*n]
 	for i := range n {
-		v := b.Record(i)
+		v := b.Record(s.at[i])
 		h := s.hdrs[3*i : 3*i : 3*i+3]
 		if id := jsonStringField(v, "id"); id != nil {
 			h = append(h, kgo.RecordHeader{Key: KafkaHeaderEventID, Value: id})
@@ -243,17 +273,52 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	err := results.FirstErr()
 	var refused []int
 	if err != nil {
+		// Results come in the order of the acknowledgements: find each
+		// record (only on this path, seldom taken).
+		for _, r := range results {
+			if i := slices.Index(s.recs, r.Record); i >= 0 && r.Err == nil {
+				s.done[s.at[i]] = true
+			}
+		}
 		refused, err = s.refusedAlone(results, err)
+	} else {
+		for _, i := range s.at {
+			s.done[i] = true
+		}
 	}
 	clear(s.store) // drop references into b
 	clear(s.hdrs)
 	switch {
 	case err == nil:
+		s.done = s.done[:0]
 		return nil
 	case refused != nil:
-		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), n, err), refused)
+		s.done = s.done[:0] // the batch counts as delivered
+		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), total, err), refused)
 	}
 	return classifyKafka(err)
+}
+
+// Undelivered implements Progress: the records of b Kafka has not
+// acknowledged, while the sink keeps b's progress. A batch given up on (an
+// authorization refusal past its window) is then dead-lettered without the
+// records an earlier attempt produced.
+func (s *KafkaSink) Undelivered(b *Batch) ([]int, bool) {
+	if !s.same(b) {
+		return nil, false
+	}
+	var idx []int
+	for i, done := range s.done {
+		if !done {
+			idx = append(idx, i)
+		}
+	}
+	return idx, true
+}
+
+// same reports whether b is the batch whose progress s keeps.
+func (s *KafkaSink) same(b *Batch) bool {
+	return len(s.done) > 0 && b.First == s.first && b.End == s.end && len(b.Data) == s.size && len(s.done) == b.Len()
 }
 
 // produceTooLargeAlone produces again, each in a request of its own, the
@@ -280,10 +345,11 @@ func (s *KafkaSink) produceTooLargeAlone(ctx context.Context, results kgo.Produc
 	}
 }
 
-// refusedAlone returns the indexes of the records that failed, in order,
-// when each of them failed for good (a record too large) and at least one
-// record was produced: those alone go to the dead letters, the batch
-// counts as delivered. Otherwise nil: the batch is retried, or
+// refusedAlone returns the batch indexes of the records that failed, in
+// order, when each of them failed for good (a record too large) and at
+// least one record of the batch was produced (by this attempt or an
+// earlier one): those alone go to the dead letters, the batch counts as
+// delivered. Otherwise nil: the batch is retried, or
 // dead-lettered whole when every record failed for good. It also returns
 // the error to classify the batch by: the first failure no retry can fix
 // only when every failure is such; else the first other one, so that a
@@ -305,9 +371,9 @@ func (s *KafkaSink) refusedAlone(results kgo.ProduceResults, first error) ([]int
 		if i < 0 {
 			return nil, first
 		}
-		idx = append(idx, i)
+		idx = append(idx, s.at[i])
 	}
-	if len(idx) == 0 || len(idx) == len(s.recs) {
+	if len(idx) == 0 || len(idx) == len(s.done) {
 		return nil, first
 	}
 	slices.Sort(idx)
