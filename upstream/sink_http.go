@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,14 @@ type HTTPSink struct {
 	// split and splitBuf encode the parts of a batch answered 413.
 	split    *Encoder
 	splitBuf []byte
+	// first, end, size and done are the progress of the batch the last
+	// Send sent in parts (after a 413) and did not deliver: done[i] says a
+	// part holding record i was delivered. A retry of the batch does not
+	// send those parts again, and a batch given up on is dead-lettered
+	// without them (Undelivered). done is empty otherwise.
+	first, end uint64
+	size       int // len(Data)
+	done       []bool
 }
 
 // NewHTTPSink checks o and reads the token file.
@@ -172,7 +181,8 @@ func (s *HTTPSink) reloadToken() {
 // below the batch (a proxy's 1 MiB default) takes its records, and only a
 // record that is too large on its own is refused for good (RejectedRecords:
 // the shipper dead-letters it alone). Each part has its own
-// Idempotency-Key, the batch's with the part's record range.
+// Idempotency-Key, the batch's with the part's record range. When a part
+// fails, the parts already delivered are not sent again by the retry.
 func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	body := b.Encoded
 	codec := b.Codec
@@ -180,14 +190,21 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 		body, codec = b.Data, CodecNone
 	}
 	key := idempotencyKey(b)
-	err := s.post(ctx, body, codec, key)
-	if b.Len() < 2 || !tooLarge(err) {
-		return err
+	if !s.same(b) { // else it was answered 413, and some parts sent
+		s.done = s.done[:0]
+		err := s.post(ctx, body, codec, key)
+		if b.Len() < 2 || !tooLarge(err) {
+			return err
+		}
+		s.first, s.end, s.size = b.First, b.End, len(b.Data)
+		s.done = slices.Grow(s.done, b.Len())[:b.Len()]
+		clear(s.done)
 	}
 	var rejected []int
 	if err := s.sendRange(ctx, b, codec, key, 0, b.Len(), &rejected); err != nil {
 		return err
 	}
+	s.done = s.done[:0]
 	if len(rejected) > 0 {
 		return RejectedRecords(fmt.Errorf("POST to %s: HTTP 413: %d records each larger than the destination takes", s.host, len(rejected)), rejected)
 	}
@@ -196,9 +213,13 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 
 // sendRange posts b's records lo..hi-1 encoded with codec, and halves the
 // range on a 413 until the parts are taken; a single record answered 413
-// goes to *rejected.
+// goes to *rejected. A range an earlier attempt delivered is skipped, and
+// one it delivered in part is halved without being posted.
 func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key string, lo, hi int, rejected *[]int) error {
-	if lo > 0 || hi < b.Len() { // the whole batch was posted as it is
+	if !slices.Contains(s.done[lo:hi], false) {
+		return nil
+	}
+	if (lo > 0 || hi < b.Len()) && !slices.Contains(s.done[lo:hi], true) { // the whole batch was posted as it is
 		start := 0
 		if lo > 0 {
 			start = b.ends[lo-1] + 1
@@ -220,6 +241,11 @@ func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key str
 			body = s.splitBuf
 		}
 		err := s.post(ctx, body, codec, key+"-r"+strconv.Itoa(lo)+"-"+strconv.Itoa(hi))
+		if err == nil {
+			for i := lo; i < hi; i++ {
+				s.done[i] = true
+			}
+		}
 		if !tooLarge(err) {
 			return err
 		}
@@ -233,6 +259,28 @@ func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key str
 		return err
 	}
 	return s.sendRange(ctx, b, codec, key, mid, hi, rejected)
+}
+
+// same reports whether b is the batch whose progress s keeps.
+func (s *HTTPSink) same(b *Batch) bool {
+	return len(s.done) > 0 && b.First == s.first && b.End == s.end && len(b.Data) == s.size && len(s.done) == b.Len()
+}
+
+// Undelivered implements Progress: the records of b no part delivered,
+// while s keeps b's progress (b was sent in parts after a 413). A batch
+// given up on (a part refused for good) is dead-lettered without the parts
+// already delivered.
+func (s *HTTPSink) Undelivered(b *Batch) ([]int, bool) {
+	if !s.same(b) {
+		return nil, false
+	}
+	var idx []int
+	for i, done := range s.done {
+		if !done {
+			idx = append(idx, i)
+		}
+	}
+	return idx, true
 }
 
 // tooLarge reports whether err is the destination's 413.
