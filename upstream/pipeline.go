@@ -120,7 +120,8 @@ type DestinationOptions struct {
 	// Compression of batches on the wire: the HTTP body, the file
 	// frames (zstd only), or Kafka's record batches. Default zstd.
 	Compression Codec
-	// CompressionLevel: 0 is the codec's default; see NewEncoder.
+	// CompressionLevel: 0 is the codec's default; see NewEncoder (for
+	// Kafka, KafkaOptions.CompressionLevel).
 	CompressionLevel int
 
 	Retry RetryOptions
@@ -302,6 +303,9 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durabilit
 		o := *d.Kafka
 		if o.Compression == CodecAuto {
 			o.Compression = d.Compression
+		}
+		if o.CompressionLevel == 0 {
+			o.CompressionLevel = d.CompressionLevel
 		}
 		return NewKafkaSink(o)
 	case d.NATS != nil:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -35,6 +36,10 @@ type KafkaOptions struct {
 	// Compression of Kafka record batches; CodecAuto takes the
 	// destination's Compression, itself zstd by default.
 	Compression Codec
+	// CompressionLevel: 0 is franz-go's default for the codec; else as
+	// NewEncoder's (zstd: the zstd command's levels; gzip: 1-9). 0 takes
+	// the destination's CompressionLevel.
+	CompressionLevel int
 
 	TLS  *tls.Config // nil: plaintext
 	SASL SASLOptions
@@ -120,8 +125,14 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 	switch o.Compression.resolve() {
 	case CodecZstd:
 		comp = kgo.ZstdCompression()
+		if o.CompressionLevel > 0 {
+			comp = comp.WithLevel(int(zstd.EncoderLevelFromZstd(o.CompressionLevel)))
+		}
 	case CodecGzip:
 		comp = kgo.GzipCompression()
+		if o.CompressionLevel != 0 {
+			comp = comp.WithLevel(o.CompressionLevel)
+		}
 	case CodecNone:
 		comp = kgo.NoCompression()
 	default:
