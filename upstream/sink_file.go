@@ -29,7 +29,9 @@ import (
 // repaired (cut after its last complete frame), fsynced and renamed at the
 // next start. The sink holds a lock on the .part file it writes, so that
 // the start of another process writing to the same Dir (a second gateway
-// collecting into one folder) leaves that file alone.
+// collecting into one folder) leaves that file alone. Files are created
+// 0640 (Dir, if created, 0750): they hold the records, and are not for
+// every user of the host.
 //
 // If the fsync or the close of a file fails when it is finished, the file
 // keeps its .part name: its batches were acknowledged when written, but the
@@ -87,6 +89,12 @@ type FileSink struct {
 
 const partSuffix = ".part"
 
+// outputMode is the mode of output files: they hold the records (as the
+// spool and the dead letters do, 0600), so they are readable by the
+// gateway's user and group (a loader that shares its group) only, never by
+// every user of the host. Their folder is created 0750.
+const outputMode = 0o640
+
 // NewFileSink creates o.Dir if needed and repairs .part files a crash left.
 func NewFileSink(o FileOptions) (*FileSink, error) {
 	if o.Dir == "" {
@@ -105,7 +113,7 @@ func NewFileSink(o FileOptions) (*FileSink, error) {
 	if o.RollAge <= 0 {
 		o.RollAge = 10 * time.Minute
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("upstream: cannot create %q: %w", o.Dir, err)
 	}
 	s := &FileSink{o: o, stop: make(chan struct{}), stopped: make(chan struct{})}
@@ -250,7 +258,7 @@ func (s *FileSink) create() error {
 	for {
 		s.seq++
 		path := filepath.Join(s.o.Dir, fmt.Sprintf("%s-%s-%06d.ndjson.zst", s.o.Prefix, now.Format("20060102T150405Z"), s.seq))
-		f, err := os.OpenFile(path+partSuffix, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(path+partSuffix, os.O_CREATE|os.O_EXCL|os.O_WRONLY, outputMode)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
