@@ -192,10 +192,10 @@ type Scan struct {
 	KeepUUIDs bool `yaml:"keep_uuids"`
 	// Longest path segment kept by the path-shape rule (see sites[].routes);
 	// 0 means 32.
-	PathMaxLength int `yaml:"path_max_length" json:",omitempty"`
+	PathMaxLength int `yaml:"path_max_length" json:",omitempty" jsonschema:"minimum=0,maximum=1024"`
 	// Largest share of digits, in percent, in a path segment kept by the
 	// path-shape rule; 0 means 30, 100 allows any.
-	PathMaxDigitPercent int `yaml:"path_max_digit_percent" json:",omitempty"`
+	PathMaxDigitPercent int `yaml:"path_max_digit_percent" json:",omitempty" jsonschema:"minimum=0,maximum=100"`
 }
 
 // Consent controls how consent signals become granted purposes.
