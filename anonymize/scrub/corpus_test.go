@@ -537,6 +537,18 @@ func plantedCorpus() []plantedValue {
 			"https://shop.example/cb#family_name=" + name,
 		}})
 	}
+	// The same precision as a value, under any name or none: a property,
+	// a search, a map link in the referrer. The finer half (the decimals)
+	// must go.
+	for i := 0; i < 12; i++ {
+		lat := strconv.Itoa(-60+i*11) + "." + digits(r, 4+i%4)
+		lng := strconv.Itoa(-170+i*29) + "." + digits(r, 4+(i+1)%4)
+		sep := []string{",", ", "}[i%2]
+		v := lat + sep + lng
+		p := plantedValue{cat: "coordinates", value: lat[strings.IndexByte(lat, '.'):], urls: urlPlaces(v), texts: textPlaces(v)}
+		p.urls = append(p.urls, "https://maps.example/maps/@"+lat+","+lng+",17z/data=x")
+		out = append(out, p)
+	}
 	return out
 }
 
@@ -649,6 +661,24 @@ func usefulCorpus() []usefulValue {
 		out = append(out, usefulValue{cat: "plain", value: v,
 			urls:  []string{"https://shop.example/s?v=" + url.QueryEscape(v) + "&page=2"},
 			texts: []string{"value " + v + " ok", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " + v + " Safari/537.36"}})
+	}
+	// Pairs of decimals that are no precise position: prices, ratios, a
+	// city-level position (two decimals), sizes.
+	for i := 0; i < 8; i++ {
+		var v string
+		switch i % 4 {
+		case 0:
+			v = strconv.Itoa(10+r.IntN(90)) + "." + digits(r, 2) + "," + strconv.Itoa(10+r.IntN(90)) + "." + digits(r, 2)
+		case 1:
+			v = strconv.Itoa(40+r.IntN(20)) + "." + digits(r, 2) + "," + strconv.Itoa(r.IntN(20)) + "." + digits(r, 2)
+		case 2:
+			v = "0." + digits(r, 3) + ",0." + digits(r, 3)
+		case 3:
+			v = strconv.Itoa(1000+r.IntN(9000)) + "." + digits(r, 4) + "," + strconv.Itoa(r.IntN(9)) + "." + digits(r, 4)
+		}
+		out = append(out, usefulValue{cat: "decimal_pair", value: v,
+			urls:  []string{"https://shop.example/s?v=" + url.QueryEscape(v) + "&page=2"},
+			texts: []string{"value " + v + " ok"}})
 	}
 	return out
 }

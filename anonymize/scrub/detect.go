@@ -242,6 +242,12 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindNationalID
 			}
 		}
+		if digit && (cl&cDigit != 0 || ch == '-') && i+12 < len(b) && prev != '.' &&
+			!((prev == ',' || prev == '-') && i-2 >= from && class[b[i-2]]&cDigit != 0) {
+			if e := matchCoordinates(b, i); e > 0 {
+				return i, e, KindCoordinates
+			}
+		}
 		if digit && cl&cDigit != 0 && i+6 < len(b) && (b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.') &&
 			prev != '.' && !(prev == '/' && i-2 >= from && class[b[i-2]]&cLetter != 0) {
 			// "Chrome/120.0.0.0" is a version, not an address.
@@ -292,6 +298,67 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 		}
 	}
 	return -1, -1, KindNone
+}
+
+// Coordinates: a latitude and a longitude in decimal degrees, each with at
+// least minCoordDecimals decimals (0.0001 degree is about 11 m: finer than
+// a postcode), at most maxCoordDecimals read.
+const (
+	minCoordDecimals = 4
+	maxCoordDecimals = 15
+)
+
+// matchCoordinates returns the end of a latitude and longitude pair
+// starting at i ("52.520008,13.404954", "-33.8688, 151.2093"), or 0: two
+// decimal degrees within range, separated by a comma (and at most one
+// space), the second not followed by a letter, a digit or a decimal point.
+// A trailing ",17z" (a map's zoom) is left to the text around it.
+func matchCoordinates(b []byte, i int) int {
+	j, ok := matchDegrees(b, i, 90)
+	if !ok || j >= len(b) || b[j] != ',' {
+		return 0
+	}
+	j++
+	if j < len(b) && b[j] == ' ' {
+		j++
+	}
+	e, ok := matchDegrees(b, j, 180)
+	if !ok {
+		return 0
+	}
+	if e < len(b) && (class[b[e]]&cAlnum != 0 || b[e] == '.' && e+1 < len(b) && class[b[e+1]]&cDigit != 0) {
+		return 0
+	}
+	return e
+}
+
+// matchDegrees reads decimal degrees at b[i:]: an optional '-', one to
+// three digits, '.', and minCoordDecimals to maxCoordDecimals digits, at
+// most limit in absolute value. It returns the end and whether it matched.
+func matchDegrees(b []byte, i int, limit int) (int, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	whole, n := 0, 0
+	for ; i < len(b) && n < 4 && class[b[i]]&cDigit != 0; i++ {
+		whole = whole*10 + int(b[i]-'0')
+		n++
+	}
+	if n == 0 || n > 3 || i >= len(b) || b[i] != '.' {
+		return 0, false
+	}
+	i++
+	frac, zero := 0, true
+	for ; i < len(b) && class[b[i]]&cDigit != 0; i++ {
+		if frac++; frac > maxCoordDecimals {
+			return 0, false
+		}
+		zero = zero && b[i] == '0'
+	}
+	if frac < minCoordDecimals || whole > limit || whole == limit && !zero {
+		return 0, false
+	}
+	return i, true
 }
 
 // matchEmail returns the end of an e-mail address whose local part starts

@@ -113,6 +113,12 @@
 //     capitalised ones, "Jane Doe's"), "'s" (or
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)
 //     with up to two short model words.
+//   - [KindCoordinates]: a latitude and a longitude in decimal degrees,
+//     each with 4 to 15 decimals (0.0001 degree is about 11 m), within
+//     ±90 and ±180, separated by a comma and at most one space, not glued
+//     to a word or another digit ("52.520008,13.404954", "-33.8688,
+//     151.2093", a map link's "/@52.5162746,13.3755154,17z"). Two or
+//     three decimals (a city, a district) and prices stay.
 //
 // # URLs
 //

@@ -4,25 +4,27 @@ package scrub
 // scanner reports.
 type Kind uint8
 
-// Kinds reported in a [Found] set. KindEmail to KindDevice are kinds of
-// value and have a marker; the others name removals that leave no marker.
+// Kinds reported in a [Found] set. KindEmail to KindCoordinates are kinds
+// of value and have a marker; the others name removals that leave no
+// marker.
 const (
-	KindNone       Kind = iota
-	KindEmail           // e-mail address
-	KindPhone           // phone number
-	KindCard            // payment card number (Luhn-checked)
-	KindIBAN            // IBAN (mod-97 checked)
-	KindToken           // long token, hash or UUID
-	KindIP              // IPv4 or IPv6 address
-	KindMAC             // MAC address (colons, dashes, dots or 12 hex digits)
-	KindNationalID      // national id with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN)
-	KindDevice          // a device named after its owner ("Jane's iPhone")
-	KindClickID         // click identifier parameter (gclid, fbclid, ...)
-	KindParam           // parameter removed by its name (sensitive names, Options.DropParams, utm_* with DropUTM)
-	KindUserinfo        // "user:password@" in a URL authority
-	KindMalformed       // input that could not be parsed safely; dropped or cut to its origin
-	KindHost            // page URL host outside the site's hosts (dropped) or a sub-domain of one (reduced)
-	KindSegment         // path segment replaced by "{id}": a route placeholder or the path-shape rule
+	KindNone        Kind = iota
+	KindEmail            // e-mail address
+	KindPhone            // phone number
+	KindCard             // payment card number (Luhn-checked)
+	KindIBAN             // IBAN (mod-97 checked)
+	KindToken            // long token, hash or UUID
+	KindIP               // IPv4 or IPv6 address
+	KindMAC              // MAC address (colons, dashes, dots or 12 hex digits)
+	KindNationalID       // national id with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN)
+	KindDevice           // a device named after its owner ("Jane's iPhone")
+	KindCoordinates      // a latitude and longitude to 4 decimals or more ("52.520008,13.404954")
+	KindClickID          // click identifier parameter (gclid, fbclid, ...)
+	KindParam            // parameter removed by its name (sensitive names, Options.DropParams, utm_* with DropUTM)
+	KindUserinfo         // "user:password@" in a URL authority
+	KindMalformed        // input that could not be parsed safely; dropped or cut to its origin
+	KindHost             // page URL host outside the site's hosts (dropped) or a sub-domain of one (reduced)
+	KindSegment          // path segment replaced by "{id}": a route placeholder or the path-shape rule
 
 	// KindLast is the last valid Kind, for loops over all kinds:
 	// for k := KindEmail; k <= KindLast; k++.
@@ -30,22 +32,23 @@ const (
 )
 
 var kindNames = [...]string{
-	KindNone:       "none",
-	KindEmail:      "email",
-	KindPhone:      "phone",
-	KindCard:       "card",
-	KindIBAN:       "iban",
-	KindToken:      "token",
-	KindIP:         "ip",
-	KindMAC:        "mac",
-	KindNationalID: "national_id",
-	KindDevice:     "device_name",
-	KindClickID:    "click_id",
-	KindParam:      "param",
-	KindUserinfo:   "userinfo",
-	KindMalformed:  "malformed",
-	KindHost:       "host",
-	KindSegment:    "segment",
+	KindNone:        "none",
+	KindEmail:       "email",
+	KindPhone:       "phone",
+	KindCard:        "card",
+	KindIBAN:        "iban",
+	KindToken:       "token",
+	KindIP:          "ip",
+	KindMAC:         "mac",
+	KindNationalID:  "national_id",
+	KindDevice:      "device_name",
+	KindCoordinates: "coordinates",
+	KindClickID:     "click_id",
+	KindParam:       "param",
+	KindUserinfo:    "userinfo",
+	KindMalformed:   "malformed",
+	KindHost:        "host",
+	KindSegment:     "segment",
 }
 
 // String returns the kind's lower-case name, usable as a metric label.
@@ -57,15 +60,16 @@ func (k Kind) String() string {
 }
 
 var kindMarkers = [...]string{
-	KindEmail:      "[email]",
-	KindPhone:      "[phone]",
-	KindCard:       "[card]",
-	KindIBAN:       "[iban]",
-	KindToken:      "[token]",
-	KindIP:         "[ip]",
-	KindMAC:        "[mac]",
-	KindNationalID: "[id]",
-	KindDevice:     "[device]",
+	KindEmail:       "[email]",
+	KindPhone:       "[phone]",
+	KindCard:        "[card]",
+	KindIBAN:        "[iban]",
+	KindToken:       "[token]",
+	KindIP:          "[ip]",
+	KindMAC:         "[mac]",
+	KindNationalID:  "[id]",
+	KindDevice:      "[device]",
+	KindCoordinates: "[geo]",
 }
 
 // Marker returns the text that replaces a value of kind k in a path
@@ -80,11 +84,11 @@ func (k Kind) Marker() string {
 
 // Found is a set of kinds, reported by the cleaning functions so that
 // metrics can count what was removed.
-type Found uint16
+type Found uint32
 
 // valueKinds are the kinds detected in values; each has a marker.
 const valueKinds = Found(1<<KindEmail | 1<<KindPhone | 1<<KindCard | 1<<KindIBAN | 1<<KindToken |
-	1<<KindIP | 1<<KindMAC | 1<<KindNationalID | 1<<KindDevice)
+	1<<KindIP | 1<<KindMAC | 1<<KindNationalID | 1<<KindDevice | 1<<KindCoordinates)
 
 func (k Kind) bit() Found { return 1 << k }
 
@@ -98,7 +102,7 @@ func (f Found) Structural() bool { return f&^(KindSegment.bit()|KindHost.bit()) 
 
 // first returns the lowest value kind in f, or KindNone.
 func (f Found) first() Kind {
-	for k := KindEmail; k <= KindDevice; k++ {
+	for k := KindEmail; k <= KindCoordinates; k++ {
 		if f.Has(k) {
 			return k
 		}
