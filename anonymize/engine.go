@@ -294,7 +294,12 @@ func (en *Engine) serverToServer(site []byte) bool {
 // Version returns the policy version written into every record.
 func (en *Engine) Version() string { return en.version }
 
-// ipForLookup is the address geo lookups use under the policy.
+// ipForLookup is the address geo lookups use under the policy. With
+// geoip.lookup_from: truncated it is the address as the policy's ip rule
+// keeps it, and where that rule drops the address, the address cut to the
+// prefixes of the visitor hash (/24, /48): the location the policy allows
+// (the none policy's country) is still written, and the full address is
+// still never used.
 func (en *Engine) ipForLookup(addr netip.Addr, p *policy) netip.Addr {
 	if !en.geoFromTrunc {
 		return addr
@@ -305,5 +310,5 @@ func (en *Engine) ipForLookup(addr netip.Addr, p *policy) netip.Addr {
 	case plan.IPTruncate:
 		return ipmask.Truncate(addr, p.v4, p.v6)
 	}
-	return netip.Addr{}
+	return ipmask.Truncate(addr, VisitorIPv4Bits, VisitorIPv6Bits)
 }

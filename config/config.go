@@ -311,7 +311,9 @@ type GeoIP struct {
 	Database string `yaml:"database"`
 	// Which address is looked up. full: the address as received, before the
 	// policy truncates it (more accurate). truncated: the address after the
-	// policy's ip rule, so the full address is never used for anything.
+	// policy's ip rule (where that drops it, the address cut to /24 or /48,
+	// as for the visitor hash), so the full address is never used for
+	// anything.
 	LookupFrom LookupFrom `yaml:"lookup_from"`
 }
 

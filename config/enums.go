@@ -148,7 +148,7 @@ type LookupFrom uint8
 // LookupFrom values.
 const (
 	LookupFull      LookupFrom = iota // full: the address as received
-	LookupTruncated                   // truncated: the address after the policy's ip rule
+	LookupTruncated                   // truncated: the address after the policy's ip rule (/24, /48 where it drops it)
 )
 
 var lookupFromNames = []string{"full", "truncated"}

@@ -187,9 +187,13 @@ func geoRule(pl *plan.Plan, facts Facts, p *plan.Policy) FieldRule {
 		} else {
 			f.Treatment += ", without coordinates"
 		}
-		if pl.GeoFromTruncated {
+		switch {
+		case pl.GeoFromTruncated && p.IP != plan.IPDrop:
 			f.Treatment += "; looked up from the address after the ip rule, so the full address is not used"
-		} else {
+		case pl.GeoFromTruncated:
+			f.Treatment += "; looked up from the address truncated to /" + strconv.Itoa(visitorV4Bits) + " (IPv4) or /" +
+				strconv.Itoa(visitorV6Bits) + " (IPv6), so the full address is not used"
+		default:
 			f.Treatment += "; looked up from the full address in memory, before it is truncated or dropped"
 		}
 	}
