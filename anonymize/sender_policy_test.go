@@ -115,15 +115,18 @@ sites:
 	for _, site := range []string{"shop.example", "backend.example"} {
 		e := adEvent("analytics,ads")
 		e.Site = []byte(site)
-		e.UserAgent = []byte("okhttp/4.12.0")
-		recs := recordsByDest(t, en, e, names...)
-		if recs["warehouse"] == nil || recs["ga"] == nil || recs["meta"] != nil || recs["tiktok"] != nil {
-			t.Errorf("%s, okhttp: records for %v; want warehouse and ga only", site, keysOf(recs))
-		}
-		rs, _ := en.Recipients(e)
-		for _, r := range rs {
-			if (r.Name == "meta" || r.Name == "tiktok") && (r.Gets || !strings.Contains(r.Why, "takes no app events")) {
-				t.Errorf("%s: recipient %s: gets %v, why %q", site, r.Name, r.Gets, r.Why)
+		// Android's and Apple's own HTTP stacks are native apps too.
+		for _, ua := range []string{"okhttp/4.12.0", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230805.001)", "MyShop/5.2 CFNetwork/1410.0.3 Darwin/22.6.0"} {
+			e.UserAgent = []byte(ua)
+			recs := recordsByDest(t, en, e, names...)
+			if recs["warehouse"] == nil || recs["ga"] == nil || recs["meta"] != nil || recs["tiktok"] != nil {
+				t.Errorf("%s, %s: records for %v; want warehouse and ga only", site, ua, keysOf(recs))
+			}
+			rs, _ := en.Recipients(e)
+			for _, r := range rs {
+				if (r.Name == "meta" || r.Name == "tiktok") && (r.Gets || !strings.Contains(r.Why, "takes no app events")) {
+					t.Errorf("%s, %s: recipient %s: gets %v, why %q", site, ua, r.Name, r.Gets, r.Why)
+				}
 			}
 		}
 		e.UserAgent = []byte("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")

@@ -19,6 +19,8 @@ var httpClientUAs = []string{
 	"Go-http-client/2.0",
 	"Dart/3.2 (dart:io)",
 	"Java/17.0.9",
+	"Dalvik/2.1.0 (Linux; U; Android 13; SM-S918B Build/TP1A.220624.014)",
+	"MyShop/5.2 CFNetwork/1410.0.3 Darwin/22.6.0",
 	"Apache-HttpClient/4.5.14 (Java/17.0.9)",
 	"curl/8.4.0",
 }

@@ -139,7 +139,9 @@ const (
 	// uptime checkers. They are not people.
 	ClassCrawler
 	// ClassHTTPClient: HTTP client libraries and command-line tools
-	// (python-requests, Go-http-client, okhttp, Java, Dart, curl, ...).
+	// (python-requests, Go-http-client, okhttp, Java, Dart, curl, ...),
+	// and the HTTP stacks native apps send with by default (Android's
+	// Dalvik, Apple's CFNetwork).
 	// They are what store boxes, app backends and native apps send with,
 	// on behalf of people, so they are not bots.
 	ClassHTTPClient
@@ -204,6 +206,8 @@ const (
 	BotAxios
 	BotNodeFetch
 	BotApacheHTTPClient
+	BotDalvik          // Android's HttpURLConnection: "Dalvik/2.1.0 (Linux; U; Android 13; ...)"
+	BotCFNetwork       // Apple's URLSession: "MyApp/1.0 CFNetwork/1410.0.3 Darwin/22.6.0"
 	BotOtherHTTPClient // python-httpx, aiohttp, Python, Ruby, GuzzleHttp, HTTPie, undici, Deno, Bun, ...
 )
 
@@ -236,6 +240,8 @@ var botNames = [...]string{
 	BotAxios:            "axios",
 	BotNodeFetch:        "node-fetch",
 	BotApacheHTTPClient: "Apache-HttpClient",
+	BotDalvik:           "Dalvik",
+	BotCFNetwork:        "CFNetwork",
 	BotOtherHTTPClient:  "other",
 }
 

@@ -152,7 +152,10 @@ func (f *facts) token(tok, prev []byte) {
 		"OpenHarmony", "HarmonyOS", "Web0S", "webOS", "PlayStation", "Nintendo":
 		f.otherOS = true
 	case "Dalvik":
+		// Android's HttpURLConnection (the JVM's "Java/17" on Android):
+		// a native app's HTTP client, not a browser.
 		f.dalvik = true
+		f.setBot(BotDalvik)
 	case "AppleWebKit", "KHTML", "like", "Gecko", "compatible", "NT", "x64", "Win", "Intel", "Mac", "OS", "X",
 		"CPU", "U", "Build", "Presto", "wv", "K", "x86_64", "en-US", "en-us", "en":
 		// Common tokens that say nothing here: skip the generic bot scan.
@@ -244,6 +247,8 @@ func namedBot(name []byte) Bot {
 		return BotNodeFetch
 	case "Apache-HttpClient":
 		return BotApacheHTTPClient
+	case "CFNetwork": // Apple's URLSession: "MyApp/1.0 CFNetwork/1410.0.3 Darwin/22.6.0"
+		return BotCFNetwork
 	case "PhantomJS":
 		return BotPhantomJS
 	case "Dart":

@@ -146,3 +146,31 @@ func TestStrings(t *testing.T) {
 	f("class http client", ClassHTTPClient.String(), "http_client")
 	f("out of range class", Class(200).String(), "")
 }
+
+// TestNativeAppHTTPStacks: the User-Agent Android's HttpURLConnection
+// sends ("Dalvik/2.1.0 (Linux; U; Android ...)", the JVM's "Java/17" on
+// Android) and the one of Apple's URLSession ("MyApp/1 CFNetwork/1410.0.3
+// Darwin/22.6.0") are native apps' HTTP clients, as okhttp is. They counted
+// as browsers, so a native app's events went to Meta and TikTok as website
+// events and http_clients: drop did not drop them.
+func TestNativeAppHTTPStacks(t *testing.T) {
+	for _, c := range []struct {
+		ua   string
+		name string
+		os   OS
+	}{
+		{"Dalvik/2.1.0 (Linux; U; Android 13; SM-S918B Build/TP1A.220624.014)", "Dalvik", OSAndroid},
+		{"Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004) MyShop/5.2", "Dalvik", OSAndroid},
+		{"MyShop/5.2 CFNetwork/1410.0.3 Darwin/22.6.0", "CFNetwork", OSUnknown},
+		{"MyShop/1 CFNetwork/1498.700.2 Darwin/23.6.0", "CFNetwork", OSUnknown},
+	} {
+		in := Parse([]byte(c.ua))
+		if in.Class() != ClassHTTPClient || in.Bot.String() != c.name || in.OS != c.os || in.IsBot() {
+			t.Errorf("%s: class %q, name %q, os %v, bot %v; want http_client %s, %v", c.ua, in.Class(), in.Bot, in.OS, in.IsBot(), c.name, c.os)
+		}
+	}
+	// A crawler built on them is still a crawler.
+	if in := Parse([]byte("MyCrawlerBot/1.0 CFNetwork/1410.0.3 Darwin/22.6.0")); in.Class() != ClassCrawler {
+		t.Errorf("crawler on CFNetwork: class %q", in.Class())
+	}
+}
