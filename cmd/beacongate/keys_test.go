@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
 )
 
@@ -190,5 +191,16 @@ func TestSubjectWithoutKeyStoreIsUnverified(t *testing.T) {
 	}
 	if out := lookup(data); strings.Contains(out, "unverified") || !strings.Contains(out, "derived") {
 		t.Errorf("with the key store: want derived periods, no unverified\n%s", out)
+	}
+}
+
+// TestKeyRotationWithinGrace: the running gateway rotates its keyring often
+// enough that an ended ephemeral key is forgotten within a second of its
+// grace (the README: "kept 10 s past its period, then forgotten"); with a
+// one-minute tick it lived up to about 70 s past its period when no
+// request came.
+func TestKeyRotationWithinGrace(t *testing.T) {
+	if keyRotationEvery <= 0 || keyRotationEvery > time.Second || keyRotationEvery >= pseudonym.DefaultGrace {
+		t.Fatalf("keyRotationEvery = %v; want at most 1s, well within the grace of %v", keyRotationEvery, pseudonym.DefaultGrace)
 	}
 }

@@ -273,10 +273,16 @@ func newKeyring(p *config.Pseudonym, clk clock.Clock) (*pseudonym.Keyring, error
 	return pseudonym.New(o)
 }
 
+// keyRotationEvery is how often rotateKeys calls Keyring.Rotate: well
+// within the keyring's grace (pseudonym.DefaultGrace, 10 s), so that an
+// ended ephemeral key is forgotten at most a second after its grace, as
+// the README says, and not up to a minute later.
+const keyRotationEvery = time.Second
+
 // rotateKeys lets the keyring forget ephemeral keys on time even when no
 // request arrives at a period boundary.
 func (a *app) rotateKeys() {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(keyRotationEvery)
 	defer t.Stop()
 	for {
 		select {
