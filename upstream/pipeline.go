@@ -239,7 +239,7 @@ func Open(opts Options) (*Pipeline, error) {
 	// NewFileSink repairs (renames) as an earlier run's.
 	for i := range opts.Destinations {
 		d := &opts.Destinations[i]
-		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability)
+		s, err := buildSink(d, opts.DataDir, opts.Clock, opts.Spool.Durability, log)
 		if err != nil {
 			return fail(fmt.Errorf("upstream: destination %q: %w", d.Name, err))
 		}
@@ -264,7 +264,7 @@ func Open(opts Options) (*Pipeline, error) {
 	return p, nil
 }
 
-func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durability Durability) (Sink, error) {
+func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durability Durability, log *slog.Logger) (Sink, error) {
 	n := 0
 	for _, set := range []bool{d.File != nil, d.HTTP != nil, d.Kafka != nil, d.NATS != nil, d.Sink != nil} {
 		if set {
@@ -307,11 +307,17 @@ func buildSink(d *DestinationOptions, dataDir string, clk clock.Clock, durabilit
 		if o.CompressionLevel == 0 {
 			o.CompressionLevel = d.CompressionLevel
 		}
+		if o.Logger == nil {
+			o.Logger = log
+		}
 		return NewKafkaSink(o)
 	case d.NATS != nil:
 		o := *d.NATS
 		if o.Destination == "" {
 			o.Destination = d.Name
+		}
+		if o.Logger == nil {
+			o.Logger = log
 		}
 		return NewNATSSink(o)
 	}

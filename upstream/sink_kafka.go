@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +57,10 @@ type KafkaOptions struct {
 	// partitions and replication are the operator's choice.
 	CheckTopic   bool
 	CheckTimeout time.Duration // default 10 s
+
+	// Logger receives the warning that the topic could not be checked at
+	// start; nil uses slog.Default().
+	Logger *slog.Logger
 
 	// Extra are more franz-go options, applied last.
 	Extra []kgo.Opt
@@ -165,7 +170,10 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 		if o.CheckTimeout <= 0 {
 			o.CheckTimeout = 10 * time.Second
 		}
-		if err := s.checkTopic(o.CheckTimeout); err != nil {
+		if err := s.checkTopic(o.CheckTimeout); errors.Is(err, errTopicUnchecked) {
+			logger(o.Logger).Warn("kafka: the topic could not be checked at start; events wait in the spool until the brokers answer",
+				"topic", o.Topic, "err", err)
+		} else if err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -177,7 +185,12 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 // the topic does not exist.
 var ErrNoTopic = errors.New("upstream: Kafka topic does not exist")
 
-// checkTopic asks the brokers for the topic's metadata.
+// errTopicUnchecked: the brokers did not answer the topic check in time, or
+// answered with a retriable error. Not a reason to refuse the start.
+var errTopicUnchecked = errors.New("upstream: Kafka topic not checked")
+
+// checkTopic asks the brokers for the topic's metadata. It returns an
+// error wrapping errTopicUnchecked when they could not tell.
 func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -188,7 +201,8 @@ func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 	req.AllowAutoTopicCreation = false
 	resp, err := req.RequestWith(ctx, s.client)
 	if err != nil {
-		return nil // unreachable: the shipper retries, events wait in the spool
+		// Unreachable: the shipper retries, events wait in the spool.
+		return fmt.Errorf("%w: no answer within %v: %w", errTopicUnchecked, timeout, err)
 	}
 	for _, rt := range resp.Topics {
 		if rt.Topic == nil || *rt.Topic != s.topic {
@@ -203,7 +217,7 @@ func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 			// A leader being elected, a broker starting: not a sign of a
 			// wrong topic; as with unreachable brokers, the shipper
 			// retries and events wait in the spool.
-			return nil
+			return fmt.Errorf("%w: %w", errTopicUnchecked, err)
 		case err != nil:
 			return fmt.Errorf("upstream: Kafka topic %s: %w", s.topic, err)
 		}
@@ -420,4 +434,12 @@ func permanentKafka(err error) bool {
 func (s *KafkaSink) Close() error {
 	s.client.Close()
 	return nil
+}
+
+// logger returns l, or slog.Default() when l is nil.
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
 }

@@ -33,7 +33,7 @@ func TestKafkaCompressionLevel(t *testing.T) {
 		})
 		d := DestinationOptions{Name: "kafka", Compression: CodecZstd, CompressionLevel: level,
 			Kafka: &KafkaOptions{Brokers: c.ListenAddrs(), Topic: kafkaTopic, ProduceTimeout: 2 * time.Second}}
-		sink, err := buildSink(&d, t.TempDir(), nil, DurabilityProcess)
+		sink, err := buildSink(&d, t.TempDir(), nil, DurabilityProcess, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ type NATSOptions struct {
 	// that moment, says no stream (or not Stream) listens on the subject.
 	// An unreachable server is not an error: events wait in the spool.
 	CheckStream bool
+
+	// Logger receives the warning that the stream could not be checked at
+	// start; nil uses slog.Default().
+	Logger *slog.Logger
 
 	// Extra are more nats.go options, applied last.
 	Extra []nats.Option
@@ -140,13 +145,24 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 		return nil, fmt.Errorf("upstream: JetStream: %w", err)
 	}
 	s := &NATSSink{nc: nc, js: js, o: o, prefix: o.Subject + "."}
-	if o.CheckStream && nc.IsConnected() {
-		ctx, cancel := context.WithTimeout(context.Background(), o.AckTimeout)
-		err := s.CheckStream(ctx)
-		cancel()
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-			nc.Close()
-			return nil, err
+	if o.CheckStream {
+		unchecked := func(reason string) {
+			logger(o.Logger).Warn("nats: the stream could not be checked at start; events wait in the spool until the servers answer",
+				"subject", o.Subject, "reason", reason)
+		}
+		if !nc.IsConnected() {
+			unchecked("no server reachable")
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), o.AckTimeout)
+			err := s.CheckStream(ctx)
+			cancel()
+			switch {
+			case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout):
+				unchecked("no answer within ack_timeout")
+			case err != nil:
+				nc.Close()
+				return nil, err
+			}
 		}
 	}
 	return s, nil

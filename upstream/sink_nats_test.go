@@ -1,8 +1,10 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -242,7 +244,7 @@ func TestNATSTwoDestinationsOneStream(t *testing.T) {
 		o.Destination = "" // as wiring leaves it: the pipeline names it
 		o.Subject, o.SubjectBy = "bg."+name, NATSSubjectFixed
 		d.NATS = &o
-		sink, err := buildSink(&d, t.TempDir(), nil, 0)
+		sink, err := buildSink(&d, t.TempDir(), nil, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,11 +363,18 @@ func TestNATSStartupCheck(t *testing.T) {
 	url := ns.url()
 	ns.stop()
 	o.URLs = []string{url}
+	var logs bytes.Buffer
+	o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	s, err = NewNATSSink(o)
 	if err != nil {
 		t.Fatalf("NewNATSSink with the server down: %v", err)
 	}
 	s.Close()
+	// check_stream's documented warning (config: "Unreachable servers
+	// only log a warning"): until 2026-12-06 nothing was logged.
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "the stream could not be checked at start") {
+		t.Errorf("the server down logged %q; want a warning that the stream was not checked", logs.String())
+	}
 }
 
 // appendTooLarge appends 20 records routed to destination 0 of p, the 8th
