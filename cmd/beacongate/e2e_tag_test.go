@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -949,7 +951,7 @@ func TestE2ETag(t *testing.T) {
 
 	var gwBase string
 	var mu sync.Mutex
-	scenarios := tagScenarios()
+	scenarios := tagSelected(t, tagScenarios())
 	byName := map[string]*tagScenario{}
 	for _, sc := range scenarios {
 		byName[sc.name] = sc
@@ -1101,6 +1103,31 @@ destinations:
 		}
 	}
 	t.Logf("bg.js suite: %d scenarios in %v", len(runs), time.Since(start).Round(time.Millisecond))
+}
+
+// tagSelected keeps the scenarios that -run selects by their subtest name
+// (-run 'TestE2ETag/withdraw|spa'), so that one scenario can be run alone
+// on a busy machine; without a subtest pattern it keeps them all.
+func tagSelected(t *testing.T, all []*tagScenario) []*tagScenario {
+	f := flag.Lookup("test.run")
+	if f == nil {
+		return all
+	}
+	_, sub, ok := strings.Cut(f.Value.String(), "/")
+	if !ok || sub == "" {
+		return all
+	}
+	re, err := regexp.Compile(sub)
+	if err != nil {
+		t.Fatalf("-run: %v", err)
+	}
+	var out []*tagScenario
+	for _, sc := range all {
+		if re.MatchString(sc.name) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // runTagScenario opens the scenario's page in a new tab, drives it and
