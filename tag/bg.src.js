@@ -83,8 +83,11 @@
       return btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     }
 
-    // size returns the length of s in UTF-8, the unit of the gateway's limits
-    // (a lone surrogate counts as the 3 bytes of U+FFFD).
+    // size returns the length of s in UTF-8, the unit of the gateway's limits,
+    // or Infinity when s holds an unpaired surrogate (a string cut in the
+    // middle of an emoji): JSON.stringify writes it as an escape such as
+    // "\ud83d", for which the gateway refuses the whole request, so no limit
+    // lets it through.
     function size(s) {
       var n = 0;
       for (var i = 0; i < s.length; i++) {
@@ -94,7 +97,7 @@
         else if (c >= 0xd800 && c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
           n += 4;
           i++;
-        } else n += 3;
+        } else n += (c & 0xf800) === 0xd800 ? Infinity : 3;
       }
       return n;
     }
@@ -366,9 +369,11 @@
     }
 
     // track queues one event and returns its id. ref overrides the referrer
-    // (a single-page app's previous URL).
+    // (a single-page app's previous URL). A name the gateway would refuse the
+    // whole request for (over 128 bytes, a control character, an unpaired
+    // surrogate) queues nothing.
     function track(name, props, opts, ref) {
-      if (typeof name !== 'string' || !name || size(name) > 128) return undefined;
+      if (typeof name !== 'string' || !name || size(name) > 128 || /[\0-\x1f\x7f-\x9f]/.test(name)) return undefined;
       var eid = opts && typeof opts.eid === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(opts.eid) ? opts.eid : newID();
       queue.push({ event: name, url: location.href, ref: ref === undefined ? d.referrer : ref, eid: eid, props: cleanProps(props) });
       schedule();

@@ -660,6 +660,46 @@ bg("track", "wide_props", {plan: new Array(1001).join("\u20ac"), n: 1});
 			},
 		},
 		{
+			name: "malformed-strings", timeout: 300,
+			// The gateway refuses a whole request for an event name with a
+			// control character (a newline from a page's text) or for any
+			// string with an unpaired UTF-16 surrogate (a title cut in the
+			// middle of an emoji; JSON.stringify writes it as "\ud83d"):
+			// the tag leaves such a name or property out, and the events
+			// fired with it still arrive.
+			head: `<script>
+window.sent = [];
+var realBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, body) { sent.push(String(body)); return realBeacon(u, body); };
+</script>`,
+			body: `<script>
+bg("consent", ["analytics"]);
+bg("track", "added\nto cart");
+bg("track", "cut\ud83d");
+bg("track", "titled", {title: "Sale \ud83d", ok: true});
+bg("track", "keyed", {["k\udc00"]: "v", n: 2});
+bg("track", "fine", {plan: "\ud83d\ude00"});
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "titled", "keyed", "fine") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if n := len(recs); n != 4 {
+					s.errorf("%d records; want pageview, titled, keyed and fine (the malformed names left out)", n)
+				}
+				if ti := tagEvents(recs, "titled"); len(ti) != 1 || ti[0].Props["ok"] != true {
+					s.errorf("titled: %+v; want ok", ti)
+				}
+				if sent := strings.ToLower(s.vals["sent"]); sent == "" || strings.Contains(sent, `\ud8`) || strings.Contains(sent, `\udc`) || strings.Contains(sent, "cart") {
+					s.errorf("beacons sent: %q; want neither a surrogate escape nor the name with a newline", s.vals["sent"])
+				}
+				if k := tagEvents(recs, "keyed"); len(k) != 1 || k[0].Props["n"] != 2.0 || len(k[0].Props) != 1 {
+					s.errorf("keyed: %+v; want n alone", k)
+				}
+				if f := tagEvents(recs, "fine"); len(f) != 1 || f[0].Props["plan"] != "\U0001F600" {
+					s.errorf("fine: %+v; want the paired surrogates kept", f)
+				}
+			},
+		},
+		{
 			name: "big-batch", timeout: 300,
 			// Events fired together whose JSON is over 64 KiB: one body that
 			// large is refused by sendBeacon, by a keepalive fetch and by
