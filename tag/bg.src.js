@@ -361,7 +361,11 @@
       }
     }
 
+    // answer is called on every answer of a consent source. A withdrawal
+    // removes the stored id at once, not at the next event (there may be
+    // none on this page).
     function answer() {
+      clientID();
       if (!answered) {
         answered = true;
         schedule();

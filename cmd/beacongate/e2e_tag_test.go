@@ -581,7 +581,13 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 				if err != nil {
 					return err
 				}
-				_, err = tagEval(ctx, `bg("consent", []); bg("track", "second"); "ok"`)
+				// Withdrawn with no event after it (the visitor refuses,
+				// then reads on or leaves): the id goes at once.
+				s.vals["id_withdrawn"], err = tagEval(ctx, `bg("consent", []); String(localStorage.getItem("bg_cid"))`)
+				if err != nil {
+					return err
+				}
+				_, err = tagEval(ctx, `bg("track", "second"); "ok"`)
 				return err
 			},
 			want: func(r []tagRecord) bool { return tagHasEvents(r, "first", "second") },
@@ -592,6 +598,9 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 				}
 				if second.Client != "" || second.Consent.State != "none" || second.Consent.Signal != "explicit" {
 					s.errorf("second: client %q consent %+v; want no id, none by explicit refusal", second.Client, second.Consent)
+				}
+				if s.vals["id_withdrawn"] != "null" {
+					s.errorf("stored id right after the withdrawal: %q; want none (removed when consent is withdrawn, not at the next event)", s.vals["id_withdrawn"])
 				}
 				if s.vals["storage"] != "0|" {
 					s.errorf("storage after withdrawal: %q; want empty", s.vals["storage"])
