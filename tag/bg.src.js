@@ -155,10 +155,11 @@
     }
 
     // granted tells whether every consent source that speaks grants purpose
-    // (the gateway's most_restrictive merge), failing closed with no source.
-    // Only 'ads' and 'device_storage' are asked: they decide what the tag
-    // itself reads and stores. Ads are granted only when the gateway would
-    // grant them from every signal the tag sees.
+    // (the gateway's most_restrictive merge): true, false when one refuses,
+    // null when none speaks (not granted either). Only 'ads' and
+    // 'device_storage' are asked: they decide what the tag itself reads and
+    // stores. Ads are granted only when the gateway would grant them from
+    // every signal the tag sees.
     function granted(purpose) {
       var ads = purpose === 'ads';
       if (ads && adsVetoed()) return false;
@@ -183,17 +184,20 @@
         any = true;
         ok = false; // the tag does not decode GPP itself: fail closed locally
       }
-      return any && ok;
+      return any ? ok : null;
     }
 
     // clientID returns the one first-party id, kept in localStorage only with
-    // device_storage consent; without it any stored id is removed.
+    // device_storage consent. A source that refuses it removes any stored
+    // id; before any source speaks (a banner slower than the wait) a stored
+    // id is kept but not sent, so a returning visitor keeps it.
     function clientID() {
       var s;
       try {
         s = w.localStorage;
-        if (!granted('device_storage')) {
-          if (s.getItem(STORE_KEY) !== null) s.removeItem(STORE_KEY);
+        var g = granted('device_storage');
+        if (!g) {
+          if (g === false) s.removeItem(STORE_KEY);
           return '';
         }
         var id = s.getItem(STORE_KEY);

@@ -608,6 +608,29 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			},
 		},
 		{
+			name: "returning-late-consent", timeout: 300,
+			// A returning visitor who granted storage before: the site's
+			// consent manager answers after the tag's wait (a slow banner
+			// script). The page view goes out unconsented, without the id,
+			// but no source has refused storage, so the stored id must stay:
+			// the events after the answer carry the same id, not a new one.
+			head: `<script>localStorage.setItem("bg_cid", "returningVisitor000001");</script>`,
+			body: `<script>setTimeout(function () { bg("consent", ["analytics", "device_storage"]); bg("track", "after_answer"); }, 800);</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "after_answer") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv, after := tagEvents(recs, "pageview")[0], tagEvents(recs, "after_answer")[0]
+				if pv.Client != "" || after.Client == "" {
+					s.errorf("client: pageview %q, after_answer %q; want none, then the id", pv.Client, after.Client)
+				}
+				if s.vals["storage"] != "1|" {
+					s.errorf("storage %q; want the one id", s.vals["storage"])
+				}
+				if s.vals["id"] != "returningVisitor000001" {
+					s.errorf("stored id %q; want the returning visitor's returningVisitor000001 (removed and replaced by a new one: every page view with a slow banner makes a new visitor)", s.vals["id"])
+				}
+			},
+		},
+		{
 			name: "beacon-refused", timeout: 300,
 			// sendBeacon refuses (its quota is used up): the tag falls back
 			// to fetch with keepalive, still text/plain, still no preflight.
@@ -1241,6 +1264,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 			s.errorf("reading storage: %v", err)
 		}
 		s.vals["storage"] = st
+		s.vals["id"], _ = tagEval(ctx, `(function () { try { return String(localStorage.getItem("bg_cid")); } catch (e) { return ""; } })()`)
 		if sc.gpc {
 			s.vals["gpc"], _ = tagEval(ctx, `String(navigator.globalPrivacyControl)`)
 		}
