@@ -832,6 +832,29 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "noscript-pixel", timeout: 300,
+			// The README's pixel for visitors without JavaScript, as pasted
+			// (here outside <noscript>, since the browser runs scripts): it
+			// names no url, so the gateway takes the Referer, which the
+			// browser must send with the page's path, not its origin alone.
+			body: tagReadmePixel,
+			want: func(r []tagRecord) bool {
+				for _, e := range r {
+					if e.Kind == "pixel" {
+						return true
+					}
+				}
+				return false
+			},
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Kind == "pixel" && !strings.HasSuffix(r.URL, "/page/noscript-pixel") {
+						s.errorf("pixel page view: url %q; want the page's path (the Referer was cut to the origin)", r.URL)
+					}
+				}
+			},
+		},
+		{
 			name: "long-url", timeout: 300,
 			// A page URL over the gateway's 4096 bytes (a search page with
 			// its state in the query) makes it refuse the whole request:
@@ -1024,6 +1047,10 @@ func TestE2ETag(t *testing.T) {
 	var gwBase string
 	var mu sync.Mutex
 	scenarios := tagSelected(t, tagScenarios())
+	pixel := readmeNoscriptPixel(t)
+	for _, sc := range scenarios {
+		sc.body = strings.ReplaceAll(sc.body, tagReadmePixel, pixel)
+	}
 	byName := map[string]*tagScenario{}
 	for _, sc := range scenarios {
 		byName[sc.name] = sc
@@ -1044,7 +1071,9 @@ func TestE2ETag(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(base, "tag-"+sc.name, sc.timeout), sc.body)
+		body := strings.ReplaceAll(sc.body, "https://collect.example.com/", base+"/")
+		body = strings.ReplaceAll(body, "site=shop.example", "site=tag-"+sc.name)
+		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(base, "tag-"+sc.name, sc.timeout), body)
 	}))
 	defer page.Close()
 
@@ -1175,6 +1204,25 @@ destinations:
 		}
 	}
 	t.Logf("bg.js suite: %d scenarios in %v", len(runs), time.Since(start).Round(time.Millisecond))
+}
+
+// tagReadmePixel in a scenario's body stands for the README's <noscript>
+// pixel, without the <noscript> element.
+const tagReadmePixel = "{{readme pixel}}"
+
+// readmeNoscriptPixel returns the element inside the README's <noscript>.
+func readmeNoscriptPixel(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "<noscript>")
+	img, _, ok2 := strings.Cut(after, "</noscript>")
+	if !ok || !ok2 || !strings.Contains(img, "https://collect.example.com/p.gif?site=shop.example") {
+		t.Fatalf("README.md has no <noscript> pixel for https://collect.example.com and shop.example")
+	}
+	return img
 }
 
 // tagSelected keeps the scenarios that -run selects by their subtest name
