@@ -615,7 +615,13 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			// but no source has refused storage, so the stored id must stay:
 			// the events after the answer carry the same id, not a new one.
 			head: `<script>localStorage.setItem("bg_cid", "returningVisitor000001");</script>`,
-			body: `<script>setTimeout(function () { bg("consent", ["analytics", "device_storage"]); bg("track", "after_answer"); }, 800);</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return tagHasEvents(r, "pageview") }); err != nil {
+					return err
+				}
+				_, err := tagEval(ctx, `bg("consent", ["analytics", "device_storage"]); bg("track", "after_answer"); "ok"`)
+				return err
+			},
 			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "after_answer") },
 			check: func(s *tagRun, recs []tagRecord) {
 				pv, after := tagEvents(recs, "pageview")[0], tagEvents(recs, "after_answer")[0]
