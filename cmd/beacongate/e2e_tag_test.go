@@ -1165,11 +1165,18 @@ destinations:
 		}
 	}()
 
+	// At most tagTabs tabs at a time: with every scenario's tab opening at
+	// once, a busy 2-CPU machine timed tabs out while opening them
+	// (Inspector.enable: context deadline exceeded). Each tab still has its
+	// own 20 s.
 	var wg sync.WaitGroup
+	tabs := make(chan struct{}, tagTabs)
 	for _, s := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			tabs <- struct{}{}
+			defer func() { <-tabs }()
 			u := page.URL + "/page/" + s.sc.name + s.sc.query
 			if s.sc.demo {
 				u = demoBase + "/demo.html"
@@ -1211,6 +1218,9 @@ destinations:
 	}
 	t.Logf("bg.js suite: %d scenarios in %v", len(runs), time.Since(start).Round(time.Millisecond))
 }
+
+// tagTabs is how many scenarios run at the same time, each in its own tab.
+const tagTabs = 6
 
 // tagReadmePixel in a scenario's body stands for the README's <noscript>
 // pixel, without the <noscript> element.
