@@ -40,7 +40,9 @@
     var timeout = parseInt(data.consentTimeout, 10);
     var cfg = {
       site: data.site || location.hostname,
-      endpoint: data.endpoint || (src ? new URL(src).origin : '') + '/b',
+      // b beside the script (a URL: sendBeacon and fetch take one): /b, or
+      // /collect/b for a gateway a proxy serves under /collect/.
+      endpoint: data.endpoint || (src ? new URL('b', src) : '/b'),
       timeout: timeout >= 0 ? timeout : 500,
     };
 

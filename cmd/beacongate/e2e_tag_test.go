@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +121,7 @@ type tagScenario struct {
 	gpc     bool   // the browser sends Sec-GPC: 1 and navigator.globalPrivacyControl is true
 	dnt     bool   // the browser sends DNT: 1 and navigator.doNotTrack is "1"
 	demo    bool   // examples/demo.html with the README's snippet, on another site (localhost)
+	prefix  bool   // the gateway behind a reverse proxy under /collect/, the snippet from beacongate tag -url PROXY/collect
 	// drive acts on the loaded page; it may return values for check.
 	drive func(ctx context.Context, s *tagRun) error
 	// want returns true once the scenario's records are all there.
@@ -861,6 +864,15 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "path-prefix", timeout: 300, prefix: true,
+			// The gateway behind a proxy under a path (beacongate tag -url
+			// https://www.shop.example/collect): the beacons must go to
+			// /collect/b, not to /b of the proxy's origin.
+			body:  `<script>bg("track", "behind_proxy");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "behind_proxy") },
+			check: func(s *tagRun, recs []tagRecord) {},
+		},
+		{
 			name: "long-url", timeout: 300,
 			// A page URL over the gateway's 4096 bytes (a search page with
 			// its state in the query) makes it refuse the whole request:
@@ -1050,7 +1062,7 @@ func TestE2ETag(t *testing.T) {
 	actx, cancelAlloc := tagBrowser(t, dir)
 	defer cancelAlloc()
 
-	var gwBase string
+	var gwBase, prefixBase string
 	var mu sync.Mutex
 	scenarios := tagSelected(t, tagScenarios())
 	pixel := readmeNoscriptPixel(t)
@@ -1079,9 +1091,34 @@ func TestE2ETag(t *testing.T) {
 		}
 		body := strings.ReplaceAll(sc.body, "https://collect.example.com/", base+"/")
 		body = strings.ReplaceAll(body, "site=shop.example", "site=tag-"+sc.name)
-		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(base, "tag-"+sc.name, sc.timeout), body)
+		snippetBase := base
+		if sc.prefix {
+			mu.Lock()
+			snippetBase = prefixBase
+			mu.Unlock()
+		}
+		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(snippetBase, "tag-"+sc.name, sc.timeout), body)
 	}))
 	defer page.Close()
+
+	// A reverse proxy that serves the gateway under /collect/ (stripped
+	// before it passes the request on), as a site that mounts it under its
+	// own origin does.
+	prefixed := httptest.NewServer(http.StripPrefix("/collect", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		base := gwBase
+		mu.Unlock()
+		u, err := url.Parse(base)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
+	})))
+	defer prefixed.Close()
+	mu.Lock()
+	prefixBase = prefixed.URL + "/collect"
+	mu.Unlock()
 
 	// The demo page is on another site (localhost, not 127.0.0.1), as a
 	// customer's site is, with the README's snippet pasted in.
