@@ -14,11 +14,15 @@ import (
 // cached for a year) and at a short-lived alias for pages that cannot pin
 // the version. Both allow any origin: a <script integrity=…
 // crossorigin=anonymous> on a site's page fetches it in CORS mode.
+// tagVersion is the version part of the tag's file name, bg.<version>.js.
+var tagVersion = strings.TrimSuffix(strings.TrimPrefix(tag.Name(), "bg."), ".js")
+
 var (
 	pathTag      = tag.Path()
 	pathTagAlias = tag.AliasPath
 
-	tagETag              = []byte(`"` + strings.TrimSuffix(strings.TrimPrefix(tag.Name(), "bg."), ".js") + `"`)
+	tagETag              = []byte(`"` + tagVersion + `"`)
+	tagETagGzip          = []byte(`"` + tagVersion + `-gzip"`) // another representation: another strong tag (RFC 9110, 8.8.3)
 	tagContentType       = []byte("text/javascript; charset=utf-8")
 	tagCacheImmutable    = []byte("public, max-age=31536000, immutable")
 	tagCacheAlias        = []byte("public, max-age=300") // 5 minutes: a new release reaches /bg.js pages soon
@@ -96,25 +100,37 @@ func (g *Gateway) serveTag(ctx *fasthttp.RequestCtx, immutable bool) {
 	} else {
 		h.SetBytesKV(tagHdrCacheControl, tagCacheAlias)
 	}
-	h.SetBytesKV(tagHdrETag, tagETag)
+	// The gzipped and the plain tag are two representations, each with
+	// its own ETag, so that a cache that ignores Vary cannot hand a client
+	// the gzipped bytes it revalidated as plain ones, or the reverse.
+	gz := acceptsGzip(ctx.Request.Header.PeekBytes(tagHdrAcceptEncoding))
+	etag := tagETag
+	if gz {
+		etag = tagETagGzip
+	}
+	h.SetBytesKV(tagHdrETag, etag)
 	h.SetBytesKV(tagHdrVary, tagHdrAcceptEncoding)
 	h.SetBytesKV(tagHdrACAO, tagValAny)
 	h.SetBytesKV(tagHdrCORP, tagValCrossOrigin)
 	h.SetBytesKV(tagHdrNoSniff, tagValNoSniff)
-	if inm := ctx.Request.Header.PeekBytes(tagHdrIfNoneMatch); len(inm) > 0 && bytes.Contains(inm, tagETag) {
+	if inm := ctx.Request.Header.PeekBytes(tagHdrIfNoneMatch); len(inm) > 0 && (bytes.Contains(inm, etag) || isAnyETag(inm)) {
 		g.tagStats.requests[tagNotModified].Inc()
 		ctx.Response.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
 	g.tagStats.requests[tagServed].Inc()
 	h.SetContentTypeBytes(tagContentType)
-	if acceptsGzip(ctx.Request.Header.PeekBytes(tagHdrAcceptEncoding)) {
+	if gz {
 		h.SetBytesKV(tagHdrEncoding, tagValGzip)
 		ctx.Response.SetBodyRaw(tag.Gzip())
 		return
 	}
 	ctx.Response.SetBodyRaw(tag.JS())
 }
+
+// isAnyETag reports whether an If-None-Match value is "*", which matches
+// any current representation (RFC 9110, 13.1.2).
+func isAnyETag(inm []byte) bool { return string(trimOWS(inm)) == "*" }
 
 var tagHdrIfNoneMatch = []byte("If-None-Match")
 

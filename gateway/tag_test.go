@@ -70,6 +70,34 @@ func TestTagServed(t *testing.T) {
 		t.Errorf("stale If-None-Match: %d; want 200", r.StatusCode())
 	}
 
+	// The gzipped tag is another representation with another strong
+	// ETag (RFC 9110, 8.8.3): until 2026-12-06 both had the same, so a
+	// cache ignoring Vary could revalidate the plain bytes with the
+	// gzipped tag's ETag and serve them as gzip (or the reverse).
+	r = d.do(rawRequest("GET", tag.Path(), nil, "Accept-Encoding", "gzip"))
+	gzETag := string(r.Header.Peek("ETag"))
+	if gzETag == etag || !strings.HasPrefix(gzETag, `"`) || !strings.Contains(gzETag, strings.Trim(etag, `"`)) {
+		t.Errorf("gzipped tag's ETag %q; want one of its own naming the version (the plain tag's is %q)", gzETag, etag)
+	}
+	for _, c := range []struct {
+		ae, inm string
+		want    int
+	}{
+		{"gzip", gzETag, 304},
+		{"gzip", etag, 200},
+		{"", gzETag, 200},
+		{"", etag, 304},
+		{"gzip", `W/` + gzETag, 304},
+		{"gzip", `"0000", ` + gzETag, 304},
+		{"gzip", "*", 304},
+		{"", " * ", 304},
+	} {
+		r = d.do(rawRequest("GET", tag.Path(), nil, "Accept-Encoding", c.ae, "If-None-Match", c.inm))
+		if r.StatusCode() != c.want || r.StatusCode() == 304 && string(r.Header.Peek("ETag")) != map[bool]string{true: gzETag, false: etag}[c.ae == "gzip"] {
+			t.Errorf("Accept-Encoding %q, If-None-Match %s: %d, ETag %q; want %d", c.ae, c.inm, r.StatusCode(), r.Header.Peek("ETag"), c.want)
+		}
+	}
+
 	r = d.do(rawRequest("POST", tag.Path(), []byte("x"), "Content-Type", "text/plain"))
 	if r.StatusCode() != 405 || string(r.Header.Peek("Allow")) != "GET, HEAD" {
 		t.Errorf("POST %s: %d, Allow %q; want 405, GET, HEAD", tag.Path(), r.StatusCode(), r.Header.Peek("Allow"))
@@ -90,7 +118,7 @@ func TestTagServed(t *testing.T) {
 	if !strings.Contains(strings.Join(names, " "), "beacongate_gateway_tag_requests_total") {
 		t.Errorf("tag metric not registered: %v", names)
 	}
-	for res, want := range map[tagResult]float64{tagServed: 3 + float64(len(encodings)), tagNotModified: 1, tagMethodNotAllowed: 1} {
+	for res, want := range map[tagResult]float64{tagServed: 6 + float64(len(encodings)), tagNotModified: 7, tagMethodNotAllowed: 1} {
 		if got := testutil.ToFloat64(g.tagStats.requests[res]); got != want {
 			t.Errorf("tag requests %s = %v; want %v", res, got, want)
 		}
