@@ -50,6 +50,14 @@ func TestPixelAlwaysAnswersGIF(t *testing.T) {
 	if len(transparentGIF) != 43 {
 		t.Fatalf("GIF is %d bytes; want 43", len(transparentGIF))
 	}
+	// A HEAD (a link checker, an uptime probe, a mail client's prefetch)
+	// gets the GIF's headers and records nothing: until 2026-12-06 each
+	// was a page view.
+	rec.events = rec.events[:0]
+	resp := d.do(rawRequest("HEAD", "/p.gif?site=a&url=https%3A%2F%2Fa.example%2F", nil))
+	if resp.StatusCode() != 200 || string(resp.Header.ContentType()) != "image/gif" || len(rec.events) != 0 {
+		t.Fatalf("HEAD: status %d, type %q, %d events; want 200, image/gif, none", resp.StatusCode(), resp.Header.ContentType(), len(rec.events))
+	}
 }
 
 func TestPixelFields(t *testing.T) {

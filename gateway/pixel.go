@@ -22,6 +22,12 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client net
 		g.countRejected(endpointPixel, reasonMethodNotAllowed)
 		return
 	}
+	if ctx.IsHead() {
+		// A HEAD asks about the pixel (a link checker, an uptime probe, a
+		// mail client's prefetch), it is no page view: the GIF's headers,
+		// no event. Browsers load an image with GET.
+		return
+	}
 	req := acquireRequest(cfg, client)
 	defer releaseRequest(req)
 	e := req.next()
