@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -94,6 +95,10 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 			do.NATS = n
+			// A send waits for its messages' acknowledgements, each up to
+			// ack_timeout: the shipper's default 30 s bound cut a longer
+			// ack_timeout short.
+			do.SendTimeout = max(natsMinSendTimeout, 2*n.AckTimeout)
 		case config.DestinationMetaCAPI, config.DestinationGA4, config.DestinationTikTok:
 			if err := adPlatformDestination(&do, d, reg, origins); err != nil {
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
@@ -132,6 +137,10 @@ func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
 	}
 	return o, nil
 }
+
+// natsMinSendTimeout is a nats destination's shortest bound on one send:
+// the shipper's default.
+const natsMinSendTimeout = 30 * time.Second
 
 // natsOptions maps a nats destination's settings onto the upstream options.
 func natsOptions(n *config.NATSDestination) (*upstream.NATSOptions, error) {
