@@ -158,7 +158,7 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 			}
 			a.emitCell(s.site, s.store, a.cellKeys[i].zone, start, &cs[i], 0)
 		}
-		if merged == 0 {
+		if merged == 0 || a.skipped(s.site, s.store, OtherZones, start) {
 			continue
 		}
 		// One device seen in several of the zones is one visitor.
@@ -172,10 +172,22 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	}
 }
 
+// skipped reports whether the cell at start was emitted (or, withheld,
+// counted) before a restart: it is neither sent nor counted again.
+func (a *Aggregator) skipped(site, store, zone string, start time.Time) bool {
+	return a.skip != nil && a.skip(site, store, zone, start.Format(cellTime))
+}
+
+// cellTime is the layout of an aggregate's start and end.
+const cellTime = "2006-01-02T15:04:05Z"
+
 func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *counts, merged int) {
+	if a.skipped(site, store, zone, start) {
+		return
+	}
 	ag := Aggregate{
 		V: 1, Kind: "ble_aggregate", Site: site, Store: store, Zone: zone,
-		Start: start.Format("2006-01-02T15:04:05Z"), End: start.Add(a.o.Interval).Format("2006-01-02T15:04:05Z"),
+		Start: start.Format(cellTime), End: start.Add(a.o.Interval).Format(cellTime),
 		K: a.o.K, Visitors: c.visitors, Merged: merged,
 	}
 	ag.ID = aggregateID(site, store, zone, ag.Start)
@@ -204,9 +216,6 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 		a.stats.cellsSuppressed.Add(1)
 	}
 	ag.Dwell = dwell
-	if a.skip != nil && a.skip(site, store, zone, ag.Start) {
-		return
-	}
 	rec, err := json.Marshal(&ag)
 	if err != nil {
 		return // cannot happen: plain strings and numbers
