@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -73,17 +74,27 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 type trackedConn struct {
 	coarseConn
 	last  endpoint
+	read  bool // a byte was read: the connection carried a request
 	key   netip.AddrPort
 	conns *connRegistry
 	once  sync.Once
 }
 
+// Read reads from the connection. A read timeout on a connection that never
+// sent a byte reads as the client's close (io.EOF): fasthttp then closes
+// it without a response, as it does an idle keep-alive connection, instead
+// of writing a 408 nobody asked for. Browsers open connections ahead of
+// need (preconnect); one that loses the race and sends its request as the
+// 408 arrives takes the 408 as the answer, and a tag fails to load.
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.coarseConn.Read(p)
 	if n > 0 {
+		c.read = true
 		if ep, ok := requestLineEndpoint(b2s(p[:n])); ok {
 			c.last = ep
 		}
+	} else if err != nil && !c.read && isDeadline(err) {
+		return 0, io.EOF
 	}
 	return n, err
 }

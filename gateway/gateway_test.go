@@ -433,6 +433,14 @@ func TestServerTimeoutsByEndpoint(t *testing.T) {
 	if got := slow("BREW /coffee\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 400") {
 		t.Fatalf("garbage: %q", got)
 	}
+	// A connection opened ahead of need (a browser's preconnect) that
+	// never sends a byte is closed without a response, as an idle
+	// keep-alive one is: until 2026-12-06 it got a 408 and was counted as
+	// a rejected request, and a browser that sent its request as the 408
+	// arrived took it as the answer.
+	if got := slow(""); got != "" {
+		t.Fatalf("connection that sent nothing: %q; want it closed without a response", got)
+	}
 	for _, c := range []struct {
 		ep   endpoint
 		r    reason
