@@ -550,6 +550,10 @@ func (v *validator) policy(base string, p *Policy) {
 	switch g := p.Geo.Grid; {
 	case g > 0 && g < 0.01:
 		v.errf(base+".geo.grid", "%g is finer than 0.01° (about 1 km); allowed 0 (no coordinates) or 0.01..10", g)
+	case g > 0 && p.Geo.Level != GeoCity && !v.idx.has(base+".geo.grid"):
+		// A destination's policy that sets level alone inherits the
+		// site-wide grid: the error names the key this policy wrote.
+		v.errf(base+".geo.level", "%s leaves out the city, which the coordinates of geo.grid %g (inherited from the site-wide policy) need; set level: city, or grid: 0 here", p.Geo.Level, g)
 	case g > 0 && p.Geo.Level != GeoCity:
 		v.errf(base+".geo.grid", "coordinates need geo.level: city (it is %s); set grid: 0 or level: city", p.Geo.Level)
 	}
