@@ -26,7 +26,9 @@ func classifyContentType(ct []byte) bodyKind {
 	}
 	ct = bytes.TrimSpace(ct)
 	switch {
-	case bytes.EqualFold(ct, []byte("text/plain")), bytes.EqualFold(ct, []byte("application/json")):
+	case len(ct) == 0, bytes.EqualFold(ct, []byte("text/plain")), bytes.EqualFold(ct, []byte("application/json")):
+		// No Content-Type: sendBeacon with an untyped Blob, an
+		// ArrayBuffer or a typed array sends none.
 		return bodyJSON
 	case bytes.EqualFold(ct, []byte("application/x-www-form-urlencoded")):
 		return bodyForm

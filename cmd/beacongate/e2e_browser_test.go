@@ -21,7 +21,8 @@ import (
 // sends one event each way a browser tracker does: a pixel image, a
 // navigator.sendBeacon with a string (text/plain;charset=UTF-8, no
 // preflight), a sendBeacon with a JSON Blob (application/json: a
-// credentialed CORS preflight first), a sendBeacon with FormData
+// credentialed CORS preflight first), a sendBeacon with an untyped Blob
+// (no Content-Type at all, no preflight), a sendBeacon with FormData
 // (multipart/form-data, no preflight) and a fetch with application/json
 // (CORS preflight first). It writes what it saw into #out for --dump-dom.
 const browserPage = `<!doctype html>
@@ -38,6 +39,8 @@ note("beacon:" + navigator.sendBeacon("%[1]s/b",
   JSON.stringify({site: "browser-e2e", event: "beacon_e2e", url: location.href})));
 note("blob:" + navigator.sendBeacon("%[1]s/b",
   new Blob([JSON.stringify({site: "browser-e2e", event: "blob_e2e", uid: 12345})], {type: "application/json"})));
+note("untyped:" + navigator.sendBeacon("%[1]s/b",
+  new Blob([JSON.stringify({site: "browser-e2e", event: "untyped_e2e"})])));
 var fd = new FormData();
 fd.append("site", "browser-e2e");
 fd.append("event", "formdata_e2e");
@@ -55,7 +58,7 @@ fetch("%[1]s/b", {
 
 // TestE2EBrowser runs a real headless Chromium against the gateway: a page
 // on one origin sends a pixel, a sendBeacon and a preflighted fetch to the
-// gateway on another origin listed under sites. All five events must
+// gateway on another origin listed under sites. All six events must
 // reach the file output with the right kinds: sendBeacon returning true
 // proves only that the browser queued the request.
 func TestE2EBrowser(t *testing.T) {
@@ -126,13 +129,13 @@ destinations:
 		t.Fatalf("chromium: %v (after %v)\nstderr:\n%.4000s", err, browserTime, stderr.String())
 	}
 	t.Logf("chromium ran %v; DOM #out:\n%s", browserTime.Round(time.Millisecond), between(string(dom), `<pre id="out">`, `</pre>`))
-	for _, want := range []string{"pixel:loaded", "beacon:true", "blob:true", "formdata:true", "fetch:204"} {
+	for _, want := range []string{"pixel:loaded", "beacon:true", "blob:true", "untyped:true", "formdata:true", "fetch:204"} {
 		if !strings.Contains(string(dom), want) {
 			t.Errorf("the page did not note %q (CORS or the endpoint failed in the browser)", want)
 		}
 	}
 
-	want := map[string]string{"pixel_e2e": "pixel", "beacon_e2e": "beacon", "blob_e2e": "beacon", "formdata_e2e": "beacon", "fetch_e2e": "beacon"}
+	want := map[string]string{"pixel_e2e": "pixel", "beacon_e2e": "beacon", "blob_e2e": "beacon", "untyped_e2e": "beacon", "formdata_e2e": "beacon", "fetch_e2e": "beacon"}
 	out := filepath.Join(data, "out")
 	_, recs := waitOut(t, out, 10*time.Second, func(r []e2eRecord) bool {
 		seen := 0
