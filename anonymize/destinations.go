@@ -195,6 +195,23 @@ func (en *Engine) AppendRecords(dst []byte, e *event.Event, out Emitter) ([]byte
 	return dst, res, nil
 }
 
+// DestinationDrops reports, for dry runs (explain), whether destination i's
+// own policy in state s drops e's user agent (a crawler under bots: drop,
+// an HTTP client library under http_clients: drop, or a destination that
+// takes no app events), so that it gets no record of e in that state
+// whatever the site-wide policy does. It is false when i or s is out of
+// range. It is not used on the request path.
+func (en *Engine) DestinationDrops(i int, s State, e *event.Event) bool {
+	if i < 0 || i >= len(en.dests) || s >= numStates {
+		return false
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	ua, _ := en.reduceUA(sc, e.UserAgent)
+	_, _, drop := en.classify(ua, e.Site, &en.policies[en.dests[i].policy[s]])
+	return drop
+}
+
 // classify tells whether the user agent is a crawler or an HTTP client, and
 // whether policy p drops it.
 func (en *Engine) classify(ua useragent.Info, site []byte, p *policy) (bot, httpClient, drop bool) {

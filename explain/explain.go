@@ -333,14 +333,14 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 	if ans.TCFProblems != 0 {
 		ev.Consent.TCFProblems = ans.TCFProblems.AppendStrings(nil)
 	}
+	recipients, _ := x.engine.Recipients(e)
 	for st := anonymize.StateNone; st <= anonymize.StateAds; st++ {
 		rec, res := realRec, real
 		if st != real.State {
 			rec, res = x.engine.AppendRecordAs(make([]byte, 0, 16<<10), e, st)
 		}
-		ev.States = append(ev.States, x.explainCase(e, rec, res, st == real.State))
+		ev.States = append(ev.States, x.explainCase(e, rec, res, st == real.State, recipients))
 	}
-	recipients, _ := x.engine.Recipients(e)
 	for _, r := range recipients {
 		rec := json.RawMessage("null")
 		if r.Record != nil {
@@ -379,7 +379,9 @@ func setNames(s string) []string {
 }
 
 // explainCase lays out one state's rows from the event and the record.
-func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result, applies bool) Case {
+// recipients are the engine's answer per destination under the request's
+// own signals, which decide the destinations of the state that applies.
+func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result, applies bool, recipients []anonymize.Recipient) Case {
 	c := Case{State: res.State.String(), Applies: applies, Purposes: setNames(res.Purposes.String()),
 		Dropped: res.Drop, Scrubbed: []string{}, Destinations: []string{}}
 	fields := map[string]json.RawMessage{}
@@ -503,9 +505,20 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 		}
 		add("device_id", dev, actions["device_id"], joinJSON(ble, "device", "device_kind"))
 	}
-	if !res.Drop && !x.aggregated(e) {
+	if !x.aggregated(e) {
+		// Each destination's own policy decides whether it drops this
+		// user agent, whatever the site-wide policy (res.Drop) does; under
+		// the request's own signals the engine's answer also holds the
+		// TCF vendor check.
 		for i := range x.plan.Destinations {
-			if d := &x.plan.Destinations[i]; d.Accepts(res.Purposes) {
+			d := &x.plan.Destinations[i]
+			var gets bool
+			if applies {
+				gets = i < len(recipients) && recipients[i].Gets
+			} else {
+				gets = d.Accepts(res.Purposes) && !x.engine.DestinationDrops(i, res.State, e)
+			}
+			if gets {
 				c.Destinations = append(c.Destinations, d.Name)
 			}
 		}
@@ -601,7 +614,8 @@ func (out *Output) WriteText(w io.Writer) error {
 			}
 			tw.Flush()
 			if sc.Dropped {
-				fmt.Fprintln(bw, "  event dropped by the policy (bots: drop): no record, no destination")
+				fmt.Fprintln(bw, "  the site-wide policy drops this user agent (bots or http_clients: drop): no record of it")
+				fmt.Fprintf(bw, "  destinations whose own policy keeps it: %s\n", listOrNone(sc.Destinations))
 				continue
 			}
 			if len(sc.Scrubbed) > 0 {
