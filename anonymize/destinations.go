@@ -122,6 +122,14 @@ func (en *Engine) DestinationPolicyIndex(i int, s State) (int, bool) {
 	return int(en.dests[i].policy[s]), true
 }
 
+// OwnPolicy reports, for dry runs (explain), whether destination i gets
+// another record than the site-wide policy makes in state s: its own
+// policy in s is not the site-wide one. It is false when i or s is out of
+// range.
+func (en *Engine) OwnPolicy(i int, s State) bool {
+	return i >= 0 && i < len(en.dests) && s < numStates && en.dests[i].policy[s] != en.site[s]
+}
+
 // AppendRecords decides consent for e once, picks the destinations whose
 // required purposes are granted, and for each distinct policy among them
 // (in the state the consent selects) makes one record and hands it to out

@@ -243,3 +243,59 @@ func TestExplainSaysWhatIsDelivered(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainStateRecordIsTheirs: the destinations a state's text names
+// beside its record ("destinations: ...", "record: ...") are those that
+// get that record; a destination whose own policy makes another record in
+// the state is named apart, in the text and in own_policy. On the code
+// before, under ads the warehouse (user agent reduced) and meta (contact
+// data hashed) were named beside the site-wide record, which keeps the
+// user agent as sent and has no contact data.
+func TestExplainStateRecordIsTheirs(t *testing.T) {
+	x, gw, sp, p := deliveredSetup(t, deliveredConfig)
+	peer := netip.MustParseAddr("81.2.69.142")
+	for _, consent := range []string{"", "analytics", "analytics,ads"} {
+		sample := "GET /p.gif?site=shop&event=e&cid=c-1&url=" + url.QueryEscape("https://shop.example/a?gclid=x1&utm_source=n") +
+			"&p.em=jane%40example.org&consent=" + url.QueryEscape(consent) + " HTTP/1.1\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0\n"
+		out := x.Explain([]byte(sample), peer)
+		sp.recs, sp.routes = nil, nil
+		serve(t, gw, []byte(sample), peer)
+		var c *Case
+		for i := range out.Events[0].States {
+			if out.Events[0].States[i].Applies {
+				c = &out.Events[0].States[i]
+			}
+		}
+		own := map[string]bool{}
+		for _, d := range c.OwnPolicy {
+			own[d] = true
+		}
+		var text strings.Builder
+		if err := out.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		var line string
+		for _, block := range strings.Split(text.String(), "\n--- ") {
+			if strings.Contains(block, "<== applies") {
+				for _, l := range strings.Split(block, "\n") {
+					if strings.HasPrefix(l, "  destinations: ") {
+						line = strings.TrimPrefix(l, "  destinations: ")
+					}
+				}
+			}
+		}
+		shown, _, _ := strings.Cut(line, ";")
+		for j, rec := range sp.recs {
+			for i, d := range p.Destinations {
+				if sp.routes[j]&upstream.RouteTo(i) == 0 {
+					continue
+				}
+				same := reflect.DeepEqual(stripID(t, rec), stripID(t, c.Record))
+				named := strings.Contains(", "+shown+",", ", "+d.Name+",")
+				if same != named || same == own[d.Name] {
+					t.Errorf("consent %q: %s gets the state's record: %v; the text names it beside it: %v (%q), own_policy %v", consent, d.Name, same, named, line, c.OwnPolicy)
+				}
+			}
+		}
+	}
+}

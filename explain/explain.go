@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -158,14 +159,17 @@ type Consent struct {
 }
 
 type Case struct {
-	State        string          `json:"state"`
-	Applies      bool            `json:"applies"`
-	Purposes     []string        `json:"purposes"`
-	Dropped      bool            `json:"dropped"`
-	Fields       []Row           `json:"fields"`
-	Scrubbed     []string        `json:"scrubbed"`
-	Destinations []string        `json:"destinations"`
-	Record       json.RawMessage `json:"record"`
+	State        string   `json:"state"`
+	Applies      bool     `json:"applies"`
+	Purposes     []string `json:"purposes"`
+	Dropped      bool     `json:"dropped"`
+	Fields       []Row    `json:"fields"`
+	Scrubbed     []string `json:"scrubbed"`
+	Destinations []string `json:"destinations"`
+	// OwnPolicy are those of Destinations whose own policy makes another
+	// record in this state than Record, the site-wide policy's.
+	OwnPolicy []string        `json:"own_policy"`
+	Record    json.RawMessage `json:"record"`
 }
 
 type Row struct {
@@ -383,7 +387,7 @@ func setNames(s string) []string {
 // own signals, which decide the destinations of the state that applies.
 func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result, applies bool, recipients []anonymize.Recipient) Case {
 	c := Case{State: res.State.String(), Applies: applies, Purposes: setNames(res.Purposes.String()),
-		Dropped: res.Drop, Scrubbed: []string{}, Destinations: []string{}}
+		Dropped: res.Drop, Scrubbed: []string{}, Destinations: []string{}, OwnPolicy: []string{}}
 	fields := map[string]json.RawMessage{}
 	if !res.Drop {
 		c.Record = json.RawMessage(rec)
@@ -520,6 +524,9 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 			}
 			if gets {
 				c.Destinations = append(c.Destinations, d.Name)
+				if x.engine.OwnPolicy(i, res.State) {
+					c.OwnPolicy = append(c.OwnPolicy, d.Name)
+				}
 			}
 		}
 	}
@@ -621,8 +628,17 @@ func (out *Output) WriteText(w io.Writer) error {
 			if len(sc.Scrubbed) > 0 {
 				fmt.Fprintf(bw, "  removed from URLs and text: %s\n", strings.Join(sc.Scrubbed, ", "))
 			}
-			fmt.Fprintf(bw, "  destinations: %s\n", listOrNone(sc.Destinations))
-			fmt.Fprintf(bw, "  record: %s\n", sc.Record)
+			// Those named here get the record below; a destination with
+			// a policy of its own gets another record.
+			shown := slices.DeleteFunc(slices.Clone(sc.Destinations), func(d string) bool { return slices.Contains(sc.OwnPolicy, d) })
+			fmt.Fprintf(bw, "  destinations: %s", listOrNone(shown))
+			if len(sc.OwnPolicy) > 0 {
+				fmt.Fprintf(bw, "; with a record of their own policy: %s", strings.Join(sc.OwnPolicy, ", "))
+				if sc.Applies {
+					fmt.Fprint(bw, " (below, per destination)")
+				}
+			}
+			fmt.Fprintf(bw, "\n  record: %s\n", sc.Record)
 		}
 		fmt.Fprintln(bw, "\n--- per destination, under this request's signals")
 		for _, r := range ev.Recipients {
