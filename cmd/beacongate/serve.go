@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -65,7 +66,32 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 		fmt.Fprintf(stderr, "beacongate serve: %v\n", err)
 		return f, nil, err
 	}
+	if err := checkAddrFlags(f); err != nil {
+		fmt.Fprintf(stderr, "beacongate serve: %v\n", err)
+		return f, nil, err
+	}
 	return f, set, nil
+}
+
+// checkAddrFlags holds -listen and -admin to what config validation holds
+// server.listen and server.admin to: host:port with a port number (0: the
+// kernel picks one). Go's listener reads "" and ":" as every interface
+// at a port the kernel picks, which would put the admin listener on every
+// interface of the host.
+func checkAddrFlags(f serveFlags) error {
+	for _, a := range []struct{ name, value, example string }{
+		{"-listen", f.listen, ":8080"},
+		{"-admin", f.admin, "127.0.0.1:9100"},
+	} {
+		_, port, err := net.SplitHostPort(a.value)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %q is not host:port with a port number 0..65535; write e.g. %q", a.name, a.value, a.example)
+		}
+	}
+	return nil
 }
 
 // checkDurationFlags holds -drain-delay and -shutdown-timeout to the
