@@ -162,8 +162,7 @@ func runServe(args []string, stderr io.Writer) int {
 	var stopping atomic.Bool
 	registerReady(reg, a, &stopping)
 	mux := a.adminMux(reg, &stopping, flags.pprof)
-	admin := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	admin := newAdminServer(mux, log, defaultAdminTimeouts)
 	go admin.Serve(adminLn)
 
 	// Signals are caught before the "listening" line: a supervisor (or a
@@ -231,6 +230,28 @@ loop:
 	admin.Close()
 	log.Info("stopped")
 	return code
+}
+
+// adminTimeouts bound how long the admin listener waits for a client.
+type adminTimeouts struct {
+	header time.Duration // to read a request's headers
+	read   time.Duration // to read a whole request, body included
+	idle   time.Duration // between two requests on a keep-alive connection
+}
+
+// defaultAdminTimeouts are the admin listener's. No admin endpoint takes a
+// request body; a client idle for a minute connects again.
+var defaultAdminTimeouts = adminTimeouts{header: 5 * time.Second, read: 10 * time.Second, idle: time.Minute}
+
+// newAdminServer returns the admin listener's server for mux. Anyone who
+// reaches the listener may connect, so a connection left idle or a request
+// that arrives a byte now and then is closed after t's bounds instead of
+// holding a file descriptor for ever. The read bound ends once a request
+// is read (net/http lifts it when the handler starts), so GET /tap and
+// pprof's timed profiles stream past it.
+func newAdminServer(mux http.Handler, log *slog.Logger, t adminTimeouts) *http.Server {
+	return &http.Server{Handler: mux, ReadHeaderTimeout: t.header, ReadTimeout: t.read, IdleTimeout: t.idle,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 }
 
 // adminMux serves the admin endpoints. GET /metrics, /healthz and /readyz

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/upstream"
+)
+
+// TestAdminListenerDropsIdleAndSlowClients: the admin listener answers
+// /metrics, /healthz and /readyz to anyone who reaches it (the image binds
+// it on every interface), and its server had no timeout after a request's
+// headers: a keep-alive connection left idle, or one sending a request body
+// a byte now and then, stayed open for ever, so a client could hold
+// connections, and file descriptors, until the spool and the sinks had none
+// left. It now closes an idle connection after the idle timeout and stops
+// reading a request after the read timeout; GET /tap, a stream, still runs
+// past both.
+func TestAdminListenerDropsIdleAndSlowClients(t *testing.T) {
+	p, err := upstream.Open(upstream.Options{DataDir: t.TempDir(), Clock: clock.NewManual(clocktest.Golden),
+		Destinations: []upstream.DestinationOptions{{Name: "warehouse", Sink: &aggregateSink{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	a := &app{pipeline: p}
+	reg := prometheus.NewRegistry()
+	var stopping atomic.Bool
+	registerReady(reg, a, &stopping)
+	to := adminTimeouts{header: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond}
+	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), to)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	// closedWithin reports whether the server closes conn within d, reading
+	// and dropping what it sends.
+	closedWithin := func(conn net.Conn, d time.Duration) bool {
+		conn.SetReadDeadline(time.Now().Add(d))
+		_, err := io.Copy(io.Discard, conn)
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout())
+	}
+	dial := func() net.Conn {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+
+	t.Run("idle keep-alive", func(t *testing.T) {
+		conn := dial()
+		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /healthz: %v %v", resp, err)
+		}
+		if !closedWithin(conn, 5*time.Second) {
+			t.Fatal("an idle keep-alive connection is still open 5 s after its request, past the idle timeout")
+		}
+	})
+	t.Run("slow body", func(t *testing.T) {
+		conn := dial()
+		io.WriteString(conn, "GET /metrics HTTP/1.1\r\nHost: admin\r\nContent-Length: 100\r\n\r\n0123456789")
+		if !closedWithin(conn, 5*time.Second) {
+			t.Fatal("a request whose body trickles in is still being read 5 s later, past the read timeout")
+		}
+	})
+	t.Run("tap outlives the timeouts", func(t *testing.T) {
+		conn := dial()
+		io.WriteString(conn, "GET /tap HTTP/1.1\r\nHost: admin\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET /tap: %v %v", resp, err)
+		}
+		time.Sleep(1 * time.Second) // past the read and idle timeouts
+		rec := `{"v":1,"id":"tap-after-timeouts","site":"s"}`
+		if err := p.Append([]byte(rec), upstream.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		if err != nil || !strings.Contains(line, "tap-after-timeouts") {
+			t.Fatalf("the tap stream after the timeouts: %q, %v; want the record appended", line, err)
+		}
+	})
+}
