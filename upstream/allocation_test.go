@@ -6,6 +6,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/beacongate/beacongate/clock"
@@ -73,6 +74,19 @@ func TestAllocations(t *testing.T) {
 		if got < 1000 || tap.Cut() {
 			t.Fatalf("the tap got %d records, cut %v", got, tap.Cut())
 		}
+		tap.Close()
+		// A beacon record with many properties is a few KiB: copied into
+		// a tap's buffers without growing them (until 2026-12-06 they
+		// held 1 KiB, and every such record allocated on the request
+		// path while a tap was open).
+		long := []byte(`{"site":"a","consent":{"state":"ads"},"props":{"note":"` + strings.Repeat("x", 3000) + `"}}`)
+		tap, _ = p.Tap(TapFilter{}, 1100)
+		f("Pipeline.Append of a 3 KiB record with a tap "+d.String(), func() {
+			if err := p.Append(long, 1); err != nil {
+				t.Fatal(err)
+			}
+			tap.Done(<-tap.C())
+		})
 		tap.Close()
 		f("Pipeline.Append unrouted", func() {
 			if err := p.Append(rec, 1<<5); err != nil {

@@ -31,6 +31,12 @@ type Tap struct {
 	once   sync.Once
 }
 
+// tapBufferBytes is the room of each of a tap's buffers, allocated when it
+// opens: records up to this long (nearly all: a pixel's is under 1 KiB, a
+// beacon's with many properties a few) are copied without allocating; a
+// longer one grows the buffer it lands in, once.
+const tapBufferBytes = 4 << 10
+
 // tapList is the set of open taps, replaced as a whole (copy on write) so
 // that Append reads it with one atomic load and no lock.
 type tapList struct{ taps []*Tap }
@@ -52,7 +58,7 @@ func (p *Pipeline) Tap(f TapFilter, buffered int) (t *Tap, ok bool) {
 		}
 	}
 	for range buffered {
-		t.free <- make([]byte, 0, 1024)
+		t.free <- make([]byte, 0, tapBufferBytes)
 	}
 	p.tapMu.Lock()
 	defer p.tapMu.Unlock()
