@@ -18,6 +18,10 @@ import (
 // it is cut.
 const tapBuffered = 1024
 
+// maxTaps bounds the taps open at once: each holds tapBuffered buffers of
+// 4 KiB (4 MiB), and every record is copied to each on the request path.
+const maxTaps = 8
+
 // tapHandler streams the anonymized records as they are appended, as
 // NDJSON: GET /tap?site=S&consent=STATE&destination=NAME (each optional).
 // It is behind guard (loopback or the admin token). A reader that falls
@@ -32,6 +36,12 @@ func (a *app) tapHandler() http.Handler {
 			http.Error(w, "consent: want none, analytics or ads", http.StatusBadRequest)
 			return
 		}
+		if a.openTaps.Add(1) > maxTaps {
+			a.openTaps.Add(-1)
+			http.Error(w, fmt.Sprintf("too many taps open (at most %d); close one and retry", maxTaps), http.StatusServiceUnavailable)
+			return
+		}
+		defer a.openTaps.Add(-1)
 		tap, ok := a.pipeline.Tap(f, tapBuffered)
 		if !ok {
 			http.Error(w, "destination: no destination of that name", http.StatusBadRequest)
