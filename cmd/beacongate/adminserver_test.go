@@ -104,3 +104,19 @@ func TestAdminListenerDropsIdleAndSlowClients(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenMatches: the admin token is accepted exactly, and refused when
+// shorter, longer, a prefix, empty or different, all through digests of the
+// same length (a plain constant-time compare returns at once on a length
+// difference, which tells a prober the token's length).
+func TestTokenMatches(t *testing.T) {
+	want := []byte("s3cret-admin-token")
+	if !tokenMatches([]byte("s3cret-admin-token"), want) {
+		t.Fatal("the token itself was refused")
+	}
+	for _, got := range []string{"", "s3cret", "s3cret-admin-token ", "s3cret-admin-tokeN", "x"} {
+		if tokenMatches([]byte(got), want) {
+			t.Errorf("tokenMatches(%q) = true", got)
+		}
+	}
+}

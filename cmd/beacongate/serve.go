@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"flag"
@@ -296,6 +297,15 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 	return mux
 }
 
+// tokenMatches reports whether got is the admin token want, in time that
+// depends on neither: their SHA-256 digests are compared in constant time,
+// since subtle.ConstantTimeCompare returns at once for inputs of different
+// lengths and so would tell a prober the token's length.
+func tokenMatches(got, want []byte) bool {
+	g, w := sha256.Sum256(got), sha256.Sum256(want)
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
 // guard lets a request through to a mutating or sensitive admin endpoint
 // when it carries the admin token ("Authorization: Bearer TOKEN") or, with
 // no token configured, when it comes from a loopback address. With a token
@@ -305,7 +315,7 @@ func (a *app) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.adminToken != nil {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), a.adminToken) != 1 {
+			if !ok || !tokenMatches([]byte(got), a.adminToken) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="beacongate admin"`)
 				http.Error(w, "unauthorized: this endpoint needs the admin token (server.admin_token_file) as \"Authorization: Bearer TOKEN\"", http.StatusUnauthorized)
 				return
