@@ -102,3 +102,31 @@ destinations:
 		}
 	}
 }
+
+// TestBLEZoneUnderEveryPolicy: a sighting's zone property is the store's
+// layout, not the visitor's: it is written as ble.zone under every policy
+// (scanned as free text), so that the aggregation counts a zone in one
+// cell whatever each passer-by consented to. Until 2026-12-06 it was only
+// a property, dropped under the none policy (passers-by, in
+// examples/retail-ble.yaml), so a zone's sightings split into a cell named
+// after the sensor (none) and one named after the zone (analytics).
+func TestBLEZoneUnderEveryPolicy(t *testing.T) {
+	en := newTestEngine(t, "properties: {allow: [zone]}\nconsent: {purposes: [analytics, ads]}\n")
+	for _, consent := range []string{"", "analytics", "analytics,ads"} {
+		e := bleSighting("00:1a:2b:3c:4d:01", false)
+		e.Consent.Explicit = []byte(consent)
+		e.Sensor = []byte("gate-3")
+		e.AddProp([]byte("zone"), []byte("entrance"), event.PropString) // the request's
+		e.AddProp([]byte("zone"), []byte("shoes"), event.PropString)    // the sighting's own, later
+		m, out, _ := record(t, en, e)
+		if z := m["ble"].(map[string]any)["zone"]; z != "shoes" {
+			t.Errorf("consent %q: ble.zone %v; want the sighting's zone, shoes: %s", consent, z, out)
+		}
+	}
+	// Scanned like the sensor's name: personal data in it is replaced.
+	e := bleSighting("00:1a:2b:3c:4d:01", false)
+	e.AddProp([]byte("zone"), []byte("desk of "+plantedEmail), event.PropString)
+	if m, out, _ := record(t, en, e); m["ble"].(map[string]any)["zone"] != "desk of [email]" {
+		t.Errorf("a zone with an e-mail address: %s", out)
+	}
+}

@@ -849,6 +849,12 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, sc *scratch, 
 	dst = append(dst, '{')
 	dst, found = en.appendScannedText(dst, "store", e.Store, found, sc)
 	dst, found = en.appendScannedText(dst, "sensor", e.Sensor, found, sc)
+	if z := bleZone(e); len(z) > 0 {
+		// The store's layout, not the visitor's: written under every
+		// policy (scanned as sensor is), so that the aggregation counts
+		// one zone in one cell whatever each passer-by consented to.
+		dst, found = en.appendScannedText(dst, "zone", z, found, sc)
+	}
 	switch {
 	case !en.KnownBeacon(s):
 		// Not one of the stores' beacons: what came in the beacon's place
@@ -874,6 +880,17 @@ func (en *Engine) appendBLE(dst []byte, e *event.Event, p *policy, sc *scratch, 
 		dst = append(appendKey(dst, "randomized"), "true"...)
 	}
 	return append(dst, '}'), found
+}
+
+// bleZone returns the sighting's zone: the value of its last "zone"
+// property (a sighting's own props come after the request's), or nil.
+func bleZone(e *event.Event) []byte {
+	for i := len(e.Props) - 1; i >= 0; i-- {
+		if string(e.Props[i].Key) == "zone" {
+			return e.Props[i].Value
+		}
+	}
+	return nil
 }
 
 // bleVisitorLabel stands in the visitor hash where a browser's reduced user

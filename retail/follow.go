@@ -501,7 +501,8 @@ func (f *Follower) prune() {
 
 // sighting fills f.s from a BLE record: site, the visitor hash as the
 // device (none when the record was received in another period than the
-// sighting's: see samePeriod), ble.store, the zone (props.zone, else ble.sensor), ble.rssi,
+// sighting's: see samePeriod), ble.store, the zone (ble.zone, else props.zone,
+// else ble.sensor), ble.rssi,
 // ble.seen and ble.randomized.
 func (f *Follower) sighting(v *fastjson.Value) error {
 	b := v.Get("ble")
@@ -516,7 +517,12 @@ func (f *Follower) sighting(v *fastjson.Value) error {
 	s.Site = v.GetStringBytes("site")
 	s.Device = v.GetStringBytes("visitor")
 	s.Store = b.GetStringBytes("store")
-	s.Zone = v.GetStringBytes("props", "zone")
+	// ble.zone is written under every policy; props.zone only where the
+	// policy keeps properties (records of earlier versions).
+	s.Zone = b.GetStringBytes("zone")
+	if len(s.Zone) == 0 {
+		s.Zone = v.GetStringBytes("props", "zone")
+	}
 	if len(s.Zone) == 0 {
 		s.Zone = b.GetStringBytes("sensor")
 	}

@@ -2,6 +2,7 @@ package retail
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -107,5 +108,49 @@ func TestStatsWhileEmitWaits(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stats waited 5 s for a blocked emit")
+	}
+}
+
+// TestFollowerCountsByBLEZone: the zone of a sighting is its record's
+// ble.zone (written under every policy), else props.zone (records of
+// earlier versions), else ble.sensor: sightings of one zone under the none
+// policy (no props) and under analytics (props kept) land in one cell.
+func TestFollowerCountsByBLEZone(t *testing.T) {
+	clk := clock.NewManual(t0)
+	src := &memSource{}
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * time.Second).UTC().Format(time.RFC3339)
+		var rec string
+		switch i % 3 {
+		case 0: // none: no props, the zone in ble
+			rec = fmt.Sprintf(`{"v":1,"kind":"ble","site":"s","visitor":"d%d","ble":{"store":"A","sensor":"gate-3","zone":"shoes","rssi":-50,"seen":%q}}`, i, at)
+		case 1: // analytics: props kept too
+			rec = fmt.Sprintf(`{"v":1,"kind":"ble","site":"s","visitor":"d%d","props":{"zone":"shoes"},"ble":{"store":"A","sensor":"gate-3","zone":"shoes","rssi":-50,"seen":%q}}`, i, at)
+		case 2: // a record of an earlier version: props only
+			rec = fmt.Sprintf(`{"v":1,"kind":"ble","site":"s","visitor":"d%d","props":{"zone":"shoes"},"ble":{"store":"A","sensor":"gate-3","rssi":-50,"seen":%q}}`, i, at)
+		}
+		src.recs = append(src.recs, []byte(rec))
+	}
+	zones := map[string]float64{}
+	f, err := NewFollower(Options{K: 1, EnterAfter: 1, Clock: clk}, src, func(rec []byte) error {
+		_ = Aggregates(rec, func(agg []byte) error {
+			var a Aggregate
+			if err := json.Unmarshal(agg, &a); err != nil {
+				t.Fatal(err)
+			}
+			zones[a.Zone] += float64(a.Visitors)
+			return nil
+		})
+		return src.append(rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	if err := f.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if len(zones) != 1 || zones["shoes"] != 4 {
+		t.Fatalf("visitors by zone %v; want all 4 in shoes", zones)
 	}
 }
