@@ -132,10 +132,14 @@ func runServe(args []string, stderr io.Writer) int {
 	// not kill it, as SIGHUP's default action does; it is applied once the
 	// gateway listens. SIGTERM and SIGINT keep their default action until
 	// then, so a start that hangs (brokers that do not answer) can still
-	// be stopped.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	// be stopped. Reload and stop signals have channels of their own: the
+	// signal package drops a signal that finds its channel full, and a stop
+	// must never be dropped because reloads wait their turn (several
+	// SIGHUPs while a reload reads a large GeoIP database). Reloads asked
+	// for while one waits are one reload: it reads the newest files.
+	reloadSigs := make(chan os.Signal, 1)
+	signal.Notify(reloadSigs, syscall.SIGHUP)
+	defer signal.Stop(reloadSigs)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -169,7 +173,10 @@ func runServe(args []string, stderr io.Writer) int {
 	// Signals are caught before the "listening" line: a supervisor (or a
 	// test) that stops the process as soon as it reads that line gets a
 	// graceful stop, not the default action of the signal.
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	// Room for the stop and a second one that ends the drain early.
+	stopSigs := make(chan os.Signal, 2)
+	signal.Notify(stopSigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(stopSigs)
 
 	limited := gateway.NewLimitedListener(ln, a.serverOptions.MaxConns, reg)
 	srv := a.gateway.NewServer(a.serverOptions)
@@ -178,16 +185,25 @@ func runServe(args []string, stderr io.Writer) int {
 	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName,
 		"data", a.live.Load().Server.DataDir, "max_conns", limited.Max(), "admin_token", a.adminToken != nil)
 
+	logStop := func(s os.Signal) {
+		log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
+	}
 	code := 0
 loop:
 	for {
+		// A stop that arrived during a reload goes before the reloads
+		// asked for meanwhile.
 		select {
-		case s := <-sigs:
-			if s == syscall.SIGHUP {
-				a.reloadFrom(log, "signal", "", nil)
-				continue
-			}
-			log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
+		case s := <-stopSigs:
+			logStop(s)
+			break loop
+		default:
+		}
+		select {
+		case <-reloadSigs:
+			a.reloadFrom(log, "signal", "", nil)
+		case s := <-stopSigs:
+			logStop(s)
 			break loop
 		case err := <-served:
 			log.Error("server stopped", "err", err)
@@ -206,11 +222,11 @@ loop:
 			select {
 			case <-t.C:
 				break drain
-			case s := <-sigs:
-				if s != syscall.SIGHUP {
-					t.Stop()
-					break drain
-				}
+			case <-stopSigs:
+				t.Stop()
+				break drain
+			case <-reloadSigs:
+				log.Info("reload signal ignored: the gateway is stopping")
 			}
 		}
 	}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestE2EStopSignalNotLostBehindReloads: a SIGTERM that arrives while a
+// reload is running and another SIGHUP waits its turn still stops the
+// gateway. It used to be dropped: one channel of one slot took SIGHUP,
+// SIGTERM and SIGINT, and the signal package drops a signal that finds it
+// full, so a "systemctl reload" twice and a "systemctl stop" while the
+// first reload read a slow file (a large GeoIP database, a config on a
+// slow mount; here a FIFO held open) left the gateway running until the
+// supervisor killed it.
+func TestE2EStopSignalNotLostBehindReloads(t *testing.T) {
+	dir := t.TempDir()
+	text := "server:\n  shutdown_timeout: 1s\n"
+	cfg := writeE2EConfig(t, dir, "c.yaml", text)
+	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+
+	// The config becomes a FIFO: the next reload blocks reading it until
+	// the test writes the file and closes its end.
+	fifo := filepath.Join(dir, "c.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Rename(fifo, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	var w *os.File
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		f, err := os.OpenFile(cfg, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			w = f // the gateway opened the config and reads it: the reload runs
+			break
+		}
+		if !errors.Is(err, syscall.ENXIO) || time.Now().After(deadline) {
+			t.Fatalf("the gateway did not open the config after SIGHUP: %v\n%s", err, p.logText())
+		}
+	}
+	// A second reload is asked for while the first runs, then the stop.
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(100 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond)
+	// The next reload reads a plain file again; the first one ends.
+	writeE2EConfig(t, dir, "plain.yaml", text)
+	if err := os.Rename(filepath.Join(dir, "plain.yaml"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString(text)
+	w.Close()
+
+	select {
+	case <-p.exited:
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit %d after SIGTERM\n%s", code, p.logText())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the gateway still runs 10s after a SIGTERM sent during a reload\n%s", p.logText())
+	}
+}
