@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Listener wraps the public listener so that a request fasthttp fails to
@@ -53,7 +55,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns}
+	tc := &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns, accepted: time.Now()}
 	if tcp, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		tc.key = tcp.AddrPort()
 		l.conns.mu.Lock()
@@ -73,11 +75,14 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 // deadlines are armed coarsely (coarseConn).
 type trackedConn struct {
 	coarseConn
-	last  endpoint
-	read  bool // a byte was read: the connection carried a request
-	key   netip.AddrPort
-	conns *connRegistry
-	once  sync.Once
+	last endpoint
+	// read is set once a byte was read: the connection carried a request.
+	// Atomic for CloseUnusedConns, which reads it from another goroutine.
+	read     atomic.Bool
+	accepted time.Time
+	key      netip.AddrPort
+	conns    *connRegistry
+	once     sync.Once
 }
 
 // Read reads from the connection. A read timeout on a connection that never
@@ -89,14 +94,47 @@ type trackedConn struct {
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.coarseConn.Read(p)
 	if n > 0 {
-		c.read = true
+		if !c.read.Load() {
+			c.read.Store(true)
+		}
 		if ep, ok := requestLineEndpoint(b2s(p[:n])); ok {
 			c.last = ep
 		}
-	} else if err != nil && !c.read && isDeadline(err) {
+	} else if err != nil && !c.read.Load() && isDeadline(err) {
 		return 0, io.EOF
 	}
 	return n, err
+}
+
+// unusedGrace is how long a connection must have been open without a byte
+// before CloseUnusedConns closes it: a client that connects to send a
+// request sends it within a round trip, so a connection this old and
+// unused is one opened ahead of need.
+const unusedGrace = 250 * time.Millisecond
+
+// CloseUnusedConns closes the connections served through Listener that
+// have sent no byte since they were opened at least 250 ms ago, and
+// returns how many it closed. A gateway that stops calls it while its
+// server shuts down, until the server is done: the server waits for a
+// new connection as for a request in progress until it has been open 5 s
+// (net/http does the same), so a single browser preconnect or balancer
+// TCP check would hold the stop, and the delivery flush after it, that
+// long. A request sent as its connection closes gets no answer, as on an
+// idle keep-alive connection the server closes; browsers send it again.
+func (g *Gateway) CloseUnusedConns() int {
+	now := time.Now()
+	var unused []*trackedConn
+	g.conns.mu.Lock()
+	for _, c := range g.conns.m {
+		if !c.read.Load() && now.Sub(c.accepted) >= unusedGrace {
+			unused = append(unused, c)
+		}
+	}
+	g.conns.mu.Unlock()
+	for _, c := range unused {
+		c.Close() // takes conns.mu
+	}
+	return len(unused)
 }
 
 func (c *trackedConn) Close() error {

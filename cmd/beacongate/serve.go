@@ -232,7 +232,24 @@ loop:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
 	defer cancel()
-	if err := srv.ShutdownWithContext(ctx); err != nil {
+	// Connections that never carried a request are closed as the server
+	// shuts down: it would wait for each up to 5 s after it opened.
+	shutDown := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-shutDown:
+				return
+			case <-t.C:
+				a.gateway.CloseUnusedConns()
+			}
+		}
+	}()
+	err = srv.ShutdownWithContext(ctx)
+	close(shutDown)
+	if err != nil {
 		log.Warn("in-flight requests did not finish in time", "err", err)
 	}
 	if err := a.close(ctx); err != nil {
