@@ -66,3 +66,45 @@ func TestE2EStopSignalNotLostBehindReloads(t *testing.T) {
 		t.Fatalf("the gateway still runs 10s after a SIGTERM sent during a reload\n%s", p.logText())
 	}
 }
+
+// TestE2EStopDuringHungReload: a SIGTERM stops the gateway even while a
+// reload cannot finish (a config file on a mount that stopped answering;
+// here a FIFO nobody writes). It used to wait for the reload, which ran
+// on the goroutine that handles signals: the gateway never stopped, and
+// the supervisor's SIGKILL cut the requests in flight and the delivery
+// flush.
+func TestE2EStopDuringHungReload(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeE2EConfig(t, dir, "c.yaml", "server:\n  shutdown_timeout: 1s\n")
+	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+	fifo := filepath.Join(dir, "c.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Rename(fifo, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	// Wait until the reload reads the FIFO, then leave it hanging.
+	var w *os.File
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		f, err := os.OpenFile(cfg, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			w = f
+			break
+		}
+		if !errors.Is(err, syscall.ENXIO) || time.Now().After(deadline) {
+			t.Fatalf("the gateway did not open the config after SIGHUP: %v\n%s", err, p.logText())
+		}
+	}
+	defer w.Close()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit %d after SIGTERM\n%s", code, p.logText())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the gateway still runs 10s after a SIGTERM sent while a reload hangs (shutdown_timeout 1s)\n%s", p.logText())
+	}
+}

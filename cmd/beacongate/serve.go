@@ -136,7 +136,7 @@ func runServe(args []string, stderr io.Writer) int {
 	// signal package drops a signal that finds its channel full, and a stop
 	// must never be dropped because reloads wait their turn (several
 	// SIGHUPs while a reload reads a large GeoIP database). Reloads asked
-	// for while one waits are one reload: it reads the newest files.
+	// for while one runs are one reload: it reads the newest files.
 	reloadSigs := make(chan os.Signal, 1)
 	signal.Notify(reloadSigs, syscall.SIGHUP)
 	defer signal.Stop(reloadSigs)
@@ -185,31 +185,25 @@ func runServe(args []string, stderr io.Writer) int {
 	log.Info("listening", "addr", ln.Addr().String(), "admin", adminLn.Addr().String(), "config", a.configName,
 		"data", a.live.Load().Server.DataDir, "max_conns", limited.Max(), "admin_token", a.adminToken != nil)
 
-	logStop := func(s os.Signal) {
-		log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
-	}
-	code := 0
-loop:
-	for {
-		// A stop that arrived during a reload goes before the reloads
-		// asked for meanwhile.
-		select {
-		case s := <-stopSigs:
-			logStop(s)
-			break loop
-		default:
-		}
-		select {
-		case <-reloadSigs:
+	// Reloads run on a goroutine of their own, one at a time: a stop never
+	// waits for one, which may hang (a config or GeoIP file on a mount that
+	// stopped answering).
+	go func() {
+		for range reloadSigs {
+			if stopping.Load() {
+				log.Info("reload signal ignored: the gateway is stopping")
+				continue
+			}
 			a.reloadFrom(log, "signal", "", nil)
-		case s := <-stopSigs:
-			logStop(s)
-			break loop
-		case err := <-served:
-			log.Error("server stopped", "err", err)
-			code = 1
-			break loop
 		}
+	}()
+	code := 0
+	select {
+	case s := <-stopSigs:
+		log.Info("stopping", "signal", s.String(), "drain_delay", a.drainDelay.String(), "shutdown_timeout", a.shutdownTimeout.String())
+	case err := <-served:
+		log.Error("server stopped", "err", err)
+		code = 1
 	}
 	// Readiness turns 503 first, so a load balancer stops sending traffic
 	// while the listener still serves what is already on its way. A second
@@ -217,17 +211,10 @@ loop:
 	stopping.Store(true)
 	if code == 0 && a.drainDelay > 0 {
 		t := time.NewTimer(a.drainDelay)
-	drain:
-		for {
-			select {
-			case <-t.C:
-				break drain
-			case <-stopSigs:
-				t.Stop()
-				break drain
-			case <-reloadSigs:
-				log.Info("reload signal ignored: the gateway is stopping")
-			}
+		select {
+		case <-t.C:
+		case <-stopSigs:
+			t.Stop()
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
