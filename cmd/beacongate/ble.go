@@ -143,7 +143,7 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 		Interval: bl.Interval.D(), Absence: bl.Absence.D(), Lateness: bl.Lateness.D(),
 		EnterRSSI: int16(bl.EnterRSSI), EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, Clock: clk,
 		MaxRecordBytes: sp.Options().MaxRecordBytes,
-	}, sp.Reader(bleReaderAggregation), b.appendAggregate)
+	}, stoppableSource{Source: sp.Reader(bleReaderAggregation), stop: b.stop}, b.appendAggregate)
 	if err != nil {
 		sp.Close()
 		return nil, fmt.Errorf("ble: %w", err)
@@ -254,6 +254,27 @@ var aggregatesKey = []byte(`"aggregates":`)
 
 var errBLEStopped = errors.New("ble aggregation stopped")
 
+// stoppableSource is the aggregation's reader of its spool, which reads
+// nothing more once stop is closed: Next then fails, and the Follower's
+// Poll returns at once, with nothing committed, as after a kill. Reading
+// the day's sightings again after a restart takes seconds for a spool of
+// some hundred MiB; a stop must not wait for it beyond
+// server.shutdown_timeout. The next start reads them again.
+type stoppableSource struct {
+	retail.Source
+	stop <-chan struct{}
+}
+
+// Next returns the next record, or errBLEStopped once stopping.
+func (s stoppableSource) Next() ([]byte, int64, bool, error) {
+	select {
+	case <-s.stop:
+		return nil, 0, false, errBLEStopped
+	default:
+	}
+	return s.Source.Next()
+}
+
 // sendRetry hands an aggregate to the pipeline, retried until it takes it
 // or the gateway stops: a full pipeline delays aggregates and loses none.
 func (b *bleAggregation) sendRetry(agg []byte) error {
@@ -299,7 +320,7 @@ func (b *bleAggregation) run() {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		if err := b.step(); err != nil {
+		if err := b.step(); err != nil && !errors.Is(err, errBLEStopped) {
 			b.log.Warn("ble aggregation: reading the spool failed; retrying", "error", err.Error())
 		}
 		select {

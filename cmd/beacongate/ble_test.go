@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -105,5 +106,52 @@ func TestBLEAggregatesSkipAdPlatforms(t *testing.T) {
 	_, err = config.Parse("ble.yaml", []byte("consent: {purposes: [analytics, ads]}\nble:\n  output: aggregates\ndestinations:\n"+meta))
 	if err == nil || !strings.Contains(err.Error(), "ble.output: aggregates go to every destination but the ad platforms") {
 		t.Errorf("aggregates with ad platforms alone: %v", err)
+	}
+}
+
+// TestBLEStopCutsTheReplay: once the gateway stops, the aggregation reads
+// no further record of its spool: a stop that comes while it reads the
+// day's sightings again after a restart (a few seconds for a spool of
+// some hundred MiB, more from a cold disk) ends the read at once, as a
+// kill would, and the next start reads them again. It used to finish the
+// whole read first: the stop took that long beyond
+// server.shutdown_timeout, whose deadline the delivery flush after it then
+// found passed ("delivery did not finish" with nothing to deliver).
+func TestBLEStopCutsTheReplay(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse("ble.yaml", []byte("server:\n  data_dir: "+dir+"\nble:\n  output: aggregates\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(clocktest.Golden)
+	main, err := upstream.Open(upstream.Options{DataDir: dir, Clock: clk,
+		Destinations: []upstream.DestinationOptions{{Name: "local", File: &upstream.FileOptions{Dir: dir + "/out"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer main.Close(context.Background())
+	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.sp.Close()
+	sighting := []byte(`{"v":1,"id":"AAAAAAAAAAAAAAAAAAAAAA","kind":"ble","site":"store-chain","event":"ble_sighting"}`)
+	var p upstream.Pending
+	for range 100 {
+		if err := b.Enqueue(&p, sighting, upstream.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Wait(&p); err != nil {
+		t.Fatal(err)
+	}
+	r := b.sp.Reader(bleReaderAggregation)
+	from := r.Pos()
+	close(b.stop) // what close does first; run is not started here
+	if err := b.step(); !errors.Is(err, errBLEStopped) {
+		t.Errorf("step once stopping: %v; want errBLEStopped", err)
+	}
+	if r.Pos() != from {
+		t.Errorf("the aggregation read on after the stop: from offset %d to %d (spool end %d)", from, r.Pos(), b.sp.End())
 	}
 }
