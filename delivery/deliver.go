@@ -31,6 +31,12 @@ type enqueuer interface {
 	Wait(p *upstream.Pending) error
 }
 
+// withdrawer is an enqueuer that can take a request's records back before
+// they are written: upstream.Pipeline.
+type withdrawer interface {
+	Withdraw(p *upstream.Pending) bool
+}
+
 // readySpool is a Spool that tells, without appending or counting anything,
 // whether it is full: upstream.Pipeline's Ready returns ErrFull then.
 type readySpool interface {
@@ -129,8 +135,11 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 // (upstream.Pipeline) their records share group writes and it waits for
 // durability once, after the last event, instead of once per record. It
 // returns how many events were accepted, all of them or those before the
-// first one refused, and the refusal; when the write itself fails, none
-// (their records may be lost) and the disk error.
+// first one refused, and the refusal: none when the spool could take back
+// what the request had enqueued (the usual case: see
+// upstream.Pipeline.Withdraw), so that a refused request stores nothing;
+// when the write itself fails, none (their records may be lost) and the
+// disk error.
 func (d *Deliverer) HandleEvents(events []event.Event) (accepted int, err error) {
 	dv := deliveries.Get()
 	dv.d, dv.deferred = d, d.enq != nil
@@ -144,6 +153,17 @@ func (d *Deliverer) HandleEvents(events []event.Event) (accepted int, err error)
 		}
 		if dv.pending.Len() > before {
 			stored++
+		}
+	}
+	if err != nil && dv.deferred && dv.pending.Len() > 0 {
+		// The request is refused (the spool filled up part-way, say):
+		// take back what it enqueued, so that the refusal stores none of
+		// its events. Otherwise the client's retry would store the ones
+		// before again, and a destination could keep part of an event
+		// whose other records were refused.
+		if w, ok := d.enq.(withdrawer); ok && w.Withdraw(&dv.pending) {
+			d.metrics.dropped[dropSpool].Add(float64(stored))
+			accepted = 0
 		}
 	}
 	if dv.deferred {

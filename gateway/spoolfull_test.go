@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,4 +263,92 @@ func TestShedWhenFullMixed(t *testing.T) {
 	if got, want := dest.delivered(), filled+pixels; got != want {
 		t.Fatalf("delivered %d; want %d (%d fill beacons and %d pixels)", got, want, filled, pixels)
 	}
+}
+
+// TestBeaconRefusedWholeWhenSpoolFillsPartWay: a beacon request whose
+// spool fills up part-way (its first event's record taken, a later one
+// refused) is answered 503 and stores none of its events. Until
+// 2026-12-06 the records enqueued before the refusal were written: the
+// client's retry stored those events again under new ids, and with
+// several destination policies one destination could keep part of an
+// event whose other records were refused.
+func TestBeaconRefusedWholeWhenSpoolFillsPartWay(t *testing.T) {
+	partial := 0
+	for pad := 0; pad < 40 && partial < 3; pad++ {
+		dest := newSlowDestination(t, 0)
+		dest.setStalled(true) // nothing drains: the spool fills
+		// Pixels are shed when full; beacons are refused by the spool's
+		// own limit, at the first record that does not fit.
+		g, p, reg := fullSpoolGateway(t, dest, upstream.FullShed, event.KindPixel)
+		drv := newDriver(g, "198.51.100.7")
+		big := strings.Repeat("x", 2000+37*pad)
+		body := []byte(`[{"site":"shop.example","event":"small"},` +
+			`{"site":"shop.example","event":"big","url":"https://shop.example/p/` + big + `"},` +
+			`{"site":"shop.example","event":"big2","url":"https://shop.example/q/` + big + `"}]`)
+		spooled := func() float64 {
+			return counterValue(t, reg, "beacongate_upstream_spooled_records_total", nil)
+		}
+		refused := func() float64 {
+			return counterValue(t, reg, "beacongate_upstream_dropped_records_total", map[string]string{"reason": "full"})
+		}
+		for i := 0; ; i++ {
+			if i > 200 {
+				t.Fatal("the spool never filled")
+			}
+			s0, r0 := spooled(), refused()
+			resp := drv.do(rawRequest("POST", "/b", body, "Content-Type", "text/plain"))
+			if resp.StatusCode() == 204 {
+				if got := spooled() - s0; got != 3 {
+					t.Fatalf("an accepted request stored %v records; want 3", got)
+				}
+				continue
+			}
+			if resp.StatusCode() != 503 {
+				t.Fatalf("status %d", resp.StatusCode())
+			}
+			if got := spooled() - s0; got != 0 {
+				t.Fatalf("pad %d: a request answered 503 stored %v of its records; want none", pad, got)
+			}
+			if refused()-r0 >= 2 {
+				partial++ // its first record had been taken, then withdrawn
+			}
+			break
+		}
+		dest.setStalled(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		p.Close(ctx)
+		cancel()
+	}
+	if partial == 0 {
+		t.Fatal("no request was refused part-way: the test proved nothing")
+	}
+}
+
+// counterValue returns the value of counter name in reg whose labels
+// include labels (nil: the first series), or 0 when there is none.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			for k, v := range labels {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || l.GetName() == k && l.GetValue() == v
+				}
+				if !found {
+					continue series
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

@@ -371,6 +371,11 @@ func (p *Pipeline) Enqueue(pd *Pending, record []byte, route Route) error {
 	return nil
 }
 
+// Withdraw takes pd's records back out of the next spool write, when no
+// write took any yet and no other caller's came between or after them
+// (see spool.Spool.Withdraw), and reports whether it did. Taps saw them.
+func (p *Pipeline) Withdraw(pd *Pending) bool { return p.spool.Withdraw(pd) }
+
 // Wait returns once every record in pd is as durable as
 // SpoolOptions.Durability says, and empties pd. A non-nil error (a disk
 // error) means some of them may be lost; they are counted as dropped.

@@ -184,6 +184,15 @@ func (b *bleAggregation) Wait(p *upstream.Pending) error {
 	return b.main.Wait(p)
 }
 
+// Withdraw takes back the records Enqueue took, from the spool they went
+// to, when it can (see spool.Spool.Withdraw).
+func (b *bleAggregation) Withdraw(p *upstream.Pending) bool {
+	if p.Spool() == b.sp {
+		return b.sp.Withdraw(p)
+	}
+	return b.main.Withdraw(p)
+}
+
 // Ready tells whether the pipeline accepts writes.
 func (b *bleAggregation) Ready() error { return b.main.Ready() }
 

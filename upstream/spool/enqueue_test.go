@@ -228,3 +228,65 @@ func TestBlockedEnqueueWritesItsQueue(t *testing.T) {
 		t.Fatalf("delivered %d records, want 0..%d in order", len(ids), n-1)
 	}
 }
+
+// TestWithdraw: a caller's records enqueued and not yet taken by a write
+// are withdrawn whole, and nothing of them is ever read; when another
+// caller's record came between or after them, or a write took them,
+// Withdraw refuses and leaves every record to be written (it must never
+// take another caller's record, which that caller is about to acknowledge).
+func TestWithdraw(t *testing.T) {
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"}})
+	var p, q Pending
+	for i := range 3 {
+		if err := s.Enqueue(&p, rec(i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := testutil.ToFloat64(s.m.dropFull)
+	if !s.Withdraw(&p) || p.Len() != 0 {
+		t.Fatalf("Withdraw of the last run of records refused, or p kept %d", p.Len())
+	}
+	if got := testutil.ToFloat64(s.m.dropFull) - full; got != 3 {
+		t.Errorf("withdrawn records counted as full: %v; want 3", got)
+	}
+	if s.Withdraw(&p) {
+		t.Error("Withdraw of an empty Pending reported true")
+	}
+	if err := s.Enqueue(&q, rec(10), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(&q); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, s, 0); !equalInts(got, []int{10}) {
+		t.Fatalf("read %v; want only the record enqueued after the withdrawal", got)
+	}
+
+	// Another caller's record after p's, or between them: refused.
+	s.Enqueue(&p, rec(20), 1)
+	s.Enqueue(&q, rec(21), 1)
+	if s.Withdraw(&p) {
+		t.Fatal("Withdraw took p's records with q's after them")
+	}
+	s.Enqueue(&p, rec(22), 1)
+	if s.Withdraw(&p) {
+		t.Fatal("Withdraw took p's records with q's between them")
+	}
+	// A write took them: refused.
+	var r Pending
+	s.Enqueue(&r, rec(23), 1)
+	if err := s.Wait(&q); err != nil { // q's write takes r's record too
+		t.Fatal(err)
+	}
+	if s.Withdraw(&r) {
+		t.Fatal("Withdraw took records a write had taken")
+	}
+	for _, x := range []*Pending{&p, &r} {
+		if err := s.Wait(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := drain(t, s, 0); !equalInts(got, []int{20, 21, 22, 23}) {
+		t.Fatalf("read %v; want every record Withdraw refused to take", got)
+	}
+}

@@ -651,6 +651,10 @@ type Pending struct {
 	first, last uint64 // generations; valid when n > 0
 	n           int
 	unixMS      int64 // the spool time of the first record, given to all of them
+	// from and to are where the records' frames start and end in the
+	// active buffer of generation first, and bytes their length: the
+	// frames are one run, which Withdraw can cut, when to-from == bytes.
+	from, to, bytes int
 }
 
 // errOtherSpool: a Pending holds another spool's records. Enqueue counts
@@ -776,16 +780,44 @@ func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) err
 		s.gapAvg += (now - s.lastAppend - s.gapAvg) / 8
 		s.lastAppend = now
 	}
+	if p.n == 0 {
+		p.s, p.first, p.unixMS, p.from, p.bytes = s, s.gen, ms, len(s.active), 0
+	}
 	s.active = appendFrame(s.active, record, route, ms)
 	s.activeRecords++
 	s.pending += int64(need)
-	if p.n == 0 {
-		p.s, p.first, p.unixMS = s, s.gen, ms
-	}
-	p.last = s.gen
+	p.last, p.to, p.bytes = s.gen, len(s.active), p.bytes+need
 	p.n++
 	s.mu.Unlock()
 	return nil
+}
+
+// Withdraw takes p's records back out of the next group write, if no
+// write has taken any of them yet and no other caller's record came
+// between or after them, and empties p; it reports whether it did. A
+// caller that cannot take all of a request's records (the spool filled up
+// part-way) withdraws those it enqueued, so that its refusal stores none
+// of them: a retry of the request then duplicates nothing, and no
+// destination gets an event another was refused. When it reports false,
+// p is unchanged: Wait for it as usual. The records withdrawn are counted
+// as dropped because the spool was full.
+func (s *Spool) Withdraw(p *Pending) bool {
+	if p.n == 0 || p.s != s {
+		return false
+	}
+	s.mu.Lock()
+	ok := p.first == s.gen && p.last == s.gen && p.to == len(s.active) && p.to-p.from == p.bytes
+	if ok {
+		s.active = s.active[:p.from]
+		s.activeRecords -= p.n
+		s.pending -= int64(p.bytes)
+	}
+	s.mu.Unlock()
+	if ok {
+		s.m.dropFull.Add(float64(p.n))
+		*p = Pending{}
+	}
+	return ok
 }
 
 // Wait returns once every record in p is as durable as Options.Durability
