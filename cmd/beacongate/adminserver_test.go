@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -117,6 +118,30 @@ func TestTokenMatches(t *testing.T) {
 	for _, got := range []string{"", "s3cret", "s3cret-admin-token ", "s3cret-admin-tokeN", "x"} {
 		if tokenMatches([]byte(got), want) {
 			t.Errorf("tokenMatches(%q) = true", got)
+		}
+	}
+}
+
+// TestCloseMessage: the stop's warning tells a flush cut short by
+// shutdown_timeout from a destination or spool that failed to close (a
+// file destination's last fsync, the spool's disk): until 2026-12-06 both
+// read "delivery did not finish; the rest stays in the spool", which sent
+// operators looking at the timeout when the disk had failed.
+func TestCloseMessage(t *testing.T) {
+	late := fmt.Errorf(`upstream: ["warehouse"] not drained, the rest stays in the spool: %w`, context.DeadlineExceeded)
+	failed := errors.New(`upstream: closing "local": fsync: input/output error`)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{late, "delivery did not finish in time; the rest stays in the spool"},
+		{errors.Join(late), "delivery did not finish in time; the rest stays in the spool"},
+		{errors.Join(failed), "closing a destination or the spool failed"},
+		{failed, "closing a destination or the spool failed"},
+		{errors.Join(failed, late), "delivery did not finish in time, and closing a destination or the spool failed"},
+	} {
+		if got := closeMessage(c.err); !strings.HasPrefix(got, c.want) {
+			t.Errorf("closeMessage(%v) = %q; want it to start %q", c.err, got, c.want)
 		}
 	}
 }

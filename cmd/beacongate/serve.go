@@ -240,7 +240,7 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Warn("in-flight requests did not finish in time", "err", err)
 	}
 	if err := a.close(ctx); err != nil {
-		log.Warn("delivery did not finish; the rest stays in the spool for the next start", "err", err)
+		log.Warn(closeMessage(err), "err", err)
 	}
 	// Closing the pipeline ended the live taps: let their handlers end the
 	// streams properly, so "beacongate tap" reads an end, not a cut

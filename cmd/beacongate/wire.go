@@ -405,6 +405,31 @@ func (a *app) closeFailedStart(cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.shutdownTimeout)
 	defer cancel()
 	if err := a.close(ctx); err != nil {
-		a.log.Warn("delivery did not finish; the rest stays in the spool for the next start", "err", err)
+		a.log.Warn(closeMessage(err), "err", err)
 	}
+}
+
+// closeMessage says what an error of closing the pipeline means for the
+// operator: time ran out (what is not shipped stays in the spool), or a
+// destination or the spool failed to close (a file destination's last
+// fsync, the spool's disk: the error names which), or both.
+func closeMessage(err error) string {
+	late := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	var other bool
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
+				other = true
+			}
+		}
+	} else {
+		other = !late
+	}
+	switch {
+	case late && other:
+		return "delivery did not finish in time, and closing a destination or the spool failed (see err); what was not shipped stays in the spool for the next start"
+	case late:
+		return "delivery did not finish in time; the rest stays in the spool for the next start"
+	}
+	return "closing a destination or the spool failed (see err: check its disk or connection); what was not shipped stays in the spool for the next start"
 }
