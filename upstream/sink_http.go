@@ -89,14 +89,12 @@ type HTTPSink struct {
 	// split and splitBuf encode the parts of a batch answered 413.
 	split    *Encoder
 	splitBuf []byte
-	// first, end, size and done are the progress of the batch the last
-	// Send sent in parts (after a 413) and did not deliver: done[i] says a
-	// part holding record i was delivered. A retry of the batch does not
-	// send those parts again, and a batch given up on is dead-lettered
-	// without them (Undelivered). done is empty otherwise.
-	first, end uint64
-	size       int // len(Data)
-	done       []bool
+	// progress is that of the batch the last Send sent in parts (after a
+	// 413) and did not deliver: done[i] says a part holding record i was
+	// delivered. A retry of the batch does not send those parts again, and
+	// a batch given up on is dead-lettered without them (Undelivered).
+	// Empty otherwise.
+	progress batchProgress
 }
 
 // NewHTTPSink checks o and reads the token file.
@@ -190,21 +188,19 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 		body, codec = b.Data, CodecNone
 	}
 	key := idempotencyKey(b)
-	if !s.same(b) { // else it was answered 413, and some parts sent
-		s.done = s.done[:0]
+	if !s.progress.of(b) { // else it was answered 413, and some parts sent
+		s.progress.reset()
 		err := s.post(ctx, body, codec, key)
 		if b.Len() < 2 || !tooLarge(err) {
 			return err
 		}
-		s.first, s.end, s.size = b.First, b.End, len(b.Data)
-		s.done = slices.Grow(s.done, b.Len())[:b.Len()]
-		clear(s.done)
+		s.progress.start(b)
 	}
 	var rejected []int
 	if err := s.sendRange(ctx, b, codec, key, 0, b.Len(), &rejected); err != nil {
 		return err
 	}
-	s.done = s.done[:0]
+	s.progress.reset()
 	if len(rejected) > 0 {
 		return RejectedRecords(fmt.Errorf("POST to %s: HTTP 413: %d records each larger than the destination takes", s.host, len(rejected)), rejected)
 	}
@@ -216,10 +212,10 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 // goes to *rejected. A range an earlier attempt delivered is skipped, and
 // one it delivered in part is halved without being posted.
 func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key string, lo, hi int, rejected *[]int) error {
-	if !slices.Contains(s.done[lo:hi], false) {
+	if !slices.Contains(s.progress.done[lo:hi], false) {
 		return nil
 	}
-	if (lo > 0 || hi < b.Len()) && !slices.Contains(s.done[lo:hi], true) { // the whole batch was posted as it is
+	if (lo > 0 || hi < b.Len()) && !slices.Contains(s.progress.done[lo:hi], true) { // the whole batch was posted as it is
 		start := 0
 		if lo > 0 {
 			start = b.ends[lo-1] + 1
@@ -243,7 +239,7 @@ func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key str
 		err := s.post(ctx, body, codec, key+"-r"+strconv.Itoa(lo)+"-"+strconv.Itoa(hi))
 		if err == nil {
 			for i := lo; i < hi; i++ {
-				s.done[i] = true
+				s.progress.done[i] = true
 			}
 		}
 		if !tooLarge(err) {
@@ -261,27 +257,11 @@ func (s *HTTPSink) sendRange(ctx context.Context, b *Batch, codec Codec, key str
 	return s.sendRange(ctx, b, codec, key, mid, hi, rejected)
 }
 
-// same reports whether b is the batch whose progress s keeps.
-func (s *HTTPSink) same(b *Batch) bool {
-	return len(s.done) > 0 && b.First == s.first && b.End == s.end && len(b.Data) == s.size && len(s.done) == b.Len()
-}
-
 // Undelivered implements Progress: the records of b no part delivered,
 // while s keeps b's progress (b was sent in parts after a 413). A batch
 // given up on (a part refused for good) is dead-lettered without the parts
 // already delivered.
-func (s *HTTPSink) Undelivered(b *Batch) ([]int, bool) {
-	if !s.same(b) {
-		return nil, false
-	}
-	var idx []int
-	for i, done := range s.done {
-		if !done {
-			idx = append(idx, i)
-		}
-	}
-	return idx, true
-}
+func (s *HTTPSink) Undelivered(b *Batch) ([]int, bool) { return s.progress.undelivered(b) }
 
 // tooLarge reports whether err is the destination's 413.
 func tooLarge(err error) bool {

@@ -106,13 +106,10 @@ type KafkaSink struct {
 	at       []int // the batch index of each record in recs
 	hdrs     []kgo.RecordHeader
 
-	// first, end, size and done are the progress of the batch the last
-	// Send failed to deliver whole: done[i] says Kafka acknowledged its
-	// record i, which a retry of the batch does not produce again. done is
-	// empty after a delivery.
-	first, end uint64
-	size       int // len(Data)
-	done       []bool
+	// progress is that of the batch the last Send failed to deliver
+	// whole: done[i] says Kafka acknowledged its record i, which a retry
+	// of the batch does not produce again. Empty after a delivery.
+	progress batchProgress
 }
 
 // NewKafkaSink builds the client; it connects on the first Send.
@@ -248,20 +245,18 @@ func (s *KafkaSink) Unencoded() {}
 // waits for all acknowledgements.
 func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	total := b.Len()
-	if !s.same(b) {
-		s.first, s.end, s.size = b.First, b.End, len(b.Data)
-		s.done = slices.Grow(s.done[:0], total)[:total]
-		clear(s.done)
+	if !s.progress.of(b) {
+		s.progress.start(b)
 	}
 	s.at = s.at[:0]
-	for i, done := range s.done {
+	for i, done := range s.progress.done {
 		if !done {
 			s.at = append(s.at, i)
 		}
 	}
 	n := len(s.at)
 	if n == 0 {
-		s.done = s.done[:0]
+		s.progress.reset()
 		return nil
 	}
 	if cap(s.store) < n {
@@ -302,23 +297,23 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 		// record (only on this path, seldom taken).
 		for _, r := range results {
 			if i := slices.Index(s.recs, r.Record); i >= 0 && r.Err == nil {
-				s.done[s.at[i]] = true
+				s.progress.done[s.at[i]] = true
 			}
 		}
 		refused, err = s.refusedAlone(results, err)
 	} else {
 		for _, i := range s.at {
-			s.done[i] = true
+			s.progress.done[i] = true
 		}
 	}
 	clear(s.store) // drop references into b
 	clear(s.hdrs)
 	switch {
 	case err == nil:
-		s.done = s.done[:0]
+		s.progress.reset()
 		return nil
 	case refused != nil:
-		s.done = s.done[:0] // the batch counts as delivered
+		s.progress.reset() // the batch counts as delivered
 		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), total, err), refused)
 	}
 	return classifyKafka(err)
@@ -328,23 +323,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 // acknowledged, while the sink keeps b's progress. A batch given up on (an
 // authorization refusal past its window) is then dead-lettered without the
 // records an earlier attempt produced.
-func (s *KafkaSink) Undelivered(b *Batch) ([]int, bool) {
-	if !s.same(b) {
-		return nil, false
-	}
-	var idx []int
-	for i, done := range s.done {
-		if !done {
-			idx = append(idx, i)
-		}
-	}
-	return idx, true
-}
-
-// same reports whether b is the batch whose progress s keeps.
-func (s *KafkaSink) same(b *Batch) bool {
-	return len(s.done) > 0 && b.First == s.first && b.End == s.end && len(b.Data) == s.size && len(s.done) == b.Len()
-}
+func (s *KafkaSink) Undelivered(b *Batch) ([]int, bool) { return s.progress.undelivered(b) }
 
 // produceTooLargeAlone produces again, each in a request of its own, the
 // records of results that failed with MESSAGE_TOO_LARGE, and puts the new
@@ -398,7 +377,7 @@ func (s *KafkaSink) refusedAlone(results kgo.ProduceResults, first error) ([]int
 		}
 		idx = append(idx, s.at[i])
 	}
-	if len(idx) == 0 || len(idx) == len(s.done) {
+	if len(idx) == 0 || len(idx) == len(s.progress.done) {
 		return nil, first
 	}
 	slices.Sort(idx)
