@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/internal/schematest"
 )
 
 // wideSchemaConfig turns on what the built-in policies leave off, so that
@@ -43,29 +44,9 @@ destinations:
     tcf: {without_vendor: true}
 `
 
-// compileRecordSchema compiles schema/record.schema.json with format
-// assertions on (date-time is checked, not only annotated).
+// compileRecordSchema compiles schema/record.schema.json.
 func compileRecordSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("../schema/record.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("record.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("record.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return schematest.Compile(t, "../schema/record.schema.json")
 }
 
 // schemaPaths lists the member paths the record schema describes ("ip",

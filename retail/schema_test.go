@@ -1,14 +1,13 @@
 package retail
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/beacongate/beacongate/internal/schematest"
 )
 
 // TestAggregatesMatchSchema: every aggregate the aggregator emits in a
@@ -20,24 +19,7 @@ import (
 // drift apart unnoticed. Until 2026-12-06 aggregates had no schema, only
 // the README's prose.
 func TestAggregatesMatchSchema(t *testing.T) {
-	f, err := os.Open("../schema/ble_aggregate.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("ble_aggregate.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := c.Compile("ble_aggregate.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := schematest.Compile(t, "../schema/ble_aggregate.schema.json")
 
 	var recs [][]byte
 	for _, k := range []int{1, 3, 5} {
@@ -72,11 +54,7 @@ func TestAggregatesMatchSchema(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, rec := range recs {
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(rec))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := schema.Validate(v); err != nil {
+		if err := schematest.Validate(schema, rec); err != nil {
 			t.Errorf("aggregate %s does not match the schema: %v", rec, err)
 		}
 		var m map[string]json.RawMessage
