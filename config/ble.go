@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invopop/jsonschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -122,8 +121,8 @@ func (x *BLEOutput) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, bleOutputNames, (*uint8)(x))
 }
 
-// JSONSchema describes BLEOutput as a string enum.
-func (BLEOutput) JSONSchema() *jsonschema.Schema { return enumSchema(bleOutputNames) }
+// enumNames lists the names of BLEOutput as written in the file.
+func (BLEOutput) enumNames() []string { return bleOutputNames }
 
 func defaultBLE() BLE {
 	return BLE{

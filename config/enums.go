@@ -5,7 +5,6 @@ package config
 // file they are written by name.
 
 import (
-	"github.com/invopop/jsonschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,8 +33,8 @@ func (x *Purpose) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, purposeNames, (*uint8)(x))
 }
 
-// JSONSchema describes Purpose as a string enum.
-func (Purpose) JSONSchema() *jsonschema.Schema { return enumSchema(purposeNames) }
+// enumNames lists the names of Purpose as written in the file.
+func (Purpose) enumNames() []string { return purposeNames }
 
 // Signal is a kind of consent signal a request can carry.
 type Signal uint8
@@ -64,8 +63,8 @@ func (x *Signal) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, signalNames, (*uint8)(x))
 }
 
-// JSONSchema describes Signal as a string enum.
-func (Signal) JSONSchema() *jsonschema.Schema { return enumSchema(signalNames) }
+// enumNames lists the names of Signal as written in the file.
+func (Signal) enumNames() []string { return signalNames }
 
 // MergeRule is how several consent signals on one request are combined.
 type MergeRule uint8
@@ -89,8 +88,8 @@ func (x *MergeRule) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, mergeRuleNames, (*uint8)(x))
 }
 
-// JSONSchema describes MergeRule as a string enum.
-func (MergeRule) JSONSchema() *jsonschema.Schema { return enumSchema(mergeRuleNames) }
+// enumNames lists the names of MergeRule as written in the file.
+func (MergeRule) enumNames() []string { return mergeRuleNames }
 
 // GPPMode is what is done with an IAB GPP string.
 type GPPMode uint8
@@ -114,8 +113,8 @@ func (x *GPPMode) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, gPPModeNames, (*uint8)(x))
 }
 
-// JSONSchema describes GPPMode as a string enum.
-func (GPPMode) JSONSchema() *jsonschema.Schema { return enumSchema(gPPModeNames) }
+// enumNames lists the names of GPPMode as written in the file.
+func (GPPMode) enumNames() []string { return gPPModeNames }
 
 // PseudonymMode is how the pseudonym key is made.
 type PseudonymMode uint8
@@ -139,8 +138,8 @@ func (x *PseudonymMode) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, pseudonymModeNames, (*uint8)(x))
 }
 
-// JSONSchema describes PseudonymMode as a string enum.
-func (PseudonymMode) JSONSchema() *jsonschema.Schema { return enumSchema(pseudonymModeNames) }
+// enumNames lists the names of PseudonymMode as written in the file.
+func (PseudonymMode) enumNames() []string { return pseudonymModeNames }
 
 // LookupFrom is which address the GeoIP lookup uses.
 type LookupFrom uint8
@@ -164,8 +163,8 @@ func (x *LookupFrom) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, lookupFromNames, (*uint8)(x))
 }
 
-// JSONSchema describes LookupFrom as a string enum.
-func (LookupFrom) JSONSchema() *jsonschema.Schema { return enumSchema(lookupFromNames) }
+// enumNames lists the names of LookupFrom as written in the file.
+func (LookupFrom) enumNames() []string { return lookupFromNames }
 
 // IPAction is what is kept of the client IP address.
 type IPAction uint8
@@ -190,8 +189,8 @@ func (x *IPAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, iPActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes IPAction as a string enum.
-func (IPAction) JSONSchema() *jsonschema.Schema { return enumSchema(iPActionNames) }
+// enumNames lists the names of IPAction as written in the file.
+func (IPAction) enumNames() []string { return iPActionNames }
 
 // GeoLevel is the finest location kept.
 type GeoLevel uint8
@@ -218,8 +217,8 @@ func (x *GeoLevel) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, geoLevelNames, (*uint8)(x))
 }
 
-// JSONSchema describes GeoLevel as a string enum.
-func (GeoLevel) JSONSchema() *jsonschema.Schema { return enumSchema(geoLevelNames) }
+// enumNames lists the names of GeoLevel as written in the file.
+func (GeoLevel) enumNames() []string { return geoLevelNames }
 
 // UAAction is what is kept of the User-Agent header.
 type UAAction uint8
@@ -244,8 +243,8 @@ func (x *UAAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, uAActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes UAAction as a string enum.
-func (UAAction) JSONSchema() *jsonschema.Schema { return enumSchema(uAActionNames) }
+// enumNames lists the names of UAAction as written in the file.
+func (UAAction) enumNames() []string { return uAActionNames }
 
 // BotAction is what happens to events from known bots.
 type BotAction uint8
@@ -270,8 +269,8 @@ func (x *BotAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, botActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes BotAction as a string enum.
-func (BotAction) JSONSchema() *jsonschema.Schema { return enumSchema(botActionNames) }
+// enumNames lists the names of BotAction as written in the file.
+func (BotAction) enumNames() []string { return botActionNames }
 
 // IDAction is what is kept of an identifier.
 type IDAction uint8
@@ -295,8 +294,8 @@ func (x *IDAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, iDActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes IDAction as a string enum.
-func (IDAction) JSONSchema() *jsonschema.Schema { return enumSchema(iDActionNames) }
+// enumNames lists the names of IDAction as written in the file.
+func (IDAction) enumNames() []string { return iDActionNames }
 
 // URLAction is what is kept of the page URL.
 type URLAction uint8
@@ -322,8 +321,8 @@ func (x *URLAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, uRLActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes URLAction as a string enum.
-func (URLAction) JSONSchema() *jsonschema.Schema { return enumSchema(uRLActionNames) }
+// enumNames lists the names of URLAction as written in the file.
+func (URLAction) enumNames() []string { return uRLActionNames }
 
 // ReferrerAction is what is kept of the referrer URL.
 type ReferrerAction uint8
@@ -350,8 +349,8 @@ func (x *ReferrerAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, referrerActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes ReferrerAction as a string enum.
-func (ReferrerAction) JSONSchema() *jsonschema.Schema { return enumSchema(referrerActionNames) }
+// enumNames lists the names of ReferrerAction as written in the file.
+func (ReferrerAction) enumNames() []string { return referrerActionNames }
 
 // LanguageAction is what is kept of the Accept-Language header.
 type LanguageAction uint8
@@ -375,8 +374,8 @@ func (x *LanguageAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, languageActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes LanguageAction as a string enum.
-func (LanguageAction) JSONSchema() *jsonschema.Schema { return enumSchema(languageActionNames) }
+// enumNames lists the names of LanguageAction as written in the file.
+func (LanguageAction) enumNames() []string { return languageActionNames }
 
 // ContactAction is what happens to contact data the page sends for an ad
 // platform's matching (e-mail, phone, names, city, zip, country, external
@@ -402,8 +401,8 @@ func (x *ContactAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, contactActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes ContactAction as a string enum.
-func (ContactAction) JSONSchema() *jsonschema.Schema { return enumSchema(contactActionNames) }
+// enumNames lists the names of ContactAction as written in the file.
+func (ContactAction) enumNames() []string { return contactActionNames }
 
 // ClickIDAction is what happens to click ids and ad platform cookies.
 type ClickIDAction uint8
@@ -427,8 +426,8 @@ func (x *ClickIDAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, clickIDActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes ClickIDAction as a string enum.
-func (ClickIDAction) JSONSchema() *jsonschema.Schema { return enumSchema(clickIDActionNames) }
+// enumNames lists the names of ClickIDAction as written in the file.
+func (ClickIDAction) enumNames() []string { return clickIDActionNames }
 
 // PropertiesAction is which custom properties are kept.
 type PropertiesAction uint8
@@ -454,8 +453,8 @@ func (x *PropertiesAction) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, propertiesActionNames, (*uint8)(x))
 }
 
-// JSONSchema describes PropertiesAction as a string enum.
-func (PropertiesAction) JSONSchema() *jsonschema.Schema { return enumSchema(propertiesActionNames) }
+// enumNames lists the names of PropertiesAction as written in the file.
+func (PropertiesAction) enumNames() []string { return propertiesActionNames }
 
 // DestinationType is the kind of a destination.
 type DestinationType uint8
@@ -492,8 +491,8 @@ func (x *DestinationType) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, destinationTypeNames, (*uint8)(x))
 }
 
-// JSONSchema describes DestinationType as a string enum.
-func (DestinationType) JSONSchema() *jsonschema.Schema { return enumSchema(destinationTypeNames) }
+// enumNames lists the names of DestinationType as written in the file.
+func (DestinationType) enumNames() []string { return destinationTypeNames }
 
 // Compression is the compression of a batch.
 type Compression uint8
@@ -518,8 +517,8 @@ func (x *Compression) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, compressionNames, (*uint8)(x))
 }
 
-// JSONSchema describes Compression as a string enum.
-func (Compression) JSONSchema() *jsonschema.Schema { return enumSchema(compressionNames) }
+// enumNames lists the names of Compression as written in the file.
+func (Compression) enumNames() []string { return compressionNames }
 
 // KafkaKey is the Kafka record key.
 type KafkaKey uint8
@@ -544,8 +543,8 @@ func (x *KafkaKey) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, kafkaKeyNames, (*uint8)(x))
 }
 
-// JSONSchema describes KafkaKey as a string enum.
-func (KafkaKey) JSONSchema() *jsonschema.Schema { return enumSchema(kafkaKeyNames) }
+// enumNames lists the names of KafkaKey as written in the file.
+func (KafkaKey) enumNames() []string { return kafkaKeyNames }
 
 // SASLMechanism is a SASL mechanism.
 type SASLMechanism uint8
@@ -571,8 +570,8 @@ func (x *SASLMechanism) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, sASLMechanismNames, (*uint8)(x))
 }
 
-// JSONSchema describes SASLMechanism as a string enum.
-func (SASLMechanism) JSONSchema() *jsonschema.Schema { return enumSchema(sASLMechanismNames) }
+// enumNames lists the names of SASLMechanism as written in the file.
+func (SASLMechanism) enumNames() []string { return sASLMechanismNames }
 
 // Durability is when an event counts as accepted.
 type Durability uint8
@@ -596,8 +595,8 @@ func (x *Durability) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, durabilityNames, (*uint8)(x))
 }
 
-// JSONSchema describes Durability as a string enum.
-func (Durability) JSONSchema() *jsonschema.Schema { return enumSchema(durabilityNames) }
+// enumNames lists the names of Durability as written in the file.
+func (Durability) enumNames() []string { return durabilityNames }
 
 // WhenFull is what happens to a request when the spool is full.
 type WhenFull uint8
@@ -621,5 +620,5 @@ func (x *WhenFull) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, whenFullNames, (*uint8)(x))
 }
 
-// JSONSchema describes WhenFull as a string enum.
-func (WhenFull) JSONSchema() *jsonschema.Schema { return enumSchema(whenFullNames) }
+// enumNames lists the names of WhenFull as written in the file.
+func (WhenFull) enumNames() []string { return whenFullNames }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invopop/jsonschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -68,8 +67,8 @@ func (x *NATSSubjectBy) UnmarshalYAML(n *yaml.Node) error {
 	return unmarshalEnum(n, natsSubjectByNames, (*uint8)(x))
 }
 
-// JSONSchema describes NATSSubjectBy as a string enum.
-func (NATSSubjectBy) JSONSchema() *jsonschema.Schema { return enumSchema(natsSubjectByNames) }
+// enumNames lists the names of NATSSubjectBy as written in the file.
+func (NATSSubjectBy) enumNames() []string { return natsSubjectByNames }
 
 func defaultNATS() NATSDestination {
 	return NATSDestination{

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invopop/jsonschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -90,14 +88,6 @@ func unmarshalEnum(n *yaml.Node, names []string, dst *uint8) error {
 	return typeError(n, fmt.Sprintf("%q is not %s%s", s, allowed, didYouMean(s, names)))
 }
 
-func enumSchema(names []string) *jsonschema.Schema {
-	e := make([]any, len(names))
-	for i, n := range names {
-		e[i] = n
-	}
-	return &jsonschema.Schema{Type: "string", Enum: e}
-}
-
 // Duration is a length of time, written like "250ms", "5s", "1m30s", "24h" or "7d".
 type Duration time.Duration
 
@@ -156,14 +146,6 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*d = v
 	return nil
-}
-
-// JSONSchema describes Duration as a string pattern.
-func (Duration) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{
-		Type:    "string",
-		Pattern: `^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$|^[0-9]+d$`,
-	}
 }
 
 // ByteSize is an amount of bytes, written as a plain integer (65536) or with a
@@ -233,14 +215,6 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// JSONSchema describes ByteSize as an integer or a size string.
-func (ByteSize) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{
-		{Type: "integer", Minimum: jsonNumber("0")},
-		{Type: "string", Pattern: `^ *[0-9]+ *(B|KB|kB|MB|GB|TB|KiB|MiB|GiB|TiB)? *$`},
-	}}
-}
-
 // CIDR is a network written as "10.0.0.0/8" or "2001:db8::/32"; a single
 // address stands for its own /32 or /128.
 type CIDR struct {
@@ -291,11 +265,6 @@ func (c *CIDR) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// JSONSchema describes CIDR as a string.
-func (CIDR) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "string", Pattern: `^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$`}
-}
-
 // TCFPurpose is an IAB TCF v2 purpose id, 1..11.
 type TCFPurpose uint8
 
@@ -307,11 +276,6 @@ func (p *TCFPurpose) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*p = TCFPurpose(v)
 	return nil
-}
-
-// JSONSchema describes TCFPurpose as an integer 1..11.
-func (TCFPurpose) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "integer", Minimum: jsonNumber("1"), Maximum: jsonNumber("11")}
 }
 
 // TCFFeature is an IAB TCF v2 special feature id, 1..2.
@@ -326,13 +290,6 @@ func (p *TCFFeature) UnmarshalYAML(n *yaml.Node) error {
 	*p = TCFFeature(v)
 	return nil
 }
-
-// JSONSchema describes TCFFeature as an integer 1..2.
-func (TCFFeature) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "integer", Minimum: jsonNumber("1"), Maximum: jsonNumber("2")}
-}
-
-func jsonNumber(s string) json.Number { return json.Number(s) }
 
 func smallInt(n *yaml.Node, lo, hi int, what string) (int, error) {
 	want := fmt.Sprintf("a %s %d..%d", what, lo, hi)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/invopop/jsonschema"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -378,12 +377,8 @@ func (w *walker) checkRequired(n *yaml.Node, fs []fieldInfo, path string, seen m
 			continue
 		}
 		msg := fmt.Sprintf("missing key %q", f.name)
-		if s, ok := reflect.New(f.typ).Interface().(interface{ JSONSchema() *jsonschema.Schema }); ok {
-			var names []string
-			for _, e := range s.JSONSchema().Enum {
-				names = append(names, fmt.Sprint(e))
-			}
-			if names != nil {
+		if e, ok := reflect.New(f.typ).Interface().(interface{ enumNames() []string }); ok {
+			if names := e.enumNames(); len(names) > 0 {
 				msg += "; set it to one of: " + strings.Join(names, ", ")
 			}
 		}

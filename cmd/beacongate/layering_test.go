@@ -107,3 +107,27 @@ func onlyOurs(t *testing.T, rel, deps string, allowed ...string) {
 		}
 	}
 }
+
+// TestTestOnlyDependenciesStayOut: the libraries used to generate the
+// config schema (invopop/jsonschema) and to validate records against the
+// record schemas (santhosh-tekuri/jsonschema, via internal/schematest) are
+// for go generate and tests only: the gateway binary does not link them.
+// Until 2026-12-06 config's walker read enum names through the schema
+// generator's JSONSchema methods, which linked invopop/jsonschema (91
+// symbols) into every build.
+func TestTestOnlyDependenciesStayOut(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, bad := range []string{"github.com/invopop/jsonschema", "github.com/santhosh-tekuri/jsonschema", "github.com/beacongate/beacongate/internal/schematest"} {
+			if dep == bad || strings.HasPrefix(dep, bad+"/") {
+				t.Errorf("the gateway binary links %s, which is for tests and go generate only", dep)
+			}
+		}
+	}
+}
