@@ -24,6 +24,9 @@ func FuzzPixelQuery(f *testing.F) {
 	f.Add("site=%ff&url=%zz&&&==&p.=1")
 	f.Add(pixelURI()[len("/p.gif?"):])
 	f.Add("site=s&consent=analytics&event=a%00b&p.note=%ED%A0%80&p.plan=%5Cud800")
+	for _, q := range queryCorpus() { // escapes, percent-encoded UTF-8, empty values, limits
+		f.Add(q)
+	}
 	rec := &recorder{}
 	g := New(Settings{Handler: rec}, nil)
 	d := newDriver(g, "192.0.2.1")

@@ -71,7 +71,31 @@ func queryCorpus() []string {
 		"gpp=DBABMA%7E" + strings.Repeat("C", 300), "gpp=" + strings.Repeat("%7E", maxConsentLen+1), "gpp=" + strings.Repeat("%7E", maxConsentLen),
 		"gdpr_consent=" + strings.Repeat("%43", maxConsentLen+1) + "&site=s", "gpp=%ff" + strings.Repeat("A", 300),
 		"p.a=1&p.b=2&p.c=3" + strings.Repeat("&p.d=4", 70),
+		// Percent-encoded UTF-8 in every kind of field, and in a key.
+		"site=%E2%82%AC&event=caf%C3%A9&uid=%F0%9F%98%80&url=https%3A%2F%2Fxn--mller-kva.example%2F%C3%BC&p.gr%C3%B6%C3%9Fe=%E2%82%AC5",
+		"site=s&event=%E2%82&p.a=%C3", "site=s&p.%C3%A9=1&p.%C3=1",
+		// Every field empty.
+		"site=&event=&url=&ref=&uid=&cid=&eid=&gdpr=&gdpr_consent=&gcs=&gcd=&us_privacy=&gpp=&gpp_sid=&consent=&p.a=",
+		// Values exactly at their limits, raw and percent-encoded; a
+		// two-byte character that ends one byte past a limit.
+		"site=" + strings.Repeat("s", maxSiteLen), "site=" + strings.Repeat("%73", maxSiteLen),
+		"site=" + strings.Repeat("s", maxSiteLen-2) + "%C3%A9", "site=" + strings.Repeat("s", maxSiteLen-1) + "%C3%A9",
+		"site=s&event=" + strings.Repeat("e", maxNameLen), "site=s&uid=" + strings.Repeat("u", maxIDLen),
+		"site=s&url=" + strings.Repeat("u", maxURLLen), "site=s&gdpr_consent=" + strings.Repeat("C", maxConsentLen),
+		"site=s&p." + strings.Repeat("k", maxPropKeyLen) + "=" + strings.Repeat("v", maxPropValueLen),
+		"site=s&p." + strings.Repeat("%6B", maxPropKeyLen) + "=" + strings.Repeat("%76", maxPropValueLen),
+		"site=s" + propsQuery(maxProps), "site=s" + propsQuery(maxProps+1),
 	}
+}
+
+// propsQuery returns n distinct properties as query parameters, each
+// after an '&'.
+func propsQuery(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "&p.k%d=%d", i, i)
+	}
+	return b.String()
 }
 
 // TestAssignQueryMatchesArgs: the single pass gives the same events and
