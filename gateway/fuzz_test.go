@@ -101,6 +101,15 @@ func FuzzBeaconBody(f *testing.F) {
 	f.Add(uint8(0), []byte("{\"site\":\"\\ud800\"}"))
 	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"event":"x\u0000","props":{"cart_value":1e999,"note":"\udc00","plan":"\ud83d\ude00"}}`))
 	f.Add(uint8(0), []byte(`{"site":"s","consent":["analytics"],"props":{"cart_value":-0.0e-999,"note":true,"plan":"\u2028<&>"}}`))
+	// Percent-encoded UTF-8 and empty values in a form, raw UTF-8 in
+	// multipart fields, empty bodies, a site exactly at its limit.
+	f.Add(uint8(1), []byte("site=%E2%82%AC&event=caf%C3%A9&p.gr%C3%B6%C3%9Fe=%E2%82%AC5&p.cut=%C3"))
+	f.Add(uint8(1), []byte("site=s&event=&uid=&p.a=&consent="))
+	f.Add(uint8(3), formDataBody("b", "site", "s", "event", "café", "p.größe", "€5", "uid", ""))
+	for m := range uint8(4) {
+		f.Add(m, []byte{})
+	}
+	f.Add(uint8(0), []byte(`{"site":"`+strings.Repeat("s", maxSiteLen-1)+`\u00e9","consent":["analytics"],"props":{"`+strings.Repeat("k", maxPropKeyLen)+`":""}}`))
 	rec := &recorder{}
 	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow), Limits: Limits{MaxEventsPerRequest: 5, MaxSightingsPerRequest: 5}}, nil)
 	d := newDriver(g, "192.0.2.1")

@@ -105,6 +105,8 @@ func FuzzMultipart(f *testing.F) {
 	f.Add("site", "shop", "p.cart_value", "129.5", "----WebKitFormBoundaryx3G2lEBvXq8s3Kx1")
 	f.Add("event", "line1\r\nline2", "uid", "--b\r\n", "b")
 	f.Add("", "", "x", "\r\n--", "a'()+_,-./:=?")
+	f.Add("p.größe", "€ café", "p.ü", "", strings.Repeat("b", maxBoundaryLen)) // UTF-8 name and value, an empty value, the longest boundary
+	f.Add("site", "s", "p.k", strings.Repeat("v", maxPropValueLen), strings.Repeat("b", maxBoundaryLen+1))
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, boundary string) {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
