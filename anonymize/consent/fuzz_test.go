@@ -33,6 +33,13 @@ func FuzzDecodeTC(f *testing.F) {
 	}
 	f.Add("COwGV")
 	f.Add("")
+	// What CMPs and transports make of a TC string: standard base64 with
+	// padding, percent-encoded, cut mid-segment, an empty segment.
+	f.Add(strings.NewReplacer("-", "+", "_", "/").Replace(tcAll) + "==")
+	f.Add(strings.ReplaceAll(tcAll, "-", "%2D"))
+	f.Add(tcAll[:len(tcAll)/2])
+	f.Add(tcAll + ".")
+	f.Add(tcAll + "..")
 	f.Fuzz(func(t *testing.T, s string) {
 		tc := new(TCString)
 		b := []byte(s)
@@ -70,7 +77,7 @@ func FuzzDecodeTC(f *testing.F) {
 }
 
 func FuzzGCS(f *testing.F) {
-	for _, s := range []string{"G100", "G101", "G110", "G111", "G1", "G2xx"} {
+	for _, s := range []string{"G100", "G101", "G110", "G111", "G1", "G2xx", "", "g111", "G1110", "G1\u00e91"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -84,7 +91,7 @@ func FuzzGCS(f *testing.F) {
 }
 
 func FuzzGCD(f *testing.F) {
-	for _, s := range []string{"11p1p1p1p5", "13r3r3r3r5", "13q3q3q3q5", "11t1t1t1t5", "13r3r3r3r5l1", "13k3l3l3l5"} {
+	for _, s := range []string{"11p1p1p1p5", "13r3r3r3r5", "13q3q3q3q5", "11t1t1t1t5", "13r3r3r3r5l1", "13k3l3l3l5", "", "1", "13r3r3r3r5" + strings.Repeat("l1", 200)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -103,7 +110,7 @@ func FuzzGCD(f *testing.F) {
 }
 
 func FuzzUSPrivacy(f *testing.F) {
-	for _, s := range []string{"1YNN", "1NYN", "1-Y-", "1---", "", "2YNN", "1ynn", "1YNNN"} {
+	for _, s := range []string{"1YNN", "1NYN", "1-Y-", "1---", "", "2YNN", "1ynn", "1YNNN", "1YN", "1%59NN", "1YN\u00e9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -128,6 +135,12 @@ func FuzzGPP(f *testing.F) {
 	}
 	f.Add(gppHeader(2, 6)+"~"+tcAll+"~1YYN", "2")
 	f.Add("DBABRG", "-1")
+	// Empty header, empty sections, empty and spaced gpp_sid lists.
+	f.Add("", "")
+	f.Add("DBABLA~", "")
+	f.Add("DBACNY~~", "2,,6")
+	f.Add("DBACNY~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN", " 2 , 6 ")
+	f.Add("DBABLA%7EBVVqAAEABCA", "7"+strings.Repeat(",7", 200))
 	f.Fuzz(func(t *testing.T, s, sid string) {
 		b, sb := []byte(s), []byte(sid)
 		h, err := ParseGPPHeader(b)
@@ -160,7 +173,7 @@ func FuzzGPP(f *testing.F) {
 }
 
 func FuzzExplicit(f *testing.F) {
-	for _, s := range []string{"analytics,ads", "none", " ads ", "ads,,x", "precise_geo,device_storage,personalization", ""} {
+	for _, s := range []string{"analytics,ads", "none", " ads ", "ads,,x", "precise_geo,device_storage,personalization", "", ",", "ANALYTICS", "analytics%2Cads", "none,ads", "ads" + strings.Repeat(",ads", 100)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
