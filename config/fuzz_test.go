@@ -37,6 +37,11 @@ func FuzzParse(f *testing.F) {
 		"spool: {max_bytes: 1, segment_bytes: 9999999TiB}",
 		"pseudonym: {mode: derived, secret_file: /dev/null}",
 		"destinations: [{name: h, type: http, http: {url: \"http://u:p@x\", headers: {\"a b\": \"c\\nd\"}}}]",
+		// A byte-order mark, CRLF line ends, a tab indent, non-ASCII names.
+		"\ufeffserver: {listen: \":80\"}\n",
+		"server:\r\n  listen: \":80\"\r\ndestinations:\r\n  - {name: a, type: file}\r\n",
+		"server:\n\tlisten: \":80\"\n",
+		"destinations: [{name: größe, type: file}]\nsites: [{id: café, origins: [\"https://xn--caf-dma.example\"]}]",
 	} {
 		f.Add([]byte(s))
 	}
