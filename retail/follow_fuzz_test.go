@@ -36,6 +36,10 @@ func FuzzFollowerRecord(f *testing.F) {
 		`{"v":1,"kind":"ble_interval_closed","start":"2026-11-24T10:00:00Z","aggregates":[{"v":1,"kind":"ble_aggregate","site":"s","store":"a","zone":"z","start":"2026-11-24T10:00:00Z"}]}`,
 		`{"v":1,"kind":"ble_aggregates","aggregates":[{"site":"s","store":"a","zone":"*","start":"2026-11-24T10:00:00Z"},7]}`,
 		`{"kind":"ble_interval_closed","start":"9999-99-99"}`, `{"kind":"ble","ble":7}`, `[`, ``,
+		// Escaped names, a UTC offset, a time outside the day, extreme numbers.
+		`{"v":1,"kind":"\u0062le","s\u0069te":"s\u00e9","visitor":"","ble":{"store":"","sensor":"z","rssi":-1e999,"seen":"2026-11-24T12:00:00.000+02:00"}}`,
+		`{"v":1,"kind":"ble","site":"s","visitor":"v","ble":{"store":"a","sensor":"z","rssi":-128,"seen":"2026-11-25T00:00:00.000Z"}}`,
+		`{"v":2,"kind":"ble_interval_closed","start":"2026-11-24T10:00:00+01:00","aggregates":[]}`,
 	} {
 		f.Add([]byte(s))
 	}
