@@ -2,6 +2,7 @@ package useragent
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)"))
 	f.Add([]byte("Pingdom"))
 	f.Add([]byte("Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)"))
+	// A header at the gateway's copy limit, and bytes a header can carry
+	// that no browser sends: non-ASCII, invalid UTF-8, control bytes.
+	f.Add([]byte(strings.Repeat("Mozilla/5.0 (X11; Linux x86_64) ", 32)))
+	f.Add([]byte("Mozilla/5.0 (Linux; Android 14; Jörg’s Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"))
+	f.Add([]byte("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)\xff\x00 Version/17.1 Mobile/15E148 Safari/604.1"))
 	f.Fuzz(func(t *testing.T, ua []byte) {
 		in := Parse(ua)
 		if in.Browser > BrowserInstagram || in.OS > OSChromeOS || in.Device > DeviceBot || in.Bot > BotOtherHTTPClient {
