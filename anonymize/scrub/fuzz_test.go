@@ -110,6 +110,15 @@ func fuzzSeeds(f *testing.F) {
 		"meet me at the station, look at example.com, at home dot matrix, visit us at example dot com",
 		"https://a.example/u/jane.doe(at)example.org?q=jane.doe+%5Bat%5D+example+%5Bdot%5D+org#c=jane%20at%20x%20(dot)%20de",
 		"jane.doe（at）example．org a dot b dot c at d [dot] com (at) [at] x(at)y.z",
+		// Percent-encoded UTF-8: an address with non-ASCII parts, one
+		// with every byte escaped, one in full-width forms.
+		"https://a.example/u/j%C3%B6rg%40m%C3%BCller.de?e=j%C3%B6rg%40m%C3%BCller.de#e=j%C3%B6rg%40m%C3%BCller.de",
+		"https://a.example/?e=%6A%61%6E%65%40%65%78%61%6D%70%6C%65%2E%6F%72%67&f=jane%2Edoe%40example%2Eorg",
+		"https://a.example/?e=%EF%BD%8A%EF%BD%81%EF%BD%8E%EF%BD%85%EF%BC%A0%EF%BD%85%EF%BD%98%EF%BD%81%EF%BD%8D%EF%BD%90%EF%BD%8C%EF%BD%85%EF%BC%8E%EF%BD%8A%EF%BD%90",
+		// An address escaped as often as the scrubber decodes, and once more.
+		"https://a.example/u/jane.doe%" + strings.Repeat("25", maxDecodeRounds-1) + "40example.org?e=jane.doe%" + strings.Repeat("25", maxDecodeRounds) + "40example.org",
+		// Empty parts everywhere.
+		"https://a.example/?=&&=x&e=#", "https://:@a.example:/", "?", "#",
 	} {
 		f.Add([]byte(s), uint16(len(s)*7))
 	}
