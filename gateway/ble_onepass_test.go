@@ -87,6 +87,7 @@ var bleOnePassSeeds = []string{
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"a":[1]}},{"rssi":"x"}]}`,
 	`{"site":"r","store":"s","gdpr":"1","gdpr":[1],"gdpr":2,"gdpr":true,"gdpr":false,"consent":"ads","consent":{},"uid":[],"props":null,"props":3,"store":null,"sensor":1,"sightings":{}}`,
 	`{"site":"r","store":"s","consent":["a",1],"sightings":[]}`,
+	`{"site":"r","store":"s","consent":[],"sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`,
 	`{"site":"r","store":"s","props":{"a":"b"},"sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":1795520400.5,"mac":null,"adid":null}]}`,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":null,"mac":"A45E.60C1.0D2F"}]}`,
 	// At most one device id: a second of another kind is refused, a null
@@ -185,6 +186,8 @@ var beaconOnePassSeeds = []string{
 	`{"site":"r","props":{"":1}}`, `{"site":"r","x":[[{"a":[1e999]}]]}`, `{"site":"\ud800"}`, `"x"`, `1`, `null`, ` `, `{"site":"r"} x`, `[{"site":"r"},]`,
 	`{"site":"r","uid":"` + strings.Repeat("u", 300) + `"}`, `{"site":"r","uid":1` + strings.Repeat("0", 300) + `}`,
 	`{"site":"r","consent":["` + strings.Repeat("a", 300) + `"]}`,
+	// A list that names no purpose is the refusal none.
+	`{"site":"r","consent":[]}`, `{"site":"r","consent":[""]}`, `{"site":"r","consent":["",""]}`, `{"site":"r","consent":"none","consent":[]}`,
 }
 
 // TestBeaconOnePassMatchesReference: the one pass answers every seed body

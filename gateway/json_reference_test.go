@@ -158,7 +158,9 @@ func refAssignJSON(e *event.Event, key []byte, v *fastjson.Value) problem {
 	return p
 }
 
-// refAssignJSONConsentList turns ["analytics","ads"] into "analytics,ads".
+// refAssignJSONConsentList turns ["analytics","ads"] into "analytics,ads",
+// and a list that names nothing ([] or [""]) into the refusal "none", as
+// the gateway documents: an empty field would be no signal at all.
 func refAssignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 	arr, _ := v.Array()
 	c := &e.Consent
@@ -182,6 +184,9 @@ func refAssignJSONConsentList(e *event.Event, v *fastjson.Value) problem {
 		if len(c.Explicit) > maxIDLen {
 			return tooLong("consent", maxIDLen)
 		}
+	}
+	if len(c.Explicit) == 0 {
+		c.Explicit = append(c.Explicit, "none"...)
 	}
 	if !utf8.Valid(c.Explicit) {
 		return fieldProblem(reasonInvalidUTF8, "consent", "")
