@@ -293,6 +293,7 @@ func DuplicateName(body []byte) (string, bool) {
 		names map[string]bool // nil: an array
 		path  string
 		key   string // the member whose value comes next
+		named bool   // key is read: the next token starts its value ("" is a name too)
 		index int    // the array element that comes next
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
@@ -321,7 +322,7 @@ func DuplicateName(body []byte) (string, bool) {
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
-		if top != nil && top.names != nil && top.key == "" {
+		if top != nil && top.names != nil && !top.named {
 			// A member name, or the object's end.
 			if k, ok := tok.(string); ok {
 				if top.names[k] {
@@ -331,7 +332,7 @@ func DuplicateName(body []byte) (string, bool) {
 					return top.path + "." + k, true
 				}
 				top.names[k] = true
-				top.key = k
+				top.key, top.named = k, true
 				continue
 			}
 		}
@@ -349,7 +350,7 @@ func DuplicateName(body []byte) (string, bool) {
 		}
 		// A value ended: the enclosing object awaits its next name.
 		if len(stack) > 0 && stack[len(stack)-1].names != nil {
-			stack[len(stack)-1].key = ""
+			stack[len(stack)-1].key, stack[len(stack)-1].named = "", false
 		}
 	}
 }
