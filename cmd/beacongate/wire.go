@@ -41,7 +41,7 @@ type app struct {
 	adminToken      []byte // nil: mutating admin endpoints answer loopback only
 
 	pipeline *upstream.Pipeline
-	openTaps atomic.Int32 // GET /tap streams open now, at most maxTaps
+	openTaps atomic.Int32    // GET /tap streams open now, at most maxTaps
 	ble      *bleAggregation // ble.output: aggregates; nil otherwise
 	// optOutSuppressed counts sightings dropped by the opt-out list.
 	optOutSuppressed prometheus.Counter
