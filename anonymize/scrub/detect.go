@@ -242,7 +242,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindNationalID
 			}
 		}
-		if digit && (cl&cDigit != 0 || ch == '-') && i+12 < len(b) && prev != '.' &&
+		if digit && (cl&cDigit != 0 || ch == '-') && i+12 < len(b) && decimalPointNear(b, i) && prev != '.' &&
 			!((prev == ',' || prev == '-') && i-2 >= from && class[b[i-2]]&cDigit != 0) {
 			if e := matchCoordinates(b, i); e > 0 {
 				return i, e, KindCoordinates
@@ -330,6 +330,17 @@ func matchCoordinates(b []byte, i int) int {
 		return 0
 	}
 	return e
+}
+
+// decimalPointNear reports whether a '.' follows the sign and one to three
+// digits of a number starting at i, as in every coordinate: most numbers
+// are no coordinate, and are passed over without reading them. i+4 <
+// len(b).
+func decimalPointNear(b []byte, i int) bool {
+	if b[i] == '-' {
+		i++
+	}
+	return b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.'
 }
 
 // matchDegrees reads decimal degrees at b[i:]: an optional '-', one to

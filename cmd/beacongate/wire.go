@@ -414,16 +414,17 @@ func (a *app) closeFailedStart(cause error) {
 // destination or the spool failed to close (a file destination's last
 // fsync, the spool's disk: the error names which), or both.
 func closeMessage(err error) string {
-	late := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-	var other bool
+	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if !errors.Is(e, context.DeadlineExceeded) && !errors.Is(e, context.Canceled) {
-				other = true
-			}
+		errs = j.Unwrap() // the pipeline joins one error per step that failed
+	}
+	var late, other bool
+	for _, e := range errs {
+		if errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled) {
+			late = true
+		} else {
+			other = true
 		}
-	} else {
-		other = !late
 	}
 	switch {
 	case late && other:
