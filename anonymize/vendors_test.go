@@ -198,3 +198,48 @@ func TestDestinationVendorsUndecodableTCIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestDestinationVendorsGPPTCFWithoutString: a GPP signal that makes the
+// TCF EU section apply without carrying a TC string (gpp_sid=2 alone, a
+// gpp_sid naming 2 over a string without that section, a header listing an
+// empty tcfeuv2 section) says GDPR applies and no consent was recorded, as
+// gdpr=1 without a string does: vendors are checked, and with no usable TC
+// string refused, whatever another signal grants.
+func TestDestinationVendorsGPPTCFWithoutString(t *testing.T) {
+	// Under priority the explicit field decides the purposes alone, so the
+	// event reaches the routing with analytics and ads.
+	yaml := strings.Replace(vendorConfig, "  purposes: [analytics, ads]\n",
+		"  purposes: [analytics, ads]\n  merge: priority\n  priority: [explicit, tcf, gpp, consent_mode]\n", 1)
+	en := newTestEngine(t, yaml)
+	const own = Dests(1)
+	for _, c := range []struct {
+		name        string
+		gdpr        int8
+		gpp, gppSID string
+		want        Dests
+	}{
+		{"gdpr=1, no TC string (reference)", 1, "", "", own},
+		{"gpp_sid=2 alone", -1, "", "2", own},
+		{"gpp_sid=2 over a string without tcfeuv2", -1, "DBABTA~1YNN", "2", own},
+		{"header lists an empty tcfeuv2 section", -1, "DBABMA~", "", own},
+		{"gdpr=0 and gpp_sid=2: the flag says GDPR does not apply", 0, "", "2", own | 2 | 4},
+	} {
+		e := plantedEvent("analytics,ads")
+		e.Consent.GDPR = c.gdpr
+		e.Consent.GPP, e.Consent.GPPSID = []byte(c.gpp), []byte(c.gppSID)
+		var out collected
+		_, res, err := en.AppendRecords(nil, e, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State != StateAds {
+			t.Fatalf("%s: state %v; the explicit field grants analytics and ads", c.name, res.State)
+		}
+		if res.Dests != c.want {
+			t.Errorf("%s: destinations %03b; want %03b", c.name, res.Dests, c.want)
+		}
+		if c.want == own && res.VendorReasons[consent.VendorNoTCString] != 1 {
+			t.Errorf("%s: refusals %v; want the partner's no_tc_string", c.name, res.VendorReasons)
+		}
+	}
+}

@@ -28,7 +28,11 @@ type Answer struct {
 	// SignalTCF (gdpr_consent, the euconsent-v2 cookie) or SignalGPP (its
 	// tcfeuv2 section); SignalNone when no TC string came. A TC string
 	// means GDPR applies unless gdpr=0 says otherwise, whichever signal
-	// carried it.
+	// carried it. It is SignalGPP too when the GPP signal makes its
+	// tcfeuv2 section apply without carrying a TC string there (gpp_sid=2
+	// alone, or over a string without that section, or an empty section):
+	// GDPR applies and no consent was recorded, as with gdpr=1 alone; the
+	// scratch is then empty and SignalGPP is in Malformed.
 	TCSource Signal
 }
 
@@ -87,6 +91,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 	}
 
 	var gppTC []byte
+	gppTCF := false // the tcfeuv2 section applies, whether or not it carries a string
 	// gpp_sid alone is a GPP signal too: the sections it names apply, and
 	// the (absent) string carries none of them.
 	if len(s.GPP) > 0 || len(s.GPPSID) > 0 {
@@ -101,7 +106,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 			a.Rejected = a.Rejected.With(SignalGPP)
 			g.add(SignalGPP, AllPurposes, e.def)
 		case e.gpp == GPPHonour:
-			gppTC = e.gppHonour(s, &a, &g, &removed)
+			gppTC, gppTCF = e.gppHonour(s, &a, &g, &removed)
 		}
 	}
 
@@ -129,6 +134,12 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		a.Present = a.Present.With(SignalTCF)
 		a.Malformed = a.Malformed.With(SignalTCF)
 		g.add(SignalTCF, AllPurposes, e.def)
+	case gppTCF:
+		// GPP says the TCF EU applies and carries no TC string for it
+		// (gppHonour counted that as malformed): GDPR applies, as with
+		// gdpr=1 alone, so vendors are checked and find no usable string.
+		scratch.reset()
+		a.TCSource = SignalGPP
 	default:
 		scratch.reset()
 	}
@@ -246,8 +257,9 @@ func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Pur
 // lists, else all of the header's. Without a string (gpp_sid alone) no
 // section is carried, so each one gpp_sid lists reads as empty. It records
 // opt-outs in removed and grants in g, and returns the tcfeuv2 section (a TC
-// string) if one applies.
-func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte) {
+// string) if one applies; tcf reports that the section applies, carried or
+// not (then tc is empty).
+func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte, tcf bool) {
 	malformed := func() {
 		a.Malformed = a.Malformed.With(SignalGPP)
 		g.add(SignalGPP, AllPurposes, e.def)
@@ -257,7 +269,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 		var err error
 		if h, err = ParseGPPHeader(s.GPP); err != nil {
 			malformed()
-			return nil
+			return nil, false
 		}
 	}
 	applicable := h.Sections
@@ -265,7 +277,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 		sid, err := ParseGPPSID(s.GPPSID)
 		if err != nil {
 			malformed()
-			return nil
+			return nil, false
 		}
 		// gpp_sid says which sections apply; one the string does not
 		// carry (a CMP that has recorded nothing yet) still applies, and
@@ -274,7 +286,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 	}
 	if _, err := GPPSection(s.GPP, h, 0); err != nil { // checks the section count
 		malformed()
-		return nil
+		return nil, false
 	}
 	for rest := uint64(applicable); rest != 0; rest &= rest - 1 {
 		id := bits.TrailingZeros64(rest)
@@ -284,7 +296,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 			if len(sec) == 0 {
 				malformed()
 			}
-			tc = sec
+			tc, tcf = sec, true
 		case id == GPPSectionUSP:
 			u, err := ParseUSPrivacy(sec)
 			if err != nil {
@@ -324,7 +336,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 			g.add(SignalGPP, AllPurposes, e.def)
 		}
 	}
-	return tc
+	return tc, tcf
 }
 
 // tcfPurposes maps a decoded, valid TC string to our purposes.
