@@ -25,7 +25,9 @@ const (
 	ProblemLIPurpose6
 	// ProblemVendorListVersion: vendor list version 0 does not exist.
 	ProblemVendorListVersion
-	// ProblemCMPID: CMP id 0 is never assigned.
+	// ProblemCMPID: CMP ids 0 and 1 are never assigned (1 is the
+	// placeholder of the IAB's reference CMP code; the IAB's iabtcf-es
+	// refuses ids below 2).
 	ProblemCMPID
 	ProblemUpdatedBeforeCreated
 	ProblemStale
@@ -42,7 +44,7 @@ var problemTexts = [numProblems]string{
 	"legitimate interest signalled for purpose 5, which TCF 2.2 allows only with consent",
 	"legitimate interest signalled for purpose 6, which TCF 2.2 allows only with consent",
 	"vendor list version 0 does not exist",
-	"CMP id 0 is not a registered CMP",
+	"CMP id 0 or 1 is not a registered CMP",
 	"last updated before it was created: the dates are inconsistent",
 	"last updated longer ago than the maximum age (consent.tcf.max_age; the IAB policy asks CMPs to renew consent after 13 months)",
 	"dated in the future (created or last updated more than 5 minutes after the request arrived)",
@@ -67,7 +69,7 @@ func (t *TCString) Problems() Problems {
 	if t.VendorListVersion == 0 {
 		p |= ProblemVendorListVersion
 	}
-	if t.CMPID == 0 {
+	if t.CMPID < 2 {
 		p |= ProblemCMPID
 	}
 	if t.LastUpdated.Before(t.Created) {

@@ -34,6 +34,10 @@ func TestProblems(t *testing.T) {
 	f(func(s *tcSpec) { s.pli = []int{3, 4, 5, 6} }, ProblemLIPurpose3|ProblemLIPurpose4|ProblemLIPurpose5|ProblemLIPurpose6)
 	f(func(s *tcSpec) { s.vlv = 0 }, ProblemVendorListVersion)
 	f(func(s *tcSpec) { s.cmpID = 0 }, ProblemCMPID)
+	// CMP id 1 is the placeholder of the IAB's reference CMP code, never
+	// assigned (iabtcf-es refuses ids below 2 as not valid).
+	f(func(s *tcSpec) { s.cmpID = 1 }, ProblemCMPID)
+	f(func(s *tcSpec) { s.cmpID = 2 }, 0)
 	// A TCF 2.0/2.1 string from before the cut-off: global scope and LI for
 	// purposes 3-6 were allowed then.
 	f(func(s *tcSpec) { s.policy = 2; s.created = before; s.ss = false; s.pli = []int{1, 3} }, 0)
