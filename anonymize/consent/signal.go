@@ -106,10 +106,10 @@ func (g GDPRApplies) String() string {
 // empty field).
 type Signals struct {
 	GDPR      []byte // gdpr query parameter: "1", "0"; anything else is unknown
-	TCString  []byte // gdpr_consent parameter, else the euconsent-v2 cookie
+	TCString  []byte // gdpr_consent parameter or euconsent-v2 cookie (copies that differ conflict)
 	GCS       []byte // Consent Mode gcs parameter, e.g. "G111"
 	GCD       []byte // Consent Mode gcd parameter, e.g. "13r3r3r3r5"
-	USPrivacy []byte // us_privacy parameter or usprivacy cookie, e.g. "1YNN"
+	USPrivacy []byte // us_privacy parameter, e.g. "1YNN" (the gateway reads no usprivacy cookie)
 	GPP       []byte // gpp parameter: header~section~...
 	GPPSID    []byte // gpp_sid parameter: applicable section ids, e.g. "2,6"
 	Consent   []byte // explicit consent field: our purpose names, e.g. "analytics,ads"
