@@ -10,8 +10,9 @@ import (
 )
 
 // writeReportDiff writes what changed between the records of processing of
-// two configs, in the report's own words: per section, the statements that
-// are no longer true and the ones that now are. The report is generated
+// two configs, in the report's own words: per section (and per consent
+// state or recipient within it), the statements that are no longer true
+// and the ones that now are. The report is generated
 // from the config, so a change of policy shows as the sentences and table
 // rows it changes.
 func writeReportDiff(w io.Writer, oldCfg, newCfg *config.Config, oldName, newName string) error {
@@ -33,9 +34,9 @@ func writeReportDiff(w io.Writer, oldCfg, newCfg *config.Config, oldName, newNam
 	fmt.Fprintf(w, "# Changes to the record of processing\n\nfrom %s (policy version %s) to %s (policy version %s)\n",
 		oldName, oldR.PolicyVersion, newName, newR.PolicyVersion)
 	oldSec, newSec := reportSections(ob.String()), reportSections(nb.String())
-	changed := false
+	changed, shown := false, ""
 	for _, s := range mergeOrder(oldSec.order, newSec.order) {
-		if s == "(top)" {
+		if s.section == "(top)" {
 			continue // file names, versions and generation time: in the heading above
 		}
 		gone := missing(oldSec.lines[s], newSec.lines[s])
@@ -43,8 +44,17 @@ func writeReportDiff(w io.Writer, oldCfg, newCfg *config.Config, oldName, newNam
 		if len(gone) == 0 && len(added) == 0 {
 			continue
 		}
+		if !changed || s.section != shown {
+			fmt.Fprintf(w, "\n## %s\n", s.section)
+			shown = s.section
+		}
 		changed = true
-		fmt.Fprintf(w, "\n## %s\n", s)
+		// A statement of a state or a recipient reads the same in every
+		// state or recipient ("| IP address | ... | ip: drop |"): its
+		// subsection says which one it is about.
+		if s.sub != "" {
+			fmt.Fprintf(w, "\n### %s\n", s.sub)
+		}
 		for _, l := range gone {
 			fmt.Fprintf(w, "\n- no longer: %s", l)
 		}
@@ -59,20 +69,35 @@ func writeReportDiff(w io.Writer, oldCfg, newCfg *config.Config, oldName, newNam
 	return nil
 }
 
+// part is a section ("## " heading) of the report, or one of its
+// subsections ("### ", sub), such as a consent state or a recipient.
+type part struct{ section, sub string }
+
 type sections struct {
-	order []string
-	lines map[string][]string
+	order []part
+	lines map[part][]string
 }
 
-// reportSections splits a Markdown report at its "## " headings. The
-// table of contents is in the top section, which the diff leaves out.
+// reportSections splits a Markdown report at its "## " and "### "
+// headings. A subsection's heading is a statement of its section (a
+// recipient added or removed shows as its heading), and its lines are the
+// subsection's, so that the same line under two consent states or two
+// recipients is told apart. The table of contents is in the top section,
+// which the diff leaves out.
 func reportSections(md string) sections {
-	s := sections{lines: map[string][]string{}}
-	cur := "(top)"
+	s := sections{lines: map[part][]string{}}
+	cur := part{section: "(top)"}
 	s.order = append(s.order, cur)
 	for _, l := range strings.Split(md, "\n") {
 		if h, ok := strings.CutPrefix(l, "## "); ok {
-			cur = h
+			cur = part{section: h}
+			s.order = append(s.order, cur)
+			continue
+		}
+		if h, ok := strings.CutPrefix(l, "### "); ok {
+			top := part{section: cur.section}
+			s.lines[top] = append(s.lines[top], strings.TrimSpace(l))
+			cur = part{section: cur.section, sub: h}
 			s.order = append(s.order, cur)
 			continue
 		}
@@ -84,15 +109,31 @@ func reportSections(md string) sections {
 	return s
 }
 
-// mergeOrder lists the sections of a, then those only in b.
-func mergeOrder(a, b []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string{}, a...), b...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+// mergeOrder lists the parts of a, then those only in b, each after the
+// last part of its section listed before it, so that a section's parts
+// stay together.
+func mergeOrder(a, b []part) []part {
+	seen := map[part]bool{}
+	var out []part
+	for _, p := range a {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
+	}
+	for _, p := range b {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		at := len(out)
+		for i := len(out) - 1; i >= 0; i-- {
+			if out[i].section == p.section {
+				at = i + 1
+				break
+			}
+		}
+		out = append(out[:at], append([]part{p}, out[at:]...)...)
 	}
 	return out
 }

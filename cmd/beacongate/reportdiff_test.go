@@ -16,7 +16,7 @@ func TestReportDiff(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	for _, want := range []string{
-		"## 3. Data collected per consent state\n\n- no longer: | IP address",
+		"## 3. Data collected per consent state\n\n### State `analytics`\n\n- no longer: | IP address",
 		"- now: | IP address | the client address",
 		"truncated to /16 (IPv4)",
 		"## 7. Storage and retention\n\n- no longer: - File destination `local`: files in",
@@ -33,7 +33,7 @@ func TestReportDiff(t *testing.T) {
 	}
 	// Data per state, the recipients (each names what it keeps), storage,
 	// and the to-complete list.
-	if !strings.Contains(out, "## 6. Recipients\n\n- no longer: - `analytics`: kept IP address (truncate /24") {
+	if !strings.Contains(out, "## 6. Recipients\n\n### Recipient `local`\n\n- no longer: - `analytics`: kept IP address (truncate /24") {
 		t.Errorf("diff does not show the recipients' new IP truncation:\n%s", out)
 	}
 	if n := strings.Count(out, "\n## "); n != 4 {
@@ -41,6 +41,35 @@ func TestReportDiff(t *testing.T) {
 	}
 	if code, out := cli(t, "report", "-config", oldPath, "-diff", oldPath); code != 0 || !strings.Contains(out, "No change") {
 		t.Errorf("diff of a config with itself: exit %d\n%s", code, out)
+	}
+}
+
+// TestReportDiffNamesTheStateAndRecipient: a state's table rows and a
+// recipient's lines read the same in every state and recipient, so the
+// diff must say which one a change is about. It printed them under the
+// section alone: "ip: drop" now, and for which of none, analytics and ads,
+// or which recipient, the officer could not tell.
+func TestReportDiffNamesTheStateAndRecipient(t *testing.T) {
+	dir := t.TempDir()
+	dests := "destinations:\n  - {name: local, type: file}\n  - {name: archive, type: file, file: {dir: " + dir + "/archive}}\n"
+	oldPath := writeE2EConfig(t, dir, "old.yaml", dests)
+	newPath := writeE2EConfig(t, dir, "new.yaml", dests+"policies:\n  analytics:\n    ip: {action: drop}\n")
+	code, out := cli(t, "report", "-config", newPath, "-diff", oldPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"## 3. Data collected per consent state\n\n### State `analytics`\n\n- no longer: | IP address",
+		"- now: | IP address | the client address (the peer, or server.client\\_ip\\_header when the peer is in server.trusted\\_proxies) | `ip: drop` |",
+		"## 6. Recipients\n\n### Recipient `local`\n\n- no longer: - `analytics`: kept IP address",
+		"### Recipient `archive`\n\n- no longer: - `analytics`: kept IP address",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "### State `none`") || strings.Contains(out, "### State `ads`") {
+		t.Errorf("diff names a state that did not change:\n%s", out)
 	}
 }
 
