@@ -552,11 +552,15 @@ func (r *Report) retention(d *doc) {
 			". A record stays there until every destination that should receive it has acknowledged it; ", segmentEnd,
 			". While a destination is unreachable its records accumulate, and are retried until delivered. A segment found damaged (a torn write after a crash, a bad checksum) is moved to ",
 			code(s.Dir+"/quarantine"), " instead, with any cut-off tail, ", quarantineKeep(cfg)),
-		bleSpool(cfg),
+	}
+	if ble := bleSpool(cfg); ble != nil {
+		items = append(items, ble)
+	}
+	items = append(items,
 		line("Durability ", code(s.Durability.String()), ": ", dur, "."),
 		line("When the spool is full (", code("when_full: "+s.WhenFull.String()), "): ", full, "."),
 		line("Pixel events when the spool is full (", code("pixel_when_full: "+s.PixelWhenFull.String()), "): ", pixelFull, "."),
-	}
+	)
 	for i := range cfg.Destinations {
 		dd := &cfg.Destinations[i]
 		if dd.Type == config.DestinationFile {

@@ -103,3 +103,22 @@ func TestReportRetentionAuditClaimFollowsTheAuditLog(t *testing.T) {
 		t.Errorf("with privacy.audit_log: true the report no longer says deletions are audited")
 	}
 }
+
+// TestReportHasNoEmptyItem: the storage section of a gateway without a BLE
+// spool (ble.output: sightings, the default) had an empty item, "- " in
+// the Markdown and an empty <li> in the HTML, where the BLE spool's
+// statement would be: a blank bullet in the record of processing reads as
+// a statement left out.
+func TestReportHasNoEmptyItem(t *testing.T) {
+	for _, yaml := range []string{"", "ble: {output: aggregates}\n"} {
+		md, html, _ := render(t, build(t, parse(t, yaml)))
+		for i, l := range strings.Split(md, "\n") {
+			if strings.TrimSpace(l) == "-" {
+				t.Errorf("config %q: Markdown line %d is an empty item", yaml, i+1)
+			}
+		}
+		if strings.Contains(html, "<li></li>") {
+			t.Errorf("config %q: the HTML has an empty <li>", yaml)
+		}
+	}
+}
