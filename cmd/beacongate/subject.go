@@ -19,6 +19,7 @@ import (
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/retail"
+	"github.com/beacongate/beacongate/suggest"
 	"github.com/beacongate/beacongate/wiring"
 )
 
@@ -50,7 +51,8 @@ external id had there, normalised by that platform's rules: look it up or
 delete it at the platform (these hashes do not rotate).
 suppress adds the subject to the suppression list (its keyed hash only):
 a running gateway drops its events on arrival within seconds; unsuppress
-removes it. -kind says what ID is: subject (the default; user or client are
+removes it. When the config lists sites, suppress refuses a SITE not among
+them (the gateway takes no event of it; a lookup notes it). -kind says what ID is: subject (the default; user or client are
 the same), a user or client id exactly as sent, matched on SITE only (a
 device id is matched as the BLE endpoint normalises it; a note says when
 the id typed differs from that form); or mac or adid, a store device (a MAC in any notation, an
@@ -225,6 +227,14 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate subject: %v\n", err)
 		return 1
 	}
+	siteKnown := k != kindSubject && verb != "lookup" || knownSite(cfg, *site)
+	if verb == "suppress" && !siteKnown {
+		// The gateway refuses every event of a site it does not list
+		// (400 unknown site): the entry would match nothing, while the
+		// subject's events on the site meant go on.
+		fmt.Fprintf(stderr, "beacongate subject suppress: -site: not one of the sites in the config (%s), so the gateway takes no event of it and the entry would match none%s; nothing was suppressed\n", strings.Join(siteIDs(cfg), ", "), didYouMean(*site, siteIDs(cfg)))
+		return 2
+	}
 	if verb != "lookup" {
 		return editSubject(cfg, key, verb, k, *site, *id, stdout, stderr)
 	}
@@ -251,6 +261,11 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep.SubjectHash = hashHex
+	if !siteKnown {
+		// Records of a site the config no longer lists may still be
+		// downstream, so the lookup goes on, but the officer is told.
+		rep.Notes = append(rep.Notes, "site: -site is not one of the sites in the config ("+strings.Join(siteIDs(cfg), ", ")+"), so the gateway takes no event of it now: these pseudonyms are found only in records of a time when it did"+didYouMean(*site, siteIDs(cfg)))
+	}
 	auditCLI(cfg, stderr, "subject.lookup", "site", *site, "kind", auditKind, "subject", hashHex,
 		"from", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
 	if *format == "json" {
@@ -286,6 +301,38 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, n)
 	}
 	return 0
+}
+
+// knownSite reports whether the gateway takes events of site: any site
+// when the config lists none, else only a listed one, exactly as written
+// (the gateway's checkSite).
+func knownSite(cfg *config.Config, site string) bool {
+	if len(cfg.Sites) == 0 {
+		return true
+	}
+	for i := range cfg.Sites {
+		if cfg.Sites[i].ID == site {
+			return true
+		}
+	}
+	return false
+}
+
+// siteIDs lists the config's site ids.
+func siteIDs(cfg *config.Config) []string {
+	ids := make([]string, len(cfg.Sites))
+	for i := range cfg.Sites {
+		ids[i] = cfg.Sites[i].ID
+	}
+	return ids
+}
+
+// didYouMean is " (did you mean X?)" for the site id closest to s, or "".
+func didYouMean(s string, ids []string) string {
+	if c := suggest.Closest(s, ids); c != "" {
+		return " (did you mean " + c + "?)"
+	}
+	return ""
 }
 
 // subjectKind is what an identifier names on the suppression list.
