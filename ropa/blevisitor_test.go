@@ -105,3 +105,28 @@ func TestReportSaysBLEVisitorHashIsOfTheDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestPseudonymSectionSaysBLEVisitorHashIsOfTheDevice: section 4 said of
+// the visitor hash "It counts unique visitors without any identifier",
+// for every config, while a BLE sighting's visitor hash is a daily keyed
+// hash of its device id (the field table of section 3 says so, and
+// beacongate subject recomputes it from a MAC): the record of processing
+// contradicted itself and understated what a destination gets.
+func TestPseudonymSectionSaysBLEVisitorHashIsOfTheDevice(t *testing.T) {
+	for _, c := range []struct{ yaml, where string }{
+		{"", "it is in the visitor field of the BLE records the destinations get"},
+		{"ble: {output: aggregates}\n", "it stays in the BLE spool's records, which no destination gets"},
+	} {
+		md, _, _ := render(t, build(t, parse(t, c.yaml)))
+		sec := md[strings.Index(md, "## 4. Pseudonyms"):strings.Index(md, "## 5. ")]
+		if strings.Contains(sec, "It counts unique visitors without any identifier") {
+			t.Errorf("config %q: section 4 says every visitor hash is without an identifier:\n%s", c.yaml, sec)
+		}
+		for _, want := range []string{"For a web event it counts unique visitors without any identifier",
+			"A BLE sighting's visitor hash is not of that kind: it is a keyed hash of the site and the sighting's device id", c.where} {
+			if !strings.Contains(sec, want) {
+				t.Errorf("config %q: section 4 lacks %q:\n%s", c.yaml, want, sec)
+			}
+		}
+	}
+}

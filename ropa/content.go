@@ -330,7 +330,9 @@ func (r *Report) pseudonyms(d *doc) {
 	if p.VisitorHash {
 		items = append(items, line("Visitor hash: where a policy enables it, a keyed hash of the site, the address truncated to /"+strconv.Itoa(visitorV4Bits)+
 			" (IPv4) or /"+strconv.Itoa(visitorV6Bits)+" (IPv6) and the reduced user agent, with its own key, replaced every "+dayWords(pseudonym.DefaultVisitorPeriod)+
-			" whatever the pseudonym period, and made in the same mode as the pseudonyms. It counts unique visitors without any identifier."))
+			" whatever the pseudonym period, and made in the same mode as the pseudonyms. For a web event it counts unique visitors without any identifier. "+
+			"A BLE sighting's visitor hash is not of that kind: it is a keyed hash of the site and the sighting's device id (MAC address or advertising id; none for a randomized MAC) with the same daily key, "+
+			"a pseudonym of the device for the day, which whoever can compute that day's key can confirm from a guessed device id ("+bleVisitorWhere(r.cfg)+")."))
 	} else {
 		items = append(items, line("Visitor hash: off (", code("pseudonym.visitor_hash: false"), ")."))
 	}
@@ -610,6 +612,14 @@ func bleSpool(cfg *config.Config) inline {
 	return line("BLE spool (", code("ble.output: aggregates"), "): ", code(dir),
 		", each BLE sighting's record as the site-wide policy of its consent state makes it (with its daily visitor hash), and the aggregates written back before they are sent, with the size and durability of the spool. The records of a UTC day are kept until all its intervals are closed and their aggregates sent; no destination gets them. A damaged segment is moved to ",
 		code(dir+"/quarantine"), " and ", keep)
+}
+
+// bleVisitorWhere says where a BLE sighting's visitor hash goes.
+func bleVisitorWhere(cfg *config.Config) string {
+	if cfg.BLE.Output == config.BLEOutputAggregates {
+		return "it stays in the BLE spool's records, which no destination gets, until the day's aggregates are sent"
+	}
+	return "it is in the visitor field of the BLE records the destinations get; beacongate subject lists it per day"
 }
 
 // quarantineKeep says how long quarantined spool files are kept.
