@@ -217,3 +217,67 @@ func TestReportVendorBasis(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysWhichRecipientsTakeCrawlersAndApps: a destination's own
+// policy may keep crawler traffic the state's policy discards (bots: keep
+// over a site-wide drop), and an ad platform discards HTTP client (app)
+// events whatever the site-wide policy says. The report left both out of
+// the recipient's section (bots and http_clients were skipped there) and
+// listed such a recipient as getting "every event in this state": the
+// record of processing did not say that the bots archive gets crawler
+// traffic, nor that Meta gets no app events. The real engine shows what
+// each gets; the report must say the same.
+func TestReportSaysWhichRecipientsTakeCrawlersAndApps(t *testing.T) {
+	dir := t.TempDir()
+	cfg := parse(t, `consent: {purposes: [analytics, ads]}
+policies:
+  ads: {bots: drop}
+destinations:
+  - {name: local, type: file}
+  - name: bots
+    type: file
+    file: {dir: `+filepath.Join(dir, "bots")+`}
+    policies:
+      ads: {bots: keep}
+  - name: meta
+    type: meta_capi
+    requires: [analytics, ads]
+    meta_capi: {pixel_id: "1234567890", access_token_file: `+filepath.Join(dir, "token")+`}
+`)
+	now := clocktest.Golden
+	en, err := anonymize.New(compile(t, cfg), anonymize.Deps{Clock: clock.Fixed(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gets := func(ua string) map[string]bool {
+		e := claimsEvent(cfg, "shop", "analytics,ads", false, now)
+		e.UserAgent = []byte(ua)
+		rs, _ := en.Recipients(e)
+		m := map[string]bool{}
+		for i, r := range rs {
+			m[cfg.Destinations[i].Name] = r.Gets
+		}
+		return m
+	}
+	if g := gets("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"); g["local"] || !g["bots"] {
+		t.Fatalf("a crawler under ads: the engine sends it to %v; want bots only", g)
+	}
+	if g := gets("okhttp/4.12.0"); g["meta"] || !g["local"] {
+		t.Fatalf("an HTTP client under ads: the engine sends it to %v; want not to meta", g)
+	}
+	_, _, text := render(t, build(t, cfg))
+	for _, want := range []string{
+		"bots: every event in this state, and crawler traffic, which its own policy keeps while this state's discards it",
+		"meta: every event in this state but HTTP client traffic, which its own policy discards",
+		"events it does not get at all: Crawler traffic (bots: drop), HTTP client traffic (http_clients: drop).",
+		"events it does not get at all: Crawler traffic (bots: drop).",
+		"Crawler traffic (keep)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "local: every event in this state but") || strings.Contains(text, "local: every event in this state, and") {
+		t.Error("report says local's policy differs from the state's on traffic")
+	}
+}

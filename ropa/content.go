@@ -289,10 +289,11 @@ func (r *Report) states(d *doc) {
 		}
 		var items []inline
 		for _, rc := range s.Recipients {
+			traffic := r.trafficDiff(s, rc.Destination)
 			if rc.Condition == "" {
-				items = append(items, line(code(rc.Destination), ": every event in this state"))
+				items = append(items, line(code(rc.Destination), ": every event in this state", traffic))
 			} else {
-				items = append(items, line(code(rc.Destination), ": only events for which ", code(rc.Condition), " is also granted"))
+				items = append(items, line(code(rc.Destination), ": only events for which ", code(rc.Condition), " is also granted", traffic))
 			}
 		}
 		d.para("Recipients:")
@@ -445,18 +446,23 @@ func (r *Report) recipients(d *doc) {
 			if rules == nil {
 				continue
 			}
-			var kept, dropped []string
+			var kept, dropped, notSent []string
 			for _, f := range rules {
-				if f.Field == "bots" || f.Field == "http_clients" {
-					continue
-				}
-				if f.Kept {
+				switch {
+				case isTraffic(f.Field) && !f.Kept:
+					// Not a field left out: such events are not sent to it.
+					notSent = append(notSent, f.Category+" ("+f.Field+": "+f.Action+")")
+				case f.Kept:
 					kept = append(kept, f.Category+" ("+f.Action+")")
-				} else {
+				default:
 					dropped = append(dropped, f.Category)
 				}
 			}
-			items = append(items, line(code(s.Name.String()), ": kept ", joinOr(kept, "nothing"), "; dropped ", joinOr(dropped, "nothing"), "."))
+			l := line(code(s.Name.String()), ": kept ", joinOr(kept, "nothing"), "; dropped ", joinOr(dropped, "nothing"))
+			if len(notSent) > 0 {
+				l = append(l, line("; events it does not get at all: ", strings.Join(notSent, ", "))...)
+			}
+			items = append(items, append(l, line(".")...))
 		}
 		if len(items) == 0 {
 			d.para("Receives no state.")
@@ -465,6 +471,54 @@ func (r *Report) recipients(d *doc) {
 		d.para("Data categories it receives, per state:")
 		d.list(items...)
 	}
+}
+
+// isTraffic reports whether field is a rule on a whole class of traffic
+// (crawlers, HTTP clients), which keeps or discards whole events rather
+// than a field of them.
+func isTraffic(field string) bool { return field == "bots" || field == "http_clients" }
+
+// trafficDiff says where destination dest's own policy in state s keeps or
+// discards a class of traffic (crawlers, HTTP clients) otherwise than the
+// state's site-wide policy, which the state's table shows: such a
+// destination does not get every event of the state, or gets events the
+// table says are discarded. Empty when they agree.
+func (r *Report) trafficDiff(s State, dest string) inline {
+	var rules []FieldRule
+	for i := range r.Destinations {
+		if r.Destinations[i].Name == dest {
+			rules = r.Destinations[i].Rules[s.Name]
+		}
+	}
+	siteKept := map[string]bool{}
+	for _, f := range s.Rules {
+		if isTraffic(f.Field) {
+			siteKept[f.Field] = f.Kept
+		}
+	}
+	var discards, keeps []string
+	for _, f := range rules {
+		if !isTraffic(f.Field) || f.Kept == siteKept[f.Field] {
+			continue
+		}
+		w := f.Category // "HTTP client traffic"
+		if f.Field == "bots" {
+			w = "crawler traffic"
+		}
+		if f.Kept {
+			keeps = append(keeps, w)
+		} else {
+			discards = append(discards, w)
+		}
+	}
+	var l inline
+	if len(discards) > 0 {
+		l = append(l, line(" but ", strings.Join(discards, " and "), ", which its own policy discards")...)
+	}
+	if len(keeps) > 0 {
+		l = append(l, line(", and ", strings.Join(keeps, " and "), ", which its own policy keeps while this state's discards it")...)
+	}
+	return l
 }
 
 func transport(d *config.Destination) inline {
