@@ -453,7 +453,9 @@ type Destination struct {
 	// When a batch is closed and shipped.
 	Batch Batch `yaml:"batch"`
 	// Compression of each batch: zstd, gzip or none. A file destination
-	// writes zstd only (.ndjson.zst files).
+	// writes zstd only (.ndjson.zst files); nats (a message per record)
+	// and the ad platforms (their own request formats) compress nothing
+	// and refuse this key and level.
 	Compression Compression `yaml:"compression"`
 	// Compression level. 0: the codec's default (zstd: fastest, which costs
 	// the least CPU for a ratio within a few percent of level 3; gzip: 6).

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,38 @@ destinations:
 		if got[key] != want {
 			t.Errorf("Files()[%s] = %+v; want %+v", key, got[key], want)
 		}
+	}
+}
+
+// TestCompressionWhereNotApplied: nats and the ad platforms send each record
+// (or each platform request) without the destination's batch compression,
+// so compression or level written for them would be ignored silently.
+func TestCompressionWhereNotApplied(t *testing.T) {
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ typ, block, key, want string }{
+		{"nats", "nats: {urls: [nats://127.0.0.1:4222], subject: s, stream: S}", "compression: gzip",
+			"destinations[0].compression: has no effect for a nats destination, which publishes each record as a message of its own; remove it"},
+		{"nats", "nats: {urls: [nats://127.0.0.1:4222], subject: s, stream: S}", "level: 3",
+			"destinations[0].level: has no effect for a nats destination, which publishes each record as a message of its own; remove it"},
+		{"meta_capi", "meta_capi: {pixel_id: \"1234567890\", access_token_file: " + tok + "}", "compression: zstd",
+			"destinations[0].compression: has no effect for a meta_capi destination, which sends the platform's own request format; remove it"},
+		{"ga4", "ga4: {measurement_id: G-ABC123, api_secret_file: " + tok + "}", "level: 1",
+			"destinations[0].level: has no effect for a ga4 destination, which sends the platform's own request format; remove it"},
+		{"tiktok", "tiktok: {event_source_id: C4ABC123DEF, access_token_file: " + tok + "}", "compression: none",
+			"destinations[0].compression: has no effect for a tiktok destination, which sends the platform's own request format; remove it"},
+	} {
+		src := "consent: {purposes: [analytics, ads]}\ndestinations:\n  - name: d\n    type: " + tc.typ +
+			"\n    requires: [ads]\n    " + tc.key + "\n    " + tc.block + "\n"
+		errs := strings.Join(parseErrs(t, src), "\n")
+		if !strings.Contains(errs, tc.want) {
+			t.Errorf("%s with %s: errors\n%s\nwant one containing\n%s", tc.typ, tc.key, errs, tc.want)
+		}
+	}
+	// Unset, the defaults (zstd, 0) stand and nothing is reported.
+	if _, err := Parse("t.yaml", []byte("destinations:\n  - {name: bus, type: nats, nats: {urls: [nats://127.0.0.1:4222], subject: s, stream: S}}\n")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -663,7 +663,15 @@ func (v *validator) destinations(c *Config) {
 		// jsonschema tag: gzip takes 1..9, and zstd takes the zstd
 		// command's levels 1..9, which the encoder maps onto its speeds
 		// (zstd.EncoderLevelFromZstd: 1-2 fastest, 3-5 default, 6-9 better).
-		if d.Compression == CompressionNone && d.Level != 0 {
+		if why := uncompressedDestination(d.Type); why != "" {
+			// These sinks take the records unencoded: the shipper's
+			// batch compression is never applied.
+			for _, key := range []string{"compression", "level"} {
+				if v.idx.has(base + "." + key) {
+					v.errf(base+"."+key, "has no effect for a %s destination, which %s; remove it", d.Type, why)
+				}
+			}
+		} else if d.Compression == CompressionNone && d.Level != 0 {
 			v.errf(base+".level", "has no effect with compression: none; remove it")
 		}
 		if d.Type == DestinationFile && d.Compression != CompressionZstd {
@@ -688,6 +696,18 @@ func (v *validator) destinations(c *Config) {
 			v.tiktokDest(base+".tiktok", &d.TikTok)
 		}
 	}
+}
+
+// uncompressedDestination says why a destination of type t takes no batch
+// compression, or "" when it does.
+func uncompressedDestination(t DestinationType) string {
+	switch t {
+	case DestinationNATS:
+		return "publishes each record as a message of its own"
+	case DestinationMetaCAPI, DestinationGA4, DestinationTikTok:
+		return "sends the platform's own request format"
+	}
+	return ""
 }
 
 func (v *validator) fileDest(base string, f *FileDestination, c *Config, i int, dirs map[string]int) {
