@@ -219,6 +219,7 @@ func (s *Spool) open() error {
 		s.readers = append(s.readers, r)
 		end = max(end, r.committed.Load())
 	}
+	s.warnRemovedDestinations(segs)
 	// The stream never reuses an offset: start after the last segment and
 	// after every cursor (a cursor can be ahead of the data after a power
 	// loss in process mode).
@@ -251,6 +252,74 @@ func (s *Spool) open() error {
 		r.committed.Store(r.pos)
 	}
 	return s.trim()
+}
+
+// warnRemovedDestinations logs each destination that segments still on
+// disk were written for, that this run does not have (removed or renamed
+// in the config), and whose cursor is before the end of such a segment:
+// the records spooled for it and not yet delivered go to no destination
+// now, and are deleted once this run's destinations have read past them,
+// which a start on a caught-up spool does at once. Nothing else would
+// tell the operator that acknowledged events were just given up. bytes is
+// an upper bound: a segment may also hold records for other destinations.
+func (s *Spool) warnRemovedDestinations(segs []segment) {
+	current := make(map[string]bool, len(s.opts.Destinations))
+	for _, name := range s.opts.Destinations {
+		current[name] = true
+	}
+	cursors := make(map[string]uint64)
+	pending := make(map[string]uint64)
+	var order []string
+	hdr := make([]byte, segHeaderFixed+maxSegNamesLen)
+	for _, g := range segs {
+		f, err := os.Open(segmentPath(s.dir, g.base))
+		if err != nil {
+			continue
+		}
+		n, _ := f.ReadAt(hdr, 0)
+		f.Close()
+		names, _, st := parseSegmentHeader(hdr[:n])
+		if st != frameOK {
+			continue
+		}
+		for name := range strings.SplitSeq(string(names), "\n") {
+			if name == "" || current[name] || filepath.Base(name) != name {
+				continue
+			}
+			c, ok := cursors[name]
+			if !ok {
+				c = s.cursorOf(name)
+				cursors[name] = c
+			}
+			if g.end() <= c {
+				continue
+			}
+			if _, seen := pending[name]; !seen {
+				order = append(order, name)
+			}
+			pending[name] += g.end() - max(g.base, c)
+		}
+	}
+	for _, name := range order {
+		s.opts.Logger.Warn("spool: records spooled for a destination the config no longer has (removed or renamed) "+
+			"will not be delivered, and are deleted once the configured destinations have read past them; "+
+			"to deliver them, put the destination back under this name and let it catch up (beacongate_upstream_lag_bytes at 0) before removing it",
+			"destination", name, "bytes", pending[name])
+	}
+}
+
+// cursorOf returns the committed offset in the cursor file of the
+// destination name, or 0 when it has none or it is damaged.
+func (s *Spool) cursorOf(name string) uint64 {
+	b, err := os.ReadFile(filepath.Join(s.dir, name+cursorSuffix))
+	if err != nil {
+		return 0
+	}
+	off, ok := parseCursor(b)
+	if !ok {
+		return 0
+	}
+	return off
 }
 
 // repair truncates the torn or damaged tail of the newest segment, left by a

@@ -2,11 +2,15 @@ package spool
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -769,5 +773,52 @@ func TestLagOfNewDestination(t *testing.T) {
 	}
 	if got := drain(t, s, 1); !equalInts(got, seq(200, 203)) {
 		t.Fatalf("b got %v", got)
+	}
+}
+
+// TestRemovedDestinationWarned: records spooled for a destination that
+// the next start's config no longer has (removed or renamed) reach no
+// destination and are deleted once the others pass them; the start says
+// so, naming the destination, and says nothing for one that was caught
+// up or for destinations still configured.
+func TestRemovedDestinationWarned(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, Destinations: []string{"done", "collector", "kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.Append(rec(i), RouteTo(0)|RouteTo(1)|RouteTo(2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain(t, s, 0) // "done" delivered everything; "collector" and "kept" nothing
+	s.Reader(0).Commit(s.Reader(0).Pos())
+	s.Close()
+
+	var logs bytes.Buffer
+	s = openT(t, Options{Dir: dir, Destinations: []string{"kept", "collector2"},
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	var warned []string
+	for line := range strings.Lines(logs.String()) {
+		var e struct {
+			Level, Msg, Destination string
+			Bytes                   uint64
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Level == "WARN" && strings.Contains(e.Msg, "no longer has") {
+			if e.Bytes == 0 {
+				t.Errorf("warning for %q gives no bytes: %s", e.Destination, line)
+			}
+			warned = append(warned, e.Destination)
+		}
+	}
+	if !slices.Equal(warned, []string{"collector"}) {
+		t.Fatalf("warned for %q, want [collector]; log:\n%s", warned, logs.String())
+	}
+	if got := drain(t, s, 0); !equalInts(got, seq(0, 5)) {
+		t.Fatalf("kept got %v", got)
 	}
 }
