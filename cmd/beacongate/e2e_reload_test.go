@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -256,4 +257,49 @@ func TestE2EReloadLastSuccessful(t *testing.T) {
 	reload("server:\n  drain_dela: 0s\n", 0) // refused: a misspelt key
 	reload("server:\n  drain_delay: 0s\n", 1)
 	p.stop()
+}
+
+// TestE2EReloadSaysWhatNeedsRestart: a reload that changes settings read
+// only at start (here spool.max_bytes and pseudonym.period) applies the
+// rest and keeps their running values; the answer to POST /-/reload names
+// them, as the log's warning does, instead of a bare "reloaded" that tells
+// the operator they are live, and so does the audit log's entry.
+func TestE2EReloadSaysWhatNeedsRestart(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfgPath := writeE2EConfig(t, dir, "c.yaml", "spool: {max_bytes: 2GiB}\n")
+	p := startGateway(t, data, cfgPath)
+	reload := func(text string) string {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post("http://"+p.admin+"/-/reload", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("reload answered %d: %s", resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	if got := reload("spool: {max_bytes: 2GiB}\n"); got != "reloaded\n" {
+		t.Errorf("an unchanged file: reload answered %q, want \"reloaded\\n\"", got)
+	}
+	got := reload("spool: {max_bytes: 1GiB}\npseudonym: {period: 12h}\n")
+	for _, key := range []string{"spool.max_bytes", "pseudonym.period", "next restart"} {
+		if !strings.Contains(got, key) {
+			t.Errorf("reload answered %q, which does not name %s", got, key)
+		}
+	}
+	p.stop()
+	log, err := os.ReadFile(filepath.Join(data, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), `"needs_restart":"pseudonym.period spool.max_bytes"`) {
+		t.Errorf("the audit log does not name the settings the reload left for the restart:\n%s", log)
+	}
 }

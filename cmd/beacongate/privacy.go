@@ -293,8 +293,8 @@ func (a *app) auditf(action string, kv ...string) {
 // reloadFrom is reload with an audit entry naming where the request came
 // from: "signal", or "http" with the peer address and the hash of the
 // token used (never the token).
-func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) error {
-	err := a.reload(log)
+func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) (needsRestart []string, err error) {
+	needsRestart, err = a.reloadReport(log)
 	kv := []string{"source", source, "config", a.configName}
 	if peer != "" {
 		kv = append(kv, "peer", peer)
@@ -304,8 +304,12 @@ func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) er
 	}
 	if err != nil {
 		a.auditf("config.reload_refused", append(kv, "error", err.Error())...)
-		return err
+		return nil, err
 	}
-	a.auditf("config.reload", append(kv, "policy", a.plan.Load().Version())...)
-	return nil
+	kv = append(kv, "policy", a.plan.Load().Version())
+	if len(needsRestart) > 0 {
+		kv = append(kv, "needs_restart", strings.Join(needsRestart, " "))
+	}
+	a.auditf("config.reload", kv...)
+	return needsRestart, nil
 }

@@ -301,8 +301,16 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && a.adminToken != nil {
 			token = []byte(t) // guard checked it
 		}
-		if err := a.reloadFrom(a.log, "http", r.RemoteAddr, token); err != nil {
+		needsRestart, err := a.reloadFrom(a.log, "http", r.RemoteAddr, token)
+		if err != nil {
 			http.Error(w, "reload refused, previous config stays live: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if len(needsRestart) > 0 {
+			// As the log's warning: a bare "reloaded" would tell the
+			// operator these changes are live.
+			io.WriteString(w, "reloaded; these changed settings keep their running values until the next restart: "+
+				strings.Join(needsRestart, " ")+"\n")
 			return
 		}
 		io.WriteString(w, "reloaded\n")

@@ -300,28 +300,36 @@ func (a *app) rotateKeys() {
 // live. Listeners, the spool and destinations are fixed at start: changes to
 // them are reported and take effect on the next restart.
 func (a *app) reload(log *slog.Logger) error {
+	_, err := a.reloadReport(log)
+	return err
+}
+
+// reloadReport is reload, and also returns the changed settings that
+// keep their running values until the next restart (needs_restart), for
+// the answer to POST /-/reload and the audit log.
+func (a *app) reloadReport(log *slog.Logger) (needsRestart []string, err error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	err := a.tryReload(log)
+	needsRestart, err = a.tryReload(log)
 	if err != nil {
 		a.reloadFailures.Inc()
 		a.reloadOK.Set(0)
 		log.Error("config reload refused; the previous config stays live", "config", a.configName, "err", err)
-		return err
+		return nil, err
 	}
 	a.reloads.Inc()
 	a.reloadOK.Set(1)
 	log.Info("config reloaded", "config", a.configName, "policy", a.plan.Load().Version())
-	return nil
+	return needsRestart, nil
 }
 
-func (a *app) tryReload(log *slog.Logger) error {
+func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	cfg, err := loadConfig(a.configPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := cfg.Apply(a.overrides); err != nil {
-		return err
+		return nil, err
 	}
 	old := a.live.Load()
 	// Settings read only at start (listeners, server timeouts, pseudonym
@@ -329,7 +337,7 @@ func (a *app) tryReload(log *slog.Logger) error {
 	// cfg then describes what runs, and records name the policy applied.
 	changes, err := wiring.PrepareReload(old, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Re-read the database even when its path is unchanged: reload is how a
 	// refreshed file is picked up. It goes into a new holder that the new
@@ -339,12 +347,12 @@ func (a *app) tryReload(log *slog.Logger) error {
 	if cfg.GeoIP.Database != "" || old.GeoIP.Database != "" {
 		nextGeo = new(geo.Reloadable)
 		if err := nextGeo.Reload(cfg.GeoIP.Database); err != nil {
-			return fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
+			return nil, fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
 		}
 	}
 	built, err := a.settingsWith(cfg, nextGeo)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Every step succeeded: only now does anything running change.
 	a.gateway.Update(built.settings)
@@ -360,7 +368,7 @@ func (a *app) tryReload(log *slog.Logger) error {
 	if len(changes.Applied) > 0 {
 		log.Info("changed settings applied", "applied", strings.Join(changes.Applied, " "))
 	}
-	return nil
+	return changes.NeedRestart, nil
 }
 
 // ready reports whether the gateway accepts events: the pipeline's spool
