@@ -110,6 +110,17 @@ type Spool struct {
 
 	durable atomic.Uint64 // readers may read up to here
 	written atomic.Uint64 // records of the group writes since Open, stored after durable
+	// fullSince is true from a record refused for a full spool until a
+	// record is taken again; fullRefused counts the refusals meanwhile.
+	// The warning and the all-clear are logged at those two changes only:
+	// nothing else in the log would say that records are being refused
+	// (pixels lost, beacons answered 503) while the destinations lag.
+	// fullLimit is the size limit the first refusal met: a record taken
+	// under a higher one (the BLE spool's write-backs, into the headroom
+	// its sightings may not use) does not end it.
+	fullSince   atomic.Bool
+	fullRefused atomic.Uint64
+	fullLimit   atomic.Int64
 	// diskTrouble mirrors diskErr != nil for the background goroutine,
 	// which does not take mu: a failing disk gets delivered segments'
 	// space back instead of recycling them.
@@ -817,6 +828,7 @@ func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) err
 			if s.opts.WhenFull == FullShed {
 				s.mu.Unlock()
 				s.m.dropFull.Inc()
+				s.refusedFull(limit)
 				return ErrFull
 			}
 			if blockedAt.IsZero() {
@@ -824,6 +836,7 @@ func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) err
 			} else if time.Since(blockedAt) >= s.opts.BlockTimeout {
 				s.mu.Unlock()
 				s.m.dropFull.Inc()
+				s.refusedFull(limit)
 				return ErrFull
 			}
 			if len(s.active) > 0 && !s.flushing {
@@ -858,7 +871,31 @@ func (s *Spool) enqueue(p *Pending, record []byte, route Route, limit int64) err
 	p.last, p.to, p.bytes = s.gen, len(s.active), p.bytes+need
 	p.n++
 	s.mu.Unlock()
+	if s.fullSince.Load() && limit <= s.fullLimit.Load() {
+		s.tookAgain()
+	}
 	return nil
+}
+
+// refusedFull counts a record refused because the spool held limit bytes,
+// and logs the first such refusal since records were last taken.
+func (s *Spool) refusedFull(limit int64) {
+	s.fullRefused.Add(1)
+	if s.fullSince.CompareAndSwap(false, true) {
+		s.fullLimit.Store(limit)
+		s.opts.Logger.Warn("spool: full; refusing records until the destinations deliver and free space "+
+			"(the gateway answers beacons and BLE posts 503, and pixels are lost)",
+			"dir", s.dir, "limit_bytes", limit, "size_bytes", s.diskBytes.Load())
+	}
+}
+
+// tookAgain logs that the spool takes records again after refusing some
+// for being full, and how many it refused.
+func (s *Spool) tookAgain() {
+	if s.fullSince.CompareAndSwap(true, false) {
+		s.opts.Logger.Info("spool: taking records again after being full", "dir", s.dir,
+			"refused", s.fullRefused.Swap(0))
+	}
 }
 
 // Withdraw takes p's records back out of the next group write, if no

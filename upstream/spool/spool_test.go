@@ -822,3 +822,95 @@ func TestRemovedDestinationWarned(t *testing.T) {
 		t.Fatalf("kept got %v", got)
 	}
 }
+
+// TestFullLogged: records refused for a full spool are counted, and
+// nothing in the log said so (pixels lost, beacons 503 while the
+// destinations lag). The first refusal logs one warning, further ones
+// none, and the first record taken again an all-clear with the number
+// refused; a second filling warns again.
+func TestFullLogged(t *testing.T) {
+	var logs bytes.Buffer
+	s := openT(t, Options{Dir: t.TempDir(), Destinations: []string{"a"},
+		MaxBytes: 64 << 10, SegmentBytes: 8 << 10, MaxRecordBytes: 1 << 10,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	type entry struct {
+		Level, Msg string
+		Refused    uint64
+	}
+	entries := func() []entry {
+		var es []entry
+		for line := range strings.Lines(logs.String()) {
+			var e entry
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatal(err)
+			}
+			es = append(es, e)
+		}
+		logs.Reset()
+		return es
+	}
+	fill := func() (refused int) {
+		for i := 0; refused < 5; i++ {
+			switch err := s.Append(rec(i), 1); {
+			case errors.Is(err, ErrFull):
+				refused++
+			case err != nil:
+				t.Fatal(err)
+			}
+		}
+		return refused
+	}
+	for round := 0; round < 2; round++ {
+		fill()
+		es := entries()
+		if len(es) != 1 || es[0].Level != "WARN" || !strings.Contains(es[0].Msg, "spool: full") {
+			t.Fatalf("round %d: after 5 refusals the log holds %+v, want one warning", round, es)
+		}
+		drain(t, s, 0)
+		s.Reader(0).Commit(s.Reader(0).Pos())
+		if err := s.Append(rec(1000), 1); err != nil {
+			t.Fatalf("after commit: %v", err)
+		}
+		es = entries()
+		if len(es) != 1 || es[0].Level != "INFO" || es[0].Refused != 5 {
+			t.Fatalf("round %d: after room again the log holds %+v, want one all-clear with 5 refused", round, es)
+		}
+		if err := s.Append(rec(1001), 1); err != nil {
+			t.Fatal(err)
+		}
+		if es := entries(); len(es) != 0 {
+			t.Fatalf("round %d: a second record taken logged %+v", round, es)
+		}
+	}
+
+	// Refused under a lower limit (the BLE spool's sightings), a record
+	// taken under a higher one (its write-backs) is no all-clear.
+	drain(t, s, 0)
+	s.Reader(0).Commit(s.Reader(0).Pos())
+	low := s.Size() + 8<<10
+	for refused := 0; refused < 3; {
+		switch err := s.AppendUpTo(rec(2000), 1, low); {
+		case errors.Is(err, ErrFull):
+			refused++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if es := entries(); len(es) != 1 || es[0].Level != "WARN" {
+		t.Fatalf("refused under a lower limit: the log holds %+v, want one warning", es)
+	}
+	if err := s.Append(rec(2001), 1); err != nil {
+		t.Fatal(err)
+	}
+	if es := entries(); len(es) != 0 {
+		t.Fatalf("a record taken under a higher limit logged %+v", es)
+	}
+	drain(t, s, 0)
+	s.Reader(0).Commit(s.Reader(0).Pos())
+	if err := s.AppendUpTo(rec(2002), 1, low); err != nil {
+		t.Fatal(err)
+	}
+	if es := entries(); len(es) != 1 || es[0].Level != "INFO" || es[0].Refused != 3 {
+		t.Fatalf("taken again under the lower limit: the log holds %+v, want one all-clear with 3 refused", es)
+	}
+}
