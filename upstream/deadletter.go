@@ -178,8 +178,11 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 			Logger:         o.Logger,
 			Clock:          o.Clock,
 		})
-		if err != nil {
+		if errors.Is(err, spool.ErrLocked) {
 			return res, fmt.Errorf("%w (stop the gateway before a replay: it holds the spool)", err)
+		}
+		if err != nil {
+			return res, err
 		}
 		defer sp.Close()
 	}

@@ -45,6 +45,9 @@ var (
 	ErrDisk          = spool.ErrDisk
 	ErrClosed        = spool.ErrClosed
 	ErrInvalidRecord = spool.ErrInvalidRecord
+	// ErrSpoolLocked is wrapped by Open's (and ReplayDeadLetters')
+	// error when another process runs on the spool's directory.
+	ErrSpoolLocked = spool.ErrLocked
 )
 
 // SpoolOptions configures the spool; zero fields take spool's defaults.

@@ -159,3 +159,33 @@ func TestStartFailureClosesPipelineAndBLE(t *testing.T) {
 	defer cancel()
 	a.close(ctx) // the destination is down: the records stay in the spool
 }
+
+// TestE2EDataDirInUseSaysWhatToDo: a second gateway started on a running
+// one's data directory exits 1, and its "cannot start" says what to do:
+// stop the other, or give this one its own data directory; and that the
+// lock file is not to be deleted (it used to name only the LOCK file as
+// "in use by another process", which sent operators looking for a stale
+// lock to delete: two gateways would then write one spool).
+func TestE2EDataDirInUseSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	p := startGateway(t, data, "")
+	ctx, cancel := context.WithTimeout(context.Background(), startFailBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	logs := stderr.String()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("a second start on one data directory: exit %d (%v), want 1\n%s", code, err, logs)
+	}
+	for _, want := range []string{`"msg":"cannot start"`, data, "server.data_dir or -data", "never delete the LOCK file"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs)
+		}
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("the first gateway: exit %d\n%s", code, p.logText())
+	}
+}

@@ -148,11 +148,11 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	po.Clock = a.clock
 	a.pipeline, err = upstream.Open(po)
 	if err != nil {
-		return nil, err
+		return nil, dataDirInUse(err, cfg.Server.DataDir)
 	}
 	if cfg.BLE.Output == config.BLEOutputAggregates {
 		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, reg, log); err != nil {
-			return nil, err
+			return nil, dataDirInUse(err, cfg.Server.DataDir)
 		}
 	}
 	a.optOutSuppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_ble_optout_suppressed_total", Help: "BLE sightings dropped on arrival because their device is on the opt-out list."})
@@ -279,6 +279,19 @@ func newKeyring(p *config.Pseudonym, clk clock.Clock) (*pseudonym.Keyring, error
 // ended ephemeral key is forgotten at most a second after its grace, as
 // the README says, and not up to a minute later.
 const keyRotationEvery = time.Second
+
+// dataDirInUse says what to do when err is a spool's lock held by another
+// process: the spool's path and "in use by another process" alone sent
+// operators looking for a stale lock file to delete, which would let two
+// gateways write one spool.
+func dataDirInUse(err error, dataDir string) error {
+	if !errors.Is(err, upstream.ErrSpoolLocked) {
+		return err
+	}
+	return fmt.Errorf("%w; another beacongate (a gateway, or deadletter replay) runs on the data directory %s: "+
+		"stop it, or give this instance its own (server.data_dir or -data). The lock is released when that process "+
+		"exits, kill -9 included: never delete the LOCK file", err, dataDir)
+}
 
 // rotateKeys lets the keyring forget ephemeral keys on time even when no
 // request arrives at a period boundary.

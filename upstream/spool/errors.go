@@ -17,6 +17,11 @@ var (
 	// ErrClosed means Append was called after CloseAppends or Close.
 	ErrClosed = errors.New("spool: closed")
 
+	// ErrLocked is wrapped by Open's error when another process holds the
+	// spool's lock: a gateway (or a dead-letter replay) running on the
+	// same directory.
+	ErrLocked = errors.New("spool: in use by another process")
+
 	// ErrInvalidRecord means the record was empty, longer than
 	// Options.MaxRecordBytes, or held a newline other than one final one.
 	ErrInvalidRecord = errors.New("spool: record empty, too long or holding a newline")

@@ -3,6 +3,7 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -18,7 +19,10 @@ func lockDir(path string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("spool: %q is in use by another process: %w", path, err)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %q is locked by it", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("spool: cannot lock %q: %w", path, err)
 	}
 	return f, nil
 }
