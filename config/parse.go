@@ -39,7 +39,9 @@ func Default() *Config {
 		// default.yaml is embedded and tested; this is a build defect.
 		panic("config: embedded default.yaml is invalid: " + err.Error())
 	}
-	return c.clone()
+	c = c.clone()
+	c.source = "" // no file of that name exists where the gateway runs
+	return c
 }
 
 // Load reads and parses the config file at path; see Parse.
@@ -243,7 +245,8 @@ func decodeErrors(name string, err error) ErrorList {
 	return sortErrors(l)
 }
 
-// Source returns the name the config was parsed from.
+// Source returns the name the config was parsed from; "" for the
+// embedded default config (Default).
 func (c *Config) Source() string { return c.source }
 
 // clone returns a deep copy of c, so Default can hand out private copies.

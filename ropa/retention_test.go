@@ -3,6 +3,8 @@ package ropa
 import (
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/config"
 )
 
 // TestReportStatesRetention: the report states the configured retention
@@ -120,5 +122,18 @@ func TestReportHasNoEmptyItem(t *testing.T) {
 		if strings.Contains(html, "<li></li>") {
 			t.Errorf("config %q: the HTML has an empty <li>", yaml)
 		}
+	}
+}
+
+// TestReportOfTheDefaultConfigNamesNoFile: beacongate report without
+// -config (the embedded default, as the gateway runs without -config)
+// said it was "Generated from `default.yaml`", a file the operator and the
+// auditor do not have; it says the embedded default config.
+func TestReportOfTheDefaultConfigNamesNoFile(t *testing.T) {
+	md, _, _ := render(t, build(t, config.Default()))
+	if !strings.Contains(md, "Generated from `the embedded default config`") || strings.Contains(md, "default.yaml") {
+		_, head, _ := strings.Cut(md, "Generated from")
+		head, _, _ = strings.Cut(head, "\n")
+		t.Errorf("the report of the default config says: Generated from%s", head)
 	}
 }
