@@ -309,3 +309,15 @@ func gaClientID(v []byte) []byte {
 	}
 	return nil
 }
+
+// ClickKeys returns the keys under click that a record of a destination of
+// platform p can hold (the click ids and cookies for p), in record order.
+func ClickKeys(p plan.Platform) []string {
+	var keys []string
+	for i := range clickSources {
+		if clickSources[i].platform == p {
+			keys = append(keys, clickSources[i].key)
+		}
+	}
+	return keys
+}

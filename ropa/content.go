@@ -432,7 +432,7 @@ func (r *Report) recipients(d *doc) {
 	d.para("Which destination receives which state:")
 	d.table(head, rows)
 
-	for _, rd := range r.Destinations {
+	for i, rd := range r.Destinations {
 		d.heading(3, "recipient-"+rd.Name, "Recipient ", code(rd.Name))
 		d.para("TCF basis: ", rd.Vendor, ".")
 		if rd.OwnPolicy {
@@ -441,9 +441,15 @@ func (r *Report) recipients(d *doc) {
 			d.para("Policy: the site-wide policies.")
 		}
 		var items []inline
+		pp := r.plan.Destinations[i].Platform
+		w, ad := WirePlatform(pp)
 		for _, s := range r.States {
 			rules := rd.Rules[s.Name]
 			if rules == nil {
+				continue
+			}
+			if ad {
+				items = append(items, wireLine(w, pp, s.Name.String(), rules))
 				continue
 			}
 			var kept, dropped, notSent []string
@@ -468,7 +474,12 @@ func (r *Report) recipients(d *doc) {
 			d.para("Receives no state.")
 			continue
 		}
-		d.para("Data categories it receives, per state:")
+		if ad {
+			d.para("Data it receives, per state: its events go in the platform's own request format, which carries only some members of its record, " +
+				"in the form named (the record is the one kept for it in the spool):")
+		} else {
+			d.para("Data categories it receives, per state:")
+		}
 		d.list(items...)
 	}
 }

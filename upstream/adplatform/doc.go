@@ -42,7 +42,11 @@
 // # Record fields read
 //
 // Fields absent from the record are absent from the request: the policy
-// decides what a destination gets, this package only maps it.
+// decides what a destination gets, this package only maps it. Package
+// adwire describes, per platform, which record members the requests carry,
+// where and in what form (TestWireDescriptionIsWhatTheMappingSends checks
+// it against the mappings): change it with the mappings, since beacongate
+// report and subject tell officers what each platform receives from it.
 //
 //	id, eid          event_id: the page's eid when present (the browser
 //	                 pixel got the same one: the platform de-duplicates the
