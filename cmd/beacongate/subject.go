@@ -9,16 +9,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/beacongate/beacongate/adwire"
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/retail"
+	"github.com/beacongate/beacongate/ropa"
 	"github.com/beacongate/beacongate/suggest"
 	"github.com/beacongate/beacongate/wiring"
 )
@@ -43,7 +46,9 @@ forms are other identifiers, which may be other people's). The device's
 pseudonyms are to be found in the device field. It also prints, per UTC
 day, the visitor hash a BLE sighting of the device gets on SITE (keyed by
 site and device id; none for a randomized MAC), to be found in the
-visitor field. It says where a pseudonym cannot be recomputed: ephemeral
+visitor field. Per field it names the destinations that can have received
+it (their policies keep it; an ad platform's requests carry it) and those
+that never do: do not send the values there. It says where a pseudonym cannot be recomputed: ephemeral
 keys (never stored) or destroyed keys. The
 second form prints, per ad platform destination that receives hashed
 contact data (contact: hash), the hash that e-mail address, phone number or
@@ -92,13 +97,18 @@ type subjectVisitorDay struct {
 
 // subjectReport is the lookup's result.
 type subjectReport struct {
-	Site         string          `json:"site"`
-	Kind         string          `json:"kind"` // subject, mac or adid: what the id was taken as
-	SubjectHash  string          `json:"subject_hash"`
-	Period       string          `json:"period"`
-	Fields       []string        `json:"fields"`
-	Destinations []string        `json:"destinations"`
-	Periods      []subjectPeriod `json:"periods"`
+	Site        string   `json:"site"`
+	Kind        string   `json:"kind"` // subject, mac or adid: what the id was taken as
+	SubjectHash string   `json:"subject_hash"`
+	Period      string   `json:"period"`
+	Fields      []string `json:"fields"`
+	// Destinations are those that can have received a value of one of
+	// Fields (Where says which of which); the others never receive them.
+	Destinations []string `json:"destinations"`
+	// Where says, per field of Fields and for the BLE visitor hash, which
+	// destinations can have received its values and which never do.
+	Where   []subjectWhere  `json:"where"`
+	Periods []subjectPeriod `json:"periods"`
 	// VisitorDays are the visitor periods overlapping the range, with the
 	// visitor hashes a BLE sighting of the device gets (none for a
 	// randomized MAC).
@@ -275,7 +285,16 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stdout, "%s %s on site %s, pseudonym period %s\n", auditKind, rep.SubjectHash, rep.Site, rep.Period)
-	fmt.Fprintf(stdout, "look for the pseudonyms in the fields %v of the destinations %v\n\n", rep.Fields, rep.Destinations)
+	fmt.Fprintf(stdout, "look for the pseudonyms only where they can have gone (by the config as it is now):\n")
+	var visitorWhere subjectWhere
+	for _, w := range rep.Where {
+		if w.Field == "visitor" {
+			visitorWhere = w
+			continue
+		}
+		fmt.Fprintf(stdout, "  %-7s field: %s\n", w.Field, whereWords(w))
+	}
+	fmt.Fprintln(stdout)
 	for _, p := range rep.Periods {
 		ps := p.Pseudonym
 		if ps == "" {
@@ -287,7 +306,7 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s  %-9s  %s\n", p.Start.Format(time.RFC3339), p.Key, ps)
 	}
 	if len(rep.VisitorDays) > 0 {
-		fmt.Fprintf(stdout, "\nBLE visitor hashes, per UTC day: look for them in the visitor field of the ble records\n\n")
+		fmt.Fprintf(stdout, "\nBLE visitor hashes, per UTC day: look for them in the visitor field of the ble records: %s\n\n", whereWords(visitorWhere))
 	}
 	for _, d := range rep.VisitorDays {
 		vs := "(cannot be computed)"
@@ -503,8 +522,18 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 		df, _ := deviceForms(k, asTyped)
 		otherDeviceForm = len(df) != 1 || !bytes.Equal(df[0], asTyped)
 	}
+	where, err := whereFields(cfg, append(append([]string(nil), rep.Fields...), "visitor"))
+	if err != nil {
+		return nil, err
+	}
+	rep.Where, rep.Destinations = where, []string{}
 	for _, d := range cfg.Destinations {
-		rep.Destinations = append(rep.Destinations, d.Name)
+		for _, w := range where {
+			if w.Field != "visitor" && slices.Contains(w.Destinations, d.Name) {
+				rep.Destinations = append(rep.Destinations, d.Name)
+				break
+			}
+		}
 	}
 	var keys *pseudonym.Keyring
 	var store *pseudonym.KeyStore
@@ -586,7 +615,20 @@ func lookupSubject(cfg *config.Config, k subjectKind, site, id string, start, en
 	} else {
 		rep.Notes = append(rep.Notes, "visitor: a BLE sighting's visitor hash is keyed by the site and the device id per UTC day, and is listed per day for the id as a device id: look for it in the visitor field of ble records. A web event's visitor hash depends on the address and browser, not on an identifier: it cannot be looked up from this one")
 	}
+	rep.Notes = append(rep.Notes, "where: the destinations are those whose policy under the config as it is now keeps the field, in a state that reaches them, and, for an ad platform, whose request format carries it: do not send these values to the others, which never received them. Records written under an earlier config (another policy version) may have gone elsewhere")
 	return rep, nil
+}
+
+// whereWords says where w's field can be found, and where it never goes.
+func whereWords(w subjectWhere) string {
+	s := "no destination receives it"
+	if len(w.Destinations) > 0 {
+		s = "in " + strings.Join(w.Destinations, ", ")
+	}
+	if len(w.Never) > 0 {
+		s += "; never received by " + strings.Join(w.Never, ", ")
+	}
+	return s
 }
 
 // floorDiv divides rounding toward minus infinity, as the keyring counts
@@ -674,7 +716,11 @@ func contactHashes(cfg *config.Config, field contact.Field, v []byte) []contactH
 			continue
 		}
 		h := contactHash{Destination: d.Name, Platform: p.String(), Field: field.String()}
-		if b, err := contact.AppendHashed(nil, p, field, v); err != nil {
+		w, _ := ropa.WirePlatform(wiring.PlatformOf(d.Type))
+		if len(adwire.Sent(w, "contact."+field.String())) == 0 {
+			// Hashed into its record, but its requests do not carry it.
+			h.Error = "the " + w.String() + " requests carry no contact." + field.String()
+		} else if b, err := contact.AppendHashed(nil, p, field, v); err != nil {
 			h.Error = err.Error()
 		} else {
 			h.Hash = string(b)
