@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beacongate/beacongate/anonymize/consent/tctest"
 	"github.com/beacongate/beacongate/anonymize/recordtest"
 	"github.com/beacongate/beacongate/event"
 )
@@ -19,6 +20,11 @@ func FuzzAppendRecord(f *testing.F) {
 	f.Add("not a url \xff", "\"quoted\"", "<script>", "\u2028", "analytics,ads", realTC, "1e999")
 	f.Add("", "", "", "", "", "CO", "")
 	f.Add("a\x00b", "\xed\xa0\x80", "\\ud800", "\x7f", "analytics", "", "-0.0e-400")
+	// TCF v2.3: a string from after 2026-02-28 with the disclosed vendors
+	// segment, and the same without it (not valid).
+	withDV := vendorTC(func(*tctest.Spec) {})
+	f.Add("https://a.example/", "", "purchase", "note", "", withDV, "1")
+	f.Add("https://a.example/", "", "purchase", "note", "", vendorTC(func(s *tctest.Spec) { s.Disclosed = nil }), "1")
 	en := newTestEngine(f, testConfig)
 	f.Fuzz(func(t *testing.T, url, ref, name, prop, explicit, tc, number string) {
 		e := &event.Event{}

@@ -33,10 +33,10 @@ destinations:
 
 // vendorTC returns a valid TC string granting purposes 1-10 (legitimate
 // interest for 2 and 7) and special feature 1, with vendor 755's consent
-// and legitimate interest, changed by change.
+// and legitimate interest, and 755 disclosed (TCF v2.3), changed by change.
 func vendorTC(change func(*tctest.Spec)) string {
 	s := tctest.Valid(clocktest.Golden.Add(-24 * time.Hour))
-	s.VendorConsent, s.VendorLI = []int{755}, []int{755}
+	s.VendorConsent, s.VendorLI, s.Disclosed = []int{755}, []int{755}, []int{755}
 	change(&s)
 	return s.Encode()
 }
@@ -62,6 +62,9 @@ func TestDestinationVendors(t *testing.T) {
 		}), own, consent.VendorRestricted},
 		{"special feature 1 not opted in", 1, vendorTC(func(s *tctest.Spec) { s.SpecialFeatures = nil }), own, consent.VendorNoSpecialFeature},
 		{"gdpr absent, TC string present", -1, vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own, consent.VendorNoConsent},
+		// TCF v2.3: consent and LI bits of a vendor the CMP did not disclose count for nothing.
+		{"vendor not disclosed", 1, vendorTC(func(s *tctest.Spec) { s.Disclosed = []int{754, 756} }), own, consent.VendorNotDisclosed},
+		{"vendor not disclosed, gdpr absent", -1, vendorTC(func(s *tctest.Spec) { s.Disclosed = []int{} }), own, consent.VendorNotDisclosed},
 		{"gdpr=0: no GDPR, no vendor check", 0, vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own | partner | unflagged, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -107,6 +110,7 @@ func TestDestinationVendors(t *testing.T) {
 	}{
 		{"GPP only, vendor consent", vendorTC(func(*tctest.Spec) {}), own | partner},
 		{"GPP only, no vendor consent", vendorTC(func(s *tctest.Spec) { s.VendorConsent = nil }), own},
+		{"GPP only, vendor not disclosed", vendorTC(func(s *tctest.Spec) { s.Disclosed = []int{1} }), own},
 	} {
 		e := plantedEvent("")
 		e.Consent.GDPR = -1

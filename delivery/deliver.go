@@ -303,7 +303,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"signal"})
 	vendor := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "beacongate_anonymize_vendor_refused_total",
-		Help: "Destinations an event's purposes allowed but GDPR and its TC string did not (IAB TCF vendor enforcement), by reason: no_tc_string, restricted (publisher restriction), no_vendor_consent, no_purpose_consent, no_vendor_li, no_purpose_li, no_special_feature, no_vendor_id (a destination without tcf.vendor_id or tcf.without_vendor).",
+		Help: "Destinations an event's purposes allowed but GDPR and its TC string did not (IAB TCF vendor enforcement), by reason: no_tc_string, not_disclosed (not in the TC string's disclosed vendors segment, TCF v2.3), restricted (publisher restriction), no_vendor_consent, no_purpose_consent, no_vendor_li, no_purpose_li, no_special_feature, no_vendor_id (a destination without tcf.vendor_id or tcf.without_vendor).",
 	}, []string{"reason"})
 	caches := newCacheLookups()
 	if reg != nil {

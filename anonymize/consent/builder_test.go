@@ -100,6 +100,7 @@ type restriction struct {
 type tcSpec struct {
 	version        int
 	created        time.Time
+	updated        time.Time // zero: created
 	cmpID, cmpVer  int
 	screen         int
 	lang, cc       string
@@ -129,6 +130,9 @@ func (s tcSpec) encode() string {
 	w.put(uint64(s.version), 6)
 	ds := uint64(s.created.UnixMilli() / 100)
 	w.put(ds, 36)
+	if !s.updated.IsZero() {
+		ds = uint64(s.updated.UnixMilli() / 100)
+	}
 	w.put(ds, 36)
 	w.put(uint64(s.cmpID), 12)
 	w.put(uint64(s.cmpVer), 12)

@@ -349,6 +349,11 @@ func (e *Evaluator) tcfPurposes(t *TCString) Purposes {
 		pc, pli = t.PubPurposesConsent, t.PubPurposesLI
 	}
 	if e.vendor != 0 {
+		if t.disclosed.present && !t.VendorDisclosed(e.vendor) {
+			// TCF v2.3: our vendor was not shown to the visitor, so
+			// neither its consent nor its legitimate interest counts.
+			pc, pli, sf = 0, 0, 0
+		}
 		if !t.VendorConsent(e.vendor) {
 			pc, sf = 0, 0
 		}

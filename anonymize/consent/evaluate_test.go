@@ -3,6 +3,7 @@ package consent
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Strings used by the evaluation tests.
@@ -29,6 +30,19 @@ var (
 		s.vc = vendorSpec{max: 10, ids: []int{7}}
 		s.vli = vendorSpec{max: 10, ids: []int{7}}
 		s.restrictions = []restriction{{purpose: 7, typ: 0, ranges: [][2]int{{5, 9}}}}
+		return s.encode()
+	}()
+	tcDisclosed = func() string { // as tcAll, last updated after 2026-02-28, disclosing 12 and 755 only (not 14-20)
+		s := goodSpec()
+		s.updated = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		s.segments = []string{oobSegment(1, vendorSpec{max: 755, ids: []int{12, 755}})}
+		return s.encode()
+	}()
+	tcLIUndisclosed = func() string { // as tcLIOnly, last updated after 2026-02-28, disclosing 12 and 755 only
+		s := goodSpec()
+		s.pc, s.pli, s.sf = []int{1}, []int{8, 9}, nil
+		s.updated = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		s.segments = []string{oobSegment(1, vendorSpec{max: 755, ids: []int{12, 755}})}
 		return s.encode()
 	}()
 	tcPublisher = func() string { // core grants everything; publisher TC only 1, 8, 9
@@ -181,11 +195,20 @@ func TestEvaluate(t *testing.T) {
 	f(Options{VendorID: 13}, Signals{TCString: b(tcAll)}, want{purposes: 0, decider: SignalTCF, present: set(SignalTCF)})
 	f(Options{VendorID: 7}, Signals{TCString: b(tcRestricted)}, want{purposes: all.Without(Ads), decider: SignalTCF, present: set(SignalTCF)})
 	f(Options{VendorID: 4}, Signals{TCString: b(tcRestricted)}, want{purposes: 0, decider: SignalTCF, present: set(SignalTCF)})
+	// TCF v2.3: our vendor must be in the disclosed vendors segment when
+	// there is one, or neither its consent nor its legitimate interest counts.
+	f(Options{VendorID: 755}, Signals{TCString: b(tcDisclosed)}, want{purposes: all, decider: SignalTCF, present: set(SignalTCF)})
+	f(Options{VendorID: 14}, Signals{TCString: b(tcDisclosed)}, want{purposes: 0, decider: SignalTCF, present: set(SignalTCF)})
+	f(Options{VendorID: 14}, Signals{TCString: b(tcAll)}, want{purposes: all, decider: SignalTCF, present: set(SignalTCF)})
 
 	// Legitimate interest only where the rule accepts it.
 	liRule := map[Purpose]TCFRule{Analytics: {Purposes: []int{1, 8, 9}, LegitimateInterest: []int{8, 9}}}
 	f(def, Signals{TCString: b(tcLIOnly)}, want{purposes: Of(DeviceStorage), decider: SignalTCF, present: set(SignalTCF)})
 	f(Options{TCF: liRule}, Signals{TCString: b(tcLIOnly)}, want{purposes: Of(Analytics, DeviceStorage), decider: SignalTCF, present: set(SignalTCF)})
+	// Vendor 14 has consent and legitimate interest, but is not disclosed.
+	f(Options{TCF: liRule, VendorID: 14}, Signals{TCString: b(tcLIOnly)}, want{purposes: Of(Analytics, DeviceStorage), decider: SignalTCF, present: set(SignalTCF)})
+	f(Options{TCF: liRule, VendorID: 14}, Signals{TCString: b(tcLIUndisclosed)}, want{purposes: 0, decider: SignalTCF, present: set(SignalTCF)})
+	f(Options{TCF: liRule, VendorID: 755}, Signals{TCString: b(tcLIUndisclosed)}, want{purposes: Of(DeviceStorage), decider: SignalTCF, present: set(SignalTCF)})
 
 	// Publisher TC segment.
 	f(Options{PublisherTC: true}, Signals{TCString: b(tcPublisher)}, want{purposes: Of(Analytics, DeviceStorage, PreciseGeo), decider: SignalTCF, present: set(SignalTCF)})

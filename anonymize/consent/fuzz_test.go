@@ -31,6 +31,10 @@ func FuzzDecodeTC(f *testing.F) {
 	for _, s := range builtSeeds() {
 		f.Add(s)
 	}
+	// TCF v2.3: last updated after 2026-02-28 with the disclosed vendors
+	// segment, and the same core string without it (ProblemNoDisclosedVendors).
+	f.Add(tcDisclosed)
+	f.Add(tcDisclosed[:strings.IndexByte(tcDisclosed, '.')])
 	f.Add("COwGV")
 	f.Add("")
 	// What CMPs and transports make of a TC string: standard base64 with
@@ -63,6 +67,18 @@ func FuzzDecodeTC(f *testing.F) {
 					}
 				}
 			}
+			// The TCF v2.3 rule: a string last updated on or after the
+			// cut-off needs the segment; a vendor the segment leaves out is
+			// refused whatever its bits say.
+			needs := !tc.LastUpdated.Before(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC))
+			if got := tc.Problems()&ProblemNoDisclosedVendors != 0; got != (needs && !tc.HasDisclosedVendors()) {
+				t.Fatalf("ProblemNoDisclosedVendors %v, last updated %v, segment %v", got, tc.LastUpdated, tc.HasDisclosedVendors())
+			}
+			if tc.HasDisclosedVendors() && !tc.VendorDisclosed(755) {
+				if v := CheckVendor(tc, &Vendor{ID: 755, Consent: 1}); v.Reason != VendorNotDisclosed {
+					t.Fatalf("undisclosed vendor 755: %v", v.Reason)
+				}
+			}
 			_ = NewReport(tc, time.Time{}, 0)
 		}
 		fuzzNoAllocs(t, "Decode", func() {
@@ -71,6 +87,7 @@ func FuzzDecodeTC(f *testing.F) {
 				_ = tc.VendorConsent(755)
 				_ = tc.VendorLI(1)
 				_ = tc.PubRestrictions(7)
+				_ = tc.VendorDisclosed(755)
 			}
 		})
 	})

@@ -159,6 +159,8 @@ type Options struct {
 	// VendorID, if not 0, is our IAB vendor id: a TC string then grants a
 	// purpose only if this vendor has consent (or legitimate interest, where
 	// the rule accepts it), and publisher restrictions on this vendor apply.
+	// A string with a disclosed vendors segment that does not list this
+	// vendor grants nothing (TCF v2.3: the vendor was not shown).
 	VendorID int
 	// PublisherTC reads the purposes from the Publisher TC segment instead of
 	// the core segment, for a gateway run by the publisher as first party. A

@@ -7,7 +7,7 @@ import (
 
 // Report is a decoded TC string in the shape `beacongate consent` prints, for
 // privacy officers: every core field, the vendor lists as sorted ids, and
-// the TCF 2.2 verdict. Building one allocates; it is not for the hot path.
+// the TCF 2.2 and v2.3 verdict. Building one allocates; it is not for the hot path.
 type Report struct {
 	Version              int       `json:"version"`
 	Created              time.Time `json:"created"`      // RFC 3339, UTC
@@ -27,8 +27,13 @@ type Report struct {
 	PublisherCC          string    `json:"publisher_cc"`
 	VendorConsents       []int     `json:"vendor_consents"`
 	VendorLI             []int     `json:"vendor_li"`
-	Valid                bool      `json:"valid"`
-	Problems             []string  `json:"problems"`
+	// HasDisclosedVendors: the string carries a disclosed vendors segment
+	// (mandatory since TCF v2.3); DisclosedVendors lists its vendors, the
+	// only ones whose consent or legitimate interest counts when it does.
+	HasDisclosedVendors bool     `json:"disclosed_vendors_segment"`
+	DisclosedVendors    []int    `json:"disclosed_vendors"`
+	Valid               bool     `json:"valid"`
+	Problems            []string `json:"problems"`
 }
 
 // NewReport builds the report of t, which must hold a decoded string, with
@@ -56,6 +61,8 @@ func NewReport(t *TCString, now time.Time, maxAge time.Duration) Report {
 		PublisherCC:          string(t.PublisherCC[:]),
 		VendorConsents:       t.AppendVendorConsents([]int{}),
 		VendorLI:             t.AppendVendorLI([]int{}),
+		HasDisclosedVendors:  t.HasDisclosedVendors(),
+		DisclosedVendors:     t.AppendDisclosedVendors([]int{}),
 		Valid:                p == 0,
 		Problems:             p.AppendStrings([]string{}),
 	}

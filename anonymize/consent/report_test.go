@@ -20,7 +20,8 @@ func TestReportJSON(t *testing.T) {
 	}
 	keys := []string{"version", "created", "last_updated", "cmp_id", "cmp_version", "consent_screen", "consent_language",
 		"vendor_list_version", "tcf_policy_version", "is_service_specific", "use_non_standard_texts", "special_feature_opt_ins",
-		"purposes_consent", "purposes_li", "purpose_one_treatment", "publisher_cc", "vendor_consents", "vendor_li", "valid", "problems"}
+		"purposes_consent", "purposes_li", "purpose_one_treatment", "publisher_cc", "vendor_consents", "vendor_li", "disclosed_vendors_segment", "disclosed_vendors",
+		"valid", "problems"}
 	var got []string
 	for k := range m {
 		got = append(got, k)
@@ -44,7 +45,7 @@ func TestReportJSON(t *testing.T) {
 		"version": "2", "created": `"2026-01-13T00:00:00Z"`, "cmp_id": "18", "consent_language": `"EN"`,
 		"tcf_policy_version": "5", "is_service_specific": "true", "purposes_li": "[2,7]", "publisher_cc": `"US"`,
 		"vendor_consents": "[12,14,435,448]", "vendor_li": "[14]", "valid": "true", "problems": "[]",
-		"special_feature_opt_ins": "[1,2]",
+		"special_feature_opt_ins": "[1,2]", "disclosed_vendors_segment": "false", "disclosed_vendors": "[]",
 	}
 	for k, v := range check {
 		if compact(m[k]) != v {
@@ -80,6 +81,36 @@ func TestReportInvalidAndEmpty(t *testing.T) {
 		if !strings.Contains(string(out), k) {
 			t.Fatalf("want %s in\n%s", k, out)
 		}
+	}
+}
+
+// TestReportDisclosedVendors: the report shows the disclosed vendors segment
+// (TCF v2.3) and, for a string last updated on or after 2026-02-28 without
+// it, says what is wrong.
+func TestReportDisclosedVendors(t *testing.T) {
+	s := goodSpec()
+	s.updated = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var r Report
+	out, err := DecodeReport([]byte(s.encode()), time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Valid || r.HasDisclosedVendors || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "no disclosed vendors segment (required by TCF v2.3") {
+		t.Fatalf("without the segment: %+v", r)
+	}
+	s.segments = []string{oobSegment(1, vendorSpec{max: 800, ranges: [][2]int{{12, 14}, {755, 755}}})}
+	if out, err = DecodeReport([]byte(s.encode()), time.Time{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	r = Report{}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Valid || !r.HasDisclosedVendors || !slices.Equal(r.DisclosedVendors, []int{12, 13, 14, 755}) {
+		t.Fatalf("with the segment: %+v", r)
 	}
 }
 

@@ -79,6 +79,7 @@ type TCString struct {
 	CustomPurposesLI      uint64
 
 	createdDs   int64 // Created in deciseconds since the epoch
+	updatedDs   int64 // LastUpdated in deciseconds since the epoch
 	vendors     vendorList
 	vendorsLI   vendorList
 	disclosed   vendorList // segment type 1
@@ -122,7 +123,7 @@ func (t *TCString) reset() {
 	t.SpecialFeatureOptIns, t.PurposesConsent, t.PurposesLI = 0, 0, 0
 	t.HasPublisherTC, t.PubPurposesConsent, t.PubPurposesLI = false, 0, 0
 	t.NumCustomPurposes, t.CustomPurposesConsent, t.CustomPurposesLI = 0, 0, 0
-	t.createdDs = 0
+	t.createdDs, t.updatedDs = 0, 0
 	t.vendors, t.vendorsLI, t.disclosed, t.allowed = vendorList{}, vendorList{}, vendorList{}, vendorList{}
 	t.nRestrict, t.restrictOff, t.nEntries = 0, 0, 0
 }
@@ -247,7 +248,8 @@ func (t *TCString) decodeCore(end int) error {
 	t.Version = 2
 	t.createdDs = int64(t.get(bitCreated, 36))
 	t.Created = dsTime(t.createdDs)
-	t.LastUpdated = dsTime(int64(t.get(bitLastUpdated, 36)))
+	t.updatedDs = int64(t.get(bitLastUpdated, 36))
+	t.LastUpdated = dsTime(t.updatedDs)
 	t.CMPID = uint16(t.get(bitCMPID, 12))
 	t.CMPVersion = uint16(t.get(bitCMPVersion, 12))
 	t.ConsentScreen = uint8(t.get(bitScreen, 6))

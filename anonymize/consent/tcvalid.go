@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Problems is the set of TCF 2.2 rules a decoded TC string breaks. A string
-// with problems decodes, but is not valid consent: the Evaluator rejects it.
+// Problems is the set of TCF 2.2 and v2.3 rules a decoded TC string breaks. A
+// string with problems decodes, but is not valid consent: the Evaluator
+// rejects it.
 type Problems uint16
 
 // The rules checked by (*TCString).Problems.
@@ -29,6 +30,9 @@ const (
 	// placeholder of the IAB's reference CMP code; the IAB's iabtcf-es
 	// refuses ids below 2).
 	ProblemCMPID
+	// ProblemNoDisclosedVendors: last updated on or after 2026-02-28
+	// without a disclosed vendors segment, which TCF v2.3 made mandatory.
+	ProblemNoDisclosedVendors
 	ProblemUpdatedBeforeCreated
 	ProblemStale
 	ProblemFuture
@@ -45,6 +49,7 @@ var problemTexts = [numProblems]string{
 	"legitimate interest signalled for purpose 6, which TCF 2.2 allows only with consent",
 	"vendor list version 0 does not exist",
 	"CMP id 0 or 1 is not a registered CMP",
+	"no disclosed vendors segment (required by TCF v2.3 for strings last updated on or after 2026-02-28)",
 	"last updated before it was created: the dates are inconsistent",
 	"last updated longer ago than the maximum age (consent.tcf.max_age; the IAB policy asks CMPs to renew consent after 13 months)",
 	"dated in the future (created or last updated more than 5 minutes after the request arrived)",
@@ -54,16 +59,26 @@ var problemTexts = [numProblems]string{
 // then on must follow TCF 2.2 whatever policy version they claim.
 var tcf22Since = time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC).Unix() * 10
 
+// tcf23Since is 2026-02-28T00:00:00Z in deciseconds, the end of the TCF v2.3
+// transition: a string last updated (written by a CMP) from then on must
+// carry the disclosed vendors segment. IAB Europe gave participants "until
+// 28 February 2026"; strings from before stay valid without the segment.
+var tcf23Since = time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC).Unix() * 10
+
 // liForbidden are purposes 1 and 3-6 as a purpose mask.
 const liForbidden = 1<<0 | 1<<2 | 1<<3 | 1<<4 | 1<<5
 
-// Problems checks the decoded string against the TCF 2.2 rules and returns
-// the ones it breaks; 0 means valid. A string is held to TCF 2.2 if it
-// claims policy version 4 or later, or was created on or after 2023-10-01
-// (when it must be a TCF 2.2 string). Older strings (policy version below 4,
-// created before 2023-10-01) were valid TCF 2.0/2.1 consent, where global
-// scope and legitimate interest for purposes 3-6 were allowed, so only the
-// vendor list version and CMP id are checked for them. It does not allocate.
+// Problems checks the decoded string against the TCF 2.2 and v2.3 rules and
+// returns the ones it breaks; 0 means valid. A string is held to TCF 2.2 if
+// it claims policy version 4 or later, or was created on or after
+// 2023-10-01 (when it must be a TCF 2.2 string). Older strings (policy
+// version below 4, created before 2023-10-01) were valid TCF 2.0/2.1
+// consent, where global scope and legitimate interest for purposes 3-6 were
+// allowed, so only the vendor list version, CMP id, dates and disclosed
+// vendors segment are checked for them. Whatever its policy version, a
+// string last updated on or after 2026-02-28 must carry the disclosed
+// vendors segment (TCF v2.3): the IAB's transition goes by date, not by
+// policy version. It does not allocate.
 func (t *TCString) Problems() Problems {
 	var p Problems
 	if t.VendorListVersion == 0 {
@@ -74,6 +89,9 @@ func (t *TCString) Problems() Problems {
 	}
 	if t.LastUpdated.Before(t.Created) {
 		p |= ProblemUpdatedBeforeCreated
+	}
+	if t.updatedDs >= tcf23Since && !t.disclosed.present {
+		p |= ProblemNoDisclosedVendors
 	}
 	if t.PolicyVersion < 4 && t.createdDs < tcf22Since {
 		return p

@@ -93,6 +93,10 @@ func (t *TCString) AppendVendorConsents(dst []int) []int { return t.appendVendor
 // dst, in ascending order.
 func (t *TCString) AppendVendorLI(dst []int) []int { return t.appendVendors(dst, &t.vendorsLI) }
 
+// AppendDisclosedVendors appends the ids the disclosed vendors segment lists
+// to dst, in ascending order (none if the string has no such segment).
+func (t *TCString) AppendDisclosedVendors(dst []int) []int { return t.appendVendors(dst, &t.disclosed) }
+
 func (t *TCString) appendVendors(dst []int, vl *vendorList) []int {
 	if !vl.isRange {
 		for id := 1; id <= vl.maxID; id++ {

@@ -21,6 +21,7 @@ type VendorReason uint8
 const (
 	VendorAllowed          VendorReason = iota
 	VendorNoTCString                    // GDPR applies but no usable TC string came
+	VendorNotDisclosed                  // the TC string's disclosed vendors segment does not list the vendor (TCF v2.3)
 	VendorRestricted                    // a publisher restriction forbids a purpose (or its declared basis)
 	VendorNoConsent                     // the vendor has no consent in the TC string
 	VendorNoPurposeConsent              // a purpose the vendor uses under consent has none
@@ -31,7 +32,7 @@ const (
 	NumVendorReasons
 )
 
-var vendorReasonNames = [NumVendorReasons]string{"allowed", "no_tc_string", "restricted", "no_vendor_consent",
+var vendorReasonNames = [NumVendorReasons]string{"allowed", "no_tc_string", "not_disclosed", "restricted", "no_vendor_consent",
 	"no_purpose_consent", "no_vendor_li", "no_purpose_li", "no_special_feature", "no_vendor_id"}
 
 // String returns the reason's metric label.
@@ -58,6 +59,8 @@ func (v VendorVerdict) Explain(vendor int) string {
 		return "vendor " + n + " allowed"
 	case VendorNoTCString:
 		return "GDPR applies and no usable TC string came, so vendor " + n + " has no consent"
+	case VendorNotDisclosed:
+		return "vendor " + n + " is not in the TC string's disclosed vendors segment: the visitor was not shown it, so neither its consent nor its legitimate interest counts (TCF v2.3)"
 	case VendorRestricted:
 		return "a publisher restriction forbids TCF purpose " + id + " for vendor " + n
 	case VendorNoConsent:
@@ -80,6 +83,12 @@ func (v VendorVerdict) Explain(vendor int) string {
 // process for every purpose and special feature it declares, in the manner
 // of Prebid Server's full enforcement, failing closed where that fails open:
 //
+//   - a vendor that a disclosed vendors segment, when the string has one,
+//     does not list is refused whatever else the string says: under TCF
+//     v2.3 it was never shown to the visitor, so neither its consent nor
+//     its legitimate interest may be relied on (a string without the
+//     segment is valid only if last updated before 2026-02-28, see
+//     Problems, and is then read as before);
 //   - a purpose under a "not allowed" publisher restriction refuses;
 //   - a restriction requiring the other basis switches a flexible purpose
 //     and refuses one that is not flexible;
@@ -91,6 +100,9 @@ func (v VendorVerdict) Explain(vendor int) string {
 //
 // It does not allocate.
 func CheckVendor(t *TCString, v *Vendor) VendorVerdict {
+	if t.disclosed.present && !t.VendorDisclosed(v.ID) {
+		return VendorVerdict{VendorNotDisclosed, 0}
+	}
 	var r [4]uint32
 	if t.nRestrict > 0 {
 		r = t.PubRestrictions(v.ID)

@@ -28,6 +28,7 @@ func TestCheckVendorMatrix(t *testing.T) {
 	base := func() tctest.Spec {
 		s := tctest.Valid(created)
 		s.VendorConsent, s.VendorLI = []int{12, id}, []int{id}
+		s.Disclosed = []int{12, id}
 		return s
 	}
 	for _, c := range []struct {
@@ -67,6 +68,13 @@ func TestCheckVendorMatrix(t *testing.T) {
 		{"special feature 1 off, vendor without it", func(s *tctest.Spec) { s.SpecialFeatures = nil },
 			&Vendor{ID: id, Consent: mask(1, 3, 4), LI: mask(7)}, VendorVerdict{}},
 		{"declares nothing, no vendor consent", func(s *tctest.Spec) { s.VendorConsent = nil }, &Vendor{ID: id}, VendorVerdict{VendorNoConsent, 0}},
+		// TCF v2.3: a vendor the CMP did not disclose was never shown to the
+		// visitor, so its consent and legitimate interest bits count for nothing.
+		{"not disclosed", func(s *tctest.Spec) { s.Disclosed = []int{12} }, nil, VendorVerdict{VendorNotDisclosed, 0}},
+		{"not disclosed, LI-only vendor", func(s *tctest.Spec) { s.Disclosed = []int{12, id + 1} },
+			&Vendor{ID: id, LI: mask(7)}, VendorVerdict{VendorNotDisclosed, 0}},
+		{"not disclosed, declares nothing", func(s *tctest.Spec) { s.Disclosed = []int{} }, &Vendor{ID: id}, VendorVerdict{VendorNotDisclosed, 0}},
+		{"disclosed, nothing else", func(s *tctest.Spec) { s.Disclosed = []int{id} }, nil, VendorVerdict{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := base()
@@ -89,6 +97,32 @@ func TestCheckVendorMatrix(t *testing.T) {
 	}
 	if got := (VendorVerdict{VendorNoConsent, 0}).Explain(id); got != "no vendor consent for vendor 755" {
 		t.Errorf("Explain: %q", got)
+	}
+	if got := (VendorVerdict{VendorNotDisclosed, 0}).Explain(id); !strings.Contains(got, "vendor 755 is not in the TC string's disclosed vendors") {
+		t.Errorf("Explain: %q", got)
+	}
+	if VendorNotDisclosed.String() != "not_disclosed" {
+		t.Errorf("String: %q", VendorNotDisclosed.String())
+	}
+}
+
+// TestCheckVendorBeforeTCF23: a string last updated before 2026-02-28 may
+// lack the disclosed vendors segment (the TCF v2.3 transition); it is then
+// valid and its vendor bits count as before.
+func TestCheckVendorBeforeTCF23(t *testing.T) {
+	const id = 755
+	s := tctest.Valid(time.Date(2026, 2, 27, 23, 59, 59, 0, time.UTC))
+	s.VendorConsent, s.VendorLI, s.Disclosed = []int{id}, []int{id}, nil
+	var tc TCString
+	if err := tc.Decode([]byte(s.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	if p := tc.Problems(); p != 0 || tc.HasDisclosedVendors() {
+		t.Fatalf("problems %v, segment %v", p, tc.HasDisclosedVendors())
+	}
+	v := Vendor{ID: id, Consent: mask(1, 3, 4), LI: mask(7), SpecialFeatures: 1}
+	if got := CheckVendor(&tc, &v); got != (VendorVerdict{}) {
+		t.Fatalf("verdict %v", got.Explain(id))
 	}
 }
 

@@ -60,3 +60,40 @@ func TestConsentCommandJudgesDates(t *testing.T) {
 		}
 	}
 }
+
+// TestConsentCommandDisclosedVendors: beacongate consent lists the TCF v2.3
+// rule: a string last updated on or after 2026-02-28 must carry the
+// disclosed vendors segment, and prints which vendors that segment lists.
+func TestConsentCommandDisclosedVendors(t *testing.T) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	f := func(s tctest.Spec, valid bool, problem string, disclosed string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"consent", "-at", at.Format(time.RFC3339), s.Encode()}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		var r struct {
+			Valid            bool
+			Problems         []string
+			DisclosedVendors []int `json:"disclosed_vendors"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Valid != valid || (problem == "") != (len(r.Problems) == 0) ||
+			(problem != "" && (len(r.Problems) != 1 || !strings.Contains(r.Problems[0], problem))) {
+			t.Fatalf("valid %v, problems %q; want valid %v, problem %q", r.Valid, r.Problems, valid, problem)
+		}
+		if got, _ := json.Marshal(r.DisclosedVendors); string(got) != disclosed {
+			t.Fatalf("disclosed_vendors %s; want %s", got, disclosed)
+		}
+	}
+	s := tctest.Valid(at.AddDate(0, -1, 0))
+	s.VendorConsent, s.Disclosed = []int{755}, []int{32, 755}
+	f(s, true, "", "[32,755]")
+	s.Disclosed = nil
+	f(s, false, "no disclosed vendors segment (required by TCF v2.3 for strings last updated on or after 2026-02-28)", "[]")
+	// Last updated before the cut-off: valid without it (the transition).
+	s.Created = time.Date(2026, 2, 27, 9, 0, 0, 0, time.UTC)
+	f(s, true, "", "[]")
+}

@@ -1,6 +1,7 @@
 // Package tctest builds IAB TCF v2 TC strings for tests of the packages that
 // read them: a core segment with bit-field vendor sections and publisher
-// restrictions, written from the TCF v2 specification.
+// restrictions, and the disclosed vendors segment, written from the TCF v2
+// specification.
 package tctest
 
 import (
@@ -29,19 +30,30 @@ type Spec struct {
 	VendorConsent        []int
 	VendorLI             []int
 	Restrictions         []Restriction
+	// Disclosed lists the vendors of the disclosed vendors segment (segment
+	// type 1), which TCF v2.3 makes mandatory in strings last updated on or
+	// after 2026-02-28. nil writes no segment; an empty, non-nil list writes
+	// one that discloses no vendor. A vendor missing from it counts as never
+	// shown to the visitor: its consent and legitimate interest bits are
+	// not relied on, so list the vendors a test expects to be allowed.
+	Disclosed []int
 }
 
-// Valid returns a Spec of a valid TCF 2.2 string created at created:
-// service-specific, policy 5, consent for purposes 1-10, legitimate
-// interest for 2 and 7, special feature 1, and no vendor at all.
+// Valid returns a Spec of a valid TCF 2.2 and v2.3 string created at
+// created: service-specific, policy 5, consent for purposes 1-10,
+// legitimate interest for 2 and 7, special feature 1, no vendor at all,
+// and an empty disclosed vendors segment (set Disclosed to the vendors a
+// test adds, or to nil for a string from before TCF v2.3).
 func Valid(created time.Time) Spec {
 	return Spec{
 		Created: created, CMPID: 18, VendorListVer: 141, Policy: 5, ServiceSpecific: true,
 		SpecialFeatures: []int{1}, PurposesConsent: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, PurposesLI: []int{2, 7},
+		Disclosed: []int{},
 	}
 }
 
-// Encode returns the TC string (core segment only, base64url).
+// Encode returns the TC string (base64url): the core segment, then the
+// disclosed vendors segment if Disclosed is not nil.
 func (s Spec) Encode() string {
 	var w writer
 	updated := s.LastUpdated
@@ -76,7 +88,14 @@ func (s Spec) Encode() string {
 			w.put(uint64(v), 16)
 		}
 	}
-	return base64.RawURLEncoding.EncodeToString(w.b)
+	out := base64.RawURLEncoding.EncodeToString(w.b)
+	if s.Disclosed != nil {
+		var d writer
+		d.put(1, 3) // segment type: disclosed vendors
+		d.vendors(s.Disclosed)
+		out += "." + base64.RawURLEncoding.EncodeToString(d.b)
+	}
+	return out
 }
 
 type writer struct {
