@@ -232,7 +232,9 @@ type Consent struct {
 // TCF holds the IAB Transparency and Consent Framework v2 settings.
 type TCF struct {
 	// Our IAB Global Vendor List id (1..65535). When set, a TC string grants a
-	// purpose only if this vendor also has consent. 0: no vendor check.
+	// purpose only if this vendor also has consent, and, if the string has a
+	// disclosed vendors segment (TCF v2.3), is listed in it. 0: no vendor
+	// check.
 	VendorID int `yaml:"vendor_id" jsonschema:"minimum=0,maximum=65535"`
 	// true: a TC string that cannot be decoded refuses every purpose. false:
 	// such a string is ignored as if it were absent when purposes are
@@ -559,8 +561,10 @@ type TikTokDestination struct {
 // DestinationTCF declares a destination as a TCF vendor, or as our own
 // processing that needs none.
 type DestinationTCF struct {
-	// The recipient's IAB Global Vendor List id (1..65535). 0: none; then
-	// events where GDPR applies go here only with without_vendor.
+	// The recipient's IAB Global Vendor List id (1..65535). Where GDPR
+	// applies, a TC string with a disclosed vendors segment (TCF v2.3) must
+	// list it. 0: none; then events where GDPR applies go here only with
+	// without_vendor.
 	VendorID int `yaml:"vendor_id" jsonschema:"minimum=0,maximum=65535"`
 	// TCF purposes (1..11) the vendor processes under consent, for
 	// deployments without consent.tcf.gvl_file (with it, the vendor list

@@ -37,8 +37,9 @@ func TestSignalsExamples(t *testing.T) {
 		"TC_BACKWARDS": tc(func(s *tctest.Spec) { s.LastUpdated = s.Created.Add(-time.Hour) }),
 		"TC":           tc(func(*tctest.Spec) {}),
 		"TC_OTHER":     tc(func(s *tctest.Spec) { s.CMPID = 31 }),
+		"TC_NO_DV":     tc(func(s *tctest.Spec) { s.Disclosed = nil }),
 	}
-	names := []string{"TC_OLD", "TC_FUTURE", "TC_BACKWARDS", "TC_OTHER", "TC"} // longer names first
+	names := []string{"TC_OLD", "TC_FUTURE", "TC_BACKWARDS", "TC_OTHER", "TC_NO_DV", "TC"} // longer names first
 	p := newPipelineGateway(t, goldenConfig, "", now)
 	dr := newDriver(p.g, "81.2.69.142")
 	rows := 0

@@ -196,7 +196,8 @@ func fieldPresent(field string, rec map[string]json.RawMessage, ble bool) (prese
 }
 
 // TestReportVendorBasis: the report names each recipient's TCF basis,
-// including the without_vendor flag, and whether its policy is its own.
+// including the without_vendor flag and the TCF v2.3 disclosed vendors
+// rule, and whether its policy is its own.
 func TestReportVendorBasis(t *testing.T) {
 	cfg, err := config.Load("../examples/shop-retargeting.yaml")
 	if err != nil {
@@ -204,7 +205,7 @@ func TestReportVendorBasis(t *testing.T) {
 	}
 	md, _, text := render(t, build(t, cfg))
 	for _, want := range []string{
-		"IAB TCF vendor 755: only events whose TC string gives this vendor consent for purposes 1, 3, 4, 7",
+		"IAB TCF vendor 755: only events whose TC string gives this vendor consent for purposes 1, 3, 4, 7; a TC string with a disclosed vendors segment (TCF v2.3) must list this vendor",
 		"our own processing, not a TCF vendor (tcf.without_vendor)",
 		"Policy: its own",
 		"ads`: kept",

@@ -188,7 +188,7 @@ func (r *Report) consent(d *doc) {
 		{line(code("explicit")), line("the ", code("consent"), " field (purpose names, or ", code("none"), ")"),
 			line("grants the purposes it lists and refuses the others"), line(honour(config.SignalExplicit))},
 		{line(code("tcf")), line("IAB TCF v2 TC string: ", code("gdpr_consent"), " parameter or ", code("euconsent-v2"), " cookie, with the ", code("gdpr"), " flag"),
-			line("grants per the TCF mapping below; must be a valid TCF 2.2 string"), line(honour(config.SignalTCF))},
+			line("grants per the TCF mapping below; must be a valid TCF 2.2 and v2.3 string (one last updated on or after 2026-02-28 must carry the disclosed vendors segment)"), line(honour(config.SignalTCF))},
 		{line(code("gpp")), line("IAB GPP string: ", code("gpp"), " and ", code("gpp_sid"), " parameters"),
 			line("its TCF EU section grants like a TC string; US sections opt out of ads (and personalization for GPC); sections that cannot be read refuse every purpose"), line(gpp)},
 		{line(code("consent_mode")), line("Google Consent Mode v2: ", code("gcs"), " and ", code("gcd"), " parameters"),
@@ -246,7 +246,7 @@ func (r *Report) consent(d *doc) {
 	d.table([]string{"Our purpose", "TCF purposes that must all have consent", "Special features that must be opted in"}, rows)
 	if c.TCF.VendorID != 0 {
 		d.para("Vendor check: a TC string grants a purpose only if our IAB vendor id ", code(strconv.Itoa(c.TCF.VendorID)),
-			" has consent too, and the publisher's restrictions on our vendor apply.")
+			" has consent too, and the publisher's restrictions on our vendor apply; where the string has a disclosed vendors segment (TCF v2.3), our vendor must be in it.")
 	} else {
 		d.para("Vendor check: none (", code("consent.tcf.vendor_id: 0"), "); the purposes of the TC string's core segment decide.")
 	}

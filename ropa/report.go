@@ -155,12 +155,15 @@ func destinationAddress(d *config.Destination) string {
 	return d.File.Dir
 }
 
+// disclosedClause ends a vendor's basis: TCF v2.3's disclosed vendors rule.
+const disclosedClause = "; a TC string with a disclosed vendors segment (TCF v2.3) must list this vendor"
+
 // vendorBasis says in words on what TCF basis a destination receives events
 // where GDPR applies.
 func vendorBasis(t *config.DestinationTCF, gvl bool) string {
 	switch {
 	case t.VendorID != 0 && gvl:
-		return "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string allows this vendor every purpose and special feature the vendor list declares for it"
+		return "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string allows this vendor every purpose and special feature the vendor list declares for it" + disclosedClause
 	case t.VendorID != 0:
 		b := "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string gives this vendor consent"
 		if len(t.Purposes) > 0 {
@@ -176,7 +179,7 @@ func vendorBasis(t *config.DestinationTCF, gvl bool) string {
 			}
 			b += ", and opts in to special features " + strings.Join(ids, ", ")
 		}
-		return b
+		return b + disclosedClause
 	case t.WithoutVendor:
 		return "our own processing, not a TCF vendor (tcf.without_vendor): receives events where GDPR applies under our purposes alone"
 	}

@@ -7,7 +7,9 @@ type tcVector struct {
 }
 
 // validTC strings decode; some are TCF 2.0 strings that are not valid
-// consent under TCF 2.2 rules, as real traffic still carries them.
+// consent under TCF 2.2 rules, as real traffic still carries them. All were
+// last updated before 2026-02-28, so TCF v2.3's mandatory disclosed vendors
+// segment does not apply to them.
 var validTC = []tcVector{
 	{"bitfield", "prebid/go-gdpr bitfield_test.go", "COwGVJOOwGVJOADACHENAOCAAO6as_-AAAhoAFNLAAoAAAA"},
 	{"range+LI", "prebid/go-gdpr rangesection_test.go", "COyfVVoOyfVVoADACHENAwCAAAAAAAAAAAAAE5QBgALgAqgD8AQACSwEygJyAnSAMABgAFkAgQCDASeAmYBOgAA"},
