@@ -172,6 +172,39 @@ func TestDeployDashboardAndRules(t *testing.T) {
 		}
 	}
 
+	// The gateway's own metrics vanish when it stops answering scrapes,
+	// so only up can tell that it is down: a rule must read it, for the
+	// job the compose file's Prometheus scrapes it under.
+	raw, err = os.ReadFile(filepath.Join(deployDir, "compose", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prom struct {
+		ScrapeConfigs []struct {
+			JobName string `yaml:"job_name"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(raw, &prom); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]bool{}
+	for _, sc := range prom.ScrapeConfigs {
+		jobs[sc.JobName] = true
+	}
+	upJob := regexp.MustCompile(`\bup\{job="([^"]+)"\}`)
+	var upRules int
+	for _, e := range ruleExprs {
+		for _, m := range upJob.FindAllStringSubmatch(e, -1) {
+			upRules++
+			if !jobs[m[1]] {
+				t.Errorf("an alert rule reads up for the job %q, which deploy/compose/prometheus.yml does not scrape (jobs %v)", m[1], jobs)
+			}
+		}
+	}
+	if upRules == 0 {
+		t.Errorf("no alert rule reads up{job=...}: a gateway that stops answering scrapes (crashed, or refusing to start) alerts nothing, its own metrics being gone")
+	}
+
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		t.Skip("promtool is not installed (Debian package prometheus; .ci/run installs it): rules not checked")
