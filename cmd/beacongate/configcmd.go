@@ -100,6 +100,12 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 		}
 	}
+	// What serve warns of at every start: such a destination gets nothing
+	// from visitors under GDPR.
+	for _, i := range noVendorDestinations(c) {
+		fmt.Fprintf(stderr, "note: %s: destinations[%d] (%s) has %s; set its tcf.vendor_id to the recipient's IAB vendor id, or tcf.without_vendor: true for your own storage\n",
+			path, i, c.Destinations[i].Name, noVendorWhy)
+	}
 	fmt.Fprintf(stdout, "ok: %s: %s\n", path, c.Summary())
 	return 0
 }

@@ -58,7 +58,43 @@ destinations:
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
 	}
-	if notes := check(""); strings.Contains(notes, "note:") {
+	// (Both still get the note that, without tcf.vendor_id, they get no
+	// event where GDPR applies.)
+	if notes := check(""); strings.Contains(notes, "policy") {
 		t.Errorf("notes for the default ads policy, which keeps what both need:\n%s", notes)
+	}
+}
+
+// TestConfigCheckNotesDestinationWithoutTCF: a destination with neither
+// tcf.vendor_id nor tcf.without_vendor gets no event where GDPR applies
+// (gdpr=1 or a TC string). The gateway warns of it at every start, but
+// config check, which an operator runs before a deploy or in CI, said
+// only "ok": a config whose every destination is so loses each EU
+// visitor's events. It now notes each such destination by index and
+// name, with the key to set, and nothing for one that has either.
+func TestConfigCheckNotesDestinationWithoutTCF(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte(`consent: {purposes: [analytics, ads]}
+destinations:
+  - {name: own, type: file, tcf: {without_vendor: true}}
+  - {name: lake, type: file}
+  - {name: partner, type: file, requires: [ads], tcf: {vendor_id: 755, purposes: [1, 3, 4]}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+		t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	notes := errOut.String()
+	for _, want := range []string{"note: " + cfg + ": destinations[1] (lake) has no tcf.vendor_id and no tcf.without_vendor",
+		"it gets no event where GDPR applies", "tcf.without_vendor: true"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if strings.Count(notes, "note: ") != 1 || strings.Contains(notes, "(own)") || strings.Contains(notes, "(partner)") {
+		t.Errorf("notes name a destination that has tcf.without_vendor or tcf.vendor_id:\n%s", notes)
 	}
 }

@@ -249,14 +249,27 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (builtSettings
 	return builtSettings{settings: s, plan: compiled, deliverer: deliverer}, nil
 }
 
-// warnNoVendor logs each destination that gets no event where GDPR
-// applies because it is neither a TCF vendor nor marked as our own.
-func warnNoVendor(cfg *config.Config, log *slog.Logger) {
+// noVendorWhy is what serve logs, and config check notes, of a
+// destination that is neither a TCF vendor nor marked as our own.
+const noVendorWhy = "no tcf.vendor_id and no tcf.without_vendor: it gets no event where GDPR applies (gdpr=1 or a TC string)"
+
+// noVendorDestinations returns the indexes of the destinations that get no
+// event where GDPR applies because they are neither a TCF vendor nor
+// marked as our own.
+func noVendorDestinations(cfg *config.Config) []int {
+	var out []int
 	for i, d := range cfg.Destinations {
 		if d.TCF.VendorID == 0 && !d.TCF.WithoutVendor {
-			log.Warn("destination has no tcf.vendor_id and no tcf.without_vendor: it gets no event where GDPR applies (gdpr=1 or a TC string)",
-				"destination", d.Name, "key", fmt.Sprintf("destinations[%d].tcf", i))
+			out = append(out, i)
 		}
+	}
+	return out
+}
+
+// warnNoVendor logs each destination of noVendorDestinations.
+func warnNoVendor(cfg *config.Config, log *slog.Logger) {
+	for _, i := range noVendorDestinations(cfg) {
+		log.Warn("destination has "+noVendorWhy, "destination", cfg.Destinations[i].Name, "key", fmt.Sprintf("destinations[%d].tcf", i))
 	}
 }
 
