@@ -296,6 +296,13 @@ func TestDeployCompose(t *testing.T) {
 	if _, err := config.Load(filepath.Join(dir, "beacongate.yaml")); err != nil {
 		t.Errorf("deploy/compose/beacongate.yaml: %v", err)
 	}
+	// Nor any note: a destination without tcf.vendor_id or
+	// tcf.without_vendor would get no event where GDPR applies (gdpr=1 or
+	// a TC string), and the gateway would warn of it at every start.
+	var out, errOut bytes.Buffer
+	if code := runConfig([]string{"check", filepath.Join(dir, "beacongate.yaml")}, &out, &errOut); code != 0 || errOut.Len() != 0 {
+		t.Errorf("beacongate config check deploy/compose/beacongate.yaml: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
 }
 
 // TestDeploySystemdUnitSecrets: the unit says how a secret file reaches
