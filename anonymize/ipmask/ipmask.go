@@ -30,7 +30,8 @@ var (
 // whole IPv4 address (see embeddedIPv4): when v4Bits cuts IPv4 addresses,
 // such an address keeps at most the bits before its IPv4 part plus v4Bits,
 // so that its IPv4 part is cut as an IPv4 address would be (a /48 would
-// keep all of a 6to4 address's, a /128 all of a Teredo or NAT64 one's).
+// keep all of a 6to4 address's, a /128 all of a Teredo, NAT64, ISATAP,
+// IPv4-compatible or IPv4-translated one's).
 // Any zone is dropped.
 //
 // It returns the invalid zero Addr when addr is invalid or the bit count for
@@ -71,7 +72,17 @@ func Truncate(addr netip.Addr, v4Bits, v6Bits int) netip.Addr {
 //   - 6to4, 2002::/16 (RFC 3056): bits 16-47;
 //   - Teredo, 2001::/32 (RFC 4380): bits 96-127, the client's public
 //     address with every bit flipped (bits 32-63 are the Teredo server's);
-//   - NAT64's well-known prefix, 64:ff9b::/96 (RFC 6052): bits 96-127.
+//   - NAT64's well-known prefix, 64:ff9b::/96 (RFC 6052): bits 96-127;
+//   - the local-use translation prefix, 64:ff9b:1::/48 (RFC 8215): an
+//     operator's RFC 6052 prefix of /48 to /96 inside it, so the IPv4
+//     address starts at bit 48 at the earliest (bits 64-71, RFC 6052's
+//     "u" octet, are zero): 48 is returned, which cuts every format at
+//     least as much as its IPv4 address itself would be;
+//   - IPv4-compatible ::a.b.c.d (::/96, RFC 4291 section 2.5.5.1) and
+//     IPv4-translated ::ffff:0:a.b.c.d (::ffff:0:0:0/96, RFC 2765 section
+//     2.1, stateless translation): bits 96-127;
+//   - ISATAP (RFC 5214 section 6.1), any prefix with the interface id
+//     0000:5efe or 0200:5efe and then the IPv4 address: bits 96-127.
 func embeddedIPv4(addr netip.Addr) int {
 	if !addr.Is6() {
 		return 0
@@ -83,6 +94,13 @@ func embeddedIPv4(addr netip.Addr) int {
 	case b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0:
 		return 96
 	case b == [16]byte{0, 0x64, 0xff, 0x9b, 12: b[12], b[13], b[14], b[15]}:
+		return 96
+	case b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 && b[5] == 1:
+		return 48
+	case b == [16]byte{12: b[12], b[13], b[14], b[15]},
+		b == [16]byte{8: 0xff, 9: 0xff, 12: b[12], b[13], b[14], b[15]}:
+		return 96
+	case (b[8] == 0 || b[8] == 2) && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe:
 		return 96
 	}
 	return 0

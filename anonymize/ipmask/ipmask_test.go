@@ -111,7 +111,49 @@ func TestTruncateTeredoNAT64(t *testing.T) {
 	f("2001:1:4136:e378:8000:63bf:3fff:fdd2", 24, 128, "2001:1:4136:e378:8000:63bf:3fff:fdd2") // not Teredo
 	f("64:ff9b::c000:22d", 24, 128, "64:ff9b::c000:200")                                       // 192.0.2.45 -> 192.0.2.0
 	f("64:ff9b::c000:22d", 16, 120, "64:ff9b::c000:0")
-	f("64:ff9b:1::c000:22d", 24, 128, "64:ff9b:1::c000:22d") // not the well-known /96
+	f("64:ff9b:2::c000:22d", 24, 128, "64:ff9b:2::c000:22d") // neither the well-known /96 nor the local-use /48
+}
+
+// TestTruncateOtherIPv4Embeddings: besides 6to4, Teredo and the NAT64
+// well-known prefix, IPv6 addresses carry a whole IPv4 address under
+// RFC 8215's local-use translation prefix 64:ff9b:1::/48 (an operator's
+// NAT64 or SIIT-DC prefix: an IPv6-only server sees IPv4 clients so), as
+// IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d)
+// addresses, and in an ISATAP interface id (...:0:5efe:a.b.c.d). A policy
+// keeping more than 96 bits of IPv6 (v6_prefix up to 127 passes config
+// check) wrote their whole IPv4 address, which its v4_prefix cuts to a /24.
+func TestTruncateOtherIPv4Embeddings(t *testing.T) {
+	f := func(in string, v4, v6 int, want string) {
+		t.Helper()
+		got := Truncate(netip.MustParseAddr(in), v4, v6)
+		w, _ := netip.ParseAddr(want) // "invalid": the zero Addr
+		if got != w {
+			t.Fatalf("Truncate(%q, %d, %d) = %v; want %s", in, v4, v6, got, want)
+		}
+		if again := Truncate(got, v4, v6); got.IsValid() && again != got {
+			t.Fatalf("Truncate(%v, %d, %d) = %v: truncating twice changes the result", got, v4, v6, again)
+		}
+	}
+	// 64:ff9b:1::/48, RFC 6052 formats /96 and /64 (u octet in bits 64-71)
+	// and /48: at most 48+v4 bits, so no format keeps more than v4 bits of
+	// its IPv4 address (192.0.2.45).
+	f("64:ff9b:1::c000:22d", 24, 120, "64:ff9b:1::")
+	f("64:ff9b:1:0:c0:2:2d00:0", 24, 120, "64:ff9b:1::")
+	f("64:ff9b:1:c000:2:2d00::", 24, 120, "64:ff9b:1:c000::")
+	f("64:ff9b:1:c000:2:2d00::", 24, 80, "64:ff9b:1:c000::")
+	f("64:ff9b:1:c000:2:2d00::", 24, 48, "64:ff9b:1::") // the IPv6 count, when shorter, still applies
+	f("64:ff9b:1::c000:22d", 32, 127, "64:ff9b:1::c000:22c")
+	f("64:ff9b:1::c000:22d", -1, 127, "invalid")
+	// IPv4-compatible and IPv4-translated.
+	f("::c000:22d", 24, 127, "::c000:200")
+	f("::ffff:0:c000:22d", 24, 127, "::ffff:0:c000:200")
+	f("::ffff:0:c000:22d", 16, 112, "::ffff:0:c000:0")
+	f("::1", 24, 127, "::") // the loopback address is ::0.0.0.1
+	// ISATAP, private and global interface ids.
+	f("2001:db8:1:2:0:5efe:c000:22d", 24, 127, "2001:db8:1:2:0:5efe:c000:200")
+	f("2001:db8:1:2:200:5efe:c000:22d", 24, 120, "2001:db8:1:2:200:5efe:c000:200")
+	f("2001:db8:1:2:200:5efe:c000:22d", 24, 48, "2001:db8:1::")
+	f("2001:db8:1:2:400:5efe:c000:22d", 24, 127, "2001:db8:1:2:400:5efe:c000:22c") // not ISATAP
 }
 
 func TestAppendTruncatedErrors(t *testing.T) {
@@ -137,6 +179,9 @@ func FuzzTruncate(f *testing.F) {
 	f.Add(netip.MustParseAddr("2002:5102:458e:1::5").AsSlice(), 24, 48)
 	f.Add(netip.MustParseAddr("2001:0:4136:e378:8000:63bf:3fff:fdd2").AsSlice(), 24, 128)
 	f.Add(netip.MustParseAddr("64:ff9b::c000:22d").AsSlice(), 24, 128)
+	f.Add(netip.MustParseAddr("64:ff9b:1:c000:2:2d00::").AsSlice(), 24, 120)
+	f.Add(netip.MustParseAddr("::ffff:0:c000:22d").AsSlice(), 24, 127)
+	f.Add(netip.MustParseAddr("2001:db8:1:2:200:5efe:c000:22d").AsSlice(), 24, 127)
 	f.Fuzz(func(t *testing.T, b []byte, v4, v6 int) {
 		addr, _ := netip.AddrFromSlice(b)
 		got := Truncate(addr, v4, v6)
@@ -150,8 +195,12 @@ func FuzzTruncate(f *testing.F) {
 		}
 		if b := u.As16(); u.Is6() && b[0] == 0x20 && b[1] == 0x02 && v4 < 32 && bits > 16 {
 			bits = min(bits, 16+v4) // 6to4: its IPv4 part is cut as IPv4
-		} else if u.Is6() && v4 < 32 && bits > 96 && (netip.MustParsePrefix("2001::/32").Contains(u) || netip.MustParsePrefix("64:ff9b::/96").Contains(u)) {
-			bits = min(bits, 96+v4) // Teredo, NAT64
+		} else if u.Is6() && v4 < 32 && bits > 48 && netip.MustParsePrefix("64:ff9b:1::/48").Contains(u) {
+			bits = min(bits, 48+v4) // NAT64 local-use
+		} else if u.Is6() && v4 < 32 && bits > 96 && (netip.MustParsePrefix("2001::/32").Contains(u) || netip.MustParsePrefix("64:ff9b::/96").Contains(u) ||
+			netip.MustParsePrefix("::/96").Contains(u) || netip.MustParsePrefix("::ffff:0:0:0/96").Contains(u) ||
+			(b[8] == 0 || b[8] == 2) && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe) {
+			bits = min(bits, 96+v4) // Teredo, NAT64, IPv4-compatible, IPv4-translated, ISATAP
 		}
 		// The result is the network address of addr's /bits prefix: it
 		// lies in that prefix and truncating it again changes nothing.
