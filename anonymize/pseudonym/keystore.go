@@ -343,7 +343,7 @@ func (ks *KeyStore) Forget(before time.Time) ([]string, error) {
 	}
 	var gone []string
 	for _, e := range ents {
-		// A copy createOnce left (<key>.<pid>.tmp, after a crash) is
+		// A copy createOnce left (<key>.<random>.tmp, after a crash) is
 		// the same wrapped key, or one never used: it goes with its
 		// period, but is not counted as a key.
 		name, copied := strings.CutSuffix(e.Name(), ".tmp")
@@ -384,29 +384,29 @@ func parseKeyName(n string) (purpose string, period, idx int64, ok bool) {
 
 // createOnce writes data to path unless path exists (os.ErrExist): through
 // a temporary file and a hard link, so that no reader sees a partial file
-// and of two instances racing exactly one wins.
+// and of two instances racing exactly one wins. The temporary file,
+// <path>.<random>.tmp, is created anew (O_EXCL, mode 0600) by each call: a
+// name made of the process id alone was one file for instances sharing
+// the store from containers, where each is process 1, so one instance
+// truncated and rewrote the key another had just linked and used.
 func createOnce(path string, data []byte) error {
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if err := writeKeyFile(tmp, data); err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		return err
-	}
-	return atomicfile.SyncDir(filepath.Dir(path))
-}
-
-func writeKeyFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
-	return errors.Join(err, f.Close())
+	if err := errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 // DropBefore forgets the in-memory keys of periods that ended at or before
