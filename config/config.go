@@ -291,7 +291,12 @@ type Pseudonym struct {
 	// holds the secret can re-identify.
 	Mode PseudonymMode `yaml:"mode"`
 	// How long one pseudonym key lives (1m..2160h). After that a new key
-	// starts and old pseudonyms cannot be linked to new ones.
+	// starts and old pseudonyms cannot be linked to new ones by their keys.
+	// The visitor hash keeps its UTC day whatever the period: with a period
+	// shorter than a day and visitor_hash on, a record's visitor hash, the
+	// same all day for one browser and address (for a BLE sighting, one
+	// device), links its pseudonyms of the day's periods; set visitor_hash:
+	// false where that must not be.
 	Period Duration `yaml:"period"`
 	// File holding the secret for mode: derived (at least 32 bytes). It must
 	// not be readable by every user. Relative paths are relative to the
@@ -301,8 +306,9 @@ type Pseudonym struct {
 	// bytes). Checked when the gateway starts.
 	SecretEnv string `yaml:"secret_env"`
 	// Whether the daily visitor hash (a keyed hash of site, address and user
-	// agent that changes every period) is made at all. false turns it off in
-	// every policy.
+	// agent, or of a BLE sighting's device id, whose key changes every UTC
+	// day whatever pseudonym.period is) is made at all. false turns it off
+	// in every policy.
 	VisitorHash bool `yaml:"visitor_hash"`
 }
 

@@ -23,6 +23,11 @@
 //	HMAC-SHA256(V_day, "v" || len(site) || site || len(ip) || ip || user agent)[:16]
 //
 // It lets a site count unique visitors per day with no identifier at all.
+// Its key keeps the visitor period whatever the pseudonym period is: with
+// pseudonym periods shorter than it, a record's visitor hash links the
+// record's pseudonyms of the periods within one visitor period, which the
+// gateway's documentation tells operators (pseudonym.visitor_hash: false
+// turns it off).
 //
 // Periods are counted from the Unix epoch in UTC: the default 24h period
 // starts at 00:00 UTC every day, on every node, whatever its time zone.
