@@ -299,7 +299,7 @@ type Pseudonym struct {
 	// false where that must not be.
 	Period Duration `yaml:"period"`
 	// File holding the secret for mode: derived (at least 32 bytes). It must
-	// not be readable by every user. Relative paths are relative to the
+	// not be readable or writable by every user. Relative paths are relative to the
 	// working directory.
 	SecretFile string `yaml:"secret_file"`
 	// Environment variable holding the secret for mode: derived (at least 32

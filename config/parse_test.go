@@ -437,6 +437,7 @@ func TestSecretFile(t *testing.T) {
 	good := write("good", strings.Repeat("k", 40)+"\n", 0o600)
 	open := write("open", strings.Repeat("k", 40), 0o644)
 	short := write("short", "tooshort\n", 0o600)
+	writable := write("writable", strings.Repeat("k", 40), 0o602)
 	f := func(path string, want string) {
 		t.Helper()
 		got := parseErrs(t, "pseudonym:\n  mode: derived\n  secret_file: "+path+"\n")
@@ -448,6 +449,9 @@ func TestSecretFile(t *testing.T) {
 	f(filepath.Join(dir, "missing"), "") // checked where the gateway runs
 	f(open, "t.yaml:3:16: pseudonym.secret_file: "+open+" is readable by every user (mode 0644); run chmod o-rwx "+open)
 	f(short, "t.yaml:3:16: pseudonym.secret_file: "+short+" holds 8 bytes; a secret needs at least 32 (e.g. head -c 48 /dev/urandom | base64 > "+short+")")
+	// The gateway refuses it at start (pseudonym.LoadSecretFile): config
+	// check said ok.
+	f(writable, "t.yaml:3:16: pseudonym.secret_file: "+writable+" is writable by every user (mode 0602); run chmod o-rwx "+writable)
 
 }
 

@@ -476,6 +476,15 @@ func (v *validator) pseudonym(p *Pseudonym) {
 		v.errf("pseudonym.secret_env", "is not an environment variable name (letters, digits and '_', not starting with a digit); name the variable that holds the secret, never the secret itself")
 	}
 	v.secretFile("pseudonym.secret_file", p.SecretFile, MinSecretLen)
+	// The gateway (pseudonym.LoadSecretFile) also refuses a secret file
+	// every user may write: whoever replaces the secret knows the keys of
+	// every period after. Said here too, or config check says ok to a file
+	// the gateway will not start with.
+	if fi, err := os.Stat(p.SecretFile); p.SecretFile != "" && err == nil && fi.Mode().IsRegular() {
+		if perm := fi.Mode().Perm(); perm&0o004 == 0 && perm&0o002 != 0 {
+			v.errf("pseudonym.secret_file", "%s is writable by every user (mode %04o); run chmod o-rwx %s", p.SecretFile, perm, p.SecretFile)
+		}
+	}
 }
 
 // SecretMode returns an error saying how to fix it when mode, the mode of
