@@ -453,6 +453,12 @@ func TestSecretFile(t *testing.T) {
 	// check said ok.
 	f(writable, "t.yaml:3:16: pseudonym.secret_file: "+writable+" is writable by every user (mode 0602); run chmod o-rwx "+writable)
 
+	// Every secret file, not the pseudonyms' only: whoever replaces the
+	// opt-out list's key ends every device's opt-out without a word.
+	got := parseErrs(t, "ble:\n  optout_file: "+filepath.Join(dir, "optouts")+"\n  optout_key_file: "+writable+"\n")
+	if want := "t.yaml:3:20: ble.optout_key_file: " + writable + " is writable by every user (mode 0602); run chmod o-rwx " + writable; strings.Join(got, "\n") != want {
+		t.Fatalf("optout_key_file: got %q; want %q", got, want)
+	}
 }
 
 func TestLoad(t *testing.T) {

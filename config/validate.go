@@ -476,15 +476,6 @@ func (v *validator) pseudonym(p *Pseudonym) {
 		v.errf("pseudonym.secret_env", "is not an environment variable name (letters, digits and '_', not starting with a digit); name the variable that holds the secret, never the secret itself")
 	}
 	v.secretFile("pseudonym.secret_file", p.SecretFile, MinSecretLen)
-	// The gateway (pseudonym.LoadSecretFile) also refuses a secret file
-	// every user may write: whoever replaces the secret knows the keys of
-	// every period after. Said here too, or config check says ok to a file
-	// the gateway will not start with.
-	if fi, err := os.Stat(p.SecretFile); p.SecretFile != "" && err == nil && fi.Mode().IsRegular() {
-		if perm := fi.Mode().Perm(); perm&0o004 == 0 && perm&0o002 != 0 {
-			v.errf("pseudonym.secret_file", "%s is writable by every user (mode %04o); run chmod o-rwx %s", p.SecretFile, perm, p.SecretFile)
-		}
-	}
 }
 
 // SecretMode returns an error saying how to fix it when mode, the mode of
@@ -521,6 +512,12 @@ func (v *validator) secretFile(path, name string, minLen int) {
 	}
 	if err := SecretMode(name, fi.Mode()); err != nil {
 		v.errf(path, "%v", err)
+	} else if perm := fi.Mode().Perm(); perm&0o002 != 0 {
+		// Whoever may replace a secret knows it from then on: the
+		// pseudonyms' keys of every later period (the gateway's
+		// pseudonym.LoadSecretFile refuses it too), the opt-out list's key
+		// (a new key ends every opt-out silently), a token or private key.
+		v.errf(path, "%s is writable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
 	}
 	if minLen > 0 {
 		if n, err := secretLen(name); err != nil {
