@@ -57,6 +57,14 @@ type Options struct {
 	// when it cannot be read here: an event it reports is dropped on
 	// arrival, before the engine, as the server's deliverer drops it.
 	Suppression Suppressor
+	// PlatformRequest maps the record destination dest (its index in
+	// Plan.Destinations) gets to what its sink sends: for an ad platform,
+	// the platform's name and the request body of that event alone, or
+	// why the sink dead-letters the record unsent (cmd/beacongate runs
+	// the sinks' own mapping, adplatform.Preview); platform "" for a
+	// destination that sends its records as they are. nil: every
+	// destination sends its records as they are.
+	PlatformRequest func(dest int, record []byte) (platform string, body []byte, unsent string)
 }
 
 // Suppressor tells whether an event belongs to a suppressed subject
@@ -78,6 +86,7 @@ type Explainer struct {
 	maxHeaderBytes int
 	maxBodyBytes   int
 	suppression    Suppressor
+	platformReq    func(dest int, record []byte) (platform string, body []byte, unsent string)
 	events         []Event
 	rejected       string // the reason of the last rejection, from the gateway's OnReject hook
 }
@@ -89,7 +98,8 @@ func New(o Options) (*Explainer, error) {
 		return nil, err
 	}
 	x := &Explainer{plan: o.Plan, facts: o.Facts, engine: engine, notes: o.Notes, noGeo: o.NoGeo,
-		maxHeaderBytes: o.MaxHeaderBytes, maxBodyBytes: o.MaxBodyBytes, suppression: o.Suppression}
+		maxHeaderBytes: o.MaxHeaderBytes, maxBodyBytes: o.MaxBodyBytes, suppression: o.Suppression,
+		platformReq: o.PlatformRequest}
 	s := o.Settings
 	s.Handler = x
 	x.gw = gateway.New(s, nil)
@@ -141,10 +151,20 @@ type Event struct {
 }
 
 type Recipient struct {
-	Destination string          `json:"destination"`
-	Gets        bool            `json:"gets"`
-	Why         string          `json:"why,omitempty"`
-	Record      json.RawMessage `json:"record"`
+	Destination string `json:"destination"`
+	Gets        bool   `json:"gets"`
+	Why         string `json:"why,omitempty"`
+	// Record is the record the engine makes for the destination: what
+	// it gets, or for an ad platform what is spooled for its sink, which
+	// sends only Request.
+	Record json.RawMessage `json:"record"`
+	// Platform is the ad platform of an ad platform destination ("Meta
+	// Conversions API", ...), and Request the body its sink sends for
+	// this event (without the credential): only some members of Record,
+	// some hashed. When the sink would dead-letter the record unsent,
+	// Gets is false, Why says why, and Request is absent.
+	Platform string          `json:"platform,omitempty"`
+	Request  json.RawMessage `json:"request,omitempty"`
 }
 
 type Consent struct {
@@ -345,7 +365,7 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 		}
 		ev.States = append(ev.States, x.explainCase(e, rec, res, st == real.State, recipients))
 	}
-	for _, r := range recipients {
+	for i, r := range recipients { // in the order of x.plan.Destinations
 		rec := json.RawMessage("null")
 		if r.Record != nil {
 			rec = json.RawMessage(r.Record)
@@ -353,7 +373,19 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 		if x.aggregated(e) && r.Gets {
 			r.Gets, r.Why, rec = false, bleAggregatesWhy, json.RawMessage("null")
 		}
-		ev.Recipients = append(ev.Recipients, Recipient{Destination: r.Name, Gets: r.Gets, Why: r.Why, Record: rec})
+		rc := Recipient{Destination: r.Name, Gets: r.Gets, Why: r.Why, Record: rec}
+		if x.platformReq != nil {
+			platform, body, unsent := x.platformReq(i, r.Record)
+			rc.Platform = platform
+			switch {
+			case platform == "" || !rc.Gets:
+			case unsent != "":
+				rc.Gets, rc.Why = false, "its record is spooled, but the "+platform+" sink dead-letters it unsent ("+unsent+")"
+			default:
+				rc.Request = json.RawMessage(body)
+			}
+		}
+		ev.Recipients = append(ev.Recipients, rc)
 	}
 	x.events = append(x.events, ev)
 	return nil
@@ -642,11 +674,16 @@ func (out *Output) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintln(bw, "\n--- per destination, under this request's signals")
 		for _, r := range ev.Recipients {
-			if !r.Gets {
+			switch {
+			case !r.Gets:
 				fmt.Fprintf(bw, "  %s: gets nothing: %s\n", r.Destination, r.Why)
-				continue
+			case r.Platform != "":
+				// What leaves is the platform's request, not the record.
+				fmt.Fprintf(bw, "  %s: gets this %s request: %s\n", r.Destination, r.Platform, r.Request)
+				fmt.Fprintf(bw, "    (from its record in the spool, of which the request carries only the above: %s)\n", r.Record)
+			default:
+				fmt.Fprintf(bw, "  %s: gets %s\n", r.Destination, r.Record)
 			}
-			fmt.Fprintf(bw, "  %s: gets %s\n", r.Destination, r.Record)
 		}
 	}
 	return bw.Flush()

@@ -18,23 +18,17 @@ func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destinatio
 	if err != nil {
 		return err
 	}
-	o := adplatform.Options{Destination: d.Name, Metrics: m}
+	o, _ := PlatformOptions(d)
+	o.Metrics = m
 	var timeout config.Duration
 	var retry config.Retry
 	switch d.Type {
 	case config.DestinationMetaCAPI:
-		c := &d.MetaCAPI
-		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint, o.APIVersion = adplatform.Meta, c.PixelID, c.AccessTokenFile, c.TestEventCode, c.Endpoint, c.APIVersion
-		timeout, retry = c.Timeout, c.Retry
+		timeout, retry = d.MetaCAPI.Timeout, d.MetaCAPI.Retry
 	case config.DestinationGA4:
-		c := &d.GA4
-		o.Platform, o.ID, o.TokenFile, o.TestMode, o.Endpoint = adplatform.GA4, c.MeasurementID, c.APISecretFile, c.TestMode, c.Endpoint
-		timeout, retry = c.Timeout, c.Retry
+		timeout, retry = d.GA4.Timeout, d.GA4.Retry
 	case config.DestinationTikTok:
-		c := &d.TikTok
-		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint = adplatform.TikTok, c.EventSourceID, c.AccessTokenFile, c.TestEventCode, c.Endpoint
-		o.OfflineEventSetID = c.OfflineEventSetID
-		timeout, retry = c.Timeout, c.Retry
+		timeout, retry = d.TikTok.Timeout, d.TikTok.Retry
 	}
 	o.Timeout = timeout.D()
 	o.Origins = origins // a path-only url is made absolute with the site's first origin
@@ -49,6 +43,29 @@ func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destinatio
 	// answered before a timeout is not sent again.
 	do.SendTimeout = 2 * timeout.D()
 	return nil
+}
+
+// PlatformOptions returns the sink options of an ad platform destination
+// (meta_capi, ga4, tiktok) as its config sets them, without metrics,
+// origins, timeout or clock; false for any other destination. beacongate
+// explain maps records with them (adplatform.Preview) as the sink does.
+func PlatformOptions(d *config.Destination) (adplatform.Options, bool) {
+	o := adplatform.Options{Destination: d.Name}
+	switch d.Type {
+	case config.DestinationMetaCAPI:
+		c := &d.MetaCAPI
+		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint, o.APIVersion = adplatform.Meta, c.PixelID, c.AccessTokenFile, c.TestEventCode, c.Endpoint, c.APIVersion
+	case config.DestinationGA4:
+		c := &d.GA4
+		o.Platform, o.ID, o.TokenFile, o.TestMode, o.Endpoint = adplatform.GA4, c.MeasurementID, c.APISecretFile, c.TestMode, c.Endpoint
+	case config.DestinationTikTok:
+		c := &d.TikTok
+		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint = adplatform.TikTok, c.EventSourceID, c.AccessTokenFile, c.TestEventCode, c.Endpoint
+		o.OfflineEventSetID = c.OfflineEventSetID
+	default:
+		return o, false
+	}
+	return o, true
 }
 
 // SiteOrigins maps each site with origins to its first one: the ad

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/beacongate/beacongate/adwire"
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
@@ -20,14 +21,17 @@ import (
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/explain"
 	"github.com/beacongate/beacongate/ropa"
+	"github.com/beacongate/beacongate/upstream/adplatform"
 	"github.com/beacongate/beacongate/wiring"
 )
 
-const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-json]
+const explainUsage = `usage: beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-data DIR] [-json]
 
 Dry run: reads one sample request and shows, for each consent state (none,
 analytics, ads), every field as it arrived, what the policy does with it,
-what the record holds, and which destinations would receive it. The request
+what the record holds, and which destinations would receive it: for an
+ad platform (meta_capi, ga4, tiktok), the request its sink makes of the
+record (only some of its members, contact data hashed). The request
 goes through the gateway's own parser, so rejections are shown as the
 server would make them. A sample whose user, client or device id is on
 the suppression list is shown suppressed, as the server drops it on
@@ -218,7 +222,30 @@ func newExplainer(cfg *config.Config, clk clock.Clock) (*explain.Explainer, erro
 	if list != nil {
 		o.Suppression = list
 	}
+	o.PlatformRequest = platformPreview(cfg, clk)
 	return explain.New(o)
+}
+
+// platformPreview maps the record an ad platform destination gets to the
+// request its sink sends, with the sink's own mapping (adplatform.Preview,
+// on the destination's options and the sites' origins, as wiring builds
+// the sink), so that explain shows what leaves for the platform rather
+// than the record the sink reads it from.
+func platformPreview(cfg *config.Config, clk clock.Clock) func(int, []byte) (string, []byte, string) {
+	origins := adplatform.NewOrigins(wiring.SiteOrigins(cfg))
+	return func(i int, record []byte) (string, []byte, string) {
+		if i < 0 || i >= len(cfg.Destinations) {
+			return "", nil, ""
+		}
+		o, ok := wiring.PlatformOptions(&cfg.Destinations[i])
+		if !ok {
+			return "", nil, ""
+		}
+		o.Origins, o.Clock = origins, clk
+		body, unsent := adplatform.Preview(o, record)
+		// adwire names the platforms as the record of processing does.
+		return adwire.Platform(o.Platform).String(), body, unsent
+	}
 }
 
 // readSuppression opens the server's suppression list for a dry run,

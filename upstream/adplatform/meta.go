@@ -138,7 +138,7 @@ func eventName(r *record, page, store string) []byte {
 }
 
 // appendMetaBody appends the request body around events (each a data
-// element).
+// element), with the access token (a sink's is never empty).
 func (s *Sink) appendMetaBody(dst []byte, events [][]byte) []byte {
 	dst = append(dst, `{"data":[`...)
 	for i, e := range events {
@@ -151,7 +151,9 @@ func (s *Sink) appendMetaBody(dst []byte, events [][]byte) []byte {
 	if s.o.TestEventCode != "" {
 		dst = appendStringField(dst, "test_event_code", []byte(s.o.TestEventCode))
 	}
-	dst = appendStringField(dst, "access_token", []byte(s.token))
+	if s.token != "" { // always, but in Preview, which shows no credential
+		dst = appendStringField(dst, "access_token", []byte(s.token))
+	}
 	return append(dst, '}')
 }
 
