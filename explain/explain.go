@@ -89,6 +89,7 @@ type Explainer struct {
 	platformReq    func(dest int, record []byte) (platform string, body []byte, unsent string)
 	events         []Event
 	rejected       string // the reason of the last rejection, from the gateway's OnReject hook
+	problem        string // and its problem ("eid: 8 to 64 characters ...")
 }
 
 // New builds an Explainer.
@@ -103,7 +104,7 @@ func New(o Options) (*Explainer, error) {
 	s := o.Settings
 	s.Handler = x
 	x.gw = gateway.New(s, nil)
-	x.gw.OnReject(func(reason string) { x.rejected = reason })
+	x.gw.OnReject(func(reason, problem string) { x.rejected, x.problem = reason, problem })
 	return x, nil
 }
 
@@ -134,7 +135,11 @@ type Response struct {
 type Reject struct {
 	Reason string `json:"reason"`
 	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
+	// Problem names the field at fault and what is wrong with it (never
+	// its value), as the answer to a POST says it: the pixel answers
+	// with its GIF, so for a pixel only this says it.
+	Problem string `json:"problem,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 type Event struct {
@@ -207,7 +212,7 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 	if out.Notes == nil {
 		out.Notes = []string{}
 	}
-	x.events, x.rejected = x.events[:0], ""
+	x.events, x.rejected, x.problem = x.events[:0], "", ""
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	form, rej := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
@@ -232,7 +237,7 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 		out.Response.Body = strings.TrimSpace(string(resp.Body()))
 	}
 	if reason := x.rejected; reason != "" {
-		out.Rejected = &Reject{Reason: reason, Status: resp.StatusCode()}
+		out.Rejected = &Reject{Reason: reason, Status: resp.StatusCode(), Problem: x.problem}
 		if ep := string(ctx.Path()); ep == "/p.gif" {
 			out.Rejected.Detail = "the pixel still answers 200 with the GIF, so no page shows a broken image"
 		}
@@ -609,6 +614,9 @@ func (out *Output) WriteText(w io.Writer) error {
 	fmt.Fprintf(bw, "; %d event(s)\n", len(out.Events))
 	if rj := out.Rejected; rj != nil {
 		fmt.Fprintf(bw, "REJECTED  %s (status %d): no event is made; nothing is recorded or sent\n", rj.Reason, rj.Status)
+		if rj.Problem != "" && rj.Problem != resp.Body { // a POST's answer says it already
+			fmt.Fprintf(bw, "          %s\n", flat(rj.Problem))
+		}
 		if rj.Detail != "" {
 			fmt.Fprintf(bw, "          %s\n", rj.Detail)
 		}

@@ -171,7 +171,7 @@ type Gateway struct {
 	tagStats *tagMetrics
 	conns    connRegistry // connections accepted through Listener
 	inFlight *clientLimiter
-	onReject func(reason string) // dry runs only; nil when serving
+	onReject func(reason, problem string) // dry runs only; nil when serving
 }
 
 // New returns a Gateway that registers its metrics on reg (nil: unregistered).
@@ -247,17 +247,23 @@ func endpointOf(path string) endpoint {
 }
 
 // OnReject makes the gateway call f with the reason (its metric label, such
-// as "unknown_site") of every request or event it rejects, besides counting
-// it. It is for dry runs ("beacongate explain"), which drive the real
+// as "unknown_site") of every request or event it rejects, and the problem
+// as a rejected POST's answer says it ("eid: 8 to 64 characters of ...",
+// naming the field at fault, never its value), besides counting it: the
+// pixel answers every request with its GIF, so only the hook tells its
+// problem. It is for dry runs ("beacongate explain"), which drive the real
 // handler and need to know why; set it before the gateway handles a
 // request.
-func (g *Gateway) OnReject(f func(reason string)) { g.onReject = f }
+func (g *Gateway) OnReject(f func(reason, problem string)) { g.onReject = f }
 
 // countRejected counts a rejection and tells the OnReject hook.
-func (g *Gateway) countRejected(ep endpoint, r reason) {
-	g.metrics.rejected[ep][r].Inc()
+func (g *Gateway) countRejected(ep endpoint, r reason) { g.countProblem(ep, because(r)) }
+
+// countProblem counts p's rejection and tells the OnReject hook.
+func (g *Gateway) countProblem(ep endpoint, p problem) {
+	g.metrics.rejected[ep][p.reason].Inc()
 	if g.onReject != nil {
-		g.onReject(reasons[r].name)
+		g.onReject(reasons[p.reason].name, p.text())
 	}
 }
 
@@ -271,7 +277,7 @@ func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
 // naming the field at fault (never its value), and counts it.
 func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
 	r := p.reason
-	g.countRejected(ep, r)
+	g.countProblem(ep, p)
 	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
 	appendProblem(&ctx.Response, p)

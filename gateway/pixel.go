@@ -32,7 +32,7 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client net
 	defer releaseRequest(req)
 	e := req.next()
 	if p := fillFromRequest(ctx, req, e, event.KindPixel); p.bad() {
-		g.countRejected(endpointPixel, p.reason)
+		g.countProblem(endpointPixel, p)
 		return
 	}
 	// One pass over the raw query, not fasthttp's Args (which copies every
@@ -48,7 +48,7 @@ func (g *Gateway) servePixel(ctx *fasthttp.RequestCtx, cfg *compiled, client net
 		p = checkSite(ctx, cfg, e)
 	}
 	if p.bad() {
-		g.countRejected(endpointPixel, p.reason)
+		g.countProblem(endpointPixel, p)
 		return
 	}
 	// req.events holds e alone; with a RequestHandler its records (one

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -267,6 +268,14 @@ var reasonDetails = [numReasons]string{
 	reasonTooManyProps:     "more than 64 properties",
 	reasonInvalidSighting:  "wrong type or format",
 	reasonInvalidEventName: "control characters are not allowed",
+}
+
+// text is p's answer body (appendProblem) without its newline. It
+// allocates: for the OnReject hook only.
+func (p problem) text() string {
+	var resp fasthttp.Response
+	appendProblem(&resp, p)
+	return strings.TrimSuffix(string(resp.Body()), "\n")
 }
 
 // appendProblem writes p's answer body to resp: the reason's fixed body, or

@@ -361,3 +361,33 @@ func TestExplainGeo(t *testing.T) {
 		t.Errorf("missing database: notes %q", o.Notes)
 	}
 }
+
+// TestExplainNamesThePixelsFieldAtFault: a pixel answers every request
+// with its GIF, so explain is where a developer or officer learns why one
+// made no event: it names the field at fault and what is wrong with it, as
+// the answer to a POST does, never its value (fails before: the reason
+// alone, "invalid_field").
+func TestExplainNamesThePixelsFieldAtFault(t *testing.T) {
+	for _, c := range []struct{ sample, problem string }{
+		{"/p.gif?site=shop&eid=ord-77&url=%2F", "eid: 8 to 64 characters of A-Z a-z 0-9 - _"},
+		{"/p.gif?site=shop&url=%2F&p.note=" + strings.Repeat("x", 1100), "props: a property value is longer than 1024 bytes"},
+		{"/p.gif?site=shp&url=%2F", "site: not one of the sites configured on this gateway"},
+	} {
+		out, _, code := explainRun(t, c.sample, "-config", exampleConfig("shop-retargeting.yaml"))
+		if code != 0 || !strings.Contains(out, "REJECTED") || !strings.Contains(out, "\n          "+c.problem+"\n") {
+			t.Errorf("%.40s: exit %d; want REJECTED and %q:\n%s", c.sample, code, c.problem, out)
+		}
+		js, _, _ := explainRun(t, c.sample, "-config", exampleConfig("shop-retargeting.yaml"), "-json")
+		var o struct {
+			Rejected map[string]any `json:"rejected"`
+		}
+		if err := json.Unmarshal([]byte(js), &o); err != nil || o.Rejected["problem"] != c.problem {
+			t.Errorf("%.40s: -json rejected %v (%v); want problem %q", c.sample, o.Rejected, err, c.problem)
+		}
+	}
+	// A POST's answer names it already: said once.
+	out, _, _ := explainRun(t, `{"site":"shop","eid":"ord-77"}`, "-config", exampleConfig("shop-retargeting.yaml"))
+	if n := strings.Count(out, "eid: 8 to 64"); n != 1 {
+		t.Errorf("POST: the problem is said %d times:\n%s", n, out)
+	}
+}
