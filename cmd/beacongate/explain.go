@@ -79,7 +79,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	peer, err := netip.ParseAddr(*ipFlag)
 	if err != nil {
-		fmt.Fprintf(stderr, "beacongate explain: -ip: %v\n", err)
+		// Never the value: it may be a visitor's address (netip's error
+		// quotes it).
+		fmt.Fprintln(stderr, "beacongate explain: -ip: want an IPv4 or IPv6 address such as 203.0.113.77")
 		return 2
 	}
 	clk := clock.Real

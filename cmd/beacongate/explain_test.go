@@ -327,6 +327,19 @@ func TestExplainUsage(t *testing.T) {
 	f("", 0, "-request", req)
 }
 
+// TestExplainBadIPNamesTheFlagNotTheValue: an -ip that is no address is
+// bad usage, named by the flag, never echoed: the value is often a
+// visitor's address, copied from a log (fails before: netip's error,
+// quoting it).
+func TestExplainBadIPNamesTheFlagNotTheValue(t *testing.T) {
+	for _, ip := range []string{"203.0.113.777", "2001:db8::12345", "not-an-ip"} {
+		_, errs, code := explainRun(t, "/p.gif?site=a", "-ip", ip)
+		if code != 2 || strings.Contains(errs, ip) || !strings.Contains(errs, "-ip: want an IPv4 or IPv6 address") {
+			t.Errorf("-ip %s: exit %d, stderr %q; want 2, the flag named, the value not", ip, code, errs)
+		}
+	}
+}
+
 func TestExplainGeo(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "city.mmdb")
