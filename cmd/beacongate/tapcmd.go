@@ -101,7 +101,8 @@ const tapUsage = `usage: beacongate tap [-admin ADDR] [-token-file FILE] [-site 
 Streams the anonymized records a running gateway appends, one JSON object a
 line, as they are appended (GET /tap on the admin listener: loopback, or the
 admin token). Only what the privacy engine produced is shown, never request
-data. A tap that cannot keep up is cut by the gateway, which never waits for
+data: the records spooled for the destinations (an ad platform's sink sends
+only some members of its record; beacongate explain shows its request). A tap that cannot keep up is cut by the gateway, which never waits for
 it; run it again.
 `
 
