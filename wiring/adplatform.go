@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/upstream"
@@ -12,8 +13,9 @@ import (
 )
 
 // adPlatformDestination fills do with the sink of an ad platform
-// destination (meta_capi, ga4, tiktok).
-func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destination, reg prometheus.Registerer, origins *adplatform.Origins) error {
+// destination (meta_capi, ga4, tiktok), which dates its requests and judges
+// events' ages by clk.
+func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destination, reg prometheus.Registerer, origins *adplatform.Origins, clk clock.Clock) error {
 	m, err := adplatform.NewMetrics(reg)
 	if err != nil {
 		return err
@@ -32,6 +34,7 @@ func adPlatformDestination(do *upstream.DestinationOptions, d *config.Destinatio
 	}
 	o.Timeout = timeout.D()
 	o.Origins = origins // a path-only url is made absolute with the site's first origin
+	o.Clock = clk
 	s, err := adplatform.New(o)
 	if err != nil {
 		return err

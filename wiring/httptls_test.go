@@ -132,7 +132,7 @@ func TestHTTPDestinationTLS(t *testing.T) {
 	send := func(tlsBlock string) error {
 		t.Helper()
 		cfg := parse(t, "destinations:\n  - name: collector\n    type: http\n    http: {url: "+srv.URL+"/ingest, timeout: 5s, tls: {"+tlsBlock+"}}\n")
-		o, err := PipelineOptions(cfg, nil, nil, nil)
+		o, err := PipelineOptions(cfg, nil, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestHTTPDestinationTLS(t *testing.T) {
 
 	// A file that cannot be read is named, not ignored.
 	cfg := parse(t, "destinations:\n  - name: collector\n    type: http\n    http: {url: "+srv.URL+", tls: {ca_file: "+filepath.Join(dir, "nosuch.pem")+"}}\n")
-	if _, err := PipelineOptions(cfg, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "tls.ca_file") || !strings.Contains(err.Error(), "collector") {
+	if _, err := PipelineOptions(cfg, nil, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "tls.ca_file") || !strings.Contains(err.Error(), "collector") {
 		t.Errorf("unreadable ca_file: %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 func TestNATSSendTimeoutCoversAckTimeout(t *testing.T) {
 	for ack, want := range map[string]time.Duration{"5s": 30 * time.Second, "2m": 4 * time.Minute, "5m": 10 * time.Minute} {
 		cfg := parse(t, "destinations:\n  - name: bus\n    type: nats\n    nats: {urls: [\"nats://127.0.0.1:4222\"], subject: bg.events, ack_timeout: "+ack+"}\n")
-		o, err := PipelineOptions(cfg, nil, nil, nil)
+		o, err := PipelineOptions(cfg, nil, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

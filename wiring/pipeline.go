@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/adplatform"
@@ -21,8 +22,9 @@ import (
 // passwords). reg and log go to the pipeline; reg may be nil.
 //
 // origins is shared by the ad platform destinations, for the sites' page
-// origins; the caller updates it on reload (nil: no origins).
-func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger, origins *adplatform.Origins) (upstream.Options, error) {
+// origins; the caller updates it on reload (nil: no origins). clk is the
+// pipeline's clock and the ad platform sinks' (nil: the real clock).
+func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger, origins *adplatform.Origins, clk clock.Clock) (upstream.Options, error) {
 	sp := &cfg.Spool
 	o := upstream.Options{
 		DataDir: cfg.Server.DataDir,
@@ -38,6 +40,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 		},
 		Registerer: reg,
 		Logger:     log,
+		Clock:      clk,
 	}
 	if sp.Durability == config.DurabilityFsync {
 		o.Spool.Durability = upstream.DurabilityFsync
@@ -100,7 +103,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 			// ack_timeout short.
 			do.SendTimeout = max(natsMinSendTimeout, 2*n.AckTimeout)
 		case config.DestinationMetaCAPI, config.DestinationGA4, config.DestinationTikTok:
-			if err := adPlatformDestination(&do, d, reg, origins); err != nil {
+			if err := adPlatformDestination(&do, d, reg, origins, clk); err != nil {
 				return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 			}
 		}

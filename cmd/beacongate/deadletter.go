@@ -98,7 +98,7 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	o, err := wiring.PipelineOptions(cfg, nil, log, adplatform.NewOrigins(wiring.SiteOrigins(cfg)))
+	o, err := wiring.PipelineOptions(cfg, nil, log, adplatform.NewOrigins(wiring.SiteOrigins(cfg)), cliClock)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
 		return 1

@@ -47,13 +47,12 @@ func TestE2EExplainShowsWhatThePlatformsGet(t *testing.T) {
 		"&p.fn=Jane&p.ct=Berlin&p._fbp=fb.1.1700000000000.42&p.cart_value=12.5"
 	sample := "GET /p.gif?" + query + " HTTP/1.1\nUser-Agent: " + ua + "\nAccept-Language: de-DE,de;q=0.9\n"
 
-	// The instant explain and the gateway start at: the hour begun. The
-	// platform sinks judge an event's age by the real clock (too_old
-	// beyond Meta's 7 days, GA4's 72 hours), so it is near now; it is the
-	// same for both, and a pseudonym period (a multiple of hours since the
-	// epoch) that holds it holds the gateway's next minutes too: the
-	// outcome does not depend on the day or the hour.
-	at := time.Now().UTC().Truncate(time.Hour).Format(time.RFC3339)
+	// The instant explain and the gateway start at, pinned: the platform
+	// sinks judge an event's age (too_old beyond Meta's 7 days, GA4's 72
+	// hours) by the gateway's clock, so the outcome does not depend on the
+	// day the test runs (before the sinks took the gateway's clock, they
+	// judged by the real one and dropped these events as too old).
+	at := "2026-11-24T10:00:00Z"
 	t.Setenv("BEACONGATE_PSEUDONYM_SECRET", secret)
 	out, errs, code := explainRun(t, sample, "-config", cfg, "-data", data, "-ip", "127.0.0.1", "-at", at, "-json")
 	if code != 0 {

@@ -141,11 +141,10 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, fmt.Errorf("geoip.database: %w", err)
 	}
 	a.origins = adplatform.NewOrigins(wiring.SiteOrigins(cfg))
-	po, err := wiring.PipelineOptions(cfg, reg, log, a.origins)
+	po, err := wiring.PipelineOptions(cfg, reg, log, a.origins, a.clock)
 	if err != nil {
 		return nil, err
 	}
-	po.Clock = a.clock
 	a.pipeline, err = upstream.Open(po)
 	if err != nil {
 		return nil, dataDirInUse(err, cfg.Server.DataDir)
