@@ -349,3 +349,28 @@ func TestServeDurationFlagsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHelpSaysTheConfigFileWins: the flags that override a config
+// key print a default ("./beacongate-data", ":8080", 8s), which read as
+// overriding the -config file's server.data_dir, server.listen and
+// shutdown_timeout; the file's values are used unless the flag is given,
+// and the help says so for each.
+func TestServeHelpSaysTheConfigFileWins(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"serve", "-h"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("serve -h: exit %d", code)
+	}
+	help := map[string]string{}
+	lines := strings.Split(stderr.String(), "\n")
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "-") && i+1 < len(lines) {
+			help[f[0]] = lines[i+1]
+		}
+	}
+	for flag, key := range map[string]string{"-listen": "server.listen", "-admin": "server.admin", "-data": "server.data_dir",
+		"-drain-delay": "server.drain_delay", "-shutdown-timeout": "server.shutdown_timeout"} {
+		if h := help[flag]; !strings.Contains(h, "without this flag") || !strings.Contains(h, key) {
+			t.Errorf("serve -h: %s %q does not say that %s is used without the flag", flag, h, key)
+		}
+	}
+}
