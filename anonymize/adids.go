@@ -149,6 +149,14 @@ func isClickProp(key []byte) bool {
 	return false
 }
 
+// neverProp reports whether a property named key is a click id or an ad
+// platform cookie (isClickProp), or a click id the cleaner removes from
+// URLs (scrub.BuiltinClickIDs and scan.extra_click_ids, any letter case):
+// such a key is never a property, allowlisted or not.
+func neverProp(c *scrub.Cleaner, key []byte) bool {
+	return isClickProp(key) || c.SensitiveName(key).Has(scrub.KindClickID)
+}
+
 const (
 	clickFBCLID   = -1 // fbclid: the source of fbc when the page has no _fbc cookie
 	maxClickValue = 512

@@ -233,8 +233,10 @@ func New(p *plan.Plan, deps Deps) (*Engine, error) {
 		// and ad cookies go under "click" where the policy keeps them
 		// (click_ids: keep): neither is ever a property, so an allowlist
 		// naming them does not carry them past the consent that keeps
-		// them out.
-		if _, isContact := contact.ParseField([]byte(name)); isContact || isClickProp([]byte(name)) {
+		// them out. So are the click ids the scanner removes from URLs
+		// (msclkid, yclid, scan.extra_click_ids, ...), which bg.js sends
+		// as properties too and no record has a place for.
+		if _, isContact := contact.ParseField([]byte(name)); isContact || neverProp(cleaner, []byte(name)) {
 			continue
 		}
 		en.allowedProps[name] = struct{}{}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -496,6 +498,51 @@ func TestClickIDsNeverInProps(t *testing.T) {
 		}
 		if state != "analytics,ads" && strings.Contains(out, "secret-") {
 			t.Errorf("consent %q: a click id or ad cookie reached the record:\n%s", state, out)
+		}
+	}
+}
+
+// TestTagClickIDsNeverInProps: bg.js sends, with ads consent, every click
+// id of its landing URL as a property (tag/bg.src.js CLICK_IDS): msclkid,
+// dclid, twclid, li_fat_id, epik and yclid as well as those the engine
+// captures under click. Allow-listed, none of them is ever a property,
+// nor a click id the operator declared (scan.extra_click_ids): a click id
+// is an ad network's identifier of the visitor, which the analytics
+// record and a destination whose policy drops click ids must not get.
+func TestTagClickIDsNeverInProps(t *testing.T) {
+	src, err := os.ReadFile("../tag/bg.src.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`var CLICK_IDS = \[([^\]]*)\]`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("tag/bg.src.js: no CLICK_IDS list")
+	}
+	var ids []string
+	for _, q := range strings.Split(string(m[1]), ",") {
+		ids = append(ids, strings.Trim(strings.TrimSpace(q), "'"))
+	}
+	ids = append(ids, "rdt_cid", "MSCLKID")
+	en := newTestEngine(t, strings.Replace(testConfig, "allow: [plan, note, cart_value]", "allow: [plan, "+strings.Join(ids, ", ")+"]", 1)+
+		"scan:\n  extra_click_ids: [rdt_cid]\n")
+	for _, state := range []string{"", "analytics", "analytics,ads"} {
+		e := plantedEvent(state)
+		e.Props = e.Props[:0]
+		e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+		for _, k := range ids {
+			e.AddProp([]byte(k), []byte("k"+k+"1"), event.PropString)
+		}
+		m, out, _ := record(t, en, e)
+		props, _ := m["props"].(map[string]any)
+		for k := range props {
+			if k != "plan" {
+				t.Errorf("consent %q: props holds %s:\n%s", state, k, out)
+			}
+		}
+		for i := range e.Props {
+			if got := en.ExplainProp(e, i, StateAnalytics); string(e.Props[i].Key) != "plan" && !strings.Contains(got, "click id") {
+				t.Errorf("explain %s: %q; want it named a click id", e.Props[i].Key, got)
+			}
 		}
 	}
 }

@@ -836,7 +836,7 @@ func (en *Engine) ExplainProp(e *event.Event, i int, state State) string {
 	case propInvalid:
 		return "drop (not a valid JSON number or boolean)"
 	}
-	if isClickProp(e.Props[i].Key) {
+	if neverProp(en.cleaner, e.Props[i].Key) {
 		return "drop (a click id is never a property, allowlisted or not)"
 	}
 	return "drop (not in properties.allow)"
