@@ -439,13 +439,20 @@ func TestEventIDKeptWithConsent(t *testing.T) {
 func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 	en := newTestEngine(t, testConfig)
 	for eid, kept := range map[string]bool{
-		"4111111111111111":                     false, // a card
-		"DE89370400440532013000":               false, // an IBAN
-		"004915112345678":                      false, // a phone number
-		"4915112345678":                        false,
-		plantedUID:                             false, // the raw user id the record pseudonymizes
-		"Qm9vbXNoYWthbGFrYTEyMw":               true,  // bg.js's 22 characters
-		"ABCDEFGHIJKLmnopqrstuv":               true,  // all letters: a token to the text scanner, kept here
+		"4111111111111111":       false, // a card
+		"DE89370400440532013000": false, // an IBAN
+		"004915112345678":        false, // a phone number
+		"4915112345678":          false,
+		plantedUID:               false, // the raw user id the record pseudonymizes
+		// The raw user id inside the eid, as tags build theirs from the
+		// user id and a time or a counter (found by planting ids in the
+		// real binary: the record had the pseudonym and the raw id).
+		plantedUID + "-1733412345678":          false,
+		"1733412345678_" + plantedUID:          false,
+		"ev" + plantedUID + "x":                false,
+		strings.ToUpper(plantedUID):            false,
+		"Qm9vbXNoYWthbGFrYTEyMw":               true, // bg.js's 22 characters
+		"ABCDEFGHIJKLmnopqrstuv":               true, // all letters: a token to the text scanner, kept here
 		"order-2024-118842":                    true,
 		"8f3a9c1e-77b2-4d0e-9a61-5f2c3b1d0e9a": true,
 		"1733412345-a1b2":                      true,
@@ -471,6 +478,26 @@ func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 		}
 		if !kept && strings.Contains(out, eid) {
 			t.Errorf("eid %q reaches the record elsewhere:\n%s", eid, out)
+		}
+	}
+	// The client id likewise; an id of fewer than four bytes is matched
+	// whole only, so that it does not take random eids with it.
+	for _, c := range []struct {
+		cid, eid string
+		kept     bool
+	}{
+		{"cid7788abc", "cid7788abc_1733412345678", false},
+		{"cid7788abc", "p-CID7788ABC-2", false},
+		{"cid7788abc", "Qm9vbXNoYWthbGFrYTEyMw", true},
+		{"Qm9", "Qm9vbXNoYWthbGFrYTEyMw", true},
+		{"Qm9vbXNo", "Qm9vbXNoYWthbGFrYTEyMw", false},
+	} {
+		e := plantedEvent("analytics")
+		e.ClientID = append(e.ClientID[:0], c.cid...)
+		e.EventID = append(e.EventID[:0], c.eid...)
+		m, out, _ := record(t, en, e)
+		if got := m["eid"] == c.eid; got != c.kept {
+			t.Errorf("cid %q, eid %q: kept %v; want %v\n%s", c.cid, c.eid, got, c.kept, out)
 		}
 	}
 }

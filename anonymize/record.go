@@ -586,7 +586,8 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 // appendEventIDField appends the page's event id ("eid"), on which ad
 // platforms match the browser's and the server's copies of an event. The
 // gateway lets only A-Z a-z 0-9 - _ through, so no e-mail, address or URL
-// can be in it; an id that is the event's own user or client id as sent,
+// can be in it; an id that holds the event's own user or client id as sent
+// (holdsID: tags build theirs from the user id and a time or a counter),
 // or in which the cleaner finds a number (IDFindings: a card or IBAN
 // anywhere, a phone or national id as the text scanner finds them), is
 // left out rather than rewritten (a rewritten id would match nothing), the
@@ -595,7 +596,7 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 // not scanned.
 func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	id := e.EventID
-	if bytes.Equal(id, e.UserID) || bytes.Equal(id, e.ClientID) {
+	if holdsID(id, e.UserID) || holdsID(id, e.ClientID) {
 		return dst, found
 	}
 	digits := 0
@@ -611,6 +612,41 @@ func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Fou
 		}
 	}
 	return appendStringField(dst, "eid", id), found
+}
+
+// minHeldID is the shortest user or client id holdsID looks for inside an
+// event id: a shorter one is matched whole only, since one of three bytes
+// or fewer is in many random ids (bg.js's 22 characters hold a given
+// four-letter string about once in 50,000 ids, letter case ignored).
+const minHeldID = 4
+
+// holdsID reports whether the event id eid is id, or, for an id of at least
+// minHeldID bytes, holds it anywhere, ASCII letter case ignored (the record
+// must not carry the raw id its policy pseudonymizes or drops).
+func holdsID(eid, id []byte) bool {
+	if len(id) == 0 || len(id) > len(eid) {
+		return false
+	}
+	if len(id) < minHeldID {
+		return bytes.Equal(eid, id)
+	}
+	for i := 0; i+len(id) <= len(eid); i++ {
+		j := 0
+		for j < len(id) && lowerASCII(eid[i+j]) == lowerASCII(id[j]) {
+			j++
+		}
+		if j == len(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // keyLater reports whether a property in props has the key key.
