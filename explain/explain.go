@@ -458,7 +458,7 @@ func (x *Explainer) explainCase(e *event.Event, rec []byte, res anonymize.Result
 	if e.ClientIP.IsValid() {
 		ip = e.ClientIP.String()
 	}
-	add("site", string(e.Site), "keep", fields["site"])
+	add("site", string(e.Site), "scan", fields["site"]) // scanned under every policy, as the event name
 	add("event", string(e.Name), "scan", fields["event"])
 	add("ip", ip, actions["ip"], fields["ip"])
 	add("geo", "(looked up from ip)", actions["geo"], fields["geo"])

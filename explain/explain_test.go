@@ -239,3 +239,25 @@ func TestExplainPropsAgreeWithRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteRowSaysScanned: the site id is scanned like the event name under
+// every policy (a site id the config does not list may hold anything), so
+// its row says scan, never keep, in every state, beside a result with the
+// marker.
+func TestSiteRowSaysScanned(t *testing.T) {
+	x := newExplainer(t, "")
+	out := x.Explain([]byte(`{"site":"shop-jane.doe@example.org","event":"view","consent":"analytics"}`), netip.MustParseAddr("203.0.113.7"))
+	if len(out.Events) != 1 {
+		t.Fatalf("%d events", len(out.Events))
+	}
+	for _, c := range out.Events[0].States {
+		for _, r := range c.Fields {
+			if r.Field != "site" {
+				continue
+			}
+			if r.Action != "scan" || string(r.Result) != `"[email]"` {
+				t.Errorf("state %s: site row action %q, result %s; want scan, \"[email]\"", c.State, r.Action, r.Result)
+			}
+		}
+	}
+}
