@@ -642,3 +642,25 @@ func TestLanguageOnlyFromALanguageTag(t *testing.T) {
 		}
 	}
 }
+
+// TestUserIDParamsLeaveURLs: a page URL or referrer that carries the
+// visitor's user id in a parameter named for it (the gateway's own uid,
+// user_id, customer_id, Segment's ajs_uid and ajs_aid, ...) loses the
+// parameter under analytics and ads, as it loses username= and email=:
+// the record pseudonymizes the user id, and the raw id beside its
+// pseudonym would undo that (found by planting uid=... in a page URL in
+// the real binary: the analytics record had both).
+func TestUserIDParamsLeaveURLs(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for _, name := range []string{"uid", "user_id", "userid", "userId", "user-id", "customer_id", "customerid", "customerId", "member_id", "memberid", "ajs_uid", "ajs_aid"} {
+		for _, state := range []string{"analytics", "analytics,ads"} {
+			e := plantedEvent(state)
+			e.URL = []byte("https://shop.example/p?page=2&" + name + "=" + plantedUID)
+			e.Referrer = []byte("https://mail.example/open?" + name + "=" + plantedUID)
+			m, out, _ := record(t, en, e)
+			if m["url"] != "https://shop.example/p?page=2" || strings.Contains(out, plantedUID) {
+				t.Errorf("%s (consent %s): url %v; want the parameter removed\n%s", name, state, m["url"], out)
+			}
+		}
+	}
+}

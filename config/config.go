@@ -175,8 +175,9 @@ type Properties struct {
 // fbclid, msclkid, ttclid, twclid, li_fat_id, mc_eid, _hsenc, _hsmi, igshid,
 // yclid, srsltid, mkt_tok, oly_enc_id, vero_id, epik, _gl and _ga (also
 // never a property, allowlisted or not); parameters named like e-mail,
-// phone, password, token or session; and any value that looks like an
-// e-mail address, phone number, card number, IBAN or long token.
+// phone, password, token, session or the site's user id (uid, user_id,
+// ...); and any value that looks like an e-mail address, phone number,
+// card number, IBAN or long token.
 type Scan struct {
 	// More click-id parameter names to remove from queries and fragments
 	// (matched case-insensitively, after decoding; up to 64 bytes of

@@ -536,6 +536,15 @@ func plantedCorpus() []plantedValue {
 			"https://shop.example/cb?given_name=" + name + "&page=2",
 			"https://shop.example/cb#family_name=" + name,
 		}})
+		// The site's own user id, which records carry as a pseudonym
+		// only (planted in the real binary: ?uid= stayed beside it).
+		uid := "u" + digits(r, 6)
+		out = append(out, plantedValue{cat: "named_param", value: uid, urls: []string{
+			"https://shop.example/account?uid=" + uid + "&page=2",
+			"https://shop.example/account?user_id=" + uid,
+			"https://shop.example/account?customerId=" + uid,
+			"https://shop.example/welcome?ajs_uid=" + uid + "&ajs_event=signup",
+		}})
 	}
 	// The same precision as a value, under any name or none: a property,
 	// a search, a map link in the referrer. The finer half (the decimals)

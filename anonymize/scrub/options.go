@@ -77,6 +77,11 @@ var BuiltinDropParams = []string{
 	"name", "fullname", "full_name", "first_name", "firstname", "last_name", "lastname", "surname",
 	"vorname", "nachname", "nom", "prenom", "username", "user_name", "login",
 	"given_name", "family_name", "middle_name", // OpenID Connect's claims
+	// The site's own id of the visitor, which records carry only as a
+	// pseudonym (the gateway's uid; Segment's ajs_uid and ajs_aid, its
+	// user and anonymous ids).
+	"uid", "user_id", "userid", "user-id", "customer_id", "customerid", "customer-id", "member_id", "memberid",
+	"ajs_uid", "ajs_aid",
 	"ssn", "social_security_number", "passport", "passport_number",
 	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
 	"address", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
