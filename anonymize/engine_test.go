@@ -664,3 +664,33 @@ func TestUserIDParamsLeaveURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrecordedPropertiesAreThoseLeftOut: UnrecordedProperties, which the
+// report and config check state, names exactly the allowlisted properties
+// records never hold, in every state.
+func TestUnrecordedPropertiesAreThoseLeftOut(t *testing.T) {
+	names := []string{"plan", "gclid", "_fbp", "msclkid", "password", "first_name", "em", "external_id", "user_id", "cart_value"}
+	cfg, err := config.Parse("test.yaml", []byte(strings.Replace(testConfig, "allow: [plan, note, cart_value]", "allow: ["+strings.Join(names, ", ")+"]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := newTestEngineFor(t, cfg, clocktest.Golden)
+	never := map[string]bool{}
+	for _, u := range UnrecordedProperties(en.plan) {
+		never[u.Name] = true
+	}
+	for _, state := range []string{"analytics", "analytics,ads"} {
+		e := plantedEvent(state)
+		e.Props = e.Props[:0]
+		for _, n := range names {
+			e.AddProp([]byte(n), []byte("v1"), event.PropString)
+		}
+		m, out, _ := record(t, en, e)
+		props, _ := m["props"].(map[string]any)
+		for _, n := range names {
+			if _, in := props[n]; in == never[n] {
+				t.Errorf("consent %s: %s in props %v, unrecorded %v\n%s", state, n, in, never[n], out)
+			}
+		}
+	}
+}

@@ -394,3 +394,38 @@ func build(t testing.TB, cfg *config.Config) *Report {
 	t.Helper()
 	return Build(cfg, compile(t, cfg))
 }
+
+// TestReportSaysWhichAllowlistedPropertiesAreNeverRecorded: the engine
+// never writes some allowlisted names as properties (contact data, click
+// ids and ad cookies, names that say secret or person); the record of
+// processing listed them all as recorded ("only plan, gclid, password,
+// em, user_id, msclkid"), and so told the officer that the records hold
+// a password and a user id in clear. It now lists what is recorded, and
+// names the others with the reason.
+func TestReportSaysWhichAllowlistedPropertiesAreNeverRecorded(t *testing.T) {
+	cfg := parse(t, "properties: {allow: [plan, gclid, password, em, user_id, msclkid]}")
+	var rule *FieldRule
+	for _, r := range Rules(compile(t, cfg), FactsOf(cfg), plan.StateAnalytics) {
+		if r.Field == "properties" {
+			rule = &r
+			break
+		}
+	}
+	if rule == nil || !rule.Kept {
+		t.Fatalf("properties rule %+v", rule)
+	}
+	if !strings.HasPrefix(rule.Treatment, "only plan; ") {
+		t.Errorf("treatment %q; want it to start \"only plan; \"", rule.Treatment)
+	}
+	for _, want := range []string{"gclid (a click id or ad cookie", "password (its name says secret or person)", "em (contact data", "user_id (its name says secret or person)", "msclkid (a click id)"} {
+		if !strings.Contains(rule.Treatment, want) {
+			t.Errorf("treatment %q lacks %q", rule.Treatment, want)
+		}
+	}
+	only := parse(t, "properties: {allow: [gclid, password]}")
+	for _, r := range Rules(compile(t, only), FactsOf(only), plan.StateAnalytics) {
+		if r.Field == "properties" && (r.Kept || !strings.HasPrefix(r.Treatment, "none recorded; ")) {
+			t.Errorf("allowlist of unrecorded names only: kept %v, treatment %q", r.Kept, r.Treatment)
+		}
+	}
+}

@@ -391,10 +391,32 @@ func propertiesRule(p *plan.Plan, a plan.PropertiesAction) FieldRule {
 		f.Action = "allowlist (empty)"
 		f.Treatment = "none recorded: properties.allow is empty"
 	default:
-		f.Kept = true
 		f.Action = "allowlist: " + strings.Join(p.Properties, ", ")
-		f.Treatment = "only " + strings.Join(p.Properties, ", ") +
-			"; string values are scanned and e-mail addresses, phone numbers, card numbers, IBANs and tokens are replaced by markers; other properties are dropped"
+		never := anonymize.UnrecordedProperties(p)
+		out := make(map[string]bool, len(never))
+		var why []string
+		for _, u := range never {
+			out[u.Name] = true
+			why = append(why, u.Name+" ("+u.Reason+")")
+		}
+		var kept []string
+		for _, n := range p.Properties {
+			if !out[n] {
+				kept = append(kept, n)
+			}
+		}
+		if len(kept) == 0 {
+			f.Treatment = "none recorded"
+		} else {
+			f.Kept = true
+			f.Treatment = "only " + strings.Join(kept, ", ") +
+				"; string values are scanned and e-mail addresses, phone numbers, card numbers, IBANs and tokens are replaced by markers; other properties are dropped"
+		}
+		if len(why) > 0 {
+			// Allowlisted, but the engine never writes them as
+			// properties: an officer must not take them for recorded.
+			f.Treatment += "; allowlisted but never recorded as properties: " + strings.Join(why, "; ")
+		}
 	}
 	return f
 }

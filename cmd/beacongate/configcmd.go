@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/plan"
@@ -98,6 +99,11 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	if p != nil {
 		for _, n := range wiring.PlatformNotes(p) {
 			fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+		}
+		// Allowlisted, but never written as a property: the operator
+		// who listed it expects it in the records.
+		for _, u := range anonymize.UnrecordedProperties(p) {
+			fmt.Fprintf(stderr, "note: %s: properties.allow: %s is never recorded as a property: %s\n", path, u.Name, u.Reason)
 		}
 	}
 	// What serve warns of at every start: such a destination gets nothing

@@ -98,3 +98,31 @@ destinations:
 		t.Errorf("notes name a destination that has tcf.without_vendor or tcf.vendor_id:\n%s", notes)
 	}
 }
+
+// TestConfigCheckNotesUnrecordedProperties: properties.allow naming a
+// property the engine never records (a click id, contact data, a name that
+// says secret or person, such as user_id) is valid, but the operator who
+// listed it expects it in the records: config check names each in a note
+// with the reason, and says nothing of a property that is recorded.
+func TestConfigCheckNotesUnrecordedProperties(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte("properties: {allow: [plan, msclkid, em, user_id]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+		t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"note: " + cfg + ": properties.allow: msclkid is never recorded as a property: a click id\n",
+		"note: " + cfg + ": properties.allow: em is never recorded as a property: contact data",
+		"note: " + cfg + ": properties.allow: user_id is never recorded as a property: its name says secret or person\n",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("notes lack %q:\n%s", want, errOut.String())
+		}
+	}
+	if strings.Contains(errOut.String(), " plan ") {
+		t.Errorf("a note names plan, which is recorded:\n%s", errOut.String())
+	}
+}
