@@ -52,6 +52,7 @@ var BuiltinClickIDs = []string{
 	"gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid",
 	"twclid", "li_fat_id", "mc_eid", "_hsenc", "_hsmi", "igshid", "yclid",
 	"srsltid", "mkt_tok", "oly_enc_id", "vero_id", "_gl", "_ga", "epik",
+	"_kx", "sccid", "rdt_cid", "irclickid", "qclid",
 }
 
 // BuiltinDropParams are parameter names always removed because of what

@@ -30,6 +30,10 @@ func TestAppendURLClean(t *testing.T) {
 		f("https://a.example/?"+id+"=Cj0KCQ&x=1", "https://a.example/?x=1", "click_id")
 	}
 	f("https://a.example/?GCLID=abc&FbClid=def", "https://a.example/", "click_id")
+	// Klaviyo's exchange id (it names the e-mail's recipient), Snapchat's,
+	// Reddit's, Impact's and Quora's click ids, as their tags append them.
+	f("https://a.example/?_kx=Zp9Xk2uV8xQ.WvCjmH&ScCid=8a1e2f3c-44b1&rdt_cid=3052715738&irclickid=Ud0zE1RkHxyK&qclid=7c3e9f&x=1",
+		"https://a.example/?x=1", "click_id")
 	f("https://a.example/?gcl%69d=abc", "https://a.example/", "click_id") // encoded name
 	f("https://a.example/#gclid=abc&section=2", "https://a.example/#section=2", "click_id")
 	f("https://a.example/#/route?fbclid=abc&tab=1", "https://a.example/#/route?tab=1", "click_id")
