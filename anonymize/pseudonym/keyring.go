@@ -192,6 +192,23 @@ func (k *Keyring) Rotate(now time.Time) {
 	}
 }
 
+// KeyErr returns why the periods containing now have no pseudonym or no
+// visitor key, or nil when both have one. Without a key the gateway writes
+// no pseudonym or visitor hash (it fails closed): a key store that refuses
+// the period (its key was destroyed, e.g. by key_retention after the
+// clock ran ahead) or cannot be read, or a failing random source. Call it
+// after Rotate, which makes the current keys.
+func (k *Keyring) KeyErr(now time.Time) error {
+	var errs []error
+	if err := k.ids.keyErr(now.Unix()); err != nil {
+		errs = append(errs, fmt.Errorf("pseudonym key: %w", err))
+	}
+	if err := k.visitor.keyErr(now.Unix()); err != nil {
+		errs = append(errs, fmt.Errorf("visitor key: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
 // sumBytes is how much of the HMAC-SHA256 is kept: 128 bits, so that a
 // collision among a billion identifiers has odds of about 1 in 10^21.
 const sumBytes = 16

@@ -2,6 +2,7 @@ package pseudonym
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -308,5 +309,39 @@ func TestConcurrentForgetsNeverLowerTheWatermark(t *testing.T) {
 		if got := ks.Forgotten(); !got.Equal(upgradeAt) {
 			t.Fatalf("round %d: watermark %v after concurrent Forgets; want the largest, %v", round, got, upgradeAt)
 		}
+	}
+}
+
+// TestKeyErrSaysWhyThereIsNoKey: a key store whose watermark lies past now
+// (key_retention ran while the clock was ahead, then the clock was set
+// right) refuses the current period's key, and the keyring writes no
+// pseudonym and no visitor hash; KeyErr says so, so that the gateway can
+// tell the operator, and is nil again once a period has its key.
+func TestKeyErrSaysWhyThereIsNoKey(t *testing.T) {
+	ks, err := OpenKeyStore(t.TempDir(), testSecret(t), upgradeAt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := upgradeAt.Add(72 * time.Hour)
+	if _, err := ks.Forget(ahead); err != nil {
+		t.Fatal(err)
+	}
+	now := upgradeAt.Add(time.Hour)
+	k := storeRing(t, ks, now)
+	if got := pseudo(k, "4711", now); got != "" {
+		t.Fatalf("a destroyed period gives the pseudonym %q", got)
+	}
+	err = k.KeyErr(now)
+	if !errors.Is(err, ErrKeyDestroyed) || !strings.Contains(err.Error(), "pseudonym key") || !strings.Contains(err.Error(), "visitor key") {
+		t.Fatalf("KeyErr = %v; want both keys destroyed", err)
+	}
+	later := ahead.Add(time.Hour)
+	k.Rotate(later)
+	if err := k.KeyErr(later); err != nil || pseudo(k, "4711", later) == "" {
+		t.Fatalf("after the watermark: KeyErr = %v, pseudonym %q", err, pseudo(k, "4711", later))
+	}
+	// A keyring with its keys says nothing.
+	if err := storeRing(t, nil, now).KeyErr(now); err != nil {
+		t.Fatalf("derived keys without a store: KeyErr = %v", err)
 	}
 }

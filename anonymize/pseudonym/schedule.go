@@ -26,6 +26,26 @@ type schedule struct {
 	// derived mode (prepare), so that the first request of a period finds
 	// its key ready instead of reading, or writing, the key store.
 	next atomic.Pointer[periodState]
+	// failed is the last key that could not be made (KeyErr).
+	failed atomic.Pointer[keyFailure]
+}
+
+// keyFailure is a period whose key could not be made, and why.
+type keyFailure struct {
+	index int64
+	err   error
+}
+
+// keyErr returns why the period containing unix second sec has no key, or
+// nil when it has one (or none was asked for yet).
+func (s *schedule) keyErr(sec int64) error {
+	if st := s.cur.Load(); st != nil && st.index == floorDiv(sec, s.period) {
+		return nil
+	}
+	if f := s.failed.Load(); f != nil {
+		return f.err
+	}
+	return nil
 }
 
 // prepareLeadMax caps how long before a period ends Rotate makes the next
@@ -178,7 +198,11 @@ func (s *schedule) dropPrev(st *periodState) {
 func (s *schedule) build(idx int64) *periodState {
 	key, err := s.key(idx)
 	if err != nil {
+		s.failed.Store(&keyFailure{index: idx, err: err})
 		return nil
+	}
+	if f := s.failed.Load(); f != nil && f.index <= idx {
+		s.failed.CompareAndSwap(f, nil)
 	}
 	st := &periodState{index: idx, start: idx * s.period}
 	st.inner, st.outer = padStates(key)

@@ -182,7 +182,9 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 					if f := p.keyStore.Forgotten(); !f.IsZero() {
 						a.keys.DropBefore(f)
 					}
-					a.keys.Rotate(a.clock.Now())
+					now := a.clock.Now()
+					a.keys.Rotate(now)
+					a.checkKeys(now)
 				case <-p.stop:
 					return
 				}

@@ -59,9 +59,14 @@ type app struct {
 	// refused reload until one succeeds, 1 otherwise.
 	reloadOK     prometheus.Gauge
 	stopRotation chan struct{}
-	privacy      *privacy // audit log and retention (privacy.go)
-	log          *slog.Logger
-	clock        clock.Clock // the one clock every part reads; clock.Real when serving
+	// keysMissing is beacongate_pseudonym_keys_unavailable: 1 while the
+	// current period has no pseudonym or visitor key (checkKeys).
+	keysMissing prometheus.Gauge
+	keyErrMu    sync.Mutex
+	keyErrMsg   string   // the error checkKeys last logged; "" when keys are there
+	privacy     *privacy // audit log and retention (privacy.go)
+	log         *slog.Logger
+	clock       clock.Clock // the one clock every part reads; clock.Real when serving
 }
 
 // loadConfig reads the config file, or the embedded default when path is "".
@@ -170,7 +175,9 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reload_failures_total", Help: "Config reloads refused (the previous config stayed live)."})
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacongate_config_last_reload_successful", Help: "0 when the last config reload was refused (the previous config stays live; the next start reads the file refused), 1 after a start or a reload applied."})
 	a.reloadOK.Set(1)
-	reg.MustRegister(a.reloads, a.reloadFailures, a.reloadOK)
+	a.keysMissing = prometheus.NewGauge(prometheus.GaugeOpts{Name: "beacongate_pseudonym_keys_unavailable", Help: "1 while the current period has no pseudonym or visitor key (the key store refuses it, or keys cannot be made): events are written without pseudonyms and visitor hashes; the log says why."})
+	reg.MustRegister(a.reloads, a.reloadFailures, a.reloadOK, a.keysMissing)
+	a.checkKeys(a.clock.Now())
 	if err := a.startPrivacy(cfg, reg); err != nil {
 		return nil, err
 	}
@@ -313,11 +320,39 @@ func (a *app) rotateKeys() {
 	for {
 		select {
 		case <-t.C:
-			a.keys.Rotate(a.clock.Now())
+			now := a.clock.Now()
+			a.keys.Rotate(now)
+			a.checkKeys(now)
 		case <-a.stopRotation:
 			return
 		}
 	}
+}
+
+// checkKeys tells the operator when the current period has no pseudonym or
+// visitor key, and when it has one again: without a key the gateway writes
+// events without pseudonyms and visitor hashes (it fails closed), which
+// nothing else would say, e.g. after key_retention destroyed keys while
+// the clock ran ahead and the clock was then set right. It logs each
+// change once and sets beacongate_pseudonym_keys_unavailable.
+func (a *app) checkKeys(now time.Time) {
+	msg := ""
+	if err := a.keys.KeyErr(now); err != nil {
+		msg = err.Error()
+	}
+	a.keyErrMu.Lock()
+	defer a.keyErrMu.Unlock()
+	if msg == a.keyErrMsg {
+		return
+	}
+	a.keyErrMsg = msg
+	if msg != "" {
+		a.keysMissing.Set(1)
+		a.log.Warn("pseudonym: no key for the current period: events are written without pseudonyms and visitor hashes until there is one", "err", msg)
+		return
+	}
+	a.keysMissing.Set(0)
+	a.log.Info("pseudonym: the current period has its keys again")
 }
 
 // reload re-reads the config file and the GeoIP database. A valid config is
