@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"strings"
@@ -357,6 +358,10 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 				g.refuseBody(ctx)
 				return
 			}
+			if transferEncodingNotChunked(ctx.Request.Header.RawHeaders()) {
+				g.refuseFraming(ctx)
+				return
+			}
 			g.Handle(ctx)
 		},
 		HeaderReceived:        readOversizeBodies(limit),
@@ -405,6 +410,53 @@ func readOversizeBodies(limit int) func(*fasthttp.RequestHeader) fasthttp.Reques
 		}
 		return fasthttp.RequestConfig{}
 	}
+}
+
+// transferEncodingNotChunked reports whether raw, a request's header lines
+// as received, holds a Transfer-Encoding other than chunked. fasthttp
+// refuses every transfer coding but chunked and identity, and takes
+// "Transfer-Encoding: identity" as no framing at all: the request has no
+// body and the bytes sent as its body are read as the next request, so one
+// request made two (a second pixel event), and a proxy in front that framed
+// it otherwise would have a request smuggled past it. RFC 9112 section 6.3
+// says a request whose Transfer-Encoding does not end in chunked must be
+// answered 400 and its connection closed. fasthttp keeps no trace of the
+// header but the raw lines, so they are read: the first byte of each line,
+// and a whole name only for one beginning with 't'.
+func transferEncodingNotChunked(raw []byte) bool {
+	const name = "transfer-encoding"
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) <= len(name) || line[0]|0x20 != 't' || line[len(name)] != ':' ||
+			!bytes.EqualFold(line[:len(name)], []byte(name)) {
+			continue
+		}
+		v := trimOWS(bytes.TrimSuffix(line[len(name)+1:], []byte("\r")))
+		if !bytes.EqualFold(v, []byte("chunked")) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseFraming answers 400 to a request whose body's length cannot be
+// known (transferEncodingNotChunked) and closes its connection, so that
+// nothing sent after its header is read as another request.
+func (g *Gateway) refuseFraming(ctx *fasthttp.RequestCtx) {
+	ctx.SetConnectionClose()
+	g.metrics.requests[endpointOther].Inc()
+	g.rejectProblem(ctx, endpointOther, problemTransferEncoding)
+}
+
+var problemTransferEncoding = problem{
+	reason: reasonMalformedRequest,
+	field:  "Transfer-Encoding",
+	detail: "only chunked is supported (or send Content-Length)",
 }
 
 // refuseBody answers 413 to a request whose body is over the limit and was

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/clock"
+)
+
+// serveHTTP1 serves g as the gateway serves it (NewServer through
+// g.Listener) on a loopback port and returns its address.
+func serveHTTP1(t *testing.T, g *Gateway, o ServerOptions) string {
+	t.Helper()
+	srv := g.NewServer(o)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(g.Listener(ln))
+	t.Cleanup(func() { srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// exchange writes raw on a new connection, half-closes it and reads every
+// byte the server answers until it closes the connection (or 5 s pass).
+func exchange(t *testing.T, addr, raw string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading the answer: %v (so far %q)", err, b)
+	}
+	return string(b)
+}
+
+// TestTransferEncodingIdentityRefused: a request whose Transfer-Encoding is
+// not chunked has no knowable body length (RFC 9112 section 6.3): it is
+// answered 400 naming the header and its connection closed, so what it sent
+// as its body is never read as a request of its own. fasthttp reads
+// "identity" as no body at all, and the body, here a whole pixel request,
+// made a second event.
+func TestTransferEncodingIdentityRefused(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, prometheus.NewRegistry())
+	addr := serveHTTP1(t, g, ServerOptions{})
+	smuggled := "GET /p.gif?site=s&event=smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	for _, c := range []struct{ name, head string }{
+		{"pixel", "GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n"},
+		{"pixel, lower case", "GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\ntransfer-encoding:IDENTITY \r\n\r\n"},
+		{"beacon", "POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: identity\r\n\r\n"},
+		{"beacon with a length", "POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: identity\r\nContent-Length: 0\r\n\r\n"},
+	} {
+		rec.events = nil
+		got := exchange(t, addr, c.head+smuggled)
+		if n := strings.Count(got, "HTTP/1.1 "); n != 1 {
+			t.Errorf("%s: %d answers to one request: %q", c.name, n, got)
+		}
+		if !strings.HasPrefix(got, "HTTP/1.1 400 ") || !strings.Contains(got, "Connection: close\r\n") ||
+			!strings.HasSuffix(got, "\r\n\r\nTransfer-Encoding: only chunked is supported (or send Content-Length)\n") {
+			t.Errorf("%s: answer %q; want 400 naming Transfer-Encoding, connection closed", c.name, got)
+		}
+		if len(rec.events) != 0 {
+			t.Errorf("%s: %d events recorded (%q); want none", c.name, len(rec.events), rec.events[0].Name)
+		}
+	}
+	// chunked, in any case, is read as before, and the request after it too.
+	rec.events = nil
+	body := `{"site":"s","event":"chunked"}`
+	got := exchange(t, addr, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: Chunked\r\n\r\n"+
+		"1e\r\n"+body+"\r\n0\r\n\r\n"+"GET /p.gif?site=s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 204 ") || strings.Count(got, "HTTP/1.1 200 OK") != 1 || len(rec.events) != 2 {
+		t.Errorf("chunked beacon and a pixel: %d events, answer %q", len(rec.events), got)
+	}
+}
+
+func TestTransferEncodingNotChunked(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"":            false,
+		"Host: x\r\n": false,
+		"Host: x\r\nTransfer-Encoding: chunked\r\n": false,
+		"transfer-encoding:\tCHUNKED \r\n":          false,
+		"Transfer-Encoding: identity\r\n":           true,
+		"Host: x\r\nTRANSFER-ENCODING: identity":    true,
+		"Transfer-Encodings: identity\r\n":          false,
+		"X-Transfer-Encoding: identity\r\n":         false,
+		"Trailer: x\r\nTE: trailers\r\n":            false,
+	} {
+		if got := transferEncodingNotChunked([]byte(raw)); got != want {
+			t.Errorf("%q: %v; want %v", raw, got, want)
+		}
+	}
+}
