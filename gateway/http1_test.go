@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +107,60 @@ func TestTransferEncodingNotChunked(t *testing.T) {
 		if got := transferEncodingNotChunked([]byte(raw)); got != want {
 			t.Errorf("%q: %v; want %v", raw, got, want)
 		}
+	}
+}
+
+// TestContentEncodedBodyRefused: the gateway does not decode a request
+// body's content coding, so a body sent with one is refused with 415 naming
+// Content-Encoding and an Accept-Encoding saying what is taken (RFC 9110
+// sections 8.4 and 12.5.3). Read as it is, a gzipped JSON beacon was
+// answered "body is not valid JSON", and a body labelled gzip but sent
+// plain was taken.
+func TestContentEncodedBodyRefused(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, prometheus.NewRegistry())
+	addr := serveHTTP1(t, g, ServerOptions{})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"site":"s","event":"gzipped"}`))
+	zw.Close()
+	plain := `{"site":"s","event":"plain"}`
+	post := func(path, ct string, body []byte, hdr ...string) string {
+		req := "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + ct + "\r\nConnection: close\r\n"
+		for _, h := range hdr {
+			req += h + "\r\n"
+		}
+		return exchange(t, addr, req+"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+string(body))
+	}
+	for _, c := range []struct {
+		name, path, ct string
+		body           []byte
+		hdr            []string
+	}{
+		{"gzipped beacon", "/b", "text/plain", gz.Bytes(), []string{"Content-Encoding: gzip"}},
+		{"plain beacon labelled gzip", "/b", "application/json", []byte(plain), []string{"Content-Encoding: gzip"}},
+		{"form labelled deflate", "/b", "application/x-www-form-urlencoded", []byte("site=s&event=form"), []string{"Content-Encoding: deflate"}},
+		{"BLE labelled br", "/ble", "application/json", []byte(plain), []string{"content-encoding:  BR "}},
+		{"gzip after identity", "/b", "text/plain", []byte(plain), []string{"Content-Encoding: identity", "Content-Encoding: gzip"}},
+	} {
+		rec.events = nil
+		got := post(c.path, c.ct, c.body, c.hdr...)
+		if !strings.HasPrefix(got, "HTTP/1.1 415 ") || !strings.Contains(got, "\r\nAccept-Encoding: identity\r\n") ||
+			!strings.HasSuffix(got, "\r\n\r\nContent-Encoding: not supported: send the body uncompressed\n") {
+			t.Errorf("%s: %q; want 415 naming Content-Encoding, with Accept-Encoding: identity", c.name, got)
+		}
+		if len(rec.events) != 0 {
+			t.Errorf("%s: %d events recorded; want none", c.name, len(rec.events))
+		}
+	}
+	// identity, or no coding at all, is read as before.
+	rec.events = nil
+	for _, hdr := range [][]string{nil, {"Content-Encoding: identity"}} {
+		if got := post("/b", "text/plain", []byte(plain), hdr...); !strings.HasPrefix(got, "HTTP/1.1 204 ") {
+			t.Errorf("beacon with %q: %q; want 204", hdr, got)
+		}
+	}
+	if len(rec.events) != 2 {
+		t.Errorf("%d events from two plain beacons; want 2", len(rec.events))
 	}
 }

@@ -46,6 +46,37 @@ var bleMediaType = problem{
 	detail: "POST /ble takes application/json (or text/plain); curl --data sends application/x-www-form-urlencoded: add -H 'Content-Type: application/json'",
 }
 
+// contentEncoded reports whether a request's body is sent with a content
+// coding (Content-Encoding other than identity), which the gateway does not
+// decode: read as it is, a gzipped JSON body was answered "body is not
+// valid JSON", and a body merely labelled gzip was taken as plain text.
+// Every line of the header counts, so a second one cannot hide behind a
+// first identity.
+func contentEncoded(h *fasthttp.RequestHeader) bool {
+	for k, v := range h.All() {
+		if len(k) == len(headerContentEncoding) && bytes.EqualFold(k, headerContentEncoding) {
+			if v = trimOWS(v); len(v) != 0 && !bytes.EqualFold(v, acceptIdentity) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// problemContentEncoding answers a body sent with a content coding (RFC
+// 9110 section 8.4: 415, with Accept-Encoding saying what is taken).
+var problemContentEncoding = problem{
+	reason: reasonUnsupportedMediaType,
+	field:  "Content-Encoding",
+	detail: "not supported: send the body uncompressed",
+}
+
+var (
+	headerContentEncoding = []byte("Content-Encoding")
+	headerAcceptEncoding  = []byte("Accept-Encoding")
+	acceptIdentity        = []byte("identity")
+)
+
 var (
 	defaultBeaconEvent = []byte("event")
 	defaultBLEEvent    = []byte("ble_sighting")
@@ -60,6 +91,11 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 	}
 	if !ctx.IsPost() {
 		g.reject(ctx, ep, reasonMethodNotAllowed)
+		return
+	}
+	if contentEncoded(&ctx.Request.Header) {
+		ctx.Response.Header.SetCanonical(headerAcceptEncoding, acceptIdentity)
+		g.rejectProblem(ctx, ep, problemContentEncoding)
 		return
 	}
 	kind := classifyContentType(ctx.Request.Header.ContentType())
