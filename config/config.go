@@ -59,7 +59,10 @@ type Server struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// How long an idle keep-alive connection stays open (1s..1h).
 	IdleTimeout Duration `yaml:"idle_timeout"`
-	// Largest request header block accepted (1KiB..64KiB).
+	// Largest request line and header block accepted together
+	// (1KiB..64KiB): a pixel's query counts, so a pixel carrying a long
+	// page URL and a TC or GPP string may need more than the default. A
+	// larger request gets 431.
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
 	// Largest request body accepted (64KiB..1MiB). Browsers cap sendBeacon
 	// bodies at 64KiB, so less would reject legitimate beacons. A larger

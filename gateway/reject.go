@@ -94,7 +94,7 @@ var reasons = [numReasons]reasonInfo{
 	reasonMissingStore:         {"missing_store", 400, []byte("store is required\n")},
 	reasonNoSightings:          {"no_sightings", 400, []byte("sightings must be a non-empty array\n")},
 	reasonInvalidSighting:      {"invalid_sighting", 400, []byte("a sighting lacks a valid beacon identity, rssi or time\n")},
-	reasonHeaderTooLarge:       {"header_too_large", 431, []byte("request headers too large\n")},
+	reasonHeaderTooLarge:       {"header_too_large", 431, []byte("request line and headers too large: the request target (a pixel's query) counts with the headers against the limit\n")},
 	reasonTimeout:              {"timeout", 408, []byte("request timeout\n")},
 	reasonMalformedRequest:     {"malformed_request", 400, []byte("malformed request\n")},
 	reasonUnavailable:          {"unavailable", 503, []byte("temporarily unavailable, retry later\n")},
