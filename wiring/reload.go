@@ -72,6 +72,19 @@ func PrepareReload(running, next *config.Config) (Reload, error) {
 		r.NeedRestart = append(r.NeedRestart, key)
 		cur.Set(old)
 	})
+	// With ble.output: aggregates, lateness plus max_sighting_ahead must
+	// stay within two intervals (config validation), or sightings of
+	// intervals the aggregation cannot open are acknowledged and dropped
+	// as late. The new file was checked with its own interval and
+	// lateness, which wait for the restart: a window too wide for the
+	// running ones waits with them.
+	if b, s := &next.BLE, &next.Server; b.Output == config.BLEOutputAggregates && s.MaxSightingAhead != running.Server.MaxSightingAhead &&
+		b.Lateness.D()+s.MaxSightingAhead.D() > 2*b.Interval.D() {
+		s.MaxSightingAhead = running.Server.MaxSightingAhead
+		const key = "server.max_sighting_ahead"
+		r.Applied = slices.DeleteFunc(r.Applied, func(k string) bool { return k == key })
+		r.NeedRestart = append(r.NeedRestart, key)
+	}
 	return r, nil
 }
 
