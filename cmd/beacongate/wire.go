@@ -21,6 +21,7 @@ import (
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
 	"github.com/beacongate/beacongate/plan"
+	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/adplatform"
 	"github.com/beacongate/beacongate/wiring"
@@ -45,12 +46,15 @@ type app struct {
 	ble      *bleAggregation // ble.output: aggregates; nil otherwise
 	// optOutSuppressed counts sightings dropped by the opt-out list.
 	optOutSuppressed prometheus.Counter
-	keys             *pseudonym.Keyring
-	geo              *geo.Reloadable
-	delivery         *delivery.Metrics
-	live             atomic.Pointer[config.Config]
-	plan             atomic.Pointer[plan.Plan] // compiled from live: what the engine applies
-	origins          *adplatform.Origins       // the sites' origins, for the ad platform sinks; updated on reload
+	// optOut is the running opt-out list (ble.optout_file); nil: none.
+	// Set at start and by reloads, under reloadMu.
+	optOut   *retail.OptOut
+	keys     *pseudonym.Keyring
+	geo      *geo.Reloadable
+	delivery *delivery.Metrics
+	live     atomic.Pointer[config.Config]
+	plan     atomic.Pointer[plan.Plan] // compiled from live: what the engine applies
+	origins  *adplatform.Origins       // the sites' origins, for the ad platform sinks; updated on reload
 
 	reloadMu       sync.Mutex
 	reloads        prometheus.Counter
@@ -167,6 +171,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a.gateway = gateway.New(built.settings, reg)
+	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
 	warnNoVendor(cfg, log)
 	a.live.Store(cfg)
@@ -414,8 +419,17 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if running := a.optOut; running != nil && running.Len() > 0 && cfg.BLE.OptOutFile != "" && built.settings.OptOut == nil {
+		// A missing file reads as an empty list, for a start before
+		// anyone opted out; nothing creates that list any more, so a
+		// running list whose file is gone (moved, a mount not there, a
+		// mistyped path) would track its devices again: fail closed.
+		return nil, fmt.Errorf("ble.optout_file: %s does not exist, while the running opt-out list drops the sightings of %d devices; "+
+			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())
+	}
 	// Every step succeeded: only now does anything running change.
 	a.gateway.Update(built.settings)
+	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
 	a.geo = nextGeo
 	a.live.Store(cfg)
