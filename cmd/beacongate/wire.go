@@ -442,6 +442,7 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	if len(changes.Applied) > 0 {
 		log.Info("changed settings applied", "applied", strings.Join(changes.Applied, " "))
 	}
+	warnNoVendor(cfg, log) // as at start: destinations[].tcf applies on reload
 	return changes.NeedRestart, nil
 }
 
