@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,9 @@ type app struct {
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	adminToken      []byte // nil: mutating admin endpoints answer loopback only
+	// flagKeys maps the config keys that a command-line flag given
+	// overrides, now and at every restart with that flag, to the flag.
+	flagKeys map[string]string
 
 	pipeline *upstream.Pipeline
 	openTaps atomic.Int32    // GET /tap streams open now, at most maxTaps
@@ -102,6 +106,13 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, err
 	}
 	a.listenAddr, a.adminAddr = cfg.Server.Listen, cfg.Server.Admin
+	a.flagKeys = map[string]string{}
+	for flag, key := range map[string]string{"listen": "server.listen", "admin": "server.admin", "drain-delay": "server.drain_delay",
+		"shutdown-timeout": "server.shutdown_timeout", "admin-token-file": "server.admin_token_file", "data": "server.data_dir"} {
+		if set[flag] {
+			a.flagKeys[key] = "-" + flag
+		}
+	}
 	if set["listen"] || f.config == "" {
 		a.listenAddr = f.listen
 	}
@@ -435,6 +446,21 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	a.live.Store(cfg)
 	a.plan.Store(built.plan)
 	a.origins.Set(wiring.SiteOrigins(cfg))
+	// A key that a flag given overrides keeps the flag's value at the
+	// next restart too: "needs_restart" would send the operator to
+	// restart for nothing.
+	var overridden []string
+	changes.NeedRestart = slices.DeleteFunc(changes.NeedRestart, func(key string) bool {
+		flag, ok := a.flagKeys[key]
+		if ok {
+			overridden = append(overridden, key+" ("+flag+")")
+		}
+		return ok
+	})
+	if len(overridden) > 0 {
+		log.Warn("some changed settings are overridden by command-line flags, now and at every start with them; the flags' values stay",
+			"overridden", strings.Join(overridden, " "))
+	}
 	if len(changes.NeedRestart) > 0 {
 		log.Warn("some changed settings apply only on the next restart; their running values stay",
 			"needs_restart", strings.Join(changes.NeedRestart, " "))
