@@ -1,12 +1,15 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/retail"
@@ -114,4 +117,35 @@ func testutilCounter(t *testing.T, g *storyGateway, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// TestStartRefusesMissingOptOutFile: a start whose ble.optout_file does
+// not exist read it as an empty list and tracked every device on it
+// (nothing creates that list any more: a missing file is a moved file, a
+// volume not mounted, a typo). It is refused, naming the key and what to
+// do, and a start with the file there goes on.
+func TestStartRefusesMissingOptOutFile(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "optout.key")
+	if err := os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-optout\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(dir, "optout.txt")
+	cfg := writeE2EConfig(t, dir, "c.yaml", "ble: {optout_file: "+list+", optout_key_file: "+key+"}\n")
+	_, err := startApp(serveFlags{config: cfg, data: filepath.Join(dir, "data")}, map[string]bool{"data": true},
+		prometheus.NewRegistry(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "ble.optout_file") || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("start with a missing opt-out file: %v", err)
+	}
+	if err := os.WriteFile(list, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := startApp(serveFlags{config: cfg, data: filepath.Join(dir, "data")}, map[string]bool{"data": true},
+		prometheus.NewRegistry(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("start with the opt-out file there: %v", err)
+	}
+	if err := a.close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -85,6 +87,23 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
+// optOutFileThere refuses a start whose ble.optout_file does not exist:
+// nothing creates that older list any more (beacongate subject suppress
+// writes the suppression list), so a missing file is a moved file, a
+// volume not mounted or a mistyped path, and reading it as an empty list
+// would track every device on it again (a reload refuses it likewise).
+func optOutFileThere(b *config.BLE) error {
+	if b.OptOutFile == "" {
+		return nil
+	}
+	if _, err := os.Stat(b.OptOutFile); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ble.optout_file: %s does not exist, so the devices on that opt-out list would be tracked again; "+
+			"restore the file, or remove ble.optout_file and ble.optout_key_file if no device is on it "+
+			"(beacongate subject suppress -kind mac|adid is how devices are suppressed now)", b.OptOutFile)
+	}
+	return nil
+}
+
 // startApp loads the config and builds everything the server needs. Flags
 // given explicitly win over the file; without a file the flags' defaults
 // apply. A start that fails closes what it opened (see closeFailedStart)
@@ -92,6 +111,9 @@ func loadConfig(path string) (*config.Config, error) {
 func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log *slog.Logger) (_ *app, err error) {
 	cfg, err := loadConfig(f.config)
 	if err != nil {
+		return nil, err
+	}
+	if err := optOutFileThere(&cfg.BLE); err != nil {
 		return nil, err
 	}
 	a := &app{configPath: f.config, configName: f.config, log: log,
