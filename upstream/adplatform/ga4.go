@@ -16,7 +16,7 @@ const (
 	GA4MaxEvents      = 25  // events per request
 	ga4MaxParams      = 25  // parameters per event
 	ga4MaxNameLen     = 40  // event and parameter names
-	ga4MaxValueLen    = 100 // string parameter values
+	ga4MaxValueLen    = 100 // string parameter values, in characters
 	ga4MaxBodyBytes   = 130 << 10
 	ga4MaxClientIDLen = 256
 )
@@ -158,7 +158,10 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 					return
 				}
 			case fastjson.TypeString:
-				dst = appendString(appendGA4Key(dst, k), truncateUTF8(v.GetStringBytes(), ga4MaxValueLen))
+				// GA4 counts characters, not bytes: the character limits
+				// are the same for single-byte and double-byte languages
+				// (Event collection limits).
+				dst = appendString(appendGA4Key(dst, k), truncateRunes(v.GetStringBytes(), ga4MaxValueLen))
 			case fastjson.TypeTrue:
 				dst = appendString(appendGA4Key(dst, k), []byte("true"))
 			case fastjson.TypeFalse:

@@ -53,6 +53,20 @@ func truncateUTF8(s []byte, n int) []byte {
 	return s[:n]
 }
 
+// truncateRunes cuts s to at most n characters (UTF-8 sequences; a byte
+// that is not UTF-8 counts as one, as it becomes one U+FFFD when written).
+func truncateRunes(s []byte, n int) []byte {
+	i := 0
+	for k := 0; k < n; k++ {
+		if i >= len(s) {
+			return s
+		}
+		_, size := utf8.DecodeRune(s[i:])
+		i += size
+	}
+	return s[:i]
+}
+
 // appendScalar appends a string, number or boolean JSON value as valid
 // JSON; it returns false (dst unchanged) for anything else. fastjson
 // parses numbers leniently ("." and "nan" pass): a number is written only

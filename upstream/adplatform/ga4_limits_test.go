@@ -1,0 +1,35 @@
+package adplatform_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/beacongate/beacongate/upstream/adplatform"
+)
+
+// GA4 limits a parameter value to 100 characters, whatever the script:
+// its limits count characters, the same for single-byte and double-byte
+// languages. A value of 100 characters in Japanese, Greek or with emoji
+// (up to 400 bytes) is sent whole; a longer one is cut at 100 characters,
+// never in the middle of one.
+func TestGA4ValueLimitCountsCharacters(t *testing.T) {
+	srv, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.TestMode = true })
+	ja := strings.Repeat("商", 100)    // 100 characters, 300 bytes
+	el := strings.Repeat("λ", 60)     // 60 characters, 120 bytes
+	emoji := strings.Repeat("🛒", 101) // 101 characters, 404 bytes
+	r := strings.Replace(string(rec(1, "c", false)), `"plan":"pro"`,
+		`"plan":"pro","product":"`+ja+`","category":"`+el+`","cart":"`+emoji+`"`, 1)
+	if err := send(s, batch(0, []byte(r))); err != nil {
+		t.Fatal(err)
+	}
+	st := srv.Stats()
+	if st.Events != 1 || len(st.Refused) > 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	raw := string(srv.Events()[0].Raw)
+	for _, w := range []string{`"product":"` + ja + `"`, `"category":"` + el + `"`, `"cart":"` + strings.Repeat("🛒", 100) + `"`} {
+		if !strings.Contains(raw, w) {
+			t.Errorf("event %s\nlacks %s", raw, w)
+		}
+	}
+}
