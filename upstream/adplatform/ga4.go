@@ -17,6 +17,7 @@ const (
 	ga4MaxParams      = 25  // parameters per event
 	ga4MaxNameLen     = 40  // event and parameter names
 	ga4MaxValueLen    = 100 // string parameter values, in characters
+	ga4MaxTitleLen    = 300 // page_title's value, in characters
 	ga4MaxBodyBytes   = 130 << 10
 	ga4MaxClientIDLen = 256
 )
@@ -160,8 +161,12 @@ func (s *Sink) appendGA4Event(dst []byte, r *record) ([]byte, string) {
 			case fastjson.TypeString:
 				// GA4 counts characters, not bytes: the character limits
 				// are the same for single-byte and double-byte languages
-				// (Event collection limits).
-				dst = appendString(appendGA4Key(dst, k), truncateRunes(v.GetStringBytes(), ga4MaxValueLen))
+				// (Event collection limits), where page_title may hold 300.
+				limit := ga4MaxValueLen
+				if string(k) == "page_title" {
+					limit = ga4MaxTitleLen
+				}
+				dst = appendString(appendGA4Key(dst, k), truncateRunes(v.GetStringBytes(), limit))
 			case fastjson.TypeTrue:
 				dst = appendString(appendGA4Key(dst, k), []byte("true"))
 			case fastjson.TypeFalse:

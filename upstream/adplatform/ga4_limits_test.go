@@ -33,3 +33,28 @@ func TestGA4ValueLimitCountsCharacters(t *testing.T) {
 		}
 	}
 }
+
+// GA4 takes a page_title of up to 300 characters (the exception to the
+// 100 of other values, as page_location's 1,000 and page_referrer's 420):
+// a page's title is sent whole up to there, cut at 300 beyond.
+func TestGA4PageTitleLimit(t *testing.T) {
+	srv, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.TestMode = true })
+	title := strings.Repeat("Größe ", 40) // 240 characters
+	long := strings.Repeat("t", 301)
+	var recs [][]byte
+	for i, v := range []string{title, long} {
+		recs = append(recs, []byte(strings.Replace(string(rec(i, "c", false)), `"plan":"pro"`, `"plan":"pro","page_title":"`+v+`"`, 1)))
+	}
+	if err := send(s, batch(0, recs...)); err != nil {
+		t.Fatal(err)
+	}
+	st := srv.Stats()
+	if st.Events != 2 || len(st.Refused) > 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	for i, w := range []string{title, long[:300]} {
+		if raw := string(srv.Events()[i].Raw); !strings.Contains(raw, `"page_title":"`+w+`"`) {
+			t.Errorf("event %s\nlacks page_title %q", raw, w)
+		}
+	}
+}
