@@ -13,12 +13,12 @@ import (
 // GA4 Measurement Protocol limits
 // (https://developers.google.com/analytics/devguides/collection/protocol/ga4/sending-events#limitations).
 const (
-	GA4MaxEvents      = 25  // events per request
-	ga4MaxParams      = 25  // parameters per event
-	ga4MaxNameLen     = 40  // event and parameter names
-	ga4MaxValueLen    = 100 // string parameter values, in characters
-	ga4MaxTitleLen    = 300 // page_title's value, in characters
-	ga4MaxBodyBytes   = 130 << 10
+	GA4MaxEvents      = 25     // events per request
+	ga4MaxParams      = 25     // parameters per event
+	ga4MaxNameLen     = 40     // event and parameter names
+	ga4MaxValueLen    = 100    // string parameter values, in characters
+	ga4MaxTitleLen    = 300    // page_title's value, in characters
+	ga4MaxBodyBytes   = 130000 // "smaller than 130kB", as Google's event builder counts it
 	ga4MaxClientIDLen = 256
 )
 

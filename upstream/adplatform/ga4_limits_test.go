@@ -1,6 +1,7 @@
 package adplatform_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -56,5 +57,27 @@ func TestGA4PageTitleLimit(t *testing.T) {
 		if raw := string(srv.Events()[i].Raw); !strings.Contains(raw, `"page_title":"`+w+`"`) {
 			t.Errorf("event %s\nlacks page_title %q", raw, w)
 		}
+	}
+}
+
+// A GA4 request body must be smaller than 130kB, 130,000 bytes: the
+// sink cuts a client's events into requests that stay below it, the
+// envelope (client id, user id, consent, user data) counted, however the
+// values' escapes swell the body.
+func TestGA4BodyLimit(t *testing.T) {
+	srv, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.TestMode = true })
+	var props strings.Builder
+	for k := range 22 {
+		fmt.Fprintf(&props, `,"p%02d":"%s"`, k, strings.Repeat("&", 100)) // 100 characters, 600 bytes escaped
+	}
+	var recs [][]byte
+	for i := range 10 {
+		recs = append(recs, []byte(strings.Replace(string(rec(i, strings.Repeat("c", 250), false)), `"plan":"pro"`, `"plan":"pro"`+props.String(), 1)))
+	}
+	if err := send(s, batch(0, recs...)); err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.Stats(); st.Events != len(recs) || len(st.Refused) > 0 {
+		t.Fatalf("events %d of %d, refused %q", st.Events, len(recs), st.Refused)
 	}
 }

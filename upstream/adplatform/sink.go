@@ -344,7 +344,8 @@ func (s *Sink) maxEvents() int {
 	return MetaMaxEvents // TikTok's is the same
 }
 
-// maxBody bounds a request body: GA4's documented 130 kB; Meta and TikTok
+// maxBody is the size a request body stays below: GA4's documented 130kB
+// (130,000 bytes, contract.GA4MaxBody); Meta and TikTok
 // document no byte limit, 4 MiB keeps one request reasonable.
 func (s *Sink) maxBody() int {
 	if s.o.Platform == GA4 {
@@ -544,15 +545,28 @@ func (s *Sink) prepare(b *upstream.Batch) [][]int {
 	for e, ev := range s.evs {
 		q, ok := open[ev.group]
 		n := ev.end - ev.start + 1
-		if !ok || len(queue[q]) >= s.maxEvents() || size[q]+n > s.maxBody()-1024 {
+		if !ok || len(queue[q]) >= s.maxEvents() || size[q]+n >= s.maxBody() {
 			queue = append(queue, nil)
 			q = len(queue) - 1
 			open[ev.group] = q
+			size[q] = s.bodyOverhead(ev.group)
 		}
 		queue[q] = append(queue[q], e)
 		size[q] += n
 	}
 	return queue
+}
+
+// bodyOverhead is what a request body of group g holds besides its events:
+// for GA4 the envelope, which may be long (a client id of 256 characters,
+// user data, escapes) and braces, exactly; for Meta and TikTok a margin for
+// the access token and test code around a 4 MiB bound of our own.
+func (s *Sink) bodyOverhead(g int) int {
+	if s.o.Platform == GA4 {
+		k := s.groups[g]
+		return k.end - k.start + len(`{,"events":[]}`)
+	}
+	return 1024
 }
 
 // group returns the group id of a TikTok source or a GA4 envelope (which

@@ -451,6 +451,13 @@ func (s *Server) serveMeta(w http.ResponseWriter, r *http.Request, body []byte) 
 	fmt.Fprintf(w, `{"events_received":%d,"messages":[],"fbtrace_id":"contract"}`, len(events))
 }
 
+// GA4MaxBody is the size a GA4 request body must stay below: "The post body
+// must be smaller than 130kB" (sending-events, Limitations), 130,000 bytes
+// as Google's own GA4 event builder checks it (ga-dev-tools, "Post body
+// must be smaller than 130kBs"). The server refuses a larger body as it
+// refuses one its schema refuses.
+const GA4MaxBody = 130000
+
 // GA4: /mp/collect answers 204 to anything; /debug/mp/collect answers 200
 // with {"validationMessages":[{"fieldPath","description","validationCode"}]}
 // (https://developers.google.com/analytics/devguides/collection/protocol/ga4/validating-events).
@@ -469,6 +476,9 @@ func (s *Server) serveGA4(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	m, err := s.validate(body)
+	if err == nil && len(body) >= GA4MaxBody {
+		err = fmt.Errorf("post body of %d bytes: it must be smaller than 130kB (%d bytes)", len(body), GA4MaxBody)
+	}
 	if err != nil {
 		s.refused = append(s.refused, "ga4: "+strings.ReplaceAll(err.Error(), "\n", " | "))
 		if debug {
