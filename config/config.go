@@ -73,8 +73,11 @@ type Server struct {
 	// to twice what a body at the limit leaves it (128KiB by default).
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Most concurrent connections from one peer address: the socket's, so
-	// behind a reverse proxy it limits the proxy, not each client. See
-	// max_requests_per_client for a limit per client.
+	// behind a reverse proxy it limits the proxy, not each client. A
+	// connection beyond it has its request answered 429 naming this key
+	// and is closed, counted in beacongate_gateway_rejected_total (reason
+	// too_many_connections). See max_requests_per_client for a limit per
+	// client.
 	MaxConnsPerIP int `yaml:"max_conns_per_ip" jsonschema:"minimum=1,maximum=1000000"`
 	// Most events accepted in one beacon request; larger batches are rejected whole.
 	MaxEventsPerRequest int `yaml:"max_events_per_request" jsonschema:"minimum=1,maximum=10000"`

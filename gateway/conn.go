@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,18 +22,28 @@ import (
 // timeout fires never early and at most maxDeadlineSlack (250 ms) late,
 // and a busy keep-alive connection skips nearly all of fasthttp's three
 // deadline updates per request (see coarseDeadline).
+//
+// It also enforces server.max_conns_per_ip (ServerOptions.MaxConnsPerIP,
+// set by NewServer): a connection from a peer address that already has
+// that many open is not handed to the server but refused (see refuse).
 func (g *Gateway) Listener(ln net.Listener) net.Listener {
-	return &trackingListener{Listener: ln, conns: &g.conns}
+	return &trackingListener{Listener: ln, conns: &g.conns, metrics: g.metrics}
 }
 
-// connRegistry finds a connection's tracker by its peer address: fasthttp
-// hands the error handler its own wrapper of the connection (for
-// max_conns_per_ip), which hides ours. Connections register when accepted
+// connRegistry finds a connection's tracker by its peer address, for the
+// error handler, which is handed the connection as the server holds it
+// (a wrapper may hide ours). It also counts the open connections of each
+// peer address for the per-peer cap. Connections register when accepted
 // and leave when closed, so the lock is taken per connection, never per
 // request.
 type connRegistry struct {
 	mu sync.Mutex
 	m  map[netip.AddrPort]*trackedConn
+	// perPeer counts the open connections of each peer address (IPv4 in
+	// IPv6 unmapped); an address leaves when its last connection closes.
+	perPeer map[netip.Addr]int32
+	// maxPerPeer is the cap on perPeer; 0: none.
+	maxPerPeer atomic.Int32
 }
 
 func (r *connRegistry) lookup(peer net.Addr) *trackedConn {
@@ -47,25 +58,85 @@ func (r *connRegistry) lookup(peer net.Addr) *trackedConn {
 
 type trackingListener struct {
 	net.Listener
-	conns *connRegistry
+	conns   *connRegistry
+	metrics *metrics
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns, accepted: time.Now()}
-	if tcp, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		tc.key = tcp.AddrPort()
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tcp, ok := c.RemoteAddr().(*net.TCPAddr)
+		if !ok {
+			return &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns, accepted: time.Now()}, nil
+		}
+		key := tcp.AddrPort()
+		peer := key.Addr().Unmap()
+		limit := l.conns.maxPerPeer.Load()
 		l.conns.mu.Lock()
+		if n := l.conns.perPeer[peer]; limit > 0 && n >= limit {
+			l.conns.mu.Unlock()
+			go l.refuse(c)
+			continue
+		}
 		if l.conns.m == nil {
 			l.conns.m = make(map[netip.AddrPort]*trackedConn)
+			l.conns.perPeer = make(map[netip.Addr]int32)
 		}
-		l.conns.m[tc.key] = tc
+		tc := &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns, accepted: time.Now(), key: key, counted: true}
+		l.conns.m[key] = tc
+		l.conns.perPeer[peer]++
 		l.conns.mu.Unlock()
+		return tc, nil
 	}
-	return tc, nil
+}
+
+// refuseWait bounds each of the two waits of a refused connection: for its
+// request, and after the answer for the client to close. A client that
+// connects to send a request sends it within a round trip.
+const refuseWait = time.Second
+
+// tooManyConns is the answer on a connection over server.max_conns_per_ip.
+var tooManyConns = []byte("HTTP/1.1 429 Too Many Requests\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"Content-Length: " + strconv.Itoa(len(reasons[reasonTooManyConnections].body)) + "\r\n" +
+	"Connection: close\r\n\r\n" + string(reasons[reasonTooManyConnections].body))
+
+// refuse answers a connection over the per-peer cap, on its own goroutine
+// so that the accept loop goes on. It reads the start of the request (to
+// book the refusal under the endpoint it asked for; only the three paths
+// are matched, so nothing of the request reaches a label), answers 429
+// naming server.max_conns_per_ip with Connection: close, and reads until
+// the client closes before closing: a connection closed with unread bytes
+// is reset, and a reset can destroy the answer before the client reads it.
+// A connection that sends nothing within refuseWait is closed unanswered
+// (it asked nothing) and booked under endpoint other. Either way it is
+// counted once in rejected_total{reason="too_many_connections"}.
+func (l *trackingListener) refuse(c net.Conn) {
+	defer c.Close()
+	var buf [512]byte
+	c.SetDeadline(time.Now().Add(refuseWait))
+	n, _ := io.ReadAtLeast(c, buf[:], len("GET / "))
+	ep, asked := requestLineEndpoint(b2s(buf[:n]))
+	if !asked {
+		ep = endpointOther
+	}
+	l.metrics.requests[ep].Inc()
+	l.metrics.rejected[ep][reasonTooManyConnections].Inc()
+	if n == 0 {
+		return
+	}
+	c.SetDeadline(time.Now().Add(refuseWait))
+	if _, err := c.Write(tooManyConns); err != nil {
+		return
+	}
+	for {
+		if _, err := c.Read(buf[:]); err != nil {
+			return
+		}
+	}
 }
 
 // trackedConn remembers the endpoint of the last request line that began a
@@ -81,6 +152,7 @@ type trackedConn struct {
 	read     atomic.Bool
 	accepted time.Time
 	key      netip.AddrPort
+	counted  bool // key is registered and counted in perPeer
 	conns    *connRegistry
 	once     sync.Once
 }
@@ -139,9 +211,18 @@ func (g *Gateway) CloseUnusedConns() int {
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
+		if !c.counted {
+			return
+		}
+		peer := c.key.Addr().Unmap()
 		c.conns.mu.Lock()
 		if c.conns.m[c.key] == c {
 			delete(c.conns.m, c.key)
+		}
+		if n := c.conns.perPeer[peer]; n > 1 {
+			c.conns.perPeer[peer] = n - 1
+		} else {
+			delete(c.conns.perPeer, peer)
 		}
 		c.conns.mu.Unlock()
 	})

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -304,8 +305,12 @@ type ServerOptions struct {
 	// announced, it is read and dropped so that the connection stays open
 	// (see readOversizeBodies); beyond that, or chunked, fasthttp refuses
 	// it unread and closes the connection.
-	MaxBodyBytes  int
-	MaxConnsPerIP int // default 100
+	MaxBodyBytes int
+	// MaxConnsPerIP caps the connections open at once from one peer
+	// address (the socket's), default 100. It is enforced by
+	// Gateway.Listener, which the server must be served through: a
+	// connection over it is answered 429 and closed, and counted.
+	MaxConnsPerIP int
 	// MaxConns is the connection cap of the LimitedListener the server is
 	// served through: more connections wait in the accept queue instead of
 	// being refused. fasthttp's own Concurrency is set to twice it, since a
@@ -351,6 +356,9 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 	if o.MaxConns <= 0 {
 		o.MaxConns = fasthttp.DefaultConcurrency
 	}
+	// Not fasthttp's MaxConnsPerIP: its refusal names its own option, is
+	// neither counted nor logged, and hides Listener's connection.
+	g.conns.maxPerPeer.Store(int32(min(o.MaxConnsPerIP, math.MaxInt32)))
 	limit := o.MaxBodyBytes
 	return &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
@@ -372,7 +380,6 @@ func (g *Gateway) NewServer(o ServerOptions) *fasthttp.Server {
 		IdleTimeout:           o.IdleTimeout,
 		ReadBufferSize:        o.MaxHeaderBytes,
 		MaxRequestBodySize:    o.MaxBodyBytes,
-		MaxConnsPerIP:         o.MaxConnsPerIP,
 		Concurrency:           concurrencyFor(o.MaxConns),
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         true,

@@ -65,6 +65,7 @@ const (
 	reasonInvalidEscape
 	reasonNumberOutOfRange
 	reasonInvalidEventName
+	reasonTooManyConnections
 	numReasons
 )
 
@@ -102,6 +103,8 @@ var reasons = [numReasons]reasonInfo{
 	reasonInvalidEscape:        {"invalid_escape", 400, []byte("a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); send the character itself or a surrogate pair\n")},
 	reasonNumberOutOfRange:     {"number_out_of_range", 400, []byte("a number is beyond the range of a 64-bit float (about 1.8e308)\n")},
 	reasonInvalidEventName:     {"invalid_event_name", 400, []byte("event: control characters are not allowed in the event name\n")},
+	// Answered by the listener (trackingListener.refuse), not a handler.
+	reasonTooManyConnections: {"too_many_connections", 429, []byte("too many connections open from this address (server.max_conns_per_ip)\n")},
 }
 
 func (r reason) String() string { return reasons[r].name }
@@ -115,24 +118,27 @@ var reachable = [numEndpoints][]reason{
 		reasonMethodNotAllowed, reasonInvalidUTF8, reasonInvalidField, reasonFieldTooLong, reasonTooManyProps,
 		reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonUnavailable,
 		reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout, reasonTooManyRequests, reasonInvalidEventName,
+		reasonTooManyConnections,
 	},
 	endpointBeacon: {
 		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
 		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidMultipart, reasonInvalidField, reasonFieldTooLong,
 		reasonTooManyEvents, reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin,
 		reasonUnavailable, reasonHeaderTooLarge, reasonTimeout, reasonTooManyRequests, reasonInvalidEscape,
-		reasonNumberOutOfRange, reasonInvalidEventName,
+		reasonNumberOutOfRange, reasonInvalidEventName, reasonTooManyConnections,
 	},
 	endpointBLE: {
 		reasonMethodNotAllowed, reasonUnsupportedMediaType, reasonEmptyBody, reasonBodyTooLarge,
 		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidField, reasonFieldTooLong, reasonTooManyEvents,
 		reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonMissingStore,
 		reasonNoSightings, reasonInvalidSighting, reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
-		reasonTooManyRequests, reasonInvalidEscape, reasonNumberOutOfRange,
+		reasonTooManyRequests, reasonInvalidEscape, reasonNumberOutOfRange, reasonTooManyConnections,
 	},
 	// A request whose path is unknown, or that fasthttp could not parse far
-	// enough to read its path.
-	endpointOther: {reasonNotFound, reasonMalformedRequest, reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout},
+	// enough to read its path; a connection over max_conns_per_ip that
+	// sent no request.
+	endpointOther: {reasonNotFound, reasonMalformedRequest, reasonHeaderTooLarge, reasonBodyTooLarge, reasonTimeout,
+		reasonTooManyConnections},
 }
 
 // metrics holds the gateway's counters, resolved once so that the hot path
