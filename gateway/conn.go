@@ -60,7 +60,17 @@ type trackingListener struct {
 	net.Listener
 	conns   *connRegistry
 	metrics *metrics
+	// refusing counts the refused connections being answered (refuse):
+	// past maxRefusing a refused connection is closed at once, so that
+	// one address opening connections faster than they are answered
+	// cannot pile up goroutines and file descriptors, which the cap is
+	// there to prevent.
+	refusing atomic.Int32
 }
+
+// maxRefusing bounds the refused connections answered at once; each holds
+// a goroutine and a descriptor for up to twice refuseWait.
+const maxRefusing = 64
 
 func (l *trackingListener) Accept() (net.Conn, error) {
 	for {
@@ -78,7 +88,17 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		l.conns.mu.Lock()
 		if n := l.conns.perPeer[peer]; limit > 0 && n >= limit {
 			l.conns.mu.Unlock()
-			go l.refuse(c)
+			if l.refusing.Add(1) > maxRefusing {
+				l.refusing.Add(-1)
+				l.metrics.requests[endpointOther].Inc()
+				l.metrics.rejected[endpointOther][reasonTooManyConnections].Inc()
+				c.Close()
+				continue
+			}
+			go func() {
+				defer l.refusing.Add(-1)
+				l.refuse(c)
+			}()
 			continue
 		}
 		if l.conns.m == nil {

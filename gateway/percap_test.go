@@ -106,3 +106,63 @@ func TestMaxConnsPerIPRefusal(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRefusalsBounded: refused connections are answered on goroutines of
+// their own, each holding a descriptor for up to twice refuseWait; an
+// address that opens many at once must not pile them up. Past maxRefusing
+// in flight, a refused connection is closed at once (and counted).
+func TestRefusalsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(Settings{}, prometheus.NewRegistry())
+	srv := g.NewServer(ServerOptions{MaxConnsPerIP: 1})
+	go srv.Serve(g.Listener(NewLimitedListener(ln, 1000, nil)))
+	t.Cleanup(func() { srv.Shutdown() })
+	addr := ln.Addr().String()
+
+	hold := dial(t, addr)
+	if st, err := hold.pixel(5 * time.Second); err != nil || st != 200 {
+		t.Fatalf("pixel within the cap: %d %v", st, err)
+	}
+	const extra = maxRefusing + 100
+	conns := make([]net.Conn, 0, extra)
+	for range extra {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// None of them sends anything: those answered by refuse wait up to
+	// refuseWait; the others are closed at once. Count those closed well
+	// before refuseWait.
+	closed := make(chan bool, extra)
+	early := time.Now().Add(refuseWait / 2)
+	for _, c := range conns {
+		go func() {
+			c.SetReadDeadline(early)
+			_, err := c.Read(make([]byte, 1))
+			closed <- err == io.EOF
+		}()
+	}
+	closedEarly := 0
+	for range conns {
+		if <-closed {
+			closedEarly++
+		}
+	}
+	if closedEarly < extra-maxRefusing {
+		t.Fatalf("%d of %d refused connections closed at once; want at least %d (at most %d answered at a time)",
+			closedEarly, extra, extra-maxRefusing, maxRefusing)
+	}
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointOther][reasonTooManyConnections]); n < extra-maxRefusing {
+		t.Fatalf(`rejected{endpoint="other",reason="too_many_connections"} = %v; want the %d closed at once counted`, n, extra-maxRefusing)
+	}
+}
