@@ -47,8 +47,17 @@ func SubjectKeyFromSecret(s Secret) (*SubjectKey, error) {
 
 // LoadOrCreateSubjectKeyFile reads a 32-byte key from path, creating it
 // with a random key (mode 0600) when it does not exist: for ephemeral mode,
-// which has no secret.
+// which has no secret. Like a secret file, it refuses a file every user of
+// the machine may read or write: whoever reads the key can tell whether an
+// identifier is on the suppression list or named in the audit log, and
+// whoever replaces it unnames every subject already suppressed.
 func LoadOrCreateSubjectKeyFile(path string) (*SubjectKey, error) {
+	if fi, err := os.Stat(path); err == nil {
+		if perm := fi.Mode().Perm(); perm&0o006 != 0 {
+			return nil, fmt.Errorf("pseudonym: subject key file %q is readable or writable by every user (mode %04o); "+
+				"restrict it to its owner with: chmod 600 %s", path, perm, path)
+		}
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		key := make([]byte, 32)
