@@ -3,6 +3,7 @@ package retail
 import (
 	"errors"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -346,19 +347,37 @@ func (a *Aggregator) Add(s *Sighting) {
 	if s.AtMS > d.lastMS {
 		d.lastMS = s.AtMS
 	}
-	if d.countVisitor(iv) {
-		k.visitors++
-		// Only a cell that ends the interval below k is merged into "*",
-		// and one that reached k never falls back: its marks would never
-		// be read. So a cell keeps at most k-1, and the marks stay bounded
-		// by the cells, not by the interval's visitors.
-		if k.visitors < uint32(a.o.K) {
-			h.Reset()
-			_, _ = h.Write(s.Device)
-			a.counted[si] = append(a.counted[si], visitorMark{dev: h.Sum64(), cell: cell})
-		}
+	firstCount := d.countedIv == neverCounted
+	if !d.countVisitor(iv) {
+		return
+	}
+	if k.visitors >= uint32(a.o.K) {
+		k.visitors++ // the cell reached k with distinct devices
+		return
+	}
+	h.Reset()
+	_, _ = h.Write(s.Device)
+	m := visitorMark{dev: h.Sum64(), cell: cell}
+	// A device evicted at MaxDevices and seen again is new to the table:
+	// while its cell is below k its mark tells it was counted already,
+	// or four shoppers could make a cell of 5 visitors, sent with k 5.
+	// (Looked up only for a device's first count, once one was evicted.)
+	if firstCount && a.stats.evicted.Load() > 0 && slices.Contains(a.counted[si], m) {
+		return
+	}
+	k.visitors++
+	// Only a cell that ends the interval below k is merged into "*",
+	// and one that reached k never falls back: its marks would never
+	// be read. So a cell keeps at most k-1, and the marks stay bounded
+	// by the cells, not by the interval's visitors.
+	if k.visitors < uint32(a.o.K) {
+		a.counted[si] = append(a.counted[si], m)
 	}
 }
+
+// neverCounted is device.countedIv of a device not yet counted as a
+// visitor of any interval.
+const neverCounted = -1 << 31
 
 // Tick ends the visits whose devices have been absent long enough and
 // emits the intervals whose end lies Lateness behind the clock.
@@ -478,7 +497,7 @@ func (a *Aggregator) insert(key uint64, cell uint32) *device {
 		a.evict()
 	}
 	d := a.find(key)
-	*d = device{key: key, cell: cell, countedIv: -1 << 31, period: -1}
+	*d = device{key: key, cell: cell, countedIv: neverCounted, period: -1}
 	a.n++
 	a.stats.tracked.Store(int64(a.n))
 	return d
