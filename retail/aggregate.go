@@ -324,7 +324,9 @@ func (a *Aggregator) Add(s *Sighting) {
 			d.startMS, d.lastMS = s.AtMS, s.AtMS
 		}
 		d.hits++
-		d.lastMS = max(d.lastMS, s.AtMS)
+		// Pending sightings may come in any order: the earliest is the
+		// visit's start, the latest its last.
+		d.startMS, d.lastMS = min(d.startMS, s.AtMS), max(d.lastMS, s.AtMS)
 		return
 	}
 	if !d.active {
@@ -346,6 +348,13 @@ func (a *Aggregator) Add(s *Sighting) {
 	}
 	if s.AtMS > d.lastMS {
 		d.lastMS = s.AtMS
+	}
+	if s.AtMS < d.startMS && d.startMS-s.AtMS < absence {
+		// A sighting of the visit that came after later ones (another
+		// sensor of the zone, a batch sent late), within the absence
+		// before its start: the visit began then, as it would have in
+		// order. (One further back is of an earlier visit, not this one.)
+		d.startMS = s.AtMS
 	}
 	firstCount := d.countedIv == neverCounted
 	if !d.countVisitor(iv) {

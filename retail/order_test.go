@@ -64,3 +64,52 @@ func TestSightingsFurtherApartThanTheAbsenceStartNoVisitInAnyOrder(t *testing.T)
 		}
 	}
 }
+
+// A visit's dwell runs from its earliest strong sighting to its latest,
+// whatever order they arrive in (two sensors of a zone, a batch sent
+// late). A sighting earlier than the visit's start, within the absence,
+// left the start where it was: 0:00 after 3:00 and 3:30 made a visit of
+// 30 s where in order it lasted 3.5 min; and with enter_after 3 an
+// earlier pending sighting did not move the pending start either.
+func TestDwellDoesNotDependOnSightingOrder(t *testing.T) {
+	for _, tc := range []struct {
+		enterAfter int
+		orders     [][]time.Duration
+	}{
+		{2, [][]time.Duration{
+			{0, 3 * time.Minute, 3*time.Minute + 30*time.Second},
+			{3 * time.Minute, 3*time.Minute + 30*time.Second, 0},
+		}},
+		{3, [][]time.Duration{
+			{0, 4 * time.Minute, 8 * time.Minute},
+			{4 * time.Minute, 0, 8 * time.Minute},
+			{4 * time.Minute, 8 * time.Minute, 0},
+		}},
+	} {
+		var want string
+		for i, order := range tc.orders {
+			a, c, _ := newAgg(t, Options{K: 1, EnterAfter: tc.enterAfter})
+			for _, at := range order {
+				see(a, "s", "z", "d", -60, at)
+			}
+			a.Flush()
+			var got string
+			for _, r := range c.recs {
+				for _, b := range r.Dwell {
+					maxS := "inf"
+					if b.MaxS != nil {
+						maxS = fmt.Sprint(*b.MaxS)
+					}
+					got += fmt.Sprintf("[%d s, %s s): %d visits; ", b.MinS, maxS, b.Visits)
+				}
+			}
+			if i == 0 {
+				want = got
+				continue
+			}
+			if got != want {
+				t.Errorf("enter_after %d, sightings at %v: dwell %s; in order %v: %s", tc.enterAfter, order, got, tc.orders[0], want)
+			}
+		}
+	}
+}
