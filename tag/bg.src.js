@@ -17,6 +17,7 @@
   try {
 
     var noop = function () {};
+    var has = Object.prototype.hasOwnProperty;
 
     // guard wraps f so that nothing it throws reaches the page.
     function guard(f) {
@@ -73,16 +74,11 @@
     var lastURL = location.href;
     var landing = new URL(location.href);
 
-    // newID returns 22 base64url characters from 16 random bytes.
+    // newID returns 22 base64url characters from 16 random bytes (every
+    // browser with sendBeacon has crypto.getRandomValues).
     function newID() {
-      var b = new Uint8Array(16);
-      var c = w.crypto;
-      if (c && c.getRandomValues) {
-        c.getRandomValues(b);
-      } else {
-        for (var i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
-      }
-      return btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      var b = crypto.getRandomValues(new Uint8Array(16));
+      return btoa(String.fromCharCode.apply(null, b)).slice(0, 22).replace(/\+/g, '-').replace(/\//g, '_');
     }
 
     // size returns the length of s in UTF-8, the unit of the gateway's limits,
@@ -115,7 +111,7 @@
       for (var k in out) n++;
       for (k in p) {
         if (n >= MAX_PROPS) break;
-        if (!Object.prototype.hasOwnProperty.call(p, k) || !k || size(k) > 64) continue;
+        if (!has.call(p, k) || !k || size(k) > 64) continue;
         var v = p[k];
         var t = typeof v;
         if ((t === 'string' && size(v) <= 1024) || t === 'boolean' || (t === 'number' && isFinite(v))) {
@@ -395,6 +391,15 @@
       return eid;
     }
 
+    // page tracks a page view. After a route change (pushState, popstate,
+    // or the page's own bg('page') in an app that sends its page views) the
+    // referrer is the previous URL, not the document's.
+    function page(props, opts) {
+      var ref = lastURL;
+      lastURL = location.href;
+      return track('pageview', props, opts, ref === lastURL ? undefined : ref);
+    }
+
     function tcfListen() {
       if (tcfOn || typeof w.__tcfapi !== 'function') return;
       tcfOn = true;
@@ -457,9 +462,7 @@
 
     var commands = {
       track: track,
-      page: function (props, opts) {
-        return track('pageview', props, opts);
-      },
+      page: page,
       consent: function (list) {
         if (typeof list === 'string') list = list.split(',');
         if (!list || typeof list.length !== 'number') return;
@@ -484,7 +487,7 @@
     };
 
     var bg = guard(function (cmd) {
-      var f = typeof cmd === 'string' && Object.prototype.hasOwnProperty.call(commands, cmd) && commands[cmd];
+      var f = typeof cmd === 'string' && has.call(commands, cmd) && commands[cmd];
       return f ? f.apply(null, Array.prototype.slice.call(arguments, 1)) : undefined;
     });
     bg.v = 1;
@@ -505,22 +508,23 @@
       // Calls made before the tag loaded, through the snippet's stub.
       var q = (prev && prev.q) || [];
       for (var i = 0; i < q.length; i++) bg.apply(null, q[i]);
-      if (data.pageview !== 'off') track('pageview');
+      // data-pageview="off": the page sends its own page views (bg('page')),
+      // on load and on route changes alike.
+      if (data.pageview !== 'off') {
+        page();
 
-      // Single-page apps: a new URL by pushState or back/forward is a page view.
-      var onNav = guard(function () {
-        var ref = lastURL;
-        if (location.href === ref) return;
-        lastURL = location.href;
-        track('pageview', null, null, ref);
-      });
-      var push = history.pushState;
-      history.pushState = function () {
-        var r = push.apply(this, arguments);
-        onNav();
-        return r;
-      };
-      w.addEventListener('popstate', onNav);
+        // Single-page apps: a new URL by pushState or back/forward is a page view.
+        var onNav = guard(function () {
+          if (location.href !== lastURL) page();
+        });
+        var push = history.pushState;
+        history.pushState = function () {
+          var r = push.apply(this, arguments);
+          onNav();
+          return r;
+        };
+        w.addEventListener('popstate', onNav);
+      }
 
       // Nothing is lost when the page goes away: send at once.
       var leave = guard(function () {

@@ -118,6 +118,7 @@ type tagScenario struct {
 	head    string // before the snippet (a stub CMP, a GPC flag)
 	body    string // page script after the snippet
 	query   string // landing URL query
+	attrs   string // more attributes of the snippet's script element
 	gpc     bool   // the browser sends Sec-GPC: 1 and navigator.globalPrivacyControl is true
 	dnt     bool   // the browser sends DNT: 1 and navigator.doNotTrack is "1"
 	demo    bool   // examples/demo.html with the README's snippet, on another site (localhost)
@@ -429,6 +430,31 @@ setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `
 				}
 				if len(pv) == 3 && (pv[1].Referrer != pv[0].URL || pv[2].Referrer != pv[1].URL) {
 					s.errorf("SPA referrers %q, %q; want the previous URLs %q, %q", pv[1].Referrer, pv[2].Referrer, pv[0].URL, pv[1].URL)
+				}
+			},
+		},
+		{
+			name: "pageview-off", timeout: 3000, attrs: `data-pageview="off"`,
+			// A single-page app that sends its own page views: none is
+			// counted by the tag itself, on load or on a route change, and
+			// each one's referrer is the previous route.
+			body: `<script>bg("consent", ["analytics"]); bg("page", {plan: "one"});</script>`,
+			drive: func(ctx context.Context, s *tagRun) error {
+				if err := tagWaitRecords(ctx, s, func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 1 }); err != nil {
+					return err
+				}
+				_, err := tagEval(ctx, `history.pushState({}, "", "/page/pageview-off/two"); bg("page", {plan: "two"}); "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return len(tagEvents(r, "pageview")) >= 2 },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")
+				if len(pv) != 2 {
+					s.errorf("%d page views; want 2, the page's own", len(pv))
+					return
+				}
+				if !strings.HasSuffix(pv[1].URL, "/page/pageview-off/two") || pv[1].Referrer != pv[0].URL {
+					s.errorf("second page view %s from %q; want /page/pageview-off/two from %s", pv[1].URL, pv[1].Referrer, pv[0].URL)
 				}
 			},
 		},
@@ -1097,7 +1123,7 @@ func TestE2ETag(t *testing.T) {
 			snippetBase = prefixBase
 			mu.Unlock()
 		}
-		fmt.Fprintf(w, tagPage, sc.head, tagSnippet(snippetBase, "tag-"+sc.name, sc.timeout), body)
+		fmt.Fprintf(w, tagPage, sc.head, strings.Replace(tagSnippet(snippetBase, "tag-"+sc.name, sc.timeout), "data-site=", sc.attrs+" data-site=", 1), body)
 	}))
 	defer page.Close()
 
