@@ -71,6 +71,7 @@
 
     var queue = [];
     var scheduled = false;
+    var gone = false; // the page is hidden or being unloaded
     var lastURL = location.href;
     var landing = new URL(location.href);
 
@@ -356,8 +357,12 @@
       if (part.length) send('[' + part.join(',') + ']');
     }
 
+    // schedule sends the events fired together in one request; once the
+    // page is going away (gone) each one leaves at once: a timer may never
+    // run again in a page that is being unloaded.
     function schedule() {
-      if (!scheduled) {
+      if (gone) flush(true);
+      else if (!scheduled) {
         scheduled = true;
         setTimeout(guard(flush), 0); // events fired together leave together
       }
@@ -526,13 +531,18 @@
         w.addEventListener('popstate', onNav);
       }
 
-      // Nothing is lost when the page goes away: send at once.
+      // Nothing is lost when the page goes away: send at once, and so
+      // every event the page fires from then on (its own pagehide or
+      // visibilitychange handlers run after the tag's) until it is shown.
       var leave = guard(function () {
+        gone = true;
         flush(true);
       });
       w.addEventListener('pagehide', leave);
       d.addEventListener('visibilitychange', function () {
+        // Shown again (another tab, or back from the back/forward cache).
         if (d.visibilityState === 'hidden') leave();
+        else gone = false;
       });
     })();
   } catch (err) {}

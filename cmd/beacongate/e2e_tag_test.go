@@ -475,6 +475,26 @@ setTimeout(function () { cmp.answer(` + "`" + tagTCRefuseAll(tagTCAll) + "`" + `
 			},
 		},
 		{
+			name: "unload-late", timeout: 10000,
+			// The page's own pagehide and visibilitychange handlers,
+			// added after the tag's, track an event (time on page): the
+			// tag has already sent what waited, and the page is going away,
+			// so the event must leave at once, not after a timer that never
+			// runs in an unloaded page.
+			drive: func(ctx context.Context, s *tagRun) error {
+				_, err := tagEval(ctx, `addEventListener("pagehide", function () { bg("track", "bye", {step: 1}); });
+document.addEventListener("visibilitychange", function () { bg("track", "hidden", {step: 2}); });
+location.href = "/page/blank"; "ok"`)
+				return err
+			},
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "bye", "hidden") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if n := len(recs); n != 3 {
+					s.errorf("%d records; want exactly pageview, bye and hidden", n)
+				}
+			},
+		},
+		{
 			name: "consent-mode", timeout: 3000, query: tagAdQuery,
 			// gtag's consent commands in the dataLayer: the default is not an
 			// answer, the update is; a later update applies to later events.
@@ -1385,7 +1405,7 @@ func runTagScenario(bctx context.Context, pageURL string, s *tagRun) {
 		return
 	}
 	s.logf("records complete after %v", time.Since(began).Round(time.Millisecond))
-	if sc.name != "unload" {
+	if !strings.HasPrefix(sc.name, "unload") {
 		st, err := tagEval(ctx, `(function () { try { return localStorage.length; } catch (e) { return 0; } })() + "|" + document.cookie.replace(/_fbp=[^;]*(; )?/, "")`)
 		if err != nil {
 			s.errorf("reading storage: %v", err)
