@@ -16,7 +16,6 @@
   // The whole start is guarded too: nothing here may throw into the page.
   try {
 
-    var noop = function () {};
     var has = Object.prototype.hasOwnProperty;
 
     // guard wraps f so that nothing it throws reaches the page.
@@ -278,7 +277,8 @@
     // addConsent puts what is known now into the event, in the gateway's
     // request vocabulary.
     function addConsent(e) {
-      if (explicit) e.consent = explicit.length ? explicit.slice() : ['none'];
+      // explicit is never changed in place (bg('consent') makes a new one).
+      if (explicit) e.consent = explicit.length ? explicit : ['none'];
       if (tcf) {
         e.gdpr = tcf.gdpr;
         if (tcf.tc) e.gdpr_consent = tcf.tc;
@@ -310,7 +310,7 @@
           .catch(function () {
             return post(false);
           })
-          .catch(noop);
+          .catch(Object); // any function that does nothing with the error
       }
     }
 
@@ -471,9 +471,11 @@
       consent: function (list) {
         if (typeof list === 'string') list = list.split(',');
         if (!list || typeof list.length !== 'number') return;
+        // Names as the gateway reads them: in any case, spaces around
+        // them ignored ('Analytics, Ads' grants both there).
         explicit = [];
         for (var i = 0; i < list.length; i++) {
-          if (typeof list[i] === 'string') explicit.push(list[i]);
+          if (typeof list[i] === 'string') explicit.push(list[i].replace(/^ +| +$/g, '').toLowerCase());
         }
         // 'none' alone refuses (sent as none); with other names it is sent
         // as is, and the gateway reads the list as malformed: a refusal.

@@ -887,6 +887,31 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "consent-case", timeout: 3000, query: tagAdQuery,
+			// The gateway reads bg('consent') names case-insensitively and
+			// with spaces around them (a banner's "Analytics, Ads"): it
+			// grants them, so the tag must store the id and send the ad ids
+			// as it does for the lower-case list.
+			head: tagAdIDsHead,
+			body: `<script>bg("consent", "Analytics, Ads, Device_Storage");</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				pv := tagEvents(recs, "pageview")[0]
+				if pv.Consent.Signal != "explicit" {
+					s.errorf("pageview: consent %+v; want from explicit", pv.Consent)
+				}
+				if pv.Client == "" {
+					s.errorf("pageview: no client pseudonym although device_storage was granted")
+				}
+				if pv.Click["fbp"] != "fb.1.1700000000000.31337" || pv.Click["gclid"] != "Cj0leak42" {
+					s.errorf("pageview click %v; want _fbp and the landing gclid with ads consent", pv.Click)
+				}
+				if !strings.HasPrefix(s.vals["storage"], "1|") {
+					s.errorf("storage: %q; want the one first-party id in localStorage", s.vals["storage"])
+				}
+			},
+		},
+		{
 			name: "noscript-pixel", timeout: 300,
 			// The README's pixel for visitors without JavaScript, as pasted
 			// (here outside <noscript>, since the browser runs scripts): it
