@@ -81,23 +81,18 @@
       return btoa(String.fromCharCode.apply(null, b)).slice(0, 22).replace(/\+/g, '-').replace(/\//g, '_');
     }
 
-    // size returns the length of s in UTF-8, the unit of the gateway's limits,
-    // or Infinity when s holds an unpaired surrogate (a string cut in the
-    // middle of an emoji): JSON.stringify writes it as an escape such as
-    // "\ud83d", for which the gateway refuses the whole request, so no limit
-    // lets it through.
+    // size returns the length of s in UTF-8, the unit of the gateway's limits
+    // (each byte of a character encodeURIComponent escapes is one %XX), or
+    // Infinity when s holds an unpaired surrogate (a string cut in the
+    // middle of an emoji), for which encodeURIComponent throws:
+    // JSON.stringify writes it as an escape such as "\ud83d", for which the
+    // gateway refuses the whole request, so no limit lets it through.
     function size(s) {
-      var n = 0;
-      for (var i = 0; i < s.length; i++) {
-        var c = s.charCodeAt(i);
-        if (c < 0x80) n++;
-        else if (c < 0x800) n += 2;
-        else if (c >= 0xd800 && c < 0xdc00 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-          n += 4;
-          i++;
-        } else n += (c & 0xf800) === 0xd800 ? Infinity : 3;
+      try {
+        return encodeURIComponent(s).replace(/%../g, '-').length;
+      } catch (e) {
+        return Infinity;
       }
-      return n;
     }
 
     // cleanProps keeps own properties whose values are strings, numbers
@@ -430,25 +425,30 @@
     }
 
     // scanGCM reads the Consent Mode state from gtag's consent commands in the
-    // dataLayer; an 'update' is the banner's answer. A 'default' for some
-    // regions only (its region parameter) applies to visitors there, whom gtag
-    // places and the tag cannot: it may deny a type, never grant one.
+    // dataLayer; an 'update' is the banner's answer. As gtag does, an update
+    // wins over any default, and a default for some regions (its region
+    // parameter) over the global one, whatever their order. Those regions'
+    // visitors gtag places and the tag cannot: such a default may deny a
+    // type, never grant one.
     function scanGCM() {
       var dl = w.dataLayer;
       if (!dl || !dl.length) return;
-      var st = null;
+      var st = [{}, {}, {}]; // global default, region default, update
+      var seen = false;
       var upd = false;
       for (var i = 0; i < dl.length; i++) {
         var c = dl[i];
         if (c && c[0] === 'consent' && (c[1] === 'default' || c[1] === 'update') && c[2] && typeof c[2] === 'object') {
-          st = st || {};
-          var r = c[1] === 'default' && c[2].region;
+          var u = c[1] === 'update';
+          var r = !u && c[2].region;
           var only = r && typeof r.length === 'number' && r.length > 0;
-          for (var k in c[2]) if (typeof c[2][k] === 'string' && (!only || c[2][k] === 'denied')) st[k] = c[2][k];
-          upd = upd || c[1] === 'update';
+          var o = st[u ? 2 : only ? 1 : 0];
+          for (var k in c[2]) if (typeof c[2][k] === 'string' && (!only || c[2][k] === 'denied')) o[k] = c[2][k];
+          seen = true;
+          upd = upd || u;
         }
       }
-      if (st && !gcmHook) gcm = st;
+      if (seen && !gcmHook) gcm = Object.assign({}, st[0], st[1], st[2]);
       if (upd) answer();
     }
     var gcmHook = false;

@@ -817,6 +817,36 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			check: tagNoAdIDs("none", "consent_mode"),
 		},
 		{
+			name: "gcm-default-after-update", timeout: 300, query: tagAdQuery,
+			// A CMP that restores a returning visitor's refusal as soon as
+			// it loads, before the page's own gtag default (granted): gtag
+			// keeps the update over any default, so the visitor is denied
+			// and the tag must not grant ads itself.
+			head: tagAdIDsHead + `<script>
+window.dataLayer = window.dataLayer || [];
+function gtag() { dataLayer.push(arguments); }
+gtag("consent", "update", {ad_storage: "denied", ad_user_data: "denied", ad_personalization: "denied", analytics_storage: "denied"});
+gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted"});
+</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: tagNoAdIDs("none", "consent_mode"),
+		},
+		{
+			name: "gcm-region-default-first", timeout: 300, query: tagAdQuery,
+			// Google's layout in the other order: denied by default in the
+			// visitor's regions, then granted by default everywhere else.
+			// gtag keeps a region's default over the global one whatever
+			// their order, so the tag cannot take the later grant.
+			head: tagAdIDsHead + `<script>
+window.dataLayer = window.dataLayer || [];
+function gtag() { dataLayer.push(arguments); }
+gtag("consent", "default", {ad_storage: "denied", ad_user_data: "denied", ad_personalization: "denied", analytics_storage: "denied", region: ["DE", "FR"]});
+gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted"});
+</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: tagNoAdIDs("none", "consent_mode"),
+		},
+		{
 			name: "ad-cookie-bad-encoding", timeout: 3000,
 			// An ad cookie another script wrote with a stray "%": reading it
 			// under ads consent must not lose the events.
