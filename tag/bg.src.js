@@ -129,12 +129,11 @@
     }
 
     // adsVetoed tells whether a signal the tag sees keeps the gateway from
-    // granting ads whatever the others say: GPC or DNT (they remove ads), a
-    // GPP string (the gateway decodes its sections, the tag cannot: fail
-    // closed), gdpr applying without a TC string, or an explicit list with a
-    // name the gateway does not know (either is malformed there: a refusal).
+    // granting ads whatever the others say: GPC or DNT (they remove ads), or
+    // a GPP string (the gateway decodes its sections, the tag cannot: fail
+    // closed).
     function adsVetoed() {
-      return !!(nav.globalPrivacyControl || dnt() || gpp || (tcf && tcf.gdpr && !tcf.tc) || explicitBad());
+      return !!(nav.globalPrivacyControl || dnt() || gpp);
     }
 
     // explicitBad tells whether the explicit list has a name the gateway does
@@ -153,14 +152,17 @@
     // 'device_storage' are asked: they decide what the tag itself reads and
     // stores. Ads are granted only when the gateway would grant them from
     // every signal the tag sees.
+    // A TCF answer that gdpr applies without a TC string is malformed for
+    // the gateway, as is an explicit list with a name it does not know: a
+    // refusal of every purpose, device_storage too.
     function granted(purpose) {
       var ads = purpose === 'ads';
-      if (ads && adsVetoed()) return false;
+      if ((ads && adsVetoed()) || (tcf && tcf.gdpr && !tcf.tc) || explicitBad()) return false;
       var any = false;
       var ok = true;
       if (explicit) {
         any = true;
-        ok = explicit.indexOf(purpose) >= 0 && !explicitBad();
+        ok = explicit.indexOf(purpose) >= 0;
       }
       if (tcf && tcf.tc) {
         any = true;

@@ -574,6 +574,24 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			check: tagNoAdIDs("none", "tcf"),
 		},
 		{
+			name: "tcf-gdpr-no-string-storage", timeout: 3000, head: tagStubTCFNoString,
+			// gdpr applies without a TC string: the gateway refuses every
+			// purpose, device_storage too, so the site's own grant of it
+			// must not make the tag store an id on the device.
+			body: `<script>bg("consent", ["analytics", "device_storage"]);</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				for _, r := range recs {
+					if r.Consent.State != "none" || r.Client != "" {
+						s.errorf("%s: consent %+v client %q; want none (gdpr applies, no TC string) and no client id", r.Event, r.Consent, r.Client)
+					}
+				}
+				if s.vals["storage"] != "0|" {
+					s.errorf("storage and cookies: %q; want none", s.vals["storage"])
+				}
+			},
+		},
+		{
 			name: "explicit-unknown-purpose", timeout: 3000, head: tagAdIDsHead, query: tagAdQuery,
 			// A purpose name the gateway does not know makes the list
 			// malformed, a refusal.
