@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // reloadConfig is a valid config whose analytics policy truncates IPv4
@@ -268,7 +270,7 @@ func TestE2EReloadSaysWhatNeedsRestart(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	cfgPath := writeE2EConfig(t, dir, "c.yaml", "spool: {max_bytes: 2GiB}\n")
-	p := startGateway(t, data, cfgPath)
+	p := startGatewayAt(t, clocktest.Golden, data, cfgPath)
 	reload := func(text string) string {
 		t.Helper()
 		if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestE2EShutdownClosesUnusedConnections: on SIGTERM a connection that
@@ -24,7 +26,7 @@ import (
 func TestE2EShutdownClosesUnusedConnections(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeE2EConfig(t, dir, "c.yaml", "server:\n  shutdown_timeout: 3s\n")
-	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+	p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), cfg)
 
 	unused, err := net.Dial("tcp", p.addr)
 	if err != nil {

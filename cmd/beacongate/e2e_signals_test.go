@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestE2EStopSignalNotLostBehindReloads: a SIGTERM that arrives while a
@@ -21,7 +23,7 @@ func TestE2EStopSignalNotLostBehindReloads(t *testing.T) {
 	dir := t.TempDir()
 	text := "server:\n  shutdown_timeout: 1s\n"
 	cfg := writeE2EConfig(t, dir, "c.yaml", text)
-	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+	p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), cfg)
 
 	// The config becomes a FIFO: the next reload blocks reading it until
 	// the test writes the file and closes its end.
@@ -76,7 +78,7 @@ func TestE2EStopSignalNotLostBehindReloads(t *testing.T) {
 func TestE2EStopDuringHungReload(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeE2EConfig(t, dir, "c.yaml", "server:\n  shutdown_timeout: 1s\n")
-	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+	p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), cfg)
 	fifo := filepath.Join(dir, "c.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
