@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/beacongate/beacongate/audit"
-	"github.com/beacongate/beacongate/clock"
 )
 
 // TestGatewayMakesNextKeyAhead: a running gateway with a key store makes
@@ -18,9 +17,7 @@ import (
 // line. The clock is pinned; only the watcher's 2 s tick is waited for.
 func TestGatewayMakesNextKeyAhead(t *testing.T) {
 	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(day1)
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	clk := pinClocks(t, day1)
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
-	"github.com/beacongate/beacongate/clock"
 )
 
 // syncBuffer is a bytes.Buffer safe for the gateway's goroutines' logs.
@@ -45,9 +44,7 @@ func (s *syncBuffer) String() string {
 // The clock is pinned; only the 1 s rotation tick is waited for.
 func TestGatewaySaysWhenPseudonymKeysAreMissing(t *testing.T) {
 	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(day1)
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	clk := pinClocks(t, day1)
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
 )
 
 // binPath is the beacongate binary built once for the tests that run it as a
@@ -58,6 +60,16 @@ type gatewayProc struct {
 func startGateway(t *testing.T, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
 	return startGatewayVia(t, nil, dataDir, configPath, extra...)
+}
+
+// pinClocks sets the in-process gateway's and the commands' clocks to a
+// manual clock at at, for the test, and puts the real clock back after it.
+func pinClocks(t *testing.T, at time.Time) *clock.Manual {
+	t.Helper()
+	clk := clock.NewManual(at)
+	serveClock, cliClock = clk, clk
+	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	return clk
 }
 
 // startGatewayAt is startGateway with the gateway's clock starting at

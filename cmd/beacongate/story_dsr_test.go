@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/beacongate/beacongate/audit"
-	"github.com/beacongate/beacongate/clock"
 )
 
 // storyGateway is an in-process gateway on a real loopback listener,
@@ -80,9 +79,7 @@ func cli(t *testing.T, args ...string) (int, string) {
 // that no output holds the identifier took for a leak.
 func TestStorySubjectRequest(t *testing.T) {
 	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(day1)
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	clk := pinClocks(t, day1)
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
@@ -217,9 +214,7 @@ privacy:
 // limit, and records it; a key still inside the limit stays.
 func TestKeyRetentionDestroysExpiredKeys(t *testing.T) {
 	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(day1)
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	clk := pinClocks(t, day1)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	secret := filepath.Join(dir, "secret")

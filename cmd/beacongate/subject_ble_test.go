@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/beacongate/beacongate/clock"
 )
 
 // bleRecord is what a data-subject lookup needs of a BLE record.
@@ -42,9 +40,7 @@ const (
 func bleDSRFixture(t *testing.T) ([]bleRecord, func(args ...string) (dsrReport, bool), func(args ...string) (int, string)) {
 	t.Helper()
 	day1 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(day1)
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	clk := pinClocks(t, day1)
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/beacongate/beacongate/clock"
 )
 
 // TestSubjectListsNoOtherPersonsPseudonyms: a lookup without -kind takes
@@ -27,9 +25,7 @@ import (
 // number listed the phone's device pseudonym and visitor hashes: an access
 // or erasure answer holding another person's data.
 func TestSubjectListsNoOtherPersonsPseudonyms(t *testing.T) {
-	clk := clock.NewManual(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
-	serveClock, cliClock = clk, clk
-	t.Cleanup(func() { serveClock, cliClock = clock.Real, clock.Real })
+	pinClocks(t, time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	secret := filepath.Join(dir, "secret")
