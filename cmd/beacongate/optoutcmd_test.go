@@ -81,18 +81,7 @@ func TestE2EDeviceSuppression(t *testing.T) {
 	cfg := writeE2EConfig(t, dir, "c.yaml", "ble: {optout_file: "+list+", optout_key_file: "+key+"}\n"+
 		"destinations:\n  - {name: local, type: file, batch: {max_age: 100ms}, file: {dir: "+out+"}}\n")
 	// The older list, in its own format and key, as before this change.
-	k, err := optOutKey(key, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := retail.NewOptOut(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Add([]byte("00:00:00:00:00:01"))
-	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeOlderOptOutList(t, list, key, "00:00:00:00:00:01")
 	cli := func(args ...string) {
 		t.Helper()
 		var errb bytes.Buffer
@@ -195,18 +184,7 @@ func TestUnsuppressFromTheOlderListSaysReload(t *testing.T) {
 	dir := t.TempDir()
 	list, key := filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
 	cfg := writeE2EConfig(t, dir, "c.yaml", "ble: {optout_file: "+list+", optout_key_file: "+key+"}\n")
-	k, err := optOutKey(key, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := retail.NewOptOut(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Add([]byte("00:00:00:00:00:01"))
-	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeOlderOptOutList(t, list, key, "00:00:00:00:00:01")
 	var out, errb bytes.Buffer
 	if code := run([]string{"subject", "unsuppress", "-config", cfg, "-data", filepath.Join(dir, "data"), "-kind", "mac", "-id", "00:00:00:00:00:01"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s", code, errb.String())
@@ -253,5 +231,26 @@ func TestSuppressAsTypedWarnsOfDeviceForms(t *testing.T) {
 	}
 	if out := suppress("user-4711"); strings.Contains(out, "-kind") {
 		t.Errorf("suppress of a lower-case user id speaks of device kinds:\n%s", out)
+	}
+}
+
+// writeOlderOptOutList writes the older opt-out list (ble.optout_file) at
+// list, with a new key at key, holding devices, as "beacongate optout add"
+// wrote it before the suppression list replaced it.
+func writeOlderOptOutList(t *testing.T, list, key string, devices ...string) {
+	t.Helper()
+	k, err := optOutKey(key, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := retail.NewOptOut(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devices {
+		old.Add([]byte(d))
+	}
+	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

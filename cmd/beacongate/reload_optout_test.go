@@ -10,9 +10,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/beacongate/beacongate/internal/atomicfile"
-	"github.com/beacongate/beacongate/retail"
 )
 
 // TestReloadKeepsOptOutListWhenItsFileIsGone: a reload that finds the
@@ -23,18 +20,7 @@ import (
 func TestReloadKeepsOptOutListWhenItsFileIsGone(t *testing.T) {
 	dir := t.TempDir()
 	list, key := filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
-	k, err := optOutKey(key, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := retail.NewOptOut(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Add([]byte("00:00:00:00:00:01"))
-	if err := atomicfile.Write(list, old.AppendFile(nil), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeOlderOptOutList(t, list, key, "00:00:00:00:00:01")
 	cfgPath := filepath.Join(dir, "c.yaml")
 	write := func(listPath string) {
 		t.Helper()
