@@ -71,8 +71,9 @@ type Variant int
 
 // Variants of the ceiling.
 const (
-	FastHTTP Variant = iota // valyala/fasthttp with default settings
-	Stdlib                  // net/http with default settings
+	FastHTTP     Variant = iota // valyala/fasthttp with default settings
+	Stdlib                      // net/http with default settings
+	FloorVariant                // the Floor's handler on fasthttp with default settings
 )
 
 // String returns the variant's name as used in reports.
@@ -82,20 +83,53 @@ func (v Variant) String() string {
 		return "fasthttp"
 	case Stdlib:
 		return "net/http"
+	case FloorVariant:
+		return "floor"
 	}
 	return "unknown"
+}
+
+// Server is what Listen serves: a variant, and for FloorVariant the
+// directory of the Floor's files.
+type Server struct {
+	Variant  Variant
+	FloorDir string
 }
 
 // Serve answers requests on ln with the pixel until ctx is done, then shuts
 // down gracefully and returns nil. Servers use their stacks' defaults, so
 // the ceiling is what a user gets without tuning.
+func (srv Server) Serve(ctx context.Context, ln net.Listener) error {
+	if srv.Variant != FloorVariant {
+		return Serve(ctx, ln, srv.Variant)
+	}
+	f, err := NewFloor(srv.FloorDir)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	err = serveFast(ctx, ln, f.Handler)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func serveFast(ctx context.Context, ln net.Listener, h fasthttp.RequestHandler) error {
+	s := &fasthttp.Server{Handler: h}
+	stop := context.AfterFunc(ctx, func() { _ = s.Shutdown() })
+	defer stop()
+	return s.Serve(ln)
+}
+
+// Serve answers requests on ln with the pixel until ctx is done, then shuts
+// down gracefully and returns nil. Servers use their stacks' defaults, so
+// the ceiling is what a user gets without tuning. For FloorVariant, use
+// Server.Serve.
 func Serve(ctx context.Context, ln net.Listener, v Variant) error {
 	switch v {
 	case FastHTTP:
-		s := &fasthttp.Server{Handler: FastHandler}
-		stop := context.AfterFunc(ctx, func() { _ = s.Shutdown() })
-		defer stop()
-		return s.Serve(ln)
+		return serveFast(ctx, ln, FastHandler)
 	case Stdlib:
 		s := &http.Server{Handler: http.HandlerFunc(StdHandler), ReadHeaderTimeout: 10 * time.Second}
 		stop := context.AfterFunc(ctx, func() { _ = s.Shutdown(context.Background()) })

@@ -131,7 +131,7 @@ func TestListenAndMain(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var log bytes.Buffer
 	done := make(chan error, 1)
-	go func() { done <- Listen(ctx, "127.0.0.1:0", "127.0.0.1:0", Stdlib, &log) }()
+	go func() { done <- Listen(ctx, "127.0.0.1:0", "127.0.0.1:0", Server{Variant: Stdlib}, &log) }()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestListenAndMain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if err := Listen(context.Background(), "127.0.0.1:0", ln.Addr().String(), FastHTTP, io.Discard); err == nil {
+	if err := Listen(context.Background(), "127.0.0.1:0", ln.Addr().String(), Server{Variant: FastHTTP}, io.Discard); err == nil {
 		t.Fatal("Listen on a taken admin address succeeded")
 	}
 	var stderr bytes.Buffer

@@ -48,6 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	geoip := fs.String("geoip", "auto", "MaxMind database for the gateway config; auto: "+sharedGeoIP+" if present; empty: none")
 	durab := fs.String("durability", strings.Join(o.Durabilities, ","), "gateway spool durability variants; the first is the reference")
 	fs.BoolVar(&o.Stdlib, "stdlib", o.Stdlib, "also measure the net/http ceiling")
+	fs.BoolVar(&o.Floor, "floor", o.Floor, "also measure the floor: the fasthttp ceiling writing each request to a file before its answer and compressing it with zstd (ceiling -floor)")
 	fs.BoolVar(&o.Pin, "pin", o.Pin, "pin servers and load generator to separate CPUs with taskset")
 	fs.IntVar(&o.Conns, "conns", o.Conns, "closed-loop connections and open-loop senders")
 	fs.DurationVar(&o.MaxDuration, "max-duration", o.MaxDuration, "closed-loop measured window")

@@ -43,6 +43,10 @@ type Options struct {
 	CeilingBin, LoadgenBin string // prebuilt binaries; skip their builds
 	Stdlib                 bool   // also measure the net/http ceiling
 	Pin                    bool   // pin with taskset when possible
+	// Floor also measures the ceiling's floor variant (ceiling -floor):
+	// the GIF plus a write of each request before the answer and zstd in
+	// the background, the least the gateway's promises cost.
+	Floor bool
 
 	Conns       int           // closed-loop connections and open-loop senders
 	MaxDuration time.Duration // closed-loop measured window
@@ -75,6 +79,7 @@ func DefaultOptions() Options {
 		GatewayPkg:   "./cmd/beacongate",
 		Durabilities: []string{"process", "fsync"},
 		Stdlib:       true,
+		Floor:        true,
 		Pin:          true,
 		Conns:        64,
 		MaxDuration:  5 * time.Second,
@@ -105,6 +110,7 @@ func DefaultOptions() Options {
 const (
 	nameCeiling = "ceiling (fasthttp)"
 	nameStdlib  = "ceiling (net/http)"
+	nameFloor   = "floor (fasthttp, spool write, zstd)"
 )
 
 func gatewayName(durability string) string { return "gateway (" + durability + ")" }
@@ -185,11 +191,17 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	}
 	ceilingTarget := target{name: nameCeiling, argv: func(l, a string) []string { return []string{ceilingBin, "-listen", l, "-admin", a} }}
 	stdTarget := target{name: nameStdlib, argv: func(l, a string) []string { return []string{ceilingBin, "-stdlib", "-listen", l, "-admin", a} }}
+	floorTarget := target{name: nameFloor, argv: func(l, a string) []string {
+		return []string{ceilingBin, "-floor", filepath.Join(tmp, "floor"), "-listen", l, "-admin", a}
+	}}
 	// The reference (first) target sets the open-loop rates for the others:
 	// the gateway with the first durability, or the ceiling without a gateway.
 	ordered := []target{ceilingTarget}
 	if len(targets) > 0 {
 		ordered = []target{targets[0], ceilingTarget}
+	}
+	if o.Floor {
+		ordered = append(ordered, floorTarget)
 	}
 	if o.Stdlib {
 		ordered = append(ordered, stdTarget)

@@ -44,6 +44,7 @@ func fake(args []string) int {
 	listen := fs.String("listen", "", "")
 	admin := fs.String("admin", "", "")
 	stdlib := fs.Bool("stdlib", false, "")
+	floor := fs.String("floor", "", "")
 	data := fs.String("data", "", "")
 	config := fs.String("config", "", "")
 	if err := fs.Parse(args); err != nil {
@@ -73,13 +74,16 @@ func fake(args []string) int {
 			return 3
 		}
 	}
-	v := ceiling.FastHTTP
+	srv := ceiling.Server{Variant: ceiling.FastHTTP}
 	if *stdlib {
-		v = ceiling.Stdlib
+		srv.Variant = ceiling.Stdlib
+	}
+	if *floor != "" {
+		srv = ceiling.Server{Variant: ceiling.FloorVariant, FloorDir: *floor}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := ceiling.Listen(ctx, *listen, *admin, v, os.Stderr); err != nil {
+	if err := ceiling.Listen(ctx, *listen, *admin, srv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -118,7 +122,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	want := []string{"gateway (process)", nameCeiling, nameStdlib, "gateway (fsync)"}
+	want := []string{"gateway (process)", nameCeiling, nameFloor, nameStdlib, "gateway (fsync)"}
 	if len(rep.Targets) != len(want) {
 		t.Fatalf("%d targets\n%s", len(rep.Targets), log.String())
 	}
@@ -146,10 +150,10 @@ func TestRunEndToEnd(t *testing.T) {
 	if got, want := rep.Targets[1].Levels[0].Rate, rep.RefMax*0.5; !near(got, want) {
 		t.Fatalf("ceiling rate at 50 %% = %v; want %v", got, want)
 	}
-	if got, want := rep.Targets[3].Levels[1].Rate, rep.Targets[3].Max.Throughput*0.8; !near(got, want) || rep.Targets[3].LevelsOf != "gateway (fsync)" {
-		t.Fatalf("fsync rate at 80 %% = %v (of %s); want %v", got, rep.Targets[3].LevelsOf, want)
+	if got, want := rep.Targets[4].Levels[1].Rate, rep.Targets[4].Max.Throughput*0.8; !near(got, want) || rep.Targets[4].LevelsOf != "gateway (fsync)" {
+		t.Fatalf("fsync rate at 80 %% = %v (of %s); want %v", got, rep.Targets[4].LevelsOf, want)
 	}
-	if s := rep.Summary(); !s.OK || s.ThroughputRatio <= 0 || s.P99At50 <= 0 || s.P99At80 <= 0 {
+	if s := rep.Summary(); !s.OK || s.ThroughputRatio <= 0 || s.P99At50 <= 0 || s.P99At80 <= 0 || s.FloorRatio <= 0 {
 		t.Fatalf("summary %+v", s)
 	}
 
@@ -213,7 +217,8 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg",
-		"## Per workload", "| pixel (one request) |", "ratio, each round", "in 2 rounds", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |"} {
+		"## Per workload", "| pixel (one request) |", "ratio, each round", "in 2 rounds", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |",
+		"| " + nameFloor + " |", "ceiling / floor"} {
 		if !bytes.Contains(md, []byte(s)) {
 			t.Errorf("latest.md lacks %q", s)
 		}
@@ -223,8 +228,8 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkXML(t, svg)
-	if n := bytes.Count(svg, []byte("<polyline")); n != 8 {
-		t.Errorf("%d lines in the chart; want 8 (p50 and p99 of 4 servers)", n)
+	if n := bytes.Count(svg, []byte("<polyline")); n != 10 {
+		t.Errorf("%d lines in the chart; want 10 (p50 and p99 of 5 servers)", n)
 	}
 }
 
@@ -233,7 +238,7 @@ func TestRunEndToEnd(t *testing.T) {
 // measured either way.
 func TestRunGatewayMissing(t *testing.T) {
 	o := quickOptions(t)
-	o.Stdlib = false
+	o.Stdlib, o.Floor = false, false
 	o.Levels = []int{50}
 	o.GatewayBin = ""
 	o.GatewayPkg = "./does/not/exist"

@@ -103,7 +103,11 @@ type Summary struct {
 	ThroughputRatio float64
 	// CPURatio is gateway / ceiling server CPU per request; its inverse is
 	// the gateway's requests per CPU-second as a share of the ceiling's.
-	CPURatio                   float64
+	CPURatio float64
+	// FloorRatio is ceiling / floor server CPU per request at their
+	// maxima (the mix): the best ratio a server that writes and compresses
+	// every request reached; 0 without a floor.
+	FloorRatio                 float64
 	P99At50, P99At80           float64 // gateway, µs
 	AllocsPerRequest           float64 // gateway, closed loop
 	AllocsUncertainty          float64 // ± from the scrapes' spread (loadgen.ServerStats)
@@ -142,6 +146,9 @@ func (r *Report) Summary() Summary {
 		s.AllocsUncertainty = gs.AllocsUncertainty
 		s.CPURatio = 1 / w.CPURatio()
 		s.Rounds = len(w.Rounds)
+	}
+	if f := r.target(nameFloor); f != nil && f.Max != nil && f.Max.Server != nil && f.Max.Server.CPUMicrosPerRequest > 0 {
+		s.FloorRatio = c.Max.Server.CPUMicrosPerRequest / f.Max.Server.CPUMicrosPerRequest
 	}
 	s.P99At50, s.P99At80 = -1, -1
 	if l := g.level(50); l != nil {
@@ -190,6 +197,9 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		}
 		if s.CPURatio > 0 {
 			fmt.Fprintf(b, "| server CPU per request, gateway / ceiling%s | %.2f× (requests per CPU-second: %s of the ceiling's) |\n", of, s.CPURatio, pct(1/s.CPURatio))
+		}
+		if s.FloorRatio > 0 {
+			fmt.Fprintf(b, "| server CPU per request, ceiling / floor (maximum-throughput runs; the best ratio for a server that writes and compresses each request) | %.2f |\n", s.FloorRatio)
 		}
 		fmt.Fprintf(b, "| gateway p99 at 50 %% of its max | %s |\n", us(s.P99At50))
 		fmt.Fprintf(b, "| gateway p99 at 80 %% of its max | %s |\n", us(s.P99At80))
