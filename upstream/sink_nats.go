@@ -27,7 +27,8 @@ const (
 // NATSOptions configures a NATS JetStream destination: each record becomes
 // one message, published asynchronously and acknowledged by the stream, with
 // the destination's name and the record's id as Nats-Msg-Id so the stream's
-// duplicate window drops the copies a retry sends again, and only those.
+// duplicate window drops the copies sent again (after a restart, a lost
+// acknowledgement), and only those.
 type NATSOptions struct {
 	URLs []string // nats://host:4222 or tls://host:4222
 
@@ -75,16 +76,26 @@ type NATSOptions struct {
 }
 
 // NATSSink publishes batches to JetStream. A batch is acknowledged when
-// every message of it is; when some fail, the whole batch is published
-// again and the stream drops the messages it already has (same
-// Nats-Msg-Id, within the stream's duplicate window, 2 minutes by
-// default). Each message carries the headers Nats-Msg-Id (destination name
-// and record id), Beacongate-Policy and Beacongate-Consent.
+// every message of it is; when some fail, the batch is retried, and the
+// retry publishes only the messages the stream has not acknowledged (the
+// sink keeps that progress for the batch it last sent, as the Kafka sink
+// does): the stream's duplicate window, 2 minutes by default, is not what
+// keeps an acknowledged record from being stored twice by a retry that
+// comes later, and a batch given up on is dead-lettered without them. A
+// batch sent again after a restart, or a message whose acknowledgement was
+// lost, is published again and dropped by that window (same Nats-Msg-Id).
+// Each message carries the headers Nats-Msg-Id (destination name and
+// record id), Beacongate-Policy and Beacongate-Consent.
 type NATSSink struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	o      NATSOptions
 	prefix string
+
+	// progress is that of the batch the last Send failed to deliver
+	// whole: done[i] says the stream acknowledged its record i, which a
+	// retry of the batch does not publish again. Empty after a delivery.
+	progress batchProgress
 
 	// Counters for tests and the dead-letter tool; only Send writes them.
 	acked, dups uint64
@@ -231,16 +242,21 @@ func subjectToken(t []byte) string {
 	return string(b)
 }
 
-// Send publishes every record of b, at most MaxPending unacknowledged at a
-// time, and waits for all acknowledgements. A record too large for the
+// Send publishes every record of b the stream has not acknowledged yet
+// (all of them, unless b is the batch the last Send failed to deliver
+// whole), at most MaxPending unacknowledged at a time, and waits for all
+// acknowledgements. A record too large for the
 // server (max_payload, refused by the client at once) or for the stream
 // (max_msg_size) fails alone: when every other record was acknowledged,
 // Send returns RejectedRecords with those, which the shipper dead-letters
 // while the batch counts as delivered; when every record is too large the
-// batch is dead-lettered whole; any other failure retries the batch (the
-// stream drops the copies it has).
+// batch is dead-lettered whole; any other failure retries the batch's
+// unacknowledged records.
 func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	n := b.Len()
+	if !s.progress.of(b) {
+		s.progress.start(b)
+	}
 	// The client keeps messages until they are acknowledged, possibly
 	// past this call (a timed-out publish): give it a copy.
 	data := append([]byte(nil), b.Data...)
@@ -262,6 +278,7 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 			if ack.Duplicate {
 				s.dups++
 			}
+			s.progress.done[i] = true
 		case err := <-f.Err():
 			if natsTooLarge(err) {
 				tooLarge = cmpErr(tooLarge, err)
@@ -274,6 +291,9 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 		}
 	}
 	for i := range n {
+		if s.progress.done[i] {
+			continue
+		}
 		start := 0
 		if i > 0 {
 			start = b.ends[i-1] + 1
@@ -315,13 +335,21 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	case first != nil:
 		return classifyNATS(first)
 	case tooLarge == nil:
+		s.progress.reset()
 		return nil
 	case len(refused) == n:
 		return Permanent(tooLarge)
 	}
 	slices.Sort(refused)
+	s.progress.reset() // the batch counts as delivered
 	return RejectedRecords(fmt.Errorf("upstream: NATS refused %d of %d records for good: %w", len(refused), n, tooLarge), refused)
 }
+
+// Undelivered implements Progress: the records of b the stream has not
+// acknowledged, while the sink keeps b's progress. A batch given up on (a
+// refusal past its window) is then dead-lettered without the records an
+// earlier attempt stored.
+func (s *NATSSink) Undelivered(b *Batch) ([]int, bool) { return s.progress.undelivered(b) }
 
 // natsTooLarge reports whether err refuses one message for its size: the
 // server's max_payload (the client checks it before sending) or the
