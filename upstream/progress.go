@@ -10,7 +10,13 @@ import "slices"
 type batchProgress struct {
 	first, end uint64
 	size       int    // len(Data) of the batch
-	done       []bool // done[i]: record i was delivered
+	done       []bool // done[i]: record i was delivered, or refused for good
+	// refused are the records a Send reported refused for good
+	// (RejectedRecords), with why: the batch is then settled, but the
+	// shipper may fail to write their dead letter and send it again, and
+	// that retry must send nothing and report them again (rejected).
+	refused    []int
+	refusedErr error
 }
 
 // of reports whether p holds the progress of b.
@@ -23,10 +29,38 @@ func (p *batchProgress) start(b *Batch) {
 	p.first, p.end, p.size = b.First, b.End, len(b.Data)
 	p.done = slices.Grow(p.done[:0], b.Len())[:b.Len()]
 	clear(p.done)
+	p.refused, p.refusedErr = p.refused[:0], nil
 }
 
 // reset empties p: the batch was delivered, or given up on.
-func (p *batchProgress) reset() { p.done = p.done[:0] }
+func (p *batchProgress) reset() {
+	p.done, p.refused, p.refusedErr = p.done[:0], p.refused[:0], nil
+}
+
+// refuse records that the batch's records idx were refused for good for
+// err, every other one being delivered: they count as done (no retry
+// sends them), and the error returned reports them (RejectedRecords), as
+// does every later rejected until the next batch starts.
+func (p *batchProgress) refuse(idx []int, err error) error {
+	for _, i := range idx {
+		p.done[i] = true
+	}
+	p.refused = append(p.refused, idx...)
+	slices.Sort(p.refused)
+	p.refused = slices.Compact(p.refused)
+	p.refusedErr = err
+	return p.rejected()
+}
+
+// rejected returns the error reporting the records refused for good by a
+// Send of this batch (a retry's after the shipper failed to write their
+// dead letter), nil if none were.
+func (p *batchProgress) rejected() error {
+	if len(p.refused) == 0 {
+		return nil
+	}
+	return RejectedRecords(p.refusedErr, slices.Clone(p.refused))
+}
 
 // undelivered implements Progress for a sink keeping p.
 func (p *batchProgress) undelivered(b *Batch) ([]int, bool) {
@@ -35,7 +69,7 @@ func (p *batchProgress) undelivered(b *Batch) ([]int, bool) {
 	}
 	var idx []int
 	for i, done := range p.done {
-		if !done {
+		if !done || slices.Contains(p.refused, i) {
 			idx = append(idx, i)
 		}
 	}

@@ -93,7 +93,9 @@ type HTTPSink struct {
 	// 413) and did not deliver: done[i] says a part holding record i was
 	// delivered. A retry of the batch does not send those parts again, and
 	// a batch given up on is dead-lettered without them (Undelivered).
-	// Empty otherwise.
+	// Kept too, until the next batch, for a batch delivered but for
+	// records refused for good, so that a retry (the shipper could not
+	// write their dead letter) posts nothing again. Empty otherwise.
 	progress batchProgress
 }
 
@@ -200,10 +202,16 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) error {
 	if err := s.sendRange(ctx, b, codec, key, 0, b.Len(), &rejected); err != nil {
 		return err
 	}
-	s.progress.reset()
 	if len(rejected) > 0 {
-		return RejectedRecords(fmt.Errorf("POST to %s: HTTP 413: %d records each larger than the destination takes", s.host, len(rejected)), rejected)
+		// The batch counts as delivered; its progress is kept until the
+		// next batch, so that a retry (the shipper could not write the
+		// dead letter) posts nothing again and reports them again.
+		return s.progress.refuse(rejected, fmt.Errorf("POST to %s: HTTP 413: %d records each larger than the destination takes", s.host, len(rejected)))
 	}
+	if err := s.progress.rejected(); err != nil {
+		return err
+	}
+	s.progress.reset()
 	return nil
 }
 

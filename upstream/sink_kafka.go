@@ -108,7 +108,9 @@ type KafkaSink struct {
 
 	// progress is that of the batch the last Send failed to deliver
 	// whole: done[i] says Kafka acknowledged its record i, which a retry
-	// of the batch does not produce again. Empty after a delivery.
+	// of the batch does not produce again; kept for a batch delivered but
+	// for records refused for good, which a retry reports again without
+	// producing anything. Empty after a delivery.
 	progress batchProgress
 }
 
@@ -256,6 +258,11 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	}
 	n := len(s.at)
 	if n == 0 {
+		// Nothing left to produce: a retry after the shipper could not
+		// dead-letter the records refused for good reports them again.
+		if err := s.progress.rejected(); err != nil {
+			return err
+		}
 		s.progress.reset()
 		return nil
 	}
@@ -310,11 +317,16 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	clear(s.hdrs)
 	switch {
 	case err == nil:
+		if err := s.progress.rejected(); err != nil {
+			return err
+		}
 		s.progress.reset()
 		return nil
 	case refused != nil:
-		s.progress.reset() // the batch counts as delivered
-		return RejectedRecords(fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), total, err), refused)
+		// The batch counts as delivered; kept until the next batch, so
+		// that a retry (the dead letter could not be written) produces
+		// nothing again.
+		return s.progress.refuse(refused, fmt.Errorf("upstream: Kafka refused %d of %d records for good: %w", len(refused), total, err))
 	}
 	return classifyKafka(err)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -335,14 +334,18 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	case first != nil:
 		return classifyNATS(first)
 	case tooLarge == nil:
+		// A retry after the shipper could not dead-letter the records
+		// refused for good publishes nothing and reports them again.
+		if err := s.progress.rejected(); err != nil {
+			return err
+		}
 		s.progress.reset()
 		return nil
 	case len(refused) == n:
 		return Permanent(tooLarge)
 	}
-	slices.Sort(refused)
-	s.progress.reset() // the batch counts as delivered
-	return RejectedRecords(fmt.Errorf("upstream: NATS refused %d of %d records for good: %w", len(refused), n, tooLarge), refused)
+	// The batch counts as delivered; kept until the next batch (above).
+	return s.progress.refuse(refused, fmt.Errorf("upstream: NATS refused %d of %d records for good: %w", len(refused), n, tooLarge))
 }
 
 // Undelivered implements Progress: the records of b the stream has not
