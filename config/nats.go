@@ -24,8 +24,10 @@ type NATSDestination struct {
 	// kind: subject.<pixel|beacon|ble>. Characters a subject cannot hold
 	// become '_'.
 	SubjectBy NATSSubjectBy `yaml:"subject_by"`
-	// Name of the stream that must store the messages; checked at startup
-	// and on every acknowledgement. Empty: any stream listening on the subject.
+	// Name of the stream that must store the messages; checked at startup,
+	// and sent with each message (Nats-Expected-Stream) so that another
+	// stream listening on the subject stores nothing. Empty: any stream
+	// listening on the subject.
 	Stream string `yaml:"stream"`
 	// Most messages published and not yet acknowledged (1..65536).
 	MaxPending int `yaml:"max_pending" jsonschema:"minimum=1,maximum=65536"`

@@ -45,9 +45,11 @@ type NATSOptions struct {
 	Subject   string
 	SubjectBy NATSSubjectBy
 
-	// Stream, if set, is the stream that must store the messages: a publish
-	// acknowledged by another stream is an error, and the startup check
-	// looks for it.
+	// Stream, if set, is the stream that must store the messages: each is
+	// published with it as Nats-Expected-Stream, so that the server refuses
+	// (and no other stream stores) a message another stream listens for; a
+	// publish acknowledged by another stream is an error too, and the
+	// startup check looks for it.
 	Stream string
 
 	// MaxPending bounds the messages published and not yet acknowledged
@@ -314,6 +316,12 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 		if c := consentState(v); len(c) > 0 {
 			m.Header.Set("Beacongate-Consent", string(c))
 		}
+		if s.o.Stream != "" {
+			// The server stores the message only in that stream, and
+			// refuses it when another listens on the subject (checking
+			// the acknowledgement alone comes after the other stored it).
+			m.Header.Set(jetstream.ExpectedStreamHeader, s.o.Stream)
+		}
 		f, err := s.js.PublishMsgAsync(m)
 		if natsTooLarge(err) {
 			tooLarge = cmpErr(tooLarge, err)
@@ -380,8 +388,16 @@ func classifyNATS(err error) error {
 	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
 		return fmt.Errorf("%w (is a JetStream stream listening on the subject, and the server up?)", err)
 	}
+	var api *jetstream.APIError
+	if errors.As(err, &api) && api.ErrorCode == jsErrStreamNotMatch {
+		return fmt.Errorf("%w (another stream than the destination's stream listens on the subject; nothing was stored: fix stream or subject)", err)
+	}
 	return err
 }
+
+// jsErrStreamNotMatch is JetStream's error code for a message whose
+// Nats-Expected-Stream is not the stream listening on its subject.
+const jsErrStreamNotMatch jetstream.ErrorCode = 10060
 
 // Close drains the connection.
 func (s *NATSSink) Close() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,5 +105,62 @@ func TestNATSRetryPublishesOnlyUnacknowledged(t *testing.T) {
 	}
 	if info.State.Msgs != 10 || published.Load() != 5 {
 		t.Fatalf("%d messages stored (want 10), %d published on bg.events.a (want 5)", info.State.Msgs, published.Load())
+	}
+}
+
+// TestNATSOtherStreamStoresNothing: with Stream set, a subject another
+// stream listens on (the configured one recreated under another name, a
+// stream of another team) is refused by the server, and nothing is stored
+// there. Before the fix the messages were published without the
+// expected-stream header: the other stream stored every record, and only
+// then did the sink read the acknowledgement's stream name and retry the
+// batch, storing the records there again on every retry once the
+// duplicate window had passed, into a stream the configuration says is not
+// theirs (its retention and readers are not this destination's).
+func TestNATSOtherStreamStoresNothing(t *testing.T) {
+	ns := startNATS(t)
+	nc, err := nats.Connect(ns.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	other, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"bg.>"}, Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := natsDest(ns.url()) // Stream: EVENTS
+	s, err := NewNATSSink(*d.NATS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var b Batch
+	for i := range 10 {
+		b.add(fmt.Appendf(nil, `{"id":"o%d","site":"a","kind":"beacon"}`, i))
+	}
+	for attempt := range 2 {
+		err := s.Send(ctx, &b)
+		if err == nil {
+			t.Fatalf("attempt %d: delivered, to stream OTHER", attempt)
+		}
+		if IsPermanent(err) {
+			t.Fatalf("attempt %d: %v is permanent; want retried until stream or subject is fixed", attempt, err)
+		}
+	}
+	info, err := other.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 0 {
+		t.Fatalf("stream OTHER stored %d messages of a destination whose stream is EVENTS, want 0", info.State.Msgs)
+	}
+	if err := s.Send(ctx, &b); err == nil || !strings.Contains(err.Error(), "another stream than the destination's stream listens on the subject") {
+		t.Fatalf("the error does not say what is wrong: %v", err)
 	}
 }
