@@ -134,6 +134,7 @@ func defaultBLE() BLE {
 		EnterAfter: 2,
 		K:          5,
 		MaxDevices: 100000,
+		Beacons:    []string{},
 	}
 }
 

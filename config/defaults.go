@@ -10,8 +10,9 @@ import (
 // place to read them. Parse fills every key that the file does not mention
 // from builtin(); a key that is present is taken as written, so
 // "honour_opt_out_signals: false" and "v4_prefix: 0" mean what they say.
-// default.yaml spells the same values out for readers, and a test checks that
-// parsing an empty file gives exactly Default().
+// default.yaml spells the same values out for readers, every key of them
+// (TestDefaultYAMLSpellsOutEveryKey), and a test checks that parsing an
+// empty file gives exactly Default().
 
 const (
 	defaultDataDir = "./beacongate-data"
