@@ -374,3 +374,55 @@ func TestServeHelpSaysTheConfigFileWins(t *testing.T) {
 		}
 	}
 }
+
+// usageForms returns the command forms a usage text lists: the lines that
+// begin "usage: beacongate " or, indented, "beacongate ".
+func usageForms(text string) []string {
+	var forms []string
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, "usage: ")
+		if !ok {
+			if strings.TrimLeft(line, " ") == line {
+				continue
+			}
+			rest = strings.TrimLeft(line, " ")
+		}
+		if form, ok := strings.CutPrefix(rest, "beacongate "); ok {
+			form, _, _ = strings.Cut(form, "   ") // a description or "(deprecated ...)" follows
+			forms = append(forms, "beacongate "+strings.TrimSpace(form))
+		}
+	}
+	return forms
+}
+
+// TestCommandUsageAgreesWithREADME: each command's own usage ("beacongate
+// COMMAND -h") lists its forms as "beacongate -h" and the README's command
+// table write them (TestUsageAgreesWithREADME keeps those two in step).
+// "report -h" said [-config FILE], as report works without one (the
+// embedded default config), while the README and "beacongate -h" said
+// "report -config FILE"; subject's own usage lacked the -data DIR of its
+// contact form and the -kind of suppress, and wrote unsuppress apart;
+// healthcheck's and optout's wrote their arguments otherwise.
+func TestCommandUsageAgreesWithREADME(t *testing.T) {
+	top := usageForms(usage)
+	if len(top) < 15 {
+		t.Fatalf("found only %d forms in the usage", len(top))
+	}
+	for _, cmd := range [][]string{
+		{"consent", "-h"}, {"explain", "-h"}, {"report", "-h"}, {"deadletter", "-h"}, {"tap", "-h"},
+		{"healthcheck", "-h"}, {"version", "-h"}, {"optout", "-h"}, {"audit", "-h"}, {"keys", "-h"},
+		{"subject", "-h"}, {"config", "-h"},
+	} {
+		var stdout, stderr bytes.Buffer
+		run(cmd, strings.NewReader(""), &stdout, &stderr)
+		forms := usageForms(stdout.String() + stderr.String())
+		if len(forms) == 0 {
+			t.Errorf("%q: no usage form in %q", cmd, stdout.String()+stderr.String())
+		}
+		for _, f := range forms {
+			if !slices.Contains(top, f) {
+				t.Errorf("%q lists %q, which the usage and the README's command table do not", cmd, f)
+			}
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const healthcheckUsage = `usage: beacongate healthcheck [-admin ADDR] [-path PATH] [-timeout DURATION]
+const healthcheckUsage = `usage: beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz] [-timeout D]
 
 Probes a running gateway's admin listener, for container health checks where
 no curl exists (the distroless image): GET http://ADDR/PATH. Prints one line

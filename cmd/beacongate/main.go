@@ -5,7 +5,7 @@
 //	beacongate config check FILE                                         validate a config file
 //	beacongate consent TC_STRING                                         decode a TCF v2 TC string
 //	beacongate explain [-config FILE] [-request FILE]                    dry run of the policy
-//	beacongate report -config FILE [-format md|html]                     record of processing
+//	beacongate report [-config FILE] [-format md|html]                   record of processing
 //	beacongate healthcheck [-admin ADDR]                                 probe a running gateway
 //	beacongate version                                                   build version
 //	beacongate tag [-url BASE] [-site ID] [-sri]                         the bg.js embed snippet with its SRI hash
@@ -98,7 +98,7 @@ Usage:
   beacongate config default
   beacongate consent [-at TIME] [-max-age DURATION] TC_STRING
   beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-data DIR] [-json]
-  beacongate report -config FILE [-format md|html] [-o FILE] [-diff OLD.yaml] [-data DIR]
+  beacongate report [-config FILE] [-format md|html] [-o FILE] [-diff OLD.yaml] [-data DIR]
   beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz] [-timeout D]

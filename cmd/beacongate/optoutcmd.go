@@ -17,8 +17,7 @@ import (
 	"github.com/beacongate/beacongate/retail"
 )
 
-const optOutUsage = `usage: beacongate optout -config FILE [-data DIR] add|remove DEVICE_ID...
-       beacongate optout -config FILE [-data DIR] list
+const optOutUsage = `usage: beacongate optout -config FILE [-data DIR] add|remove|list [DEVICE_ID...]
 
 Deprecated: use beacongate subject suppress|unsuppress -kind mac|adid -id ID,
 and beacongate subject list. This spelling still works: add puts the device

@@ -28,10 +28,9 @@ import (
 
 const subjectUsage = `Usage:
   beacongate subject -config FILE -site SITE [-kind subject|mac|adid] -id ID -from DATE -to DATE [-format text|json] [-data DIR]
-  beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json]
-  beacongate subject suppress -config FILE -site SITE -id ID [-data DIR]
-  beacongate subject suppress -config FILE -kind mac|adid -id ID [-data DIR]
-  beacongate subject unsuppress -config FILE [-kind ...] [-site SITE] -id ID [-data DIR]
+  beacongate subject -config FILE -kind email|phone|external_id -id VALUE [-format text|json] [-data DIR]
+  beacongate subject suppress|unsuppress -config FILE [-kind subject|user|client] -site SITE -id ID [-data DIR]
+  beacongate subject suppress|unsuppress -config FILE -kind mac|adid -id ID [-data DIR]
   beacongate subject list -config FILE [-data DIR]
 
 The first form prints, per pseudonym period between -from and -to, the
