@@ -19,18 +19,20 @@ const consentUsage = "usage: beacongate consent [-at TIME] [-max-age DURATION] T
 // under consent.tcf.max_age -max-age (default: its default), or exits 1
 // with one line saying where and why the string does not decode.
 func runConsent(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && isHelp(args[0]) {
-		// A TC string starts with its version (2: "C"), never with "-".
-		fmt.Fprint(stdout, consentUsage)
-		return 0
-	}
 	fs := flag.NewFlagSet("consent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	atFlag := fs.String("at", "", "judge the string's dates as for a request arriving at `TIME`, RFC 3339 (default: now)")
 	maxAge := fs.Duration("max-age", config.Default().Consent.TCF.MaxAge.D(), "consent.tcf.max_age to judge the string's age by; 0: no limit")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, consentUsage)
+		fmt.Fprint(fs.Output(), consentUsage)
 		fs.PrintDefaults()
+	}
+	if len(args) == 1 && isHelp(args[0]) {
+		// A TC string starts with its version (2: "C"), never with "-".
+		// Asked for, the usage and the flags go to stdout.
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {

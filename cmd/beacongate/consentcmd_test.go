@@ -97,3 +97,22 @@ func TestConsentCommandDisclosedVendors(t *testing.T) {
 	s.Created = time.Date(2026, 2, 27, 9, 0, 0, 0, time.UTC)
 	f(s, true, "", "[]")
 }
+
+// TestConsentHelpListsFlags: "beacongate consent -h" lists the flags -at
+// and -max-age with what they do, on stdout, and exits 0. It printed the
+// usage line alone, while a call without a TC string (bad usage) printed
+// the flags too: asking for help told less than getting it wrong.
+func TestConsentHelpListsFlags(t *testing.T) {
+	for _, h := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"consent", h}, strings.NewReader(""), &stdout, &stderr)
+		if code != 0 || stderr.Len() != 0 {
+			t.Errorf("consent %s: exit %d, stderr %q; want 0 and nothing on stderr", h, code, stderr.String())
+		}
+		for _, want := range []string{"usage: beacongate consent", "-at TIME\n", "judge the string's dates", "-max-age duration\n", "consent.tcf.max_age"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("consent %s: stdout %q lacks %q", h, stdout.String(), want)
+			}
+		}
+	}
+}
