@@ -502,6 +502,70 @@ func TestEventIDWithPersonalDataLeftOut(t *testing.T) {
 	}
 }
 
+// TestPropertyHoldingOwnIDLeftOut: an allowlisted property whose value
+// holds the event's own user or client id as sent (or, in a BLE ping, the
+// sighting's advertising or app instance id) as a word of its own is left
+// out, under every policy that keeps properties: the record carries those
+// ids as pseudonyms only, and the ad platforms get the properties as
+// custom_data, params and properties (found by planting ids in the real
+// binary: "user uid-planted-4471" in a free-text note reached the
+// warehouse, Meta, GA4 and TikTok beside the pseudonym). A number or word
+// that merely contains a short id stays.
+func TestPropertyHoldingOwnIDLeftOut(t *testing.T) {
+	en := newTestEngine(t, strings.Replace(testConfig, "allow: [plan, note, cart_value]", "allow: [plan, note, account, cart_value]", 1))
+	const adid = "38400000-8cf0-11bd-b23e-10b96e40000d"
+	for _, c := range []struct {
+		uid, cid, adid string
+		key, value     string
+		number, kept   bool
+	}{
+		{uid: plantedUID, key: "note", value: "call user " + plantedUID + " back"},
+		{uid: plantedUID, key: "account", value: plantedUID},
+		{uid: plantedUID, key: "note", value: "user " + strings.ToUpper(plantedUID)},
+		{uid: plantedUID, key: "note", value: "id=" + plantedUID + ", done"},
+		{uid: "12345", key: "account", value: "12345", number: true},
+		{uid: "12345", key: "note", value: "customer 12345 called"},
+		{cid: "cid7788abc", key: "note", value: "device cid7788abc"},
+		{adid: adid, key: "account", value: adid},
+		{adid: adid, key: "note", value: "ad id " + strings.ToUpper(adid)},
+		// Kept: not the id, or the id inside a longer word or number.
+		{uid: "1001", key: "cart_value", value: "10019.5", number: true, kept: true},
+		{uid: "1001", key: "cart_value", value: "1001.5", number: true, kept: true},
+		{uid: "1001", key: "note", value: "order 10019 shipped", kept: true},
+		{uid: "42", key: "note", value: "size 42 shoes", kept: true},
+		{uid: plantedUID, key: "note", value: "nothing personal", kept: true},
+		{cid: "abcd", key: "note", value: "abcdefgh", kept: true},
+	} {
+		for _, explicit := range []string{"analytics", "analytics,ads"} {
+			e := plantedEvent(explicit)
+			e.UserID = append(e.UserID[:0], c.uid...)
+			e.ClientID = append(e.ClientID[:0], c.cid...)
+			if c.adid != "" {
+				e.Kind = event.KindBLE
+				e.Sighting.UUID = append(e.Sighting.UUID[:0], "f7826da6-4fa2-4e98-8024-bc5b71e0893e"...)
+				e.Sighting.DeviceID = append(e.Sighting.DeviceID[:0], c.adid...)
+				e.Sighting.DeviceKind = event.DeviceAdID
+			}
+			e.Props = e.Props[:0]
+			e.AddProp([]byte("plan"), []byte("pro"), event.PropString)
+			typ := event.PropString
+			if c.number {
+				typ = event.PropNumber
+			}
+			e.AddProp([]byte(c.key), []byte(c.value), typ)
+			m, out, _ := record(t, en, e)
+			props, _ := m["props"].(map[string]any)
+			if _, got := props[c.key]; got != c.kept || props["plan"] != "pro" {
+				t.Errorf("uid %q cid %q adid %q, %s=%q, consent %s: props %v; want %s kept %v and plan kept\n%s",
+					c.uid, c.cid, c.adid, c.key, c.value, explicit, props, c.key, c.kept, out)
+			}
+			if ex := en.ExplainProp(e, 1, StateAnalytics); c.kept == strings.HasPrefix(ex, "drop") {
+				t.Errorf("%s=%q: explain says %q", c.key, c.value, ex)
+			}
+		}
+	}
+}
+
 // TestEventIDWithBLEDeviceIDLeftOut: a BLE ping's eid that is, or holds,
 // the sighting's device id (a store app's advertising or app instance id,
 // a sensor's MAC in a notation an eid can hold: bare hex, dashes) is left

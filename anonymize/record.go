@@ -231,7 +231,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 			dst = append(dst, '"')
 		}
 	}
-	dst = en.appendProps(dst, e.Props, p, &res)
+	dst = en.appendProps(dst, e, p, &res)
 	if res.State == StateAds {
 		// Matching data for ad platforms: only with ads granted, and only
 		// where the destination's own policy asks for it.
@@ -798,7 +798,8 @@ func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 // produced the event. A key sent twice (twice in a JSON object, p.x twice
 // in a query, a BLE sighting's own property over the request's) is written
 // once, with its last value: a record never has a member name twice.
-func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Result) []byte {
+func (en *Engine) appendProps(dst []byte, e *event.Event, p *policy, res *Result) []byte {
+	props := e.Props
 	if p.props != plan.PropertiesAllowlist || len(props) == 0 {
 		return dst
 	}
@@ -808,7 +809,7 @@ func (en *Engine) appendProps(dst []byte, props []event.Prop, p *policy, res *Re
 	n := 0
 	for i := range props {
 		pr := &props[i]
-		switch fate, f := en.propFate(props, i); fate {
+		switch fate, f := en.propFate(e, i); fate {
 		case propKept:
 		case propSensitiveName:
 			res.Scrubbed |= f
@@ -850,11 +851,13 @@ const (
 	propSentAgain                     // the key comes again later: only the last value is written
 	propSensitiveName                 // the name says secret or person: the value goes whatever it is
 	propInvalid                       // a number or boolean that is not a valid JSON literal
+	propHoldsID                       // the value holds the event's own user, client or device id as sent
 )
 
 // propFate returns what appendProps does with props[i] under an allowlist
 // policy.
-func (en *Engine) propFate(props []event.Prop, i int) (propFate, scrub.Found) {
+func (en *Engine) propFate(e *event.Event, i int) (propFate, scrub.Found) {
+	props := e.Props
 	pr := &props[i]
 	if _, ok := en.allowedProps[string(pr.Key)]; !ok {
 		return propNotAllowed, 0
@@ -877,8 +880,85 @@ func (en *Engine) propFate(props []event.Prop, i int) (propFate, scrub.Found) {
 		if v := string(pr.Value); v != "true" && v != "false" {
 			return propInvalid, 0
 		}
+		return propKept, 0
+	}
+	if textHoldsID(pr.Value, e.UserID) || textHoldsID(pr.Value, e.ClientID) ||
+		(e.Kind == event.KindBLE && textHoldsID(pr.Value, e.Sighting.DeviceID)) {
+		// The record carries these ids only as pseudonyms, or not at
+		// all: a value that repeats one ("user 8812-jane", an
+		// allowlisted account_id) would put the raw id beside them.
+		return propHoldsID, 0
 	}
 	return propKept, 0
+}
+
+// textHoldsID reports whether the property value text holds id as sent: is
+// it, ASCII letter case ignored, or, for an id of at least minHeldID
+// bytes, has it as a word of its own (not inside a longer run of letters
+// and digits: uid 1001 is not in "10019" or "1001.5"), in the case sent, in
+// lower case or in upper case. It does not allocate.
+func textHoldsID(text, id []byte) bool {
+	if len(id) == 0 || len(id) > len(text) {
+		return false
+	}
+	if len(id) == len(text) || len(id) < minHeldID {
+		return bytes.EqualFold(text, id)
+	}
+	if holdsWord(text, id) {
+		return true
+	}
+	var buf [256]byte
+	if len(id) > len(buf) {
+		return false
+	}
+	folded := buf[:len(id)]
+	for _, upper := range [2]bool{false, true} {
+		changed := false
+		for i, c := range id {
+			f := lowerASCII(c)
+			if upper && f >= 'a' && f <= 'z' {
+				f -= 'a' - 'A'
+			}
+			folded[i] = f
+			changed = changed || f != c
+		}
+		if changed && holdsWord(text, folded) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsWord reports whether id occurs in text with no letter or digit
+// right before or after it (a '.' or ',' followed by a digit counts as one:
+// a decimal fraction).
+func holdsWord(text, id []byte) bool {
+	for from := 0; from+len(id) <= len(text); {
+		i := bytes.Index(text[from:], id)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(id)
+		if (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !continuesWord(text[end:])) {
+			return true
+		}
+		from = i + 1
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// continuesWord reports whether rest, the text after a match, goes on with
+// its word: a letter or digit, or a decimal point or comma and a digit.
+func continuesWord(rest []byte) bool {
+	if isWordByte(rest[0]) {
+		return true
+	}
+	return (rest[0] == '.' || rest[0] == ',') && len(rest) > 1 && rest[1] >= '0' && rest[1] <= '9'
 }
 
 // ExplainProp says what the policy of state does with e.Props[i], for
@@ -889,7 +969,7 @@ func (en *Engine) ExplainProp(e *event.Event, i int, state State) string {
 	if en.policies[state].props != plan.PropertiesAllowlist {
 		return "drop (properties: drop)"
 	}
-	switch fate, f := en.propFate(e.Props, i); fate {
+	switch fate, f := en.propFate(e, i); fate {
 	case propKept:
 		return "keep (allowlisted), scan"
 	case propSentAgain:
@@ -898,6 +978,8 @@ func (en *Engine) ExplainProp(e *event.Event, i int, state State) string {
 		return "drop (allowlisted, but the name says secret or person: " + f.String() + ")"
 	case propInvalid:
 		return "drop (not a valid JSON number or boolean)"
+	case propHoldsID:
+		return "drop (the value holds the event's own user, client or device id as sent)"
 	}
 	if neverProp(en.cleaner, e.Props[i].Key) {
 		return "drop (a click id is never a property, allowlisted or not)"
