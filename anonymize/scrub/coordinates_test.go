@@ -19,12 +19,22 @@ func TestCoordinatesReplaced(t *testing.T) {
 		"pos=48.85837,2.294481;",
 		"-90.0000,180.0000",
 		"lat/lng 35.6761919,139.6503106 from the app",
+		// Separated by a space or a semicolon, and in GeoJSON's and WKT's
+		// order, longitude first, where it is beyond 90 degrees (until
+		// 2026-12-07 they reached every destination whole: found by
+		// planting them in the real binary).
+		"52.520008 13.404954",
+		"52.520008;13.404954",
+		"POINT(13.404954 52.520008)",
+		"[151.209296, -33.868820]",
+		"POINT(-118.243683 34.052235)",
+		"[139.6503106,35.6761919]",
 	} {
 		out, found := defaultCleaner.AppendText(nil, []byte(in))
 		if !found.Has(KindCoordinates) || !strings.Contains(string(out), "[geo]") {
 			t.Errorf("AppendText(%q) = %q %s; want the pair replaced by [geo]", in, out, found)
 		}
-		for _, leak := range []string{"520008", "404954", "868820", "209296", "7128", "0060", "85837", "294481", "6761919", "6503106"} {
+		for _, leak := range []string{"520008", "404954", "868820", "209296", "7128", "0060", "85837", "294481", "6761919", "6503106", "243683", "052235"} {
 			if strings.Contains(in, leak) && strings.Contains(string(out), leak) {
 				t.Errorf("AppendText(%q) = %q: keeps %q", in, out, leak)
 			}
@@ -43,7 +53,8 @@ func TestCoordinatesReplaced(t *testing.T) {
 	// Coarse positions, decimals, prices, versions and ranges stay.
 	for _, in := range []string{
 		"52.52,13.40", "52.520,13.405", "19.99,29.99", "1.2345", "0.5,0.25",
-		"Chrome/120.0.6099.109", "91.12345,13.12345", "52.12345,181.12345",
+		"Chrome/120.0.6099.109", "91.12345,91.12345", "52.12345,181.12345", "181.12345 52.12345",
+		"2024.1234 5.6789", "ratio 1.23456 x", "52.12345  13.12345", "52.12345 13.12345.6",
 		"52.12345,13.12345.6", "52.12345,13.12345abc", "v1.23456,2.34567",
 		"ratio 1.23456", "12345.67890,1.23456",
 	} {

@@ -309,18 +309,28 @@ const (
 )
 
 // matchCoordinates returns the end of a latitude and longitude pair
-// starting at i ("52.520008,13.404954", "-33.8688, 151.2093"), or 0: two
-// decimal degrees within range, separated by a comma (and at most one
-// space), the second not followed by a letter, a digit or a decimal point.
+// starting at i ("52.520008,13.404954", "-33.8688, 151.2093"), in either
+// order (GeoJSON and WKT write the longitude first: "[151.2093,
+// -33.8688]", "POINT(-118.243683 34.052235)"), or 0: two decimal degrees,
+// one within the latitude's range and the other within the longitude's,
+// separated by a comma or a semicolon (and at most one space) or by one
+// space, the second not followed by a letter, a digit or a decimal point.
 // A trailing ",17z" (a map's zoom) is left to the text around it.
 func matchCoordinates(b []byte, i int) int {
-	j, ok := matchDegrees(b, i, 90)
-	if !ok || j >= len(b) || b[j] != ',' {
+	j, ok := matchDegrees(b, i, 180)
+	if !ok || j >= len(b) {
 		return 0
 	}
-	j++
-	if j < len(b) && b[j] == ' ' {
+	switch b[j] {
+	case ',', ';':
 		j++
+		if j < len(b) && b[j] == ' ' {
+			j++
+		}
+	case ' ':
+		j++
+	default:
+		return 0
 	}
 	e, ok := matchDegrees(b, j, 180)
 	if !ok {
@@ -328,6 +338,11 @@ func matchCoordinates(b []byte, i int) int {
 	}
 	if e < len(b) && (class[b[e]]&cAlnum != 0 || b[e] == '.' && e+1 < len(b) && class[b[e+1]]&cDigit != 0) {
 		return 0
+	}
+	if _, lat := matchDegrees(b, i, 90); !lat {
+		if _, lat = matchDegrees(b, j, 90); !lat {
+			return 0 // neither is a latitude
+		}
 	}
 	return e
 }

@@ -114,11 +114,14 @@
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)
 //     with up to two short model words.
 //   - [KindCoordinates]: a latitude and a longitude in decimal degrees,
-//     each with 4 to 15 decimals (0.0001 degree is about 11 m), within
-//     ±90 and ±180, separated by a comma and at most one space, not glued
-//     to a word or another digit ("52.520008,13.404954", "-33.8688,
-//     151.2093", a map link's "/@52.5162746,13.3755154,17z"). Two or
-//     three decimals (a city, a district) and prices stay.
+//     each with 4 to 15 decimals (0.0001 degree is about 11 m), one within
+//     ±90 and the other within ±180 in either order (GeoJSON and WKT put
+//     the longitude first), separated by a comma or a semicolon and at
+//     most one space, or by one space, not glued to a word or another
+//     digit ("52.520008,13.404954", "-33.8688, 151.2093", "[151.2093,
+//     -33.8688]", "POINT(-118.243683 34.052235)", a map link's
+//     "/@52.5162746,13.3755154,17z"). Two or three decimals (a city, a
+//     district) and prices stay.
 //
 // # URLs
 //
