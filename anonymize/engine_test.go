@@ -566,50 +566,6 @@ func TestPropertyHoldingOwnIDLeftOut(t *testing.T) {
 	}
 }
 
-// TestEventIDWithBLEDeviceIDLeftOut: a BLE ping's eid that is, or holds,
-// the sighting's device id (a store app's advertising or app instance id,
-// a sensor's MAC in a notation an eid can hold: bare hex, dashes) is left
-// out, as one holding the uid or cid is: the record carries that id only
-// as its pseudonym, or not at all (found by planting ids in BLE pings: the
-// advertising id reached the record's eid, and so Meta's and TikTok's
-// event_id, beside its pseudonym under ble.device).
-func TestEventIDWithBLEDeviceIDLeftOut(t *testing.T) {
-	en := newTestEngine(t, testConfig)
-	const adid = "38400000-8cf0-11bd-b23e-10b96e40000d"
-	for _, c := range []struct {
-		kind      event.DeviceKind
-		device    string
-		eid       string
-		kept      bool
-		forbidden string
-	}{
-		{event.DeviceAdID, adid, adid, false, adid},
-		{event.DeviceAdID, adid, strings.ToUpper(adid), false, strings.ToUpper(adid)},
-		{event.DeviceAdID, adid, "ev_" + adid + "_1733412345678", false, adid},
-		{event.DeviceAppInstance, "appinst-7f3e9a", "appinst-7f3e9a-3", false, "appinst-7f3e9a"},
-		{event.DeviceMAC, "a4:5e:60:e8:1b:2c", "a45e60e81b2c", false, "a45e60e81b2c"},
-		{event.DeviceMAC, "a4:5e:60:e8:1b:2c", "A4-5E-60-E8-1B-2C-1733412345", false, "A4-5E-60-E8-1B-2C"},
-		{event.DeviceMAC, "a4:5e:60:e8:1b:2c", "Qm9vbXNoYWthbGFrYTEyMw", true, ""},
-		{event.DeviceAdID, adid, "Qm9vbXNoYWthbGFrYTEyMw", true, ""},
-	} {
-		for _, explicit := range []string{"analytics", "analytics,ads"} {
-			e := plantedEvent(explicit)
-			e.Kind = event.KindBLE
-			e.Sighting.UUID = append(e.Sighting.UUID[:0], "f7826da6-4fa2-4e98-8024-bc5b71e0893e"...)
-			e.Sighting.DeviceID = append(e.Sighting.DeviceID[:0], c.device...)
-			e.Sighting.DeviceKind = c.kind
-			e.EventID = append(e.EventID[:0], c.eid...)
-			m, out, _ := record(t, en, e)
-			if got := m["eid"] == c.eid; got != c.kept {
-				t.Errorf("%s %q, eid %q, consent %s: kept %v; want %v\n%s", c.kind, c.device, c.eid, explicit, got, c.kept, out)
-			}
-			if c.forbidden != "" && strings.Contains(strings.ToLower(out), strings.ToLower(c.forbidden)) {
-				t.Errorf("%s %q, eid %q, consent %s: the device id reaches the record:\n%s", c.kind, c.device, c.eid, explicit, out)
-			}
-		}
-	}
-}
-
 // TestClickIDsNeverInProps: click ids and ad cookies are never written
 // under props, even when the properties allowlist names them (found by a
 // review: with a TCF mapping the tag did not know, _fbp and gclid reached

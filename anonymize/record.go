@@ -588,7 +588,6 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 // gateway lets only A-Z a-z 0-9 - _ through, so no e-mail, address or URL
 // can be in it; an id that holds the event's own user or client id as sent
 // (holdsID: tags build theirs from the user id and a time or a counter),
-// or a BLE sighting's device id (holdsDeviceID),
 // or in which the cleaner finds a number (IDFindings: a card or IBAN
 // anywhere, a phone or national id as the text scanner finds them), is
 // left out rather than rewritten (a rewritten id would match nothing), the
@@ -597,7 +596,7 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 // not scanned.
 func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
 	id := e.EventID
-	if holdsID(id, e.UserID) || holdsID(id, e.ClientID) || holdsDeviceID(id, e) {
+	if holdsID(id, e.UserID) || holdsID(id, e.ClientID) {
 		return dst, found
 	}
 	digits := 0
@@ -641,32 +640,6 @@ func holdsID(eid, id []byte) bool {
 		}
 	}
 	return false
-}
-
-// holdsDeviceID reports whether the event id eid holds a BLE sighting's
-// device id, which the record carries only as its pseudonym (or not at
-// all): an advertising or app instance id as holdsID finds it, a MAC
-// (which the gateway writes aa:bb:cc:dd:ee:ff, and an eid cannot hold a
-// colon) as its twelve hex digits bare or grouped with dashes.
-func holdsDeviceID(eid []byte, e *event.Event) bool {
-	s := &e.Sighting
-	if e.Kind != event.KindBLE || len(s.DeviceID) == 0 {
-		return false
-	}
-	if s.DeviceKind != event.DeviceMAC || len(s.DeviceID) != 17 {
-		return holdsID(eid, s.DeviceID)
-	}
-	var bare [12]byte
-	var dashed [17]byte
-	for i := range 6 {
-		hi, lo := s.DeviceID[3*i], s.DeviceID[3*i+1]
-		bare[2*i], bare[2*i+1] = hi, lo
-		dashed[3*i], dashed[3*i+1] = hi, lo
-		if i < 5 {
-			dashed[3*i+2] = '-'
-		}
-	}
-	return holdsID(eid, bare[:]) || holdsID(eid, dashed[:])
 }
 
 func lowerASCII(c byte) byte {
