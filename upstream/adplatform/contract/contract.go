@@ -79,6 +79,7 @@ type Server struct {
 	testCodes map[string]int
 	perEvent  int // events answered as failed
 	envelopes []string
+	bodies    []string  // every request as received: its URL, then its body
 	now       time.Time // SetNow; zero: event ages are not checked
 }
 
@@ -218,6 +219,16 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
+// Requests returns every request read so far, valid or not, answered
+// normally or by a scripted answer: its URL (path and query), its headers
+// but Authorization and Access-Token, then its body, each request as one
+// string. Tests search it for data that must not reach the platform.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
 // Events returns the events accepted so far.
 func (s *Server) Events() []Event {
 	s.mu.Lock()
@@ -229,6 +240,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	var seen strings.Builder
+	seen.WriteString(r.URL.RequestURI())
+	for k, vs := range r.Header {
+		if k != "Authorization" && k != "Access-Token" {
+			seen.WriteString("\n" + k + ": " + strings.Join(vs, ", "))
+		}
+	}
+	s.bodies = append(s.bodies, seen.String()+"\n\n"+string(body))
 	if len(s.script) > 0 && s.script[0].Status == 0 {
 		s.script = s.script[1:] // a pass-through: answer normally
 	} else if len(s.script) > 0 {
@@ -245,7 +265,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, a.Body)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		s.fail(w, 400, "body: "+err.Error())
 		return
