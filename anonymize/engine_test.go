@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -561,6 +562,57 @@ func TestPropertyHoldingOwnIDLeftOut(t *testing.T) {
 			}
 			if ex := en.ExplainProp(e, 1, StateAnalytics); c.kept == strings.HasPrefix(ex, "drop") {
 				t.Errorf("%s=%q: explain says %q", c.key, c.value, ex)
+			}
+		}
+	}
+}
+
+// TestOwnIDsInURLReplaced: the event's own user or client id as sent, as a
+// word of its own in the page URL's path or query or in the referrer,
+// becomes {id} under every policy: the record has the ids as pseudonyms
+// (none: not at all), and a profile page's URL put the raw id beside them
+// (found by planting the uid in the real binary's page URL:
+// "/account/<uid>/orders" reached every destination, under none too). A
+// number that merely contains a short id stays.
+func TestOwnIDsInURLReplaced(t *testing.T) {
+	en := newTestEngine(t, testConfig)
+	for _, c := range []struct {
+		uid, cid, url, ref string
+		wantURL            map[string]string // consent -> url
+		wantRef            string            // under analytics
+	}{
+		{uid: plantedUID, url: "https://shop.example/account/" + plantedUID + "/orders?ref=" + plantedUID + "&page=2",
+			ref: "https://shop.example/u/" + strings.ToUpper(plantedUID),
+			wantURL: map[string]string{"": "https://shop.example/account/{id}/orders", "analytics": "https://shop.example/account/{id}/orders?ref={id}&page=2",
+				"analytics,ads": "https://shop.example/account/{id}/orders?ref={id}&page=2"},
+			wantRef: "https://shop.example/u/{id}"},
+		{cid: "cid7788abc", url: "https://shop.example/d/cid7788abc",
+			wantURL: map[string]string{"": "https://shop.example/d/{id}", "analytics": "https://shop.example/d/{id}"}},
+		{uid: "1001", url: "https://shop.example/orders/10019?n=1001.5",
+			wantURL: map[string]string{"analytics": "https://shop.example/orders/10019?n=1001.5"}}, // none: the path-shape rule's {id}
+		{uid: "42", url: "https://shop.example/p/42",
+			wantURL: map[string]string{"analytics": "https://shop.example/p/42"}},
+	} {
+		for consent, want := range c.wantURL {
+			e := plantedEvent(consent)
+			e.UserID = append(e.UserID[:0], c.uid...)
+			e.ClientID = append(e.ClientID[:0], c.cid...)
+			e.URL = append(e.URL[:0], c.url...)
+			e.Referrer = append(e.Referrer[:0], c.ref...)
+			m, out, _ := record(t, en, e)
+			if m["url"] != want {
+				t.Errorf("uid %q cid %q, consent %q: url %v; want %s\n%s", c.uid, c.cid, consent, m["url"], want, out)
+			}
+			if consent == "analytics" && c.ref != "" && m["referrer"] != c.wantRef {
+				t.Errorf("uid %q, consent %q: referrer %v; want %s", c.uid, consent, m["referrer"], c.wantRef)
+			}
+			if strings.Contains(want, "{id}") {
+				if strings.Contains(strings.ToLower(out), strings.ToLower(c.uid+c.cid)) {
+					t.Errorf("uid %q cid %q, consent %q: the raw id reaches the record:\n%s", c.uid, c.cid, consent, out)
+				}
+				if sc, _ := m["scrubbed"].([]any); !slices.Contains(sc, any("segment")) {
+					t.Errorf("uid %q cid %q, consent %q: scrubbed %v; want segment", c.uid, c.cid, consent, m["scrubbed"])
+				}
 			}
 		}
 	}

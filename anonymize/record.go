@@ -203,8 +203,8 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, pi, s2s, ua, uaAsSent, agent == plan.BotsFlag)
-	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed, sc)
-	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed, sc)
+	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed, sc, e)
+	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed, sc, e)
 	dst = en.appendID(dst, &sc.memo, memoUser, "user", e.Site, e.UserID, p.userID, now)
 	dst = en.appendID(dst, &sc.memo, memoClient, "client", e.Site, e.ClientID, p.clientID, now)
 	if len(e.EventID) > 0 && res.State != StateNone {
@@ -543,8 +543,10 @@ const (
 )
 
 // appendURLField appends a cleaned URL; site is the event's site for its
-// page URL (hosts and routes apply), nil for a referrer.
-func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
+// page URL (hosts and routes apply), nil for a referrer. The event's own
+// user and client ids in it become {id} (replaceOwnIDs), except where the
+// policy keeps the URL as sent.
+func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode int, found scrub.Found, sc *scratch, e *event.Event) ([]byte, scrub.Found) {
 	if len(raw) == 0 || mode == dropURL {
 		return dst, found
 	}
@@ -558,6 +560,53 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 	found |= f
 	if len(dst) == valStart {
 		return dst[:mark], found
+	}
+	return replaceOwnIDs(dst, valStart, e, found)
+}
+
+// replaceOwnIDs replaces in dst[from:] (a written URL) each occurrence of
+// the event's own user or client id as sent, as a word of its own (see
+// holdsWord; in the case sent, lower or upper case), by "{id}", and adds
+// KindSegment to found when it did: the record carries those ids as
+// pseudonyms only, or not at all, while a profile page's path or a query
+// value ("/account/8812-jane/orders", "?ref=8812-jane") would put the raw
+// id beside them. Ids shorter than minHeldID are left alone (a short
+// number is in many paths). In place, without allocating: "{id}" is never
+// longer than the id.
+func replaceOwnIDs(dst []byte, from int, e *event.Event, found scrub.Found) ([]byte, scrub.Found) {
+	for _, id := range [2][]byte{e.UserID, e.ClientID} {
+		if len(id) < minHeldID || len(id) > 256 {
+			continue
+		}
+		var buf [256]byte
+		for v := 0; v < 3; v++ {
+			w := id
+			if v > 0 {
+				w = buf[:len(id)]
+				changed := false
+				for i, c := range id {
+					f := lowerASCII(c)
+					if v == 2 && f >= 'a' && f <= 'z' {
+						f -= 'a' - 'A'
+					}
+					w[i] = f
+					changed = changed || f != c
+				}
+				if !changed {
+					continue
+				}
+			}
+			for {
+				i := wordIndex(dst[from:], w)
+				if i < 0 {
+					break
+				}
+				i += from
+				n := copy(dst[i:], "{id}")
+				dst = append(dst[:i+n], dst[i+len(w):]...)
+				found |= 1 << scrub.KindSegment
+			}
+		}
 	}
 	return dst, found
 }
@@ -905,20 +954,24 @@ func textHoldsID(text, id []byte) bool {
 // holdsWord reports whether id occurs in text with no letter or digit
 // right before or after it (a '.' or ',' followed by a digit counts as one:
 // a decimal fraction).
-func holdsWord(text, id []byte) bool {
+func holdsWord(text, id []byte) bool { return wordIndex(text, id) >= 0 }
+
+// wordIndex returns the index of the first occurrence of id in text as a
+// word of its own (see holdsWord), or -1.
+func wordIndex(text, id []byte) int {
 	for from := 0; from+len(id) <= len(text); {
 		i := bytes.Index(text[from:], id)
 		if i < 0 {
-			return false
+			return -1
 		}
 		i += from
 		end := i + len(id)
 		if (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !continuesWord(text[end:])) {
-			return true
+			return i
 		}
 		from = i + 1
 	}
-	return false
+	return -1
 }
 
 func isWordByte(c byte) bool {

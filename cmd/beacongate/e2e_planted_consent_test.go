@@ -308,9 +308,9 @@ destinations:
 		}
 	}()
 
-	page := "https://shop.example/reset/" + plTokPath + "/" + plEmail + "?token=" + plTokQuery +
+	page := "https://shop.example/account/" + plUID + "/reset/" + plTokPath + "/" + plEmail + "?token=" + plTokQuery +
 		"&email=" + url.QueryEscape(plEmail) + "&phone=" + url.QueryEscape(plPhone) + "&lat=" + plLat + "&lng=" + plLng + "#access_token=" + plTokFrag
-	ref := "https://mail.example/inbox/" + plEmail + "?name=" + plRefUser + "&first_name=" + plRefUser + "&ip=" + plIPv4 + "&mac=" + url.QueryEscape(plMAC)
+	ref := "https://mail.example/inbox/" + plEmail + "/" + plCID + "?name=" + plRefUser + "&first_name=" + plRefUser + "&ip=" + plIPv4 + "&mac=" + url.QueryEscape(plMAC)
 	note := "call " + plPhone + " or write to " + plEmail + ", I am at " + plLat + "," + plLng + " (POINT(" + plLng + " " + plLat +
 		")) from " + plIPv4 + " / " + plIPv6 + " device " + plMAC
 	// The user's own id in a property: the record has its pseudonym only.
