@@ -3,6 +3,7 @@ package anonymize
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -807,6 +808,45 @@ func TestUnrecordedPropertiesAreThoseLeftOut(t *testing.T) {
 			if _, in := props[n]; in == never[n] {
 				t.Errorf("consent %s: %s in props %v, unrecorded %v\n%s", state, n, in, never[n], out)
 			}
+		}
+	}
+}
+
+// TestFoldWordIndexMatchesNaive compares foldWordIndex with a plain scan of
+// every place (ASCII letter case ignored, word boundaries as holdsWord) on
+// random texts and ids over a small alphabet, so that matches, near
+// matches, boundaries and ids of letters only, digits first or punctuation
+// only all occur.
+func TestFoldWordIndexMatchesNaive(t *testing.T) {
+	naive := func(text, id []byte) int {
+		for i := 0; i+len(id) <= len(text); i++ {
+			if bytes.EqualFold(text[i:i+len(id)], id) {
+				end := i + len(id)
+				if (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !continuesWord(text[end:])) {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	const alphabet = "aAbB19-./,_"
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return b
+	}
+	for range 200000 {
+		id := word(1 + rng.IntN(5))
+		text := word(rng.IntN(24))
+		if rng.IntN(3) == 0 && len(text) >= len(id) { // plant it, in another case
+			at := rng.IntN(len(text) - len(id) + 1)
+			copy(text[at:], bytes.ToUpper(id))
+		}
+		if got, want := foldWordIndex(text, id), naive(text, id); got != want {
+			t.Fatalf("foldWordIndex(%q, %q) = %d; want %d", text, id, got, want)
 		}
 	}
 }

@@ -566,49 +566,89 @@ func (en *Engine) appendURLField(dst []byte, key string, raw, site []byte, mode 
 
 // replaceOwnIDs replaces in dst[from:] (a written URL) each occurrence of
 // the event's own user or client id as sent, as a word of its own (see
-// holdsWord; in the case sent, lower or upper case), by "{id}", and adds
-// KindSegment to found when it did: the record carries those ids as
-// pseudonyms only, or not at all, while a profile page's path or a query
-// value ("/account/8812-jane/orders", "?ref=8812-jane") would put the raw
-// id beside them. Ids shorter than minHeldID are left alone (a short
-// number is in many paths). In place, without allocating: "{id}" is never
-// longer than the id.
+// holdsWord; ASCII letter case ignored), by "{id}", and adds KindSegment
+// to found when it did: the record carries those ids as pseudonyms only,
+// or not at all, while a profile page's path or a query value
+// ("/account/8812-jane/orders", "?ref=8812-jane") would put the raw id
+// beside them. Ids shorter than minHeldID are left alone (a short number
+// is in many paths). In place, without allocating: "{id}" is never longer
+// than the id.
 func replaceOwnIDs(dst []byte, from int, e *event.Event, found scrub.Found) ([]byte, scrub.Found) {
 	for _, id := range [2][]byte{e.UserID, e.ClientID} {
-		if len(id) < minHeldID || len(id) > 256 {
+		if len(id) < minHeldID {
 			continue
 		}
-		var buf [256]byte
-		for v := 0; v < 3; v++ {
-			w := id
-			if v > 0 {
-				w = buf[:len(id)]
-				changed := false
-				for i, c := range id {
-					f := lowerASCII(c)
-					if v == 2 && f >= 'a' && f <= 'z' {
-						f -= 'a' - 'A'
-					}
-					w[i] = f
-					changed = changed || f != c
-				}
-				if !changed {
-					continue
-				}
+		for at := from; ; {
+			i := foldWordIndex(dst[at:], id)
+			if i < 0 {
+				break
 			}
-			for {
-				i := wordIndex(dst[from:], w)
-				if i < 0 {
-					break
-				}
-				i += from
-				n := copy(dst[i:], "{id}")
-				dst = append(dst[:i+n], dst[i+len(w):]...)
-				found |= 1 << scrub.KindSegment
-			}
+			i += at
+			n := copy(dst[i:], "{id}")
+			dst = append(dst[:i+n], dst[i+len(id):]...)
+			found |= 1 << scrub.KindSegment
+			at = i + n
 		}
 	}
 	return dst, found
+}
+
+// foldWordIndex is wordIndex with ASCII letter case ignored. It looks for
+// candidates with bytes.IndexByte on one byte of id that has a single case
+// (a digit first, else any byte not a letter), so a URL is scanned at
+// memchr speed and only the few places holding that byte are compared;
+// an id of letters only is compared at each place of its first letter in
+// either case.
+func foldWordIndex(text, id []byte) int {
+	if len(id) == 0 || len(id) > len(text) {
+		return -1
+	}
+	anchor := -1
+	for k, c := range id {
+		if c >= '0' && c <= '9' {
+			anchor = k
+			break
+		}
+		if l := lowerASCII(c); anchor < 0 && (l < 'a' || l > 'z') {
+			anchor = k
+		}
+	}
+	if anchor < 0 {
+		for i := 0; i+len(id) <= len(text); i++ {
+			if lowerASCII(text[i]) == lowerASCII(id[0]) && wordAt(text, i, id) {
+				return i
+			}
+		}
+		return -1
+	}
+	c := id[anchor]
+	for at := anchor; at < len(text); {
+		j := bytes.IndexByte(text[at:], c)
+		if j < 0 {
+			return -1
+		}
+		i := at + j - anchor
+		if i+len(id) > len(text) {
+			return -1
+		}
+		if wordAt(text, i, id) {
+			return i
+		}
+		at += j + 1
+	}
+	return -1
+}
+
+// wordAt reports whether text holds id at i, ASCII letter case ignored,
+// as a word of its own (see holdsWord).
+func wordAt(text []byte, i int, id []byte) bool {
+	for j, c := range id {
+		if lowerASCII(text[i+j]) != lowerASCII(c) {
+			return false
+		}
+	}
+	end := i + len(id)
+	return (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !continuesWord(text[end:]))
 }
 
 // appendScannedText appends key with text after replacing personal data.
