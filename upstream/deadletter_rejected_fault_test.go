@@ -65,11 +65,7 @@ func TestRejectedRecordsDeadLetterWriteFails(t *testing.T) {
 			case "nats":
 				ns := startNATSMaxPayload(t, 16<<10)
 				natsStream(t, ns.url())
-				nc, err := nats.Connect(ns.url())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer nc.Close()
+				nc := connectNATS(t, ns.url())
 				// Every message published, copies the stream's window
 				// would drop included.
 				if _, err := nc.Subscribe("bg.>", func(m *nats.Msg) { got.add(idOf(m.Data)) }); err != nil {

@@ -24,11 +24,7 @@ import (
 // (NATSSink kept no Progress), so a replay stored them again.
 func TestNATSRetryPublishesOnlyUnacknowledged(t *testing.T) {
 	ns := startNATS(t)
-	nc, err := nats.Connect(ns.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := connectNATS(t, ns.url())
 	var published atomic.Int64 // messages published on bg.events.a, copies included
 	sub, err := nc.Subscribe("bg.events.a", func(*nats.Msg) { published.Add(1) })
 	if err != nil {
@@ -38,10 +34,7 @@ func TestNATSRetryPublishesOnlyUnacknowledged(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := newJetStream(t, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cfg := jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"bg.events.a"}, Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute}
@@ -119,15 +112,8 @@ func TestNATSRetryPublishesOnlyUnacknowledged(t *testing.T) {
 // theirs (its retention and readers are not this destination's).
 func TestNATSOtherStreamStoresNothing(t *testing.T) {
 	ns := startNATS(t)
-	nc, err := nats.Connect(ns.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := connectNATS(t, ns.url())
+	js := newJetStream(t, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	other, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"bg.>"}, Storage: jetstream.FileStorage})

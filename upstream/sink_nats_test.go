@@ -29,6 +29,27 @@ type natsServer struct {
 	maxPayload int32
 }
 
+// connectNATS connects to url, closing the connection when the test ends.
+func connectNATS(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// newJetStream returns the JetStream API of nc.
+func newJetStream(t testing.TB, nc *nats.Conn) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 func startNATS(t testing.TB) *natsServer {
 	t.Helper()
 	return startNATSMaxPayload(t, 0)
@@ -83,10 +104,7 @@ func natsStream(t testing.TB, url string) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := newJetStream(t, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"bg.>"},
@@ -454,15 +472,8 @@ func TestNATSTooLargeForServerDeadLetteredAlone(t *testing.T) {
 // later record of the destination was delivered.
 func TestNATSTooLargeForStreamDeadLetteredAlone(t *testing.T) {
 	ns := startNATS(t)
-	nc, err := nats.Connect(ns.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := connectNATS(t, ns.url())
+	js := newJetStream(t, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"bg.>"},
