@@ -105,8 +105,12 @@ func TestE2EAdminGuard(t *testing.T) {
 			t.Fatalf("%s %s from %s (token %q): %d; want %d", method, path, host, token, got, want)
 		}
 	}
+	// With a config file: a gateway started without one refuses every
+	// reload (409), whoever asks.
+	const cfgText = "destinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
 	t.Run("loopback_only", func(t *testing.T) {
-		p := startGateway(t, t.TempDir(), "", "-admin", "0.0.0.0:0", "-pprof")
+		dir := t.TempDir()
+		p := startGateway(t, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-pprof")
 		for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
 			f(p, "GET", ext, path, "", 200)
 		}
@@ -123,7 +127,7 @@ func TestE2EAdminGuard(t *testing.T) {
 		if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		p := startGateway(t, filepath.Join(dir, "data"), "", "-admin", "0.0.0.0:0", "-admin-token-file", tokenPath)
+		p := startGateway(t, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-admin-token-file", tokenPath)
 		f(p, "GET", ext, "/metrics", "", 200)
 		f(p, "POST", ext, "/-/reload", "", 401)
 		f(p, "POST", ext, "/-/reload", "wrong-token-wrong-token", 401)

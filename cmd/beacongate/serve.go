@@ -302,6 +302,10 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 			token = []byte(t) // guard checked it
 		}
 		needsRestart, err := a.reloadFrom(a.log, "http", r.RemoteAddr, token)
+		if errors.Is(err, errNoConfigFile) {
+			http.Error(w, "reload refused: "+err.Error(), http.StatusConflict)
+			return
+		}
 		if err != nil {
 			http.Error(w, "reload refused, previous config stays live: "+err.Error(), http.StatusBadRequest)
 			return

@@ -393,6 +393,10 @@ func (a *app) checkKeys(now time.Time) {
 	a.log.Info("pseudonym: the current period has its keys again")
 }
 
+// errNoConfigFile refuses a reload of a gateway started without -config:
+// it runs on the embedded default, and there is no file to read again.
+var errNoConfigFile = errors.New("started without -config: nothing to reload; restart with -config FILE")
+
 // reload re-reads the config file and the GeoIP database. A valid config is
 // swapped in atomically; an invalid one is refused and the old one stays
 // live. Listeners, the spool and destinations are fixed at start: changes to
@@ -408,6 +412,14 @@ func (a *app) reload(log *slog.Logger) error {
 func (a *app) reloadReport(log *slog.Logger) (needsRestart []string, err error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	if a.configPath == "" {
+		// Counted as refused, but the last-reload gauge stays 1: what
+		// runs is what the next start runs, and no reload could ever
+		// clear an alert on it.
+		a.reloadFailures.Inc()
+		log.Error("config reload refused", "config", a.configName, "err", errNoConfigFile)
+		return nil, errNoConfigFile
+	}
 	needsRestart, err = a.tryReload(log)
 	if err != nil {
 		a.reloadFailures.Inc()
