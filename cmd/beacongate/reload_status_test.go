@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/anonymize/geo/geotest"
 )
 
 // postReload sends POST /-/reload from a loopback peer to a's admin mux.
@@ -58,5 +61,78 @@ func TestReloadWithoutConfigFileIsRefused(t *testing.T) {
 	// SIGHUP takes the same path.
 	if err := a.reload(log); err == nil || !strings.Contains(err.Error(), "started without -config") {
 		t.Errorf("reload without -config: %v; want it refused", err)
+	}
+}
+
+// TestReloadStatusTellsConfigFromServer: every refused reload was answered
+// 400, also when the file was valid and the server could not load what it
+// names (a GeoIP database, a vendor list or an opt-out key that cannot be
+// read, or the config file itself gone): the operator was sent to fix a
+// config that had nothing wrong. A config the operator must fix is still
+// 400; a file the server cannot load is now 500. Both name the key.
+func TestReloadStatusTellsConfigFromServer(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "city.mmdb")
+	if err := geotest.WriteCityDB(db, []geotest.Network{{CIDR: "81.2.69.0/24", Continent: "EU", Country: "GB", City: "London"}}); err != nil {
+		t.Fatal(err)
+	}
+	optOut, optOutKey := filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
+	if err := os.WriteFile(optOut, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(optOutKey, []byte(strings.Repeat("k", 48)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "c.yaml")
+	const dest = "destinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
+	base := "geoip: {database: " + db + "}\n" + dest
+	write := func(yaml string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(base)
+	log := slog.New(slog.DiscardHandler)
+	a, err := startApp(serveFlags{config: cfgPath, data: filepath.Join(dir, "data")}, map[string]bool{"data": true}, prometheus.NewRegistry(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.log = log
+	defer a.close(context.Background())
+
+	garbage := filepath.Join(dir, "garbage.mmdb")
+	if err := os.WriteFile(garbage, []byte("not a maxmind database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, c := range []struct {
+		name, yaml string // "" yaml: remove the config file
+		code       int
+		says       string
+	}{
+		{"unknown key", base + "geoipp: {}\n", 400, "geoipp"},
+		{"destination added", base + "  - {name: other, type: file, tcf: {without_vendor: true}}\n", 400, "destinations"},
+		{"geoip database missing", "geoip: {database: " + missing + "}\n" + dest, 500, "geoip.database"},
+		{"geoip database unreadable", "geoip: {database: " + garbage + "}\n" + dest, 500, "geoip.database"},
+		{"vendor list missing", base + "consent: {tcf: {gvl_file: " + missing + "}}\n", 500, "gvl_file"},
+		{"opt-out key missing", base + "ble: {optout_file: " + optOut + ", optout_key_file: " + missing + "}\n", 500, "ble.optout_key_file"},
+		{"config file gone", "", 500, "cannot read config"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.yaml == "" {
+				os.Remove(cfgPath)
+			} else {
+				write(c.yaml)
+			}
+			code, body := postReload(t, a)
+			if code != c.code || !strings.Contains(body, c.says) || !strings.Contains(body, "previous config stays live") {
+				t.Errorf("POST /-/reload: %d %q; want %d naming %s", code, body, c.code, c.says)
+			}
+		})
+	}
+	write(base)
+	if code, body := postReload(t, a); code != 200 {
+		t.Fatalf("POST /-/reload of the valid file: %d %q", code, body)
 	}
 }

@@ -307,7 +307,11 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 			return
 		}
 		if err != nil {
-			http.Error(w, "reload refused, previous config stays live: "+err.Error(), http.StatusBadRequest)
+			code := http.StatusBadRequest // a config the operator must fix
+			if errors.As(err, new(loadError)) {
+				code = http.StatusInternalServerError // a file the server could not load
+			}
+			http.Error(w, "reload refused, previous config stays live: "+err.Error(), code)
 			return
 		}
 		if len(needsRestart) > 0 {

@@ -243,7 +243,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (builtSettings
 	// reload is how a refreshed list is picked up.
 	gvl, err := wiring.LoadGVL(cfg)
 	if err != nil {
-		return builtSettings{}, err
+		return builtSettings{}, loadError{err}
 	}
 	compiled, err := wiring.Compile(cfg, gvl)
 	if err != nil {
@@ -264,7 +264,7 @@ func (a *app) settingsWith(cfg *config.Config, g *geo.Reloadable) (builtSettings
 	}
 	optOut, err := openOptOut(&cfg.BLE)
 	if err != nil {
-		return builtSettings{}, err
+		return builtSettings{}, loadError{err}
 	}
 	s := gateway.Settings{
 		OptOut:           optOut,
@@ -397,6 +397,15 @@ func (a *app) checkKeys(now time.Time) {
 // it runs on the embedded default, and there is no file to read again.
 var errNoConfigFile = errors.New("started without -config: nothing to reload; restart with -config FILE")
 
+// loadError is a reload refused because a file could not be loaded (the
+// config file itself, or one it names: the GeoIP database, the vendor
+// list, the opt-out list or its key), as opposed to a config the operator
+// must fix: POST /-/reload answers it 500, not 400. Its text is err's.
+type loadError struct{ err error }
+
+func (e loadError) Error() string { return e.err.Error() }
+func (e loadError) Unwrap() error { return e.err }
+
 // reload re-reads the config file and the GeoIP database. A valid config is
 // swapped in atomically; an invalid one is refused and the old one stays
 // live. Listeners, the spool and destinations are fixed at start: changes to
@@ -436,6 +445,9 @@ func (a *app) reloadReport(log *slog.Logger) (needsRestart []string, err error) 
 func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	cfg, err := loadConfig(a.configPath)
 	if err != nil {
+		if errors.As(err, new(*fs.PathError)) {
+			return nil, loadError{err} // the file could not be read; Parse's errors wrap none
+		}
 		return nil, err
 	}
 	if err := cfg.Apply(a.overrides); err != nil {
@@ -457,7 +469,7 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 	if cfg.GeoIP.Database != "" || old.GeoIP.Database != "" {
 		nextGeo = new(geo.Reloadable)
 		if err := nextGeo.Reload(cfg.GeoIP.Database); err != nil {
-			return nil, fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))
+			return nil, loadError{fmt.Errorf("geoip.database: %w; the running database stays in use", errors.Unwrap(err))}
 		}
 	}
 	built, err := a.settingsWith(cfg, nextGeo)
@@ -469,8 +481,8 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 		// anyone opted out; nothing creates that list any more, so a
 		// running list whose file is gone (moved, a mount not there, a
 		// mistyped path) would track its devices again: fail closed.
-		return nil, fmt.Errorf("ble.optout_file: %s does not exist, while the running opt-out list drops the sightings of %d devices; "+
-			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())
+		return nil, loadError{fmt.Errorf("ble.optout_file: %s does not exist, while the running opt-out list drops the sightings of %d devices; "+
+			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())}
 	}
 	// Every step succeeded: only now does anything running change.
 	a.gateway.Update(built.settings)
