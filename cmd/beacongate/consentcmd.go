@@ -22,7 +22,8 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("consent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	atFlag := fs.String("at", "", "judge the string's dates as for a request arriving at `TIME`, RFC 3339 (default: now)")
-	maxAge := fs.Duration("max-age", config.Default().Consent.TCF.MaxAge.D(), "consent.tcf.max_age to judge the string's age by; 0: no limit")
+	maxAge := configDuration(config.Default().Consent.TCF.MaxAge)
+	fs.Var(&maxAge, "max-age", "consent.tcf.max_age to judge the string's age by, a `duration` such as 395d or 720h; 0: no limit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), consentUsage)
 		fs.PrintDefaults()
@@ -44,10 +45,6 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *maxAge < 0 {
-		fmt.Fprintln(stderr, "beacongate consent: -max-age: negative duration")
-		return 2
-	}
 	now := cliClock.Now()
 	if *atFlag != "" {
 		at, err := time.Parse(time.RFC3339Nano, *atFlag)
@@ -57,7 +54,7 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 		}
 		now = at
 	}
-	out, err := consent.DecodeReport(bytes.TrimSpace([]byte(fs.Arg(0))), now, *maxAge)
+	out, err := consent.DecodeReport(bytes.TrimSpace([]byte(fs.Arg(0))), now, time.Duration(maxAge))
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate consent: %v\n", err)
 		return 1

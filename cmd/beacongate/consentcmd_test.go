@@ -116,3 +116,36 @@ func TestConsentHelpListsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestConsentMaxAgeInDays: -max-age stands for consent.tcf.max_age, which
+// the config writes in days (395d); -h showed its default as 9480h0m0s and
+// the flag refused 395d (Go's durations have no days). -h now shows 395d,
+// and the flag takes what the key takes: days or Go durations.
+func TestConsentMaxAgeInDays(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	run([]string{"consent", "-h"}, strings.NewReader(""), &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "(default 395d)") || strings.Contains(stdout.String(), "9480h") {
+		t.Errorf("consent -h: %q; want the -max-age default as 395d", stdout.String())
+	}
+	at := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		maxAge string
+		valid  bool
+	}{{"30d", false}, {"90d", true}, {"720h", false}, {"0", true}} {
+		stdout.Reset()
+		stderr.Reset()
+		args := []string{"consent", "-at", at.Format(time.RFC3339), "-max-age", c.maxAge, tctest.Valid(at.AddDate(0, -2, 0)).Encode()}
+		if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Errorf("-max-age %s: exit %d: %s", c.maxAge, code, stderr.String())
+			continue
+		}
+		var r struct{ Valid bool }
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.Valid != c.valid {
+			t.Errorf("-max-age %s on a string 2 months old: valid %v (%v); want %v", c.maxAge, r.Valid, err, c.valid)
+		}
+	}
+	stderr.Reset()
+	if code := run([]string{"consent", "-max-age", "-1d", "CQ"}, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "-max-age") {
+		t.Errorf("-max-age -1d: exit %d, %q; want 2 naming -max-age", code, stderr.String())
+	}
+}
