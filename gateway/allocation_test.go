@@ -70,6 +70,7 @@ func TestServeAllocs(t *testing.T) {
 	// stepped over.
 	f("rejected-ble-two-devices", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","adid":"6D92078A-8246-4BA4-AE5B-76104861E7DC"}]}`), "Content-Type", "application/json"), 400, 0)
 	f("ble-null-adid", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":null,"mac":"DA:A1:19:00:00:01"}]}`), "Content-Type", "application/json"), 204, 1)
+	f("ble-null-ts-mac", rawRequest("POST", "/ble", []byte(`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","uuid":null,"rssi":-50,"ts":null,"mac":null}]}`), "Content-Type", "application/json"), 204, 1)
 }
 
 // TestServePipelineAllocs adds the privacy engine (consent, geo, UA,

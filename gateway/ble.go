@@ -198,7 +198,8 @@ func sightingProblem(field, detail string) problem {
 // steps over the rest of the object. No field reader returns a problem by
 // value: the identifiers' and numbers' readers report whether they took
 // the value (the time's, what is wrong with it) and the problem is made
-// here; the device ids' readers write theirs through p.
+// here; the device ids' readers write theirs through p. A null value is
+// an absent field, whichever the field.
 func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 	s := &e.Sighting
 	r.open()
@@ -207,7 +208,10 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 		if !ok {
 			break
 		}
-		if p.bad() {
+		if p.bad() || r.peek() == jsonNull {
+			// A null names nothing: the field is absent, as in the
+			// request's shared fields (a repeated field keeps its
+			// earlier copy).
 			r.skip()
 			continue
 		}
@@ -299,14 +303,10 @@ func (r *jsonReader) sighting(e *event.Event, w sightingWindow, p *problem) {
 // field of kind, is to be read. A sighting has at most one device id: a
 // field of another kind than one read before is refused (in *p, which must
 // hold no problem before) and its value stepped over, so that no id, kind
-// or randomized flag of the first is kept with the second. A null adid or
-// app_instance_id names no device and is stepped over (a null mac is read,
-// and refused as no MAC); a field repeated counts by its last copy.
+// or randomized flag of the first is kept with the second. A null, which
+// names no device, never reaches it (sighting steps over every null); a
+// field repeated counts by its last copy.
 func (r *jsonReader) deviceKey(s *event.Sighting, kind event.DeviceKind, field string, p *problem) bool {
-	if kind != event.DeviceMAC && r.peek() == jsonNull {
-		r.skip()
-		return false
-	}
 	if s.DeviceKind != event.DeviceNone && s.DeviceKind != kind {
 		r.skip()
 		*p = sightingProblem(field, detailDevice)

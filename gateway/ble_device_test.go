@@ -160,9 +160,9 @@ func TestBLEPropsAndEventName(t *testing.T) {
 // or app_instance_id); one with two of them is refused naming the second,
 // like any other bad sighting field, and no event is handed on. Before, the
 // last one silently replaced the id and kind while a randomized flag set by
-// an earlier mac stayed on the record. A null adid or app_instance_id names
-// no device, so it may stand beside another id, and a field repeated counts
-// by its last copy.
+// an earlier mac stayed on the record. A null mac, adid or app_instance_id
+// names no device, so it may stand beside another id, and a field repeated
+// counts by its last copy.
 func TestBLEOneDeviceID(t *testing.T) {
 	rec := &recorder{}
 	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
@@ -181,7 +181,6 @@ func TestBLEOneDeviceID(t *testing.T) {
 		`"adid":"6d92078a-8246-4ba4-ae5b-76104861e7dc","mac":"00:1a:2b:3c:4d:5e"`: "mac",
 		`"app_instance_id":"app-1","adid":"6d92078a-8246-4ba4-ae5b-76104861e7dc"`: "adid",
 		`"adid":"","mac":"00:1a:2b:3c:4d:5e"`:                                     "mac",
-		`"app_instance_id":"app-1","mac":null`:                                    "mac",
 	} {
 		code, body := post(ids)
 		want := "sightings[1]." + field + ": at most one of mac, adid, app_instance_id"
@@ -194,6 +193,7 @@ func TestBLEOneDeviceID(t *testing.T) {
 		`"mac":"DA:A1:19:00:00:01","app_instance_id":null`:    {DeviceID: []byte("da:a1:19:00:00:01"), DeviceKind: event.DeviceMAC, Randomized: true},
 		`"mac":"DA:A1:19:00:00:01","mac":"00:1a:2b:3c:4d:5e"`: {DeviceID: []byte("00:1a:2b:3c:4d:5e"), DeviceKind: event.DeviceMAC},
 		`"app_instance_id":"a","app_instance_id":"b"`:         {DeviceID: []byte("b"), DeviceKind: event.DeviceAppInstance},
+		`"app_instance_id":"app-1","mac":null`:                {DeviceID: []byte("app-1"), DeviceKind: event.DeviceAppInstance},
 	} {
 		code, body := post(ids)
 		if code != 204 || len(rec.events) != 2 {
@@ -205,5 +205,52 @@ func TestBLEOneDeviceID(t *testing.T) {
 			t.Errorf("%s: device %q kind %v randomized %v; want %q %v %v", ids, s.DeviceID, s.DeviceKind, s.Randomized,
 				want.DeviceID, want.DeviceKind, want.Randomized)
 		}
+	}
+}
+
+// TestBLENullMeansAbsent: in a request's shared fields and in a beacon's,
+// a null value is taken as absent, as are a sighting's null adid,
+// app_instance_id and props; but a sighting's null ts was refused (400
+// sightings[0].ts: not a Unix time ...) where a missing ts means the
+// receive time, and so were a null mac and a null identity field of the
+// other beacon kind (an iBeacon sighting's "namespace": null). Null now
+// means absent for every field of a sighting: a required one (rssi) is
+// refused as missing.
+func TestBLENullMeansAbsent(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.9")
+	const eddystone = `"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab"`
+	const ibeacon = `"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":100,"minor":7`
+	post := func(sighting string) (int, string) {
+		t.Helper()
+		rec.events = rec.events[:0]
+		body := `{"site":"r","store":"s1","sightings":[{` + sighting + `}]}`
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		return resp.StatusCode(), string(resp.Body())
+	}
+	for sighting, want := range map[string]event.Sighting{
+		eddystone + `,"rssi":-50,"ts":null`:                                                  {DeviceKind: event.DeviceNone},
+		eddystone + `,"rssi":-50,"mac":null`:                                                 {DeviceKind: event.DeviceNone},
+		eddystone + `,"rssi":-50,"app_instance_id":"app-1","mac":null`:                       {DeviceID: []byte("app-1"), DeviceKind: event.DeviceAppInstance},
+		eddystone + `,"rssi":-50,"uuid":null,"major":null,"minor":null`:                      {DeviceKind: event.DeviceNone},
+		ibeacon + `,"rssi":-50,"namespace":null,"instance":null,"ts":null`:                   {DeviceKind: event.DeviceNone},
+		eddystone + `,"rssi":-50,"mac":null,"adid":null,"app_instance_id":null,"props":null`: {DeviceKind: event.DeviceNone},
+	} {
+		code, body := post(sighting)
+		if code != 204 || len(rec.events) != 1 {
+			t.Errorf("%s: status %d, %d events: %s; want 204 and the sighting", sighting, code, len(rec.events), body)
+			continue
+		}
+		s := rec.events[0].Sighting
+		if string(s.DeviceID) != string(want.DeviceID) || s.DeviceKind != want.DeviceKind {
+			t.Errorf("%s: device %q kind %v; want %q %v", sighting, s.DeviceID, s.DeviceKind, want.DeviceID, want.DeviceKind)
+		}
+		if s.SeenAtMS != bleNow.UnixMilli() {
+			t.Errorf("%s: seen at %d; want the receive time %d", sighting, s.SeenAtMS, bleNow.UnixMilli())
+		}
+	}
+	if code, body := post(eddystone + `,"rssi":null`); code != 400 || !strings.Contains(body, "sightings[0].rssi: missing") {
+		t.Errorf(`"rssi": null: status %d %s; want 400 sightings[0].rssi: missing`, code, body)
 	}
 }

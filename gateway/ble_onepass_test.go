@@ -90,8 +90,16 @@ var bleOnePassSeeds = []string{
 	`{"site":"r","store":"s","consent":[],"sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}]}`,
 	`{"site":"r","store":"s","props":{"a":"b"},"sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":1795520400.5,"mac":null,"adid":null}]}`,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":null,"mac":"A45E.60C1.0D2F"}]}`,
+	// A null is an absent field, whichever the field: ts (the receive
+	// time), the other kind's identity, a required rssi (missing), a
+	// repeated field's later null (the earlier copy stays), a null behind
+	// a syntax error.
+	`{"site":"r","store":"s","sightings":[{"uuid":"F7826DA6-4FA2-4E98-8024-BC5B71E0893E","major":1,"minor":2,"rssi":-3,"ts":null,"namespace":null,"instance":null,"mac":null}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","uuid":null,"major":null,"minor":null,"rssi":null}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":1795520400,"ts":null,"mac":"DA:A1:19:00:00:01","mac":null}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":nul}]}`,
 	// At most one device id: a second of another kind is refused, a null
-	// adid or app_instance_id names none, a repeated one counts by its last.
+	// mac, adid or app_instance_id names none, a repeated one counts by its last.
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"DA:A1:19:00:00:01","adid":"6D92078A"}]}`,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"app_instance_id":"a","mac":null,"rssi":"x"}]}`,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"adid":"x","app_instance_id":{"a":[}}]}`,

@@ -111,8 +111,8 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 	s := &e.Sighting
 	p := problem{}
 	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if p.bad() {
-			return
+		if p.bad() || fv.Type() == fastjson.TypeNull {
+			return // a null names nothing: the field is absent
 		}
 		switch b2s(k) {
 		case "uuid":
@@ -138,9 +138,6 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 			p = refSetMAC(s, fv)
 			s.DeviceKind = event.DeviceMAC
 		case "adid":
-			if fv.Type() == fastjson.TypeNull {
-				return // names no device
-			}
 			if p = refOneDevice(s, event.DeviceAdID, "adid"); p.bad() {
 				return
 			}
@@ -151,9 +148,6 @@ func refParseSighting(e *event.Event, v *fastjson.Value, w sightingWindow) probl
 			// sensor reading) are kept as the policy allows.
 			p = refAssignJSONProps(e, fv)
 		case "app_instance_id":
-			if fv.Type() == fastjson.TypeNull {
-				return // names no device
-			}
 			if p = refOneDevice(s, event.DeviceAppInstance, "app_instance_id"); p.bad() {
 				return
 			}
