@@ -79,6 +79,10 @@
 //	                 data_processing_options ["LDU"] and TikTok
 //	                 limited_data_use when the deciding signal is
 //	                 us_privacy, gpp or gpc and ads is not granted
+//	                 (never for an event routed here: an ad platform
+//	                 destination's requires must list ads; only records
+//	                 spooled for another type of destination of the same
+//	                 name before a restart retyped it)
 //	props            Meta custom_data, TikTok properties, GA4 params (GA4:
 //	                 session_id and engagement_time_msec pass as numbers;
 //	                 names made to GA4's rules as event names are, and of
