@@ -13,8 +13,13 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/upstream/spool"
 )
+
+// syncDir fsyncs a dead letters' folder after a removal; a variable so that
+// a test can see it called.
+var syncDir = atomicfile.SyncDir
 
 // DeadLetter is one batch a destination refused for good, stored by the
 // shipper in <DeadLetterDir>/<destination>/.
@@ -210,10 +215,9 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 					return res, fmt.Errorf("upstream: replaying %s: %w (the batch stays in the dead letters; records already appended will be sent twice)", filepath.Base(d.Path), err)
 				}
 			}
-			if err := os.Remove(d.Path); err != nil {
-				return res, err
+			if err := removeDeadLetter(d.Path); err != nil {
+				return res, fmt.Errorf("upstream: replaying %s: its records are in the spool, but %w", filepath.Base(d.Path), err)
 			}
-			os.Remove(errorFileOf(d.Path))
 		}
 		res.Batches++
 		res.Records += len(recs)
@@ -226,6 +230,20 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 	return res, nil
 }
 
+// removeDeadLetter removes a batch file and its .error file and fsyncs
+// their folder, so that after a power loss the batch does not come back
+// (to be replayed, and its records sent, a second time).
+func removeDeadLetter(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	os.Remove(errorFileOf(path))
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("the removal of the batch file may not survive a power loss: %w", err)
+	}
+	return nil
+}
+
 // DropDeadLetters removes the dead-lettered batches of destination name
 // (and their .error files). With dryRun it only counts them.
 func DropDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) {
@@ -236,10 +254,9 @@ func DropDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) 
 	}
 	for _, d := range dls {
 		if !dryRun {
-			if err := os.Remove(d.Path); err != nil {
-				return res, err
+			if err := removeDeadLetter(d.Path); err != nil {
+				return res, fmt.Errorf("upstream: dropping %s: %w", filepath.Base(d.Path), err)
 			}
-			os.Remove(errorFileOf(d.Path))
 		}
 		res.Batches++
 		res.Records += max(d.Records, 0)

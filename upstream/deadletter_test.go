@@ -239,3 +239,53 @@ func TestDeadLetterReplayIntoFullSpoolAppendsNothing(t *testing.T) {
 		t.Fatalf("lost %d acknowledged records", n)
 	}
 }
+
+// TestDeadLetterReplaySyncsRemovals: a replay removes each batch file it
+// appended to the spool, and a drop each batch it deletes; the folder is
+// fsynced after the removal, so that after a power loss the batch does not
+// come back (and is not replayed, its records sent, a second time). Before
+// the fix the folder was never fsynced after a removal.
+func TestDeadLetterReplaySyncsRemovals(t *testing.T) {
+	for _, verb := range []string{"replay", "drop"} {
+		t.Run(verb, func(t *testing.T) {
+			data := t.TempDir()
+			o := Options{DataDir: data, Destinations: []DestinationOptions{{Name: "partner", Sink: &memSink{ids: newIDSet(), t: t}}}}
+			dir := DeadLetterDir(o, "partner")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			batch := filepath.Join(dir, "20260101T000000.000Z-00000000000000000000.ndjson")
+			rng := rand.New(rand.NewPCG(5, 6))
+			if err := os.WriteFile(batch, append(testRecord(rng, "s", 0), '\n'), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(errorFileOf(batch), []byte("permanent: 400\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			synced := false
+			old := syncDir
+			syncDir = func(d string) error {
+				if _, err := os.Stat(batch); d == dir && errors.Is(err, os.ErrNotExist) {
+					synced = true
+				}
+				return old(d)
+			}
+			defer func() { syncDir = old }()
+			var err error
+			if verb == "replay" {
+				_, err = ReplayDeadLetters(o, "partner", false)
+			} else {
+				_, err = DropDeadLetters(o, "partner", false)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(batch); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the batch is still there: %v", err)
+			}
+			if !synced {
+				t.Fatalf("%s removed the batch without fsyncing %s: after a power loss it may come back", verb, dir)
+			}
+		})
+	}
+}
