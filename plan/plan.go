@@ -10,7 +10,6 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -160,13 +159,10 @@ func (p *Plan) Validate() error {
 // contains and who receives it, so an auditor can tell which rules produced
 // a record: it changes exactly when the plan does.
 func (p *Plan) Version() string {
-	b, err := json.Marshal(p)
-	if err != nil {
-		// Every field is plain data; only a NaN grid could fail, and
-		// Validate refuses it. Hash its description instead of panicking.
-		b = fmt.Appendf(nil, "%#v", *p)
-	}
-	sum := sha256.Sum256(b)
+	// Every field is plain data; only a NaN grid could fail to encode,
+	// and Validate refuses it: encode hashes its description instead of
+	// panicking.
+	sum := sha256.Sum256(p.encode())
 	return hex.EncodeToString(sum[:6])
 }
 

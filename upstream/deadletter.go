@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -135,8 +136,36 @@ func readDeadLetter(path string) ([][]byte, error) {
 
 // ReplayResult counts what a replay did (or, in a dry run, would do).
 type ReplayResult struct {
-	Batches, Records int // replayed: appended to the spool and removed from the dead letters
+	Batches, Records int // replayed: appended to the spool (a batch counts when any of its records was)
 	Skipped          int // batch files that cannot be read, left in place
+	// Held are the records ReplayOptions.Check held back, by its reason,
+	// and HeldBatches the batch files they were in: they stay in the dead
+	// letters, or with DropHeld are deleted.
+	Held        map[string]int
+	HeldBatches int
+}
+
+// HeldRecords returns how many records were held back, for every reason.
+func (r *ReplayResult) HeldRecords() int {
+	n := 0
+	for _, c := range r.Held {
+		n += c
+	}
+	return n
+}
+
+// ReplayOptions are a replay's options.
+type ReplayOptions struct {
+	// DryRun: count what would be done, write and remove nothing.
+	DryRun bool
+	// Check returns why a record may not be sent to the destination again
+	// ("" when it may): the destination's current configuration would
+	// not have sent it in that form. A record held back is not appended;
+	// it stays in its batch file. nil replays every record.
+	Check func(rec []byte) string
+	// DropHeld deletes the records Check holds back instead of keeping
+	// them.
+	DropHeld bool
 }
 
 // ReplayDeadLetters appends the records of the dead-lettered batches of
@@ -148,9 +177,12 @@ type ReplayResult struct {
 // batch file is removed only after all its records are fsynced into the
 // spool: an interruption (a kill, a disk error) never loses a batch, at
 // worst it is replayed again (its records keep their event ids, so the
-// destination can drop the copies). With dryRun nothing is written or
-// removed.
-func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error) {
+// destination can drop the copies). Records ro.Check holds back are not
+// appended: their batch file is rewritten with them alone (or, with
+// ro.DropHeld, removed), after the others are fsynced into the spool. With
+// ro.DryRun nothing is written or removed.
+func ReplayDeadLetters(o Options, name string, ro ReplayOptions) (ReplayResult, error) {
+	dryRun := ro.DryRun
 	var res ReplayResult
 	idx := -1
 	names := make([]string, len(o.Destinations))
@@ -197,30 +229,64 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 			res.Skipped++
 			continue
 		}
+		send, held := recs, [][]byte(nil)
+		var why []string
+		if ro.Check != nil {
+			send = make([][]byte, 0, len(recs))
+			for _, r := range recs {
+				if w := ro.Check(r); w != "" {
+					held = append(held, r)
+					why = append(why, w)
+				} else {
+					send = append(send, r)
+				}
+			}
+		}
 		if !dryRun {
 			// All of the batch or none of it: records appended by a
 			// replay that then stops on a full spool would be sent
 			// again by the next.
 			var n int64
-			for _, r := range recs {
+			for _, r := range send {
 				n += int64(len(r))
 			}
-			if !sp.RoomFor(len(recs), n) {
+			if !sp.RoomFor(len(send), n) {
 				return res, fmt.Errorf("upstream: replaying %s: the spool has no room for its %d records (%d bytes; spool.max_bytes %d); "+
 					"start the gateway to deliver what the spool holds, then replay again (nothing of this batch was appended, it stays in the dead letters)",
-					filepath.Base(d.Path), len(recs), n, sp.Options().MaxBytes)
+					filepath.Base(d.Path), len(send), n, sp.Options().MaxBytes)
 			}
-			for _, r := range recs {
+			for _, r := range send {
 				if err := sp.Append(r, spool.RouteTo(idx)); err != nil {
 					return res, fmt.Errorf("upstream: replaying %s: %w (the batch stays in the dead letters; records already appended will be sent twice)", filepath.Base(d.Path), err)
 				}
 			}
-			if err := removeDeadLetter(d.Path); err != nil {
-				return res, fmt.Errorf("upstream: replaying %s: its records are in the spool, but %w", filepath.Base(d.Path), err)
+			switch {
+			case len(held) == len(recs) && !ro.DropHeld:
+				// Nothing appended, nothing to change.
+			case len(held) > 0 && !ro.DropHeld:
+				if err := rewriteDeadLetter(d.Path, held); err != nil {
+					return res, fmt.Errorf("upstream: replaying %s: its other records are in the spool, but the batch could not be rewritten with only the %d held back (a replay run again sends those twice): %w",
+						filepath.Base(d.Path), len(held), err)
+				}
+			default:
+				if err := removeDeadLetter(d.Path); err != nil {
+					return res, fmt.Errorf("upstream: replaying %s: its records are in the spool, but %w", filepath.Base(d.Path), err)
+				}
 			}
 		}
-		res.Batches++
-		res.Records += len(recs)
+		if len(send) > 0 {
+			res.Batches++
+			res.Records += len(send)
+		}
+		if len(held) > 0 {
+			res.HeldBatches++
+			if res.Held == nil {
+				res.Held = map[string]int{}
+			}
+			for _, w := range why {
+				res.Held[w]++
+			}
+		}
 	}
 	if sp != nil {
 		if err := sp.Close(); err != nil {
@@ -228,6 +294,62 @@ func ReplayDeadLetters(o Options, name string, dryRun bool) (ReplayResult, error
 		}
 	}
 	return res, nil
+}
+
+// rewriteDeadLetter replaces the batch file at path with recs, in its
+// format (.ndjson, .ndjson.zst or .ndjson.gz), atomically: a kill leaves
+// the old batch or the new one (and a .tmp file, which the next Open
+// removes). The new file keeps the old one's modification time, from which
+// privacy.dead_letter_retention counts: a rewrite does not keep the
+// records longer.
+func rewriteDeadLetter(path string, recs [][]byte) error {
+	var mtime time.Time
+	if fi, err := os.Stat(path); err == nil {
+		mtime = fi.ModTime()
+	}
+	var data []byte
+	for _, r := range recs {
+		data = append(append(data, r...), '\n')
+	}
+	switch {
+	case strings.HasSuffix(path, ".zst"):
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return err
+		}
+		data = enc.EncodeAll(data, nil)
+		enc.Close()
+	case strings.HasSuffix(path, ".gz"):
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		if _, err := zw.Write(data); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		data = buf.Bytes()
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err = errors.Join(err, f.Close()); err == nil && !mtime.IsZero() {
+		err = os.Chtimes(tmp, mtime, mtime)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 // removeDeadLetter removes a batch file and its .error file and fsyncs

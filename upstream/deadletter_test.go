@@ -51,18 +51,18 @@ func TestDeadLetterReplay(t *testing.T) {
 		t.Fatalf("%d dead-lettered records in %d batches, want %d", recs, len(dls), len(acked))
 	}
 
-	dry, err := ReplayDeadLetters(o, "partner", true)
+	dry, err := ReplayDeadLetters(o, "partner", ReplayOptions{DryRun: true})
 	if err != nil || dry.Records != len(acked) || dry.Batches != len(dls) {
 		t.Fatalf("dry run: %+v, %v", dry, err)
 	}
 	if after, _ := ListDeadLetters(dir); len(after) != len(dls) {
 		t.Fatalf("the dry run removed batches: %d left of %d", len(after), len(dls))
 	}
-	if _, err := ReplayDeadLetters(o, "nope", false); err == nil {
+	if _, err := ReplayDeadLetters(o, "nope", ReplayOptions{}); err == nil {
 		t.Fatal("replay of an unknown destination succeeded")
 	}
 
-	res, err := ReplayDeadLetters(o, "partner", false)
+	res, err := ReplayDeadLetters(o, "partner", ReplayOptions{})
 	if err != nil || res.Records != len(acked) || res.Batches != len(dls) {
 		t.Fatalf("replay: %+v, %v", res, err)
 	}
@@ -120,7 +120,7 @@ func TestDeadLetterReplayInterrupted(t *testing.T) {
 	cancel()
 	want = append(want, a.ackedIDs()...)
 
-	res, err := ReplayDeadLetters(o, "partner", false)
+	res, err := ReplayDeadLetters(o, "partner", ReplayOptions{})
 	if err == nil {
 		t.Fatalf("the replay into a full spool succeeded: %+v", res)
 	}
@@ -131,7 +131,7 @@ func TestDeadLetterReplayInterrupted(t *testing.T) {
 	p = openP(t, o)
 	waitFor(t, "the spool drained", 10*time.Second, func() bool { return p.Stats()[0].LagBytes == 0 })
 	closeP(t, p)
-	if res, err = ReplayDeadLetters(o, "partner", false); err != nil || res.Records != 1500 {
+	if res, err = ReplayDeadLetters(o, "partner", ReplayOptions{}); err != nil || res.Records != 1500 {
 		t.Fatalf("second replay: %+v, %v", res, err)
 	}
 	p = openP(t, o)
@@ -215,7 +215,7 @@ func TestDeadLetterReplayIntoFullSpoolAppendsNothing(t *testing.T) {
 	p.Close(ctx) // not drained: the records stay in the spool
 	cancel()
 
-	res, err := ReplayDeadLetters(o, "partner", false)
+	res, err := ReplayDeadLetters(o, "partner", ReplayOptions{})
 	if err == nil {
 		t.Fatalf("the replay into a full spool succeeded: %+v", res)
 	}
@@ -273,7 +273,7 @@ func TestDeadLetterReplaySyncsRemovals(t *testing.T) {
 			defer func() { syncDir = old }()
 			var err error
 			if verb == "replay" {
-				_, err = ReplayDeadLetters(o, "partner", false)
+				_, err = ReplayDeadLetters(o, "partner", ReplayOptions{})
 			} else {
 				_, err = DropDeadLetters(o, "partner", false)
 			}
@@ -285,6 +285,104 @@ func TestDeadLetterReplaySyncsRemovals(t *testing.T) {
 			}
 			if !synced {
 				t.Fatalf("%s removed the batch without fsyncing %s: after a power loss it may come back", verb, dir)
+			}
+		})
+	}
+}
+
+// TestDeadLetterReplayHoldsBack: records the check holds back are not
+// appended; their batch file is rewritten with them alone, in its own
+// format (zstd, gzip, plain), its .error kept; the others are delivered.
+// A dry run counts the same and changes nothing; DropHeld deletes them.
+func TestDeadLetterReplayHoldsBack(t *testing.T) {
+	for _, ext := range []string{".ndjson", ".ndjson.zst", ".ndjson.gz"} {
+		t.Run(ext, func(t *testing.T) {
+			data := t.TempDir()
+			partner := &memSink{ids: newIDSet(), t: t}
+			dests := func() []DestinationOptions {
+				return []DestinationOptions{{Name: "partner", Sink: partner, Batch: BatchOptions{MaxAge: 10 * time.Millisecond}, Retry: fastRetry}}
+			}
+			o := Options{DataDir: data, Destinations: dests()}
+			dir := DeadLetterDir(o, "partner")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(7, 8))
+			var recs [][]byte
+			var sent, held []string
+			for i := range 10 {
+				r := testRecord(rng, "h", i)
+				recs = append(recs, r)
+				if i%3 == 0 {
+					held = append(held, idOf(r))
+				} else {
+					sent = append(sent, idOf(r))
+				}
+			}
+			batch := filepath.Join(dir, "20260101T000000.000Z-00000000000000000000"+ext)
+			if err := rewriteDeadLetter(batch, recs); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(errorFileOf(batch), []byte("permanent: 400\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// Retention counts from the batch's modification time: the
+			// rewrite keeps it.
+			written := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			if err := os.Chtimes(batch, written, written); err != nil {
+				t.Fatal(err)
+			}
+			isHeld := map[string]bool{}
+			for _, id := range held {
+				isHeld[id] = true
+			}
+			check := func(rec []byte) string {
+				if isHeld[idOf(rec)] {
+					return "its policy changed"
+				}
+				return ""
+			}
+			dry, err := ReplayDeadLetters(o, "partner", ReplayOptions{DryRun: true, Check: check})
+			if err != nil || dry.Records != len(sent) || dry.HeldRecords() != len(held) || dry.Held["its policy changed"] != len(held) || dry.HeldBatches != 1 {
+				t.Fatalf("dry run: %+v, %v", dry, err)
+			}
+			if left, _ := ListDeadLetters(dir); len(left) != 1 || left[0].Records != 10 {
+				t.Fatalf("the dry run changed the batch: %+v", left)
+			}
+			res, err := ReplayDeadLetters(o, "partner", ReplayOptions{Check: check})
+			if err != nil || res.Records != dry.Records || res.Batches != dry.Batches || res.HeldRecords() != dry.HeldRecords() || res.HeldBatches != dry.HeldBatches {
+				t.Fatalf("replay: %+v, %v (dry run: %+v)", res, err, dry)
+			}
+			left, _ := ListDeadLetters(dir)
+			if len(left) != 1 || left[0].Path != batch || left[0].Records != len(held) || left[0].Reason != "permanent: 400" {
+				t.Fatalf("after the replay: %+v", left)
+			}
+			if fi, err := os.Stat(batch); err != nil || !fi.ModTime().Equal(written) {
+				t.Fatalf("the rewritten batch's modification time: %v, %v; want %v (retention counts from it)", fi.ModTime(), err, written)
+			}
+			kept, err := readDeadLetter(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range kept {
+				if idOf(r) != held[i] {
+					t.Fatalf("record %d of the rewritten batch: %s, want %s", i, idOf(r), held[i])
+				}
+			}
+			p := openP(t, Options{DataDir: data, Destinations: dests()})
+			waitFor(t, "the replayed records delivered", 10*time.Second, func() bool { return partner.ids.countMissing(sent) == 0 })
+			closeP(t, p)
+			for _, id := range held {
+				if partner.ids.has(id) {
+					t.Fatalf("a record held back was sent")
+				}
+			}
+			res, err = ReplayDeadLetters(o, "partner", ReplayOptions{Check: check, DropHeld: true})
+			if err != nil || res.Records != 0 || res.HeldRecords() != len(held) {
+				t.Fatalf("replay dropping the held records: %+v, %v", res, err)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Fatalf("left after dropping the held records: %v", left)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/beacongate/beacongate/config"
@@ -14,7 +15,7 @@ import (
 	"github.com/beacongate/beacongate/wiring"
 )
 
-const deadletterUsage = `usage: beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
+const deadletterUsage = `usage: beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] [-drop-outdated] DESTINATION
 
 Batches a destination refused for good (a 4xx other than 401/403/408/409/425/429, a record
 too large for an HTTP collector on its own, a record the broker will never take, credentials
@@ -32,6 +33,13 @@ refused past their window) are kept in
           (a kill, a disk error) loses nothing; run it again (records
           appended before the interruption are sent twice, with their
           event ids).
+          A record is replayed only if the config now would have sent it
+          to DESTINATION in that very form: the purposes it was granted
+          cover what DESTINATION requires now, and DESTINATION's policy,
+          TCF vendor declaration and the consent rules are those it was
+          made under. The others are held back and stay in the dead
+          letters (-drop-outdated deletes them); replay says how many and
+          why, and exits 3.
   drop    deletes the batches for good
 
 -dry-run shows what replay or drop would do, and changes nothing.
@@ -58,6 +66,7 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config `FILE` (default: the embedded default config)")
 	data := fs.String("data", "", "data `DIR` (default: server.data_dir of the config, ./beacongate-data without one)")
 	dry := fs.Bool("dry-run", false, "show what would be done, change nothing")
+	dropOutdated := fs.Bool("drop-outdated", false, "replay: delete the records the config now would not send in that form, instead of keeping them")
 	fs.Usage = func() { fmt.Fprint(stderr, deadletterUsage); fs.PrintDefaults() }
 	// Flags may come before or after DESTINATION.
 	var dest []string
@@ -81,6 +90,11 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	name := dest[0]
+	if *dropOutdated && verb != "replay" {
+		fmt.Fprintf(stderr, "beacongate deadletter %s: -drop-outdated is for replay only\n\n", verb)
+		fs.Usage()
+		return 2
+	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		printConfigError(stderr, "beacongate deadletter", *configPath, err)
@@ -137,15 +151,52 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%d batches, %d records in %s\n", len(dls), recs, dir)
 	case "replay":
-		res, err := upstream.ReplayDeadLetters(o, name, *dry)
+		// Each record is checked against the plan of the config now, and
+		// the plan it was made under (kept by the gateway in the data
+		// directory).
+		gvl, err := wiring.LoadGVL(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+			return 1
+		}
+		cur, err := wiring.Compile(cfg, gvl)
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
+			return 1
+		}
+		res, err := upstream.ReplayDeadLetters(o, name, upstream.ReplayOptions{
+			DryRun:   *dry,
+			Check:    wiring.ReplayCheck(cur, cfg.Server.DataDir, name),
+			DropHeld: *dropOutdated,
+		})
 		fmt.Fprintf(stdout, "%sreplayed %d batches, %d records into the spool for %s", prefix, res.Batches, res.Records, name)
 		if res.Skipped > 0 {
 			fmt.Fprintf(stdout, "; %d unreadable batches left in place", res.Skipped)
 		}
 		fmt.Fprintln(stdout)
+		held := res.HeldRecords()
+		if held > 0 {
+			if *dropOutdated {
+				fmt.Fprintf(stdout, "%sdropped %d records in %d batches that the config now would not send to %s in that form:\n", prefix, held, res.HeldBatches, name)
+			} else {
+				fmt.Fprintf(stdout, "%sheld back %d records in %d batches that the config now would not send to %s in that form (they stay in the dead letters; -drop-outdated deletes them):\n", prefix, held, res.HeldBatches, name)
+			}
+			whys := make([]string, 0, len(res.Held))
+			for w := range res.Held {
+				whys = append(whys, w)
+			}
+			sort.Strings(whys)
+			for _, w := range whys {
+				fmt.Fprintf(stdout, "  %d: %s\n", res.Held[w], w)
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "beacongate deadletter: %v\n", err)
 			return 1
+		}
+		if held > 0 && !*dropOutdated {
+			fmt.Fprintf(stderr, "beacongate deadletter: %d records of %s not replayed: the config now would not send them in that form (see above)\n", held, name)
+			return 3
 		}
 	case "drop":
 		res, err := upstream.DropDeadLetters(o, name, *dry)

@@ -99,7 +99,7 @@ Usage:
   beacongate consent [-at TIME] [-max-age DURATION] TC_STRING
   beacongate explain [-config FILE] [-request FILE] [-ip ADDR] [-at TIME] [-data DIR] [-json]
   beacongate report [-config FILE] [-format md|html] [-o FILE] [-diff OLD.yaml] [-data DIR]
-  beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] DESTINATION
+  beacongate deadletter list|replay|drop [-config FILE] [-data DIR] [-dry-run] [-drop-outdated] DESTINATION
   beacongate tap [-admin ADDR] [-token-file FILE] [-site ID] [-consent STATE] [-destination NAME]
   beacongate healthcheck [-admin ADDR] [-path /healthz|/readyz] [-timeout D]
   beacongate version

@@ -203,6 +203,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err != nil {
 		return nil, err
 	}
+	savePlan(cfg, built.plan, log)
 	a.gateway = gateway.New(built.settings, reg)
 	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
@@ -485,6 +486,7 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())}
 	}
 	// Every step succeeded: only now does anything running change.
+	savePlan(cfg, built.plan, log)
 	a.gateway.Update(built.settings)
 	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
@@ -588,4 +590,15 @@ func closeMessage(err error) string {
 		return "delivery did not finish in time; the rest stays in the spool for the next start"
 	}
 	return "closing a destination or the spool failed (see err: check its disk or connection); what was not shipped stays in the spool for the next start"
+}
+
+// savePlan keeps a copy of the plan p in the data directory, before any
+// record is made under it: "deadletter replay" checks each record against
+// the plan it was made under (by its "policy" version). A copy that cannot
+// be written costs only that: the records of that version are held back by
+// a replay (fail closed), so the gateway logs it and goes on.
+func savePlan(cfg *config.Config, p *plan.Plan, log *slog.Logger) {
+	if err := plan.Save(wiring.SavedPlansDir(cfg.Server.DataDir), p); err != nil {
+		log.Warn("cannot keep a copy of the policy in the data directory: a dead-letter replay will hold back the records made under it", "policy", p.Version(), "err", err)
+	}
 }

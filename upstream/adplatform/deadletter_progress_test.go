@@ -69,7 +69,7 @@ func TestGivenUpBatchDeadLettersOnlyItsUndeliveredEvents(t *testing.T) {
 
 	// The replay, once the token works again (what is left of the
 	// scripted refusals is waited out): every event reaches GA4 once.
-	if _, err := upstream.ReplayDeadLetters(o, "ads", false); err != nil {
+	if _, err := upstream.ReplayDeadLetters(o, "ads", upstream.ReplayOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	o.Destinations[0].Retry.AuthDeadLetterAfter = time.Hour
