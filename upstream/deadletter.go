@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/upstream/spool"
 )
@@ -25,11 +26,12 @@ var syncDir = atomicfile.SyncDir
 // DeadLetter is one batch a destination refused for good, stored by the
 // shipper in <DeadLetterDir>/<destination>/.
 type DeadLetter struct {
-	Path    string // the batch file (.ndjson, .ndjson.zst or .ndjson.gz)
-	Bytes   int64  // size of the file
-	Records int    // records in the batch; -1 if it cannot be read
-	Reason  string // first line of the .error file beside it
-	Err     error  // why the batch cannot be read, if it cannot
+	Path    string    // the batch file (.ndjson, .ndjson.zst or .ndjson.gz)
+	Bytes   int64     // size of the file
+	ModTime time.Time // when it was last written, from which retention counts
+	Records int       // records in the batch; -1 if it cannot be read
+	Reason  string    // first line of the .error file beside it
+	Err     error     // why the batch cannot be read, if it cannot
 }
 
 // DeadLetterDir returns where the shipper puts the dead letters of
@@ -65,7 +67,7 @@ func ListDeadLetters(dir string) ([]DeadLetter, error) {
 		}
 		d := DeadLetter{Path: filepath.Join(dir, name), Records: -1}
 		if fi, err := e.Info(); err == nil {
-			d.Bytes = fi.Size()
+			d.Bytes, d.ModTime = fi.Size(), fi.ModTime()
 		}
 		if b, err := os.ReadFile(errorFileOf(d.Path)); err == nil {
 			d.Reason, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
@@ -143,6 +145,10 @@ type ReplayResult struct {
 	// letters, or with DropHeld are deleted.
 	Held        map[string]int
 	HeldBatches int
+	// Expired and ExpiredRecords count the batches older than
+	// ReplayOptions.MaxAge, and their records: not replayed, left for the
+	// retention sweep.
+	Expired, ExpiredRecords int
 }
 
 // HeldRecords returns how many records were held back, for every reason.
@@ -166,6 +172,11 @@ type ReplayOptions struct {
 	// DropHeld deletes the records Check holds back instead of keeping
 	// them.
 	DropHeld bool
+	// MaxAge is privacy.dead_letter_retention: a batch last written
+	// longer ago (by Options.Clock) is past the time it may be kept, and
+	// is not replayed (to be sent), but left for the retention sweep,
+	// which deletes it and records that in the audit log. 0: no limit.
+	MaxAge time.Duration
 }
 
 // ReplayDeadLetters appends the records of the dead-lettered batches of
@@ -223,7 +234,13 @@ func ReplayDeadLetters(o Options, name string, ro ReplayOptions) (ReplayResult, 
 		}
 		defer sp.Close()
 	}
+	cutoff := clock.Or(o.Clock).Now().Add(-ro.MaxAge)
 	for _, d := range dls {
+		if ro.MaxAge > 0 && d.ModTime.Before(cutoff) {
+			res.Expired++
+			res.ExpiredRecords += max(d.Records, 0)
+			continue
+		}
 		recs, err := readDeadLetter(d.Path)
 		if err != nil {
 			res.Skipped++

@@ -39,7 +39,9 @@ refused past their window) are kept in
           TCF vendor declaration and the consent rules are those it was
           made under. The others are held back and stay in the dead
           letters (-drop-outdated deletes them); replay says how many and
-          why, and exits 3.
+          why, and exits 3. A batch older than
+          privacy.dead_letter_retention is not replayed: the gateway
+          deletes it at its next start.
   drop    deletes the batches for good
 
 -dry-run shows what replay or drop would do, and changes nothing.
@@ -168,12 +170,17 @@ func runDeadletter(args []string, stdout, stderr io.Writer) int {
 			DryRun:   *dry,
 			Check:    wiring.ReplayCheck(cur, cfg.Server.DataDir, name),
 			DropHeld: *dropOutdated,
+			MaxAge:   cfg.Privacy.DeadLetterRetention.D(),
 		})
 		fmt.Fprintf(stdout, "%sreplayed %d batches, %d records into the spool for %s", prefix, res.Batches, res.Records, name)
 		if res.Skipped > 0 {
 			fmt.Fprintf(stdout, "; %d unreadable batches left in place", res.Skipped)
 		}
 		fmt.Fprintln(stdout)
+		if res.Expired > 0 {
+			fmt.Fprintf(stdout, "%sleft %d batches, %d records older than privacy.dead_letter_retention (%s): past the time they may be kept, they are not sent again; the gateway deletes them at its next start\n",
+				prefix, res.Expired, res.ExpiredRecords, cfg.Privacy.DeadLetterRetention.D())
+		}
 		held := res.HeldRecords()
 		if held > 0 {
 			if *dropOutdated {
