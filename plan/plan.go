@@ -162,7 +162,7 @@ func (p *Plan) Version() string {
 	// Every field is plain data; only a NaN grid could fail to encode,
 	// and Validate refuses it: encode hashes its description instead of
 	// panicking.
-	sum := sha256.Sum256(p.encode())
+	sum := sha256.Sum256(p.Encode())
 	return hex.EncodeToString(sum[:6])
 }
 

@@ -3,15 +3,10 @@ package wiring
 import (
 	"encoding/json"
 	"errors"
-	"path/filepath"
 
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/plan"
 )
-
-// SavedPlansDir is where the gateway keeps a copy of each plan it made
-// records under (plan.Save), in data directory dataDir.
-func SavedPlansDir(dataDir string) string { return filepath.Join(dataDir, plan.SavedDir) }
 
 // ReplayCheck returns the check a dead-letter replay runs on each record of
 // destination name (upstream.ReplayOptions.Check): "" when cur, the plan
@@ -64,8 +59,8 @@ func ReplayCheck(cur *plan.Plan, dataDir, name string) func(rec []byte) string {
 		old, ok := plans[r.Policy]
 		if !ok {
 			var err error
-			old, err = plan.LoadSaved(dir, r.Policy)
-			if err != nil && !errors.Is(err, plan.ErrNotSaved) {
+			old, err = LoadSavedPlan(dir, r.Policy)
+			if err != nil && !errors.Is(err, ErrPlanNotSaved) {
 				// Damaged: as good as unknown, fail closed.
 				old = nil
 			}

@@ -23,7 +23,7 @@ func TestReplayCheck(t *testing.T) {
 	old := compile(base)
 	cur := compile(base + "    policies:\n      analytics:\n        ip: {action: drop}\n")
 	data := t.TempDir()
-	if err := plan.Save(SavedPlansDir(data), old); err != nil {
+	if err := SavePlan(SavedPlansDir(data), old); err != nil {
 		t.Fatal(err)
 	}
 	check := ReplayCheck(cur, data, "c")

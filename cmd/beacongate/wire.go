@@ -598,7 +598,7 @@ func closeMessage(err error) string {
 // be written costs only that: the records of that version are held back by
 // a replay (fail closed), so the gateway logs it and goes on.
 func savePlan(cfg *config.Config, p *plan.Plan, log *slog.Logger) {
-	if err := plan.Save(wiring.SavedPlansDir(cfg.Server.DataDir), p); err != nil {
+	if err := wiring.SavePlan(wiring.SavedPlansDir(cfg.Server.DataDir), p); err != nil {
 		log.Warn("cannot keep a copy of the policy in the data directory: a dead-letter replay will hold back the records made under it", "policy", p.Version(), "err", err)
 	}
 }
