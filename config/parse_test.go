@@ -632,6 +632,13 @@ func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	f(open, "t.yaml:2:21: server.admin_token_file: "+open+" is readable by every user (mode 0644); run chmod o-rwx "+open)
+	// Whoever may write the token knows it from then on: the next start
+	// takes the token they wrote, as for every other secret file.
+	writable := write("writable", "0123456789abcdefghij\n")
+	if err := os.Chmod(writable, 0o602); err != nil {
+		t.Fatal(err)
+	}
+	f(writable, "t.yaml:2:21: server.admin_token_file: "+writable+" is writable by every user (mode 0602); run chmod o-rwx "+writable)
 	if tok, err := AdminToken([]byte("  0123456789abcdefghij\n")); err != nil || string(tok) != "0123456789abcdefghij" {
 		t.Fatalf("AdminToken: %q, %v", tok, err)
 	}

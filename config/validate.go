@@ -479,10 +479,18 @@ func (v *validator) pseudonym(p *Pseudonym) {
 }
 
 // SecretMode returns an error saying how to fix it when mode, the mode of
-// the file name that holds a secret, lets every user read it; else nil.
+// the file name that holds a secret, lets every user read it or write it;
+// else nil. Whoever may replace a secret knows it from then on: the
+// pseudonyms' keys of every later period (the gateway's
+// pseudonym.LoadSecretFile refuses it too), the opt-out list's key (a new
+// key ends every opt-out silently), the admin token (the next start takes
+// the one they wrote), a token or private key.
 func SecretMode(name string, mode fs.FileMode) error {
-	if perm := mode.Perm(); perm&0o004 != 0 {
+	switch perm := mode.Perm(); {
+	case perm&0o004 != 0:
 		return fmt.Errorf("%s is readable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
+	case perm&0o002 != 0:
+		return fmt.Errorf("%s is writable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
 	}
 	return nil
 }
@@ -512,12 +520,6 @@ func (v *validator) secretFile(path, name string, minLen int) {
 	}
 	if err := SecretMode(name, fi.Mode()); err != nil {
 		v.errf(path, "%v", err)
-	} else if perm := fi.Mode().Perm(); perm&0o002 != 0 {
-		// Whoever may replace a secret knows it from then on: the
-		// pseudonyms' keys of every later period (the gateway's
-		// pseudonym.LoadSecretFile refuses it too), the opt-out list's key
-		// (a new key ends every opt-out silently), a token or private key.
-		v.errf(path, "%s is writable by every user (mode %04o); run chmod o-rwx %s", name, perm, name)
 	}
 	if minLen > 0 {
 		if n, err := secretLen(name); err != nil {

@@ -34,8 +34,8 @@ func maxConns(configured int, fdLimit uint64) int {
 // readAdminToken reads the admin bearer token from path ("" → nil: no
 // token). Surrounding white space is trimmed; the token is never logged.
 // config check applies the same rules (config.AdminToken), and like it
-// refuses a file readable by every user: -admin-token-file names a file
-// config check never sees.
+// refuses a file readable or writable by every user: -admin-token-file
+// names a file config check never sees.
 func readAdminToken(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil

@@ -53,4 +53,16 @@ func TestReadAdminToken(t *testing.T) {
 	if _, err := readAdminToken(filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("missing file accepted")
 	}
+	// A token file every user may write: whoever writes it chooses the
+	// token the gateway then takes, as with every other secret file.
+	p := filepath.Join(dir, "writable")
+	if err := os.WriteFile(p, []byte("0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o602); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := readAdminToken(p); err == nil || err.Error() != p+" is writable by every user (mode 0602); run chmod o-rwx "+p {
+		t.Fatalf("world-writable token file: %q, %v", tok, err)
+	}
 }
