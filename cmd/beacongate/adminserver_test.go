@@ -145,3 +145,85 @@ func TestCloseMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminListenerCapsConnections: the admin listener holds at most
+// adminMaxConnsPerPeer connections of one peer address open; one more from
+// that peer is closed at once, unanswered, while other peers (the health
+// check on loopback, a scraper) are still served. Its total is capped too
+// (TestE2EAdminConnFlood): before 2026-12-07 neither was, and connections
+// to it, which answer anyone who reaches it, could use up the process's
+// file descriptors.
+func TestAdminListenerCapsConnections(t *testing.T) {
+	base, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newAdminListener(base, 64)
+	a := &app{}
+	reg := prometheus.NewRegistry()
+	var stopping atomic.Bool
+	srv := newAdminServer(a.adminMux(reg, &stopping, false), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	dialFrom := func(ip string) net.Conn {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 2 * time.Second}
+		c, err := d.Dial("tcp", base.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// closed reports whether the server closed c within d.
+	closed := func(c net.Conn, d time.Duration) bool {
+		c.SetReadDeadline(time.Now().Add(d))
+		_, err := c.Read(make([]byte, 1))
+		var ne net.Error
+		return !(errors.As(err, &ne) && ne.Timeout())
+	}
+	healthz := func(c net.Conn) int {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	var held []net.Conn
+	for range adminMaxConnsPerPeer {
+		held = append(held, dialFrom("127.0.0.7"))
+	}
+	extra := dialFrom("127.0.0.7")
+	if !closed(extra, 2*time.Second) {
+		t.Fatalf("connection %d of one peer is still open; want it closed at once", adminMaxConnsPerPeer+1)
+	}
+	for i, c := range held {
+		if closed(c, 10*time.Millisecond) {
+			t.Fatalf("the peer's connection %d of %d was closed", i+1, adminMaxConnsPerPeer)
+		}
+	}
+	if st := healthz(dialFrom("127.0.0.1")); st != 200 {
+		t.Fatalf("/healthz from another peer while one holds its cap: %d", st)
+	}
+	if st := healthz(held[0]); st != 200 {
+		t.Fatalf("/healthz on a held connection: %d", st)
+	}
+	// A connection closed frees the peer's slot.
+	held[1].Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if st := healthz(dialFrom("127.0.0.7")); st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the peer's slot was not freed when one of its connections closed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

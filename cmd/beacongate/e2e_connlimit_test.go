@@ -125,3 +125,93 @@ func TestE2EFDLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EAdminConnFlood runs the binary with an open-file limit of 256 and
+// opens 300 connections to the admin listener (which the image binds on
+// every interface, so anyone who reaches it may), from 30 loopback
+// addresses, sending nothing. Until 2026-12-07 the admin listener took
+// connections without a cap: they used up every file descriptor the
+// public listener's cap keeps free for the spool, the sinks and the admin
+// listener, and the public listener could no longer accept (a beacon got
+// no answer), nor the spool open a segment. Its connections are now
+// capped; the gateway takes events while the flood lasts, and the admin
+// listener answers again once it ends.
+func TestE2EAdminConnFlood(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	p := startGatewayVia(t, []string{prlimit, "--nofile=256:256"}, data, "")
+
+	const addrs, perAddr = 30, 10
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	for a := 0; a < addrs; a++ {
+		for i := 0; i < perAddr; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(10+a))}, Timeout: 2 * time.Second}
+				c, err := d.Dial("tcp", p.admin)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	t.Logf("%d admin connections open", len(conns))
+	time.Sleep(500 * time.Millisecond) // the gateway accepts what it will
+
+	// Well within the admin listener's 5 s header timeout: the flood's
+	// connections are all still held.
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Post(p.url("/b"), "text/plain", strings.NewReader(`{"site":"flood","event":"during"}`))
+	if err != nil {
+		t.Fatalf("a beacon while %d admin connections are open: %v\n%s", len(conns), err, p.logText())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("a beacon while %d admin connections are open: %d", len(conns), resp.StatusCode)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// Once the flood ends, the admin listener answers again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get("http://" + p.admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz after the flood: %v\n%s", err, p.logText())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit code after SIGTERM: %d\n%s", code, p.logText())
+	}
+	_, recs := readOut(t, filepath.Join(data, "out"))
+	found := false
+	for _, r := range recs {
+		found = found || r.Site == "flood"
+	}
+	if !found {
+		t.Fatalf("the acknowledged beacon was not delivered\n%s", p.logText())
+	}
+}

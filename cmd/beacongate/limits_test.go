@@ -66,3 +66,16 @@ func TestReadAdminToken(t *testing.T) {
 		t.Fatalf("world-writable token file: %q, %v", tok, err)
 	}
 }
+
+// TestAdminMaxConns: the admin listener's cap is half the descriptors the
+// public listener's cap leaves free, between 16 and 64, as README says.
+func TestAdminMaxConns(t *testing.T) {
+	for _, c := range []struct {
+		fdLimit uint64
+		want    int
+	}{{0, 64}, {32, 34}, {128, 40}, {256, 48}, {1024, 64}, {1 << 20, 64}} {
+		if got := adminMaxConns(c.fdLimit); got != c.want {
+			t.Errorf("adminMaxConns(%d) = %d; want %d", c.fdLimit, got, c.want)
+		}
+	}
+}
