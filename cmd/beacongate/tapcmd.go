@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -21,6 +22,28 @@ const tapBuffered = 1024
 // maxTaps bounds the taps open at once: each holds tapBuffered buffers of
 // 4 KiB (4 MiB), and every record is copied to each on the request path.
 const maxTaps = 8
+
+// tapWriteTimeout bounds each write of a tap's stream to its reader. A
+// reader that takes nothing for that long has stopped (a terminal
+// suspended, a pipe into a stalled program): its stream ends, so that its
+// connection and its slot among the maxTaps are given back. Without it the
+// handler of a tap cut for falling behind stayed blocked in a write for
+// as long as the reader held the connection.
+var tapWriteTimeout = 10 * time.Second
+
+// deadlineWriter sets the connection's write deadline tapWriteTimeout
+// ahead before each write (streamTap's buffer writes only when it fills or
+// is flushed, and the flush to the connection that follows each one is
+// covered by the same deadline).
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (d deadlineWriter) Write(b []byte) (int, error) {
+	d.rc.SetWriteDeadline(time.Now().Add(tapWriteTimeout))
+	return d.w.Write(b)
+}
 
 // tapHandler streams the anonymized records as they are appended, as
 // NDJSON: GET /tap?site=S&consent=STATE&destination=NAME (each optional).
@@ -50,12 +73,14 @@ func (a *app) tapHandler() http.Handler {
 		defer tap.Close()
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Cache-Control", "no-store")
+		rc := http.NewResponseController(w)
+		rc.SetWriteDeadline(time.Now().Add(tapWriteTimeout))
 		w.WriteHeader(http.StatusOK)
 		fl, _ := w.(http.Flusher)
 		if fl != nil {
 			fl.Flush()
 		}
-		streamTap(w, fl, tap, r.Context().Done())
+		streamTap(deadlineWriter{w: w, rc: rc}, fl, tap, r.Context().Done())
 	})
 }
 

@@ -5,11 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/upstream"
 )
@@ -103,5 +109,90 @@ func TestTapsAtMostMaxTaps(t *testing.T) {
 			t.Fatal("no tap slot freed after a stream ended")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestTapReaderThatStopsReadingFreesItsSlot: maxTaps readers open a tap
+// each and stop reading (a terminal suspended with ^Z, a pipe into a
+// stalled program), with a small receive buffer; records are appended
+// until every tap is cut. Each cut tap must end its stream and give back
+// its slot, so that a new tap opens. Until 2026-12-07 the handler stayed
+// blocked writing to the stalled connection, with no write deadline, for
+// as long as the reader kept the connection: the tap was cut but its slot
+// and connection were held, and every later tap was refused 503 ("too
+// many taps open") until the readers went away or the gateway restarted.
+func TestTapReaderThatStopsReadingFreesItsSlot(t *testing.T) {
+	defer func(d time.Duration) { tapWriteTimeout = d }(tapWriteTimeout)
+	tapWriteTimeout = 300 * time.Millisecond
+	preg := prometheus.NewRegistry()
+	p, err := upstream.Open(upstream.Options{DataDir: t.TempDir(), Registerer: preg, Destinations: []upstream.DestinationOptions{
+		{Name: "file", File: &upstream.FileOptions{}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	tapsOpen := func() int {
+		mfs, err := preg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "beacongate_upstream_taps" {
+				return int(mf.GetMetric()[0].GetGauge().GetValue())
+			}
+		}
+		t.Fatal("no beacongate_upstream_taps")
+		return 0
+	}
+	a := &app{pipeline: p}
+	reg := prometheus.NewRegistry()
+	var stopping atomic.Bool
+	srv := newAdminServer(a.adminMux(reg, &stopping, false), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	for range maxTaps {
+		d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+		}}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close() // held open, never read
+		io.WriteString(c, "GET /tap HTTP/1.1\r\nHost: admin\r\n\r\n")
+	}
+	for tapsOpen() < maxTaps {
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec := []byte(`{"v":1,"id":"` + strings.Repeat("x", 2000) + `","site":"s"}`)
+	for i := 0; tapsOpen() > 0; i++ {
+		if err := p.Append(rec, upstream.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+		if i > 1_000_000 {
+			t.Fatalf("%d taps still open after a million records", tapsOpen())
+		}
+	}
+	// Every tap is cut; their readers still hold the connections.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/tap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a new tap 10 s after every tap was cut, their readers stalled: %s; want 200", resp.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
