@@ -227,3 +227,50 @@ func TestAdminListenerCapsConnections(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestAdminTokenSchemeAnyCase: the admin token is taken in an
+// Authorization header whose scheme is written in any case, as RFC 9110
+// (11.1) and RFC 6750 have it ("bearer TOKEN" is the same credentials as
+// "Bearer TOKEN"), also with more than one space before the token. Until
+// 2026-12-07 only "Bearer " was read: a client writing the scheme in
+// lower case got 401 saying the endpoint needs the token it had sent.
+func TestAdminTokenSchemeAnyCase(t *testing.T) {
+	const token = "0123456789abcdef-admin"
+	a := &app{adminToken: []byte(token)}
+	reg := prometheus.NewRegistry()
+	var stopping atomic.Bool
+	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for _, c := range []struct {
+		auth string
+		want int
+	}{
+		{"Bearer " + token, 200},
+		{"bearer " + token, 200},
+		{"BEARER " + token, 200},
+		{"Bearer   " + token, 200},
+		{"Bearer", 401},
+		{"Bearer " + token + "x", 401},
+		{"Basic " + token, 401},
+		{"Bearer" + token, 401},
+		{"", 401},
+	} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/debug/pprof/", nil)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("Authorization %q: %d; want %d", strings.Replace(c.auth, token, "TOKEN", 1), resp.StatusCode, c.want)
+		}
+	}
+}

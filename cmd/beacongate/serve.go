@@ -298,7 +298,7 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 	})
 	mux.Handle("POST /-/reload", a.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var token []byte
-		if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && a.adminToken != nil {
+		if t, ok := bearerToken(r); ok && a.adminToken != nil {
 			token = []byte(t) // guard checked it
 		}
 		needsRestart, err := a.reloadFrom(a.log, "http", r.RemoteAddr, token)
@@ -342,6 +342,17 @@ func tokenMatches(got, want []byte) bool {
 	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
+// bearerToken returns the token of r's "Authorization: Bearer TOKEN"
+// header. The scheme is matched in any case and may be followed by more
+// than one space (RFC 9110, 11.1 and 11.4; RFC 6750, 2.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(tok, " "), true
+}
+
 // guard lets a request through to a mutating or sensitive admin endpoint
 // when it carries the admin token ("Authorization: Bearer TOKEN") or, with
 // no token configured, when it comes from a loopback address. With a token
@@ -350,7 +361,7 @@ func tokenMatches(got, want []byte) bool {
 func (a *app) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.adminToken != nil {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearerToken(r)
 			if !ok || !tokenMatches([]byte(got), a.adminToken) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="beacongate admin"`)
 				http.Error(w, "unauthorized: this endpoint needs the admin token (server.admin_token_file) as \"Authorization: Bearer TOKEN\"", http.StatusUnauthorized)
