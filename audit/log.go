@@ -12,8 +12,10 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/internal/flock"
@@ -88,7 +90,7 @@ func (l *Log) Append(action string, fields map[string]string) (Entry, error) {
 
 // write appends the entry that follows last to f and fsyncs it.
 func (l *Log) write(f *os.File, last Entry, action string, fields map[string]string) (Entry, error) {
-	e := Entry{Seq: last.Seq + 1, Time: l.clock.Now().UTC().Format(time.RFC3339Nano), Action: action, Fields: fields, Prev: last.Hash}
+	e := Entry{Seq: last.Seq + 1, Time: l.clock.Now().UTC().Format(time.RFC3339Nano), Action: validUTF8(action), Fields: validFields(fields), Prev: last.Hash}
 	if last.Hash == "" {
 		e.Seq = 1
 	}
@@ -107,6 +109,34 @@ func (l *Log) write(f *os.File, last Entry, action string, fields map[string]str
 		return Entry{}, fmt.Errorf("audit: cannot fsync %s: %w", l.path, err)
 	}
 	return e, nil
+}
+
+// validUTF8 replaces each invalid UTF-8 sequence of s with U+FFFD, as
+// encoding/json writes it. The hash is taken over the entry as verify
+// decodes it from the line: hashed with the raw bytes, a line whose
+// detail is not UTF-8 (a path in a Latin-1 directory, an error quoting
+// one) was written as \ufffd and then read as edited, and every line
+// after it with it.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\ufffd")
+}
+
+// validFields is fields with validUTF8 keys and values; fields itself when
+// they all are (a caller's map is never changed).
+func validFields(fields map[string]string) map[string]string {
+	for k, v := range fields {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			out := make(map[string]string, len(fields))
+			for k, v := range fields {
+				out[validUTF8(k)] = validUTF8(v)
+			}
+			return out
+		}
+	}
+	return fields
 }
 
 // cutTornWrite truncates f after its last newline when bytes follow it (a

@@ -94,14 +94,92 @@ func TestHashesHideValues(t *testing.T) {
 	}
 }
 
+// FuzzVerify: whatever Verify reads as an intact chain (or one with an
+// unfinished last line), Append goes on from, and the log then verifies
+// with the entries Append added; a line Verify refuses never verifies.
 func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"time":"t","action":"a","prev":"","hash":"00"}` + "\n"))
 	f.Add([]byte("\n\n{}"))
 	f.Add([]byte(`{"seq":1}` + "\n" + `{"seq":2}`))
+	f.Add([]byte{})
+	valid := fuzzLog(f, "config.load", "config", "/etc/beacongate.yaml")
+	f.Add(valid)
+	f.Add(valid[:len(valid)-1])
+	f.Add(valid[:len(valid)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n, err := Verify(bytes.NewReader(b))
-		if err == nil && n > 0 && !bytes.Contains(b, []byte(`"hash"`)) {
-			t.Fatalf("%d entries verified without any hash", n)
+		var tt *TornTail
+		switch {
+		case err == nil:
+		case errors.As(err, &tt):
+		default:
+			if !IsBroken(err) || n < 0 {
+				t.Fatalf("Verify = %d, %v", n, err)
+			}
+			return
+		}
+		path := filepath.Join(t.TempDir(), FileName)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		clk := clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+		if _, err := Open(path, clk).Append("x", map[string]string{"k": "v"}); err != nil {
+			t.Fatalf("Append after a log Verify read as %d entries, %v: %v", n, err, err)
+		}
+		want := n + 1
+		if tt != nil {
+			want++ // audit.torn_write_cut first
+		}
+		if m, err := VerifyFile(path); err != nil || m != want {
+			t.Fatalf("after Append: VerifyFile = %d, %v; want %d entries, intact", m, err, want)
+		}
+	})
+}
+
+// fuzzLog returns a log of two entries, the first with action and one
+// field, as Append writes them.
+func fuzzLog(tb testing.TB, action, k, v string) []byte {
+	tb.Helper()
+	clk := clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+	dir, err := os.MkdirTemp("", "auditfuzz")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, FileName)
+	l := Open(path, clk)
+	if _, err := l.Append(action, map[string]string{k: v}); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := l.Append("config.load", nil); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzAppendVerify: a log Append wrote verifies, whatever its action and
+// detail (invalid UTF-8, quotes, control bytes, U+2028 included); and one
+// changed byte of it never verifies as the same two entries.
+func FuzzAppendVerify(f *testing.F) {
+	f.Add("config.reload_refused", "config", "/etc/beacongate.yaml", uint16(0), byte(0))
+	f.Add("config.reload_refused", "config", "/srv/caf\xe9/beacongate.yaml", uint16(0), byte(0))
+	f.Add("a\u2028b", "<&>", "\"\\\x00\n", uint16(40), byte(1))
+	f.Add("key.create", "key", "pseudonym-86400s-20522.key", uint16(9), byte(0x20))
+	f.Fuzz(func(t *testing.T, action, k, v string, pos uint16, xor byte) {
+		b := fuzzLog(t, action, k, v)
+		if n, err := Verify(bytes.NewReader(b)); err != nil || n != 2 {
+			t.Fatalf("the log Append wrote: Verify = %d, %v; want 2 entries, intact", n, err)
+		}
+		if xor == 0 {
+			return
+		}
+		b[int(pos)%len(b)] ^= xor
+		if n, err := Verify(bytes.NewReader(b)); err == nil && n == 2 {
+			t.Fatalf("byte %d changed (^%#x), and the log still verifies: %q", int(pos)%len(b), xor, b)
 		}
 	})
 }
@@ -191,5 +269,30 @@ func TestVerifyToleratesATornTail(t *testing.T) {
 	n, err = Verify(bytes.NewReader(bytes.Join([][]byte{lines[0], torn, []byte("\n"), lines[1]}, nil)))
 	if b, ok := err.(*Broken); !ok || b.Line != 2 || n != 1 {
 		t.Errorf("Verify with a cut line inside = %d, %v; want line 2 broken", n, err)
+	}
+}
+
+// TestInvalidUTF8Verifies: an entry whose detail is not valid UTF-8 (a
+// config path in a Latin-1 directory, an error quoting one) was written
+// with the bytes JSON turns into \ufffd but hashed as the raw bytes, so
+// verify called that line and every line after it edited: a false alarm
+// that no later entry could clear. The entry must verify, and say what it
+// recorded in valid UTF-8.
+func TestInvalidUTF8Verifies(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+	path := filepath.Join(t.TempDir(), FileName)
+	l := Open(path, clk)
+	e, err := l.Append("config.reload_refused\xff", map[string]string{"config": "/srv/caf\xe9/beacongate.yaml", "k\xc3": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Action != "config.reload_refused\ufffd" || e.Fields["config"] != "/srv/caf\ufffd/beacongate.yaml" || e.Fields["k\ufffd"] != "v" {
+		t.Errorf("entry as written: %+v", e)
+	}
+	if _, err := l.Append("config.load", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := VerifyFile(path); err != nil || n != 2 {
+		t.Fatalf("VerifyFile = %d, %v; want 2 entries, intact", n, err)
 	}
 }
