@@ -252,7 +252,10 @@ func Edit(path string, h Hash, add bool) (bool, error) {
 		out.WriteString(line + "\n")
 	} else {
 		for _, l := range strings.SplitAfter(string(b), "\n") {
-			if strings.TrimSpace(l) != line {
+			// Parse reads hex in either letter case: a line written
+			// in upper case (by hand, by another tool) is the same
+			// hash, and must go too.
+			if !strings.EqualFold(strings.TrimSpace(l), line) {
 				out.WriteString(l)
 			}
 		}

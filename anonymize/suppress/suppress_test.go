@@ -2,6 +2,7 @@ package suppress
 
 import (
 	"bytes"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,4 +209,85 @@ func TestReloadSeesAnEditOfTheSameSizeAndTime(t *testing.T) {
 	if changed, err := l.Reload(); changed || err != nil {
 		t.Errorf("Reload of an unchanged file = %v, %v; want false", changed, err)
 	}
+}
+
+// TestUnsuppressRemovesAnyLetterCase: the list takes a hash in upper case
+// (Parse reads hex in either case: a line written by hand or by another
+// tool), but a removal compared lines with the lower-case spelling: the
+// line stayed, the subject stayed suppressed, and Edit said it changed the
+// file (subject unsuppress printed "now unsuppressed" and wrote an audit
+// entry saying so).
+func TestUnsuppressRemovesAnyLetterCase(t *testing.T) {
+	key := testKey(t)
+	h := SubjectHash(key, []byte("shop"), []byte("4711"))
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	upper := strings.ToUpper(hex.EncodeToString(h[:]))
+	if err := os.WriteFile(path, []byte("# by hand\n  "+upper+"\t\r\n00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := Edit(path, h, false)
+	if err != nil || !changed {
+		t.Fatalf("Edit(remove) = %v, %v", changed, err)
+	}
+	b, _ := os.ReadFile(path)
+	set, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, still := set[h]; still || len(set) != 1 {
+		t.Errorf("after the removal the list holds %d hashes, the removed one %v:\n%s", len(set), still, b)
+	}
+	if !bytes.HasPrefix(b, []byte("# by hand\n")) {
+		t.Errorf("the comment was not kept:\n%s", b)
+	}
+}
+
+// FuzzEdit: after Edit adds or removes a hash, the list Parse reads holds
+// that hash exactly when it was added, and every other hash as before;
+// Edit reports a change exactly when the set changed.
+func FuzzEdit(f *testing.F) {
+	h := Hash{0xaa, 0xbb}
+	lower := hex.EncodeToString(h[:])
+	f.Add([]byte(lower+"\n"), h[:], false)
+	f.Add([]byte("# c\n\n  "+strings.ToUpper(lower)+"  \r\n"+lower), h[:], false)
+	f.Add([]byte("00112233445566778899aabbccddeeff"), h[:], true)
+	f.Add([]byte{}, h[:], true)
+	f.Fuzz(func(t *testing.T, data, hb []byte, add bool) {
+		before, err := Parse(data)
+		if err != nil {
+			return
+		}
+		var h Hash
+		copy(h[:], hb)
+		path := filepath.Join(t.TempDir(), "suppressed.txt")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		changed, err := Edit(path, h, add)
+		if err != nil {
+			t.Fatalf("Edit of a list Parse reads: %v", err)
+		}
+		b, _ := os.ReadFile(path)
+		after, err := Parse(b)
+		if err != nil {
+			t.Fatalf("Edit wrote a list Parse refuses: %v\n%q", err, b)
+		}
+		_, had := before[h]
+		if _, has := after[h]; has != add {
+			t.Fatalf("add %v: the hash is on the list after Edit: %v\n%q", add, has, b)
+		}
+		if changed != (had != add) {
+			t.Fatalf("Edit reported changed %v; the hash was on the list %v, add %v", changed, had, add)
+		}
+		delete(before, h)
+		delete(after, h)
+		if len(before) != len(after) {
+			t.Fatalf("other hashes: %d before, %d after", len(before), len(after))
+		}
+		for k := range before {
+			if _, ok := after[k]; !ok {
+				t.Fatalf("Edit dropped another hash %x", k)
+			}
+		}
+	})
 }
