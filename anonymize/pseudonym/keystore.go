@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -376,7 +377,11 @@ func parseKeyName(n string) (purpose string, period, idx int64, ok bool) {
 	}
 	p, err1 := strconv.ParseInt(strings.TrimSuffix(parts[1], "s"), 10, 64)
 	i, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || p <= 0 {
+	// Only the names keyName makes, for a period whose end (i+1)*p is a
+	// number: a look-alike (a sign, a leading zero) is not a key file
+	// PeriodKey reads, and an index past that end compared as a period
+	// ended long ago (the product wraps) in Forget.
+	if err1 != nil || err2 != nil || p <= 0 || i < 0 || i >= math.MaxInt64/p || keyName(parts[0], p, i) != n {
 		return "", 0, 0, false
 	}
 	return parts[0], p, i, true

@@ -3,6 +3,7 @@ package pseudonym
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,17 +156,31 @@ func TestKeyStoreReadOnly(t *testing.T) {
 	}
 }
 
+// FuzzParseKeyName: a name parses only as keyName spells it (so Forget
+// destroys exactly the files PeriodKey reads and writes, never a look-alike
+// such as pseudonym-+86400s-020522.key), and every name keyName makes for a
+// period that can end parses back to its parts.
 func FuzzParseKeyName(f *testing.F) {
-	f.Add("pseudonym-86400s-20522.key")
-	f.Add("visitor-60s--3.key")
-	f.Add("x-0s-1.key")
-	f.Fuzz(func(t *testing.T, name string) {
-		purpose, period, idx, ok := parseKeyName(name)
-		if ok && keyName(purpose, period, idx) != name && !strings.HasPrefix(name, purpose+"-") {
-			t.Fatalf("%q parsed as %q %d %d", name, purpose, period, idx)
+	f.Add("pseudonym-86400s-20522.key", "pseudonym", int64(86400), int64(20522))
+	f.Add("visitor-60s--3.key", "visitor", int64(60), int64(-3))
+	f.Add("x-0s-1.key", "x", int64(0), int64(1))
+	f.Add("pseudonym-+86400s-020522.key", "", int64(1), int64(0))
+	f.Add("pseudonym-86400s-9223372036854775807.key", "pseudonym", int64(86400), int64(9223372036854775807/86400-1))
+	f.Fuzz(func(t *testing.T, name, purpose string, period, idx int64) {
+		if p, per, i, ok := parseKeyName(name); ok {
+			if keyName(p, per, i) != name {
+				t.Fatalf("%q parsed as %q %d %d, which is %q", name, p, per, i, keyName(p, per, i))
+			}
+			if per <= 0 || i < 0 || i >= math.MaxInt64/per {
+				t.Fatalf("%q: period %d, index %d", name, per, i)
+			}
 		}
-		if ok && period <= 0 {
-			t.Fatalf("%q: period %d", name, period)
+		if strings.Contains(purpose, "-") || period <= 0 || idx < 0 || idx >= math.MaxInt64/period {
+			return
+		}
+		n := keyName(purpose, period, idx)
+		if p, per, i, ok := parseKeyName(n); !ok || p != purpose || per != period || i != idx {
+			t.Fatalf("%q parsed as %q %d %d %v", n, p, per, i, ok)
 		}
 	})
 }
