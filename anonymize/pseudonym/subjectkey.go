@@ -73,10 +73,12 @@ func LoadOrCreateSubjectKeyFile(path string) (*SubjectKey, error) {
 		return nil, fmt.Errorf("pseudonym: cannot read the subject key file: %w", err)
 	}
 	key, err := hex.DecodeString(string(trimSpace(b)))
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym: subject key file %q is damaged", path)
-	}
 	defer clear(key)
+	// A key of the wrong length is as damaged as one that is not hex: the
+	// error names the file (NewSubjectKey's alone did not say which).
+	if err != nil || len(key) < 32 || len(key) > 64 {
+		return nil, fmt.Errorf("pseudonym: subject key file %q is damaged (want 64 to 128 hexadecimal digits)", path)
+	}
 	return NewSubjectKey(key)
 }
 
