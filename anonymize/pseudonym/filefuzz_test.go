@@ -110,3 +110,42 @@ func FuzzKeyStoreFiles(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadSecretFile: a secret file is taken exactly when, white space
+// around it cut, it holds MinSecretLen bytes or more in a file of at most
+// 4 KiB, and then the secret is those bytes (the keys derived from it
+// match NewSecret's); a refusal names the file and never shows the content.
+func FuzzLoadSecretFile(f *testing.F) {
+	f.Add([]byte(strings.Repeat("s", MinSecretLen) + "\n"))
+	f.Add([]byte(" \t" + strings.Repeat("\xff", MinSecretLen-1) + "\r\n"))
+	f.Add([]byte{})
+	f.Add(bytes.Repeat([]byte("k"), maxSecretFileSize+1))
+	f.Add([]byte("\u00a0" + strings.Repeat("x", MinSecretLen) + "\u0085"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "secret")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadSecretFile(path)
+		want := bytes.TrimSpace(data)
+		if ok := len(data) <= maxSecretFileSize && len(want) >= MinSecretLen; ok != (err == nil) {
+			t.Fatalf("%d bytes, %d after trimming: %v", len(data), len(want), err)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("the error does not name the file: %v", err)
+			}
+			if w := string(want); len(w) >= 8 && strings.Contains(err.Error(), w) {
+				t.Fatalf("the error shows the secret: %v", err)
+			}
+			return
+		}
+		ref, err := NewSecret(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(s.bytes(), ref.bytes()) {
+			t.Fatal("the secret is not the file's content without the white space around it")
+		}
+	})
+}
