@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
+	"strings"
 )
 
 // MaxGVLSize is the largest Global Vendor List file ParseGVL accepts; the
@@ -60,7 +62,11 @@ func ParseGVL(data []byte) (*GVL, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("vendor list: not JSON (offset %d)", se.Offset)
 		}
-		return nil, errors.New("vendor list: a field has the wrong JSON type")
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, gvlTypeError(te)
+		}
+		return nil, errors.New("vendor list: not a vendor list")
 	}
 	if f.VendorListVersion < 1 {
 		return nil, errors.New("vendor list: vendorListVersion missing or below 1")
@@ -103,6 +109,30 @@ func ParseGVL(data []byte) (*GVL, error) {
 		g.vendors[id] = d
 	}
 	return g, nil
+}
+
+// gvlTypeError names the field whose JSON type is wrong (vendors.purposes,
+// the vendor's key left out) and what it holds, never the value itself.
+func gvlTypeError(te *json.UnmarshalTypeError) error {
+	field := te.Field
+	if field == "" {
+		field = "the top level"
+	}
+	got, _, _ := strings.Cut(te.Value, " ") // "number 1e99": the kind only
+	want := "a value of another type"
+	if te.Type != nil {
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float64:
+			want = "a whole number"
+		case reflect.String:
+			want = "a string"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Map, reflect.Struct, reflect.Pointer:
+			want = "an object"
+		}
+	}
+	return fmt.Errorf("vendor list: %s: %s where %s is wanted", field, got, want)
 }
 
 // gvlMask turns a list of ids 1..n into a mask, or names the field when an
