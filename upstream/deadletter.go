@@ -124,12 +124,15 @@ func readDeadLetter(path string) ([][]byte, error) {
 		data = raw
 	}
 	var recs [][]byte
+	n := 0
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		n++
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		if line[0] != '{' {
-			return nil, errors.New("a line is not a JSON object")
+			// The line, never its content: a record is personal data.
+			return nil, fmt.Errorf("line %d is not a JSON object", n)
 		}
 		recs = append(recs, line)
 	}
