@@ -14,7 +14,6 @@
 package suppress
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -192,9 +191,13 @@ func (l *List) Reload() (bool, error) {
 // its content.
 func Parse(b []byte) (map[Hash]struct{}, error) {
 	set := map[Hash]struct{}{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
+	// Lines are cut at each newline, whatever their length: a scanner's
+	// token limit made a comment longer than 64 KiB refuse the whole list
+	// with "bufio.Scanner: token too long", naming no line.
+	for n := 1; len(b) > 0; n++ {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
@@ -206,9 +209,6 @@ func Parse(b []byte) (map[Hash]struct{}, error) {
 			return nil, fmt.Errorf("line %d: not a subject hash (%d hexadecimal digits)", n, 2*len(h))
 		}
 		set[h] = struct{}{}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	return set, nil
 }
