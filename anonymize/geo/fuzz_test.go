@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 )
@@ -41,14 +42,17 @@ func FuzzLookup(f *testing.F) {
 }
 
 // FuzzOpenBytes feeds corrupted databases to the opener and, when one opens,
-// looks addresses up: errors are fine, panics are not.
+// looks addresses up (three fixed ones and one the fuzzer picks): errors
+// are fine, panics are not; and a database that opened has been checked
+// whole (see check), so no lookup in it may fail on corrupt data
+// (LookupErrors stays 0), and every answer is valid JSON.
 func FuzzOpenBytes(f *testing.F) {
 	good := buildDBBytes(f, "Test-City", 6, testPlaces)
-	f.Add(uint32(0), byte(0), uint16(0))
-	f.Add(uint32(len(good)/2), byte(0xff), uint16(1))
-	f.Add(uint32(len(good)-40), byte(0x01), uint16(3))
+	f.Add(uint32(0), byte(0), uint16(0), []byte{81, 2, 69, 142})
+	f.Add(uint32(len(good)/2), byte(0xff), uint16(1), []byte{1, 1, 1, 1})
+	f.Add(uint32(len(good)-40), byte(0x01), uint16(3), netip.MustParseAddr("2a02:1234::1").AsSlice())
 	addrs := []netip.Addr{netip.MustParseAddr("81.2.69.142"), netip.MustParseAddr("2a02:1234::1"), netip.MustParseAddr("1.1.1.1")}
-	f.Fuzz(func(t *testing.T, pos uint32, xor byte, span uint16) {
+	f.Fuzz(func(t *testing.T, pos uint32, xor byte, span uint16, addr []byte) {
 		buf := append([]byte(nil), good...)
 		for i := range int(span % 64) {
 			buf[(int(pos)+i)%len(buf)] ^= xor
@@ -57,9 +61,18 @@ func FuzzOpenBytes(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, a := range addrs {
+		as := addrs
+		if a, ok := netip.AddrFromSlice(addr); ok {
+			as = append(as[:len(as):len(as)], a, a.Unmap())
+		}
+		for _, a := range as {
 			l, _ := db.Lookup(a)
-			l.AppendJSON(nil, City, 1)
+			if out := l.AppendJSON(nil, City, 1); !json.Valid(out) {
+				t.Fatalf("%v: invalid JSON %s", a, out)
+			}
+		}
+		if n := db.LookupErrors(); n != 0 {
+			t.Fatalf("a database that opened failed %d lookups on corrupt data (byte %d, span %d, ^%#x)", n, pos, span%64, xor)
 		}
 	})
 }
