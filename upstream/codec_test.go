@@ -172,16 +172,62 @@ func TestClassifyHTTP(t *testing.T) {
 }
 
 // FuzzZstdFrames: the frame walker used to repair .part files never panics
-// and never claims more than it was given.
+// and never claims more than it was given; and on what the file sink
+// writes (one zstd frame per batch, sliced or whole, skippable frames
+// among them) cut anywhere, as a crash leaves a .part file, it keeps
+// exactly the frames written whole, which decode to their batches.
 func FuzzZstdFrames(f *testing.F) {
 	e, _ := NewEncoder(CodecZstd, 0)
 	valid, _ := e.AppendEncoded(nil, testBatchData(3))
-	f.Add(valid)
-	f.Add(valid[:len(valid)/2])
-	f.Add([]byte{0x50, 0x2A, 0x4D, 0x18, 0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add(valid, []byte("x\ny"), uint16(7), uint32(0))
+	f.Add(valid[:len(valid)/2], []byte{}, uint16(0), uint32(1))
+	f.Add([]byte{0x50, 0x2A, 0x4D, 0x18, 0xff, 0xff, 0xff, 0xff}, []byte("{}"), uint16(3), uint32(2))
+	f.Fuzz(func(t *testing.T, b, data []byte, batches uint16, cut uint32) {
 		if n := completeZstdFrames(b); n < 0 || n > len(b) {
 			t.Fatalf("%d of %d bytes", n, len(b))
+		}
+		// Frames as the sink writes them: data in 1 to 8 batches, a
+		// skippable frame before the third.
+		k := int(batches%8) + 1
+		var file []byte
+		var ends []int
+		var want [][]byte
+		for i := range k {
+			part := data[i*len(data)/k : (i+1)*len(data)/k]
+			if i == 2 {
+				file = append(file, 0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 'a', 'b', 'c')
+				ends = append(ends, len(file))
+				want = append(want, nil)
+			}
+			var err error
+			if i%2 == 0 {
+				file, err = e.AppendEncoded(file, part)
+			} else {
+				file, err = e.AppendEncodedSliced(file, part, func() {})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ends = append(ends, len(file))
+			want = append(want, part)
+		}
+		if n := completeZstdFrames(file); n != len(file) {
+			t.Fatalf("whole frames: %d of %d bytes", n, len(file))
+		}
+		c := int(cut % uint32(len(file)+1))
+		n := completeZstdFrames(file[:c])
+		wantN, whole := 0, 0
+		for i, end := range ends {
+			if end <= c {
+				wantN, whole = end, i+1
+			}
+		}
+		if n != wantN {
+			t.Fatalf("cut at %d of %d: kept %d bytes; the frames written whole end at %d", c, len(file), n, wantN)
+		}
+		got, err := decodeBody("zstd", file[:n])
+		if err != nil || !bytes.Equal(got, bytes.Join(want[:whole], nil)) {
+			t.Fatalf("cut at %d: the %d whole frames decode to %d bytes, %v", c, whole, len(got), err)
 		}
 	})
 }
