@@ -289,11 +289,21 @@ func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) 
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			return "http", &Reject{Reason: "body_too_large", Status: fasthttp.StatusRequestEntityTooLarge}
 		}
-		// fasthttp quotes the whole buffer after the reason; the reason is enough.
-		detail, _, _ := strings.Cut(err.Error(), ": buffer size=")
-		return "http", &Reject{Reason: "malformed_request", Status: fasthttp.StatusBadRequest, Detail: detail}
+		return "http", &Reject{Reason: "malformed_request", Status: fasthttp.StatusBadRequest, Detail: malformedDetail(err)}
 	}
 	return "http", nil
+}
+
+// malformedDetail is fasthttp's reason for refusing a request, without
+// what it quotes after it: the buffer ("buffer size=..."), the value at
+// fault (`invalid header value "..."`, `missing colon: "..."`) and the
+// whole request head (`invalid request uri "..." in "..."`), where a
+// header's value, a cookie or contact data in the URL would be shown. The
+// reason names what is wrong; a rejection never shows a value.
+func malformedDetail(err error) string {
+	detail, _, _ := strings.Cut(err.Error(), ": buffer size=")
+	detail, _, _ = strings.Cut(detail, "\"")
+	return strings.TrimRight(detail, " :")
 }
 
 // normalizeHTTP rewrites a hand-written request for the parser: CRLF line

@@ -16,7 +16,7 @@ import (
 	"net/url"
 )
 
-func newExplainer(t *testing.T, yaml string) *Explainer {
+func newExplainer(t testing.TB, yaml string) *Explainer {
 	t.Helper()
 	cfg, err := config.Parse("t.yaml", []byte(yaml))
 	if err != nil {
