@@ -93,32 +93,70 @@ func FuzzDecodeTC(f *testing.F) {
 	})
 }
 
+// FuzzGCS compares ParseGCS with the format written out: exactly "G1"
+// and two digits 0 or 1, ad_storage then analytics_storage, 1 granted.
 func FuzzGCS(f *testing.F) {
 	for _, s := range []string{"G100", "G101", "G110", "G111", "G1", "G2xx", "", "g111", "G1110", "G1\u00e91"} {
 		f.Add(s)
 	}
+	state := map[byte]ModeState{'0': ModeDenied, '1': ModeGranted}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(s)
 		m, err := ParseGCS(b)
-		if err == nil && (len(s) != 4 || m.AdUserData != ModeAbsent || m.AdStorage == ModeAbsent) {
+		ad, okAd := byte(0), false
+		an, okAn := byte(0), false
+		if len(s) == 4 {
+			ad, an = s[2], s[3]
+			_, okAd = state[ad]
+			_, okAn = state[an]
+		}
+		want := len(s) == 4 && strings.HasPrefix(s, "G1") && okAd && okAn
+		if want != (err == nil) {
+			t.Fatalf("%q: error %v", s, err)
+		}
+		if err == nil && m != (ConsentMode{AdStorage: state[ad], AnalyticsStorage: state[an]}) {
 			t.Fatalf("%q: %+v", s, m)
 		}
 		fuzzNoAllocs(t, "ParseGCS", func() { _, _ = ParseGCS(b) })
 	})
 }
 
+// gcdLetters is the meaning of each valid gcd state letter as the public
+// write-ups of the parameter list it (default, then update): l neither
+// set, p denied by default, q denied and denied, t granted by default, r
+// denied then granted, m denied by an update, n granted by an update, u
+// granted then denied, v granted and granted. The update wins; neither
+// set is denied.
+var gcdLetters = map[byte]ModeState{
+	'l': ModeDenied, 'p': ModeDenied, 'q': ModeDenied, 'm': ModeDenied, 'u': ModeDenied,
+	't': ModeGranted, 'r': ModeGranted, 'n': ModeGranted, 'v': ModeGranted,
+}
+
+// FuzzGCD compares ParseGCD with gcdLetters: 9 to 64 characters of
+// 0-9a-zA-Z-_, a state letter at positions 2, 4, 6 and 8.
 func FuzzGCD(f *testing.F) {
-	for _, s := range []string{"11p1p1p1p5", "13r3r3r3r5", "13q3q3q3q5", "11t1t1t1t5", "13r3r3r3r5l1", "13k3l3l3l5", "", "1", "13r3r3r3r5" + strings.Repeat("l1", 200)} {
+	for _, s := range []string{"11p1p1p1p5", "13r3r3r3r5", "13q3q3q3q5", "11t1t1t1t5", "13r3r3r3r5l1", "13k3l3l3l5", "", "1", "13r3r3r3r5" + strings.Repeat("l1", 200), "1lmnpqrtuv", "1v1u1n1m1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(s)
 		m, err := ParseGCD(b)
+		want := len(s) >= 9 && len(s) <= 64
+		for _, c := range b {
+			want = want && strings.IndexByte(gcdAlphabet, c) >= 0
+		}
+		var st [4]ModeState
+		for i := range st {
+			if want {
+				st[i], want = gcdLetters[s[2+2*i]]
+			}
+		}
+		if want != (err == nil) {
+			t.Fatalf("%q: error %v", s, err)
+		}
 		if err == nil {
-			for _, st := range []ModeState{m.AdStorage, m.AnalyticsStorage, m.AdUserData, m.AdPersonalization} {
-				if st != ModeDenied && st != ModeGranted {
-					t.Fatalf("%q: %+v", s, m)
-				}
+			if m != (ConsentMode{AdStorage: st[0], AnalyticsStorage: st[1], AdUserData: st[2], AdPersonalization: st[3]}) {
+				t.Fatalf("%q: %+v", s, m)
 			}
 			_ = m.Purposes()
 		}
