@@ -11,7 +11,8 @@ import (
 // FuzzMap feeds arbitrary records to each platform's mapping: it never
 // panics, every record is either mapped or rejected, and every request
 // body it would send is valid JSON within the platform's event limit, and
-// I-JSON (no member name twice in an object) when the record is.
+// I-JSON (no member name twice in an object) when the record is (JSON
+// without a name twice).
 func FuzzMap(f *testing.F) {
 	for _, s := range []string{
 		`{"v":1,"id":"x","received":"2026-12-04T10:00:00.123Z","kind":"pixel","site":"shop","event":"a b\u0000","url":"/p","user_agent":"UA","client":"c","eid":"e1","props":{"k":"v","n":1.5,"b":true},"consent":{"state":"ads","purposes":["ads"],"signal":"gpp"}}`,
@@ -48,7 +49,10 @@ func FuzzMap(f *testing.F) {
 			if !json.Valid(body) {
 				t.Fatalf("%v: invalid JSON body %q from %q", s.o.Platform, body, rec)
 			}
-			if path, dup := contract.DuplicateName(body); dup {
+			// DuplicateName reads JSON only: a record that is not JSON
+			// (never one the engine spools; fastjson reads some, such as
+			// an unknown escape) says nothing about its names.
+			if path, dup := contract.DuplicateName(body); dup && json.Valid(rec) {
 				if _, recDup := contract.DuplicateName(rec); !recDup {
 					t.Fatalf("%v: member name twice at %s in %q from %q", s.o.Platform, path, body, rec)
 				}
