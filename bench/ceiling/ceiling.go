@@ -89,6 +89,10 @@ func (v Variant) String() string {
 	return "unknown"
 }
 
+// FloorMaxBodyBytes is the longest request body the floor reads: the
+// gateway's default server.max_body_bytes.
+const FloorMaxBodyBytes = 64 << 10
+
 // Server is what Listen serves: a variant, and for FloorVariant the
 // directory of the Floor's files.
 type Server struct {
@@ -108,7 +112,13 @@ func (srv Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	err = serveFast(ctx, ln, f.Handler)
+	// The gateway's default server.max_body_bytes: a longer body is
+	// refused with 413 before the handler, as the gateway refuses it,
+	// rather than written and compressed.
+	s := &fasthttp.Server{Handler: f.Handler, MaxRequestBodySize: FloorMaxBodyBytes}
+	stop := context.AfterFunc(ctx, func() { _ = s.Shutdown() })
+	err = s.Serve(ln)
+	stop()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -2,9 +2,13 @@ package ceiling
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -81,5 +85,42 @@ func TestFloorRefusesAnUnusableDirectory(t *testing.T) {
 	}
 	if _, err := NewFloor(filepath.Join(file, "sub")); err == nil {
 		t.Fatal("NewFloor under a regular file succeeded")
+	}
+}
+
+// TestFloorServerRefusesLongBodies: the floor server reads bodies up to the
+// gateway's default limit and refuses a longer one before its handler (as
+// the gateway refuses it, though fasthttp answers 400 where the gateway
+// answers 413), so that it writes nothing the gateway would not.
+func TestFloorServerRefusesLongBodies(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Server{Variant: FloorVariant, FloorDir: dir}.Serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String() + "/b"
+	for _, c := range []struct {
+		n    int
+		want int
+	}{{FloorMaxBodyBytes, 200}, {FloorMaxBodyBytes + 1, 400}} {
+		resp, err := http.Post(url, "text/plain", strings.NewReader(strings.Repeat("x", c.n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("body of %d bytes: status %d; want %d", c.n, resp.StatusCode, c.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	seg, err := os.ReadFile(filepath.Join(dir, "segment"))
+	if err != nil || bytes.Count(seg, []byte("\n")) != 1 {
+		t.Fatalf("segment: %d records, %v; want the one accepted request", bytes.Count(seg, []byte("\n")), err)
 	}
 }
