@@ -73,7 +73,9 @@ type Server struct {
 	// to twice what a body at the limit leaves it (128KiB by default).
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// Most concurrent connections from one peer address: the socket's, so
-	// behind a reverse proxy it limits the proxy, not each client. A
+	// behind a reverse proxy it limits the proxy, not each client; an IPv6
+	// address is counted by its /64, from which one host may pick any
+	// address (an IPv4-mapped one as its IPv4 address). A
 	// connection beyond it has its request answered 429 naming this key
 	// and is closed, counted in beacongate_gateway_rejected_total (reason
 	// too_many_connections). See max_requests_per_client for a limit per

@@ -51,9 +51,12 @@ func (l *clientLimiter) shard(a netip.Addr) *limiterShard {
 	return &l.shards[h%limiterShards]
 }
 
-// limitKey returns the key a client's requests are counted under: a itself
-// for IPv4, its /64 network (zone dropped) for IPv6.
+// limitKey returns the key a client's requests, and a peer's connections
+// (server.max_conns_per_ip), are counted under: a itself for IPv4 (an
+// IPv4-mapped IPv6 address as its IPv4 address), its /64 network (zone
+// dropped) for IPv6.
 func limitKey(a netip.Addr) netip.Addr {
+	a = a.Unmap()
 	if a.Is6() {
 		p, _ := a.Prefix(limitIPv6Bits) // fails only for an invalid a
 		return p.Addr()

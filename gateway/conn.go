@@ -24,8 +24,9 @@ import (
 // deadline updates per request (see coarseDeadline).
 //
 // It also enforces server.max_conns_per_ip (ServerOptions.MaxConnsPerIP,
-// set by NewServer): a connection from a peer address that already has
-// that many open is not handed to the server but refused (see refuse).
+// set by NewServer): a connection from a peer that already has that many
+// open is not handed to the server but refused (see refuse). A peer is an
+// IPv4 address or the /64 of an IPv6 one (limitKey).
 func (g *Gateway) Listener(ln net.Listener) net.Listener {
 	return &trackingListener{Listener: ln, conns: &g.conns, metrics: g.metrics}
 }
@@ -39,8 +40,10 @@ func (g *Gateway) Listener(ln net.Listener) net.Listener {
 type connRegistry struct {
 	mu sync.Mutex
 	m  map[netip.AddrPort]*trackedConn
-	// perPeer counts the open connections of each peer address (IPv4 in
-	// IPv6 unmapped); an address leaves when its last connection closes.
+	// perPeer counts the open connections of each peer, keyed by limitKey:
+	// an IPv4 address (IPv4 in IPv6 unmapped), or the /64 of an IPv6 one,
+	// from which one host may pick any address; a key leaves when its last
+	// connection closes.
 	perPeer map[netip.Addr]int32
 	// maxPerPeer is the cap on perPeer; 0: none.
 	maxPerPeer atomic.Int32
@@ -83,7 +86,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 			return &trackedConn{coarseConn: coarseConn{Conn: c}, last: endpointOther, conns: l.conns, accepted: time.Now()}, nil
 		}
 		key := tcp.AddrPort()
-		peer := key.Addr().Unmap()
+		peer := limitKey(key.Addr())
 		limit := l.conns.maxPerPeer.Load()
 		l.conns.mu.Lock()
 		if n := l.conns.perPeer[peer]; limit > 0 && n >= limit {
@@ -234,7 +237,7 @@ func (c *trackedConn) Close() error {
 		if !c.counted {
 			return
 		}
-		peer := c.key.Addr().Unmap()
+		peer := limitKey(c.key.Addr())
 		c.conns.mu.Lock()
 		if c.conns.m[c.key] == c {
 			delete(c.conns.m, c.key)

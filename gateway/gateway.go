@@ -307,7 +307,7 @@ type ServerOptions struct {
 	// it unread and closes the connection.
 	MaxBodyBytes int
 	// MaxConnsPerIP caps the connections open at once from one peer
-	// address (the socket's), default 100. It is enforced by
+	// address (the socket's; an IPv6 one by its /64), default 100. It is enforced by
 	// Gateway.Listener, which the server must be served through: a
 	// connection over it is answered 429 and closed, and counted.
 	MaxConnsPerIP int
