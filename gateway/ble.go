@@ -55,9 +55,9 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 		}
 		switch b2s(k) {
 		case "store":
-			r.setString(&common.Store, maxIDLen, "store", &p)
+			r.setLabel(&common.Store, maxIDLen, "store", &p)
 		case "sensor":
-			r.setString(&common.Sensor, maxIDLen, "sensor", &p)
+			r.setLabel(&common.Sensor, maxIDLen, "sensor", &p)
 		case "sightings":
 			l.at, reread = r.i, false
 			l.read(cfg, req, common, r)
@@ -164,9 +164,19 @@ func (l *bleList) read(cfg *compiled, req *request, common *event.Event, r *json
 // over any other value, which is refused: its problem goes in *p (see
 // setIn).
 func (r *jsonReader) setString(dst *[]byte, limit int, field string, p *problem) {
+	r.setValue(dst, limit, field, p, setText)
+}
+
+// setLabel is setString for a label (store, sensor): control characters
+// are refused (see setLabel).
+func (r *jsonReader) setLabel(dst *[]byte, limit int, field string, p *problem) {
+	r.setValue(dst, limit, field, p, setLabel)
+}
+
+func (r *jsonReader) setValue(dst *[]byte, limit int, field string, p *problem, set func(dst *[]byte, v []byte, limit int, utf8OK bool) reason) {
 	switch k, s := r.scalar(&r.val); k {
 	case jsonString:
-		p.setIn(field, setText(dst, s, limit, true), limit) // checked by the reader
+		p.setIn(field, set(dst, s, limit, true), limit) // checked by the reader
 	case jsonNull:
 	default:
 		*p = fieldProblem(reasonInvalidField, field, "must be a string")

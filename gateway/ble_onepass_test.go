@@ -120,6 +120,14 @@ var bleOnePassSeeds = []string{
 	`{"site":"r","store":"s","sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":1,"minor":-1,"rssi":-3}]}`,
 	`{"site":"r","store":"s","sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":1234567890,"minor":1,"rssi":-128}]}`,
 	`{"site":"r","store":"s","sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":123456789,"minor":1,"rssi":-127}]}`,
+	// Control characters in site, store and sensor; with a value too long
+	// too; and in a store that comes after the list.
+	`{"site":"r\u0000","store":"s","sightings":[{"rssi":-1}]}`,
+	`{"site":"r","store":"s\u001f","sightings":[{"rssi":-1}]}`,
+	`{"site":"r","store":"s","sensor":"\u007f","sightings":[{"rssi":-1}]}`,
+	`{"site":"r","store":"s","sensor":"\u0085","sightings":[{"rssi":-1}]}`,
+	`{"site":"r","store":"\u0000` + strings.Repeat("s", maxIDLen) + `","sightings":[{"rssi":-1}]}`,
+	`{"site":"r","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}],"store":"a\tb"}`,
 	`[{"site":"r"}]`, `"x"`, ` `, `{`, `{"a":1}x`, `{"a" 1}`, `{"a":1,}`, `{,"a":1}`, `{"a":[1,]}`, `{"a":01}`,
 	`{"a":"\x"}`, "{\"a\":\"\xff\"}", `{"site":"r","store":"s","sightings":[{"rssi":-1}]} `,
 	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"props":{"` + strings.Repeat("k", 65) + `":1}}]}`,
@@ -190,7 +198,7 @@ var beaconOnePassSeeds = []string{
 	`{"site":"r","gdpr":0,"gdpr":1,"gdpr":2,"gdpr":true,"gdpr":false,"gdpr":[1],"gdpr":{},"gdpr":null}`,
 	`{"s\u0069te":"r\u00e9","ev\u0065nt":"\ud83d\ude00","props":{"k\u00f6":"\u2028<&>","n":-0.0e-999}}`,
 	`{"site":"r","consent":["a","b"],"consent":[1],"consent":{}}`, `{"site":"r","consent":5}`, `{"site":"r","uid":[]}`, `{"site":"r","cid":{}}`,
-	`{"site":"r","url":5}`, `{"site":"r","event":"x\u0000"}`, `{"site":"r","eid":"x"}`, `{"site":"r","props":[]}`, `{"site":"r","props":{"a":{}}}`,
+	`{"site":"r","url":5}`, `{"site":"r","event":"x\u0000"}`, `{"site":"x\u0000"}`, `[{"site":"r"},{"site":"\u0090"}]`, `{"site":"\u007f\ud800"}`, `{"site":"r","eid":"x"}`, `{"site":"r","props":[]}`, `{"site":"r","props":{"a":{}}}`,
 	`{"site":"r","props":{"":1}}`, `{"site":"r","x":[[{"a":[1e999]}]]}`, `{"site":"\ud800"}`, `"x"`, `1`, `null`, ` `, `{"site":"r"} x`, `[{"site":"r"},]`,
 	`{"site":"r","uid":"` + strings.Repeat("u", 300) + `"}`, `{"site":"r","uid":1` + strings.Repeat("0", 300) + `}`,
 	`{"site":"r","consent":["` + strings.Repeat("a", 300) + `"]}`,

@@ -40,9 +40,9 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 		}
 		switch b2s(k) {
 		case "store":
-			p = refSetJSONString(&common.Store, fv, maxIDLen, "store")
+			p = refSetJSONLabel(&common.Store, fv, maxIDLen, "store")
 		case "sensor":
-			p = refSetJSONString(&common.Sensor, fv, maxIDLen, "sensor")
+			p = refSetJSONLabel(&common.Sensor, fv, maxIDLen, "sensor")
 		case "sightings":
 			sightings = fv
 		default:
@@ -100,6 +100,20 @@ func refSetJSONString(dst *[]byte, v *fastjson.Value, limit int, field string) p
 		return problem{}
 	}
 	return fieldProblem(reasonInvalidField, field, "must be a string")
+}
+
+// refSetJSONLabel is refSetJSONString for a label (store, sensor), which
+// may hold no control character: U+0000..U+001F, U+007F, U+0080..U+009F
+// (a value too long is refused as such first).
+func refSetJSONLabel(dst *[]byte, v *fastjson.Value, limit int, field string) problem {
+	if v.Type() == fastjson.TypeString && len(v.GetStringBytes()) <= limit {
+		for _, c := range string(v.GetStringBytes()) {
+			if c < 0x20 || c >= 0x7F && c <= 0x9F {
+				return fieldProblem(reasonInvalidEventName, field, "")
+			}
+		}
+	}
+	return refSetJSONString(dst, v, limit, field)
 }
 
 // refParseSighting reads one sighting into e.Sighting.

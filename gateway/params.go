@@ -89,7 +89,7 @@ func assignText(e *event.Event, key, v []byte, utf8OK bool, p *problem) (known b
 	c := &e.Consent
 	switch b2s(key) {
 	case "site":
-		p.setIn("site", setText(&e.Site, v, maxSiteLen, utf8OK), maxSiteLen)
+		p.setIn("site", setLabel(&e.Site, v, maxSiteLen, utf8OK), maxSiteLen)
 	case "event":
 		p.setIn("event", setEventName(e, v, utf8OK), maxNameLen)
 	case "url":

@@ -98,6 +98,8 @@ func assignQueryArg(e *event.Event, key, raw []byte, p *problem) bool {
 	r := reasonNone
 	if len(*dst) > limit {
 		r = reasonFieldTooLong
+	} else if dst == &e.Site && hasControl(*dst) {
+		r = reasonInvalidEventName // as setLabel
 	} else if !ascii && !utf8.Valid(*dst) {
 		r = reasonInvalidUTF8
 	}

@@ -66,7 +66,9 @@ func queryCorpus() []string {
 		"s%69te=x", "si+te=x", "p.=1", "p.%=1", "p.a=%", "p.a=%ff", "p.%ff=1", "p.a=" + strings.Repeat("%41", 1025),
 		"p.a=" + strings.Repeat("b", 1025), "p." + strings.Repeat("k", 65) + "=1", "p." + strings.Repeat("%6B", 65) + "=1",
 		"site=" + strings.Repeat("%73", 129), "url=" + strings.Repeat("u", 4097), "uid=" + strings.Repeat("%75", 257),
-		"event=a%00b", "event=a%7Fb", "event=" + strings.Repeat("e", 129), "eid=short", "eid=%41%42%43%44%45%46%47%48",
+		"event=a%00b", "event=a%7Fb", "event=" + strings.Repeat("e", 129),
+		// Control characters in site, with a fault of another kind too.
+		"site=a%00b", "site=a%1F", "site=%7F", "site=a%C2%85", "site=%C2%A0", "site=%00%ff", "site=" + strings.Repeat("%01", maxSiteLen+1), "eid=short", "eid=%41%42%43%44%45%46%47%48",
 		"gdpr_consent=" + strings.Repeat("%43", 300), "unknown=%zz%ff&site=s", "#frag=1", "site=s#x",
 		"gpp=DBABMA%7E" + strings.Repeat("C", 300), "gpp=" + strings.Repeat("%7E", maxConsentLen+1), "gpp=" + strings.Repeat("%7E", maxConsentLen),
 		"gdpr_consent=" + strings.Repeat("%43", maxConsentLen+1) + "&site=s", "gpp=%ff" + strings.Repeat("A", 300),

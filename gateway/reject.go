@@ -132,7 +132,8 @@ var reachable = [numEndpoints][]reason{
 		reasonInvalidUTF8, reasonInvalidJSON, reasonInvalidField, reasonFieldTooLong, reasonTooManyEvents,
 		reasonTooManyProps, reasonMissingSite, reasonUnknownSite, reasonForbiddenOrigin, reasonMissingStore,
 		reasonNoSightings, reasonInvalidSighting, reasonUnavailable, reasonHeaderTooLarge, reasonTimeout,
-		reasonTooManyRequests, reasonInvalidEscape, reasonNumberOutOfRange, reasonTooManyConnections,
+		reasonTooManyRequests, reasonInvalidEscape, reasonNumberOutOfRange, reasonInvalidEventName,
+		reasonTooManyConnections,
 	},
 	// A request whose path is unknown, or that fasthttp could not parse far
 	// enough to read its path; a connection over max_conns_per_ip that
