@@ -3,7 +3,10 @@ package main
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/beacongate/beacongate/gateway"
 )
@@ -30,22 +33,30 @@ func adminMaxConns(fdLimit uint64) int {
 // anyone who reaches it may connect (the image binds it on every
 // interface), and connections without a cap used up the file descriptors
 // the public listener, the spool and the sinks need. A peer address holds
-// at most adminMaxConnsPerPeer: one more is closed at once, unanswered. At
+// at most adminMaxConnsPerPeer: one more is closed at once, unanswered,
+// and counted in beacongate_admin_connections_refused_total, registered
+// on reg (nil: not registered). At
 // maxConns in all, the oldest idle keep-alive connection is closed to make
 // room, else new connections wait in the kernel's accept queue (as on the
 // public listener, gateway.LimitedListener); a connection that sends
 // nothing is closed after the header timeout.
-func newAdminListener(ln net.Listener, maxConns int) net.Listener {
-	return gateway.NewLimitedListener(&peerCapListener{Listener: ln, max: adminMaxConnsPerPeer, open: map[netip.Addr]int{}}, maxConns, nil)
+func newAdminListener(ln net.Listener, maxConns int, reg prometheus.Registerer) net.Listener {
+	refused := prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_admin_connections_refused_total",
+		Help: "Connections to the admin listener closed at once, unanswered, because their peer address already held " + strconv.Itoa(adminMaxConnsPerPeer) + " open."})
+	if reg != nil {
+		reg.MustRegister(refused)
+	}
+	return gateway.NewLimitedListener(&peerCapListener{Listener: ln, max: adminMaxConnsPerPeer, open: map[netip.Addr]int{}, refused: refused}, maxConns, nil)
 }
 
 // peerCapListener closes a new connection at once when its peer address
-// already holds max open.
+// already holds max open, and counts it in refused.
 type peerCapListener struct {
 	net.Listener
-	max  int
-	mu   sync.Mutex
-	open map[netip.Addr]int
+	max     int
+	mu      sync.Mutex
+	open    map[netip.Addr]int
+	refused prometheus.Counter
 }
 
 func (l *peerCapListener) Accept() (net.Conn, error) {
@@ -62,6 +73,7 @@ func (l *peerCapListener) Accept() (net.Conn, error) {
 		if l.open[addr] >= l.max {
 			l.mu.Unlock()
 			c.Close()
+			l.refused.Inc()
 			continue
 		}
 		l.open[addr]++

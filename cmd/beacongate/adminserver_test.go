@@ -158,9 +158,9 @@ func TestAdminListenerCapsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := newAdminListener(base, 64)
-	a := &app{}
 	reg := prometheus.NewRegistry()
+	ln := newAdminListener(base, 64, reg)
+	a := &app{}
 	var stopping atomic.Bool
 	srv := newAdminServer(a.adminMux(reg, &stopping, false), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
 	go srv.Serve(ln)
@@ -207,6 +207,10 @@ func TestAdminListenerCapsConnections(t *testing.T) {
 		if closed(c, 10*time.Millisecond) {
 			t.Fatalf("the peer's connection %d of %d was closed", i+1, adminMaxConnsPerPeer)
 		}
+	}
+	// The refusal is counted (no label: nothing names the peer).
+	if n := counterValue(t, reg, "beacongate_admin_connections_refused_total"); n != 1 {
+		t.Fatalf("beacongate_admin_connections_refused_total = %v; want 1", n)
 	}
 	if st := healthz(dialFrom("127.0.0.1")); st != 200 {
 		t.Fatalf("/healthz from another peer while one holds its cap: %d", st)
@@ -273,4 +277,21 @@ func TestAdminTokenSchemeAnyCase(t *testing.T) {
 			t.Errorf("Authorization %q: %d; want %d", strings.Replace(c.auth, token, "TOKEN", 1), resp.StatusCode, c.want)
 		}
 	}
+}
+
+// counterValue returns the value of reg's counter name, which has no
+// labels.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("%s is not registered", name)
+	return 0
 }

@@ -168,7 +168,7 @@ func runServe(args []string, stderr io.Writer) int {
 	registerReady(reg, a, &stopping)
 	mux := a.adminMux(reg, &stopping, flags.pprof)
 	admin := newAdminServer(mux, log, defaultAdminTimeouts)
-	go admin.Serve(newAdminListener(adminLn, adminMaxConns(openFileLimit())))
+	go admin.Serve(newAdminListener(adminLn, adminMaxConns(openFileLimit()), reg))
 
 	// Signals are caught before the "listening" line: a supervisor (or a
 	// test) that stops the process as soon as it reads that line gets a
@@ -323,6 +323,9 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		}
 		io.WriteString(w, "reloaded\n")
 	})))
+	a.tapWriteTimeouts = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_admin_tap_write_timeouts_total",
+		Help: "Tap streams (GET /tap) ended because their reader took nothing for 10 s: the connection is closed and the tap's slot given back."})
+	reg.MustRegister(a.tapWriteTimeouts)
 	mux.Handle("GET /tap", a.guard(a.tapHandler()))
 	if withPprof {
 		mux.Handle("/debug/pprof/", a.guard(http.HandlerFunc(pprof.Index)))

@@ -33,8 +33,7 @@ var tapWriteTimeout = 10 * time.Second
 
 // deadlineWriter sets the connection's write deadline tapWriteTimeout
 // ahead before each write (streamTap's buffer writes only when it fills or
-// is flushed, and the flush to the connection that follows each one is
-// covered by the same deadline).
+// is flushed; the flush to the connection sets it again).
 type deadlineWriter struct {
 	w  io.Writer
 	rc *http.ResponseController
@@ -74,13 +73,21 @@ func (a *app) tapHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Cache-Control", "no-store")
 		rc := http.NewResponseController(w)
-		rc.SetWriteDeadline(time.Now().Add(tapWriteTimeout))
 		w.WriteHeader(http.StatusOK)
-		fl, _ := w.(http.Flusher)
-		if fl != nil {
-			fl.Flush()
+		// Flush's error is the connection's: a write that failed also
+		// cancels the request's context, so a failure only seen as done
+		// would not tell a timeout from a reader that went away.
+		flush := func() error {
+			rc.SetWriteDeadline(time.Now().Add(tapWriteTimeout))
+			return rc.Flush()
 		}
-		streamTap(deadlineWriter{w: w, rc: rc}, fl, tap, r.Context().Done())
+		err := flush()
+		if err == nil {
+			err = streamTap(deadlineWriter{w: w, rc: rc}, flush, tap, r.Context().Done())
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && a.tapWriteTimeouts != nil {
+			a.tapWriteTimeouts.Inc()
+		}
 	})
 }
 
@@ -88,8 +95,11 @@ func (a *app) tapHandler() http.Handler {
 // (the pipeline closed, or the reader fell behind and was cut) or done.
 // The records offered before the tap closed are still written: at
 // shutdown they are the last ones appended, and the reader is told the
-// stream ended, so it must not miss them.
-func streamTap(w io.Writer, fl http.Flusher, tap *upstream.Tap, done <-chan struct{}) {
+// stream ended, so it must not miss them. flush (nil: none) pushes what
+// w holds to the reader. It returns the error of a write or flush that
+// failed (a reader that took nothing for tapWriteTimeout:
+// os.ErrDeadlineExceeded), nil otherwise.
+func streamTap(w io.Writer, flush func() error, tap *upstream.Tap, done <-chan struct{}) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	write := func(rec []byte) {
 		bw.Write(rec)
@@ -104,19 +114,27 @@ func streamTap(w io.Writer, fl http.Flusher, tap *upstream.Tap, done <-chan stru
 				continue // more waiting: flush once for all of them
 			}
 			if err := bw.Flush(); err != nil {
-				return
+				return err
 			}
-			if fl != nil {
-				fl.Flush()
+			if flush != nil {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		case <-tap.Closed():
 			for len(tap.C()) > 0 {
 				write(<-tap.C())
 			}
-			bw.Flush()
-			return
+			if err := bw.Flush(); err != nil || flush == nil {
+				return err
+			}
+			return flush()
 		case <-done:
-			return
+			// A write that failed also ends the request (net/http cancels
+			// its context): return its error, which bw keeps (a Write of
+			// nothing returns it without writing).
+			_, err := bw.Write(nil)
+			return err
 		}
 	}
 }

@@ -48,8 +48,12 @@ type app struct {
 	flagKeys map[string]string
 
 	pipeline *upstream.Pipeline
-	openTaps atomic.Int32    // GET /tap streams open now, at most maxTaps
-	ble      *bleAggregation // ble.output: aggregates; nil otherwise
+	openTaps atomic.Int32 // GET /tap streams open now, at most maxTaps
+	// tapWriteTimeouts counts the tap streams ended because their reader
+	// took nothing for tapWriteTimeout; registered by adminMux (nil
+	// before: not counted).
+	tapWriteTimeouts prometheus.Counter
+	ble              *bleAggregation // ble.output: aggregates; nil otherwise
 	// optOutSuppressed counts sightings dropped by the opt-out list.
 	optOutSuppressed prometheus.Counter
 	// optOut is the running opt-out list (ble.optout_file); nil: none.
