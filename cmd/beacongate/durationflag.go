@@ -11,6 +11,9 @@ import (
 // duration: it takes what the key takes (config.ParseDuration: Go
 // durations, or whole days such as 395d, never negative), and prints a
 // whole number of days as days, as the config writes them, not 9480h0m0s.
+// Every duration flag of the commands is one (consent -max-age, serve
+// -drain-delay and -shutdown-timeout, healthcheck -timeout), so that all
+// are written alike; its help names it with a backquoted `duration`.
 type configDuration time.Duration
 
 func (d *configDuration) Set(s string) error {

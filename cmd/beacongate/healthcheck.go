@@ -25,7 +25,8 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
 	admin := fs.String("admin", "127.0.0.1:9100", "admin listener `ADDR` of the running gateway")
 	path := fs.String("path", "/healthz", "endpoint to probe: /healthz (alive) or /readyz (accepting events)")
-	timeout := fs.Duration("timeout", 3*time.Second, "longest wait for the answer (more than 0)")
+	timeout := 3 * time.Second
+	fs.Var((*configDuration)(&timeout), "timeout", "longest wait for the answer, a `duration` (more than 0)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -36,7 +37,7 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate healthcheck: unexpected argument %q\n%s", fs.Arg(0), healthcheckUsage)
 		return 2
 	}
-	if *timeout <= 0 {
+	if timeout <= 0 {
 		// 0 would be no timeout at all: a stuck gateway would hold the check.
 		fmt.Fprintf(stderr, "beacongate healthcheck: -timeout must be more than 0 (e.g. 3s)\n")
 		return 2
@@ -51,7 +52,7 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	url := "http://" + addr + *path
-	c := &http.Client{Timeout: *timeout}
+	c := &http.Client{Timeout: timeout}
 	resp, err := c.Get(url)
 	if err != nil {
 		fmt.Fprintf(stdout, "unhealthy: GET %s: %v\n", url, err)

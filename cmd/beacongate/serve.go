@@ -50,8 +50,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, map[string]bo
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:9100", "address for GET /metrics, /healthz, /readyz (anyone who reaches it) and POST /-/reload, GET /tap, /debug/pprof/ (loopback, or the admin token) (with -config and without this flag, the file's server.admin)")
 	fs.StringVar(&f.data, "data", "./beacongate-data", "directory for the spool and the default file output (with -config and without this flag, the file's server.data_dir)")
 	fs.StringVar(&f.adminTokenFile, "admin-token-file", "", "file with the bearer token then required from every peer for POST /-/reload, GET /tap and /debug/pprof/ (server.admin_token_file)")
-	fs.DurationVar(&f.drainDelay, "drain-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (without this flag, server.drain_delay)")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 8*time.Second, "on SIGTERM, after the drain: longest time to finish requests and flush delivery (without this flag, server.shutdown_timeout)")
+	// Durations as the config writes them (configDuration: days too).
+	f.shutdownTimeout = 8 * time.Second
+	fs.Var((*configDuration)(&f.drainDelay), "drain-delay", "on SIGTERM, how long /readyz answers 503 before the listener closes, a `duration` (without this flag, server.drain_delay)")
+	fs.Var((*configDuration)(&f.shutdownTimeout), "shutdown-timeout", "on SIGTERM, after the drain: longest time to finish requests and flush delivery, a `duration` (without this flag, server.shutdown_timeout)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the admin listener")
 	if err := fs.Parse(args); err != nil {
 		return f, nil, err
