@@ -140,9 +140,11 @@ func (en *Engine) decide(e *event.Event, sc *scratch) consent.Answer {
 	}
 	ans := en.evaluator.Evaluate(&sc.sig, &sc.tc)
 	// Unless consent.tcf.require_valid, an undecodable TC string is ignored;
-	// a conflicting or gdpr-flag problem never is, nor gdpr=1 without any
-	// TC string (nothing recorded consent: there is no string to ignore).
-	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && ans.TCSource == consent.SignalTCF &&
+	// a conflicting or gdpr-flag problem never is (copies that differ,
+	// including a TC string and a different GPP tcfeuv2 section), nor gdpr=1
+	// without any TC string (nothing recorded consent: there is no string to
+	// ignore).
+	if !en.requireValid && ans.Malformed.Has(consent.SignalTCF) && ans.TCSource == consent.SignalTCF && !ans.TCConflict &&
 		e.Consent.Conflicts&event.ConflictTCString == 0 && e.Consent.GDPR != event.GDPRNotUnderstood {
 		gdpr, src := ans.GDPR, ans.TCSource
 		sc.sig.TCString = nil

@@ -24,6 +24,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/contact"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
@@ -173,8 +174,12 @@ type Recipient struct {
 }
 
 type Consent struct {
-	Present     []string `json:"present"`
-	Malformed   []string `json:"malformed"`
+	Present   []string `json:"present"`
+	Malformed []string `json:"malformed"`
+	// Conflicting are those of Malformed that came in copies that differ
+	// (a repeated key, a cookie and a parameter, a TC string and a GPP
+	// tcfeuv2 section): a refusal, whatever each copy says.
+	Conflicting []string `json:"conflicting,omitempty"`
 	Rejected    []string `json:"rejected"`
 	GDPR        string   `json:"gdpr"`
 	TCFProblems []string `json:"tcf_problems,omitempty"`
@@ -372,6 +377,7 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 	if ans.TCFProblems != 0 {
 		ev.Consent.TCFProblems = ans.TCFProblems.AppendStrings(nil)
 	}
+	ev.Consent.Conflicting = conflicting(e, &ans)
 	recipients, _ := x.engine.Recipients(e)
 	for st := anonymize.StateNone; st <= anonymize.StateAds; st++ {
 		rec, res := realRec, real
@@ -404,6 +410,32 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 	}
 	x.events = append(x.events, ev)
 	return nil
+}
+
+// conflicting names the malformed signals of e that came in copies that
+// differ, in the order of the malformed list.
+func conflicting(e *event.Event, ans *consent.Answer) []string {
+	var set consent.SignalSet
+	k := e.Consent.Conflicts
+	if k&event.ConflictTCString != 0 || ans.TCConflict {
+		set = set.With(consent.SignalTCF)
+	}
+	if k&(event.ConflictGCS|event.ConflictGCD) != 0 {
+		set = set.With(consent.SignalConsentMode)
+	}
+	if k&event.ConflictUSPrivacy != 0 {
+		set = set.With(consent.SignalUSPrivacy)
+	}
+	if k&(event.ConflictGPP|event.ConflictGPPSID) != 0 {
+		set = set.With(consent.SignalGPP)
+	}
+	if k&event.ConflictExplicit != 0 {
+		set = set.With(consent.SignalExplicit)
+	}
+	if set &= ans.Malformed; set == 0 {
+		return nil
+	}
+	return setNames(set.String())
 }
 
 // suppressedWhy is why no destination gets a suppressed subject's event.
@@ -645,6 +677,9 @@ func (out *Output) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "consent from the request's signals")
 		fmt.Fprintf(tw, "  present\t%s\n", listOrNone(c.Present))
 		fmt.Fprintf(tw, "  malformed\t%s\n", listOrNone(c.Malformed))
+		if len(c.Conflicting) > 0 {
+			fmt.Fprintf(tw, "  conflicting\t%s (copies that differ: a refusal)\n", strings.Join(c.Conflicting, ", "))
+		}
 		fmt.Fprintf(tw, "  rejected\t%s\n", listOrNone(c.Rejected))
 		if len(c.TCFProblems) > 0 {
 			fmt.Fprintf(tw, "  TCF problems\t%s\n", strings.Join(c.TCFProblems, "; "))

@@ -1,12 +1,16 @@
 package explain
 
 import (
+	"bytes"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"encoding/json"
 	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/anonymize/consent/tctest"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
@@ -259,5 +263,42 @@ func TestSiteRowSaysScanned(t *testing.T) {
 				t.Errorf("state %s: site row action %q, result %s; want scan, \"[email]\"", c.State, r.Action, r.Result)
 			}
 		}
+	}
+}
+
+// TestTCConflictShown: a gdpr_consent and a different tcfeuv2 section in
+// the gpp parameter are two TCF signals that disagree; explain shows tcf
+// malformed and conflicting, and nothing granted. A euconsent-v2 cookie and
+// a different gdpr_consent are shown conflicting the same way.
+func TestTCConflictShown(t *testing.T) {
+	x := newExplainer(t, "")
+	peer := netip.MustParseAddr("203.0.113.7")
+	granting := tctest.Valid(clocktest.Golden.Add(-24 * time.Hour))
+	refusing := granting
+	refusing.PurposesConsent = []int{1}
+	a, b := granting.Encode(), refusing.Encode()
+	for _, sample := range []string{
+		"https://collect.example/p.gif?site=s&consent=analytics&gdpr_consent=" + a + "&gpp=DBABMA~" + b,
+		"GET /p.gif?site=s&consent=analytics&gdpr_consent=" + a + " HTTP/1.1\nCookie: euconsent-v2=" + b + "\n",
+	} {
+		out := x.Explain([]byte(sample), peer)
+		if len(out.Events) != 1 {
+			t.Fatalf("%s: %d events, rejected %+v", sample, len(out.Events), out.Rejected)
+		}
+		c := out.Events[0].Consent
+		if !slices.Contains(c.Malformed, "tcf") || !slices.Equal(c.Conflicting, []string{"tcf"}) || len(c.Granted) != 0 {
+			t.Errorf("%s: malformed %v, conflicting %v, granted %v; want tcf, tcf, none", sample, c.Malformed, c.Conflicting, c.Granted)
+		}
+		var text bytes.Buffer
+		if err := out.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text.String(), "conflicting  tcf") {
+			t.Errorf("%s: the text does not say tcf conflicts:\n%s", sample, text.String())
+		}
+	}
+	out := x.Explain([]byte("https://collect.example/p.gif?site=s&consent=analytics&gdpr_consent="+a+"&gpp=DBABMA~"+a), peer)
+	if c := out.Events[0].Consent; len(c.Conflicting) != 0 || len(c.Malformed) != 0 {
+		t.Errorf("equal copies: malformed %v, conflicting %v", c.Malformed, c.Conflicting)
 	}
 }

@@ -1,6 +1,9 @@
 package consent
 
-import "math/bits"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // Answer is the consent decision for one event.
 type Answer struct {
@@ -14,7 +17,8 @@ type Answer struct {
 	// Present holds every signal that arrived, used or not.
 	Present SignalSet
 	// Malformed holds present signals that did not decode (or gdpr=1 without
-	// a TC string); each was treated as no consent.
+	// a TC string, or two TC strings that differ: see TCConflict); each was
+	// treated as no consent.
 	Malformed SignalSet
 	// Rejected holds signals that decoded but were not relied on: a TC string
 	// breaking the TCF 2.2 rules, a GPP signal in GPPReject mode or with
@@ -34,6 +38,13 @@ type Answer struct {
 	// GDPR applies and no consent was recorded, as with gdpr=1 alone; the
 	// scratch is then empty and SignalGPP is in Malformed.
 	TCSource Signal
+	// TCConflict reports that a separate TC string and the applicable
+	// tcfeuv2 section of a GPP string both came and differ: two TCF signals
+	// that disagree, a conflict as a euconsent-v2 cookie and a different
+	// gdpr_consent are. SignalTCF is then in Malformed (no consent, under
+	// either merge rule), TCSource is SignalTCF and the scratch is empty, so
+	// no vendor is allowed where GDPR applies.
+	TCConflict bool
 }
 
 // Allowed reports whether purpose p is allowed.
@@ -110,12 +121,20 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		}
 	}
 
-	// TCF: the standalone TC string wins over a tcfeuv2 section in GPP.
+	// TCF: the standalone TC string, else a tcfeuv2 section in GPP; both,
+	// differing, conflict (fail closed: neither is relied on).
 	src, sig := s.TCString, SignalTCF
 	if len(src) == 0 && len(gppTC) > 0 {
 		src, sig = gppTC, SignalGPP
 	}
 	switch {
+	case len(src) > 0 && len(gppTC) > 0 && !bytes.Equal(src, gppTC):
+		scratch.reset()
+		a.TCConflict = true
+		a.Present = a.Present.With(SignalTCF)
+		a.TCSource = SignalTCF
+		a.Malformed = a.Malformed.With(SignalTCF)
+		g.add(SignalTCF, AllPurposes, e.def)
 	case len(src) > 0:
 		a.Present = a.Present.With(sig)
 		a.TCSource = sig

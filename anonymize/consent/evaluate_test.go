@@ -157,8 +157,17 @@ func TestEvaluate(t *testing.T) {
 		want{purposes: 0, decider: SignalGPP, present: set(SignalExplicit, SignalGPP), malformed: set(SignalGPP)})
 	f(def, Signals{Consent: b("analytics,ads"), GPP: b(gppHeader(6) + "~1YNN"), GPPSID: b("7")},
 		want{purposes: Of(Analytics), decider: SignalGPP, present: set(SignalExplicit, SignalGPP), malformed: set(SignalGPP)})
-	// The standalone TC string wins over the GPP section.
+	// A standalone TC string and a different GPP tcfeuv2 section are two
+	// TCF signals that disagree: a conflict, malformed, a refusal, under
+	// either merge rule (as a cookie and a different gdpr_consent). Equal
+	// copies count once.
 	f(def, Signals{TCString: b(tcAnalytics), GPP: b(gppHeader(2) + "~" + tcAll)},
+		want{purposes: 0, decider: SignalTCF, present: set(SignalTCF, SignalGPP), malformed: set(SignalTCF)})
+	f(def, Signals{TCString: b(tcAll), GPP: b(gppHeader(2) + "~" + tcAnalytics)},
+		want{purposes: 0, decider: SignalTCF, present: set(SignalTCF, SignalGPP), malformed: set(SignalTCF)})
+	f(Options{Merge: MergePriority}, Signals{TCString: b(tcAll), GPP: b(gppHeader(2) + "~" + tcAnalytics)},
+		want{purposes: 0, decider: SignalTCF, present: set(SignalTCF, SignalGPP), malformed: set(SignalTCF)})
+	f(def, Signals{TCString: b(tcAnalytics), GPP: b(gppHeader(2) + "~" + tcAnalytics)},
 		want{purposes: Of(Analytics, DeviceStorage), decider: SignalTCF, present: set(SignalTCF, SignalGPP)})
 	f(def, Signals{GPP: b(gppHeader(2) + "~" + tcGlobal)}, want{purposes: 0, decider: SignalGPP, present: set(SignalGPP), rejected: set(SignalGPP)})
 	f(def, Signals{GPP: b(gppHeader(2) + "~" + tcAll + "~1YNN")}, want{purposes: 0, decider: SignalGPP, present: set(SignalGPP), malformed: set(SignalGPP)})
