@@ -347,7 +347,7 @@ func scanning(d *doc, cfg *config.Config, p *plan.Plan) {
 	items := []inline{
 		line("e-mail addresses (also base64-encoded), phone numbers (national and international notations), payment card numbers (any separator, issuer range and Luhn checked), IBANs (mod-97 checked), IPv4 and IPv6 addresses, MAC addresses, national ids with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN), devices named after their owner (\"Jane's iPhone\") and tokens (UUIDs, long hex ids, API keys, long random letters) are replaced by a marker such as ", code("[email]"), " in text and path segments; a query, fragment or matrix (", code(";name="), ") parameter holding one is removed whole; a URL whose host is an IP address (other than loopback) is dropped;"),
 		line("click and cross-site identifiers are removed from queries and fragments: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinClickIDs...), o.ExtraClickIDs...)))),
-		line("parameters removed because of their name, whatever their value: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinDropParams...), o.DropParams...)))),
+		line("parameters removed because of their name, whatever their value: ", codeList(sorted(append(append(append([]string(nil), scrub.BuiltinDropParams...), scrub.BuiltinURLDropParams...), o.DropParams...)))),
 		line("user names and passwords in URLs (", code("user:password@"), ") are always removed; URLs that cannot be parsed safely (", code("mailto:"), ", ", code("javascript:"), ", bad hosts) are dropped or cut to their origin."),
 	}
 	if o.DropUTM {

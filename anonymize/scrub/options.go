@@ -91,6 +91,25 @@ var BuiltinDropParams = []string{
 	"lat", "lng", "lon", "latitude", "longitude", "latlng", "latlon", "lat_lng", "ll", "coords", "coordinates", "geolocation",
 }
 
+// BuiltinURLDropParams are more parameter names always removed from URLs
+// (queries, fragments, matrix parameters) because they name the visitor:
+// by a user, login or display name, an abbreviated first or last name, a
+// contact field prefixed with its owner. Unlike [BuiltinDropParams] they
+// are no rule for property keys ([Cleaner.SensitiveName] says nothing of
+// them): a property the site allowlists under such a name ("user" for a
+// user type, "nick" for a product's) is governed by the allowlist and the
+// value scanner alone.
+var BuiltinURLDropParams = []string{
+	"user", "usr", "user_login", "userlogin", "login_name", "loginname", "logon",
+	"nickname", "nick", "display_name", "displayname", "screen_name", "screenname",
+	"fname", "lname", "benutzer", "benutzername", "customer_name", "customername",
+	"user_email", "useremail", "customer_email", "cardholder", "cardholder_name",
+}
+
+// kindURLParam marks a name of BuiltinURLDropParams in Cleaner.params: a
+// parameter removed from URLs as KindParam, and no sensitive property key.
+const kindURLParam Kind = 255
+
 // maxParamName bounds configured names; longer names in a URL cannot match
 // and are not lower-cased (the lookup buffer lives on the stack).
 const maxParamName = paramname.MaxLen
@@ -98,7 +117,7 @@ const maxParamName = paramname.MaxLen
 // Cleaner removes personal data from URLs and text. It is immutable after
 // [New] and safe for concurrent use.
 type Cleaner struct {
-	params map[string]Kind // lower-case name → KindClickID or KindParam
+	params map[string]Kind // lower-case name → KindClickID, KindParam or kindURLParam
 	// paramFirst[n] has bit b set when a name of params (or, with
 	// dropUTM, a utm_* name) can have n bytes and first byte b: most names
 	// in a URL fail this test, which is cheaper than the map lookup.
@@ -127,9 +146,13 @@ func (e *OptionError) Error() string {
 // together, joined with errors.Join.
 func New(opts Options) (*Cleaner, error) {
 	c := &Cleaner{
-		params:    make(map[string]Kind, len(BuiltinClickIDs)+len(BuiltinDropParams)+len(opts.ExtraClickIDs)+len(opts.DropParams)),
+		params: make(map[string]Kind, len(BuiltinClickIDs)+len(BuiltinDropParams)+len(BuiltinURLDropParams)+
+			len(opts.ExtraClickIDs)+len(opts.DropParams)),
 		dropUTM:   opts.DropUTM,
 		keepUUIDs: opts.KeepUUIDs,
+	}
+	for _, n := range BuiltinURLDropParams {
+		c.params[n] = kindURLParam
 	}
 	for _, n := range BuiltinDropParams {
 		c.params[n] = KindParam

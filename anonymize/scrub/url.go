@@ -440,12 +440,12 @@ func (c *Cleaner) scanSegments(dst, s []byte) Found {
 	return 0
 }
 
-// SensitiveName reports why a value under name (a query parameter or a
-// property key, matched like parameter names: case-insensitively, after
-// percent-decoding) must be removed whatever it holds: KindParam for a
-// sensitive name (a password, a token, a person's name, ...), KindClickID
-// for a click identifier, utm_* with Options.DropUTM; 0 when the name says
-// nothing.
+// SensitiveName reports why a value under name (a property key, matched
+// like parameter names: case-insensitively, after percent-decoding) must be
+// removed whatever it holds: KindParam for a sensitive name (a password, a
+// token, a person's name, ...), KindClickID for a click identifier, utm_*
+// with Options.DropUTM; 0 when the name says nothing, as for the names of
+// BuiltinURLDropParams, which URLs lose but property keys may use.
 func (c *Cleaner) SensitiveName(name []byte) Found {
 	if hasEscape(name) {
 		var buf [maxParamName]byte
@@ -456,9 +456,21 @@ func (c *Cleaner) SensitiveName(name []byte) Found {
 		if len(dec) > maxParamName {
 			return 0
 		}
-		return c.lookupName(dec)
+		return c.lookupPropName(dec)
 	}
-	return c.lookupName(name)
+	return c.lookupPropName(name)
+}
+
+// lookupPropName is lookupName for a property key: the names only URLs
+// lose (BuiltinURLDropParams) say nothing.
+func (c *Cleaner) lookupPropName(name []byte) Found {
+	if f := c.lookupExact(name, false); f != 0 {
+		return f
+	}
+	if k := lastKey(name); len(k) != len(name) {
+		return c.lookupExact(k, false)
+	}
+	return 0
 }
 
 // lookupName returns the removal kind for a decoded parameter name, or 0.
@@ -466,11 +478,11 @@ func (c *Cleaner) SensitiveName(name []byte) Found {
 // ("user[password]", "checkout[shipping_address][email]", "email[]",
 // "user.password"), is judged by its last key too: it names the same thing.
 func (c *Cleaner) lookupName(name []byte) Found {
-	if f := c.lookupExact(name); f != 0 {
+	if f := c.lookupExact(name, true); f != 0 {
 		return f
 	}
 	if k := lastKey(name); len(k) != len(name) {
-		return c.lookupExact(k)
+		return c.lookupExact(k, true)
 	}
 	return 0
 }
@@ -493,8 +505,9 @@ func lastKey(name []byte) []byte {
 func isKeySep(ch byte) bool { return ch == '[' || ch == ']' || ch == '.' }
 
 // lookupExact returns the removal kind for a decoded parameter name as it
-// is (case aside), or 0.
-func (c *Cleaner) lookupExact(name []byte) Found {
+// is (case aside), or 0; inURL says a URL's parameter, which the names of
+// BuiltinURLDropParams remove too.
+func (c *Cleaner) lookupExact(name []byte, inURL bool) Found {
 	if len(name) > maxParamName {
 		return 0
 	}
@@ -516,6 +529,12 @@ func (c *Cleaner) lookupExact(name []byte) Found {
 		ln[i] = ch
 	}
 	if k, ok := c.params[string(ln)]; ok {
+		if k == kindURLParam {
+			if !inURL {
+				return 0
+			}
+			k = KindParam
+		}
 		return k.bit()
 	}
 	if c.dropUTM && bytes.HasPrefix(ln, utmPrefix) {
