@@ -203,7 +203,7 @@ func (en *Engine) appendRecord(dst []byte, e *event.Event, r *Result, sc *scratc
 	// gateway reject unknown ones, and under the default config it is
 	// scanned like any value (issue 18).
 	dst, res.Scrubbed = en.appendScannedText(dst, "site", e.Site, res.Scrubbed, sc)
-	dst, res.Scrubbed = en.appendScannedText(dst, "event", e.Name, res.Scrubbed, sc)
+	dst, res.Scrubbed = en.appendEventName(dst, e, res.Scrubbed, sc)
 	dst, res.Scrubbed = en.appendContext(dst, e, &res, sc, pi, s2s, ua, uaAsSent, agent == plan.BotsFlag)
 	dst, res.Scrubbed = en.appendURLField(dst, "url", e.URL, e.Site, urlMode(p.url), res.Scrubbed, sc, e)
 	dst, res.Scrubbed = en.appendURLField(dst, "referrer", e.Referrer, nil, referrerMode(p.referrer), res.Scrubbed, sc, e)
@@ -672,6 +672,23 @@ func (en *Engine) appendScannedText(dst []byte, key string, text []byte, found s
 		sc.text.remember(struct{}{}, text, dst[valStart:])
 	}
 	return dst, found | f
+}
+
+// appendEventName appends the event name, scanned as free text, with the
+// event's own user and client ids as sent, each as a word of its own, made
+// "{id}" as in the page URL and referrer (replaceOwnIDs): the record
+// carries those ids as pseudonyms only, or not at all, and a name such as
+// "signup_u-901297" would put the raw id beside them. The name is kept,
+// not left out as a property or an event id holding the id is: it is
+// text, like a URL, and the rest of it says what happened.
+func (en *Engine) appendEventName(dst []byte, e *event.Event, found scrub.Found, sc *scratch) ([]byte, scrub.Found) {
+	mark := len(dst)
+	dst, found = en.appendScannedText(dst, "event", e.Name, found, sc)
+	if len(dst) == mark || len(e.UserID) < minHeldID && len(e.ClientID) < minHeldID {
+		return dst, found
+	}
+	from := mark + bytes.IndexByte(dst[mark:], ':') + 1 // the value, after the key
+	return replaceOwnIDs(dst, from, e, found)
 }
 
 // appendEventIDField appends the page's event id ("eid"), on which ad
