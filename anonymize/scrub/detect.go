@@ -315,14 +315,34 @@ const (
 // one within the latitude's range and the other within the longitude's,
 // separated by a comma or a semicolon (and at most one space) or by one
 // space, the second not followed by a letter, a digit or a decimal point.
-// A trailing ",17z" (a map's zoom) is left to the text around it.
+// Also written with decimal commas, both alike ("52,520008 13,404954",
+// separated by a space, a semicolon or a comma and a space), with a degree
+// sign or a hemisphere letter after each ("52.520008° N, 13.404954° E"),
+// and with the second one's label between ("lat 52.520008 lon 13.404954",
+// "latitude: 52.520008, longitude: 13.404954", "lat=52.5200&lng=13.4049",
+// `"lat":52.520008,"lng":13.404954`): only a coordinate's name (lat, lng,
+// lon, long, latitude, longitude), never any word, so that "1.23456 and
+// 2.34567" stays. A trailing ",17z" (a map's zoom) is left to the text
+// around it.
 func matchCoordinates(b []byte, i int) int {
-	j, ok := matchDegrees(b, i, 180)
+	j, dec, ok := matchDegrees(b, i, 180, 0)
 	if !ok || j >= len(b) {
 		return 0
 	}
+	j = skipHemisphere(b, j)
+	if j >= len(b) {
+		return 0
+	}
+	k := j // where the separator starts
 	switch b[j] {
-	case ',', ';':
+	case ',':
+		j++
+		if j < len(b) && b[j] == ' ' {
+			j++
+		} else if dec == ',' {
+			return 0 // "52,520008,13,404954": which comma is which?
+		}
+	case ';', '&':
 		j++
 		if j < len(b) && b[j] == ' ' {
 			j++
@@ -332,36 +352,102 @@ func matchCoordinates(b []byte, i int) int {
 	default:
 		return 0
 	}
-	e, ok := matchDegrees(b, j, 180)
+	if l := matchCoordLabel(b, j); l > 0 {
+		j = l
+	} else if b[k] == '&' {
+		return 0 // "&" only before a label ("lat=52.5200&lng=13.4049")
+	}
+	e, _, ok := matchDegrees(b, j, 180, dec)
 	if !ok {
 		return 0
 	}
-	if e < len(b) && (class[b[e]]&cAlnum != 0 || b[e] == '.' && e+1 < len(b) && class[b[e+1]]&cDigit != 0) {
+	e = skipHemisphere(b, e)
+	if e < len(b) && (class[b[e]]&cAlnum != 0 || (b[e] == '.' || b[e] == dec) && e+1 < len(b) && class[b[e+1]]&cDigit != 0) {
 		return 0
 	}
-	if _, lat := matchDegrees(b, i, 90); !lat {
-		if _, lat = matchDegrees(b, j, 90); !lat {
+	if _, _, lat := matchDegrees(b, i, 90, dec); !lat {
+		if _, _, lat = matchDegrees(b, j, 90, dec); !lat {
 			return 0 // neither is a latitude
 		}
 	}
 	return e
 }
 
-// decimalPointNear reports whether a '.' follows the sign and one to three
-// digits of a number starting at i, as in every coordinate: most numbers
-// are no coordinate, and are passed over without reading them. i+4 <
-// len(b).
+// skipHemisphere returns the end of a degree sign ("°", U+00B0), and of a
+// hemisphere letter (N, S, E, W, after the sign or one space) that ends
+// its word, written after decimal degrees ending at j; j when there is
+// neither.
+func skipHemisphere(b []byte, j int) int {
+	if j+1 < len(b) && b[j] == 0xc2 && b[j+1] == 0xb0 {
+		j += 2
+	}
+	h := j
+	if h < len(b) && b[h] == ' ' {
+		h++
+	}
+	if h < len(b) {
+		switch b[h] | 0x20 {
+		case 'n', 's', 'e', 'w':
+			if h+1 == len(b) || class[b[h+1]]&cAlnum == 0 {
+				return h + 1
+			}
+		}
+	}
+	return j
+}
+
+// matchCoordLabel returns the end of a coordinate's name at b[j:] ("lng",
+// "Longitude", quoted or not) and what may follow it before the number:
+// spaces, and one ':' or '=' with spaces around; 0 when there is none.
+func matchCoordLabel(b []byte, j int) int {
+	if j < len(b) && b[j] == '"' {
+		j++
+	}
+	w := j
+	for w < len(b) && w-j < len("longitude") && class[b[w]]&cLetter != 0 {
+		w++
+	}
+	if w < len(b) && class[b[w]]&cAlnum != 0 {
+		return 0
+	}
+	switch word := b[j:w]; {
+	case equalFold(word, "lat"), equalFold(word, "lng"), equalFold(word, "lon"), equalFold(word, "long"),
+		equalFold(word, "latitude"), equalFold(word, "longitude"):
+	default:
+		return 0
+	}
+	if w < len(b) && b[w] == '"' {
+		w++
+	}
+	for w < len(b) && b[w] == ' ' {
+		w++
+	}
+	if w < len(b) && (b[w] == ':' || b[w] == '=') {
+		w++
+		for w < len(b) && b[w] == ' ' {
+			w++
+		}
+	}
+	return w
+}
+
+// decimalPointNear reports whether a '.' or a ',' follows the sign and one
+// to three digits of a number starting at i, as in every coordinate: most
+// numbers are no coordinate, and are passed over without reading them.
+// i+4 < len(b).
 func decimalPointNear(b []byte, i int) bool {
 	if b[i] == '-' {
 		i++
 	}
-	return b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.'
+	return b[i+1] == '.' || b[i+2] == '.' || b[i+3] == '.' || b[i+1] == ',' || b[i+2] == ',' || b[i+3] == ','
 }
 
 // matchDegrees reads decimal degrees at b[i:]: an optional '-', one to
-// three digits, '.', and minCoordDecimals to maxCoordDecimals digits, at
-// most limit in absolute value. It returns the end and whether it matched.
-func matchDegrees(b []byte, i int, limit int) (int, bool) {
+// three digits, a decimal mark, and minCoordDecimals to maxCoordDecimals
+// digits, at most limit in absolute value. The mark is dec ('.' or ','),
+// or either when dec is 0. It returns the end, the mark, and whether it
+// matched.
+func matchDegrees(b []byte, i int, limit int, dec byte) (int, byte, bool) {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -370,21 +456,22 @@ func matchDegrees(b []byte, i int, limit int) (int, bool) {
 		whole = whole*10 + int(b[i]-'0')
 		n++
 	}
-	if n == 0 || n > 3 || i >= len(b) || b[i] != '.' {
-		return 0, false
+	if n == 0 || n > 3 || i >= len(b) || b[i] != '.' && b[i] != ',' || dec != 0 && b[i] != dec {
+		return 0, 0, false
 	}
+	dec = b[i]
 	i++
 	frac, zero := 0, true
 	for ; i < len(b) && class[b[i]]&cDigit != 0; i++ {
 		if frac++; frac > maxCoordDecimals {
-			return 0, false
+			return 0, 0, false
 		}
 		zero = zero && b[i] == '0'
 	}
 	if frac < minCoordDecimals || whole > limit || whole == limit && !zero {
-		return 0, false
+		return 0, 0, false
 	}
-	return i, true
+	return i, dec, true
 }
 
 // matchEmail returns the end of an e-mail address whose local part starts

@@ -120,8 +120,15 @@
 //     most one space, or by one space, not glued to a word or another
 //     digit ("52.520008,13.404954", "-33.8688, 151.2093", "[151.2093,
 //     -33.8688]", "POINT(-118.243683 34.052235)", a map link's
-//     "/@52.5162746,13.3755154,17z"). Two or three decimals (a city, a
-//     district) and prices stay.
+//     "/@52.5162746,13.3755154,17z"). Also with decimal commas, both
+//     alike, separated by a space, a semicolon or a comma and a space
+//     ("52,520008 13,404954"), with a degree sign or a hemisphere letter
+//     after each ("52.520008° N, 13.404954° E"), and with the second
+//     one's name between ("lat 52.520008 lon 13.404954", "latitude:
+//     52.520008, longitude: 13.404954", "lat=52.5200&lng=13.4049"): a
+//     coordinate's name only (lat, lng, lon, long, latitude, longitude),
+//     never any word. Two or three decimals (a city, a district), prices,
+//     amounts with thousands separators and versions stay.
 //
 // # URLs
 //
