@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"io"
 	"net"
 	"net/http"
@@ -109,7 +110,10 @@ func TestE2EDeadletterReplayFollowsTheCurrentPolicy(t *testing.T) {
 	cfgPolicy := writeE2EConfig(t, dir, "policy.yaml", dlPolicyConfig(url, ipDrop, ""))
 	cfgRequires := writeE2EConfig(t, dir, "requires.yaml", dlPolicyConfig(url, "    requires: [analytics, ads]\n", ""))
 
-	p := startGateway(t, data, cfgA)
+	// The gateway and the commands run at clocktest.Golden, so that no
+	// calendar day reaches the retention and age checks.
+	pinClocks(t, clocktest.Golden)
+	p := startGatewayAt(t, clocktest.Golden, data, cfgA)
 	var b bytes.Buffer
 	b.WriteByte('[')
 	for i := range 20 {
@@ -215,7 +219,7 @@ func TestE2EDeadletterReplayFollowsTheCurrentPolicy(t *testing.T) {
 	}
 
 	refuse.Store(false) // the cause is fixed
-	p = startGateway(t, data, cfgRequires)
+	p = startGatewayAt(t, clocktest.Golden, data, cfgRequires)
 	deadline = time.Now().Add(15 * time.Second)
 	for {
 		mu.Lock()
