@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestE2ELogsAreJSON: every line the server logs is JSON, including a
@@ -22,7 +24,7 @@ func TestE2ELogsAreJSON(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "from-config")
 	cfgPath := writeE2EConfig(t, dir, "c.yaml", "server:\n  data_dir: "+data+"\n")
-	p := startGateway(t, "", cfgPath)
+	p := startGatewayAt(t, clocktest.Golden, "", cfgPath)
 	if st := postAdmin(t, "http://"+p.admin+"/-/reload", ""); st != 200 {
 		t.Fatalf("POST /-/reload: %d", st)
 	}
@@ -110,7 +112,7 @@ func TestE2EAdminGuard(t *testing.T) {
 	const cfgText = "destinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
 	t.Run("loopback_only", func(t *testing.T) {
 		dir := t.TempDir()
-		p := startGateway(t, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-pprof")
+		p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-pprof")
 		for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
 			f(p, "GET", ext, path, "", 200)
 		}
@@ -127,7 +129,7 @@ func TestE2EAdminGuard(t *testing.T) {
 		if err := os.WriteFile(tokenPath, []byte(token+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		p := startGateway(t, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-admin-token-file", tokenPath)
+		p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), writeE2EConfig(t, dir, "c.yaml", cfgText), "-admin", "0.0.0.0:0", "-admin-token-file", tokenPath)
 		f(p, "GET", ext, "/metrics", "", 200)
 		f(p, "POST", ext, "/-/reload", "", 401)
 		f(p, "POST", ext, "/-/reload", "wrong-token-wrong-token", 401)
@@ -191,7 +193,7 @@ func TestE2EAdminGuard(t *testing.T) {
 // TestE2EDrain: on SIGTERM /readyz turns 503 while the listener still
 // serves for the drain delay; then the gateway exits 0.
 func TestE2EDrain(t *testing.T) {
-	p := startGateway(t, t.TempDir(), "", "-drain-delay", "3s")
+	p := startGatewayAt(t, clocktest.Golden, t.TempDir(), "", "-drain-delay", "3s")
 	start := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	// Fresh connections only: a keep-alive connection pooled before the
@@ -245,7 +247,7 @@ func TestE2EShutdownTimeout(t *testing.T) {
 	dir := t.TempDir()
 	cfg := strings.Replace(httpDestConfig("http://"+ln.Addr().String()+"/ingest", "zstd", "server:\n  shutdown_timeout: 1s\n"), "timeout: 2s", "timeout: 30s", 1)
 	cfgPath := writeE2EConfig(t, dir, "c.yaml", cfg)
-	p := startGateway(t, filepath.Join(dir, "data"), cfgPath)
+	p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), cfgPath)
 	if st, _ := httpGet(t, p.url("/p.gif?site=s&consent=analytics")); st != 200 {
 		t.Fatalf("pixel: %d", st)
 	}
@@ -262,7 +264,7 @@ func TestE2EShutdownTimeout(t *testing.T) {
 // TestE2EHealthcheck: the healthcheck command probes a running gateway
 // (also through an unspecified listen address) and fails on a dead one.
 func TestE2EHealthcheck(t *testing.T) {
-	p := startGateway(t, t.TempDir(), "", "-admin", "0.0.0.0:0")
+	p := startGatewayAt(t, clocktest.Golden, t.TempDir(), "", "-admin", "0.0.0.0:0")
 	_, port, _ := net.SplitHostPort(p.admin)
 	f := func(wantCode int, wantOut string, args ...string) {
 		t.Helper()

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestE2EFDLimit runs the binary with an open-file limit of 128 (or 256) and opens
@@ -41,7 +43,7 @@ func TestE2EFDLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			data := filepath.Join(dir, "data")
-			p := startGatewayVia(t, []string{prlimit, "--nofile=" + tc.nofile + ":" + tc.nofile}, data, cfgPath)
+			p := startGatewayEnv(t, []string{startEnv(clocktest.Golden)}, []string{prlimit, "--nofile=" + tc.nofile + ":" + tc.nofile}, data, cfgPath)
 			_, port, _ := net.SplitHostPort(p.addr)
 
 			const perAddr, addrs = 100, 3
@@ -143,7 +145,7 @@ func TestE2EAdminConnFlood(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	p := startGatewayVia(t, []string{prlimit, "--nofile=256:256"}, data, "")
+	p := startGatewayEnv(t, []string{startEnv(clocktest.Golden)}, []string{prlimit, "--nofile=256:256"}, data, "")
 
 	const addrs, perAddr = 30, 10
 	var mu sync.Mutex

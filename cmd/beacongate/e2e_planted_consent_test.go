@@ -284,7 +284,7 @@ destinations:
 	if code, out, errOut := runCLI(t, "config", "check", cfg); code != 0 {
 		t.Fatalf("config check: exit %d\n%s%s", code, out, errOut)
 	}
-	p := startGatewayEnv(t, []string{e2eStartEnv + "=" + clocktest.Golden.Format(time.RFC3339),
+	p := startGatewayEnv(t, []string{startEnv(clocktest.Golden),
 		"SSL_CERT_FILE=" + certs, "BEACONGATE_PSEUDONYM_SECRET=planted-secret-0123456789abcdef0123456789"}, nil, data, cfg)
 
 	// The tap, open before the first event.

@@ -76,8 +76,12 @@ func pinClocks(t *testing.T, at time.Time) *clock.Manual {
 // start (then moving on with real time), whatever the day the test runs.
 func startGatewayAt(t *testing.T, start time.Time, dataDir, configPath string, extra ...string) *gatewayProc {
 	t.Helper()
-	return startGatewayEnv(t, []string{e2eStartEnv + "=" + start.Format(time.RFC3339)}, nil, dataDir, configPath, extra...)
+	return startGatewayEnv(t, []string{startEnv(start)}, nil, dataDir, configPath, extra...)
 }
+
+// startEnv is the environment entry that starts the gateway binary's clock
+// at start (see startGatewayAt), for startGatewayEnv.
+func startEnv(start time.Time) string { return e2eStartEnv + "=" + start.Format(time.RFC3339) }
 
 // startGatewayVia is startGateway (an empty dataDir: no -data flag) with the binary run by a wrapper command
 // (e.g. prlimit --nofile=128:128).
