@@ -209,7 +209,7 @@ func TestAdminListenerCapsConnections(t *testing.T) {
 		}
 	}
 	// The refusal is counted (no label: nothing names the peer).
-	if n := counterValue(t, reg, "beacongate_admin_connections_refused_total"); n != 1 {
+	if n := registryValue(t, reg, "beacongate_admin_connections_refused_total"); n != 1 {
 		t.Fatalf("beacongate_admin_connections_refused_total = %v; want 1", n)
 	}
 	if st := healthz(dialFrom("127.0.0.1")); st != 200 {
@@ -277,21 +277,4 @@ func TestAdminTokenSchemeAnyCase(t *testing.T) {
 			t.Errorf("Authorization %q: %d; want %d", strings.Replace(c.auth, token, "TOKEN", 1), resp.StatusCode, c.want)
 		}
 	}
-}
-
-// counterValue returns the value of reg's counter name, which has no
-// labels.
-func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("%s is not registered", name)
-	return 0
 }

@@ -83,13 +83,14 @@ func TestReadyWhenBLESpoolFull(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "ble spool") {
 		t.Fatalf("/readyz with the BLE spool full (%d sightings, a post gets 503): %d %q; want 503 naming the BLE spool", n, code, body)
 	}
-	if g := gaugeValue(t, reg, "beacongate_gateway_ready"); g != 0 {
+	if g := registryValue(t, reg, "beacongate_gateway_ready"); g != 0 {
 		t.Fatalf("beacongate_gateway_ready = %v with the BLE spool full; want 0", g)
 	}
 }
 
-// gaugeValue returns the value of reg's gauge name, which has no labels.
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// registryValue returns the value of reg's counter or gauge name, which has
+// no labels.
+func registryValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -97,6 +98,9 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			if c := mf.GetMetric()[0].GetCounter(); c != nil {
+				return c.GetValue()
+			}
 			return mf.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
@@ -136,10 +140,10 @@ func TestBLESpoolMetrics(t *testing.T) {
 	if err := b.Append(rec, upstream.RouteTo(0)); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := gaugeValue(t, reg, "beacongate_ble_spool_size_bytes"), float64(b.sp.Size()); got != want || got < float64(len(rec)) {
+	if got, want := registryValue(t, reg, "beacongate_ble_spool_size_bytes"), float64(b.sp.Size()); got != want || got < float64(len(rec)) {
 		t.Errorf("beacongate_ble_spool_size_bytes = %v; want %v (the BLE spool's size, one sighting in it)", got, want)
 	}
-	if got, want := gaugeValue(t, reg, "beacongate_ble_spool_sightings_max_bytes"), float64(16<<20-bleHeadroom(16<<20)); got != want {
+	if got, want := registryValue(t, reg, "beacongate_ble_spool_sightings_max_bytes"), float64(16<<20-bleHeadroom(16<<20)); got != want {
 		t.Errorf("beacongate_ble_spool_sightings_max_bytes = %v; want %v (max_bytes less the headroom)", got, want)
 	}
 }

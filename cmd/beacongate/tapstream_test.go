@@ -198,13 +198,13 @@ func TestTapReaderThatStopsReadingFreesItsSlot(t *testing.T) {
 	// Each stalled reader's connection was cut by the write timeout, and
 	// counted (until 2026-12-07 it was not: nothing showed a tap ended so);
 	// the new tap, whose reader closed, is not.
-	for counterValue(t, reg, "beacongate_admin_tap_write_timeouts_total") < maxTaps {
+	for registryValue(t, reg, "beacongate_admin_tap_write_timeouts_total") < maxTaps {
 		if time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := counterValue(t, reg, "beacongate_admin_tap_write_timeouts_total"); n != maxTaps {
+	if n := registryValue(t, reg, "beacongate_admin_tap_write_timeouts_total"); n != maxTaps {
 		t.Fatalf("beacongate_admin_tap_write_timeouts_total = %v; want %d (each stalled reader)", n, maxTaps)
 	}
 }
