@@ -104,6 +104,8 @@
 //	                 hash is due is left out, never sent.
 //	click            {"fbc","fbp","ttclid","ttp","gclid","gbraid","wbraid",
 //	                 "ga_client_id"}: click ids and platform cookies, as
-//	                 captured; fbc/fbp to Meta, ttclid/ttp to TikTok,
+//	                 captured; fbc/fbp to Meta (left out unless in Meta's
+//	                 fb.<index>.<ms>.<value> format: a malformed fbc fails
+//	                 the whole request), ttclid/ttp to TikTok,
 //	                 ga_client_id as GA4's client_id.
 package adplatform

@@ -71,10 +71,17 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 			dst = appendString(dst, h)
 		}
 	}
+	fbc, fbp := r.fbc, r.fbp
+	if !metaClickCookie(fbc, false) {
+		fbc = nil // Meta refuses the whole request for a malformed fbc
+	}
+	if !metaClickCookie(fbp, true) {
+		fbp = nil
+	}
 	for _, f := range [...]struct {
 		key string
 		v   []byte
-	}{{"client_ip_address", r.ip}, {"client_user_agent", r.userAgent}, {"fbc", r.fbc}, {"fbp", r.fbp}} {
+	}{{"client_ip_address", r.ip}, {"client_user_agent", r.userAgent}, {"fbc", fbc}, {"fbp", fbp}} {
 		if len(f.v) > 0 {
 			dst = appendStringField(dst, f.key, f.v)
 		}
@@ -93,6 +100,39 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 		dst = append(dst, `,"data_processing_options":["LDU"],"data_processing_options_country":0,"data_processing_options_state":0`...)
 	}
 	return append(dst, '}'), ""
+}
+
+// metaClickCookie reports whether v is an fbc (digits false) or fbp
+// (digits true) value in the format Meta documents:
+// fb.<subdomain index>.<creation time, Unix ms>.<fbclid>, or for fbp
+// .<random number> last
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/fbp-and-fbc).
+// The engine records the cookies as the page sent them; a malformed fbc
+// (a cookie without its fbclid, the bare fbclid) makes Meta refuse the
+// whole request (code 100, subcode 2804001, "Click ID Incorrectly
+// Formatted"), so such a value is left out and the event sent without it.
+func metaClickCookie(v []byte, digits bool) bool {
+	if len(v) < len("fb.1.") || string(v[:3]) != "fb." || v[3] < '0' || v[3] > '9' || v[4] != '.' {
+		return false
+	}
+	v = v[5:]
+	n := 0
+	for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+		n++
+	}
+	// Milliseconds since 1970 have 13 digits until the year 2286; 10 to
+	// 16 leave room for seconds and microseconds written by other tags.
+	if n < 10 || n > 16 || n == len(v) || v[n] != '.' || n+1 == len(v) {
+		return false
+	}
+	if digits {
+		for _, c := range v[n+1:] {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // appendProps appends the props object: its string, number and boolean
