@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -475,21 +476,48 @@ func (s *Sink) reject(i int, reason string) {
 	s.m.errors(reason).Inc()
 }
 
+// rejectedError describes the events of the batch dead-lettered so far: the
+// reason their dead letter carries. It tells the events the platform
+// refused from those never sent (the sink's own reasons: unmappable,
+// too_old, no_event_source_id, no_app_data) and from the unsettled ones,
+// which may have arrived; within each group, reasons are in name order.
 func (s *Sink) rejectedError() error {
-	var sb strings.Builder
-	sb.WriteString(s.o.Platform.String())
-	sb.WriteString(" refused ")
-	sb.WriteString(strconv.Itoa(len(s.rejected)))
-	sb.WriteString(" events:")
-	for _, r := range [...]string{reasonUnmappable, reasonInvalidEvent} {
-		if n := s.reasons[r]; n > 0 {
-			sb.WriteString(" " + r + "=" + strconv.Itoa(n))
+	var refused, unsent, unsettled []string
+	for r := range s.reasons {
+		switch r {
+		case reasonUnmappable, reasonTooOld, reasonNoSourceID, reasonNoAppData:
+			unsent = append(unsent, r)
+		case reasonUnsettled:
+			unsettled = append(unsettled, r)
+		default: // invalid_event, validation_<code>
+			refused = append(refused, r)
 		}
 	}
-	for r, n := range s.reasons {
-		if r != reasonUnmappable && r != reasonInvalidEvent {
-			sb.WriteString(" " + r + "=" + strconv.Itoa(n))
+	p := s.o.Platform.String()
+	var sb strings.Builder
+	sb.WriteString(p + ": " + strconv.Itoa(len(s.rejected)) + " events dead-lettered")
+	sep := ": "
+	for _, g := range [...]struct {
+		what    string
+		reasons []string
+	}{{"refused by " + p, refused}, {"not sent", unsent}, {"unsettled: " + strconv.Itoa(MaxUnsettled) + " answers in a row did not account for them, they may have arrived", unsettled}} {
+		if len(g.reasons) == 0 {
+			continue
 		}
+		slices.Sort(g.reasons)
+		n := 0
+		for _, r := range g.reasons {
+			n += s.reasons[r]
+		}
+		sb.WriteString(sep + strconv.Itoa(n) + " " + g.what + " (")
+		for i, r := range g.reasons {
+			if i > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(r + "=" + strconv.Itoa(s.reasons[r]))
+		}
+		sb.WriteByte(')')
+		sep = "; "
 	}
 	return errors.New(sb.String())
 }
