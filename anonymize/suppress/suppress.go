@@ -145,7 +145,9 @@ func (l *List) Suppressed(e *event.Event) bool {
 }
 
 // Reload re-reads the file and applies it if its content changed, and
-// reports whether it did. On error the previous list stays. It compares
+// reports whether it did. On error the previous list stays; so it does
+// when the file is gone while the list holds subjects (an error too): a
+// missing file is an empty list only for a list that is empty. It compares
 // the content, not the size and modification time: an edit that leaves
 // the size alone (unsuppress one subject, suppress another) can keep the
 // time too on a file system with coarse timestamps (a network volume).
@@ -154,13 +156,15 @@ func (l *List) Reload() (bool, error) {
 	defer l.mu.Unlock()
 	f, err := os.Open(l.path)
 	if errors.Is(err, os.ErrNotExist) {
-		l.sum = [sha256.Size]byte{}
-		if l.Len() == 0 {
-			return false, nil
+		if n := l.Len(); n > 0 {
+			// Fail closed: nothing an officer runs removes the file
+			// (unsuppress leaves an empty one), so a file gone is a
+			// volume not mounted or a file moved, and an empty list
+			// would track every suppressed subject again.
+			return false, fmt.Errorf("suppress: %s does not exist, while the running list suppresses %d subject(s); the running list stays: restore the file (an empty file empties the list)", l.path, n)
 		}
-		empty := map[Hash]struct{}{}
-		l.set.Store(&empty)
-		return true, nil
+		l.sum = [sha256.Size]byte{}
+		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("suppress: %w", err)

@@ -325,3 +325,48 @@ func FuzzEdit(f *testing.F) {
 		}
 	})
 }
+
+// TestReloadKeepsTheListWhenItsFileIsGone: a list file that disappears
+// while the gateway runs (a network volume that is not mounted for a
+// while, a file moved or deleted by hand) was read as an empty list: every
+// suppressed subject's events were stored and sent again until the file
+// came back. Nothing an officer runs removes the file (unsuppress leaves
+// an empty one), so a running list whose file is gone stays, with an
+// error that names the path and not the subjects; an empty file still
+// empties it.
+func TestReloadKeepsTheListWhenItsFileIsGone(t *testing.T) {
+	key := testKey(t)
+	path := filepath.Join(t.TempDir(), "suppressed.txt")
+	if _, err := Edit(path, SubjectHash(key, []byte("shop"), []byte("4711")), true); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(path, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := l.Reload()
+	if err == nil || changed {
+		t.Errorf("Reload with the file gone = %v, %v; want the running list kept, and an error", changed, err)
+	} else if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "4711") {
+		t.Errorf("the error should name the file, never a subject: %v", err)
+	}
+	if !l.Suppressed(ev("shop", "4711", "", "")) || l.Len() != 1 {
+		t.Fatalf("with the file gone the subject is no longer suppressed (len %d)", l.Len())
+	}
+	// Back again: nothing changed. Emptied by hand: the list empties.
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := l.Reload(); changed || err != nil {
+		t.Errorf("Reload of the file back unchanged = %v, %v; want false, nil", changed, err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := l.Reload(); !changed || err != nil || l.Len() != 0 {
+		t.Errorf("Reload of an emptied file = %v, %v, len %d; want the list emptied", changed, err, l.Len())
+	}
+}
