@@ -161,7 +161,9 @@ func officerConfig(path, data string) (*config.Config, error) {
 }
 
 // auditCLI appends an entry for an officer's command to the audit log, when
-// the config keeps one.
+// the config keeps one. It makes the data directory first, as the gateway
+// does at start: a lookup in derived mode reads nothing there, and on a
+// host where no gateway has run yet it would go unrecorded.
 func auditCLI(cfg *config.Config, stderr io.Writer, action string, kv ...string) {
 	if !cfg.Privacy.AuditLog {
 		return
@@ -169,6 +171,10 @@ func auditCLI(cfg *config.Config, stderr io.Writer, action string, kv ...string)
 	fields := map[string]string{"source": "cli"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		fields[kv[i]] = kv[i+1]
+	}
+	if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "warning: cannot write the audit log: server.data_dir: %v\n", err)
+		return
 	}
 	if _, err := audit.Open(filepath.Join(cfg.Server.DataDir, audit.FileName), cliClock).Append(action, fields); err != nil {
 		fmt.Fprintf(stderr, "warning: cannot write the audit log: %v\n", err)
