@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,7 +109,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	auditCLI(cfg, stderr, "key.destroy", "reason", "keys forget", "ended_before", before.Format(time.RFC3339),
-		"keys", strings.Join(gone, " "))
+		"keys", keyRanges(gone))
 	fmt.Fprintf(stdout, "destroyed %d stored key(s); no pseudonym of a period that ended by %s can be computed by the gateway any more\n",
 		len(gone), before.Format(time.RFC3339))
 	fmt.Fprintln(stdout, derivedNote(before, ks.Created()))
@@ -128,6 +131,55 @@ func derivedNote(before, created time.Time) string {
 	}
 	return "note: every period that ended by " + before.Format(time.RFC3339) + " began before the key store was created (" +
 		created.Format(time.RFC3339) + ") and was keyed from the secret: whoever holds it can still derive them until the secret is retired"
+}
+
+// keyRanges names the keys destroyed for the audit log: each key by its
+// file name, and a run of keys of consecutive periods of one purpose and
+// length as one range, "pseudonym-60s-100..199.key". A list of every name
+// grew past the longest line the audit log reads (1 MiB) for a store of
+// short periods (a month of 1m periods is 43,200 keys), and that line
+// left the log unreadable to every later entry.
+func keyRanges(names []string) string {
+	type key struct {
+		prefix string // "pseudonym-60s-"
+		idx    int64
+	}
+	var keys []key
+	var other []string // none that Forget returns; kept as they are
+	for _, n := range names {
+		base, ok := strings.CutSuffix(n, ".key")
+		i := strings.LastIndexByte(base, '-')
+		var idx int64
+		var err error
+		if ok && i >= 0 {
+			idx, err = strconv.ParseInt(base[i+1:], 10, 64)
+		}
+		if !ok || i < 0 || err != nil || strconv.FormatInt(idx, 10) != base[i+1:] {
+			other = append(other, n)
+			continue
+		}
+		keys = append(keys, key{base[:i+1], idx})
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	var out []string
+	for i := 0; i < len(keys); {
+		j := i
+		for j+1 < len(keys) && keys[j+1].prefix == keys[i].prefix && keys[j+1].idx == keys[j].idx+1 {
+			j++
+		}
+		name := keys[i].prefix + strconv.FormatInt(keys[i].idx, 10)
+		if j > i {
+			name += ".." + strconv.FormatInt(keys[j].idx, 10)
+		}
+		out = append(out, name+".key")
+		i = j + 1
+	}
+	return strings.Join(append(out, other...), " ")
 }
 
 // parseDate reads 2006-01-02 (UTC midnight) or RFC 3339.

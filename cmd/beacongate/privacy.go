@@ -229,7 +229,7 @@ func (a *app) sweep() {
 		if len(gone) > 0 {
 			a.log.Info("destroyed expired pseudonym keys", "keys", len(gone), "ended_before", before.UTC().Format(time.RFC3339))
 			a.auditf("key.destroy", "reason", "key_retention", "ended_before", before.UTC().Format(time.RFC3339),
-				"keys", strings.Join(gone, " "))
+				"keys", keyRanges(gone))
 		}
 	}
 }
