@@ -360,7 +360,11 @@ func (a *Aggregator) Add(s *Sighting) {
 	if !d.countVisitor(iv) {
 		return
 	}
-	if k.visitors >= uint32(a.o.K) {
+	// A zone named "*" is always counted in the store's other-zones cell,
+	// whose zone it is (see emitInterval): its visitors are marked however
+	// many there are, to be counted among that cell's distinct devices.
+	other := string(s.Zone) == OtherZones
+	if k.visitors >= uint32(a.o.K) && !other {
 		k.visitors++ // the cell reached k with distinct devices
 		return
 	}
@@ -378,8 +382,9 @@ func (a *Aggregator) Add(s *Sighting) {
 	// Only a cell that ends the interval below k is merged into "*",
 	// and one that reached k never falls back: its marks would never
 	// be read. So a cell keeps at most k-1, and the marks stay bounded
-	// by the cells, not by the interval's visitors.
-	if k.visitors < uint32(a.o.K) {
+	// by the cells, not by the interval's visitors (but for a zone named
+	// "*", which is always merged: at most its interval's visitors).
+	if k.visitors < uint32(a.o.K) || other {
 		a.counted[si] = append(a.counted[si], m)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/internal/schematest"
 )
 
 // t0 is the start of an interval (clocktest.Golden is on a quarter hour).
@@ -249,5 +250,53 @@ func TestVisitorMarksBoundedByK(t *testing.T) {
 	}
 	if e := c.zone("berlin", "entrance"); e == nil || e.Visitors < 400 {
 		t.Fatalf("entrance %+v", e)
+	}
+}
+
+// TestZoneNamedStarIsCountedInOtherZones: a zone named "*" (a store's
+// "zone" property, or a sensor so named) was a cell of its own, sent with
+// the same id as the store's merged other-zones cell: two contents under
+// one id in one interval (a consumer that de-duplicates by id keeps
+// either), and a restart that read one back skipped the other. Such a zone
+// is now always counted in the store's "*" cell.
+func TestZoneNamedStarIsCountedInOtherZones(t *testing.T) {
+	a, c, clk := newAgg(t, Options{})
+	for i := range 6 {
+		stay(a, "berlin", OtherZones, fmt.Sprintf("x%d", i), 0, 3*time.Minute)
+	}
+	for i := range 3 {
+		stay(a, "berlin", "shoes", fmt.Sprintf("s%d", i), 0, 3*time.Minute)
+		stay(a, "berlin", "toys", fmt.Sprintf("t%d", i), 0, 3*time.Minute)
+	}
+	clk.Set(t0.Add(17 * time.Minute))
+	a.Tick()
+	ids := map[string]int{}
+	for _, r := range c.recs {
+		if ids[r.ID]++; ids[r.ID] > 1 {
+			t.Errorf("id %s (%s %s) sent twice in one interval: %+v", r.ID, r.Store, r.Zone, c.recs)
+		}
+	}
+	if len(c.recs) != 1 {
+		t.Fatalf("%d cells; want the one \"*\" cell: %+v", len(c.recs), c.recs)
+	}
+	if o := c.recs[0]; o.Zone != OtherZones || o.Visitors != 12 || o.Merged != 3 {
+		t.Errorf("other zones %+v; want 12 visitors of 3 zones", o)
+	}
+
+	// Alone, it is the "*" cell of one zone, as the schema allows.
+	schema := schematest.Compile(t, "../schema/ble_aggregate.schema.json")
+	var recs [][]byte
+	a, _, clk = newAgg(t, Options{})
+	a.emit = func(rec []byte) { recs = append(recs, append([]byte(nil), rec...)) }
+	for i := range 6 {
+		stay(a, "berlin", OtherZones, fmt.Sprintf("x%d", i), 0, 3*time.Minute)
+	}
+	clk.Set(t0.Add(17 * time.Minute))
+	a.Tick()
+	if len(recs) != 1 {
+		t.Fatalf("%d cells of a lone zone named \"*\"; want 1", len(recs))
+	}
+	if err := schematest.Validate(schema, recs[0]); err != nil {
+		t.Errorf("%s does not match the schema: %v", recs[0], err)
 	}
 }

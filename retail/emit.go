@@ -9,7 +9,8 @@ import (
 )
 
 // OtherZones is the zone of the coarser cell into which a store's zones
-// below k are merged.
+// below k are merged. A zone of that name is always merged into it, at
+// any count: a cell of its own would have the other-zones cell's id.
 const OtherZones = "*"
 
 // Bucket is one dwell histogram bucket of an aggregate: visits that lasted
@@ -106,14 +107,15 @@ func (k *counts) empty() bool { return *k == counts{} }
 // emitInterval hands each cell of interval iv to emit. A zone whose
 // visitors are below k is merged with the store's other such zones into
 // one OtherZones cell, whose visitors are the distinct devices counted in
-// those zones (marks); that cell too is dropped when still below k. No
+// those zones (marks); that cell too is dropped when still below k. A zone
+// named OtherZones is merged into it whatever its count. No
 // store total is sent, and a zone is in its own cell or in OtherZones,
 // never both: no zone's counts are the difference of two cells.
 func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	type store struct{ site, store string }
 	distinct := map[store]map[uint64]struct{}{} // devices of the zones merged
 	for _, m := range marks {
-		if int(m.cell) >= len(cs) || cs[m.cell].visitors >= uint32(a.o.K) {
+		if int(m.cell) >= len(cs) || !a.merged(cs, m.cell) {
 			continue // in a cell of its own
 		}
 		ck := a.cellKeys[m.cell]
@@ -151,7 +153,7 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		var other counts
 		merged := 0
 		for _, i := range cells {
-			if cs[i].visitors < uint32(a.o.K) {
+			if a.merged(cs, uint32(i)) {
 				other.add(&cs[i])
 				merged++
 				continue
@@ -170,6 +172,12 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		a.stats.cellsMerged.Add(uint64(merged))
 		a.emitCell(s.site, s.store, OtherZones, start, &other, merged)
 	}
+}
+
+// merged reports whether cell c of an interval's counts cs goes into its
+// store's OtherZones cell: a zone below k, or one named OtherZones.
+func (a *Aggregator) merged(cs []counts, c uint32) bool {
+	return cs[c].visitors < uint32(a.o.K) || a.cellKeys[c].zone == OtherZones
 }
 
 // skipped reports whether the cell at start was emitted (or, withheld,
