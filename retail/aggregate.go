@@ -16,11 +16,14 @@ import (
 // Options configures an Aggregator. The zero value of a field takes the
 // default named beside it.
 type Options struct {
-	Interval    time.Duration   // aggregation interval; 15m
-	Absence     time.Duration   // a visit ends this long after its last strong sighting; 5m
-	Lateness    time.Duration   // an interval closes this long after its end; 2m
-	Period      time.Duration   // new vs returning is judged within this period (UTC-aligned); 24h
-	EnterRSSI   int16           // a sighting at or above this RSSI (dBm) is presence; -75
+	Interval time.Duration // aggregation interval; 15m
+	Absence  time.Duration // a visit ends this long after its last strong sighting; 5m
+	Lateness time.Duration // an interval closes this long after its end; 2m
+	Period   time.Duration // new vs returning is judged within this period (UTC-aligned); 24h
+	// EnterRSSI: a sighting at or above this RSSI (dBm) is presence; -75
+	// when nil (0 dBm is a threshold like any other, so 0 cannot mean
+	// unset).
+	EnterRSSI   *int16
 	EnterAfter  int             // strong sightings within Absence that start a visit; 2
 	K           int             // minimum count of any emitted cell; 5
 	MaxDevices  int             // cap on tracked devices; 100000
@@ -71,8 +74,9 @@ func (o *Options) fill() error {
 	if o.Period == 0 {
 		o.Period = DefaultPeriod
 	}
-	if o.EnterRSSI == 0 {
-		o.EnterRSSI = DefaultEnterRSSI
+	if o.EnterRSSI == nil {
+		rssi := int16(DefaultEnterRSSI)
+		o.EnterRSSI = &rssi
 	}
 	if o.K == 0 {
 		o.K = DefaultK
@@ -98,6 +102,8 @@ func (o *Options) fill() error {
 		return errors.New("retail: period must be a whole number of intervals")
 	case o.EnterAfter < 1 || o.EnterAfter > 255:
 		return errors.New("retail: enter_after must be 1..255")
+	case *o.EnterRSSI < -127 || *o.EnterRSSI > 20:
+		return errors.New("retail: enter_rssi must be -127..20")
 	case o.K < 1:
 		return errors.New("retail: k must be at least 1")
 	case o.MaxDevices < 1 || o.MaxDevices > 1<<26:
@@ -198,6 +204,7 @@ type Aggregator struct {
 	clk   clock.Clock
 	seed  maphash.Seed
 	ivMS  int64
+	enter int16 // *o.EnterRSSI
 	table []device
 	mask  uint64
 	n     int
@@ -248,7 +255,7 @@ func New(o Options, emit func(rec []byte)) (*Aggregator, error) {
 		size <<= 1
 	}
 	a := &Aggregator{
-		o: o, clk: clock.Or(o.Clock), seed: maphash.MakeSeed(), ivMS: o.Interval.Milliseconds(),
+		o: o, clk: clock.Or(o.Clock), seed: maphash.MakeSeed(), ivMS: o.Interval.Milliseconds(), enter: *o.EnterRSSI,
 		table: make([]device, size), mask: uint64(size - 1),
 		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62,
 	}
@@ -292,7 +299,7 @@ func (a *Aggregator) Add(s *Sighting) {
 	case len(s.Device) == 0:
 		k.anonymous++
 		return
-	case s.RSSI < a.o.EnterRSSI:
+	case s.RSSI < a.enter:
 		k.weak++
 		return
 	}

@@ -139,9 +139,10 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	}
 	b.send = func(agg []byte) error { return b.main.Append(agg, b.route) }
 	bl := &cfg.BLE
+	enter := int16(bl.EnterRSSI) // -127..20: 0 dBm included
 	b.f, err = retail.NewFollower(retail.Options{
 		Interval: bl.Interval.D(), Absence: bl.Absence.D(), Lateness: bl.Lateness.D(),
-		EnterRSSI: int16(bl.EnterRSSI), EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, Clock: clk,
+		EnterRSSI: &enter, EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, Clock: clk,
 		MaxRecordBytes: sp.Options().MaxRecordBytes,
 	}, stoppableSource{Source: sp.Reader(bleReaderAggregation), stop: b.stop}, b.appendAggregate)
 	if err != nil {

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -153,5 +157,54 @@ func TestBLEStopCutsTheReplay(t *testing.T) {
 	}
 	if r.Pos() != from {
 		t.Errorf("the aggregation read on after the stop: from offset %d to %d (spool end %d)", from, r.Pos(), b.sp.End())
+	}
+}
+
+// TestBLEEnterRSSIZeroIsKept: ble.enter_rssi takes -127..20, and 0 dBm is
+// a threshold like any other; but the aggregation read a threshold of 0 as
+// unset and counted sightings from -75 dBm on as presence, while config
+// check and the processing record (beacongate ropa) said 0 dBm.
+func TestBLEEnterRSSIZeroIsKept(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse("ble.yaml", []byte("server:\n  data_dir: "+dir+"\nble:\n  output: aggregates\n  enter_rssi: 0\n  k: 1\n  enter_after: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(clocktest.Golden)
+	main, err := upstream.Open(upstream.Options{DataDir: dir, Clock: clk,
+		Destinations: []upstream.DestinationOptions{{Name: "local", File: &upstream.FileOptions{Dir: dir + "/out"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer main.Close(context.Background())
+	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.sp.Close()
+	var sent []retail.Aggregate
+	b.send = func(agg []byte) error {
+		var a retail.Aggregate
+		if err := json.Unmarshal(agg, &a); err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, a)
+		return nil
+	}
+	seen := clocktest.Golden.Add(time.Minute).UTC().Format(time.RFC3339)
+	for dev, rssi := range map[string]int{"near": 5, "far": -60} { // at and below 0 dBm
+		rec := fmt.Appendf(nil, `{"v":1,"kind":"ble","site":"s","visitor":%q,"ble":{"store":"berlin","sensor":"gate","rssi":%d,"seen":%q}}`, dev, rssi, seen)
+		if err := b.Append(rec, upstream.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Set(clocktest.Golden.Add(time.Hour))
+	for range 2 {
+		if err := b.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sent) != 1 || sent[0].Visitors != 1 || sent[0].Weak != 1 {
+		t.Errorf("sent %+v; want one cell: the device at 5 dBm a visitor, the one at -60 dBm a weak sighting (ble.enter_rssi 0)", sent)
 	}
 }
