@@ -110,13 +110,32 @@ func (k *counts) empty() bool { return *k == counts{} }
 // those zones (marks); that cell too is dropped when still below k. A zone
 // named OtherZones is merged into it whatever its count. No
 // store total is sent, and a zone is in its own cell or in OtherZones,
-// never both: no zone's counts are the difference of two cells.
+// never both: no zone's counts are the difference of two cells. That
+// holds across a restart too (see done).
 func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	type store struct{ site, store string }
+	start := time.UnixMilli(iv * a.ivMS).UTC()
+	// done marks the cells emitted before a restart (Follower: an
+	// interval written back in several records, killed between them),
+	// which are neither emitted nor merged again, whatever the restart
+	// counts: a zone emitted on its own, and every zone of a store whose
+	// OtherZones cell was emitted (it was in that cell, or had no
+	// sighting then). Otherwise a late sighting that lifts a merged zone
+	// to k would send it on its own beside the OtherZones cell that holds
+	// it, and the difference would be the store's other small zones.
+	var done []bool
+	if a.skip != nil {
+		done = make([]bool, len(cs))
+		for i := range cs {
+			if ck := a.cellKeys[i]; !cs[i].empty() {
+				done[i] = a.skipped(ck.site, ck.store, ck.zone, start) || a.skipped(ck.site, ck.store, OtherZones, start)
+			}
+		}
+	}
 	distinct := map[store]map[uint64]struct{}{} // devices of the zones merged
 	for _, m := range marks {
-		if int(m.cell) >= len(cs) || !a.merged(cs, m.cell) {
-			continue // in a cell of its own
+		if int(m.cell) >= len(cs) || done != nil && done[m.cell] || !a.merged(cs, m.cell) {
+			continue // in a cell of its own, or emitted before a restart
 		}
 		ck := a.cellKeys[m.cell]
 		s := store{ck.site, ck.store}
@@ -129,7 +148,7 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	}
 	byStore := map[store][]int{}
 	for i := range cs {
-		if cs[i].empty() {
+		if cs[i].empty() || done != nil && done[i] {
 			continue
 		}
 		ck := a.cellKeys[i]
@@ -146,7 +165,6 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		}
 		return stores[i].store < stores[j].store
 	})
-	start := time.UnixMilli(iv * a.ivMS).UTC()
 	for _, s := range stores {
 		cells := byStore[s]
 		sort.Slice(cells, func(i, j int) bool { return a.cellKeys[cells[i]].zone < a.cellKeys[cells[j]].zone })

@@ -51,7 +51,8 @@ type Source interface {
 //     further on in the stream (sightings spooled meanwhile count in
 //     them); none of them was sent, and a store's "*" cell, its last, is
 //     written with or after its own zones' cells, so no zone is sent both
-//     in "*" and on its own.
+//     in "*" and on its own: once a store's "*" was written, the restart
+//     computes none of its zones again (see Aggregator.emitInterval).
 //   - Until the Follower has caught up with the stream's end it does not
 //     close intervals by the clock, so no interval is closed half-read.
 //

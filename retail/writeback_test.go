@@ -122,3 +122,88 @@ func TestSplitIntervalKilledBetweenRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitIntervalRestartSendsNoMergedZoneAlone: an interval written in
+// several records and killed between them is computed again after the
+// restart for the stores not written, counting the sightings spooled
+// meanwhile; the stores written were skipped cell by cell. A zone of a
+// written store that had been merged into its "*" cell (sent) was no cell
+// of its own then, so a late sighting that lifted it to k had it sent on
+// its own as well: "*" minus that zone gave the counts of the store's other
+// small zones, below k. Once a store's "*" cell is written, none of its
+// zones is sent on its own any more (nor counted in "*" again).
+func TestSplitIntervalRestartSendsNoMergedZoneAlone(t *testing.T) {
+	const maxRec = 4 << 10
+	dir := t.TempDir()
+	clk := clock.NewManual(t0)
+	sent := newReviewSent(t)
+	open := func(killAt int) (*spool.Spool, *Follower) {
+		sp, err := spool.Open(spool.Options{Dir: dir, Destinations: []string{"aggregation", "delivery"}, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writes := 0
+		f, err := NewFollower(Options{K: 3, EnterAfter: 1, Clock: clk, MaxRecordBytes: maxRec}, sp.Reader(0), func(rec []byte) error {
+			if err := sp.Append(rec, spool.RouteTo(0)|spool.RouteTo(1)); err != nil {
+				return err
+			}
+			if writes++; writes == killAt {
+				panic(errKilled)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp, f
+	}
+	sighting := func(sp *spool.Spool, store, zone, dev string) {
+		rec := fmt.Appendf(nil, `{"v":1,"kind":"ble","site":"s","visitor":%q,"ble":{"store":%q,"sensor":%q,"rssi":-50,"seen":%q}}`,
+			dev, store, zone, t0.Add(time.Minute).UTC().Format(time.RFC3339))
+		if err := sp.Append(rec, spool.RouteTo(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp, f := open(1)
+	// "a": two small zones, merged into "*" (4 visitors, k 3); it sorts
+	// first, so the first record holds it.
+	for d := range 2 {
+		sighting(sp, "a", "x", fmt.Sprint("x", d))
+		sighting(sp, "a", "y", fmt.Sprint("y", d))
+	}
+	for s := range 30 { // enough stores for several records
+		for d := range 3 {
+			sighting(sp, fmt.Sprint("store-", s), "z", fmt.Sprint("d", d))
+		}
+	}
+	clk.Advance(time.Hour)
+	func() {
+		defer func() {
+			if r := recover(); r != errKilled {
+				panic(r)
+			}
+		}()
+		_ = f.Poll()
+		t.Fatal("the interval fits one record; want several")
+	}()
+	if err := Forward(sp.Reader(1), sent.send); err != nil { // the first record is sent
+		t.Fatal(err)
+	}
+	sp.Close()
+
+	sp, f = open(-1)
+	defer sp.Close()
+	sighting(sp, "a", "x", "x-late") // acknowledged meanwhile: zone x has k visitors now
+	for range 2 {
+		if err := f.Poll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := Forward(sp.Reader(1), sent.send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sent.byID) != 31 {
+		t.Errorf("%d cells sent; want 31 (a's \"*\" and the 30 stores')", len(sent.byID))
+	}
+	sent.check("after the restart", "x", "y")
+}
