@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,10 +24,13 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// ServeAdmin serves reg on /metrics of ln until ctx is done.
+// ServeAdmin serves reg on /metrics of ln until ctx is done, and an
+// execution trace on /debug/pprof/trace, as the gateway's admin listener
+// does with -pprof (compare's stalls phase reads one).
 func ServeAdmin(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	s := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stop := context.AfterFunc(ctx, func() { _ = s.Shutdown(context.Background()) })
 	defer stop()

@@ -49,6 +49,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	durab := fs.String("durability", strings.Join(o.Durabilities, ","), "gateway spool durability variants; the first is the reference")
 	fs.BoolVar(&o.Stdlib, "stdlib", o.Stdlib, "also measure the net/http ceiling")
 	fs.BoolVar(&o.Floor, "floor", o.Floor, "also measure the floor: the fasthttp ceiling writing each request to a file before its answer and compressing it with zstd (ceiling -floor)")
+	fs.BoolVar(&o.Stalls, "stalls", o.Stalls, "also run the reference gateway at 50 % of its maximum with -pprof and read an execution trace for stalls by spool, shipper or sink work (bench/stalls)")
+	fs.DurationVar(&o.StallsTrace, "stalls-trace", o.StallsTrace, "length of the stalls phase's execution trace")
 	fs.BoolVar(&o.Pin, "pin", o.Pin, "pin servers and load generator to separate CPUs with taskset")
 	fs.IntVar(&o.Conns, "conns", o.Conns, "closed-loop connections and open-loop senders")
 	fs.DurationVar(&o.MaxDuration, "max-duration", o.MaxDuration, "closed-loop measured window")

@@ -47,6 +47,11 @@ type Options struct {
 	// the GIF plus a write of each request before the answer and zstd in
 	// the background, the least the gateway's promises cost.
 	Floor bool
+	// Stalls runs the stalls phase: the reference gateway again at 50 %
+	// of its maximum with an execution trace of StallsTrace (see
+	// StallsResult).
+	Stalls      bool
+	StallsTrace time.Duration
 
 	Conns       int           // closed-loop connections and open-loop senders
 	MaxDuration time.Duration // closed-loop measured window
@@ -80,6 +85,8 @@ func DefaultOptions() Options {
 		Durabilities: []string{"process", "fsync"},
 		Stdlib:       true,
 		Floor:        true,
+		Stalls:       true,
+		StallsTrace:  3 * time.Second,
 		Pin:          true,
 		Conns:        64,
 		MaxDuration:  5 * time.Second,
@@ -217,6 +224,19 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		rep.Targets = append(rep.Targets, tr)
 		if i == 0 && tr.Max != nil {
 			rep.RefName, rep.RefMax = t.name, tr.Max.Throughput
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	if o.Stalls && len(targets) > 0 && rep.RefName == targets[0].name && rep.RefMax > 0 {
+		fmt.Fprintf(log, "compare: stalls: %s at %d %% of its maximum, traced\n", targets[0].name, stallsLevel)
+		t := gatewayTarget(o.Durabilities[0], filepath.Join(tmp, "stalls-"+o.Durabilities[0]))
+		rep.Stalls = runner.stallsPhase(ctx, t, rep.RefMax*stallsLevel/100, o.StallsTrace)
+		if rep.Stalls.Err != "" {
+			fmt.Fprintf(log, "compare:   stalls: %s\n", firstLines(rep.Stalls.Err, 3))
+		} else {
+			fmt.Fprintf(log, "compare:   longest stall by background work %.3f ms\n", float64(rep.Stalls.Stalls.StallMax)/1e6)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/beacongate/beacongate/bench/ceiling"
 	"github.com/beacongate/beacongate/bench/loadgen"
+	"github.com/beacongate/beacongate/bench/stalls"
 )
 
 // The test binary doubles as the servers and the load generator of the
@@ -47,6 +48,7 @@ func fake(args []string) int {
 	floor := fs.String("floor", "", "")
 	data := fs.String("data", "", "")
 	config := fs.String("config", "", "")
+	fs.Bool("pprof", false, "") // the stalls phase's gateway; the ceiling serves a trace anyway
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -208,8 +210,13 @@ func TestRunEndToEnd(t *testing.T) {
 	if mix.Rounds[1].Gateway.Result == nil || mix.Rounds[1].Gateway.Result == rep.Targets[0].Max {
 		t.Error("the mix workload's second round did not run")
 	}
-	if g := rep.Goals(); len(g) != 7 || !g[4].Measured || !g[5].Measured || !g[6].Measured || g[6].Value != rep.Targets[0].Levels[0].Result.Latency.Max {
+	if g := rep.Goals(); len(g) != 8 || !g[4].Measured || !g[5].Measured || !g[6].Measured || g[6].Value != rep.Targets[0].Levels[0].Result.Latency.Max || !g[7].Measured {
 		t.Errorf("goals %+v", g)
+	}
+	// The stalls phase traced the fake gateway (the fasthttp ceiling):
+	// requests served by fasthttp's workers, no background work of ours.
+	if s := rep.Stalls; s == nil || s.Err != "" || s.Load == nil || s.Stalls == nil || s.Stalls.Goroutines[stalls.RoleRequest] == 0 || s.Stalls.Waits == 0 || s.Stalls.StallMax != 0 {
+		t.Errorf("stalls phase %+v", s)
 	}
 
 	md, err := os.ReadFile(filepath.Join(o.Root, "results", "latest.md"))
@@ -218,7 +225,8 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	for _, s := range []string{"## Summary", "max throughput, gateway / ceiling", "| gateway (fsync) | 80 % of own max |", "latency.svg",
 		"## Per workload", "| pixel (one request) |", "ratio, each round", "in 2 rounds", ",only=pixel,full=1 -distinct 1`", "| gateway longest request at 50 % of its max |",
-		"| " + nameFloor + " |", "ceiling / floor"} {
+		"| " + nameFloor + " |", "ceiling / floor", "## Stalls by background work (execution trace)", "stalls by spool, shipper or sink work (the part of those waits): p99 0.000 ms, longest 0.000 ms",
+		"| longest request stall by spool, shipper or sink work at 50 % (execution trace) |"} {
 		if !bytes.Contains(md, []byte(s)) {
 			t.Errorf("latest.md lacks %q", s)
 		}

@@ -24,6 +24,7 @@ type Report struct {
 	RefMax                          float64
 	Targets                         []*TargetResult
 	Workloads                       []*WorkloadResult // per endpoint against the fasthttp ceiling
+	Stalls                          *StallsResult     // nil when the phase did not run
 	Elapsed                         time.Duration
 	LoadAvgStart, LoadAvg           string // /proc/loadavg before and after: other work on the machine skews figures
 }
@@ -283,6 +284,7 @@ func (r *Report) AppendMarkdown(dst []byte) []byte {
 		}
 	}
 	b.WriteString("\n![latency percentiles against offered load](latency.svg)\n")
+	r.appendStalls(b)
 
 	var failures []string
 	for _, t := range r.Targets {

@@ -403,7 +403,15 @@ func (r *Report) Goals() []Goal {
 		p99.Value, p99.Measured = at50.Latency.P99, true
 		longest.Value, longest.Measured = at50.Latency.Max, true
 	}
-	return append(goals, p99, longest)
+	goals = append(goals, p99, longest)
+	if r.Stalls != nil {
+		g := Goal{Name: "longest request stall by spool, shipper or sink work at 50 % (execution trace)", Target: 2000, AtMost: true, Unit: "µs"}
+		if s := r.Stalls.Stalls; s != nil && s.Waits > 0 {
+			g.Value, g.Measured = float64(s.StallMax)/1e3, true
+		}
+		goals = append(goals, g)
+	}
+	return goals
 }
 
 func (r *Report) workload(key string) *WorkloadResult {

@@ -1,0 +1,121 @@
+package stalls
+
+import (
+	"bytes"
+	"runtime"
+	"runtime/trace"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testClassify tells this test's goroutines apart by their functions.
+func testClassify(funcs []string) Role {
+	for _, f := range funcs {
+		switch {
+		case strings.Contains(f, "stallsTestRequest"):
+			return RoleRequest
+		case strings.Contains(f, "stallsTestBackground"):
+			return RoleBackground
+		}
+	}
+	return RoleOther
+}
+
+// spinSink keeps the compiler from dropping the spin loop.
+var spinSink uint64
+
+// stallsTestBackground wakes the request goroutine, then holds the only
+// core with work that makes no call (so it yields only when the runtime
+// preempts it): the request is runnable all that time.
+func stallsTestBackground(wake chan<- struct{}, done chan<- struct{}) {
+	close(wake)
+	x := uint64(1)
+	for range 50_000_000 { // tens of milliseconds on any current CPU
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink = x
+	close(done)
+}
+
+// stallsTestRequest waits to be woken, then ends.
+func stallsTestRequest(wake <-chan struct{}, done chan<- struct{}) {
+	<-wake
+	close(done)
+}
+
+func TestAnalyzeFindsARequestWaitingBehindBackgroundWork(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var buf bytes.Buffer
+	if err := trace.Start(&buf); err != nil {
+		t.Skip("tracing is on already (go test -trace):", err)
+	}
+	wake := make(chan struct{})
+	reqDone, bgDone := make(chan struct{}), make(chan struct{})
+	go stallsTestRequest(wake, reqDone)
+	runtime.Gosched() // the request goroutine blocks on wake
+	go stallsTestBackground(wake, bgDone)
+	for _, c := range []chan struct{}{reqDone, bgDone} {
+		select {
+		case <-c:
+		case <-time.After(time.Minute):
+			trace.Stop()
+			t.Fatal("the test's goroutines did not end within a minute")
+		}
+	}
+	trace.Stop()
+
+	rep, err := Analyze(&buf, testClassify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.Write(&out)
+	t.Logf("\n%s", out.String())
+	if rep.Goroutines[RoleRequest] != 1 || rep.Goroutines[RoleBackground] != 1 {
+		t.Errorf("goroutines by role %v, want one request and one background", rep.Goroutines)
+	}
+	// The spin runs until the runtime preempts it (about 10 ms) or ends:
+	// either way far more than 2 ms, with the request runnable behind it.
+	if got := rep.LongestRun[RoleBackground]; got.D < 2*time.Millisecond || !strings.Contains(got.Func, "stallsTestBackground") {
+		t.Errorf("longest background run %v in %q, want over 2 ms in stallsTestBackground", got.D, got.Func)
+	}
+	if rep.Waits == 0 || rep.WaitMax < 2*time.Millisecond {
+		t.Errorf("request waits for the core: %d, longest %v; want one over 2 ms", rep.Waits, rep.WaitMax)
+	}
+	if rep.StallMax < 2*time.Millisecond || rep.StallMax > rep.WaitMax || rep.StallsOver2ms != 1 {
+		t.Errorf("stalls: longest %v (longest wait %v), %d over 2 ms; want one over 2 ms, within its wait", rep.StallMax, rep.WaitMax, rep.StallsOver2ms)
+	}
+	if rep.SpoolWaits != 0 || rep.LongestSpoolWrite.D != 0 {
+		t.Errorf("spool waits %d, longest spool write %v in a trace without a spool", rep.SpoolWaits, rep.LongestSpoolWrite.D)
+	}
+}
+
+func TestClassifyTellsTheGatewaysGoroutinesApart(t *testing.T) {
+	for _, c := range []struct {
+		funcs []string
+		want  Role
+	}{
+		{[]string{"runtime.gopark", "sync.(*Cond).Wait", "github.com/beacongate/beacongate/upstream/spool.(*Spool).Wait", "github.com/beacongate/beacongate/gateway.(*Gateway).Handle", "github.com/valyala/fasthttp.(*Server).serveConn", "github.com/valyala/fasthttp.(*workerPool).workerFunc"}, RoleRequest},
+		{[]string{"github.com/klauspost/compress/zstd.(*Encoder).Write", "github.com/beacongate/beacongate/upstream.(*shipper).run"}, RoleBackground},
+		{[]string{"github.com/beacongate/beacongate/upstream/spool.(*Spool).background"}, RoleBackground},
+		{[]string{"net/http.(*conn).serve"}, RoleOther},
+		{nil, RoleOther},
+	} {
+		if got := Classify(c.funcs); got != c.want {
+			t.Errorf("Classify(%q) = %v, want %v", c.funcs, got, c.want)
+		}
+	}
+	if !spoolWait([]string{"runtime.gopark", "github.com/beacongate/beacongate/upstream/spool.(*Spool).Wait"}) {
+		t.Error("a request blocked in Spool.Wait is not seen waiting in the spool")
+	}
+	if spoolWait([]string{"runtime.gopark", "internal/poll.(*FD).Read"}) {
+		t.Error("a request blocked on its connection is seen waiting in the spool")
+	}
+	if !spoolWrite([]string{"syscall.pwrite", "os.(*File).WriteAt", "github.com/beacongate/beacongate/upstream/spool.(*Spool).writeFrames"}) {
+		t.Error("a group write's pwrite is not seen as the spool's")
+	}
+	if spoolWrite([]string{"syscall.write", "github.com/valyala/fasthttp.(*Server).serveConn"}) {
+		t.Error("a response's write is seen as the spool's")
+	}
+}
