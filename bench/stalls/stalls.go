@@ -14,6 +14,7 @@
 package stalls
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -112,8 +113,9 @@ type Report struct {
 	// was in a system call of the spool's writes: work that is not
 	// serving requests. StallP99 and StallMax are their 99th percentile
 	// and longest, StallsOver1ms and StallsOver2ms how many exceeded 1 and
-	// 2 ms. (A background goroutine in a system call may have let go of
-	// the core, which the trace does not show: counting it errs long.)
+	// 2 ms. A system call counts until it returns or another goroutine
+	// runs (the core was let go): right for one P, as compare runs the
+	// gateway; with more, it errs long.
 	StallP99, StallMax           time.Duration
 	StallsOver1ms, StallsOver2ms int
 }
@@ -156,6 +158,17 @@ func spoolWrite(funcs []string) bool {
 	return false
 }
 
+// Transition is one goroutine state change read from a trace: its time,
+// the goroutine, its states before and after, and the function names of
+// the goroutine's own stack at that moment when the trace has it
+// (innermost first).
+type Transition struct {
+	Time     trace.Time
+	G        trace.GoID
+	From, To trace.GoState
+	Funcs    []string
+}
+
 // Analyze reads a trace (as runtime/trace or /debug/pprof/trace write it)
 // and reports its stalls, telling roles apart with classify.
 func Analyze(r io.Reader, classify Classifier) (*Report, error) {
@@ -163,28 +176,8 @@ func Analyze(r io.Reader, classify Classifier) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the trace: %w", err)
 	}
-	gs := map[trace.GoID]*gstate{}
-	get := func(id trace.GoID) *gstate {
-		g := gs[id]
-		if g == nil {
-			g = &gstate{state: trace.GoUndetermined}
-			gs[id] = g
-		}
-		return g
-	}
-	rep := &Report{}
+	var ts []Transition
 	var first, last trace.Time
-	var funcs []string
-	// Runs and system calls are kept until the roles are known (a
-	// goroutine may show its stack only after some of them).
-	type run struct {
-		g     trace.GoID
-		iv    interval
-		fn    string
-		call  bool // a system call, not a run on the core
-		spool bool // a system call of the spool's writes
-	}
-	var runs []run
 	seen := false
 	for {
 		ev, err := tr.ReadEvent()
@@ -208,14 +201,54 @@ func Analyze(r io.Reader, classify Classifier) (*Report, error) {
 		}
 		id := st.Resource.Goroutine()
 		from, to := st.Goroutine()
-		g := get(id)
 		// The goroutine's own stack: the transition's, or the event's when
 		// the goroutine itself made it (blocking, yielding, a system call).
 		stk := st.Stack
 		if stk == trace.NoStack && ev.Goroutine() == id {
 			stk = ev.Stack()
 		}
-		funcs = stackFuncs(funcs[:0], stk)
+		ts = append(ts, Transition{Time: t, G: id, From: from, To: to, Funcs: stackFuncs(nil, stk)})
+	}
+	rep := AnalyzeTransitions(ts, classify)
+	rep.Span = last.Sub(first)
+	return rep, nil
+}
+
+// AnalyzeTransitions reports the stalls in ts, which are in time order;
+// Span is left for the caller (the trace's first and last events need not
+// be transitions).
+func AnalyzeTransitions(ts []Transition, classify Classifier) *Report {
+	gs := map[trace.GoID]*gstate{}
+	get := func(id trace.GoID) *gstate {
+		g := gs[id]
+		if g == nil {
+			g = &gstate{state: trace.GoUndetermined}
+			gs[id] = g
+		}
+		return g
+	}
+	rep := &Report{}
+	// Runs and system calls are kept until the roles are known (a
+	// goroutine may show its stack only after some of them).
+	type run struct {
+		g     trace.GoID
+		iv    interval
+		fn    string
+		call  bool // a system call, not a run on the core
+		spool bool // a system call of the spool's writes
+	}
+	var runs []run
+	// starts are the times goroutines began to run, in time order: a
+	// system call held the core until another goroutine began to run (one
+	// P, as compare runs the gateway) or it returned.
+	type start struct {
+		t trace.Time
+		g trace.GoID
+	}
+	var starts []start
+	for _, tn := range ts {
+		t, id, from, to, funcs := tn.Time, tn.G, tn.From, tn.To, tn.Funcs
+		g := get(id)
 		if len(funcs) > 0 && g.role == RoleOther {
 			g.role = classify(funcs)
 		}
@@ -234,13 +267,15 @@ func Analyze(r io.Reader, classify Classifier) (*Report, error) {
 				}
 			}
 		}
+		if to == trace.GoRunning {
+			starts = append(starts, start{t, id})
+		}
 		g.inSpool = to == trace.GoWaiting && spoolWait(funcs)
 		if to == trace.GoSyscall {
 			g.sysFn, g.sysSpool = ownFunc(funcs), spoolWrite(funcs)
 		}
 		g.state, g.since = to, t
 	}
-	rep.Span = last.Sub(first)
 	var busy []interval // the core held by work that is not serving requests
 	for _, r := range runs {
 		role := gs[r.g].role
@@ -255,9 +290,21 @@ func Analyze(r io.Reader, classify Classifier) (*Report, error) {
 		if r.spool && d > rep.LongestSpoolWrite.D {
 			rep.LongestSpoolWrite = Stretch{D: d, Func: r.fn}
 		}
-		if role == RoleBackground || r.spool {
-			busy = append(busy, r.iv)
+		if role != RoleBackground && !r.spool {
+			continue
 		}
+		iv := r.iv
+		if r.call {
+			// Held until another goroutine ran on the core (GOMAXPROCS=1).
+			i, _ := slices.BinarySearchFunc(starts, iv.from, func(s start, t trace.Time) int { return cmp.Compare(s.t, t) })
+			for ; i < len(starts) && starts[i].t < iv.to; i++ {
+				if starts[i].g != r.g {
+					iv.to = starts[i].t
+					break
+				}
+			}
+		}
+		busy = append(busy, iv)
 	}
 	busy = merge(busy)
 	var waits, spooled, stalls []time.Duration
@@ -287,7 +334,7 @@ func Analyze(r io.Reader, classify Classifier) (*Report, error) {
 			rep.StallsOver2ms++
 		}
 	}
-	return rep, nil
+	return rep
 }
 
 // stackFuncs appends the function names of stk, innermost first.

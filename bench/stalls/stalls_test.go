@@ -3,10 +3,12 @@ package stalls
 import (
 	"bytes"
 	"runtime"
-	"runtime/trace"
+	rtrace "runtime/trace"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/exp/trace"
 )
 
 // testClassify tells this test's goroutines apart by their functions.
@@ -47,7 +49,7 @@ func stallsTestRequest(wake <-chan struct{}, done chan<- struct{}) {
 func TestAnalyzeFindsARequestWaitingBehindBackgroundWork(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var buf bytes.Buffer
-	if err := trace.Start(&buf); err != nil {
+	if err := rtrace.Start(&buf); err != nil {
 		t.Skip("tracing is on already (go test -trace):", err)
 	}
 	wake := make(chan struct{})
@@ -59,11 +61,11 @@ func TestAnalyzeFindsARequestWaitingBehindBackgroundWork(t *testing.T) {
 		select {
 		case <-c:
 		case <-time.After(time.Minute):
-			trace.Stop()
+			rtrace.Stop()
 			t.Fatal("the test's goroutines did not end within a minute")
 		}
 	}
-	trace.Stop()
+	rtrace.Stop()
 
 	rep, err := Analyze(&buf, testClassify)
 	if err != nil {
@@ -117,5 +119,44 @@ func TestClassifyTellsTheGatewaysGoroutinesApart(t *testing.T) {
 	}
 	if spoolWrite([]string{"syscall.write", "github.com/valyala/fasthttp.(*Server).serveConn"}) {
 		t.Error("a response's write is seen as the spool's")
+	}
+}
+
+func TestAStallEndsWhenASystemCallLetsGoOfTheCore(t *testing.T) {
+	const ms = trace.Time(time.Millisecond)
+	bg := []string{"syscall.Syscall", "stallsTestBackground"}
+	req := []string{"stallsTestRequest"}
+	tr := func(at trace.Time, g trace.GoID, from, to trace.GoState, funcs []string) Transition {
+		return Transition{Time: at, G: g, From: from, To: to, Funcs: funcs}
+	}
+	// Background goroutine 1 wakes request 2 and enters a system call of
+	// 100 ms. The runtime hands the core to request 2 only at 10 ms (its
+	// monitor was asleep): request 2 was stalled 10 ms. Request 2 wakes
+	// request 3 and holds the core until 20 ms: request 3 waits behind a
+	// request, not behind the system call, which let go of the core.
+	rep := AnalyzeTransitions([]Transition{
+		tr(0, 2, trace.GoRunning, trace.GoWaiting, req),
+		tr(0, 3, trace.GoRunning, trace.GoWaiting, req),
+		tr(1*ms, 1, trace.GoRunnable, trace.GoRunning, nil),
+		tr(1*ms+1, 2, trace.GoWaiting, trace.GoRunnable, nil),
+		tr(1*ms+2, 1, trace.GoRunning, trace.GoSyscall, bg),
+		tr(11*ms, 2, trace.GoRunnable, trace.GoRunning, nil),
+		tr(11*ms+1, 3, trace.GoWaiting, trace.GoRunnable, nil),
+		tr(21*ms, 2, trace.GoRunning, trace.GoWaiting, req),
+		tr(21*ms, 3, trace.GoRunnable, trace.GoRunning, nil),
+		tr(21*ms+1, 3, trace.GoRunning, trace.GoWaiting, req),
+		tr(101*ms, 1, trace.GoSyscall, trace.GoRunnable, bg),
+	}, testClassify)
+	if rep.Goroutines[RoleRequest] != 2 || rep.Goroutines[RoleBackground] != 1 {
+		t.Fatalf("goroutines by role %v", rep.Goroutines)
+	}
+	if got := rep.LongestSyscall[RoleBackground]; got.D != 100*time.Millisecond-2 {
+		t.Errorf("longest background system call %v, want 100 ms", got.D)
+	}
+	if rep.Waits != 2 || rep.WaitMax != 10*time.Millisecond-1 {
+		t.Errorf("%d waits, longest %v; want 2, the longest 10 ms", rep.Waits, rep.WaitMax)
+	}
+	if rep.StallMax != 10*time.Millisecond-1 || rep.StallsOver2ms != 1 {
+		t.Errorf("stalls: longest %v, %d over 2 ms; want request 2's 10 ms alone", rep.StallMax, rep.StallsOver2ms)
 	}
 }
