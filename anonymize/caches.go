@@ -92,6 +92,7 @@ func (en *Engine) CachesStats() (consentStats, ua, url, text CacheStats) {
 type decision struct {
 	purposes            consent.Purposes // limited to the enabled ones
 	decider             consent.Signal
+	adPersonal          bool // Result.AdPersonalization
 	malformed, rejected consent.SignalSet
 	dests, refused      Dests
 	reasons             [consent.NumVendorReasons]uint8
@@ -103,7 +104,7 @@ type decision struct {
 }
 
 // decideRouted decides consent for e, the destinations it routes to and the
-// vendor check, into res (Purposes, Decider, Malformed, Rejected, State,
+// vendor check, into res (Purposes, Decider, AdPersonalization, Malformed, Rejected, State,
 // Dests, VendorRefused, VendorReasons), from the cache when the same signal
 // bytes were decided before and the arrival time does not change the
 // answer.
@@ -138,6 +139,7 @@ func (en *Engine) decideInto(e *event.Event, sc *scratch, res *Result, key []byt
 	ans := en.decide(e, sc)
 	res.Purposes = ans.Purposes & en.enabled
 	res.Decider = ans.Decider
+	res.AdPersonalization = ans.AdPersonalization && res.Purposes.Has(consent.Ads)
 	res.Malformed, res.Rejected = malformedOf(e, &ans), ans.Rejected
 	res.State = StateOf(res.Purposes)
 	res.Dests = en.routes[uint8(res.Purposes)]
@@ -145,7 +147,7 @@ func (en *Engine) decideInto(e *event.Event, sc *scratch, res *Result, key []byt
 	if key == nil {
 		return
 	}
-	d := decision{purposes: res.Purposes, decider: res.Decider, malformed: res.Malformed, rejected: res.Rejected,
+	d := decision{purposes: res.Purposes, decider: res.Decider, adPersonal: res.AdPersonalization, malformed: res.Malformed, rejected: res.Rejected,
 		dests: res.Dests, refused: res.VendorRefused, reasons: res.VendorReasons}
 	if ans.TCSource != consent.SignalNone {
 		// Whether or not the string decoded, its dates are checked again:
@@ -160,7 +162,7 @@ func (en *Engine) decideInto(e *event.Event, sc *scratch, res *Result, key []byt
 }
 
 func (d *decision) apply(res *Result) {
-	res.Purposes, res.Decider = d.purposes, d.decider
+	res.Purposes, res.Decider, res.AdPersonalization = d.purposes, d.decider, d.adPersonal
 	res.Malformed, res.Rejected = d.malformed, d.rejected
 	res.State = StateOf(d.purposes)
 	res.Dests, res.VendorRefused, res.VendorReasons = d.dests, d.refused, d.reasons

@@ -59,6 +59,11 @@ type Result struct {
 	// signal, so a site that sends junk consent can see it.
 	Malformed consent.SignalSet
 	Rejected  consent.SignalSet
+	// AdPersonalization: ads is granted for personalised advertising too
+	// (consent.Answer.AdPersonalization, limited to the configured
+	// purposes), written in the record's consent as "ad_personalization":
+	// true.
+	AdPersonalization bool
 
 	// Dests are the destinations whose required purposes are granted
 	// (AppendRecords only).

@@ -215,6 +215,7 @@ type contextKey struct {
 	state    State
 	purposes consent.Purposes
 	decider  consent.Signal
+	adPers   bool // Result.AdPersonalization
 	s2s      bool
 	addr     uint64 // maphash of the client address under geoMemoSeed; 0 for none
 }

@@ -270,7 +270,7 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 		(s2s || !e.ClientIP.IsValid() || p.ip != plan.IPKeep && e.ClientIP.Zone() == "")
 	var k contextKey
 	if memo {
-		k = contextKey{policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, s2s: s2s}
+		k = contextKey{policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, adPers: res.AdPersonalization, s2s: s2s}
 		if !s2s {
 			k.addr = addrKey(e.ClientIP)
 		}
@@ -403,6 +403,11 @@ func appendConsent(dst []byte, res *Result) []byte {
 	}
 	dst = append(dst, `],"signal":"`...)
 	dst = append(dst, res.Decider.String()...)
+	if res.AdPersonalization {
+		// Only when granted: a record without it (or spooled before it
+		// existed) is no consent to personalised ads.
+		return append(dst, `","ad_personalization":true}`...)
+	}
 	return append(dst, `"}`...)
 }
 

@@ -185,7 +185,10 @@ type Consent struct {
 	TCFProblems []string `json:"tcf_problems,omitempty"`
 	Decider     string   `json:"decided_by"`
 	Granted     []string `json:"granted"`
-	State       string   `json:"state"`
+	// AdPersonalization: ads is granted for personalised advertising too
+	// (the record's consent.ad_personalization; GA4's ad_personalization).
+	AdPersonalization bool   `json:"ad_personalization"`
+	State             string `json:"state"`
 }
 
 type Case struct {
@@ -366,13 +369,14 @@ func (x *Explainer) HandleEvent(e *event.Event) error {
 	ans := x.engine.Decide(e)
 	realRec, real := x.engine.AppendRecord(make([]byte, 0, 16<<10), e)
 	ev := Event{Kind: e.Kind.String(), Consent: Consent{
-		Present:   setNames(ans.Present.String()),
-		Malformed: setNames(ans.Malformed.String()),
-		Rejected:  setNames(ans.Rejected.String()),
-		GDPR:      ans.GDPR.String(),
-		Decider:   ans.Decider.String(),
-		Granted:   setNames(real.Purposes.String()),
-		State:     real.State.String(),
+		Present:           setNames(ans.Present.String()),
+		Malformed:         setNames(ans.Malformed.String()),
+		Rejected:          setNames(ans.Rejected.String()),
+		GDPR:              ans.GDPR.String(),
+		Decider:           ans.Decider.String(),
+		Granted:           setNames(real.Purposes.String()),
+		State:             real.State.String(),
+		AdPersonalization: real.AdPersonalization,
 	}}
 	if ans.TCFProblems != 0 {
 		ev.Consent.TCFProblems = ans.TCFProblems.AppendStrings(nil)
@@ -691,6 +695,13 @@ func (out *Output) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  decided by\t%s\n", decider)
 		fmt.Fprintf(tw, "  granted\t%s\n", listOrNone(c.Granted))
+		if slices.Contains(c.Granted, "ads") {
+			ap := "no: ads without personalisation (GA4 ad_personalization DENIED)"
+			if c.AdPersonalization {
+				ap = "yes: ads may be personalised, remarketing (GA4 ad_personalization GRANTED)"
+			}
+			fmt.Fprintf(tw, "  ad personalization\t%s\n", ap)
+		}
 		fmt.Fprintf(tw, "  state\t%s\n", c.State)
 		tw.Flush()
 		for _, sc := range ev.States {

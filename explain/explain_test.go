@@ -302,3 +302,34 @@ func TestTCConflictShown(t *testing.T) {
 		t.Errorf("equal copies: malformed %v, conflicting %v", c.Malformed, c.Conflicting)
 	}
 }
+
+// TestAdPersonalizationShown: explain says whether ads is granted for
+// personalised advertising (what GA4 gets as ad_personalization): yes for
+// ads in the consent field, no for ads by consent.default, nothing without
+// ads.
+func TestAdPersonalizationShown(t *testing.T) {
+	x := newExplainer(t, "consent: {purposes: [analytics, ads], default: [analytics, ads]}\n")
+	peer := netip.MustParseAddr("203.0.113.7")
+	for _, c := range []struct {
+		q, line string
+		want    bool
+	}{
+		{"&consent=analytics,ads", "ad personalization  yes", true},
+		{"", "ad personalization  no", false},
+		{"&consent=analytics", "", false},
+	} {
+		out := x.Explain([]byte("https://collect.example/p.gif?site=s"+c.q), peer)
+		if len(out.Events) != 1 {
+			t.Fatalf("%q: %d events, rejected %+v", c.q, len(out.Events), out.Rejected)
+		}
+		var text bytes.Buffer
+		if err := out.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		got := out.Events[0].Consent.AdPersonalization
+		shown := strings.Contains(text.String(), "ad personalization")
+		if got != c.want || c.line != "" && !strings.Contains(text.String(), c.line) || c.line == "" && shown {
+			t.Errorf("%q: ad personalization %v; want %v, the text saying %q:\n%s", c.q, got, c.want, c.line, text.String())
+		}
+	}
+}

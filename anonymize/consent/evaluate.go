@@ -24,6 +24,18 @@ type Answer struct {
 	// breaking the TCF 2.2 rules, a GPP signal in GPPReject mode or with
 	// applicable sections this package cannot read.
 	Rejected SignalSet
+	// AdPersonalization reports that Ads is allowed for personalised
+	// advertising too (remarketing, ads chosen from a profile: what Google
+	// calls ad_personalization): every grant signal that decided Ads (each
+	// present one that speaks for it under MergeMostRestrictive, the first
+	// under MergePriority) allowed Ads and, for a TC string (alone or in
+	// GPP), consent to TCF purposes 3 and 4 (create and use a personalised
+	// advertising profile) as tcfPurposes reads them, for Consent Mode
+	// ad_personalization granted, for the explicit field ads listed (our
+	// ads is advertising and retargeting). Ads from Options.Default, or
+	// from a signal that is malformed or rejected, is not personalised.
+	// It is false whenever Purposes lacks Ads.
+	AdPersonalization bool
 	// GDPR is the gdpr flag.
 	GDPR GDPRApplies
 	// TCFProblems are the TCF 2.2 rules the TC string breaks, if it decoded.
@@ -64,20 +76,35 @@ type grants struct {
 	present SignalSet
 	cover   [numSignals]Purposes
 	allow   [numSignals]Purposes
+	// adPersonal holds the signals every reading of which that speaks for
+	// Ads allows it for personalised advertising (Answer.AdPersonalization).
+	adPersonal SignalSet
 }
 
-// add records a reading of sig. A second reading of the same signal (GPP can
-// give several) combines most restrictively.
-func (g *grants) add(sig Signal, cover, allow Purposes) {
+// add records a reading of sig; adPersonal says that, where it allows Ads,
+// it allows personalised advertising. A second reading of the same signal
+// (GPP can give several) combines most restrictively.
+func (g *grants) add(sig Signal, cover, allow Purposes, adPersonal bool) {
 	allow &= cover
+	adPersonal = adPersonal && allow.Has(Ads)
 	if !g.present.Has(sig) {
 		g.present = g.present.With(sig)
 		g.cover[sig], g.allow[sig] = cover, allow
+		if adPersonal {
+			g.adPersonal = g.adPersonal.With(sig)
+		}
 		return
 	}
 	oc, oa := g.cover[sig], g.allow[sig]
 	g.cover[sig] = oc | cover
 	g.allow[sig] = (oc | cover) & (oa | ^oc) & (allow | ^cover)
+	switch {
+	case !cover.Has(Ads):
+	case !oc.Has(Ads) && adPersonal:
+		g.adPersonal = g.adPersonal.With(sig)
+	case !adPersonal:
+		g.adPersonal &^= 1 << sig
+	}
 }
 
 // Evaluate decodes the signals in s and returns the consent answer. scratch
@@ -95,9 +122,9 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		a.Present = a.Present.With(SignalExplicit)
 		if p, err := ParseExplicit(s.Consent); err != nil {
 			a.Malformed = a.Malformed.With(SignalExplicit)
-			g.add(SignalExplicit, AllPurposes, e.def)
+			g.add(SignalExplicit, AllPurposes, e.def, false)
 		} else {
-			g.add(SignalExplicit, AllPurposes, p)
+			g.add(SignalExplicit, AllPurposes, p, true) // our ads is advertising and retargeting
 		}
 	}
 
@@ -115,7 +142,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		case e.gppOpts:
 		case e.gpp == GPPReject:
 			a.Rejected = a.Rejected.With(SignalGPP)
-			g.add(SignalGPP, AllPurposes, e.def)
+			g.add(SignalGPP, AllPurposes, e.def, false)
 		case e.gpp == GPPHonour:
 			gppTC, gppTCF = e.gppHonour(s, &a, &g, &removed)
 		}
@@ -134,25 +161,26 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		a.Present = a.Present.With(SignalTCF)
 		a.TCSource = SignalTCF
 		a.Malformed = a.Malformed.With(SignalTCF)
-		g.add(SignalTCF, AllPurposes, e.def)
+		g.add(SignalTCF, AllPurposes, e.def, false)
 	case len(src) > 0:
 		a.Present = a.Present.With(sig)
 		a.TCSource = sig
 		if err := scratch.Decode(src); err != nil {
 			a.Malformed = a.Malformed.With(sig)
-			g.add(sig, AllPurposes, e.def)
+			g.add(sig, AllPurposes, e.def, false)
 		} else if a.TCFProblems = scratch.Problems() | scratch.DateProblems(s.ReceivedAt, e.maxAge); a.TCFProblems != 0 {
 			a.Rejected = a.Rejected.With(sig)
-			g.add(sig, AllPurposes, e.def)
+			g.add(sig, AllPurposes, e.def, false)
 		} else {
-			g.add(sig, AllPurposes, e.tcfPurposes(scratch))
+			p, personal := e.tcfPurposes(scratch)
+			g.add(sig, AllPurposes, p, personal)
 		}
 	case a.GDPR == GDPRYes:
 		// GDPR applies but no TC string came: no consent was recorded.
 		scratch.reset()
 		a.Present = a.Present.With(SignalTCF)
 		a.Malformed = a.Malformed.With(SignalTCF)
-		g.add(SignalTCF, AllPurposes, e.def)
+		g.add(SignalTCF, AllPurposes, e.def, false)
 	case gppTCF:
 		// GPP says the TCF EU applies and carries no TC string for it
 		// (gppHonour counted that as malformed): GDPR applies, as with
@@ -179,9 +207,9 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		}
 		if bad {
 			a.Malformed = a.Malformed.With(SignalConsentMode)
-			g.add(SignalConsentMode, consentModeCovers, e.def)
+			g.add(SignalConsentMode, consentModeCovers, e.def, false)
 		} else {
-			g.add(SignalConsentMode, consentModeCovers, m.Purposes())
+			g.add(SignalConsentMode, consentModeCovers, m.Purposes(), m.AdPersonalization == ModeGranted)
 		}
 	}
 
@@ -213,8 +241,30 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		rem |= r
 	}
 	a.Purposes = merged &^ rem
+	a.AdPersonalization = a.Purposes.Has(Ads) && e.adPersonal(&g)
 	a.Decider = e.decider(&g, &removed, merged)
 	return a
+}
+
+// adPersonal reports whether the grant signals that decide Ads under the
+// merge rule allow it for personalised advertising: each present one that
+// speaks for Ads (MergeMostRestrictive), or the first (MergePriority). No
+// such signal (Ads from Options.Default) is no.
+func (e *Evaluator) adPersonal(g *grants) bool {
+	decided := false
+	for _, sig := range e.priority {
+		if !g.present.Has(sig) || !g.cover[sig].Has(Ads) {
+			continue
+		}
+		if !g.adPersonal.Has(sig) {
+			return false
+		}
+		decided = true
+		if e.merge == MergePriority {
+			break
+		}
+	}
+	return decided
 }
 
 // mergeGrants combines the grant signals by the configured rule.
@@ -281,7 +331,7 @@ func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Pur
 func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte, tcf bool) {
 	malformed := func() {
 		a.Malformed = a.Malformed.With(SignalGPP)
-		g.add(SignalGPP, AllPurposes, e.def)
+		g.add(SignalGPP, AllPurposes, e.def, false)
 	}
 	var h GPPHeader // no string: no section carried
 	if len(s.GPP) > 0 {
@@ -352,18 +402,25 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 		default:
 			// tcfcav1 or a retired section: a consent regime we cannot read.
 			a.Rejected = a.Rejected.With(SignalGPP)
-			g.add(SignalGPP, AllPurposes, e.def)
+			g.add(SignalGPP, AllPurposes, e.def, false)
 		}
 	}
 	return tc, tcf
 }
 
-// tcfPurposes maps a decoded, valid TC string to our purposes.
-func (e *Evaluator) tcfPurposes(t *TCString) Purposes {
+// TCF purposes 3 (create profiles for personalised advertising) and 4 (use
+// profiles to select personalised advertising), bit i-1 for purpose i.
+const tcfPersonalAds = 1<<(3-1) | 1<<(4-1)
+
+// tcfPurposes maps a decoded, valid TC string to our purposes, and reports
+// whether it consents to personalised advertising: purposes 3 and 4 on the
+// basis of consent, read as the purposes are (our vendor's consent and the
+// publisher's restrictions on it, the publisher segment).
+func (e *Evaluator) tcfPurposes(t *TCString) (Purposes, bool) {
 	pc, pli, sf := t.PurposesConsent, t.PurposesLI, t.SpecialFeatureOptIns
 	if e.pubTC {
 		if !t.HasPublisherTC {
-			return 0
+			return 0, false
 		}
 		pc, pli = t.PubPurposesConsent, t.PubPurposesLI
 	}
@@ -391,5 +448,5 @@ func (e *Evaluator) tcfPurposes(t *TCString) Purposes {
 			p |= 1 << uint(i)
 		}
 	}
-	return p
+	return p, pc&tcfPersonalAds == tcfPersonalAds
 }

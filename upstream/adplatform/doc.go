@@ -75,7 +75,10 @@
 //	                 user.user_agent
 //	client, user     GA4 client_id (click.ga_client_id first) and user_id
 //	consent          GA4 consent.ad_user_data (ads granted) and
-//	                 ad_personalization (personalization granted); Meta
+//	                 ad_personalization (ads granted and the record's
+//	                 consent.ad_personalization true: ads for personalised
+//	                 advertising too; our personalization purpose is
+//	                 content personalisation, not read); Meta
 //	                 data_processing_options ["LDU"] and TikTok
 //	                 limited_data_use when the deciding signal is
 //	                 us_privacy, gpp or gpc and ads is not granted

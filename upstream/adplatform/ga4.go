@@ -37,11 +37,17 @@ func (s *Sink) appendGA4Envelope(dst []byte, r *record) ([]byte, string) {
 	if len(r.user) > 0 {
 		dst = appendStringField(dst, "user_id", r.user)
 	}
-	// https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#payload_consent
+	// https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#payload_consent:
+	// ad_user_data is consent to send user data to Google for advertising,
+	// our ads; ad_personalization consent to personalised advertising
+	// (remarketing), which the record says apart (consent.ad_personalization:
+	// ads with TCF purposes 3 and 4, Consent Mode ad_personalization granted,
+	// or ads listed in the consent field). Our personalization purpose is
+	// content personalisation and says nothing of it.
 	dst = append(dst, `,"consent":{"ad_user_data":"`...)
 	dst = append(dst, granted(r.purposes&purposeAds != 0)...)
 	dst = append(dst, `","ad_personalization":"`...)
-	dst = append(dst, granted(r.purposes&purposePersonalization != 0)...)
+	dst = append(dst, granted(r.purposes&(purposeAds|purposeAdPersonalization) == purposeAds|purposeAdPersonalization)...)
 	dst = append(dst, `"}`...)
 	// https://developers.google.com/analytics/devguides/collection/ga4/uid-data
 	em, ph := r.hashed(contact.Email), r.hashed(contact.Phone)

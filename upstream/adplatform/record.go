@@ -8,10 +8,11 @@ import (
 	"github.com/beacongate/beacongate/contact"
 )
 
-// Purposes granted in a record's consent.purposes.
+// Purposes granted in a record's consent: purposes, and
+// ad_personalization (ads granted for personalised advertising too).
 const (
 	purposeAds uint8 = 1 << iota
-	purposePersonalization
+	purposeAdPersonalization
 )
 
 // record is the part of an output record the mappings read. Its slices
@@ -79,12 +80,14 @@ func parseRecord(p *fastjson.Parser, rec []byte, r *record) bool {
 		case "consent":
 			r.signal = v.GetStringBytes("signal")
 			for _, p := range v.GetArray("purposes") {
-				switch string(p.GetStringBytes()) {
-				case "ads":
+				if string(p.GetStringBytes()) == "ads" {
 					r.purposes |= purposeAds
-				case "personalization":
-					r.purposes |= purposePersonalization
 				}
+			}
+			// Our personalization purpose is content personalisation,
+			// nothing to do with ads: it is not read.
+			if v.GetBool("ad_personalization") {
+				r.purposes |= purposeAdPersonalization
 			}
 		case "props":
 			r.props, _ = v.Object()
