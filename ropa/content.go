@@ -192,7 +192,7 @@ func (r *Report) consent(d *doc) {
 		{line(code("gpp")), line("IAB GPP string: ", code("gpp"), " and ", code("gpp_sid"), " parameters"),
 			line("its TCF EU section grants like a TC string; US sections opt out of ads (and personalization for GPC); sections that cannot be read refuse every purpose"), line(gpp)},
 		{line(code("consent_mode")), line("Google Consent Mode v2: ", code("gcs"), " and ", code("gcd"), " parameters"),
-			line("analytics from analytics_storage; ads from ad_storage unless ad_user_data or ad_personalization is denied; device_storage from ad_storage and analytics_storage"), line(honour(config.SignalConsentMode))},
+			line("analytics from analytics_storage; ads from ad_storage and ad_user_data granted and ad_personalization not denied (gcs alone never grants ads: it does not carry ad_user_data); device_storage from ad_storage and analytics_storage"), line(honour(config.SignalConsentMode))},
 		{line(code("us_privacy")), line("IAB US Privacy string: ", code("us_privacy"), " parameter"),
 			line("opt-out only: an opt-out of sale removes ads"), line("yes")},
 		{line(code("gpc")), line("the ", code("Sec-GPC: 1"), " header (Global Privacy Control)"),
