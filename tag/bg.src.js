@@ -60,7 +60,11 @@
     var MAX_BODY = 60000;
 
     // Consent as the page's sources last told it. null: that source said nothing.
-    var tcf = null; // {gdpr: 0|1, tc: string, p: {purpose id: bool}}
+    // gdpr is the CMP's gdprApplies as it says it: true, false, or
+    // undefined when it does not know, which is sent as no flag at all
+    // (JSON.stringify leaves it out), so that the gateway takes a TC string
+    // to mean GDPR applies; never a gdpr=0 the CMP did not say.
+    var tcf = null; // {gdpr: bool|undefined, tc: string, p: {purpose id: bool}}
     var gpp = null; // {s: string, sid: string}
     var gcm = null; // {ad_storage: 'granted'|'denied', ...}
     var explicit = null; // array of purpose names
@@ -409,7 +413,7 @@
         if (!ok || !t) return;
         var s = t.eventStatus;
         if (s === 'tcloaded' || s === 'useractioncomplete' || t.gdprApplies === false) {
-          tcf = { gdpr: t.gdprApplies ? 1 : 0, tc: t.tcString || '', p: (t.purpose && t.purpose.consents) || {} };
+          tcf = { gdpr: t.gdprApplies, tc: t.tcString || '', p: (t.purpose && t.purpose.consents) || {} };
           answer();
         }
       }));

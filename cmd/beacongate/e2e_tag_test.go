@@ -143,14 +143,18 @@ type tagRecord struct {
 // tagRun is one scenario's run: its failures are collected, then reported
 // by the scenario's subtest.
 type tagRun struct {
-	sc     *tagScenario
-	site   string
-	mu     sync.Mutex
-	errs   []string
-	logs   []string
-	vals   map[string]string // values the drive step read from the page
-	recs   []tagRecord
-	pageJS []string // console errors and exceptions
+	sc   *tagScenario
+	site string
+	mu   sync.Mutex
+	errs []string
+	logs []string
+	vals map[string]string // values the drive step read from the page
+	recs []tagRecord
+	// vendorless holds the records of the destination without a TCF
+	// vendor declaration (neither tcf.vendor_id nor tcf.without_vendor),
+	// which the gateway gives no event where GDPR applies.
+	vendorless []tagRecord
+	pageJS     []string // console errors and exceptions
 }
 
 func (s *tagRun) errorf(format string, args ...any) {
@@ -262,6 +266,24 @@ window.__tcfapi = function (cmd, version, cb) {
   }
   cb(null, false);
 };
+</script>`
+
+// tagStubTCFGDPRUnknown is a TCF CMP that has a TC string granting every
+// purpose (tcloaded) but does not know whether GDPR applies: its TCData
+// leaves gdprApplies undefined, which the TCF allows. The page logs every
+// beacon's body in window.sent.
+const tagStubTCFGDPRUnknown = `<script>
+window.__tcfapi = function (cmd, version, cb) {
+  if (cmd === "addEventListener") {
+    cb({cmpStatus: "loaded", eventStatus: "tcloaded", tcString: "` + tagTCAll + `", listenerId: 1,
+      purpose: {consents: {1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 11: true}, legitimateInterests: {}}}, true);
+    return;
+  }
+  cb(null, false);
+};
+window.sent = [];
+var realBeacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (u, body) { sent.push(String(body)); return realBeacon(u, body); };
 </script>`
 
 // tagScenarios are the issue's scenarios: no banner, banner refuses, banner
@@ -572,6 +594,27 @@ setTimeout(function () { gtag("consent", "update", {analytics_storage: "granted"
 			body:  `<script>bg("consent", ["analytics", "ads"]); bg("track", "lead");</script>`,
 			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "lead") },
 			check: tagNoAdIDs("none", "tcf"),
+		},
+		{
+			name: "tcf-gdpr-unknown", timeout: 3000, head: tagStubTCFGDPRUnknown,
+			// A CMP that does not know whether GDPR applies (TCData
+			// gdprApplies undefined, as the TCF allows) with a TC string:
+			// the gateway must take GDPR to apply, as it does for a TC
+			// string without gdpr=0, and so give the event to no
+			// destination the string does not allow. A gdpr=0 the CMP never
+			// said would switch off its vendor checks.
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if pv := tagEvents(recs, "pageview")[0]; pv.Consent.State != "ads" || pv.Consent.Signal != "tcf" {
+					s.errorf("pageview: consent %+v; want ads from tcf", pv.Consent)
+				}
+				for _, r := range s.vendorless {
+					s.errorf("%s reached the destination without a TCF vendor declaration, as if GDPR did not apply: %s", r.Event, r.raw)
+				}
+				if strings.Contains(s.vals["sent"], `"gdpr":0`) {
+					s.errorf("the tag sent gdpr=0 although the CMP did not say GDPR does not apply:\n%s", s.vals["sent"])
+				}
+			},
 		},
 		{
 			name: "tcf-gdpr-no-string-storage", timeout: 3000, head: tagStubTCFNoString,
@@ -1274,6 +1317,9 @@ destinations:
     batch: {max_age: 100ms}
     policies:
       ads: {click_ids: keep}
+  - name: vendorless
+    type: file
+    batch: {max_age: 100ms}
 `)
 	data := filepath.Join(dir, "data")
 	// Pinned: tagTCAll was last updated on 2026-01-13, and a TC string
@@ -1300,17 +1346,18 @@ destinations:
 		}
 	}
 	// Collect records for all scenarios in one poller.
-	out := filepath.Join(data, "out")
+	out, vendorless := filepath.Join(data, "out", "local"), filepath.Join(data, "out", "vendorless")
 	stopPoll := make(chan struct{})
 	var pollWG sync.WaitGroup
 	pollWG.Add(1)
 	go func() {
 		defer pollWG.Done()
 		for {
-			by := readTagRecords(t, out)
+			by, byV := readTagRecords(t, out), readTagRecords(t, vendorless)
 			for _, s := range runs {
 				s.mu.Lock()
 				s.recs = by[s.site]
+				s.vendorless = byV[s.site]
 				s.mu.Unlock()
 			}
 			select {
