@@ -58,6 +58,14 @@
     // Bytes per body: under the gateway's default server.max_body_bytes and
     // the browsers' 64 KiB beacon quota (a larger body is refused by both).
     var MAX_BODY = 60000;
+    // Bytes all of an event's properties may take as JSON (names counted
+    // unescaped): with its longest URL and referrer (4096 bytes each), TC
+    // and GPP strings (8192 each), escaped names and the rest, one event
+    // stays under MAX_BODY. The limits of each property alone leave room
+    // for more than 64 KiB (64 of them, and a quote or a newline takes two
+    // bytes in JSON), a body that the beacon and keepalive quotas and the
+    // gateway all refuse: the event was lost whole.
+    var MAX_PROPS_JSON = 30000;
 
     // Consent as the page's sources last told it. null: that source said nothing.
     // gdpr is the CMP's gdprApplies as it says it: true, false, or
@@ -102,20 +110,29 @@
     // cleanProps keeps own properties whose values are strings, numbers
     // (finite) or booleans, within the gateway's limits (at most 64, names of
     // 1-64 bytes, strings of at most 1024 bytes: one over them makes it
-    // refuse the whole request); everything else is dropped.
+    // refuse the whole request) and within MAX_PROPS_JSON bytes of JSON
+    // together; everything else is dropped.
     function cleanProps(p, out) {
       out = out || {};
       if (!p || typeof p !== 'object') return out;
       var n = 0;
-      for (var k in out) n++;
+      var b = 0;
+      for (var k in out) {
+        n++;
+        b += size(k + JSON.stringify(out[k]));
+      }
       for (k in p) {
         if (n >= MAX_PROPS) break;
         if (!has.call(p, k) || !k || size(k) > 64) continue;
         var v = p[k];
         var t = typeof v;
         if ((t === 'string' && size(v) <= 1024) || t === 'boolean' || (t === 'number' && isFinite(v))) {
-          out[k] = v;
-          n++;
+          var m = size(k + JSON.stringify(v));
+          if (b + m <= MAX_PROPS_JSON) {
+            out[k] = v;
+            n++;
+            b += m;
+          }
         }
       }
       return out;
@@ -289,7 +306,7 @@
         if (gpp.sid) e.gpp_sid = gpp.sid;
       }
       if (gcm) {
-        e.gcs = 'G1' + (gcmGranted('ad_storage') ? 1 : 0) + (gcmGranted('analytics_storage') ? 1 : 0);
+        e.gcs = 'G1' + +gcmGranted('ad_storage') + +gcmGranted('analytics_storage');
         e.gcd = '13' + gcmLetter('ad_storage') + '3' + gcmLetter('analytics_storage') + '3' + gcmLetter('ad_user_data') + '3' + gcmLetter('ad_personalization') + '5';
       }
     }

@@ -864,6 +864,27 @@ for (var i = 0; i < 30; i++) bg("track", "bulk", {plan: big, coupon: big, curren
 			},
 		},
 		{
+			name: "huge-event", timeout: 300,
+			// One event whose properties are each within the gateway's
+			// limits but whose JSON is over 64 KiB (quotes are escaped, so
+			// 1024 bytes of them take 2048): sendBeacon and a keepalive
+			// fetch refuse such a body and the gateway answers 413, so the
+			// whole event was lost. The tag leaves out the properties
+			// beyond 30,000 bytes of JSON, and the event arrives.
+			body: `<script>
+bg("consent", ["analytics"]);
+var p = {plan: "pro", n: 7}, q = new Array(1025).join('"');
+for (var i = 0; i < 40; i++) p["k" + i] = q;
+bg("track", "huge", p);
+</script>`,
+			want: func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "huge") },
+			check: func(s *tagRun, recs []tagRecord) {
+				if h := tagEvents(recs, "huge"); len(h) != 1 || h[0].Props["plan"] != "pro" || h[0].Props["n"] != 7.0 {
+					s.errorf("huge: %+v; want one record with plan and n (the large properties left out)", h)
+				}
+			},
+		},
+		{
 			name: "gcm-region-default", timeout: 300, query: tagAdQuery,
 			// Consent Mode denied by default, granted by default only in
 			// another region (gtag places the visitor, the tag cannot): the
