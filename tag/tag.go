@@ -15,6 +15,7 @@ import (
 	_ "embed" // bg.min.js
 	"encoding/base64"
 	"encoding/hex"
+	"net/url"
 	"sync"
 )
 
@@ -66,10 +67,29 @@ var gzipped = sync.OnceValue(func() []byte {
 // The slice is shared: callers must not modify it.
 func Gzip() []byte { return gzipped() }
 
+// stub is the snippet's inline script: it queues bg() calls made before
+// the tag has loaded. CSP hashes it byte for byte.
+const stub = `window.bg=window.bg||function(){(bg.q=bg.q||[]).push(arguments)};`
+
 // Snippet returns the HTML that embeds the tag served by the gateway at
 // base (e.g. "https://collect.example.com") for site. The stub queues bg()
 // calls made before the tag has loaded.
 func Snippet(base, site string) string {
-	return `<script>window.bg=window.bg||function(){(bg.q=bg.q||[]).push(arguments)};</script>
+	return `<script>` + stub + `</script>
 <script async src="` + base + Path() + `" integrity="` + SRI() + `" crossorigin="anonymous" data-site="` + site + `"></script>`
+}
+
+// CSP returns what a page's Content-Security-Policy must allow for the
+// snippet of the gateway at base: the inline stub by its hash and the tag
+// from the gateway's origin (script-src), and the tag's beacons to that
+// origin (connect-src; a beacon it refuses is dropped without an error
+// the tag can see). A base that is not an absolute http(s) URL gives "".
+func CSP(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	origin := u.Scheme + "://" + u.Host
+	sum := sha256.Sum256([]byte(stub))
+	return "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "' " + origin + "; connect-src " + origin
 }

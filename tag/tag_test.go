@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"io"
@@ -66,6 +67,22 @@ func TestNameAndSRI(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("Snippet lacks %s:\n%s", want, s)
 		}
+	}
+}
+
+// TestCSP fails when CSP's hash is not that of the snippet's inline script
+// as the browser hashes it (its text between <script> and </script>), or
+// names another origin than the gateway's.
+func TestCSP(t *testing.T) {
+	s := Snippet("https://collect.example/collect", "shop.example")
+	inline, _, _ := strings.Cut(strings.TrimPrefix(s, "<script>"), "</script>")
+	sum := sha256.Sum256([]byte(inline))
+	want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "' https://collect.example; connect-src https://collect.example"
+	if got := CSP("https://collect.example/collect"); got != want {
+		t.Errorf("CSP = %q\nwant %q", got, want)
+	}
+	if got := CSP("collect.example"); got != "" {
+		t.Errorf("CSP of a base without a scheme = %q; want none", got)
 	}
 }
 

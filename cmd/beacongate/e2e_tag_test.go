@@ -123,6 +123,12 @@ type tagScenario struct {
 	dnt     bool   // the browser sends DNT: 1 and navigator.doNotTrack is "1"
 	demo    bool   // examples/demo.html with the README's snippet, on another site (localhost)
 	prefix  bool   // the gateway behind a reverse proxy under /collect/, the snippet from beacongate tag -url PROXY/collect
+	// csp serves the page with a Content-Security-Policy of its own
+	// (default-src 'self', its inline scripts by nonce tagNonce) and the
+	// sources `beacongate tag` prints for the snippet: "origins", or
+	// "strict-dynamic", which ignores origins in script-src, with the
+	// integrity value `beacongate tag -sri` prints added as the README says.
+	csp string
 	// drive acts on the loaded page; it may return values for check.
 	drive func(ctx context.Context, s *tagRun) error
 	// want returns true once the scenario's records are all there.
@@ -1087,6 +1093,26 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			},
 		},
 		{
+			name: "csp", timeout: 300, csp: "origins",
+			// A site with a Content-Security-Policy (no 'unsafe-inline',
+			// connect-src its own origin) that adds what `beacongate tag`
+			// prints for the snippet: the inline stub must run (the page's
+			// own bg() calls before the tag loads would throw without it),
+			// the tag must load, and its beacons must reach the gateway on
+			// another origin; the browser reports no violation.
+			body:  `<script nonce="` + tagNonce + `">bg("consent", ["analytics"]); bg("track", "under_csp");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "under_csp") },
+			check: func(s *tagRun, recs []tagRecord) {},
+		},
+		{
+			name: "csp-strict-dynamic", timeout: 300, csp: "strict-dynamic",
+			// The same under 'strict-dynamic', which ignores the gateway's
+			// origin in script-src: the tag's integrity value lets it load.
+			body:  `<script nonce="` + tagNonce + `">bg("consent", ["analytics"]); bg("track", "under_csp");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "under_csp") },
+			check: func(s *tagRun, recs []tagRecord) {},
+		},
+		{
 			name: "cross-origin-demo", demo: true,
 			// examples/demo.html, on another site than the gateway, with the
 			// README's snippet pasted in; driven by its buttons.
@@ -1280,6 +1306,9 @@ func TestE2ETag(t *testing.T) {
 			snippetBase = prefixBase
 			mu.Unlock()
 		}
+		if sc.csp != "" {
+			w.Header().Set("Content-Security-Policy", tagPageCSP(snippetBase, sc.csp == "strict-dynamic"))
+		}
 		fmt.Fprintf(w, tagPage, sc.head, strings.Replace(tagSnippet(snippetBase, "tag-"+sc.name, sc.timeout), "data-site=", sc.attrs+" data-site=", 1), body)
 	}))
 	defer page.Close()
@@ -1441,6 +1470,40 @@ destinations:
 		}
 	}
 	t.Logf("bg.js suite: %d scenarios in %v", len(runs), time.Since(start).Round(time.Millisecond))
+}
+
+// tagNonce is the nonce of a csp scenario's own inline scripts.
+const tagNonce = "e2e-nonce"
+
+// tagPageCSP returns the Content-Security-Policy of a csp scenario's page
+// for a gateway at base: the site's own, strict one (no 'unsafe-inline':
+// its inline scripts carry a nonce), with the sources that
+// `beacongate tag -url BASE` prints for the snippet added; with
+// strictDynamic, 'strict-dynamic' and the integrity value of
+// `beacongate tag -sri` too.
+func tagPageCSP(base string, strictDynamic bool) string {
+	out, _, _ := tagCmd("-url", base, "-site", "csp.example")
+	var printed string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "Content-Security-Policy") {
+			_, after, _ := strings.Cut(line, ": ")
+			printed, _, _ = strings.Cut(after, " -->")
+		}
+	}
+	csp := "default-src 'self'; img-src data:; script-src 'nonce-" + tagNonce + "'"
+	if strictDynamic {
+		sri, _, _ := tagCmd("-sri")
+		csp += " 'strict-dynamic' '" + strings.TrimSpace(sri) + "'"
+	}
+	for _, d := range strings.Split(printed, ";") {
+		d = strings.TrimSpace(d)
+		if rest, ok := strings.CutPrefix(d, "script-src "); ok {
+			csp += " " + rest
+		} else if d != "" {
+			csp += "; " + d
+		}
+	}
+	return csp
 }
 
 // tagTabs is how many scenarios run at the same time, each in its own tab.

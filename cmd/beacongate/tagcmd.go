@@ -44,6 +44,7 @@ func runTag(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "beacongate tag: -site must be a site id without quotes or < > &")
 		return 2
 	}
-	fmt.Fprintf(stdout, "<!-- beacongate bg.js %s, %d bytes gzipped -->\n%s\n", tag.Name(), len(tag.Gzip()), tag.Snippet(b, *site))
+	fmt.Fprintf(stdout, "<!-- beacongate bg.js %s, %d bytes gzipped -->\n<!-- Content-Security-Policy, if the page sets one, must allow: %s -->\n%s\n",
+		tag.Name(), len(tag.Gzip()), tag.CSP(b), tag.Snippet(b, *site))
 	return 0
 }

@@ -27,6 +27,7 @@ func TestTagCommand(t *testing.T) {
 		`crossorigin="anonymous"`,
 		`data-site="shop.example"`,
 		"window.bg=window.bg||",
+		"<!-- Content-Security-Policy, if the page sets one, must allow: " + tag.CSP("https://collect.example") + " -->",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("snippet lacks %s:\n%s", want, out)
