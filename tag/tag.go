@@ -68,8 +68,11 @@ var gzipped = sync.OnceValue(func() []byte {
 func Gzip() []byte { return gzipped() }
 
 // stub is the snippet's inline script: it queues bg() calls made before
-// the tag has loaded. CSP hashes it byte for byte.
-const stub = `window.bg=window.bg||function(){(bg.q=bg.q||[]).push(arguments)};`
+// the tag has loaded. CSP hashes it byte for byte. It asks for a function,
+// not just a value: window.bg is also an element with id="bg" (a page's
+// background), which a snippet pasted after it would otherwise keep, so
+// that the page's own bg() calls threw until the tag loaded.
+const stub = `window.bg=typeof bg=="function"?bg:function(){(bg.q=bg.q||[]).push(arguments)};`
 
 // Snippet returns the HTML that embeds the tag served by the gateway at
 // base (e.g. "https://collect.example.com") for site. The stub queues bg()

@@ -1113,6 +1113,19 @@ gtag("consent", "default", {ad_storage: "granted", ad_user_data: "granted", ad_p
 			check: func(s *tagRun, recs []tagRecord) {},
 		},
 		{
+			name: "element-named-bg", timeout: 300,
+			// The snippet pasted into the body after an element with
+			// id="bg" (a background image or video; the parser moves the
+			// div, and all after it, into the body): window.bg is then that
+			// element, so a stub that only checks window.bg for a value was
+			// never installed, and the page's own bg() calls before the tag
+			// loaded threw "bg is not a function" and were lost.
+			head:  `<div id="bg"></div>`,
+			body:  `<script>bg("consent", ["analytics"]); bg("track", "early");</script>`,
+			want:  func(r []tagRecord) bool { return tagHasEvents(r, "pageview", "early") },
+			check: func(s *tagRun, recs []tagRecord) {},
+		},
+		{
 			name: "cross-origin-demo", demo: true,
 			// examples/demo.html, on another site than the gateway, with the
 			// README's snippet pasted in; driven by its buttons.

@@ -26,7 +26,7 @@ func TestTagCommand(t *testing.T) {
 		`integrity="` + tag.SRI() + `"`,
 		`crossorigin="anonymous"`,
 		`data-site="shop.example"`,
-		"window.bg=window.bg||",
+		`<script>window.bg=typeof bg=="function"?bg:function(){`,
 		"<!-- Content-Security-Policy, if the page sets one, must allow: " + tag.CSP("https://collect.example") + " -->",
 	} {
 		if !strings.Contains(out, want) {
