@@ -84,14 +84,13 @@ func TestE2EReportInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser suite: not in -short mode")
 	}
+	t.Parallel() // its own browser; runs beside TestE2ETag
 	dir := t.TempDir()
 	actx, cancelAlloc := tagBrowser(t, dir) // skips without chromium
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	startBrowser(t, bctx, cancelBrowser)
 
 	configs := map[string]string{"default": ""}
 	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))

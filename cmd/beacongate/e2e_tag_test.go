@@ -1216,6 +1216,20 @@ func tagBrowser(t *testing.T, dir string) (context.Context, context.CancelFunc) 
 	return chromedp.NewExecAllocator(context.Background(), opts...)
 }
 
+// startBrowser starts the browser of bctx, a context from
+// chromedp.NewContext, within a minute: a Chromium that hangs at start
+// fails the test then, instead of holding it until go test's own timeout.
+// The first action allocates the browser and ties it to the context it
+// is given, so the bound is a timer that cancels bctx, not a deadline.
+func startBrowser(t *testing.T, bctx context.Context, cancel context.CancelFunc) {
+	t.Helper()
+	timer := time.AfterFunc(time.Minute, cancel)
+	defer timer.Stop()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+}
+
 // watchConsole records the page's console errors, uncaught exceptions and
 // error-level log entries (failed loads, CSP, SRI mismatches).
 func watchConsole(ctx context.Context, s *tagRun) error {
@@ -1279,6 +1293,7 @@ func TestE2ETag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser suite: not in -short mode")
 	}
+	t.Parallel() // its own gateway, browser and ports
 	start := time.Now()
 	dir := t.TempDir()
 	actx, cancelAlloc := tagBrowser(t, dir)
@@ -1396,9 +1411,7 @@ destinations:
 	// One browser for all scenarios: the first context starts it.
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	startBrowser(t, bctx, cancelBrowser)
 	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
 
 	runs := make([]*tagRun, len(scenarios))
