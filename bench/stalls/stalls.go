@@ -118,6 +118,9 @@ type Report struct {
 	// gateway; with more, it errs long.
 	StallP99, StallMax           time.Duration
 	StallsOver1ms, StallsOver2ms int
+	// StallBehind is the function where the work that held the core
+	// longest during the longest stall ended (or entered its system call).
+	StallBehind string
 }
 
 // interval is [from, to) in trace time.
@@ -277,6 +280,7 @@ func AnalyzeTransitions(ts []Transition, classify Classifier) *Report {
 		g.state, g.since = to, t
 	}
 	var busy []interval // the core held by work that is not serving requests
+	var busyFn []string // busy's functions (before merging)
 	for _, r := range runs {
 		role := gs[r.g].role
 		d := r.iv.to.Sub(r.iv.from)
@@ -305,9 +309,20 @@ func AnalyzeTransitions(ts []Transition, classify Classifier) *Report {
 			}
 		}
 		busy = append(busy, iv)
+		busyFn = append(busyFn, r.fn)
 	}
+	each := slices.Clone(busy)
 	busy = merge(busy)
 	var waits, spooled, stalls []time.Duration
+	var worst interval // the wait with the longest stall
+	var worstD time.Duration
+	stall := func(iv interval) {
+		d := overlap(busy, iv)
+		if d > worstD {
+			worst, worstD = iv, d
+		}
+		stalls = append(stalls, d)
+	}
 	for _, g := range gs {
 		rep.Goroutines[g.role]++
 		if g.role != RoleRequest {
@@ -315,11 +330,18 @@ func AnalyzeTransitions(ts []Transition, classify Classifier) *Report {
 		}
 		for _, iv := range g.runnable {
 			waits = append(waits, iv.to.Sub(iv.from))
-			stalls = append(stalls, overlap(busy, iv))
+			stall(iv)
 		}
 		for _, iv := range g.spooled {
 			spooled = append(spooled, iv.to.Sub(iv.from))
-			stalls = append(stalls, overlap(busy, iv))
+			stall(iv)
+		}
+	}
+	// What held the core longest during the worst stall.
+	var most time.Duration
+	for i, iv := range each {
+		if d := overlap([]interval{iv}, worst); d > most {
+			most, rep.StallBehind = d, busyFn[i]
 		}
 	}
 	rep.Waits, rep.SpoolWaits = len(waits), len(spooled)
@@ -420,8 +442,8 @@ func (r *Report) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "longest system call of the spool's writes: %s (%s)\n", ms(r.LongestSpoolWrite.D), orNone(r.LongestSpoolWrite.Func))
 	fmt.Fprintf(&b, "request waits for the core: %d, p99 %s, longest %s\n", r.Waits, ms(r.WaitP99), ms(r.WaitMax))
 	fmt.Fprintf(&b, "request waits in the spool for their group write: %d, p99 %s, longest %s\n", r.SpoolWaits, ms(r.SpoolWaitP99), ms(r.SpoolWaitMax))
-	fmt.Fprintf(&b, "stalls by spool, shipper or sink work (the part of those waits): p99 %s, longest %s, over 1 ms: %d, over 2 ms: %d\n",
-		ms(r.StallP99), ms(r.StallMax), r.StallsOver1ms, r.StallsOver2ms)
+	fmt.Fprintf(&b, "stalls by spool, shipper or sink work (the part of those waits): p99 %s, longest %s (behind %s), over 1 ms: %d, over 2 ms: %d\n",
+		ms(r.StallP99), ms(r.StallMax), orNone(r.StallBehind), r.StallsOver1ms, r.StallsOver2ms)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -88,6 +88,9 @@ func TestAnalyzeFindsARequestWaitingBehindBackgroundWork(t *testing.T) {
 	if rep.StallMax < 2*time.Millisecond || rep.StallMax > rep.WaitMax || rep.StallsOver2ms != 1 {
 		t.Errorf("stalls: longest %v (longest wait %v), %d over 2 ms; want one over 2 ms, within its wait", rep.StallMax, rep.WaitMax, rep.StallsOver2ms)
 	}
+	if !strings.Contains(rep.StallBehind, "stallsTestBackground") {
+		t.Errorf("the longest stall is behind %q, want stallsTestBackground", rep.StallBehind)
+	}
 	if rep.SpoolWaits != 0 || rep.LongestSpoolWrite.D != 0 {
 		t.Errorf("spool waits %d, longest spool write %v in a trace without a spool", rep.SpoolWaits, rep.LongestSpoolWrite.D)
 	}
@@ -124,8 +127,8 @@ func TestClassifyTellsTheGatewaysGoroutinesApart(t *testing.T) {
 
 func TestAStallEndsWhenASystemCallLetsGoOfTheCore(t *testing.T) {
 	const ms = trace.Time(time.Millisecond)
-	bg := []string{"syscall.Syscall", "stallsTestBackground"}
-	req := []string{"stallsTestRequest"}
+	bg := []string{"syscall.Syscall", "github.com/beacongate/beacongate/bench/stalls.stallsTestBackground"}
+	req := []string{"github.com/beacongate/beacongate/bench/stalls.stallsTestRequest"}
 	tr := func(at trace.Time, g trace.GoID, from, to trace.GoState, funcs []string) Transition {
 		return Transition{Time: at, G: g, From: from, To: to, Funcs: funcs}
 	}
@@ -158,5 +161,8 @@ func TestAStallEndsWhenASystemCallLetsGoOfTheCore(t *testing.T) {
 	}
 	if rep.StallMax != 10*time.Millisecond-1 || rep.StallsOver2ms != 1 {
 		t.Errorf("stalls: longest %v, %d over 2 ms; want request 2's 10 ms alone", rep.StallMax, rep.StallsOver2ms)
+	}
+	if rep.StallBehind != "bench/stalls.stallsTestBackground" {
+		t.Errorf("the longest stall is behind %q, want the system call of stallsTestBackground", rep.StallBehind)
 	}
 }
