@@ -28,12 +28,20 @@ func (s *Spool) background() {
 		s.resMu.Lock()
 		s.writeReserve()
 		s.resMu.Unlock()
-		s.syncDirIfDirty()
+		// No fsync of the directory here in process durability: one took
+		// 9-12 ms on this machine at half load, and a goroutine in a
+		// system call holds the only P until the runtime's monitor takes
+		// it back, so requests waited up to 14.6 ms behind it
+		// (bench/stalls). Close syncs it; see syncDirIfDirty.
 	}
 }
 
 // syncDirIfDirty syncs the spool directory when a segment was created or
-// deleted since the last sync without one (process durability).
+// deleted since the last sync without one (process durability), at Close.
+// Process durability does not promise to survive the machine; until then
+// the file system's own commits make the names durable (ext4: every 5 s),
+// and a segment a crash of the machine brings back or loses is handled as
+// any record whose cursor or page had not reached the disk.
 func (s *Spool) syncDirIfDirty() {
 	if s.dirDirty.Swap(false) {
 		if err := s.syncDir(); err != nil {
@@ -168,7 +176,7 @@ func removeDeleted(dir string) {
 // kernel has cached instead of taking new ones and freeing them again
 // once delivered (see docs/benchmark-history.md for what it saves).
 //
-// Every byte of d is overwritten with zeros, in steps of removeStep
+// Every byte of d is overwritten with zeros, in steps of zeroStep
 // calling between after each, then its first bytes with this run's
 // recycled header, before it is renamed: a crash of the process can then
 // never show a delivered record as a new one, and a segment left behind
@@ -213,7 +221,7 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	if s.opts.slowOp != nil {
 		s.opts.slowOp("recycle")
 	}
-	err = zeroInSteps(f, fi.Size(), removeStep, between)
+	err = zeroInSteps(f, fi.Size(), zeroStep, between)
 	if err == nil {
 		_, err = f.WriteAt(s.recycledHeader, 0)
 	}
@@ -249,6 +257,16 @@ func (s *Spool) reserveWantsRecycled() bool {
 func (s *Spool) mayRecycle() bool {
 	return !s.fsync && !s.diskTrouble.Load() && s.diskBytes.Load()+3*s.opts.SegmentBytes <= s.opts.MaxBytes
 }
+
+// zeroStep is how much of a recycled segment one write of zeros covers.
+// Each write holds the goroutine's P until it returns or the runtime's
+// monitor takes the P back (up to 10 ms in a busy process): with one P no
+// request runs meanwhile. 1 MiB steps took up to 7.6-8.0 ms in the
+// gateway at half load (bench/stalls: the longest stalls of requests were
+// behind them), where this machine's kernel takes back pages for the
+// segment; 64 KiB steps bound that to a sixteenth for about the same
+// total (BenchmarkZeroSegment).
+const zeroStep = 64 << 10
 
 // zeroes is what zeroInSteps writes (in the binary's zeroed data: it costs
 // no memory until read, and reading it maps the kernel's zero page).

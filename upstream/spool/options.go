@@ -164,8 +164,9 @@ type Options struct {
 
 	// slowOp, if set, is called before the slow file operations that
 	// must stay off the request path: "remove" (deleting a delivered
-	// segment), "recycle" (zeroing one to reuse it) and "reserve"
-	// (writing the next segment's reserve). Tests block in it.
+	// segment), "recycle" (zeroing one to reuse it), "reserve" (writing
+	// the next segment's reserve) and "sync directory". Tests block in it
+	// or count them.
 	slowOp func(op string)
 }
 

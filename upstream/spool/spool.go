@@ -87,8 +87,9 @@ type Spool struct {
 	reserveFile *os.File
 
 	// Background work off the request path (see background): deleting
-	// delivered segments, writing the next reserve, syncing the directory
-	// after a segment was created in process durability.
+	// delivered segments, writing the next reserve; dirDirty: a segment
+	// was created or deleted in process durability, the directory is to
+	// be synced at Close.
 	kick      chan struct{}
 	stopBg    chan struct{}
 	bgDone    chan struct{}
@@ -547,7 +548,7 @@ func (s *Spool) createSegment(inline bool) error {
 	} else {
 		// In process durability the new name only has to survive the
 		// process, which it does once created: the directory is synced
-		// in the background, for the machine's sake.
+		// at Close (see syncDirIfDirty).
 		s.dirDirty.Store(true)
 	}
 	if s.cur != nil {
@@ -1190,8 +1191,8 @@ func (s *Spool) trim() error {
 		}
 	} else {
 		// In process durability a deletion only has to be seen by this
-		// process: the directory is synced by the background goroutine,
-		// for the machine's sake. A segment that a crash of the machine
+		// process: the directory is synced at Close (see
+		// syncDirIfDirty). A segment that a crash of the machine
 		// brings back is deleted again by Open where the cursors on disk
 		// are past it, and delivered again where they are not, as any
 		// record is whose cursor had not reached the disk in this
@@ -1426,4 +1427,9 @@ func (s *Spool) segmentCount() int {
 }
 
 // syncDir fsyncs the spool directory through the descriptor held open.
-func (s *Spool) syncDir() error { return s.dirFile.Sync() }
+func (s *Spool) syncDir() error {
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("sync directory")
+	}
+	return s.dirFile.Sync()
+}
