@@ -31,6 +31,10 @@ type shipper struct {
 	m       destMetrics
 	batch   Batch
 	started time.Time // when the batch got its first record
+	// yield gives the core to the requests (yield.Core; tests count it);
+	// unyielded is how many bytes fill read since it last called it.
+	yield     func()
+	unyielded int
 
 	oldestMS atomic.Int64  // spool time of the oldest unsent record, 0 if none
 	rawBytes atomic.Uint64 // uncompressed bytes sent, for the ratio gauge
@@ -102,6 +106,7 @@ func newShipper(p *Pipeline, i int, o DestinationOptions, sink Sink, deadLetterD
 		dlDir: filepath.Join(deadLetterDir, o.Name),
 		log:   p.log.With("destination", o.Name),
 		done:  make(chan struct{}),
+		yield: shipperYield,
 	}
 	sh.batch.Destination = o.Name
 	_, free := sink.(ContextFree)
@@ -264,6 +269,13 @@ func (sh *shipper) fill() (bool, error) {
 		}
 		b.add(rec)
 		b.End = sh.r.Pos()
+		// A full batch is read in one go (up to 1,000 records) and the
+		// first compression slice follows: yield between, as between
+		// slices, so that the requests do not wait behind both.
+		if sh.unyielded += len(rec); sh.unyielded >= sliceBytes {
+			sh.unyielded = 0
+			sh.yield()
+		}
 	}
 	return true, nil
 }
@@ -276,7 +288,7 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	b.Codec = CodecNone
 	b.Encoded = b.Encoded[:0]
 	if sh.enc != nil {
-		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, yield.Core)
+		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, sh.yield)
 		if err != nil { // cannot happen with in-memory buffers; send as is
 			sh.log.Error("upstream: cannot compress a batch, sending it uncompressed", "err", err)
 			enc = append(enc[:0], b.Data...)
@@ -476,6 +488,11 @@ func (sh *shipper) deadLetterRecords(b *Batch, rej []int, cause error) error {
 		"file", path, "records", n, "of", b.Len(), "err", cause)
 	return nil
 }
+
+// shipperYield is what a shipper calls to give the core to the requests
+// between steps of a batch; tests replace it before Open to count the
+// calls.
+var shipperYield = yield.Core
 
 // wakeBytes is how much a shipper with a partial batch lets the spool
 // write before it is woken to read: about 150 typical records, well within
