@@ -64,7 +64,7 @@ func (r *runner) stallsPhase(ctx context.Context, t target, rate float64, traceL
 		err = fmt.Errorf("the load generator ended before the trace: %v", d.err)
 		ran <- d
 	case <-time.After(warmup + 500*time.Millisecond):
-		trace, err = fetchTrace(ctx, "http://"+srv.admin+"/debug/pprof/trace?seconds="+fmt.Sprint(traceLen.Seconds()), traceLen+30*time.Second)
+		trace, err = Fetch(ctx, "http://"+srv.admin+"/debug/pprof/trace?seconds="+fmt.Sprint(traceLen.Seconds()), traceLen+30*time.Second)
 	}
 	d := <-ran
 	res.Load = d.res
@@ -81,8 +81,9 @@ func (r *runner) stallsPhase(ctx context.Context, t target, rate float64, traceL
 	return res
 }
 
-// fetchTrace GETs url (a /debug/pprof/trace) within timeout.
-func fetchTrace(ctx context.Context, url string, timeout time.Duration) ([]byte, error) {
+// Fetch GETs url (a profile or trace from a server's admin listener) within
+// timeout and returns the body of a 200 answer.
+func Fetch(ctx context.Context, url string, timeout time.Duration) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

@@ -90,13 +90,7 @@ func BenchmarkRemoveSegment(b *testing.B) {
 				}
 				f.Close()
 				b.StartTimer()
-				last := time.Now()
-				err = freeInSteps(path, size, step, func() {
-					now := time.Now()
-					longest = max(longest, now.Sub(last))
-					last = now
-				})
-				if err != nil {
+				if err := freeInSteps(path, size, step, stepTimer(&longest)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -131,17 +125,22 @@ func BenchmarkZeroSegment(b *testing.B) {
 					}
 				}
 				b.StartTimer()
-				last := time.Now()
-				err = zeroInSteps(f, size, step, func() {
-					now := time.Now()
-					longest = max(longest, now.Sub(last))
-					last = now
-				})
-				if err != nil {
+				if err := zeroInSteps(f, size, step, stepTimer(&longest)); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(longest.Microseconds()), "max-step-µs")
 		})
+	}
+}
+
+// stepTimer returns a between hook for freeInSteps and zeroInSteps that
+// keeps in longest the longest time from its making or its last call.
+func stepTimer(longest *time.Duration) func() {
+	last := time.Now()
+	return func() {
+		now := time.Now()
+		*longest = max(*longest, now.Sub(last))
+		last = now
 	}
 }

@@ -140,7 +140,7 @@ func run(ctx context.Context, out string, seconds int, warmup time.Duration, mix
 	case <-time.After(warmup):
 	}
 	fmt.Fprintf(os.Stderr, "pgo: profiling the gateway for %d s under %s\n", seconds, mix)
-	prof, err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds), time.Duration(seconds+30)*time.Second)
+	prof, err := compare.Fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds), time.Duration(seconds+30)*time.Second)
 	if err != nil {
 		return gwFailed("profiling the gateway", err)
 	}
@@ -194,26 +194,4 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-func fetch(ctx context.Context, url string, timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, b)
-	}
-	return b, nil
 }
