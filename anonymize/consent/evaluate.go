@@ -68,6 +68,9 @@ const (
 	optOutSale = Purposes(1 << (Ads - 1))                      // US Privacy / MSPA opt-out of sale, sharing, targeted ads; a known child's refusal of them
 	optOutGeo  = Purposes(1 << (PreciseGeo - 1))               // MSPA: no consent to process precise geolocation
 	optOutAll  = AllPurposes                                   // MSPA: a known child under 13 without parental consent
+	// A US state section we cannot read: its opt-outs (as optOutGPC) and
+	// its consent to process sensitive data, precise geolocation among it.
+	optOutState = optOutGPC | optOutGeo
 )
 
 // grants collects what each grant signal (explicit, tcf, gpp, consent_mode)
@@ -395,10 +398,12 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 				}
 			}
 		case id >= GPPSectionUSFirst:
-			// A US state section we cannot read: these are opt-out regimes,
-			// so assume the visitor opted out of everything it covers.
+			// A US state section we cannot read: assume the visitor opted
+			// out of everything it covers, sale, sharing and targeted
+			// advertising, and refused the processing of sensitive data
+			// (each records consent to precise geolocation, as usnat does).
 			a.Rejected = a.Rejected.With(SignalGPP)
-			removed[SignalGPP] |= optOutGPC
+			removed[SignalGPP] |= optOutState
 		default:
 			// tcfcav1 or a retired section: a consent regime we cannot read.
 			a.Rejected = a.Rejected.With(SignalGPP)

@@ -456,3 +456,53 @@ func TestUSNatSensitiveDataAndKnownChild(t *testing.T) {
 		}
 	}
 }
+
+// vaSection builds a GPP usva (Virginia, section 9) core as its spec lays
+// it out: Version 1, SharingNotice, SaleOptOutNotice and
+// TargetedAdvertisingOptOutNotice given (1), SaleOptOut and
+// TargetedAdvertisingOptOut "did not opt out" (2), the eight
+// SensitiveDataProcessing fields (the 8th is precise geolocation) set to
+// sensitive, KnownChildSensitiveDataConsents 0 and the three MSPA fields
+// 0. Its consent values are 1 consent, 2 no consent (unlike usnat).
+func vaSection(sensitive uint64) string {
+	var w charWriter
+	w.put(1, 6)
+	w.put(1, 2)
+	w.put(1, 2)
+	w.put(1, 2)
+	w.put(2, 2)
+	w.put(2, 2)
+	for range 8 {
+		w.put(sensitive, 2)
+	}
+	w.put(0, 2)
+	w.put(0, 6)
+	return w.String()
+}
+
+// TestGPPStateSectionRefusesPreciseGeo: a US state section (8 and up) is not
+// decoded, so what it records is assumed to be a refusal. Every state
+// section carries consent to process sensitive data, precise geolocation
+// among it (usva's SensitiveDataProcessing field 8): a visitor who gave
+// none, or refused it, must not have precise_geo granted by another signal,
+// as a usnat section that refuses it does not.
+func TestGPPStateSectionRefusesPreciseGeo(t *testing.T) {
+	ev, err := NewEvaluator(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []byte("analytics,ads,personalization,precise_geo,device_storage")
+	want := Of(Analytics, DeviceStorage)
+	for _, sec := range []string{
+		gppHeader(9) + "~" + vaSection(2), // Virginia: no consent to any sensitive data
+		gppHeader(9) + "~" + vaSection(1), // Virginia: consent, but we cannot read it
+		gppHeader(8) + "~BVoYYZoI",        // California
+		gppHeader(7, 10) + "~" + usnatSection(1, [3]uint64{2, 2, 2}, 2, []uint64{0, 0}, false) + "~BVoYYYI", // usnat allows, Colorado applies too
+	} {
+		var tc TCString
+		a := ev.Evaluate(&Signals{Consent: all, GPP: []byte(sec)}, &tc)
+		if a.Purposes != want || a.Decider != SignalGPP || !a.Rejected.Has(SignalGPP) {
+			t.Errorf("%s: purposes %v, decider %v, rejected %v; want %v from gpp, rejected", sec, a.Purposes, a.Decider, a.Rejected, want)
+		}
+	}
+}
