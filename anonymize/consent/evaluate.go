@@ -65,7 +65,7 @@ func (a *Answer) Allowed(p Purpose) bool { return a.Purposes.Has(p) }
 // Purposes each opt-out signal removes.
 const (
 	optOutGPC  = Purposes(1<<(Ads-1) | 1<<(Personalization-1)) // GPC, DNT, the GPP GPC sub-section
-	optOutSale = Purposes(1 << (Ads - 1))                      // US Privacy / MSPA opt-out of sale, sharing, targeted ads; a known child's refusal of them
+	optOutSale = Purposes(1 << (Ads - 1))                      // US Privacy / MSPA opt-out of sale, sharing, targeted ads (or no notice of it, or Service Provider Mode); a known child's refusal of them
 	optOutGeo  = Purposes(1 << (PreciseGeo - 1))               // MSPA: no consent to process precise geolocation
 	optOutAll  = AllPurposes                                   // MSPA: a known child under 13 without parental consent
 	// A US state section we cannot read: its opt-outs (as optOutGPC) and
@@ -384,7 +384,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 				a.Malformed = a.Malformed.With(SignalGPP)
 				removed[SignalGPP] |= optOutGPC
 			default:
-				if u.OptedOut() || u.ChildAdsRefused() {
+				if u.AdsRefused() || u.ChildAdsRefused() {
 					removed[SignalGPP] |= optOutSale
 				}
 				if u.PreciseGeo == MSPANoConsent {

@@ -196,6 +196,10 @@ func FuzzGPP(f *testing.F) {
 	f.Add("DBACNY~~", "2,,6")
 	f.Add("DBACNY~CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA~1YNN", " 2 , 6 ")
 	f.Add("DBABLA%7EBVVqAAEABCA", "7"+strings.Repeat(",7", 200))
+	// usnat notices not given, Service Provider Mode, and an invalid 3 in each.
+	f.Add(gppHeader(7)+"~"+usnatWith(1, [6]uint64{2, 2, 1, 1, 1, 1}, [3]uint64{0, 0, 2}, [3]uint64{1, 2, 2}), "7")
+	f.Add(gppHeader(7)+"~"+usnatWith(2, [6]uint64{1, 1, 1, 1, 1, 1}, [3]uint64{2, 2, 2}, [3]uint64{1, 2, 1})+".YA", "7")
+	f.Add(gppHeader(7)+"~"+usnatWith(2, [6]uint64{1, 1, 1, 3, 1, 1}, [3]uint64{2, 2, 2}, [3]uint64{1, 2, 3}), "")
 	f.Fuzz(func(t *testing.T, s, sid string) {
 		b, sb := []byte(s), []byte(sid)
 		h, err := ParseGPPHeader(b)

@@ -248,6 +248,27 @@ func (c MSPAConsent) String() string {
 	return "n/a"
 }
 
+// MSPANotice is a notice field of an MSPA (US) GPP section.
+type MSPANotice uint8
+
+// MSPA notice values, as encoded.
+const (
+	NoticeNA       MSPANotice = 0 // not applicable: the business does not do what the notice is about
+	NoticeGiven    MSPANotice = 1
+	NoticeNotGiven MSPANotice = 2
+)
+
+// String returns "n/a", "given" or "not_given".
+func (n MSPANotice) String() string {
+	switch n {
+	case NoticeGiven:
+		return "given"
+	case NoticeNotGiven:
+		return "not_given"
+	}
+	return "n/a"
+}
+
 // The known child fields of a usnat section (KnownChildSensitiveDataConsents),
 // as indexes into USNat.KnownChild.
 const (
@@ -259,22 +280,46 @@ const (
 // USNat is the part of a GPP usnat section (US national, MSPA; versions 1
 // and 2) that bears on our purposes.
 type USNat struct {
-	Version           uint8
-	SaleOptOut        MSPAOptOut
-	SharingOptOut     MSPAOptOut
-	TargetedAdsOptOut MSPAOptOut
+	Version uint8
+	// SharingNotice, SaleOptOutNotice, SharingOptOutNotice and
+	// TargetedAdsOptOutNotice (TargetedAdvertisingOptOutNotice) say
+	// whether the visitor was told of the sharing and of the right to opt
+	// out of sale, sharing and targeted advertising.
+	SharingNotice           MSPANotice
+	SaleOptOutNotice        MSPANotice
+	SharingOptOutNotice     MSPANotice
+	TargetedAdsOptOutNotice MSPANotice
+	SaleOptOut              MSPAOptOut
+	SharingOptOut           MSPAOptOut
+	TargetedAdsOptOut       MSPAOptOut
 	// PreciseGeo is SensitiveDataProcessing (8): consent to process
 	// precise geolocation data.
 	PreciseGeo MSPAConsent
 	// KnownChild are the KnownChildSensitiveDataConsents, indexed by
 	// ChildAds13To16, ChildUnder13 and ChildAds16To17 (0 in version 1).
 	KnownChild [3]MSPAConsent
-	GPC        bool // the GPC sub-section is present and set
+	// ServiceProviderMode is MspaServiceProviderMode 1: the publisher put
+	// the transaction in MSPA Service Provider Mode, under which nothing
+	// is sold, shared or used for targeted advertising.
+	ServiceProviderMode bool
+	GPC                 bool // the GPC sub-section is present and set
 }
 
 // OptedOut reports whether the user opted out of sale, sharing or targeted advertising.
 func (u USNat) OptedOut() bool {
 	return u.SaleOptOut == OptedOut || u.SharingOptOut == OptedOut || u.TargetedAdsOptOut == OptedOut
+}
+
+// AdsRefused reports whether the section refuses sale, sharing and
+// targeted advertising: the user opted out of one of them, or was not
+// given the notice of the sharing or of the right to opt out of one of
+// them (an opt-out field then reads 0, "not applicable or no notice was
+// provided": the visitor had no chance to opt out), or the transaction is
+// in MSPA Service Provider Mode.
+func (u USNat) AdsRefused() bool {
+	return u.OptedOut() || u.ServiceProviderMode ||
+		u.SharingNotice == NoticeNotGiven || u.SaleOptOutNotice == NoticeNotGiven ||
+		u.SharingOptOutNotice == NoticeNotGiven || u.TargetedAdsOptOutNotice == NoticeNotGiven
 }
 
 // ChildAdsRefused reports whether the visitor is a known child without
@@ -296,13 +341,16 @@ const usnatSensitive = 24
 const usnatPreciseGeo = usnatSensitive + 2*7
 
 // ParseUSNat decodes a GPP usnat section: Version (6 bits, 1 or 2), six
-// notices (2 bits each), then SaleOptOut, SharingOptOut and
+// notices (2 bits each: 0 n/a, 1 given, 2 not given; 3 is invalid), then
+// SaleOptOut, SharingOptOut and
 // TargetedAdvertisingOptOut (2 bits each: 0 n/a, 1 opted out, 2 did not; 3
 // is invalid), SensitiveDataProcessing (12 fields in version 1, 16 in
 // version 2; of them it reads precise geolocation, the 8th) and
 // KnownChildSensitiveDataConsents (2 fields, 3 in version 2), each 0 n/a, 1
-// no consent, 2 consent (3 is invalid), and optional '.'-separated
-// sub-sections, of which type 1 is GPC. The core must be as long as its
+// no consent, 2 consent (3 is invalid), PersonalDataConsents,
+// MspaCoveredTransaction, MspaOptOutOptionMode and MspaServiceProviderMode
+// (of them it reads the last: 0 n/a, 1 yes, 2 no; 3 is invalid), and
+// optional '.'-separated sub-sections, of which type 1 is GPC. The core must be as long as its
 // version requires (60 bits for version 1, 70 for version 2). It does not
 // allocate.
 func ParseUSNat(b []byte) (USNat, error) {
@@ -327,7 +375,14 @@ func ParseUSNat(b []byte) (USNat, error) {
 	if len(core)*6 < need {
 		return USNat{}, ErrUSNat
 	}
-	r.off = 18 // skip the six notices
+	var n [6]MSPANotice
+	for i := range n {
+		v, _ := r.read(2)
+		if v == 3 {
+			return USNat{}, ErrUSNat
+		}
+		n[i] = MSPANotice(v)
+	}
 	var o [3]MSPAOptOut
 	for i := range o {
 		v, _ := r.read(2)
@@ -336,7 +391,8 @@ func ParseUSNat(b []byte) (USNat, error) {
 		}
 		o[i] = MSPAOptOut(v)
 	}
-	u := USNat{Version: uint8(ver), SaleOptOut: o[0], SharingOptOut: o[1], TargetedAdsOptOut: o[2]}
+	u := USNat{Version: uint8(ver), SharingNotice: n[0], SaleOptOutNotice: n[1], SharingOptOutNotice: n[2], TargetedAdsOptOutNotice: n[3],
+		SaleOptOut: o[0], SharingOptOut: o[1], TargetedAdsOptOut: o[2]}
 	r.off = usnatPreciseGeo
 	geo, _ := r.read(2)
 	if geo == 3 {
@@ -351,6 +407,12 @@ func ParseUSNat(b []byte) (USNat, error) {
 		}
 		u.KnownChild[i] = MSPAConsent(v)
 	}
+	r.off = need - 2 // MspaServiceProviderMode, the core's last field
+	sp, _ := r.read(2)
+	if sp == 3 {
+		return USNat{}, ErrUSNat
+	}
+	u.ServiceProviderMode = sp == 1
 	for more := subs != nil; more; {
 		sub := subs
 		if i := bytes.IndexByte(subs, '.'); i >= 0 {

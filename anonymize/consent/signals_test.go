@@ -336,7 +336,9 @@ func gppOracleCompare(t *testing.T, s string) {
 	p := oc.(*iabconsent.MspaParsedConsent)
 	if err != nil {
 		if p.SaleOptOut == 3 || p.SharingOptOut == 3 || p.TargetedAdvertisingOptOut == 3 ||
-			p.SensitiveDataProcessingConsents[7] == 3 || knownChildInvalid(p) {
+			p.SensitiveDataProcessingConsents[7] == 3 || knownChildInvalid(p) || p.SharingNotice == 3 || p.SaleOptOutNotice == 3 ||
+			p.SharingOptOutNotice == 3 || p.TargetedAdvertisingOptOutNotice == 3 || p.SensitiveDataProcessingOptOutNotice == 3 ||
+			p.SensitiveDataLimitUseNotice == 3 || p.MspaServiceProviderMode == 3 {
 			return // iabconsent keeps the invalid value 3; we reject it
 		}
 		if strings.Contains(string(sec), ".") {
@@ -346,7 +348,10 @@ func gppOracleCompare(t *testing.T, s string) {
 	}
 	if int(u.Version) != p.Version || int(u.SaleOptOut) != int(p.SaleOptOut) || int(u.SharingOptOut) != int(p.SharingOptOut) ||
 		int(u.TargetedAdsOptOut) != int(p.TargetedAdvertisingOptOut) || u.GPC != p.Gpc ||
-		int(u.PreciseGeo) != int(p.SensitiveDataProcessingConsents[7]) {
+		int(u.PreciseGeo) != int(p.SensitiveDataProcessingConsents[7]) ||
+		int(u.SharingNotice) != int(p.SharingNotice) || int(u.SaleOptOutNotice) != int(p.SaleOptOutNotice) ||
+		int(u.SharingOptOutNotice) != int(p.SharingOptOutNotice) || int(u.TargetedAdsOptOutNotice) != int(p.TargetedAdvertisingOptOutNotice) ||
+		u.ServiceProviderMode != (p.MspaServiceProviderMode == 1) {
 		t.Fatalf("%q: usnat %+v; iabconsent %+v", s, u, p)
 	}
 	for i, c := range p.KnownChildSensitiveDataConsents {
@@ -364,19 +369,19 @@ func TestUSNat(t *testing.T) {
 			t.Fatalf("ParseUSNat(%q) = %+v, %v", s, got, err)
 		}
 	}
-	f("BVVqAAEABCA.QA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)
-	f("BVVqAAEABCA.YA", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent, GPC: true}, false)
-	f("CVVVVVVVVVVW.YA", USNat{Version: 2, SaleOptOut: OptedOut, SharingOptOut: OptedOut, TargetedAdsOptOut: OptedOut,
-		PreciseGeo: MSPANoConsent, KnownChild: [3]MSPAConsent{MSPANoConsent, MSPANoConsent, MSPANoConsent}, GPC: true}, false)
-	f("BqqAqqqqqqA", USNat{Version: 1, PreciseGeo: MSPAConsented, KnownChild: [3]MSPAConsent{MSPAConsented, MSPAConsented}}, false)
-	f("BVVqAAEABC", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)    // 60 bits: enough for v1
-	f("BVVqAAEAB", USNat{}, true)                                                                                                                                // 54 bits
-	f("CVVVVVVVVVV", USNat{}, true)                                                                                                                              // v2 needs 70 bits
-	f("DVVqAAEABCA", USNat{}, true)                                                                                                                              // version 3
-	f("BVV_AAEABCA", USNat{}, true)                                                                                                                              // opt-out value 3
-	f("BVVqAAEABCA.", USNat{}, true)                                                                                                                             // empty sub-section
-	f("BVVqAAEABCA.Y!", USNat{}, true)                                                                                                                           // bad character
-	f("BVVqAAEABCA.Q", USNat{Version: 1, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false) // 'Q': GPC type, bit 0
+	f("BVVqAAEABCA.QA", USNat{Version: 1, SharingNotice: NoticeGiven, SaleOptOutNotice: NoticeGiven, SharingOptOutNotice: NoticeGiven, TargetedAdsOptOutNotice: NoticeGiven, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)
+	f("BVVqAAEABCA.YA", USNat{Version: 1, SharingNotice: NoticeGiven, SaleOptOutNotice: NoticeGiven, SharingOptOutNotice: NoticeGiven, TargetedAdsOptOutNotice: NoticeGiven, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent, GPC: true}, false)
+	f("CVVVVVVVVVVW.YA", USNat{Version: 2, SharingNotice: NoticeGiven, SaleOptOutNotice: NoticeGiven, SharingOptOutNotice: NoticeGiven, TargetedAdsOptOutNotice: NoticeGiven, SaleOptOut: OptedOut, SharingOptOut: OptedOut, TargetedAdsOptOut: OptedOut,
+		PreciseGeo: MSPANoConsent, KnownChild: [3]MSPAConsent{MSPANoConsent, MSPANoConsent, MSPANoConsent}, ServiceProviderMode: true, GPC: true}, false)
+	f("BqqAqqqqqqA", USNat{Version: 1, SharingNotice: NoticeNotGiven, SaleOptOutNotice: NoticeNotGiven, SharingOptOutNotice: NoticeNotGiven, TargetedAdsOptOutNotice: NoticeNotGiven, PreciseGeo: MSPAConsented, KnownChild: [3]MSPAConsent{MSPAConsented, MSPAConsented}}, false)
+	f("BVVqAAEABC", USNat{Version: 1, SharingNotice: NoticeGiven, SaleOptOutNotice: NoticeGiven, SharingOptOutNotice: NoticeGiven, TargetedAdsOptOutNotice: NoticeGiven, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false)    // 60 bits: enough for v1
+	f("BVVqAAEAB", USNat{}, true)                                                                                                                                                                                                                                                                   // 54 bits
+	f("CVVVVVVVVVV", USNat{}, true)                                                                                                                                                                                                                                                                 // v2 needs 70 bits
+	f("DVVqAAEABCA", USNat{}, true)                                                                                                                                                                                                                                                                 // version 3
+	f("BVV_AAEABCA", USNat{}, true)                                                                                                                                                                                                                                                                 // opt-out value 3
+	f("BVVqAAEABCA.", USNat{}, true)                                                                                                                                                                                                                                                                // empty sub-section
+	f("BVVqAAEABCA.Y!", USNat{}, true)                                                                                                                                                                                                                                                              // bad character
+	f("BVVqAAEABCA.Q", USNat{Version: 1, SharingNotice: NoticeGiven, SaleOptOutNotice: NoticeGiven, SharingOptOutNotice: NoticeGiven, TargetedAdsOptOutNotice: NoticeGiven, SaleOptOut: NotOptedOut, SharingOptOut: NotOptedOut, TargetedAdsOptOut: NotOptedOut, PreciseGeo: MSPANoConsent}, false) // 'Q': GPC type, bit 0
 	f("BVVq!AEABCA", USNat{}, true)
 }
 
@@ -503,6 +508,83 @@ func TestGPPStateSectionRefusesPreciseGeo(t *testing.T) {
 		a := ev.Evaluate(&Signals{Consent: all, GPP: []byte(sec)}, &tc)
 		if a.Purposes != want || a.Decider != SignalGPP || !a.Rejected.Has(SignalGPP) {
 			t.Errorf("%s: purposes %v, decider %v, rejected %v; want %v from gpp, rejected", sec, a.Purposes, a.Decider, a.Rejected, want)
+		}
+	}
+}
+
+// usnatWith builds a version 1 or 2 usnat core with the given six notices
+// (SharingNotice, SaleOptOutNotice, SharingOptOutNotice,
+// TargetedAdvertisingOptOutNotice, SensitiveDataProcessingOptOutNotice,
+// SensitiveDataLimitUseNotice), the three opt-outs, sensitive data and
+// known child fields 0, PersonalDataConsents 0, and the MSPA fields
+// MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode.
+func usnatWith(ver int, notices [6]uint64, optOuts [3]uint64, mspa [3]uint64) string {
+	var w charWriter
+	w.put(uint64(ver), 6)
+	for _, n := range notices {
+		w.put(n, 2)
+	}
+	for _, o := range optOuts {
+		w.put(o, 2)
+	}
+	ns, nc := 12, 2
+	if ver == 2 {
+		ns, nc = 16, 3
+	}
+	w.put(0, 2*ns+2*nc+2)
+	for _, m := range mspa {
+		w.put(m, 2)
+	}
+	return w.String()
+}
+
+// TestUSNatNoticeAndServiceProviderMode: in a usnat section, an opt-out
+// field reads 0 ("not applicable") when its notice "was not applicable or
+// no notice was provided" (the MSPA US National spec), so a visitor who was
+// never told of the right to opt out of sale, sharing or targeted
+// advertising (a notice field 2, "notice was not provided") has not agreed
+// to them: ads is removed. So it is when the publisher put the transaction
+// in MSPA Service Provider Mode (MspaServiceProviderMode 1), under which
+// nothing is sold, shared or used for targeted advertising. Prebid's MSPA
+// rules read the fields the same way. A value 3 in those fields is invalid:
+// the section is malformed.
+func TestUSNatNoticeAndServiceProviderMode(t *testing.T) {
+	ev, err := NewEvaluator(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []byte("analytics,ads,personalization,precise_geo,device_storage")
+	given := [6]uint64{1, 1, 1, 1, 1, 1}
+	notOut := [3]uint64{2, 2, 2}
+	covered := [3]uint64{1, 2, 2}
+	noAds := AllPurposes.Without(Ads)
+	for _, c := range []struct {
+		name      string
+		sec       string
+		want      Purposes
+		malformed bool
+	}{
+		{"v1 all notices given", usnatWith(1, given, notOut, covered), AllPurposes, false},
+		{"v2 all notices given", usnatWith(2, given, notOut, covered), AllPurposes, false},
+		{"v1 everything not applicable", usnatWith(1, [6]uint64{}, [3]uint64{}, [3]uint64{2, 0, 0}), AllPurposes, false},
+		{"v1 sharing notice not given", usnatWith(1, [6]uint64{2, 1, 1, 1, 1, 1}, notOut, covered), noAds, false},
+		{"v1 sale opt-out notice not given", usnatWith(1, [6]uint64{1, 2, 1, 1, 1, 1}, [3]uint64{0, 2, 2}, covered), noAds, false},
+		{"v2 sharing opt-out notice not given", usnatWith(2, [6]uint64{1, 1, 2, 1, 1, 1}, [3]uint64{2, 0, 2}, covered), noAds, false},
+		{"v2 targeted ads opt-out notice not given", usnatWith(2, [6]uint64{1, 1, 1, 2, 1, 1}, [3]uint64{2, 2, 0}, covered), noAds, false},
+		{"v1 sensitive data notices not given", usnatWith(1, [6]uint64{1, 1, 1, 1, 2, 2}, notOut, covered), AllPurposes, false},
+		{"v1 service provider mode", usnatWith(1, given, notOut, [3]uint64{1, 2, 1}), noAds, false},
+		{"v2 service provider mode", usnatWith(2, given, notOut, [3]uint64{1, 2, 1}), noAds, false},
+		{"v2 opt-out option mode", usnatWith(2, given, notOut, [3]uint64{1, 1, 2}), AllPurposes, false},
+		{"v1 notice value 3", usnatWith(1, [6]uint64{1, 3, 1, 1, 1, 1}, notOut, covered), noAds.Without(Personalization), true},
+		{"v2 service provider mode 3", usnatWith(2, given, notOut, [3]uint64{1, 2, 3}), noAds.Without(Personalization), true},
+	} {
+		var tc TCString
+		a := ev.Evaluate(&Signals{Consent: all, GPP: []byte(gppHeader(7) + "~" + c.sec)}, &tc)
+		if a.Purposes != c.want || a.Malformed.Has(SignalGPP) != c.malformed {
+			t.Errorf("%s (%s): purposes %v, malformed %v; want %v, malformed %v", c.name, c.sec, a.Purposes, a.Malformed, c.want, c.malformed)
+		}
+		if c.want != AllPurposes && a.Decider != SignalGPP {
+			t.Errorf("%s: decided by %v; want gpp", c.name, a.Decider)
 		}
 	}
 }
