@@ -43,17 +43,22 @@ type Spool struct {
 	// The last failed generations, oldest first from failCount%failRing
 	// once the ring is full (failCount failures in all), so that Wait
 	// reports only failures of the groups a caller joined.
-	failGens   [failRing]uint64
-	failErrs   [failRing]error
-	failCount  int
-	flushing   bool
-	closed     bool
-	pending    int64 // bytes in active and in the buffer being written
-	diskErr    error // last disk error; nil after a good write
-	diskErrAt  time.Time
-	lastAppend int64 // monotonic ns of the last append, with GatherWindow
-	gapAvg     int64 // moving average of the ns between appends, with GatherWindow
-	lastGroup  int   // records in the last group written
+	failGens  [failRing]uint64
+	failErrs  [failRing]error
+	failCount int
+	flushing  bool
+	closed    bool
+	pending   int64 // bytes in active and in the buffer being written
+	diskErr   error // last disk error; nil after a good write
+	diskErrAt time.Time
+	// diskDownAt is when the disk error diskErr belongs to began (its
+	// first failure after a good write), and diskDropped0 the disk drops
+	// counted then: the all-clear says how long and how many.
+	diskDownAt   time.Time
+	diskDropped0 float64
+	lastAppend   int64 // monotonic ns of the last append, with GatherWindow
+	gapAvg       int64 // moving average of the ns between appends, with GatherWindow
+	lastGroup    int   // records in the last group written
 
 	// Owned by the flush leader (flushing == true), and by Open and Close.
 	cur     *os.File
@@ -1308,13 +1313,24 @@ func (s *Spool) Err() error {
 // diskFailed records a disk error at the clock's time. s.mu is held (or
 // Open runs alone).
 func (s *Spool) diskFailed(err error) {
-	s.diskErr, s.diskErrAt = err, s.opts.Clock.Now()
+	now := s.opts.Clock.Now()
+	if s.diskErr == nil {
+		s.diskDownAt, s.diskDropped0 = now, counterValue(s.m.dropDisk)
+	}
+	s.diskErr, s.diskErrAt = err, now
 	s.diskTrouble.Store(true)
 }
 
-// diskRecovered clears the disk error after a write that worked. s.mu is
-// held.
+// diskRecovered clears the disk error after a write that worked, and logs
+// the all-clear when there was one: the failure was logged at ERROR
+// ("appends fail until a write succeeds"), and without this line the log
+// would never say that records are taken again. s.mu is held.
 func (s *Spool) diskRecovered() {
+	if s.diskErr != nil {
+		s.opts.Logger.Info("spool: the disk takes writes again; taking records again", "dir", s.dir,
+			"failed_for", s.opts.Clock.Now().Sub(s.diskDownAt).String(),
+			"refused", uint64(counterValue(s.m.dropDisk)-s.diskDropped0))
+	}
 	s.diskErr = nil
 	s.diskTrouble.Store(false)
 }
