@@ -77,11 +77,19 @@ func NewRetention(rules []RetentionRule, clk clock.Clock, log *slog.Logger) (*Re
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help},
 			[]string{"destination"})
 	}
-	return &Retention{
+	r := &Retention{
 		rules: rules, clock: clock.Or(clk), log: log,
 		deleted: vec("retention_deleted_files_total", "Output, dead-letter and quarantined spool files deleted because they were older than their retention."),
 		bytes:   vec("retention_deleted_bytes_total", "Bytes of the files deleted by retention."),
-	}, nil
+	}
+	// Each rule's series is on /metrics at 0 from the start: a series
+	// that first appears at its first deletion hides that deletion from
+	// increase() and rate(), whose first sample already holds it.
+	for _, rule := range rules {
+		r.deleted.WithLabelValues(rule.Name)
+		r.bytes.WithLabelValues(rule.Name)
+	}
+	return r, nil
 }
 
 // Collectors returns the metrics to register.

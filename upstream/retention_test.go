@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beacongate/beacongate/clock"
-	"github.com/beacongate/beacongate/upstream/spool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/upstream/spool"
 )
 
 // TestRetentionDeletesOnlyOlderThanLimit pins the clock and the files'
@@ -108,5 +111,42 @@ func TestRetentionRejectsBadRules(t *testing.T) {
 	}
 	if _, err := NewRetention([]RetentionRule{{Dir: "x"}}, nil, nil); err == nil {
 		t.Error("rule without a name accepted")
+	}
+}
+
+// TestRetentionMetricsFromTheStart: each rule's deletion counters are on
+// /metrics at 0 from the start. They appeared only at a rule's first
+// deletion, so Prometheus's first sample of them already held it, and
+// increase() or rate() over that sweep (at a start, the sweep of all that
+// expired while the gateway was down) showed no deletion.
+func TestRetentionMetricsFromTheStart(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewRetention([]RetentionRule{
+		{Name: "local", Dir: dir, MaxAge: time.Hour},
+		{Name: "deadletter", Dir: dir, MaxAge: time.Hour},
+	}, clock.Fixed(clocktest.Golden), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r.Collectors()...)
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				got[mf.GetName()+"/"+l.GetName()+"="+l.GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	for _, name := range []string{"beacongate_upstream_retention_deleted_files_total", "beacongate_upstream_retention_deleted_bytes_total"} {
+		for _, rule := range []string{"local", "deadletter"} {
+			if v, ok := got[name+"/destination="+rule]; !ok || v != 0 {
+				t.Errorf("%s{destination=%q} before any deletion: %v, on /metrics %v; want 0, on /metrics", name, rule, v, ok)
+			}
+		}
 	}
 }
