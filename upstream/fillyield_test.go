@@ -22,12 +22,14 @@ func TestShipperYieldsWhileReadingABatch(t *testing.T) {
 	defer closeP(t, p)
 	const n, size = 1000, 1 << 10
 	pad := strings.Repeat("x", size-40)
+	want := make([]string, n)
 	for i := range n {
-		if err := p.Append([]byte(fmt.Sprintf(`{"id":"r%06d","pad":"%s"}`, i, pad)), RouteTo(0)); err != nil {
+		want[i] = fmt.Sprintf("r%06d", i)
+		if err := p.Append([]byte(fmt.Sprintf(`{"id":%q,"pad":"%s"}`, want[i], pad)), RouteTo(0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the batch of 1,000 records", 30*time.Second, func() bool { return sink.ids.countMissing(nil) == 0 && len(sink.ids.m) == n })
+	waitFor(t, "the batch of 1,000 records", 30*time.Second, func() bool { return sink.ids.countMissing(want) == 0 })
 	if want := int64(n * size / sliceBytes); yields.Load() < want-1 {
 		t.Errorf("the shipper yielded %d times reading %d KiB, want about %d (one per %d KiB)", yields.Load(), n*size>>10, want, sliceBytes>>10)
 	}
