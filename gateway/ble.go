@@ -28,7 +28,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 	r.reset(body)
 	r.ws()
 	if r.peek() != jsonObject || r.bad {
-		return badJSONAnswer(body)
+		return bleBodyAnswer(body)
 	}
 	r.open()
 	common, p := req.fillCommon(ctx, event.KindBLE)
@@ -66,7 +66,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 		}
 	}
 	if !r.end() {
-		return badJSONAnswer(body)
+		return bleBodyAnswer(body)
 	}
 	if p.bad() {
 		return p
@@ -104,6 +104,27 @@ func badJSONAnswer(body []byte) problem {
 		return p
 	}
 	return because(reasonInvalidJSON) // not reached: both passes apply one set of rules
+}
+
+// problemBLEBody answers a BLE body that is not one JSON object: broken
+// JSON, or valid JSON of another shape (an array of pings, a string). The
+// beacon's answer to broken JSON, "want an object or an array of objects",
+// would tell a store box's developer to send an array, which /ble refuses
+// too.
+var problemBLEBody = problem{
+	reason: reasonInvalidJSON,
+	field:  "body",
+	detail: "must be one JSON object, the ping (site, store, sightings)",
+}
+
+// bleBodyAnswer is the answer to a BLE body the one pass found at fault
+// or not an object: checkJSON's for a bad escape, number or encoding,
+// problemBLEBody otherwise.
+func bleBodyAnswer(body []byte) problem {
+	if p := checkJSON(body); p.bad() && p != because(reasonInvalidJSON) {
+		return p
+	}
+	return problemBLEBody
 }
 
 // bleList reads a BLE request's list of sightings.

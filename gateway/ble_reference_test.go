@@ -19,6 +19,9 @@ import (
 // sighting is checked before any event is handed on.
 func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte) problem {
 	v, p := refParseJSON(req, body)
+	if p == because(reasonInvalidJSON) {
+		return problemBLEBody
+	}
 	if p.bad() {
 		return p
 	}
@@ -26,7 +29,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 	// allocate) for a value of the wrong type.
 	o := v.GetObject()
 	if o == nil {
-		return because(reasonInvalidJSON)
+		return problemBLEBody
 	}
 	common := &req.common
 	common.Reset()

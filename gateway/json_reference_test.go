@@ -47,7 +47,7 @@ func refParseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, b
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		if len(arr) == 0 {
-			return because(reasonInvalidJSON)
+			return problemBeaconShape
 		}
 		if len(arr) > cfg.limits.MaxEventsPerRequest {
 			return because(reasonTooManyEvents)
@@ -65,7 +65,7 @@ func refParseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, b
 		}
 		return problem{}
 	}
-	return because(reasonInvalidJSON)
+	return problemBeaconShape
 }
 
 func refParseBeaconObject(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, v *fastjson.Value) problem {

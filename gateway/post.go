@@ -251,7 +251,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 	r := &req.reader
 	r.reset(body)
 	r.ws()
-	p := because(reasonInvalidJSON) // a string, number or literal
+	p := problemBeaconShape // a string, number or literal
 	switch r.peek() {
 	case jsonObject:
 		p = r.beaconObject(ctx, cfg, req, nil, problem{})
@@ -286,7 +286,7 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 		}
 		switch {
 		case n == 0:
-			p = because(reasonInvalidJSON)
+			p = problemBeaconShape
 		case n > cfg.limits.MaxEventsPerRequest:
 			p = because(reasonTooManyEvents)
 		}
@@ -297,6 +297,16 @@ func parseBeaconJSON(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body
 		return badJSONAnswer(body)
 	}
 	return p
+}
+
+// problemBeaconShape answers a beacon body that is valid JSON but neither
+// an event object nor a non-empty array of them ([], a string, a number,
+// null): "body is not valid JSON" would send its sender looking for a
+// syntax error that is not there.
+var problemBeaconShape = problem{
+	reason: reasonInvalidJSON,
+	field:  "body",
+	detail: "must be an event object or a non-empty array of event objects",
 }
 
 // beaconObject reads the event object at r's position into a new event.
