@@ -85,7 +85,7 @@ func parseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []byte
 		return fieldProblem(reasonNoSightings, "sightings", "must be a non-empty array")
 	}
 	if l.n > l.max {
-		return because(reasonTooManyEvents)
+		return problemTooManySightings
 	}
 	if l.p.bad() {
 		return l.p
@@ -104,6 +104,16 @@ func badJSONAnswer(body []byte) problem {
 		return p
 	}
 	return because(reasonInvalidJSON) // not reached: both passes apply one set of rules
+}
+
+// problemTooManySightings answers a ping with more sightings than
+// server.max_sightings_per_request. It names that key: the beacon's "too
+// many events in one request" sent store operators to
+// max_events_per_request, a limit of beacons only.
+var problemTooManySightings = problem{
+	reason: reasonTooManyEvents,
+	field:  "sightings",
+	detail: "more than server.max_sightings_per_request",
 }
 
 // problemBLEBody answers a BLE body that is not one JSON object: broken

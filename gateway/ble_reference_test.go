@@ -66,7 +66,7 @@ func refParseBLE(ctx *fasthttp.RequestCtx, cfg *compiled, req *request, body []b
 		return fieldProblem(reasonNoSightings, "sightings", "must be a non-empty array")
 	}
 	if len(arr) > cfg.limits.MaxSightingsPerRequest {
-		return because(reasonTooManyEvents)
+		return problemTooManySightings
 	}
 	w := sightingWindow{
 		from: req.receivedAt.Add(-cfg.limits.MaxSightingAge).UnixMilli(),

@@ -48,3 +48,22 @@ func TestWrongShapeAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestTooManySightingsAnswer: a BLE ping over
+// server.max_sightings_per_request is answered naming sightings and that
+// key, not "too many events" (whose limit, max_events_per_request, is
+// another key, for beacons), and counted as too_many_events.
+func TestTooManySightingsAnswer(t *testing.T) {
+	g := New(Settings{Handler: &recorder{}, Clock: clock.Fixed(bleNow), Limits: Limits{MaxSightingsPerRequest: 2, MaxEventsPerRequest: 5}}, nil)
+	d := newDriver(g, "192.0.2.1")
+	sighting := `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50}`
+	body := `{"site":"r","store":"s","sightings":[` + sighting + `,` + sighting + `,` + sighting + `]}`
+	resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+	const want = "sightings: more than server.max_sightings_per_request\n"
+	if resp.StatusCode() != 400 || string(resp.Body()) != want {
+		t.Fatalf("3 sightings over a limit of 2: %d %q; want 400 %q", resp.StatusCode(), resp.Body(), want)
+	}
+	if n := testutil.ToFloat64(g.metrics.rejected[endpointBLE][reasonTooManyEvents]); n != 1 {
+		t.Fatalf("counted %v times as too_many_events; want once", n)
+	}
+}
