@@ -13,7 +13,8 @@ import (
 type Options struct {
 	// ExtraClickIDs are query and fragment parameter names removed in
 	// addition to the built-in click identifiers (see [BuiltinClickIDs]).
-	// Matched case-insensitively after percent-decoding. Reported as
+	// Matched case-insensitively, with '-' and '_' alike, after
+	// percent-decoding. Reported as
 	// KindClickID.
 	ExtraClickIDs []string
 
@@ -152,13 +153,13 @@ func New(opts Options) (*Cleaner, error) {
 		keepUUIDs: opts.KeepUUIDs,
 	}
 	for _, n := range BuiltinURLDropParams {
-		c.params[n] = kindURLParam
+		c.params[paramKey(n)] = kindURLParam
 	}
 	for _, n := range BuiltinDropParams {
-		c.params[n] = KindParam
+		c.params[paramKey(n)] = KindParam
 	}
 	for _, n := range BuiltinClickIDs {
-		c.params[n] = KindClickID
+		c.params[paramKey(n)] = KindClickID
 	}
 	var errs []error
 	add := func(field string, names []string, k Kind) {
@@ -167,7 +168,7 @@ func New(opts Options) (*Cleaner, error) {
 				errs = append(errs, &OptionError{Field: field, Index: i, Reason: reason})
 				continue
 			}
-			c.params[lowerString(n)] = k
+			c.params[paramKey(n)] = k
 		}
 	}
 	add("DropParams", opts.DropParams, KindParam)
@@ -219,6 +220,29 @@ func MustNew(opts Options) *Cleaner {
 	c, err := New(opts)
 	if err != nil {
 		panic(err)
+	}
+	return c
+}
+
+// paramKey is the form in which Cleaner.params holds name: lower case, each
+// '-' written '_' (see foldParamByte).
+func paramKey(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		b[i] = foldParamByte(c)
+	}
+	return string(b)
+}
+
+// foldParamByte folds one byte of a parameter name for matching: ASCII
+// letter case is ignored, and '-' matches '_', since a form names its
+// fields in either style ("first-name", "first_name", "date-of-birth").
+func foldParamByte(c byte) byte {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '-':
+		return '_'
 	}
 	return c
 }

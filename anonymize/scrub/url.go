@@ -441,7 +441,8 @@ func (c *Cleaner) scanSegments(dst, s []byte) Found {
 }
 
 // SensitiveName reports why a value under name (a property key, matched
-// like parameter names: case-insensitively, after percent-decoding) must be
+// like parameter names: case-insensitively, with '-' and '_' alike, after
+// percent-decoding) must be
 // removed whatever it holds: KindParam for a sensitive name (a password, a
 // token, a person's name, ...), KindClickID for a click identifier, utm_*
 // with Options.DropUTM; 0 when the name says nothing, as for the names of
@@ -505,17 +506,14 @@ func lastKey(name []byte) []byte {
 func isKeySep(ch byte) bool { return ch == '[' || ch == ']' || ch == '.' }
 
 // lookupExact returns the removal kind for a decoded parameter name as it
-// is (case aside), or 0; inURL says a URL's parameter, which the names of
+// is (letter case aside, '-' read as '_'), or 0; inURL says a URL's parameter, which the names of
 // BuiltinURLDropParams remove too.
 func (c *Cleaner) lookupExact(name []byte, inURL bool) Found {
 	if len(name) > maxParamName {
 		return 0
 	}
 	if len(name) > 0 {
-		b := name[0]
-		if b >= 'A' && b <= 'Z' {
-			b += 'a' - 'A'
-		}
+		b := foldParamByte(name[0])
 		if c.paramFirst[len(name)][b>>6]&(1<<(b&63)) == 0 {
 			return 0
 		}
@@ -523,10 +521,7 @@ func (c *Cleaner) lookupExact(name []byte, inURL bool) Found {
 	var lower [maxParamName]byte
 	ln := lower[:len(name)]
 	for i, ch := range name {
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		ln[i] = ch
+		ln[i] = foldParamByte(ch)
 	}
 	if k, ok := c.params[string(ln)]; ok {
 		if k == kindURLParam {
