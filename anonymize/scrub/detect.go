@@ -891,6 +891,12 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 	return 0, KindNone
 }
 
+// steuerIDGrouped reports whether groups gs are a German tax id's as
+// printed on the letters that give it and on payslips: "65 929 970 489".
+func steuerIDGrouped(gs []uint8) bool {
+	return len(gs) == 4 && gs[0] == 2 && gs[1] == 3 && gs[2] == 3 && gs[3] == 3
+}
+
 // classifyNumber applies the card, national id and phone rules of the
 // package doc, for a number read with the scan flags flags.
 func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) Kind {
@@ -917,7 +923,7 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 	if !plus && !paren && mask&^sepSpace == 0 {
 		switch {
 		case n == 15 && nirValid(d),
-			len(gs) == 1 && n == 11 && steuerIDValid(d),
+			n == 11 && (len(gs) == 1 || steuerIDGrouped(gs)) && steuerIDValid(d),
 			len(gs) == 1 && n == 9 && flags&fUserAgent == 0 && bsnValid(d):
 			return KindNationalID
 		case len(gs) == 1 && bareInternational(d):

@@ -103,8 +103,9 @@
 //   - [KindMAC]: six hex pairs separated by ':' or '-', three hex quads
 //     separated by '.' (with a letter), or 12 hex digits with letters and
 //     at least two digits.
-//   - [KindNationalID]: national ids with a check: DE Steuer-ID (11 digits,
-//     ISO 7064), ES DNI and NIE (check letter), FR NIR (15 digits, key mod
+//   - [KindNationalID]: national ids with a check: DE Steuer-ID (11
+//     digits, ISO 7064; compact or grouped as printed, "65 929 970 489"),
+//     ES DNI and NIE (check letter), FR NIR (15 digits, key mod
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
 //     digits, eleven test; not in a User-Agent header, see
 //     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check
