@@ -836,12 +836,19 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 				sb = sepSpace
 				q += w
 			}
-			m |= sb
 			if sb == sepSpace {
 				// A second space: "4111  1111", or a no-break space
 				// next to a plain one, as web pages write them.
 				q += spaceWidth(b[:limit], q)
+				// " / " after the first group: an area code set off
+				// as German letterheads and forms write it ("0151 /
+				// 1234 5678"), read as the '/' of "0151/12345678".
+				if g == 1 && m == 0 && q+1 < limit && b[q] == '/' && b[q+1] == ' ' {
+					sb = sepSlash
+					q += 2
+				}
 			}
+			m |= sb
 		}
 		if q < limit && b[q] == '(' {
 			m |= sepParen

@@ -59,7 +59,8 @@
 //     single spaces (or '+'), any case; the ISO 13616 mod-97 check must give 1.
 //   - [KindPhone]: 7 to 15 digits (E.164 has at most 15), not all the same,
 //     in groups separated by single ' ', '-', '/', '+' or ')'/'(' (or by '.'
-//     only), and one of:
+//     only; after the first group also " / ", as German letterheads set off
+//     the area code: "0151 / 1234 5678"), and one of:
 //     a leading '+';
 //     a leading "00" international prefix followed by a non-zero digit (9+ digits);
 //     a national trunk prefix: leading '0' then a non-zero digit, 9 to 13 digits

@@ -100,6 +100,9 @@ func fuzzSeeds(f *testing.F) {
 		"amFuZS5kb2VAZXhhbXBsZS5vcmc= eyJhbGciOiJIUzI1NiJ9 QmVyLkFqZXRaWFlCUGdVFR Chrome/120.0.0.0",
 		"https://a.example/?utm_campaign=5f2b8a1c9d3e4f6a&passwort=x&r=a%2525252540b.com",
 		"4111.1111.1111.1111 4111  1111  1111  1111 DE89-3704-0044-0532-0130-00",
+		// Spaced slashes and grouped tax ids (2026-12-07).
+		"Tel. 0151 / 1234 5678, 030 /  12 34, 1 / 2, IdNr 65 929 970 489 / 65 929 970 488",
+		"https://a.example/?first-name=Z&Date-Of-Birth=1990-04-01&n=0151+%2F+1234+5678",
 		// Full-width forms and dashes the scanner folds.
 		"電話：０９０－１２３４－５６７８ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ ４１１１　１１１１　１１１１　１１１１ 090ー1234‐5678",
 		"https://a.example/u/jane＠example.org/%EF%BC%90%EF%BC%99%EF%BC%90?q=＋８１ ９０ １２３４ ５６７８",
