@@ -189,8 +189,9 @@ type Properties struct {
 // card number, IBAN or long token.
 type Scan struct {
 	// More click-id parameter names to remove from queries and fragments
-	// (matched case-insensitively, after decoding; up to 64 bytes of
-	// printable ASCII without spaces, '&', '=', '#', '?' or '%').
+	// (matched case-insensitively, with '-' and '_' alike, after decoding;
+	// up to 64 bytes of printable ASCII without spaces, '&', '=', '#', '?'
+	// or '%').
 	ExtraClickIDs []string `yaml:"extra_click_ids"`
 	// More parameter names to remove whatever their value (written as
 	// extra_click_ids are).
