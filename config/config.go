@@ -109,7 +109,10 @@ type Server struct {
 	// It is what max_conns_per_ip cannot be behind a proxy.
 	MaxRequestsPerClient int `yaml:"max_requests_per_client" jsonschema:"minimum=1,maximum=1000000"`
 	// Directory for the spool and the local file sink unless they name their
-	// own. The -data command-line flag overrides it.
+	// own, and for the dead letters, the audit log and the saved policies.
+	// One gateway per directory: a second start on it (even with a
+	// spool.dir of its own) is refused while the first runs. The -data
+	// command-line flag overrides it.
 	DataDir string `yaml:"data_dir"`
 	// File holding the bearer token that the admin listener's mutating and
 	// sensitive endpoints (POST /-/reload, GET /tap, /debug/pprof/) then

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // startFailBound is how long a start that fails may take to exit: the
@@ -187,5 +190,50 @@ func TestE2EDataDirInUseSaysWhatToDo(t *testing.T) {
 	}
 	if code := p.stop(); code != 0 {
 		t.Fatalf("the first gateway: exit %d\n%s", code, p.logText())
+	}
+}
+
+// TestE2EDataDirInUseWithSpoolElsewhere: two gateways given one data
+// directory but each its own spool.dir must not both run: the data
+// directory holds the audit log, the dead letters, the saved policies and
+// the subject key of one instance. Only the spool was locked, so the
+// second started and both wrote one data directory, while the README says
+// a second start on it exits 1 naming the directory.
+func TestE2EDataDirInUseWithSpoolElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := func(n string) string {
+		return writeE2EConfig(t, dir, n+".yaml", `destinations:
+  - name: out
+    type: file
+    file: {dir: `+filepath.Join(dir, "out-"+n)+`}
+    tcf: {without_vendor: true}
+spool: {dir: `+filepath.Join(dir, "spool-"+n)+`}
+`)
+	}
+	p := startGatewayAt(t, clocktest.Golden, data, cfg("a"))
+	ctx, cancel := context.WithTimeout(context.Background(), startFailBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", data, "-config", cfg("b"))
+	cmd.Env = append(os.Environ(), startEnv(clocktest.Golden))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	logs := stderr.String()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("a second start on one data directory, with a spool of its own: exit %d (%v), want 1\n%s", code, err, logs)
+	}
+	for _, want := range []string{`"msg":"cannot start"`, data, "server.data_dir or -data", "never delete the LOCK file"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs)
+		}
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("the first gateway: exit %d\n%s", code, p.logText())
+	}
+	// The lock goes with the process: a start after the first stopped runs.
+	q := startGatewayAt(t, clocktest.Golden, data, cfg("b"))
+	if code := q.stop(); code != 0 {
+		t.Fatalf("a start after the first gateway stopped: exit %d\n%s", code, q.logText())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/beacongate/beacongate/delivery"
 	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/gateway"
+	"github.com/beacongate/beacongate/internal/flock"
 	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/upstream"
@@ -43,6 +45,9 @@ type app struct {
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 	adminToken      []byte // nil: mutating admin endpoints answer loopback only
+	// dataLock holds <data_dir>/LOCK locked while the gateway runs (see
+	// lockDataDir); nil before it is taken.
+	dataLock *os.File
 	// flagKeys maps the config keys that a command-line flag given
 	// overrides, now and at every restart with that flag, to the flag.
 	flagKeys map[string]string
@@ -180,6 +185,9 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 			a.closeFailedStart(err)
 		}
 	}()
+	if a.dataLock, err = lockDataDir(cfg.Server.DataDir); err != nil {
+		return nil, err
+	}
 	if a.keys, err = a.openKeys(cfg, reg); err != nil { // privacy.go
 		return nil, err
 	}
@@ -342,17 +350,43 @@ func newKeyring(p *config.Pseudonym, clk clock.Clock) (*pseudonym.Keyring, error
 // the README says, and not up to a minute later.
 const keyRotationEvery = time.Second
 
-// dataDirInUse says what to do when err is a spool's lock held by another
-// process: the spool's path and "in use by another process" alone sent
-// operators looking for a stale lock file to delete, which would let two
-// gateways write one spool.
+// dataDirInUse says what to do when err is a spool's lock, or the data
+// directory's, held by another process: the spool's path and "in use by
+// another process" alone sent operators looking for a stale lock file to
+// delete, which would let two gateways write one spool.
 func dataDirInUse(err error, dataDir string) error {
-	if !errors.Is(err, upstream.ErrSpoolLocked) {
+	if !errors.Is(err, upstream.ErrSpoolLocked) && !errors.Is(err, errDataDirLocked) {
 		return err
 	}
 	return fmt.Errorf("%w; another beacongate (a gateway, or deadletter replay) runs on the data directory %s: "+
 		"stop it, or give this instance its own (server.data_dir or -data). The lock is released when that process "+
 		"exits, kill -9 included: never delete the LOCK file", err, dataDir)
+}
+
+// errDataDirLocked is wrapped by lockDataDir's error when another process
+// holds the data directory.
+var errDataDirLocked = errors.New("server.data_dir: in use by another process")
+
+// lockDataDir makes the data directory and takes an exclusive lock on its
+// LOCK file for as long as the process runs (the kernel releases it when
+// the process dies, kill -9 included). The spool locks only its own
+// directory, which spool.dir may put elsewhere: two instances given one
+// data directory and a spool each would then both write its audit log,
+// dead letters, saved policies and subject key.
+func lockDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("server.data_dir: %w", err)
+	}
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("server.data_dir: cannot open its lock file: %w", err)
+	}
+	if !flock.TryLock(f) {
+		f.Close()
+		return nil, dataDirInUse(fmt.Errorf("%w: %q is locked by it", errDataDirLocked, path), dir)
+	}
+	return f, nil
 }
 
 // rotateKeys lets the keyring forget ephemeral keys on time even when no
@@ -548,6 +582,11 @@ func (a *app) close(ctx context.Context) error {
 		}
 	}
 	a.stopPrivacy()
+	if a.dataLock != nil {
+		// Released last: the pipeline, closed below, still writes the
+		// data directory (dead letters).
+		defer a.dataLock.Close()
+	}
 	if a.pipeline == nil {
 		return nil
 	}
