@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestDeployAlertSpoolDroppingShedPixels: with spool.when_full: block and
@@ -39,7 +41,7 @@ destinations:
     tcf: {without_vendor: true}
     http: {url: "http://127.0.0.1:1/events"}
 `)
-	p := startGateway(t, filepath.Join(dir, "data"), cfg)
+	p := startGatewayAt(t, clocktest.Golden, filepath.Join(dir, "data"), cfg)
 	defer p.stop()
 
 	// Fill the spool: the destination never answers, so nothing leaves it.
