@@ -280,12 +280,20 @@ func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) 
 		bytes.HasPrefix(trimmed, []byte("https://")) || bytes.HasPrefix(trimmed, []byte("/"))):
 		req.Header.SetMethod(fasthttp.MethodGet)
 		req.SetRequestURIBytes(trimmed)
+		// The query counts with the headers against the limit: the
+		// least a browser sends is the request line and Host.
+		host := string(req.Host())
+		if host == "" {
+			host = "beacongate.invalid"
+		}
+		if _, n := normalizeHTTP([]byte("GET " + string(req.RequestURI()) + "\nHost: " + host)); n > maxHeader {
+			return "url", headerTooLarge(n, maxHeader)
+		}
 		return "url", nil
 	}
 	raw, n := normalizeHTTP(s)
 	if n > maxHeader {
-		return "http", &Reject{Reason: "header_too_large", Status: fasthttp.StatusRequestHeaderFieldsTooLarge,
-			Detail: "the request head has " + strconv.Itoa(n) + " bytes; server.max_header_bytes is " + strconv.Itoa(maxHeader)}
+		return "http", headerTooLarge(n, maxHeader)
 	}
 	if err := req.ReadLimitBody(bufio.NewReader(bytes.NewReader(raw)), maxBody); err != nil {
 		req.Reset()
@@ -300,6 +308,13 @@ func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) 
 		return "http", &Reject{Reason: "malformed_request", Status: fasthttp.StatusBadRequest, Detail: malformedDetail(err)}
 	}
 	return "http", nil
+}
+
+// headerTooLarge is the server's refusal of a request head of n bytes,
+// over the limit (fasthttp's, before the gateway sees the request).
+func headerTooLarge(n, limit int) *Reject {
+	return &Reject{Reason: "header_too_large", Status: fasthttp.StatusRequestHeaderFieldsTooLarge,
+		Detail: "the request head has " + strconv.Itoa(n) + " bytes; server.max_header_bytes is " + strconv.Itoa(limit)}
 }
 
 // malformedDetail is fasthttp's reason for refusing a request, without

@@ -1,0 +1,63 @@
+package explain
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/gateway"
+)
+
+// serveGateway starts the real server (gateway.NewServer, through the
+// gateway's Listener) on a free port of 127.0.0.1 with the limits
+// newExplainer gives explain, for its events to go nowhere, and returns its
+// address.
+func serveGateway(t *testing.T) string {
+	t.Helper()
+	clk := clock.Fixed(clocktest.Golden)
+	gw := gateway.New(gateway.Settings{Clock: clk, Handler: discardEvents{}}, nil)
+	srv := gw.NewServer(gateway.ServerOptions{MaxHeaderBytes: 8 << 10, MaxBodyBytes: 64 << 10})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(gw.Listener(ln)) //nolint:errcheck // ends with Shutdown
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+type discardEvents struct{}
+
+func (discardEvents) HandleEvent(*event.Event) error { return nil }
+
+// TestLongPixelURLRefusedAsTheServerDoes: a URL alone is a pixel GET, whose
+// query counts with the headers against server.max_header_bytes. The server
+// answers a longer one 431 before the gateway sees it; explain showed it
+// accepted, with an event recorded.
+func TestLongPixelURLRefusedAsTheServerDoes(t *testing.T) {
+	var q strings.Builder
+	q.WriteString("/p.gif?site=shop&url=https%3A%2F%2Fshop.example.com%2F")
+	for i := range 9 {
+		q.WriteString("&p.k" + strconv.Itoa(i) + "=" + strings.Repeat("a", 1000))
+	}
+	addr := serveGateway(t)
+	status, _, err := fasthttp.Get(nil, "http://"+addr+q.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newExplainer(t, "")
+	for _, sample := range []string{q.String(), "https://collect.example" + q.String()} {
+		out := x.Explain([]byte(sample), netip.MustParseAddr("203.0.113.7"))
+		if out.Response.Status != status || out.Rejected == nil || out.Rejected.Reason != "header_too_large" || len(out.Events) != 0 {
+			t.Errorf("%.40s...: explain: status %d, rejected %+v, %d event(s); the server answers %d",
+				sample, out.Response.Status, out.Rejected, len(out.Events), status)
+		}
+	}
+}
