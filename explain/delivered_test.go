@@ -123,8 +123,8 @@ func serve(t *testing.T, gw *gateway.Gateway, sample []byte, peer netip.Addr) {
 	t.Helper()
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	if _, rej := buildRequest(req, sample, 8<<10, 64<<10); rej != nil {
-		t.Fatalf("sample refused: %+v", rej)
+	if _, _, err := buildRequest(req, sample, 8<<10, 64<<10); err != nil {
+		t.Fatalf("sample refused: %v", err)
 	}
 	var ctx fasthttp.RequestCtx
 	ctx.Init(req, &net.TCPAddr{IP: peer.AsSlice(), Port: 50000}, nil)

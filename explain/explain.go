@@ -82,6 +82,7 @@ type Explainer struct {
 	facts          ropa.Facts
 	engine         *anonymize.Engine
 	gw             *gateway.Gateway
+	srv            *fasthttp.Server // gw's server: its handler and error handler are the server's
 	notes          []string
 	noGeo          bool
 	maxHeaderBytes int
@@ -105,6 +106,7 @@ func New(o Options) (*Explainer, error) {
 	s := o.Settings
 	s.Handler = x
 	x.gw = gateway.New(s, nil)
+	x.srv = x.gw.NewServer(gateway.ServerOptions{MaxHeaderBytes: o.MaxHeaderBytes, MaxBodyBytes: o.MaxBodyBytes})
 	x.gw.OnReject(func(reason, problem string) { x.rejected, x.problem = reason, problem })
 	return x, nil
 }
@@ -223,19 +225,20 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 	x.events, x.rejected, x.problem = x.events[:0], "", ""
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	form, rej := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
+	form, detail, readErr := buildRequest(req, sample, x.maxHeaderBytes, x.maxBodyBytes)
 	out.Request = Request{Form: form, Method: string(req.Header.Method()), URI: redactContact(string(req.RequestURI())), ClientIP: peer.String()}
-	if rej != nil {
-		// The server refuses these before Handle sees them: fasthttp
-		// itself, or for a body up to twice the limit the server's
-		// handler (gateway.NewServer), with the same status.
-		out.Rejected = rej
-		out.Response = Response{Status: rej.Status, ContentType: "text/plain; charset=utf-8"}
-		return out
-	}
 	var ctx fasthttp.RequestCtx
 	ctx.Init(req, &net.TCPAddr{IP: peer.AsSlice(), Port: 50000}, nil)
-	x.gw.Handle(&ctx)
+	if readErr != nil {
+		// fasthttp could not read the request (too large, malformed):
+		// the server answers it with its error handler, before the
+		// gateway's handler sees it.
+		x.srv.ErrorHandler(&ctx, readErr)
+	} else {
+		// The server's handler: its checks of the body's length and
+		// framing, then the gateway's.
+		x.srv.Handler(&ctx)
+	}
 	resp := &ctx.Response
 	out.Response = Response{Status: resp.StatusCode()}
 	if len(resp.Body()) > 0 { // the server sends no Content-Type without a body
@@ -245,8 +248,8 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 		out.Response.Body = strings.TrimSpace(string(resp.Body()))
 	}
 	if reason := x.rejected; reason != "" {
-		out.Rejected = &Reject{Reason: reason, Status: resp.StatusCode(), Problem: x.problem}
-		if ep := string(ctx.Path()); ep == "/p.gif" {
+		out.Rejected = &Reject{Reason: reason, Status: resp.StatusCode(), Problem: x.problem, Detail: detail}
+		if ep := string(ctx.Path()); ep == "/p.gif" && resp.StatusCode() == fasthttp.StatusOK {
 			out.Rejected.Detail = "the pixel still answers 200 with the GIF, so no page shows a broken image"
 		}
 	}
@@ -254,13 +257,16 @@ func (x *Explainer) Explain(sample []byte, peer netip.Addr) *Output {
 	return out
 }
 
-// buildRequest turns the sample into an HTTP request. It returns the form
-// of the sample and, for requests fasthttp's server would refuse before
-// the gateway sees them (too large, malformed), the rejection.
-func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) (string, *Reject) {
+// buildRequest turns the sample into an HTTP request, read as the server
+// reads one: with a buffer of maxHeader bytes for its head and a body of at
+// most maxBody bytes. It returns the form of the sample and, for a request
+// fasthttp's server could not read (too large, malformed), fasthttp's
+// error and what is wrong, never quoting the request.
+func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) (form, detail string, err error) {
 	s := bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
 	s = bytes.TrimLeft(s, " \t\r\n")
 	trimmed := bytes.TrimRight(s, " \t\r\n")
+	form = "http"
 	switch {
 	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
 		path := "/b"
@@ -273,48 +279,45 @@ func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) 
 		req.Header.SetContentType("application/json")
 		req.SetBody(trimmed)
 		if len(trimmed) > maxBody {
-			return "json", &Reject{Reason: "body_too_large", Status: fasthttp.StatusRequestEntityTooLarge}
+			return "json", "", fasthttp.ErrBodyTooLarge
 		}
-		return "json", nil
+		return "json", "", nil
 	case !bytes.ContainsAny(trimmed, "\r\n") && (bytes.HasPrefix(trimmed, []byte("http://")) ||
 		bytes.HasPrefix(trimmed, []byte("https://")) || bytes.HasPrefix(trimmed, []byte("/"))):
-		req.Header.SetMethod(fasthttp.MethodGet)
+		// A pixel GET: the least a browser sends is the request line and
+		// Host, whose query counts with the headers against the limit.
 		req.SetRequestURIBytes(trimmed)
-		// The query counts with the headers against the limit: the
-		// least a browser sends is the request line and Host.
 		host := string(req.Host())
 		if host == "" {
 			host = "beacongate.invalid"
 		}
-		if _, n := normalizeHTTP([]byte("GET " + string(req.RequestURI()) + "\nHost: " + host)); n > maxHeader {
-			return "url", headerTooLarge(n, maxHeader)
-		}
-		return "url", nil
+		s = []byte("GET " + string(req.RequestURI()) + "\nHost: " + host)
+		req.Reset()
+		form = "url"
 	}
 	raw, n := normalizeHTTP(s)
-	if n > maxHeader {
-		return "http", headerTooLarge(n, maxHeader)
-	}
-	if err := req.ReadLimitBody(bufio.NewReader(bytes.NewReader(raw)), maxBody); err != nil {
+	if err = req.ReadLimitBody(bufio.NewReaderSize(bytes.NewReader(raw), max(maxHeader, 16)), maxBody); err != nil {
 		req.Reset()
 		first, _, _ := bytes.Cut(raw, []byte("\r\n"))
 		if f := strings.Fields(string(first)); len(f) >= 2 {
 			req.Header.SetMethod(f[0])
 			req.SetRequestURI(f[1])
 		}
-		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-			return "http", &Reject{Reason: "body_too_large", Status: fasthttp.StatusRequestEntityTooLarge}
+		detail = malformedDetail(err)
+		switch {
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			detail = ""
+		case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+			detail = headerTooLarge(n, maxHeader)
 		}
-		return "http", &Reject{Reason: "malformed_request", Status: fasthttp.StatusBadRequest, Detail: malformedDetail(err)}
+		return form, detail, err
 	}
-	return "http", nil
+	return form, "", nil
 }
 
-// headerTooLarge is the server's refusal of a request head of n bytes,
-// over the limit (fasthttp's, before the gateway sees the request).
-func headerTooLarge(n, limit int) *Reject {
-	return &Reject{Reason: "header_too_large", Status: fasthttp.StatusRequestHeaderFieldsTooLarge,
-		Detail: "the request head has " + strconv.Itoa(n) + " bytes; server.max_header_bytes is " + strconv.Itoa(limit)}
+// headerTooLarge says why the server refuses a request head of n bytes.
+func headerTooLarge(n, limit int) string {
+	return "the request head has " + strconv.Itoa(n) + " bytes; server.max_header_bytes is " + strconv.Itoa(limit)
 }
 
 // malformedDetail is fasthttp's reason for refusing a request, without

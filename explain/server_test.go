@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"bufio"
 	"net"
 	"net/netip"
 	"strconv"
@@ -59,5 +60,53 @@ func TestLongPixelURLRefusedAsTheServerDoes(t *testing.T) {
 			t.Errorf("%.40s...: explain: status %d, rejected %+v, %d event(s); the server answers %d",
 				sample, out.Response.Status, out.Rejected, len(out.Events), status)
 		}
+	}
+}
+
+// serverAnswer sends raw to the server at addr and returns its status and
+// body, as the client reads them.
+func serverAnswer(t *testing.T, addr, raw string) (int, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	var resp fasthttp.Response
+	if err := resp.Read(bufio.NewReader(c)); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode(), strings.TrimSpace(string(resp.Body()))
+}
+
+// TestRefusalsAnswerAsTheServer: a request fasthttp's server cannot read
+// (a body or head over the limits, a malformed head) is answered by the
+// server's own error handler, whose body says what is wrong. explain showed
+// the status with a Content-Type but no body (and made the refusals up
+// itself rather than run the server's error handler).
+func TestRefusalsAnswerAsTheServer(t *testing.T) {
+	big := `{"site":"shop","event":"view","props":{"a":"` + strings.Repeat("a", 70000) + `"}}`
+	long := "/p.gif?site=shop&p.k=" + strings.Repeat("a", 9000)
+	samples := map[string]string{
+		"json body too large":  "POST /b HTTP/1.1\r\nHost: collect.example\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big,
+		"pixel head too large": "GET " + long + " HTTP/1.1\r\nHost: collect.example\r\n\r\n",
+		"malformed head":       "GET /p.gif?site=shop HTTP/1.1\r\nHost: collect.example\r\nUser-Agent\r\n\r\n",
+	}
+	addr := serveGateway(t)
+	x := newExplainer(t, "")
+	for name, raw := range samples {
+		status, answer := serverAnswer(t, addr, raw)
+		out := x.Explain([]byte(raw), netip.MustParseAddr("203.0.113.7"))
+		if out.Response.Status != status || out.Response.Body != answer || out.Rejected == nil || strings.Contains(out.Rejected.Detail, "GIF") {
+			t.Errorf("%s: explain: %d %q, rejected %+v; the server answers %d %q",
+				name, out.Response.Status, out.Response.Body, out.Rejected, status, answer)
+		}
+	}
+	out := x.Explain([]byte(big), netip.MustParseAddr("203.0.113.7")) // a JSON body alone
+	if out.Response.Status != 413 || out.Response.Body != "body too large" {
+		t.Errorf("JSON sample too large: explain: %d %q", out.Response.Status, out.Response.Body)
 	}
 }
