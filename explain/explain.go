@@ -335,7 +335,8 @@ func malformedDetail(err error) string {
 // normalizeHTTP rewrites a hand-written request for the parser: CRLF line
 // endings, "HTTP/1.1" added to a request line without a version, and
 // Content-Length set to the body's length (a hand-edited body rarely
-// matches its header). It returns the request and the length of its head.
+// matches its header), unless the request has a Transfer-Encoding, which
+// frames the body as the sample says. It returns the request and the length of its head.
 func normalizeHTTP(s []byte) ([]byte, int) {
 	text := strings.ReplaceAll(string(s), "\r\n", "\n")
 	head, body, _ := strings.Cut(text, "\n\n")
@@ -345,14 +346,18 @@ func normalizeHTTP(s []byte) ([]byte, int) {
 		lines[0] = f[0] + " " + f[1] + " HTTP/1.1"
 	}
 	var b strings.Builder
-	hasHost := false
+	hasHost, framed := false, false
 	for i, l := range lines {
 		name, _, _ := strings.Cut(l, ":")
 		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-length", "transfer-encoding":
+		case "content-length":
 			if i > 0 {
 				continue
 			}
+		case "transfer-encoding":
+			// Kept: the server decodes a chunked body, and refuses any
+			// other transfer coding.
+			framed = framed || i > 0
 		case "host":
 			hasHost = hasHost || i > 0
 		}
@@ -361,11 +366,16 @@ func normalizeHTTP(s []byte) ([]byte, int) {
 	if !hasHost {
 		b.WriteString("Host: beacongate.invalid\r\n")
 	}
-	if body != "" {
+	if body != "" && !framed {
 		b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n")
 	}
 	b.WriteString("\r\n")
 	n := b.Len()
+	if framed {
+		// A chunked body as on the wire: its lines end with CRLF, and
+		// the last chunk with an empty line.
+		body = strings.ReplaceAll(body, "\n", "\r\n") + "\r\n\r\n"
+	}
 	b.WriteString(body)
 	return []byte(b.String()), n
 }

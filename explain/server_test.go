@@ -110,3 +110,30 @@ func TestRefusalsAnswerAsTheServer(t *testing.T) {
 		t.Errorf("JSON sample too large: explain: %d %q", out.Response.Status, out.Response.Body)
 	}
 }
+
+// TestTransferEncodingAsTheServer: the server decodes a chunked body, and
+// answers 400 to any other transfer coding (its body framing unknown).
+// explain dropped the header and took the body as it stood: a chunked
+// sample was invalid JSON, and "Transfer-Encoding: identity" was shown
+// accepted, with its event recorded.
+func TestTransferEncodingAsTheServer(t *testing.T) {
+	const body = `{"site":"shop","event":"view"}`
+	samples := map[string]string{
+		"chunked":  "POST /b HTTP/1.1\r\nHost: collect.example\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + strconv.FormatInt(int64(len(body)), 16) + "\r\n" + body + "\r\n0\r\n\r\n",
+		"identity": "POST /b HTTP/1.1\r\nHost: collect.example\r\nContent-Type: application/json\r\nTransfer-Encoding: identity\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body,
+		"gzip":     "POST /b HTTP/1.1\r\nHost: collect.example\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + strconv.FormatInt(int64(len(body)), 16) + "\r\n" + body + "\r\n0\r\n\r\n",
+	}
+	addr := serveGateway(t)
+	x := newExplainer(t, "")
+	for name, raw := range samples {
+		status, answer := serverAnswer(t, addr, raw)
+		for _, sample := range []string{raw, strings.ReplaceAll(raw, "\r\n", "\n")} { // as captured, as typed
+			out := x.Explain([]byte(sample), netip.MustParseAddr("203.0.113.7"))
+			accepted := status/100 == 2
+			if out.Response.Status != status || out.Response.Body != answer || (out.Rejected == nil) != accepted || len(out.Events) != map[bool]int{true: 1}[accepted] {
+				t.Errorf("%s: explain: %d %q, rejected %+v, %d event(s); the server answers %d %q",
+					name, out.Response.Status, out.Response.Body, out.Rejected, len(out.Events), status, answer)
+			}
+		}
+	}
+}

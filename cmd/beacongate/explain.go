@@ -41,7 +41,8 @@ The sample (from -request FILE, else stdin) is one of:
   an HTTP request:   GET /p.gif?site=shop&url=... HTTP/1.1
                      User-Agent: ...
                      Cookie: euconsent-v2=...
-                     (a blank line and a body for POST; Content-Length is computed)
+                     (a blank line and a body for POST; Content-Length is computed;
+                     with Transfer-Encoding: chunked the body is taken as chunked)
   a URL alone:       https://collect.example/p.gif?site=shop&url=...  (a pixel GET)
   a JSON body alone: {"site":"shop","event":"add_to_cart",...}  (POST /b;
                      an object with "sightings" goes to POST /ble)
