@@ -284,14 +284,21 @@ func buildRequest(req *fasthttp.Request, sample []byte, maxHeader, maxBody int) 
 		return "json", "", nil
 	case !bytes.ContainsAny(trimmed, "\r\n") && (bytes.HasPrefix(trimmed, []byte("http://")) ||
 		bytes.HasPrefix(trimmed, []byte("https://")) || bytes.HasPrefix(trimmed, []byte("/"))):
-		// A pixel GET: the least a browser sends is the request line and
-		// Host, whose query counts with the headers against the limit.
+		// A pixel GET, taken as typed (a browser would escape what the
+		// parser refuses, such as a space). The least a browser sends is
+		// the request line and Host, whose query counts with the headers
+		// against the limit: a head over it is read as the server reads
+		// it, to fail as there.
+		req.Header.SetMethod(fasthttp.MethodGet)
 		req.SetRequestURIBytes(trimmed)
 		host := string(req.Host())
 		if host == "" {
 			host = "beacongate.invalid"
 		}
 		s = []byte("GET " + string(req.RequestURI()) + "\nHost: " + host)
+		if _, n := normalizeHTTP(s); n <= maxHeader {
+			return "url", "", nil
+		}
 		req.Reset()
 		form = "url"
 	}

@@ -137,3 +137,15 @@ func TestTransferEncodingAsTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestURLSampleTakenAsTyped: a URL sample is taken as typed, as before
+// 5a30455 read it through the HTTP parser, which refused a space a browser
+// would have escaped: explain showed a hand-typed URL as a malformed
+// request.
+func TestURLSampleTakenAsTyped(t *testing.T) {
+	x := newExplainer(t, "")
+	out := x.Explain([]byte("/p.gif?site=shop&p.q=red shoes"), netip.MustParseAddr("203.0.113.7"))
+	if out.Rejected != nil || len(out.Events) != 1 {
+		t.Fatalf("rejected %+v, %d event(s)", out.Rejected, len(out.Events))
+	}
+}
