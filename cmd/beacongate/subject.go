@@ -65,8 +65,9 @@ dropped on every site: a shopper who asked not to be counted. This
 replaces "beacongate optout"; a device on the older ble.optout_file list
 is still dropped, and unsuppress removes it from there too (a running
 gateway re-reads that list only on reload or restart). list prints
-the list (hashes only). Every use is written to the audit log, naming the
-subject by its keyed hash only.
+the list (hashes only). Every lookup, and every suppress or unsuppress
+that changes the list, is written to the audit log, naming the subject by
+its keyed hash only (list, which shows hashes only, is not).
 `
 
 // maxSubjectPeriods bounds one lookup: ten years of daily periods.
