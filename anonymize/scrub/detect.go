@@ -927,7 +927,9 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 	if n > 15 {
 		return KindNone
 	}
-	if !plus && !paren && mask&^sepSpace == 0 {
+	// '+' is a space as a form encodes it ("65+929+970+489" in a query or
+	// a property copied from one): a grouped id reads the same either way.
+	if !plus && !paren && mask&^(sepSpace|sepPlus) == 0 {
 		switch {
 		case n == 15 && nirValid(d),
 			n == 11 && (len(gs) == 1 || steuerIDGrouped(gs)) && steuerIDValid(d),

@@ -105,7 +105,8 @@
 //     separated by '.' (with a letter), or 12 hex digits with letters and
 //     at least two digits.
 //   - [KindNationalID]: national ids with a check: DE Steuer-ID (11
-//     digits, ISO 7064; compact or grouped as printed, "65 929 970 489"),
+//     digits, ISO 7064; compact or grouped as printed, "65 929 970 489",
+//     or "65+929+970+489" as a form sends it),
 //     ES DNI and NIE (check letter), FR NIR (15 digits, key mod
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
 //     digits, eleven test; not in a User-Agent header, see

@@ -26,6 +26,11 @@ var planted = []struct {
 	{KindPhone, "030 12345678"},
 	{KindPhone, "0044 20 7946 0958"},
 	{KindPhone, "555-123-4567"},
+	// German forms: the area code set off by " / " (DIN 5008, old).
+	{KindPhone, "0151 / 1234 5678"},
+	{KindPhone, "030 / 12 34 56 78"},
+	// The German tax id (Steuer-ID) grouped as printed on payslips.
+	{KindNationalID, "65 929 970 489"},
 	{KindCard, "4111 1111 1111 1111"},
 	{KindCard, "5500-0000-0000-0004"},
 	{KindCard, "378282246310005"},
@@ -149,6 +154,8 @@ func TestPlantedText(t *testing.T) {
 		for _, enc := range []func(string) string{
 			func(s string) string { return s },
 			url.QueryEscape,
+			// Escaped twice, as a form that posts a URL-escaped value ("%2540").
+			func(s string) string { return url.QueryEscape(url.QueryEscape(s)) },
 			func(s string) string { return "https://shop.example/?q=" + url.QueryEscape(s) },
 			func(s string) string { return "https://shop.example/u/" + url.PathEscape(s) + "/x" },
 		} {

@@ -28,3 +28,24 @@ func TestSteuerIDAsPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestSteuerIDFormEncoded: a form sends "65 929 970 489" as
+// "65+929+970+489"; the '+' was not read as a space, so the grouped id
+// reached every destination whole in URLs, free text and event names
+// copied from a query.
+func TestSteuerIDFormEncoded(t *testing.T) {
+	c := MustNew(Options{})
+	for _, text := range []string{"65+929+970+489", "IdNr 65+929+970+489.", "65%2B929%2B970%2B489"} {
+		out, f := c.AppendText(nil, []byte(text))
+		if strings.Contains(string(out), "929") || !f.Has(KindNationalID) {
+			t.Errorf("%q: %q %v; want the id replaced by [id]", text, out, f)
+		}
+	}
+	u, f := c.AppendURL(nil, []byte("https://shop.example/form?idnr=65+929+970+489&page=2"), URLClean)
+	if strings.Contains(string(u), "929") || !f.Has(KindNationalID) {
+		t.Errorf("url: %s %v; want the parameter removed", u, f)
+	}
+	if out, f := c.AppendText(nil, []byte("65+929+970+488")); string(out) != "65+929+970+488" {
+		t.Errorf("wrong check digit: %q %v; want it kept", out, f)
+	}
+}
