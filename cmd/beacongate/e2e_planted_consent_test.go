@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +42,18 @@ const (
 	plTokQuery = "QUERYTOKENz9y8x7w6v5u4t3s2r1"
 	plTokFrag  = "FRAGTOKENq1w2e3r4t5y6u7i8o9"
 	plRefUser  = "Zelda"
+	// As German forms and letters write them: the tax id grouped as
+	// printed, a phone with the area code set off by " / ", a date of
+	// birth in a kebab-case form field.
+	plTaxID     = "65 929 970 489"
+	plTaxDig    = "659299" + "70489"
+	plPhoneSl   = "0151 / 2468 1357"
+	plPhoneSlSp = "2468 1357"
+	plPhoneSlD  = "2468" + "1357"
+	plDOB       = "1987-03-14"
+	// The e-mail address escaped once and twice, as forms post it.
+	plEmail40   = "jane.planted%40example.org"
+	plEmail2540 = "jane.planted%2540example.org"
 )
 
 // plantedCase is one combination of consent signals.
@@ -202,15 +215,21 @@ func plantedCases(now time.Time) []plantedCase {
 // e-mail, a phone number, a full IPv4 and IPv6 address, user and client
 // ids, a device MAC, precise coordinates, a full user agent, tokens in a
 // URL's path, query and fragment, a referrer naming a person, contact
-// fields and free text holding all of them) into pixels, beacons and BLE
-// pings, under every consent signal and conflicting combinations, and
-// sends them through the real gateway to file sinks of several policies,
-// an IAB vendor's file sink and the three ad platforms' contract servers.
-// Then it searches every output (sink files, the platforms' requests, dead
-// letters, spool, logs, /metrics, the tap, the audit log) for each value
-// and its trivial encodings: no ad platform may get an event of a visitor
-// who opted out by any one signal, no destination a field its policy does
-// not keep, and no log line or metric the personal data.
+// fields and free text holding all of them; German forms' tax id grouped
+// as printed and as a form sends it, a phone with " / " after the area
+// code, kebab-case form fields, the e-mail escaped as %40 and %2540) into
+// pixels, beacons and BLE pings, under every consent signal and
+// conflicting combinations, and sends them through the real gateway to
+// file sinks of several policies, an IAB vendor's file sink, an HTTP
+// partner that refuses every batch for good and the three ad platforms'
+// contract servers. Then it searches every output (sink files, the
+// platforms' and the partner's requests, dead letters, spool, the
+// gateway's log lines, /metrics, the tap, the audit log, what "beacongate
+// explain" says is kept and sent for a sample under each case's signals,
+// "beacongate report", "deadletter list" and "audit verify") for each
+// value and its trivial encodings: no ad platform may get an event of a
+// visitor who opted out by any one signal, no destination a field its
+// policy does not keep, and no log line or metric the personal data.
 func TestE2EPlantedDataUnderEveryConsentSignal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -222,6 +241,22 @@ func TestE2EPlantedDataUnderEveryConsentSignal(t *testing.T) {
 	ga := contract.New(t, contract.GA4, "G-PLANTED1", tok)
 	tt := contract.New(t, contract.TikTok, "CPLANTED12345", tok)
 	certs, tokFile := writeContractFiles(t, dir, tok, meta, ga, tt)
+	// A partner that refuses every batch for good: each is dead-lettered.
+	var refusedMu sync.Mutex
+	var refused bytes.Buffer
+	refLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		refusedMu.Lock()
+		refused.Write(b)
+		refusedMu.Unlock()
+		http.Error(w, "unknown tenant", http.StatusBadRequest)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go refSrv.Serve(refLn)
+	t.Cleanup(func() { refSrv.Close() })
 	retry := `, timeout: 5s, retry: {initial_backoff: 20ms, max_backoff: 300ms}}`
 	adPolicy := `    policies:
       ads: {contact: hash, click_ids: keep, user_agent: {action: keep}}
@@ -257,6 +292,15 @@ destinations:
     policies:
       analytics: {url: path, referrer: origin, properties: drop, ip: {action: drop}}
       ads: {url: path, referrer: origin, properties: drop, ip: {action: drop}, user_agent: {action: reduce}}
+  - name: refuser
+    type: http
+    requires: []
+    tcf: {without_vendor: true}
+    compression: none
+    batch: {max_age: 50ms}
+    policies:
+      ads: {user_agent: {action: reduce}}
+    http: {url: "http://`+refLn.Addr().String()+`/ingest", timeout: 5s, retry: {initial_backoff: 20ms, max_backoff: 300ms}}
   - name: vendor
     type: file
     requires: [analytics, ads]
@@ -284,8 +328,9 @@ destinations:
 	if code, out, errOut := runCLI(t, "config", "check", cfg); code != 0 {
 		t.Fatalf("config check: exit %d\n%s%s", code, out, errOut)
 	}
+	const secret = "planted-secret-0123456789abcdef0123456789"
 	p := startGatewayEnv(t, []string{startEnv(clocktest.Golden),
-		"SSL_CERT_FILE=" + certs, "BEACONGATE_PSEUDONYM_SECRET=planted-secret-0123456789abcdef0123456789"}, nil, data, cfg)
+		"SSL_CERT_FILE=" + certs, "BEACONGATE_PSEUDONYM_SECRET=" + secret}, nil, data, cfg)
 
 	// The tap, open before the first event.
 	var tapMu sync.Mutex
@@ -309,10 +354,14 @@ destinations:
 	}()
 
 	page := "https://shop.example/account/" + plUID + "/reset/" + plTokPath + "/" + plEmail + "?token=" + plTokQuery +
-		"&email=" + url.QueryEscape(plEmail) + "&phone=" + url.QueryEscape(plPhone) + "&lat=" + plLat + "&lng=" + plLng + "#access_token=" + plTokFrag
-	ref := "https://mail.example/inbox/" + plEmail + "/" + plCID + "?name=" + plRefUser + "&first_name=" + plRefUser + "&ip=" + plIPv4 + "&mac=" + url.QueryEscape(plMAC)
+		"&email=" + url.QueryEscape(plEmail) + "&phone=" + url.QueryEscape(plPhone) + "&lat=" + plLat + "&lng=" + plLng +
+		"&first-name=" + plRefUser + "&date-of-birth=" + plDOB + "&x=" + url.QueryEscape(plTaxID) + "&y=" + url.QueryEscape(plPhoneSl) +
+		"&c=" + plEmail2540 + "&d=" + url.QueryEscape(plEmail40) + "#access_token=" + plTokFrag
+	ref := "https://mail.example/inbox/" + plEmail + "/" + plCID + "?name=" + plRefUser + "&first_name=" + plRefUser + "&ip=" + plIPv4 + "&mac=" + url.QueryEscape(plMAC) +
+		"&last-name=" + plRefUser + "&date-of-birth=" + plDOB + "&m=" + plEmail40
 	note := "call " + plPhone + " or write to " + plEmail + ", I am at " + plLat + "," + plLng + " (POINT(" + plLng + " " + plLat +
-		")) from " + plIPv4 + " / " + plIPv6 + " device " + plMAC
+		")) from " + plIPv4 + " / " + plIPv6 + " device " + plMAC +
+		"; IdNr " + plTaxID + " (as the form sent it: " + url.QueryEscape(plTaxID) + "), Tel. " + plPhoneSl + ", mail " + plEmail40 + " or " + plEmail2540
 	// The user's own id in a property: the record has its pseudonym only.
 	account := "user " + plUID
 	cases := plantedCases(clocktest.Golden)
@@ -409,6 +458,13 @@ destinations:
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// Every event is dead-lettered by the refusing partner.
+	for metricValue(t, p, `beacongate_upstream_dead_letter_records_total{destination="refuser"}`) < float64(nEvents) {
+		if time.Now().After(deadline) {
+			t.Fatalf("refuser: not every event dead-lettered\n%s", p.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	time.Sleep(300 * time.Millisecond) // an event that should not arrive would show now
 	_, metrics := httpGet(t, "http://"+p.admin+"/metrics")
 	if code := p.stop(); code != 0 {
@@ -446,6 +502,93 @@ destinations:
 
 	// The outputs, each as text.
 	outputs := map[string]string{"log": p.logText(), "metrics": string(metrics), "tap": tap}
+	refusedMu.Lock()
+	outputs["http:refuser"] = refused.String()
+	refusedMu.Unlock()
+	if _, err := os.Stat(filepath.Join(data, "deadletter", "refuser")); err != nil {
+		t.Errorf("no dead letters of refuser: %v", err)
+	}
+
+	// The operator's tools, run on the same data directory: explain of a
+	// sample carrying the planted data under each case's signals, the
+	// record of processing and the dead-letter list.
+	t.Setenv("BEACONGATE_PSEUDONYM_SECRET", secret)
+	for i, c := range cases {
+		q := url.Values{}
+		for k, v := range c.q {
+			q[k] = v
+		}
+		q.Set("site", "shop")
+		q.Set("event", "Purchase")
+		q.Set("url", page)
+		q.Set("ref", ref)
+		q.Set("uid", plUID)
+		q.Set("cid", plCID)
+		q.Set("eid", fmt.Sprintf("casexpl%02d", i))
+		q.Set("p.note", note)
+		q.Set("p.account", account)
+		q.Set("p.em", plEmail)
+		q.Set("p.ph", plPhone)
+		q.Set("p.fn", plRefUser)
+		sample := "GET /p.gif?" + q.Encode() + " HTTP/1.1\r\nHost: collect.example\r\nUser-Agent: " + plUA +
+			"\r\nX-Forwarded-For: " + plIPv4 + "\r\nAccept-Language: de-DE\r\n"
+		for j := 0; j+1 < len(c.headers); j += 2 {
+			sample += c.headers[j] + ": " + c.headers[j+1] + "\r\n"
+		}
+		sampleFile := filepath.Join(dir, "sample-"+c.name+".http")
+		if err := os.WriteFile(sampleFile, []byte(sample+"\r\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := clocktest.Golden.Format(time.RFC3339)
+		code, stdout, stderr := runCLI(t, "explain", "-config", cfg, "-data", data, "-request", sampleFile, "-ip", "127.0.0.1", "-at", at, "-json")
+		if code != 0 {
+			t.Fatalf("explain %s: exit %d\n%s", c.name, code, stderr)
+		}
+		// explain shows what arrived (the operator's own sample, contact
+		// data left out); what it says leaves is held to the same rules as
+		// what leaves.
+		var doc any
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+			t.Fatalf("explain %s -json: %v", c.name, err)
+		}
+		outputs["explain:"+c.name] = explainResults(doc)
+		outputs["explain-stderr:"+c.name] = stderr
+		code, stdout, stderr = runCLI(t, "explain", "-config", cfg, "-data", data, "-request", sampleFile, "-ip", "127.0.0.1", "-at", at)
+		if code != 0 {
+			t.Fatalf("explain %s: exit %d\n%s", c.name, code, stderr)
+		}
+		// Contact data is shown to nobody, not even as it arrived.
+		for _, line := range strings.Split(stdout, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || f[0] != "props.em" && f[0] != "props.ph" && f[0] != "props.fn" && f[0] != "request" {
+				continue
+			}
+			for _, v := range []string{"em=" + url.QueryEscape(plEmail), "ph=" + url.QueryEscape(plPhone), "fn=" + plRefUser, plPhone} {
+				if f[0] != "request" && strings.Contains(line, v[3:]) || f[0] == "request" && strings.Contains(line, v) {
+					t.Errorf("explain %s shows the contact value %q: %s", c.name, v, line)
+				}
+			}
+		}
+		for _, line := range strings.Split(stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "record: ") || strings.HasPrefix(strings.TrimSpace(line), "request: ") {
+				outputs["explain-text:"+c.name] += line + "\n"
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"report", "-config", cfg, "-data", data},
+		{"report", "-config", cfg, "-data", data, "-format", "html"},
+		{"deadletter", "list", "-config", cfg, "-data", data, "refuser"},
+		{"deadletter", "list", "-config", cfg, "-data", data, "ga"},
+		{"deadletter", "replay", "-dry-run", "-config", cfg, "-data", data, "refuser"},
+		{"audit", "verify", "-data", data},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 0 && code != 3 {
+			t.Errorf("%s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+		}
+		outputs["cli:"+strings.Join(args, " ")] = stdout + stderr
+	}
 	for _, name := range []string{"warehouse", "strict", "vendor"} {
 		b, _ := readOut(t, filepath.Join(out, name))
 		outputs["file:"+name] = string(b)
@@ -463,9 +606,24 @@ destinations:
 		return nil
 	})
 
+	// Each output searched holds something: an empty one would prove nothing.
+	var names []string
+	for name, text := range outputs {
+		if text == "" && !strings.HasPrefix(name, "data:") && !strings.HasPrefix(name, "explain-stderr:") {
+			t.Errorf("output %s is empty", name)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	t.Logf("%d outputs searched: %s", len(names), strings.Join(names, ", "))
+	if !strings.Contains(strings.Join(names, "\n"), "data:deadletter/refuser/") {
+		t.Errorf("no dead-letter file of refuser among the outputs")
+	}
+
 	// Values that may reach no output in any form.
 	never := []string{plPhone, plPhoneDig, "98765432", plIPv4, plIPv6, plUID, plCID, plMAC, "a45e60e81b2c",
-		plLat, plLng, plTokPath, plTokQuery, plTokFrag, plRefUser, "jane.planted", "planted@"}
+		plLat, plLng, plTokPath, plTokQuery, plTokFrag, plRefUser, "jane.planted", "planted@",
+		plTaxID, plTaxDig, plPhoneSl, plPhoneSlSp, plPhoneSlD, plDOB, "19870314", plEmail40, plEmail2540}
 	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	// The contact hashes may reach the ad platforms (and their records in
 	// the spool and the tap), for cases that grant ads only.
@@ -483,7 +641,7 @@ destinations:
 			}
 		}
 		adsOutput := name == string(contract.Meta) || name == string(contract.GA4) || name == string(contract.TikTok) ||
-			name == "tap" || strings.HasPrefix(name, "data:spool") || strings.HasPrefix(name, "data:deadletter/meta") ||
+			name == "tap" || strings.HasPrefix(name, "explain") || strings.HasPrefix(name, "data:spool") || strings.HasPrefix(name, "data:deadletter/meta") ||
 			strings.HasPrefix(name, "data:deadletter/ga") || strings.HasPrefix(name, "data:deadletter/tt")
 		for _, h := range hashes {
 			if strings.Contains(lower, h) && !adsOutput {
@@ -542,6 +700,31 @@ destinations:
 			}
 		}
 	}
+}
+
+// explainResults returns explain's JSON document without what arrived
+// (fields' "arrived", the request's URI): what it says is kept and sent.
+func explainResults(doc any) string {
+	var strip func(v any)
+	strip = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			delete(v, "arrived")
+			if r, ok := v["request"].(map[string]any); ok {
+				delete(r, "uri")
+			}
+			for _, x := range v {
+				strip(x)
+			}
+		case []any:
+			for _, x := range v {
+				strip(x)
+			}
+		}
+	}
+	strip(doc)
+	b, _ := json.MarshalIndent(doc, "", " ")
+	return string(b)
 }
 
 // encodings returns v and its trivial encodings: URL-escaped (query and
