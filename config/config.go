@@ -192,7 +192,8 @@ type Properties struct {
 // card number, IBAN or long token.
 type Scan struct {
 	// More click-id parameter names to remove from queries and fragments
-	// (matched case-insensitively, with '-' and '_' alike, after decoding;
+	// (matched case-insensitively, with '-' and '_' alike, a name of several
+	// words also run together as camel case writes it, after decoding;
 	// up to 64 bytes of printable ASCII without spaces, '&', '=', '#', '?'
 	// or '%').
 	ExtraClickIDs []string `yaml:"extra_click_ids"`

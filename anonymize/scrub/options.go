@@ -2,7 +2,9 @@ package scrub
 
 import (
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/beacongate/beacongate/internal/paramname"
 )
@@ -13,7 +15,8 @@ import (
 type Options struct {
 	// ExtraClickIDs are query and fragment parameter names removed in
 	// addition to the built-in click identifiers (see [BuiltinClickIDs]).
-	// Matched case-insensitively, with '-' and '_' alike, after
+	// Matched case-insensitively, with '-' and '_' alike (a name of several
+	// words also run together: dateOfBirth for date_of_birth), after
 	// percent-decoding. Reported as
 	// KindClickID.
 	ExtraClickIDs []string
@@ -173,6 +176,7 @@ func New(opts Options) (*Cleaner, error) {
 	}
 	add("DropParams", opts.DropParams, KindParam)
 	add("ExtraClickIDs", opts.ExtraClickIDs, KindClickID)
+	c.addJoinedNames()
 	for n := range c.params {
 		if len(n) > 0 && len(n) <= maxParamName {
 			c.paramFirst[len(n)][n[0]>>6] |= 1 << (n[0] & 63)
@@ -222,6 +226,36 @@ func MustNew(opts Options) *Cleaner {
 		panic(err)
 	}
 	return c
+}
+
+// minJoinedName is the shortest run-together spelling addJoinedNames adds:
+// shorter ones ("a_b" → "ab") could be a harmless parameter's name.
+const minJoinedName = 5
+
+// addJoinedNames adds to c.params, for each name of two or more words
+// ("date_of_birth", also written date-of-birth), its spelling run together
+// ("dateofbirth"), which is how a camel-case form field (dateOfBirth)
+// reads once letter case is ignored, with the same kind. An underscore
+// that starts a name is part of it (_ga stays apart from ga), and a
+// spelling already listed keeps its own kind.
+func (c *Cleaner) addJoinedNames() {
+	var multi []string
+	for n := range c.params {
+		if strings.Contains(strings.TrimLeft(n, "_"), "_") {
+			multi = append(multi, n)
+		}
+	}
+	slices.Sort(multi) // two names joining alike: the first in order sets the kind
+	for _, n := range multi {
+		lead := len(n) - len(strings.TrimLeft(n, "_"))
+		joined := n[:lead] + strings.ReplaceAll(n[lead:], "_", "")
+		if len(joined) < minJoinedName {
+			continue
+		}
+		if _, ok := c.params[joined]; !ok {
+			c.params[joined] = c.params[n]
+		}
+	}
 }
 
 // paramKey is the form in which Cleaner.params holds name: lower case, each

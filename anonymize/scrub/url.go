@@ -441,7 +441,8 @@ func (c *Cleaner) scanSegments(dst, s []byte) Found {
 }
 
 // SensitiveName reports why a value under name (a property key, matched
-// like parameter names: case-insensitively, with '-' and '_' alike, after
+// like parameter names: case-insensitively, with '-' and '_' alike, a name
+// of several words also run together, after
 // percent-decoding) must be
 // removed whatever it holds: KindParam for a sensitive name (a password, a
 // token, a person's name, ...), KindClickID for a click identifier, utm_*
