@@ -154,6 +154,7 @@ func TestE2EAdminGuard(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", filepath.Join(dir, "data"), "-admin-token-file", tokenPath)
+		cmd.Env = append(os.Environ(), startEnv(clocktest.Golden))
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +184,9 @@ func TestE2EAdminGuard(t *testing.T) {
 		dir := t.TempDir()
 		tokenPath := filepath.Join(dir, "token")
 		os.WriteFile(tokenPath, []byte("short"), 0o600)
-		out, err := exec.Command(binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dir, "-admin-token-file", tokenPath).CombinedOutput()
+		cmd := exec.Command(binPath, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-data", dir, "-admin-token-file", tokenPath)
+		cmd.Env = append(os.Environ(), startEnv(clocktest.Golden))
+		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "-admin-token-file: the admin token is shorter than 16 characters") {
 			t.Fatalf("%v\n%s", err, out)
 		}

@@ -325,6 +325,10 @@ destinations:
     batch: {max_age: 50ms}
 `+adPolicy+`    tiktok: {event_source_id: CPLANTED12345, access_token_file: `+tokFile+`, endpoint: "`+tt.URL()+`"`+retry+`
 `)
+	// The commands below (report, deadletter, audit) run at the gateway's
+	// time, so that the dead letters' ages against the retention do not
+	// depend on the day the test runs.
+	pinClocks(t, clocktest.Golden)
 	if code, out, errOut := runCLI(t, "config", "check", cfg); code != 0 {
 		t.Fatalf("config check: exit %d\n%s%s", code, out, errOut)
 	}
