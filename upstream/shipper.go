@@ -32,7 +32,8 @@ type shipper struct {
 	batch   Batch
 	started time.Time // when the batch got its first record
 	// yield gives the core to the requests (yield.Core; tests count it);
-	// unyielded is how many bytes fill read since it last called it.
+	// unyielded is how many bytes fill read since it last called it
+	// (ship counts compression's slices on top of it).
 	yield     func()
 	unyielded int
 
@@ -288,6 +289,13 @@ func (sh *shipper) ship(ctx context.Context) bool {
 	b.Codec = CodecNone
 	b.Encoded = b.Encoded[:0]
 	if sh.enc != nil {
+		// The first slice would follow what fill read since its last
+		// yield in one run on the core: yield between when together
+		// they exceed a slice.
+		if sh.unyielded > 0 && sh.unyielded+min(len(b.Data), sliceBytes) > sliceBytes {
+			sh.yield()
+		}
+		sh.unyielded = 0
 		enc, err := sh.enc.AppendEncodedSliced(b.Encoded, b.Data, sh.yield)
 		if err != nil { // cannot happen with in-memory buffers; send as is
 			sh.log.Error("upstream: cannot compress a batch, sending it uncompressed", "err", err)
