@@ -38,7 +38,9 @@ be computed again, by the gateway or anyone else, except for periods that
 began before the key store was created: their keys were derived from the
 secret, and whoever holds it can still derive them until it is retired. A
 running gateway drops its cached copies of those keys within seconds (it
-checks the key store every 2 s).
+checks the key store every 2 s). The destruction is written to the audit
+log (privacy.audit_log); when that fails, it says how many keys were
+destroyed, names the audit log to fix, and exits 1.
 `
 
 // runKeys runs "beacongate keys ...".
@@ -108,8 +110,12 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beacongate keys forget: %v\n", err)
 		return 1
 	}
-	auditCLI(cfg, stderr, "key.destroy", "reason", "keys forget", "ended_before", before.Format(time.RFC3339),
-		"keys", keyRanges(gone))
+	if err := auditCLI(cfg, "key.destroy", "reason", "keys forget", "ended_before", before.Format(time.RFC3339),
+		"keys", keyRanges(gone)); err != nil {
+		// The keys are gone; only the record of it is missing.
+		fmt.Fprintf(stderr, "beacongate keys forget: destroyed %d stored key(s), but the destruction is not recorded: %v\n", len(gone), err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "destroyed %d stored key(s); no pseudonym of a period that ended by %s can be computed by the gateway any more\n",
 		len(gone), before.Format(time.RFC3339))
 	fmt.Fprintln(stdout, derivedNote(before, ks.Created()))
@@ -215,20 +221,25 @@ func officerConfig(path, data string) (*config.Config, error) {
 // auditCLI appends an entry for an officer's command to the audit log, when
 // the config keeps one. It makes the data directory first, as the gateway
 // does at start: a lookup in derived mode reads nothing there, and on a
-// host where no gateway has run yet it would go unrecorded.
-func auditCLI(cfg *config.Config, stderr io.Writer, action string, kv ...string) {
+// host where no gateway has run yet it would go unrecorded. Its error names
+// the audit log and what to fix, never the entry's fields: the command
+// then prints nothing of its answer and fails (the log is the officer's
+// proof of who looked up or changed what).
+func auditCLI(cfg *config.Config, action string, kv ...string) error {
 	if !cfg.Privacy.AuditLog {
-		return
+		return nil
 	}
+	path := filepath.Join(cfg.Server.DataDir, audit.FileName)
 	fields := map[string]string{"source": "cli"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		fields[kv[i]] = kv[i+1]
 	}
-	if err := os.MkdirAll(cfg.Server.DataDir, 0o755); err != nil {
-		fmt.Fprintf(stderr, "warning: cannot write the audit log: server.data_dir: %v\n", err)
-		return
+	err := os.MkdirAll(cfg.Server.DataDir, 0o755)
+	if err == nil {
+		_, err = audit.Open(path, cliClock).Append(action, fields)
 	}
-	if _, err := audit.Open(filepath.Join(cfg.Server.DataDir, audit.FileName), cliClock).Append(action, fields); err != nil {
-		fmt.Fprintf(stderr, "warning: cannot write the audit log: %v\n", err)
+	if err != nil {
+		return fmt.Errorf("cannot write the audit log %s (%v): make it a writable file in a writable directory (server.data_dir or -data)", path, err)
 	}
+	return nil
 }

@@ -67,7 +67,10 @@ is still dropped, and unsuppress removes it from there too (a running
 gateway re-reads that list only on reload or restart). list prints
 the list (hashes only). Every lookup, and every suppress or unsuppress
 that changes the list, is written to the audit log, naming the subject by
-its keyed hash only (list, which shows hashes only, is not).
+its keyed hash only (list, which shows hashes only, is not). When that
+entry cannot be written (privacy.audit_log on), the command prints none
+of its answer, names the audit log to fix and exits 1; a suppress or
+unsuppress has changed the list by then, and says so.
 `
 
 // maxSubjectPeriods bounds one lookup: ten years of daily periods.
@@ -276,8 +279,11 @@ func subject(args []string, stdout, stderr io.Writer) int {
 		// downstream, so the lookup goes on, but the officer is told.
 		rep.Notes = append(rep.Notes, "site: -site is not one of the sites in the config ("+strings.Join(siteIDs(cfg), ", ")+"), so the gateway takes no event of it now: these pseudonyms are found only in records of a time when it did"+didYouMean(*site, siteIDs(cfg)))
 	}
-	auditCLI(cfg, stderr, "subject.lookup", "site", *site, "kind", auditKind, "subject", hashHex,
-		"from", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
+	if err := auditCLI(cfg, "subject.lookup", "site", *site, "kind", auditKind, "subject", hashHex,
+		"from", start.Format(time.RFC3339), "to", end.Format(time.RFC3339)); err != nil {
+		fmt.Fprintf(stderr, "beacongate subject: %v; a lookup that is not recorded is not shown\n", err)
+		return 1
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -395,7 +401,11 @@ func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k s
 		if k != kindSubject {
 			kv = []string{"kind", "device", "subject", hashHex}
 		}
-		auditCLI(cfg, stderr, "suppression."+verb, kv...)
+		if err := auditCLI(cfg, "suppression."+verb, kv...); err != nil {
+			// The list has changed; only the record of it is missing.
+			fmt.Fprintf(stderr, "beacongate subject %s: the %s is %sed in %s, but the change is not recorded: %v\n", verb, what, verb, suppressionFile(cfg), err)
+			return 1
+		}
 	}
 	state := map[bool]string{true: "now", false: "already"}[changed]
 	fmt.Fprintf(stdout, "%s %s on %s: %s %sed (%s); a running gateway applies it within seconds\n", what, hashHex, site, state, verb, suppressionFile(cfg))
@@ -675,8 +685,17 @@ func lookupContact(cfgPath, data, kind string, field contact.Field, id, format, 
 		return 1
 	}
 	hashes := contactHashes(cfg, field, []byte(id))
-	if key, err := subjectKey(cfg); err == nil {
-		auditCLI(cfg, stderr, "subject.lookup", "kind", kind, "subject", key.Hex([]byte("*"+kind), []byte(id)))
+	if cfg.Privacy.AuditLog {
+		// The audit log names the value by its keyed hash: without the
+		// key the lookup cannot be recorded, and is not shown.
+		key, err := subjectKey(cfg)
+		if err == nil {
+			err = auditCLI(cfg, "subject.lookup", "kind", kind, "subject", key.Hex([]byte("*"+kind), []byte(id)))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "beacongate subject: %v; a lookup that is not recorded is not shown\n", err)
+			return 1
+		}
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)

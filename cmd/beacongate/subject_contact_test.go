@@ -6,14 +6,26 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // TestSubjectContactHashes: for an e-mail address or phone number, subject
 // prints the hash each ad platform destination of the shop example got,
 // normalised by that platform's rules, and never the value itself.
 func TestSubjectContactHashes(t *testing.T) {
+	pinClocks(t, clocktest.Golden)
 	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	data := t.TempDir() // the audit log and subject key go here, not to the example's data_dir
+	// The audit log names the value by its keyed hash, which needs the
+	// secret: without it the lookup was shown and never recorded. Now it
+	// is refused, and says what is missing.
+	t.Setenv("BEACONGATE_PSEUDONYM_SECRET", "")
+	if code, out := cli(t, "subject", "-config", exampleConfig("shop-retargeting.yaml"), "-data", data, "-kind", "email", "-id", "jane@example.org"); code != 1 ||
+		strings.Contains(out, "meta (meta)") || !strings.Contains(out, "BEACONGATE_PSEUDONYM_SECRET") {
+		t.Errorf("a lookup that cannot be recorded (no secret): exit %d\n%s", code, out)
+	}
+	t.Setenv("BEACONGATE_PSEUDONYM_SECRET", "0123456789abcdef0123456789abcdef-contact")
 	code, out := cli(t, "subject", "-config", exampleConfig("shop-retargeting.yaml"), "-data", data, "-kind", "email", "-id", " Jane.Doe@Gmail.com", "-format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
