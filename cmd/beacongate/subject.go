@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,9 +66,9 @@ dropped on every site: a shopper who asked not to be counted. This
 replaces "beacongate optout"; a device on the older ble.optout_file list
 is still dropped, and unsuppress removes it from there too (a running
 gateway re-reads that list only on reload or restart). list prints
-the list (hashes only). Every lookup, and every suppress or unsuppress
-that changes the list, is written to the audit log, naming the subject by
-its keyed hash only (list, which shows hashes only, is not). When that
+the list (hashes only). Every lookup and list, and every suppress or
+unsuppress that changes the list, is written to the audit log, naming the
+subject by its keyed hash only (list by the number of hashes shown). When that
 entry cannot be written (privacy.audit_log on), the command prints none
 of its answer, names the audit log to fix and exits 1; a suppress or
 unsuppress has changed the list by then, and says so.
@@ -424,7 +425,7 @@ func editSubject(cfg *config.Config, key *pseudonym.SubjectKey, verb string, k s
 }
 
 // listSuppressed prints the suppression list (hashes only) and what the
-// older opt-out list still holds.
+// older opt-out list still holds, once the audit log has recorded it.
 func listSuppressed(cfg *config.Config, stdout, stderr io.Writer) int {
 	path := suppressionFile(cfg)
 	b, err := os.ReadFile(path)
@@ -442,16 +443,26 @@ func listSuppressed(cfg *config.Config, stdout, stderr io.Writer) int {
 		hs = append(hs, hex.EncodeToString(h[:]))
 	}
 	sort.Strings(hs)
-	fmt.Fprintf(stdout, "# %s: keyed hashes of suppressed subjects and store devices (the identifiers are never stored)\n", path)
-	for _, h := range hs {
-		fmt.Fprintln(stdout, h)
-	}
-	fmt.Fprintf(stdout, "# %d subject(s) and device(s)\n", len(hs))
 	old, err := openOptOut(&cfg.BLE)
 	if err != nil {
 		fmt.Fprintf(stderr, "beacongate subject list: %v\n", err)
 		return 1
 	}
+	// The hashes name everyone who objected, as a lookup's pseudonyms name
+	// one subject: reading them is recorded, with their number only.
+	kv := []string{"hashes", strconv.Itoa(len(hs))}
+	if old != nil {
+		kv = append(kv, "optout_file_devices", strconv.Itoa(old.Len()))
+	}
+	if err := auditCLI(cfg, "suppression.list", kv...); err != nil {
+		fmt.Fprintf(stderr, "beacongate subject list: %v; a list that is not recorded is not shown\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "# %s: keyed hashes of suppressed subjects and store devices (the identifiers are never stored)\n", path)
+	for _, h := range hs {
+		fmt.Fprintln(stdout, h)
+	}
+	fmt.Fprintf(stdout, "# %d subject(s) and device(s)\n", len(hs))
 	if old != nil {
 		fmt.Fprintf(stdout, "# and %d device(s) on the older opt-out list %s (ble.optout_file), still honoured; beacongate subject unsuppress -kind mac|adid removes them\n", old.Len(), cfg.BLE.OptOutFile)
 	}
