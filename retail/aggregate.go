@@ -136,11 +136,16 @@ type Sighting struct {
 // device is what is kept per tracked device and cell: 40 bytes, so with
 // the table at most 3/4 full a tracked device costs at most 107 bytes.
 type device struct {
-	key       uint64 // maphash of (cell, device); 0 marks an empty slot
-	startMS   int64  // start of the current (or last) visit
-	lastMS    int64  // last strong sighting
-	cell      uint32
-	countedIv int32 // latest interval counted as a visitor
+	key     uint64 // maphash of (cell, device); 0 marks an empty slot
+	startMS int64  // start of the current (or last) visit
+	lastMS  int64  // last strong sighting
+	cell    uint32
+	// countedIv holds the low 32 bits of the latest interval counted as
+	// a visitor (valid when counted is not 0): an interval number is
+	// Unix seconds with a 1s interval, past 32 bits in 2038. Only
+	// intervals still open are compared with it, by their difference
+	// (countVisitor), which 32 bits hold exactly.
+	countedIv uint32
 	period    int32 // period (relative) of the last visit, for new vs returning
 	visited   bool  // a visit started in period
 	active    bool
@@ -148,7 +153,8 @@ type device struct {
 	// counted has bit i set when interval countedIv-i counted the device
 	// as a visitor: sightings of two open intervals may come in any order
 	// (two sensors of a zone, a batch sent late), and the device is one
-	// visitor of each however often they alternate.
+	// visitor of each however often they alternate. 0: never counted
+	// (bit 0, the interval countedIv itself, is set once it was).
 	counted uint8
 }
 
@@ -157,7 +163,13 @@ type device struct {
 // slots of them), so the 8 intervals counted' bits cover are enough; one
 // further back is never counted again.
 func (d *device) countVisitor(iv int64) bool {
-	diff := int64(d.countedIv) - iv
+	if d.counted == 0 { // never counted
+		d.countedIv, d.counted = uint32(iv), 1
+		return true
+	}
+	// The difference of the low 32 bits is the intervals' own while
+	// they lie within 2^31 intervals of each other (68 years of 1s).
+	diff := int64(int32(d.countedIv - uint32(iv)))
 	switch {
 	case diff < 0: // a later interval than any counted
 		if diff > -8 {
@@ -165,7 +177,7 @@ func (d *device) countVisitor(iv int64) bool {
 		} else {
 			d.counted = 0
 		}
-		d.countedIv, d.counted = int32(iv), d.counted|1
+		d.countedIv, d.counted = uint32(iv), d.counted|1
 		return true
 	case diff >= 8:
 		return false
@@ -363,7 +375,7 @@ func (a *Aggregator) Add(s *Sighting) {
 		// order. (One further back is of an earlier visit, not this one.)
 		d.startMS = s.AtMS
 	}
-	firstCount := d.countedIv == neverCounted
+	firstCount := d.counted == 0
 	if !d.countVisitor(iv) {
 		return
 	}
@@ -395,10 +407,6 @@ func (a *Aggregator) Add(s *Sighting) {
 		a.counted[si] = append(a.counted[si], m)
 	}
 }
-
-// neverCounted is device.countedIv of a device not yet counted as a
-// visitor of any interval.
-const neverCounted = -1 << 31
 
 // Tick ends the visits whose devices have been absent long enough and
 // emits the intervals whose end lies Lateness behind the clock.
@@ -518,7 +526,7 @@ func (a *Aggregator) insert(key uint64, cell uint32) *device {
 		a.evict()
 	}
 	d := a.find(key)
-	*d = device{key: key, cell: cell, countedIv: neverCounted, period: -1}
+	*d = device{key: key, cell: cell, period: -1}
 	a.n++
 	a.stats.tracked.Store(int64(a.n))
 	return d
