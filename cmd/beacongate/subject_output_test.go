@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/beacongate/beacongate/clock/clocktest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ func (w *fullDisk) Write(p []byte) (int, error) {
 // not exit 0 with a cut or empty answer that a script then sends on. The
 // same for subject list. Before, every write error was ignored.
 func TestSubjectFailsWhenItsAnswerCannotBeWritten(t *testing.T) {
+	pinClocks(t, clocktest.Golden)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	secret := filepath.Join(dir, "secret")
