@@ -198,7 +198,9 @@ type Scan struct {
 	// or '%').
 	ExtraClickIDs []string `yaml:"extra_click_ids"`
 	// More parameter names to remove whatever their value (written as
-	// extra_click_ids are).
+	// extra_click_ids are; in URLs, a name of several words also as the
+	// last words of a longer name: loyalty_card removes
+	// member-loyalty-card and memberLoyaltyCard).
 	DropParams []string `yaml:"drop_params"`
 	// Whether utm_* campaign parameters are removed too. By default they are
 	// kept (their values are still scanned).

@@ -31,8 +31,8 @@ func TestCamelCaseParamNames(t *testing.T) {
 	}
 	// Click ids with a leading underscore keep their own names, and names
 	// that say nothing stay.
-	out, _ = c.AppendURL(nil, []byte("https://shop.example/p?ga=1&gl=de&sizeEu=42&colorName=red&pageToken=abc"), URLClean)
-	if string(out) != "https://shop.example/p?ga=1&gl=de&sizeEu=42&colorName=red&pageToken=abc" {
+	out, _ = c.AppendURL(nil, []byte("https://shop.example/p?ga=1&gl=de&sizeEu=42&colorName=red&pageSize=20"), URLClean)
+	if string(out) != "https://shop.example/p?ga=1&gl=de&sizeEu=42&colorName=red&pageSize=20" {
 		t.Errorf("got %s; want the names that say nothing kept", out)
 	}
 }

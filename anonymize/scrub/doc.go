@@ -143,7 +143,10 @@
 // so "/users/a@b.com/orders" becomes "/users/[email]/orders". In the query
 // and in fragment parameters, a parameter is removed entirely when its name is a click identifier, a sensitive name
 // (see [Options]; also as the last key of a nested name, "user[password]",
-// "checkout[email]", "email[]", "user.password") or, with Options.DropUTM, a utm_* name, or when its
+// "checkout[email]", "email[]", "user.password"; and as the last words of
+// a longer name, "billing-first-name", "confirmPassword", for the names of
+// several words and the distinctive single words, see wholeNamesOnly) or,
+// with Options.DropUTM, a utm_* name, or when its
 // decoded "name=value" holds personal data. utm_* campaign parameters are
 // kept by default and still scanned. Matrix parameters in a path segment
 // (";jsessionid=...") are judged like query parameters. A fragment is a route and a parameter

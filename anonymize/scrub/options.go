@@ -23,7 +23,9 @@ type Options struct {
 
 	// DropParams are parameter names removed whatever their value, in
 	// addition to the built-in sensitive names (see [BuiltinDropParams]).
-	// Reported as KindParam.
+	// Matched as ExtraClickIDs are; in URLs, a name of several words also
+	// as the last words of a longer name (loyalty_card removes
+	// member-loyalty-card and memberLoyaltyCard). Reported as KindParam.
 	DropParams []string
 
 	// DropUTM removes utm_* campaign parameters too. By default they are
@@ -70,6 +72,8 @@ var BuiltinDropParams = []string{
 	"password", "passwd", "pwd", "pass", "passwort", "kennwort", "mot_de_passe", "motdepasse", "mdp",
 	"contrasena", "contraseña", "senha", "wachtwoord", "haslo", "parola", "losenord", "salasana",
 	"pin", "otp", "cvv", "cvc",
+	// Payment cards (HTML's autocomplete tokens cc-number and cc-csc).
+	"cc_number", "card_number", "cc_csc",
 	// Secrets, credentials and signatures.
 	"secret", "client_secret", "key", "api-key", "apikey", "api_key", "signature", "sig",
 	"x-amz-signature", "x-amz-credential", "x-amz-security-token", "credential", "credentials", "jwt",
@@ -110,6 +114,21 @@ var BuiltinURLDropParams = []string{
 	"user_email", "useremail", "customer_email", "cardholder", "cardholder_name",
 }
 
+// wholeNamesOnly are the single words of BuiltinDropParams and
+// BuiltinURLDropParams that match a parameter's whole name only, never as
+// its last word (see [Cleaner.lookupSuffix]): as the last word of a
+// longer name they mostly name something else, which ordinary analytics
+// parameters carry (product-name, promo_code, campaign_id in order_uid,
+// sort_key, filter_state, is_mobile, day-pass, map_pin, last_login,
+// new_session, an affiliate's aff_sid, new_user; nom and parola are also
+// French and Italian for "name" and "word", mdp, sig, ll and usr too short
+// to tell).
+var wholeNamesOnly = []string{
+	"name", "nom", "code", "key", "state", "auth", "reset", "session", "sid", "uid", "login",
+	"mobile", "pass", "pin", "sig", "mdp", "parola", "ll",
+	"user", "usr", "nick", "logon", "benutzer",
+}
+
 // kindURLParam marks a name of BuiltinURLDropParams in Cleaner.params: a
 // parameter removed from URLs as KindParam, and no sensitive property key.
 const kindURLParam Kind = 255
@@ -126,8 +145,14 @@ type Cleaner struct {
 	// dropUTM, a utm_* name) can have n bytes and first byte b: most names
 	// in a URL fail this test, which is cheaper than the map lookup.
 	paramFirst [maxParamName + 1][4]uint64
-	dropUTM    bool
-	keepUUIDs  bool
+	// suffixes holds, run together, the sensitive names that also match
+	// as the last words of a URL's parameter name (billing-first-name,
+	// confirmPassword): see lookupSuffix. suffixFirst filters them as
+	// paramFirst does params.
+	suffixes    map[string]struct{}
+	suffixFirst [maxParamName + 1][4]uint64
+	dropUTM     bool
+	keepUUIDs   bool
 
 	sites          map[string]*site
 	shapeMaxLen    int
@@ -177,6 +202,7 @@ func New(opts Options) (*Cleaner, error) {
 	add("DropParams", opts.DropParams, KindParam)
 	add("ExtraClickIDs", opts.ExtraClickIDs, KindClickID)
 	c.addJoinedNames()
+	c.addSuffixNames(opts.DropParams)
 	for n := range c.params {
 		if len(n) > 0 && len(n) <= maxParamName {
 			c.paramFirst[len(n)][n[0]>>6] |= 1 << (n[0] & 63)
@@ -254,6 +280,46 @@ func (c *Cleaner) addJoinedNames() {
 		}
 		if _, ok := c.params[joined]; !ok {
 			c.params[joined] = c.params[n]
+		}
+	}
+}
+
+// addSuffixNames fills c.suffixes: each name of several words
+// (first_name, date_of_birth, api-key), built in or of DropParams, run
+// together if that is at least minJoinedName bytes long, and each single
+// word built in but not in wholeNamesOnly (password, email, phone, token,
+// ssn and other distinctive words). A configured single word matches
+// whole names only: the gateway cannot tell whether it is distinctive.
+func (c *Cleaner) addSuffixNames(dropParams []string) {
+	c.suffixes = map[string]struct{}{}
+	add := func(n string, builtin bool) {
+		k := paramKey(n)
+		lead := len(k) - len(strings.TrimLeft(k, "_"))
+		words := k[lead:]
+		if !strings.Contains(words, "_") {
+			if builtin && !slices.Contains(wholeNamesOnly, words) {
+				c.suffixes[words] = struct{}{}
+			}
+			return
+		}
+		if j := strings.ReplaceAll(words, "_", ""); len(j) >= minJoinedName {
+			c.suffixes[j] = struct{}{}
+		}
+	}
+	for _, n := range BuiltinDropParams {
+		add(n, true)
+	}
+	for _, n := range BuiltinURLDropParams {
+		add(n, true)
+	}
+	for _, n := range dropParams {
+		if paramname.Check(n) == "" {
+			add(n, false)
+		}
+	}
+	for n := range c.suffixes {
+		if len(n) > 0 && len(n) <= maxParamName {
+			c.suffixFirst[len(n)][n[0]>>6] |= 1 << (n[0] & 63)
 		}
 	}
 }

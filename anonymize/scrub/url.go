@@ -479,15 +479,59 @@ func (c *Cleaner) lookupPropName(name []byte) Found {
 // A name that nests its key, as form libraries write fields
 // ("user[password]", "checkout[shipping_address][email]", "email[]",
 // "user.password"), is judged by its last key too: it names the same thing.
+// So is a name whose last words are a sensitive name of c.suffixes
+// ("billing-first-name", "confirmPassword"; see lookupSuffix).
 func (c *Cleaner) lookupName(name []byte) Found {
 	if f := c.lookupExact(name, true); f != 0 {
 		return f
 	}
 	if k := lastKey(name); len(k) != len(name) {
-		return c.lookupExact(k, true)
+		if f := c.lookupExact(k, true); f != 0 {
+			return f
+		}
+	}
+	return c.lookupSuffix(name)
+}
+
+// lookupSuffix returns KindParam's bit when the last words of name, run
+// together and folded, are a name of c.suffixes, or 0. Words are split at
+// '-', '_', '.', '[' and ']' and where a lower-case letter meets an upper
+// -case one: "billing-first-name", "shipping_last_name", "billingEmail",
+// "confirmPassword", "user[first_name]" and "customer.dateOfBirth" all end
+// in a sensitive name. A trailing word must be whole: "hotel" does not end
+// in "tel", nor "bypass" in "pass".
+func (c *Cleaner) lookupSuffix(name []byte) Found {
+	if len(name) > maxParamName {
+		return 0
+	}
+	var buf [maxParamName]byte
+	n := 0 // buf[len(buf)-n:] holds the words from i on, folded, run together
+	for i := len(name) - 1; i >= 0; i-- {
+		ch := name[i]
+		if isWordSep(ch) {
+			continue
+		}
+		n++
+		buf[len(buf)-n] = foldParamByte(ch)
+		if i > 0 && !isWordSep(name[i-1]) && !(isUpperASCII(ch) && isLowerASCII(name[i-1])) {
+			continue // not the start of a word
+		}
+		b := buf[len(buf)-n]
+		if c.suffixFirst[n][b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		if _, ok := c.suffixes[string(buf[len(buf)-n:])]; ok {
+			return KindParam.bit()
+		}
 	}
 	return 0
 }
+
+// isWordSep reports whether ch separates the words of a parameter name.
+func isWordSep(ch byte) bool { return ch == '-' || ch == '_' || isKeySep(ch) }
+
+func isUpperASCII(ch byte) bool { return ch >= 'A' && ch <= 'Z' }
+func isLowerASCII(ch byte) bool { return ch >= 'a' && ch <= 'z' }
 
 // lastKey returns the last non-empty key of a name written with subscripts
 // or dots: "password" of "user[password]" and of "user.password", "email"
