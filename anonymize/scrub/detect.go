@@ -255,6 +255,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindIP
 			}
 		}
+		if feat&(featDigit|featRun) != 0 && ch == 'A' {
+			if e := matchAWSKeyID(b, i); e > 0 {
+				return i, e, KindToken
+			}
+		}
 		if feat&(featDigit|featRun) != 0 && cl&cToken != 0 && pcl&cToken == 0 && longRun(b, i) {
 			// Both need a run of 12 (base64) or 16 (tokens) characters.
 			if prev != '+' && prev != '/' {

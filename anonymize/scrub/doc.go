@@ -96,7 +96,8 @@
 //     upper-case pairs, four case changes), or of 32+ letters in any case
 //     (reset tokens made only of letters). The token rule does not apply to
 //     the values of utm_campaign, utm_id, utm_source and utm_medium, which
-//     name campaigns.
+//     name campaigns. Also, in any value, an AWS access key id: "AKIA" or
+//     "ASIA" and 16 characters of [A-Z2-7], a word of its own.
 //   - [KindIP]: a dotted-quad IPv4 address (not after "Product/", where it
 //     is a version) or an IPv6 address (eight groups, or fewer with "::").
 //     A URL whose host is an IP literal is dropped whole, unless it is a

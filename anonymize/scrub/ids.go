@@ -541,3 +541,25 @@ func matchBase64Email(b []byte, i int) int {
 	}
 	return 0
 }
+
+// awsKeyIDLen is the length of an AWS access key id: a four-letter prefix
+// and 16 characters of base32 ([A-Z2-7]).
+const awsKeyIDLen = 20
+
+// matchAWSKeyID returns the end of an AWS access key id at i ("AKIA" for a
+// long-term key, "ASIA" for a temporary one, then 16 of [A-Z2-7]) that is
+// a word of its own, or 0. Its exact prefix, alphabet and length keep
+// ordinary upper-case words out; the token rule misses most such ids (20
+// characters, upper case only).
+func matchAWSKeyID(b []byte, i int) int {
+	e := i + awsKeyIDLen
+	if e > len(b) || b[i] != 'A' || b[i+2] != 'I' || b[i+3] != 'A' || b[i+1] != 'K' && b[i+1] != 'S' || !endsWord(b, e) {
+		return 0
+	}
+	for _, ch := range b[i+4 : e] {
+		if (ch < 'A' || ch > 'Z') && (ch < '2' || ch > '7') {
+			return 0
+		}
+	}
+	return e
+}
