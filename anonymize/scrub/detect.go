@@ -237,7 +237,8 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				return i, e, KindDevice
 			}
 		}
-		if digit && i+8 < len(b) && class[b[i+6]]&cDigit != 0 && (cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
+		if digit && i+8 < len(b) && (class[b[i+6]]&cDigit != 0 || b[i+2] == '.' || b[i+3] == '.') &&
+			(cl&cDigit != 0 || ch&^0x20 == 'X' || ch&^0x20 == 'Y' || ch&^0x20 == 'Z') {
 			if e := matchDNI(b, i); e > 0 {
 				return i, e, KindNationalID
 			}

@@ -108,7 +108,8 @@
 //   - [KindNationalID]: national ids with a check: DE Steuer-ID (11
 //     digits, ISO 7064; compact or grouped as printed, "65 929 970 489",
 //     or "65+929+970+489" as a form sends it),
-//     ES DNI and NIE (check letter), FR NIR (15 digits, key mod
+//     ES DNI and NIE (check letter; also with thousands dots,
+//     "12.345.678-Z", "X-1.234.567-L"), FR NIR (15 digits, key mod
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
 //     digits, eleven test; not in a User-Agent header, see
 //     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check

@@ -205,7 +205,10 @@ const dniLetters = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 // matchDNI returns the end of a Spanish DNI (8 digits and a check letter)
 // or NIE (X, Y or Z, 7 digits and a check letter), with an optional '-'
-// or ' ' before the letter, or 0.
+// or ' ' before the letter, or 0. The number may be written with
+// thousands dots, as documents print it ("12.345.678-Z", "X-1.234.567-L");
+// a dotted number is as often a quantity, so it then takes only a '-' or
+// nothing before an upper-case letter ("12.345.678 m" is a length).
 func matchDNI(b []byte, i int) int {
 	p, v := i, 0
 	switch b[i] | 0x20 {
@@ -225,13 +228,32 @@ func matchDNI(b []byte, i int) int {
 	if s > i {
 		want = 7
 	}
-	if p-s != want {
+	dotted := false
+	if p-s == want-6 {
+		// "12" of "12.345.678": two more groups of three after dots.
+		for g := 0; g < 2; g++ {
+			if p+4 > len(b) || b[p] != '.' {
+				return 0
+			}
+			for _, ch := range b[p+1 : p+4] {
+				if class[ch]&cDigit == 0 {
+					return 0
+				}
+				v = v*10 + int(ch-'0')
+			}
+			p += 4
+		}
+		if p < len(b) && class[b[p]]&cDigit != 0 {
+			return 0
+		}
+		dotted = true
+	} else if p-s != want {
 		return 0
 	}
-	if p < len(b) && (b[p] == '-' || b[p] == ' ') {
+	if p < len(b) && (b[p] == '-' || b[p] == ' ' && !dotted) {
 		p++
 	}
-	if p >= len(b) || b[p]&^0x20 != dniLetters[v%23] || !endsWord(b, p+1) {
+	if p >= len(b) || b[p]&^0x20 != dniLetters[v%23] || dotted && b[p] != dniLetters[v%23] || !endsWord(b, p+1) {
 		return 0
 	}
 	return p + 1
