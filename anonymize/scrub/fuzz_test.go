@@ -103,6 +103,9 @@ func fuzzSeeds(f *testing.F) {
 		// Spaced slashes and grouped tax ids (2026-12-07).
 		"Tel. 0151 / 1234 5678, 030 /  12 34, 1 / 2, IdNr 65 929 970 489 / 65 929 970 488",
 		"https://a.example/?first-name=Z&Date-Of-Birth=1990-04-01&n=0151+%2F+1234+5678",
+		// Prefixed field names, AWS key ids, dotted DNIs (2026-12-07).
+		"https://a.example/k/AKIA2E3Q7MNPL4RSTUVW?billing-first-name=Z&confirmPassword=x&user[first_name]=Z&dni=12.345.678-Z",
+		"ASIA5T7K3Z2QJXWY6ABC X-1.234.567-L 12.345.678 m 12.345.678.901Z AKIA2E3Q7MNPL4RSTUV",
 		// Full-width forms and dashes the scanner folds.
 		"電話：０９０－１２３４－５６７８ ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ ４１１１　１１１１　１１１１　１１１１ 090ー1234‐5678",
 		"https://a.example/u/jane＠example.org/%EF%BC%90%EF%BC%99%EF%BC%90?q=＋８１ ９０ １２３４ ５６７８",
