@@ -76,6 +76,7 @@ var bleOnePassSeeds = []string{
 	`{"site":"r","store":"s","consent":["analytics","ads"],"gdpr":1,"uid":12345,"cid":"c","eid":"abcdefgh","sightings":[{"uuid":"f7826da6-4fa2-4e98-8024-bc5b71e0893e","major":65535,"minor":0,"rssi":20,"ts":"2026-11-24T09:58:00Z","app_instance_id":"x"}]}`,
 	`{"site":"r","store":"s","sightings":[{"uuid":5,"major":"x","rssi":1.5}]}`,
 	`{"site":"r","store":"s","sightings":[{"rssi":-5,"ts":"x"}]}`,
+	`{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":"2026-11-24t09:58:00z"},{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":"2026-11-24t10:58:00.5+01:00"}]}`,
 	`{"site":"r","store":"s","sightings":[{"rssi":-5,"ts":1}],"event":{"a":[1,2,{"b":null}]}}`,
 	`{"site":"r","store":"s","sightings":[{"rssi":-60,"mac":"\ud800"}]}`,
 	`{"site":"r","store":"s","sightings":[{"rssi":1e999}]}`,

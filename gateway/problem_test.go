@@ -106,17 +106,55 @@ func TestSightingTimes(t *testing.T) {
 	f(`true`, time.Time{})
 }
 
+// TestSightingTimeLowerCase: RFC 3339 (section 5.6, NOTE) lets the 'T'
+// between date and time and the 'Z' of UTC be written in lower case; a
+// sensor that sends "2026-11-24t10:00:00z" was refused "wrong type or
+// format", whatever its clock said.
+func TestSightingTimeLowerCase(t *testing.T) {
+	rec := &recorder{}
+	g := New(Settings{Handler: rec, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "192.0.2.1")
+	at := bleNow.Add(-time.Hour).Truncate(time.Second)
+	for _, ts := range []string{
+		at.Format("2006-01-02t15:04:05z"),
+		at.Format("2006-01-02T15:04:05z"),
+		at.Format("2006-01-02t15:04:05Z"),
+		at.Format("2006-01-02t15:04:05.000z"),
+		at.In(time.FixedZone("", 3600)).Format("2006-01-02t15:04:05-07:00"),
+	} {
+		rec.events = rec.events[:0]
+		body := `{"site":"r","store":"s","sightings":[{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"ts":"` + ts + `"}]}`
+		resp := d.do(rawRequest("POST", "/ble", []byte(body), "Content-Type", "application/json"))
+		if resp.StatusCode() != 204 || len(rec.events) != 1 {
+			t.Fatalf("ts %s: %d %q; want 204", ts, resp.StatusCode(), resp.Body())
+		}
+		if got := rec.events[0].Sighting.SeenAtMS; got != at.UnixMilli() {
+			t.Fatalf("ts %s: seen %v; want %v", ts, time.UnixMilli(got).UTC(), at)
+		}
+	}
+}
+
 // FuzzRFC3339 compares parseRFC3339 with time.Parse: whatever the
-// allocation-free parser accepts, time.Parse reads as the same instant, and
-// every instant time.Parse formats back is accepted, unless its zone offset
-// is one RFC 3339 does not allow.
+// allocation-free parser accepts, time.Parse reads as the same instant
+// once a lower-case 't' or 'z' (which RFC 3339 allows and time.Parse
+// refuses) is written in upper case, and every instant time.Parse formats
+// back is accepted, in upper and in lower case, unless its zone offset is
+// one RFC 3339 does not allow.
 func FuzzRFC3339(f *testing.F) {
-	for _, s := range []string{"2026-11-24T10:00:00Z", "2026-11-24T10:00:00.123456789+01:00", "2028-02-29T23:59:59.5Z", "2028-02-29t23:59:59z", "2026-02-30T00:00:00Z", "2026-11-24T10:00:00-23:59", "x", "2026-11-24 10:00:00Z"} {
+	for _, s := range []string{"2026-11-24T10:00:00Z", "2026-11-24T10:00:00.123456789+01:00", "2028-02-29T23:59:59.5Z", "2028-02-29t23:59:59z", "2026-02-30T00:00:00Z", "2026-11-24T10:00:00-23:59", "x", "2026-11-24 10:00:00Z",
+		"2026-11-24t10:00:00z", "2026-11-24T10:00:00z", "2026-11-24t10:00:00Z", "2026-11-24t10:00:00.5-05:30", "2026-11-24x10:00:00z", "2026-11-24t10:00:00y", "2026-11-24t10:00:00zz"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := parseRFC3339([]byte(s))
-		want, err := time.Parse(time.RFC3339Nano, s)
+		upper := []byte(s)
+		if len(upper) > 10 && upper[10] == 't' {
+			upper[10] = 'T'
+		}
+		if n := len(upper); n > 19 && upper[n-1] == 'z' {
+			upper[n-1] = 'Z'
+		}
+		want, err := time.Parse(time.RFC3339Nano, string(upper))
 		if ok && (err != nil || !got.Equal(want)) {
 			t.Fatalf("%q: parseRFC3339 = %v; time.Parse = %v, %v", s, got, want, err)
 		}
@@ -128,6 +166,10 @@ func FuzzRFC3339(f *testing.F) {
 			canon := want.Format(time.RFC3339Nano)
 			if back, ok := parseRFC3339([]byte(canon)); !ok || !back.Equal(want) {
 				t.Fatalf("%q (from %q): parseRFC3339 = %v, %v; want %v", canon, s, back, ok, want)
+			}
+			lower := strings.ToLower(canon)
+			if back, ok := parseRFC3339([]byte(lower)); !ok || !back.Equal(want) {
+				t.Fatalf("%q (from %q): parseRFC3339 = %v, %v; want %v", lower, s, back, ok, want)
 			}
 		}
 	})

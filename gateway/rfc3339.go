@@ -5,8 +5,9 @@ import "time"
 // parseRFC3339 reads an RFC 3339 date-time, 2026-11-24T10:00:00.123Z or
 // with an offset (+01:00), without allocating: time.Parse builds an error
 // value for every bad input, and a public endpoint mostly receives bad
-// input. Like time.Parse it wants 'T' and 'Z' in upper case; fractions
-// beyond nanoseconds are cut off.
+// input. Unlike time.Parse it also takes 't' and 'z' in lower case, as RFC
+// 3339 allows (section 5.6, NOTE): 2026-11-24t10:00:00z. Fractions beyond
+// nanoseconds are cut off.
 func parseRFC3339(b []byte) (time.Time, bool) {
 	if len(b) < len("2006-01-02T15:04:05Z") {
 		return time.Time{}, false
@@ -28,7 +29,7 @@ func parseRFC3339(b []byte) (time.Time, bool) {
 	minute, ok5 := num(14, 2)
 	sec, ok6 := num(17, 2)
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 ||
-		b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		b[4] != '-' || b[7] != '-' || b[10]|0x20 != 't' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
@@ -58,7 +59,7 @@ func parseRFC3339(b []byte) (time.Time, bool) {
 	}
 	offset := 0
 	switch b[i] {
-	case 'Z':
+	case 'Z', 'z':
 		i++
 	case '+', '-':
 		if len(b)-i != 6 || b[i+3] != ':' {
