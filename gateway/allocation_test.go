@@ -15,7 +15,9 @@ import (
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/delivery"
+	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/tag"
+	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -186,6 +188,42 @@ func TestServeDestinationPoliciesAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalAllocs: the answers that ask the client to retry later, 503
+// (the handler refused: spool full, failing, not ready) and 429 (the
+// client's requests in progress at server.max_requests_per_client), with
+// their Retry-After, do not allocate.
+func TestRefusalAllocs(t *testing.T) {
+	g := New(Settings{Handler: refusingHandler{}, MaxRequestsPerClient: 1, Clock: clock.Fixed(bleNow)}, nil)
+	busy := netip.MustParseAddr("198.51.100.9")
+	if !g.inFlight.acquire(busy, 1) {
+		t.Fatal("first request refused")
+	}
+	defer g.inFlight.release(busy)
+	for _, c := range []struct {
+		peer string
+		raw  []byte
+		want int
+	}{
+		{"203.0.113.7", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8"), 503},
+		{"203.0.113.7", rawRequest("POST", "/ble", bleBody(4), "Content-Type", "application/json"), 503},
+		{busy.String(), rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8"), 429},
+		{busy.String(), rawRequest("POST", "/ble", bleBody(4), "Content-Type", "application/json"), 429},
+	} {
+		d := newDriver(g, c.peer)
+		if resp := d.do(c.raw); resp.StatusCode() != c.want || len(resp.Header.Peek("Retry-After")) == 0 {
+			t.Fatalf("%.14s from %s: %d; want %d with Retry-After", c.raw, c.peer, resp.StatusCode(), c.want)
+		}
+		if n := testing.AllocsPerRun(300, func() { d.do(c.raw) }); n != 0 {
+			t.Errorf("%.14s from %s: %v allocs per %d; want 0", c.raw, c.peer, n, c.want)
+		}
+	}
+}
+
+// refusingHandler refuses every event as a full spool does.
+type refusingHandler struct{}
+
+func (refusingHandler) HandleEvent(*event.Event) error { return upstream.ErrFull }
 
 // TestTagAllocs: serving bg.js does not allocate either.
 func TestTagAllocs(t *testing.T) {

@@ -125,6 +125,7 @@ const refuseWait = time.Second
 var tooManyConns = []byte("HTTP/1.1 429 Too Many Requests\r\n" +
 	"Content-Type: text/plain; charset=utf-8\r\n" +
 	"Content-Length: " + strconv.Itoa(len(reasons[reasonTooManyConnections].body)) + "\r\n" +
+	"Retry-After: " + string(retryAfter[reasonTooManyConnections]) + "\r\n" +
 	"Connection: close\r\n\r\n" + string(reasons[reasonTooManyConnections].body))
 
 // refuse answers a connection over the per-peer cap, on its own goroutine

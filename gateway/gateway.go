@@ -286,12 +286,16 @@ func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem
 	if r == reasonMethodNotAllowed {
 		ctx.Response.Header.SetCanonical(headerAllow, allowPost)
 	}
+	if v := retryAfter[r]; v != nil {
+		ctx.Response.Header.SetCanonical(headerRetryAfter, v)
+	}
 }
 
 var (
-	contentTypeText = []byte("text/plain; charset=utf-8")
-	headerAllow     = []byte("Allow")
-	allowPost       = []byte("POST, OPTIONS")
+	contentTypeText  = []byte("text/plain; charset=utf-8")
+	headerRetryAfter = []byte("Retry-After")
+	headerAllow      = []byte("Allow")
+	allowPost        = []byte("POST, OPTIONS")
 )
 
 // ServerOptions are the fasthttp server limits. A zero field means the default.

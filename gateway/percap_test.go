@@ -16,7 +16,8 @@ import (
 // max_conns_per_ip 2, a third connection from the address is answered 429
 // with a body naming server.max_conns_per_ip and closed, and counted in
 // rejected_total under the endpoint it asked for, reason
-// too_many_connections (no address in any label); one that sends nothing is
+// too_many_connections (no address in any label), with Retry-After 1 (the
+// peer's own connections free a slot as they close); one that sends nothing is
 // closed unanswered and counted under other; the two connections within
 // the cap are served throughout, and closing one lets a new one in.
 func TestMaxConnsPerIPRefusal(t *testing.T) {
@@ -48,9 +49,9 @@ func TestMaxConnsPerIPRefusal(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 429 || !resp.Close || !strings.Contains(string(body), "server.max_conns_per_ip") ||
-		strings.Contains(string(body), "MaxConnsPerIP") {
-		t.Fatalf("over the cap: %d close=%v %q; want 429, Connection: close, a body naming server.max_conns_per_ip",
-			resp.StatusCode, resp.Close, body)
+		strings.Contains(string(body), "MaxConnsPerIP") || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("over the cap: %d close=%v Retry-After %q %q; want 429, Connection: close, Retry-After 1, a body naming server.max_conns_per_ip",
+			resp.StatusCode, resp.Close, resp.Header.Get("Retry-After"), body)
 	}
 	if _, err := c.br.ReadByte(); err != io.EOF {
 		t.Fatalf("over the cap: connection not closed after the answer: %v", err)

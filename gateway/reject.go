@@ -109,6 +109,25 @@ var reasons = [numReasons]reasonInfo{
 
 func (r reason) String() string { return reasons[r].name }
 
+// retryAfter is the Retry-After, in seconds, of the answers that ask the
+// client to come back (store sensors and server-to-server senders retry;
+// browsers ignore it), precomputed so that answering builds nothing:
+//
+//   - unavailable (503): the spool is full, failing or not ready, or the
+//     gateway is stopping; /readyz re-checks the disk every second and a
+//     full spool drains as the destinations take batches, so a few
+//     seconds, not a flood of immediate retries.
+//   - too_many_requests (429): the client has server.max_requests_per_client
+//     requests in progress; a slot frees as soon as one ends, well within
+//     a second unless the client is slow.
+//   - too_many_connections (429): the peer has server.max_conns_per_ip
+//     connections open; a slot frees when one of its own closes.
+var retryAfter = [numReasons][]byte{
+	reasonUnavailable:        []byte("5"),
+	reasonTooManyRequests:    []byte("1"),
+	reasonTooManyConnections: []byte("1"),
+}
+
 // reachable lists, per endpoint, the reasons a request to it can be
 // rejected for. Only these label combinations are created up front, so
 // /metrics lists no series that can never move; any other combination is
