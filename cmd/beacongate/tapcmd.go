@@ -47,7 +47,10 @@ func (d deadlineWriter) Write(b []byte) (int, error) {
 // tapHandler streams the anonymized records as they are appended, as
 // NDJSON: GET /tap?site=S&consent=STATE&destination=NAME (each optional).
 // It is behind guard (loopback or the admin token). A reader that falls
-// behind is cut (the stream ends); it never slows the gateway.
+// behind is cut (the stream ends); it never slows the gateway. A filter
+// that names a site or destination the running config does not have is
+// answered 400 naming the parameter (not its value): the tap would match
+// nothing, for ever.
 func (a *app) tapHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -56,6 +59,10 @@ func (a *app) tapHandler() http.Handler {
 		case "", "none", "analytics", "ads":
 		default:
 			http.Error(w, "consent: want none, analytics or ads", http.StatusBadRequest)
+			return
+		}
+		if f.Site != "" && !a.siteKnown(f.Site) {
+			http.Error(w, "site: not one of the sites configured on this gateway", http.StatusBadRequest)
 			return
 		}
 		if a.openTaps.Add(1) > maxTaps {
@@ -89,6 +96,22 @@ func (a *app) tapHandler() http.Handler {
 			a.tapWriteTimeouts.Inc()
 		}
 	})
+}
+
+// siteKnown reports whether the running config accepts events of site: it
+// lists it under sites, or lists no site at all (every site id is then
+// accepted).
+func (a *app) siteKnown(site string) bool {
+	cfg := a.live.Load()
+	if cfg == nil || len(cfg.Sites) == 0 {
+		return true
+	}
+	for _, s := range cfg.Sites {
+		if s.ID == site {
+			return true
+		}
+	}
+	return false
 }
 
 // streamTap writes tap's records to w, one a line, until the tap closes
@@ -146,7 +169,8 @@ line, as they are appended (GET /tap on the admin listener: loopback, or the
 admin token). Only what the privacy engine produced is shown, never request
 data: the records spooled for the destinations (an ad platform's sink sends
 only some members of its record; beacongate explain shows its request). A tap that cannot keep up is cut by the gateway, which never waits for
-it; run it again.
+it; run it again. A -site or -destination the gateway's config does not have
+is refused (400, naming the flag's parameter): exit status 1.
 `
 
 // runTap is "beacongate tap".

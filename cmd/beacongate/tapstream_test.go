@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -206,5 +207,77 @@ func TestTapReaderThatStopsReadingFreesItsSlot(t *testing.T) {
 	}
 	if n := registryValue(t, reg, "beacongate_admin_tap_write_timeouts_total"); n != maxTaps {
 		t.Fatalf("beacongate_admin_tap_write_timeouts_total = %v; want %d (each stalled reader)", n, maxTaps)
+	}
+}
+
+// TestTapUnknownSite: GET /tap?site= naming a site the config does not
+// list is answered 400 naming the parameter (never its value), as an
+// unknown destination is; "beacongate tap -site" prints that answer and
+// exits 1. Until 2026-12 such a tap opened and streamed nothing, forever:
+// the operator could not tell a typo from a quiet site. A site the config
+// lists opens, and so does any site when the config lists none (every
+// site id is then accepted).
+func TestTapUnknownSite(t *testing.T) {
+	p, err := upstream.Open(upstream.Options{DataDir: t.TempDir(), Destinations: []upstream.DestinationOptions{
+		{Name: "file", File: &upstream.FileOptions{}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	cfg, err := config.Parse("tap.yaml", []byte("sites:\n  - id: shop.example\n    origins: [\"https://shop.example\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{pipeline: p}
+	a.live.Store(cfg)
+	srv := httptest.NewServer(a.tapHandler())
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	get := func(query string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/tap?"+query, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return resp.StatusCode, "" // a stream: not read to its end
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	st, body := get("site=shop.exampel")
+	if st != http.StatusBadRequest || !strings.HasPrefix(body, "site: ") || strings.Contains(body, "exampel") {
+		t.Fatalf("tap of an unknown site: %d %q; want 400 naming site, not its value", st, body)
+	}
+	if st, body := get("site=shop.example"); st != http.StatusOK {
+		t.Fatalf("tap of a configured site: %d %q; want 200", st, body)
+	}
+	if st, body := get("destination=nowhere"); st != http.StatusBadRequest || !strings.HasPrefix(body, "destination: ") {
+		t.Fatalf("tap of an unknown destination: %d %q; want 400 naming destination", st, body)
+	}
+
+	// The CLI prints the gateway's answer and exits non-zero.
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runTap([]string{"-admin", srv.Listener.Addr().String(), "-site", "shop.exampel"}, &stdout, &stderr)
+	}()
+	select {
+	case code := <-done:
+		if code != 1 || !strings.Contains(stderr.String(), "400 Bad Request: site: ") || stdout.Len() != 0 {
+			t.Fatalf("beacongate tap -site unknown: exit %d, stderr %q, stdout %q; want exit 1 and the 400 naming site", code, stderr.String(), stdout.String())
+		}
+	case <-ctx.Done():
+		t.Fatal("beacongate tap -site unknown: still streaming; want exit 1")
+	}
+
+	// Without sites in the config every site id is accepted: any tap opens.
+	a.live.Store(config.Default())
+	if st, body := get("site=anything"); st != http.StatusOK {
+		t.Fatalf("tap of a site with no sites configured: %d %q; want 200", st, body)
 	}
 }
