@@ -15,9 +15,7 @@ import (
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/delivery"
-	"github.com/beacongate/beacongate/event"
 	"github.com/beacongate/beacongate/tag"
-	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestServeAllocs proves that parsing a realistic request of each endpoint
@@ -220,10 +218,23 @@ func TestRefusalAllocs(t *testing.T) {
 	}
 }
 
-// refusingHandler refuses every event as a full spool does.
-type refusingHandler struct{}
-
-func (refusingHandler) HandleEvent(*event.Event) error { return upstream.ErrFull }
+// TestRejectionCORSAllocs: a rejection from a configured origin, with its
+// CORS headers, does not allocate.
+func TestRejectionCORSAllocs(t *testing.T) {
+	g := New(Settings{Handler: &countingHandler{}, Sites: map[string][]string{"s": {"https://shop.example"}}, Clock: clock.Fixed(bleNow)}, nil)
+	d := newDriver(g, "203.0.113.7")
+	for _, raw := range [][]byte{
+		rawRequest("POST", "/b", []byte(`{"site":"s","uid":true}`), "Content-Type", "application/json", "Origin", "https://shop.example"),
+		rawRequest("POST", "/ble", []byte(`{"site":"s","store":"x","sightings":[{"rssi":-5,"ts":"x"}]}`), "Content-Type", "application/json", "Origin", "https://shop.example"),
+	} {
+		if resp := d.do(raw); resp.StatusCode() != 400 || len(resp.Header.Peek("Access-Control-Allow-Origin")) == 0 {
+			t.Fatalf("%.14s: %d; want 400 with Access-Control-Allow-Origin", raw, resp.StatusCode())
+		}
+		if n := testing.AllocsPerRun(300, func() { d.do(raw) }); n != 0 {
+			t.Errorf("%.14s: %v allocs per rejection; want 0", raw, n)
+		}
+	}
+}
 
 // TestTagAllocs: serving bg.js does not allocate either.
 func TestTagAllocs(t *testing.T) {

@@ -276,13 +276,19 @@ func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
 }
 
 // rejectProblem answers a request with the problem's status and a body
-// naming the field at fault (never its value), and counts it.
+// naming the field at fault (never its value), and counts it. A rejection
+// of POST /b or /ble carries the CORS headers its 204 would (setCORS), so
+// that a page's fetch from a configured origin can read why, instead of
+// the opaque network error a browser makes of an answer without them.
 func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
 	r := p.reason
 	g.countProblem(ep, p)
 	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
 	appendProblem(&ctx.Response, p)
+	if ep == endpointBeacon || ep == endpointBLE {
+		setCORS(ctx, g.settings.Load())
+	}
 	if r == reasonMethodNotAllowed {
 		ctx.Response.Header.SetCanonical(headerAllow, allowPost)
 	}

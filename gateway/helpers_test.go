@@ -55,6 +55,11 @@ type countingHandler struct{ n int }
 
 func (c *countingHandler) HandleEvent(*event.Event) error { c.n++; return nil }
 
+// refusingHandler refuses every event as a full spool does.
+type refusingHandler struct{}
+
+func (refusingHandler) HandleEvent(*event.Event) error { return upstream.ErrFull }
+
 // nullSpool accepts records without keeping them.
 type nullSpool struct{ n int }
 

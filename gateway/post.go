@@ -212,8 +212,10 @@ func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 	ctx.Response.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-// setCORS lets the browser read the answer when the Origin is allowed; the
-// site-specific check already ran in checkSite.
+// setCORS lets the browser read the answer when the Origin is allowed for
+// any site, as the preflight does: on a 204 the site-specific check
+// already ran in checkSite; on a rejection (rejectProblem) the site may be
+// unknown or the body unreadable, and the answer says only what is wrong.
 func setCORS(ctx *fasthttp.RequestCtx, cfg *compiled) {
 	origin := ctx.Request.Header.Peek("Origin")
 	if len(origin) == 0 {
