@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
@@ -106,4 +108,76 @@ tests:
 	if out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput(); err != nil {
 		t.Errorf("pixel events shed and lost, and BeacongateSpoolDropping does not fire: %v\n%s", err, out)
 	}
+}
+
+// runAlertTest writes a promtool rule test (text, with %[1]q standing for
+// the shipped rules' path) into dir and runs it; failing says why.
+func runAlertTest(t *testing.T, dir, name, text, failing string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (Debian package prometheus): the rules are not evaluated")
+	}
+	rules, err := filepath.Abs(filepath.Join(deployDir, "prometheus", "beacongate.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(text, rules)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput(); err != nil {
+		t.Errorf("%s: %v\n%s", failing, err, out)
+	}
+}
+
+// TestDeployAlertPseudonymKeysUnavailable: a key store whose destruction
+// watermark lies past the clock gives out no key for the current period,
+// and the real binary writes events without pseudonyms and visitor hashes,
+// setting beacongate_pseudonym_keys_unavailable to 1. No shipped rule
+// read it: every event lost its pseudonyms and no alert fired. Its value
+// on /metrics, held for 10 minutes, must fire
+// BeacongatePseudonymKeysUnavailable.
+func TestDeployAlertPseudonymKeysUnavailable(t *testing.T) {
+	if _, err := exec.LookPath("promtool"); err != nil {
+		t.Skip("promtool is not installed (Debian package prometheus): the rules are not evaluated")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	secretPath := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretPath, []byte("0123456789abcdef0123456789abcdef-deploy\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := pseudonym.LoadSecretFile(secretPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := pseudonym.OpenKeyStore(filepath.Join(data, "keys"), secret, clocktest.Golden, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.Forget(clocktest.Golden.Add(72 * time.Hour).Truncate(24 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeE2EConfig(t, dir, "keys.yaml", "pseudonym: {mode: derived, secret_file: "+secretPath+"}\nprivacy: {key_store: true}\n")
+	p := startGatewayAt(t, clocktest.Golden, data, cfg)
+	defer p.stop()
+	v := metricValue(t, p, "beacongate_pseudonym_keys_unavailable")
+	if v != 1 {
+		t.Fatalf("beacongate_pseudonym_keys_unavailable = %v with the current period's keys destroyed, want 1", v)
+	}
+	runAlertTest(t, dir, "keys.test.yml", `rule_files: [%[1]q]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'beacongate_pseudonym_keys_unavailable{instance="gw"}'
+        values: '`+fmt.Sprint(v)+`x10'
+    promql_expr_test:
+      - expr: count by (instance) (ALERTS{alertname="BeacongatePseudonymKeysUnavailable",alertstate="firing"})
+        eval_time: 10m
+        exp_samples:
+          - labels: '{instance="gw"}'
+            value: 1
+`, "events written without pseudonyms, and BeacongatePseudonymKeysUnavailable does not fire")
 }
