@@ -52,6 +52,7 @@ type Retention struct {
 	log      *slog.Logger
 	deleted  *prometheus.CounterVec
 	bytes    *prometheus.CounterVec
+	failures *prometheus.CounterVec
 	OnDelete func(RetentionDeletion) // optional; called after each sweep of a rule that deleted files
 }
 
@@ -79,8 +80,9 @@ func NewRetention(rules []RetentionRule, clk clock.Clock, log *slog.Logger) (*Re
 	}
 	r := &Retention{
 		rules: rules, clock: clock.Or(clk), log: log,
-		deleted: vec("retention_deleted_files_total", "Output, dead-letter and quarantined spool files deleted because they were older than their retention."),
-		bytes:   vec("retention_deleted_bytes_total", "Bytes of the files deleted by retention."),
+		deleted:  vec("retention_deleted_files_total", "Output, dead-letter and quarantined spool files deleted because they were older than their retention."),
+		bytes:    vec("retention_deleted_bytes_total", "Bytes of the files deleted by retention."),
+		failures: vec("retention_delete_failures_total", "Expired files that could not be deleted, and folders that could not be read, by retention: the files stay past their retention until a sweep deletes them (the log says why)."),
 	}
 	// Each rule's series is on /metrics at 0 from the start: a series
 	// that first appears at its first deletion hides that deletion from
@@ -88,20 +90,23 @@ func NewRetention(rules []RetentionRule, clk clock.Clock, log *slog.Logger) (*Re
 	for _, rule := range rules {
 		r.deleted.WithLabelValues(rule.Name)
 		r.bytes.WithLabelValues(rule.Name)
+		r.failures.WithLabelValues(rule.Name)
 	}
 	return r, nil
 }
 
 // Collectors returns the metrics to register.
 func (r *Retention) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.deleted, r.bytes}
+	return []prometheus.Collector{r.deleted, r.bytes, r.failures}
 }
 
 // Rules returns the rules with a limit, for reports.
 func (r *Retention) Rules() []RetentionRule { return r.rules }
 
 // Sweep deletes every expired file once and returns how many it deleted.
-// A file that cannot be deleted is logged and left for the next sweep.
+// A file that cannot be deleted, or a folder that cannot be read, is
+// logged, counted in beacongate_upstream_retention_delete_failures_total
+// and left for the next sweep.
 func (r *Retention) Sweep() int {
 	now := r.clock.Now()
 	total := 0
@@ -117,6 +122,7 @@ func (r *Retention) Sweep() int {
 		filepath.WalkDir(rule.Dir, func(path string, e fs.DirEntry, err error) error {
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
+					r.failures.WithLabelValues(rule.Name).Inc()
 					r.log.Warn("retention: cannot read folder", "rule", rule.Name, "err", err)
 				}
 				return nil
@@ -133,6 +139,7 @@ func (r *Retention) Sweep() int {
 			}
 			if err := os.Remove(path); err != nil {
 				d.Skipped++
+				r.failures.WithLabelValues(rule.Name).Inc()
 				r.log.Warn("retention: cannot delete expired file", "rule", rule.Name, "file", path, "err", err)
 				return nil
 			}

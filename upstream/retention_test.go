@@ -150,3 +150,100 @@ func TestRetentionMetricsFromTheStart(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionCountsDeleteFailures: an expired file that cannot be
+// deleted stays past its retention, a breach of the limit the operator
+// promised, and was only logged. Each failure is now counted in
+// beacongate_upstream_retention_delete_failures_total by rule, at 0 from
+// the start. Two real failures: an expired batch replaced, between the
+// listing and the deletion, by a non-empty folder of that name (fails
+// for root too), and, unless the test runs as root (whom permissions do
+// not stop), an expired file in a read-only folder.
+func TestRetentionCountsDeleteFailures(t *testing.T) {
+	now := clocktest.Golden
+	old := now.Add(-48 * time.Hour)
+	put := func(p string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swapped, ro, fine := t.TempDir(), t.TempDir(), t.TempDir()
+	batch := filepath.Join(swapped, "events-1.ndjson.zst")
+	put(batch)
+	put(filepath.Join(ro, "events-2.ndjson.zst"))
+	put(filepath.Join(fine, "events-3.ndjson.zst"))
+	swap := func(name string) bool {
+		if name == filepath.Base(batch) {
+			if err := os.Remove(batch); err != nil {
+				t.Error(err)
+			}
+			if err := os.Mkdir(batch, 0o755); err != nil {
+				t.Error(err)
+			}
+			put(filepath.Join(batch, "inner"))
+			if err := os.Chtimes(batch, old, old); err != nil {
+				t.Error(err)
+			}
+		}
+		return isBatchFile(name)
+	}
+	asRoot := os.Getuid() == 0
+	if !asRoot {
+		if err := os.Chmod(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(ro, 0o755) })
+	}
+	r, err := NewRetention([]RetentionRule{
+		{Name: "swapped", Dir: swapped, MaxAge: time.Hour, Files: swap},
+		{Name: "readonly", Dir: ro, MaxAge: time.Hour},
+		{Name: "fine", Dir: fine, MaxAge: time.Hour},
+	}, clock.Fixed(now), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(r.Collectors()...)
+	failures := func() map[string]float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "beacongate_upstream_retention_delete_failures_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					got[l.GetName()+"="+l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+		return got
+	}
+	before := failures()
+	for _, rule := range []string{"swapped", "readonly", "fine"} {
+		if v, ok := before["destination="+rule]; !ok || v != 0 {
+			t.Errorf("beacongate_upstream_retention_delete_failures_total{destination=%q} before any sweep: %v, on /metrics %v; want 0, on /metrics", rule, v, ok)
+		}
+	}
+	if n := r.Sweep(); asRoot && n != 2 || !asRoot && n != 1 {
+		t.Errorf("Sweep deleted %d files", n)
+	}
+	after := failures()
+	want := map[string]float64{"destination=swapped": 1, "destination=readonly": 1, "destination=fine": 0}
+	if asRoot {
+		want["destination=readonly"] = 0 // root deletes it; permissions do not bite
+	}
+	for k, v := range want {
+		if after[k] != v {
+			t.Errorf("beacongate_upstream_retention_delete_failures_total{%s} = %v after the sweep, want %v (all: %v)", k, after[k], v, after)
+		}
+	}
+}

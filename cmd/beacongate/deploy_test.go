@@ -23,9 +23,10 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
 	// The default config, and ble.output: aggregates, whose BLE spool
-	// and aggregation have metrics of their own.
+	// and aggregation have metrics of their own, with a retention, whose
+	// sweep has too.
 	dir := t.TempDir()
-	for _, cfg := range []string{"", writeE2EConfig(t, dir, "ble.yaml", "ble: {output: aggregates}\n")} {
+	for _, cfg := range []string{"", writeE2EConfig(t, dir, "ble.yaml", "ble: {output: aggregates}\nprivacy: {dead_letter_retention: 720h}\n")} {
 		p := startGateway(t, t.TempDir(), cfg)
 		st, body := httpGet(t, "http://"+p.admin+"/metrics")
 		if st != 200 {
