@@ -120,6 +120,7 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 		WhenFull:     spool.FullShed,
 		Clock:        clk,
 		Logger:       log,
+		MetricPrefix: "beacongate_ble", // register adds them: beacongate_ble_spool_size_bytes, ...
 	}
 	if cfg.Spool.Durability == config.DurabilityFsync {
 		so.Durability, so.FsyncMaxDelay = spool.DurabilityFsync, cfg.Spool.FsyncMaxDelay.D()
@@ -372,13 +373,15 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 			func() float64 { return float64(b.skipped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_devices", Help: "Devices the aggregation tracks now."},
 			func() float64 { return float64(a.Stats().Tracked) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_spool_size_bytes",
-			Help: "Bytes the BLE spool (<data_dir>/ble-spool) holds: the current day's sightings and their write-backs."},
-			func() float64 { return float64(b.sp.Size()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_spool_sightings_max_bytes",
 			Help: "Bytes sightings may fill in the BLE spool (spool.max_bytes less the write-backs' headroom); beyond them a BLE post gets 503 and /readyz 503."},
 			func() float64 { o := b.sp.Options(); return float64(o.MaxBytes - o.Headroom) }),
 	)
+	// The BLE spool's own metrics, as the pipeline spool's but named
+	// beacongate_ble_ (beacongate_ble_spool_size_bytes: the day's
+	// sightings and their write-backs, beacongate_ble_dropped_records_total,
+	// ...): the pipeline spool's series keep their names and labels.
+	reg.MustRegister(b.sp.Collectors()...)
 }
 
 // recordSink is where the Deliverer appends: the pipeline, or the BLE

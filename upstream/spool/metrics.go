@@ -39,7 +39,10 @@ const (
 )
 
 func newMetrics(s *Spool, names []string) metrics {
-	const ns = "beacongate_upstream"
+	ns := s.opts.MetricPrefix
+	if ns == "" {
+		ns = "beacongate_upstream"
+	}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help})
 	}
@@ -81,6 +84,11 @@ func newMetrics(s *Spool, names []string) metrics {
 		m.dropped, m.corrupt, m.corruptBytes, m.quarantined, m.gathers, m.recycled, reads, size, segs, maxBytes}
 	return m
 }
+
+// Collectors returns the spool's metrics, for a caller that registers
+// them itself rather than through Options.Registerer (Close does not
+// unregister those).
+func (s *Spool) Collectors() []prometheus.Collector { return s.m.all }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {

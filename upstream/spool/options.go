@@ -148,6 +148,11 @@ type Options struct {
 	// Registerer receives the spool's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 
+	// MetricPrefix begins the names of the spool's metrics (see
+	// Collectors). Default beacongate_upstream, the pipeline's spool; a
+	// second spool in the process needs another, e.g. beacongate_ble.
+	MetricPrefix string
+
 	// Logger receives rare events (repairs, disk errors); nil discards.
 	Logger *slog.Logger
 
