@@ -57,14 +57,46 @@ type sinkMetrics struct {
 	params *prometheus.CounterVec // curried: reason
 }
 
+// statusClasses are the values of the status label (see statusClass).
+var statusClasses = []string{"2xx", "3xx", "4xx", "429", "5xx", "error"}
+
+// errorReasons returns the fixed reasons for which p's events can be
+// refused (GA4 test mode's validation_<code> aside: an open set).
+func errorReasons(p Platform) []string {
+	rs := []string{reasonUnmappable, reasonInvalidEvent, reasonUnsettled}
+	switch p {
+	case Meta:
+		rs = append(rs, reasonTooOld, reasonNoAppData)
+	case GA4:
+		rs = append(rs, reasonTooOld)
+	case TikTok:
+		rs = append(rs, reasonNoAppData, reasonNoSourceID)
+	}
+	return rs
+}
+
+// forSink resolves the sink's series. Each one the sink can reach is on
+// /metrics at 0 from its start: a series that first appears at its first
+// count hides that count from increase() and rate(), whose first sample
+// already holds it.
 func (m *Metrics) forSink(dest string, p Platform) sinkMetrics {
 	l := prometheus.Labels{"destination": dest, "platform": p.String()}
-	return sinkMetrics{
+	sm := sinkMetrics{
 		events: m.events.With(l),
 		errs:   m.errs.MustCurryWith(l),
 		reqs:   m.reqs.MustCurryWith(l),
 		params: m.params.MustCurryWith(l),
 	}
+	for _, r := range errorReasons(p) {
+		sm.errors(r)
+	}
+	for _, st := range statusClasses {
+		sm.requests(st)
+	}
+	if p == GA4 {
+		sm.droppedParams(reasonDuplicateName)
+	}
+	return sm
 }
 
 func (m sinkMetrics) errors(reason string) prometheus.Counter {
