@@ -2,7 +2,10 @@
 // batch, freeing a delivered spool segment) give the core to the requests.
 package yield
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // pause is how long Core sleeps when other goroutines have work: short
 // against the work between two calls (a slice of a batch's compression, a
@@ -15,8 +18,15 @@ const pause = 50 * time.Microsecond
 
 // Core pauses the calling goroutine briefly, so that the goroutines waiting
 // for the core run and the requests still in socket buffers are taken off
-// the network first. runtime.Gosched is not enough when the process has one
-// core to itself (GOMAXPROCS=1): the caller goes back to the run queue, and
-// the network is polled only once that queue is empty, so a loop that
-// calls Gosched holds the core for its whole length.
-func Core() { time.Sleep(pause) }
+// the network first. runtime.Gosched alone is not enough when the process
+// has one core to itself (GOMAXPROCS=1): the caller goes back to the run
+// queue, and the network is polled only once that queue is empty, so a
+// loop that calls Gosched holds the core for its whole length. The sleep
+// alone is not enough either: a goroutine its timer wakes goes to the head
+// of the run queue, ahead of the requests that were waiting, so the caller
+// got the core back after the first of them. Gosched after the sleep puts
+// it behind them.
+func Core() {
+	time.Sleep(pause)
+	runtime.Gosched()
+}
