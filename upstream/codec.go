@@ -159,16 +159,18 @@ func (e *Encoder) AppendEncoded(dst, src []byte) ([]byte, error) {
 // own windows: who picks one wants the ratio.
 const defaultWindow = 64 << 10
 
-// sliceBytes is how much of a batch AppendEncodedSliced compresses (and
-// the shipper reads) between two yields: 64 KiB, about 110 typical
-// records, about 0.11 ms of the fastest level (one of its 64 KiB blocks)
-// on this project's machine. A 1,000-record batch compressed in one go
-// held the only core for 0.5-2.8 ms, and every request that came in
-// meanwhile waited behind it. 128 KiB until 2026-12-07: compare's stalls
-// phase at half load, three runs each alternated, the 99th percentile of
-// the requests' stalls by background work 0.30, 0.30, 0.38 ms -> 0.22,
-// 0.22, 0.20 ms, CPU per request within the spread.
-const sliceBytes = 64 << 10
+// sliceBytes is how much of a batch AppendEncodedSliced compresses between
+// two yields: 128 KiB, about 300 typical records, about 0.22 ms of the
+// fastest level (two of its 64 KiB blocks) on this project's machine. A 1,000-record
+// batch compressed in one go held the only core for 0.5-2.8 ms, and every
+// request that came in meanwhile waited behind it. 64 KiB was measured on
+// 2026-12-07 and not kept: the 99th percentile of the requests' stalls by
+// background work at half load 0.30-0.38 -> 0.20-0.22 ms (compare's stalls
+// phase, three runs each), but 2 % more CPU per request at saturation
+// (loadgen's mix, four alternated runs each: 20.89 -> 21.32 µs; the
+// encoder's tables cold more often), and the longest stalls stayed under
+// 2 ms either way.
+const sliceBytes = 128 << 10
 
 // AppendEncodedSliced is AppendEncoded in bounded slices: it compresses
 // src sliceBytes at a time, as one zstd frame or gzip member all the same,

@@ -17,7 +17,7 @@ import (
 // file before the answer, as the spool writes an event before its 2xx with
 // durability process, and compressed in the background with the codec and
 // settings of the file destination (zstd at its fastest level, a 64 KiB
-// window, 64 KiB slices, batches of 1,000 records or 1 MiB) into an output
+// window, 128 KiB slices, batches of 1,000 records or 1 MiB) into an output
 // file. No parsing, no consent, no anonymizing, no encoding, no grouping of
 // writes, no read back, no fsync. Both files are written in a circle of
 // FloorFileBytes, as the spool recycles its segments.
@@ -47,7 +47,7 @@ const (
 	FloorFileBytes    = 64 << 20
 	floorBatchRecords = 1000
 	floorBatchBytes   = 1 << 20
-	floorSliceBytes   = 64 << 10
+	floorSliceBytes   = 128 << 10
 	floorWindowBytes  = 64 << 10
 )
 
