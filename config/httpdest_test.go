@@ -131,3 +131,29 @@ destinations:
 		}
 	}
 }
+
+// TestDestinationURLPort: an http or nats destination's URL whose port is
+// no TCP port (99999, 0: a digit too many, a placeholder left in) parsed,
+// config check said ok, and every delivery failed to dial and was retried
+// until the spool filled. It is refused, naming the key, never the URL
+// (it may carry a token).
+func TestDestinationURLPort(t *testing.T) {
+	for _, port := range []string{"99999", "0", "65536"} {
+		for _, tc := range []struct{ src, want string }{
+			{"destinations:\n  - name: h\n    type: http\n    http: {url: \"https://c.example:" + port + "/in?token=s3cret\"}\n",
+				"t.yaml:4:17: destinations[0].http.url: has no valid port; the port is a number 1..65535, or leave it out for the scheme's default"},
+			{"destinations:\n  - name: n\n    type: nats\n    nats: {urls: [\"nats://bus.example:" + port + "\"], subject: a.b}\n",
+				"t.yaml:4:19: destinations[0].nats.urls[0]: has no valid port; the port is a number 1..65535, or leave it out for 4222"},
+		} {
+			got := strings.Join(parseErrs(t, tc.src), "\n")
+			if got != tc.want {
+				t.Errorf("port %s:\ngot  %q\nwant %q", port, got, tc.want)
+			}
+		}
+	}
+	for _, u := range []string{"https://c.example:65535/in", "https://c.example/in", "http://127.0.0.1:8081"} {
+		if got := parseErrs(t, "destinations:\n  - name: h\n    type: http\n    http: {url: \""+u+"\"}\n"); got != nil {
+			t.Errorf("%s: %q", u, got)
+		}
+	}
+}

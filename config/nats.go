@@ -94,6 +94,8 @@ func (v *validator) natsDest(base string, n *NATSDestination) {
 			v.errf(p, "is not a nats:// or tls:// URL with a host")
 		case u.User != nil:
 			v.errf(p, "holds a user name or password; put credentials in credentials_file, not in the config")
+		case !urlPortOK(u):
+			v.errf(p, "has no valid port; the port is a number 1..65535, or leave it out for 4222")
 		}
 	}
 	switch {

@@ -770,6 +770,17 @@ func dirHolds(outer, inner string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// urlPortOK reports whether u's port, if it names one, is a TCP port
+// 1..65535: url.Parse takes any digits (":99999"), and every dial then fails.
+func urlPortOK(u *url.URL) bool {
+	p := u.Port()
+	if p == "" {
+		return true
+	}
+	n, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && n > 0
+}
+
 var reservedHeaders = map[string]bool{
 	"authorization": true, "content-type": true, "content-encoding": true, "content-length": true,
 	"host": true, "transfer-encoding": true, "connection": true, "idempotency-key": true,
@@ -784,6 +795,8 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 		v.errf(base+".url", "is not an http or https URL with a host (e.g. https://collector.example/ingest)")
 	} else if u.User != nil {
 		v.errf(base+".url", "holds a user name or password; put credentials in bearer_token_file, not in the config")
+	} else if !urlPortOK(u) {
+		v.errf(base+".url", "has no valid port; the port is a number 1..65535, or leave it out for the scheme's default")
 	} else if u.Scheme == "http" && h.TLS.set() {
 		v.errf(base+".tls", "is set but url is http://, which sends no TLS; use an https:// url, or remove tls")
 	}
