@@ -40,6 +40,7 @@ type Config struct {
 	Privacy Privacy `yaml:"privacy"`
 
 	source string // file name given to Parse; for messages only
+	empty  bool   // the file held no settings (empty, or only comments)
 }
 
 // Server holds the listeners, timeouts and request limits.

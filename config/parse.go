@@ -115,6 +115,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, all
 	}
 	c.source = name
+	c.empty = root == nil
 	return c, nil
 }
 
@@ -248,6 +249,12 @@ func decodeErrors(name string, err error) ErrorList {
 // Source returns the name the config was parsed from; "" for the
 // embedded default config (Default).
 func (c *Config) Source() string { return c.source }
+
+// Empty reports whether the file held no settings at all (it was empty,
+// or only comments), so that every value is its default. A reload refuses
+// such a file: it is far more often a file caught half-written than a
+// wish to run the built-in defaults.
+func (c *Config) Empty() bool { return c.empty }
 
 // clone returns a deep copy of c, so Default can hand out private copies.
 func (c *Config) clone() *Config {

@@ -250,6 +250,10 @@ func TestDefaultIsBuiltin(t *testing.T) {
 	}
 	d := Default()
 	empty.source, d.source = "", ""
+	if !empty.Empty() {
+		t.Error("an empty file: Empty is false")
+	}
+	empty.empty = false // bookkeeping, as source
 	if !reflect.DeepEqual(empty, d) {
 		t.Fatalf("default.yaml and builtin() differ:\nempty file: %+v\ndefault.yaml: %+v", empty, d)
 	}
@@ -258,7 +262,10 @@ func TestDefaultIsBuiltin(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", src, err)
 		}
-		c.source = ""
+		if c.Empty() != (src != "{}\n") {
+			t.Errorf("%q: Empty is %v", src, c.Empty())
+		}
+		c.source, c.empty = "", false
 		if !reflect.DeepEqual(c, d) {
 			t.Fatalf("%q does not give the defaults", src)
 		}

@@ -136,3 +136,45 @@ func TestReloadStatusTellsConfigFromServer(t *testing.T) {
 		t.Fatalf("POST /-/reload of the valid file: %d %q", code, body)
 	}
 }
+
+// TestReloadOfEmptyFileIsRefused: a config file caught empty by a reload
+// (an editor or deploy tool rewriting it in place when SIGHUP came, or a
+// file whose every line was commented out) parsed as the built-in
+// defaults, and the reload put them live in place of the running sites,
+// consent and policies, answering "reloaded". It is now refused (400),
+// saying the file holds no settings; the running config stays, and a
+// valid file reloads again.
+func TestReloadOfEmptyFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.yaml")
+	const valid = "sites: [{id: shop}]\ndestinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
+	write := func(yaml string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(valid)
+	log := slog.New(slog.DiscardHandler)
+	a, err := startApp(serveFlags{config: cfgPath, data: filepath.Join(dir, "data"), listen: "127.0.0.1:0", admin: "127.0.0.1:0"},
+		map[string]bool{"data": true, "listen": true, "admin": true}, prometheus.NewRegistry(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.log = log
+	defer a.close(context.Background())
+	for _, yaml := range []string{"", "\n", "# sites: [{id: shop}]\n# destinations: []\n"} {
+		write(yaml)
+		code, body := postReload(t, a)
+		if code != http.StatusBadRequest || !strings.Contains(body, "holds no settings") || !strings.Contains(body, "previous config stays live") {
+			t.Errorf("reload of %q: %d %q; want 400 saying the file holds no settings", yaml, code, body)
+		}
+		if got := a.live.Load().Sites; len(got) != 1 || got[0].ID != "shop" {
+			t.Fatalf("reload of %q: running sites are %+v; want the previous config's", yaml, got)
+		}
+	}
+	write(valid)
+	if code, body := postReload(t, a); code != http.StatusOK {
+		t.Fatalf("POST /-/reload of the valid file: %d %q", code, body)
+	}
+}

@@ -434,6 +434,11 @@ func (a *app) checkKeys(now time.Time) {
 
 // errNoConfigFile refuses a reload of a gateway started without -config:
 // it runs on the embedded default, and there is no file to read again.
+// errEmptyConfig refuses a reload of a config file that holds no
+// settings: empty, or only comments.
+var errEmptyConfig = errors.New("the config file holds no settings (it is empty, or only comments; was it caught half-written?); " +
+	"a reload would replace the running config with the built-in defaults: write the full config and reload again")
+
 var errNoConfigFile = errors.New("started without -config: nothing to reload; restart with -config FILE")
 
 // loadError is a reload refused because a file could not be loaded (the
@@ -488,6 +493,12 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 			return nil, loadError{err} // the file could not be read; Parse's errors wrap none
 		}
 		return nil, err
+	}
+	if cfg.Empty() {
+		// A file caught half-written (an editor or deploy tool rewriting
+		// it in place) would put the built-in defaults live in place of
+		// the running sites, consent and policies.
+		return nil, errEmptyConfig
 	}
 	if err := cfg.Apply(a.overrides); err != nil {
 		return nil, err
