@@ -742,3 +742,31 @@ func TestScanParamNames(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyCredentialFile: an empty file named for a credential the
+// operator is given (a bearer token, an ad platform's token, a Kafka
+// password, a TLS key) was answered "holds 0 bytes; a secret needs at
+// least 1 (e.g. head -c 48 /dev/urandom | base64 > FILE)": random bytes
+// are no token Meta or a collector accepts, nor a PEM key. It now says the
+// file is empty and what belongs in it; the secrets the gateway's own
+// (pseudonym.secret_file) keep their advice to generate one.
+func TestEmptyCredentialFile(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"destinations:\n  - name: h\n    type: http\n    http: {url: \"https://c.example\", bearer_token_file: " + empty + "}\n",
+			"t.yaml:4:57: destinations[0].http.bearer_token_file: " + empty + " is empty; write the token, password or key you were given into it"},
+		{"consent: {purposes: [analytics, ads]}\ndestinations:\n  - name: m\n    type: meta_capi\n    requires: [ads]\n    meta_capi: {pixel_id: \"1\", access_token_file: " + empty + "}\n",
+			"t.yaml:6:51: destinations[0].meta_capi.access_token_file: " + empty + " is empty; write the token, password or key you were given into it"},
+	} {
+		if got := strings.Join(parseErrs(t, tc.src), "\n"); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
+	got := strings.Join(parseErrs(t, "pseudonym: {mode: derived, secret_file: "+empty+"}\n"), "\n")
+	if !strings.Contains(got, "head -c 48 /dev/urandom") {
+		t.Errorf("pseudonym.secret_file: %q; want the advice to generate a secret", got)
+	}
+}

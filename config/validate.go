@@ -524,6 +524,10 @@ func (v *validator) secretFile(path, name string, minLen int) {
 	if minLen > 0 {
 		if n, err := secretLen(name); err != nil {
 			v.errf(path, "cannot read %s: %v", name, err)
+		} else if n < minLen && minLen < MinSecretLen {
+			// A credential someone else issues: random bytes are no
+			// token a platform accepts, nor a PEM key.
+			v.errf(path, "%s is empty; write the token, password or key you were given into it", name)
 		} else if n < minLen {
 			v.errf(path, "%s holds %d bytes; a secret needs at least %d (e.g. head -c 48 /dev/urandom | base64 > %s)", name, n, minLen, name)
 		}
