@@ -157,3 +157,19 @@ func TestDestinationURLPort(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaBrokerHint: a Kafka broker written as a URL (kafka://b:9092,
+// the form other clients take) or without its port was answered with the
+// listener's hint, "write e.g. \":8080\" or \"127.0.0.1:9100\"", and
+// ":8080" is refused for a broker in turn (no host). The hint is now a
+// broker's, and says to drop the scheme; the entry (which may carry
+// sasl://user:password@) is still never quoted.
+func TestKafkaBrokerHint(t *testing.T) {
+	for _, b := range []string{"kafka://user:pw@broker.example:9092", "broker.example"} {
+		src := "destinations:\n  - name: k\n    type: kafka\n    kafka: {brokers: [\"" + b + "\"], topic: t}\n"
+		want := "t.yaml:4:23: destinations[0].kafka.brokers[0]: is not host:port; write e.g. kafka-1.example.net:9092, without a scheme such as kafka://"
+		if got := strings.Join(parseErrs(t, src), "\n"); got != want {
+			t.Errorf("%s:\ngot  %q\nwant %q", b, got, want)
+		}
+	}
+}

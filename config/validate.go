@@ -102,7 +102,11 @@ func (v *validator) hostPort(path, s string, needHost bool) bool {
 		q = ""
 	}
 	host, port, err := net.SplitHostPort(s)
-	if err != nil {
+	switch {
+	case err != nil && needHost:
+		v.errf(path, "is not host:port; write e.g. kafka-1.example.net:9092, without a scheme such as kafka://")
+		return false
+	case err != nil:
 		v.errf(path, "%sis not host:port; write e.g. \":8080\" or \"127.0.0.1:9100\"", q)
 		return false
 	}
