@@ -155,7 +155,7 @@ func parseDocument(name string, data []byte) (*yaml.Node, ErrorList) {
 		if err == io.EOF {
 			return nil, nil
 		}
-		return nil, ErrorList{syntaxError(name, err)}
+		return nil, ErrorList{tabHint(syntaxError(name, err), data)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
@@ -221,6 +221,26 @@ func syntaxError(name string, err error) *FieldError {
 		e.Line = 1
 	}
 	e.Msg = "syntax error: " + msg
+	return e
+}
+
+// tabHint adds to e, a syntax error, that its line is indented with a tab,
+// and the tab's column, when it is: yaml.v3 reports a tab in the
+// indentation as a character that cannot start a token.
+func tabHint(e *FieldError, data []byte) *FieldError {
+	if e.Line <= 0 {
+		return e
+	}
+	lines := bytes.SplitN(data, []byte("\n"), e.Line+1)
+	if len(lines) < e.Line {
+		return e
+	}
+	line := lines[e.Line-1]
+	indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+	if i := bytes.IndexByte(indent, '\t'); i >= 0 {
+		e.Column = i + 1
+		e.Msg += "; this line is indented with a tab: YAML indents with spaces only"
+	}
 	return e
 }
 

@@ -121,6 +121,12 @@ func TestParseErrors(t *testing.T) {
 		"t.yaml:1: syntax error: found unexpected end of stream")
 	f("server:\n  listen: ':80'\n  admin: a: b\n",
 		"t.yaml:3: syntax error: mapping values are not allowed in this context")
+	// A tab in the indentation (an editor's) was a bare "found character
+	// that cannot start any token": the tab is named, with its column.
+	f("server:\n\tlisten: \":8081\"\n",
+		"t.yaml:2:1: syntax error: found character that cannot start any token; this line is indented with a tab: YAML indents with spaces only")
+	f("sites:\n  - id: a\n    origins:\n  \t\t- \"https://a.example\"\n",
+		"t.yaml:4:3: syntax error: found character that cannot start any token; this line is indented with a tab: YAML indents with spaces only")
 	f("server: *nowhere\n",
 		"t.yaml: syntax error: unknown anchor 'nowhere' referenced")
 	f("server: {}\n---\nserver: {}\n",
