@@ -68,11 +68,11 @@ func TestParseErrors(t *testing.T) {
 	f("server:\n  listen: true\n",
 		`t.yaml:2:11: server.listen: true is a boolean; write text, and quote it ("true") if you mean the word`)
 	f("server:\n  max_conns_per_ip: 2.5\n",
-		`t.yaml:2:21: server.max_conns_per_ip: "2.5" is not a whole number 1..1e+06`)
+		`t.yaml:2:21: server.max_conns_per_ip: "2.5" is not a whole number 1..1000000`)
 	f("server:\n  client_ip_header: \"X-Forwarded-For, Forwarded\"\n",
 		`t.yaml:2:21: server.client_ip_header: is not a header name; write one name of letters, digits and '-', e.g. X-Forwarded-For`)
 	f("server:\n  max_requests_per_client: 0\n",
-		`t.yaml:2:28: server.max_requests_per_client: 0 is out of range 1..1e+06`)
+		`t.yaml:2:28: server.max_requests_per_client: 0 is out of range 1..1000000`)
 	f("server:\n  listen:\n",
 		"t.yaml:2:10: server.listen: has no value; write text, or remove the key to use the default")
 	f("policies:\n  none:\n    geo: {grid: fine}\n",

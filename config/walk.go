@@ -525,5 +525,5 @@ func (w *walker) walkNumber(n *yaml.Node, t reflect.Type, path string, f *fieldI
 }
 
 func rangeText(lo, hi float64) string {
-	return strconv.FormatFloat(lo, 'g', -1, 64) + ".." + strconv.FormatFloat(hi, 'g', -1, 64)
+	return strconv.FormatFloat(lo, 'f', -1, 64) + ".." + strconv.FormatFloat(hi, 'f', -1, 64)
 }
