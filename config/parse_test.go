@@ -69,6 +69,11 @@ func TestParseErrors(t *testing.T) {
 		`t.yaml:2:11: server.listen: true is a boolean; write text, and quote it ("true") if you mean the word`)
 	f("server:\n  max_conns_per_ip: 2.5\n",
 		`t.yaml:2:21: server.max_conns_per_ip: "2.5" is not a whole number 1..1000000`)
+	// A quoted number was "not a whole number", which it reads as.
+	f("server:\n  max_conns_per_ip: \"100\"\n",
+		`t.yaml:2:21: server.max_conns_per_ip: "100" is quoted, which makes it text; write 100 without quotes`)
+	f("policies:\n  none:\n    geo: {grid: '0.5'}\n",
+		`t.yaml:3:17: policies.none.geo.grid: "0.5" is quoted, which makes it text; write 0.5 without quotes`)
 	f("server:\n  client_ip_header: \"X-Forwarded-For, Forwarded\"\n",
 		`t.yaml:2:21: server.client_ip_header: is not a header name; write one name of letters, digits and '-', e.g. X-Forwarded-For`)
 	f("server:\n  max_requests_per_client: 0\n",

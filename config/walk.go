@@ -513,6 +513,9 @@ func (w *walker) walkNumber(n *yaml.Node, t reflect.Type, path string, f *fieldI
 			w.errAt(n, path, fmt.Sprintf("%s is not %s", n.Value, want))
 			return false
 		}
+	case quotedNumber(n, isInt):
+		w.errAt(n, path, fmt.Sprintf("%q is quoted, which makes it text; write %s without quotes", n.Value, n.Value))
+		return false
 	default:
 		w.errAt(n, path, fmt.Sprintf("%q is not %s", n.Value, want))
 		return false
@@ -522,6 +525,20 @@ func (w *walker) walkNumber(n *yaml.Node, t reflect.Type, path string, f *fieldI
 		return false
 	}
 	return true
+}
+
+// quotedNumber reports whether n is a quoted scalar that would be a whole
+// number (isInt) or a number without its quotes.
+func quotedNumber(n *yaml.Node, isInt bool) bool {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+		return false
+	}
+	if isInt {
+		_, err := strconv.ParseInt(n.Value, 10, 64)
+		return err == nil
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	return err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 func rangeText(lo, hi float64) string {
