@@ -74,6 +74,11 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// A start takes a file without settings as the defaults; a reload
+	// refuses it (half-written): say both, so neither surprises.
+	if c.Empty() {
+		fmt.Fprintf(stderr, "note: %s: the file holds no settings: the gateway starts on the built-in defaults, and a reload refuses it\n", path)
+	}
 	// Files that are absent here are not errors: secrets and databases are
 	// often only mounted where the gateway runs. Say so, so a typo shows.
 	for _, f := range c.Files() {

@@ -126,3 +126,33 @@ func TestConfigCheckNotesUnrecordedProperties(t *testing.T) {
 		t.Errorf("a note names plan, which is recorded:\n%s", errOut.String())
 	}
 }
+
+// TestConfigCheckNotesAnEmptyFile: a file without settings (empty, or
+// comments only) starts the gateway on the built-in defaults, but a reload
+// refuses it (a file caught half-written must not replace the running
+// config): config check says ok, and a note says both.
+func TestConfigCheckNotesAnEmptyFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"empty": "", "comments": "# nothing yet\n# server: {}\n"} {
+		cfg := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("%s: config check: exit %d\n%s%s", name, code, out.String(), errOut.String())
+		}
+		want := "note: " + cfg + ": the file holds no settings: the gateway starts on the built-in defaults, and a reload refuses it"
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("%s: notes lack %q:\n%s", name, want, errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	cfg := filepath.Join(dir, "set.yaml")
+	if err := os.WriteFile(cfg, []byte("server: {listen: \"127.0.0.1:38181\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || strings.Contains(errOut.String(), "no settings") {
+		t.Errorf("a file with a setting: exit %d, notes:\n%s", code, errOut.String())
+	}
+}
