@@ -91,8 +91,9 @@ type grafanaDashboard struct {
 // TestDeployDashboardAndRules: the dashboard is a well-formed Grafana
 // dashboard (strictly decoded: every panel has an id, a known type, a place
 // on the 24-column grid, the templated Prometheus data source and a query);
-// the rules pass promtool check and promtool test; and every metric either
-// queries is on the real binary's /metrics.
+// the rules pass promtool check and promtool test; every metric either
+// queries is on the real binary's /metrics; and every metric there is in
+// the README.
 func TestDeployDashboardAndRules(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(deployDir, "grafana", "beacongate.json"))
 	if err != nil {
@@ -162,6 +163,30 @@ func TestDeployDashboardAndRules(t *testing.T) {
 	}
 
 	exposed := exposedMetrics(t)
+	// Every metric the binary exports is described in the README (a
+	// histogram by its base name).
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range metricRE.FindAllString(string(readme), -1) {
+		documented[m] = true
+	}
+	for m := range exposed {
+		if !strings.HasPrefix(m, "beacongate_") {
+			continue
+		}
+		base := m
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if b, ok := strings.CutSuffix(m, suffix); ok && exposed[b+"_bucket"] {
+				base = b
+			}
+		}
+		if !documented[base] {
+			t.Errorf("the binary exports %s, which the README does not describe", base)
+		}
+	}
 	for _, set := range []struct {
 		what  string
 		exprs []string
