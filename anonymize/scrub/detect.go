@@ -854,6 +854,15 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 					q += 2
 				}
 			}
+			// " - " between any groups, as people type them
+			// ("4111 - 1111 - 1111 - 1111", "0151 - 1234 5678"; "+-+"
+			// as a form encodes it), read as the '-' of
+			// "4111-1111-1111-1111".
+			if (sb == sepSpace || sb == sepPlus) && m == 0 && q+1 < limit && b[q] == '-' &&
+				(b[q+1] == ' ' || sb == sepPlus && b[q+1] == '+') {
+				sb = sepDash
+				q += 2
+			}
 			m |= sb
 		}
 		if q < limit && b[q] == '(' {

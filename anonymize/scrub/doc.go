@@ -47,7 +47,8 @@
 //     address; "visit us at example dot com", "worked at a dot com" and
 //     "at home dot matrix" are prose).
 //   - [KindCard]: 13 to 19 digits, optionally grouped by spaces (one or
-//     two), dashes, dots or '+' (form encoding), not all digits the same,
+//     two), dashes (also " - "), dots or '+' (form encoding), not all
+//     digits the same,
 //     with the length and issuer prefix of a card network (Visa 4 with 16
 //     or 19 digits, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners,
 //     JCB 3528-3589, Discover/UnionPay/Maestro 6, 50, 56-58, Mir), and the
@@ -60,7 +61,8 @@
 //   - [KindPhone]: 7 to 15 digits (E.164 has at most 15), not all the same,
 //     in groups separated by single ' ', '-', '/', '+' or ')'/'(' (or by '.'
 //     only; after the first group also " / ", as German letterheads set off
-//     the area code: "0151 / 1234 5678"), and one of:
+//     the area code: "0151 / 1234 5678"; " - " as '-' between any groups,
+//     "0151 - 1234 5678"), and one of:
 //     a leading '+';
 //     a leading "00" international prefix followed by a non-zero digit (9+ digits);
 //     a national trunk prefix: leading '0' then a non-zero digit, 9 to 13 digits

@@ -34,6 +34,11 @@ var planted = []struct {
 	{KindCard, "4111 1111 1111 1111"},
 	{KindCard, "5500-0000-0000-0004"},
 	{KindCard, "378282246310005"},
+	// Groups set off by a dash between spaces, as people type them.
+	{KindCard, "4111 - 1111 - 1111 - 1111"},
+	{KindCard, "5500 – 0000 – 0000 – 0004"},
+	{KindPhone, "0151 - 1234 5678"},
+	{KindPhone, "+49 30 - 1234567"},
 	{KindIBAN, "DE89 3704 0044 0532 0130 00"},
 	{KindIBAN, "GB82WEST12345698765432"},
 	{KindIBAN, "FR1420041010050500013M02606"},
