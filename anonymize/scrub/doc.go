@@ -118,7 +118,8 @@
 //     exists).
 //   - [KindDevice]: a device named after its owner: a word (or two
 //     capitalised ones, "Jane Doe's"), "'s" (or
-//     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, ...)
+//     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, Apple
+//     Watch, HomePod, Mac mini, ...)
 //     with up to two short model words.
 //   - [KindCoordinates]: a latitude and a longitude in decimal degrees,
 //     each with 4 to 15 decimals (0.0001 degree is about 11 m), one within

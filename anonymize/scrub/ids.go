@@ -500,7 +500,7 @@ func modelWord(w []byte) bool {
 	return false
 }
 
-var deviceWords = []string{"iphone", "ipad", "macbook", "imac", "ipod", "galaxy", "pixel", "android", "phone", "airpods", "watch", "laptop", "pc", "tablet", "kindle", "surface"}
+var deviceWords = []string{"iphone", "ipad", "macbook", "imac", "ipod", "galaxy", "pixel", "android", "phone", "airpods", "watch", "apple watch", "homepod", "mac mini", "mac studio", "mac pro", "laptop", "pc", "tablet", "kindle", "surface"}
 
 // maxBase64Run bounds the base64 run decoded to look for an e-mail.
 const maxBase64Run = 128

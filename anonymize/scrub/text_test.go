@@ -108,6 +108,8 @@ func TestAppendText(t *testing.T) {
 	f("Steuer-ID 86095742719, BSN 111222333, NIR 1 85 05 78 006 084 91", "Steuer-ID [id], BSN [id], NIR [id]", "national_id")
 	f("Jane's iPhone, Jörg’s MacBook Pro and the iPhone 15", "[device], [device] and the iPhone 15", "device_name")
 	f("Jane Doe's iPhone, Émile Zola’s Pixel 8, my Doe's iPad, Élodie's iPad", "[device], [device], my [device], [device]", "device_name")
+	// The names Apple gives a watch, a speaker and a desktop Mac.
+	f("Jane's Apple Watch, Jane’s HomePod mini, Jane's Mac mini and Jane's Mac Studio", "[device], [device], [device] and [device]", "device_name")
 	f("amFuZS5kb2VAZXhhbXBsZS5vcmc= and SGVsbG8gd29ybGQ=", "[email] and SGVsbG8gd29ybGQ=", "email")
 	f("+1 555.123.4567 4915112345678 DE89-3704-0044-0532-0130-00", "[phone] [phone] [iban]", "phone|iban")
 	// Groups separated by the spaces typography uses (U+00A0 no-break,
