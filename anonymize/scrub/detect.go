@@ -983,6 +983,9 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 		return KindPhone
 	}
 	g := len(gs)
+	if spanishNational(d, gs) {
+		return KindPhone
+	}
 	if g < 3 || g > 4 || gs[g-1] != 4 {
 		return KindNone
 	}
@@ -992,6 +995,15 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 		}
 	}
 	return KindPhone
+}
+
+// spanishNational reports whether d, grouped gs, is a Spanish number as
+// written nationally, without a trunk prefix: 9 digits starting with 6..9
+// in groups of 3-2-2-2 (mobiles, "612 34 56 78") or 2-3-2-2 ("91 123 45
+// 67"). Amounts group by threes, so none has that shape.
+func spanishNational(d []byte, gs []uint8) bool {
+	return len(d) == 9 && d[0] >= 6 && len(gs) == 4 && gs[2] == 2 && gs[3] == 2 &&
+		(gs[0] == 3 && gs[1] == 2 || gs[0] == 2 && gs[1] == 3)
 }
 
 // nanpDotted reports whether d, grouped gs, is a North American number as

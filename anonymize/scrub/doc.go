@@ -71,6 +71,9 @@
 //     digits, area code and exchange starting with 2..9);
 //     a leading "(" closed after the first group ("(555) 123-4567");
 //     3 or 4 groups of at most 4 digits whose last group has exactly 4 ("555-123-4567");
+//     a Spanish number as written nationally, without a trunk prefix: 9
+//     digits starting with 6..9 in groups of 3-2-2-2 or 2-3-2-2 ("612 34
+//     56 78", "91 123 45 67");
 //     11 to 13 bare digits that start with a country code and a mobile
 //     prefix ("4915112345678": DE, UK, FR, ES, IT, NL, AT, CH).
 //     After a '+', separators may mix ("+1 555.123.4567").

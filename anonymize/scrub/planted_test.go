@@ -26,6 +26,10 @@ var planted = []struct {
 	{KindPhone, "030 12345678"},
 	{KindPhone, "0044 20 7946 0958"},
 	{KindPhone, "555-123-4567"},
+	// Spanish numbers have no trunk prefix: written nationally as 3-2-2-2
+	// (mobiles) or 2-3-2-2 (Madrid, Barcelona) digits.
+	{KindPhone, "612 34 56 78"},
+	{KindPhone, "91 123 45 67"},
 	// German forms: the area code set off by " / " (DIN 5008, old).
 	{KindPhone, "0151 / 1234 5678"},
 	{KindPhone, "030 / 12 34 56 78"},
