@@ -216,8 +216,9 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 			}
 		}
 		if digit && cl&cLetter != 0 && i+8 < len(b) && class[b[i+1]]&cLetter != 0 {
-			// IBAN and NINO: two letters, then a digit (or a space).
-			if c2 := class[b[i+2]]; c2&cDigit != 0 || b[i+2] == ' ' {
+			// IBAN and NINO: two letters, then a digit (or a space, or
+			// '+' as a form encodes one).
+			if c2 := class[b[i+2]]; c2&cDigit != 0 || b[i+2] == ' ' || b[i+2] == '+' {
 				if e := matchIBAN(b, i); e > 0 {
 					return i, e, KindIBAN
 				}

@@ -118,7 +118,7 @@
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
 //     digits, eleven test; not in a User-Agent header, see
 //     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check
-//     exists).
+//     exists; pairs separated by spaces or '+', "AB+12+34+56+C").
 //   - [KindDevice]: a device named after its owner: a word (or two
 //     capitalised ones, "Jane Doe's"), "'s" (or
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, Apple

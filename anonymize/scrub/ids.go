@@ -260,8 +260,8 @@ func matchDNI(b []byte, i int) int {
 }
 
 // matchNINO returns the end of a UK National Insurance number (two
-// letters, six digits, optionally in pairs separated by spaces, and A to
-// D), or 0.
+// letters, six digits, optionally in pairs separated by spaces, or '+' as
+// a form encodes them, and A to D), or 0.
 func matchNINO(b []byte, i int) int {
 	if i+9 > len(b) {
 		return 0
@@ -277,7 +277,7 @@ func matchNINO(b []byte, i int) int {
 	}
 	p := i + 2
 	for g := 0; g < 3; g++ {
-		if p < len(b) && b[p] == ' ' {
+		if p < len(b) && (b[p] == ' ' || b[p] == '+') {
 			p++
 		}
 		if p+2 > len(b) || class[b[p]]&cDigit == 0 || class[b[p+1]]&cDigit == 0 {
@@ -285,7 +285,7 @@ func matchNINO(b []byte, i int) int {
 		}
 		p += 2
 	}
-	if p < len(b) && b[p] == ' ' {
+	if p < len(b) && (b[p] == ' ' || b[p] == '+') {
 		p++
 	}
 	if p >= len(b) {

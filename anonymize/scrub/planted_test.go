@@ -35,6 +35,8 @@ var planted = []struct {
 	{KindPhone, "030 / 12 34 56 78"},
 	// The German tax id (Steuer-ID) grouped as printed on payslips.
 	{KindNationalID, "65 929 970 489"},
+	// The UK National Insurance number as printed, in pairs.
+	{KindNationalID, "AB 12 34 56 C"},
 	{KindCard, "4111 1111 1111 1111"},
 	{KindCard, "5500-0000-0000-0004"},
 	{KindCard, "378282246310005"},
