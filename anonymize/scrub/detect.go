@@ -746,6 +746,7 @@ const (
 	sepPlus
 	sepParen
 	sepDot
+	sepUnder // '_': cards only ("4111_1111_1111_1111"); digits joined so are ids otherwise
 )
 
 // maxNumberRun bounds how far one number is read (a card in groups is 23
@@ -788,6 +789,8 @@ func sepBit(ch byte) uint8 {
 		return sepPlus
 	case '.':
 		return sepDot
+	case '_':
+		return sepUnder
 	}
 	return 0
 }
@@ -937,8 +940,11 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 	if same {
 		return KindNone
 	}
-	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus|sepDot) == 0 && cardRange(d) && luhn(d) {
+	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus|sepDot|sepUnder) == 0 && cardRange(d) && luhn(d) {
 		return KindCard
+	}
+	if mask&sepUnder != 0 {
+		return KindNone // "order_2024_11_0151": an identifier, not a phone
 	}
 	if n > 15 {
 		return KindNone

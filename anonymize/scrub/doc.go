@@ -47,8 +47,8 @@
 //     address; "visit us at example dot com", "worked at a dot com" and
 //     "at home dot matrix" are prose).
 //   - [KindCard]: 13 to 19 digits, optionally grouped by spaces (one or
-//     two), dashes (also " - "), dots or '+' (form encoding), not all
-//     digits the same,
+//     two), dashes (also " - "), dots, '+' (form encoding) or underscores
+//     (no other kind of number is read across '_'), not all digits the same,
 //     with the length and issuer prefix of a card network (Visa 4 with 16
 //     or 19 digits, Mastercard 51-55 and 2221-2720, Amex 34/37, Diners,
 //     JCB 3528-3589, Discover/UnionPay/Maestro 6, 50, 56-58, Mir), and the

@@ -43,6 +43,9 @@ var planted = []struct {
 	// Groups set off by a dash between spaces, as people type them.
 	{KindCard, "4111 - 1111 - 1111 - 1111"},
 	{KindCard, "5500 – 0000 – 0000 – 0004"},
+	// Underscores between groups, as some form fields join them.
+	{KindCard, "4111_1111_1111_1111"},
+	{KindCard, "5500_0000_0000_0004"},
 	{KindPhone, "0151 - 1234 5678"},
 	{KindPhone, "+49 30 - 1234567"},
 	{KindIBAN, "DE89 3704 0044 0532 0130 00"},
