@@ -344,11 +344,20 @@ func scanning(d *doc, cfg *config.Config, p *plan.Plan) {
 	o := p.Scan // what the engine compiles its cleaner from
 	d.heading(2, "scanning", "5. Free-text and URL scanning")
 	d.para("Page URLs and referrers under the ", code("path"), " and ", code("clean"), " rules, the site id, the event name, keys and string or number values of allowlisted properties, BLE store and sensor names, and the raw user agent where a policy keeps it are scanned under every policy. Percent-escapes are decoded first (up to eight nested rounds; a value still escaped after that is removed), and base64 runs are decoded to look for e-mail addresses. What is found:")
+	tokens := "tokens (UUIDs, long hex ids, API keys, long random letters)"
+	if o.KeepUUIDs {
+		tokens = "tokens (long hex ids, API keys, long random letters)"
+	}
 	items := []inline{
-		line("e-mail addresses (also base64-encoded), phone numbers (national and international notations), payment card numbers (any separator, issuer range and Luhn checked), IBANs (mod-97 checked), IPv4 and IPv6 addresses, MAC addresses, national ids with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN), devices named after their owner (\"Jane's iPhone\") and tokens (UUIDs, long hex ids, API keys, long random letters) are replaced by a marker such as ", code("[email]"), " in text and path segments; a query, fragment or matrix (", code(";name="), ") parameter holding one is removed whole; a URL whose host is an IP address (other than loopback) is dropped;"),
+		line("e-mail addresses (also base64-encoded), phone numbers (national and international notations), payment card numbers (any separator, issuer range and Luhn checked), IBANs (mod-97 checked), IPv4 and IPv6 addresses, MAC addresses, national ids with a check (DE Steuer-ID, ES DNI/NIE, UK NINO, FR NIR, IT codice fiscale, NL BSN), devices named after their owner (\"Jane's iPhone\") and "+tokens+" are replaced by a marker such as ", code("[email]"), " in text and path segments; a query, fragment or matrix (", code(";name="), ") parameter holding one is removed whole; a URL whose host is an IP address (other than loopback) is dropped;"),
 		line("click and cross-site identifiers are removed from queries and fragments: ", codeList(sorted(append(append([]string(nil), scrub.BuiltinClickIDs...), o.ExtraClickIDs...)))),
 		line("parameters removed because of their name, whatever their value: ", codeList(sorted(append(append(append([]string(nil), scrub.BuiltinDropParams...), scrub.BuiltinURLDropParams...), o.DropParams...)))),
 		line("user names and passwords in URLs (", code("user:password@"), ") are always removed; URLs that cannot be parsed safely (", code("mailto:"), ", ", code("javascript:"), ", bad hosts) are dropped or cut to their origin."),
+	}
+	if o.KeepUUIDs {
+		// The engine's cleaner no longer takes a UUID for a token: it stays
+		// in text, property values, path segments and parameters.
+		items = append(items, line("UUIDs are kept (", code("scan.keep_uuids"), "): a UUID in a URL, a property value or other scanned text is not a token, so it stays, and so does a parameter holding one; where a policy keeps the path only, the path-shape rule below still replaces a segment holding one with ", code("{id}"), "."))
 	}
 	if o.DropUTM {
 		items = append(items, line(code("utm_*"), " campaign parameters are removed."))

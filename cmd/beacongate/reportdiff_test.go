@@ -102,3 +102,36 @@ func TestReportDiffRefusesHTML(t *testing.T) {
 		t.Errorf("exit %d\n%.300s", code, out)
 	}
 }
+
+// TestReportDiffNamesEveryPlanChange: a change that alters what a recipient
+// gets changes the plan version, and must show in report -diff as the
+// statements it changes; the diff said "No change: both configs give the
+// same record of processing" under two different policy versions.
+func TestReportDiffNamesEveryPlanChange(t *testing.T) {
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"scan.keep_uuids", "", "scan: {keep_uuids: true}\n", "- now: - UUIDs are kept (`scan.keep_uuids`)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			oldPath := writeE2EConfig(t, dir, "old.yaml", tc.old)
+			newPath := writeE2EConfig(t, dir, "new.yaml", tc.new)
+			code, out := cli(t, "report", "-config", newPath, "-diff", oldPath)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			head, _, _ := strings.Cut(out, "\n\n##")
+			var versions []string
+			for _, f := range strings.Fields(head) {
+				if v := strings.TrimRight(f, ")"); len(v) == 12 && v != f {
+					versions = append(versions, v)
+				}
+			}
+			if len(versions) != 2 || versions[0] == versions[1] {
+				t.Fatalf("policy versions %v: want the change to change the plan:\n%s", versions, out)
+			}
+			if strings.Contains(out, "No change") || !strings.Contains(out, tc.want) {
+				t.Errorf("diff lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package ropa
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/beacongate/beacongate/anonymize"
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
+	"github.com/beacongate/beacongate/config"
+)
+
+// scannedURL is the url the engine records for an analytics-state pixel
+// event of page u under cfg.
+func scannedURL(t *testing.T, cfg *config.Config, u string) string {
+	t.Helper()
+	now := clocktest.Golden
+	en, err := anonymize.New(compile(t, cfg), anonymize.Deps{Clock: clock.Fixed(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := claimsEvent(cfg, "shop", "analytics", false, now)
+	e.URL = []byte(u)
+	recs, _ := en.Recipients(e)
+	if !recs[0].Gets {
+		t.Fatalf("the destination gets nothing: %s", recs[0].Why)
+	}
+	var rec struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(recs[0].Record, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec.URL
+}
+
+// TestReportScanningFollowsKeepUUIDs: with scan.keep_uuids: true the
+// engine keeps a UUID in a page URL (path segment and parameter), while
+// section 5 of the record of processing still said UUIDs are tokens
+// "replaced by a marker" and their parameters "removed whole", and
+// report -diff from the default said "No change" though what every
+// recipient gets changed.
+func TestReportScanningFollowsKeepUUIDs(t *testing.T) {
+	const id = "123e4567-e89b-12d3-a456-426614174000"
+	page := "https://shop.example.com/order/" + id + "?o=" + id
+	for _, keep := range []bool{false, true} {
+		cfg := parse(t, "scan: {keep_uuids: "+map[bool]string{false: "false", true: "true"}[keep]+"}")
+		got := scannedURL(t, cfg, page)
+		if kept := strings.Count(got, id) == 2; kept != keep {
+			t.Fatalf("keep_uuids %v: the engine records url %q", keep, got)
+		}
+		_, _, text := render(t, build(t, cfg))
+		says := strings.Contains(text, "tokens (UUIDs, long hex ids")
+		keptLine := strings.Contains(text, "UUIDs are kept (scan.keep_uuids)")
+		if says == keep || keptLine != keep {
+			t.Errorf("keep_uuids %v (the engine records %q): the report says UUIDs are tokens: %v, kept: %v", keep, got, says, keptLine)
+		}
+	}
+}
