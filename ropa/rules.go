@@ -94,7 +94,7 @@ func policyRules(p *plan.Plan, f Facts, pol *plan.Policy, platform plan.Platform
 		languageRule(pol.Language),
 		propertiesRule(p, pol.Properties),
 		contactRule(pol.Contact, platform),
-		clickRule(pol.ClickIDs),
+		clickRule(pol),
 	}
 	if s2s := p.ServerToServerSites; len(s2s) > 0 {
 		for i := range rules {
@@ -478,11 +478,28 @@ func contactRule(a plan.ContactAction, platform plan.Platform) FieldRule {
 	return f
 }
 
-func clickRule(a plan.ClickIDAction) FieldRule {
+func clickRule(pol *plan.Policy) FieldRule {
+	a := pol.ClickIDs
 	f := FieldRule{Field: "click_ids", Category: "Click ids and ad platform cookies",
 		Source: "gclid, gbraid, wbraid, fbclid, ttclid in the page URL or props; the _fbp, _fbc, _ttp and _ga cookies as bg.js sends them", Action: a.String()}
 	if a != plan.ClickIDsKeep {
-		f.Treatment = "not recorded (removed from URLs by the url and referrer rules)"
+		// A URL kept as sent is not scanned: the click ids in its query
+		// and fragment stay in the record with it.
+		var asSent []string
+		if pol.URL == plan.URLKeep {
+			asSent = append(asSent, "the page URL is recorded as sent (url: keep)")
+		}
+		if pol.Referrer == plan.ReferrerKeep {
+			asSent = append(asSent, "the referrer is recorded as sent (referrer: keep)")
+		}
+		switch len(asSent) {
+		case 0:
+			f.Treatment = "not recorded (removed from URLs by the url and referrer rules)"
+		case 1:
+			f.Treatment = "not recorded as such; but " + asSent[0] + ", with any click id in its query or fragment (gclid, fbclid, ttclid, ...)"
+		default:
+			f.Treatment = "not recorded as such; but " + strings.Join(asSent, " and ") + ", with any click id in their queries or fragments (gclid, fbclid, ttclid, ...)"
+		}
 		return f
 	}
 	f.Kept = true

@@ -9,6 +9,7 @@ import (
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
+	"github.com/beacongate/beacongate/plan"
 )
 
 // scannedURL is the url the engine records for an analytics-state pixel
@@ -55,6 +56,43 @@ func TestReportScanningFollowsKeepUUIDs(t *testing.T) {
 		keptLine := strings.Contains(text, "UUIDs are kept (scan.keep_uuids)")
 		if says == keep || keptLine != keep {
 			t.Errorf("keep_uuids %v (the engine records %q): the report says UUIDs are tokens: %v, kept: %v", keep, got, says, keptLine)
+		}
+	}
+}
+
+// TestReportClickIDsRowFollowsURLKeep: under url: keep (or referrer: keep)
+// the engine records the page URL as sent, click ids in its query with
+// it, while the click ids row of the state's table said "not recorded
+// (removed from URLs by the url and referrer rules)": the record of
+// processing told the officer that no click id reaches a record.
+func TestReportClickIDsRowFollowsURLKeep(t *testing.T) {
+	cfg := parse(t, "policies: {analytics: {url: keep}}")
+	if got := scannedURL(t, cfg, "https://shop.example.com/p?gclid=Cj0KCQ-test&fbclid=IwAR-test"); !strings.Contains(got, "gclid=Cj0KCQ-test") {
+		t.Fatalf("url: keep: the engine records url %q", got)
+	}
+	for _, tc := range []struct {
+		yaml  string
+		want  string
+		state plan.State
+	}{
+		{"policies: {analytics: {url: keep}}", "the page URL is recorded as sent (url: keep)", plan.StateAnalytics},
+		{"policies: {none: {referrer: keep}}", "the referrer is recorded as sent (referrer: keep)", plan.StateNone},
+	} {
+		cfg := parse(t, tc.yaml)
+		p := compile(t, cfg)
+		for st := plan.StateNone; st < plan.NumStates; st++ {
+			for _, f := range Rules(p, FactsOf(cfg), st) {
+				if f.Field != "click_ids" {
+					continue
+				}
+				keeps := strings.Contains(f.Treatment, tc.want)
+				if st == tc.state && (!keeps || strings.Contains(f.Treatment, "removed from URLs by the url and referrer rules")) {
+					t.Errorf("%s, state %s: click ids row %q; want it to say %q", tc.yaml, st, f.Treatment, tc.want)
+				}
+				if st != tc.state && keeps {
+					t.Errorf("%s, state %s: click ids row %q, though this state's policy scans URLs", tc.yaml, st, f.Treatment)
+				}
+			}
 		}
 	}
 }
