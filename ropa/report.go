@@ -1,6 +1,7 @@
 package ropa
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,11 +167,20 @@ func vendorBasis(t *config.DestinationTCF, gvl bool) string {
 		return "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string allows this vendor every purpose and special feature the vendor list declares for it" + disclosedClause
 	case t.VendorID != 0:
 		b := "IAB TCF vendor " + strconv.Itoa(t.VendorID) + ": only events whose TC string gives this vendor consent"
+		// A flexible purpose takes the other basis where a publisher
+		// restriction requires it (consent.CheckVendor); purpose 1 never
+		// goes to legitimate interest.
 		if len(t.Purposes) > 0 {
 			b += " for purposes " + tcfList(t.Purposes)
+			if f := flexible(t, t.Purposes, 2); len(f) > 0 {
+				b += " (" + purposeIDs(f) + " flexible: where a publisher restriction requires legitimate interest for it, the vendor's legitimate interest is relied on instead)"
+			}
 		}
 		if len(t.LegitimateInterest) > 0 {
 			b += ", legitimate interest for purposes " + tcfList(t.LegitimateInterest)
+			if f := flexible(t, t.LegitimateInterest, 1); len(f) > 0 {
+				b += " (" + purposeIDs(f) + " flexible: where a publisher restriction requires consent for it, consent is needed instead)"
+			}
 		}
 		if len(t.SpecialFeatures) > 0 {
 			var ids []string
@@ -184,6 +194,27 @@ func vendorBasis(t *config.DestinationTCF, gvl bool) string {
 		return "our own processing, not a TCF vendor (tcf.without_vendor): receives events where GDPR applies under our purposes alone"
 	}
 	return "no TCF vendor id and not marked as our own processing: receives no event where GDPR applies"
+}
+
+// flexible returns the purposes of ps that t declares flexible and that
+// can take the other basis: purpose 1 never goes from consent (from 2) to
+// legitimate interest.
+func flexible(t *config.DestinationTCF, ps []config.TCFPurpose, from config.TCFPurpose) []config.TCFPurpose {
+	var out []config.TCFPurpose
+	for _, p := range ps {
+		if p >= from && slices.Contains(t.FlexiblePurposes, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// purposeIDs names flexible purposes: "purpose 7 is", "purposes 2, 7 are".
+func purposeIDs(ps []config.TCFPurpose) string {
+	if len(ps) == 1 {
+		return "purpose " + tcfList(ps) + " is"
+	}
+	return "purposes " + tcfList(ps) + " are"
 }
 
 func tcfList(ps []config.TCFPurpose) string {

@@ -110,6 +110,7 @@ func TestReportDiffRefusesHTML(t *testing.T) {
 func TestReportDiffNamesEveryPlanChange(t *testing.T) {
 	for _, tc := range []struct{ name, old, new, want string }{
 		{"scan.keep_uuids", "", "scan: {keep_uuids: true}\n", "- now: - UUIDs are kept (`scan.keep_uuids`)"},
+		{"destinations[].tcf.flexible_purposes", vendorDest(""), vendorDest(", flexible_purposes: [7]"), "(purpose 7 is flexible: where a publisher restriction requires legitimate interest for it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -134,4 +135,10 @@ func TestReportDiffNamesEveryPlanChange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// vendorDest is a config whose one destination is IAB TCF vendor 755 with
+// purposes 1 and 7, and more of its tcf settings.
+func vendorDest(more string) string {
+	return "destinations:\n  - {name: local, type: file, tcf: {vendor_id: 755, purposes: [1, 7]" + more + "}}\n"
 }
