@@ -5,7 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/scrub"
 	"github.com/beacongate/beacongate/config"
@@ -188,7 +190,7 @@ func (r *Report) consent(d *doc) {
 		{line(code("explicit")), line("the ", code("consent"), " field (purpose names, or ", code("none"), ")"),
 			line("grants the purposes it lists and refuses the others"), line(honour(config.SignalExplicit))},
 		{line(code("tcf")), line("IAB TCF v2 TC string: ", code("gdpr_consent"), " parameter or ", code("euconsent-v2"), " cookie, with the ", code("gdpr"), " flag"),
-			line("grants per the TCF mapping below; must be a valid TCF 2.2 and v2.3 string (one last updated on or after 2026-02-28 must carry the disclosed vendors segment)"), line(honour(config.SignalTCF))},
+			line("grants per the TCF mapping below; must be a valid TCF 2.2 and v2.3 string (one last updated on or after 2026-02-28 must carry the disclosed vendors segment)", tcAge(c.TCF.MaxAge.D())), line(honour(config.SignalTCF))},
 		{line(code("gpp")), line("IAB GPP string: ", code("gpp"), " and ", code("gpp_sid"), " parameters"),
 			line("its TCF EU section grants like a TC string; US sections opt out of ads (and personalization for GPC); sections that cannot be read refuse every purpose"), line(gpp)},
 		{line(code("consent_mode")), line("Google Consent Mode v2: ", code("gcs"), " and ", code("gcd"), " parameters"),
@@ -788,4 +790,15 @@ func shapeDigits(s scrub.Shape) int {
 		return s.MaxDigitPercent
 	}
 	return scrub.DefaultPathMaxDigitPercent
+}
+
+// tcAge says which TC strings are too old or too new to grant anything
+// (consent.DatesProblems): the string is rejected, as the table's note
+// says.
+func tcAge(maxAge time.Duration) string {
+	future := "dated more than " + config.Duration(consent.MaxFutureSkew).String() + " after it"
+	if maxAge <= 0 {
+		return "; one " + future + " is rejected"
+	}
+	return "; one last updated more than " + durationWords(maxAge) + " before the event arrives (consent.tcf.max_age), or " + future + ", is rejected"
 }

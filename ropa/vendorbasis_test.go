@@ -52,3 +52,37 @@ destinations:
 		t.Errorf("report lacks %q", want)
 	}
 }
+
+// TestReportStatesTCStringMaxAge: consent.tcf.max_age decides which TC
+// strings grant anything (one last updated 40 days before the event
+// grants analytics under the default, nothing under 30d: the engine
+// shows it), yet the record of processing never named it, and report
+// -diff said "No change" when it changed.
+func TestReportStatesTCStringMaxAge(t *testing.T) {
+	now := clocktest.Golden
+	s := tctest.Valid(now.AddDate(0, 0, -40))
+	for _, tc := range []struct {
+		yaml, want string
+		grants     bool
+	}{
+		{"", "one last updated more than 9480h (395 days) before the event arrives (consent.tcf.max_age), or dated more than 5m after it, is rejected", true},
+		{"consent: {tcf: {max_age: 30d}}", "one last updated more than 720h (30 days) before the event arrives (consent.tcf.max_age), or dated more than 5m after it, is rejected", false},
+	} {
+		cfg := parse(t, tc.yaml)
+		en, err := anonymize.New(compile(t, cfg), anonymize.Deps{Clock: clock.Fixed(now)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := claimsEvent(cfg, "shop", "", false, now)
+		e.Consent.Explicit = nil
+		e.Consent.GDPR = 1
+		e.Consent.TCString = []byte(s.Encode())
+		recs, _ := en.Recipients(e)
+		if granted := recs[0].Gets && strings.Contains(string(recs[0].Record), `"state":"analytics"`); granted != tc.grants {
+			t.Fatalf("%q: a TC string of 40 days grants analytics: %v; want %v\n%s", tc.yaml, granted, tc.grants, recs[0].Record)
+		}
+		if _, _, text := render(t, build(t, cfg)); !strings.Contains(text, tc.want) {
+			t.Errorf("%q: report lacks %q", tc.yaml, tc.want)
+		}
+	}
+}

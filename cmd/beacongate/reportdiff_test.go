@@ -110,6 +110,7 @@ func TestReportDiffRefusesHTML(t *testing.T) {
 func TestReportDiffNamesEveryPlanChange(t *testing.T) {
 	for _, tc := range []struct{ name, old, new, want string }{
 		{"scan.keep_uuids", "", "scan: {keep_uuids: true}\n", "- now: - UUIDs are kept (`scan.keep_uuids`)"},
+		{"consent.tcf.max_age", "", "consent: {tcf: {max_age: 30d}}\n", "last updated more than 720h (30 days) before the event arrives (consent.tcf.max\\_age)"},
 		{"destinations[].tcf.flexible_purposes", vendorDest(""), vendorDest(", flexible_purposes: [7]"), "(purpose 7 is flexible: where a publisher restriction requires legitimate interest for it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
