@@ -377,7 +377,7 @@ func scanning(d *doc, cfg *config.Config, p *plan.Plan) {
 		code("{sku}"), ", ", code("{number}"), ", ", code("{slug}"), " and ", code("{uuid}"), " keep a value of their shape, ", code("{opaque}"), " or ", code("{id}"), " always becomes ", code("{id}"),
 		"). Without a match, where a policy keeps the path only, a segment is kept only when it has the shape of a path word (letters, digits and dashes, at most ",
 		code(strconv.Itoa(shapeLen(o.Shape))), " bytes, at most ", code(strconv.Itoa(shapeDigits(o.Shape))), " % digits, few case changes), else it becomes ", code("{id}"),
-		". When a site lists origins, its page URLs must use one of their hosts: a sub-domain is reduced to it, any other host drops the URL.")
+		". When a site lists origins, its page URLs must use one of their hosts: a sub-domain is reduced to it, any other host drops the URL (but where a policy keeps the URL as sent, listed below if any: it is neither checked nor scanned).")
 	if len(routed) > 0 {
 		d.list(routed...)
 	} else {
@@ -393,6 +393,19 @@ func scanning(d *doc, cfg *config.Config, p *plan.Plan) {
 		}
 		if p.Referrer == plan.ReferrerKeep {
 			keep = append(keep, "referrer in "+st.String())
+		}
+	}
+	// A destination's own policies keep what the site-wide ones may not.
+	for i := range p.Destinations {
+		dst := &p.Destinations[i]
+		for st := plan.StateNone; st < plan.NumStates; st++ {
+			own, site := &dst.Policies[st], &p.Policies[st]
+			if own.URL == plan.URLKeep && site.URL != plan.URLKeep {
+				keep = append(keep, "url in "+st.String()+" for "+dst.Name)
+			}
+			if own.Referrer == plan.ReferrerKeep && site.Referrer != plan.ReferrerKeep {
+				keep = append(keep, "referrer in "+st.String()+" for "+dst.Name)
+			}
 		}
 	}
 	if len(keep) > 0 {

@@ -96,3 +96,26 @@ func TestReportClickIDsRowFollowsURLKeep(t *testing.T) {
 		}
 	}
 }
+
+// TestReportNotScannedNamesDestinationPolicies: a destination's own policy
+// that keeps the page URL or referrer as sent (neither scanned nor checked
+// against the site's origins) is named in section 5's "Not scanned" line,
+// as the site-wide policies' are; it was left out, so the officer read
+// that every URL a destination gets is scanned.
+func TestReportNotScannedNamesDestinationPolicies(t *testing.T) {
+	cfg := parse(t, `destinations:
+  - {name: lake, type: file}
+  - name: raw
+    type: file
+    policies: {analytics: {url: keep, referrer: keep}}
+`)
+	_, _, text := render(t, build(t, cfg))
+	for _, want := range []string{"Not scanned, because the policy keeps them as sent", "url in analytics for raw", "referrer in analytics for raw"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "for lake") {
+		t.Errorf("the report names lake, whose policies scan URLs")
+	}
+}
