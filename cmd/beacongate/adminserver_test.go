@@ -278,3 +278,67 @@ func TestAdminTokenSchemeAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminListenerDropsStalledReaders: the admin listener bounded how long
+// it waited for a request's headers and body, but not for the client to
+// take its answer. A client that sent GET /metrics (or anything else
+// anyone may ask: /healthz, a 404, a guarded endpoint's 401) many times
+// over one connection and read nothing held the connection for ever, its
+// handler blocked in a write once the socket buffers were full: 64 such
+// connections (16 from each of 4 addresses, or from one IPv6 /64) took
+// every admin connection slot, and the health checks and scrapes waited in
+// the accept queue until the orchestrator restarted the gateway. An answer
+// to a peer without the admin token (or loopback) is now written within the
+// write bound or its connection is closed.
+func TestAdminListenerDropsStalledReaders(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	// About 1 MB of metrics, so that a few answers fill the buffers.
+	big := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "beacongate_test_padding", Help: "padding"}, []string{"k"})
+	reg.MustRegister(big)
+	for i := range 4000 {
+		big.WithLabelValues(fmt.Sprintf("%04d-%s", i, strings.Repeat("x", 200))).Set(1)
+	}
+	a := &app{}
+	var stopping atomic.Bool
+	to := adminTimeouts{header: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond, write: 300 * time.Millisecond}
+	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), to)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const asks = 32
+	go io.WriteString(conn, strings.Repeat("GET /metrics HTTP/1.1\r\nHost: admin\r\n\r\n", asks))
+	time.Sleep(1500 * time.Millisecond) // read nothing, well past the write bound
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, _ := io.Copy(io.Discard, conn)
+	one := int64(0)
+	if resp, err := http.Get("http://" + ln.Addr().String() + "/metrics"); err == nil {
+		one, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if one < 500_000 {
+		t.Fatalf("GET /metrics answered %d bytes; want the padding's megabyte", one)
+	}
+	if n >= asks*one {
+		t.Fatalf("a connection that read nothing for 1.5 s still got all %d answers (%d bytes): the server waited for it past the write bound", asks, n)
+	}
+	// A request guard lets through (loopback here) is not bound: a CPU
+	// profile writes only after its seconds.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/debug/pprof/profile?seconds=1")
+	if err != nil {
+		t.Fatalf("a 1 s profile, longer than the write bound: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || len(body) == 0 {
+		t.Fatalf("a 1 s profile, longer than the write bound: %d, %d bytes, %v", resp.StatusCode, len(body), err)
+	}
+}

@@ -260,21 +260,41 @@ type adminTimeouts struct {
 	header time.Duration // to read a request's headers
 	read   time.Duration // to read a whole request, body included
 	idle   time.Duration // between two requests on a keep-alive connection
+	write  time.Duration // to write an answer (see newAdminServer)
 }
 
 // defaultAdminTimeouts are the admin listener's. No admin endpoint takes a
-// request body; a client idle for a minute connects again.
-var defaultAdminTimeouts = adminTimeouts{header: 5 * time.Second, read: 10 * time.Second, idle: time.Minute}
+// request body; a client idle for a minute connects again; /metrics, the
+// largest answer, is written in milliseconds to a reader that takes it.
+var defaultAdminTimeouts = adminTimeouts{header: 5 * time.Second, read: 10 * time.Second, idle: time.Minute, write: 10 * time.Second}
 
 // newAdminServer returns the admin listener's server for mux. Anyone who
 // reaches the listener may connect, so a connection left idle or a request
 // that arrives a byte now and then is closed after t's bounds instead of
 // holding a file descriptor for ever. The read bound ends once a request
 // is read (net/http lifts it when the handler starts), so GET /tap and
-// pprof's timed profiles stream past it.
+// pprof's timed profiles stream past it. An answer must be written within
+// t.write of its request, or its connection is closed: a client that asks
+// again and again over one connection and reads nothing would otherwise
+// hold it for ever, its handler blocked in a write. Requests let through
+// by guard are trusted and lift the bound (GET /tap bounds each write of
+// its stream itself).
 func newAdminServer(mux http.Handler, log *slog.Logger, t adminTimeouts) *http.Server {
-	return &http.Server{Handler: mux, ReadHeaderTimeout: t.header, ReadTimeout: t.read, IdleTimeout: t.idle,
+	return &http.Server{Handler: boundWrites(mux, t.write), ReadHeaderTimeout: t.header, ReadTimeout: t.read, IdleTimeout: t.idle,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// boundWrites has h's answers written within d of their request (0: no
+// bound). Not the server's WriteTimeout: pprof refuses a profile longer
+// than that, and guard could not lift it for the trusted requests.
+func boundWrites(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		h.ServeHTTP(w, r)
+	})
 }
 
 // adminMux serves the admin endpoints. GET /metrics, /healthz and /readyz
@@ -372,6 +392,7 @@ func (a *app) guard(h http.Handler) http.Handler {
 				http.Error(w, "unauthorized: this endpoint needs the admin token (server.admin_token_file) as \"Authorization: Bearer TOKEN\"", http.StatusUnauthorized)
 				return
 			}
+			liftWriteBound(w)
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -379,6 +400,14 @@ func (a *app) guard(h http.Handler) http.Handler {
 			http.Error(w, "forbidden: this endpoint answers loopback peers only; set server.admin_token_file to allow others with a bearer token", http.StatusForbidden)
 			return
 		}
+		liftWriteBound(w)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// liftWriteBound lifts boundWrites' bound for a request guard let through:
+// a CPU profile takes 30 s before it writes, a reload as long as its files
+// take to load, and GET /tap bounds each write of its stream itself.
+func liftWriteBound(w http.ResponseWriter) {
+	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 }
