@@ -87,7 +87,7 @@ func TestAdminListenerDropsIdleAndSlowClients(t *testing.T) {
 	})
 	t.Run("tap outlives the timeouts", func(t *testing.T) {
 		conn := dial()
-		io.WriteString(conn, "GET /tap HTTP/1.1\r\nHost: admin\r\n\r\n")
+		io.WriteString(conn, "GET /tap HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 		br := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil || resp.StatusCode != 200 {
@@ -340,5 +340,63 @@ func TestAdminListenerDropsStalledReaders(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != 200 || len(body) == 0 {
 		t.Fatalf("a 1 s profile, longer than the write bound: %d, %d bytes, %v", resp.StatusCode, len(body), err)
+	}
+}
+
+// TestAdminLoopbackRefusesOtherSitesPages: without an admin token the
+// guarded endpoints answer loopback peers, and a loopback peer was all
+// they checked. A browser on the gateway's host (the quickstart's laptop)
+// is a loopback peer for any page it shows: a page of another site could
+// POST /-/reload (a form needs no preflight), and one whose name it
+// re-points at 127.0.0.1 (DNS rebinding) could read GET /tap's records and
+// the profiles as its own. A loopback peer's request must now name a
+// loopback host and come from no other site's page (Origin,
+// Sec-Fetch-Site); curl, beacongate tap, a port forward or an SSH tunnel
+// name 127.0.0.1, [::1] or localhost and send neither.
+func TestAdminLoopbackRefusesOtherSitesPages(t *testing.T) {
+	a := &app{}
+	reg := prometheus.NewRegistry()
+	var stopping atomic.Bool
+	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, c := range []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"curl", nil, 200},
+		{"localhost", []string{"Host", "localhost:" + port}, 200},
+		{"LOCALHOST", []string{"Host", "LOCALHOST"}, 200},
+		{"ipv6 loopback", []string{"Host", "[::1]:" + port}, 200},
+		{"127.0.1.1", []string{"Host", "127.0.1.1:" + port}, 200},
+		{"same-origin page", []string{"Origin", "http://127.0.0.1:" + port, "Sec-Fetch-Site", "same-origin"}, 200},
+		{"rebound name", []string{"Host", "rebind.attacker.example:" + port}, 403},
+		{"rebound name, no port", []string{"Host", "rebind.attacker.example"}, 403},
+		{"other site's page", []string{"Origin", "https://attacker.example"}, 403},
+		{"opaque origin", []string{"Origin", "null"}, 403},
+		{"cross-site, no origin", []string{"Sec-Fetch-Site", "cross-site"}, 403},
+	} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/debug/pprof/", nil)
+		for i := 0; i < len(c.headers); i += 2 {
+			if c.headers[i] == "Host" {
+				req.Host = c.headers[i+1]
+			} else {
+				req.Header.Set(c.headers[i], c.headers[i+1])
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: %d; want %d", c.name, resp.StatusCode, c.want)
+		}
 	}
 }

@@ -104,7 +104,7 @@ destinations:
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /tap HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(conn, "GET /tap HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	waitTaps(2)
 	load := newLoadGen(t, "http://"+p.addr)
 	load.start(4)

@@ -23,7 +23,7 @@ func postReload(t *testing.T, a *app) (int, string) {
 	var stopping atomic.Bool
 	mux := a.adminMux(prometheus.NewRegistry(), &stopping, false)
 	req := httptest.NewRequest(http.MethodPost, "/-/reload", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
+	req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:9100"
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -400,9 +401,53 @@ func (a *app) guard(h http.Handler) http.Handler {
 			http.Error(w, "forbidden: this endpoint answers loopback peers only; set server.admin_token_file to allow others with a bearer token", http.StatusForbidden)
 			return
 		}
+		if field := fromOtherSite(r); field != "" {
+			http.Error(w, "forbidden: "+field+": a loopback peer's request must name a loopback host (127.0.0.1, [::1] or localhost) and come from no other site's page; set server.admin_token_file to allow others with a bearer token", http.StatusForbidden)
+			return
+		}
 		liftWriteBound(w)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// fromOtherSite names the header that shows r, from a loopback peer, to be
+// a browser's on behalf of another site's page, or returns "". A browser on
+// the gateway's host is a loopback peer for every page it shows: a page
+// can POST a form to 127.0.0.1 (no preflight), and one whose own name it
+// re-points at 127.0.0.1 (DNS rebinding) reads the answers as its own, but
+// it names its own host in Host and Origin, and browsers mark requests
+// from another site Sec-Fetch-Site: cross-site. curl, beacongate tap, a
+// port forward or an SSH tunnel name a loopback host and send neither.
+func fromOtherSite(r *http.Request) string {
+	if r.Host != "" && !isLoopbackHost(r.Host) {
+		return "Host"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !isLoopbackHost(u.Host) {
+			return "Origin"
+		}
+	}
+	if strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
+		return "Sec-Fetch-Site"
+	}
+	return ""
+}
+
+// isLoopbackHost reports whether hostport (a Host header, or an origin's
+// host) names a loopback address or localhost (RFC 6761: *.localhost too),
+// with or without a port.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().IsLoopback()
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // liftWriteBound lifts boundWrites' bound for a request guard let through:

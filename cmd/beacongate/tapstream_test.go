@@ -166,7 +166,7 @@ func TestTapReaderThatStopsReadingFreesItsSlot(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close() // held open, never read
-		io.WriteString(c, "GET /tap HTTP/1.1\r\nHost: admin\r\n\r\n")
+		io.WriteString(c, "GET /tap HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	}
 	for tapsOpen() < maxTaps {
 		time.Sleep(10 * time.Millisecond)
