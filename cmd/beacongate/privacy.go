@@ -294,9 +294,14 @@ func (a *app) auditf(action string, kv ...string) {
 
 // reloadFrom is reload with an audit entry naming where the request came
 // from: "signal", or "http" with the peer address and the hash of the
-// token used (never the token).
+// token used (never the token). The entry is written before the next
+// reload runs: it names the policy this reload applied, and the entries
+// of reloads at once (a SIGHUP and a POST /-/reload) are in the order
+// they applied, so the last one names the policy live.
 func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) (needsRestart []string, err error) {
-	needsRestart, err = a.reloadReport(log)
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	needsRestart, err = a.reloadLocked(log)
 	kv := []string{"source", source, "config", a.configName}
 	if peer != "" {
 		kv = append(kv, "peer", peer)

@@ -465,6 +465,11 @@ func (a *app) reload(log *slog.Logger) error {
 func (a *app) reloadReport(log *slog.Logger) (needsRestart []string, err error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	return a.reloadLocked(log)
+}
+
+// reloadLocked is reloadReport with a.reloadMu held.
+func (a *app) reloadLocked(log *slog.Logger) (needsRestart []string, err error) {
 	if a.configPath == "" {
 		// Counted as refused, but the last-reload gauge stays 1: what
 		// runs is what the next start runs, and no reload could ever
