@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/event"
+	"github.com/beacongate/beacongate/upstream"
 )
 
 // TestRejectionCORS: a rejection of POST /b or /ble (400, 403, 405, 413,
@@ -89,5 +91,51 @@ func TestRejectionCORSBodyTooLarge(t *testing.T) {
 	if resp.StatusCode != 413 || resp.Header.Get("Access-Control-Allow-Origin") != origin || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
 		t.Fatalf("body too large: %d, Access-Control-Allow-Origin %q, -Credentials %q; want 413, %s, true",
 			resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Allow-Credentials"), origin)
+	}
+}
+
+// reloadingHandler stands for the delivery step of a request during which
+// the config is reloaded (it waited for spool space, say): it swaps in next
+// and then refuses the event as a full spool does.
+type reloadingHandler struct {
+	g    *Gateway
+	next Settings
+}
+
+func (h *reloadingHandler) HandleEvent(*event.Event) error {
+	h.g.Update(h.next)
+	return upstream.ErrFull
+}
+
+// TestRejectionCORSKeepsRequestSettings: a request is answered with the
+// settings it started with (Update). The 503 of a request whose events were
+// refused took its CORS headers from settings loaded again, after the
+// events were handled: with a reload in between that moved the site to
+// another origin, the page whose origin the request was accepted from got
+// a 503 without Access-Control-Allow-Origin, an opaque network error, and
+// could not read Retry-After. On the real server on 127.0.0.1.
+func TestRejectionCORSKeepsRequestSettings(t *testing.T) {
+	const origin, moved = "https://shop.example", "https://www.shop.example"
+	h := &reloadingHandler{next: Settings{Handler: refusingHandler{}, Sites: map[string][]string{"shop": {moved}}, Clock: clock.Fixed(bleNow)}}
+	g := New(Settings{Handler: h, Sites: map[string][]string{"shop": {origin}}, Clock: clock.Fixed(bleNow)}, nil)
+	h.g = g
+	srv := g.NewServer(ServerOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/b", strings.NewReader(`{"site":"shop"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", origin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Access-Control-Allow-Origin") != origin || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("refused during a reload: %d, Access-Control-Allow-Origin %q, Retry-After %q; want 503 readable by %s, the origin the request was accepted from",
+			resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Retry-After"), origin)
 	}
 }

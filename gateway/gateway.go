@@ -224,7 +224,7 @@ func (g *Gateway) Handle(ctx *fasthttp.RequestCtx) {
 			writePixel(ctx)
 			return
 		}
-		g.reject(ctx, ep, reasonTooManyRequests)
+		g.rejectIn(ctx, cfg, ep, because(reasonTooManyRequests))
 		return
 	}
 	defer g.inFlight.release(client)
@@ -281,13 +281,24 @@ func (g *Gateway) reject(ctx *fasthttp.RequestCtx, ep endpoint, r reason) {
 // that a page's fetch from a configured origin can read why, instead of
 // the opaque network error a browser makes of an answer without them.
 func (g *Gateway) rejectProblem(ctx *fasthttp.RequestCtx, ep endpoint, p problem) {
+	g.rejectIn(ctx, nil, ep, p)
+}
+
+// rejectIn is rejectProblem for a request served with the settings cfg:
+// its CORS headers come from them, not from settings a reload swapped in
+// while the request ran (nil: the current settings, for a request refused
+// before it took any).
+func (g *Gateway) rejectIn(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint, p problem) {
 	r := p.reason
 	g.countProblem(ep, p)
 	ctx.Response.SetStatusCode(reasons[r].status)
 	ctx.Response.Header.SetContentTypeBytes(contentTypeText)
 	appendProblem(&ctx.Response, p)
 	if ep == endpointBeacon || ep == endpointBLE {
-		setCORS(ctx, g.settings.Load())
+		if cfg == nil {
+			cfg = g.settings.Load()
+		}
+		setCORS(ctx, cfg)
 	}
 	if r == reasonMethodNotAllowed {
 		ctx.Response.Header.SetCanonical(headerAllow, allowPost)

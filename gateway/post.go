@@ -90,30 +90,30 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		return
 	}
 	if !ctx.IsPost() {
-		g.reject(ctx, ep, reasonMethodNotAllowed)
+		g.rejectIn(ctx, cfg, ep, because(reasonMethodNotAllowed))
 		return
 	}
 	if contentEncoded(&ctx.Request.Header) {
 		ctx.Response.Header.SetCanonical(headerAcceptEncoding, acceptIdentity)
-		g.rejectProblem(ctx, ep, problemContentEncoding)
+		g.rejectIn(ctx, cfg, ep, problemContentEncoding)
 		return
 	}
 	kind := classifyContentType(ctx.Request.Header.ContentType())
 	if ep == endpointBLE && kind != bodyJSON {
-		g.rejectProblem(ctx, ep, bleMediaType)
+		g.rejectIn(ctx, cfg, ep, bleMediaType)
 		return
 	}
 	if kind == bodyUnsupported {
-		g.reject(ctx, ep, reasonUnsupportedMediaType)
+		g.rejectIn(ctx, cfg, ep, because(reasonUnsupportedMediaType))
 		return
 	}
 	body := ctx.PostBody()
 	switch {
 	case len(body) == 0:
-		g.reject(ctx, ep, reasonEmptyBody)
+		g.rejectIn(ctx, cfg, ep, because(reasonEmptyBody))
 		return
 	case len(body) > cfg.limits.MaxBodyBytes:
-		g.reject(ctx, ep, reasonBodyTooLarge)
+		g.rejectIn(ctx, cfg, ep, because(reasonBodyTooLarge))
 		return
 	}
 
@@ -131,13 +131,13 @@ func (g *Gateway) servePost(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint
 		p = parseBLE(ctx, cfg, req, body)
 	}
 	if p.bad() {
-		g.rejectProblem(ctx, ep, p)
+		g.rejectIn(ctx, cfg, ep, p)
 		return
 	}
 	n, err := handleEvents(cfg.handler, req.events)
 	g.metrics.events[ep].Add(float64(n))
 	if err != nil {
-		g.reject(ctx, ep, reasonUnavailable)
+		g.rejectIn(ctx, cfg, ep, because(reasonUnavailable))
 		return
 	}
 	setCORS(ctx, cfg)
@@ -199,7 +199,7 @@ func finishBeaconEvent(ctx *fasthttp.RequestCtx, cfg *compiled, e *event.Event) 
 func (g *Gateway) preflight(ctx *fasthttp.RequestCtx, cfg *compiled, ep endpoint) {
 	origin := ctx.Request.Header.Peek("Origin")
 	if _, ok := cfg.anyOrigin[b2s(origin)]; !ok || len(origin) == 0 {
-		g.reject(ctx, ep, reasonForbiddenOrigin)
+		g.rejectIn(ctx, cfg, ep, because(reasonForbiddenOrigin))
 		return
 	}
 	h := &ctx.Response.Header
