@@ -302,6 +302,9 @@ func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) (n
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	needsRestart, err = a.reloadLocked(log)
+	if errors.Is(err, errStopping) {
+		return nil, err // nothing tried: nothing to audit, and the log may be closing
+	}
 	kv := []string{"source", source, "config", a.configName}
 	if peer != "" {
 		kv = append(kv, "peer", peer)

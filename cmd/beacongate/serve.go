@@ -324,7 +324,16 @@ func (a *app) adminMux(reg *prometheus.Registry, stopping *atomic.Bool, withPpro
 		if t, ok := bearerToken(r); ok && a.adminToken != nil {
 			token = []byte(t) // guard checked it
 		}
+		if stopping.Load() {
+			// As a SIGHUP once stopping: the process is on its way out.
+			http.Error(w, "reload refused: "+errStopping.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		needsRestart, err := a.reloadFrom(a.log, "http", r.RemoteAddr, token)
+		if errors.Is(err, errStopping) {
+			http.Error(w, "reload refused: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		if errors.Is(err, errNoConfigFile) {
 			http.Error(w, "reload refused: "+err.Error(), http.StatusConflict)
 			return

@@ -71,7 +71,10 @@ type app struct {
 	plan     atomic.Pointer[plan.Plan] // compiled from live: what the engine applies
 	origins  *adplatform.Origins       // the sites' origins, for the ad platform sinks; updated on reload
 
-	reloadMu       sync.Mutex
+	reloadMu sync.Mutex
+	// stopped is set as close begins: a reload that has not yet applied
+	// changes nothing from then on (errStopping).
+	stopped        atomic.Bool
 	reloads        prometheus.Counter
 	reloadFailures prometheus.Counter
 	// reloadOK is beacongate_config_last_reload_successful: 0 from a
@@ -441,6 +444,12 @@ var errEmptyConfig = errors.New("the config file holds no settings (it is empty,
 
 var errNoConfigFile = errors.New("started without -config: nothing to reload; restart with -config FILE")
 
+// errStopping refuses a reload once the gateway is stopping: delivery is
+// closing and the data directory's lock is about to be released, so the
+// reload would write its policy copy and audit entry where the next
+// instance may already write. The next start reads the file anyway.
+var errStopping = errors.New("the gateway is stopping: reload ignored (the next start reads the config file)")
+
 // loadError is a reload refused because a file could not be loaded (the
 // config file itself, or one it names: the GeoIP database, the vendor
 // list, the opt-out list or its key), as opposed to a config the operator
@@ -479,6 +488,11 @@ func (a *app) reloadLocked(log *slog.Logger) (needsRestart []string, err error) 
 		return nil, errNoConfigFile
 	}
 	needsRestart, err = a.tryReload(log)
+	if errors.Is(err, errStopping) {
+		// Neither applied nor refused: the process is on its way out.
+		log.Info("config reload ignored: the gateway is stopping", "config", a.configName)
+		return nil, err
+	}
 	if err != nil {
 		a.reloadFailures.Inc()
 		a.reloadOK.Set(0)
@@ -492,6 +506,9 @@ func (a *app) reloadLocked(log *slog.Logger) (needsRestart []string, err error) 
 }
 
 func (a *app) tryReload(log *slog.Logger) ([]string, error) {
+	if a.stopped.Load() {
+		return nil, errStopping
+	}
 	cfg, err := loadConfig(a.configPath)
 	if err != nil {
 		if errors.As(err, new(*fs.PathError)) {
@@ -538,6 +555,10 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 		// mistyped path) would track its devices again: fail closed.
 		return nil, loadError{fmt.Errorf("ble.optout_file: %s does not exist, while the running opt-out list drops the sightings of %d devices; "+
 			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())}
+	}
+	if a.stopped.Load() {
+		// Checked last: reading the files may have taken a while.
+		return nil, errStopping
 	}
 	// Every step succeeded: only now does anything running change.
 	savePlan(cfg, built.plan, log)
@@ -591,6 +612,7 @@ func (a *app) ready() error {
 // the spool for the next start. It also closes an app whose start failed
 // half-way: what was not opened is skipped.
 func (a *app) close(ctx context.Context) error {
+	a.stopped.Store(true) // a reload running now applies nothing (errStopping)
 	close(a.stopRotation)
 	if a.ble != nil {
 		if err := a.ble.close(); err != nil {
