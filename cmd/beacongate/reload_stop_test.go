@@ -47,7 +47,7 @@ func TestReloadRefusedOnceStopping(t *testing.T) {
 	stopping.Store(true) // the drain: the admin listener still serves
 	mux := a.adminMux(prometheus.NewRegistry(), &stopping, false)
 	req := httptest.NewRequest(http.MethodPost, "/-/reload", nil)
-	req.RemoteAddr = "127.0.0.1:40000"
+	req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:9100"
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "stopping") {
