@@ -51,10 +51,13 @@ func (l *clientLimiter) shard(a netip.Addr) *limiterShard {
 	return &l.shards[h%limiterShards]
 }
 
-// limitKey returns the key a client's requests, and a peer's connections
+// LimitKey returns the key a client's requests, and a peer's connections
 // (server.max_conns_per_ip), are counted under: a itself for IPv4 (an
 // IPv4-mapped IPv6 address as its IPv4 address), its /64 network (zone
-// dropped) for IPv6.
+// dropped) for IPv6, where one host holds a whole /64 and can rotate its
+// address within it.
+func LimitKey(a netip.Addr) netip.Addr { return limitKey(a) }
+
 func limitKey(a netip.Addr) netip.Addr {
 	a = a.Unmap()
 	if a.Is6() {

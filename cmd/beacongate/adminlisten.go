@@ -50,7 +50,8 @@ func newAdminListener(ln net.Listener, maxConns int, reg prometheus.Registerer) 
 }
 
 // peerCapListener closes a new connection at once when its peer address
-// already holds max open, and counts it in refused.
+// (an IPv6 peer's /64 network) already holds max open, and counts it in
+// refused.
 type peerCapListener struct {
 	net.Listener
 	max     int
@@ -65,9 +66,9 @@ func (l *peerCapListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		var addr netip.Addr
+		var addr netip.Addr // an IPv6 peer by its /64, as on the public listener
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-			addr = ap.Addr().Unmap()
+			addr = gateway.LimitKey(ap.Addr())
 		}
 		l.mu.Lock()
 		if l.open[addr] >= l.max {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -400,3 +401,74 @@ func TestAdminLoopbackRefusesOtherSitesPages(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminPeerCapCountsAnIPv6NetworkAsOnePeer: one IPv6 host holds a
+// whole /64 and can take a new address in it for every connection; the
+// admin listener's per-peer cap counted each address apart, so one host
+// could hold every admin connection (and keep /healthz from answering).
+// It counts the /64 now, as the public listener does. (Loopback has no
+// /64 of addresses to dial from: the listener under test is given
+// connections with the peer addresses an IPv6 host would have.)
+func TestAdminPeerCapCountsAnIPv6NetworkAsOnePeer(t *testing.T) {
+	conns := make(chan net.Conn, 64)
+	base := &addrListener{conns: conns}
+	l := &peerCapListener{Listener: base, max: adminMaxConnsPerPeer, open: map[netip.Addr]int{}, refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})}
+	var kept []net.Conn
+	accept := func(peer string) (net.Conn, bool) {
+		t.Helper()
+		c, s := net.Pipe()
+		t.Cleanup(func() { c.Close(); s.Close() })
+		conns <- remoteAddrConn{Conn: s, remote: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(peer))}
+		before := len(conns)
+		if before == 0 {
+			t.Fatal("no connection queued")
+		}
+		// Accept returns the connection or refuses it and waits for the
+		// next: queue a marker from another network behind it.
+		m, ms := net.Pipe()
+		t.Cleanup(func() { m.Close(); ms.Close() })
+		conns <- remoteAddrConn{Conn: ms, remote: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("[2001:db8:ffff::1]:1"))}
+		got, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RemoteAddr().String() == "[2001:db8:ffff::1]:1" {
+			return nil, false
+		}
+		// Take the marker back off the queue, unaccepted.
+		<-conns
+		return got, true
+	}
+	for i := range adminMaxConnsPerPeer {
+		c, ok := accept(fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1))
+		if !ok {
+			t.Fatalf("connection %d from the /64 refused; want the first %d accepted", i+1, adminMaxConnsPerPeer)
+		}
+		kept = append(kept, c)
+	}
+	if _, ok := accept("[2001:db8:1:2:ffff::77]:4000"); ok {
+		t.Fatalf("connection %d from one /64, from yet another address in it, accepted; want it refused", adminMaxConnsPerPeer+1)
+	}
+	if _, ok := accept("[2001:db8:1:3::1]:4000"); !ok {
+		t.Fatal("a connection from another /64 refused")
+	}
+	kept[0].Close()
+	if _, ok := accept("[2001:db8:1:2::abcd]:4000"); !ok {
+		t.Fatal("after one of the /64's connections closed, its next was refused")
+	}
+}
+
+// addrListener hands out the connections queued on conns.
+type addrListener struct{ conns chan net.Conn }
+
+func (l *addrListener) Accept() (net.Conn, error) { return <-l.conns, nil }
+func (l *addrListener) Close() error              { return nil }
+func (l *addrListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv6loopback} }
+
+// remoteAddrConn is a connection with the peer address of a remote host.
+type remoteAddrConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteAddrConn) RemoteAddr() net.Addr { return c.remote }
