@@ -132,7 +132,7 @@ func TestE2EShopExampleAdPlatforms(t *testing.T) {
 	page := url.QueryEscape("https://shop.example.com/checkout?fbclid=" + fbclid)
 	const n = 5
 	for i := range n {
-		get(fmt.Sprintf("site=shop&event=Purchase&url=%s&eid=shopEid%04d&consent=analytics,ads&%s", page, i, props), false)
+		get(fmt.Sprintf("site=shop&event=Purchase&url=%s&eid=shopEid%04d&consent=analytics,ads&uid=cust4711&%s", page, i, props), false)
 	}
 	get(fmt.Sprintf("site=shop&event=Purchase&url=%s&eid=gpcEid0001&consent=analytics,ads&%s", page, props), true)
 
@@ -170,7 +170,8 @@ func TestE2EShopExampleAdPlatforms(t *testing.T) {
 		}
 	}
 	// GA4 joins the browser's data through the _ga cookie's client id, and
-	// takes the contact data hashed by Google's rules in user_data.
+	// takes the contact data hashed by Google's rules in user_data (beside
+	// the user_id, which GA4 requires with it: the checkout's uid).
 	env := strings.Join(ga.Envelopes(), "\n")
 	for _, w := range []string{`"client_id":"987654321.1700000001"`, sum("janedoe@gmail.com"), sum("+4930" + "1234567")} {
 		if !strings.Contains(env, w) {

@@ -103,7 +103,8 @@
 //	                 lowercase hex; Google's ct, zp and country in clear.
 //	                 Meta user_data, TikTok user.email/phone/external_id,
 //	                 GA4 user_data (sha256_email_address, sha256_phone_number,
-//	                 address[]). A value that is not 64 lowercase hex where a
+//	                 address[]; only with a user_id, which GA4 requires
+//	                 beside it). A value that is not 64 lowercase hex where a
 //	                 hash is due is left out, never sent.
 //	click            {"fbc","fbp","ttclid","ttp","gclid","gbraid","wbraid",
 //	                 "ga_client_id"}: click ids and platform cookies, as

@@ -23,7 +23,7 @@ const (
 )
 
 // appendGA4Envelope appends the request-level members for r (client_id,
-// user_id, consent, user_data), without braces: the events of one request
+// user_id, consent, user_data: only with user_id), without braces: the events of one request
 // share them, so they are the grouping key.
 func (s *Sink) appendGA4Envelope(dst []byte, r *record) ([]byte, string) {
 	cid := r.gaClient
@@ -49,7 +49,13 @@ func (s *Sink) appendGA4Envelope(dst []byte, r *record) ([]byte, string) {
 	dst = append(dst, `","ad_personalization":"`...)
 	dst = append(dst, granted(r.purposes&(purposeAds|purposeAdPersonalization) == purposeAds|purposeAdPersonalization)...)
 	dst = append(dst, `"}`...)
-	// https://developers.google.com/analytics/devguides/collection/ga4/uid-data
+	// https://developers.google.com/analytics/devguides/collection/ga4/uid-data:
+	// "The user_id parameter must be present whenever user_data is
+	// provided". Without a user the request goes without user_data: GA4
+	// would not take it, and the contact data does not leave for nothing.
+	if len(r.user) == 0 {
+		return dst, ""
+	}
 	em, ph := r.hashed(contact.Email), r.hashed(contact.Phone)
 	fn, ln := r.hashed(contact.FirstName), r.hashed(contact.LastName)
 	// Google takes city, postal code and country in clear: a digest there
