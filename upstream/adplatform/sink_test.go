@@ -336,6 +336,9 @@ func TestContractRefuses(t *testing.T) {
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[`+many[:len(many)-1]+`]}`)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[{"name":"session_start"}]}`)
 	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","events":[{"name":"x","params":{"plan_type":"a","plan_type":"b"}}]}`)
+	// user_data without user_id: "The user_id parameter must be present
+	// whenever user_data is provided" (uid-data).
+	f(contract.GA4, "/mp/collect?measurement_id="+pixelID+"&api_secret="+token, nil, `{"client_id":"1","user_data":{"sha256_email_address":["`+emHash+`"]},"events":[{"name":"x"}]}`)
 	f(contract.TikTok, "/open_api/v1.3/event/track/", map[string]string{"Access-Token": token},
 		`{"event_source":"web","event_source_id":"`+pixelID+`","data":[{"event":"x","event_time":1764842407,"user":{"phone":"+4912345678"}}]}`)
 }
