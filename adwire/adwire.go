@@ -72,6 +72,10 @@ type Field struct {
 	// when the record holds it ("" when none): GA4's client_id is the
 	// record's client pseudonym only when it holds no click.ga_client_id.
 	Unless string
+	// With names the record member without which it is not sent ("" when
+	// none): GA4 takes user_data only beside a user_id, so contact data
+	// goes there only when the record holds a user pseudonym.
+	With string
 }
 
 var fields = [numPlatforms][]Field{
@@ -98,13 +102,13 @@ var fields = [numPlatforms][]Field{
 		{Record: "click.ga_client_id", Wire: "client_id"},
 		{Record: "client", Wire: "client_id", Unless: "click.ga_client_id"},
 		{Record: "user", Wire: "user_id"},
-		{Record: "contact.em", Wire: "user_data.sha256_email_address[]", Form: Hashed},
-		{Record: "contact.ph", Wire: "user_data.sha256_phone_number[]", Form: Hashed},
-		{Record: "contact.fn", Wire: "user_data.address[].sha256_first_name", Form: Hashed},
-		{Record: "contact.ln", Wire: "user_data.address[].sha256_last_name", Form: Hashed},
-		{Record: "contact.ct", Wire: "user_data.address[].city", Form: Clear},
-		{Record: "contact.zp", Wire: "user_data.address[].postal_code", Form: Clear},
-		{Record: "contact.country", Wire: "user_data.address[].country", Form: Clear},
+		{Record: "contact.em", Wire: "user_data.sha256_email_address[]", Form: Hashed, With: "user"},
+		{Record: "contact.ph", Wire: "user_data.sha256_phone_number[]", Form: Hashed, With: "user"},
+		{Record: "contact.fn", Wire: "user_data.address[].sha256_first_name", Form: Hashed, With: "user"},
+		{Record: "contact.ln", Wire: "user_data.address[].sha256_last_name", Form: Hashed, With: "user"},
+		{Record: "contact.ct", Wire: "user_data.address[].city", Form: Clear, With: "user"},
+		{Record: "contact.zp", Wire: "user_data.address[].postal_code", Form: Clear, With: "user"},
+		{Record: "contact.country", Wire: "user_data.address[].country", Form: Clear, With: "user"},
 		{Record: "event", Wire: "events[].name"},
 		{Record: "url", Wire: "events[].params.page_location", Form: URL},
 		{Record: "referrer", Wire: "events[].params.page_referrer"},

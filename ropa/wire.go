@@ -114,6 +114,9 @@ func wireList(fs []adwire.Field) inline {
 		if f.Unless != "" {
 			l = append(l, line(" when the record has no ", code(f.Unless))...)
 		}
+		if f.With != "" {
+			l = append(l, line(" only when the record has ", code(f.With), " too")...)
+		}
 	}
 	return l
 }

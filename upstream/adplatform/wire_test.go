@@ -206,6 +206,34 @@ func TestWireDescriptionIsWhatTheMappingSends(t *testing.T) {
 			if !slices.ContainsFunc(desc, func(f adwire.Field) bool { return f.Record == "props" }) {
 				t.Error("no props in the description")
 			}
+			// A field described With a member is not sent from a record
+			// without that member (GA4: no user_data without a user_id).
+			withs := map[string][]adwire.Field{}
+			for _, f := range desc {
+				if f.With != "" {
+					withs[f.With] = append(withs[f.With], f)
+				}
+			}
+			for with, fs := range withs {
+				srv, s, _, _ := setup(t, p, nil)
+				if err := send(s, batch(0, fullRecord(t, p, "pixel", with))); err != nil {
+					t.Fatalf("send a record without %s: %v", with, err)
+				}
+				var raw []string
+				for _, e := range srv.Events() {
+					raw = append(raw, string(e.Raw))
+				}
+				raw = append(raw, srv.Envelopes()...)
+				all := strings.Join(raw, "\n")
+				if all == "" {
+					t.Fatalf("a record without %s: nothing sent", with)
+				}
+				for _, f := range fs {
+					if top, _, _ := strings.Cut(strings.TrimPrefix(f.Wire, "events[]."), "."); strings.Contains(all, `"`+strings.TrimSuffix(top, "[]")+`"`) {
+						t.Errorf("a record without %s: %s sent as %s, described as sent only with %s", with, f.Record, f.Wire, with)
+					}
+				}
+			}
 		})
 	}
 }
