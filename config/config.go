@@ -119,7 +119,8 @@ type Server struct {
 	// sensitive endpoints (POST /-/reload, GET /tap, /debug/pprof/) then
 	// require from every peer, loopback ones too, as "Authorization: Bearer
 	// TOKEN" (401 without it). Surrounding white space is ignored; at least
-	// 16 characters, no white space inside; not readable or writable by
+	// 16 printable ASCII characters, no white space inside, in a file of at
+	// most 4 KiB; not readable or writable by
 	// every user. Empty: those endpoints answer loopback peers only.
 	AdminTokenFile string `yaml:"admin_token_file"`
 	// Most connections open at once on the public listener. More wait in the

@@ -657,6 +657,20 @@ func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	f(writable, "t.yaml:2:21: server.admin_token_file: "+writable+" is writable by every user (mode 0602); run chmod o-rwx "+writable)
+	// A path that names some other file (a 64 MiB file, sparse here) was
+	// read whole and, its zero bytes being no white space, taken for a
+	// token; a binary token, too.
+	big := filepath.Join(dir, "big")
+	if fh, err := os.OpenFile(big, os.O_CREATE|os.O_WRONLY, 0o600); err != nil {
+		t.Fatal(err)
+	} else if err := fh.Truncate(64 << 20); err != nil {
+		t.Fatal(err)
+	} else {
+		fh.Close()
+	}
+	f(big, "t.yaml:2:21: server.admin_token_file: cannot read "+big+": larger than 4 KiB: not an admin token file (one line with the token)")
+	binary := write("binary", "0123456789\x00\x01abcdefghij\n")
+	f(binary, "t.yaml:2:21: server.admin_token_file: "+binary+": the admin token contains a byte that is not printable ASCII; write it as text, e.g. head -c 32 /dev/urandom | base64")
 	if tok, err := AdminToken([]byte("  0123456789abcdefghij\n")); err != nil || string(tok) != "0123456789abcdefghij" {
 		t.Fatalf("AdminToken: %q, %v", tok, err)
 	}

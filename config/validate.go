@@ -214,6 +214,30 @@ func (v *validator) server(s *Server) {
 // MinAdminTokenLen is the shortest admin token accepted, in bytes.
 const MinAdminTokenLen = 16
 
+// maxAdminTokenFile bounds what ReadAdminTokenFile reads: a token is a
+// line, and a path that names some other file (a log, a database) must
+// not be read whole, nor taken for a token.
+const maxAdminTokenFile = 4 << 10
+
+// ReadAdminTokenFile reads an admin token file of at most 4 KiB; a larger
+// file is an error that says it is no token file. The server and config
+// check read it with it.
+func ReadAdminTokenFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxAdminTokenFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxAdminTokenFile {
+		return nil, fmt.Errorf("larger than %d KiB: not an admin token file (one line with the token)", maxAdminTokenFile>>10)
+	}
+	return b, nil
+}
+
 // AdminToken checks the contents of an admin token file and returns the
 // token, without the white space around it. The server reads the file
 // with it; config check applies it to a file that exists where it runs.
@@ -225,6 +249,11 @@ func AdminToken(b []byte) ([]byte, error) {
 	}
 	if bytes.ContainsAny(tok, " \t\r\n") {
 		return nil, errors.New("the admin token contains white space; write it on one line without spaces")
+	}
+	for _, c := range tok {
+		if c < 0x21 || c > 0x7e {
+			return nil, errors.New("the admin token contains a byte that is not printable ASCII; write it as text, e.g. head -c 32 /dev/urandom | base64")
+		}
 	}
 	return tok, nil
 }
@@ -244,7 +273,7 @@ func (v *validator) adminTokenFile(name string) {
 	if err := SecretMode(name, fi.Mode()); err != nil {
 		v.errf("server.admin_token_file", "%v", err)
 	}
-	b, err := os.ReadFile(name)
+	b, err := ReadAdminTokenFile(name)
 	if err != nil {
 		v.errf("server.admin_token_file", "cannot read %s: %v", name, err)
 		return

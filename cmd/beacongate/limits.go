@@ -45,7 +45,7 @@ func readAdminToken(path string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b, err := os.ReadFile(path)
+	b, err := config.ReadAdminTokenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the admin token: %w", err)
 	}
