@@ -43,13 +43,7 @@ func TestAdminListenerDropsIdleAndSlowClients(t *testing.T) {
 	var stopping atomic.Bool
 	registerReady(reg, a, &stopping)
 	to := adminTimeouts{header: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond}
-	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), to)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	addr := serveAdmin(t, a.adminMux(reg, &stopping, true), to)
 
 	// closedWithin reports whether the server closes conn within d, reading
 	// and dropping what it sends.
@@ -60,7 +54,7 @@ func TestAdminListenerDropsIdleAndSlowClients(t *testing.T) {
 		return !(errors.As(err, &ne) && ne.Timeout())
 	}
 	dial := func() net.Conn {
-		conn, err := net.Dial("tcp", ln.Addr().String())
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,13 +238,7 @@ func TestAdminTokenSchemeAnyCase(t *testing.T) {
 	a := &app{adminToken: []byte(token)}
 	reg := prometheus.NewRegistry()
 	var stopping atomic.Bool
-	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	addr := serveAdmin(t, a.adminMux(reg, &stopping, true), defaultAdminTimeouts)
 	for _, c := range []struct {
 		auth string
 		want int
@@ -265,7 +253,7 @@ func TestAdminTokenSchemeAnyCase(t *testing.T) {
 		{"Bearer" + token, 401},
 		{"", 401},
 	} {
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/debug/pprof/", nil)
+		req, _ := http.NewRequest("GET", "http://"+addr+"/debug/pprof/", nil)
 		if c.auth != "" {
 			req.Header.Set("Authorization", c.auth)
 		}
@@ -302,15 +290,9 @@ func TestAdminListenerDropsStalledReaders(t *testing.T) {
 	a := &app{}
 	var stopping atomic.Bool
 	to := adminTimeouts{header: 300 * time.Millisecond, read: 300 * time.Millisecond, idle: 300 * time.Millisecond, write: 300 * time.Millisecond}
-	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), to)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	addr := serveAdmin(t, a.adminMux(reg, &stopping, true), to)
 
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +303,7 @@ func TestAdminListenerDropsStalledReaders(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	n, _ := io.Copy(io.Discard, conn)
 	one := int64(0)
-	if resp, err := http.Get("http://" + ln.Addr().String() + "/metrics"); err == nil {
+	if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
 		one, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
@@ -333,7 +315,7 @@ func TestAdminListenerDropsStalledReaders(t *testing.T) {
 	}
 	// A request guard lets through (loopback here) is not bound: a CPU
 	// profile writes only after its seconds.
-	resp, err := http.Get("http://" + ln.Addr().String() + "/debug/pprof/profile?seconds=1")
+	resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=1")
 	if err != nil {
 		t.Fatalf("a 1 s profile, longer than the write bound: %v", err)
 	}
@@ -358,14 +340,8 @@ func TestAdminLoopbackRefusesOtherSitesPages(t *testing.T) {
 	a := &app{}
 	reg := prometheus.NewRegistry()
 	var stopping atomic.Bool
-	srv := newAdminServer(a.adminMux(reg, &stopping, true), slog.New(slog.DiscardHandler), defaultAdminTimeouts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	addr := serveAdmin(t, a.adminMux(reg, &stopping, true), defaultAdminTimeouts)
+	_, port, _ := net.SplitHostPort(addr)
 	for _, c := range []struct {
 		name    string
 		headers []string
@@ -383,7 +359,7 @@ func TestAdminLoopbackRefusesOtherSitesPages(t *testing.T) {
 		{"opaque origin", []string{"Origin", "null"}, 403},
 		{"cross-site, no origin", []string{"Sec-Fetch-Site", "cross-site"}, 403},
 	} {
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/debug/pprof/", nil)
+		req, _ := http.NewRequest("GET", "http://"+addr+"/debug/pprof/", nil)
 		for i := 0; i < len(c.headers); i += 2 {
 			if c.headers[i] == "Host" {
 				req.Host = c.headers[i+1]
@@ -472,3 +448,17 @@ type remoteAddrConn struct {
 }
 
 func (c remoteAddrConn) RemoteAddr() net.Addr { return c.remote }
+
+// serveAdmin serves mux as the admin listener does, with timeouts to, on
+// 127.0.0.1 until the test ends, and returns its address.
+func serveAdmin(t *testing.T, mux http.Handler, to adminTimeouts) string {
+	t.Helper()
+	srv := newAdminServer(mux, slog.New(slog.DiscardHandler), to)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
