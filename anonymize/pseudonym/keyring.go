@@ -192,12 +192,21 @@ func (k *Keyring) Rotate(now time.Time) {
 	}
 }
 
+// ErrClockBehind is KeyErr's reason in ephemeral mode when now lies in a
+// period before the latest one the keyring has keyed, whose key is gone:
+// the clock was stepped back across a period boundary (past Grace), and an
+// ephemeral key is never made again once its period was left.
+var ErrClockBehind = errors.New("pseudonym: the clock is back in an earlier period, whose ephemeral key was forgotten " +
+	"(the clock was stepped back across a period boundary); pseudonyms resume when the clock reaches the period it had left")
+
 // KeyErr returns why the periods containing now have no pseudonym or no
 // visitor key, or nil when both have one. Without a key the gateway writes
 // no pseudonym or visitor hash (it fails closed): a key store that refuses
 // the period (its key was destroyed, e.g. by key_retention after the
-// clock ran ahead) or cannot be read, or a failing random source. Call it
-// after Rotate, which makes the current keys.
+// clock ran ahead) or cannot be read, a failing random source, or in
+// ephemeral mode a clock stepped back into a period whose key was
+// forgotten (ErrClockBehind). Call it after Rotate, which makes the
+// current keys.
 func (k *Keyring) KeyErr(now time.Time) error {
 	var errs []error
 	if err := k.ids.keyErr(now.Unix()); err != nil {

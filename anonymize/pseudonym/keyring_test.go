@@ -425,3 +425,40 @@ func TestRotationAtEveryInstant(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyErrWhenTheClockStepsBackAcrossABoundary: in ephemeral mode a
+// clock stepped back (NTP) across a period boundary, past the grace, lands
+// in a period whose key is forgotten for good: events are written without
+// pseudonyms and visitor hashes until the clock reaches the period it had
+// left. KeyErr must say so, as it does for every other period without a
+// key, or the gateway's beacongate_pseudonym_keys_unavailable stays 0 and
+// nothing tells the operator. Once the clock is back in the current
+// period, KeyErr is nil again.
+func TestKeyErrWhenTheClockStepsBackAcrossABoundary(t *testing.T) {
+	boundary := day0.Add(24 * time.Hour)
+	k := newKeyring(t, Options{Clock: clock.Fixed(boundary.Add(time.Hour))})
+	if err := k.KeyErr(boundary.Add(time.Hour)); err != nil {
+		t.Fatalf("current period: KeyErr = %v", err)
+	}
+	back := boundary.Add(-5 * time.Minute) // stepped back an hour and 5 minutes
+	k.Rotate(back)
+	if got := k.AppendPseudonym(nil, []byte("s"), []byte("u"), back); len(got) != 0 {
+		t.Fatalf("a forgotten period gives the pseudonym %q", got)
+	}
+	err := k.KeyErr(back)
+	if err == nil || !strings.Contains(err.Error(), "pseudonym key") || !strings.Contains(err.Error(), "visitor key") ||
+		!strings.Contains(err.Error(), "clock") {
+		t.Fatalf("clock stepped back into a forgotten period: KeyErr = %v; want both keys named, and the clock", err)
+	}
+	k.Rotate(boundary)
+	if err := k.KeyErr(boundary); err != nil {
+		t.Fatalf("back in the current period: KeyErr = %v", err)
+	}
+	// Stepped back within the grace, the previous period still has its
+	// key: no error.
+	k2 := newKeyring(t, Options{Clock: clock.Fixed(boundary.Add(-time.Minute))})
+	k2.Rotate(boundary.Add(2 * time.Second))
+	if err := k2.KeyErr(boundary.Add(-time.Second)); err != nil || len(k2.AppendPseudonym(nil, []byte("s"), []byte("u"), boundary.Add(-time.Second))) == 0 {
+		t.Fatalf("within the grace: KeyErr = %v", err)
+	}
+}

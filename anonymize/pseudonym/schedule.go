@@ -39,8 +39,13 @@ type keyFailure struct {
 // keyErr returns why the period containing unix second sec has no key, or
 // nil when it has one (or none was asked for yet).
 func (s *schedule) keyErr(sec int64) error {
-	if st := s.cur.Load(); st != nil && st.index == floorDiv(sec, s.period) {
+	idx := floorDiv(sec, s.period)
+	st := s.cur.Load()
+	if st != nil && st.index == idx {
 		return nil
+	}
+	if s.k.mode == Ephemeral && st != nil && idx < st.index && (st.prev == nil || st.prev.index != idx) {
+		return ErrClockBehind // lookups of idx give nothing (slow)
 	}
 	if f := s.failed.Load(); f != nil {
 		return f.err
