@@ -221,7 +221,7 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 			return err
 		}
 	}
-	if s.f != nil && (s.size >= s.o.RollBytes || s.o.Clock.Now().Sub(s.opened) >= s.o.RollAge) {
+	if s.f != nil && (s.size >= s.o.RollBytes || s.aged()) {
 		if err := s.finish(); err != nil {
 			return err
 		}
@@ -254,7 +254,8 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 }
 
 func (s *FileSink) create() error {
-	now := s.o.Clock.Now().UTC()
+	opened := s.o.Clock.Now() // with clock.Real, keeps its monotonic reading (see aged)
+	now := opened.UTC()
 	for {
 		s.seq++
 		path := filepath.Join(s.o.Dir, fmt.Sprintf("%s-%s-%06d.ndjson.zst", s.o.Prefix, now.Format("20060102T150405Z"), s.seq))
@@ -282,9 +283,21 @@ func (s *FileSink) create() error {
 			f.Close()
 			return fmt.Errorf("upstream: cannot fsync %q: %w", s.o.Dir, err)
 		}
-		s.f, s.path, s.size, s.opened = f, path, 0, now
+		s.f, s.path, s.size, s.opened = f, path, 0, opened
 		return nil
 	}
+}
+
+// aged reports whether the open file is due to roll by its age: RollAge
+// since it was opened, or opened after the clock's reading (a clock
+// stepped back), which would otherwise keep it open, unfinished, for as
+// long as the step. With clock.Real both readings carry the monotonic
+// clock, which time.Time.Sub uses, so a step of the wall clock changes
+// neither; opened must not be converted (UTC strips that reading). s.mu
+// is held.
+func (s *FileSink) aged() bool {
+	age := s.o.Clock.Now().Sub(s.opened)
+	return age >= s.o.RollAge || age < 0
 }
 
 // finish fsyncs and closes the current file and renames it to its final
@@ -360,7 +373,7 @@ func (s *FileSink) roller() {
 			return
 		case <-t.C:
 			s.mu.Lock()
-			if s.f != nil && s.o.Clock.Now().Sub(s.opened) >= s.o.RollAge {
+			if s.f != nil && s.aged() {
 				if err := s.finish(); err != nil {
 					s.rollErr = errors.Join(s.rollErr, err)
 				}

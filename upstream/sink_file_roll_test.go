@@ -122,3 +122,45 @@ func TestFileSinkFinishFailureKeepsPart(t *testing.T) {
 		})
 	}
 }
+
+// A file destination rolls its file RollAge after opening it, by the
+// clock. When the clock is stepped back (NTP) the file's age is negative
+// for as long as the step: the file stayed open, named .part, for an hour
+// after a step back of an hour, so that a loader that takes only finished
+// files saw nothing of that hour. A file opened after the clock's reading
+// is rolled at once, by the next Send or by the roller; a new file starts
+// at the new time.
+func TestFileSinkRollsAfterTheClockStepsBack(t *testing.T) {
+	for _, by := range []string{"Send", "roller"} {
+		t.Run(by, func(t *testing.T) {
+			dir := t.TempDir()
+			clk := clock.NewManual(clocktest.Golden)
+			s, err := NewFileSink(FileOptions{Dir: dir, Clock: clk, RollAge: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Send(context.Background(), fileBatch("a")); err != nil {
+				t.Fatal(err)
+			}
+			first := s.path
+			clk.Set(clocktest.Golden.Add(-time.Hour))
+			clk.Advance(2 * time.Minute) // older than RollAge, by the clock since the step
+			switch by {
+			case "Send":
+				if err := s.Send(context.Background(), fileBatch("b")); err != nil {
+					t.Fatal(err)
+				}
+			case "roller":
+				waitFor(t, "the roller to finish the file", 5*time.Second, func() bool {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					return s.f == nil
+				})
+			}
+			if _, err := os.Stat(first); err != nil {
+				t.Fatalf("the file opened before the clock stepped back is not finished 2 minutes after the step (RollAge 1m): %v", err)
+			}
+		})
+	}
+}
