@@ -106,11 +106,16 @@ func (s *Sink) appendMetaEvent(dst []byte, r *record) ([]byte, string) {
 // (digits true) value in the format Meta documents:
 // fb.<subdomain index>.<creation time, Unix ms>.<fbclid>, or for fbp
 // .<random number> last
-// (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/fbp-and-fbc).
-// The engine records the cookies as the page sent them; a malformed fbc
-// (a cookie without its fbclid, the bare fbclid) makes Meta refuse the
-// whole request (code 100, subcode 2804001, "Click ID Incorrectly
-// Formatted"), so such a value is left out and the event sent without it.
+// (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/fbp-and-fbc),
+// the fbp optionally followed by the appendix Meta's Parameter Builder
+// Library writes into both cookies (.<2 or 8 characters of URL-safe
+// base64>: github.com/facebook/capi-param-builder, which
+// https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameter-builder-library
+// recommends for fbc and fbp). The engine records the cookies as the page
+// sent them; a malformed fbc (a cookie without its fbclid, the bare
+// fbclid) makes Meta refuse the whole request (code 100, subcode 2804001,
+// "Click ID Incorrectly Formatted"), so such a value is left out and the
+// event sent without it.
 func metaClickCookie(v []byte, digits bool) bool {
 	if len(v) < len("fb.1.") || string(v[:3]) != "fb." || v[3] < '0' || v[3] > '9' || v[4] != '.' {
 		return false
@@ -126,10 +131,27 @@ func metaClickCookie(v []byte, digits bool) bool {
 		return false
 	}
 	if digits {
-		for _, c := range v[n+1:] {
-			if c < '0' || c > '9' {
-				return false
-			}
+		v = v[n+1:]
+		n = 0
+		for n < len(v) && v[n] >= '0' && v[n] <= '9' {
+			n++
+		}
+		return n > 0 && (n == len(v) || v[n] == '.' && paramBuilderAppendix(v[n+1:]))
+	}
+	return true
+}
+
+// paramBuilderAppendix reports whether a is the appendix Meta's Parameter
+// Builder Library puts last in the cookies it writes: a 2-character
+// token (its version 1, "Ag") or 8 characters (version 2, 6 bytes in
+// URL-safe base64 without padding).
+func paramBuilderAppendix(a []byte) bool {
+	if len(a) != 2 && len(a) != 8 {
+		return false
+	}
+	for _, c := range a {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
 		}
 	}
 	return true

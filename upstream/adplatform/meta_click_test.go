@@ -23,6 +23,7 @@ func TestMetaMalformedClickCookiesLeftOut(t *testing.T) {
 		{fbc, "987654321", "987654321"},                                                 // fbp without its prefix
 		{fbc, "fb.1.1733306400123.", "fb.1.1733306400123."},                             // fbp without its random number
 		{fbc, "fb.1.17333064001234567890.9876543", "fb.1.17333064001234567890.9876543"}, // no creation time in ms
+		{fbc, "fb.1.1733306400123.987654321.Abc", "fb.1.1733306400123.987654321.Abc"},   // no Parameter Builder appendix
 	} {
 		srv, s, _, reg := setup(t, adplatform.Meta, nil)
 		r := strings.Replace(string(rec(1, "c", true)), `"fbc":"`+fbc+`"`, `"fbc":"`+c.fbc+`"`, 1)
@@ -46,6 +47,40 @@ func TestMetaMalformedClickCookiesLeftOut(t *testing.T) {
 		}
 		if got := counter(t, reg, "beacongate_upstream_platform_event_errors_total", nil); got != 0 {
 			t.Errorf("fbc %q fbp %q: %v events dead-lettered", c.fbc, c.fbp, got)
+		}
+	}
+}
+
+// Meta's Parameter Builder Library, which the Conversions API
+// documentation recommends for fbc and fbp ("Increases coverage of
+// important event parameters including fbc (Meta click ID), fbp (Meta
+// browser ID)", https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameter-builder-library),
+// writes the _fbp and _fbc cookies with an appendix after the random
+// number or the fbclid: a 2-character token (.Ag) or 8 characters of
+// URL-safe base64 (github.com/facebook/capi-param-builder, linked from
+// that page: fb.<index>.<ms>.<payload>.<appendix>, and getFbp returns it
+// so for the fbp parameter). Such cookies are Meta's own: they are sent
+// as they are, not left out as malformed.
+func TestMetaClickCookiesWithParamBuilderAppendix(t *testing.T) {
+	const fbc, fbp = "fb.1.1733306400123.AbCdEf", "fb.1.1733306400123.987654321"
+	for _, c := range []struct{ fbc, fbp string }{
+		{"fb.1.1733306400123.AbCdEf.Ag", "fb.1.1733306400123.987654321.Ag"},
+		{"fb.1.1733306400123.AbCdEf.AQEAAgAB", "fb.1.1733306400123.987654321.AQEAAgAB"},
+		{"fb.2.1733306400123.AbCdEf.Bg", "fb.2.1733306400123.987654321.Bg"},
+	} {
+		srv, s, _, _ := setup(t, adplatform.Meta, nil)
+		r := strings.Replace(string(rec(1, "c", true)), `"fbc":"`+fbc+`"`, `"fbc":"`+c.fbc+`"`, 1)
+		r = strings.Replace(r, `"fbp":"`+fbp+`"`, `"fbp":"`+c.fbp+`"`, 1)
+		if err := send(s, batch(0, []byte(r))); err != nil {
+			t.Fatalf("fbc %q fbp %q: %v", c.fbc, c.fbp, err)
+		}
+		st := srv.Stats()
+		if len(st.Refused) > 0 || st.Events != 1 {
+			t.Fatalf("fbc %q fbp %q: %d events, refused %q", c.fbc, c.fbp, st.Events, st.Refused)
+		}
+		raw := string(srv.Events()[0].Raw)
+		if !strings.Contains(raw, `"fbc":"`+c.fbc+`"`) || !strings.Contains(raw, `"fbp":"`+c.fbp+`"`) {
+			t.Errorf("fbc %q fbp %q: a cookie of Meta's library left out: %s", c.fbc, c.fbp, raw)
 		}
 	}
 }
