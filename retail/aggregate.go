@@ -222,9 +222,14 @@ type Aggregator struct {
 	n     int
 	hand  uint64 // eviction scan position
 
-	cells    map[string]uint32
-	cellKeys []cellKey
-	scratch  []byte
+	// cells indexes the cells in use (see forgetCells) by their key;
+	// cellKeys holds each index's cell, freeCells the indices forgotten,
+	// which new cells take first, and cellUse is forgetCells' scratch.
+	cells     map[string]uint32
+	cellKeys  []cellKey
+	freeCells []uint32
+	cellUse   []bool
+	scratch   []byte
 
 	slot   [slots][]counts
 	slotIv [slots]int64 // interval number held by each slot; -1 none
@@ -246,7 +251,10 @@ type Aggregator struct {
 	closed func(iv int64)
 }
 
-type cellKey struct{ site, store, zone string }
+type cellKey struct {
+	site, store, zone string
+	live              bool // false: forgotten, the index in freeCells
+}
 
 // visitorMark is one device counted as a visitor of a cell in an interval:
 // dev is a hash of the device alone (not of the cell).
@@ -492,22 +500,75 @@ func (a *Aggregator) slotFor(iv int64) int {
 }
 
 func (a *Aggregator) cell(s *Sighting) uint32 {
-	b := a.scratch[:0]
-	b = strconv.AppendInt(b, int64(len(s.Site)), 10)
-	b = append(b, ':')
-	b = append(b, s.Site...)
-	b = strconv.AppendInt(b, int64(len(s.Store)), 10)
-	b = append(b, ':')
-	b = append(b, s.Store...)
-	b = append(b, s.Zone...)
-	a.scratch = b
-	if c, ok := a.cells[string(b)]; ok {
+	a.scratch = appendCellKey(a.scratch[:0], s.Site, s.Store, s.Zone)
+	if c, ok := a.cells[string(a.scratch)]; ok {
 		return c
 	}
-	c := uint32(len(a.cellKeys))
-	a.cells[string(b)] = c
-	a.cellKeys = append(a.cellKeys, cellKey{string(s.Site), string(s.Store), string(s.Zone)})
+	ck := cellKey{string(s.Site), string(s.Store), string(s.Zone), true}
+	var c uint32
+	if n := len(a.freeCells); n > 0 {
+		c = a.freeCells[n-1]
+		a.freeCells = a.freeCells[:n-1]
+		a.cellKeys[c] = ck
+	} else {
+		c = uint32(len(a.cellKeys))
+		a.cellKeys = append(a.cellKeys, ck)
+	}
+	a.cells[string(a.scratch)] = c
 	return c
+}
+
+// appendCellKey appends the key of cell (site, store, zone) in cells.
+func appendCellKey[T string | []byte](b []byte, site, store, zone T) []byte {
+	b = strconv.AppendInt(b, int64(len(site)), 10)
+	b = append(b, ':')
+	b = append(b, site...)
+	b = strconv.AppendInt(b, int64(len(store)), 10)
+	b = append(b, ':')
+	b = append(b, store...)
+	return append(b, zone...)
+}
+
+// forgetCells forgets the cells no open interval counts and no tracked
+// device is in, their indices to be used again, so that the cells kept
+// are those of the open intervals and of the day's devices (themselves
+// forgotten when the day ends, or evicted at MaxDevices), not every store
+// and zone ever sighted. A device's table key hashes its cell's index,
+// which is therefore freed only once no device holds it; the visitor marks
+// of an open interval are of cells it counts.
+func (a *Aggregator) forgetCells() {
+	if len(a.cells) == 0 {
+		return
+	}
+	if cap(a.cellUse) < len(a.cellKeys) {
+		a.cellUse = make([]bool, len(a.cellKeys))
+	}
+	use := a.cellUse[:len(a.cellKeys)]
+	clear(use)
+	for si, iv := range a.slotIv {
+		if iv < 0 {
+			continue
+		}
+		for c := range a.slot[si] {
+			if !a.slot[si][c].empty() {
+				use[c] = true
+			}
+		}
+	}
+	for i := range a.table {
+		if d := &a.table[i]; d.key != 0 {
+			use[d.cell] = true
+		}
+	}
+	for c, ck := range a.cellKeys {
+		if use[c] || !ck.live {
+			continue
+		}
+		a.scratch = appendCellKey(a.scratch[:0], ck.site, ck.store, ck.zone)
+		delete(a.cells, string(a.scratch))
+		a.cellKeys[c] = cellKey{}
+		a.freeCells = append(a.freeCells, uint32(c))
+	}
 }
 
 // find returns the device with key, or the empty slot where it would go.

@@ -61,6 +61,7 @@ type Aggregate struct {
 
 // closeBelow emits and frees every open interval below iv, oldest first.
 func (a *Aggregator) closeBelow(iv int64) {
+	closed := false
 	for {
 		best := -1
 		for i, v := range a.slotIv {
@@ -82,6 +83,10 @@ func (a *Aggregator) closeBelow(iv int64) {
 		if a.closed != nil {
 			a.closed(iv)
 		}
+		closed = true
+	}
+	if closed {
+		a.forgetCells()
 	}
 	if iv > a.closedTo {
 		a.closedTo = iv
