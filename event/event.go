@@ -11,6 +11,7 @@ package event
 import (
 	"net/netip"
 	"time"
+	"unsafe"
 )
 
 // Kind says which endpoint produced an event.
@@ -183,6 +184,22 @@ func (e *Event) Reset() {
 	e.Store = e.Store[:0]
 	e.Sensor = e.Sensor[:0]
 	e.ResetSighting()
+}
+
+// Footprint returns the bytes e and its buffers hold (their capacity, the
+// spare capacity of Props included), for whoever keeps e for reuse.
+func (e *Event) Footprint() int {
+	c, s := &e.Consent, &e.Sighting
+	n := int(unsafe.Sizeof(*e)) + cap(e.Site) + cap(e.Name) + cap(e.URL) + cap(e.Referrer) + cap(e.UserID) + cap(e.ClientID) +
+		cap(e.EventID) + cap(e.UserAgent) + cap(e.AcceptLanguage) + cap(e.Store) + cap(e.Sensor) +
+		cap(c.TCString) + cap(c.GCS) + cap(c.GCD) + cap(c.USPrivacy) + cap(c.GPP) + cap(c.GPPSID) + cap(c.Explicit) +
+		cap(s.UUID) + cap(s.Namespace) + cap(s.Instance) + cap(s.DeviceID)
+	props := e.Props[:cap(e.Props)]
+	n += len(props) * int(unsafe.Sizeof(Prop{}))
+	for i := range props {
+		n += cap(props[i].Key) + cap(props[i].Value)
+	}
+	return n
 }
 
 // ResetConsent empties the consent signals.

@@ -29,7 +29,22 @@ type request struct {
 	// clientIP is the request's client address (clientIP), found once
 	// for the per-client limit and carried by every event.
 	clientIP netip.Addr
+	// touched is how many of events this request used (next): its
+	// length may have dropped since (a sighting on the opt-out list, a
+	// list read again), their buffers grown all the same. sizes holds
+	// each event's Footprint at the last release, sumSizes their sum.
+	touched  int
+	sizes    []int
+	sumSizes int
 }
+
+// maxRetainedRequestBytes bounds what a request state's events may hold
+// when it goes back to requests, which the garbage collector never
+// empties. A BLE ping's shared fields are copied into each of its events,
+// so a 64 KiB ping of 200 sightings could grow them to 9 MiB, kept for
+// good (1,024 states: 9 GiB); a 40-sighting ping holds about 35 KiB. A
+// state beyond it lets its events go, and the next request grows new ones.
+const maxRetainedRequestBytes = 1 << 20
 
 // requests keeps up to 1,024 request states: enough for the requests a
 // server has in flight at once, at some 10-100 KiB each once grown.
@@ -45,6 +60,11 @@ func acquireRequest(cfg *compiled, client netip.Addr) *request {
 }
 
 func releaseRequest(r *request) {
+	if r.retained() > maxRetainedRequestBytes {
+		r.events, r.sizes, r.sumSizes = nil, nil, 0
+		r.common = event.Event{}
+	}
+	r.touched = 0
 	r.events = r.events[:0]
 	r.form.Reset()
 	r.clientIP = netip.Addr{}
@@ -67,7 +87,25 @@ func (r *request) next() *event.Event {
 	} else {
 		r.events = append(r.events, event.Event{})
 	}
+	r.touched = max(r.touched, n+1)
 	e := &r.events[n]
 	e.Reset()
 	return e
+}
+
+// retained returns the bytes r's events and common event hold, measuring
+// the events this request used again (buffers only grow), the others as
+// they were when a request last used them (the unused capacity of events,
+// zero Events, is left out).
+func (r *request) retained() int {
+	used := r.events[:r.touched]
+	for len(r.sizes) < len(used) {
+		r.sizes = append(r.sizes, 0)
+	}
+	for i := range used {
+		n := used[i].Footprint()
+		r.sumSizes += n - r.sizes[i]
+		r.sizes[i] = n
+	}
+	return r.sumSizes + r.common.Footprint()
 }
