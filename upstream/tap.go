@@ -34,7 +34,7 @@ type Tap struct {
 // tapBufferBytes is the room of each of a tap's buffers, allocated when it
 // opens: records up to this long (nearly all: a pixel's is under 1 KiB, a
 // beacon's with many properties a few) are copied without allocating; a
-// longer one grows the buffer it lands in, once.
+// longer one grows the buffer it lands in (see tapKeepBytes).
 const tapBufferBytes = 4 << 10
 
 // tapList is the set of open taps, replaced as a whole (copy on write) so
@@ -83,8 +83,18 @@ func (t *Tap) C() <-chan []byte { return t.ch }
 // Closed is closed when the tap is closed or cut, or the pipeline closes.
 func (t *Tap) Closed() <-chan struct{} { return t.closed }
 
+// tapKeepBytes is the longest buffer a tap keeps once a record grew it: a
+// beacon's record of a few KiB goes on being copied without allocating,
+// while a longer one's buffer is given up when handed back (Done, off the
+// request path), so that a tap left open never holds its buffers at the
+// longest record it saw (1,024 of up to 1 MiB).
+const tapKeepBytes = 16 << 10
+
 // Done returns a record's buffer for reuse.
 func (t *Tap) Done(rec []byte) {
+	if cap(rec) > tapKeepBytes {
+		rec = make([]byte, 0, tapBufferBytes)
+	}
 	select {
 	case t.free <- rec[:0]:
 	default:

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,42 @@ func TestTapSlowReaderIsCut(t *testing.T) {
 		t.Fatalf("slow cut %v, fast cut %v, fast got %d", slow.Cut(), fast.Cut(), got)
 	}
 	fast.Close()
+}
+
+// TestTapKeepsNoLongRecordBuffers: a record longer than a tap's 4 KiB
+// buffers grew the buffer it landed in, and the tap kept it grown for as
+// long as it ran: a tap left open (beacongate tap in a terminal) while
+// beacons of 64 KiB came in ended up holding every one of its 1,024
+// buffers at 64 KiB or more, 64 MiB a tap and 512 MiB for the 8 a gateway
+// allows, where the README promised buffers of 4 KiB. A buffer a long
+// record grew is now given up when the reader hands it back.
+func TestTapKeepsNoLongRecordBuffers(t *testing.T) {
+	s := &memSink{ids: newIDSet(), t: t}
+	p := openP(t, Options{Destinations: []DestinationOptions{{Name: "a", Sink: s, Batch: BatchOptions{MaxAge: 10 * time.Millisecond}}}})
+	defer closeP(t, p)
+	const buffered = 16
+	tp, _ := p.Tap(TapFilter{}, buffered)
+	defer tp.Close()
+	pad := strings.Repeat("x", 64<<10)
+	for round := range 4 {
+		for i := range buffered {
+			rec := []byte(`{"id":"` + strconv.Itoa(round*buffered+i) + `","site":"shop","pad":"` + pad + `"}`)
+			if err := p.Append(rec, RouteTo(0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range buffered {
+			tp.Done(<-tp.C())
+		}
+	}
+	if tp.Cut() {
+		t.Fatal("the tap was cut: the test reads too slowly")
+	}
+	held := 0
+	for range buffered {
+		held += cap(<-tp.free)
+	}
+	if want := buffered * tapBufferBytes; held > want {
+		t.Fatalf("the tap's %d buffers hold %d KiB after records of 64 KiB; want %d KiB", buffered, held>>10, want>>10)
+	}
 }
