@@ -100,7 +100,27 @@ type delivery struct {
 	pending  upstream.Pending
 }
 
-var deliveries = freelist.New(1024, func() *delivery { return &delivery{buf: make([]byte, 0, 16<<10)} })
+var deliveries = freelist.New(1024, func() *delivery { return &delivery{buf: make([]byte, 0, deliveryBufBytes)} })
+
+// deliveryBufBytes is a new delivery's record buffer; maxKeptRecordBuffer
+// the longest one kept when it goes back to deliveries, which the garbage
+// collector never empties. A record is a few KiB at most but for an event
+// of many long properties: properties escaped in JSON (each '<' written
+// \u003c) made a 64 KiB beacon a 352 KiB record, and its buffer was kept
+// at that for good (1,024 of them: 432 MiB).
+const (
+	deliveryBufBytes    = 16 << 10
+	maxKeptRecordBuffer = 64 << 10
+)
+
+// putDelivery puts dv back in deliveries, its record buffer replaced when
+// a long record grew it beyond maxKeptRecordBuffer.
+func putDelivery(dv *delivery) {
+	if cap(dv.buf) > maxKeptRecordBuffer {
+		dv.buf = make([]byte, 0, deliveryBufBytes)
+	}
+	deliveries.Put(dv)
+}
 
 // EmitRecord implements anonymize.Emitter: it appends one record to the
 // spool. Before the event's first record it refuses the event while the
@@ -126,7 +146,7 @@ func (d *Deliverer) HandleEvent(e *event.Event) error {
 	dv.d = d
 	err := d.handle(dv, e)
 	dv.d = nil
-	deliveries.Put(dv)
+	putDelivery(dv)
 	return err
 }
 
@@ -176,7 +196,7 @@ func (d *Deliverer) HandleEvents(events []event.Event) (accepted int, err error)
 		}
 	}
 	dv.d, dv.deferred, dv.pending = nil, false, upstream.Pending{}
-	deliveries.Put(dv)
+	putDelivery(dv)
 	return accepted, err
 }
 
