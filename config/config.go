@@ -748,7 +748,8 @@ type SASL struct {
 
 // Spool controls the on-disk queue between acceptance and delivery.
 type Spool struct {
-	// Directory of the spool. Empty: <data_dir>/spool.
+	// Directory of the spool. Empty: <data_dir>/spool. Neither data_dir
+	// itself nor <data_dir>/ble-spool, the BLE aggregation's spool.
 	Dir string `yaml:"dir"`
 	// Most bytes the spool may hold (16MiB..16TiB). When it is full, see when_full.
 	MaxBytes ByteSize `yaml:"max_bytes"`

@@ -12,14 +12,18 @@ type Overrides struct {
 }
 
 // Apply applies o to c, and checks again what depends on where data_dir
-// is (a file destination's dir must not hold it or the spool, nor lie in
-// the spool or the dead letters' folder). Call it only before c is shared.
+// is (spool.dir must not be it or its BLE spool's folder; a file
+// destination's dir must not hold it or the spool, nor lie in the spool or
+// the dead letters' folder). Call it only before c is shared.
 func (c *Config) Apply(o Overrides) error {
 	if o.DataDir == "" {
 		return nil
 	}
 	c.SetDataDir(o.DataDir)
 	var errs []error
+	if msg := spoolDirProblem(c); msg != "" {
+		errs = append(errs, fmt.Errorf("with -data %s: spool.dir: %s", o.DataDir, msg))
+	}
 	for i, d := range c.Destinations {
 		if d.Type != DestinationFile {
 			continue

@@ -50,3 +50,36 @@ func TestSegmentBytesByDurability(t *testing.T) {
 		}
 	}
 }
+
+// TestSpoolDirNotDataDirOrBLESpool: a spool.dir that is server.data_dir,
+// or the BLE spool's folder <data_dir>/ble-spool, shares that folder's
+// LOCK file with the data directory's lock or the BLE spool's: config
+// check said ok and the start failed with "another beacongate runs on the
+// data directory", though none did. Both are refused, at Parse and again
+// by Apply when -data moves data_dir onto spool.dir.
+func TestSpoolDirNotDataDirOrBLESpool(t *testing.T) {
+	base := "server: {data_dir: /srv/bg}\nspool: {dir: %s}\ndestinations: [{name: h, type: http, http: {url: \"https://collector.example/in\"}}]\n"
+	for _, c := range []struct{ dir, want string }{
+		{"/srv/bg", `spool.dir: "/srv/bg" is server.data_dir`},
+		{"/srv/bg/", `spool.dir: "/srv/bg/" is server.data_dir`},
+		{"/srv/bg/ble-spool", `spool.dir: "/srv/bg/ble-spool" is the BLE spool's folder`},
+		{"/srv/bg/x/../ble-spool", `is the BLE spool's folder`},
+	} {
+		got := strings.Join(parseErrs(t, strings.Replace(base, "%s", c.dir, 1)), "\n")
+		if !strings.Contains(got, c.want) {
+			t.Errorf("spool.dir %s: errors %q; want one with %q", c.dir, got, c.want)
+		}
+	}
+	for _, dir := range []string{"/srv/bg/spool", "/srv/spool", "/srv", "/srv/bg/ble-spool-2", "/var/spool/bg"} {
+		if got := parseErrs(t, strings.Replace(base, "%s", dir, 1)); got != nil {
+			t.Errorf("spool.dir %s: refused: %q", dir, got)
+		}
+	}
+	c, err := Parse("t.yaml", []byte(strings.Replace(base, "%s", "/srv/spool", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apply(Overrides{DataDir: "/srv/spool"}); err == nil || !strings.Contains(err.Error(), `with -data /srv/spool: spool.dir: "/srv/spool" is server.data_dir`) {
+		t.Fatalf("-data onto spool.dir: %v", err)
+	}
+}

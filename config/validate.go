@@ -71,6 +71,9 @@ func (v *validator) validate(c *Config) {
 	}
 	v.destinations(c)
 	v.spool(&c.Spool)
+	if msg := spoolDirProblem(c); msg != "" {
+		v.errf("spool.dir", "%s", msg)
+	}
 	v.ble(&c.BLE)
 	if b := &c.BLE; b.Output == BLEOutputAggregates && b.Interval.D() >= time.Second &&
 		b.Lateness.D()+c.Server.MaxSightingAhead.D() > 2*b.Interval.D() {
@@ -793,6 +796,34 @@ func fileDirProblems(c *Config, i int) []string {
 	}
 	return out
 }
+
+// BLESpoolFolder is the folder of server.data_dir that holds the spool of
+// ble.output: aggregates.
+const BLESpoolFolder = "ble-spool"
+
+// spoolDirProblem says what is wrong with spool.dir, or returns "": it
+// must be neither server.data_dir nor the BLE spool's folder, whose LOCK
+// files (the data directory's lock, the BLE spool's) the spool's lock
+// would take again, so that the start failed saying another beacongate
+// runs there; and the BLE spool's segments, which no destination gets
+// record by record, would be read as the spool's own.
+func spoolDirProblem(c *Config) string {
+	s := c.Spool.Dir
+	if strings.TrimSpace(s) == "" {
+		return "" // reported by spool
+	}
+	switch ble := filepath.Join(c.Server.DataDir, BLESpoolFolder); {
+	case samePath(s, c.Server.DataDir):
+		return fmt.Sprintf("%q is server.data_dir, whose lock the spool's would take again; give the spool a folder of its own, e.g. %s, or remove spool.dir for <data_dir>/spool", s, filepath.Join(c.Server.DataDir, "spool"))
+	case samePath(s, ble):
+		return fmt.Sprintf("%q is the BLE spool's folder %s (ble.output: aggregates); give the spool a folder of its own, or remove spool.dir for <data_dir>/spool", s, ble)
+	}
+	return ""
+}
+
+// samePath reports whether a and b name the same directory, comparing
+// cleaned absolute paths (symbolic links are not followed).
+func samePath(a, b string) bool { return dirHolds(a, b) && dirHolds(b, a) }
 
 // dirHolds reports whether the directory outer is inner or one of its
 // ancestors, comparing cleaned absolute paths (symbolic links are not

@@ -106,7 +106,9 @@ func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.C
 }
 
 // bleSpoolDir is the BLE spool of ble.output: aggregates.
-func bleSpoolDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "ble-spool") }
+func bleSpoolDir(cfg *config.Config) string {
+	return filepath.Join(cfg.Server.DataDir, config.BLESpoolFolder)
+}
 
 // newBLEAggregation opens the BLE spool and its Follower; run starts them.
 func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, log *slog.Logger) (*bleAggregation, error) {
