@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -73,11 +74,16 @@ func (v *validator) testEventCode(path, code string) {
 
 // adCommon checks the keys every ad platform destination has.
 func (v *validator) adCommon(base, endpoint string, timeout Duration, r *Retry) {
-	if u, err := url.Parse(endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" {
+	// The sink appends its path (and GA4 its query) to the endpoint as
+	// text: after a '?' or '#' they would be query or fragment, and the
+	// events would go to the endpoint's bare path.
+	if u, err := url.Parse(endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || strings.ContainsAny(endpoint, "?#") {
 		// Never the URL itself: a token may have been put in its query.
-		v.errf(base+".endpoint", "is not an http or https base URL without a query (e.g. https://graph.facebook.com)")
+		v.errf(base+".endpoint", "is not an http or https base URL without a query or fragment (e.g. https://graph.facebook.com)")
 	} else if u.User != nil {
 		v.errf(base+".endpoint", "holds a user name or password; credentials go in the token file")
+	} else if !urlPortOK(u) {
+		v.errf(base+".endpoint", "has no valid port; the port is a number 1..65535, or leave it out for the scheme's default")
 	}
 	v.duration(base+".timeout", timeout, 100*time.Millisecond, 5*time.Minute)
 	v.duration(base+".retry.initial_backoff", r.InitialBackoff, time.Millisecond, time.Minute)

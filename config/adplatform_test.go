@@ -154,3 +154,52 @@ destinations:
 		t.Errorf("an error shows the secret:\n%s", errs)
 	}
 }
+
+// TestAdPlatformEndpointThatCannotWork: an ad platform endpoint whose port
+// is no TCP port (":99999", ":0"), or that carries a fragment or an empty
+// query, passed config check and start; every request then failed to
+// dial, or went to the endpoint's bare root (the sink appends its path to
+// the endpoint, so "https://graph.facebook.com/#x" sent Meta's events to
+// https://graph.facebook.com/). It is refused as http.url is, never
+// quoting the URL.
+func TestAdPlatformEndpointThatCannotWork(t *testing.T) {
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte("EAAB-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dests := map[string]string{
+		"meta_capi": `pixel_id: "1234567890"`,
+		"ga4":       `measurement_id: G-ABC123, api_secret_file: ` + tok,
+		"tiktok":    `event_source_id: C4ABC123DEF`,
+	}
+	src := func(typ, endpoint string) string {
+		ids := dests[typ]
+		if typ != "ga4" {
+			ids += ", access_token_file: " + tok
+		}
+		return "consent: {purposes: [analytics, ads]}\ndestinations:\n  - name: ad\n    type: " + typ +
+			"\n    requires: [ads]\n    " + typ + ": {" + ids + ", endpoint: \"" + endpoint + "\"}\n"
+	}
+	for typ := range dests {
+		for endpoint, want := range map[string]string{
+			"https://ads.example:99999":        "has no valid port",
+			"https://ads.example:0":            "has no valid port",
+			"https://ads.example/#tok=secret1": "without a query or fragment",
+			"https://ads.example/#":            "without a query or fragment",
+			"https://ads.example/?":            "without a query or fragment",
+		} {
+			got := strings.Join(parseErrs(t, src(typ, endpoint)), "\n")
+			if !strings.Contains(got, "destinations[0]."+typ+".endpoint: ") || !strings.Contains(got, want) {
+				t.Errorf("%s endpoint %s: errors %q; want one with %q", typ, endpoint, got, want)
+			}
+			if strings.Contains(got, "secret1") {
+				t.Errorf("%s endpoint %s: error quotes the URL: %q", typ, endpoint, got)
+			}
+		}
+		for _, endpoint := range []string{"https://ads.example:8443", "http://127.0.0.1:9999/prefix/", "https://ads.example"} {
+			if got := parseErrs(t, src(typ, endpoint)); got != nil {
+				t.Errorf("%s endpoint %s: refused: %q", typ, endpoint, got)
+			}
+		}
+	}
+}
