@@ -233,7 +233,8 @@ type Consent struct {
 	// first signal present in the priority list decides alone.
 	Merge MergeRule `yaml:"merge"`
 	// Signal order for merge: priority. The grant signals (explicit, tcf,
-	// gpp, consent_mode) not listed are ignored in that mode. The opt-outs
+	// gpp, consent_mode) not listed are ignored in that mode; at least one
+	// must be listed. The opt-outs
 	// (us_privacy, gpc, dnt, and a gpp string's US sections) only ever
 	// withdraw purposes: they apply whether listed or not, wherever listed
 	// (gpc and dnt unless honour_opt_out_signals is false).

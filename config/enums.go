@@ -66,6 +66,16 @@ func (x *Signal) UnmarshalYAML(n *yaml.Node) error {
 // enumNames lists the names of Signal as written in the file.
 func (Signal) enumNames() []string { return signalNames }
 
+// grants reports whether x can grant purposes (explicit, tcf, gpp,
+// consent_mode); the others (us_privacy, gpc, dnt) only withdraw them.
+func (x Signal) grants() bool {
+	switch x {
+	case SignalExplicit, SignalTCF, SignalGPP, SignalConsentMode:
+		return true
+	}
+	return false
+}
+
 // MergeRule is how several consent signals on one request are combined.
 type MergeRule uint8
 

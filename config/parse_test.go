@@ -182,6 +182,10 @@ func TestParseErrors(t *testing.T) {
 		"t.yaml:2:13: consent.default[0]: ads is not in consent.purposes (analytics); add it there or remove it here")
 	f("consent:\n  priority: [tcf]\n",
 		"t.yaml:2:13: consent.priority: has no effect with merge: most_restrictive; remove it, or set merge: priority")
+	// A priority list of opt-outs only: no signal could grant a purpose,
+	// so every visitor got consent.default, whatever they chose.
+	f("consent:\n  merge: priority\n  priority: [gpc, dnt, us_privacy]\n",
+		"t.yaml:3:13: consent.priority: lists no signal that grants purposes (explicit, tcf, gpp, consent_mode), so with merge: priority every request would get consent.default, whatever its signals say; list the signals that decide, most trusted first")
 	f("pseudonym:\n  mode: derived\n",
 		"t.yaml:2:9: pseudonym.mode: derived needs a secret; set secret_file or secret_env, or use mode: ephemeral")
 	f("pseudonym:\n  secret_env: X\n",

@@ -447,6 +447,10 @@ func (v *validator) consent(c *Consent) {
 	switch {
 	case c.Merge == MergePriority && len(c.Priority) == 0:
 		v.errf("consent.priority", "is empty, so with merge: priority no signal would count; list signals, most trusted first")
+	case c.Merge == MergePriority && !slices.ContainsFunc(c.Priority, Signal.grants):
+		// The opt-outs apply whether listed or not, and the grant
+		// signals not listed are ignored: nothing could grant.
+		v.errf("consent.priority", "lists no signal that grants purposes (explicit, tcf, gpp, consent_mode), so with merge: priority every request would get consent.default, whatever its signals say; list the signals that decide, most trusted first")
 	case c.Merge == MergeMostRestrictive && v.idx.has("consent.priority"):
 		v.errf("consent.priority", "has no effect with merge: most_restrictive; remove it, or set merge: priority")
 	}
