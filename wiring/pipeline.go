@@ -77,7 +77,7 @@ func PipelineOptions(cfg *config.Config, reg prometheus.Registerer, log *slog.Lo
 			do.HTTP = &upstream.HTTPOptions{URL: h.URL, Headers: h.Headers, BearerTokenFile: h.BearerTokenFile, Timeout: h.Timeout.D()}
 			if h.TLS != (config.HTTPTLS{}) { // only with an https url (config validation)
 				tc := h.TLS.Client()
-				t, err := tlsClientConfig(&tc)
+				t, err := TLSClientConfig(&tc)
 				if err != nil {
 					return o, fmt.Errorf("destinations[%d] (%s): %w", i, d.Name, err)
 				}
@@ -121,7 +121,7 @@ func kafkaOptions(k *config.KafkaDestination) (*upstream.KafkaOptions, error) {
 		o.KeyField = "client" // the client id's pseudonym: per-visitor order
 	}
 	if k.TLS.Enabled {
-		t, err := tlsClientConfig(&k.TLS)
+		t, err := TLSClientConfig(&k.TLS)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +157,7 @@ func natsOptions(n *config.NATSDestination) (*upstream.NATSOptions, error) {
 		o.SubjectBy = upstream.NATSSubjectKind
 	}
 	if n.TLS.Enabled {
-		t, err := tlsClientConfig(&n.TLS)
+		t, err := TLSClientConfig(&n.TLS)
 		if err != nil {
 			return nil, err
 		}
@@ -166,9 +166,10 @@ func natsOptions(n *config.NATSDestination) (*upstream.NATSOptions, error) {
 	return o, nil
 }
 
-// tlsClientConfig builds a client TLS configuration from the config's tls
-// block.
-func tlsClientConfig(c *config.TLS) (*tls.Config, error) {
+// TLSClientConfig builds a client TLS configuration from the config's tls
+// block, reading its files: the start refuses a destination whose files
+// it cannot use, and config check applies it to the files that are there.
+func TLSClientConfig(c *config.TLS) (*tls.Config, error) {
 	t := &tls.Config{ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)

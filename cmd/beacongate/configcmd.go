@@ -122,7 +122,8 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 }
 
 // checkFilesHere reads what the gateway reads at start beyond the file,
-// where it is here: the GeoIP database, and the vendor list of
+// where it is here: the GeoIP database, destinations' TLS certificates and
+// keys (tlsFilesHere), and the vendor list of
 // consent.tcf.gvl_file with which the plan is compiled. A database that is
 // no usable MaxMind DB, a vendor list that cannot be read, or a
 // destination's tcf.vendor_id that the list does not hold (or deleted)
@@ -142,6 +143,7 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 			errs = append(errs, fmt.Errorf("geoip.database: %w", err))
 		}
 	}
+	errs = append(errs, tlsFilesHere(c, here)...)
 	var pl *plan.Plan
 	if p := c.Consent.TCF.GVLFile; p == "" || here(p) {
 		gvl, err := wiring.LoadGVL(c)
@@ -153,6 +155,43 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 		pl = p
 	}
 	return pl, errors.Join(errs...)
+}
+
+// tlsFilesHere builds the TLS settings of each http, kafka and nats
+// destination as the start does (wiring.TLSClientConfig), when every file
+// they name is here: a ca_file with no PEM certificate in it, or a
+// cert_file and key_file that are no key pair, would keep the gateway from
+// starting. The errors name the key, e.g. destinations[0].http.tls.ca_file.
+func tlsFilesHere(c *config.Config, here func(string) bool) []error {
+	var errs []error
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		var t config.TLS
+		switch d.Type {
+		case config.DestinationHTTP:
+			if d.HTTP.TLS != (config.HTTPTLS{}) {
+				t = d.HTTP.TLS.Client()
+			}
+		case config.DestinationKafka:
+			t = d.Kafka.TLS
+		case config.DestinationNATS:
+			t = d.NATS.TLS
+		}
+		if !t.Enabled {
+			continue
+		}
+		missing := false
+		for _, f := range []string{t.CAFile, t.CertFile, t.KeyFile} {
+			missing = missing || (f != "" && !here(f)) // a note above
+		}
+		if missing {
+			continue
+		}
+		if _, err := wiring.TLSClientConfig(&t); err != nil {
+			errs = append(errs, fmt.Errorf("destinations[%d].%s.%w", i, d.Type, err))
+		}
+	}
+	return errs
 }
 
 // isHelp reports whether arg asks for help.

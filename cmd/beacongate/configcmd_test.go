@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +84,64 @@ func TestConfigCheckGeoIPDatabase(t *testing.T) {
 	}
 	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || errOut != "" {
 		t.Errorf("a City database: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
+
+// TestConfigCheckTLSFiles: a destination's tls.ca_file with no PEM
+// certificate in it, or a cert_file and key_file that are no key pair,
+// present where config check runs, are reported naming the key and exit
+// 1, as the gateway refuses to start on them (wiring.PipelineOptions);
+// config check used to print "ok". A file that is not here stays a note.
+func TestConfigCheckTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	write := func(path, s string, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"config", "check", cfg}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	ca, cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	dests := map[string]string{
+		"http":  "{name: d, type: http, tcf: {without_vendor: true}, http: {url: \"https://collector.example/in\", tls: %s}}",
+		"kafka": "{name: d, type: kafka, tcf: {without_vendor: true}, kafka: {brokers: [\"k.example:9093\"], topic: t, check_topic: false, tls: %s}}",
+		"nats":  "{name: d, type: nats, tcf: {without_vendor: true}, nats: {urls: [\"tls://n.example:4222\"], subject: s, check_stream: false, tls: %s}}",
+	}
+	for typ, dest := range dests {
+		enabled := "enabled: true, "
+		if typ == "http" {
+			enabled = ""
+		}
+		tlsWith := func(keys string) {
+			write(cfg, "destinations:\n  - "+strings.Replace(dest, "%s", "{"+enabled+keys+"}", 1)+"\n", 0o600)
+		}
+		write(ca, "not a certificate\n", 0o644)
+		tlsWith("ca_file: " + ca)
+		if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "destinations[0]."+typ+".tls.ca_file") || out != "" {
+			t.Errorf("%s: a ca_file without a certificate: exit %d, stdout %q, stderr %q; want 1 and destinations[0].%s.tls.ca_file named", typ, code, out, errOut, typ)
+		}
+		write(cert, caPEM, 0o644)
+		write(key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0o600)
+		tlsWith("cert_file: " + cert + ", key_file: " + key)
+		if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "destinations[0]."+typ+".tls.cert_file") || out != "" {
+			t.Errorf("%s: cert_file and key_file no key pair: exit %d, stdout %q, stderr %q; want 1 and destinations[0].%s.tls.cert_file named", typ, code, out, errOut, typ)
+		}
+		tlsWith("ca_file: " + filepath.Join(dir, "elsewhere.pem"))
+		if code, out, errOut := check(); code != 0 || !strings.Contains(errOut, "does not exist here") || !strings.HasPrefix(out, "ok: ") {
+			t.Errorf("%s: a ca_file not here: exit %d, stdout %q, stderr %q; want ok with a note", typ, code, out, errOut)
+		}
+		write(ca, caPEM, 0o644)
+		tlsWith("ca_file: " + ca)
+		if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || errOut != "" {
+			t.Errorf("%s: a ca_file with a certificate: exit %d, stdout %q, stderr %q; want ok", typ, code, out, errOut)
+		}
 	}
 }
