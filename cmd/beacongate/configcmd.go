@@ -123,9 +123,10 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 
 // checkFilesHere reads what the gateway reads at start beyond the file,
 // where it is here: the GeoIP database, destinations' TLS certificates and
-// keys (tlsFilesHere), and the vendor list of
-// consent.tcf.gvl_file with which the plan is compiled. A database that is
-// no usable MaxMind DB, a vendor list that cannot be read, or a
+// keys (tlsFilesHere), the BLE opt-out list with its key, and the vendor
+// list of consent.tcf.gvl_file with which the plan is compiled. A
+// database that is no usable MaxMind DB, an opt-out list with a line that
+// is no hash, a vendor list that cannot be read, or a
 // destination's tcf.vendor_id that the list does not hold (or deleted)
 // would keep the gateway from starting. A file that is not here is a note
 // above, and nothing more is checked of it.
@@ -144,6 +145,11 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 		}
 	}
 	errs = append(errs, tlsFilesHere(c, here)...)
+	if b := &c.BLE; b.OptOutFile != "" && here(b.OptOutFile) && here(b.OptOutKeyFile) {
+		if _, err := openOptOut(b); err != nil { // as the start and every reload read it
+			errs = append(errs, err)
+		}
+	}
 	var pl *plan.Plan
 	if p := c.Consent.TCF.GVLFile; p == "" || here(p) {
 		gvl, err := wiring.LoadGVL(c)

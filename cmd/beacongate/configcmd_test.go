@@ -145,3 +145,35 @@ func TestConfigCheckTLSFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheckOptOutFile: a ble.optout_file present where config check
+// runs, with a line that is no keyed hash, is reported naming the key and
+// exits 1, as the gateway refuses to start on it (and a reload refuses
+// it); config check used to print "ok".
+func TestConfigCheckOptOutFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg, list, key := filepath.Join(dir, "c.yaml"), filepath.Join(dir, "optout.txt"), filepath.Join(dir, "optout.key")
+	for path, s := range map[string]string{
+		cfg:  "ble: {optout_file: " + list + ", optout_key_file: " + key + "}\n",
+		key:  strings.Repeat("k", 48) + "\n",
+		list: "0123456789abcdef0123456789abcdef\nnot-a-hash\n",
+	} {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"config", "check", cfg}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, out, errOut := check(); code != 1 || !strings.Contains(errOut, "ble.optout_file") || !strings.Contains(errOut, "line 2") || out != "" {
+		t.Errorf("a line that is no hash: exit %d, stdout %q, stderr %q; want 1 and ble.optout_file named", code, out, errOut)
+	}
+	if err := os.WriteFile(list, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") || strings.Contains(errOut, "optout") {
+		t.Errorf("a list of hashes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
