@@ -88,27 +88,34 @@ func SiteOrigins(cfg *config.Config) map[string]string {
 // so that its sink would dead-letter each one unsent (reason unmappable;
 // see package adplatform's doc): Meta needs the user agent as sent
 // (user_agent: keep) and the page URL, GA4 a client id (the pseudonymized
-// cid, or the _ga cookie's id among the click ids). Ad platforms receive
-// events in the ads state only (config validation), so its policy is the
-// one read. These are notes, not errors: a destination may get store
+// cid, or the _ga cookie's id among the click ids). An ad platform
+// requires ads (config validation), so the policy read is its ads policy;
+// but where consent.purposes lacks analytics the ads state is never
+// reached, and every event reaches it under its none policy, which is
+// read then. These are notes, not errors: a destination may get store
 // visits (BLE) only, which need neither.
 func PlatformNotes(p *plan.Plan) []string {
 	var notes []string
+	state, key, why := plan.StateAds, "ads", ""
+	if !p.Reachable(plan.StateAds) {
+		state, key = plan.StateNone, "none"
+		why = " (consent.purposes lacks analytics, so its ads policy, which needs analytics and ads granted, never applies, and every event reaches it under its none policy)"
+	}
 	for i := range p.Destinations {
 		d := &p.Destinations[i]
-		pol := &d.Policies[plan.StateAds]
-		at := fmt.Sprintf("destinations[%d] (%s)", i, d.Name)
+		pol := &d.Policies[state]
+		at := fmt.Sprintf("destinations[%d] (%s)%s", i, d.Name, why)
 		switch d.Platform {
 		case plan.PlatformMeta:
 			if pol.UA != plan.UAKeep {
-				notes = append(notes, at+": its ads policy does not keep the user agent (user_agent: {action: keep}), which Meta needs for every website event: each would be dead-lettered unsent (unmappable); set policies.ads.user_agent: {action: keep}, unless it gets store visits only")
+				notes = append(notes, at+": its "+key+" policy does not keep the user agent (user_agent: {action: keep}), which Meta needs for every website event: each would be dead-lettered unsent (unmappable); set policies."+key+".user_agent: {action: keep}, unless it gets store visits only")
 			}
 			if pol.URL == plan.URLDrop {
-				notes = append(notes, at+": its ads policy drops the page URL, which Meta needs for every website event: each would be dead-lettered unsent (unmappable); set policies.ads.url to path, clean or keep, unless it gets store visits only")
+				notes = append(notes, at+": its "+key+" policy drops the page URL, which Meta needs for every website event: each would be dead-lettered unsent (unmappable); set policies."+key+".url to path, clean or keep, unless it gets store visits only")
 			}
 		case plan.PlatformGoogle:
 			if pol.ClientID == plan.IDDrop && pol.ClickIDs != plan.ClickIDsKeep {
-				notes = append(notes, at+": its ads policy drops the client id and the click ids (so the _ga cookie's id too), and GA4 takes no event without a client_id: each would be dead-lettered unsent (unmappable); set policies.ads.client_id: pseudonymize or click_ids: keep")
+				notes = append(notes, at+": its "+key+" policy drops the client id and the click ids (so the _ga cookie's id too), and GA4 takes no event without a client_id: each would be dead-lettered unsent (unmappable); set policies."+key+".client_id: pseudonymize or click_ids: keep")
 			}
 		}
 	}

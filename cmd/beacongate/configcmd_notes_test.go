@@ -156,3 +156,46 @@ func TestConfigCheckNotesAnEmptyFile(t *testing.T) {
 		t.Errorf("a file with a setting: exit %d, notes:\n%s", code, errOut.String())
 	}
 }
+
+// TestConfigCheckNotesAdPlatformWithoutAnalytics: with analytics not in
+// consent.purposes, the ads policy (analytics and ads granted) never
+// applies, and an ad platform gets every event under its none policy,
+// which by default keeps no user agent: Meta's sink would dead-letter each
+// one. config check read the ads policy alone and said nothing; it now
+// reads the none policy there, names it and says why.
+func TestConfigCheckNotesAdPlatformWithoutAnalytics(t *testing.T) {
+	dir := t.TempDir()
+	tok, cfg := filepath.Join(dir, "token"), filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(tok, []byte("t0k3n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(purposes, none string) string {
+		t.Helper()
+		src := "consent: {purposes: " + purposes + "}\ndestinations:\n  - name: meta\n    type: meta_capi\n    requires: [ads]\n" +
+			"    tcf: {without_vendor: true}\n    meta_capi: {pixel_id: \"1234567890\", access_token_file: " + tok + "}\n" +
+			"    policies: {ads: {user_agent: {action: keep}, contact: hash}" + none + "}\n"
+		if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		return errOut.String()
+	}
+	notes := check("[ads]", "")
+	for _, want := range []string{
+		"note: ", "destinations[0] (meta) (consent.purposes lacks analytics, so its ads policy", "under its none policy",
+		"its none policy does not keep the user agent", "set policies.none.user_agent: {action: keep}",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("purposes [ads]: notes lack %q:\n%s", want, notes)
+		}
+	}
+	if notes := check("[ads]", ", none: {user_agent: {action: keep}}"); notes != "" {
+		t.Errorf("purposes [ads], none policy keeps the user agent: notes\n%s", notes)
+	}
+	if notes := check("[analytics, ads]", ""); notes != "" {
+		t.Errorf("purposes [analytics, ads]: notes\n%s", notes)
+	}
+}
