@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Privacy holds what a privacy officer sets beyond the policies: how long
 // output and dead letters are kept, the audit log, the key store that lets
@@ -86,16 +90,21 @@ const maxRetention = 10 * 366 * 24 * time.Hour
 
 func (v *validator) privacy(c *Config) {
 	p := &c.Privacy
-	files := map[string]bool{}
+	var files, all []string
 	for i := range c.Destinations {
 		if c.Destinations[i].Type == DestinationFile {
-			files[c.Destinations[i].Name] = true
+			files = append(files, c.Destinations[i].Name)
 		}
+		all = append(all, c.Destinations[i].Name)
 	}
 	for name, d := range p.Retention {
 		path := "privacy.retention." + name
-		if !files[name] {
-			v.errf(path, "names no file destination; list the name of a destination with type: file")
+		if !slices.Contains(files, name) {
+			if i := slices.IndexFunc(c.Destinations, func(d Destination) bool { return d.Name == name }); i >= 0 {
+				v.errf(path, "names no file destination%s; %s is type %s, whose output the gateway does not keep: its recipient's retention is theirs to set", listed(files), name, c.Destinations[i].Type)
+			} else {
+				v.errf(path, "names no file destination%s%s", listed(files), orList(name, files, "list the name of a destination with type: file"))
+			}
 			continue
 		}
 		v.duration(path, d, time.Hour, maxRetention)
@@ -111,20 +120,20 @@ func (v *validator) privacy(c *Config) {
 	}
 	for name, r := range p.Recipients {
 		path := "privacy.recipients." + name
-		if !destinationNamed(c, name) {
-			v.errf(path, "names no destination; list the name of a destination")
+		if !slices.Contains(all, name) {
+			v.errf(path, "names no destination%s%s", listed(all), orList(name, all, "list the name of a destination"))
 		}
 		if r.Role != "" && !recipientRoles[r.Role] {
 			v.errf(path+".role", "is not a role; write processor, joint_controller or independent_controller")
 		}
 	}
-	used := map[string]bool{}
+	var used []string
 	for _, pu := range c.Consent.Purposes {
-		used[pu.String()] = true
+		used = append(used, pu.String())
 	}
 	for name := range p.LegalBasis {
-		if !used[name] {
-			v.errf("privacy.legal_basis."+name, "is not a purpose in consent.purposes; list one of them")
+		if !slices.Contains(used, name) {
+			v.errf("privacy.legal_basis."+name, "is not a purpose in consent.purposes%s%s", listed(used), orList(name, used, "list one of them"))
 		}
 	}
 	if p.KeyRetention != 0 {
@@ -135,11 +144,19 @@ func (v *validator) privacy(c *Config) {
 	}
 }
 
-func destinationNamed(c *Config, name string) bool {
-	for i := range c.Destinations {
-		if c.Destinations[i].Name == name {
-			return true
-		}
+// listed returns " (a, b)", or "" for no names.
+func listed(names []string) string {
+	if len(names) == 0 {
+		return ""
 	}
-	return false
+	return " (" + strings.Join(names, ", ") + ")"
+}
+
+// orList returns `; did you mean "x"?` for the candidate closest to name,
+// else "; " and advice.
+func orList(name string, candidates []string, advice string) string {
+	if s := didYouMean(name, candidates); s != "" {
+		return s
+	}
+	return "; " + advice
 }

@@ -30,3 +30,26 @@ func TestPrivacyValidation(t *testing.T) {
 		t.Errorf("parsed %+v", c.Privacy)
 	}
 }
+
+// TestPrivacyMapKeysSuggest: a key of privacy.retention, recipients or
+// legal_basis names a destination or a purpose; a mistyped one was refused
+// without naming those there are, while every other unknown key gets a
+// suggestion. It now lists them and suggests the closest.
+func TestPrivacyMapKeysSuggest(t *testing.T) {
+	dests := "destinations:\n  - {name: local, type: file}\n  - {name: warehouse, type: http, http: {url: \"https://w.example/in\"}}\n"
+	for _, tc := range []struct{ yaml, want string }{
+		{dests + "privacy:\n  retention:\n    locl: 30d\n",
+			`privacy.retention.locl: names no file destination (local); did you mean "local"?`},
+		{dests + "privacy:\n  retention:\n    warehouse: 30d\n",
+			`privacy.retention.warehouse: names no file destination (local); warehouse is type http, whose output the gateway does not keep`},
+		{dests + "privacy:\n  recipients:\n    warehose: {role: processor}\n",
+			`privacy.recipients.warehose: names no destination (local, warehouse); did you mean "warehouse"?`},
+		{"consent: {purposes: [analytics, ads]}\nprivacy:\n  legal_basis:\n    analytcs: consent\n",
+			`privacy.legal_basis.analytcs: is not a purpose in consent.purposes (analytics, ads); did you mean "analytics"?`},
+	} {
+		_, err := Parse("t.yaml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q:\ngot  %v\nwant %q", tc.yaml, err, tc.want)
+		}
+	}
+}
