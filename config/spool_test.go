@@ -83,3 +83,24 @@ func TestSpoolDirNotDataDirOrBLESpool(t *testing.T) {
 		t.Fatalf("-data onto spool.dir: %v", err)
 	}
 }
+
+// TestSegmentBytesDefaultTooLargeSaysSo: a spool.max_bytes below twice the
+// default segment size (16MiB, or 64MiB with durability: fsync) was refused
+// as "spool.segment_bytes: 64MiB is more than half of max_bytes", a key
+// and a value the file never wrote. The error now says the value is the
+// default and what to set.
+func TestSegmentBytesDefaultTooLargeSaysSo(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"spool:\n  durability: fsync\n  max_bytes: 100MiB\n",
+			"spool.segment_bytes: 64MiB (the default with durability: fsync) is more than half of max_bytes (100MiB); the spool needs room for at least two segments: set segment_bytes to at most 50MiB, or raise max_bytes"},
+		{"spool:\n  max_bytes: 20MiB\n",
+			"spool.segment_bytes: 16MiB (the default with durability: process) is more than half of max_bytes (20MiB); the spool needs room for at least two segments: set segment_bytes to at most 10MiB, or raise max_bytes"},
+		{"spool:\n  max_bytes: 100MiB\n  segment_bytes: 64MiB\n",
+			"spool.segment_bytes: 64MiB is more than half of max_bytes (100MiB); the spool needs room for at least two segments"},
+	} {
+		got := strings.Join(parseErrs(t, c.yaml), "\n")
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%q:\ngot  %s\nwant %s", c.yaml, got, c.want)
+		}
+	}
+}

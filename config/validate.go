@@ -959,7 +959,14 @@ func (v *validator) spool(s *Spool) {
 	v.size("spool.max_bytes", s.MaxBytes, 16<<20, 16<<40)
 	v.size("spool.segment_bytes", s.SegmentBytes, 1<<20, 1<<30)
 	if s.SegmentBytes*2 > s.MaxBytes && s.MaxBytes >= 16<<20 {
-		v.errf("spool.segment_bytes", "%s is more than half of max_bytes (%s); the spool needs room for at least two segments", s.SegmentBytes, s.MaxBytes)
+		if v.idx.has("spool.segment_bytes") {
+			v.errf("spool.segment_bytes", "%s is more than half of max_bytes (%s); the spool needs room for at least two segments", s.SegmentBytes, s.MaxBytes)
+		} else {
+			// The file set max_bytes (or durability) only: say where the
+			// segment size it never wrote comes from.
+			v.errf("spool.segment_bytes", "%s (the default with durability: %s) is more than half of max_bytes (%s); the spool needs room for at least two segments: set segment_bytes to at most %s, or raise max_bytes",
+				s.SegmentBytes, s.Durability, s.MaxBytes, s.MaxBytes/2)
+		}
 	}
 	v.duration("spool.fsync_max_delay", s.FsyncMaxDelay, 0, time.Second)
 	if s.Durability == DurabilityProcess && v.idx.has("spool.fsync_max_delay") {
