@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
@@ -111,6 +112,9 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: properties.allow: %s is never recorded as a property: %s\n", path, u.Name, u.Reason)
 		}
 	}
+	for _, n := range clearTextCredentials(c) {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+	}
 	// What serve warns of at every start: such a destination gets nothing
 	// from visitors under GDPR.
 	for _, i := range noVendorDestinations(c) {
@@ -198,6 +202,41 @@ func tlsFilesHere(c *config.Config, here func(string) bool) []error {
 		}
 	}
 	return errs
+}
+
+// clearTextCredentials notes each destination that sends a credential
+// over plain http:// to a host that is not loopback: an http destination
+// with a bearer_token_file, an ad platform whose endpoint is http://. A
+// note, not an error: a proxy on the way (a service mesh's sidecar) may
+// encrypt it, which config check cannot see.
+func clearTextCredentials(c *config.Config) []string {
+	var notes []string
+	for i := range c.Destinations {
+		d := &c.Destinations[i]
+		var urlKey, fileKey, raw string
+		switch d.Type {
+		case config.DestinationHTTP:
+			if d.HTTP.BearerTokenFile == "" {
+				continue
+			}
+			urlKey, fileKey, raw = "http.url", "http.bearer_token_file", d.HTTP.URL
+		case config.DestinationMetaCAPI:
+			urlKey, fileKey, raw = "meta_capi.endpoint", "meta_capi.access_token_file", d.MetaCAPI.Endpoint
+		case config.DestinationGA4:
+			urlKey, fileKey, raw = "ga4.endpoint", "ga4.api_secret_file", d.GA4.Endpoint
+		case config.DestinationTikTok:
+			urlKey, fileKey, raw = "tiktok.endpoint", "tiktok.access_token_file", d.TikTok.Endpoint
+		default:
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || isLoopbackHost(u.Host) {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("destinations[%d] (%s): %s is http://, so the token of %s crosses the network in clear text; use an https:// URL, unless a proxy on the way encrypts it",
+			i, d.Name, urlKey, fileKey))
+	}
+	return notes
 }
 
 // isHelp reports whether arg asks for help.

@@ -199,3 +199,46 @@ func TestConfigCheckNotesAdPlatformWithoutAnalytics(t *testing.T) {
 		t.Errorf("purposes [analytics, ads]: notes\n%s", notes)
 	}
 }
+
+// TestConfigCheckNotesCredentialsInClearText: an http destination with a
+// bearer_token_file, or an ad platform whose endpoint is http://, sends
+// its token over plain HTTP to any host that is not loopback; config
+// check said only "ok" (a kafka destination's sasl plain without tls is
+// refused for the same reason). It now notes each such destination with
+// the key to change, and nothing for https:// or a loopback host.
+func TestConfigCheckNotesCredentialsInClearText(t *testing.T) {
+	dir := t.TempDir()
+	tok, cfg := filepath.Join(dir, "token"), filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(tok, []byte("t0k3n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(collector, meta string) string {
+		t.Helper()
+		src := "consent: {purposes: [analytics, ads]}\ndestinations:\n" +
+			"  - {name: wh, type: http, tcf: {without_vendor: true}, http: {url: \"" + collector + "\", bearer_token_file: " + tok + "}}\n" +
+			"  - name: meta\n    type: meta_capi\n    requires: [ads]\n    tcf: {without_vendor: true}\n" +
+			"    meta_capi: {pixel_id: \"1234567890\", access_token_file: " + tok + ", endpoint: \"" + meta + "\"}\n"
+		if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		return errOut.String()
+	}
+	notes := check("http://collector.example/in", "http://graph.example")
+	for _, want := range []string{
+		"note: ", "destinations[0] (wh): http.url is http://, so the token of http.bearer_token_file crosses the network in clear text",
+		"destinations[1] (meta): meta_capi.endpoint is http://, so the token of meta_capi.access_token_file crosses the network in clear text",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	for _, urls := range [][2]string{{"https://collector.example/in", "https://graph.example"}, {"http://127.0.0.1:8080/in", "http://localhost:9999"}} {
+		if notes := check(urls[0], urls[1]); strings.Contains(notes, "clear text") {
+			t.Errorf("%v: notes\n%s", urls, notes)
+		}
+	}
+}
