@@ -141,7 +141,7 @@ func stateWhen(st plan.State) string {
 func destinationAddress(d *config.Destination) string {
 	switch d.Type {
 	case config.DestinationHTTP:
-		return d.HTTP.URL
+		return withoutQuery(d.HTTP.URL)
 	case config.DestinationKafka:
 		return "topic " + d.Kafka.Topic + " on " + strings.Join(d.Kafka.Brokers, ", ")
 	case config.DestinationNATS:
@@ -154,6 +154,18 @@ func destinationAddress(d *config.Destination) string {
 		return d.TikTok.Endpoint + "/open_api/v1.3/event/track/ (event source " + d.TikTok.EventSourceID + ")"
 	}
 	return d.File.Dir
+}
+
+// withoutQuery returns an http destination's url without its query and
+// fragment, saying so when it had them: a collector may take its
+// credential as a query parameter (`?api_key=`), and the record of
+// processing goes to people who must not have it.
+func withoutQuery(raw string) string {
+	i := strings.IndexAny(raw, "?#")
+	if i < 0 {
+		return raw
+	}
+	return raw[:i] + " (query not shown)"
 }
 
 // disclosedClause ends a vendor's basis: TCF v2.3's disclosed vendors rule.
