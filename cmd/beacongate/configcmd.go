@@ -115,6 +115,9 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	for _, n := range clearTextCredentials(c) {
 		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 	}
+	for _, n := range proxiesTrustingEveryone(c) {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+	}
 	// What serve warns of at every start: such a destination gets nothing
 	// from visitors under GDPR.
 	for _, i := range noVendorDestinations(c) {
@@ -235,6 +238,28 @@ func clearTextCredentials(c *config.Config) []string {
 		}
 		notes = append(notes, fmt.Sprintf("destinations[%d] (%s): %s is http://, so the token of %s crosses the network in clear text; use an https:// URL, unless a proxy on the way encrypts it",
 			i, d.Name, urlKey, fileKey))
+	}
+	return notes
+}
+
+// proxiesTrustingEveryone notes each server.trusted_proxies entry that
+// covers a whole address family (0.0.0.0/0, ::/0): every peer is then a
+// trusted proxy, and any client names its own address in the forwarding
+// header. A note, not an error: behind some cloud balancers the operator
+// cannot list their addresses, and a firewall may let only them in.
+func proxiesTrustingEveryone(c *config.Config) []string {
+	var notes []string
+	for i, p := range c.Server.TrustedProxies {
+		if p.Bits() != 0 {
+			continue
+		}
+		family := "IPv6"
+		if p.Addr().Is4() {
+			family = "IPv4"
+		}
+		notes = append(notes, fmt.Sprintf("server.trusted_proxies[%d] (%s) trusts every %s address as a proxy: any client that reaches the gateway directly names its own address in %s, "+
+			"and the records' ip and geo, the visitor hash and server.max_requests_per_client follow it; list your proxies' own addresses, or let only them reach the gateway",
+			i, p, family, c.Server.ClientIPHeader))
 	}
 	return notes
 }

@@ -242,3 +242,37 @@ func TestConfigCheckNotesCredentialsInClearText(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheckNotesProxiesTrustingEveryAddress: server.trusted_proxies
+// with 0.0.0.0/0 or ::/0 (written to make a balancer's address "just
+// work") trusts every peer, so any client names its own address in the
+// forwarding header: the records' ip and geo, the visitor hash and the
+// per-client limit then follow what the client wrote. config check said
+// "ok" and nothing else; it now notes it (a note: behind some cloud
+// balancers the operator cannot list their addresses).
+func TestConfigCheckNotesProxiesTrustingEveryAddress(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	check := func(proxies string) string {
+		t.Helper()
+		if err := os.WriteFile(cfg, []byte("server: {trusted_proxies: "+proxies+"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		return errOut.String()
+	}
+	notes := check(`["10.0.0.0/8", "0.0.0.0/0", "::/0"]`)
+	for _, want := range []string{
+		"note: ", "server.trusted_proxies[1] (0.0.0.0/0) trusts every IPv4 address",
+		"server.trusted_proxies[2] (::/0) trusts every IPv6 address", "X-Forwarded-For",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if notes := check(`["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"]`); strings.Contains(notes, "trusted_proxies") {
+		t.Errorf("proxies listed by their networks: notes\n%s", notes)
+	}
+}
