@@ -11,6 +11,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/plan"
 	"github.com/beacongate/beacongate/wiring"
@@ -130,10 +131,11 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 
 // checkFilesHere reads what the gateway reads at start beyond the file,
 // where it is here: the GeoIP database, destinations' TLS certificates and
-// keys (tlsFilesHere), the BLE opt-out list with its key, and the vendor
+// keys (tlsFilesHere), the BLE opt-out list with its key, the suppression
+// list privacy.suppression_file names, and the vendor
 // list of consent.tcf.gvl_file with which the plan is compiled. A
-// database that is no usable MaxMind DB, an opt-out list with a line that
-// is no hash, a vendor list that cannot be read, or a
+// database that is no usable MaxMind DB, an opt-out or suppression list
+// with a line that is no hash, a vendor list that cannot be read, or a
 // destination's tcf.vendor_id that the list does not hold (or deleted)
 // would keep the gateway from starting. A file that is not here is a note
 // above, and nothing more is checked of it.
@@ -155,6 +157,17 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 	if b := &c.BLE; b.OptOutFile != "" && here(b.OptOutFile) && here(b.OptOutKeyFile) {
 		if _, err := openOptOut(b); err != nil { // as the start and every reload read it
 			errs = append(errs, err)
+		}
+	}
+	if f := c.Privacy.SuppressionFile; f != "" && here(f) {
+		// As the start reads it (suppress.Open); a missing file is an
+		// empty list there too.
+		b, err := os.ReadFile(f)
+		if err == nil {
+			_, err = suppress.Parse(b)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("privacy.suppression_file: %w", err))
 		}
 	}
 	var pl *plan.Plan

@@ -177,3 +177,41 @@ func TestConfigCheckOptOutFile(t *testing.T) {
 		t.Errorf("a list of hashes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
 	}
 }
+
+// TestConfigCheckSuppressionFile: a privacy.suppression_file with a line
+// that is no subject hash keeps the gateway from starting (the list is
+// read at start), but config check never read it and said "ok". It reads
+// it now, as the start does, and names the key and the line (never its
+// content); a missing file is an empty list, as at start.
+func TestConfigCheckSuppressionFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg, list := filepath.Join(dir, "c.yaml"), filepath.Join(dir, "suppressed.txt")
+	if err := os.WriteFile(cfg, []byte("privacy: {suppression_file: "+list+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"config", "check", cfg}, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("no list yet: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+	hash := strings.Repeat("0123456789abcdef", 2)
+	if err := os.WriteFile(list, []byte("# subjects\n"+hash+"\njane@example.org\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := check()
+	if code != 1 || !strings.Contains(errOut, "privacy.suppression_file") || !strings.Contains(errOut, "line 3") || out != "" {
+		t.Errorf("a line that is no hash: exit %d, stdout %q, stderr %q; want 1 naming privacy.suppression_file and line 3", code, out, errOut)
+	}
+	if strings.Contains(errOut, "jane@example.org") {
+		t.Errorf("the error quotes the line: %q", errOut)
+	}
+	if err := os.WriteFile(list, []byte(hash+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := check(); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("a list of hashes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
