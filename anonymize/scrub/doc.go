@@ -17,7 +17,10 @@
 // full stop U+3002 (and U+FF61, U+FE52; U+FE6B as '@') and the dashes
 // U+2010..U+2015, U+2212 and U+30FC are read as their ASCII counterparts
 // (see wide.go), and so are the HTML character references for '@' and '.'
-// ("jane.doe&#64;example.org", "&#x40;", "&commat;", "&#46;", "&period;").
+// ("jane.doe&#64;example.org", "&#x40;", "&commat;", "&#46;", "&period;");
+// a URL that holds such an address as sent, split by the reference's '&'
+// or '#' ("/u/jane.doe&#64;example.org/orders"), keeps its origin only in
+// [URLClean] mode.
 // Characters that show nothing, control characters other
 // than white space (U+0000..U+0008, U+000E..U+001F, U+007F) and U+200B..U+200D,
 // U+2060, U+FEFF, are read both ways: as they are, and left out

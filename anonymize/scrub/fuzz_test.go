@@ -123,6 +123,9 @@ func fuzzSeeds(f *testing.F) {
 		"https://a.example/?e=%EF%BD%8A%EF%BD%81%EF%BD%8E%EF%BD%85%EF%BC%A0%EF%BD%85%EF%BD%98%EF%BD%81%EF%BD%8D%EF%BD%90%EF%BD%8C%EF%BD%85%EF%BC%8E%EF%BD%8A%EF%BD%90",
 		// An address escaped as often as the scrubber decodes, and once more.
 		"https://a.example/u/jane.doe%" + strings.Repeat("25", maxDecodeRounds-1) + "40example.org?e=jane.doe%" + strings.Repeat("25", maxDecodeRounds) + "40example.org",
+		// An address with its at sign as an HTML character reference in a
+		// URL as sent (2026-12-07).
+		"https://a.example/u/jane.doe&#64;example.org/o?gclid=1&to=j&commat;x.org&amp;p=2#k=a&#x40;b.de",
 		// Empty parts everywhere.
 		"https://a.example/?=&&=x&e=#", "https://:@a.example:/", "?", "#",
 	} {

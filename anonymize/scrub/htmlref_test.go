@@ -38,3 +38,45 @@ func TestHTMLCharacterReferencesInEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLCharacterReferencesInRawURL checks the same addresses written
+// into a URL as they are, as a tag that reads a link from the page's
+// markup sends it ("/u/jane.doe&#64;example.org/orders"): the reference's
+// '#' starts a fragment and its '&' a parameter, so the address is split
+// over a path and a fragment, or two parameters, and neither part read as
+// one; until 2026-12-07 the URL reached every destination whole (also in
+// a referrer and as a link in a property). Such a URL keeps its origin
+// only where the query and fragment are kept (URLPath drops them, and the
+// path-shape rule takes the segment); a reference that writes no address
+// is treated as before.
+func TestHTMLCharacterReferencesInRawURL(t *testing.T) {
+	for _, in := range []string{
+		"https://shop.example/u/jane.doe&#64;example.org/orders",
+		"https://shop.example/u/jane.doe&#x40;example.org",
+		"https://shop.example/u/jane.doe&commat;example&period;org/orders",
+		"https://shop.example/s?to=jane.doe&commat;example.org&page=2",
+		"https://shop.example/s?page=2&to=jane.doe&#64;example.org",
+		"https://shop.example/s?a=1&amp;to=jane&#46;doe&#64;example&#46;co&#46;uk",
+		"https://shop.example/#/u/jane.doe&commat;example.org",
+		"//shop.example/u/jane.doe&#64example.org",
+	} {
+		if out, found := defaultCleaner.AppendURL(nil, []byte(in), URLClean); leaks(string(out), "jane") || !found.Has(KindEmail) {
+			t.Errorf("AppendURL(%q) = %q %s; want the origin only (email)", in, out, found)
+		}
+		if out, _ := defaultCleaner.AppendURL(nil, []byte(in), URLPath); leaks(string(out), "jane") {
+			t.Errorf("AppendURL(%q, path) = %q; want no part of the address", in, out)
+		}
+		s := "see " + in + " today"
+		if out, found := defaultCleaner.AppendText(nil, []byte(s)); leaks(string(out), "jane") || !found.Has(KindEmail) {
+			t.Errorf("AppendText(%q) = %q %s; want the address gone (email)", s, out, found)
+		}
+	}
+	for _, in := range []string{
+		"https://shop.example/s?q=Tom&amp;Jerry&page=2",
+		"https://shop.example/p/price&#64;10#details",
+	} {
+		if out, found := defaultCleaner.AppendURL(nil, []byte(in), URLClean); string(out) != in || found != 0 {
+			t.Errorf("AppendURL(%q) = %q %s; want it unchanged", in, out, found)
+		}
+	}
+}

@@ -11,7 +11,8 @@ const StopsBeforeQuery = Found(1<<KindMalformed | 1<<KindIP | 1<<KindHost)
 // reads, for a cache of cleaned URLs to share between visits; ok is false,
 // and dst returned as it was, when it cannot tell that part: the URL has a
 // byte no browser sends unescaped, is opaque ("mailto:", "javascript:"),
-// or is a path without an authority in URLOrigin mode.
+// is a path without an authority in URLOrigin mode, or holds an address
+// whose at sign is an HTML character reference in URLClean mode.
 //
 //   - A URL whose scheme is not http or https, and any URL in URLOrigin
 //     mode: the URL up to the end of its authority, all the cleaner reads.
@@ -50,6 +51,10 @@ func (c *Cleaner) AppendURLKey(dst, rawURL []byte, mode URLMode) (_ []byte, remo
 	case URLPath:
 		return append(dst, s[:indexAny3(s, '?', '#', '#')]...), 0, true
 	case URLClean:
+		if htmlAtEmail(s) {
+			// Cleaning keeps the origin only, whatever the names say.
+			return dst, 0, false
+		}
 		dst, removed = c.appendWithoutNamedParams(dst, s)
 		return dst, removed, removed != 0
 	}

@@ -133,6 +133,7 @@ func FuzzURLKey(f *testing.F) {
 		"https://evil.example/?gclid=1", "https://10.0.0.1/?gclid=1", "https://u@shop.example/?ref=1&session=2",
 		"/a;gclid=1?gclid=2", "//shop.example?gclid=1#a=b", "https://a.example/?X%3fY=1&x=2&%3Fgclid=3",
 		"https://shop.example/?q=jane@example.org&gclid=1", "https://sub.shop.example/?gclid=1&a=%2540",
+		"https://shop.example/?email=jane&#64;example.org", "https://shop.example/?gclid=1&to=jane&commat;x.org",
 	} {
 		f.Add([]byte(s), uint16(len(s)))
 	}

@@ -116,6 +116,14 @@ func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte,
 	if indexBad(rest) >= 0 {
 		return dst, found | KindMalformed.bit() // fail closed: origin only
 	}
+	// An at sign written as an HTML reference is rare: only then is the
+	// URL read for an address across its parts, before and after.
+	htmlAt := mode == URLClean && hasHTMLAt(rest)
+	if htmlAt && htmlAtEmail(rest) {
+		// The address spans parts the rules below judge apart: origin only.
+		return dst, found | KindEmail.bit()
+	}
+	origin := len(dst)
 
 	pathEnd := indexAny3(rest, '?', '#', '#')
 	path := rest[:pathEnd]
@@ -139,10 +147,60 @@ func (c *Cleaner) appendURL(dst, rawURL []byte, mode URLMode, st *site) ([]byte,
 	if len(rest) > 0 && rest[0] == '#' {
 		dst, found = c.appendFragment(dst, rest[1:], found)
 	}
+	if htmlAt && htmlAtEmail(dst[origin:]) {
+		// A part removed brought an address's pieces together
+		// ("0&#64;;x.org", its empty matrix parameter gone): cleaning the
+		// output again must change nothing.
+		return dst[:origin], found | KindEmail.bit()
+	}
 	return dst, found
 }
 
 var slashSlash = []byte("//")
+
+// hasHTMLAt reports whether s holds an HTML character reference for '@'.
+// The output of a URL without one has none either: its '&' are the
+// input's, between the parameters kept.
+func hasHTMLAt(s []byte) bool {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(s[i:], '&')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if a, _ := htmlRef(s, i); a == '@' {
+			return true
+		}
+	}
+}
+
+// htmlAtEmail reports whether s, a URL's path, query and fragment as sent,
+// holds an e-mail address whose at sign is an HTML character reference
+// ("/u/jane.doe&#64;example.org", "?to=jane.doe&commat;example.org"), as a
+// tag that reads a link from a page's markup sends it. The reference's '#'
+// starts a fragment and its '&' a parameter, so the address is split over
+// a path and a fragment, or two parameters, and no part alone reads as one.
+func htmlAtEmail(s []byte) bool {
+	if !hasHTMLAt(s) {
+		return false
+	}
+	w := foldWidth(s, false)
+	defer w.release()
+	b := w.text
+	for p, ch := range b {
+		if ch != '@' || s[w.pos[p]] != '&' {
+			continue
+		}
+		k := p
+		for k > 0 && class[b[k-1]]&cLocal != 0 {
+			k--
+		}
+		if matchEmail(b, k) > p {
+			return true
+		}
+	}
+	return false
+}
 
 // appendPath appends path with each segment that holds personal data
 // replaced by its marker.
