@@ -273,6 +273,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
 					return i, e, KindToken
 				}
+				if prev != '+' && prev != '/' {
+					if e := matchBase64Token(b, i); e > 0 {
+						return i, e, KindToken
+					}
+				}
 			}
 		}
 		if digit && (cl&cDigit != 0 || ch == '+' || ch == '(') {
@@ -715,6 +720,69 @@ func matchToken(b []byte, i int, keepUUIDs bool) int {
 		cs = ce + 1
 	}
 	return 0
+}
+
+// minBase64Token is the length of the shortest base64 token: 16 random
+// bytes (an MD5 digest, a 128-bit session id) are 22 characters.
+const minBase64Token = 22
+
+// matchBase64Token returns the end of a base64 or base64url run at i
+// (with its '=' padding) that reads as random bytes, or 0: at least
+// minBase64Token characters of [A-Za-z0-9+/_-] with two or more upper-case
+// and lower-case letters, where a change between upper case, lower case
+// and digit comes at half or more of the places where two letters or
+// digits meet, a digit meets a letter at two places or more, and an
+// upper-case letter follows another at two places or more (or a digit
+// meets a letter at three). Random bytes change class at about two places
+// in three, with digits and upper-case pairs throughout; words, Title Case
+// queries ("Red+Running+Shoes+42") and camelCase names
+// ("getUserProfileByIdAndName2") change at few places, or have their
+// digits at the end and no upper-case pairs, and stay. The token rule
+// misses such runs: '+' and '/' split them, and '-' and '_' split their
+// chunks, into parts too short for it (a SHA-256 digest,
+// "hV+W6YPx+Oi+lEaStvcZ/VQymCbLYumAFe/uji4HHdQ=", an MD5 digest,
+// "1MdFlNhBE5MoaVdWZItr1g==").
+func matchBase64Token(b []byte, i int) int {
+	p, upper, lower := i, 0, 0
+	// pairs: letters or digits side by side; changes: those of two
+	// classes; dc: those of a digit and a letter; uu: two upper-case.
+	pairs, changes, dc, uu := 0, 0, 0, 0
+	var last uint8 // the class of b[p-1] (1 upper, 2 lower, 3 digit), or 0
+run:
+	for ; p < len(b); p++ {
+		ch := b[p]
+		var k uint8
+		switch {
+		case ch >= 'A' && ch <= 'Z':
+			k, upper = 1, upper+1
+		case ch >= 'a' && ch <= 'z':
+			k, lower = 2, lower+1
+		case ch >= '0' && ch <= '9':
+			k = 3
+		case ch == '+' || ch == '/' || ch == '-' || ch == '_':
+		default:
+			break run
+		}
+		if k != 0 && last != 0 {
+			pairs++
+			if k != last {
+				changes++
+				if k == 3 || last == 3 {
+					dc++
+				}
+			} else if k == 1 {
+				uu++
+			}
+		}
+		last = k
+	}
+	if p-i < minBase64Token || upper < 2 || lower < 2 || 2*changes < pairs || dc < 2 || uu < 2 && dc < 3 {
+		return 0
+	}
+	for e := p; e < len(b) && e-p < 2 && b[e] == '='; e++ {
+		p = e + 1
+	}
+	return p
 }
 
 // isUUID reports whether s starts with a UUID (8-4-4-4-12 hex) that ends

@@ -102,7 +102,12 @@
 //     long unbroken alphanumeric product codes may be replaced (fail closed);
 //     or a chunk of 20+ letters (at most two digits) in random case (two
 //     upper-case pairs, four case changes), or of 32+ letters in any case
-//     (reset tokens made only of letters). The token rule does not apply to
+//     (reset tokens made only of letters);
+//     or a run of 22+ base64 or base64url characters (with '+' and '/'
+//     too) that reads as random bytes (a hashed e-mail address or a session
+//     id in base64: upper case, lower case and digits change at half the
+//     places or more, with digits inside and upper-case pairs; see
+//     matchBase64Token). The token rule does not apply to
 //     the values of utm_campaign, utm_id, utm_source and utm_medium, which
 //     name campaigns. Also, in any value, an AWS access key id: "AKIA" or
 //     "ASIA" and 16 characters of [A-Z2-7], a word of its own.
