@@ -193,7 +193,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 			prev = b[i-1]
 			pcl = class[prev]
 		}
-		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
+		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && (pcl&cLocal == 0 || afterGluedAt(b, from, i)) {
 			if feat&featAt != 0 {
 				if e := matchEmail(b, i); e > 0 {
 					return i, e, KindEmail

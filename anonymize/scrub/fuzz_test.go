@@ -197,7 +197,7 @@ func FuzzAppendText(f *testing.F) {
 				s, e := nextObfuscated(b, from)
 				ws, we := -1, -1
 				for i := from; i < len(b); i++ {
-					if class[b[i]]&cLocal != 0 && (i == from || class[b[i-1]]&cLocal == 0) {
+					if class[b[i]]&cLocal != 0 && (i == from || class[b[i-1]]&cLocal == 0 || afterGluedAt(b, from, i)) {
 						if end := matchObfuscated(b, i); end > 0 {
 							ws, we = i, end
 							break

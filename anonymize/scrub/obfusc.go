@@ -216,6 +216,11 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 			if end := matchObfuscated(b, e); end > 0 {
 				return e, end
 			}
+			if i := lastGluedAt(b, e, j); i > 0 {
+				if end := matchObfuscated(b, i); end > 0 {
+					return i, end
+				}
+			}
 			continue
 		}
 		// "jane dot doe at": the local part may start further back; try
@@ -232,8 +237,48 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 				}
 			}
 		}
+		if i := lastGluedAt(b, e, j); i > 0 {
+			if end := matchObfuscated(b, i); end > 0 {
+				return i, end
+			}
+		}
 		tried = e + 1
 	}
+}
+
+// afterGluedAt reports whether b[i], a byte a local part holds, follows an
+// at sign written as a word and glued into a run of local-part characters
+// by '+' (a form-encoded blank) or '-': "find+me+at+jane.doe(at)...",
+// "write-to-me-at-jane.doe(at)...". A local part may start there, though
+// the byte before it is one a local part holds, since matchObfuscated ends
+// a local part at such an at sign: read from the run's start, the address
+// after it is never found. The token starts at or after from.
+func afterGluedAt(b []byte, from, i int) bool {
+	if i-4 < from || i >= len(b) || class[b[i]]&cLocal == 0 || b[i-1] != '+' && b[i-1] != '-' {
+		return false
+	}
+	// "+at+" with up to maxObfBlanks '+' on each side, or "-at-".
+	for p := i - 4; p >= from && p >= i-2-2*maxObfBlanks; p-- {
+		if b[p] != '+' && b[p] != '-' {
+			break
+		}
+		if k, n := obfToken(b, p); (k == obfAtWord || k == obfAt) && p+n == i {
+			return true
+		}
+	}
+	return false
+}
+
+// lastGluedAt returns the last position in b[e+1:j] that afterGluedAt
+// reports, or 0: the only start after e from which a local part can reach
+// the at sign at j, since every earlier one ends at a glued at sign.
+func lastGluedAt(b []byte, e, j int) int {
+	for i := j - 1; i > e; i-- {
+		if afterGluedAt(b, e, i) {
+			return i
+		}
+	}
+	return 0
 }
 
 // dotBefore reports whether the local-part run that starts at e may have a

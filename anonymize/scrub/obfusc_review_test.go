@@ -59,3 +59,36 @@ func TestObfuscatedDotWordGluedTLD(t *testing.T) {
 		}
 	}
 }
+
+// An obfuscated address after an at sign written as a word and glued into
+// the text by '+' (a form-encoded blank) or '-' ("find+me+at+jane.doe(at)
+// example.org") passed whole: '+' and '-' are local-part characters, so
+// the scan read "find+me" as the local part, which ends at "+at+", and
+// never tried one starting at "jane" (FuzzAppendText, input "0+At+...").
+// The same text with spaces was caught. Prose with a glued "at" and no
+// address stays.
+func TestObfuscatedAddressAfterGluedAtWord(t *testing.T) {
+	for _, in := range []string{
+		"find+me+at+jane.doe(at)example.org",
+		"0+At+jane.doe(at)example.org",
+		"write-to-me-at-jane.doe[at]example.org",
+		"a+at+b+at+jane.doe(at)example.org",
+		"order 12345, find+me+at+jane.doe(at)example.org",
+		"find+me+at+jane.doe+at+example+dot+org",
+		"x(dot)find+me+at+jane.doe(at)example.org",
+	} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+	got, _ := defaultCleaner.AppendURL(nil, []byte("https://shop.example/?note=find+me+at+jane.doe(at)example.org"), URLClean)
+	if bytesContain(got, "jane") {
+		t.Errorf("AppendURL = %q; want the address removed", got)
+	}
+	for _, in := range []string{"meet+me+at+the+station", "shop.stay-at-home.de", "look+at+example.com", "stay-at-home-mom+at+home"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); found != 0 || string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+}
