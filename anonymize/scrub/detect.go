@@ -193,13 +193,21 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 			prev = b[i-1]
 			pcl = class[prev]
 		}
-		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && (pcl&cLocal == 0 || afterGluedAt(b, from, i)) {
+		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
 			if feat&featAt != 0 {
 				if e := matchEmail(b, i); e > 0 {
 					return i, e, KindEmail
 				}
 			}
 			// With featAt: a real '@' with the dots written out.
+			if e := matchObfuscated(b, i); e > 0 {
+				return i, e, KindEmail
+			}
+		} else if feat&(featAt|featObf) != 0 && afterGluedAt(b, from, i) {
+			// "find+me+at+jane.doe(at)example.org". No matchEmail: an
+			// address with a real '@' was read whole from the run's
+			// start, and reading the run again from each glued at sign
+			// would make the scan quadratic.
 			if e := matchObfuscated(b, i); e > 0 {
 				return i, e, KindEmail
 			}

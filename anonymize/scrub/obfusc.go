@@ -183,6 +183,13 @@ func matchObfuscated(b []byte, i int) int {
 // loop would.
 func nextObfuscated(b []byte, from int) (start, end int) {
 	tried := from // every local part starting before it was tried
+	// Each at sign inside one long run of local-part characters ("a-at-
+	// a-at-...", "a+at+a+at+...") would walk back to the run's start and
+	// read its first local part again: runFrom is the start of the run
+	// b[runFrom:runTo] found last, failed the start matchObfuscated last
+	// refused (its answer depends on the start alone), so the scan stays
+	// linear.
+	runFrom, runTo, failed := -1, -1, -1
 	for t := from; ; t++ {
 		if t = indexAtToken(b, t); t < 0 {
 			return -1, -1
@@ -198,8 +205,16 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 			j -= backBlanks(b, from, j)
 		}
 		e := j
-		for e > from && class[b[e-1]]&cLocal != 0 {
-			e--
+		switch {
+		case runFrom >= 0 && j > runFrom && j <= runTo:
+			e = runFrom
+		case runFrom >= 0 && j > runTo && allLocal(b[runTo:j]):
+			e, runTo = runFrom, j
+		default:
+			for e > from && class[b[e-1]]&cLocal != 0 {
+				e--
+			}
+			runFrom, runTo = e, j
 		}
 		if e > from && isCloser(escBracket(b, e-1)) {
 			// The run began inside an escaped closing bracket
@@ -213,13 +228,17 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 		}
 		if !dotBefore(b, from, e) {
 			// Its last run is the whole local part.
-			if end := matchObfuscated(b, e); end > 0 {
-				return e, end
+			if e != failed {
+				if end := matchObfuscated(b, e); end > 0 {
+					return e, end
+				}
+				failed = e
 			}
-			if i := lastGluedAt(b, e, j); i > 0 {
+			if i := lastGluedAt(b, e, j); i > 0 && i != failed {
 				if end := matchObfuscated(b, i); end > 0 {
 					return i, end
 				}
+				failed = i
 			}
 			continue
 		}
@@ -267,6 +286,16 @@ func afterGluedAt(b []byte, from, i int) bool {
 		}
 	}
 	return false
+}
+
+// allLocal reports whether every byte of b is one a local part holds.
+func allLocal(b []byte) bool {
+	for _, c := range b {
+		if class[c]&cLocal == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lastGluedAt returns the last position in b[e+1:j] that afterGluedAt

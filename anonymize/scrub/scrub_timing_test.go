@@ -66,6 +66,12 @@ func BenchmarkAppendText(b *testing.B) {
 		{"prose", "Meet me at the station, then look at the shop window and wait there at home later on."},
 		// Addresses written to dodge harvesters.
 		{"obfuscated", "Write to jane.doe [at] example [dot] org or j.smith(at)mail.example.co.uk, not at the desk."},
+		// At signs written as words glued into one long run, as a hostile
+		// 64 KiB property could hold: each at sign once walked back to the
+		// run's start and read it again (quadratic: 176 ms for 16K and
+		// 60 KB). MB/s must not fall from 16K to 64K.
+		{"glued-16K", strings.Repeat("a-at-", 16<<10/5) + "x(at)example.org"},
+		{"glued-64K", strings.Repeat("a-at-", 64<<10/5) + "x(at)example.org"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			in := []byte(tc.text)
