@@ -23,7 +23,10 @@ import (
 // binPath is the beacongate binary built once for the tests that run it as a
 // child process, the way a user does. It is built with -tags e2eclock, so
 // that startGatewayAt can pin the instant its clock starts at
-// (e2eclock.go); without the variable it runs on the real clock.
+// (e2eclock.go); without the variable it runs on the real clock. Under
+// go test -race it is built with -race too: the end-to-end tests (reloads,
+// taps, shutdown while delivery runs) then look for races in the gateway
+// itself, not only in the test's own process (see raceReport).
 var binPath string
 
 func TestMain(m *testing.M) {
@@ -33,7 +36,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "beacongate")
-	out, err := exec.Command("go", "build", "-tags", "e2eclock", "-o", binPath, ".").CombinedOutput()
+	build := []string{"build", "-tags", "e2eclock", "-o", binPath}
+	if raceEnabled {
+		build = append(build, "-race")
+	}
+	out, err := exec.Command("go", append(build, ".")...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -148,9 +155,16 @@ func startGatewayEnv(t *testing.T, env, wrapper []string, dataDir, configPath st
 			cmd.Process.Kill()
 			<-p.exited
 		}
+		if raceReport(p.logText()) {
+			t.Errorf("the gateway process reported a data race:\n%s", p.logText())
+		}
 	})
 	return p
 }
+
+// raceReport reports whether a child process built with -race (see
+// binPath) wrote a race detector's report to the output out.
+func raceReport(out string) bool { return strings.Contains(out, "WARNING: DATA RACE") }
 
 func (p *gatewayProc) logText() string {
 	p.mu.Lock()
