@@ -139,10 +139,13 @@ func runServe(args []string, stderr io.Writer) int {
 	// signal package drops a signal that finds its channel full, and a stop
 	// must never be dropped because reloads wait their turn (several
 	// SIGHUPs while a reload reads a large GeoIP database). Reloads asked
-	// for while one runs are one reload: it reads the newest files.
+	// for while one runs are one reload: it reads the newest files. Both
+	// stay caught until the process exits, never stopped as runServe
+	// returns: a SIGHUP (or a further SIGTERM) between that and the exit
+	// would take its default action and kill the gateway that had just
+	// stopped cleanly, its exit 0 reported as killed by the signal.
 	reloadSigs := make(chan os.Signal, 1)
 	signal.Notify(reloadSigs, syscall.SIGHUP)
-	defer signal.Stop(reloadSigs)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -178,8 +181,7 @@ func runServe(args []string, stderr io.Writer) int {
 	// graceful stop, not the default action of the signal.
 	// Room for the stop and a second one that ends the drain early.
 	stopSigs := make(chan os.Signal, 2)
-	signal.Notify(stopSigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(stopSigs)
+	signal.Notify(stopSigs, syscall.SIGTERM, syscall.SIGINT) // never stopped: see reloadSigs
 
 	limited := gateway.NewLimitedListener(ln, a.serverOptions.MaxConns, reg)
 	srv := a.gateway.NewServer(a.serverOptions)
