@@ -164,7 +164,11 @@ func (f *facts) token(tok, prev []byte) {
 			f.rv = major(tok[3:])
 			return
 		}
-		if b := namedBot(name); b != BotNone {
+		// An HTTP client's name without a version counts only as the
+		// product that opens the header ("Ruby", "Faraday v2.9.0"): inside
+		// a browser's header such a word is part of a device's model name,
+		// as "Go" in Xiaomi's "(Linux; Android 8.1.0; Redmi Go)".
+		if b := namedBot(name); b != BotNone && (b.Class() != ClassHTTPClient || ver != nil || len(prev) == 0) {
 			f.setBot(b)
 			return
 		}

@@ -174,3 +174,38 @@ func TestNativeAppHTTPStacks(t *testing.T) {
 		t.Errorf("crawler on CFNetwork: class %q", in.Class())
 	}
 }
+
+// TestDeviceNamedLikeHTTPClient: a bare word that names an HTTP client
+// ("Go", "Ruby", "Python", ...) counts only as the product that opens the
+// header ("Ruby", "Faraday v2.9.0") or with a version ("Go/1.0"), not as a
+// word inside a browser's header, where phone makers put model names:
+// Xiaomi's Redmi Go (Android Go edition) sends "(Linux; Android 8.1.0;
+// Redmi Go)". Its Chrome counted as an HTTP client, so its visitors' events
+// were never routed to Meta or TikTok and http_clients: drop dropped them.
+func TestDeviceNamedLikeHTTPClient(t *testing.T) {
+	for _, c := range []struct {
+		ua      string
+		browser Browser
+		major   uint16
+	}{
+		{"Mozilla/5.0 (Linux; Android 8.1.0; Redmi Go) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.110 Mobile Safari/537.36", BrowserChrome, 70},
+		{"Mozilla/5.0 (Linux; U; Android 8.1.0; ru-ru; Redmi Go Build/OPM1.171019.026) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/61.0.3163.128 Mobile Safari/537.36 XiaoMi/Mint Browser/3.9.3", BrowserChrome, 61},
+		{"Mozilla/5.0 (Linux; Android 8.1.0; Redmi Go Build/OPM1.171019.026) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/81.0.4044.138 Mobile Safari/537.36 YaApp_Android/10.91 YaSearchBrowser/10.91", BrowserChrome, 81},
+	} {
+		in := Parse([]byte(c.ua))
+		if in.Class() != ClassNone || in.Browser != c.browser || in.BrowserMajor != c.major || in.OS != OSAndroid || in.Device != DeviceMobile {
+			t.Errorf("%s\n got %s", c.ua, in.AppendJSON(nil))
+		}
+	}
+	// Those words still name the HTTP client that opens a header, or with
+	// a version.
+	for ua, name := range map[string]string{
+		"Ruby": "other", "Faraday v2.9.0": "other", "undici": "other", "Go/1.0": "other",
+		"Python/3.11 aiohttp/3.9.5": "other", "MyApp/1.0 okhttp/4.12.0": "okhttp",
+		"Apache-HttpClient/4.5.14 (Java/17.0.10)": "Apache-HttpClient", "node-fetch": "node-fetch",
+	} {
+		if in := Parse([]byte(ua)); in.Class() != ClassHTTPClient || in.Bot.String() != name {
+			t.Errorf("%s: class %q, name %q; want http_client %s", ua, in.Class(), in.Bot, name)
+		}
+	}
+}
