@@ -156,6 +156,9 @@ func (f *facts) token(tok, prev []byte) {
 		// a native app's HTTP client, not a browser.
 		f.dalvik = true
 		f.setBot(BotDalvik)
+	case "YandexSearch", "YandexSearchBrowser":
+		// Yandex's search app, a WebView: not one of Yandex's robots,
+		// whose names begin with "Yandex" too (see namedBot).
 	case "AppleWebKit", "KHTML", "like", "Gecko", "compatible", "NT", "x64", "Win", "Intel", "Mac", "OS", "X",
 		"CPU", "U", "Build", "Presto", "wv", "K", "x86_64", "en-US", "en-us", "en":
 		// Common tokens that say nothing here: skip the generic bot scan.
@@ -262,7 +265,9 @@ func namedBot(name []byte) Bot {
 		"http.rb", "Typhoeus", "RestSharp", "Jersey", "ReactorNetty", "Ktor", "ktor-client":
 		return BotOtherHTTPClient
 	}
-	if len(name) > 6 && string(name[:6]) == "Yandex" { // YandexBot, YandexImages, YandexMetrika, ...
+	// YandexBot, YandexImages, YandexMetrika, ...; not the search app's
+	// YandexSearch, which token handles first.
+	if len(name) > 6 && string(name[:6]) == "Yandex" {
 		return BotYandex
 	}
 	if len(name) > 7 && string(name[:7]) == "Pingdom" { // Pingdom.com_bot_version_1.4_

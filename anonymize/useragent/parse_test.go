@@ -209,3 +209,34 @@ func TestDeviceNamedLikeHTTPClient(t *testing.T) {
 		}
 	}
 }
+
+// TestYandexAppIsNotACrawler: Yandex's search app on Android (a WebView)
+// names itself "YandexSearch/21.61.1" and "YandexSearchBrowser/7.80", like
+// Yandex's robots begin with "Yandex". Its visitors counted as YandexBot:
+// bots: drop (the ads default) dropped their events.
+func TestYandexAppIsNotACrawler(t *testing.T) {
+	for _, c := range []struct {
+		ua    string
+		major uint16
+	}{
+		// Yandex's own API documentation (Alice, the device's user agent).
+		{"Mozilla/5.0 (Linux; arm_64; Android 11; SM-G988B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.164 BroPP/1.0 SA/3 Mobile Safari/537.36 YandexSearch/21.61.1", 91},
+		{"Mozilla/5.0 (Linux; Android 9; CPH1923 Build/PPR1.180610.011; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/71.0.3578.99 Mobile Safari/537.36 YandexSearch/7.80 YandexSearchBrowser/7.80", 71},
+	} {
+		in := Parse([]byte(c.ua))
+		if in.Class() != ClassNone || in.Browser != BrowserChrome || in.BrowserMajor != c.major || in.OS != OSAndroid || in.Device != DeviceMobile {
+			t.Errorf("%s\n got %s", c.ua, in.AppendJSON(nil))
+		}
+	}
+	// Yandex's robots, the search shop's among them, stay YandexBot.
+	for _, ua := range []string{
+		"Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+		"Mozilla/5.0 (compatible; YandexSearchShop/1.0; +http://yandex.com/bots)",
+		"Mozilla/5.0 (compatible; YandexMetrika/2.0; +http://yandex.com/bots yabs01)",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 8_1 like Mac OS X) AppleWebKit/600.1.4 (KHTML, like Gecko) Version/8.0 Mobile/12B411 Safari/600.1.4 (compatible; YandexMobileBot/3.0; +http://yandex.com/bots)",
+	} {
+		if in := Parse([]byte(ua)); in.Bot != BotYandex {
+			t.Errorf("%s: %s; want YandexBot", ua, in.AppendJSON(nil))
+		}
+	}
+}
