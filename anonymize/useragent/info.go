@@ -168,7 +168,9 @@ type Bot uint8
 
 // Known agents. BotGeneric is any other agent whose UA says bot, crawler,
 // spider or slurp, or carries a URL (crawlers link their documentation;
-// browsers never do), and the crawling frameworks Scrapy and Lighthouse.
+// browsers never do), the crawling frameworks Scrapy and Lighthouse, and
+// the link preview fetchers of WhatsApp (a header that is only
+// "WhatsApp/2.23.20.0 A") and Skype.
 // Each named crawler covers its family: BotGoogle includes Googlebot-Image,
 // AdsBot-Google, Mediapartners-Google, Google-InspectionTool,
 // Storebot-Google and GoogleOther; BotBing includes BingPreview, msnbot and

@@ -122,6 +122,7 @@ var disagreements = []disagreement{
 	{"kube-probe/", "bot", "Kubernetes health check: crawler"},
 	{"ELB-HealthChecker/", "bot", "load balancer health check: crawler"},
 	{"Chrome-Lighthouse", "bot", "Lighthouse audits pages in a headless browser: crawler"},
+	{"WhatsApp/2.23.20.0 A", "bot", "WhatsApp's link preview fetcher: crawler"},
 }
 
 func TestOracle(t *testing.T) {

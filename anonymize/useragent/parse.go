@@ -156,6 +156,13 @@ func (f *facts) token(tok, prev []byte) {
 		// a native app's HTTP client, not a browser.
 		f.dalvik = true
 		f.setBot(BotDalvik)
+	case "WhatsApp":
+		// "WhatsApp/2.23.20.0 A", the whole header, is the app fetching a
+		// shared link for its preview; after a browser's header the token
+		// names the app whose web view a person reads in.
+		if len(prev) == 0 {
+			f.setBot(BotGeneric)
+		}
 	case "YandexSearch", "YandexSearchBrowser":
 		// Yandex's search app, a WebView: not one of Yandex's robots,
 		// whose names begin with "Yandex" too (see namedBot).
@@ -228,7 +235,7 @@ func namedBot(name []byte) Bot {
 		"DatadogSynthetics", "GoogleStackdriverMonitoring-UptimeChecks", "NewRelicPinger", "Freshping",
 		"Checkly", "HetrixTools", "check_http", "kube-probe", "ELB-HealthChecker", "GoogleHC", "updown.io":
 		return BotUptime
-	case "Scrapy", "Chrome-Lighthouse":
+	case "Scrapy", "Chrome-Lighthouse", "SkypeUriPreview":
 		return BotGeneric
 	case "curl":
 		return BotCurl

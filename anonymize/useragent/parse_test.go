@@ -240,3 +240,26 @@ func TestYandexAppIsNotACrawler(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkPreviewFetchers: WhatsApp fetches a shared link for its preview
+// with a header that is only "WhatsApp/<version> <platform letter>", and
+// Skype with "SkypeUriPreview"; neither says bot nor links a page, so both
+// counted as people. They are crawlers (link previews, see ClassCrawler);
+// WhatsApp's token after a browser's header stays a person.
+func TestLinkPreviewFetchers(t *testing.T) {
+	for _, ua := range []string{
+		"WhatsApp/2.23.20.0 A",
+		"WhatsApp/2.2407.3 i",
+		"WhatsApp/2.24.6.77 W",
+		"WhatsApp/2.19.81 A",
+		"Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com",
+	} {
+		if in := Parse([]byte(ua)); in.Class() != ClassCrawler || in.Device != DeviceBot {
+			t.Errorf("%s: %s; want a crawler", ua, in.AppendJSON(nil))
+		}
+	}
+	ua := "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 WhatsApp/2.24.6.78"
+	if in := Parse([]byte(ua)); in.Class() != ClassNone || in.Browser != BrowserChrome || in.Device != DeviceMobile {
+		t.Errorf("%s: %s; want a person's Chrome", ua, in.AppendJSON(nil))
+	}
+}
