@@ -249,7 +249,7 @@ func namedBot(name []byte) Bot {
 		return BotGoHTTPClient
 	case "okhttp":
 		return BotOkHTTP
-	case "Java":
+	case "Java", "Java-http-client": // the JVM's HttpURLConnection; java.net.http.HttpClient
 		return BotJava
 	case "libwww-perl", "lwp-request":
 		return BotLibwwwPerl
@@ -268,6 +268,7 @@ func namedBot(name []byte) Bot {
 	case "Dart":
 		return BotDart
 	case "python-httpx", "aiohttp", "Python", "Ruby", "GuzzleHttp", "HTTPie", "undici",
+		"node", // Node's built-in fetch (undici bundled into Node; "undici" in older releases)
 		"Deno", "Bun", "Go", "reqwest", "insomnia", "Faraday",
 		"http.rb", "Typhoeus", "RestSharp", "Jersey", "ReactorNetty", "Ktor", "ktor-client":
 		return BotOtherHTTPClient

@@ -263,3 +263,21 @@ func TestLinkPreviewFetchers(t *testing.T) {
 		t.Errorf("%s: %s; want a person's Chrome", ua, in.AppendJSON(nil))
 	}
 }
+
+// TestDefaultClientHeaders: the headers two common HTTP clients send by
+// default, the JDK's java.net.http.HttpClient ("Java-http-client/17.0.10")
+// and Node's built-in fetch ("node"; "undici" before Node 21), counted as
+// people, not HTTP clients, so an app backend's events reached Meta and
+// TikTok as website events and http_clients: drop let them through.
+func TestDefaultClientHeaders(t *testing.T) {
+	for ua, name := range map[string]string{
+		"Java-http-client/17.0.10":   "Java",
+		"Java-http-client/21.0.12.1": "Java",
+		"node":                       "other",
+		"undici":                     "other",
+	} {
+		if in := Parse([]byte(ua)); in.Class() != ClassHTTPClient || in.Bot.String() != name {
+			t.Errorf("%s: %s; want http_client %s", ua, in.AppendJSON(nil), name)
+		}
+	}
+}
