@@ -15,7 +15,7 @@ type facts struct {
 	hasSafari, hasVersion, facebook, hasInstagram, mozilla        bool
 	// platform tokens
 	android, iphone, ipad, windows, windowsPhone, mac, crOS, linux, otherOS bool
-	kaiOS, x11, mobile, tablet, operaMini, dalvik, silk                     bool
+	kaiOS, x11, mobile, tablet, operaMini, dalvik, silk, oculus             bool
 	botWord, url                                                            bool
 	bot                                                                     Bot
 }
@@ -130,6 +130,8 @@ func (f *facts) token(tok, prev []byte) {
 		f.tablet = true
 	case "Silk": // Amazon Fire tablets; Chromium-based but its own browser
 		f.tablet, f.silk = true, true
+	case "OculusBrowser": // Meta Quest's; Chromium-based, and says "SamsungBrowser/4.0" too
+		f.oculus = true
 	case "iPhone", "iPod":
 		f.iphone = true
 	case "iPad":
@@ -368,6 +370,8 @@ func (f *facts) info() Info {
 		}
 	case f.hasEdge:
 		in.Browser, in.BrowserMajor = BrowserEdge, f.edge
+	case f.oculus: // before Samsung: it began as a fork of Samsung Internet for Gear VR
+		in.Browser = BrowserOther
 	case f.hasSamsung:
 		in.Browser, in.BrowserMajor = BrowserSamsung, f.samsung
 	case f.hasYandex:

@@ -281,3 +281,19 @@ func TestDefaultClientHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestOculusBrowserIsNotSamsungInternet: Meta Quest's browser keeps
+// "SamsungBrowser/4.0" in its header (it began as a Samsung Internet fork
+// for Gear VR), so its visitors were counted as Samsung Internet 4, a
+// browser of 2016. It is a browser of no family we name: Other.
+func TestOculusBrowserIsNotSamsungInternet(t *testing.T) {
+	for _, ua := range []string{
+		"Mozilla/5.0 (X11; Linux x86_64; Quest 2) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/33.0.0.1.1 SamsungBrowser/4.0 Chrome/126.0.6478.122 VR Safari/537.36",
+		"Mozilla/5.0 (Linux; Android 12; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/31.0.0.14.537 SamsungBrowser/4.0 Chrome/119.0.6045.193 Mobile Safari/537.36",
+		"Mozilla/5.0 (X11; Linux x86_64; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/33.0.0.0 Chrome/122.0.6261.64 VR Safari/537.36",
+	} {
+		if in := Parse([]byte(ua)); in.Browser != BrowserOther || in.BrowserMajor != 0 || in.Class() != ClassNone {
+			t.Errorf("%s: %s; want browser Other", ua, in.AppendJSON(nil))
+		}
+	}
+}
