@@ -150,6 +150,16 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 		kgo.ProducerBatchCompression(comp),
 		kgo.RecordDeliveryTimeout(o.ProduceTimeout),
 		kgo.ProducerLinger(0), // batches are already formed by the shipper
+		// A record whose produce request was written and not answered
+		// (the broker went down meanwhile) is in doubt: by default the
+		// idempotent producer never fails it, on the send's context or
+		// RecordDeliveryTimeout alike, and Send would wait for as long as
+		// the broker is down, never counted as a failed attempt, never
+		// logged. With this, the attempt ends with the send's timeout and
+		// the shipper retries the records not acknowledged; one in doubt
+		// may then be stored twice (at least once; it carries its event
+		// id). Retries within one attempt stay de-duplicated.
+		kgo.AllowIdempotentProduceCancellation(),
 	}
 	if o.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(o.TLS))
