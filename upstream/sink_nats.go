@@ -137,6 +137,13 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 		// Nothing is buffered while disconnected: a publish fails at
 		// once and the batch is retried from the spool.
 		nats.ReconnectBufSize(-1),
+		// nats.go closes the connection for good once a server refused
+		// the credentials twice in a row while reconnecting: a server
+		// back from an outage refusing them for a while (an account
+		// being rotated, an auth callout still down) would stop delivery
+		// until a restart. Keep trying, as after any other outage; a
+		// rotated .creds file is read again at each attempt.
+		nats.IgnoreAuthErrorAbort(),
 	}
 	if o.TLS != nil {
 		opts = append(opts, nats.Secure(o.TLS))
