@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -100,6 +101,11 @@ type NATSSink struct {
 
 	// Counters for tests and the dead-letter tool; only Send writes them.
 	acked, dups uint64
+
+	// reconnectErr is why the last attempt to reconnect failed, nil once
+	// connected again: what a publish refused while disconnected reports
+	// (see notConnected). Written by nats.go's callbacks.
+	reconnectErr atomic.Pointer[error]
 }
 
 // msgID is the Nats-Msg-Id of the record with the given id.
@@ -151,6 +157,10 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 	if o.CredentialsFile != "" {
 		opts = append(opts, nats.UserCredentials(o.CredentialsFile))
 	}
+	s := &NATSSink{o: o, prefix: o.Subject + "."}
+	opts = append(opts,
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { s.reconnectErr.Store(&err) }),
+		nats.ReconnectHandler(func(*nats.Conn) { s.reconnectErr.Store(nil) }))
 	opts = append(opts, o.Extra...)
 	nc, err := nats.Connect(strings.Join(o.URLs, ","), opts...)
 	if err != nil {
@@ -163,7 +173,7 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 		nc.Close()
 		return nil, fmt.Errorf("upstream: JetStream: %w", err)
 	}
-	s := &NATSSink{nc: nc, js: js, o: o, prefix: o.Subject + "."}
+	s.nc, s.js = nc, js
 	if o.CheckStream {
 		unchecked := func(reason string) {
 			logger(o.Logger).Warn("nats: the stream could not be checked at start; events wait in the spool until the servers answer",
@@ -336,7 +346,7 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 			continue
 		}
 		if err != nil {
-			first = err
+			first = s.notConnected(err)
 			break
 		}
 		futures = append(futures, f)
@@ -361,6 +371,23 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	}
 	// The batch counts as delivered; kept until the next batch (above).
 	return s.progress.refuse(refused, fmt.Errorf("upstream: NATS refused %d of %d records for good: %w", len(refused), n, tooLarge))
+}
+
+// notConnected returns err, a publish refused, or when it was refused
+// because no server is connected (nothing is buffered meanwhile, see
+// ReconnectBufSize in NewNATSSink: nats.go then says "outbound buffer
+// limit exceeded", which would send an operator reading the log to buffer
+// sizes), an error that says so and names why the last attempt to
+// reconnect failed (a refused dial, refused credentials). Its text only:
+// the batch is retried for as long as the connection is down, as it was.
+func (s *NATSSink) notConnected(err error) error {
+	if !errors.Is(err, nats.ErrReconnectBufExceeded) || s.nc.IsConnected() {
+		return err
+	}
+	if last := s.reconnectErr.Load(); last != nil {
+		return fmt.Errorf("upstream: not connected to a NATS server, reconnecting; the last attempt failed: %v", *last)
+	}
+	return errors.New("upstream: not connected to a NATS server, reconnecting")
 }
 
 // Undelivered implements Progress: the records of b the stream has not
