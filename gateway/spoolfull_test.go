@@ -105,6 +105,17 @@ func fullSpoolGateway(t *testing.T, dest *slowDestination, policy upstream.FullP
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Closed after the test (before the destination's server: cleanups
+	// run last first) if the test did not: a pipeline left open kept
+	// retrying the closed server every few milliseconds for the rest of
+	// the package's tests, and its allocations counted in their
+	// AllocsPerRun (TestLongValuesAllocs read 2-4 allocations per request
+	// after TestRetryAfterSpoolFull).
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p.Close(ctx)
+	})
 	cfg, err := config.Parse("t.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
