@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,19 @@ func (s *NATSSink) msgID(id []byte) string {
 	return s.o.Destination + ":" + string(id)
 }
 
+// natsReconnectDelay is the wait before the attempts-th round of
+// reconnection (1 the first), with jitter in [0, 1) adding up to a quarter.
+func natsReconnectDelay(attempts int, jitter float64) time.Duration {
+	const first, most = 250 * time.Millisecond, 5 * time.Second
+	d := most
+	if attempts >= 1 && attempts <= 5 {
+		d = min(first<<(attempts-1), most)
+	} else if attempts < 1 {
+		d = first
+	}
+	return d + time.Duration(jitter*float64(d)/4)
+}
+
 // NewNATSSink connects to the servers. A server that cannot be reached is
 // not an error: the connection keeps trying in the background and Send
 // fails (and is retried) until it succeeds.
@@ -139,7 +153,15 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 		nats.Name(o.Name),
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
-		nats.ReconnectWait(250 * time.Millisecond),
+		// After every server of the list failed: 250 ms, doubling to
+		// 5 s, each with up to a quarter more at random (several
+		// gateways do not come back in step). A fixed 250 ms tried a
+		// server that is down some 12,000 times an hour per gateway;
+		// recovery waits at most 5 s more, and the shipper's own retry
+		// waits up to 30 s anyway.
+		nats.CustomReconnectDelay(func(attempts int) time.Duration {
+			return natsReconnectDelay(attempts, rand.Float64())
+		}),
 		// Nothing is buffered while disconnected: a publish fails at
 		// once and the batch is retried from the spool.
 		nats.ReconnectBufSize(-1),
