@@ -188,8 +188,10 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 	// read its first local part again: runFrom is the start of the run
 	// b[runFrom:runTo] found last, failed the start matchObfuscated last
 	// refused (its answer depends on the start alone), so the scan stays
-	// linear.
-	runFrom, runTo, failed := -1, -1, -1
+	// linear; failedGlued is the start after a glued at sign it last
+	// refused, and glued remembers how far that one was looked for.
+	runFrom, runTo, failed, failedGlued := -1, -1, -1, -1
+	var glued gluedScan
 	for t := from; ; t++ {
 		if t = indexAtToken(b, t); t < 0 {
 			return -1, -1
@@ -234,11 +236,11 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 				}
 				failed = e
 			}
-			if i := lastGluedAt(b, e, j); i > 0 && i != failed {
+			if i := glued.last(b, e, j); i > 0 && i != failedGlued {
 				if end := matchObfuscated(b, i); end > 0 {
 					return i, end
 				}
-				failed = i
+				failedGlued = i
 			}
 			continue
 		}
@@ -256,7 +258,7 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 				}
 			}
 		}
-		if i := lastGluedAt(b, e, j); i > 0 {
+		if i := glued.last(b, e, j); i > 0 {
 			if end := matchObfuscated(b, i); end > 0 {
 				return i, end
 			}
@@ -298,16 +300,32 @@ func allLocal(b []byte) bool {
 	return true
 }
 
-// lastGluedAt returns the last position in b[e+1:j] that afterGluedAt
+// gluedScan finds the last position in b[e+1:j] that afterGluedAt
 // reports, or 0: the only start after e from which a local part can reach
-// the at sign at j, since every earlier one ends at a glued at sign.
-func lastGluedAt(b []byte, e, j int) int {
-	for i := j - 1; i > e; i-- {
+// the at sign at j, since every earlier one ends at a glued at sign. It
+// reads each run once: each at sign in a long run ("at-+at-+...", which
+// has no glued one) once read the run back to its start, which made the
+// scan quadratic. It holds the answer for j = hi (at); an at sign further
+// on reads only b[hi:j]. j grows from one at sign to the next (between an
+// at sign and its local part's end there are only blanks, brackets,
+// hyphens and escapes, never another's "at" or '@'); a smaller j, or
+// another run, starts again.
+type gluedScan struct{ e, hi, at int }
+
+// last returns the last position in b[e+1:j] that afterGluedAt reports,
+// or 0.
+func (g *gluedScan) last(b []byte, e, j int) int {
+	if g.hi == 0 || g.e != e || j < g.hi {
+		*g = gluedScan{e: e, hi: e + 1}
+	}
+	for i := j - 1; i >= g.hi; i-- {
 		if afterGluedAt(b, e, i) {
-			return i
+			g.at = i
+			break
 		}
 	}
-	return 0
+	g.hi = j
+	return g.at
 }
 
 // dotBefore reports whether the local-part run that starts at e may have a

@@ -72,6 +72,12 @@ func BenchmarkAppendText(b *testing.B) {
 		// 60 KB). MB/s must not fall from 16K to 64K.
 		{"glued-16K", strings.Repeat("a-at-", 16<<10/5) + "x(at)example.org"},
 		{"glued-64K", strings.Repeat("a-at-", 64<<10/5) + "x(at)example.org"},
+		// At signs written as words, glued by '+' and '-' into one run
+		// with none that afterGluedAt takes ("at-+at-+..."): each once
+		// looked for a glued one back to the run's start (3 s for 64K).
+		{"atrun-16K", strings.Repeat("at-+", 16<<10/4)},
+		{"atrun-32K", strings.Repeat("at-+", 32<<10/4)},
+		{"atrun-64K", strings.Repeat("at-+", 64<<10/4)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			in := []byte(tc.text)
