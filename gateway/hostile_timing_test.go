@@ -22,6 +22,7 @@ var hostileConfig = func() string {
 // repeated into one long value (see anonymize/scrub's BenchmarkAppendText).
 var hostilePatterns = []struct{ name, unit string }{
 	{"atrun", "at-+"},
+	{"phonerun", "-0151"},
 }
 
 // hostileBody is a beacon of at most n bytes whose values are unit

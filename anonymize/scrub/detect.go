@@ -88,8 +88,9 @@ func (c *Cleaner) scanFold(b []byte, flags, feat uint8, leaveOut bool) Found {
 		return 0
 	}
 	var f Found
+	var m runMemo
 	for i := 0; i < len(b); {
-		s, e, k := c.nextSpan(b, i, flags, feat)
+		s, e, k := c.nextSpan(b, i, flags, feat, &m)
 		if s < 0 {
 			break
 		}
@@ -176,7 +177,7 @@ var featOf, runOf = func() (f, r [256]uint8) {
 // which will be a marker, so it counts as a word boundary. Each detector
 // starts only at its own word boundary, and each is bounded, so a scan is
 // linear in len(b).
-func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end int, k Kind) {
+func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (start, end int, k Kind) {
 	if feat == featObf {
 		if start, end = nextObfuscated(b, from); start >= 0 {
 			return start, end, KindEmail
@@ -278,11 +279,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8) (start, end in
 				}
 			}
 			if flags&fCampaign == 0 {
-				if e := matchToken(b, i, c.keepUUIDs); e > 0 {
+				if e := m.tok.match(b, i, c.keepUUIDs); e > 0 {
 					return i, e, KindToken
 				}
 				if prev != '+' && prev != '/' {
-					if e := matchBase64Token(b, i); e > 0 {
+					if e := m.b64.match(b, i); e > 0 {
 						return i, e, KindToken
 					}
 				}
@@ -685,47 +686,97 @@ func letterToken(w []byte) bool {
 	return pairs >= 2 && changes >= 4 || len(w) >= 16 && 2*changes >= len(w)
 }
 
-// matchToken returns the end of the [A-Za-z0-9_-] run starting at i if the
-// run is a token, or 0.
-func matchToken(b []byte, i int, keepUUIDs bool) int {
-	q := i
-	for q < len(b) && class[b[q]]&cToken != 0 {
-		q++
+// chunkEnd returns the end of the chunk of a token run b[:q] that starts
+// at cs: the next '-' or '_', or q.
+func chunkEnd(b []byte, cs, q int) int {
+	ce := cs
+	for ce < q && b[ce] != '-' && b[ce] != '_' {
+		ce++
 	}
-	run := b[i:q]
-	if len(run) < minHexToken {
+	return ce
+}
+
+// tokenChunk reports whether the chunk b[cs:ce] of a token run that ends
+// at q makes the run a token when the run (from where it is read) has
+// fewer than minTokenRun characters (short), and when it has more (long).
+func tokenChunk(b []byte, cs, ce, q int, keepUUIDs bool) (short, long bool) {
+	digits, letters, hexOnly := 0, 0, true
+	for _, ch := range b[cs:ce] {
+		cl := class[ch]
+		if cl&cDigit != 0 {
+			digits++
+		} else {
+			letters++
+			if cl&cHexLetter == 0 {
+				hexOnly = false
+			}
+		}
+	}
+	n := ce - cs
+	short = n >= minHexToken && hexOnly && digits > 0 && letters > 0 ||
+		digits <= 2 && n >= minLetterToken && letterToken(b[cs:ce]) ||
+		!keepUUIDs && n == 8 && hexOnly && isUUID(b[cs:q])
+	return short, short || n >= minTokenChunk && digits >= 2 && letters >= 2
+}
+
+// runMemo keeps what the token and base64 token rules read of the last run
+// for one scan (nextSpan's calls from the start of a value to its end). A
+// span found inside a long run ends where the next call starts, which
+// counts as a word boundary, so both detectors start there again and each
+// read the rest of the run: a 64 KiB run of phone numbers or cards glued
+// by '-' ("0151-0151-0151-...", "4111-4111-...") took 0.5-0.7 s. With the
+// memo each run is read once, and a start inside it reads only its first
+// chunk (or nothing). The answers are those of reading the run from each
+// start (matchToken and matchBase64Token in the tests).
+type runMemo struct {
+	tok tokenMemo
+	b64 base64Memo
+}
+
+// tokenMemo is the token rule's part of runMemo: the run b[from:end] read
+// last (end 0: none), and in last[0] and last[1] the last chunk start
+// after a '-' or '_' in it (> from) whose chunk makes the run a token,
+// read from a start with fewer than minTokenRun characters after it
+// (last[0]) or more (last[1]); -1 if there is none.
+type tokenMemo struct {
+	from, end int
+	last      [2]int
+}
+
+// match returns the end of the [A-Za-z0-9_-] run starting at i if the
+// run is a token, or 0.
+func (m *tokenMemo) match(b []byte, i int, keepUUIDs bool) int {
+	if m.end == 0 || i < m.from || i >= m.end {
+		q := i
+		for q < len(b) && class[b[q]]&cToken != 0 {
+			q++
+		}
+		m.from, m.end, m.last = i, q, [2]int{-1, -1}
+		for cs := chunkEnd(b, i, q) + 1; cs < q; {
+			ce := chunkEnd(b, cs, q)
+			short, long := tokenChunk(b, cs, ce, q, keepUUIDs)
+			if short {
+				m.last[0] = cs
+			}
+			if long {
+				m.last[1] = cs
+			}
+			cs = ce + 1
+		}
+	}
+	q := m.end
+	if q-i < minHexToken {
 		return 0
 	}
-	long := len(run) >= minTokenRun
-	for cs := 0; cs < len(run); {
-		ce := cs
-		digits, letters, hexOnly := 0, 0, true
-		for ce < len(run) && run[ce] != '-' && run[ce] != '_' {
-			cl := class[run[ce]]
-			if cl&cDigit != 0 {
-				digits++
-			} else {
-				letters++
-				if cl&cHexLetter == 0 {
-					hexOnly = false
-				}
-			}
-			ce++
-		}
-		n := ce - cs
-		if n >= minHexToken && hexOnly && digits > 0 && letters > 0 {
+	// The chunks after the first are those that start after a '-' or '_'
+	// at i or later.
+	short, long := tokenChunk(b, i, chunkEnd(b, i, q), q, keepUUIDs)
+	if q-i < minTokenRun {
+		if short || m.last[0] > i {
 			return q
 		}
-		if digits <= 2 && n >= minLetterToken && letterToken(run[cs:ce]) {
-			return q
-		}
-		if long && n >= minTokenChunk && digits >= 2 && letters >= 2 {
-			return q
-		}
-		if !keepUUIDs && n == 8 && hexOnly && isUUID(run[cs:]) {
-			return q
-		}
-		cs = ce + 1
+	} else if long || m.last[1] > i {
+		return q
 	}
 	return 0
 }
@@ -734,8 +785,9 @@ func matchToken(b []byte, i int, keepUUIDs bool) int {
 // bytes (an MD5 digest, a 128-bit session id) are 22 characters.
 const minBase64Token = 22
 
-// matchBase64Token returns the end of a base64 or base64url run at i
-// (with its '=' padding) that reads as random bytes, or 0: at least
+// base64Token returns the end of the base64 or base64url run b[i:p] (with
+// its '=' padding) if it reads as random bytes by its counts st, or 0: at
+// least
 // minBase64Token characters of [A-Za-z0-9+/_-] with two or more upper-case
 // and lower-case letters, where a change between upper case, lower case
 // and digit comes at half or more of the places where two letters or
@@ -750,47 +802,105 @@ const minBase64Token = 22
 // chunks, into parts too short for it (a SHA-256 digest,
 // "hV+W6YPx+Oi+lEaStvcZ/VQymCbLYumAFe/uji4HHdQ=", an MD5 digest,
 // "1MdFlNhBE5MoaVdWZItr1g==").
-func matchBase64Token(b []byte, i int) int {
-	p, upper, lower := i, 0, 0
-	// pairs: letters or digits side by side; changes: those of two
-	// classes; dc: those of a digit and a letter; uu: two upper-case.
-	pairs, changes, dc, uu := 0, 0, 0, 0
-	var last uint8 // the class of b[p-1] (1 upper, 2 lower, 3 digit), or 0
-run:
-	for ; p < len(b); p++ {
-		ch := b[p]
-		var k uint8
-		switch {
-		case ch >= 'A' && ch <= 'Z':
-			k, upper = 1, upper+1
-		case ch >= 'a' && ch <= 'z':
-			k, lower = 2, lower+1
-		case ch >= '0' && ch <= '9':
-			k = 3
-		case ch == '+' || ch == '/' || ch == '-' || ch == '_':
-		default:
-			break run
-		}
-		if k != 0 && last != 0 {
-			pairs++
-			if k != last {
-				changes++
-				if k == 3 || last == 3 {
-					dc++
-				}
-			} else if k == 1 {
-				uu++
-			}
-		}
-		last = k
-	}
-	if p-i < minBase64Token || upper < 2 || lower < 2 || 2*changes < pairs || dc < 2 || uu < 2 && dc < 3 {
+func base64Token(b []byte, i, p int, st base64Stats) int {
+	if p-i < minBase64Token || st.upper < 2 || st.lower < 2 || 2*st.changes < st.pairs || st.dc < 2 || st.uu < 2 && st.dc < 3 {
 		return 0
 	}
 	for e := p; e < len(b) && e-p < 2 && b[e] == '='; e++ {
 		p = e + 1
 	}
 	return p
+}
+
+// base64Class returns 1 for an upper-case letter, 2 for a lower-case one,
+// 3 for a digit, 0 for '+', '/', '-' and '_', and noBase64 for any other
+// byte.
+func base64Class(ch byte) uint8 {
+	switch {
+	case ch >= 'A' && ch <= 'Z':
+		return 1
+	case ch >= 'a' && ch <= 'z':
+		return 2
+	case ch >= '0' && ch <= '9':
+		return 3
+	case ch == '+' || ch == '/' || ch == '-' || ch == '_':
+		return 0
+	}
+	return noBase64
+}
+
+const noBase64 = 0xff
+
+// base64Stats counts what base64Token reads of a run: its upper- and
+// lower-case letters; pairs, letters or digits side by side; changes,
+// those of two classes; dc, those of a digit and a letter; uu, those of
+// two upper-case letters.
+type base64Stats struct{ upper, lower, pairs, changes, dc, uu int }
+
+// add counts run, a part of a base64 run read from its first byte.
+func (st *base64Stats) add(run []byte) {
+	var last uint8 // the class of the byte before, or 0
+	for _, ch := range run {
+		k := base64Class(ch)
+		st.count(k)
+		st.pair(last, k)
+		last = k
+	}
+}
+
+// count counts a byte of class k.
+func (st *base64Stats) count(k uint8) {
+	switch k {
+	case 1:
+		st.upper++
+	case 2:
+		st.lower++
+	}
+}
+
+// pair counts two bytes of classes last and k side by side.
+func (st *base64Stats) pair(last, k uint8) {
+	if k == 0 || last == 0 {
+		return
+	}
+	st.pairs++
+	if k != last {
+		st.changes++
+		if k == 3 || last == 3 {
+			st.dc++
+		}
+	} else if k == 1 {
+		st.uu++
+	}
+}
+
+// base64Memo is the base64 token rule's part of runMemo: the run b[from:end]
+// read last (end 0: none) with its counts, and the counts of what a start
+// at at leaves out: the bytes before it and the pairs that end at or
+// before it. What a start at at reads is total less before.
+type base64Memo struct {
+	end, at       int
+	total, before base64Stats
+}
+
+// match returns what base64Token gives for the base64 run that starts at
+// i: its end (with its '=' padding) if it reads as random bytes, or 0.
+func (m *base64Memo) match(b []byte, i int) int {
+	if m.end == 0 || i < m.at || i >= m.end {
+		p := i
+		for p < len(b) && base64Class(b[p]) != noBase64 {
+			p++
+		}
+		*m = base64Memo{end: p, at: i}
+		m.total.add(b[i:p])
+	}
+	for ; m.at < i; m.at++ {
+		m.before.count(base64Class(b[m.at]))
+		m.before.pair(base64Class(b[m.at]), base64Class(b[m.at+1]))
+	}
+	t, o := m.total, m.before
+	st := base64Stats{t.upper - o.upper, t.lower - o.lower, t.pairs - o.pairs, t.changes - o.changes, t.dc - o.dc, t.uu - o.uu}
+	return base64Token(b, i, m.end, st)
 }
 
 // isUUID reports whether s starts with a UUID (8-4-4-4-12 hex) that ends

@@ -107,7 +107,7 @@
 //     too) that reads as random bytes (a hashed e-mail address or a session
 //     id in base64: upper case, lower case and digits change at half the
 //     places or more, with digits inside and upper-case pairs; see
-//     matchBase64Token). The token rule does not apply to
+//     base64Token). The token rule does not apply to
 //     the values of utm_campaign, utm_id, utm_source and utm_medium, which
 //     name campaigns. Also, in any value, an AWS access key id: "AKIA" or
 //     "ASIA" and 16 characters of [A-Z2-7], a word of its own.

@@ -139,8 +139,9 @@ func (c *Cleaner) appendPlainFold(dst, b []byte, found Found, flags, feat uint8,
 		return append(dst, b...), found
 	}
 	last := 0
+	var m runMemo
 	for i := 0; i < len(scan); {
-		s, e, k := c.nextSpan(scan, i, flags, feat)
+		s, e, k := c.nextSpan(scan, i, flags, feat, &m)
 		if s < 0 {
 			break
 		}
