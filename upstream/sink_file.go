@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,9 @@ const partSuffix = ".part"
 // every user of the host. Their folder is created 0750.
 const outputMode = 0o640
 
-// NewFileSink creates o.Dir if needed and repairs .part files a crash left.
+// NewFileSink creates o.Dir if needed, restricts the output files an
+// earlier version left readable by every user (restrictEarlier) and repairs
+// .part files a crash left.
 func NewFileSink(o FileOptions) (*FileSink, error) {
 	if o.Dir == "" {
 		return nil, errors.New("upstream: file sink needs a Dir")
@@ -117,11 +120,45 @@ func NewFileSink(o FileOptions) (*FileSink, error) {
 		return nil, fmt.Errorf("upstream: cannot create %q: %w", o.Dir, err)
 	}
 	s := &FileSink{o: o, stop: make(chan struct{}), stopped: make(chan struct{})}
+	if err := s.restrictEarlier(); err != nil {
+		return nil, err
+	}
 	if err := s.repair(); err != nil {
 		return nil, err
 	}
 	go s.roller()
 	return s, nil
+}
+
+// restrictEarlier takes every user's access away from the output files
+// (finished and .part) that a beacongate before 2026-12-07 created 0644:
+// after an upgrade on the same data directory they would otherwise stay
+// readable by every user of the host for as long as retention keeps them.
+// The owner's and the group's access stay as they are. A file that cannot
+// be restricted (owned by another user) refuses the start, naming it: the
+// gateway does not run with records every user may read in its output.
+func (s *FileSink) restrictEarlier() error {
+	if runtime.GOOS == "windows" {
+		return nil // no mode bits for other users
+	}
+	files, err := filepath.Glob(filepath.Join(s.o.Dir, s.o.Prefix+"-*.ndjson.zst*"))
+	if err != nil {
+		return err
+	}
+	for _, p := range files {
+		if !strings.HasSuffix(p, ".ndjson.zst") && !strings.HasSuffix(p, ".ndjson.zst"+partSuffix) {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o007 == 0 {
+			continue // gone (retention, another instance's rename), or not open to every user
+		}
+		if err := os.Chmod(p, fi.Mode().Perm()&^0o007); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("upstream: %s is readable by every user (mode %04o; a beacongate before 2026-12-07 created output files so) and cannot be restricted: %w; restrict it with: chmod o-rwx %s",
+				p, fi.Mode().Perm(), err, p)
+		}
+	}
+	return nil
 }
 
 // repair finishes the .part files of an earlier run. A .part file whose
