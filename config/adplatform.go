@@ -39,6 +39,9 @@ func (v *validator) ga4Dest(base string, g *GA4Destination) {
 		v.errf(base+".measurement_id", "is not a GA4 measurement id (G- and capital letters or digits)")
 	}
 	v.adToken(base+".api_secret_file", g.APISecretFile)
+	if g.MaxInFlight < 1 || g.MaxInFlight > 64 {
+		v.errf(base+".max_in_flight", "%d is out of range 1..64", g.MaxInFlight)
+	}
 	v.adCommon(base, g.Endpoint, g.Timeout, &g.Retry)
 }
 

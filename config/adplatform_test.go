@@ -41,7 +41,7 @@ destinations:
 	if m.APIVersion != "v23.0" || m.Endpoint != "https://graph.facebook.com" || m.Timeout.D() != 30*time.Second || m.Retry.InitialBackoff.D() != 100*time.Millisecond {
 		t.Fatalf("meta defaults not applied: %+v", m)
 	}
-	if g.Endpoint != "https://www.google-analytics.com" || !g.TestMode || tt.Endpoint != "https://business-api.tiktok.com" {
+	if g.Endpoint != "https://www.google-analytics.com" || !g.TestMode || g.MaxInFlight != 8 || tt.Endpoint != "https://business-api.tiktok.com" {
 		t.Fatalf("defaults: %+v %+v", g, tt)
 	}
 	var secrets []string
@@ -66,7 +66,7 @@ destinations:
     meta_capi: {pixel_id: "12ab", access_token_file: `+open+`, api_version: "23", test_event_code: "a b", endpoint: "ftp://x", timeout: 1ms}
   - name: ga
     type: ga4
-    ga4: {measurement_id: "UA-1", endpoint: "https://user:pw@x"}
+    ga4: {measurement_id: "UA-1", endpoint: "https://user:pw@x", max_in_flight: 65}
   - name: tt
     type: tiktok
     tiktok: {event_source_id: "lower", access_token_file: `+tok+`, retry: {initial_backoff: 1s, max_backoff: 10ms}}
@@ -90,6 +90,7 @@ destinations:
 		"destinations[1].ga4.measurement_id: is not a GA4 measurement id",
 		"destinations[1].ga4.api_secret_file: is missing",
 		"destinations[1].ga4.endpoint: holds a user name or password",
+		"destinations[1].ga4.max_in_flight: 65 is out of range 1..64",
 		"destinations[2].tiktok.event_source_id: is not a TikTok pixel code",
 		"destinations[2].tiktok.retry.max_backoff: 10ms is shorter than initial_backoff",
 		"destinations[3].meta_capi: is set but type is ga4",

@@ -187,7 +187,7 @@ func defaultDestination() Destination {
 		},
 		NATS:     defaultNATS(),
 		MetaCAPI: MetaCAPIDestination{APIVersion: "v23.0", Endpoint: "https://graph.facebook.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
-		GA4:      GA4Destination{Endpoint: "https://www.google-analytics.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
+		GA4:      GA4Destination{Endpoint: "https://www.google-analytics.com", Timeout: Duration(30 * time.Second), MaxInFlight: 8, Retry: defaultAdRetry()},
 		TikTok:   TikTokDestination{Endpoint: "https://business-api.tiktok.com", Timeout: Duration(30 * time.Second), Retry: defaultAdRetry()},
 	}
 }

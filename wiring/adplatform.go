@@ -61,6 +61,7 @@ func PlatformOptions(d *config.Destination) (adplatform.Options, bool) {
 	case config.DestinationGA4:
 		c := &d.GA4
 		o.Platform, o.ID, o.TokenFile, o.TestMode, o.Endpoint = adplatform.GA4, c.MeasurementID, c.APISecretFile, c.TestMode, c.Endpoint
+		o.MaxInFlight = c.MaxInFlight
 	case config.DestinationTikTok:
 		c := &d.TikTok
 		o.Platform, o.ID, o.TokenFile, o.TestEventCode, o.Endpoint = adplatform.TikTok, c.EventSourceID, c.AccessTokenFile, c.TestEventCode, c.Endpoint

@@ -19,7 +19,8 @@ import (
 // token is fixed sent the first 25 to GA4 a second time (GA4 has no event
 // id to drop them by).
 func TestGivenUpBatchDeadLettersOnlyItsUndeliveredEvents(t *testing.T) {
-	srv, s, _, _ := setup(t, adplatform.GA4, nil)
+	// One request at a time: the script answers the first to arrive.
+	srv, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.MaxInFlight = 1 })
 	refused := contract.Answer{Status: 401, Body: `{"error":"unauthorized"}`}
 	srv.Script(contract.Answer{}, refused, refused, refused, refused, refused, refused, refused, refused)
 	data := t.TempDir()

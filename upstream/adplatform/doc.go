@@ -3,8 +3,9 @@
 // Events API. Each is an upstream.Sink: it takes a batch of records as the
 // shipper reads them from the spool, maps every record to the platform's
 // event, sends them in requests of the platform's size limit (Meta and
-// TikTok 1,000 events, GA4 25 events of one client), and answers the
-// shipper so that:
+// TikTok 1,000 events, GA4 25 events of one client), up to
+// Options.MaxInFlight at once (a batch of 1,000 GA4 visitors is 1,000
+// requests), and answers the shipper so that:
 //
 //   - 2xx: the events are delivered; per-event errors in the answer (GA4's
 //     validation messages in test mode, TikTok's partial failures) and
@@ -24,7 +25,10 @@
 //   - 429, 5xx, network errors and the platforms' rate-limit and transient
 //     error codes: retried by the shipper after Retry-After or its backoff.
 //     Requests already answered for the batch are not sent again: the sink
-//     remembers which events of the batch are done;
+//     remembers which events of the batch are done. Such an answer, or a
+//     refusal below, starts no further request of the batch: those in
+//     flight end and what they delivered is kept; the Retry-After waited
+//     is the longest among the answers;
 //   - 401, 403 and the platforms' token errors: a refusal (credentials
 //     rotate), retried, dead-lettered after retry.auth_dead_letter_after;
 //   - 3xx: never followed (the request holds the credentials): a redirect

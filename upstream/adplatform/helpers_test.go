@@ -34,7 +34,7 @@ var contractOf = map[adplatform.Platform]contract.Platform{
 }
 
 // setup starts p's contract server and a sink pointed at it.
-func setup(t *testing.T, p adplatform.Platform, mod func(*adplatform.Options)) (*contract.Server, *adplatform.Sink, *adplatform.Metrics, *prometheus.Registry) {
+func setup(t testing.TB, p adplatform.Platform, mod func(*adplatform.Options)) (*contract.Server, *adplatform.Sink, *adplatform.Metrics, *prometheus.Registry) {
 	t.Helper()
 	srv := contract.New(t, contractOf[p], pixelID, token)
 	srv.SetNow(testNow)

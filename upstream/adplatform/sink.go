@@ -53,6 +53,13 @@ const (
 	DefaultTikTokEndpoint = "https://business-api.tiktok.com"
 	DefaultMetaAPIVersion = "v23.0"
 	DefaultTimeout        = 30 * time.Second
+	// DefaultMaxInFlight is Options.MaxInFlight's default. GA4 takes 25
+	// events of one client per request, so a batch of 1,000 visitors is
+	// 1,000 requests: one at a time, at a 50-100 ms round trip, that is
+	// 50-100 s (past the shipper's bound on one send, twice the timeout)
+	// and 10-20 visitors a second; 8 at a time, 80-160. Meta and TikTok
+	// take 1,000 events a request, so a batch seldom makes more than one.
+	DefaultMaxInFlight = 8
 )
 
 // Options configures a Sink.
@@ -101,6 +108,9 @@ type Options struct {
 
 	// Timeout bounds one request. Default DefaultTimeout.
 	Timeout time.Duration
+	// MaxInFlight is how many requests of a batch are sent at once, at
+	// most; 0 is DefaultMaxInFlight, 1 sends them one after the other.
+	MaxInFlight int
 	// TLS configures HTTPS (private CAs in tests).
 	TLS *tls.Config
 	// Client replaces the default client (Timeout and TLS are then
@@ -217,17 +227,36 @@ type Sink struct {
 	done       []bool
 	rejected   []int
 	reasons    map[string]int
-	// unsettledRec is the first record of the request answered by the
-	// last unsettled answers of the batch, unsettledN how many in a row.
-	unsettledRec, unsettledN int
+	// unsettled counts, per request of the batch (by its first record),
+	// the unsettled answers it got in a row.
+	unsettled map[int]int
 
 	evbuf  []byte
 	evs    []mapped
 	groups []groupKey // GA4: envelope spans in envbuf; TikTok: the source
 	envbuf []byte
 	index  map[string]int
-	body   []byte
 	batch  [][]byte
+
+	// Requests in flight: each is sent on its own goroutine, which hands
+	// it back on answers (capacity maxInFlight, so it never waits);
+	// free keeps those answered, for their body buffers.
+	maxInFlight int
+	answers     chan *request
+	free        []*request
+}
+
+// request is one request of a batch. Send's goroutine builds it and
+// applies its answer; in between, the request's own goroutine sends body
+// and sets out and err. That goroutine reads only body and sink fields no
+// Send changes while requests are in flight (url, token, client, the
+// metrics' series), so the batch's progress has one writer.
+type request struct {
+	c    []int // indexes in s.evs
+	seq  int   // the order Send started the batch's requests in
+	body []byte
+	out  outcome
+	err  error
 }
 
 type groupKey struct {
@@ -254,7 +283,11 @@ func New(o Options) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{o: o, token: tok, host: u.Host, clock: clock.Or(o.Clock), reasons: map[string]int{}, index: map[string]int{}}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	s := &Sink{o: o, token: tok, host: u.Host, clock: clock.Or(o.Clock), reasons: map[string]int{}, index: map[string]int{},
+		unsettled: map[int]int{}, maxInFlight: o.MaxInFlight, answers: make(chan *request, o.MaxInFlight)}
 	if s.url = s.eventsURL(); s.url == "" {
 		return nil, errors.New("adplatform: unknown platform")
 	}
@@ -265,7 +298,9 @@ func New(o Options) (*Sink, error) {
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = o.TLS
-		tr.MaxIdleConnsPerHost = 4
+		// A connection per request in flight is kept for the next batch:
+		// beyond that many, each request would dial and shake hands anew.
+		tr.MaxIdleConnsPerHost = max(4, o.MaxInFlight)
 		s.client = &http.Client{Timeout: o.Timeout, Transport: tr}
 	} else {
 		c := *s.client
@@ -356,7 +391,10 @@ func (s *Sink) maxBody() int {
 }
 
 // Send maps the batch's records, sends them in requests of the platform's
-// limits and reports to the shipper as the package doc says.
+// limits, up to Options.MaxInFlight at once, and reports to the shipper as
+// the package doc says. An answer that stops the batch (a retry, a
+// refusal, a permanent error) or the end of ctx starts no further request;
+// those in flight end and what they delivered is kept.
 func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 	if s.authRefused || s.o.Platform == GA4 {
 		// GA4 refuses no api_secret (a wrong one's events are dropped
@@ -369,13 +407,37 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 		s.done = append(s.done[:0], make([]bool, b.Len())...)
 		s.rejected = s.rejected[:0]
 		clear(s.reasons)
-		s.unsettledN = 0
+		clear(s.unsettled)
 	}
 	queue := s.prepare(b)
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		out, err := s.post(ctx, c)
+	var (
+		inFlight, started int
+		// The answer that stopped the batch: of the requests that met
+		// one, the first started, as when they went one at a time.
+		stop     error
+		stopKind outcomeKind
+		stopSeq  int
+		wait     time.Duration // the longest Retry-After of the answers
+	)
+	for {
+		// No new request once one stopped the batch or the context ended:
+		// those in flight end and their answers are kept.
+		for stop == nil && inFlight < s.maxInFlight && len(queue) > 0 && ctx.Err() == nil {
+			r := s.request()
+			r.c, r.seq = queue[0], started
+			queue = queue[1:]
+			started++
+			r.body = s.appendBody(r.body[:0], r.c)
+			inFlight++
+			go s.send(ctx, r)
+		}
+		if inFlight == 0 {
+			break
+		}
+		r := <-s.answers
+		inFlight--
+		s.free = append(s.free, r)
+		c, out := r.c, r.out
 		switch out.kind {
 		case outcomeOK:
 			failed := 0
@@ -398,6 +460,7 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 				}
 			}
 			s.m.events.Add(float64(len(c) - failed))
+			continue
 		case outcomeInvalid:
 			if len(c) == 1 {
 				s.reject(s.evs[c[0]].rec, out.reason)
@@ -407,38 +470,67 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 			// events: halve it until the bad ones stand alone.
 			h := len(c) / 2
 			queue = append([][]int{c[:h], c[h:]}, queue...)
+			continue
 		case outcomeAuth:
 			s.authRefused = true
-			return upstream.Refused(err, upstream.RefusalAuth)
-		case outcomeRedirect:
-			return upstream.Refused(err, upstream.RefusalRedirect)
-		case outcomePermanent:
-			return upstream.Permanent(err)
-		default:
+		case outcomeRetry:
 			if out.unsettled {
-				if first := s.evs[c[0]].rec; s.unsettledN == 0 || s.unsettledRec != first {
-					s.unsettledRec, s.unsettledN = first, 1
-				} else {
-					s.unsettledN++
-				}
-				if s.unsettledN >= MaxUnsettled {
-					s.unsettledN = 0
+				first := s.evs[c[0]].rec
+				s.unsettled[first]++
+				if s.unsettled[first] >= MaxUnsettled {
+					delete(s.unsettled, first)
 					for _, e := range c {
 						s.reject(s.evs[e].rec, reasonUnsettled)
 					}
 					continue
 				}
 			}
-			if ra := retryAfter(err); ra > 0 {
-				return upstream.RetryAfter(err, ra)
-			}
-			return err
+			wait = max(wait, retryAfter(r.err))
+		}
+		if stop == nil || r.seq < stopSeq {
+			stop, stopKind, stopSeq = r.err, out.kind, r.seq
 		}
 	}
+	if stop != nil {
+		switch stopKind {
+		case outcomeAuth:
+			return upstream.Refused(stop, upstream.RefusalAuth)
+		case outcomeRedirect:
+			return upstream.Refused(stop, upstream.RefusalRedirect)
+		case outcomePermanent:
+			return upstream.Permanent(stop)
+		}
+		if wait > 0 {
+			return upstream.RetryAfter(stop, wait)
+		}
+		return stop
+	}
+	if len(queue) > 0 {
+		return fmt.Errorf("%s: %d requests of the batch not sent: %w", s.o.Platform, len(queue), context.Cause(ctx))
+	}
 	if len(s.rejected) > 0 {
+		// In record order, whatever order the answers came in.
+		slices.Sort(s.rejected)
 		return upstream.RejectedRecords(s.rejectedError(), s.rejected)
 	}
 	return nil
+}
+
+// request returns a request to fill, with a body buffer to reuse.
+func (s *Sink) request() *request {
+	if n := len(s.free); n > 0 {
+		r := s.free[n-1]
+		s.free = s.free[:n-1]
+		r.out, r.err = outcome{}, nil
+		return r
+	}
+	return &request{}
+}
+
+// send sends r on its own goroutine and hands it back on s.answers.
+func (s *Sink) send(ctx context.Context, r *request) {
+	r.out, r.err = s.post(ctx, r.body, len(r.c))
+	s.answers <- r
 }
 
 // Undelivered implements upstream.Progress: the records of b that no
@@ -671,10 +763,10 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// post sends one request and classifies the answer.
-func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
-	s.body = s.appendBody(s.body[:0], c)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.body))
+// post sends one request of n events and classifies the answer. Several
+// run at once: it changes nothing in s (the metrics are atomic).
+func (s *Sink) post(ctx context.Context, body []byte, n int) (outcome, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return outcome{kind: outcomePermanent}, errors.New("adplatform: cannot build the request")
 	}
@@ -694,7 +786,7 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 		}
 		return outcome{kind: outcomeRetry}, fmt.Errorf("%s: POST to %s: %w", s.o.Platform, s.host, err)
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	s.m.requests(statusClass(resp.StatusCode)).Inc()
 	var out outcome
@@ -705,11 +797,11 @@ func (s *Sink) post(ctx context.Context, c []int) (outcome, error) {
 		// after retry.redirect_dead_letter_after.
 		out = outcome{kind: outcomeRedirect}
 	case s.o.Platform == Meta:
-		out = metaAnswer(resp.StatusCode, body, len(c))
+		out = metaAnswer(resp.StatusCode, answer, n)
 	case s.o.Platform == TikTok:
-		out = tiktokAnswer(resp.StatusCode, body, len(c))
+		out = tiktokAnswer(resp.StatusCode, answer, n)
 	case s.o.Platform == GA4:
-		out = ga4Answer(resp.StatusCode, body, len(c), s.o.TestMode)
+		out = ga4Answer(resp.StatusCode, answer, n, s.o.TestMode)
 	}
 	se := &statusError{platform: s.o.Platform, status: resp.StatusCode, why: out.why}
 	if out.kind == outcomeRedirect {

@@ -123,7 +123,10 @@ func TestRetryKeepsProgress(t *testing.T) {
 		n, limit int
 	}{{adplatform.Meta, 2500, 1000}, {adplatform.TikTok, 2500, 1000}, {adplatform.GA4, 60, 25}} {
 		t.Run(c.p.String(), func(t *testing.T) {
-			srv, s, _, _ := setup(t, c.p, nil)
+			// One request at a time: the script answers requests in the
+			// order they arrive (TestConcurrentOutcomesAsSequential sends
+			// them at once).
+			srv, s, _, _ := setup(t, c.p, func(o *adplatform.Options) { o.MaxInFlight = 1 })
 			recs := make([][]byte, c.n)
 			for i := range recs {
 				recs[i] = rec(i, "one-client", false) // GA4: one client, so requests of 25

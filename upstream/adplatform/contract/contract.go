@@ -70,6 +70,7 @@ type Server struct {
 	sources  map[string]string // TikTok: event_source → its event_source_id
 
 	mu        sync.Mutex
+	before    func(r *http.Request, body []byte) Answer
 	script    []Answer
 	badIDs    map[string]bool
 	events    []Event
@@ -236,11 +237,32 @@ func (s *Server) Events() []Event {
 	return append([]Event(nil), s.events...)
 }
 
+// Before makes f see each request as it arrives, with its body, before the
+// server counts it or takes its lock: f runs on the request's own
+// goroutine, concurrently for concurrent requests, so a test can hold
+// requests there (latency without sleeping, requests in flight counted) or
+// answer by what a request holds. A non-zero Answer f returns is given
+// instead of the normal one (the script is left as it is); the zero
+// Answer lets the request through to the script and the normal answer.
+// nil removes f.
+func (s *Server) Before(f func(r *http.Request, body []byte) Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.before = f
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	s.mu.Lock()
+	before := s.before
+	s.mu.Unlock()
+	var a Answer
+	if before != nil {
+		a = before(r, body)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	var seen strings.Builder
 	seen.WriteString(r.URL.RequestURI())
 	for k, vs := range r.Header {
@@ -249,11 +271,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.bodies = append(s.bodies, seen.String()+"\n\n"+string(body))
-	if len(s.script) > 0 && s.script[0].Status == 0 {
-		s.script = s.script[1:] // a pass-through: answer normally
-	} else if len(s.script) > 0 {
-		a := s.script[0]
-		s.script = s.script[1:]
+	if a.Status == 0 && len(s.script) > 0 {
+		a = s.script[0]
+		s.script = s.script[1:] // a zero Answer is a pass-through: answer normally
+	}
+	if a.Status != 0 {
 		if a.RetryAfter != "" {
 			w.Header().Set("Retry-After", a.RetryAfter)
 		}
