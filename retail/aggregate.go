@@ -334,6 +334,10 @@ func (a *Aggregator) Add(s *Sighting) {
 	period := int32(floorDiv(s.AtMS, a.o.Period.Milliseconds()))
 	if d.key == 0 {
 		d = a.insert(key, cell)
+		// An eviction ends a visit, whose dwell may grow this slot's
+		// counts (the evicted device's cell index beyond them) into a
+		// new array: k is taken again.
+		k = &a.slot[si][cell]
 	}
 	absence := a.o.Absence.Milliseconds()
 	// Absent for Absence or longer ends a visit, here as in sweep, so the

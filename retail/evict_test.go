@@ -44,3 +44,33 @@ func TestEvictedDeviceDoesNotLiftACellToK(t *testing.T) {
 		t.Fatalf("other zones: %+v; want 6 visitors", r)
 	}
 }
+
+// TestEvictionKeepsTheNewDevicesCounts: a sighting took its cell's
+// counters of the interval, then inserted its device; at MaxDevices that
+// evicted another, whose ended visit's dwell went into the same interval
+// under its own cell. When that cell's index lay beyond the interval's
+// counters, they grew into a new array, and the sighting's visit, new or
+// returning and visitor went into the old one, lost: the zone was sent
+// without the shopper, or (below k, no visitor left) not at all. Cell
+// indices used again (forgetCells) made it common: a day's new cells take
+// low indices while evicted devices sit in later ones.
+func TestEvictionKeepsTheNewDevicesCounts(t *testing.T) {
+	a, c, clk := newAgg(t, Options{K: 1, EnterAfter: 1, MaxDevices: 1})
+	see(a, "berlin", "shoes", "p", -60, 0) // cell 0
+	// Another shopper in another zone (cell 1): p is evicted.
+	see(a, "berlin", "toys", "q", -60, 15*time.Minute-time.Second)
+	// p back in the shoes zone in the next interval, whose counters hold
+	// cell 0 only: q is evicted, its visit ends in this interval.
+	see(a, "berlin", "shoes", "p", -60, 15*time.Minute)
+	clk.Set(t0.Add(time.Hour))
+	a.Tick()
+	var got *Aggregate
+	for i := range c.recs {
+		if r := &c.recs[i]; r.Zone == "shoes" && r.Start == t0.Add(15*time.Minute).UTC().Format(cellTime) {
+			got = r
+		}
+	}
+	if got == nil || got.Visitors != 1 || got.Visits != 1 || got.New != 1 {
+		t.Fatalf("shoes in the second interval: %+v; want 1 visitor, 1 visit, 1 new (all sent: %+v)", got, c.recs)
+	}
+}
