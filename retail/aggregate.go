@@ -230,6 +230,9 @@ type Aggregator struct {
 	freeCells []uint32
 	cellUse   []bool
 	scratch   []byte
+	// keepCells, set by tests only, never forgets a cell: the behaviour
+	// before cells were forgotten, the reference of TestCellReuseDifferential.
+	keepCells bool
 
 	slot   [slots][]counts
 	slotIv [slots]int64 // interval number held by each slot; -1 none

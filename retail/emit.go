@@ -85,7 +85,7 @@ func (a *Aggregator) closeBelow(iv int64) {
 		}
 		closed = true
 	}
-	if closed {
+	if closed && !a.keepCells {
 		a.forgetCells()
 	}
 	if iv > a.closedTo {
