@@ -693,7 +693,7 @@ func bleSpool(cfg *config.Config) inline {
 	if cfg.BLE.Output != config.BLEOutputAggregates {
 		return nil
 	}
-	dir := filepath.Join(cfg.Server.DataDir, "ble-spool")
+	dir := filepath.Join(cfg.Server.DataDir, config.BLESpoolFolder)
 	keep := "kept there until deleted by hand; set privacy.quarantine_retention to limit it."
 	if q := cfg.Privacy.QuarantineRetention; q != 0 {
 		keep = "deleted " + durationWords(q.D()) + " after it was moved there (privacy.quarantine_retention)."

@@ -121,12 +121,7 @@ func (s *NATSSink) msgID(id []byte) string {
 // reconnection (1 the first), with jitter in [0, 1) adding up to a quarter.
 func natsReconnectDelay(attempts int, jitter float64) time.Duration {
 	const first, most = 250 * time.Millisecond, 5 * time.Second
-	d := most
-	if attempts >= 1 && attempts <= 5 {
-		d = min(first<<(attempts-1), most)
-	} else if attempts < 1 {
-		d = first
-	}
+	d := min(first<<min(max(attempts-1, 0), 5), most)
 	return d + time.Duration(jitter*float64(d)/4)
 }
 
