@@ -92,3 +92,30 @@ func TestObfuscatedAddressAfterGluedAtWord(t *testing.T) {
 		}
 	}
 }
+
+// A word with a percent-escape was scanned alone, decoded, and cut the
+// text around it in two: an address written in words whose last word
+// carries an escape ("jane dot doe at example dot org%00", a form's NUL
+// after it) lost its top-level domain and passed whole (FuzzAppendText,
+// input 5be34fa1135ac2e5). A word that holds nothing alone now stays in
+// the text around it; one that holds something alone is still replaced.
+func TestEscapedWordDoesNotSplitAnAddress(t *testing.T) {
+	for _, in := range []string{
+		"jane dot doe at example dot org%00",
+		"jane dot doe at example dot org0%0000 00",
+		"write to jane.doe (at) example (dot) org%2C please",
+	} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+	if got, _ := defaultCleaner.AppendText(nil, []byte("see jane.doe%40example.org today")); string(got) != "see [email] today" {
+		t.Errorf("an escaped address alone: %q", got)
+	}
+	for _, in := range []string{"50%25 off at example dot com", "100%25 cotton, made at home"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); found != 0 || string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+}

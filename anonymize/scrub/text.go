@@ -84,14 +84,16 @@ func (c *Cleaner) appendTextOnce(dst, text []byte, flags uint8) ([]byte, Found) 
 			dst, found = c.appendPlain(dst, text[plain:ws+lead], found, flags)
 			dst, f = c.AppendURL(dst, word[lead:], URLClean)
 		} else {
-			dst, found = c.appendPlain(dst, text[plain:ws], found, flags)
 			var view []byte
 			dst, view = decodeView(dst, word, false)
-			if f = c.scanFlags(view, flags); f != 0 {
-				dst = append(dst, f.first().Marker()...)
-			} else {
-				dst = append(dst, word...)
+			if f = c.scanFlags(view, flags); f == 0 {
+				// Nothing in the word alone: it stays in the text around
+				// it and is read with it, as typed, for what spans words
+				// ("jane dot doe at example dot org%00").
+				continue
 			}
+			dst, found = c.appendPlain(dst, text[plain:ws], found, flags)
+			dst = append(dst, f.first().Marker()...)
 		}
 		found |= f
 		plain = i
