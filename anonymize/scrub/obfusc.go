@@ -329,11 +329,18 @@ func (g *gluedScan) last(b []byte, e, j int) int {
 }
 
 // dotBefore reports whether the local-part run that starts at e may have a
-// written-out dot before it ("jane dot doe", "jane(dot)doe").
+// written-out dot before it ("jane dot doe", "jane(dot)doe"), or open with
+// one glued to the next label by a '+', a form-encoded blank that a local
+// part holds ("jane dot+doe": the run is "dot+doe").
 func dotBefore(b []byte, from, e int) bool {
 	k := e - backBlanks(b, from, e)
 	if k > from && isCloser(b[k-1]) || k-3 >= from && isCloser(escBracket(b, k-3)) {
 		return true
+	}
+	if k < e {
+		if kind, _ := obfToken(b, k); kind == obfDotWord {
+			return true
+		}
 	}
 	return k < e && k-3 >= from && b[k-3]|0x20 == 'd' && b[k-2]|0x20 == 'o' && b[k-1]|0x20 == 't'
 }

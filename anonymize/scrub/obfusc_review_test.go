@@ -119,3 +119,26 @@ func TestEscapedWordDoesNotSplitAnAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestDotWordGluedByPlusOpensTheLocalPart: a local part whose dot is the
+// word "dot" with a blank before it and a '+' (a form-encoded blank) after
+// it, "jane dot+doe(at)example.org": the run of local-part characters
+// before the at sign starts at "dot+", and the scan took that run for the
+// whole local part, so "jane" stayed in the text. Found by FuzzAppendText
+// (input 0ef9f7a4f616ef79 in the corpus).
+func TestDotWordGluedByPlusOpensTheLocalPart(t *testing.T) {
+	for _, in := range []string{
+		"jane dot+doe(at)example.org",
+		"write to jane dot+doe [at] example.org today",
+		"jane  dot++doe.smith(at)example.org",
+		"0 dot+0jane.doe(at)example.org",
+	} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") || bytesContain(got, "doe") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+	if s, e := nextObfuscated([]byte("jane dot+doe(at)example.org"), 0); s != 0 || e != 27 {
+		t.Errorf("nextObfuscated = %d, %d; want 0, 27", s, e)
+	}
+}
