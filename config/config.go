@@ -224,9 +224,12 @@ type Consent struct {
 	// granted, whatever a signal says, and no destination may require it.
 	// analytics and ads choose the policy; every purpose can gate destinations.
 	Purposes []Purpose `yaml:"purposes"`
-	// Purposes granted to a request that carries no consent signal at all.
-	// Must be a subset of purposes. Keep it empty unless you have another
-	// legal basis for processing without consent.
+	// Purposes granted to a request that carries no consent signal at all,
+	// and what a malformed or rejected signal (a TC string that does not
+	// decode or has expired, gdpr=1 without one) says for the purposes it
+	// speaks for, even where a valid signal refused them. Must be a subset of
+	// purposes. Keep it empty unless you have another legal basis for
+	// processing without consent.
 	Default []Purpose `yaml:"default"`
 	// How several signals on one request are combined. most_restrictive: a
 	// purpose is granted only if every signal present grants it. priority: the
