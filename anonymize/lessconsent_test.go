@@ -905,8 +905,10 @@ func crawlerDropped(a, b sent) bool {
 //     conflict; a GPP section beacongate cannot read) "says the configured
 //     default for every purpose it could speak for" (SIGNALS.md, Combining
 //     signals, 1), not "no": with a consent.default that is not empty, such
-//     a signal can grant what a valid refusal did not. B is then bounded by
-//     a request without any signal, which gets the default.
+//     a signal can grant what a valid copy of it refused (never what
+//     another readable signal with it refuses:
+//     consent.TestUnreadableSignalNeverOverridesAReadableRefusal). B is then
+//     bounded by a request without any signal, which gets the default.
 //   - With consent.tcf.require_valid: false, a TC string that does not
 //     decode "is ignored as if it were absent when purposes are decided"
 //     (docs/config.md), and so is the gdpr flag that came with it (GDPR

@@ -227,9 +227,9 @@ type Consent struct {
 	// Purposes granted to a request that carries no consent signal at all,
 	// and what a malformed or rejected signal (a TC string that does not
 	// decode or has expired, gdpr=1 without one) says for the purposes it
-	// speaks for, even where a valid signal refused them. Must be a subset of
-	// purposes. Keep it empty unless you have another legal basis for
-	// processing without consent.
+	// speaks for, but never for one a readable signal on the same request
+	// refuses. Must be a subset of purposes. Keep it empty unless you have
+	// another legal basis for processing without consent.
 	Default []Purpose `yaml:"default"`
 	// How several signals on one request are combined. most_restrictive: a
 	// purpose is granted only if every signal present grants it. priority: the

@@ -82,6 +82,18 @@ type grants struct {
 	// adPersonal holds the signals every reading of which that speaks for
 	// Ads allows it for personalised advertising (Answer.AdPersonalization).
 	adPersonal SignalSet
+	// unreadable holds the signals a reading of which was malformed or
+	// rejected and so said the configured default (addDefault).
+	unreadable SignalSet
+}
+
+// addDefault records a reading of sig that was malformed or rejected: it
+// says the configured default def for the purposes it covers, and, under
+// the priority merge, never overrides a readable signal's refusal
+// (mergeGrants).
+func (g *grants) addDefault(sig Signal, cover, def Purposes) {
+	g.add(sig, cover, def, false)
+	g.unreadable = g.unreadable.With(sig)
 }
 
 // add records a reading of sig; adPersonal says that, where it allows Ads,
@@ -125,7 +137,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		a.Present = a.Present.With(SignalExplicit)
 		if p, err := ParseExplicit(s.Consent); err != nil {
 			a.Malformed = a.Malformed.With(SignalExplicit)
-			g.add(SignalExplicit, AllPurposes, e.def, false)
+			g.addDefault(SignalExplicit, AllPurposes, e.def)
 		} else {
 			g.add(SignalExplicit, AllPurposes, p, true) // our ads is advertising and retargeting
 		}
@@ -145,7 +157,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		case e.gppOpts:
 		case e.gpp == GPPReject:
 			a.Rejected = a.Rejected.With(SignalGPP)
-			g.add(SignalGPP, AllPurposes, e.def, false)
+			g.addDefault(SignalGPP, AllPurposes, e.def)
 		case e.gpp == GPPHonour:
 			gppTC, gppTCF = e.gppHonour(s, &a, &g, &removed)
 		}
@@ -164,16 +176,16 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		a.Present = a.Present.With(SignalTCF)
 		a.TCSource = SignalTCF
 		a.Malformed = a.Malformed.With(SignalTCF)
-		g.add(SignalTCF, AllPurposes, e.def, false)
+		g.addDefault(SignalTCF, AllPurposes, e.def)
 	case len(src) > 0:
 		a.Present = a.Present.With(sig)
 		a.TCSource = sig
 		if err := scratch.Decode(src); err != nil {
 			a.Malformed = a.Malformed.With(sig)
-			g.add(sig, AllPurposes, e.def, false)
+			g.addDefault(sig, AllPurposes, e.def)
 		} else if a.TCFProblems = scratch.Problems() | scratch.DateProblems(s.ReceivedAt, e.maxAge); a.TCFProblems != 0 {
 			a.Rejected = a.Rejected.With(sig)
-			g.add(sig, AllPurposes, e.def, false)
+			g.addDefault(sig, AllPurposes, e.def)
 		} else {
 			p, personal := e.tcfPurposes(scratch)
 			g.add(sig, AllPurposes, p, personal)
@@ -183,7 +195,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		scratch.reset()
 		a.Present = a.Present.With(SignalTCF)
 		a.Malformed = a.Malformed.With(SignalTCF)
-		g.add(SignalTCF, AllPurposes, e.def, false)
+		g.addDefault(SignalTCF, AllPurposes, e.def)
 	case gppTCF:
 		// GPP says the TCF EU applies and carries no TC string for it
 		// (gppHonour counted that as malformed): GDPR applies, as with
@@ -210,7 +222,7 @@ func (e *Evaluator) Evaluate(s *Signals, scratch *TCString) Answer {
 		}
 		if bad {
 			a.Malformed = a.Malformed.With(SignalConsentMode)
-			g.add(SignalConsentMode, consentModeCovers, e.def, false)
+			g.addDefault(SignalConsentMode, consentModeCovers, e.def)
 		} else {
 			g.add(SignalConsentMode, consentModeCovers, m.Purposes(), m.AdPersonalization == ModeGranted)
 		}
@@ -274,10 +286,24 @@ func (e *Evaluator) adPersonal(g *grants) bool {
 func (e *Evaluator) mergeGrants(g *grants) Purposes {
 	var covered, merged Purposes
 	if e.merge == MergePriority {
+		// What a readable signal present refuses: an unreadable one,
+		// saying the default, does not grant it, wherever it stands in
+		// the order (fail closed; under most_restrictive every refusal
+		// counts anyway).
+		var refused Purposes
+		for sig := range numSignals {
+			if g.present.Has(sig) && !g.unreadable.Has(sig) {
+				refused |= g.cover[sig] &^ g.allow[sig]
+			}
+		}
 		for _, sig := range e.priority {
 			if g.present.Has(sig) {
 				c := g.cover[sig] &^ covered
-				merged |= g.allow[sig] & c
+				allow := g.allow[sig]
+				if g.unreadable.Has(sig) {
+					allow &^= refused
+				}
+				merged |= allow & c
 				covered |= c
 			}
 		}
@@ -334,7 +360,7 @@ func (e *Evaluator) decider(g *grants, removed *[numSignals]Purposes, merged Pur
 func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSignals]Purposes) (tc []byte, tcf bool) {
 	malformed := func() {
 		a.Malformed = a.Malformed.With(SignalGPP)
-		g.add(SignalGPP, AllPurposes, e.def, false)
+		g.addDefault(SignalGPP, AllPurposes, e.def)
 	}
 	var h GPPHeader // no string: no section carried
 	if len(s.GPP) > 0 {
@@ -407,7 +433,7 @@ func (e *Evaluator) gppHonour(s *Signals, a *Answer, g *grants, removed *[numSig
 		default:
 			// tcfcav1 or a retired section: a consent regime we cannot read.
 			a.Rejected = a.Rejected.With(SignalGPP)
-			g.add(SignalGPP, AllPurposes, e.def, false)
+			g.addDefault(SignalGPP, AllPurposes, e.def)
 		}
 	}
 	return tc, tcf
