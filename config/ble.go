@@ -149,7 +149,9 @@ func (v *validator) ble(b *BLE) {
 		v.errf("ble.interval", "%s does not divide a day; use e.g. 5m, 15m, 1h", b.Interval)
 	}
 	v.duration("ble.absence", b.Absence, time.Second, time.Hour)
-	if b.Lateness.D() < time.Second || b.Lateness.D() >= 2*b.Interval.D() {
+	switch {
+	case v.tooBigf("ble.lateness", "it must be less than twice ble.interval (%s)", b.Interval):
+	case b.Lateness.D() < time.Second || b.Lateness.D() >= 2*b.Interval.D():
 		v.errf("ble.lateness", "%s must be at least 1s and less than twice ble.interval (%s)", b.Lateness, b.Interval)
 	}
 	if b.EnterRSSI < -127 || b.EnterRSSI > 20 {

@@ -19,6 +19,8 @@ type FieldError struct {
 	Column int    // 1-based; 0 when unknown
 	Path   string // key path such as "policies.analytics.ip.v4_prefix" or "destinations[1].name"; empty for syntax errors
 	Msg    string // what is wrong; what is allowed
+
+	text string // the value as written, of a value too large for its type
 }
 
 // Error formats e as file:line:column: path: message.

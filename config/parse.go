@@ -83,7 +83,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 
 	c := new(Config)
-	if len(w.errs) == 0 {
+	if len(w.errs) == 0 && len(w.tooLarge) == 0 {
 		// The walker found nothing wrong, so the strict decoder should not
 		// either; if it does, its messages still carry line numbers.
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -108,8 +108,11 @@ func Parse(name string, data []byte) (*Config, error) {
 		c.Spool.SegmentBytes = FsyncSegmentBytes
 	}
 
-	v := &validator{file: name, idx: &w.idx}
+	v := &validator{file: name, idx: &w.idx, tooLarge: w.tooLarge}
 	v.validate(c)
+	for _, e := range v.tooLarge { // those no range check named: the type's own maximum
+		v.errs = append(v.errs, e)
+	}
 	all := sortErrors(append(w.errs, v.errs...))
 	if len(all) > 0 {
 		return nil, all

@@ -799,3 +799,36 @@ func TestEmptyCredentialFile(t *testing.T) {
 		t.Errorf("pseudonym.secret_file: %q; want the advice to generate a secret", got)
 	}
 }
+
+// TestTooLargeNamesKeyAndMaximum: a duration or size beyond what the type
+// holds (99999999999h, about 11 million years) read "is not a duration
+// such as 250ms, ...", as if it were misspelt: it now says it is too
+// large, names the key and the key's own maximum where the key has one.
+func TestTooLargeNamesKeyAndMaximum(t *testing.T) {
+	f := func(src string, want ...string) {
+		t.Helper()
+		got := parseErrs(t, src)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("errors for\n%s\ngot:\n%s\nwant:\n%s", src, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	f("server:\n  read_timeout: 99999999999h\n",
+		"t.yaml:2:17: server.read_timeout: 99999999999h is too large; at most 5m")
+	f("server:\n  max_sighting_age: 99999999d\n",
+		"t.yaml:2:21: server.max_sighting_age: 99999999d is too large; at most 2160h")
+	f("server:\n  max_body_bytes: 9999999TiB\n",
+		"t.yaml:2:19: server.max_body_bytes: 9999999TiB is too large; at most 1MiB")
+	f("privacy:\n  dead_letter_retention: 99999999999h\n",
+		"t.yaml:2:26: privacy.dead_letter_retention: 99999999999h is too large; at most 87840h")
+	f("ble:\n  lateness: 99999999999h\n",
+		"t.yaml:2:13: ble.lateness: 99999999999h is too large; it must be less than twice ble.interval (15m)")
+	f("destinations:\n  - name: local\n    type: file\n    batch: {max_age: 99999999999h}\n",
+		"t.yaml:4:22: destinations[0].batch.max_age: 99999999999h is too large; at most 1h")
+	// A key whose range no check names still gets the type's own maximum.
+	f("destinations:\n  - name: local\n    type: file\nprivacy:\n  retention: {local: 99999999999h}\n",
+		"t.yaml:5:22: privacy.retention.local: 99999999999h is too large; at most 87840h")
+	// Along with other problems, each reported once.
+	f("server:\n  read_timeout: 99999999999h\n  lisen: x\n",
+		"t.yaml:2:17: server.read_timeout: 99999999999h is too large; at most 5m",
+		`t.yaml:3:3: server.lisen: unknown key; did you mean "listen"?`)
+}

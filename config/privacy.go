@@ -109,10 +109,15 @@ func (v *validator) privacy(c *Config) {
 		}
 		v.duration(path, d, time.Hour, maxRetention)
 	}
-	if p.DeadLetterRetention != 0 {
+	for path := range v.tooLarge {
+		if strings.HasPrefix(path, "privacy.retention.") {
+			v.tooBig(path, Duration(maxRetention))
+		}
+	}
+	if p.DeadLetterRetention != 0 || v.tooLarge["privacy.dead_letter_retention"] != nil {
 		v.duration("privacy.dead_letter_retention", p.DeadLetterRetention, time.Hour, maxRetention)
 	}
-	if p.QuarantineRetention != 0 {
+	if p.QuarantineRetention != 0 || v.tooLarge["privacy.quarantine_retention"] != nil {
 		v.duration("privacy.quarantine_retention", p.QuarantineRetention, time.Hour, maxRetention)
 	}
 	if p.KeyStore && c.Pseudonym.Mode != PseudonymDerived {
@@ -136,7 +141,7 @@ func (v *validator) privacy(c *Config) {
 			v.errf("privacy.legal_basis."+name, "is not a purpose in consent.purposes%s%s", listed(used), orList(name, used, "list one of them"))
 		}
 	}
-	if p.KeyRetention != 0 {
+	if p.KeyRetention != 0 || v.tooLarge["privacy.key_retention"] != nil {
 		if !p.KeyStore {
 			v.errf("privacy.key_retention", "needs key_store: true; set it, or remove key_retention")
 		}

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -111,13 +113,37 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 
 const durationHelp = "a duration such as 250ms, 5s, 1m or 24h"
 
+// tooLargeError is a duration or size written well but beyond what its
+// type holds. The walker tells it from other errors to name the key's
+// own maximum instead (see validator.tooLarge).
+type tooLargeError struct {
+	text string // as written
+	max  string // what the type holds at most
+}
+
+func (e *tooLargeError) Error() string { return e.text + " is too large; " + e.max }
+
+// durationSyntaxRE matches what time.ParseDuration reads, whatever the
+// size of the numbers: what it refuses that matches is out of its range.
+var durationSyntaxRE = regexp.MustCompile(`^[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
+
+// maxDurationText is the longest Duration, about 292 years, in whole hours.
+const maxDurationText = "2562047h"
+
 // ParseDuration parses s as written in the config file: Go duration syntax
-// ("1m30s"), or whole days ("7d"). Negative durations are refused.
+// ("1m30s"), or whole days ("7d"). Negative durations are refused, and so
+// are durations longer than about 292 years (the error says too large).
 func ParseDuration(s string) (Duration, error) {
+	tooLarge := &tooLargeError{text: s, max: "a duration is at most " + maxDurationText}
 	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" {
-		n, err := strconv.ParseUint(days, 10, 16)
-		if err != nil {
+		n, err := strconv.ParseUint(days, 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			return 0, tooLarge
+		case err != nil:
 			return 0, fmt.Errorf("%q is not %s", s, durationHelp)
+		case n > math.MaxInt64/uint64(24*time.Hour):
+			return 0, tooLarge
 		}
 		return Duration(time.Duration(n) * 24 * time.Hour), nil
 	}
@@ -125,6 +151,12 @@ func ParseDuration(s string) (Duration, error) {
 	if err != nil {
 		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
 			return 0, fmt.Errorf("%s has no unit; write e.g. %ss or %sms", s, s, s)
+		}
+		if durationSyntaxRE.MatchString(s) {
+			if strings.HasPrefix(s, "-") {
+				return 0, fmt.Errorf("%s is negative; write %s", s, durationHelp)
+			}
+			return 0, tooLarge
 		}
 		return 0, fmt.Errorf("%q is not %s", s, durationHelp)
 	}
@@ -196,7 +228,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("%s is negative; write %s", s, byteSizeHelp)
 	}
 	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("%s is too large", s)
+		return 0, &tooLargeError{text: s, max: "a size is at most 8388607TiB"}
 	}
 	return ByteSize(n * mult), nil
 }

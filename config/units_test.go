@@ -35,7 +35,15 @@ func TestParseDuration(t *testing.T) {
 	f("-1s", 0, "negative")
 	f("d", 0, "is not a duration")
 	f("1w", 0, "is not a duration")
-	f("99999999d", 0, "is not a duration")
+	// Too large for a duration (about 292 years): said so, with the
+	// longest there is, not "not a duration".
+	f("99999999d", 0, "99999999d is too large; a duration is at most 2562047h")
+	f("99999999999h", 0, "99999999999h is too large; a duration is at most 2562047h")
+	f("1h9223372036s", 0, "is too large")
+	f("-99999999999h", 0, "negative")
+	f("70000d", 70000*24*time.Hour, "") // beyond a uint16 of days, well within a duration
+	f("1.5.5s", 0, "is not a duration")
+	f("5 s", 0, "is not a duration")
 
 	g := func(d time.Duration, want string) {
 		t.Helper()

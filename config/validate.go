@@ -28,6 +28,29 @@ type validator struct {
 	file string
 	idx  *index
 	errs ErrorList
+	// tooLarge holds the durations and sizes too large for their type,
+	// by key path (the walker's): the range checks report each with the
+	// key's maximum, and Parse the rest with the type's.
+	tooLarge map[string]*FieldError
+}
+
+// tooBig reports a value at path too large for its type, if there is
+// one, as too large for the key, whose largest value is max; it returns
+// whether it did.
+func (v *validator) tooBig(path string, max fmt.Stringer) bool {
+	return v.tooBigf(path, "at most %s", max)
+}
+
+// tooBigf is tooBig with the allowed range said by format and args.
+func (v *validator) tooBigf(path, format string, args ...any) bool {
+	e := v.tooLarge[path]
+	if e == nil {
+		return false
+	}
+	delete(v.tooLarge, path)
+	e.Msg = e.text + " is too large; " + fmt.Sprintf(format, args...)
+	v.errs = append(v.errs, e)
+	return true
 }
 
 func (v *validator) errf(path, format string, args ...any) {
@@ -36,12 +59,18 @@ func (v *validator) errf(path, format string, args ...any) {
 }
 
 func (v *validator) duration(path string, d Duration, lo, hi time.Duration) {
+	if v.tooBig(path, Duration(hi)) {
+		return
+	}
 	if d.D() < lo || d.D() > hi {
 		v.errf(path, "%s is out of range %s..%s", d, Duration(lo), Duration(hi))
 	}
 }
 
 func (v *validator) size(path string, b, lo, hi ByteSize) {
+	if v.tooBig(path, hi) {
+		return
+	}
 	if b < lo || b > hi {
 		v.errf(path, "%s is out of range %s..%s", b, lo, hi)
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -102,13 +103,18 @@ type walker struct {
 	errs   ErrorList
 	idx    index
 	budget int
+	// tooLarge holds, by key path, each duration or size too large for
+	// its type; the validator words it with the key's own maximum, which
+	// the walker does not know (see validator.tooLarge).
+	tooLarge map[string]*FieldError
 }
 
 func newWalker(file string) *walker {
 	return &walker{
-		file:   file,
-		idx:    index{vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}},
-		budget: maxWalkNodes,
+		file:     file,
+		idx:      index{vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}},
+		budget:   maxWalkNodes,
+		tooLarge: map[string]*FieldError{},
 	}
 }
 
@@ -234,6 +240,10 @@ func (w *walker) walkNode(n *yaml.Node, t reflect.Type, path string, f *fieldInf
 	}
 	if isScalarType(t) {
 		if err := reflect.New(t).Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
+			if e := tooLargeScalar(n, t); e != nil {
+				w.tooLarge[path] = &FieldError{File: w.file, Line: n.Line, Column: n.Column, Path: path, Msg: e.Error(), text: e.text}
+				return false
+			}
 			w.errAt(n, path, scalarMessage(err))
 			return false
 		}
@@ -261,6 +271,26 @@ func (w *walker) walkNode(n *yaml.Node, t reflect.Type, path string, f *fieldInf
 		w.idx.set(w.idx.vals, path, n)
 	}
 	return ok
+}
+
+// tooLargeScalar returns the error of a Duration or ByteSize scalar n
+// whose value is well written but too large for its type; else nil.
+func tooLargeScalar(n *yaml.Node, t reflect.Type) *tooLargeError {
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		return nil
+	}
+	var err error
+	switch t {
+	case reflect.TypeFor[Duration]():
+		_, err = ParseDuration(n.Value)
+	case reflect.TypeFor[ByteSize]():
+		_, err = ParseByteSize(n.Value)
+	}
+	var e *tooLargeError
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 func isNull(n *yaml.Node) bool {
