@@ -127,6 +127,9 @@ type Server struct {
 	// kernel's accept queue; at the cap the oldest idle keep-alive connection
 	// is closed to make room. 0: derived from the open-file limit
 	// (RLIMIT_NOFILE), leaving room for the spool, sinks and admin listener.
+	// A cap above what the limit leaves would run the gateway out of file
+	// descriptors under load: config check notes it and the gateway warns
+	// at start; raise the limit (ulimit -n, LimitNOFILE=) or lower the cap.
 	MaxConns int `yaml:"max_conns" jsonschema:"minimum=0,maximum=10000000"`
 	// On SIGTERM or SIGINT, how long /readyz answers 503 while the listener
 	// still serves, so a load balancer stops sending traffic before the

@@ -113,6 +113,11 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: properties.allow: %s is never recorded as a property: %s\n", path, u.Name, u.Reason)
 		}
 	}
+	// The gateway warns of it at start; this is the limit here, which
+	// may not be the one where the gateway runs.
+	if msg := maxConnsProblem(c.Server.MaxConns, fileLimit()); msg != "" {
+		fmt.Fprintf(stderr, "note: %s: %s; the limit is config check's own: the gateway's, where it runs, may differ\n", path, msg)
+	}
 	for _, n := range clearTextCredentials(c) {
 		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 	}

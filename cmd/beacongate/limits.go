@@ -14,6 +14,48 @@ import (
 // since busy deployments also run more destinations and admin scrapes.
 const fdReserveFloor = 64
 
+// fileLimit returns the process's open-file limit (0: unknown); a
+// variable so that tests pin it.
+var fileLimit = openFileLimit
+
+// fdFree returns the descriptors an open-file limit leaves for client
+// connections once the reserve is kept (negative when it is too low
+// even for the reserve).
+func fdFree(fdLimit uint64) int64 {
+	return int64(fdLimit) - int64(fdReserveFloor+fdLimit/8)
+}
+
+// fileLimitFor returns the least open-file limit that leaves conns
+// descriptors for client connections besides the reserve.
+func fileLimitFor(conns int) uint64 {
+	l := (uint64(conns) + fdReserveFloor) * 8 / 7
+	for l > 0 && fdFree(l-1) >= int64(conns) {
+		l--
+	}
+	for fdFree(l) < int64(conns) {
+		l++
+	}
+	return l
+}
+
+// maxConnsProblem says what is wrong with server.max_conns configured
+// under the open-file limit fdLimit, or "" when nothing is: a cap above
+// the descriptors the limit leaves for client connections lets the
+// gateway run out of them under load. 0 (derived) and an unknown limit
+// (0) are never a problem.
+func maxConnsProblem(configured int, fdLimit uint64) string {
+	if configured <= 0 || fdLimit == 0 || int64(configured) <= fdFree(fdLimit) {
+		return ""
+	}
+	free := max(fdFree(fdLimit), 0)
+	return fmt.Sprintf("server.max_conns (%d) is above what the open-file limit (RLIMIT_NOFILE) of %d allows: at most %d connections, "+
+		"keeping %d descriptors for the spool, sinks and admin listener; under load the gateway would run out of descriptors "+
+		"(EMFILE, too many open files): accepts would wait, spool segments and sink files would fail to open. "+
+		"Either raise the limit to at least %d (ulimit -n; LimitNOFILE= in a systemd unit; --ulimit nofile= with docker run), "+
+		"or lower server.max_conns to at most %d (0 derives it from the limit)",
+		configured, fdLimit, free, fdReserveFloor+fdLimit/8, fileLimitFor(configured), free)
+}
+
 // maxConns returns the cap on open client connections: configured when
 // set, else derived from the open-file limit (0: unknown, no cap below
 // fasthttp's default).

@@ -174,7 +174,7 @@ func runServe(args []string, stderr io.Writer) int {
 	registerReady(reg, a, &stopping)
 	mux := a.adminMux(reg, &stopping, flags.pprof)
 	admin := newAdminServer(mux, log, defaultAdminTimeouts)
-	go admin.Serve(newAdminListener(adminLn, adminMaxConns(openFileLimit()), reg))
+	go admin.Serve(newAdminListener(adminLn, adminMaxConns(fileLimit()), reg))
 
 	// Signals are caught before the "listening" line: a supervisor (or a
 	// test) that stops the process as soon as it reads that line gets a

@@ -171,6 +171,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if a.adminToken, err = readAdminToken(tokenFile); err != nil {
 		return nil, fmt.Errorf("%s: %w", tokenKey, err)
 	}
+	fdLimit := fileLimit()
 	a.serverOptions = gateway.ServerOptions{
 		ReadTimeout:    cfg.Server.ReadTimeout.D(),
 		WriteTimeout:   cfg.Server.WriteTimeout.D(),
@@ -178,7 +179,12 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes),
 		MaxBodyBytes:   int(cfg.Server.MaxBodyBytes),
 		MaxConnsPerIP:  cfg.Server.MaxConnsPerIP,
-		MaxConns:       maxConns(cfg.Server.MaxConns, openFileLimit()),
+		MaxConns:       maxConns(cfg.Server.MaxConns, fdLimit),
+	}
+	if msg := maxConnsProblem(cfg.Server.MaxConns, fdLimit); msg != "" {
+		// A warning, not a refusal: the cap stays as configured, as
+		// before, and the gateway serves until the descriptors run out.
+		log.Warn(msg, "key", "server.max_conns", "max_conns", cfg.Server.MaxConns, "open_file_limit", fdLimit)
 	}
 	// From here on a start that fails has opened something (the audit log,
 	// the key store, the spools): close it, so the process exits and the
