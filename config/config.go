@@ -39,8 +39,9 @@ type Config struct {
 	// Retention, the audit log, the pseudonym key store and suppressed subjects.
 	Privacy Privacy `yaml:"privacy"`
 
-	source string // file name given to Parse; for messages only
-	empty  bool   // the file held no settings (empty, or only comments)
+	source string   // file name given to Parse; for messages only
+	empty  bool     // the file held no settings (empty, or only comments)
+	notes  []string // see Notes
 }
 
 // Server holds the listeners, timeouts and request limits.

@@ -119,6 +119,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	c.source = name
 	c.empty = root == nil
+	c.notes = v.notes
 	return c, nil
 }
 
@@ -321,3 +322,10 @@ func deepCopy(dst, src reflect.Value) {
 		dst.Set(src)
 	}
 }
+
+// Notes returns, one line each starting with the key, what the file sets
+// to a value other than its default where it has no effect (a key without
+// geoip.database, an aggregation key with ble.output: sightings, ...).
+// Not errors: the default file spells those keys out, so a file based on
+// it holds them; config check prints them.
+func (c *Config) Notes() []string { return c.notes }

@@ -832,3 +832,45 @@ func TestTooLargeNamesKeyAndMaximum(t *testing.T) {
 		"t.yaml:2:17: server.read_timeout: 99999999999h is too large; at most 5m",
 		`t.yaml:3:3: server.lisen: unknown key; did you mean "listen"?`)
 }
+
+// TestNotesForKeysWithoutEffect: keys that the default file spells out,
+// set to another value where they change nothing, were accepted without a
+// word: geoip.lookup_from without geoip.database (no database, no
+// location), the aggregation's keys with ble.output: sightings, and
+// server.client_ip_header with no trusted_proxies (the header is read
+// from trusted proxies only). Notes (not errors: the default file writes
+// them all) now name each, only when its value is not the default.
+func TestNotesForKeysWithoutEffect(t *testing.T) {
+	notes := func(src string) []string {
+		t.Helper()
+		c, err := Parse("t.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		return c.Notes()
+	}
+	f := func(src string, want ...string) {
+		t.Helper()
+		if got := notes(src); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("notes for\n%s\ngot:\n%s\nwant:\n%s", src, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	f("geoip: {lookup_from: truncated}\n",
+		"geoip.lookup_from: truncated has no effect without geoip.database (no database, no location); set geoip.database, or remove it")
+	f("geoip: {lookup_from: truncated, database: /x/GeoLite2-City.mmdb}\n")
+	f("geoip: {lookup_from: full}\n") // the default, as the default file writes it
+	f("ble: {k: 10, interval: 1h, absence: 5m, enter_rssi: -80}\n",
+		"ble.interval: 1h has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
+		"ble.enter_rssi: -80 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
+		"ble.k: 10 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates")
+	f("ble: {output: aggregates, k: 10, interval: 1h, lateness: 30m}\n")
+	f("ble: {lateness: 3m, enter_after: 3, max_devices: 500}\n",
+		"ble.lateness: 3m has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
+		"ble.enter_after: 3 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
+		"ble.max_devices: 500 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates")
+	f("server: {client_ip_header: X-Real-IP}\n",
+		"server.client_ip_header: X-Real-IP has no effect without server.trusted_proxies (the header is read only from them); list your proxies there, or remove it")
+	f("server: {client_ip_header: X-Real-IP, trusted_proxies: [10.0.0.0/8]}\n")
+	// The default file sets every one of them to its default: no note.
+	f(string(DefaultYAML()))
+}

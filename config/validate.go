@@ -32,6 +32,46 @@ type validator struct {
 	// by key path (the walker's): the range checks report each with the
 	// key's maximum, and Parse the rest with the type's.
 	tooLarge map[string]*FieldError
+	notes    []string // see Config.Notes
+}
+
+// noEffect notes, for each key in keys that the file sets to a value other
+// than its default, that it has no effect: msg says why.
+func (v *validator) noEffect(msg string, keys ...keyValue) {
+	for _, k := range keys {
+		if v.idx.has(k.path) && k.value != k.def {
+			v.notes = append(v.notes, fmt.Sprintf("%s: %v has no effect %s", k.path, k.value, msg))
+		}
+	}
+}
+
+// keyValue is a key's path, its value and its default.
+type keyValue struct {
+	path       string
+	value, def any
+}
+
+// noEffectNotes finds the keys set where they have no effect. Errors say so of
+// keys the default file leaves out (spool.fsync_max_delay); these are
+// notes, since the default file writes these keys out, with their
+// defaults, where they have no effect either.
+func (v *validator) noEffectNotes(c *Config) {
+	def := builtin()
+	if len(c.Server.TrustedProxies) == 0 {
+		v.noEffect("without server.trusted_proxies (the header is read only from them); list your proxies there, or remove it",
+			keyValue{"server.client_ip_header", c.Server.ClientIPHeader, def.Server.ClientIPHeader})
+	}
+	if c.GeoIP.Database == "" {
+		v.noEffect("without geoip.database (no database, no location); set geoip.database, or remove it",
+			keyValue{"geoip.lookup_from", c.GeoIP.LookupFrom, def.GeoIP.LookupFrom})
+	}
+	if b, d := &c.BLE, &def.BLE; b.Output == BLEOutputSightings {
+		v.noEffect("with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
+			keyValue{"ble.interval", b.Interval, d.Interval}, keyValue{"ble.absence", b.Absence, d.Absence},
+			keyValue{"ble.lateness", b.Lateness, d.Lateness}, keyValue{"ble.enter_rssi", b.EnterRSSI, d.EnterRSSI},
+			keyValue{"ble.enter_after", b.EnterAfter, d.EnterAfter}, keyValue{"ble.k", b.K, d.K},
+			keyValue{"ble.max_devices", b.MaxDevices, d.MaxDevices})
+	}
 }
 
 // tooBig reports a value at path too large for its type, if there is
@@ -115,6 +155,7 @@ func (v *validator) validate(c *Config) {
 		v.errf("ble.output", "aggregates go to every destination but the ad platforms, and every destination is one: add one of type file, http, kafka or nats, or set output: sightings")
 	}
 	v.privacy(c)
+	v.noEffectNotes(c)
 }
 
 var (

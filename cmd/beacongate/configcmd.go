@@ -81,6 +81,9 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	if c.Empty() {
 		fmt.Fprintf(stderr, "note: %s: the file holds no settings: the gateway starts on the built-in defaults, and a reload refuses it\n", path)
 	}
+	for _, n := range c.Notes() {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+	}
 	// Files that are absent here are not errors: secrets and databases are
 	// often only mounted where the gateway runs. Say so, so a typo shows.
 	for _, f := range c.Files() {

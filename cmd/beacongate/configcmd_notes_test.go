@@ -276,3 +276,40 @@ func TestConfigCheckNotesProxiesTrustingEveryAddress(t *testing.T) {
 		t.Errorf("proxies listed by their networks: notes\n%s", notes)
 	}
 }
+
+// TestConfigCheckNotesKeysWithoutEffect: config check prints the notes of
+// keys set where they have no effect (config.Config.Notes), naming the
+// key; and the default config, which spells out every key, checks with no
+// note at all.
+func TestConfigCheckNotesKeysWithoutEffect(t *testing.T) {
+	pinFileLimit(t, 1024)
+	dir := t.TempDir()
+	check := func(name string, src []byte) string {
+		t.Helper()
+		cfg := filepath.Join(dir, name)
+		if err := os.WriteFile(cfg, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if code := runConfig([]string{"check", cfg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("config check: exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		return errOut.String()
+	}
+	notes := check("c.yaml", []byte("geoip: {lookup_from: truncated}\nble: {k: 10}\n"))
+	for _, want := range []string{
+		"note: " + filepath.Join(dir, "c.yaml") + ": geoip.lookup_from: truncated has no effect without geoip.database",
+		"note: " + filepath.Join(dir, "c.yaml") + ": ble.k: 10 has no effect with ble.output: sightings",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	var def, errOut bytes.Buffer
+	if code := runConfig([]string{"default"}, &def, &errOut); code != 0 {
+		t.Fatalf("config default: exit %d: %s", code, errOut.String())
+	}
+	if notes := check("default.yaml", def.Bytes()); notes != "" {
+		t.Errorf("config default checks with notes:\n%s", notes)
+	}
+}
