@@ -675,6 +675,10 @@ func TestAdminTokenFileCheckedLikeServe(t *testing.T) {
 	f(big, "t.yaml:2:21: server.admin_token_file: cannot read "+big+": larger than 4 KiB: not an admin token file (one line with the token)")
 	binary := write("binary", "0123456789\x00\x01abcdefghij\n")
 	f(binary, "t.yaml:2:21: server.admin_token_file: "+binary+": the admin token contains a byte that is not printable ASCII; write it as text, e.g. head -c 32 /dev/urandom | base64")
+	// A directory (a volume mounted where the file was meant to be): the
+	// start fails reading it, so config check says so, as for every
+	// other secret file, instead of ok.
+	f(dir, "t.yaml:2:21: server.admin_token_file: "+dir+" is a directory, not a file; name the file that holds the token")
 	if tok, err := AdminToken([]byte("  0123456789abcdefghij\n")); err != nil || string(tok) != "0123456789abcdefghij" {
 		t.Fatalf("AdminToken: %q, %v", tok, err)
 	}

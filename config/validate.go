@@ -340,7 +340,12 @@ func (v *validator) adminTokenFile(name string) {
 		return
 	}
 	fi, err := os.Stat(name)
-	if err != nil || !fi.Mode().IsRegular() {
+	switch {
+	case err == nil && fi.IsDir():
+		// The start cannot read it: say so here, not only there.
+		v.errf("server.admin_token_file", "%s is a directory, not a file; name the file that holds the token", name)
+		return
+	case err != nil || !fi.Mode().IsRegular():
 		return // the server says why it cannot read it
 	}
 	if err := SecretMode(name, fi.Mode()); err != nil {
