@@ -89,12 +89,5 @@ func (v *validator) adCommon(base, endpoint string, timeout Duration, r *Retry) 
 		v.errf(base+".endpoint", "has no valid port; the port is a number 1..65535, or leave it out for the scheme's default")
 	}
 	v.duration(base+".timeout", timeout, 100*time.Millisecond, 5*time.Minute)
-	v.duration(base+".retry.initial_backoff", r.InitialBackoff, time.Millisecond, time.Minute)
-	if r.MaxBackoff < r.InitialBackoff {
-		v.errf(base+".retry.max_backoff", "%s is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
-	} else {
-		v.duration(base+".retry.max_backoff", r.MaxBackoff, time.Millisecond, time.Hour)
-	}
-	v.duration(base+".retry.redirect_dead_letter_after", r.RedirectDeadLetterAfter, time.Second, 168*time.Hour)
-	v.duration(base+".retry.auth_dead_letter_after", r.AuthDeadLetterAfter, time.Second, 168*time.Hour)
+	v.retry(base+".retry", r)
 }

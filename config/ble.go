@@ -144,13 +144,17 @@ func (v *validator) ble(b *BLE) {
 			v.errf(itemPath("ble.beacons", i), "is neither an iBeacon UUID (8-4-4-4-12 hex digits) nor an Eddystone namespace (20 hex digits)")
 		}
 	}
-	v.duration("ble.interval", b.Interval, time.Second, 24*time.Hour)
-	if b.Interval.D() >= time.Second && (24*time.Hour)%b.Interval.D() != 0 {
+	okInterval := v.duration("ble.interval", b.Interval, time.Second, 24*time.Hour)
+	if okInterval && (24*time.Hour)%b.Interval.D() != 0 {
 		v.errf("ble.interval", "%s does not divide a day; use e.g. 5m, 15m, 1h", b.Interval)
 	}
 	v.duration("ble.absence", b.Absence, time.Second, time.Hour)
+	// lateness is held to interval only when interval is within its
+	// range: else interval is the problem, and lateness may be a default
+	// the file never wrote.
 	switch {
 	case v.tooBigf("ble.lateness", "it must be less than twice ble.interval (%s)", b.Interval):
+	case !okInterval:
 	case b.Lateness.D() < time.Second || b.Lateness.D() >= 2*b.Interval.D():
 		v.errf("ble.lateness", "%s must be at least 1s and less than twice ble.interval (%s)", b.Lateness, b.Interval)
 	}

@@ -878,3 +878,28 @@ func TestNotesForKeysWithoutEffect(t *testing.T) {
 	// The default file sets every one of them to its default: no note.
 	f(string(DefaultYAML()))
 }
+
+// TestOneProblemOneError: a value out of its range was reported, and
+// then again through a check that compares another key with it, under
+// that other key: ble.interval: 0s also read "ble.lateness: 2m must be at
+// least 1s and less than twice ble.interval (0s)" at the top of the file
+// (lateness unwritten), and a retry.max_backoff too large, left at its
+// default, "30s is shorter than initial_backoff", a value never written.
+// Each now reads once, under its own key.
+func TestOneProblemOneError(t *testing.T) {
+	f := func(src string, want ...string) {
+		t.Helper()
+		got := parseErrs(t, src)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("errors for\n%s\ngot:\n%s\nwant:\n%s", src, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	f("ble: {interval: 0s}\n", "t.yaml:1:17: ble.interval: 0s is out of range 1s..24h")
+	f("ble: {interval: 48h}\n", "t.yaml:1:17: ble.interval: 48h is out of range 1s..24h")
+	// Within its range, lateness is still held to it.
+	f("ble: {interval: 1m}\n", "t.yaml:1:1: ble.lateness: 2m must be at least 1s and less than twice ble.interval (1m)")
+	f("destinations:\n  - name: x\n    type: http\n    http: {url: \"https://a.example/x\", retry: {initial_backoff: 1m, max_backoff: 99999999999h}}\n",
+		"t.yaml:4:82: destinations[0].http.retry.max_backoff: 99999999999h is too large; at most 1h")
+	f("consent: {purposes: [analytics, ads]}\ndestinations:\n  - name: g\n    type: ga4\n    requires: [ads]\n    ga4: {measurement_id: G-ABC123XYZ, api_secret_file: /nonexistent, retry: {initial_backoff: 1m, max_backoff: 99999999999h}}\n",
+		"t.yaml:6:113: destinations[0].ga4.retry.max_backoff: 99999999999h is too large; at most 1h")
+}

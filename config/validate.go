@@ -98,13 +98,30 @@ func (v *validator) errf(path, format string, args ...any) {
 	v.errs = append(v.errs, &FieldError{File: v.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (v *validator) duration(path string, d Duration, lo, hi time.Duration) {
+// duration checks that d, at path, is within lo..hi, and reports whether
+// it is.
+func (v *validator) duration(path string, d Duration, lo, hi time.Duration) bool {
 	if v.tooBig(path, Duration(hi)) {
-		return
+		return false
 	}
 	if d.D() < lo || d.D() > hi {
 		v.errf(path, "%s is out of range %s..%s", d, Duration(lo), Duration(hi))
+		return false
 	}
+	return true
+}
+
+// retry checks a destination's retry block at path. max_backoff is held
+// to initial_backoff only when both are within their ranges: else the
+// one out of range is the problem, and the other may be a default the
+// file never wrote.
+func (v *validator) retry(path string, r *Retry) {
+	okInitial := v.duration(path+".initial_backoff", r.InitialBackoff, time.Millisecond, time.Minute)
+	if v.duration(path+".max_backoff", r.MaxBackoff, time.Millisecond, time.Hour) && okInitial && r.MaxBackoff < r.InitialBackoff {
+		v.errf(path+".max_backoff", "%s is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
+	}
+	v.duration(path+".redirect_dead_letter_after", r.RedirectDeadLetterAfter, time.Second, 168*time.Hour)
+	v.duration(path+".auth_dead_letter_after", r.AuthDeadLetterAfter, time.Second, 168*time.Hour)
 }
 
 func (v *validator) size(path string, b, lo, hi ByteSize) {
@@ -962,14 +979,7 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 	}
 	v.secretFile(base+".bearer_token_file", h.BearerTokenFile, 1)
 	v.duration(base+".timeout", h.Timeout, 100*time.Millisecond, 5*time.Minute)
-	v.duration(base+".retry.initial_backoff", h.Retry.InitialBackoff, time.Millisecond, time.Minute)
-	if h.Retry.MaxBackoff < h.Retry.InitialBackoff {
-		v.errf(base+".retry.max_backoff", "%s is shorter than initial_backoff (%s)", h.Retry.MaxBackoff, h.Retry.InitialBackoff)
-	} else {
-		v.duration(base+".retry.max_backoff", h.Retry.MaxBackoff, time.Millisecond, time.Hour)
-	}
-	v.duration(base+".retry.redirect_dead_letter_after", h.Retry.RedirectDeadLetterAfter, time.Second, 168*time.Hour)
-	v.duration(base+".retry.auth_dead_letter_after", h.Retry.AuthDeadLetterAfter, time.Second, 168*time.Hour)
+	v.retry(base+".retry", &h.Retry)
 }
 
 func (v *validator) kafkaDest(base string, k *KafkaDestination) {
