@@ -232,6 +232,14 @@ func docRows(path string, t reflect.Type, s *jsonschema.Schema) ([]docRow, error
 		return rows, nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct && !isScalarType(t.Elem()):
 		return docRows(path+"[]", t.Elem(), s.Items)
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct && !isScalarType(t.Elem()):
+		// The map's own row, then the keys of each of its values.
+		row := docRow{Key: path, Type: typeLabel(t, s), Text: oneLine(s.Description)}
+		if s.Default != nil {
+			row.Default = "`" + flowValue(s.Default) + "`"
+		}
+		rows, err := docRows(path+".NAME", t.Elem(), s.AdditionalProperties)
+		return append([]docRow{row}, rows...), err
 	}
 	row := docRow{Key: path, Type: typeLabel(t, s), Text: oneLine(s.Description)}
 	if s.Default != nil {
@@ -264,7 +272,10 @@ func typeLabel(t reflect.Type, s *jsonschema.Schema) string {
 	case reflect.Slice:
 		return "list of " + typeLabel(t.Elem(), s.Items)
 	case reflect.Map:
-		return "map of text"
+		if t.Elem().Kind() == reflect.Struct && !isScalarType(t.Elem()) {
+			return "map of mappings"
+		}
+		return "map of " + typeLabel(t.Elem(), s.AdditionalProperties)
 	case reflect.String:
 		return "text"
 	case reflect.Bool:
@@ -303,4 +314,50 @@ func flowValue(v any) string {
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// TestDocRetentionAndMaps: the reference called privacy.retention, a map
+// of durations, and privacy.recipients, a map of mappings, both "map of
+// text", listed no key of a recipient, and gave no range for the four
+// retention keys, which config check holds to 1h..3660d: a reader wrote
+// local: 30m, or a recipient as a line of text, and learnt the rules
+// from the error. Each now says what it takes.
+func TestDocRetentionAndMaps(t *testing.T) {
+	schema, err := generateSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := generateDoc(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if rest, ok := strings.CutPrefix(line, "| `"); ok {
+			if key, _, ok := strings.Cut(rest, "`"); ok {
+				rows[key] = line
+			}
+		}
+	}
+	for key, want := range map[string]string{
+		"privacy.retention":                "| map of duration |",
+		"privacy.legal_basis":              "| map of text |",
+		"privacy.recipients":               "| map of mappings |",
+		"privacy.recipients.NAME.role":     "processor, joint_controller or independent_controller",
+		"privacy.recipients.NAME.country":  "| text |",
+		"privacy.recipients.NAME.transfer": "| text |",
+		"privacy.dead_letter_retention":    "(1h..3660d)",
+		"privacy.quarantine_retention":     "(1h..3660d)",
+		"privacy.key_retention":            "(1h..3660d)",
+	} {
+		if !strings.Contains(rows[key], want) {
+			t.Errorf("row of %s lacks %q: %q", key, want, rows[key])
+		}
+	}
+	if !strings.Contains(rows["privacy.retention"], "1h..3660d") {
+		t.Errorf("privacy.retention gives no range: %q", rows["privacy.retention"])
+	}
+	if got := Duration(maxRetention).String(); got != "87840h" { // 3660d, as the docs say
+		t.Errorf("maxRetention is %s, not 3660d", got)
+	}
 }

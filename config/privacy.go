@@ -11,19 +11,19 @@ import (
 // pseudonym keys be destroyed, and the list of suppressed subjects.
 type Privacy struct {
 	// How long the finished output files of each file destination are
-	// kept, by destination name (e.g. local: 395d for 13 months). A file
-	// older than this (by its last write) is deleted, counted and logged.
-	// A file destination not listed keeps its files forever.
+	// kept, by destination name (e.g. local: 395d for 13 months; 1h..3660d).
+	// A file older than this (by its last write) is deleted, counted and
+	// logged. A file destination not listed keeps its files forever.
 	Retention map[string]Duration `yaml:"retention"`
 	// How long dead letters (batches a destination refused for good) are
-	// kept. 0 keeps them forever.
+	// kept (1h..3660d). 0 keeps them forever.
 	DeadLetterRetention Duration `yaml:"dead_letter_retention"`
 	// How long the spools' quarantine folders (<spool dir>/quarantine and
 	// <data_dir>/ble-spool/quarantine) keep a damaged segment or a torn
 	// tail cut off at start, counted from when it was moved there. Their
 	// records are anonymized as any others; the readable ones were
-	// delivered before the segment was moved. 0 keeps them until deleted
-	// by hand.
+	// delivered before the segment was moved (1h..3660d). 0 keeps them
+	// until deleted by hand.
 	QuarantineRetention Duration `yaml:"quarantine_retention"`
 	// Whether the hash-chained audit log <data_dir>/audit.log records config
 	// loads and reloads, key creation and destruction, retention deletions,
@@ -37,8 +37,8 @@ type Privacy struct {
 	// Needs pseudonym.mode: derived.
 	KeyStore bool `yaml:"key_store"`
 	// How long a period's key is kept in the key store after the period
-	// ends; older keys are destroyed automatically. 0 keeps keys until
-	// beacongate keys forget. Needs key_store: true.
+	// ends (1h..3660d); older keys are destroyed automatically. 0 keeps
+	// keys until beacongate keys forget. Needs key_store: true.
 	KeyRetention Duration `yaml:"key_retention"`
 	// File listing suppressed subjects as keyed hashes (managed with
 	// beacongate subject suppress). Events of a listed subject are dropped on
@@ -85,7 +85,8 @@ type Recipient struct {
 var recipientRoles = map[string]bool{"processor": true, "joint_controller": true, "independent_controller": true}
 
 // maxRetention bounds every retention setting: 25 months (CNIL's longest
-// limit for audience measurement) with a margin.
+// limit for audience measurement) with a margin; 3660d, as the field
+// comments say.
 const maxRetention = 10 * 366 * 24 * time.Hour
 
 func (v *validator) privacy(c *Config) {
