@@ -278,10 +278,11 @@ func afterGluedAt(b []byte, from, i int) bool {
 	if i-4 < from || i >= len(b) || class[b[i]]&cLocal == 0 || b[i-1] != '+' && b[i-1] != '-' {
 		return false
 	}
-	// "+at+" with up to maxObfBlanks '+' on each side, or "-at-".
+	// "+at+" with up to maxObfBlanks '+' on each side ("+at++", "++at+"),
+	// or "-at-": the token starts at a '+' or '-' within reach.
 	for p := i - 4; p >= from && p >= i-2-2*maxObfBlanks; p-- {
 		if b[p] != '+' && b[p] != '-' {
-			break
+			continue
 		}
 		if k, n := obfToken(b, p); (k == obfAtWord || k == obfAt) && p+n == i {
 			return true

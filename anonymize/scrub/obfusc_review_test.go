@@ -142,3 +142,27 @@ func TestDotWordGluedByPlusOpensTheLocalPart(t *testing.T) {
 		t.Errorf("nextObfuscated = %d, %d; want 0, 27", s, e)
 	}
 }
+
+// TestGluedAtWordWithSeveralBlanks: an at sign written as a word glued in
+// by more than one '+' after it ("0+At++jane.doe(at)example.org", two
+// form-encoded blanks) was looked for only where one '+' follows it, so the
+// address after it was never read and passed whole. Found by
+// FuzzAppendText (input 4d06520089fe30a4 in the corpus).
+func TestGluedAtWordWithSeveralBlanks(t *testing.T) {
+	for _, in := range []string{
+		"0+At++jane.doe(at)example.org",
+		"find++me++at++jane.doe(at)example.org",
+		"me+at+++jane.doe[at]example.org",
+		"me+++at+++jane.doe(at)example.org",
+	} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+	for _, in := range []string{"meet++me++at++the+station", "look++at++example.com"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); found != 0 || string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+}
