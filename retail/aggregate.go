@@ -197,8 +197,13 @@ type counts struct {
 
 // Stats are the aggregator's own counters, for metrics.
 type Stats struct {
-	Sightings        uint64 // sightings added
-	Late             uint64 // sightings whose interval had closed: not counted
+	Sightings uint64 // sightings added
+	Late      uint64 // sightings whose interval had closed: not counted
+	// LateDwell counts the visits whose dwell went into a later interval
+	// than the one they ended in: that interval had closed before the
+	// visit's end was known (or, which advance prevents, no slot was
+	// free for it).
+	LateDwell        uint64
 	Evicted          uint64 // tracked devices evicted at the cap
 	Tracked          int    // devices tracked now
 	CellsEmitted     uint64 // aggregate cells emitted
@@ -244,7 +249,15 @@ type Aggregator struct {
 	counted  [slots][]visitorMark
 	closedTo int64 // intervals below this are closed
 	sweptMS  int64 // time of the last sweep
-	stats    counters
+	// nextEndMS is at most the earliest time an active visit may end
+	// (lastMS + Absence; noEnd when none): exact after a sweep, lowered
+	// when a visit starts (a visit's lastMS only grows). advance sweeps
+	// for an interval only when a visit may have ended by its end.
+	nextEndMS int64
+	// closedAny: closeBelow closed an interval since forgetCells last ran
+	// (see forget).
+	closedAny bool
+	stats     counters
 	// bytesPerDevice is Stats.BytesPerDevice, fixed at New.
 	bytesPerDevice int
 	emit           func(rec []byte)
@@ -280,7 +293,7 @@ func New(o Options, emit func(rec []byte)) (*Aggregator, error) {
 	a := &Aggregator{
 		o: o, clk: clock.Or(o.Clock), seed: maphash.MakeSeed(), ivMS: o.Interval.Milliseconds(), enter: *o.EnterRSSI,
 		table: make([]device, size), mask: uint64(size - 1),
-		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62,
+		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62, nextEndMS: noEnd,
 	}
 	for i := range a.slotIv {
 		a.slotIv[i] = -1
@@ -336,7 +349,7 @@ func (a *Aggregator) Add(s *Sighting) {
 	d := a.find(key)
 	period := int32(floorDiv(s.AtMS, a.o.Period.Milliseconds()))
 	if d.key == 0 {
-		d = a.insert(key, cell)
+		d = a.insert(key, cell, noEnd)
 		// An eviction ends a visit, whose dwell may grow this slot's
 		// counts (the evicted device's cell index beyond them) into a
 		// new array: k is taken again.
@@ -346,7 +359,7 @@ func (a *Aggregator) Add(s *Sighting) {
 	// Absent for Absence or longer ends a visit, here as in sweep, so the
 	// result does not depend on when sweeps ran (Follower replays have none).
 	if d.active && s.AtMS-d.lastMS >= absence {
-		a.end(d) // a gap longer than the absence: the old visit ended
+		a.end(d, noEnd) // a gap longer than the absence: the old visit ended
 	}
 	if !d.active && d.hits > 0 && (s.AtMS-d.lastMS >= absence || d.startMS-s.AtMS >= absence) {
 		// The earlier strong sightings were too long ago, or (out of
@@ -379,6 +392,8 @@ func (a *Aggregator) Add(s *Sighting) {
 		d.active = true
 		d.startMS, d.lastMS = start, max(d.lastMS, s.AtMS)
 		k.visits++
+		// From here on lastMS only grows while the visit lasts.
+		a.nextEndMS = min(a.nextEndMS, d.lastMS+absence)
 	}
 	if s.AtMS > d.lastMS {
 		d.lastMS = s.AtMS
@@ -434,14 +449,72 @@ func (a *Aggregator) TickAt(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	nowMS := now.UnixMilli()
+	closeTo := floorDiv(nowMS-a.o.Lateness.Milliseconds(), a.ivMS) // intervals below this are closed
+	a.advance(closeTo, nowMS)
 	// A sweep walks the whole table: at most once per tenth of the
-	// absence, which bounds how late a visit's end is noticed.
+	// absence, which bounds how late the end of a visit in the current
+	// interval is noticed (advance ends those of earlier intervals).
 	if nowMS-a.sweptMS >= a.o.Absence.Milliseconds()/10 {
 		a.sweep(nowMS)
 		a.sweptMS = nowMS
 	}
-	closeTo := floorDiv(nowMS-a.o.Lateness.Milliseconds(), a.ivMS) // intervals below this are closed
 	a.closeBelow(closeTo)
+	a.forget()
+}
+
+// noEnd is a time (and an interval) after every other.
+const noEnd = int64(1) << 62
+
+// advance closes the intervals below closeTo and ends the visits that
+// ended before the interval of nowMS, in time order, one interval at a
+// time: the visits that ended in an interval are ended (their dwell goes
+// into it) before it closes, and before any visit that ended in a later
+// one. So a sweep never needs a slot for more than one interval, and an
+// interval that is over frees its slot before a visit ending after it
+// needs one. Ending every absent visit at once, before closing (as until
+// 2026-12-07), needed a slot for each interval they ended in while the
+// intervals about to close still held theirs: after a gap between ticks
+// (a backlog read first, a restart reading the day again, a stalled
+// process) a visit found none and lost its dwell, which visit depending
+// on the device table's order, that is on the hash seed. Only intervals
+// that hold a slot or in which a visit may end are visited, a sweep each
+// at most (none when nextEndMS says no visit ended by its end).
+func (a *Aggregator) advance(closeTo, nowMS int64) {
+	from := a.closedTo
+	for {
+		j := noEnd
+		for _, v := range a.slotIv {
+			if v >= from && v < j {
+				j = v
+			}
+		}
+		if a.nextEndMS < noEnd {
+			j = min(j, floorDiv(a.nextEndMS, a.ivMS))
+		}
+		if j == noEnd {
+			return
+		}
+		j = max(j, from)
+		last := (j+1)*a.ivMS - 1 // the interval's last millisecond
+		if j >= closeTo && last >= nowMS {
+			return
+		}
+		if t := min(last, nowMS); a.nextEndMS <= t {
+			a.sweep(t) // ends visits in interval j only (or in closedTo, j too)
+		}
+		if j < closeTo {
+			a.closeBelow(j + 1)
+		}
+		from = j + 1
+	}
+}
+
+// forget runs forgetCells once intervals were closed.
+func (a *Aggregator) forget() {
+	if a.closedAny && !a.keepCells {
+		a.forgetCells()
+	}
+	a.closedAny = false
 }
 
 // Flush closes every open interval (at shutdown, or to end a test),
@@ -449,8 +522,10 @@ func (a *Aggregator) TickAt(now time.Time) {
 func (a *Aggregator) Flush() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sweep(1 << 62)
-	a.closeBelow(1 << 61)
+	a.advance(noEnd, noEnd)
+	a.sweep(noEnd)
+	a.closeBelow(noEnd >> 1)
+	a.forget()
 }
 
 // Stats returns the aggregator's counters. It does not take the
@@ -459,7 +534,7 @@ func (a *Aggregator) Flush() {
 func (a *Aggregator) Stats() Stats {
 	c := &a.stats
 	return Stats{
-		Sightings: c.sightings.Load(), Late: c.late.Load(), Evicted: c.evicted.Load(),
+		Sightings: c.sightings.Load(), Late: c.late.Load(), LateDwell: c.lateDwell.Load(), Evicted: c.evicted.Load(),
 		Tracked:      int(c.tracked.Load()),
 		CellsEmitted: c.cellsEmitted.Load(), CellsMerged: c.cellsMerged.Load(), CellsSuppressed: c.cellsSuppressed.Load(),
 		BytesPerDevice: a.bytesPerDevice, IntervalsEmitted: c.intervalsEmitted.Load(),
@@ -469,7 +544,7 @@ func (a *Aggregator) Stats() Stats {
 // counters are Stats as the aggregator keeps them: atomics, read without
 // its lock (see Stats), written under it.
 type counters struct {
-	sightings, late, evicted                   atomic.Uint64
+	sightings, late, lateDwell, evicted        atomic.Uint64
 	cellsEmitted, cellsMerged, cellsSuppressed atomic.Uint64
 	intervalsEmitted                           atomic.Uint64
 	tracked                                    atomic.Int64
@@ -588,10 +663,11 @@ func (a *Aggregator) find(key uint64) *device {
 	}
 }
 
-// insert adds a device, evicting one first at the cap.
-func (a *Aggregator) insert(key uint64, cell uint32) *device {
+// insert adds a device, evicting one first at the cap; an evicted visit's
+// dwell goes into interval latest at the latest (see evict).
+func (a *Aggregator) insert(key uint64, cell uint32, latest int64) *device {
 	if a.n >= a.o.MaxDevices {
-		a.evict()
+		a.evict(latest)
 	}
 	d := a.find(key)
 	*d = device{key: key, cell: cell, period: -1}
@@ -602,8 +678,12 @@ func (a *Aggregator) insert(key uint64, cell uint32) *device {
 
 // evict removes the least recently seen of the next 8 tracked devices from
 // the hand (an approximate LRU at constant cost), ending its visit first so
-// its dwell is still counted.
-func (a *Aggregator) evict() {
+// its dwell is still counted: in the interval it would end in, or in
+// latest (the latest open interval) when that lies beyond. Its end is not
+// known; it ends now, and claims no slot for an interval in the future
+// (with an absence of several intervals, a few evictions would hold every
+// slot, and the current interval's sightings would be refused as late).
+func (a *Aggregator) evict(latest int64) {
 	var victim uint64
 	oldest := int64(1 << 62)
 	seen := 0
@@ -617,7 +697,7 @@ func (a *Aggregator) evict() {
 		a.hand = (i + 1) & a.mask
 	}
 	if d := &a.table[victim]; d.active {
-		a.end(d)
+		a.end(d, latest)
 	}
 	a.remove(victim)
 	a.stats.evicted.Add(1)
@@ -649,17 +729,38 @@ func (a *Aggregator) remove(i uint64) {
 }
 
 // end closes d's visit: its dwell goes into the histogram of the interval
-// in which its end became known (last sighting + absence).
-func (a *Aggregator) end(d *device) {
+// in which its end became known (last sighting + absence), or latest when
+// that is earlier.
+func (a *Aggregator) end(d *device, latest int64) {
 	d.active = false
-	iv := floorDiv(d.lastMS+a.o.Absence.Milliseconds(), a.ivMS)
+	iv := min(floorDiv(d.lastMS+a.o.Absence.Milliseconds(), a.ivMS), latest)
+	late := false
 	if iv < a.closedTo {
-		iv = a.closedTo // its interval closed already: the oldest open one
+		iv, late = a.closedTo, true // its interval closed already: the oldest open one
 	}
 	si := a.slotFor(iv)
 	if si < 0 {
-		a.stats.late.Add(1)
-		return
+		// Every slot is held by another interval. advance, and latest
+		// for an eviction, keep that from happening (a sighting's end
+		// of a visit lies in or before its own interval, which holds a
+		// slot); should it, the dwell goes into the earliest interval
+		// after iv (else the latest), never lost.
+		late = true
+		for i, v := range a.slotIv {
+			if v > iv && (si < 0 || v < a.slotIv[si]) {
+				si = i
+			}
+		}
+		if si < 0 {
+			for i, v := range a.slotIv {
+				if si < 0 || v > a.slotIv[si] {
+					si = i
+				}
+			}
+		}
+	}
+	if late {
+		a.stats.lateDwell.Add(1)
 	}
 	c := &a.slot[si]
 	for int(d.cell) >= len(*c) {
@@ -678,6 +779,7 @@ func (a *Aggregator) end(d *device) {
 func (a *Aggregator) sweep(nowMS int64) {
 	absence := a.o.Absence.Milliseconds()
 	period := int32(floorDiv(nowMS, a.o.Period.Milliseconds()))
+	next := noEnd
 	for i := uint64(0); i <= a.mask; {
 		d := &a.table[i]
 		if d.key == 0 {
@@ -685,7 +787,10 @@ func (a *Aggregator) sweep(nowMS int64) {
 			continue
 		}
 		if d.active && nowMS-d.lastMS >= absence {
-			a.end(d)
+			a.end(d, noEnd)
+		}
+		if d.active {
+			next = min(next, d.lastMS+absence)
 		}
 		if !d.active && nowMS-d.lastMS >= absence {
 			d.hits = 0
@@ -699,6 +804,7 @@ func (a *Aggregator) sweep(nowMS int64) {
 		}
 		i++
 	}
+	a.nextEndMS = next
 }
 
 const deviceSize = unsafe.Sizeof(device{})

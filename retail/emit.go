@@ -85,8 +85,8 @@ func (a *Aggregator) closeBelow(iv int64) {
 		}
 		closed = true
 	}
-	if closed && !a.keepCells {
-		a.forgetCells()
+	if closed {
+		a.closedAny = true // forget forgets the cells no longer used
 	}
 	if iv > a.closedTo {
 		a.closedTo = iv

@@ -463,9 +463,13 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 		f.replaying = true
 		f.a.mu.Lock()
 		// Before the kill, the tick that closed iv had ended every visit
-		// absent by iv's end: so does this replay, before closing it.
-		f.a.sweep((iv + 1) * f.a.ivMS)
+		// absent by iv's end, each before its interval closed (advance):
+		// so does this replay, before closing it.
+		end := (iv + 1) * f.a.ivMS
+		f.a.advance(iv+1, end)
+		f.a.sweep(end)
 		f.a.closeBelow(iv + 1)
+		f.a.forget()
 		f.a.mu.Unlock()
 		f.replaying = false
 		f.releaseHeld(func(h heldSighting) bool { return !f.holdSighting(h.iv, h.unixMS) })

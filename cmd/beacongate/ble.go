@@ -363,6 +363,7 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 	reg.MustRegister(
 		counter("beacongate_ble_aggregated_sightings_total", "BLE sightings read by the aggregation.", func(s retail.Stats) uint64 { return s.Sightings }),
 		counter("beacongate_ble_late_sightings_total", "BLE sightings whose interval had closed: not counted.", func(s retail.Stats) uint64 { return s.Late }),
+		counter("beacongate_ble_late_dwell_visits_total", "Visits whose dwell went into a later interval than the one they ended in, which had closed before their end was known.", func(s retail.Stats) uint64 { return s.LateDwell }),
 		counter("beacongate_ble_evicted_devices_total", "Tracked devices evicted at ble.max_devices.", func(s retail.Stats) uint64 { return s.Evicted }),
 		counter("beacongate_ble_cells_emitted_total", "Aggregate cells computed (and written back to the BLE spool to be sent).", func(s retail.Stats) uint64 { return s.CellsEmitted }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_cells_sent_total",
