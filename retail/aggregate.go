@@ -349,7 +349,7 @@ func (a *Aggregator) Add(s *Sighting) {
 	d := a.find(key)
 	period := int32(floorDiv(s.AtMS, a.o.Period.Milliseconds()))
 	if d.key == 0 {
-		d = a.insert(key, cell, noEnd)
+		d = a.insert(key, cell, a.latestOpen())
 		// An eviction ends a visit, whose dwell may grow this slot's
 		// counts (the evicted device's cell index beyond them) into a
 		// new array: k is taken again.
@@ -808,3 +808,16 @@ func (a *Aggregator) sweep(nowMS int64) {
 }
 
 const deviceSize = unsafe.Sizeof(device{})
+
+// latestOpen returns the latest interval that holds a slot (noEnd when
+// none does).
+func (a *Aggregator) latestOpen() int64 {
+	latest := int64(-1)
+	for _, v := range a.slotIv {
+		latest = max(latest, v)
+	}
+	if latest < 0 {
+		return noEnd
+	}
+	return latest
+}

@@ -74,3 +74,46 @@ func TestEvictionKeepsTheNewDevicesCounts(t *testing.T) {
 		t.Fatalf("shoes in the second interval: %+v; want 1 visitor, 1 visit, 1 new (all sent: %+v)", got, c.recs)
 	}
 }
+
+// TestEvictionsHoldNoSlotForTheFuture: an evicted device's visit ended
+// where its end would have been known, last sighting + absence: with an
+// absence of several intervals, an interval in the future, for which it
+// claimed a slot. A few evictions a minute apart held every slot, so the
+// current interval's sightings (on time, the clock right) were refused as
+// late, and other evicted visits lost their dwell. An evicted visit now
+// ends in the latest interval open at the latest.
+func TestEvictionsHoldNoSlotForTheFuture(t *testing.T) {
+	a, c, clk := newAgg(t, Options{Interval: time.Minute, Absence: 10 * time.Minute, Lateness: 30 * time.Second,
+		K: 1, EnterAfter: 1, MaxDevices: 1})
+	const minutes = 20
+	for m := range minutes {
+		// One shopper a minute: the table holds one, so each evicts the
+		// one before, whose visit would end 10 minutes on.
+		dev := fmt.Sprintf("p%d", m)
+		see(a, "berlin", "shoes", dev, -60, time.Duration(m)*time.Minute+5*time.Second)
+		see(a, "berlin", "shoes", dev, -60, time.Duration(m)*time.Minute+15*time.Second)
+		for s := 20; s <= 60; s += 10 {
+			clk.Set(t0.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second))
+			a.Tick()
+		}
+	}
+	clk.Set(t0.Add(time.Hour))
+	a.Tick()
+	st := a.Stats()
+	if st.Late != 0 {
+		t.Fatalf("%d sightings refused as late; every one was on time", st.Late)
+	}
+	var visits, dwell uint32
+	for _, r := range c.recs {
+		visits += r.Visits
+		for _, b := range r.Dwell {
+			dwell += b.Visits
+		}
+	}
+	// The last shopper's visit ends in an interval with no visitor, whose
+	// cell (dwell only) is below k and not sent.
+	if visits != minutes || dwell != minutes-1 || st.LateDwell != 0 {
+		t.Fatalf("%d visits, %d in dwell histograms, %d counted late; want %d, %d, 0 (evicted %d)",
+			visits, dwell, st.LateDwell, minutes, minutes-1, st.Evicted)
+	}
+}
