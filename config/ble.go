@@ -39,6 +39,14 @@ type BLE struct {
 	// Cap on the devices tracked at once (1..67108864); beyond it the least
 	// recently seen are evicted (counted). About 104 bytes each.
 	MaxDevices int `yaml:"max_devices"`
+	// Cap on the stores and zones (site, store, zone) the aggregation
+	// holds at once (1..16777216): those of the open intervals and those
+	// the day's tracked devices are in. A sighting that would add one
+	// beyond it is refused (counted), and so is every later sighting of
+	// its interval of a store or zone not counted in it yet: no store or
+	// zone is sent with part of an interval's sightings. Set it above a
+	// day's stores times zones. About 450 bytes each, 1 KB with long names.
+	MaxCells int `yaml:"max_cells"`
 	// File of the older opt-out list: devices whose sightings are dropped
 	// on arrival (counted, never stored), held as keyed hashes only; re-read
 	// on reload. New devices go to the suppression list (beacongate subject
@@ -134,6 +142,7 @@ func defaultBLE() BLE {
 		EnterAfter: 2,
 		K:          5,
 		MaxDevices: 100000,
+		MaxCells:   50000,
 		Beacons:    []string{},
 	}
 }
@@ -169,6 +178,9 @@ func (v *validator) ble(b *BLE) {
 	}
 	if b.MaxDevices < 1 || b.MaxDevices > 1<<26 {
 		v.errf("ble.max_devices", "%d is out of range 1..67108864", b.MaxDevices)
+	}
+	if b.MaxCells < 1 || b.MaxCells > 1<<24 {
+		v.errf("ble.max_cells", "%d is out of range 1..16777216", b.MaxCells)
 	}
 	if (b.OptOutFile == "") != (b.OptOutKeyFile == "") {
 		v.errf("ble.optout_key_file", "set both optout_file and optout_key_file, or neither")

@@ -27,6 +27,8 @@ func TestBLESection(t *testing.T) {
 		"ble: {enter_after: 0}":             "ble.enter_after",
 		"ble: {k: 0}":                       "ble.k: 0 is out of range 1..1000",
 		"ble: {max_devices: 0}":             "ble.max_devices",
+		"ble: {max_cells: 0}":               "ble.max_cells: 0 is out of range 1..16777216",
+		"ble: {max_cells: 16777217}":        "ble.max_cells: 16777217 is out of range 1..16777216",
 		"ble: {optout_file: /tmp/x}":        "ble.optout_key_file: set both optout_file and optout_key_file, or neither",
 	} {
 		if _, err := Parse("t.yaml", []byte(src+"\n")); err == nil || !strings.Contains(err.Error(), want) {

@@ -23,10 +23,16 @@ type Options struct {
 	// EnterRSSI: a sighting at or above this RSSI (dBm) is presence; -75
 	// when nil (0 dBm is a threshold like any other, so 0 cannot mean
 	// unset).
-	EnterRSSI   *int16
-	EnterAfter  int             // strong sightings within Absence that start a visit; 2
-	K           int             // minimum count of any emitted cell; 5
-	MaxDevices  int             // cap on tracked devices; 100000
+	EnterRSSI  *int16
+	EnterAfter int // strong sightings within Absence that start a visit; 2
+	K          int // minimum count of any emitted cell; 5
+	MaxDevices int // cap on tracked devices; 100000
+	// MaxCells caps the cells (site, store, zone) held at once: those the
+	// open intervals count and those tracked devices are in; 50000. A
+	// sighting that would add one more is refused (Stats.Refused), and
+	// so, until its interval closes, is every sighting of a cell the
+	// interval has no sighting of yet (see cell).
+	MaxCells    int
 	DwellBounds []time.Duration // dwell histogram upper bounds; 1m, 5m, 15m, 30m, 1h (and above)
 	Clock       clock.Clock     // closes intervals; clock.Real when nil
 	// MaxRecordBytes bounds the records a Follower writes back (the
@@ -44,6 +50,10 @@ const (
 	DefaultK          = 5
 	DefaultEnterAfter = 2 // one strong sighting may be a neighbouring zone's noise
 	DefaultMaxDevices = 100000
+	DefaultMaxCells   = 50000
+	// MaxMaxCells bounds MaxCells (a cell index is 32 bits; 16M cells
+	// are some 8 GB).
+	MaxMaxCells = 1 << 24
 	// DefaultMaxRecordBytes is spool.DefaultMaxRecordBytes.
 	DefaultMaxRecordBytes = 1 << 20
 )
@@ -87,6 +97,9 @@ func (o *Options) fill() error {
 	if o.MaxDevices == 0 {
 		o.MaxDevices = DefaultMaxDevices
 	}
+	if o.MaxCells == 0 {
+		o.MaxCells = DefaultMaxCells
+	}
 	if o.MaxRecordBytes == 0 {
 		o.MaxRecordBytes = DefaultMaxRecordBytes
 	}
@@ -108,6 +121,8 @@ func (o *Options) fill() error {
 		return errors.New("retail: k must be at least 1")
 	case o.MaxDevices < 1 || o.MaxDevices > 1<<26:
 		return errors.New("retail: max_devices must be 1..67108864")
+	case o.MaxCells < 1 || o.MaxCells > MaxMaxCells:
+		return errors.New("retail: max_cells must be 1..16777216")
 	case o.MaxRecordBytes < 4<<10:
 		return errors.New("retail: max_record_bytes must be at least 4096")
 	case len(o.DwellBounds) > maxBuckets-1:
@@ -203,7 +218,11 @@ type Stats struct {
 	// than the one they ended in: that interval had closed before the
 	// visit's end was known (or, which advance prevents, no slot was
 	// free for it).
-	LateDwell        uint64
+	LateDwell uint64
+	// Refused counts the sightings not counted for want of a cell at
+	// Options.MaxCells; Cells is the cells held now.
+	Refused          uint64
+	Cells            int
 	Evicted          uint64 // tracked devices evicted at the cap
 	Tracked          int    // devices tracked now
 	CellsEmitted     uint64 // aggregate cells emitted
@@ -235,12 +254,19 @@ type Aggregator struct {
 	freeCells []uint32
 	cellUse   []bool
 	scratch   []byte
+	// nCells is the cells held (live), at most MaxCells.
+	nCells int
 	// keepCells, set by tests only, never forgets a cell: the behaviour
 	// before cells were forgotten, the reference of TestCellReuseDifferential.
+	// A cell it would forget stays in the index, not live: it is not held
+	// (nCells), and is held again like a new one.
 	keepCells bool
 
 	slot   [slots][]counts
 	slotIv [slots]int64 // interval number held by each slot; -1 none
+	// capped marks a slot whose interval refused a sighting at MaxCells:
+	// it takes no sighting of a cell it has none of yet (see cell).
+	capped [slots]bool
 	// counted holds, per slot, each (cell, device) counted as a visitor
 	// in the slot's interval while the cell was below k: the OtherZones
 	// cell counts the distinct devices of the zones merged into it, not
@@ -321,8 +347,12 @@ func (a *Aggregator) Add(s *Sighting) {
 		a.stats.late.Add(1) // beyond the intervals that can be open at once
 		return
 	}
+	cell, ok := a.cell(s, si)
+	if !ok {
+		a.stats.refused.Add(1)
+		return
+	}
 	c := &a.slot[si]
-	cell := a.cell(s)
 	for int(cell) >= len(*c) {
 		*c = append(*c, counts{})
 	}
@@ -511,7 +541,7 @@ func (a *Aggregator) advance(closeTo, nowMS int64) {
 
 // forget runs forgetCells once intervals were closed.
 func (a *Aggregator) forget() {
-	if a.closedAny && !a.keepCells {
+	if a.closedAny {
 		a.forgetCells()
 	}
 	a.closedAny = false
@@ -535,7 +565,7 @@ func (a *Aggregator) Stats() Stats {
 	c := &a.stats
 	return Stats{
 		Sightings: c.sightings.Load(), Late: c.late.Load(), LateDwell: c.lateDwell.Load(), Evicted: c.evicted.Load(),
-		Tracked:      int(c.tracked.Load()),
+		Tracked: int(c.tracked.Load()), Refused: c.refused.Load(), Cells: int(c.cells.Load()),
 		CellsEmitted: c.cellsEmitted.Load(), CellsMerged: c.cellsMerged.Load(), CellsSuppressed: c.cellsSuppressed.Load(),
 		BytesPerDevice: a.bytesPerDevice, IntervalsEmitted: c.intervalsEmitted.Load(),
 	}
@@ -546,8 +576,8 @@ func (a *Aggregator) Stats() Stats {
 type counters struct {
 	sightings, late, lateDwell, evicted        atomic.Uint64
 	cellsEmitted, cellsMerged, cellsSuppressed atomic.Uint64
-	intervalsEmitted                           atomic.Uint64
-	tracked                                    atomic.Int64
+	intervalsEmitted, refused                  atomic.Uint64
+	tracked, cells                             atomic.Int64
 }
 
 func floorDiv(a, b int64) int64 {
@@ -581,13 +611,33 @@ func (a *Aggregator) slotFor(iv int64) int {
 	return free
 }
 
-func (a *Aggregator) cell(s *Sighting) uint32 {
+// cell returns the index of s's cell, for a sighting of slot si; false
+// when the sighting is refused at MaxCells: its cell is not held and
+// MaxCells are, or si's interval refused one already and has no sighting of
+// the cell yet. So a cell's counts of an interval hold all its sightings of
+// the interval or none (besides the dwell of visits that began before):
+// never the part of them that came after room was made by cells
+// forgotten.
+func (a *Aggregator) cell(s *Sighting, si int) (uint32, bool) {
 	a.scratch = appendCellKey(a.scratch[:0], s.Site, s.Store, s.Zone)
-	if c, ok := a.cells[string(a.scratch)]; ok {
-		return c
+	c, ok := a.cells[string(a.scratch)]
+	if ok && a.cellKeys[c].live {
+		if a.capped[si] && (int(c) >= len(a.slot[si]) || a.slot[si][c].sightings == 0) {
+			return 0, false
+		}
+		return c, true
+	}
+	if a.capped[si] || a.nCells >= a.o.MaxCells {
+		a.capped[si] = true
+		return 0, false
+	}
+	a.nCells++
+	a.stats.cells.Store(int64(a.nCells))
+	if ok { // keepCells: a cell it would have forgotten
+		a.cellKeys[c].live = true
+		return c, true
 	}
 	ck := cellKey{string(s.Site), string(s.Store), string(s.Zone), true}
-	var c uint32
 	if n := len(a.freeCells); n > 0 {
 		c = a.freeCells[n-1]
 		a.freeCells = a.freeCells[:n-1]
@@ -597,7 +647,7 @@ func (a *Aggregator) cell(s *Sighting) uint32 {
 		a.cellKeys = append(a.cellKeys, ck)
 	}
 	a.cells[string(a.scratch)] = c
-	return c
+	return c, true
 }
 
 // appendCellKey appends the key of cell (site, store, zone) in cells.
@@ -644,6 +694,12 @@ func (a *Aggregator) forgetCells() {
 	}
 	for c, ck := range a.cellKeys {
 		if use[c] || !ck.live {
+			continue
+		}
+		a.nCells--
+		a.stats.cells.Store(int64(a.nCells))
+		if a.keepCells {
+			a.cellKeys[c].live = false
 			continue
 		}
 		a.scratch = appendCellKey(a.scratch[:0], ck.site, ck.store, ck.zone)

@@ -57,13 +57,16 @@ func pick[T any](r diffRand, xs ...T) T { return xs[r.intn(len(xs))] }
 // intervals and periods, so that a stream spans many intervals and days.
 func cellDiffOptions(r diffRand) Options {
 	o := Options{
-		Interval:    time.Minute,
-		Period:      pick(r, 5*time.Minute, 10*time.Minute, time.Hour),
-		Absence:     pick(r, 20*time.Second, 45*time.Second, 2*time.Minute),
-		Lateness:    pick(r, 10*time.Second, 30*time.Second, 90*time.Second),
-		K:           pick(r, 2, 3, 4, 5),
-		EnterAfter:  1 + r.intn(3),
-		MaxDevices:  pick(r, 1, 2, 3, 5, 8, 1000),
+		Interval:   time.Minute,
+		Period:     pick(r, 5*time.Minute, 10*time.Minute, time.Hour),
+		Absence:    pick(r, 20*time.Second, 45*time.Second, 2*time.Minute),
+		Lateness:   pick(r, 10*time.Second, 30*time.Second, 90*time.Second),
+		K:          pick(r, 2, 3, 4, 5),
+		EnterAfter: 1 + r.intn(3),
+		MaxDevices: pick(r, 1, 2, 3, 5, 8, 1000),
+		// Cells refused at the cap: the reference, which keeps cells,
+		// holds (and refuses) the same ones.
+		MaxCells:    pick(r, 3, 6, 12, 50000, 50000, 50000, 50000, 50000),
 		DwellBounds: []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 3 * time.Minute},
 	}
 	return o
@@ -171,8 +174,9 @@ func cellDiffAggregators(t testing.TB, o Options) (cur, ref *Aggregator, curOut,
 
 // runCellDiff feeds the stream drawn from r to both aggregators and
 // reports where their aggregates or counters first differ. It returns
-// the number of aggregates, and how many cells took an index forgotten.
-func runCellDiff(t testing.TB, label string, r diffRand, steps int) (emitted, reused int) {
+// the number of aggregates, how many cells took an index forgotten, and
+// how many sightings were refused at MaxCells.
+func runCellDiff(t testing.TB, label string, r diffRand, steps int) (emitted, reused, refused int) {
 	t.Helper()
 	o := cellDiffOptions(r)
 	evs := cellDiffStream(r, o, steps)
@@ -183,6 +187,9 @@ func runCellDiff(t testing.TB, label string, r diffRand, steps int) (emitted, re
 			t.Fatalf("%s: options %+v: after event %d of %d:\n%s", label, o, step, len(evs), diffRecs(*curOut, *refOut))
 		}
 		cs, rs := cur.Stats(), ref.Stats()
+		if cs.Cells > o.MaxCells {
+			t.Fatalf("%s: options %+v: after event %d: %d cells held", label, o, step, cs.Cells)
+		}
 		if cs != rs {
 			t.Fatalf("%s: options %+v: after event %d: stats %+v, keeping cells %+v", label, o, step, cs, rs)
 		}
@@ -203,7 +210,7 @@ func runCellDiff(t testing.TB, label string, r diffRand, steps int) (emitted, re
 		ref.Add(&e.s)
 	}
 	check(len(evs))
-	return len(*curOut), reused
+	return len(*curOut), reused, int(cur.Stats().Refused)
 }
 
 func equalRecs(a, b [][]byte) bool {
@@ -237,14 +244,18 @@ func TestCellReuseDifferential(t *testing.T) {
 	if testing.Short() {
 		runs = 300
 	}
-	emitted, reused := 0, 0
+	emitted, reused, refused := 0, 0, 0
 	for seed := range uint64(runs) {
 		r := pcgRand{rand.New(rand.NewPCG(seed, 0xce11))}
-		n, u := runCellDiff(t, fmt.Sprintf("seed %d", seed), r, 400)
+		n, u, f := runCellDiff(t, fmt.Sprintf("seed %d", seed), r, 400)
 		emitted += n
 		reused += u
+		refused += f
 	}
-	t.Logf("%d streams: %d aggregates, %d cells on an index used again", runs, emitted, reused)
+	t.Logf("%d streams: %d aggregates, %d cells on an index used again, %d sightings refused at max_cells", runs, emitted, reused, refused)
+	if refused < runs {
+		t.Fatalf("%d streams: %d sightings refused at max_cells: the streams test too little", runs, refused)
+	}
 	if emitted < runs*3 || reused < runs*10 {
 		t.Fatalf("%d streams: %d aggregates, %d cells on an index used again: the streams test too little", runs, emitted, reused)
 	}

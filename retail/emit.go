@@ -79,6 +79,7 @@ func (a *Aggregator) closeBelow(iv int64) {
 		a.slot[best] = c[:0]
 		a.counted[best] = a.counted[best][:0]
 		a.slotIv[best] = -1
+		a.capped[best] = false
 		a.stats.intervalsEmitted.Add(1)
 		if a.closed != nil {
 			a.closed(iv)

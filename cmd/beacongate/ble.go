@@ -55,6 +55,10 @@ type bleAggregation struct {
 	done    chan struct{}
 	skipped atomic.Uint64 // write-backs skipped: the headroom was full
 	sent    atomic.Uint64 // aggregates the pipeline took
+	// refused is the sightings refused at ble.max_cells last logged, and
+	// polls the polls since (the log says so at most once a minute).
+	refused uint64
+	polls   int
 }
 
 // The BLE spool's readers: the aggregation reads sightings and its own
@@ -145,7 +149,7 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	enter := int16(bl.EnterRSSI) // -127..20: 0 dBm included
 	b.f, err = retail.NewFollower(retail.Options{
 		Interval: bl.Interval.D(), Absence: bl.Absence.D(), Lateness: bl.Lateness.D(),
-		EnterRSSI: &enter, EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, Clock: clk,
+		EnterRSSI: &enter, EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, MaxCells: bl.MaxCells, Clock: clk,
 		MaxRecordBytes: sp.Options().MaxRecordBytes,
 	}, stoppableSource{Source: sp.Reader(bleReaderAggregation), stop: b.stop}, b.appendAggregate)
 	if err != nil {
@@ -322,6 +326,12 @@ func (b *bleAggregation) step() error {
 	if err != nil {
 		err = fmt.Errorf("aggregating: %w", err)
 	}
+	b.polls++
+	if n := b.f.Aggregator().Stats().Refused; n > b.refused && b.polls >= int(time.Minute/pollEvery) {
+		b.log.Warn("ble aggregation: sightings refused at ble.max_cells: their stores or zones are missing from the aggregates",
+			"refused", n-b.refused, "max_cells", b.f.Aggregator().Options().MaxCells)
+		b.refused, b.polls = n, 0
+	}
 	if ferr := retail.Forward(b.sp.Reader(bleReaderDelivery), b.sendRetry); ferr != nil && err == nil {
 		err = fmt.Errorf("sending: %w", ferr)
 	}
@@ -364,6 +374,7 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 		counter("beacongate_ble_aggregated_sightings_total", "BLE sightings read by the aggregation.", func(s retail.Stats) uint64 { return s.Sightings }),
 		counter("beacongate_ble_late_sightings_total", "BLE sightings whose interval had closed: not counted.", func(s retail.Stats) uint64 { return s.Late }),
 		counter("beacongate_ble_late_dwell_visits_total", "Visits whose dwell went into a later interval than the one they ended in, which had closed before their end was known.", func(s retail.Stats) uint64 { return s.LateDwell }),
+		counter("beacongate_ble_refused_sightings_total", "BLE sightings not counted: their store or zone would have been one beyond ble.max_cells (or was not counted yet in an interval that refused one).", func(s retail.Stats) uint64 { return s.Refused }),
 		counter("beacongate_ble_evicted_devices_total", "Tracked devices evicted at ble.max_devices.", func(s retail.Stats) uint64 { return s.Evicted }),
 		counter("beacongate_ble_cells_emitted_total", "Aggregate cells computed (and written back to the BLE spool to be sent).", func(s retail.Stats) uint64 { return s.CellsEmitted }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "beacongate_ble_cells_sent_total",
@@ -376,6 +387,8 @@ func (b *bleAggregation) register(reg prometheus.Registerer) {
 			func() float64 { return float64(b.skipped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_devices", Help: "Devices the aggregation tracks now."},
 			func() float64 { return float64(a.Stats().Tracked) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_tracked_cells", Help: "Stores and zones (site, store, zone) the aggregation holds now, at most ble.max_cells."},
+			func() float64 { return float64(a.Stats().Cells) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "beacongate_ble_spool_sightings_max_bytes",
 			Help: "Bytes sightings may fill in the BLE spool (spool.max_bytes less the write-backs' headroom); beyond them a BLE post gets 503 and /readyz 503."},
 			func() float64 { o := b.sp.Options(); return float64(o.MaxBytes - o.Headroom) }),
