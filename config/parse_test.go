@@ -868,6 +868,8 @@ func TestNotesForKeysWithoutEffect(t *testing.T) {
 		"ble.enter_rssi: -80 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
 		"ble.k: 10 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates")
 	f("ble: {output: aggregates, k: 10, interval: 1h, lateness: 30m}\n")
+	f("ble: {max_cells: 20}\n",
+		"ble.max_cells: 20 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates")
 	f("ble: {lateness: 3m, enter_after: 3, max_devices: 500}\n",
 		"ble.lateness: 3m has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",
 		"ble.enter_after: 3 has no effect with ble.output: sightings (it applies to aggregates only); remove it, or set output: aggregates",

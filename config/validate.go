@@ -70,7 +70,7 @@ func (v *validator) noEffectNotes(c *Config) {
 			keyValue{"ble.interval", b.Interval, d.Interval}, keyValue{"ble.absence", b.Absence, d.Absence},
 			keyValue{"ble.lateness", b.Lateness, d.Lateness}, keyValue{"ble.enter_rssi", b.EnterRSSI, d.EnterRSSI},
 			keyValue{"ble.enter_after", b.EnterAfter, d.EnterAfter}, keyValue{"ble.k", b.K, d.K},
-			keyValue{"ble.max_devices", b.MaxDevices, d.MaxDevices})
+			keyValue{"ble.max_devices", b.MaxDevices, d.MaxDevices}, keyValue{"ble.max_cells", b.MaxCells, d.MaxCells})
 	}
 }
 
