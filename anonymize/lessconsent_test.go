@@ -14,6 +14,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize/consent"
 	"github.com/beacongate/beacongate/anonymize/consent/tctest"
+	"github.com/beacongate/beacongate/anonymize/recordtest"
 	"github.com/beacongate/beacongate/clock/clocktest"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/event"
@@ -878,7 +879,7 @@ func moreThan(en *Engine, outA []sent, resA Result, outB []sent, resB Result) (g
 		case !a.gets:
 			perDest[i] = append(perDest[i], fmt.Sprintf("%s gets a record it does not get with more consent (%s):\n  B %s", name, a.why, b.raw))
 		default:
-			for _, p := range lessPrecise(a.record, b.record) {
+			for _, p := range recordtest.Exceeds(a.record, b.record) {
 				perDest[i] = append(perDest[i], fmt.Sprintf("%s: %s\n  A %s\n  B %s", name, p, a.raw, b.raw))
 			}
 		}
@@ -933,119 +934,6 @@ func lessConsentException(en *Engine, lc lessConsentCase, resB Result) (*signals
 		return &x, "consent.tcf.require_valid: false ignores an undecodable TC string"
 	}
 	return nil, ""
-}
-
-// lessPrecise compares B's record with A's, field by field, and returns
-// each field where B holds more than A.
-func lessPrecise(a, b map[string]any) []string {
-	var out []string
-	for k, vb := range b {
-		switch k {
-		case "v", "id", "policy", "received", "kind", "site", "scrubbed", "bot", "http_client", "server_to_server":
-			continue
-		case "consent":
-			ca, _ := a[k].(map[string]any)
-			cb, _ := vb.(map[string]any)
-			if cb["ad_personalization"] == true && ca["ad_personalization"] != true {
-				out = append(out, "consent: ad_personalization")
-			}
-			continue
-		}
-		va, ok := a[k]
-		if !ok {
-			out = append(out, fmt.Sprintf("%s: %v; absent with more consent", k, vb))
-			continue
-		}
-		switch k {
-		case "ip":
-			if !ipCoarser(va.(string), vb.(string)) {
-				out = append(out, fmt.Sprintf("ip %v is no prefix of %v", vb, va))
-			}
-		case "url", "referrer", "user_agent":
-			if extra := moreWords(va.(string), vb.(string)); len(extra) > 0 {
-				out = append(out, fmt.Sprintf("%s %q holds %q, which %q does not", k, vb, extra, va))
-			}
-		case "geo", "ua", "ble", "props", "contact", "click":
-			ma, _ := va.(map[string]any)
-			for kk, vv := range vb.(map[string]any) {
-				switch {
-				case k == "ua" && (kk == "bot" || kk == "class" || kk == "bot_name" || kk == "client_name"):
-				case k == "geo" && (kk == "lat" || kk == "lon"):
-					if _, ok := ma[kk]; !ok {
-						out = append(out, fmt.Sprintf("geo.%s %v; absent with more consent", kk, vv))
-					} else if decimals(vv) > decimals(ma[kk]) {
-						out = append(out, fmt.Sprintf("geo.%s %v finer than %v", kk, vv, ma[kk]))
-					}
-				default:
-					if fmt.Sprint(ma[kk]) != fmt.Sprint(vv) {
-						out = append(out, fmt.Sprintf("%s.%s %v; with more consent %v", k, kk, vv, ma[kk]))
-					}
-				}
-			}
-		default:
-			if fmt.Sprint(va) != fmt.Sprint(vb) {
-				out = append(out, fmt.Sprintf("%s %v; with more consent %v", k, vb, va))
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// ipCoarser reports whether address b is address a cut to a prefix: all
-// b says, a says too.
-func ipCoarser(a, b string) bool {
-	pa, err1 := netip.ParseAddr(a)
-	pb, err2 := netip.ParseAddr(b)
-	if err1 != nil || err2 != nil || pa.BitLen() != pb.BitLen() {
-		return false
-	}
-	for bits := 0; bits <= pa.BitLen(); bits++ {
-		if p, err := pa.Prefix(bits); err == nil && p.Addr() == pb {
-			return true
-		}
-	}
-	return false
-}
-
-// decimals counts the decimals of a JSON number.
-func decimals(v any) int {
-	s := fmt.Sprint(v)
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		return len(s) - i - 1
-	}
-	return 0
-}
-
-// moreWords returns the words of b that a does not have: letters and digits
-// runs, percent-escapes decoded, the markers the scanner writes ([email],
-// {id}) left out.
-func moreWords(a, b string) []string {
-	have := map[string]bool{}
-	for _, w := range words(a) {
-		have[w] = true
-	}
-	var extra []string
-	for _, w := range words(b) {
-		if !have[w] {
-			extra = append(extra, w)
-		}
-	}
-	return extra
-}
-
-func words(s string) []string {
-	for range 3 {
-		if u, err := url.QueryUnescape(s); err == nil {
-			s = u
-		}
-	}
-	for _, m := range []string{"[email]", "[phone]", "[card]", "[iban]", "[token]", "[ip]", "[mac]", "[id]", "[device]", "[geo]", "{id}"} {
-		s = strings.ReplaceAll(s, m, " ")
-	}
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-	})
 }
 
 // TestLessConsentNeverMoreData: for thousands of seeded cases, an event
