@@ -820,6 +820,13 @@ func TestRepeatedSignalsOverHTTP(t *testing.T) {
 		{"TC string in the field, a different cookie", httpSignals{explicit, f("gdpr_consent", tcAll), cookie(tcOne, false)}, "none", "[all]"},
 		{"TC string in a cookie, a different field", httpSignals{explicit, cookie(tcAll, false), f("gdpr_consent", tcOne)}, "none", "[all]"},
 		{"TC string in a cookie, a different one on another line", httpSignals{explicit, cookie(tcAll, false), cookie(tcOne, true)}, "none", "[all]"},
+		// fasthttp's cookie parser drops a value holding '"' or '\\';
+		// such a copy is still a copy that differs, and alone a TC
+		// string that does not decode.
+		{"TC string in a cookie, a different one with a backslash", httpSignals{explicit, cookie(tcAll, false), cookie(tcOne+`\\`, false)}, "none", "[all]"},
+		{"TC string in a cookie, a different one with a quote", httpSignals{explicit, cookie(tcAll, false), cookie(`"`+tcOne, true)}, "none", "[all]"},
+		{"a cookie with a quote alone", httpSignals{explicit, cookie(`CO"junk`, false)}, "none", "[all]"},
+		{"a quoted TC string and the same in the field", httpSignals{explicit, cookie(`"`+tcAll+`"`, false), f("gdpr_consent", tcAll)}, "ads", "[all,retargeting]"},
 		{"TC string in a cookie, an empty field", httpSignals{explicit, cookie(tcAll, false), f("gdpr_consent", "")}, "none", "[all]"},
 		{"TC string in a cookie, an escaped key's different copy", httpSignals{explicit, cookie(tcAll, false), {name: "gdpr_consent", value: tcOne, where: whereField, escKey: true}}, "none", "[all]"},
 		{"TC string in a cookie, another in a cookie of another case", httpSignals{explicit, cookie(tcAll, false), {name: "EUCONSENT-V2", value: tcOne, where: whereCookie}}, "ads", "[all,retargeting]"},
@@ -859,6 +866,44 @@ func TestRepeatedSignalsOverHTTP(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestTCCookieLines reads euconsent-v2 cookies from the raw Cookie lines
+// as fasthttp does (a line folded onto the next continues it, names and
+// values trimmed, a value unquoted), and also where fasthttp drops one.
+func TestTCCookieLines(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig, "", httpLessNow)
+	dr := newDriver(p.g, lessPeer)
+	spec := tctest.Valid(httpLessNow.Add(-24 * time.Hour))
+	spec.VendorConsent, spec.VendorLI, spec.Disclosed = []int{14}, []int{14}, []int{14}
+	tcAll := spec.Encode()
+	spec.PurposesConsent = []int{1}
+	tcOne := spec.Encode()
+	for _, c := range []struct {
+		name, cookies, want string
+	}{
+		{"one cookie", "Cookie: a=1; euconsent-v2=" + tcAll, "[all,retargeting]"},
+		{"spaces and quotes", "Cookie: a=1 ;  euconsent-v2 = \"" + tcAll + "\" ", "[all,retargeting]"},
+		{"folded line, equal copy", "Cookie: a=1;\r\n euconsent-v2=" + tcAll + "\r\nCookie: euconsent-v2=" + tcAll, "[all,retargeting]"},
+		{"folded line, different copy", "Cookie: a=1;\r\n\teuconsent-v2=" + tcOne + "\r\nCookie: euconsent-v2=" + tcAll, "[all]"},
+		{"a folded line after another header", "X-Other: a\r\n euconsent-v2=" + tcOne + "\r\nCookie: euconsent-v2=" + tcAll, "[all,retargeting]"},
+		{"lower-case header name", "cookie: euconsent-v2=" + tcOne + "\r\nCOOKIE: euconsent-v2=" + tcAll, "[all]"},
+		{"a backslash in a second copy", "Cookie: euconsent-v2=" + tcAll + "; euconsent-v2=" + tcAll + `\`, "[all]"},
+		{"an empty cookie", "Cookie: euconsent-v2=; euconsent-v2=\"\"; euconsent-v2=" + tcAll, "[all,retargeting]"},
+		{"a cookie named like it", "Cookie: xeuconsent-v2=" + tcOne + "; euconsent-v2x=" + tcOne + "; euconsent-v2=" + tcAll, "[all,retargeting]"},
+	} {
+		raw := "GET /p.gif?site=shop.example&consent=analytics,ads HTTP/1.1\r\nHost: collect.example\r\n" + c.cookies + "\r\n\r\n"
+		out := sendHTTP(t, p, dr, []byte(raw))
+		var dests []string
+		for _, name := range p.names {
+			if _, ok := out.events["pageview"][name]; ok {
+				dests = append(dests, name)
+			}
+		}
+		if got := "[" + strings.Join(dests, ",") + "]"; got != c.want {
+			t.Errorf("%s: routed to %s; want %s", c.name, got, c.want)
 		}
 	}
 }

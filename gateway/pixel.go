@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
@@ -89,12 +90,85 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, req *request, e *event.Event, kin
 	e.Consent.DNT = anyOne(h.PeekAll("DNT"))
 	// A cookie sent twice counts like a repeated parameter: copies that
 	// differ make the TC string conflicting, which refuses it.
+	if raw := h.RawHeaders(); len(raw) > 0 {
+		return tcCookies(e, raw)
+	}
+	// A request built in code rather than read (a test's): fasthttp's
+	// parsed cookies, the only ones it has.
 	for name, tc := range h.Cookies() {
-		if len(tc) == 0 || string(name) != "euconsent-v2" {
+		if string(name) == cookieTC {
+			if p := setTCCookie(e, tc); p.bad() {
+				return p
+			}
+		}
+	}
+	return problem{}
+}
+
+// cookieTC is the cookie IAB TCF CMPs store the TC string in.
+const cookieTC = "euconsent-v2"
+
+// setTCCookie takes one euconsent-v2 cookie's value; an empty one is no
+// cookie.
+func setTCCookie(e *event.Event, tc []byte) problem {
+	if len(tc) == 0 {
+		return problem{}
+	}
+	if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString, false); r != reasonNone {
+		return inField(cookieTC, r, maxConsentLen)
+	}
+	return problem{}
+}
+
+// tcCookies takes every euconsent-v2 cookie of the request's raw header
+// lines (RequestHeader.RawHeaders), on every Cookie line, each value
+// trimmed and unquoted as fasthttp does. fasthttp's own cookie parser is
+// not used: it drops a cookie whose value holds '"' or '\', so a second,
+// different copy written that way went unseen instead of refusing the TC
+// string, and a lone one was no signal instead of a malformed one. A
+// line folded onto the next (obs-fold, which fasthttp reads) continues
+// the Cookie line before it.
+func tcCookies(e *event.Event, raw []byte) problem {
+	inCookie := false
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		switch {
+		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
+			if !inCookie {
+				continue
+			}
+		case len(line) > len("cookie:") && line[0]|0x20 == 'c' && line[len("cookie")] == ':' &&
+			bytes.EqualFold(line[:len("cookie")], []byte("cookie")):
+			inCookie = true
+			line = line[len("cookie:"):]
+		default:
+			inCookie = false
 			continue
 		}
-		if r := setSignal(&e.Consent, &e.Consent.TCString, tc, maxConsentLen, event.ConflictTCString, false); r != reasonNone {
-			return inField("euconsent-v2", r, maxConsentLen)
+		for len(line) > 0 {
+			pair := line
+			if i := bytes.IndexByte(line, ';'); i >= 0 {
+				pair, line = line[:i], line[i+1:]
+			} else {
+				line = nil
+			}
+			name, v, found := bytes.Cut(pair, []byte("="))
+			if !found || b2s(trimOWS(name)) != cookieTC {
+				continue
+			}
+			v = trimOWS(v)
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if p := setTCCookie(e, v); p.bad() {
+				return p
+			}
 		}
 	}
 	return problem{}
