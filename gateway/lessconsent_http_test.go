@@ -907,3 +907,15 @@ func TestTCCookieLines(t *testing.T) {
 		}
 	}
 }
+
+// TestBeaconQueryNotRead: POST /b and /ble read their body only (README,
+// Request vocabulary); a query string on them is no signal.
+func TestBeaconQueryNotRead(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig, "", httpLessNow)
+	dr := newDriver(p.g, lessPeer)
+	raw := rawRequest("POST", "/b?consent=none&gdpr=1", []byte(`{"site":"shop.example","consent":"analytics,ads"}`), "Content-Type", "text/plain")
+	out := sendHTTP(t, p, dr, raw)
+	if _, ok := out.events["event"]["retargeting"]; !ok {
+		t.Errorf("the query's consent=none and gdpr=1 were read: %v", out.raw)
+	}
+}
