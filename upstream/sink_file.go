@@ -45,6 +45,14 @@ import (
 // start repairs the .part file as after a crash: check the disk, and what
 // the file holds, before then.
 //
+// A batch whose write (or, with DurabilityFsync, fsync) fails is not
+// acknowledged: it is cut off the file again, and the shipper's retry
+// writes it to the same file, so that a disk failing for a while leaves
+// one partial file, with each batch in it once. If the cut fails, the file
+// is closed with its .part name and opened and cut again before the next
+// batch or at Close; until that succeeds, Send fails and no new file is
+// started.
+//
 // Durability says when a batch counts as written, as for the spool: with
 // DurabilityProcess (the zero value) a batch is acknowledged once write(2)
 // handed it to the kernel, which survives a crash or kill -9 of the process
@@ -80,12 +88,19 @@ type FileSink struct {
 	closed  bool
 	stop    chan struct{}
 	stopped chan struct{}
+	// reopen says that the .part file at path, closed by cutBack, may
+	// end in bytes of an unacknowledged batch: resume opens it again and
+	// cuts it back to size before it is written or finished.
+	reopen bool
 	// rollErr is the error of a file the roller failed to finish: the
 	// next Send (or Close) returns it, as there is no caller to return
 	// it to at the time.
 	rollErr error
 
 	syncs atomic.Int64 // fsyncs of output files, for tests
+	// fsync fsyncs an output file: (*os.File).Sync, which tests replace
+	// to make an fsync fail as on a failing disk.
+	fsync func(*os.File) error
 }
 
 const partSuffix = ".part"
@@ -119,7 +134,7 @@ func NewFileSink(o FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("upstream: cannot create %q: %w", o.Dir, err)
 	}
-	s := &FileSink{o: o, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &FileSink{o: o, stop: make(chan struct{}), stopped: make(chan struct{}), fsync: (*os.File).Sync}
 	if err := s.restrictEarlier(); err != nil {
 		return nil, err
 	}
@@ -258,6 +273,11 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 			return err
 		}
 	}
+	if s.f == nil && s.reopen {
+		if err := s.resume(); err != nil {
+			return err
+		}
+	}
 	if s.f != nil && (s.size >= s.o.RollBytes || s.aged()) {
 		if err := s.finish(); err != nil {
 			return err
@@ -269,24 +289,82 @@ func (s *FileSink) Send(_ context.Context, b *Batch) error {
 		}
 	}
 	if _, err := s.f.Write(data); err != nil {
-		err = fmt.Errorf("upstream: cannot write %q: %w", s.path+partSuffix, err)
-		// Cut the partial frame off, or give up on this file: it may end
-		// in a partial frame, so it keeps its .part name.
-		if s.f.Truncate(s.size) != nil {
-			return errors.Join(err, s.abandon())
-		}
-		s.f.Seek(s.size, 0)
-		return err
+		// The file may end in part of this batch: cut it off, so that the
+		// shipper's retry of the batch goes to this file, once.
+		return errors.Join(fmt.Errorf("upstream: cannot write %q: %w", s.path+partSuffix, err), s.cutBack())
 	}
-	s.size += int64(len(data))
 	if s.o.Durability == DurabilityFsync {
 		s.syncs.Add(1)
-		if err := s.f.Sync(); err != nil {
-			// The file's last frame is in doubt: it keeps its .part
-			// name, and the batch is retried into a new file.
-			return errors.Join(fmt.Errorf("upstream: cannot fsync %q: %w", s.path+partSuffix, err), s.abandon())
+		if err := s.fsync(s.f); err != nil {
+			// The batch is not acknowledged and will be sent again:
+			// cut it off, as after a failed write.
+			return errors.Join(fmt.Errorf("upstream: cannot fsync %q: %w", s.path+partSuffix, err), s.cutBack())
 		}
 	}
+	s.size += int64(len(data))
+	return nil
+}
+
+// cutBack cuts the open file back to its acknowledged batches (s.size),
+// after a write or fsync of a batch that is not acknowledged: the retry of
+// that batch, and the batches after it, go to the same file, and the batch
+// is in it once. In fsync durability the cut is fsynced, so that the
+// file's name, once complete, never covers a batch the disk did not
+// confirm. When the cut fails the file is closed, keeping its .part name,
+// and reopened and cut by the next Send (or Close): a disk that keeps
+// failing leaves this one partial file, never one per retry. s.mu is held.
+func (s *FileSink) cutBack() error {
+	err := s.cut(s.f)
+	if err == nil {
+		return nil
+	}
+	s.f.Close()
+	s.f, s.reopen = nil, true
+	return fmt.Errorf("upstream: cannot cut %q back to its acknowledged batches; it keeps its %s name and is cut before the next batch: %w",
+		s.path+partSuffix, partSuffix, err)
+}
+
+// cut truncates f to s.size and puts its offset there; in fsync
+// durability it fsyncs the cut. s.mu is held.
+func (s *FileSink) cut(f *os.File) error {
+	if err := f.Truncate(s.size); err != nil {
+		return err
+	}
+	if _, err := f.Seek(s.size, io.SeekStart); err != nil {
+		return err
+	}
+	if s.o.Durability == DurabilityFsync {
+		s.syncs.Add(1)
+		return s.fsync(f)
+	}
+	return nil
+}
+
+// resume opens again, and cuts back, the .part file cutBack closed. If
+// another process finished it meanwhile (a second gateway starting on this
+// dir repairs the .part files it finds unlocked), there is nothing to
+// resume and the next batch goes to a new file. s.mu is held.
+func (s *FileSink) resume() error {
+	part := s.path + partSuffix
+	f, err := os.OpenFile(part, os.O_WRONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		s.reopen = false
+		return nil
+	}
+	if err == nil && (!flock.TryLock(f) || !sameFile(f, part)) {
+		f.Close()
+		s.reopen = false // taken by another process: its file now
+		return nil
+	}
+	if err == nil {
+		if err = s.cut(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("upstream: cannot cut %q back to its acknowledged batches; it keeps its %s name: %w", part, partSuffix, err)
+	}
+	s.f, s.reopen = f, false
 	return nil
 }
 
@@ -342,6 +420,11 @@ func (s *FileSink) aged() bool {
 // file keeps its .part name (see FileOptions) and the error says so. s.mu
 // is held.
 func (s *FileSink) finish() error {
+	if s.f == nil && s.reopen {
+		if err := s.resume(); err != nil {
+			return err
+		}
+	}
 	f := s.f
 	if f == nil {
 		return nil
@@ -358,7 +441,7 @@ func (s *FileSink) finish() error {
 		// Each batch was only written: make the finished file durable
 		// before its name says it is complete.
 		s.syncs.Add(1)
-		err = f.Sync()
+		err = s.fsync(f)
 	}
 	err = errors.Join(err, f.Close())
 	if err != nil {
@@ -370,21 +453,6 @@ func (s *FileSink) finish() error {
 	}
 	if err := atomicfile.SyncDir(s.o.Dir); err != nil {
 		return fmt.Errorf("upstream: cannot fsync %q after finishing %q: %w", s.o.Dir, s.path, err)
-	}
-	return nil
-}
-
-// abandon closes the current file without finishing it, when its last
-// frame is in doubt: it keeps its .part name, and the next start cuts it
-// after its last complete frame. s.mu is held.
-func (s *FileSink) abandon() error {
-	f := s.f
-	if f == nil {
-		return nil
-	}
-	s.f = nil
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("upstream: cannot close %q: %w", s.path+partSuffix, err)
 	}
 	return nil
 }
