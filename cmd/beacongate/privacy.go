@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +34,10 @@ type privacy struct {
 	keyRetention time.Duration
 	retention    *upstream.Retention
 	stop         chan struct{}
-	done         chan struct{} // closed when the sweeper ends; nil: startPrivacy did not get that far
-	watchDone    chan struct{} // closed when the key store watcher ends; nil: none
+	// running counts the goroutines startPrivacy started (the suppression
+	// watcher, the key store watcher, the sweeper): stopPrivacy waits for
+	// them, as each may write the audit log or the data directory.
+	running sync.WaitGroup
 }
 
 // retentionEvery is how often expired files are looked for: often enough
@@ -117,8 +120,9 @@ func (a *app) withSuppression(d *delivery.Deliverer) *delivery.Deliverer {
 
 // suppressionEvery is how often the suppression file is checked for
 // changes: a request is honoured within seconds, at the cost of reading
-// and hashing the file (at most 4 MiB, mostly a few KiB).
-const suppressionEvery = 2 * time.Second
+// and hashing the file (at most 4 MiB, mostly a few KiB). A variable for
+// tests only.
+var suppressionEvery = 2 * time.Second
 
 // keyStoreDir is where the key store lives: <data_dir>/keys.
 func keyStoreDir(cfg *config.Config) string { return filepath.Join(cfg.Server.DataDir, "keys") }
@@ -145,13 +149,15 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 	p := a.privacy
 	a.auditf("config.load", "source", "start", "config", a.configName, "policy", a.plan.Load().Version())
 	if p.suppress != nil {
-		go p.suppress.Watch(p.stop, suppressionEvery, func(n int, err error) {
-			if err != nil {
-				a.log.Error("suppression list not reloaded; the previous one stays", "err", err)
-				return
-			}
-			a.log.Info("suppression list reloaded", "subjects", n)
-			a.auditf("suppression.reload", "subjects", strconv.Itoa(n))
+		p.running.Go(func() {
+			p.suppress.Watch(p.stop, suppressionEvery, func(n int, err error) {
+				if err != nil {
+					a.log.Error("suppression list not reloaded; the previous one stays", "err", err)
+					return
+				}
+				a.log.Info("suppression list reloaded", "subjects", n)
+				a.auditf("suppression.reload", "subjects", strconv.Itoa(n))
+			})
 		})
 	}
 	if rules := retentionRules(cfg); len(rules) > 0 {
@@ -171,9 +177,7 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 		// that cached keys of destroyed periods are dropped within seconds.
 		// Rotate makes the next period's keys minutes before it begins, so
 		// that no request reads or writes the key store.
-		p.watchDone = make(chan struct{})
-		go func() {
-			defer close(p.watchDone)
+		p.running.Go(func() {
 			t := time.NewTicker(suppressionEvery)
 			defer t.Stop()
 			for {
@@ -189,16 +193,13 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 					return
 				}
 			}
-		}()
+		})
 	}
-	p.done = make(chan struct{})
 	if p.retention == nil && (p.keyStore == nil || p.keyRetention == 0) {
-		close(p.done)
 		return nil
 	}
 	a.sweep() // before serving: what expired while the gateway was down goes first
-	go func() {
-		defer close(p.done)
+	p.running.Go(func() {
 		t := time.NewTicker(retentionEvery)
 		defer t.Stop()
 		for {
@@ -209,7 +210,7 @@ func (a *app) startPrivacy(cfg *config.Config, reg prometheus.Registerer) error 
 				return
 			}
 		}
-	}()
+	})
 	return nil
 }
 
@@ -258,20 +259,18 @@ func retentionRules(cfg *config.Config) []upstream.RetentionRule {
 	return rules
 }
 
-// stopPrivacy stops the sweeper and waits for the audit lines of the keys
-// created so far. It also ends a start that failed before or during
-// startPrivacy: what was not started is not waited for.
+// stopPrivacy stops the goroutines startPrivacy started (the suppression
+// watcher, the key store watcher, the sweeper) and waits for them, then
+// for the audit lines of the keys created so far: each may be writing the
+// audit log or the data directory, which must be done before the data
+// directory's lock is released. It also ends a start that failed before
+// or during startPrivacy: what was not started is not waited for.
 func (a *app) stopPrivacy() {
 	if a.privacy == nil {
 		return
 	}
 	close(a.privacy.stop)
-	if a.privacy.done != nil {
-		<-a.privacy.done
-	}
-	if a.privacy.watchDone != nil {
-		<-a.privacy.watchDone // it may be making a key: wait, then flush its audit line
-	}
+	a.privacy.running.Wait() // the key store watcher may be making a key: its audit line is flushed below
 	if a.privacy.keyStore != nil {
 		a.privacy.keyStore.Flush()
 	}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// holdHandler is a log handler that holds the goroutine logging the
+// message msg, the first time, until release is closed; entered is closed
+// once it holds it. It lets a test stop a goroutine of the gateway at a
+// known step without a sleep.
+type holdHandler struct {
+	slog.Handler
+	h *hold
+}
+
+type hold struct {
+	msg     string
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newHoldLogger(msg string) (*slog.Logger, *hold) {
+	h := &hold{msg: msg, entered: make(chan struct{}), release: make(chan struct{})}
+	return slog.New(holdHandler{slog.DiscardHandler, h}), h
+}
+
+func (holdHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h holdHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == h.h.msg {
+		h.h.once.Do(func() {
+			close(h.h.entered)
+			<-h.h.release
+		})
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h holdHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return holdHandler{h.Handler.WithAttrs(as), h.h}
+}
+
+func (h holdHandler) WithGroup(name string) slog.Handler {
+	return holdHandler{h.Handler.WithGroup(name), h.h}
+}
+
+// calls reports whether some goroutine is in callee, called from caller:
+// two adjacent frames of its stack, callee a function name as the runtime
+// prints it ("sync.(*WaitGroup).Wait"), caller one of this package
+// ("(*app).stopPrivacy").
+func calls(callee, caller string) bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		var prev string
+		for _, line := range strings.Split(g, "\n") {
+			if line == "" || line[0] == '\t' || strings.HasPrefix(line, "goroutine ") {
+				continue
+			}
+			fn := line
+			if i := strings.LastIndexByte(fn, '('); i > 0 {
+				fn = fn[:i]
+			}
+			if prev == callee && strings.HasSuffix(fn, "/cmd/beacongate."+caller) {
+				return true
+			}
+			prev = fn
+		}
+	}
+	return false
+}
+
+// waitCalls waits until some goroutine is in callee called from caller
+// (true), or done is closed first (false).
+func waitCalls(t *testing.T, callee, caller string, done <-chan struct{}) bool {
+	t.Helper()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		if calls(callee, caller) {
+			return true
+		}
+		if i == 100_000 {
+			t.Fatalf("no goroutine in %s called from %s, and it did not end", callee, caller)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond) // a poll's pause; the outcome does not depend on it
+	}
+}
+
+// TestCloseWaitsForTheSuppressionWatcher: the goroutine that reads the
+// suppression file again every few seconds was told to stop at shutdown
+// but not waited for, so that a close could return (and the process
+// release the data directory's lock) while it still read the file and
+// wrote its suppression.reload line to the audit log, where the instance
+// replacing this one may already write. Close now waits for it.
+func TestCloseWaitsForTheSuppressionWatcher(t *testing.T) {
+	defer func(d time.Duration) { suppressionEvery = d }(suppressionEvery)
+	suppressionEvery = time.Millisecond
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	log, h := newHoldLogger("suppression list reloaded")
+	a, err := startApp(serveFlags{data: data}, map[string]bool{"data": true}, prometheus.NewRegistry(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A change the watcher picks up: it reloads the list, logs it (and is
+	// held there), then writes its audit line.
+	if err := os.WriteFile(filepath.Join(data, "suppressed.txt"), []byte("# no subject yet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the suppression watcher did not reload the changed file")
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if err := a.close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	if !waitCalls(t, "sync.(*WaitGroup).Wait", "(*app).stopPrivacy", closed) {
+		close(h.release)
+		t.Fatal("close returned while the suppression watcher was still running, before its audit line")
+	}
+	close(h.release)
+	<-closed
+	b, err := os.ReadFile(filepath.Join(data, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "suppression.reload") {
+		t.Fatalf("the watcher's audit line is not in the audit log when close returns:\n%s", b)
+	}
+}
