@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -298,12 +297,6 @@ func (a *app) auditf(action string, kv ...string) {
 // of reloads at once (a SIGHUP and a POST /-/reload) are in the order
 // they applied, so the last one names the policy live.
 func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) (needsRestart []string, err error) {
-	a.reloadMu.Lock()
-	defer a.reloadMu.Unlock()
-	needsRestart, err = a.reloadLocked(log)
-	if errors.Is(err, errStopping) {
-		return nil, err // nothing tried: nothing to audit, and the log may be closing
-	}
 	kv := []string{"source", source, "config", a.configName}
 	if peer != "" {
 		kv = append(kv, "peer", peer)
@@ -311,14 +304,7 @@ func (a *app) reloadFrom(log *slog.Logger, source, peer string, token []byte) (n
 	if token != nil {
 		kv = append(kv, "token", audit.TokenHash(token))
 	}
-	if err != nil {
-		a.auditf("config.reload_refused", append(kv, "error", err.Error())...)
-		return nil, err
-	}
-	kv = append(kv, "policy", a.plan.Load().Version())
-	if len(needsRestart) > 0 {
-		kv = append(kv, "needs_restart", strings.Join(needsRestart, " "))
-	}
-	a.auditf("config.reload", kv...)
-	return needsRestart, nil
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	return a.reloadLocked(log, kv)
 }

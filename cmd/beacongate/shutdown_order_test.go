@@ -156,3 +156,69 @@ func TestCloseWaitsForTheSuppressionWatcher(t *testing.T) {
 		t.Fatalf("the watcher's audit line is not in the audit log when close returns:\n%s", b)
 	}
 }
+
+// TestCloseWaitsForAReloadsAuditLine: a reload that had passed its last
+// "stopping?" check when the gateway began to stop went on to save its
+// policy and write its audit line (config.reload, or config.reload_refused)
+// while close ran, and could write them after close had released the data
+// directory's lock, where the instance replacing this one may already be
+// writing its own (two writers on one audit log's hash chain). Close now
+// waits for a reload that is applying or refusing to write its audit line;
+// one that gets there after the stop began writes nothing
+// (TestReloadRefusedOnceStopping).
+func TestCloseWaitsForAReloadsAuditLine(t *testing.T) {
+	for _, c := range []struct {
+		name, config, held, action string
+	}{
+		{"applied", "consent: {purposes: [analytics], default: []}\ndestinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n",
+			"config reloaded", `"config.reload"`},
+		{"refused", "consent: {purposes: [analytics], default: [\n",
+			"config reload refused; the previous config stays live", `"config.reload_refused"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfgPath := filepath.Join(dir, "c.yaml")
+			yaml := "consent: {purposes: [analytics], default: [analytics]}\ndestinations:\n  - {name: local, type: file, tcf: {without_vendor: true}}\n"
+			if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			data := filepath.Join(dir, "data")
+			log, h := newHoldLogger(c.held)
+			a, err := startApp(serveFlags{config: cfgPath, data: data}, map[string]bool{"data": true}, prometheus.NewRegistry(), log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfgPath, []byte(c.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			reloaded := make(chan struct{})
+			go func() {
+				defer close(reloaded)
+				a.reloadFrom(log, "signal", "", nil)
+			}()
+			<-h.entered // the reload decided, and has not written its audit line
+			closed := make(chan struct{})
+			go func() {
+				defer close(closed)
+				if err := a.close(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+			if !waitCalls(t, "sync.(*Mutex).Lock", "(*app).close", closed) {
+				close(h.release)
+				<-reloaded
+				t.Fatal("close returned (releasing the data directory's lock) while a reload had yet to write its audit line")
+			}
+			close(h.release)
+			<-closed
+			b, err := os.ReadFile(filepath.Join(data, "audit.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), c.action) {
+				t.Fatalf("the reload's %s line is not in the audit log when close returns:\n%s", c.action, b)
+			}
+			<-reloaded
+		})
+	}
+}

@@ -72,6 +72,11 @@ type app struct {
 	origins  *adplatform.Origins       // the sites' origins, for the ad platform sinks; updated on reload
 
 	reloadMu sync.Mutex
+	// commitMu is held by a reload from its last look at stopped until it
+	// wrote its audit entry (see reloadLocked); close sets stopped under
+	// it, so that it waits for such a reload before it releases the data
+	// directory's lock.
+	commitMu sync.Mutex
 	// stopped is set as close begins: a reload that has not yet applied
 	// changes nothing from then on (errStopping).
 	stopped        atomic.Bool
@@ -476,42 +481,89 @@ func (a *app) reload(log *slog.Logger) error {
 
 // reloadReport is reload, and also returns the changed settings that
 // keep their running values until the next restart (needs_restart), for
-// the answer to POST /-/reload and the audit log.
+// the answer to POST /-/reload and the audit log. It writes no audit
+// entry: reloadFrom does.
 func (a *app) reloadReport(log *slog.Logger) (needsRestart []string, err error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	return a.reloadLocked(log)
+	return a.reloadLocked(log, nil)
 }
 
-// reloadLocked is reloadReport with a.reloadMu held.
-func (a *app) reloadLocked(log *slog.Logger) (needsRestart []string, err error) {
+// reloadLocked is reloadReport with a.reloadMu held, which also writes the
+// audit entry of the reload (config.reload or config.reload_refused) with
+// the fields kv, unless kv is nil. Reading the files and building the new
+// settings may take long (a GeoIP database, a mount that stopped
+// answering), and close does not wait for that; applying them and writing
+// the audit entry write the data directory (the policy's copy, the audit
+// log), and close waits for that (commitMu) before it releases the data
+// directory's lock. Once close began, a reload applies nothing, and writes
+// neither (errStopping); one refused then is logged, not audited.
+func (a *app) reloadLocked(log *slog.Logger, kv []string) (needsRestart []string, err error) {
+	var next *preparedReload
 	if a.configPath == "" {
+		err = errNoConfigFile
+	} else {
+		next, err = a.prepareReload()
+	}
+	a.commitMu.Lock()
+	defer a.commitMu.Unlock()
+	if err == nil && a.stopped.Load() {
+		// Checked last: reading the files may have taken a while.
+		err = errStopping
+	}
+	switch {
+	case errors.Is(err, errStopping):
+		// Neither applied nor refused: the process is on its way out.
+		log.Info("config reload ignored: the gateway is stopping", "config", a.configName)
+		return nil, err
+	case errors.Is(err, errNoConfigFile):
 		// Counted as refused, but the last-reload gauge stays 1: what
 		// runs is what the next start runs, and no reload could ever
 		// clear an alert on it.
 		a.reloadFailures.Inc()
-		log.Error("config reload refused", "config", a.configName, "err", errNoConfigFile)
-		return nil, errNoConfigFile
-	}
-	needsRestart, err = a.tryReload(log)
-	if errors.Is(err, errStopping) {
-		// Neither applied nor refused: the process is on its way out.
-		log.Info("config reload ignored: the gateway is stopping", "config", a.configName)
+		log.Error("config reload refused", "config", a.configName, "err", err)
+		a.auditReload(kv, "config.reload_refused", "error", err.Error())
 		return nil, err
-	}
-	if err != nil {
+	case err != nil:
 		a.reloadFailures.Inc()
 		a.reloadOK.Set(0)
 		log.Error("config reload refused; the previous config stays live", "config", a.configName, "err", err)
+		a.auditReload(kv, "config.reload_refused", "error", err.Error())
 		return nil, err
 	}
+	needsRestart = a.applyReload(log, next)
 	a.reloads.Inc()
 	a.reloadOK.Set(1)
 	log.Info("config reloaded", "config", a.configName, "policy", a.plan.Load().Version())
+	extra := []string{"policy", a.plan.Load().Version()}
+	if len(needsRestart) > 0 {
+		extra = append(extra, "needs_restart", strings.Join(needsRestart, " "))
+	}
+	a.auditReload(kv, "config.reload", extra...)
 	return needsRestart, nil
 }
 
-func (a *app) tryReload(log *slog.Logger) ([]string, error) {
+// auditReload writes a reload's audit entry, with the fields kv and then
+// extra; none when kv is nil (reloadReport) or once close began (the data
+// directory may no longer be this process's). a.commitMu is held.
+func (a *app) auditReload(kv []string, action string, extra ...string) {
+	if kv == nil || a.stopped.Load() {
+		return
+	}
+	a.auditf(action, append(slices.Clip(kv), extra...)...)
+}
+
+// preparedReload is a reload read and built, not yet applied.
+type preparedReload struct {
+	cfg     *config.Config
+	changes wiring.Reload
+	geo     *geo.Reloadable
+	built   builtSettings
+}
+
+// prepareReload reads the config file and the files it names and builds
+// the new settings. Nothing running changes.
+func (a *app) prepareReload() (*preparedReload, error) {
 	if a.stopped.Load() {
 		return nil, errStopping
 	}
@@ -562,16 +614,19 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 		return nil, loadError{fmt.Errorf("ble.optout_file: %s does not exist, while the running opt-out list drops the sightings of %d devices; "+
 			"the running list stays: restore the file, or remove ble.optout_file and ble.optout_key_file to stop reading it", cfg.BLE.OptOutFile, running.Len())}
 	}
-	if a.stopped.Load() {
-		// Checked last: reading the files may have taken a while.
-		return nil, errStopping
-	}
-	// Every step succeeded: only now does anything running change.
+	return &preparedReload{cfg: cfg, changes: changes, geo: nextGeo, built: built}, nil
+}
+
+// applyReload puts a prepared reload live and returns the changed
+// settings that keep their running values until the next restart.
+// a.commitMu is held.
+func (a *app) applyReload(log *slog.Logger, r *preparedReload) []string {
+	cfg, built, changes := r.cfg, r.built, r.changes
 	savePlan(cfg, built.plan, log)
 	a.gateway.Update(built.settings)
 	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
-	a.geo = nextGeo
+	a.geo = r.geo
 	a.live.Store(cfg)
 	a.plan.Store(built.plan)
 	a.origins.Set(wiring.SiteOrigins(cfg))
@@ -598,7 +653,7 @@ func (a *app) tryReload(log *slog.Logger) ([]string, error) {
 		log.Info("changed settings applied", "applied", strings.Join(changes.Applied, " "))
 	}
 	warnNoVendor(cfg, log) // as at start: destinations[].tcf applies on reload
-	return changes.NeedRestart, nil
+	return changes.NeedRestart
 }
 
 // ready reports whether the gateway accepts events: the pipeline's spool
@@ -618,7 +673,14 @@ func (a *app) ready() error {
 // the spool for the next start. It also closes an app whose start failed
 // half-way: what was not opened is skipped.
 func (a *app) close(ctx context.Context) error {
-	a.stopped.Store(true) // a reload running now applies nothing (errStopping)
+	// A reload running now applies nothing (errStopping). One that is
+	// applying or refusing holds commitMu until it wrote the policy's copy
+	// and its audit entry: that is waited for. One still reading its
+	// files is not (it may hang on a mount that stopped answering): it
+	// will find stopped set.
+	a.commitMu.Lock()
+	a.stopped.Store(true)
+	a.commitMu.Unlock()
 	close(a.stopRotation)
 	if a.ble != nil {
 		if err := a.ble.close(); err != nil {
