@@ -375,3 +375,66 @@ func TestRetryAfterOfConcurrentRequests(t *testing.T) {
 		seen[e.ID] = true
 	}
 }
+
+// TestStoppingAnswerOfConcurrentRequests pins which answer decides a batch
+// when two requests in flight at once both stop it, one permanently (404:
+// no such stream or pixel, so no event of the destination will be taken)
+// and one retryably (503): the first started, as when they go one at a
+// time. Every answer that stops a batch concerns the destination, not its
+// events (an event refused for itself is outcomeInvalid, which stops
+// nothing), so the other's events meet what they would have met one at a
+// time: retried when the first says retry (the next attempt meets the 404
+// again and dead-letters them then), dead-lettered when the first says no
+// event will be taken (one at a time they would not even have been sent).
+// What a request delivered is kept either way, and a request never
+// started is dead-lettered or retried with the rest.
+func TestStoppingAnswerOfConcurrentRequests(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		answer      map[string]int // by client: status
+		permanent   bool
+		undelivered []int // and v2's unless v1's 2xx came before v0's 404: then its request started
+		delivered   []int
+	}{
+		{"retry first", map[string]int{"v0": 503, "v1": 404}, false, []int{0, 1, 2}, nil},
+		{"permanent first", map[string]int{"v0": 404, "v1": 503}, true, []int{0, 1, 2}, nil},
+		{"permanent first, second delivered", map[string]int{"v0": 404, "v1": 200}, true, []int{0}, []int{1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, s, _, _ := setup(t, adplatform.GA4, func(o *adplatform.Options) { o.MaxInFlight = 2 })
+			w := newWaves(2, 2)
+			w.firstOnly = true
+			srv.Before(func(r *http.Request, body []byte) contract.Answer {
+				w.hold(r, body) // both in flight before either is answered
+				for client, status := range c.answer {
+					if strings.Contains(string(body), `"client_id":"`+client+`"`) && status != 200 {
+						return contract.Answer{Status: status, Body: `{}`}
+					}
+				}
+				return contract.Answer{}
+			})
+			b := batch(0, visitors(3)...)
+			err := s.Send(context.Background(), b)
+			if err == nil || upstream.IsPermanent(err) != c.permanent {
+				t.Fatalf("Send: %v (permanent %v); want an error, permanent %v", err, upstream.IsPermanent(err), c.permanent)
+			}
+			if _, _, timedOut := w.stats(); timedOut {
+				t.Fatal("the two requests were not in flight at once")
+			}
+			got, ok := s.Undelivered(b)
+			if !ok {
+				t.Fatal("the sink kept no progress of the batch")
+			}
+			for _, i := range c.undelivered {
+				if !slices.Contains(got, i) {
+					t.Fatalf("undelivered %v; want %d among them", got, i)
+				}
+			}
+			for _, i := range c.delivered {
+				if slices.Contains(got, i) {
+					t.Fatalf("undelivered %v; want %d delivered", got, i)
+				}
+			}
+		})
+	}
+}

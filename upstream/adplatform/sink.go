@@ -413,7 +413,16 @@ func (s *Sink) Send(ctx context.Context, b *upstream.Batch) error {
 	var (
 		inFlight, started int
 		// The answer that stopped the batch: of the requests that met
-		// one, the first started, as when they went one at a time.
+		// one, the first started, as when they went one at a time. No
+		// other answer would decide better: every answer that stops a
+		// batch (retry, auth, redirect, permanent) is about the
+		// destination, not the request's events (an event refused for
+		// itself is outcomeInvalid, which stops nothing), so the other
+		// stopped requests' events get what they would have got one at
+		// a time: retried (a permanent answer to them comes again at the
+		// next attempt, which then dead-letters them), or dead-lettered
+		// by a permanent answer, which says no event of the destination
+		// will be taken. TestStoppingAnswerOfConcurrentRequests.
 		stop     error
 		stopKind outcomeKind
 		stopSeq  int
