@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beacongate/beacongate/clock"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -58,7 +59,8 @@ func (h holdHandler) WithGroup(name string) slog.Handler {
 // calls reports whether some goroutine is in callee, called from caller:
 // two adjacent frames of its stack, callee a function name as the runtime
 // prints it ("sync.(*WaitGroup).Wait"), caller one of this package
-// ("(*app).stopPrivacy").
+// ("(*app).stopPrivacy"); an empty callee: caller is the top frame (a
+// goroutine blocked in a channel operation of caller's).
 func calls(callee, caller string) bool {
 	buf := make([]byte, 1<<20)
 	for {
@@ -221,4 +223,74 @@ func TestCloseWaitsForAReloadsAuditLine(t *testing.T) {
 			<-reloaded
 		})
 	}
+}
+
+// rotationHoldClock is a manual clock whose Now holds the key rotation
+// goroutine ((*app).rotateKeys), the first time it reads the clock after
+// armed is closed, until release is closed; entered is closed once it
+// holds it. Other callers read the manual clock as they are.
+type rotationHoldClock struct {
+	*clock.Manual
+	armed, entered, release chan struct{}
+	once                    sync.Once
+}
+
+func (c *rotationHoldClock) Now() time.Time {
+	select {
+	case <-c.armed:
+		pc := make([]uintptr, 16)
+		frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+		for {
+			f, more := frames.Next()
+			if strings.HasSuffix(f.Function, "/cmd/beacongate.(*app).rotateKeys") {
+				c.once.Do(func() {
+					close(c.entered)
+					<-c.release
+				})
+				break
+			}
+			if !more {
+				break
+			}
+		}
+	default:
+	}
+	return c.Manual.Now()
+}
+
+// TestCloseWaitsForKeyRotation: the goroutine that rotates the pseudonym
+// keys every second (and with a key store makes the next period's key,
+// writing its file and an audit line) was told to stop at shutdown but not
+// waited for: close could return, and the process release the data
+// directory's lock, while it still rotated. Close now waits for it.
+func TestCloseWaitsForKeyRotation(t *testing.T) {
+	clk := &rotationHoldClock{Manual: clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		armed: make(chan struct{}), entered: make(chan struct{}), release: make(chan struct{})}
+	serveClock = clk
+	t.Cleanup(func() { serveClock = clock.Real })
+	a, err := startApp(serveFlags{data: filepath.Join(t.TempDir(), "data")}, map[string]bool{"data": true}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(clk.armed)
+	select {
+	case <-clk.entered: // the next tick's rotation, held in its clock read
+	case <-time.After(time.Minute):
+		t.Fatal("the key rotation did not run")
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if err := a.close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	// A goroutine blocked on a channel shows its own function on top (the
+	// runtime's frames are left out of the trace).
+	if !waitCalls(t, "", "(*app).stopKeyRotation", closed) {
+		close(clk.release)
+		t.Fatal("close returned while the key rotation was still running")
+	}
+	close(clk.release)
+	<-closed
 }

@@ -86,6 +86,8 @@ type app struct {
 	// refused reload until one succeeds, 1 otherwise.
 	reloadOK     prometheus.Gauge
 	stopRotation chan struct{}
+	// rotationDone is closed when rotateKeys returns; nil until it runs.
+	rotationDone chan struct{}
 	// keysMissing is beacongate_pseudonym_keys_unavailable: 1 while the
 	// current period has no pseudonym or visitor key (checkKeys).
 	keysMissing prometheus.Gauge
@@ -246,6 +248,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	if err := a.startPrivacy(cfg, reg); err != nil {
 		return nil, err
 	}
+	a.rotationDone = make(chan struct{})
 	go a.rotateKeys()
 	return a, nil
 }
@@ -403,9 +406,20 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// stopKeyRotation stops rotateKeys and waits for it: with a key store a
+// rotation may be making the next period's key, its file and audit line,
+// which must be done before the data directory's lock is released.
+func (a *app) stopKeyRotation() {
+	close(a.stopRotation)
+	if a.rotationDone != nil {
+		<-a.rotationDone
+	}
+}
+
 // rotateKeys lets the keyring forget ephemeral keys on time even when no
 // request arrives at a period boundary.
 func (a *app) rotateKeys() {
+	defer close(a.rotationDone)
 	t := time.NewTicker(keyRotationEvery)
 	defer t.Stop()
 	for {
@@ -681,7 +695,7 @@ func (a *app) close(ctx context.Context) error {
 	a.commitMu.Lock()
 	a.stopped.Store(true)
 	a.commitMu.Unlock()
-	close(a.stopRotation)
+	a.stopKeyRotation()
 	if a.ble != nil {
 		if err := a.ble.close(); err != nil {
 			a.log.Warn("ble aggregation: close", "error", err.Error())
