@@ -256,7 +256,10 @@ func TestCellReuseDifferential(t *testing.T) {
 	if refused < runs {
 		t.Fatalf("%d streams: %d sightings refused at max_cells: the streams test too little", runs, refused)
 	}
-	if emitted < runs*3 || reused < runs*10 {
+	// 2.9 and 3.2 aggregates per stream in the 300 streams of -short
+	// and the 3000 of a full run: streams whose cap refuses sightings
+	// emit fewer.
+	if emitted < runs*5/2 || reused < runs*10 {
 		t.Fatalf("%d streams: %d aggregates, %d cells on an index used again: the streams test too little", runs, emitted, reused)
 	}
 }
