@@ -225,7 +225,20 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 			// then every start is tried, those in the escape too.
 			e += 2
 		}
-		if e >= j || e < tried {
+		if e >= j {
+			continue
+		}
+		if e < tried {
+			// The run's start was tried with every one before it, for
+			// an earlier at sign (below); a start after a glued at sign
+			// in the run, from tried on, was not ("x)me-at-jane.doe(at)
+			// example.org": the run may follow a written-out dot).
+			if i := glued.last(b, e, j); i >= tried && i != failedGlued {
+				if end := matchObfuscated(b, i); end > 0 {
+					return i, end
+				}
+				failedGlued = i
+			}
 			continue
 		}
 		if !dotBefore(b, from, e) {

@@ -166,3 +166,23 @@ func TestGluedAtWordWithSeveralBlanks(t *testing.T) {
 		}
 	}
 }
+
+// TestGluedAtInARunAfterABracket: a run of local-part characters after a
+// closing bracket ("x)me-at-jane.doe(at)example.org") may follow a dot
+// written out ("jane(dot)doe"), so its start is tried with every earlier
+// one, and then marked tried; the address after the glued "-at-" in that
+// run, reached from the next at sign, was then never tried, and passed
+// whole. Found by FuzzAppendText (input 8e56f133572b3cb6 in the corpus).
+func TestGluedAtInARunAfterABracket(t *testing.T) {
+	for _, in := range []string{
+		"x)me-at-jane.doe(at)example.org",
+		"00)00-At-jane.doe(at)example.org",
+		"see [1]write+to+me+at+jane.doe(at)example.org",
+		"a(dot)me-at-jane.doe[at]example.org",
+	} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+}
