@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
@@ -138,7 +140,7 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 }
 
 // checkFilesHere reads what the gateway reads at start beyond the file,
-// where it is here: the GeoIP database, destinations' TLS certificates and
+// where it is here: the directories it makes (dirsHere), the GeoIP database, destinations' TLS certificates and
 // keys (tlsFilesHere), the BLE opt-out list with its key, the suppression
 // list privacy.suppression_file names, and the vendor
 // list of consent.tcf.gvl_file with which the plan is compiled. A
@@ -155,7 +157,7 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 		_, err := os.Stat(path)
 		return !errors.Is(err, fs.ErrNotExist)
 	}
-	var errs []error
+	errs := dirsHere(c)
 	if p := c.GeoIP.Database; p != "" && here(p) {
 		if _, err := geo.Open(p); err != nil { // read into memory: nothing to close
 			errs = append(errs, fmt.Errorf("geoip.database: %w", err))
@@ -185,6 +187,49 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 		pl = p
 	}
 	return pl, errors.Join(errs...)
+}
+
+// dirsHere finds, for each directory the start makes (server.data_dir,
+// spool.dir, each file destination's dir), the nearest path of it that is
+// here: one that is no directory (/dev/null, a regular file) keeps the
+// gateway from starting ("mkdir: not a directory"). It only looks: nothing
+// is made. A path that cannot be looked at here (permissions) is left to
+// the start. A file in the way of several (a spool under a data_dir that
+// is a file) is reported once, for the first key.
+func dirsHere(c *config.Config) []error {
+	type dir struct{ key, path string }
+	dirs := []dir{{"server.data_dir", c.Server.DataDir}, {"spool.dir", c.Spool.Dir}}
+	for i := range c.Destinations {
+		if d := &c.Destinations[i]; d.Type == config.DestinationFile {
+			dirs = append(dirs, dir{fmt.Sprintf("destinations[%d].file.dir", i), d.File.Dir})
+		}
+	}
+	var errs []error
+	reported := map[string]bool{}
+	for _, d := range dirs {
+		if d.path == "" {
+			continue
+		}
+		want := filepath.Clean(d.path)
+		for q := want; ; q = filepath.Dir(q) {
+			fi, err := os.Stat(q)
+			if err == nil {
+				if !fi.IsDir() && !reported[q] {
+					reported[q] = true
+					if q == want {
+						errs = append(errs, fmt.Errorf("%s: %s is not a directory", d.key, q))
+					} else {
+						errs = append(errs, fmt.Errorf("%s: %s is not a directory, so %s cannot be made", d.key, q, want))
+					}
+				}
+				break
+			}
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) || filepath.Dir(q) == q {
+				break
+			}
+		}
+	}
+	return errs
 }
 
 // tlsFilesHere builds the TLS settings of each http, kafka and nats
