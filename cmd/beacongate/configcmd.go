@@ -140,7 +140,8 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 }
 
 // checkFilesHere reads what the gateway reads at start beyond the file,
-// where it is here: the directories it makes (dirsHere), the GeoIP database, destinations' TLS certificates and
+// where it is here: the directories it makes (dirsHere), the pseudonym
+// secret's file, the GeoIP database, destinations' TLS certificates and
 // keys (tlsFilesHere), the BLE opt-out list with its key, the suppression
 // list privacy.suppression_file names, and the vendor
 // list of consent.tcf.gvl_file with which the plan is compiled. A
@@ -161,6 +162,13 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 	if p := c.GeoIP.Database; p != "" && here(p) {
 		if _, err := geo.Open(p); err != nil { // read into memory: nothing to close
 			errs = append(errs, fmt.Errorf("geoip.database: %w", err))
+		}
+	}
+	if p := &c.Pseudonym; p.Mode == config.PseudonymDerived && p.SecretFile != "" && here(p.SecretFile) {
+		// As the start loads it: config validation does not hold it to
+		// the loader's every rule (at most 4 KiB).
+		if _, err := wiring.LoadSecret(p); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	errs = append(errs, tlsFilesHere(c, here)...)

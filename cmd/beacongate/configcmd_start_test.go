@@ -61,3 +61,31 @@ func TestConfigCheckDirectoriesTheStartMakes(t *testing.T) {
 		t.Errorf("config check made the data directory's parent (stat: %v)", err)
 	}
 }
+
+// TestConfigCheckSecretFile: a pseudonym.secret_file larger than 4 KiB
+// (a path that names some other file) passes config validation, which
+// counts the secret's bytes, but the gateway's loader refuses it and the
+// gateway does not start. config check reads the file here with that
+// loader now, names the key and exits 1, and never prints the secret.
+func TestConfigCheckSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	src := "pseudonym: {mode: derived, secret_file: " + secret + "}\n"
+	big := strings.Repeat("s3cr3t", 700) // 4,200 bytes
+	if err := os.WriteFile(secret, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := checkConfig(t, dir, src)
+	if code != 1 || out != "" || !strings.Contains(errOut, "pseudonym.secret_file") || !strings.Contains(errOut, "larger than") {
+		t.Errorf("a secret file of 4,200 bytes: exit %d, stdout %q, stderr %q; want 1 naming pseudonym.secret_file", code, out, errOut)
+	}
+	if strings.Contains(errOut, "s3cr3t") {
+		t.Errorf("the error quotes the secret: %q", errOut)
+	}
+	if err := os.WriteFile(secret, []byte(big[:64]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("a secret of 64 bytes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
