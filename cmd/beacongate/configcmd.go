@@ -93,6 +93,13 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "note: %s: %s: %s does not exist here; it must exist where the gateway runs\n", path, f.Key, f.Path)
 		}
 	}
+	// Often set only where the gateway runs: a note, as a file not here.
+	if p := &c.Pseudonym; p.Mode == config.PseudonymDerived && p.SecretEnv != "" && p.SecretFile == "" {
+		if _, err := wiring.LoadSecret(p); err != nil {
+			fmt.Fprintf(stderr, "note: %s: pseudonym.secret_env: here, %v; it must hold the secret where the gateway runs, or the gateway does not start\n",
+				path, errors.Unwrap(err))
+		}
+	}
 	p, err := checkFilesHere(c)
 	if err != nil {
 		lines := strings.Split(err.Error(), "\n")

@@ -89,3 +89,29 @@ func TestConfigCheckSecretFile(t *testing.T) {
 		t.Errorf("a secret of 64 bytes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
 	}
 }
+
+// TestConfigCheckNotesSecretEnvUnsetHere: with pseudonym.secret_env naming
+// a variable that is unset (or holds too short a secret), the gateway does
+// not start; config check said "ok" with nothing. The variable is often
+// set only where the gateway runs, so it is a note (exit 0) that says
+// "here", names the variable and never the value; none once it is set.
+func TestConfigCheckNotesSecretEnvUnsetHere(t *testing.T) {
+	const name = "BEACONGATE_TEST_CHECK_SECRET"
+	t.Setenv(name, "") // restored after the test
+	os.Unsetenv(name)
+	dir := t.TempDir()
+	src := "pseudonym: {mode: derived, secret_env: " + name + "}\n"
+	code, out, errOut := checkConfig(t, dir, src)
+	if code != 0 || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errOut, "note: ") ||
+		!strings.Contains(errOut, "pseudonym.secret_env: here, ") || !strings.Contains(errOut, name) {
+		t.Errorf("unset: exit %d, stdout %q, stderr %q; want ok with a note naming %s", code, out, errOut, name)
+	}
+	os.Setenv(name, "short-s3cr3t")
+	if _, _, errOut := checkConfig(t, dir, src); !strings.Contains(errOut, "pseudonym.secret_env: here, ") || strings.Contains(errOut, "short-s3cr3t") {
+		t.Errorf("too short: stderr %q; want a note that never quotes the value", errOut)
+	}
+	os.Setenv(name, strings.Repeat("k", 48))
+	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") || strings.Contains(errOut, "secret_env") {
+		t.Errorf("set: exit %d, stdout %q, stderr %q; want ok without a note", code, out, errOut)
+	}
+}
