@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
@@ -129,6 +134,9 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	// may not be the one where the gateway runs.
 	if msg := maxConnsProblem(c.Server.MaxConns, fileLimit()); msg != "" {
 		fmt.Fprintf(stderr, "note: %s: %s; the limit is config check's own: the gateway's, where it runs, may differ\n", path, msg)
+	}
+	for _, n := range listenAddressesHere(c) {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 	}
 	for _, n := range clearTextCredentials(c) {
 		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
@@ -340,6 +348,62 @@ func proxiesTrustingEveryone(c *config.Config) []string {
 	}
 	return notes
 }
+
+// listenAddressesHere notes server.listen and server.admin when the
+// gateway could not listen on them here: a host that is no address of
+// this host, or a name that does not resolve to one (net.Listen fails at
+// start). Notes, not errors: it may be an address of the host where the
+// gateway runs. Nothing is bound; a port in use is not looked for. A
+// name's lookup is bounded by listenLookupTimeout.
+func listenAddressesHere(c *config.Config) []string {
+	var local []netip.Addr
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				local = append(local, p.Addr().Unmap())
+			}
+		}
+	}
+	isLocal := func(s string) bool {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return false
+		}
+		ip = ip.WithZone("").Unmap()
+		return ip.IsUnspecified() || ip.IsLoopback() || slices.Contains(local, ip)
+	}
+	var notes []string
+	for _, l := range []struct{ key, addr string }{{"server.listen", c.Server.Listen}, {"server.admin", c.Server.Admin}} {
+		host, _, err := net.SplitHostPort(l.addr)
+		if err != nil || host == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			if !isLocal(host) {
+				notes = append(notes, fmt.Sprintf("%s: here, %s is no address of this host, so the gateway cannot listen on %q; it must be one where the gateway runs", l.key, host, l.addr))
+			}
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), listenLookupTimeout)
+		addrs, err := lookupHost(ctx, host)
+		cancel()
+		switch {
+		case err != nil:
+			notes = append(notes, fmt.Sprintf("%s: here, %s does not resolve (%v), so the gateway cannot listen on %q; it must resolve to an address of the host where the gateway runs", l.key, host, err, l.addr))
+		case !slices.ContainsFunc(addrs, isLocal):
+			notes = append(notes, fmt.Sprintf("%s: here, %s resolves to no address of this host (%s), so the gateway cannot listen on %q; it must resolve to one where the gateway runs", l.key, host, strings.Join(addrs, ", "), l.addr))
+		}
+	}
+	return notes
+}
+
+// listenLookupTimeout bounds config check's lookup of a listen address's
+// host name: it stays fast with a resolver that does not answer.
+const listenLookupTimeout = 2 * time.Second
+
+// lookupHost resolves a listen address's host name for config check; a
+// variable for tests, which must not depend on the machine's DNS.
+var lookupHost = net.DefaultResolver.LookupHost
 
 // isHelp reports whether arg asks for help.
 func isHelp(arg string) bool {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +115,46 @@ func TestConfigCheckNotesSecretEnvUnsetHere(t *testing.T) {
 	os.Setenv(name, strings.Repeat("k", 48))
 	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") || strings.Contains(errOut, "secret_env") {
 		t.Errorf("set: exit %d, stdout %q, stderr %q; want ok without a note", code, out, errOut)
+	}
+}
+
+// TestConfigCheckNotesListenAddressesNotHere: a server.listen or
+// server.admin whose host is no address of this host (192.0.2.1, TEST-NET)
+// or a name that does not resolve passes validation (it is host:port),
+// and the gateway then fails to listen. It may be the address of the host
+// where the gateway runs, so config check notes it, saying here, naming
+// the key (exit 0); a wildcard, loopback or local name gets no note. Names
+// are looked up through lookupHost, stubbed here so that no test depends
+// on the machine's DNS.
+func TestConfigCheckNotesListenAddressesNotHere(t *testing.T) {
+	defer func(l func(context.Context, string) ([]string, error)) { lookupHost = l }(lookupHost)
+	lookupHost = func(_ context.Context, host string) ([]string, error) {
+		switch host {
+		case "gw.local.test", "localhost":
+			return []string{"127.0.0.1"}, nil
+		case "gw.remote.test":
+			return []string{"192.0.2.7"}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ listen, admin, want string }{
+		{"192.0.2.1:8080", "127.0.0.1:9100", "server.listen: here, 192.0.2.1 is no address of this host"},
+		{":8080", "[2001:db8::1]:9100", "server.admin: here, 2001:db8::1 is no address of this host"},
+		{"gw.nowhere.test:8080", "127.0.0.1:9100", "server.listen: here, gw.nowhere.test does not resolve"},
+		{"gw.remote.test:8080", "127.0.0.1:9100", "server.listen: here, gw.remote.test resolves to no address of this host (192.0.2.7)"},
+		{"0.0.0.0:8080", "localhost:9100", ""},
+		{"gw.local.test:8080", "[::1]:9100", ""},
+	} {
+		code, out, errOut := checkConfig(t, dir, "server: {listen: \""+c.listen+"\", admin: \""+c.admin+"\"}\n")
+		if code != 0 || !strings.HasPrefix(out, "ok: ") {
+			t.Errorf("%s, %s: exit %d, stdout %q, stderr %q; want ok", c.listen, c.admin, code, out, errOut)
+		}
+		if c.want == "" && strings.Contains(errOut, "here, ") {
+			t.Errorf("%s, %s: a note for addresses the gateway can listen on: %s", c.listen, c.admin, errOut)
+		}
+		if c.want != "" && (!strings.Contains(errOut, "note: ") || !strings.Contains(errOut, c.want)) {
+			t.Errorf("%s, %s: stderr %q; want a note %q", c.listen, c.admin, errOut, c.want)
+		}
 	}
 }
