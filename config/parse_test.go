@@ -905,3 +905,20 @@ func TestOneProblemOneError(t *testing.T) {
 	f("consent: {purposes: [analytics, ads]}\ndestinations:\n  - name: g\n    type: ga4\n    requires: [ads]\n    ga4: {measurement_id: G-ABC123XYZ, api_secret_file: /nonexistent, retry: {initial_backoff: 1m, max_backoff: 99999999999h}}\n",
 		"t.yaml:6:113: destinations[0].ga4.retry.max_backoff: 99999999999h is too large; at most 1h")
 }
+
+// TestAdminTokenFileNotRegular: the server refuses an admin token file
+// every user may read or write whatever it is (readAdminToken applies
+// SecretMode to what it stats), so /dev/null (mode 0666) kept it from
+// starting, but config check looked only at regular files and said ok.
+// It applies the same rule to any file that is no directory now.
+func TestAdminTokenFileNotRegular(t *testing.T) {
+	fi, err := os.Stat(os.DevNull)
+	if err != nil || fi.Mode().Perm()&0o006 == 0 || fi.Mode().IsRegular() {
+		t.Skipf("%s is not a device every user may read here (%v, %v)", os.DevNull, fi, err)
+	}
+	got := strings.Join(parseErrs(t, "server:\n  admin_token_file: "+os.DevNull+"\n"), "\n")
+	want := fmt.Sprintf("t.yaml:2:21: server.admin_token_file: %s is readable by every user (mode %04o); run chmod o-rwx %s", os.DevNull, fi.Mode().Perm(), os.DevNull)
+	if got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}

@@ -362,11 +362,15 @@ func (v *validator) adminTokenFile(name string) {
 		// The start cannot read it: say so here, not only there.
 		v.errf("server.admin_token_file", "%s is a directory, not a file; name the file that holds the token", name)
 		return
-	case err != nil || !fi.Mode().IsRegular():
+	case err != nil:
 		return // the server says why it cannot read it
 	}
+	// The server refuses it whatever kind of file it is (/dev/null).
 	if err := SecretMode(name, fi.Mode()); err != nil {
 		v.errf("server.admin_token_file", "%v", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return // not read here: a device or pipe may block
 	}
 	b, err := ReadAdminTokenFile(name)
 	if err != nil {
