@@ -158,7 +158,8 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 // where it is here: the directories it makes (dirsHere), the pseudonym
 // secret's file, the GeoIP database, destinations' TLS certificates and
 // keys (tlsFilesHere), the BLE opt-out list with its key, the suppression
-// list privacy.suppression_file names, and the vendor
+// list privacy.suppression_file names (or the data directory's, when it is
+// here), and the vendor
 // list of consent.tcf.gvl_file with which the plan is compiled. A
 // database that is no usable MaxMind DB, an opt-out or suppression list
 // with a line that is no hash, a vendor list that cannot be read, or a
@@ -192,7 +193,11 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 			errs = append(errs, err)
 		}
 	}
-	if f := c.Privacy.SuppressionFile; f != "" {
+	// Without privacy.suppression_file, the start reads the data
+	// directory's list: read it when that directory is here (a data_dir
+	// in the way of which is a file was reported above).
+	if f := c.Privacy.SuppressionFile; f != "" || isDir(c.Server.DataDir) {
+		f = suppressionFile(c)
 		// Read as the start reads it (a missing file is an empty list);
 		// the key only hashes ids, which a check never does.
 		if _, err := suppress.Open(f, nil, nil); err != nil {
@@ -253,6 +258,12 @@ func dirsHere(c *config.Config) []error {
 		}
 	}
 	return errs
+}
+
+// isDir reports whether path is a directory here.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // tlsFilesHere builds the TLS settings of each http, kafka and nats

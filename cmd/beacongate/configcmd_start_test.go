@@ -158,3 +158,34 @@ func TestConfigCheckNotesListenAddressesNotHere(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheckDefaultSuppressionList: without privacy.suppression_file
+// the gateway reads <data_dir>/suppressed.txt at start, and a line there
+// that is no subject hash keeps it from starting; config check read only
+// a list the config names and said ok. With the data directory here, it
+// reads that list too (read only), names it and exits 1.
+func TestConfigCheckDefaultSuppressionList(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	list := filepath.Join(data, "suppressed.txt")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(list, []byte("jane@example.org\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := "server: {data_dir: " + data + "}\n"
+	code, out, errOut := checkConfig(t, dir, src)
+	if code != 1 || out != "" || !strings.Contains(errOut, "privacy.suppression_file") || !strings.Contains(errOut, list) || !strings.Contains(errOut, "line 1") {
+		t.Errorf("a default list with a line that is no hash: exit %d, stdout %q, stderr %q; want 1 naming %s", code, out, errOut, list)
+	}
+	if strings.Contains(errOut, "jane@example.org") {
+		t.Errorf("the error quotes the line: %q", errOut)
+	}
+	if err := os.WriteFile(list, []byte(strings.Repeat("0123456789abcdef", 2)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("a list of hashes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}
