@@ -24,10 +24,13 @@ func (s *Spool) background() {
 		case <-s.kick:
 		}
 		s.trim()
-		s.freeDoomed(yield.Core, true)
+		s.freeDoomed(s.pause, true)
 		s.resMu.Lock()
 		s.writeReserve()
 		s.resMu.Unlock()
+		if s.opts.slowOp != nil {
+			s.opts.slowOp("idle")
+		}
 		// No fsync of the directory here in process durability: one took
 		// 9-12 ms on this machine at half load, and a goroutine in a
 		// system call holds the only P until the runtime's monitor takes
@@ -47,6 +50,20 @@ func (s *Spool) syncDirIfDirty() {
 		if err := s.syncDir(); err != nil {
 			s.opts.Logger.Warn("spool: cannot fsync the spool directory", "err", err)
 		}
+	}
+}
+
+// makePause returns what the background goroutine calls after each step
+// of freeing or zeroing a segment: it gives the core to the requests (and
+// calls the test hook "step"). Made once, by Open: the rounds allocate
+// nothing for it.
+func (s *Spool) makePause() func() {
+	if s.opts.slowOp == nil {
+		return yield.Core
+	}
+	return func() {
+		yield.Core()
+		s.opts.slowOp("step")
 	}
 }
 
@@ -227,6 +244,9 @@ func (s *Spool) recycle(d doomedFile, between func()) bool {
 	}
 	if err != nil {
 		return false // freed instead
+	}
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("recycled")
 	}
 	s.resMu.Lock()
 	defer s.resMu.Unlock()

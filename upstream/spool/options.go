@@ -170,8 +170,13 @@ type Options struct {
 	// slowOp, if set, is called before the slow file operations that
 	// must stay off the request path: "remove" (deleting a delivered
 	// segment), "recycle" (zeroing one to reuse it), "reserve" (writing
-	// the next segment's reserve) and "sync directory". Tests block in it
-	// or count them.
+	// the next segment's reserve) and "sync directory"; and at the points
+	// between which a crash leaves distinct files: "retire" (before a
+	// delivered segment is renamed to its .deleted name), "step" (after
+	// each step of freeing or zeroing one), "recycled" (zeroed, before
+	// the rename to the reserve) and "idle" (the background goroutine's
+	// round is over). Tests block in it, count them, or copy the spool's
+	// directory there as a kill -9 would leave it.
 	slowOp func(op string)
 }
 

@@ -100,6 +100,9 @@ type Spool struct {
 	bgDone    chan struct{}
 	dirDirty  atomic.Bool
 	bgStarted bool // set by Open once the spool works
+	// pause is called between the steps of freeing or zeroing a
+	// delivered segment in the background (see makePause).
+	pause func()
 
 	tail *tail // the newest bytes written, for readers that keep up
 
@@ -167,6 +170,7 @@ func Open(opts Options) (*Spool, error) {
 	s.kick = make(chan struct{}, 1)
 	s.stopBg = make(chan struct{})
 	s.bgDone = make(chan struct{})
+	s.pause = s.makePause()
 
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: cannot create %q: %w", s.dir, err)
@@ -1178,6 +1182,9 @@ func (s *Spool) trim() error {
 					"segment", filepath.Join(s.dir, quarantineDir, segmentName(g.base)))
 			}
 		} else {
+			if s.opts.slowOp != nil {
+				s.opts.slowOp("retire")
+			}
 			var del string
 			if del, err = retireSegment(path); err == nil {
 				s.doomedMu.Lock()
@@ -1249,12 +1256,20 @@ func (s *Spool) Close() error {
 	return s.closeErr
 }
 
+// closeStep is what Close calls between the steps of freeing a delivered
+// segment: no requests are left to pause for; tests may hook it ("step").
+func (s *Spool) closeStep() {
+	if s.opts.slowOp != nil {
+		s.opts.slowOp("step")
+	}
+}
+
 func (s *Spool) closeFiles() error {
 	var errs []error
 	s.stopBackground()
 	// What the background goroutine had not done yet: no requests are
 	// left to pause for.
-	s.freeDoomed(func() {}, false)
+	s.freeDoomed(s.closeStep, false)
 	s.syncDirIfDirty()
 	if s.cur != nil {
 		s.endSegment()
