@@ -59,8 +59,10 @@
 // reused; after a power loss, pages the zeros had not yet reached on disk
 // can come back, and their records be delivered again (process durability
 // does not survive a power loss; delivery is at least once). Not in fsync
-// durability, which is meant to survive one. Close starts no recycling (one
-// under way finishes, and the next Open removes the recycled reserve). A
+// durability, which is meant to survive one. Once Close waits for the
+// background work, nothing more is recycled (a pass under way when Close
+// began finishes, and may recycle the last retired segment; the next Open
+// removes the recycled reserve). A
 // segment left early by a roll of a delivered segment on a full disk has
 // its unused zeros cut in that roll, while appends wait (a few ms for a
 // mostly unused 16 MiB segment).
