@@ -186,3 +186,26 @@ func TestGluedAtInARunAfterABracket(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalPartNeverStartsWithAGluedAtWord: in "00+At+At+jane.doe(at)
+// example.org" the second "At" is the at sign of a glued "+At+" that
+// starts at the '+' before it, and also follows the first: read from
+// there, "At+jane.doe" was a local part, which trying every local part
+// found and nextObfuscated (taking the last start after a glued at sign)
+// did not. Both now read the address from "jane". Found by FuzzAppendText
+// (input d62dd82b42474cf5 in the corpus).
+func TestLocalPartNeverStartsWithAGluedAtWord(t *testing.T) {
+	b := []byte("00+At+At+jane.doe(at)example.org")
+	if s, e := nextObfuscated(b, 0); s != 9 || e != len(b) {
+		t.Errorf("nextObfuscated = %d, %d; want 9, %d", s, e, len(b))
+	}
+	if got := matchObfuscated(b, 6); got != 0 {
+		t.Errorf("matchObfuscated from the glued at word = %d; want 0", got)
+	}
+	for _, in := range []string{string(b), "x+at+atlas.doe(at)example.org", "me-at-at-jane.doe(at)example.org"} {
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if found&KindEmail.bit() == 0 || bytesContain(got, "jane") || bytesContain(got, "atlas") {
+			t.Errorf("AppendText(%q) = %q %s; want the address replaced by [email]", in, got, found)
+		}
+	}
+}
