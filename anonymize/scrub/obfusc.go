@@ -230,10 +230,11 @@ func nextObfuscated(b []byte, from int) (start, end int) {
 			// The run began inside an escaped closing bracket
 			// ("%5Bdot%5Djane"), which may close a written-out dot
 			// before the local part: dotBefore must see it whole, and
-			// then every start is tried, those in the escape too.
+			// then every start is tried, those in the escape too, also
+			// when the run is the escape's two digits alone ("%7D(at)
+			// x.org": e reaches j).
 			e += 2
-		}
-		if e >= j {
+		} else if e >= j {
 			continue
 		}
 		if e < tried {

@@ -209,3 +209,16 @@ func TestLocalPartNeverStartsWithAGluedAtWord(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalPartInAnEscapedBracketsDigits: the run of local-part
+// characters before "(At)" in "%7D(At)0.AA" is the two hex digits of an
+// escaped closing bracket; nextObfuscated skipped past the escape, found
+// no run left, and tried nothing, where trying every local part reads
+// "7D" as one. Found by FuzzAppendText (input c2cf4ffc141e47e8 in the
+// corpus).
+func TestLocalPartInAnEscapedBracketsDigits(t *testing.T) {
+	b := []byte("%7D(At)0.AA")
+	if s, e := nextObfuscated(b, 0); s != 1 || e != len(b) {
+		t.Errorf("nextObfuscated(%q) = %d, %d; want 1, %d", b, s, e, len(b))
+	}
+}
