@@ -66,7 +66,7 @@ func (v *validator) adToken(path, name string) {
 		v.errf(path, "is missing; the platform's credential is read from this file (never from the config itself)")
 		return
 	}
-	v.secretFile(path, name, 1)
+	v.tokenFile(path, name)
 }
 
 func (v *validator) testEventCode(path, code string) {

@@ -520,8 +520,8 @@ type Destination struct {
 type MetaCAPIDestination struct {
 	// The Meta pixel (data set) id: digits.
 	PixelID string `yaml:"pixel_id"`
-	// File holding the Conversions API access token. It must not be
-	// readable by every user. Read at start, and again after Meta refuses
+	// File holding the Conversions API access token on its first line (a
+	// blank first line is refused). It must not be readable by every user. Read at start, and again after Meta refuses
 	// the token: write a rotated token here, no restart needed.
 	AccessTokenFile string `yaml:"access_token_file"`
 	// Test mode: events carry this code and show in Events Manager's Test
@@ -542,8 +542,9 @@ type MetaCAPIDestination struct {
 type GA4Destination struct {
 	// The web data stream's measurement id, G-XXXXXXX.
 	MeasurementID string `yaml:"measurement_id"`
-	// File holding the Measurement Protocol API secret. It must not be
-	// readable by every user. Read at start and again before every batch:
+	// File holding the Measurement Protocol API secret on its first line
+	// (a blank first line is refused). It must not be readable by every
+	// user. Read at start and again before every batch:
 	// GA4 refuses no secret (it answers a wrong one with 2xx and drops the
 	// events), so write a rotated secret here before deleting the old one
 	// in GA4; no restart needed.
@@ -583,8 +584,8 @@ type TikTokDestination struct {
 	// event_source_id of offline events (BLE store visits). Empty: offline
 	// events are not sent; they go to the dead letters.
 	OfflineEventSetID string `yaml:"offline_event_set_id"`
-	// File holding the Events API access token. It must not be readable
-	// by every user. Read at start, and again after TikTok refuses the
+	// File holding the Events API access token on its first line (a blank
+	// first line is refused). It must not be readable by every user. Read at start, and again after TikTok refuses the
 	// token: write a rotated token here, no restart needed.
 	AccessTokenFile string `yaml:"access_token_file"`
 	// Test mode: events carry this code and show in Events Manager's Test
@@ -660,7 +661,8 @@ type HTTPDestination struct {
 	// Authorization and Idempotency-Key are set by the gateway. Values may
 	// not hold control characters (line breaks, NUL, ...) but tab.
 	Headers map[string]string `yaml:"headers"`
-	// File holding a bearer token sent as "Authorization: Bearer <token>".
+	// File holding a bearer token sent as "Authorization: Bearer <token>":
+	// its first line (a blank first line is refused, as is an empty file).
 	// It must not be readable by every user. Empty: no Authorization header.
 	// Read at start, and again after a 401 or 403: write a rotated token
 	// here, no restart needed.

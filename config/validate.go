@@ -19,6 +19,7 @@ import (
 
 	"github.com/beacongate/beacongate/internal/httpheader"
 	"github.com/beacongate/beacongate/internal/paramname"
+	"github.com/beacongate/beacongate/internal/tokenfile"
 )
 
 // validator runs the checks that need more than one value at a time, or
@@ -670,6 +671,29 @@ func (v *validator) secretFile(path, name string, minLen int) {
 	}
 }
 
+// tokenFile checks a file that holds a token someone else issues (a
+// bearer token, an ad platform's token or API secret) when it exists
+// here, as secretFile does, and reads it as the gateway will at start
+// (tokenfile.Read: the first line is the token).
+func (v *validator) tokenFile(path, name string) {
+	if name == "" {
+		return
+	}
+	v.secretFile(path, name, 0)
+	if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() {
+		return // absent here (a note), or reported by secretFile
+	}
+	_, err := tokenfile.Read(name)
+	switch {
+	case errors.Is(err, tokenfile.ErrEmpty):
+		v.errf(path, "%s is empty; write the token, password or key you were given into it", name)
+	case errors.Is(err, tokenfile.ErrFirstLineEmpty), errors.Is(err, tokenfile.ErrTooLong):
+		v.errf(path, "%s: %v", name, err)
+	case err != nil:
+		v.errf(path, "cannot read %s: %v", name, err)
+	}
+}
+
 func secretLen(name string) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -981,7 +1005,7 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 			v.errf(p, "value holds a control character (a line break, NUL or another byte below space but tab, or DEL), which no HTTP request can carry; remove it")
 		}
 	}
-	v.secretFile(base+".bearer_token_file", h.BearerTokenFile, 1)
+	v.tokenFile(base+".bearer_token_file", h.BearerTokenFile)
 	v.duration(base+".timeout", h.Timeout, 100*time.Millisecond, 5*time.Minute)
 	v.retry(base+".retry", &h.Retry)
 }

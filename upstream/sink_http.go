@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/internal/httpheader"
+	"github.com/beacongate/beacongate/internal/tokenfile"
 )
 
 // HTTPOptions configures an HTTP destination: each batch is one POST of
@@ -149,15 +149,15 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock), tokenFile: o.BearerTokenFile}, nil
 }
 
-// readBearerToken returns the first line of the token file at path.
+// readBearerToken returns the token in the file at path (tokenfile.Read:
+// its first line, as config check reads it).
 func readBearerToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	tok, err := tokenfile.Read(path)
+	switch {
+	case errors.Is(err, tokenfile.ErrEmpty), errors.Is(err, tokenfile.ErrFirstLineEmpty), errors.Is(err, tokenfile.ErrTooLong):
+		return "", fmt.Errorf("upstream: bearer token file %s: %w", path, err)
+	case err != nil:
 		return "", fmt.Errorf("upstream: cannot read the bearer token: %w", err)
-	}
-	tok, _, _ := strings.Cut(string(b), "\n")
-	if tok = strings.TrimSpace(tok); tok == "" {
-		return "", fmt.Errorf("upstream: bearer token file %q is empty", path)
 	}
 	return tok, nil
 }

@@ -154,3 +154,30 @@ func TestHTTPSlowUpstream(t *testing.T) {
 	}
 	t.Logf("acked %d, lost 0, duplicates %d, batches %d, retries %d", len(acked), dups, st.Batches, st.Retries)
 }
+
+// TestBearerTokenFileBlankFirstLine: a bearer_token_file whose first line
+// is blank but which holds the token on a later line passed config check
+// (which counted the whole file) while the start, which reads the first
+// line, refused it as "empty". Both read it with tokenfile.Read now: the
+// start refuses it saying the first line is empty, never quoting the
+// token, and takes the token on the first line as before.
+func TestBearerTokenFileBlankFirstLine(t *testing.T) {
+	tok := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tok, []byte("\ns3cr3t-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewHTTPSink(HTTPOptions{URL: "https://c.example/in", BearerTokenFile: tok})
+	if err == nil || !strings.Contains(err.Error(), "first line is empty") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("a blank first line: %v; want an error saying the first line is empty, without the token", err)
+	}
+	if err := os.WriteFile(tok, []byte("s3cr3t-token\nrest\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewHTTPSink(HTTPOptions{URL: "https://c.example/in", BearerTokenFile: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.header.Get("Authorization"); got != "Bearer s3cr3t-token" {
+		t.Fatalf("Authorization = %q; want the first line", got)
+	}
+}

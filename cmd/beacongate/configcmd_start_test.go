@@ -189,3 +189,37 @@ func TestConfigCheckDefaultSuppressionList(t *testing.T) {
 		t.Errorf("a list of hashes: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
 	}
 }
+
+// TestConfigCheckTokenFileBlankFirstLine: a bearer_token_file or an ad
+// platform's token file whose first line is blank, the token on a later
+// line, passed config check, which counted the whole file, while the
+// start reads the first line only and refused it. config check reads it
+// as the start does now: exit 1, naming the key and saying the first line
+// is empty, never quoting the token; the token on the first line is ok.
+func TestConfigCheckTokenFileBlankFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	srcs := map[string]string{
+		"http.bearer_token_file":      "destinations:\n  - {name: h, type: http, tcf: {without_vendor: true}, http: {url: \"https://c.example\", bearer_token_file: " + tok + "}}\n",
+		"meta_capi.access_token_file": "consent: {purposes: [analytics, ads]}\ndestinations:\n  - {name: m, type: meta_capi, requires: [ads], tcf: {without_vendor: true}, meta_capi: {pixel_id: \"1\", access_token_file: " + tok + "}}\n",
+		"ga4.api_secret_file":         "consent: {purposes: [analytics, ads]}\ndestinations:\n  - {name: g, type: ga4, requires: [ads], tcf: {without_vendor: true}, ga4: {measurement_id: G-ABC123, api_secret_file: " + tok + "}}\n",
+	}
+	for key, src := range srcs {
+		if err := os.WriteFile(tok, []byte("\n\ns3cr3t-token\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := checkConfig(t, dir, src)
+		if code != 1 || out != "" || !strings.Contains(errOut, key+": "+tok+": the first line is empty") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 1 naming the key and the empty first line", key, code, out, errOut)
+		}
+		if strings.Contains(errOut, "s3cr3t") {
+			t.Errorf("%s: the error quotes the token: %q", key, errOut)
+		}
+		if err := os.WriteFile(tok, []byte("s3cr3t-token\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") {
+			t.Errorf("%s on the first line: exit %d, stdout %q, stderr %q; want ok", key, code, out, errOut)
+		}
+	}
+}

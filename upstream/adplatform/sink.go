@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/internal/tokenfile"
 	"github.com/beacongate/beacongate/upstream"
 )
 
@@ -347,18 +347,18 @@ func (s *Sink) reloadToken() {
 	s.url = s.eventsURL()
 }
 
-// readToken reads the first line of path.
+// readToken returns the token in the file at path (tokenfile.Read: its
+// first line, as config check reads it).
 func readToken(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("adplatform: no token file (access_token_file / api_secret_file)")
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	tok, err := tokenfile.Read(path)
+	switch {
+	case errors.Is(err, tokenfile.ErrEmpty), errors.Is(err, tokenfile.ErrFirstLineEmpty), errors.Is(err, tokenfile.ErrTooLong):
+		return "", fmt.Errorf("adplatform: the token file %s: %w", path, err)
+	case err != nil:
 		return "", fmt.Errorf("adplatform: cannot read the token file: %w", err)
-	}
-	tok, _, _ := strings.Cut(string(b), "\n")
-	if tok = strings.TrimSpace(tok); tok == "" {
-		return "", fmt.Errorf("adplatform: the token file %s is empty", path)
 	}
 	return tok, nil
 }

@@ -438,3 +438,20 @@ func TestGA4SecretRotatedInFile(t *testing.T) {
 		t.Fatalf("the secret rotated in the file: %d events received; want 1 (refused: %v)", st.Events, st.Refused)
 	}
 }
+
+// TestTokenFileBlankFirstLine: an access_token_file or api_secret_file
+// whose first line is blank, the token on a later line, passed config
+// check but the start refused it as "empty". The start now says the
+// first line is empty (config check says the same), never quoting it.
+func TestTokenFileBlankFirstLine(t *testing.T) {
+	tf := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tf, []byte("  \n"+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []adplatform.Platform{adplatform.Meta, adplatform.GA4, adplatform.TikTok} {
+		_, err := adplatform.New(adplatform.Options{Destination: "ads", Platform: p, ID: pixelID, TokenFile: tf})
+		if err == nil || !strings.Contains(err.Error(), "first line is empty") || strings.Contains(err.Error(), token) {
+			t.Fatalf("%v: %v; want an error saying the first line is empty, without the token", p, err)
+		}
+	}
+}
