@@ -52,6 +52,25 @@ func SubjectKeyFromSecret(s Secret) (*SubjectKey, error) {
 // identifier is on the suppression list or named in the audit log, and
 // whoever replaces it unnames every subject already suppressed.
 func LoadOrCreateSubjectKeyFile(path string) (*SubjectKey, error) {
+	k, err := LoadSubjectKeyFile(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, key); err != nil {
+		return nil, err
+	}
+	if err := createOnce(path, []byte(hex.EncodeToString(key)+"\n")); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("pseudonym: cannot create the subject key file: %w", err)
+	}
+	return LoadSubjectKeyFile(path)
+}
+
+// LoadSubjectKeyFile reads the key of a subject key file as
+// LoadOrCreateSubjectKeyFile does, with its rules, but creates nothing: a
+// file that does not exist is an error that errors.Is os.ErrNotExist.
+// config check reads the file with it. Its errors never quote the key.
+func LoadSubjectKeyFile(path string) (*SubjectKey, error) {
 	if fi, err := os.Stat(path); err == nil {
 		if perm := fi.Mode().Perm(); perm&0o006 != 0 {
 			return nil, fmt.Errorf("pseudonym: subject key file %q is readable or writable by every user (mode %04o); "+
@@ -59,16 +78,6 @@ func LoadOrCreateSubjectKeyFile(path string) (*SubjectKey, error) {
 		}
 	}
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, 32)
-		if _, err := io.ReadFull(rand.Reader, key); err != nil {
-			return nil, err
-		}
-		if err := createOnce(path, []byte(hex.EncodeToString(key)+"\n")); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("pseudonym: cannot create the subject key file: %w", err)
-		}
-		b, err = os.ReadFile(path)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym: cannot read the subject key file: %w", err)
 	}

@@ -1,6 +1,7 @@
 package pseudonym
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,5 +37,35 @@ func TestSubjectKeyFileMode(t *testing.T) {
 			strings.Contains(err.Error(), strings.TrimSpace(string(key))) {
 			t.Errorf("mode %04o: %v; want a refusal naming the file and the chmod, not the key", mode, err)
 		}
+	}
+}
+
+// TestLoadSubjectKeyFileCreatesNothing: the read-only loader config check
+// uses makes no file, says so with os.ErrNotExist, and reads a key the
+// creating loader wrote as that loader does.
+func TestLoadSubjectKeyFileCreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "subject.key")
+	if _, err := LoadSubjectKeyFile(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("absent: %v; want os.ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("LoadSubjectKeyFile made the file (stat: %v)", err)
+	}
+	made, err := LoadOrCreateSubjectKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := LoadSubjectKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made.Hex([]byte("s"), []byte("id")) != read.Hex([]byte("s"), []byte("id")) {
+		t.Fatal("the read-only loader reads another key")
+	}
+	if err := os.WriteFile(path, []byte("zz\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSubjectKeyFile(path); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("damaged: %v", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/beacongate/beacongate/anonymize"
 	"github.com/beacongate/beacongate/anonymize/geo"
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/anonymize/suppress"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/plan"
@@ -157,10 +158,11 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 // checkFilesHere reads what the gateway reads at start beyond the file,
 // where it is here: the directories it makes (dirsHere), the pseudonym
 // secret's file, the GeoIP database, destinations' TLS certificates and
-// keys (tlsFilesHere), the BLE opt-out list with its key, the suppression
-// list privacy.suppression_file names (or the data directory's, when it is
-// here), and the vendor
-// list of consent.tcf.gvl_file with which the plan is compiled. A
+// keys (tlsFilesHere), in ephemeral mode the data directory's
+// subject.key (read only, never made), the BLE opt-out list with its key,
+// the suppression list privacy.suppression_file names (or the data
+// directory's, when it is here), and the vendor list of
+// consent.tcf.gvl_file with which the plan is compiled. A
 // database that is no usable MaxMind DB, an opt-out or suppression list
 // with a line that is no hash, a vendor list that cannot be read, or a
 // destination's tcf.vendor_id that the list does not hold (or deleted)
@@ -185,6 +187,14 @@ func checkFilesHere(c *config.Config) (*plan.Plan, error) {
 		// the loader's every rule (at most 4 KiB).
 		if _, err := wiring.LoadSecret(p); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if key := filepath.Join(c.Server.DataDir, "subject.key"); c.Pseudonym.Mode != config.PseudonymDerived && isDir(c.Server.DataDir) && here(key) {
+		// Ephemeral mode: the start reads the data directory's subject
+		// key (making it when absent); read it as the start does, making
+		// nothing.
+		if _, err := pseudonym.LoadSubjectKeyFile(key); err != nil {
+			errs = append(errs, fmt.Errorf("server.data_dir: %w", err))
 		}
 	}
 	errs = append(errs, tlsFilesHere(c, here)...)

@@ -223,3 +223,42 @@ func TestConfigCheckTokenFileBlankFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheckSubjectKey: in ephemeral mode a damaged
+// <data_dir>/subject.key (not hex, or too short) stops the start, but
+// config check said "ok". It reads the file when it is here, with the
+// start's rules and without creating it: exit 1 naming server.data_dir
+// and the file, never the key; a data directory without one stays so.
+func TestConfigCheckSubjectKey(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := "server: {data_dir: " + data + "}\n"
+	key := filepath.Join(data, "subject.key")
+	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Fatalf("no subject.key: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+	if _, err := os.Stat(key); !os.IsNotExist(err) {
+		t.Fatalf("config check made %s (stat: %v)", key, err)
+	}
+	for _, damaged := range []string{"not-hex-d4m4g3d\n", "abcd\n"} {
+		if err := os.WriteFile(key, []byte(damaged), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := checkConfig(t, dir, src)
+		if code != 1 || out != "" || !strings.Contains(errOut, "server.data_dir: ") || !strings.Contains(errOut, key) || !strings.Contains(errOut, "damaged") {
+			t.Errorf("subject.key %q: exit %d, stdout %q, stderr %q; want 1 naming server.data_dir and the file", damaged, code, out, errOut)
+		}
+		if strings.Contains(errOut, strings.TrimSpace(damaged)) {
+			t.Errorf("the error quotes the key: %q", errOut)
+		}
+	}
+	if err := os.WriteFile(key, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := checkConfig(t, dir, src); code != 0 || !strings.HasPrefix(out, "ok: ") {
+		t.Errorf("a good subject.key: exit %d, stdout %q, stderr %q; want ok", code, out, errOut)
+	}
+}

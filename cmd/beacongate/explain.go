@@ -264,11 +264,10 @@ func readSuppression(cfg *config.Config) (*suppress.List, string) {
 			key, err = pseudonym.SubjectKeyFromSecret(s)
 		}
 	} else {
-		path := filepath.Join(cfg.Server.DataDir, "subject.key")
-		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+		key, err = pseudonym.LoadSubjectKeyFile(filepath.Join(cfg.Server.DataDir, "subject.key"))
+		if errors.Is(err, os.ErrNotExist) {
 			return nil, ""
 		}
-		key, err = pseudonym.LoadOrCreateSubjectKeyFile(path)
 	}
 	var list *suppress.List
 	if err == nil {
