@@ -440,6 +440,15 @@ func readOversizeBodies(limit int) func(*fasthttp.RequestHeader) fasthttp.Reques
 	}
 }
 
+// cutLine returns the first line of raw header lines, without its "\n"
+// (a "\r" stays), and the lines after it.
+func cutLine(raw []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[:i], raw[i+1:]
+	}
+	return raw, nil
+}
+
 // transferEncodingNotChunked reports whether raw, a request's header lines
 // as received, holds a Transfer-Encoding other than chunked. fasthttp
 // refuses every transfer coding but chunked and identity, and takes
@@ -454,12 +463,8 @@ func readOversizeBodies(limit int) func(*fasthttp.RequestHeader) fasthttp.Reques
 func transferEncodingNotChunked(raw []byte) bool {
 	const name = "transfer-encoding"
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
+		var line []byte
+		line, raw = cutLine(raw)
 		if len(line) <= len(name) || line[0]|0x20 != 't' || line[len(name)] != ':' ||
 			!bytes.EqualFold(line[:len(name)], []byte(name)) {
 			continue

@@ -131,12 +131,8 @@ func setTCCookie(e *event.Event, tc []byte) problem {
 func tcCookies(e *event.Event, raw []byte) problem {
 	inCookie := false
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
+		var line []byte
+		line, raw = cutLine(raw)
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		switch {
 		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
