@@ -48,12 +48,15 @@ func matchObfuscated(b []byte, i int) int {
 	// Local part: runs of local-part characters joined by dots, written
 	// as such or out. The first run is read whole, as matchEmail reads
 	// it (one run has one start); what follows it, up to maxObfLocal.
-	if i > 0 && (b[i-1] == '+' || b[i-1] == '-') {
-		if k, _ := obfToken(b, i-1); k == obfAtWord || k == obfAt {
-			// The word at i is the at sign of a glued "+at+" that
-			// starts before it ("x+at+at+jane.doe(at)..."), not a
-			// local part.
-			return 0
+	for _, p := range [2]int{i - 1, i} {
+		if p >= 0 && (b[p] == '+' || b[p] == '-') {
+			if k, _ := obfToken(b, p); k == obfAtWord || k == obfAt {
+				// The word at i is the at sign of a glued "+at+"
+				// that starts before it ("x+at+at+jane.doe(at)..."),
+				// or i starts one ("x-at--at-jane.doe(at)..."): no
+				// local part starts there.
+				return 0
+			}
 		}
 	}
 	j, limit := i, len(b)
