@@ -292,7 +292,7 @@ func (e *Evaluator) mergeGrants(g *grants) Purposes {
 		// counts anyway).
 		var refused Purposes
 		for sig := range numSignals {
-			if g.present.Has(sig) && !g.unreadable.Has(sig) {
+			if g.unreadable != 0 && g.present.Has(sig) && !g.unreadable.Has(sig) {
 				refused |= g.cover[sig] &^ g.allow[sig]
 			}
 		}
