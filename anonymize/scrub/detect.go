@@ -180,7 +180,7 @@ var featOf, runOf = func() (f, r [256]uint8) {
 func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (start, end int, k Kind) {
 	if feat == featObf {
 		if start, end = nextObfuscated(b, from); start >= 0 {
-			return start, end, KindEmail
+			return localPartStart(b, from, start), end, KindEmail
 		}
 		return -1, -1, KindNone
 	}
@@ -197,12 +197,12 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
 			if feat&featAt != 0 {
 				if e := matchEmail(b, i); e > 0 {
-					return i, e, KindEmail
+					return localPartStart(b, from, i), e, KindEmail
 				}
 			}
 			// With featAt: a real '@' with the dots written out.
 			if e := matchObfuscated(b, i); e > 0 {
-				return i, e, KindEmail
+				return localPartStart(b, from, i), e, KindEmail
 			}
 		} else if feat&(featAt|featObf) != 0 && afterGluedAt(b, from, i) {
 			// "find+me+at+jane.doe(at)example.org". No matchEmail: an
@@ -493,6 +493,35 @@ func matchDegrees(b []byte, i int, limit int, dec byte) (int, byte, bool) {
 		return 0, 0, false
 	}
 	return i, dec, true
+}
+
+// joinsLocalPart reports whether c is one of the characters RFC 5322
+// allows in a local part that cLocal leaves out, since around other text
+// they part words: "sean.o'connor@example.ie", "tom&jerry@example.org",
+// "user%host@relay.example". Not '/', '=' and '?', which part a URL's
+// path and query, nor brackets and braces, which frame an at sign or dot
+// written out, nor '"', which quotes.
+func joinsLocalPart(c byte) bool {
+	switch c {
+	case '\'', '!', '#', '$', '%', '&', '*', '^', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// localPartStart returns where an address whose local part the scan
+// found starting at i (a run of local-part characters) begins: earlier,
+// when a joinsLocalPart character glues that run to a run before it, and
+// so on back, never before from. Only between two runs: a quote or sign
+// before the address ("'jane@example.org'") stays in the text.
+func localPartStart(b []byte, from, i int) int {
+	for i-2 >= from && joinsLocalPart(b[i-1]) && class[b[i-2]]&cLocal != 0 {
+		i -= 2
+		for i > from && class[b[i-1]]&cLocal != 0 {
+			i--
+		}
+	}
+	return i
 }
 
 // matchEmail returns the end of an e-mail address whose local part starts

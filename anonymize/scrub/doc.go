@@ -28,7 +28,10 @@
 // ways, literally ("tel=+4915112345678" from a script) and as a space (an
 // HTML form's "c=4111+1111+1111+1111"); in paths and text it is literal.
 //
-//   - [KindEmail]: local part of [A-Za-z0-9._+-] or non-ASCII bytes, '@', at
+//   - [KindEmail]: local part of [A-Za-z0-9._+-] or non-ASCII bytes, its
+//     runs also joined by the other signs RFC 5322 allows there but '/',
+//     '=', '?', brackets and quotes ("sean.o'connor", "tom&jerry",
+//     "user%host"; a sign before the address stays), '@', at
 //     least two domain labels of [A-Za-z0-9-] or non-ASCII bytes, and a last
 //     label (TLD) of two or more letters (or "xn--..."). A last label that
 //     starts with two letters and goes on ("a@b.com1", "a@b.org-x") ends the

@@ -14,6 +14,7 @@ var planted = []struct {
 	{KindEmail, "jane.doe@example.org"},
 	{KindEmail, "j.smith+tag@mail.example.co.uk"},
 	{KindEmail, "jörg@müller.de"},
+	{KindEmail, "sean.o'connor@example.ie"},
 	// Written to dodge harvesters.
 	{KindEmail, "jane.doe(at)mailbox.org"},
 	{KindEmail, "jane.doe [at] posteo [dot] de"},

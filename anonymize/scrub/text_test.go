@@ -1,6 +1,9 @@
 package scrub
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAppendText(t *testing.T) {
 	f := func(in, want, wantFound string) {
@@ -416,4 +419,36 @@ func TestObfuscatedEmail(t *testing.T) {
 	}
 	// An ordinary address next to one written out.
 	f("jane@example.org or jane(at)example.org", "[email] or [email]", "email")
+}
+
+// A local part may hold the signs RFC 5322 allows besides letters, digits
+// and ".+-_": an apostrophe in an Irish or Italian name, "&", "%" of an
+// old relay address. The scan read the address from the run after the
+// last such sign and kept the rest: "sean.o'connor@example.ie" left
+// "sean.o'" in the text.
+func TestLocalPartJoinedBySigns(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != "email" {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q email", in, got, found, want)
+		}
+	}
+	f("sean.o'connor@example.ie", "[email]")
+	f("mail o'brien@example.ie or d'angelo.maria@example.it", "mail [email] or [email]")
+	f("write to sean.o'connor(at)example(dot)ie", "write to [email]")
+	f("tom&jerry@example.org, jane#doe@example.org, jane!doe@example.org", "[email], [email], [email]")
+	f("a~b$c*d^e`f|g@example.org", "[email]")
+	f("user%host.example@relay.example.org", "[email]")
+	f("jane%7D(at)example.org jane.doe%2E(at)example.org", "[email] [email]")
+	// Only between two runs of the local part: a sign before the
+	// address, and what other signs part, stay.
+	f("'jane@example.org' {jane@example.org} #jane@example.org it's jane@example.org",
+		"'[email]' {[email]} #[email] it's [email]")
+	f("q=a/b?c=jane@example.org", "q=a/b?c=[email]")
+	// Linear: one walk back per address.
+	long := strings.Repeat("a'", 1<<14) + "a@example.org"
+	if got, _ := defaultCleaner.AppendText(nil, []byte(long)); string(got) != "[email]" {
+		t.Fatalf("long local part: got %d bytes %q...", len(got), got[:min(len(got), 40)])
+	}
 }
