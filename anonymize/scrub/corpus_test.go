@@ -511,6 +511,8 @@ func plantedCorpus() []plantedValue {
 		out = append(out, plantedValue{cat: "address", value: addr, urls: []string{
 			"https://shop.example/checkout?address=" + url.QueryEscape(addr) + "&page=2",
 			"https://shop.example/checkout?street=" + url.QueryEscape(addr),
+			"https://shop.example/checkout?addr=" + url.QueryEscape(addr) + "&page=2",
+			"https://shop.example/checkout?billing_addr=" + url.QueryEscape(addr),
 		}})
 	}
 	// A visitor's precise location from a store locator, contact fields

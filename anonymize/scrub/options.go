@@ -93,7 +93,7 @@ var BuiltinDropParams = []string{
 	"ajs_uid", "ajs_aid",
 	"ssn", "social_security_number", "passport", "passport_number",
 	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
-	"address", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
+	"address", "addr", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
 	// Where the visitor is, to the metre (a store locator's "?lat=...&lng="):
 	// finer than any geo level a policy allows.
 	"lat", "lng", "lon", "latitude", "longitude", "latlng", "latlon", "lat_lng", "ll", "coords", "coordinates", "geolocation",
