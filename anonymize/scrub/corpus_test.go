@@ -198,6 +198,43 @@ func codiceFiscale(r *rand.Rand) string {
 	return string(append(b, byte('A'+sum%26)))
 }
 
+// cpf is a Brazilian CPF as printed, "529.982.247-25", or with the dash
+// alone.
+func cpf(r *rand.Rand, printed bool) string {
+	for {
+		d := []byte(digits(r, 9))
+		for k := 9; k <= 10; k++ {
+			sum := 0
+			for j := 0; j < k; j++ {
+				sum += int(d[j]-'0') * (k + 1 - j)
+			}
+			d = append(d, byte('0'+sum*10%11%10))
+		}
+		if strings.Count(string(d), string(d[:1])) == len(d) {
+			continue
+		}
+		if printed {
+			return string(d[:3]) + "." + string(d[3:6]) + "." + string(d[6:9]) + "-" + string(d[9:])
+		}
+		return string(d[:9]) + "-" + string(d[9:])
+	}
+}
+
+// ahv is a Swiss AHV number (756, nine digits, an EAN-13 check digit), as
+// printed, "756.1234.5678.97", or compact.
+func ahv(r *rand.Rand, printed bool) string {
+	d := []byte("756" + digits(r, 9))
+	sum := 0
+	for j, x := range d {
+		sum += int(x-'0') * (1 + 2*(j&1))
+	}
+	d = append(d, byte('0'+(10-sum%10)%10))
+	if printed {
+		return string(d[:3]) + "." + string(d[3:7]) + "." + string(d[7:11]) + "." + string(d[11:])
+	}
+	return string(d)
+}
+
 func bsn(r *rand.Rand) string {
 	for {
 		d := digits(r, 9)
@@ -412,6 +449,8 @@ func plantedCorpus() []plantedValue {
 		add("national_id", f)
 		add("national_id", codiceFiscale(r))
 		add("national_id", bsn(r))
+		add("national_id", cpf(r, i%2 == 0))
+		add("national_id", ahv(r, i%2 == 0))
 	}
 	// Secrets by parameter name, whatever their value.
 	secretNames := []string{"password", "pass", "passwort", "Kennwort", "mot_de_passe", "contrasena", "code", "state", "token", "reset_token", "session", "sid", "auth", "key", "signature", "otp", "pin", "nonce", "X-Amz-Signature", "access_token"}

@@ -1091,7 +1091,8 @@ func matchNumber(b []byte, i int, flags uint8) (int, Kind) {
 		if m == 0 || q >= limit || class[b[q]]&cDigit == 0 {
 			break
 		}
-		if !plus && (m&sepDot != 0 && (m != sepDot || mask&^sepDot != 0) || m&sepDot == 0 && mask&sepDot != 0) {
+		if !plus && (m&sepDot != 0 && (m != sepDot || mask&^sepDot != 0) || m&sepDot == 0 && mask&sepDot != 0) &&
+			!cpfCheckGroup(gsize[:g], mask, m) {
 			break // after a '+' anything goes: "+1 555.123.4567"
 		}
 		gsep[g-1] = m
@@ -1157,6 +1158,9 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 	}
 	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus|sepDot|sepUnder) == 0 && cardRange(d) && luhn(d) {
 		return KindCard
+	}
+	if !plus && !paren && (cpfShape(gs, mask) && cpfValid(d) || ahvShape(d, gs, mask) && ean13Valid(d)) {
+		return KindNationalID
 	}
 	if mask&sepUnder != 0 {
 		return KindNone // "order_2024_11_0151": an identifier, not a phone

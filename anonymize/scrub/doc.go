@@ -128,7 +128,10 @@
 //     "12.345.678-Z", "X-1.234.567-L"), FR NIR (15 digits, key mod
 //     97, spaces allowed), IT codice fiscale (check letter), NL BSN (9
 //     digits, eleven test; not in a User-Agent header, see
-//     [Cleaner.AppendUserAgent]), and the UK NINO by its format (no check
+//     [Cleaner.AppendUserAgent]), BR CPF (two check digits mod 11; as
+//     printed, "529.982.247-25", or "529982247-25": eleven digits alone
+//     are order numbers as often), CH AHV/AVS (756 and an EAN-13 check
+//     digit; "756.1234.5678.97" or compact), and the UK NINO by its format (no check
 //     exists; pairs separated by spaces or '+', "AB+12+34+56+C").
 //   - [KindDevice]: a device named after its owner: a word (or two
 //     capitalised ones, "Jane Doe's"), "'s" (or

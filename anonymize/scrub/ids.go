@@ -416,6 +416,72 @@ func nirValid(d []byte) bool {
 	return int64(d[13])*10+int64(d[14]) == 97-n%97
 }
 
+// cpfCheckGroup reports whether a number read so far as groups gs joined
+// by dots (mask), then separator m, is a Brazilian CPF as printed
+// ("529.982.247-25": three groups of three digits joined by dots, the two
+// check digits after a dash): the one place a dot mixes with another
+// separator.
+func cpfCheckGroup(gs []uint8, mask, m uint8) bool {
+	return m == sepDash && mask == sepDot && len(gs) == 3 && gs[0] == 3 && gs[1] == 3 && gs[2] == 3
+}
+
+// cpfShape reports whether groups gs with separators mask are a CPF's:
+// as printed ("529.982.247-25") or with the dash alone ("529982247-25").
+// Its eleven digits alone are not read as one: order and account numbers
+// of eleven digits pass its check one time in a hundred.
+func cpfShape(gs []uint8, mask uint8) bool {
+	switch len(gs) {
+	case 2:
+		return mask == sepDash && gs[0] == 9 && gs[1] == 2
+	case 4:
+		return mask == sepDot|sepDash && gs[0] == 3 && gs[1] == 3 && gs[2] == 3 && gs[3] == 2
+	}
+	return false
+}
+
+// cpfValid checks a Brazilian CPF's two check digits (mod 11).
+func cpfValid(d []byte) bool {
+	if len(d) != 11 {
+		return false
+	}
+	for k := 9; k <= 10; k++ {
+		sum := 0
+		for j := 0; j < k; j++ {
+			sum += int(d[j]) * (k + 1 - j)
+		}
+		ck := sum * 10 % 11
+		if ck == 10 {
+			ck = 0
+		}
+		if int(d[k]) != ck {
+			return false
+		}
+	}
+	return true
+}
+
+// ahvShape reports whether d in groups gs with separators mask has the
+// shape of a Swiss social security number (AHV/AVS, 13 digits starting
+// with the country code 756): as printed ("756.1234.5678.97") or compact.
+func ahvShape(d []byte, gs []uint8, mask uint8) bool {
+	if len(d) != 13 || d[0] != 7 || d[1] != 5 || d[2] != 6 {
+		return false
+	}
+	return len(gs) == 1 || len(gs) == 4 && mask == sepDot && gs[0] == 3 && gs[1] == 4 && gs[2] == 4 && gs[3] == 2
+}
+
+// ean13Valid checks an EAN-13 check digit, which AHV numbers carry.
+func ean13Valid(d []byte) bool {
+	if len(d) != 13 {
+		return false
+	}
+	sum := 0
+	for j, x := range d[:12] {
+		sum += int(x) * (1 + 2*(j&1))
+	}
+	return int(d[12]) == (10-sum%10)%10
+}
+
 // matchDevice returns the end of a device named after its owner, such as
 // "Jane's iPhone", "Jörg’s MacBook Pro" or "Jane Doe's iPhone" (a first
 // name before the owner's, both capitalised), or 0.

@@ -91,7 +91,7 @@ var BuiltinDropParams = []string{
 	// user and anonymous ids).
 	"uid", "user_id", "userid", "user-id", "customer_id", "customerid", "customer-id", "member_id", "memberid",
 	"ajs_uid", "ajs_aid",
-	"ssn", "social_security_number", "passport", "passport_number",
+	"ssn", "social_security_number", "passport", "passport_number", "cpf",
 	"dob", "birthdate", "birthday", "birth_date", "date_of_birth", "geburtsdatum",
 	"address", "addr", "street", "strasse", "straße", "adresse", "address1", "address2", "address_line1",
 	// Where the visitor is, to the metre (a store locator's "?lat=...&lng="):
