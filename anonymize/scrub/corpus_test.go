@@ -3,6 +3,7 @@ package scrub
 import (
 	"encoding/base64"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"sort"
@@ -235,6 +236,18 @@ func ahv(r *rand.Rand, printed bool) string {
 	return string(d)
 }
 
+// chinaID is a Chinese resident identity number: a region, a birth date
+// from 1950 to 2009, a sequence and its check digit or X.
+func chinaID(r *rand.Rand) string {
+	d := []byte(strconv.Itoa(110000+r.IntN(540000)) + strconv.Itoa(1950+r.IntN(60)) +
+		fmt.Sprintf("%02d%02d", 1+r.IntN(12), 1+r.IntN(28)) + digits(r, 3))
+	sum := 0
+	for k, c := range d {
+		sum += int(c-'0') * chinaIDWeights[k]
+	}
+	return string(append(d, "10X98765432"[sum%11]))
+}
+
 func bsn(r *rand.Rand) string {
 	for {
 		d := digits(r, 9)
@@ -451,6 +464,7 @@ func plantedCorpus() []plantedValue {
 		add("national_id", bsn(r))
 		add("national_id", cpf(r, i%2 == 0))
 		add("national_id", ahv(r, i%2 == 0))
+		add("national_id", chinaID(r))
 	}
 	// Secrets by parameter name, whatever their value.
 	secretNames := []string{"password", "pass", "passwort", "Kennwort", "mot_de_passe", "contrasena", "code", "state", "token", "reset_token", "session", "sid", "auth", "key", "signature", "otp", "pin", "nonce", "X-Amz-Signature", "access_token"}

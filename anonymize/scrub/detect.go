@@ -253,6 +253,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 				return i, e, KindNationalID
 			}
 		}
+		if digit && cl&cDigit != 0 && i+18 <= len(b) {
+			if e := matchChinaID(b, i); e > 0 {
+				return i, e, KindNationalID
+			}
+		}
 		if digit && (cl&cDigit != 0 || ch == '-') && i+12 < len(b) && decimalPointNear(b, i) && prev != '.' &&
 			!((prev == ',' || prev == '-') && i-2 >= from && class[b[i-2]]&cDigit != 0) {
 			if e := matchCoordinates(b, i); e > 0 {

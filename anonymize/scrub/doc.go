@@ -131,7 +131,9 @@
 //     [Cleaner.AppendUserAgent]), BR CPF (two check digits mod 11; as
 //     printed, "529.982.247-25", or "529982247-25": eleven digits alone
 //     are order numbers as often), CH AHV/AVS (756 and an EAN-13 check
-//     digit; "756.1234.5678.97" or compact), and the UK NINO by its format (no check
+//     digit; "756.1234.5678.97" or compact), the Chinese resident identity
+//     number (GB 11643: 17 digits holding a birth date from 1900 on and a
+//     check digit or 'X', ISO 7064 MOD 11-2), and the UK NINO by its format (no check
 //     exists; pairs separated by spaces or '+', "AB+12+34+56+C").
 //   - [KindDevice]: a device named after its owner: a word (or two
 //     capitalised ones, "Jane Doe's"), "'s" (or

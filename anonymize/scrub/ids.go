@@ -482,6 +482,47 @@ func ean13Valid(d []byte) bool {
 	return int(d[12]) == (10-sum%10)%10
 }
 
+// chinaIDWeights are the weights of a Chinese resident identity number's
+// first 17 digits, 2^(17-k) mod 11 (ISO 7064 MOD 11-2).
+var chinaIDWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+// matchChinaID returns the end of a Chinese resident identity number at i
+// (GB 11643: six digits of region, the birth date as YYYYMMDD, three
+// digits and a check digit or 'X'), or 0. The date must be one and the
+// check must hold; the number must not go on as a word.
+func matchChinaID(b []byte, i int) int {
+	if i+18 > len(b) || b[i] == '0' {
+		return 0
+	}
+	sum := 0
+	for k := 0; k < 17; k++ {
+		c := b[i+k]
+		if class[c]&cDigit == 0 {
+			return 0
+		}
+		sum += int(c-'0') * chinaIDWeights[k]
+	}
+	ck := (12 - sum%11) % 11
+	last := b[i+17]
+	if ck == 10 && last&^0x20 != 'X' || ck < 10 && last != byte('0'+ck) {
+		return 0
+	}
+	if e := i + 18; e < len(b) && class[b[e]]&cAlnum != 0 {
+		return 0
+	}
+	num := func(k, n int) int {
+		v := 0
+		for _, c := range b[i+k : i+k+n] {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	if y, m, d := num(6, 4), num(10, 2), num(12, 2); y < 1900 || y > 2099 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return 0
+	}
+	return i + 18
+}
+
 // matchDevice returns the end of a device named after its owner, such as
 // "Jane's iPhone", "Jörg’s MacBook Pro" or "Jane Doe's iPhone" (a first
 // name before the owner's, both capitalised), or 0.

@@ -28,3 +28,21 @@ func TestCPFAndAHV(t *testing.T) {
 		t.Fatalf("cpf parameter: got %q %s", got, found)
 	}
 }
+
+// The Chinese resident identity number (18 characters: region, birth
+// date, sequence, a check digit or X) was kept whole.
+func TestChinaResidentID(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("身份证号11010519491231002X。", "身份证号[id]。", "national_id")
+	f("id 11010519491231002x ok", "id [id] ok", "national_id")
+	// A check that fails, a date that is none, a birth year before 1900,
+	// a number that goes on as a word: kept.
+	f("110105194912310021 110105194913310028 440524188001010014 11010519491231002XY",
+		"110105194912310021 110105194913310028 440524188001010014 11010519491231002XY", "none")
+}
