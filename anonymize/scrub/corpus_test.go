@@ -248,6 +248,26 @@ func chinaID(r *rand.Rand) string {
 	return string(append(d, "10X98765432"[sum%11]))
 }
 
+// personnummer is a Swedish personal identity number, "YYMMDD-NNNC" or
+// with the century.
+func personnummer(r *rand.Rand, century bool) string {
+	d := []byte(fmt.Sprintf("%02d%02d%02d", r.IntN(100), 1+r.IntN(12), 1+r.IntN(28)) + digits(r, 3))
+	d = []byte(luhnComplete(string(d)))
+	s := string(d[:6]) + "-" + string(d[6:])
+	if century {
+		return "19" + s
+	}
+	return s
+}
+
+// hetu is a Finnish personal identity code of the 1900s or 2000s.
+func hetu(r *rand.Rand) string {
+	date := fmt.Sprintf("%02d%02d%02d", 1+r.IntN(28), 1+r.IntN(12), r.IntN(100))
+	seq := fmt.Sprintf("%03d", 2+r.IntN(897))
+	n, _ := strconv.Atoi(date + seq)
+	return date + string("-A"[r.IntN(2)]) + seq + string("0123456789ABCDEFHJKLMNPRSTUVWXY"[n%31])
+}
+
 func bsn(r *rand.Rand) string {
 	for {
 		d := digits(r, 9)
@@ -465,6 +485,8 @@ func plantedCorpus() []plantedValue {
 		add("national_id", cpf(r, i%2 == 0))
 		add("national_id", ahv(r, i%2 == 0))
 		add("national_id", chinaID(r))
+		add("national_id", personnummer(r, i%2 == 0))
+		add("national_id", hetu(r))
 	}
 	// Secrets by parameter name, whatever their value.
 	secretNames := []string{"password", "pass", "passwort", "Kennwort", "mot_de_passe", "contrasena", "code", "state", "token", "reset_token", "session", "sid", "auth", "key", "signature", "otp", "pin", "nonce", "X-Amz-Signature", "access_token"}

@@ -258,6 +258,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 				return i, e, KindNationalID
 			}
 		}
+		if digit && cl&cDigit != 0 && i+11 <= len(b) && hetuSeparator(b[i+6]) {
+			if e := matchHETU(b, i); e > 0 {
+				return i, e, KindNationalID
+			}
+		}
 		if digit && (cl&cDigit != 0 || ch == '-') && i+12 < len(b) && decimalPointNear(b, i) && prev != '.' &&
 			!((prev == ',' || prev == '-') && i-2 >= from && class[b[i-2]]&cDigit != 0) {
 			if e := matchCoordinates(b, i); e > 0 {
@@ -1164,7 +1169,8 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 	if !plus && !paren && n >= 13 && mask&^(sepSpace|sepDash|sepPlus|sepDot|sepUnder) == 0 && cardRange(d) && luhn(d) {
 		return KindCard
 	}
-	if !plus && !paren && (cpfShape(gs, mask) && cpfValid(d) || ahvShape(d, gs, mask) && ean13Valid(d)) {
+	if !plus && !paren && (cpfShape(gs, mask) && cpfValid(d) || ahvShape(d, gs, mask) && ean13Valid(d) ||
+		personnummerValid(d, gs, mask)) {
 		return KindNationalID
 	}
 	if mask&sepUnder != 0 {

@@ -133,7 +133,11 @@
 //     are order numbers as often), CH AHV/AVS (756 and an EAN-13 check
 //     digit; "756.1234.5678.97" or compact), the Chinese resident identity
 //     number (GB 11643: 17 digits holding a birth date from 1900 on and a
-//     check digit or 'X', ISO 7064 MOD 11-2), and the UK NINO by its format (no check
+//     check digit or 'X', ISO 7064 MOD 11-2), SE personnummer ("811228-9874",
+//     "19811228-9874": a date, the day plus 60 for a coordination number,
+//     and a Luhn check; not without its dash), FI henkilötunnus
+//     ("131052-308T": a date, the century sign, a check character mod 31),
+//     and the UK NINO by its format (no check
 //     exists; pairs separated by spaces or '+', "AB+12+34+56+C").
 //   - [KindDevice]: a device named after its owner: a word (or two
 //     capitalised ones, "Jane Doe's"), "'s" (or

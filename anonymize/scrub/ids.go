@@ -523,6 +523,65 @@ func matchChinaID(b []byte, i int) int {
 	return i + 18
 }
 
+// personnummerValid reports whether d in groups gs joined by mask is a
+// Swedish personal identity number as written, "YYMMDD-NNNC" or
+// "YYYYMMDD-NNNC" (Klarna asks for it at checkout): a date (the day plus
+// 60 for a coordination number), and a Luhn check over the ten digits
+// from YYMMDD on. Without the dash it is not read: ten or twelve digits
+// alone are order numbers as often.
+func personnummerValid(d []byte, gs []uint8, mask uint8) bool {
+	if len(gs) != 2 || mask != sepDash || gs[1] != 4 || gs[0] != 6 && gs[0] != 8 {
+		return false
+	}
+	if gs[0] == 8 {
+		if c := d[0]*10 + d[1]; c < 18 || c > 20 {
+			return false
+		}
+		d = d[2:]
+	}
+	m, day := d[2]*10+d[3], d[4]*10+d[5]
+	if m < 1 || m > 12 || (day < 1 || day > 31) && (day < 61 || day > 91) {
+		return false
+	}
+	return luhn(d)
+}
+
+// hetuSeparator reports whether c is the century sign of a Finnish
+// personal identity code: '+' (1800s), '-' or Y..U (1900s), A..F (2000s).
+func hetuSeparator(c byte) bool {
+	return c == '+' || c == '-' || c >= 'A' && c <= 'F' || c >= 'U' && c <= 'Y'
+}
+
+// matchHETU returns the end of a Finnish personal identity code at i
+// ("DDMMYY-NNNC": a birth date, the century sign, three digits and a
+// check character, DDMMYYNNN mod 31), or 0.
+func matchHETU(b []byte, i int) int {
+	if i+11 > len(b) || !hetuSeparator(b[i+6]) {
+		return 0
+	}
+	n := 0
+	for k := 0; k < 10; k++ {
+		if k == 6 {
+			continue
+		}
+		if class[b[i+k]]&cDigit == 0 {
+			return 0
+		}
+		n = n*10 + int(b[i+k]-'0')
+	}
+	day, month := (n/10000000)%100, (n/100000)%100
+	if day < 1 || day > 31 || month < 1 || month > 12 {
+		return 0
+	}
+	if b[i+10] != "0123456789ABCDEFHJKLMNPRSTUVWXY"[n%31] {
+		return 0
+	}
+	if e := i + 11; e < len(b) && class[b[e]]&cAlnum != 0 {
+		return 0
+	}
+	return i + 11
+}
+
 // matchDevice returns the end of a device named after its owner, such as
 // "Jane's iPhone", "Jörg’s MacBook Pro" or "Jane Doe's iPhone" (a first
 // name before the owner's, both capitalised), or 0.

@@ -46,3 +46,24 @@ func TestChinaResidentID(t *testing.T) {
 	f("110105194912310021 110105194913310028 440524188001010014 11010519491231002XY",
 		"110105194912310021 110105194913310028 440524188001010014 11010519491231002XY", "none")
 }
+
+// The Swedish personnummer (which Klarna asks for at checkout) and the
+// Finnish personal identity code were kept whole.
+func TestNordicIDs(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("personnummer 811228-9874, tack", "personnummer [id], tack", "national_id")
+	f("pnr: 19811228-9874", "pnr: [id]", "national_id")
+	f("samordningsnummer 811288-9871", "samordningsnummer [id]", "national_id")
+	f("henkilötunnus 131052-308T.", "henkilötunnus [id].", "national_id")
+	f("hetu 010100A123D", "hetu [id]", "national_id")
+	// A check that fails, a date that is none, no dash, a code that goes
+	// on as a word: kept.
+	f("811228-9873 811328-9871 8112289874 131052-308U 131052-308TX 2019-2024",
+		"811228-9873 811328-9871 8112289874 131052-308U 131052-308TX 2019-2024", "none")
+}
