@@ -194,6 +194,11 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 			prev = b[i-1]
 			pcl = class[prev]
 		}
+		if feat&featAt != 0 && ch == '"' {
+			if e := matchQuotedEmail(b, i); e > 0 {
+				return i, e, KindEmail
+			}
+		}
 		if feat&(featAt|featObf) != 0 && cl&cLocal != 0 && pcl&cLocal == 0 {
 			if feat&featAt != 0 {
 				if e := matchEmail(b, i); e > 0 {
@@ -544,6 +549,59 @@ func matchEmail(b []byte, i int) int {
 	if j == i || j >= len(b) || b[j] != '@' {
 		return 0
 	}
+	return matchDomain(b, j)
+}
+
+// matchQuotedEmail returns the end of an address whose local part is a
+// quoted string starting at i ("\"jane doe\"@example.org", as RFC 5322
+// allows: a name, often), or 0. The quoted part is at most 64 bytes on one
+// line.
+func matchQuotedEmail(b []byte, i int) int {
+	j := i + 1
+	for ; j < len(b) && j-i <= 65; j++ {
+		switch b[j] {
+		case '"':
+			if j == i+1 || j+1 >= len(b) || b[j+1] != '@' {
+				return 0
+			}
+			return matchDomain(b, j+1)
+		case '\\':
+			j++
+		case '\n', '\r':
+			return 0
+		}
+	}
+	return 0
+}
+
+// matchDomain returns the end of an address's domain after its at sign at
+// j, or 0: a domain name, or an address literal ("jane@[192.0.2.1]") or
+// a bare IPv4 address ("jane@192.0.2.1"), which leave the local part as
+// personal as any.
+func matchDomain(b []byte, j int) int {
+	if j+1 < len(b) && b[j+1] == '[' {
+		a := j + 2
+		if a+5 <= len(b) && bytes.EqualFold(b[a:a+5], []byte("IPv6:")) {
+			a += 5 // RFC 5321's tag
+		}
+		k := a
+		for k < len(b) && k-a < 46 && (isHex(b[k]) || b[k] == '.' || b[k] == ':') {
+			k++
+		}
+		if k < len(b) && b[k] == ']' && (matchIPv4(b, a) == k || matchIPv6(b, a) == k) {
+			return k + 1
+		}
+		return 0
+	}
+	if e := matchDomainName(b, j); e > 0 {
+		return e
+	}
+	return matchIPv4(b, j+1)
+}
+
+// matchDomainName returns the end of a domain name after an address's at
+// sign at j, or 0.
+func matchDomainName(b []byte, j int) int {
 	// Domain: labels separated by single dots; the end is the last label
 	// that can be a TLD with at least two labels before it ending there.
 	best, labels := 0, 0

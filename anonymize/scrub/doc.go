@@ -31,9 +31,12 @@
 //   - [KindEmail]: local part of [A-Za-z0-9._+-] or non-ASCII bytes, its
 //     runs also joined by the other signs RFC 5322 allows there but '/',
 //     '=', '?', brackets and quotes ("sean.o'connor", "tom&jerry",
-//     "user%host"; a sign before the address stays), '@', at
+//     "user%host"; a sign before the address stays) or a quoted string
+//     on one line of at most 64 bytes ("\"jane doe\"@example.org"), '@', at
 //     least two domain labels of [A-Za-z0-9-] or non-ASCII bytes, and a last
-//     label (TLD) of two or more letters (or "xn--..."). A last label that
+//     label (TLD) of two or more letters (or "xn--..."), or an address
+//     literal ("jane@[192.0.2.1]", "[IPv6:2001:db8::1]") or a bare IPv4
+//     address after the '@'. A last label that
 //     starts with two letters and goes on ("a@b.com1", "a@b.org-x") ends the
 //     address after its letters, so glued text cannot hide it.
 //     "@handle", "user@localhost" and "a@b" are not addresses. A run of 12

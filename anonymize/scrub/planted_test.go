@@ -15,6 +15,8 @@ var planted = []struct {
 	{KindEmail, "j.smith+tag@mail.example.co.uk"},
 	{KindEmail, "jörg@müller.de"},
 	{KindEmail, "sean.o'connor@example.ie"},
+	{KindEmail, `"jane doe"@example.org`},
+	{KindEmail, "jane.doe@[192.0.2.1]"},
 	// Written to dodge harvesters.
 	{KindEmail, "jane.doe(at)mailbox.org"},
 	{KindEmail, "jane.doe [at] posteo [dot] de"},

@@ -452,3 +452,25 @@ func TestLocalPartJoinedBySigns(t *testing.T) {
 		t.Fatalf("long local part: got %d bytes %q...", len(got), got[:min(len(got), 40)])
 	}
 }
+
+// RFC 5322 allows a quoted local part, often a name, and an address
+// literal for the domain; the scan read neither as an address and kept
+// the name: "\"jane doe\"@example.org" whole, "jane@[203.0.113.7]" as
+// "jane@[[ip]]".
+func TestQuotedLocalPartAndAddressLiterals(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f(`write to "jane doe"@example.org`, "write to [email]", "email")
+	f(`"jane.\"jd\".doe"@example.org, "x"@example.org`, "[email], [email]", "email")
+	f("jane@[203.0.113.7] jane@[IPv6:2001:db8::1] jane@[2001:db8::1] jane@192.0.2.1", "[email] [email] [email] [email]", "email")
+	// A domain name that starts with digits is still one.
+	f("jane@1.2.3.4.example.org", "[email]", "email")
+	// Quotes that are no local part, and what is no address literal, stay.
+	f(`{"email":"jane@example.org"} "Jane Doe" <jane@example.org>`, `{"email":"[email]"} "Jane Doe" <[email]>`, "email")
+	f(`""@example.org "a`+"\n"+`b"@example.org jane@[1.2.3] user@localhost`, `""@example.org "a`+"\n"+`b"@example.org jane@[1.2.3] user@localhost`, "none")
+}
