@@ -103,12 +103,12 @@ func (c *Cleaner) scanFold(b []byte, flags, feat uint8, leaveOut bool) Found {
 // Features of a scanned value, found by [features] in one pass; each
 // detector runs only when what it needs is there.
 const (
-	featAt    uint8 = 1 << iota // an '@': e-mail
-	featDigit                   // a digit: numbers, ids, addresses, most tokens
-	featApos                    // an apostrophe: device names
-	featRun                     // 12+ letters (or '+', '/') in a row: letter tokens, base64
-	featWide                    // a lead byte of a character foldWidth may fold (isFoldLead)
-	featObf                     // an at sign written out ("(at)", " at "): obfuscated e-mail (hasAtToken)
+	featAt     uint8 = 1 << iota // an '@': e-mail
+	featDigit                    // a digit: numbers, ids, addresses, most tokens
+	featDevice                   // an apostrophe, or an owner word after a blank (hasOwnerWord): device names
+	featRun                      // 12+ letters (or '+', '/') in a row: letter tokens, base64
+	featWide                     // a lead byte of a character foldWidth may fold (isFoldLead)
+	featObf                      // an at sign written out ("(at)", " at "): obfuscated e-mail (hasAtToken)
 	// Bytes that features reads only to decide featObf; it returns
 	// neither.
 	featT     // 't', 'T' (in "at") or '@'
@@ -116,7 +116,7 @@ const (
 )
 
 // features is a fast pre-check: every detector needs an '@', a digit, an
-// apostrophe (device names), a run of 12 or more letters (letter tokens,
+// apostrophe or an owner word (device names), a run of 12 or more letters (letter tokens,
 // base64) or an at sign written out (obfuscated e-mail), so most path
 // segments ("products", "shoes") are done in one pass. It returns 0 when
 // no detector can match. Only a value with a 't' or '@' and a space or
@@ -128,6 +128,9 @@ func features(b []byte) uint8 {
 	}
 	if f&(featT|featBlank) == featT|featBlank && hasAtToken(b) {
 		f |= featObf
+	}
+	if f&(featBlank|featDevice) == featBlank && hasOwnerWord(b) {
+		f |= featDevice
 	}
 	f &^= featT | featBlank
 	// The run matters only without digits: every detector that needs it
@@ -160,7 +163,7 @@ var featOf, runOf = func() (f, r [256]uint8) {
 		case c == ' ' || c == '\t' || c == '+' || c == '(' || c == '[' || c == '{' || c == '<':
 			f[c] = featBlank
 		case c == '\'' || c == 0xe2:
-			f[c] = featApos
+			f[c] = featDevice
 		}
 		if isFoldLead(byte(c)) {
 			f[c] |= featWide
@@ -247,8 +250,13 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 				}
 			}
 		}
-		if feat&featApos != 0 && (cl&cLetter != 0 || ch >= 0xc0) { // ASCII, or a UTF-8 lead byte ("Élodie's iPhone")
+		if feat&featDevice != 0 && (cl&cLetter != 0 || ch >= 0xc0) { // ASCII, or a UTF-8 lead byte ("Élodie's iPhone")
 			if e := matchDevice(b, i); e > 0 {
+				return i, e, KindDevice
+			}
+		}
+		if feat&featDevice != 0 && isLocalDeviceLead(ch) && i+8 < len(b) {
+			if e := matchDeviceOf(b, i); e > 0 {
 				return i, e, KindDevice
 			}
 		}

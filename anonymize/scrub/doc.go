@@ -146,7 +146,12 @@
 //     capitalised ones, "Jane Doe's"), "'s" (or
 //     "’s"), and a device word (iPhone, iPad, MacBook, Galaxy, Pixel, Apple
 //     Watch, HomePod, Mac mini, ...)
-//     with up to two short model words.
+//     with up to two short model words; or, as iOS, Samsung and Google name
+//     devices in most other languages, a device word (iPhone, iPad, iPod,
+//     iMac, MacBook, Apple Watch, AirPods, Galaxy, Pixel), its model, an
+//     owner word ("de", "von", "di", "van", "från", "użytkownika", ...) and
+//     one or two capitalised names ("iPhone de Marie", "Galaxy S23 von
+//     Jana Schmidt"; not a maker, "Pixel de Google").
 //   - [KindCoordinates]: a latitude and a longitude in decimal degrees,
 //     each with 4 to 15 decimals (0.0001 degree is about 11 m), one within
 //     ±90 and the other within ±180 in either order (GeoJSON and WKT put

@@ -4,6 +4,8 @@ package scrub
 // Each starts at a word boundary, reads a bounded distance and returns the
 // end of its match or 0, like the detectors in detect.go.
 
+import "bytes"
+
 func isHex(ch byte) bool { return class[ch]&(cDigit|cHexLetter) != 0 }
 
 // endsWord reports whether a match ending at e is not glued to more of a
@@ -635,8 +637,13 @@ func matchOwnedDevice(b []byte, i int) int {
 	if !kw {
 		return 0
 	}
-	// The model: up to two short words with a digit or from a list
-	// ("S23", "8", "Pro", "Max"), not glued to what follows ("at 00:1A:...").
+	return deviceModelEnd(b, p)
+}
+
+// deviceModelEnd returns the end of a device's model after its device
+// word, which ends at p: up to two short words with a digit or from a list
+// ("S23", "8", "Pro", "Max"), not glued to what follows ("at 00:1A:...").
+func deviceModelEnd(b []byte, p int) int {
 	for w := 0; w < 2; w++ {
 		if p+1 >= len(b) || b[p] != ' ' {
 			break
@@ -664,6 +671,108 @@ func modelWord(w []byte) bool {
 		}
 	}
 	return false
+}
+
+// localDeviceWords are the devices whose default names in other
+// languages put the owner last: iOS names an iPhone "iPhone de Marie" in
+// French, Spanish and Portuguese, "iPhone von Jana" in German, "iPhone di
+// Giulia", "iPhone van Jan", "iPhone från Anna"; Samsung and Google do
+// likewise.
+var localDeviceWords = []string{"iphone", "ipad", "ipod", "imac", "macbook", "apple watch", "airpods", "galaxy", "pixel"}
+
+// ownerWords are the words that introduce the owner in such names.
+var ownerWords = []string{"de", "da", "do", "di", "del", "della", "von", "van", "från", "fra", "af", "av", "od", "użytkownika"}
+
+// hasOwnerWord reports whether b holds one of ownerWords between two
+// spaces, then a letter that may start a name: the pre-check of
+// matchDeviceOf, one pass over b's spaces.
+func hasOwnerWord(b []byte) bool {
+	for k := bytes.IndexByte(b, ' '); k >= 0 && k+4 < len(b); {
+		rest := b[k+1:]
+		switch rest[0] {
+		case 'd', 'v', 'f', 'a', 'o', 'u', 'D', 'V', 'F', 'A', 'O', 'U':
+			for _, w := range ownerWords {
+				if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && equalFold(rest[:n], w) {
+					return true
+				}
+			}
+		}
+		next := bytes.IndexByte(rest, ' ')
+		if next < 0 {
+			return false
+		}
+		k += 1 + next
+	}
+	return false
+}
+
+// notOwners are capitalised words after an owner word that name a maker,
+// not a person ("Pixel de Google").
+var notOwners = []string{"apple", "google", "samsung", "microsoft", "amazon"}
+
+// isLocalDeviceLead reports whether a word starting with c may be one of
+// localDeviceWords: the cheap test before the list.
+func isLocalDeviceLead(c byte) bool {
+	switch c | 0x20 {
+	case 'i', 'm', 'a', 'g', 'p':
+		return true
+	}
+	return false
+}
+
+// matchDeviceOf returns the end of a device named after its owner with the
+// owner last ("iPhone de Marie", "MacBook Pro von Jana", "Galaxy S23 de
+// Marie-Claire Dupont": the device word, its model, an owner word, one or
+// two capitalised names, hyphens within a name allowed), or 0.
+func matchDeviceOf(b []byte, i int) int {
+	p := -1
+	for _, k := range localDeviceWords {
+		if hasPrefixFold(b[i:], k) && endsWord(b, i+len(k)) {
+			p = i + len(k)
+			break
+		}
+	}
+	if p < 0 {
+		return 0
+	}
+	p = deviceModelEnd(b, p)
+	if p+1 >= len(b) || b[p] != ' ' {
+		return 0
+	}
+	q := nameWordEnd(b, p+1)
+	of := false
+	for _, w := range ownerWords {
+		if equalFold(b[p+1:q], w) {
+			of = true
+			break
+		}
+	}
+	if !of || q+1 >= len(b) || b[q] != ' ' {
+		return 0
+	}
+	end := 0
+	for n, s := 0, q+1; n < 2 && s < len(b) && capital(b[s]); n++ {
+		e := nameWordEnd(b, s)
+		for e+1 < len(b) && b[e] == '-' && capital(b[e+1]) {
+			e = nameWordEnd(b, e+1) // Marie-Claire
+		}
+		if e == s || !endsWord(b, e) {
+			break
+		}
+		if n == 0 {
+			for _, w := range notOwners {
+				if equalFold(b[s:e], w) {
+					return 0
+				}
+			}
+		}
+		end = e
+		if e+1 >= len(b) || b[e] != ' ' {
+			break
+		}
+		s = e + 1
+	}
+	return end
 }
 
 var deviceWords = []string{"iphone", "ipad", "macbook", "imac", "ipod", "galaxy", "pixel", "android", "phone", "airpods", "watch", "apple watch", "homepod", "mac mini", "mac studio", "mac pro", "laptop", "pc", "tablet", "kindle", "surface"}

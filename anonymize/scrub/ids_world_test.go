@@ -67,3 +67,25 @@ func TestNordicIDs(t *testing.T) {
 	f("811228-9873 811328-9871 8112289874 131052-308U 131052-308TX 2019-2024",
 		"811228-9873 811328-9871 8112289874 131052-308U 131052-308TX 2019-2024", "none")
 }
+
+// iOS, Samsung and Google name a device after its owner with the owner
+// last in most languages but English: "iPhone de Marie" in French,
+// Spanish and Portuguese, "iPhone von Jana", "iPhone di Giulia". Only
+// "Jane's iPhone" was found.
+func TestDeviceNamedAfterItsOwnerLast(t *testing.T) {
+	f := func(in, want, wantFound string) {
+		t.Helper()
+		got, found := defaultCleaner.AppendText(nil, []byte(in))
+		if string(got) != want || found.String() != wantFound {
+			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
+		}
+	}
+	f("connecté à iPhone de Marie", "connecté à [device]", "device_name")
+	f("iPhone von Jana, iPad di Giulia, MacBook Pro van Jan", "[device], [device], [device]", "device_name")
+	f("Galaxy S23 de Marie-Claire Dupont.", "[device].", "device_name")
+	f("Apple Watch från Anna; AirPods de Lucía", "[device]; [device]", "device_name")
+	f("iPhone użytkownika Jan", "[device]", "device_name")
+	// No capitalised owner, a maker for an owner, no owner word: kept.
+	f("iPhone de mon frère, Pixel de Google, iPhone 15 Pro, Pixel Art de Paris, iPhone de",
+		"iPhone de mon frère, Pixel de Google, iPhone 15 Pro, Pixel Art de Paris, iPhone de", "none")
+}
