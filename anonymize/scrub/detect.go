@@ -1389,7 +1389,11 @@ func cardRange(d []byte) bool {
 // bareInternational reports whether the digits d, written without '+',
 // 00 or separators, are a mobile number with its country code
 // ("4915112345678"): Germany, UK, France, Spain, Italy, Netherlands,
-// Austria, Switzerland.
+// Austria, Switzerland, Belgium, Ireland, Portugal, Greece, Poland,
+// Czechia, Sweden, Brazil, Mexico, India, Australia, and North America
+// ("12125550199": 1, then an area code and an exchange that start with
+// 2..9), each with its mobile prefix and its exact length, as phone
+// fields and messaging APIs store E.164 numbers without their '+'.
 func bareInternational(d []byte) bool {
 	n := len(d)
 	has := func(p string) bool {
@@ -1411,6 +1415,22 @@ func bareInternational(d []byte) bool {
 		return n == 11 || n == 12
 	case has("436"):
 		return n >= 11 && n <= 13
+	case has("324"), has("467"), has("614"):
+		return n == 11
+	case has("48"):
+		return n == 11 && d[2] >= 5 && d[2] <= 8
+	case has("3538"), has("3519"), has("3069"):
+		return n == 12
+	case has("420"):
+		return n == 12 && (d[3] == 6 || d[3] == 7)
+	case has("91"):
+		return n == 12 && d[2] >= 6
+	case has("55"):
+		return n == 13 && d[2] != 0 && d[4] == 9
+	case has("521"):
+		return n == 13
+	case d[0] == 1:
+		return n == 11 && d[1] >= 2 && d[4] >= 2
 	}
 	return false
 }

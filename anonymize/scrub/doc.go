@@ -84,7 +84,9 @@
 //     digits starting with 6..9 in groups of 3-2-2-2 or 2-3-2-2 ("612 34
 //     56 78", "91 123 45 67");
 //     11 to 13 bare digits that start with a country code and a mobile
-//     prefix ("4915112345678": DE, UK, FR, ES, IT, NL, AT, CH).
+//     prefix, each country's exact length ("4915112345678": DE, UK, FR, ES,
+//     IT, NL, AT, CH, BE, IE, PT, GR, PL, CZ, SE, BR, MX, IN, AU; and NANP,
+//     "12125550199": 1, an area code and an exchange starting with 2..9).
 //     After a '+', separators may mix ("+1 555.123.4567").
 //     Never a phone: dates and year ranges (2 or 3 groups of 1, 2 or 4 digits
 //     with a 4-digit group in 1900..2099: "2024-01-15", "15/01/2024",

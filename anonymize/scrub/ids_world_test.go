@@ -89,3 +89,21 @@ func TestDeviceNamedAfterItsOwnerLast(t *testing.T) {
 	f("iPhone de mon frère, Pixel de Google, iPhone 15 Pro, Pixel Art de Paris, iPhone de",
 		"iPhone de mon frère, Pixel de Google, iPhone 15 Pro, Pixel Art de Paris, iPhone de", "none")
 }
+
+// Phone fields and messaging APIs store E.164 numbers without their '+';
+// only eight European countries' mobiles were read so.
+func TestBareInternationalMobiles(t *testing.T) {
+	for _, in := range []string{"12125550199", "5511912345678", "919876543210", "61412345678", "48512345678",
+		"46701234567", "5215512345678", "32470123456", "353871234567", "351912345678", "306912345678", "420601123456"} {
+		got, found := defaultCleaner.AppendText(nil, []byte("tel "+in))
+		if string(got) != "tel [phone]" || found.String() != "phone" {
+			t.Errorf("AppendText(%q) = %q %s; want [phone]", in, got, found)
+		}
+	}
+	// Other lengths, NANP codes that start with 0 or 1, Unix times stay.
+	for _, in := range []string{"1212555019", "121255501990", "17000000000", "10000000001", "1700000000", "91987654321", "551191234567", "48412345678"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte("n "+in)); string(got) != "n "+in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+}
