@@ -85,21 +85,31 @@ type grants struct {
 	// unreadable holds the signals a reading of which was malformed or
 	// rejected and so said the configured default (addDefault).
 	unreadable SignalSet
+	// refused holds what a readable reading refuses, of any signal: one
+	// with an unreadable reading too (a GPP string whose tcfeuv2 section
+	// is valid next to a section it cannot read) refuses it all the same.
+	refused Purposes
 }
 
 // addDefault records a reading of sig that was malformed or rejected: it
 // says the configured default def for the purposes it covers, and, under
-// the priority merge, never overrides a readable signal's refusal
+// the priority merge, never overrides a readable reading's refusal
 // (mergeGrants).
 func (g *grants) addDefault(sig Signal, cover, def Purposes) {
-	g.add(sig, cover, def, false)
+	g.record(sig, cover, def, false)
 	g.unreadable = g.unreadable.With(sig)
 }
 
-// add records a reading of sig; adPersonal says that, where it allows Ads,
-// it allows personalised advertising. A second reading of the same signal
-// (GPP can give several) combines most restrictively.
+// add records a readable reading of sig; adPersonal says that, where it
+// allows Ads, it allows personalised advertising.
 func (g *grants) add(sig Signal, cover, allow Purposes, adPersonal bool) {
+	g.refused |= cover &^ allow
+	g.record(sig, cover, allow, adPersonal)
+}
+
+// record records a reading of sig. A second reading of the same signal
+// (GPP can give several) combines most restrictively.
+func (g *grants) record(sig Signal, cover, allow Purposes, adPersonal bool) {
 	allow &= cover
 	adPersonal = adPersonal && allow.Has(Ads)
 	if !g.present.Has(sig) {
@@ -286,22 +296,16 @@ func (e *Evaluator) adPersonal(g *grants) bool {
 func (e *Evaluator) mergeGrants(g *grants) Purposes {
 	var covered, merged Purposes
 	if e.merge == MergePriority {
-		// What a readable signal present refuses: an unreadable one,
-		// saying the default, does not grant it, wherever it stands in
-		// the order (fail closed; under most_restrictive every refusal
-		// counts anyway).
-		var refused Purposes
-		for sig := range numSignals {
-			if g.unreadable != 0 && g.present.Has(sig) && !g.unreadable.Has(sig) {
-				refused |= g.cover[sig] &^ g.allow[sig]
-			}
-		}
+		// What a readable reading refuses (g.refused): an unreadable
+		// signal, saying the default, does not grant it, wherever it
+		// stands in the order (fail closed; under most_restrictive every
+		// refusal counts anyway).
 		for _, sig := range e.priority {
 			if g.present.Has(sig) {
 				c := g.cover[sig] &^ covered
 				allow := g.allow[sig]
 				if g.unreadable.Has(sig) {
-					allow &^= refused
+					allow &^= g.refused
 				}
 				merged |= allow & c
 				covered |= c

@@ -40,3 +40,44 @@ func TestUnreadableSignalNeverOverridesAReadableRefusal(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableSectionDoesNotHideAReadableRefusal: a GPP string whose
+// tcfeuv2 section is a valid TC string refusing ads, next to a section
+// beacongate cannot read (tcfcav1), is a readable refusal of ads even though
+// the GPP signal is also rejected. Under the priority merge, a malformed
+// signal standing before gpp in the order said the default [analytics, ads]
+// and granted ads: the refusals an unreadable signal may not override were
+// read per signal, and a signal with one unreadable reading counted as
+// refusing nothing.
+func TestUnreadableSectionDoesNotHideAReadableRefusal(t *testing.T) {
+	b := func(s string) []byte { return []byte(s) }
+	def := Of(Analytics, Ads)
+	gppTCCA := gppHeader(2, 5) + "~" + tcAnalytics + "~BPXxRfAPXxRfAAfKABENB" // tcfeuv2 refuses ads; tcfcav1 unreadable
+	cases := []struct {
+		name string
+		o    Options
+		s    Signals
+		want Purposes
+	}{
+		{"malformed consent field first", Options{Merge: MergePriority, Default: def},
+			Signals{Consent: b("analytics,cookies"), GPP: b(gppTCCA)}, Of(Analytics)},
+		{"malformed consent mode before gpp", Options{Merge: MergePriority, Default: def, Priority: []Signal{SignalConsentMode, SignalGPP}},
+			Signals{GCS: b("Gxyz"), GPP: b(gppTCCA)}, Of(Analytics)},
+		{"gpp alone decides", Options{Merge: MergePriority, Default: def},
+			Signals{GPP: b(gppTCCA)}, Of(Analytics)},
+		{"most restrictive", Options{Default: def},
+			Signals{Consent: b("analytics,cookies"), GPP: b(gppTCCA)}, Of(Analytics)},
+	}
+	for _, tc := range cases {
+		e, err := NewEvaluator(tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scratch TCString
+		s := tc.s
+		a := e.Evaluate(&s, &scratch)
+		if a.Purposes != tc.want {
+			t.Errorf("%s: purposes %v; want %v (rejected %v, malformed %v)", tc.name, a.Purposes, tc.want, a.Rejected, a.Malformed)
+		}
+	}
+}
