@@ -39,6 +39,9 @@ func TestServeAllocs(t *testing.T) {
 	}
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	f("pixel", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Accept-Language", "de-DE,de;q=0.9,en;q=0.8", "Sec-GPC", "1", "Cookie", "euconsent-v2="+realTC), 200, 1)
+	// A Cookie header folded (obs-fold) inside a TC cookie's value: the
+	// joined value is built on the stack.
+	f("pixel-folded-cookie", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Cookie", "a=1;\r\n euconsent-v2="+realTC+"\r\n\tx"), 200, 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 204, 1)
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)

@@ -908,6 +908,49 @@ func TestTCCookieLines(t *testing.T) {
 	}
 }
 
+// TestTCCookieFoldedLines: a Cookie line folded onto the next (obs-fold)
+// is read as fasthttp reads it, as one value whose fold is a single space
+// (RFC 9112, 5.2), not as lines that each start a cookie. A line "Cookie:"
+// with nothing after the colon but a fold still carries cookies; a value
+// or a name split by a fold is the joined one, and a name that only
+// follows a fold inside another cookie's value is no cookie.
+func TestTCCookieFoldedLines(t *testing.T) {
+	p := newPipelineGateway(t, goldenConfig, "", httpLessNow)
+	dr := newDriver(p.g, lessPeer)
+	spec := tctest.Valid(httpLessNow.Add(-24 * time.Hour))
+	spec.VendorConsent, spec.VendorLI, spec.Disclosed = []int{14}, []int{14}, []int{14}
+	tcAll := spec.Encode()
+	spec.PurposesConsent = []int{1}
+	tcOne := spec.Encode()
+	for _, c := range []struct {
+		name, cookies, want string
+	}{
+		{"a space inside the value, no fold", "Cookie: euconsent-v2=" + tcAll + " x", "[all]"},
+		{"a fold inside the value", "Cookie: euconsent-v2=" + tcAll + "\r\n x", "[all]"},
+		{"a fold inside the value, tab and spaces", "Cookie: euconsent-v2=" + tcAll + " \r\n\t x ", "[all]"},
+		{"an empty Cookie line folded", "Cookie: euconsent-v2=" + tcAll + "\r\nCookie:\r\n euconsent-v2=" + tcOne, "[all]"},
+		{"an empty Cookie line folded, equal copy", "Cookie: euconsent-v2=" + tcAll + "\r\nCookie:\r\n euconsent-v2=" + tcAll, "[all,retargeting]"},
+		{"the equals sign on a folded line", "Cookie: euconsent-v2=" + tcAll + "\r\nCookie: a=1; euconsent-v2\r\n =" + tcOne, "[all]"},
+		{"the name inside a folded value", "Cookie: euconsent-v2=" + tcAll + "; a=1\r\n euconsent-v2=" + tcOne, "[all,retargeting]"},
+		{"a fold after a semicolon", "Cookie: a=1\r\n ; euconsent-v2=" + tcAll + ";\r\n\tb=2", "[all,retargeting]"},
+		{"a fold before the value", "Cookie: a=1; euconsent-v2=\r\n " + tcAll, "[all,retargeting]"},
+		{"a fold inside the quotes", "Cookie: a=1; euconsent-v2=\"\r\n " + tcAll + "\"", "[all]"},
+		{"a quoted value folded at its ends", "Cookie: a=1; euconsent-v2=\"" + tcAll + "\"\r\n ;", "[all,retargeting]"},
+	} {
+		raw := "GET /p.gif?site=shop.example&consent=analytics,ads HTTP/1.1\r\nHost: collect.example\r\n" + c.cookies + "\r\n\r\n"
+		out := sendHTTP(t, p, dr, []byte(raw))
+		var dests []string
+		for _, name := range p.names {
+			if _, ok := out.events["pageview"][name]; ok {
+				dests = append(dests, name)
+			}
+		}
+		if got := "[" + strings.Join(dests, ",") + "]"; got != c.want {
+			t.Errorf("%s: routed to %s; want %s", c.name, got, c.want)
+		}
+	}
+}
+
 // TestBeaconQueryNotRead: POST /b and /ble read their body only (README,
 // Request vocabulary); a query string on them is no signal.
 func TestBeaconQueryNotRead(t *testing.T) {

@@ -125,49 +125,104 @@ func setTCCookie(e *event.Event, tc []byte) problem {
 // trimmed and unquoted as fasthttp does. fasthttp's own cookie parser is
 // not used: it drops a cookie whose value holds '"' or '\', so a second,
 // different copy written that way went unseen instead of refusing the TC
-// string, and a lone one was no signal instead of a malformed one. A
-// line folded onto the next (obs-fold, which fasthttp reads) continues
-// the Cookie line before it.
+// string, and a lone one was no signal instead of a malformed one. Lines
+// folded onto a Cookie line (obs-fold, which fasthttp reads) continue its
+// value: the header is read as fasthttp reads it, as one value in which
+// each fold is a space (RFC 9112, 5.2), so a fold neither ends a cookie
+// nor starts one, and a Cookie line empty but for its folds carries
+// cookies.
 func tcCookies(e *event.Event, raw []byte) problem {
-	inCookie := false
 	for len(raw) > 0 {
 		var line []byte
 		line, raw = cutLine(raw)
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		switch {
-		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
-			if !inCookie {
-				continue
-			}
-		case len(line) > len("cookie:") && line[0]|0x20 == 'c' && line[len("cookie")] == ':' &&
-			bytes.EqualFold(line[:len("cookie")], []byte("cookie")):
-			inCookie = true
-			line = line[len("cookie:"):]
-		default:
-			inCookie = false
+		if len(line) < len("cookie:") || line[0]|0x20 != 'c' || line[len("cookie")] != ':' ||
+			!bytes.EqualFold(line[:len("cookie")], []byte("cookie")) {
 			continue
 		}
-		for len(line) > 0 {
-			pair := line
-			if i := bytes.IndexByte(line, ';'); i >= 0 {
-				pair, line = line[:i], line[i+1:]
-			} else {
-				line = nil
-			}
-			name, v, found := bytes.Cut(pair, []byte("="))
-			if !found || b2s(trimOWS(name)) != cookieTC {
-				continue
-			}
-			v = trimOWS(v)
-			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			if p := setTCCookie(e, v); p.bad() {
-				return p
-			}
+		// The folded lines follow in raw, so the value is one slice over
+		// them, folds included.
+		v := line[len("cookie:"):]
+		for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
+			line, raw = cutLine(raw)
+			v = v[:len(v)+1+len(line)]
+		}
+		if p := tcCookiesIn(e, v); p.bad() {
+			return p
 		}
 	}
 	return problem{}
+}
+
+// tcCookiesIn takes the euconsent-v2 cookies of one Cookie header's value
+// as received, folds included (see tcCookies).
+func tcCookiesIn(e *event.Event, v []byte) problem {
+	for len(v) > 0 {
+		pair := v
+		if i := bytes.IndexByte(v, ';'); i >= 0 {
+			pair, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		name, tc, found := bytes.Cut(pair, []byte("="))
+		if !found || b2s(trimFolded(name)) != cookieTC {
+			continue
+		}
+		tc = trimFolded(tc)
+		if len(tc) > 1 && tc[0] == '"' && tc[len(tc)-1] == '"' {
+			tc = tc[1 : len(tc)-1]
+		}
+		var p problem
+		if bytes.IndexByte(tc, '\n') >= 0 {
+			p = setFoldedTCCookie(e, tc)
+		} else {
+			p = setTCCookie(e, tc)
+		}
+		if p.bad() {
+			return p
+		}
+	}
+	return problem{}
+}
+
+// trimFolded is trimOWS for a header value that may hold folds: the line
+// ends, "\r\n" or "\n", go with the spaces around them.
+func trimFolded(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// setFoldedTCCookie is setTCCookie for a value with a fold inside: the
+// value taken is the one fasthttp reads, each fold with the spaces around
+// it made one space. It is built on the stack, so that the request still
+// allocates nothing; the fold makes it no TC string, and a copy that
+// differs a conflict, as a value with a space in it does.
+//
+//go:noinline
+func setFoldedTCCookie(e *event.Event, tc []byte) problem {
+	var buf [maxConsentLen]byte
+	n := 0
+	for first := true; len(tc) > 0; first = false {
+		var part []byte
+		part, tc = cutLine(tc)
+		part = trimOWS(bytes.TrimSuffix(part, []byte("\r")))
+		if !first {
+			if n == len(buf) {
+				return inField(cookieTC, reasonFieldTooLong, maxConsentLen)
+			}
+			buf[n] = ' '
+			n++
+		}
+		if len(part) > len(buf)-n {
+			return inField(cookieTC, reasonFieldTooLong, maxConsentLen)
+		}
+		n += copy(buf[n:], part)
+	}
+	return setTCCookie(e, buf[:n])
 }
 
 func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
