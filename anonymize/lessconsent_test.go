@@ -323,9 +323,11 @@ type signals struct {
 	usnat    *usnatSpec
 	gppState bool // a US state section (Colorado, 10): not decoded
 	gppSID   bool
+	gppCA    bool // a tcfcav1 section (5): a consent regime beacongate cannot read
 
-	explicit []string // nil: absent; empty: "none"
-	gpc, dnt bool
+	explicit    []string // nil: absent; empty: "none"
+	explicitBad bool     // the explicit field carries an unknown purpose: malformed
+	gpc, dnt    bool
 }
 
 func (s signals) clone() signals {
@@ -414,6 +416,9 @@ func (s *signals) apply(e *event.Event) {
 		}
 		ids, secs = append(ids, 2), append(secs, sec)
 	}
+	if s.gppCA {
+		ids, secs = append(ids, 5), append(secs, "BPXxRfAPXxRfAAfKABENB")
+	}
 	if s.gppUSP != "" {
 		ids, secs = append(ids, 6), append(secs, s.gppUSP)
 	}
@@ -439,6 +444,12 @@ func (s *signals) apply(e *event.Event) {
 		c.Explicit = []byte("none")
 	default:
 		c.Explicit = []byte(strings.Join(s.explicit, ","))
+	}
+	if s.explicitBad {
+		if len(c.Explicit) > 0 {
+			c.Explicit = append(c.Explicit, ',')
+		}
+		c.Explicit = append(c.Explicit, "cookies"...)
 	}
 	c.GPC, c.DNT = s.gpc, s.dnt
 }
@@ -781,6 +792,19 @@ func genLessConsentCase(c *chooser) lessConsentCase {
 	start := c.i
 	genEvent(c)
 	lc.mk = func() *event.Event { return genEvent(&chooser{b: c.b, i: start}) }
+	// Two more withdrawals, drawn last so that inputs drawn before they
+	// existed read as they did (past the end of the input neither is
+	// made): an unreadable reading next to readable ones, which with a
+	// non-empty consent.default says that default, never what a readable
+	// reading on the same request refuses (lessConsentException).
+	if c.n(4) == 3 && !lc.b.gppCA {
+		lc.b.gppCA = true
+		lc.withdrawn = append(lc.withdrawn, "GPP tcfcav1 section added")
+	}
+	if c.n(4) == 3 && !lc.b.explicitBad {
+		lc.b.explicitBad = true
+		lc.withdrawn = append(lc.withdrawn, "consent field made malformed")
+	}
 	return lc
 }
 
@@ -906,10 +930,17 @@ func crawlerDropped(a, b sent) bool {
 //     conflict; a GPP section beacongate cannot read) "says the configured
 //     default for every purpose it could speak for" (SIGNALS.md, Combining
 //     signals, 1), not "no": with a consent.default that is not empty, such
-//     a signal can grant what a valid copy of it refused (never what
-//     another readable signal with it refuses:
-//     consent.TestUnreadableSignalNeverOverridesAReadableRefusal). B is then
-//     bounded by a request without any signal, which gets the default.
+//     a signal can grant what a valid copy of it refused, but never what a
+//     readable reading on the same request refuses, of another signal or of
+//     its own (a valid tcfeuv2 section in a GPP string that also carries a
+//     section beacongate cannot read): under either merge rule
+//     (consent.TestUnreadableSignalNeverOverridesAReadableRefusal,
+//     consent.TestUnreadableSectionDoesNotHideAReadableRefusal). B is then
+//     bounded by the default minus every purpose a readable reading of B
+//     refuses (readableRefusals): a request with the explicit field listing
+//     just those, or without any signal where nothing is taken away. Copies
+//     of a TC string that differ are malformed as a whole, and the
+//     refusals they hold are not read (SIGNALS.md, Repeated signals).
 //   - With consent.tcf.require_valid: false, a TC string that does not
 //     decode "is ignored as if it were absent when purposes are decided"
 //     (docs/config.md), and so is the gdpr flag that came with it (GDPR
@@ -922,8 +953,19 @@ func lessConsentException(en *Engine, lc lessConsentCase, resB Result) (*signals
 	for _, sig := range []consent.Signal{consent.SignalExplicit, consent.SignalTCF, consent.SignalGPP, consent.SignalConsentMode} {
 		grantSignal = grantSignal || grants.Has(sig)
 	}
-	if grantSignal && en.plan.Consent.Evaluator.Default != 0 {
-		return &signals{gdpr: -1}, "a malformed or rejected signal says consent.default"
+	if def := en.plan.Consent.Evaluator.Default; grantSignal && def != 0 {
+		refused := readableRefusals(en, lc)
+		bound := def &^ refused
+		if bound == def {
+			return &signals{gdpr: -1}, "a malformed or rejected signal says consent.default"
+		}
+		x := &signals{gdpr: -1, explicit: []string{}}
+		for i, name := range lessConsentPurposeNames {
+			if bound&(1<<i) != 0 {
+				x.explicit = append(x.explicit, name)
+			}
+		}
+		return x, fmt.Sprintf("a malformed or rejected signal says consent.default %v, minus %v a readable reading refuses", def, refused)
 	}
 	if !en.requireValid && lc.b.tc != nil && lc.b.tcAlone && (lc.b.tcBreak == tcJunk || lc.b.tcBreak == tcTruncated) {
 		x := lc.b.clone()
@@ -934,6 +976,38 @@ func lessConsentException(en *Engine, lc lessConsentCase, resB Result) (*signals
 		return &x, "consent.tcf.require_valid: false ignores an undecodable TC string"
 	}
 	return nil, ""
+}
+
+// readableRefusals returns what the readable grant readings of lc.b refuse:
+// each reading (the explicit field, the TC string as B carries it, Consent
+// Mode) is sent alone, and one the engine finds malformed or rejected
+// refuses nothing. The TC string's reading keeps B's carriers, so copies
+// that differ read as the conflict they are and a tcfeuv2 section of a GPP
+// string that is not honoured as grants reads as such. Opt-outs are left
+// out: they take their purposes off B's answer whatever the merge.
+func readableRefusals(en *Engine, lc lessConsentCase) consent.Purposes {
+	b := &lc.b
+	var readings []signals
+	if b.explicit != nil && !b.explicitBad {
+		readings = append(readings, signals{gdpr: -1, explicit: b.explicit})
+	}
+	if b.tc != nil {
+		readings = append(readings, signals{gdpr: b.gdpr, tc: b.tc, tcBreak: b.tcBreak,
+			tcAlone: b.tcAlone, tcInGPP: b.tcInGPP, gppOther: b.gppOther, gppSID: b.gppSID})
+	}
+	if b.gcs || b.gcd {
+		readings = append(readings, signals{gdpr: -1, gcs: b.gcs, gcd: b.gcd, cm: b.cm})
+	}
+	var refused consent.Purposes
+	for _, x := range readings {
+		e := lc.mk()
+		x.apply(e)
+		_, res := en.Recipients(e)
+		if res.Malformed|res.Rejected == 0 {
+			refused |= consent.AllPurposes &^ res.Purposes
+		}
+	}
+	return refused
 }
 
 // TestLessConsentNeverMoreData: for thousands of seeded cases, an event
@@ -964,4 +1038,30 @@ func FuzzLessConsent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, choices []byte) {
 		checkLessConsent(t, engines, "fuzz", genLessConsentCase(&chooser{b: choices}))
 	})
+}
+
+// TestLessConsentUnreadableSectionKeepsARefusal is the case the seeded
+// stream rarely draws: under consent.merge: priority with default
+// [analytics, ads], a GPP string whose valid tcfeuv2 section refuses ads
+// gains a tcfcav1 section beacongate cannot read and the request a
+// malformed consent field. The malformed field, first in the order, says
+// the default, minus the ads the tcfeuv2 section refuses; the exception
+// does not allow ads. Before f8d8e51 the evaluator granted ads here.
+func TestLessConsentUnreadableSectionKeepsARefusal(t *testing.T) {
+	engines := lessConsentEngines(t)
+	config := slices.IndexFunc(lessConsentConfigs, func(c struct{ name, yaml string }) bool {
+		return c.name == "priority, default analytics and ads"
+	})
+	spec := tctest.Valid(lessConsentNow.Add(-24 * time.Hour))
+	spec.PurposesConsent = []int{1, 8, 9}
+	spec.PurposesLI = nil
+	lc := lessConsentCase{
+		config: config,
+		a:      signals{gdpr: 1, tc: &spec, tcInGPP: true},
+		mk:     func() *event.Event { return genEvent(&chooser{}) },
+	}
+	lc.b = lc.a.clone()
+	lc.b.gppCA, lc.b.explicitBad = true, true
+	lc.withdrawn = []string{"GPP tcfcav1 section added", "consent field made malformed"}
+	checkLessConsent(t, engines, "unreadable section", lc)
 }
