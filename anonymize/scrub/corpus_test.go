@@ -748,6 +748,17 @@ func usefulCorpus() []usefulValue {
 			urls:  []string{"https://shop.example/s?v=" + url.QueryEscape(v) + "&page=2"},
 			texts: []string{"value " + v + " ok", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " + v + " Safari/537.36"}})
 	}
+	// Build and backup stamps, a date and a time of day, which have a
+	// personnummer's shape ("20240103-2210", "240103-2210").
+	for i := 0; i < 20; i++ {
+		v := fmt.Sprintf("%02d%02d%02d-%02d%02d", 20+i%6, 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60))
+		if i%2 == 0 {
+			v = "20" + v
+		}
+		out = append(out, usefulValue{cat: "stamp", value: v,
+			urls:  []string{"https://shop.example/s?build=" + v + "&page=2", "https://shop.example/downloads/" + v + ".zip"},
+			texts: []string{"release " + v}})
+	}
 	// Pairs of decimals that are no precise position: prices, ratios, a
 	// city-level position (two decimals), sizes.
 	for i := 0; i < 8; i++ {

@@ -140,8 +140,11 @@
 //     number (GB 11643: 17 digits holding a birth date from 1900 on and a
 //     check digit or 'X', ISO 7064 MOD 11-2), SE personnummer ("811228-9874",
 //     "19811228-9874": a date, the day plus 60 for a coordination number,
-//     and a Luhn check; not without its dash), FI henkilötunnus
-//     ("131052-308T": a date, the century sign, a check character mod 31),
+//     and a Luhn check; not without its dash, nor a date from 2010 on
+//     before a time of day, "20240103-2210", a build stamp), FI
+//     henkilötunnus ("131052-308T": a date, the century sign, a check
+//     character mod 31; a date before 1932 with the dash, then a time of
+//     day, "240101-1402", is a stamp too),
 //     and the UK NINO by its format (no check
 //     exists; pairs separated by spaces or '+', "AB+12+34+56+C").
 //   - [KindDevice]: a device named after its owner: a word (or two

@@ -107,3 +107,34 @@ func TestBareInternationalMobiles(t *testing.T) {
 		}
 	}
 }
+
+// A build or backup stamp "YYYYMMDD-HHMM" or "YYMMDD-HHMM" has a
+// personnummer's shape, and one in ten passes its Luhn check: "release
+// 20240103-2210", "?build=240103-2210" lost the stamp (and a page URL the
+// whole parameter). A date from 2010 on whose last four digits read as a
+// time of day is a stamp; the numbers of everyone born before 2010, and of
+// those born since whose last four are no time, stay ids. Likewise a
+// henkilötunnus's shape "DDMMYY-NNNC": one in 31 stamps passes its check.
+func TestPersonnummerNotATimestamp(t *testing.T) {
+	for _, in := range []string{"release 20240103-2210", "build 240103-2210", "/backups/20240103-2210.tar.gz", "lot 240101-0000",
+		"build 240101-1402"} { // the last: a henkilötunnus's shape too
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+	u := "https://shop.example/s?build=20240103-2210&page=2"
+	if got, found := defaultCleaner.AppendURL(nil, []byte(u), URLClean); string(got) != u {
+		t.Errorf("AppendURL(%q) = %q %s; want it kept", u, got, found)
+	}
+	if got, found := defaultCleaner.AppendUserAgent(nil, []byte("okhttp/4.9.0 build 20240103-2210")); found != 0 {
+		t.Errorf("AppendUserAgent: %q %s; want it kept", got, found)
+	}
+	// Still ids: born before 2010 whatever the last four, born since with
+	// last four that are no time.
+	for _, in := range []string{"811228-9874", "19811228-9874", "050612-" + luhnComplete("050612127")[6:], "20120615-" + luhnComplete("120615987")[6:],
+		"131052-308T", "010100A123D"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte("pnr "+in)); string(got) != "pnr [id]" {
+			t.Errorf("AppendText(%q) = %q %s; want pnr [id]", "pnr "+in, got, found)
+		}
+	}
+}
