@@ -759,6 +759,14 @@ func usefulCorpus() []usefulValue {
 			urls:  []string{"https://shop.example/s?build=" + v + "&page=2", "https://shop.example/downloads/" + v + ".zip"},
 			texts: []string{"release " + v}})
 	}
+	// Product titles and offers that name a device, "de" and a word that
+	// is no owner's name.
+	for _, v := range []string{"Funda iPhone de Silicona", "Coque iPhone de Luxe", "Oferta iPhone 15 de Movistar",
+		"Carcasa iPad Pro de Cuero", "Galaxy S24 de Vodafone", "iPhone de Orange"} {
+		out = append(out, usefulValue{cat: "device_title", value: v,
+			urls:  []string{"https://shop.example/s?q=" + url.QueryEscape(v) + "&page=2"},
+			texts: []string{v + " | Tienda", "Comprar: " + v}})
+	}
 	// Pairs of decimals that are no precise position: prices, ratios, a
 	// city-level position (two decimals), sizes.
 	for i := 0; i < 8; i++ {

@@ -256,7 +256,7 @@ func (c *Cleaner) nextSpan(b []byte, from int, flags, feat uint8, m *runMemo) (s
 			}
 		}
 		if feat&featDevice != 0 && isLocalDeviceLead(ch) && i+8 < len(b) {
-			if e := matchDeviceOf(b, i); e > 0 {
+			if e := matchDeviceOf(b, from, i); e > 0 {
 				return i, e, KindDevice
 			}
 		}

@@ -156,7 +156,9 @@
 //     iMac, MacBook, Apple Watch, AirPods, Galaxy, Pixel), its model, an
 //     owner word ("de", "von", "di", "van", "från", "użytkownika", ...) and
 //     one or two capitalised names ("iPhone de Marie", "Galaxy S23 von
-//     Jana Schmidt"; not a maker, "Pixel de Google").
+//     Jana Schmidt"; not a maker or a carrier, "Pixel de Google", "iPhone
+//     de Orange", nor after a capitalised word other than a maker's, a
+//     title's, "Funda iPhone de Silicona").
 //   - [KindCoordinates]: a latitude and a longitude in decimal degrees,
 //     each with 4 to 15 decimals (0.0001 degree is about 11 m), one within
 //     ±90 and the other within ±180 in either order (GeoJSON and WKT put

@@ -4,7 +4,11 @@ package scrub
 // Each starts at a word boundary, reads a bounded distance and returns the
 // end of its match or 0, like the detectors in detect.go.
 
-import "bytes"
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+)
 
 func isHex(ch byte) bool { return class[ch]&(cDigit|cHexLetter) != 0 }
 
@@ -724,9 +728,39 @@ func hasOwnerWord(b []byte) bool {
 	return false
 }
 
-// notOwners are capitalised words after an owner word that name a maker,
-// not a person ("Pixel de Google").
-var notOwners = []string{"apple", "google", "samsung", "microsoft", "amazon"}
+// notOwners are capitalised words after an owner word that name a maker
+// or a carrier, not a person ("Pixel de Google", "iPhone de Orange",
+// "Galaxy S24 de Vodafone": an offer). Before a device word they are no
+// title's word either ("Samsung Galaxy S23 de Marie").
+var notOwners = []string{"apple", "google", "samsung", "microsoft", "amazon",
+	"orange", "vodafone", "movistar", "verizon", "telekom", "sfr", "bouygues", "free", "o2", "wind", "tre",
+	"telcel", "claro", "vivo", "yoigo", "swisscom", "sunrise", "proximus", "kpn", "telia", "telenor", "tele2", "iliad"}
+
+// afterTitleWord reports whether the word right before i (after one
+// space, not before from) is capitalised and names no maker: "Funda
+// iPhone de Silicona", "Le Pixel de Vermeer", "Oferta iPhone 15 de
+// Movistar" are a title's words, not a device named after its owner.
+func afterTitleWord(b []byte, from, i int) bool {
+	if i-2 < from || b[i-1] != ' ' {
+		return false
+	}
+	s := i - 1
+	for s > from && (class[b[s-1]]&cLetter != 0 || b[s-1] >= 0x80) {
+		s--
+	}
+	if s == i-1 {
+		return false
+	}
+	if r, _ := utf8.DecodeRune(b[s : i-1]); !unicode.IsUpper(r) {
+		return false
+	}
+	for _, w := range notOwners {
+		if equalFold(b[s:i-1], w) {
+			return false
+		}
+	}
+	return true
+}
 
 // isLocalDeviceLead reports whether a word starting with c may be one of
 // localDeviceWords: the cheap test before the list.
@@ -741,8 +775,9 @@ func isLocalDeviceLead(c byte) bool {
 // matchDeviceOf returns the end of a device named after its owner with the
 // owner last ("iPhone de Marie", "MacBook Pro von Jana", "Galaxy S23 de
 // Marie-Claire Dupont": the device word, its model, an owner word, one or
-// two capitalised names, hyphens within a name allowed), or 0.
-func matchDeviceOf(b []byte, i int) int {
+// two capitalised names, hyphens within a name allowed), or 0; not after
+// a title's word (afterTitleWord, reading back to from).
+func matchDeviceOf(b []byte, from, i int) int {
 	p := -1
 	for _, k := range localDeviceWords {
 		if hasPrefixFold(b[i:], k) && endsWord(b, i+len(k)) {
@@ -789,6 +824,9 @@ func matchDeviceOf(b []byte, i int) int {
 			break
 		}
 		s = e + 1
+	}
+	if end > 0 && afterTitleWord(b, from, i) {
+		return 0
 	}
 	return end
 }

@@ -138,3 +138,28 @@ func TestPersonnummerNotATimestamp(t *testing.T) {
 		}
 	}
 }
+
+// A product title or an offer names a device, then "de" and a capitalised
+// word that is no owner: "Funda iPhone de Silicona", "Oferta iPhone 15 de
+// Movistar", "Le Pixel de Vermeer" lost the product (f12e968). A device
+// word after a capitalised word other than a maker's (a title's words) is
+// no device's name, nor is a carrier an owner; a name after a maker or
+// after the end of another device's name still is.
+func TestDeviceOwnerLastNotAProductTitle(t *testing.T) {
+	for _, in := range []string{"Funda iPhone de Silicona", "Coque iPhone de Luxe", "Oferta iPhone 15 de Movistar",
+		"Le Pixel de Vermeer", "iPhone de Orange", "Galaxy S24 de Vodafone", "Ofertas iPad de Verizon", "Carcasa iPad Pro de Cuero"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+	for in, want := range map[string]string{
+		"Samsung Galaxy S23 de Marie":               "Samsung [device]",
+		"MacBook Pro de Jean iPhone de Marie":       "[device] [device]",
+		"connecté à iPhone de Marie":                "connecté à [device]",
+		"el iPhone de Juan, Bluetooth: iPad de Ana": "el [device], Bluetooth: [device]",
+	} {
+		if got, _ := defaultCleaner.AppendText(nil, []byte(in)); string(got) != want {
+			t.Errorf("AppendText(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
