@@ -762,7 +762,8 @@ func usefulCorpus() []usefulValue {
 	// Product titles and offers that name a device, "de" and a word that
 	// is no owner's name.
 	for _, v := range []string{"Funda iPhone de Silicona", "Coque iPhone de Luxe", "Oferta iPhone 15 de Movistar",
-		"Carcasa iPad Pro de Cuero", "Galaxy S24 de Vodafone", "iPhone de Orange"} {
+		"Carcasa iPad Pro de Cuero", "Galaxy S24 de Vodafone", "iPhone de Orange",
+		"How to use iPhone Do Not Disturb", "iPad Da Vinci Resolve"} {
 		out = append(out, usefulValue{cat: "device_title", value: v,
 			urls:  []string{"https://shop.example/s?q=" + url.QueryEscape(v) + "&page=2"},
 			texts: []string{v + " | Tienda", "Comprar: " + v}})

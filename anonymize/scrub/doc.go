@@ -154,7 +154,8 @@
 //     with up to two short model words; or, as iOS, Samsung and Google name
 //     devices in most other languages, a device word (iPhone, iPad, iPod,
 //     iMac, MacBook, Apple Watch, AirPods, Galaxy, Pixel), its model, an
-//     owner word ("de", "von", "di", "van", "från", "użytkownika", ...) and
+//     owner word in lower case ("de", "von", "di", "van", "från",
+//     "użytkownika", ...; not "iPhone Do Not Disturb") and
 //     one or two capitalised names ("iPhone de Marie", "Galaxy S23 von
 //     Jana Schmidt"; not a maker or a carrier, "Pixel de Google", "iPhone
 //     de Orange", nor after a capitalised word other than a maker's, a

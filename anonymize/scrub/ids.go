@@ -702,7 +702,9 @@ func modelWord(w []byte) bool {
 // likewise.
 var localDeviceWords = []string{"iphone", "ipad", "ipod", "imac", "macbook", "apple watch", "airpods", "galaxy", "pixel"}
 
-// ownerWords are the words that introduce the owner in such names.
+// ownerWords are the words that introduce the owner in such names, as
+// written: in lower case (capitalised, "iPhone Do Not Disturb", "iPad Da
+// Vinci Resolve", they are a title's words).
 var ownerWords = []string{"de", "da", "do", "di", "del", "della", "von", "van", "från", "fra", "af", "av", "od", "użytkownika"}
 
 // hasOwnerWord reports whether b holds one of ownerWords between two
@@ -712,9 +714,9 @@ func hasOwnerWord(b []byte) bool {
 	for k := bytes.IndexByte(b, ' '); k >= 0 && k+4 < len(b); {
 		rest := b[k+1:]
 		switch rest[0] {
-		case 'd', 'v', 'f', 'a', 'o', 'u', 'D', 'V', 'F', 'A', 'O', 'U':
+		case 'd', 'v', 'f', 'a', 'o', 'u':
 			for _, w := range ownerWords {
-				if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && equalFold(rest[:n], w) {
+				if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && string(rest[:n]) == w {
 					return true
 				}
 			}
@@ -795,7 +797,7 @@ func matchDeviceOf(b []byte, from, i int) int {
 	q := nameWordEnd(b, p+1)
 	of := false
 	for _, w := range ownerWords {
-		if equalFold(b[p+1:q], w) {
+		if string(b[p+1:q]) == w { // lower case: "iPhone Do Not Disturb" is none
 			of = true
 			break
 		}

@@ -163,3 +163,21 @@ func TestDeviceOwnerLastNotAProductTitle(t *testing.T) {
 		}
 	}
 }
+
+// The owner word of a device named after its owner is written in lower
+// case ("iPhone de Marie", "iPhone von Jana"); capitalised, it is a
+// title's word: "How to use iPhone Do Not Disturb" (help pages and
+// searches by the thousand), "iPad Da Vinci Resolve", "iPhone Van Gogh
+// Case" lost the phrase (f12e968).
+func TestDeviceOwnerWordIsLowercase(t *testing.T) {
+	for _, in := range []string{"How to use iPhone Do Not Disturb", "Galaxy Do Not Disturb mode",
+		"iPad Da Vinci Resolve", "iPhone Van Gogh Case", "iPhone De Luxe Edition"} {
+		if got, found := defaultCleaner.AppendText(nil, []byte(in)); string(got) != in {
+			t.Errorf("AppendText(%q) = %q %s; want it kept", in, got, found)
+		}
+	}
+	in, want := "iPhone de Marie, MacBook Pro van Jan", "[device], [device]"
+	if got, _ := defaultCleaner.AppendText(nil, []byte(in)); string(got) != want {
+		t.Errorf("AppendText(%q) = %q; want %q", in, got, want)
+	}
+}
