@@ -30,7 +30,7 @@
 //
 //   - [KindEmail]: local part of [A-Za-z0-9._+-] or non-ASCII bytes, its
 //     runs also joined by the other signs RFC 5322 allows there but '/',
-//     '=', '?', brackets and quotes ("sean.o'connor", "tom&jerry",
+//     '=', '?', '|', '#', brackets and quotes ("sean.o'connor", "tom&jerry",
 //     "user%host"; a sign before the address stays) or a quoted string
 //     on one line of at most 64 bytes ("\"jane doe\"@example.org"), '@', at
 //     least two domain labels of [A-Za-z0-9-] or non-ASCII bytes, and a last

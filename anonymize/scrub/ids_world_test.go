@@ -100,6 +100,17 @@ func TestBareInternationalMobiles(t *testing.T) {
 			t.Errorf("AppendText(%q) = %q %s; want [phone]", in, got, found)
 		}
 	}
+	// Not in a User-Agent header, where apps put build numbers: only
+	// the first eight countries' rules apply there.
+	for in, want := range map[string]string{
+		"MyApp/12125550199 (iPhone; iOS 17.0)": "MyApp/12125550199 (iPhone; iOS 17.0)",
+		"MyApp/919876543210":                   "MyApp/919876543210",
+		"MyApp/4915112345678":                  "MyApp/[phone]",
+	} {
+		if got, _ := defaultCleaner.AppendUserAgent(nil, []byte(in)); string(got) != want {
+			t.Errorf("AppendUserAgent(%q) = %q; want %q", in, got, want)
+		}
+	}
 	// Other lengths, NANP codes that start with 0 or 1, Unix times stay.
 	for _, in := range []string{"1212555019", "121255501990", "17000000000", "10000000001", "1700000000", "91987654321", "551191234567", "48412345678"} {
 		if got, found := defaultCleaner.AppendText(nil, []byte("n "+in)); string(got) != "n "+in {
