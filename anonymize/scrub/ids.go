@@ -5,7 +5,6 @@ package scrub
 // end of its match or 0, like the detectors in detect.go.
 
 import (
-	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -711,21 +710,26 @@ var ownerWords = []string{"de", "da", "do", "di", "del", "della", "von", "van", 
 // spaces, then a letter that may start a name: the pre-check of
 // matchDeviceOf, one pass over b's spaces.
 func hasOwnerWord(b []byte) bool {
-	for k := bytes.IndexByte(b, ' '); k >= 0 && k+4 < len(b); {
+	// A byte loop: words are short, and a call per word costs more.
+	for k := 0; k+4 < len(b); k++ {
+		if b[k] != ' ' || !isOwnerLead(b[k+1]) {
+			continue
+		}
 		rest := b[k+1:]
-		switch rest[0] {
-		case 'd', 'v', 'f', 'a', 'o', 'u':
-			for _, w := range ownerWords {
-				if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && string(rest[:n]) == w {
-					return true
-				}
+		for _, w := range ownerWords {
+			if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && string(rest[:n]) == w {
+				return true
 			}
 		}
-		next := bytes.IndexByte(rest, ' ')
-		if next < 0 {
-			return false
-		}
-		k += 1 + next
+	}
+	return false
+}
+
+// isOwnerLead reports whether c starts one of ownerWords.
+func isOwnerLead(c byte) bool {
+	switch c {
+	case 'd', 'v', 'f', 'a', 'o', 'u':
+		return true
 	}
 	return false
 }
