@@ -5,6 +5,8 @@ package scrub
 // end of its match or 0, like the detectors in detect.go.
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -499,6 +501,10 @@ func matchChinaID(b []byte, i int) int {
 	if i+18 > len(b) || b[i] == '0' {
 		return 0
 	}
+	// Most numbers end well before: two bytes rule them out first.
+	if class[b[i+9]]&cDigit == 0 || class[b[i+16]]&cDigit == 0 {
+		return 0
+	}
 	sum := 0
 	for k := 0; k < 17; k++ {
 		c := b[i+k]
@@ -710,14 +716,36 @@ var ownerWords = []string{"de", "da", "do", "di", "del", "della", "von", "van", 
 // spaces, then a letter that may start a name: the pre-check of
 // matchDeviceOf, one pass over b's spaces.
 func hasOwnerWord(b []byte) bool {
-	// A byte loop: words are short, and a call per word costs more.
-	for k := 0; k+4 < len(b); k++ {
-		if b[k] != ' ' || !isOwnerLead(b[k+1]) {
+	// Spaces found eight bytes at a time: a call per word, or a test per
+	// byte, cost more than the rest. A candidate is read only up to its end
+	// and the capital after it before the list.
+	n := len(b)
+	for k := 0; k+4 < n; k++ {
+		if k+8 <= n {
+			x := binary.LittleEndian.Uint64(b[k:]) ^ 0x2020202020202020
+			t := (x - 0x0101010101010101) &^ x & 0x8080808080808080
+			if t == 0 {
+				k += 7
+				continue
+			}
+			if k += bits.TrailingZeros64(t) / 8; k+4 >= n {
+				return false
+			}
+		} else if b[k] != ' ' {
 			continue
 		}
-		rest := b[k+1:]
+		if c := b[k+1]; c != 'd' && c != 'v' && c != 'f' && c != 'a' && c != 'o' && c != 'u' {
+			continue
+		}
+		e := k + 2
+		for e < n && e-k <= maxOwnerWord && b[e] != ' ' {
+			e++
+		}
+		if e+1 >= n || b[e] != ' ' || !capital(b[e+1]) {
+			continue
+		}
 		for _, w := range ownerWords {
-			if n := len(w); len(rest) > n+1 && rest[n] == ' ' && capital(rest[n+1]) && string(rest[:n]) == w {
+			if string(b[k+1:e]) == w {
 				return true
 			}
 		}
@@ -725,14 +753,8 @@ func hasOwnerWord(b []byte) bool {
 	return false
 }
 
-// isOwnerLead reports whether c starts one of ownerWords.
-func isOwnerLead(c byte) bool {
-	switch c {
-	case 'd', 'v', 'f', 'a', 'o', 'u':
-		return true
-	}
-	return false
-}
+// maxOwnerWord is the longest of ownerWords in bytes ("użytkownika").
+const maxOwnerWord = 12
 
 // notOwners are capitalised words after an owner word that name a maker
 // or a carrier, not a person ("Pixel de Google", "iPhone de Orange",

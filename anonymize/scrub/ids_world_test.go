@@ -1,6 +1,9 @@
 package scrub
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The Brazilian CPF (asked for at every Brazilian checkout) and the Swiss
 // AHV number carry check digits and were kept whole in text, URLs and
@@ -190,5 +193,31 @@ func TestDeviceOwnerWordIsLowercase(t *testing.T) {
 	in, want := "iPhone de Marie, MacBook Pro van Jan", "[device], [device]"
 	if got, _ := defaultCleaner.AppendText(nil, []byte(in)); string(got) != want {
 		t.Errorf("AppendText(%q) = %q; want %q", in, got, want)
+	}
+}
+
+// hasOwnerWord reads eight bytes at a time: every owner word at every
+// offset and length is found, a longer word is not, and a space at any
+// place of any short text reads nothing out of range.
+func TestHasOwnerWordEveryPosition(t *testing.T) {
+	for _, w := range ownerWords {
+		for pre := 0; pre < 12; pre++ {
+			for post := 0; post < 3; post++ {
+				x := strings.Repeat("x", pre)
+				if in := x + " " + w + " M" + strings.Repeat("x", post); !hasOwnerWord([]byte(in)) {
+					t.Fatalf("hasOwnerWord(%q) = false", in)
+				}
+				if in := x + " " + w + "x M" + strings.Repeat("x", post); hasOwnerWord([]byte(in)) {
+					t.Fatalf("hasOwnerWord(%q) = true", in)
+				}
+			}
+		}
+	}
+	for n := 0; n < 24; n++ {
+		for sp := 0; sp < n; sp++ {
+			b := []byte(strings.Repeat("d", n))
+			b[sp] = ' '
+			hasOwnerWord(b)
+		}
 	}
 }
