@@ -894,18 +894,26 @@ func TestTCCookieLines(t *testing.T) {
 		{"an empty cookie", "Cookie: euconsent-v2=; euconsent-v2=\"\"; euconsent-v2=" + tcAll, "[all,retargeting]"},
 		{"a cookie named like it", "Cookie: xeuconsent-v2=" + tcOne + "; euconsent-v2x=" + tcOne + "; euconsent-v2=" + tcAll, "[all,retargeting]"},
 	} {
-		raw := "GET /p.gif?site=shop.example&consent=analytics,ads HTTP/1.1\r\nHost: collect.example\r\n" + c.cookies + "\r\n\r\n"
-		out := sendHTTP(t, p, dr, []byte(raw))
-		var dests []string
-		for _, name := range p.names {
-			if _, ok := out.events["pageview"][name]; ok {
-				dests = append(dests, name)
-			}
-		}
-		if got := "[" + strings.Join(dests, ",") + "]"; got != c.want {
+		if got := pixelDestinationsWithCookies(t, p, dr, c.cookies); got != c.want {
 			t.Errorf("%s: routed to %s; want %s", c.name, got, c.want)
 		}
 	}
+}
+
+// pixelDestinationsWithCookies sends a pixel granting analytics and ads
+// with the header lines cookies and returns the destinations its pageview
+// reached, as "[a,b]".
+func pixelDestinationsWithCookies(t *testing.T, p *pipeline, dr *driver, cookies string) string {
+	t.Helper()
+	raw := "GET /p.gif?site=shop.example&consent=analytics,ads HTTP/1.1\r\nHost: collect.example\r\n" + cookies + "\r\n\r\n"
+	out := sendHTTP(t, p, dr, []byte(raw))
+	var dests []string
+	for _, name := range p.names {
+		if _, ok := out.events["pageview"][name]; ok {
+			dests = append(dests, name)
+		}
+	}
+	return "[" + strings.Join(dests, ",") + "]"
 }
 
 // TestTCCookieFoldedLines: a Cookie line folded onto the next (obs-fold)
@@ -937,15 +945,7 @@ func TestTCCookieFoldedLines(t *testing.T) {
 		{"a fold inside the quotes", "Cookie: a=1; euconsent-v2=\"\r\n " + tcAll + "\"", "[all]"},
 		{"a quoted value folded at its ends", "Cookie: a=1; euconsent-v2=\"" + tcAll + "\"\r\n ;", "[all,retargeting]"},
 	} {
-		raw := "GET /p.gif?site=shop.example&consent=analytics,ads HTTP/1.1\r\nHost: collect.example\r\n" + c.cookies + "\r\n\r\n"
-		out := sendHTTP(t, p, dr, []byte(raw))
-		var dests []string
-		for _, name := range p.names {
-			if _, ok := out.events["pageview"][name]; ok {
-				dests = append(dests, name)
-			}
-		}
-		if got := "[" + strings.Join(dests, ",") + "]"; got != c.want {
+		if got := pixelDestinationsWithCookies(t, p, dr, c.cookies); got != c.want {
 			t.Errorf("%s: routed to %s; want %s", c.name, got, c.want)
 		}
 	}

@@ -9,13 +9,7 @@ import (
 // AHV number carry check digits and were kept whole in text, URLs and
 // properties.
 func TestCPFAndAHV(t *testing.T) {
-	f := func(in, want, wantFound string) {
-		t.Helper()
-		got, found := defaultCleaner.AppendText(nil, []byte(in))
-		if string(got) != want || found.String() != wantFound {
-			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
-		}
-	}
+	f := func(in, want, wantFound string) { t.Helper(); checkText(t, in, want, wantFound) }
 	f("CPF 529.982.247-25, nota fiscal", "CPF [id], nota fiscal", "national_id")
 	f("cpf: 529982247-25", "cpf: [id]", "national_id")
 	f("AHV-Nr. 756.1234.5678.97", "AHV-Nr. [id]", "national_id")
@@ -35,13 +29,7 @@ func TestCPFAndAHV(t *testing.T) {
 // The Chinese resident identity number (18 characters: region, birth
 // date, sequence, a check digit or X) was kept whole.
 func TestChinaResidentID(t *testing.T) {
-	f := func(in, want, wantFound string) {
-		t.Helper()
-		got, found := defaultCleaner.AppendText(nil, []byte(in))
-		if string(got) != want || found.String() != wantFound {
-			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
-		}
-	}
+	f := func(in, want, wantFound string) { t.Helper(); checkText(t, in, want, wantFound) }
 	f("身份证号11010519491231002X。", "身份证号[id]。", "national_id")
 	f("id 11010519491231002x ok", "id [id] ok", "national_id")
 	// A check that fails, a date that is none, a birth year before 1900,
@@ -53,13 +41,7 @@ func TestChinaResidentID(t *testing.T) {
 // The Swedish personnummer (which Klarna asks for at checkout) and the
 // Finnish personal identity code were kept whole.
 func TestNordicIDs(t *testing.T) {
-	f := func(in, want, wantFound string) {
-		t.Helper()
-		got, found := defaultCleaner.AppendText(nil, []byte(in))
-		if string(got) != want || found.String() != wantFound {
-			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
-		}
-	}
+	f := func(in, want, wantFound string) { t.Helper(); checkText(t, in, want, wantFound) }
 	f("personnummer 811228-9874, tack", "personnummer [id], tack", "national_id")
 	f("pnr: 19811228-9874", "pnr: [id]", "national_id")
 	f("samordningsnummer 811288-9871", "samordningsnummer [id]", "national_id")
@@ -76,13 +58,7 @@ func TestNordicIDs(t *testing.T) {
 // Spanish and Portuguese, "iPhone von Jana", "iPhone di Giulia". Only
 // "Jane's iPhone" was found.
 func TestDeviceNamedAfterItsOwnerLast(t *testing.T) {
-	f := func(in, want, wantFound string) {
-		t.Helper()
-		got, found := defaultCleaner.AppendText(nil, []byte(in))
-		if string(got) != want || found.String() != wantFound {
-			t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
-		}
-	}
+	f := func(in, want, wantFound string) { t.Helper(); checkText(t, in, want, wantFound) }
 	f("connecté à iPhone de Marie", "connecté à [device]", "device_name")
 	f("iPhone von Jana, iPad di Giulia, MacBook Pro van Jan", "[device], [device], [device]", "device_name")
 	f("Galaxy S23 de Marie-Claire Dupont.", "[device].", "device_name")
@@ -219,5 +195,15 @@ func TestHasOwnerWordEveryPosition(t *testing.T) {
 			b[sp] = ' '
 			hasOwnerWord(b)
 		}
+	}
+}
+
+// checkText fails t unless AppendText turns in into want, finding
+// wantFound.
+func checkText(t *testing.T, in, want, wantFound string) {
+	t.Helper()
+	got, found := defaultCleaner.AppendText(nil, []byte(in))
+	if string(got) != want || found.String() != wantFound {
+		t.Fatalf("AppendText(%q)\n got %q %s\nwant %q %s", in, got, found, want, wantFound)
 	}
 }
