@@ -874,13 +874,7 @@ func TestRepeatedSignalsOverHTTP(t *testing.T) {
 // as fasthttp does (a line folded onto the next continues it, names and
 // values trimmed, a value unquoted), and also where fasthttp drops one.
 func TestTCCookieLines(t *testing.T) {
-	p := newPipelineGateway(t, goldenConfig, "", httpLessNow)
-	dr := newDriver(p.g, lessPeer)
-	spec := tctest.Valid(httpLessNow.Add(-24 * time.Hour))
-	spec.VendorConsent, spec.VendorLI, spec.Disclosed = []int{14}, []int{14}, []int{14}
-	tcAll := spec.Encode()
-	spec.PurposesConsent = []int{1}
-	tcOne := spec.Encode()
+	p, dr, tcAll, tcOne := newTCCookieRig(t)
 	for _, c := range []struct {
 		name, cookies, want string
 	}{
@@ -898,6 +892,21 @@ func TestTCCookieLines(t *testing.T) {
 			t.Errorf("%s: routed to %s; want %s", c.name, got, c.want)
 		}
 	}
+}
+
+// newTCCookieRig returns the golden pipeline and a driver for the cookie
+// tests, with two TC strings for vendor 14: tcAll, whose purposes route the
+// pageview to "all" and "retargeting", and tcOne, purpose 1 alone.
+func newTCCookieRig(t *testing.T) (p *pipeline, dr *driver, tcAll, tcOne string) {
+	t.Helper()
+	p = newPipelineGateway(t, goldenConfig, "", httpLessNow)
+	dr = newDriver(p.g, lessPeer)
+	spec := tctest.Valid(httpLessNow.Add(-24 * time.Hour))
+	spec.VendorConsent, spec.VendorLI, spec.Disclosed = []int{14}, []int{14}, []int{14}
+	tcAll = spec.Encode()
+	spec.PurposesConsent = []int{1}
+	tcOne = spec.Encode()
+	return p, dr, tcAll, tcOne
 }
 
 // pixelDestinationsWithCookies sends a pixel granting analytics and ads
@@ -923,13 +932,7 @@ func pixelDestinationsWithCookies(t *testing.T, p *pipeline, dr *driver, cookies
 // or a name split by a fold is the joined one, and a name that only
 // follows a fold inside another cookie's value is no cookie.
 func TestTCCookieFoldedLines(t *testing.T) {
-	p := newPipelineGateway(t, goldenConfig, "", httpLessNow)
-	dr := newDriver(p.g, lessPeer)
-	spec := tctest.Valid(httpLessNow.Add(-24 * time.Hour))
-	spec.VendorConsent, spec.VendorLI, spec.Disclosed = []int{14}, []int{14}, []int{14}
-	tcAll := spec.Encode()
-	spec.PurposesConsent = []int{1}
-	tcOne := spec.Encode()
+	p, dr, tcAll, tcOne := newTCCookieRig(t)
 	for _, c := range []struct {
 		name, cookies, want string
 	}{

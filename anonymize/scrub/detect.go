@@ -591,7 +591,7 @@ func matchQuotedEmail(b []byte, i int) int {
 func matchDomain(b []byte, j int) int {
 	if j+1 < len(b) && b[j+1] == '[' {
 		a := j + 2
-		if a+5 <= len(b) && bytes.EqualFold(b[a:a+5], []byte("IPv6:")) {
+		if hasPrefixFold(b[a:], "ipv6:") {
 			a += 5 // RFC 5321's tag
 		}
 		k := a

@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/beacongate/beacongate/clock"
+	"github.com/beacongate/beacongate/clock/clocktest"
 )
 
 // The tests here stop the spool at every point between two file operations
@@ -136,9 +139,10 @@ type crashRig struct {
 
 // crashOpts: two destinations ("a" gets every record, "b" the even ones),
 // 8 KiB segments in process durability, where delivered segments are
-// recycled.
+// recycled; the records stamped by a pinned clock.
 func crashOpts(dir string) Options {
-	return Options{Dir: dir, Destinations: []string{"a", "b"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10}
+	return Options{Dir: dir, Destinations: []string{"a", "b"}, SegmentBytes: 8 << 10, MaxRecordBytes: 4 << 10,
+		Clock: clock.Fixed(clocktest.Golden)}
 }
 
 func crashRoute(id int) Route {
