@@ -36,6 +36,9 @@ func FuzzAppendRecord(f *testing.F) {
 		e.Referrer = []byte(ref)
 		e.Name = []byte(name)
 		e.UserID = []byte(plantedUID)
+		// A web view's header with the user id appended, which the ads
+		// policy keeps (scanned, the own id made {id}).
+		e.UserAgent = []byte("Mozilla/5.0 (iPhone) " + prop + " ShopApp/5.2 uid/" + plantedUID)
 		e.AddProp([]byte("note"), []byte(prop+" "+plantedEmail+" "+plantedObfuscated), event.PropString)
 		e.AddProp([]byte("cart_value"), []byte(number), event.PropNumber)
 		e.Consent.Explicit = []byte(explicit)

@@ -266,8 +266,12 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 	// kept), and an address written as sent (ip: keep; the memo keeps the
 	// members, and an address only as a hash), or with a zone, which the
 	// hash leaves out.
+	// Nor a kept header that holds the event's own user or client id,
+	// which appendUA makes {id}: the memo is keyed by the header, not by
+	// the ids.
 	memo := en.caches.ua != nil && (uaAsSent || len(e.UserAgent) == 0) &&
-		(s2s || !e.ClientIP.IsValid() || p.ip != plan.IPKeep && e.ClientIP.Zone() == "")
+		(s2s || !e.ClientIP.IsValid() || p.ip != plan.IPKeep && e.ClientIP.Zone() == "") &&
+		(p.ua != plan.UAKeep || !uaHoldsOwnID(e))
 	var k contextKey
 	if memo {
 		k = contextKey{policy: pi, state: res.State, purposes: res.Purposes, decider: res.Decider, adPers: res.AdPersonalization, s2s: s2s}
@@ -296,7 +300,7 @@ func (en *Engine) appendContext(dst []byte, e *event.Event, res *Result, sc *scr
 		dst = en.appendIP(dst, e.ClientIP, p)
 		dst = en.appendGeo(dst, e.ClientIP, p, &sc.geo)
 	}
-	dst, found = en.appendUA(dst, e.UserAgent, ua, uaAsSent, p, found)
+	dst, found = en.appendUA(dst, e, ua, uaAsSent, p, found)
 	if flag {
 		key := "bot"
 		if res.HTTPClient {
@@ -489,9 +493,13 @@ type geoMemo struct {
 }
 
 // appendUA appends the reduced user agent and, where the policy keeps it,
-// the raw one with personal data (an e-mail, an advertising id) replaced by
-// markers.
-func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, asSent bool, p *policy, found scrub.Found) ([]byte, scrub.Found) {
+// e's raw one with personal data (an e-mail, an advertising id) replaced by
+// markers, and the event's own user and client ids as sent, each as a word
+// of its own, by "{id}" (replaceOwnIDs): apps' web views append their ids
+// to the header ("ShopApp/5.2 (user u-901297)"), and the record carries
+// those ids as pseudonyms only.
+func (en *Engine) appendUA(dst []byte, e *event.Event, ua useragent.Info, asSent bool, p *policy, found scrub.Found) ([]byte, scrub.Found) {
+	raw := e.UserAgent
 	if len(raw) == 0 {
 		return dst, found
 	}
@@ -512,7 +520,11 @@ func (en *Engine) appendUA(dst, raw []byte, ua useragent.Info, asSent bool, p *p
 			dst, f = en.cleaner.AppendUserAgent(dst, raw)
 			found |= f
 		}
-		return requote(dst, valStart), found
+		dst = requote(dst, valStart)
+		if len(e.UserID) < minHeldID && len(e.ClientID) < minHeldID {
+			return dst, found
+		}
+		return replaceOwnIDs(dst, valStart, e, found)
 	}
 	return dst, found
 }
@@ -656,6 +668,18 @@ func wordAt(text []byte, i int, id []byte) bool {
 	}
 	end := i + len(id)
 	return (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !continuesWord(text[end:]))
+}
+
+// uaHoldsOwnID reports whether e's user agent holds its own user or client
+// id as sent, as a word of its own, which appendUA replaces where the
+// policy keeps the header.
+func uaHoldsOwnID(e *event.Event) bool {
+	for _, id := range [2][]byte{e.UserID, e.ClientID} {
+		if len(id) >= minHeldID && foldWordIndex(e.UserAgent, id) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // appendScannedText appends key with text after replacing personal data.

@@ -38,6 +38,10 @@ const (
 	plLat      = "52.520008"
 	plLng      = "13.404954"
 	plUA       = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.85 Safari/537.36 PlantedBuild/4417"
+	// The user agent of an app's web view, which appends the visitor's
+	// own user and client ids: pixels and beacons send it (a BLE ping's
+	// events have no ids of their own to find in it).
+	plUAIDs    = plUA + " ShopApp/5.2 (user " + plUID + "; device " + plCID + ")"
 	plTokPath  = "PATHTOKENa8f7d6e5c4b3a2f1e0d9"
 	plTokQuery = "QUERYTOKENz9y8x7w6v5u4t3s2r1"
 	plTokFrag  = "FRAGTOKENq1w2e3r4t5y6u7i8o9"
@@ -213,8 +217,9 @@ func plantedCases(now time.Time) []plantedCase {
 
 // TestE2EPlantedDataUnderEveryConsentSignal plants personal data (an
 // e-mail, a phone number, a full IPv4 and IPv6 address, user and client
-// ids, a device MAC, precise coordinates, a full user agent, tokens in a
-// URL's path, query and fragment, a referrer naming a person, contact
+// ids, a device MAC, precise coordinates, a full user agent (for pixels
+// and beacons an app's web view's, holding the user and client ids), tokens
+// in a URL's path, query and fragment, a referrer naming a person, contact
 // fields and free text holding all of them; German forms' tax id grouped
 // as printed and as a form sends it, a phone with " / " after the area
 // code, kebab-case form fields, the e-mail escaped as %40 and %2540) into
@@ -371,6 +376,7 @@ destinations:
 	cases := plantedCases(clocktest.Golden)
 	send := func(c plantedCase, i int) {
 		hdr := append([]string{"User-Agent", plUA, "X-Forwarded-For", plIPv4, "Accept-Language", "de-DE"}, c.headers...)
+		appHdr := append([]string{"User-Agent", plUAIDs}, hdr[2:]...)
 		// The pixel.
 		q := url.Values{}
 		for k, v := range c.q {
@@ -392,7 +398,7 @@ destinations:
 		q.Set("p.fn", plRefUser)
 		q.Set("p.ct", "Berlin")
 		q.Set("p.zp", "10115")
-		getPixel(t, p.url("/p.gif?"+q.Encode()), hdr...)
+		getPixel(t, p.url("/p.gif?"+q.Encode()), appHdr...)
 
 		// The beacon, from an IPv6 address.
 		m := map[string]any{"site": "shop", "event": "Lead", "url": page, "ref": ref, "uid": plUID, "cid": plCID,
@@ -401,7 +407,7 @@ destinations:
 		for k := range c.q {
 			m[k] = c.q.Get(k)
 		}
-		post(t, p.url("/b"), m, append(hdr[:2:2], append([]string{"X-Forwarded-For", plIPv6}, c.headers...)...))
+		post(t, p.url("/b"), m, append(appHdr[:2:2], append([]string{"X-Forwarded-For", plIPv6}, c.headers...)...))
 
 		// The BLE ping (its events take no uid, cid or eid): the device's
 		// MAC, and a zone name (written under every policy) with a phone.
@@ -534,7 +540,7 @@ destinations:
 		q.Set("p.em", plEmail)
 		q.Set("p.ph", plPhone)
 		q.Set("p.fn", plRefUser)
-		sample := "GET /p.gif?" + q.Encode() + " HTTP/1.1\r\nHost: collect.example\r\nUser-Agent: " + plUA +
+		sample := "GET /p.gif?" + q.Encode() + " HTTP/1.1\r\nHost: collect.example\r\nUser-Agent: " + plUAIDs +
 			"\r\nX-Forwarded-For: " + plIPv4 + "\r\nAccept-Language: de-DE\r\n"
 		for j := 0; j+1 < len(c.headers); j += 2 {
 			sample += c.headers[j] + ": " + c.headers[j+1] + "\r\n"
