@@ -101,8 +101,10 @@ var BuiltinDropParams = []string{
 
 // BuiltinURLDropParams are more parameter names always removed from URLs
 // (queries, fragments, matrix parameters) because they name the visitor:
-// by a user, login or display name, an abbreviated first or last name, a
-// contact field prefixed with its owner. Unlike [BuiltinDropParams] they
+// by a user, login or display name, an abbreviated first or last name (fn
+// and ln as the gateway's contact data and the ad platforms name them, as
+// a campaign's personalised landing page carries them: "?fn=Jane&ln=Doe"),
+// a contact field prefixed with its owner. Unlike [BuiltinDropParams] they
 // are no rule for property keys ([Cleaner.SensitiveName] says nothing of
 // them): a property the site allowlists under such a name ("user" for a
 // user type, "nick" for a product's) is governed by the allowlist and the
@@ -112,6 +114,7 @@ var BuiltinURLDropParams = []string{
 	"nickname", "nick", "display_name", "displayname", "screen_name", "screenname",
 	"fname", "lname", "benutzer", "benutzername", "customer_name", "customername",
 	"user_email", "useremail", "customer_email", "cardholder", "cardholder_name",
+	"fn", "ln",
 }
 
 // wholeNamesOnly are the single words of BuiltinDropParams and
@@ -121,12 +124,12 @@ var BuiltinURLDropParams = []string{
 // parameters carry (product-name, promo_code, campaign_id in order_uid,
 // sort_key, filter_state, is_mobile, day-pass, map_pin, last_login,
 // new_session, an affiliate's aff_sid, new_user; nom and parola are also
-// French and Italian for "name" and "word", mdp, sig, ll and usr too short
-// to tell).
+// French and Italian for "name" and "word", mdp, sig, ll, usr, fn and ln
+// too short to tell).
 var wholeNamesOnly = []string{
 	"name", "nom", "code", "key", "state", "auth", "reset", "session", "sid", "uid", "login",
 	"mobile", "pass", "pin", "sig", "mdp", "parola", "ll",
-	"user", "usr", "nick", "logon", "benutzer",
+	"user", "usr", "nick", "logon", "benutzer", "fn", "ln",
 }
 
 // kindURLParam marks a name of BuiltinURLDropParams in Cleaner.params: a

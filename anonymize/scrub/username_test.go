@@ -63,3 +63,29 @@ func TestURLOnlyNamesAreNoPropertyRule(t *testing.T) {
 		t.Errorf("with DropParams [User]: %q", got)
 	}
 }
+
+// TestContactKeysRemovedFromURLs: fn and ln, the keys under which the
+// gateway itself takes a first and last name (contact data, hashed for ad
+// platforms only) and the ad platforms name them, go from cleaned URLs as
+// fname and lname do: a personalised landing page of an e-mail campaign
+// ("/offer?fn=Jane&ln=Doe&utm_source=newsletter") put the visitor's name
+// into every record's url and referrer, and Meta's event_source_url, GA4's
+// page_location and TikTok's page.url, until 2026-12-07. Whole names only:
+// as the last word of a longer name they are too short to tell.
+func TestContactKeysRemovedFromURLs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://shop.example/offer?fn=Jane&ln=Doe&utm_source=newsletter", "https://shop.example/offer?utm_source=newsletter"},
+		{"https://shop.example/offer?utm_source=newsletter&FN=Jane&Ln=Doe", "https://shop.example/offer?utm_source=newsletter"},
+		{"https://shop.example/offer#fn=Jane&page=2", "https://shop.example/offer#page=2"},
+	} {
+		got, found := defaultCleaner.AppendURL(nil, []byte(c.in), URLClean)
+		if string(got) != c.want || !found.Has(KindParam) {
+			t.Errorf("AppendURL(%q) = %q %s; want %q (param)", c.in, got, found, c.want)
+		}
+	}
+	for _, in := range []string{"https://shop.example/export?export_fn=report.csv&fns=2"} {
+		if got, found := defaultCleaner.AppendURL(nil, []byte(in), URLClean); string(got) != in || found != 0 {
+			t.Errorf("AppendURL(%q) = %q %s; want it unchanged", in, got, found)
+		}
+	}
+}

@@ -219,7 +219,8 @@ func plantedCases(now time.Time) []plantedCase {
 // e-mail, a phone number, a full IPv4 and IPv6 address, user and client
 // ids, a device MAC, precise coordinates, a full user agent (for pixels
 // and beacons an app's web view's, holding the user and client ids), tokens
-// in a URL's path, query and fragment, a referrer naming a person, contact
+// in a URL's path, query and fragment (names as a personalised landing
+// page carries them, fn and ln), a referrer naming a person, contact
 // fields and free text holding all of them; German forms' tax id grouped
 // as printed and as a form sends it, a phone with " / " after the area
 // code, kebab-case form fields, the e-mail escaped as %40 and %2540) into
@@ -364,7 +365,7 @@ destinations:
 
 	page := "https://shop.example/account/" + plUID + "/reset/" + plTokPath + "/" + plEmail + "?token=" + plTokQuery +
 		"&email=" + url.QueryEscape(plEmail) + "&phone=" + url.QueryEscape(plPhone) + "&lat=" + plLat + "&lng=" + plLng +
-		"&first-name=" + plRefUser + "&date-of-birth=" + plDOB + "&x=" + url.QueryEscape(plTaxID) + "&y=" + url.QueryEscape(plPhoneSl) +
+		"&first-name=" + plRefUser + "&fn=" + plRefUser + "&ln=" + plRefUser + "&date-of-birth=" + plDOB + "&x=" + url.QueryEscape(plTaxID) + "&y=" + url.QueryEscape(plPhoneSl) +
 		"&c=" + plEmail2540 + "&d=" + url.QueryEscape(plEmail40) + "#access_token=" + plTokFrag
 	ref := "https://mail.example/inbox/" + plEmail + "/" + plCID + "?name=" + plRefUser + "&first_name=" + plRefUser + "&ip=" + plIPv4 + "&mac=" + url.QueryEscape(plMAC) +
 		"&last-name=" + plRefUser + "&date-of-birth=" + plDOB + "&m=" + plEmail40
