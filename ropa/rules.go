@@ -220,7 +220,7 @@ func uaRule(a plan.UAAction) FieldRule {
 		f.Treatment = "reduced to browser family and major version, operating system family, device class (desktop, mobile, ...) and whether it is a known crawler or HTTP client library (and which); the header itself is not recorded"
 	case plan.UAKeep:
 		f.Kept = true
-		f.Treatment = "recorded as sent (the full User-Agent header), plus the reduced form"
+		f.Treatment = "recorded as sent (the full User-Agent header) with e-mail addresses and advertising ids in it replaced by markers and the event's own user or client id by {id}, plus the reduced form"
 	default:
 		f.Treatment = "not recorded"
 	}
