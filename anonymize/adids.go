@@ -1,6 +1,7 @@
 package anonymize
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"time"
@@ -293,7 +294,10 @@ func fbclidOf(e *event.Event) []byte {
 
 // gaClientID returns the client id of a _ga cookie value
 // ("GA1.1.1234567890.1700000000" → "1234567890.1700000000"), or v itself
-// when it is already bare ("1234567890.1700000000"), or nil.
+// when it is already bare ("1234567890.1700000000"), or nil. A client id
+// is Google's "<digits>.<digits>" (a random number and a time in seconds):
+// anything else a page's script wrote there ("GA1.1.jane.doe") is not
+// passed on as one.
 func gaClientID(v []byte) []byte {
 	dots := 0
 	for _, c := range v {
@@ -303,19 +307,27 @@ func gaClientID(v []byte) []byte {
 	}
 	switch dots {
 	case 1:
-		return v
 	case 3:
-		k := 0
-		for i, c := range v {
-			if c == '.' {
-				k++
-				if k == 2 {
-					return v[i+1:]
-				}
-			}
+		v = v[bytes.IndexByte(v, '.')+1:]
+		v = v[bytes.IndexByte(v, '.')+1:]
+	default:
+		return nil
+	}
+	dot := bytes.IndexByte(v, '.')
+	if !allDigits(v[:dot]) || !allDigits(v[dot+1:]) {
+		return nil
+	}
+	return v
+}
+
+// allDigits reports whether b is one or more ASCII digits.
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
 		}
 	}
-	return nil
+	return len(b) > 0
 }
 
 // ClickKeys returns the keys under click that a record of a destination of

@@ -226,8 +226,34 @@ func TestClickValueParsing(t *testing.T) {
 	if clickValue([]byte("a%20b")) || clickValue([]byte(`a"b`)) || clickValue(nil) || !clickValue([]byte("Cj0-_.x")) {
 		t.Error("clickValue")
 	}
-	for v, want := range map[string]string{"GA1.1.123.456": "123.456", "123.456": "123.456", "GA1.123": "123", "x": ""} {
-		if got := string(gaClientID([]byte(v))); got != want && !(want == "123" && got == "GA1.123") {
+	for v, want := range map[string]string{"GA1.1.123.456": "123.456", "123.456": "123.456", "GA1.123": "", "x": ""} {
+		if got := string(gaClientID([]byte(v))); got != want {
+			t.Errorf("gaClientID(%q) = %q; want %q", v, got, want)
+		}
+	}
+}
+
+// TestGAClientIDDigitsOnly: Google's client id, from the _ga cookie or bare,
+// is a random number and a time in seconds, "<digits>.<digits>". Whatever
+// else a page's script wrote there (a name, an e-mail's local part, a
+// customer number with letters) is no client id and reaches no GA4 request:
+// GA1.1.jane.doe became client_id "jane.doe" while only the signs were
+// checked.
+func TestGAClientIDDigitsOnly(t *testing.T) {
+	for v, want := range map[string]string{
+		"GA1.1.1234567890.1700000000": "1234567890.1700000000",
+		"GA1.2.42.1700000000":         "42.1700000000",
+		"1234567890.1700000000":       "1234567890.1700000000",
+		"GA1.1.jane.doe":              "",
+		"jane.doe":                    "",
+		"GA1.1.jane.1700000000":       "",
+		"GA1.1.123.4x":                "",
+		"GA1.1..1700000000":           "",
+		"GA1.1.123.":                  "",
+		"GA1.123":                     "",
+		"":                            "",
+	} {
+		if got := string(gaClientID([]byte(v))); got != want {
 			t.Errorf("gaClientID(%q) = %q; want %q", v, got, want)
 		}
 	}
