@@ -191,7 +191,8 @@ type Properties struct {
 // kept free text. Built in: the click ids gclid, gbraid, wbraid, dclid,
 // fbclid, msclkid, ttclid, twclid, li_fat_id, mc_eid, _hsenc, _hsmi, igshid,
 // yclid, srsltid, mkt_tok, oly_enc_id, vero_id, epik, _kx, sccid,
-// rdt_cid, irclickid, qclid, _gl and _ga (also
+// rdt_cid, irclickid, qclid, ck_subscriber_id, ml_subscriber,
+// ml_subscriber_hash, _gl and _ga (also
 // never a property, allowlisted or not); parameters named like e-mail,
 // phone, password, token, session or the site's user id (uid, user_id,
 // ...); and any value that looks like an e-mail address, phone number,

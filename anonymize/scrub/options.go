@@ -59,6 +59,7 @@ var BuiltinClickIDs = []string{
 	"twclid", "li_fat_id", "mc_eid", "_hsenc", "_hsmi", "igshid", "yclid",
 	"srsltid", "mkt_tok", "oly_enc_id", "vero_id", "_gl", "_ga", "epik",
 	"_kx", "sccid", "rdt_cid", "irclickid", "qclid",
+	"ck_subscriber_id", "ml_subscriber", "ml_subscriber_hash",
 }
 
 // BuiltinDropParams are parameter names always removed because of what
@@ -104,7 +105,8 @@ var BuiltinDropParams = []string{
 // by a user, login or display name, an abbreviated first or last name (fn
 // and ln as the gateway's contact data and the ad platforms name them, as
 // a campaign's personalised landing page carries them: "?fn=Jane&ln=Doe"),
-// a contact field prefixed with its owner. Unlike [BuiltinDropParams] they
+// the site's id of the visitor under the name the same contact data give
+// it (external_id), a contact field prefixed with its owner. Unlike [BuiltinDropParams] they
 // are no rule for property keys ([Cleaner.SensitiveName] says nothing of
 // them): a property the site allowlists under such a name ("user" for a
 // user type, "nick" for a product's) is governed by the allowlist and the
@@ -114,7 +116,7 @@ var BuiltinURLDropParams = []string{
 	"nickname", "nick", "display_name", "displayname", "screen_name", "screenname",
 	"fname", "lname", "benutzer", "benutzername", "customer_name", "customername",
 	"user_email", "useremail", "customer_email", "cardholder", "cardholder_name",
-	"fn", "ln",
+	"fn", "ln", "external_id", "externalid",
 }
 
 // wholeNamesOnly are the single words of BuiltinDropParams and

@@ -89,3 +89,21 @@ func TestContactKeysRemovedFromURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriberAndExternalIDsRemovedFromURLs: e-mail tools put the
+// recipient's id into every link of a newsletter (Kit's ck_subscriber_id,
+// MailerLite's ml_subscriber and ml_subscriber_hash), and external_id is
+// the name Meta and the gateway's own contact data give the site's id of
+// the visitor: each names one person wherever the URL goes.
+func TestSubscriberAndExternalIDsRemovedFromURLs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://shop.example/sale?ck_subscriber_id=2210573190&utm_source=kit", "https://shop.example/sale?utm_source=kit"},
+		{"https://shop.example/sale?ml_subscriber=1234567890123&ml_subscriber_hash=a1b2c3&utm_medium=email", "https://shop.example/sale?utm_medium=email"},
+		{"https://shop.example/welcome?external_id=cust-88213&page=2", "https://shop.example/welcome?page=2"},
+		{"https://shop.example/welcome#External_ID=cust-88213", "https://shop.example/welcome"},
+	} {
+		if got, _ := defaultCleaner.AppendURL(nil, []byte(c.in), URLClean); string(got) != c.want {
+			t.Errorf("AppendURL(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}
