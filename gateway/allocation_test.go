@@ -42,6 +42,7 @@ func TestServeAllocs(t *testing.T) {
 	// A Cookie header folded (obs-fold) inside a TC cookie's value: the
 	// joined value is built on the stack.
 	f("pixel-folded-cookie", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Cookie", "a=1;\r\n euconsent-v2="+realTC+"\r\n\tx"), 200, 1)
+	f("pixel-usprivacy-cookie", rawRequest("GET", pixelURI(), nil, "User-Agent", ua, "Cookie", "a=1; usprivacy=1YYN; usprivacy=\"1YNN\"\r\nCookie: usprivacy="+strings.Repeat("x", 300)), 200, 1)
 	f("beacon", rawRequest("POST", "/b", beaconBody(), "Content-Type", "text/plain;charset=UTF-8", "User-Agent", ua), 204, 1)
 	f("beacon-array", rawRequest("POST", "/b", []byte("["+string(beaconBody())+","+string(beaconBody())+"]"), "Content-Type", "application/json", "User-Agent", ua), 204, 2)
 	f("beacon-form", rawRequest("POST", "/b", []byte("site=s&event=e&uid=u&p.a=1&p.b=2"), "Content-Type", "application/x-www-form-urlencoded", "User-Agent", ua), 204, 1)

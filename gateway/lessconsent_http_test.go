@@ -404,7 +404,8 @@ func decoys(c *chooser) httpSignals {
 		{name: "EUCONSENT-V2", value: tcFull, where: whereCookie},
 		{name: "euconsent-v2-x", value: tcFull, where: whereCookie},
 		{name: "gcs", value: "G111", where: whereCookie},
-		{name: "usprivacy", value: "1NNN", where: whereCookie},
+		{name: "USPRIVACY", value: "1NNN", where: whereCookie},
+		{name: "us_privacy", value: "1NNN", where: whereCookie},
 		{name: "Sec-GPC-Ignore", value: "0", where: whereHeader},
 	} {
 		if c.n(3) == 0 {
@@ -839,7 +840,9 @@ func TestRepeatedSignalsOverHTTP(t *testing.T) {
 		{"DNT 0, 1 on one line", httpSignals{explicit, header("DNT", "0, 1")}, "analytics", "[all]"},
 		{"DNT 1 then 0", httpSignals{explicit, header("DNT", "1"), header("DNT", "0")}, "analytics", "[all]"},
 		{"us_privacy and an escaped key's opt-out", httpSignals{explicit, f("us_privacy", "1YNN"), {name: "us_privacy", value: "1YYN", where: whereField, escKey: true}}, "analytics", "[all]"},
-		{"us_privacy opt-out in a cookie (not read)", httpSignals{explicit, {name: "usprivacy", value: "1YYN", where: whereCookie}}, "ads", "[all,retargeting]"},
+		{"us_privacy opt-out in the usprivacy cookie", httpSignals{explicit, {name: "usprivacy", value: "1YYN", where: whereCookie}}, "analytics", "[all]"},
+		{"us_privacy and a cookie copy that differs", httpSignals{explicit, f("us_privacy", "1YNN"), {name: "usprivacy", value: "1NNN", where: whereCookie}}, "analytics", "[all]"},
+		{"us_privacy in a cookie under another name (not read)", httpSignals{explicit, {name: "us_privacy", value: "1YYN", where: whereCookie}}, "ads", "[all,retargeting]"},
 		{"gdpr 0 then 1, no TC string", httpSignals{explicit, f("gdpr", "0"), {name: "gdpr", value: "1", where: whereField, typed: true}}, "none", "[all]"},
 		{"gcs and a denying copy", httpSignals{explicit, f("gcs", "G111"), {name: "gcs", value: "G100", where: whereField, escKey: true}}, "none", "[all]"},
 	} {

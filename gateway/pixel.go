@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"net/netip"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -95,14 +96,42 @@ func fillFromRequest(ctx *fasthttp.RequestCtx, req *request, e *event.Event, kin
 	}
 	// A request built in code rather than read (a test's): fasthttp's
 	// parsed cookies, the only ones it has.
-	for name, tc := range h.Cookies() {
-		if string(name) == cookieTC {
-			if p := setTCCookie(e, tc); p.bad() {
+	for name, v := range h.Cookies() {
+		switch string(name) {
+		case cookieTC:
+			if p := setTCCookie(e, v); p.bad() {
 				return p
 			}
+		case cookieUSP:
+			setUSPCookie(e, v)
 		}
 	}
 	return problem{}
+}
+
+// cookieUSP is the cookie CCPA CMPs store the US Privacy string in (the
+// IAB US Privacy API's first-party cookie).
+const cookieUSP = "usprivacy"
+
+// uspUnreadable stands for a usprivacy cookie that no US Privacy string can
+// be: malformed for the engine, as it would be as a parameter.
+var uspUnreadable = []byte("unreadable")
+
+// setUSPCookie takes one usprivacy cookie's value as the us_privacy
+// parameter is taken; an empty one is no cookie. A value the parameter
+// would be refused for (longer than the field, not UTF-8) or one folded
+// over lines is taken as unreadable instead, and the request is kept: the
+// cookie is the CMP's, not the tag's, and the events go on with the signal
+// malformed (which refuses ads).
+func setUSPCookie(e *event.Event, v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	if len(v) > maxIDLen || bytes.IndexByte(v, '\n') >= 0 || !utf8.Valid(v) {
+		v = uspUnreadable
+	}
+	c := &e.Consent
+	setSignal(c, &c.USPrivacy, v, maxIDLen, event.ConflictUSPrivacy, true)
 }
 
 // cookieTC is the cookie IAB TCF CMPs store the TC string in.
@@ -120,8 +149,8 @@ func setTCCookie(e *event.Event, tc []byte) problem {
 	return problem{}
 }
 
-// tcCookies takes every euconsent-v2 cookie of the request's raw header
-// lines (RequestHeader.RawHeaders), on every Cookie line, each value
+// tcCookies takes every euconsent-v2 and usprivacy cookie of the request's
+// raw header lines (RequestHeader.RawHeaders), on every Cookie line, each value
 // trimmed and unquoted as fasthttp does. fasthttp's own cookie parser is
 // not used: it drops a cookie whose value holds '"' or '\', so a second,
 // different copy written that way went unseen instead of refusing the TC
@@ -153,8 +182,8 @@ func tcCookies(e *event.Event, raw []byte) problem {
 	return problem{}
 }
 
-// tcCookiesIn takes the euconsent-v2 cookies of one Cookie header's value
-// as received, folds included (see tcCookies).
+// tcCookiesIn takes the euconsent-v2 and usprivacy cookies of one Cookie
+// header's value as received, folds included (see tcCookies).
 func tcCookiesIn(e *event.Event, v []byte) problem {
 	for len(v) > 0 {
 		pair := v
@@ -164,12 +193,24 @@ func tcCookiesIn(e *event.Event, v []byte) problem {
 			v = nil
 		}
 		name, tc, found := bytes.Cut(pair, []byte("="))
-		if !found || b2s(trimFolded(name)) != cookieTC {
+		if !found {
+			continue
+		}
+		usp := false
+		switch b2s(trimFolded(name)) {
+		case cookieTC:
+		case cookieUSP:
+			usp = true
+		default:
 			continue
 		}
 		tc = trimFolded(tc)
 		if len(tc) > 1 && tc[0] == '"' && tc[len(tc)-1] == '"' {
 			tc = tc[1 : len(tc)-1]
+		}
+		if usp {
+			setUSPCookie(e, tc)
+			continue
 		}
 		var p problem
 		if bytes.IndexByte(tc, '\n') >= 0 {

@@ -195,7 +195,7 @@ func (r *Report) consent(d *doc) {
 			line("its TCF EU section grants like a TC string; US sections opt out of ads (and personalization for GPC); sections that cannot be read refuse every purpose"), line(gpp)},
 		{line(code("consent_mode")), line("Google Consent Mode v2: ", code("gcs"), " and ", code("gcd"), " parameters"),
 			line("analytics from analytics_storage; ads from ad_storage and ad_user_data granted and ad_personalization not denied (gcs alone never grants ads: it does not carry ad_user_data); device_storage from ad_storage and analytics_storage"), line(honour(config.SignalConsentMode))},
-		{line(code("us_privacy")), line("IAB US Privacy string: ", code("us_privacy"), " parameter"),
+		{line(code("us_privacy")), line("IAB US Privacy string: ", code("us_privacy"), " parameter or ", code("usprivacy"), " cookie"),
 			line("opt-out only: an opt-out of sale removes ads"), line("yes")},
 		{line(code("gpc")), line("the ", code("Sec-GPC: 1"), " header (Global Privacy Control)"),
 			line("opt-out only: removes ads and personalization, whatever other signals say"), line(optOut)},

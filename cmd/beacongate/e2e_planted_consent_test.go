@@ -194,6 +194,7 @@ func plantedCases(now time.Time) []plantedCase {
 		{name: "usprivacyoptout", q: v("consent", all, "us_privacy", "1YYN")},
 		{name: "usprivacynooptout", q: v("consent", all, "us_privacy", "1YNN"), ads: true, vendor: true},
 		{name: "usprivacymalformed", q: v("consent", all, "us_privacy", "1yyn")},
+		{name: "usprivacycookieoptout", q: v("consent", all), headers: []string{"Cookie", "usprivacy=1YYN"}},
 		{name: "gpc", q: v("consent", all), headers: gpcH},
 		{name: "dnt", q: v("consent", all), headers: dntH},
 		{name: "gcmgranted", q: v("gcs", "G111", "gcd", "11t1t1t1t5"), ads: true, vendor: true},
