@@ -106,11 +106,11 @@ var BuiltinDropParams = []string{
 // and ln as the gateway's contact data and the ad platforms name them, as
 // a campaign's personalised landing page carries them: "?fn=Jane&ln=Doe"),
 // the site's id of the visitor under the name the same contact data give
-// it (external_id), a contact field prefixed with its owner. Unlike [BuiltinDropParams] they
-// are no rule for property keys ([Cleaner.SensitiveName] says nothing of
-// them): a property the site allowlists under such a name ("user" for a
-// user type, "nick" for a product's) is governed by the allowlist and the
-// value scanner alone.
+// it (external_id), a contact field prefixed with its owner. Unlike
+// [BuiltinDropParams] they are no rule for property keys
+// ([Cleaner.SensitiveName] says nothing of them): a property the site
+// allowlists under such a name ("user" for a user type, "nick" for a
+// product's) is governed by the allowlist and the value scanner alone.
 var BuiltinURLDropParams = []string{
 	"user", "usr", "user_login", "userlogin", "login_name", "loginname", "logon",
 	"nickname", "nick", "display_name", "displayname", "screen_name", "screenname",
