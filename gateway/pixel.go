@@ -192,31 +192,24 @@ func tcCookiesIn(e *event.Event, v []byte) problem {
 		} else {
 			v = nil
 		}
-		name, tc, found := bytes.Cut(pair, []byte("="))
-		if !found {
+		name, val, found := bytes.Cut(pair, []byte("="))
+		key := b2s(trimFolded(name))
+		if !found || key != cookieTC && key != cookieUSP {
 			continue
 		}
-		usp := false
-		switch b2s(trimFolded(name)) {
-		case cookieTC:
-		case cookieUSP:
-			usp = true
-		default:
-			continue
+		val = trimFolded(val)
+		if len(val) > 1 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = val[1 : len(val)-1]
 		}
-		tc = trimFolded(tc)
-		if len(tc) > 1 && tc[0] == '"' && tc[len(tc)-1] == '"' {
-			tc = tc[1 : len(tc)-1]
-		}
-		if usp {
-			setUSPCookie(e, tc)
+		if key == cookieUSP {
+			setUSPCookie(e, val)
 			continue
 		}
 		var p problem
-		if bytes.IndexByte(tc, '\n') >= 0 {
-			p = setFoldedTCCookie(e, tc)
+		if bytes.IndexByte(val, '\n') >= 0 {
+			p = setFoldedTCCookie(e, val)
 		} else {
-			p = setTCCookie(e, tc)
+			p = setTCCookie(e, val)
 		}
 		if p.bad() {
 			return p
