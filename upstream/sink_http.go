@@ -86,6 +86,10 @@ type HTTPSink struct {
 	// 401 or 403, so the next Send reads it again first.
 	tokenFile   string
 	authRefused bool
+	// keys are the values of the configured headers (a key sent as
+	// X-Api-Key) long enough to be told apart in an answer: redacted
+	// from the answer kept beside a dead letter, as the token is.
+	keys []string
 	// split and splitBuf encode the parts of a batch answered 413.
 	split    *Encoder
 	splitBuf []byte
@@ -118,6 +122,12 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		}
 		h.Set(k, v)
 	}
+	var keys []string
+	for _, v := range h {
+		if len(v[0]) >= minRedacted {
+			keys = append(keys, v[0])
+		}
+	}
 	h.Set("Content-Type", "application/x-ndjson")
 	if h.Get("User-Agent") == "" {
 		h.Set("User-Agent", "beacongate")
@@ -146,7 +156,7 @@ func NewHTTPSink(o HTTPOptions) (*HTTPSink, error) {
 		c = &cc
 	}
 	c.CheckRedirect = noRedirects
-	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock), tokenFile: o.BearerTokenFile}, nil
+	return &HTTPSink{url: o.URL, host: u.Host, header: h, client: c, clock: clock.Or(o.Clock), tokenFile: o.BearerTokenFile, keys: keys}, nil
 }
 
 // readBearerToken returns the token in the file at path (tokenfile.Read:
@@ -307,11 +317,51 @@ func (s *HTTPSink) post(ctx context.Context, body []byte, codec Codec, key strin
 	// {...}"): the answer's start is kept apart from the error's text
 	// (which goes to the log) and written only beside a dead letter,
 	// with the records themselves (answerOf).
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	// It may also echo what the request carried besides the records: the
+	// bearer token, a configured header's key, and (a redirect's body)
+	// the whole target URL, whose path or query the error leaves out.
+	// Those are taken out of it (answerSnippet).
+	auth := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	snippet := s.answerSnippet(resp, auth)
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	resp.Body.Close()
 	s.authRefused = resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
 	return classifyHTTP(resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Location"), snippet, s.clock.Now())
+}
+
+// answerLen is how much of an answer is kept beside a dead letter.
+const answerLen = 512
+
+// minRedacted is the shortest configured header value redacted from an
+// answer: a shorter one (a tenant number, "1") is no key, and replacing
+// it everywhere would garble the answer.
+const minRedacted = 8
+
+// redactedMark replaces a credential in a kept answer.
+const redactedMark = "[redacted]"
+
+// answerSnippet reads the start of resp's body, to be kept beside a dead
+// letter, without the credentials the request carried (the token auth and
+// s.keys) and, for a redirect, without anything: its body is the
+// Location's target again, path and query included. A credential that
+// begins within the first answerLen bytes is read whole, so that it is
+// redacted rather than cut.
+func (s *HTTPSink) answerSnippet(resp *http.Response, auth string) []byte {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil
+	}
+	extra := len(auth)
+	for _, k := range s.keys {
+		extra = max(extra, len(k))
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, int64(answerLen+extra)))
+	if auth != "" {
+		b = bytes.ReplaceAll(b, []byte(auth), []byte(redactedMark))
+	}
+	for _, k := range s.keys {
+		b = bytes.ReplaceAll(b, []byte(k), []byte(redactedMark))
+	}
+	return b[:min(len(b), answerLen)]
 }
 
 // idempotencyKey returns the Idempotency-Key of b:
