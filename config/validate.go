@@ -997,7 +997,9 @@ func (v *validator) httpDest(base string, h *HTTPDestination) {
 		p := base + ".headers." + k
 		switch {
 		case !httpheader.ValidName(k):
-			v.errf(p, "%q is not a valid header name", k)
+			// Neither quoted nor in the path: a key typed into the name
+			// would be (the walker says the same of a file's keys).
+			v.errf(base+".headers", "has a name that is no header name (it holds a space, ':', '=' or another character than letters, digits and !#$%%&'*+-.^_`|~); not quoted here, since it may hold a key typed into it")
 		case reservedHeaders[strings.ToLower(k)]:
 			v.errf(p, "%s is set by the gateway; remove it (for a token use bearer_token_file)", k)
 		case !httpheader.ValidValue(val):

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/beacongate/beacongate/internal/httpheader"
 )
 
 // The walker checks the yaml.Node tree against the Go types before anything
@@ -470,6 +472,16 @@ func (w *walker) walkMap(n *yaml.Node, t reflect.Type, path string) bool {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || isNull(k) || isMergeKey(k) {
 			w.errAt(k, path, "keys must be plain words")
+			continue
+		}
+		if !httpheader.ValidName(k.Value) {
+			// No mapping of the config takes such a key (header names,
+			// destination names, purposes), and one may hold a value
+			// typed into it: a header's key after its name ("X-Api-Key:
+			// KEY": "", {X-Api-Key KEY}). The error goes to the log, the
+			// reload's answer and the audit log: neither the message nor
+			// the path quotes it; the line and column point at it.
+			w.errAt(k, path, "has a key that is no name (it holds a space, ':', '=' or another character than letters, digits and !#$%&'*+-.^_`|~); not quoted here, since it may hold a value typed into it, such as a header's key after its name")
 			continue
 		}
 		fp := joinPath(path, k.Value)
