@@ -226,9 +226,13 @@ func (f *Follower) closedInterval(iv int64) {
 		// never sent on its own after a restart that counts otherwise.
 		return
 	}
-	start := time.UnixMilli(iv * f.a.ivMS).UTC().Format("2006-01-02T15:04:05Z")
-	rec := make([]byte, 0, len(aggs)+128)
-	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`+start+`","read":`...)
+	start := time.UnixMilli(iv * f.a.ivMS).UTC()
+	rec := make([]byte, 0, len(aggs)+160)
+	rec = append(rec, `{"v":1,"kind":"`+KindIntervalClosed+`","start":"`...)
+	rec = start.AppendFormat(rec, cellTime)
+	rec = append(rec, `","end":"`...)
+	rec = start.Add(f.a.o.Interval).AppendFormat(rec, cellTime)
+	rec = append(rec, `","read":`...)
 	rec = strconv.AppendUint(rec, f.readTo, 10)
 	bare := len(rec)
 	if len(aggs) > 0 {
@@ -448,7 +452,19 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 		if err != nil {
 			return nil
 		}
-		iv := floorDiv(t.UnixMilli(), f.a.ivMS)
+		// The marker closes every interval that begins before its end:
+		// written under another ble.interval (changed with a restart),
+		// its interval is not one of ours, and an interval of ours that
+		// overlaps it, computed again, would be a window in part sent
+		// already, the difference of the two the counts of the part
+		// (a single shopper's visit, with k). Markers of earlier
+		// versions have no end: their interval was ours. (An interval
+		// is at most a day: an end further on is not one.)
+		endMS := t.UnixMilli() + f.a.ivMS
+		if e, err := time.Parse(time.RFC3339, string(v.GetStringBytes("end"))); err == nil && e.After(t) && e.Sub(t) <= 24*time.Hour {
+			endMS = e.UnixMilli()
+		}
+		iv := floorDiv(endMS-1, f.a.ivMS)
 		// The run that wrote the marker had read the stream up to "read"
 		// when it closed iv (markers of earlier versions: up to the
 		// marker): held sightings spooled before that were counted before
