@@ -291,6 +291,9 @@ type Aggregator struct {
 	// (Follower); closed is told each interval closed, after its cells.
 	skip   func(site, store, zone, start string) bool
 	closed func(iv int64)
+	// withhold, when set, tells an interval that sends no cell at all
+	// (Follower: one that may count a device under two keys).
+	withhold func(iv int64) bool
 }
 
 type cellKey struct {

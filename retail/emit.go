@@ -117,9 +117,18 @@ func (k *counts) empty() bool { return *k == counts{} }
 // named OtherZones is merged into it whatever its count. No
 // store total is sent, and a zone is in its own cell or in OtherZones,
 // never both: no zone's counts are the difference of two cells. That
-// holds across a restart too (see done).
+// holds across a restart too (see done). An interval withhold names
+// (one that may count a device under two keys) sends no cell.
 func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 	type store struct{ site, store string }
+	if a.withhold != nil && a.withhold(iv) {
+		for i := range cs {
+			if !cs[i].empty() {
+				a.stats.cellsSuppressed.Add(1)
+			}
+		}
+		return
+	}
 	start := time.UnixMilli(iv * a.ivMS).UTC()
 	// done marks the cells emitted before a restart (Follower: an
 	// interval written back in several records, killed between them),

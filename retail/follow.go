@@ -3,6 +3,7 @@ package retail
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +89,13 @@ type Follower struct {
 	lastClosed int64
 	unwritten  bool // a marker was not written back, even bare (ErrNotWritten)
 
+	// maxIv is the latest interval of a sighting read (haveIv: one was);
+	// withheld are the intervals (from, to, inclusive) that send no cell:
+	// those that may count one device under two keys (KindKeysChanged).
+	maxIv    int64
+	haveIv   bool
+	withheld [][2]int64
+
 	// The aggregates of the interval being closed, comma-separated, not
 	// written yet; and the site and store of the last one.
 	pending    []byte
@@ -115,10 +123,20 @@ var ErrNotWritten = errors.New("retail: record not written back")
 // "aggregates", some of an interval's aggregates written before its
 // marker. A Follower also reads KindAggregate records (one aggregate each),
 // which earlier versions wrote.
+//
+// KindKeysChanged is written by the gateway (not the Follower) when it
+// starts with visitor hashes that do not join up with those of the
+// sightings before it in the stream (pseudonym.mode: ephemeral draws a new
+// key at every start): a shopper sighted on both sides of it would be two
+// visitors of one interval, and a zone of fewer than k people could reach
+// k. The intervals that may hold sightings of both sides (those open when
+// it is read, up to the latest interval of a sighting before it) send no
+// cell (see withheld).
 const (
 	KindAggregate      = "ble_aggregate"
 	KindAggregates     = "ble_aggregates"
 	KindIntervalClosed = "ble_interval_closed"
+	KindKeysChanged    = "ble_keys_changed"
 )
 
 // NewFollower returns a Follower of src with options o (see Options; the
@@ -134,8 +152,19 @@ func NewFollower(o Options, src Source, append func(rec []byte) error) (*Followe
 		return ok || f.replaying // a marker read back holds its interval's cells
 	}
 	a.closed = f.closedInterval
+	a.withhold = f.withholds
 	f.a = a
 	return f, nil
+}
+
+// withholds tells whether interval iv sends no cell (see KindKeysChanged).
+func (f *Follower) withholds(iv int64) bool {
+	for _, w := range f.withheld {
+		if iv >= w[0] && iv <= w[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // Aggregator returns the Follower's aggregator (for its Stats).
@@ -429,7 +458,11 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 			}
 			f.period, f.periodStart, f.haveStart = p, pos, true
 		}
-		if iv := floorDiv(f.s.AtMS, f.a.ivMS); len(f.held) > 0 || f.holdSighting(iv, unixMS) {
+		iv := floorDiv(f.s.AtMS, f.a.ivMS)
+		if !f.haveIv || iv > f.maxIv {
+			f.maxIv, f.haveIv = iv, true
+		}
+		if len(f.held) > 0 || f.holdSighting(iv, unixMS) {
 			if len(f.held) >= maxHeld {
 				n := 0
 				f.releaseHeld(func(heldSighting) bool { n++; return n <= maxHeld/2 })
@@ -438,6 +471,17 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 			return nil
 		}
 		f.a.Add(&f.s)
+	case KindKeysChanged:
+		// The sightings read so far name their devices under other keys
+		// than those after: an interval still open may count a device
+		// under both, as two visitors (held sightings are of intervals
+		// still open, and read before: maxIv covers them).
+		f.a.mu.Lock()
+		from := f.a.closedTo
+		f.a.mu.Unlock()
+		if f.haveIv && f.maxIv >= from {
+			f.withheld = append(f.withheld, [2]int64{from, f.maxIv})
+		}
 	case KindAggregate:
 		f.noteEmitted(v)
 	case KindAggregates:
@@ -518,6 +562,7 @@ func (f *Follower) prune() {
 			delete(f.emitted, id)
 		}
 	}
+	f.withheld = slices.DeleteFunc(f.withheld, func(w [2]int64) bool { return w[1] < closedTo })
 }
 
 // sighting fills f.s from a BLE record: site, the visitor hash as the

@@ -156,6 +156,19 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 		sp.Close()
 		return nil, fmt.Errorf("ble: %w", err)
 	}
+	if cfg.Pseudonym.Mode == config.PseudonymEphemeral {
+		// This start's visitor hashes do not join up with those spooled
+		// before it: the aggregation must not count a device seen on both
+		// sides as two visitors of one interval (retail.KindKeysChanged).
+		// Written before any sighting of this start, past the sightings'
+		// limit (as a bare marker is), so a spool full of sightings takes
+		// it.
+		marker := []byte(`{"v":1,"kind":"` + retail.KindKeysChanged + `"}`)
+		if err := sp.AppendUpTo(marker, spool.RouteTo(bleReaderAggregation), sp.Options().MaxBytes); err != nil {
+			sp.Close()
+			return nil, fmt.Errorf("ble spool: writing the start's marker: %w", err)
+		}
+	}
 	return b, nil
 }
 
