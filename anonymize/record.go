@@ -723,9 +723,12 @@ func (en *Engine) appendEventName(dst []byte, e *event.Event, found scrub.Found,
 // appendEventIDField appends the page's event id ("eid"), on which ad
 // platforms match the browser's and the server's copies of an event. The
 // gateway lets only A-Z a-z 0-9 - _ through, so no e-mail, address or URL
-// can be in it; an id that holds the event's own user or client id as sent
-// (holdsID: tags build theirs from the user id and a time or a counter),
-// or in which the cleaner finds a number (IDFindings: a card or IBAN
+// can be in it as it is, but base64url-encoded one can; an id that holds
+// the event's own user or client id as sent (holdsID: tags build theirs
+// from the user id and a time or a counter), that holds the base64 or
+// base64url encoding of an e-mail address (scrub.EmailInID: a tag that
+// makes its ids from the visitor's address), or in which the cleaner
+// finds a number (IDFindings: a card or IBAN
 // anywhere, a phone or national id as the text scanner finds them), is
 // left out rather than rewritten (a rewritten id would match nothing), the
 // number's kind counted as scrubbed. No such number has fewer than seven
@@ -735,6 +738,9 @@ func (en *Engine) appendEventIDField(dst []byte, e *event.Event, found scrub.Fou
 	id := e.EventID
 	if holdsID(id, e.UserID) || holdsID(id, e.ClientID) {
 		return dst, found
+	}
+	if scrub.EmailInID(id) {
+		return dst, found | 1<<scrub.KindEmail
 	}
 	digits := 0
 	for _, c := range id {

@@ -1,7 +1,8 @@
 package scrub
 
 // numberKinds are the findings that matter in an identifier made of
-// A-Z a-z 0-9 - _: no e-mail, address or URL fits that alphabet.
+// A-Z a-z 0-9 - _: no e-mail, address or URL fits that alphabet as it is
+// (but base64url-encoded, see EmailInID).
 var numberKinds = KindCard.bit() | KindPhone.bit() | KindIBAN.bit() | KindNationalID.bit()
 
 // IDFindings reports the personal data in id, an identifier made of
@@ -126,3 +127,21 @@ var ibanLength = map[string]int{
 }
 
 func isDigit(ch byte) bool { return ch >= '0' && ch <= '9' }
+
+// EmailInID reports whether id, an identifier made of A-Z a-z 0-9 - _ (a
+// page's event id), is or holds the base64 or base64url encoding of text
+// holding an e-mail address, as the text scanner reads such a run
+// (matchBase64Email): that alphabet is base64url's, so a tag that makes
+// its ids from the visitor's address ("amFuZS5kb2VAZXhhbXBsZS5vcmc", or a
+// JSON blob holding it) puts the address in them readably. The encoding
+// may start anywhere: decoding from each of the first four bytes puts one
+// of them in step with it, whatever comes before ("ev_", "evt-"), and the
+// address is looked for anywhere in what is decoded.
+func EmailInID(id []byte) bool {
+	for k := 0; k < 4 && len(id)-k >= 12; k++ {
+		if matchBase64Email(id, k) > 0 {
+			return true
+		}
+	}
+	return false
+}
