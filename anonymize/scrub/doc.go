@@ -48,7 +48,10 @@
 //     writes a space) or " @ ", and dots written "(dot)",
 //     "[dot]", "{dot}", "<dot>", "(.)", "[.]" or " dot ", in the domain and
 //     in the local part ("jane.doe [at] example [dot] org", "jane dot doe
-//     (at) example (dot) co (dot) uk"). The plain word " at " counts only
+//     (at) example (dot) co (dot) uk"), and between brackets also the word
+//     for "dot" in German, Nordic, French, Spanish, Italian, Portuguese,
+//     Dutch and Polish ("[punkt]", "(point)", "(punto)", "(ponto)",
+//     "(punt)", "(kropka)": "info [at] example [punkt] de"). The plain word " at " counts only
 //     before a written-out dot ("look at example.com" is prose), and when
 //     every dot is the plain word " dot ", only after a local part with a
 //     '.', '_', '+', '-', digit or written-out dot in it and before a

@@ -425,7 +425,7 @@ func obfToken(b []byte, p int) (uint8, int) {
 	if closer := closerOf(b[q]); closer != 0 {
 		r := q + 1
 		r += blanks(b, r)
-		k, n := obfWord(b, r)
+		k, n := obfBracketWord(b, r)
 		r += n
 		r += blanks(b, r)
 		if k == obfNone || r >= len(b) || b[r] != closer {
@@ -439,7 +439,7 @@ func obfToken(b []byte, p int) (uint8, int) {
 		// escapes alone as it is when it is such a token
 		// (appendTextOnce), for it to be read with the words around it.
 		r := q + 3
-		k, n := obfWord(b, r)
+		k, n := obfBracketWord(b, r)
 		r += n
 		if k == obfNone || escBracket(b, r) != closerOf(o) {
 			return obfNone, 0
@@ -495,6 +495,32 @@ func obfWord(b []byte, r int) (uint8, int) {
 	case 'd':
 		if r+2 < len(b) && b[r+1]|0x20 == 'o' && b[r+2]|0x20 == 't' {
 			return obfDot, 3
+		}
+	}
+	return obfNone, 0
+}
+
+// dotWords are the words for "dot" in the languages whose sites write an
+// address's dots so between brackets ("jane.doe [at] example [punkt] de",
+// "jane.doe (at) example (point) fr"): German, Danish, Norwegian and
+// Swedish "punkt", French and English "point", Spanish and Italian
+// "punto", Portuguese "ponto", Dutch and Catalan "punt", Polish "kropka".
+// They count only between brackets, where no prose puts them beside an at
+// sign written out: as plain words they are prose ("Treffpunkt", "point
+// at").
+var dotWords = [...]string{"punkt", "point", "punto", "ponto", "punt", "kropka"}
+
+// obfBracketWord is obfWord between brackets, where a word for "dot" in
+// another language (dotWords, any case) is a dot too: until 2026-12-07
+// "jane.doe [at] example [punkt] de", the way German sites write an
+// address, passed whole.
+func obfBracketWord(b []byte, r int) (uint8, int) {
+	if k, n := obfWord(b, r); k != obfNone {
+		return k, n
+	}
+	for _, w := range dotWords {
+		if r+len(w) <= len(b) && equalFold(b[r:r+len(w)], w) {
+			return obfDot, len(w)
 		}
 	}
 	return obfNone, 0
