@@ -126,6 +126,10 @@ func fuzzSeeds(f *testing.F) {
 		// An address with its at sign as an HTML character reference in a
 		// URL as sent (2026-12-07).
 		"https://a.example/u/jane.doe&#64;example.org/o?gclid=1&to=j&commat;x.org&amp;p=2#k=a&#x40;b.de",
+		// References for spaces between a number's groups, escaped twice,
+		// and localised dot words between brackets (2026-12-07).
+		"+49&nbsp;151&#160;2345&thinsp;6789 jane.doe&amp;#64;example.org Tom&nbsp;&amp;&nbsp;Jerry &amp;amp;#64; a&#xFF20;b&#12290;jp",
+		"https://a.example/u/jane.doe&amp;#64;example.org?q=info+%5Bat%5D+firma+%5Bpunkt%5D+de&r=j(at)x(point)fr&s=Treffpunkt (at) 10",
 		// Empty parts everywhere.
 		"https://a.example/?=&&=x&e=#", "https://:@a.example:/", "?", "#",
 	} {

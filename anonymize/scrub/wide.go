@@ -25,7 +25,10 @@ import "sync"
 //
 // HTML character references for '@' and '.' ("&#64;", "&#x40;",
 // "&commat;", "&#46;", "&period;") are folded too: a page that hides an
-// address from harvesters writes it so ("jane.doe&#64;example.org").
+// address from harvesters writes it so ("jane.doe&#64;example.org"); so
+// are those for the no-break and other spaces set between a number's
+// groups ("&nbsp;", "&#160;", "&thinsp;"), and a reference escaped twice
+// ("&amp;#64;"). See htmlRef.
 
 // foldedText is a value's folded copy: text, and for each of its bytes the
 // offset in the value of the character it came from (pos has one more
@@ -110,13 +113,34 @@ func isInvisibleControl(c byte) bool {
 	return c <= 0x08 || c >= 0x0e && c <= 0x1f || c == 0x7f
 }
 
-// htmlRef returns '@' or '.' and the length of the HTML character
+// htmlRef returns '@', '.' or ' ' and the length of the HTML character
 // reference at b[i:] that writes it, or 0, 0: "&#64;", "&#x40;",
 // "&commat;", "&#46;", "&#x2E;", "&period;" (any number of leading zeros,
 // hex digits in any case; a numeric one also without its ';', as browsers
-// read it). Pages write an address so to hide it from harvesters, and a
-// tag that reads the markup sends it so.
+// read it), and the references to the characters folded reads as '@' or
+// '.' ("&#65312;", "&#xFF20;" for '＠', "&#12290;" for '。'). Pages write
+// an address so to hide it from harvesters, and a tag that reads the
+// markup sends it so. The no-break and other typographic spaces that
+// uniSpace reads between a number's groups, written as references
+// ("&nbsp;", "&#160;", "&thinsp;", "&#8239;": pages keep a phone number on
+// one line so), are ' '. A reference escaped once more, as a template
+// escapes such markup again ("&amp;#64;", "&amp;nbsp;"), is read as the
+// reference it escapes.
 func htmlRef(b []byte, i int) (byte, int) {
+	r := b[i+1:]
+	if len(r) >= 5 && string(r[:4]) == "amp;" && (r[4] == '#' || r[4] >= 'a' && r[4] <= 'z') {
+		// Read once: "&amp;amp;#64;" stays.
+		if a, n := htmlRef1(b, i+4); a != 0 {
+			return a, n + 4
+		}
+		return 0, 0
+	}
+	return htmlRef1(b, i)
+}
+
+// htmlRef1 is htmlRef without the escaped form: b[i] is the '&' (or, in
+// "&amp;#64;", the ';' before the reference it escapes).
+func htmlRef1(b []byte, i int) (byte, int) {
 	r := b[i+1:]
 	if len(r) > 0 && r[0] != '#' {
 		switch {
@@ -124,6 +148,12 @@ func htmlRef(b []byte, i int) (byte, int) {
 			return '@', 8
 		case len(r) >= 7 && string(r[:7]) == "period;":
 			return '.', 8
+		case len(r) >= 5 && string(r[:5]) == "nbsp;":
+			return ' ', 6
+		case len(r) >= 7 && (string(r[:7]) == "thinsp;" || string(r[:7]) == "hairsp;"):
+			return ' ', 8
+		case len(r) >= 6 && string(r[:6]) == "numsp;":
+			return ' ', 7
 		}
 		return 0, 0
 	}
@@ -150,8 +180,13 @@ func htmlRef(b []byte, i int) (byte, int) {
 	if n < len(r) && r[n] == ';' {
 		n++
 	}
-	if v == '@' || v == '.' {
-		return byte(v), n + 1
+	switch v {
+	case '@', 0xFF20, 0xFE6B:
+		return '@', n + 1
+	case '.', 0xFF0E, 0x3002, 0xFF61, 0xFE52:
+		return '.', n + 1
+	case 0xA0, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F, 0x3000:
+		return ' ', n + 1
 	}
 	return 0, 0
 }
@@ -176,7 +211,8 @@ func digitValue(ch byte, base int) int {
 // the minus sign U+2212; and the digits of Arabic (U+0660..U+0669),
 // Persian and Urdu (U+06F0..U+06F9) and Devanagari (U+0966..U+096F) text.
 // A character that shows nothing (see above) folds to 0: it is left out.
-// An HTML character reference for '@' or '.' folds to it (see htmlRef).
+// An HTML character reference for '@', '.' or a space folds to it (see
+// htmlRef).
 func folded(b []byte, i int) (byte, int) {
 	if isInvisibleControl(b[i]) {
 		return 0, 1
