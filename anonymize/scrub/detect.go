@@ -1288,7 +1288,7 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 		return KindPhone
 	}
 	g := len(gs)
-	if spanishNational(d, gs) {
+	if spanishNational(d, gs) || cisNational(d, gs) || indianNational(d, gs) {
 		return KindPhone
 	}
 	if g < 3 || g > 4 || gs[g-1] != 4 {
@@ -1309,6 +1309,24 @@ func classifyNumber(d []byte, gs []uint8, plus, paren bool, mask, flags uint8) K
 func spanishNational(d []byte, gs []uint8) bool {
 	return len(d) == 9 && d[0] >= 6 && len(gs) == 4 && gs[2] == 2 && gs[3] == 2 &&
 		(gs[0] == 3 && gs[1] == 2 || gs[0] == 2 && gs[1] == 3)
+}
+
+// cisNational reports whether d, grouped gs, is a Russian (Belarusian,
+// Kazakh) number as written nationally, with the trunk prefix 8 where
+// others have 0: 11 digits, an area or mobile code starting with 3, 4, 8
+// or 9, in groups of 1-3-3-2-2 ("8-912-345-67-89", "8 495 123 45 67").
+// No amount, date or version has that shape.
+func cisNational(d []byte, gs []uint8) bool {
+	return len(d) == 11 && d[0] == 8 && (d[1] == 3 || d[1] == 4 || d[1] == 8 || d[1] == 9) &&
+		len(gs) == 5 && gs[0] == 1 && gs[1] == 3 && gs[2] == 3 && gs[3] == 2 && gs[4] == 2
+}
+
+// indianNational reports whether d, grouped gs, is an Indian mobile number
+// as written nationally: 10 digits starting with 6..9 in two groups of
+// five ("98765 43210"). Amounts group by threes (or by twos after the
+// thousands, in India), so none has that shape.
+func indianNational(d []byte, gs []uint8) bool {
+	return len(d) == 10 && d[0] >= 6 && len(gs) == 2 && gs[0] == 5 && gs[1] == 5
 }
 
 // nanpDotted reports whether d, grouped gs, is a North American number as

@@ -86,6 +86,11 @@
 //     a Spanish number as written nationally, without a trunk prefix: 9
 //     digits starting with 6..9 in groups of 3-2-2-2 or 2-3-2-2 ("612 34
 //     56 78", "91 123 45 67");
+//     a Russian (Belarusian, Kazakh) number with its trunk prefix 8, 11
+//     digits in groups of 1-3-3-2-2, the code after the 8 starting with 3,
+//     4, 8 or 9 ("8-912-345-67-89", "8 495 123 45 67");
+//     an Indian mobile as written nationally, 10 digits starting with 6..9
+//     in two groups of five ("98765 43210");
 //     11 to 13 bare digits that start with a country code and a mobile
 //     prefix, each country's exact length ("4915112345678": DE, UK, FR, ES,
 //     IT, NL, AT, CH, BE, IE, PT, GR, PL, CZ, SE, BR, MX, IN, AU; and NANP,
