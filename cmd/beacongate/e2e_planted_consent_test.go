@@ -58,6 +58,15 @@ const (
 	// The e-mail address escaped once and twice, as forms post it.
 	plEmail40   = "jane.planted%40example.org"
 	plEmail2540 = "jane.planted%2540example.org"
+	// Written as markup and national notations write them: the dots as
+	// German sites write them between brackets, the at sign's reference
+	// escaped twice, the phone's groups set off by &nbsp;, a Russian
+	// number with its trunk prefix 8.
+	plEmailPunkt  = "jane.planted [at] example [punkt] org"
+	plEmailAmp    = "jane.planted&amp;#64;example.org"
+	plPhoneNbsp   = "+49&nbsp;30&nbsp;98765432"
+	plPhoneRU     = "8-912-345-67-89"
+	plPhoneRUTail = "345-67-89"
 )
 
 // plantedCase is one combination of consent signals.
@@ -224,7 +233,9 @@ func plantedCases(now time.Time) []plantedCase {
 // page carries them, fn and ln), a referrer naming a person, contact
 // fields and free text holding all of them; German forms' tax id grouped
 // as printed and as a form sends it, a phone with " / " after the area
-// code, kebab-case form fields, the e-mail escaped as %40 and %2540) into
+// code, kebab-case form fields, the e-mail escaped as %40 and %2540, its
+// dots written [punkt], its at sign as &amp;#64;, a phone with &nbsp;
+// between its groups, a Russian number with trunk prefix 8) into
 // pixels, beacons and BLE pings, under every consent signal and
 // conflicting combinations, and sends them through the real gateway to
 // file sinks of several policies, an IAB vendor's file sink, an HTTP
@@ -372,7 +383,8 @@ destinations:
 		"&last-name=" + plRefUser + "&date-of-birth=" + plDOB + "&m=" + plEmail40
 	note := "call " + plPhone + " or write to " + plEmail + ", I am at " + plLat + "," + plLng + " (POINT(" + plLng + " " + plLat +
 		")) from " + plIPv4 + " / " + plIPv6 + " device " + plMAC +
-		"; IdNr " + plTaxID + " (as the form sent it: " + url.QueryEscape(plTaxID) + "), Tel. " + plPhoneSl + ", mail " + plEmail40 + " or " + plEmail2540
+		"; IdNr " + plTaxID + " (as the form sent it: " + url.QueryEscape(plTaxID) + "), Tel. " + plPhoneSl + ", mail " + plEmail40 + " or " + plEmail2540 +
+		"; " + plEmailPunkt + ", " + plEmailAmp + ", Tel. " + plPhoneNbsp + ", " + plPhoneRU
 	// The user's own id in a property: the record has its pseudonym only.
 	account := "user " + plUID
 	cases := plantedCases(clocktest.Golden)
@@ -635,7 +647,8 @@ destinations:
 	// Values that may reach no output in any form.
 	never := []string{plPhone, plPhoneDig, "98765432", plIPv4, plIPv6, plUID, plCID, plMAC, "a45e60e81b2c",
 		plLat, plLng, plTokPath, plTokQuery, plTokFrag, plRefUser, "jane.planted", "planted@",
-		plTaxID, plTaxDig, plPhoneSl, plPhoneSlSp, plPhoneSlD, plDOB, "19870314", plEmail40, plEmail2540}
+		plTaxID, plTaxDig, plPhoneSl, plPhoneSlSp, plPhoneSlD, plDOB, "19870314", plEmail40, plEmail2540,
+		plEmailPunkt, plEmailAmp, plPhoneNbsp, plPhoneRU, plPhoneRUTail}
 	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	// The contact hashes may reach the ad platforms (and their records in
 	// the spool and the tap), for cases that grant ads only.
