@@ -13,8 +13,8 @@ import (
 // destination's name and the record id as Nats-Msg-Id so the stream's
 // duplicate window drops resent copies (and not another destination's).
 type NATSDestination struct {
-	// Servers, as nats://host:port or tls://host:port (no user:password
-	// part; use credentials_file).
+	// Servers, as nats://host:port or tls://host:port, one an item (no
+	// comma-separated list; no user:password part; use credentials_file).
 	URLs []string `yaml:"urls"`
 	// Subject messages are published to, or its prefix when subject_by is
 	// site or kind (dot-separated tokens, no wildcards). A stream must
@@ -90,6 +90,12 @@ func (v *validator) natsDest(base string, n *NATSDestination) {
 		p := itemPath(base+".urls", i)
 		u, err := url.Parse(s)
 		switch {
+		case strings.Contains(s, ","):
+			// nats.go splits what it is given at commas: a second URL
+			// in the item, which url.Parse takes for part of the host,
+			// would be connected to, with the user and password it may
+			// carry, unchecked.
+			v.errf(p, "holds a comma; list each server as an item of its own (urls: [nats://a:4222, nats://b:4222])")
 		case err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls"):
 			v.errf(p, "is not a nats:// or tls:// URL with a host")
 		case u.User != nil:

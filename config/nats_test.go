@@ -130,3 +130,32 @@ func TestCompressionWhereNotApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNATSURLListInOneItemRefused: nats.go splits the servers it is given
+// at commas, so one urls item written as the nats CLI's server list,
+// "nats://bus-1:4222,nats://user:password@bus-2:4222", passed the check
+// (url.Parse reads "bus-1:4222,nats:" as its host, with no user) while the
+// gateway connected with the password the check says it never takes, and
+// beacongate report printed it. Such an item is refused, without its value.
+func TestNATSURLListInOneItemRefused(t *testing.T) {
+	for _, u := range []string{
+		"nats://bus-1:4222,nats://user:hunter2@bus-2:4222",
+		"nats://bus-1,nats://user:hunter2@bus-2",
+		"tls://bus-1:4222,tls://hunter2@bus-2:4222",
+	} {
+		errs := strings.Join(parseErrs(t, `
+destinations:
+  - name: bus
+    type: nats
+    nats:
+      urls: ["`+u+`"]
+      subject: beacongate.events
+`), "\n")
+		if !strings.Contains(errs, "destinations[0].nats.urls[0]: ") {
+			t.Errorf("%s: not refused:\n%s", u, errs)
+		}
+		if strings.Contains(errs, "hunter2") {
+			t.Errorf("%s: an error shows the password:\n%s", u, errs)
+		}
+	}
+}
