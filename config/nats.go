@@ -39,7 +39,8 @@ type NATSDestination struct {
 	// TLS to the servers.
 	TLS TLS `yaml:"tls"`
 	// Startup check. true: the gateway refuses to start when the servers
-	// answer that no stream listens on the subject. Unreachable servers only
+	// answer that no stream listens on the subject, or that the stream has
+	// no_ack set (it acknowledges nothing). Unreachable servers only
 	// log a warning (events wait in the spool).
 	CheckStream bool `yaml:"check_stream"`
 }

@@ -233,6 +233,13 @@ func (s *NATSSink) CheckStream(ctx context.Context) error {
 	case s.o.Stream != "" && name != s.o.Stream:
 		return fmt.Errorf("upstream: subject %s is stored by stream %s, not %s; fix stream or subject", subj, name, s.o.Stream)
 	}
+	// A stream with no_ack stores every message and acknowledges none: no
+	// batch would ever count as delivered (each retried for ever, stored
+	// again once the duplicate window passed). Credentials that may look
+	// up the stream's name but not its settings leave this unchecked.
+	if st, err := s.js.Stream(ctx, name); err == nil && st.CachedInfo().Config.NoAck {
+		return fmt.Errorf("upstream: stream %s (on subject %s) has no_ack set and acknowledges no message, while a record counts as delivered only on its acknowledgement; edit or create the stream without no_ack", name, subj)
+	}
 	return nil
 }
 
