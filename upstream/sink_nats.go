@@ -107,6 +107,13 @@ type NATSSink struct {
 	// connected again: what a publish refused while disconnected reports
 	// (see notConnected). Written by nats.go's callbacks.
 	reconnectErr atomic.Pointer[error]
+
+	// asyncErr is the last error the server sent outside of an answer (a
+	// publish its permissions refuse: no acknowledgement follows), and
+	// asyncErrs counts them: a Send whose acknowledgements failed while
+	// one came reports it (see Send). Written by nats.go's callbacks.
+	asyncErr  atomic.Pointer[error]
+	asyncErrs atomic.Uint64
 }
 
 // msgID is the Nats-Msg-Id of the record with the given id.
@@ -177,7 +184,16 @@ func NewNATSSink(o NATSOptions) (*NATSSink, error) {
 	s := &NATSSink{o: o, prefix: o.Subject + "."}
 	opts = append(opts,
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { s.reconnectErr.Store(&err) }),
-		nats.ReconnectHandler(func(*nats.Conn) { s.reconnectErr.Store(nil) }))
+		nats.ReconnectHandler(func(*nats.Conn) { s.reconnectErr.Store(nil) }),
+		// The server refuses a publish its permissions do not allow
+		// with an asynchronous -ERR and no acknowledgement; nats.go's
+		// default handler writes each to stderr, past the log, one line
+		// per message. Kept for Send, which reports it with the
+		// acknowledgements that did not come.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			s.asyncErr.Store(&err)
+			s.asyncErrs.Add(1)
+		}))
 	opts = append(opts, o.Extra...)
 	nc, err := nats.Connect(strings.Join(o.URLs, ","), opts...)
 	if err != nil {
@@ -299,6 +315,7 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	if !s.progress.of(b) {
 		s.progress.start(b)
 	}
+	asyncErrs := s.asyncErrs.Load()
 	// The client keeps messages until they are acknowledged, possibly
 	// past this call (a timed-out publish): give it a copy.
 	data := append([]byte(nil), b.Data...)
@@ -378,6 +395,13 @@ func (s *NATSSink) Send(ctx context.Context, b *Batch) error {
 	}
 	for done < len(futures) {
 		wait()
+	}
+	if first != nil && s.asyncErrs.Load() != asyncErrs {
+		// Acknowledgements that did not come, and the server said why
+		// meanwhile (a permissions violation: an auth refusal).
+		if e := s.asyncErr.Load(); e != nil {
+			first = fmt.Errorf("%w; the server said: %w", first, *e)
+		}
 	}
 	switch {
 	case first != nil:
