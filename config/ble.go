@@ -37,7 +37,7 @@ type BLE struct {
 	// any other count below k is left out and named in "suppressed".
 	K int `yaml:"k"`
 	// Cap on the devices tracked at once (1..67108864); beyond it the least
-	// recently seen are evicted (counted). About 104 bytes each.
+	// recently seen are evicted (counted). About 126 bytes each.
 	MaxDevices int `yaml:"max_devices"`
 	// Cap on the stores and zones (site, store, zone) the aggregation
 	// holds at once (1..16777216): those of the open intervals and those
@@ -45,7 +45,7 @@ type BLE struct {
 	// beyond it is refused (counted), and so is every later sighting of
 	// its interval of a store or zone not counted in it yet: no store or
 	// zone is sent with part of an interval's sightings. Set it above a
-	// day's stores times zones. About 450 bytes each, 1 KB with long names.
+	// day's stores times zones. About 580 bytes each, 1.1 KB with long names.
 	MaxCells int `yaml:"max_cells"`
 	// File of the older opt-out list: devices whose sightings are dropped
 	// on arrival (counted, never stored), held as keyed hashes only; re-read

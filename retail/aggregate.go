@@ -3,6 +3,7 @@ package retail
 import (
 	"errors"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"sync"
@@ -148,8 +149,8 @@ type Sighting struct {
 	AtMS       int64 // sighting time, Unix milliseconds
 }
 
-// device is what is kept per tracked device and cell: 40 bytes, so with
-// the table at most 3/4 full a tracked device costs at most 107 bytes.
+// device is what is kept per tracked device and cell: 48 bytes, so with
+// the table at most 3/4 full a tracked device costs at most 128 bytes.
 type device struct {
 	key     uint64 // maphash of (cell, device); 0 marks an empty slot
 	startMS int64  // start of the current (or last) visit
@@ -171,6 +172,12 @@ type device struct {
 	// visitor of each however often they alternate. 0: never counted
 	// (bit 0, the interval countedIv itself, is set once it was).
 	counted uint8
+	// dwellBits has bit b set when a visit of the device ended in dwell
+	// bucket b of interval dwellIv (its low 32 bits, as countedIv) and
+	// the device was counted among that bucket's devices (see countDwell).
+	// 0: none counted.
+	dwellBits uint8
+	dwellIv   uint32
 }
 
 // countVisitor notes d as a visitor of interval iv and reports whether it
@@ -208,6 +215,11 @@ type counts struct {
 	sightings, weak, randomized, anonymous uint32
 	visitors, fresh, returning, visits     uint32
 	dwell                                  [maxBuckets]uint32
+	// devices[b] counts the distinct devices whose shortest visit that
+	// ended in the interval (the lowest bucket they have a visit in) fell
+	// in bucket b: the devices of buckets i..j add up to at most the
+	// distinct devices with a visit in them, never more (see countDwell).
+	devices [maxBuckets]uint32
 }
 
 // Stats are the aggregator's own counters, for metrics.
@@ -758,6 +770,10 @@ func (a *Aggregator) evict(latest int64) {
 	if d := &a.table[victim]; d.active {
 		a.end(d, latest)
 	}
+	// Seen again, the device is new to the table, and its visits would
+	// count it among a bucket's devices once more: it is counted as none
+	// of the buckets it was (its visits stay in them).
+	a.uncountDwell(&a.table[victim])
 	a.remove(victim)
 	a.stats.evicted.Add(1)
 }
@@ -831,6 +847,60 @@ func (a *Aggregator) end(d *device, latest int64) {
 		b++
 	}
 	(*c)[d.cell].dwell[b]++
+	a.countDwell(d, si, b)
+}
+
+// dayMS is a UTC day: a device's visitor hash is the day's.
+const dayMS = 24 * 60 * 60 * 1000
+
+// countDwell counts d among the devices of dwell bucket b of slot si's
+// interval, where a visit of it just ended, unless it is counted there
+// already: the device is counted once per interval, in the lowest bucket
+// it has a visit in (so a run of buckets never counts one device twice). A
+// visit whose sightings are of another UTC day than the interval is
+// counted as no device: that day's visitor hash of the same shopper may
+// have a visit there too (a visit of 23:58 ends at 00:03).
+func (a *Aggregator) countDwell(d *device, si, b int) {
+	iv := a.slotIv[si]
+	if floorDiv(d.lastMS, dayMS) != floorDiv(iv*a.ivMS, dayMS) {
+		return
+	}
+	k := &a.slot[si][d.cell]
+	bit := uint8(1) << b
+	diff := int32(uint32(iv) - d.dwellIv)
+	switch {
+	case d.dwellBits == 0 || diff > 0: // the device's first in iv
+		d.dwellIv, d.dwellBits = uint32(iv), bit
+		k.devices[b]++
+	case diff < 0:
+		// An earlier interval than one it was counted in (a visit
+		// end that found no slot of its own, see end): not counted,
+		// since its bits there are not known any more.
+	case d.dwellBits&bit == 0:
+		low := bits.TrailingZeros8(d.dwellBits)
+		d.dwellBits |= bit
+		if b < low && k.devices[low] > 0 {
+			k.devices[low]--
+			k.devices[b]++
+		}
+	}
+}
+
+// uncountDwell takes d out of the devices of the buckets it was counted in,
+// while their interval is open (d is about to be forgotten).
+func (a *Aggregator) uncountDwell(d *device) {
+	if d.dwellBits == 0 {
+		return
+	}
+	for si, v := range a.slotIv {
+		if v >= 0 && uint32(v) == d.dwellIv && int(d.cell) < len(a.slot[si]) {
+			k := &a.slot[si][d.cell]
+			if low := bits.TrailingZeros8(d.dwellBits); k.devices[low] > 0 {
+				k.devices[low]--
+			}
+		}
+	}
+	d.dwellBits = 0
 }
 
 // sweep ends absent devices' visits and forgets the devices whose last

@@ -106,6 +106,8 @@ func (k *counts) add(o *counts) {
 	for i := range k.dwell {
 		k.dwell[i] += o.dwell[i]
 	}
+	// devices are not added: one device may have visits in several of
+	// the zones added up (see emitInterval).
 }
 
 func (k *counts) empty() bool { return *k == counts{} }
@@ -184,14 +186,16 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		cells := byStore[s]
 		sort.Slice(cells, func(i, j int) bool { return a.cellKeys[cells[i]].zone < a.cellKeys[cells[j]].zone })
 		var other counts
+		var devs [][maxBuckets]uint32 // the dwell devices of each zone merged
 		merged := 0
 		for _, i := range cells {
 			if a.merged(cs, uint32(i)) {
 				other.add(&cs[i])
+				devs = append(devs, cs[i].devices)
 				merged++
 				continue
 			}
-			a.emitCell(s.site, s.store, a.cellKeys[i].zone, start, &cs[i], 0)
+			a.emitCell(s.site, s.store, a.cellKeys[i].zone, start, &cs[i], 0, nil)
 		}
 		if merged == 0 || a.skipped(s.site, s.store, OtherZones, start) {
 			continue
@@ -203,7 +207,7 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 			continue
 		}
 		a.stats.cellsMerged.Add(uint64(merged))
-		a.emitCell(s.site, s.store, OtherZones, start, &other, merged)
+		a.emitCell(s.site, s.store, OtherZones, start, &other, merged, devs)
 	}
 }
 
@@ -222,7 +226,9 @@ func (a *Aggregator) skipped(site, store, zone string, start time.Time) bool {
 // cellTime is the layout of an aggregate's start and end.
 const cellTime = "2006-01-02T15:04:05Z"
 
-func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *counts, merged int) {
+// emitCell emits cell c; devs, when not nil, are the dwell devices of
+// each zone merged into it (c's own are not used).
+func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *counts, merged int, devs [][maxBuckets]uint32) {
 	if a.skipped(site, store, zone, start) {
 		return
 	}
@@ -238,7 +244,10 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	// cell's visits and dwell totals over the day gets one from the other.
 	// So visits and the dwell histogram are left out together, or one
 	// left out alone would be that difference (see withholdWith).
-	dwell, dwellOut := a.dwellBuckets(c)
+	if devs == nil {
+		devs = [][maxBuckets]uint32{c.devices}
+	}
+	dwell, dwellOut := a.dwellBuckets(c, devs)
 	hide := withholdWith(&v, uint32(a.o.K), c.visitors, dwellOut)
 	dst := [nCounts]*uint32{&ag.Visits, &ag.New, &ag.Returning, &ag.Sightings, &ag.Randomized, &ag.Weak, &ag.Anonymous}
 	for i := range v {
@@ -392,22 +401,44 @@ func withholdWith(v *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide 
 	return hide
 }
 
-// dwellBuckets merges adjacent histogram buckets until each holds at least
-// k visits (a coarser bucket, never a small one); a remainder below k joins
-// the last bucket kept, and a histogram with fewer than k visits in all is
-// left out (out). The histogram counts the visits that ended in the
-// interval, not the cell's visits, and no bucket is left out alone: there
-// is no part of it to work out.
-func (a *Aggregator) dwellBuckets(c *counts) (buckets []Bucket, out bool) {
+// dwellBuckets merges adjacent histogram buckets until each holds the
+// visits of at least k distinct devices (a coarser bucket, never a small
+// one); a remainder below k joins the last bucket kept, and a histogram of
+// fewer than k devices in all is left out (out). The visits of one device
+// count as one: a shopper who stepped into a zone three times is not a
+// bucket of 3 with k 3. The devices of a run of buckets are counted from
+// devs, each zone's devices by their lowest bucket (see countDwell): the
+// run's devices in one zone, never more than there are; for the
+// OtherZones cell, whose zones may share a device, the most of any one
+// zone (a device with visits in two zones merged is one device, and
+// nothing kept tells which they share). The histogram counts the visits
+// that ended in the interval, not the cell's visits, and no bucket is left
+// out alone: there is no part of it to work out.
+func (a *Aggregator) dwellBuckets(c *counts, devs [][maxBuckets]uint32) (buckets []Bucket, out bool) {
 	bounds := a.o.DwellBounds
 	k := uint32(a.o.K)
+	// run is the devices of buckets from..b: the most of any zone.
+	run := func(from, b int) uint32 {
+		most := uint32(0)
+		for _, d := range devs {
+			n := uint32(0)
+			for i := from; i <= b; i++ {
+				n += d[i]
+			}
+			most = max(most, n)
+		}
+		return most
+	}
 	var carry uint32
+	first := 0 // the first bucket of the run
 	from := int64(0)
 	total := uint32(0)
 	for b := 0; b <= len(bounds); b++ {
 		carry += c.dwell[b]
 		total += c.dwell[b]
-		if carry < k {
+		// A run with a visit has a device, whatever devs say (an
+		// evicted device is counted as none, see evict).
+		if carry == 0 || max(run(first, b), 1) < k {
 			continue
 		}
 		bk := Bucket{MinS: from, Visits: carry}
@@ -418,11 +449,12 @@ func (a *Aggregator) dwellBuckets(c *counts) (buckets []Bucket, out bool) {
 		}
 		buckets = append(buckets, bk)
 		carry = 0
+		first = b + 1
 	}
 	switch {
 	case total == 0:
 		return nil, false
-	case total < k:
+	case len(buckets) == 0:
 		return nil, true
 	case carry > 0:
 		last := &buckets[len(buckets)-1]
