@@ -127,7 +127,8 @@ var ErrNotWritten = errors.New("retail: record not written back")
 // KindKeysChanged is written by the gateway (not the Follower) when it
 // starts with visitor hashes that do not join up with those of the
 // sightings before it in the stream (pseudonym.mode: ephemeral draws a new
-// key at every start): a shopper sighted on both sides of it would be two
+// key at every start; a start with another secret or mode than the day's
+// sightings so far were hashed with): a shopper sighted on both sides of it would be two
 // visitors of one interval, and a zone of fewer than k people could reach
 // k. The intervals that may hold sightings of both sides (those open when
 // it is read, up to the latest interval of a sighting before it) send no

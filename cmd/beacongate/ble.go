@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/beacongate/beacongate/anonymize/pseudonym"
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/delivery"
@@ -59,6 +64,12 @@ type bleAggregation struct {
 	// polls the polls since (the log says so at most once a minute).
 	refused uint64
 	polls   int
+	// keys make the sightings' visitor hashes; keyFile records their
+	// fingerprint (bleKeyFile), last written as keyRecorded.
+	keys        *pseudonym.Keyring
+	clk         clock.Clock
+	keyFile     string
+	keyRecorded bleKeyRecord
 }
 
 // The BLE spool's readers: the aggregation reads sightings and its own
@@ -99,8 +110,8 @@ func bleReserve(headroom int64) int64 {
 // pollEvery is how often the aggregation reads its spool and the clock.
 const pollEvery = 250 * time.Millisecond
 
-func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, reg prometheus.Registerer, log *slog.Logger) (*bleAggregation, error) {
-	b, err := newBLEAggregation(cfg, main, clk, log)
+func openBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, keys *pseudonym.Keyring, reg prometheus.Registerer, log *slog.Logger) (*bleAggregation, error) {
+	b, err := newBLEAggregation(cfg, main, clk, keys, log)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +126,10 @@ func bleSpoolDir(cfg *config.Config) string {
 }
 
 // newBLEAggregation opens the BLE spool and its Follower; run starts them.
-func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, log *slog.Logger) (*bleAggregation, error) {
+// keys are the keyring the sightings' visitor hashes are made with (nil in
+// tests that do not change keys: only ephemeral mode then writes the
+// ble_keys_changed marker).
+func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Clock, keys *pseudonym.Keyring, log *slog.Logger) (*bleAggregation, error) {
 	so := spool.Options{
 		Dir:          bleSpoolDir(cfg),
 		Destinations: []string{bleReaderAggregation: "aggregation", bleReaderDelivery: "delivery"},
@@ -135,7 +149,8 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	if err != nil {
 		return nil, fmt.Errorf("ble.output aggregates: %w", err)
 	}
-	b := &bleAggregation{sp: sp, main: main, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	b := &bleAggregation{sp: sp, main: main, log: log, stop: make(chan struct{}), done: make(chan struct{}),
+		keys: keys, clk: clock.Or(clk), keyFile: filepath.Join(cfg.Server.DataDir, bleKeyFile)}
 	for i := range cfg.Destinations {
 		// Every destination but the ad platforms, which take events only:
 		// an aggregate would be dead-lettered there as unmappable, every
@@ -156,20 +171,131 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 		sp.Close()
 		return nil, fmt.Errorf("ble: %w", err)
 	}
-	if cfg.Pseudonym.Mode == config.PseudonymEphemeral {
-		// This start's visitor hashes do not join up with those spooled
-		// before it: the aggregation must not count a device seen on both
-		// sides as two visitors of one interval (retail.KindKeysChanged).
-		// Written before any sighting of this start, past the sightings'
-		// limit (as a bare marker is), so a spool full of sightings takes
-		// it.
+	changed, why := cfg.Pseudonym.Mode == config.PseudonymEphemeral, "pseudonym.mode: ephemeral draws new keys at every start"
+	if !changed && keys != nil {
+		changed, why = b.keyMayHaveChanged()
+	}
+	if changed {
+		// This start's visitor hashes may not join up with those spooled
+		// before it (ephemeral keys; another secret or mode than the
+		// sightings of the day so far were hashed with): the aggregation
+		// must not count a device seen on both sides as two visitors of
+		// one interval (retail.KindKeysChanged). Written before any
+		// sighting of this start, past the sightings' limit (as a bare
+		// marker is), so a spool full of sightings takes it.
+		if keys != nil && cfg.Pseudonym.Mode != config.PseudonymEphemeral {
+			log.Info("ble aggregation: the intervals open across this start send no cell", "reason", why)
+		}
 		marker := []byte(`{"v":1,"kind":"` + retail.KindKeysChanged + `"}`)
 		if err := sp.AppendUpTo(marker, spool.RouteTo(bleReaderAggregation), sp.Options().MaxBytes); err != nil {
 			sp.Close()
 			return nil, fmt.Errorf("ble spool: writing the start's marker: %w", err)
 		}
 	}
+	if err := b.recordKey(false); err != nil {
+		sp.Close()
+		return nil, err
+	}
 	return b, nil
+}
+
+// bleKeyFile, in server.data_dir, holds a fingerprint of the visitor key
+// the gateway hashes BLE sightings with, and its UTC day (bleKeyRecord).
+// A start compares it with its own key's, to tell whether the day's
+// sightings spooled before it were hashed with another key: another
+// pseudonym secret, ephemeral keys before derived ones, or the other way
+// round, make one shopper two visitor hashes within a day, as an
+// ephemeral restart does.
+const bleKeyFile = "ble-visitor-key.json"
+
+// bleKeyRecord is bleKeyFile's content. Closed is set by a gateway that
+// stopped (close) on Day: it hashed no sighting of a later day.
+type bleKeyRecord struct {
+	Day         string `json:"day"`
+	Fingerprint string `json:"fingerprint"`
+	Closed      bool   `json:"closed,omitempty"`
+}
+
+// bleKeyProbe is what the fingerprint hashes as a visitor: a site no
+// config can name (it holds a NUL), so it is no visitor hash of anyone.
+var bleKeyProbe = [3][]byte{[]byte("beacongate\x00ble-key-fingerprint"), []byte("probe"), []byte("fingerprint")}
+
+// keyFingerprint returns a fingerprint of the visitor key of t's day: the
+// first 16 bytes of SHA-256 over the visitor hash of bleKeyProbe, which
+// tells two keys apart and gives nothing of the key; "" when the day's
+// key cannot be had.
+func keyFingerprint(keys *pseudonym.Keyring, t time.Time) string {
+	h := keys.AppendVisitorHash(nil, bleKeyProbe[0], bleKeyProbe[1], bleKeyProbe[2], t)
+	if len(h) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(append([]byte("beacongate ble visitor key fingerprint\x00"), h...))
+	return hex.EncodeToString(sum[:16])
+}
+
+// keyMayHaveChanged tells whether the sightings of today spooled before
+// this start may have been hashed with another visitor key than the one
+// in use now, and why: when bleKeyFile is missing or unreadable (a first
+// start, or one after an upgrade: its spool may hold such sightings), says
+// today under another key, or says an earlier day without a stop (a kill
+// may have come after the day's first sightings, before they were
+// recorded), or when today's key cannot be had.
+func (b *bleAggregation) keyMayHaveChanged() (bool, string) {
+	now := b.clk.Now().UTC()
+	fp := keyFingerprint(b.keys, now)
+	if fp == "" {
+		return true, "today's visitor key cannot be had"
+	}
+	raw, err := os.ReadFile(b.keyFile)
+	if err != nil {
+		return true, "no record of the visitor key the spooled sightings were hashed with (" + bleKeyFile + ")"
+	}
+	var rec bleKeyRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return true, bleKeyFile + " unreadable"
+	}
+	switch today := now.Format(time.DateOnly); {
+	case rec.Day == today && rec.Fingerprint != fp:
+		return true, "today's sightings so far were hashed with another visitor key (pseudonym secret or mode changed)"
+	case rec.Day != today && !rec.Closed:
+		return true, "the gateway before this start was not stopped, and may have hashed sightings of today with another visitor key"
+	}
+	return false, ""
+}
+
+// recordKey writes bleKeyFile for the day of now, with closed when the
+// gateway stops; nothing when it holds that already. It is written at the
+// start, before any sighting, at the first poll of each UTC day, and at
+// the stop.
+func (b *bleAggregation) recordKey(closed bool) error {
+	if b.keys == nil {
+		return nil
+	}
+	now := b.clk.Now().UTC()
+	rec := bleKeyRecord{Day: now.Format(time.DateOnly), Fingerprint: keyFingerprint(b.keys, now), Closed: closed}
+	if rec == b.keyRecorded || rec.Fingerprint == "" {
+		return nil
+	}
+	raw, _ := json.Marshal(&rec)
+	tmp := b.keyFile + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		_, err = f.Write(append(raw, '\n'))
+		if serr := f.Sync(); err == nil {
+			err = serr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, b.keyFile)
+	}
+	if err != nil {
+		return fmt.Errorf("ble: recording the visitor key's fingerprint: %w", err)
+	}
+	b.keyRecorded = rec
+	return nil
 }
 
 // bleKind marks a BLE sighting's record; the closing quote tells it from
@@ -340,6 +466,9 @@ func (b *bleAggregation) step() error {
 		err = fmt.Errorf("aggregating: %w", err)
 	}
 	b.polls++
+	if kerr := b.recordKey(false); kerr != nil && b.polls%int(time.Minute/pollEvery) == 1 {
+		b.log.Warn("ble aggregation: "+kerr.Error()+"; a restart today writes a ble_keys_changed marker", "error", kerr.Error())
+	}
 	if n := b.f.Aggregator().Stats().Refused; n > b.refused && b.polls >= int(time.Minute/pollEvery) {
 		b.log.Warn("ble aggregation: sightings refused at ble.max_cells: their stores or zones are missing from the aggregates",
 			"refused", n-b.refused, "max_cells", b.f.Aggregator().Options().MaxCells)
@@ -372,6 +501,9 @@ func (b *bleAggregation) run() {
 func (b *bleAggregation) close() error {
 	close(b.stop)
 	<-b.done
+	if err := b.recordKey(true); err != nil {
+		b.log.Warn("ble aggregation: " + err.Error())
+	}
 	return b.sp.Close()
 }
 

@@ -73,7 +73,7 @@ func TestBLEAggregationWithFullSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := openBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
+	b, err := openBLEAggregation(cfg, main, clk, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func testBLEKillAt(t *testing.T, kill int) {
 	cellOf := map[string]cell{}
 	sends := 0
 	open := func(killAt int) *bleAggregation {
-		b, err := newBLEAggregation(cfg, nil, clk, slog.New(slog.DiscardHandler))
+		b, err := newBLEAggregation(cfg, nil, clk, nil, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func TestBLEAggregationEnqueues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := openBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
+	b, err := openBLEAggregation(cfg, main, clk, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestBLEAggregatesSkipAdPlatforms(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	b, err := newBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestBLEStopCutsTheReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	b, err := newBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestBLEEnterRSSIZeroIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := newBLEAggregation(cfg, main, clk, slog.New(slog.DiscardHandler))
+	b, err := newBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

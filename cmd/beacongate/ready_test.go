@@ -41,7 +41,7 @@ func TestReadyWhenBLESpoolFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer main.Close(context.Background())
-	b, err := openBLEAggregation(cfg, main, clk, nil, slog.New(slog.DiscardHandler))
+	b, err := openBLEAggregation(cfg, main, clk, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestBLESpoolMetrics(t *testing.T) {
 	}
 	defer main.Close(context.Background())
 	reg := prometheus.NewRegistry()
-	b, err := openBLEAggregation(cfg, main, clk, reg, slog.New(slog.DiscardHandler))
+	b, err := openBLEAggregation(cfg, main, clk, nil, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

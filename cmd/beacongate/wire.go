@@ -220,7 +220,7 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 		return nil, dataDirInUse(err, cfg.Server.DataDir)
 	}
 	if cfg.BLE.Output == config.BLEOutputAggregates {
-		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, reg, log); err != nil {
+		if a.ble, err = openBLEAggregation(cfg, a.pipeline, a.clock, a.keys, reg, log); err != nil {
 			return nil, dataDirInUse(err, cfg.Server.DataDir)
 		}
 	}
