@@ -145,6 +145,10 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	for _, n := range proxiesTrustingEveryone(c) {
 		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
 	}
+	// The gateway warns of it at start too.
+	if n := smallK(c); n != "" {
+		fmt.Fprintf(stderr, "note: %s: %s\n", path, n)
+	}
 	// What serve warns of at every start: such a destination gets nothing
 	// from visitors under GDPR.
 	for _, i := range noVendorDestinations(c) {
@@ -433,4 +437,19 @@ func isHelp(arg string) bool {
 		return true
 	}
 	return false
+}
+
+// smallK notes ble.k below 3 with ble.output: aggregates: with k 2 a count
+// left out is exactly 1, so "suppressed" names one shopper, and with k 1
+// nothing is left out at all. A note, not an error: k 1 may be deliberate
+// (tests, a demo). The gateway logs the same warning at start.
+func smallK(c *config.Config) string {
+	if c.BLE.Output != config.BLEOutputAggregates || c.BLE.K >= 3 {
+		return ""
+	}
+	why := "with k 2 a count left out is exactly 1 (one shopper, whom suppressed then points at)"
+	if c.BLE.K == 1 {
+		why = "with k 1 no count is ever left out, and a cell may stand for a single shopper"
+	}
+	return fmt.Sprintf("ble.k: %d is a minimum count below 3: %s; set ble.k to 3 or more (default 5) unless this is a test", c.BLE.K, why)
 }

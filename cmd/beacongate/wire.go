@@ -236,6 +236,9 @@ func startApp(f serveFlags, set map[string]bool, reg prometheus.Registerer, log 
 	a.optOut = built.settings.OptOut
 	a.delivery.Serving(built.deliverer)
 	warnNoVendor(cfg, log)
+	if n := smallK(cfg); n != "" { // config check notes it too
+		log.Warn(strings.TrimPrefix(n, "ble.k: "), "key", "ble.k")
+	}
 	a.live.Store(cfg)
 	a.plan.Store(built.plan)
 	a.reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "beacongate_config_reloads_total", Help: "Config reloads applied."})
