@@ -39,6 +39,14 @@ type Options struct {
 	// MaxRecordBytes bounds the records a Follower writes back (the
 	// stream's longest record); 1 MiB, the spool's default.
 	MaxRecordBytes int
+	// Instance names the gateway instance that aggregates (the gateway:
+	// its data directory's id), mixed into each aggregate's id: two
+	// instances that both take pings of a store (a balancer spreading
+	// them) send partial counts of the same cell, which must not look like
+	// copies of one record to a bus or a consumer that de-duplicates on
+	// the id (JetStream drops a second message with the same Nats-Msg-Id).
+	// "" leaves it out (the ids of earlier versions).
+	Instance string
 }
 
 // Defaults of Options.

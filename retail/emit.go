@@ -237,7 +237,7 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 		Start: start.Format(cellTime), End: start.Add(a.o.Interval).Format(cellTime),
 		K: a.o.K, Visitors: c.visitors, Merged: merged,
 	}
-	ag.ID = aggregateID(site, store, zone, ag.Start)
+	ag.ID = aggregateID(a.o.Instance, site, store, zone, ag.Start)
 	v := [nCounts]uint32{c.visits, c.fresh, c.returning, c.sightings, c.randomized, c.weak, c.anonymous}
 	// Over the intervals of a day every visit of a cell starts once (in
 	// visits) and ends once (in the dwell histogram): a reader who sums a
@@ -465,12 +465,18 @@ func (a *Aggregator) dwellBuckets(c *counts, devs [][maxBuckets]uint32) (buckets
 }
 
 // aggregateID is an aggregate cell's id: the first 128 bits of SHA-256 over its
-// site, store, zone and interval start, base64url, as long as an event id.
-func aggregateID(site, store, zone, start string) string {
+// site, store, zone and interval start, and the instance that computed it
+// (Options.Instance; left out when ""), base64url, as long as an event id.
+// The same instance sends the same cell with the same id (again after a
+// kill); two instances' partial counts of one cell have ids of their own.
+func aggregateID(instance, site, store, zone, start string) string {
 	h := sha256.New()
 	for _, part := range []string{"ble_aggregate", site, store, zone, start} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
+	}
+	if instance != "" {
+		h.Write([]byte("instance\x00" + instance))
 	}
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -149,6 +152,11 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	if err != nil {
 		return nil, fmt.Errorf("ble.output aggregates: %w", err)
 	}
+	instance, err := dataDirInstance(cfg.Server.DataDir)
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("ble.output aggregates: %w", err)
+	}
 	b := &bleAggregation{sp: sp, main: main, log: log, stop: make(chan struct{}), done: make(chan struct{}),
 		keys: keys, clk: clock.Or(clk), keyFile: filepath.Join(cfg.Server.DataDir, bleKeyFile)}
 	for i := range cfg.Destinations {
@@ -165,7 +173,7 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 	b.f, err = retail.NewFollower(retail.Options{
 		Interval: bl.Interval.D(), Absence: bl.Absence.D(), Lateness: bl.Lateness.D(),
 		EnterRSSI: &enter, EnterAfter: bl.EnterAfter, K: bl.K, MaxDevices: bl.MaxDevices, MaxCells: bl.MaxCells, Clock: clk,
-		MaxRecordBytes: sp.Options().MaxRecordBytes,
+		MaxRecordBytes: sp.Options().MaxRecordBytes, Instance: instance,
 	}, stoppableSource{Source: sp.Reader(bleReaderAggregation), stop: b.stop}, b.appendAggregate)
 	if err != nil {
 		sp.Close()
@@ -197,6 +205,70 @@ func newBLEAggregation(cfg *config.Config, main *upstream.Pipeline, clk clock.Cl
 		return nil, err
 	}
 	return b, nil
+}
+
+// instanceFile, in server.data_dir, holds the data directory's id: drawn
+// at random by the first start that aggregates BLE sightings there, and
+// kept, so that a restart on the same directory is the same instance.
+const instanceFile = "instance-id"
+
+// dataDirInstance returns the id of the gateway instance whose data
+// directory dir is (instanceFile), drawing and writing it when the file
+// is absent. The aggregates' ids hold it (retail.Options.Instance): two
+// instances that take pings of one store send their partial counts of a
+// cell under ids of their own, and one instance sends a cell again (after
+// a kill) under the same id.
+func dataDirInstance(dir string) (string, error) {
+	path := filepath.Join(dir, instanceFile)
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		id := string(bytes.TrimSpace(raw))
+		if !validInstanceID(id) {
+			return "", fmt.Errorf("%s holds no instance id (16 characters A-Z a-z 0-9 - _): delete it to draw a new one, or restore it from a backup of this data directory", path)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("reading the instance id: %w", err)
+	}
+	var r [12]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", fmt.Errorf("drawing the instance id: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(r[:])
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err == nil {
+		_, err = f.WriteString(id + "\n")
+		if serr := f.Sync(); err == nil {
+			err = serr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing the instance id: %w", err)
+	}
+	return id, nil
+}
+
+// validInstanceID reports whether id is one dataDirInstance draws: 16
+// base64url characters.
+func validInstanceID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // bleKeyFile, in server.data_dir, holds a fingerprint of the visitor key
