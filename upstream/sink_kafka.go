@@ -101,6 +101,7 @@ type KafkaSink struct {
 	client   *kgo.Client
 	topic    string
 	keyField string
+	password string // the SASL password, redacted from errors (see redact)
 	store    []kgo.Record
 	recs     []*kgo.Record
 	at       []int // the batch index of each record in recs
@@ -174,12 +175,12 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream: Kafka client: %w", err)
 	}
-	s := &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField}
+	s := &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField, password: o.SASL.Password}
 	if o.CheckTopic {
 		if o.CheckTimeout <= 0 {
 			o.CheckTimeout = 10 * time.Second
 		}
-		if err := s.checkTopic(o.CheckTimeout); errors.Is(err, errTopicUnchecked) {
+		if err := s.redact(s.checkTopic(o.CheckTimeout)); errors.Is(err, errTopicUnchecked) {
 			logger(o.Logger).Warn("kafka: the topic could not be checked at start; events wait in the spool until the brokers answer",
 				"topic", o.Topic, "err", err)
 		} else if err != nil {
@@ -210,8 +211,12 @@ func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 	req.AllowAutoTopicCreation = false
 	resp, err := req.RequestWith(ctx, s.client)
 	if err != nil {
-		// Unreachable: the shipper retries, events wait in the spool.
-		return fmt.Errorf("%w: no answer within %v: %w", errTopicUnchecked, timeout, err)
+		// Unreachable, or the credentials refused: the shipper retries,
+		// events wait in the spool.
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: no answer within %v: %w", errTopicUnchecked, timeout, err)
+		}
+		return fmt.Errorf("%w: %w", errTopicUnchecked, err)
 	}
 	for _, rt := range resp.Topics {
 		if rt.Topic == nil || *rt.Topic != s.topic {
@@ -307,7 +312,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	if n > 1 {
 		s.produceTooLargeAlone(ctx, results)
 	}
-	err := results.FirstErr()
+	err := s.redact(results.FirstErr())
 	var refused []int
 	if err != nil {
 		// Results come in the order of the acknowledgements: find each
@@ -405,6 +410,31 @@ func (s *KafkaSink) refusedAlone(results kgo.ProduceResults, first error) ([]int
 	slices.Sort(idx)
 	return idx, first
 }
+
+// redact returns err with s's SASL password replaced in its message (see
+// secretRedacted), or err itself when the message does not hold it.
+func (s *KafkaSink) redact(err error) error {
+	if err == nil || s.password == "" || !strings.Contains(err.Error(), s.password) {
+		return err
+	}
+	return &secretRedacted{err: err, secret: s.password}
+}
+
+// secretRedacted is an error whose message shows [redacted] for secret:
+// franz-go puts a broker's SASL error message into its errors as it came,
+// and the sink's errors go to the log and into dead-letter reasons, where a
+// broker (or a proxy before it) that echoed the credentials it was sent
+// would put the password. errors.Is and errors.As see the error it wraps.
+type secretRedacted struct {
+	err    error
+	secret string
+}
+
+func (e *secretRedacted) Error() string {
+	return strings.ReplaceAll(e.err.Error(), e.secret, "[redacted]")
+}
+
+func (e *secretRedacted) Unwrap() error { return e.err }
 
 // classifyKafka marks a produce error permanent, an authorization refusal,
 // or leaves it retryable.
