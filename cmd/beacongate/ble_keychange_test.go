@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,69 +48,25 @@ func TestVisitorKeyChangeCountsNoShopperTwiceInACell(t *testing.T) {
 						pseudonym += "privacy: {key_store: true}\n"
 					}
 				}
-				return writeE2EConfig(t, dir, name, pseudonym+`ble: {output: aggregates, k: `+fmt.Sprint(k)+`, enter_after: 1}
-destinations:
-  - name: stats
-    type: http
-    compression: none
-    batch: {max_events: 100, max_age: 100ms}
-    http:
-      url: http://`+sink.addr+`/ingest
-      timeout: 2s
-      retry: {initial_backoff: 20ms, max_backoff: 300ms}
-`)
-			}
-			post := func(g *storyGateway, shoppers ...int) {
-				t.Helper()
-				var sb strings.Builder
-				sb.WriteString(`{"site":"shop","store":"berlin","sensor":"shoes","sightings":[`)
-				for i, s := range shoppers {
-					if i > 0 {
-						sb.WriteByte(',')
-					}
-					fmt.Fprintf(&sb, `{"namespace":"edd1ebeac04e5defa017","instance":"0123456789ab","rssi":-50,"mac":"00:1A:2B:00:00:%02X"}`, s)
-				}
-				sb.WriteString(`]}`)
-				resp, err := http.Post(g.url+"/ble", "application/json", strings.NewReader(sb.String()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusNoContent {
-					t.Fatalf("POST /ble: %d", resp.StatusCode)
-				}
+				return writeE2EConfig(t, dir, name, pseudonym+bleRestartConfig(sink.addr, k))
 			}
 
 			// Three shoppers in the shoes zone, before and after a restart
 			// within 12:00-12:15; then, in the next interval, the same three.
 			clk.Advance(time.Minute)
 			g := startStoryGateway(t, config("before.yaml", tc.before), data)
-			post(g, 1, 2, 3)
+			postShoppers(t, g, 1, 2, 3)
 			clk.Advance(3 * time.Minute)
 			g.stop(t)
 			g = startStoryGateway(t, config("after.yaml", tc.after), data)
 			defer g.stop(t)
 			clk.Advance(time.Minute)
-			post(g, 1, 2, 3)
+			postShoppers(t, g, 1, 2, 3)
 			clk.Advance(15 * time.Minute) // 12:20
-			post(g, 1, 2, 3)
+			postShoppers(t, g, 1, 2, 3)
 			clk.Advance(15 * time.Minute) // 12:35: 12:15-12:30 is closed too
 
-			var aggs []map[string]any
-			for deadline := time.Now().Add(10 * time.Second); ; {
-				aggs = aggs[:0]
-				for _, l := range sink.records() {
-					var m map[string]any
-					if err := json.Unmarshal([]byte(l), &m); err != nil {
-						t.Fatalf("bad line %q: %v", l, err)
-					}
-					aggs = append(aggs, m)
-				}
-				if len(aggs) > 0 && aggs[len(aggs)-1]["start"] == "2026-03-10T12:15:00Z" || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			aggs := aggregatesUntil(t, sink, "2026-03-10T12:15:00Z")
 			var open, later bool
 			for _, a := range aggs {
 				switch a["start"] {
