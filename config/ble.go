@@ -34,7 +34,9 @@ type BLE struct {
 	EnterAfter int `yaml:"enter_after"`
 	// Minimum count (1..1000): a zone's cell with fewer visitors is merged
 	// into the store's other-zones cell, dropped if that is still below k;
-	// any other count below k is left out and named in "suppressed".
+	// any other count below k, or of fewer than k distinct devices (dwell
+	// buckets, visits, new, returning, weak sightings), is left out and
+	// named in "suppressed".
 	K int `yaml:"k"`
 	// Cap on the devices tracked at once (1..67108864); beyond it the least
 	// recently seen are evicted (counted). About 126 bytes each.
@@ -45,7 +47,7 @@ type BLE struct {
 	// beyond it is refused (counted), and so is every later sighting of
 	// its interval of a store or zone not counted in it yet: no store or
 	// zone is sent with part of an interval's sightings. Set it above a
-	// day's stores times zones. About 580 bytes each, 1.1 KB with long names.
+	// day's stores times zones. About 700 bytes each, 1.2 KB with long names.
 	MaxCells int `yaml:"max_cells"`
 	// File of the older opt-out list: devices whose sightings are dropped
 	// on arrival (counted, never stored), held as keyed hashes only; re-read

@@ -180,6 +180,13 @@ type device struct {
 	// visitor of each however often they alternate. 0: never counted
 	// (bit 0, the interval countedIv itself, is set once it was).
 	counted uint8
+	// started, fresh and returned are counted's like for the devices of
+	// an interval's visits (see countStart): bit i set when a visit of
+	// the device, a new one, a returning one, started in interval
+	// countedIv-i and the device was counted among that interval's
+	// devices of its kind. countedIv is valid while any of the four is
+	// not 0 (see slide).
+	started, fresh, returned uint8
 	// dwellBits has bit b set when a visit of the device ended in dwell
 	// bucket b of interval dwellIv (its low 32 bits, as countedIv) and
 	// the device was counted among that bucket's devices (see countDwell).
@@ -188,14 +195,16 @@ type device struct {
 	dwellIv   uint32
 }
 
-// countVisitor notes d as a visitor of interval iv and reports whether it
-// was not one yet. Only intervals still open are asked about (at most
-// slots of them), so the 8 intervals counted' bits cover are enough; one
-// further back is never counted again.
-func (d *device) countVisitor(iv int64) bool {
-	if d.counted == 0 { // never counted
-		d.countedIv, d.counted = uint32(iv), 1
-		return true
+// slide moves d's window of intervals (countedIv and the bits of counted,
+// started, fresh and returned) to cover interval iv and returns iv's bit;
+// false when iv lies 8 or more intervals before the latest the window
+// covers. Only intervals still open are asked about (at most slots of
+// them), so the 8 intervals the bits cover are enough; one further back is
+// never counted again.
+func (d *device) slide(iv int64) (uint8, bool) {
+	if d.counted|d.started|d.fresh|d.returned == 0 { // never counted
+		d.countedIv = uint32(iv)
+		return 1, true
 	}
 	// The difference of the low 32 bits is the intervals' own while
 	// they lie within 2^31 intervals of each other (68 years of 1s).
@@ -203,18 +212,27 @@ func (d *device) countVisitor(iv int64) bool {
 	switch {
 	case diff < 0: // a later interval than any counted
 		if diff > -8 {
-			d.counted <<= uint(-diff)
+			n := uint(-diff)
+			d.counted, d.started, d.fresh, d.returned = d.counted<<n, d.started<<n, d.fresh<<n, d.returned<<n
 		} else {
-			d.counted = 0
+			d.counted, d.started, d.fresh, d.returned = 0, 0, 0, 0
 		}
-		d.countedIv, d.counted = uint32(iv), d.counted|1
-		return true
+		d.countedIv = uint32(iv)
+		return 1, true
 	case diff >= 8:
-		return false
-	case d.counted&(1<<diff) != 0:
+		return 0, false
+	}
+	return 1 << diff, true
+}
+
+// countVisitor notes d as a visitor of interval iv and reports whether it
+// was not one yet.
+func (d *device) countVisitor(iv int64) bool {
+	bit, ok := d.slide(iv)
+	if !ok || d.counted&bit != 0 {
 		return false
 	}
-	d.counted |= 1 << diff
+	d.counted |= bit
 	return true
 }
 
@@ -228,6 +246,12 @@ type counts struct {
 	// in bucket b: the devices of buckets i..j add up to at most the
 	// distinct devices with a visit in them, never more (see countDwell).
 	devices [maxBuckets]uint32
+	// The distinct devices behind visits, new and returning (a device
+	// makes as many visits as it steps in: see countStart) and behind
+	// weak, up to k (see countWeak). A count of fewer is left out however
+	// many visits or sightings it holds (see withholdWith).
+	visitDevs, freshDevs, returnDevs, weakDevs uint32
+	weakHead                                   uint32 // the cell's first weak mark (see countWeak)
 }
 
 // Stats are the aggregator's own counters, for metrics.
@@ -292,7 +316,19 @@ type Aggregator struct {
 	// cell counts the distinct devices of the zones merged into it, not
 	// the sum of their visitors (one device in k small zones is one
 	// visitor).
-	counted  [slots][]visitorMark
+	counted [slots][]visitorMark
+	// starts holds, per slot, each (cell, device) counted among the
+	// devices of the visits (and of new, of returning: kinds) of a cell
+	// that had fewer than k visitors when the visit started, so the
+	// OtherZones cell counts the distinct devices behind its visits as
+	// behind its visitors: a cell merged into it had fewer than k
+	// visitors, all of whose visits are marked (at most two marks per
+	// device and interval, see countStart).
+	starts [slots][]visitorMark
+	// weak holds, per slot, each (cell, device) of a weak sighting while
+	// the cell has fewer than k weak devices: at most k-1 per cell,
+	// chained per cell from its counts' weakHead.
+	weak     [slots][]weakMark
 	closedTo int64 // intervals below this are closed
 	sweptMS  int64 // time of the last sweep
 	// nextEndMS is at most the earliest time an active visit may end
@@ -326,7 +362,25 @@ type cellKey struct {
 type visitorMark struct {
 	dev  uint64
 	cell uint32
+	// kinds, in starts: markStarted, markFresh, markReturning (0 in
+	// counted and weak).
+	kinds uint8
 }
+
+// weakMark is one device of a cell's weak sightings in an interval; next
+// is the index+1 of the cell's next one (0: none).
+type weakMark struct {
+	dev        uint64
+	cell, next uint32
+}
+
+// The kinds of a mark in starts: the device started a visit, a new one, a
+// returning one, in the cell and interval.
+const (
+	markStarted uint8 = 1 << iota
+	markFresh
+	markReturning
+)
 
 // New returns an Aggregator that hands each closed interval's aggregate
 // records (one JSON object per cell, owned by emit only during the call)
@@ -390,6 +444,7 @@ func (a *Aggregator) Add(s *Sighting) {
 		return
 	case s.RSSI < a.enter:
 		k.weak++
+		a.countWeak(k, si, cell, s.Device)
 		return
 	}
 	var h maphash.Hash
@@ -435,11 +490,13 @@ func (a *Aggregator) Add(s *Sighting) {
 			start = min(d.startMS, s.AtMS)
 		}
 		d.hits = 0
-		if d.period == period && d.visited {
+		returning := d.period == period && d.visited
+		if returning {
 			k.returning++
 		} else {
 			k.fresh++
 		}
+		a.countStart(d, k, si, cell, iv, returning, string(s.Zone) == OtherZones, s.Device)
 		d.period = period
 		d.visited = true
 		d.active = true
@@ -782,6 +839,7 @@ func (a *Aggregator) evict(latest int64) {
 	// count it among a bucket's devices once more: it is counted as none
 	// of the buckets it was (its visits stay in them).
 	a.uncountDwell(&a.table[victim])
+	a.uncountStarts(&a.table[victim])
 	a.remove(victim)
 	a.stats.evicted.Add(1)
 }
@@ -856,6 +914,94 @@ func (a *Aggregator) end(d *device, latest int64) {
 	}
 	(*c)[d.cell].dwell[b]++
 	a.countDwell(d, si, b)
+}
+
+// countStart counts d among the devices of the visits of interval iv
+// (slot si, cell's counts k), where a visit of it just started, and among
+// those of the new or (returning) the returning visits, unless it is
+// counted there already: one shopper who steps into a zone three times is
+// three visits of one device. While the cell has fewer than k visitors (or
+// is a zone named OtherZones, always merged) each first count is marked in
+// starts too, for the OtherZones cell's distinct devices: it is counted
+// before the device as a visitor, so a cell that ends the interval below k
+// has all its visits' devices marked, and a cell at k or more is never
+// merged.
+func (a *Aggregator) countStart(d *device, k *counts, si int, cell uint32, iv int64, returning, other bool, dev []byte) {
+	bit, ok := d.slide(iv)
+	if !ok {
+		return
+	}
+	var kinds uint8
+	if d.started&bit == 0 {
+		d.started |= bit
+		k.visitDevs++
+		kinds |= markStarted
+	}
+	switch {
+	case returning && d.returned&bit == 0:
+		d.returned |= bit
+		k.returnDevs++
+		kinds |= markReturning
+	case !returning && d.fresh&bit == 0:
+		d.fresh |= bit
+		k.freshDevs++
+		kinds |= markFresh
+	}
+	if kinds != 0 && (k.visitors < uint32(a.o.K) || other) {
+		a.starts[si] = append(a.starts[si], visitorMark{dev: maphash.Bytes(a.seed, dev), cell: cell, kinds: kinds})
+	}
+}
+
+// uncountStarts takes d out of the devices of the visits, new and
+// returning it was counted among in the intervals still open (d is about
+// to be forgotten: seen again, it is new to the table and counted anew).
+// Its marks stay: the OtherZones cell counts each device once however
+// often it is marked.
+func (a *Aggregator) uncountStarts(d *device) {
+	if d.started|d.fresh|d.returned == 0 {
+		return
+	}
+	for si, v := range a.slotIv {
+		if v < 0 || int(d.cell) >= len(a.slot[si]) {
+			continue
+		}
+		diff := int64(int32(d.countedIv - uint32(v)))
+		if diff < 0 || diff >= 8 {
+			continue
+		}
+		bit := uint8(1) << diff
+		k := &a.slot[si][d.cell]
+		if d.started&bit != 0 && k.visitDevs > 0 {
+			k.visitDevs--
+		}
+		if d.fresh&bit != 0 && k.freshDevs > 0 {
+			k.freshDevs--
+		}
+		if d.returned&bit != 0 && k.returnDevs > 0 {
+			k.returnDevs--
+		}
+	}
+	d.started, d.fresh, d.returned = 0, 0, 0
+}
+
+// countWeak counts the device of a weak sighting (dev; a weak sighting
+// always has one: one without is anonymous) among the weak devices of
+// cell's counts k in slot si, up to k devices: a passer-by outside the
+// window seen seven times is seven weak sightings of one device.
+func (a *Aggregator) countWeak(k *counts, si int, cell uint32, dev []byte) {
+	if k.weakDevs >= uint32(a.o.K) {
+		return
+	}
+	h := maphash.Bytes(a.seed, dev)
+	marks := a.weak[si]
+	for i := k.weakHead; i != 0; i = marks[i-1].next { // at most k-1
+		if marks[i-1].dev == h {
+			return
+		}
+	}
+	a.weak[si] = append(marks, weakMark{dev: h, cell: cell, next: k.weakHead})
+	k.weakHead = uint32(len(a.weak[si]))
+	k.weakDevs++
 }
 
 // dayMS is a UTC day: a device's visitor hash is the day's.

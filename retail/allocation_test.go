@@ -9,7 +9,8 @@ import (
 )
 
 // TestAddDoesNotAllocate: once a cell has been seen, a sighting costs no
-// allocation, whether it starts a visit, continues one, or is randomized.
+// allocation, whether it starts a visit, continues one, is randomized or
+// weak.
 func TestAddDoesNotAllocate(t *testing.T) {
 	a, _, _ := newAgg(t, Options{MaxDevices: 1000})
 	devs := make([][]byte, 2000) // more than the cap: evictions too
@@ -21,6 +22,10 @@ func TestAddDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(5000, func() {
 		s.Device = devs[i%len(devs)]
 		s.Randomized = i%5 == 0
+		s.RSSI = -60
+		if i%7 == 0 {
+			s.RSSI = -90 // weak: its device counted among the weak ones
+		}
 		s.AtMS = t0.Add(time.Duration(i) * 100 * time.Millisecond).UnixMilli()
 		i++
 		a.Add(&s)

@@ -22,12 +22,13 @@ type Bucket struct {
 }
 
 // Aggregate is one emitted cell: a store's zone (or its merged other zones)
-// in one interval. A count below k is left out and its name listed in
-// Suppressed; so is any count that would let a reader pin one left out
+// in one interval. A count below k, or of fewer than k distinct devices
+// (visits, new, returning, weak: see emitCell), is left out and its name
+// listed in Suppressed; so is any count that would let a reader pin one left out
 // down (see withhold): when a count of visits (visits, new, returning) or
 // of sightings (sightings, randomized, weak, anonymous) is left out, so
-// are the parts of it that are 0, and the parts left out hold k or more
-// together, or the total is left out too. Visits and the dwell histogram
+// are the parts of it that are 0, and the parts left out stand for k or
+// more together, or the total is left out too. Visits and the dwell histogram
 // are left out together (over a day a cell's visits and dwell totals are
 // the same visits, so one left out alone would be their difference). A
 // count named in Suppressed may therefore be 0, or k or more.
@@ -73,11 +74,13 @@ func (a *Aggregator) closeBelow(iv int64) {
 			break
 		}
 		iv := a.slotIv[best]
-		a.emitInterval(iv, a.slot[best], a.counted[best])
+		a.emitInterval(iv, best)
 		c := a.slot[best]
 		clear(c)
 		a.slot[best] = c[:0]
 		a.counted[best] = a.counted[best][:0]
+		a.starts[best] = a.starts[best][:0]
+		a.weak[best] = a.weak[best][:0]
 		a.slotIv[best] = -1
 		a.capped[best] = false
 		a.stats.intervalsEmitted.Add(1)
@@ -106,8 +109,9 @@ func (k *counts) add(o *counts) {
 	for i := range k.dwell {
 		k.dwell[i] += o.dwell[i]
 	}
-	// devices are not added: one device may have visits in several of
-	// the zones added up (see emitInterval).
+	// devices, visitDevs, freshDevs, returnDevs and weakDevs are not
+	// added: one device may be in several of the zones added up (see
+	// emitInterval); nor is weakHead, a cell's own.
 }
 
 func (k *counts) empty() bool { return *k == counts{} }
@@ -121,7 +125,8 @@ func (k *counts) empty() bool { return *k == counts{} }
 // never both: no zone's counts are the difference of two cells. That
 // holds across a restart too (see done). An interval withhold names
 // (one that may count a device under two keys) sends no cell.
-func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
+func (a *Aggregator) emitInterval(iv int64, si int) {
+	cs, marks := a.slot[si], a.counted[si]
 	type store struct{ site, store string }
 	if a.withhold != nil && a.withhold(iv) {
 		for i := range cs {
@@ -163,6 +168,37 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		}
 		set[m.dev] = struct{}{}
 	}
+	// The devices behind the visits (new, returning) and the weak
+	// sightings of the zones merged, each counted once: kinds 0 marks a
+	// weak device.
+	type devKind struct {
+		dev   uint64
+		kinds uint8
+	}
+	devsOf := map[store]map[devKind]struct{}{}
+	note := func(m visitorMark, kinds uint8) {
+		if int(m.cell) >= len(cs) || done != nil && done[m.cell] || !a.merged(cs, m.cell) {
+			return
+		}
+		ck := a.cellKeys[m.cell]
+		s := store{ck.site, ck.store}
+		set := devsOf[s]
+		if set == nil {
+			set = map[devKind]struct{}{}
+			devsOf[s] = set
+		}
+		set[devKind{m.dev, kinds}] = struct{}{}
+	}
+	for _, m := range a.starts[si] {
+		for _, kind := range [...]uint8{markStarted, markFresh, markReturning} {
+			if m.kinds&kind != 0 {
+				note(m, kind)
+			}
+		}
+	}
+	for _, m := range a.weak[si] {
+		note(visitorMark{dev: m.dev, cell: m.cell}, 0)
+	}
 	byStore := map[store][]int{}
 	for i := range cs {
 		if cs[i].empty() || done != nil && done[i] {
@@ -200,8 +236,29 @@ func (a *Aggregator) emitInterval(iv int64, cs []counts, marks []visitorMark) {
 		if merged == 0 || a.skipped(s.site, s.store, OtherZones, start) {
 			continue
 		}
-		// One device seen in several of the zones is one visitor.
+		// One device seen in several of the zones is one visitor, and
+		// one device of its visits, new visits, returning visits and
+		// weak sightings.
 		other.visitors = uint32(len(distinct[s]))
+		for dk := range devsOf[s] {
+			switch dk.kinds {
+			case markStarted:
+				other.visitDevs++
+			case markFresh:
+				other.freshDevs++
+			case markReturning:
+				other.returnDevs++
+			default:
+				other.weakDevs++
+			}
+		}
+		// A zone with k weak devices or more has no more marked: the
+		// zones merged then have k at least.
+		for _, i := range cells {
+			if a.merged(cs, uint32(i)) && cs[i].weakDevs >= uint32(a.o.K) {
+				other.weakDevs = max(other.weakDevs, cs[i].weakDevs)
+			}
+		}
 		if other.visitors < uint32(a.o.K) {
 			a.stats.cellsSuppressed.Add(uint64(merged))
 			continue
@@ -247,8 +304,20 @@ func (a *Aggregator) emitCell(site, store, zone string, start time.Time, c *coun
 	if devs == nil {
 		devs = [][maxBuckets]uint32{c.devices}
 	}
+	// The distinct devices behind each count: visits, new, returning
+	// and weak sightings can all be one device's. The sightings are
+	// those of every visitor (each one's strong sighting in the
+	// interval): visitors >= k devices. Randomized and anonymous
+	// sightings carry no device to count: their own number stands for
+	// it (see the README's judgement on them). A count above 0 has a
+	// device, whatever the device counts say (an evicted device is
+	// counted as none of them, see uncountStarts).
+	n := [nCounts]uint32{c.visitDevs, c.freshDevs, c.returnDevs, c.sightings, c.randomized, c.weakDevs, c.anonymous}
+	for i := range n {
+		n[i] = max(n[i], min(v[i], 1))
+	}
 	dwell, dwellOut := a.dwellBuckets(c, devs)
-	hide := withholdWith(&v, uint32(a.o.K), c.visitors, dwellOut)
+	hide := withholdDevices(&v, &n, uint32(a.o.K), c.visitors, dwellOut)
 	dst := [nCounts]*uint32{&ag.Visits, &ag.New, &ag.Returning, &ag.Sightings, &ag.Randomized, &ag.Weak, &ag.Anonymous}
 	for i := range v {
 		if hide[i] {
@@ -345,8 +414,31 @@ func withhold(v *[nCounts]uint32, k, visitors uint32) (hide [nCounts]bool) {
 // visits may be 0, or k or more), so neither is narrowed to fewer than k-1
 // values.
 func withholdWith(v *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide [nCounts]bool) {
+	return withholdDevices(v, v, k, visitors, visitsOut)
+}
+
+// withholdDevices is withholdWith for counts v that stand for n[i]
+// distinct contributors each (n[i] = v[i] for a count that stands for as
+// many as it holds, or whose contributors cannot be counted): a count
+// stands for min(v[i], n[i]), and that is what is held to k. So a count of
+// k or more visits of fewer than k devices is left out as one below k is,
+// and, left out, adds only its devices towards the k that the parts left
+// out of a partition must stand for together: it is never left out alone
+// with its total and the other parts shown (visits 8 = new 5 + returning 3
+// of one device, with k 3, leaves out new as well). The rule is withhold's
+// with the devices in place of the counts, and so is the argument: a reader
+// who sees the total of a partition knows the sum of its parts left out
+// and of the strong sightings it cannot bound; that sum has at least two
+// unknowns (one part left out for standing for fewer than k adds fewer
+// than k, and the sum stands for k or more), and the reader, who sees no
+// device counts, cannot tell a part left out for its devices from one
+// left out for its count: each part left out may be anything from 0 to
+// that sum, k at least.
+func withholdDevices(v, n *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide [nCounts]bool) {
+	var w [nCounts]uint32 // what each count stands for
 	for i, x := range v {
-		hide[i] = x > 0 && x < k
+		w[i] = min(x, n[i])
+		hide[i] = x > 0 && w[i] < k
 	}
 	if visitsOut {
 		hide[cVisits], hide[cNew], hide[cReturning] = true, true, true
@@ -380,13 +472,13 @@ func withholdWith(v *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide 
 		}
 		for _, i := range p.parts {
 			if hide[i] {
-				sum += uint64(v[i])
+				sum += uint64(w[i])
 			}
 		}
 		for sum < uint64(k) {
 			best := -1
 			for _, i := range p.parts {
-				if !hide[i] && (best < 0 || v[i] < v[best]) {
+				if !hide[i] && (best < 0 || w[i] < w[best]) {
 					best = i
 				}
 			}
@@ -395,7 +487,7 @@ func withholdWith(v *[nCounts]uint32, k, visitors uint32, visitsOut bool) (hide 
 				break
 			}
 			hide[best] = true
-			sum += uint64(v[best])
+			sum += uint64(w[best])
 		}
 	}
 	return hide
