@@ -94,7 +94,9 @@ type SASLOptions struct {
 // permanent: when only such errors failed some of the records, those alone
 // are dead-lettered and the others, produced, count as delivered; when
 // they failed every record, the batch is dead-lettered; authorization errors are refusals, retried for
-// RetryOptions.AuthDeadLetterAfter; everything else is retried. The Kafka
+// RetryOptions.AuthDeadLetterAfter, and so are SASL credentials a broker
+// refused on connecting while records failed (see kafkaConnWatch, which
+// also names a failed TLS handshake); everything else is retried. The Kafka
 // protocol has no redirects to follow: a broker that moved is found again
 // through the metadata of the seed brokers.
 type KafkaSink struct {
@@ -106,6 +108,12 @@ type KafkaSink struct {
 	recs     []*kgo.Record
 	at       []int // the batch index of each record in recs
 	hdrs     []kgo.RecordHeader
+
+	// conns records the brokers' connection failures; delivered is its
+	// recordedAt at the last delivery: Send names the failures recorded
+	// since (see kafkaConnWatch.explain).
+	conns     *kafkaConnWatch
+	delivered uint64
 
 	// progress is that of the batch the last Send failed to deliver
 	// whole: done[i] says Kafka acknowledged its record i, which a retry
@@ -165,6 +173,8 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 	if o.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(o.TLS))
 	}
+	conns := newKafkaConnWatch(o)
+	opts = append(opts, kgo.WithHooks(conns))
 	if m, err := saslMechanism(o.SASL); err != nil {
 		return nil, err
 	} else if m != nil {
@@ -175,7 +185,7 @@ func NewKafkaSink(o KafkaOptions) (*KafkaSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream: Kafka client: %w", err)
 	}
-	s := &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField, password: o.SASL.Password}
+	s := &KafkaSink{client: c, topic: o.Topic, keyField: o.KeyField, password: o.SASL.Password, conns: conns}
 	if o.CheckTopic {
 		if o.CheckTimeout <= 0 {
 			o.CheckTimeout = 10 * time.Second
@@ -212,7 +222,12 @@ func (s *KafkaSink) checkTopic(timeout time.Duration) error {
 	resp, err := req.RequestWith(ctx, s.client)
 	if err != nil {
 		// Unreachable, or the credentials refused: the shipper retries,
-		// events wait in the spool.
+		// events wait in the spool. franz-go retries a connection that
+		// failed (a closed connection, the TLS handshake) until ctx ends:
+		// name the failure.
+		if c, _ := s.conns.cause(0); c != nil {
+			return fmt.Errorf("%w: %w", errTopicUnchecked, c)
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: no answer within %v: %w", errTopicUnchecked, timeout, err)
 		}
@@ -279,6 +294,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 			return err
 		}
 		s.progress.reset()
+		s.delivered = s.conns.recordedAt.Load()
 		return nil
 	}
 	if cap(s.store) < n {
@@ -312,7 +328,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 	if n > 1 {
 		s.produceTooLargeAlone(ctx, results)
 	}
-	err := s.redact(results.FirstErr())
+	err := results.FirstErr()
 	var refused []int
 	if err != nil {
 		// Results come in the order of the acknowledgements: find each
@@ -323,6 +339,12 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 			}
 		}
 		refused, err = s.refusedAlone(results, err)
+		if refused == nil && !permanentKafka(err) {
+			// Not judged by a broker (or retryable): the connections
+			// that failed meanwhile say why (credentials, TLS).
+			err = s.conns.explain(err, s.delivered)
+		}
+		err = s.redact(err)
 	} else {
 		for _, i := range s.at {
 			s.progress.done[i] = true
@@ -336,6 +358,7 @@ func (s *KafkaSink) Send(ctx context.Context, b *Batch) error {
 			return err
 		}
 		s.progress.reset()
+		s.delivered = s.conns.recordedAt.Load()
 		return nil
 	case refused != nil:
 		// The batch counts as delivered; kept until the next batch, so
@@ -442,8 +465,12 @@ func classifyKafka(err error) error {
 	if permanentKafka(err) {
 		return Permanent(err)
 	}
+	if ce, ok := errors.AsType[*kafkaConnError](err); ok && ce.Auth {
+		return Refused(err, RefusalAuth)
+	}
 	for _, e := range []error{kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed,
-		kerr.SaslAuthenticationFailed, kerr.TransactionalIDAuthorizationFailed} {
+		kerr.SaslAuthenticationFailed, kerr.IllegalSaslState, kerr.UnsupportedSaslMechanism,
+		kerr.TransactionalIDAuthorizationFailed} {
 		if errors.Is(err, e) {
 			return Refused(err, RefusalAuth)
 		}
