@@ -95,7 +95,7 @@ func TestKafkaRefusedCredentialsAreAnAuthRefusal(t *testing.T) {
 			var log bytes.Buffer
 			s, err := NewKafkaSink(KafkaOptions{Brokers: c.ListenAddrs(), Topic: kafkaTopic, Extra: fastKafkaRetries,
 				SASL:       SASLOptions{Mechanism: tc.mech, User: "gate", Password: kafkaTestPassword},
-				CheckTopic: true, CheckTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+				CheckTopic: true, CheckTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestKafkaRefusedCredentialsAreAnAuthRefusal(t *testing.T) {
 			if l := log.String(); !strings.Contains(l, "SASL") || strings.Contains(l, "no answer") || strings.Contains(l, kafkaTestPassword) {
 				t.Errorf("the start's topic check logged:\n%s", l)
 			}
-			err = sendOne(t, s, time.Second)
+			err = sendOne(t, s, 2*time.Second)
 			if err == nil || RefusalOf(err) != RefusalAuth || IsPermanent(err) {
 				t.Fatalf("Send with refused credentials: %v (refusal %v, permanent %v); want an authorization refusal", err, RefusalOf(err), IsPermanent(err))
 			}
