@@ -350,6 +350,11 @@ type Aggregator struct {
 	// withhold, when set, tells an interval that sends no cell at all
 	// (Follower: one that may count a device under two keys).
 	withhold func(iv int64) bool
+	// oldKeysToMS is the latest sighting time hashed under visitor keys
+	// that were replaced (Follower: KindKeysChanged); a visit whose last
+	// sighting is no later is counted as no device of a dwell bucket
+	// (see countDwell). noEnd negated: none.
+	oldKeysToMS int64
 }
 
 type cellKey struct {
@@ -396,7 +401,7 @@ func New(o Options, emit func(rec []byte)) (*Aggregator, error) {
 	a := &Aggregator{
 		o: o, clk: clock.Or(o.Clock), seed: maphash.MakeSeed(), ivMS: o.Interval.Milliseconds(), enter: *o.EnterRSSI,
 		table: make([]device, size), mask: uint64(size - 1),
-		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62, nextEndMS: noEnd,
+		cells: map[string]uint32{}, emit: emit, closedTo: -1 << 62, nextEndMS: noEnd, oldKeysToMS: -noEnd,
 	}
 	for i := range a.slotIv {
 		a.slotIv[i] = -1
@@ -1013,10 +1018,14 @@ const dayMS = 24 * 60 * 60 * 1000
 // it has a visit in (so a run of buckets never counts one device twice). A
 // visit whose sightings are of another UTC day than the interval is
 // counted as no device: that day's visitor hash of the same shopper may
-// have a visit there too (a visit of 23:58 ends at 00:03).
+// have a visit there too (a visit of 23:58 ends at 00:03). So is a visit
+// whose last sighting may be hashed under visitor keys replaced since
+// (oldKeysToMS): its end may lie past the intervals withheld for the
+// change (within the absence of the next one), where the same shopper's
+// visit under the new key ends too.
 func (a *Aggregator) countDwell(d *device, si, b int) {
 	iv := a.slotIv[si]
-	if floorDiv(d.lastMS, dayMS) != floorDiv(iv*a.ivMS, dayMS) {
+	if floorDiv(d.lastMS, dayMS) != floorDiv(iv*a.ivMS, dayMS) || d.lastMS <= a.oldKeysToMS {
 		return
 	}
 	k := &a.slot[si][d.cell]

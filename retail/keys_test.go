@@ -66,3 +66,66 @@ func TestKeysChangedWithholdsTheIntervalsOpenAcrossIt(t *testing.T) {
 		t.Errorf("after a restart: sent %+v; want the 12:15 cell only", sent)
 	}
 }
+
+// TestKeysChangedDwellIsNoSecondDevice: a visit under the old keys whose
+// last sighting lies within the absence of the end of the intervals
+// withheld for a ble_keys_changed marker ends in the next interval, which
+// is sent, where the same shopper's visit under her new key ends too:
+// shoppers A and B under their old hashes (a1, b1) and A under her new one
+// (a2) made the bucket "60-300 s: 3 visits" of 3 devices with k 3, a
+// bucket of two people. A visit of the old keys counts as no device of a
+// bucket (as a visit of the old day does at midnight), live and after a
+// kill (killed=true: the restart reads the marker again).
+func TestKeysChangedDwellIsNoSecondDevice(t *testing.T) {
+	for _, killed := range []bool{false, true} {
+		t.Run(fmt.Sprint("killed=", killed), func(t *testing.T) {
+			dir := t.TempDir()
+			clk := clock.NewManual(t0) // 12:00
+			var sent []Aggregate
+			run := startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+			for _, dev := range []string{"a1", "b1"} {
+				run.sighting(t, dev, t0.Add(11*time.Minute))
+				run.sighting(t, dev, t0.Add(13*time.Minute))
+			}
+			clk.Advance(13*time.Minute + 20*time.Second)
+			run.step(t)
+			if err := run.sp.Close(); err != nil {
+				t.Fatal(err)
+			}
+			run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+			if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
+				t.Fatal(err)
+			}
+			run.sighting(t, "a2", t0.Add(14*time.Minute))
+			run.sighting(t, "a2", t0.Add(16*time.Minute))
+			for _, dev := range []string{"c", "d", "e"} {
+				run.sighting(t, dev, t0.Add(20*time.Minute))
+			}
+			for clk.Now().Before(t0.Add(25 * time.Minute)) {
+				clk.Advance(time.Minute)
+				run.step(t)
+			}
+			if killed {
+				// Killed before 12:15 closes: the restart (same keys)
+				// reads the day again, the marker among it.
+				if err := run.sp.Close(); err != nil {
+					t.Fatal(err)
+				}
+				run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+			}
+			defer run.sp.Close()
+			for clk.Now().Before(t0.Add(50 * time.Minute)) {
+				clk.Advance(time.Minute)
+				run.step(t)
+			}
+			if len(sent) != 1 || sent[0].Start != "2026-11-24T12:15:00Z" || sent[0].Visitors != 4 {
+				t.Fatalf("sent %+v; want the 12:15 cell of 4 visitors", sent)
+			}
+			for _, b := range sent[0].Dwell {
+				if b.MinS == 60 {
+					t.Errorf("the bucket from 60 s holds %d visits of 2 shoppers (A twice, B), k 3: %+v", b.Visits, sent[0])
+				}
+			}
+		})
+	}
+}
