@@ -128,15 +128,18 @@ func (k *counts) empty() bool { return *k == counts{} }
 func (a *Aggregator) emitInterval(iv int64, si int) {
 	cs, marks := a.slot[si], a.counted[si]
 	type store struct{ site, store string }
+	start := time.UnixMilli(iv * a.ivMS).UTC()
 	if a.withhold != nil && a.withhold(iv) {
+		// Counted as suppressed once: not again by a replay, which
+		// skips every cell (the run that closed the interval counted
+		// them).
 		for i := range cs {
-			if !cs[i].empty() {
+			if ck := a.cellKeys[i]; !cs[i].empty() && !a.skipped(ck.site, ck.store, ck.zone, start) {
 				a.stats.cellsSuppressed.Add(1)
 			}
 		}
 		return
 	}
-	start := time.UnixMilli(iv * a.ivMS).UTC()
 	// done marks the cells emitted before a restart (Follower: an
 	// interval written back in several records, killed between them),
 	// which are neither emitted nor merged again, whatever the restart

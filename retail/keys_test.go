@@ -129,3 +129,47 @@ func TestKeysChangedDwellIsNoSecondDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayCountsNoWithheldCellAgain: the cells of an interval withheld
+// for a ble_keys_changed marker are counted in
+// beacongate_ble_cells_suppressed_total by the run that closed it; a
+// restart that replays the interval (closed at its marker) counted them
+// once more, as TestReplayCountsNoSuppressedCellAgain found for the cells
+// below k until 2026-12-06: every restart of the day inflated the metric.
+func TestReplayCountsNoWithheldCellAgain(t *testing.T) {
+	dir := t.TempDir()
+	clk := clock.NewManual(t0) // 12:00
+	var sent []Aggregate
+	run := startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+	run.sighting(t, "d1", t0.Add(time.Minute))
+	clk.Advance(2 * time.Minute)
+	run.step(t)
+	if err := run.sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+	if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
+		t.Fatal(err)
+	}
+	run.sighting(t, "e1", t0.Add(5*time.Minute))
+	for clk.Now().Before(t0.Add(20 * time.Minute)) {
+		clk.Advance(time.Minute)
+		run.step(t)
+	}
+	if s := run.f.Aggregator().Stats(); s.CellsSuppressed != 1 {
+		t.Fatalf("running: %d cells suppressed; want the 12:00 cell, withheld", s.CellsSuppressed)
+	}
+	// A sighting of the open interval, then a restart: the replay closes
+	// 12:00 at its marker.
+	run.sighting(t, "e1", t0.Add(20*time.Minute))
+	run.step(t)
+	if err := run.sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
+	defer run.sp.Close()
+	run.step(t)
+	if s := run.f.Aggregator().Stats(); s.CellsSuppressed != 0 || s.CellsEmitted != 0 {
+		t.Errorf("after the restart, before any new interval closed: %+v; want no cell counted (the replayed interval's were counted by the run that closed it)", s)
+	}
+}
