@@ -24,13 +24,7 @@ func TestKeysChangedWithholdsTheIntervalsOpenAcrossIt(t *testing.T) {
 	run.sighting(t, "d2", t0.Add(time.Minute))
 	clk.Advance(2 * time.Minute)
 	run.step(t)
-	if err := run.sp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
-	if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
-		t.Fatal(err)
-	}
+	run = restartWithNewKeys(t, run, dir, clk, &sent)
 	run.sighting(t, "e1", t0.Add(5*time.Minute))
 	run.sighting(t, "e2", t0.Add(5*time.Minute))
 	for i := range 3 {
@@ -89,13 +83,7 @@ func TestKeysChangedDwellIsNoSecondDevice(t *testing.T) {
 			}
 			clk.Advance(13*time.Minute + 20*time.Second)
 			run.step(t)
-			if err := run.sp.Close(); err != nil {
-				t.Fatal(err)
-			}
-			run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
-			if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
-				t.Fatal(err)
-			}
+			run = restartWithNewKeys(t, run, dir, clk, &sent)
 			run.sighting(t, "a2", t0.Add(14*time.Minute))
 			run.sighting(t, "a2", t0.Add(16*time.Minute))
 			for _, dev := range []string{"c", "d", "e"} {
@@ -144,13 +132,7 @@ func TestReplayCountsNoWithheldCellAgain(t *testing.T) {
 	run.sighting(t, "d1", t0.Add(time.Minute))
 	clk.Advance(2 * time.Minute)
 	run.step(t)
-	if err := run.sp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	run = startRegridRun(t, dir, clk, 15*time.Minute, &sent)
-	if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
-		t.Fatal(err)
-	}
+	run = restartWithNewKeys(t, run, dir, clk, &sent)
 	run.sighting(t, "e1", t0.Add(5*time.Minute))
 	for clk.Now().Before(t0.Add(20 * time.Minute)) {
 		clk.Advance(time.Minute)
@@ -172,4 +154,19 @@ func TestReplayCountsNoWithheldCellAgain(t *testing.T) {
 	if s := run.f.Aggregator().Stats(); s.CellsSuppressed != 0 || s.CellsEmitted != 0 {
 		t.Errorf("after the restart, before any new interval closed: %+v; want no cell counted (the replayed interval's were counted by the run that closed it)", s)
 	}
+}
+
+// restartWithNewKeys stops run and starts it again on dir, as a gateway
+// with new visitor keys starts: the ble_keys_changed marker first in the
+// stream after the sightings of run.
+func restartWithNewKeys(t *testing.T, run *regridRun, dir string, clk clock.Clock, sent *[]Aggregate) *regridRun {
+	t.Helper()
+	if err := run.sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	run = startRegridRun(t, dir, clk, 15*time.Minute, sent)
+	if err := run.sp.Append([]byte(`{"v":1,"kind":"`+KindKeysChanged+`"}`), spool.RouteTo(0)); err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
