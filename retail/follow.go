@@ -89,13 +89,12 @@ type Follower struct {
 	lastClosed int64
 	unwritten  bool // a marker was not written back, even bare (ErrNotWritten)
 
-	// maxIv is the latest interval of a sighting read (haveIv: one was),
-	// maxMS its latest time; withheld are the intervals (from, to,
+	// maxMS is the latest time of a sighting read (haveMax: one was);
+	// withheld are the intervals (from, to,
 	// inclusive) that send no cell: those that may count one device under
 	// two keys (KindKeysChanged).
-	maxIv    int64
 	maxMS    int64
-	haveIv   bool
+	haveMax  bool
 	withheld [][2]int64
 
 	// The aggregates of the interval being closed, comma-separated, not
@@ -462,8 +461,8 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 			f.period, f.periodStart, f.haveStart = p, pos, true
 		}
 		iv := floorDiv(f.s.AtMS, f.a.ivMS)
-		if !f.haveIv || f.s.AtMS > f.maxMS {
-			f.maxIv, f.maxMS, f.haveIv = iv, f.s.AtMS, true
+		if !f.haveMax || f.s.AtMS > f.maxMS {
+			f.maxMS, f.haveMax = f.s.AtMS, true
 		}
 		if len(f.held) > 0 || f.holdSighting(iv, unixMS) {
 			if len(f.held) >= maxHeld {
@@ -478,16 +477,16 @@ func (f *Follower) record(rec []byte, pos uint64, unixMS int64) error {
 		// The sightings read so far name their devices under other keys
 		// than those after: an interval still open may count a device
 		// under both, as two visitors (held sightings are of intervals
-		// still open, and read before: maxIv covers them). The visits of
+		// still open, and read before: maxMS covers them). The visits of
 		// the old keys may end later, past them (see countDwell).
 		f.a.mu.Lock()
 		from := f.a.closedTo
-		if f.haveIv {
+		if f.haveMax {
 			f.a.oldKeysToMS = max(f.a.oldKeysToMS, f.maxMS)
 		}
 		f.a.mu.Unlock()
-		if f.haveIv && f.maxIv >= from {
-			f.withheld = append(f.withheld, [2]int64{from, f.maxIv})
+		if maxIv := floorDiv(f.maxMS, f.a.ivMS); f.haveMax && maxIv >= from {
+			f.withheld = append(f.withheld, [2]int64{from, maxIv})
 		}
 	case KindAggregate:
 		f.noteEmitted(v)

@@ -454,7 +454,7 @@ type secretRedacted struct {
 }
 
 func (e *secretRedacted) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.secret, "[redacted]")
+	return strings.ReplaceAll(e.err.Error(), e.secret, redactedMark)
 }
 
 func (e *secretRedacted) Unwrap() error { return e.err }

@@ -22,6 +22,7 @@ import (
 	"github.com/beacongate/beacongate/clock"
 	"github.com/beacongate/beacongate/config"
 	"github.com/beacongate/beacongate/delivery"
+	"github.com/beacongate/beacongate/internal/atomicfile"
 	"github.com/beacongate/beacongate/retail"
 	"github.com/beacongate/beacongate/upstream"
 	"github.com/beacongate/beacongate/upstream/spool"
@@ -236,21 +237,7 @@ func dataDirInstance(dir string) (string, error) {
 		return "", fmt.Errorf("drawing the instance id: %w", err)
 	}
 	id := base64.RawURLEncoding.EncodeToString(r[:])
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err == nil {
-		_, err = f.WriteString(id + "\n")
-		if serr := f.Sync(); err == nil {
-			err = serr
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
+	if err := atomicfile.Write(path, []byte(id+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("writing the instance id: %w", err)
 	}
 	return id, nil
@@ -344,26 +331,16 @@ func (b *bleAggregation) recordKey(closed bool) error {
 		return nil
 	}
 	now := b.clk.Now().UTC()
-	rec := bleKeyRecord{Day: now.Format(time.DateOnly), Fingerprint: keyFingerprint(b.keys, now), Closed: closed}
-	if rec == b.keyRecorded || rec.Fingerprint == "" {
+	day := now.Format(time.DateOnly)
+	if day == b.keyRecorded.Day && closed == b.keyRecorded.Closed {
+		return nil // a day has one key: its fingerprint is recorded already
+	}
+	rec := bleKeyRecord{Day: day, Fingerprint: keyFingerprint(b.keys, now), Closed: closed}
+	if rec.Fingerprint == "" {
 		return nil
 	}
 	raw, _ := json.Marshal(&rec)
-	tmp := b.keyFile + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err == nil {
-		_, err = f.Write(append(raw, '\n'))
-		if serr := f.Sync(); err == nil {
-			err = serr
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, b.keyFile)
-	}
-	if err != nil {
+	if err := atomicfile.Write(b.keyFile, append(raw, '\n'), 0o600); err != nil {
 		return fmt.Errorf("ble: recording the visitor key's fingerprint: %w", err)
 	}
 	b.keyRecorded = rec
